@@ -1,0 +1,280 @@
+"""The `kuzet` command."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kuzet.catalog.db import make_engine, migrate
+from kuzet.catalog.store import Catalog, CatalogError
+from kuzet.config import CONFIG_FILE_NAME, Settings, load_settings
+from kuzet.media.ingest import SourceError, mask_url
+from kuzet.storage.layout import CameraNameError
+from kuzet.timefmt import TimeFormatError, format_instant, parse_instant
+
+app = typer.Typer(help="Kuzet video management system (UE-10-22).", no_args_is_help=True,
+                  add_completion=False)
+camera_app = typer.Typer(help="Cameras: add, list, remove.", no_args_is_help=True)
+recordings_app = typer.Typer(help="Recorded segments and gaps.", no_args_is_help=True)
+app.add_typer(camera_app, name="camera")
+app.add_typer(recordings_app, name="recordings")
+
+ZONES = ("entrance", "perimeter", "corridor", "staircase", "dormitory", "sports", "lobby",
+         "classroom", "valuables", "other")
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _catalog(settings: Settings) -> Catalog:
+    engine = make_engine(settings.catalog_url)
+    migrate(engine)
+    return Catalog(engine)
+
+
+def _instant(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except TimeFormatError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def init() -> None:
+    """Create the data home, the catalog and a commented config file."""
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    settings.volume.mkdir(parents=True, exist_ok=True)
+    _catalog(settings)
+    config = settings.home / CONFIG_FILE_NAME
+    if not config.exists():
+        config.write_text("# Kuzet settings; see docs/ref/configuration.md\n"
+                          "# segment_s = 60\n# rtsp_transport = \"tcp\"\n")
+    typer.echo(f"initialised {settings.home.resolve()} (catalog {settings.catalog_url})")
+
+
+@app.command()
+def serve() -> None:
+    """Record every camera 24/7 until SIGTERM or Ctrl-C."""
+    from kuzet.recorder.service import RecorderService
+
+    settings = load_settings()
+    logging.basicConfig(level=settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = RecorderService(settings, _catalog(settings))
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    service.start()
+    typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into "
+               f"{settings.volume}", err=True)
+    service.run_until(stop)
+    clean = service.shutdown()
+    raise typer.Exit(0 if clean else 1)
+
+
+@app.command()
+def sim(
+    cameras: Annotated[int, typer.Option(min=1, max=256, help="Number of cameras.")] = 4,
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8554,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    main_size: Annotated[str, typer.Option(help="Main stream WIDTHxHEIGHT.")] = "1920x1080",
+    main_kbps: Annotated[int, typer.Option(min=100, max=50_000)] = 4000,
+    sub_size: Annotated[str, typer.Option(help="Sub stream WIDTHxHEIGHT.")] = "640x360",
+    sub_kbps: Annotated[int, typer.Option(min=50, max=10_000)] = 512,
+    auth: Annotated[str, typer.Option(help="none, basic or digest")] = "none",
+    user: Annotated[str, typer.Option()] = "admin",
+    password: Annotated[str, typer.Option()] = "",
+    resize_every: Annotated[int, typer.Option(help="Test fault: halve the main stream's "
+                                              "resolution every N s (0: never).")] = 0,
+    ts_jump_every: Annotated[int, typer.Option(help="Test fault: RTP timestamps jump back "
+                                               "30 s every N s (0: never).")] = 0,
+    stats_file: Annotated[Path | None, typer.Option(help="Write frames sent here on exit.")]
+    = None,
+) -> None:
+    """Serve simulated cameras over RTSP (H.264, wall-clock seconds overlay, moving box)."""
+    from kuzet.rtsp.clip import ClipSpec
+    from kuzet.rtsp.server import AuthConfig
+    from kuzet.rtsp.sim import SimOptions, serve
+
+    def size(text: str) -> tuple[int, int]:
+        try:
+            w, h = (int(x) for x in text.lower().split("x"))
+        except ValueError as exc:
+            raise _fail(f"size {text!r} is not WIDTHxHEIGHT") from exc
+        if not (16 <= w <= 7680 and 16 <= h <= 4320) or w % 2 or h % 2:
+            raise _fail(f"size {text!r}: even numbers between 16x16 and 7680x4320")
+        return w, h
+
+    if auth not in ("none", "basic", "digest"):
+        raise _fail("--auth must be none, basic or digest")
+    if auth != "none" and not password:
+        raise _fail("--auth needs --password")
+    opts = SimOptions(
+        cameras=cameras, host=host, port=port,
+        main=ClipSpec(*size(main_size), main_kbps * 1000),
+        sub=ClipSpec(*size(sub_size), sub_kbps * 1000),
+        auth=AuthConfig(auth, user, password) if auth != "none" else None,
+        resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file)
+    settings = load_settings()
+    try:
+        asyncio.run(serve(opts, settings.cache_dir / "sim"))
+    except OSError as exc:
+        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+
+
+@app.command()
+def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
+    """Rehash segment files against the catalog and check each camera's hash chain."""
+    from kuzet.storage.verify import verify_camera
+
+    catalog = _catalog(load_settings())
+    try:
+        names = [camera] if camera else [c.name for c in catalog.cameras(include_removed=True)]
+        bad = False
+        for name in names:
+            count = len(catalog.segments(catalog.camera(name).id))
+            problem = next(verify_camera(catalog, name), None)
+            if problem is None:
+                typer.echo(f"{name}: {count} segments OK")
+            else:
+                bad = True
+                typer.echo(f"{name}: FIRST BAD SEGMENT id={problem.segment_id} "
+                           f"{problem.path}: {problem.reason}")
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    raise typer.Exit(1 if bad else 0)
+
+
+@camera_app.command("add")
+def camera_add(
+    name: str,
+    url: Annotated[str, typer.Argument(help="rtsp://[user:password@]host[:port]/path")],
+    sub_url: Annotated[str | None, typer.Option(help="The camera's low-resolution stream.")]
+    = None,
+    zone: Annotated[str | None, typer.Option(help=f"Installation zone: {', '.join(ZONES)}.")]
+    = None,
+    location: Annotated[str | None, typer.Option(help="Building, floor, room.")] = None,
+    transport: Annotated[str | None, typer.Option(help="tcp or udp (default: settings).")]
+    = None,
+) -> None:
+    """Add a camera; a running `kuzet serve` starts recording it within seconds."""
+    if zone is not None and zone not in ZONES:
+        raise _fail(f"unknown zone {zone!r}; one of: {', '.join(ZONES)}")
+    if transport is not None and transport not in ("tcp", "udp"):
+        raise _fail("--transport must be tcp or udp")
+    catalog = _catalog(load_settings())
+    try:
+        catalog.add_camera(name, url, sub_url=sub_url, zone=zone, location=location,
+                           transport=transport)
+    except (CatalogError, CameraNameError, SourceError) as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"added camera {name} ({mask_url(url)})")
+
+
+@camera_app.command("list")
+def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Cameras with their live status (from a running `kuzet serve`)."""
+    from kuzet.recorder.service import status_path
+
+    settings = load_settings()
+    catalog = _catalog(settings)
+    statuses: dict[str, dict[str, object]] = {}
+    if status_path(settings).exists():
+        doc = json.loads(status_path(settings).read_text())
+        statuses = {c["camera"]: c for c in doc["cameras"]}
+    rows = []
+    for cam in catalog.cameras():
+        st = statuses.get(cam.name, {})
+        rows.append({"name": cam.name, "url": mask_url(cam.main_url),
+                     "sub_url": mask_url(cam.sub_url) if cam.sub_url else None,
+                     "zone": cam.zone, "location": cam.location,
+                     "state": st.get("state", "unknown"), "last_error": st.get("last_error"),
+                     "fps": st.get("fps"), "bitrate_bps": st.get("bitrate_bps")})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    for r in rows:
+        fps = f"{r['fps']:.1f} fps" if isinstance(r["fps"], float) else ""
+        err = f"  ({r['last_error']})" if r["last_error"] else ""
+        typer.echo(f"{r['name']:<16} {r['state']:<13} {fps:<9} {r['url']}{err}")
+
+
+@camera_app.command("remove")
+def camera_remove(name: str) -> None:
+    """Stop recording a camera. Its recordings are kept until retention removes them."""
+    catalog = _catalog(load_settings())
+    try:
+        catalog.remove_camera(name)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"removed camera {name}; its recordings are kept")
+
+
+FromOpt = Annotated[str | None, typer.Option("--from", help="ISO 8601 with offset.")]
+ToOpt = Annotated[str | None, typer.Option("--to", help="ISO 8601 with offset.")]
+JsonOpt = Annotated[bool, typer.Option("--json")]
+
+
+@recordings_app.command("list")
+def recordings_list(camera: str, start: FromOpt = None, end: ToOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """Segments of a camera overlapping [--from, --to)."""
+    catalog = _catalog(load_settings())
+    try:
+        cam = catalog.camera(camera)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    segs = catalog.segments(cam.id, _instant(start), _instant(end))
+    rows = [{"id": s.id, "start": format_instant(s.start_ns), "end": format_instant(s.end_ns),
+             "start_ns": s.start_ns, "end_ns": s.end_ns, "frames": s.frames, "bytes": s.bytes,
+             "codec": s.codec, "width": s.width, "height": s.height, "audio": s.audio_codec,
+             "path": s.path, "sha256": s.sha256, "prev_sha256": s.prev_sha256,
+             "keyframes": json.loads(s.keyframes), "salvaged": s.salvaged} for s in segs]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    for r in rows:
+        typer.echo(f"{r['start']}  {r['end']}  {r['frames']:>6} frames  {r['bytes']:>10} B  "
+                   f"{r['width']}x{r['height']} {r['codec']}  {r['path']}")
+
+
+@recordings_app.command("gaps")
+def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """Gaps (time not recorded, with cause) of a camera overlapping [--from, --to)."""
+    catalog = _catalog(load_settings())
+    try:
+        cam = catalog.camera(camera)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    gaps = catalog.gaps(cam.id, _instant(start), _instant(end))
+    rows = [{"id": g.id, "start": format_instant(g.start_ns),
+             "end": format_instant(g.end_ns) if g.end_ns is not None else None,
+             "start_ns": g.start_ns, "end_ns": g.end_ns, "cause": g.cause, "detail": g.detail}
+            for g in gaps]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    for r in rows:
+        typer.echo(f"{r['start']}  {r['end'] or 'open':<30}  {r['cause']:<16} {r['detail'] or ''}")
+
+
+def main() -> None:
+    app(prog_name="kuzet")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

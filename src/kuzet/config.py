@@ -1,0 +1,77 @@
+"""Settings: defaults, then `$KUZET_HOME/kuzet.toml`, then `KUZET_*` environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_HOME = Path("kuzet-data")
+CONFIG_FILE_NAME = "kuzet.toml"
+
+
+def home_from_env() -> Path:
+    return Path(os.environ.get("KUZET_HOME") or DEFAULT_HOME)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="KUZET_", extra="forbid")
+
+    home: Path = Field(DEFAULT_HOME, description="Data home: catalog, media volume, caches.")
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the catalog; default SQLite at <home>/catalog.db. "
+        "PostgreSQL: postgresql+psycopg://user@host/db.",
+    )
+    media_dir: Path | None = Field(None, description="Media volume; default <home>/media.")
+    segment_s: float = Field(60.0, gt=1, le=600,
+                             description="Target segment length; cut at the next keyframe.")
+    stall_s: float = Field(5.0, gt=0.5, le=60,
+                           description="A stream with no packet for this long is stalled.")
+    backoff_max_s: float = Field(10.0, ge=0.5, le=60,
+                                 description="Longest wait between reconnection attempts.")
+    connect_timeout_s: float = Field(10.0, gt=0, le=120,
+                                     description="Time allowed to open an RTSP session.")
+    rtsp_transport: Literal["tcp", "udp"] = Field(
+        "tcp", description="Default RTP transport for cameras that do not set their own.")
+    shutdown_grace_s: float = Field(4.5, gt=0, le=30,
+                                    description="Time given to close open segments on stop.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        "INFO", description="Logging level of `kuzet serve`.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=home_from_env() / CONFIG_FILE_NAME)
+        return (init_settings, env_settings, toml)
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'catalog.db').resolve()}"
+
+    @property
+    def volume(self) -> Path:
+        return (self.media_dir or self.home / "media").resolve()
+
+    @property
+    def cache_dir(self) -> Path:
+        return (self.home / "cache").resolve()
+
+
+def load_settings() -> Settings:
+    """Settings for this process; `home` follows KUZET_HOME even when the file names another."""
+    return Settings(home=home_from_env())

@@ -1,0 +1,84 @@
+"""Rescuing a segment file cut short: keep its init segment and every complete fragment.
+
+Used at start-up for `.part` files a crash left behind and at run time when a disk
+fills mid-segment. The facts a catalog row needs are read back from the rescued file
+with PyAV; the segment's start is the arrival stamp in the part file's name, the best
+wall-clock fact that survives a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+from kuzet.media.boxes import complete_prefix, scan_file
+from kuzet.media.fmp4 import READ_ONLY, ticks_to_ns
+
+
+class NothingToSalvage(Exception):
+    """The file holds no complete fragment."""
+
+
+@dataclass(frozen=True)
+class SalvagedFile:
+    size_bytes: int
+    sha256: str
+    frames: int
+    media_duration_ns: int
+    keyframes: list[tuple[int, int]]
+    codec: str
+    width: int
+    height: int
+    extradata: bytes
+    audio_codec: str | None
+
+
+def salvage_file(path: Path) -> SalvagedFile:
+    """Truncate `path` to its complete fragments and describe what is left."""
+    os.chmod(path, 0o644)
+    size = path.stat().st_size
+    boxes = list(scan_file(path))
+    keep = complete_prefix(boxes, size)
+    moofs = [b.offset for b in boxes if b.type == "moof" and b.end <= keep]
+    if not moofs:
+        raise NothingToSalvage(f"{path} holds no complete fragment")
+    if keep < size:
+        with path.open("r+b") as f:
+            f.truncate(keep)
+            os.fsync(f.fileno())
+    frames = 0
+    keyframe_ns: list[int] = []
+    first = last = last_dur = 0
+    with av.open(str(path)) as container:
+        video = container.streams.video[0]
+        codec = video.codec_context.name
+        width, height = video.codec_context.width, video.codec_context.height
+        extradata = bytes(video.codec_context.extradata or b"")
+        audio_codec = container.streams.audio[0].codec_context.name \
+            if container.streams.audio else None
+        tb = video.time_base
+        for packet in container.demux(video):
+            if packet.dts is None:
+                continue
+            dts_ns = ticks_to_ns(packet.dts, tb)
+            if frames == 0:
+                first = dts_ns
+            if packet.is_keyframe:
+                keyframe_ns.append(dts_ns - first)
+            last = dts_ns
+            last_dur = ticks_to_ns(packet.duration or 0, tb)
+            frames += 1
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    os.chmod(path, READ_ONLY)
+    return SalvagedFile(
+        size_bytes=keep, sha256=digest.hexdigest(), frames=frames,
+        media_duration_ns=last - first + last_dur,
+        keyframes=list(zip(keyframe_ns, moofs, strict=False)), codec=codec, width=width,
+        height=height, extradata=extradata, audio_codec=audio_codec)

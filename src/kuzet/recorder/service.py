@@ -1,0 +1,101 @@
+"""`kuzet serve`: every camera recorded 24/7 until SIGTERM, then every open segment closed.
+
+The service reconciles catalog and disk at start, runs one supervisor per camera, picks up
+cameras added or removed while it runs, and writes everyone's status to
+`<home>/run/status.json` for the CLI (and, until the HTTP API exists, for people).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+import time
+from pathlib import Path
+
+from kuzet.catalog.store import Catalog
+from kuzet.config import Settings
+from kuzet.recorder.supervisor import CameraSource, Opener, Supervisor
+from kuzet.storage.recovery import RecoveryReport, recover
+from kuzet.media.ingest import open_source
+
+log = logging.getLogger(__name__)
+
+STATUS_INTERVAL_S = 1.0
+SYNC_INTERVAL_S = 3.0
+
+
+def run_dir(settings: Settings) -> Path:
+    return settings.home / "run"
+
+
+def status_path(settings: Settings) -> Path:
+    return run_dir(settings) / "status.json"
+
+
+class RecorderService:
+    def __init__(self, settings: Settings, catalog: Catalog, opener: Opener = open_source) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.opener = opener
+        self.supervisors: dict[int, Supervisor] = {}
+        self.recovery: RecoveryReport | None = None
+        self._lock = run_dir(settings) / "serve.lock"
+
+    def start(self) -> None:
+        run_dir(self.settings).mkdir(parents=True, exist_ok=True)
+        unclean = self._lock.exists()
+        self._lock.write_text(str(os.getpid()))
+        self.recovery = recover(self.catalog, self.settings.volume, unclean=unclean)
+        r = self.recovery
+        if r.salvaged or r.renamed or r.quarantined or r.discarded:
+            log.warning("recovery: salvaged %d, finished %d renames, discarded %d empty, "
+                        "quarantined %d", len(r.salvaged), len(r.renamed), len(r.discarded),
+                        len(r.quarantined))
+        self.sync_cameras()
+
+    def sync_cameras(self) -> None:
+        cameras = {c.id: c for c in self.catalog.cameras()}
+        for cam_id in set(self.supervisors) - set(cameras):
+            self.supervisors.pop(cam_id).stop()
+        for cam_id, cam in cameras.items():
+            if cam_id in self.supervisors:
+                continue
+            source = CameraSource(id=cam.id, name=cam.name, url=cam.main_url,
+                                  transport=cam.transport or self.settings.rtsp_transport)
+            sup = Supervisor(source, self.catalog, self.settings, opener=self.opener)
+            self.supervisors[cam_id] = sup
+            sup.start()
+
+    def write_status(self) -> None:
+        statuses = [s.snapshot().to_json() for s in self.supervisors.values()]
+        doc = {"written_ns": time.time_ns(), "pid": os.getpid(), "cameras": statuses}
+        path = status_path(self.settings)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(doc, indent=1))
+        tmp.replace(path)
+
+    def run_until(self, stop: threading.Event) -> None:
+        last_sync = time.monotonic()
+        while not stop.wait(STATUS_INTERVAL_S):
+            self.write_status()
+            if time.monotonic() - last_sync >= SYNC_INTERVAL_S:
+                self.sync_cameras()
+                last_sync = time.monotonic()
+
+    def shutdown(self) -> bool:
+        """Stop every supervisor; True when all closed their segments within the grace time."""
+        for sup in self.supervisors.values():
+            sup.stop()
+        deadline = time.monotonic() + self.settings.shutdown_grace_s
+        clean = True
+        for sup in self.supervisors.values():
+            if not sup.join(max(0.0, deadline - time.monotonic())):
+                log.warning("camera %s did not stop in time; its segment is salvaged at next "
+                            "start", sup.source.name)
+                clean = False
+        self.write_status()
+        if clean:
+            self._lock.unlink(missing_ok=True)
+        return clean

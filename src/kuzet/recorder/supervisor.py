@@ -1,0 +1,313 @@
+"""One camera stream, recorded for as long as the process runs.
+
+The supervisor owns the camera's single RTSP session. It connects, copies packets into
+segment files, cuts them at keyframes, catalogs each closed file, and when anything
+fails it closes what it has, opens a gap row naming the cause, and reconnects with
+backoff. It runs on its own thread; a camera that blocks, stalls or fails never holds up
+another.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import av
+
+from kuzet.catalog.store import Catalog, NewSegment
+from kuzet.config import Settings
+from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_ns
+from kuzet.media.fmp4 import SegmentFile, VideoParams, probe_dimensions, ticks_to_ns
+from kuzet.media.ingest import (
+    GapCause,
+    SourceError,
+    classify_read_error,
+    mask_url,
+    open_source,
+)
+from kuzet.media.nal import parameter_sets, to_annexb
+from kuzet.media.rotation import Cut, PacketFacts, decide_cut
+from kuzet.recorder.status import CameraStatus, RateWindow, State, backoff_delay_s
+from kuzet.storage.layout import part_path, segment_relpath
+from kuzet.storage.recovery import catalog_salvaged
+
+log = logging.getLogger(__name__)
+
+DEFAULT_FRAME_NS = 40_000_000
+PERMANENT_CAUSES = {GapCause.AUTH_FAILED, GapCause.UNSUPPORTED, GapCause.NO_VIDEO}
+AUDIO_FOR_MP4 = {"aac", "mp3", "opus", "alac", "pcm_mulaw", "pcm_alaw"}
+
+Opener = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class CameraSource:
+    id: int
+    name: str
+    url: str
+    transport: str
+
+
+class _Open:
+    """The segment being written and the facts needed to catalog it."""
+
+    def __init__(self, file: SegmentFile, first_dts_ns: int, units: tuple[bytes, ...],
+                 continuous: bool, cut_gap: GapCause | None) -> None:
+        self.file = file
+        self.first_dts_ns = first_dts_ns
+        self.units = units
+        self.continuous = continuous
+        self.cut_gap = cut_gap
+        self.offsets = OffsetEstimator()
+
+
+class Supervisor:
+    def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings, *,
+                 opener: Opener = open_source,
+                 clock_ns: Callable[[], int] = time.time_ns) -> None:
+        self.source = source
+        self.catalog = catalog
+        self.settings = settings
+        self.volume = settings.volume
+        self.opener = opener
+        self.clock_ns = clock_ns
+        self.status = CameraStatus(camera=source.name, since_ns=clock_ns())
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rates = RateWindow()
+        self._dims: dict[tuple[bytes, ...], tuple[int, int]] = {}
+        last = catalog.last_segment(source.id)
+        self.prev_end_ns: int | None = last.end_ns if last else None
+
+    # -- lifecycle ------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name=f"rec-{self.source.name}",
+                                        daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            self._set_state(State.STARTING if attempt == 0 else State.RECONNECTING)
+            try:
+                container = self.opener(self.source.url, transport=self.source.transport,
+                                        connect_timeout_s=self.settings.connect_timeout_s,
+                                        stall_s=self.settings.stall_s)
+            except SourceError as exc:
+                self._failed(exc)
+                attempt += 1
+                self._stop.wait(backoff_delay_s(attempt, self.settings.backoff_max_s))
+                continue
+            try:
+                recorded = self._record(container)
+                if recorded:
+                    attempt = 0
+            except SourceError as exc:
+                self._failed(exc)
+                attempt = 0 if exc.cause in (GapCause.STALLED, GapCause.STREAM_ENDED) else attempt
+            except Exception as exc:  # a bug must not end 24/7 recording
+                log.exception("camera %s: unexpected error", self.source.name)
+                self._failed(SourceError(GapCause.STREAM_ENDED, f"internal error: {exc!r}"))
+            finally:
+                try:
+                    container.close()
+                except (av.FFmpegError, OSError):
+                    pass
+            if not self._stop.is_set():
+                attempt += 1
+                self._stop.wait(backoff_delay_s(attempt - 1, self.settings.backoff_max_s))
+        self._set_state(State.STOPPED)
+
+    # -- recording ------------------------------------------------------------------
+    def _record(self, container: Any) -> bool:
+        """Copy packets into segments until stopped or the stream fails. True if anything was kept."""
+        video = container.streams.video[0]
+        codec = video.codec_context.name
+        audio = next((a for a in container.streams.audio
+                      if a.codec_context.name in AUDIO_FOR_MP4), None)
+        wanted = [video] + ([audio] if audio is not None else [])
+        seg: _Open | None = None
+        recorded = False
+        prev_dts_ns = prev_arrival_ns = 0
+        have_prev = False
+        frame_ns = DEFAULT_FRAME_NS
+        pending_cut_gap: GapCause | None = None
+        target_ns = int(self.settings.segment_s * 1e9)
+        try:
+            for packet in container.demux(wanted):
+                if self._stop.is_set():
+                    break
+                if packet.dts is None:
+                    continue
+                arrival_ns = self.clock_ns()
+                if packet.stream_index != video.index:
+                    if seg is not None:
+                        self._write(seg, lambda s, p=packet: s.file.add_audio(p))
+                    continue
+                dts_ns = ticks_to_ns(packet.dts, packet.time_base)
+                jump = have_prev and is_discontinuity(prev_dts_ns, dts_ns, prev_arrival_ns,
+                                                      arrival_ns)
+                if have_prev and not jump:
+                    frame_ns = dts_ns - prev_dts_ns
+                key = bool(packet.is_keyframe)
+                if jump and not key and seg is not None:
+                    self._close(seg, codec)
+                    seg = None
+                    pending_cut_gap = GapCause.TIMESTAMP_JUMP
+                if seg is None and not key:
+                    have_prev = False
+                    continue
+                data = bytes(packet) if key else b""
+                units = parameter_sets(codec, data) if key else ()
+                if seg is not None:
+                    changed = bool(units) and units != seg.units
+                    cut = decide_cut(PacketFacts(key, dts_ns, changed, jump),
+                                     seg.first_dts_ns, target_ns)
+                    if cut is not Cut.NONE:
+                        self._close(seg, codec)
+                        seg = None
+                        if cut is Cut.DISCONTINUITY:
+                            pending_cut_gap = GapCause.TIMESTAMP_JUMP
+                if seg is None:
+                    continuous = recorded and pending_cut_gap is None
+                    seg = self._open(container, video, audio, codec, units, data, dts_ns,
+                                     arrival_ns, continuous, pending_cut_gap)
+                    pending_cut_gap = None
+                self._write(seg, lambda s, p=packet, d=dts_ns, f=frame_ns:
+                            s.file.add_video(p, d, f))
+                seg.offsets.observe(arrival_ns, dts_ns)
+                prev_dts_ns, prev_arrival_ns, have_prev = dts_ns, arrival_ns, True
+                recorded = True
+                self._rates.add(arrival_ns, packet.size)
+                self.status.frames_recorded += 1
+                if self.status.state is not State.RECORDING:
+                    self._set_state(State.RECORDING)
+                    self.status.last_error = None
+        except SourceError:
+            if seg is not None:
+                self._abort_and_salvage(seg)
+            raise
+        except (av.FFmpegError, OSError) as exc:
+            if seg is not None:
+                self._close(seg, codec)
+            raise classify_read_error(exc) from exc
+        if seg is not None:
+            self._close(seg, codec)
+        if not self._stop.is_set():
+            raise SourceError(GapCause.STREAM_ENDED, "the camera ended the stream")
+        return recorded
+
+    def _write(self, seg: _Open, action: Callable[[_Open], None]) -> None:
+        try:
+            action(seg)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise SourceError(GapCause.STORAGE_FULL, "the media volume is full") from exc
+            raise SourceError(GapCause.STORAGE_ERROR, f"writing failed: {exc}") from exc
+        except av.FFmpegError as exc:
+            if "space" in str(exc).lower() or getattr(exc, "errno", None) == errno.ENOSPC:
+                raise SourceError(GapCause.STORAGE_FULL, "the media volume is full") from exc
+            raise
+
+    def _open(self, container: Any, video: Any, audio: Any, codec: str,
+              units: tuple[bytes, ...], keyframe: bytes, dts_ns: int, arrival_ns: int,
+              continuous: bool, cut_gap: GapCause | None) -> _Open:
+        extradata = to_annexb(units) if units else bytes(video.codec_context.extradata or b"")
+        if units:
+            if units not in self._dims:
+                self._dims[units] = probe_dimensions(codec, extradata, keyframe)
+            width, height = self._dims[units]
+        else:
+            width, height = video.codec_context.width, video.codec_context.height
+        params = VideoParams(codec=codec, extradata=extradata, width=width, height=height)
+        path = part_path(self.volume, self.source.name, arrival_ns)
+        try:
+            file = SegmentFile(path, video, audio, params)
+        except OSError as exc:
+            cause = GapCause.STORAGE_FULL if exc.errno == errno.ENOSPC else GapCause.STORAGE_ERROR
+            raise SourceError(cause, f"cannot create {path.name}: {exc}") from exc
+        return _Open(file, dts_ns, units, continuous, cut_gap)
+
+    def _close(self, seg: _Open, codec: str) -> None:
+        """Finish, catalog, then rename: a crash in between leaves a row and a .part to reunite."""
+        try:
+            closed = seg.file.close(seg.file.part_path)
+        except (av.FFmpegError, OSError) as exc:
+            log.warning("camera %s: closing segment failed (%s); salvaging", self.source.name, exc)
+            self._abort_and_salvage(seg)
+            return
+        if seg.file.frames == 0:
+            seg.file.part_path.unlink(missing_ok=True)
+            return
+        start_ns = segment_start_ns(seg.offsets.wall(seg.first_dts_ns), self.prev_end_ns,
+                                    seg.continuous)
+        end_ns = start_ns + closed.media_duration_ns
+        rel = segment_relpath(self.source.name, start_ns)
+        if seg.cut_gap is not None and self.prev_end_ns is not None:
+            self.catalog.open_gap(self.source.id, self.prev_end_ns, seg.cut_gap.value,
+                                  "timestamps jumped; new segment started")
+        self.catalog.add_segment(NewSegment(
+            camera_id=self.source.id, stream="main", volume=str(self.volume), path=rel,
+            start_ns=start_ns, end_ns=end_ns, frames=closed.frames,
+            size_bytes=closed.size_bytes, codec=codec, width=closed.params.width,
+            height=closed.params.height, audio_codec=closed.audio_codec,
+            codec_params=closed.params.to_json(), keyframes=closed.keyframes,
+            sha256=closed.sha256))
+        final = self.volume / rel
+        final.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(seg.file.part_path, final)
+        self.catalog.close_gap(self.source.id, start_ns)
+        self.prev_end_ns = end_ns
+        self.status.segments_closed += 1
+
+    def _abort_and_salvage(self, seg: _Open) -> None:
+        seg.file.abort()
+        try:
+            row = catalog_salvaged(self.catalog, self.volume, self.source.id, self.source.name,
+                                   seg.file.part_path, self.prev_end_ns)
+        except Exception as exc:  # the file stays as .part for the next start to retry
+            log.warning("camera %s: salvage failed: %s", self.source.name, exc)
+            return
+        if row is not None:
+            self.prev_end_ns = row.end_ns
+
+    # -- status ---------------------------------------------------------------------
+    def _failed(self, exc: SourceError) -> None:
+        now = self.clock_ns()
+        start = self.prev_end_ns if self.prev_end_ns is not None else now
+        self.catalog.open_gap(self.source.id, min(start, now), exc.cause.value, str(exc))
+        state = State.RECONNECTING
+        if exc.cause in PERMANENT_CAUSES:
+            state = State.FAILED
+        elif exc.cause is GapCause.STORAGE_FULL:
+            state = State.STORAGE_FULL
+        self._set_state(state)
+        self.status.last_error = str(exc)
+        self.status.last_cause = exc.cause.value
+        log.warning("camera %s (%s): %s: %s", self.source.name, mask_url(self.source.url),
+                    exc.cause.value, exc)
+
+    def _set_state(self, state: State) -> None:
+        if self.status.state is not state:
+            self.status.state = state
+            self.status.since_ns = self.clock_ns()
+
+    def snapshot(self) -> CameraStatus:
+        self.status.fps, self.status.bitrate_bps = self._rates.rates()
+        return self.status

@@ -1,0 +1,60 @@
+"""RTSP authentication checks (RFC 2617 digest and basic), as plain functions."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+
+_PARAM = re.compile(r'(\w+)=(?:"([^"]*)"|([^,\s]*))')
+
+
+def parse_auth_params(header: str) -> dict[str, str]:
+    return {m.group(1).lower(): m.group(2) if m.group(2) is not None else m.group(3)
+            for m in _PARAM.finditer(header)}
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
+
+
+def digest_response(user: str, realm: str, password: str, method: str, uri: str, nonce: str) -> str:
+    ha1 = _md5(f"{user}:{realm}:{password}")
+    ha2 = _md5(f"{method}:{uri}")
+    return _md5(f"{ha1}:{nonce}:{ha2}")
+
+
+def check_authorization(
+    header: str | None,
+    *,
+    scheme: str,
+    user: str,
+    password: str,
+    realm: str,
+    nonce: str,
+    method: str,
+) -> bool:
+    """True when the Authorization header proves knowledge of the password."""
+    if not header:
+        return False
+    kind, _, rest = header.partition(" ")
+    if scheme == "basic" and kind.lower() == "basic":
+        try:
+            decoded = base64.b64decode(rest.strip(), validate=True).decode()
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return hmac.compare_digest(decoded, f"{user}:{password}")
+    if scheme == "digest" and kind.lower() == "digest":
+        p = parse_auth_params(rest)
+        if p.get("username") != user or p.get("nonce") != nonce or "uri" not in p:
+            return False
+        expected = digest_response(user, realm, password, method, p["uri"], nonce)
+        return hmac.compare_digest(expected, p.get("response", ""))
+    return False
+
+
+def challenge(scheme: str, realm: str, nonce: str) -> str:
+    if scheme == "basic":
+        return f'Basic realm="{realm}"'
+    return f'Digest realm="{realm}", nonce="{nonce}"'

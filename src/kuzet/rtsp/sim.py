@@ -1,0 +1,66 @@
+"""`kuzet sim`: N simulated cameras, each with a main and a sub stream, on one RTSP port."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from dataclasses import dataclass
+from pathlib import Path
+
+from kuzet.rtsp.clip import ClipSpec, load_clip
+from kuzet.rtsp.server import AuthConfig, RtspServer, StreamSource
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    cameras: int = 4
+    host: str = "127.0.0.1"
+    port: int = 8554
+    main: ClipSpec = ClipSpec(1920, 1080, 4_000_000)
+    sub: ClipSpec = ClipSpec(640, 360, 512_000)
+    auth: AuthConfig | None = None
+    resize_every_s: int = 0
+    ts_jump_every_s: int = 0
+    stats_file: Path | None = None
+
+
+def camera_name(index: int) -> str:
+    return f"cam{index + 1:02d}"
+
+
+def build_sources(opts: SimOptions, cache_dir: Path) -> dict[str, StreamSource]:
+    main = load_clip(opts.main, cache_dir)
+    sub = load_clip(opts.sub, cache_dir)
+    alt = None
+    if opts.resize_every_s:
+        alt = load_clip(ClipSpec(opts.main.width // 2 // 2 * 2, opts.main.height // 2 // 2 * 2,
+                                 opts.main.bitrate_bps // 2), cache_dir)
+    sources: dict[str, StreamSource] = {}
+    for i in range(opts.cameras):
+        name = camera_name(i)
+        sources[f"{name}/main"] = StreamSource(
+            f"{name}/main", main, alt_clip=alt, resize_every_s=opts.resize_every_s,
+            ts_jump_every_s=opts.ts_jump_every_s)
+        sources[f"{name}/sub"] = StreamSource(f"{name}/sub", sub)
+    return sources
+
+
+async def serve(opts: SimOptions, cache_dir: Path, ready: asyncio.Event | None = None) -> None:
+    sources = build_sources(opts, cache_dir)
+    server = RtspServer(sources, auth=opts.auth)
+    await server.start(opts.host, opts.port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    names = sorted({k.split("/")[0] for k in sources})
+    print(f"kuzet sim: {len(names)} cameras on rtsp://{opts.host}:{opts.port}/"
+          f"{{{names[0]}..{names[-1]}}}/{{main,sub}}", flush=True)
+    if ready is not None:
+        ready.set()
+    await stop.wait()
+    await server.close()
+    stats = {k: v.frames_sent for k, v in sources.items()}
+    if opts.stats_file:
+        opts.stats_file.write_text(json.dumps({"frames_sent": stats}))

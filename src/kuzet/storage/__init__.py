@@ -1,0 +1,1 @@
+"""Storage: where media files live on the volume, recovery after a crash, verification."""

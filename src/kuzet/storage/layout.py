@@ -1,0 +1,45 @@
+"""Media file paths: `<volume>/<camera>/<YYYY>/<MM>/<DD>/<start>.mp4` (UTC), and camera names.
+
+Camera names become directory names, so they are checked here, once, before anything
+touches a disk.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+from kuzet.timefmt import NS, file_stamp
+
+PART_SUFFIX = ".part"
+QUARANTINE_DIR = ".quarantine"
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+
+
+class CameraNameError(ValueError):
+    pass
+
+
+def check_camera_name(name: str) -> str:
+    if "/" in name or "\\" in name or ".." in name:
+        raise CameraNameError(f"camera name {name!r} may not contain '/', '\\' or '..'")
+    if not _NAME.match(name):
+        raise CameraNameError(
+            f"camera name {name!r} must be 1-64 letters, digits, '_' or '-', starting with a "
+            "letter or digit")
+    return name
+
+
+def segment_relpath(camera: str, start_ns: int, stream: str = "main") -> str:
+    day = datetime.fromtimestamp(start_ns // NS, UTC)
+    prefix = camera if stream == "main" else f"{camera}/{stream}"
+    return f"{prefix}/{day:%Y/%m/%d}/{file_stamp(start_ns)}.mp4"
+
+
+def part_path(volume: Path, camera: str, first_arrival_ns: int, stream: str = "main") -> Path:
+    return volume / (segment_relpath(camera, first_arrival_ns, stream) + PART_SUFFIX)
+
+
+def camera_of(volume: Path, path: Path) -> str:
+    return path.relative_to(volume).parts[0]

@@ -1,0 +1,119 @@
+"""Start-up reconciliation of catalog and disk after a clean stop or a crash.
+
+A segment is closed in three steps: finish the file (`.part`), insert its catalog row,
+rename the file to the row's path. A crash can interrupt any of them; this module puts
+each case right. A `.part` with no row is salvaged (its complete fragments kept); a row
+whose file is missing but whose bytes sit in a `.part` gets its rename finished; an
+`.mp4` the catalog does not know is moved to `.quarantine/`, never deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kuzet.catalog.models import Segment
+from kuzet.catalog.store import Catalog, NewSegment
+from kuzet.media.fmp4 import VideoParams
+from kuzet.media.ingest import GapCause
+from kuzet.media.salvage import NothingToSalvage, salvage_file
+from kuzet.storage.layout import PART_SUFFIX, QUARANTINE_DIR, segment_relpath
+from kuzet.timefmt import parse_file_stamp
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class RecoveryReport:
+    salvaged: list[str] = field(default_factory=list)
+    renamed: list[str] = field(default_factory=list)
+    discarded: list[str] = field(default_factory=list)
+    quarantined: list[str] = field(default_factory=list)
+    gaps_opened: int = 0
+
+
+def catalog_salvaged(catalog: Catalog, volume: Path, camera_id: int, camera: str, part: Path,
+                     prev_end_ns: int | None) -> Segment | None:
+    """Salvage a `.part` file, catalog what it holds, give it its final name."""
+    try:
+        facts = salvage_file(part)
+    except NothingToSalvage:
+        part.unlink(missing_ok=True)
+        return None
+    stamp = part.name.removesuffix(PART_SUFFIX).removesuffix(".mp4")
+    start_ns = parse_file_stamp(stamp)
+    if prev_end_ns is not None:
+        start_ns = max(start_ns, prev_end_ns)
+    rel = segment_relpath(camera, start_ns)
+    row = catalog.add_segment(NewSegment(
+        camera_id=camera_id, stream="main", volume=str(volume), path=rel, start_ns=start_ns,
+        end_ns=start_ns + facts.media_duration_ns, frames=facts.frames,
+        size_bytes=facts.size_bytes, codec=facts.codec, width=facts.width, height=facts.height,
+        audio_codec=facts.audio_codec,
+        codec_params=VideoParams(facts.codec, facts.extradata, facts.width,
+                                 facts.height).to_json(),
+        keyframes=facts.keyframes, sha256=facts.sha256, salvaged=True))
+    final = volume / rel
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, final)
+    return row
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def recover(catalog: Catalog, volume: Path, *, unclean: bool) -> RecoveryReport:
+    report = RecoveryReport()
+    volume.mkdir(parents=True, exist_ok=True)
+    cameras = {c.name: c for c in catalog.cameras(include_removed=True)}
+    parts = sorted(p for p in volume.rglob(f"*{PART_SUFFIX}")
+                   if QUARANTINE_DIR not in p.relative_to(volume).parts)
+    for part in parts:
+        camera = cameras.get(part.relative_to(volume).parts[0])
+        if camera is None:
+            _quarantine(volume, part, report)
+            continue
+        last = catalog.last_segment(camera.id)
+        if last is not None and not (volume / last.path).exists() \
+                and part.stat().st_size == last.bytes and _sha256(part) == last.sha256:
+            os.replace(part, volume / last.path)
+            report.renamed.append(last.path)
+            continue
+        row = catalog_salvaged(catalog, volume, camera.id, camera.name, part,
+                               last.end_ns if last else None)
+        if row is None:
+            report.discarded.append(str(part.relative_to(volume)))
+        else:
+            report.salvaged.append(row.path)
+    known = catalog.known_paths(str(volume))
+    for path in volume.rglob("*.mp4"):
+        rel = path.relative_to(volume)
+        if rel.parts[0] == QUARANTINE_DIR or str(rel) in known:
+            continue
+        _quarantine(volume, path, report)
+    detail = "unclean shutdown (crash or kill)" if unclean else "recorder was stopped"
+    for camera in cameras.values():
+        if camera.removed_ns is not None:
+            continue
+        last = catalog.last_segment(camera.id)
+        if last is not None and catalog.open_gap(camera.id, last.end_ns,
+                                                 GapCause.PROCESS_STOPPED.value, detail):
+            report.gaps_opened += 1
+    return report
+
+
+def _quarantine(volume: Path, path: Path, report: RecoveryReport) -> None:
+    rel = path.relative_to(volume)
+    target = volume / QUARANTINE_DIR / rel
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    report.quarantined.append(str(rel))
+    log.warning("quarantined %s: the catalog does not know it", rel)

@@ -1,0 +1,63 @@
+"""UTC nanosecond instants: parsing what users type and naming what we store.
+
+Every stored instant is an int of nanoseconds since the Unix epoch, UTC. Users type ISO
+8601 with an offset; JSON output uses UTC ISO 8601 with nanoseconds; people see
+Asia/Almaty (the console's job, not this module's).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+NS = 1_000_000_000
+
+
+class TimeFormatError(ValueError):
+    pass
+
+
+def parse_instant(text: str) -> int:
+    """ISO 8601 with an explicit offset (or Z) → ns since epoch. Naive times are refused."""
+    raw = text.strip()
+    frac_ns = 0
+    # datetime keeps microseconds only; carry extra digits of the fraction ourselves.
+    head, dot, tail = raw.partition(".")
+    if dot:
+        digits = ""
+        for ch in tail:
+            if ch.isdigit():
+                digits += ch
+            else:
+                break
+        rest = tail[len(digits):]
+        if not digits:
+            raise TimeFormatError(f"bad time {text!r}: empty fraction")
+        frac_ns = int(digits[:9].ljust(9, "0"))
+        raw = head + rest
+    try:
+        dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise TimeFormatError(f"bad time {text!r}: expected ISO 8601 such as "
+                              "2026-11-27T08:30:00+05:00") from exc
+    if dt.tzinfo is None:
+        raise TimeFormatError(f"time {text!r} has no UTC offset; add Z or +05:00")
+    return int(dt.timestamp()) * NS + frac_ns
+
+
+def format_instant(ns: int) -> str:
+    """ns since epoch → '2026-11-27T02:22:52.123456789Z'."""
+    seconds, frac = divmod(ns, NS)
+    base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{base}.{frac:09d}Z"
+
+
+def file_stamp(ns: int) -> str:
+    """A file-name-safe, sortable UTC stamp: '20261127T022252.123456789Z'."""
+    seconds, frac = divmod(ns, NS)
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y%m%dT%H%M%S") + f".{frac:09d}Z"
+
+
+def parse_file_stamp(stamp: str) -> int:
+    base, _, frac = stamp.rstrip("Z").partition(".")
+    dt = datetime.strptime(base, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+    return int(dt.timestamp()) * NS + int(frac.ljust(9, "0")[:9] or 0)
