@@ -32,6 +32,8 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host/db.",
     )
     media_dir: Path | None = Field(None, description="Media volume; default <home>/media.")
+    cache_dir: Path | None = Field(None, description="Cache folder (simulator clips); "
+                                   "default <home>/cache.")
     segment_s: float = Field(60.0, gt=1, le=600,
                              description="Target segment length; cut at the next keyframe.")
     stall_s: float = Field(5.0, gt=0.5, le=60,
@@ -68,8 +70,8 @@ class Settings(BaseSettings):
         return (self.media_dir or self.home / "media").resolve()
 
     @property
-    def cache_dir(self) -> Path:
-        return (self.home / "cache").resolve()
+    def cache_path(self) -> Path:
+        return (self.cache_dir or self.home / "cache").resolve()
 
 
 def load_settings() -> Settings:

@@ -37,6 +37,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def _catalog(settings: Settings) -> Catalog:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     engine = make_engine(settings.catalog_url)
     migrate(engine)
     return Catalog(engine)
@@ -78,6 +79,7 @@ def serve() -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     service.start()
+    service.write_status()
     typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into "
                f"{settings.volume}", err=True)
     service.run_until(stop)
@@ -130,7 +132,7 @@ def sim(
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file)
     settings = load_settings()
     try:
-        asyncio.run(serve(opts, settings.cache_dir / "sim"))
+        asyncio.run(serve(opts, settings.cache_path / "sim"))
     except OSError as exc:
         raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 

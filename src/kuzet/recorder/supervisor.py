@@ -291,7 +291,7 @@ class Supervisor:
     def _failed(self, exc: SourceError) -> None:
         now = self.clock_ns()
         start = self.prev_end_ns if self.prev_end_ns is not None else now
-        self.catalog.open_gap(self.source.id, min(start, now), exc.cause.value, str(exc))
+        self.catalog.open_gap(self.source.id, start, exc.cause.value, str(exc))
         state = State.RECONNECTING
         if exc.cause in PERMANENT_CAUSES:
             state = State.FAILED

@@ -1,0 +1,3 @@
+from kuzet.cli.main import main
+
+main()

@@ -1,0 +1,209 @@
+"""Shared fixtures: real processes (`kuzet sim`, `kuzet serve`, gst-rtsp-server), real ffprobe."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kuzet.catalog.db import make_engine, migrate
+from kuzet.catalog.store import Catalog
+from kuzet.rtsp.clip import ClipSpec, load_clip
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = Path(__file__).parent / "peers"
+SMALL_MAIN = ClipSpec(640, 360, 1_000_000)
+SMALL_SUB = ClipSpec(320, 180, 300_000)
+SIM_SIZE_ARGS = ["--main-size", "640x360", "--main-kbps", "1000",
+                 "--sub-size", "320x180", "--sub-kbps", "300"]
+FPS = 25
+FRAME_NS = 40_000_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.2,
+             what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.2)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="session")
+def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Encode the simulator's small clips once per test run."""
+    cache = tmp_path_factory.mktemp("clips") / "sim"
+    for spec in (SMALL_MAIN, SMALL_SUB, ClipSpec(320, 180, 500_000)):
+        load_clip(spec, cache)
+    return cache.parent
+
+
+class Kuzet:
+    """One data home, and the `kuzet` command run against it as a separate process."""
+
+    def __init__(self, home: Path, clip_cache: Path, **settings: str) -> None:
+        self.home = home
+        self.env = {**os.environ, "KUZET_HOME": str(home), "KUZET_CACHE_DIR": str(clip_cache),
+                    "KUZET_SEGMENT_S": "3", "KUZET_BACKOFF_MAX_S": "2",
+                    "PYTHONUNBUFFERED": "1"}
+        for key, value in settings.items():
+            self.env[f"KUZET_{key.upper()}"] = value
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self._catalog: Catalog | None = None
+
+    @property
+    def volume(self) -> Path:
+        return Path(self.env.get("KUZET_MEDIA_DIR") or self.home / "media")
+
+    def run(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run([sys.executable, "-m", "kuzet", *args], env=self.env,
+                              capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"kuzet {' '.join(args)} exited {proc.returncode}:\n"
+                                 f"{proc.stdout}\n{proc.stderr}")
+        return proc
+
+    def json(self, *args: str) -> Any:
+        return json.loads(self.run(*args, "--json").stdout)
+
+    def spawn(self, *args: str, log_name: str) -> subprocess.Popen[bytes]:
+        with (self.home / f"{log_name}.log").open("ab") as log:
+            proc = subprocess.Popen([sys.executable, "-m", "kuzet", *args], env=self.env,
+                                    stdout=log, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def sim(self, port: int, *extra: str, cameras: int = 1) -> subprocess.Popen[bytes]:
+        proc = self.spawn("sim", "--cameras", str(cameras), "--port", str(port),
+                          *SIM_SIZE_ARGS, *extra, log_name=f"sim-{port}")
+        wait_for(lambda: port_open(port) or proc.poll() is not None, 60, what="simulator")
+        assert proc.poll() is None, self.log(f"sim-{port}")
+        return proc
+
+    def serve(self) -> subprocess.Popen[bytes]:
+        (self.home / "run" / "status.json").unlink(missing_ok=True)
+        return self.spawn("serve", log_name="serve")
+
+    def log(self, name: str) -> str:
+        path = self.home / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def catalog(self) -> Catalog:
+        if self._catalog is None:
+            url = self.env.get("KUZET_DATABASE_URL") or f"sqlite:///{self.home / 'catalog.db'}"
+            engine = make_engine(url)
+            migrate(engine)
+            self._catalog = Catalog(engine)
+        return self._catalog
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        path = self.home / "run" / "status.json"
+        if not path.exists():
+            return {}
+        try:
+            doc = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            return {}
+        return {c["camera"]: c for c in doc["cameras"]}
+
+    def close(self) -> None:
+        if self._catalog is not None:
+            self._catalog.engine.dispose()
+        for proc in self.procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(10)
+
+
+@pytest.fixture
+def kuzet(tmp_path: Path, clip_cache: Path) -> Iterator[Kuzet]:
+    k = Kuzet(tmp_path / "home", clip_cache)
+    k.home.mkdir()
+    k.run("init")
+    yield k
+    k.close()
+
+
+def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15) -> float:
+    """Send `sig`, wait for the exit; return the seconds it took."""
+    t0 = time.monotonic()
+    os.kill(proc.pid, sig)
+    proc.wait(timeout)
+    return time.monotonic() - t0
+
+
+def ffprobe(path: Path) -> dict[str, Any]:
+    """Decode every frame of a file with ffprobe; fail on any error it reports."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+         "stream=codec_type,codec_name,width,height,nb_read_frames,duration:format=duration",
+         "-of", "json", str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and not out.stderr.strip(), f"ffprobe {path}: {out.stderr}"
+    return dict(json.loads(out.stdout))
+
+
+@pytest.fixture(scope="session")
+def gst_server() -> Iterator[int]:
+    """GStreamer's RTSP server (an independent implementation), on Debian's python3."""
+    python = shutil.which("python3", path="/usr/bin") or "/usr/bin/python3"
+    port = free_port()
+    proc = subprocess.Popen([python, str(PEERS / "gst_rtsp_server.py"), str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    assert line.strip() == "ready", f"gst-rtsp-server did not start: {line}"
+    yield port
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+
+
+PG_ADMIN = os.environ.get("KUZET_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    import uuid
+
+    import psycopg
+
+    name = f"kuzet_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'catalog.db'}"
+    return str(request.getfixturevalue("pg_url"))

@@ -1,0 +1,48 @@
+"""An independent RTSP server for the tests: GStreamer's gst-rtsp-server.
+
+Run with Debian's /usr/bin/python3 (python3-gi): `gst_rtsp_server.py PORT`. Prints
+"ready" once listening. Mounts:
+  /h264     H.264 320x240 25 fps
+  /h265aac  H.265 320x240 25 fps with AAC audio
+  /audio    AAC audio only (a URL that serves no video)
+"""
+
+import sys
+
+import gi
+
+gi.require_version("Gst", "1.0")
+gi.require_version("GstRtspServer", "1.0")
+from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+
+VIDEO = ("videotestsrc is-live=true pattern=ball ! "
+         "video/x-raw,width=320,height=240,framerate=25/1 ! ")
+AUDIO = ("audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=1 ! "
+         "avenc_aac ! aacparse ! rtpmp4gpay name=pay{n} pt=97")
+MOUNTS = {
+    "/h264": "( " + VIDEO + "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 "
+             "! rtph264pay name=pay0 pt=96 config-interval=1 )",
+    "/h265aac": "( " + VIDEO + "x265enc tune=zerolatency speed-preset=ultrafast "
+                "key-int-max=25 ! rtph265pay name=pay0 pt=96 config-interval=1 "
+                + AUDIO.format(n=1) + " )",
+    "/audio": "( " + AUDIO.format(n=0) + " )",
+}
+
+
+def main() -> None:
+    Gst.init(None)
+    server = GstRtspServer.RTSPServer()
+    server.set_address("127.0.0.1")
+    server.set_service(sys.argv[1])
+    mounts = server.get_mount_points()
+    for path, launch in MOUNTS.items():
+        factory = GstRtspServer.RTSPMediaFactory()
+        factory.set_launch(launch)
+        factory.set_shared(True)
+        mounts.add_factory(path, factory)
+    server.attach(None)
+    print("ready", flush=True)
+    GLib.MainLoop().run()
+
+
+main()
