@@ -181,6 +181,7 @@ def gst_server() -> Iterator[int]:
     yield port
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
+    proc.stdout.close()
 
 
 PG_ADMIN = os.environ.get("KUZET_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import time
 from enum import Enum
 from typing import Any
 from urllib.parse import urlsplit
@@ -71,8 +72,13 @@ def classify_open_error(exc: BaseException) -> SourceError:
             or "immediate exit" in low:
         return SourceError(GapCause.CONNECT_FAILED, "the camera did not answer in time")
     if "resolve" in low or "name or service" in low:
-        return SourceError(GapCause.CONNECT_FAILED, f"host not found: {text}")
-    return SourceError(GapCause.CONNECT_FAILED, text or type(exc).__name__)
+        return SourceError(GapCause.CONNECT_FAILED, "host name not found")
+    return SourceError(GapCause.CONNECT_FAILED, _reason(exc))
+
+
+def _reason(exc: BaseException) -> str:
+    """The error's own words without the URL, which may carry a password."""
+    return str(getattr(exc, "strerror", None) or type(exc).__name__)
 
 
 def classify_read_error(exc: BaseException) -> SourceError:
@@ -83,7 +89,7 @@ def classify_read_error(exc: BaseException) -> SourceError:
         return SourceError(GapCause.STALLED, "no packet arrived in time")
     if isinstance(exc, av.error.EOFError) or "end of file" in low:
         return SourceError(GapCause.STREAM_ENDED, "the camera ended the stream")
-    return SourceError(GapCause.STREAM_ENDED, str(exc) or type(exc).__name__)
+    return SourceError(GapCause.STREAM_ENDED, _reason(exc))
 
 
 def open_source(url: str, *, transport: str, connect_timeout_s: float, stall_s: float) -> Any:
@@ -96,9 +102,13 @@ def open_source(url: str, *, transport: str, connect_timeout_s: float, stall_s: 
         "analyzeduration": "1000000",
         "allowed_media_types": "video+audio",
     }
+    started = time.monotonic()
     try:
         container = av.open(url, options=options, timeout=(connect_timeout_s, stall_s))
     except (av.FFmpegError, OSError) as exc:
+        if time.monotonic() - started >= 0.9 * connect_timeout_s:
+            raise SourceError(GapCause.CONNECT_FAILED,
+                              f"the camera did not answer within {connect_timeout_s:g} s") from exc
         raise classify_open_error(exc) from exc
     video = container.streams.video
     if not video:
