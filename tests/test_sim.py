@@ -1,0 +1,89 @@
+"""The camera simulator, played by independent RTSP clients: ffprobe, ffmpeg, GStreamer."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import Kuzet, ffprobe, free_port
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def sim(kuzet: Kuzet) -> int:
+    port = free_port()
+    kuzet.sim(port, cameras=2)
+    return port
+
+
+def probe(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["ffprobe", "-v", "error", *args, "-show_entries",
+                           "stream=codec_name,width,height,r_frame_rate", "-of", "json", url],
+                          capture_output=True, text=True, timeout=30)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "udp"])
+def test_ffprobe_sees_main_and_sub_streams(sim: int, transport: str) -> None:
+    for path, size in (("cam01/main", (640, 360)), ("cam02/sub", (320, 180))):
+        out = probe(f"rtsp://127.0.0.1:{sim}/{path}", "-rtsp_transport", transport)
+        assert out.returncode == 0, out.stderr
+        stream = json.loads(out.stdout)["streams"][0]
+        assert stream["codec_name"] == "h264"
+        assert (stream["width"], stream["height"]) == size
+        assert stream["r_frame_rate"] == "25/1"
+
+
+def test_ffmpeg_records_every_frame(sim: int, tmp_path: Path) -> None:
+    out = tmp_path / "copy.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-rtsp_transport", "tcp", "-i",
+                    f"rtsp://127.0.0.1:{sim}/cam01/main", "-t", "4", "-c", "copy", str(out)],
+                   check=True, timeout=30)
+    frames = int(ffprobe(out)["streams"][0]["nb_read_frames"])
+    assert 95 <= frames <= 130  # 4 s at 25 fps, plus the GOP sent at PLAY
+
+
+@pytest.mark.parametrize("protocols", ["tcp", "udp"])
+def test_gstreamer_decodes_the_stream(sim: int, protocols: str) -> None:
+    out = subprocess.run(
+        ["gst-launch-1.0", "-q", "rtspsrc", f"location=rtsp://127.0.0.1:{sim}/cam01/main",
+         f"protocols={protocols}", "!", "rtph264depay", "!", "h264parse", "!", "avdec_h264",
+         "!", "fakesink", "num-buffers=50"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr + out.stdout
+
+
+@pytest.mark.parametrize("scheme", ["digest", "basic"])
+def test_authentication(kuzet: Kuzet, scheme: str) -> None:
+    port = free_port()
+    kuzet.sim(port, "--auth", scheme, "--user", "guard", "--password", "Qw3rty")
+    ok = probe(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/cam01/main")
+    assert ok.returncode == 0, ok.stderr
+    for url in (f"rtsp://guard:wrong@127.0.0.1:{port}/cam01/main",
+                f"rtsp://127.0.0.1:{port}/cam01/main"):
+        bad = probe(url)
+        assert bad.returncode != 0 and "401" in bad.stderr
+
+
+def _rtsp(port: int, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(request)
+        return s.recv(4096)
+
+
+def test_protocol_answers(sim: int) -> None:
+    assert b"Public:" in _rtsp(sim, b"OPTIONS * RTSP/1.0\r\nCSeq: 1\r\n\r\n")
+    describe = _rtsp(sim, b"DESCRIBE rtsp://h/cam01/main RTSP/1.0\r\nCSeq: 2\r\n\r\n")
+    assert describe.startswith(b"RTSP/1.0 200") and b"sprop-parameter-sets=" in describe
+    assert _rtsp(sim, b"DESCRIBE rtsp://h/cam99/main RTSP/1.0\r\nCSeq: 3\r\n\r\n") \
+        .startswith(b"RTSP/1.0 404")
+    assert _rtsp(sim, b"PLAY rtsp://h/cam01/main RTSP/1.0\r\nCSeq: 4\r\nSession: nope\r\n\r\n") \
+        .startswith(b"RTSP/1.0 454")
+    assert _rtsp(sim, b"GET_PARAMETER rtsp://h/cam01/main RTSP/1.0\r\nCSeq: 5\r\n\r\n") \
+        .startswith(b"RTSP/1.0 200")
+    assert _rtsp(sim, b"garbage\r\n\r\n").startswith(b"RTSP/1.0 400")
+    assert _rtsp(sim, b"DESCRIBE rtsp://h/cam01/main HTTP/1.1\r\nCSeq: 6\r\n\r\n") \
+        .startswith(b"RTSP/1.0 505")

@@ -1,0 +1,227 @@
+"""Pure logic: bitstream, RTP, boxes, time, rotation, policy, parsing. No sockets, no disks."""
+
+from __future__ import annotations
+
+import base64
+import struct
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kuzet.media.boxes import Box, BoxScanner, complete_prefix
+from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_ns
+from kuzet.media.ingest import GapCause, SourceError, check_url, classify_open_error, mask_url
+from kuzet.media.nal import parameter_sets, split_annexb, to_annexb
+from kuzet.media.rotation import Cut, PacketFacts, decide_cut
+from kuzet.recorder.status import RateWindow, backoff_delay_s
+from kuzet.rtsp import digest
+from kuzet.rtsp.protocol import RtspProtocolError, parse_request_head, parse_transport
+from kuzet.rtsp.rtp import FU_A, packetize_h264
+from kuzet.storage.layout import CameraNameError, check_camera_name, segment_relpath
+from kuzet.timefmt import TimeFormatError, format_instant, parse_file_stamp, parse_instant
+
+SPS, PPS, IDR = b"\x67\x42\xc0\x1e\xaa", b"\x68\xce\x3c\x80", b"\x65" + bytes(range(200)) * 20
+
+
+def test_split_annexb_handles_3_and_4_byte_start_codes() -> None:
+    data = b"\x00\x00\x00\x01" + SPS + b"\x00\x00\x01" + PPS + b"\x00\x00\x00\x01" + IDR
+    assert list(split_annexb(data)) == [SPS, PPS, IDR]
+    assert parameter_sets("h264", data) == (SPS, PPS)
+    assert list(split_annexb(to_annexb((SPS, PPS)))) == [SPS, PPS]
+
+
+def test_hevc_parameter_sets() -> None:
+    vps, sps, pps, idr = b"\x40\x01\x0c", b"\x42\x01\x01", b"\x44\x01\xc1", b"\x26\x01\xaf"
+    assert parameter_sets("hevc", to_annexb((vps, sps, pps, idr))) == (vps, sps, pps)
+
+
+def _depacketize(payloads: tuple[bytes, ...]) -> list[bytes]:
+    units: list[bytes] = []
+    current = bytearray()
+    for p in payloads:
+        if p[0] & 0x1F == FU_A:
+            if p[1] & 0x80:
+                current = bytearray([(p[0] & 0xE0) | (p[1] & 0x1F)])
+            current += p[2:]
+            if p[1] & 0x40:
+                units.append(bytes(current))
+        else:
+            units.append(p)
+    return units
+
+
+@given(st.lists(st.binary(min_size=2, max_size=5000), min_size=1, max_size=6),
+       st.integers(min_value=100, max_value=1400))
+def test_rtp_packetization_round_trips(bodies: list[bytes], mtu: int) -> None:
+    units = tuple(bytes([0x41]) + b.replace(b"\x00\x00", b"\x00\x01") for b in bodies)
+    payloads = packetize_h264(to_annexb(units), mtu)
+    assert all(len(p) <= mtu for p in payloads)
+    assert _depacketize(payloads) == list(units)
+
+
+def _boxes(sizes: list[int]) -> bytes:
+    return b"".join(struct.pack(">I4s", 8 + n, b"moof" if i % 2 else b"mdat") + bytes(n)
+                    for i, n in enumerate(sizes))
+
+
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=12), st.data())
+def test_box_scanner_finds_boxes_whatever_the_chunking(sizes: list[int],
+                                                       data: st.DataObject) -> None:
+    raw = _boxes(sizes)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(raw)), max_size=20)))
+    scanner = BoxScanner()
+    prev = 0
+    for cut in [*cuts, len(raw)]:
+        scanner.feed(raw[prev:cut])
+        prev = cut
+    offsets = [0]
+    for n in sizes[:-1]:
+        offsets.append(offsets[-1] + 8 + n)
+    assert [(b.offset, b.size) for b in scanner.boxes] == [(o, 8 + n) for o, n in
+                                                           zip(offsets, sizes, strict=True)]
+
+
+def test_complete_prefix_keeps_whole_fragments_only() -> None:
+    boxes = [Box("ftyp", 0, 20), Box("moov", 20, 100), Box("moof", 120, 50),
+             Box("mdat", 170, 1000), Box("moof", 1170, 50), Box("mdat", 1220, 1000)]
+    assert complete_prefix(boxes, 2220) == 2220
+    assert complete_prefix(boxes, 2000) == 1170  # second mdat cut short
+    assert complete_prefix(boxes, 1190) == 1170
+    assert complete_prefix(boxes[:2], 120) == 120
+    assert complete_prefix(boxes, 60) == 20  # moov cut short: only ftyp survives
+
+
+def test_offset_estimator_takes_the_earliest_arrival() -> None:
+    est = OffsetEstimator()
+    for media, late in [(0, 30), (40, 5), (80, 200), (120, 12)]:
+        est.observe(1_000_000 + media + late, media)
+    assert est.wall(0) == 1_000_005
+    with pytest.raises(ValueError):
+        OffsetEstimator().wall(0)
+
+
+def test_segment_start_snaps_to_predecessor_and_never_overlaps() -> None:
+    assert segment_start_ns(1_000, None, True) == 1_000
+    assert segment_start_ns(10_050_000, 10_000_000, True) == 10_000_000  # jitter: abut
+    assert segment_start_ns(10_500_000_000, 10_000_000_000, True) == 10_500_000_000  # drift step
+    assert segment_start_ns(9_000_000_000, 10_000_000_000, False) == 10_000_000_000  # no overlap
+    assert segment_start_ns(12_000_000_000, 10_000_000_000, False) == 12_000_000_000  # a gap
+
+
+def test_discontinuity() -> None:
+    s = 1_000_000_000
+    assert not is_discontinuity(0, 40_000_000, 0, 41_000_000)
+    assert not is_discontinuity(0, 40_000_000, 0, 3 * s)  # late arrival alone is not a jump
+    assert is_discontinuity(40_000_000, 40_000_000, 0, 40_000_000)  # repeated timestamp
+    assert is_discontinuity(30 * s, 0, 0, 40_000_000)  # backwards
+    assert is_discontinuity(0, 60 * s, 0, 40_000_000)  # leap forward
+
+
+@pytest.mark.parametrize(("facts", "expected"), [
+    (PacketFacts(False, 99 * 10**9, True, True), Cut.NONE),
+    (PacketFacts(True, 10**9, False, False), Cut.NONE),
+    (PacketFacts(True, 60 * 10**9, False, False), Cut.LENGTH),
+    (PacketFacts(True, 10**9, True, False), Cut.PARAMETERS),
+    (PacketFacts(True, 10**9, True, True), Cut.DISCONTINUITY),
+])
+def test_decide_cut(facts: PacketFacts, expected: Cut) -> None:
+    assert decide_cut(facts, 0, 60 * 10**9) is expected
+
+
+def test_backoff_is_capped_at_ten_seconds() -> None:
+    assert [backoff_delay_s(a, 10) for a in range(7)] == [0.5, 1, 2, 4, 8, 10, 10]
+    assert backoff_delay_s(10_000, 10) == 10
+
+
+def test_rate_window() -> None:
+    w = RateWindow()
+    for i in range(26):
+        w.add(i * 40_000_000, 1000)
+    fps, bps = w.rates()
+    assert fps == pytest.approx(25)
+    assert bps == pytest.approx(200_000)
+
+
+def test_parse_instant() -> None:
+    assert parse_instant("1970-01-01T00:00:01Z") == 1_000_000_000
+    assert parse_instant("1970-01-01T05:00:01+05:00") == 1_000_000_000
+    assert parse_instant("1970-01-01T00:00:00.000000001Z") == 1
+    for bad in ("2026-11-27T10:00:00", "tomorrow", "2026-11-27T10:00:00.Z", ""):
+        with pytest.raises(TimeFormatError):
+            parse_instant(bad)
+
+
+@given(st.integers(0, 4_102_444_800 * 10**9))
+def test_instant_round_trips(ns: int) -> None:
+    assert parse_instant(format_instant(ns)) == ns
+    stamp = segment_relpath("cam", ns).rsplit("/", 1)[1].removesuffix(".mp4")
+    assert parse_file_stamp(stamp) == ns
+
+
+def test_segment_path_layout() -> None:
+    assert segment_relpath("gate", parse_instant("2026-11-27T23:59:59.5+05:00")) == \
+        "gate/2026/11/27/20261127T185959.500000000Z.mp4"
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", "../x", "a\\b", "", "-x", "x" * 65, "a b"])
+def test_bad_camera_names(name: str) -> None:
+    with pytest.raises(CameraNameError):
+        check_camera_name(name)
+
+
+def test_good_camera_names() -> None:
+    for name in ("gate", "B2-floor3_cam01", "7"):
+        assert check_camera_name(name) == name
+
+
+def test_digest_and_basic_authorization() -> None:
+    nonce, realm = "abc", "kuzet-sim"
+    good = digest.digest_response("admin", realm, "pw", "DESCRIBE", "rtsp://h/x", nonce)
+    header = (f'Digest username="admin", realm="{realm}", nonce="{nonce}", '
+              f'uri="rtsp://h/x", response="{good}"')
+    kw = {"scheme": "digest", "user": "admin", "password": "pw", "realm": realm,
+          "nonce": nonce, "method": "DESCRIBE"}
+    assert digest.check_authorization(header, **kw)
+    assert not digest.check_authorization(header.replace(good, "0" * 32), **kw)
+    assert not digest.check_authorization(header, **{**kw, "method": "SETUP"})
+    assert not digest.check_authorization(None, **kw)
+    basic = "Basic " + base64.b64encode(b"admin:pw").decode()
+    assert digest.check_authorization(basic, **{**kw, "scheme": "basic"})
+    assert not digest.check_authorization(basic, **kw)
+    assert not digest.check_authorization("Basic !!!", **{**kw, "scheme": "basic"})
+
+
+def test_rtsp_request_and_transport_parsing() -> None:
+    req = parse_request_head(b"DESCRIBE rtsp://h/cam01/main RTSP/1.0\r\nCSeq: 2\r\n"
+                             b"Accept: application/sdp")
+    assert (req.method, req.cseq, req.header("accept")) == ("DESCRIBE", "2", "application/sdp")
+    for bad in (b"GARBAGE", b"DESCRIBE x RTSP/1.0\r\nno colon here", b"\xff\xfe"):
+        with pytest.raises(RtspProtocolError):
+            parse_request_head(bad)
+    tcp = parse_transport("RTP/AVP/TCP;unicast;interleaved=2-3")
+    assert tcp.tcp and tcp.interleaved == (2, 3)
+    udp = parse_transport("RTP/AVP;multicast,RTP/AVP;unicast;client_port=5000-5001")
+    assert not udp.tcp and udp.client_ports == (5000, 5001)
+    with pytest.raises(RtspProtocolError):
+        parse_transport("RAW/RAW/UDP;unicast")
+
+
+def test_urls_are_checked_and_masked() -> None:
+    check_url("rtsp://10.0.0.5:554/Streaming/Channels/101")
+    for bad in ("http://cam/x", "file:///etc/passwd", "rtsp:///nohost", "cam:554"):
+        with pytest.raises(SourceError) as err:
+            check_url(bad)
+        assert err.value.cause is GapCause.UNSUPPORTED
+    assert mask_url("rtsp://admin:hunter2@10.0.0.5:554/s") == "rtsp://admin:***@10.0.0.5:554/s"
+    assert mask_url("rtsp://10.0.0.5/s") == "rtsp://10.0.0.5/s"
+
+
+def test_open_errors_are_named_without_leaking_the_url() -> None:
+    err = classify_open_error(OSError(111, "Connection refused", "rtsp://a:secret@h/"))
+    assert err.cause is GapCause.CONNECT_FAILED and "secret" not in str(err)
+    assert classify_open_error(Exception("Server returned 401 Unauthorized")).cause \
+        is GapCause.AUTH_FAILED
+    assert "404" in str(classify_open_error(Exception("Server returned 404 Not Found")))
+    odd = OSError(5, "Input/output error", "rtsp://a:secret@h/")
+    assert "secret" not in str(classify_open_error(odd))
