@@ -79,7 +79,8 @@ class Kuzet:
     def volume(self) -> Path:
         return Path(self.env.get("KUZET_MEDIA_DIR") or self.home / "media")
 
-    def run(self, *args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    def run(self, *args: str, check: bool = True,
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run([sys.executable, "-m", "kuzet", *args], env=self.env,
                               capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from kuzet.catalog.models import Camera, Gap, Segment
 from kuzet.media.ingest import check_url

@@ -69,9 +69,12 @@ def init() -> None:
 @app.command()
 def serve() -> None:
     """Record every camera 24/7 until SIGTERM or Ctrl-C."""
+    raise typer.Exit(_serve(load_settings()))
+
+
+def _serve(settings: Settings, banner: str = "") -> int:
     from kuzet.recorder.service import RecorderService
 
-    settings = load_settings()
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     service = RecorderService(settings, _catalog(settings))
@@ -82,9 +85,67 @@ def serve() -> None:
     service.write_status()
     typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into "
                f"{settings.volume}", err=True)
+    if banner:
+        typer.echo(banner)
     service.run_until(stop)
-    clean = service.shutdown()
-    raise typer.Exit(0 if clean else 1)
+    return 0 if service.shutdown() else 1
+
+
+@app.command()
+def demo(
+    cameras: Annotated[int, typer.Option(min=1, max=64, help="Simulated cameras.")] = 4,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Simulator RTSP port.")] = 8554,
+) -> None:
+    """Start simulated cameras and record them: the whole recorder in one command."""
+    import os
+    import socket
+    import subprocess
+    import time
+
+    from kuzet.rtsp.sim import camera_name
+
+    settings = load_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    catalog = _catalog(settings)
+    typer.echo("Starting the camera simulator (the first start encodes its clips, ~30 s)...")
+    sim_proc = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
+                                 str(cameras), "--port", str(port)],
+                                env={**os.environ, "KUZET_HOME": str(settings.home)})
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if sim_proc.poll() is not None:
+                raise _fail(f"the simulator exited (is port {port} taken? try --port)")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise _fail("the simulator did not start within 5 minutes")
+            time.sleep(0.5)
+        known = {c.name for c in catalog.cameras(include_removed=True)}
+        for i in range(cameras):
+            name = camera_name(i)
+            if name not in known:
+                catalog.add_camera(name, f"rtsp://127.0.0.1:{port}/{name}/main",
+                                   sub_url=f"rtsp://127.0.0.1:{port}/{name}/sub",
+                                   zone="entrance", location="Demo building")
+        banner = "\n".join([
+            "",
+            "Kuzet demo is recording. Open in VLC or ffplay (live from the simulator):",
+            *(f"  rtsp://127.0.0.1:{port}/{camera_name(i)}/main" for i in range(cameras)),
+            f"Recordings are written to {settings.volume}",
+            "In another terminal (same folder):",
+            "  .venv/bin/kuzet camera list              # status of each camera",
+            f"  .venv/bin/kuzet recordings list {camera_name(0)}   # segments in the catalog",
+            "  .venv/bin/kuzet verify                   # rehash files against the catalog",
+            "Stop with Ctrl-C.",
+            "",
+        ])
+        code = _serve(settings, banner)
+    finally:
+        sim_proc.terminate()
+        sim_proc.wait(10)
+    raise typer.Exit(code)
 
 
 @app.command()
@@ -279,4 +340,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -8,6 +8,7 @@ flushed is on disk, and only the fragment in flight is lost.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -169,20 +170,16 @@ class SegmentFile:
         )
 
     def abort(self) -> None:
-        """Give up on the file (e.g. the disk is full); whatever fragments it has stay for salvage."""
-        try:
+        """Give up on the file (the disk is full, say); its whole fragments stay for salvage."""
+        with contextlib.suppress(av.FFmpegError, OSError, ValueError):
             self._out.close()
-        except (av.FFmpegError, OSError, ValueError):
-            pass
-        try:
+        with contextlib.suppress(OSError):
             self._sink.f.close()
-        except OSError:
-            pass
 
 
 def probe_dimensions(codec: str, extradata: bytes, keyframe: bytes) -> tuple[int, int]:
     """Decode one keyframe to learn the picture size its parameter sets describe."""
-    ctx = av.CodecContext.create(codec, "r")
+    ctx: Any = av.CodecContext.create(codec, "r")
     if extradata:
         ctx.extradata = extradata
     frames = list(ctx.decode(av.Packet(keyframe)))

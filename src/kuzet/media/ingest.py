@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import errno
 import time
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,7 +14,7 @@ SUPPORTED_SCHEMES = ("rtsp", "rtsps")
 SUPPORTED_VIDEO = ("h264", "hevc")
 
 
-class GapCause(str, Enum):
+class GapCause(StrEnum):
     CONNECT_FAILED = "connect_failed"
     AUTH_FAILED = "auth_failed"
     NO_VIDEO = "no_video"

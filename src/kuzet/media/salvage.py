@@ -61,6 +61,8 @@ def salvage_file(path: Path) -> SalvagedFile:
         audio_codec = container.streams.audio[0].codec_context.name \
             if container.streams.audio else None
         tb = video.time_base
+        if tb is None:
+            raise NothingToSalvage(f"{path} has no video time base")
         for packet in container.demux(video):
             if packet.dts is None:
                 continue

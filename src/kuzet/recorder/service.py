@@ -16,9 +16,9 @@ from pathlib import Path
 
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.media.ingest import open_source
 from kuzet.recorder.supervisor import CameraSource, Opener, Supervisor
 from kuzet.storage.recovery import RecoveryReport, recover
-from kuzet.media.ingest import open_source
 
 log = logging.getLogger(__name__)
 

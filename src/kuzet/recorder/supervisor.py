@@ -9,6 +9,7 @@ another.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -16,7 +17,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import av
@@ -125,10 +125,8 @@ class Supervisor:
                 log.exception("camera %s: unexpected error", self.source.name)
                 self._failed(SourceError(GapCause.STREAM_ENDED, f"internal error: {exc!r}"))
             finally:
-                try:
+                with contextlib.suppress(av.FFmpegError, OSError):
                     container.close()
-                except (av.FFmpegError, OSError):
-                    pass
             if not self._stop.is_set():
                 attempt += 1
                 self._stop.wait(backoff_delay_s(attempt - 1, self.settings.backoff_max_s))
@@ -136,7 +134,7 @@ class Supervisor:
 
     # -- recording ------------------------------------------------------------------
     def _record(self, container: Any) -> bool:
-        """Copy packets into segments until stopped or the stream fails. True if anything was kept."""
+        """Copy packets into segments until stopped or the stream fails; True if any were kept."""
         video = container.streams.video[0]
         codec = video.codec_context.name
         audio = next((a for a in container.streams.audio
@@ -158,7 +156,7 @@ class Supervisor:
                 arrival_ns = self.clock_ns()
                 if packet.stream_index != video.index:
                     if seg is not None:
-                        self._write(seg, lambda s, p=packet: s.file.add_audio(p))
+                        self._write(seg.file.add_audio, packet)
                     continue
                 dts_ns = ticks_to_ns(packet.dts, packet.time_base)
                 jump = have_prev and is_discontinuity(prev_dts_ns, dts_ns, prev_arrival_ns,
@@ -189,8 +187,7 @@ class Supervisor:
                     seg = self._open(container, video, audio, codec, units, data, dts_ns,
                                      arrival_ns, continuous, pending_cut_gap)
                     pending_cut_gap = None
-                self._write(seg, lambda s, p=packet, d=dts_ns, f=frame_ns:
-                            s.file.add_video(p, d, f))
+                self._write(seg.file.add_video, packet, dts_ns, frame_ns)
                 seg.offsets.observe(arrival_ns, dts_ns)
                 prev_dts_ns, prev_arrival_ns, have_prev = dts_ns, arrival_ns, True
                 recorded = True
@@ -213,9 +210,11 @@ class Supervisor:
             raise SourceError(GapCause.STREAM_ENDED, "the camera ended the stream")
         return recorded
 
-    def _write(self, seg: _Open, action: Callable[[_Open], None]) -> None:
+    @staticmethod
+    def _write(action: Callable[..., None], *args: Any) -> None:
+        """Run a muxer write, naming a full or failing disk as the gap cause it is."""
         try:
-            action(seg)
+            action(*args)
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise SourceError(GapCause.STORAGE_FULL, "the media volume is full") from exc

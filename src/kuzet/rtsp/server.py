@@ -56,7 +56,8 @@ class StreamSource:
     def frame_for(self, frame_no: int) -> tuple[Clip, int]:
         second = frame_no // FPS
         clip = self.clip
-        if self.alt_clip is not None and self.resize_every_s and (second // self.resize_every_s) % 2:
+        alternate = self.resize_every_s and (second // self.resize_every_s) % 2
+        if self.alt_clip is not None and alternate:
             clip = self.alt_clip
         return clip, (second % CLIP_SECONDS) * GOP_FRAMES + frame_no % FPS
 
