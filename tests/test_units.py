@@ -225,3 +225,17 @@ def test_open_errors_are_named_without_leaking_the_url() -> None:
     assert "404" in str(classify_open_error(Exception("Server returned 404 Not Found")))
     odd = OSError(5, "Input/output error", "rtsp://a:secret@h/")
     assert "secret" not in str(classify_open_error(odd))
+
+
+class _Pkt:
+    def __init__(self, index: int, dts: int | None) -> None:
+        self.stream_index, self.dts, self.pts = index, dts, dts
+
+
+def test_untimed_first_keyframe_is_placed_before_the_next_packet() -> None:
+    from kuzet.media.timestamps import fill_missing_timestamps
+
+    packets = [_Pkt(0, None), _Pkt(1, None), _Pkt(0, 3600), _Pkt(0, None), _Pkt(0, 10800)]
+    out = list(fill_missing_timestamps(packets, 0, 3600))
+    assert [(p.stream_index, p.dts) for p in out] == [(1, None), (0, 0), (0, 3600), (0, 7200),
+                                                      (0, 10800)]

@@ -34,6 +34,7 @@ from kuzet.media.ingest import (
 )
 from kuzet.media.nal import parameter_sets, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
+from kuzet.media.timestamps import fill_missing_timestamps
 from kuzet.recorder.status import CameraStatus, RateWindow, State, backoff_delay_s
 from kuzet.storage.layout import part_path, segment_relpath
 from kuzet.storage.recovery import catalog_salvaged
@@ -147,8 +148,10 @@ class Supervisor:
         frame_ns = DEFAULT_FRAME_NS
         pending_cut_gap: GapCause | None = None
         target_ns = int(self.settings.segment_s * 1e9)
+        rate = video.average_rate or video.guessed_rate or 25
+        step = max(1, int(video.time_base.denominator / (rate * video.time_base.numerator)))
         try:
-            for packet in container.demux(wanted):
+            for packet in fill_missing_timestamps(container.demux(wanted), video.index, step):
                 if self._stop.is_set():
                     break
                 if packet.dts is None:

@@ -47,13 +47,13 @@ def build_sources(opts: SimOptions, cache_dir: Path) -> dict[str, StreamSource]:
 
 
 async def serve(opts: SimOptions, cache_dir: Path, ready: asyncio.Event | None = None) -> None:
-    sources = build_sources(opts, cache_dir)
-    server = RtspServer(sources, auth=opts.auth)
-    await server.start(opts.host, opts.port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    sources = build_sources(opts, cache_dir)
+    server = RtspServer(sources, auth=opts.auth)
+    await server.start(opts.host, opts.port)
     names = sorted({k.split("/")[0] for k in sources})
     print(f"kuzet sim: {len(names)} cameras on rtsp://{opts.host}:{opts.port}/"
           f"{{{names[0]}..{names[-1]}}}/{{main,sub}}", flush=True)

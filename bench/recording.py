@@ -1,0 +1,174 @@
+"""Recording cost: Kuzet against one `ffmpeg -c copy -f segment` process per camera.
+
+Run by hand (not in CI):  .venv/bin/python bench/recording.py --cameras 64 --seconds 60
+
+Each phase gets its own simulator process (so frames sent are counted per phase), and both
+record the same N simulated 1080p 4 Mbit/s cameras for the same time. Printed: CPU-seconds
+per camera-hour for each and their ratio, RSS per camera, frames recorded vs frames sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def wait_port(port: int, timeout: float = 600) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.5)
+    raise SystemExit(f"simulator did not open port {port}")
+
+
+def start_sim(env: dict[str, str], args: argparse.Namespace,
+              stats: Path) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
+                             str(args.cameras), "--port", str(args.port), "--main-size",
+                             args.main_size, "--main-kbps", str(args.kbps),
+                             "--stats-file", str(stats)], env=env, stdout=subprocess.DEVNULL)
+    wait_port(args.port)
+    if proc.poll() is not None:
+        raise SystemExit(f"the simulator exited: is port {args.port} taken?")
+    return proc
+
+
+def stop_sim(proc: subprocess.Popen[bytes], stats: Path) -> int:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(30)
+    sent = json.loads(stats.read_text())["frames_sent"]
+    return sum(v for k, v in sent.items() if k.endswith("/main"))
+
+
+def cpu_and_rss(procs: list[psutil.Process]) -> tuple[float, int]:
+    cpu = rss = 0
+    for p in procs:
+        try:
+            t = p.cpu_times()
+            cpu += t.user + t.system
+            rss += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return cpu, rss
+
+
+def count_frames(files: list[Path]) -> int:
+    total = 0
+    for f in files:
+        out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
+                              "-count_packets", "-show_entries", "stream=nb_read_packets",
+                              "-of", "csv=p=0", str(f)], capture_output=True, text=True)
+        total += int(out.stdout.strip() or 0)
+    return total
+
+
+def ffmpeg_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[str, float]:
+    stats = work / "sim-ffmpeg.json"
+    sim = start_sim(env, args, stats)
+    out = work / "ffmpeg"
+    procs = []
+    for i in range(args.cameras):
+        cam = out / f"cam{i + 1:02d}"
+        cam.mkdir(parents=True)
+        procs.append(subprocess.Popen(
+            ["ffmpeg", "-nostdin", "-v", "error", "-rtsp_transport", "tcp", "-i",
+             f"rtsp://127.0.0.1:{args.port}/cam{i + 1:02d}/main", "-c", "copy", "-f", "segment",
+             "-segment_time", "60", "-reset_timestamps", "1", str(cam / "%05d.mp4")]))
+    ps = [psutil.Process(p.pid) for p in procs]
+    time.sleep(args.seconds)
+    cpu, rss = cpu_and_rss(ps)
+    # Stop the source first: every frame sent is then in a recorder's socket, and each
+    # ffmpeg finishes its file when the stream ends.
+    sent = stop_sim(sim, stats)
+    for p in procs:
+        try:
+            p.wait(20)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGINT)
+            p.wait(20)
+    recorded = count_frames(sorted(out.rglob("*.mp4")))
+    return {"cpu_s": cpu, "rss": rss, "sent": sent, "recorded": recorded}
+
+
+def kuzet_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[str, float]:
+    home = work / "kuzet"
+    kenv = {**env, "KUZET_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "kuzet", "init"], env=kenv, check=True,
+                   capture_output=True)
+    for i in range(args.cameras):
+        subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
+                        f"rtsp://127.0.0.1:{args.port}/cam{i + 1:02d}/main"], env=kenv,
+                       check=True, capture_output=True)
+    idle = subprocess.Popen([sys.executable, "-c", "import kuzet.recorder.service, av, time;"
+                             "time.sleep(5)"], env=kenv)
+    time.sleep(4)
+    idle_rss = psutil.Process(idle.pid).memory_info().rss
+    idle.wait()
+    stats = work / "sim-kuzet.json"
+    sim = start_sim(kenv, args, stats)
+    serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=kenv,
+                             stderr=(work / "serve.log").open("wb"))
+    proc = psutil.Process(serve.pid)
+    time.sleep(args.seconds)
+    cpu, rss = cpu_and_rss([proc])
+    sent = stop_sim(sim, stats)
+    time.sleep(3)  # the recorder sees each stream end and closes its segment
+    serve.send_signal(signal.SIGTERM)
+    serve.wait(30)
+    import sqlite3
+    with sqlite3.connect(home / "catalog.db") as db:
+        recorded = db.execute("SELECT COALESCE(SUM(frames), 0) FROM segments").fetchone()[0]
+    return {"cpu_s": cpu, "rss": rss, "idle_rss": idle_rss, "sent": sent, "recorded": recorded}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--cameras", type=int, default=64)
+    ap.add_argument("--seconds", type=float, default=60)
+    ap.add_argument("--port", type=int, default=18554)
+    ap.add_argument("--main-size", default="1920x1080")
+    ap.add_argument("--kbps", type=int, default=4000)
+    args = ap.parse_args()
+    cache = ROOT / "bench" / "out" / "cache"
+    env = {**os.environ, "KUZET_CACHE_DIR": str(cache), "KUZET_SEGMENT_S": "60"}
+    n, hours = args.cameras, args.seconds / 3600
+    with tempfile.TemporaryDirectory(prefix="kuzet-bench-") as tmp:
+        work = Path(tmp)
+        # Encode the clip before timing anything.
+        warm = start_sim({**env, "KUZET_HOME": str(work / "warm")}, args, work / "warm.json")
+        stop_sim(warm, work / "warm.json")
+        base = ffmpeg_phase(args, work, env)
+        ours = kuzet_phase(args, work, env)
+    b_rate = base["cpu_s"] / n / hours
+    k_rate = ours["cpu_s"] / n / hours
+    print(f"cameras: {n} x {args.main_size} @ {args.kbps} kbit/s, {args.seconds:g} s each phase, "
+          f"{os.cpu_count()} CPUs")
+    b_kept = 100 * base["recorded"] / max(1, base["sent"])
+    k_kept = 100 * ours["recorded"] / max(1, ours["sent"])
+    k_extra = (ours["rss"] - ours["idle_rss"]) / n / 1e6
+    print(f"ffmpeg -c copy -f segment (one process per camera): {b_rate:.1f} CPU-s per "
+          f"camera-hour, RSS {base['rss'] / n / 1e6:.1f} MB per camera, frames recorded "
+          f"{base['recorded']} of {base['sent']} sent ({b_kept:.2f} %)")
+    print(f"kuzet serve (one process, {n} cameras): {k_rate:.1f} CPU-s per camera-hour, RSS "
+          f"{ours['rss'] / n / 1e6:.1f} MB per camera ({k_extra:.1f} MB above an idle "
+          f"interpreter), frames recorded {ours['recorded']} of {ours['sent']} sent "
+          f"({k_kept:.2f} %)")
+    print(f"CPU ratio kuzet / ffmpeg: {k_rate / b_rate:.2f}")
+
+
+if __name__ == "__main__":
+    main()
