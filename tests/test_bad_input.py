@@ -46,7 +46,6 @@ def silent_port() -> Iterator[int]:
 
 
 def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_port: int) -> None:
-    kuzet.env["KUZET_CONNECT_TIMEOUT_S"] = "3"
     good, auth, jump, resize = (free_port() for _ in range(4))
     kuzet.sim(good)
     kuzet.sim(auth, "--auth", "digest", "--user", "admin", "--password", "s3cret")

@@ -140,7 +140,6 @@ def test_camera_outage_is_a_gap_with_exact_bounds(kuzet: Kuzet) -> None:
 
 
 def test_stalled_stream_is_detected_and_recovers(kuzet: Kuzet) -> None:
-    kuzet.env["KUZET_CONNECT_TIMEOUT_S"] = "3"
     port = free_port()
     sim = kuzet.sim(port)
     kuzet.run("camera", "add", "stairs", f"rtsp://127.0.0.1:{port}/cam01/main")

@@ -14,7 +14,7 @@ from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_n
 from kuzet.media.ingest import GapCause, SourceError, check_url, classify_open_error, mask_url
 from kuzet.media.nal import parameter_sets, split_annexb, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
-from kuzet.recorder.status import RateWindow, backoff_delay_s
+from kuzet.recorder.status import backoff_delay_s, rates
 from kuzet.rtsp import digest
 from kuzet.rtsp.protocol import RtspProtocolError, parse_request_head, parse_transport
 from kuzet.rtsp.rtp import FU_A, packetize_h264
@@ -134,13 +134,9 @@ def test_backoff_is_capped_at_ten_seconds() -> None:
     assert backoff_delay_s(10_000, 10) == 10
 
 
-def test_rate_window() -> None:
-    w = RateWindow()
-    for i in range(26):
-        w.add(i * 40_000_000, 1000)
-    fps, bps = w.rates()
-    assert fps == pytest.approx(25)
-    assert bps == pytest.approx(200_000)
+def test_rates() -> None:
+    assert rates(50, 250_000, 2_000_000_000) == (25.0, 1_000_000.0)
+    assert rates(5, 5, 0) == (0.0, 0.0)
 
 
 def test_parse_instant() -> None:
@@ -228,14 +224,15 @@ def test_open_errors_are_named_without_leaking_the_url() -> None:
 
 
 class _Pkt:
-    def __init__(self, index: int, dts: int | None) -> None:
-        self.stream_index, self.dts, self.pts = index, dts, dts
+    def __init__(self, index: int, dts: int | None, size: int = 100) -> None:
+        self.stream_index, self.dts, self.pts, self.size = index, dts, dts, size
 
 
 def test_untimed_first_keyframe_is_placed_before_the_next_packet() -> None:
     from kuzet.media.timestamps import fill_missing_timestamps
 
-    packets = [_Pkt(0, None), _Pkt(1, None), _Pkt(0, 3600), _Pkt(0, None), _Pkt(0, 10800)]
+    packets = [_Pkt(0, None), _Pkt(1, None), _Pkt(0, 3600), _Pkt(0, None), _Pkt(0, 10800),
+               _Pkt(0, None, size=0)]
     out = list(fill_missing_timestamps(packets, 0, 3600))
     assert [(p.stream_index, p.dts) for p in out] == [(1, None), (0, 0), (0, 3600), (0, 7200),
                                                       (0, 10800)]

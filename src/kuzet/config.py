@@ -37,11 +37,10 @@ class Settings(BaseSettings):
     segment_s: float = Field(60.0, gt=1, le=600,
                              description="Target segment length; cut at the next keyframe.")
     stall_s: float = Field(5.0, gt=0.5, le=60,
-                           description="A stream with no packet for this long is stalled.")
+                           description="A stream with no packet for this long is stalled; "
+                           "also the wait for a camera to answer while connecting.")
     backoff_max_s: float = Field(10.0, ge=0.5, le=60,
                                  description="Longest wait between reconnection attempts.")
-    connect_timeout_s: float = Field(10.0, gt=0, le=120,
-                                     description="Time allowed to open an RTSP session.")
     rtsp_transport: Literal["tcp", "udp"] = Field(
         "tcp", description="Default RTP transport for cameras that do not set their own.")
     shutdown_grace_s: float = Field(4.5, gt=0, le=30,

@@ -34,16 +34,16 @@ class BoxScanner:
         self._next = 0  # offset of the next box header
         self._pending = b""  # header bytes of the next box not yet complete
 
-    def feed(self, data: bytes) -> None:
+    def feed(self, data: bytes | memoryview) -> None:
         end = self._pos + len(data)
         while self._next < end:
             start_in_chunk = self._next - self._pos
             if start_in_chunk < 0:  # header began in an earlier chunk
                 need = 16 - len(self._pending)
-                self._pending += data[: need]
+                self._pending += bytes(data[:need])
                 header = self._pending
             else:
-                header = data[start_in_chunk : start_in_chunk + 16]
+                header = bytes(data[start_in_chunk : start_in_chunk + 16])
                 self._pending = header
             if len(header) < 8:
                 break

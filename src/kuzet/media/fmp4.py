@@ -1,9 +1,11 @@
 """One fragmented-MP4 segment file: stream copy of a video (and audio) stream, one fragment per GOP.
 
-The muxer writes through a sink that hashes the bytes and finds the fragment boundaries
-as they pass, so closing a segment needs no second read of the file. The file is
-written unbuffered under a `.part` name: after `kill -9` every fragment the muxer has
-flushed is on disk, and only the fragment in flight is lost.
+FFmpeg writes the file itself, under a `.part` name, and flushes each fragment as it is
+finished: after `kill -9` every finished fragment is on disk and only the fragment in
+flight is lost. At close the file is read back once (from the page cache) to hash it and
+find its fragment boundaries. Hashing as the bytes passed through a Python file object
+was tried and measured: the muxer then takes the GIL for every write, which cost more
+CPU than reading the closed file back.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import av
 
@@ -51,21 +53,17 @@ class ClosedSegment:
     audio_codec: str | None
 
 
-class _HashingSink:
-    """Write-only file object handed to the muxer."""
-
-    def __init__(self, f: BinaryIO) -> None:
-        self.f = f
-        self.sha = hashlib.sha256()
-        self.scanner = BoxScanner()
-        self.size = 0
-
-    def write(self, data: bytes) -> int:
-        self.f.write(data)
-        self.sha.update(data)
-        self.scanner.feed(bytes(data))
-        self.size += len(data)
-        return len(data)
+def hash_and_scan(path: Path) -> tuple[str, int, list[int]]:
+    """SHA-256, size and `moof` offsets of a file, in one read."""
+    sha = hashlib.sha256()
+    scanner = BoxScanner()
+    size = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            sha.update(chunk)
+            scanner.feed(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size, [b.offset for b in scanner.boxes if b.type == "moof"]
 
 
 def ns_to_ticks(ns: int, time_base: Fraction) -> int:
@@ -78,29 +76,35 @@ def ticks_to_ns(ticks: int, time_base: Fraction) -> int:
 
 @dataclass
 class SegmentFile:
-    """An open segment. Feed it packets whose timestamps are in their stream's time base."""
+    """An open segment. Packets come with timestamps in ticks of their stream's time base.
+
+    The per-packet path is kept to integer arithmetic: it runs 25 times a second for
+    every camera.
+    """
 
     part_path: Path
     video_in: Any
     audio_in: Any | None
     params: VideoParams
-    _sink: _HashingSink = field(init=False)
     _out: Any = field(init=False)
     _v: Any = field(init=False)
     _a: Any = field(init=False, default=None)
-    _base_ns: int | None = field(init=False, default=None)
-    _first_dts_ns: int = field(init=False, default=0)
-    _last_dts_ns: int = field(init=False, default=0)
-    _last_duration_ns: int = field(init=False, default=0)
-    _keyframe_ns: list[int] = field(init=False, default_factory=list)
+    _tb: Fraction = field(init=False)
+    _base_ticks: int | None = field(init=False, default=None)
+    _audio_base_ticks: int = field(init=False, default=0)
+    _last_ticks: int = field(init=False, default=0)
+    _last_duration_ticks: int = field(init=False, default=0)
+    _keyframe_ticks: list[int] = field(init=False, default_factory=list)
     frames: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.part_path.parent.mkdir(parents=True, exist_ok=True)
-        f = open(self.part_path, "xb", buffering=0)  # noqa: SIM115 - closed in close()/abort()
-        self._sink = _HashingSink(f)
+        self._tb = Fraction(self.video_in.time_base)
+        if self.part_path.exists():
+            raise FileExistsError(f"{self.part_path} exists")
+        self._out = av.open(str(self.part_path), "w", format="mp4",
+                            options={"movflags": MOVFLAGS, "flush_packets": "1"})
         try:
-            self._out = av.open(self._sink, "w", format="mp4", options={"movflags": MOVFLAGS})
             self._v = self._out.add_stream_from_template(self.video_in)
             self._v.codec_context.extradata = self.params.extradata or None
             self._v.codec_context.width = self.params.width
@@ -108,60 +112,67 @@ class SegmentFile:
             if self.audio_in is not None:
                 self._a = self._out.add_stream_from_template(self.audio_in)
         except Exception:
-            f.close()
+            self._out.close()
             self.part_path.unlink(missing_ok=True)
             raise
 
     @property
     def media_duration_ns(self) -> int:
-        return self._last_dts_ns - self._first_dts_ns + self._last_duration_ns
+        if self._base_ticks is None:
+            return 0
+        ticks = self._last_ticks - self._base_ticks + self._last_duration_ticks
+        return ticks_to_ns(ticks, self._tb)
 
-    def add_video(self, packet: Any, dts_ns: int, duration_ns: int) -> None:
-        tb = packet.time_base
-        if self._base_ns is None:
-            self._base_ns = dts_ns
-            self._first_dts_ns = dts_ns
-        base = ns_to_ticks(self._base_ns, tb)
-        pts = packet.pts if packet.pts is not None else packet.dts
-        packet.dts -= base
-        packet.pts = pts - base
+    def add_video(self, packet: Any, dts: int, duration: int) -> None:
+        base = self._base_ticks
+        if base is None:
+            base = self._base_ticks = dts
+            if self.audio_in is not None:
+                base_ns = ticks_to_ns(dts, self._tb)
+                self._audio_base_ticks = ns_to_ticks(base_ns, Fraction(self.audio_in.time_base))
+        pts = packet.pts
+        packet.dts = dts - base
+        packet.pts = (dts if pts is None else pts) - base
         if not packet.duration:
-            packet.duration = ns_to_ticks(duration_ns, tb)
+            packet.duration = duration
         if packet.is_keyframe:
-            self._keyframe_ns.append(dts_ns - self._first_dts_ns)
+            self._keyframe_ticks.append(dts - base)
         packet.stream = self._v
         self._out.mux(packet)
-        self._last_dts_ns = dts_ns
-        self._last_duration_ns = duration_ns
+        self._last_ticks = dts
+        self._last_duration_ticks = duration
         self.frames += 1
 
     def add_audio(self, packet: Any) -> None:
-        if self._a is None or self._base_ns is None or packet.dts is None:
+        if self._a is None or self._base_ticks is None:
             return
-        tb = packet.time_base
-        base = ns_to_ticks(self._base_ns, tb)
-        if packet.dts < base:
+        base = self._audio_base_ticks
+        dts = packet.dts
+        if dts < base:
             return  # audio from before the segment's first keyframe
-        pts = packet.pts if packet.pts is not None else packet.dts
-        packet.dts -= base
-        packet.pts = pts - base
+        pts = packet.pts
+        packet.dts = dts - base
+        packet.pts = (dts if pts is None else pts) - base
         packet.stream = self._a
         self._out.mux(packet)
 
     def close(self, final_path: Path) -> ClosedSegment:
         """Finish the file, make it read-only and give it its final name."""
         self._out.close()
-        self._sink.f.flush()
-        os.fsync(self._sink.f.fileno())
-        self._sink.f.close()
-        moofs = [b.offset for b in self._sink.scanner.boxes if b.type == "moof"]
-        keyframes = list(zip(self._keyframe_ns, moofs, strict=False))
+        fd = os.open(self.part_path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        sha256, size, moofs = hash_and_scan(self.part_path)
+        keyframe_ns = [ticks_to_ns(t, self._tb) for t in self._keyframe_ticks]
+        keyframes = list(zip(keyframe_ns, moofs, strict=False))
         os.chmod(self.part_path, READ_ONLY)
         final_path.parent.mkdir(parents=True, exist_ok=True)
         return ClosedSegment(
             path=final_path,
-            size_bytes=self._sink.size,
-            sha256=self._sink.sha.hexdigest(),
+            size_bytes=size,
+            sha256=sha256,
             frames=self.frames,
             media_duration_ns=self.media_duration_ns,
             keyframes=keyframes,
@@ -173,8 +184,6 @@ class SegmentFile:
         """Give up on the file (the disk is full, say); its whole fragments stay for salvage."""
         with contextlib.suppress(av.FFmpegError, OSError, ValueError):
             self._out.close()
-        with contextlib.suppress(OSError):
-            self._sink.f.close()
 
 
 def probe_dimensions(codec: str, extradata: bytes, keyframe: bytes) -> tuple[int, int]:

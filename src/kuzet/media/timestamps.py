@@ -17,6 +17,8 @@ def fill_missing_timestamps(packets: Iterable[Any], video_index: int,
     held: list[Any] = []
     last_dts: int | None = None
     for packet in packets:
+        if not packet.size:
+            continue  # the demuxer's empty end-of-stream packet
         if packet.stream_index != video_index:
             yield packet
             continue

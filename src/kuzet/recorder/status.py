@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -22,27 +21,12 @@ def backoff_delay_s(attempt: int, max_s: float) -> float:
     return float(min(max_s, 0.5 * 2 ** min(attempt, 16)))
 
 
-@dataclass
-class RateWindow:
-    """Frames and bytes over the last few seconds, for fps and bitrate."""
-
-    span_ns: int = 5_000_000_000
-    samples: deque[tuple[int, int]] = field(default_factory=deque)
-
-    def add(self, at_ns: int, size: int) -> None:
-        self.samples.append((at_ns, size))
-        while self.samples and self.samples[0][0] < at_ns - self.span_ns:
-            self.samples.popleft()
-
-    def rates(self) -> tuple[float, float]:
-        if len(self.samples) < 2:
-            return 0.0, 0.0
-        span_s = (self.samples[-1][0] - self.samples[0][0]) / 1e9
-        if span_s <= 0:
-            return 0.0, 0.0
-        frames = len(self.samples) - 1
-        size = sum(s for _, s in list(self.samples)[1:])
-        return frames / span_s, size * 8 / span_s
+def rates(frames: int, size_bytes: int, elapsed_ns: int) -> tuple[float, float]:
+    """Frames per second and bits per second over an interval."""
+    if elapsed_ns <= 0:
+        return 0.0, 0.0
+    seconds = elapsed_ns / 1e9
+    return frames / seconds, size_bytes * 8 / seconds
 
 
 @dataclass
@@ -55,6 +39,7 @@ class CameraStatus:
     fps: float = 0.0
     bitrate_bps: float = 0.0
     frames_recorded: int = 0
+    bytes_recorded: int = 0
     segments_closed: int = 0
 
     def to_json(self) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import av
 from kuzet.catalog.store import Catalog, NewSegment
 from kuzet.config import Settings
 from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_ns
-from kuzet.media.fmp4 import SegmentFile, VideoParams, probe_dimensions, ticks_to_ns
+from kuzet.media.fmp4 import SegmentFile, VideoParams, probe_dimensions
 from kuzet.media.ingest import (
     GapCause,
     SourceError,
@@ -35,13 +35,12 @@ from kuzet.media.ingest import (
 from kuzet.media.nal import parameter_sets, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
 from kuzet.media.timestamps import fill_missing_timestamps
-from kuzet.recorder.status import CameraStatus, RateWindow, State, backoff_delay_s
+from kuzet.recorder.status import CameraStatus, State, backoff_delay_s, rates
 from kuzet.storage.layout import part_path, segment_relpath
 from kuzet.storage.recovery import catalog_salvaged
 
 log = logging.getLogger(__name__)
 
-DEFAULT_FRAME_NS = 40_000_000
 PERMANENT_CAUSES = {GapCause.AUTH_FAILED, GapCause.UNSUPPORTED, GapCause.NO_VIDEO}
 AUDIO_FOR_MP4 = {"aac", "mp3", "opus", "alac", "pcm_mulaw", "pcm_alaw"}
 
@@ -82,7 +81,7 @@ class Supervisor:
         self.status = CameraStatus(camera=source.name, since_ns=clock_ns())
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._rates = RateWindow()
+        self._last_snapshot = (clock_ns(), 0, 0)
         self._dims: dict[tuple[bytes, ...], tuple[int, int]] = {}
         last = catalog.last_segment(source.id)
         self.prev_end_ns: int | None = last.end_ns if last else None
@@ -108,7 +107,6 @@ class Supervisor:
             self._set_state(State.STARTING if attempt == 0 else State.RECONNECTING)
             try:
                 container = self.opener(self.source.url, transport=self.source.transport,
-                                        connect_timeout_s=self.settings.connect_timeout_s,
                                         stall_s=self.settings.stall_s)
             except SourceError as exc:
                 self._failed(exc)
@@ -143,62 +141,68 @@ class Supervisor:
         wanted = [video] + ([audio] if audio is not None else [])
         seg: _Open | None = None
         recorded = False
-        prev_dts_ns = prev_arrival_ns = 0
+        prev_dts = prev_dts_ns = prev_arrival_ns = 0
         have_prev = False
-        frame_ns = DEFAULT_FRAME_NS
+        tb_num, tb_den = video.time_base.numerator, video.time_base.denominator
+        rate = video.average_rate or video.guessed_rate or 25
+        step = max(1, int(tb_den / (rate * tb_num)))
+        frame_ticks = step
         pending_cut_gap: GapCause | None = None
         target_ns = int(self.settings.segment_s * 1e9)
-        rate = video.average_rate or video.guessed_rate or 25
-        step = max(1, int(video.time_base.denominator / (rate * video.time_base.numerator)))
+        video_index = video.index
+        status = self.status
         try:
-            for packet in fill_missing_timestamps(container.demux(wanted), video.index, step):
+            for packet in fill_missing_timestamps(container.demux(wanted), video_index, step):
                 if self._stop.is_set():
                     break
-                if packet.dts is None:
+                dts = packet.dts
+                if dts is None:
                     continue
-                arrival_ns = self.clock_ns()
-                if packet.stream_index != video.index:
+                if packet.stream_index != video_index:
                     if seg is not None:
                         self._write(seg.file.add_audio, packet)
                     continue
-                dts_ns = ticks_to_ns(packet.dts, packet.time_base)
+                arrival_ns = self.clock_ns()
+                dts_ns = dts * tb_num * 1_000_000_000 // tb_den
+                key = packet.is_keyframe
                 jump = have_prev and is_discontinuity(prev_dts_ns, dts_ns, prev_arrival_ns,
                                                       arrival_ns)
                 if have_prev and not jump:
-                    frame_ns = dts_ns - prev_dts_ns
-                key = bool(packet.is_keyframe)
-                if jump and not key and seg is not None:
-                    self._close(seg, codec)
-                    seg = None
-                    pending_cut_gap = GapCause.TIMESTAMP_JUMP
-                if seg is None and not key:
-                    have_prev = False
-                    continue
-                data = bytes(packet) if key else b""
-                units = parameter_sets(codec, data) if key else ()
-                if seg is not None:
-                    changed = bool(units) and units != seg.units
-                    cut = decide_cut(PacketFacts(key, dts_ns, changed, jump),
-                                     seg.first_dts_ns, target_ns)
-                    if cut is not Cut.NONE:
+                    frame_ticks = dts - prev_dts
+                if seg is None or key or jump:
+                    # The slow path: only at keyframes, jumps and before the first segment.
+                    if jump and not key and seg is not None:
                         self._close(seg, codec)
                         seg = None
-                        if cut is Cut.DISCONTINUITY:
-                            pending_cut_gap = GapCause.TIMESTAMP_JUMP
-                if seg is None:
-                    continuous = recorded and pending_cut_gap is None
-                    seg = self._open(container, video, audio, codec, units, data, dts_ns,
-                                     arrival_ns, continuous, pending_cut_gap)
-                    pending_cut_gap = None
-                self._write(seg.file.add_video, packet, dts_ns, frame_ns)
+                        pending_cut_gap = GapCause.TIMESTAMP_JUMP
+                    if seg is None and not key:
+                        have_prev = False
+                        continue
+                    data = bytes(packet)
+                    units = parameter_sets(codec, data)
+                    if seg is not None:
+                        changed = bool(units) and units != seg.units
+                        cut = decide_cut(PacketFacts(True, dts_ns, changed, jump),
+                                         seg.first_dts_ns, target_ns)
+                        if cut is not Cut.NONE:
+                            self._close(seg, codec)
+                            seg = None
+                            if cut is Cut.DISCONTINUITY:
+                                pending_cut_gap = GapCause.TIMESTAMP_JUMP
+                    if seg is None:
+                        continuous = recorded and pending_cut_gap is None
+                        seg = self._open(video, audio, codec, units, data, dts_ns, arrival_ns,
+                                         continuous, pending_cut_gap)
+                        pending_cut_gap = None
+                    if status.state is not State.RECORDING:
+                        self._set_state(State.RECORDING)
+                        status.last_error = None
+                self._write(seg.file.add_video, packet, dts, frame_ticks)
                 seg.offsets.observe(arrival_ns, dts_ns)
-                prev_dts_ns, prev_arrival_ns, have_prev = dts_ns, arrival_ns, True
+                prev_dts, prev_dts_ns, prev_arrival_ns, have_prev = dts, dts_ns, arrival_ns, True
                 recorded = True
-                self._rates.add(arrival_ns, packet.size)
-                self.status.frames_recorded += 1
-                if self.status.state is not State.RECORDING:
-                    self._set_state(State.RECORDING)
-                    self.status.last_error = None
+                status.frames_recorded += 1
+                status.bytes_recorded += packet.size
         except SourceError:
             if seg is not None:
                 self._abort_and_salvage(seg)
@@ -227,7 +231,7 @@ class Supervisor:
                 raise SourceError(GapCause.STORAGE_FULL, "the media volume is full") from exc
             raise
 
-    def _open(self, container: Any, video: Any, audio: Any, codec: str,
+    def _open(self, video: Any, audio: Any, codec: str,
               units: tuple[bytes, ...], keyframe: bytes, dts_ns: int, arrival_ns: int,
               continuous: bool, cut_gap: GapCause | None) -> _Open:
         extradata = to_annexb(units) if units else bytes(video.codec_context.extradata or b"")
@@ -311,5 +315,11 @@ class Supervisor:
             self.status.since_ns = self.clock_ns()
 
     def snapshot(self) -> CameraStatus:
-        self.status.fps, self.status.bitrate_bps = self._rates.rates()
-        return self.status
+        """The status with fps and bitrate over the time since the last snapshot."""
+        now = self.clock_ns()
+        then, frames, size = self._last_snapshot
+        st = self.status
+        st.fps, st.bitrate_bps = rates(st.frames_recorded - frames, st.bytes_recorded - size,
+                                       now - then)
+        self._last_snapshot = (now, st.frames_recorded, st.bytes_recorded)
+        return st

@@ -130,6 +130,7 @@ class RtspServer:
         self._udp_ports = (0, 0)
         self._server: asyncio.base_events.Server | None = None
         self._ticker: asyncio.Task[None] | None = None
+        self._clients: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
 
     async def start(self, host: str, port: int) -> None:
         loop = asyncio.get_running_loop()
@@ -145,12 +146,15 @@ class RtspServer:
         self._ticker = asyncio.create_task(self._tick_forever())
 
     async def close(self) -> None:
+        """Stop serving; client connections are closed, not cancelled, so they end quietly."""
         if self._ticker:
             self._ticker.cancel()
         if self._server:
             self._server.close()
-        for s in list(self.sessions.values()):
-            s.writer.close()
+        for writer in self._clients.values():
+            writer.close()
+        if self._clients:
+            await asyncio.wait(list(self._clients), timeout=2)
         for t in (self._udp, self._udp_rtcp):
             if t:
                 t.close()
@@ -222,6 +226,9 @@ class RtspServer:
     async def _serve_client(self, reader: asyncio.StreamReader,
                             writer: asyncio.StreamWriter) -> None:
         owned: list[str] = []
+        task = asyncio.current_task()
+        if task is not None:
+            self._clients[task] = writer
         try:
             while True:
                 first = await reader.readexactly(1)
@@ -247,6 +254,8 @@ class RtspServer:
             for sid in owned:
                 self.sessions.pop(sid, None)
             writer.close()
+            if task is not None:
+                self._clients.pop(task, None)
 
     def _handle(self, request: Request, writer: asyncio.StreamWriter, owned: list[str]) -> bytes:
         cseq = request.cseq
