@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kuzet.media.boxes import Box, BoxScanner, complete_prefix
+from kuzet.media.boxes import Box, complete_prefix, scan_file
 from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_ns
 from kuzet.media.ingest import GapCause, SourceError, check_url, classify_open_error, mask_url
 from kuzet.media.nal import parameter_sets, split_annexb, to_annexb
@@ -65,21 +65,20 @@ def _boxes(sizes: list[int]) -> bytes:
                     for i, n in enumerate(sizes))
 
 
-@given(st.lists(st.integers(0, 300), min_size=1, max_size=12), st.data())
-def test_box_scanner_finds_boxes_whatever_the_chunking(sizes: list[int],
-                                                       data: st.DataObject) -> None:
+@given(st.lists(st.integers(0, 300), min_size=1, max_size=12), st.integers(0, 400))
+def test_scan_file_finds_every_box(tmp_path_factory: pytest.TempPathFactory, sizes: list[int],
+                                   cut: int) -> None:
     raw = _boxes(sizes)
-    cuts = sorted(data.draw(st.lists(st.integers(0, len(raw)), max_size=20)))
-    scanner = BoxScanner()
-    prev = 0
-    for cut in [*cuts, len(raw)]:
-        scanner.feed(raw[prev:cut])
-        prev = cut
+    path = tmp_path_factory.mktemp("boxes") / "f.mp4"
+    path.write_bytes(raw)
     offsets = [0]
     for n in sizes[:-1]:
         offsets.append(offsets[-1] + 8 + n)
-    assert [(b.offset, b.size) for b in scanner.boxes] == [(o, 8 + n) for o, n in
-                                                           zip(offsets, sizes, strict=True)]
+    assert [(b.offset, b.size) for b in scan_file(path)] == [(o, 8 + n) for o, n in
+                                                             zip(offsets, sizes, strict=True)]
+    path.write_bytes(raw[: max(0, len(raw) - cut)])
+    boxes = list(scan_file(path))
+    assert complete_prefix(boxes, path.stat().st_size) <= path.stat().st_size
 
 
 def test_complete_prefix_keeps_whole_fragments_only() -> None:

@@ -291,16 +291,23 @@ ToOpt = Annotated[str | None, typer.Option("--to", help="ISO 8601 with offset.")
 JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
-@recordings_app.command("list")
-def recordings_list(camera: str, start: FromOpt = None, end: ToOpt = None,
-                    as_json: JsonOpt = False) -> None:
-    """Segments of a camera overlapping [--from, --to)."""
+def _camera_range(camera: str, start: str | None,
+                  end: str | None) -> tuple[Catalog, int, int | None, int | None]:
+    """The catalog, the camera's id and the parsed range, or a clear error."""
     catalog = _catalog(load_settings())
     try:
         cam = catalog.camera(camera)
     except CatalogError as exc:
         raise _fail(str(exc)) from exc
-    segs = catalog.segments(cam.id, _instant(start), _instant(end))
+    return catalog, cam.id, _instant(start), _instant(end)
+
+
+@recordings_app.command("list")
+def recordings_list(camera: str, start: FromOpt = None, end: ToOpt = None,
+                    as_json: JsonOpt = False) -> None:
+    """Segments of a camera overlapping [--from, --to)."""
+    catalog, cam_id, start_ns, end_ns = _camera_range(camera, start, end)
+    segs = catalog.segments(cam_id, start_ns, end_ns)
     rows = [{"id": s.id, "start": format_instant(s.start_ns), "end": format_instant(s.end_ns),
              "start_ns": s.start_ns, "end_ns": s.end_ns, "frames": s.frames, "bytes": s.bytes,
              "codec": s.codec, "width": s.width, "height": s.height, "audio": s.audio_codec,
@@ -318,12 +325,8 @@ def recordings_list(camera: str, start: FromOpt = None, end: ToOpt = None,
 def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
                     as_json: JsonOpt = False) -> None:
     """Gaps (time not recorded, with cause) of a camera overlapping [--from, --to)."""
-    catalog = _catalog(load_settings())
-    try:
-        cam = catalog.camera(camera)
-    except CatalogError as exc:
-        raise _fail(str(exc)) from exc
-    gaps = catalog.gaps(cam.id, _instant(start), _instant(end))
+    catalog, cam_id, start_ns, end_ns = _camera_range(camera, start, end)
+    gaps = catalog.gaps(cam_id, start_ns, end_ns)
     rows = [{"id": g.id, "start": format_instant(g.start_ns),
              "end": format_instant(g.end_ns) if g.end_ns is not None else None,
              "start_ns": g.start_ns, "end_ns": g.end_ns, "cause": g.cause, "detail": g.detail}

@@ -1,9 +1,7 @@
-"""Top-level ISO BMFF box boundaries, found as bytes stream past.
+"""Top-level ISO BMFF boxes (ftyp, moov, moof, mdat, mfra) of a segment file.
 
-The segment writer sees the muxer's output in arbitrary chunks; this scanner tells it
-where each top-level box (ftyp, moov, moof, mdat, mfra) starts, so the keyframe table
-(time → byte offset of the fragment) costs no second read of the file. The same scanner
-finds the last complete fragment when salvaging a file cut short by a crash.
+Reading only box headers gives the keyframe table (each `moof` starts a GOP) and, for a
+file cut short by a crash, the end of its last complete fragment.
 """
 
 from __future__ import annotations
@@ -23,43 +21,6 @@ class Box:
     @property
     def end(self) -> int:
         return self.offset + self.size
-
-
-class BoxScanner:
-    """Feed bytes in order; collect every top-level box whose header has been seen."""
-
-    def __init__(self) -> None:
-        self.boxes: list[Box] = []
-        self._pos = 0  # bytes fed so far
-        self._next = 0  # offset of the next box header
-        self._pending = b""  # header bytes of the next box not yet complete
-
-    def feed(self, data: bytes | memoryview) -> None:
-        end = self._pos + len(data)
-        while self._next < end:
-            start_in_chunk = self._next - self._pos
-            if start_in_chunk < 0:  # header began in an earlier chunk
-                need = 16 - len(self._pending)
-                self._pending += bytes(data[:need])
-                header = self._pending
-            else:
-                header = bytes(data[start_in_chunk : start_in_chunk + 16])
-                self._pending = header
-            if len(header) < 8:
-                break
-            size, kind = struct.unpack_from(">I4s", header)
-            if size == 1:
-                if len(header) < 16:
-                    break
-                size = struct.unpack_from(">Q", header, 8)[0]
-            if size < 8:
-                raise ValueError(f"invalid box size {size} at offset {self._next}")
-            self.boxes.append(Box(kind.decode("latin-1"), self._next, size))
-            self._next += size
-            self._pending = b""
-        self._pos = end
-        if self._next >= end:
-            self._pending = b""
 
 
 def scan_file(path: Path) -> Iterator[Box]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import mmap
 import os
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,7 +22,7 @@ from typing import Any
 
 import av
 
-from kuzet.media.boxes import BoxScanner
+from kuzet.media.boxes import scan_file
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 READ_ONLY = 0o444
@@ -54,16 +55,19 @@ class ClosedSegment:
 
 
 def hash_and_scan(path: Path) -> tuple[str, int, list[int]]:
-    """SHA-256, size and `moof` offsets of a file, in one read."""
+    """SHA-256, size and `moof` offsets of a file.
+
+    The file is mapped rather than read, so hashing a just-closed segment costs no copy
+    out of the page cache.
+    """
     sha = hashlib.sha256()
-    scanner = BoxScanner()
-    size = 0
     with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            sha.update(chunk)
-            scanner.feed(chunk)
-            size += len(chunk)
-    return sha.hexdigest(), size, [b.offset for b in scanner.boxes if b.type == "moof"]
+        size = os.fstat(f.fileno()).st_size
+        if size:
+            with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                sha.update(mapped)
+    moofs = [b.offset for b in scan_file(path) if b.type == "moof"]
+    return sha.hexdigest(), size, moofs
 
 
 def ns_to_ticks(ns: int, time_base: Fraction) -> int:

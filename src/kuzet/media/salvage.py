@@ -8,7 +8,6 @@ wall-clock fact that survives a crash.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from pathlib import Path
 import av
 
 from kuzet.media.boxes import complete_prefix, scan_file
-from kuzet.media.fmp4 import READ_ONLY, ticks_to_ns
+from kuzet.media.fmp4 import READ_ONLY, hash_and_scan, ticks_to_ns
 
 
 class NothingToSalvage(Exception):
@@ -74,13 +73,10 @@ def salvage_file(path: Path) -> SalvagedFile:
             last = dts_ns
             last_dur = ticks_to_ns(packet.duration or 0, tb)
             frames += 1
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
+    sha256, size_bytes, _ = hash_and_scan(path)
     os.chmod(path, READ_ONLY)
     return SalvagedFile(
-        size_bytes=keep, sha256=digest.hexdigest(), frames=frames,
+        size_bytes=size_bytes, sha256=sha256, frames=frames,
         media_duration_ns=last - first + last_dur,
         keyframes=list(zip(keyframe_ns, moofs, strict=False)), codec=codec, width=width,
         height=height, extradata=extradata, audio_codec=audio_codec)

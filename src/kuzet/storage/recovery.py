@@ -9,7 +9,6 @@ whose file is missing but whose bytes sit in a `.part` gets its rename finished;
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from pathlib import Path
 
 from kuzet.catalog.models import Segment
 from kuzet.catalog.store import Catalog, NewSegment
-from kuzet.media.fmp4 import VideoParams
+from kuzet.media.fmp4 import VideoParams, hash_and_scan
 from kuzet.media.ingest import GapCause
 from kuzet.media.salvage import NothingToSalvage, salvage_file
 from kuzet.storage.layout import PART_SUFFIX, QUARANTINE_DIR, segment_relpath
@@ -62,14 +61,6 @@ def catalog_salvaged(catalog: Catalog, volume: Path, camera_id: int, camera: str
     return row
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def recover(catalog: Catalog, volume: Path, *, unclean: bool) -> RecoveryReport:
     report = RecoveryReport()
     volume.mkdir(parents=True, exist_ok=True)
@@ -83,7 +74,7 @@ def recover(catalog: Catalog, volume: Path, *, unclean: bool) -> RecoveryReport:
             continue
         last = catalog.last_segment(camera.id)
         if last is not None and not (volume / last.path).exists() \
-                and part.stat().st_size == last.bytes and _sha256(part) == last.sha256:
+                and part.stat().st_size == last.bytes and hash_and_scan(part)[0] == last.sha256:
             os.replace(part, volume / last.path)
             report.renamed.append(last.path)
             continue

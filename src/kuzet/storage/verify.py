@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from kuzet.catalog.store import Catalog
+from kuzet.media.fmp4 import hash_and_scan
 
 
 @dataclass(frozen=True)
@@ -16,14 +16,6 @@ class Problem:
     segment_id: int
     path: str
     reason: str
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def verify_camera(catalog: Catalog, camera: str) -> Iterator[Problem]:
@@ -43,5 +35,5 @@ def verify_camera(catalog: Catalog, camera: str) -> Iterator[Problem]:
             yield Problem(camera, seg.id, seg.path,
                           f"size {path.stat().st_size} differs from cataloged {seg.bytes}")
             continue
-        if file_sha256(path) != seg.sha256:
+        if hash_and_scan(path)[0] != seg.sha256:
             yield Problem(camera, seg.id, seg.path, "SHA-256 differs from the catalog")
