@@ -112,6 +112,8 @@ def test_discontinuity() -> None:
     s = 1_000_000_000
     assert not is_discontinuity(0, 40_000_000, 0, 41_000_000)
     assert not is_discontinuity(0, 40_000_000, 0, 3 * s)  # late arrival alone is not a jump
+    assert not is_discontinuity(0, 40_000_000, 0, 30 * s)  # nor a long stall
+    assert not is_discontinuity(0, 10 * s, 0, 10 * s)  # a pause with the camera's clock running
     assert is_discontinuity(40_000_000, 40_000_000, 0, 40_000_000)  # repeated timestamp
     assert is_discontinuity(30 * s, 0, 0, 40_000_000)  # backwards
     assert is_discontinuity(0, 60 * s, 0, 40_000_000)  # leap forward

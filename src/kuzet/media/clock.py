@@ -49,9 +49,13 @@ def segment_start_ns(estimate_ns: int, prev_end_ns: int | None, continuous: bool
 
 def is_discontinuity(prev_media_ns: int, media_ns: int, prev_arrival_ns: int,
                      arrival_ns: int) -> bool:
-    """True when media time went backwards or leapt away from the wall clock."""
+    """True when media time went backwards or leapt ahead of the wall clock.
+
+    A packet that arrives late (a network stall, a burst after it) is not a discontinuity:
+    its media time is still right, only its delivery was slow.
+    """
     if media_ns <= prev_media_ns:
         return True
     media_step = media_ns - prev_media_ns
     wall_step = arrival_ns - prev_arrival_ns
-    return abs(media_step - wall_step) > MAX_UNEXPLAINED_JUMP_NS
+    return media_step - wall_step > MAX_UNEXPLAINED_JUMP_NS
