@@ -44,7 +44,6 @@ class VideoParams:
 
 @dataclass
 class ClosedSegment:
-    path: Path
     size_bytes: int
     sha256: str
     frames: int
@@ -160,8 +159,8 @@ class SegmentFile:
         packet.stream = self._a
         self._out.mux(packet)
 
-    def close(self, final_path: Path) -> ClosedSegment:
-        """Finish the file, make it read-only and give it its final name."""
+    def close(self) -> ClosedSegment:
+        """Finish the file, make it durable and read-only, and describe it."""
         self._out.close()
         fd = os.open(self.part_path, os.O_RDONLY)
         try:
@@ -172,9 +171,7 @@ class SegmentFile:
         keyframe_ns = [ticks_to_ns(t, self._tb) for t in self._keyframe_ticks]
         keyframes = list(zip(keyframe_ns, moofs, strict=False))
         os.chmod(self.part_path, READ_ONLY)
-        final_path.parent.mkdir(parents=True, exist_ok=True)
         return ClosedSegment(
-            path=final_path,
             size_bytes=size,
             sha256=sha256,
             frames=self.frames,

@@ -73,7 +73,7 @@ class RecorderService:
         doc = {"written_ns": time.time_ns(), "pid": os.getpid(), "cameras": statuses}
         path = status_path(self.settings)
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(doc, indent=1))
+        tmp.write_text(json.dumps(doc))
         tmp.replace(path)
 
     def run_until(self, stop: threading.Event) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
@@ -43,6 +43,8 @@ class CameraStatus:
     segments_closed: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["state"] = self.state.value
-        return out
+        return {"camera": self.camera, "state": self.state.value, "since_ns": self.since_ns,
+                "last_error": self.last_error, "last_cause": self.last_cause,
+                "fps": round(self.fps, 2), "bitrate_bps": round(self.bitrate_bps),
+                "frames_recorded": self.frames_recorded, "bytes_recorded": self.bytes_recorded,
+                "segments_closed": self.segments_closed}

@@ -105,35 +105,33 @@ class Supervisor:
         attempt = 0
         while not self._stop.is_set():
             self._set_state(State.STARTING if attempt == 0 else State.RECONNECTING)
+            frames_before = self.status.frames_recorded
             try:
                 container = self.opener(self.source.url, transport=self.source.transport,
                                         stall_s=self.settings.stall_s)
             except SourceError as exc:
                 self._failed(exc)
-                attempt += 1
-                self._stop.wait(backoff_delay_s(attempt, self.settings.backoff_max_s))
-                continue
-            try:
-                recorded = self._record(container)
-                if recorded:
-                    attempt = 0
-            except SourceError as exc:
-                self._failed(exc)
-                attempt = 0 if exc.cause in (GapCause.STALLED, GapCause.STREAM_ENDED) else attempt
-            except Exception as exc:  # a bug must not end 24/7 recording
-                log.exception("camera %s: unexpected error", self.source.name)
-                self._failed(SourceError(GapCause.STREAM_ENDED, f"internal error: {exc!r}"))
-            finally:
-                with contextlib.suppress(av.FFmpegError, OSError):
-                    container.close()
+            else:
+                try:
+                    self._record(container)
+                except SourceError as exc:
+                    self._failed(exc)
+                except Exception as exc:  # a bug must not end 24/7 recording
+                    log.exception("camera %s: unexpected error", self.source.name)
+                    self._failed(SourceError(GapCause.STREAM_ENDED, f"internal error: {exc!r}"))
+                finally:
+                    with contextlib.suppress(av.FFmpegError, OSError):
+                        container.close()
+            if self.status.frames_recorded > frames_before:
+                attempt = 0  # it worked for a while: start the backoff over
             if not self._stop.is_set():
+                self._stop.wait(backoff_delay_s(attempt, self.settings.backoff_max_s))
                 attempt += 1
-                self._stop.wait(backoff_delay_s(attempt - 1, self.settings.backoff_max_s))
         self._set_state(State.STOPPED)
 
     # -- recording ------------------------------------------------------------------
-    def _record(self, container: Any) -> bool:
-        """Copy packets into segments until stopped or the stream fails; True if any were kept."""
+    def _record(self, container: Any) -> None:
+        """Copy packets into segments until stopped or the stream fails."""
         video = container.streams.video[0]
         codec = video.codec_context.name
         audio = next((a for a in container.streams.audio
@@ -172,7 +170,7 @@ class Supervisor:
                 if seg is None or key or jump:
                     # The slow path: only at keyframes, jumps and before the first segment.
                     if jump and not key and seg is not None:
-                        self._close(seg, codec)
+                        self._close(seg)
                         seg = None
                         pending_cut_gap = GapCause.TIMESTAMP_JUMP
                     if seg is None and not key:
@@ -185,7 +183,7 @@ class Supervisor:
                         cut = decide_cut(PacketFacts(True, dts_ns, changed, jump),
                                          seg.first_dts_ns, target_ns)
                         if cut is not Cut.NONE:
-                            self._close(seg, codec)
+                            self._close(seg)
                             seg = None
                             if cut is Cut.DISCONTINUITY:
                                 pending_cut_gap = GapCause.TIMESTAMP_JUMP
@@ -209,13 +207,12 @@ class Supervisor:
             raise
         except (av.FFmpegError, OSError) as exc:
             if seg is not None:
-                self._close(seg, codec)
+                self._close(seg)
             raise classify_read_error(exc) from exc
         if seg is not None:
-            self._close(seg, codec)
+            self._close(seg)
         if not self._stop.is_set():
             raise SourceError(GapCause.STREAM_ENDED, "the camera ended the stream")
-        return recorded
 
     @staticmethod
     def _write(action: Callable[..., None], *args: Any) -> None:
@@ -250,10 +247,10 @@ class Supervisor:
             raise SourceError(cause, f"cannot create {path.name}: {exc}") from exc
         return _Open(file, dts_ns, units, continuous, cut_gap)
 
-    def _close(self, seg: _Open, codec: str) -> None:
+    def _close(self, seg: _Open) -> None:
         """Finish, catalog, then rename: a crash in between leaves a row and a .part to reunite."""
         try:
-            closed = seg.file.close(seg.file.part_path)
+            closed = seg.file.close()
         except (av.FFmpegError, OSError) as exc:
             log.warning("camera %s: closing segment failed (%s); salvaging", self.source.name, exc)
             self._abort_and_salvage(seg)
@@ -271,7 +268,7 @@ class Supervisor:
         self.catalog.add_segment(NewSegment(
             camera_id=self.source.id, stream="main", volume=str(self.volume), path=rel,
             start_ns=start_ns, end_ns=end_ns, frames=closed.frames,
-            size_bytes=closed.size_bytes, codec=codec, width=closed.params.width,
+            size_bytes=closed.size_bytes, codec=closed.params.codec, width=closed.params.width,
             height=closed.params.height, audio_codec=closed.audio_codec,
             codec_params=closed.params.to_json(), keyframes=closed.keyframes,
             sha256=closed.sha256))
