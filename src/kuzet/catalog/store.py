@@ -119,10 +119,6 @@ class Catalog:
                 Segment.camera_id == camera_id, Segment.stream == stream,
             ).order_by(Segment.start_ns.desc()).limit(1))
 
-    def segment_by_path(self, volume: str, path: str) -> Segment | None:
-        with self.session() as s:
-            return s.scalar(select(Segment).where(Segment.volume == volume, Segment.path == path))
-
     def known_paths(self, volume: str) -> set[str]:
         with self.session() as s:
             return set(s.scalars(select(Segment.path).where(Segment.volume == volume)))

@@ -13,7 +13,7 @@ from typing import Literal
 
 Codec = Literal["h264", "hevc"]
 
-H264_SPS, H264_PPS, H264_IDR = 7, 8, 5
+H264_SPS, H264_PPS = 7, 8
 HEVC_VPS, HEVC_SPS, HEVC_PPS = 32, 33, 34
 
 

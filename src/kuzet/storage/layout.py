@@ -39,7 +39,3 @@ def segment_relpath(camera: str, start_ns: int, stream: str = "main") -> str:
 
 def part_path(volume: Path, camera: str, first_arrival_ns: int, stream: str = "main") -> Path:
     return volume / (segment_relpath(camera, first_arrival_ns, stream) + PART_SUFFIX)
-
-
-def camera_of(volume: Path, path: Path) -> str:
-    return path.relative_to(volume).parts[0]
