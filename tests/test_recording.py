@@ -215,6 +215,8 @@ def test_clean_restart_records_a_process_stopped_gap(kuzet: Kuzet) -> None:
     time.sleep(1.5)
     serve = kuzet.serve()
     wait_for(lambda: segment_count(kuzet, "hall") >= 3, 30, what="segments after restart")
+    second = kuzet.run("serve", check=False)  # one recorder per data home
+    assert second.returncode == 2 and "another kuzet serve" in second.stderr
     stop(serve, timeout=5)
     gaps = kuzet.json("recordings", "gaps", "hall")
     assert len(gaps) == 1 and gaps[0]["cause"] == "process_stopped"

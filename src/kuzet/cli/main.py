@@ -73,7 +73,7 @@ def serve() -> None:
 
 
 def _serve(settings: Settings, banner: str = "") -> int:
-    from kuzet.recorder.service import RecorderService
+    from kuzet.recorder.service import AlreadyRunning, RecorderService
 
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -81,7 +81,10 @@ def _serve(settings: Settings, banner: str = "") -> int:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    service.start()
+    try:
+        service.start()
+    except AlreadyRunning as exc:
+        raise _fail(str(exc)) from exc
     service.write_status()
     typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into "
                f"{settings.volume}", err=True)

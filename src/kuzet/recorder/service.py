@@ -34,6 +34,20 @@ def status_path(settings: Settings) -> Path:
     return run_dir(settings) / "status.json"
 
 
+class AlreadyRunning(RuntimeError):
+    """Two recorders on one data home would open every camera twice and race on the catalog."""
+
+
+def _recorder_alive(lock: Path) -> bool:
+    """True when the lock names a live process that is a Kuzet recorder."""
+    try:
+        pid = int(lock.read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (ValueError, OSError):
+        return False
+    return pid != os.getpid() and b"kuzet" in cmdline
+
+
 class RecorderService:
     def __init__(self, settings: Settings, catalog: Catalog, opener: Opener = open_source) -> None:
         self.settings = settings
@@ -46,6 +60,9 @@ class RecorderService:
     def start(self) -> None:
         run_dir(self.settings).mkdir(parents=True, exist_ok=True)
         unclean = self._lock.exists()
+        if unclean and _recorder_alive(self._lock):
+            raise AlreadyRunning(f"another kuzet serve (pid {self._lock.read_text().strip()}) "
+                                 f"is recording into {self.settings.home}")
         self._lock.write_text(str(os.getpid()))
         self.recovery = recover(self.catalog, self.settings.volume, unclean=unclean)
         r = self.recovery
