@@ -9,34 +9,25 @@ wall-clock fact that survives a crash.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import av
 
 from kuzet.media.boxes import complete_prefix, scan_file
-from kuzet.media.fmp4 import READ_ONLY, hash_and_scan, ticks_to_ns
+from kuzet.media.fmp4 import (
+    READ_ONLY,
+    ClosedSegment,
+    VideoParams,
+    hash_and_scan,
+    ticks_to_ns,
+)
 
 
 class NothingToSalvage(Exception):
     """The file holds no complete fragment."""
 
 
-@dataclass(frozen=True)
-class SalvagedFile:
-    size_bytes: int
-    sha256: str
-    frames: int
-    media_duration_ns: int
-    keyframes: list[tuple[int, int]]
-    codec: str
-    width: int
-    height: int
-    extradata: bytes
-    audio_codec: str | None
-
-
-def salvage_file(path: Path) -> SalvagedFile:
+def salvage_file(path: Path) -> ClosedSegment:
     """Truncate `path` to its complete fragments and describe what is left."""
     os.chmod(path, 0o644)
     size = path.stat().st_size
@@ -75,8 +66,8 @@ def salvage_file(path: Path) -> SalvagedFile:
             frames += 1
     sha256, size_bytes, _ = hash_and_scan(path)
     os.chmod(path, READ_ONLY)
-    return SalvagedFile(
+    return ClosedSegment(
         size_bytes=size_bytes, sha256=sha256, frames=frames,
         media_duration_ns=last - first + last_dur,
-        keyframes=list(zip(keyframe_ns, moofs, strict=False)), codec=codec, width=width,
-        height=height, extradata=extradata, audio_codec=audio_codec)
+        keyframes=list(zip(keyframe_ns, moofs, strict=False)),
+        params=VideoParams(codec, extradata, width, height), audio_codec=audio_codec)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from typing import Any
 
 import av
 
-from kuzet.catalog.store import Catalog, NewSegment
+from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_ns
 from kuzet.media.fmp4 import SegmentFile, VideoParams, probe_dimensions
@@ -36,8 +35,8 @@ from kuzet.media.nal import parameter_sets, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
 from kuzet.media.timestamps import fill_missing_timestamps
 from kuzet.recorder.status import CameraStatus, State, backoff_delay_s, rates
-from kuzet.storage.layout import part_path, segment_relpath
-from kuzet.storage.recovery import catalog_salvaged
+from kuzet.storage.layout import part_path
+from kuzet.storage.recovery import catalog_salvaged, commit_segment
 
 log = logging.getLogger(__name__)
 
@@ -260,23 +259,13 @@ class Supervisor:
             return
         start_ns = segment_start_ns(seg.offsets.wall(seg.first_dts_ns), self.prev_end_ns,
                                     seg.continuous)
-        end_ns = start_ns + closed.media_duration_ns
-        rel = segment_relpath(self.source.name, start_ns)
         if seg.cut_gap is not None and self.prev_end_ns is not None:
             self.catalog.open_gap(self.source.id, self.prev_end_ns, seg.cut_gap.value,
                                   "timestamps jumped; new segment started")
-        self.catalog.add_segment(NewSegment(
-            camera_id=self.source.id, stream="main", volume=str(self.volume), path=rel,
-            start_ns=start_ns, end_ns=end_ns, frames=closed.frames,
-            size_bytes=closed.size_bytes, codec=closed.params.codec, width=closed.params.width,
-            height=closed.params.height, audio_codec=closed.audio_codec,
-            codec_params=closed.params.to_json(), keyframes=closed.keyframes,
-            sha256=closed.sha256))
-        final = self.volume / rel
-        final.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(seg.file.part_path, final)
+        row = commit_segment(self.catalog, self.volume, self.source.id, self.source.name,
+                             seg.file.part_path, closed, start_ns)
         self.catalog.close_gap(self.source.id, start_ns)
-        self.prev_end_ns = end_ns
+        self.prev_end_ns = row.end_ns
         self.status.segments_closed += 1
 
     def _abort_and_salvage(self, seg: _Open) -> None:

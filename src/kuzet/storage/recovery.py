@@ -16,7 +16,7 @@ from pathlib import Path
 
 from kuzet.catalog.models import Segment
 from kuzet.catalog.store import Catalog, NewSegment
-from kuzet.media.fmp4 import VideoParams, hash_and_scan
+from kuzet.media.fmp4 import ClosedSegment, hash_and_scan
 from kuzet.media.ingest import GapCause
 from kuzet.media.salvage import NothingToSalvage, salvage_file
 from kuzet.storage.layout import PART_SUFFIX, QUARANTINE_DIR, segment_relpath
@@ -34,11 +34,32 @@ class RecoveryReport:
     gaps_opened: int = 0
 
 
+def commit_segment(catalog: Catalog, volume: Path, camera_id: int, camera: str, part: Path,
+                   closed: ClosedSegment, start_ns: int, *, salvaged: bool = False) -> Segment:
+    """Catalog a finished `.part` file, then rename it to the row's path.
+
+    Row first, rename second: a crash between the two leaves a row and a `.part` holding
+    its bytes, which `recover` reunites. Both the recorder and salvage commit this way.
+    """
+    rel = segment_relpath(camera, start_ns)
+    params = closed.params
+    row = catalog.add_segment(NewSegment(
+        camera_id=camera_id, stream="main", volume=str(volume), path=rel, start_ns=start_ns,
+        end_ns=start_ns + closed.media_duration_ns, frames=closed.frames,
+        size_bytes=closed.size_bytes, codec=params.codec, width=params.width,
+        height=params.height, audio_codec=closed.audio_codec, codec_params=params.to_json(),
+        keyframes=closed.keyframes, sha256=closed.sha256, salvaged=salvaged))
+    final = volume / rel
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(part, final)
+    return row
+
+
 def catalog_salvaged(catalog: Catalog, volume: Path, camera_id: int, camera: str, part: Path,
                      prev_end_ns: int | None) -> Segment | None:
     """Salvage a `.part` file, catalog what it holds, give it its final name."""
     try:
-        facts = salvage_file(part)
+        closed = salvage_file(part)
     except NothingToSalvage:
         part.unlink(missing_ok=True)
         return None
@@ -46,19 +67,8 @@ def catalog_salvaged(catalog: Catalog, volume: Path, camera_id: int, camera: str
     start_ns = parse_file_stamp(stamp)
     if prev_end_ns is not None:
         start_ns = max(start_ns, prev_end_ns)
-    rel = segment_relpath(camera, start_ns)
-    row = catalog.add_segment(NewSegment(
-        camera_id=camera_id, stream="main", volume=str(volume), path=rel, start_ns=start_ns,
-        end_ns=start_ns + facts.media_duration_ns, frames=facts.frames,
-        size_bytes=facts.size_bytes, codec=facts.codec, width=facts.width, height=facts.height,
-        audio_codec=facts.audio_codec,
-        codec_params=VideoParams(facts.codec, facts.extradata, facts.width,
-                                 facts.height).to_json(),
-        keyframes=facts.keyframes, sha256=facts.sha256, salvaged=True))
-    final = volume / rel
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(part, final)
-    return row
+    return commit_segment(catalog, volume, camera_id, camera, part, closed, start_ns,
+                          salvaged=True)
 
 
 def recover(catalog: Catalog, volume: Path, *, unclean: bool) -> RecoveryReport:
