@@ -102,13 +102,17 @@ class RecorderService:
                 last_sync = time.monotonic()
 
     def shutdown(self) -> bool:
-        """Stop every supervisor; True when all closed their segments within the grace time."""
+        """Stop every supervisor; True when all closed their segments within the grace time.
+
+        A camera still connecting (a host that does not answer can hold its thread for
+        `stall_s`) has no segment open, so it does not make the stop unclean.
+        """
         for sup in self.supervisors.values():
             sup.stop()
         deadline = time.monotonic() + self.settings.shutdown_grace_s
         clean = True
         for sup in self.supervisors.values():
-            if not sup.join(max(0.0, deadline - time.monotonic())):
+            if not sup.join(max(0.0, deadline - time.monotonic())) and sup.writing:
                 log.warning("camera %s did not stop in time; its segment is salvaged at next "
                             "start", sup.source.name)
                 clean = False

@@ -82,6 +82,7 @@ class Supervisor:
         self._thread: threading.Thread | None = None
         self._last_snapshot = (clock_ns(), 0, 0)
         self._dims: dict[tuple[bytes, ...], tuple[int, int]] = {}
+        self.writing = False  # a segment is open: stopping must wait for it
         last = catalog.last_segment(source.id)
         self.prev_end_ns: int | None = last.end_ns if last else None
 
@@ -244,10 +245,17 @@ class Supervisor:
         except OSError as exc:
             cause = GapCause.STORAGE_FULL if exc.errno == errno.ENOSPC else GapCause.STORAGE_ERROR
             raise SourceError(cause, f"cannot create {path.name}: {exc}") from exc
+        self.writing = True
         return _Open(file, dts_ns, units, continuous, cut_gap)
 
     def _close(self, seg: _Open) -> None:
         """Finish, catalog, then rename: a crash in between leaves a row and a .part to reunite."""
+        try:
+            self._finish(seg)
+        finally:
+            self.writing = False
+
+    def _finish(self, seg: _Open) -> None:
         try:
             closed = seg.file.close()
         except (av.FFmpegError, OSError) as exc:
@@ -269,6 +277,12 @@ class Supervisor:
         self.status.segments_closed += 1
 
     def _abort_and_salvage(self, seg: _Open) -> None:
+        try:
+            self._salvage(seg)
+        finally:
+            self.writing = False
+
+    def _salvage(self, seg: _Open) -> None:
         seg.file.abort()
         try:
             row = catalog_salvaged(self.catalog, self.volume, self.source.id, self.source.name,
