@@ -150,6 +150,19 @@ def kuzet(tmp_path: Path, clip_cache: Path) -> Iterator[Kuzet]:
     k.close()
 
 
+def mount_tmpfs(path: Path, size: str) -> Path:
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs volume needs root (CI runs as root)")
+    path.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)],
+                   check=True)
+    return path
+
+
+def unmount(path: Path) -> None:
+    subprocess.run(["umount", "-l", str(path)], check=False)
+
+
 def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: float = 15) -> float:
     """Send `sig`, wait for the exit; return the seconds it took."""
     t0 = time.monotonic()
@@ -209,3 +222,85 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'catalog.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+class Storage:
+    """A catalog with its default volume, and the storage services over it, in-process."""
+
+    def __init__(self, url: str, home: Path, **settings: Any) -> None:
+        from kuzet.audit.log import AuditLog
+        from kuzet.catalog.alarms import Alarms
+        from kuzet.config import Settings
+        from kuzet.storage.holds import Holds
+        from kuzet.storage.sweeper import Sweeper
+        from kuzet.storage.volumes import Volumes
+
+        # No floor on the default volume (the test machine's own disk) unless a test asks.
+        settings = {"volume_floor_bytes": 0, "volume_floor_percent": 0, **settings}
+        self.settings = Settings(home=home, database_url=url, **settings)
+        engine = make_engine(url)
+        migrate(engine)
+        self.catalog = Catalog(engine)
+        self.alarms = Alarms(self.catalog.session)
+        self.audit = AuditLog(self.catalog.session)
+        self.volumes = Volumes(self.catalog, self.settings, self.alarms)
+        self.volumes.ensure_default()
+        self.holds = Holds(self.catalog, self.settings.hold_pending_days)
+        self.sweeper = Sweeper(self.catalog, self.volumes, self.holds, self.alarms, self.settings)
+
+    @property
+    def default_volume_id(self) -> int:
+        return self.catalog.volumes()[0].id
+
+    def seed(self, camera: str, start_ns: int, count: int, *, seg_s: int = 60,
+             size: int = 1000, volume_id: int | None = None) -> list[Any]:
+        """Segments with real files of `size` random bytes, one after another."""
+        import hashlib
+
+        from kuzet.catalog.store import CatalogError, NewSegment
+        from kuzet.storage.layout import segment_relpath
+
+        try:
+            cam = self.catalog.camera(camera)
+        except CatalogError:
+            cam = self.catalog.add_camera(camera, "rtsp://10.0.0.2/s")
+        vol = volume_id if volume_id is not None else self.default_volume_id
+        rows = []
+        for i in range(count):
+            start = start_ns + i * seg_s * 10**9
+            data = os.urandom(size)
+            path = self.catalog.volume_path(vol) / segment_relpath(camera, start)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(data)
+            path.chmod(0o444)
+            rows.append(self.catalog.add_segment(NewSegment(
+                camera_id=cam.id, stream="main", volume_id=vol, start_ns=start,
+                end_ns=start + seg_s * 10**9, frames=seg_s * FPS, size_bytes=size,
+                codec="h264", width=1920, height=1080, audio_codec=None,
+                params_json='{"codec": "h264"}', keyframes_ns=[k * 10**9 for k in range(seg_s)],
+                sha256=hashlib.sha256(data).digest())))
+        return rows
+
+    def files(self, volume_id: int | None = None) -> set[str]:
+        root = self.catalog.volume_path(volume_id or self.default_volume_id)
+        return {str(p.relative_to(root)) for p in root.rglob("*.mp4")}
+
+    def rows(self, volume_id: int | None = None) -> set[str]:
+        from sqlalchemy import select
+
+        from kuzet.catalog.models import Segment
+
+        with self.catalog.session() as s:
+            segs = list(s.scalars(select(Segment).where(
+                Segment.volume_id == (volume_id or self.default_volume_id))))
+        return {self.catalog.relpath(seg) for seg in segs}
+
+    def close(self) -> None:
+        self.catalog.engine.dispose()
+
+
+@pytest.fixture
+def storage(database_url: str, tmp_path: Path) -> Iterator[Storage]:
+    st = Storage(database_url, tmp_path / "home")
+    yield st
+    st.close()

@@ -168,7 +168,9 @@ def small_volume(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_full_disk_is_reported_and_recording_resumes(kuzet: Kuzet, small_volume: Path) -> None:
-    kuzet.env["KUZET_MEDIA_DIR"] = str(small_volume)
+    # A volume with no free-space floor: the recorder writes until the disk is truly full.
+    kuzet.run("volume", "add", "small", str(small_volume), "--floor", "0")
+    kuzet.run("volume", "drain", "default")
     filler = small_volume / "filler.bin"
     filler.write_bytes(b"\0" * (3_400_000))
     port = free_port()

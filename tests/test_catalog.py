@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import update
+from sqlalchemy import text, update
 
-from conftest import ffprobe
+from conftest import Storage, ffprobe
+from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.db import make_engine, migrate
 from kuzet.catalog.models import Base, Segment
-from kuzet.catalog.store import Catalog, CatalogError, NewSegment
+from kuzet.catalog.store import Catalog, CatalogError
+from kuzet.config import Settings
+from kuzet.media import keyindex
 from kuzet.media.salvage import NothingToSalvage, salvage_file
+from kuzet.storage.layout import segment_relpath
 from kuzet.storage.verify import verify_camera
+from kuzet.storage.volumes import Volumes
 
 
 @pytest.fixture
@@ -33,14 +39,6 @@ def test_migrations_equal_the_models(catalog: Catalog) -> None:
     assert diff == []
 
 
-def seg(camera_id: int, start_s: int, sha: str, path: str | None = None) -> NewSegment:
-    return NewSegment(camera_id=camera_id, stream="main", volume="/v",
-                      path=path or f"c/{start_s}.mp4", start_ns=start_s * 10**9,
-                      end_ns=(start_s + 60) * 10**9, frames=1500, size_bytes=1,
-                      codec="h264", width=1920, height=1080, audio_codec=None,
-                      codec_params="{}", keyframes=[(0, 800)], sha256=sha)
-
-
 def test_cameras(catalog: Catalog) -> None:
     catalog.add_camera("gate", "rtsp://10.0.0.2/s", zone="entrance")
     with pytest.raises(CatalogError, match="already exists"):
@@ -54,15 +52,21 @@ def test_cameras(catalog: Catalog) -> None:
         catalog.remove_camera("gate")
 
 
-def test_segments_chain_and_ranges(catalog: Catalog) -> None:
-    cam = catalog.add_camera("hall", "rtsp://10.0.0.2/s")
-    for i, sha in enumerate("abc"):
-        catalog.add_segment(seg(cam.id, 1000 + 60 * i, sha * 64))
-    rows = catalog.segments(cam.id)
-    assert [r.prev_sha256 for r in rows] == [None, "a" * 64, "b" * 64]
-    assert [r.id for r in catalog.segments(cam.id, 1070 * 10**9, 1080 * 10**9)] == [rows[1].id]
-    assert catalog.segments(cam.id, 2000 * 10**9) == []
-    assert catalog.last_segment(cam.id).sha256 == "c" * 64
+def test_segments_chain_and_ranges(storage: Storage) -> None:
+    rows = storage.seed("hall", 1000 * 10**9, 3)
+    cat = storage.catalog
+    cam_id = rows[0].camera_id
+    got = cat.segments(cam_id)
+    assert [r.prev_row_sha256 for r in got] == [None, cat.digest(got[0]), cat.digest(got[1])]
+    assert [r.id for r in cat.segments(cam_id, 1070 * 10**9, 1080 * 10**9)] == [got[1].id]
+    assert cat.segments(cam_id, 2000 * 10**9) == []
+    assert cat.last_segment(cam_id).id == got[2].id
+    assert cat.segment_at(cam_id, 1061 * 10**9).id == got[1].id
+    assert cat.segment_at(cam_id, 999 * 10**9) is None
+    assert cat.segment_at(cam_id, 1180 * 10**9) is None  # the end is exclusive
+    assert keyindex.decode(got[0].keyframes) == [k * 10**9 for k in range(60)]
+    assert len(got[0].keyframes) < 10  # regular GOPs code into a few bytes
+    assert cat.path_of(got[0]).read_bytes()  # the path follows from the row
 
 
 def test_gaps_open_once_and_close(catalog: Catalog) -> None:
@@ -76,16 +80,72 @@ def test_gaps_open_once_and_close(catalog: Catalog) -> None:
     assert catalog.gaps(cam.id, start_ns=600) == []
 
 
-def test_verify_finds_an_edited_chain(catalog: Catalog, tmp_path: Path) -> None:
-    cam = catalog.add_camera("lab", "rtsp://10.0.0.2/s")
-    for i, sha in enumerate("de"):
-        catalog.add_segment(seg(cam.id, 60 * i, sha * 64))
-    with catalog.session.begin() as s:
-        s.execute(update(Segment).where(Segment.sha256 == "e" * 64)
-                  .values(prev_sha256="f" * 64))
-    problems = list(verify_camera(catalog, "lab"))
-    assert "hash chain broken" in problems[1].reason
-    assert problems[0].reason == "file missing"
+def _problems(st: Storage, camera: str) -> list[tuple[int, str]]:
+    return [(p.segment_id, p.reason) for p in verify_camera(st.catalog, st.volumes, camera)]
+
+
+def test_verify_names_the_first_bad_segment(storage: Storage) -> None:
+    """A modified file, a missing file and an edited catalog row are each found."""
+    rows = storage.seed("lab", 10**18, 5)
+    assert _problems(storage, "lab") == []
+    path = storage.catalog.path_of(rows[3])
+    path.chmod(0o644)
+    path.write_bytes(b"x" + path.read_bytes()[1:])  # same size, other bytes
+    assert _problems(storage, "lab") == [(rows[3].id, "SHA-256 differs from the catalog "
+                                          "(the file was modified)")]
+    storage.catalog.path_of(rows[4]).unlink()
+    assert _problems(storage, "lab")[1] == (rows[4].id, "file missing")
+    with storage.catalog.session.begin() as s:  # someone shortens a segment in the database
+        s.execute(update(Segment).where(Segment.id == rows[1].id)
+                  .values(end_ns=rows[1].end_ns - 10**9))
+    first = _problems(storage, "lab")[0]
+    assert first[0] == rows[1].id and "catalog row edited" in first[1]
+
+
+def test_migration_carries_0001_segments(tmp_path: Path) -> None:
+    """A catalog written by the recording core keeps its segments, chained, after 0002."""
+    from alembic import command
+
+    from kuzet.catalog.db import alembic_config
+
+    media = tmp_path / "media"
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    command.upgrade(alembic_config(engine), "0001")
+    files = []
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO cameras (id, name, main_url, created_ns) "
+                          "VALUES (1, 'gate', 'rtsp://h/s', 0)"))
+        prev = None
+        for i in range(3):
+            start = (1_800_000_000 + 60 * i) * 10**9
+            rel = segment_relpath("gate", start)
+            data = f"segment {i}".encode()
+            (media / rel).parent.mkdir(parents=True, exist_ok=True)
+            (media / rel).write_bytes(data)
+            sha = hashlib.sha256(data).hexdigest()
+            conn.execute(text(
+                "INSERT INTO segments (camera_id, stream, volume, path, start_ns, end_ns, "
+                "frames, bytes, codec, width, height, audio_codec, codec_params, keyframes, "
+                "sha256, prev_sha256, salvaged) VALUES (1, 'main', :v, :p, :s, :e, 1500, :b, "
+                "'h264', 1920, 1080, NULL, :cp, :k, :h, :prev, 0)"),
+                {"v": str(media), "p": rel, "s": start, "e": start + 60 * 10**9,
+                 "b": len(data), "cp": '{"codec": "h264", "extradata": "", "height": 1080, '
+                 '"width": 1920}', "k": "[[0, 40], [1000000000, 900]]", "h": sha,
+                 "prev": prev})
+            prev = sha
+            files.append(rel)
+    migrate(engine)
+    cat = Catalog(engine)
+    (vol,) = cat.volumes()
+    assert (vol.name, vol.path) == ("default", str(media))
+    rows = cat.segments(1)
+    assert [cat.relpath(r) for r in rows] == files
+    assert keyindex.decode(rows[0].keyframes) == [0, 10**9]
+    assert rows[1].prev_row_sha256 == cat.digest(rows[0])
+    st = Settings(home=tmp_path)
+    problems = list(verify_camera(cat, Volumes(cat, st, Alarms(cat.session)), "gate"))
+    assert problems == []
+    engine.dispose()
 
 
 def test_salvage_keeps_complete_fragments(tmp_path: Path) -> None:

@@ -6,13 +6,15 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from kuzet.storage.retention import check_retention_days
 
 DEFAULT_HOME = Path("kuzet-data")
 CONFIG_FILE_NAME = "kuzet.toml"
@@ -45,8 +47,30 @@ class Settings(BaseSettings):
         "tcp", description="Default RTP transport for cameras that do not set their own.")
     shutdown_grace_s: float = Field(4.5, gt=0, le=30,
                                     description="Time given to close open segments on stop.")
+    retention_days: int = Field(
+        30, ge=1, description="Default retention of recordings in days; at most 30 "
+        "(clause 3.3 of UE-10-22). Cameras may set less.")
+    hold_pending_days: float = Field(
+        7.0, gt=0, le=90, description="How long a requested, undecided hold protects its "
+        "footage from expiry while the rector decides.")
+    sweep_interval_s: float = Field(30.0, gt=0, le=3600,
+                                    description="Pause between retention and disk sweeps.")
+    volume_floor_percent: float = Field(
+        5.0, ge=0, le=50, description="Free space each volume keeps, as a share of its size "
+        "(the larger of this and volume_floor_bytes, at most half the volume).")
+    volume_floor_bytes: int = Field(10 * 1024**3, ge=0,
+                                    description="Free space each volume keeps, in bytes.")
+    integrity_sample: int = Field(200, ge=0, description="Segments re-hashed by the daily "
+                                  "integrity check (0 turns it off).")
+    integrity_interval_s: float = Field(86_400.0, gt=0,
+                                        description="Time between integrity checks.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level of `kuzet serve`.")
+
+    @field_validator("retention_days")
+    @classmethod
+    def _clause_3_3(cls, days: int) -> int:
+        return check_retention_days(days)
 
     @classmethod
     def settings_customise_sources(

@@ -1,8 +1,23 @@
-"""Catalog tables. Instants are BIGINT nanoseconds since the epoch, UTC."""
+"""Catalog tables. Instants are BIGINT nanoseconds since the epoch, UTC.
+
+Segment rows are kept small on purpose (docs/design/storage.md): a campus catalog holds
+millions of them. Paths are not stored (they follow from camera, stream and start, see
+`kuzet.storage.layout`), codec parameters are shared rows, hashes are raw bytes.
+"""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -22,6 +37,35 @@ class Camera(Base):
     location: Mapped[str | None] = mapped_column(Text)
     created_ns: Mapped[int] = mapped_column(BigInteger)
     removed_ns: Mapped[int | None] = mapped_column(BigInteger)
+    retention_days: Mapped[int | None] = mapped_column(Integer)  # None: the configured default
+
+
+class Volume(Base):
+    """A disk or mount that holds media. `state`: enabled, draining (read-only) or removed."""
+
+    __tablename__ = "volumes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    state: Mapped[str] = mapped_column(String(16))
+    floor_bytes: Mapped[int | None] = mapped_column(BigInteger)  # None: the configured default
+    created_ns: Mapped[int] = mapped_column(BigInteger)
+    missing_since_ns: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StreamParams(Base):
+    """Codec parameters, shared by every segment recorded with them."""
+
+    __tablename__ = "stream_params"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    codec: Mapped[str] = mapped_column(String(16))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    audio_codec: Mapped[str | None] = mapped_column(String(16))
+    params_json: Mapped[str] = mapped_column(Text)
 
 
 class Segment(Base):
@@ -33,21 +77,34 @@ class Segment(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
     stream: Mapped[str] = mapped_column(String(8))
-    volume: Mapped[str] = mapped_column(Text)
-    path: Mapped[str] = mapped_column(Text)
+    volume_id: Mapped[int] = mapped_column(ForeignKey("volumes.id"))
     start_ns: Mapped[int] = mapped_column(BigInteger)
     end_ns: Mapped[int] = mapped_column(BigInteger)
     frames: Mapped[int] = mapped_column(Integer)
-    bytes: Mapped[int] = mapped_column(BigInteger)
-    codec: Mapped[str] = mapped_column(String(16))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    audio_codec: Mapped[str | None] = mapped_column(String(16))
-    codec_params: Mapped[str] = mapped_column(Text)
-    keyframes: Mapped[str] = mapped_column(Text)
-    sha256: Mapped[str] = mapped_column(String(64))
-    prev_sha256: Mapped[str | None] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    params_id: Mapped[int] = mapped_column(ForeignKey("stream_params.id"))
+    keyframes: Mapped[bytes] = mapped_column(LargeBinary)  # kuzet.media.keyindex
+    sha256: Mapped[bytes] = mapped_column(LargeBinary)
+    prev_row_sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
     salvaged: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleting: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SegmentDeletion(Base):
+    """A run of a camera's chain removed by retention, shedding or hold expiry."""
+
+    __tablename__ = "segment_deletions"
+    __table_args__ = (Index("ix_segment_deletions_camera", "camera_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
+    stream: Mapped[str] = mapped_column(String(8))
+    from_sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
+    to_sha256: Mapped[bytes] = mapped_column(LargeBinary)
+    count: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    start_ns: Mapped[int] = mapped_column(BigInteger)
+    end_ns: Mapped[int] = mapped_column(BigInteger)
 
 
 class Gap(Base):
@@ -63,3 +120,77 @@ class Gap(Base):
     end_ns: Mapped[int | None] = mapped_column(BigInteger)
     cause: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+class Hold(Base):
+    """Special retention (clause 3.3): footage kept past 30 days on the rector's approval."""
+
+    __tablename__ = "holds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    incident: Mapped[str] = mapped_column(String(64))
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_ns: Mapped[int] = mapped_column(BigInteger)
+    approved_by: Mapped[str | None] = mapped_column(String(64))
+    approved_ns: Mapped[int | None] = mapped_column(BigInteger)
+    expires_ns: Mapped[int | None] = mapped_column(BigInteger)
+    rejected_by: Mapped[str | None] = mapped_column(String(64))
+    rejected_ns: Mapped[int | None] = mapped_column(BigInteger)
+    released_by: Mapped[str | None] = mapped_column(String(64))
+    released_ns: Mapped[int | None] = mapped_column(BigInteger)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+
+class HoldRange(Base):
+    __tablename__ = "hold_ranges"
+    __table_args__ = (Index("ix_hold_ranges_hold", "hold_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hold_id: Mapped[int] = mapped_column(ForeignKey("holds.id"))
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
+    start_ns: Mapped[int] = mapped_column(BigInteger)
+    end_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class Alarm(Base):
+    """A condition people must see: raised once, updated while it lasts, then cleared."""
+
+    __tablename__ = "alarms"
+    __table_args__ = (Index("ix_alarms_kind_subject", "kind", "subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    subject: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(Text)
+    raised_ns: Mapped[int] = mapped_column(BigInteger)
+    updated_ns: Mapped[int] = mapped_column(BigInteger)
+    cleared_ns: Mapped[int | None] = mapped_column(BigInteger)
+    value: Mapped[float | None] = mapped_column(Float)
+
+
+class AuditEntry(Base):
+    """One hash-chained audit record (kuzet.audit.chain)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    at_ns: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(Text)
+    detail: Mapped[str] = mapped_column(Text)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's tip, one row; writers lock it first so entries append one at a time."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger)
+    last_hash: Mapped[str] = mapped_column(String(64))

@@ -1,17 +1,28 @@
-"""Catalog reads and writes: cameras, segments (with their hash chain) and gaps."""
+"""Catalog reads and writes: cameras, volumes, segments (with their row chain) and gaps."""
 
 from __future__ import annotations
 
-import json
+import hashlib
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.catalog.models import Camera, Gap, Segment
+from kuzet.catalog.models import Camera, Gap, Segment, SegmentDeletion, StreamParams, Volume
+from kuzet.catalog.rowhash import RowFacts, row_digest
+from kuzet.media import keyindex
 from kuzet.media.ingest import check_url
-from kuzet.storage.layout import check_camera_name
+from kuzet.storage.layout import check_camera_name, segment_relpath
+from kuzet.storage.retention import check_retention_days
+
+
+# No segment is longer than this (segment_s is at most 600 s; a cut waits for a keyframe):
+# it bounds index range scans that look back from an instant.
+MAX_SEGMENT_NS = 3_600 * 1_000_000_000
 
 
 class CatalogError(ValueError):
@@ -22,8 +33,7 @@ class CatalogError(ValueError):
 class NewSegment:
     camera_id: int
     stream: str
-    volume: str
-    path: str
+    volume_id: int
     start_ns: int
     end_ns: int
     frames: int
@@ -32,9 +42,9 @@ class NewSegment:
     width: int
     height: int
     audio_codec: str | None
-    codec_params: str
-    keyframes: list[tuple[int, int]]
-    sha256: str
+    params_json: str  # canonical JSON of everything the init segment needs
+    keyframes_ns: list[int]
+    sha256: bytes
     salvaged: bool = False
 
 
@@ -42,15 +52,22 @@ class Catalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.session = sessionmaker(engine, expire_on_commit=False)
+        self._lock = threading.Lock()
+        self._params_json: dict[int, str] = {}
+        self._params_ids: dict[str, int] = {}
+        self._camera_names: dict[int, str] = {}
+        self._volume_paths: dict[int, str] = {}
 
     # -- cameras ------------------------------------------------------------------
     def add_camera(self, name: str, main_url: str, *, sub_url: str | None = None,
                    zone: str | None = None, location: str | None = None,
-                   transport: str | None = None) -> Camera:
+                   transport: str | None = None, retention_days: int | None = None) -> Camera:
         check_camera_name(name)
         check_url(main_url)
         if sub_url:
             check_url(sub_url)
+        if retention_days is not None:
+            check_retention_days(retention_days)
         with self.session.begin() as s:
             existing = s.scalar(select(Camera).where(Camera.name == name))
             if existing is not None:
@@ -59,9 +76,20 @@ class Catalog:
                 raise CatalogError(f"{name!r} names a removed camera whose recordings are still "
                                    "kept; choose another name")
             cam = Camera(name=name, main_url=main_url, sub_url=sub_url, zone=zone,
-                         location=location, transport=transport, created_ns=time.time_ns())
+                         location=location, transport=transport, created_ns=time.time_ns(),
+                         retention_days=retention_days)
             s.add(cam)
         return cam
+
+    def set_retention(self, name: str, days: int | None) -> None:
+        """Set a camera's retention (None: the configured default); at most 30 days."""
+        if days is not None:
+            check_retention_days(days)
+        with self.session.begin() as s:
+            cam = s.scalar(select(Camera).where(Camera.name == name))
+            if cam is None:
+                raise CatalogError(f"no camera named {name!r}")
+            cam.retention_days = days
 
     def remove_camera(self, name: str) -> None:
         """Stop recording a camera. Its recordings stay until retention removes them."""
@@ -86,42 +114,162 @@ class Catalog:
                 raise CatalogError(f"no camera named {name!r}")
             return cam
 
+    def camera_name(self, camera_id: int) -> str:
+        name = self._camera_names.get(camera_id)
+        if name is None:
+            with self.session() as s:
+                name = s.scalar(select(Camera.name).where(Camera.id == camera_id))
+            if name is None:
+                raise CatalogError(f"no camera with id {camera_id}")
+            self._camera_names[camera_id] = name
+        return name
+
+    # -- volumes ------------------------------------------------------------------
+    def volumes(self, *, include_removed: bool = False) -> list[Volume]:
+        with self.session() as s:
+            q = select(Volume).order_by(Volume.id)
+            if not include_removed:
+                q = q.where(Volume.state != "removed")
+            return list(s.scalars(q))
+
+    def volume_path(self, volume_id: int) -> Path:
+        path = self._volume_paths.get(volume_id)
+        if path is None:
+            with self.session() as s:
+                path = s.scalar(select(Volume.path).where(Volume.id == volume_id))
+            if path is None:
+                raise CatalogError(f"no volume with id {volume_id}")
+            self._volume_paths[volume_id] = path
+        return Path(path)
+
     # -- segments -----------------------------------------------------------------
+    def relpath(self, seg: Segment) -> str:
+        return segment_relpath(self.camera_name(seg.camera_id), seg.start_ns, seg.stream)
+
+    def path_of(self, seg: Segment) -> Path:
+        """Where a segment's file lies: it follows from volume, camera, stream and start."""
+        return self.volume_path(seg.volume_id) / self.relpath(seg)
+
+    def params_json(self, params_id: int) -> str:
+        text = self._params_json.get(params_id)
+        if text is None:
+            with self.session() as s:
+                text = s.scalar(select(StreamParams.params_json)
+                                .where(StreamParams.id == params_id))
+            if text is None:
+                raise CatalogError(f"no stream parameters with id {params_id}")
+            self._params_json[params_id] = text
+        return text
+
+    def _params_id(self, seg: NewSegment) -> int:
+        digest = hashlib.sha256(seg.params_json.encode()).hexdigest()
+        cached = self._params_ids.get(digest)
+        if cached is not None:
+            return cached
+        for _ in range(3):
+            with self.session() as s:
+                found = s.scalar(select(StreamParams.id).where(StreamParams.digest == digest))
+                if found is None:
+                    s.add(StreamParams(digest=digest, codec=seg.codec, width=seg.width,
+                                       height=seg.height, audio_codec=seg.audio_codec,
+                                       params_json=seg.params_json))
+                    try:
+                        s.commit()
+                    except IntegrityError:  # another writer added the same parameters
+                        s.rollback()
+                        continue
+                    found = s.scalar(select(StreamParams.id)
+                                     .where(StreamParams.digest == digest))
+                assert found is not None
+                self._params_ids[digest] = found
+                self._params_json[found] = seg.params_json
+                return found
+        raise CatalogError("could not store stream parameters")
+
+    def digest(self, seg: Segment) -> bytes:
+        """The row digest that the next segment of the camera links to."""
+        return row_digest(RowFacts(
+            seg.camera_id, seg.stream, seg.start_ns, seg.end_ns, seg.frames, seg.size_bytes,
+            self.params_json(seg.params_id), seg.keyframes, seg.sha256, seg.prev_row_sha256,
+            seg.salvaged))
+
     def add_segment(self, seg: NewSegment) -> Segment:
-        """Insert a segment, chaining it to the camera's previous segment by hash."""
-        with self.session.begin() as s:
-            prev = s.scalar(select(Segment.sha256).where(
-                Segment.camera_id == seg.camera_id, Segment.stream == seg.stream,
-                Segment.start_ns < seg.start_ns).order_by(Segment.start_ns.desc()).limit(1))
+        """Insert a segment, linking it to the digest of the camera's previous row."""
+        params_id = self._params_id(seg)
+        keys = keyindex.encode(seg.keyframes_ns)
+        with self._lock, self.session.begin() as s:
+            prev_row = self._previous(s, seg.camera_id, seg.stream, seg.start_ns)
+            link = self.digest(prev_row) if prev_row is not None else self._deleted_tip(
+                s, seg.camera_id, seg.stream)
             row = Segment(
-                camera_id=seg.camera_id, stream=seg.stream, volume=seg.volume, path=seg.path,
+                camera_id=seg.camera_id, stream=seg.stream, volume_id=seg.volume_id,
                 start_ns=seg.start_ns, end_ns=seg.end_ns, frames=seg.frames,
-                bytes=seg.size_bytes, codec=seg.codec, width=seg.width, height=seg.height,
-                audio_codec=seg.audio_codec, codec_params=seg.codec_params,
-                keyframes=json.dumps(seg.keyframes), sha256=seg.sha256, prev_sha256=prev,
-                salvaged=seg.salvaged)
+                size_bytes=seg.size_bytes, params_id=params_id, keyframes=keys, sha256=seg.sha256,
+                prev_row_sha256=link, salvaged=seg.salvaged, deleting=False)
             s.add(row)
         return row
+
+    @staticmethod
+    def _previous(s: Session, camera_id: int, stream: str, start_ns: int) -> Segment | None:
+        return s.scalar(select(Segment).where(
+            Segment.camera_id == camera_id, Segment.stream == stream,
+            Segment.start_ns < start_ns).order_by(Segment.start_ns.desc()).limit(1))
+
+    @staticmethod
+    def _deleted_tip(s: Session, camera_id: int, stream: str) -> bytes | None:
+        """When every earlier segment has been deleted, the chain goes on from the last one."""
+        return s.scalar(select(SegmentDeletion.to_sha256).where(
+            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == stream,
+        ).order_by(SegmentDeletion.end_ns.desc()).limit(1))
 
     def segments(self, camera_id: int, start_ns: int | None = None, end_ns: int | None = None,
                  stream: str = "main") -> list[Segment]:
         with self.session() as s:
-            q = select(Segment).where(Segment.camera_id == camera_id, Segment.stream == stream)
-            if start_ns is not None:
-                q = q.where(Segment.end_ns > start_ns)
+            q = select(Segment).where(Segment.camera_id == camera_id, Segment.stream == stream,
+                                      Segment.deleting.is_(False))
+            if start_ns is not None:  # the lower bound on start_ns lets the index range-scan
+                q = q.where(Segment.end_ns > start_ns,
+                            Segment.start_ns >= start_ns - MAX_SEGMENT_NS)
             if end_ns is not None:
                 q = q.where(Segment.start_ns < end_ns)
             return list(s.scalars(q.order_by(Segment.start_ns)))
 
+    def timeline(self, camera_id: int, start_ns: int, end_ns: int,
+                 stream: str = "main") -> list[tuple[int, int, int]]:
+        """(start, end, segment id) of what was recorded in [start, end): the archive's bar.
+
+        Plain tuples, not ORM rows: a day of one camera is 1 440 segments, and the
+        timeline is drawn each time someone opens the archive.
+        """
+        q = select(Segment.start_ns, Segment.end_ns, Segment.id).where(
+            Segment.camera_id == camera_id, Segment.stream == stream,
+            Segment.start_ns < end_ns, Segment.start_ns >= start_ns - MAX_SEGMENT_NS,
+            Segment.end_ns > start_ns, Segment.deleting.is_(False)).order_by(Segment.start_ns)
+        with self.engine.connect() as conn:
+            return [(a, b, c) for a, b, c in conn.execute(q)]
+
+    def segment_at(self, camera_id: int, instant_ns: int,
+                   stream: str = "main") -> Segment | None:
+        """The segment holding an instant, if any (the lookup behind playback)."""
+        with self.session() as s:
+            row = s.scalar(select(Segment).where(
+                Segment.camera_id == camera_id, Segment.stream == stream,
+                Segment.start_ns <= instant_ns,
+                Segment.start_ns > instant_ns - MAX_SEGMENT_NS,
+            ).order_by(Segment.start_ns.desc()).limit(1))
+            if row is None or row.end_ns <= instant_ns or row.deleting:
+                return None
+            return row
+
     def last_segment(self, camera_id: int, stream: str = "main") -> Segment | None:
         with self.session() as s:
-            return s.scalar(select(Segment).where(
-                Segment.camera_id == camera_id, Segment.stream == stream,
-            ).order_by(Segment.start_ns.desc()).limit(1))
+            return self._previous(s, camera_id, stream, 2**63 - 1)
 
-    def known_paths(self, volume: str) -> set[str]:
+    def known_relpaths(self, volume_id: int) -> set[str]:
         with self.session() as s:
-            return set(s.scalars(select(Segment.path).where(Segment.volume == volume)))
+            rows = s.execute(select(Segment.camera_id, Segment.start_ns, Segment.stream)
+                             .where(Segment.volume_id == volume_id)).all()
+        return {segment_relpath(self.camera_name(c), t, st) for c, t, st in rows}
 
     # -- gaps ---------------------------------------------------------------------
     def open_gap(self, camera_id: int, start_ns: int, cause: str, detail: str | None,

@@ -12,17 +12,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from kuzet.catalog.db import make_engine, migrate
 from kuzet.catalog.store import Catalog, CatalogError
 from kuzet.config import CONFIG_FILE_NAME, Settings, load_settings
 from kuzet.media.ingest import SourceError, mask_url
 from kuzet.storage.layout import CameraNameError
+from kuzet.storage.retention import PolicyError
+from kuzet.storage.volumes import Volumes
 from kuzet.timefmt import TimeFormatError, format_instant, parse_instant
 
 app = typer.Typer(help="Kuzet video management system (UE-10-22).", no_args_is_help=True,
                   add_completion=False)
-camera_app = typer.Typer(help="Cameras: add, list, remove.", no_args_is_help=True)
+camera_app = typer.Typer(help="Cameras: add, list, remove, retention.", no_args_is_help=True)
 recordings_app = typer.Typer(help="Recorded segments and gaps.", no_args_is_help=True)
 app.add_typer(camera_app, name="camera")
 app.add_typer(recordings_app, name="recordings")
@@ -52,24 +55,39 @@ def _instant(text: str | None) -> int | None:
         raise _fail(str(exc)) from exc
 
 
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise _fail("invalid settings: " + "; ".join(lines)) from exc
+
+
+def _volumes(settings: Settings, catalog: Catalog) -> Volumes:
+    from kuzet.catalog.alarms import Alarms
+
+    return Volumes(catalog, settings, Alarms(catalog.session))
+
+
 @app.command()
 def init() -> None:
-    """Create the data home, the catalog and a commented config file."""
-    settings = load_settings()
+    """Create the data home, the catalog, the first media volume and a config file."""
+    settings = _settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    settings.volume.mkdir(parents=True, exist_ok=True)
-    _catalog(settings)
+    catalog = _catalog(settings)
+    _volumes(settings, catalog).ensure_default()
     config = settings.home / CONFIG_FILE_NAME
     if not config.exists():
         config.write_text("# Kuzet settings; see docs/ref/configuration.md\n"
-                          "# segment_s = 60\n# rtsp_transport = \"tcp\"\n")
+                          "# segment_s = 60\n# rtsp_transport = \"tcp\"\n"
+                          "# retention_days = 30   # at most 30 (clause 3.3 of UE-10-22)\n")
     typer.echo(f"initialised {settings.home.resolve()} (catalog {settings.catalog_url})")
 
 
 @app.command()
 def serve() -> None:
     """Record every camera 24/7 until SIGTERM or Ctrl-C."""
-    raise typer.Exit(_serve(load_settings()))
+    raise typer.Exit(_serve(_settings()))
 
 
 def _serve(settings: Settings, banner: str = "") -> int:
@@ -86,8 +104,9 @@ def _serve(settings: Settings, banner: str = "") -> int:
     except AlreadyRunning as exc:
         raise _fail(str(exc)) from exc
     service.write_status()
-    typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into "
-               f"{settings.volume}", err=True)
+    vols = ", ".join(v.path for v in service.catalog.volumes())
+    typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into {vols}",
+               err=True)
     if banner:
         typer.echo(banner)
     service.run_until(stop)
@@ -107,7 +126,7 @@ def demo(
 
     from kuzet.rtsp.sim import camera_name
 
-    settings = load_settings()
+    settings = _settings()
     settings.home.mkdir(parents=True, exist_ok=True)
     catalog = _catalog(settings)
     typer.echo("Starting the camera simulator (the first start encodes its clips, ~30 s)...")
@@ -194,7 +213,7 @@ def sim(
         sub=ClipSpec(*size(sub_size), sub_kbps * 1000),
         auth=AuthConfig(auth, user, password) if auth != "none" else None,
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file)
-    settings = load_settings()
+    settings = _settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))
     except OSError as exc:
@@ -206,13 +225,15 @@ def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
     """Rehash segment files against the catalog and check each camera's hash chain."""
     from kuzet.storage.verify import verify_camera
 
-    catalog = _catalog(load_settings())
+    settings = _settings()
+    catalog = _catalog(settings)
+    volumes = _volumes(settings, catalog)
     try:
         names = [camera] if camera else [c.name for c in catalog.cameras(include_removed=True)]
         bad = False
         for name in names:
             count = len(catalog.segments(catalog.camera(name).id))
-            problem = next(verify_camera(catalog, name), None)
+            problem = next(verify_camera(catalog, volumes, name), None)
             if problem is None:
                 typer.echo(f"{name}: {count} segments OK")
             else:
@@ -235,17 +256,19 @@ def camera_add(
     location: Annotated[str | None, typer.Option(help="Building, floor, room.")] = None,
     transport: Annotated[str | None, typer.Option(help="tcp or udp (default: settings).")]
     = None,
+    retention_days: Annotated[int | None, typer.Option(
+        help="Keep recordings this many days (at most 30; default: settings).")] = None,
 ) -> None:
     """Add a camera; a running `kuzet serve` starts recording it within seconds."""
     if zone is not None and zone not in ZONES:
         raise _fail(f"unknown zone {zone!r}; one of: {', '.join(ZONES)}")
     if transport is not None and transport not in ("tcp", "udp"):
         raise _fail("--transport must be tcp or udp")
-    catalog = _catalog(load_settings())
+    catalog = _catalog(_settings())
     try:
         catalog.add_camera(name, url, sub_url=sub_url, zone=zone, location=location,
-                           transport=transport)
-    except (CatalogError, CameraNameError, SourceError) as exc:
+                           transport=transport, retention_days=retention_days)
+    except (CatalogError, CameraNameError, SourceError, PolicyError) as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"added camera {name} ({mask_url(url)})")
 
@@ -255,7 +278,7 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     """Cameras with their live status (from a running `kuzet serve`)."""
     from kuzet.recorder.service import status_path
 
-    settings = load_settings()
+    settings = _settings()
     catalog = _catalog(settings)
     statuses: dict[str, dict[str, object]] = {}
     if status_path(settings).exists():
@@ -267,6 +290,7 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         rows.append({"name": cam.name, "url": mask_url(cam.main_url),
                      "sub_url": mask_url(cam.sub_url) if cam.sub_url else None,
                      "zone": cam.zone, "location": cam.location,
+                     "retention_days": cam.retention_days or settings.retention_days,
                      "state": st.get("state", "unknown"), "last_error": st.get("last_error"),
                      "fps": st.get("fps"), "bitrate_bps": st.get("bitrate_bps")})
     if as_json:
@@ -281,12 +305,26 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 @camera_app.command("remove")
 def camera_remove(name: str) -> None:
     """Stop recording a camera. Its recordings are kept until retention removes them."""
-    catalog = _catalog(load_settings())
+    catalog = _catalog(_settings())
     try:
         catalog.remove_camera(name)
     except CatalogError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"removed camera {name}; its recordings are kept")
+
+
+@camera_app.command("retention")
+def camera_retention(
+    name: str,
+    days: Annotated[str, typer.Argument(help="Days (1-30), or 'default' for the setting.")],
+) -> None:
+    """Set how long a camera's recordings are kept (at most 30 days, clause 3.3)."""
+    catalog = _catalog(_settings())
+    try:
+        catalog.set_retention(name, None if days == "default" else int(days))
+    except ValueError as exc:  # CatalogError, PolicyError, or not a number
+        raise _fail(str(exc)) from exc
+    typer.echo(f"camera {name}: retention {days}{'' if days == 'default' else ' days'}")
 
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="ISO 8601 with offset.")]
@@ -297,7 +335,7 @@ JsonOpt = Annotated[bool, typer.Option("--json")]
 def _camera_range(camera: str, start: str | None,
                   end: str | None) -> tuple[Catalog, int, int | None, int | None]:
     """The catalog, the camera's id and the parsed range, or a clear error."""
-    catalog = _catalog(load_settings())
+    catalog = _catalog(_settings())
     try:
         cam = catalog.camera(camera)
     except CatalogError as exc:
@@ -310,18 +348,34 @@ def recordings_list(camera: str, start: FromOpt = None, end: ToOpt = None,
                     as_json: JsonOpt = False) -> None:
     """Segments of a camera overlapping [--from, --to)."""
     catalog, cam_id, start_ns, end_ns = _camera_range(camera, start, end)
+    from sqlalchemy import select
+
+    from kuzet.catalog.models import StreamParams
+    from kuzet.media import keyindex
+
     segs = catalog.segments(cam_id, start_ns, end_ns)
-    rows = [{"id": s.id, "start": format_instant(s.start_ns), "end": format_instant(s.end_ns),
-             "start_ns": s.start_ns, "end_ns": s.end_ns, "frames": s.frames, "bytes": s.bytes,
-             "codec": s.codec, "width": s.width, "height": s.height, "audio": s.audio_codec,
-             "path": s.path, "sha256": s.sha256, "prev_sha256": s.prev_sha256,
-             "keyframes": json.loads(s.keyframes), "salvaged": s.salvaged} for s in segs]
+    volumes = {v.id: v for v in catalog.volumes(include_removed=True)}
+    with catalog.session() as session:
+        params = {p.id: p for p in session.scalars(select(StreamParams))}
+    rows = []
+    for s in segs:
+        p = params[s.params_id]
+        vol = volumes[s.volume_id]
+        rows.append({
+            "id": s.id, "start": format_instant(s.start_ns), "end": format_instant(s.end_ns),
+            "start_ns": s.start_ns, "end_ns": s.end_ns, "frames": s.frames, "bytes": s.size_bytes,
+            "codec": p.codec, "width": p.width, "height": p.height,
+            "audio": p.audio_codec, "volume": vol.name, "path": catalog.relpath(s),
+            "available": vol.missing_since_ns is None, "sha256": s.sha256.hex(),
+            "prev_row_sha256": s.prev_row_sha256.hex() if s.prev_row_sha256 else None,
+            "keyframes_ns": keyindex.decode(s.keyframes), "salvaged": s.salvaged})
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
     for r in rows:
         typer.echo(f"{r['start']}  {r['end']}  {r['frames']:>6} frames  {r['bytes']:>10} B  "
-                   f"{r['width']}x{r['height']} {r['codec']}  {r['path']}")
+                   f"{r['width']}x{r['height']} {r['codec']}  {r['volume']}:{r['path']}"
+                   f"{'' if r['available'] else '  (unavailable: volume missing)'}")
 
 
 @recordings_app.command("gaps")
@@ -339,6 +393,11 @@ def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
         return
     for r in rows:
         typer.echo(f"{r['start']}  {r['end'] or 'open':<30}  {r['cause']:<16} {r['detail'] or ''}")
+
+
+from kuzet.cli import storage as _storage  # noqa: E402  (registers hold, volume, ...)
+
+_storage.register(app)
 
 
 def main() -> None:

@@ -37,9 +37,11 @@ class VideoParams:
     width: int
     height: int
 
-    def to_json(self) -> str:
+    def to_json(self, audio_codec: str | None) -> str:
+        """Canonical JSON: the catalog shares one row among segments with equal parameters."""
         return json.dumps({"codec": self.codec, "extradata": self.extradata.hex(),
-                           "width": self.width, "height": self.height}, sort_keys=True)
+                           "width": self.width, "height": self.height,
+                           "audio_codec": audio_codec}, sort_keys=True)
 
 
 @dataclass

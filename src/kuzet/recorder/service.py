@@ -14,11 +14,17 @@ import threading
 import time
 from pathlib import Path
 
+from kuzet.audit.log import AuditLog
+from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.media.ingest import open_source
 from kuzet.recorder.supervisor import CameraSource, Opener, Supervisor
-from kuzet.storage.recovery import RecoveryReport, recover
+from kuzet.storage.holds import Holds
+from kuzet.storage.integrity import IntegrityCheck
+from kuzet.storage.recovery import RecoveryReport, open_stop_gaps, recover
+from kuzet.storage.sweeper import Sweeper
+from kuzet.storage.volumes import Volumes
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +60,17 @@ class RecorderService:
         self.catalog = catalog
         self.opener = opener
         self.supervisors: dict[int, Supervisor] = {}
-        self.recovery: RecoveryReport | None = None
+        self.recovery: list[RecoveryReport] = []
         self._lock = run_dir(settings) / "serve.lock"
+        self.alarms = Alarms(catalog.session)
+        self.audit = AuditLog(catalog.session)
+        self.volumes = Volumes(catalog, settings, self.alarms)
+        self.holds = Holds(catalog, settings.hold_pending_days)
+        self.sweeper = Sweeper(catalog, self.volumes, self.holds, self.alarms, settings)
+        self.integrity = IntegrityCheck(catalog, self.volumes, self.alarms, self.audit,
+                                        settings)
+        self._maintenance: threading.Thread | None = None
+        self._stop_maintenance = threading.Event()
 
     def start(self) -> None:
         run_dir(self.settings).mkdir(parents=True, exist_ok=True)
@@ -64,13 +79,34 @@ class RecorderService:
             raise AlreadyRunning(f"another kuzet serve (pid {self._lock.read_text().strip()}) "
                                  f"is recording into {self.settings.home}")
         self._lock.write_text(str(os.getpid()))
-        self.recovery = recover(self.catalog, self.settings.volume, unclean=unclean)
-        r = self.recovery
-        if r.salvaged or r.renamed or r.quarantined or r.discarded:
-            log.warning("recovery: salvaged %d, finished %d renames, discarded %d empty, "
-                        "quarantined %d", len(r.salvaged), len(r.renamed), len(r.discarded),
-                        len(r.quarantined))
+        self.volumes.ensure_default()
+        present = self.volumes.check_presence()
+        finished = self.sweeper.finish_interrupted([v.id for v in present])
+        if finished:
+            log.warning("recovery: completed %d deletions cut short by a crash", finished)
+        for vol in present:
+            r = recover(self.catalog, vol.id)
+            self.recovery.append(r)
+            if r.salvaged or r.renamed or r.quarantined or r.discarded:
+                log.warning("recovery of volume %s: salvaged %d, finished %d renames, "
+                            "discarded %d empty, quarantined %d", vol.name, len(r.salvaged),
+                            len(r.renamed), len(r.discarded), len(r.quarantined))
+        open_stop_gaps(self.catalog, unclean=unclean)
         self.sync_cameras()
+        self._maintenance = threading.Thread(target=self._maintain, name="maintenance",
+                                             daemon=True)
+        self._maintenance.start()
+
+    def _maintain(self) -> None:
+        """Sweep (retention, holds, disk pressure) and check integrity, until stopped."""
+        while True:
+            try:
+                self.sweeper.sweep()
+                self.integrity.run_if_due()
+            except Exception:  # a failing sweep must not stop recording; it is retried
+                log.exception("maintenance pass failed")
+            if self._stop_maintenance.wait(self.settings.sweep_interval_s):
+                return
 
     def sync_cameras(self) -> None:
         cameras = {c.id: c for c in self.catalog.cameras()}
@@ -81,7 +117,8 @@ class RecorderService:
                 continue
             source = CameraSource(id=cam.id, name=cam.name, url=cam.main_url,
                                   transport=cam.transport or self.settings.rtsp_transport)
-            sup = Supervisor(source, self.catalog, self.settings, opener=self.opener)
+            sup = Supervisor(source, self.catalog, self.settings, self.volumes,
+                             opener=self.opener)
             self.supervisors[cam_id] = sup
             sup.start()
 
@@ -107,6 +144,7 @@ class RecorderService:
         A camera still connecting (a host that does not answer can hold its thread for
         `stall_s`) has no segment open, so it does not make the stop unclean.
         """
+        self._stop_maintenance.set()
         for sup in self.supervisors.values():
             sup.stop()
         deadline = time.monotonic() + self.settings.shutdown_grace_s

@@ -37,6 +37,7 @@ from kuzet.media.timestamps import fill_missing_timestamps
 from kuzet.recorder.status import CameraStatus, State, backoff_delay_s, rates
 from kuzet.storage.layout import part_path
 from kuzet.storage.recovery import catalog_salvaged, commit_segment
+from kuzet.storage.volumes import Volumes
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,10 @@ class CameraSource:
 class _Open:
     """The segment being written and the facts needed to catalog it."""
 
-    def __init__(self, file: SegmentFile, first_dts_ns: int, units: tuple[bytes, ...],
-                 continuous: bool, cut_gap: GapCause | None) -> None:
+    def __init__(self, file: SegmentFile, volume_id: int, first_dts_ns: int,
+                 units: tuple[bytes, ...], continuous: bool, cut_gap: GapCause | None) -> None:
         self.file = file
+        self.volume_id = volume_id
         self.first_dts_ns = first_dts_ns
         self.units = units
         self.continuous = continuous
@@ -68,13 +70,13 @@ class _Open:
 
 
 class Supervisor:
-    def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings, *,
-                 opener: Opener = open_source,
+    def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings,
+                 volumes: Volumes, *, opener: Opener = open_source,
                  clock_ns: Callable[[], int] = time.time_ns) -> None:
         self.source = source
         self.catalog = catalog
         self.settings = settings
-        self.volume = settings.volume
+        self.volumes = volumes
         self.opener = opener
         self.clock_ns = clock_ns
         self.status = CameraStatus(camera=source.name, since_ns=clock_ns())
@@ -239,14 +241,15 @@ class Supervisor:
         else:
             width, height = video.codec_context.width, video.codec_context.height
         params = VideoParams(codec=codec, extradata=extradata, width=width, height=height)
-        path = part_path(self.volume, self.source.name, arrival_ns)
+        volume_id, volume = self.volumes.choose()
+        path = part_path(volume, self.source.name, arrival_ns)
         try:
             file = SegmentFile(path, video, audio, params)
         except OSError as exc:
             cause = GapCause.STORAGE_FULL if exc.errno == errno.ENOSPC else GapCause.STORAGE_ERROR
             raise SourceError(cause, f"cannot create {path.name}: {exc}") from exc
         self.writing = True
-        return _Open(file, dts_ns, units, continuous, cut_gap)
+        return _Open(file, volume_id, dts_ns, units, continuous, cut_gap)
 
     def _close(self, seg: _Open) -> None:
         """Finish, catalog, then rename: a crash in between leaves a row and a .part to reunite."""
@@ -270,7 +273,7 @@ class Supervisor:
         if seg.cut_gap is not None and self.prev_end_ns is not None:
             self.catalog.open_gap(self.source.id, self.prev_end_ns, seg.cut_gap.value,
                                   "timestamps jumped; new segment started")
-        row = commit_segment(self.catalog, self.volume, self.source.id, self.source.name,
+        row = commit_segment(self.catalog, seg.volume_id, self.source.id, self.source.name,
                              seg.file.part_path, closed, start_ns)
         self.catalog.close_gap(self.source.id, start_ns)
         self.prev_end_ns = row.end_ns
@@ -285,7 +288,7 @@ class Supervisor:
     def _salvage(self, seg: _Open) -> None:
         seg.file.abort()
         try:
-            row = catalog_salvaged(self.catalog, self.volume, self.source.id, self.source.name,
+            row = catalog_salvaged(self.catalog, seg.volume_id, self.source.id, self.source.name,
                                    seg.file.part_path, self.prev_end_ns)
         except Exception as exc:  # the file stays as .part for the next start to retry
             log.warning("camera %s: salvage failed: %s", self.source.name, exc)

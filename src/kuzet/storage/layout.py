@@ -39,3 +39,5 @@ def segment_relpath(camera: str, start_ns: int, stream: str = "main") -> str:
 
 def part_path(volume: Path, camera: str, first_arrival_ns: int, stream: str = "main") -> Path:
     return volume / (segment_relpath(camera, first_arrival_ns, stream) + PART_SUFFIX)
+
+RECORDED_STREAMS = ("main",)  # the sub stream joins when the console records it

@@ -31,31 +31,31 @@ class RecoveryReport:
     renamed: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
-    gaps_opened: int = 0
 
 
-def commit_segment(catalog: Catalog, volume: Path, camera_id: int, camera: str, part: Path,
+def commit_segment(catalog: Catalog, volume_id: int, camera_id: int, camera: str, part: Path,
                    closed: ClosedSegment, start_ns: int, *, salvaged: bool = False) -> Segment:
     """Catalog a finished `.part` file, then rename it to the row's path.
 
     Row first, rename second: a crash between the two leaves a row and a `.part` holding
     its bytes, which `recover` reunites. Both the recorder and salvage commit this way.
     """
-    rel = segment_relpath(camera, start_ns)
     params = closed.params
     row = catalog.add_segment(NewSegment(
-        camera_id=camera_id, stream="main", volume=str(volume), path=rel, start_ns=start_ns,
+        camera_id=camera_id, stream="main", volume_id=volume_id, start_ns=start_ns,
         end_ns=start_ns + closed.media_duration_ns, frames=closed.frames,
         size_bytes=closed.size_bytes, codec=params.codec, width=params.width,
-        height=params.height, audio_codec=closed.audio_codec, codec_params=params.to_json(),
-        keyframes=closed.keyframes, sha256=closed.sha256, salvaged=salvaged))
-    final = volume / rel
+        height=params.height, audio_codec=closed.audio_codec,
+        params_json=params.to_json(closed.audio_codec),
+        keyframes_ns=[t for t, _ in closed.keyframes], sha256=bytes.fromhex(closed.sha256),
+        salvaged=salvaged))
+    final = catalog.volume_path(volume_id) / segment_relpath(camera, start_ns)
     final.parent.mkdir(parents=True, exist_ok=True)
     os.replace(part, final)
     return row
 
 
-def catalog_salvaged(catalog: Catalog, volume: Path, camera_id: int, camera: str, part: Path,
+def catalog_salvaged(catalog: Catalog, volume_id: int, camera_id: int, camera: str, part: Path,
                      prev_end_ns: int | None) -> Segment | None:
     """Salvage a `.part` file, catalog what it holds, give it its final name."""
     try:
@@ -67,13 +67,14 @@ def catalog_salvaged(catalog: Catalog, volume: Path, camera_id: int, camera: str
     start_ns = parse_file_stamp(stamp)
     if prev_end_ns is not None:
         start_ns = max(start_ns, prev_end_ns)
-    return commit_segment(catalog, volume, camera_id, camera, part, closed, start_ns,
+    return commit_segment(catalog, volume_id, camera_id, camera, part, closed, start_ns,
                           salvaged=True)
 
 
-def recover(catalog: Catalog, volume: Path, *, unclean: bool) -> RecoveryReport:
+def recover(catalog: Catalog, volume_id: int) -> RecoveryReport:
+    """Reconcile one present volume with the catalog."""
     report = RecoveryReport()
-    volume.mkdir(parents=True, exist_ok=True)
+    volume = catalog.volume_path(volume_id)
     cameras = {c.name: c for c in catalog.cameras(include_removed=True)}
     parts = sorted(p for p in volume.rglob(f"*{PART_SUFFIX}")
                    if QUARANTINE_DIR not in p.relative_to(volume).parts)
@@ -83,32 +84,38 @@ def recover(catalog: Catalog, volume: Path, *, unclean: bool) -> RecoveryReport:
             _quarantine(volume, part, report)
             continue
         last = catalog.last_segment(camera.id)
-        if last is not None and not (volume / last.path).exists() \
-                and part.stat().st_size == last.bytes and hash_and_scan(part)[0] == last.sha256:
-            os.replace(part, volume / last.path)
-            report.renamed.append(last.path)
+        if last is not None and last.volume_id == volume_id \
+                and not catalog.path_of(last).exists() \
+                and part.stat().st_size == last.size_bytes \
+                and hash_and_scan(part)[0] == last.sha256.hex():
+            os.replace(part, catalog.path_of(last))
+            report.renamed.append(catalog.relpath(last))
             continue
-        row = catalog_salvaged(catalog, volume, camera.id, camera.name, part,
+        row = catalog_salvaged(catalog, volume_id, camera.id, camera.name, part,
                                last.end_ns if last else None)
         if row is None:
             report.discarded.append(str(part.relative_to(volume)))
         else:
-            report.salvaged.append(row.path)
-    known = catalog.known_paths(str(volume))
+            report.salvaged.append(catalog.relpath(row))
+    known = catalog.known_relpaths(volume_id)
     for path in volume.rglob("*.mp4"):
         rel = path.relative_to(volume)
         if rel.parts[0] == QUARANTINE_DIR or str(rel) in known:
             continue
         _quarantine(volume, path, report)
+    return report
+
+
+def open_stop_gaps(catalog: Catalog, *, unclean: bool) -> int:
+    """Each recording camera's downtime, from its last segment, becomes a gap."""
     detail = "unclean shutdown (crash or kill)" if unclean else "recorder was stopped"
-    for camera in cameras.values():
-        if camera.removed_ns is not None:
-            continue
+    opened = 0
+    for camera in catalog.cameras():
         last = catalog.last_segment(camera.id)
         if last is not None and catalog.open_gap(camera.id, last.end_ns,
                                                  GapCause.PROCESS_STOPPED.value, detail):
-            report.gaps_opened += 1
-    return report
+            opened += 1
+    return opened
 
 
 def _quarantine(volume: Path, path: Path, report: RecoveryReport) -> None:

@@ -1,0 +1,191 @@
+"""Storage: volumes, compact segment rows with a row-hash chain, holds, alarms, audit log.
+
+Revision ID: 0002
+Revises: 0001
+
+Segment rows recorded under 0001 are carried over: their volume becomes a volume row,
+their codec parameters shared rows, their keyframe table keyframe times (the byte offsets
+come from the file's own fragment index from now on), and the chain is rebuilt over row
+digests (kuzet.catalog.rowhash) in each camera's order.
+"""
+
+import hashlib
+import json
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import op
+
+from kuzet.catalog.rowhash import RowFacts, row_digest
+from kuzet.media import keyindex
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.add_column("cameras", sa.Column("retention_days", sa.Integer(), nullable=True))
+    op.create_table(
+        "volumes",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("name", sa.String(64), nullable=False, unique=True),
+        sa.Column("path", sa.Text(), nullable=False, unique=True),
+        sa.Column("state", sa.String(16), nullable=False),
+        sa.Column("floor_bytes", sa.BigInteger(), nullable=True),
+        sa.Column("created_ns", sa.BigInteger(), nullable=False),
+        sa.Column("missing_since_ns", sa.BigInteger(), nullable=True),
+    )
+    op.create_table(
+        "stream_params",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("digest", sa.String(64), nullable=False, unique=True),
+        sa.Column("codec", sa.String(16), nullable=False),
+        sa.Column("width", sa.Integer(), nullable=False),
+        sa.Column("height", sa.Integer(), nullable=False),
+        sa.Column("audio_codec", sa.String(16), nullable=True),
+        sa.Column("params_json", sa.Text(), nullable=False),
+    )
+    op.rename_table("segments", "segments_0001")
+    op.drop_index("ix_segments_camera_stream_start", table_name="segments_0001")
+    segments = op.create_table(
+        "segments",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("camera_id", sa.Integer(), sa.ForeignKey("cameras.id"), nullable=False),
+        sa.Column("stream", sa.String(8), nullable=False),
+        sa.Column("volume_id", sa.Integer(), sa.ForeignKey("volumes.id"), nullable=False),
+        sa.Column("start_ns", sa.BigInteger(), nullable=False),
+        sa.Column("end_ns", sa.BigInteger(), nullable=False),
+        sa.Column("frames", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("params_id", sa.Integer(), sa.ForeignKey("stream_params.id"), nullable=False),
+        sa.Column("keyframes", sa.LargeBinary(), nullable=False),
+        sa.Column("sha256", sa.LargeBinary(), nullable=False),
+        sa.Column("prev_row_sha256", sa.LargeBinary(), nullable=True),
+        sa.Column("salvaged", sa.Boolean(), nullable=False),
+        sa.Column("deleting", sa.Boolean(), nullable=False),
+    )
+    op.create_index("ix_segments_camera_stream_start", "segments",
+                    ["camera_id", "stream", "start_ns"])
+    _carry_segments(segments)
+    op.drop_table("segments_0001")
+    op.create_table(
+        "segment_deletions",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("camera_id", sa.Integer(), sa.ForeignKey("cameras.id"), nullable=False),
+        sa.Column("stream", sa.String(8), nullable=False),
+        sa.Column("from_sha256", sa.LargeBinary(), nullable=True),
+        sa.Column("to_sha256", sa.LargeBinary(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("start_ns", sa.BigInteger(), nullable=False),
+        sa.Column("end_ns", sa.BigInteger(), nullable=False),
+    )
+    op.create_index("ix_segment_deletions_camera", "segment_deletions", ["camera_id", "stream"])
+    op.create_table(
+        "holds",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("incident", sa.String(64), nullable=False),
+        sa.Column("requested_by", sa.String(64), nullable=False),
+        sa.Column("requested_ns", sa.BigInteger(), nullable=False),
+        sa.Column("approved_by", sa.String(64), nullable=True),
+        sa.Column("approved_ns", sa.BigInteger(), nullable=True),
+        sa.Column("expires_ns", sa.BigInteger(), nullable=True),
+        sa.Column("rejected_by", sa.String(64), nullable=True),
+        sa.Column("rejected_ns", sa.BigInteger(), nullable=True),
+        sa.Column("released_by", sa.String(64), nullable=True),
+        sa.Column("released_ns", sa.BigInteger(), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+    )
+    op.create_table(
+        "hold_ranges",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("hold_id", sa.Integer(), sa.ForeignKey("holds.id"), nullable=False),
+        sa.Column("camera_id", sa.Integer(), sa.ForeignKey("cameras.id"), nullable=False),
+        sa.Column("start_ns", sa.BigInteger(), nullable=False),
+        sa.Column("end_ns", sa.BigInteger(), nullable=False),
+    )
+    op.create_index("ix_hold_ranges_hold", "hold_ranges", ["hold_id"])
+    op.create_table(
+        "alarms",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("kind", sa.String(32), nullable=False),
+        sa.Column("severity", sa.String(16), nullable=False),
+        sa.Column("subject", sa.String(128), nullable=False),
+        sa.Column("message", sa.Text(), nullable=False),
+        sa.Column("raised_ns", sa.BigInteger(), nullable=False),
+        sa.Column("updated_ns", sa.BigInteger(), nullable=False),
+        sa.Column("cleared_ns", sa.BigInteger(), nullable=True),
+        sa.Column("value", sa.Float(), nullable=True),
+    )
+    op.create_index("ix_alarms_kind_subject", "alarms", ["kind", "subject"])
+    op.create_table(
+        "audit_log",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("seq", sa.BigInteger(), nullable=False, unique=True),
+        sa.Column("at_ns", sa.BigInteger(), nullable=False),
+        sa.Column("actor", sa.String(64), nullable=False),
+        sa.Column("action", sa.String(64), nullable=False),
+        sa.Column("subject", sa.Text(), nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
+        sa.Column("prev_hash", sa.String(64), nullable=False),
+        sa.Column("hash", sa.String(64), nullable=False),
+    )
+    head = op.create_table(
+        "audit_head",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        sa.Column("last_hash", sa.String(64), nullable=False),
+    )
+    op.bulk_insert(head, [{"id": 1, "seq": 0, "last_hash": "0" * 64}])
+
+
+def _carry_segments(segments: sa.Table) -> None:
+    conn = op.get_bind()
+    old = conn.execute(sa.text(
+        "SELECT camera_id, stream, volume, start_ns, end_ns, frames, bytes, codec, width, "
+        "height, audio_codec, codec_params, keyframes, sha256, salvaged FROM segments_0001 "
+        "ORDER BY camera_id, stream, start_ns")).all()
+    volumes: dict[str, int] = {}
+    params: dict[str, int] = {}
+    prev: dict[tuple[int, str], bytes | None] = {}
+    now = time.time_ns()
+    for r in old:
+        if r.volume not in volumes:
+            name = "default" if not volumes else f"volume{len(volumes) + 1}"
+            conn.execute(sa.text("INSERT INTO volumes (name, path, state, created_ns) "
+                                 "VALUES (:n, :p, 'enabled', :t)"),
+                         {"n": name, "p": r.volume, "t": now})
+            if Path(r.volume).is_dir():  # the marker that tells a mounted volume (volumes.py)
+                (Path(r.volume) / ".kuzet-volume").write_text(json.dumps({"volume": name}) + "\n")
+            volumes[r.volume] = conn.execute(sa.text("SELECT id FROM volumes WHERE path = :p"),
+                                             {"p": r.volume}).scalar_one()
+        doc = json.loads(r.codec_params)
+        doc["audio_codec"] = r.audio_codec
+        pjson = json.dumps(doc, sort_keys=True)
+        digest = hashlib.sha256(pjson.encode()).hexdigest()
+        if digest not in params:
+            conn.execute(sa.text(
+                "INSERT INTO stream_params (digest, codec, width, height, audio_codec, "
+                "params_json) VALUES (:d, :c, :w, :h, :a, :j)"),
+                {"d": digest, "c": r.codec, "w": r.width, "h": r.height, "a": r.audio_codec,
+                 "j": pjson})
+            params[digest] = conn.execute(sa.text(
+                "SELECT id FROM stream_params WHERE digest = :d"), {"d": digest}).scalar_one()
+        keys = keyindex.encode([int(k[0]) for k in json.loads(r.keyframes)])
+        link = prev.get((r.camera_id, r.stream))
+        facts = RowFacts(r.camera_id, r.stream, r.start_ns, r.end_ns, r.frames, r.bytes, pjson,
+                         keys, bytes.fromhex(r.sha256), link, bool(r.salvaged))
+        conn.execute(segments.insert().values(
+            camera_id=r.camera_id, stream=r.stream, volume_id=volumes[r.volume],
+            start_ns=r.start_ns, end_ns=r.end_ns, frames=r.frames, size_bytes=r.bytes,
+            params_id=params[digest], keyframes=keys, sha256=facts.sha256, prev_row_sha256=link,
+            salvaged=bool(r.salvaged), deleting=False))
+        prev[(r.camera_id, r.stream)] = row_digest(facts)
+
+
+def downgrade() -> None:
+    raise NotImplementedError("catalog 0002 is not downgraded: its chain would be lost")

@@ -1,0 +1,39 @@
+"""The digest that chains a camera's segment rows, so that an edited row is detectable.
+
+Each row's `prev_row_sha256` is the digest of the row before it, and the digest covers
+everything that says what and when the footage is: the file's SHA-256, its times, its
+counts, its codec parameters and keyframe times, and the link itself. Editing any of
+those in the database breaks the link of the next row; editing the file breaks its
+SHA-256. The volume is left out on purpose: it says where the bytes lie, not what they
+are, so moving footage between disks would not be an edit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+
+VERSION = b"kuzet-segment-row-v1\n"
+
+
+@dataclass(frozen=True)
+class RowFacts:
+    camera_id: int
+    stream: str
+    start_ns: int
+    end_ns: int
+    frames: int
+    size_bytes: int
+    params_json: str
+    keyframes: bytes
+    sha256: bytes
+    prev_row_sha256: bytes | None
+    salvaged: bool
+
+
+def row_digest(f: RowFacts) -> bytes:
+    doc = [f.camera_id, f.stream, f.start_ns, f.end_ns, f.frames, f.size_bytes, f.params_json,
+           f.keyframes.hex(), f.sha256.hex(),
+           f.prev_row_sha256.hex() if f.prev_row_sha256 is not None else None, f.salvaged]
+    return hashlib.sha256(VERSION + json.dumps(doc, separators=(",", ":")).encode()).digest()

@@ -1,0 +1,257 @@
+"""`kuzet hold`, `kuzet volume`, `kuzet alarms` and `kuzet audit`: storage administration.
+
+None of these commands deletes or edits a recording: holds only protect footage, a
+volume is removed only once it holds nothing (tests/test_no_edit_path.py).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kuzet.audit.log import AuditLog
+from kuzet.catalog.alarms import Alarms
+from kuzet.catalog.store import CatalogError
+from kuzet.cli.main import JsonOpt, _catalog, _fail, _instant, _settings, _volumes
+from kuzet.storage.holds import Holds
+from kuzet.storage.retention import DAY_NS, PolicyError, hold_ceiling_ns
+from kuzet.storage.volumes import VolumeState
+from kuzet.timefmt import format_instant
+
+hold_app = typer.Typer(help="Holds: special retention of incident footage (clause 3.3).",
+                       no_args_is_help=True)
+volume_app = typer.Typer(help="Media volumes: add, list, drain, enable, remove.",
+                         no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+
+_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3, "T": 1024**4}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from '10G', '500M', '1048576'."""
+    t = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = t[-1] if t and t[-1] in _UNITS else ""
+    try:
+        value = float(t[: len(t) - len(unit)])
+    except ValueError as exc:
+        raise ValueError(f"size {text!r} is not a number with an optional K, M, G or T") from exc
+    if value < 0:
+        raise ValueError("a size cannot be negative")
+    return int(value * _UNITS[unit])
+
+
+def _holds() -> Holds:
+    settings = _settings()
+    return Holds(_catalog(settings), settings.hold_pending_days)
+
+
+@hold_app.command("request")
+def hold_request(
+    camera: Annotated[list[str], typer.Option("--camera", help="Camera (repeat for several).")],
+    start: Annotated[str, typer.Option("--from", help="ISO 8601 with offset.")],
+    end: Annotated[str, typer.Option("--to", help="ISO 8601 with offset.")],
+    reason: Annotated[str, typer.Option(help="Why the footage must be kept.")],
+    incident: Annotated[str, typer.Option(help="The protocol or act it belongs to.")],
+    by: Annotated[str, typer.Option(help="Who requests it.")],
+) -> None:
+    """Request a hold. Its footage is protected while the rector decides."""
+    holds = _holds()
+    start_ns, end_ns = _instant(start), _instant(end)
+    assert start_ns is not None and end_ns is not None
+    try:
+        hold = holds.request(camera, start_ns, end_ns, reason=reason, incident=incident, by=by)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    until = format_instant(hold.requested_ns + holds.pending_ns)
+    typer.echo(f"hold {hold.id} requested; its footage is protected until {until} unless "
+               "decided before")
+
+
+@hold_app.command("approve")
+def hold_approve(
+    hold_id: int,
+    by: Annotated[str, typer.Option(help="Who approves it (the rector).")],
+    expires: Annotated[str | None, typer.Option(help="Expiry, ISO 8601 with offset.")] = None,
+    days: Annotated[int | None, typer.Option(help="Or: expiry this many days from now.")]
+    = None,
+) -> None:
+    """Approve a hold with an expiry at most 3 years away (clause 3.3)."""
+    import time
+
+    if (expires is None) == (days is None):
+        raise _fail("give exactly one of --expires and --days")
+    now = time.time_ns()
+    expires_ns = _instant(expires) if expires is not None else now + (days or 0) * DAY_NS
+    assert expires_ns is not None
+    try:
+        hold = _holds().approve(hold_id, by=by, expires_ns=expires_ns, now_ns=now)
+    except (CatalogError, PolicyError) as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"hold {hold.id} approved by {by}; expires {format_instant(expires_ns)} "
+               f"(latest allowed {format_instant(hold_ceiling_ns(now))})")
+
+
+@hold_app.command("reject")
+def hold_reject(hold_id: int, by: Annotated[str, typer.Option()],
+                note: Annotated[str, typer.Option(help="Why.")]) -> None:
+    """Reject a requested hold; its footage returns to normal retention."""
+    try:
+        _holds().reject(hold_id, by=by, note=note)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"hold {hold_id} rejected")
+
+
+@hold_app.command("release")
+def hold_release(hold_id: int, by: Annotated[str, typer.Option()],
+                 note: Annotated[str, typer.Option()] = "") -> None:
+    """End an approved hold early; its footage returns to normal retention."""
+    try:
+        _holds().release(hold_id, by=by, note=note)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"hold {hold_id} released; its footage now follows normal retention")
+
+
+@hold_app.command("list")
+def hold_list(as_json: JsonOpt = False) -> None:
+    """Every hold with its state, ranges and decision trail."""
+    rows: list[dict[str, Any]] = []
+    for v in _holds().list():
+        h = v.hold
+        rows.append({
+            "id": h.id, "state": v.state.value, "incident": h.incident, "reason": h.reason,
+            "requested_by": h.requested_by, "requested": format_instant(h.requested_ns),
+            "approved_by": h.approved_by,
+            "approved": format_instant(h.approved_ns) if h.approved_ns else None,
+            "expires": format_instant(h.expires_ns) if h.expires_ns else None,
+            "rejected_by": h.rejected_by, "released_by": h.released_by,
+            "note": h.decision_note,
+            "ranges": [{"camera": c, "from": format_instant(a), "to": format_instant(b)}
+                       for c, a, b in v.ranges]})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    for r in rows:
+        cams = ", ".join(sorted({x["camera"] for x in r["ranges"]}))
+        typer.echo(f"{r['id']:>4} {r['state']:<9} {r['incident']:<16} {cams}  "
+                   f"expires {r['expires'] or '-'}  ({r['reason']})")
+
+
+@volume_app.command("add")
+def volume_add(name: str, path: Path,
+               floor: Annotated[str | None, typer.Option(
+                   help="Free space to keep, e.g. 10G (default: settings).")] = None) -> None:
+    """Add a disk or mount for new recordings."""
+    settings = _settings()
+    try:
+        vol = _volumes(settings, _catalog(settings)).add(
+            name, path, parse_size(floor) if floor else None)
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"added volume {vol.name} at {vol.path}")
+
+
+def _set_state(name: str, state: VolumeState) -> None:
+    settings = _settings()
+    try:
+        _volumes(settings, _catalog(settings)).set_state(name, state)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"volume {name}: {state.value}")
+
+
+@volume_app.command("drain")
+def volume_drain(name: str) -> None:
+    """Stop writing to a volume; its recordings stay and age out by retention."""
+    _set_state(name, VolumeState.DRAINING)
+
+
+@volume_app.command("enable")
+def volume_enable(name: str) -> None:
+    """Write to a drained volume again."""
+    _set_state(name, VolumeState.ENABLED)
+
+
+@volume_app.command("remove")
+def volume_remove(name: str) -> None:
+    """Forget a drained volume that holds no more recordings."""
+    _set_state(name, VolumeState.REMOVED)
+
+
+@volume_app.command("list")
+def volume_list(as_json: JsonOpt = False) -> None:
+    """Volumes with their state, free space, floor and segment count."""
+    settings = _settings()
+    volumes = _volumes(settings, _catalog(settings))
+    rows: list[dict[str, Any]] = []
+    for v in volumes.catalog.volumes(include_removed=True):
+        present = volumes.present(v)
+        usage = volumes.usage(v) if present else None
+        rows.append({"name": v.name, "path": v.path, "state": v.state, "present": present,
+                     "total_bytes": usage.total if usage else None,
+                     "free_bytes": usage.free if usage else None,
+                     "floor_bytes": usage.floor if usage else v.floor_bytes,
+                     "segments": volumes.segment_count(v.id)})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    for r in rows:
+        free = f"{r['free_bytes'] / 1e9:.1f} GB free" if r["free_bytes"] is not None \
+            else "MISSING"
+        typer.echo(f"{r['name']:<12} {r['state']:<9} {free:<16} {r['segments']:>8} segments  "
+                   f"{r['path']}")
+
+
+def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared alarms.")] = False,
+           as_json: JsonOpt = False) -> None:
+    """Alarms raised by storage (disk pressure, missing volumes, integrity)."""
+    rows: list[dict[str, Any]] = [
+            {"id": a.id, "kind": a.kind, "severity": a.severity, "subject": a.subject,
+             "message": a.message, "raised": format_instant(a.raised_ns),
+             "updated": format_instant(a.updated_ns),
+             "cleared": format_instant(a.cleared_ns) if a.cleared_ns else None, "value": a.value}
+            for a in Alarms(_catalog(_settings()).session).list(active_only=not all_)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    for r in rows:
+        typer.echo(f"{r['raised']}  {r['severity']:<8} {r['kind']:<15} {r['message']}"
+                   f"{'  (cleared ' + r['cleared'] + ')' if r['cleared'] else ''}")
+
+
+@audit_app.command("list")
+def audit_list(action: Annotated[str | None, typer.Option()] = None,
+               limit: Annotated[int, typer.Option(min=1)] = 100,
+               as_json: JsonOpt = False) -> None:
+    """The newest audit entries."""
+    entries = AuditLog(_catalog(_settings()).session).entries(action=action, limit=limit)
+    rows = [{"seq": e.seq, "at": format_instant(e.at_ns), "actor": e.actor, "action": e.action,
+             "subject": e.subject, "detail": json.loads(e.detail)} for e in entries]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    for r in rows:
+        typer.echo(f"{r['seq']:>6} {r['at']}  {r['actor']:<12} {r['action']:<20} "
+                   f"{r['subject']}  {json.dumps(r['detail'], ensure_ascii=False)}")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; exit 1 naming the first entry that breaks it."""
+    check = AuditLog(_catalog(_settings()).session).verify()
+    if check.first_bad_seq is None:
+        typer.echo(f"audit log: {check.entries} entries OK")
+        return
+    typer.echo(f"audit log: FIRST BAD ENTRY seq={check.first_bad_seq}")
+    raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(hold_app, name="hold")
+    app.add_typer(volume_app, name="volume")
+    app.add_typer(audit_app, name="audit")
+    app.command("alarms")(alarms)

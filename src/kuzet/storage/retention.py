@@ -1,0 +1,182 @@
+"""Retention and hold decisions (clause 3.3), kept apart from any database or disk.
+
+Ordinary footage lives at most 30 days. Footage under a hold lives until the hold ends,
+and a hold lives at most three years from the rector's approval. A hold that has been
+requested but not yet decided protects its footage for a pending window, so that
+footage does not expire while the rector decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from kuzet.timefmt import NS
+
+DAY_NS = 86_400 * NS
+MAX_RETENTION_DAYS = 30
+MAX_HOLD_YEARS = 3
+
+
+class PolicyError(ValueError):
+    """A retention or hold setting the regulation does not allow."""
+
+
+def check_retention_days(days: int) -> int:
+    if days < 1:
+        raise PolicyError(f"retention of {days} days: at least 1 day is needed")
+    if days > MAX_RETENTION_DAYS:
+        raise PolicyError(f"retention of {days} days refused: clause 3.3 of UE-10-22 keeps "
+                          f"recordings no more than {MAX_RETENTION_DAYS} days; footage needed "
+                          "longer must be put under a hold approved by the rector")
+    return days
+
+
+def add_years(instant_ns: int, years: int) -> int:
+    """The same calendar instant `years` later (29 February becomes 28 February)."""
+    t = datetime.fromtimestamp(instant_ns // NS, UTC)
+    try:
+        later = t.replace(year=t.year + years)
+    except ValueError:
+        later = t.replace(year=t.year + years, day=28)
+    return int(later.timestamp()) * NS + instant_ns % NS
+
+
+def hold_ceiling_ns(approved_ns: int) -> int:
+    return add_years(approved_ns, MAX_HOLD_YEARS)
+
+
+def check_hold_expiry(approved_ns: int, expires_ns: int) -> int:
+    if expires_ns <= approved_ns:
+        raise PolicyError("a hold must expire after it is approved")
+    if expires_ns > hold_ceiling_ns(approved_ns):
+        raise PolicyError(f"hold expiry refused: clause 3.3 of UE-10-22 allows special "
+                          f"retention of up to {MAX_HOLD_YEARS} years after the rector's "
+                          "approval")
+    return expires_ns
+
+
+class HoldState(StrEnum):
+    PENDING = "pending"  # requested, undecided, inside the pending window: protects
+    LAPSED = "lapsed"  # requested, undecided, pending window over: does not protect
+    ACTIVE = "active"  # approved and not expired or released: protects
+    REJECTED = "rejected"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True)
+class HoldFacts:
+    id: int
+    requested_ns: int
+    approved_ns: int | None
+    expires_ns: int | None
+    rejected_ns: int | None
+    released_ns: int | None
+    ranges: tuple[tuple[int, int, int], ...] = field(default=())  # (camera_id, start, end)
+
+
+def hold_state(h: HoldFacts, now_ns: int, pending_window_ns: int) -> HoldState:
+    if h.released_ns is not None and h.released_ns <= now_ns:
+        return HoldState.RELEASED
+    if h.rejected_ns is not None:
+        return HoldState.REJECTED
+    if h.approved_ns is not None:
+        assert h.expires_ns is not None
+        return HoldState.ACTIVE if now_ns < h.expires_ns else HoldState.EXPIRED
+    if now_ns < h.requested_ns + pending_window_ns:
+        return HoldState.PENDING
+    return HoldState.LAPSED
+
+
+PROTECTING = {HoldState.PENDING, HoldState.ACTIVE}
+
+
+@dataclass
+class Protection:
+    """Protected time ranges of one camera, merged and sorted.
+
+    Ranges are half-open like segments: a segment [s, e) is kept whole when s < end and
+    e > start for any range, so a hold that ends exactly where a segment starts does not
+    keep it (kuzet.storage.sweeper turns this into the query's filter).
+    """
+
+    starts: list[int] = field(default_factory=list)
+    ends: list[int] = field(default_factory=list)
+
+
+def protections(holds: list[HoldFacts], now_ns: int,
+                pending_window_ns: int) -> dict[int, Protection]:
+    ranges: dict[int, list[tuple[int, int]]] = {}
+    for h in holds:
+        if hold_state(h, now_ns, pending_window_ns) in PROTECTING:
+            for camera_id, start, end in h.ranges:
+                ranges.setdefault(camera_id, []).append((start, end))
+    out: dict[int, Protection] = {}
+    for camera_id, rs in ranges.items():
+        p = Protection()
+        for start, end in sorted(rs):
+            if p.ends and start <= p.ends[-1]:
+                p.ends[-1] = max(p.ends[-1], end)
+            else:
+                p.starts.append(start)
+                p.ends.append(end)
+        out[camera_id] = p
+    return out
+
+
+def retention_cutoff_ns(now_ns: int, days: int) -> int:
+    """Segments that ended at or before this instant have outlived their policy."""
+    return now_ns - days * DAY_NS
+
+
+def floor_bytes(total_bytes: int, percent: float, minimum_bytes: int) -> int:
+    """The free space a volume keeps: the larger of a share and a size, at most half the disk.
+
+    The cap keeps a small disk (a test volume, a laptop) usable: a 10 GB floor on a 16 GB
+    disk would leave nothing to record into.
+    """
+    return min(max(int(total_bytes * percent / 100), minimum_bytes), total_bytes // 2)
+
+
+@dataclass(frozen=True)
+class DeletedRow:
+    row_sha256: bytes
+    prev_row_sha256: bytes | None
+    start_ns: int
+    end_ns: int
+    size_bytes: int
+
+
+@dataclass
+class DeletionRun:
+    """Consecutive segments of one camera's chain deleted together.
+
+    `from_sha256` is the link of the first deleted row (the digest of the row before it),
+    `to_sha256` the digest of the last deleted row: `kuzet verify` bridges the chain
+    across the run with them.
+    """
+
+    from_sha256: bytes | None
+    to_sha256: bytes
+    count: int
+    size_bytes: int
+    start_ns: int
+    end_ns: int
+
+
+def deletion_runs(rows: list[DeletedRow]) -> list[DeletionRun]:
+    """Group deleted rows (in chain order) into runs of consecutive chain links."""
+    runs: list[DeletionRun] = []
+    for r in rows:
+        last = runs[-1] if runs else None
+        if last is not None and r.prev_row_sha256 == last.to_sha256:
+            last.to_sha256 = r.row_sha256
+            last.count += 1
+            last.size_bytes += r.size_bytes
+            last.end_ns = r.end_ns
+        else:
+            runs.append(DeletionRun(r.prev_row_sha256, r.row_sha256, 1, r.size_bytes,
+                                    r.start_ns, r.end_ns))
+    return runs

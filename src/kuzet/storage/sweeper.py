@@ -1,0 +1,317 @@
+"""The sweeper: retention, hold expiry and disk-pressure shedding, run continuously.
+
+This is the only code that deletes recordings (clause 3.5.1; tests/test_no_edit_path.py
+holds it to that). A deletion goes in three steps, so that a crash at any point leaves
+neither a row without a file nor a file without a row once the next start has run
+`finish_interrupted`:
+
+1. the rows are marked `deleting` (they leave every listing at once);
+2. the files are unlinked;
+3. the rows are deleted, in one transaction with the deletion run that bridges the hash
+   chain and the audit entry that says what went, how much and why.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import and_, delete, not_, select, update
+from sqlalchemy.orm import Session
+
+from kuzet.audit.log import SYSTEM, append
+from kuzet.catalog.alarms import Alarms, Severity
+from kuzet.catalog.models import Camera, Segment, SegmentDeletion, Volume
+from kuzet.catalog.store import Catalog
+from kuzet.config import Settings
+from kuzet.storage.holds import Holds
+from kuzet.storage.layout import RECORDED_STREAMS
+from kuzet.storage.retention import (
+    DAY_NS,
+    DeletedRow,
+    DeletionRun,
+    Protection,
+    deletion_runs,
+    protections,
+    retention_cutoff_ns,
+)
+from kuzet.storage.volumes import Volumes
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+PAGE = 256
+
+
+@dataclass(frozen=True)
+class CameraDeletion:
+    camera: str
+    reason: str
+    count: int
+    size_bytes: int
+    start_ns: int
+    end_ns: int
+
+
+@dataclass
+class SweepReport:
+    deletions: list[CameraDeletion] = field(default_factory=list)
+    shed_bytes: dict[str, int] = field(default_factory=dict)
+    full_volumes: list[str] = field(default_factory=list)
+    hold_eval_s: float = 0.0
+
+    def deleted(self, reason: str | None = None) -> int:
+        return sum(d.count for d in self.deletions if reason is None or d.reason == reason)
+
+
+class Sweeper:
+    def __init__(self, catalog: Catalog, volumes: Volumes, holds: Holds, alarms: Alarms,
+                 settings: Settings, *, unlink: Callable[[Path], None] = os.unlink) -> None:
+        self.catalog = catalog
+        self.volumes = volumes
+        self.holds = holds
+        self.alarms = alarms
+        self.settings = settings
+        self.unlink = unlink
+
+    # -- the pass ---------------------------------------------------------------------
+    def sweep(self, now_ns: int | None = None) -> SweepReport:
+        now = now_ns if now_ns is not None else time.time_ns()
+        report = SweepReport()
+        present = self.volumes.check_presence(now)
+        present_ids = [v.id for v in present]
+        self.finish_interrupted(present_ids)
+        started = time.perf_counter()
+        prot = protections(self.holds.facts(), now, self.holds.pending_ns)
+        report.hold_eval_s += time.perf_counter() - started
+        for cam in self.catalog.cameras(include_removed=True):
+            days = cam.retention_days or self.settings.retention_days
+            cutoff = retention_cutoff_ns(now, days)
+            for stream in RECORDED_STREAMS:
+                rows = self._candidates(cam.id, stream, present_ids, prot.get(cam.id),
+                                        start_before=cutoff)
+                rows = [r for r in rows if r.end_ns <= cutoff]
+                if rows:
+                    report.deletions.append(self._delete(cam, stream, rows, "retention", now))
+        for vol in present:
+            self._relieve_pressure(vol, prot, now, report)
+        return report
+
+    def _candidates(self, camera_id: int, stream: str, volume_ids: list[int],
+                    protection: Protection | None, *, start_before: int,
+                    start_after: int | None = None, limit: int | None = None) -> list[Segment]:
+        """Unheld segments of a camera on the given volumes, oldest first."""
+        q = select(Segment).where(Segment.camera_id == camera_id, Segment.stream == stream,
+                                  Segment.start_ns < start_before,
+                                  Segment.deleting.is_(False),
+                                  Segment.volume_id.in_(volume_ids))
+        if start_after is not None:
+            q = q.where(Segment.start_ns > start_after)
+        if protection is not None:
+            for p_start, p_end in zip(protection.starts, protection.ends, strict=True):
+                q = q.where(not_(and_(Segment.start_ns < p_end, Segment.end_ns > p_start)))
+        q = q.order_by(Segment.start_ns)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.catalog.session() as s:
+            return list(s.scalars(q))
+
+    # -- deleting -------------------------------------------------------------------
+    def _delete(self, cam: Camera, stream: str, rows: list[Segment], reason: str,
+                now: int) -> CameraDeletion:
+        doomed = [DeletedRow(self.catalog.digest(r), r.prev_row_sha256, r.start_ns, r.end_ns,
+                             r.size_bytes) for r in rows]
+        ids = [r.id for r in rows]
+        with self.catalog.session.begin() as s:
+            for i in range(0, len(ids), BATCH):
+                s.execute(update(Segment).where(Segment.id.in_(ids[i:i + BATCH]))
+                          .values(deleting=True))
+        self._unlink_files(rows)
+        return self._forget(cam, stream, rows, doomed, reason, now)
+
+    def _unlink_files(self, rows: list[Segment]) -> None:
+        parents: set[Path] = set()
+        for r in rows:
+            path = self.catalog.path_of(r)
+            try:
+                os.chmod(path, 0o644)  # closed segments are read-only
+                self.unlink(path)
+            except FileNotFoundError:
+                pass
+            parents.add(path.parent)
+        for parent in sorted(parents, reverse=True):
+            for d in (parent, parent.parent, parent.parent.parent):  # day, month, year
+                try:
+                    d.rmdir()
+                except OSError:
+                    break
+
+    def _forget(self, cam: Camera, stream: str, rows: list[Segment], doomed: list[DeletedRow],
+                reason: str, now: int) -> CameraDeletion:
+        runs = deletion_runs(doomed)
+        ids = [r.id for r in rows]
+        size = sum(r.size_bytes for r in rows)
+        first, last = min(r.start_ns for r in rows), max(r.end_ns for r in rows)
+        with self.catalog.session.begin() as s:
+            for i in range(0, len(ids), BATCH):
+                s.execute(delete(Segment).where(Segment.id.in_(ids[i:i + BATCH])))
+            self._merge_runs(s, cam.id, stream, runs)
+            append(s, SYSTEM, "recordings.delete", f"camera/{cam.name}",
+                   {"reason": reason, "stream": stream, "segments": len(rows), "bytes": size,
+                    "from_ns": first, "to_ns": last}, now)
+        log.info("camera %s: deleted %d segments (%d bytes) by %s", cam.name, len(rows), size,
+                 reason)
+        return CameraDeletion(cam.name, reason, len(rows), size, first, last)
+
+    @staticmethod
+    def _merge_runs(s: Session, camera_id: int, stream: str, runs: list[DeletionRun]) -> None:
+        existing = list(s.scalars(select(SegmentDeletion).where(
+            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == stream)))
+        for run in runs:
+            before = next((e for e in existing if e.to_sha256 == run.from_sha256), None)
+            after = next((e for e in existing if e.from_sha256 == run.to_sha256), None)
+            if before is not None:
+                before.to_sha256 = run.to_sha256
+                before.count += run.count
+                before.size_bytes += run.size_bytes
+                before.end_ns = max(before.end_ns, run.end_ns)
+                if after is not None:
+                    before.to_sha256 = after.to_sha256
+                    before.count += after.count
+                    before.size_bytes += after.size_bytes
+                    before.end_ns = max(before.end_ns, after.end_ns)
+                    existing.remove(after)
+                    s.delete(after)
+            elif after is not None:
+                after.from_sha256 = run.from_sha256
+                after.count += run.count
+                after.size_bytes += run.size_bytes
+                after.start_ns = min(after.start_ns, run.start_ns)
+            else:
+                row = SegmentDeletion(camera_id=camera_id, stream=stream,
+                                      from_sha256=run.from_sha256, to_sha256=run.to_sha256,
+                                      count=run.count, size_bytes=run.size_bytes,
+                                      start_ns=run.start_ns, end_ns=run.end_ns)
+                s.add(row)
+                existing.append(row)
+
+    def finish_interrupted(self, present_ids: list[int] | None = None) -> int:
+        """Complete deletions a crash cut short (rows still marked `deleting`)."""
+        if present_ids is None:
+            present_ids = [v.id for v in self.catalog.volumes() if self.volumes.present(v)]
+        with self.catalog.session() as s:
+            rows = list(s.scalars(select(Segment).where(Segment.deleting.is_(True),
+                                                        Segment.volume_id.in_(present_ids))
+                                  .order_by(Segment.camera_id, Segment.stream,
+                                            Segment.start_ns)))
+            cams = {c.id: c for c in s.scalars(select(Camera))}
+        groups: dict[tuple[int, str], list[Segment]] = {}
+        for r in rows:
+            groups.setdefault((r.camera_id, r.stream), []).append(r)
+        now = time.time_ns()
+        for (cam_id, stream), group in groups.items():
+            doomed = [DeletedRow(self.catalog.digest(r), r.prev_row_sha256, r.start_ns,
+                                 r.end_ns, r.size_bytes) for r in group]
+            self._unlink_files(group)
+            self._forget(cams[cam_id], stream, group, doomed, "interrupted deletion completed",
+                         now)
+        return len(rows)
+
+    # -- disk pressure --------------------------------------------------------------
+    def _relieve_pressure(self, vol: Volume, prot: dict[int, Protection], now: int,
+                          report: SweepReport) -> None:
+        usage = self.volumes.usage(vol)
+        if not usage.below_floor:
+            self.volumes.mark_full(vol.id, False)
+            self.alarms.clear("storage_full", vol.name, now_ns=now)
+            self.alarms.clear("disk_pressure", vol.name, now_ns=now)
+            return
+        shed = self._shed(vol, usage.floor - usage.free, prot, now, report)
+        report.shed_bytes[vol.name] = shed
+        usage = self.volumes.usage(vol)
+        if shed:
+            self._pressure_alarm(vol, shed, now)
+        if usage.below_floor:
+            self.volumes.mark_full(vol.id, True)
+            report.full_volumes.append(vol.name)
+            self.alarms.raise_("storage_full", vol.name, Severity.CRITICAL,
+                               f"volume {vol.name} is below its free-space floor "
+                               f"({usage.free} of {usage.floor} bytes free) and holds only "
+                               "footage under holds: nothing held is deleted; recording on it "
+                               "is paused until space returns", now_ns=now)
+        else:
+            self.volumes.mark_full(vol.id, False)
+            self.alarms.clear("storage_full", vol.name, now_ns=now)
+
+    def _shed(self, vol: Volume, deficit: int, prot: dict[int, Protection], now: int,
+              report: SweepReport) -> int:
+        """Delete the oldest unheld segments across the volume's cameras until `deficit` goes."""
+        cams = {c.id: c for c in self.catalog.cameras(include_removed=True)}
+        heap: list[tuple[int, int, int, str]] = []  # (start_ns, segment id, camera id, stream)
+        pages: dict[tuple[int, str], Iterator[Segment]] = {}
+        rows_by_id: dict[int, Segment] = {}
+        for cam_id in cams:
+            for stream in RECORDED_STREAMS:
+                it = self._pages(cam_id, stream, vol.id, prot.get(cam_id), now)
+                first = next(it, None)
+                if first is not None:
+                    pages[(cam_id, stream)] = it
+                    rows_by_id[first.id] = first
+                    heapq.heappush(heap, (first.start_ns, first.id, cam_id, stream))
+        chosen: dict[tuple[int, str], list[Segment]] = {}
+        freed = 0
+        while heap and freed < deficit:
+            _, seg_id, cam_id, stream = heapq.heappop(heap)
+            row = rows_by_id.pop(seg_id)
+            chosen.setdefault((cam_id, stream), []).append(row)
+            freed += row.size_bytes
+            nxt = next(pages[(cam_id, stream)], None)
+            if nxt is not None:
+                rows_by_id[nxt.id] = nxt
+                heapq.heappush(heap, (nxt.start_ns, nxt.id, cam_id, stream))
+        for (cam_id, stream), rows in chosen.items():
+            report.deletions.append(self._delete(cams[cam_id], stream, rows, "disk pressure",
+                                                 now))
+        return freed
+
+    def _pages(self, camera_id: int, stream: str, volume_id: int,
+               protection: Protection | None, now: int) -> Iterator[Segment]:
+        after: int | None = None
+        while True:
+            rows = self._candidates(camera_id, stream, [volume_id], protection,
+                                    start_before=now, start_after=after, limit=PAGE)
+            yield from rows
+            if len(rows) < PAGE:
+                return
+            after = rows[-1].start_ns
+
+    def _pressure_alarm(self, vol: Volume, shed: int, now: int) -> None:
+        """Say how far actual retention on the volume has fallen below each camera's policy."""
+        worst: tuple[float, str, float, int] | None = None
+        for cam in self.catalog.cameras(include_removed=True):
+            with self.catalog.session() as s:
+                oldest = s.scalar(select(Segment.start_ns).where(
+                    Segment.camera_id == cam.id, Segment.volume_id == vol.id,
+                    Segment.deleting.is_(False)).order_by(Segment.start_ns).limit(1))
+            if oldest is None:
+                continue
+            policy = cam.retention_days or self.settings.retention_days
+            actual = (now - oldest) / DAY_NS
+            short = policy - actual
+            if worst is None or short > worst[0]:
+                worst = (short, cam.name, actual, policy)
+        msg = f"volume {vol.name} fell below its free-space floor: shed {shed} bytes of the " \
+              "oldest unheld footage"
+        value = None
+        if worst is not None and worst[0] > 0:
+            short, name, actual, policy = worst
+            value = short
+            msg += (f"; actual retention is {actual:.2f} days against a {policy}-day policy "
+                    f"({short:.2f} days short, camera {name})")
+        self.alarms.raise_("disk_pressure", vol.name, Severity.WARNING, msg, value=value,
+                           now_ns=now)

@@ -1,0 +1,90 @@
+"""Clause 3.5.1: recordings are not rewritten or edited. Only retention, shedding and hold
+expiry delete them, and all three live in kuzet.storage.sweeper.
+
+These tests enumerate every CLI command and scan the source for anything that could
+delete or alter a segment row or file, so that a new path cannot appear unnoticed. (The
+HTTP API joins this enumeration when it exists.)
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import typer.main
+
+from kuzet.cli.main import app
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "kuzet"
+
+# Every command, and what it may do to recordings. A new command fails this test until it
+# is added here, by someone who has read the clause.
+COMMANDS = {
+    "init": "creates the catalog and the first volume",
+    "serve": "records; its sweeper deletes by retention, disk pressure and hold expiry",
+    "demo": "records simulated cameras",
+    "sim": "serves simulated cameras",
+    "verify": "reads",
+    "alarms": "reads",
+    "camera add": "adds a camera", "camera list": "reads",
+    "camera remove": "stops recording; recordings are kept",
+    "camera retention": "sets retention, at most 30 days",
+    "recordings list": "reads", "recordings gaps": "reads",
+    "hold request": "protects footage", "hold approve": "protects footage",
+    "hold reject": "ends protection of a request", "hold release": "ends protection early",
+    "hold list": "reads",
+    "volume add": "adds a disk", "volume drain": "stops writing to a disk",
+    "volume enable": "writes to a disk again",
+    "volume remove": "forgets an empty, drained disk (refused while it holds a segment)",
+    "volume list": "reads",
+    "audit list": "reads", "audit verify": "reads",
+}
+
+
+def commands(group: typer.Typer, prefix: str = "") -> set[str]:
+    names = set()
+    click_group = typer.main.get_command(group)
+    for name, cmd in click_group.commands.items():  # type: ignore[attr-defined]
+        if hasattr(cmd, "commands"):
+            names |= {f"{prefix}{name} {sub}" for sub in cmd.commands}
+        else:
+            names.add(f"{prefix}{name}")
+    return names
+
+
+def test_every_command_is_accounted_for() -> None:
+    assert commands(app) == set(COMMANDS)
+
+
+DELETERS = [
+    re.compile(r"delete\(\s*Segment\b"),  # SQLAlchemy delete of segment rows
+    re.compile(r"DELETE\s+FROM\s+segments", re.I),
+    re.compile(r"update\(\s*Segment\b"),  # any change to a segment row
+    re.compile(r"UPDATE\s+segments", re.I),
+    re.compile(r"\bunlink\b|\bos\.remove\b|\brmtree\b"),
+]
+# Where each of those may appear, and why.
+ALLOWED = {
+    "storage/sweeper.py": "the one place recordings are deleted (retention, pressure, holds)",
+    "storage/recovery.py": "unlinks an empty .part that salvage found nothing in",
+    "media/fmp4.py": "removes a .part it failed to start writing",
+    "recorder/supervisor.py": "removes a .part with no frames",
+    "recorder/service.py": "removes its own lock file",
+}
+
+
+def test_only_the_sweeper_deletes_recordings() -> None:
+    found: dict[str, list[str]] = {}
+    for path in SRC.rglob("*.py"):
+        rel = str(path.relative_to(SRC))
+        text = path.read_text()
+        hits = [p.pattern for p in DELETERS if p.search(text)]
+        if hits:
+            found[rel] = hits
+    unexpected = {k: v for k, v in found.items() if k not in ALLOWED}
+    assert unexpected == {}, f"new code that deletes or edits recordings: {unexpected}"
+    sweeper = found["storage/sweeper.py"]
+    assert any("delete" in h for h in sweeper) and any("update" in h for h in sweeper)
+    for rel in ALLOWED:  # the others only touch .part and lock files, never segment rows
+        if rel != "storage/sweeper.py":
+            assert not any("Segment" in h or "segments" in h for h in found.get(rel, [])), rel

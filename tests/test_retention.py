@@ -1,0 +1,161 @@
+"""Retention (30-day ceiling), holds (3-year ceiling, pending protection) and crash safety of
+the sweep, with an injected clock, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import Storage
+from kuzet.catalog.store import CatalogError
+from kuzet.config import Settings
+from kuzet.storage.retention import DAY_NS, PolicyError, add_years
+from kuzet.storage.verify import verify_camera
+
+NOW = 1_800_000_000 * 10**9  # 2027-01-15, a fixed "now" for every sweep
+MIN = 60 * 10**9
+
+
+def problems(st: Storage, camera: str) -> list[str]:
+    return [p.reason for p in verify_camera(st.catalog, st.volumes, camera)]
+
+
+def test_thirty_days_is_a_ceiling(storage: Storage, tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="clause 3.3"):
+        Settings(home=tmp_path, retention_days=31)
+    with pytest.raises(PolicyError, match="clause 3.3"):
+        storage.catalog.add_camera("gate", "rtsp://10.0.0.2/s", retention_days=45)
+    storage.catalog.add_camera("gate", "rtsp://10.0.0.2/s", retention_days=30)
+    with pytest.raises(PolicyError, match="no more than 30 days"):
+        storage.catalog.set_retention("gate", 31)
+
+
+def test_sweep_deletes_what_outlived_its_policy_and_audits_it(storage: Storage) -> None:
+    # Two cameras over 40 days at 6-hour segments; "lab" keeps 7 days only.
+    start = NOW - 40 * DAY_NS
+    gate = storage.seed("gate", start, 160, seg_s=6 * 3600)
+    storage.catalog.add_camera("lab", "rtsp://10.0.0.3/s", retention_days=7)
+    lab = storage.seed("lab", start, 160, seg_s=6 * 3600)
+    report = storage.sweeper.sweep(NOW)
+    for rows, days in ((gate, 30), (lab, 7)):
+        cutoff = NOW - days * DAY_NS
+        kept = storage.catalog.segments(rows[0].camera_id)
+        assert [r.id for r in kept] == [r.id for r in rows if r.end_ns > cutoff]
+        for r in rows:
+            assert storage.catalog.path_of(r).exists() == (r.end_ns > cutoff)
+    assert storage.rows() == storage.files()
+    entries = storage.audit.entries(action="recordings.delete")
+    assert len(entries) == 2  # one per camera per sweep
+    by_camera = {e.subject: json.loads(e.detail) for e in entries}
+    gone = [r for r in gate if r.end_ns <= NOW - 30 * DAY_NS]
+    assert by_camera["camera/gate"] == {
+        "reason": "retention", "stream": "main", "segments": len(gone), "bytes": 1000 * len(gone),
+        "from_ns": gone[0].start_ns, "to_ns": gone[-1].end_ns}
+    assert report.deleted("retention") == len(gone) + by_camera["camera/lab"]["segments"]
+    # The chain still verifies across what retention removed, and goes on from it.
+    assert problems(storage, "gate") == problems(storage, "lab") == []
+    storage.seed("gate", gate[-1].end_ns, 1, seg_s=6 * 3600)
+    assert storage.sweeper.sweep(NOW + DAY_NS).deleted() > 0
+    assert problems(storage, "gate") == []
+    assert storage.audit.verify().first_bad_seq is None
+
+
+def test_holds_protect_whole_segments(storage: Storage) -> None:
+    rows = storage.seed("gate", NOW - 40 * DAY_NS, 10)  # ten 1-minute segments, all expired
+    cam = "gate"
+    # An approved hold touching the last second of segment 2 and all of 3 keeps both, whole.
+    h1 = storage.holds.request([cam], rows[2].end_ns - 10**9, rows[3].end_ns,
+                               reason="fight at the gate", incident="П-2027/0001",
+                               by="head of security", now_ns=NOW - 40 * DAY_NS)
+    with pytest.raises(CatalogError, match="someone other than"):
+        storage.holds.approve(h1.id, by="head of security", expires_ns=NOW + DAY_NS,
+                              now_ns=NOW - 39 * DAY_NS)
+    with pytest.raises(PolicyError, match="up to 3 years"):
+        storage.holds.approve(h1.id, by="rector", now_ns=NOW - 39 * DAY_NS,
+                              expires_ns=add_years(NOW - 39 * DAY_NS, 3) + 1)
+    storage.holds.approve(h1.id, by="rector", now_ns=NOW - 39 * DAY_NS,
+                          expires_ns=add_years(NOW - 39 * DAY_NS, 3))
+    # A hold requested two days ago and not yet decided protects segment 6...
+    storage.holds.request([cam], rows[6].start_ns, rows[6].end_ns, reason="theft",
+                          incident="П-2027/0002", by="guard", now_ns=NOW - 2 * DAY_NS)
+    # ...one requested ten days ago and never decided no longer does (pending window: 7 d).
+    storage.holds.request([cam], rows[8].start_ns, rows[8].end_ns, reason="noise",
+                          incident="П-2027/0003", by="guard", now_ns=NOW - 10 * DAY_NS)
+    # A rejected hold protects nothing.
+    h4 = storage.holds.request([cam], rows[9].start_ns, rows[9].end_ns, reason="x",
+                               incident="П-2027/0004", by="guard", now_ns=NOW - DAY_NS)
+    storage.holds.reject(h4.id, by="rector", note="not an incident", now_ns=NOW - DAY_NS)
+    storage.sweeper.sweep(NOW)
+    kept = [r.id for r in storage.catalog.segments(rows[0].camera_id)]
+    assert kept == [rows[2].id, rows[3].id, rows[6].id]
+    assert problems(storage, cam) == []
+    # Released by the rector, the held footage goes at the next sweep.
+    storage.holds.release(h1.id, by="rector", now_ns=NOW + 1)
+    storage.sweeper.sweep(NOW + 2)
+    assert [r.id for r in storage.catalog.segments(rows[0].camera_id)] == [rows[6].id]
+    # The pending hold lapses after its window; then its footage goes too.
+    storage.sweeper.sweep(NOW + 6 * DAY_NS)
+    assert storage.catalog.segments(rows[0].camera_id) == []
+    assert storage.rows() == storage.files() == set()
+    actions = [e.action for e in storage.audit.entries()]
+    assert actions.count("hold.request") == 4 and "hold.approve" in actions
+    assert "hold.reject" in actions and "hold.release" in actions
+    assert storage.audit.verify().first_bad_seq is None
+
+
+def test_an_expired_hold_releases_its_footage(storage: Storage) -> None:
+    rows = storage.seed("gate", NOW - 40 * DAY_NS, 2)
+    h = storage.holds.request(["gate"], rows[0].start_ns, rows[1].end_ns, reason="r",
+                              incident="П-1", by="head", now_ns=NOW - 39 * DAY_NS)
+    storage.holds.approve(h.id, by="rector", expires_ns=NOW + DAY_NS, now_ns=NOW - 38 * DAY_NS)
+    storage.sweeper.sweep(NOW)
+    assert len(storage.catalog.segments(rows[0].camera_id)) == 2
+    storage.sweeper.sweep(NOW + DAY_NS)  # the hold has expired
+    assert storage.catalog.segments(rows[0].camera_id) == []
+
+
+CRASHING_SWEEP = """
+import os, signal, sys
+sys.path.insert(0, {tests!r})
+from conftest import Storage
+st = Storage({url!r}, __import__("pathlib").Path({home!r}))
+count = 0
+def unlink(path):
+    global count
+    count += 1
+    if count == 4:
+        os.kill(os.getpid(), signal.SIGKILL)
+    os.unlink(path)
+st.sweeper.unlink = unlink
+st.sweeper.sweep({now})
+"""
+
+
+def test_kill_9_in_the_middle_of_a_sweep(storage: Storage) -> None:
+    rows = storage.seed("gate", NOW - 31 * DAY_NS, 30)  # 30 one-minute segments, all expired
+    fresh = storage.seed("gate", NOW - DAY_NS, 3)
+    code = CRASHING_SWEEP.format(tests=str(Path(__file__).parent), now=NOW,
+                                 url=storage.settings.catalog_url,
+                                 home=str(storage.settings.home))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
+    # The crash left 33 rows, 30 of them marked for deletion (out of every listing), and
+    # three of their files already gone.
+    listed = [r.id for r in storage.catalog.segments(rows[0].camera_id)]
+    assert listed == [r.id for r in fresh]
+    assert len(storage.rows()) == 33 and len(storage.files()) == 30
+    # The next start completes the deletion: no orphan rows, no orphan files.
+    assert storage.sweeper.finish_interrupted() == 30
+    assert storage.rows() == storage.files() == {storage.catalog.relpath(r) for r in fresh}
+    assert problems(storage, "gate") == []
+    details = [json.loads(e.detail) for e in storage.audit.entries(action="recordings.delete")]
+    assert [(d["reason"], d["segments"]) for d in details] == [
+        ("interrupted deletion completed", 30)]
+    assert not any(p.suffix == ".part" for p in
+                   storage.catalog.volume_path(storage.default_volume_id).rglob("*"))
