@@ -283,7 +283,8 @@ class Storage:
 
     def files(self, volume_id: int | None = None) -> set[str]:
         root = self.catalog.volume_path(volume_id or self.default_volume_id)
-        return {str(p.relative_to(root)) for p in root.rglob("*.mp4")}
+        return {str(p.relative_to(root)) for p in root.rglob("*.mp4")
+                if p.relative_to(root).parts[0] != ".quarantine"}
 
     def rows(self, volume_id: int | None = None) -> set[str]:
         from sqlalchemy import select

@@ -57,11 +57,12 @@ def test_segments_chain_and_ranges(storage: Storage) -> None:
     cat = storage.catalog
     cam_id = rows[0].camera_id
     got = cat.segments(cam_id)
-    assert [r.prev_row_sha256 for r in got] == [None, cat.digest(got[0]), cat.digest(got[1])]
-    assert [r.id for r in cat.segments(cam_id, 1070 * 10**9, 1080 * 10**9)] == [got[1].id]
+    assert [r.prev_link for r in got] == [None, cat.link(got[0]), cat.link(got[1])]
+    hit = cat.segments(cam_id, 1070 * 10**9, 1080 * 10**9)
+    assert [r.start_ns for r in hit] == [got[1].start_ns]
     assert cat.segments(cam_id, 2000 * 10**9) == []
-    assert cat.last_segment(cam_id).id == got[2].id
-    assert cat.segment_at(cam_id, 1061 * 10**9).id == got[1].id
+    assert cat.last_segment(cam_id).start_ns == got[2].start_ns
+    assert cat.segment_at(cam_id, 1061 * 10**9).start_ns == got[1].start_ns
     assert cat.segment_at(cam_id, 999 * 10**9) is None
     assert cat.segment_at(cam_id, 1180 * 10**9) is None  # the end is exclusive
     assert keyindex.decode(got[0].keyframes) == [k * 10**9 for k in range(60)]
@@ -80,8 +81,8 @@ def test_gaps_open_once_and_close(catalog: Catalog) -> None:
     assert catalog.gaps(cam.id, start_ns=600) == []
 
 
-def _problems(st: Storage, camera: str) -> list[tuple[int, str]]:
-    return [(p.segment_id, p.reason) for p in verify_camera(st.catalog, st.volumes, camera)]
+def _problems(st: Storage, camera: str) -> list[tuple[str, str]]:
+    return [(p.path, p.reason) for p in verify_camera(st.catalog, st.volumes, camera)]
 
 
 def test_verify_names_the_first_bad_segment(storage: Storage) -> None:
@@ -91,15 +92,15 @@ def test_verify_names_the_first_bad_segment(storage: Storage) -> None:
     path = storage.catalog.path_of(rows[3])
     path.chmod(0o644)
     path.write_bytes(b"x" + path.read_bytes()[1:])  # same size, other bytes
-    assert _problems(storage, "lab") == [(rows[3].id, "SHA-256 differs from the catalog "
-                                          "(the file was modified)")]
+    assert _problems(storage, "lab") == [(storage.catalog.relpath(rows[3]), "SHA-256 differs "
+                                          "from the catalog (the file was modified)")]
     storage.catalog.path_of(rows[4]).unlink()
-    assert _problems(storage, "lab")[1] == (rows[4].id, "file missing")
+    assert _problems(storage, "lab")[1] == (storage.catalog.relpath(rows[4]), "file missing")
     with storage.catalog.session.begin() as s:  # someone shortens a segment in the database
-        s.execute(update(Segment).where(Segment.id == rows[1].id)
+        s.execute(update(Segment).where(Segment.start_ns == rows[1].start_ns)
                   .values(end_ns=rows[1].end_ns - 10**9))
     first = _problems(storage, "lab")[0]
-    assert first[0] == rows[1].id and "catalog row edited" in first[1]
+    assert first[0] == storage.catalog.relpath(rows[1]) and "catalog row edited" in first[1]
 
 
 def test_migration_carries_0001_segments(tmp_path: Path) -> None:
@@ -141,7 +142,7 @@ def test_migration_carries_0001_segments(tmp_path: Path) -> None:
     rows = cat.segments(1)
     assert [cat.relpath(r) for r in rows] == files
     assert keyindex.decode(rows[0].keyframes) == [0, 10**9]
-    assert rows[1].prev_row_sha256 == cat.digest(rows[0])
+    assert rows[1].prev_link == cat.link(rows[0])
     st = Settings(home=tmp_path)
     problems = list(verify_camera(cat, Volumes(cat, st, Alarms(cat.session)), "gate"))
     assert problems == []

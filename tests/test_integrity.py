@@ -24,10 +24,11 @@ def test_the_daily_sample_raises_an_alarm_on_a_modified_file(storage: Storage) -
     victim.chmod(0o644)
     victim.write_bytes(victim.read_bytes()[::-1])
     problems = check.run_if_due(NOW + 86_400 * 10**9)
-    assert problems is not None and [p.segment_id for p in problems] == [rows[5].id]
+    bad = storage.catalog.relpath(rows[5])
+    assert problems is not None and [p.path for p in problems] == [bad]
     (alarm,) = storage.alarms.list()
     assert alarm.kind == "integrity" and alarm.severity == "critical"
-    assert rows[5].id == int(alarm.subject.split("/")[1]) and "modified" in alarm.message
+    assert alarm.subject == bad and "modified" in alarm.message
     entries = storage.audit.entries(action="integrity.sample")
     assert len(entries) == 2 and '"checked":' in entries[-1].detail
 

@@ -40,9 +40,9 @@ def test_shedding_takes_the_oldest_unheld_footage_across_cameras(storage: Storag
     assert not usage.below_floor
     shed = report.deleted("disk pressure")
     assert 3 <= shed <= 6
-    left = {r.id for cam in ("gate", "yard")
+    left = {r.start_ns for cam in ("gate", "yard")
             for r in storage.catalog.segments(storage.catalog.camera(cam).id)}
-    assert left == {r.id for r in rows[shed:]}  # exactly the oldest, across both cameras
+    assert left == {r.start_ns for r in rows[shed:]}  # exactly the oldest, across both cameras
     assert storage.rows(vol.id) == storage.files(vol.id)
     (alarm,) = [a for a in storage.alarms.list() if a.kind == "disk_pressure"]
     assert alarm.subject == "small" and "days short" in alarm.message
@@ -69,7 +69,7 @@ def test_shedding_takes_the_oldest_unheld_footage_across_cameras(storage: Storag
     assert not storage.volumes.usage(vol).below_floor
     assert storage.volumes.choose()[0] == vol.id
     assert not [a for a in storage.alarms.list() if a.kind == "storage_full"]
-    assert more[-1].id in {r.id for r in storage.catalog.segments(more[0].camera_id)}
+    assert more[-1].start_ns in {r.start_ns for r in storage.catalog.segments(more[0].camera_id)}
 
 
 def test_recorder_pauses_on_a_volume_full_of_held_footage(kuzet: Kuzet, tmp_path: Path) -> None:

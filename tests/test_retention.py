@@ -4,6 +4,7 @@ the sweep, with an injected clock, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from conftest import Storage
+from conftest import Storage, wait_for
 from kuzet.catalog.store import CatalogError
 from kuzet.config import Settings
 from kuzet.storage.retention import DAY_NS, PolicyError, add_years
@@ -46,7 +47,7 @@ def test_sweep_deletes_what_outlived_its_policy_and_audits_it(storage: Storage) 
     for rows, days in ((gate, 30), (lab, 7)):
         cutoff = NOW - days * DAY_NS
         kept = storage.catalog.segments(rows[0].camera_id)
-        assert [r.id for r in kept] == [r.id for r in rows if r.end_ns > cutoff]
+        assert [r.start_ns for r in kept] == [r.start_ns for r in rows if r.end_ns > cutoff]
         for r in rows:
             assert storage.catalog.path_of(r).exists() == (r.end_ns > cutoff)
     assert storage.rows() == storage.files()
@@ -92,13 +93,13 @@ def test_holds_protect_whole_segments(storage: Storage) -> None:
                                incident="П-2027/0004", by="guard", now_ns=NOW - DAY_NS)
     storage.holds.reject(h4.id, by="rector", note="not an incident", now_ns=NOW - DAY_NS)
     storage.sweeper.sweep(NOW)
-    kept = [r.id for r in storage.catalog.segments(rows[0].camera_id)]
-    assert kept == [rows[2].id, rows[3].id, rows[6].id]
+    kept = [r.start_ns for r in storage.catalog.segments(rows[0].camera_id)]
+    assert kept == [rows[2].start_ns, rows[3].start_ns, rows[6].start_ns]
     assert problems(storage, cam) == []
     # Released by the rector, the held footage goes at the next sweep.
     storage.holds.release(h1.id, by="rector", now_ns=NOW + 1)
     storage.sweeper.sweep(NOW + 2)
-    assert [r.id for r in storage.catalog.segments(rows[0].camera_id)] == [rows[6].id]
+    assert [r.start_ns for r in storage.catalog.segments(rows[0].camera_id)] == [rows[6].start_ns]
     # The pending hold lapses after its window; then its footage goes too.
     storage.sweeper.sweep(NOW + 6 * DAY_NS)
     assert storage.catalog.segments(rows[0].camera_id) == []
@@ -123,7 +124,7 @@ def test_an_expired_hold_releases_its_footage(storage: Storage) -> None:
 CRASHING_SWEEP = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
-from conftest import Storage
+from conftest import Storage, wait_for
 st = Storage({url!r}, __import__("pathlib").Path({home!r}))
 count = 0
 def unlink(path):
@@ -147,11 +148,21 @@ def test_kill_9_in_the_middle_of_a_sweep(storage: Storage) -> None:
     assert proc.returncode == -signal.SIGKILL, proc.stderr.decode()
     # The crash left 33 rows, 30 of them marked for deletion (out of every listing), and
     # three of their files already gone.
-    listed = [r.id for r in storage.catalog.segments(rows[0].camera_id)]
-    assert listed == [r.id for r in fresh]
+    listed = [r.start_ns for r in storage.catalog.segments(rows[0].camera_id)]
+    assert listed == [r.start_ns for r in fresh]
     assert len(storage.rows()) == 33 and len(storage.files()) == 30
-    # The next start completes the deletion: no orphan rows, no orphan files.
-    assert storage.sweeper.finish_interrupted() == 30
+    # The next start of `kuzet serve` completes the deletion: no orphan rows or files.
+    home = storage.settings.home
+    env = {**os.environ, "KUZET_HOME": str(home),
+           "KUZET_DATABASE_URL": storage.settings.catalog_url, "KUZET_VOLUME_FLOOR_BYTES": "0",
+           "KUZET_VOLUME_FLOOR_PERCENT": "0", "KUZET_STALL_S": "1"}
+    serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
+                             stderr=subprocess.PIPE)
+    wait_for(lambda: (home / "run" / "status.json").exists() or serve.poll() is not None, 60,
+             what="kuzet serve started")
+    serve.send_signal(signal.SIGTERM)
+    _, err = serve.communicate(timeout=30)
+    assert b"completed 30 deletions cut short by a crash" in err, err.decode()
     assert storage.rows() == storage.files() == {storage.catalog.relpath(r) for r in fresh}
     assert problems(storage, "gate") == []
     details = [json.loads(e.detail) for e in storage.audit.entries(action="recordings.delete")]

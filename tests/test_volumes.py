@@ -77,3 +77,24 @@ def test_a_missing_volume_is_reported_and_its_rows_kept(kuzet: Kuzet, tmp_path: 
         st.close()
     finally:
         unmount(mnt)
+
+
+def test_recovery_and_the_orphan_walk(storage: Storage) -> None:
+    """Start-up reads only recent folders; the walk that follows finds every stranger."""
+    from kuzet.storage.recovery import quarantine_orphans, recover
+
+    rows = storage.seed("gate", NOW - 20 * DAY_NS, 3)
+    root = storage.catalog.volume_path(storage.default_volume_id)
+    (root / "lost+found").mkdir()  # a file system's own folder is not ours to move
+    ghost = root / "ghost" / "2026" / "01" / "01" / "a.mp4"  # a camera this catalog lacks
+    ghost.parent.mkdir(parents=True)
+    ghost.write_bytes(b"x")
+    stray = storage.catalog.path_of(rows[1]).with_name("20270101T000000.000000000Z.mp4")
+    stray.write_bytes(b"y")
+    report = recover(storage.catalog, storage.default_volume_id, now_ns=NOW)
+    assert report.quarantined == ["ghost"] and (root / "lost+found").is_dir()
+    assert stray.exists()  # twenty days old: not a folder a crash can have left a file in
+    report = quarantine_orphans(storage.catalog, storage.default_volume_id)
+    assert report.quarantined == [str(stray.relative_to(root))]
+    assert (root / ".quarantine" / stray.relative_to(root)).exists()
+    assert storage.rows() == storage.files()

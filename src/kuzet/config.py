@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     hold_pending_days: float = Field(
         7.0, gt=0, le=90, description="How long a requested, undecided hold protects its "
         "footage from expiry while the rector decides.")
-    sweep_interval_s: float = Field(30.0, gt=0, le=3600,
+    sweep_interval_s: float = Field(60.0, gt=0, le=3600,
                                     description="Pause between retention and disk sweeps.")
     volume_floor_percent: float = Field(
         5.0, ge=0, le=50, description="Free space each volume keeps, as a share of its size "

@@ -15,8 +15,11 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -69,25 +72,36 @@ class StreamParams(Base):
 
 
 class Segment(Base):
-    """A closed fMP4 file: one init segment, one fragment per GOP."""
+    """A closed fMP4 file: one init segment, one fragment per GOP.
+
+    Its key is what it is: camera, stream (an index into `layout.STREAMS`) and start.
+    SQLite stores the table in key order (WITHOUT ROWID); PostgreSQL's key index also
+    carries `end_ns`. Either way the archive timeline of a camera-day is one range read.
+    """
 
     __tablename__ = "segments"
-    __table_args__ = (Index("ix_segments_camera_stream_start", "camera_id", "stream", "start_ns"),)
+    __table_args__ = (
+        PrimaryKeyConstraint("camera_id", "stream", "start_ns", postgresql_include=["end_ns"]),
+        # Partial: only rows a crash left marked, so every sweep finds them without a scan.
+        Index("ix_segments_deleting", "deleting", sqlite_where=text("deleting"),
+              postgresql_where=text("deleting")),
+        # SQLite keeps the rows in key order: a camera's day is one contiguous range.
+        {"sqlite_with_rowid": False},
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
-    stream: Mapped[str] = mapped_column(String(8))
-    volume_id: Mapped[int] = mapped_column(ForeignKey("volumes.id"))
     start_ns: Mapped[int] = mapped_column(BigInteger)
     end_ns: Mapped[int] = mapped_column(BigInteger)
-    frames: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
+    volume_id: Mapped[int] = mapped_column(ForeignKey("volumes.id"))
     params_id: Mapped[int] = mapped_column(ForeignKey("stream_params.id"))
-    keyframes: Mapped[bytes] = mapped_column(LargeBinary)  # kuzet.media.keyindex
-    sha256: Mapped[bytes] = mapped_column(LargeBinary)
-    prev_row_sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
+    frames: Mapped[int] = mapped_column(Integer)
+    stream: Mapped[int] = mapped_column(SmallInteger)
     salvaged: Mapped[bool] = mapped_column(Boolean, default=False)
     deleting: Mapped[bool] = mapped_column(Boolean, default=False)
+    keyframes: Mapped[bytes] = mapped_column(LargeBinary)  # kuzet.media.keyindex
+    sha256: Mapped[bytes] = mapped_column(LargeBinary)
+    prev_link: Mapped[bytes | None] = mapped_column(LargeBinary)  # kuzet.catalog.rowhash
 
 
 class SegmentDeletion(Base):
@@ -98,9 +112,9 @@ class SegmentDeletion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
-    stream: Mapped[str] = mapped_column(String(8))
-    from_sha256: Mapped[bytes | None] = mapped_column(LargeBinary)
-    to_sha256: Mapped[bytes] = mapped_column(LargeBinary)
+    stream: Mapped[int] = mapped_column(SmallInteger)
+    from_link: Mapped[bytes | None] = mapped_column(LargeBinary)
+    to_link: Mapped[bytes] = mapped_column(LargeBinary)
     count: Mapped[int] = mapped_column(Integer)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     start_ns: Mapped[int] = mapped_column(BigInteger)
@@ -174,6 +188,7 @@ class AuditEntry(Base):
     """One hash-chained audit record (kuzet.audit.chain)."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_action_seq", "action", "seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)

@@ -7,18 +7,18 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.catalog.models import Camera, Gap, Segment, SegmentDeletion, StreamParams, Volume
-from kuzet.catalog.rowhash import RowFacts, row_digest
+from kuzet.catalog.rowhash import RowFacts, row_link
 from kuzet.media import keyindex
 from kuzet.media.ingest import check_url
-from kuzet.storage.layout import check_camera_name, segment_relpath
+from kuzet.storage.layout import STREAMS, check_camera_name, segment_relpath, stream_code
 from kuzet.storage.retention import check_retention_days
-
 
 # No segment is longer than this (segment_s is at most 600 s; a cut waits for a keyframe):
 # it bounds index range scans that look back from an instant.
@@ -115,14 +115,19 @@ class Catalog:
             return cam
 
     def camera_name(self, camera_id: int) -> str:
-        name = self._camera_names.get(camera_id)
-        if name is None:
+        return self._cached(self._camera_names, Camera.name, Camera.id, camera_id, "camera")
+
+    def _cached(self, cache: dict[int, str], column: Any, key: Any, value: int,
+                what: str) -> str:
+        """A name or path by id, remembered: they never change once written."""
+        found = cache.get(value)
+        if found is None:
             with self.session() as s:
-                name = s.scalar(select(Camera.name).where(Camera.id == camera_id))
-            if name is None:
-                raise CatalogError(f"no camera with id {camera_id}")
-            self._camera_names[camera_id] = name
-        return name
+                found = s.scalar(select(column).where(key == value))
+            if found is None:
+                raise CatalogError(f"no {what} with id {value}")
+            cache[value] = found
+        return found
 
     # -- volumes ------------------------------------------------------------------
     def volumes(self, *, include_removed: bool = False) -> list[Volume]:
@@ -133,18 +138,13 @@ class Catalog:
             return list(s.scalars(q))
 
     def volume_path(self, volume_id: int) -> Path:
-        path = self._volume_paths.get(volume_id)
-        if path is None:
-            with self.session() as s:
-                path = s.scalar(select(Volume.path).where(Volume.id == volume_id))
-            if path is None:
-                raise CatalogError(f"no volume with id {volume_id}")
-            self._volume_paths[volume_id] = path
-        return Path(path)
+        return Path(self._cached(self._volume_paths, Volume.path, Volume.id, volume_id,
+                                 "volume"))
 
     # -- segments -----------------------------------------------------------------
     def relpath(self, seg: Segment) -> str:
-        return segment_relpath(self.camera_name(seg.camera_id), seg.start_ns, seg.stream)
+        return segment_relpath(self.camera_name(seg.camera_id), seg.start_ns,
+                               STREAMS[seg.stream])
 
     def path_of(self, seg: Segment) -> Path:
         """Where a segment's file lies: it follows from volume, camera, stream and start."""
@@ -186,12 +186,12 @@ class Catalog:
                 return found
         raise CatalogError("could not store stream parameters")
 
-    def digest(self, seg: Segment) -> bytes:
-        """The row digest that the next segment of the camera links to."""
-        return row_digest(RowFacts(
-            seg.camera_id, seg.stream, seg.start_ns, seg.end_ns, seg.frames, seg.size_bytes,
-            self.params_json(seg.params_id), seg.keyframes, seg.sha256, seg.prev_row_sha256,
-            seg.salvaged))
+    def link(self, seg: Segment) -> bytes:
+        """The link that the next segment of the camera stores (kuzet.catalog.rowhash)."""
+        return row_link(RowFacts(
+            seg.camera_id, STREAMS[seg.stream], seg.start_ns, seg.end_ns, seg.frames,
+            seg.size_bytes, self.params_json(seg.params_id), seg.keyframes, seg.sha256,
+            seg.prev_link, seg.salvaged))
 
     def add_segment(self, seg: NewSegment) -> Segment:
         """Insert a segment, linking it to the digest of the camera's previous row."""
@@ -199,33 +199,34 @@ class Catalog:
         keys = keyindex.encode(seg.keyframes_ns)
         with self._lock, self.session.begin() as s:
             prev_row = self._previous(s, seg.camera_id, seg.stream, seg.start_ns)
-            link = self.digest(prev_row) if prev_row is not None else self._deleted_tip(
+            link = self.link(prev_row) if prev_row is not None else self._deleted_tip(
                 s, seg.camera_id, seg.stream)
             row = Segment(
-                camera_id=seg.camera_id, stream=seg.stream, volume_id=seg.volume_id,
+                camera_id=seg.camera_id, stream=stream_code(seg.stream), volume_id=seg.volume_id,
                 start_ns=seg.start_ns, end_ns=seg.end_ns, frames=seg.frames,
                 size_bytes=seg.size_bytes, params_id=params_id, keyframes=keys, sha256=seg.sha256,
-                prev_row_sha256=link, salvaged=seg.salvaged, deleting=False)
+                prev_link=link, salvaged=seg.salvaged, deleting=False)
             s.add(row)
         return row
 
     @staticmethod
     def _previous(s: Session, camera_id: int, stream: str, start_ns: int) -> Segment | None:
         return s.scalar(select(Segment).where(
-            Segment.camera_id == camera_id, Segment.stream == stream,
+            Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
             Segment.start_ns < start_ns).order_by(Segment.start_ns.desc()).limit(1))
 
     @staticmethod
     def _deleted_tip(s: Session, camera_id: int, stream: str) -> bytes | None:
         """When every earlier segment has been deleted, the chain goes on from the last one."""
-        return s.scalar(select(SegmentDeletion.to_sha256).where(
-            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == stream,
+        return s.scalar(select(SegmentDeletion.to_link).where(
+            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == stream_code(stream),
         ).order_by(SegmentDeletion.end_ns.desc()).limit(1))
 
     def segments(self, camera_id: int, start_ns: int | None = None, end_ns: int | None = None,
                  stream: str = "main") -> list[Segment]:
         with self.session() as s:
-            q = select(Segment).where(Segment.camera_id == camera_id, Segment.stream == stream,
+            q = select(Segment).where(Segment.camera_id == camera_id,
+                                      Segment.stream == stream_code(stream),
                                       Segment.deleting.is_(False))
             if start_ns is not None:  # the lower bound on start_ns lets the index range-scan
                 q = q.where(Segment.end_ns > start_ns,
@@ -235,25 +236,27 @@ class Catalog:
             return list(s.scalars(q.order_by(Segment.start_ns)))
 
     def timeline(self, camera_id: int, start_ns: int, end_ns: int,
-                 stream: str = "main") -> list[tuple[int, int, int]]:
-        """(start, end, segment id) of what was recorded in [start, end): the archive's bar.
+                 stream: str = "main") -> list[tuple[int, int]]:
+        """(start, end) of each segment recorded in [start, end): the archive's bar.
 
-        Plain tuples, not ORM rows: a day of one camera is 1 440 segments, and the
-        timeline is drawn each time someone opens the archive.
+        Plain tuples from the key's index alone (on PostgreSQL it carries end_ns): a day
+        of one camera is 1 440 segments, drawn each time someone opens the archive. A
+        segment being deleted at this very moment may still be drawn; playback then
+        finds its file gone and skips it, as it does any missing file.
         """
-        q = select(Segment.start_ns, Segment.end_ns, Segment.id).where(
-            Segment.camera_id == camera_id, Segment.stream == stream,
+        q = select(Segment.start_ns, Segment.end_ns).where(
+            Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
             Segment.start_ns < end_ns, Segment.start_ns >= start_ns - MAX_SEGMENT_NS,
-            Segment.end_ns > start_ns, Segment.deleting.is_(False)).order_by(Segment.start_ns)
+            Segment.end_ns > start_ns).order_by(Segment.start_ns)
         with self.engine.connect() as conn:
-            return [(a, b, c) for a, b, c in conn.execute(q)]
+            return [(a, b) for a, b in conn.execute(q)]
 
     def segment_at(self, camera_id: int, instant_ns: int,
                    stream: str = "main") -> Segment | None:
         """The segment holding an instant, if any (the lookup behind playback)."""
         with self.session() as s:
             row = s.scalar(select(Segment).where(
-                Segment.camera_id == camera_id, Segment.stream == stream,
+                Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
                 Segment.start_ns <= instant_ns,
                 Segment.start_ns > instant_ns - MAX_SEGMENT_NS,
             ).order_by(Segment.start_ns.desc()).limit(1))
@@ -264,12 +267,6 @@ class Catalog:
     def last_segment(self, camera_id: int, stream: str = "main") -> Segment | None:
         with self.session() as s:
             return self._previous(s, camera_id, stream, 2**63 - 1)
-
-    def known_relpaths(self, volume_id: int) -> set[str]:
-        with self.session() as s:
-            rows = s.execute(select(Segment.camera_id, Segment.start_ns, Segment.stream)
-                             .where(Segment.volume_id == volume_id)).all()
-        return {segment_relpath(self.camera_name(c), t, st) for c, t, st in rows}
 
     # -- gaps ---------------------------------------------------------------------
     def open_gap(self, camera_id: int, start_ns: int, cause: str, detail: str | None,

@@ -160,6 +160,8 @@ def demo(
             "  .venv/bin/kuzet camera list              # status of each camera",
             f"  .venv/bin/kuzet recordings list {camera_name(0)}   # segments in the catalog",
             "  .venv/bin/kuzet verify                   # rehash files against the catalog",
+            "  .venv/bin/kuzet volume list              # disks, free space, floors",
+            "  .venv/bin/kuzet alarms                   # what needs a person",
             "Stop with Ctrl-C.",
             "",
         ])
@@ -238,8 +240,7 @@ def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
                 typer.echo(f"{name}: {count} segments OK")
             else:
                 bad = True
-                typer.echo(f"{name}: FIRST BAD SEGMENT id={problem.segment_id} "
-                           f"{problem.path}: {problem.reason}")
+                typer.echo(f"{name}: FIRST BAD SEGMENT {problem.path}: {problem.reason}")
     except CatalogError as exc:
         raise _fail(str(exc)) from exc
     raise typer.Exit(1 if bad else 0)
@@ -362,12 +363,12 @@ def recordings_list(camera: str, start: FromOpt = None, end: ToOpt = None,
         p = params[s.params_id]
         vol = volumes[s.volume_id]
         rows.append({
-            "id": s.id, "start": format_instant(s.start_ns), "end": format_instant(s.end_ns),
+            "start": format_instant(s.start_ns), "end": format_instant(s.end_ns),
             "start_ns": s.start_ns, "end_ns": s.end_ns, "frames": s.frames, "bytes": s.size_bytes,
             "codec": p.codec, "width": p.width, "height": p.height,
             "audio": p.audio_codec, "volume": vol.name, "path": catalog.relpath(s),
             "available": vol.missing_since_ns is None, "sha256": s.sha256.hex(),
-            "prev_row_sha256": s.prev_row_sha256.hex() if s.prev_row_sha256 else None,
+            "prev_link": s.prev_link.hex() if s.prev_link else None,
             "keyframes_ns": keyindex.decode(s.keyframes), "salvaged": s.salvaged})
     if as_json:
         typer.echo(json.dumps(rows, indent=1))

@@ -22,7 +22,12 @@ from kuzet.media.ingest import open_source
 from kuzet.recorder.supervisor import CameraSource, Opener, Supervisor
 from kuzet.storage.holds import Holds
 from kuzet.storage.integrity import IntegrityCheck
-from kuzet.storage.recovery import RecoveryReport, open_stop_gaps, recover
+from kuzet.storage.recovery import (
+    RecoveryReport,
+    open_stop_gaps,
+    quarantine_orphans,
+    recover,
+)
 from kuzet.storage.sweeper import Sweeper
 from kuzet.storage.volumes import Volumes
 
@@ -98,9 +103,18 @@ class RecorderService:
         self._maintenance.start()
 
     def _maintain(self) -> None:
-        """Sweep (retention, holds, disk pressure) and check integrity, until stopped."""
+        """Quarantine unknown files once, then sweep (retention, holds, disk pressure) and
+        check integrity, until stopped."""
+        orphans_checked = False
         while True:
             try:
+                if not orphans_checked:
+                    for vol in self.volumes.check_presence():
+                        r = quarantine_orphans(self.catalog, vol.id)
+                        if r.quarantined:
+                            log.warning("volume %s: quarantined %d files the catalog does "
+                                        "not know", vol.name, len(r.quarantined))
+                    orphans_checked = True
                 self.sweeper.sweep()
                 self.integrity.run_if_due()
             except Exception:  # a failing sweep must not stop recording; it is retried

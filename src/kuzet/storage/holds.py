@@ -71,13 +71,16 @@ class Holds:
                     "end_ns": end_ns, "reason": hold.reason, "incident": hold.incident}, now)
         return hold
 
-    def _decidable(self, s: Session, hold_id: int, now: int) -> Hold:
+    def _decidable(self, s: Session, hold_id: int, now: int, by: str) -> Hold:
+        """The hold, if it awaits a decision and `by` is not the one who asked for it."""
         hold = s.get(Hold, hold_id)
         if hold is None:
             raise CatalogError(f"no hold {hold_id}")
         state = hold_state(self._facts(hold, ()), now, self.pending_ns)
         if state not in (HoldState.PENDING, HoldState.LAPSED):
             raise CatalogError(f"hold {hold_id} is {state.value}, not awaiting a decision")
+        if by == hold.requested_by:
+            raise CatalogError("a hold is decided by someone other than who requested it")
         return hold
 
     def approve(self, hold_id: int, *, by: str, expires_ns: int,
@@ -86,9 +89,7 @@ class Holds:
         by = _text(by, "the name of who approves it")
         check_hold_expiry(now, expires_ns)
         with self.catalog.session.begin() as s:
-            hold = self._decidable(s, hold_id, now)
-            if by == hold.requested_by:
-                raise CatalogError("a hold is approved by someone other than who requested it")
+            hold = self._decidable(s, hold_id, now, by)
             hold.approved_by, hold.approved_ns, hold.expires_ns = by, now, expires_ns
             append(s, by, "hold.approve", f"hold/{hold_id}", {"expires_ns": expires_ns}, now)
         return hold
@@ -98,9 +99,7 @@ class Holds:
         by = _text(by, "the name of who rejects it")
         note = _text(note, "a reason for the rejection")
         with self.catalog.session.begin() as s:
-            hold = self._decidable(s, hold_id, now)
-            if by == hold.requested_by:
-                raise CatalogError("a hold is decided by someone other than who requested it")
+            hold = self._decidable(s, hold_id, now, by)
             hold.rejected_by, hold.rejected_ns, hold.decision_note = by, now, note
             append(s, by, "hold.reject", f"hold/{hold_id}", {"note": note}, now)
         return hold

@@ -52,13 +52,13 @@ class IntegrityCheck:
             checked += 1
             reason = check_file(self.catalog, seg)
             if reason is not None:
-                problems.append(Problem(self.catalog.camera_name(seg.camera_id), seg.id,
+                problems.append(Problem(self.catalog.camera_name(seg.camera_id),
                                         self.catalog.relpath(seg), reason))
         for p in problems:
-            self.alarms.raise_("integrity", f"segment/{p.segment_id}", Severity.CRITICAL,
+            self.alarms.raise_("integrity", p.path, Severity.CRITICAL,
                                f"camera {p.camera}, {p.path}: {p.reason}", now_ns=now)
         self.audit.record(SYSTEM, ACTION, "recordings",
                           {"checked": checked, "problems": [
-                              {"segment": p.segment_id, "path": p.path, "reason": p.reason}
+                              {"path": p.path, "reason": p.reason}
                               for p in problems]}, now)
         return problems

@@ -31,6 +31,14 @@ def check_camera_name(name: str) -> str:
     return name
 
 
+def is_camera_name(name: str) -> bool:
+    try:
+        check_camera_name(name)
+    except CameraNameError:
+        return False
+    return True
+
+
 def segment_relpath(camera: str, start_ns: int, stream: str = "main") -> str:
     day = datetime.fromtimestamp(start_ns // NS, UTC)
     prefix = camera if stream == "main" else f"{camera}/{stream}"
@@ -40,4 +48,12 @@ def segment_relpath(camera: str, start_ns: int, stream: str = "main") -> str:
 def part_path(volume: Path, camera: str, first_arrival_ns: int, stream: str = "main") -> Path:
     return volume / (segment_relpath(camera, first_arrival_ns, stream) + PART_SUFFIX)
 
+STREAMS = ("main", "sub")  # a segment row stores the index: a small integer, not text
 RECORDED_STREAMS = ("main",)  # the sub stream joins when the console records it
+
+
+def stream_code(stream: str) -> int:
+    try:
+        return STREAMS.index(stream)
+    except ValueError:
+        raise ValueError(f"unknown stream {stream!r}") from None

@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlalchemy import select
 
 from kuzet.catalog.models import Segment
 from kuzet.catalog.store import Catalog, NewSegment
 from kuzet.media.fmp4 import ClosedSegment, hash_and_scan
 from kuzet.media.ingest import GapCause
 from kuzet.media.salvage import NothingToSalvage, salvage_file
-from kuzet.storage.layout import PART_SUFFIX, QUARANTINE_DIR, segment_relpath
-from kuzet.timefmt import parse_file_stamp
+from kuzet.storage.layout import (
+    PART_SUFFIX,
+    QUARANTINE_DIR,
+    is_camera_name,
+    segment_relpath,
+    stream_code,
+)
+from kuzet.storage.retention import DAY_NS
+from kuzet.timefmt import NS, file_stamp, parse_file_stamp
 
 log = logging.getLogger(__name__)
 
@@ -71,38 +83,81 @@ def catalog_salvaged(catalog: Catalog, volume_id: int, camera_id: int, camera: s
                           salvaged=True)
 
 
-def recover(catalog: Catalog, volume_id: int) -> RecoveryReport:
-    """Reconcile one present volume with the catalog."""
+def _day_dirs(volume: Path, camera: str, from_ns: int, to_ns: int) -> Iterator[Path]:
+    """The camera's existing day folders from one instant's day to another's."""
+    day = from_ns // DAY_NS
+    while day <= to_ns // DAY_NS:
+        folder = volume / Path(segment_relpath(camera, day * DAY_NS)).parent
+        if folder.is_dir():
+            yield folder
+        day += 1
+
+
+def recover(catalog: Catalog, volume_id: int, now_ns: int | None = None) -> RecoveryReport:
+    """Put right what a crash left on one present volume, before recording starts.
+
+    Only the day folders a segment in flight can be in are read (from the day of each
+    camera's last cataloged segment to today), so a start after a crash takes as long
+    with 30 days of footage as with one. Files the catalog does not know, anywhere, are
+    found afterwards by `quarantine_orphans`, while the cameras already record.
+    """
     report = RecoveryReport()
+    now = now_ns if now_ns is not None else time.time_ns()
     volume = catalog.volume_path(volume_id)
     cameras = {c.name: c for c in catalog.cameras(include_removed=True)}
-    parts = sorted(p for p in volume.rglob(f"*{PART_SUFFIX}")
-                   if QUARANTINE_DIR not in p.relative_to(volume).parts)
-    for part in parts:
-        camera = cameras.get(part.relative_to(volume).parts[0])
-        if camera is None:
-            _quarantine(volume, part, report)
-            continue
+    for entry in sorted(volume.iterdir()):
+        if entry.name in cameras or not is_camera_name(entry.name):
+            continue  # ours, or not media (.quarantine, the volume marker, lost+found)
+        _quarantine(volume, entry, report)  # a camera this catalog does not have
+    for camera in cameras.values():
         last = catalog.last_segment(camera.id)
-        if last is not None and last.volume_id == volume_id \
-                and not catalog.path_of(last).exists() \
-                and part.stat().st_size == last.size_bytes \
-                and hash_and_scan(part)[0] == last.sha256.hex():
-            os.replace(part, catalog.path_of(last))
-            report.renamed.append(catalog.relpath(last))
+        since = (last.start_ns if last is not None else camera.created_ns) - DAY_NS
+        parts = sorted(p for d in _day_dirs(volume, camera.name, since, now + DAY_NS)
+                       for p in d.glob(f"*{PART_SUFFIX}"))
+        for part in parts:
+            last = catalog.last_segment(camera.id)
+            if last is not None and last.volume_id == volume_id \
+                    and not catalog.path_of(last).exists() \
+                    and part.stat().st_size == last.size_bytes \
+                    and hash_and_scan(part)[0] == last.sha256.hex():
+                os.replace(part, catalog.path_of(last))
+                report.renamed.append(catalog.relpath(last))
+                continue
+            row = catalog_salvaged(catalog, volume_id, camera.id, camera.name, part,
+                                   last.end_ns if last else None)
+            if row is None:
+                report.discarded.append(str(part.relative_to(volume)))
+            else:
+                report.salvaged.append(catalog.relpath(row))
+    return report
+
+
+def quarantine_orphans(catalog: Catalog, volume_id: int) -> RecoveryReport:
+    """Move every media file the catalog does not know into `.quarantine/`, never deleting.
+
+    Walked one day folder at a time, each compared with that camera-day's rows (an index
+    range), so memory stays bounded on a volume of millions of files.
+    """
+    report = RecoveryReport()
+    volume = catalog.volume_path(volume_id)
+    for camera in catalog.cameras(include_removed=True):
+        root = volume / camera.name
+        if not root.is_dir():
             continue
-        row = catalog_salvaged(catalog, volume_id, camera.id, camera.name, part,
-                               last.end_ns if last else None)
-        if row is None:
-            report.discarded.append(str(part.relative_to(volume)))
-        else:
-            report.salvaged.append(catalog.relpath(row))
-    known = catalog.known_relpaths(volume_id)
-    for path in volume.rglob("*.mp4"):
-        rel = path.relative_to(volume)
-        if rel.parts[0] == QUARANTINE_DIR or str(rel) in known:
-            continue
-        _quarantine(volume, path, report)
+        for day_dir in sorted(root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9]")):
+            names = {p.name for p in day_dir.glob("*.mp4")}
+            if not names:
+                continue
+            y, m, d = (int(x) for x in day_dir.relative_to(root).parts)
+            day = int(datetime(y, m, d, tzinfo=UTC).timestamp()) * NS
+            with catalog.engine.connect() as conn:
+                starts = conn.execute(select(Segment.start_ns).where(
+                    Segment.camera_id == camera.id, Segment.stream == stream_code("main"),
+                    Segment.volume_id == volume_id, Segment.start_ns >= day,
+                    Segment.start_ns < day + DAY_NS)).scalars().all()
+            known = {f"{file_stamp(t)}.mp4" for t in starts}
+            for name in sorted(names - known):
+                _quarantine(volume, day_dir / name, report)
     return report
 
 
@@ -119,6 +174,7 @@ def open_stop_gaps(catalog: Catalog, *, unclean: bool) -> int:
 
 
 def _quarantine(volume: Path, path: Path, report: RecoveryReport) -> None:
+    """Move a file (or a folder the catalog has no camera for) under `.quarantine/`."""
     rel = path.relative_to(volume)
     target = volume / QUARANTINE_DIR / rel
     target.parent.mkdir(parents=True, exist_ok=True)

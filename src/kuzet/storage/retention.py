@@ -143,7 +143,7 @@ def floor_bytes(total_bytes: int, percent: float, minimum_bytes: int) -> int:
 @dataclass(frozen=True)
 class DeletedRow:
     row_sha256: bytes
-    prev_row_sha256: bytes | None
+    prev_link: bytes | None
     start_ns: int
     end_ns: int
     size_bytes: int
@@ -153,13 +153,13 @@ class DeletedRow:
 class DeletionRun:
     """Consecutive segments of one camera's chain deleted together.
 
-    `from_sha256` is the link of the first deleted row (the digest of the row before it),
-    `to_sha256` the digest of the last deleted row: `kuzet verify` bridges the chain
+    `from_link` is the link of the first deleted row (the digest of the row before it),
+    `to_link` the digest of the last deleted row: `kuzet verify` bridges the chain
     across the run with them.
     """
 
-    from_sha256: bytes | None
-    to_sha256: bytes
+    from_link: bytes | None
+    to_link: bytes
     count: int
     size_bytes: int
     start_ns: int
@@ -171,12 +171,12 @@ def deletion_runs(rows: list[DeletedRow]) -> list[DeletionRun]:
     runs: list[DeletionRun] = []
     for r in rows:
         last = runs[-1] if runs else None
-        if last is not None and r.prev_row_sha256 == last.to_sha256:
-            last.to_sha256 = r.row_sha256
+        if last is not None and r.prev_link == last.to_link:
+            last.to_link = r.row_sha256
             last.count += 1
             last.size_bytes += r.size_bytes
             last.end_ns = r.end_ns
         else:
-            runs.append(DeletionRun(r.prev_row_sha256, r.row_sha256, 1, r.size_bytes,
+            runs.append(DeletionRun(r.prev_link, r.row_sha256, 1, r.size_bytes,
                                     r.start_ns, r.end_ns))
     return runs

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import and_, delete, not_, select, update
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ from kuzet.catalog.models import Camera, Segment, SegmentDeletion, Volume
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.storage.holds import Holds
-from kuzet.storage.layout import RECORDED_STREAMS
+from kuzet.storage.layout import RECORDED_STREAMS, STREAMS, stream_code
 from kuzet.storage.retention import (
     DAY_NS,
     DeletedRow,
@@ -67,6 +68,14 @@ class SweepReport:
 
     def deleted(self, reason: str | None = None) -> int:
         return sum(d.count for d in self.deletions if reason is None or d.reason == reason)
+
+
+def _batches(camera_id: int, stream: str, rows: list[Segment]) -> Iterator[tuple[Any, ...]]:
+    """WHERE clauses naming the rows by key, BATCH at a time."""
+    starts = [r.start_ns for r in rows]
+    for i in range(0, len(starts), BATCH):
+        yield (Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
+               Segment.start_ns.in_(starts[i:i + BATCH]))
 
 
 class Sweeper:
@@ -106,7 +115,8 @@ class Sweeper:
                     protection: Protection | None, *, start_before: int,
                     start_after: int | None = None, limit: int | None = None) -> list[Segment]:
         """Unheld segments of a camera on the given volumes, oldest first."""
-        q = select(Segment).where(Segment.camera_id == camera_id, Segment.stream == stream,
+        q = select(Segment).where(Segment.camera_id == camera_id,
+                                  Segment.stream == stream_code(stream),
                                   Segment.start_ns < start_before,
                                   Segment.deleting.is_(False),
                                   Segment.volume_id.in_(volume_ids))
@@ -124,13 +134,11 @@ class Sweeper:
     # -- deleting -------------------------------------------------------------------
     def _delete(self, cam: Camera, stream: str, rows: list[Segment], reason: str,
                 now: int) -> CameraDeletion:
-        doomed = [DeletedRow(self.catalog.digest(r), r.prev_row_sha256, r.start_ns, r.end_ns,
+        doomed = [DeletedRow(self.catalog.link(r), r.prev_link, r.start_ns, r.end_ns,
                              r.size_bytes) for r in rows]
-        ids = [r.id for r in rows]
         with self.catalog.session.begin() as s:
-            for i in range(0, len(ids), BATCH):
-                s.execute(update(Segment).where(Segment.id.in_(ids[i:i + BATCH]))
-                          .values(deleting=True))
+            for where in _batches(cam.id, stream, rows):
+                s.execute(update(Segment).where(*where).values(deleting=True))
         self._unlink_files(rows)
         return self._forget(cam, stream, rows, doomed, reason, now)
 
@@ -154,12 +162,11 @@ class Sweeper:
     def _forget(self, cam: Camera, stream: str, rows: list[Segment], doomed: list[DeletedRow],
                 reason: str, now: int) -> CameraDeletion:
         runs = deletion_runs(doomed)
-        ids = [r.id for r in rows]
         size = sum(r.size_bytes for r in rows)
         first, last = min(r.start_ns for r in rows), max(r.end_ns for r in rows)
         with self.catalog.session.begin() as s:
-            for i in range(0, len(ids), BATCH):
-                s.execute(delete(Segment).where(Segment.id.in_(ids[i:i + BATCH])))
+            for where in _batches(cam.id, stream, rows):
+                s.execute(delete(Segment).where(*where))
             self._merge_runs(s, cam.id, stream, runs)
             append(s, SYSTEM, "recordings.delete", f"camera/{cam.name}",
                    {"reason": reason, "stream": stream, "segments": len(rows), "bytes": size,
@@ -170,31 +177,32 @@ class Sweeper:
 
     @staticmethod
     def _merge_runs(s: Session, camera_id: int, stream: str, runs: list[DeletionRun]) -> None:
+        code = stream_code(stream)
         existing = list(s.scalars(select(SegmentDeletion).where(
-            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == stream)))
+            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == code)))
         for run in runs:
-            before = next((e for e in existing if e.to_sha256 == run.from_sha256), None)
-            after = next((e for e in existing if e.from_sha256 == run.to_sha256), None)
+            before = next((e for e in existing if e.to_link == run.from_link), None)
+            after = next((e for e in existing if e.from_link == run.to_link), None)
             if before is not None:
-                before.to_sha256 = run.to_sha256
+                before.to_link = run.to_link
                 before.count += run.count
                 before.size_bytes += run.size_bytes
                 before.end_ns = max(before.end_ns, run.end_ns)
                 if after is not None:
-                    before.to_sha256 = after.to_sha256
+                    before.to_link = after.to_link
                     before.count += after.count
                     before.size_bytes += after.size_bytes
                     before.end_ns = max(before.end_ns, after.end_ns)
                     existing.remove(after)
                     s.delete(after)
             elif after is not None:
-                after.from_sha256 = run.from_sha256
+                after.from_link = run.from_link
                 after.count += run.count
                 after.size_bytes += run.size_bytes
                 after.start_ns = min(after.start_ns, run.start_ns)
             else:
-                row = SegmentDeletion(camera_id=camera_id, stream=stream,
-                                      from_sha256=run.from_sha256, to_sha256=run.to_sha256,
+                row = SegmentDeletion(camera_id=camera_id, stream=code,
+                                      from_link=run.from_link, to_link=run.to_link,
                                       count=run.count, size_bytes=run.size_bytes,
                                       start_ns=run.start_ns, end_ns=run.end_ns)
                 s.add(row)
@@ -212,10 +220,10 @@ class Sweeper:
             cams = {c.id: c for c in s.scalars(select(Camera))}
         groups: dict[tuple[int, str], list[Segment]] = {}
         for r in rows:
-            groups.setdefault((r.camera_id, r.stream), []).append(r)
+            groups.setdefault((r.camera_id, STREAMS[r.stream]), []).append(r)
         now = time.time_ns()
         for (cam_id, stream), group in groups.items():
-            doomed = [DeletedRow(self.catalog.digest(r), r.prev_row_sha256, r.start_ns,
+            doomed = [DeletedRow(self.catalog.link(r), r.prev_link, r.start_ns,
                                  r.end_ns, r.size_bytes) for r in group]
             self._unlink_files(group)
             self._forget(cams[cam_id], stream, group, doomed, "interrupted deletion completed",
@@ -252,31 +260,32 @@ class Sweeper:
               report: SweepReport) -> int:
         """Delete the oldest unheld segments across the volume's cameras until `deficit` goes."""
         cams = {c.id: c for c in self.catalog.cameras(include_removed=True)}
-        heap: list[tuple[int, int, int, str]] = []  # (start_ns, segment id, camera id, stream)
+        heap: list[tuple[int, int, str]] = []  # (start_ns, camera id, stream): a segment's key
         pages: dict[tuple[int, str], Iterator[Segment]] = {}
-        rows_by_id: dict[int, Segment] = {}
+        rows: dict[tuple[int, int, str], Segment] = {}
         for cam_id in cams:
             for stream in RECORDED_STREAMS:
                 it = self._pages(cam_id, stream, vol.id, prot.get(cam_id), now)
                 first = next(it, None)
                 if first is not None:
                     pages[(cam_id, stream)] = it
-                    rows_by_id[first.id] = first
-                    heapq.heappush(heap, (first.start_ns, first.id, cam_id, stream))
+                    rows[(first.start_ns, cam_id, stream)] = first
+                    heapq.heappush(heap, (first.start_ns, cam_id, stream))
         chosen: dict[tuple[int, str], list[Segment]] = {}
         freed = 0
         while heap and freed < deficit:
-            _, seg_id, cam_id, stream = heapq.heappop(heap)
-            row = rows_by_id.pop(seg_id)
+            key = heapq.heappop(heap)
+            row = rows.pop(key)
+            _, cam_id, stream = key
             chosen.setdefault((cam_id, stream), []).append(row)
             freed += row.size_bytes
             nxt = next(pages[(cam_id, stream)], None)
             if nxt is not None:
-                rows_by_id[nxt.id] = nxt
-                heapq.heappush(heap, (nxt.start_ns, nxt.id, cam_id, stream))
-        for (cam_id, stream), rows in chosen.items():
-            report.deletions.append(self._delete(cams[cam_id], stream, rows, "disk pressure",
-                                                 now))
+                rows[(nxt.start_ns, cam_id, stream)] = nxt
+                heapq.heappush(heap, (nxt.start_ns, cam_id, stream))
+        for (cam_id, stream), doomed in chosen.items():
+            report.deletions.append(self._delete(cams[cam_id], stream, doomed,
+                                                 "disk pressure", now))
         return freed
 
     def _pages(self, camera_id: int, stream: str, volume_id: int,
@@ -295,9 +304,11 @@ class Sweeper:
         worst: tuple[float, str, float, int] | None = None
         for cam in self.catalog.cameras(include_removed=True):
             with self.catalog.session() as s:
-                oldest = s.scalar(select(Segment.start_ns).where(
-                    Segment.camera_id == cam.id, Segment.volume_id == vol.id,
-                    Segment.deleting.is_(False)).order_by(Segment.start_ns).limit(1))
+                starts = [s.scalar(select(Segment.start_ns).where(
+                    Segment.camera_id == cam.id, Segment.stream == stream_code(stream),
+                    Segment.volume_id == vol.id, Segment.deleting.is_(False))
+                    .order_by(Segment.start_ns).limit(1)) for stream in RECORDED_STREAMS]
+            oldest = min((t for t in starts if t is not None), default=None)
             if oldest is None:
                 continue
             policy = cam.retention_days or self.settings.retention_days

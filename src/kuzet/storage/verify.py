@@ -17,20 +17,20 @@ from sqlalchemy import func, select
 from kuzet.catalog.models import Segment, SegmentDeletion
 from kuzet.catalog.store import Catalog
 from kuzet.media.fmp4 import hash_and_scan
+from kuzet.storage.layout import stream_code
 from kuzet.storage.volumes import Volumes
 
 
 @dataclass(frozen=True)
 class Problem:
     camera: str
-    segment_id: int
-    path: str
+    path: str  # names the segment: camera, day and start
     reason: str
 
 
-def _bridges(catalog: Catalog, camera_id: int, stream: str) -> dict[bytes | None, list[bytes]]:
+def _bridges(catalog: Catalog, camera_id: int, stream: int) -> dict[bytes | None, list[bytes]]:
     with catalog.session() as s:
-        runs = s.execute(select(SegmentDeletion.from_sha256, SegmentDeletion.to_sha256).where(
+        runs = s.execute(select(SegmentDeletion.from_link, SegmentDeletion.to_link).where(
             SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == stream)).all()
     out: dict[bytes | None, list[bytes]] = {}
     for frm, to in runs:
@@ -68,50 +68,53 @@ def verify_camera(catalog: Catalog, volumes: Volumes, camera: str, *,
     """Every problem of one camera's segments, oldest first."""
     cam = catalog.camera(camera)
     present = {v.id for v in volumes.catalog.volumes() if volumes.present(v)}
-    bridges = _bridges(catalog, cam.id, "main")
+    bridges = _bridges(catalog, cam.id, stream_code("main"))
     with catalog.session() as s:
         rows = list(s.scalars(select(Segment).where(Segment.camera_id == cam.id,
-                                                    Segment.stream == "main")
+                                                    Segment.stream == stream_code("main"))
                               .order_by(Segment.start_ns)))
     prev_row: Segment | None = None
     prev_digest: bytes | None = None
     for seg in rows:
-        link = seg.prev_row_sha256
+        link = seg.prev_link
         if link != prev_digest and link not in _reachable(bridges, prev_digest):
             if prev_row is not None:
-                yield Problem(camera, prev_row.id, catalog.relpath(prev_row),
+                yield Problem(camera, catalog.relpath(prev_row),
                               "catalog row edited: its digest no longer matches the next "
-                              f"segment's link (segment {seg.id})")
+                              f"segment's link ({catalog.relpath(seg)})")
             else:
-                yield Problem(camera, seg.id, catalog.relpath(seg),
+                yield Problem(camera, catalog.relpath(seg),
                               "hash chain broken: the first segment links to nothing the "
                               "catalog deleted (rows removed or edited)")
-        prev_row, prev_digest = seg, catalog.digest(seg)
+        prev_row, prev_digest = seg, catalog.link(seg)
         if not files or seg.deleting:
             continue
         if seg.volume_id not in present:
-            yield Problem(camera, seg.id, catalog.relpath(seg),
-                          "unavailable: its volume is missing")
+            yield Problem(camera, catalog.relpath(seg), "unavailable: its volume is missing")
             continue
         reason = check_file(catalog, seg)
         if reason is not None:
-            yield Problem(camera, seg.id, catalog.relpath(seg), reason)
+            yield Problem(camera, catalog.relpath(seg), reason)
 
 
 def sample_segments(catalog: Catalog, n: int, rng: random.Random) -> list[Segment]:
-    """About n segment rows drawn at random over the id range (no full scan of the table)."""
+    """About n segments drawn at random: a random camera, then a random instant in its
+    recorded span, then the segment starting at or after it (index lookups, no scan)."""
     with catalog.session() as s:
-        lo, hi = s.execute(select(func.min(Segment.id), func.max(Segment.id))).one()
-        if lo is None:
+        spans = s.execute(select(Segment.camera_id, Segment.stream, func.min(Segment.start_ns),
+                                 func.max(Segment.start_ns))
+                          .group_by(Segment.camera_id, Segment.stream)).all()
+        if not spans:
             return []
-        if n >= hi - lo + 1:
-            return list(s.scalars(select(Segment).where(Segment.deleting.is_(False))
-                                  .order_by(Segment.id)))
-        found: dict[int, Segment] = {}
-        for start in rng.sample(range(lo, hi + 1), n):
-            row = s.scalar(select(Segment).where(Segment.id >= start,
-                                                 Segment.deleting.is_(False))
-                           .order_by(Segment.id).limit(1))
+        found: dict[tuple[int, int, int], Segment] = {}
+        for _ in range(n * 2):  # draws can repeat; stop at n distinct
+            camera_id, stream, lo, hi = rng.choice(spans)
+            row = s.scalar(select(Segment).where(
+                Segment.camera_id == camera_id, Segment.stream == stream,
+                Segment.start_ns >= rng.randint(lo, hi), Segment.deleting.is_(False))
+                .order_by(Segment.start_ns).limit(1))
             if row is not None:
-                found[row.id] = row
-        return sorted(found.values(), key=lambda r: r.id)
+                found[(row.camera_id, row.stream, row.start_ns)] = row
+            if len(found) >= n:
+                break
+        return sorted(found.values(), key=lambda r: (r.camera_id, r.start_ns))

@@ -17,8 +17,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-from kuzet.catalog.rowhash import RowFacts, row_digest
+from kuzet.catalog.rowhash import RowFacts, row_link
 from kuzet.media import keyindex
+from kuzet.storage.layout import stream_code
 
 revision = "0002"
 down_revision = "0001"
@@ -50,34 +51,39 @@ def upgrade() -> None:
     )
     op.rename_table("segments", "segments_0001")
     op.drop_index("ix_segments_camera_stream_start", table_name="segments_0001")
+    # Columns in alignment order (8-byte, then 4-, 2- and 1-byte, then variable ones): on
+    # PostgreSQL this saves padding in each of millions of rows. The key is the segment's
+    # identity; PostgreSQL's copy of it carries end_ns for index-only timeline reads.
     segments = op.create_table(
         "segments",
-        sa.Column("id", sa.Integer(), primary_key=True),
-        sa.Column("camera_id", sa.Integer(), sa.ForeignKey("cameras.id"), nullable=False),
-        sa.Column("stream", sa.String(8), nullable=False),
-        sa.Column("volume_id", sa.Integer(), sa.ForeignKey("volumes.id"), nullable=False),
         sa.Column("start_ns", sa.BigInteger(), nullable=False),
         sa.Column("end_ns", sa.BigInteger(), nullable=False),
-        sa.Column("frames", sa.Integer(), nullable=False),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
+        sa.Column("camera_id", sa.Integer(), sa.ForeignKey("cameras.id"), nullable=False),
+        sa.Column("volume_id", sa.Integer(), sa.ForeignKey("volumes.id"), nullable=False),
         sa.Column("params_id", sa.Integer(), sa.ForeignKey("stream_params.id"), nullable=False),
-        sa.Column("keyframes", sa.LargeBinary(), nullable=False),
-        sa.Column("sha256", sa.LargeBinary(), nullable=False),
-        sa.Column("prev_row_sha256", sa.LargeBinary(), nullable=True),
+        sa.Column("frames", sa.Integer(), nullable=False),
+        sa.Column("stream", sa.SmallInteger(), nullable=False),
         sa.Column("salvaged", sa.Boolean(), nullable=False),
         sa.Column("deleting", sa.Boolean(), nullable=False),
+        sa.Column("keyframes", sa.LargeBinary(), nullable=False),
+        sa.Column("sha256", sa.LargeBinary(), nullable=False),
+        sa.Column("prev_link", sa.LargeBinary(), nullable=True),
+        sa.PrimaryKeyConstraint("camera_id", "stream", "start_ns",
+                                postgresql_include=["end_ns"]),
+        sqlite_with_rowid=False,
     )
-    op.create_index("ix_segments_camera_stream_start", "segments",
-                    ["camera_id", "stream", "start_ns"])
+    op.create_index("ix_segments_deleting", "segments", ["deleting"],
+                    sqlite_where=sa.text("deleting"), postgresql_where=sa.text("deleting"))
     _carry_segments(segments)
     op.drop_table("segments_0001")
     op.create_table(
         "segment_deletions",
         sa.Column("id", sa.Integer(), primary_key=True),
         sa.Column("camera_id", sa.Integer(), sa.ForeignKey("cameras.id"), nullable=False),
-        sa.Column("stream", sa.String(8), nullable=False),
-        sa.Column("from_sha256", sa.LargeBinary(), nullable=True),
-        sa.Column("to_sha256", sa.LargeBinary(), nullable=False),
+        sa.Column("stream", sa.SmallInteger(), nullable=False),
+        sa.Column("from_link", sa.LargeBinary(), nullable=True),
+        sa.Column("to_link", sa.LargeBinary(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.Column("size_bytes", sa.BigInteger(), nullable=False),
         sa.Column("start_ns", sa.BigInteger(), nullable=False),
@@ -134,6 +140,7 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False),
     )
+    op.create_index("ix_audit_log_action_seq", "audit_log", ["action", "seq"])
     head = op.create_table(
         "audit_head",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -180,11 +187,11 @@ def _carry_segments(segments: sa.Table) -> None:
         facts = RowFacts(r.camera_id, r.stream, r.start_ns, r.end_ns, r.frames, r.bytes, pjson,
                          keys, bytes.fromhex(r.sha256), link, bool(r.salvaged))
         conn.execute(segments.insert().values(
-            camera_id=r.camera_id, stream=r.stream, volume_id=volumes[r.volume],
+            camera_id=r.camera_id, stream=stream_code(r.stream), volume_id=volumes[r.volume],
             start_ns=r.start_ns, end_ns=r.end_ns, frames=r.frames, size_bytes=r.bytes,
-            params_id=params[digest], keyframes=keys, sha256=facts.sha256, prev_row_sha256=link,
+            params_id=params[digest], keyframes=keys, sha256=facts.sha256, prev_link=link,
             salvaged=bool(r.salvaged), deleting=False))
-        prev[(r.camera_id, r.stream)] = row_digest(facts)
+        prev[(r.camera_id, r.stream)] = row_link(facts)
 
 
 def downgrade() -> None:
