@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import random
+from pathlib import Path
 
 from sqlalchemy import update
 
-from conftest import Storage
+from conftest import Kuzet, Storage
+from kuzet.audit.chain import GENESIS, EntryFacts, entry_hash
 from kuzet.catalog.models import AuditEntry
 from kuzet.storage.integrity import IntegrityCheck
 
@@ -40,3 +43,25 @@ def test_the_audit_chain_names_the_first_edited_entry(storage: Storage) -> None:
     with storage.catalog.session.begin() as s:
         s.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(actor="someone else"))
     assert storage.audit.verify().first_bad_seq == 3
+
+
+def test_audit_export_is_csv_that_recomputes(kuzet: Kuzet, tmp_path: Path) -> None:
+    """The export carries each entry with its hashes; recomputing them outside Kuzet works."""
+    kuzet.run("camera", "add", "gate", "rtsp://10.0.0.2/s")
+    kuzet.run("hold", "request", "--camera", "gate", "--from", "2026-11-27T01:00:00+05:00",
+              "--to", "2026-11-27T02:00:00+05:00", "--reason", "fight, «қақтығыс»",
+              "--incident", "П-2026/0017", "--by", "head of security")
+    kuzet.run("hold", "approve", "1", "--by", "rector", "--days", "30")
+    out = tmp_path / "audit.csv"
+    kuzet.run("audit", "export", "--from", "2020-01-01T00:00:00Z", "-o", str(out))
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["action"] for r in rows] == ["hold.request", "hold.approve"]
+    assert "«қақтығыс»" in rows[0]["detail"]
+    prev = GENESIS
+    for r in rows:
+        facts = EntryFacts(int(r["seq"]), int(r["at_ns"]), r["actor"], r["action"],
+                           r["subject"], r["detail"])
+        assert r["prev_hash"] == prev and entry_hash(prev, facts) == r["hash"]
+        prev = r["hash"]
+    assert kuzet.run("audit", "export", "--to", "2020-01-01T00:00:00Z").stdout.count("\n") == 1

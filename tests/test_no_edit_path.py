@@ -37,7 +37,7 @@ COMMANDS = {
     "volume enable": "writes to a disk again",
     "volume remove": "forgets an empty, drained disk (refused while it holds a segment)",
     "volume list": "reads",
-    "audit list": "reads", "audit verify": "reads",
+    "audit list": "reads", "audit verify": "reads", "audit export": "reads",
 }
 
 

@@ -52,13 +52,15 @@ class AuditLog:
             return append(s, actor, action, subject, detail, at_ns)
 
     def entries(self, *, action: str | None = None, since_ns: int | None = None,
-                limit: int | None = None) -> list[AuditEntry]:
+                until_ns: int | None = None, limit: int | None = None) -> list[AuditEntry]:
         with self.session() as s:
             q = select(AuditEntry).order_by(AuditEntry.seq)
             if action is not None:
                 q = q.where(AuditEntry.action == action)
             if since_ns is not None:
                 q = q.where(AuditEntry.at_ns >= since_ns)
+            if until_ns is not None:
+                q = q.where(AuditEntry.at_ns < until_ns)
             if limit is not None:
                 q = q.order_by(None).order_by(AuditEntry.seq.desc()).limit(limit)
                 return sorted(s.scalars(q), key=lambda e: e.seq)

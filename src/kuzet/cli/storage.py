@@ -239,6 +239,32 @@ def audit_list(action: Annotated[str | None, typer.Option()] = None,
                    f"{r['subject']}  {json.dumps(r['detail'], ensure_ascii=False)}")
 
 
+@audit_app.command("export")
+def audit_export(
+    start: Annotated[str | None, typer.Option("--from", help="ISO 8601 with offset.")] = None,
+    end: Annotated[str | None, typer.Option("--to", help="ISO 8601 with offset.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o",
+                                                help="CSV file (default: standard output).")]
+    = None,
+) -> None:
+    """Write audit entries in [--from, --to) as CSV, with their hashes for checking."""
+    import csv
+    import sys
+
+    entries = AuditLog(_catalog(_settings()).session).entries(since_ns=_instant(start),
+                                                              until_ns=_instant(end))
+    with (output.open("w", newline="", encoding="utf-8") if output else
+          open(sys.stdout.fileno(), "w", newline="", encoding="utf-8", closefd=False)) as f:
+        w = csv.writer(f)
+        w.writerow(["seq", "at_utc", "at_ns", "actor", "action", "subject", "detail",
+                    "prev_hash", "hash"])
+        for e in entries:
+            w.writerow([e.seq, format_instant(e.at_ns), e.at_ns, e.actor, e.action, e.subject,
+                        e.detail, e.prev_hash, e.hash])
+    if output:
+        typer.echo(f"wrote {len(entries)} audit entries to {output}", err=True)
+
+
 @audit_app.command("verify")
 def audit_verify() -> None:
     """Check the audit log's hash chain; exit 1 naming the first entry that breaks it."""
