@@ -45,16 +45,26 @@ def silent_port() -> Iterator[int]:
     srv.close()
 
 
-def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_port: int) -> None:
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port bound but never listening: connecting is refused, and while it is held no
+    server can take it and no client can be handed it as its own port (a TCP self-connect
+    once made this camera look like an RTSP server in CI)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield int(s.getsockname()[1])
+
+
+def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_port: int,
+                                       closed_port: int) -> None:
     good, auth, jump, resize = (free_port() for _ in range(4))
     kuzet.sim(good)
     kuzet.sim(auth, "--auth", "digest", "--user", "admin", "--password", "s3cret")
     kuzet.sim(jump, "--ts-jump-every", "4")
     kuzet.sim(resize, "--resize-every", "3")
-    closed = free_port()
     cameras = {
         "good": f"rtsp://127.0.0.1:{good}/cam01/main",
-        "refused": f"rtsp://127.0.0.1:{closed}/stream",
+        "refused": f"rtsp://127.0.0.1:{closed_port}/stream",
         "hung": f"rtsp://127.0.0.1:{silent_port}/stream",
         "wrongpw": f"rtsp://admin:nope@127.0.0.1:{auth}/cam01/main",
         "digest": f"rtsp://admin:s3cret@127.0.0.1:{auth}/cam01/main",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from conftest import Storage, wait_for
+from conftest import Kuzet, Storage, wait_for
 from kuzet.catalog.store import CatalogError
 from kuzet.config import Settings
 from kuzet.storage.retention import DAY_NS, PolicyError, add_years
@@ -124,7 +124,7 @@ def test_an_expired_hold_releases_its_footage(storage: Storage) -> None:
 CRASHING_SWEEP = """
 import os, signal, sys
 sys.path.insert(0, {tests!r})
-from conftest import Storage, wait_for
+from conftest import Kuzet, Storage, wait_for
 st = Storage({url!r}, __import__("pathlib").Path({home!r}))
 count = 0
 def unlink(path):
@@ -170,3 +170,32 @@ def test_kill_9_in_the_middle_of_a_sweep(storage: Storage) -> None:
         ("interrupted deletion completed", 30)]
     assert not any(p.suffix == ".part" for p in
                    storage.catalog.volume_path(storage.default_volume_id).rglob("*"))
+
+
+def test_cli_holds_and_ceilings(kuzet: Kuzet) -> None:
+    kuzet.run("camera", "add", "gate", "rtsp://10.0.0.2/s")
+    too_long = kuzet.run("camera", "retention", "gate", "31", check=False)
+    assert too_long.returncode == 2 and "clause 3.3" in too_long.stderr
+    kuzet.run("camera", "retention", "gate", "14")
+    assert kuzet.json("camera", "list")[0]["retention_days"] == 14
+    kuzet.env["KUZET_RETENTION_DAYS"] = "45"
+    refused = kuzet.run("camera", "list", check=False)
+    assert refused.returncode == 2 and "clause 3.3" in refused.stderr
+    del kuzet.env["KUZET_RETENTION_DAYS"]
+    kuzet.run("hold", "request", "--camera", "gate", "--from", "2026-11-27T02:50:00+05:00",
+              "--to", "2026-11-27T03:20:00+05:00", "--reason", "unauthorised entry",
+              "--incident", "П-2026/0017", "--by", "head of security")
+    (pending,) = kuzet.json("hold", "list")
+    assert pending["state"] == "pending" and pending["ranges"] == [
+        {"camera": "gate", "from": "2026-11-26T21:50:00.000000000Z",
+         "to": "2026-11-26T22:20:00.000000000Z"}]
+    own = kuzet.run("hold", "approve", "1", "--by", "head of security", "--days", "30",
+                    check=False)
+    assert own.returncode == 2 and "someone other than" in own.stderr
+    long = kuzet.run("hold", "approve", "1", "--by", "rector", "--days", "1200", check=False)
+    assert long.returncode == 2 and "up to 3 years" in long.stderr
+    kuzet.run("hold", "approve", "1", "--by", "rector", "--days", "1095")
+    (active,) = kuzet.json("hold", "list")
+    assert (active["state"], active["approved_by"]) == ("active", "rector")
+    kuzet.run("hold", "release", "1", "--by", "rector", "--note", "case closed")
+    assert kuzet.json("hold", "list")[0]["state"] == "released"
