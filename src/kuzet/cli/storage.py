@@ -7,6 +7,7 @@ volume is removed only once it holds nothing (tests/test_no_edit_path.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +42,16 @@ def parse_size(text: str) -> int:
     if value < 0:
         raise ValueError("a size cannot be negative")
     return int(value * _UNITS[unit])
+
+
+def _emit(rows: list[dict[str, Any]], as_json: bool,
+          line: Callable[[dict[str, Any]], str]) -> None:
+    """Rows as JSON for programs, or one line each for people."""
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    for r in rows:
+        typer.echo(line(r))
 
 
 def _holds() -> Holds:
@@ -132,13 +143,10 @@ def hold_list(as_json: JsonOpt = False) -> None:
             "note": h.decision_note,
             "ranges": [{"camera": c, "from": format_instant(a), "to": format_instant(b)}
                        for c, a, b in v.ranges]})
-    if as_json:
-        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
-        return
-    for r in rows:
-        cams = ", ".join(sorted({x["camera"] for x in r["ranges"]}))
-        typer.echo(f"{r['id']:>4} {r['state']:<9} {r['incident']:<16} {cams}  "
-                   f"expires {r['expires'] or '-'}  ({r['reason']})")
+    _emit(rows, as_json, lambda r: (
+        f"{r['id']:>4} {r['state']:<9} {r['incident']:<16} "
+        f"{', '.join(sorted({x['camera'] for x in r['ranges']}))}  "
+        f"expires {r['expires'] or '-'}  ({r['reason']})"))
 
 
 @volume_app.command("add")
@@ -196,14 +204,13 @@ def volume_list(as_json: JsonOpt = False) -> None:
                      "free_bytes": usage.free if usage else None,
                      "floor_bytes": usage.floor if usage else v.floor_bytes,
                      "segments": volumes.segment_count(v.id)})
-    if as_json:
-        typer.echo(json.dumps(rows, indent=1))
-        return
-    for r in rows:
+    def line(r: dict[str, Any]) -> str:
         free = f"{r['free_bytes'] / 1e9:.1f} GB free" if r["free_bytes"] is not None \
             else "MISSING"
-        typer.echo(f"{r['name']:<12} {r['state']:<9} {free:<16} {r['segments']:>8} segments  "
-                   f"{r['path']}")
+        return f"{r['name']:<12} {r['state']:<9} {free:<16} {r['segments']:>8} segments  " \
+               f"{r['path']}"
+
+    _emit(rows, as_json, line)
 
 
 def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared alarms.")] = False,
@@ -215,12 +222,9 @@ def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared ala
              "updated": format_instant(a.updated_ns),
              "cleared": format_instant(a.cleared_ns) if a.cleared_ns else None, "value": a.value}
             for a in Alarms(_catalog(_settings()).session).list(active_only=not all_)]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
-        return
-    for r in rows:
-        typer.echo(f"{r['raised']}  {r['severity']:<8} {r['kind']:<15} {r['message']}"
-                   f"{'  (cleared ' + r['cleared'] + ')' if r['cleared'] else ''}")
+    _emit(rows, as_json, lambda r: (
+        f"{r['raised']}  {r['severity']:<8} {r['kind']:<15} {r['message']}"
+        f"{'  (cleared ' + r['cleared'] + ')' if r['cleared'] else ''}"))
 
 
 @audit_app.command("list")
@@ -231,12 +235,9 @@ def audit_list(action: Annotated[str | None, typer.Option()] = None,
     entries = AuditLog(_catalog(_settings()).session).entries(action=action, limit=limit)
     rows = [{"seq": e.seq, "at": format_instant(e.at_ns), "actor": e.actor, "action": e.action,
              "subject": e.subject, "detail": json.loads(e.detail)} for e in entries]
-    if as_json:
-        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
-        return
-    for r in rows:
-        typer.echo(f"{r['seq']:>6} {r['at']}  {r['actor']:<12} {r['action']:<20} "
-                   f"{r['subject']}  {json.dumps(r['detail'], ensure_ascii=False)}")
+    _emit(rows, as_json, lambda r: (
+        f"{r['seq']:>6} {r['at']}  {r['actor']:<12} {r['action']:<20} "
+        f"{r['subject']}  {json.dumps(r['detail'], ensure_ascii=False)}"))
 
 
 @audit_app.command("export")
