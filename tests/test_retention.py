@@ -176,6 +176,17 @@ def test_cli_holds_and_ceilings(kuzet: Kuzet) -> None:
     kuzet.run("camera", "add", "gate", "rtsp://10.0.0.2/s")
     too_long = kuzet.run("camera", "retention", "gate", "31", check=False)
     assert too_long.returncode == 2 and "clause 3.3" in too_long.stderr
+    for args, message in ((["camera", "retention", "gate", "two weeks"], "number of days"),
+                          (["camera", "retention", "nosuch", "7"], "no camera"),
+                          (["hold", "approve", "99", "--by", "rector", "--days", "1"],
+                           "no hold 99"),
+                          (["hold", "approve", "1", "--by", "rector"], "exactly one of"),
+                          (["volume", "add", "default", str(kuzet.home / "v2")],
+                           "already exists"),
+                          (["volume", "add", "v2", str(kuzet.home / "v2"), "--floor", "lots"],
+                           "is not a number")):
+        bad = kuzet.run(*args, check=False)
+        assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
     kuzet.run("camera", "retention", "gate", "14")
     assert kuzet.json("camera", "list")[0]["retention_days"] == 14
     kuzet.env["KUZET_RETENTION_DAYS"] = "45"

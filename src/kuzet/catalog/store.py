@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +51,6 @@ class Catalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.session = sessionmaker(engine, expire_on_commit=False)
-        self._lock = threading.Lock()
         self._params_json: dict[int, str] = {}
         self._params_ids: dict[str, int] = {}
         self._camera_names: dict[int, str] = {}
@@ -119,7 +117,7 @@ class Catalog:
 
     def _cached(self, cache: dict[int, str], column: Any, key: Any, value: int,
                 what: str) -> str:
-        """A name or path by id, remembered: they never change once written."""
+        """A name, path or parameter set by id, remembered: none changes once written."""
         found = cache.get(value)
         if found is None:
             with self.session() as s:
@@ -151,15 +149,8 @@ class Catalog:
         return self.volume_path(seg.volume_id) / self.relpath(seg)
 
     def params_json(self, params_id: int) -> str:
-        text = self._params_json.get(params_id)
-        if text is None:
-            with self.session() as s:
-                text = s.scalar(select(StreamParams.params_json)
-                                .where(StreamParams.id == params_id))
-            if text is None:
-                raise CatalogError(f"no stream parameters with id {params_id}")
-            self._params_json[params_id] = text
-        return text
+        return self._cached(self._params_json, StreamParams.params_json, StreamParams.id,
+                            params_id, "stream parameters")
 
     def _params_id(self, seg: NewSegment) -> int:
         digest = hashlib.sha256(seg.params_json.encode()).hexdigest()
@@ -197,7 +188,7 @@ class Catalog:
         """Insert a segment, linking it to the digest of the camera's previous row."""
         params_id = self._params_id(seg)
         keys = keyindex.encode(seg.keyframes_ns)
-        with self._lock, self.session.begin() as s:
+        with self.session.begin() as s:
             prev_row = self._previous(s, seg.camera_id, seg.stream, seg.start_ns)
             link = self.link(prev_row) if prev_row is not None else self._deleted_tip(
                 s, seg.camera_id, seg.stream)

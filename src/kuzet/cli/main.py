@@ -320,10 +320,12 @@ def camera_retention(
     days: Annotated[str, typer.Argument(help="Days (1-30), or 'default' for the setting.")],
 ) -> None:
     """Set how long a camera's recordings are kept (at most 30 days, clause 3.3)."""
+    if days != "default" and not days.isdigit():
+        raise _fail(f"retention {days!r}: give a number of days (1-30) or 'default'")
     catalog = _catalog(_settings())
     try:
         catalog.set_retention(name, None if days == "default" else int(days))
-    except ValueError as exc:  # CatalogError, PolicyError, or not a number
+    except ValueError as exc:  # CatalogError or PolicyError
         raise _fail(str(exc)) from exc
     typer.echo(f"camera {name}: retention {days}{'' if days == 'default' else ' days'}")
 

@@ -2,10 +2,11 @@
 
 FFmpeg writes the file itself, under a `.part` name, and flushes each fragment as it is
 finished: after `kill -9` every finished fragment is on disk and only the fragment in
-flight is lost. At close the file is read back once (from the page cache) to hash it and
-find its fragment boundaries. Hashing as the bytes passed through a Python file object
-was tried and measured: the muxer then takes the GIL for every write, which cost more
-CPU than reading the closed file back.
+flight is lost. At close the file is read back once (from the page cache) to hash it.
+Hashing as the bytes passed through a Python file object was tried and measured: the
+muxer then takes the GIL for every write, which cost more CPU than reading the closed
+file back. Fragment byte offsets are not collected: the file's `moof` chain gives them
+to whoever needs them (kuzet.media.boxes).
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import av
-
-from kuzet.media.boxes import scan_file
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 READ_ONLY = 0o444
@@ -47,16 +46,16 @@ class VideoParams:
 @dataclass
 class ClosedSegment:
     size_bytes: int
-    sha256: str
+    sha256: bytes
     frames: int
     media_duration_ns: int
-    keyframes: list[tuple[int, int]]  # (ns from segment start, byte offset of the fragment)
+    keyframes_ns: list[int]  # from the segment start; keyframe k starts fragment k
     params: VideoParams
     audio_codec: str | None
 
 
-def hash_and_scan(path: Path) -> tuple[str, int, list[int]]:
-    """SHA-256, size and `moof` offsets of a file.
+def file_sha256(path: Path) -> tuple[bytes, int]:
+    """SHA-256 and size of a file.
 
     The file is mapped rather than read, so hashing a just-closed segment costs no copy
     out of the page cache.
@@ -67,8 +66,7 @@ def hash_and_scan(path: Path) -> tuple[str, int, list[int]]:
         if size:
             with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
                 sha.update(mapped)
-    moofs = [b.offset for b in scan_file(path) if b.type == "moof"]
-    return sha.hexdigest(), size, moofs
+    return sha.digest(), size
 
 
 def ns_to_ticks(ns: int, time_base: Fraction) -> int:
@@ -169,16 +167,14 @@ class SegmentFile:
             os.fsync(fd)
         finally:
             os.close(fd)
-        sha256, size, moofs = hash_and_scan(self.part_path)
-        keyframe_ns = [ticks_to_ns(t, self._tb) for t in self._keyframe_ticks]
-        keyframes = list(zip(keyframe_ns, moofs, strict=False))
+        sha256, size = file_sha256(self.part_path)
         os.chmod(self.part_path, READ_ONLY)
         return ClosedSegment(
             size_bytes=size,
             sha256=sha256,
             frames=self.frames,
             media_duration_ns=self.media_duration_ns,
-            keyframes=keyframes,
+            keyframes_ns=[ticks_to_ns(t, self._tb) for t in self._keyframe_ticks],
             params=self.params,
             audio_codec=self.audio_in.codec_context.name if self.audio_in is not None else None,
         )

@@ -18,7 +18,7 @@ from kuzet.media.fmp4 import (
     READ_ONLY,
     ClosedSegment,
     VideoParams,
-    hash_and_scan,
+    file_sha256,
     ticks_to_ns,
 )
 
@@ -33,8 +33,7 @@ def salvage_file(path: Path) -> ClosedSegment:
     size = path.stat().st_size
     boxes = list(scan_file(path))
     keep = complete_prefix(boxes, size)
-    moofs = [b.offset for b in boxes if b.type == "moof" and b.end <= keep]
-    if not moofs:
+    if not any(b.type == "moof" and b.end <= keep for b in boxes):
         raise NothingToSalvage(f"{path} holds no complete fragment")
     if keep < size:
         with path.open("r+b") as f:
@@ -64,10 +63,10 @@ def salvage_file(path: Path) -> ClosedSegment:
             last = dts_ns
             last_dur = ticks_to_ns(packet.duration or 0, tb)
             frames += 1
-    sha256, size_bytes, _ = hash_and_scan(path)
+    sha256, size_bytes = file_sha256(path)
     os.chmod(path, READ_ONLY)
     return ClosedSegment(
         size_bytes=size_bytes, sha256=sha256, frames=frames,
         media_duration_ns=last - first + last_dur,
-        keyframes=list(zip(keyframe_ns, moofs, strict=False)),
+        keyframes_ns=keyframe_ns,
         params=VideoParams(codec, extradata, width, height), audio_codec=audio_codec)

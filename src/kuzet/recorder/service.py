@@ -109,11 +109,12 @@ class RecorderService:
         while True:
             try:
                 if not orphans_checked:
-                    for vol in self.volumes.check_presence():
-                        r = quarantine_orphans(self.catalog, vol.id)
+                    for vol_id in self.volumes.present_ids():
+                        r = quarantine_orphans(self.catalog, vol_id)
                         if r.quarantined:
                             log.warning("volume %s: quarantined %d files the catalog does "
-                                        "not know", vol.name, len(r.quarantined))
+                                        "not know", self.catalog.volume_path(vol_id),
+                                        len(r.quarantined))
                     orphans_checked = True
                 self.sweeper.sweep()
                 self.integrity.run_if_due()

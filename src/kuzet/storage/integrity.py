@@ -43,7 +43,7 @@ class IntegrityCheck:
 
     def run(self, now_ns: int | None = None) -> list[Problem]:
         now = now_ns if now_ns is not None else time.time_ns()
-        present = {v.id for v in self.catalog.volumes() if self.volumes.present(v)}
+        present = self.volumes.present_ids()
         problems: list[Problem] = []
         checked = 0
         for seg in sample_segments(self.catalog, self.sample, self.rng):

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from kuzet.catalog.models import Segment
 from kuzet.catalog.store import Catalog, NewSegment
-from kuzet.media.fmp4 import ClosedSegment, hash_and_scan
+from kuzet.media.fmp4 import ClosedSegment, file_sha256
 from kuzet.media.ingest import GapCause
 from kuzet.media.salvage import NothingToSalvage, salvage_file
 from kuzet.storage.layout import (
@@ -59,7 +59,7 @@ def commit_segment(catalog: Catalog, volume_id: int, camera_id: int, camera: str
         size_bytes=closed.size_bytes, codec=params.codec, width=params.width,
         height=params.height, audio_codec=closed.audio_codec,
         params_json=params.to_json(closed.audio_codec),
-        keyframes_ns=[t for t, _ in closed.keyframes], sha256=bytes.fromhex(closed.sha256),
+        keyframes_ns=closed.keyframes_ns, sha256=closed.sha256,
         salvaged=salvaged))
     final = catalog.volume_path(volume_id) / segment_relpath(camera, start_ns)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -119,7 +119,7 @@ def recover(catalog: Catalog, volume_id: int, now_ns: int | None = None) -> Reco
             if last is not None and last.volume_id == volume_id \
                     and not catalog.path_of(last).exists() \
                     and part.stat().st_size == last.size_bytes \
-                    and hash_and_scan(part)[0] == last.sha256.hex():
+                    and file_sha256(part)[0] == last.sha256:
                 os.replace(part, catalog.path_of(last))
                 report.renamed.append(catalog.relpath(last))
                 continue

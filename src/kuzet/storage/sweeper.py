@@ -17,7 +17,7 @@ import heapq
 import logging
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,9 +62,7 @@ class CameraDeletion:
 @dataclass
 class SweepReport:
     deletions: list[CameraDeletion] = field(default_factory=list)
-    shed_bytes: dict[str, int] = field(default_factory=dict)
     full_volumes: list[str] = field(default_factory=list)
-    hold_eval_s: float = 0.0
 
     def deleted(self, reason: str | None = None) -> int:
         return sum(d.count for d in self.deletions if reason is None or d.reason == reason)
@@ -76,6 +74,15 @@ def _batches(camera_id: int, stream: str, rows: list[Segment]) -> Iterator[tuple
     for i in range(0, len(starts), BATCH):
         yield (Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
                Segment.start_ns.in_(starts[i:i + BATCH]))
+
+
+def _join(first: SegmentDeletion, then: SegmentDeletion | DeletionRun) -> None:
+    """Extend a deletion run by the one that follows it in the chain."""
+    first.to_link = then.to_link
+    first.count += then.count
+    first.size_bytes += then.size_bytes
+    first.start_ns = min(first.start_ns, then.start_ns)
+    first.end_ns = max(first.end_ns, then.end_ns)
 
 
 class Sweeper:
@@ -95,9 +102,7 @@ class Sweeper:
         present = self.volumes.check_presence(now)
         present_ids = [v.id for v in present]
         self.finish_interrupted(present_ids)
-        started = time.perf_counter()
         prot = protections(self.holds.facts(), now, self.holds.pending_ns)
-        report.hold_eval_s += time.perf_counter() - started
         for cam in self.catalog.cameras(include_removed=True):
             days = cam.retention_days or self.settings.retention_days
             cutoff = retention_cutoff_ns(now, days)
@@ -183,35 +188,24 @@ class Sweeper:
         for run in runs:
             before = next((e for e in existing if e.to_link == run.from_link), None)
             after = next((e for e in existing if e.from_link == run.to_link), None)
-            if before is not None:
-                before.to_link = run.to_link
-                before.count += run.count
-                before.size_bytes += run.size_bytes
-                before.end_ns = max(before.end_ns, run.end_ns)
-                if after is not None:
-                    before.to_link = after.to_link
-                    before.count += after.count
-                    before.size_bytes += after.size_bytes
-                    before.end_ns = max(before.end_ns, after.end_ns)
-                    existing.remove(after)
-                    s.delete(after)
-            elif after is not None:
-                after.from_link = run.from_link
-                after.count += run.count
-                after.size_bytes += run.size_bytes
-                after.start_ns = min(after.start_ns, run.start_ns)
+            if before is None:
+                before = SegmentDeletion(camera_id=camera_id, stream=code,
+                                         from_link=run.from_link, to_link=run.to_link,
+                                         count=run.count, size_bytes=run.size_bytes,
+                                         start_ns=run.start_ns, end_ns=run.end_ns)
+                s.add(before)
+                existing.append(before)
             else:
-                row = SegmentDeletion(camera_id=camera_id, stream=code,
-                                      from_link=run.from_link, to_link=run.to_link,
-                                      count=run.count, size_bytes=run.size_bytes,
-                                      start_ns=run.start_ns, end_ns=run.end_ns)
-                s.add(row)
-                existing.append(row)
+                _join(before, run)
+            if after is not None:  # the run closed the hole between two earlier runs
+                _join(before, after)
+                existing.remove(after)
+                s.delete(after)
 
-    def finish_interrupted(self, present_ids: list[int] | None = None) -> int:
+    def finish_interrupted(self, present_ids: Collection[int] | None = None) -> int:
         """Complete deletions a crash cut short (rows still marked `deleting`)."""
         if present_ids is None:
-            present_ids = [v.id for v in self.catalog.volumes() if self.volumes.present(v)]
+            present_ids = self.volumes.present_ids()
         with self.catalog.session() as s:
             rows = list(s.scalars(select(Segment).where(Segment.deleting.is_(True),
                                                         Segment.volume_id.in_(present_ids))
@@ -240,7 +234,6 @@ class Sweeper:
             self.alarms.clear("disk_pressure", vol.name, now_ns=now)
             return
         shed = self._shed(vol, usage.floor - usage.free, prot, now, report)
-        report.shed_bytes[vol.name] = shed
         usage = self.volumes.usage(vol)
         if shed:
             self._pressure_alarm(vol, shed, now)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from kuzet.catalog.models import Segment, SegmentDeletion
 from kuzet.catalog.store import Catalog
-from kuzet.media.fmp4 import hash_and_scan
+from kuzet.media.fmp4 import file_sha256
 from kuzet.storage.layout import stream_code
 from kuzet.storage.volumes import Volumes
 
@@ -58,16 +58,15 @@ def check_file(catalog: Catalog, seg: Segment) -> str | None:
         return "file missing"
     if size != seg.size_bytes:
         return f"size {size} differs from cataloged {seg.size_bytes}"
-    if hash_and_scan(path)[0] != seg.sha256.hex():
+    if file_sha256(path)[0] != seg.sha256:
         return "SHA-256 differs from the catalog (the file was modified)"
     return None
 
 
-def verify_camera(catalog: Catalog, volumes: Volumes, camera: str, *,
-                  files: bool = True) -> Iterator[Problem]:
+def verify_camera(catalog: Catalog, volumes: Volumes, camera: str) -> Iterator[Problem]:
     """Every problem of one camera's segments, oldest first."""
     cam = catalog.camera(camera)
-    present = {v.id for v in volumes.catalog.volumes() if volumes.present(v)}
+    present = volumes.present_ids()
     bridges = _bridges(catalog, cam.id, stream_code("main"))
     with catalog.session() as s:
         rows = list(s.scalars(select(Segment).where(Segment.camera_id == cam.id,
@@ -87,7 +86,7 @@ def verify_camera(catalog: Catalog, volumes: Volumes, camera: str, *,
                               "hash chain broken: the first segment links to nothing the "
                               "catalog deleted (rows removed or edited)")
         prev_row, prev_digest = seg, catalog.link(seg)
-        if not files or seg.deleting:
+        if seg.deleting:
             continue
         if seg.volume_id not in present:
             yield Problem(camera, catalog.relpath(seg), "unavailable: its volume is missing")

@@ -138,6 +138,10 @@ class Volumes:
     def present(vol: Volume) -> bool:
         return marker_name(Path(vol.path)) == vol.name
 
+    def present_ids(self) -> set[int]:
+        """Volumes mounted now, read from their markers without recording anything."""
+        return {v.id for v in self.catalog.volumes() if self.present(v)}
+
     def usage(self, vol: Volume) -> Usage:
         st = os.statvfs(vol.path)
         total = st.f_blocks * st.f_frsize
