@@ -112,36 +112,43 @@ def ffmpeg_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> d
 
 
 def kuzet_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[str, float]:
-    home = work / "kuzet"
+    """`--shards K` runs K recorders, each on its own data home with every K-th camera."""
     (work / "sim-kuzet.json").unlink(missing_ok=True)
-    kenv = {**env, "KUZET_HOME": str(home)}
-    subprocess.run([sys.executable, "-m", "kuzet", "init"], env=kenv, check=True,
-                   capture_output=True)
+    homes = [work / "kuzet" / f"shard{k}" for k in range(args.shards)]
+    envs = [{**env, "KUZET_HOME": str(h)} for h in homes]
+    for kenv in envs:
+        subprocess.run([sys.executable, "-m", "kuzet", "init"], env=kenv, check=True,
+                       capture_output=True)
     for i in range(args.cameras):
         subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
-                        f"rtsp://127.0.0.1:{args.port}/cam{i + 1:02d}/main"], env=kenv,
-                       check=True, capture_output=True)
+                        f"rtsp://127.0.0.1:{args.port}/cam{i + 1:02d}/main"],
+                       env=envs[i % args.shards], check=True, capture_output=True)
     idle = subprocess.Popen([sys.executable, "-c", "import kuzet.recorder.service, av, time;"
-                             "time.sleep(5)"], env=kenv)
+                             "time.sleep(5)"], env=envs[0])
     time.sleep(4)
-    idle_rss = psutil.Process(idle.pid).memory_info().rss
+    idle_rss = psutil.Process(idle.pid).memory_info().rss * args.shards
     idle.wait()
     stats = work / "sim-kuzet.json"
-    sim = start_sim(kenv, args, stats)
-    serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=kenv,
-                             stderr=(work / "serve.log").open("wb"))
-    proc = psutil.Process(serve.pid)
+    sim = start_sim(envs[0], args, stats)
+    serves = [subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=kenv,
+                               stderr=(work / f"serve{k}.log").open("wb"))
+              for k, kenv in enumerate(envs)]
+    procs = [psutil.Process(s.pid) for s in serves]
     time.sleep(args.warmup)
-    cpu0, _ = cpu_and_rss([proc])
+    cpu0, _ = cpu_and_rss(procs)
     time.sleep(args.seconds)
-    cpu, rss = cpu_and_rss([proc])
+    cpu, rss = cpu_and_rss(procs)
     sent = stop_sim(sim, stats)
     time.sleep(3)  # the recorder sees each stream end and closes its segment
-    serve.send_signal(signal.SIGTERM)
-    serve.wait(30)
+    for serve in serves:
+        serve.send_signal(signal.SIGTERM)
+    for serve in serves:
+        serve.wait(30)
     import sqlite3
-    with sqlite3.connect(home / "catalog.db") as db:
-        recorded = db.execute("SELECT COALESCE(SUM(frames), 0) FROM segments").fetchone()[0]
+    recorded = 0
+    for home in homes:
+        with sqlite3.connect(home / "catalog.db") as db:
+            recorded += db.execute("SELECT COALESCE(SUM(frames), 0) FROM segments").fetchone()[0]
     return {"cpu_s": cpu, "steady_cpu_s": cpu - cpu0, "rss": rss, "idle_rss": idle_rss,
             "sent": sent, "recorded": recorded}
 
@@ -154,11 +161,14 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=18554)
     ap.add_argument("--rounds", type=int, choices=(1, 2), default=2,
                     help="2: phases run ffmpeg, kuzet, kuzet, ffmpeg and are averaged")
+    ap.add_argument("--shards", type=int, default=1,
+                    help="kuzet recorder processes, cameras dealt out among them")
     ap.add_argument("--main-size", default="1920x1080")
     ap.add_argument("--kbps", type=int, default=4000)
     args = ap.parse_args()
     cache = ROOT / "bench" / "out" / "cache"
-    env = {**os.environ, "KUZET_CACHE_DIR": str(cache), "KUZET_SEGMENT_S": "60"}
+    env = {**os.environ, "KUZET_CACHE_DIR": str(cache), "KUZET_SEGMENT_S": "60",
+           "KUZET_HTTPS_PORT": "0", "KUZET_HTTP_REDIRECT_PORT": "0"}
     n, hours = args.cameras, args.seconds / 3600
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-") as tmp:
         work = Path(tmp)
@@ -197,7 +207,8 @@ def main() -> None:
           f"camera-hour ({b_all:.1f} with start-up), RSS {base['rss'] / n / 1e6:.1f} MB per "
           f"camera, frames recorded "
           f"{base['recorded']:.0f} of {base['sent']:.0f} sent ({b_kept:.2f} %)")
-    print(f"kuzet serve (one process, {n} cameras): {k_rate:.1f} CPU-s per camera-hour "
+    print(f"kuzet serve ({args.shards} process(es), {n} cameras): {k_rate:.1f} CPU-s per "
+          "camera-hour "
           f"({k_all:.1f} with start-up), RSS "
           f"{ours['rss'] / n / 1e6:.1f} MB per camera ({k_extra:.1f} MB above an idle "
           f"interpreter), frames recorded {ours['recorded']:.0f} of {ours['sent']:.0f} sent "

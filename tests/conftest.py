@@ -69,6 +69,7 @@ class Kuzet:
         self.home = home
         self.env = {**os.environ, "KUZET_HOME": str(home), "KUZET_CACHE_DIR": str(clip_cache),
                     "KUZET_SEGMENT_S": "3", "KUZET_BACKOFF_MAX_S": "2",
+                    "KUZET_HTTPS_PORT": "0", "KUZET_HTTP_REDIRECT_PORT": "0",
                     "PYTHONUNBUFFERED": "1"}
         for key, value in settings.items():
             self.env[f"KUZET_{key.upper()}"] = value

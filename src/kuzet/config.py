@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -14,6 +14,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from kuzet.access.lan import DEFAULT_ALLOWED, check_allowlist, parse_networks
 from kuzet.storage.retention import check_retention_days
 
 DEFAULT_HOME = Path("kuzet-data")
@@ -64,6 +65,27 @@ class Settings(BaseSettings):
                                   "integrity check (0 turns it off).")
     integrity_interval_s: float = Field(86_400.0, gt=0,
                                         description="Time between integrity checks.")
+    api_host: str = Field("0.0.0.0", description="Address the HTTPS API and console listen "
+                          "on; clients outside allowed_networks are refused anyway.")
+    https_port: int = Field(8443, ge=0, le=65535, description="HTTPS port (0: any free "
+                            "port, written to <home>/run/api.json).")
+    http_redirect_port: int | None = Field(
+        8080, ge=0, le=65535, description="Plain-HTTP port that only redirects to HTTPS "
+        "(unset to turn off; 0: any free port).")
+    tls_cert: Path | None = Field(None, description="PEM certificate; default "
+                                  "<home>/tls/cert.pem, made by `kuzet init`.")
+    tls_key: Path | None = Field(None, description="PEM private key; default "
+                                 "<home>/tls/key.pem.")
+    allowed_networks: list[str] = Field(
+        list(DEFAULT_ALLOWED), description="Client networks allowed to reach the API "
+        "(clause 3.5.3); JSON list in the environment. Public ranges are refused unless "
+        "allow_public_networks.")
+    allow_public_networks: bool = Field(False, description="Start even though "
+                                        "allowed_networks contains public address space.")
+    trusted_proxies: list[str] = Field(
+        [], description="Reverse proxies whose X-Forwarded-For is believed.")
+    max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1024**2,
+                                description="Largest request body the API accepts.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level of `kuzet serve`.")
 
@@ -71,6 +93,13 @@ class Settings(BaseSettings):
     @classmethod
     def _clause_3_3(cls, days: int) -> int:
         return check_retention_days(days)
+
+    @model_validator(mode="after")
+    def _clause_3_5_3(self) -> Settings:
+        nets = parse_networks(self.allowed_networks)
+        parse_networks(self.trusted_proxies)
+        check_allowlist(nets, self.allow_public_networks)
+        return self
 
     @classmethod
     def settings_customise_sources(
@@ -91,6 +120,14 @@ class Settings(BaseSettings):
     @property
     def volume(self) -> Path:
         return (self.media_dir or self.home / "media").resolve()
+
+    @property
+    def cert_path(self) -> Path:
+        return (self.tls_cert or self.home / "tls" / "cert.pem").resolve()
+
+    @property
+    def key_path(self) -> Path:
+        return (self.tls_key or self.home / "tls" / "key.pem").resolve()
 
     @property
     def cache_path(self) -> Path:

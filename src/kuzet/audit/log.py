@@ -66,6 +66,10 @@ class AuditLog:
                 return sorted(s.scalars(q), key=lambda e: e.seq)
             return list(s.scalars(q))
 
+    def entry(self, seq: int) -> AuditEntry | None:
+        with self.session() as s:
+            return s.scalar(select(AuditEntry).where(AuditEntry.seq == seq))
+
     def last(self, action: str) -> AuditEntry | None:
         with self.session() as s:
             return s.scalar(select(AuditEntry).where(AuditEntry.action == action)
@@ -83,3 +87,25 @@ class AuditLog:
         if head_seq != len(rows) or (rows and rows[-1].hash != head_hash):
             return ChainCheck(len(rows), len(rows) + 1)  # entries cut off the end
         return ChainCheck(len(rows), None)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, in what capacity and from where: the first columns of every access entry."""
+
+    name: str
+    roles: tuple[str, ...] = ()
+    source: str = "local"  # a client address, or "local" for the server's own command line
+
+
+def append_act(s: Session, actor: Actor, action: str, subject: str, *,
+               outcome: str = "allowed", reason: str | None = None,
+               purpose: str | None = None, **detail: Any) -> AuditEntry:
+    """An access entry (clause 4.2): actor, role, source, action, object, purpose, outcome."""
+    doc: dict[str, Any] = {"roles": list(actor.roles), "source": actor.source,
+                           "outcome": outcome, **detail}
+    if reason is not None:
+        doc["reason"] = reason
+    if purpose is not None:
+        doc["purpose"] = purpose
+    return append(s, actor.name, action, subject, doc)

@@ -9,7 +9,7 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -81,7 +81,33 @@ def init() -> None:
         config.write_text("# Kuzet settings; see docs/ref/configuration.md\n"
                           "# segment_s = 60\n# rtsp_transport = \"tcp\"\n"
                           "# retention_days = 30   # at most 30 (clause 3.3 of UE-10-22)\n")
+    from kuzet.access.tls import make_self_signed
+
+    if settings.tls_cert is None and make_self_signed(settings.cert_path, settings.key_path):
+        typer.echo(f"made a self-signed TLS certificate: {settings.cert_path}")
+    first = _first_administrator(settings, catalog)
     typer.echo(f"initialised {settings.home.resolve()} (catalog {settings.catalog_url})")
+    if first:
+        typer.echo(f"first login: user admin, one-time password {first} (change it at first "
+                   "login, then enrol a second factor)")
+
+
+def _first_administrator(settings: Settings, catalog: Catalog) -> str | None:
+    """On an empty system, an `admin` account with a one-time password; else None."""
+    import time
+
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.roles import Roles
+    from kuzet.audit.log import Actor
+
+    accounts = Accounts(catalog.session)
+    if accounts.list():
+        return None
+    actor = Actor("kuzet-init", (), "local")
+    now = time.time_ns()
+    new = accounts.create(actor, "admin", "Administrator", now)
+    Roles(catalog.session).request(actor, "admin", "administrator", now_ns=now, bootstrap=True)
+    return new.one_time_password
 
 
 @app.command()
@@ -107,10 +133,33 @@ def _serve(settings: Settings, banner: str = "") -> int:
     vols = ", ".join(v.path for v in service.catalog.volumes())
     typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into {vols}",
                err=True)
+    api = _start_api(settings, service)
+    typer.echo(f"kuzet serve: API and console at {api.urls['https']}", err=True)
     if banner:
         typer.echo(banner)
-    service.run_until(stop)
+    try:
+        service.run_until(stop)
+    finally:
+        api.stop()
     return 0 if service.shutdown() else 1
+
+
+def _start_api(settings: Settings, service: Any) -> Any:
+    import time
+
+    from kuzet.access.tls import make_self_signed
+    from kuzet.web.server import ApiServer
+    from kuzet.web.services import Services
+
+    if settings.tls_cert is None:
+        make_self_signed(settings.cert_path, settings.key_path)
+
+    def status() -> dict[str, dict[str, Any]]:
+        return {s.source.name: s.snapshot().to_json() for s in list(service.supervisors.values())}
+
+    api = ApiServer(settings, Services(settings, service.catalog, status, time.time_ns))
+    api.start()
+    return api
 
 
 @app.command()

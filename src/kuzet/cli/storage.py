@@ -249,19 +249,15 @@ def audit_export(
     = None,
 ) -> None:
     """Write audit entries in [--from, --to) as CSV, with their hashes for checking."""
-    import csv
     import sys
+
+    from kuzet.audit.export import write_csv
 
     entries = AuditLog(_catalog(_settings()).session).entries(since_ns=_instant(start),
                                                               until_ns=_instant(end))
     with (output.open("w", newline="", encoding="utf-8") if output else
           open(sys.stdout.fileno(), "w", newline="", encoding="utf-8", closefd=False)) as f:
-        w = csv.writer(f)
-        w.writerow(["seq", "at_utc", "at_ns", "actor", "action", "subject", "detail",
-                    "prev_hash", "hash"])
-        for e in entries:
-            w.writerow([e.seq, format_instant(e.at_ns), e.at_ns, e.actor, e.action, e.subject,
-                        e.detail, e.prev_hash, e.hash])
+        write_csv(entries, f)
     if output:
         typer.echo(f"wrote {len(entries)} audit entries to {output}", err=True)
 

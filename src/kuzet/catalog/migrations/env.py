@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import kuzet.access.models  # noqa: F401  (registers the access tables)
 from kuzet.catalog.models import Base
 
 engine = context.config.attributes["engine"]

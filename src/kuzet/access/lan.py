@@ -1,0 +1,107 @@
+"""Clause 3.5.3: the system is reached only over the local network, never over the Internet.
+
+Pure decisions over addresses; the ASGI middleware in kuzet.web.lan applies them to every
+HTTP request and WebSocket before routing.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+DEFAULT_ALLOWED = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
+                   "fc00::/7", "fe80::/10")
+
+
+def parse_networks(texts: Iterable[str]) -> list[Network]:
+    nets = []
+    for t in texts:
+        try:
+            nets.append(ipaddress.ip_network(t.strip(), strict=False))
+        except ValueError as exc:
+            raise ValueError(f"{t!r} is not an IP network (write e.g. 10.0.0.0/8)") from exc
+    return nets
+
+
+def public_networks(nets: Iterable[Network]) -> list[Network]:
+    """Networks that reach beyond private, loopback and link-local space (clause 3.5.3)."""
+    out = []
+    for n in nets:
+        first, last = n.network_address, n.broadcast_address
+        if not all(_local(a) for a in (first, last)) or n.prefixlen < _min_prefix(n):
+            out.append(n)
+    return out
+
+
+def _local(a: Address) -> bool:
+    if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
+        a = a.ipv4_mapped
+    return a.is_private or a.is_loopback or a.is_link_local
+
+
+def _min_prefix(n: Network) -> int:
+    # A network wider than the widest private block spans public space even when both of
+    # its ends happen to be private (0.0.0.0/0 runs from 0.0.0.0, which is "private").
+    return 8 if n.version == 4 else 7
+
+
+def check_allowlist(nets: Iterable[Network], force_public: bool) -> None:
+    public = public_networks(nets)
+    if public and not force_public:
+        raise ValueError("clause 3.5.3: the allowed client networks include public address "
+                         f"space ({', '.join(map(str, public))}); set "
+                         "KUZET_ALLOW_PUBLIC_NETWORKS=true only if the regulation's owner "
+                         "has decided so in writing")
+
+
+def parse_address(text: str) -> Address | None:
+    try:
+        a = ipaddress.ip_address(text.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(a, ipaddress.IPv6Address) and a.ipv4_mapped is not None:
+        return a.ipv4_mapped
+    return a
+
+
+@dataclass(frozen=True)
+class ClientAddress:
+    address: Address | None
+    text: str  # as seen, for the audit log
+
+
+def client_address(peer: str | None, headers: Mapping[str, str],
+                   trusted_proxies: list[Network]) -> ClientAddress:
+    """The address a request comes from.
+
+    `X-Forwarded-For` is believed only when the peer is a trusted proxy, and then only up
+    to the first hop that is not a trusted proxy itself (walking from the right): a client
+    can write anything at the left of that header.
+    """
+    addr = parse_address(peer) if peer else None
+    if addr is None:
+        return ClientAddress(None, peer or "unknown")
+    forwarded = headers.get("x-forwarded-for")
+    if not forwarded or not _within(addr, trusted_proxies):
+        return ClientAddress(addr, str(addr))
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    for hop in reversed(hops):
+        hop_addr = parse_address(hop)
+        if hop_addr is None:
+            return ClientAddress(None, hop[:64])
+        if not _within(hop_addr, trusted_proxies):
+            return ClientAddress(hop_addr, str(hop_addr))
+        addr = hop_addr
+    return ClientAddress(addr, str(addr))
+
+
+def _within(a: Address, nets: Iterable[Network]) -> bool:
+    return any(a.version == n.version and a in n for n in nets)
+
+
+def allowed(client: ClientAddress, nets: list[Network]) -> bool:
+    return client.address is not None and _within(client.address, nets)

@@ -1,0 +1,177 @@
+"""Permissions, the regulation's default roles, and the one function that decides access.
+
+Pure: no database, no clock. The web layer gathers a `Principal` (what a user holds at
+this moment) and asks `decide`; the RBAC matrix test asks the same function through every
+route. Roles are data (the `roles` table starts from `DEFAULT_ROLES` and the rector may
+edit it); this module only knows the default table and the rules no edit may change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Perm(StrEnum):
+    LIVE_VIEW = "live.view"
+    ARCHIVE_VIEW = "archive.view"
+    SNAPSHOT = "snapshot"
+    EXPORT_EXECUTE = "export.execute"
+    CAMERA_STATUS = "camera.status"
+    CAMERA_ADMIN = "camera.admin"
+    HOLD_READ = "hold.read"
+    HOLD_REQUEST = "hold.request"
+    HOLD_APPROVE = "hold.approve"
+    GRANT_REQUEST = "grant.request"
+    GRANT_APPROVE = "grant.approve"
+    ROLE_APPROVE = "role.approve"
+    ROLE_EDIT = "role.edit"
+    USER_ADMIN = "user.admin"
+    AUDIT_READ = "audit.read"
+    HEALTH_READ = "health.read"
+
+
+# Permissions that reach footage of a camera: they are checked against the camera, and
+# they may be given for a time window by a grant.
+CAMERA_SCOPED = frozenset({Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW, Perm.SNAPSHOT,
+                           Perm.EXPORT_EXECUTE, Perm.CAMERA_STATUS})
+GRANTABLE = frozenset({Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW, Perm.SNAPSHOT})
+# Clause 4.2 names who reads the audit log; no role edit may give it to anyone else.
+AUDIT_ROLES = frozenset({"rector", "head_of_security"})
+# A role with any of these reaches stored video: assigning it waits for the rector, and
+# its holder must use a second factor.
+ARCHIVE_PERMS = frozenset({Perm.ARCHIVE_VIEW, Perm.EXPORT_EXECUTE})
+
+
+@dataclass(frozen=True)
+class RoleDef:
+    name: str
+    clause: str
+    title: dict[str, str]  # kk, ru, en
+    perms: frozenset[Perm]
+
+
+def _role(name: str, clause: str, kk: str, ru: str, en: str, perms: set[Perm]) -> RoleDef:
+    return RoleDef(name, clause, {"kk": kk, "ru": ru, "en": en}, frozenset(perms))
+
+
+_VIEW = {Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW, Perm.SNAPSHOT, Perm.CAMERA_STATUS}
+DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
+    _role("rector", "3.5.4, 3.5.6, 4.1", "Ректор (Басқарма Төрағасы)",
+          "Ректор (Председатель Правления)", "Rector (Chairman of the Board)",
+          _VIEW | {Perm.HOLD_READ, Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
+                   Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.HEALTH_READ}),
+    _role("vice_rector", "3.5.4", "Академиялық мәселелер жөніндегі проректор",
+          "Проректор по академическим вопросам", "Vice-rector for academic affairs", _VIEW),
+    _role("head_of_security", "3.5.4, 3.5.6, 3.5.8", "Ішкі қауіпсіздік басшысы",
+          "Руководитель внутренней безопасности", "Head of internal security",
+          _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
+                   Perm.AUDIT_READ, Perm.HEALTH_READ}),
+    _role("administrator", "3.4.2, 3.5.4, 3.5.6", "Жүйе әкімшісі", "Системный администратор",
+          "System administrator",
+          _VIEW | {Perm.EXPORT_EXECUTE, Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.HOLD_READ,
+                   Perm.HOLD_REQUEST, Perm.GRANT_REQUEST, Perm.HEALTH_READ}),
+    _role("guard", "3.2.10, 3.5.7", "Күзет қызметкері (оператор)",
+          "Сотрудник охраны (оператор)", "Security guard (operator)",
+          {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ}),
+    _role("it_support", "3.4.3", "АТ қолдау қызметі", "ИТ-поддержка", "IT support",
+          {Perm.CAMERA_STATUS, Perm.HEALTH_READ}),
+    _role("viewer", "3.5.5", "Нұсқау бойынша қараушы", "Просмотр по поручению",
+          "Viewer by instruction", set()),
+]}
+
+
+def is_privileged(perms: frozenset[Perm] | set[Perm]) -> bool:
+    return bool(ARCHIVE_PERMS & set(perms))
+
+
+def check_role_edit(role: str, perms: set[Perm]) -> None:
+    """Refuse edits that would break a rule of the regulation rather than a default."""
+    if Perm.AUDIT_READ in perms and role not in AUDIT_ROLES:
+        raise ValueError(f"clause 4.2: only the rector and the head of internal security read "
+                         f"the audit log, not {role!r}")
+    if role == "it_support" and (perms & CAMERA_SCOPED) - {Perm.CAMERA_STATUS}:
+        raise ValueError("clause 3.4.3: IT support keeps the system running without access "
+                         "to video")
+    if role == "rector" and not {Perm.ROLE_APPROVE, Perm.ROLE_EDIT} <= perms:
+        raise ValueError("the rector keeps the right to approve and edit roles")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """An active role held by a user; `cameras` None means every camera."""
+
+    role: str
+    perms: frozenset[Perm]
+    cameras: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class GrantFacts:
+    """An approved grant by the rector's instruction (clause 3.5.5)."""
+
+    id: int
+    perms: frozenset[Perm]
+    cameras: frozenset[int]
+    footage_from_ns: int
+    footage_to_ns: int
+    valid_from_ns: int
+    valid_until_ns: int
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: str
+    assignments: tuple[Assignment, ...] = ()
+    grants: tuple[GrantFacts, ...] = ()
+    token_perms: frozenset[Perm] | None = None  # an API token narrows what its owner holds
+
+    @property
+    def roles(self) -> list[str]:
+        return sorted({a.role for a in self.assignments})
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+    grant_id: int | None = None
+
+
+def decide(p: Principal, perm: Perm, now_ns: int, camera: int | None = None,
+           footage: tuple[int, int] | None = None) -> Decision:
+    """May `p` use `perm` (on `camera`, for footage in [from, to)) at `now_ns`?
+
+    A role gives a permission on its cameras for any footage; a grant gives it only on the
+    grant's cameras, for footage inside its window, while it is valid.
+    """
+    if p.token_perms is not None and perm not in p.token_perms:
+        return Decision(False, f"the API token does not carry {perm.value}")
+    for a in p.assignments:
+        if perm in a.perms and (camera is None or a.cameras is None or camera in a.cameras):
+            return Decision(True, f"role {a.role}")
+    if perm in GRANTABLE and camera is not None:
+        for g in p.grants:
+            if perm not in g.perms or camera not in g.cameras:
+                continue
+            if not g.valid_from_ns <= now_ns < g.valid_until_ns:
+                continue
+            if perm is Perm.LIVE_VIEW or (footage is not None and g.footage_from_ns
+                                          <= footage[0] and footage[1] <= g.footage_to_ns):
+                return Decision(True, f"grant {g.id}", g.id)
+    if camera is not None and perm in CAMERA_SCOPED:
+        return Decision(False, f"{perm.value} on this camera is not given to {p.user}")
+    return Decision(False, f"{perm.value} is not given to {p.user}")
+
+
+def footage_bounds(p: Principal, perm: Perm, camera: int, now_ns: int) -> list[tuple[int, int]]:
+    """The footage windows `p` may see on `camera`: everything for a role, grant windows
+    otherwise. Listing endpoints clip what they return to these."""
+    if p.token_perms is not None and perm not in p.token_perms:
+        return []
+    for a in p.assignments:
+        if perm in a.perms and (a.cameras is None or camera in a.cameras):
+            return [(0, 2**63 - 1)]
+    return [(g.footage_from_ns, g.footage_to_ns) for g in p.grants
+            if perm in g.perms and camera in g.cameras
+            and g.valid_from_ns <= now_ns < g.valid_until_ns]

@@ -1,0 +1,220 @@
+"""Roles as data, camera groups, and role assignments that wait for the rector.
+
+Rules (docs/design/access.md):
+- a role that reaches stored video (archive view, export) is *privileged*: assigning it
+  makes a pending request that takes effect only when the rector approves;
+- the administrator's appointment carries the rector's order number and date (3.4.2);
+- nobody decides on a request they made, nor on their own account;
+- the rector role is given only on the server's command line (source "local"), never
+  through the web API: whoever can do that already holds the server.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.access.models import CameraGroup, CameraGroupMember, Role, RoleAssignment, User
+from kuzet.access.permissions import DEFAULT_ROLES, Perm, check_role_edit, is_privileged
+from kuzet.audit.log import Actor, append_act
+from kuzet.catalog.models import Camera
+
+LOCAL = "local"
+
+
+def role_perms(role: Role) -> frozenset[Perm]:
+    return frozenset(Perm(p) for p in json.loads(role.perms))
+
+
+def seed_roles(s: Session) -> None:
+    """Insert the regulation's default roles that are missing (never overwrite edits)."""
+    have = set(s.scalars(select(Role.name)))
+    for r in DEFAULT_ROLES.values():
+        if r.name not in have:
+            s.add(Role(name=r.name, perms=json.dumps(sorted(r.perms)), clause=r.clause,
+                       titles=json.dumps(r.title, ensure_ascii=False)))
+
+
+@dataclass(frozen=True)
+class AssignmentView:
+    id: int
+    user: str
+    role: str
+    group: str | None
+    state: str
+    requested_by: str
+    decided_by: str | None
+    order_no: str | None
+    order_date: str | None
+
+
+class Roles:
+    def __init__(self, session: sessionmaker[Session]) -> None:
+        self.session = session
+
+    def all(self) -> list[Role]:
+        with self.session() as s:
+            roles = list(s.scalars(select(Role).order_by(Role.name)))
+            s.expunge_all()
+            return roles
+
+    def set_perms(self, actor: Actor, name: str, perms: set[Perm]) -> None:
+        try:
+            check_role_edit(name, perms)
+        except ValueError as exc:
+            raise Invalid(str(exc)) from exc
+        with self.session.begin() as s:
+            role = s.get(Role, name)
+            if role is None:
+                raise NotFound(f"no role named {name!r}")
+            before = sorted(json.loads(role.perms))
+            role.perms = json.dumps(sorted(perms))
+            append_act(s, actor, "role.edit", name, before=before, after=sorted(perms))
+
+    # camera groups
+    def add_group(self, actor: Actor, name: str, cameras: list[str]) -> None:
+        with self.session.begin() as s:
+            if s.scalar(select(CameraGroup.id).where(CameraGroup.name == name)) is not None:
+                raise Conflict(f"a camera group named {name!r} exists")
+            ids = _camera_ids(s, cameras)
+            group = CameraGroup(name=name)
+            s.add(group)
+            s.flush()
+            s.add_all(CameraGroupMember(group_id=group.id, camera_id=i) for i in ids)
+            append_act(s, actor, "group.create", name, cameras=sorted(cameras))
+
+    def groups(self) -> dict[str, list[str]]:
+        with self.session() as s:
+            out: dict[str, list[str]] = {g: [] for g in s.scalars(select(CameraGroup.name))}
+            rows = s.execute(select(CameraGroup.name, Camera.name)
+                             .join(CameraGroupMember, CameraGroupMember.group_id == CameraGroup.id)
+                             .join(Camera, Camera.id == CameraGroupMember.camera_id))
+            for group, camera in rows:
+                out[group].append(camera)
+            return out
+
+    # assignments
+    def request(self, actor: Actor, user: str, role: str, *, group: str | None = None,
+                order_no: str | None = None, order_date: str | None = None,
+                now_ns: int, bootstrap: bool = False) -> AssignmentView:
+        """Give `role` to `user`: at once when it reaches no stored video, else pending.
+
+        `bootstrap` is `kuzet init`'s first administrator: there is no rector yet to
+        approve, so it is active at once, allowed only while no role is active anywhere.
+        """
+        if role == "rector" and actor.source != LOCAL:
+            raise Denied("the rector role is given only on the server's command line")
+        if bootstrap:
+            with self.session() as s:
+                if s.scalar(select(RoleAssignment.id).where(RoleAssignment.state == "active")
+                            .limit(1)) is not None:
+                    raise Denied("the first administrator exists already")
+        elif role == "administrator":
+            if not order_no or not order_date:
+                raise Invalid("clause 3.4.2: the administrator is appointed by the rector's "
+                              "order: give its number and date")
+            try:
+                dt.date.fromisoformat(order_date)
+            except ValueError as exc:
+                raise Invalid("the order date is YYYY-MM-DD") from exc
+        with self.session.begin() as s:
+            target = _user(s, user)
+            r = s.get(Role, role)
+            if r is None:
+                raise NotFound(f"no role named {role!r}")
+            group_id = None
+            if group is not None:
+                group_id = s.scalar(select(CameraGroup.id).where(CameraGroup.name == group))
+                if group_id is None:
+                    raise NotFound(f"no camera group named {group!r}")
+            immediate = bootstrap or not is_privileged(role_perms(r)) or (
+                role == "rector" and actor.source == LOCAL)
+            a = RoleAssignment(user_id=target.id, role=role, group_id=group_id,
+                               state="active" if immediate else "pending",
+                               requested_by=actor.name, requested_ns=now_ns,
+                               decided_by=actor.name if immediate else None,
+                               decided_ns=now_ns if immediate else None,
+                               order_no=order_no, order_date=order_date)
+            s.add(a)
+            s.flush()
+            append_act(s, actor, "role.assign" if immediate else "role.request", user,
+                       role=role, group=group, assignment=a.id, order_no=order_no,
+                       order_date=order_date)
+            return _view(s, a)
+
+    def decide(self, actor: Actor, assignment_id: int, approve: bool, now_ns: int) -> None:
+        error: Exception | None = None
+        with self.session.begin() as s:
+            a = s.get(RoleAssignment, assignment_id)
+            if a is None:
+                raise NotFound(f"no role request {assignment_id}")
+            if a.state != "pending":
+                raise Conflict(f"role request {assignment_id} is {a.state}, not pending")
+            user = s.get(User, a.user_id)
+            subject = user.name if user else str(a.user_id)
+            action = "role.approve" if approve else "role.reject"
+            if actor.name in (a.requested_by, subject):
+                append_act(s, actor, action, subject, outcome="refused",
+                           reason="no one decides on their own request or account",
+                           assignment=a.id)
+                error = Denied("the request must be decided by someone other than the person "
+                               "who made it or whom it concerns")
+            else:
+                a.state = "active" if approve else "rejected"
+                a.decided_by, a.decided_ns = actor.name, now_ns
+                append_act(s, actor, action, subject, role=a.role, assignment=a.id)
+        if error is not None:
+            raise error
+
+    def revoke(self, actor: Actor, assignment_id: int, now_ns: int) -> None:
+        with self.session.begin() as s:
+            a = s.get(RoleAssignment, assignment_id)
+            if a is None or a.state not in ("active", "pending"):
+                raise NotFound(f"no active role assignment {assignment_id}")
+            if a.role == "rector" and actor.source != LOCAL:
+                raise Denied("the rector role is changed only on the server's command line")
+            a.state = "revoked"
+            a.decided_by, a.decided_ns = actor.name, now_ns
+            user = s.get(User, a.user_id)
+            append_act(s, actor, "role.revoke", user.name if user else str(a.user_id),
+                       role=a.role, assignment=a.id)
+
+    def assignments(self, user: str | None = None, state: str | None = None
+                    ) -> list[AssignmentView]:
+        with self.session() as s:
+            q = select(RoleAssignment).order_by(RoleAssignment.id)
+            if user is not None:
+                q = q.where(RoleAssignment.user_id == _user(s, user).id)
+            if state is not None:
+                q = q.where(RoleAssignment.state == state)
+            return [_view(s, a) for a in s.scalars(q)]
+
+
+def _user(s: Session, name: str) -> User:
+    user = s.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no account named {name!r}")
+    return user
+
+
+def _camera_ids(s: Session, names: list[str]) -> list[int]:
+    ids = []
+    for n in names:
+        cam_id = s.scalar(select(Camera.id).where(Camera.name == n, Camera.removed_ns.is_(None)))
+        if cam_id is None:
+            raise NotFound(f"no camera named {n!r}")
+        ids.append(cam_id)
+    return ids
+
+
+def _view(s: Session, a: RoleAssignment) -> AssignmentView:
+    user = s.get(User, a.user_id)
+    group = s.get(CameraGroup, a.group_id) if a.group_id is not None else None
+    return AssignmentView(a.id, user.name if user else "?", a.role,
+                          group.name if group else None, a.state, a.requested_by,
+                          a.decided_by, a.order_no, a.order_date)

@@ -1,0 +1,199 @@
+"""Who is asking: browser sessions, API tokens, and the principal they stand for.
+
+A session id and an API token are 256-bit random strings handed out once; the database
+keeps only their SHA-256, so a stolen catalog opens no session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from kuzet.access import policy
+from kuzet.access.errors import Invalid, NotFound, Unauthenticated
+from kuzet.access.grants import active_grants
+from kuzet.access.models import ApiToken, CameraGroupMember, Role, RoleAssignment, User, WebSession
+from kuzet.access.permissions import (
+    ARCHIVE_PERMS,
+    Assignment,
+    Perm,
+    Principal,
+    is_privileged,
+)
+from kuzet.access.roles import role_perms
+from kuzet.audit.log import Actor, append_act
+
+TOKEN_PREFIX = "kz_"
+# Writing last-seen on every request would make each read a write; a minute of slack on
+# a 15-minute idle limit costs nothing.
+TOUCH_EVERY_NS = 60 * 10**9
+MAX_TOKEN_DAYS = 366
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A request's authenticated identity."""
+
+    user_id: int
+    name: str
+    principal: Principal
+    via: str  # "session" or "token"
+    csrf: str | None  # the session's token that unsafe requests must echo
+    second_factor_missing: bool  # must enrol TOTP before anything else
+    must_change_password: bool
+
+    def actor(self, source: str) -> Actor:
+        return Actor(self.name, tuple(self.principal.roles), source)
+
+
+@dataclass(frozen=True)
+class NewSession:
+    session_id: str
+    csrf: str
+
+
+def load_principal(s: Session, user: User, now_ns: int,
+                   token_perms: frozenset[Perm] | None = None) -> Principal:
+    rows = s.execute(select(RoleAssignment.role, RoleAssignment.group_id, Role)
+                     .join(Role, Role.name == RoleAssignment.role)
+                     .where(RoleAssignment.user_id == user.id,
+                            RoleAssignment.state == "active")).all()
+    assignments = []
+    for role, group_id, r in rows:
+        cameras = None
+        if group_id is not None:
+            cameras = frozenset(s.scalars(select(CameraGroupMember.camera_id)
+                                          .where(CameraGroupMember.group_id == group_id)))
+        assignments.append(Assignment(role, role_perms(r), cameras))
+    return Principal(user.name, tuple(assignments), active_grants(s, user.id, now_ns),
+                     token_perms)
+
+
+def needs_second_factor(p: Principal) -> bool:
+    """TOTP is mandatory for whoever holds a role that reaches stored video."""
+    return any(is_privileged(a.perms) for a in p.assignments)
+
+
+class Sessions:
+    def __init__(self, session: sessionmaker[Session]) -> None:
+        self.session = session
+
+    def principal_of(self, name: str, now_ns: int) -> Principal:
+        with self.session() as s:
+            user = s.scalar(select(User).where(User.name == name))
+            if user is None:
+                raise NotFound(f"no account named {name!r}")
+            return load_principal(s, user, now_ns)
+
+    def open(self, user: User, address: str, now_ns: int) -> NewSession:
+        sid, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+        with self.session.begin() as s:
+            p = load_principal(s, user, now_ns)
+            s.add(WebSession(id_sha256=digest(sid), user_id=user.id, csrf=csrf,
+                             address=address[:64], created_ns=now_ns, last_seen_ns=now_ns,
+                             ended_ns=None))
+            append_act(s, Actor(user.name, tuple(p.roles), address), "auth.login", user.name)
+        return NewSession(sid, csrf)
+
+    def caller_from_session(self, sid: str, now_ns: int) -> Caller:
+        with self.session.begin() as s:
+            ws = s.get(WebSession, digest(sid))
+            if ws is None or ws.ended_ns is not None:
+                raise Unauthenticated("not logged in")
+            ended = policy.session_expired(ws.created_ns, ws.last_seen_ns, now_ns)
+            user = s.get(User, ws.user_id)
+            if ended is None and (user is None or user.disabled):
+                ended = "the account was disabled"
+            if ended is not None:
+                ws.ended_ns = now_ns
+                append_act(s, Actor(user.name if user else "?", (), ws.address),
+                           "auth.session_end", user.name if user else "?", reason=ended)
+                raise Unauthenticated(ended + "; log in again")
+            assert user is not None
+            if now_ns - ws.last_seen_ns >= TOUCH_EVERY_NS:
+                ws.last_seen_ns = now_ns
+            p = load_principal(s, user, now_ns)
+            missing = needs_second_factor(p) and not user.totp_confirmed
+            return Caller(user.id, user.name, p, "session", ws.csrf, missing,
+                          user.must_change_password)
+
+    def close(self, sid: str, source: str, now_ns: int) -> None:
+        with self.session.begin() as s:
+            ws = s.get(WebSession, digest(sid))
+            if ws is None or ws.ended_ns is not None:
+                return
+            ws.ended_ns = now_ns
+            user = s.get(User, ws.user_id)
+            append_act(s, Actor(user.name if user else "?", (), source), "auth.logout",
+                       user.name if user else "?")
+
+    # API tokens
+    def create_token(self, caller: Caller, source: str, name: str, perms: set[Perm],
+                     days: int, now_ns: int) -> tuple[int, str]:
+        """A token carrying `perms` (no more than the owner holds); the secret is shown once."""
+        held = {perm for a in caller.principal.assignments for perm in a.perms}
+        if not perms:
+            raise Invalid("a token carries at least one permission")
+        if perms & ARCHIVE_PERMS:
+            raise Invalid("a token cannot reach stored video: that needs a person with a "
+                          "second factor")
+        if not perms <= held:
+            raise Invalid("a token cannot carry what its owner does not hold: "
+                          + ", ".join(sorted(perms - held)))
+        if not 1 <= days <= MAX_TOKEN_DAYS:
+            raise Invalid(f"a token lives 1 to {MAX_TOKEN_DAYS} days")
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        with self.session.begin() as s:
+            t = ApiToken(user_id=caller.user_id, name=name.strip()[:64] or "token",
+                         secret_sha256=digest(secret), perms=json.dumps(sorted(perms)),
+                         created_ns=now_ns, expires_ns=now_ns + days * 86400 * 10**9,
+                         revoked_ns=None)
+            s.add(t)
+            s.flush()
+            append_act(s, caller.actor(source), "token.create", caller.name, token=t.id,
+                       perms=sorted(perms), days=days)
+            return t.id, secret
+
+    def revoke_token(self, caller: Caller, source: str, token_id: int, now_ns: int) -> None:
+        with self.session.begin() as s:
+            t = s.get(ApiToken, token_id)
+            if t is None or t.user_id != caller.user_id or t.revoked_ns is not None:
+                raise NotFound(f"no token {token_id} of yours")
+            t.revoked_ns = now_ns
+            append_act(s, caller.actor(source), "token.revoke", caller.name, token=t.id)
+
+    def tokens(self, user_id: int) -> list[ApiToken]:
+        with self.session() as s:
+            rows = list(s.scalars(select(ApiToken).where(ApiToken.user_id == user_id)
+                                  .order_by(ApiToken.id)))
+            s.expunge_all()
+            return rows
+
+    def caller_from_token(self, secret: str, now_ns: int) -> Caller:
+        if not secret.startswith(TOKEN_PREFIX):
+            raise Unauthenticated("not an API token")
+        with self.session() as s:
+            t = s.scalar(select(ApiToken).where(ApiToken.secret_sha256 == digest(secret)))
+            if t is None or t.revoked_ns is not None or now_ns >= t.expires_ns:
+                raise Unauthenticated("the API token is unknown, revoked or expired")
+            user = s.get(User, t.user_id)
+            if user is None or user.disabled:
+                raise Unauthenticated("the token's account is disabled")
+            perms = frozenset(Perm(p) for p in json.loads(t.perms))
+            p = load_principal(s, user, now_ns, perms)
+            return Caller(user.id, user.name, p, "token", None, False, False)
+
+    def end_all(self, user_id: int, now_ns: int) -> None:
+        with self.session.begin() as s:
+            s.execute(update(WebSession).where(WebSession.user_id == user_id,
+                                               WebSession.ended_ns.is_(None))
+                      .values(ended_ns=now_ns))

@@ -1,0 +1,43 @@
+"""The HTTP API: FastAPI routers behind the LAN gate and a body-size cap."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI
+
+from kuzet.access.lan import ClientAddress, parse_networks
+from kuzet.catalog.alarms import Severity
+from kuzet.web import errors
+from kuzet.web.lan import BodyLimit, LanOnly, Scope
+from kuzet.web.routes import auth, cameras, people, records
+from kuzet.web.services import Services
+
+log = logging.getLogger(__name__)
+ROUTERS = (auth.router, cameras.router, people.router, records.router)
+
+
+def create_app(svc: Services) -> LanOnly:
+    """`LanOnly(BodyLimit(FastAPI))`: the gate sees every request before anything else."""
+    api = FastAPI(title="Kuzet", version="0.1.0", openapi_url="/api/openapi.json",
+                  docs_url="/api/docs", redoc_url=None)
+    api.state.services = svc
+    errors.install(api)
+    for r in ROUTERS:
+        api.include_router(r)
+    settings = svc.settings
+
+    def on_refusal(client: ClientAddress, scope: Scope) -> None:
+        path = str(scope.get("path", ""))[:200]
+        log.warning("refused a request from %s outside the local network", client.text)
+        svc.audit.record("anonymous", "access.refused", path,
+                         {"roles": [], "source": client.text, "outcome": "refused",
+                          "reason": "clause 3.5.3: source outside the local network",
+                          "kind": scope["type"]})
+        svc.alarms.raise_("non_lan_access", client.text, Severity.CRITICAL,
+                          f"a {scope['type']} request to {path} came from {client.text}, "
+                          "outside the local network (clause 3.5.3); refused")
+
+    inner = BodyLimit(api, settings.max_body_bytes)
+    return LanOnly(inner, parse_networks(settings.allowed_networks),
+                   parse_networks(settings.trusted_proxies), on_refusal)

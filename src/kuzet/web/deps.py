@@ -1,0 +1,125 @@
+"""Who is calling and may they: the dependencies every route declares.
+
+Each route names exactly one guard, `Public()`, `Authenticated()` or `Require(perm, ...)`;
+the RBAC matrix test reads these guards off the routes, so a route without one fails it.
+Camera-scoped checks (which camera, which footage) happen in the route through
+`authorize`, against the same pure `decide`.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+
+from kuzet.access.errors import Denied, Unauthenticated
+from kuzet.access.permissions import CAMERA_SCOPED, Perm, Principal, decide
+from kuzet.access.sessions import Caller
+from kuzet.audit.log import Actor
+from kuzet.web.services import Services
+
+SESSION_COOKIE = "kuzet_session"
+CSRF_COOKIE = "kuzet_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def services(request: Request) -> Services:
+    svc: Services = request.app.state.services
+    return svc
+
+
+def source(request: Request) -> str:
+    return str(request.scope.get("state", {}).get("client_address", "unknown"))
+
+
+def refuse(request: Request, actor: Actor, action: str, reason: str) -> None:
+    services(request).audit.record(actor.name, "access.refused", request.url.path,
+                                   {"roles": list(actor.roles), "source": actor.source,
+                                    "outcome": "refused", "reason": reason,
+                                    "method": request.method, "attempted": action})
+
+
+def _caller(request: Request) -> Caller:
+    svc = services(request)
+    now = svc.clock()
+    auth = request.headers.get("authorization", "")
+    try:
+        if auth.lower().startswith("bearer "):
+            return svc.sessions.caller_from_token(auth[7:].strip(), now)
+        sid = request.cookies.get(SESSION_COOKIE)
+        if not sid:
+            raise Unauthenticated("not logged in")
+        caller = svc.sessions.caller_from_session(sid, now)
+    except Unauthenticated as exc:
+        refuse(request, Actor("anonymous", (), source(request)), "authenticate", str(exc))
+        raise
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not caller.csrf or not hmac.compare_digest(sent.encode(), caller.csrf.encode()):
+            refuse(request, caller.actor(source(request)), "csrf",
+                   "missing or wrong CSRF token")
+            raise Denied("missing or wrong CSRF token: send the X-CSRF-Token header")
+    return caller
+
+
+def _complete(request: Request, caller: Caller) -> None:
+    """A session that still owes a second factor or a new password can do only that."""
+    if caller.second_factor_missing:
+        refuse(request, caller.actor(source(request)), "incomplete", "second factor missing")
+        raise Denied("enrol a second factor first (POST /api/auth/totp/enrol)")
+    if caller.must_change_password:
+        refuse(request, caller.actor(source(request)), "incomplete", "password change due")
+        raise Denied("change the one-time password first (POST /api/auth/password)")
+
+
+class Public:
+    async def __call__(self) -> None:
+        return None
+
+
+class Authenticated:
+    def __init__(self, *, allow_incomplete: bool = False) -> None:
+        self.allow_incomplete = allow_incomplete
+
+    def __call__(self, request: Request) -> Caller:
+        caller = _caller(request)
+        if not self.allow_incomplete:
+            _complete(request, caller)
+        return caller
+
+
+def holds_somewhere(p: Principal, perm: Perm, now_ns: int) -> bool:
+    """Does `p` hold `perm` at all (on some camera, by role or by a live grant)?"""
+    if p.token_perms is not None and perm not in p.token_perms:
+        return False
+    if any(perm in a.perms for a in p.assignments):
+        return True
+    return perm in CAMERA_SCOPED and any(
+        perm in g.perms and g.valid_from_ns <= now_ns < g.valid_until_ns for g in p.grants)
+
+
+class Require:
+    def __init__(self, *perms: Perm) -> None:
+        self.perms = frozenset(perms)
+
+    def __call__(self, request: Request) -> Caller:
+        caller = _caller(request)
+        _complete(request, caller)
+        now = services(request).clock()
+        if not any(holds_somewhere(caller.principal, p, now) for p in self.perms):
+            wanted = " or ".join(sorted(self.perms))
+            refuse(request, caller.actor(source(request)), wanted, f"lacks {wanted}")
+            raise Denied(f"this needs {wanted}")
+        return caller
+
+
+def authorize(request: Request, caller: Caller, perm: Perm, camera_id: int,
+              footage: tuple[int, int] | None = None) -> str:
+    """Check `perm` on one camera (and footage window); returns the reason it is allowed."""
+    svc = services(request)
+    d = decide(caller.principal, perm, svc.clock(), camera_id, footage)
+    if not d.allowed:
+        refuse(request, caller.actor(source(request)), perm.value, d.reason)
+        raise Denied(d.reason)
+    return d.reason

@@ -1,0 +1,105 @@
+"""Plain ASGI middleware that refuses non-LAN clients before any routing (clause 3.5.3).
+
+Written as raw ASGI rather than Starlette's BaseHTTPMiddleware so that it also guards
+WebSockets and does not buffer streaming responses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from kuzet.access.lan import ClientAddress, Network, allowed, client_address
+
+log = logging.getLogger(__name__)
+
+Scope = dict[str, Any]
+Receive = Callable[[], Any]
+Send = Callable[[dict[str, Any]], Any]
+ASGIApp = Callable[..., Any]
+OnRefusal = Callable[[ClientAddress, Scope], None]
+
+
+def scope_client(scope: Scope, trusted_proxies: list[Network]) -> ClientAddress:
+    peer = scope.get("client")
+    headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+               for k, v in scope.get("headers", [])}
+    return client_address(peer[0] if peer else None, headers, trusted_proxies)
+
+
+class LanOnly:
+    def __init__(self, app: ASGIApp, networks: list[Network], trusted_proxies: list[Network],
+                 on_refusal: OnRefusal) -> None:
+        self.app = app
+        self.networks = networks
+        self.trusted_proxies = trusted_proxies
+        self.on_refusal = on_refusal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        client = scope_client(scope, self.trusted_proxies)
+        scope.setdefault("state", {})["client_address"] = client.text
+        if allowed(client, self.networks):
+            await self.app(scope, receive, send)
+            return
+        try:
+            self.on_refusal(client, scope)
+        except Exception:  # the refusal stands even if it could not be written down
+            log.exception("could not record a refused non-LAN request")
+        if scope["type"] == "websocket":
+            await send({"type": "websocket.close", "code": 1008})
+            return
+        body = json.dumps({"detail": "clause 3.5.3: Kuzet is reached only from the local "
+                                     "network"}).encode()
+        await send({"type": "http.response.start", "status": 403,
+                    "headers": [(b"content-type", b"application/json"),
+                                (b"content-length", str(len(body)).encode())]})
+        await send({"type": "http.response.body", "body": body})
+
+
+class BodyLimit:
+    """Refuse request bodies over `max_bytes` (413), by header and by counting."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for k, v in scope.get("headers", []):
+            if k.lower() == b"content-length" and (not v.isdigit() or int(v) > self.max_bytes):
+                await _too_large(send, self.max_bytes)
+                return
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, counted, send)
+        except _TooLarge:
+            await _too_large(send, self.max_bytes)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send, max_bytes: int) -> None:
+    body = json.dumps({"detail": f"request body over {max_bytes} bytes"}).encode()
+    await send({"type": "http.response.start", "status": 413,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,105 @@
+"""Login, logout, password, second factor: the only routes a half-finished session may use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from kuzet.access.errors import Denied, NotFound
+from kuzet.access.sessions import Caller, needs_second_factor
+from kuzet.audit.log import Actor
+from kuzet.web.deps import (
+    CSRF_COOKIE,
+    SESSION_COOKIE,
+    Authenticated,
+    Public,
+    refuse,
+    services,
+    source,
+)
+from kuzet.web.schemas import Login, PasswordChange, TotpConfirm
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+ANY_SESSION = Depends(Authenticated(allow_incomplete=True))
+
+
+def _cookies(response: Response, sid: str, csrf: str) -> None:
+    response.set_cookie(SESSION_COOKIE, sid, httponly=True, secure=True, samesite="strict",
+                        path="/")
+    # The CSRF token is readable by the page's script (not HttpOnly) so it can echo it.
+    response.set_cookie(CSRF_COOKIE, csrf, httponly=False, secure=True, samesite="strict",
+                        path="/")
+
+
+def _me(caller: Caller) -> dict[str, Any]:
+    p = caller.principal
+    return {"name": caller.name, "roles": p.roles,
+            "perms": sorted({perm.value for a in p.assignments for perm in a.perms}),
+            "grants": [g.id for g in p.grants], "via": caller.via,
+            "second_factor_missing": caller.second_factor_missing,
+            "must_change_password": caller.must_change_password}
+
+
+@router.post("/login", dependencies=[Depends(Public())])
+def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
+    svc = services(request)
+    now, addr = svc.clock(), source(request)
+    if svc.throttle.blocked(addr, now):
+        refuse(request, Actor(body.username[:64], (), addr), "login",
+               "too many failed logins from this address")
+        raise Denied("too many failed logins from this address; wait a minute")
+    try:
+        needs = needs_second_factor(svc.sessions.principal_of(body.username, now))
+    except NotFound:
+        needs = False
+    try:
+        user = svc.accounts.login(body.username, body.password, body.totp, needs, addr, now)
+    except Exception:
+        svc.throttle.fail(addr, now)
+        raise
+    new = svc.sessions.open(user, addr, now)
+    _cookies(response, new.session_id, new.csrf)
+    return {"csrf": new.csrf, "second_factor_missing": needs and not user.totp_confirmed,
+            "must_change_password": user.must_change_password}
+
+
+@router.post("/logout")
+def logout(request: Request, response: Response,
+           caller: Caller = ANY_SESSION) -> dict[str, str]:
+    svc = services(request)
+    sid = request.cookies.get(SESSION_COOKIE)
+    if sid:
+        svc.sessions.close(sid, source(request), svc.clock())
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    response.delete_cookie(CSRF_COOKIE, path="/")
+    return {"status": "logged out"}
+
+
+@router.get("/me")
+def me(caller: Caller = ANY_SESSION) -> dict[str, Any]:
+    return _me(caller)
+
+
+@router.post("/password")
+def change_password(body: PasswordChange, request: Request,
+                    caller: Caller = ANY_SESSION) -> dict[str, str]:
+    services(request).accounts.change_password(caller.actor(source(request)), caller.name,
+                                               body.old_password, body.new_password)
+    return {"status": "password changed"}
+
+
+@router.post("/totp/enrol")
+def totp_enrol(request: Request, caller: Caller = ANY_SESSION) -> dict[str, str]:
+    """A new secret as an otpauth:// URI for the phone; shown this once."""
+    uri = services(request).accounts.totp_enrol(caller.actor(source(request)), caller.name)
+    return {"otpauth_uri": uri}
+
+
+@router.post("/totp/confirm")
+def totp_confirm(body: TotpConfirm, request: Request,
+                 caller: Caller = ANY_SESSION) -> dict[str, str]:
+    svc = services(request)
+    svc.accounts.totp_confirm(caller.actor(source(request)), caller.name, body.code,
+                              svc.clock())
+    return {"status": "second factor enrolled"}

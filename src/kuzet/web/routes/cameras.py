@@ -1,0 +1,161 @@
+"""Cameras, their live status, the archive's timeline and gaps, and viewing sessions.
+
+Listings show only cameras the caller may see. The timeline says *when* footage exists,
+not what it shows, so reading it is not logged as viewing; opening footage is: a viewing
+session (live or archive, the latter with a stated purpose) is an audited act, and issue
+5's player streams only inside one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from kuzet.access.errors import Invalid, NotFound
+from kuzet.access.permissions import Perm, footage_bounds
+from kuzet.access.sessions import Caller
+from kuzet.audit.log import append_act
+from kuzet.catalog.models import Camera
+from kuzet.catalog.store import CatalogError
+from kuzet.storage.layout import is_camera_name
+from kuzet.web.deps import Authenticated, Require, authorize, services, source
+from kuzet.web.schemas import SeqId, ViewingRequest
+from kuzet.web.times import out, window
+
+router = APIRouter(prefix="/api", tags=["cameras"])
+STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
+ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
+TimeParam = Annotated[str, Query(max_length=40, description="ISO 8601 with offset")]
+
+
+def camera(request: Request, name: str) -> Camera:
+    if not is_camera_name(name):
+        raise Invalid("a camera name is letters, digits, '.', '_' or '-'")
+    try:
+        return services(request).catalog.camera(name)
+    except CatalogError as exc:
+        raise NotFound(f"no camera named {name!r}") from exc
+
+
+def _visible(caller: Caller, now_ns: int, cam: Camera) -> bool:
+    p = caller.principal
+    return any(footage_bounds(p, perm, cam.id, now_ns)
+               for perm in (Perm.CAMERA_STATUS, Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
+
+
+def _camera_json(cam: Camera, status: dict[str, Any] | None) -> dict[str, Any]:
+    return {"name": cam.name, "zone": cam.zone, "location": cam.location,
+            "retention_days": cam.retention_days,
+            "status": status or {"camera": cam.name, "state": "unknown"}}
+
+
+@router.get("/cameras")
+def list_cameras(request: Request, caller: Caller = STATUS) -> list[dict[str, Any]]:
+    svc = services(request)
+    now, statuses = svc.clock(), svc.status()
+    return [_camera_json(c, statuses.get(c.name)) for c in svc.catalog.cameras()
+            if _visible(caller, now, c)]
+
+
+@router.get("/cameras/{name}")
+def camera_status(name: str, request: Request, caller: Caller = STATUS) -> dict[str, Any]:
+    cam = camera(request, name)
+    svc = services(request)
+    if not _visible(caller, svc.clock(), cam):
+        authorize(request, caller, Perm.CAMERA_STATUS, cam.id)
+    return _camera_json(cam, svc.status().get(cam.name))
+
+
+def _clip(spans: list[tuple[int, int]], allowed: list[tuple[int, int]]
+          ) -> list[tuple[int, int]]:
+    out_spans = []
+    for a, b in spans:
+        for lo, hi in allowed:
+            s, e = max(a, lo), min(b, hi)
+            if s < e:
+                out_spans.append((s, e))
+    return out_spans
+
+
+@router.get("/cameras/{name}/timeline")
+def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
+             caller: Caller = ARCHIVE) -> dict[str, Any]:
+    """Recorded spans in [start, end), clipped to the footage the caller may see."""
+    cam = camera(request, name)
+    svc = services(request)
+    a, b = window(start, end)
+    allowed = footage_bounds(caller.principal, Perm.ARCHIVE_VIEW, cam.id, svc.clock())
+    if not allowed:
+        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (a, b))
+    spans = _clip(svc.catalog.timeline(cam.id, a, b), allowed)
+    return {"camera": cam.name, "start": out(a), "end": out(b),
+            "spans": [{"start": out(s), "end": out(e), "start_ns": s, "end_ns": e}
+                      for s, e in spans]}
+
+
+@router.get("/cameras/{name}/gaps")
+def gaps(name: str, request: Request, start: TimeParam, end: TimeParam,
+         caller: Caller = ARCHIVE) -> dict[str, Any]:
+    cam = camera(request, name)
+    svc = services(request)
+    a, b = window(start, end)
+    allowed = footage_bounds(caller.principal, Perm.ARCHIVE_VIEW, cam.id, svc.clock())
+    if not allowed:
+        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (a, b))
+    rows = []
+    for g in svc.catalog.gaps(cam.id, a, b):
+        end_ns = g.end_ns if g.end_ns is not None else svc.clock()
+        if _clip([(g.start_ns, end_ns)], allowed):
+            rows.append({"start": out(g.start_ns), "end": out(g.end_ns),
+                         "start_ns": g.start_ns, "end_ns": g.end_ns, "cause": g.cause,
+                         "detail": g.detail})
+    return {"camera": cam.name, "gaps": rows}
+
+
+@router.post("/viewing/live")
+def open_live(body: ViewingRequest, request: Request,
+              caller: Caller = Depends(Require(Perm.LIVE_VIEW))) -> dict[str, Any]:
+    """Start watching a camera live: checked and logged (the player ends it)."""
+    cam = camera(request, body.camera)
+    why = authorize(request, caller, Perm.LIVE_VIEW, cam.id)
+    svc = services(request)
+    with svc.catalog.session.begin() as s:
+        e = append_act(s, caller.actor(source(request)), "live.start", cam.name, basis=why)
+        seq = e.seq
+    return {"viewing": seq, "camera": cam.name, "basis": why}
+
+
+@router.post("/viewing/archive")
+def open_archive(body: ViewingRequest, request: Request, caller: Caller = ARCHIVE
+                 ) -> dict[str, Any]:
+    """Open stored footage: a stated purpose is required and recorded (clause 4.2)."""
+    cam = camera(request, body.camera)
+    if not body.start or not body.end:
+        raise Invalid("give the footage window: start and end")
+    purpose = (body.purpose or "").strip()
+    if len(purpose) < 5:
+        raise Invalid("state the purpose of opening the archive (at least 5 characters)")
+    a, b = window(body.start, body.end)
+    why = authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (a, b))
+    svc = services(request)
+    with svc.catalog.session.begin() as s:
+        e = append_act(s, caller.actor(source(request)), "archive.open", cam.name,
+                       purpose=purpose, basis=why, footage=[out(a), out(b)],
+                       footage_ns=[a, b])
+        seq = e.seq
+    return {"viewing": seq, "camera": cam.name, "basis": why, "start": out(a), "end": out(b)}
+
+
+@router.post("/viewing/{viewing}/end")
+def end_viewing(viewing: SeqId, request: Request,
+                caller: Caller = Depends(Authenticated())) -> dict[str, Any]:
+    svc = services(request)
+    opened = svc.audit.entry(viewing)
+    if opened is None or opened.actor != caller.name or opened.action not in (
+            "live.start", "archive.open"):
+        raise NotFound(f"no viewing {viewing} of yours")
+    action = "live.stop" if opened.action == "live.start" else "archive.close"
+    with svc.catalog.session.begin() as s:
+        append_act(s, caller.actor(source(request)), action, opened.subject, viewing=viewing)
+    return {"viewing": viewing, "ended": True}

@@ -1,0 +1,153 @@
+"""Holds, the audit log, health and camera administration."""
+
+from __future__ import annotations
+
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from kuzet.access.errors import Invalid
+from kuzet.access.permissions import Perm
+from kuzet.access.sessions import Caller
+from kuzet.audit.export import write_csv
+from kuzet.audit.log import append_act
+from kuzet.catalog.store import CatalogError
+from kuzet.storage.holds import HoldView
+from kuzet.web.deps import Require, services, source
+from kuzet.web.routes.cameras import camera
+from kuzet.web.schemas import Decision, HoldApproval, HoldRequest, RowId
+from kuzet.web.times import instant, out, window
+
+router = APIRouter(prefix="/api", tags=["records"])
+AUDIT = Depends(Require(Perm.AUDIT_READ))
+HOLD_APPROVE = Depends(Require(Perm.HOLD_APPROVE))
+OptTime = Annotated[str | None, Query(max_length=40, description="ISO 8601 with offset")]
+
+
+def _hold_json(v: HoldView) -> dict[str, Any]:
+    h = v.hold
+    return {"id": h.id, "state": v.state.value, "reason": h.reason, "incident": h.incident,
+            "requested_by": h.requested_by, "requested": out(h.requested_ns),
+            "approved_by": h.approved_by, "expires": out(h.expires_ns),
+            "ranges": [{"camera": c, "start": out(a), "end": out(b)} for c, a, b in v.ranges]}
+
+
+@router.get("/holds")
+def holds(request: Request, caller: Caller = Depends(Require(Perm.HOLD_READ))
+          ) -> list[dict[str, Any]]:
+    svc = services(request)
+    return [_hold_json(v) for v in svc.holds.list(svc.clock())]
+
+
+@router.post("/holds", status_code=201)
+def request_hold(body: HoldRequest, request: Request,
+                 caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> dict[str, Any]:
+    svc = services(request)
+    a, b = window(body.start, body.end)
+    for name in body.cameras:
+        camera(request, name)
+    try:
+        hold = svc.holds.request(body.cameras, a, b, reason=body.reason,
+                                 incident=body.incident, by=caller.name, now_ns=svc.clock())
+    except CatalogError as exc:
+        raise Invalid(str(exc)) from exc
+    return {"id": hold.id, "state": "pending"}
+
+
+@router.post("/holds/{hold}/approve")
+def approve_hold(hold: RowId, body: HoldApproval, request: Request, caller: Caller = HOLD_APPROVE
+                 ) -> dict[str, Any]:
+    svc = services(request)
+    try:
+        svc.holds.approve(hold, by=caller.name, expires_ns=instant(body.expires, "expires"),
+                          now_ns=svc.clock())
+    except (CatalogError, ValueError) as exc:
+        raise Invalid(str(exc)) from exc
+    return {"id": hold, "state": "active"}
+
+
+@router.post("/holds/{hold}/reject")
+def reject_hold(hold: RowId, body: Decision, request: Request, caller: Caller = HOLD_APPROVE
+                ) -> dict[str, Any]:
+    svc = services(request)
+    try:
+        svc.holds.reject(hold, by=caller.name, note=body.note, now_ns=svc.clock())
+    except CatalogError as exc:
+        raise Invalid(str(exc)) from exc
+    return {"id": hold, "state": "rejected"}
+
+
+@router.post("/holds/{hold}/release")
+def release_hold(hold: RowId, body: Decision, request: Request, caller: Caller = HOLD_APPROVE
+                 ) -> dict[str, Any]:
+    svc = services(request)
+    try:
+        svc.holds.release(hold, by=caller.name, note=body.note, now_ns=svc.clock())
+    except CatalogError as exc:
+        raise Invalid(str(exc)) from exc
+    return {"id": hold, "state": "released"}
+
+
+def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
+    return (instant(start, "from") if start else None, instant(end, "to") if end else None)
+
+
+@router.get("/audit")
+def audit(request: Request, action: Annotated[str | None, Query(max_length=64)] = None,
+          start: OptTime = None, end: OptTime = None,
+          limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
+          caller: Caller = AUDIT) -> list[dict[str, Any]]:
+    """The newest `limit` entries in [start, end); reading the log is itself logged."""
+    svc = services(request)
+    a, b = _range(start, end)
+    entries = svc.audit.entries(action=action, since_ns=a, until_ns=b, limit=limit)
+    with svc.catalog.session.begin() as s:
+        append_act(s, caller.actor(source(request)), "audit.read", "audit",
+                   filter={"action": action, "from": start, "to": end}, count=len(entries))
+    return [{"seq": e.seq, "at": out(e.at_ns), "at_ns": e.at_ns, "actor": e.actor,
+             "action": e.action, "subject": e.subject, "detail": e.detail,
+             "prev_hash": e.prev_hash, "hash": e.hash} for e in entries]
+
+
+@router.get("/audit/verify")
+def audit_verify(request: Request, caller: Caller = AUDIT) -> dict[str, Any]:
+    check = services(request).audit.verify()
+    return {"entries": check.entries, "intact": check.first_bad_seq is None,
+            "first_bad_seq": check.first_bad_seq}
+
+
+@router.get("/audit/export.csv")
+def audit_export(request: Request, start: OptTime = None, end: OptTime = None,
+                 caller: Caller = AUDIT) -> Response:
+    svc = services(request)
+    a, b = _range(start, end)
+    buf = io.StringIO()
+    n = write_csv(svc.audit.entries(since_ns=a, until_ns=b), buf)
+    with svc.catalog.session.begin() as s:
+        append_act(s, caller.actor(source(request)), "audit.export", "audit",
+                   range=[start, end], count=n)
+    return Response(buf.getvalue(), media_type="text/csv",
+                    headers={"content-disposition": 'attachment; filename="audit.csv"'})
+
+
+@router.get("/health")
+def health(request: Request, caller: Caller = Depends(Require(Perm.HEALTH_READ))
+           ) -> dict[str, Any]:
+    """Alarms and volumes: what IT support watches, no video in it."""
+    svc = services(request)
+    volumes = []
+    for v in svc.catalog.volumes():
+        present = svc.volumes.present(v)
+        row: dict[str, Any] = {"name": v.name, "state": v.state, "present": present}
+        if present:
+            u = svc.volumes.usage(v)
+            row.update(total_bytes=u.total, free_bytes=u.free, floor_bytes=u.floor)
+        volumes.append(row)
+    alarms = [{"kind": a.kind, "subject": a.subject, "severity": a.severity,
+               "message": a.message, "since": out(a.raised_ns)} for a in svc.alarms.list()]
+    states: dict[str, int] = {}
+    for st in svc.status().values():
+        states[str(st.get("state"))] = states.get(str(st.get("state")), 0) + 1
+    return {"alarms": alarms, "volumes": volumes, "cameras": states}

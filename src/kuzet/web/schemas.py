@@ -1,0 +1,99 @@
+"""Request bodies. Unknown fields are refused (`extra="forbid"`) so a typo is an error,
+not a silently ignored setting."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from kuzet.access.permissions import Perm
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Login(Body):
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+    totp: str | None = Field(None, max_length=10)
+
+
+class PasswordChange(Body):
+    old_password: str = Field(max_length=256)
+    new_password: str = Field(max_length=256)
+
+
+class TotpConfirm(Body):
+    code: str = Field(max_length=10)
+
+
+class NewUser(Body):
+    name: str = Field(max_length=64)
+    display_name: str = Field("", max_length=200)
+
+
+class RoleRequest(Body):
+    user: str = Field(max_length=64)
+    role: str = Field(max_length=32)
+    group: str | None = Field(None, max_length=64)
+    order_no: str | None = Field(None, max_length=64)
+    order_date: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
+
+
+class RolePerms(Body):
+    perms: list[Perm] = Field(max_length=len(Perm))
+
+
+class CameraGroupBody(Body):
+    name: str = Field(max_length=64, pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    cameras: list[str] = Field(max_length=1000)
+
+
+class GrantRequest(Body):
+    user: str = Field(max_length=64)
+    perms: list[Perm] = Field(min_length=1, max_length=3)
+    cameras: list[str] = Field(min_length=1, max_length=1000)
+    footage_from: str = Field(max_length=40, description="ISO 8601 with offset")
+    footage_to: str = Field(max_length=40)
+    valid_from: str = Field(max_length=40)
+    valid_until: str = Field(max_length=40)
+    instruction: str = Field(min_length=1, max_length=200,
+                             description="The rector's instruction (number, date)")
+
+
+class Decision(Body):
+    note: str = Field("", max_length=500)
+
+
+class HoldRequest(Body):
+    cameras: list[str] = Field(min_length=1, max_length=1000)
+    start: str = Field(max_length=40)
+    end: str = Field(max_length=40)
+    reason: str = Field(min_length=1, max_length=500)
+    incident: str = Field(min_length=1, max_length=200)
+
+
+class HoldApproval(Body):
+    expires: str = Field(max_length=40, description="ISO 8601; at most 3 years ahead")
+
+
+class TokenRequest(Body):
+    name: str = Field(max_length=64)
+    perms: list[Perm] = Field(min_length=1, max_length=len(Perm))
+    days: int = Field(90, ge=1, le=366)
+
+
+class ViewingRequest(Body):
+    camera: str = Field(max_length=64)
+    start: str | None = Field(None, max_length=40, description="archive: footage start")
+    end: str | None = Field(None, max_length=40, description="archive: footage end")
+    purpose: str | None = Field(None, max_length=500,
+                                description="archive: why the footage is opened (recorded)")
+
+
+# Row ids in paths: bounded, so a huge number is a 422, not a database overflow.
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+SeqId = Annotated[int, Path(ge=1, le=2**62)]

@@ -1,0 +1,49 @@
+"""What the HTTP layer talks to, built once per app: one object per subsystem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kuzet.access.accounts import Accounts
+from kuzet.access.grants import Grants
+from kuzet.access.policy import AddressThrottle
+from kuzet.access.roles import Roles
+from kuzet.access.sessions import Sessions
+from kuzet.audit.log import AuditLog
+from kuzet.catalog.alarms import Alarms
+from kuzet.catalog.store import Catalog
+from kuzet.config import Settings
+from kuzet.storage.holds import Holds
+from kuzet.storage.volumes import Volumes
+
+StatusSource = Callable[[], dict[str, dict[str, Any]]]  # camera name -> status JSON
+
+
+@dataclass
+class Services:
+    settings: Settings
+    catalog: Catalog
+    status: StatusSource
+    clock: Callable[[], int]
+    accounts: Accounts = field(init=False)
+    roles: Roles = field(init=False)
+    grants: Grants = field(init=False)
+    sessions: Sessions = field(init=False)
+    holds: Holds = field(init=False)
+    audit: AuditLog = field(init=False)
+    alarms: Alarms = field(init=False)
+    volumes: Volumes = field(init=False)
+    throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
+
+    def __post_init__(self) -> None:
+        session = self.catalog.session
+        self.accounts = Accounts(session)
+        self.roles = Roles(session)
+        self.grants = Grants(session)
+        self.sessions = Sessions(session)
+        self.holds = Holds(self.catalog, self.settings.hold_pending_days)
+        self.audit = AuditLog(session)
+        self.alarms = Alarms(session)
+        self.volumes = Volumes(self.catalog, self.settings, self.alarms)

@@ -1,0 +1,89 @@
+"""An in-process Kuzet API over a real catalog, with accounts of every default role and a
+clock the test moves. Requests go through the real ASGI stack (LAN gate, body cap,
+FastAPI) via Starlette's TestClient over https://, so Secure cookies travel."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+import pyotp
+from starlette.testclient import TestClient
+
+from kuzet.access.permissions import DEFAULT_ROLES, is_privileged
+from kuzet.audit.log import Actor
+from kuzet.web.app import create_app
+from kuzet.web.services import Services
+
+PASSWORD = "correct horse battery staple"
+SETUP = Actor("setup", (), "local")
+APPROVER = Actor("approver", ("rector",), "local")
+CAM = "cam1"
+
+
+class Clock:
+    def __init__(self, now_ns: int) -> None:
+        self.now_ns = now_ns
+
+    def __call__(self) -> int:
+        return self.now_ns
+
+    def advance(self, seconds: float) -> None:
+        self.now_ns += int(seconds * 1e9)
+
+
+class World:
+    def __init__(self, storage: Any, now_ns: int, **settings: Any) -> None:
+        from kuzet.config import Settings
+
+        base = storage.settings.model_dump()
+        base.update(settings)
+        self.settings = Settings(**base)
+        self.storage = storage
+        self.clock = Clock(now_ns)
+        self.svc = Services(self.settings, storage.catalog, lambda: {}, self.clock)
+        self.app = create_app(self.svc)
+        self.secrets: dict[str, str] = {}
+        storage.catalog.add_camera(CAM, "rtsp://10.0.0.2/s")
+        storage.catalog.add_camera("cam2", "rtsp://10.0.0.3/s")
+
+    def user(self, name: str, role: str | None, **assign: Any) -> str:
+        self.svc.accounts.create(SETUP, name, name.title(), self.clock(), password=PASSWORD)
+        if role is not None:
+            source = "local"
+            if role == "administrator":
+                assign.setdefault("order_no", "42-P")
+                assign.setdefault("order_date", "2026-09-01")
+            view = self.svc.roles.request(Actor("setup", (), source), name, role,
+                                          now_ns=self.clock(), **assign)
+            if view.state == "pending":
+                self.svc.roles.decide(APPROVER, view.id, True, self.clock())
+            if is_privileged(DEFAULT_ROLES[role].perms):
+                self.enrol(name)
+        return name
+
+    def enrol(self, name: str) -> None:
+        uri = self.svc.accounts.totp_enrol(SETUP, name)
+        secret = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)["secret"][0]
+        self.secrets[name] = secret
+        self.svc.accounts.totp_confirm(SETUP, name, self.code(name), self.clock())
+
+    def code(self, name: str) -> str:
+        return str(pyotp.TOTP(self.secrets[name]).at(self.clock() // 10**9))
+
+    def client(self, address: str = "127.0.0.1") -> TestClient:
+        return TestClient(self.app, base_url="https://kuzet.lan", client=(address, 40000),
+                          raise_server_exceptions=False)
+
+    def login(self, name: str, address: str = "127.0.0.1") -> TestClient:
+        c = self.client(address)
+        body = {"username": name, "password": PASSWORD}
+        if name in self.secrets:
+            body["totp"] = self.code(name)
+        r = c.post("/api/auth/login", json=body)
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf"]
+        return c
+
+    def audit(self, action: str) -> list[Any]:
+        return self.svc.audit.entries(action=action)

@@ -1,0 +1,117 @@
+"""`kuzet init` + `kuzet serve` for real: HTTPS with the generated certificate, the plain
+HTTP redirect, the printed first login taken through password change and TOTP
+enrolment, and a client in another network namespace with a public address refused
+(clause 3.5.3)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import ssl
+import subprocess
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pyotp
+import pytest
+
+from conftest import Kuzet, free_port, wait_for
+
+pytestmark = pytest.mark.slow
+HOST_ADDR, NS_ADDR = "198.51.100.1", "198.51.100.2"  # TEST-NET-2: public, never routed
+
+
+@pytest.fixture
+def public_netns() -> Iterator[str]:
+    """A network namespace whose only address is public, wired to this host by veth."""
+    tag = f"kz{os.getpid() % 100000}"
+    ns, host_if, ns_if = tag, f"{tag}h", f"{tag}n"
+    steps = [["ip", "netns", "add", ns],
+             ["ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if],
+             ["ip", "link", "set", ns_if, "netns", ns],
+             ["ip", "addr", "add", f"{HOST_ADDR}/24", "dev", host_if],
+             ["ip", "link", "set", host_if, "up"],
+             ["ip", "netns", "exec", ns, "ip", "addr", "add", f"{NS_ADDR}/24", "dev", ns_if],
+             ["ip", "netns", "exec", ns, "ip", "link", "set", ns_if, "up"]]
+    try:
+        for step in steps:
+            subprocess.run(step, check=True, capture_output=True)
+        yield ns
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
+
+
+@pytest.fixture
+def fresh(tmp_path: Path, clip_cache: Path) -> Iterator[Kuzet]:
+    """A data home that `kuzet init` has not seen yet."""
+    k = Kuzet(tmp_path / "home", clip_cache)
+    k.home.mkdir()
+    yield k
+    k.close()
+
+
+def test_serve_https_first_login_and_lan_gate(fresh: Kuzet, public_netns: str) -> None:
+    kuzet = fresh
+    out = kuzet.run("init").stdout
+    m = re.search(r"first login: user (\S+), one-time password (\S+)", out)
+    assert m, out
+    user, one_time = m.groups()
+    assert "one-time password" not in kuzet.run("init").stdout  # printed once only
+    port = free_port()
+    kuzet.sim(port)
+    kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
+    kuzet.serve()
+    urls = wait_for(lambda: _api(kuzet), 60, what="api.json")
+    cert = ssl.create_default_context(cafile=str(kuzet.home / "tls" / "cert.pem"))
+    redirect = httpx.get(urls["http"] + "/api/auth/me", follow_redirects=False)
+    assert redirect.status_code == 308
+    assert redirect.headers["location"] == urls["https"] + "/api/auth/me"
+    with httpx.Client(base_url=urls["https"], verify=cert) as c:
+        r = c.post("/api/auth/login", json={"username": user, "password": one_time})
+        assert r.status_code == 200 and r.json()["must_change_password"], r.text
+        cookie = r.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+        c.headers["X-CSRF-Token"] = r.json()["csrf"]
+        assert c.get("/api/cameras").status_code == 403
+        new_password = "winter steppe by the gate"
+        assert c.post("/api/auth/password", json={"old_password": one_time,
+                                                  "new_password": new_password}).is_success
+        r = c.get("/api/cameras")
+        assert r.status_code == 403 and "second factor" in r.json()["detail"]
+        uri = c.post("/api/auth/totp/enrol").json()["otpauth_uri"]
+        secret = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)["secret"][0]
+        assert c.post("/api/auth/totp/confirm",
+                      json={"code": pyotp.TOTP(secret).now()}).is_success
+        cameras = c.get("/api/cameras").json()
+        assert cameras[0]["name"] == "cam01"
+        wait_for(lambda: c.get("/api/cameras").json()[0]["status"]["state"] == "recording",
+                 60, what="recording")
+    with httpx.Client(base_url=urls["https"], verify=cert) as c:
+        assert c.post("/api/auth/login", json={"username": user,
+                                               "password": new_password}).status_code == 401
+        r = c.post("/api/auth/login", json={"username": user, "password": new_password,
+                                            "totp": pyotp.TOTP(secret).now()})
+        assert r.status_code == 200
+    # From a public address in another namespace: refused before routing.
+    https_port = urllib.parse.urlsplit(urls["https"]).port
+    for path in ("/api/openapi.json", "/api/auth/login"):
+        code = subprocess.run(
+            ["ip", "netns", "exec", public_netns, "curl", "-sk", "-o", "/dev/null", "-w",
+             "%{http_code}", "-m", "10", f"https://{HOST_ADDR}:{https_port}{path}"],
+            capture_output=True, text=True).stdout
+        assert code == "403", (path, code)
+    entries = kuzet.json("audit", "list", "--action", "access.refused")
+    refused = [e for e in entries if NS_ADDR in json.dumps(e)]
+    assert len(refused) == 2
+    alarms = kuzet.json("alarms")
+    assert any(a["kind"] == "non_lan_access" and a["subject"] == NS_ADDR for a in alarms)
+
+
+def _api(kuzet: Kuzet) -> dict[str, Any] | None:
+    path = kuzet.home / "run" / "api.json"
+    return json.loads(path.read_text()) if path.exists() else None
