@@ -32,7 +32,7 @@ import psutil
 import pyotp
 
 ROOT = Path(__file__).resolve().parents[1]
-PASSWORD = "bench password of some length"
+PASSWORD = "load test password of some length"
 
 
 def prepare(home: Path, env: dict[str, str], cameras: int, port: int) -> str:
