@@ -2,6 +2,8 @@
 simulated cameras record.
 
 Run by hand (not in CI):  .venv/bin/python bench/api.py --clients 50 --seconds 30
+The load comes from wrk (Debian package `wrk`), a C client, so that the client's own cost
+is not what gets measured.
 
 Baseline in the same run: the same clients against a bare app on the same uvicorn and TLS
 certificate that answers a fixed JSON of the same size: the framework's floor, so the
@@ -16,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -61,36 +64,37 @@ def prepare(home: Path, env: dict[str, str], cameras: int, port: int) -> str:
     return secret
 
 
-async def load(base: str, ctx: ssl.SSLContext, paths: list[str], clients: int,
-               seconds: float, cookies: dict[str, str]) -> tuple[list[float], int]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.monotonic() + seconds
-    limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(base_url=base, verify=ctx, cookies=cookies,
-                                 limits=limits, timeout=30) as c:
-        async def worker(k: int) -> None:
-            nonlocal errors
-            i = k
-            while time.monotonic() < deadline:
-                path = paths[i % len(paths)]
-                i += 1
-                t0 = time.perf_counter()
-                try:
-                    r = await c.get(path)
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append(time.perf_counter() - t0)
-                errors += not ok
-
-        await asyncio.gather(*(worker(k) for k in range(clients)))
-    return latencies, errors
+WRK_SCRIPT = """
+paths = {%s}
+cookie = "%s"
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1], {["Cookie"] = cookie})
+end
+"""
 
 
-def pct(xs: list[float], q: float) -> float:
-    xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(q * len(xs)))] * 1000 if xs else float("nan")
+def wrk(base: str, paths: list[str], clients: int, seconds: float, cookie: str,
+        work: Path) -> dict[str, float]:
+    """Closed-loop load by wrk (a C client, so the client is not what is measured)."""
+    script = work / "load.lua"
+    script.write_text(WRK_SCRIPT % (", ".join(json.dumps(p) for p in paths), cookie))
+    out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s",
+                          "--latency", "-s", str(script), base], capture_output=True,
+                         text=True, check=True).stdout
+    def ms(label: str) -> float:
+        m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            raise SystemExit(f"wrk printed no {label} latency:\n{out}")
+        return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
+                     out)
+    errors = (int(bad.group(1)) if bad else 0) + (sum(map(int, sock.groups())) if sock else 0)
+    return {"requests": requests, "p50": ms("50%"), "p90": ms("90%"), "p99": ms("99%"),
+            "errors": errors}
 
 
 def baseline_server(cert: Path, key: Path, body: bytes) -> tuple[Any, int]:
@@ -144,7 +148,7 @@ def main() -> None:
                 r = c.post("/api/auth/login", json={"username": "bench", "password": PASSWORD,
                                                     "totp": pyotp.TOTP(secret).now()})
                 r.raise_for_status()
-                cookies = dict(c.cookies)
+                cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
                 body = c.get("/api/cameras").content
             now = time.time()
             window = "start={}&end={}".format(
@@ -155,13 +159,12 @@ def main() -> None:
                                         for i in range(args.cameras)]
             proc = psutil.Process(serve.pid)
             cpu0 = sum(proc.cpu_times()[:2])
-            lat, errors = asyncio.run(load(base, ctx, paths, args.clients, args.seconds,
-                                           cookies))
+            ours = wrk(base, paths, args.clients, args.seconds, cookie, Path(tmp))
             cpu = sum(proc.cpu_times()[:2]) - cpu0
             server, port = baseline_server(home / "tls" / "cert.pem", home / "tls" / "key.pem",
                                            body)
-            b_lat, b_err = asyncio.run(load(f"https://127.0.0.1:{port}", ctx, ["/"],
-                                            args.clients, args.seconds, {}))
+            base_line = wrk(f"https://127.0.0.1:{port}", ["/"], args.clients, args.seconds,
+                            "", Path(tmp))
             server.should_exit = True
         finally:
             serve.send_signal(signal.SIGTERM)
@@ -170,13 +173,14 @@ def main() -> None:
             sim.wait(30)
     print(f"{args.clients} clients, {args.seconds:g} s, {args.cameras} cameras recording, "
           f"{os.cpu_count()} CPUs; requests: camera list and per-camera 1-hour timelines")
-    print(f"baseline (bare ASGI app, same uvicorn + TLS, {len(body)}-byte JSON): "
-          f"{len(b_lat)} requests, p50 {pct(b_lat, .5):.1f} ms, p99 {pct(b_lat, .99):.1f} ms, "
-          f"errors {b_err}")
-    print(f"kuzet: {len(lat)} requests ({len(lat) / args.seconds:.0f}/s), p50 "
-          f"{pct(lat, .5):.1f} ms, p99 {pct(lat, .99):.1f} ms, errors {errors}, server CPU "
-          f"{cpu:.1f} s ({100 * cpu / args.seconds:.0f} % of one core)")
-    print(f"p99 ratio kuzet / baseline: {pct(lat, .99) / pct(b_lat, .99):.2f}")
+    for name, res in (("baseline (bare ASGI app, same uvicorn + TLS, "
+                     f"{len(body)}-byte JSON)", base_line), ("kuzet", ours)):
+        print(f"{name}: {res['requests']:.0f} requests ({res['requests'] / args.seconds:.0f}"
+              f"/s), p50 {res['p50']:.1f} ms, p90 {res['p90']:.1f} ms, p99 {res['p99']:.1f} "
+              f"ms, errors {res['errors']:.0f}")
+    print(f"kuzet server CPU {cpu:.1f} s ({100 * cpu / args.seconds:.0f} % of one core, "
+          "recording included)")
+    print(f"p99 ratio kuzet / baseline: {ours['p99'] / base_line['p99']:.2f}")
 
 
 if __name__ == "__main__":

@@ -264,10 +264,14 @@ def test_session_idle_and_absolute_expiry(world: World) -> None:
     c = world.login("guard")
     for _ in range(12 * 5):
         world.clock.advance(12 * 60)
-        if c.get("/api/cameras").status_code != 200:
+        r = c.get("/api/cameras")
+        if r.status_code != 200:
             break
-    r = c.get("/api/cameras")
     assert r.status_code == 401 and "12-hour" in r.json()["detail"]
+    # the end is recorded: the session stays ended, and the audit log says why
+    assert c.get("/api/cameras").json()["detail"] == "not logged in"
+    ends = [e.detail for e in world.audit("auth.session_end")]
+    assert len(ends) == 2 and "idle" in ends[0] and "12-hour" in ends[1]
     assert world.clock() - NOW >= 12 * HOUR - 15 * 60 * 10**9
     forged = world.client()
     forged.cookies.set("kuzet_session", "forged-value", domain="kuzet.lan")
@@ -401,3 +405,16 @@ def test_openapi_is_served_and_every_route_is_documented(world: World) -> None:
     assert not missing, f"routes missing from docs/ref/api.md: {missing}"
     perms = [p.value for p in Perm]
     assert not [p for p in perms if f"`{p}`" not in doc]
+
+
+def test_disabling_an_account_ends_its_sessions_at_once(world: World) -> None:
+    world.user("admin", "administrator")
+    world.user("guard", "guard")
+    admin, guard = world.login("admin"), world.login("guard")
+    assert guard.get("/api/cameras").status_code == 200  # now cached for a second
+    assert admin.post("/api/users/guard/disable").status_code == 200
+    r = guard.get("/api/cameras")
+    assert r.status_code == 401 and "disabled" in r.json()["detail"]
+    r = world.client().post("/api/auth/login", json={"username": "guard",
+                                                     "password": PASSWORD})
+    assert r.status_code == 403 and "disabled" in r.json()["detail"]

@@ -13,7 +13,7 @@ import pyotp
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.access import passwords, policy
+from kuzet.access import changes, passwords, policy
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound, Unauthenticated
 from kuzet.access.models import User
 from kuzet.audit.log import Actor, append_act
@@ -71,6 +71,7 @@ class Accounts:
             append_act(s, actor, "user.create", name, display_name=display_name)
         return NewAccount(name, one_time)
 
+    @changes.bumps
     def set_disabled(self, actor: Actor, name: str, disabled: bool) -> None:
         with self.session.begin() as s:
             user = self.get(s, name)
@@ -128,6 +129,7 @@ class Accounts:
                 error = Unauthenticated("wrong account name, password or code")
         raise error
 
+    @changes.bumps
     def change_password(self, actor: Actor, name: str, old: str, new: str) -> None:
         passwords.check_rules(new, name)
         with self.session.begin() as s:
@@ -141,6 +143,7 @@ class Accounts:
                        reason="wrong current password")
         raise Denied("the current password is wrong")
 
+    @changes.bumps
     def reset_password(self, actor: Actor, name: str) -> str:
         """An administrator's reset: a new one-time password, second factor kept."""
         one_time = passwords.one_time_password()
@@ -163,6 +166,7 @@ class Accounts:
             append_act(s, actor, "user.totp_enrol", name)
         return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
 
+    @changes.bumps
     def totp_confirm(self, actor: Actor, name: str, code: str, now_ns: int) -> None:
         with self.session.begin() as s:
             user = self.get(s, name)
@@ -174,6 +178,7 @@ class Accounts:
                        reason="wrong code")
         raise Invalid("the code does not match; check the phone's clock")
 
+    @changes.bumps
     def totp_reset(self, actor: Actor, name: str) -> None:
         with self.session.begin() as s:
             s.execute(update(User).where(User.name == name)

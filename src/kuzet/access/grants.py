@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kuzet.access import changes
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.access.models import Grant, User
 from kuzet.access.permissions import GRANTABLE, GrantFacts, Perm
@@ -48,6 +49,7 @@ class Grants:
     def __init__(self, session: sessionmaker[Session]) -> None:
         self.session = session
 
+    @changes.bumps
     def request(self, actor: Actor, user: str, perms: set[Perm], cameras: list[str],
                 footage: tuple[int, int], valid: tuple[int, int], instruction: str,
                 now_ns: int) -> GrantView:
@@ -79,6 +81,7 @@ class Grants:
                        instruction=g.instruction)
             return _view(s, g, now_ns)
 
+    @changes.bumps
     def decide(self, actor: Actor, grant_id: int, approve: bool, now_ns: int) -> None:
         error: Exception | None = None
         with self.session.begin() as s:
@@ -102,6 +105,7 @@ class Grants:
         if error is not None:
             raise error
 
+    @changes.bumps
     def revoke(self, actor: Actor, grant_id: int, now_ns: int) -> None:
         with self.session.begin() as s:
             g = s.get(Grant, grant_id)

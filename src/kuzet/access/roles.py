@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kuzet.access import changes
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.access.models import CameraGroup, CameraGroupMember, Role, RoleAssignment, User
 from kuzet.access.permissions import DEFAULT_ROLES, Perm, check_role_edit, is_privileged
@@ -63,6 +64,7 @@ class Roles:
             s.expunge_all()
             return roles
 
+    @changes.bumps
     def set_perms(self, actor: Actor, name: str, perms: set[Perm]) -> None:
         try:
             check_role_edit(name, perms)
@@ -77,6 +79,7 @@ class Roles:
             append_act(s, actor, "role.edit", name, before=before, after=sorted(perms))
 
     # camera groups
+    @changes.bumps
     def add_group(self, actor: Actor, name: str, cameras: list[str]) -> None:
         with self.session.begin() as s:
             if s.scalar(select(CameraGroup.id).where(CameraGroup.name == name)) is not None:
@@ -99,6 +102,7 @@ class Roles:
             return out
 
     # assignments
+    @changes.bumps
     def request(self, actor: Actor, user: str, role: str, *, group: str | None = None,
                 order_no: str | None = None, order_date: str | None = None,
                 now_ns: int, bootstrap: bool = False) -> AssignmentView:
@@ -147,6 +151,7 @@ class Roles:
                        order_date=order_date)
             return _view(s, a)
 
+    @changes.bumps
     def decide(self, actor: Actor, assignment_id: int, approve: bool, now_ns: int) -> None:
         error: Exception | None = None
         with self.session.begin() as s:
@@ -171,6 +176,7 @@ class Roles:
         if error is not None:
             raise error
 
+    @changes.bumps
     def revoke(self, actor: Actor, assignment_id: int, now_ns: int) -> None:
         with self.session.begin() as s:
             a = s.get(RoleAssignment, assignment_id)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.access import policy
+from kuzet.access import changes, policy
 from kuzet.access.errors import Invalid, NotFound, Unauthenticated
 from kuzet.access.grants import active_grants
 from kuzet.access.models import ApiToken, CameraGroupMember, Role, RoleAssignment, User, WebSession
@@ -33,6 +33,8 @@ TOKEN_PREFIX = "kz_"
 # a 15-minute idle limit costs nothing.
 TOUCH_EVERY_NS = 60 * 10**9
 MAX_TOKEN_DAYS = 366
+CACHE_NS = 10**9  # a change of rights made on another node reaches a session this late
+CACHE_MAX = 10_000
 
 
 def digest(secret: str) -> str:
@@ -83,9 +85,37 @@ def needs_second_factor(p: Principal) -> bool:
     return any(is_privileged(a.perms) for a in p.assignments)
 
 
+@dataclass(frozen=True)
+class _Cached:
+    """A session's caller as last read from the catalog."""
+
+    caller: Caller
+    created_ns: int
+    last_seen_ns: int
+    loaded_ns: int
+    epoch: int
+
+    def fresh(self, now_ns: int) -> bool:
+        """Usable without the catalog: young, no rights changed here since, and neither
+        an expiry nor a last-seen write is due."""
+        return (self.loaded_ns <= now_ns < self.loaded_ns + CACHE_NS
+                and self.epoch == changes.current()
+                and now_ns - self.last_seen_ns < TOUCH_EVERY_NS
+                and policy.session_expired(self.created_ns, self.last_seen_ns, now_ns) is None)
+
+
 class Sessions:
+    """Browser sessions and API tokens.
+
+    Who a session stands for is cached for up to `CACHE_NS`: the status wall and the
+    archive bar ask many times a second, and reading account, roles, groups and grants
+    each time was most of a request's cost (docs/design/access.md, Numbers). A change of
+    rights made in this process empties the cache at once (kuzet.access.changes).
+    """
+
     def __init__(self, session: sessionmaker[Session]) -> None:
         self.session = session
+        self._cache: dict[str, _Cached] = {}
 
     def principal_of(self, name: str, now_ns: int) -> Principal:
         with self.session() as s:
@@ -105,8 +135,13 @@ class Sessions:
         return NewSession(sid, csrf)
 
     def caller_from_session(self, sid: str, now_ns: int) -> Caller:
+        key = digest(sid)
+        hit = self._cache.get(key)
+        if hit is not None and hit.fresh(now_ns):
+            return hit.caller
+        error: Unauthenticated | None = None
         with self.session.begin() as s:
-            ws = s.get(WebSession, digest(sid))
+            ws = s.get(WebSession, key)
             if ws is None or ws.ended_ns is not None:
                 raise Unauthenticated("not logged in")
             ended = policy.session_expired(ws.created_ns, ws.last_seen_ns, now_ns)
@@ -117,16 +152,27 @@ class Sessions:
                 ws.ended_ns = now_ns
                 append_act(s, Actor(user.name if user else "?", (), ws.address),
                            "auth.session_end", user.name if user else "?", reason=ended)
-                raise Unauthenticated(ended + "; log in again")
-            assert user is not None
-            if now_ns - ws.last_seen_ns >= TOUCH_EVERY_NS:
-                ws.last_seen_ns = now_ns
-            p = load_principal(s, user, now_ns)
-            missing = needs_second_factor(p) and not user.totp_confirmed
-            return Caller(user.id, user.name, p, "session", ws.csrf, missing,
-                          user.must_change_password)
+                error = Unauthenticated(ended + "; log in again")
+            else:
+                assert user is not None
+                if now_ns - ws.last_seen_ns >= TOUCH_EVERY_NS:
+                    ws.last_seen_ns = now_ns
+                epoch = changes.current()
+                p = load_principal(s, user, now_ns)
+                missing = needs_second_factor(p) and not user.totp_confirmed
+                caller = Caller(user.id, user.name, p, "session", ws.csrf, missing,
+                                user.must_change_password)
+                entry = _Cached(caller, ws.created_ns, ws.last_seen_ns, now_ns, epoch)
+        if error is not None:
+            self._cache.pop(key, None)
+            raise error
+        if len(self._cache) > CACHE_MAX:
+            self._cache.clear()
+        self._cache[key] = entry
+        return caller
 
     def close(self, sid: str, source: str, now_ns: int) -> None:
+        self._cache.pop(digest(sid), None)
         with self.session.begin() as s:
             ws = s.get(WebSession, digest(sid))
             if ws is None or ws.ended_ns is not None:

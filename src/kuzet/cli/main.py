@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -134,6 +135,10 @@ def _serve(settings: Settings, banner: str = "") -> int:
     typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into {vols}",
                err=True)
     api = _start_api(settings, service)
+    # What start-up made (modules, the app, ORM mappers, supervisors) lives as long as the
+    # process. Freezing it keeps every full collection from walking it all again: those
+    # walks were the API's latency tail (bench/api.py p99 117 → 57 ms, docs/design/access.md).
+    gc.freeze()
     typer.echo(f"kuzet serve: API and console at {api.urls['https']}", err=True)
     if banner:
         typer.echo(banner)

@@ -1,5 +1,9 @@
 """Who is calling and may they: the dependencies every route declares.
 
+Guards run on the event loop, not in a worker thread: almost every call is answered from
+the session cache (kuzet.access.sessions), and a miss costs about a millisecond of
+SQLite; a thread hop per request cost more than that under load (docs/design/access.md).
+
 Each route names exactly one guard, `Public()`, `Authenticated()` or `Require(perm, ...)`;
 the RBAC matrix test reads these guards off the routes, so a route without one fails it.
 Camera-scoped checks (which camera, which footage) happen in the route through
@@ -82,7 +86,7 @@ class Authenticated:
     def __init__(self, *, allow_incomplete: bool = False) -> None:
         self.allow_incomplete = allow_incomplete
 
-    def __call__(self, request: Request) -> Caller:
+    async def __call__(self, request: Request) -> Caller:
         caller = _caller(request)
         if not self.allow_incomplete:
             _complete(request, caller)
@@ -103,7 +107,7 @@ class Require:
     def __init__(self, *perms: Perm) -> None:
         self.perms = frozenset(perms)
 
-    def __call__(self, request: Request) -> Caller:
+    async def __call__(self, request: Request) -> Caller:
         caller = _caller(request)
         _complete(request, caller)
         now = services(request).clock()

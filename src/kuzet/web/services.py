@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,11 +14,13 @@ from kuzet.access.roles import Roles
 from kuzet.access.sessions import Sessions
 from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
+from kuzet.catalog.models import Camera
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.storage.holds import Holds
 from kuzet.storage.volumes import Volumes
 
+CAMERA_CACHE_S = 1.0
 StatusSource = Callable[[], dict[str, dict[str, Any]]]  # camera name -> status JSON
 
 
@@ -36,6 +39,7 @@ class Services:
     alarms: Alarms = field(init=False)
     volumes: Volumes = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
+    _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
         session = self.catalog.session
@@ -47,3 +51,16 @@ class Services:
         self.audit = AuditLog(session)
         self.alarms = Alarms(session)
         self.volumes = Volumes(self.catalog, self.settings, self.alarms)
+
+    def cameras(self) -> dict[str, Camera]:
+        """Every camera by name, removed ones included, read at most once a second.
+
+        Every status and timeline request names a camera; the table changes when an
+        administrator adds or removes one, so a second's delay costs nobody anything.
+        """
+        loaded, cams = self._cameras
+        now = time.monotonic()
+        if not 0 <= now - loaded < CAMERA_CACHE_S:
+            cams = {c.name: c for c in self.catalog.cameras(include_removed=True)}
+            self._cameras = (now, cams)
+        return cams

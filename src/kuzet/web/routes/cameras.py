@@ -17,7 +17,6 @@ from kuzet.access.permissions import Perm, footage_bounds
 from kuzet.access.sessions import Caller
 from kuzet.audit.log import append_act
 from kuzet.catalog.models import Camera
-from kuzet.catalog.store import CatalogError
 from kuzet.storage.layout import is_camera_name
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
 from kuzet.web.schemas import SeqId, ViewingRequest
@@ -32,10 +31,10 @@ TimeParam = Annotated[str, Query(max_length=40, description="ISO 8601 with offse
 def camera(request: Request, name: str) -> Camera:
     if not is_camera_name(name):
         raise Invalid("a camera name is letters, digits, '.', '_' or '-'")
-    try:
-        return services(request).catalog.camera(name)
-    except CatalogError as exc:
-        raise NotFound(f"no camera named {name!r}") from exc
+    cam = services(request).cameras().get(name)
+    if cam is None:
+        raise NotFound(f"no camera named {name!r}")
+    return cam
 
 
 def _visible(caller: Caller, now_ns: int, cam: Camera) -> bool:
@@ -54,8 +53,8 @@ def _camera_json(cam: Camera, status: dict[str, Any] | None) -> dict[str, Any]:
 def list_cameras(request: Request, caller: Caller = STATUS) -> list[dict[str, Any]]:
     svc = services(request)
     now, statuses = svc.clock(), svc.status()
-    return [_camera_json(c, statuses.get(c.name)) for c in svc.catalog.cameras()
-            if _visible(caller, now, c)]
+    return [_camera_json(c, statuses.get(c.name)) for c in svc.cameras().values()
+            if c.removed_ns is None and _visible(caller, now, c)]
 
 
 @router.get("/cameras/{name}")
