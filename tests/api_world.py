@@ -44,6 +44,7 @@ class World:
         self.svc = Services(self.settings, storage.catalog, lambda: {}, self.clock)
         self.app = create_app(self.svc)
         self.secrets: dict[str, str] = {}
+        self.used_steps: dict[str, int] = {}
         storage.catalog.add_camera(CAM, "rtsp://10.0.0.2/s")
         storage.catalog.add_camera("cam2", "rtsp://10.0.0.3/s")
 
@@ -69,7 +70,13 @@ class World:
         self.svc.accounts.totp_confirm(SETUP, name, self.code(name), self.clock())
 
     def code(self, name: str) -> str:
-        return str(pyotp.TOTP(self.secrets[name]).at(self.clock() // 10**9))
+        """A code Kuzet has not seen yet: the earliest unused of the steps it accepts now
+        (one either side of the current one); codes are single-use."""
+        now_step = self.clock() // 10**9 // 30
+        step = max(now_step - 1, self.used_steps.get(name, -1) + 1)
+        assert step <= now_step + 1, "no unused TOTP step left: advance the clock"
+        self.used_steps[name] = step
+        return str(pyotp.TOTP(self.secrets[name]).generate_otp(step))
 
     def client(self, address: str = "127.0.0.1") -> TestClient:
         return TestClient(self.app, base_url="https://kuzet.lan", client=(address, 40000),

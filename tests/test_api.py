@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pyotp
 import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import update
@@ -216,6 +217,11 @@ def test_second_factor_mandatory_for_archive_roles(world: World) -> None:
     reasons = [e.detail for e in world.audit("auth.login_failed")]
     assert all("second-factor" in d for d in reasons) and len(reasons) == 2
     assert world.login("head").get("/api/auth/me").json()["roles"] == ["head_of_security"]
+    # a code works once: seen over a shoulder, it opens nothing
+    spent = str(pyotp.TOTP(world.secrets["head"]).generate_otp(world.used_steps["head"]))
+    r = c.post("/api/auth/login", json={"username": "head", "password": PASSWORD,
+                                        "totp": spent})
+    assert r.status_code == 401
 
 
 def test_csrf_and_tokens(world: World) -> None:
@@ -351,6 +357,10 @@ def test_bad_input_is_refused_cleanly(world: World) -> None:
     r = admin.get(f"/api/cameras/{CAM}/timeline", params={"start": "yesterday", "end": "now"})
     assert r.status_code == 400
     c = world.client()
+    surrogate = b'{"username": "x\\udb88", "password": "p\\udb88assword123"}'
+    r = c.post("/api/auth/login", content=surrogate, headers={"content-type":
+                                                              "application/json"})
+    assert r.status_code == 422
     r = c.post("/api/auth/login", json={"username": "' OR 1=1 --", "password": "' OR 1=1 --"})
     assert r.status_code == 401
     c.headers["Authorization"] = "Bearer kz_forged"
@@ -418,3 +428,55 @@ def test_disabling_an_account_ends_its_sessions_at_once(world: World) -> None:
     r = world.client().post("/api/auth/login", json={"username": "guard",
                                                      "password": PASSWORD})
     assert r.status_code == 403 and "disabled" in r.json()["detail"]
+
+
+def test_status_websocket_needs_a_session_and_a_permission(world: World) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    world.user("guard", "guard")
+    world.user("nobody", "viewer")
+    guard = world.login("guard")
+    sid = guard.cookies.get("kuzet_session")
+    with world.client().websocket_connect(
+            "/api/ws/status", headers={"cookie": f"kuzet_session={sid}"}) as ws:
+        assert [c["name"] for c in ws.receive_json()["cameras"]] == [CAM, "cam2"]
+    no_perm = world.login("nobody").cookies.get("kuzet_session")
+    for headers in ({}, {"cookie": "kuzet_session=forged"},
+                    {"cookie": f"kuzet_session={no_perm}"},
+                    {"cookie": f"kuzet_session={sid}", "origin": "https://evil.example"}):
+        with pytest.raises(WebSocketDisconnect) as closed, world.client().websocket_connect(
+                "/api/ws/status", headers=headers):
+            pass
+        assert closed.value.code == 1008, headers
+    refused = [e for e in world.audit("access.refused") if '"kind":"websocket"' in e.detail]
+    assert len(refused) == 4
+    # logging out ends an open stream
+    with world.client().websocket_connect(
+            "/api/ws/status", headers={"cookie": f"kuzet_session={sid}"}) as ws:
+        ws.receive_json()
+        guard.post("/api/auth/logout")
+        with pytest.raises(WebSocketDisconnect):
+            for _ in range(3):
+                ws.receive_json()
+
+
+def test_hold_through_the_api_is_audited_with_roles_and_address(world: World) -> None:
+    world.user("rector", "rector")
+    world.user("head", "head_of_security")
+    head, rector = world.login("head", "10.5.0.7"), world.login("rector")
+    r = head.post("/api/holds", json={"cameras": [CAM], "start": "2026-09-21T01:00:00Z",
+                                      "end": "2026-09-21T02:00:00Z", "reason": "theft",
+                                      "incident": "P-2026/0031"})
+    assert r.status_code == 201, r.text
+    hold = r.json()["id"]
+    assert head.post(f"/api/holds/{hold}/approve",
+                     json={"expires": "2027-09-21T00:00:00Z"}).status_code == 403
+    r = rector.post(f"/api/holds/{hold}/approve", json={"expires": "2030-09-21T00:00:00Z"})
+    assert r.status_code == 400 and "3.3" in r.json()["detail"]
+    r = rector.post(f"/api/holds/{hold}/approve", json={"expires": "2027-09-21T00:00:00Z"})
+    assert r.status_code == 200
+    assert [h["state"] for h in rector.get("/api/holds").json()] == ["active"]
+    requested = world.audit("hold.request")[0]
+    assert requested.actor == "head" and '"source":"10.5.0.7"' in requested.detail
+    assert '"roles":["head_of_security"]' in requested.detail
+    assert '"roles":["rector"]' in world.audit("hold.approve")[0].detail

@@ -30,7 +30,9 @@ def test_generated_requests_get_no_server_errors(storage: Any) -> None:
         if op.path == "/api/auth/logout":
             continue  # would end the sessions the rest use
 
-        @settings(max_examples=12, deadline=None, database=None,
+        # derandomize: the same examples on every run, so CI cannot turn red by chance;
+        # widen max_examples (or drop derandomize) by hand to hunt for new failures.
+        @settings(max_examples=12, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=op.as_strategy())
         def check(case: Any) -> None:

@@ -10,6 +10,7 @@ import os
 import re
 import ssl
 import subprocess
+import time
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
@@ -94,8 +95,12 @@ def test_serve_https_first_login_and_lan_gate(fresh: Kuzet, public_netns: str) -
     with httpx.Client(base_url=urls["https"], verify=cert) as c:
         assert c.post("/api/auth/login", json={"username": user,
                                                "password": new_password}).status_code == 401
+        # codes are single-use: the one that confirmed enrolment is spent
         r = c.post("/api/auth/login", json={"username": user, "password": new_password,
                                             "totp": pyotp.TOTP(secret).now()})
+        assert r.status_code == 401
+        r = c.post("/api/auth/login", json={"username": user, "password": new_password,
+                                            "totp": pyotp.TOTP(secret).at(time.time() + 30)})
         assert r.status_code == 200
     # From a public address in another namespace: refused before routing.
     https_port = urllib.parse.urlsplit(urls["https"]).port

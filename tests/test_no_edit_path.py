@@ -38,6 +38,9 @@ COMMANDS = {
     "volume remove": "forgets an empty, drained disk (refused while it holds a segment)",
     "volume list": "reads",
     "audit list": "reads", "audit verify": "reads", "audit export": "reads",
+    "user add": "creates an account", "user role": "gives or requests a role",
+    "user revoke": "ends a role assignment", "user reset-password": "sets a one-time password",
+    "user list": "reads",
 }
 
 

@@ -6,6 +6,7 @@ as the change it describes.
 
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import dataclass
 
@@ -34,10 +35,23 @@ class NewAccount:
     one_time_password: str | None
 
 
-def _totp_ok(secret: str | None, code: str, now_ns: int) -> bool:
-    """One 30-s step either side allows for a phone clock a little off."""
-    return bool(secret) and pyotp.TOTP(secret or "").verify(
-        code.strip(), for_time=now_ns // 1_000_000_000, valid_window=1)
+def _totp_use(user: User, code: str, now_ns: int) -> bool:
+    """Accept `code` if it is the account's current TOTP and was not used before.
+
+    One 30-s step either side allows for a phone clock a little off; the step a code
+    belongs to is remembered, so a code seen over someone's shoulder cannot be used again.
+    """
+    if not user.totp_secret:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    now_step = now_ns // 1_000_000_000 // totp.interval
+    for step in (now_step - 1, now_step, now_step + 1):
+        if hmac.compare_digest(totp.generate_otp(step).encode(), code.strip().encode()):
+            if user.totp_last_step is not None and step <= user.totp_last_step:
+                return False
+            user.totp_last_step = step
+            return True
+    return False
 
 
 class Accounts:
@@ -112,7 +126,7 @@ class Accounts:
             else:
                 reason = "wrong password"
                 if ok and needs_totp and user.totp_confirmed:
-                    ok = totp_code is not None and _totp_ok(user.totp_secret, totp_code, now_ns)
+                    ok = totp_code is not None and _totp_use(user, totp_code, now_ns)
                     reason = "wrong or missing second-factor code"
                 if ok:
                     user.failed_logins = 0
@@ -170,7 +184,7 @@ class Accounts:
     def totp_confirm(self, actor: Actor, name: str, code: str, now_ns: int) -> None:
         with self.session.begin() as s:
             user = self.get(s, name)
-            if _totp_ok(user.totp_secret, code, now_ns):
+            if _totp_use(user, code, now_ns):
                 user.totp_confirmed = True
                 append_act(s, actor, "user.totp_confirm", name)
                 return
@@ -182,7 +196,7 @@ class Accounts:
     def totp_reset(self, actor: Actor, name: str) -> None:
         with self.session.begin() as s:
             s.execute(update(User).where(User.name == name)
-                      .values(totp_secret=None, totp_confirmed=False))
+                      .values(totp_secret=None, totp_confirmed=False, totp_last_step=None))
             append_act(s, actor, "user.totp_reset", name)
 
     def list(self) -> list[User]:

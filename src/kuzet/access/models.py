@@ -23,6 +23,7 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed: Mapped[bool] = mapped_column(Boolean)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code used twice
     failed_logins: Mapped[int] = mapped_column(Integer)
     locked_until_ns: Mapped[int] = mapped_column(BigInteger)
     disabled: Mapped[bool] = mapped_column(Boolean)

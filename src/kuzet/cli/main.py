@@ -82,15 +82,21 @@ def init() -> None:
         config.write_text("# Kuzet settings; see docs/ref/configuration.md\n"
                           "# segment_s = 60\n# rtsp_transport = \"tcp\"\n"
                           "# retention_days = 30   # at most 30 (clause 3.3 of UE-10-22)\n")
-    from kuzet.access.tls import make_self_signed
-
-    if settings.tls_cert is None and make_self_signed(settings.cert_path, settings.key_path):
-        typer.echo(f"made a self-signed TLS certificate: {settings.cert_path}")
-    first = _first_administrator(settings, catalog)
+    first = _first_run(settings, catalog)
     typer.echo(f"initialised {settings.home.resolve()} (catalog {settings.catalog_url})")
     if first:
         typer.echo(f"first login: user admin, one-time password {first} (change it at first "
                    "login, then enrol a second factor)")
+
+
+def _first_run(settings: Settings, catalog: Catalog) -> str | None:
+    """A TLS certificate and, on an empty system, the first administrator; returns its
+    one-time password when one was made."""
+    from kuzet.access.tls import make_self_signed
+
+    if settings.tls_cert is None and make_self_signed(settings.cert_path, settings.key_path):
+        typer.echo(f"made a self-signed TLS certificate: {settings.cert_path}")
+    return _first_administrator(settings, catalog)
 
 
 def _first_administrator(settings: Settings, catalog: Catalog) -> str | None:
@@ -139,7 +145,7 @@ def _serve(settings: Settings, banner: str = "") -> int:
     # process. Freezing it keeps every full collection from walking it all again: those
     # walks were the API's latency tail (bench/api.py p99 117 → 57 ms, docs/design/access.md).
     gc.freeze()
-    typer.echo(f"kuzet serve: API and console at {api.urls['https']}", err=True)
+    typer.echo(f"kuzet serve: HTTP API at {api.urls['https']}", err=True)
     if banner:
         typer.echo(banner)
     try:
@@ -205,8 +211,16 @@ def demo(
                 catalog.add_camera(name, f"rtsp://127.0.0.1:{port}/{name}/main",
                                    sub_url=f"rtsp://127.0.0.1:{port}/{name}/sub",
                                    zone="entrance", location="Demo building")
+        first = _first_run(settings, catalog)
+        login = (f"  first login: user admin, one-time password {first}" if first else
+                 "  log in as admin (password from the first run; reset it with "
+                 "`.venv/bin/kuzet user reset-password admin`)")
+        https = f"https://127.0.0.1:{settings.https_port}"
         banner = "\n".join([
             "",
+            f"Kuzet API (the console arrives with issue 5): {https}/api/openapi.json",
+            login,
+            f"  (the certificate is self-signed: trust {settings.cert_path}, or use curl -k)",
             "Kuzet demo is recording. Open in VLC or ffplay (live from the simulator):",
             *(f"  rtsp://127.0.0.1:{port}/{camera_name(i)}/main" for i in range(cameras)),
             f"Recordings are written to {settings.volume}",
@@ -453,8 +467,10 @@ def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
 
 
 from kuzet.cli import storage as _storage  # noqa: E402  (registers hold, volume, ...)
+from kuzet.cli import users as _users  # noqa: E402
 
 _storage.register(app)
+_users.register(app)
 
 
 def main() -> None:

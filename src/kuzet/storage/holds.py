@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kuzet.audit.log import append
+from kuzet.audit.log import Actor, append
 from kuzet.catalog.models import Camera, Hold, HoldRange
 from kuzet.catalog.store import Catalog, CatalogError
 from kuzet.storage.retention import (
@@ -40,13 +41,23 @@ def _text(value: str, what: str) -> str:
     return value
 
 
+def _log(s: Session, via: Actor | None, by: str, action: str, subject: str,
+         detail: dict[str, Any], now: int) -> None:
+    """A hold step in the audit log; through the API (`via`) with roles and address too."""
+    if via is not None:
+        detail = {"roles": list(via.roles), "source": via.source, "outcome": "allowed",
+                  **detail}
+    append(s, by, action, subject, detail, now)
+
+
 class Holds:
     def __init__(self, catalog: Catalog, pending_days: float) -> None:
         self.catalog = catalog
         self.pending_ns = int(pending_days * DAY_NS)
 
     def request(self, cameras: list[str], start_ns: int, end_ns: int, *, reason: str,
-                incident: str, by: str, now_ns: int | None = None) -> Hold:
+                incident: str, by: str, now_ns: int | None = None,
+                via: Actor | None = None) -> Hold:
         now = now_ns if now_ns is not None else time.time_ns()
         if end_ns <= start_ns:
             raise CatalogError("a hold's time range must end after it starts")
@@ -66,7 +77,7 @@ class Holds:
             for cam_id in ids:
                 s.add(HoldRange(hold_id=hold.id, camera_id=cam_id, start_ns=start_ns,
                                 end_ns=end_ns))
-            append(s, hold.requested_by, "hold.request", f"hold/{hold.id}",
+            _log(s, via, hold.requested_by, "hold.request", f"hold/{hold.id}",
                    {"cameras": list(dict.fromkeys(cameras)), "start_ns": start_ns,
                     "end_ns": end_ns, "reason": hold.reason, "incident": hold.incident}, now)
         return hold
@@ -84,28 +95,29 @@ class Holds:
         return hold
 
     def approve(self, hold_id: int, *, by: str, expires_ns: int,
-                now_ns: int | None = None) -> Hold:
+                now_ns: int | None = None, via: Actor | None = None) -> Hold:
         now = now_ns if now_ns is not None else time.time_ns()
         by = _text(by, "the name of who approves it")
         check_hold_expiry(now, expires_ns)
         with self.catalog.session.begin() as s:
             hold = self._decidable(s, hold_id, now, by)
             hold.approved_by, hold.approved_ns, hold.expires_ns = by, now, expires_ns
-            append(s, by, "hold.approve", f"hold/{hold_id}", {"expires_ns": expires_ns}, now)
+            _log(s, via, by, "hold.approve", f"hold/{hold_id}", {"expires_ns": expires_ns}, now)
         return hold
 
-    def reject(self, hold_id: int, *, by: str, note: str, now_ns: int | None = None) -> Hold:
+    def reject(self, hold_id: int, *, by: str, note: str, now_ns: int | None = None,
+               via: Actor | None = None) -> Hold:
         now = now_ns if now_ns is not None else time.time_ns()
         by = _text(by, "the name of who rejects it")
         note = _text(note, "a reason for the rejection")
         with self.catalog.session.begin() as s:
             hold = self._decidable(s, hold_id, now, by)
             hold.rejected_by, hold.rejected_ns, hold.decision_note = by, now, note
-            append(s, by, "hold.reject", f"hold/{hold_id}", {"note": note}, now)
+            _log(s, via, by, "hold.reject", f"hold/{hold_id}", {"note": note}, now)
         return hold
 
     def release(self, hold_id: int, *, by: str, note: str = "",
-                now_ns: int | None = None) -> Hold:
+                now_ns: int | None = None, via: Actor | None = None) -> Hold:
         """End an approved hold early: its footage goes back to normal retention."""
         now = now_ns if now_ns is not None else time.time_ns()
         by = _text(by, "the name of who releases it")
@@ -120,7 +132,7 @@ class Holds:
             hold.released_by, hold.released_ns = by, now
             if note:
                 hold.decision_note = note
-            append(s, by, "hold.release", f"hold/{hold_id}", {"note": note}, now)
+            _log(s, via, by, "hold.release", f"hold/{hold_id}", {"note": note}, now)
         return hold
 
     @staticmethod

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hmac
 
 from fastapi import Request
+from starlette.requests import HTTPConnection
 
 from kuzet.access.errors import Denied, Unauthenticated
 from kuzet.access.permissions import CAMERA_SCOPED, Perm, Principal, decide
@@ -28,13 +29,13 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def services(request: Request) -> Services:
-    svc: Services = request.app.state.services
+def services(conn: HTTPConnection) -> Services:
+    svc: Services = conn.app.state.services
     return svc
 
 
-def source(request: Request) -> str:
-    return str(request.scope.get("state", {}).get("client_address", "unknown"))
+def source(conn: HTTPConnection) -> str:
+    return str(conn.scope.get("state", {}).get("client_address", "unknown"))
 
 
 def refuse(request: Request, actor: Actor, action: str, reason: str) -> None:

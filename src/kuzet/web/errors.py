@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from kuzet.access.errors import AccessError, Conflict, Denied, Invalid, NotFound, Unauthenticated
@@ -21,5 +22,17 @@ def install(app: FastAPI) -> None:
                 return JSONResponse({"detail": str(exc)}, status_code=status)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
+    async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
+        """FastAPI's own 422, without echoing the input: it may be what broke."""
+        assert isinstance(exc, RequestValidationError)
+        detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+    async def bad_text(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": "text must be valid Unicode"}, status_code=400)
+
     for kind in (AccessError, WeakPassword):
         app.add_exception_handler(kind, handle)
+    app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(UnicodeError, bad_text)

@@ -3,16 +3,29 @@ not a silently ignored setting."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Self
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kuzet.access.permissions import Perm
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _valid_unicode(self) -> Self:
+        """JSON may carry lone surrogates ("\\udb88"); no database stores them."""
+        for value in self.__dict__.values():
+            for text in value if isinstance(value, list) else [value]:
+                if isinstance(text, str):
+                    try:
+                        text.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise ValueError("text must be valid Unicode (a lone surrogate "
+                                         "was sent)") from None
+        return self
 
 
 class Login(Body):
@@ -84,6 +97,15 @@ class TokenRequest(Body):
     name: str = Field(max_length=64)
     perms: list[Perm] = Field(min_length=1, max_length=len(Perm))
     days: int = Field(90, ge=1, le=366)
+
+
+class NewCamera(Body):
+    name: str = Field(max_length=64)
+    url: str = Field(max_length=1000, description="rtsp:// or rtsps:// main stream")
+    sub_url: str | None = Field(None, max_length=1000)
+    zone: str | None = Field(None, max_length=32)
+    location: str | None = Field(None, max_length=200)
+    retention_days: int | None = Field(None, ge=1, le=30)
 
 
 class ViewingRequest(Body):

@@ -64,3 +64,6 @@ class Services:
             cams = {c.name: c for c in self.catalog.cameras(include_removed=True)}
             self._cameras = (now, cams)
         return cams
+
+    def cameras_changed(self) -> None:
+        self._cameras = (-1e9, {})

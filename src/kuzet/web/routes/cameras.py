@@ -12,14 +12,16 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
-from kuzet.access.errors import Invalid, NotFound
+from kuzet.access.errors import Conflict, Invalid, NotFound
 from kuzet.access.permissions import Perm, footage_bounds
 from kuzet.access.sessions import Caller
 from kuzet.audit.log import append_act
 from kuzet.catalog.models import Camera
+from kuzet.catalog.store import CatalogError
+from kuzet.media.ingest import SourceError, mask_url
 from kuzet.storage.layout import is_camera_name
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
-from kuzet.web.schemas import SeqId, ViewingRequest
+from kuzet.web.schemas import NewCamera, SeqId, ViewingRequest
 from kuzet.web.times import out, window
 
 router = APIRouter(prefix="/api", tags=["cameras"])
@@ -37,13 +39,13 @@ def camera(request: Request, name: str) -> Camera:
     return cam
 
 
-def _visible(caller: Caller, now_ns: int, cam: Camera) -> bool:
+def visible(caller: Caller, now_ns: int, cam: Camera) -> bool:
     p = caller.principal
     return any(footage_bounds(p, perm, cam.id, now_ns)
                for perm in (Perm.CAMERA_STATUS, Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
 
 
-def _camera_json(cam: Camera, status: dict[str, Any] | None) -> dict[str, Any]:
+def camera_json(cam: Camera, status: dict[str, Any] | None) -> dict[str, Any]:
     return {"name": cam.name, "zone": cam.zone, "location": cam.location,
             "retention_days": cam.retention_days,
             "status": status or {"camera": cam.name, "state": "unknown"}}
@@ -53,17 +55,54 @@ def _camera_json(cam: Camera, status: dict[str, Any] | None) -> dict[str, Any]:
 def list_cameras(request: Request, caller: Caller = STATUS) -> list[dict[str, Any]]:
     svc = services(request)
     now, statuses = svc.clock(), svc.status()
-    return [_camera_json(c, statuses.get(c.name)) for c in svc.cameras().values()
-            if c.removed_ns is None and _visible(caller, now, c)]
+    return [camera_json(c, statuses.get(c.name)) for c in svc.cameras().values()
+            if c.removed_ns is None and visible(caller, now, c)]
 
 
 @router.get("/cameras/{name}")
 def camera_status(name: str, request: Request, caller: Caller = STATUS) -> dict[str, Any]:
     cam = camera(request, name)
     svc = services(request)
-    if not _visible(caller, svc.clock(), cam):
+    if not visible(caller, svc.clock(), cam):
         authorize(request, caller, Perm.CAMERA_STATUS, cam.id)
-    return _camera_json(cam, svc.status().get(cam.name))
+    return camera_json(cam, svc.status().get(cam.name))
+
+
+@router.post("/cameras", status_code=201)
+def add_camera(body: NewCamera, request: Request,
+               caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> dict[str, Any]:
+    """Add a camera; `kuzet serve` starts recording it within seconds."""
+    svc = services(request)
+    try:
+        cam = svc.catalog.add_camera(body.name, body.url, sub_url=body.sub_url, zone=body.zone,
+                                     location=body.location,
+                                     retention_days=body.retention_days)
+    except CatalogError as exc:
+        raise Conflict(str(exc)) if "exists" in str(exc) or "removed camera" in str(exc) \
+            else Invalid(str(exc)) from exc
+    except (SourceError, ValueError) as exc:
+        raise Invalid(str(exc)) from exc
+    svc.cameras_changed()
+    with svc.catalog.session.begin() as s:
+        append_act(s, caller.actor(source(request)), "camera.add", cam.name,
+                   url=mask_url(body.url), zone=body.zone, location=body.location)
+    return camera_json(cam, None)
+
+
+@router.delete("/cameras/{name}")
+def remove_camera(name: str, request: Request,
+                  caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> dict[str, Any]:
+    """Stop recording a camera; its recordings stay until retention removes them."""
+    cam = camera(request, name)
+    svc = services(request)
+    try:
+        svc.catalog.remove_camera(cam.name)
+    except CatalogError as exc:
+        raise NotFound(str(exc)) from exc
+    svc.cameras_changed()
+    with svc.catalog.session.begin() as s:
+        append_act(s, caller.actor(source(request)), "camera.remove", cam.name)
+    return {"name": cam.name, "removed": True}
 
 
 def _clip(spans: list[tuple[int, int]], allowed: list[tuple[int, int]]

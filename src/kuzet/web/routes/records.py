@@ -50,7 +50,8 @@ def request_hold(body: HoldRequest, request: Request,
         camera(request, name)
     try:
         hold = svc.holds.request(body.cameras, a, b, reason=body.reason,
-                                 incident=body.incident, by=caller.name, now_ns=svc.clock())
+                                 incident=body.incident, by=caller.name, now_ns=svc.clock(),
+                                 via=caller.actor(source(request)))
     except CatalogError as exc:
         raise Invalid(str(exc)) from exc
     return {"id": hold.id, "state": "pending"}
@@ -62,7 +63,7 @@ def approve_hold(hold: RowId, body: HoldApproval, request: Request, caller: Call
     svc = services(request)
     try:
         svc.holds.approve(hold, by=caller.name, expires_ns=instant(body.expires, "expires"),
-                          now_ns=svc.clock())
+                          now_ns=svc.clock(), via=caller.actor(source(request)))
     except (CatalogError, ValueError) as exc:
         raise Invalid(str(exc)) from exc
     return {"id": hold, "state": "active"}
@@ -73,7 +74,8 @@ def reject_hold(hold: RowId, body: Decision, request: Request, caller: Caller = 
                 ) -> dict[str, Any]:
     svc = services(request)
     try:
-        svc.holds.reject(hold, by=caller.name, note=body.note, now_ns=svc.clock())
+        svc.holds.reject(hold, by=caller.name, note=body.note, now_ns=svc.clock(),
+                         via=caller.actor(source(request)))
     except CatalogError as exc:
         raise Invalid(str(exc)) from exc
     return {"id": hold, "state": "rejected"}
@@ -84,7 +86,8 @@ def release_hold(hold: RowId, body: Decision, request: Request, caller: Caller =
                  ) -> dict[str, Any]:
     svc = services(request)
     try:
-        svc.holds.release(hold, by=caller.name, note=body.note, now_ns=svc.clock())
+        svc.holds.release(hold, by=caller.name, note=body.note, now_ns=svc.clock(),
+                          via=caller.actor(source(request)))
     except CatalogError as exc:
         raise Invalid(str(exc)) from exc
     return {"id": hold, "state": "released"}

@@ -40,6 +40,7 @@ def upgrade() -> None:
     sa.Column('must_change_password', sa.Boolean(), nullable=False),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
     sa.Column('totp_confirmed', sa.Boolean(), nullable=False),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
     sa.Column('failed_logins', sa.Integer(), nullable=False),
     sa.Column('locked_until_ns', sa.BigInteger(), nullable=False),
     sa.Column('disabled', sa.Boolean(), nullable=False),
