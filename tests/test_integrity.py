@@ -56,10 +56,11 @@ def test_audit_export_is_csv_that_recomputes(kuzet: Kuzet, tmp_path: Path) -> No
     kuzet.run("audit", "export", "--from", "2020-01-01T00:00:00Z", "-o", str(out))
     with out.open(encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
-    # `kuzet init` wrote the first account first; the hold follows
-    assert [r["action"] for r in rows] == ["user.create", "role.assign", "hold.request",
-                                           "hold.approve"]
-    assert "«қақтығыс»" in rows[2]["detail"]
+    # `kuzet init` wrote the first account, then the camera was added; the hold follows
+    assert [r["action"] for r in rows] == ["user.create", "role.assign", "camera.add",
+                                           "hold.request", "hold.approve"]
+    assert '"source":"local"' in rows[2]["detail"]
+    assert "«қақтығыс»" in rows[3]["detail"]
     prev = GENESIS
     for r in rows:
         facts = EntryFacts(int(r["seq"]), int(r["at_ns"]), r["actor"], r["action"],

@@ -56,6 +56,17 @@ def _instant(text: str | None) -> int | None:
         raise _fail(str(exc)) from exc
 
 
+def _audit_local(catalog: Catalog, action: str, subject: str, **detail: Any) -> None:
+    """A configuration change made on the server's command line, in the audit log (4.2)."""
+    import getpass
+
+    from kuzet.audit.log import Actor, append_act
+
+    with catalog.session.begin() as s:
+        append_act(s, Actor(f"local:{getpass.getuser()}", (), "local"), action, subject,
+                   **detail)
+
+
 def _settings() -> Settings:
     try:
         return load_settings()
@@ -339,6 +350,8 @@ def camera_add(
                            transport=transport, retention_days=retention_days)
     except (CatalogError, CameraNameError, SourceError, PolicyError) as exc:
         raise _fail(str(exc)) from exc
+    _audit_local(catalog, "camera.add", name, url=mask_url(url), zone=zone, location=location,
+                 retention_days=retention_days)
     typer.echo(f"added camera {name} ({mask_url(url)})")
 
 
@@ -379,6 +392,7 @@ def camera_remove(name: str) -> None:
         catalog.remove_camera(name)
     except CatalogError as exc:
         raise _fail(str(exc)) from exc
+    _audit_local(catalog, "camera.remove", name)
     typer.echo(f"removed camera {name}; its recordings are kept")
 
 
@@ -395,6 +409,7 @@ def camera_retention(
         catalog.set_retention(name, None if days == "default" else int(days))
     except ValueError as exc:  # CatalogError or PolicyError
         raise _fail(str(exc)) from exc
+    _audit_local(catalog, "camera.retention", name, days=days)
     typer.echo(f"camera {name}: retention {days}{'' if days == 'default' else ' days'}")
 
 

@@ -16,7 +16,7 @@ import typer
 from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import CatalogError
-from kuzet.cli.main import JsonOpt, _catalog, _fail, _instant, _settings, _volumes
+from kuzet.cli.main import JsonOpt, _audit_local, _catalog, _fail, _instant, _settings, _volumes
 from kuzet.storage.holds import Holds
 from kuzet.storage.retention import DAY_NS, PolicyError, hold_ceiling_ns
 from kuzet.storage.volumes import VolumeState
@@ -155,20 +155,23 @@ def volume_add(name: str, path: Path,
                    help="Free space to keep, e.g. 10G (default: settings).")] = None) -> None:
     """Add a disk or mount for new recordings."""
     settings = _settings()
+    catalog = _catalog(settings)
     try:
-        vol = _volumes(settings, _catalog(settings)).add(
-            name, path, parse_size(floor) if floor else None)
+        vol = _volumes(settings, catalog).add(name, path, parse_size(floor) if floor else None)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
+    _audit_local(catalog, "volume.add", vol.name, path=vol.path, floor_bytes=vol.floor_bytes)
     typer.echo(f"added volume {vol.name} at {vol.path}")
 
 
 def _set_state(name: str, state: VolumeState) -> None:
     settings = _settings()
+    catalog = _catalog(settings)
     try:
-        _volumes(settings, _catalog(settings)).set_state(name, state)
+        _volumes(settings, catalog).set_state(name, state)
     except CatalogError as exc:
         raise _fail(str(exc)) from exc
+    _audit_local(catalog, "volume.state", name, state=state.value)
     typer.echo(f"volume {name}: {state.value}")
 
 

@@ -116,17 +116,25 @@ def _clip(spans: list[tuple[int, int]], allowed: list[tuple[int, int]]
     return out_spans
 
 
+def _archive_window(request: Request, caller: Caller, name: str, start: str, end: str
+                    ) -> tuple[Camera, int, int, list[tuple[int, int]]]:
+    """The camera, the asked window, and the footage windows the caller may see on it
+    (refused, and audited, when there are none)."""
+    cam = camera(request, name)
+    a, b = window(start, end)
+    allowed = footage_bounds(caller.principal, Perm.ARCHIVE_VIEW, cam.id,
+                             services(request).clock())
+    if not allowed:
+        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (a, b))
+    return cam, a, b, allowed
+
+
 @router.get("/cameras/{name}/timeline")
 def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
              caller: Caller = ARCHIVE) -> dict[str, Any]:
     """Recorded spans in [start, end), clipped to the footage the caller may see."""
-    cam = camera(request, name)
-    svc = services(request)
-    a, b = window(start, end)
-    allowed = footage_bounds(caller.principal, Perm.ARCHIVE_VIEW, cam.id, svc.clock())
-    if not allowed:
-        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (a, b))
-    spans = _clip(svc.catalog.timeline(cam.id, a, b), allowed)
+    cam, a, b, allowed = _archive_window(request, caller, name, start, end)
+    spans = _clip(services(request).catalog.timeline(cam.id, a, b), allowed)
     return {"camera": cam.name, "start": out(a), "end": out(b),
             "spans": [{"start": out(s), "end": out(e), "start_ns": s, "end_ns": e}
                       for s, e in spans]}
@@ -135,12 +143,8 @@ def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
 @router.get("/cameras/{name}/gaps")
 def gaps(name: str, request: Request, start: TimeParam, end: TimeParam,
          caller: Caller = ARCHIVE) -> dict[str, Any]:
-    cam = camera(request, name)
+    cam, a, b, allowed = _archive_window(request, caller, name, start, end)
     svc = services(request)
-    a, b = window(start, end)
-    allowed = footage_bounds(caller.principal, Perm.ARCHIVE_VIEW, cam.id, svc.clock())
-    if not allowed:
-        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (a, b))
     rows = []
     for g in svc.catalog.gaps(cam.id, a, b):
         end_ns = g.end_ns if g.end_ns is not None else svc.clock()
