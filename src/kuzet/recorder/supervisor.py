@@ -34,6 +34,7 @@ from kuzet.media.ingest import (
 from kuzet.media.nal import parameter_sets, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
 from kuzet.media.timestamps import fill_missing_timestamps
+from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.status import CameraStatus, State, backoff_delay_s, rates
 from kuzet.storage.layout import part_path
 from kuzet.storage.recovery import catalog_salvaged, commit_segment
@@ -80,6 +81,7 @@ class Supervisor:
         self.opener = opener
         self.clock_ns = clock_ns
         self.status = CameraStatus(camera=source.name, since_ns=clock_ns())
+        self.live = LiveHub()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_snapshot = (clock_ns(), 0, 0)
@@ -197,6 +199,9 @@ class Supervisor:
                     if status.state is not State.RECORDING:
                         self._set_state(State.RECORDING)
                         status.last_error = None
+                if self.live.active:
+                    self._to_viewers(seg, video, packet, dts, frame_ticks, key, jump,
+                                     arrival_ns)
                 self._write(seg.file.add_video, packet, dts, frame_ticks)
                 seg.offsets.observe(arrival_ns, dts_ns)
                 prev_dts, prev_dts_ns, prev_arrival_ns, have_prev = dts, dts_ns, arrival_ns, True
@@ -211,10 +216,25 @@ class Supervisor:
             if seg is not None:
                 self._close(seg)
             raise classify_read_error(exc) from exc
+        finally:
+            self.live.reset()
         if seg is not None:
             self._close(seg)
         if not self._stop.is_set():
             raise SourceError(GapCause.STREAM_ENDED, "the camera ended the stream")
+
+    def _to_viewers(self, seg: _Open, video: Any, packet: Any, dts: int, frame_ticks: int,
+                    key: bool, jump: bool, arrival_ns: int) -> None:
+        """Hand a frame to live viewers; whatever goes wrong there, recording goes on."""
+        try:
+            if jump:
+                self.live.reset()
+            self.live.frame(seg.file.params, video, bytes(packet), dts, packet.pts,
+                            frame_ticks, key, arrival_ns)
+        except Exception:
+            log.exception("camera %s: live view failed; viewers restart at the next keyframe",
+                          self.source.name)
+            self.live.reset()
 
     @staticmethod
     def _write(action: Callable[..., None], *args: Any) -> None:

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from kuzet.access.lan import ClientAddress, parse_networks
 from kuzet.catalog.alarms import Severity
 from kuzet.web import errors
 from kuzet.web.lan import BodyLimit, LanOnly, Scope
-from kuzet.web.routes import auth, cameras, people, records, status_ws
+from kuzet.web.routes import auth, cameras, console, live_ws, people, records, status_ws
 from kuzet.web.services import Services
 
 log = logging.getLogger(__name__)
-ROUTERS = (auth.router, cameras.router, people.router, records.router, status_ws.router)
+ROUTERS = (auth.router, cameras.router, people.router, records.router, status_ws.router,
+           live_ws.router, console.router)
+STATIC = Path(__file__).parent / "static"
 
 
 def create_app(svc: Services) -> LanOnly:
@@ -27,6 +31,7 @@ def create_app(svc: Services) -> LanOnly:
     errors.install(api)
     for r in ROUTERS:
         api.include_router(r)
+    api.mount("/static", StaticFiles(directory=STATIC), name="static")
     settings = svc.settings
 
     def on_refusal(client: ClientAddress, scope: Scope) -> None:

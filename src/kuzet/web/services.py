@@ -17,11 +17,17 @@ from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.models import Camera
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.holds import Holds
 from kuzet.storage.volumes import Volumes
 
 CAMERA_CACHE_S = 1.0
 StatusSource = Callable[[], dict[str, dict[str, Any]]]  # camera name -> status JSON
+LiveSource = Callable[[str], LiveHub | None]  # camera name -> its fan-out, if recorded here
+
+
+def _nothing_live(name: str) -> LiveHub | None:
+    return None
 
 
 @dataclass
@@ -30,6 +36,7 @@ class Services:
     catalog: Catalog
     status: StatusSource
     clock: Callable[[], int]
+    live: LiveSource = _nothing_live
     accounts: Accounts = field(init=False)
     roles: Roles = field(init=False)
     grants: Grants = field(init=False)

@@ -1,0 +1,116 @@
+"""One camera session, many viewers: the bounded bridge from a recorder thread to the
+viewers' asyncio queues (DESIGN principle 1, STYLE 12).
+
+The recorder thread muxes each frame once into a per-frame fMP4 fragment (only while
+someone watches) and offers it to every viewer's queue on that viewer's event loop. A
+viewer that falls behind loses fragments, never memory: when its queue is full the
+fragment is dropped and the viewer skips ahead to the next keyframe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from kuzet.media.fmp4 import VideoParams
+from kuzet.media.livemux import LiveMuxer
+
+QUEUE_FRAGMENTS = 50  # two seconds at 25 fps
+
+
+@dataclass(frozen=True)
+class Item:
+    kind: str  # "init" (data is an init segment, mime its type) or "frag"
+    data: bytes
+    keyframe: bool = False
+    mime: str = ""
+    arrival_ns: int = 0  # when the frame reached the recorder (for latency figures)
+
+
+class Viewer:
+    """One watcher's queue; `offer` runs on the watcher's event loop."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, max_items: int = QUEUE_FRAGMENTS
+                 ) -> None:
+        self.loop = loop
+        self.queue: asyncio.Queue[Item] = asyncio.Queue(max_items)
+        self.skipping = True  # until a keyframe: a decoder cannot start anywhere else
+        self.dropped = 0
+
+    def offer(self, item: Item) -> None:
+        if item.kind == "init":
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.skipping = True
+            self.queue.put_nowait(item)
+            return
+        if self.skipping and not item.keyframe:
+            self.dropped += 1
+            return
+        if self.queue.full():
+            self.dropped += 1
+            self.skipping = True
+            return
+        self.skipping = False
+        self.queue.put_nowait(item)
+
+
+class LiveHub:
+    """A camera's viewers and, while there are any, its live muxer."""
+
+    def __init__(self) -> None:
+        self._viewers: set[Viewer] = set()
+        self._lock = threading.Lock()
+        self._muxer: LiveMuxer | None = None
+        self._init: Item | None = None
+
+    @property
+    def active(self) -> bool:
+        return bool(self._viewers)
+
+    def join(self, viewer: Viewer) -> None:
+        with self._lock:
+            self._viewers.add(viewer)
+            if self._init is not None:
+                viewer.loop.call_soon_threadsafe(viewer.offer, self._init)
+
+    def leave(self, viewer: Viewer) -> None:
+        with self._lock:
+            self._viewers.discard(viewer)
+
+    def reset(self) -> None:
+        """The stream broke or jumped: the next keyframe starts a new init segment."""
+        with self._lock:
+            muxer, self._muxer, self._init = self._muxer, None, None
+        if muxer is not None:
+            muxer.close()
+
+    def frame(self, params: VideoParams, template: Any, data: bytes, dts: int,
+              pts: int | None, duration: int, keyframe: bool, arrival_ns: int) -> None:
+        """Called by the recorder thread for every video frame while `active`."""
+        if self._muxer is not None and self._muxer.params != params:
+            self.reset()
+        if self._muxer is None:
+            if not keyframe:
+                return
+            self._muxer = LiveMuxer(params, template)
+        muxer = self._muxer
+        fragments = muxer.add(data, dts, pts, duration, keyframe)
+        if self._init is None and muxer.init is not None:
+            self._init = Item("init", muxer.init, mime=muxer.mime)
+            self._broadcast(self._init)
+        for f in fragments:
+            self._broadcast(Item("frag", f.data, f.keyframe, arrival_ns=arrival_ns))
+        if not self._viewers:
+            self.reset()
+
+    def _broadcast(self, item: Item) -> None:
+        with self._lock:
+            viewers = list(self._viewers)
+        for v in viewers:
+            try:
+                v.loop.call_soon_threadsafe(v.offer, item)
+            except RuntimeError:  # that viewer's loop has closed
+                self.leave(v)

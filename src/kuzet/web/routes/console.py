@@ -1,0 +1,61 @@
+"""The console's pages: server-rendered shells in the viewer's language.
+
+The pages hold no video and no names of cameras the viewer may not see: what they show
+comes through the guarded API and WebSockets, so the pages themselves are public (the
+RBAC matrix still lists them). Each answer forbids framing and loading anything from
+elsewhere (Content-Security-Policy).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from kuzet.storage.layout import is_camera_name
+from kuzet.web.deps import Public
+from kuzet.web.i18n import LANGUAGES, NAMES, pick, translator
+
+router = APIRouter(include_in_schema=False, dependencies=[Depends(Public())])
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
+                        autoescape=select_autoescape(["html"]))
+LANG_COOKIE = "kuzet_lang"
+HEADERS = {
+    "content-security-policy": "default-src 'self'; media-src 'self' blob:; "
+                               "connect-src 'self'; img-src 'self' data:; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+
+def _page(request: Request, template: str, **context: object) -> HTMLResponse:
+    asked = request.query_params.get("lang")
+    lang = pick(asked or request.cookies.get(LANG_COOKIE))
+    html = TEMPLATES.get_template(template).render(
+        lang=lang, _=translator(lang), languages=[(c, NAMES[c]) for c in LANGUAGES],
+        **context)
+    response = HTMLResponse(html, headers=HEADERS)
+    if asked in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, secure=True, samesite="strict",
+                            max_age=365 * 86400)
+    return response
+
+
+@router.get("/")
+def index(request: Request) -> HTMLResponse:
+    return _page(request, "index.html")
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return _page(request, "login.html")
+
+
+@router.get("/live/{name}")
+def live_page(name: str, request: Request) -> HTMLResponse:
+    if not is_camera_name(name):
+        name = ""
+    return _page(request, "live.html", camera=name)

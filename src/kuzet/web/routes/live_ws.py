@@ -1,0 +1,85 @@
+"""`/api/ws/live/{camera}`: live video for Media Source Extensions.
+
+The first message is JSON `{"type": "init", "mime": ...}` followed by the init segment as
+a binary message; then one binary message per frame (moof+mdat). A new init (the camera
+reconnected, its parameters changed) comes the same way. Frames come from the recorder's
+own camera session through its fan-out (kuzet.recorder.fanout): watching opens no second
+connection to the camera. Start and end are audited (`live.start`, `live.stop`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from kuzet.access.errors import Unauthenticated
+from kuzet.access.permissions import Perm, decide
+from kuzet.audit.log import append_act
+from kuzet.recorder.fanout import Viewer
+from kuzet.web.deps import services, source
+from kuzet.web.wsauth import POLICY_VIOLATION, admit, refuse, ws_caller
+
+router = APIRouter(tags=["cameras"])
+RECHECK_S = 5.0  # the session and permission are checked again this often
+NOT_LIVE = 1011
+
+
+@router.websocket("/api/ws/live/{name}")
+async def live_stream(ws: WebSocket, name: str) -> None:
+    svc = services(ws)
+    caller = await admit(ws, Perm.LIVE_VIEW)
+    if caller is None:
+        return
+    cam = svc.cameras().get(name)
+    verdict = decide(caller.principal, Perm.LIVE_VIEW, svc.clock(),
+                     cam.id if cam is not None else -1)
+    if cam is None or not verdict.allowed:
+        refuse(ws, caller.actor(source(ws)), verdict.reason if cam else "no such camera")
+        await ws.close(POLICY_VIOLATION, "live view of this camera is not permitted")
+        return
+    hub = svc.live(cam.name)
+    if hub is None:
+        await ws.close(NOT_LIVE, "the camera is not being recorded here")
+        return
+    await ws.accept()
+    with svc.catalog.session.begin() as s:
+        seq = append_act(s, caller.actor(source(ws)), "live.start", cam.name,
+                         basis=verdict.reason).seq
+    viewer = Viewer(asyncio.get_running_loop())
+    hub.join(viewer)
+    try:
+        await _pump(ws, viewer, cam.id)
+    except (WebSocketDisconnect, Unauthenticated):
+        pass
+    finally:
+        hub.leave(viewer)
+        with svc.catalog.session.begin() as s:
+            append_act(s, caller.actor(source(ws)), "live.stop", cam.name, viewing=seq,
+                       dropped=viewer.dropped)
+
+
+async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int) -> None:
+    svc = services(ws)
+    loop = asyncio.get_running_loop()
+    next_check = loop.time() + RECHECK_S
+    while True:
+        try:
+            item = await asyncio.wait_for(viewer.queue.get(), RECHECK_S)
+        except TimeoutError:
+            item = None
+        if loop.time() >= next_check:
+            caller = ws_caller(ws, Perm.LIVE_VIEW)
+            if not decide(caller.principal, Perm.LIVE_VIEW, svc.clock(), camera_id).allowed:
+                with contextlib.suppress(RuntimeError):
+                    await ws.close(POLICY_VIOLATION, "live view is no longer permitted")
+                return
+            next_check = loop.time() + RECHECK_S
+        if item is None:
+            continue
+        if item.kind == "init":
+            await ws.send_text(json.dumps({"type": "init", "mime": item.mime}))
+        await ws.send_bytes(item.data)

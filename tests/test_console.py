@@ -1,0 +1,124 @@
+"""The console in a real browser (Debian's Chromium driven by Playwright) against a real
+`kuzet serve` recording the simulator; the message catalogs; the live fan-out's bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Kuzet, free_port, wait_for
+from kuzet.recorder.fanout import Item, Viewer
+from kuzet.web.i18n import LANGUAGES, catalog
+
+ROOT = Path(__file__).resolve().parents[1]
+WEB = ROOT / "src" / "kuzet" / "web"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking"]
+PASSWORD = "night shift at the gate"
+
+
+def ui_strings() -> set[str]:
+    texts = set()
+    for template in (WEB / "templates").glob("*.html"):
+        texts |= set(re.findall(r'_\("([^"]+)"\)', template.read_text()))
+    return texts
+
+
+def test_every_ui_string_is_in_all_three_catalogs() -> None:
+    wanted = ui_strings()
+    assert len(wanted) >= 10
+    for lang in LANGUAGES:
+        missing = wanted - set(catalog(lang))
+        assert not missing, f"{lang}.po lacks {sorted(missing)}"
+    assert catalog("kk")["Log in"] != catalog("ru")["Log in"] != "Log in"
+
+
+def test_a_slow_viewer_skips_to_the_next_keyframe_and_never_grows() -> None:
+    async def run() -> Viewer:
+        v = Viewer(asyncio.get_running_loop(), max_items=5)
+        v.offer(Item("init", b"init", mime="video/mp4"))
+        v.offer(Item("frag", b"p", keyframe=False))  # before any keyframe: useless
+        for i in range(20):
+            v.offer(Item("frag", b"f%d" % i, keyframe=i % 10 == 0))
+        return v
+
+    v = asyncio.run(run())
+    got = [v.queue.get_nowait().data for _ in range(v.queue.qsize())]
+    assert got == [b"init", b"f0", b"f1", b"f2", b"f3"]  # full: the rest dropped...
+    assert v.skipping and v.dropped == 1 + 16  # ...until the next keyframe comes
+
+
+def _guard(kuzet: Kuzet) -> None:
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.roles import Roles
+    from kuzet.audit.log import Actor
+
+    catalog = kuzet.catalog()
+    setup = Actor("setup", (), "local")
+    Accounts(catalog.session).create(setup, "guard1", "Guard", time.time_ns(),
+                                     password=PASSWORD)
+    Roles(catalog.session).request(setup, "guard1", "guard", now_ns=time.time_ns())
+
+
+@pytest.mark.slow
+def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    kuzet.sim(port)
+    kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
+    _guard(kuzet)
+    kuzet.serve()
+    urls: dict[str, Any] = wait_for(lambda: _api(kuzet), 60, what="api.json")
+    base = urls["https"]
+    wait_for(lambda: kuzet.status().get("cam01", {}).get("state") == "recording", 60,
+             what="recording")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(ignore_https_errors=True).new_page()
+        logs: list[str] = []
+        page.on("console", lambda m: logs.append(m.text))
+        page.on("pageerror", lambda e: logs.append(str(e)))
+        page.goto(f"{base}/login?lang=ru")
+        assert page.locator("h1").inner_text() == "Вход"
+        page.goto(f"{base}/login?lang=kk")
+        assert page.locator("h1").inner_text() == "Кіру"
+        page.fill("input[name=username]", "guard1")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{base}/")
+        page.wait_for_selector("#cameras a")
+        page.goto(f"{base}/live/cam01")
+        try:
+            page.wait_for_function("() => document.getElementById('video').currentTime > 1",
+                                   timeout=30_000)
+        except Exception as exc:
+            state = page.locator("#state").inner_text()
+            raise AssertionError(f"not playing: {state!r}; console: {logs}; serve log: "
+                                 f"{kuzet.log('serve')[-2000:]}") from exc
+        frames0 = page.evaluate(
+            "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
+        t0 = page.evaluate("document.getElementById('video').currentTime")
+        page.wait_for_timeout(2000)
+        frames1 = page.evaluate(
+            "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
+        t1 = page.evaluate("document.getElementById('video').currentTime")
+        assert frames1 > frames0 + 20 and t1 > t0 + 1.0, (frames0, frames1, t0, t1)
+        assert page.locator("#state").get_attribute("data-state") == "playing"
+        page.screenshot(path=str(tmp_path / "live.png"))
+        browser.close()
+    starts = kuzet.json("audit", "list", "--action", "live.start")
+    assert starts and starts[-1]["actor"] == "guard1"
+
+
+def _api(kuzet: Kuzet) -> dict[str, Any] | None:
+    import json
+
+    path = kuzet.home / "run" / "api.json"
+    return json.loads(path.read_text()) if path.exists() else None
