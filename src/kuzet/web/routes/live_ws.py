@@ -1,7 +1,10 @@
 """`/api/ws/live/{camera}`: live video for Media Source Extensions.
 
 The first message is JSON `{"type": "init", "mime": ...}` followed by the init segment as
-a binary message; then one binary message per frame (moof+mdat). A new init (the camera
+a binary message; then one binary message per frame: 8 bytes of the frame's arrival at
+the recorder (ns since the epoch, big-endian; the player measures its latency with it),
+one byte of flags (1: a keyframe, where a player that fell behind may resume), and the
+fragment (moof+mdat). A new init (the camera
 reconnected, its parameters changed) comes the same way. Frames come from the recorder's
 own camera session through its fan-out (kuzet.recorder.fanout): watching opens no second
 connection to the camera. Start and end are audited (`live.start`, `live.stop`).
@@ -12,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import struct
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -82,4 +86,7 @@ async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int) -> None:
             continue
         if item.kind == "init":
             await ws.send_text(json.dumps({"type": "init", "mime": item.mime}))
-        await ws.send_bytes(item.data)
+            await ws.send_bytes(item.data)
+        else:
+            await ws.send_bytes(struct.pack(">QB", item.arrival_ns, int(item.keyframe))
+                                + item.data)

@@ -8,8 +8,13 @@ const LIVE_EDGE_S = 1.0; // fall back this far behind and the player jumps forwa
 
 let source = null;
 let buffer = null;
-let queue = [];
+let queue = []; // {data, arrivalMs} waiting for the SourceBuffer
+let appending = null;
 let expectInit = null;
+let skipping = false; // fell behind: drop frames until the next keyframe
+// Milliseconds from a frame's arrival at the recorder to its append here (last 500),
+// for bench/live.py; server and browser share a clock only on one machine.
+window.kuzetLatencyMs = [];
 
 function show(key) {
   state.textContent = state.dataset[key];
@@ -18,7 +23,16 @@ function show(key) {
 
 function pump() {
   if (!buffer || buffer.updating || queue.length === 0) return;
-  buffer.appendBuffer(queue.shift());
+  appending = queue.shift();
+  buffer.appendBuffer(appending.data);
+}
+
+function appended() {
+  if (appending && appending.arrivalMs) {
+    window.kuzetLatencyMs.push(Date.now() - appending.arrivalMs);
+    if (window.kuzetLatencyMs.length > 500) window.kuzetLatencyMs.shift();
+  }
+  appending = null;
 }
 
 function keepUp() {
@@ -33,7 +47,7 @@ function keepUp() {
 
 function start(mime, init) {
   if (buffer) { // a new stream on the same camera: same codec, appended in sequence
-    queue.push(init);
+    queue.push({data: init, arrivalMs: 0});
     pump();
     return;
   }
@@ -42,8 +56,8 @@ function start(mime, init) {
   source.addEventListener("sourceopen", () => {
     buffer = source.addSourceBuffer(mime);
     buffer.mode = "sequence";
-    buffer.addEventListener("updateend", () => { keepUp(); pump(); });
-    queue.unshift(init);
+    buffer.addEventListener("updateend", () => { appended(); keepUp(); pump(); });
+    queue.unshift({data: init, arrivalMs: 0});
     pump();
     video.play().catch(() => {});
     show("playing");
@@ -65,8 +79,16 @@ function connect() {
       expectInit = null;
       return;
     }
-    queue.push(event.data);
-    if (queue.length > 100) queue = queue.slice(-25); // never grow without bound
+    const header = new DataView(event.data);
+    const arrivalMs = Number(header.getBigUint64(0) / 1000000n);
+    const keyframe = (header.getUint8(8) & 1) === 1;
+    if (queue.length > 50) { // the decoder cannot keep up: never grow without bound
+      queue = [];
+      skipping = true;
+    }
+    if (skipping && !keyframe) return;
+    skipping = false;
+    queue.push({data: event.data.slice(9), arrivalMs});
     pump();
   };
   socket.onclose = (event) => {

@@ -1,0 +1,162 @@
+"""Live view: latency in a real browser, and server CPU per extra viewer.
+
+Run by hand (not in CI):  .venv/bin/python bench/live.py --seconds 20
+
+Latency is from a frame's arrival at the recorder to the append of its fragment to the
+browser's SourceBuffer, measured by the console's own player in headless Chromium on
+loopback (server and browser share the clock). CPU: `kuzet serve` recording the cameras
+with nobody watching (the baseline, same run), then with 16 viewers on each of 4 cameras
+(64 WebSockets read by a Python client) and the browser; the difference per viewer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+import websockets
+
+ROOT = Path(__file__).resolve().parents[1]
+PASSWORD = "watching the gate all night"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking"]
+
+
+def prepare(home: Path, env: dict[str, str], cameras: int, port: int) -> None:
+    subprocess.run([sys.executable, "-m", "kuzet", "init"], env=env, check=True,
+                   capture_output=True)
+    for i in range(cameras):
+        subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
+                        f"rtsp://127.0.0.1:{port}/cam{i + 1:02d}/main"], env=env, check=True,
+                       capture_output=True)
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.roles import Roles
+    from kuzet.audit.log import Actor
+    from kuzet.catalog.db import make_engine
+    from kuzet.catalog.store import Catalog
+
+    catalog = Catalog(make_engine(f"sqlite:///{home / 'catalog.db'}"))
+    actor = Actor("bench", (), "local")
+    Accounts(catalog.session).create(actor, "watcher", "Watcher", time.time_ns(),
+                                     password=PASSWORD)
+    Roles(catalog.session).request(actor, "watcher", "guard", now_ns=time.time_ns())
+    catalog.engine.dispose()
+
+
+async def viewers(base: str, cookie: str, cameras: int, per_camera: int, seconds: float,
+                  ctx: ssl.SSLContext) -> int:
+    received = 0
+
+    async def one(name: str) -> None:
+        nonlocal received
+        uri = base.replace("https://", "wss://") + f"/api/ws/live/{name}"
+        async with websockets.connect(uri, ssl=ctx, additional_headers={"cookie": cookie},
+                                      max_size=None) as ws:
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                try:
+                    await asyncio.wait_for(ws.recv(), deadline - time.monotonic())
+                    received += 1
+                except TimeoutError:
+                    break
+
+    await asyncio.gather(*(one(f"cam{c + 1:02d}") for c in range(cameras)
+                           for _ in range(per_camera)))
+    return received
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--cameras", type=int, default=4)
+    ap.add_argument("--per-camera", type=int, default=16)
+    ap.add_argument("--seconds", type=float, default=20)
+    ap.add_argument("--port", type=int, default=18754)
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="kuzet-bench-live-") as tmp:
+        home = Path(tmp) / "home"
+        env = {**os.environ, "KUZET_HOME": str(home), "KUZET_HTTPS_PORT": "0",
+               "KUZET_HTTP_REDIRECT_PORT": "0",
+               "KUZET_CACHE_DIR": str(ROOT / "bench" / "out" / "cache")}
+        prepare(home, env, args.cameras, args.port)
+        sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
+                                str(args.cameras), "--port", str(args.port)], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(5)
+        serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
+                                 stderr=subprocess.DEVNULL)
+        try:
+            api = home / "run" / "api.json"
+            while not api.exists():
+                time.sleep(0.5)
+            base = json.loads(api.read_text())["https"]
+            ctx = ssl.create_default_context(cafile=str(home / "tls" / "cert.pem"))
+            time.sleep(10)
+            proc = psutil.Process(serve.pid)
+            cpu = lambda: sum(proc.cpu_times()[:2])  # noqa: E731
+            c0 = cpu()
+            time.sleep(args.seconds)
+            idle = cpu() - c0
+            with httpx.Client(base_url=base, verify=ctx) as c:
+                c.post("/api/auth/login", json={"username": "watcher",
+                                                "password": PASSWORD}).raise_for_status()
+                cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
+            with sync_playwright() as pw:
+                browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
+                                             args=CHROMIUM_ARGS)
+                context = browser.new_context(ignore_https_errors=True)
+                name, value = cookie.split(";")[0].split("=", 1)
+                context.add_cookies([{"name": name, "value": value, "url": base}])
+                page = context.new_page()
+                page.goto(f"{base}/live/cam01")
+                page.wait_for_function("() => window.kuzetLatencyMs.length > 25",
+                                       timeout=30_000)
+                c1 = cpu()
+                # Playwright's sync API holds this thread's event loop: viewers get their own.
+                counts: list[int] = []
+                runner = threading.Thread(target=lambda: counts.append(asyncio.run(viewers(
+                    base, cookie, args.cameras, args.per_camera, args.seconds, ctx))))
+                runner.start()
+                while runner.is_alive():
+                    page.wait_for_timeout(500)
+                received = counts[0] if counts else 0
+                busy = cpu() - c1
+                latencies = sorted(page.evaluate("window.kuzetLatencyMs"))
+                frames = page.evaluate("document.getElementById('video')"
+                                       ".getVideoPlaybackQuality().totalVideoFrames")
+                browser.close()
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(30)
+            sim.send_signal(signal.SIGTERM)
+            sim.wait(30)
+    n = args.cameras * args.per_camera
+    p95 = latencies[int(0.95 * (len(latencies) - 1))]
+    print(f"{args.cameras} cameras recording, {os.cpu_count()} CPUs, {args.seconds:g} s per "
+          "phase")
+    print(f"browser latency, arrival at recorder -> SourceBuffer append ({len(latencies)} "
+          f"frames, {frames} shown): p50 {statistics.median(latencies):.0f} ms, p95 {p95:.0f} ms")
+    print(f"server CPU, baseline (recording, nobody watching): {idle / args.seconds:.3f} "
+          "CPU-s per second")
+    print(f"server CPU with {n} viewers + 1 browser: {busy / args.seconds:.3f} CPU-s per "
+          f"second; per extra viewer {(busy - idle) / args.seconds / (n + 1) * 1000:.1f} ms "
+          f"per second; ratio to baseline {busy / max(idle, 1e-9):.2f}; {received} fragments "
+          "delivered to the Python viewers")
+
+
+if __name__ == "__main__":
+    main()
