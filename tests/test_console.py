@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 
 from conftest import Kuzet, free_port, wait_for
@@ -112,6 +113,29 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         assert frames1 > frames0 + 20 and t1 > t0 + 1.0, (frames0, frames1, t0, t1)
         assert page.locator("#state").get_attribute("data-state") == "playing"
         page.screenshot(path=str(tmp_path / "live.png"))
+        # The administrator's first login, all in the browser: one-time password, new
+        # password, second-factor enrolment, then the cameras.
+        out = kuzet.run("user", "reset-password", "admin").stdout
+        one_time = re.search(r"one-time password (\S+)", out)
+        assert one_time, out
+        admin = browser.new_context(ignore_https_errors=True).new_page()
+        admin.goto(f"{base}/login?lang=en")
+        admin.fill("#login input[name=username]", "admin")
+        admin.fill("#login input[name=password]", one_time.group(1))
+        admin.click("#login button")
+        admin.wait_for_selector("#password", state="visible")
+        admin.fill("#password input[name=new_password]", "password2026")
+        admin.click("#password button")
+        admin.wait_for_function("() => document.getElementById('message').textContent")
+        assert "attackers try first" in admin.locator("#message").inner_text()
+        admin.fill("#password input[name=new_password]", "a gate that never sleeps")
+        admin.click("#password button")
+        admin.wait_for_selector("#enrol", state="visible")
+        secret = admin.locator("#secret").inner_text().replace(" ", "")
+        admin.fill("#enrol input[name=code]", pyotp.TOTP(secret).now())
+        admin.click("#enrol button")
+        admin.wait_for_url(f"{base}/")
+        admin.wait_for_selector("#cameras a")
         browser.close()
     starts = kuzet.json("audit", "list", "--action", "live.start")
     assert starts and starts[-1]["actor"] == "guard1"

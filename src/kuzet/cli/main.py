@@ -156,7 +156,7 @@ def _serve(settings: Settings, banner: str = "") -> int:
     # process. Freezing it keeps every full collection from walking it all again: those
     # walks were the API's latency tail (bench/api.py p99 117 → 57 ms, docs/design/access.md).
     gc.freeze()
-    typer.echo(f"kuzet serve: HTTP API at {api.urls['https']}", err=True)
+    typer.echo(f"kuzet serve: console and HTTP API at {api.urls['https']}", err=True)
     if banner:
         typer.echo(banner)
     try:
@@ -233,7 +233,8 @@ def demo(
         https = f"https://127.0.0.1:{settings.https_port}"
         banner = "\n".join([
             "",
-            f"Kuzet API (the console arrives with issue 5): {https}/api/openapi.json",
+            f"Kuzet console: {https}/  (live view: {https}/live/{camera_name(0)}; "
+            f"API: {https}/api/openapi.json)",
             login,
             f"  (the certificate is self-signed: trust {settings.cert_path}, or use curl -k)",
             "Kuzet demo is recording. Open in VLC or ffplay (live from the simulator):",

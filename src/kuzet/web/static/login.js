@@ -1,11 +1,52 @@
-// Log in through the API; the session cookie is HttpOnly, the CSRF token is kept for
-// later changes. Messages come from the page (server-side catalogs).
-const form = document.getElementById("login");
+// Log in through the API, then, when the account owes them, change the one-time password
+// and enrol a second factor. The session cookie is HttpOnly; the CSRF token from the
+// login answer goes with every change.
+const forms = {
+  login: document.getElementById("login"),
+  password: document.getElementById("password"),
+  enrol: document.getElementById("enrol"),
+};
 const message = document.getElementById("message");
+let csrf = "";
+let oldPassword = "";
+let owesSecondFactor = false;
 
-form.addEventListener("submit", async (event) => {
+function only(name) {
+  for (const [key, form] of Object.entries(forms)) form.hidden = key !== name;
+  message.textContent = "";
+}
+
+async function call(path, body) {
+  const response = await fetch(path, {
+    method: "POST",
+    headers: {"content-type": "application/json", "x-csrf-token": csrf},
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const answer = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof answer.detail === "string" ? answer.detail : "";
+    message.textContent = `${message.dataset.rejected} ${detail}`;
+    return null;
+  }
+  return answer;
+}
+
+async function next() {
+  if (owesSecondFactor) {
+    const answer = await call("/api/auth/totp/enrol");
+    if (!answer) return;
+    const secret = new URL(answer.otpauth_uri).searchParams.get("secret");
+    document.getElementById("secret").textContent = secret.replace(/(.{4})/g, "$1 ").trim();
+    only("enrol");
+    return;
+  }
+  const to = new URLSearchParams(location.search).get("next");
+  location.assign(to && to.startsWith("/") && !to.startsWith("//") ? to : "/");
+}
+
+forms.login.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const data = Object.fromEntries(new FormData(form));
+  const data = Object.fromEntries(new FormData(forms.login));
   if (!data.totp) delete data.totp;
   const response = await fetch("/api/auth/login", {
     method: "POST",
@@ -17,14 +58,25 @@ form.addEventListener("submit", async (event) => {
     return;
   }
   const answer = await response.json();
-  if (answer.must_change_password) {
-    message.textContent = message.dataset.change;
-    return;
+  csrf = answer.csrf;
+  oldPassword = data.password;
+  owesSecondFactor = answer.second_factor_missing;
+  if (answer.must_change_password) only("password");
+  else await next();
+});
+
+forms.password.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const data = Object.fromEntries(new FormData(forms.password));
+  if (await call("/api/auth/password", {old_password: oldPassword,
+                                         new_password: data.new_password})) await next();
+});
+
+forms.enrol.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const data = Object.fromEntries(new FormData(forms.enrol));
+  if (await call("/api/auth/totp/confirm", {code: data.code})) {
+    owesSecondFactor = false;
+    await next();
   }
-  if (answer.second_factor_missing) {
-    message.textContent = message.dataset.enrol;
-    return;
-  }
-  const next = new URLSearchParams(location.search).get("next");
-  location.assign(next && next.startsWith("/") ? next : "/");
 });
