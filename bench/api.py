@@ -34,34 +34,10 @@ import httpx
 import psutil
 import pyotp
 
+from home import prepare
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "load test password of some length"
-
-
-def prepare(home: Path, env: dict[str, str], cameras: int, port: int) -> str:
-    """An initialised home with cameras and a rector account; returns its TOTP secret."""
-    subprocess.run([sys.executable, "-m", "kuzet", "init"], env=env, check=True,
-                   capture_output=True)
-    for i in range(cameras):
-        subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
-                        f"rtsp://127.0.0.1:{port}/cam{i + 1:02d}/main"], env=env, check=True,
-                       capture_output=True)
-    os.environ["KUZET_HOME"] = str(home)
-    from kuzet.access.accounts import Accounts
-    from kuzet.access.roles import Roles
-    from kuzet.audit.log import Actor
-    from kuzet.catalog.db import make_engine
-    from kuzet.catalog.store import Catalog
-
-    catalog = Catalog(make_engine(f"sqlite:///{home / 'catalog.db'}"))
-    actor, now = Actor("bench", (), "local"), time.time_ns()
-    Accounts(catalog.session).create(actor, "bench", "Bench", now, password=PASSWORD)
-    Roles(catalog.session).request(actor, "bench", "rector", now_ns=now)
-    uri = Accounts(catalog.session).totp_enrol(actor, "bench")
-    secret = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)["secret"][0]
-    Accounts(catalog.session).totp_confirm(actor, "bench", pyotp.TOTP(secret).now(), now)
-    catalog.engine.dispose()
-    return secret
 
 
 WRK_SCRIPT = """
@@ -131,7 +107,8 @@ def main() -> None:
         env = {**os.environ, "KUZET_HOME": str(home), "KUZET_HTTPS_PORT": "0",
                "KUZET_HTTP_REDIRECT_PORT": "0", "KUZET_SEGMENT_S": "10",
                "KUZET_CACHE_DIR": str(ROOT / "bench" / "out" / "cache")}
-        secret = prepare(home, env, args.cameras, args.port)
+        secret = prepare(home, env, args.cameras, args.port, "bench", PASSWORD, "rector")
+        assert secret is not None
         sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
                                 str(args.cameras), "--port", str(args.port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

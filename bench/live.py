@@ -29,31 +29,12 @@ import httpx
 import psutil
 import websockets
 
+from home import prepare
+
 ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "watching the gate all night"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
-
-
-def prepare(home: Path, env: dict[str, str], cameras: int, port: int) -> None:
-    subprocess.run([sys.executable, "-m", "kuzet", "init"], env=env, check=True,
-                   capture_output=True)
-    for i in range(cameras):
-        subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
-                        f"rtsp://127.0.0.1:{port}/cam{i + 1:02d}/main"], env=env, check=True,
-                       capture_output=True)
-    from kuzet.access.accounts import Accounts
-    from kuzet.access.roles import Roles
-    from kuzet.audit.log import Actor
-    from kuzet.catalog.db import make_engine
-    from kuzet.catalog.store import Catalog
-
-    catalog = Catalog(make_engine(f"sqlite:///{home / 'catalog.db'}"))
-    actor = Actor("bench", (), "local")
-    Accounts(catalog.session).create(actor, "watcher", "Watcher", time.time_ns(),
-                                     password=PASSWORD)
-    Roles(catalog.session).request(actor, "watcher", "guard", now_ns=time.time_ns())
-    catalog.engine.dispose()
 
 
 async def viewers(base: str, cookie: str, cameras: int, per_camera: int, seconds: float,
@@ -92,7 +73,7 @@ def main() -> None:
         env = {**os.environ, "KUZET_HOME": str(home), "KUZET_HTTPS_PORT": "0",
                "KUZET_HTTP_REDIRECT_PORT": "0",
                "KUZET_CACHE_DIR": str(ROOT / "bench" / "out" / "cache")}
-        prepare(home, env, args.cameras, args.port)
+        prepare(home, env, args.cameras, args.port, "watcher", PASSWORD, "guard")
         sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
                                 str(args.cameras), "--port", str(args.port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

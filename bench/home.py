@@ -1,0 +1,42 @@
+"""A data home for the API and live benchmarks: initialised, with simulated cameras and
+one account made directly in the catalog (as the server's own command line would)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import urllib.parse
+from pathlib import Path
+
+import pyotp
+
+
+def prepare(home: Path, env: dict[str, str], cameras: int, port: int, user: str,
+            password: str, role: str) -> str | None:
+    """Returns the account's TOTP secret when its role needs a second factor."""
+    subprocess.run([sys.executable, "-m", "kuzet", "init"], env=env, check=True,
+                   capture_output=True)
+    for i in range(cameras):
+        subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
+                        f"rtsp://127.0.0.1:{port}/cam{i + 1:02d}/main"], env=env, check=True,
+                       capture_output=True)
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.permissions import DEFAULT_ROLES, is_privileged
+    from kuzet.access.roles import Roles
+    from kuzet.audit.log import Actor
+    from kuzet.catalog.db import make_engine
+    from kuzet.catalog.store import Catalog
+
+    catalog = Catalog(make_engine(f"sqlite:///{home / 'catalog.db'}"))
+    actor, now = Actor("bench", (), "local"), time.time_ns()
+    accounts = Accounts(catalog.session)
+    accounts.create(actor, user, user.title(), now, password=password)
+    Roles(catalog.session).request(actor, user, role, now_ns=now)
+    secret = None
+    if is_privileged(DEFAULT_ROLES[role].perms):
+        uri = accounts.totp_enrol(actor, user)
+        secret = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)["secret"][0]
+        accounts.totp_confirm(actor, user, pyotp.TOTP(secret).now(), now)
+    catalog.engine.dispose()
+    return secret
