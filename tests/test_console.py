@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import time
 from pathlib import Path
@@ -71,9 +72,12 @@ def _guard(kuzet: Kuzet) -> None:
 def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
     from playwright.sync_api import sync_playwright
 
+    # KUZET_SCREENSHOTS=docs/screenshots refreshes the README's pictures.
+    shots = Path(os.environ.get("KUZET_SCREENSHOTS") or tmp_path)
     port = free_port()
-    kuzet.sim(port)
-    kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
+    kuzet.sim(port, cameras=4)
+    for i in range(1, 5):
+        kuzet.run("camera", "add", f"cam{i:02d}", f"rtsp://127.0.0.1:{port}/cam{i:02d}/main")
     _guard(kuzet)
     kuzet.serve()
     urls: dict[str, Any] = wait_for(lambda: _api(kuzet), 60, what="api.json")
@@ -112,7 +116,22 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         t1 = page.evaluate("document.getElementById('video').currentTime")
         assert frames1 > frames0 + 20 and t1 > t0 + 1.0, (frames0, frames1, t0, t1)
         assert page.locator("#state").get_attribute("data-state") == "playing"
-        page.screenshot(path=str(tmp_path / "live.png"))
+        page.screenshot(path=str(shots / "live.png"))
+        # The wall, 2x2 by default, fills its tiles with the four cameras; all play.
+        page.goto(f"{base}/wall")
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#grid video')].filter("
+            "v => v.currentTime > 1).length === 4", timeout=30_000)
+        frames = page.evaluate("[...document.querySelectorAll('#grid video')].map("
+                               "v => v.getVideoPlaybackQuality().totalVideoFrames)")
+        page.wait_for_timeout(1500)
+        later = page.evaluate("[...document.querySelectorAll('#grid video')].map("
+                              "v => v.getVideoPlaybackQuality().totalVideoFrames)")
+        assert all(b > a + 10 for a, b in zip(frames, later, strict=True)), (frames, later)
+        tiles = page.evaluate("[...document.querySelectorAll('.tile')].map("
+                              "t => [t.dataset.camera, t.dataset.state])")
+        assert tiles == [[f"cam{i:02d}", "playing"] for i in range(1, 5)]
+        page.screenshot(path=str(shots / "wall.png"))
         # The administrator's first login, all in the browser: one-time password, new
         # password, second-factor enrolment, then the cameras.
         out = kuzet.run("user", "reset-password", "admin").stdout

@@ -54,6 +54,11 @@ def login_page(request: Request) -> HTMLResponse:
     return _page(request, "login.html")
 
 
+@router.get("/wall")
+def wall_page(request: Request) -> HTMLResponse:
+    return _page(request, "wall.html")
+
+
 @router.get("/live/{name}")
 def live_page(name: str, request: Request) -> HTMLResponse:
     if not is_camera_name(name):
