@@ -445,8 +445,8 @@ def test_status_websocket_needs_a_session_and_a_permission(world: World) -> None
                     {"cookie": f"kuzet_session={no_perm}"},
                     {"cookie": f"kuzet_session={sid}", "origin": "https://evil.example"}):
         with pytest.raises(WebSocketDisconnect) as closed, world.client().websocket_connect(
-                "/api/ws/status", headers=headers):
-            pass
+                "/api/ws/status", headers=headers) as ws:
+            ws.receive_json()  # refused: accepted only to be closed with a reason
         assert closed.value.code == 1008, headers
     refused = [e for e in world.audit("access.refused") if '"kind":"websocket"' in e.detail]
     assert len(refused) == 4
@@ -480,3 +480,31 @@ def test_hold_through_the_api_is_audited_with_roles_and_address(world: World) ->
     assert requested.actor == "head" and '"source":"10.5.0.7"' in requested.detail
     assert '"roles":["head_of_security"]' in requested.detail
     assert '"roles":["rector"]' in world.audit("hold.approve")[0].detail
+
+
+def test_archive_websocket_needs_a_purpose_and_a_window(world: World) -> None:
+    from starlette.websockets import WebSocketDisconnect
+
+    world.user("head", "head_of_security")
+    world.user("guard", "guard")
+    head_sid = world.login("head").cookies.get("kuzet_session")
+    guard_sid = world.login("guard").cookies.get("kuzet_session")
+    cases = [(head_sid, "purpose=x"),  # too short a purpose
+             (guard_sid, "purpose=Round+check"),  # no archive.view at all
+             (head_sid, "purpose=Round+check&start=yesterday")]
+    for sid, query in cases:
+        start = "" if "start=" in query else "&start=2026-09-21T10:00:00Z"
+        with pytest.raises(WebSocketDisconnect) as closed, world.client().websocket_connect(
+                f"/api/ws/archive/{CAM}?{query}{start}",
+                headers={"cookie": f"kuzet_session={sid}"}) as ws:
+            ws.receive_json()
+        assert closed.value.code == 1008, query
+    assert not world.audit("archive.open")
+    # With a purpose and a window: opened, audited with the purpose, then (nothing
+    # recorded in this catalog) the end of the recording.
+    with world.client().websocket_connect(
+            f"/api/ws/archive/{CAM}?start=2026-09-21T10:00:00Z&purpose=Round+check",
+            headers={"cookie": f"kuzet_session={head_sid}"}) as ws:
+        assert ws.receive_json() == {"type": "end"}
+    opened = world.audit("archive.open")
+    assert len(opened) == 1 and '"purpose":"Round check"' in opened[0].detail

@@ -15,6 +15,7 @@ import pytest
 
 from conftest import Kuzet, free_port, wait_for
 from kuzet.recorder.fanout import Item, Viewer
+from kuzet.timefmt import format_instant
 from kuzet.web.i18n import LANGUAGES, catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -56,16 +57,23 @@ def test_a_slow_viewer_skips_to_the_next_keyframe_and_never_grows() -> None:
     assert v.skipping and v.dropped == 1 + 16  # ...until the next keyframe comes
 
 
-def _guard(kuzet: Kuzet) -> None:
+def _guards(kuzet: Kuzet) -> None:
+    """guard1 holds a grant to cam01's last hour of footage; guard2 holds none."""
     from kuzet.access.accounts import Accounts
+    from kuzet.access.grants import Grants
+    from kuzet.access.permissions import Perm
     from kuzet.access.roles import Roles
     from kuzet.audit.log import Actor
 
     catalog = kuzet.catalog()
-    setup = Actor("setup", (), "local")
-    Accounts(catalog.session).create(setup, "guard1", "Guard", time.time_ns(),
-                                     password=PASSWORD)
-    Roles(catalog.session).request(setup, "guard1", "guard", now_ns=time.time_ns())
+    setup, now, hour = Actor("setup", (), "local"), time.time_ns(), 3600 * 10**9
+    for name in ("guard1", "guard2"):
+        Accounts(catalog.session).create(setup, name, name.title(), now, password=PASSWORD)
+        Roles(catalog.session).request(setup, name, "guard", now_ns=now)
+    grants = Grants(catalog.session)
+    g = grants.request(setup, "guard1", {Perm.ARCHIVE_VIEW}, ["cam01"], (now - hour, now + hour),
+                       (now - 60 * 10**9, now + hour), "Instruction No. 5", now)
+    grants.decide(Actor("rector", ("rector",), "local"), g.id, True, now)
 
 
 @pytest.mark.slow
@@ -78,7 +86,7 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
     kuzet.sim(port, cameras=4)
     for i in range(1, 5):
         kuzet.run("camera", "add", f"cam{i:02d}", f"rtsp://127.0.0.1:{port}/cam{i:02d}/main")
-    _guard(kuzet)
+    _guards(kuzet)
     kuzet.serve()
     urls: dict[str, Any] = wait_for(lambda: _api(kuzet), 60, what="api.json")
     base = urls["https"]
@@ -132,6 +140,31 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
                               "t => [t.dataset.camera, t.dataset.state])")
         assert tiles == [[f"cam{i:02d}", "playing"] for i in range(1, 5)]
         page.screenshot(path=str(shots / "wall.png"))
+        # The archive, by the grant: from an instant 6 s ago, with a stated purpose.
+        asked = time.time_ns() - 6 * 10**9
+        page.goto(f"{base}/archive/cam01?lang=en")
+        page.fill("input[name=start]", format_instant(asked))
+        page.fill("input[name=purpose]", "Check of the night round")
+        page.click("#open button")
+        page.wait_for_function("() => document.getElementById('clock').dataset.ns",
+                               timeout=20_000)
+        shown = float(page.evaluate("document.getElementById('clock').dataset.ns"))
+        assert abs(shown - asked) < 1e9, (shown - asked) / 1e9
+        page.wait_for_timeout(2000)
+        later = float(page.evaluate("document.getElementById('clock').dataset.ns"))
+        assert later > shown + 1e9
+        page.screenshot(path=str(shots / "archive.png"))
+        other = browser.new_context(ignore_https_errors=True).new_page()
+        other.goto(f"{base}/login")
+        other.fill("#login input[name=username]", "guard2")
+        other.fill("#login input[name=password]", PASSWORD)
+        other.click("#login button")
+        other.wait_for_url(f"{base}/")
+        other.goto(f"{base}/archive/cam01")
+        other.fill("input[name=purpose]", "Curiosity at night")
+        other.click("#open button")
+        other.wait_for_function(
+            "() => document.getElementById('notice').dataset.state === 'refused'")
         # The administrator's first login, all in the browser: one-time password, new
         # password, second-factor enrolment, then the cameras.
         out = kuzet.run("user", "reset-password", "admin").stdout

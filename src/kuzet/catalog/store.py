@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -254,6 +254,15 @@ class Catalog:
             if row is None or row.end_ns <= instant_ns or row.deleting:
                 return None
             return row
+
+    def next_start(self, camera_id: int, after_ns: int, stream: str = "main") -> int | None:
+        """Where the first segment starting at or after an instant starts (playback
+        uses it to jump over a long gap without reading the hours in between)."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(func.min(Segment.start_ns)).where(
+                Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
+                Segment.start_ns >= after_ns)).scalar()
+            return int(value) if value is not None else None
 
     def last_segment(self, camera_id: int, stream: str = "main") -> Segment | None:
         with self.session() as s:

@@ -12,12 +12,21 @@ from kuzet.access.lan import ClientAddress, parse_networks
 from kuzet.catalog.alarms import Severity
 from kuzet.web import errors
 from kuzet.web.lan import BodyLimit, LanOnly, Scope
-from kuzet.web.routes import auth, cameras, console, live_ws, people, records, status_ws
+from kuzet.web.routes import (
+    archive_ws,
+    auth,
+    cameras,
+    console,
+    live_ws,
+    people,
+    records,
+    status_ws,
+)
 from kuzet.web.services import Services
 
 log = logging.getLogger(__name__)
 ROUTERS = (auth.router, cameras.router, people.router, records.router, status_ws.router,
-           live_ws.router, console.router)
+           live_ws.router, archive_ws.router, console.router)
 STATIC = Path(__file__).parent / "static"
 
 

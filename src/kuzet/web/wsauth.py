@@ -47,16 +47,23 @@ def ws_caller(ws: WebSocket, *perms: Perm) -> Caller:
     return caller
 
 
+async def close(ws: WebSocket, code: int, reason: str) -> None:
+    """Accept, then close with a code and reason: a browser sees a socket refused during
+    the handshake only as code 1006, and could not tell a refusal from a network fault."""
+    await ws.accept()
+    await ws.close(code, reason[:100])
+
+
 async def admit(ws: WebSocket, *perms: Perm) -> Caller | None:
     """Run the handshake checks; on refusal audit, close and return None."""
     anonymous = Actor("anonymous", (), source(ws))
     if not same_origin(ws):
         refuse(ws, anonymous, "cross-origin WebSocket")
-        await ws.close(POLICY_VIOLATION, "cross-origin")
+        await close(ws, POLICY_VIOLATION, "cross-origin")
         return None
     try:
         return ws_caller(ws, *perms)
     except Unauthenticated as exc:
         refuse(ws, anonymous, str(exc))
-        await ws.close(POLICY_VIOLATION, str(exc)[:100])
+        await close(ws, POLICY_VIOLATION, str(exc))
         return None

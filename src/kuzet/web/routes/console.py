@@ -59,6 +59,11 @@ def wall_page(request: Request) -> HTMLResponse:
     return _page(request, "wall.html")
 
 
+@router.get("/archive/{name}")
+def archive_page(name: str, request: Request) -> HTMLResponse:
+    return _page(request, "archive.html", camera=name if is_camera_name(name) else "")
+
+
 @router.get("/live/{name}")
 def live_page(name: str, request: Request) -> HTMLResponse:
     if not is_camera_name(name):

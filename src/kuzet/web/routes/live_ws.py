@@ -25,7 +25,7 @@ from kuzet.access.permissions import Perm, decide
 from kuzet.audit.log import append_act
 from kuzet.recorder.fanout import Viewer
 from kuzet.web.deps import services, source
-from kuzet.web.wsauth import POLICY_VIOLATION, admit, refuse, ws_caller
+from kuzet.web.wsauth import POLICY_VIOLATION, admit, close, refuse, ws_caller
 
 router = APIRouter(tags=["cameras"])
 RECHECK_S = 5.0  # the session and permission are checked again this often
@@ -43,11 +43,11 @@ async def live_stream(ws: WebSocket, name: str) -> None:
                      cam.id if cam is not None else -1)
     if cam is None or not verdict.allowed:
         refuse(ws, caller.actor(source(ws)), verdict.reason if cam else "no such camera")
-        await ws.close(POLICY_VIOLATION, "live view of this camera is not permitted")
+        await close(ws, POLICY_VIOLATION, "live view of this camera is not permitted")
         return
     hub = svc.live(cam.name)
     if hub is None:
-        await ws.close(NOT_LIVE, "the camera is not being recorded here")
+        await close(ws, NOT_LIVE, "the camera is not being recorded here")
         return
     await ws.accept()
     with svc.catalog.session.begin() as s:
