@@ -154,6 +154,14 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         later = float(page.evaluate("document.getElementById('clock').dataset.ns"))
         assert later > shown + 1e9
         page.screenshot(path=str(shots / "archive.png"))
+        # An instant with no footage (before the first recording): the next footage plays
+        # and the page says so.
+        page.fill("input[name=start]", format_instant(asked - 1800 * 10**9))
+        page.click("#open button")
+        page.wait_for_function(
+            "() => document.getElementById('notice').dataset.state === 'gap' && "
+            "Number(document.getElementById('clock').dataset.ns) > "
+            f"{asked - 120 * 10**9}", timeout=20_000)
         other = browser.new_context(ignore_https_errors=True).new_page()
         other.goto(f"{base}/login")
         other.fill("#login input[name=username]", "guard2")

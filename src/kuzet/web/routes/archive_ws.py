@@ -117,7 +117,7 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
         for seg in batch:
             if seg.start_ns >= window[1]:
                 return t
-            if seg.start_ns > t and origin is not None:
+            if seg.start_ns > t:  # before the first file too: the asked instant has none
                 await _note(ws, "gap", t, seg.start_ns)
             kfs = keyindex.decode(seg.keyframes)
             k = first_fragment(kfs, t - seg.start_ns)

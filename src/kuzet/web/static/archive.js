@@ -58,7 +58,7 @@ function setup(mime) {
 }
 
 function show(key) {
-  notice.textContent = notice.dataset[key];
+  notice.textContent = notice.dataset[key] || "";
   notice.dataset.state = key;
 }
 
@@ -68,6 +68,8 @@ function receive(data, startNs) {
     if (message.type === "start") {
       origin = message.origin_ns;
       target = (startNs - origin) / 1e9;
+    } else if (message.type === "gap" || message.type === "missing") {
+      show("gap");
     } else if (message.type === "init") {
       pendingInit = message;
       if (!buffer && !video.src) setup(message.mime);
@@ -86,6 +88,15 @@ function receive(data, startNs) {
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   if (socket) socket.close();
+  buffer = null; // a new instant: a new timeline
+  queue = [];
+  origin = null;
+  pendingInit = null;
+  video.removeAttribute("src");
+  video.load();
+  show("none");
+  delete clock.dataset.ns;
+  clock.textContent = "";
   const data = Object.fromEntries(new FormData(form));
   const startNs = Date.parse(data.start) * 1e6;
   const query = new URLSearchParams({start: data.start, purpose: data.purpose});
@@ -124,6 +135,10 @@ for (const button of document.querySelectorAll("[data-speed]")) {
 for (const button of document.querySelectorAll("[data-jump]")) {
   button.addEventListener("click", () => { video.currentTime += Number(button.dataset.jump); });
 }
+document.getElementById("frame").addEventListener("click", () => {
+  video.pause();
+  video.currentTime += 1 / 25; // one frame of a 25 fps camera
+});
 document.getElementById("pause").addEventListener("click", () => {
   if (video.paused) video.play(); else video.pause();
 });
