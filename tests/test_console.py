@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pyotp
 import pytest
 
@@ -196,7 +198,19 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         admin.click("#enrol button")
         admin.wait_for_url(f"{base}/")
         admin.wait_for_selector("#cameras a")
+        # A snapshot: a stamped PNG of the recorded frame, purpose required, audited; the
+        # guard's grant gives archive view, not snapshots.
+        at = format_instant(time.time_ns() - 5 * 10**9)
+        query = f"/api/cameras/cam01/snapshot?at={at}&purpose=Report+for+the+act"
+        assert admin.request.get(f"{base}/api/cameras/cam01/snapshot?at={at}").status == 400
+        shot = admin.request.get(base + query)
+        assert shot.status == 200 and shot.headers["content-type"] == "image/png"
+        image = cv2.imdecode(np.frombuffer(shot.body(), np.uint8), cv2.IMREAD_COLOR)
+        assert image is not None and image.shape[1] > 100
+        assert page.request.get(base + query).status == 403  # guard1
         browser.close()
+    shots_taken = kuzet.json("audit", "list", "--action", "snapshot")
+    assert [e["actor"] for e in shots_taken] == ["admin"]
     starts = kuzet.json("audit", "list", "--action", "live.start")
     assert starts and starts[-1]["actor"] == "guard1"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
 
 from kuzet.access.errors import Conflict, Invalid, NotFound
 from kuzet.access.permissions import Perm, footage_bounds
@@ -19,10 +20,11 @@ from kuzet.audit.log import append_act
 from kuzet.catalog.models import Camera
 from kuzet.catalog.store import CatalogError
 from kuzet.media.ingest import SourceError, mask_url
+from kuzet.media.snapshot import frame_at, stamp, stamp_lines
 from kuzet.storage.layout import is_camera_name
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
 from kuzet.web.schemas import NewCamera, SeqId, ViewingRequest
-from kuzet.web.times import out, window
+from kuzet.web.times import instant, out, window
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
@@ -153,6 +155,31 @@ def gaps(name: str, request: Request, start: TimeParam, end: TimeParam,
                          "start_ns": g.start_ns, "end_ns": g.end_ns, "cause": g.cause,
                          "detail": g.detail})
     return {"camera": cam.name, "gaps": rows}
+
+
+@router.get("/cameras/{name}/snapshot")
+def snapshot(name: str, request: Request, at: TimeParam,
+             purpose: Annotated[str, Query(max_length=500)] = "",
+             caller: Caller = Depends(Require(Perm.SNAPSHOT))) -> Response:
+    """A PNG of the recorded frame at `at`, stamped with who took it and when; the
+    purpose is required and the snapshot audited like any opening of the archive."""
+    cam = camera(request, name)
+    at_ns = instant(at, "at")
+    if len(purpose.strip()) < 5:
+        raise Invalid("state the purpose of the snapshot (at least 5 characters)")
+    why = authorize(request, caller, Perm.SNAPSHOT, cam.id, (at_ns, at_ns + 1))
+    svc = services(request)
+    seg = svc.catalog.segment_at(cam.id, at_ns)
+    image = None
+    if seg is not None and (path := svc.catalog.path_of(seg)).exists():
+        image = frame_at(path, at_ns - seg.start_ns)
+    if image is None:
+        raise NotFound("no recorded frame at that instant")
+    png = stamp(image, stamp_lines(caller.name, cam.name, at_ns, svc.clock()))
+    with svc.catalog.session.begin() as s:
+        append_act(s, caller.actor(source(request)), "snapshot", cam.name,
+                   purpose=purpose.strip(), basis=why, at_ns=at_ns, bytes=len(png))
+    return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
 
 
 @router.post("/viewing/live")

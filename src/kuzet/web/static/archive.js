@@ -139,6 +139,20 @@ document.getElementById("frame").addEventListener("click", () => {
   video.pause();
   video.currentTime += 1 / 25; // one frame of a 25 fps camera
 });
+document.getElementById("snapshot").addEventListener("click", async () => {
+  if (!clock.dataset.ns) return;
+  const at = new Date(Number(clock.dataset.ns) / 1e6).toISOString();
+  const query = new URLSearchParams({at, purpose: form.elements.purpose.value});
+  const response = await fetch(`/api/cameras/${encodeURIComponent(camera)}/snapshot?${query}`);
+  if (!response.ok) {
+    show("refused");
+    return;
+  }
+  const link = document.createElement("a"); // stamped and audited by the server
+  link.href = URL.createObjectURL(await response.blob());
+  link.download = `${camera}-${at.replace(/[:.]/g, "-")}.png`;
+  link.click();
+});
 document.getElementById("pause").addEventListener("click", () => {
   if (video.paused) video.play(); else video.pause();
 });
