@@ -34,9 +34,8 @@ import httpx
 import psutil
 import pyotp
 
-from home import prepare
+from home import bench_env, prepare
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "load test password of some length"
 
 
@@ -104,9 +103,7 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-api-") as tmp:
         home = Path(tmp) / "home"
-        env = {**os.environ, "KUZET_HOME": str(home), "KUZET_HTTPS_PORT": "0",
-               "KUZET_HTTP_REDIRECT_PORT": "0", "KUZET_SEGMENT_S": "10",
-               "KUZET_CACHE_DIR": str(ROOT / "bench" / "out" / "cache")}
+        env = bench_env(home, segment_s="10")
         secret = prepare(home, env, args.cameras, args.port, "bench", PASSWORD, "rector")
         assert secret is not None
         sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",

@@ -3,6 +3,7 @@ one account made directly in the catalog (as the server's own command line would
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -10,6 +11,17 @@ import urllib.parse
 from pathlib import Path
 
 import pyotp
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bench_env(home: Path, **settings: str) -> dict[str, str]:
+    """The environment of a benchmark's Kuzet: its own home, any free API port, the
+    simulator clips cached across runs, and `settings` as KUZET_* variables."""
+    return {**os.environ, "KUZET_HOME": str(home), "KUZET_HTTPS_PORT": "0",
+            "KUZET_HTTP_REDIRECT_PORT": "0",
+            "KUZET_CACHE_DIR": str(ROOT / "bench" / "out" / "cache"),
+            **{f"KUZET_{k.upper()}": v for k, v in settings.items()}}
 
 
 def prepare(home: Path, env: dict[str, str], cameras: int, port: int, user: str,

@@ -29,9 +29,8 @@ import httpx
 import psutil
 import websockets
 
-from home import prepare
+from home import bench_env, prepare
 
-ROOT = Path(__file__).resolve().parents[1]
 PASSWORD = "watching the gate all night"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
@@ -70,9 +69,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-live-") as tmp:
         home = Path(tmp) / "home"
-        env = {**os.environ, "KUZET_HOME": str(home), "KUZET_HTTPS_PORT": "0",
-               "KUZET_HTTP_REDIRECT_PORT": "0",
-               "KUZET_CACHE_DIR": str(ROOT / "bench" / "out" / "cache")}
+        env = bench_env(home)
         prepare(home, env, args.cameras, args.port, "watcher", PASSWORD, "guard")
         sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
                                 str(args.cameras), "--port", str(args.port)], env=env,

@@ -237,3 +237,21 @@ def test_untimed_first_keyframe_is_placed_before_the_next_packet() -> None:
     out = list(fill_missing_timestamps(packets, 0, 3600))
     assert [(p.stream_index, p.dts) for p in out] == [(1, None), (0, 0), (0, 3600), (0, 7200),
                                                       (0, 10800)]
+
+
+def test_address_throttle_blocks_and_forgets_only_what_has_aged_out() -> None:
+    from kuzet.access.policy import MAX_ADDRESSES, THROTTLE_MAX, AddressThrottle
+
+    t = AddressThrottle()
+    s = 10**9
+    for _ in range(THROTTLE_MAX):
+        t.fail("10.0.0.1", 0)
+    assert t.blocked("10.0.0.1", s) and not t.blocked("10.0.0.2", s)
+    assert not t.blocked("10.0.0.1", 61 * s)  # the window has passed
+    # A flood of one-off addresses: old ones are forgotten, a recent guesser is not.
+    for i in range(MAX_ADDRESSES):
+        t.fail(f"10.1.{i // 256}.{i % 256}", 100 * s)
+    for _ in range(THROTTLE_MAX):
+        t.fail("10.0.0.9", 150 * s)
+    t.fail("10.2.0.1", 170 * s)  # over the cap at 170 s: the 100-s ones have aged out
+    assert len(t._failures) <= 3 and t.blocked("10.0.0.9", 170 * s)

@@ -15,7 +15,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes, passwords, policy
-from kuzet.access.errors import Conflict, Denied, Invalid, NotFound, Unauthenticated
+from kuzet.access.errors import Conflict, Denied, Invalid, Unauthenticated
+from kuzet.access.lookup import user_named
 from kuzet.access.models import User
 from kuzet.audit.log import Actor, append_act
 
@@ -58,12 +59,6 @@ class Accounts:
     def __init__(self, session: sessionmaker[Session]) -> None:
         self.session = session
 
-    def get(self, s: Session, name: str) -> User:
-        user = s.scalar(select(User).where(User.name == name))
-        if user is None:
-            raise NotFound(f"no account named {name!r}")
-        return user
-
     def create(self, actor: Actor, name: str, display_name: str, now_ns: int,
                password: str | None = None) -> NewAccount:
         """A new account; without a password, a one-time one to be changed at first login."""
@@ -88,7 +83,7 @@ class Accounts:
     @changes.bumps
     def set_disabled(self, actor: Actor, name: str, disabled: bool) -> None:
         with self.session.begin() as s:
-            user = self.get(s, name)
+            user = user_named(s, name)
             if user.name == actor.name and disabled:
                 raise Denied("an account cannot disable itself")
             user.disabled = disabled
@@ -147,7 +142,7 @@ class Accounts:
     def change_password(self, actor: Actor, name: str, old: str, new: str) -> None:
         passwords.check_rules(new, name)
         with self.session.begin() as s:
-            user = self.get(s, name)
+            user = user_named(s, name)
             if passwords.verify_password(user.password_hash, old):
                 user.password_hash = passwords.hash_password(new)
                 user.must_change_password = False
@@ -162,7 +157,7 @@ class Accounts:
         """An administrator's reset: a new one-time password, second factor kept."""
         one_time = passwords.one_time_password()
         with self.session.begin() as s:
-            user = self.get(s, name)
+            user = user_named(s, name)
             user.password_hash = passwords.hash_password(one_time)
             user.must_change_password = True
             user.failed_logins, user.locked_until_ns = 0, 0
@@ -173,7 +168,7 @@ class Accounts:
         """A fresh secret as an otpauth:// URI (shown once); it counts once confirmed."""
         secret = pyotp.random_base32()
         with self.session.begin() as s:
-            user = self.get(s, name)
+            user = user_named(s, name)
             if user.totp_confirmed:
                 raise Conflict("a second factor is enrolled; an administrator resets it")
             user.totp_secret = secret
@@ -183,7 +178,7 @@ class Accounts:
     @changes.bumps
     def totp_confirm(self, actor: Actor, name: str, code: str, now_ns: int) -> None:
         with self.session.begin() as s:
-            user = self.get(s, name)
+            user = user_named(s, name)
             if _totp_use(user, code, now_ns):
                 user.totp_confirmed = True
                 append_act(s, actor, "user.totp_confirm", name)

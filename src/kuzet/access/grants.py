@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import Grant, User
 from kuzet.access.permissions import GRANTABLE, GrantFacts, Perm
-from kuzet.access.roles import _camera_ids, _user
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import Camera
 
@@ -67,8 +67,8 @@ class Grants:
         if not instruction:
             raise Invalid("clause 3.5.5: name the rector's instruction the grant carries out")
         with self.session.begin() as s:
-            target = _user(s, user)
-            ids = _camera_ids(s, cameras)
+            target = user_named(s, user)
+            ids = camera_ids(s, cameras)
             g = Grant(user_id=target.id, perms=json.dumps(sorted(perms)),
                       cameras=json.dumps(sorted(ids)), footage_from_ns=footage[0],
                       footage_to_ns=footage[1], valid_from_ns=valid[0], valid_until_ns=valid[1],
@@ -121,7 +121,7 @@ class Grants:
         with self.session() as s:
             q = select(Grant).order_by(Grant.id)
             if user is not None:
-                q = q.where(Grant.user_id == _user(s, user).id)
+                q = q.where(Grant.user_id == user_named(s, user).id)
             return [_view(s, g, now_ns) for g in s.scalars(q)]
 
 

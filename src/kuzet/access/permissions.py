@@ -164,6 +164,17 @@ def decide(p: Principal, perm: Perm, now_ns: int, camera: int | None = None,
     return Decision(False, f"{perm.value} is not given to {p.user}")
 
 
+def holds_somewhere(p: Principal, perm: Perm, now_ns: int) -> bool:
+    """Does `p` hold `perm` at all (on some camera, by role or by a live grant)? Route
+    guards ask this; which camera and footage is `decide`'s question."""
+    if p.token_perms is not None and perm not in p.token_perms:
+        return False
+    if any(perm in a.perms for a in p.assignments):
+        return True
+    return perm in CAMERA_SCOPED and any(
+        perm in g.perms and g.valid_from_ns <= now_ns < g.valid_until_ns for g in p.grants)
+
+
 def footage_bounds(p: Principal, perm: Perm, camera: int, now_ns: int) -> list[tuple[int, int]]:
     """The footage windows `p` may see on `camera`: everything for a role, grant windows
     otherwise. Listing endpoints clip what they return to these."""

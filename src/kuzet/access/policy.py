@@ -15,6 +15,7 @@ LOCKOUT_AFTER = 5  # failed logins in a row lock the account
 LOCKOUT_NS = 15 * 60 * NS
 THROTTLE_WINDOW_NS = 60 * NS
 THROTTLE_MAX = 10  # failed logins from one address per window
+MAX_ADDRESSES = 10_000  # addresses remembered before the stale ones are forgotten
 
 
 def session_expired(created_ns: int, last_seen_ns: int, now_ns: int) -> str | None:
@@ -66,6 +67,7 @@ class AddressThrottle:
 
     def fail(self, address: str, now_ns: int) -> None:
         self._recent(address, now_ns).append(now_ns)
-        if len(self._failures) > 10_000:  # forget the quietest addresses, not the memory
-            for key in [k for k, v in self._failures.items() if not v][:5_000]:
+        if len(self._failures) > MAX_ADDRESSES:  # forget addresses whose window has passed
+            stale = now_ns - self.window_ns
+            for key in [k for k, v in self._failures.items() if not v or v[-1] <= stale]:
                 del self._failures[key]

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import CameraGroup, CameraGroupMember, Role, RoleAssignment, User
 from kuzet.access.permissions import DEFAULT_ROLES, Perm, check_role_edit, is_privileged
 from kuzet.audit.log import Actor, append_act
@@ -84,7 +85,7 @@ class Roles:
         with self.session.begin() as s:
             if s.scalar(select(CameraGroup.id).where(CameraGroup.name == name)) is not None:
                 raise Conflict(f"a camera group named {name!r} exists")
-            ids = _camera_ids(s, cameras)
+            ids = camera_ids(s, cameras)
             group = CameraGroup(name=name)
             s.add(group)
             s.flush()
@@ -127,7 +128,7 @@ class Roles:
             except ValueError as exc:
                 raise Invalid("the order date is YYYY-MM-DD") from exc
         with self.session.begin() as s:
-            target = _user(s, user)
+            target = user_named(s, user)
             r = s.get(Role, role)
             if r is None:
                 raise NotFound(f"no role named {role!r}")
@@ -195,27 +196,10 @@ class Roles:
         with self.session() as s:
             q = select(RoleAssignment).order_by(RoleAssignment.id)
             if user is not None:
-                q = q.where(RoleAssignment.user_id == _user(s, user).id)
+                q = q.where(RoleAssignment.user_id == user_named(s, user).id)
             if state is not None:
                 q = q.where(RoleAssignment.state == state)
             return [_view(s, a) for a in s.scalars(q)]
-
-
-def _user(s: Session, name: str) -> User:
-    user = s.scalar(select(User).where(User.name == name))
-    if user is None:
-        raise NotFound(f"no account named {name!r}")
-    return user
-
-
-def _camera_ids(s: Session, names: list[str]) -> list[int]:
-    ids = []
-    for n in names:
-        cam_id = s.scalar(select(Camera.id).where(Camera.name == n, Camera.removed_ns.is_(None)))
-        if cam_id is None:
-            raise NotFound(f"no camera named {n!r}")
-        ids.append(cam_id)
-    return ids
 
 
 def _view(s: Session, a: RoleAssignment) -> AssignmentView:

@@ -11,7 +11,7 @@ import json
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes, policy
@@ -237,9 +237,3 @@ class Sessions:
             perms = frozenset(Perm(p) for p in json.loads(t.perms))
             p = load_principal(s, user, now_ns, perms)
             return Caller(user.id, user.name, p, "token", None, False, False)
-
-    def end_all(self, user_id: int, now_ns: int) -> None:
-        with self.session.begin() as s:
-            s.execute(update(WebSession).where(WebSession.user_id == user_id,
-                                               WebSession.ended_ns.is_(None))
-                      .values(ended_ns=now_ns))

@@ -51,6 +51,11 @@ class AuditLog:
         with self.session.begin() as s:
             return append(s, actor, action, subject, detail, at_ns)
 
+    def act(self, actor: Actor, action: str, subject: str, **kwargs: Any) -> AuditEntry:
+        """`append_act` in a transaction of its own, for acts that change nothing else."""
+        with self.session.begin() as s:
+            return append_act(s, actor, action, subject, **kwargs)
+
     def entries(self, *, action: str | None = None, since_ns: int | None = None,
                 until_ns: int | None = None, limit: int | None = None) -> list[AuditEntry]:
         with self.session() as s:

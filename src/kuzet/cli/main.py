@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog.db import make_engine, migrate
 from kuzet.catalog.store import Catalog, CatalogError
 from kuzet.config import CONFIG_FILE_NAME, Settings, load_settings
@@ -56,15 +57,16 @@ def _instant(text: str | None) -> int | None:
         raise _fail(str(exc)) from exc
 
 
-def _audit_local(catalog: Catalog, action: str, subject: str, **detail: Any) -> None:
-    """A configuration change made on the server's command line, in the audit log (4.2)."""
+def _local_actor() -> Actor:
+    """Whoever runs `kuzet` on the server: the operating-system user, source `local`."""
     import getpass
 
-    from kuzet.audit.log import Actor, append_act
+    return Actor(f"local:{getpass.getuser()}", (), "local")
 
-    with catalog.session.begin() as s:
-        append_act(s, Actor(f"local:{getpass.getuser()}", (), "local"), action, subject,
-                   **detail)
+
+def _audit_local(catalog: Catalog, action: str, subject: str, **detail: Any) -> None:
+    """A configuration change made on the server's command line, in the audit log (4.2)."""
+    AuditLog(catalog.session).act(_local_actor(), action, subject, **detail)
 
 
 def _settings() -> Settings:
@@ -116,7 +118,6 @@ def _first_administrator(settings: Settings, catalog: Catalog) -> str | None:
 
     from kuzet.access.accounts import Accounts
     from kuzet.access.roles import Roles
-    from kuzet.audit.log import Actor
 
     accounts = Accounts(catalog.session)
     if accounts.list():

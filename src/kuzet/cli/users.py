@@ -7,7 +7,6 @@ audited with source `local` and the operating-system user who ran it.
 
 from __future__ import annotations
 
-import getpass
 import time
 from typing import Annotated, Any
 
@@ -17,17 +16,12 @@ from kuzet.access.accounts import Accounts
 from kuzet.access.errors import AccessError
 from kuzet.access.passwords import WeakPassword
 from kuzet.access.roles import Roles
-from kuzet.audit.log import Actor
-from kuzet.cli.main import _catalog, _fail, _settings
+from kuzet.cli.main import _catalog, _fail, _local_actor, _settings
 from kuzet.cli.storage import _emit
 
 user_app = typer.Typer(help="Accounts from the server's command line (rector-level roles "
                        "are given only here).", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _actor() -> Actor:
-    return Actor(f"local:{getpass.getuser()}", (), "local")
 
 
 def _services() -> tuple[Accounts, Roles]:
@@ -47,10 +41,10 @@ def user_add(name: str,
     accounts, roles = _services()
     now = time.time_ns()
     try:
-        new = accounts.create(_actor(), name, display_name, now)
+        new = accounts.create(_local_actor(), name, display_name, now)
         typer.echo(f"account {name}: one-time password {new.one_time_password} (shown once)")
         if role:
-            view = roles.request(_actor(), name, role, order_no=order, order_date=order_date,
+            view = roles.request(_local_actor(), name, role, order_no=order, order_date=order_date,
                                  now_ns=now)
             typer.echo(f"role {role}: {view.state} (request {view.id})")
     except (AccessError, WeakPassword) as exc:
@@ -66,7 +60,7 @@ def user_role(name: str, role: str,
     """Give a role; one that reaches stored video waits for the rector (except rector)."""
     _, roles = _services()
     try:
-        view = roles.request(_actor(), name, role, group=group, order_no=order,
+        view = roles.request(_local_actor(), name, role, group=group, order_no=order,
                              order_date=order_date, now_ns=time.time_ns())
     except AccessError as exc:
         raise _fail(str(exc)) from exc
@@ -78,7 +72,7 @@ def user_revoke(assignment: int) -> None:
     """End a role assignment (by its number in `kuzet user list`)."""
     _, roles = _services()
     try:
-        roles.revoke(_actor(), assignment, time.time_ns())
+        roles.revoke(_local_actor(), assignment, time.time_ns())
     except AccessError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"role assignment {assignment} revoked")
@@ -90,7 +84,7 @@ def user_reset_password(name: str) -> None:
     accounts, _ = _services()
     try:
         typer.echo(f"account {name}: one-time password "
-                   f"{accounts.reset_password(_actor(), name)} (shown once)")
+                   f"{accounts.reset_password(_local_actor(), name)} (shown once)")
     except AccessError as exc:
         raise _fail(str(exc)) from exc
 

@@ -41,15 +41,16 @@ class _Sink:
         return out
 
 
-def mime_codec(init: bytes, codec: str) -> str:
-    """The MSE type for an init segment: H.264's profile and level read from its avcC."""
-    if codec == "h264":
-        i = init.find(b"avcC")
-        if i >= 0 and len(init) >= i + 8:
-            profile, compat, level = init[i + 5], init[i + 6], init[i + 7]
-            return f'video/mp4; codecs="avc1.{profile:02x}{compat:02x}{level:02x}"'
-        return 'video/mp4; codecs="avc1.640028"'
-    return 'video/mp4; codecs="hvc1.1.6.L120.90"'
+def mime_codec(init: bytes) -> str:
+    """The MSE type of an init segment: H.264's profile and level read from its `avcC`;
+    without one it is H.265."""
+    i = init.find(b"avcC")
+    if i < 0:
+        return 'video/mp4; codecs="hvc1.1.6.L120.90"'
+    if len(init) >= i + 8:
+        profile, compat, level = init[i + 5], init[i + 6], init[i + 7]
+        return f'video/mp4; codecs="avc1.{profile:02x}{compat:02x}{level:02x}"'
+    return 'video/mp4; codecs="avc1.640028"'
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class LiveMuxer:
             if kind in ("ftyp", "moov"):
                 self.init = (self.init or b"") + box
                 if kind == "moov":
-                    self.mime = mime_codec(self.init, self.params.codec)
+                    self.mime = mime_codec(self.init)
             elif kind == "moof":
                 moof = box
             elif kind == "mdat" and moof is not None:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from kuzet.access.lan import ClientAddress, parse_networks
+from kuzet.audit.log import Actor
 from kuzet.catalog.alarms import Severity
 from kuzet.web import errors
 from kuzet.web.lan import BodyLimit, LanOnly, Scope
@@ -46,10 +47,9 @@ def create_app(svc: Services) -> LanOnly:
     def on_refusal(client: ClientAddress, scope: Scope) -> None:
         path = str(scope.get("path", ""))[:200]
         log.warning("refused a request from %s outside the local network", client.text)
-        svc.audit.record("anonymous", "access.refused", path,
-                         {"roles": [], "source": client.text, "outcome": "refused",
-                          "reason": "clause 3.5.3: source outside the local network",
-                          "kind": scope["type"]})
+        svc.audit.act(Actor("anonymous", (), client.text), "access.refused", path,
+                      outcome="refused", reason="clause 3.5.3: source outside the local network",
+                      kind=scope["type"])
         svc.alarms.raise_("non_lan_access", client.text, Severity.CRITICAL,
                           f"a {scope['type']} request to {path} came from {client.text}, "
                           "outside the local network (clause 3.5.3); refused")

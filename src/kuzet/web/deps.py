@@ -18,7 +18,7 @@ from fastapi import Request
 from starlette.requests import HTTPConnection
 
 from kuzet.access.errors import Denied, Unauthenticated
-from kuzet.access.permissions import CAMERA_SCOPED, Perm, Principal, decide
+from kuzet.access.permissions import Perm, decide, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.audit.log import Actor
 from kuzet.web.services import Services
@@ -39,10 +39,8 @@ def source(conn: HTTPConnection) -> str:
 
 
 def refuse(request: Request, actor: Actor, action: str, reason: str) -> None:
-    services(request).audit.record(actor.name, "access.refused", request.url.path,
-                                   {"roles": list(actor.roles), "source": actor.source,
-                                    "outcome": "refused", "reason": reason,
-                                    "method": request.method, "attempted": action})
+    services(request).audit.act(actor, "access.refused", request.url.path, outcome="refused",
+                                reason=reason, method=request.method, attempted=action)
 
 
 def _caller(request: Request) -> Caller:
@@ -92,16 +90,6 @@ class Authenticated:
         if not self.allow_incomplete:
             _complete(request, caller)
         return caller
-
-
-def holds_somewhere(p: Principal, perm: Perm, now_ns: int) -> bool:
-    """Does `p` hold `perm` at all (on some camera, by role or by a live grant)?"""
-    if p.token_perms is not None and perm not in p.token_perms:
-        return False
-    if any(perm in a.perms for a in p.assignments):
-        return True
-    return perm in CAMERA_SCOPED and any(
-        perm in g.perms and g.valid_from_ns <= now_ns < g.valid_until_ns for g in p.grants)
 
 
 class Require:

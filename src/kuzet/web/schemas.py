@@ -3,29 +3,16 @@ not a silently ignored setting."""
 
 from __future__ import annotations
 
-from typing import Annotated, Self
+from typing import Annotated
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from kuzet.access.permissions import Perm
 
 
 class Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="after")
-    def _valid_unicode(self) -> Self:
-        """JSON may carry lone surrogates ("\\udb88"); no database stores them."""
-        for value in self.__dict__.values():
-            for text in value if isinstance(value, list) else [value]:
-                if isinstance(text, str):
-                    try:
-                        text.encode("utf-8")
-                    except UnicodeEncodeError:
-                        raise ValueError("text must be valid Unicode (a lone surrogate "
-                                         "was sent)") from None
-        return self
 
 
 class Login(Body):

@@ -12,7 +12,6 @@ import json
 import logging
 import socket
 import threading
-from pathlib import Path
 from typing import Any
 
 import anyio
@@ -116,10 +115,3 @@ class ApiServer:
         if self._thread is not None:
             self._thread.join(10)
 
-
-def api_urls(home: Path) -> dict[str, str]:
-    try:
-        urls: dict[str, str] = json.loads((home / "run" / "api.json").read_text())
-        return urls
-    except (OSError, ValueError):
-        return {}

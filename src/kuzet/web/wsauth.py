@@ -12,18 +12,17 @@ from urllib.parse import urlsplit
 from fastapi import WebSocket
 
 from kuzet.access.errors import Unauthenticated
-from kuzet.access.permissions import Perm
+from kuzet.access.permissions import Perm, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.audit.log import Actor
-from kuzet.web.deps import SESSION_COOKIE, holds_somewhere, services, source
+from kuzet.web.deps import SESSION_COOKIE, services, source
 
 POLICY_VIOLATION = 1008
 
 
 def refuse(ws: WebSocket, actor: Actor, reason: str) -> None:
-    services(ws).audit.record(actor.name, "access.refused", ws.url.path,
-                              {"roles": list(actor.roles), "source": actor.source,
-                               "outcome": "refused", "reason": reason, "kind": "websocket"})
+    services(ws).audit.act(actor, "access.refused", ws.url.path, outcome="refused",
+                           reason=reason, kind="websocket")
 
 
 def same_origin(ws: WebSocket) -> bool:

@@ -27,7 +27,6 @@ from starlette.websockets import WebSocketDisconnect
 
 from kuzet.access.errors import Invalid
 from kuzet.access.permissions import Perm, footage_bounds
-from kuzet.audit.log import append_act
 from kuzet.media import keyindex
 from kuzet.media.livemux import mime_codec
 from kuzet.media.playback import first_fragment, read_segment
@@ -64,9 +63,8 @@ async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str
         await close(ws, POLICY_VIOLATION, reason)
         return
     await ws.accept()
-    with svc.catalog.session.begin() as s:
-        seq = append_act(s, actor, "archive.open", cam.name, purpose=purpose,
-                         footage_from_ns=start_ns).seq
+    seq = svc.audit.act(actor, "archive.open", cam.name, purpose=purpose,
+                        footage_from_ns=start_ns).seq
     control: dict[str, Any] = {"speed": 1.0}
     listener = asyncio.create_task(_listen(ws, control))
     sent_until = start_ns
@@ -78,9 +76,8 @@ async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str
         pass
     finally:
         listener.cancel()
-        with svc.catalog.session.begin() as s:
-            append_act(s, actor, "archive.close", cam.name, viewing=seq,
-                       footage=[start_ns, sent_until])
+        svc.audit.act(actor, "archive.close", cam.name, viewing=seq,
+                      footage=[start_ns, sent_until])
 
 
 async def _listen(ws: WebSocket, control: dict[str, Any]) -> None:
@@ -131,11 +128,12 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
                 continue
             init, fragments = await asyncio.to_thread(read_segment, path, kfs, k)
             offset_s = (seg.start_ns - origin) / 1e9
-            await ws.send_text(json.dumps({"type": "init", "mime": _mime(init),
+            await ws.send_text(json.dumps({"type": "init", "mime": mime_codec(init),
                                            "offset_s": offset_s, "start_ns": seg.start_ns,
                                            "end_ns": seg.end_ns}))
             await ws.send_bytes(init)
-            for frag in fragments:
+            # Each read (a GOP, from the page cache as a rule) runs off the event loop.
+            while (frag := await asyncio.to_thread(next, fragments, None)) is not None:
                 media_sent_s = offset_s + frag.start_ns / 1e9
                 ahead = media_sent_s - (time.monotonic() - clock_start) * control["speed"]
                 if ahead > LOOKAHEAD_S:
@@ -143,10 +141,6 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
                 await ws.send_bytes(frag.data)
             t = seg.end_ns
     return t
-
-
-def _mime(init: bytes) -> str:
-    return mime_codec(init, "h264" if b"avcC" in init else "hevc")
 
 
 async def _note(ws: WebSocket, kind: str, from_ns: int, to_ns: int) -> None:

@@ -16,7 +16,6 @@ from fastapi.responses import Response
 from kuzet.access.errors import Conflict, Invalid, NotFound
 from kuzet.access.permissions import Perm, footage_bounds
 from kuzet.access.sessions import Caller
-from kuzet.audit.log import append_act
 from kuzet.catalog.models import Camera
 from kuzet.catalog.store import CatalogError
 from kuzet.media.ingest import SourceError, mask_url
@@ -85,9 +84,8 @@ def add_camera(body: NewCamera, request: Request,
     except (SourceError, ValueError) as exc:
         raise Invalid(str(exc)) from exc
     svc.cameras_changed()
-    with svc.catalog.session.begin() as s:
-        append_act(s, caller.actor(source(request)), "camera.add", cam.name,
-                   url=mask_url(body.url), zone=body.zone, location=body.location)
+    svc.audit.act(caller.actor(source(request)), "camera.add", cam.name,
+                  url=mask_url(body.url), zone=body.zone, location=body.location)
     return camera_json(cam, None)
 
 
@@ -102,8 +100,7 @@ def remove_camera(name: str, request: Request,
     except CatalogError as exc:
         raise NotFound(str(exc)) from exc
     svc.cameras_changed()
-    with svc.catalog.session.begin() as s:
-        append_act(s, caller.actor(source(request)), "camera.remove", cam.name)
+    svc.audit.act(caller.actor(source(request)), "camera.remove", cam.name)
     return {"name": cam.name, "removed": True}
 
 
@@ -176,9 +173,8 @@ def snapshot(name: str, request: Request, at: TimeParam,
     if image is None:
         raise NotFound("no recorded frame at that instant")
     png = stamp(image, stamp_lines(caller.name, cam.name, at_ns, svc.clock()))
-    with svc.catalog.session.begin() as s:
-        append_act(s, caller.actor(source(request)), "snapshot", cam.name,
-                   purpose=purpose.strip(), basis=why, at_ns=at_ns, bytes=len(png))
+    svc.audit.act(caller.actor(source(request)), "snapshot", cam.name,
+                  purpose=purpose.strip(), basis=why, at_ns=at_ns, bytes=len(png))
     return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
 
 
@@ -189,9 +185,7 @@ def open_live(body: ViewingRequest, request: Request,
     cam = camera(request, body.camera)
     why = authorize(request, caller, Perm.LIVE_VIEW, cam.id)
     svc = services(request)
-    with svc.catalog.session.begin() as s:
-        e = append_act(s, caller.actor(source(request)), "live.start", cam.name, basis=why)
-        seq = e.seq
+    seq = svc.audit.act(caller.actor(source(request)), "live.start", cam.name, basis=why).seq
     return {"viewing": seq, "camera": cam.name, "basis": why}
 
 
@@ -208,11 +202,9 @@ def open_archive(body: ViewingRequest, request: Request, caller: Caller = ARCHIV
     a, b = window(body.start, body.end)
     why = authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (a, b))
     svc = services(request)
-    with svc.catalog.session.begin() as s:
-        e = append_act(s, caller.actor(source(request)), "archive.open", cam.name,
-                       purpose=purpose, basis=why, footage=[out(a), out(b)],
-                       footage_ns=[a, b])
-        seq = e.seq
+    seq = svc.audit.act(caller.actor(source(request)), "archive.open", cam.name,
+                        purpose=purpose, basis=why, footage=[out(a), out(b)],
+                        footage_ns=[a, b]).seq
     return {"viewing": seq, "camera": cam.name, "basis": why, "start": out(a), "end": out(b)}
 
 
@@ -225,6 +217,5 @@ def end_viewing(viewing: SeqId, request: Request,
             "live.start", "archive.open"):
         raise NotFound(f"no viewing {viewing} of yours")
     action = "live.stop" if opened.action == "live.start" else "archive.close"
-    with svc.catalog.session.begin() as s:
-        append_act(s, caller.actor(source(request)), action, opened.subject, viewing=viewing)
+    svc.audit.act(caller.actor(source(request)), action, opened.subject, viewing=viewing)
     return {"viewing": viewing, "ended": True}

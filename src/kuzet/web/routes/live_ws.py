@@ -22,7 +22,6 @@ from starlette.websockets import WebSocketDisconnect
 
 from kuzet.access.errors import Unauthenticated
 from kuzet.access.permissions import Perm, decide
-from kuzet.audit.log import append_act
 from kuzet.recorder.fanout import Viewer
 from kuzet.web.deps import services, source
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, close, refuse, ws_caller
@@ -50,9 +49,8 @@ async def live_stream(ws: WebSocket, name: str) -> None:
         await close(ws, NOT_LIVE, "the camera is not being recorded here")
         return
     await ws.accept()
-    with svc.catalog.session.begin() as s:
-        seq = append_act(s, caller.actor(source(ws)), "live.start", cam.name,
-                         basis=verdict.reason).seq
+    seq = svc.audit.act(caller.actor(source(ws)), "live.start", cam.name,
+                        basis=verdict.reason).seq
     viewer = Viewer(asyncio.get_running_loop())
     hub.join(viewer)
     try:
@@ -61,9 +59,8 @@ async def live_stream(ws: WebSocket, name: str) -> None:
         pass
     finally:
         hub.leave(viewer)
-        with svc.catalog.session.begin() as s:
-            append_act(s, caller.actor(source(ws)), "live.stop", cam.name, viewing=seq,
-                       dropped=viewer.dropped)
+        svc.audit.act(caller.actor(source(ws)), "live.stop", cam.name, viewing=seq,
+                      dropped=viewer.dropped)
 
 
 async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int) -> None:

@@ -8,12 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.errors import Invalid
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.audit.export import write_csv
-from kuzet.audit.log import append_act
-from kuzet.catalog.store import CatalogError
 from kuzet.storage.holds import HoldView
 from kuzet.web.deps import Require, services, source
 from kuzet.web.routes.cameras import camera
@@ -48,12 +45,9 @@ def request_hold(body: HoldRequest, request: Request,
     a, b = window(body.start, body.end)
     for name in body.cameras:
         camera(request, name)
-    try:
-        hold = svc.holds.request(body.cameras, a, b, reason=body.reason,
-                                 incident=body.incident, by=caller.name, now_ns=svc.clock(),
-                                 via=caller.actor(source(request)))
-    except CatalogError as exc:
-        raise Invalid(str(exc)) from exc
+    hold = svc.holds.request(body.cameras, a, b, reason=body.reason, incident=body.incident,
+                             by=caller.name, now_ns=svc.clock(),
+                             via=caller.actor(source(request)))
     return {"id": hold.id, "state": "pending"}
 
 
@@ -61,11 +55,8 @@ def request_hold(body: HoldRequest, request: Request,
 def approve_hold(hold: RowId, body: HoldApproval, request: Request, caller: Caller = HOLD_APPROVE
                  ) -> dict[str, Any]:
     svc = services(request)
-    try:
-        svc.holds.approve(hold, by=caller.name, expires_ns=instant(body.expires, "expires"),
-                          now_ns=svc.clock(), via=caller.actor(source(request)))
-    except (CatalogError, ValueError) as exc:
-        raise Invalid(str(exc)) from exc
+    svc.holds.approve(hold, by=caller.name, expires_ns=instant(body.expires, "expires"),
+                      now_ns=svc.clock(), via=caller.actor(source(request)))
     return {"id": hold, "state": "active"}
 
 
@@ -73,11 +64,8 @@ def approve_hold(hold: RowId, body: HoldApproval, request: Request, caller: Call
 def reject_hold(hold: RowId, body: Decision, request: Request, caller: Caller = HOLD_APPROVE
                 ) -> dict[str, Any]:
     svc = services(request)
-    try:
-        svc.holds.reject(hold, by=caller.name, note=body.note, now_ns=svc.clock(),
-                         via=caller.actor(source(request)))
-    except CatalogError as exc:
-        raise Invalid(str(exc)) from exc
+    svc.holds.reject(hold, by=caller.name, note=body.note, now_ns=svc.clock(),
+                     via=caller.actor(source(request)))
     return {"id": hold, "state": "rejected"}
 
 
@@ -85,11 +73,8 @@ def reject_hold(hold: RowId, body: Decision, request: Request, caller: Caller = 
 def release_hold(hold: RowId, body: Decision, request: Request, caller: Caller = HOLD_APPROVE
                  ) -> dict[str, Any]:
     svc = services(request)
-    try:
-        svc.holds.release(hold, by=caller.name, note=body.note, now_ns=svc.clock(),
-                          via=caller.actor(source(request)))
-    except CatalogError as exc:
-        raise Invalid(str(exc)) from exc
+    svc.holds.release(hold, by=caller.name, note=body.note, now_ns=svc.clock(),
+                      via=caller.actor(source(request)))
     return {"id": hold, "state": "released"}
 
 
@@ -106,9 +91,8 @@ def audit(request: Request, action: Annotated[str | None, Query(max_length=64)] 
     svc = services(request)
     a, b = _range(start, end)
     entries = svc.audit.entries(action=action, since_ns=a, until_ns=b, limit=limit)
-    with svc.catalog.session.begin() as s:
-        append_act(s, caller.actor(source(request)), "audit.read", "audit",
-                   filter={"action": action, "from": start, "to": end}, count=len(entries))
+    svc.audit.act(caller.actor(source(request)), "audit.read", "audit",
+                  filter={"action": action, "from": start, "to": end}, count=len(entries))
     return [{"seq": e.seq, "at": out(e.at_ns), "at_ns": e.at_ns, "actor": e.actor,
              "action": e.action, "subject": e.subject, "detail": e.detail,
              "prev_hash": e.prev_hash, "hash": e.hash} for e in entries]
@@ -128,9 +112,8 @@ def audit_export(request: Request, start: OptTime = None, end: OptTime = None,
     a, b = _range(start, end)
     buf = io.StringIO()
     n = write_csv(svc.audit.entries(since_ns=a, until_ns=b), buf)
-    with svc.catalog.session.begin() as s:
-        append_act(s, caller.actor(source(request)), "audit.export", "audit",
-                   range=[start, end], count=n)
+    svc.audit.act(caller.actor(source(request)), "audit.export", "audit",
+                  range=[start, end], count=n)
     return Response(buf.getvalue(), media_type="text/csv",
                     headers={"content-disposition": 'attachment; filename="audit.csv"'})
 

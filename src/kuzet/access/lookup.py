@@ -1,0 +1,28 @@
+"""Names people type, to the rows they mean, inside the caller's transaction."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kuzet.access.errors import NotFound
+from kuzet.access.models import User
+from kuzet.catalog.models import Camera
+
+
+def user_named(s: Session, name: str) -> User:
+    user = s.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise NotFound(f"no account named {name!r}")
+    return user
+
+
+def camera_ids(s: Session, names: list[str]) -> list[int]:
+    """Ids of cameras still recorded; a removed or unknown name is refused."""
+    ids = []
+    for n in names:
+        cam_id = s.scalar(select(Camera.id).where(Camera.name == n, Camera.removed_ns.is_(None)))
+        if cam_id is None:
+            raise NotFound(f"no camera named {n!r}")
+        ids.append(cam_id)
+    return ids
