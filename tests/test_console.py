@@ -15,7 +15,7 @@ import numpy as np
 import pyotp
 import pytest
 
-from conftest import Kuzet, free_port, wait_for
+from conftest import Kuzet, free_port, stop, wait_for
 from kuzet.recorder.fanout import Item, Viewer
 from kuzet.timefmt import format_instant
 from kuzet.web.i18n import LANGUAGES, catalog
@@ -142,6 +142,18 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
                               "t => [t.dataset.camera, t.dataset.state])")
         assert tiles == [[f"cam{i:02d}", "playing"] for i in range(1, 5)]
         page.screenshot(path=str(shots / "wall.png"))
+        # The incident button marks the live instant; the layout is kept on the server for
+        # this user, so it comes back on reload (and on any other console).
+        assert page.locator("#tree li[data-camera=cam03]").count() == 1
+        page.click(".tile[data-camera=cam02] .incident")
+        page.wait_for_function(
+            "() => document.querySelector('.tile[data-camera=cam02]').dataset.marked === 'yes'")
+        page.click("[data-size='3']")
+        page.wait_for_function("() => document.querySelectorAll('#grid .tile').length === 9")
+        page.wait_for_timeout(500)
+        page.reload()
+        page.wait_for_function("() => document.querySelectorAll('#grid .tile').length === 9")
+        assert page.evaluate("document.querySelectorAll('#grid video').length") == 4
         # The archive, by the grant: from an instant 6 s ago, with a stated purpose.
         asked = time.time_ns() - 6 * 10**9
         page.goto(f"{base}/archive/cam01?lang=en")
@@ -213,6 +225,8 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
     assert [e["actor"] for e in shots_taken] == ["admin"]
     starts = kuzet.json("audit", "list", "--action", "live.start")
     assert starts and starts[-1]["actor"] == "guard1"
+    marked = kuzet.json("audit", "list", "--action", "bookmark.incident")
+    assert [(e["actor"], e["subject"]) for e in marked] == [("guard1", "cam02")]
 
 
 def _api(kuzet: Kuzet) -> dict[str, Any] | None:
@@ -220,3 +234,122 @@ def _api(kuzet: Kuzet) -> dict[str, Any] | None:
 
     path = kuzet.home / "run" / "api.json"
     return json.loads(path.read_text()) if path.exists() else None
+
+
+@pytest.mark.slow
+def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet) -> None:
+    """Two cameras recorded with an outage (the simulator stopped for a while) and a file
+    lost on disk: the timeline shows both, playback of both cameras together jumps over
+    the outage with a notice, and when the server restarts mid-playback the player comes
+    back at the instant it showed."""
+    from playwright.sync_api import sync_playwright
+
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.grants import Grants
+    from kuzet.access.permissions import Perm
+    from kuzet.access.roles import Roles
+    from kuzet.audit.log import Actor
+
+    kuzet.env["KUZET_HTTPS_PORT"] = str(free_port())  # the same address after a restart
+    port = free_port()
+    sim = kuzet.sim(port, cameras=2)
+    for i, floor in ((1, "1"), (2, "2")):
+        kuzet.run("camera", "add", f"cam{i:02d}", f"rtsp://127.0.0.1:{port}/cam{i:02d}/main",
+                  "--building", "Main building", "--floor", floor, "--zone", "entrance")
+    catalog = kuzet.catalog()
+    setup, now, hour = Actor("setup", (), "local"), time.time_ns(), 3600 * 10**9
+    Accounts(catalog.session).create(setup, "guard1", "Guard", now, password=PASSWORD)
+    Roles(catalog.session).request(setup, "guard1", "guard", now_ns=now)
+    grants = Grants(catalog.session)
+    g = grants.request(setup, "guard1", {Perm.ARCHIVE_VIEW}, ["cam01", "cam02"],
+                       (now - hour, now + hour), (now - 60 * 10**9, now + hour),
+                       "Instruction No. 6", now)
+    grants.decide(Actor("rector", ("rector",), "local"), g.id, True, now)
+    server = kuzet.serve()
+    urls: dict[str, Any] = wait_for(lambda: _api(kuzet), 60, what="api.json")
+    base = urls["https"]
+
+    def recording() -> bool:
+        st = kuzet.status()
+        return all(st.get(c, {}).get("state") == "recording" for c in ("cam01", "cam02"))
+
+    wait_for(recording, 60, what="recording")
+    time.sleep(10)
+    outage_from = time.time_ns()
+    stop(sim)  # both cameras go dark
+    time.sleep(6)
+    outage_to = time.time_ns()
+    kuzet.sim(port, cameras=2)
+    wait_for(recording, 60, what="recording again")
+    time.sleep(8)
+    cam01 = catalog.camera("cam01")
+    early = [s for s in catalog.segments(cam01.id) if s.end_ns < outage_from - 3 * 10**9]
+    assert early, "nothing recorded before the outage"
+    lost = catalog.path_of(early[0])
+    lost.chmod(0o644)
+    lost.unlink()
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(ignore_https_errors=True).new_page()
+        logs: list[str] = []
+        page.on("console", lambda m: logs.append(m.text))
+        page.on("pageerror", lambda e: logs.append(str(e)))
+        page.goto(f"{base}/login?lang=en")
+        page.fill("#login input[name=username]", "guard1")
+        page.fill("#login input[name=password]", PASSWORD)
+        page.click("#login button")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/archive/cam01?with=cam02&lang=en")
+        # The timeline at 10 minutes around the outage: two rows, each split by it.
+        asked = outage_from - 4 * 10**9
+        page.fill("input[name=start]", format_instant(asked))
+        page.click("[data-zoom='600']")
+        page.wait_for_function("() => document.querySelectorAll("
+                               "'.row[data-state=loaded]').length === 2", timeout=10_000)
+        rec = page.evaluate("[...document.querySelectorAll('.row')].map(r => "
+                            "[...r.querySelectorAll('.rec')].map(e => "
+                            "[Number(e.dataset.start), Number(e.dataset.end)]))")
+        for spans in rec:
+            assert len(spans) >= 2, (rec, logs)
+            assert any(a <= outage_from - 10**9 for a, _ in spans)
+            holes = [(b, c) for (_, b), (c, _) in zip(spans, spans[1:], strict=False)]
+            assert any(b < outage_to and c > outage_from for b, c in holes), (spans, holes)
+        missing = page.evaluate("[...document.querySelectorAll('.row')][0].querySelectorAll("
+                                "'.missing').length")
+        assert missing == 1
+        today = page.evaluate("document.querySelector('.calendar .has')?.dataset.date")
+        assert today == time.strftime("%Y-%m-%d", time.gmtime(time.time() + 5 * 3600))
+        # Both cameras from 4 s before the outage, together: the outage is jumped over with
+        # a notice and the two stay on one clock.
+        page.fill("input[name=purpose]", "Check of the outage")
+        page.click("#open button[type=submit]")
+        try:
+            page.wait_for_function(
+                "() => document.getElementById('notice').dataset.state === 'gap' && "
+                f"Number(document.getElementById('clock').dataset.ns) > {outage_to}",
+                timeout=30_000)
+        except Exception as exc:
+            state = page.evaluate("[document.getElementById('notice').dataset.state, "
+                                  "document.getElementById('clock').dataset.ns, "
+                                  "document.getElementById('video').readyState]")
+            raise AssertionError(f"outage not skipped: {state}, outage {outage_from}.."
+                                 f"{outage_to}; console: {logs}") from exc
+        page.wait_for_timeout(1500)
+        clocks = page.evaluate("[...document.querySelectorAll('#players figure')].map("
+                               "f => Number(f.dataset.ns))")
+        assert len(clocks) == 2 and abs(clocks[0] - clocks[1]) < 0.6e9, clocks
+        # The server goes away mid-playback and comes back: the player resumes where it was.
+        before = float(page.evaluate("document.getElementById('clock').dataset.ns"))
+        stop(server)
+        page.wait_for_function(
+            "() => document.getElementById('notice').dataset.state === 'reconnecting'",
+            timeout=15_000)
+        kuzet.serve()
+        page.wait_for_function(
+            "() => document.getElementById('notice').dataset.state === 'none' && "
+            f"Number(document.getElementById('clock').dataset.ns) > {before}", timeout=60_000)
+        resumed = float(page.evaluate("document.getElementById('clock').dataset.ns"))
+        assert resumed - before < 15e9, (resumed - before) / 1e9
+        browser.close()
+    opened = kuzet.json("audit", "list", "--action", "archive.open")
+    assert len(opened) >= 4 and all(e["actor"] == "guard1" for e in opened)

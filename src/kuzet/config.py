@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import (
@@ -86,8 +87,20 @@ class Settings(BaseSettings):
         [], description="Reverse proxies whose X-Forwarded-For is believed.")
     max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1024**2,
                                 description="Largest request body the API accepts.")
+    display_timezone: str = Field("Asia/Almaty", description="Time zone the console shows "
+                                  "times and calendar days in (times are stored in UTC).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", description="Logging level of `kuzet serve`.")
+
+    @field_validator("display_timezone")
+    @classmethod
+    def _known_zone(cls, zone: str) -> str:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {zone!r} (an IANA name such as "
+                             "Asia/Almaty)") from exc
+        return zone
 
     @field_validator("retention_days")
     @classmethod

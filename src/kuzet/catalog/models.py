@@ -38,6 +38,8 @@ class Camera(Base):
     transport: Mapped[str | None] = mapped_column(String(8))
     zone: Mapped[str | None] = mapped_column(String(32))
     location: Mapped[str | None] = mapped_column(Text)
+    building: Mapped[str | None] = mapped_column(String(64))  # the console's camera tree
+    floor: Mapped[str | None] = mapped_column(String(32))
     created_ns: Mapped[int] = mapped_column(BigInteger)
     removed_ns: Mapped[int | None] = mapped_column(BigInteger)
     retention_days: Mapped[int | None] = mapped_column(Integer)  # None: the configured default

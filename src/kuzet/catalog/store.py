@@ -59,6 +59,7 @@ class Catalog:
     # -- cameras ------------------------------------------------------------------
     def add_camera(self, name: str, main_url: str, *, sub_url: str | None = None,
                    zone: str | None = None, location: str | None = None,
+                   building: str | None = None, floor: str | None = None,
                    transport: str | None = None, retention_days: int | None = None) -> Camera:
         check_camera_name(name)
         check_url(main_url)
@@ -74,7 +75,8 @@ class Catalog:
                 raise CatalogError(f"{name!r} names a removed camera whose recordings are still "
                                    "kept; choose another name")
             cam = Camera(name=name, main_url=main_url, sub_url=sub_url, zone=zone,
-                         location=location, transport=transport, created_ns=time.time_ns(),
+                         location=location, building=building, floor=floor,
+                         transport=transport, created_ns=time.time_ns(),
                          retention_days=retention_days)
             s.add(cam)
         return cam
@@ -254,6 +256,16 @@ class Catalog:
             if row is None or row.end_ns <= instant_ns or row.deleting:
                 return None
             return row
+
+    def has_footage(self, camera_id: int, start_ns: int, end_ns: int,
+                    stream: str = "main") -> bool:
+        """Whether any segment overlaps [start, end): a day of the archive's calendar."""
+        q = select(Segment.start_ns).where(
+            Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
+            Segment.start_ns < end_ns, Segment.start_ns >= start_ns - MAX_SEGMENT_NS,
+            Segment.end_ns > start_ns, Segment.deleting.is_(False)).limit(1)
+        with self.engine.connect() as conn:
+            return conn.execute(q).first() is not None
 
     def next_start(self, camera_id: int, after_ns: int, stream: str = "main") -> int | None:
         """Where the first segment starting at or after an instant starts (playback

@@ -32,6 +32,10 @@ recordings_app = typer.Typer(help="Recorded segments and gaps.", no_args_is_help
 app.add_typer(camera_app, name="camera")
 app.add_typer(recordings_app, name="recordings")
 
+# Where the demo's cameras hang, so the console's tree has branches to show.
+DEMO_PLACES = (("Main building", "1", "entrance"), ("Main building", "1", "lobby"),
+               ("Main building", "2", "corridor"), ("Dormitory 1", "1", "entrance"),
+               ("Dormitory 1", "3", "staircase"), ("Sports hall", "1", "sports"))
 ZONES = ("entrance", "perimeter", "corridor", "staircase", "dormitory", "sports", "lobby",
          "classroom", "valuables", "other")
 
@@ -224,9 +228,11 @@ def demo(
         for i in range(cameras):
             name = camera_name(i)
             if name not in known:
+                building, floor, zone = DEMO_PLACES[i % len(DEMO_PLACES)]
                 catalog.add_camera(name, f"rtsp://127.0.0.1:{port}/{name}/main",
                                    sub_url=f"rtsp://127.0.0.1:{port}/{name}/sub",
-                                   zone="entrance", location="Demo building")
+                                   zone=zone, building=building, floor=floor,
+                                   location="demo")
         first = _first_run(settings, catalog)
         login = (f"  first login: user admin, one-time password {first}" if first else
                  "  log in as admin (password from the first run; reset it with "
@@ -339,7 +345,10 @@ def camera_add(
     = None,
     zone: Annotated[str | None, typer.Option(help=f"Installation zone: {', '.join(ZONES)}.")]
     = None,
-    location: Annotated[str | None, typer.Option(help="Building, floor, room.")] = None,
+    location: Annotated[str | None, typer.Option(help="Where exactly (room, door).")] = None,
+    building: Annotated[str | None, typer.Option(help="Building (the console's tree).")]
+    = None,
+    floor: Annotated[str | None, typer.Option(help="Floor (the console's tree).")] = None,
     transport: Annotated[str | None, typer.Option(help="tcp or udp (default: settings).")]
     = None,
     retention_days: Annotated[int | None, typer.Option(
@@ -353,11 +362,12 @@ def camera_add(
     catalog = _catalog(_settings())
     try:
         catalog.add_camera(name, url, sub_url=sub_url, zone=zone, location=location,
-                           transport=transport, retention_days=retention_days)
+                           building=building, floor=floor, transport=transport,
+                           retention_days=retention_days)
     except (CatalogError, CameraNameError, SourceError, PolicyError) as exc:
         raise _fail(str(exc)) from exc
     _audit_local(catalog, "camera.add", name, url=mask_url(url), zone=zone, location=location,
-                 retention_days=retention_days)
+                 building=building, floor=floor, retention_days=retention_days)
     typer.echo(f"added camera {name} ({mask_url(url)})")
 
 
@@ -378,6 +388,7 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         rows.append({"name": cam.name, "url": mask_url(cam.main_url),
                      "sub_url": mask_url(cam.sub_url) if cam.sub_url else None,
                      "zone": cam.zone, "location": cam.location,
+                     "building": cam.building, "floor": cam.floor,
                      "retention_days": cam.retention_days or settings.retention_days,
                      "state": st.get("state", "unknown"), "last_error": st.get("last_error"),
                      "fps": st.get("fps"), "bitrate_bps": st.get("bitrate_bps")})

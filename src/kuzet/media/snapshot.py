@@ -1,7 +1,7 @@
 """A still image from stored footage: decode the frame at an instant and stamp it.
 
 Only the GOP holding the instant is decoded (seek to the keyframe before it). The stamp
-names who took the picture, when the frame was recorded (Asia/Almaty) and the camera,
+names who took the picture, when the frame was recorded (display time zone) and the camera,
 so a printed or forwarded picture carries its own provenance.
 """
 
@@ -16,8 +16,6 @@ from zoneinfo import ZoneInfo
 import av
 import cv2
 import numpy as np
-
-DISPLAY_ZONE = ZoneInfo("Asia/Almaty")
 
 
 def frame_at(path: Path, offset_ns: int) -> Any:
@@ -54,10 +52,13 @@ def stamp(image: Any, lines: list[str]) -> bytes:
     return bytes(png.tobytes())
 
 
-def stamp_lines(user: str, camera: str, at_ns: int, taken_ns: int) -> list[str]:
+def stamp_lines(user: str, camera: str, at_ns: int, taken_ns: int,
+                zone: str = "Asia/Almaty") -> list[str]:
     """Latin letters only: OpenCV's built-in font has no Cyrillic."""
+    tz = ZoneInfo(zone)
+
     def local(ns: int) -> str:
-        return datetime.fromtimestamp(ns / 1e9, UTC).astimezone(DISPLAY_ZONE).strftime(
+        return datetime.fromtimestamp(ns / 1e9, UTC).astimezone(tz).strftime(
             "%Y-%m-%d %H:%M:%S")
-    return [f"Kuzet | camera {camera} | recorded {local(at_ns)} Asia/Almaty",
+    return [f"Kuzet | camera {camera} | recorded {local(at_ns)} {zone}",
             f"snapshot by {user.encode('ascii', 'replace').decode()} at {local(taken_ns)}"]

@@ -18,6 +18,7 @@ from kuzet.web.routes import (
     auth,
     cameras,
     console,
+    layouts,
     live_ws,
     people,
     records,
@@ -26,8 +27,8 @@ from kuzet.web.routes import (
 from kuzet.web.services import Services
 
 log = logging.getLogger(__name__)
-ROUTERS = (auth.router, cameras.router, people.router, records.router, status_ws.router,
-           live_ws.router, archive_ws.router, console.router)
+ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
+           status_ws.router, live_ws.router, archive_ws.router, console.router)
 STATIC = Path(__file__).parent / "static"
 
 

@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from kuzet.access.errors import AccessError, Conflict, Denied, Invalid, NotFound, Unauthenticated
 from kuzet.access.passwords import WeakPassword
 from kuzet.catalog.store import CatalogError
+from kuzet.console.layouts import LayoutError
 from kuzet.storage.retention import PolicyError
 
 STATUS: list[tuple[type[Exception], int]] = [
@@ -16,7 +17,7 @@ STATUS: list[tuple[type[Exception], int]] = [
     (WeakPassword, 400),
     # The storage layer's refusals (a hold decided by its requester, an expiry past three
     # years, an unknown camera) are the caller's to fix.
-    (CatalogError, 400), (PolicyError, 400),
+    (CatalogError, 400), (PolicyError, 400), (LayoutError, 400),
 ]
 
 
@@ -37,7 +38,7 @@ def install(app: FastAPI) -> None:
     async def bad_text(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "text must be valid Unicode"}, status_code=400)
 
-    for kind in (AccessError, WeakPassword, CatalogError, PolicyError):
+    for kind in (AccessError, WeakPassword, CatalogError, PolicyError, LayoutError):
         app.add_exception_handler(kind, handle)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnicodeError, bad_text)

@@ -3,7 +3,7 @@ not a silently ignored setting."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
@@ -92,7 +92,25 @@ class NewCamera(Body):
     sub_url: str | None = Field(None, max_length=1000)
     zone: str | None = Field(None, max_length=32)
     location: str | None = Field(None, max_length=200)
+    building: str | None = Field(None, max_length=64, description="the console's camera tree")
+    floor: str | None = Field(None, max_length=32)
     retention_days: int | None = Field(None, ge=1, le=30)
+
+
+class NewBookmark(Body):
+    at: str | None = Field(None, max_length=40,
+                           description="ISO 8601 with offset; none: now (live)")
+    note: str = Field("", max_length=500)
+    kind: Literal["incident", "note"] = "incident"
+
+
+class WallLayout(Body):
+    cols: int = Field(ge=1, le=6)
+    rows: int = Field(ge=1, le=6)
+    tiles: list[Annotated[str, Field(max_length=64)] | None] = Field([], max_length=36)
+
+
+LayoutName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^/\x00-\x1f]+$")]
 
 
 class ViewingRequest(Body):

@@ -17,6 +17,8 @@ from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.models import Camera
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.console.layouts import Layouts
+from kuzet.console.marks import Bookmarks
 from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.holds import Holds
 from kuzet.storage.volumes import Volumes
@@ -45,6 +47,8 @@ class Services:
     audit: AuditLog = field(init=False)
     alarms: Alarms = field(init=False)
     volumes: Volumes = field(init=False)
+    bookmarks: Bookmarks = field(init=False)
+    layouts: Layouts = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
@@ -58,6 +62,8 @@ class Services:
         self.audit = AuditLog(session)
         self.alarms = Alarms(session)
         self.volumes = Volumes(self.catalog, self.settings, self.alarms)
+        self.bookmarks = Bookmarks(session)
+        self.layouts = Layouts(session)
 
     def cameras(self) -> dict[str, Camera]:
         """Every camera by name, removed ones included, read at most once a second.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import kuzet.access.models  # noqa: F401  (registers the access tables)
+import kuzet.console.models  # noqa: F401  (and the console's)
 from kuzet.catalog.models import Base
 
 engine = context.config.attributes["engine"]

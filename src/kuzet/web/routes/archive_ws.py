@@ -11,7 +11,9 @@ Opening it is an act (clause 4.2): the purpose is required and recorded (`archiv
 - `{"type":"gap"|"missing","from_ns","to_ns"}` where nothing was recorded or the file is
   gone (the player jumps over it and says so); `{"type":"end"}`.
 Sending runs at most `LOOKAHEAD_S` of media ahead of real time (times the speed the
-player asks for with `{"speed": x}`), so a long playback never floods the browser.
+player asks for with `{"speed": x}`), so a long playback never floods the browser; gaps
+and missing files do not count, since the player jumps over them at once (waiting them
+out would leave it stalled at the hole with nothing after it).
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
     origin: int | None = None
     clock_start = time.monotonic()
     media_sent_s = 0.0
+    skipped_s = 0.0  # gaps the player jumps over at once: not waited for in real time
     while t < window[1]:
         batch = [s for s in await asyncio.to_thread(
             svc.catalog.segments, camera_id, t, min(window[1], t + BATCH_NS))
@@ -116,6 +119,8 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
                 return t
             if seg.start_ns > t:  # before the first file too: the asked instant has none
                 await _note(ws, "gap", t, seg.start_ns)
+                if origin is not None:
+                    skipped_s += (seg.start_ns - t) / 1e9
             kfs = keyindex.decode(seg.keyframes)
             k = first_fragment(kfs, t - seg.start_ns)
             if origin is None:
@@ -124,6 +129,8 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
             path = svc.catalog.path_of(seg)
             if not path.exists():
                 await _note(ws, "missing", max(t, seg.start_ns), seg.end_ns)
+                if origin is not None:
+                    skipped_s += (seg.end_ns - max(t, seg.start_ns)) / 1e9
                 t = seg.end_ns
                 continue
             init, fragments = await asyncio.to_thread(read_segment, path, kfs, k)
@@ -135,7 +142,8 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
             # Each read (a GOP, from the page cache as a rule) runs off the event loop.
             while (frag := await asyncio.to_thread(next, fragments, None)) is not None:
                 media_sent_s = offset_s + frag.start_ns / 1e9
-                ahead = media_sent_s - (time.monotonic() - clock_start) * control["speed"]
+                ahead = (media_sent_s - skipped_s
+                         - (time.monotonic() - clock_start) * control["speed"])
                 if ahead > LOOKAHEAD_S:
                     await asyncio.sleep((ahead - LOOKAHEAD_S) / control["speed"])
                 await ws.send_bytes(frag.data)

@@ -18,17 +18,21 @@ from kuzet.access.permissions import Perm, footage_bounds
 from kuzet.access.sessions import Caller
 from kuzet.catalog.models import Camera
 from kuzet.catalog.store import CatalogError
+from kuzet.console.timeline import clip, merge, month_days
 from kuzet.media.ingest import SourceError, mask_url
 from kuzet.media.snapshot import frame_at, stamp, stamp_lines
 from kuzet.storage.layout import is_camera_name
+from kuzet.storage.retention import HoldState, hold_state
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
-from kuzet.web.schemas import NewCamera, SeqId, ViewingRequest
+from kuzet.web.schemas import NewBookmark, NewCamera, SeqId, ViewingRequest
 from kuzet.web.times import instant, out, window
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
 ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
 TimeParam = Annotated[str, Query(max_length=40, description="ISO 8601 with offset")]
+MISSING_WINDOW_NS = 26 * 3600 * 10**9  # a stat() per segment: a day of them is cheap
+PROTECTING = (HoldState.PENDING, HoldState.ACTIVE)
 
 
 def camera(request: Request, name: str) -> Camera:
@@ -48,6 +52,7 @@ def visible(caller: Caller, now_ns: int, cam: Camera) -> bool:
 
 def camera_json(cam: Camera, status: dict[str, Any] | None) -> dict[str, Any]:
     return {"name": cam.name, "zone": cam.zone, "location": cam.location,
+            "building": cam.building, "floor": cam.floor,
             "retention_days": cam.retention_days,
             "status": status or {"camera": cam.name, "state": "unknown"}}
 
@@ -76,8 +81,8 @@ def add_camera(body: NewCamera, request: Request,
     svc = services(request)
     try:
         cam = svc.catalog.add_camera(body.name, body.url, sub_url=body.sub_url, zone=body.zone,
-                                     location=body.location,
-                                     retention_days=body.retention_days)
+                                     location=body.location, building=body.building,
+                                     floor=body.floor, retention_days=body.retention_days)
     except CatalogError as exc:
         raise Conflict(str(exc)) if "exists" in str(exc) or "removed camera" in str(exc) \
             else Invalid(str(exc)) from exc
@@ -85,7 +90,8 @@ def add_camera(body: NewCamera, request: Request,
         raise Invalid(str(exc)) from exc
     svc.cameras_changed()
     svc.audit.act(caller.actor(source(request)), "camera.add", cam.name,
-                  url=mask_url(body.url), zone=body.zone, location=body.location)
+                  url=mask_url(body.url), zone=body.zone, location=body.location,
+                  building=body.building, floor=body.floor)
     return camera_json(cam, None)
 
 
@@ -104,17 +110,6 @@ def remove_camera(name: str, request: Request,
     return {"name": cam.name, "removed": True}
 
 
-def _clip(spans: list[tuple[int, int]], allowed: list[tuple[int, int]]
-          ) -> list[tuple[int, int]]:
-    out_spans = []
-    for a, b in spans:
-        for lo, hi in allowed:
-            s, e = max(a, lo), min(b, hi)
-            if s < e:
-                out_spans.append((s, e))
-    return out_spans
-
-
 def _archive_window(request: Request, caller: Caller, name: str, start: str, end: str
                     ) -> tuple[Camera, int, int, list[tuple[int, int]]]:
     """The camera, the asked window, and the footage windows the caller may see on it
@@ -128,15 +123,90 @@ def _archive_window(request: Request, caller: Caller, name: str, start: str, end
     return cam, a, b, allowed
 
 
+def _span(a: int, b: int, **extra: Any) -> dict[str, Any]:
+    return {"start": out(a), "end": out(b), "start_ns": a, "end_ns": b, **extra}
+
+
+def _held(request: Request, camera_id: int, windows: list[tuple[int, int]]
+          ) -> list[tuple[int, str, int, int]]:
+    """(hold, state, start, end) of the ranges of holds still protecting footage."""
+    svc = services(request)
+    now = svc.clock()
+    held = []
+    for h in svc.holds.facts():
+        state = hold_state(h, now, svc.holds.pending_ns)
+        if state in PROTECTING:
+            held += [(h.id, str(state), s, e) for cam_id, s0, e0 in h.ranges
+                     if cam_id == camera_id for s, e in clip([(s0, e0)], windows)]
+    return held
+
+
 @router.get("/cameras/{name}/timeline")
 def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
              caller: Caller = ARCHIVE) -> dict[str, Any]:
-    """Recorded spans in [start, end), clipped to the footage the caller may see."""
+    """What the archive's bar draws for [start, end), clipped to the footage the caller
+    may see: recorded spans (touching segments joined), files missing on disk (looked
+    up for windows up to a day and a bit), held ranges and bookmarks."""
     cam, a, b, allowed = _archive_window(request, caller, name, start, end)
-    spans = _clip(services(request).catalog.timeline(cam.id, a, b), allowed)
+    svc = services(request)
+    spans = clip(merge(svc.catalog.timeline(cam.id, a, b)), allowed)
+    missing: list[tuple[int, int]] = []
+    if b - a <= MISSING_WINDOW_NS:
+        missing = merge((s.start_ns, s.end_ns) for s in svc.catalog.segments(cam.id, a, b)
+                        if not svc.catalog.path_of(s).exists())
+    held = _held(request, cam.id, clip([(a, b)], allowed))
+    marks = [m for m in svc.bookmarks.between(cam.id, a, b)
+             if any(lo <= m.at_ns < hi for lo, hi in allowed)]
     return {"camera": cam.name, "start": out(a), "end": out(b),
-            "spans": [{"start": out(s), "end": out(e), "start_ns": s, "end_ns": e}
-                      for s, e in spans]}
+            "spans": [_span(s, e) for s, e in spans],
+            "missing": [_span(s, e) for s, e in clip(missing, allowed)],
+            "holds": [_span(s, e, hold=i, state=state) for i, state, s, e in held],
+            "bookmarks": [{"id": m.id, "at": out(m.at_ns), "at_ns": m.at_ns,
+                           "kind": m.kind, "note": m.note, "by": m.created_by}
+                          for m in marks]}
+
+
+@router.get("/cameras/{name}/days")
+def footage_days(name: str, request: Request,
+                 month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                                             description="YYYY-MM")],
+                 caller: Caller = ARCHIVE) -> dict[str, Any]:
+    """The days of a month (display time zone) holding footage the caller may see:
+    the archive's calendar."""
+    cam = camera(request, name)
+    svc = services(request)
+    year, mon = int(month[:4]), int(month[5:])
+    if not 1970 <= year <= 2200:
+        raise Invalid("month: a year from 1970 to 2200")
+    allowed = footage_bounds(caller.principal, Perm.ARCHIVE_VIEW, cam.id, svc.clock())
+    days = month_days(year, mon, svc.settings.display_timezone)
+    if not allowed:
+        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (days[0][1], days[-1][2]))
+    found = [d.isoformat() for d, a, b in days
+             if any(svc.catalog.has_footage(cam.id, s, e) for s, e in clip([(a, b)], allowed))]
+    return {"camera": cam.name, "month": month, "zone": svc.settings.display_timezone,
+            "days": found}
+
+
+@router.post("/cameras/{name}/bookmarks", status_code=201)
+def add_bookmark(name: str, body: NewBookmark, request: Request,
+                 caller: Caller = Depends(Require(Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
+                 ) -> dict[str, Any]:
+    """Mark an instant: \"incident\" from the wall's button at the live instant (needs
+    live view), \"note\" at an instant of the archive (needs archive view there)."""
+    cam = camera(request, name)
+    svc = services(request)
+    now = svc.clock()
+    if body.at is None:
+        authorize(request, caller, Perm.LIVE_VIEW, cam.id)
+        at_ns = now
+    else:
+        at_ns = instant(body.at, "at")
+        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (at_ns, at_ns + 1))
+    mark = svc.bookmarks.add(caller.actor(source(request)), cam.id, cam.name, at_ns,
+                             body.note, body.kind, now)
+    return {"id": mark.id, "camera": cam.name, "at": out(at_ns), "at_ns": at_ns,
+            "kind": mark.kind, "note": mark.note, "by": mark.created_by}
 
 
 @router.get("/cameras/{name}/gaps")
@@ -147,7 +217,7 @@ def gaps(name: str, request: Request, start: TimeParam, end: TimeParam,
     rows = []
     for g in svc.catalog.gaps(cam.id, a, b):
         end_ns = g.end_ns if g.end_ns is not None else svc.clock()
-        if _clip([(g.start_ns, end_ns)], allowed):
+        if clip([(g.start_ns, end_ns)], allowed):
             rows.append({"start": out(g.start_ns), "end": out(g.end_ns),
                          "start_ns": g.start_ns, "end_ns": g.end_ns, "cause": g.cause,
                          "detail": g.detail})
@@ -172,7 +242,8 @@ def snapshot(name: str, request: Request, at: TimeParam,
         image = frame_at(path, at_ns - seg.start_ns)
     if image is None:
         raise NotFound("no recorded frame at that instant")
-    png = stamp(image, stamp_lines(caller.name, cam.name, at_ns, svc.clock()))
+    png = stamp(image, stamp_lines(caller.name, cam.name, at_ns, svc.clock(),
+                                    svc.settings.display_timezone))
     svc.audit.act(caller.actor(source(request)), "snapshot", cam.name,
                   purpose=purpose.strip(), basis=why, at_ns=at_ns, bytes=len(png))
     return Response(png, media_type="image/png", headers={"cache-control": "no-store"})

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from kuzet.storage.layout import is_camera_name
-from kuzet.web.deps import Public
+from kuzet.web.deps import Public, services
 from kuzet.web.i18n import LANGUAGES, NAMES, pick, translator
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(Public())])
@@ -36,7 +36,7 @@ def _page(request: Request, template: str, **context: object) -> HTMLResponse:
     lang = pick(asked or request.cookies.get(LANG_COOKIE))
     html = TEMPLATES.get_template(template).render(
         lang=lang, _=translator(lang), languages=[(c, NAMES[c]) for c in LANGUAGES],
-        **context)
+        zone=services(request).settings.display_timezone, **context)
     response = HTMLResponse(html, headers=HEADERS)
     if asked in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, secure=True, samesite="strict",

@@ -27,8 +27,9 @@ from kuzet.web.deps import services, source
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, close, refuse, ws_caller
 
 router = APIRouter(tags=["cameras"])
-RECHECK_S = 5.0  # the session and permission are checked again this often
+RECHECK_S = 5.0  # the session, the permission and the camera are checked again this often
 NOT_LIVE = 1011
+REMOVED = 4004  # the camera was removed while watched: the player says so, and stops
 
 
 @router.websocket("/api/ws/live/{name}")
@@ -38,6 +39,8 @@ async def live_stream(ws: WebSocket, name: str) -> None:
     if caller is None:
         return
     cam = svc.cameras().get(name)
+    if cam is not None and cam.removed_ns is not None:
+        cam = None  # no longer recorded: nothing live to see
     verdict = decide(caller.principal, Perm.LIVE_VIEW, svc.clock(),
                      cam.id if cam is not None else -1)
     if cam is None or not verdict.allowed:
@@ -78,6 +81,10 @@ async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int) -> None:
                 with contextlib.suppress(RuntimeError):
                     await ws.close(POLICY_VIOLATION, "live view is no longer permitted")
                 return
+            if _removed(ws, camera_id):
+                with contextlib.suppress(RuntimeError):
+                    await ws.close(REMOVED, "the camera was removed")
+                return
             next_check = loop.time() + RECHECK_S
         if item is None:
             continue
@@ -87,3 +94,8 @@ async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int) -> None:
         else:
             await ws.send_bytes(struct.pack(">QB", item.arrival_ns, int(item.keyframe))
                                 + item.data)
+
+
+def _removed(ws: WebSocket, camera_id: int) -> bool:
+    return any(c.id == camera_id and c.removed_ns is not None
+               for c in services(ws).cameras().values())

@@ -1,158 +1,177 @@
-// Archive playback: fragments of the stored files over /api/ws/archive/<camera>, placed
-// on one timeline (media time 0 = the server's "origin" instant) in a SourceBuffer in
-// "segments" mode; gaps are holes the player jumps over. Times shown in Asia/Almaty.
-const video = document.getElementById("video");
+// The archive page: up to four cameras played at the same instant (the first one leads,
+// the others follow its clock), their timelines, the calendar of the first camera, and
+// the controls. Every opening of footage goes through the server with the stated purpose.
+import {send} from "/static/api.js";
+import {ArchivePlayer} from "/static/archive-player.js";
+import {Calendar} from "/static/calendar.js";
+import {Timeline} from "/static/timeline.js";
+import {clockFormat, dayStartMs, isoInZone, zone} from "/static/zone.js";
+
+const MAX_CAMERAS = 4;
+const SYNC_S = 0.25; // a follower further than this from the leader is moved to it
 const form = document.getElementById("open");
 const clock = document.getElementById("clock");
 const notice = document.getElementById("notice");
-const camera = document.getElementById("camera").textContent;
-const zone = "Asia/Almaty";
-const format = new Intl.DateTimeFormat(document.documentElement.lang, {
-  timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"});
-
-let socket = null;
-let buffer = null;
-let queue = []; // {data, offset?}
-let origin = null; // ns, Number (sub-microsecond precision is not needed on screen)
-let target = null; // seconds on the media timeline to start at
-let pendingInit = null;
-let speed = 1;
-
-function almatyNow(secondsAgo) { // "2026-11-27T14:03:05+05:00"
-  const t = new Date(Date.now() - secondsAgo * 1000);
-  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
-    timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit",
-    minute: "2-digit", second: "2-digit", hourCycle: "h23", timeZoneName: "longOffset"})
-    .formatToParts(t).map((p) => [p.type, p.value]));
-  const offset = parts.timeZoneName.replace("GMT", "") || "+00:00";
-  return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:` +
-         `${parts.second}${offset}`;
-}
-form.elements.start.value = almatyNow(60);
-
-function pump() {
-  if (!buffer || buffer.updating || queue.length === 0) return;
-  const item = queue.shift();
-  if (item.offset !== undefined) buffer.timestampOffset = item.offset;
-  buffer.appendBuffer(item.data);
-}
-
-function setup(mime) {
-  const source = new MediaSource();
-  video.src = URL.createObjectURL(source);
-  source.addEventListener("sourceopen", () => {
-    buffer = source.addSourceBuffer(mime);
-    buffer.mode = "segments";
-    buffer.addEventListener("updateend", () => {
-      if (target !== null && video.buffered.length) {
-        video.currentTime = target;
-        target = null;
-        video.playbackRate = speed;
-        video.play().catch(() => {});
-      }
-      pump();
-    });
-    pump();
-  }, {once: true});
-}
+const first = document.getElementById("camera").textContent;
+const params = new URLSearchParams(location.search);
+const cameras = [first, ...(params.get("with") || "").split(",").filter(Boolean)]
+  .filter((c, i, all) => all.indexOf(c) === i).slice(0, MAX_CAMERAS);
 
 function show(key) {
   notice.textContent = notice.dataset[key] || "";
   notice.dataset.state = key;
 }
 
-function receive(data, startNs) {
-  if (typeof data === "string") {
-    const message = JSON.parse(data);
-    if (message.type === "start") {
-      origin = message.origin_ns;
-      target = (startNs - origin) / 1e9;
-    } else if (message.type === "gap" || message.type === "missing") {
-      show("gap");
-    } else if (message.type === "init") {
-      pendingInit = message;
-      if (!buffer && !video.src) setup(message.mime);
-    }
+const players = cameras.map((camera, i) => {
+  const figure = document.createElement("figure");
+  const video = document.createElement("video");
+  video.muted = true;
+  video.playsInline = true;
+  if (i === 0) video.id = "video";
+  const caption = document.createElement("figcaption");
+  caption.textContent = camera;
+  figure.append(video, caption);
+  figure.dataset.camera = camera;
+  document.getElementById("players").append(figure);
+  video.addEventListener("timeupdate", () => {
+    const ns = player.ns;
+    if (ns !== null) figure.dataset.ns = String(ns);
+  });
+  const player = new ArchivePlayer(video, camera, (key) => {
+    figure.dataset.notice = key;
+    caption.textContent = key === "none" ? camera : `${camera} · ${notice.dataset[key] || ""}`;
+    if (i === 0) show(key);
+  });
+  return player;
+});
+const leader = players[0];
+document.getElementById("players").dataset.count = String(players.length);
+
+const timeline = new Timeline(document.getElementById("timeline"), cameras, {
+  zone,
+  labels: document.getElementById("timeline").dataset,
+  onPick: (ns) => play(ns),
+});
+timeline.show(Date.now() - 43_200_000);
+const calendar = new Calendar(document.getElementById("calendar"), first, (date) => {
+  timeline.show(dayStartMs(date) + 43_200_000, 86400);
+});
+calendar.load();
+
+function play(ns) {
+  form.elements.start.value = isoInZone(ns / 1e6);
+  const purpose = form.elements.purpose.value.trim();
+  if (purpose.length < 5) {
+    show("purpose");
+    form.elements.purpose.focus();
     return;
   }
-  if (pendingInit) {
-    queue.push({data, offset: pendingInit.offset_s});
-    pendingInit = null;
-  } else {
-    queue.push({data});
-  }
-  pump();
-}
-
-form.addEventListener("submit", (event) => {
-  event.preventDefault();
-  if (socket) socket.close();
-  buffer = null; // a new instant: a new timeline
-  queue = [];
-  origin = null;
-  pendingInit = null;
-  video.removeAttribute("src");
-  video.load();
-  show("none");
   delete clock.dataset.ns;
   clock.textContent = "";
-  const data = Object.fromEntries(new FormData(form));
-  const startNs = Date.parse(data.start) * 1e6;
-  const query = new URLSearchParams({start: data.start, purpose: data.purpose});
-  socket = new WebSocket(`wss://${location.host}/api/ws/archive/` +
-                         `${encodeURIComponent(camera)}?${query}`);
-  socket.binaryType = "arraybuffer";
-  socket.onmessage = (e) => receive(e.data, startNs);
-  socket.onclose = (e) => { if (e.code === 1008) show("refused"); };
-});
+  for (const p of players) p.open(ns, purpose);
+}
 
-video.addEventListener("timeupdate", () => {
-  if (origin === null) return;
-  const ns = origin + video.currentTime * 1e9;
-  clock.textContent = format.format(new Date(ns / 1e6));
-  clock.dataset.ns = String(ns);
-});
-
-video.addEventListener("waiting", () => { // a hole in the buffer: a gap or a missing file
-  const ranges = video.buffered;
-  for (let i = 0; i < ranges.length; i++) {
-    if (ranges.start(i) > video.currentTime + 0.01) {
-      video.currentTime = ranges.start(i);
-      show("gap");
-      return;
-    }
+form.elements.start.value = isoInZone(Date.now() - 60_000);
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  const ms = Date.parse(form.elements.start.value);
+  if (Number.isNaN(ms)) {
+    form.elements.start.setCustomValidity("2026-11-27T14:03:05+05:00");
+    form.elements.start.reportValidity();
+    return;
   }
+  form.elements.start.setCustomValidity("");
+  timeline.show(ms + timeline.spanS * 300);
+  play(ms * 1e6);
+});
+
+leader.video.addEventListener("timeupdate", () => {
+  const ns = leader.ns;
+  if (ns === null) return;
+  clock.textContent = clockFormat.format(new Date(ns / 1e6));
+  clock.dataset.ns = String(ns);
+  timeline.setCursor(ns);
+});
+
+setInterval(() => { // followers keep to the leader's clock
+  const ns = leader.ns;
+  if (ns === null || leader.video.paused) return;
+  for (const p of players.slice(1)) {
+    if (p.ns !== null && Math.abs(p.ns - ns) > SYNC_S * 1e9) p.seek(ns, false);
+  }
+}, 250);
+
+const add = document.getElementById("add");
+fetch("/api/cameras").then((r) => (r.ok ? r.json() : [])).then((list) => {
+  for (const c of list) {
+    if (cameras.includes(c.name)) continue;
+    const option = document.createElement("option");
+    option.value = option.textContent = c.name;
+    add.append(option);
+  }
+  add.disabled = cameras.length >= MAX_CAMERAS;
+});
+add.addEventListener("change", () => {
+  if (!add.value) return;
+  const others = [...cameras.slice(1), add.value].join(",");
+  location.assign(`/archive/${encodeURIComponent(first)}?with=${encodeURIComponent(others)}`);
 });
 
 for (const button of document.querySelectorAll("[data-speed]")) {
   button.addEventListener("click", () => {
-    speed = Number(button.dataset.speed);
-    video.playbackRate = speed;
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify({speed}));
+    for (const p of players) p.setSpeed(Number(button.dataset.speed));
   });
 }
 for (const button of document.querySelectorAll("[data-jump]")) {
-  button.addEventListener("click", () => { video.currentTime += Number(button.dataset.jump); });
+  button.addEventListener("click", () => {
+    if (leader.ns === null) return;
+    const ns = leader.ns + Number(button.dataset.jump) * 1e9;
+    for (const p of players) p.seek(ns, true);
+  });
+}
+for (const button of document.querySelectorAll("[data-zoom]")) {
+  button.addEventListener("click", () => {
+    const typed = Date.parse(form.elements.start.value);
+    const centerMs = leader.ns !== null ? leader.ns / 1e6
+      : Number.isNaN(typed) ? timeline.centerMs : typed;
+    timeline.show(centerMs, Number(button.dataset.zoom));
+  });
+}
+for (const button of document.querySelectorAll("[data-pan]")) {
+  button.addEventListener("click", () => timeline.pan(Number(button.dataset.pan)));
 }
 document.getElementById("frame").addEventListener("click", () => {
-  video.pause();
-  video.currentTime += 1 / 25; // one frame of a 25 fps camera
+  for (const p of players) p.video.pause();
+  leader.video.currentTime += 1 / 25; // one frame of a 25 fps camera
+  const ns = leader.ns;
+  for (const p of players.slice(1)) p.seek(ns, false);
+});
+document.getElementById("pause").addEventListener("click", () => {
+  const resume = leader.video.paused;
+  for (const p of players) {
+    if (resume) p.video.play().catch(() => {}); else p.video.pause();
+  }
 });
 document.getElementById("snapshot").addEventListener("click", async () => {
   if (!clock.dataset.ns) return;
   const at = new Date(Number(clock.dataset.ns) / 1e6).toISOString();
   const query = new URLSearchParams({at, purpose: form.elements.purpose.value});
-  const response = await fetch(`/api/cameras/${encodeURIComponent(camera)}/snapshot?${query}`);
+  const response = await fetch(`/api/cameras/${encodeURIComponent(first)}/snapshot?${query}`);
   if (!response.ok) {
     show("refused");
     return;
   }
   const link = document.createElement("a"); // stamped and audited by the server
   link.href = URL.createObjectURL(await response.blob());
-  link.download = `${camera}-${at.replace(/[:.]/g, "-")}.png`;
+  link.download = `${first}-${at.replace(/[:.]/g, "-")}.png`;
   link.click();
 });
-document.getElementById("pause").addEventListener("click", () => {
-  if (video.paused) video.play(); else video.pause();
+document.getElementById("bookmark").addEventListener("click", async () => {
+  if (!clock.dataset.ns) return;
+  const at = new Date(Number(clock.dataset.ns) / 1e6).toISOString();
+  const note = document.getElementById("note").value;
+  const response = await send("POST", `/api/cameras/${encodeURIComponent(first)}/bookmarks`,
+                              {at, note, kind: "note"});
+  show(response.ok ? "marked" : "refused");
+  if (response.ok) timeline.load();
 });

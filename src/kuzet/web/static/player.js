@@ -6,7 +6,8 @@ const LIVE_EDGE_S = 1.0; // fall back this far behind and the player jumps forwa
 const MAX_QUEUE = 50; // fragments waiting for the SourceBuffer before it skips ahead
 
 export class LivePlayer {
-  // onState(name) is told "connecting", "playing", "refused", "login" or "offline".
+  // onState(name) is told "connecting", "playing", "refused", "login", "offline" or
+  // "removed" (the camera was removed while watched: the player stops).
   constructor(video, camera, onState) {
     this.video = video;
     this.camera = camera;
@@ -37,6 +38,10 @@ export class LivePlayer {
       if (this.closed) return;
       if (event.code === 1008) {
         this.onState(/session|log in/.test(event.reason) ? "login" : "refused");
+        return;
+      }
+      if (event.code === 4004) {
+        this.onState("removed");
         return;
       }
       if (event.code === 1011) this.onState("offline");

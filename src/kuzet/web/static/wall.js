@@ -1,46 +1,73 @@
-// The video wall: a grid of live tiles. The layout (1, 4, 9 or 16 tiles) is chosen with
-// the buttons and kept per browser; a camera goes into a tile by dragging it from the
-// list, or fills the free tiles in list order.
+// The video wall: a grid of live tiles. Layouts (1, 2×2, 3×3, 4×4 or any columns × rows
+// up to 6×6) are kept on the server per user: the working one under ".last", so it
+// follows the guard to another console, and named ones saved on purpose. Cameras come in
+// a tree by building, floor and installation zone; one goes into a tile by dragging it
+// there (or double-clicking it: the first free tile). Each tile shows the camera, the
+// player's state and the recorder's, and has an "incident" button that marks the instant.
+import {send} from "/static/api.js";
 import {LivePlayer} from "/static/player.js";
 
+const WORKING = ".last";
 const grid = document.getElementById("grid");
-const list = document.getElementById("camera-list");
+const tree = document.getElementById("tree");
+const saved = document.getElementById("saved");
 const labels = document.getElementById("labels").dataset;
-const STORE = "kuzet.wall";
-let saved = JSON.parse(localStorage.getItem(STORE) || '{"size": 2, "tiles": []}');
+let layout = {cols: 2, rows: 2, tiles: []};
+let recorder = {}; // camera -> recorder state, refreshed every 10 s
 const players = new Map(); // tile index -> LivePlayer
 
-function save() {
-  localStorage.setItem(STORE, JSON.stringify(saved));
+async function store(name, body) {
+  const response = await send("PUT", `/api/layouts/${encodeURIComponent(name)}`, body);
+  return response.ok;
 }
 
-function place(index, camera) {
+function caption(tile) {
+  const camera = tile.dataset.camera;
+  const state = labels[tile.dataset.state] || "";
+  const rec = labels[recorder[camera]] || recorder[camera] || "";
+  tile.querySelector(".caption").textContent = [camera, state, rec].filter(Boolean).join(" · ");
+}
+
+function place(index, camera, keep = true) {
   const tile = grid.children[index];
   if (players.has(index)) players.get(index).close();
+  players.delete(index);
   tile.replaceChildren();
-  saved.tiles[index] = camera;
-  save();
+  delete tile.dataset.camera;
+  delete tile.dataset.state;
+  layout.tiles[index] = camera || null;
+  if (keep) store(WORKING, layout);
   if (!camera) return;
   const video = document.createElement("video");
   video.muted = true;
   video.autoplay = true;
   video.playsInline = true;
-  const caption = document.createElement("span");
-  caption.className = "caption";
-  tile.append(video, caption);
+  const text = document.createElement("span");
+  text.className = "caption";
+  const incident = document.createElement("button");
+  incident.className = "incident";
+  incident.textContent = labels.incident;
+  incident.addEventListener("click", async () => {
+    const response = await send("POST", `/api/cameras/${encodeURIComponent(camera)}/bookmarks`,
+                                {kind: "incident"});
+    tile.dataset.marked = response.ok ? "yes" : "refused";
+    incident.textContent = response.ok ? labels.marked : labels.refused;
+    setTimeout(() => { incident.textContent = labels.incident; }, 3000);
+  });
+  tile.append(video, text, incident);
   tile.dataset.camera = camera;
   players.set(index, new LivePlayer(video, camera, (name) => {
-    caption.textContent = `${camera} · ${labels[name]}`;
     tile.dataset.state = name;
+    caption(tile);
   }));
 }
 
-function layout(size) {
+function draw(next, keep = true) {
   for (const p of players.values()) p.close();
   players.clear();
-  saved.size = size;
-  grid.style.setProperty("--size", size);
-  grid.replaceChildren(...Array.from({length: size * size}, (_, i) => {
+  layout = {cols: next.cols, rows: next.rows, tiles: next.tiles.slice(0, next.cols * next.rows)};
+  grid.style.setProperty("--cols", layout.cols);
+  grid.replaceChildren(...Array.from({length: layout.cols * layout.rows}, (_, i) => {
     const tile = document.createElement("div");
     tile.className = "tile";
     tile.addEventListener("dragover", (event) => event.preventDefault());
@@ -50,24 +77,114 @@ function layout(size) {
     });
     return tile;
   }));
-  saved.tiles.slice(0, size * size).forEach((camera, i) => place(i, camera));
-  save();
+  layout.tiles.forEach((camera, i) => place(i, camera, false));
+  if (keep) store(WORKING, layout);
 }
 
-const response = await fetch("/api/cameras");
-if (response.status === 401) location.assign("/login?next=/wall");
-const cameras = response.ok ? await response.json() : [];
-list.replaceChildren(...cameras.map((camera) => {
-  const item = document.createElement("li");
-  item.textContent = camera.name;
-  item.draggable = true;
-  item.addEventListener("dragstart", (event) => {
-    event.dataTransfer.setData("text/plain", camera.name);
-  });
-  return item;
-}));
-if (!saved.tiles.some(Boolean)) saved.tiles = cameras.map((c) => c.name);
-for (const button of document.querySelectorAll("[data-size]")) {
-  button.addEventListener("click", () => layout(Number(button.dataset.size)));
+function freeTile() {
+  const count = layout.cols * layout.rows;
+  for (let i = 0; i < count; i++) if (!layout.tiles[i]) return i;
+  return count - 1;
 }
-layout(saved.size);
+
+// building -> floor -> zone -> cameras, as nested <details>.
+function drawTree(cameras) {
+  const group = (summary, children, open = true) => {
+    const details = document.createElement("details");
+    details.open = open;
+    const title = document.createElement("summary");
+    title.textContent = summary;
+    details.append(title, ...children);
+    return details;
+  };
+  const by = (items, key) => {
+    const out = new Map();
+    for (const item of items) {
+      const k = key(item) || "";
+      if (!out.has(k)) out.set(k, []);
+      out.get(k).push(item);
+    }
+    return [...out.entries()].sort(([a], [b]) => (a === "") - (b === "") || a.localeCompare(b));
+  };
+  const leaf = (camera) => {
+    const item = document.createElement("li");
+    item.textContent = camera.name;
+    item.draggable = true;
+    item.dataset.camera = camera.name;
+    item.addEventListener("dragstart", (event) => {
+      event.dataTransfer.setData("text/plain", camera.name);
+    });
+    item.addEventListener("dblclick", () => place(freeTile(), camera.name));
+    return item;
+  };
+  tree.replaceChildren(...by(cameras, (c) => c.building).map(([building, inBuilding]) =>
+    group(building || tree.dataset.none, by(inBuilding, (c) => c.floor).map(([floor, onFloor]) =>
+      group(floor ? `${tree.dataset.floor} ${floor}` : tree.dataset.none,
+            by(onFloor, (c) => c.zone).map(([zone, inZone]) => {
+              const list = document.createElement("ul");
+              list.append(...inZone.map(leaf));
+              return group(zone || tree.dataset.none, [list]);
+            }))))));
+}
+
+async function refresh() {
+  const response = await fetch("/api/cameras");
+  if (response.status === 401) location.assign("/login?next=/wall");
+  const cameras = response.ok ? await response.json() : [];
+  recorder = Object.fromEntries(cameras.map((c) => [c.name, c.status.state]));
+  for (const tile of grid.children) if (tile.dataset.camera) caption(tile);
+  return cameras;
+}
+
+async function loadSaved() {
+  const response = await fetch("/api/layouts");
+  const all = response.ok ? (await response.json()).layouts : {};
+  saved.replaceChildren(saved.options[0], ...Object.keys(all).filter((n) => !n.startsWith("."))
+    .map((name) => {
+      const option = document.createElement("option");
+      option.value = option.textContent = name;
+      return option;
+    }));
+  return all;
+}
+
+const cameras = await refresh();
+drawTree(cameras);
+const all = await loadSaved();
+const start = all[WORKING] || {cols: 2, rows: 2, tiles: cameras.map((c) => c.name)};
+draw(start, false);
+setInterval(refresh, 10_000);
+
+for (const button of document.querySelectorAll("[data-size]")) {
+  button.addEventListener("click", () => {
+    const size = Number(button.dataset.size);
+    draw({cols: size, rows: size, tiles: layout.tiles});
+  });
+}
+document.getElementById("custom").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const f = event.target.elements;
+  draw({cols: Number(f.cols.value), rows: Number(f.rows.value), tiles: layout.tiles});
+});
+document.getElementById("save").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const name = event.target.elements.name.value.trim();
+  if (name && await store(name, layout)) {
+    await loadSaved();
+    saved.value = name;
+  }
+});
+saved.addEventListener("change", async () => {
+  const name = saved.value;
+  const all = await loadSaved();
+  saved.value = name;
+  if (all[name]) draw(all[name]);
+});
+document.getElementById("delete").addEventListener("click", async () => {
+  if (!saved.value) return;
+  await send("DELETE", `/api/layouts/${encodeURIComponent(saved.value)}`);
+  await loadSaved();
+});
+document.getElementById("fullscreen").addEventListener("click", () => {
+  grid.requestFullscreen().catch(() => {});
+});

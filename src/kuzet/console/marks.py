@@ -1,0 +1,37 @@
+"""Bookmarks: instants marked on a camera, written with their audit entry at once."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kuzet.audit.log import Actor, append_act
+from kuzet.console.models import Bookmark
+
+KINDS = ("incident", "note")
+MAX_NOTE = 500
+
+
+class Bookmarks:
+    def __init__(self, session: sessionmaker[Session]) -> None:
+        self.session = session
+
+    def add(self, actor: Actor, camera_id: int, camera_name: str, at_ns: int, note: str,
+            kind: str, now_ns: int) -> Bookmark:
+        """Mark an instant; the audit entry and the row land in one transaction."""
+        if kind not in KINDS:
+            raise ValueError(f"a bookmark is one of {', '.join(KINDS)}")
+        with self.session.begin() as s:
+            mark = Bookmark(camera_id=camera_id, at_ns=at_ns, note=note.strip()[:MAX_NOTE],
+                            kind=kind, created_by=actor.name, created_ns=now_ns)
+            s.add(mark)
+            s.flush()
+            append_act(s, actor, f"bookmark.{kind}", camera_name,
+                       bookmark=mark.id, at_ns=at_ns, note=mark.note)
+        return mark
+
+    def between(self, camera_id: int, start_ns: int, end_ns: int) -> list[Bookmark]:
+        with self.session() as s:
+            return list(s.scalars(select(Bookmark).where(
+                Bookmark.camera_id == camera_id, Bookmark.at_ns >= start_ns,
+                Bookmark.at_ns < end_ns).order_by(Bookmark.at_ns)))

@@ -1,0 +1,148 @@
+// The archive's timeline: one row per camera over a shared window that zooms from 24 h to
+// 1 min. Each row draws what /api/cameras/<camera>/timeline says: recorded spans, files
+// missing on disk, held ranges and bookmarks; what is not drawn was not recorded (a gap).
+// Clicking a row asks the page to play from that instant.
+export const ZOOMS_S = [86400, 21600, 3600, 600, 60];
+const TICKS_S = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800];
+
+export class Timeline {
+  // zone: the display time zone; labels: {missing, hold}; onPick(ns): an instant clicked.
+  constructor(root, cameras, {zone, labels, onPick}) {
+    this.root = root;
+    this.cameras = cameras;
+    this.labels = labels;
+    this.onPick = onPick;
+    this.spanS = ZOOMS_S[0];
+    this.centerMs = Date.now() - this.spanS * 500;
+    this.cursorNs = null;
+    this.loading = null;
+    this.label = new Intl.DateTimeFormat(document.documentElement.lang, {
+      timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"});
+    this.axis = document.createElement("div");
+    this.axis.className = "axis";
+    this.rows = cameras.map((camera) => this.row(camera));
+    this.cursor = document.createElement("div");
+    this.cursor.className = "cursor";
+    this.cursor.hidden = true;
+    root.replaceChildren(this.axis, ...this.rows.map((r) => r.element));
+    root.addEventListener("wheel", (event) => {
+      event.preventDefault();
+      const track = this.rows[0].track.getBoundingClientRect();
+      const at = this.startMs() + (event.clientX - track.left) / track.width * this.spanS * 1000;
+      this.zoom(event.deltaY < 0 ? 1 : -1, at);
+    }, {passive: false});
+  }
+
+  row(camera) {
+    const element = document.createElement("div");
+    element.className = "row";
+    element.dataset.camera = camera;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = camera;
+    const track = document.createElement("div");
+    track.className = "track";
+    track.addEventListener("click", (event) => {
+      const box = track.getBoundingClientRect();
+      const ms = this.startMs() + (event.clientX - box.left) / box.width * this.spanS * 1000;
+      this.onPick(Math.round(ms) * 1e6);
+    });
+    element.append(name, track);
+    return {camera, element, track};
+  }
+
+  startMs() { return this.centerMs - this.spanS * 500; }
+
+  show(centerMs, spanS = this.spanS) {
+    this.centerMs = centerMs;
+    this.spanS = Math.min(ZOOMS_S[0], Math.max(ZOOMS_S[ZOOMS_S.length - 1], spanS));
+    this.root.dataset.span = String(this.spanS);
+    this.load();
+  }
+
+  // One zoom step in (+1) or out (-1), keeping the instant `atMs` where it is on screen.
+  zoom(direction, atMs = this.centerMs) {
+    const i = ZOOMS_S.indexOf(this.spanS);
+    const next = ZOOMS_S[Math.min(ZOOMS_S.length - 1, Math.max(0, (i < 0 ? 0 : i) + direction))];
+    const share = (atMs - this.startMs()) / (this.spanS * 1000);
+    this.show(atMs - (share - 0.5) * next * 1000, next);
+  }
+
+  pan(share) { this.show(this.centerMs + share * this.spanS * 1000); }
+
+  setCursor(ns) {
+    this.cursorNs = ns;
+    const left = (ns / 1e6 - this.startMs()) / (this.spanS * 1000);
+    if (left > 0.97 || left < 0) { // playback ran off the window: follow it
+      this.show(ns / 1e6 + this.spanS * 300);
+      return;
+    }
+    this.place(this.cursor, ns / 1e6, ns / 1e6);
+    this.cursor.hidden = false;
+  }
+
+  place(element, fromMs, toMs) {
+    const width = this.spanS * 1000;
+    const left = Math.max(0, (fromMs - this.startMs()) / width);
+    const right = Math.min(1, (toMs - this.startMs()) / width);
+    element.style.left = `${left * 100}%`;
+    element.style.width = `${Math.max(0, right - left) * 100}%`;
+  }
+
+  drawAxis() {
+    const step = TICKS_S.find((s) => this.spanS / s <= 12) || TICKS_S[TICKS_S.length - 1];
+    const first = Math.ceil(this.startMs() / (step * 1000)) * step * 1000;
+    const ticks = [];
+    for (let ms = first; ms < this.startMs() + this.spanS * 1000; ms += step * 1000) {
+      const tick = document.createElement("span");
+      tick.className = "tick";
+      tick.style.left = `${(ms - this.startMs()) / (this.spanS * 10)}%`;
+      tick.textContent = this.label.format(new Date(ms)).slice(0, step < 60 ? 8 : 5);
+      ticks.push(tick);
+    }
+    this.axis.replaceChildren(...ticks);
+  }
+
+  async load() {
+    this.drawAxis();
+    const startMs = this.startMs();
+    const query = new URLSearchParams({start: new Date(startMs).toISOString(),
+                                       end: new Date(startMs + this.spanS * 1000).toISOString()});
+    const token = {};
+    this.loading = token;
+    const answers = await Promise.all(this.rows.map(async (row) => {
+      const response = await fetch(
+        `/api/cameras/${encodeURIComponent(row.camera)}/timeline?${query}`);
+      return response.ok ? response.json() : null;
+    }));
+    if (this.loading !== token) return; // a newer window was asked for meanwhile
+    this.rows.forEach((row, i) => this.drawRow(row, answers[i]));
+    this.root.dataset.loaded = String(startMs);
+    if (this.cursorNs !== null) this.setCursor(this.cursorNs);
+  }
+
+  drawRow(row, data) {
+    const items = [];
+    const add = (kind, fromNs, toNs, title) => {
+      const element = document.createElement("div");
+      element.className = kind;
+      element.dataset.start = String(fromNs);
+      element.dataset.end = String(toNs);
+      if (title) element.title = title;
+      this.place(element, fromNs / 1e6, toNs / 1e6);
+      items.push(element);
+    };
+    row.element.dataset.state = data ? "loaded" : "refused";
+    if (data) {
+      for (const s of data.spans) add("rec", s.start_ns, s.end_ns);
+      for (const s of data.missing) add("missing", s.start_ns, s.end_ns, this.labels.missing);
+      for (const h of data.holds) add("hold", h.start_ns, h.end_ns, `${this.labels.hold} #${h.hold}`);
+      for (const b of data.bookmarks) {
+        add("bookmark", b.at_ns, b.at_ns, `${b.by}: ${b.note || b.kind}`);
+        items[items.length - 1].style.width = "";
+      }
+    }
+    if (row === this.rows[0]) items.push(this.cursor);
+    row.track.replaceChildren(...items);
+  }
+}

@@ -1,0 +1,162 @@
+"""The console's data through the real API: the archive's timeline (spans, missing files,
+holds, bookmarks, each clipped to the caller's footage window), the calendar in the
+display time zone, bookmarks from the wall and the archive, layouts per user, and a
+camera removed while someone watches it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from api_world import CAM, World
+from kuzet.console.layouts import LayoutError, check_layout
+from kuzet.console.timeline import clip, merge, month_days
+from kuzet.timefmt import parse_instant
+
+NOW = parse_instant("2026-09-21T14:00:00Z")
+MIN = 60 * 10**9
+DAY = {"start": "2026-09-21T00:00:00Z", "end": "2026-09-22T00:00:00Z"}
+
+
+@pytest.fixture
+def world(storage: Any) -> Iterator[World]:
+    yield World(storage, NOW)
+
+
+def test_touching_segments_are_one_span_and_gaps_stay() -> None:
+    segs = [(0, 60), (60, 120), (120, 180), (400, 460), (460, 520)]
+    assert merge(segs, join_ns=0) == [(0, 180), (400, 520)]
+    assert merge([(0, 60), (61, 90)], join_ns=1) == [(0, 90)]
+    assert merge([(0, 60), (62, 90)], join_ns=1) == [(0, 60), (62, 90)]
+    assert clip([(0, 180), (400, 520)], [(100, 450)]) == [(100, 180), (400, 450)]
+
+
+def test_calendar_days_are_days_of_the_display_zone() -> None:
+    days = month_days(2026, 2, "Asia/Almaty")
+    assert len(days) == 28
+    first, start, end = days[0]
+    assert str(first) == "2026-02-01"
+    assert start == parse_instant("2026-01-31T19:00:00Z")  # Almaty is UTC+5
+    assert end - start == 86_400 * 10**9
+    # A zone with summer time: the day it starts is 23 hours long.
+    hours = 3_600_000_000_000
+    march = {str(d): (b - a) // hours for d, a, b in month_days(2026, 3, "Europe/Berlin")}
+    assert march["2026-03-29"] == 23 and march["2026-03-28"] == 24
+
+
+def test_layouts_are_checked() -> None:
+    assert check_layout({"cols": 3, "rows": 2, "tiles": ["cam1", None]})["cols"] == 3
+    for bad in ({"cols": 7, "rows": 1}, {"cols": 2, "rows": 0}, {"cols": 1, "rows": 1,
+                "tiles": ["a", "b"]}, {"cols": 2, "rows": 2, "tiles": ["../etc"]},
+                {"cols": True, "rows": 1}, [1, 2]):
+        with pytest.raises(LayoutError):
+            check_layout(bad)
+
+
+def test_timeline_draws_spans_missing_files_holds_and_bookmarks(world: World) -> None:
+    world.user("head", "head_of_security")
+    world.user("rector", "rector")
+    world.user("guard", "guard")
+    rows = world.storage.seed(CAM, parse_instant("2026-09-21T10:00:00Z"), 30)
+    world.storage.seed(CAM, parse_instant("2026-09-21T11:00:00Z"), 10)  # after a 30-min gap
+    gone = world.storage.catalog.path_of(rows[5])
+    gone.chmod(0o644)
+    gone.unlink()  # a file lost on disk
+    head, rector, guard = world.login("head"), world.login("rector"), world.login("guard")
+    r = head.post("/api/holds", json={"cameras": [CAM], "start": "2026-09-21T10:10:00Z",
+                                      "end": "2026-09-21T10:20:00Z", "reason": "theft",
+                                      "incident": "P-2026/0040"})
+    assert r.status_code == 201, r.text
+    # The guard marks an incident from the wall (now, live view); a bookmark in the past
+    # needs archive view, which the guard lacks.
+    r = guard.post(f"/api/cameras/{CAM}/bookmarks", json={"note": "door forced"})
+    assert r.status_code == 201, r.text
+    assert r.json()["at_ns"] == NOW and r.json()["kind"] == "incident"
+    r = guard.post(f"/api/cameras/{CAM}/bookmarks",
+                   json={"at": "2026-09-21T10:03:00Z", "kind": "note"})
+    assert r.status_code == 403
+    r = head.post(f"/api/cameras/{CAM}/bookmarks",
+                  json={"at": "2026-09-21T10:03:00Z", "kind": "note", "note": "car at gate"})
+    assert r.status_code == 201, r.text
+    assert head.post(f"/api/cameras/{CAM}/bookmarks",
+                     json={"kind": "opinion"}).status_code == 422
+    r = head.get(f"/api/cameras/{CAM}/timeline", params=DAY)
+    assert r.status_code == 200, r.text
+    t = r.json()
+    spans = [(s["start"][11:19], s["end"][11:19]) for s in t["spans"]]
+    assert spans == [("10:00:00", "10:30:00"), ("11:00:00", "11:10:00")]
+    assert [(m["start"][11:19], m["end"][11:19]) for m in t["missing"]] == [
+        ("10:05:00", "10:06:00")]
+    assert [(h["start"][11:19], h["end"][11:19], h["state"]) for h in t["holds"]] == [
+        ("10:10:00", "10:20:00", "pending")]
+    assert [(b["kind"], b["by"], b["note"]) for b in t["bookmarks"]] == [
+        ("note", "head", "car at gate"), ("incident", "guard", "door forced")]
+    marks = world.audit("bookmark.incident") + world.audit("bookmark.note")
+    assert sorted(m.actor for m in marks) == ["guard", "head"]
+    # A grant's window clips everything the timeline shows.
+    world.user("inspector", "viewer")
+    r = head.post("/api/grants", json={
+        "user": "inspector", "perms": ["archive.view"], "cameras": [CAM],
+        "footage_from": "2026-09-21T10:15:00Z", "footage_to": "2026-09-21T11:05:00Z",
+        "valid_from": "2026-09-21T00:00:00Z", "valid_until": "2026-09-22T00:00:00Z",
+        "instruction": "Rector's instruction No. 18"})
+    assert rector.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
+    t = world.login("inspector").get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+    assert [(s["start"][11:19], s["end"][11:19]) for s in t["spans"]] == [
+        ("10:15:00", "10:30:00"), ("11:00:00", "11:05:00")]
+    assert [(h["start"][11:19], h["end"][11:19]) for h in t["holds"]] == [
+        ("10:15:00", "10:20:00")]
+    assert t["missing"] == [] and t["bookmarks"] == []
+
+
+def test_calendar_marks_the_almaty_days_with_footage(world: World) -> None:
+    world.user("head", "head_of_security")
+    # 20:30 UTC on the 19th is 01:30 on the 20th in Almaty.
+    world.storage.seed(CAM, parse_instant("2026-09-19T20:30:00Z"), 2)
+    world.storage.seed(CAM, parse_instant("2026-09-21T06:00:00Z"), 2)
+    head = world.login("head")
+    r = head.get(f"/api/cameras/{CAM}/days", params={"month": "2026-09"})
+    assert r.status_code == 200, r.text
+    assert r.json()["days"] == ["2026-09-20", "2026-09-21"]
+    assert head.get(f"/api/cameras/{CAM}/days", params={"month": "2026-10"}).json()["days"] == []
+    for bad in ("2026-13", "26-09", "2026-9", "../.."):
+        assert head.get(f"/api/cameras/{CAM}/days", params={"month": bad}).status_code == 422
+    world.user("guard", "guard")
+    assert world.login("guard").get(f"/api/cameras/{CAM}/days",
+                                    params={"month": "2026-09"}).status_code == 403
+
+
+def test_layouts_belong_to_their_user(world: World) -> None:
+    world.user("guard", "guard")
+    world.user("guard2", "guard")
+    guard, other = world.login("guard"), world.login("guard2")
+    body = {"cols": 3, "rows": 2, "tiles": [CAM, None, "cam2"]}
+    assert guard.put("/api/layouts/Night shift", json=body).status_code == 200
+    assert guard.put("/api/layouts/.last", json={"cols": 1, "rows": 1}).status_code == 200
+    assert guard.get("/api/layouts").json()["layouts"] == {
+        ".last": {"cols": 1, "rows": 1, "tiles": []}, "Night shift": body}
+    assert other.get("/api/layouts").json()["layouts"] == {}
+    assert other.delete("/api/layouts/Night shift").status_code == 404
+    assert guard.put("/api/layouts/x", json={"cols": 1, "rows": 1,
+                                             "tiles": ["a", "b"]}).status_code == 400
+    assert guard.put("/api/layouts/x", json={"cols": 9, "rows": 1}).status_code == 422
+    assert guard.put("/api/layouts/x", json={"cols": 1, "rows": 1},
+                     headers={"x-csrf-token": "wrong"}).status_code == 403
+    assert guard.delete("/api/layouts/Night shift").status_code == 200
+    assert list(guard.get("/api/layouts").json()["layouts"]) == [".last"]
+    assert world.client().get("/api/layouts").status_code == 401
+
+
+def test_a_removed_camera_is_not_offered_live(world: World) -> None:
+    world.user("admin2", "administrator")
+    world.user("guard", "guard")
+    sid = world.login("guard").cookies.get("kuzet_session")
+    assert world.login("admin2").delete(f"/api/cameras/{CAM}").status_code == 200
+    world.svc.cameras_changed()
+    with pytest.raises(WebSocketDisconnect) as closed, world.client().websocket_connect(
+            f"/api/ws/live/{CAM}", headers={"cookie": f"kuzet_session={sid}"}) as ws:
+        ws.receive_json()
+    assert closed.value.code == 1008
