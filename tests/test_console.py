@@ -353,3 +353,59 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet) -> N
         browser.close()
     opened = kuzet.json("audit", "list", "--action", "archive.open")
     assert len(opened) >= 4 and all(e["actor"] == "guard1" for e in opened)
+
+
+@pytest.mark.slow
+def test_h265_camera_falls_back_to_its_sub_stream(kuzet: Kuzet, gst_server: int) -> None:
+    """An H.265 camera (GStreamer's RTSP server) with an H.264 sub stream: the single view
+    plays the main stream where the browser decodes H.265, else the sub stream and says
+    so; a grid tile plays the sub stream, relayed from one session while watched."""
+    from playwright.sync_api import sync_playwright
+
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.roles import Roles
+    from kuzet.audit.log import Actor
+
+    kuzet.run("camera", "add", "hall", f"rtsp://127.0.0.1:{gst_server}/h265aac",
+              "--sub-url", f"rtsp://127.0.0.1:{gst_server}/h264")
+    catalog = kuzet.catalog()
+    setup, now = Actor("setup", (), "local"), time.time_ns()
+    Accounts(catalog.session).create(setup, "guard1", "Guard", now, password=PASSWORD)
+    Roles(catalog.session).request(setup, "guard1", "guard", now_ns=now)
+    kuzet.serve()
+    base = wait_for(lambda: _api(kuzet), 60, what="api.json")["https"]
+    wait_for(lambda: kuzet.status().get("hall", {}).get("state") == "recording", 60,
+             what="recording")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_context(ignore_https_errors=True).new_page()
+        logs: list[str] = []
+        page.on("pageerror", lambda e: logs.append(str(e)))
+        page.goto(f"{base}/login?lang=en")
+        page.fill("#login input[name=username]", "guard1")
+        page.fill("#login input[name=password]", PASSWORD)
+        page.click("#login button")
+        page.wait_for_url(f"{base}/")
+        page.goto(f"{base}/live/hall")
+        hevc = page.evaluate(
+            "MediaSource.isTypeSupported('video/mp4; codecs=\"hev1.1.6.L60.90\"')")
+        expected = "playing" if hevc else "fallback"
+        try:
+            page.wait_for_function(
+                f"() => document.getElementById('state').dataset.state === '{expected}' && "
+                "document.getElementById('video').currentTime > 1", timeout=30_000)
+        except Exception as exc:
+            state = page.locator("#state").get_attribute("data-state")
+            raise AssertionError(f"{state!r}, expected {expected!r}; {logs}; "
+                                 f"{kuzet.log('serve')[-2000:]}") from exc
+        if not hevc:
+            assert "cannot decode the main stream" in page.locator("#state").inner_text()
+        page.goto(f"{base}/wall")
+        page.wait_for_function(
+            "() => { const t = document.querySelector('.tile[data-camera=hall]');"
+            " return t && t.dataset.stream === 'sub' && t.dataset.state === 'playing' &&"
+            " t.querySelector('video').currentTime > 1; }", timeout=30_000)
+        browser.close()
+    streams = [e["detail"].get("stream") for e in
+               kuzet.json("audit", "list", "--action", "live.start")]
+    assert streams[-1] == "sub" and ("main" if hevc else "sub") in streams[:-1], streams

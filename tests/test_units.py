@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import struct
 
 import pytest
@@ -255,3 +256,50 @@ def test_address_throttle_blocks_and_forgets_only_what_has_aged_out() -> None:
         t.fail("10.0.0.9", 150 * s)
     t.fail("10.2.0.1", 170 * s)  # over the cap at 170 s: the 100-s ones have aged out
     assert len(t._failures) <= 3 and t.blocked("10.0.0.9", 170 * s)
+
+
+@pytest.mark.parametrize("encoder", ["libx264", "libx265"])
+def test_live_init_names_the_codec_a_browser_is_asked_about(encoder: str) -> None:
+    """The MSE type comes from the stream's own decoder configuration: for H.265 the
+    annex E string (profile, compatibility, tier, level, constraints)."""
+    import io
+
+    import av
+    import numpy as np
+
+    from kuzet.media.fmp4 import VideoParams
+    from kuzet.media.livemux import LiveMuxer, hevc_codec, mime_codec
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as out:
+        s = out.add_stream(encoder, rate=25)
+        s.width, s.height, s.pix_fmt = 320, 240, "yuv420p"
+        if encoder == "libx265":
+            s.options = {"x265-params": "log-level=none"}
+        for i in range(5):
+            frame = av.VideoFrame.from_ndarray(
+                np.full((240, 320, 3), i * 40, np.uint8), format="rgb24")
+            for p in s.encode(frame):
+                out.mux(p)
+        for p in s.encode():
+            out.mux(p)
+    buf.seek(0)
+    with av.open(buf) as src:
+        v = src.streams.video[0]
+        params = VideoParams(v.codec_context.name, bytes(v.codec_context.extradata or b""),
+                             320, 240)
+        muxer = LiveMuxer(params, v)
+        for p in src.demux(v):
+            if p.dts is not None:
+                muxer.add(bytes(p), p.dts, p.pts, 1, p.is_keyframe)
+        assert muxer.init is not None
+        mime = mime_codec(muxer.init)
+        muxer.close()
+    if encoder == "libx264":
+        assert re.fullmatch(r'video/mp4; codecs="avc1\.[0-9a-f]{6}"', mime), mime
+    else:
+        assert re.fullmatch(r'video/mp4; codecs="(hvc1|hev1)\.1\.6\.L\d+(\.[0-9A-F]+)*"',
+                            mime), mime
+    # Main profile, level 3.1, constraint byte 0xB0: the example of annex E.
+    record = bytes([1, 0x01, 0x60, 0, 0, 0, 0xB0, 0, 0, 0, 0, 0, 93])
+    assert hevc_codec(b"hvc1" + b"hvcC" + record, 8) == "hvc1.1.6.L93.B0"

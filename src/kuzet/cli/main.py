@@ -184,11 +184,8 @@ def _start_api(settings: Settings, service: Any) -> Any:
     def status() -> dict[str, dict[str, Any]]:
         return {s.source.name: s.snapshot().to_json() for s in list(service.supervisors.values())}
 
-    def live(name: str) -> Any:
-        return next((s.live for s in list(service.supervisors.values())
-                     if s.source.name == name), None)
-
-    api = ApiServer(settings, Services(settings, service.catalog, status, time.time_ns, live))
+    api = ApiServer(settings, Services(settings, service.catalog, status, time.time_ns,
+                                       service.live))
     api.start()
     return api
 

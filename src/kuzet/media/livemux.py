@@ -42,15 +42,35 @@ class _Sink:
 
 
 def mime_codec(init: bytes) -> str:
-    """The MSE type of an init segment: H.264's profile and level read from its `avcC`;
-    without one it is H.265."""
+    """The MSE type of an init segment, from its decoder configuration: H.264's profile
+    and level from `avcC`, H.265's profile, tier, level and constraints from `hvcC` (the
+    codecs string of ISO/IEC 14496-15 annex E), so `MediaSource.isTypeSupported` answers
+    for this very stream."""
     i = init.find(b"avcC")
-    if i < 0:
-        return 'video/mp4; codecs="hvc1.1.6.L120.90"'
-    if len(init) >= i + 8:
+    if i >= 0 and len(init) >= i + 8:
         profile, compat, level = init[i + 5], init[i + 6], init[i + 7]
         return f'video/mp4; codecs="avc1.{profile:02x}{compat:02x}{level:02x}"'
+    i = init.find(b"hvcC")
+    if i >= 0 and len(init) >= i + 17:
+        return f'video/mp4; codecs="{hevc_codec(init, i + 4)}"'
     return 'video/mp4; codecs="avc1.640028"'
+
+
+def hevc_codec(init: bytes, at: int) -> str:
+    """`hvc1.1.6.L93.B0` from the hvcC record starting at `at`."""
+    sample = "hev1" if b"hev1" in init[:at] else "hvc1"
+    first = init[at + 1]
+    space = ("", "A", "B", "C")[first >> 6]
+    tier = "H" if first & 0x20 else "L"
+    profile = first & 0x1F
+    compat = int.from_bytes(init[at + 2:at + 6], "big")
+    reversed_compat = int(f"{compat:032b}"[::-1], 2)
+    constraints = list(init[at + 6:at + 12])
+    while constraints and constraints[-1] == 0:
+        constraints.pop()
+    level = init[at + 12]
+    tail = "".join(f".{b:X}" for b in constraints)
+    return f"{sample}.{space}{profile}.{reversed_compat:X}.{tier}{level}{tail}"
 
 
 @dataclass(frozen=True)

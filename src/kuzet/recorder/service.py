@@ -19,6 +19,8 @@ from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.media.ingest import open_source
+from kuzet.recorder.fanout import LiveHub
+from kuzet.recorder.substream import SubStream
 from kuzet.recorder.supervisor import CameraSource, Opener, Supervisor
 from kuzet.storage.holds import Holds
 from kuzet.storage.integrity import IntegrityCheck
@@ -65,6 +67,7 @@ class RecorderService:
         self.catalog = catalog
         self.opener = opener
         self.supervisors: dict[int, Supervisor] = {}
+        self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
         self.recovery: list[RecoveryReport] = []
         self._lock = run_dir(settings) / "serve.lock"
         self.alarms = Alarms(catalog.session)
@@ -127,15 +130,30 @@ class RecorderService:
         cameras = {c.id: c for c in self.catalog.cameras()}
         for cam_id in set(self.supervisors) - set(cameras):
             self.supervisors.pop(cam_id).stop()
+            if cam_id in self.substreams:
+                self.substreams.pop(cam_id).stop()
         for cam_id, cam in cameras.items():
             if cam_id in self.supervisors:
                 continue
+            transport = cam.transport or self.settings.rtsp_transport
             source = CameraSource(id=cam.id, name=cam.name, url=cam.main_url,
-                                  transport=cam.transport or self.settings.rtsp_transport)
+                                  transport=transport)
             sup = Supervisor(source, self.catalog, self.settings, self.volumes,
                              opener=self.opener)
             self.supervisors[cam_id] = sup
             sup.start()
+            if cam.sub_url:
+                sub = SubStream(cam.name, cam.sub_url, transport, self.settings,
+                                opener=self.opener)
+                self.substreams[cam_id] = sub
+                sub.start()
+
+    def live(self, name: str, stream: str = "main") -> LiveHub | None:
+        """The fan-out of a camera's stream recorded or relayed here, if any."""
+        if stream == "main":
+            return next((s.live for s in list(self.supervisors.values())
+                         if s.source.name == name), None)
+        return next((s.live for s in list(self.substreams.values()) if s.camera == name), None)
 
     def write_status(self) -> None:
         statuses = [s.snapshot().to_json() for s in self.supervisors.values()]
@@ -160,6 +178,8 @@ class RecorderService:
         `stall_s`) has no segment open, so it does not make the stop unclean.
         """
         self._stop_maintenance.set()
+        for sub in self.substreams.values():
+            sub.stop()
         for sup in self.supervisors.values():
             sup.stop()
         deadline = time.monotonic() + self.settings.shutdown_grace_s
@@ -173,3 +193,4 @@ class RecorderService:
         if clean:
             self._lock.unlink(missing_ok=True)
         return clean
+

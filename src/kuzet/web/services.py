@@ -25,10 +25,11 @@ from kuzet.storage.volumes import Volumes
 
 CAMERA_CACHE_S = 1.0
 StatusSource = Callable[[], dict[str, dict[str, Any]]]  # camera name -> status JSON
-LiveSource = Callable[[str], LiveHub | None]  # camera name -> its fan-out, if recorded here
+# (camera name, "main" or "sub") -> that stream's fan-out, if recorded or relayed here
+LiveSource = Callable[[str, str], LiveHub | None]
 
 
-def _nothing_live(name: str) -> LiveHub | None:
+def _nothing_live(name: str, stream: str) -> LiveHub | None:
     return None
 
 

@@ -1,6 +1,9 @@
-"""`/api/ws/live/{camera}`: live video for Media Source Extensions.
+"""`/api/ws/live/{camera}?stream=main|sub`: live video for Media Source Extensions.
 
-The first message is JSON `{"type": "init", "mime": ...}` followed by the init segment as
+The first message names the stream served, `{"type": "stream", "stream": "main"|"sub"}`:
+a camera without a sub stream serves its main one when asked for the sub (the wall's
+grid tiles ask for the sub; kuzet.recorder.substream). Then JSON
+`{"type": "init", "mime": ...}` followed by the init segment as
 a binary message; then one binary message per frame: 8 bytes of the frame's arrival at
 the recorder (ns since the epoch, big-endian; the player measures its latency with it),
 one byte of flags (1: a keyframe, where a player that fell behind may resume), and the
@@ -33,7 +36,7 @@ REMOVED = 4004  # the camera was removed while watched: the player says so, and 
 
 
 @router.websocket("/api/ws/live/{name}")
-async def live_stream(ws: WebSocket, name: str) -> None:
+async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
     svc = services(ws)
     caller = await admit(ws, Perm.LIVE_VIEW)
     if caller is None:
@@ -47,13 +50,17 @@ async def live_stream(ws: WebSocket, name: str) -> None:
         refuse(ws, caller.actor(source(ws)), verdict.reason if cam else "no such camera")
         await close(ws, POLICY_VIOLATION, "live view of this camera is not permitted")
         return
-    hub = svc.live(cam.name)
+    served = "sub" if stream == "sub" else "main"
+    hub = svc.live(cam.name, served)
+    if hub is None and served == "sub":  # no sub stream configured: the main one it is
+        served, hub = "main", svc.live(cam.name, "main")
     if hub is None:
         await close(ws, NOT_LIVE, "the camera is not being recorded here")
         return
     await ws.accept()
+    await ws.send_text(json.dumps({"type": "stream", "stream": served}))
     seq = svc.audit.act(caller.actor(source(ws)), "live.start", cam.name,
-                        basis=verdict.reason).seq
+                        basis=verdict.reason, stream=served).seq
     viewer = Viewer(asyncio.get_running_loop())
     hub.join(viewer)
     try:

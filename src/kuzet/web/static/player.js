@@ -6,12 +6,17 @@ const LIVE_EDGE_S = 1.0; // fall back this far behind and the player jumps forwa
 const MAX_QUEUE = 50; // fragments waiting for the SourceBuffer before it skips ahead
 
 export class LivePlayer {
-  // onState(name) is told "connecting", "playing", "refused", "login", "offline" or
-  // "removed" (the camera was removed while watched: the player stops).
-  constructor(video, camera, onState) {
+  // onState(name) is told "connecting", "playing", "fallback" (playing the sub stream
+  // because this browser cannot decode the main one), "unsupported", "refused", "login",
+  // "offline" or "removed" (the camera was removed while watched: the player stops).
+  // stream: "main" (single view) or "sub" (grid tiles; the server sends the main stream
+  // of a camera that has no sub stream).
+  constructor(video, camera, onState, stream = "main") {
     this.video = video;
     this.camera = camera;
     this.onState = onState;
+    this.stream = stream;
+    this.fellBack = false;
     this.buffer = null;
     this.queue = []; // {data, arrivalMs}
     this.appending = null;
@@ -28,7 +33,8 @@ export class LivePlayer {
   }
 
   connect() {
-    const url = `wss://${location.host}/api/ws/live/${encodeURIComponent(this.camera)}`;
+    const url = `wss://${location.host}/api/ws/live/${encodeURIComponent(this.camera)}` +
+                `?stream=${this.stream}`;
     const socket = new WebSocket(url);
     this.socket = socket;
     socket.binaryType = "arraybuffer";
@@ -52,7 +58,11 @@ export class LivePlayer {
   receive(data) {
     if (typeof data === "string") {
       const message = JSON.parse(data);
+      if (message.type === "stream") this.served = message.stream;
       if (message.type === "init") this.expectInit = message.mime;
+      if (message.type === "init" && !MediaSource.isTypeSupported(message.mime)) {
+        this.cannotDecode();
+      }
       return;
     }
     if (this.expectInit) {
@@ -71,6 +81,24 @@ export class LivePlayer {
     this.skipping = false;
     this.queue.push({data: data.slice(9), arrivalMs});
     this.pump();
+  }
+
+  // This browser cannot decode the stream (H.265 in most browsers): take the sub stream,
+  // and say so; when that one is what failed too, give up and say that.
+  cannotDecode() {
+    const socket = this.socket;
+    this.socket = null;
+    socket.onclose = null;
+    socket.close();
+    this.expectInit = null;
+    if (this.served === "main" && this.stream === "main") {
+      this.stream = "sub";
+      this.fellBack = true;
+      this.connect();
+    } else {
+      this.closed = true;
+      this.onState("unsupported");
+    }
   }
 
   start(mime, init) {
@@ -92,7 +120,7 @@ export class LivePlayer {
       this.queue.unshift({data: init, arrivalMs: 0});
       this.pump();
       this.video.play().catch(() => {});
-      this.onState("playing");
+      this.onState(this.fellBack ? "fallback" : "playing");
     }, {once: true});
   }
 

@@ -4,6 +4,7 @@
 // a tree by building, floor and installation zone; one goes into a tile by dragging it
 // there (or double-clicking it: the first free tile). Each tile shows the camera, the
 // player's state and the recorder's, and has an "incident" button that marks the instant.
+// Grid tiles play the cameras' sub streams, a single tile the main stream.
 import {send} from "/static/api.js";
 import {LivePlayer} from "/static/player.js";
 
@@ -56,10 +57,12 @@ function place(index, camera, keep = true) {
   });
   tile.append(video, text, incident);
   tile.dataset.camera = camera;
+  const stream = layout.cols * layout.rows > 1 ? "sub" : "main"; // main in single view
   players.set(index, new LivePlayer(video, camera, (name) => {
     tile.dataset.state = name;
+    tile.dataset.stream = players.get(index)?.served || stream;
     caption(tile);
-  }));
+  }, stream));
 }
 
 function draw(next, keep = true) {
