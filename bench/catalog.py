@@ -45,9 +45,11 @@ COLUMNS = ("camera_id", "stream", "volume_id", "start_ns", "end_ns", "frames", "
 
 
 def rows(st: Storage, cameras: int, days: int, volume_id: int,
-         params: dict[int, tuple[int, str]]) -> Iterator[tuple[object, ...]]:
-    """Segment rows in arrival order (minute by minute, every camera), chained per camera."""
-    keys = keyindex.encode([k * 10**9 for k in range(60)])
+         params: dict[int, tuple[int, str]], keys: bytes | None = None
+         ) -> Iterator[tuple[object, ...]]:
+    """Segment rows in arrival order (minute by minute, every camera), chained per camera;
+    `keys`: the keyframe index every row carries (default: one keyframe a second)."""
+    keys = keys or keyindex.encode([k * 10**9 for k in range(60)])
     prev: dict[int, bytes | None] = {}
     first = NOW - (days + 1) * DAY_NS
     rng = random.Random(1)
@@ -64,13 +66,13 @@ def rows(st: Storage, cameras: int, days: int, volume_id: int,
                    sha, link, False, False)
 
 
-def fill(st: Storage, args: argparse.Namespace) -> float:
-    started = time.perf_counter()
-    for cam in range(1, args.cameras + 1):
+def load_rows(st: Storage, cameras: int, days: int, keys: bytes | None = None) -> None:
+    """`cameras` cameras with `days` + 1 days of rows each, bulk-loaded and checkpointed."""
+    for cam in range(1, cameras + 1):
         st.catalog.add_camera(f"cam{cam:03d}", f"rtsp://10.1.{cam // 250}.{cam % 250}/s")
     vol = st.default_volume_id
     params: dict[int, tuple[int, str]] = {}
-    for cam in range(1, args.cameras + 1):  # four camera models on campus
+    for cam in range(1, cameras + 1):  # four camera models on campus
         pjson = f'{{"codec":"h264","model":{cam % 4},"width":1920,"height":1080}}'
         st.catalog._params_id(NewSegment(cam, "main", vol, 0, 1, 1, 1, "h264", 1920, 1080,
                                          None, pjson, [0], b"\0" * 32))
@@ -83,7 +85,7 @@ def fill(st: Storage, args: argparse.Namespace) -> float:
             sql = (f"INSERT INTO segments ({', '.join(COLUMNS)}) VALUES "
                    f"({', '.join('?' * len(COLUMNS))})")
             batch: list[tuple[object, ...]] = []
-            for row in rows(st, args.cameras, args.days, vol, params):
+            for row in rows(st, cameras, days, vol, params, keys):
                 batch.append(row)
                 if len(batch) == 100_000:
                     cur.executemany(sql, batch)
@@ -93,7 +95,7 @@ def fill(st: Storage, args: argparse.Namespace) -> float:
             pg = raw.driver_connection
             assert isinstance(pg, psycopg.Connection)
             with pg.cursor().copy(f"COPY segments ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for row in rows(st, args.cameras, args.days, vol, params):
+                for row in rows(st, cameras, days, vol, params, keys):
                     copy.write_row(row)
         raw.commit()
     finally:
@@ -109,8 +111,13 @@ def fill(st: Storage, args: argparse.Namespace) -> float:
         else:
             conn.execute(text("CHECKPOINT"))
     os.sync()
+
+
+def fill(st: Storage, args: argparse.Namespace) -> float:
+    started = time.perf_counter()
+    load_rows(st, args.cameras, args.days)
     # Empty files for the expired day, so that the sweep unlinks real files.
-    root = st.catalog.volume_path(vol)
+    root = st.catalog.volume_path(st.default_volume_id)
     for minute in range(1440):
         start = NOW - (args.days + 1) * DAY_NS + minute * SEG_NS
         for cam in range(1, args.cameras + 1):

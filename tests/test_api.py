@@ -505,6 +505,7 @@ def test_archive_websocket_needs_a_purpose_and_a_window(world: World) -> None:
     with world.client().websocket_connect(
             f"/api/ws/archive/{CAM}?start=2026-09-21T10:00:00Z&purpose=Round+check",
             headers={"cookie": f"kuzet_session={head_sid}"}) as ws:
+        assert ws.receive_json() == {"type": "nothing", "nearest_before_ns": None}
         assert ws.receive_json() == {"type": "end"}
     opened = world.audit("archive.open")
     assert len(opened) == 1 and '"purpose":"Round check"' in opened[0].detail

@@ -86,8 +86,11 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
     shots = Path(os.environ.get("KUZET_SCREENSHOTS") or tmp_path)
     port = free_port()
     kuzet.sim(port, cameras=4)
-    for i in range(1, 5):
-        kuzet.run("camera", "add", f"cam{i:02d}", f"rtsp://127.0.0.1:{port}/cam{i:02d}/main")
+    places = [("Main building", "1", "entrance"), ("Main building", "1", "lobby"),
+              ("Main building", "2", "corridor"), ("Dormitory 1", "1", "entrance")]
+    for i, (building, floor, zone) in enumerate(places, 1):
+        kuzet.run("camera", "add", f"cam{i:02d}", f"rtsp://127.0.0.1:{port}/cam{i:02d}/main",
+                  "--building", building, "--floor", floor, "--zone", zone)
     _guards(kuzet)
     kuzet.serve()
     urls: dict[str, Any] = wait_for(lambda: _api(kuzet), 60, what="api.json")
@@ -144,7 +147,11 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         page.screenshot(path=str(shots / "wall.png"))
         # The incident button marks the live instant; the layout is kept on the server for
         # this user, so it comes back on reload (and on any other console).
-        assert page.locator("#tree li[data-camera=cam03]").count() == 1
+        tree = page.evaluate("[...document.querySelectorAll('#tree summary')].map("
+                             "s => s.textContent)")
+        assert tree == ["Dormitory 1", "Қабат 1", "Кіреберіс", "Main building", "Қабат 1",
+                        "Кіреберіс", "Фойе", "Қабат 2", "Дәліз"], tree
+        assert page.locator("#tree details li[data-camera=cam03]").count() == 1
         page.click(".tile[data-camera=cam02] .incident")
         page.wait_for_function(
             "() => document.querySelector('.tile[data-camera=cam02]').dataset.marked === 'yes'")
@@ -167,7 +174,6 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         page.wait_for_timeout(2000)
         later = float(page.evaluate("document.getElementById('clock').dataset.ns"))
         assert later > shown + 1e9
-        page.screenshot(path=str(shots / "archive.png"))
         # An instant with no footage (before the first recording): the next footage plays
         # and the page says so.
         page.fill("input[name=start]", format_instant(asked - 1800 * 10**9))
@@ -237,7 +243,8 @@ def _api(kuzet: Kuzet) -> dict[str, Any] | None:
 
 
 @pytest.mark.slow
-def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet) -> None:
+def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
+                                                              tmp_path: Path) -> None:
     """Two cameras recorded with an outage (the simulator stopped for a while) and a file
     lost on disk: the timeline shows both, playback of both cameras together jumps over
     the outage with a notice, and when the server restarts mid-playback the player comes
@@ -290,7 +297,8 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet) -> N
     lost.unlink()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(ignore_https_errors=True).new_page()
+        page = browser.new_context(ignore_https_errors=True,
+                                   viewport={"width": 1600, "height": 1000}).new_page()
         logs: list[str] = []
         page.on("console", lambda m: logs.append(m.text))
         page.on("pageerror", lambda e: logs.append(str(e)))
@@ -338,6 +346,8 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet) -> N
         clocks = page.evaluate("[...document.querySelectorAll('#players figure')].map("
                                "f => Number(f.dataset.ns))")
         assert len(clocks) == 2 and abs(clocks[0] - clocks[1]) < 0.6e9, clocks
+        shots = Path(os.environ.get("KUZET_SCREENSHOTS") or tmp_path)
+        page.screenshot(path=str(shots / "archive.png"), full_page=True)
         # The server goes away mid-playback and comes back: the player resumes where it was.
         before = float(page.evaluate("document.getElementById('clock').dataset.ns"))
         stop(server)
@@ -350,6 +360,15 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet) -> N
             f"Number(document.getElementById('clock').dataset.ns) > {before}", timeout=60_000)
         resumed = float(page.evaluate("document.getElementById('clock').dataset.ns"))
         assert resumed - before < 15e9, (resumed - before) / 1e9
+        # An instant after everything recorded: the nearest footage before it is offered.
+        page.fill("input[name=start]", format_instant(time.time_ns() + 600 * 10**9))
+        page.click("#open button[type=submit]")
+        page.wait_for_selector("#nearest", state="visible", timeout=15_000)
+        assert page.locator("#notice").get_attribute("data-state") == "nothing"
+        page.click("#nearest")
+        page.wait_for_function(
+            "() => Number(document.getElementById('clock').dataset.ns) > "
+            f"{time.time_ns() - 120 * 10**9}", timeout=20_000)
         browser.close()
     opened = kuzet.json("audit", "list", "--action", "archive.open")
     assert len(opened) >= 4 and all(e["actor"] == "guard1" for e in opened)
@@ -409,3 +428,55 @@ def test_h265_camera_falls_back_to_its_sub_stream(kuzet: Kuzet, gst_server: int)
     streams = [e["detail"].get("stream") for e in
                kuzet.json("audit", "list", "--action", "live.start")]
     assert streams[-1] == "sub" and ("main" if hevc else "sub") in streams[:-1], streams
+
+
+@pytest.mark.slow
+def test_live_and_archive_play_in_firefox(kuzet: Kuzet) -> None:
+    """The same pages in Debian's Firefox ESR (WebDriver BiDi): log in, live plays, the
+    archive plays from a chosen instant and shows that instant."""
+    from firefox import Firefox
+
+    port = free_port()
+    kuzet.sim(port, cameras=1)
+    kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
+    _guards(kuzet)
+    kuzet.serve()
+    base = wait_for(lambda: _api(kuzet), 60, what="api.json")["https"]
+    wait_for(lambda: kuzet.status().get("cam01", {}).get("state") == "recording", 60,
+             what="recording")
+    time.sleep(8)
+    firefox = Firefox()
+    try:
+        firefox.goto(f"{base}/login?lang=ru")
+        assert firefox.eval("document.querySelector('h1').textContent") == "Вход"
+        firefox.eval(f"""(() => {{
+            const f = document.getElementById('login');
+            f.elements.username.value = 'guard1';
+            f.elements.password.value = {PASSWORD!r};
+            f.requestSubmit(); }})()""")
+        firefox.wait_for("location.pathname === '/' && document.querySelector('#cameras a')")
+        firefox.goto(f"{base}/live/cam01")
+        firefox.wait_for("document.getElementById('video').currentTime > 1")
+        frames0 = firefox.eval(
+            "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
+        time.sleep(2)
+        frames1 = firefox.eval(
+            "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
+        assert frames1 > frames0 + 20, (frames0, frames1)
+        assert firefox.eval("document.getElementById('state').dataset.state") == "playing"
+        asked = time.time_ns() - 6 * 10**9
+        firefox.goto(f"{base}/archive/cam01?lang=en")
+        firefox.eval(f"""(() => {{
+            const f = document.getElementById('open');
+            f.elements.start.value = {format_instant(asked)!r};
+            f.elements.purpose.value = 'Check of the night round';
+            f.requestSubmit(); }})()""")
+        shown = float(firefox.wait_for("document.getElementById('clock').dataset.ns"))
+        assert abs(shown - asked) < 1e9, (shown - asked) / 1e9
+        time.sleep(2)
+        later = float(firefox.eval("document.getElementById('clock').dataset.ns"))
+        assert later > shown + 1e9, (shown, later)
+    finally:
+        firefox.close()
+    assert [e["actor"] for e in kuzet.json("audit", "list", "--action", "archive.open")] == [
+        "guard1"]

@@ -160,3 +160,35 @@ def test_a_removed_camera_is_not_offered_live(world: World) -> None:
             f"/api/ws/live/{CAM}", headers={"cookie": f"kuzet_session={sid}"}) as ws:
         ws.receive_json()
     assert closed.value.code == 1008
+
+
+def test_an_instant_after_all_footage_offers_the_nearest_before(world: World) -> None:
+    world.user("head", "head_of_security")
+    rows = world.storage.seed(CAM, parse_instant("2026-09-21T10:00:00Z"), 3)
+    sid = world.login("head").cookies.get("kuzet_session")
+    with world.client().websocket_connect(
+            f"/api/ws/archive/{CAM}?start=2026-09-21T12:00:00Z&purpose=Round+check",
+            headers={"cookie": f"kuzet_session={sid}"}) as ws:
+        assert ws.receive_json() == {"type": "nothing", "nearest_before_ns": rows[-1].end_ns}
+        assert ws.receive_json() == {"type": "end"}
+
+
+
+def test_open_views_per_account_are_capped(storage: Any) -> None:
+    """Many tabs (or a runaway page) cannot hold unbounded sockets: beyond the cap a view
+    is refused with the reason, audited; a closed view frees its place."""
+    world = World(storage, NOW, max_views_per_user=1)
+    world.user("head", "head_of_security")
+    sid = world.login("head").cookies.get("kuzet_session")
+    url = f"/api/ws/archive/{CAM}?start=2026-09-21T12:00:00Z&purpose=Round+check"
+    headers = {"cookie": f"kuzet_session={sid}"}
+    with world.client().websocket_connect(url, headers=headers) as first:
+        assert first.receive_json()["type"] == "nothing"
+        with pytest.raises(WebSocketDisconnect) as closed, world.client().websocket_connect(
+                url, headers=headers) as second:
+            second.receive_json()
+        assert closed.value.code == 1008 and "at most 1" in closed.value.reason
+    with world.client().websocket_connect(url, headers=headers) as again:
+        assert again.receive_json()["type"] == "nothing"
+    refused = [e for e in world.audit("access.refused") if "at most 1" in e.detail]
+    assert len(refused) == 1 and refused[0].actor == "head"

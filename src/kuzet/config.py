@@ -85,6 +85,9 @@ class Settings(BaseSettings):
                                         "allowed_networks contains public address space.")
     trusted_proxies: list[str] = Field(
         [], description="Reverse proxies whose X-Forwarded-For is believed.")
+    max_views_per_user: int = Field(
+        64, ge=1, le=1024, description="Live and archive views one account may have open "
+        "at once (wall tiles, archive players, tabs); more are refused.")
     max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1024**2,
                                 description="Largest request body the API accepts.")
     display_timezone: str = Field("Asia/Almaty", description="Time zone the console shows "

@@ -277,8 +277,13 @@ class Catalog:
             return int(value) if value is not None else None
 
     def last_segment(self, camera_id: int, stream: str = "main") -> Segment | None:
+        return self.segment_before(camera_id, 2**63 - 1, stream)
+
+    def segment_before(self, camera_id: int, instant_ns: int,
+                       stream: str = "main") -> Segment | None:
+        """The last segment starting before an instant (the footage nearest before it)."""
         with self.session() as s:
-            return self._previous(s, camera_id, stream, 2**63 - 1)
+            return self._previous(s, camera_id, stream, instant_ns)
 
     # -- gaps ---------------------------------------------------------------------
     def open_gap(self, camera_id: int, start_ns: int, cause: str, detail: str | None,

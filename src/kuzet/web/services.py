@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,27 @@ def _nothing_live(name: str, stream: str) -> LiveHub | None:
     return None
 
 
+class ViewSlots:
+    """Open live and archive views per account, capped: a runaway page (or a thousand
+    tabs) cannot make one account hold the server's sockets and muxers. Used from the
+    API's event loop only."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.open: Counter[str] = Counter()
+
+    def take(self, user: str) -> bool:
+        if self.open[user] >= self.limit:
+            return False
+        self.open[user] += 1
+        return True
+
+    def give_back(self, user: str) -> None:
+        self.open[user] -= 1
+        if self.open[user] <= 0:
+            del self.open[user]
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -50,6 +72,7 @@ class Services:
     volumes: Volumes = field(init=False)
     bookmarks: Bookmarks = field(init=False)
     layouts: Layouts = field(init=False)
+    views: ViewSlots = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
@@ -65,6 +88,7 @@ class Services:
         self.volumes = Volumes(self.catalog, self.settings, self.alarms)
         self.bookmarks = Bookmarks(session)
         self.layouts = Layouts(session)
+        self.views = ViewSlots(self.settings.max_views_per_user)
 
     def cameras(self) -> dict[str, Camera]:
         """Every camera by name, removed ones included, read at most once a second.

@@ -66,3 +66,16 @@ async def admit(ws: WebSocket, *perms: Perm) -> Caller | None:
         refuse(ws, anonymous, str(exc))
         await close(ws, POLICY_VIOLATION, str(exc))
         return None
+
+
+async def claim_view(ws: WebSocket, caller: Caller) -> bool:
+    """Count a live or archive view against the account's cap; refused (audited, closed)
+    beyond it. The caller gives it back with `services(ws).views.give_back(caller.name)`."""
+    svc = services(ws)
+    if svc.views.take(caller.name):
+        return True
+    reason = f"at most {svc.views.limit} live or archive views open at once"
+    refuse(ws, caller.actor(source(ws)), reason)
+    await close(ws, POLICY_VIOLATION, reason)
+    return False
+

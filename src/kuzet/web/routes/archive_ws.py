@@ -9,7 +9,9 @@ Opening it is an act (clause 4.2): the purpose is required and recorded (`archiv
   then its fragments, one binary message each; `offset_s` is the segment's place on the
   player's timeline (its SourceBuffer `timestampOffset`);
 - `{"type":"gap"|"missing","from_ns","to_ns"}` where nothing was recorded or the file is
-  gone (the player jumps over it and says so); `{"type":"end"}`.
+  gone (the player jumps over it and says so); when nothing at all was recorded from the
+  asked instant on, `{"type":"nothing","nearest_before_ns"}` names where the nearest
+  footage before it ends (null: none the caller may see); `{"type":"end"}`.
 Sending runs at most `LOOKAHEAD_S` of media ahead of real time (times the speed the
 player asks for with `{"speed": x}`), so a long playback never floods the browser; gaps
 and missing files do not count, since the player jumps over them at once (waiting them
@@ -29,12 +31,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from kuzet.access.errors import Invalid
 from kuzet.access.permissions import Perm, footage_bounds
+from kuzet.audit.log import Actor
 from kuzet.media import keyindex
 from kuzet.media.livemux import mime_codec
 from kuzet.media.playback import first_fragment, read_segment
 from kuzet.web.deps import services, source
 from kuzet.web.times import instant
-from kuzet.web.wsauth import POLICY_VIOLATION, admit, close, refuse
+from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, refuse
 
 router = APIRouter(tags=["cameras"])
 LOOKAHEAD_S = 6.0
@@ -64,21 +67,38 @@ async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str
         refuse(ws, actor, reason)
         await close(ws, POLICY_VIOLATION, reason)
         return
+    if not await claim_view(ws, caller):
+        return
+    try:
+        await _play(ws, actor, cam.name, cam.id, start_ns, window, purpose)
+    finally:
+        svc.views.give_back(caller.name)
+
+
+async def _play(ws: WebSocket, actor: Actor, camera: str, camera_id: int, start_ns: int,
+                window: tuple[int, int], purpose: str) -> None:
+    svc = services(ws)
     await ws.accept()
-    seq = svc.audit.act(actor, "archive.open", cam.name, purpose=purpose,
+    seq = svc.audit.act(actor, "archive.open", camera, purpose=purpose,
                         footage_from_ns=start_ns).seq
     control: dict[str, Any] = {"speed": 1.0}
     listener = asyncio.create_task(_listen(ws, control))
     sent_until = start_ns
     try:
-        sent_until = await _send(ws, cam.id, start_ns, window, control)
+        sent_until, origin = await _send(ws, camera_id, start_ns, window, control)
+        if origin is None:  # nothing from this instant on: offer the footage before it
+            before = await asyncio.to_thread(svc.catalog.segment_before, camera_id, start_ns)
+            nearest = min(before.end_ns, window[1]) if before is not None else None
+            await ws.send_text(json.dumps({
+                "type": "nothing",
+                "nearest_before_ns": nearest if nearest and nearest > window[0] else None}))
         await ws.send_text(json.dumps({"type": "end"}))
         await listener
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         listener.cancel()
-        svc.audit.act(actor, "archive.close", cam.name, viewing=seq,
+        svc.audit.act(actor, "archive.close", camera, viewing=seq,
                       footage=[start_ns, sent_until])
 
 
@@ -97,7 +117,9 @@ async def _listen(ws: WebSocket, control: dict[str, Any]) -> None:
 
 
 async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int, int],
-                control: dict[str, Any]) -> int:
+                control: dict[str, Any]) -> tuple[int, int | None]:
+    """Footage from `start_ns` to the end of the window; returns how far it went and the
+    origin sent (None: there was nothing to send)."""
     svc = services(ws)
     t = start_ns
     origin: int | None = None
@@ -116,7 +138,7 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
             continue
         for seg in batch:
             if seg.start_ns >= window[1]:
-                return t
+                return t, origin
             if seg.start_ns > t:  # before the first file too: the asked instant has none
                 await _note(ws, "gap", t, seg.start_ns)
                 if origin is not None:
@@ -148,7 +170,7 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
                     await asyncio.sleep((ahead - LOOKAHEAD_S) / control["speed"])
                 await ws.send_bytes(frag.data)
             t = seg.end_ns
-    return t
+    return t, origin
 
 
 async def _note(ws: WebSocket, kind: str, from_ns: int, to_ns: int) -> None:

@@ -25,9 +25,10 @@ from starlette.websockets import WebSocketDisconnect
 
 from kuzet.access.errors import Unauthenticated
 from kuzet.access.permissions import Perm, decide
-from kuzet.recorder.fanout import Viewer
+from kuzet.access.sessions import Caller
+from kuzet.recorder.fanout import LiveHub, Viewer
 from kuzet.web.deps import services, source
-from kuzet.web.wsauth import POLICY_VIOLATION, admit, close, refuse, ws_caller
+from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, refuse, ws_caller
 
 router = APIRouter(tags=["cameras"])
 RECHECK_S = 5.0  # the session, the permission and the camera are checked again this often
@@ -57,19 +58,30 @@ async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
     if hub is None:
         await close(ws, NOT_LIVE, "the camera is not being recorded here")
         return
+    if not await claim_view(ws, caller):
+        return
+    try:
+        await _watch(ws, caller, cam.name, cam.id, hub, served, verdict.reason)
+    finally:
+        svc.views.give_back(caller.name)
+
+
+async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub: LiveHub,
+                 served: str, basis: str) -> None:
+    svc = services(ws)
     await ws.accept()
     await ws.send_text(json.dumps({"type": "stream", "stream": served}))
-    seq = svc.audit.act(caller.actor(source(ws)), "live.start", cam.name,
-                        basis=verdict.reason, stream=served).seq
+    seq = svc.audit.act(caller.actor(source(ws)), "live.start", camera,
+                        basis=basis, stream=served).seq
     viewer = Viewer(asyncio.get_running_loop())
     hub.join(viewer)
     try:
-        await _pump(ws, viewer, cam.id)
+        await _pump(ws, viewer, camera_id)
     except (WebSocketDisconnect, Unauthenticated):
         pass
     finally:
         hub.leave(viewer)
-        svc.audit.act(caller.actor(source(ws)), "live.stop", cam.name, viewing=seq,
+        svc.audit.act(caller.actor(source(ws)), "live.stop", camera, viewing=seq,
                       dropped=viewer.dropped)
 
 

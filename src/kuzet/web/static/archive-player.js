@@ -5,7 +5,8 @@
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 
 export class ArchivePlayer {
-  // onNotice(key) is told "gap", "refused", "reconnecting", "end" or "none".
+  // onNotice(key) is told "gap", "refused", "reconnecting", "end", "none" or "nothing"
+  // (no footage from the asked instant on; `nearestNs` is where the nearest before ends).
   constructor(video, camera, onNotice) {
     this.video = video;
     this.camera = camera;
@@ -85,6 +86,9 @@ export class ArchivePlayer {
         if (this.notice === "reconnecting") this.say("none");
       } else if (message.type === "gap" || message.type === "missing") {
         this.say("gap");
+      } else if (message.type === "nothing") {
+        this.nearestNs = message.nearest_before_ns;
+        this.say("nothing");
       } else if (message.type === "end") {
         this.ended = true;
       } else if (message.type === "init") {

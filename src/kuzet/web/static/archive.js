@@ -17,9 +17,12 @@ const params = new URLSearchParams(location.search);
 const cameras = [first, ...(params.get("with") || "").split(",").filter(Boolean)]
   .filter((c, i, all) => all.indexOf(c) === i).slice(0, MAX_CAMERAS);
 
+const nearest = document.getElementById("nearest");
+
 function show(key) {
   notice.textContent = notice.dataset[key] || "";
   notice.dataset.state = key;
+  nearest.hidden = !(key === "nothing" && players[0].nearestNs);
 }
 
 const players = cameras.map((camera, i) => {
@@ -174,4 +177,7 @@ document.getElementById("bookmark").addEventListener("click", async () => {
                               {at, note, kind: "note"});
   show(response.ok ? "marked" : "refused");
   if (response.ok) timeline.load();
+});
+nearest.addEventListener("click", () => { // the last 30 s before the footage ends
+  play(leader.nearestNs - 30e9);
 });

@@ -90,25 +90,12 @@ function freeTile() {
   return count - 1;
 }
 
-// building -> floor -> zone -> cameras, as nested <details>.
+// building -> floor -> zone -> cameras, as nested <details>; a level a camera does not
+// have (no building given, say) is left out rather than shown as an empty branch.
 function drawTree(cameras) {
-  const group = (summary, children, open = true) => {
-    const details = document.createElement("details");
-    details.open = open;
-    const title = document.createElement("summary");
-    title.textContent = summary;
-    details.append(title, ...children);
-    return details;
-  };
-  const by = (items, key) => {
-    const out = new Map();
-    for (const item of items) {
-      const k = key(item) || "";
-      if (!out.has(k)) out.set(k, []);
-      out.get(k).push(item);
-    }
-    return [...out.entries()].sort(([a], [b]) => (a === "") - (b === "") || a.localeCompare(b));
-  };
+  const zones = document.getElementById("zones").dataset; // installation zones, translated
+  const levels = [(c) => c.building, (c) => (c.floor ? `${tree.dataset.floor} ${c.floor}` : ""),
+                  (c) => (c.zone ? zones[c.zone] || c.zone : "")];
   const leaf = (camera) => {
     const item = document.createElement("li");
     item.textContent = camera.name;
@@ -120,14 +107,30 @@ function drawTree(cameras) {
     item.addEventListener("dblclick", () => place(freeTile(), camera.name));
     return item;
   };
-  tree.replaceChildren(...by(cameras, (c) => c.building).map(([building, inBuilding]) =>
-    group(building || tree.dataset.none, by(inBuilding, (c) => c.floor).map(([floor, onFloor]) =>
-      group(floor ? `${tree.dataset.floor} ${floor}` : tree.dataset.none,
-            by(onFloor, (c) => c.zone).map(([zone, inZone]) => {
-              const list = document.createElement("ul");
-              list.append(...inZone.map(leaf));
-              return group(zone || tree.dataset.none, [list]);
-            }))))));
+  const branch = (items, depth) => {
+    if (depth === levels.length) {
+      const list = document.createElement("ul");
+      list.append(...items.map(leaf));
+      return [list];
+    }
+    const groups = new Map();
+    for (const item of items) {
+      const key = levels[depth](item) || "";
+      if (!groups.has(key)) groups.set(key, []);
+      groups.get(key).push(item);
+    }
+    return [...groups.entries()].sort(([a], [b]) => a.localeCompare(b)).flatMap(([key, group]) => {
+      const inner = branch(group, depth + 1);
+      if (!key) return inner;
+      const details = document.createElement("details");
+      details.open = true;
+      const title = document.createElement("summary");
+      title.textContent = key;
+      details.append(title, ...inner);
+      return [details];
+    });
+  };
+  tree.replaceChildren(...branch(cameras, 0));
 }
 
 async function refresh() {
