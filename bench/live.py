@@ -69,7 +69,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-live-") as tmp:
         home = Path(tmp) / "home"
-        env = bench_env(home)
+        env = bench_env(home, max_views_per_user="256")  # 64 viewers + a browser, one account
         prepare(home, env, args.cameras, args.port, "watcher", PASSWORD, "guard")
         sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
                                 str(args.cameras), "--port", str(args.port)], env=env,

@@ -59,8 +59,10 @@ def test_a_slow_viewer_skips_to_the_next_keyframe_and_never_grows() -> None:
     assert v.skipping and v.dropped == 1 + 16  # ...until the next keyframe comes
 
 
-def _guards(kuzet: Kuzet) -> None:
-    """guard1 holds a grant to cam01's last hour of footage; guard2 holds none."""
+def _guards(kuzet: Kuzet, cameras: tuple[str, ...] = ("cam01",),
+            names: tuple[str, ...] = ("guard1", "guard2"), archive: bool = True) -> None:
+    """Guards; the first holds a grant to the last hour of footage of `cameras` (when
+    `archive`), the others none."""
     from kuzet.access.accounts import Accounts
     from kuzet.access.grants import Grants
     from kuzet.access.permissions import Perm
@@ -69,13 +71,29 @@ def _guards(kuzet: Kuzet) -> None:
 
     catalog = kuzet.catalog()
     setup, now, hour = Actor("setup", (), "local"), time.time_ns(), 3600 * 10**9
-    for name in ("guard1", "guard2"):
+    for name in names:
         Accounts(catalog.session).create(setup, name, name.title(), now, password=PASSWORD)
         Roles(catalog.session).request(setup, name, "guard", now_ns=now)
-    grants = Grants(catalog.session)
-    g = grants.request(setup, "guard1", {Perm.ARCHIVE_VIEW}, ["cam01"], (now - hour, now + hour),
-                       (now - 60 * 10**9, now + hour), "Instruction No. 5", now)
-    grants.decide(Actor("rector", ("rector",), "local"), g.id, True, now)
+    if archive:
+        grants = Grants(catalog.session)
+        g = grants.request(setup, names[0], {Perm.ARCHIVE_VIEW}, list(cameras),
+                           (now - hour, now + hour), (now - 60 * 10**9, now + hour),
+                           "Instruction No. 5", now)
+        grants.decide(Actor("rector", ("rector",), "local"), g.id, True, now)
+
+
+def _logged_in(browser: Any, base: str, user: str, **context: Any) -> tuple[Any, list[str]]:
+    """A page of a new browser context, logged in as `user`, and its console messages."""
+    page = browser.new_context(ignore_https_errors=True, **context).new_page()
+    logs: list[str] = []
+    page.on("console", lambda m: logs.append(m.text))
+    page.on("pageerror", lambda e: logs.append(str(e)))
+    page.goto(f"{base}/login?lang=en")
+    page.fill("#login input[name=username]", user)
+    page.fill("#login input[name=password]", PASSWORD)
+    page.click("#login button")
+    page.wait_for_url(f"{base}/")
+    return page, logs
 
 
 @pytest.mark.slow
@@ -182,12 +200,7 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
             "() => document.getElementById('notice').dataset.state === 'gap' && "
             "Number(document.getElementById('clock').dataset.ns) > "
             f"{asked - 120 * 10**9}", timeout=20_000)
-        other = browser.new_context(ignore_https_errors=True).new_page()
-        other.goto(f"{base}/login")
-        other.fill("#login input[name=username]", "guard2")
-        other.fill("#login input[name=password]", PASSWORD)
-        other.click("#login button")
-        other.wait_for_url(f"{base}/")
+        other, _ = _logged_in(browser, base, "guard2")
         other.goto(f"{base}/archive/cam01")
         other.fill("input[name=purpose]", "Curiosity at night")
         other.click("#open button")
@@ -251,27 +264,14 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
     back at the instant it showed."""
     from playwright.sync_api import sync_playwright
 
-    from kuzet.access.accounts import Accounts
-    from kuzet.access.grants import Grants
-    from kuzet.access.permissions import Perm
-    from kuzet.access.roles import Roles
-    from kuzet.audit.log import Actor
-
     kuzet.env["KUZET_HTTPS_PORT"] = str(free_port())  # the same address after a restart
     port = free_port()
     sim = kuzet.sim(port, cameras=2)
     for i, floor in ((1, "1"), (2, "2")):
         kuzet.run("camera", "add", f"cam{i:02d}", f"rtsp://127.0.0.1:{port}/cam{i:02d}/main",
                   "--building", "Main building", "--floor", floor, "--zone", "entrance")
+    _guards(kuzet, ("cam01", "cam02"), ("guard1",))
     catalog = kuzet.catalog()
-    setup, now, hour = Actor("setup", (), "local"), time.time_ns(), 3600 * 10**9
-    Accounts(catalog.session).create(setup, "guard1", "Guard", now, password=PASSWORD)
-    Roles(catalog.session).request(setup, "guard1", "guard", now_ns=now)
-    grants = Grants(catalog.session)
-    g = grants.request(setup, "guard1", {Perm.ARCHIVE_VIEW}, ["cam01", "cam02"],
-                       (now - hour, now + hour), (now - 60 * 10**9, now + hour),
-                       "Instruction No. 6", now)
-    grants.decide(Actor("rector", ("rector",), "local"), g.id, True, now)
     server = kuzet.serve()
     urls: dict[str, Any] = wait_for(lambda: _api(kuzet), 60, what="api.json")
     base = urls["https"]
@@ -297,16 +297,8 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
     lost.unlink()
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(ignore_https_errors=True,
-                                   viewport={"width": 1600, "height": 1000}).new_page()
-        logs: list[str] = []
-        page.on("console", lambda m: logs.append(m.text))
-        page.on("pageerror", lambda e: logs.append(str(e)))
-        page.goto(f"{base}/login?lang=en")
-        page.fill("#login input[name=username]", "guard1")
-        page.fill("#login input[name=password]", PASSWORD)
-        page.click("#login button")
-        page.wait_for_url(f"{base}/")
+        page, logs = _logged_in(browser, base, "guard1",
+                                viewport={"width": 1600, "height": 1000})
         page.goto(f"{base}/archive/cam01?with=cam02&lang=en")
         # The timeline at 10 minutes around the outage: two rows, each split by it.
         asked = outage_from - 4 * 10**9
@@ -381,30 +373,16 @@ def test_h265_camera_falls_back_to_its_sub_stream(kuzet: Kuzet, gst_server: int)
     so; a grid tile plays the sub stream, relayed from one session while watched."""
     from playwright.sync_api import sync_playwright
 
-    from kuzet.access.accounts import Accounts
-    from kuzet.access.roles import Roles
-    from kuzet.audit.log import Actor
-
     kuzet.run("camera", "add", "hall", f"rtsp://127.0.0.1:{gst_server}/h265aac",
               "--sub-url", f"rtsp://127.0.0.1:{gst_server}/h264")
-    catalog = kuzet.catalog()
-    setup, now = Actor("setup", (), "local"), time.time_ns()
-    Accounts(catalog.session).create(setup, "guard1", "Guard", now, password=PASSWORD)
-    Roles(catalog.session).request(setup, "guard1", "guard", now_ns=now)
+    _guards(kuzet, names=("guard1",), archive=False)
     kuzet.serve()
     base = wait_for(lambda: _api(kuzet), 60, what="api.json")["https"]
     wait_for(lambda: kuzet.status().get("hall", {}).get("state") == "recording", 60,
              what="recording")
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_context(ignore_https_errors=True).new_page()
-        logs: list[str] = []
-        page.on("pageerror", lambda e: logs.append(str(e)))
-        page.goto(f"{base}/login?lang=en")
-        page.fill("#login input[name=username]", "guard1")
-        page.fill("#login input[name=password]", PASSWORD)
-        page.click("#login button")
-        page.wait_for_url(f"{base}/")
+        page, logs = _logged_in(browser, base, "guard1")
         page.goto(f"{base}/live/hall")
         hevc = page.evaluate(
             "MediaSource.isTypeSupported('video/mp4; codecs=\"hev1.1.6.L60.90\"')")

@@ -192,3 +192,37 @@ def test_open_views_per_account_are_capped(storage: Any) -> None:
         assert again.receive_json()["type"] == "nothing"
     refused = [e for e in world.audit("access.refused") if "at most 1" in e.detail]
     assert len(refused) == 1 and refused[0].actor == "head"
+
+
+def test_the_chosen_language_follows_the_account(world: World) -> None:
+    world.user("guard", "guard")
+    first = world.login("guard")
+    assert 'lang="kk"' in first.get("/").text  # Kazakh by default
+    assert 'lang="ru"' in first.get("/wall?lang=ru").text
+    elsewhere = world.login("guard")  # another console, another browser
+    assert elsewhere.cookies.get("kuzet_lang") == "ru"
+    assert 'lang="ru"' in elsewhere.get("/wall").text
+    assert 'lang="en"' in world.client().get("/?lang=en").text  # no session: nothing kept
+    assert world.login("guard").cookies.get("kuzet_lang") == "ru"
+
+
+def test_a_camera_removed_while_watched_ends_its_stream(world: World) -> None:
+    from kuzet.recorder.fanout import LiveHub
+
+    hub = LiveHub()  # the real fan-out, with no recorder feeding it
+    world.svc.live = lambda name, stream: hub
+    world.user("admin2", "administrator")
+    world.user("guard", "guard")
+    sid = world.login("guard").cookies.get("kuzet_session")
+    admin = world.login("admin2")
+    with world.client().websocket_connect(
+            f"/api/ws/live/{CAM}?stream=sub", headers={"cookie": f"kuzet_session={sid}"}) as ws:
+        assert ws.receive_json() == {"type": "stream", "stream": "sub"}
+        assert hub.active
+        assert admin.delete(f"/api/cameras/{CAM}").status_code == 200
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_json()  # within one permission re-check (5 s)
+        assert closed.value.code == 4004
+    assert not hub.active
+    stops = world.audit("live.stop")
+    assert len(stops) == 1 and stops[0].actor == "guard"

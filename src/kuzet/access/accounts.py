@@ -89,6 +89,12 @@ class Accounts:
             user.disabled = disabled
             append_act(s, actor, "user.disable" if disabled else "user.enable", name)
 
+    def set_language(self, name: str, language: str) -> None:
+        """The console's language for this person wherever they log in (a preference:
+        not an act the audit log needs)."""
+        with self.session.begin() as s:
+            user_named(s, name).language = language
+
     def login(self, name: str, password: str, totp_code: str | None, needs_totp: bool,
               source: str, now_ns: int) -> User:
         """Check a login; wrong attempts count towards the account's lockout.

@@ -29,6 +29,7 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean)
     created_ns: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))  # the console's, once chosen
 
 
 class Role(Base):

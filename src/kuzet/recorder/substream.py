@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -27,15 +26,17 @@ from kuzet.media.nal import parameter_sets, to_annexb
 from kuzet.media.timestamps import fill_missing_timestamps
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.status import backoff_delay_s
+from kuzet.recorder.worker import Worker
 
 log = logging.getLogger(__name__)
 LINGER_S = 10.0  # a tile switched off and on again finds the session still open
 IDLE_POLL_S = 0.2
 
 
-class SubStream:
+class SubStream(Worker):
     def __init__(self, camera: str, url: str, transport: str, settings: Settings, *,
                  opener: Callable[..., Any] = open_source) -> None:
+        super().__init__(f"sub-{camera}")
         self.camera = camera
         self.url = url
         self.transport = transport
@@ -44,22 +45,6 @@ class SubStream:
         self.live = LiveHub()
         self.connected = False
         self.last_error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name=f"sub-{self.camera}",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     def run(self) -> None:
         attempt = 0

@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,7 @@ from kuzet.media.rotation import Cut, PacketFacts, decide_cut
 from kuzet.media.timestamps import fill_missing_timestamps
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.status import CameraStatus, State, backoff_delay_s, rates
+from kuzet.recorder.worker import Worker
 from kuzet.storage.layout import part_path
 from kuzet.storage.recovery import catalog_salvaged, commit_segment
 from kuzet.storage.volumes import Volumes
@@ -70,10 +70,11 @@ class _Open:
         self.offsets = OffsetEstimator()
 
 
-class Supervisor:
+class Supervisor(Worker):
     def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings,
                  volumes: Volumes, *, opener: Opener = open_source,
                  clock_ns: Callable[[], int] = time.time_ns) -> None:
+        super().__init__(f"rec-{source.name}")
         self.source = source
         self.catalog = catalog
         self.settings = settings
@@ -82,8 +83,6 @@ class Supervisor:
         self.clock_ns = clock_ns
         self.status = CameraStatus(camera=source.name, since_ns=clock_ns())
         self.live = LiveHub()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._last_snapshot = (clock_ns(), 0, 0)
         self._dims: dict[tuple[bytes, ...], tuple[int, int]] = {}
         self.writing = False  # a segment is open: stopping must wait for it
@@ -91,20 +90,6 @@ class Supervisor:
         self.prev_end_ns: int | None = last.end_ns if last else None
 
     # -- lifecycle ------------------------------------------------------------------
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self.run, name=f"rec-{self.source.name}",
-                                        daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
     def run(self) -> None:
         attempt = 0
         while not self._stop.is_set():

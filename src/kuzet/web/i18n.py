@@ -1,8 +1,10 @@
 """Message catalogs for the console: Kazakh (default), Russian, English.
 
 Catalogs are gettext `.po` files read with Babel when the server starts (no compile step).
-A page takes its language from the `kuzet_lang` cookie or `?lang=`; a message missing from
-a catalog falls back to the English text, and a test fails if any is missing.
+A page takes its language from `?lang=`, then the `kuzet_lang` cookie; a language chosen
+while logged in is also kept on the account and set again at each login, so it follows the
+person to any console. A message missing from a catalog falls back to the English text,
+and a test fails if any is missing.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ LANGUAGES = ("kk", "ru", "en")
 DEFAULT = "kk"
 LOCALE_DIR = Path(__file__).parent / "locale"
 NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+LANG_COOKIE = "kuzet_lang"
 
 
 @cache

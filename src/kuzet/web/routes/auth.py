@@ -18,6 +18,7 @@ from kuzet.web.deps import (
     services,
     source,
 )
+from kuzet.web.i18n import LANG_COOKIE
 from kuzet.web.schemas import Login, PasswordChange, TotpConfirm
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -60,6 +61,9 @@ def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
         raise
     new = svc.sessions.open(user, addr, now)
     _cookies(response, new.session_id, new.csrf)
+    if user.language:  # the console's language follows the person
+        response.set_cookie(LANG_COOKIE, user.language, secure=True, samesite="strict",
+                            max_age=365 * 86400)
     return {"csrf": new.csrf, "second_factor_missing": needs and not user.totp_confirmed,
             "must_change_password": user.must_change_password}
 

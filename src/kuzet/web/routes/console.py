@@ -14,14 +14,14 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from kuzet.access.errors import Unauthenticated
 from kuzet.storage.layout import is_camera_name
-from kuzet.web.deps import Public, services
-from kuzet.web.i18n import LANGUAGES, NAMES, pick, translator
+from kuzet.web.deps import SESSION_COOKIE, Public, services
+from kuzet.web.i18n import LANG_COOKIE, LANGUAGES, NAMES, pick, translator
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(Public())])
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
                         autoescape=select_autoescape(["html"]))
-LANG_COOKIE = "kuzet_lang"
 HEADERS = {
     "content-security-policy": "default-src 'self'; media-src 'self' blob:; "
                                "connect-src 'self'; img-src 'self' data:; "
@@ -41,7 +41,22 @@ def _page(request: Request, template: str, **context: object) -> HTMLResponse:
     if asked in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, secure=True, samesite="strict",
                             max_age=365 * 86400)
+        _keep_for_account(request, lang)
     return response
+
+
+def _keep_for_account(request: Request, lang: str) -> None:
+    """A language picked while logged in becomes the account's (pages are public: no
+    session simply means nothing to remember it on)."""
+    svc = services(request)
+    sid = request.cookies.get(SESSION_COOKIE)
+    if not sid:
+        return
+    try:
+        caller = svc.sessions.caller_from_session(sid, svc.clock())
+    except Unauthenticated:
+        return
+    svc.accounts.set_language(caller.name, lang)
 
 
 @router.get("/")

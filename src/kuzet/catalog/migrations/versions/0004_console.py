@@ -1,5 +1,5 @@
-"""Console: bookmarks, wall layouts per user, and where a camera hangs (building, floor)
-for the console's camera tree.
+"""Console: bookmarks, wall layouts per user, each user's language, and where a camera
+hangs (building, floor) for the console's camera tree.
 
 Revision ID: 0004
 Revises: 0003
@@ -17,6 +17,8 @@ def upgrade() -> None:
     with op.batch_alter_table("cameras") as batch:
         batch.add_column(sa.Column("building", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("floor", sa.String(length=32), nullable=True))
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("language", sa.String(length=8), nullable=True))
     op.create_table(
         "bookmarks",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -47,6 +49,8 @@ def downgrade() -> None:
     op.drop_table("layouts")
     op.drop_index("ix_bookmarks_camera_at", table_name="bookmarks")
     op.drop_table("bookmarks")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("language")
     with op.batch_alter_table("cameras") as batch:
         batch.drop_column("floor")
         batch.drop_column("building")
