@@ -90,6 +90,10 @@ class Settings(BaseSettings):
         "at once (wall tiles, archive players, tabs); more are refused.")
     max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1024**2,
                                 description="Largest request body the API accepts.")
+    document_font: Path = Field(
+        Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+        description="TrueType font embedded in PDF documents; it must cover Kazakh and "
+        "Russian letters (Debian: fonts-dejavu-core).")
     display_timezone: str = Field("Asia/Almaty", description="Time zone the console shows "
                                   "times and calendar days in (times are stored in UTC).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

@@ -29,6 +29,8 @@ class Perm(StrEnum):
     USER_ADMIN = "user.admin"
     AUDIT_READ = "audit.read"
     HEALTH_READ = "health.read"
+    PROTOCOL_WRITE = "protocol.write"  # clause 3.5.7: the guard's protocol of an incident
+    PROTOCOL_REVIEW = "protocol.review"  # read and review everyone's protocols
 
 
 # Permissions that reach footage of a camera: they are checked against the camera, and
@@ -60,20 +62,21 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
     _role("rector", "3.5.4, 3.5.6, 4.1", "Ректор (Басқарма Төрағасы)",
           "Ректор (Председатель Правления)", "Rector (Chairman of the Board)",
           _VIEW | {Perm.HOLD_READ, Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
-                   Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.HEALTH_READ}),
+                   Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_REVIEW}),
     _role("vice_rector", "3.5.4", "Академиялық мәселелер жөніндегі проректор",
           "Проректор по академическим вопросам", "Vice-rector for academic affairs", _VIEW),
     _role("head_of_security", "3.5.4, 3.5.6, 3.5.8", "Ішкі қауіпсіздік басшысы",
           "Руководитель внутренней безопасности", "Head of internal security",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
-                   Perm.AUDIT_READ, Perm.HEALTH_READ}),
+                   Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_WRITE,
+                   Perm.PROTOCOL_REVIEW}),
     _role("administrator", "3.4.2, 3.5.4, 3.5.6", "Жүйе әкімшісі", "Системный администратор",
           "System administrator",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.HOLD_READ,
                    Perm.HOLD_REQUEST, Perm.GRANT_REQUEST, Perm.HEALTH_READ}),
     _role("guard", "3.2.10, 3.5.7", "Күзет қызметкері (оператор)",
           "Сотрудник охраны (оператор)", "Security guard (operator)",
-          {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ}),
+          {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ, Perm.PROTOCOL_WRITE}),
     _role("it_support", "3.4.3", "АТ қолдау қызметі", "ИТ-поддержка", "IT support",
           {Perm.CAMERA_STATUS, Perm.HEALTH_READ}),
     _role("viewer", "3.5.5", "Нұсқау бойынша қараушы", "Просмотр по поручению",

@@ -12,6 +12,20 @@ KINDS = ("incident", "note")
 MAX_NOTE = 500
 
 
+def mark(s: Session, actor: Actor, camera_id: int, camera_name: str, at_ns: int, note: str,
+         kind: str, now_ns: int) -> Bookmark:
+    """A bookmark and its audit entry inside the caller's transaction."""
+    if kind not in KINDS:
+        raise ValueError(f"a bookmark is one of {', '.join(KINDS)}")
+    bookmark = Bookmark(camera_id=camera_id, at_ns=at_ns, note=note.strip()[:MAX_NOTE],
+                        kind=kind, created_by=actor.name, created_ns=now_ns)
+    s.add(bookmark)
+    s.flush()
+    append_act(s, actor, f"bookmark.{kind}", camera_name, bookmark=bookmark.id, at_ns=at_ns,
+               note=bookmark.note)
+    return bookmark
+
+
 class Bookmarks:
     def __init__(self, session: sessionmaker[Session]) -> None:
         self.session = session
@@ -19,16 +33,8 @@ class Bookmarks:
     def add(self, actor: Actor, camera_id: int, camera_name: str, at_ns: int, note: str,
             kind: str, now_ns: int) -> Bookmark:
         """Mark an instant; the audit entry and the row land in one transaction."""
-        if kind not in KINDS:
-            raise ValueError(f"a bookmark is one of {', '.join(KINDS)}")
         with self.session.begin() as s:
-            mark = Bookmark(camera_id=camera_id, at_ns=at_ns, note=note.strip()[:MAX_NOTE],
-                            kind=kind, created_by=actor.name, created_ns=now_ns)
-            s.add(mark)
-            s.flush()
-            append_act(s, actor, f"bookmark.{kind}", camera_name,
-                       bookmark=mark.id, at_ns=at_ns, note=mark.note)
-        return mark
+            return mark(s, actor, camera_id, camera_name, at_ns, note, kind, now_ns)
 
     def between(self, camera_id: int, start_ns: int, end_ns: int) -> list[Bookmark]:
         with self.session() as s:

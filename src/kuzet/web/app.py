@@ -21,6 +21,7 @@ from kuzet.web.routes import (
     layouts,
     live_ws,
     people,
+    protocols,
     records,
     status_ws,
 )
@@ -28,7 +29,8 @@ from kuzet.web.services import Services
 
 log = logging.getLogger(__name__)
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
-           status_ws.router, live_ws.router, archive_ws.router, console.router)
+           protocols.router, status_ws.router, live_ws.router, archive_ws.router,
+           console.router)
 STATIC = Path(__file__).parent / "static"
 
 

@@ -10,6 +10,7 @@ from kuzet.access.errors import AccessError, Conflict, Denied, Invalid, NotFound
 from kuzet.access.passwords import WeakPassword
 from kuzet.catalog.store import CatalogError
 from kuzet.console.layouts import LayoutError
+from kuzet.governance.documents import DocumentError
 from kuzet.storage.retention import PolicyError
 
 STATUS: list[tuple[type[Exception], int]] = [
@@ -18,6 +19,8 @@ STATUS: list[tuple[type[Exception], int]] = [
     # The storage layer's refusals (a hold decided by its requester, an expiry past three
     # years, an unknown camera) are the caller's to fix.
     (CatalogError, 400), (PolicyError, 400), (LayoutError, 400),
+    # a missing document font is the installation's to fix, not the caller's
+    (DocumentError, 503),
 ]
 
 
@@ -38,7 +41,8 @@ def install(app: FastAPI) -> None:
     async def bad_text(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "text must be valid Unicode"}, status_code=400)
 
-    for kind in (AccessError, WeakPassword, CatalogError, PolicyError, LayoutError):
+    for kind in (AccessError, WeakPassword, CatalogError, PolicyError, LayoutError,
+                 DocumentError):
         app.add_exception_handler(kind, handle)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnicodeError, bad_text)

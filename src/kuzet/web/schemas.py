@@ -113,6 +113,24 @@ class WallLayout(Body):
 LayoutName = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^/\x00-\x1f]+$")]
 
 
+class ProtocolStart(Body):
+    camera: str = Field(max_length=64)
+    at: str | None = Field(None, max_length=40,
+                           description="ISO 8601 with offset; none: now (live)")
+
+
+class ProtocolEdit(Body):
+    location: str | None = Field(None, max_length=10_000)
+    circumstances: str | None = Field(None, max_length=10_000)
+    measures: str | None = Field(None, max_length=10_000)
+    informed: str | None = Field(None, max_length=40, description="when the head of "
+                                 "security was informed orally (ISO 8601 with offset)")
+
+
+class ReviewNote(Body):
+    note: str = Field("", max_length=10_000)
+
+
 class ViewingRequest(Body):
     camera: str = Field(max_length=64)
     start: str | None = Field(None, max_length=40, description="archive: footage start")

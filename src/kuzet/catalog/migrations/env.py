@@ -6,6 +6,7 @@ from alembic import context
 
 import kuzet.access.models  # noqa: F401  (registers the access tables)
 import kuzet.console.models  # noqa: F401  (and the console's)
+import kuzet.governance.models  # noqa: F401  (and the documents')
 from kuzet.catalog.models import Base
 
 engine = context.config.attributes["engine"]

@@ -224,6 +224,20 @@ def gaps(name: str, request: Request, start: TimeParam, end: TimeParam,
     return {"camera": cam.name, "gaps": rows}
 
 
+def recorded_frame_png(request: Request, cam: Camera, at_ns: int, taker: str) -> bytes | None:
+    """The recorded frame at an instant as a PNG stamped with camera, time and taker;
+    None while nothing recorded holds that instant (or its file is gone)."""
+    svc = services(request)
+    seg = svc.catalog.segment_at(cam.id, at_ns)
+    if seg is None or not (path := svc.catalog.path_of(seg)).exists():
+        return None
+    image = frame_at(path, at_ns - seg.start_ns)
+    if image is None:
+        return None
+    return stamp(image, stamp_lines(taker, cam.name, at_ns, svc.clock(),
+                                    svc.settings.display_timezone))
+
+
 @router.get("/cameras/{name}/snapshot")
 def snapshot(name: str, request: Request, at: TimeParam,
              purpose: Annotated[str, Query(max_length=500)] = "",
@@ -236,14 +250,9 @@ def snapshot(name: str, request: Request, at: TimeParam,
         raise Invalid("state the purpose of the snapshot (at least 5 characters)")
     why = authorize(request, caller, Perm.SNAPSHOT, cam.id, (at_ns, at_ns + 1))
     svc = services(request)
-    seg = svc.catalog.segment_at(cam.id, at_ns)
-    image = None
-    if seg is not None and (path := svc.catalog.path_of(seg)).exists():
-        image = frame_at(path, at_ns - seg.start_ns)
-    if image is None:
+    png = recorded_frame_png(request, cam, at_ns, caller.name)
+    if png is None:
         raise NotFound("no recorded frame at that instant")
-    png = stamp(image, stamp_lines(caller.name, cam.name, at_ns, svc.clock(),
-                                    svc.settings.display_timezone))
     svc.audit.act(caller.actor(source(request)), "snapshot", cam.name,
                   purpose=purpose.strip(), basis=why, at_ns=at_ns, bytes=len(png))
     return Response(png, media_type="image/png", headers={"cache-control": "no-store"})

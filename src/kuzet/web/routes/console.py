@@ -84,3 +84,14 @@ def live_page(name: str, request: Request) -> HTMLResponse:
     if not is_camera_name(name):
         name = ""
     return _page(request, "live.html", camera=name)
+
+
+@router.get("/protocols")
+def protocols_page(request: Request) -> HTMLResponse:
+    return _page(request, "protocols.html")
+
+
+@router.get("/protocols/{protocol_id}")
+def protocol_page(protocol_id: int, request: Request) -> HTMLResponse:
+    return _page(request, "protocol.html", protocol_id=protocol_id)
+

@@ -181,3 +181,14 @@ document.getElementById("bookmark").addEventListener("click", async () => {
 nearest.addEventListener("click", () => { // the last 30 s before the footage ends
   play(leader.nearestNs - 30e9);
 });
+document.getElementById("protocol").addEventListener("click", async () => {
+  if (!clock.dataset.ns) return;
+  const at = new Date(Number(clock.dataset.ns) / 1e6).toISOString();
+  const response = await send("POST", "/api/protocols", {camera: first, at});
+  if (!response.ok) {
+    show("refused");
+    return;
+  }
+  window.open(`/protocols/${(await response.json()).id}`, "_blank");
+});
+

@@ -3,7 +3,7 @@
 // follows the guard to another console, and named ones saved on purpose. Cameras come in
 // a tree by building, floor and installation zone; one goes into a tile by dragging it
 // there (or double-clicking it: the first free tile). Each tile shows the camera, the
-// player's state and the recorder's, and has an "incident" button that marks the instant.
+// player's state and the recorder's, and has an "incident" button that starts a protocol.
 // Grid tiles play the cameras' sub streams, a single tile the main stream.
 import {send} from "/static/api.js";
 import {LivePlayer} from "/static/player.js";
@@ -49,8 +49,14 @@ function place(index, camera, keep = true) {
   incident.className = "incident";
   incident.textContent = labels.incident;
   incident.addEventListener("click", async () => {
-    const response = await send("POST", `/api/cameras/${encodeURIComponent(camera)}/bookmarks`,
-                                {kind: "incident"});
+    // Clause 3.5.7: a protocol at this instant (its bookmark comes with it), opened for
+    // writing beside the wall; without the right to write protocols, a bookmark.
+    const writer = me.perms.includes("protocol.write");
+    const response = writer
+      ? await send("POST", "/api/protocols", {camera})
+      : await send("POST", `/api/cameras/${encodeURIComponent(camera)}/bookmarks`,
+                   {kind: "incident"});
+    if (writer && response.ok) window.open(`/protocols/${(await response.json()).id}`, "_blank");
     tile.dataset.marked = response.ok ? "yes" : "refused";
     incident.textContent = response.ok ? labels.marked : labels.refused;
     setTimeout(() => { incident.textContent = labels.incident; }, 3000);
@@ -154,6 +160,7 @@ async function loadSaved() {
   return all;
 }
 
+const me = await (await fetch("/api/auth/me")).json().catch(() => ({perms: []}));
 const cameras = await refresh();
 drawTree(cameras);
 const all = await loadSaved();

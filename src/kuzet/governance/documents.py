@@ -1,0 +1,127 @@
+"""The regulation's documents as PDF, in Kazakh, Russian or English.
+
+fpdf2 embeds the font's glyphs that a document uses; the font must cover Kazakh letters
+(ә, ғ, қ, ң, ө, ұ, ү, һ, і): DejaVu Sans does (Debian `fonts-dejavu-core`, the
+`document_font` setting). Each document carries its number, the instants in the display
+time zone, signature lines, and the hash of the audit entry that registered it, so a
+printed page can be traced to the log.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from fpdf import FPDF
+
+from kuzet.governance.models import Protocol
+
+LANGUAGES = ("kk", "ru", "en")
+TEXT: dict[str, dict[str, str]] = {
+    "kk": {
+        "title": "ХАТТАМА", "to": "Басқармаға",
+        "about": "Бейнебақылау мониторларынан байқалған оқиға туралы "
+                 "(UE-10-22 ережесінің 3.5.7-тармағы)",
+        "draft": "ЖОБА — тіркелмеген", "number": "Нөмірі", "at": "Оқиғаның күні мен уақыты",
+        "camera": "Камера", "location": "Орны", "circumstances": "Мән-жайы",
+        "measures": "Қабылданған шаралар",
+        "informed": "Ішкі қауіпсіздік басшысына ауызша хабарланған уақыт",
+        "author": "Құрастырған", "submitted": "Тіркелген", "reviewed": "Қараған",
+        "note": "Ескертпе", "signature": "Қолы", "snapshot": "Оқиға сәтіндегі кадр",
+        "no_snapshot": "Кадр алынбады (жазба жоқ)", "trace": "Аудит жазбасының хэші",
+    },
+    "ru": {
+        "title": "ПРОТОКОЛ", "to": "Правлению",
+        "about": "о происшествии, замеченном на мониторах видеонаблюдения "
+                 "(п. 3.5.7 Положения UE-10-22)",
+        "draft": "ПРОЕКТ — не зарегистрирован", "number": "Номер",
+        "at": "Дата и время происшествия", "camera": "Камера", "location": "Место",
+        "circumstances": "Обстоятельства", "measures": "Принятые меры",
+        "informed": "Время устного доклада руководителю внутренней безопасности",
+        "author": "Составил", "submitted": "Зарегистрирован", "reviewed": "Рассмотрел",
+        "note": "Примечание", "signature": "Подпись", "snapshot": "Кадр в момент происшествия",
+        "no_snapshot": "Кадр не получен (нет записи)", "trace": "Хэш записи аудита",
+    },
+    "en": {
+        "title": "PROTOCOL", "to": "To the Management Board",
+        "about": "of an incident seen on the surveillance monitors "
+                 "(clause 3.5.7 of Regulation UE-10-22)",
+        "draft": "DRAFT — not registered", "number": "Number",
+        "at": "Date and time of the incident", "camera": "Camera", "location": "Location",
+        "circumstances": "Circumstances", "measures": "Measures taken",
+        "informed": "Head of internal security informed orally at", "author": "Written by",
+        "submitted": "Registered", "reviewed": "Reviewed by", "note": "Note",
+        "signature": "Signature", "snapshot": "Frame at the instant of the incident",
+        "no_snapshot": "No frame (nothing recorded)", "trace": "Audit entry hash",
+    },
+}
+
+
+class DocumentError(RuntimeError):
+    """The document cannot be rendered here (its font is missing)."""
+
+
+def local(ns: int | None, zone: str) -> str:
+    if ns is None:
+        return "—"
+    t = datetime.fromtimestamp(ns / 1e9, UTC).astimezone(ZoneInfo(zone))
+    return f"{t:%d.%m.%Y %H:%M:%S} ({zone})"
+
+
+def _pdf(font: Path) -> FPDF:
+    if not font.is_file():
+        raise DocumentError(f"the document font {font} is missing (install Debian's "
+                            "fonts-dejavu-core or set document_font)")
+    pdf = FPDF(format="A4")
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.add_font("Body", "", str(font))
+    pdf.add_page()
+    return pdf
+
+
+def protocol_pdf(p: Protocol, camera: str, lang: str, zone: str, font: Path,
+                 trace: str | None) -> bytes:
+    t = TEXT[lang]
+    pdf = _pdf(font)
+    pdf.set_font("Body", size=11)
+    pdf.cell(0, 6, t["to"], new_x="LMARGIN", new_y="NEXT", align="R")
+    pdf.ln(4)
+    pdf.set_font("Body", size=16)
+    pdf.cell(0, 9, f"{t['title']} № {p.number or '—'}", new_x="LMARGIN", new_y="NEXT",
+             align="C")
+    pdf.set_font("Body", size=10)
+    pdf.multi_cell(0, 5, t["about"], align="C", new_x="LMARGIN", new_y="NEXT")
+    if p.number is None:
+        pdf.cell(0, 7, t["draft"], new_x="LMARGIN", new_y="NEXT", align="C")
+    pdf.ln(4)
+    pdf.set_font("Body", size=11)
+    rows = [(t["at"], local(p.at_ns, zone)), (t["camera"], camera),
+            (t["location"], p.location), (t["circumstances"], p.circumstances),
+            (t["measures"], p.measures), (t["informed"], local(p.informed_ns, zone)),
+            (t["author"], p.author), (t["submitted"], local(p.submitted_ns, zone))]
+    if p.reviewed_by:
+        rows += [(t["reviewed"], f"{p.reviewed_by}, {local(p.reviewed_ns, zone)}"),
+                 (t["note"], p.review_note or "—")]
+    for label, value in rows:
+        pdf.set_text_color(90, 90, 90)
+        pdf.cell(0, 6, label, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+        pdf.multi_cell(0, 6, value or "—", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    pdf.ln(2)
+    pdf.cell(0, 6, t["snapshot"], new_x="LMARGIN", new_y="NEXT")
+    if p.snapshot_png:
+        pdf.image(io.BytesIO(p.snapshot_png), w=110)
+    else:
+        pdf.cell(0, 6, t["no_snapshot"], new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    for who in (p.author, p.reviewed_by):
+        if who:
+            pdf.cell(0, 8, f"{t['signature']}: ____________________  ({who})",
+                     new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Body", size=8)
+    pdf.multi_cell(0, 4, f"{t['trace']}: {trace or '—'}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())

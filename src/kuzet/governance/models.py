@@ -1,0 +1,46 @@
+"""Tables of the regulation's documents."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kuzet.catalog.models import Base
+
+
+class Protocol(Base):
+    """A guard's protocol of an incident seen on the monitors (clause 3.5.7), addressed to
+    the Management Board. It gets its number when submitted, so abandoned drafts leave
+    no holes in the year's sequence."""
+
+    __tablename__ = "protocols"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    year: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))  # draft, submitted, reviewed
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
+    at_ns: Mapped[int] = mapped_column(BigInteger)  # the instant of the incident
+    location: Mapped[str] = mapped_column(Text)
+    circumstances: Mapped[str] = mapped_column(Text)
+    measures: Mapped[str] = mapped_column(Text)
+    informed_ns: Mapped[int | None] = mapped_column(BigInteger)  # head told orally at
+    author: Mapped[str] = mapped_column(String(64))
+    created_ns: Mapped[int] = mapped_column(BigInteger)
+    bookmark_id: Mapped[int | None] = mapped_column(ForeignKey("bookmarks.id"))
+    snapshot_png: Mapped[bytes | None] = mapped_column(LargeBinary)
+    submitted_ns: Mapped[int | None] = mapped_column(BigInteger)
+    submitted_entry: Mapped[int | None] = mapped_column(Integer)  # audit seq of the submission
+    reviewed_by: Mapped[str | None] = mapped_column(String(64))
+    reviewed_ns: Mapped[int | None] = mapped_column(BigInteger)
+    review_note: Mapped[str | None] = mapped_column(Text)

@@ -1,0 +1,180 @@
+"""Incident protocols (clause 3.5.7): started from the wall or the archive at an instant,
+written by the guard, submitted (and numbered), reviewed by the head of security.
+
+Every step is an audit entry written in the same transaction as the row; the submission's
+entry carries a digest of the protocol as submitted, and the document prints that entry's
+hash, so a printed protocol can be traced to the log and any later change shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.audit.log import Actor, append_act
+from kuzet.catalog.models import AuditEntry
+from kuzet.console.marks import mark
+from kuzet.governance.models import Protocol
+from kuzet.governance.numbering import document_number, year_of
+
+STATES = ("draft", "submitted", "reviewed")
+TEXT_FIELDS = ("location", "circumstances", "measures")
+MAX_TEXT = 10_000
+
+
+@dataclass(frozen=True)
+class Fields:
+    """What the guard writes; None leaves a field as it is."""
+
+    location: str | None = None
+    circumstances: str | None = None
+    measures: str | None = None
+    informed_ns: int | None = None
+
+
+def check_edit(p: Protocol, who: str) -> None:
+    if p.author != who:
+        raise Denied("only the protocol's author writes it")
+    if p.state != "draft":
+        raise Conflict(f"protocol {p.number} is {p.state}: it can no longer be changed")
+
+
+def check_submit(p: Protocol, who: str) -> None:
+    check_edit(p, who)
+    missing = [f for f in ("location", "circumstances") if not getattr(p, f).strip()]
+    if missing:
+        raise Invalid(f"write the {' and '.join(missing)} before submitting")
+    if p.informed_ns is None:
+        raise Invalid("give the time the head of security was informed orally (3.5.7)")
+
+
+def check_review(p: Protocol, who: str) -> None:
+    if p.state != "submitted":
+        raise Conflict(f"only a submitted protocol is reviewed; this one is {p.state}")
+    if p.author == who:
+        raise Denied("nobody reviews their own protocol")
+
+
+def digest(p: Protocol, camera: str) -> str:
+    """SHA-256 of the protocol as submitted (canonical JSON), for the audit entry."""
+    doc = {"number": p.number, "camera": camera, "at_ns": p.at_ns, "location": p.location,
+           "circumstances": p.circumstances, "measures": p.measures,
+           "informed_ns": p.informed_ns, "author": p.author,
+           "snapshot_sha256": hashlib.sha256(p.snapshot_png).hexdigest()
+           if p.snapshot_png else None}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False)
+                          .encode()).hexdigest()
+
+
+class Protocols:
+    def __init__(self, session: sessionmaker[Session], zone: str) -> None:
+        self.session = session
+        self.zone = zone
+
+    def start(self, actor: Actor, camera_id: int, camera: str, at_ns: int, now_ns: int
+              ) -> Protocol:
+        """A draft at the instant, with an incident bookmark on the timeline."""
+        with self.session.begin() as s:
+            bookmark = mark(s, actor, camera_id, camera, at_ns, "protocol", "incident",
+                            now_ns)
+            p = Protocol(state="draft", camera_id=camera_id, at_ns=at_ns, location="",
+                         circumstances="", measures="", author=actor.name,
+                         created_ns=now_ns, bookmark_id=bookmark.id)
+            s.add(p)
+            s.flush()
+            append_act(s, actor, "protocol.start", f"protocol/{p.id}", camera=camera,
+                       at_ns=at_ns)
+        return p
+
+    def get(self, protocol_id: int) -> Protocol:
+        with self.session() as s:
+            p = s.get(Protocol, protocol_id)
+            if p is None:
+                raise NotFound(f"no protocol {protocol_id}")
+            return p
+
+    def list(self, author: str | None = None, state: str | None = None,
+             year: int | None = None) -> list[Protocol]:
+        with self.session() as s:
+            q = select(Protocol).order_by(Protocol.id)
+            if author is not None:
+                q = q.where(Protocol.author == author)
+            if state is not None:
+                q = q.where(Protocol.state == state)
+            if year is not None:
+                q = q.where(Protocol.year == year)
+            return list(s.scalars(q))
+
+    def edit(self, actor: Actor, protocol_id: int, fields: Fields) -> Protocol:
+        with self.session.begin() as s:
+            p = self._row(s, protocol_id)
+            check_edit(p, actor.name)
+            for name in TEXT_FIELDS:
+                value = getattr(fields, name)
+                if value is not None:
+                    setattr(p, name, value.strip()[:MAX_TEXT])
+            if fields.informed_ns is not None:
+                p.informed_ns = fields.informed_ns
+        return p
+
+    def attach_snapshot(self, protocol_id: int, png: bytes) -> None:
+        """The recorded frame at the instant, kept with the protocol (footage expires)."""
+        with self.session.begin() as s:
+            p = self._row(s, protocol_id)
+            if p.state == "draft" and p.snapshot_png is None:
+                p.snapshot_png = png
+
+    def submit(self, actor: Actor, protocol_id: int, camera: str, now_ns: int) -> Protocol:
+        """Numbered in the year of submission (display time zone), then closed to edits."""
+        with self.session.begin() as s:
+            p = self._row(s, protocol_id)
+            check_submit(p, actor.name)
+            year = year_of(now_ns, self.zone)
+            last = s.scalar(select(func.max(Protocol.seq)).where(Protocol.year == year))
+            p.year, p.seq = year, (last or 0) + 1
+            p.number = document_number("protocol", year, p.seq)
+            p.state, p.submitted_ns = "submitted", now_ns
+            entry = append_act(s, actor, "protocol.submit", f"protocol/{p.id}",
+                               number=p.number, digest=digest(p, camera))
+            p.submitted_entry = entry.seq
+        return p
+
+    def review(self, actor: Actor, protocol_id: int, note: str, now_ns: int) -> Protocol:
+        with self.session.begin() as s:
+            p = self._row(s, protocol_id)
+            check_review(p, actor.name)
+            p.state, p.reviewed_by, p.reviewed_ns = "reviewed", actor.name, now_ns
+            p.review_note = note.strip()[:MAX_TEXT]
+            append_act(s, actor, "protocol.review", f"protocol/{p.id}", number=p.number)
+        return p
+
+    def entry_hash(self, p: Protocol) -> str | None:
+        """The hash of the submission's audit entry, printed on the document."""
+        if p.submitted_entry is None:
+            return None
+        with self.session() as s:
+            return s.scalar(select(AuditEntry.hash).where(
+                AuditEntry.seq == p.submitted_entry))
+
+    @staticmethod
+    def _row(s: Session, protocol_id: int) -> Protocol:
+        p = s.get(Protocol, protocol_id, with_for_update=True)
+        if p is None:
+            raise NotFound(f"no protocol {protocol_id}")
+        return p
+
+
+def as_json(p: Protocol, camera: str) -> dict[str, Any]:
+    return {"id": p.id, "number": p.number, "state": p.state, "camera": camera,
+            "at_ns": p.at_ns, "location": p.location, "circumstances": p.circumstances,
+            "measures": p.measures, "informed_ns": p.informed_ns, "author": p.author,
+            "created_ns": p.created_ns, "submitted_ns": p.submitted_ns,
+            "reviewed_by": p.reviewed_by, "reviewed_ns": p.reviewed_ns,
+            "review_note": p.review_note, "bookmark": p.bookmark_id,
+            "snapshot": p.snapshot_png is not None}

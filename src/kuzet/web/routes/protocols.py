@@ -1,0 +1,160 @@
+"""Incident protocols (clause 3.5.7): start one at an instant of a camera (a bookmark is
+made with it, and the recorded frame kept as soon as it is on disk), write it, submit it
+(it gets its number), have it reviewed; the register as CSV; each as a PDF document.
+
+A writer sees their own protocols; a reviewer (head of security, rector) sees them all.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from kuzet.access.errors import NotFound
+from kuzet.access.permissions import Perm, holds_somewhere
+from kuzet.access.sessions import Caller
+from kuzet.governance.documents import protocol_pdf
+from kuzet.governance.models import Protocol
+from kuzet.governance.protocols import Fields, as_json
+from kuzet.web.deps import Require, authorize, services, source
+from kuzet.web.routes.cameras import camera, recorded_frame_png
+from kuzet.web.schemas import ProtocolEdit, ProtocolStart, ReviewNote, RowId
+from kuzet.web.times import instant, out
+
+router = APIRouter(prefix="/api", tags=["documents"])
+WRITE = Depends(Require(Perm.PROTOCOL_WRITE))
+READ = Depends(Require(Perm.PROTOCOL_WRITE, Perm.PROTOCOL_REVIEW))
+REVIEW = Depends(Require(Perm.PROTOCOL_REVIEW))
+
+
+def _name(request: Request, camera_id: int) -> str:
+    return services(request).catalog.camera_name(camera_id)
+
+
+def _visible(request: Request, caller: Caller, protocol_id: int) -> Protocol:
+    """The protocol, if the caller wrote it or reviews protocols (else: not found)."""
+    p = services(request).protocols.get(protocol_id)
+    reviewer = holds_somewhere(caller.principal, Perm.PROTOCOL_REVIEW, services(request).clock())
+    if p.author != caller.name and not reviewer:
+        raise NotFound(f"no protocol {protocol_id} of yours")
+    return p
+
+
+def _with_frame(request: Request, p: Protocol, who: str) -> Protocol:
+    """Keep the recorded frame of the instant once its segment is on disk."""
+    if p.snapshot_png is None and p.state == "draft":
+        cam = camera(request, _name(request, p.camera_id))
+        png = recorded_frame_png(request, cam, p.at_ns, who)
+        if png is not None:
+            services(request).protocols.attach_snapshot(p.id, png)
+            p = services(request).protocols.get(p.id)
+    return p
+
+
+@router.post("/protocols", status_code=201)
+def start_protocol(body: ProtocolStart, request: Request, caller: Caller = WRITE
+                   ) -> dict[str, Any]:
+    """Without `at`: now, checked as live view (the wall's incident button); with `at`:
+    that instant, checked as archive view."""
+    cam = camera(request, body.camera)
+    svc = services(request)
+    now = svc.clock()
+    if body.at is None:
+        authorize(request, caller, Perm.LIVE_VIEW, cam.id)
+        at_ns = now
+    else:
+        at_ns = instant(body.at, "at")
+        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (at_ns, at_ns + 1))
+    p = svc.protocols.start(caller.actor(source(request)), cam.id, cam.name, at_ns, now)
+    return as_json(_with_frame(request, p, caller.name), cam.name)
+
+
+@router.get("/protocols")
+def protocol_register(request: Request, caller: Caller = READ,
+                      state: Annotated[str | None, Query(pattern="^(draft|submitted|reviewed)$")]
+                      = None,
+                      year: Annotated[int | None, Query(ge=1970, le=2200)] = None
+                      ) -> list[dict[str, Any]]:
+    svc = services(request)
+    mine = None if holds_somewhere(caller.principal, Perm.PROTOCOL_REVIEW, svc.clock()) \
+        else caller.name
+    return [as_json(p, _name(request, p.camera_id))
+            for p in svc.protocols.list(author=mine, state=state, year=year)]
+
+
+@router.get("/protocols.csv")
+def protocol_register_csv(request: Request, caller: Caller = READ) -> Response:
+    rows = protocol_register(request, caller)
+    buf = io.StringIO()
+    fields = ["number", "state", "camera", "at", "location", "author", "submitted",
+              "reviewed_by", "reviewed"]
+    writer = csv.DictWriter(buf, fields)
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({"number": r["number"] or "", "state": r["state"],
+                         "camera": r["camera"], "at": out(r["at_ns"]),
+                         "location": r["location"], "author": r["author"],
+                         "submitted": out(r["submitted_ns"]) or "",
+                         "reviewed_by": r["reviewed_by"] or "",
+                         "reviewed": out(r["reviewed_ns"]) or ""})
+    services(request).audit.act(caller.actor(source(request)), "protocol.register_export",
+                                "protocols", rows=len(rows))
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="protocols.csv"'})
+
+
+@router.get("/protocols/{protocol}")
+def protocol(protocol: RowId, request: Request, caller: Caller = READ) -> dict[str, Any]:
+    p = _visible(request, caller, protocol)
+    return as_json(p, _name(request, p.camera_id))
+
+
+@router.put("/protocols/{protocol}")
+def edit_protocol(protocol: RowId, body: ProtocolEdit, request: Request,
+                  caller: Caller = WRITE) -> dict[str, Any]:
+    svc = services(request)
+    informed = instant(body.informed, "informed") if body.informed else None
+    p = svc.protocols.edit(caller.actor(source(request)), protocol, Fields(
+        body.location, body.circumstances, body.measures, informed))
+    return as_json(p, _name(request, p.camera_id))
+
+
+@router.post("/protocols/{protocol}/submit")
+def submit_protocol(protocol: RowId, request: Request, caller: Caller = WRITE
+                    ) -> dict[str, Any]:
+    svc = services(request)
+    p = _with_frame(request, svc.protocols.get(protocol), caller.name)
+    name = _name(request, p.camera_id)
+    p = svc.protocols.submit(caller.actor(source(request)), protocol, name, svc.clock())
+    return as_json(p, name)
+
+
+@router.post("/protocols/{protocol}/review")
+def review_protocol(protocol: RowId, body: ReviewNote, request: Request,
+                    caller: Caller = REVIEW) -> dict[str, Any]:
+    svc = services(request)
+    p = svc.protocols.review(caller.actor(source(request)), protocol, body.note, svc.clock())
+    return as_json(p, _name(request, p.camera_id))
+
+
+@router.get("/protocols/{protocol}/pdf")
+def protocol_document(protocol: RowId, request: Request, caller: Caller = READ,
+                      lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
+    """The protocol as a PDF; it holds a frame of footage, so handing it out is audited."""
+    svc = services(request)
+    p = _visible(request, caller, protocol)
+    name = _name(request, p.camera_id)
+    pdf = protocol_pdf(p, name, lang, svc.settings.display_timezone,
+                       svc.settings.document_font, svc.protocols.entry_hash(p))
+    svc.audit.act(caller.actor(source(request)), "protocol.document", f"protocol/{p.id}",
+                  number=p.number, lang=lang, bytes=len(pdf))
+    filename = (p.number or f"draft-{p.id}").replace("/", "-")
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": f'attachment; filename="protocol-{p.id}.pdf"; '
+                               f"filename*=UTF-8''{quote(filename, safe='')}.pdf",
+        "cache-control": "no-store"})

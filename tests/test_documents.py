@@ -1,0 +1,125 @@
+"""Incident protocols (clause 3.5.7) end to end through the API, one account per role, and
+their PDF documents read back as text."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from api_world import CAM, World
+from kuzet.governance.numbering import document_number, year_of
+from kuzet.timefmt import parse_instant
+
+NOW = parse_instant("2026-09-21T14:00:00Z")
+INFORMED = "2026-09-21T19:05:00+05:00"
+
+
+@pytest.fixture
+def world(storage: Any) -> Iterator[World]:
+    yield World(storage, NOW)
+
+
+def pdf_text(data: bytes) -> str:
+    assert data[:5] == b"%PDF-"
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_numbers_follow_the_display_year() -> None:
+    assert document_number("protocol", 2026, 17) == "П-2026/0017"
+    new_year_almaty = parse_instant("2026-12-31T19:30:00Z")  # 00:30 on 1 January there
+    assert year_of(new_year_almaty, "Asia/Almaty") == 2027
+    assert year_of(new_year_almaty, "UTC") == 2026
+
+
+def test_protocol_from_incident_to_review(world: World) -> None:
+    for name, role in (("guard", "guard"), ("guard2", "guard"), ("head", "head_of_security"),
+                       ("it", "it_support"), ("rector", "rector")):
+        world.user(name, role)
+    guard, guard2, head = world.login("guard"), world.login("guard2"), world.login("head")
+    # The wall's incident button, at the live instant: a draft and a bookmark.
+    r = guard.post("/api/protocols", json={"camera": CAM})
+    assert r.status_code == 201, r.text
+    p = r.json()
+    assert (p["state"], p["number"], p["at_ns"], p["author"]) == ("draft", None, NOW, "guard")
+    assert p["bookmark"] is not None and not p["snapshot"]  # nothing recorded here
+    pid = p["id"]
+    assert guard.post("/api/protocols", json={"camera": CAM, "at": "2026-09-21T10:00:00Z"}
+                      ).status_code == 403  # an archive instant needs archive view
+    # Written, then submitted: the oral report's time is required by 3.5.7.
+    r = guard.put(f"/api/protocols/{pid}", json={
+        "location": "Main building, north door", "circumstances": "Қақпа бұзылды: "
+        "екі адам ішке кірді.", "measures": "Патруль жіберілді"})
+    assert r.status_code == 200, r.text
+    r = guard.post(f"/api/protocols/{pid}/submit")
+    assert r.status_code == 400 and "3.5.7" in r.json()["detail"]
+    assert guard2.put(f"/api/protocols/{pid}", json={"location": "x"}).status_code == 403
+    assert guard.put(f"/api/protocols/{pid}", json={"informed": INFORMED}).status_code == 200
+    r = guard.post(f"/api/protocols/{pid}/submit")
+    assert r.status_code == 200, r.text
+    assert r.json()["number"] == "П-2026/0001" and r.json()["state"] == "submitted"
+    assert guard.put(f"/api/protocols/{pid}", json={"measures": "later"}).status_code == 409
+    # A second protocol of the year takes the next number; the head's own one too.
+    second = guard2.post("/api/protocols", json={"camera": CAM}).json()["id"]
+    guard2.put(f"/api/protocols/{second}", json={"location": "Gate", "circumstances": "Fire",
+                                                 "informed": INFORMED})
+    assert guard2.post(f"/api/protocols/{second}/submit").json()["number"] == "П-2026/0002"
+    # Who sees what: writers their own, reviewers all, IT support nothing.
+    assert [x["id"] for x in guard.get("/api/protocols").json()] == [pid]
+    assert guard2.get(f"/api/protocols/{pid}").status_code == 404
+    assert [x["number"] for x in head.get("/api/protocols?state=submitted").json()] == [
+        "П-2026/0001", "П-2026/0002"]
+    assert world.login("it").get("/api/protocols").status_code == 403
+    assert world.login("rector").get(f"/api/protocols/{pid}").status_code == 200
+    # Review: not by a guard, not by the protocol's author, once.
+    assert guard.post(f"/api/protocols/{pid}/review", json={}).status_code == 403
+    own = head.post("/api/protocols", json={"camera": CAM}).json()["id"]
+    head.put(f"/api/protocols/{own}", json={"location": "Gate", "circumstances": "Smoke",
+                                            "informed": INFORMED})
+    head.post(f"/api/protocols/{own}/submit")
+    assert head.post(f"/api/protocols/{own}/review", json={}).status_code == 403
+    r = head.post(f"/api/protocols/{pid}/review", json={"note": "Act to follow"})
+    assert r.status_code == 200 and r.json()["reviewed_by"] == "head"
+    assert head.post(f"/api/protocols/{pid}/review", json={}).status_code == 409
+    # The register as CSV, and every step in the audit log.
+    csv_text = head.get("/api/protocols.csv").text
+    assert "П-2026/0001" in csv_text and "П-2026/0003" in csv_text
+    steps = [e.action for e in world.svc.audit.entries() if e.subject == f"protocol/{pid}"]
+    assert steps == ["protocol.start", "protocol.submit", "protocol.review"]
+    marks = world.audit("bookmark.incident")
+    assert len(marks) == 3 and marks[0].actor == "guard"
+
+
+def test_protocol_document_in_kazakh_and_russian(world: World) -> None:
+    world.user("guard", "guard")
+    world.user("head", "head_of_security")
+    guard = world.login("guard")
+    pid = guard.post("/api/protocols", json={"camera": CAM}).json()["id"]
+    draft = pdf_text(guard.get(f"/api/protocols/{pid}/pdf").content)
+    assert "ХАТТАМА" in draft and "ЖОБА" in draft
+    guard.put(f"/api/protocols/{pid}", json={
+        "location": "Жатақхана, 2-қабат", "circumstances": "Өрт дабылы іске қосылды",
+        "measures": "Ғимарат босатылды", "informed": INFORMED})
+    guard.post(f"/api/protocols/{pid}/submit")
+    text = pdf_text(guard.get(f"/api/protocols/{pid}/pdf?lang=kk").content)
+    for expected in ("ХАТТАМА", "П-2026/0001", "Басқармаға", "Өрт дабылы іске қосылды",
+                     "Ғимарат босатылды", "Қабылданған шаралар", "21.09.2026 19:05:00"):
+        assert expected in text, (expected, text)
+    submitted = [e for e in world.audit("protocol.submit")][0]
+    assert submitted.hash in text.replace("\n", "")
+    ru = pdf_text(world.login("head").get(f"/api/protocols/{pid}/pdf?lang=ru").content)
+    assert "ПРОТОКОЛ" in ru and "Правлению" in ru and "П-2026/0001" in ru
+    assert len(world.audit("protocol.document")) == 3
+    assert guard.get(f"/api/protocols/{pid}/pdf?lang=de").status_code == 422
+
+
+def test_a_missing_document_font_is_named(storage: Any) -> None:
+    world = World(storage, NOW, document_font="/nonexistent/font.ttf")
+    world.user("guard", "guard")
+    guard = world.login("guard")
+    pid = guard.post("/api/protocols", json={"camera": CAM}).json()["id"]
+    r = guard.get(f"/api/protocols/{pid}/pdf")
+    assert r.status_code == 503 and "fonts-dejavu-core" in r.json()["detail"]
