@@ -84,13 +84,25 @@ def test_protocol_from_incident_to_review(world: World) -> None:
     r = head.post(f"/api/protocols/{pid}/review", json={"note": "Act to follow"})
     assert r.status_code == 200 and r.json()["reviewed_by"] == "head"
     assert head.post(f"/api/protocols/{pid}/review", json={}).status_code == 409
+    # The footage around it kept beyond 30 days: a hold request named after the protocol,
+    # waiting for the rector (clause 3.3); not by a guard, not for a draft.
+    body = {"before_s": 60, "after_s": 120, "reason": "Fire alarm, act to follow"}
+    assert guard.post(f"/api/protocols/{pid}/hold", json=body).status_code == 403
+    r = head.post(f"/api/protocols/{pid}/hold", json=body)
+    assert r.status_code == 201, r.text
+    assert (r.json()["start"], r.json()["end"]) == ("2026-09-21T13:59:00.000000000Z",
+                                                     "2026-09-21T14:02:00.000000000Z")
+    held = [h for h in head.get("/api/holds").json() if h["incident"] == "П-2026/0001"]
+    assert len(held) == 1 and held[0]["state"] == "pending", held
+    draft = guard.post("/api/protocols", json={"camera": CAM}).json()["id"]
+    assert head.post(f"/api/protocols/{draft}/hold", json=body).status_code == 409
     # The register as CSV, and every step in the audit log.
     csv_text = head.get("/api/protocols.csv").text
     assert "П-2026/0001" in csv_text and "П-2026/0003" in csv_text
     steps = [e.action for e in world.svc.audit.entries() if e.subject == f"protocol/{pid}"]
     assert steps == ["protocol.start", "protocol.submit", "protocol.review"]
     marks = world.audit("bookmark.incident")
-    assert len(marks) == 3 and marks[0].actor == "guard"
+    assert len(marks) == 4 and marks[0].actor == "guard"
 
 
 def test_protocol_document_in_kazakh_and_russian(world: World) -> None:
@@ -123,3 +135,56 @@ def test_a_missing_document_font_is_named(storage: Any) -> None:
     pid = guard.post("/api/protocols", json={"camera": CAM}).json()["id"]
     r = guard.get(f"/api/protocols/{pid}/pdf")
     assert r.status_code == 503 and "fonts-dejavu-core" in r.json()["detail"]
+
+
+def _registered_protocol(world: World, client: Any, circumstances: str) -> int:
+    pid = client.post("/api/protocols", json={"camera": CAM}).json()["id"]
+    client.put(f"/api/protocols/{pid}", json={"location": "Gate", "circumstances":
+                                              circumstances, "informed": INFORMED})
+    assert client.post(f"/api/protocols/{pid}/submit").status_code == 200
+    return int(pid)
+
+
+def test_act_rests_on_protocols_and_holds_their_footage(world: World) -> None:
+    world.user("guard", "guard")
+    world.user("head", "head_of_security")
+    world.user("rector", "rector")
+    guard, head = world.login("guard"), world.login("head")
+    first = _registered_protocol(world, guard, "Терезе сынды")
+    world.clock.advance(600)
+    second = _registered_protocol(world, guard, "Тағы да терезе")
+    draft = guard.post("/api/protocols", json={"camera": CAM}).json()["id"]
+    # Only the head of security writes acts (3.5.8), and only on registered protocols.
+    assert guard.post("/api/acts", json={"protocols": [first]}).status_code == 403
+    r = head.post("/api/acts", json={"protocols": [first, draft]})
+    assert r.status_code == 400 and str(draft) in r.json()["detail"]
+    r = head.post("/api/acts", json={"protocols": [first, second]})
+    assert r.status_code == 201, r.text
+    act = r.json()["id"]
+    assert r.json()["protocols"] == ["П-2026/0001", "П-2026/0002"]
+    assert head.post(f"/api/acts/{act}/register").status_code == 400  # nothing written
+    r = head.put(f"/api/acts/{act}", json={
+        "what": "Жатақхана терезесі екі рет сындырылды", "persons": "Студент (аты-жөні "
+        "түсініктемеде)", "witnesses": "Күзетші", "consequences": "Терезе ауыстырылды",
+        "measures": "Деканатқа хабарланды"})
+    assert r.status_code == 200, r.text
+    r = head.post(f"/api/acts/{act}/register")
+    assert r.status_code == 200 and r.json()["number"] == "А-2026/0001", r.text
+    assert head.put(f"/api/acts/{act}", json={"what": "x"}).status_code == 409
+    # The rector reads acts; guards do not.
+    assert world.login("rector").get(f"/api/acts/{act}").status_code == 200
+    assert guard.get("/api/acts").status_code == 403
+    # A hold over both protocols' instants, padded, named after the act.
+    r = head.post(f"/api/acts/{act}/hold", json={"before_s": 60, "after_s": 60,
+                                                 "reason": "Evidence for the act"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["start"], r.json()["end"]) == ("2026-09-21T13:59:00.000000000Z",
+                                                     "2026-09-21T14:11:00.000000000Z")
+    text = pdf_text(head.get(f"/api/acts/{act}/pdf?lang=kk").content)
+    for expected in ("АКТ", "А-2026/0001", "П-2026/0001, П-2026/0002",
+                     "Жатақхана терезесі екі рет сындырылды", "3.5.8"):
+        assert expected in text, (expected, text)
+    assert world.audit("act.register")[0].hash in text.replace("\n", "")
+    assert "А-2026/0001" in head.get("/api/acts.csv").text
+    steps = [e.action for e in world.svc.audit.entries() if e.subject == f"act/{act}"]
+    assert steps == ["act.start", "act.register", "act.document"]

@@ -31,6 +31,7 @@ class Perm(StrEnum):
     HEALTH_READ = "health.read"
     PROTOCOL_WRITE = "protocol.write"  # clause 3.5.7: the guard's protocol of an incident
     PROTOCOL_REVIEW = "protocol.review"  # read and review everyone's protocols
+    ACT_WRITE = "act.write"  # clause 3.5.8: the security service's act of a violation
 
 
 # Permissions that reach footage of a camera: they are checked against the camera, and
@@ -69,7 +70,7 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
           "Руководитель внутренней безопасности", "Head of internal security",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
                    Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_WRITE,
-                   Perm.PROTOCOL_REVIEW}),
+                   Perm.PROTOCOL_REVIEW, Perm.ACT_WRITE}),
     _role("administrator", "3.4.2, 3.5.4, 3.5.6", "Жүйе әкімшісі", "Системный администратор",
           "System administrator",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.HOLD_READ,

@@ -10,13 +10,14 @@ printed page can be traced to the log.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from kuzet.governance.models import Protocol
+from kuzet.governance.models import Act, Protocol
 
 LANGUAGES = ("kk", "ru", "en")
 TEXT: dict[str, dict[str, str]] = {
@@ -31,6 +32,11 @@ TEXT: dict[str, dict[str, str]] = {
         "author": "Құрастырған", "submitted": "Тіркелген", "reviewed": "Қараған",
         "note": "Ескертпе", "signature": "Қолы", "snapshot": "Оқиға сәтіндегі кадр",
         "no_snapshot": "Кадр алынбады (жазба жоқ)", "trace": "Аудит жазбасының хэші",
+        "act": "АКТ", "act_about": "Тәртіп бұзушылықты рәсімдеу туралы "
+                                  "(UE-10-22 ережесінің 3.5.8-тармағы)",
+        "act_to": "Ішкі қауіпсіздік қызметі", "protocols": "Негіз болған хаттамалар",
+        "what": "Не болды", "persons": "Қатысқан адамдар (адамдар жазғандай)",
+        "witnesses": "Куәгерлер", "consequences": "Салдары",
     },
     "ru": {
         "title": "ПРОТОКОЛ", "to": "Правлению",
@@ -43,6 +49,10 @@ TEXT: dict[str, dict[str, str]] = {
         "author": "Составил", "submitted": "Зарегистрирован", "reviewed": "Рассмотрел",
         "note": "Примечание", "signature": "Подпись", "snapshot": "Кадр в момент происшествия",
         "no_snapshot": "Кадр не получен (нет записи)", "trace": "Хэш записи аудита",
+        "act": "АКТ", "act_about": "об оформлении нарушения (п. 3.5.8 Положения UE-10-22)",
+        "act_to": "Служба внутренней безопасности", "protocols": "Протоколы-основания",
+        "what": "Что произошло", "persons": "Участвовавшие лица (со слов людей)",
+        "witnesses": "Свидетели", "consequences": "Последствия",
     },
     "en": {
         "title": "PROTOCOL", "to": "To the Management Board",
@@ -55,6 +65,11 @@ TEXT: dict[str, dict[str, str]] = {
         "submitted": "Registered", "reviewed": "Reviewed by", "note": "Note",
         "signature": "Signature", "snapshot": "Frame at the instant of the incident",
         "no_snapshot": "No frame (nothing recorded)", "trace": "Audit entry hash",
+        "act": "ACT", "act_about": "formalising a violation (clause 3.5.8 of Regulation "
+                                   "UE-10-22)",
+        "act_to": "Internal Security Service", "protocols": "Protocols it rests on",
+        "what": "What happened", "persons": "Persons involved (as people wrote them)",
+        "witnesses": "Witnesses", "consequences": "Consequences",
     },
 }
 
@@ -81,22 +96,60 @@ def _pdf(font: Path) -> FPDF:
     return pdf
 
 
-def protocol_pdf(p: Protocol, camera: str, lang: str, zone: str, font: Path,
-                 trace: str | None) -> bytes:
+@dataclass(frozen=True)
+class Page:
+    """What a document says, in the order it is printed."""
+
+    addressee: str
+    title: str
+    about: str
+    draft: bool
+    rows: list[tuple[str, str]]
+    signers: list[str]
+    image: tuple[str, bytes | None] | None = None  # label, PNG
+
+
+def render(page: Page, lang: str, font: Path, trace: str | None) -> bytes:
     t = TEXT[lang]
     pdf = _pdf(font)
     pdf.set_font("Body", size=11)
-    pdf.cell(0, 6, t["to"], new_x="LMARGIN", new_y="NEXT", align="R")
+    pdf.cell(0, 6, page.addressee, new_x="LMARGIN", new_y="NEXT", align="R")
     pdf.ln(4)
     pdf.set_font("Body", size=16)
-    pdf.cell(0, 9, f"{t['title']} № {p.number or '—'}", new_x="LMARGIN", new_y="NEXT",
-             align="C")
+    pdf.cell(0, 9, page.title, new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.set_font("Body", size=10)
-    pdf.multi_cell(0, 5, t["about"], align="C", new_x="LMARGIN", new_y="NEXT")
-    if p.number is None:
+    pdf.multi_cell(0, 5, page.about, align="C", new_x="LMARGIN", new_y="NEXT")
+    if page.draft:
         pdf.cell(0, 7, t["draft"], new_x="LMARGIN", new_y="NEXT", align="C")
     pdf.ln(4)
     pdf.set_font("Body", size=11)
+    for label, value in page.rows:
+        pdf.set_text_color(90, 90, 90)
+        pdf.cell(0, 6, label, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+        pdf.multi_cell(0, 6, value or "—", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    if page.image is not None:
+        label, png = page.image
+        pdf.ln(2)
+        pdf.cell(0, 6, label, new_x="LMARGIN", new_y="NEXT")
+        if png:
+            pdf.image(io.BytesIO(png), w=110)
+        else:
+            pdf.cell(0, 6, t["no_snapshot"], new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(8)
+    for who in page.signers:
+        pdf.cell(0, 8, f"{t['signature']}: ____________________  ({who})",
+                 new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Body", size=8)
+    pdf.multi_cell(0, 4, f"{t['trace']}: {trace or '—'}", new_x="LMARGIN", new_y="NEXT")
+    return bytes(pdf.output())
+
+
+def protocol_pdf(p: Protocol, camera: str, lang: str, zone: str, font: Path,
+                 trace: str | None) -> bytes:
+    t = TEXT[lang]
     rows = [(t["at"], local(p.at_ns, zone)), (t["camera"], camera),
             (t["location"], p.location), (t["circumstances"], p.circumstances),
             (t["measures"], p.measures), (t["informed"], local(p.informed_ns, zone)),
@@ -104,24 +157,18 @@ def protocol_pdf(p: Protocol, camera: str, lang: str, zone: str, font: Path,
     if p.reviewed_by:
         rows += [(t["reviewed"], f"{p.reviewed_by}, {local(p.reviewed_ns, zone)}"),
                  (t["note"], p.review_note or "—")]
-    for label, value in rows:
-        pdf.set_text_color(90, 90, 90)
-        pdf.cell(0, 6, label, new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0, 0, 0)
-        pdf.multi_cell(0, 6, value or "—", new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1)
-    pdf.ln(2)
-    pdf.cell(0, 6, t["snapshot"], new_x="LMARGIN", new_y="NEXT")
-    if p.snapshot_png:
-        pdf.image(io.BytesIO(p.snapshot_png), w=110)
-    else:
-        pdf.cell(0, 6, t["no_snapshot"], new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(8)
-    for who in (p.author, p.reviewed_by):
-        if who:
-            pdf.cell(0, 8, f"{t['signature']}: ____________________  ({who})",
-                     new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(4)
-    pdf.set_font("Body", size=8)
-    pdf.multi_cell(0, 4, f"{t['trace']}: {trace or '—'}", new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    return render(Page(t["to"], f"{t['title']} № {p.number or '—'}", t["about"],
+                       p.number is None, rows,
+                       [w for w in (p.author, p.reviewed_by) if w],
+                       (t["snapshot"], p.snapshot_png)), lang, font, trace)
+
+
+def act_pdf(a: Act, protocols: list[str], lang: str, zone: str, font: Path,
+            trace: str | None) -> bytes:
+    t = TEXT[lang]
+    rows = [(t["protocols"], ", ".join(protocols)), (t["what"], a.what),
+            (t["persons"], a.persons), (t["witnesses"], a.witnesses),
+            (t["consequences"], a.consequences), (t["measures"], a.measures),
+            (t["author"], a.author), (t["submitted"], local(a.registered_ns, zone))]
+    return render(Page(t["act_to"], f"{t['act']} № {a.number or '—'}", t["act_about"],
+                       a.number is None, rows, [a.author]), lang, font, trace)

@@ -44,3 +44,29 @@ class Protocol(Base):
     reviewed_by: Mapped[str | None] = mapped_column(String(64))
     reviewed_ns: Mapped[int | None] = mapped_column(BigInteger)
     review_note: Mapped[str | None] = mapped_column(Text)
+
+
+class Act(Base):
+    """The internal security service's act formalising a violation (clause 3.5.8), linked
+    to the protocols it rests on. People are named as someone wrote them: the system never
+    identifies anyone in the picture (clause 3.1.4)."""
+
+    __tablename__ = "acts"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str | None] = mapped_column(String(32), unique=True)
+    year: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))  # draft, registered
+    protocol_ids: Mapped[str] = mapped_column(Text)  # JSON list of protocol ids
+    what: Mapped[str] = mapped_column(Text)
+    persons: Mapped[str] = mapped_column(Text)
+    witnesses: Mapped[str] = mapped_column(Text)
+    consequences: Mapped[str] = mapped_column(Text)
+    measures: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    created_ns: Mapped[int] = mapped_column(BigInteger)
+    registered_ns: Mapped[int | None] = mapped_column(BigInteger)
+    registered_entry: Mapped[int | None] = mapped_column(Integer)
+

@@ -99,7 +99,7 @@ class Protocols:
                 raise NotFound(f"no protocol {protocol_id}")
             return p
 
-    def list(self, author: str | None = None, state: str | None = None,
+    def listing(self, author: str | None = None, state: str | None = None,
              year: int | None = None) -> list[Protocol]:
         with self.session() as s:
             q = select(Protocol).order_by(Protocol.id)

@@ -14,6 +14,7 @@ from kuzet.catalog.alarms import Severity
 from kuzet.web import errors
 from kuzet.web.lan import BodyLimit, LanOnly, Scope
 from kuzet.web.routes import (
+    acts,
     archive_ws,
     auth,
     cameras,
@@ -29,7 +30,7 @@ from kuzet.web.services import Services
 
 log = logging.getLogger(__name__)
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
-           protocols.router, status_ws.router, live_ws.router, archive_ws.router,
+           protocols.router, acts.router, status_ws.router, live_ws.router, archive_ws.router,
            console.router)
 STATIC = Path(__file__).parent / "static"
 

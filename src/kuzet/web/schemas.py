@@ -127,6 +127,26 @@ class ProtocolEdit(Body):
                                  "security was informed orally (ISO 8601 with offset)")
 
 
+class ActStart(Body):
+    protocols: list[int] = Field(min_length=1, max_length=50,
+                                 description="ids of registered protocols")
+
+
+class ActEdit(Body):
+    what: str | None = Field(None, max_length=10_000)
+    persons: str | None = Field(None, max_length=10_000, description="as people wrote them")
+    witnesses: str | None = Field(None, max_length=10_000)
+    consequences: str | None = Field(None, max_length=10_000)
+    measures: str | None = Field(None, max_length=10_000)
+    protocols: list[int] | None = Field(None, min_length=1, max_length=50)
+
+
+class HoldFromDocument(Body):
+    before_s: int = Field(300, ge=0, le=86_400, description="footage kept before the instant")
+    after_s: int = Field(300, ge=0, le=86_400, description="and after it")
+    reason: str = Field(min_length=1, max_length=500)
+
+
 class ReviewNote(Body):
     note: str = Field("", max_length=10_000)
 

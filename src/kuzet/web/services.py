@@ -20,6 +20,7 @@ from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
+from kuzet.governance.acts import Acts
 from kuzet.governance.protocols import Protocols
 from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.holds import Holds
@@ -75,6 +76,7 @@ class Services:
     layouts: Layouts = field(init=False)
     views: ViewSlots = field(init=False)
     protocols: Protocols = field(init=False)
+    acts: Acts = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
@@ -92,6 +94,7 @@ class Services:
         self.layouts = Layouts(session)
         self.views = ViewSlots(self.settings.max_views_per_user)
         self.protocols = Protocols(session, self.settings.display_timezone)
+        self.acts = Acts(session, self.settings.display_timezone)
 
     def cameras(self) -> dict[str, Camera]:
         """Every camera by name, removed ones included, read at most once a second.

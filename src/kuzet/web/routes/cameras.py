@@ -188,6 +188,17 @@ def footage_days(name: str, request: Request,
             "days": found}
 
 
+def marked_instant(request: Request, caller: Caller, cam: Camera, at: str | None) -> int:
+    """The instant someone marks (a bookmark, a protocol): none given is now, checked as
+    live view (what a guard at the wall has); a given one is checked as archive view."""
+    if at is None:
+        authorize(request, caller, Perm.LIVE_VIEW, cam.id)
+        return services(request).clock()
+    at_ns = instant(at, "at")
+    authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (at_ns, at_ns + 1))
+    return at_ns
+
+
 @router.post("/cameras/{name}/bookmarks", status_code=201)
 def add_bookmark(name: str, body: NewBookmark, request: Request,
                  caller: Caller = Depends(Require(Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
@@ -197,12 +208,7 @@ def add_bookmark(name: str, body: NewBookmark, request: Request,
     cam = camera(request, name)
     svc = services(request)
     now = svc.clock()
-    if body.at is None:
-        authorize(request, caller, Perm.LIVE_VIEW, cam.id)
-        at_ns = now
-    else:
-        at_ns = instant(body.at, "at")
-        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (at_ns, at_ns + 1))
+    at_ns = marked_instant(request, caller, cam, body.at)
     mark = svc.bookmarks.add(caller.actor(source(request)), cam.id, cam.name, at_ns,
                              body.note, body.kind, now)
     return {"id": mark.id, "camera": cam.name, "at": out(at_ns), "at_ns": at_ns,

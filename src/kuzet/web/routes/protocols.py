@@ -15,15 +15,16 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.errors import NotFound
+from kuzet.access.errors import Conflict, NotFound
 from kuzet.access.permissions import Perm, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.governance.documents import protocol_pdf
 from kuzet.governance.models import Protocol
 from kuzet.governance.protocols import Fields, as_json
-from kuzet.web.deps import Require, authorize, services, source
-from kuzet.web.routes.cameras import camera, recorded_frame_png
-from kuzet.web.schemas import ProtocolEdit, ProtocolStart, ReviewNote, RowId
+from kuzet.web.deps import Require, services, source
+from kuzet.web.routes.cameras import camera, marked_instant, recorded_frame_png
+from kuzet.web.routes.records import document_hold
+from kuzet.web.schemas import HoldFromDocument, ProtocolEdit, ProtocolStart, ReviewNote, RowId
 from kuzet.web.times import instant, out
 
 router = APIRouter(prefix="/api", tags=["documents"])
@@ -63,14 +64,9 @@ def start_protocol(body: ProtocolStart, request: Request, caller: Caller = WRITE
     that instant, checked as archive view."""
     cam = camera(request, body.camera)
     svc = services(request)
-    now = svc.clock()
-    if body.at is None:
-        authorize(request, caller, Perm.LIVE_VIEW, cam.id)
-        at_ns = now
-    else:
-        at_ns = instant(body.at, "at")
-        authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (at_ns, at_ns + 1))
-    p = svc.protocols.start(caller.actor(source(request)), cam.id, cam.name, at_ns, now)
+    at_ns = marked_instant(request, caller, cam, body.at)
+    p = svc.protocols.start(caller.actor(source(request)), cam.id, cam.name, at_ns,
+                            svc.clock())
     return as_json(_with_frame(request, p, caller.name), cam.name)
 
 
@@ -84,7 +80,7 @@ def protocol_register(request: Request, caller: Caller = READ,
     mine = None if holds_somewhere(caller.principal, Perm.PROTOCOL_REVIEW, svc.clock()) \
         else caller.name
     return [as_json(p, _name(request, p.camera_id))
-            for p in svc.protocols.list(author=mine, state=state, year=year)]
+            for p in svc.protocols.listing(author=mine, state=state, year=year)]
 
 
 @router.get("/protocols.csv")
@@ -140,6 +136,19 @@ def review_protocol(protocol: RowId, body: ReviewNote, request: Request,
     svc = services(request)
     p = svc.protocols.review(caller.actor(source(request)), protocol, body.note, svc.clock())
     return as_json(p, _name(request, p.camera_id))
+
+
+@router.post("/protocols/{protocol}/hold", status_code=201)
+def hold_for_protocol(protocol: RowId, body: HoldFromDocument, request: Request,
+                      caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> dict[str, Any]:
+    """Ask the rector to keep the footage of a registered protocol's camera around its
+    instant beyond 30 days (clause 3.3); the hold's incident is the protocol's number."""
+    svc = services(request)
+    p = svc.protocols.get(protocol)
+    if p.number is None:
+        raise Conflict("register the protocol before asking to hold its footage")
+    return document_hold(request, caller, p.number, [_name(request, p.camera_id)],
+                         [p.at_ns], body)
 
 
 @router.get("/protocols/{protocol}/pdf")

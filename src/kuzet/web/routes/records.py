@@ -12,9 +12,10 @@ from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.audit.export import write_csv
 from kuzet.storage.holds import HoldView
+from kuzet.timefmt import NS
 from kuzet.web.deps import Require, services, source
 from kuzet.web.routes.cameras import camera
-from kuzet.web.schemas import Decision, HoldApproval, HoldRequest, RowId
+from kuzet.web.schemas import Decision, HoldApproval, HoldFromDocument, HoldRequest, RowId
 from kuzet.web.times import instant, out, window
 
 router = APIRouter(prefix="/api", tags=["records"])
@@ -49,6 +50,20 @@ def request_hold(body: HoldRequest, request: Request,
                              by=caller.name, now_ns=svc.clock(),
                              via=caller.actor(source(request)))
     return {"id": hold.id, "state": "pending"}
+
+
+def document_hold(request: Request, caller: Caller, incident: str, cameras: list[str],
+                  instants: list[int], body: HoldFromDocument) -> dict[str, Any]:
+    """A hold request over a document's cameras, from its first instant to its last,
+    padded; the document's number is the incident. It waits for the rector like any."""
+    svc = services(request)
+    start = min(instants) - body.before_s * NS
+    end = max(instants) + max(1, body.after_s * NS)
+    hold = svc.holds.request(cameras, start, end, reason=body.reason, incident=incident,
+                             by=caller.name, now_ns=svc.clock(),
+                             via=caller.actor(source(request)))
+    return {"id": hold.id, "state": "pending", "incident": incident, "cameras": cameras,
+            "start": out(start), "end": out(end)}
 
 
 @router.post("/holds/{hold}/approve")

@@ -1,7 +1,7 @@
 """Console and first documents: bookmarks, wall layouts per user, each user's language,
 where a camera hangs (building, floor) for the camera tree; incident protocols (clause
-3.5.7) and the permissions to write and review them, added to the roles that have them
-by default (roles are data: an installation's own edits are kept).
+3.5.7), acts (3.5.8) and the permissions to write and review them, added to the roles
+that have them by default (roles are data: an installation's own edits are kept).
 
 Revision ID: 0004
 Revises: 0003
@@ -16,7 +16,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 ADDED_PERMS = {"guard": ["protocol.write"], "head_of_security": ["protocol.write",
-               "protocol.review"], "rector": ["protocol.review"]}
+               "protocol.review", "act.write"], "rector": ["protocol.review"]}
 
 
 def upgrade() -> None:
@@ -77,6 +77,27 @@ def upgrade() -> None:
         sa.UniqueConstraint("number"),
         sa.UniqueConstraint("year", "seq"),
     )
+    op.create_table(
+        "acts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=True),
+        sa.Column("year", sa.Integer(), nullable=True),
+        sa.Column("seq", sa.Integer(), nullable=True),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("protocol_ids", sa.Text(), nullable=False),
+        sa.Column("what", sa.Text(), nullable=False),
+        sa.Column("persons", sa.Text(), nullable=False),
+        sa.Column("witnesses", sa.Text(), nullable=False),
+        sa.Column("consequences", sa.Text(), nullable=False),
+        sa.Column("measures", sa.Text(), nullable=False),
+        sa.Column("author", sa.String(length=64), nullable=False),
+        sa.Column("created_ns", sa.BigInteger(), nullable=False),
+        sa.Column("registered_ns", sa.BigInteger(), nullable=True),
+        sa.Column("registered_entry", sa.Integer(), nullable=True),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("number"),
+        sa.UniqueConstraint("year", "seq"),
+    )
     roles = sa.table("roles", sa.column("name", sa.String), sa.column("perms", sa.Text))
     conn = op.get_bind()
     for name, perms in ADDED_PERMS.items():
@@ -88,6 +109,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("acts")
     op.drop_table("protocols")
     op.drop_table("layouts")
     op.drop_index("ix_bookmarks_camera_at", table_name="bookmarks")

@@ -1,0 +1,109 @@
+"""Acts (clause 3.5.8): the head of security formalises a violation resting on registered
+protocols; registered with the year's number; the register, its CSV, each act as a PDF;
+a hold request for the footage around the protocols it rests on."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from kuzet.access.errors import Conflict
+from kuzet.access.permissions import Perm
+from kuzet.access.sessions import Caller
+from kuzet.governance.acts import ActFields, act_json, protocol_ids
+from kuzet.governance.documents import act_pdf
+from kuzet.governance.models import Act
+from kuzet.web.deps import Require, services, source
+from kuzet.web.routes.records import document_hold
+from kuzet.web.schemas import ActEdit, ActStart, HoldFromDocument, RowId
+from kuzet.web.times import out
+
+router = APIRouter(prefix="/api", tags=["documents"])
+WRITE = Depends(Require(Perm.ACT_WRITE))
+READ = Depends(Require(Perm.ACT_WRITE, Perm.PROTOCOL_REVIEW))
+
+
+def _json(request: Request, a: Act) -> dict[str, Any]:
+    return act_json(a, services(request).acts.protocol_numbers(a))
+
+
+@router.post("/acts", status_code=201)
+def start_act(body: ActStart, request: Request, caller: Caller = WRITE) -> dict[str, Any]:
+    svc = services(request)
+    return _json(request, svc.acts.start(caller.actor(source(request)), body.protocols,
+                                         svc.clock()))
+
+
+@router.get("/acts")
+def act_register(request: Request, caller: Caller = READ) -> list[dict[str, Any]]:
+    return [_json(request, a) for a in services(request).acts.listing()]
+
+
+@router.get("/acts.csv")
+def act_register_csv(request: Request, caller: Caller = READ) -> Response:
+    rows = act_register(request, caller)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, ["number", "state", "protocols", "what", "author",
+                                  "registered"])
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({"number": r["number"] or "", "state": r["state"],
+                         "protocols": " ".join(r["protocols"]), "what": r["what"],
+                         "author": r["author"], "registered": out(r["registered_ns"]) or ""})
+    services(request).audit.act(caller.actor(source(request)), "act.register_export", "acts",
+                                rows=len(rows))
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="acts.csv"'})
+
+
+@router.get("/acts/{act}")
+def act(act: RowId, request: Request, caller: Caller = READ) -> dict[str, Any]:
+    return _json(request, services(request).acts.get(act))
+
+
+@router.put("/acts/{act}")
+def edit_act(act: RowId, body: ActEdit, request: Request, caller: Caller = WRITE
+             ) -> dict[str, Any]:
+    a = services(request).acts.edit(caller.actor(source(request)), act, ActFields(
+        body.what, body.persons, body.witnesses, body.consequences, body.measures,
+        body.protocols))
+    return _json(request, a)
+
+
+@router.post("/acts/{act}/register")
+def register_act(act: RowId, request: Request, caller: Caller = WRITE) -> dict[str, Any]:
+    svc = services(request)
+    return _json(request, svc.acts.register(caller.actor(source(request)), act, svc.clock()))
+
+
+@router.post("/acts/{act}/hold", status_code=201)
+def hold_for_act(act: RowId, body: HoldFromDocument, request: Request,
+                 caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> dict[str, Any]:
+    """Ask the rector to keep the footage around the instants of the act's protocols, on
+    their cameras (one range from the first instant to the last, padded)."""
+    svc = services(request)
+    a = svc.acts.get(act)
+    if a.number is None:
+        raise Conflict("register the act before asking to hold its footage")
+    protocols = [svc.protocols.get(i) for i in protocol_ids(a)]
+    cameras = sorted({svc.catalog.camera_name(p.camera_id) for p in protocols})
+    return document_hold(request, caller, a.number, cameras, [p.at_ns for p in protocols],
+                         body)
+
+
+@router.get("/acts/{act}/pdf")
+def act_document(act: RowId, request: Request, caller: Caller = READ,
+                 lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
+    svc = services(request)
+    a = svc.acts.get(act)
+    pdf = act_pdf(a, svc.acts.protocol_numbers(a), lang, svc.settings.display_timezone,
+                  svc.settings.document_font, svc.acts.entry_hash(a))
+    svc.audit.act(caller.actor(source(request)), "act.document", f"act/{a.id}",
+                  number=a.number, lang=lang, bytes=len(pdf))
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": f'attachment; filename="act-{a.id}.pdf"',
+        "cache-control": "no-store"})
