@@ -188,3 +188,49 @@ def test_act_rests_on_protocols_and_holds_their_footage(world: World) -> None:
     assert "А-2026/0001" in head.get("/api/acts.csv").text
     steps = [e.action for e in world.svc.audit.entries() if e.subject == f"act/{act}"]
     assert steps == ["act.start", "act.register", "act.document"]
+
+
+def test_viewing_session_with_attendees_and_minutes(world: World) -> None:
+    world.user("head", "head_of_security")
+    world.user("guard", "guard")
+    world.user("rector", "rector")
+    world.user("inspector", "viewer")
+    head, rector = world.login("head"), world.login("rector")
+    r = head.post("/api/grants", json={
+        "user": "inspector", "perms": ["archive.view"], "cameras": [CAM],
+        "footage_from": "2026-09-21T10:05:00Z", "footage_to": "2026-09-21T11:05:00Z",
+        "valid_from": "2026-09-21T00:00:00Z", "valid_until": "2026-09-22T00:00:00Z",
+        "instruction": "Rector's instruction No. 19"})
+    assert rector.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
+    inspector = world.login("inspector")
+    body = {"cameras": [CAM], "start": "2026-09-21T10:00:00Z", "end": "2026-09-21T10:10:00Z",
+            "purpose": "Parents asked to see the incident of 21 September",
+            "attendees": [{"name": "Әлия Серікқызы", "capacity": "depicted",
+                           "document": "ID card 045678912"},
+                          {"name": "Серік Нұрланұлы", "capacity": "parent_or_representative",
+                           "document": "ID card 012345678"}]}
+    assert world.login("guard").post("/api/viewings", json=body).status_code == 403
+    assert inspector.post("/api/viewings", json=body).status_code == 403  # outside the grant
+    for bad in ({"attendees": []}, {"purpose": "x"},
+                {"attendees": [{"name": "A", "capacity": "friend", "document": "x"}]}):
+        assert head.post("/api/viewings", json={**body, **bad}).status_code == 422, bad
+    r = head.post("/api/viewings", json=body)
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first["number"] == "В-2026/0001" and first["conducted_by"] == "head"
+    r = inspector.post("/api/viewings", json={**body, "start": "2026-09-21T10:05:00Z"})
+    assert r.status_code == 201 and r.json()["number"] == "В-2026/0002", r.text
+    # The conductor sees their own; a reviewer sees all.
+    assert [v["number"] for v in inspector.get("/api/viewings").json()] == ["В-2026/0002"]
+    assert inspector.get(f"/api/viewings/{first['id']}").status_code == 404
+    assert len(rector.get("/api/viewings").json()) == 2
+    ru = pdf_text(head.get(f"/api/viewings/{first['id']}/pdf?lang=ru").content)
+    for expected in ("ПРОТОКОЛ ПРОСМОТРА ВИДЕОЗАПИСИ", "В-2026/0001", "Әлия Серікқызы",
+                     "родитель или законный представитель", "ID card 012345678", "3.5.5"):
+        assert expected in ru, (expected, ru)
+    kk = pdf_text(head.get(f"/api/viewings/{first['id']}/pdf").content)
+    assert "БЕЙНЕЖАЗБАНЫ ҚАРАУ ХАТТАМАСЫ" in kk and "ата-анасы немесе заңды өкілі" in kk
+    recorded = world.audit("viewing.session")
+    assert [e.actor for e in recorded] == ["head", "inspector"]
+    assert "Әлия Серікқызы" in recorded[0].detail and "045678912" not in recorded[0].detail
+    assert "В-2026/0002" in rector.get("/api/viewings.csv").text

@@ -17,7 +17,8 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from kuzet.governance.models import Act, Protocol
+from kuzet.governance.models import Act, Protocol, ViewingSession
+from kuzet.governance.viewings import Attendee
 
 LANGUAGES = ("kk", "ru", "en")
 TEXT: dict[str, dict[str, str]] = {
@@ -37,6 +38,15 @@ TEXT: dict[str, dict[str, str]] = {
         "act_to": "Ішкі қауіпсіздік қызметі", "protocols": "Негіз болған хаттамалар",
         "what": "Не болды", "persons": "Қатысқан адамдар (адамдар жазғандай)",
         "witnesses": "Куәгерлер", "consequences": "Салдары",
+        "viewing": "БЕЙНЕЖАЗБАНЫ ҚАРАУ ХАТТАМАСЫ",
+        "viewing_about": "Жазбада бейнеленген адамдардың, олардың ата-аналарының немесе заңды "
+                         "өкілдерінің, құқық қорғау органдары қызметкерлерінің қатысуымен "
+                         "(UE-10-22 ережесінің 3.5.5-тармағы)",
+        "held": "Қаралған уақыты", "conducted": "Жүргізген", "footage": "Көрсетілген жазба",
+        "purpose": "Мақсаты", "attendees": "Қатысқандар (аты-жөні — мәртебесі — құжаты)",
+        "depicted": "жазбада бейнеленген адам",
+        "parent_or_representative": "ата-анасы немесе заңды өкілі",
+        "law_enforcement": "құқық қорғау органының қызметкері", "staff": "қызметкер",
     },
     "ru": {
         "title": "ПРОТОКОЛ", "to": "Правлению",
@@ -53,6 +63,15 @@ TEXT: dict[str, dict[str, str]] = {
         "act_to": "Служба внутренней безопасности", "protocols": "Протоколы-основания",
         "what": "Что произошло", "persons": "Участвовавшие лица (со слов людей)",
         "witnesses": "Свидетели", "consequences": "Последствия",
+        "viewing": "ПРОТОКОЛ ПРОСМОТРА ВИДЕОЗАПИСИ",
+        "viewing_about": "в присутствии изображённых лиц, их родителей или законных "
+                         "представителей, сотрудников правоохранительных органов "
+                         "(п. 3.5.5 Положения UE-10-22)",
+        "held": "Время просмотра", "conducted": "Провёл", "footage": "Показанная запись",
+        "purpose": "Цель", "attendees": "Присутствовали (ФИО — статус — документ)",
+        "depicted": "изображённое лицо",
+        "parent_or_representative": "родитель или законный представитель",
+        "law_enforcement": "сотрудник правоохранительных органов", "staff": "сотрудник",
     },
     "en": {
         "title": "PROTOCOL", "to": "To the Management Board",
@@ -70,6 +89,13 @@ TEXT: dict[str, dict[str, str]] = {
         "act_to": "Internal Security Service", "protocols": "Protocols it rests on",
         "what": "What happened", "persons": "Persons involved (as people wrote them)",
         "witnesses": "Witnesses", "consequences": "Consequences",
+        "viewing": "MINUTES OF A VIEWING OF RECORDED VIDEO",
+        "viewing_about": "attended by people shown, their parents or legal representatives, "
+                         "or law-enforcement officers (clause 3.5.5 of Regulation UE-10-22)",
+        "held": "Held at", "conducted": "Conducted by", "footage": "Footage shown",
+        "purpose": "Purpose", "attendees": "Attended (name — capacity — identity document)",
+        "depicted": "person shown", "parent_or_representative": "parent or legal "
+        "representative", "law_enforcement": "law-enforcement officer", "staff": "staff",
     },
 }
 
@@ -172,3 +198,17 @@ def act_pdf(a: Act, protocols: list[str], lang: str, zone: str, font: Path,
             (t["author"], a.author), (t["submitted"], local(a.registered_ns, zone))]
     return render(Page(t["act_to"], f"{t['act']} № {a.number or '—'}", t["act_about"],
                        a.number is None, rows, [a.author]), lang, font, trace)
+
+
+def viewing_pdf(v: ViewingSession, cameras: list[str], attendees: list[Attendee], lang: str,
+                zone: str, font: Path, trace: str | None) -> bytes:
+    t = TEXT[lang]
+    people = "\n".join(f"{a.name} — {t[a.capacity]} — {a.document}" for a in attendees)
+    rows = [(t["held"], local(v.held_ns, zone)), (t["conducted"], v.conducted_by),
+            (t["camera"], ", ".join(cameras)),
+            (t["footage"], f"{local(v.start_ns, zone)} — {local(v.end_ns, zone)}"),
+            (t["purpose"], v.purpose), (t["attendees"], people)]
+    return render(Page(t["act_to"], f"{t['viewing']} № {v.number}", t["viewing_about"],
+                       False, rows, [v.conducted_by, *(a.name for a in attendees)]),
+                  lang, font, trace)
+

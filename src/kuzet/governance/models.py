@@ -70,3 +70,26 @@ class Act(Base):
     registered_ns: Mapped[int | None] = mapped_column(BigInteger)
     registered_entry: Mapped[int | None] = mapped_column(Integer)
 
+
+class ViewingSession(Base):
+    """Stored footage shown to people with a right to see it (clause 3.5.5): the people
+    shown, their parents or legal representatives, law-enforcement officers. The minutes
+    name who attended, in what capacity and on which identity document, what was shown
+    and why, and who conducted it."""
+
+    __tablename__ = "viewing_sessions"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    cameras: Mapped[str] = mapped_column(Text)  # JSON list of camera names
+    start_ns: Mapped[int] = mapped_column(BigInteger)  # footage shown
+    end_ns: Mapped[int] = mapped_column(BigInteger)
+    purpose: Mapped[str] = mapped_column(Text)
+    attendees: Mapped[str] = mapped_column(Text)  # JSON [{name, capacity, document}]
+    conducted_by: Mapped[str] = mapped_column(String(64))
+    held_ns: Mapped[int] = mapped_column(BigInteger)
+    entry: Mapped[int] = mapped_column(Integer)  # audit seq of its record
+

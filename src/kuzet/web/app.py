@@ -25,13 +25,14 @@ from kuzet.web.routes import (
     protocols,
     records,
     status_ws,
+    viewings,
 )
 from kuzet.web.services import Services
 
 log = logging.getLogger(__name__)
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
-           protocols.router, acts.router, status_ws.router, live_ws.router, archive_ws.router,
-           console.router)
+           protocols.router, acts.router, viewings.router, status_ws.router, live_ws.router,
+           archive_ws.router, console.router)
 STATIC = Path(__file__).parent / "static"
 
 

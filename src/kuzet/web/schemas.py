@@ -141,6 +141,21 @@ class ActEdit(Body):
     protocols: list[int] | None = Field(None, min_length=1, max_length=50)
 
 
+class AttendeeBody(Body):
+    name: str = Field(min_length=1, max_length=200)
+    capacity: Literal["depicted", "parent_or_representative", "law_enforcement", "staff"]
+    document: str = Field(min_length=1, max_length=200, description="identity document shown")
+
+
+class ViewingRecord(Body):
+    cameras: list[str] = Field(min_length=1, max_length=16)
+    start: str = Field(max_length=40, description="footage shown: from")
+    end: str = Field(max_length=40, description="footage shown: to")
+    purpose: str = Field(min_length=5, max_length=500)
+    attendees: list[AttendeeBody] = Field(min_length=1, max_length=50)
+    held: str | None = Field(None, max_length=40, description="when; none: now")
+
+
 class HoldFromDocument(Body):
     before_s: int = Field(300, ge=0, le=86_400, description="footage kept before the instant")
     after_s: int = Field(300, ge=0, le=86_400, description="and after it")

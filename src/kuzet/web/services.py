@@ -22,6 +22,7 @@ from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
 from kuzet.governance.acts import Acts
 from kuzet.governance.protocols import Protocols
+from kuzet.governance.viewings import Viewings
 from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.holds import Holds
 from kuzet.storage.volumes import Volumes
@@ -77,6 +78,7 @@ class Services:
     views: ViewSlots = field(init=False)
     protocols: Protocols = field(init=False)
     acts: Acts = field(init=False)
+    viewings: Viewings = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
@@ -95,6 +97,7 @@ class Services:
         self.views = ViewSlots(self.settings.max_views_per_user)
         self.protocols = Protocols(session, self.settings.display_timezone)
         self.acts = Acts(session, self.settings.display_timezone)
+        self.viewings = Viewings(session, self.settings.display_timezone)
 
     def cameras(self) -> dict[str, Camera]:
         """Every camera by name, removed ones included, read at most once a second.

@@ -1,7 +1,8 @@
 """Console and first documents: bookmarks, wall layouts per user, each user's language,
 where a camera hangs (building, floor) for the camera tree; incident protocols (clause
-3.5.7), acts (3.5.8) and the permissions to write and review them, added to the roles
-that have them by default (roles are data: an installation's own edits are kept).
+3.5.7), acts (3.5.8), viewing sessions (3.5.5), and the permissions to write and review
+protocols and acts, added to the roles that have them by default (roles are data: an
+installation's own edits are kept).
 
 Revision ID: 0004
 Revises: 0003
@@ -98,6 +99,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("number"),
         sa.UniqueConstraint("year", "seq"),
     )
+    op.create_table(
+        "viewing_sessions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("number", sa.String(length=32), nullable=False),
+        sa.Column("year", sa.Integer(), nullable=False),
+        sa.Column("seq", sa.Integer(), nullable=False),
+        sa.Column("cameras", sa.Text(), nullable=False),
+        sa.Column("start_ns", sa.BigInteger(), nullable=False),
+        sa.Column("end_ns", sa.BigInteger(), nullable=False),
+        sa.Column("purpose", sa.Text(), nullable=False),
+        sa.Column("attendees", sa.Text(), nullable=False),
+        sa.Column("conducted_by", sa.String(length=64), nullable=False),
+        sa.Column("held_ns", sa.BigInteger(), nullable=False),
+        sa.Column("entry", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("number"),
+        sa.UniqueConstraint("year", "seq"),
+    )
     roles = sa.table("roles", sa.column("name", sa.String), sa.column("perms", sa.Text))
     conn = op.get_bind()
     for name, perms in ADDED_PERMS.items():
@@ -109,6 +128,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("viewing_sessions")
     op.drop_table("acts")
     op.drop_table("protocols")
     op.drop_table("layouts")

@@ -1,0 +1,105 @@
+"""Viewing sessions (clause 3.5.5): stored footage shown to the people it depicts, their
+parents or legal representatives, or law-enforcement officers, recorded with who came,
+in what capacity, on which identity document, what was shown, why and by whom. The
+record is made once the viewing has taken place and numbered at once (`В-2026/0001`);
+its minutes are a document like a protocol's."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kuzet.access.errors import Invalid, NotFound
+from kuzet.audit.log import Actor, append_act
+from kuzet.catalog.models import AuditEntry
+from kuzet.governance.models import ViewingSession
+from kuzet.governance.numbering import document_number, year_of
+
+CAPACITIES = ("depicted", "parent_or_representative", "law_enforcement", "staff")
+MAX_ATTENDEES = 50
+
+
+@dataclass(frozen=True)
+class Attendee:
+    name: str
+    capacity: str
+    document: str  # the identity document shown: kind and number
+
+
+def check_attendees(attendees: list[Attendee]) -> list[Attendee]:
+    if not attendees:
+        raise Invalid("a viewing session has at least one attendee (3.5.5)")
+    if len(attendees) > MAX_ATTENDEES:
+        raise Invalid(f"at most {MAX_ATTENDEES} attendees")
+    for a in attendees:
+        if a.capacity not in CAPACITIES:
+            raise Invalid(f"capacity is one of {', '.join(CAPACITIES)}")
+        if not a.name.strip() or not a.document.strip():
+            raise Invalid("each attendee needs a name and the identity document shown")
+    return attendees
+
+
+class Viewings:
+    def __init__(self, session: sessionmaker[Session], zone: str) -> None:
+        self.session = session
+        self.zone = zone
+
+    def record(self, actor: Actor, cameras: list[str], start_ns: int, end_ns: int,
+               purpose: str, attendees: list[Attendee], held_ns: int, now_ns: int
+               ) -> ViewingSession:
+        check_attendees(attendees)
+        if len(purpose.strip()) < 5:
+            raise Invalid("state the purpose of the viewing (at least 5 characters)")
+        with self.session.begin() as s:
+            year = year_of(now_ns, self.zone)
+            last = s.scalar(select(func.max(ViewingSession.seq))
+                            .where(ViewingSession.year == year))
+            seq = (last or 0) + 1
+            v = ViewingSession(
+                number=document_number("viewing", year, seq), year=year, seq=seq,
+                cameras=json.dumps(sorted(cameras)), start_ns=start_ns, end_ns=end_ns,
+                purpose=purpose.strip(), attendees=json.dumps(
+                    [a.__dict__ for a in attendees], ensure_ascii=False),
+                conducted_by=actor.name, held_ns=held_ns, entry=0)
+            s.add(v)
+            s.flush()
+            entry = append_act(s, actor, "viewing.session", f"viewing/{v.id}",
+                               purpose=v.purpose, number=v.number, cameras=sorted(cameras),
+                               footage_ns=[start_ns, end_ns],
+                               attendees=[{"name": a.name, "capacity": a.capacity}
+                                          for a in attendees])
+            v.entry = entry.seq
+        return v
+
+    def get(self, viewing_id: int) -> ViewingSession:
+        with self.session() as s:
+            v = s.get(ViewingSession, viewing_id)
+            if v is None:
+                raise NotFound(f"no viewing session {viewing_id}")
+            return v
+
+    def listing(self, conducted_by: str | None = None) -> list[ViewingSession]:
+        with self.session() as s:
+            q = select(ViewingSession).order_by(ViewingSession.id)
+            if conducted_by is not None:
+                q = q.where(ViewingSession.conducted_by == conducted_by)
+            return list(s.scalars(q))
+
+    def entry_hash(self, v: ViewingSession) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(AuditEntry.hash).where(AuditEntry.seq == v.entry))
+
+
+def attendees_of(v: ViewingSession) -> list[Attendee]:
+    return [Attendee(**a) for a in json.loads(v.attendees)]
+
+
+def viewing_json(v: ViewingSession) -> dict[str, Any]:
+    return {"id": v.id, "number": v.number, "cameras": json.loads(v.cameras),
+            "start_ns": v.start_ns, "end_ns": v.end_ns, "purpose": v.purpose,
+            "attendees": [a.__dict__ for a in attendees_of(v)],
+            "conducted_by": v.conducted_by, "held_ns": v.held_ns}

@@ -1,0 +1,103 @@
+"""Viewing sessions (clause 3.5.5): recorded by whoever conducted the viewing, for footage
+they may open themselves; minutes as a PDF. Attendees' identity documents are personal
+data: the conductor sees their own sessions, `protocol.review` holders all."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from kuzet.access.errors import NotFound
+from kuzet.access.permissions import Perm, holds_somewhere
+from kuzet.access.sessions import Caller
+from kuzet.governance.documents import viewing_pdf
+from kuzet.governance.models import ViewingSession
+from kuzet.governance.viewings import Attendee, attendees_of, viewing_json
+from kuzet.web.deps import Require, authorize, services, source
+from kuzet.web.routes.cameras import camera
+from kuzet.web.schemas import RowId, ViewingRecord
+from kuzet.web.times import instant, out, window
+
+router = APIRouter(prefix="/api", tags=["documents"])
+READ = Depends(Require(Perm.ARCHIVE_VIEW, Perm.PROTOCOL_REVIEW))
+
+
+def _mine_only(request: Request, caller: Caller) -> str | None:
+    reviewer = holds_somewhere(caller.principal, Perm.PROTOCOL_REVIEW, services(request).clock())
+    return None if reviewer else caller.name
+
+
+def _visible(request: Request, caller: Caller, viewing: int) -> ViewingSession:
+    v = services(request).viewings.get(viewing)
+    mine = _mine_only(request, caller)
+    if mine is not None and v.conducted_by != mine:
+        raise NotFound(f"no viewing session {viewing} of yours")
+    return v
+
+
+@router.post("/viewings", status_code=201)
+def record_viewing(body: ViewingRecord, request: Request,
+                   caller: Caller = Depends(Require(Perm.ARCHIVE_VIEW))) -> dict[str, Any]:
+    """Record a viewing that took place: each camera's footage window must be one the
+    conductor may open (the same check as opening the archive)."""
+    svc = services(request)
+    a, b = window(body.start, body.end)
+    names = sorted({camera(request, n).name for n in body.cameras})
+    for name in names:
+        authorize(request, caller, Perm.ARCHIVE_VIEW, camera(request, name).id, (a, b))
+    now = svc.clock()
+    held = instant(body.held, "held") if body.held else now
+    v = svc.viewings.record(caller.actor(source(request)), names, a, b, body.purpose,
+                            [Attendee(x.name.strip(), x.capacity, x.document.strip())
+                             for x in body.attendees], held, now)
+    return viewing_json(v)
+
+
+@router.get("/viewings")
+def viewing_register(request: Request, caller: Caller = READ) -> list[dict[str, Any]]:
+    svc = services(request)
+    return [viewing_json(v) for v in svc.viewings.listing(_mine_only(request, caller))]
+
+
+@router.get("/viewings.csv")
+def viewing_register_csv(request: Request, caller: Caller = READ) -> Response:
+    rows = viewing_register(request, caller)
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, ["number", "held", "conducted_by", "cameras", "from", "to",
+                                  "purpose", "attendees"])
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({"number": r["number"], "held": out(r["held_ns"]),
+                         "conducted_by": r["conducted_by"], "cameras": " ".join(r["cameras"]),
+                         "from": out(r["start_ns"]), "to": out(r["end_ns"]),
+                         "purpose": r["purpose"], "attendees": "; ".join(
+                             f"{x['name']} ({x['capacity']})" for x in r["attendees"])})
+    services(request).audit.act(caller.actor(source(request)), "viewing.register_export",
+                                "viewings", rows=len(rows))
+    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"content-disposition": 'attachment; filename="viewings.csv"'})
+
+
+@router.get("/viewings/{viewing}")
+def viewing(viewing: RowId, request: Request, caller: Caller = READ) -> dict[str, Any]:
+    return viewing_json(_visible(request, caller, viewing))
+
+
+@router.get("/viewings/{viewing}/pdf")
+def viewing_minutes(viewing: RowId, request: Request, caller: Caller = READ,
+                    lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
+    svc = services(request)
+    v = _visible(request, caller, viewing)
+    pdf = viewing_pdf(v, json.loads(v.cameras), attendees_of(v), lang,
+                      svc.settings.display_timezone, svc.settings.document_font,
+                      svc.viewings.entry_hash(v))
+    svc.audit.act(caller.actor(source(request)), "viewing.document", f"viewing/{v.id}",
+                  number=v.number, lang=lang, bytes=len(pdf))
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": f'attachment; filename="viewing-{v.id}.pdf"',
+        "cache-control": "no-store"})
