@@ -4,8 +4,6 @@ a hold request for the footage around the protocols it rests on."""
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -18,6 +16,7 @@ from kuzet.governance.acts import ActFields, act_json, protocol_ids
 from kuzet.governance.documents import act_pdf
 from kuzet.governance.models import Act
 from kuzet.web.deps import Require, services, source
+from kuzet.web.registers import csv_answer
 from kuzet.web.routes.records import document_hold
 from kuzet.web.schemas import ActEdit, ActStart, HoldFromDocument, RowId
 from kuzet.web.times import out
@@ -45,19 +44,12 @@ def act_register(request: Request, caller: Caller = READ) -> list[dict[str, Any]
 
 @router.get("/acts.csv")
 def act_register_csv(request: Request, caller: Caller = READ) -> Response:
-    rows = act_register(request, caller)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, ["number", "state", "protocols", "what", "author",
-                                  "registered"])
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({"number": r["number"] or "", "state": r["state"],
-                         "protocols": " ".join(r["protocols"]), "what": r["what"],
-                         "author": r["author"], "registered": out(r["registered_ns"]) or ""})
-    services(request).audit.act(caller.actor(source(request)), "act.register_export", "acts",
-                                rows=len(rows))
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="acts.csv"'})
+    return csv_answer(request, caller, "acts", [
+        "number", "state", "protocols", "what", "author", "registered"], [{
+            "number": r["number"] or "", "state": r["state"],
+            "protocols": " ".join(r["protocols"]), "what": r["what"], "author": r["author"],
+            "registered": out(r["registered_ns"]) or ""}
+            for r in act_register(request, caller)])
 
 
 @router.get("/acts/{act}")

@@ -7,8 +7,6 @@ A writer sees their own protocols; a reviewer (head of security, rector) sees th
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -22,6 +20,7 @@ from kuzet.governance.documents import protocol_pdf
 from kuzet.governance.models import Protocol
 from kuzet.governance.protocols import Fields, as_json
 from kuzet.web.deps import Require, services, source
+from kuzet.web.registers import csv_answer
 from kuzet.web.routes.cameras import camera, marked_instant, recorded_frame_png
 from kuzet.web.routes.records import document_hold
 from kuzet.web.schemas import HoldFromDocument, ProtocolEdit, ProtocolStart, ReviewNote, RowId
@@ -85,23 +84,14 @@ def protocol_register(request: Request, caller: Caller = READ,
 
 @router.get("/protocols.csv")
 def protocol_register_csv(request: Request, caller: Caller = READ) -> Response:
-    rows = protocol_register(request, caller)
-    buf = io.StringIO()
-    fields = ["number", "state", "camera", "at", "location", "author", "submitted",
-              "reviewed_by", "reviewed"]
-    writer = csv.DictWriter(buf, fields)
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({"number": r["number"] or "", "state": r["state"],
-                         "camera": r["camera"], "at": out(r["at_ns"]),
-                         "location": r["location"], "author": r["author"],
-                         "submitted": out(r["submitted_ns"]) or "",
-                         "reviewed_by": r["reviewed_by"] or "",
-                         "reviewed": out(r["reviewed_ns"]) or ""})
-    services(request).audit.act(caller.actor(source(request)), "protocol.register_export",
-                                "protocols", rows=len(rows))
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="protocols.csv"'})
+    return csv_answer(request, caller, "protocols", [
+        "number", "state", "camera", "at", "location", "author", "submitted", "reviewed_by",
+        "reviewed"], [{
+            "number": r["number"] or "", "state": r["state"], "camera": r["camera"],
+            "at": out(r["at_ns"]) or "", "location": r["location"], "author": r["author"],
+            "submitted": out(r["submitted_ns"]) or "", "reviewed_by": r["reviewed_by"] or "",
+            "reviewed": out(r["reviewed_ns"]) or ""}
+            for r in protocol_register(request, caller)])
 
 
 @router.get("/protocols/{protocol}")

@@ -4,8 +4,6 @@ data: the conductor sees their own sessions, `protocol.review` holders all."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from typing import Annotated, Any
 
@@ -19,6 +17,7 @@ from kuzet.governance.documents import viewing_pdf
 from kuzet.governance.models import ViewingSession
 from kuzet.governance.viewings import Attendee, attendees_of, viewing_json
 from kuzet.web.deps import Require, authorize, services, source
+from kuzet.web.registers import csv_answer
 from kuzet.web.routes.cameras import camera
 from kuzet.web.schemas import RowId, ViewingRecord
 from kuzet.web.times import instant, out, window
@@ -66,21 +65,14 @@ def viewing_register(request: Request, caller: Caller = READ) -> list[dict[str, 
 
 @router.get("/viewings.csv")
 def viewing_register_csv(request: Request, caller: Caller = READ) -> Response:
-    rows = viewing_register(request, caller)
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, ["number", "held", "conducted_by", "cameras", "from", "to",
-                                  "purpose", "attendees"])
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({"number": r["number"], "held": out(r["held_ns"]),
-                         "conducted_by": r["conducted_by"], "cameras": " ".join(r["cameras"]),
-                         "from": out(r["start_ns"]), "to": out(r["end_ns"]),
-                         "purpose": r["purpose"], "attendees": "; ".join(
-                             f"{x['name']} ({x['capacity']})" for x in r["attendees"])})
-    services(request).audit.act(caller.actor(source(request)), "viewing.register_export",
-                                "viewings", rows=len(rows))
-    return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
-                    headers={"content-disposition": 'attachment; filename="viewings.csv"'})
+    return csv_answer(request, caller, "viewings", [
+        "number", "held", "conducted_by", "cameras", "from", "to", "purpose", "attendees"], [{
+            "number": r["number"], "held": out(r["held_ns"]) or "",
+            "conducted_by": r["conducted_by"], "cameras": " ".join(r["cameras"]),
+            "from": out(r["start_ns"]) or "", "to": out(r["end_ns"]) or "",
+            "purpose": r["purpose"], "attendees": "; ".join(
+                f"{x['name']} ({x['capacity']})" for x in r["attendees"])}
+            for r in viewing_register(request, caller)])
 
 
 @router.get("/viewings/{viewing}")
