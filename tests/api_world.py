@@ -92,5 +92,18 @@ class World:
         c.headers["X-CSRF-Token"] = r.json()["csrf"]
         return c
 
+    def grant(self, requester: TestClient, approver: TestClient, user: str,
+              footage: tuple[str, str], instruction: str) -> int:
+        """Archive view of CAM's `footage` window for `user` through the API, requested by
+        one client and approved by another, valid for the whole of 21 September 2026."""
+        r = requester.post("/api/grants", json={
+            "user": user, "perms": ["archive.view"], "cameras": [CAM],
+            "footage_from": footage[0], "footage_to": footage[1],
+            "valid_from": "2026-09-21T00:00:00Z", "valid_until": "2026-09-22T00:00:00Z",
+            "instruction": instruction})
+        assert r.status_code == 201, r.text
+        assert approver.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
+        return int(r.json()["id"])
+
     def audit(self, action: str) -> list[Any]:
         return self.svc.audit.entries(action=action)

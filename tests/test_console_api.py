@@ -98,12 +98,8 @@ def test_timeline_draws_spans_missing_files_holds_and_bookmarks(world: World) ->
     assert sorted(m.actor for m in marks) == ["guard", "head"]
     # A grant's window clips everything the timeline shows.
     world.user("inspector", "viewer")
-    r = head.post("/api/grants", json={
-        "user": "inspector", "perms": ["archive.view"], "cameras": [CAM],
-        "footage_from": "2026-09-21T10:15:00Z", "footage_to": "2026-09-21T11:05:00Z",
-        "valid_from": "2026-09-21T00:00:00Z", "valid_until": "2026-09-22T00:00:00Z",
-        "instruction": "Rector's instruction No. 18"})
-    assert rector.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
+    world.grant(head, rector, "inspector", ("2026-09-21T10:15:00Z", "2026-09-21T11:05:00Z"),
+                "Rector's instruction No. 18")
     t = world.login("inspector").get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
     assert [(s["start"][11:19], s["end"][11:19]) for s in t["spans"]] == [
         ("10:15:00", "10:30:00"), ("11:00:00", "11:05:00")]

@@ -196,12 +196,8 @@ def test_viewing_session_with_attendees_and_minutes(world: World) -> None:
     world.user("rector", "rector")
     world.user("inspector", "viewer")
     head, rector = world.login("head"), world.login("rector")
-    r = head.post("/api/grants", json={
-        "user": "inspector", "perms": ["archive.view"], "cameras": [CAM],
-        "footage_from": "2026-09-21T10:05:00Z", "footage_to": "2026-09-21T11:05:00Z",
-        "valid_from": "2026-09-21T00:00:00Z", "valid_until": "2026-09-22T00:00:00Z",
-        "instruction": "Rector's instruction No. 19"})
-    assert rector.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
+    world.grant(head, rector, "inspector", ("2026-09-21T10:05:00Z", "2026-09-21T11:05:00Z"),
+                "Rector's instruction No. 19")
     inspector = world.login("inspector")
     body = {"cameras": [CAM], "start": "2026-09-21T10:00:00Z", "end": "2026-09-21T10:10:00Z",
             "purpose": "Parents asked to see the incident of 21 September",

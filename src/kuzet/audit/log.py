@@ -75,6 +75,11 @@ class AuditLog:
         with self.session() as s:
             return s.scalar(select(AuditEntry).where(AuditEntry.seq == seq))
 
+    def hash_of(self, seq: int | None) -> str | None:
+        """The chain hash of entry `seq`: what a printed document cites to be traced."""
+        entry = self.entry(seq) if seq is not None else None
+        return entry.hash if entry is not None else None
+
     def last(self, action: str) -> AuditEntry | None:
         with self.session() as s:
             return s.scalar(select(AuditEntry).where(AuditEntry.action == action)

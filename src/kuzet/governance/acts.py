@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.audit.log import Actor, append_act
-from kuzet.catalog.models import AuditEntry
 from kuzet.governance.models import Act, Protocol
 from kuzet.governance.numbering import document_number, year_of
 
@@ -120,13 +119,6 @@ class Acts:
     def protocol_numbers(self, a: Act) -> list[str]:
         with self.session() as s:
             return self.numbers(s, a)
-
-    def entry_hash(self, a: Act) -> str | None:
-        if a.registered_entry is None:
-            return None
-        with self.session() as s:
-            return s.scalar(select(AuditEntry.hash).where(
-                AuditEntry.seq == a.registered_entry))
 
     @staticmethod
     def _registered(s: Session, ids: list[int]) -> list[int]:

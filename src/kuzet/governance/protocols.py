@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.audit.log import Actor, append_act
-from kuzet.catalog.models import AuditEntry
 from kuzet.console.marks import mark
 from kuzet.governance.models import Protocol
 from kuzet.governance.numbering import document_number, year_of
@@ -153,14 +152,6 @@ class Protocols:
             p.review_note = note.strip()[:MAX_TEXT]
             append_act(s, actor, "protocol.review", f"protocol/{p.id}", number=p.number)
         return p
-
-    def entry_hash(self, p: Protocol) -> str | None:
-        """The hash of the submission's audit entry, printed on the document."""
-        if p.submitted_entry is None:
-            return None
-        with self.session() as s:
-            return s.scalar(select(AuditEntry.hash).where(
-                AuditEntry.seq == p.submitted_entry))
 
     @staticmethod
     def _row(s: Session, protocol_id: int) -> Protocol:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Invalid, NotFound
 from kuzet.audit.log import Actor, append_act
-from kuzet.catalog.models import AuditEntry
 from kuzet.governance.models import ViewingSession
 from kuzet.governance.numbering import document_number, year_of
 
@@ -88,10 +87,6 @@ class Viewings:
             if conducted_by is not None:
                 q = q.where(ViewingSession.conducted_by == conducted_by)
             return list(s.scalars(q))
-
-    def entry_hash(self, v: ViewingSession) -> str | None:
-        with self.session() as s:
-            return s.scalar(select(AuditEntry.hash).where(AuditEntry.seq == v.entry))
 
 
 def attendees_of(v: ViewingSession) -> list[Attendee]:

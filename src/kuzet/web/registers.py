@@ -1,4 +1,5 @@
-"""A register as CSV: the one way a list of documents leaves the console, audited."""
+"""Registers of documents: who sees which rows, and the CSV that is the one way a list of
+documents leaves the console, audited."""
 
 from __future__ import annotations
 
@@ -8,8 +9,17 @@ import io
 from fastapi import Request
 from fastapi.responses import Response
 
+from kuzet.access.permissions import Perm, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.web.deps import services, source
+
+
+def own_only(request: Request, caller: Caller) -> str | None:
+    """Whose documents the caller sees: their own (their name), or everyone's (None) for a
+    reviewer."""
+    reviewer = holds_somewhere(caller.principal, Perm.PROTOCOL_REVIEW,
+                               services(request).clock())
+    return None if reviewer else caller.name
 
 
 def csv_answer(request: Request, caller: Caller, register: str, fields: list[str],

@@ -93,7 +93,7 @@ def act_document(act: RowId, request: Request, caller: Caller = READ,
     svc = services(request)
     a = svc.acts.get(act)
     pdf = act_pdf(a, svc.acts.protocol_numbers(a), lang, svc.settings.display_timezone,
-                  svc.settings.document_font, svc.acts.entry_hash(a))
+                  svc.settings.document_font, svc.audit.hash_of(a.registered_entry))
     svc.audit.act(caller.actor(source(request)), "act.document", f"act/{a.id}",
                   number=a.number, lang=lang, bytes=len(pdf))
     return Response(pdf, media_type="application/pdf", headers={

@@ -149,11 +149,15 @@ def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
     up for windows up to a day and a bit), held ranges and bookmarks."""
     cam, a, b, allowed = _archive_window(request, caller, name, start, end)
     svc = services(request)
-    spans = clip(merge(svc.catalog.timeline(cam.id, a, b)), allowed)
     missing: list[tuple[int, int]] = []
-    if b - a <= MISSING_WINDOW_NS:
-        missing = merge((s.start_ns, s.end_ns) for s in svc.catalog.segments(cam.id, a, b)
+    if b - a <= MISSING_WINDOW_NS:  # one read of the rows gives both the bar and the holes
+        segs = svc.catalog.segments(cam.id, a, b)
+        recorded = [(s.start_ns, s.end_ns) for s in segs]
+        missing = merge((s.start_ns, s.end_ns) for s in segs
                         if not svc.catalog.path_of(s).exists())
+    else:
+        recorded = svc.catalog.timeline(cam.id, a, b)
+    spans = clip(merge(recorded), allowed)
     held = _held(request, cam.id, clip([(a, b)], allowed))
     marks = [m for m in svc.bookmarks.between(cam.id, a, b)
              if any(lo <= m.at_ns < hi for lo, hi in allowed)]

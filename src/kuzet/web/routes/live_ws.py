@@ -76,7 +76,7 @@ async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub
     viewer = Viewer(asyncio.get_running_loop())
     hub.join(viewer)
     try:
-        await _pump(ws, viewer, camera_id)
+        await _pump(ws, viewer, camera_id, camera)
     except (WebSocketDisconnect, Unauthenticated):
         pass
     finally:
@@ -85,7 +85,7 @@ async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub
                       dropped=viewer.dropped)
 
 
-async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int) -> None:
+async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int, camera: str) -> None:
     svc = services(ws)
     loop = asyncio.get_running_loop()
     next_check = loop.time() + RECHECK_S
@@ -100,7 +100,7 @@ async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int) -> None:
                 with contextlib.suppress(RuntimeError):
                     await ws.close(POLICY_VIOLATION, "live view is no longer permitted")
                 return
-            if _removed(ws, camera_id):
+            if _removed(ws, camera):
                 with contextlib.suppress(RuntimeError):
                     await ws.close(REMOVED, "the camera was removed")
                 return
@@ -115,6 +115,6 @@ async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int) -> None:
                                 + item.data)
 
 
-def _removed(ws: WebSocket, camera_id: int) -> bool:
-    return any(c.id == camera_id and c.removed_ns is not None
-               for c in services(ws).cameras().values())
+def _removed(ws: WebSocket, camera: str) -> bool:
+    cam = services(ws).cameras().get(camera)
+    return cam is None or cam.removed_ns is not None

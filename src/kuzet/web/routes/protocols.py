@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from kuzet.access.errors import Conflict, NotFound
-from kuzet.access.permissions import Perm, holds_somewhere
+from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.governance.documents import protocol_pdf
 from kuzet.governance.models import Protocol
 from kuzet.governance.protocols import Fields, as_json
 from kuzet.web.deps import Require, services, source
-from kuzet.web.registers import csv_answer
+from kuzet.web.registers import csv_answer, own_only
 from kuzet.web.routes.cameras import camera, marked_instant, recorded_frame_png
 from kuzet.web.routes.records import document_hold
 from kuzet.web.schemas import HoldFromDocument, ProtocolEdit, ProtocolStart, ReviewNote, RowId
@@ -39,8 +39,8 @@ def _name(request: Request, camera_id: int) -> str:
 def _visible(request: Request, caller: Caller, protocol_id: int) -> Protocol:
     """The protocol, if the caller wrote it or reviews protocols (else: not found)."""
     p = services(request).protocols.get(protocol_id)
-    reviewer = holds_somewhere(caller.principal, Perm.PROTOCOL_REVIEW, services(request).clock())
-    if p.author != caller.name and not reviewer:
+    mine = own_only(request, caller)
+    if mine is not None and p.author != mine:
         raise NotFound(f"no protocol {protocol_id} of yours")
     return p
 
@@ -75,11 +75,8 @@ def protocol_register(request: Request, caller: Caller = READ,
                       = None,
                       year: Annotated[int | None, Query(ge=1970, le=2200)] = None
                       ) -> list[dict[str, Any]]:
-    svc = services(request)
-    mine = None if holds_somewhere(caller.principal, Perm.PROTOCOL_REVIEW, svc.clock()) \
-        else caller.name
-    return [as_json(p, _name(request, p.camera_id))
-            for p in svc.protocols.listing(author=mine, state=state, year=year)]
+    return [as_json(p, _name(request, p.camera_id)) for p in services(request).protocols
+            .listing(author=own_only(request, caller), state=state, year=year)]
 
 
 @router.get("/protocols.csv")
@@ -149,7 +146,7 @@ def protocol_document(protocol: RowId, request: Request, caller: Caller = READ,
     p = _visible(request, caller, protocol)
     name = _name(request, p.camera_id)
     pdf = protocol_pdf(p, name, lang, svc.settings.display_timezone,
-                       svc.settings.document_font, svc.protocols.entry_hash(p))
+                       svc.settings.document_font, svc.audit.hash_of(p.submitted_entry))
     svc.audit.act(caller.actor(source(request)), "protocol.document", f"protocol/{p.id}",
                   number=p.number, lang=lang, bytes=len(pdf))
     filename = (p.number or f"draft-{p.id}").replace("/", "-")

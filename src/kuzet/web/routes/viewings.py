@@ -11,13 +11,13 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from kuzet.access.errors import NotFound
-from kuzet.access.permissions import Perm, holds_somewhere
+from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.governance.documents import viewing_pdf
 from kuzet.governance.models import ViewingSession
 from kuzet.governance.viewings import Attendee, attendees_of, viewing_json
 from kuzet.web.deps import Require, authorize, services, source
-from kuzet.web.registers import csv_answer
+from kuzet.web.registers import csv_answer, own_only
 from kuzet.web.routes.cameras import camera
 from kuzet.web.schemas import RowId, ViewingRecord
 from kuzet.web.times import instant, out, window
@@ -26,14 +26,9 @@ router = APIRouter(prefix="/api", tags=["documents"])
 READ = Depends(Require(Perm.ARCHIVE_VIEW, Perm.PROTOCOL_REVIEW))
 
 
-def _mine_only(request: Request, caller: Caller) -> str | None:
-    reviewer = holds_somewhere(caller.principal, Perm.PROTOCOL_REVIEW, services(request).clock())
-    return None if reviewer else caller.name
-
-
 def _visible(request: Request, caller: Caller, viewing: int) -> ViewingSession:
     v = services(request).viewings.get(viewing)
-    mine = _mine_only(request, caller)
+    mine = own_only(request, caller)
     if mine is not None and v.conducted_by != mine:
         raise NotFound(f"no viewing session {viewing} of yours")
     return v
@@ -60,7 +55,7 @@ def record_viewing(body: ViewingRecord, request: Request,
 @router.get("/viewings")
 def viewing_register(request: Request, caller: Caller = READ) -> list[dict[str, Any]]:
     svc = services(request)
-    return [viewing_json(v) for v in svc.viewings.listing(_mine_only(request, caller))]
+    return [viewing_json(v) for v in svc.viewings.listing(own_only(request, caller))]
 
 
 @router.get("/viewings.csv")
@@ -87,7 +82,7 @@ def viewing_minutes(viewing: RowId, request: Request, caller: Caller = READ,
     v = _visible(request, caller, viewing)
     pdf = viewing_pdf(v, json.loads(v.cameras), attendees_of(v), lang,
                       svc.settings.display_timezone, svc.settings.document_font,
-                      svc.viewings.entry_hash(v))
+                      svc.audit.hash_of(v.entry))
     svc.audit.act(caller.actor(source(request)), "viewing.document", f"viewing/{v.id}",
                   number=v.number, lang=lang, bytes=len(pdf))
     return Response(pdf, media_type="application/pdf", headers={

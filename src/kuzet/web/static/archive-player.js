@@ -12,6 +12,8 @@ export class ArchivePlayer {
     this.camera = camera;
     this.onNotice = onNotice;
     this.notice = "none";
+    this.origin = null; // ns at media time 0; null until the server says
+    this.purpose = "";
     this.socket = null;
     this.speed = 1;
     this.retries = 0;
@@ -25,8 +27,7 @@ export class ArchivePlayer {
 
   // Media time to wall time (ns), or null before the first fragment.
   get ns() {
-    return this.origin === null || this.origin === undefined ? null
-      : this.origin + this.video.currentTime * 1e9;
+    return this.origin === null ? null : this.origin + this.video.currentTime * 1e9;
   }
 
   open(startNs, purpose) {
@@ -156,7 +157,7 @@ export class ArchivePlayer {
 
   // Show the instant `ns` if it is buffered; otherwise (when `reopen`) open it there.
   seek(ns, reopen) {
-    if (this.origin !== null && this.origin !== undefined) {
+    if (this.origin !== null) {
       const t = (ns - this.origin) / 1e9;
       const ranges = this.video.buffered;
       for (let i = 0; i < ranges.length; i++) {
