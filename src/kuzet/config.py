@@ -90,6 +90,11 @@ class Settings(BaseSettings):
         "at once (wall tiles, archive players, tabs); more are refused.")
     max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1024**2,
                                 description="Largest request body the API accepts.")
+    upload_max_bytes: int = Field(
+        10 * 1024**2, ge=1024, le=64 * 1024**2, description="Largest scan of a transfer "
+        "request's basis document (PDF, JPEG or PNG) the API accepts.")
+    organisation: str = Field("University", description="The institution's name, printed "
+                              "in export packages and hand-over acts.")
     document_font: Path = Field(
         Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
         description="TrueType font embedded in PDF documents; it must cover Kazakh and "

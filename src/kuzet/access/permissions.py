@@ -32,6 +32,8 @@ class Perm(StrEnum):
     PROTOCOL_WRITE = "protocol.write"  # clause 3.5.7: the guard's protocol of an incident
     PROTOCOL_REVIEW = "protocol.review"  # read and review everyone's protocols
     ACT_WRITE = "act.write"  # clause 3.5.8: the security service's act of a violation
+    TRANSFER_REGISTER = "transfer.register"  # clause 3.5.6: register third parties' requests
+    TRANSFER_DECIDE = "transfer.decide"  # clause 3.5.6: the rector decides on them
 
 
 # Permissions that reach footage of a camera: they are checked against the camera, and
@@ -63,18 +65,20 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
     _role("rector", "3.5.4, 3.5.6, 4.1", "Ректор (Басқарма Төрағасы)",
           "Ректор (Председатель Правления)", "Rector (Chairman of the Board)",
           _VIEW | {Perm.HOLD_READ, Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
-                   Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_REVIEW}),
+                   Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_REVIEW,
+                   Perm.TRANSFER_DECIDE}),
     _role("vice_rector", "3.5.4", "Академиялық мәселелер жөніндегі проректор",
           "Проректор по академическим вопросам", "Vice-rector for academic affairs", _VIEW),
     _role("head_of_security", "3.5.4, 3.5.6, 3.5.8", "Ішкі қауіпсіздік басшысы",
           "Руководитель внутренней безопасности", "Head of internal security",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
                    Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_WRITE,
-                   Perm.PROTOCOL_REVIEW, Perm.ACT_WRITE}),
+                   Perm.PROTOCOL_REVIEW, Perm.ACT_WRITE, Perm.TRANSFER_REGISTER}),
     _role("administrator", "3.4.2, 3.5.4, 3.5.6", "Жүйе әкімшісі", "Системный администратор",
           "System administrator",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.HOLD_READ,
-                   Perm.HOLD_REQUEST, Perm.GRANT_REQUEST, Perm.HEALTH_READ}),
+                   Perm.HOLD_REQUEST, Perm.GRANT_REQUEST, Perm.HEALTH_READ,
+                   Perm.TRANSFER_REGISTER}),
     _role("guard", "3.2.10, 3.5.7", "Күзет қызметкері (оператор)",
           "Сотрудник охраны (оператор)", "Security guard (operator)",
           {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ, Perm.PROTOCOL_WRITE}),

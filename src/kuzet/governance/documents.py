@@ -10,6 +10,7 @@ printed page can be traced to the log.
 from __future__ import annotations
 
 import io
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,8 +18,10 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from kuzet.governance.models import Act, Protocol, ViewingSession
+from kuzet.export.signing import grouped
+from kuzet.governance.models import Act, Protocol, Transfer, ViewingSession
 from kuzet.governance.viewings import Attendee
+from kuzet.timefmt import format_instant
 
 LANGUAGES = ("kk", "ru", "en")
 TEXT: dict[str, dict[str, str]] = {
@@ -47,6 +50,16 @@ TEXT: dict[str, dict[str, str]] = {
         "depicted": "жазбада бейнеленген адам",
         "parent_or_representative": "ата-анасы немесе заңды өкілі",
         "law_enforcement": "құқық қорғау органының қызметкері", "staff": "қызметкер",
+        "handover": "ҚАБЫЛДАУ-ТАПСЫРУ АКТІСІ",
+        "handover_about": "Бейнежазбаны үшінші тұлғаларға беру туралы (UE-10-22 ережесінің "
+                          "3.5.6-тармағы)",
+        "requester": "Сұраушы", "investigative_body": "тергеу органы", "court": "сот",
+        "depicted_person": "жазбада бейнеленген адам", "basis": "Негіз (құжат нөмірі, күні)",
+        "decision": "Ректордың шешімі", "expires": "Шешімнің мерзімі",
+        "exported": "Берілген жазба (UTC)", "package": "Бума файлы",
+        "package_sha": "Буманың SHA-256 хэші", "manifest_sha": "Манифесттің SHA-256 хэші",
+        "fingerprint": "Қолтаңба кілтінің саусақ ізі (Ed25519)",
+        "handed": "Тапсырған", "received": "Қабылдаған (аты-жөні, құжаты)",
     },
     "ru": {
         "title": "ПРОТОКОЛ", "to": "Правлению",
@@ -72,6 +85,15 @@ TEXT: dict[str, dict[str, str]] = {
         "depicted": "изображённое лицо",
         "parent_or_representative": "родитель или законный представитель",
         "law_enforcement": "сотрудник правоохранительных органов", "staff": "сотрудник",
+        "handover": "АКТ ПРИЁМА-ПЕРЕДАЧИ",
+        "handover_about": "видеозаписи третьим лицам (п. 3.5.6 Положения UE-10-22)",
+        "requester": "Запросивший", "investigative_body": "орган следствия", "court": "суд",
+        "depicted_person": "изображённое лицо", "basis": "Основание (номер, дата документа)",
+        "decision": "Решение ректора", "expires": "Срок действия решения",
+        "exported": "Переданная запись (UTC)", "package": "Файл пакета",
+        "package_sha": "SHA-256 пакета", "manifest_sha": "SHA-256 манифеста",
+        "fingerprint": "Отпечаток ключа подписи (Ed25519)",
+        "handed": "Передал", "received": "Принял (ФИО, документ)",
     },
     "en": {
         "title": "PROTOCOL", "to": "To the Management Board",
@@ -96,6 +118,15 @@ TEXT: dict[str, dict[str, str]] = {
         "purpose": "Purpose", "attendees": "Attended (name — capacity — identity document)",
         "depicted": "person shown", "parent_or_representative": "parent or legal "
         "representative", "law_enforcement": "law-enforcement officer", "staff": "staff",
+        "handover": "HAND-OVER ACT",
+        "handover_about": "of footage to a third party (clause 3.5.6 of Regulation UE-10-22)",
+        "requester": "Requested by", "investigative_body": "investigative body",
+        "court": "court", "depicted_person": "person shown",
+        "basis": "Basis (document number, date)", "decision": "Rector's decision",
+        "expires": "Decision valid until", "exported": "Footage handed over (UTC)",
+        "package": "Package file", "package_sha": "Package SHA-256",
+        "manifest_sha": "Manifest SHA-256", "fingerprint": "Signing key fingerprint (Ed25519)",
+        "handed": "Handed over by", "received": "Received by (name, identity document)",
     },
 }
 
@@ -212,3 +243,24 @@ def viewing_pdf(v: ViewingSession, cameras: list[str], attendees: list[Attendee]
                        False, rows, [v.conducted_by, *(a.name for a in attendees)]),
                   lang, font, trace)
 
+
+
+def handover_pdf(t: Transfer, lang: str, zone: str, font: Path, trace: str | None,
+                 organisation: str) -> bytes:
+    t_ = TEXT[lang]
+    exported = "\n".join(
+        f"{c['camera']}: {f['file']} — {format_instant(f['from_ns'])} … "
+        f"{format_instant(f['to_ns'])}, {f['frames']}" for c in json.loads(t.exported or "[]")
+        for f in c["files"])
+    rows = [(t_["requester"], f"{t_[t.requester_type]}: {t.requester}"),
+            (t_["basis"], f"№ {t.basis_number}, {t.basis_date}"),
+            (t_["decision"], f"{t.decided_by}, {local(t.decided_ns, zone)}"),
+            (t_["expires"], local(t.expires_ns, zone)), (t_["exported"], exported),
+            (t_["package"], t.package_file or "—"),
+            (t_["package_sha"], t.package_sha256 or "—"),
+            (t_["manifest_sha"], t.manifest_sha256 or "—"),
+            (t_["fingerprint"], grouped(t.key_fingerprint or "")),
+            (t_["handed"], f"{t.executed_by}, {local(t.executed_ns, zone)}"),
+            (t_["received"], f"{t.recipient} — {t.recipient_document}")]
+    return render(Page(organisation, f"{t_['handover']} № {t.number}", t_["handover_about"],
+                       False, rows, [t.executed_by or "", t.recipient or ""]), lang, font, trace)

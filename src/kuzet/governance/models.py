@@ -93,3 +93,52 @@ class ViewingSession(Base):
     held_ns: Mapped[int] = mapped_column(BigInteger)
     entry: Mapped[int] = mapped_column(Integer)  # audit seq of its record
 
+
+
+class Transfer(Base):
+    """A request of an investigative body, a court or a person shown for footage (clause
+    3.5.6), the rector's decision on it, and its execution as a signed export package.
+    Numbered when registered (`Т-2026/0001`); the basis document's scan is kept with it."""
+
+    __tablename__ = "transfers"
+    __table_args__ = (UniqueConstraint("year", "seq"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))  # pending, approved, rejected, executed
+    requester_type: Mapped[str] = mapped_column(String(32))
+    requester: Mapped[str] = mapped_column(Text)
+    requester_details: Mapped[str] = mapped_column(Text)
+    basis_number: Mapped[str] = mapped_column(String(64))
+    basis_date: Mapped[str] = mapped_column(String(10))  # as the document gives it
+    basis_type: Mapped[str | None] = mapped_column(String(32))  # sniffed media type
+    basis_sha256: Mapped[str | None] = mapped_column(String(64))
+    basis: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reason: Mapped[str] = mapped_column(Text)
+    cameras: Mapped[str] = mapped_column(Text)  # JSON list, as requested
+    start_ns: Mapped[int] = mapped_column(BigInteger)
+    end_ns: Mapped[int] = mapped_column(BigInteger)
+    registered_by: Mapped[str] = mapped_column(String(64))
+    registered_ns: Mapped[int] = mapped_column(BigInteger)
+    registered_entry: Mapped[int] = mapped_column(Integer)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_ns: Mapped[int | None] = mapped_column(BigInteger)
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    decided_entry: Mapped[int | None] = mapped_column(Integer)
+    approved_cameras: Mapped[str | None] = mapped_column(Text)  # JSON list
+    approved_start_ns: Mapped[int | None] = mapped_column(BigInteger)
+    approved_end_ns: Mapped[int | None] = mapped_column(BigInteger)
+    expires_ns: Mapped[int | None] = mapped_column(BigInteger)
+    executed_by: Mapped[str | None] = mapped_column(String(64))
+    executed_ns: Mapped[int | None] = mapped_column(BigInteger)
+    executed_entry: Mapped[int | None] = mapped_column(Integer)
+    recipient: Mapped[str | None] = mapped_column(Text)
+    recipient_document: Mapped[str | None] = mapped_column(Text)
+    package_file: Mapped[str | None] = mapped_column(Text)
+    package_sha256: Mapped[str | None] = mapped_column(String(64))
+    package_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    manifest_sha256: Mapped[str | None] = mapped_column(String(64))
+    key_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    exported: Mapped[str | None] = mapped_column(Text)  # JSON: what went into the package

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-PREFIXES = {"protocol": "П", "act": "А", "viewing": "В"}
+PREFIXES = {"protocol": "П", "act": "А", "viewing": "В", "transfer": "Т"}
 
 
 def year_of(instant_ns: int, zone: str) -> int:

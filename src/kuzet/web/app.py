@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,15 +26,17 @@ from kuzet.web.routes import (
     protocols,
     records,
     status_ws,
+    transfers,
     viewings,
 )
 from kuzet.web.services import Services
 
 log = logging.getLogger(__name__)
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
-           protocols.router, acts.router, viewings.router, status_ws.router, live_ws.router,
-           archive_ws.router, console.router)
+           protocols.router, acts.router, viewings.router, transfers.router, status_ws.router,
+           live_ws.router, archive_ws.router, console.router)
 STATIC = Path(__file__).parent / "static"
+UPLOAD_PATHS = re.compile(r"/api/transfers/\d+/basis")
 
 
 def create_app(svc: Services) -> LanOnly:
@@ -59,6 +62,6 @@ def create_app(svc: Services) -> LanOnly:
                           f"a {scope['type']} request to {path} came from {client.text}, "
                           "outside the local network (clause 3.5.3); refused")
 
-    inner = BodyLimit(api, settings.max_body_bytes)
+    inner = BodyLimit(api, settings.max_body_bytes, UPLOAD_PATHS, settings.upload_max_bytes)
     return LanOnly(inner, parse_networks(settings.allowed_networks),
                    parse_networks(settings.trusted_proxies), on_refusal)

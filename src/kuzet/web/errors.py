@@ -10,10 +10,13 @@ from kuzet.access.errors import AccessError, Conflict, Denied, Invalid, NotFound
 from kuzet.access.passwords import WeakPassword
 from kuzet.catalog.store import CatalogError
 from kuzet.console.layouts import LayoutError
+from kuzet.export.plan import ExportError
 from kuzet.governance.documents import DocumentError
+from kuzet.governance.uploads import TooLarge, Unsupported
 from kuzet.storage.retention import PolicyError
 
 STATUS: list[tuple[type[Exception], int]] = [
+    (TooLarge, 413), (Unsupported, 415),
     (Unauthenticated, 401), (Denied, 403), (NotFound, 404), (Conflict, 409), (Invalid, 400),
     (WeakPassword, 400),
     # The storage layer's refusals (a hold decided by its requester, an expiry past three
@@ -21,6 +24,8 @@ STATUS: list[tuple[type[Exception], int]] = [
     (CatalogError, 400), (PolicyError, 400), (LayoutError, 400),
     # a missing document font is the installation's to fix, not the caller's
     (DocumentError, 503),
+    # footage the export needs is gone or changed: the request stands, the archive does not
+    (ExportError, 409),
 ]
 
 
@@ -42,7 +47,7 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"detail": "text must be valid Unicode"}, status_code=400)
 
     for kind in (AccessError, WeakPassword, CatalogError, PolicyError, LayoutError,
-                 DocumentError):
+                 DocumentError, ExportError):
         app.add_exception_handler(kind, handle)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnicodeError, bad_text)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -62,19 +63,26 @@ class LanOnly:
 
 
 class BodyLimit:
-    """Refuse request bodies over `max_bytes` (413), by header and by counting."""
+    """Refuse request bodies over `max_bytes` (413), by header and by counting; paths
+    matching `uploads` (scans of documents) may send up to `upload_bytes`."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_bytes: int, uploads: re.Pattern[str] | None = None,
+                 upload_bytes: int = 0) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.uploads = uploads
+        self.upload_bytes = upload_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if self.uploads is not None and self.uploads.fullmatch(str(scope.get("path", ""))):
+            limit = max(limit, self.upload_bytes)
         for k, v in scope.get("headers", []):
-            if k.lower() == b"content-length" and (not v.isdigit() or int(v) > self.max_bytes):
-                await _too_large(send, self.max_bytes)
+            if k.lower() == b"content-length" and (not v.isdigit() or int(v) > limit):
+                await _too_large(send, limit)
                 return
         seen = 0
 
@@ -83,14 +91,14 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     raise _TooLarge
             return message
 
         try:
             await self.app(scope, counted, send)
         except _TooLarge:
-            await _too_large(send, self.max_bytes)
+            await _too_large(send, limit)
 
 
 class _TooLarge(Exception):

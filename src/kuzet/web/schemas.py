@@ -175,5 +175,37 @@ class ViewingRequest(Body):
 
 
 # Row ids in paths: bounded, so a huge number is a 422, not a database overflow.
+class TransferRequestBody(Body):
+    requester_type: Literal["investigative_body", "court", "depicted_person"]
+    requester: str = Field(max_length=500)
+    requester_details: str = Field("", max_length=2000)
+    basis_number: str = Field(max_length=64)
+    basis_date: str = Field(max_length=10, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    reason: str = Field(max_length=4000)
+    cameras: list[str] = Field(min_length=1, max_length=64)
+    start: str = Field(max_length=40, description="ISO 8601 with offset")
+    end: str = Field(max_length=40)
+
+
+class TransferApproval(Body):
+    """Without cameras/start/end the request is approved as asked; with them, narrowed."""
+
+    expires: str = Field(max_length=40)
+    cameras: list[str] | None = Field(None, min_length=1, max_length=64)
+    start: str | None = Field(None, max_length=40)
+    end: str | None = Field(None, max_length=40)
+    note: str = Field("", max_length=2000)
+
+
+class TransferExecution(Body):
+    """Without cameras/start/end the whole approval is exported."""
+
+    recipient: str = Field(min_length=3, max_length=500)
+    recipient_document: str = Field(min_length=3, max_length=500)
+    cameras: list[str] | None = Field(None, min_length=1, max_length=64)
+    start: str | None = Field(None, max_length=40)
+    end: str | None = Field(None, max_length=40)
+
+
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SeqId = Annotated[int, Path(ge=1, le=2**62)]

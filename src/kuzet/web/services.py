@@ -20,8 +20,10 @@ from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
+from kuzet.export.execute import Exports
 from kuzet.governance.acts import Acts
 from kuzet.governance.protocols import Protocols
+from kuzet.governance.transfers import Transfers
 from kuzet.governance.viewings import Viewings
 from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.holds import Holds
@@ -79,6 +81,8 @@ class Services:
     protocols: Protocols = field(init=False)
     acts: Acts = field(init=False)
     viewings: Viewings = field(init=False)
+    transfers: Transfers = field(init=False)
+    exports: Exports = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
@@ -98,6 +102,8 @@ class Services:
         self.protocols = Protocols(session, self.settings.display_timezone)
         self.acts = Acts(session, self.settings.display_timezone)
         self.viewings = Viewings(session, self.settings.display_timezone)
+        self.transfers = Transfers(session, self.settings.display_timezone)
+        self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings)
 
     def cameras(self) -> dict[str, Camera]:
         """Every camera by name, removed ones included, read at most once a second.

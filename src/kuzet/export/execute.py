@@ -1,0 +1,99 @@
+"""Carrying out an approved transfer: the package built, then the execution recorded.
+
+The approval is checked before building (to refuse early) and again when recording (of
+two executions racing, one wins and the other's package is removed). One execution of a
+transfer runs at a time in this process.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+from kuzet.access.errors import Conflict
+from kuzet.audit.log import Actor, AuditLog
+from kuzet.catalog.store import Catalog
+from kuzet.config import Settings
+from kuzet.export.package import Built, build
+from kuzet.export.signing import load_or_create
+from kuzet.governance.models import Transfer
+from kuzet.governance.transfers import Scope, Transfers, check_execution
+from kuzet.timefmt import format_instant
+
+
+def package_folder(t: Transfer) -> str:
+    return f"kuzet-transfer-{t.year}-{t.seq:04d}"
+
+
+class Exports:
+    def __init__(self, transfers: Transfers, catalog: Catalog, audit: AuditLog,
+                 settings: Settings) -> None:
+        self.transfers = transfers
+        self.catalog = catalog
+        self.audit = audit
+        self.settings = settings
+        self.folder = settings.home.resolve() / "exports"
+        self._lock = threading.Lock()
+        self._running: set[int] = set()
+
+    def path_of(self, t: Transfer) -> Path:
+        assert t.package_file is not None
+        return self.folder / t.package_file
+
+    def _facts(self, t: Transfer, actor: Actor, recipient: str, document: str,
+               now_ns: int) -> dict[str, object]:
+        return {
+            "number": t.number, "transfer_id": t.id, "organisation": self.settings.organisation,
+            "executed_by": actor.name, "executed": format_instant(now_ns),
+            "recipient": recipient, "recipient_document": document,
+            "request": {
+                "requester_type": t.requester_type, "requester": t.requester,
+                "basis": {"number": t.basis_number, "date": t.basis_date,
+                          "sha256": t.basis_sha256, "type": t.basis_type},
+                "reason": t.reason, "cameras": json.loads(t.cameras),
+                "from": format_instant(t.start_ns), "to": format_instant(t.end_ns),
+                "registered_by": t.registered_by,
+                "registered": format_instant(t.registered_ns),
+                "audit_entry": self.audit.hash_of(t.registered_entry)},
+            "decision": {
+                "by": t.decided_by, "at": format_instant(t.decided_ns or 0),
+                "note": t.decision_note, "cameras": json.loads(t.approved_cameras or "[]"),
+                "from": format_instant(t.approved_start_ns or 0),
+                "to": format_instant(t.approved_end_ns or 0),
+                "expires": format_instant(t.expires_ns or 0),
+                "audit_entry": self.audit.hash_of(t.decided_entry)}}
+
+    def execute(self, actor: Actor, transfer_id: int, scope: Scope, recipient: str,
+                document: str, now_ns: int) -> tuple[Transfer, Built]:
+        with self._lock:
+            if transfer_id in self._running:
+                raise Conflict("this transfer is being executed now")
+            self._running.add(transfer_id)
+        try:
+            t = self.transfers.get(transfer_id)
+            check_execution(t, scope, now_ns)
+            folder = package_folder(t)
+            dest = self.folder / f"{folder}.zip"
+            dest.unlink(missing_ok=True)  # left by an execution that was not recorded
+            built = build(dest, folder, [(c, scope.start_ns, scope.end_ns)
+                                         for c in scope.cameras],
+                          self._facts(t, actor, recipient, document, now_ns),
+                          load_or_create(self.settings.home.resolve()), self.catalog, now_ns,
+                          self.settings.organisation)
+            exported = [{"camera": c.camera, "files": [
+                {"file": p.file, "from_ns": p.start_ns, "to_ns": p.end_ns, "frames": p.frames}
+                for p in c.parts]} for c in built.cameras]
+            try:
+                t = self.transfers.record_execution(actor, transfer_id, scope, recipient,
+                                                    document, {
+                    "file": dest.name, "sha256": built.sha256, "bytes": built.size,
+                    "manifest_sha256": built.manifest_sha256, "fingerprint": built.fingerprint,
+                    "exported": exported}, now_ns)
+            except Exception:
+                dest.unlink(missing_ok=True)
+                raise
+            return t, built
+        finally:
+            with self._lock:
+                self._running.discard(transfer_id)

@@ -1,0 +1,211 @@
+"""One camera's range into the package: its segment files joined by stream copy.
+
+Each source file is read once: its SHA-256 is checked against the catalog (on another
+core) while its fragments are copied, so a file changed on disk stops the export instead
+of being signed. Fragments are joined into one fragmented MP4 per continuous stretch;
+a recording gap or a change of codec parameters (a different init segment) starts the
+next file. Decode times are moved onto one timeline whose zero is the first source
+segment's start, so media time t in a file is UTC `media_origin + t`; the pictures'
+bytes are copied untouched (kuzet.media.fragments).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from kuzet.catalog.models import Segment, SegmentDeletion
+from kuzet.catalog.store import Catalog
+from kuzet.export.hashing import BackgroundHash
+from kuzet.export.plan import (
+    ExportError,
+    Span,
+    Uncovered,
+    joins,
+    keep_fragments,
+    refuse_deleted,
+    uncovered,
+)
+from kuzet.media.fragments import Fragment, FragmentError, Track, children, moved, read_moof, tracks
+from kuzet.storage.layout import stream_code
+from kuzet.timefmt import NS, file_stamp, format_instant
+
+
+@dataclass
+class SourceUse:
+    """A source segment and what the package took from it."""
+
+    start_ns: int
+    end_ns: int
+    frames: int
+    frames_exported: int
+    sha256: str
+    prev_link: str | None
+    link: str
+
+
+@dataclass
+class Part:
+    file: str
+    media_origin_ns: int
+    start_ns: int
+    end_ns: int = 0
+    frames: int = 0
+    size: int = 0
+    sha256: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    sources: list[SourceUse] = field(default_factory=list)
+
+
+@dataclass
+class CameraExport:
+    camera: str
+    start_ns: int
+    end_ns: int
+    parts: list[Part]
+    uncovered: list[Uncovered]
+
+
+@dataclass
+class _Source:
+    init: bytes
+    tracks: list[Track]
+    video: Track
+    fragments: list[Fragment]
+
+
+def _parse(data: bytes, what: str) -> _Source:
+    try:
+        boxes = list(children(data, 0, len(data)))
+        init = b"".join(data[o:o + n] for k, o, n in boxes if k in (b"ftyp", b"moov"))
+        moov = next(data[o:o + n] for k, o, n in boxes if k == b"moov")
+        declared = tracks(moov)
+        video = next(t for t in declared if t.handler == "vide")
+        frags = [read_moof(data, o, n, boxes[i + 1][1] + boxes[i + 1][2])
+                 for i, (k, o, n) in enumerate(boxes)
+                 if k == b"moof" and i + 1 < len(boxes) and boxes[i + 1][0] == b"mdat"]
+    except (FragmentError, StopIteration) as exc:
+        raise ExportError(f"{what} is not a segment file Kuzet can read: {exc}") from exc
+    return _Source(init, declared, video, frags)
+
+
+class _PartWriter:
+    def __init__(self, zf: zipfile.ZipFile, part: Part, init: bytes, created_ns: int) -> None:
+        stamp = datetime.fromtimestamp(created_ns / NS, UTC).timetuple()[:6]
+        info = zipfile.ZipInfo(part.file, date_time=stamp)
+        self.member = zf.open(info, "w", force_zip64=True)
+        self.hash = BackgroundHash()
+        self.part = part
+        self.init = init
+        self.sequence = 0
+        self._write(init)
+
+    def _write(self, data: bytes | memoryview) -> None:
+        self.member.write(data)
+        self.hash.update(data)
+
+    def add(self, data: memoryview, frag: Fragment, shift: dict[int, int]) -> None:
+        self.sequence += 1
+        self._write(moved(data[frag.offset:frag.offset + frag.moof_size], self.sequence, shift))
+        self._write(data[frag.offset + frag.moof_size:frag.end])
+
+    def close(self) -> Part:
+        self.member.close()
+        self.part.size = self.hash.size
+        self.part.sha256 = self.hash.hexdigest()
+        return self.part
+
+
+def _deleted(catalog: Catalog, camera_id: int, a: int, b: int) -> list[Span]:
+    with catalog.session() as s:
+        rows = s.execute(select(SegmentDeletion.start_ns, SegmentDeletion.end_ns).where(
+            SegmentDeletion.camera_id == camera_id,
+            SegmentDeletion.stream == stream_code("main"),
+            SegmentDeletion.start_ns < b, SegmentDeletion.end_ns > a)).all()
+    return [Span(x, y) for x, y in rows]
+
+
+def _read(catalog: Catalog, camera: str, seg: Segment) -> bytes:
+    where = f"{camera}: the file of the segment starting {format_instant(seg.start_ns)}"
+    try:
+        data = catalog.path_of(seg).read_bytes()
+    except OSError as exc:
+        raise ExportError(f"{where} cannot be read ({exc.strerror or exc}); nothing was "
+                          "exported") from exc
+    if len(data) != seg.size_bytes:
+        raise ExportError(f"{where} has {len(data)} bytes, the catalog {seg.size_bytes}: it "
+                          "was changed on disk; nothing was exported")
+    return data
+
+
+def export_camera(catalog: Catalog, zf: zipfile.ZipFile, folder: str, camera: str, a: int,
+                  b: int, created_ns: int) -> CameraExport:
+    """Write `camera`'s footage in [a, b) into `zf` under `folder/camera/`."""
+    cam = catalog.camera(camera)
+    refuse_deleted(camera, a, b, _deleted(catalog, cam.id, a, b))
+    segments = catalog.segments(cam.id, a, b)
+    parts: list[Part] = []
+    writer: _PartWriter | None = None
+    last_end = 0
+    checker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="source-sha256")
+    try:
+        for seg in segments:
+            data = _read(catalog, camera, seg)
+            checked = checker.submit(lambda d: hashlib.sha256(d).digest(), data)
+            src = _parse(data, f"{camera}: the segment starting {format_instant(seg.start_ns)}")
+            ts = src.video.timescale
+            starts = [seg.start_ns + f.decode_times[src.video.track_id] * NS // ts
+                      for f in src.fragments]
+            keep = keep_fragments(starts, seg.end_ns, a, b)
+            if keep:
+                first = starts[keep[0]]
+                if writer is None or writer.init != src.init or not joins(last_end, first):
+                    if writer is not None:
+                        parts.append(writer.close())
+                    part = Part(f"{folder}/{camera}/{camera}_{file_stamp(first)}.mp4",
+                                seg.start_ns, first,
+                                params=json.loads(catalog.params_json(seg.params_id)))
+                    part.params.pop("extradata", None)
+                    writer = _PartWriter(zf, part, src.init, created_ns)
+                origin = writer.part.media_origin_ns
+                shift = {t.track_id: (seg.start_ns - origin) * t.timescale // NS
+                         for t in src.tracks}
+                view = memoryview(data)
+                frames = 0
+                for k in keep:
+                    writer.add(view, src.fragments[k], shift)
+                    frames += src.fragments[k].samples.get(src.video.track_id, 0)
+                last_end = starts[keep[-1] + 1] if keep[-1] + 1 < len(starts) else seg.end_ns
+                writer.part.end_ns = last_end
+                writer.part.frames += frames
+                writer.part.sources.append(SourceUse(
+                    seg.start_ns, seg.end_ns, seg.frames, frames, seg.sha256.hex(),
+                    seg.prev_link.hex() if seg.prev_link is not None else None,
+                    catalog.link(seg).hex()))
+                writer.hash.wait()
+            if checked.result() != seg.sha256:
+                raise ExportError(
+                    f"{camera}: the segment starting {format_instant(seg.start_ns)} no longer "
+                    "matches its SHA-256 in the catalog (modified on disk); nothing was "
+                    "exported")
+        if writer is not None:
+            parts.append(writer.close())
+            writer = None
+    finally:
+        checker.shutdown()
+        if writer is not None:  # refused midway: end the member so the ZIP can be dropped
+            writer.close()
+    if not parts:
+        raise ExportError(f"{camera}: nothing recorded from {format_instant(a)} to "
+                          f"{format_instant(b)} (no whole GOP inside the range)")
+    gaps = catalog.gaps(cam.id, a, b)
+    holes = uncovered(a, b, [Span(p.start_ns, p.end_ns) for p in parts],
+                      [Span(g.start_ns, g.end_ns or b) for g in gaps], [g.cause for g in gaps])
+    return CameraExport(camera, a, b, parts, holes)

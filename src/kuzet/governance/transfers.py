@@ -1,0 +1,263 @@
+"""Transfers of footage to third parties (clause 3.5.6): only on a reasoned request of an
+investigative body, a court, or a person the footage shows; the rector decides; the
+head of internal security or the administrator carries the decision out.
+
+A request is registered with its basis document (number, date, scanned copy) and the
+cameras and range asked for, and numbered at once (`Т-2026/0001`). The rector approves
+it, possibly narrowing cameras and range, with an expiry, or rejects it with a reason;
+nobody decides a request they registered. Execution stays inside the approval and
+before its expiry, and happens once. The checks are pure functions; `Transfers` keeps
+the register and writes each step to the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.audit.log import Actor, append_act
+from kuzet.governance.models import Transfer
+from kuzet.governance.numbering import document_number, year_of
+from kuzet.timefmt import format_instant
+
+REQUESTER_TYPES = ("investigative_body", "court", "depicted_person")
+MAX_APPROVAL_DAYS = 90  # an approval not carried out within this is asked for again
+DAY_NS = 86_400 * 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Cameras and a footage range: asked for, approved, or exported."""
+
+    cameras: tuple[str, ...]
+    start_ns: int
+    end_ns: int
+
+    def within(self, outer: Scope) -> str | None:
+        """Why this scope is not inside `outer`, or None."""
+        extra = sorted(set(self.cameras) - set(outer.cameras))
+        if extra:
+            return f"cameras {', '.join(extra)} are not in it"
+        if self.start_ns < outer.start_ns or self.end_ns > outer.end_ns:
+            return (f"the range {format_instant(self.start_ns)} – {format_instant(self.end_ns)} "
+                    f"goes beyond {format_instant(outer.start_ns)} – "
+                    f"{format_instant(outer.end_ns)}")
+        return None
+
+
+@dataclass(frozen=True)
+class Request:
+    requester_type: str
+    requester: str
+    requester_details: str
+    basis_number: str
+    basis_date: str
+    reason: str
+    scope: Scope
+
+
+def check_scope(scope: Scope) -> Scope:
+    if not scope.cameras:
+        raise Invalid("name at least one camera")
+    if scope.end_ns <= scope.start_ns:
+        raise Invalid("the range must end after it starts")
+    return Scope(tuple(sorted(set(scope.cameras))), scope.start_ns, scope.end_ns)
+
+
+def check_request(r: Request) -> Request:
+    if r.requester_type not in REQUESTER_TYPES:
+        raise Invalid(f"clause 3.5.6: footage goes only to {', '.join(REQUESTER_TYPES)}")
+    if not r.requester.strip():
+        raise Invalid("name the requester (body, court or person)")
+    if not r.basis_number.strip() or not r.basis_date.strip():
+        raise Invalid("give the basis document's number and date")
+    if len(r.reason.strip()) < 5:
+        raise Invalid("clause 3.5.6: a request is reasoned; state its reason")
+    return r
+
+
+def approved_scope(t: Transfer) -> Scope:
+    assert t.approved_cameras is not None and t.approved_start_ns is not None
+    assert t.approved_end_ns is not None
+    return Scope(tuple(json.loads(t.approved_cameras)), t.approved_start_ns, t.approved_end_ns)
+
+
+def requested_scope(t: Transfer) -> Scope:
+    return Scope(tuple(json.loads(t.cameras)), t.start_ns, t.end_ns)
+
+
+def check_decidable(t: Transfer, by: str) -> None:
+    if t.state != "pending":
+        raise Conflict(f"transfer {t.number} is {t.state}; it was decided already")
+    if by == t.registered_by:
+        raise Denied("a request is decided by someone other than who registered it")
+
+
+def check_execution(t: Transfer, scope: Scope, now_ns: int) -> None:
+    """May the approval of `t` be carried out for `scope` now?"""
+    if t.state == "executed":
+        raise Conflict(f"transfer {t.number} was executed already "
+                       f"({format_instant(t.executed_ns or 0)}); it is carried out once")
+    if t.state == "rejected":
+        raise Conflict(f"transfer {t.number} was rejected: {t.decision_note}")
+    if t.state != "approved":
+        raise Conflict(f"transfer {t.number} awaits the rector's decision")
+    if t.expires_ns is not None and now_ns >= t.expires_ns:
+        raise Conflict(f"the approval of {t.number} expired at {format_instant(t.expires_ns)}")
+    why = scope.within(approved_scope(t))
+    if why is not None:
+        raise Invalid(f"outside the approval of {t.number}: {why}")
+
+
+class Transfers:
+    def __init__(self, session: sessionmaker[Session], zone: str) -> None:
+        self.session = session
+        self.zone = zone
+
+    def _get(self, s: Session, transfer_id: int) -> Transfer:
+        t = s.get(Transfer, transfer_id)
+        if t is None:
+            raise NotFound(f"no transfer {transfer_id}")
+        return t
+
+    def get(self, transfer_id: int) -> Transfer:
+        with self.session() as s:
+            return self._get(s, transfer_id)
+
+    def by_package(self, folder: str) -> Transfer | None:
+        with self.session() as s:
+            return s.scalar(select(Transfer).where(Transfer.package_file == f"{folder}.zip"))
+
+    def listing(self, state: str | None = None, requester_type: str | None = None
+                ) -> list[Transfer]:
+        with self.session() as s:
+            q = select(Transfer).order_by(Transfer.id)
+            if state is not None:
+                q = q.where(Transfer.state == state)
+            if requester_type is not None:
+                q = q.where(Transfer.requester_type == requester_type)
+            return list(s.scalars(q))
+
+    def register(self, actor: Actor, r: Request, now_ns: int) -> Transfer:
+        check_request(r)
+        scope = check_scope(r.scope)
+        with self.session.begin() as s:
+            year = year_of(now_ns, self.zone)
+            seq = (s.scalar(select(func.max(Transfer.seq)).where(Transfer.year == year))
+                   or 0) + 1
+            t = Transfer(
+                number=document_number("transfer", year, seq), year=year, seq=seq,
+                state="pending", requester_type=r.requester_type,
+                requester=r.requester.strip(), requester_details=r.requester_details.strip(),
+                basis_number=r.basis_number.strip(), basis_date=r.basis_date.strip(),
+                reason=r.reason.strip(), cameras=json.dumps(list(scope.cameras)),
+                start_ns=scope.start_ns, end_ns=scope.end_ns, registered_by=actor.name,
+                registered_ns=now_ns, registered_entry=0)
+            s.add(t)
+            s.flush()
+            entry = append_act(s, actor, "transfer.register", f"transfer/{t.id}",
+                               number=t.number, requester_type=t.requester_type,
+                               basis=[t.basis_number, t.basis_date],
+                               cameras=list(scope.cameras),
+                               footage_ns=[scope.start_ns, scope.end_ns])
+            t.registered_entry = entry.seq
+        return t
+
+    def attach_basis(self, actor: Actor, transfer_id: int, data: bytes, kind: str) -> Transfer:
+        with self.session.begin() as s:
+            t = self._get(s, transfer_id)
+            if t.state != "pending":
+                raise Conflict(f"transfer {t.number} is {t.state}; its basis is fixed")
+            t.basis, t.basis_type = data, kind
+            t.basis_sha256 = hashlib.sha256(data).hexdigest()
+            append_act(s, actor, "transfer.basis", f"transfer/{t.id}", number=t.number,
+                       type=kind, bytes=len(data), sha256=t.basis_sha256)
+        return t
+
+    def approve(self, actor: Actor, transfer_id: int, scope: Scope | None, expires_ns: int,
+                note: str, now_ns: int) -> Transfer:
+        if not now_ns < expires_ns <= now_ns + MAX_APPROVAL_DAYS * DAY_NS:
+            raise Invalid(f"an approval expires in the future, within {MAX_APPROVAL_DAYS} days")
+        with self.session.begin() as s:
+            t = self._get(s, transfer_id)
+            check_decidable(t, actor.name)
+            if t.basis is None:
+                raise Conflict(f"transfer {t.number} has no scan of its basis document yet; "
+                               "the decision rests on it")
+            asked = requested_scope(t)
+            granted = asked if scope is None else check_scope(scope)
+            why = granted.within(asked)
+            if why is not None:
+                raise Invalid(f"an approval may narrow the request, not widen it: {why}")
+            t.state, t.decided_by, t.decided_ns = "approved", actor.name, now_ns
+            t.decision_note = note.strip() or None
+            t.approved_cameras = json.dumps(list(granted.cameras))
+            t.approved_start_ns, t.approved_end_ns = granted.start_ns, granted.end_ns
+            t.expires_ns = expires_ns
+            entry = append_act(s, actor, "transfer.approve", f"transfer/{t.id}",
+                               number=t.number, cameras=list(granted.cameras),
+                               footage_ns=[granted.start_ns, granted.end_ns],
+                               narrowed=granted != asked, expires_ns=expires_ns, note=note)
+            t.decided_entry = entry.seq
+        return t
+
+    def reject(self, actor: Actor, transfer_id: int, note: str, now_ns: int) -> Transfer:
+        if len(note.strip()) < 5:
+            raise Invalid("a rejection states its reason")
+        with self.session.begin() as s:
+            t = self._get(s, transfer_id)
+            check_decidable(t, actor.name)
+            t.state, t.decided_by, t.decided_ns = "rejected", actor.name, now_ns
+            t.decision_note = note.strip()
+            entry = append_act(s, actor, "transfer.reject", f"transfer/{t.id}",
+                               number=t.number, note=t.decision_note)
+            t.decided_entry = entry.seq
+        return t
+
+    def record_execution(self, actor: Actor, transfer_id: int, scope: Scope, recipient: str,
+                         recipient_document: str, package: dict[str, Any], now_ns: int
+                         ) -> Transfer:
+        """Mark `t` executed with its package; checked again here, so of two executions
+        racing, one is recorded and the other refused (its package is then removed)."""
+        with self.session.begin() as s:
+            t = self._get(s, transfer_id)
+            check_execution(t, scope, now_ns)
+            t.state, t.executed_by, t.executed_ns = "executed", actor.name, now_ns
+            t.recipient, t.recipient_document = recipient, recipient_document
+            t.package_file, t.package_sha256 = package["file"], package["sha256"]
+            t.package_bytes, t.manifest_sha256 = package["bytes"], package["manifest_sha256"]
+            t.key_fingerprint = package["fingerprint"]
+            t.exported = json.dumps(package["exported"], ensure_ascii=False)
+            entry = append_act(s, actor, "transfer.execute", f"transfer/{t.id}",
+                               number=t.number, cameras=list(scope.cameras),
+                               footage_ns=[scope.start_ns, scope.end_ns],
+                               recipient=recipient, package=package["file"],
+                               package_sha256=package["sha256"],
+                               fingerprint=package["fingerprint"])
+            t.executed_entry = entry.seq
+        return t
+
+
+def transfer_json(t: Transfer) -> dict[str, Any]:
+    return {
+        "id": t.id, "number": t.number, "state": t.state, "requester_type": t.requester_type,
+        "requester": t.requester, "requester_details": t.requester_details,
+        "basis": {"number": t.basis_number, "date": t.basis_date, "type": t.basis_type,
+                  "sha256": t.basis_sha256},
+        "reason": t.reason, "cameras": json.loads(t.cameras), "start_ns": t.start_ns,
+        "end_ns": t.end_ns, "registered_by": t.registered_by, "registered_ns": t.registered_ns,
+        "decided_by": t.decided_by, "decided_ns": t.decided_ns, "note": t.decision_note,
+        "approved": None if t.approved_cameras is None else {
+            "cameras": json.loads(t.approved_cameras), "start_ns": t.approved_start_ns,
+            "end_ns": t.approved_end_ns, "expires_ns": t.expires_ns},
+        "executed_by": t.executed_by, "executed_ns": t.executed_ns, "recipient": t.recipient,
+        "package": None if t.package_file is None else {
+            "file": t.package_file, "sha256": t.package_sha256, "bytes": t.package_bytes,
+            "manifest_sha256": t.manifest_sha256, "fingerprint": t.key_fingerprint,
+            "exported": json.loads(t.exported or "[]")}}

@@ -1,0 +1,204 @@
+"""Transfers to third parties (clause 3.5.6): the request register with its basis scan,
+the rector's decision, execution as a signed export package, the hand-over act.
+
+Who does what: `transfer.register` (head of security, administrator) registers requests
+and attaches scans; `transfer.decide` (the rector) approves, narrows or rejects;
+`export.execute` on every camera (head of security, administrator) carries an approval
+out. The package is the only way footage leaves Kuzet (clause 3.5.1).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, Response
+
+from kuzet.access.errors import NotFound
+from kuzet.access.permissions import Perm
+from kuzet.access.sessions import Caller
+from kuzet.governance.documents import handover_pdf
+from kuzet.governance.transfers import (
+    Request as TransferAsk,
+)
+from kuzet.governance.transfers import (
+    Scope,
+    approved_scope,
+    transfer_json,
+)
+from kuzet.governance.uploads import TooLarge, check_upload
+from kuzet.web.deps import Require, authorize, services, source
+from kuzet.web.registers import csv_answer
+from kuzet.web.routes.cameras import camera
+from kuzet.web.schemas import Decision, RowId, TransferApproval, TransferExecution
+from kuzet.web.schemas import TransferRequestBody as NewTransfer
+from kuzet.web.times import instant, out, window
+
+router = APIRouter(prefix="/api", tags=["documents"])
+REGISTER = Depends(Require(Perm.TRANSFER_REGISTER))
+DECIDE = Depends(Require(Perm.TRANSFER_DECIDE))
+READ = Depends(Require(Perm.TRANSFER_REGISTER, Perm.TRANSFER_DECIDE, Perm.EXPORT_EXECUTE))
+EXECUTE = Depends(Require(Perm.EXPORT_EXECUTE))
+STATES = "^(pending|approved|rejected|executed)$"
+TYPES = "^(investigative_body|court|depicted_person)$"
+
+
+def _names(request: Request, cameras: list[str]) -> tuple[str, ...]:
+    return tuple(sorted({camera(request, n).name for n in cameras}))
+
+
+@router.post("/transfers", status_code=201)
+def register_transfer(body: NewTransfer, request: Request, caller: Caller = REGISTER
+                      ) -> dict[str, Any]:
+    svc = services(request)
+    a, b = window(body.start, body.end)
+    t = svc.transfers.register(caller.actor(source(request)), TransferAsk(
+        body.requester_type, body.requester, body.requester_details, body.basis_number,
+        body.basis_date, body.reason, Scope(_names(request, body.cameras), a, b)), svc.clock())
+    return transfer_json(t)
+
+
+@router.put("/transfers/{transfer}/basis")
+async def attach_basis(transfer: RowId, request: Request, caller: Caller = REGISTER
+                       ) -> dict[str, Any]:
+    """The scan of the basis document as the raw request body (PDF, JPEG or PNG); its
+    type is read from its first bytes and must agree with Content-Type if one is sent."""
+    svc = services(request)
+    cap = svc.settings.upload_max_bytes
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > cap:
+            raise TooLarge(f"the scan is over {cap} bytes")
+    kind = check_upload(bytes(data), request.headers.get("content-type", ""), cap)
+    t = svc.transfers.attach_basis(caller.actor(source(request)), transfer, bytes(data), kind)
+    return transfer_json(t)
+
+
+@router.get("/transfers/{transfer}/basis")
+def basis_scan(transfer: RowId, request: Request, caller: Caller = READ) -> Response:
+    svc = services(request)
+    t = svc.transfers.get(transfer)
+    if t.basis is None or t.basis_type is None:
+        raise NotFound(f"transfer {t.number} has no scan attached")
+    svc.audit.act(caller.actor(source(request)), "transfer.basis_read", f"transfer/{t.id}",
+                  number=t.number)
+    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[t.basis_type]
+    return Response(t.basis, media_type=t.basis_type, headers={
+        "content-disposition": f'attachment; filename="basis-{t.id}.{ext}"',
+        "x-content-type-options": "nosniff", "cache-control": "no-store"})
+
+
+@router.get("/transfers")
+def transfer_register(request: Request, caller: Caller = READ,
+                      state: Annotated[str | None, Query(pattern=STATES)] = None,
+                      requester_type: Annotated[str | None, Query(pattern=TYPES)] = None
+                      ) -> list[dict[str, Any]]:
+    svc = services(request)
+    return [transfer_json(t) for t in svc.transfers.listing(state, requester_type)]
+
+
+@router.get("/transfers.csv")
+def transfer_register_csv(request: Request, caller: Caller = READ,
+                          state: Annotated[str | None, Query(pattern=STATES)] = None
+                          ) -> Response:
+    rows = transfer_register(request, caller, state)
+    return csv_answer(request, caller, "transfers", [
+        "number", "state", "requester_type", "requester", "basis", "cameras", "from", "to",
+        "registered_by", "decided_by", "decided", "executed_by", "executed",
+        "package_sha256"], [{
+            "number": r["number"], "state": r["state"], "requester_type": r["requester_type"],
+            "requester": r["requester"],
+            "basis": f"{r['basis']['number']} ({r['basis']['date']})",
+            "cameras": " ".join(r["cameras"]), "from": out(r["start_ns"]) or "",
+            "to": out(r["end_ns"]) or "", "registered_by": r["registered_by"],
+            "decided_by": r["decided_by"] or "", "decided": out(r["decided_ns"]) or "",
+            "executed_by": r["executed_by"] or "", "executed": out(r["executed_ns"]) or "",
+            "package_sha256": (r["package"] or {}).get("sha256", "")} for r in rows])
+
+
+@router.get("/transfers/{transfer}")
+def transfer(transfer: RowId, request: Request, caller: Caller = READ) -> dict[str, Any]:
+    return transfer_json(services(request).transfers.get(transfer))
+
+
+@router.post("/transfers/{transfer}/approve")
+def approve_transfer(transfer: RowId, body: TransferApproval, request: Request,
+                     caller: Caller = DECIDE) -> dict[str, Any]:
+    svc = services(request)
+    scope = None
+    if body.cameras is not None or body.start is not None or body.end is not None:
+        asked = svc.transfers.get(transfer)
+        cams = _names(request, body.cameras) if body.cameras is not None else tuple(
+            transfer_json(asked)["cameras"])
+        a, b = window(body.start or out(asked.start_ns) or "",
+                      body.end or out(asked.end_ns) or "")
+        scope = Scope(cams, a, b)
+    t = svc.transfers.approve(caller.actor(source(request)), transfer, scope,
+                              instant(body.expires, "expires"), body.note, svc.clock())
+    return transfer_json(t)
+
+
+@router.post("/transfers/{transfer}/reject")
+def reject_transfer(transfer: RowId, body: Decision, request: Request, caller: Caller = DECIDE
+                    ) -> dict[str, Any]:
+    svc = services(request)
+    return transfer_json(svc.transfers.reject(caller.actor(source(request)), transfer,
+                                              body.note, svc.clock()))
+
+
+@router.post("/transfers/{transfer}/execute")
+def execute_transfer(transfer: RowId, body: TransferExecution, request: Request,
+                     caller: Caller = EXECUTE) -> dict[str, Any]:
+    """Build the signed package for the approval (or a part of it). Every camera is
+    checked as an export of its footage; footage deleted inside the range refuses it."""
+    svc = services(request)
+    t = svc.transfers.get(transfer)
+    if t.state != "approved":
+        scope = Scope((), 0, 1)  # the executor refuses it, naming the state
+    else:
+        approved = approved_scope(t)
+        cams = _names(request, body.cameras) if body.cameras is not None else approved.cameras
+        a, b = window(body.start or out(approved.start_ns) or "",
+                      body.end or out(approved.end_ns) or "")
+        scope = Scope(cams, a, b)
+        for name in scope.cameras:
+            authorize(request, caller, Perm.EXPORT_EXECUTE, camera(request, name).id, (a, b))
+    t, built = svc.exports.execute(caller.actor(source(request)), transfer, scope,
+                                   body.recipient.strip(), body.recipient_document.strip(),
+                                   svc.clock())
+    return transfer_json(t)
+
+
+@router.get("/transfers/{transfer}/package")
+def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> FileResponse:
+    svc = services(request)
+    t = svc.transfers.get(transfer)
+    if t.package_file is None:
+        raise NotFound(f"transfer {t.number} has no package")
+    path = svc.exports.path_of(t)
+    if not path.is_file():
+        raise NotFound(f"the package of {t.number} is no longer on the server")
+    for name in transfer_json(t)["approved"]["cameras"]:
+        authorize(request, caller, Perm.EXPORT_EXECUTE, camera(request, name).id,
+                  (t.approved_start_ns or 0, t.approved_end_ns or 1))
+    svc.audit.act(caller.actor(source(request)), "transfer.package_download",
+                  f"transfer/{t.id}", number=t.number, sha256=t.package_sha256)
+    return FileResponse(path, media_type="application/zip", filename=t.package_file,
+                        headers={"cache-control": "no-store"})
+
+
+@router.get("/transfers/{transfer}/handover.pdf")
+def handover(transfer: RowId, request: Request, caller: Caller = READ,
+             lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
+    svc = services(request)
+    t = svc.transfers.get(transfer)
+    if t.state != "executed":
+        raise NotFound(f"transfer {t.number} has not been executed: no hand-over yet")
+    pdf = handover_pdf(t, lang, svc.settings.display_timezone, svc.settings.document_font,
+                       svc.audit.hash_of(t.executed_entry), svc.settings.organisation)
+    svc.audit.act(caller.actor(source(request)), "transfer.document", f"transfer/{t.id}",
+                  number=t.number, lang=lang, bytes=len(pdf))
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": f'attachment; filename="handover-{t.id}.pdf"',
+        "cache-control": "no-store"})

@@ -1,0 +1,84 @@
+"""Real footage in a catalog without a camera: the simulator's clip written by the
+recorder's own segment writer (kuzet.media.fmp4) and cataloged the way the recorder
+commits a segment. Exports and their frame counts are checked against these files."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import av
+
+from kuzet.catalog.models import Segment
+from kuzet.catalog.store import Catalog, CatalogError
+from kuzet.media.fmp4 import SegmentFile, VideoParams
+from kuzet.media.nal import to_annexb
+from kuzet.rtsp.clip import FPS, ClipSpec, load_clip
+from kuzet.storage.layout import part_path
+from kuzet.storage.recovery import commit_segment
+
+NS = 1_000_000_000
+
+
+def _template(clip_dir: Path, spec: ClipSpec) -> tuple[Any, list[tuple[bool, bytes]], bytes]:
+    """An input stream to copy the stream parameters from, and the clip's access units."""
+    clip = load_clip(spec, clip_dir)
+    raw = clip_dir / f"clip-{spec.key}.h264"
+    units = [(f.is_keyframe, b"".join(b"\x00\x00\x00\x01" + n for n in _nals(f)))
+             for f in clip.frames]
+    if not raw.exists():
+        raw.write_bytes(b"".join(u for _, u in units))
+    container = av.open(str(raw), format="h264")
+    return container, units, to_annexb((clip.sps, clip.pps))
+
+
+def _nals(frame: Any) -> list[bytes]:
+    """The NAL units of one frame, back from its RTP payloads (single NAL or FU-A)."""
+    out: list[bytes] = []
+    for payload in frame.payloads:
+        kind = payload[0] & 0x1F
+        if kind == 28:  # FU-A
+            if payload[1] & 0x80:
+                out.append(bytes([(payload[0] & 0xE0) | (payload[1] & 0x1F)]) + payload[2:])
+            else:
+                out[-1] += payload[2:]
+        else:
+            out.append(payload)
+    return out
+
+
+def record(catalog: Catalog, clip_dir: Path, spec: ClipSpec, camera: str, start_ns: int,
+           count: int, seg_s: int = 4) -> list[Segment]:
+    """`count` segments of `seg_s` seconds from `start_ns` on, one after another."""
+    try:
+        cam = catalog.camera(camera)
+    except CatalogError:
+        cam = catalog.add_camera(camera, "rtsp://10.0.0.9/s")
+    volume_id = catalog.volumes()[0].id
+    volume = catalog.volume_path(volume_id)
+    container, units, extradata = _template(clip_dir, spec)
+    video = container.streams.video[0]
+    tb = Fraction(1, 90_000)
+    video.time_base = tb
+    tick = 90_000 // FPS
+    params = VideoParams("h264", extradata, spec.width, spec.height)
+    rows = []
+    frame = 0
+    try:
+        for i in range(count):
+            start = start_ns + i * seg_s * NS
+            seg = SegmentFile(part_path(volume, camera, start), video, None, params)
+            for _ in range(seg_s * FPS):
+                key, data = units[frame % len(units)]
+                packet = av.Packet(data)
+                packet.is_keyframe = key
+                packet.time_base = tb
+                packet.pts = frame * tick
+                seg.add_video(packet, frame * tick, tick)
+                frame += 1
+            rows.append(commit_segment(catalog, volume_id, cam.id, camera, seg.part_path,
+                                       seg.close(), start))
+    finally:
+        container.close()
+    return rows

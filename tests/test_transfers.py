@@ -1,0 +1,270 @@
+"""Transfers of footage to third parties (clause 3.5.6) end to end through the API, one
+account per role, over real recorded segments: the request with its scanned basis, the
+rector's narrowing approval, execution as a signed package, the package checked by
+ffprobe against the catalog and by both verifiers, one changed byte at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from api_world import CAM, World
+from conftest import ffprobe
+from kuzet.export.verify_package import verify
+from kuzet.rtsp.clip import ClipSpec
+from kuzet.timefmt import NS, format_instant, parse_instant
+from media_seed import record
+
+NOW = parse_instant("2026-09-21T14:00:00Z")
+T0 = parse_instant("2026-09-21T10:00:00Z")
+SPEC = ClipSpec(320, 180, 500_000)
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+
+
+@pytest.fixture
+def world(storage: Any, clip_cache: Path) -> Iterator[World]:
+    w = World(storage, NOW, upload_max_bytes=4096)
+    for name, role in (("head", "head_of_security"), ("admin", "administrator"),
+                       ("rector", "rector"), ("guard", "guard"), ("it", "it_support")):
+        w.user(name, role)
+    w.clip_dir = clip_cache / "sim"  # type: ignore[attr-defined]
+    yield w
+
+
+def _at(seconds: float) -> str:
+    return format_instant(T0 + int(seconds * NS))
+
+
+def _register(c: Any, cameras: list[str], start: float, end: float) -> dict[str, Any]:
+    r = c.post("/api/transfers", json={
+        "requester_type": "court", "requester": "Almaty district court No. 2",
+        "requester_details": "Judge A. Nurlanova, 050000 Almaty", "basis_number": "2-1234/2026",
+        "basis_date": "2026-09-20", "reason": "Criminal case 1234: theft in the main building",
+        "cameras": cameras, "start": _at(start), "end": _at(end)})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+def _upload(c: Any, tid: int, data: bytes, kind: str) -> Any:
+    return c.put(f"/api/transfers/{tid}/basis", content=data, headers={"content-type": kind})
+
+
+def _approve(c: Any, tid: int, **narrow: Any) -> Any:
+    return c.post(f"/api/transfers/{tid}/approve", json={
+        "expires": format_instant(NOW + 7 * 86_400 * NS), "note": "Approved", **narrow})
+
+
+def _execute(c: Any, tid: int, **part: Any) -> Any:
+    return c.post(f"/api/transfers/{tid}/execute", json={
+        "recipient": "Capt. A. Seitkali", "recipient_document": "service ID 012345", **part})
+
+
+def _package(world: World, c: Any, tid: int, tmp: Path) -> Path:
+    r = c.get(f"/api/transfers/{tid}/package")
+    assert r.status_code == 200, r.text
+    path = tmp / f"package-{tid}.zip"
+    path.write_bytes(r.content)
+    return path
+
+
+def _flip(data: bytes, needle: bytes, at: int = 0) -> bytes:
+    i = data.index(needle) + at
+    return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1:]
+
+
+def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path) -> None:
+    seg = record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 5)  # type: ignore[attr-defined]
+    record(world.storage.catalog, world.clip_dir, SPEC, "cam2", T0, 3)  # type: ignore[attr-defined]
+    head, admin, rector = world.login("head"), world.login("admin"), world.login("rector")
+    guard, it = world.login("guard"), world.login("it")
+    assert guard.post("/api/transfers", json={}).status_code in (403, 422)
+    t = _register(head, [CAM, "cam2"], 0, 20)
+    tid = t["id"]
+    assert (t["number"], t["state"]) == ("Т-2026/0001", "pending")
+    assert it.get("/api/transfers").status_code == 403  # IT support sees no footage data
+    assert guard.get(f"/api/transfers/{tid}").status_code == 403
+    # The decision rests on the scanned basis; scans are sniffed and capped.
+    r = _approve(rector, tid)
+    assert r.status_code == 409 and "basis" in r.json()["detail"]
+    r = _upload(head, tid, PNG, "application/pdf")
+    assert r.status_code == 415 and "image/png" in r.json()["detail"]
+    assert _upload(head, tid, b"MZ\x90\0 not a scan", "application/pdf").status_code == 415
+    assert _upload(head, tid, b"%PDF-" + b"x" * 5000, "application/pdf").status_code == 413
+    r = _upload(head, tid, PDF, "application/pdf")
+    assert r.status_code == 200, r.text
+    assert r.json()["basis"]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    scan = rector.get(f"/api/transfers/{tid}/basis")
+    assert (scan.content, scan.headers["content-type"]) == (PDF, "application/pdf")
+    # Only the rector decides, narrowing at most.
+    assert _approve(guard, tid).status_code == 403
+    assert _approve(head, tid).status_code == 403
+    r = _approve(rector, tid, start=_at(-60))
+    assert r.status_code == 400 and "narrow" in r.json()["detail"]
+    r = _approve(rector, tid, cameras=[CAM], start=_at(2), end=_at(18))
+    assert r.status_code == 200, r.text
+    assert r.json()["approved"]["cameras"] == [CAM]
+    assert _approve(rector, tid).status_code == 409  # approving twice
+    # Execution: not by the rector, only inside the approval, once.
+    assert _execute(rector, tid).status_code == 403
+    r = _execute(head, tid, start=_at(0))
+    assert r.status_code == 400 and "outside the approval" in r.json()["detail"]
+    r = _execute(head, tid, cameras=["cam2"])
+    assert r.status_code == 400 and "cam2" in r.json()["detail"]
+    r = _execute(admin, tid)
+    assert r.status_code == 200, r.text
+    done = r.json()
+    assert done["state"] == "executed" and done["executed_by"] == "admin"
+    r = _execute(head, tid)
+    assert r.status_code == 409 and "executed already" in r.json()["detail"]
+    assert it.get(f"/api/transfers/{tid}/package").status_code == 403
+    assert rector.get(f"/api/transfers/{tid}/package").status_code == 403
+    path = _package(world, head, tid, tmp_path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == done["package"]["sha256"]
+    # The package: GOPs inside [2 s, 18 s), frames as ffprobe counts them.
+    with zipfile.ZipFile(path) as zf:
+        folder = "kuzet-transfer-2026-0001"
+        manifest = json.loads(zf.read(f"{folder}/manifest.json"))
+        zf.extractall(tmp_path / "unpacked")
+    assert manifest["package"]["number"] == "Т-2026/0001"
+    assert manifest["package"]["decision"]["by"] == "rector"
+    assert manifest["package"]["request"]["basis"]["sha256"] == hashlib.sha256(PDF).hexdigest()
+    [cam] = manifest["cameras"]
+    [part] = cam["files"]
+    assert (part["from"], part["to"]) == (_at(2), _at(18))
+    probe = ffprobe(tmp_path / "unpacked" / folder / part["file"])
+    assert int(probe["streams"][0]["nb_read_frames"]) == part["frames"] == 16 * 25
+    whole = [s for s in part["segments"] if s["frames_exported"] == s["frames"]]
+    assert [s["frames"] for s in whole] == [r.frames for r in seg[1:4]]
+    assert [s["sha256"] for s in part["segments"]] == [r.sha256.hex() for r in seg]
+    problems, facts = verify(path, fingerprint=done["package"]["fingerprint"],
+                             sha256=done["package"]["sha256"])
+    assert problems == []
+    # The verifier inside the package runs on its own, outside Kuzet.
+    inner = tmp_path / "unpacked" / folder / "verify.py"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    run = subprocess.run([sys.executable, "-I", str(inner), str(path)], capture_output=True,
+                         text=True, env=env, cwd=tmp_path)
+    assert run.returncode == 0 and "INTACT" in run.stdout, run.stdout + run.stderr
+    # The hand-over act names the package hash and the key.
+    pdf = head.get(f"/api/transfers/{tid}/handover.pdf?lang=kk")
+    assert pdf.status_code == 200
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "ҚАБЫЛДАУ-ТАПСЫРУ АКТІСІ" in text and "Т-2026/0001" in text
+    assert done["package"]["sha256"] in text.replace("\n", "")
+    assert done["package"]["fingerprint"][:4].upper() in text
+    csv = rector.get("/api/transfers.csv")
+    assert csv.status_code == 200 and "Т-2026/0001" in csv.text
+    actions = [e.action for e in world.svc.audit.entries() if e.subject == f"transfer/{tid}"]
+    for action in ("transfer.register", "transfer.basis", "transfer.approve",
+                   "transfer.execute", "transfer.package_download", "transfer.document"):
+        assert action in actions
+
+
+def test_a_changed_byte_anywhere_is_found(world: World, tmp_path: Path) -> None:
+    rows = record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 3)  # type: ignore[attr-defined]
+    rows2 = record(world.storage.catalog, world.clip_dir, SPEC, "cam2", T0, 2)  # type: ignore[attr-defined]
+    head, rector = world.login("head"), world.login("rector")
+    tid = _register(head, [CAM, "cam2"], 0, 12)["id"]
+    assert _upload(head, tid, PNG, "image/png").status_code == 200
+    assert _approve(rector, tid).status_code == 200
+    r = _execute(head, tid)
+    assert r.status_code == 200, r.text
+    path = _package(world, head, tid, tmp_path)
+    good = path.read_bytes()
+    with zipfile.ZipFile(path) as zf:
+        names = zf.namelist()
+        manifest = json.loads(zf.read(next(n for n in names if n.endswith("manifest.json"))))
+        sig = zf.read(next(n for n in names if n.endswith("manifest.sig")))
+        video_name = next(n for n in names if n.endswith(".mp4"))
+        video = zf.read(video_name)
+        zf.extractall(tmp_path / "unpacked")
+    # Whole segments exported: each camera's frames are the catalog's.
+    by_cam = {c["camera"]: c for c in manifest["cameras"]}
+    for name, segs in ((CAM, rows), ("cam2", rows2)):
+        [part] = by_cam[name]["files"]
+        probe = ffprobe(tmp_path / "unpacked" / names[0].split("/")[0] / part["file"])
+        assert int(probe["streams"][0]["nb_read_frames"]) == sum(s.frames for s in segs)
+    cli = [sys.executable, "-m", "kuzet", "export", "verify"]
+    env = {**os.environ, "KUZET_HOME": str(tmp_path / "elsewhere")}
+    ok = subprocess.run([*cli, str(path)], capture_output=True, text=True, env=env)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert not (tmp_path / "elsewhere").exists()  # checking a package creates no data home
+    tampered = {
+        "video": _flip(good, video[len(video) // 2:len(video) // 2 + 64]),
+        "manifest": _flip(good, b'"format": "kuzet-export/1"', 22),
+        "signature": _flip(good, sig, 10),
+    }
+    for what, data in tampered.items():
+        bad = tmp_path / f"bad-{what}.zip"
+        bad.write_bytes(data)
+        problems, _ = verify(bad)
+        assert problems, f"a changed byte in the {what} went unnoticed"
+        run = subprocess.run([*cli, str(bad)], capture_output=True, text=True, env=env)
+        assert run.returncode == 1 and "FAILED" in run.stdout, (what, run.stdout)
+    # An unpacked package is checked file by file too.
+    folder = tmp_path / "unpacked" / names[0].split("/")[0]
+    assert verify(folder)[0] == []
+    (folder / "extra.txt").write_text("not part of it")
+    assert any("not listed" in p for p in verify(folder)[0])
+
+
+def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path) -> None:
+    catalog = world.storage.catalog
+    old = record(catalog, world.clip_dir, SPEC, CAM, NOW - 3 * 86_400 * NS, 2)  # type: ignore[attr-defined]
+    rows = record(catalog, world.clip_dir, SPEC, CAM, T0, 3)  # type: ignore[attr-defined]
+    head, rector = world.login("head"), world.login("rector")
+    # Unapproved, rejected, expired.
+    pending = _register(head, [CAM], 0, 12)["id"]
+    r = _execute(head, pending)
+    assert r.status_code == 409 and "awaits" in r.json()["detail"]
+    assert _upload(head, pending, PDF, "").status_code == 200
+    r = rector.post(f"/api/transfers/{pending}/reject", json={"note": "No case number"})
+    assert r.status_code == 200
+    r = _execute(head, pending)
+    assert r.status_code == 409 and "No case number" in r.json()["detail"]
+    short = _register(head, [CAM], 0, 12)["id"]
+    _upload(head, short, PDF, "application/pdf")
+    r = rector.post(f"/api/transfers/{short}/approve", json={
+        "expires": format_instant(NOW + 3600 * NS)})
+    assert r.status_code == 200
+    world.clock.advance(7200)
+    head, rector = world.login("head"), world.login("rector")  # idle sessions ended
+    r = _execute(head, short)
+    assert r.status_code == 409 and "expired" in r.json()["detail"]
+    # A range partly deleted by retention: refused, naming the span.
+    span = _register(head, [CAM], (old[0].start_ns - T0) / NS, 12)["id"]
+    _upload(head, span, PDF, "application/pdf")
+    assert _approve(rector, span).status_code == 200
+    catalog.set_retention(CAM, 1)
+    world.storage.sweeper.sweep(world.clock())
+    assert catalog.segments(catalog.camera(CAM).id, old[0].start_ns, old[-1].end_ns) == []
+    r = _execute(head, span)
+    assert r.status_code == 409, r.text
+    detail = r.json()["detail"]
+    assert "deleted by retention" in detail and format_instant(old[0].start_ns) in detail
+    # A source file changed on disk: refused, no package left behind.
+    fresh = _register(head, [CAM], 0, 12)["id"]
+    _upload(head, fresh, PDF, "application/pdf")
+    assert _approve(rector, fresh).status_code == 200
+    victim = catalog.path_of(rows[1])
+    victim.chmod(0o644)
+    data = bytearray(victim.read_bytes())
+    data[-100] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    r = _execute(head, fresh)
+    assert r.status_code == 409 and format_instant(rows[1].start_ns) in r.json()["detail"]
+    assert world.svc.transfers.get(fresh).state == "approved"
+    exports = world.settings.home / "exports"
+    assert not exports.exists() or list(exports.iterdir()) == []
