@@ -41,6 +41,7 @@ COMMANDS = {
     "user add": "creates an account", "user role": "gives or requests a role",
     "user revoke": "ends a role assignment", "user reset-password": "sets a one-time password",
     "user list": "reads",
+    "export verify": "reads a package",
 }
 
 
@@ -73,6 +74,8 @@ ALLOWED = {
     "media/fmp4.py": "removes a .part it failed to start writing",
     "recorder/supervisor.py": "removes a .part with no frames",
     "recorder/service.py": "removes its own lock file",
+    "export/package.py": "removes an export package it failed to finish (a copy, not footage)",
+    "export/execute.py": "removes a package whose execution was not recorded (a copy)",
 }
 
 

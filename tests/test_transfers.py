@@ -22,9 +22,9 @@ from pypdf import PdfReader
 from api_world import CAM, World
 from conftest import ffprobe
 from kuzet.export.verify_package import verify
+from kuzet.media.synthetic import record
 from kuzet.rtsp.clip import ClipSpec
 from kuzet.timefmt import NS, format_instant, parse_instant
-from media_seed import record
 
 NOW = parse_instant("2026-09-21T14:00:00Z")
 T0 = parse_instant("2026-09-21T10:00:00Z")

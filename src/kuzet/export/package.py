@@ -72,7 +72,7 @@ def build(dest: Path, folder: str, ranges: list[tuple[str, int, int]], facts: di
             def put(name: str, data: bytes) -> None:
                 zf.writestr(zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp), data)
 
-            exports = [export_camera(catalog, zf, folder, cam, a, b, created_ns)
+            exports = [export_camera(catalog, zf, folder, cam, a, b, created_ns, sink.hash)
                        for cam, a, b in ranges]
             for c in exports:
                 for p in c.parts:

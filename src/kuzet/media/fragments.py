@@ -9,6 +9,7 @@ bytes, so they are tested without files.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,7 +37,7 @@ class Fragment:
     samples: dict[int, int]  # track_ID -> samples in this fragment
 
 
-Buf = bytes | bytearray | memoryview
+Buf = bytes | bytearray | memoryview | mmap.mmap
 
 
 def children(data: Buf, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:

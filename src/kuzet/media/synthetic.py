@@ -1,6 +1,7 @@
 """Real footage in a catalog without a camera: the simulator's clip written by the
 recorder's own segment writer (kuzet.media.fmp4) and cataloged the way the recorder
-commits a segment. Exports and their frame counts are checked against these files."""
+commits a segment. Tests check exports and their frame counts against these files, and
+bench/export.py measures an hour of them, without waiting an hour for a camera."""
 
 from __future__ import annotations
 
