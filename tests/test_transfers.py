@@ -268,3 +268,84 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     assert world.svc.transfers.get(fresh).state == "approved"
     exports = world.settings.home / "exports"
     assert not exports.exists() or list(exports.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Path) -> None:
+    """The head of security registers a request with its scan on the console, the rector
+    finds it in the approvals inbox and approves it there, the head makes the package and
+    the page shows its hash and the act; the registers list holds."""
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from kuzet.access.tls import make_self_signed
+    from kuzet.web.server import ApiServer
+
+    now = time.time_ns()  # the browser's clock and the server's agree
+    world = World(storage, now, https_port=0, http_redirect_port=None)
+    for name, role in (("head", "head_of_security"), ("rector", "rector")):
+        world.user(name, role)
+    record(storage.catalog, clip_cache / "sim", SPEC, CAM, now - 3600 * NS, 3)
+    make_self_signed(world.settings.cert_path, world.settings.key_path)
+    server = ApiServer(world.settings, world.svc)
+    base = server.start()["https"]
+    scan = tmp_path / "order.pdf"
+    scan.write_bytes(PDF)
+    chromium = "/usr/bin/chromium"
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium, args=args)
+
+            def logged_in(user: str) -> Any:
+                page = browser.new_context(ignore_https_errors=True).new_page()
+                page.goto(f"{base}/login?lang=en")
+                page.fill("#login input[name=username]", user)
+                page.fill("#login input[name=password]", "correct horse battery staple")
+                page.fill("#login input[name=totp]", world.code(user))
+                page.click("#login button")
+                page.wait_for_url(f"{base}/")
+                return page
+
+            head = logged_in("head")
+            head.goto(f"{base}/transfers?lang=en")
+            form = head.locator("#new")
+            form.wait_for(state="visible")
+            form.locator("select[name=requester_type]").select_option("investigative_body")
+            form.locator("input[name=requester]").fill("Police department of Almaty")
+            form.locator("input[name=basis_number]").fill("12-345")
+            form.locator("input[name=basis_date]").fill("2026-11-20")
+            form.locator("textarea[name=reason]").fill("Pre-trial investigation 2026-17")
+            form.locator(f"input[name=camera][value={CAM}]").check()
+            form.locator("input[name=start]").fill(format_instant(now - 3600 * NS))
+            form.locator("input[name=end]").fill(format_instant(now - 3590 * NS))
+            form.locator("input[name=scan]").set_input_files(str(scan))
+            form.locator("button[type=submit]").click()
+            head.wait_for_url(f"{base}/transfers/*")
+            head.locator("#number").filter(has_text="Т-").wait_for()
+            tid = int(head.url.rsplit("/", 1)[1])
+            assert world.svc.transfers.get(tid).basis == PDF
+            rector = logged_in("rector")
+            rector.goto(f"{base}/approvals?lang=en")
+            rector.locator("#transfers a").click()
+            rector.wait_for_url(f"{base}/transfers/{tid}")
+            rector.locator("#decide").wait_for(state="visible")
+            rector.locator("#decide button[type=submit]").click()
+            rector.locator("#state[data-state=approved]").wait_for()
+            head.reload()
+            head.locator("#execute").wait_for(state="visible")
+            head.fill("#execute input[name=recipient]", "Lt. B. Omarov")
+            head.fill("#execute input[name=recipient_document]", "service ID 777")
+            head.click("#execute button[type=submit]")
+            head.locator("#handover").wait_for(state="visible")
+            sha = world.svc.transfers.get(tid).package_sha256
+            assert sha and head.locator("#sha").inner_text() == sha
+            assert head.locator("#act-kk").get_attribute("href") == (
+                f"/api/transfers/{tid}/handover.pdf?lang=kk")
+            head.goto(f"{base}/registers/holds?lang=en")
+            head.locator("#head th").first.wait_for()
+            assert head.locator("#csv").get_attribute("href") == "/api/holds.csv"
+            browser.close()
+    finally:
+        server.stop()

@@ -95,3 +95,27 @@ def protocols_page(request: Request) -> HTMLResponse:
 def protocol_page(protocol_id: int, request: Request) -> HTMLResponse:
     return _page(request, "protocol.html", protocol_id=protocol_id)
 
+
+
+@router.get("/transfers")
+def transfers_page(request: Request) -> HTMLResponse:
+    return _page(request, "transfers.html")
+
+
+@router.get("/transfers/{transfer_id}")
+def transfer_page(transfer_id: int, request: Request) -> HTMLResponse:
+    return _page(request, "transfer.html", transfer_id=transfer_id)
+
+
+@router.get("/approvals")
+def approvals_page(request: Request) -> HTMLResponse:
+    return _page(request, "approvals.html")
+
+
+REGISTERS = ("acts", "viewings", "holds")
+
+
+@router.get("/registers/{kind}")
+def register_page(kind: str, request: Request) -> HTMLResponse:
+    return _page(request, "register.html", kind=kind if kind in REGISTERS else "acts",
+                 kinds=REGISTERS)

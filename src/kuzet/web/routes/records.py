@@ -14,6 +14,7 @@ from kuzet.audit.export import write_csv
 from kuzet.storage.holds import HoldView
 from kuzet.timefmt import NS
 from kuzet.web.deps import Require, services, source
+from kuzet.web.registers import csv_answer
 from kuzet.web.routes.cameras import camera
 from kuzet.web.schemas import Decision, HoldApproval, HoldFromDocument, HoldRequest, RowId
 from kuzet.web.times import instant, out, window
@@ -32,11 +33,30 @@ def _hold_json(v: HoldView) -> dict[str, Any]:
             "ranges": [{"camera": c, "start": out(a), "end": out(b)} for c, a, b in v.ranges]}
 
 
+HOLD_READ = Depends(Require(Perm.HOLD_READ))
+HoldStateQuery = Annotated[str | None, Query(pattern="^(pending|lapsed|active|expired|"
+                                                    "rejected|released)$")]
+
+
 @router.get("/holds")
-def holds(request: Request, caller: Caller = Depends(Require(Perm.HOLD_READ))
+def holds(request: Request, caller: Caller = HOLD_READ, state: HoldStateQuery = None
           ) -> list[dict[str, Any]]:
     svc = services(request)
-    return [_hold_json(v) for v in svc.holds.list(svc.clock())]
+    return [_hold_json(v) for v in svc.holds.list(svc.clock())
+            if state is None or v.state.value == state]
+
+
+@router.get("/holds.csv")
+def holds_csv(request: Request, caller: Caller = HOLD_READ, state: HoldStateQuery = None
+              ) -> Response:
+    """The register of holds (clause 3.3) with its decision trail, as CSV."""
+    return csv_answer(request, caller, "holds", [
+        "id", "state", "incident", "reason", "requested_by", "requested", "approved_by",
+        "expires", "ranges"], [{
+            **{k: r[k] or "" for k in ("id", "state", "incident", "reason", "requested_by",
+                                        "requested", "approved_by", "expires")},
+            "ranges": "; ".join(f"{x['camera']} {x['start']} – {x['end']}"
+                                for x in r["ranges"])} for r in holds(request, caller, state)])
 
 
 @router.post("/holds", status_code=201)

@@ -8,3 +8,32 @@ export async function send(method, path, body) {
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 }
+
+// A file as the raw body of a PUT, its type as the browser knows it; the server reads
+// the real type from the bytes.
+export async function upload(path, file) {
+  const csrf = (document.cookie.match(/(?:^|; )kuzet_csrf=([^;]*)/) || [])[1] || "";
+  return fetch(path, {
+    method: "PUT",
+    headers: {"content-type": file.type || "application/octet-stream",
+              "x-csrf-token": decodeURIComponent(csrf)},
+    body: file,
+  });
+}
+
+// The API's refusal as one line of text.
+export async function refusal(response) {
+  const body = await response.json().catch(() => ({}));
+  return typeof body.detail === "string" ? body.detail : `${response.status}`;
+}
+
+// A table row of plain text cells (and nodes, such as links).
+export function row(values) {
+  const tr = document.createElement("tr");
+  tr.append(...values.map((value) => {
+    const cell = document.createElement("td");
+    cell.append(value ?? "");
+    return cell;
+  }));
+  return tr;
+}

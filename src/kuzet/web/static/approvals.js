@@ -1,0 +1,108 @@
+// The rector's inbox: every request waiting for a decision that the signed-in person may
+// take (transfers, holds, privileged roles, access by instruction), in one list. Nothing
+// one asked for oneself offers a decision; the server refuses it anyway.
+import {refusal, send} from "/static/api.js";
+import {clockFormat} from "/static/zone.js";
+
+const labels = document.getElementById("labels").dataset;
+const message = document.getElementById("message");
+const when = (ns) => clockFormat.format(new Date(ns / 1e6));
+const yearAhead = () => new Date(Date.now() + 365 * 86400e3).toISOString().slice(0, 10);
+
+function item(section, text, actions) {
+  const li = document.createElement("li");
+  const what = document.createElement("span");
+  what.textContent = text;
+  li.append(what, ...actions);
+  section.querySelector("ul").append(li);
+  section.hidden = false;
+  return li;
+}
+
+function button(label, handler) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", handler);
+  return b;
+}
+
+async function decide(path, body) {
+  const response = await send("POST", path, body);
+  message.textContent = response.ok ? "" : `${message.dataset.rejected} ` +
+    await refusal(response);
+  if (response.ok) load();
+}
+
+function decisions(mine, approve, rejectPath, extra = []) {
+  if (mine) return [];
+  const note = document.createElement("input");
+  note.placeholder = labels.reason;
+  note.maxLength = 500;
+  return [...extra, button(labels.approve, approve), note,
+          button(labels.reject, () => decide(rejectPath, {note: note.value}))];
+}
+
+async function list(path) {
+  const response = await fetch(path);
+  if (response.status === 401) location.assign("/login?next=/approvals");
+  return response.ok ? response.json() : [];
+}
+
+async function load() {
+  for (const id of ["transfers", "holds", "roles", "grants"]) {
+    const section = document.getElementById(id);
+    section.hidden = true;
+    section.querySelector("ul").replaceChildren();
+  }
+  const me = await (await fetch("/api/auth/me")).json();
+  const perms = me.perms || [];
+  let waiting = 0;
+  if (perms.includes("transfer.decide")) {
+    for (const t of await list("/api/transfers?state=pending")) {
+      const link = document.createElement("a");
+      link.href = `/transfers/${t.id}`;
+      link.textContent = labels.open;
+      item(document.getElementById("transfers"), `${t.number} — ${t.requester}: ` +
+           `${t.cameras.join(", ")}, ${when(t.start_ns)} — ${when(t.end_ns)}`, [link]);
+      waiting += 1;
+    }
+  }
+  if (perms.includes("hold.approve")) {
+    for (const h of [...await list("/api/holds?state=pending"),
+                     ...await list("/api/holds?state=lapsed")]) {
+      const until = document.createElement("input");
+      until.type = "date";
+      until.value = yearAhead();
+      until.title = labels.keep;
+      const ranges = h.ranges.map((r) => `${r.camera} ${r.start} — ${r.end}`).join("; ");
+      item(document.getElementById("holds"), `#${h.id} ${h.incident}: ${h.reason} (${ranges}; ` +
+           `${h.requested_by})`, decisions(h.requested_by === me.name,
+        () => decide(`/api/holds/${h.id}/approve`, {expires: `${until.value}T23:59:59Z`}),
+        `/api/holds/${h.id}/reject`, [until]));
+      waiting += 1;
+    }
+  }
+  if (perms.includes("role.approve")) {
+    for (const a of await list("/api/role-assignments?state=pending")) {
+      item(document.getElementById("roles"), `${a.user}: ${a.role}` +
+           (a.order_no ? ` (№ ${a.order_no}, ${a.order_date})` : "") + ` — ${a.requested_by}`,
+           decisions(a.requested_by === me.name || a.user === me.name,
+             () => decide(`/api/role-assignments/${a.id}/approve`, {}),
+             `/api/role-assignments/${a.id}/reject`));
+      waiting += 1;
+    }
+  }
+  if (perms.includes("grant.approve")) {
+    for (const g of (await list("/api/grants")).filter((x) => x.state === "pending")) {
+      item(document.getElementById("grants"), `${g.user}: ${g.perms.join(", ")} — ` +
+           `${g.cameras.join(", ")}, ${g.footage_from} — ${g.footage_to} (${g.instruction})`,
+           decisions(g.requested_by === me.name,
+             () => decide(`/api/grants/${g.id}/approve`, {}), `/api/grants/${g.id}/reject`));
+      waiting += 1;
+    }
+  }
+  document.getElementById("empty").hidden = waiting > 0;
+}
+
+load();
