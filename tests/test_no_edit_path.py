@@ -94,3 +94,28 @@ def test_only_the_sweeper_deletes_recordings() -> None:
     for rel in ALLOWED:  # the others only touch .part and lock files, never segment rows
         if rel != "storage/sweeper.py":
             assert not any("Segment" in h or "segments" in h for h in found.get(rel, [])), rel
+
+
+def test_footage_leaves_only_as_a_transfer_package() -> None:
+    """Clause 3.5.1: no copying out but a transfer (3.5.6). The one route that answers with
+    a file of footage is the executed transfer's package; the console's only download is
+    the stamped, audited snapshot; nothing anywhere answers with a video type."""
+    web = SRC / "web"
+    files_served: dict[str, set[str]] = {}
+    for path in web.rglob("*.py"):
+        text = path.read_text()
+        rel = str(path.relative_to(web))
+        assert not re.search(r"video/|octet-stream", text), rel
+        for kind in re.findall(r'media_type="([^"]+)"', text):
+            files_served.setdefault(kind.split(";")[0], set()).add(rel)
+        if "FileResponse(" in text:
+            files_served.setdefault("FileResponse", set()).add(rel)
+    assert files_served["application/zip"] == {"routes/transfers.py"}
+    assert files_served["FileResponse"] == {"routes/transfers.py"}
+    assert set(files_served) == {"application/zip", "FileResponse", "application/pdf",
+                                 "text/csv", "image/png"}
+    downloads = [(p.name, line.strip()) for p in (web / "static").glob("*.js")
+                 for line in p.read_text().splitlines() if re.search(r"\.download\b|download=",
+                                                                     line)]
+    assert [name for name, _ in downloads] == ["archive.js"]
+    assert ".png" in downloads[0][1]  # the snapshot

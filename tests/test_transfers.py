@@ -93,6 +93,9 @@ def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path)
     t = _register(head, [CAM, "cam2"], 0, 20)
     tid = t["id"]
     assert (t["number"], t["state"]) == ("Т-2026/0001", "pending")
+    [held] = [v for v in world.svc.holds.list(NOW) if v.hold.id == t["hold"]]
+    assert (held.hold.incident, held.state.value) == ("Т-2026/0001", "pending")
+    assert {c for c, _, _ in held.ranges} == {CAM, "cam2"}  # kept while the rector decides
     assert it.get("/api/transfers").status_code == 403  # IT support sees no footage data
     assert guard.get(f"/api/transfers/{tid}").status_code == 403
     # The decision rests on the scanned basis; scans are sniffed and capped.
@@ -243,13 +246,14 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     head, rector = world.login("head"), world.login("rector")  # idle sessions ended
     r = _execute(head, short)
     assert r.status_code == 409 and "expired" in r.json()["detail"]
-    # A range partly deleted by retention: refused, naming the span.
-    span = _register(head, [CAM], (old[0].start_ns - T0) / NS, 12)["id"]
-    _upload(head, span, PDF, "application/pdf")
-    assert _approve(rector, span).status_code == 200
+    # A range partly deleted by retention: refused, naming the span. (Registering holds
+    # the footage while the rector decides; this footage went before the request came.)
     catalog.set_retention(CAM, 1)
     world.storage.sweeper.sweep(world.clock())
     assert catalog.segments(catalog.camera(CAM).id, old[0].start_ns, old[-1].end_ns) == []
+    span = _register(head, [CAM], (old[0].start_ns - T0) / NS, 12)["id"]
+    _upload(head, span, PDF, "application/pdf")
+    assert _approve(rector, span).status_code == 200
     r = _execute(head, span)
     assert r.status_code == 409, r.text
     detail = r.json()["detail"]
@@ -274,7 +278,9 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
 def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Path) -> None:
     """The head of security registers a request with its scan on the console, the rector
     finds it in the approvals inbox and approves it there, the head makes the package and
-    the page shows its hash and the act; the registers list holds."""
+    the page shows its hash and the act; then writes an act on a protocol, registers it and
+    asks for a hold of its footage, records a viewing session, and finds both in the
+    registers."""
     import time
 
     from playwright.sync_api import sync_playwright
@@ -343,8 +349,40 @@ def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Pa
             assert sha and head.locator("#sha").inner_text() == sha
             assert head.locator("#act-kk").get_attribute("href") == (
                 f"/api/transfers/{tid}/handover.pdf?lang=kk")
+            # An act on a registered protocol, registered, its footage held; a viewing.
+            api = world.login("head")
+            pid = api.post("/api/protocols", json={"camera": CAM}).json()["id"]
+            assert api.put(f"/api/protocols/{pid}", json={
+                "location": "Gate 2", "circumstances": "Fence damaged",
+                "informed": format_instant(now)}).status_code == 200
+            assert api.post(f"/api/protocols/{pid}/submit").status_code == 200
+            head.goto(f"{base}/registers/acts?lang=en")
+            head.locator(f"#protocol-choice input[value='{pid}']").check()
+            head.click("#new-act button[type=submit]")
+            head.wait_for_url(f"{base}/acts/*")
+            head.fill("#fields textarea[name=what]", "The fence at gate 2 was broken")
+            head.click("#register")
+            head.locator("#state[data-state=registered]").wait_for()
+            head.fill("#hold input[name=reason]", "Damage to property")
+            head.click("#hold button[type=submit]")
+            head.locator("#hold").wait_for(state="hidden")
+            assert [h.hold.incident for h in world.svc.holds.list(world.clock())
+                    if h.hold.incident.startswith("А-")] == ["А-2026/0001"]
+            head.goto(f"{base}/registers/viewings?lang=en")
+            form = head.locator("#new-viewing")
+            form.wait_for(state="visible")
+            form.locator(f"input[name=camera][value={CAM}]").check()
+            form.locator("input[name=start]").fill(format_instant(now - 3600 * NS))
+            form.locator("input[name=end]").fill(format_instant(now - 3595 * NS))
+            form.locator("input[name=purpose]").fill("Shown to the student's father")
+            form.locator(".attendee input[name=name]").fill("S. Akhmetov")
+            form.locator(".attendee select[name=capacity]").select_option(
+                "parent_or_representative")
+            form.locator(".attendee input[name=document]").fill("ID 045678912")
+            form.locator("button[type=submit]").click()
+            head.locator("#rows tr a", has_text="В-2026/0001").wait_for()
             head.goto(f"{base}/registers/holds?lang=en")
-            head.locator("#head th").first.wait_for()
+            head.locator("#rows tr", has_text="А-2026/0001").wait_for()
             assert head.locator("#csv").get_attribute("href") == "/api/holds.csv"
             browser.close()
     finally:

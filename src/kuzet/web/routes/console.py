@@ -119,3 +119,8 @@ REGISTERS = ("acts", "viewings", "holds")
 def register_page(kind: str, request: Request) -> HTMLResponse:
     return _page(request, "register.html", kind=kind if kind in REGISTERS else "acts",
                  kinds=REGISTERS)
+
+
+@router.get("/acts/{act_id}")
+def act_page(act_id: int, request: Request) -> HTMLResponse:
+    return _page(request, "act.html", act_id=act_id)

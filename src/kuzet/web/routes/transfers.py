@@ -9,6 +9,7 @@ out. The package is the only way footage leaves Kuzet (clause 3.5.1).
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -50,12 +51,19 @@ def _names(request: Request, cameras: list[str]) -> tuple[str, ...]:
 @router.post("/transfers", status_code=201)
 def register_transfer(body: NewTransfer, request: Request, caller: Caller = REGISTER
                       ) -> dict[str, Any]:
+    """Register a request, and ask for a hold of the footage it names: a pending hold
+    keeps it from expiring while the rector decides (clause 3.3; `hold_pending_days`),
+    so a request for footage near the end of its retention is not lost to the wait."""
     svc = services(request)
     a, b = window(body.start, body.end)
-    t = svc.transfers.register(caller.actor(source(request)), TransferAsk(
+    actor = caller.actor(source(request))
+    t = svc.transfers.register(actor, TransferAsk(
         body.requester_type, body.requester, body.requester_details, body.basis_number,
         body.basis_date, body.reason, Scope(_names(request, body.cameras), a, b)), svc.clock())
-    return transfer_json(t)
+    hold = svc.holds.request(json.loads(t.cameras), a, b, incident=t.number,
+                             reason=f"footage asked for by transfer request {t.number}",
+                             by=caller.name, now_ns=svc.clock(), via=actor)
+    return {**transfer_json(t), "hold": hold.id}
 
 
 @router.put("/transfers/{transfer}/basis")

@@ -1,6 +1,7 @@
 // One incident protocol: its author writes and registers it; a reviewer marks it
 // reviewed. The server decides who may do what; the page only hides what cannot apply.
 import {send} from "/static/api.js";
+import {holdForm} from "/static/hold.js";
 import {clockFormat, isoInZone} from "/static/zone.js";
 
 const id = document.getElementById("protocol").dataset.id;
@@ -32,6 +33,7 @@ function show(p, me) {
   for (const lang of ["kk", "ru", "en"]) {
     document.getElementById(`pdf-${lang}`).href = `/api/protocols/${id}/pdf?lang=${lang}`;
   }
+  holdForm(`/api/protocols/${id}/hold`, p.state !== "draft", me.perms || [], say);
 }
 
 async function answer(response) {
