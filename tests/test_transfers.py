@@ -21,12 +21,15 @@ from pypdf import PdfReader
 
 from api_world import CAM, World
 from conftest import ffprobe
+from kuzet.access.permissions import DEFAULT_ROLES, Perm
+from kuzet.audit.log import Actor
 from kuzet.export.verify_package import verify
 from kuzet.media.synthetic import record
 from kuzet.rtsp.clip import ClipSpec
 from kuzet.timefmt import NS, format_instant, parse_instant
 
 NOW = parse_instant("2026-09-21T14:00:00Z")
+_RECTOR = Actor("rector", ("rector",), "local")
 T0 = parse_instant("2026-09-21T10:00:00Z")
 SPEC = ClipSpec(320, 180, 500_000)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -228,6 +231,14 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     old = record(catalog, world.clip_dir, SPEC, CAM, NOW - 3 * 86_400 * NS, 2)  # type: ignore[attr-defined]
     rows = record(catalog, world.clip_dir, SPEC, CAM, T0, 3)  # type: ignore[attr-defined]
     head, rector = world.login("head"), world.login("rector")
+    # Nobody decides a request they registered, even holding both permissions.
+    world.svc.roles.set_perms(_RECTOR, "rector",
+                              set(DEFAULT_ROLES["rector"].perms) | {Perm.TRANSFER_REGISTER})
+    world.clock.advance(2)  # the session cache (one second) sees the edit
+    own = _register(rector, [CAM], 0, 12)["id"]
+    assert _upload(rector, own, PDF, "application/pdf").status_code == 200
+    r = _approve(rector, own)
+    assert r.status_code == 403 and "registered it" in r.json()["detail"]
     # Unapproved, rejected, expired.
     pending = _register(head, [CAM], 0, 12)["id"]
     r = _execute(head, pending)
