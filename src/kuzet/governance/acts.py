@@ -10,13 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.audit.log import Actor, append_act
-from kuzet.governance.models import Act, Protocol
-from kuzet.governance.numbering import document_number, year_of
+from kuzet.governance.models import Act, Protocol, next_number
 
 TEXT_FIELDS = ("what", "persons", "witnesses", "consequences", "measures")
 MAX_TEXT = 10_000
@@ -98,10 +97,7 @@ class Acts:
         with self.session.begin() as s:
             a = self._row(s, act_id)
             check_register(a, actor.name)
-            year = year_of(now_ns, self.zone)
-            last = s.scalar(select(func.max(Act.seq)).where(Act.year == year))
-            a.year, a.seq = year, (last or 0) + 1
-            a.number = document_number("act", year, a.seq)
+            a.year, a.seq, a.number = next_number(s, Act, "act", now_ns, self.zone)
             a.state, a.registered_ns = "registered", now_ns
             entry = append_act(s, actor, "act.register", f"act/{a.id}", number=a.number,
                                digest=digest(a, self.numbers(s, a)))

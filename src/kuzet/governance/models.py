@@ -10,10 +10,13 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    select,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from kuzet.catalog.models import Base
+from kuzet.governance.numbering import document_number, year_of
 
 
 class Protocol(Base):
@@ -142,3 +145,14 @@ class Transfer(Base):
     manifest_sha256: Mapped[str | None] = mapped_column(String(64))
     key_fingerprint: Mapped[str | None] = mapped_column(String(64))
     exported: Mapped[str | None] = mapped_column(Text)  # JSON: what went into the package
+
+
+def next_number(s: Session, table: type[Protocol] | type[Act] | type[ViewingSession]
+                | type[Transfer], kind: str, now_ns: int, zone: str) -> tuple[int, int, str]:
+    """(year, seq, number) of the next document of `table` registered at `now_ns`: the
+    year as the display time zone has it, one past that year's last. Run inside the
+    transaction that stores it; the unique (year, seq) refuses a concurrent twin."""
+    year = year_of(now_ns, zone)
+    last = s.scalar(select(func.max(table.seq)).where(table.year == year))
+    seq = (last or 0) + 1
+    return year, seq, document_number(kind, year, seq)

@@ -13,14 +13,13 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.audit.log import Actor, append_act
 from kuzet.console.marks import mark
-from kuzet.governance.models import Protocol
-from kuzet.governance.numbering import document_number, year_of
+from kuzet.governance.models import Protocol, next_number
 
 STATES = ("draft", "submitted", "reviewed")
 TEXT_FIELDS = ("location", "circumstances", "measures")
@@ -134,10 +133,7 @@ class Protocols:
         with self.session.begin() as s:
             p = self._row(s, protocol_id)
             check_submit(p, actor.name)
-            year = year_of(now_ns, self.zone)
-            last = s.scalar(select(func.max(Protocol.seq)).where(Protocol.year == year))
-            p.year, p.seq = year, (last or 0) + 1
-            p.number = document_number("protocol", year, p.seq)
+            p.year, p.seq, p.number = next_number(s, Protocol, "protocol", now_ns, self.zone)
             p.state, p.submitted_ns = "submitted", now_ns
             entry = append_act(s, actor, "protocol.submit", f"protocol/{p.id}",
                                number=p.number, digest=digest(p, camera))

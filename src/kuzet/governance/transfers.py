@@ -17,13 +17,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.audit.log import Actor, append_act
-from kuzet.governance.models import Transfer
-from kuzet.governance.numbering import document_number, year_of
+from kuzet.governance.models import Transfer, next_number
 from kuzet.timefmt import format_instant
 
 REQUESTER_TYPES = ("investigative_body", "court", "depicted_person")
@@ -148,11 +147,9 @@ class Transfers:
         check_request(r)
         scope = check_scope(r.scope)
         with self.session.begin() as s:
-            year = year_of(now_ns, self.zone)
-            seq = (s.scalar(select(func.max(Transfer.seq)).where(Transfer.year == year))
-                   or 0) + 1
+            year, seq, number = next_number(s, Transfer, "transfer", now_ns, self.zone)
             t = Transfer(
-                number=document_number("transfer", year, seq), year=year, seq=seq,
+                number=number, year=year, seq=seq,
                 state="pending", requester_type=r.requester_type,
                 requester=r.requester.strip(), requester_details=r.requester_details.strip(),
                 basis_number=r.basis_number.strip(), basis_date=r.basis_date.strip(),

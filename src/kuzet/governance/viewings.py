@@ -10,13 +10,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Invalid, NotFound
 from kuzet.audit.log import Actor, append_act
-from kuzet.governance.models import ViewingSession
-from kuzet.governance.numbering import document_number, year_of
+from kuzet.governance.models import ViewingSession, next_number
 
 CAPACITIES = ("depicted", "parent_or_representative", "law_enforcement", "staff")
 MAX_ATTENDEES = 50
@@ -54,12 +53,9 @@ class Viewings:
         if len(purpose.strip()) < 5:
             raise Invalid("state the purpose of the viewing (at least 5 characters)")
         with self.session.begin() as s:
-            year = year_of(now_ns, self.zone)
-            last = s.scalar(select(func.max(ViewingSession.seq))
-                            .where(ViewingSession.year == year))
-            seq = (last or 0) + 1
+            year, seq, number = next_number(s, ViewingSession, "viewing", now_ns, self.zone)
             v = ViewingSession(
-                number=document_number("viewing", year, seq), year=year, seq=seq,
+                number=number, year=year, seq=seq,
                 cameras=json.dumps(sorted(cameras)), start_ns=start_ns, end_ns=end_ns,
                 purpose=purpose.strip(), attendees=json.dumps(
                     [a.__dict__ for a in attendees], ensure_ascii=False),
