@@ -170,11 +170,20 @@ def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path)
     assert "ҚАБЫЛДАУ-ТАПСЫРУ АКТІСІ" in text and "Т-2026/0001" in text
     assert done["package"]["sha256"] in text.replace("\n", "")
     assert done["package"]["fingerprint"][:4].upper() in text
+    # Handed over: the copy leaves the server, its hashes stay in the register.
+    assert head.get(f"/api/transfers/{tid}").json()["package"]["on_server"] is True
+    assert rector.delete(f"/api/transfers/{tid}/package").status_code == 403
+    r = head.delete(f"/api/transfers/{tid}/package")
+    assert r.status_code == 200 and r.json()["package"]["on_server"] is False
+    assert r.json()["package"]["sha256"] == done["package"]["sha256"]
+    assert head.get(f"/api/transfers/{tid}/package").status_code == 404
+    assert head.delete(f"/api/transfers/{tid}/package").status_code == 409
     csv = rector.get("/api/transfers.csv")
     assert csv.status_code == 200 and "Т-2026/0001" in csv.text
     actions = [e.action for e in world.svc.audit.entries() if e.subject == f"transfer/{tid}"]
     for action in ("transfer.register", "transfer.basis", "transfer.approve",
-                   "transfer.execute", "transfer.package_download", "transfer.document"):
+                   "transfer.execute", "transfer.package_download", "transfer.document",
+                   "transfer.package_discard"):
         assert action in actions
 
 

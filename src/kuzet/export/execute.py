@@ -41,6 +41,19 @@ class Exports:
         assert t.package_file is not None
         return self.folder / t.package_file
 
+    def discard(self, actor: Actor, t: Transfer) -> None:
+        """Remove a handed-over package from the server: it is a copy of footage outside
+        the archive (clause 3.5.1). The register keeps its hashes, so the recipient's copy
+        can still be checked against them."""
+        if t.package_file is None:
+            raise Conflict(f"transfer {t.number} has no package")
+        path = self.path_of(t)
+        if not path.is_file():
+            raise Conflict(f"the package of {t.number} was removed already")
+        path.unlink()
+        self.audit.act(actor, "transfer.package_discard", f"transfer/{t.id}",
+                       number=t.number, sha256=t.package_sha256)
+
     def _facts(self, t: Transfer, actor: Actor, recipient: str, document: str,
                now_ns: int) -> dict[str, object]:
         return {

@@ -19,6 +19,7 @@ from kuzet.access.errors import NotFound
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.governance.documents import handover_pdf
+from kuzet.governance.models import Transfer
 from kuzet.governance.transfers import (
     Request as TransferAsk,
 )
@@ -42,6 +43,14 @@ READ = Depends(Require(Perm.TRANSFER_REGISTER, Perm.TRANSFER_DECIDE, Perm.EXPORT
 EXECUTE = Depends(Require(Perm.EXPORT_EXECUTE))
 STATES = "^(pending|approved|rejected|executed)$"
 TYPES = "^(investigative_body|court|depicted_person)$"
+
+
+def _json(request: Request, t: Transfer) -> dict[str, Any]:
+    """A transfer as the register has it, and whether its package is still on the server."""
+    out = transfer_json(t)
+    if out["package"] is not None:
+        out["package"]["on_server"] = services(request).exports.path_of(t).is_file()
+    return out
 
 
 def _names(request: Request, cameras: list[str]) -> tuple[str, ...]:
@@ -127,7 +136,7 @@ def transfer_register_csv(request: Request, caller: Caller = READ,
 
 @router.get("/transfers/{transfer}")
 def transfer(transfer: RowId, request: Request, caller: Caller = READ) -> dict[str, Any]:
-    return transfer_json(services(request).transfers.get(transfer))
+    return _json(request, services(request).transfers.get(transfer))
 
 
 @router.post("/transfers/{transfer}/approve")
@@ -175,7 +184,7 @@ def execute_transfer(transfer: RowId, body: TransferExecution, request: Request,
     t, built = svc.exports.execute(caller.actor(source(request)), transfer, scope,
                                    body.recipient.strip(), body.recipient_document.strip(),
                                    svc.clock())
-    return transfer_json(t)
+    return _json(request, t)
 
 
 @router.get("/transfers/{transfer}/package")
@@ -194,6 +203,16 @@ def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> File
                   f"transfer/{t.id}", number=t.number, sha256=t.package_sha256)
     return FileResponse(path, media_type="application/zip", filename=t.package_file,
                         headers={"cache-control": "no-store"})
+
+
+@router.delete("/transfers/{transfer}/package")
+def discard_package(transfer: RowId, request: Request, caller: Caller = EXECUTE
+                    ) -> dict[str, Any]:
+    """Remove the package from the server once handed over; its hashes stay registered."""
+    svc = services(request)
+    t = svc.transfers.get(transfer)
+    svc.exports.discard(caller.actor(source(request)), t)
+    return _json(request, t)
 
 
 @router.get("/transfers/{transfer}/handover.pdf")

@@ -58,7 +58,12 @@ function show(t, me) {
   const handover = document.getElementById("handover");
   handover.hidden = t.state !== "executed";
   if (t.package) {
-    document.getElementById("package").href = `/api/transfers/${id}/package`;
+    const here = t.package.on_server;
+    const link = document.getElementById("package");
+    link.href = `/api/transfers/${id}/package`;
+    link.hidden = !here;
+    document.getElementById("discard").hidden = !(here && perms.includes("export.execute"));
+    document.getElementById("gone").hidden = here;
     text("sha", t.package.sha256);
     text("fingerprint", t.package.fingerprint.match(/.{4}/g).join(" ").toUpperCase());
     for (const lang of ["kk", "ru", "en"]) {
@@ -104,6 +109,11 @@ decide.addEventListener("submit", (event) => {
 });
 document.getElementById("reject").addEventListener("click", () => {
   act(me, "reject", {note: new FormData(decide).get("note")});
+});
+document.getElementById("discard").addEventListener("click", async () => {
+  const response = await send("DELETE", `/api/transfers/${id}/package`);
+  if (response.ok) show(await response.json(), me);
+  else say(false, await refusal(response));
 });
 execute.addEventListener("submit", (event) => {
   event.preventDefault();
