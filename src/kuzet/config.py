@@ -95,6 +95,15 @@ class Settings(BaseSettings):
         "request's basis document (PDF, JPEG or PNG) the API accepts.")
     organisation: str = Field("University", description="The institution's name, printed "
                               "in export packages and hand-over acts.")
+    detector: Literal["openvino", "onnx"] = Field(
+        "openvino", description="Object detector: openvino (the bundled person model) or "
+        "onnx (detector_model).")
+    detector_model: Path | None = Field(None, description="ONNX model file for detector = "
+                                        "onnx (YOLO v8/v11 or SSD outputs).")
+    detector_labels: Path | None = Field(None, description="Class names of the ONNX model, "
+                                         "one per line (line k names class k).")
+    detect_threshold: float = Field(0.5, ge=0.05, le=0.99, description="Lowest score a "
+                                    "detection needs to count.")
     document_font: Path = Field(
         Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
         description="TrueType font embedded in PDF documents; it must cover Kazakh and "

@@ -495,6 +495,7 @@ def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
         typer.echo(f"{r['start']}  {r['end'] or 'open':<30}  {r['cause']:<16} {r['detail'] or ''}")
 
 
+from kuzet.cli import analytics as _analytics  # noqa: E402
 from kuzet.cli import export as _export  # noqa: E402
 from kuzet.cli import storage as _storage  # noqa: E402  (registers hold, volume, ...)
 from kuzet.cli import users as _users  # noqa: E402
@@ -502,6 +503,7 @@ from kuzet.cli import users as _users  # noqa: E402
 _storage.register(app)
 _users.register(app)
 _export.register(app)
+_analytics.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,60 @@
+"""What an object detector is to the rest of Kuzet, and which one a setting names.
+
+A detector takes a picture (BGR, as OpenCV and PyAV's `to_ndarray(format="bgr24")` give
+it) and returns labelled boxes in that picture's pixels. Two implementations: OpenVINO
+with the bundled person model (the default) and ONNX Runtime for a model the
+installation supplies. A detector that cannot be made says why at configuration time
+(`DetectorError`); recording never depends on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from kuzet.analytics.geometry import Box, iou
+
+
+class DetectorError(RuntimeError):
+    """The configured detector cannot run: missing or unreadable model, unknown output."""
+
+
+@dataclass(frozen=True)
+class Detection:
+    label: str
+    score: float
+    box: Box
+
+
+class Detector(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray, threshold: float) -> list[Detection]: ...
+
+
+def suppress(found: list[Detection], overlap: float = 0.5) -> list[Detection]:
+    """Non-maximum suppression per label: of boxes overlapping more than `overlap`, the
+    best scored stays."""
+    kept: list[Detection] = []
+    for d in sorted(found, key=lambda d: -d.score):
+        if all(k.label != d.label or iou(k.box, d.box) <= overlap for k in kept):
+            kept.append(d)
+    return kept
+
+
+def open_detector(kind: str, cache: Path, model: Path | None = None,
+                  labels: Path | None = None) -> Detector:
+    if kind == "openvino":
+        from kuzet.analytics.openvino_person import OpenVinoPerson
+
+        return OpenVinoPerson(cache)
+    if kind == "onnx":
+        if model is None:
+            raise DetectorError("detector = onnx needs detector_model (an .onnx file)")
+        from kuzet.analytics.onnx_detector import OnnxDetector
+
+        return OnnxDetector(model, labels)
+    raise DetectorError(f"unknown detector {kind!r} (openvino or onnx)")

@@ -1,0 +1,257 @@
+"""Detection, first part (issue 7): people found in real photographs by the bundled
+OpenVINO model and through `kuzet detect`; the ONNX path on models built here with
+onnx.helper, including models it must refuse; motion told apart from lighting and noise;
+tracks that stay whole; each rule on scripted tracks; zones that cannot be."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from skimage import data
+
+from kuzet.analytics.detector import Detection, DetectorError, open_detector
+from kuzet.analytics.geometry import Box, GeometryError, check_polygon, inside, iou
+from kuzet.analytics.motion import Motion
+from kuzet.analytics.onnx_detector import OnnxDetector
+from kuzet.analytics.rules import Rule, Rules, Schedule, Window, check_rule
+from kuzet.analytics.tracker import NS, Track, Tracker
+from kuzet.timefmt import parse_instant
+
+
+def bgr(img: np.ndarray) -> np.ndarray:
+    if img.ndim == 2:
+        img = np.stack([img] * 3, -1)
+    return cv2.cvtColor(img, cv2.COLOR_RGB2BGR)
+
+
+@pytest.fixture(scope="module")
+def person_model(tmp_path_factory: pytest.TempPathFactory) -> object:
+    return open_detector("openvino", tmp_path_factory.mktemp("cache"))
+
+
+def test_people_in_real_photographs(person_model: object) -> None:
+    """scikit-image's astronaut (Eileen Collins) and cameraman are people; its coffee cup,
+    cat and rocket are not."""
+    astronaut = bgr(data.astronaut())
+    [d] = person_model.detect(astronaut, 0.5)  # type: ignore[attr-defined]
+    assert d.label == "person" and d.score > 0.8
+    assert d.box.x0 < 60 and d.box.x1 > 300 and d.box.y1 > 480  # her, not a corner
+    assert [x.label for x in person_model.detect(bgr(data.camera()), 0.5)] == [  # type: ignore[attr-defined]
+        "person"]
+    for scene in (data.coffee(), data.chelsea(), data.rocket()):
+        assert person_model.detect(bgr(scene), 0.5) == []  # type: ignore[attr-defined]
+
+
+def test_kuzet_detect_prints_what_the_model_sees(tmp_path: Path) -> None:
+    picture = tmp_path / "gate.png"
+    cv2.imwrite(str(picture), bgr(data.astronaut()))
+    env = {**os.environ, "KUZET_HOME": str(tmp_path / "home")}
+    run = subprocess.run([sys.executable, "-m", "kuzet", "detect", str(picture), "--json"],
+                         capture_output=True, text=True, env=env, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out["detector"].startswith("openvino") and (out["width"], out["height"]) == (
+        512, 512)
+    assert [d["label"] for d in out["detections"]] == ["person"]
+    (tmp_path / "notes.txt").write_text("not a picture")
+    bad = subprocess.run([sys.executable, "-m", "kuzet", "detect", str(tmp_path / "notes.txt")],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 2 and "not an image" in bad.stderr
+    env["KUZET_DETECTOR"] = "onnx"
+    env["KUZET_DETECTOR_MODEL"] = str(tmp_path / "missing.onnx")
+    bad = subprocess.run([sys.executable, "-m", "kuzet", "detect", str(picture)],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+
+
+def _model(path: Path, outputs: dict[str, np.ndarray], size: int = 64) -> Path:
+    """An ONNX model whose outputs are fixed tensors plus 0 × the input's mean, so the
+    input flows through the graph as in a real model."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes = [helper.make_node("ReduceMean", ["images"], ["m"], keepdims=0),
+             helper.make_node("Mul", ["m", "zero"], ["z"])]
+    inits = [numpy_helper.from_array(np.array(0, np.float32), "zero")]
+    outs = []
+    for name, value in outputs.items():
+        inits.append(numpy_helper.from_array(value.astype(np.float32), f"{name}_c"))
+        nodes.append(helper.make_node("Add", [f"{name}_c", "z"], [name]))
+        outs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(value.shape)))
+    graph = helper.make_graph(nodes, "test", [helper.make_tensor_value_info(
+        "images", TensorProto.FLOAT, [1, 3, size, size])], outs, inits)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    model.ir_version = 8
+    onnx.save(model, str(path))
+    return path
+
+
+def test_onnx_models_of_each_output_format(tmp_path: Path) -> None:
+    labels = tmp_path / "labels.txt"
+    labels.write_text("person\ncar\n")
+    picture = np.zeros((128, 256, 3), np.uint8)  # twice the model's 64 × 64 across
+    # YOLO v8: [1, 4 + 2 classes, 10 candidates] (real ones have thousands); two overlap
+    # (the weaker is suppressed), seven score nothing.
+    yolo = np.zeros((1, 6, 10))
+    yolo[0, :, 0] = [32, 32, 16, 32, 0.9, 0.1]  # person at the centre
+    yolo[0, :, 1] = [33, 32, 16, 32, 0.6, 0.1]  # the same person, weaker
+    yolo[0, :, 2] = [8, 8, 8, 8, 0.2, 0.8]  # a car, top left
+    found = OnnxDetector(_model(tmp_path / "yolo.onnx", {"output0": yolo}), labels).detect(
+        picture, 0.5)
+    assert [(d.label, round(d.score, 2)) for d in found] == [("person", 0.9), ("car", 0.8)]
+    assert found[0].box == Box(96.0, 32.0, 160.0, 96.0)  # scaled to the picture
+    # SSD: boxes [1, N, 4] in fractions, scores [1, N, classes].
+    boxes = np.array([[[0.5, 0.5, 1.0, 1.0], [0, 0, 0.1, 0.1]]])
+    scores = np.array([[[0.1, 0.7], [0.3, 0.2]]])
+    ssd = OnnxDetector(_model(tmp_path / "ssd.onnx", {"boxes": boxes, "scores": scores}),
+                       labels).detect(picture, 0.5)
+    assert [(d.label, d.box) for d in ssd] == [("car", Box(128.0, 64.0, 256.0, 128.0))]
+    # DetectionOutput [1, 1, N, 7], no labels file: classes by number.
+    rows = np.array([[[[0, 3, 0.95, 0.0, 0.0, 0.5, 0.5], [0, 1, 0.1, 0, 0, 1, 1]]]])
+    do = OnnxDetector(_model(tmp_path / "do.onnx", {"detection_out": rows})).detect(
+        picture, 0.5)
+    assert [(d.label, d.box) for d in do] == [("3", Box(0.0, 0.0, 128.0, 64.0))]
+    with pytest.raises(DetectorError, match="unknown output format"):
+        OnnxDetector(_model(tmp_path / "odd.onnx", {"x": np.zeros((1, 5))}))
+    corrupt = tmp_path / "corrupt.onnx"
+    corrupt.write_bytes(os.urandom(256))
+    with pytest.raises(DetectorError, match="not a model ONNX Runtime can load"):
+        OnnxDetector(corrupt)
+    with pytest.raises(DetectorError, match="does not exist"):
+        open_detector("onnx", tmp_path, tmp_path / "none.onnx")
+    with pytest.raises(DetectorError, match="needs detector_model"):
+        open_detector("onnx", tmp_path)
+
+
+def _scene(rng: np.random.Generator) -> np.ndarray:
+    """A textured background like a corridor wall: gradients and speckle."""
+    base = np.linspace(40, 160, 640, dtype=np.float32)[None, :].repeat(360, 0)
+    base += rng.normal(0, 12, (360, 640)).astype(np.float32)
+    return np.clip(cv2.GaussianBlur(base, (7, 7), 0), 0, 255)
+
+
+def _frame(base: np.ndarray, rng: np.random.Generator, gain: float = 1.0,
+           noise: float = 2.0, square: tuple[int, int] | None = None) -> np.ndarray:
+    f = base * gain + rng.normal(0, noise, base.shape)
+    if square is not None:
+        x, y = square
+        f[y:y + 60, x:x + 40] = 220
+    return bgr(np.clip(f, 0, 255).astype(np.uint8))
+
+
+def test_motion_is_an_object_moving_not_light_or_noise() -> None:
+    rng = np.random.default_rng(7)
+    base = _scene(rng)
+    m = Motion()
+    for _ in range(10):
+        m.update(_frame(base, rng))
+    # Noise alone, then the lights coming on (the whole picture 40 % brighter at once),
+    # then dusk (slowly darker): no region.
+    for _ in range(10):
+        assert m.update(_frame(base, rng, noise=6)).regions == []
+    for k in range(10):
+        assert m.update(_frame(base, rng, gain=1.4)).regions == [], k
+    for k in range(30):
+        assert m.update(_frame(base, rng, gain=1.4 - k * 0.01)).regions == [], k
+    # A person-sized bright shape walks across: one region where it is.
+    for step in range(8):
+        x = 100 + step * 30
+        result = m.update(_frame(base, rng, gain=1.1, square=(x, 150)))
+        if step:
+            assert len(result.regions) >= 1 and result.level > 0
+            hit = max(result.regions, key=lambda r: iou(r, Box(x, 150, x + 40, 210)))
+            assert iou(hit, Box(x, 150, x + 40, 210)) > 0.2
+    # The same walk under a mask (the left half ignored): nothing.
+    masked = Motion(masks=[[(0, 0), (0.5, 0), (0.5, 1), (0, 1)]])
+    for _ in range(5):
+        masked.update(_frame(base, rng))
+    for step in range(5):
+        assert masked.update(_frame(base, rng, square=(20 + step * 30, 150))).regions == []
+
+
+def test_a_walking_person_stays_one_track_and_two_stay_two() -> None:
+    tracker = Tracker()
+    for k in range(20):
+        t = k * NS // 5
+        a = Detection("person", 0.8, Box(10 + 8 * k, 50, 40 + 8 * k, 120))
+        b = Detection("person", 0.7, Box(300 - 8 * k, 60, 330 - 8 * k, 130))
+        active = tracker.update(t, [a, b] if k != 7 else [a])  # b missed one frame
+    assert sorted(len(tr.path) for tr in active) == [19, 20]
+    assert len({tr.id for tr in active}) == 2 and tracker.ended == []
+    tracker.update(20 * NS, [])  # nobody for 16 s: both end
+    assert tracker.active == [] and len(tracker.ended) == 2
+
+
+def _track(tid: int, points: list[tuple[float, float]], t0: int = 0, dt: float = 1.0,
+           label: str = "person") -> Track:
+    """A track whose foot walks through `points` (fractions of a 100 × 100 frame)."""
+    tr = Track(tid, label)
+    for k, (x, y) in enumerate(points):
+        tr.path.append((t0 + int(k * dt * NS), Box(x * 100 - 5, y * 100 - 20, x * 100 + 5,
+                                                    y * 100)))
+    return tr
+
+
+def test_each_rule_on_scripted_tracks() -> None:
+    room = ((0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0))
+    night = Schedule((Window(frozenset(range(7)), 22 * 60, 7 * 60),))
+    rules = Rules([
+        check_rule(Rule(1, "intrusion", zone=room, schedule=night)),
+        check_rule(Rule(2, "line", line=((0.3, 0.0), (0.3, 1.0)), direction="left")),
+        check_rule(Rule(3, "loitering", zone=room, seconds=30)),
+        check_rule(Rule(4, "crowding", zone=room, count=3)),
+        check_rule(Rule(5, "vehicle", zone=room)),
+    ], (100, 100))
+    at_night = parse_instant("2026-11-27T23:30:00+05:00")
+    by_day = parse_instant("2026-11-27T12:00:00+05:00")
+    walker = _track(1, [(0.1, 0.6), (0.4, 0.6), (0.7, 0.7)], at_night)
+    fired = rules.evaluate(walker.last_ns, [walker])
+    assert {(a.rule, a.tracks) for a in fired} == {(1, (1,))}
+    # Line a→b points down the frame: walking left to right crosses towards its right.
+    back = _track(2, [(0.4, 0.2), (0.2, 0.2)], at_night)
+    assert [a.rule for a in rules.evaluate(back.last_ns, [back])] == [2]
+    assert rules.evaluate(back.last_ns, [back]) == []  # once per track
+    day = Rules(rules.rules, (100, 100))
+    stayer = _track(3, [(0.6, 0.6)] * 40, by_day)
+    assert day.evaluate(stayer.path[20][0], [_track(3, [(0.6, 0.6)] * 21, by_day)]) == []
+    assert [a.rule for a in day.evaluate(stayer.last_ns, [stayer])] == [3]  # 39 s there
+    crowd = [_track(10 + k, [(0.6 + k * 0.1, 0.8)], by_day) for k in range(3)]
+    assert [a.rule for a in day.evaluate(by_day, crowd[:2])] == []
+    assert [(a.rule, a.tracks) for a in day.evaluate(by_day, crowd)] == [(4, (10, 11, 12))]
+    car = _track(20, [(0.7, 0.9)], by_day, label="car")
+    assert [a.rule for a in day.evaluate(by_day, [car])] == [5]
+
+
+def test_schedules_cross_midnight_and_keep_holidays() -> None:
+    s = Schedule((Window(frozenset({4}), 22 * 60, 7 * 60),), holidays_all_day=True,
+                 holidays=frozenset({date(2026, 5, 27)}))  # Friday nights; Kurban ait
+    assert s.armed(parse_instant("2026-11-27T23:00:00+05:00"))  # Friday 23:00
+    assert s.armed(parse_instant("2026-11-28T06:59:00+05:00"))  # into Saturday
+    assert not s.armed(parse_instant("2026-11-28T07:00:00+05:00"))
+    assert not s.armed(parse_instant("2026-11-26T23:00:00+05:00"))  # Thursday
+    assert s.armed(parse_instant("2026-12-16T12:00:00+05:00"))  # Independence Day
+    assert s.armed(parse_instant("2026-05-27T12:00:00+05:00"))  # the added holiday
+    assert Schedule().armed(0)
+
+
+def test_zones_that_cannot_be_are_refused() -> None:
+    with pytest.raises(GeometryError, match="cross"):
+        check_polygon([(0, 0), (1, 1), (1, 0), (0, 1)])  # a bow tie
+    with pytest.raises(GeometryError, match="outside the frame"):
+        check_polygon([(0, 0), (1.2, 0), (1, 1)])
+    with pytest.raises(GeometryError, match="three"):
+        check_polygon([(0, 0), (1, 1)])
+    with pytest.raises(GeometryError, match="no area"):
+        check_polygon([(0, 0), (0.5, 0.5), (1, 1)])
+    with pytest.raises(GeometryError):
+        check_rule(Rule(1, "line", line=((0.5, 0.5), (0.5, 0.5))))
+    square = [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)]
+    assert inside((0.5, 0.5), square) and not inside((0.9, 0.5), square)
