@@ -104,6 +104,11 @@ class Settings(BaseSettings):
                                          "one per line (line k names class k).")
     detect_threshold: float = Field(0.5, ge=0.05, le=0.99, description="Lowest score a "
                                     "detection needs to count.")
+    mqtt_url: str | None = Field(None, description="MQTT broker that receives camera "
+                                 "status (and events): mqtt://[user:password@]host[:port]; "
+                                 "unset: no MQTT.")
+    mqtt_site: str = Field("campus", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The "
+                           "site's name in MQTT topics: kuzet/<site>/….")
     document_font: Path = Field(
         Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
         description="TrueType font embedded in PDF documents; it must cover Kazakh and "
@@ -122,6 +127,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {zone!r} (an IANA name such as "
                              "Asia/Almaty)") from exc
         return zone
+
+    @field_validator("mqtt_url")
+    @classmethod
+    def _broker(cls, url: str | None) -> str | None:
+        if url is not None:
+            from kuzet.integrations.mqtt import parse_broker
+
+            parse_broker(url)
+        return url
 
     @field_validator("retention_days")
     @classmethod

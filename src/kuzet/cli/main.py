@@ -152,6 +152,7 @@ def _serve(settings: Settings, banner: str = "") -> int:
         service.start()
     except AlreadyRunning as exc:
         raise _fail(str(exc)) from exc
+    publisher = _mqtt(settings, service)
     service.write_status()
     vols = ", ".join(v.path for v in service.catalog.volumes())
     typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into {vols}",
@@ -168,7 +169,28 @@ def _serve(settings: Settings, banner: str = "") -> int:
         service.run_until(stop)
     finally:
         api.stop()
-    return 0 if service.shutdown() else 1
+    clean = service.shutdown()
+    if publisher is not None:
+        publisher.stop()
+    return 0 if clean else 1
+
+
+def _mqtt(settings: Settings, service: Any) -> Any:
+    """Camera status to the MQTT broker, when one is configured (clause 3.2.11)."""
+    if settings.mqtt_url is None:
+        return None
+    import time
+
+    from kuzet.integrations.mqtt import MqttPublisher
+    from kuzet.integrations.status import StatusFeed
+
+    publisher = MqttPublisher(settings.mqtt_url, settings.mqtt_site)
+    publisher.start()
+    feed = StatusFeed(publisher.publish)
+    service.status_listeners.append(lambda statuses: feed.offer(statuses, time.time_ns()))
+    typer.echo(f"kuzet serve: camera status to {publisher.broker.shown} as "
+               f"{publisher.prefix}/cameras/<camera>/status", err=True)
+    return publisher
 
 
 def _start_api(settings: Settings, service: Any) -> Any:

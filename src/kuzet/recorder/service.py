@@ -12,7 +12,9 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
@@ -68,6 +70,8 @@ class RecorderService:
         self.opener = opener
         self.supervisors: dict[int, Supervisor] = {}
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
+        # Called with every camera's status once a second (MQTT); never allowed to raise.
+        self.status_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
         self.recovery: list[RecoveryReport] = []
         self._lock = run_dir(settings) / "serve.lock"
         self.alarms = Alarms(catalog.session)
@@ -162,6 +166,11 @@ class RecorderService:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))
         tmp.replace(path)
+        for listener in self.status_listeners:
+            try:
+                listener(statuses)
+            except Exception:  # an integration's fault must not stop the status loop
+                log.exception("a status listener failed")
 
     def run_until(self, stop: threading.Event) -> None:
         last_sync = time.monotonic()

@@ -1,0 +1,152 @@
+"""MQTT publication: each camera's status, retained, on `kuzet/<site>/cameras/<camera>/
+status`; the server's own presence on `kuzet/<site>/server/status` ("online", and
+"offline" left with the broker as the last will, so subscribers learn of a crash).
+
+`publish` never blocks and never raises: it hands the message to a thread with its own
+event loop (aiomqtt). While the broker is unreachable the thread retries with backoff
+(at most `BACKOFF_MAX_S` between tries); retained statuses are kept, latest per topic,
+and sent again on every reconnect; other messages wait in a bounded queue that drops
+its oldest when full (counted in `dropped`). Credentials come in the URL
+(`mqtt://user:password@host:1883`) and are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import logging
+import threading
+import urllib.parse
+from dataclasses import dataclass
+from typing import Any
+
+import aiomqtt
+
+log = logging.getLogger(__name__)
+BACKOFF_MAX_S = 10.0
+QUEUE_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Broker:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+
+    @property
+    def shown(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+
+def parse_broker(url: str) -> Broker:
+    u = urllib.parse.urlsplit(url)
+    if u.scheme != "mqtt" or not u.hostname:
+        raise ValueError("mqtt_url is mqtt://[user:password@]host[:port]")
+    return Broker(u.hostname, u.port or 1883, urllib.parse.unquote(u.username or "") or None,
+                  urllib.parse.unquote(u.password or "") or None)
+
+
+class MqttPublisher:
+    def __init__(self, url: str, site: str) -> None:
+        self.broker = parse_broker(url)
+        self.prefix = f"kuzet/{site}"
+        self.dropped = 0
+        self.connected = threading.Event()
+        self._retained: dict[str, bytes] = {}
+        self._queue: collections.deque[tuple[str, bytes]] = collections.deque()
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stop = threading.Event()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mqtt", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        self._ready.wait(5)
+
+    def stop(self, timeout: float = 2.0) -> None:
+        self._stop.set()
+        self._poke()
+        self._thread.join(timeout)
+
+    def publish(self, suffix: str, payload: dict[str, Any], retain: bool = False) -> None:
+        topic = f"{self.prefix}/{suffix}"
+        data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        with self._lock:
+            if retain:
+                self._retained[topic] = data
+            else:
+                if len(self._queue) >= QUEUE_MAX:
+                    self._queue.popleft()
+                    self.dropped += 1
+                self._queue.append((topic, data))
+        self._poke()
+
+    def _poke(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            loop.call_soon_threadsafe(wake.set)
+
+    def _run(self) -> None:
+        asyncio.run(self._main())
+
+    async def _main(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._ready.set()
+        delay = 0.5
+        presence = f"{self.prefix}/server/status"
+        while not self._stop.is_set():
+            try:
+                async with aiomqtt.Client(
+                        self.broker.host, self.broker.port, username=self.broker.username,
+                        password=self.broker.password, timeout=5, keepalive=30,
+                        will=aiomqtt.Will(presence, b"offline", qos=1, retain=True)) as client:
+                    log.info("MQTT: connected to %s", self.broker.shown)
+                    self.connected.set()
+                    delay = 0.5
+                    await client.publish(presence, b"online", qos=1, retain=True)
+                    await self._pump(client)
+                    await client.publish(presence, b"offline", qos=1, retain=True)
+                    return
+            except aiomqtt.MqttError as exc:
+                self.connected.clear()
+                log.warning("MQTT: %s unreachable (%s); retrying in %.1f s",
+                            self.broker.shown, type(exc).__name__, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopped(), delay)
+                delay = min(BACKOFF_MAX_S, delay * 2)
+
+    async def _stopped(self) -> None:
+        while not self._stop.is_set():
+            await asyncio.sleep(0.1)
+
+    async def _pump(self, client: aiomqtt.Client) -> None:
+        """Send what waits until stopped; every retained status again on each connection
+        (the broker may have restarted without them)."""
+        assert self._wake is not None
+        sent: dict[str, bytes] = {}
+        while True:
+            with self._lock:
+                retained = [(t, d) for t, d in self._retained.items() if sent.get(t) != d]
+                queued = list(self._queue)
+                self._queue.clear()
+            for k, (topic, data) in enumerate(queued):
+                try:
+                    await client.publish(topic, data, qos=1)
+                except aiomqtt.MqttError:
+                    with self._lock:  # not sent: back at the front, in order
+                        self._queue.extendleft(reversed(queued[k:]))
+                    raise
+            for topic, data in retained:
+                await client.publish(topic, data, qos=1, retain=True)
+                sent[topic] = data
+            if self._stop.is_set():
+                return
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 1.0)

@@ -1,0 +1,123 @@
+"""Camera status over MQTT (issue 7, clause 3.2.11) against the real Mosquitto broker on
+127.0.0.1:1883: `kuzet serve` publishes each camera's state retained, says so again when
+it changes, announces itself online and offline; a broker that cannot be reached costs
+no recording and no password in the log."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from conftest import Kuzet, free_port, stop, wait_for
+from kuzet.integrations.status import HEARTBEAT_NS, StatusFeed, due
+
+BROKER = ("127.0.0.1", 1883)
+
+
+class Subscriber:
+    """A real MQTT client collecting every message under a topic filter."""
+
+    def __init__(self, topic: str) -> None:
+        self.messages: list[tuple[str, Any, bool]] = []
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
+        self.client.connect(*BROKER)
+        self.client.loop_start()
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        payload = msg.payload.decode()
+        try:
+            value = json.loads(payload)
+        except ValueError:
+            value = payload
+        with self.lock:
+            self.messages.append((msg.topic, value, bool(msg.retain)))
+
+    def states(self, topic: str) -> list[Any]:
+        with self.lock:
+            return [v["state"] if isinstance(v, dict) else v for t, v, _ in self.messages
+                    if t == topic]
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    name = f"test-{os.getpid()}-{time.monotonic_ns() % 10**9}"
+    yield name
+    # Leave no retained messages behind on the shared broker.
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c.connect(*BROKER)
+    c.loop_start()
+    for topic in (f"kuzet/{name}/server/status", f"kuzet/{name}/cameras/cam01/status"):
+        c.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
+    c.loop_stop()
+    c.disconnect()
+
+
+def test_a_status_goes_out_on_change_and_every_half_minute() -> None:
+    sent: list[tuple[str, str]] = []
+    feed = StatusFeed(lambda topic, payload, retain: sent.append((topic, payload["state"])))
+    rec = {"camera": "cam01", "state": "recording", "last_cause": None}
+    feed.offer([rec], 0)
+    feed.offer([rec], 10**9)  # a second later, nothing new
+    feed.offer([{**rec, "state": "reconnecting", "last_cause": "stalled"}], 2 * 10**9)
+    feed.offer([{**rec, "state": "reconnecting", "last_cause": "stalled"}],
+               2 * 10**9 + HEARTBEAT_NS)
+    assert sent == [("cameras/cam01/status", "recording"),
+                    ("cameras/cam01/status", "reconnecting"),
+                    ("cameras/cam01/status", "reconnecting")]
+    assert due(None, ("recording", None), 0)
+
+
+@pytest.mark.slow
+def test_serve_publishes_camera_status_to_mosquitto(kuzet: Kuzet, site: str) -> None:
+    port = free_port()
+    sim = kuzet.sim(port)
+    kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
+    kuzet.env.update(KUZET_MQTT_URL=f"mqtt://{BROKER[0]}:{BROKER[1]}", KUZET_MQTT_SITE=site)
+    live = Subscriber(f"kuzet/{site}/#")
+    camera, server_topic = f"kuzet/{site}/cameras/cam01/status", f"kuzet/{site}/server/status"
+    server = kuzet.serve()
+    try:
+        wait_for(lambda: "recording" in live.states(camera), 60, what="recording on MQTT")
+        assert "online" in live.states(server_topic)
+        stop(sim)  # the camera goes dark: the recorder reconnects, and says so at once
+        wait_for(lambda: "reconnecting" in live.states(camera), 30, what="reconnecting")
+        late = Subscriber(camera)  # a subscriber that comes later gets the retained state
+        wait_for(lambda: late.states(camera) == ["reconnecting"], 10, what="retained")
+        with late.lock:
+            assert late.messages[0][2] is True
+        late.close()
+    finally:
+        stop(server)
+    wait_for(lambda: live.states(server_topic)[-1:] == ["offline"], 10, what="offline")
+    live.close()
+
+
+@pytest.mark.slow
+def test_an_unreachable_broker_costs_no_recording(kuzet: Kuzet, site: str) -> None:
+    port = free_port()
+    kuzet.sim(port)
+    kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
+    kuzet.env.update(KUZET_MQTT_URL=f"mqtt://kuzet:s3cret-word@127.0.0.1:{free_port()}",
+                     KUZET_MQTT_SITE=site)
+    server = kuzet.serve()
+    try:
+        wait_for(lambda: kuzet.status().get("cam01", {}).get("state") == "recording", 60,
+                 what="recording")
+        wait_for(lambda: "unreachable" in kuzet.log("serve"), 20, what="the broker's warning")
+        assert "s3cret-word" not in kuzet.log("serve")
+    finally:
+        assert stop(server) < 10
