@@ -306,3 +306,13 @@ def storage(database_url: str, tmp_path: Path) -> Iterator[Storage]:
     st = Storage(database_url, tmp_path / "home")
     yield st
     st.close()
+
+
+@pytest.fixture
+def site() -> Iterator[str]:
+    """A site name of its own for a test's MQTT topics (kuzet/<site>/…), cleaned after."""
+    from mqtt_peer import clear_retained
+
+    name = f"test-{os.getpid()}-{time.monotonic_ns() % 10**9}"
+    yield name
+    clear_retained(name)

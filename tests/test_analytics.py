@@ -24,6 +24,7 @@ from kuzet.analytics.onnx_detector import OnnxDetector
 from kuzet.analytics.rules import Rule, Rules, Schedule, Window, check_rule
 from kuzet.analytics.tracker import NS, Track, Tracker
 from kuzet.timefmt import parse_instant
+from onnx_models import constant_model
 
 
 def bgr(img: np.ndarray) -> np.ndarray:
@@ -33,7 +34,7 @@ def bgr(img: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def person_model(tmp_path_factory: pytest.TempPathFactory) -> object:
+def personconstant_model(tmp_path_factory: pytest.TempPathFactory) -> object:
     return open_detector("openvino", tmp_path_factory.mktemp("cache"))
 
 
@@ -72,28 +73,6 @@ def test_kuzet_detect_prints_what_the_model_sees(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "does not exist" in bad.stderr
 
 
-def _model(path: Path, outputs: dict[str, np.ndarray], size: int = 64) -> Path:
-    """An ONNX model whose outputs are fixed tensors plus 0 × the input's mean, so the
-    input flows through the graph as in a real model."""
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    nodes = [helper.make_node("ReduceMean", ["images"], ["m"], keepdims=0),
-             helper.make_node("Mul", ["m", "zero"], ["z"])]
-    inits = [numpy_helper.from_array(np.array(0, np.float32), "zero")]
-    outs = []
-    for name, value in outputs.items():
-        inits.append(numpy_helper.from_array(value.astype(np.float32), f"{name}_c"))
-        nodes.append(helper.make_node("Add", [f"{name}_c", "z"], [name]))
-        outs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, list(value.shape)))
-    graph = helper.make_graph(nodes, "test", [helper.make_tensor_value_info(
-        "images", TensorProto.FLOAT, [1, 3, size, size])], outs, inits)
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    onnx.save(model, str(path))
-    return path
-
-
 def test_onnx_models_of_each_output_format(tmp_path: Path) -> None:
     labels = tmp_path / "labels.txt"
     labels.write_text("person\ncar\n")
@@ -104,23 +83,23 @@ def test_onnx_models_of_each_output_format(tmp_path: Path) -> None:
     yolo[0, :, 0] = [32, 32, 16, 32, 0.9, 0.1]  # person at the centre
     yolo[0, :, 1] = [33, 32, 16, 32, 0.6, 0.1]  # the same person, weaker
     yolo[0, :, 2] = [8, 8, 8, 8, 0.2, 0.8]  # a car, top left
-    found = OnnxDetector(_model(tmp_path / "yolo.onnx", {"output0": yolo}), labels).detect(
+    found = OnnxDetector(constant_model(tmp_path / "yolo.onnx", {"output0": yolo}), labels).detect(
         picture, 0.5)
     assert [(d.label, round(d.score, 2)) for d in found] == [("person", 0.9), ("car", 0.8)]
     assert found[0].box == Box(96.0, 32.0, 160.0, 96.0)  # scaled to the picture
     # SSD: boxes [1, N, 4] in fractions, scores [1, N, classes].
     boxes = np.array([[[0.5, 0.5, 1.0, 1.0], [0, 0, 0.1, 0.1]]])
     scores = np.array([[[0.1, 0.7], [0.3, 0.2]]])
-    ssd = OnnxDetector(_model(tmp_path / "ssd.onnx", {"boxes": boxes, "scores": scores}),
+    ssd = OnnxDetector(constant_model(tmp_path / "ssd.onnx", {"boxes": boxes, "scores": scores}),
                        labels).detect(picture, 0.5)
     assert [(d.label, d.box) for d in ssd] == [("car", Box(128.0, 64.0, 256.0, 128.0))]
     # DetectionOutput [1, 1, N, 7], no labels file: classes by number.
     rows = np.array([[[[0, 3, 0.95, 0.0, 0.0, 0.5, 0.5], [0, 1, 0.1, 0, 0, 1, 1]]]])
-    do = OnnxDetector(_model(tmp_path / "do.onnx", {"detection_out": rows})).detect(
+    do = OnnxDetector(constant_model(tmp_path / "do.onnx", {"detection_out": rows})).detect(
         picture, 0.5)
     assert [(d.label, d.box) for d in do] == [("3", Box(0.0, 0.0, 128.0, 64.0))]
     with pytest.raises(DetectorError, match="unknown output format"):
-        OnnxDetector(_model(tmp_path / "odd.onnx", {"x": np.zeros((1, 5))}))
+        OnnxDetector(constant_model(tmp_path / "odd.onnx", {"x": np.zeros((1, 5))}))
     corrupt = tmp_path / "corrupt.onnx"
     corrupt.write_bytes(os.urandom(256))
     with pytest.raises(DetectorError, match="not a model ONNX Runtime can load"):

@@ -5,65 +5,11 @@ no recording and no password in the log."""
 
 from __future__ import annotations
 
-import json
-import os
-import threading
-import time
-from collections.abc import Iterator
-from typing import Any
-
-import paho.mqtt.client as mqtt
 import pytest
 
 from conftest import Kuzet, free_port, stop, wait_for
 from kuzet.integrations.status import HEARTBEAT_NS, StatusFeed, due
-
-BROKER = ("127.0.0.1", 1883)
-
-
-class Subscriber:
-    """A real MQTT client collecting every message under a topic filter."""
-
-    def __init__(self, topic: str) -> None:
-        self.messages: list[tuple[str, Any, bool]] = []
-        self.lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
-        self.client.connect(*BROKER)
-        self.client.loop_start()
-
-    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
-        payload = msg.payload.decode()
-        try:
-            value = json.loads(payload)
-        except ValueError:
-            value = payload
-        with self.lock:
-            self.messages.append((msg.topic, value, bool(msg.retain)))
-
-    def states(self, topic: str) -> list[Any]:
-        with self.lock:
-            return [v["state"] if isinstance(v, dict) else v for t, v, _ in self.messages
-                    if t == topic]
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
-@pytest.fixture
-def site() -> Iterator[str]:
-    name = f"test-{os.getpid()}-{time.monotonic_ns() % 10**9}"
-    yield name
-    # Leave no retained messages behind on the shared broker.
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-    c.connect(*BROKER)
-    c.loop_start()
-    for topic in (f"kuzet/{name}/server/status", f"kuzet/{name}/cameras/cam01/status"):
-        c.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)
-    c.loop_stop()
-    c.disconnect()
+from mqtt_peer import BROKER, Subscriber
 
 
 def test_a_status_goes_out_on_change_and_every_half_minute() -> None:

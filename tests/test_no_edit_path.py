@@ -113,8 +113,11 @@ def test_footage_leaves_only_as_a_transfer_package() -> None:
             files_served.setdefault("FileResponse", set()).add(rel)
     assert files_served["application/zip"] == {"routes/transfers.py"}
     assert files_served["FileResponse"] == {"routes/transfers.py"}
+    # Stills only besides: stamped snapshots (PNG) and an event's picture (JPEG), both
+    # audited; documents (PDF) and registers (CSV).
     assert set(files_served) == {"application/zip", "FileResponse", "application/pdf",
-                                 "text/csv", "image/png"}
+                                 "text/csv", "image/png", "image/jpeg"}
+    assert files_served["image/jpeg"] == {"routes/detection.py"}
     downloads = [(p.name, line.strip()) for p in (web / "static").glob("*.js")
                  for line in p.read_text().splitlines() if re.search(r"\.download\b|download=",
                                                                      line)]

@@ -104,6 +104,8 @@ class Settings(BaseSettings):
                                          "one per line (line k names class k).")
     detect_threshold: float = Field(0.5, ge=0.05, le=0.99, description="Lowest score a "
                                     "detection needs to count.")
+    detect_fps: float = Field(5.0, gt=0, le=25, description="Pictures a second analysed per "
+                              "camera with detection rules (from its sub stream).")
     mqtt_url: str | None = Field(None, description="MQTT broker that receives camera "
                                  "status (and events): mqtt://[user:password@]host[:port]; "
                                  "unset: no MQTT.")

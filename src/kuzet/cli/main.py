@@ -153,6 +153,7 @@ def _serve(settings: Settings, banner: str = "") -> int:
     except AlreadyRunning as exc:
         raise _fail(str(exc)) from exc
     publisher = _mqtt(settings, service)
+    detection = _detection(settings, service, publisher)
     service.write_status()
     vols = ", ".join(v.path for v in service.catalog.volumes())
     typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into {vols}",
@@ -169,10 +170,22 @@ def _serve(settings: Settings, banner: str = "") -> int:
         service.run_until(stop)
     finally:
         api.stop()
+    detection.stop()
     clean = service.shutdown()
     if publisher is not None:
         publisher.stop()
     return 0 if clean else 1
+
+
+def _detection(settings: Settings, service: Any, publisher: Any) -> Any:
+    """Detection on the cameras that have rules, re-read every few seconds."""
+    from kuzet.analytics.service import DetectionService
+
+    detection = DetectionService(settings, service.catalog, service.live,
+                                 publisher.publish if publisher is not None else None)
+    detection.sync()
+    service.status_listeners.append(detection.tick)
+    return detection
 
 
 def _mqtt(settings: Settings, service: Any) -> Any:

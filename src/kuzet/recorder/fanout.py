@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from kuzet.media.fmp4 import VideoParams
 from kuzet.media.livemux import LiveMuxer
@@ -57,18 +57,27 @@ class Viewer:
         self.queue.put_nowait(item)
 
 
+class Tap(Protocol):
+    """A consumer of a stream's frames as they arrive (detection), not of fMP4: it gets
+    each frame's bytes and must return at once (queue, never block the recorder)."""
+
+    def offer(self, params: VideoParams, data: bytes, keyframe: bool,
+              arrival_ns: int) -> None: ...
+
+
 class LiveHub:
-    """A camera's viewers and, while there are any, its live muxer."""
+    """A camera's viewers and, while there are any, its live muxer; and its taps."""
 
     def __init__(self) -> None:
         self._viewers: set[Viewer] = set()
         self._lock = threading.Lock()
         self._muxer: LiveMuxer | None = None
         self._init: Item | None = None
+        self.taps: list[Tap] = []
 
     @property
     def active(self) -> bool:
-        return bool(self._viewers)
+        return bool(self._viewers) or bool(self.taps)
 
     def join(self, viewer: Viewer) -> None:
         with self._lock:
@@ -90,6 +99,12 @@ class LiveHub:
     def frame(self, params: VideoParams, template: Any, data: bytes, dts: int,
               pts: int | None, duration: int, keyframe: bool, arrival_ns: int) -> None:
         """Called by the recorder thread for every video frame while `active`."""
+        for tap in self.taps:
+            tap.offer(params, data, keyframe, arrival_ns)
+        if not self._viewers:
+            if self._muxer is not None:
+                self.reset()
+            return
         if self._muxer is not None and self._muxer.params != params:
             self.reset()
         if self._muxer is None:

@@ -207,5 +207,39 @@ class TransferExecution(Body):
     end: str | None = Field(None, max_length=40)
 
 
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+PointBody = Annotated[list[Fraction], Field(min_length=2, max_length=2)]
+
+
+class WindowBody(Body):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(
+        default=["mon", "tue", "wed", "thu", "fri", "sat", "sun"], max_length=7)
+    start: str = Field(pattern=r"^\d{2}:\d{2}$", description="HH:MM, display time zone")
+    end: str = Field(pattern=r"^\d{2}:\d{2}$", description="before start: past midnight")
+
+
+class ScheduleBody(Body):
+    windows: list[WindowBody] = Field(default=[], max_length=20, description="none: always")
+    holidays: list[str] = Field(default=[], max_length=50, description="extra YYYY-MM-DD")
+    holidays_all_day: bool = False
+
+
+class RuleBody(Body):
+    """Geometry in fractions of the frame (0..1), as drawn on a still of the camera."""
+
+    kind: Literal["intrusion", "line", "loitering", "crowding", "vehicle"]
+    zone: list[PointBody] = Field(default=[], max_length=64)
+    line: list[PointBody] | None = Field(None, min_length=2, max_length=2)
+    direction: Literal["left", "right", "both"] = "both"
+    labels: list[str] = Field(default=["person"], min_length=1, max_length=20)
+    seconds: float = Field(0, ge=0, le=86_400)
+    count: int = Field(0, ge=0, le=1000)
+    schedule: ScheduleBody = ScheduleBody()
+
+
+class Acknowledgement(Body):
+    note: str = Field("", max_length=2000)
+
+
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SeqId = Annotated[int, Path(ge=1, le=2**62)]

@@ -13,6 +13,7 @@ from kuzet.access.grants import Grants
 from kuzet.access.policy import AddressThrottle
 from kuzet.access.roles import Roles
 from kuzet.access.sessions import Sessions
+from kuzet.analytics.store import DetectionStore
 from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.models import Camera
@@ -82,6 +83,7 @@ class Services:
     acts: Acts = field(init=False)
     viewings: Viewings = field(init=False)
     transfers: Transfers = field(init=False)
+    detection: DetectionStore = field(init=False)
     exports: Exports = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
@@ -103,6 +105,7 @@ class Services:
         self.acts = Acts(session, self.settings.display_timezone)
         self.viewings = Viewings(session, self.settings.display_timezone)
         self.transfers = Transfers(session, self.settings.display_timezone)
+        self.detection = DetectionStore(session, self.settings.display_timezone)
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings)
 
     def cameras(self) -> dict[str, Camera]:

@@ -1,0 +1,130 @@
+"""Detection inside `kuzet serve`: one `CameraAnalytics` per camera that has rules, fed by
+a tap on the camera's sub stream (its main stream's keyframes when it has none); rules
+re-read every few seconds, so a rule drawn in the console takes effect without a
+restart; each alarm stored as an event and published on MQTT (`kuzet/<site>/events`,
+never with a picture).
+
+The detector is opened once, when the first camera needs it. If it cannot be (a missing
+or broken model), an alarm says so and cameras go on with motion alone: recording never
+waits for detection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from kuzet.analytics.camera import CameraAnalytics, jpeg
+from kuzet.analytics.detector import Detector, DetectorError, open_detector
+from kuzet.analytics.rules import Alarm, Rule
+from kuzet.analytics.store import DetectionStore, to_rule
+from kuzet.analytics.tracker import Track
+from kuzet.catalog.alarms import Alarms, Severity
+from kuzet.catalog.store import Catalog
+from kuzet.config import Settings
+from kuzet.recorder.fanout import LiveHub
+from kuzet.timefmt import format_instant
+
+log = logging.getLogger(__name__)
+SYNC_S = 5.0
+Publish = Callable[[str, dict[str, Any], bool], None]
+Hubs = Callable[[str, str], LiveHub | None]
+
+
+class DetectionService:
+    def __init__(self, settings: Settings, catalog: Catalog, hubs: Hubs,
+                 publish: Publish | None = None) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.hubs = hubs
+        self.publish = publish
+        self.store = DetectionStore(catalog.session, settings.display_timezone)
+        self.alarms = Alarms(catalog.session)
+        self.workers: dict[int, tuple[CameraAnalytics, LiveHub]] = {}
+        self._detector: Detector | None = None
+        self._detector_tried = False
+        self._lock = threading.Lock()
+        self._last_sync = 0.0
+
+    def detector(self) -> Detector | None:
+        with self._lock:
+            if not self._detector_tried:
+                self._detector_tried = True
+                s = self.settings
+                try:
+                    self._detector = open_detector(s.detector, s.cache_path, s.detector_model,
+                                                   s.detector_labels)
+                    self.alarms.clear("detector", s.detector)
+                except DetectorError as exc:
+                    log.error("detector %s: %s; detection runs on motion alone", s.detector, exc)
+                    self.alarms.raise_("detector", s.detector, Severity.WARNING,
+                                       f"the detector cannot run: {exc}; motion only")
+            return self._detector
+
+    def tick(self, statuses: list[dict[str, Any]]) -> None:
+        """Called by the recorder every second: re-read the rules every `SYNC_S`."""
+        if time.monotonic() - self._last_sync >= SYNC_S:
+            self.sync()
+
+    def sync(self) -> None:
+        self._last_sync = time.monotonic()
+        wanted: dict[int, list[Rule]] = {}
+        for row in self.store.rules():
+            if row.enabled:
+                wanted.setdefault(row.camera_id, []).append(
+                    to_rule(row.id, row.kind, json.loads(row.spec), self.settings.display_timezone))
+        cameras = {c.id: c.name for c in self.catalog.cameras()}
+        for cam_id in set(self.workers) - {c for c in wanted if c in cameras}:
+            self._stop(cam_id)
+        for cam_id, rules in wanted.items():
+            if cam_id not in cameras:
+                continue
+            if cam_id in self.workers:
+                self.workers[cam_id][0].set_rules(rules)
+                continue
+            name = cameras[cam_id]
+            stream = "sub" if self.hubs(name, "sub") is not None else "main"
+            hub = self.hubs(name, stream)
+            if hub is None:
+                continue  # its recorder starts on the next camera sync
+            worker = CameraAnalytics(name, cam_id, stream, rules, self.detector,
+                                     self.settings.detect_threshold, self.settings.detect_fps,
+                                     self._on_alarm)
+            worker.start()
+            hub.taps.append(worker.tap)
+            self.workers[cam_id] = (worker, hub)
+            log.info("camera %s: detection on its %s stream, %d rule(s)", name, stream,
+                     len(rules))
+
+    def _stop(self, cam_id: int) -> None:
+        worker, hub = self.workers.pop(cam_id)
+        if worker.tap in hub.taps:
+            hub.taps.remove(worker.tap)
+        worker.stop()
+
+    def stop(self) -> None:
+        for cam_id in list(self.workers):
+            self._stop(cam_id)
+
+    def status(self) -> list[dict[str, Any]]:
+        return [w.status() for w, _ in self.workers.values()]
+
+    def _on_alarm(self, worker: CameraAnalytics, alarm: Alarm, tracks: list[Track],
+                  image: np.ndarray) -> None:
+        mine = [t for t in tracks if t.id in alarm.tracks]
+        label = mine[0].label if mine else "object"
+        score = max((t.best_score for t in mine), default=0.0)
+        event = self.store.record(worker.camera_id, alarm.rule, alarm.kind, label, score,
+                                  alarm.t_ns, list(alarm.tracks), jpeg(image))
+        log.info("camera %s: %s (%s, rule %d)", worker.camera, alarm.kind, label, alarm.rule)
+        if self.publish is not None:
+            self.publish("events", {"id": event.id, "camera": worker.camera,
+                                    "kind": alarm.kind, "rule": alarm.rule, "label": label,
+                                    "score": round(score, 3), "at": format_instant(alarm.t_ns),
+                                    "tracks": list(alarm.tracks)}, False)
