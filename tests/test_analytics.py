@@ -22,6 +22,7 @@ from kuzet.analytics.geometry import Box, GeometryError, check_polygon, inside, 
 from kuzet.analytics.motion import Motion
 from kuzet.analytics.onnx_detector import OnnxDetector
 from kuzet.analytics.rules import Rule, Rules, Schedule, Window, check_rule
+from kuzet.analytics.tamper import Tamper, TamperWatch
 from kuzet.analytics.tracker import NS, Track, Tracker
 from kuzet.timefmt import parse_instant
 from onnx_models import constant_model
@@ -34,7 +35,7 @@ def bgr(img: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def personconstant_model(tmp_path_factory: pytest.TempPathFactory) -> object:
+def person_model(tmp_path_factory: pytest.TempPathFactory) -> object:
     return open_detector("openvino", tmp_path_factory.mktemp("cache"))
 
 
@@ -83,14 +84,15 @@ def test_onnx_models_of_each_output_format(tmp_path: Path) -> None:
     yolo[0, :, 0] = [32, 32, 16, 32, 0.9, 0.1]  # person at the centre
     yolo[0, :, 1] = [33, 32, 16, 32, 0.6, 0.1]  # the same person, weaker
     yolo[0, :, 2] = [8, 8, 8, 8, 0.2, 0.8]  # a car, top left
-    found = OnnxDetector(constant_model(tmp_path / "yolo.onnx", {"output0": yolo}), labels).detect(
-        picture, 0.5)
+    found = OnnxDetector(constant_model(tmp_path / "yolo.onnx", {"output0": yolo}),
+                         labels).detect(picture, 0.5)
     assert [(d.label, round(d.score, 2)) for d in found] == [("person", 0.9), ("car", 0.8)]
     assert found[0].box == Box(96.0, 32.0, 160.0, 96.0)  # scaled to the picture
     # SSD: boxes [1, N, 4] in fractions, scores [1, N, classes].
     boxes = np.array([[[0.5, 0.5, 1.0, 1.0], [0, 0, 0.1, 0.1]]])
     scores = np.array([[[0.1, 0.7], [0.3, 0.2]]])
-    ssd = OnnxDetector(constant_model(tmp_path / "ssd.onnx", {"boxes": boxes, "scores": scores}),
+    ssd = OnnxDetector(constant_model(tmp_path / "ssd.onnx", {"boxes": boxes,
+                                                              "scores": scores}),
                        labels).detect(picture, 0.5)
     assert [(d.label, d.box) for d in ssd] == [("car", Box(128.0, 64.0, 256.0, 128.0))]
     # DetectionOutput [1, 1, N, 7], no labels file: classes by number.
@@ -234,3 +236,61 @@ def test_zones_that_cannot_be_are_refused() -> None:
         check_rule(Rule(1, "line", line=((0.5, 0.5), (0.5, 0.5))))
     square = [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)]
     assert inside((0.5, 0.5), square) and not inside((0.9, 0.5), square)
+
+
+def _corridor(rng: np.random.Generator, shift: int = 0) -> np.ndarray:
+    """A sharp, structured grey scene (edges and texture), 160 × 90."""
+    img = np.zeros((90, 160), np.float32) + 90
+    img[:, 40 + shift:48 + shift] = 200  # a door frame
+    img[60:, :] = 50  # the floor
+    img += rng.normal(0, 6, img.shape).astype(np.float32)
+    for k in range(0, 160, 16):
+        img[10:20, k:k + 8] += 60  # posters on the wall
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def _run(watch: TamperWatch, frames: list[np.ndarray], t0: float, fps: float = 5
+         ) -> tuple[set[Tamper], set[Tamper], float]:
+    """Feed frames; what was raised and cleared, and when the last change came."""
+    raised: set[Tamper] = set()
+    cleared: set[Tamper] = set()
+    when = t0
+    for k, f in enumerate(frames):
+        t = t0 + k / fps
+        up, down = watch.update(f, int(t * NS))
+        if up or down:
+            when = t
+        raised |= up
+        cleared |= down
+    return raised, cleared, when
+
+
+def test_each_kind_of_tampering_is_raised_within_seconds_and_cleared() -> None:
+    rng = np.random.default_rng(3)
+    watch = TamperWatch()
+    normal = [_corridor(rng) for _ in range(50)]  # 10 s of the normal scene: learnt
+    assert _run(watch, normal, 0)[:2] == (set(), set())
+    cases = {
+        Tamper.COVERED: [np.full((90, 160), 5, np.uint8)] * 30,
+        Tamper.BLURRED: [cv2.GaussianBlur(_corridor(rng), (0, 0), 6) for _ in range(30)],
+        Tamper.MOVED: [np.clip(np.rot90(_corridor(rng), 2) * 0 + _corridor(
+            rng, 70)[::-1], 0, 255).astype(np.uint8) for _ in range(30)],
+        Tamper.FROZEN: [normal[0].copy()] * 60,
+    }
+    t = 10.0
+    for kind, frames in cases.items():
+        raised, _, when = _run(watch, frames, t)
+        assert raised == {kind}, kind
+        assert when - t <= 10, (kind, when - t)  # within 10 s of the start
+        t += len(frames) / 5
+        back = [_corridor(rng) for _ in range(30)]
+        raised, cleared, _ = _run(watch, back, t)
+        assert (raised, cleared) == (set(), {kind}), kind
+        t += len(back) / 5
+    # People walking through, the lights dimming a little: nothing.
+    walkers = []
+    for k in range(40):
+        f = _corridor(rng).astype(np.float32) * 0.9
+        f[30:80, 4 * k % 150:4 * k % 150 + 10] = 230
+        walkers.append(np.clip(f, 0, 255).astype(np.uint8))
+    assert _run(watch, walkers, t)[:2] == (set(), set())

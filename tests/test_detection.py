@@ -95,10 +95,11 @@ def test_rules_and_events_through_the_api(world: World) -> None:
             {"days": ["sat", "sun"], "start": "22:00", "end": "07:00"}]}})
     assert r.status_code == 201, r.text
     rule = r.json()["id"]
+    assert admin.post(f"/api/cameras/{CAM}/rules", json={"kind": "tamper"}).status_code == 201
     assert guard.post(f"/api/cameras/{CAM}/rules", json={"kind": "line", "line": [
         [0, 0], [1, 1]]}).status_code == 403
     assert [x["kind"] for x in guard.get(f"/api/cameras/{CAM}/rules").json()] == [
-        "line", "intrusion"]
+        "line", "intrusion", "tamper"]
     store = world.svc.detection
     cam_id = world.storage.catalog.camera(CAM).id
     ok, jpg = cv2.imencode(".jpg", np.zeros((18, 32, 3), np.uint8))
@@ -117,5 +118,6 @@ def test_rules_and_events_through_the_api(world: World) -> None:
     assert {"detection.rule_add", "detection.snapshot", "detection.acknowledge"} <= set(acts)
     assert acts["detection.acknowledge"].actor == "guard"
     assert admin.delete(f"/api/cameras/{CAM}/rules/{rule}").status_code == 200
-    assert [x["kind"] for x in admin.get(f"/api/cameras/{CAM}/rules").json()] == ["line"]
+    assert [x["kind"] for x in admin.get(f"/api/cameras/{CAM}/rules").json()] == [
+        "line", "tamper"]
     assert json.loads(store.rules()[0].spec)["direction"] == "left"

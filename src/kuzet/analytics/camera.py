@@ -23,6 +23,7 @@ import numpy as np
 from kuzet.analytics.detector import Detector, DetectorError
 from kuzet.analytics.motion import Motion
 from kuzet.analytics.rules import Alarm, Rule, Rules
+from kuzet.analytics.tamper import Tamper, TamperWatch
 from kuzet.analytics.tracker import Track, Tracker
 from kuzet.media.fmp4 import VideoParams
 from kuzet.recorder.worker import Worker
@@ -30,6 +31,7 @@ from kuzet.recorder.worker import Worker
 log = logging.getLogger(__name__)
 QUEUE_FRAMES = 50
 Sink = Callable[["CameraAnalytics", Alarm, list[Track], np.ndarray], None]
+TamperSink = Callable[["CameraAnalytics", set[Tamper], set[Tamper], int], None]
 
 
 class FrameTap:
@@ -59,7 +61,7 @@ class FrameTap:
 class CameraAnalytics(Worker):
     def __init__(self, camera: str, camera_id: int, stream: str, rules: list[Rule],
                  detector: Callable[[], Detector | None], threshold: float, fps: float,
-                 sink: Sink) -> None:
+                 sink: Sink, tamper_sink: TamperSink) -> None:
         super().__init__(f"detect-{camera}")
         self.camera, self.camera_id, self.stream = camera, camera_id, stream
         self.tap = FrameTap(keyframes_only=stream == "main")
@@ -68,6 +70,8 @@ class CameraAnalytics(Worker):
         self.threshold = threshold
         self.interval_ns = int(1e9 / fps)
         self.sink = sink
+        self.tamper_sink = tamper_sink
+        self.tamper = TamperWatch()
         self.motion = Motion()
         self.tracker = Tracker()
         self.level = 0.0
@@ -84,7 +88,8 @@ class CameraAnalytics(Worker):
         return {"camera": self.camera, "stream": self.stream,
                 "mode": "main-keyframes" if self.stream == "main" else "sub", "level":
                 round(self.level, 4), "analysed": self.analysed, "dropped": self.tap.dropped,
-                "rules": len(self.rules), "last_error": self.last_error}
+                "rules": len(self.rules), "tamper": sorted(self.tamper.active),
+                "last_error": self.last_error}
 
     def run(self) -> None:
         ctx: Any = None
@@ -114,6 +119,13 @@ class CameraAnalytics(Worker):
 
     def process(self, image: np.ndarray, t_ns: int) -> None:
         self.analysed += 1
+        if any(r.kind == "tamper" for r in self.rules):
+            grey = cv2.cvtColor(cv2.resize(image, (160, max(1, 160 * image.shape[0]
+                                                            // image.shape[1]))),
+                                cv2.COLOR_BGR2GRAY)
+            raised, cleared = self.tamper.update(grey, t_ns)
+            if raised or cleared:
+                self.tamper_sink(self, raised, cleared, t_ns)
         moved = self.motion.update(image)
         self.level = moved.level
         with self._lock:
@@ -121,7 +133,7 @@ class CameraAnalytics(Worker):
                 self._engine = Rules(self.rules, (image.shape[1], image.shape[0]))
             engine = self._engine
         found = []
-        if moved.regions and self.rules:
+        if moved.regions and any(r.kind != "tamper" for r in self.rules):
             detector = self.detector()
             if detector is not None:
                 try:

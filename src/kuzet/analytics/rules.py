@@ -67,7 +67,7 @@ class Schedule:
         return False
 
 
-Kind = Literal["intrusion", "line", "loitering", "crowding", "vehicle"]
+Kind = Literal["intrusion", "line", "loitering", "crowding", "vehicle", "tamper"]
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,8 @@ class Rule:
 
 
 def check_rule(r: Rule) -> Rule:
+    if r.kind == "tamper":
+        return r  # the whole picture: no geometry (kuzet.analytics.tamper)
     if r.kind == "line":
         if r.line is None or r.line[0] == r.line[1]:
             raise GeometryError("a line rule needs two different points")
@@ -122,7 +124,7 @@ class Rules:
     def evaluate(self, t_ns: int, tracks: list[Track]) -> list[Alarm]:
         out = []
         for r in self.rules:
-            if not r.schedule.armed(t_ns):
+            if r.kind == "tamper" or not r.schedule.armed(t_ns):
                 continue
             mine = [tr for tr in tracks if tr.label in (VEHICLES if r.kind == "vehicle"
                                                         else r.labels)]

@@ -24,6 +24,7 @@ from kuzet.analytics.camera import CameraAnalytics, jpeg
 from kuzet.analytics.detector import Detector, DetectorError, open_detector
 from kuzet.analytics.rules import Alarm, Rule
 from kuzet.analytics.store import DetectionStore, to_rule
+from kuzet.analytics.tamper import Tamper
 from kuzet.analytics.tracker import Track
 from kuzet.catalog.alarms import Alarms, Severity
 from kuzet.catalog.store import Catalog
@@ -33,6 +34,10 @@ from kuzet.timefmt import format_instant
 
 log = logging.getLogger(__name__)
 SYNC_S = 5.0
+TAMPER_TEXT = {Tamper.COVERED: "the lens is covered or the picture is black",
+               Tamper.BLURRED: "the picture is out of focus",
+               Tamper.MOVED: "the camera shows another scene (turned or moved)",
+               Tamper.FROZEN: "the picture is frozen"}
 Publish = Callable[[str, dict[str, Any], bool], None]
 Hubs = Callable[[str, str], LiveHub | None]
 
@@ -95,7 +100,7 @@ class DetectionService:
                 continue  # its recorder starts on the next camera sync
             worker = CameraAnalytics(name, cam_id, stream, rules, self.detector,
                                      self.settings.detect_threshold, self.settings.detect_fps,
-                                     self._on_alarm)
+                                     self._on_alarm, self._on_tamper)
             worker.start()
             hub.taps.append(worker.tap)
             self.workers[cam_id] = (worker, hub)
@@ -114,6 +119,21 @@ class DetectionService:
 
     def status(self) -> list[dict[str, Any]]:
         return [w.status() for w, _ in self.workers.values()]
+
+    def _on_tamper(self, worker: CameraAnalytics, raised: set[Tamper], cleared: set[Tamper],
+                   t_ns: int) -> None:
+        """Tampering is a condition that lasts: an alarm raised, then cleared."""
+        for kind in raised:
+            self.alarms.raise_("tamper", f"{worker.camera}:{kind}", Severity.CRITICAL,
+                               f"camera {worker.camera}: {TAMPER_TEXT[kind]}", now_ns=t_ns)
+            log.warning("camera %s: tampering: %s", worker.camera, kind)
+        for kind in cleared:
+            self.alarms.clear("tamper", f"{worker.camera}:{kind}", now_ns=t_ns)
+            log.info("camera %s: tampering over: %s", worker.camera, kind)
+        if self.publish is not None:
+            self.publish(f"cameras/{worker.camera}/tamper", {
+                "camera": worker.camera, "active": sorted(worker.tamper.active),
+                "at": format_instant(t_ns)}, True)
 
     def _on_alarm(self, worker: CameraAnalytics, alarm: Alarm, tracks: list[Track],
                   image: np.ndarray) -> None:

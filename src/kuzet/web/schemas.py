@@ -227,7 +227,7 @@ class ScheduleBody(Body):
 class RuleBody(Body):
     """Geometry in fractions of the frame (0..1), as drawn on a still of the camera."""
 
-    kind: Literal["intrusion", "line", "loitering", "crowding", "vehicle"]
+    kind: Literal["intrusion", "line", "loitering", "crowding", "vehicle", "tamper"]
     zone: list[PointBody] = Field(default=[], max_length=64)
     line: list[PointBody] | None = Field(None, min_length=2, max_length=2)
     direction: Literal["left", "right", "both"] = "both"

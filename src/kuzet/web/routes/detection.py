@@ -65,7 +65,7 @@ def remove_rule(name: str, rule: RowId, request: Request, caller: Caller = ADMIN
 def events(request: Request, caller: Caller = WATCH,
            camera_name: Annotated[str | None, Query(alias="camera", max_length=64)] = None,
            kind: Annotated[str | None, Query(pattern="^(intrusion|line|loitering|crowding|"
-                                                     "vehicle)$")] = None,
+                                                     "vehicle|tamper)$")] = None,
            label: Annotated[str | None, Query(max_length=32)] = None,
            start: OptTime = None, end: OptTime = None,
            acknowledged: bool | None = None,
