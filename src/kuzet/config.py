@@ -111,6 +111,12 @@ class Settings(BaseSettings):
                                  "unset: no MQTT.")
     mqtt_site: str = Field("campus", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The "
                            "site's name in MQTT topics: kuzet/<site>/….")
+    webhook_url: str | None = Field(None, description="HTTP(S) endpoint that receives each "
+                                    "detection event as signed JSON; unset: none.")
+    webhook_secret: str | None = Field(None, description="Shared secret of the webhook's "
+                                       "HMAC-SHA256 signature (required with webhook_url).")
+    webhook_images: bool = Field(False, description="Whether the webhook endpoint may "
+                                 "receive the event's picture (JPEG, base64).")
     document_font: Path = Field(
         Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
         description="TrueType font embedded in PDF documents; it must cover Kazakh and "
@@ -143,6 +149,16 @@ class Settings(BaseSettings):
     @classmethod
     def _clause_3_3(cls, days: int) -> int:
         return check_retention_days(days)
+
+    @model_validator(mode="after")
+    def _webhook_signed(self) -> Settings:
+        if self.webhook_url is not None:
+            if not self.webhook_url.startswith(("http://", "https://")):
+                raise ValueError("webhook_url is an http:// or https:// address")
+            if not self.webhook_secret or len(self.webhook_secret) < 16:
+                raise ValueError("webhook_url needs webhook_secret (at least 16 characters): "
+                                 "every delivery is signed")
+        return self
 
     @model_validator(mode="after")
     def _clause_3_5_3(self) -> Settings:

@@ -1,8 +1,8 @@
 """Detection inside `kuzet serve`: one `CameraAnalytics` per camera that has rules, fed by
 a tap on the camera's sub stream (its main stream's keyframes when it has none); rules
 re-read every few seconds, so a rule drawn in the console takes effect without a
-restart; each alarm stored as an event and published on MQTT (`kuzet/<site>/events`,
-never with a picture).
+restart; each alarm stored as an event, published on MQTT (`kuzet/<site>/events`,
+never with a picture) and sent to the webhook (with its picture only where allowed).
 
 The detector is opened once, when the first camera needs it. If it cannot be (a missing
 or broken model), an alarm says so and cameras go on with motion alone: recording never
@@ -11,6 +11,7 @@ waits for detection.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import threading
@@ -29,6 +30,7 @@ from kuzet.analytics.tracker import Track
 from kuzet.catalog.alarms import Alarms, Severity
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.integrations.webhooks import Webhooks
 from kuzet.recorder.fanout import LiveHub
 from kuzet.timefmt import format_instant
 
@@ -44,8 +46,9 @@ Hubs = Callable[[str, str], LiveHub | None]
 
 class DetectionService:
     def __init__(self, settings: Settings, catalog: Catalog, hubs: Hubs,
-                 publish: Publish | None = None) -> None:
+                 publish: Publish | None = None, webhooks: Webhooks | None = None) -> None:
         self.settings = settings
+        self.webhooks = webhooks
         self.catalog = catalog
         self.hubs = hubs
         self.publish = publish
@@ -140,11 +143,16 @@ class DetectionService:
         mine = [t for t in tracks if t.id in alarm.tracks]
         label = mine[0].label if mine else "object"
         score = max((t.best_score for t in mine), default=0.0)
+        picture = jpeg(image)
         event = self.store.record(worker.camera_id, alarm.rule, alarm.kind, label, score,
-                                  alarm.t_ns, list(alarm.tracks), jpeg(image))
+                                  alarm.t_ns, list(alarm.tracks), picture)
         log.info("camera %s: %s (%s, rule %d)", worker.camera, alarm.kind, label, alarm.rule)
+        said = {"id": event.id, "camera": worker.camera, "kind": alarm.kind,
+                "rule": alarm.rule, "label": label, "score": round(score, 3),
+                "at": format_instant(alarm.t_ns), "tracks": list(alarm.tracks)}
         if self.publish is not None:
-            self.publish("events", {"id": event.id, "camera": worker.camera,
-                                    "kind": alarm.kind, "rule": alarm.rule, "label": label,
-                                    "score": round(score, 3), "at": format_instant(alarm.t_ns),
-                                    "tracks": list(alarm.tracks)}, False)
+            self.publish("events", said, False)
+        if self.webhooks is not None:
+            if self.settings.webhook_images and picture is not None:
+                said = {**said, "snapshot_jpeg_base64": base64.b64encode(picture).decode()}
+            self.webhooks.send(said)

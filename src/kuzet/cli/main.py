@@ -171,6 +171,8 @@ def _serve(settings: Settings, banner: str = "") -> int:
     finally:
         api.stop()
     detection.stop()
+    if detection.webhooks is not None:
+        detection.webhooks.stop()
     clean = service.shutdown()
     if publisher is not None:
         publisher.stop()
@@ -180,9 +182,15 @@ def _serve(settings: Settings, banner: str = "") -> int:
 def _detection(settings: Settings, service: Any, publisher: Any) -> Any:
     """Detection on the cameras that have rules, re-read every few seconds."""
     from kuzet.analytics.service import DetectionService
+    from kuzet.integrations.webhooks import Webhooks
 
+    hooks = None
+    if settings.webhook_url is not None and settings.webhook_secret is not None:
+        hooks = Webhooks(settings.webhook_url, settings.webhook_secret,
+                         settings.home / "run" / "webhook-dead-letters.jsonl")
+        hooks.start()
     detection = DetectionService(settings, service.catalog, service.live,
-                                 publisher.publish if publisher is not None else None)
+                                 publisher.publish if publisher is not None else None, hooks)
     detection.sync()
     service.status_listeners.append(detection.tick)
     return detection

@@ -1,0 +1,96 @@
+"""Webhooks (issue 7, clause 3.2.11): a receiver in the test checks each delivery's
+HMAC-SHA256 signature, fails the first tries to make Kuzet retry, and a delivery to an
+endpoint that never answers lands in the dead-letter file; settings refuse an unsigned
+webhook."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from conftest import free_port, wait_for
+from kuzet.config import Settings
+from kuzet.integrations.webhooks import Webhooks
+
+SECRET = "a shared secret of the police centre"
+
+
+class Receiver:
+    """An HTTP endpoint that answers 503 to the first `failures` deliveries."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.seen: list[tuple[str, bytes, bool]] = []  # delivery id, body, signature ok
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+                body = self.rfile.read(int(self.headers["content-length"]))
+                want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+                ok = hmac.compare_digest(want, self.headers["x-kuzet-signature"])
+                outer.seen.append((self.headers["x-kuzet-delivery"], body, ok))
+                failing = len(outer.seen) <= outer.failures
+                self.send_response(503 if failing or not ok else 204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/kuzet"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver(failures=2)
+    yield r
+    r.close()
+
+
+def test_signed_deliveries_are_retried_until_accepted(receiver: Receiver,
+                                                      tmp_path: Path) -> None:
+    hooks = Webhooks(receiver.url, SECRET, tmp_path / "dead.jsonl", backoff_s=0.05)
+    hooks.start()
+    hooks.send({"kind": "intrusion", "camera": "cam01", "label": "person"})
+    wait_for(lambda: hooks.delivered == 1, 10, what="delivery")
+    hooks.stop()
+    assert len(receiver.seen) == 3  # two refusals, then accepted
+    assert len({d for d, _, _ in receiver.seen}) == 1  # one delivery id across retries
+    assert all(ok for _, _, ok in receiver.seen)
+    assert json.loads(receiver.seen[-1][1])["kind"] == "intrusion"
+    assert not (tmp_path / "dead.jsonl").exists()
+
+
+def test_an_endpoint_that_never_answers_gets_a_dead_letter(tmp_path: Path) -> None:
+    hooks = Webhooks(f"http://127.0.0.1:{free_port()}/", SECRET, tmp_path / "dead.jsonl",
+                     attempts=3, backoff_s=0.05, timeout_s=1)
+    hooks.start()
+    hooks.send({"kind": "line", "camera": "cam02"})
+    wait_for(lambda: (tmp_path / "dead.jsonl").exists(), 10, what="dead letter")
+    hooks.stop()
+    [letter] = [json.loads(x) for x in (tmp_path / "dead.jsonl").read_text().splitlines()]
+    assert letter["body"] == {"kind": "line", "camera": "cam02"} and letter["error"]
+    assert hooks.delivered == 0
+
+
+def test_a_webhook_is_signed_or_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="webhook_secret"):
+        Settings(home=tmp_path, webhook_url="https://police.example/kuzet")
+    with pytest.raises(ValidationError, match="http"):
+        Settings(home=tmp_path, webhook_url="ftp://x", webhook_secret=SECRET)
+    assert Settings(home=tmp_path, webhook_url="https://p.example/k",
+                    webhook_secret=SECRET).webhook_images is False
