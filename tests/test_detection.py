@@ -121,3 +121,56 @@ def test_rules_and_events_through_the_api(world: World) -> None:
     assert [x["kind"] for x in admin.get(f"/api/cameras/{CAM}/rules").json()] == [
         "line", "tamper"]
     assert json.loads(store.rules()[0].spec)["direction"] == "left"
+
+
+@pytest.mark.slow
+def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
+                                                                    tmp_path: Path) -> None:
+    """An event stored while a guard watches the wall appears there at once with its
+    picture; the guard acknowledges it with a note (audited) and finds it on /events."""
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from kuzet.access.tls import make_self_signed
+    from kuzet.web.server import ApiServer
+
+    now = time.time_ns()
+    world = World(storage, now, https_port=0, http_redirect_port=None)
+    world.user("guard", "guard")
+    make_self_signed(world.settings.cert_path, world.settings.key_path)
+    server = ApiServer(world.settings, world.svc)
+    base = server.start()["https"]
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            page = browser.new_context(ignore_https_errors=True).new_page()
+            page.goto(f"{base}/login?lang=en")
+            page.fill("#login input[name=username]", "guard")
+            page.fill("#login input[name=password]", "correct horse battery staple")
+            page.click("#login button")
+            page.wait_for_url(f"{base}/")
+            page.goto(f"{base}/wall?lang=en")
+            page.wait_for_function("() => document.querySelector('#alerts') !== null")
+            time.sleep(1.5)  # the alert socket is open and has read the last id
+            ok, jpg = cv2.imencode(".jpg", np.full((18, 32, 3), 200, np.uint8))
+            e = world.svc.detection.record(world.storage.catalog.camera(CAM).id, None,
+                                           "intrusion", "person", 0.91, now, [1], bytes(jpg))
+            alert = page.locator(f"li.alert[data-event='{e.id}']")
+            alert.wait_for(timeout=10_000)
+            assert "Intrusion" in alert.inner_text() and CAM in alert.inner_text()
+            page.wait_for_function(f"() => document.querySelector("
+                                   f"\"li.alert[data-event='{e.id}'] img\").naturalWidth === 32")
+            alert.locator("input").fill("Patrol sent; a student without a pass")
+            alert.locator("button", has_text="Acknowledge").click()
+            page.locator(f"li.alert[data-event='{e.id}'][data-acknowledged]").wait_for()
+            assert world.svc.detection.event(e.id).acknowledged_by == "guard"
+            page.goto(f"{base}/events?lang=en")
+            page.locator("#rows tr", has_text="Intrusion").wait_for()
+            assert "guard" in page.locator("#rows tr").first.inner_text()
+            browser.close()
+    finally:
+        server.stop()
+    assert [a.actor for a in world.audit("detection.acknowledge")] == ["guard"]
+    assert [a.actor for a in world.audit("detection.snapshot")] == ["guard"]

@@ -11,7 +11,7 @@ import json
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Conflict, Invalid, NotFound
@@ -131,6 +131,18 @@ class DetectionStore:
                 q = q.where(Event.acknowledged_ns.is_not(None) if acknowledged
                             else Event.acknowledged_ns.is_(None))
             return list(s.scalars(q.order_by(Event.at_ns.desc()).limit(limit)))
+
+    def newer(self, cameras: list[int], after_id: int, limit: int = 50) -> list[Event]:
+        """Events of `cameras` stored after `after_id`, oldest first: what the alert
+        console has not shown yet (ids only grow)."""
+        with self.session() as s:
+            return list(s.scalars(select(Event).where(
+                Event.camera_id.in_(cameras), Event.id > after_id)
+                .order_by(Event.id).limit(limit)))
+
+    def last_id(self) -> int:
+        with self.session() as s:
+            return int(s.scalar(select(func.max(Event.id))) or 0)
 
     def acknowledge(self, actor: Actor, event_id: int, camera: str, note: str,
                     now_ns: int) -> Event:

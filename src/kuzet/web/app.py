@@ -16,6 +16,7 @@ from kuzet.web import errors
 from kuzet.web.lan import BodyLimit, LanOnly, Scope
 from kuzet.web.routes import (
     acts,
+    alerts_ws,
     archive_ws,
     auth,
     cameras,
@@ -35,7 +36,8 @@ from kuzet.web.services import Services
 log = logging.getLogger(__name__)
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
            protocols.router, acts.router, viewings.router, transfers.router, status_ws.router,
-           live_ws.router, archive_ws.router, detection.router, console.router)
+           live_ws.router, archive_ws.router, detection.router, alerts_ws.router,
+           console.router)
 STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = re.compile(r"/api/transfers/\d+/basis")
 

@@ -124,3 +124,8 @@ def register_page(kind: str, request: Request) -> HTMLResponse:
 @router.get("/acts/{act_id}")
 def act_page(act_id: int, request: Request) -> HTMLResponse:
     return _page(request, "act.html", act_id=act_id)
+
+
+@router.get("/events")
+def events_page(request: Request) -> HTMLResponse:
+    return _page(request, "events.html")

@@ -1,0 +1,51 @@
+"""`/api/ws/alerts`: new detection events pushed to the security post as they are stored.
+
+Read from the events table (every half second, by id), so it works whether detection
+runs in this process or another; only events of cameras the viewer may watch live, and
+the session is checked again before every look (handshake rules: kuzet.web.wsauth).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from fastapi import APIRouter, WebSocket
+from starlette.websockets import WebSocketDisconnect
+
+from kuzet.access.errors import Unauthenticated
+from kuzet.access.permissions import Perm, decide
+from kuzet.analytics.store import event_json
+from kuzet.web.deps import services
+from kuzet.web.wsauth import POLICY_VIOLATION, admit, ws_caller
+
+router = APIRouter(tags=["detection"])
+LOOK_EVERY_S = 0.5
+
+
+@router.websocket("/api/ws/alerts")
+async def alert_stream(ws: WebSocket) -> None:
+    svc = services(ws)
+    caller = await admit(ws, Perm.LIVE_VIEW)
+    if caller is None:
+        return
+    await ws.accept()
+    last = await asyncio.to_thread(svc.detection.last_id)
+    try:
+        while True:
+            try:
+                caller = ws_caller(ws, Perm.LIVE_VIEW)
+            except Unauthenticated as exc:
+                await ws.close(POLICY_VIOLATION, str(exc)[:100])
+                return
+            now = svc.clock()
+            cams = {c.id: c.name for c in svc.cameras().values()
+                    if decide(caller.principal, Perm.LIVE_VIEW, now, c.id).allowed}
+            fresh = await asyncio.to_thread(svc.detection.newer, list(cams), last)
+            for e in fresh:
+                last = e.id
+                await ws.send_text(json.dumps({"type": "event", **event_json(
+                    e, cams[e.camera_id])}))
+            await asyncio.sleep(LOOK_EVERY_S)
+    except WebSocketDisconnect:
+        return

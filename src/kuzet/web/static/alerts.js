@@ -1,0 +1,93 @@
+// Alarms at the security post: each new event arrives over /api/ws/alerts with a tone,
+// its picture, and what a guard does next: watch live, acknowledge with a note (audited),
+// or start an incident protocol at that instant (clause 3.5.7).
+import {refusal, send} from "/static/api.js";
+import {clockFormat} from "/static/zone.js";
+
+const panel = document.getElementById("alerts");
+const list = document.getElementById("alert-list");
+const text = panel.dataset;
+let me = {perms: []};
+
+function tone() {
+  try {
+    const audio = new AudioContext();
+    const osc = audio.createOscillator();
+    osc.frequency.value = 880;
+    osc.connect(audio.destination);
+    osc.start();
+    osc.stop(audio.currentTime + 0.3);
+  } catch {
+    // no sound before the guard has touched the page: the list still shows it
+  }
+}
+
+function button(label, handler) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", handler);
+  return b;
+}
+
+function show(e) {
+  const li = document.createElement("li");
+  li.className = "alert";
+  li.dataset.event = e.id;
+  const what = document.createElement("strong");
+  what.textContent = `${text[e.kind] || e.kind} · ${e.camera} · ` +
+    `${clockFormat.format(new Date(e.at_ns / 1e6))} · ${e.label}`;
+  li.append(what);
+  if (e.snapshot) {
+    const img = document.createElement("img");
+    img.src = `/api/events/${e.id}/snapshot`;
+    img.alt = e.camera;
+    li.append(img);
+  }
+  const live = document.createElement("a");
+  live.href = `/live/${encodeURIComponent(e.camera)}`;
+  live.textContent = text.live;
+  const note = document.createElement("input");
+  note.placeholder = text.note;
+  note.maxLength = 2000;
+  const status = document.createElement("span");
+  const ack = button(text.acknowledge, async () => {
+    const r = await send("POST", `/api/events/${e.id}/ack`, {note: note.value});
+    status.textContent = r.ok ? text.done : `${text.rejected} ${await refusal(r)}`;
+    if (r.ok) li.dataset.acknowledged = "yes";
+  });
+  li.append(live, note, ack);
+  if (me.perms.includes("protocol.write")) {
+    li.append(button(text.protocol, async () => {
+      // At the event's instant for those who may open the archive; at the live instant
+      // (seconds later) for a guard, who may watch only live.
+      const body = me.perms.includes("archive.view")
+        ? {camera: e.camera, at: new Date(e.at_ns / 1e6).toISOString()} : {camera: e.camera};
+      const r = await send("POST", "/api/protocols", body);
+      if (r.ok) window.open(`/protocols/${(await r.json()).id}`, "_blank");
+      else status.textContent = `${text.rejected} ${await refusal(r)}`;
+    }));
+  }
+  li.append(status);
+  list.prepend(li);
+  panel.dataset.count = list.children.length;
+  tone();
+}
+
+function connect() {
+  const ws = new WebSocket(`wss://${location.host}/api/ws/alerts`);
+  ws.onmessage = (m) => {
+    const e = JSON.parse(m.data);
+    if (e.type === "event") show(e);
+  };
+  ws.onclose = (c) => {
+    if (c.code !== 1008) setTimeout(connect, 3000);  // 1008: refused, do not insist
+  };
+}
+
+const response = await fetch("/api/auth/me");
+if (response.ok) {
+  me = await response.json();
+  if ((me.perms || []).includes("live.view")) connect();
+  else panel.hidden = true;
+}

@@ -1,0 +1,44 @@
+// Events: search by camera, kind, object class, time and acknowledgement (never by who:
+// clause 3.1.4), with a bar per hour of the display time zone.
+import {row} from "/static/api.js";
+import {clockFormat, zone} from "/static/zone.js";
+
+const form = document.getElementById("filters");
+const labels = document.getElementById("labels").dataset;
+const hourFormat = new Intl.DateTimeFormat(document.documentElement.lang, {
+  timeZone: zone, month: "2-digit", day: "2-digit", hour: "2-digit", hourCycle: "h23"});
+
+async function load() {
+  const data = new FormData(form);
+  const query = new URLSearchParams();
+  for (const key of ["camera", "kind", "label", "start", "end"]) {
+    if (data.get(key)) query.set(key, data.get(key));
+  }
+  if (data.get("open")) query.set("acknowledged", "false");
+  query.set("limit", "5000");
+  const response = await fetch(`/api/events?${query}`);
+  if (response.status === 401) location.assign("/login?next=/events");
+  const list = response.ok ? await response.json() : [];
+  document.getElementById("rows").replaceChildren(...list.map((e) => row([
+    clockFormat.format(new Date(e.at_ns / 1e6)), e.camera, labels[e.kind] || e.kind,
+    e.label, e.score.toFixed(2), e.acknowledged_by || ""])));
+  const counts = new Map();
+  for (const e of list) {
+    const hour = hourFormat.format(new Date(e.at_ns / 1e6));
+    counts.set(hour, (counts.get(hour) || 0) + 1);
+  }
+  const most = Math.max(1, ...counts.values());
+  document.getElementById("hours").replaceChildren(...[...counts].reverse().map(([h, n]) => {
+    const bar = document.createElement("div");
+    bar.className = "bar";
+    bar.style.height = `${Math.round(60 * n / most) + 2}px`;
+    bar.title = `${h}: ${n}`;
+    return bar;
+  }));
+}
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  load();
+});
+load();
