@@ -62,8 +62,9 @@ def test_an_intrusion_reaches_the_catalog_and_mqtt(kuzet: Kuzet, site: str,
         assert (topic, retained) == (f"kuzet/{site}/events", False)
         assert (event["camera"], event["kind"], event["label"]) == ("cam01", "intrusion",
                                                                     "person")
-        [row] = store.events([catalog.camera("cam01").id])
-        assert row.id == event["id"] and row.score == pytest.approx(0.9, abs=1e-3)
+        rows = {r.id: r for r in store.events([catalog.camera("cam01").id])}
+        row = rows[event["id"]]  # (the stand-in's box moves with the crop: maybe more)
+        assert row.score == pytest.approx(0.9, abs=1e-3)
         picture = cv2.imdecode(np.frombuffer(row.snapshot_jpeg or b"", np.uint8),
                                cv2.IMREAD_COLOR)
         assert picture is not None and picture.shape[:2] == (180, 320)  # the sub stream

@@ -1,6 +1,7 @@
 """Detection on one camera: frames from the recorder's fan-out (no extra camera session),
 decoded in a thread of its own, sampled at `fps`, run through motion, the detector on
-motion only, the tracker and the camera's rules; each alarm becomes an event.
+square crops around the motion only, the tracker and the camera's rules; each alarm
+becomes an event.
 
 The tap the recorder feeds never blocks it: a bounded queue that, when full, drops frames
 until the next keyframe (a decoder cannot resume anywhere else). A camera without a sub
@@ -20,7 +21,8 @@ import av
 import cv2
 import numpy as np
 
-from kuzet.analytics.detector import Detector, DetectorError
+from kuzet.analytics.detector import Detector, DetectorError, detect_in
+from kuzet.analytics.geometry import squares_around
 from kuzet.analytics.motion import Motion
 from kuzet.analytics.rules import Alarm, Rule, Rules
 from kuzet.analytics.tamper import Tamper, TamperWatch
@@ -137,7 +139,8 @@ class CameraAnalytics(Worker):
             detector = self.detector()
             if detector is not None:
                 try:
-                    found = detector.detect(image, self.threshold)
+                    crops = squares_around(moved.regions, image.shape[1], image.shape[0])
+                    found = detect_in(detector, image, crops, self.threshold)
                 except DetectorError as exc:
                     self.last_error = str(exc)
         tracks = self.tracker.update(t_ns, found)

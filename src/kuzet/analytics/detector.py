@@ -45,6 +45,22 @@ def suppress(found: list[Detection], overlap: float = 0.5) -> list[Detection]:
     return kept
 
 
+def detect_in(detector: Detector, image: np.ndarray, crops: list[Box], threshold: float
+              ) -> list[Detection]:
+    """Run the detector on each crop of `image` and give the boxes in the picture's pixels;
+    an object seen in two overlapping crops is kept once."""
+    found: list[Detection] = []
+    for c in crops:
+        x0, y0 = int(c.x0), int(c.y0)
+        part = image[y0:int(c.y1), x0:int(c.x1)]
+        if part.size == 0:
+            continue
+        for d in detector.detect(part, threshold):
+            found.append(Detection(d.label, d.score, Box(d.box.x0 + x0, d.box.y0 + y0,
+                                                         d.box.x1 + x0, d.box.y1 + y0)))
+    return suppress(found) if len(crops) > 1 else found
+
+
 def open_detector(kind: str, cache: Path, model: Path | None = None,
                   labels: Path | None = None) -> Detector:
     if kind == "openvino":

@@ -92,3 +92,29 @@ def side(point: Point, a: Point, b: Point) -> int:
     """Which side of the line a→b the point is on: 1 left, -1 right, 0 on it."""
     c = _cross(a, b, point)
     return (c > 0) - (c < 0)
+
+
+def squares_around(regions: list[Box], width: int, height: int, margin: float = 0.25,
+                   most: int = 3) -> list[Box]:
+    """Square crops of the picture that cover where something moved.
+
+    Detectors take a square input (300×300 for the person model): a whole 16:9 picture
+    squeezed into it distorts people and shrinks them; a square around the motion keeps
+    their shape and gives them more pixels. Motion wider than the picture is high is
+    covered by side-by-side squares (at most `most`, then the whole picture)."""
+    if not regions:
+        return []
+    x0, y0 = min(r.x0 for r in regions), min(r.y0 for r in regions)
+    x1, y1 = max(r.x1 for r in regions), max(r.y1 for r in regions)
+    limit = min(width, height)
+    side = min(limit, max(x1 - x0, y1 - y0) * (1 + margin), limit)
+    side = max(side, limit / 2)
+    cy = (y0 + y1) / 2
+    top = min(max(0.0, cy - side / 2), height - side)
+    n = max(1, int(-(-(x1 - x0) // side)))
+    if n > most:
+        return [Box(0, 0, width, height)]
+    span = min(float(width), max(side * n, x1 - x0))
+    left = min(max(0.0, (x0 + x1) / 2 - span / 2), width - span)
+    step = (span - side) / (n - 1) if n > 1 else 0.0
+    return [Box(left + k * step, top, left + k * step + side, top + side) for k in range(n)]
