@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from kuzet.access.errors import Invalid
 from kuzet.analytics.camera import CameraAnalytics, jpeg
 from kuzet.analytics.detector import Detector, DetectorError, open_detector
 from kuzet.analytics.rules import Alarm, Rule
@@ -84,9 +85,15 @@ class DetectionService:
         self._last_sync = time.monotonic()
         wanted: dict[int, list[Rule]] = {}
         for row in self.store.rules():
-            if row.enabled:
-                wanted.setdefault(row.camera_id, []).append(
-                    to_rule(row.id, row.kind, json.loads(row.spec), self.settings.display_timezone))
+            if not row.enabled:
+                continue
+            try:
+                rule = to_rule(row.id, row.kind, json.loads(row.spec),
+                               self.settings.display_timezone)
+            except (Invalid, ValueError) as exc:  # one bad row must not stop the others
+                log.warning("detection rule %d skipped: %s", row.id, exc)
+                continue
+            wanted.setdefault(row.camera_id, []).append(rule)
         cameras = {c.id: c.name for c in self.catalog.cameras()}
         for cam_id in set(self.workers) - {c for c in wanted if c in cameras}:
             self._stop(cam_id)

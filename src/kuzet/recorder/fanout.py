@@ -99,7 +99,7 @@ class LiveHub:
     def frame(self, params: VideoParams, template: Any, data: bytes, dts: int,
               pts: int | None, duration: int, keyframe: bool, arrival_ns: int) -> None:
         """Called by the recorder thread for every video frame while `active`."""
-        for tap in self.taps:
+        for tap in tuple(self.taps):  # detection may add or remove one meanwhile
             tap.offer(params, data, keyframe, arrival_ns)
         if not self._viewers:
             if self._muxer is not None:
