@@ -68,10 +68,11 @@ class Motion:
         seen = grey[watch]
         if seen.size == 0:
             return MotionResult(0.0, [])
-        gain = float(np.median(self._bg[watch])) / max(1.0, float(np.median(seen)))
+        # Medians of every 7th watched pixel: as good an estimate, a seventh of the sort.
+        gain = float(np.median(self._bg[watch][::7])) / max(1.0, float(np.median(seen[::7])))
         grey = grey * gain
         diff = np.abs(grey - self._bg)
-        noise = 1.4826 * float(np.median(diff[watch]))
+        noise = 1.4826 * float(np.median(diff[watch][::7]))
         moving = (diff > max(NOISE_FLOOR, self.k * noise)) & watch
         mask = cv2.morphologyEx(moving.astype(np.uint8), cv2.MORPH_OPEN,
                                 np.ones((3, 3), np.uint8))
