@@ -50,8 +50,8 @@ from kuzet.analytics.detector import detect_in, open_detector  # noqa: E402
 from kuzet.analytics.geometry import Box, iou, squares_around  # noqa: E402
 from kuzet.analytics.motion import Motion  # noqa: E402
 from kuzet.analytics.rules import Rule  # noqa: E402
-from kuzet.media.nal import to_annexb  # noqa: E402
-from kuzet.rtsp.clip import FPS, ClipSpec, load_clip  # noqa: E402
+from kuzet.media.synthetic import access_units  # noqa: E402
+from kuzet.rtsp.clip import FPS, ClipSpec  # noqa: E402
 
 SUB = ClipSpec(640, 360, 512_000)
 W, H = 640, 360
@@ -61,23 +61,6 @@ RECORDING_CPU_PER_CAMERA = 15.4 / 3600
 def cpu() -> float:
     r = resource.getrusage(resource.RUSAGE_SELF)
     return r.ru_utime + r.ru_stime
-
-
-def access_units(spec: ClipSpec, cache: Path) -> tuple[list[tuple[bool, bytes]], bytes]:
-    clip = load_clip(spec, cache)
-    units = []
-    for f in clip.frames:
-        nals: list[bytes] = []
-        for p in f.payloads:  # back from RTP payloads (single NAL or FU-A)
-            if p[0] & 0x1F == 28:
-                if p[1] & 0x80:
-                    nals.append(bytes([(p[0] & 0xE0) | (p[1] & 0x1F)]) + p[2:])
-                else:
-                    nals[-1] += p[2:]
-            else:
-                nals.append(p)
-        units.append((f.is_keyframe, b"".join(b"\0\0\0\1" + n for n in nals)))
-    return units, to_annexb((clip.sps, clip.pps))
 
 
 def cost_per_camera(seconds: int, cache: Path) -> tuple[float, float]:

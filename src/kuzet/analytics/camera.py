@@ -67,7 +67,6 @@ class CameraAnalytics(Worker):
         super().__init__(f"detect-{camera}")
         self.camera, self.camera_id, self.stream = camera, camera_id, stream
         self.tap = FrameTap(keyframes_only=stream == "main")
-        self.rules = rules
         self.detector = detector
         self.threshold = threshold
         self.interval_ns = int(1e9 / fps)
@@ -81,10 +80,13 @@ class CameraAnalytics(Worker):
         self.last_error: str | None = None
         self._engine: Rules | None = None
         self._lock = threading.Lock()
+        self.set_rules(rules)
 
     def set_rules(self, rules: list[Rule]) -> None:
         with self._lock:
             self.rules, self._engine = rules, None
+            self._watch_tamper = any(r.kind == "tamper" for r in rules)
+            self._detect = any(r.kind != "tamper" for r in rules)
 
     def status(self) -> dict[str, Any]:
         return {"camera": self.camera, "stream": self.stream,
@@ -121,7 +123,7 @@ class CameraAnalytics(Worker):
 
     def process(self, image: np.ndarray, t_ns: int) -> None:
         self.analysed += 1
-        if any(r.kind == "tamper" for r in self.rules):
+        if self._watch_tamper:
             grey = cv2.cvtColor(cv2.resize(image, (160, max(1, 160 * image.shape[0]
                                                             // image.shape[1]))),
                                 cv2.COLOR_BGR2GRAY)
@@ -135,7 +137,7 @@ class CameraAnalytics(Worker):
                 self._engine = Rules(self.rules, (image.shape[1], image.shape[0]))
             engine = self._engine
         found = []
-        if moved.regions and any(r.kind != "tamper" for r in self.rules):
+        if moved.regions and self._detect:
             detector = self.detector()
             if detector is not None:
                 try:

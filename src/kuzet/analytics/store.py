@@ -89,11 +89,11 @@ class DetectionStore:
                        kind=kind, spec=spec)
         return row
 
-    def remove_rule(self, actor: Actor, rule_id: int, camera: str) -> None:
+    def remove_rule(self, actor: Actor, rule_id: int, camera_id: int, camera: str) -> None:
         with self.session.begin() as s:
             row = s.get(DetectionRule, rule_id)
-            if row is None:
-                raise NotFound(f"no rule {rule_id}")
+            if row is None or row.camera_id != camera_id:
+                raise NotFound(f"no rule {rule_id} on {camera}")
             s.delete(row)
             append_act(s, actor, "detection.rule_remove", f"camera/{camera}", rule=rule_id)
 

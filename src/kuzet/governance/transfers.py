@@ -23,11 +23,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.audit.log import Actor, append_act
 from kuzet.governance.models import Transfer, next_number
+from kuzet.storage.retention import DAY_NS
 from kuzet.timefmt import format_instant
 
 REQUESTER_TYPES = ("investigative_body", "court", "depicted_person")
 MAX_APPROVAL_DAYS = 90  # an approval not carried out within this is asked for again
-DAY_NS = 86_400 * 1_000_000_000
 
 
 @dataclass(frozen=True)

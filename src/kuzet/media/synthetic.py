@@ -15,38 +15,26 @@ from kuzet.catalog.models import Segment
 from kuzet.catalog.store import Catalog, CatalogError
 from kuzet.media.fmp4 import SegmentFile, VideoParams
 from kuzet.media.nal import to_annexb
-from kuzet.rtsp.clip import FPS, ClipSpec, load_clip
+from kuzet.rtsp.clip import FPS, ClipSpec, load_access_units
 from kuzet.storage.layout import part_path
 from kuzet.storage.recovery import commit_segment
 
 NS = 1_000_000_000
 
 
+def access_units(spec: ClipSpec, clip_dir: Path) -> tuple[list[tuple[bool, bytes]], bytes]:
+    """The simulator clip's access units and its parameter sets (Annex B extradata)."""
+    units, clip = load_access_units(spec, clip_dir)
+    return units, to_annexb((clip.sps, clip.pps))
+
+
 def _template(clip_dir: Path, spec: ClipSpec) -> tuple[Any, list[tuple[bool, bytes]], bytes]:
     """An input stream to copy the stream parameters from, and the clip's access units."""
-    clip = load_clip(spec, clip_dir)
+    units, extradata = access_units(spec, clip_dir)
     raw = clip_dir / f"clip-{spec.key}.h264"
-    units = [(f.is_keyframe, b"".join(b"\x00\x00\x00\x01" + n for n in _nals(f)))
-             for f in clip.frames]
     if not raw.exists():
         raw.write_bytes(b"".join(u for _, u in units))
-    container = av.open(str(raw), format="h264")
-    return container, units, to_annexb((clip.sps, clip.pps))
-
-
-def _nals(frame: Any) -> list[bytes]:
-    """The NAL units of one frame, back from its RTP payloads (single NAL or FU-A)."""
-    out: list[bytes] = []
-    for payload in frame.payloads:
-        kind = payload[0] & 0x1F
-        if kind == 28:  # FU-A
-            if payload[1] & 0x80:
-                out.append(bytes([(payload[0] & 0xE0) | (payload[1] & 0x1F)]) + payload[2:])
-            else:
-                out[-1] += payload[2:]
-        else:
-            out.append(payload)
-    return out
+    return av.open(str(raw), format="h264"), units, extradata
 
 
 def record(catalog: Catalog, clip_dir: Path, spec: ClipSpec, camera: str, start_ns: int,

@@ -150,3 +150,10 @@ def load_clip(spec: ClipSpec, cache_dir: Path) -> Clip:
     pps = next(u for u in units if nal_type("h264", u) == H264_PPS)
     frames = tuple(FramePayloads(packetize_h264(data), key) for key, data in packets)
     return Clip(spec=spec, sps=sps, pps=pps, frames=frames)
+
+
+def load_access_units(spec: ClipSpec, cache_dir: Path) -> tuple[list[tuple[bool, bytes]], Clip]:
+    """The clip's frames as Annex B access units (keyframe flag, bytes), as encoded, for
+    code that writes or decodes them rather than serving them over RTP."""
+    clip = load_clip(spec, cache_dir)
+    return _load(cache_dir / f"clip-{spec.key}.h264pk"), clip

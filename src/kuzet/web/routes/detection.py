@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from kuzet.access.errors import NotFound
 from kuzet.access.permissions import Perm, decide
 from kuzet.access.sessions import Caller
+from kuzet.analytics.models import DetectionRule
 from kuzet.analytics.store import event_json
 from kuzet.web.deps import Require, authorize, services, source
 from kuzet.web.routes.cameras import camera
@@ -25,7 +26,7 @@ WATCH = Depends(Require(Perm.LIVE_VIEW))
 OptTime = Annotated[str | None, Query(max_length=40, description="ISO 8601 with offset")]
 
 
-def _rule_json(row: Any) -> dict[str, Any]:
+def _rule_json(row: DetectionRule) -> dict[str, Any]:
     return {"id": row.id, "kind": row.kind, **json.loads(row.spec), "enabled": row.enabled,
             "created_by": row.created_by, "created_ns": row.created_ns}
 
@@ -55,9 +56,7 @@ def remove_rule(name: str, rule: RowId, request: Request, caller: Caller = ADMIN
                 ) -> dict[str, Any]:
     svc = services(request)
     cam = camera(request, name)
-    if rule not in {r.id for r in svc.detection.rules(cam.id)}:
-        raise NotFound(f"no rule {rule} on {cam.name}")
-    svc.detection.remove_rule(caller.actor(source(request)), rule, cam.name)
+    svc.detection.remove_rule(caller.actor(source(request)), rule, cam.id, cam.name)
     return {"id": rule, "removed": True}
 
 

@@ -26,6 +26,7 @@ from kuzet.governance.transfers import (
 from kuzet.governance.transfers import (
     Scope,
     approved_scope,
+    requested_scope,
     transfer_json,
 )
 from kuzet.governance.uploads import TooLarge, check_upload
@@ -145,9 +146,8 @@ def approve_transfer(transfer: RowId, body: TransferApproval, request: Request,
     svc = services(request)
     scope = None
     if body.cameras is not None or body.start is not None or body.end is not None:
-        asked = svc.transfers.get(transfer)
-        cams = _names(request, body.cameras) if body.cameras is not None else tuple(
-            transfer_json(asked)["cameras"])
+        asked = requested_scope(svc.transfers.get(transfer))
+        cams = _names(request, body.cameras) if body.cameras is not None else asked.cameras
         a, b = window(body.start or out(asked.start_ns) or "",
                       body.end or out(asked.end_ns) or "")
         scope = Scope(cams, a, b)
@@ -181,9 +181,9 @@ def execute_transfer(transfer: RowId, body: TransferExecution, request: Request,
         scope = Scope(cams, a, b)
         for name in scope.cameras:
             authorize(request, caller, Perm.EXPORT_EXECUTE, camera(request, name).id, (a, b))
-    t, built = svc.exports.execute(caller.actor(source(request)), transfer, scope,
-                                   body.recipient.strip(), body.recipient_document.strip(),
-                                   svc.clock())
+    t, _ = svc.exports.execute(caller.actor(source(request)), transfer, scope,
+                               body.recipient.strip(), body.recipient_document.strip(),
+                               svc.clock())
     return _json(request, t)
 
 
@@ -196,9 +196,10 @@ def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> File
     path = svc.exports.path_of(t)
     if not path.is_file():
         raise NotFound(f"the package of {t.number} is no longer on the server")
-    for name in transfer_json(t)["approved"]["cameras"]:
+    approved = approved_scope(t)
+    for name in approved.cameras:
         authorize(request, caller, Perm.EXPORT_EXECUTE, camera(request, name).id,
-                  (t.approved_start_ns or 0, t.approved_end_ns or 1))
+                  (approved.start_ns, approved.end_ns))
     svc.audit.act(caller.actor(source(request)), "transfer.package_download",
                   f"transfer/{t.id}", number=t.number, sha256=t.package_sha256)
     return FileResponse(path, media_type="application/zip", filename=t.package_file,
