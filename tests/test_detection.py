@@ -21,9 +21,11 @@ import pytest
 
 from api_world import CAM, World
 from conftest import Kuzet, free_port, stop, wait_for
+from kuzet.analytics.activity import ActivityRecorder
+from kuzet.analytics.geometry import Box
 from kuzet.analytics.store import DetectionStore
 from kuzet.audit.log import Actor
-from kuzet.timefmt import parse_instant
+from kuzet.timefmt import format_instant, parse_instant
 from mqtt_peer import Subscriber
 from onnx_models import constant_model
 
@@ -72,6 +74,10 @@ def test_an_intrusion_reaches_the_catalog_and_mqtt(kuzet: Kuzet, site: str,
     finally:
         stop(server)
         listener.close()
+    # The minute in hand was stored on the way out: the moving box, every second.
+    cam_id = catalog.camera("cam01").id
+    [(_, levels, grid)] = store.minutes(cam_id, row.at_ns - 1, row.at_ns + 1)
+    assert max(levels) > 0 and any(grid)
 
 
 @pytest.fixture
@@ -124,6 +130,107 @@ def test_rules_and_events_through_the_api(world: World) -> None:
     assert json.loads(store.rules()[0].spec)["direction"] == "left"
 
 
+def test_motion_settings_activity_and_search_by_zone(world: World) -> None:
+    """Masks and sensitivity are set per camera (checked, audited); the activity stored a
+    minute at a time comes back per bucket, also for a part of the picture only; events
+    are searched by the rule (zone) that raised them and carry its name."""
+    admin, guard = world.login("admin"), world.login("guard")
+    url = f"/api/cameras/{CAM}/motion"
+    assert admin.get(url).json() == {"activity": False, "sensitivity": 0.5, "masks": []}
+    bow_tie = [[0.1, 0.1], [0.9, 0.9], [0.9, 0.1], [0.1, 0.9]]
+    r = admin.put(url, json={"activity": True, "sensitivity": 0.7, "masks": [bow_tie]})
+    assert r.status_code == 400 and "cross" in r.json()["detail"]
+    clock_corner = [[0, 0], [0.4, 0], [0.4, 0.25], [0, 0.25]]
+    assert guard.put(url, json={"masks": [clock_corner]}).status_code == 403
+    r = admin.put(url, json={"activity": True, "sensitivity": 0.7, "masks": [clock_corner]})
+    assert r.status_code == 200, r.text
+    assert admin.get(url).json()["masks"] == [clock_corner]
+    assert any(a.action == "detection.motion_settings" for a in world.svc.audit.entries())
+
+    store = world.svc.detection
+    cam_id = world.storage.catalog.camera(CAM).id
+    rec = ActivityRecorder()
+    minute = NOW - NOW % 60_000_000_000
+    # 10 s of a person in the lower right (640x360 picture), then stillness, next minute.
+    for k in range(50):
+        rec.add(minute + k * 200_000_000, 0.08, [Box(500, 200, 600, 350)], 640, 360)
+    done = rec.add(minute + 61_000_000_000, 0.0, [], 640, 360)
+    assert done is not None
+    store.write_minute(cam_id, done)
+    store.write_minute(cam_id, done)  # written twice (a restart): merged, not doubled
+    start = format_instant(minute)
+    end = format_instant(minute + 60_000_000_000)
+    body = admin.get(f"/api/cameras/{CAM}/activity",
+                     params={"start": start, "end": end, "step": 5}).json()
+    assert body["levels"] == [21, 21, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]  # ceil(0.08 x 255)
+    lower_right = admin.get(f"/api/cameras/{CAM}/activity", params={
+        "start": start, "end": end, "step": 60, "area": "0.7,0.5,1,1"}).json()
+    upper_left = admin.get(f"/api/cameras/{CAM}/activity", params={
+        "start": start, "end": end, "step": 60, "area": "0,0,0.3,0.3"}).json()
+    assert (lower_right["levels"], upper_left["levels"]) == ([21], [0])
+    assert admin.get(f"/api/cameras/{CAM}/activity", params={
+        "start": start, "end": end, "area": "1,1,0,0"}).status_code == 400
+    assert guard.get(f"/api/cameras/{CAM}/activity",
+                     params={"start": start, "end": end}).status_code == 403
+
+    door = admin.post(f"/api/cameras/{CAM}/rules", json={
+        "kind": "intrusion", "name": "Storage room 12", "zone": LOWER_HALF}).json()["id"]
+    gate = admin.post(f"/api/cameras/{CAM}/rules", json={
+        "kind": "line", "name": "Main entrance", "line": [[0.5, 0], [0.5, 1]]}).json()["id"]
+    store.record(cam_id, door, "intrusion", "person", 0.8, NOW, [1], b"\xff\xd8 a picture")
+    store.record(cam_id, gate, "line", "person", 0.7, NOW + 1, [2], None)
+    store.record(cam_id, gate, "line", "car", 0.9, NOW + 2, [3], None)
+    [found] = guard.get("/api/events", params={"rule": door}).json()
+    assert (found["kind"], found["rule_name"]) == ("intrusion", "Storage room 12")
+    at_gate = guard.get("/api/events", params={"rule": gate, "label": "person"}).json()
+    assert [(e["label"], e["rule_name"]) for e in at_gate] == [("person", "Main entrance")]
+    # Retention took the footage up to the next minute: its activity and pictures go too.
+    assert store.forget_before(cam_id, minute + 60_000_000_000) == (1, 1)
+    assert guard.get("/api/events", params={"rule": door}).json()[0]["snapshot"] is False
+    assert admin.get(f"/api/cameras/{CAM}/activity",
+                     params={"start": start, "end": end, "step": 60}).json()["levels"] == [0]
+
+
+def test_signal_loss_on_a_watched_camera_is_a_tamper_alarm(storage: Any) -> None:
+    """A camera with a tamper rule that stops recording (the recorder's status, given
+    every second) raises a critical alarm at once, cleared when it records again; a
+    camera without one raises none, and removing the rule clears it."""
+    from kuzet.analytics.service import DetectionService
+    from kuzet.catalog.alarms import Alarms
+
+    catalog = storage.catalog
+    catalog.add_camera("gate", "rtsp://10.0.0.2/s")
+    catalog.add_camera("yard", "rtsp://10.0.0.3/s")
+    service = DetectionService(storage.settings, catalog, lambda name, stream: None)
+    rule = service.store.add_rule(Actor("setup", (), "local"), catalog.camera("gate").id,
+                                  "gate", "tamper", {}, 0)
+    service.sync()
+    alarms = Alarms(catalog.session)
+
+    def active() -> list[tuple[str, str, str]]:
+        return [(a.subject, a.severity, a.message) for a in alarms.list()
+                if a.kind == "tamper"]
+
+    service.tick([{"camera": "gate", "state": "recording"},
+                  {"camera": "yard", "state": "reconnecting", "last_error": "refused"}])
+    assert active() == []
+    service.tick([{"camera": "gate", "state": "reconnecting",
+                   "last_error": "no packet for 5 s"}])
+    [(subject, severity, message)] = active()
+    assert (subject, severity) == ("gate:signal", "critical") and "no packet" in message
+    service.tick([{"camera": "gate", "state": "reconnecting"}])  # raised once
+    assert len(active()) == 1
+    service.tick([{"camera": "gate", "state": "recording"}])
+    assert active() == []
+    service.tick([{"camera": "gate", "state": "failed", "last_error": "401"}])
+    assert len(active()) == 1
+    service.store.remove_rule(Actor("setup", (), "local"), rule.id,
+                              catalog.camera("gate").id, "gate")
+    service.sync()
+    service.tick([{"camera": "gate", "state": "failed"}])
+    assert active() == []
+
+
 @pytest.mark.slow
 def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
                                                                     tmp_path: Path) -> None:
@@ -163,9 +270,12 @@ def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
             assert "Intrusion" in alert.inner_text() and CAM in alert.inner_text()
             page.wait_for_function(f"() => document.querySelector("
                                    f"\"li.alert[data-event='{e.id}'] img\").naturalWidth === 32")
+            # The camera live beside the alarm (no recorder runs here: it says offline).
+            alert.locator("video.clip[data-state]").wait_for(state="attached")
             alert.locator("input").fill("Patrol sent; a student without a pass")
             alert.locator("button", has_text="Acknowledge").click()
             page.locator(f"li.alert[data-event='{e.id}'][data-acknowledged]").wait_for()
+            assert alert.locator("video.clip").count() == 0  # acknowledged: it stops
             assert world.svc.detection.event(e.id).acknowledged_by == "guard"
             page.goto(f"{base}/events?lang=en")
             page.locator("#rows tr", has_text="Intrusion").wait_for()
@@ -175,3 +285,102 @@ def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
         server.stop()
     assert [a.actor for a in world.audit("detection.acknowledge")] == ["guard"]
     assert [a.actor for a in world.audit("detection.snapshot")] == ["guard"]
+
+
+@pytest.mark.slow
+def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
+        storage: Any, clip_cache: Path) -> None:
+    """The administrator opens a camera's detection page, draws an intrusion zone by
+    clicking four corners on its latest recorded picture, names it and saves it, draws a
+    mask over the clock and keeps activity; the rule and mask are stored as drawn. Then
+    the archive's bar shows the camera's motion and its event."""
+    import time
+
+    from playwright.sync_api import sync_playwright
+
+    from kuzet.access.tls import make_self_signed
+    from kuzet.media.synthetic import record
+    from kuzet.rtsp.clip import ClipSpec
+    from kuzet.web.server import ApiServer
+
+    ns = 1_000_000_000
+    now = time.time_ns()
+    world = World(storage, now, https_port=0, http_redirect_port=None)
+    world.user("admin", "administrator")
+    start = now - 600 * ns
+    record(storage.catalog, clip_cache / "sim", ClipSpec(320, 180, 500_000), CAM, start, 3)
+    cam_id = storage.catalog.camera(CAM).id
+    rec = ActivityRecorder()
+    for k in range(12 * 5):  # 12 s of motion from the recording's start
+        rec.add(start + k * 200_000_000, 0.05, [Box(10, 10, 60, 60)], 320, 180)
+    done = rec.flush()
+    assert done is not None
+    world.svc.detection.write_minute(cam_id, done)
+    event = world.svc.detection.record(cam_id, None, "intrusion", "person", 0.9,
+                                       start + 6 * ns, [1], None)
+    make_self_signed(world.settings.cert_path, world.settings.key_path)
+    server = ApiServer(world.settings, world.svc)
+    base = server.start()["https"]
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+            page = browser.new_context(ignore_https_errors=True,
+                                       viewport={"width": 1400, "height": 900}).new_page()
+            page.goto(f"{base}/login?lang=en")
+            page.fill("#login input[name=username]", "admin")
+            page.fill("#login input[name=password]", "correct horse battery staple")
+            page.fill("#login input[name=totp]", world.code("admin"))
+            page.click("#login button")
+            page.wait_for_url(f"{base}/")
+            page.locator("#cameras a", has_text="Detection").first.click()
+            page.wait_for_url(f"{base}/cameras/{CAM}/detection")
+            page.wait_for_function("() => document.querySelector('#picture')"
+                                   ".naturalWidth === 320")
+            svg = page.locator("#drawing")
+
+            def click(x: float, y: float) -> None:
+                box = svg.bounding_box()
+                assert box is not None
+                page.mouse.click(box["x"] + min(x * box["width"], box["width"] - 1),
+                                 box["y"] + min(y * box["height"], box["height"] - 1))
+
+            for x, y in ((0.5, 0.5), (0.9, 0.5), (0.9, 0.9), (0.5, 0.9)):
+                click(x, y)
+            assert svg.get_attribute("data-points") == "4"
+            form = page.locator("#rule")
+            form.locator("input[name=name]").fill("Storage room 12")
+            form.locator("input[name=from]").fill("22:00")
+            form.locator("input[name=to]").fill("07:00")
+            form.locator("button[type=submit]").click()
+            page.locator("#rules li", has_text="Storage room 12").wait_for()
+            for x, y in ((0.0, 0.0), (0.4, 0.0), (0.4, 0.25)):
+                click(x, y)
+            page.click("#add-mask")
+            page.check("#motion input[name=activity]")
+            page.click("#motion button[type=submit]")
+            page.locator("#message", has_text="Saved").wait_for()
+            page.wait_for_function("() => document.querySelectorAll('#drawing polygon')"
+                                   ".length === 2")
+
+            page.goto(f"{base}/archive/{CAM}?lang=en")
+            page.fill("#open input[name=purpose]", "Checking the storage room alarm")
+            page.fill("#open input[name=start]", format_instant(start))
+            page.click("#open button[type=submit]")
+            canvas = page.locator(f".row[data-camera='{CAM}'] canvas.activity")
+            canvas.wait_for(state="attached")
+            assert int(canvas.get_attribute("data-moving") or 0) >= 1
+            mark = page.locator(f".row[data-camera='{CAM}'] .event[data-event='{event.id}']")
+            mark.wait_for(state="attached")
+            assert "Intrusion: person" in (mark.get_attribute("title") or "")
+            browser.close()
+    finally:
+        server.stop()
+    [rule] = world.svc.detection.rules(cam_id)
+    spec = json.loads(rule.spec)
+    assert spec["name"] == "Storage room 12" and len(spec["zone"]) == 4
+    assert spec["zone"][0] == pytest.approx([0.5, 0.5], abs=0.01)
+    assert spec["schedule"]["windows"][0]["start"] == "22:00"
+    settings = world.svc.detection.motion_settings()[cam_id]
+    assert settings.activity and len(settings.masks) == 1
+    assert [a.actor for a in world.audit("camera.still")] == ["admin"]

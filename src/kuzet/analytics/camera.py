@@ -21,10 +21,12 @@ import av
 import cv2
 import numpy as np
 
+from kuzet.analytics.activity import ActivityRecorder, Minute
 from kuzet.analytics.detector import Detector, DetectorError, detect_in
 from kuzet.analytics.geometry import squares_around
 from kuzet.analytics.motion import Motion
 from kuzet.analytics.rules import Alarm, Rule, Rules
+from kuzet.analytics.store import MotionSettings
 from kuzet.analytics.tamper import Tamper, TamperWatch
 from kuzet.analytics.tracker import Track, Tracker
 from kuzet.media.fmp4 import VideoParams
@@ -32,8 +34,11 @@ from kuzet.recorder.worker import Worker
 
 log = logging.getLogger(__name__)
 QUEUE_FRAMES = 50
+SAMPLE_SLACK_NS = 20_000_000
 Sink = Callable[["CameraAnalytics", Alarm, list[Track], np.ndarray], None]
 TamperSink = Callable[["CameraAnalytics", set[Tamper], set[Tamper], int], None]
+MinuteSink = Callable[["CameraAnalytics", Minute], None]
+DEFAULT_MOTION = MotionSettings()
 
 
 class FrameTap:
@@ -63,7 +68,8 @@ class FrameTap:
 class CameraAnalytics(Worker):
     def __init__(self, camera: str, camera_id: int, stream: str, rules: list[Rule],
                  detector: Callable[[], Detector | None], threshold: float, fps: float,
-                 sink: Sink, tamper_sink: TamperSink) -> None:
+                 sink: Sink, tamper_sink: TamperSink, minute_sink: MinuteSink | None = None,
+                 settings: MotionSettings = DEFAULT_MOTION) -> None:
         super().__init__(f"detect-{camera}")
         self.camera, self.camera_id, self.stream = camera, camera_id, stream
         self.tap = FrameTap(keyframes_only=stream == "main")
@@ -73,20 +79,41 @@ class CameraAnalytics(Worker):
         self.sink = sink
         self.tamper_sink = tamper_sink
         self.tamper = TamperWatch()
-        self.motion = Motion()
+        self.minute_sink = minute_sink
+        self.activity = ActivityRecorder()
+        self.settings = settings
+        self.motion = self._motion(settings)
         self.tracker = Tracker()
         self.level = 0.0
         self.analysed = 0
         self.last_error: str | None = None
         self._engine: Rules | None = None
+        self._new_motion: Motion | None = None
         self._lock = threading.Lock()
+        self.rules: list[Rule] = []
         self.set_rules(rules)
 
     def set_rules(self, rules: list[Rule]) -> None:
+        """New rules start a new engine; the same rules (re-read every few seconds) keep
+        the running one, which remembers the tracks that already raised an alarm."""
         with self._lock:
+            if rules == self.rules and self._engine is not None:
+                return
             self.rules, self._engine = rules, None
             self._watch_tamper = any(r.kind == "tamper" for r in rules)
             self._detect = any(r.kind != "tamper" for r in rules)
+
+    @staticmethod
+    def _motion(settings: MotionSettings) -> Motion:
+        return Motion(sensitivity=settings.sensitivity,
+                      masks=[list(m) for m in settings.masks])
+
+    def set_settings(self, settings: MotionSettings) -> None:
+        """New sensitivity or masks: a new background model, learnt again from the next
+        picture (a mask changes what is watched)."""
+        with self._lock:
+            if settings != self.settings:
+                self.settings, self._new_motion = settings, self._motion(settings)
 
     def status(self) -> dict[str, Any]:
         return {"camera": self.camera, "stream": self.stream,
@@ -95,31 +122,53 @@ class CameraAnalytics(Worker):
                 "rules": len(self.rules), "tamper": sorted(self.tamper.active),
                 "last_error": self.last_error}
 
+    def _waiting(self) -> list[tuple[VideoParams, bytes, bool, int]]:
+        """The frames queued now (at least one, or none after half a second)."""
+        try:
+            batch = [self.tap.frames.get(timeout=0.5)]
+        except queue.Empty:
+            return []
+        while True:
+            try:
+                batch.append(self.tap.frames.get_nowait())
+            except queue.Empty:
+                return batch
+
     def run(self) -> None:
+        """Decode every frame (a decoder needs them all), but analyse only the newest
+        picture due when the thread comes round: when analysis falls behind (many cameras
+        with people at once), it analyses fewer pictures, never older ones, so an alarm
+        is never later than about one analysis."""
         ctx: Any = None
         params: VideoParams | None = None
         last = 0
         while not self._stop.is_set():
-            try:
-                p, data, key, arrival = self.tap.frames.get(timeout=0.5)
-            except queue.Empty:
+            due: tuple[Any, int] | None = None
+            for p, data, _key, arrival in self._waiting():
+                try:
+                    if p != params:
+                        ctx = av.CodecContext.create(p.codec, "r")
+                        ctx.extradata = p.extradata or None
+                        params = p
+                    for frame in ctx.decode(av.Packet(data)):
+                        # A frame's worth early still counts: arrival times jitter, and
+                        # 200 ms from 25 fps is every 5th frame, not every 6th.
+                        if arrival - last >= self.interval_ns - SAMPLE_SLACK_NS:
+                            due = frame, arrival
+                except (av.FFmpegError, ValueError) as exc:  # broken: wait for a keyframe
+                    self.last_error = f"decoding: {exc}"
+                    ctx, params = None, None
+            if due is None:
                 continue
+            frame, last = due
             try:
-                if p != params:
-                    ctx = av.CodecContext.create(p.codec, "r")
-                    ctx.extradata = p.extradata or None
-                    params = p
-                for frame in ctx.decode(av.Packet(data)):
-                    if arrival - last < self.interval_ns:
-                        continue
-                    last = arrival
-                    self.process(frame.to_ndarray(format="bgr24"), arrival)
-            except (av.FFmpegError, ValueError) as exc:  # a broken frame: wait for a keyframe
-                self.last_error = f"decoding: {exc}"
-                ctx, params = None, None
+                self.process(frame.to_ndarray(format="bgr24"), last)
             except Exception as exc:  # a bug here must never reach the recorder
                 log.exception("camera %s: detection failed", self.camera)
                 self.last_error = str(exc)
+        done = self.activity.flush()
+        if done is not None and self.minute_sink is not None:
+            self.minute_sink(self, done)
 
     def process(self, image: np.ndarray, t_ns: int) -> None:
         self.analysed += 1
@@ -130,6 +179,9 @@ class CameraAnalytics(Worker):
             raised, cleared = self.tamper.update(grey, t_ns)
             if raised or cleared:
                 self.tamper_sink(self, raised, cleared, t_ns)
+        with self._lock:
+            if self._new_motion is not None:
+                self.motion, self._new_motion = self._new_motion, None
         moved = self.motion.update(image)
         self.level = moved.level
         with self._lock:
@@ -145,6 +197,11 @@ class CameraAnalytics(Worker):
                     found = detect_in(detector, image, crops, self.threshold)
                 except DetectorError as exc:
                     self.last_error = str(exc)
+        if self.minute_sink is not None:
+            done = self.activity.add(t_ns, moved.level, moved.regions, image.shape[1],
+                                     image.shape[0])
+            if done is not None:
+                self.minute_sink(self, done)
         tracks = self.tracker.update(t_ns, found)
         for alarm in engine.evaluate(t_ns, tracks):
             self.sink(self, alarm, tracks, image)

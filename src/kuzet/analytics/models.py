@@ -51,3 +51,29 @@ class Event(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))
     acknowledged_ns: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class AnalyticsSettings(Base):
+    """How one camera's motion is looked at: sensitivity, masked polygons, and whether
+    its activity is kept for the archive even without rules."""
+
+    __tablename__ = "camera_analytics"
+
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"), primary_key=True)
+    activity: Mapped[bool] = mapped_column(Boolean, default=False)
+    sensitivity: Mapped[float] = mapped_column(Float, default=0.5)
+    masks: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of polygons
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class MotionMinute(Base):
+    """One camera-minute of motion (kuzet.analytics.activity): 60 level bytes and a
+    16×9 bit grid of where it was."""
+
+    __tablename__ = "motion_minutes"
+
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"), primary_key=True)
+    minute_ns: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    levels: Mapped[bytes] = mapped_column(LargeBinary)
+    grid: Mapped[bytes] = mapped_column(LargeBinary)

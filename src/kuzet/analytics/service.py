@@ -1,7 +1,8 @@
-"""Detection inside `kuzet serve`: one `CameraAnalytics` per camera that has rules, fed by
-a tap on the camera's sub stream (its main stream's keyframes when it has none); rules
-re-read every few seconds, so a rule drawn in the console takes effect without a
-restart; each alarm stored as an event, published on MQTT (`kuzet/<site>/events`,
+"""Detection inside `kuzet serve`: one `CameraAnalytics` per camera that has rules or keeps
+its motion activity, fed by a tap on the camera's sub stream (its main stream's keyframes
+when it has none); rules and motion settings re-read every few seconds, so a rule drawn
+in the console takes effect without a restart; motion activity stored a minute at a
+time for the archive's bar; each alarm stored as an event, published on MQTT (`kuzet/<site>/events`,
 never with a picture) and sent to the webhook (with its picture only where allowed).
 
 The detector is opened once, when the first camera needs it. If it cannot be (a missing
@@ -22,10 +23,11 @@ from typing import Any
 import numpy as np
 
 from kuzet.access.errors import Invalid
+from kuzet.analytics.activity import Minute
 from kuzet.analytics.camera import CameraAnalytics, jpeg
 from kuzet.analytics.detector import Detector, DetectorError, open_detector
 from kuzet.analytics.rules import Alarm, Rule
-from kuzet.analytics.store import DetectionStore, to_rule
+from kuzet.analytics.store import DetectionStore, MotionSettings, to_rule
 from kuzet.analytics.tamper import Tamper
 from kuzet.analytics.tracker import Track
 from kuzet.catalog.alarms import Alarms, Severity
@@ -37,10 +39,13 @@ from kuzet.timefmt import format_instant
 
 log = logging.getLogger(__name__)
 SYNC_S = 5.0
+FORGET_S = 600.0
 TAMPER_TEXT = {Tamper.COVERED: "the lens is covered or the picture is black",
                Tamper.BLURRED: "the picture is out of focus",
                Tamper.MOVED: "the camera shows another scene (turned or moved)",
                Tamper.FROZEN: "the picture is frozen"}
+SIGNAL = "signal"
+LOST = ("reconnecting", "failed")
 Publish = Callable[[str, dict[str, Any], bool], None]
 Hubs = Callable[[str, str], LiveHub | None]
 
@@ -60,6 +65,9 @@ class DetectionService:
         self._detector_tried = False
         self._lock = threading.Lock()
         self._last_sync = 0.0
+        self._tamper_cameras: set[str] = set()  # names of cameras with a tamper rule
+        self._no_signal: set[str] = set()
+        self._last_forget = 0.0
 
     def detector(self) -> Detector | None:
         with self._lock:
@@ -77,9 +85,47 @@ class DetectionService:
             return self._detector
 
     def tick(self, statuses: list[dict[str, Any]]) -> None:
-        """Called by the recorder every second: re-read the rules every `SYNC_S`."""
+        """Called by the recorder every second: signal loss on cameras watched for
+        tampering; re-read the rules every `SYNC_S`."""
+        self._watch_signal(statuses)
         if time.monotonic() - self._last_sync >= SYNC_S:
             self.sync()
+        if time.monotonic() - self._last_forget >= FORGET_S:
+            self.forget()
+
+    def _watch_signal(self, statuses: list[dict[str, Any]]) -> None:
+        """Signal loss is tampering too (a cut cable): a camera with a tamper rule that is
+        not recording (the recorder finds a stalled stream within 5 s) raises a critical
+        alarm, cleared when it records again."""
+        for name in self._no_signal - self._tamper_cameras:  # its tamper rule is gone
+            self._no_signal.discard(name)
+            self.alarms.clear("tamper", f"{name}:{SIGNAL}")
+        for st in statuses:
+            name, lost = st["camera"], st["state"] in LOST
+            if name not in self._tamper_cameras or lost == (name in self._no_signal):
+                continue
+            if lost:
+                self._no_signal.add(name)
+                cause = st.get("last_error") or st["state"]
+                self.alarms.raise_("tamper", f"{name}:{SIGNAL}", Severity.CRITICAL,
+                                   f"camera {name}: no signal ({cause})")
+                log.warning("camera %s: tampering: no signal", name)
+            else:
+                self._no_signal.discard(name)
+                self.alarms.clear("tamper", f"{name}:{SIGNAL}")
+                log.info("camera %s: signal back", name)
+
+    def forget(self) -> None:
+        """Activity and event pictures go with the footage they belong to: whatever is
+        older than a camera's oldest recording left (retention has taken the rest)."""
+        self._last_forget = time.monotonic()
+        for cam in self.catalog.cameras(include_removed=True):
+            oldest = self.catalog.next_start(cam.id, 0)
+            if oldest is not None:
+                minutes, pictures = self.store.forget_before(cam.id, oldest)
+                if minutes or pictures:
+                    log.info("camera %s: forgot %d minute(s) of activity and %d event "
+                             "picture(s) older than its footage", cam.name, minutes, pictures)
 
     def sync(self) -> None:
         self._last_sync = time.monotonic()
@@ -94,14 +140,22 @@ class DetectionService:
                 log.warning("detection rule %d skipped: %s", row.id, exc)
                 continue
             wanted.setdefault(row.camera_id, []).append(rule)
+        motion = self.store.motion_settings()
+        for cam_id, settings in motion.items():
+            if settings.activity:
+                wanted.setdefault(cam_id, [])
         cameras = {c.id: c.name for c in self.catalog.cameras()}
+        self._tamper_cameras = {cameras[c] for c, rules in wanted.items()
+                                if c in cameras and any(r.kind == "tamper" for r in rules)}
         for cam_id in set(self.workers) - {c for c in wanted if c in cameras}:
             self._stop(cam_id)
         for cam_id, rules in wanted.items():
             if cam_id not in cameras:
                 continue
+            settings = motion.get(cam_id, MotionSettings())
             if cam_id in self.workers:
                 self.workers[cam_id][0].set_rules(rules)
+                self.workers[cam_id][0].set_settings(settings)
                 continue
             name = cameras[cam_id]
             stream = "sub" if self.hubs(name, "sub") is not None else "main"
@@ -110,7 +164,8 @@ class DetectionService:
                 continue  # its recorder starts on the next camera sync
             worker = CameraAnalytics(name, cam_id, stream, rules, self.detector,
                                      self.settings.detect_threshold, self.settings.detect_fps,
-                                     self._on_alarm, self._on_tamper)
+                                     self._on_alarm, self._on_tamper, self._on_minute,
+                                     settings)
             worker.start()
             hub.taps.append(worker.tap)
             self.workers[cam_id] = (worker, hub)
@@ -123,12 +178,29 @@ class DetectionService:
             hub.taps.remove(worker.tap)
         worker.stop()
 
-    def stop(self) -> None:
+    def stop(self) -> list[CameraAnalytics]:
+        """Tell every camera's thread to stop; returns them, for `join`."""
+        workers = [w for w, _ in self.workers.values()]
         for cam_id in list(self.workers):
             self._stop(cam_id)
+        return workers
+
+    @staticmethod
+    def join(workers: list[CameraAnalytics], timeout_s: float) -> None:
+        """Wait, `timeout_s` in all, for stopped threads to store the minute of activity
+        in hand (after the recorder has closed its segments: that comes first)."""
+        deadline = time.monotonic() + timeout_s
+        for worker in workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
 
     def status(self) -> list[dict[str, Any]]:
         return [w.status() for w, _ in self.workers.values()]
+
+    def _on_minute(self, worker: CameraAnalytics, minute: Minute) -> None:
+        try:
+            self.store.write_minute(worker.camera_id, minute)
+        except Exception:  # a database hiccup costs a minute of activity, nothing more
+            log.exception("camera %s: motion activity not stored", worker.camera)
 
     def _on_tamper(self, worker: CameraAnalytics, raised: set[Tamper], cleared: set[Tamper],
                    t_ns: int) -> None:

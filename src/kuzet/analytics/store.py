@@ -8,15 +8,18 @@ could not be drawn cannot be loaded either.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.errors import Conflict, Invalid, NotFound
-from kuzet.analytics.geometry import GeometryError
-from kuzet.analytics.models import DetectionRule, Event
+from kuzet.analytics.activity import Minute
+from kuzet.analytics.geometry import GeometryError, Point, check_polygon
+from kuzet.analytics.models import AnalyticsSettings, DetectionRule, Event, MotionMinute
 from kuzet.analytics.rules import Rule, Schedule, Window, check_rule
 from kuzet.audit.log import Actor, append_act
 
@@ -58,8 +61,41 @@ def to_rule(rule_id: int, kind: str, spec: dict[str, Any], zone: str) -> Rule:
         raise Invalid(f"rule: {exc}") from exc
 
 
-def event_json(e: Event, camera: str) -> dict[str, Any]:
-    return {"id": e.id, "camera": camera, "rule": e.rule_id, "kind": e.kind, "label": e.label,
+@dataclass(frozen=True)
+class MotionSettings:
+    """How a camera's motion is looked at; the defaults hold for a camera never set."""
+
+    activity: bool = False
+    sensitivity: float = 0.5
+    masks: tuple[tuple[Point, ...], ...] = ()
+
+    def json(self) -> dict[str, Any]:
+        return {"activity": self.activity, "sensitivity": self.sensitivity,
+                "masks": [[list(p) for p in m] for m in self.masks]}
+
+
+def check_settings(activity: bool, sensitivity: float, masks: list[list[Point]]
+                   ) -> MotionSettings:
+    if not 0.0 <= sensitivity <= 1.0:
+        raise Invalid("sensitivity is between 0 and 1")
+    try:
+        checked = tuple(tuple(check_polygon([(float(x), float(y)) for x, y in m]))
+                        for m in masks)
+    except (GeometryError, ValueError, TypeError) as exc:
+        raise Invalid(f"mask: {exc}") from exc
+    return MotionSettings(activity, sensitivity, checked)
+
+
+def _settings(row: AnalyticsSettings) -> MotionSettings:
+    return MotionSettings(row.activity, row.sensitivity, tuple(
+        tuple((float(x), float(y)) for x, y in m) for m in json.loads(row.masks)))
+
+
+def event_json(e: Event, camera: str, names: dict[int, str] | None = None) -> dict[str, Any]:
+    """An event as the API and the alert console show it; `names` are the rules' names
+    (the zone or line: "Storage room 12")."""
+    return {"id": e.id, "camera": camera, "rule": e.rule_id,
+            "rule_name": (names or {}).get(e.rule_id or 0, ""), "kind": e.kind, "label": e.label,
             "score": round(e.score, 3), "at_ns": e.at_ns, "tracks": json.loads(e.tracks),
             "snapshot": e.snapshot_jpeg is not None, "acknowledged_by": e.acknowledged_by,
             "acknowledged_ns": e.acknowledged_ns, "note": e.note}
@@ -69,6 +105,14 @@ class DetectionStore:
     def __init__(self, session: sessionmaker[Session], zone: str) -> None:
         self.session = session
         self.zone = zone
+        self._bells: list[Callable[[], None]] = []
+
+    def on_record(self, bell: Callable[[], None]) -> Callable[[], None]:
+        """Ring `bell` after each event stored through this object (the alert sockets of
+        the same process wake at once instead of at their next look); returns the
+        function that stops it."""
+        self._bells.append(bell)
+        return lambda: self._bells.remove(bell)
 
     def rules(self, camera_id: int | None = None) -> list[DetectionRule]:
         with self.session() as s:
@@ -76,6 +120,9 @@ class DetectionStore:
             if camera_id is not None:
                 q = q.where(DetectionRule.camera_id == camera_id)
             return list(s.scalars(q))
+
+    def rule_names(self) -> dict[int, str]:
+        return {r.id: str(json.loads(r.spec).get("name", "")) for r in self.rules()}
 
     def add_rule(self, actor: Actor, camera_id: int, camera: str, kind: str,
                  spec: dict[str, Any], now_ns: int) -> DetectionRule:
@@ -104,6 +151,8 @@ class DetectionStore:
                       score=score, at_ns=at_ns, tracks=json.dumps(tracks),
                       snapshot_jpeg=snapshot)
             s.add(e)
+        for bell in list(self._bells):
+            bell()
         return e
 
     def event(self, event_id: int) -> Event:
@@ -114,7 +163,7 @@ class DetectionStore:
             return e
 
     def events(self, cameras: list[int], *, kind: str | None = None,
-               label: str | None = None, since_ns: int | None = None,
+               label: str | None = None, rule: int | None = None, since_ns: int | None = None,
                until_ns: int | None = None, acknowledged: bool | None = None,
                limit: int = 500) -> list[Event]:
         with self.session() as s:
@@ -123,6 +172,8 @@ class DetectionStore:
                 q = q.where(Event.kind == kind)
             if label is not None:
                 q = q.where(Event.label == label)
+            if rule is not None:
+                q = q.where(Event.rule_id == rule)
             if since_ns is not None:
                 q = q.where(Event.at_ns >= since_ns)
             if until_ns is not None:
@@ -156,3 +207,59 @@ class DetectionStore:
             append_act(s, actor, "detection.acknowledge", f"camera/{camera}", event=event_id,
                        note=e.note)
         return e
+
+    # -- motion settings and activity --------------------------------------------------
+    def motion_settings(self) -> dict[int, MotionSettings]:
+        with self.session() as s:
+            return {r.camera_id: _settings(r) for r in s.scalars(select(AnalyticsSettings))}
+
+    def set_motion(self, actor: Actor, camera_id: int, camera: str, settings: MotionSettings,
+                   now_ns: int) -> MotionSettings:
+        with self.session.begin() as s:
+            row = s.get(AnalyticsSettings, camera_id)
+            if row is None:
+                row = AnalyticsSettings(camera_id=camera_id)
+                s.add(row)
+            row.activity, row.sensitivity = settings.activity, settings.sensitivity
+            row.masks = json.dumps(settings.json()["masks"])
+            row.updated_by, row.updated_ns = actor.name, now_ns
+            append_act(s, actor, "detection.motion_settings", f"camera/{camera}",
+                       **settings.json())
+        return settings
+
+    def write_minute(self, camera_id: int, minute: Minute) -> None:
+        """Store a minute, merged with one already there (a restart inside a minute)."""
+        with self.session.begin() as s:
+            row = s.get(MotionMinute, (camera_id, minute.start_ns))
+            if row is None:
+                s.add(MotionMinute(camera_id=camera_id, minute_ns=minute.start_ns,
+                                   levels=bytes(minute.levels), grid=bytes(minute.grid)))
+            else:
+                row.levels = bytes(max(a, b) for a, b in zip(row.levels, minute.levels,
+                                                              strict=True))
+                row.grid = bytes(a | b for a, b in zip(row.grid, minute.grid, strict=True))
+
+    def minutes(self, camera_id: int, start_ns: int, end_ns: int
+                ) -> list[tuple[int, bytes, bytes]]:
+        with self.session() as s:
+            rows = s.execute(select(MotionMinute.minute_ns, MotionMinute.levels,
+                                    MotionMinute.grid)
+                             .where(MotionMinute.camera_id == camera_id,
+                                    MotionMinute.minute_ns > start_ns - 60_000_000_000,
+                                    MotionMinute.minute_ns < end_ns)
+                             .order_by(MotionMinute.minute_ns))
+            return [(int(a), bytes(b), bytes(c)) for a, b, c in rows]
+
+    def forget_before(self, camera_id: int, before_ns: int) -> tuple[int, int]:
+        """What showed footage no longer kept (retention went before `before_ns`): the
+        activity of minutes wholly before it, and the pictures of events before it (an
+        event's picture is footage; the event's row stays). Counts of both."""
+        with self.session.begin() as s:
+            minutes = s.execute(delete(MotionMinute).where(
+                MotionMinute.camera_id == camera_id,
+                MotionMinute.minute_ns + 60_000_000_000 <= before_ns))
+            pictures = s.execute(update(Event).where(
+                Event.camera_id == camera_id, Event.at_ns < before_ns,
+                Event.snapshot_jpeg.is_not(None)).values(snapshot_jpeg=None))
+            return (int(minutes.rowcount or 0),  # type: ignore[attr-defined]
+                    int(pictures.rowcount or 0))  # type: ignore[attr-defined]

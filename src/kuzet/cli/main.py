@@ -158,7 +158,7 @@ def _serve(settings: Settings, banner: str = "") -> int:
     vols = ", ".join(v.path for v in service.catalog.volumes())
     typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into {vols}",
                err=True)
-    api = _start_api(settings, service)
+    api = _start_api(settings, service, detection)
     # What start-up made (modules, the app, ORM mappers, supervisors) lives as long as the
     # process. Freezing it keeps every full collection from walking it all again: those
     # walks were the API's latency tail (bench/api.py p99 117 → 57 ms, docs/design/access.md).
@@ -170,10 +170,11 @@ def _serve(settings: Settings, banner: str = "") -> int:
         service.run_until(stop)
     finally:
         api.stop()
-    detection.stop()
+    stopping = detection.stop()
     if detection.webhooks is not None:
         detection.webhooks.stop()
     clean = service.shutdown()
+    detection.join(stopping, 2.0)
     if publisher is not None:
         publisher.stop()
     return 0 if clean else 1
@@ -193,6 +194,7 @@ def _detection(settings: Settings, service: Any, publisher: Any) -> Any:
                                  publisher.publish if publisher is not None else None, hooks)
     detection.sync()
     service.status_listeners.append(detection.tick)
+    service.status_parts["detection"] = detection.status
     return detection
 
 
@@ -214,7 +216,7 @@ def _mqtt(settings: Settings, service: Any) -> Any:
     return publisher
 
 
-def _start_api(settings: Settings, service: Any) -> Any:
+def _start_api(settings: Settings, service: Any, detection: Any) -> Any:
     import time
 
     from kuzet.access.tls import make_self_signed
@@ -227,8 +229,9 @@ def _start_api(settings: Settings, service: Any) -> Any:
     def status() -> dict[str, dict[str, Any]]:
         return {s.source.name: s.snapshot().to_json() for s in list(service.supervisors.values())}
 
-    api = ApiServer(settings, Services(settings, service.catalog, status, time.time_ns,
-                                       service.live))
+    services = Services(settings, service.catalog, status, time.time_ns, service.live)
+    services.detection = detection.store  # one store: its events wake the alert sockets
+    api = ApiServer(settings, services)
     api.start()
     return api
 
@@ -244,7 +247,8 @@ def demo(
     import subprocess
     import time
 
-    from kuzet.rtsp.sim import camera_name
+    from kuzet.analytics.store import DetectionStore, check_settings
+    from kuzet.rtsp.sim import SIM_CLOCK_MASK, camera_name
 
     settings = _settings()
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -265,14 +269,18 @@ def demo(
                 raise _fail("the simulator did not start within 5 minutes")
             time.sleep(0.5)
         known = {c.name for c in catalog.cameras(include_removed=True)}
+        motion = DetectionStore(catalog.session, settings.display_timezone)
         for i in range(cameras):
             name = camera_name(i)
             if name not in known:
                 building, floor, zone = DEMO_PLACES[i % len(DEMO_PLACES)]
-                catalog.add_camera(name, f"rtsp://127.0.0.1:{port}/{name}/main",
-                                   sub_url=f"rtsp://127.0.0.1:{port}/{name}/sub",
-                                   zone=zone, building=building, floor=floor,
-                                   location="demo")
+                cam = catalog.add_camera(name, f"rtsp://127.0.0.1:{port}/{name}/main",
+                                         sub_url=f"rtsp://127.0.0.1:{port}/{name}/sub",
+                                         zone=zone, building=building, floor=floor,
+                                         location="demo")
+                # The archive's motion bar from the start, the clock overlay masked.
+                motion.set_motion(Actor("kuzet-demo", (), "local"), cam.id, name,
+                                  check_settings(True, 0.5, [SIM_CLOCK_MASK]), time.time_ns())
         first = _first_run(settings, catalog)
         login = (f"  first login: user admin, one-time password {first}" if first else
                  "  log in as admin (password from the first run; reset it with "
@@ -321,9 +329,16 @@ def sim(
                                                "30 s every N s (0: never).")] = 0,
     stats_file: Annotated[Path | None, typer.Option(help="Write frames sent here on exit.")]
     = None,
+    person: Annotated[Path | None, typer.Option(help=(
+        "A photograph of a person who walks across every camera's picture from second "
+        ":20 to :40 of each minute, instead of the moving box."))] = None,
+    stagger: Annotated[bool, typer.Option(help=(
+        "Spread the cameras over the minute: camera i's picture (and its clock overlay) "
+        "runs i*60/N seconds ahead, so a --person walks through them at different "
+        "times."))] = False,
 ) -> None:
     """Serve simulated cameras over RTSP (H.264, wall-clock seconds overlay, moving box)."""
-    from kuzet.rtsp.clip import ClipSpec
+    from kuzet.rtsp.clip import ClipSpec, load_person
     from kuzet.rtsp.server import AuthConfig
     from kuzet.rtsp.sim import SimOptions, serve
 
@@ -340,12 +355,18 @@ def sim(
         raise _fail("--auth must be none, basic or digest")
     if auth != "none" and not password:
         raise _fail("--auth needs --password")
+    if person is not None:
+        try:
+            load_person(person, 16)
+        except (OSError, ValueError) as exc:
+            raise _fail(f"--person: {exc}") from exc
     opts = SimOptions(
         cameras=cameras, host=host, port=port,
-        main=ClipSpec(*size(main_size), main_kbps * 1000),
-        sub=ClipSpec(*size(sub_size), sub_kbps * 1000),
+        main=ClipSpec(*size(main_size), main_kbps * 1000, person),
+        sub=ClipSpec(*size(sub_size), sub_kbps * 1000, person),
         auth=AuthConfig(auth, user, password) if auth != "none" else None,
-        resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file)
+        resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file,
+        stagger=stagger)
     settings = _settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))

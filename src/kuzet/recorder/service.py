@@ -72,6 +72,8 @@ class RecorderService:
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
         # Called with every camera's status once a second (MQTT); never allowed to raise.
         self.status_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+        # Other parts of the server that report in status.json (detection), by key.
+        self.status_parts: dict[str, Callable[[], Any]] = {}
         self.recovery: list[RecoveryReport] = []
         self._lock = run_dir(settings) / "serve.lock"
         self.alarms = Alarms(catalog.session)
@@ -161,7 +163,13 @@ class RecorderService:
 
     def write_status(self) -> None:
         statuses = [s.snapshot().to_json() for s in self.supervisors.values()]
-        doc = {"written_ns": time.time_ns(), "pid": os.getpid(), "cameras": statuses}
+        doc: dict[str, Any] = {"written_ns": time.time_ns(), "pid": os.getpid(),
+                               "cameras": statuses}
+        for key, part in self.status_parts.items():
+            try:
+                doc[key] = part()
+            except Exception:  # a part's fault must not stop the status loop
+                log.exception("status part %s failed", key)
         path = status_path(self.settings)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))

@@ -51,10 +51,11 @@ class StreamSource:
     alt_clip: Clip | None = None
     resize_every_s: int = 0
     ts_jump_every_s: int = 0
+    offset_s: int = 0  # this camera's picture runs this many seconds ahead of the clock
     frames_sent: int = 0
 
     def frame_for(self, frame_no: int) -> tuple[Clip, int]:
-        second = frame_no // FPS
+        second = frame_no // FPS + self.offset_s
         clip = self.clip
         alternate = self.resize_every_s and (second // self.resize_every_s) % 2
         if self.alt_clip is not None and alternate:

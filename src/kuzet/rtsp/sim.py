@@ -23,6 +23,19 @@ class SimOptions:
     resize_every_s: int = 0
     ts_jump_every_s: int = 0
     stats_file: Path | None = None
+    stagger: bool = False
+
+
+def offset_s(index: int, cameras: int, stagger: bool) -> int:
+    """How far camera `index`'s picture runs ahead of the wall clock: with `stagger`,
+    the cameras spread over the minute, so that the person of `--person` walks through
+    them at different times, as people do, rather than through all at once."""
+    return index * 60 // cameras if stagger else 0
+
+
+# Where the clock overlay is, in fractions of the picture: masked from motion (it changes
+# every frame).
+SIM_CLOCK_MASK = [(0.0, 0.0), (0.4, 0.0), (0.4, 0.25), (0.0, 0.25)]
 
 
 def camera_name(index: int) -> str:
@@ -35,14 +48,15 @@ def build_sources(opts: SimOptions, cache_dir: Path) -> dict[str, StreamSource]:
     alt = None
     if opts.resize_every_s:
         alt = load_clip(ClipSpec(opts.main.width // 2 // 2 * 2, opts.main.height // 2 // 2 * 2,
-                                 opts.main.bitrate_bps // 2), cache_dir)
+                                 opts.main.bitrate_bps // 2, opts.main.person), cache_dir)
     sources: dict[str, StreamSource] = {}
     for i in range(opts.cameras):
         name = camera_name(i)
+        ahead = offset_s(i, opts.cameras, opts.stagger)
         sources[f"{name}/main"] = StreamSource(
             f"{name}/main", main, alt_clip=alt, resize_every_s=opts.resize_every_s,
-            ts_jump_every_s=opts.ts_jump_every_s)
-        sources[f"{name}/sub"] = StreamSource(f"{name}/sub", sub)
+            ts_jump_every_s=opts.ts_jump_every_s, offset_s=ahead)
+        sources[f"{name}/sub"] = StreamSource(f"{name}/sub", sub, offset_s=ahead)
     return sources
 
 

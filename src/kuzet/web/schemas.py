@@ -228,6 +228,8 @@ class RuleBody(Body):
     """Geometry in fractions of the frame (0..1), as drawn on a still of the camera."""
 
     kind: Literal["intrusion", "line", "loitering", "crowding", "vehicle", "tamper"]
+    name: str = Field("", max_length=80, description="what the zone or line is, for "
+                      "searching events by it: 'Storage room 12', 'Main entrance'")
     zone: list[PointBody] = Field(default=[], max_length=64)
     line: list[PointBody] | None = Field(None, min_length=2, max_length=2)
     direction: Literal["left", "right", "both"] = "both"
@@ -235,6 +237,16 @@ class RuleBody(Body):
     seconds: float = Field(0, ge=0, le=86_400)
     count: int = Field(0, ge=0, le=1000)
     schedule: ScheduleBody = ScheduleBody()
+
+
+class MotionBody(Body):
+    """A camera's motion settings; masks in fractions of the frame, never looked at."""
+
+    activity: bool = Field(False, description="keep the camera's motion activity for the "
+                           "archive's bar even when it has no rules")
+    sensitivity: Fraction = 0.5
+    masks: list[Annotated[list[PointBody], Field(min_length=3, max_length=64)]] = Field(
+        default=[], max_length=16)
 
 
 class Acknowledgement(Body):

@@ -1,13 +1,15 @@
 """`/api/ws/alerts`: new detection events pushed to the security post as they are stored.
 
-Read from the events table (every half second, by id), so it works whether detection
-runs in this process or another; only events of cameras the viewer may watch live, and
+Read from the events table by id: at once when detection in this process stores one
+(`DetectionStore.on_record`), and every half second anyway, so it works whether
+detection runs in this process or another; only events of cameras the viewer may watch live, and
 the session is checked again before every look (handshake rules: kuzet.web.wsauth).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 
 from fastapi import APIRouter, WebSocket
@@ -31,6 +33,12 @@ async def alert_stream(ws: WebSocket) -> None:
         return
     await ws.accept()
     last = await asyncio.to_thread(svc.detection.last_id)
+    loop, wake = asyncio.get_running_loop(), asyncio.Event()
+
+    def ring() -> None:
+        loop.call_soon_threadsafe(wake.set)
+
+    silence = svc.detection.on_record(ring)
     try:
         while True:
             try:
@@ -42,10 +50,16 @@ async def alert_stream(ws: WebSocket) -> None:
             cams = {c.id: c.name for c in svc.cameras().values()
                     if decide(caller.principal, Perm.LIVE_VIEW, now, c.id).allowed}
             fresh = await asyncio.to_thread(svc.detection.newer, list(cams), last)
+            names = await asyncio.to_thread(svc.detection.rule_names) if fresh else {}
             for e in fresh:
                 last = e.id
                 await ws.send_text(json.dumps({"type": "event", **event_json(
-                    e, cams[e.camera_id])}))
-            await asyncio.sleep(LOOK_EVERY_S)
+                    e, cams[e.camera_id], names)}))
+            # Woken by an event stored in this process, or look again anyway.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), LOOK_EVERY_S)
+            wake.clear()
     except WebSocketDisconnect:
         return
+    finally:
+        silence()

@@ -110,7 +110,7 @@ def remove_camera(name: str, request: Request,
     return {"name": cam.name, "removed": True}
 
 
-def _archive_window(request: Request, caller: Caller, name: str, start: str, end: str
+def archive_window(request: Request, caller: Caller, name: str, start: str, end: str
                     ) -> tuple[Camera, int, int, list[tuple[int, int]]]:
     """The camera, the asked window, and the footage windows the caller may see on it
     (refused, and audited, when there are none)."""
@@ -147,7 +147,7 @@ def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
     """What the archive's bar draws for [start, end), clipped to the footage the caller
     may see: recorded spans (touching segments joined), files missing on disk (looked
     up for windows up to a day and a bit), held ranges and bookmarks."""
-    cam, a, b, allowed = _archive_window(request, caller, name, start, end)
+    cam, a, b, allowed = archive_window(request, caller, name, start, end)
     svc = services(request)
     missing: list[tuple[int, int]] = []
     if b - a <= MISSING_WINDOW_NS:  # one read of the rows gives both the bar and the holes
@@ -222,7 +222,7 @@ def add_bookmark(name: str, body: NewBookmark, request: Request,
 @router.get("/cameras/{name}/gaps")
 def gaps(name: str, request: Request, start: TimeParam, end: TimeParam,
          caller: Caller = ARCHIVE) -> dict[str, Any]:
-    cam, a, b, allowed = _archive_window(request, caller, name, start, end)
+    cam, a, b, allowed = archive_window(request, caller, name, start, end)
     svc = services(request)
     rows = []
     for g in svc.catalog.gaps(cam.id, a, b):

@@ -86,6 +86,12 @@ def live_page(name: str, request: Request) -> HTMLResponse:
     return _page(request, "live.html", camera=name)
 
 
+@router.get("/cameras/{name}/detection")
+def detection_page(name: str, request: Request) -> HTMLResponse:
+    """Zones, lines, masks drawn on the camera's picture; the API checks `camera.admin`."""
+    return _page(request, "detection.html", camera=name if is_camera_name(name) else "")
+
+
 @router.get("/protocols")
 def protocols_page(request: Request) -> HTMLResponse:
     return _page(request, "protocols.html")

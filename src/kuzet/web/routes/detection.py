@@ -10,18 +10,24 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.errors import NotFound
+from kuzet.access.errors import Invalid, NotFound
 from kuzet.access.permissions import Perm, decide
 from kuzet.access.sessions import Caller
+from kuzet.analytics.activity import area_mask, buckets
+from kuzet.analytics.camera import jpeg
 from kuzet.analytics.models import DetectionRule
-from kuzet.analytics.store import event_json
+from kuzet.analytics.store import MotionSettings, check_settings, event_json
+from kuzet.console.timeline import clip
+from kuzet.media.snapshot import frame_at
 from kuzet.web.deps import Require, authorize, services, source
-from kuzet.web.routes.cameras import camera
-from kuzet.web.schemas import Acknowledgement, RowId, RuleBody
-from kuzet.web.times import instant
+from kuzet.web.routes.cameras import TimeParam, archive_window, camera
+from kuzet.web.schemas import Acknowledgement, MotionBody, RowId, RuleBody
+from kuzet.web.times import instant, out
 
 router = APIRouter(prefix="/api", tags=["detection"])
 ADMIN = Depends(Require(Perm.CAMERA_ADMIN))
+ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
+MAX_BUCKETS = 5000
 WATCH = Depends(Require(Perm.LIVE_VIEW))
 OptTime = Annotated[str | None, Query(max_length=40, description="ISO 8601 with offset")]
 
@@ -60,12 +66,87 @@ def remove_rule(name: str, rule: RowId, request: Request, caller: Caller = ADMIN
     return {"id": rule, "removed": True}
 
 
+@router.get("/cameras/{name}/motion")
+def motion_settings(name: str, request: Request, caller: Caller = ADMIN) -> dict[str, Any]:
+    cam = camera(request, name)
+    return services(request).detection.motion_settings().get(cam.id, MotionSettings()).json()
+
+
+@router.put("/cameras/{name}/motion")
+def set_motion_settings(name: str, body: MotionBody, request: Request, caller: Caller = ADMIN
+                        ) -> dict[str, Any]:
+    """Sensitivity, masks, and whether activity is kept without rules; audited; the
+    running server takes them within seconds."""
+    svc = services(request)
+    cam = camera(request, name)
+    settings = check_settings(body.activity, body.sensitivity,
+                              [[(p[0], p[1]) for p in m] for m in body.masks])
+    return svc.detection.set_motion(caller.actor(source(request)), cam.id, cam.name, settings,
+                                    svc.clock()).json()
+
+
+@router.get("/cameras/{name}/still")
+def still(name: str, request: Request, caller: Caller = ADMIN) -> Response:
+    """The camera's latest recorded picture, unstamped, to draw zones, lines and masks
+    on; audited like any opening of footage."""
+    svc = services(request)
+    cam = camera(request, name)
+    seg = svc.catalog.last_segment(cam.id)
+    picture = None
+    if seg is not None and (path := svc.catalog.path_of(seg)).exists():
+        image = frame_at(path, seg.end_ns - seg.start_ns - 1)
+        picture = jpeg(image) if image is not None else None
+    if seg is None or picture is None:
+        raise NotFound(f"{cam.name} has no recorded picture yet")
+    svc.audit.act(caller.actor(source(request)), "camera.still", cam.name,
+                  at_ns=seg.end_ns, purpose="detection setup")
+    return Response(picture, media_type="image/jpeg", headers={"cache-control": "no-store"})
+
+
+def _area(text: str | None) -> bytes | None:
+    if text is None:
+        return None
+    try:
+        x0, y0, x1, y1 = (float(v) for v in text.split(","))
+    except ValueError as exc:
+        raise Invalid("area is x0,y0,x1,y1 in fractions of the frame") from exc
+    if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+        raise Invalid("area is x0,y0,x1,y1 with 0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1")
+    return area_mask((x0, y0, x1, y1))
+
+
+@router.get("/cameras/{name}/activity")
+def activity(name: str, request: Request, start: TimeParam, end: TimeParam,
+             step: Annotated[int, Query(ge=1, le=86_400, description="seconds a bucket")] = 60,
+             area: Annotated[str | None, Query(max_length=100, description=(
+                 "x0,y0,x1,y1 in fractions: only motion that touched it"))] = None,
+             caller: Caller = ARCHIVE) -> dict[str, Any]:
+    """Motion on the archive's bar: the largest level (0–255, the share of the picture
+    that moved × 255) in each `step` of [start, end), only inside footage the caller may
+    see; with `area`, only minutes whose motion touched it."""
+    cam, a, b, allowed = archive_window(request, caller, name, start, end)
+    step_ns = step * 1_000_000_000
+    if (b - a) // step_ns > MAX_BUCKETS:
+        raise Invalid(f"at most {MAX_BUCKETS} buckets: a longer step, or a shorter window")
+    minutes = services(request).detection.minutes(cam.id, a, b)
+    levels = buckets(minutes, a, b, step_ns, _area(area))
+    for k in range(len(levels)):
+        lo = a + k * step_ns
+        if not clip([(lo, lo + step_ns)], allowed):
+            levels[k] = 0
+    return {"camera": cam.name, "start": out(a), "end": out(b), "start_ns": a, "step_s": step,
+            "levels": levels}
+
+
 @router.get("/events")
 def events(request: Request, caller: Caller = WATCH,
            camera_name: Annotated[str | None, Query(alias="camera", max_length=64)] = None,
            kind: Annotated[str | None, Query(pattern="^(intrusion|line|loitering|crowding|"
                                                      "vehicle|tamper)$")] = None,
            label: Annotated[str | None, Query(max_length=32)] = None,
+           rule: Annotated[int | None, Query(ge=1, le=2**31 - 1,
+                                             description="the rule (zone, line) raising it")]
+           = None,
            start: OptTime = None, end: OptTime = None,
            acknowledged: bool | None = None,
            limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
@@ -77,11 +158,12 @@ def events(request: Request, caller: Caller = WATCH,
     if camera_name is not None:
         cam = camera(request, camera_name)
         cams = {k: v for k, v in cams.items() if k == cam.id}
-    found = svc.detection.events(list(cams), kind=kind, label=label,
+    found = svc.detection.events(list(cams), kind=kind, label=label, rule=rule,
                                  since_ns=instant(start, "start") if start else None,
                                  until_ns=instant(end, "end") if end else None,
                                  acknowledged=acknowledged, limit=limit)
-    return [event_json(e, cams[e.camera_id]) for e in found]
+    names = svc.detection.rule_names()
+    return [event_json(e, cams[e.camera_id], names) for e in found]
 
 
 def _event(request: Request, caller: Caller, event: int) -> tuple[Any, str]:
@@ -110,4 +192,4 @@ def acknowledge(event: RowId, body: Acknowledgement, request: Request, caller: C
     e, name = _event(request, caller, event)
     e = svc.detection.acknowledge(caller.actor(source(request)), event, name, body.note,
                                   svc.clock())
-    return event_json(e, name)
+    return event_json(e, name, svc.detection.rule_names())

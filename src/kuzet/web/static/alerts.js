@@ -1,8 +1,14 @@
 // Alarms at the security post: each new event arrives over /api/ws/alerts with a tone,
-// its picture, and what a guard does next: watch live, acknowledge with a note (audited),
-// or start an incident protocol at that instant (clause 3.5.7).
+// its picture, the camera live beside it (the sub stream, for a minute, for the newest
+// alarm only: one more stream per console, not one per alarm), and what a guard does
+// next: open the camera, acknowledge with a note (audited), or start an incident protocol
+// at that instant (clause 3.5.7).
 import {refusal, send} from "/static/api.js";
+import {LivePlayer} from "/static/player.js";
 import {clockFormat} from "/static/zone.js";
+
+const CLIP_S = 60;
+let clip = null; // {player, video, timer} of the newest alarm
 
 const panel = document.getElementById("alerts");
 const list = document.getElementById("alert-list");
@@ -30,6 +36,27 @@ function button(label, handler) {
   return b;
 }
 
+function stopClip() {
+  if (!clip) return;
+  clip.player.close();
+  clearTimeout(clip.timer);
+  clip.video.remove();
+  clip = null;
+}
+
+function startClip(li, camera) {
+  stopClip();
+  const video = document.createElement("video");
+  video.className = "clip";
+  video.muted = true;
+  video.autoplay = true;
+  video.playsInline = true;
+  const player = new LivePlayer(video, camera, (state) => { video.dataset.state = state; },
+                                "sub");
+  clip = {player, video, timer: setTimeout(stopClip, CLIP_S * 1000)};
+  li.append(video);
+}
+
 function show(e) {
   const li = document.createElement("li");
   li.className = "alert";
@@ -54,7 +81,10 @@ function show(e) {
   const ack = button(text.acknowledge, async () => {
     const r = await send("POST", `/api/events/${e.id}/ack`, {note: note.value});
     status.textContent = r.ok ? text.done : `${text.rejected} ${await refusal(r)}`;
-    if (r.ok) li.dataset.acknowledged = "yes";
+    if (r.ok) {
+      li.dataset.acknowledged = "yes";
+      if (clip && li.contains(clip.video)) stopClip();
+    }
   });
   li.append(live, note, ack);
   if (me.perms.includes("protocol.write")) {
@@ -69,6 +99,7 @@ function show(e) {
     }));
   }
   li.append(status);
+  startClip(li, e.camera);
   list.prepend(li);
   panel.dataset.count = list.children.length;
   tone();

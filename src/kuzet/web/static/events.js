@@ -1,5 +1,6 @@
-// Events: search by camera, kind, object class, time and acknowledgement (never by who:
-// clause 3.1.4), with a bar per hour of the display time zone.
+// Events: search by camera, kind, object class, zone or line (the name of the rule that
+// raised them), time and acknowledgement (never by who: clause 3.1.4), with a bar per
+// hour of the display time zone.
 import {row} from "/static/api.js";
 import {clockFormat, zone} from "/static/zone.js";
 
@@ -18,10 +19,12 @@ async function load() {
   query.set("limit", "5000");
   const response = await fetch(`/api/events?${query}`);
   if (response.status === 401) location.assign("/login?next=/events");
-  const list = response.ok ? await response.json() : [];
+  const zoneName = (data.get("zone") || "").trim().toLowerCase();
+  const list = (response.ok ? await response.json() : []).filter(
+    (e) => !zoneName || e.rule_name.toLowerCase().includes(zoneName));
   document.getElementById("rows").replaceChildren(...list.map((e) => row([
     clockFormat.format(new Date(e.at_ns / 1e6)), e.camera, labels[e.kind] || e.kind,
-    e.label, e.score.toFixed(2), e.acknowledged_by || ""])));
+    e.label, e.rule_name, e.score.toFixed(2), e.acknowledged_by || ""])));
   const counts = new Map();
   for (const e of list) {
     const hour = hourFormat.format(new Date(e.at_ns / 1e6));

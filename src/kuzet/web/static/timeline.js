@@ -1,7 +1,12 @@
 // The archive's timeline: one row per camera over a shared window that zooms from 24 h to
 // 1 min. Each row draws what /api/cameras/<camera>/timeline says: recorded spans, files
 // missing on disk, held ranges and bookmarks; what is not drawn was not recorded (a gap).
+// Over them, the camera's motion activity (/activity, a bar per bucket, height by the
+// square root of the share of the picture that moved, so a person far away still shows)
+// and its detection events (/api/events), each of which plays from just before it.
 // Clicking a row asks the page to play from that instant.
+const ACTIVITY_BUCKETS = 300;
+const EVENT_LEAD_NS = 2e9;
 export const ZOOMS_S = [86400, 21600, 3600, 600, 60];
 const TICKS_S = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800];
 
@@ -110,18 +115,46 @@ export class Timeline {
                                        end: new Date(startMs + this.spanS * 1000).toISOString()});
     const token = {};
     this.loading = token;
-    const answers = await Promise.all(this.rows.map(async (row) => {
-      const response = await fetch(
-        `/api/cameras/${encodeURIComponent(row.camera)}/timeline?${query}`);
+    const step = Math.max(1, Math.ceil(this.spanS / ACTIVITY_BUCKETS));
+    const json = async (url) => {
+      const response = await fetch(url);
       return response.ok ? response.json() : null;
+    };
+    const answers = await Promise.all(this.rows.map(async (row) => {
+      const cam = encodeURIComponent(row.camera);
+      const [data, activity, events] = await Promise.all([
+        json(`/api/cameras/${cam}/timeline?${query}`),
+        json(`/api/cameras/${cam}/activity?${query}&step=${step}`),
+        json(`/api/events?camera=${cam}&${query}&limit=1000`)]);
+      return {data, activity, events};
     }));
     if (this.loading !== token) return; // a newer window was asked for meanwhile
-    this.rows.forEach((row, i) => this.drawRow(row, answers[i]));
+    this.rows.forEach((row, i) => this.drawRow(row, answers[i].data, answers[i].activity,
+                                               answers[i].events));
     this.root.dataset.loaded = String(startMs);
     if (this.cursorNs !== null) this.setCursor(this.cursorNs);
   }
 
-  drawRow(row, data) {
+  drawActivity(activity) {
+    const canvas = document.createElement("canvas");
+    canvas.className = "activity";
+    canvas.width = activity.levels.length;
+    canvas.height = 32;
+    const g = canvas.getContext("2d");
+    g.fillStyle = "#e94";
+    let moving = 0;
+    activity.levels.forEach((level, i) => {
+      if (!level) return;
+      moving += 1;
+      const h = Math.max(2, Math.round(Math.sqrt(level / 255) * canvas.height));
+      g.fillRect(i, canvas.height - h, 1, h);
+    });
+    canvas.dataset.moving = String(moving);
+    canvas.title = this.labels.activity;
+    return canvas;
+  }
+
+  drawRow(row, data, activity = null, events = null) {
     const items = [];
     const add = (kind, fromNs, toNs, title) => {
       const element = document.createElement("div");
@@ -141,6 +174,19 @@ export class Timeline {
         add("bookmark", b.at_ns, b.at_ns, `${b.by}: ${b.note || b.kind}`);
         items[items.length - 1].style.width = "";
       }
+    }
+    if (data && activity) items.push(this.drawActivity(activity));
+    for (const e of data && events ? events : []) {
+      const kind = this.labels[`kind${e.kind[0].toUpperCase()}${e.kind.slice(1)}`] || e.kind;
+      add("event", e.at_ns, e.at_ns, `${kind}: ${e.label}` +
+          (e.rule_name ? ` (${e.rule_name})` : "") + (e.acknowledged_by ? " ✓" : ""));
+      const mark = items[items.length - 1];
+      mark.style.width = "";
+      mark.dataset.event = String(e.id);
+      mark.addEventListener("click", (event) => {
+        event.stopPropagation();
+        this.onPick(e.at_ns - EVENT_LEAD_NS);
+      });
     }
     if (row === this.rows[0]) items.push(this.cursor);
     row.track.replaceChildren(...items);
