@@ -23,6 +23,7 @@ from api_world import CAM, World
 from conftest import Kuzet, free_port, stop, wait_for
 from kuzet.analytics.activity import ActivityRecorder
 from kuzet.analytics.geometry import Box
+from kuzet.analytics.service import DetectionService
 from kuzet.analytics.store import DetectionStore
 from kuzet.audit.log import Actor
 from kuzet.timefmt import format_instant, parse_instant
@@ -195,7 +196,6 @@ def test_signal_loss_on_a_watched_camera_is_a_tamper_alarm(storage: Any) -> None
     """A camera with a tamper rule that stops recording (the recorder's status, given
     every second) raises a critical alarm at once, cleared when it records again; a
     camera without one raises none, and removing the rule clears it."""
-    from kuzet.analytics.service import DetectionService
     from kuzet.catalog.alarms import Alarms
 
     catalog = storage.catalog
@@ -384,3 +384,35 @@ def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
     settings = world.svc.detection.motion_settings()[cam_id]
     assert settings.activity and len(settings.masks) == 1
     assert [a.actor for a in world.audit("camera.still")] == ["admin"]
+
+
+def test_an_event_spans_from_first_seen_to_last_seen(storage: Any) -> None:
+    """The astronaut walks through a camera's picture for 8 s (the bundled person model,
+    the service's own sinks): one intrusion event, whose time range runs from when she
+    was first seen to when she was last seen, closed once she has left."""
+    from skimage import data
+
+    from kuzet.analytics.camera import CameraAnalytics
+    from kuzet.analytics.rules import Rule
+
+    catalog = storage.catalog
+    cam = catalog.add_camera("gate", "rtsp://10.0.0.2/s")
+    service = DetectionService(storage.settings, catalog, lambda name, stream: None)
+    rules = [Rule(1, "intrusion", zone=((0, 0), (1, 0), (1, 1), (0, 1)))]
+    worker = CameraAnalytics("gate", cam.id, "sub", rules, service.detector, 0.5, 5,
+                             service._on_alarm, service._on_tamper, None,
+                             end_sink=service._on_ended)
+    background = np.full((360, 640, 3), 90, np.uint8)
+    person = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (288, 288))
+    t0, step = NOW, 200_000_000
+    for k in range(70):
+        picture = background.copy()
+        if 10 <= k < 50:
+            x = 40 + (k - 10) * 8
+            picture[72:, x:x + 288] = person
+        worker.process(picture, t0 + k * step)
+    [event] = service.store.events([cam.id])
+    assert event.kind == "intrusion" and event.label == "person"
+    assert event.start_ns is not None and event.end_ns is not None
+    assert t0 + 10 * step <= event.start_ns <= event.at_ns <= event.end_ns <= t0 + 49 * step
+    assert event.end_ns - event.start_ns >= 6 * 1_000_000_000  # most of her 8 s in view

@@ -106,6 +106,9 @@ class Settings(BaseSettings):
                                     "detection needs to count.")
     detect_fps: float = Field(5.0, gt=0, le=25, description="Pictures a second analysed per "
                               "camera with detection rules (from its sub stream).")
+    motion_width: int = Field(320, ge=64, le=1920, description="Width in pixels the "
+                              "picture is scaled to for motion detection (height keeps "
+                              "the aspect): wider sees smaller things, at more CPU.")
     mqtt_url: str | None = Field(None, description="MQTT broker that receives camera "
                                  "status (and events): mqtt://[user:password@]host[:port]; "
                                  "unset: no MQTT.")

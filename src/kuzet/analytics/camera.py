@@ -38,6 +38,7 @@ SAMPLE_SLACK_NS = 20_000_000
 Sink = Callable[["CameraAnalytics", Alarm, list[Track], np.ndarray], None]
 TamperSink = Callable[["CameraAnalytics", set[Tamper], set[Tamper], int], None]
 MinuteSink = Callable[["CameraAnalytics", Minute], None]
+EndSink = Callable[["CameraAnalytics", list[Track]], None]
 DEFAULT_MOTION = MotionSettings()
 
 
@@ -69,7 +70,8 @@ class CameraAnalytics(Worker):
     def __init__(self, camera: str, camera_id: int, stream: str, rules: list[Rule],
                  detector: Callable[[], Detector | None], threshold: float, fps: float,
                  sink: Sink, tamper_sink: TamperSink, minute_sink: MinuteSink | None = None,
-                 settings: MotionSettings = DEFAULT_MOTION) -> None:
+                 settings: MotionSettings = DEFAULT_MOTION,
+                 end_sink: EndSink | None = None, motion_width: int = 320) -> None:
         super().__init__(f"detect-{camera}")
         self.camera, self.camera_id, self.stream = camera, camera_id, stream
         self.tap = FrameTap(keyframes_only=stream == "main")
@@ -80,8 +82,10 @@ class CameraAnalytics(Worker):
         self.tamper_sink = tamper_sink
         self.tamper = TamperWatch()
         self.minute_sink = minute_sink
+        self.end_sink = end_sink
         self.activity = ActivityRecorder()
         self.settings = settings
+        self.motion_width = motion_width
         self.motion = self._motion(settings)
         self.tracker = Tracker()
         self.level = 0.0
@@ -103,9 +107,8 @@ class CameraAnalytics(Worker):
             self._watch_tamper = any(r.kind == "tamper" for r in rules)
             self._detect = any(r.kind != "tamper" for r in rules)
 
-    @staticmethod
-    def _motion(settings: MotionSettings) -> Motion:
-        return Motion(sensitivity=settings.sensitivity,
+    def _motion(self, settings: MotionSettings) -> Motion:
+        return Motion(self.motion_width, sensitivity=settings.sensitivity,
                       masks=[list(m) for m in settings.masks])
 
     def set_settings(self, settings: MotionSettings) -> None:
@@ -203,6 +206,9 @@ class CameraAnalytics(Worker):
             if done is not None:
                 self.minute_sink(self, done)
         tracks = self.tracker.update(t_ns, found)
+        ended = self.tracker.take_ended()
+        if ended and self.end_sink is not None:
+            self.end_sink(self, ended)
         for alarm in engine.evaluate(t_ns, tracks):
             self.sink(self, alarm, tracks, image)
 

@@ -45,7 +45,11 @@ class Event(Base):
     kind: Mapped[str] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(32))
     score: Mapped[float] = mapped_column(Float)
-    at_ns: Mapped[int] = mapped_column(BigInteger)
+    at_ns: Mapped[int] = mapped_column(BigInteger)  # when the rule raised it
+    # When its objects were first seen, and last seen once they have all left (None
+    # while one is still in view).
+    start_ns: Mapped[int | None] = mapped_column(BigInteger)
+    end_ns: Mapped[int | None] = mapped_column(BigInteger)
     tracks: Mapped[str] = mapped_column(Text)  # JSON list of track ids in that camera
     snapshot_jpeg: Mapped[bytes | None] = mapped_column(LargeBinary)
     acknowledged_by: Mapped[str | None] = mapped_column(String(64))

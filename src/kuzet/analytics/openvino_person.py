@@ -9,9 +9,8 @@ xmax), scores and classes (1: person), already suppressed.
 
 Compiled for throughput, with a small pool of inference requests that the cameras'
 threads share: OpenVINO's default (latency) mode spreads one inference over every core
-and spins them while waiting, which costs 24.5 ms of CPU per picture here against
-10.4 ms for two requests running side by side with one core each (measured on this
-2-core machine; `bench/analytics.py` prints the figure in use). A camera's thread waits
+and spins them while waiting, 18.1 ms of CPU per picture here against 11.8 ms with two
+requests side by side (bench/analytics.py, both in one run). A camera's thread waits
 only for a free request.
 """
 

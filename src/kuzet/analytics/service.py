@@ -66,6 +66,9 @@ class DetectionService:
         self._lock = threading.Lock()
         self._last_sync = 0.0
         self._tamper_cameras: set[str] = set()  # names of cameras with a tamper rule
+        # camera id -> track id -> events raised with that track, until it ends; each
+        # camera's thread touches only its own
+        self._open: dict[int, dict[int, list[int]]] = {}
         self._no_signal: set[str] = set()
         self._last_forget = 0.0
 
@@ -165,7 +168,7 @@ class DetectionService:
             worker = CameraAnalytics(name, cam_id, stream, rules, self.detector,
                                      self.settings.detect_threshold, self.settings.detect_fps,
                                      self._on_alarm, self._on_tamper, self._on_minute,
-                                     settings)
+                                     settings, self._on_ended, self.settings.motion_width)
             worker.start()
             hub.taps.append(worker.tap)
             self.workers[cam_id] = (worker, hub)
@@ -196,6 +199,20 @@ class DetectionService:
     def status(self) -> list[dict[str, Any]]:
         return [w.status() for w, _ in self.workers.values()]
 
+    def _on_ended(self, worker: CameraAnalytics, tracks: list[Track]) -> None:
+        """Tracks that left the picture close the time range of the events they raised
+        (an event of several tracks ends with the last of them)."""
+        mine_open = self._open.setdefault(worker.camera_id, {})  # only this thread's
+        for track in tracks:
+            ids = mine_open.pop(track.id, [])
+            still = {i for v in mine_open.values() for i in v}
+            done = [i for i in ids if i not in still]
+            if done:
+                try:
+                    self.store.set_end(done, track.last_ns)
+                except Exception:  # a database hiccup leaves the end open, nothing more
+                    log.exception("camera %s: event end not stored", worker.camera)
+
     def _on_minute(self, worker: CameraAnalytics, minute: Minute) -> None:
         try:
             self.store.write_minute(worker.camera_id, minute)
@@ -223,8 +240,12 @@ class DetectionService:
         label = mine[0].label if mine else "object"
         score = max((t.best_score for t in mine), default=0.0)
         picture = jpeg(image)
+        start = min((t.start_ns for t in mine), default=alarm.t_ns)
         event = self.store.record(worker.camera_id, alarm.rule, alarm.kind, label, score,
-                                  alarm.t_ns, list(alarm.tracks), picture)
+                                  alarm.t_ns, list(alarm.tracks), picture, start)
+        mine_open = self._open.setdefault(worker.camera_id, {})
+        for track in alarm.tracks:
+            mine_open.setdefault(track, []).append(event.id)
         log.info("camera %s: %s (%s, rule %d)", worker.camera, alarm.kind, label, alarm.rule)
         said = {"id": event.id, "camera": worker.camera, "kind": alarm.kind,
                 "rule": alarm.rule, "label": label, "score": round(score, 3),

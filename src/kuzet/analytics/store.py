@@ -96,7 +96,8 @@ def event_json(e: Event, camera: str, names: dict[int, str] | None = None) -> di
     (the zone or line: "Storage room 12")."""
     return {"id": e.id, "camera": camera, "rule": e.rule_id,
             "rule_name": (names or {}).get(e.rule_id or 0, ""), "kind": e.kind, "label": e.label,
-            "score": round(e.score, 3), "at_ns": e.at_ns, "tracks": json.loads(e.tracks),
+            "score": round(e.score, 3), "at_ns": e.at_ns, "start_ns": e.start_ns,
+            "end_ns": e.end_ns, "tracks": json.loads(e.tracks),
             "snapshot": e.snapshot_jpeg is not None, "acknowledged_by": e.acknowledged_by,
             "acknowledged_ns": e.acknowledged_ns, "note": e.note}
 
@@ -145,15 +146,21 @@ class DetectionStore:
             append_act(s, actor, "detection.rule_remove", f"camera/{camera}", rule=rule_id)
 
     def record(self, camera_id: int, rule_id: int | None, kind: str, label: str, score: float,
-               at_ns: int, tracks: list[int], snapshot: bytes | None) -> Event:
+               at_ns: int, tracks: list[int], snapshot: bytes | None,
+               start_ns: int | None = None) -> Event:
         with self.session.begin() as s:
             e = Event(camera_id=camera_id, rule_id=rule_id, kind=kind, label=label,
-                      score=score, at_ns=at_ns, tracks=json.dumps(tracks),
+                      score=score, at_ns=at_ns, start_ns=start_ns, tracks=json.dumps(tracks),
                       snapshot_jpeg=snapshot)
             s.add(e)
         for bell in list(self._bells):
             bell()
         return e
+
+    def set_end(self, event_ids: list[int], end_ns: int) -> None:
+        """The events' objects have all left the picture, last seen at `end_ns`."""
+        with self.session.begin() as s:
+            s.execute(update(Event).where(Event.id.in_(event_ids)).values(end_ns=end_ns))
 
     def event(self, event_id: int) -> Event:
         with self.session() as s:

@@ -14,6 +14,7 @@ from kuzet.analytics.detector import Detection
 from kuzet.analytics.geometry import Box, iou
 
 NS = 1_000_000_000
+MAX_PATH = 600  # points a track keeps: two minutes at 5 fps, and its first
 
 
 @dataclass
@@ -55,6 +56,12 @@ class Tracker:
         self.ended: list[Track] = []
         self._next = 1
 
+    def take_ended(self) -> list[Track]:
+        """The tracks ended since the last call, handed over once (a camera runs for
+        months: ended tracks are not kept here)."""
+        ended, self.ended = self.ended, []
+        return ended
+
     def update(self, t_ns: int, found: list[Detection]) -> list[Track]:
         pairs = sorted(((iou(tr.expected(t_ns), d.box), i, j)
                         for i, tr in enumerate(self.active) for j, d in enumerate(found)
@@ -82,5 +89,7 @@ class Tracker:
     @staticmethod
     def _extend(track: Track, t_ns: int, d: Detection) -> None:
         track.path.append((t_ns, d.box))
+        if len(track.path) > MAX_PATH:  # someone standing for hours: keep where it began
+            del track.path[1:len(track.path) - MAX_PATH + 1]
         if d.score > track.best_score:
             track.best_score, track.best_t_ns = d.score, t_ns

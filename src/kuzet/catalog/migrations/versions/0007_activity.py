@@ -1,5 +1,6 @@
 """Motion activity: per-camera motion settings (sensitivity, masks, activity kept) and
-a row of motion levels per camera-minute for the archive's bar.
+a row of motion levels per camera-minute for the archive's bar; an event's time range
+(its objects first and last seen).
 
 Revision ID: 0007
 Revises: 0006
@@ -34,8 +35,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["camera_id"], ["cameras.id"]),
         sa.PrimaryKeyConstraint("camera_id", "minute_ns"),
     )
+    op.add_column("events", sa.Column("start_ns", sa.BigInteger(), nullable=True))
+    op.add_column("events", sa.Column("end_ns", sa.BigInteger(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("end_ns")
+        batch.drop_column("start_ns")
     op.drop_table("motion_minutes")
     op.drop_table("camera_analytics")
