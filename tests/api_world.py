@@ -5,6 +5,8 @@ FastAPI) via Starlette's TestClient over https://, so Secure cookies travel."""
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pyotp
@@ -107,3 +109,33 @@ class World:
 
     def audit(self, action: str) -> list[Any]:
         return self.svc.audit.entries(action=action)
+
+    @contextmanager
+    def served(self) -> Iterator[str]:
+        """This world's API on a real HTTPS port, for a browser; yields its address."""
+        from kuzet.access.tls import make_self_signed
+        from kuzet.web.server import ApiServer
+
+        make_self_signed(self.settings.cert_path, self.settings.key_path)
+        server = ApiServer(self.settings, self.svc)
+        try:
+            yield server.start()["https"]
+        finally:
+            server.stop()
+
+    def browser_login(self, browser: Any, base: str, name: str, **context: Any) -> Any:
+        """A new Chromium page logged in as `name` through the console's login form (with
+        a TOTP code where the account has a second factor)."""
+        page = browser.new_context(ignore_https_errors=True, **context).new_page()
+        page.goto(f"{base}/login?lang=en")
+        page.fill("#login input[name=username]", name)
+        page.fill("#login input[name=password]", PASSWORD)
+        if name in self.secrets:
+            page.fill("#login input[name=totp]", self.code(name))
+        page.click("#login button")
+        page.wait_for_url(f"{base}/")
+        return page
+
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking"]

@@ -17,6 +17,7 @@ import pyotp
 import pytest
 from pypdf import PdfReader
 
+from api_world import CHROMIUM_ARGS
 from conftest import Kuzet, free_port, stop, wait_for
 from kuzet.recorder.fanout import Item, Viewer
 from kuzet.timefmt import format_instant
@@ -25,8 +26,6 @@ from kuzet.web.i18n import LANGUAGES, catalog
 ROOT = Path(__file__).resolve().parents[1]
 WEB = ROOT / "src" / "kuzet" / "web"
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking"]
 PASSWORD = "night shift at the gate"
 
 

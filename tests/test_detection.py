@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 import pytest
 
-from api_world import CAM, World
+from api_world import CAM, CHROMIUM_ARGS, World
 from conftest import Kuzet, free_port, stop, wait_for
 from kuzet.analytics.activity import ActivityRecorder
 from kuzet.analytics.geometry import Box
@@ -125,6 +125,13 @@ def test_rules_and_events_through_the_api(world: World) -> None:
     acts = {a.action: a for a in world.svc.audit.entries() if a.action.startswith("detection")}
     assert {"detection.rule_add", "detection.snapshot", "detection.acknowledge"} <= set(acts)
     assert acts["detection.acknowledge"].actor == "guard"
+    r = admin.patch(f"/api/cameras/{CAM}/rules/{rule}", json={"enabled": False})
+    assert r.status_code == 200 and r.json()["enabled"] is False
+    assert guard.patch(f"/api/cameras/{CAM}/rules/{rule}", json={"enabled": True}
+                       ).status_code == 403
+    assert admin.patch(f"/api/cameras/cam2/rules/{rule}", json={"enabled": True}
+                       ).status_code == 404  # another camera's rule
+    assert {a.action for a in world.svc.audit.entries()} >= {"detection.rule_disable"}
     assert admin.delete(f"/api/cameras/{CAM}/rules/{rule}").status_code == 200
     assert [x["kind"] for x in admin.get(f"/api/cameras/{CAM}/rules").json()] == [
         "line", "tamper"]
@@ -240,49 +247,35 @@ def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
 
     from playwright.sync_api import sync_playwright
 
-    from kuzet.access.tls import make_self_signed
-    from kuzet.web.server import ApiServer
-
     now = time.time_ns()
     world = World(storage, now, https_port=0, http_redirect_port=None)
     world.user("guard", "guard")
-    make_self_signed(world.settings.cert_path, world.settings.key_path)
-    server = ApiServer(world.settings, world.svc)
-    base = server.start()["https"]
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-            page = browser.new_context(ignore_https_errors=True).new_page()
-            page.goto(f"{base}/login?lang=en")
-            page.fill("#login input[name=username]", "guard")
-            page.fill("#login input[name=password]", "correct horse battery staple")
-            page.click("#login button")
-            page.wait_for_url(f"{base}/")
-            page.goto(f"{base}/wall?lang=en")
-            page.wait_for_function("() => document.querySelector('#alerts') !== null")
-            time.sleep(1.5)  # the alert socket is open and has read the last id
-            ok, jpg = cv2.imencode(".jpg", np.full((18, 32, 3), 200, np.uint8))
-            e = world.svc.detection.record(world.storage.catalog.camera(CAM).id, None,
-                                           "intrusion", "person", 0.91, now, [1], bytes(jpg))
-            alert = page.locator(f"li.alert[data-event='{e.id}']")
-            alert.wait_for(timeout=10_000)
-            assert "Intrusion" in alert.inner_text() and CAM in alert.inner_text()
-            page.wait_for_function(f"() => document.querySelector("
-                                   f"\"li.alert[data-event='{e.id}'] img\").naturalWidth === 32")
-            # The camera live beside the alarm (no recorder runs here: it says offline).
-            alert.locator("video.clip[data-state]").wait_for(state="attached")
-            alert.locator("input").fill("Patrol sent; a student without a pass")
-            alert.locator("button", has_text="Acknowledge").click()
-            page.locator(f"li.alert[data-event='{e.id}'][data-acknowledged]").wait_for()
-            assert alert.locator("video.clip").count() == 0  # acknowledged: it stops
-            assert world.svc.detection.event(e.id).acknowledged_by == "guard"
-            page.goto(f"{base}/events?lang=en")
-            page.locator("#rows tr", has_text="Intrusion").wait_for()
-            assert "guard" in page.locator("#rows tr").first.inner_text()
-            browser.close()
-    finally:
-        server.stop()
+    with world.served() as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
+                                     args=CHROMIUM_ARGS)
+        page = world.browser_login(browser, base, "guard")
+        page.goto(f"{base}/wall?lang=en")
+        page.wait_for_function("() => document.querySelector('#alerts') !== null")
+        time.sleep(1.5)  # the alert socket is open and has read the last id
+        ok, jpg = cv2.imencode(".jpg", np.full((18, 32, 3), 200, np.uint8))
+        e = world.svc.detection.record(world.storage.catalog.camera(CAM).id, None,
+                                       "intrusion", "person", 0.91, now, [1], bytes(jpg))
+        alert = page.locator(f"li.alert[data-event='{e.id}']")
+        alert.wait_for(timeout=10_000)
+        assert "Intrusion" in alert.inner_text() and CAM in alert.inner_text()
+        page.wait_for_function(f"() => document.querySelector("
+                               f"\"li.alert[data-event='{e.id}'] img\").naturalWidth === 32")
+        # The camera live beside the alarm (no recorder runs here: it says offline).
+        alert.locator("video.clip[data-state]").wait_for(state="attached")
+        alert.locator("input").fill("Patrol sent; a student without a pass")
+        alert.locator("button", has_text="Acknowledge").click()
+        page.locator(f"li.alert[data-event='{e.id}'][data-acknowledged]").wait_for()
+        assert alert.locator("video.clip").count() == 0  # acknowledged: it stops
+        assert world.svc.detection.event(e.id).acknowledged_by == "guard"
+        page.goto(f"{base}/events?lang=en")
+        page.locator("#rows tr", has_text="Intrusion").wait_for()
+        assert "guard" in page.locator("#rows tr").first.inner_text()
+        browser.close()
     assert [a.actor for a in world.audit("detection.acknowledge")] == ["guard"]
     assert [a.actor for a in world.audit("detection.snapshot")] == ["guard"]
 
@@ -298,10 +291,8 @@ def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
 
     from playwright.sync_api import sync_playwright
 
-    from kuzet.access.tls import make_self_signed
     from kuzet.media.synthetic import record
     from kuzet.rtsp.clip import ClipSpec
-    from kuzet.web.server import ApiServer
 
     ns = 1_000_000_000
     now = time.time_ns()
@@ -318,64 +309,52 @@ def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
     world.svc.detection.write_minute(cam_id, done)
     event = world.svc.detection.record(cam_id, None, "intrusion", "person", 0.9,
                                        start + 6 * ns, [1], None)
-    make_self_signed(world.settings.cert_path, world.settings.key_path)
-    server = ApiServer(world.settings, world.svc)
-    base = server.start()["https"]
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=args)
-            page = browser.new_context(ignore_https_errors=True,
-                                       viewport={"width": 1400, "height": 900}).new_page()
-            page.goto(f"{base}/login?lang=en")
-            page.fill("#login input[name=username]", "admin")
-            page.fill("#login input[name=password]", "correct horse battery staple")
-            page.fill("#login input[name=totp]", world.code("admin"))
-            page.click("#login button")
-            page.wait_for_url(f"{base}/")
-            page.locator("#cameras a", has_text="Detection").first.click()
-            page.wait_for_url(f"{base}/cameras/{CAM}/detection")
-            page.wait_for_function("() => document.querySelector('#picture')"
-                                   ".naturalWidth === 320")
-            svg = page.locator("#drawing")
+    with world.served() as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
+                                     args=CHROMIUM_ARGS)
+        page = world.browser_login(browser, base, "admin",
+                                   viewport={"width": 1400, "height": 900})
+        page.locator("#cameras a", has_text="Detection").first.click()
+        page.wait_for_url(f"{base}/cameras/{CAM}/detection")
+        page.wait_for_function("() => document.querySelector('#picture')"
+                               ".naturalWidth === 320")
+        svg = page.locator("#drawing")
 
-            def click(x: float, y: float) -> None:
-                box = svg.bounding_box()
-                assert box is not None
-                page.mouse.click(box["x"] + min(x * box["width"], box["width"] - 1),
-                                 box["y"] + min(y * box["height"], box["height"] - 1))
+        def click(x: float, y: float) -> None:
+            box = svg.bounding_box()
+            assert box is not None
+            page.mouse.click(box["x"] + min(x * box["width"], box["width"] - 1),
+                             box["y"] + min(y * box["height"], box["height"] - 1))
 
-            for x, y in ((0.5, 0.5), (0.9, 0.5), (0.9, 0.9), (0.5, 0.9)):
-                click(x, y)
-            assert svg.get_attribute("data-points") == "4"
-            form = page.locator("#rule")
-            form.locator("input[name=name]").fill("Storage room 12")
-            form.locator("input[name=from]").fill("22:00")
-            form.locator("input[name=to]").fill("07:00")
-            form.locator("button[type=submit]").click()
-            page.locator("#rules li", has_text="Storage room 12").wait_for()
-            for x, y in ((0.0, 0.0), (0.4, 0.0), (0.4, 0.25)):
-                click(x, y)
-            page.click("#add-mask")
-            page.check("#motion input[name=activity]")
-            page.click("#motion button[type=submit]")
-            page.locator("#message", has_text="Saved").wait_for()
-            page.wait_for_function("() => document.querySelectorAll('#drawing polygon')"
-                                   ".length === 2")
+        for x, y in ((0.5, 0.5), (0.9, 0.5), (0.9, 0.9), (0.5, 0.9)):
+            click(x, y)
+        assert svg.get_attribute("data-points") == "4"
+        form = page.locator("#rule")
+        form.locator("input[name=name]").fill("Storage room 12")
+        form.locator("input[name=from]").fill("22:00")
+        form.locator("input[name=to]").fill("07:00")
+        form.locator("button[type=submit]").click()
+        page.locator("#rules li", has_text="Storage room 12").wait_for()
+        for x, y in ((0.0, 0.0), (0.4, 0.0), (0.4, 0.25)):
+            click(x, y)
+        page.click("#add-mask")
+        page.check("#motion input[name=activity]")
+        page.click("#motion button[type=submit]")
+        page.locator("#message", has_text="Saved").wait_for()
+        page.wait_for_function("() => document.querySelectorAll('#drawing polygon')"
+                               ".length === 2")
 
-            page.goto(f"{base}/archive/{CAM}?lang=en")
-            page.fill("#open input[name=purpose]", "Checking the storage room alarm")
-            page.fill("#open input[name=start]", format_instant(start))
-            page.click("#open button[type=submit]")
-            canvas = page.locator(f".row[data-camera='{CAM}'] canvas.activity")
-            canvas.wait_for(state="attached")
-            assert int(canvas.get_attribute("data-moving") or 0) >= 1
-            mark = page.locator(f".row[data-camera='{CAM}'] .event[data-event='{event.id}']")
-            mark.wait_for(state="attached")
-            assert "Intrusion: person" in (mark.get_attribute("title") or "")
-            browser.close()
-    finally:
-        server.stop()
+        page.goto(f"{base}/archive/{CAM}?lang=en")
+        page.fill("#open input[name=purpose]", "Checking the storage room alarm")
+        page.fill("#open input[name=start]", format_instant(start))
+        page.click("#open button[type=submit]")
+        canvas = page.locator(f".row[data-camera='{CAM}'] canvas.activity")
+        canvas.wait_for(state="attached")
+        assert int(canvas.get_attribute("data-moving") or 0) >= 1
+        mark = page.locator(f".row[data-camera='{CAM}'] .event[data-event='{event.id}']")
+        mark.wait_for(state="attached")
+        assert "Intrusion: person" in (mark.get_attribute("title") or "")
+        browser.close()
     [rule] = world.svc.detection.rules(cam_id)
     spec = json.loads(rule.spec)
     assert spec["name"] == "Storage room 12" and len(spec["zone"]) == 4

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from api_world import CAM, World
+from api_world import CAM, CHROMIUM_ARGS, World
 from conftest import ffprobe
 from kuzet.access.permissions import DEFAULT_ROLES, Perm
 from kuzet.audit.log import Actor
@@ -305,105 +305,87 @@ def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Pa
 
     from playwright.sync_api import sync_playwright
 
-    from kuzet.access.tls import make_self_signed
-    from kuzet.web.server import ApiServer
-
     now = time.time_ns()  # the browser's clock and the server's agree
     world = World(storage, now, https_port=0, http_redirect_port=None)
     for name, role in (("head", "head_of_security"), ("rector", "rector")):
         world.user(name, role)
     record(storage.catalog, clip_cache / "sim", SPEC, CAM, now - 3600 * NS, 3)
-    make_self_signed(world.settings.cert_path, world.settings.key_path)
-    server = ApiServer(world.settings, world.svc)
-    base = server.start()["https"]
     scan = tmp_path / "order.pdf"
     scan.write_bytes(PDF)
-    chromium = "/usr/bin/chromium"
-    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium, args=args)
+    with world.served() as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
 
-            def logged_in(user: str) -> Any:
-                page = browser.new_context(ignore_https_errors=True).new_page()
-                page.goto(f"{base}/login?lang=en")
-                page.fill("#login input[name=username]", user)
-                page.fill("#login input[name=password]", "correct horse battery staple")
-                page.fill("#login input[name=totp]", world.code(user))
-                page.click("#login button")
-                page.wait_for_url(f"{base}/")
-                return page
+        def logged_in(user: str) -> Any:
+            return world.browser_login(browser, base, user)
 
-            head = logged_in("head")
-            head.goto(f"{base}/transfers?lang=en")
-            form = head.locator("#new")
-            form.wait_for(state="visible")
-            form.locator("select[name=requester_type]").select_option("investigative_body")
-            form.locator("input[name=requester]").fill("Police department of Almaty")
-            form.locator("input[name=basis_number]").fill("12-345")
-            form.locator("input[name=basis_date]").fill("2026-11-20")
-            form.locator("textarea[name=reason]").fill("Pre-trial investigation 2026-17")
-            form.locator(f"input[name=camera][value={CAM}]").check()
-            form.locator("input[name=start]").fill(format_instant(now - 3600 * NS))
-            form.locator("input[name=end]").fill(format_instant(now - 3590 * NS))
-            form.locator("input[name=scan]").set_input_files(str(scan))
-            form.locator("button[type=submit]").click()
-            head.wait_for_url(f"{base}/transfers/*")
-            head.locator("#number").filter(has_text="Т-").wait_for()
-            tid = int(head.url.rsplit("/", 1)[1])
-            assert world.svc.transfers.get(tid).basis == PDF
-            rector = logged_in("rector")
-            rector.goto(f"{base}/approvals?lang=en")
-            rector.locator("#transfers a").click()
-            rector.wait_for_url(f"{base}/transfers/{tid}")
-            rector.locator("#decide").wait_for(state="visible")
-            rector.locator("#decide button[type=submit]").click()
-            rector.locator("#state[data-state=approved]").wait_for()
-            head.reload()
-            head.locator("#execute").wait_for(state="visible")
-            head.fill("#execute input[name=recipient]", "Lt. B. Omarov")
-            head.fill("#execute input[name=recipient_document]", "service ID 777")
-            head.click("#execute button[type=submit]")
-            head.locator("#handover").wait_for(state="visible")
-            sha = world.svc.transfers.get(tid).package_sha256
-            assert sha and head.locator("#sha").inner_text() == sha
-            assert head.locator("#act-kk").get_attribute("href") == (
-                f"/api/transfers/{tid}/handover.pdf?lang=kk")
-            # An act on a registered protocol, registered, its footage held; a viewing.
-            api = world.login("head")
-            pid = api.post("/api/protocols", json={"camera": CAM}).json()["id"]
-            assert api.put(f"/api/protocols/{pid}", json={
-                "location": "Gate 2", "circumstances": "Fence damaged",
-                "informed": format_instant(now)}).status_code == 200
-            assert api.post(f"/api/protocols/{pid}/submit").status_code == 200
-            head.goto(f"{base}/registers/acts?lang=en")
-            head.locator(f"#protocol-choice input[value='{pid}']").check()
-            head.click("#new-act button[type=submit]")
-            head.wait_for_url(f"{base}/acts/*")
-            head.fill("#fields textarea[name=what]", "The fence at gate 2 was broken")
-            head.click("#register")
-            head.locator("#state[data-state=registered]").wait_for()
-            head.fill("#hold input[name=reason]", "Damage to property")
-            head.click("#hold button[type=submit]")
-            head.locator("#hold").wait_for(state="hidden")
-            assert [h.hold.incident for h in world.svc.holds.list(world.clock())
-                    if h.hold.incident.startswith("А-")] == ["А-2026/0001"]
-            head.goto(f"{base}/registers/viewings?lang=en")
-            form = head.locator("#new-viewing")
-            form.wait_for(state="visible")
-            form.locator(f"input[name=camera][value={CAM}]").check()
-            form.locator("input[name=start]").fill(format_instant(now - 3600 * NS))
-            form.locator("input[name=end]").fill(format_instant(now - 3595 * NS))
-            form.locator("input[name=purpose]").fill("Shown to the student's father")
-            form.locator(".attendee input[name=name]").fill("S. Akhmetov")
-            form.locator(".attendee select[name=capacity]").select_option(
-                "parent_or_representative")
-            form.locator(".attendee input[name=document]").fill("ID 045678912")
-            form.locator("button[type=submit]").click()
-            head.locator("#rows tr a", has_text="В-2026/0001").wait_for()
-            head.goto(f"{base}/registers/holds?lang=en")
-            head.locator("#rows tr", has_text="А-2026/0001").wait_for()
-            assert head.locator("#csv").get_attribute("href") == "/api/holds.csv"
-            browser.close()
-    finally:
-        server.stop()
+        head = logged_in("head")
+        head.goto(f"{base}/transfers?lang=en")
+        form = head.locator("#new")
+        form.wait_for(state="visible")
+        form.locator("select[name=requester_type]").select_option("investigative_body")
+        form.locator("input[name=requester]").fill("Police department of Almaty")
+        form.locator("input[name=basis_number]").fill("12-345")
+        form.locator("input[name=basis_date]").fill("2026-11-20")
+        form.locator("textarea[name=reason]").fill("Pre-trial investigation 2026-17")
+        form.locator(f"input[name=camera][value={CAM}]").check()
+        form.locator("input[name=start]").fill(format_instant(now - 3600 * NS))
+        form.locator("input[name=end]").fill(format_instant(now - 3590 * NS))
+        form.locator("input[name=scan]").set_input_files(str(scan))
+        form.locator("button[type=submit]").click()
+        head.wait_for_url(f"{base}/transfers/*")
+        head.locator("#number").filter(has_text="Т-").wait_for()
+        tid = int(head.url.rsplit("/", 1)[1])
+        assert world.svc.transfers.get(tid).basis == PDF
+        rector = logged_in("rector")
+        rector.goto(f"{base}/approvals?lang=en")
+        rector.locator("#transfers a").click()
+        rector.wait_for_url(f"{base}/transfers/{tid}")
+        rector.locator("#decide").wait_for(state="visible")
+        rector.locator("#decide button[type=submit]").click()
+        rector.locator("#state[data-state=approved]").wait_for()
+        head.reload()
+        head.locator("#execute").wait_for(state="visible")
+        head.fill("#execute input[name=recipient]", "Lt. B. Omarov")
+        head.fill("#execute input[name=recipient_document]", "service ID 777")
+        head.click("#execute button[type=submit]")
+        head.locator("#handover").wait_for(state="visible")
+        sha = world.svc.transfers.get(tid).package_sha256
+        assert sha and head.locator("#sha").inner_text() == sha
+        assert head.locator("#act-kk").get_attribute("href") == (
+            f"/api/transfers/{tid}/handover.pdf?lang=kk")
+        # An act on a registered protocol, registered, its footage held; a viewing.
+        api = world.login("head")
+        pid = api.post("/api/protocols", json={"camera": CAM}).json()["id"]
+        assert api.put(f"/api/protocols/{pid}", json={
+            "location": "Gate 2", "circumstances": "Fence damaged",
+            "informed": format_instant(now)}).status_code == 200
+        assert api.post(f"/api/protocols/{pid}/submit").status_code == 200
+        head.goto(f"{base}/registers/acts?lang=en")
+        head.locator(f"#protocol-choice input[value='{pid}']").check()
+        head.click("#new-act button[type=submit]")
+        head.wait_for_url(f"{base}/acts/*")
+        head.fill("#fields textarea[name=what]", "The fence at gate 2 was broken")
+        head.click("#register")
+        head.locator("#state[data-state=registered]").wait_for()
+        head.fill("#hold input[name=reason]", "Damage to property")
+        head.click("#hold button[type=submit]")
+        head.locator("#hold").wait_for(state="hidden")
+        assert [h.hold.incident for h in world.svc.holds.list(world.clock())
+                if h.hold.incident.startswith("А-")] == ["А-2026/0001"]
+        head.goto(f"{base}/registers/viewings?lang=en")
+        form = head.locator("#new-viewing")
+        form.wait_for(state="visible")
+        form.locator(f"input[name=camera][value={CAM}]").check()
+        form.locator("input[name=start]").fill(format_instant(now - 3600 * NS))
+        form.locator("input[name=end]").fill(format_instant(now - 3595 * NS))
+        form.locator("input[name=purpose]").fill("Shown to the student's father")
+        form.locator(".attendee input[name=name]").fill("S. Akhmetov")
+        form.locator(".attendee select[name=capacity]").select_option(
+            "parent_or_representative")
+        form.locator(".attendee input[name=document]").fill("ID 045678912")
+        form.locator("button[type=submit]").click()
+        head.locator("#rows tr a", has_text="В-2026/0001").wait_for()
+        head.goto(f"{base}/registers/holds?lang=en")
+        head.locator("#rows tr", has_text="А-2026/0001").wait_for()
+        assert head.locator("#csv").get_attribute("href") == "/api/holds.csv"
+        browser.close()

@@ -137,6 +137,18 @@ class DetectionStore:
                        kind=kind, spec=spec)
         return row
 
+    def enable_rule(self, actor: Actor, rule_id: int, camera_id: int, camera: str,
+                    enabled: bool) -> DetectionRule:
+        """Switch a rule off (kept, not evaluated) or on again; audited."""
+        with self.session.begin() as s:
+            row = s.get(DetectionRule, rule_id)
+            if row is None or row.camera_id != camera_id:
+                raise NotFound(f"no rule {rule_id} on {camera}")
+            row.enabled = enabled
+            append_act(s, actor, "detection.rule_enable" if enabled
+                       else "detection.rule_disable", f"camera/{camera}", rule=rule_id)
+        return row
+
     def remove_rule(self, actor: Actor, rule_id: int, camera_id: int, camera: str) -> None:
         with self.session.begin() as s:
             row = s.get(DetectionRule, rule_id)

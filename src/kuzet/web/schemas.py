@@ -239,6 +239,10 @@ class RuleBody(Body):
     schedule: ScheduleBody = ScheduleBody()
 
 
+class RuleSwitch(Body):
+    enabled: bool
+
+
 class MotionBody(Body):
     """A camera's motion settings; masks in fractions of the frame, never looked at."""
 

@@ -21,7 +21,7 @@ from kuzet.console.timeline import clip
 from kuzet.media.snapshot import frame_at
 from kuzet.web.deps import Require, authorize, services, source
 from kuzet.web.routes.cameras import TimeParam, archive_window, camera
-from kuzet.web.schemas import Acknowledgement, MotionBody, RowId, RuleBody
+from kuzet.web.schemas import Acknowledgement, MotionBody, RowId, RuleBody, RuleSwitch
 from kuzet.web.times import instant, out
 
 router = APIRouter(prefix="/api", tags=["detection"])
@@ -54,6 +54,18 @@ def add_rule(name: str, body: RuleBody, request: Request, caller: Caller = ADMIN
     spec = body.model_dump(exclude={"kind"}, exclude_none=True)
     row = svc.detection.add_rule(caller.actor(source(request)), cam.id, cam.name, body.kind,
                                  spec, svc.clock())
+    return _rule_json(row)
+
+
+@router.patch("/cameras/{name}/rules/{rule}")
+def switch_rule(name: str, rule: RowId, body: RuleSwitch, request: Request,
+                caller: Caller = ADMIN) -> dict[str, Any]:
+    """A rule off (kept, not evaluated) or on again; the running server follows within
+    seconds."""
+    svc = services(request)
+    cam = camera(request, name)
+    row = svc.detection.enable_rule(caller.actor(source(request)), rule, cam.id, cam.name,
+                                    body.enabled)
     return _rule_json(row)
 
 

@@ -84,7 +84,17 @@ async function loadRules() {
     const extra = r.kind === "loitering" ? ` ${r.seconds} s` : r.kind === "crowding"
       ? ` ≥ ${r.count}` : r.kind === "line"
         ? ` (${ruleForm.direction.querySelector(`[value="${r.direction}"]`).textContent})` : "";
-    item.textContent = `${labels[r.kind] || r.kind}${r.name ? ` «${r.name}»` : ""}${extra} `;
+    const on = document.createElement("input");
+    on.type = "checkbox";
+    on.checked = r.enabled;
+    on.title = labels.enabled;
+    on.addEventListener("change", async () => {
+      const answer = await send("PATCH", `/api/cameras/${cam}/rules/${r.id}`,
+                                {enabled: on.checked});
+      if (!answer.ok) say(await refusal(answer), true);
+      await loadRules();
+    });
+    item.append(on, ` ${labels[r.kind] || r.kind}${r.name ? ` «${r.name}»` : ""}${extra} `);
     const remove = document.createElement("button");
     remove.type = "button";
     remove.textContent = labels.remove;
