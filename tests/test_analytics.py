@@ -346,3 +346,33 @@ def test_one_person_walking_through_raises_one_alarm(person_model: object) -> No
         if k % 5 == 0:
             cam.set_rules([Rule(1, "intrusion", zone=((0, 0), (1, 0), (1, 1), (0, 1)))])
     assert alarms == [1]
+
+
+def test_an_alarm_carries_the_best_picture_of_its_object(person_model: object) -> None:
+    """A loitering alarm comes seconds after the person was first seen; its picture is
+    the one in which the detector was surest of them, not whatever frame the alarm fell
+    on."""
+    from kuzet.analytics.camera import CameraAnalytics
+
+    rules = [Rule(1, "loitering", zone=((0, 0), (1, 0), (1, 1), (0, 1)), seconds=3)]
+    got: list[tuple[list[Track], np.ndarray, int, tuple[int, ...]]] = []
+    cam = CameraAnalytics("hall", 1, "sub", rules, lambda: person_model, 0.5,  # type: ignore[arg-type, return-value]
+                          5, lambda w, a, tracks, image: got.append((tracks, image, a.t_ns,
+                                                                     tuple(a.tracks))),
+                          lambda *a: None)
+    background = np.full((360, 640, 3), 90, np.uint8)
+    person = cv2.resize(bgr(data.astronaut()), (288, 288))
+    pictures = {}
+    for k in range(40):
+        picture = background.copy()
+        x = 20 + k * 8 if k < 20 else 180  # walks in, then stands
+        # Half hidden behind a pillar while standing: seen, but less surely.
+        picture[72:, x:x + 288] = person
+        if k >= 20:
+            picture[72:, 180:300] = 60
+        pictures[k * 200_000_000] = picture
+        cam.process(picture, k * 200_000_000)
+    [(tracks, image, at, which)] = got
+    [track] = [t for t in tracks if t.id in which]
+    assert track.best_t_ns != at  # the alarm fell on another frame …
+    assert np.array_equal(image, pictures[track.best_t_ns])  # … its picture is the best

@@ -93,6 +93,7 @@ class CameraAnalytics(Worker):
         self.last_error: str | None = None
         self._engine: Rules | None = None
         self._new_motion: Motion | None = None
+        self._best: dict[int, np.ndarray] = {}  # track id -> its best picture so far
         self._lock = threading.Lock()
         self.rules: list[Rule] = []
         self.set_rules(rules)
@@ -206,11 +207,18 @@ class CameraAnalytics(Worker):
             if done is not None:
                 self.minute_sink(self, done)
         tracks = self.tracker.update(t_ns, found)
+        for track in tracks:  # the picture in which each object was seen best so far
+            if track.best_t_ns == t_ns:
+                self._best[track.id] = image
         ended = self.tracker.take_ended()
+        for track in ended:
+            self._best.pop(track.id, None)
         if ended and self.end_sink is not None:
             self.end_sink(self, ended)
         for alarm in engine.evaluate(t_ns, tracks):
-            self.sink(self, alarm, tracks, image)
+            best = max((t for t in tracks if t.id in alarm.tracks and t.id in self._best),
+                       key=lambda t: t.best_score, default=None)
+            self.sink(self, alarm, tracks, self._best[best.id] if best else image)
 
 
 def jpeg(image: np.ndarray) -> bytes | None:
