@@ -178,6 +178,9 @@ def test_motion_settings_activity_and_search_by_zone(world: World) -> None:
     assert (lower_right["levels"], upper_left["levels"]) == ([21], [0])
     assert admin.get(f"/api/cameras/{CAM}/activity", params={
         "start": start, "end": end, "area": "1,1,0,0"}).status_code == 400
+    day_by_seconds = admin.get(f"/api/cameras/{CAM}/activity", params={
+        "start": start, "end": format_instant(minute + 86_400_000_000_000), "step": 1})
+    assert day_by_seconds.status_code == 400 and "buckets" in day_by_seconds.json()["detail"]
     assert guard.get(f"/api/cameras/{CAM}/activity",
                      params={"start": start, "end": end}).status_code == 403
 

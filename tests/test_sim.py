@@ -96,3 +96,13 @@ def test_protocol_answers(sim: int) -> None:
     assert _rtsp(sim, b"garbage\r\n\r\n").startswith(b"RTSP/1.0 400")
     assert _rtsp(sim, b"DESCRIBE rtsp://h/cam01/main HTTP/1.1\r\nCSeq: 6\r\n\r\n") \
         .startswith(b"RTSP/1.0 505")
+
+
+def test_a_person_that_is_not_a_picture_is_refused(kuzet: Kuzet, tmp_path: Path) -> None:
+    """`kuzet sim --person` names the file that is no picture, and exits before serving."""
+    text = tmp_path / "person.txt"
+    text.write_text("not a photograph")
+    for path in (text, tmp_path / "missing.png"):
+        proc = kuzet.run("sim", "--port", "1", "--person", str(path), check=False)
+        assert proc.returncode != 0
+        assert "--person" in proc.stderr and "is not a picture" in proc.stderr

@@ -44,12 +44,16 @@ def cells(box: Box, width: int, height: int) -> Iterable[int]:
             yield r * GRID_W + c
 
 
+def _mark(grid: bytearray, box: Box, width: int, height: int) -> None:
+    for i in cells(box, width, height):
+        grid[i // 8] |= 1 << (i % 8)
+
+
 def area_mask(area: Area) -> bytes:
     """The grid cells an area (fractions of the frame) covers, as a grid."""
     x0, y0, x1, y1 = area
     grid = bytearray(GRID_BYTES)
-    for i in cells(Box(x0, y0, x1, y1), 1, 1):
-        grid[i // 8] |= 1 << (i % 8)
+    _mark(grid, Box(x0, y0, x1, y1), 1, 1)
     return bytes(grid)
 
 
@@ -84,8 +88,7 @@ class ActivityRecorder:
         second = (t_ns - m.start_ns) // SECOND_NS
         m.levels[second] = max(m.levels[second], level_byte(share))
         for box in regions:
-            for i in cells(box, width, height):
-                m.grid[i // 8] |= 1 << (i % 8)
+            _mark(m.grid, box, width, height)
         return done
 
     def flush(self) -> Minute | None:

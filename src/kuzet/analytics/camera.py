@@ -24,9 +24,8 @@ import numpy as np
 from kuzet.analytics.activity import ActivityRecorder, Minute
 from kuzet.analytics.detector import Detector, DetectorError, detect_in
 from kuzet.analytics.geometry import squares_around
-from kuzet.analytics.motion import Motion
+from kuzet.analytics.motion import Motion, MotionSettings
 from kuzet.analytics.rules import Alarm, Rule, Rules
-from kuzet.analytics.store import MotionSettings
 from kuzet.analytics.tamper import Tamper, TamperWatch
 from kuzet.analytics.tracker import Track, Tracker
 from kuzet.media.fmp4 import VideoParams

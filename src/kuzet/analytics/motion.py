@@ -14,6 +14,7 @@ Masks (polygons in fractions of the frame) are never looked at. A region smaller
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -22,6 +23,19 @@ from kuzet.analytics.geometry import Box, Point
 
 NOISE_FLOOR = 10.0  # grey levels: below this nothing counts as moving
 SCENE_CHANGE = 0.6  # this much of the picture "moving" is a new scene: learn it quickly
+
+
+@dataclass(frozen=True)
+class MotionSettings:
+    """How a camera's motion is looked at; the defaults hold for a camera never set."""
+
+    activity: bool = False
+    sensitivity: float = 0.5
+    masks: tuple[tuple[Point, ...], ...] = ()
+
+    def json(self) -> dict[str, Any]:
+        return {"activity": self.activity, "sensitivity": self.sensitivity,
+                "masks": [[list(p) for p in m] for m in self.masks]}
 
 
 @dataclass(frozen=True)

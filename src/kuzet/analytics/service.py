@@ -2,8 +2,9 @@
 its motion activity, fed by a tap on the camera's sub stream (its main stream's keyframes
 when it has none); rules and motion settings re-read every few seconds, so a rule drawn
 in the console takes effect without a restart; motion activity stored a minute at a
-time for the archive's bar; each alarm stored as an event, published on MQTT (`kuzet/<site>/events`,
-never with a picture) and sent to the webhook (with its picture only where allowed).
+time for the archive's bar; each alarm stored as an event, published on MQTT
+(`kuzet/<site>/events`, never with a picture) and sent to the webhook (with its picture
+only where allowed).
 
 The detector is opened once, when the first camera needs it. If it cannot be (a missing
 or broken model), an alarm says so and cameras go on with motion alone: recording never
@@ -26,8 +27,9 @@ from kuzet.access.errors import Invalid
 from kuzet.analytics.activity import Minute
 from kuzet.analytics.camera import CameraAnalytics, jpeg
 from kuzet.analytics.detector import Detector, DetectorError, open_detector
+from kuzet.analytics.motion import MotionSettings
 from kuzet.analytics.rules import Alarm, Rule
-from kuzet.analytics.store import DetectionStore, MotionSettings, to_rule
+from kuzet.analytics.store import DetectionStore, to_rule
 from kuzet.analytics.tamper import Tamper
 from kuzet.analytics.tracker import Track
 from kuzet.catalog.alarms import Alarms, Severity

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -20,6 +19,7 @@ from kuzet.access.errors import Conflict, Invalid, NotFound
 from kuzet.analytics.activity import Minute
 from kuzet.analytics.geometry import GeometryError, Point, check_polygon
 from kuzet.analytics.models import AnalyticsSettings, DetectionRule, Event, MotionMinute
+from kuzet.analytics.motion import MotionSettings
 from kuzet.analytics.rules import Rule, Schedule, Window, check_rule
 from kuzet.audit.log import Actor, append_act
 
@@ -61,19 +61,6 @@ def to_rule(rule_id: int, kind: str, spec: dict[str, Any], zone: str) -> Rule:
         raise Invalid(f"rule: {exc}") from exc
 
 
-@dataclass(frozen=True)
-class MotionSettings:
-    """How a camera's motion is looked at; the defaults hold for a camera never set."""
-
-    activity: bool = False
-    sensitivity: float = 0.5
-    masks: tuple[tuple[Point, ...], ...] = ()
-
-    def json(self) -> dict[str, Any]:
-        return {"activity": self.activity, "sensitivity": self.sensitivity,
-                "masks": [[list(p) for p in m] for m in self.masks]}
-
-
 def check_settings(activity: bool, sensitivity: float, masks: list[list[Point]]
                    ) -> MotionSettings:
     if not 0.0 <= sensitivity <= 1.0:
@@ -89,6 +76,14 @@ def check_settings(activity: bool, sensitivity: float, masks: list[list[Point]]
 def _settings(row: AnalyticsSettings) -> MotionSettings:
     return MotionSettings(row.activity, row.sensitivity, tuple(
         tuple((float(x), float(y)) for x, y in m) for m in json.loads(row.masks)))
+
+
+def _rule_of(s: Session, rule_id: int, camera_id: int, camera: str) -> DetectionRule:
+    """The rule, only as a rule of that camera (an id of another camera's is not found)."""
+    row = s.get(DetectionRule, rule_id)
+    if row is None or row.camera_id != camera_id:
+        raise NotFound(f"no rule {rule_id} on {camera}")
+    return row
 
 
 def event_json(e: Event, camera: str, names: dict[int, str] | None = None) -> dict[str, Any]:
@@ -141,9 +136,7 @@ class DetectionStore:
                     enabled: bool) -> DetectionRule:
         """Switch a rule off (kept, not evaluated) or on again; audited."""
         with self.session.begin() as s:
-            row = s.get(DetectionRule, rule_id)
-            if row is None or row.camera_id != camera_id:
-                raise NotFound(f"no rule {rule_id} on {camera}")
+            row = _rule_of(s, rule_id, camera_id, camera)
             row.enabled = enabled
             append_act(s, actor, "detection.rule_enable" if enabled
                        else "detection.rule_disable", f"camera/{camera}", rule=rule_id)
@@ -151,10 +144,7 @@ class DetectionStore:
 
     def remove_rule(self, actor: Actor, rule_id: int, camera_id: int, camera: str) -> None:
         with self.session.begin() as s:
-            row = s.get(DetectionRule, rule_id)
-            if row is None or row.camera_id != camera_id:
-                raise NotFound(f"no rule {rule_id} on {camera}")
-            s.delete(row)
+            s.delete(_rule_of(s, rule_id, camera_id, camera))
             append_act(s, actor, "detection.rule_remove", f"camera/{camera}", rule=rule_id)
 
     def record(self, camera_id: int, rule_id: int | None, kind: str, label: str, score: float,

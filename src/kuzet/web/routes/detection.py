@@ -16,7 +16,8 @@ from kuzet.access.sessions import Caller
 from kuzet.analytics.activity import area_mask, buckets
 from kuzet.analytics.camera import jpeg
 from kuzet.analytics.models import DetectionRule
-from kuzet.analytics.store import MotionSettings, check_settings, event_json
+from kuzet.analytics.motion import MotionSettings
+from kuzet.analytics.store import check_settings, event_json
 from kuzet.console.timeline import clip
 from kuzet.media.snapshot import frame_at
 from kuzet.web.deps import Require, authorize, services, source
