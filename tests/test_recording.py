@@ -97,10 +97,13 @@ def test_records_simulator_over_tcp_and_udp(kuzet: Kuzet, backend: str,
 
 
 def test_gstreamer_h265_with_aac_and_h264(kuzet: Kuzet, gst_server: int) -> None:
+    """Kuzet's own RTSP client records H.265 with AAC and H.264; a camera sending B-frames
+    is handed to FFmpeg's client before anything is recorded, so it has no gap either."""
     kuzet.run("camera", "add", "hall", f"rtsp://127.0.0.1:{gst_server}/h265aac")
     kuzet.run("camera", "add", "yard", f"rtsp://127.0.0.1:{gst_server}/h264")
+    kuzet.run("camera", "add", "porch", f"rtsp://127.0.0.1:{gst_server}/h264b")
     serve = kuzet.serve()
-    wait_for(lambda: min(segment_count(kuzet, "hall"), segment_count(kuzet, "yard")) >= 2, 40,
+    wait_for(lambda: min(segment_count(kuzet, c) for c in ("hall", "yard", "porch")) >= 2, 40,
              what="two segments per camera")
     stop(serve, timeout=5)
     rows = check_segments_against_files(kuzet, "hall", codec="hevc")
@@ -109,6 +112,10 @@ def test_gstreamer_h265_with_aac_and_h264(kuzet: Kuzet, gst_server: int) -> None
         assert [s["codec_name"] for s in info["streams"] if s["codec_type"] == "audio"] == ["aac"]
         assert row["audio"] == "aac"
     check_segments_against_files(kuzet, "yard", codec="h264")
+    check_segments_against_files(kuzet, "porch", codec="h264")
+    assert "reordered frames (B-frames); FFmpeg's RTSP client" in kuzet.log("serve")
+    for camera in ("hall", "yard", "porch"):
+        assert kuzet.json("recordings", "gaps", camera) == []
 
 
 def test_camera_outage_is_a_gap_with_exact_bounds(kuzet: Kuzet) -> None:

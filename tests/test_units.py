@@ -17,8 +17,9 @@ from kuzet.media.nal import parameter_sets, split_annexb, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
 from kuzet.recorder.status import backoff_delay_s, rates
 from kuzet.rtsp import digest
+from kuzet.rtsp.depacketize import H264Depacketizer
 from kuzet.rtsp.protocol import RtspProtocolError, parse_request_head, parse_transport
-from kuzet.rtsp.rtp import FU_A, packetize_h264
+from kuzet.rtsp.rtp import packetize_h264
 from kuzet.storage.layout import CameraNameError, check_camera_name, segment_relpath
 from kuzet.timefmt import TimeFormatError, format_instant, parse_file_stamp, parse_instant
 
@@ -38,18 +39,13 @@ def test_hevc_parameter_sets() -> None:
 
 
 def _depacketize(payloads: tuple[bytes, ...]) -> list[bytes]:
-    units: list[bytes] = []
-    current = bytearray()
-    for p in payloads:
-        if p[0] & 0x1F == FU_A:
-            if p[1] & 0x80:
-                current = bytearray([(p[0] & 0xE0) | (p[1] & 0x1F)])
-            current += p[2:]
-            if p[1] & 0x40:
-                units.append(bytes(current))
-        else:
-            units.append(p)
-    return units
+    """Kuzet's own depacketizer, given the payloads as RTP packets of one frame."""
+    depacketizer = H264Depacketizer()
+    for i, payload in enumerate(payloads):
+        buf = bytearray(payload)
+        depacketizer.push(buf, 0, len(buf), 3600, i == len(payloads) - 1)
+    (unit,) = depacketizer.ready
+    return list(split_annexb(unit.data))
 
 
 @given(st.lists(st.binary(min_size=2, max_size=5000), min_size=1, max_size=6),

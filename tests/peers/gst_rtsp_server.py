@@ -4,6 +4,7 @@ Run with Debian's /usr/bin/python3 (python3-gi): `gst_rtsp_server.py PORT`. Prin
 "ready" once listening. Mounts:
   /h264     H.264 320x240 25 fps
   /h265aac  H.265 320x240 25 fps with AAC audio
+  /h264b    H.264 320x240 25 fps with B-frames (decoding order differs from display order)
   /audio    AAC audio only (a URL that serves no video)
 """
 
@@ -25,6 +26,9 @@ MOUNTS = {
     "/h265aac": "( " + VIDEO + "x265enc tune=zerolatency speed-preset=ultrafast "
                 "key-int-max=25 ! rtph265pay name=pay0 pt=96 config-interval=1 "
                 + AUDIO.format(n=1) + " )",
+    "/h264b": "( " + VIDEO + "x264enc speed-preset=veryfast bframes=2 b-adapt=false "
+              "rc-lookahead=4 key-int-max=25 ! video/x-h264,profile=main ! "
+              "rtph264pay name=pay0 pt=96 config-interval=1 )",
     "/audio": "( " + AUDIO.format(n=0) + " )",
 }
 

@@ -23,6 +23,8 @@ from typing import Any
 
 import av
 
+from kuzet.media.source import Track
+
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 READ_ONLY = 0o444
 
@@ -86,8 +88,8 @@ class SegmentFile:
     """
 
     part_path: Path
-    video_in: Any
-    audio_in: Any | None
+    video_in: Track
+    audio_in: Track | None
     params: VideoParams
     _out: Any = field(init=False)
     _v: Any = field(init=False)
@@ -102,18 +104,22 @@ class SegmentFile:
 
     def __post_init__(self) -> None:
         self.part_path.parent.mkdir(parents=True, exist_ok=True)
-        self._tb = Fraction(self.video_in.time_base)
+        self._tb = self.video_in.time_base
         if self.part_path.exists():
             raise FileExistsError(f"{self.part_path} exists")
         self._out = av.open(str(self.part_path), "w", format="mp4",
                             options={"movflags": MOVFLAGS, "flush_packets": "1"})
         try:
-            self._v = self._out.add_stream_from_template(self.video_in)
+            self._v = self._out.add_stream_from_template(self.video_in.template)
             self._v.codec_context.extradata = self.params.extradata or None
             self._v.codec_context.width = self.params.width
             self._v.codec_context.height = self.params.height
             if self.audio_in is not None:
-                self._a = self._out.add_stream_from_template(self.audio_in)
+                self._a = self._out.add_stream_from_template(self.audio_in.template)
+                if self.audio_in.extradata:
+                    self._a.codec_context.extradata = self.audio_in.extradata
+                if self.audio_in.sample_rate:
+                    self._a.codec_context.sample_rate = self.audio_in.sample_rate
         except Exception:
             self._out.close()
             self.part_path.unlink(missing_ok=True)
@@ -132,7 +138,7 @@ class SegmentFile:
             base = self._base_ticks = dts
             if self.audio_in is not None:
                 base_ns = ticks_to_ns(dts, self._tb)
-                self._audio_base_ticks = ns_to_ticks(base_ns, Fraction(self.audio_in.time_base))
+                self._audio_base_ticks = ns_to_ticks(base_ns, self.audio_in.time_base)
         pts = packet.pts
         packet.dts = dts - base
         packet.pts = (dts if pts is None else pts) - base
@@ -176,7 +182,7 @@ class SegmentFile:
             media_duration_ns=self.media_duration_ns,
             keyframes_ns=[ticks_to_ns(t, self._tb) for t in self._keyframe_ticks],
             params=self.params,
-            audio_codec=self.audio_in.codec_context.name if self.audio_in is not None else None,
+            audio_codec=self.audio_in.codec if self.audio_in is not None else None,
         )
 
     def abort(self) -> None:

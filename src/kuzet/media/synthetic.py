@@ -15,6 +15,7 @@ from kuzet.catalog.models import Segment
 from kuzet.catalog.store import Catalog, CatalogError
 from kuzet.media.fmp4 import SegmentFile, VideoParams
 from kuzet.media.nal import to_annexb
+from kuzet.media.source import Track
 from kuzet.rtsp.clip import FPS, ClipSpec, load_access_units
 from kuzet.storage.layout import part_path
 from kuzet.storage.recovery import commit_segment
@@ -52,12 +53,13 @@ def record(catalog: Catalog, clip_dir: Path, spec: ClipSpec, camera: str, start_
     video.time_base = tb
     tick = 90_000 // FPS
     params = VideoParams("h264", extradata, spec.width, spec.height)
+    track = Track(0, "h264", tb, video, extradata, spec.width, spec.height, FPS)
     rows = []
     frame = 0
     try:
         for i in range(count):
             start = start_ns + i * seg_s * NS
-            seg = SegmentFile(part_path(volume, camera, start), video, None, params)
+            seg = SegmentFile(part_path(volume, camera, start), track, None, params)
             for _ in range(seg_s * FPS):
                 key, data = units[frame % len(units)]
                 packet = av.Packet(data)

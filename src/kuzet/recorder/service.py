@@ -20,10 +20,9 @@ from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
-from kuzet.media.ingest import open_source
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.substream import SubStream
-from kuzet.recorder.supervisor import CameraSource, Opener, Supervisor
+from kuzet.recorder.supervisor import CameraSource, Supervisor
 from kuzet.storage.holds import Holds
 from kuzet.storage.integrity import IntegrityCheck
 from kuzet.storage.recovery import (
@@ -64,10 +63,9 @@ def _recorder_alive(lock: Path) -> bool:
 
 
 class RecorderService:
-    def __init__(self, settings: Settings, catalog: Catalog, opener: Opener = open_source) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
         self.settings = settings
         self.catalog = catalog
-        self.opener = opener
         self.supervisors: dict[int, Supervisor] = {}
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
         # Called with every camera's status once a second (MQTT); never allowed to raise.
@@ -144,13 +142,11 @@ class RecorderService:
             transport = cam.transport or self.settings.rtsp_transport
             source = CameraSource(id=cam.id, name=cam.name, url=cam.main_url,
                                   transport=transport)
-            sup = Supervisor(source, self.catalog, self.settings, self.volumes,
-                             opener=self.opener)
+            sup = Supervisor(source, self.catalog, self.settings, self.volumes)
             self.supervisors[cam_id] = sup
             sup.start()
             if cam.sub_url:
-                sub = SubStream(cam.name, cam.sub_url, transport, self.settings,
-                                opener=self.opener)
+                sub = SubStream(cam.name, cam.sub_url, transport, self.settings)
                 self.substreams[cam_id] = sub
                 sub.start()
 

@@ -21,18 +21,13 @@ import av
 
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.media.client_choice import open_recording_source
 from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_ns
 from kuzet.media.fmp4 import SegmentFile, VideoParams, probe_dimensions
-from kuzet.media.ingest import (
-    GapCause,
-    SourceError,
-    classify_read_error,
-    mask_url,
-    open_source,
-)
-from kuzet.media.nal import parameter_sets, to_annexb
+from kuzet.media.ingest import GapCause, SourceError, classify_read_error, mask_url
+from kuzet.media.nal import Codec, parameter_sets, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
-from kuzet.media.timestamps import fill_missing_timestamps
+from kuzet.media.source import Source, Track
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.status import CameraStatus, State, backoff_delay_s, rates
 from kuzet.recorder.worker import Worker
@@ -43,9 +38,9 @@ from kuzet.storage.volumes import Volumes
 log = logging.getLogger(__name__)
 
 PERMANENT_CAUSES = {GapCause.AUTH_FAILED, GapCause.UNSUPPORTED, GapCause.NO_VIDEO}
-AUDIO_FOR_MP4 = {"aac", "mp3", "opus", "alac", "pcm_mulaw", "pcm_alaw"}
+STORAGE_CAUSES = {GapCause.STORAGE_FULL, GapCause.STORAGE_ERROR}
 
-Opener = Callable[..., Any]
+Opener = Callable[..., Source]
 
 
 @dataclass(frozen=True)
@@ -72,7 +67,7 @@ class _Open:
 
 class Supervisor(Worker):
     def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings,
-                 volumes: Volumes, *, opener: Opener = open_source,
+                 volumes: Volumes, *, opener: Opener = open_recording_source,
                  clock_ns: Callable[[], int] = time.time_ns) -> None:
         super().__init__(f"rec-{source.name}")
         self.source = source
@@ -96,13 +91,13 @@ class Supervisor(Worker):
             self._set_state(State.STARTING if attempt == 0 else State.RECONNECTING)
             frames_before = self.status.frames_recorded
             try:
-                container = self.opener(self.source.url, transport=self.source.transport,
-                                        stall_s=self.settings.stall_s)
+                source = self.opener(self.source.url, transport=self.source.transport,
+                                     stall_s=self.settings.stall_s)
             except SourceError as exc:
                 self._failed(exc)
             else:
                 try:
-                    self._record(container)
+                    self._record(source)
                 except SourceError as exc:
                     self._failed(exc)
                 except Exception as exc:  # a bug must not end 24/7 recording
@@ -110,7 +105,7 @@ class Supervisor(Worker):
                     self._failed(SourceError(GapCause.STREAM_ENDED, f"internal error: {exc!r}"))
                 finally:
                     with contextlib.suppress(av.FFmpegError, OSError):
-                        container.close()
+                        source.close()
             if self.status.frames_recorded > frames_before:
                 attempt = 0  # it worked for a while: start the backoff over
             if not self._stop.is_set():
@@ -119,33 +114,28 @@ class Supervisor(Worker):
         self._set_state(State.STOPPED)
 
     # -- recording ------------------------------------------------------------------
-    def _record(self, container: Any) -> None:
+    def _record(self, source: Source) -> None:
         """Copy packets into segments until stopped or the stream fails."""
-        video = container.streams.video[0]
-        codec = video.codec_context.name
-        audio = next((a for a in container.streams.audio
-                      if a.codec_context.name in AUDIO_FOR_MP4), None)
-        wanted = [video] + ([audio] if audio is not None else [])
+        video, audio = source.video, source.audio
+        codec: Codec = "h264" if video.codec == "h264" else "hevc"
         seg: _Open | None = None
         recorded = False
         prev_dts = prev_dts_ns = prev_arrival_ns = 0
         have_prev = False
         tb_num, tb_den = video.time_base.numerator, video.time_base.denominator
-        rate = video.average_rate or video.guessed_rate or 25
-        step = max(1, int(tb_den / (rate * tb_num)))
-        frame_ticks = step
+        frame_ticks = max(1, int(tb_den / (video.rate * tb_num)))
         pending_cut_gap: GapCause | None = None
         target_ns = int(self.settings.segment_s * 1e9)
         video_index = video.index
         status = self.status
         try:
-            for packet in fill_missing_timestamps(container.demux(wanted), video_index, step):
+            for index, packet in source.packets():
                 if self._stop.is_set():
                     break
                 dts = packet.dts
                 if dts is None:
                     continue
-                if packet.stream_index != video_index:
+                if index != video_index:
                     if seg is not None:
                         self._write(seg.file.add_audio, packet)
                     continue
@@ -193,9 +183,13 @@ class Supervisor(Worker):
                 recorded = True
                 status.frames_recorded += 1
                 status.bytes_recorded += packet.size
-        except SourceError:
+        except SourceError as exc:
             if seg is not None:
-                self._abort_and_salvage(seg)
+                # A failing disk leaves the file to salvage; a failing camera, a whole file.
+                if exc.cause in STORAGE_CAUSES:
+                    self._abort_and_salvage(seg)
+                else:
+                    self._close(seg)
             raise
         except (av.FFmpegError, OSError) as exc:
             if seg is not None:
@@ -208,13 +202,13 @@ class Supervisor(Worker):
         if not self._stop.is_set():
             raise SourceError(GapCause.STREAM_ENDED, "the camera ended the stream")
 
-    def _to_viewers(self, seg: _Open, video: Any, packet: Any, dts: int, frame_ticks: int,
+    def _to_viewers(self, seg: _Open, video: Track, packet: Any, dts: int, frame_ticks: int,
                     key: bool, jump: bool, arrival_ns: int) -> None:
         """Hand a frame to live viewers; whatever goes wrong there, recording goes on."""
         try:
             if jump:
                 self.live.reset()
-            self.live.frame(seg.file.params, video, bytes(packet), dts, packet.pts,
+            self.live.frame(seg.file.params, video.template, bytes(packet), dts, packet.pts,
                             frame_ticks, key, arrival_ns)
         except Exception:
             log.exception("camera %s: live view failed; viewers restart at the next keyframe",
@@ -235,16 +229,16 @@ class Supervisor(Worker):
                 raise SourceError(GapCause.STORAGE_FULL, "the media volume is full") from exc
             raise
 
-    def _open(self, video: Any, audio: Any, codec: str,
+    def _open(self, video: Track, audio: Track | None, codec: Codec,
               units: tuple[bytes, ...], keyframe: bytes, dts_ns: int, arrival_ns: int,
               continuous: bool, cut_gap: GapCause | None) -> _Open:
-        extradata = to_annexb(units) if units else bytes(video.codec_context.extradata or b"")
+        extradata = to_annexb(units) if units else video.extradata
         if units:
             if units not in self._dims:
                 self._dims[units] = probe_dimensions(codec, extradata, keyframe)
             width, height = self._dims[units]
         else:
-            width, height = video.codec_context.width, video.codec_context.height
+            width, height = video.width, video.height
         params = VideoParams(codec=codec, extradata=extradata, width=width, height=height)
         volume_id, volume = self.volumes.choose()
         path = part_path(volume, self.source.name, arrival_ns)

@@ -1,0 +1,26 @@
+"""Which RTSP client reads a camera for recording (see kuzet.media.source).
+
+A camera the own client handed back once stays with FFmpeg's until the process restarts:
+what made it unsuitable (reordered frames, say) is a property of the camera.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from kuzet.media.ingest import mask_url, open_source
+from kuzet.media.rtsp_source import RtspSource
+from kuzet.media.source import NeedsFfmpeg, PyavSource, Source, handed_to_ffmpeg
+
+log = logging.getLogger(__name__)
+
+
+def open_recording_source(url: str, *, transport: str, stall_s: float) -> Source:
+    """Open a camera for recording with the client that suits it."""
+    if transport == "tcp" and url.lower().startswith("rtsp://") and not handed_to_ffmpeg(url):
+        try:
+            return RtspSource.open(url, stall_s=stall_s)
+        except NeedsFfmpeg as exc:  # remembered: FFmpeg's client takes it from now on
+            log.warning("%s: %s", mask_url(url), exc)
+    return PyavSource(open_source(url, transport=transport, stall_s=stall_s))
+

@@ -1,0 +1,96 @@
+"""What the recorder reads a camera through: a video track, perhaps an audio track, and
+timed packets, whichever RTSP client delivers them.
+
+Two clients do. Kuzet's own (kuzet.media.rtsp_source) reads RTP over TCP-interleaved in
+large chunks and is the default: FFmpeg's RTSP client makes three `recv` calls for every
+RTP packet, which was most of the recorder's CPU. FFmpeg's, through PyAV, reads UDP and
+RTSPS, and every camera the own client hands back (one that sends reordered frames, whose
+decoding times RTP does not carry).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Protocol
+
+from kuzet.media.ingest import GapCause, SourceError
+from kuzet.media.timestamps import fill_missing_timestamps
+
+AUDIO_FOR_MP4 = {"aac", "mp3", "opus", "alac", "pcm_mulaw", "pcm_alaw"}
+
+
+@dataclass(frozen=True)
+class Track:
+    """One stream of a camera: what a muxer needs to copy it into a file."""
+
+    index: int
+    codec: str
+    time_base: Fraction
+    template: Any  # a PyAV stream whose codec muxers copy (kuzet.media.fmp4)
+    extradata: bytes  # video: Annex B parameter sets; audio: AudioSpecificConfig
+    width: int = 0
+    height: int = 0
+    rate: float = 25.0  # frames per second, for a frame's duration before the next is seen
+    sample_rate: int = 0  # audio: set on the muxer's stream where the template lacks it
+
+
+class Source(Protocol):
+    video: Track
+    audio: Track | None
+
+    def packets(self) -> Iterator[tuple[int, Any]]:
+        """(track index, av.Packet) with dts/pts in the track's time base, until the stream
+        ends; a failure is a SourceError naming its gap cause."""
+        ...
+
+    def close(self) -> None: ...
+
+
+_ffmpeg_urls: set[str] = set()
+_ffmpeg_lock = threading.Lock()
+
+
+class NeedsFfmpeg(SourceError):
+    """The own client met a stream it does not record; FFmpeg's client takes that camera
+    from now on (until the process restarts: what made it unsuitable, reordered frames
+    say, is a property of the camera)."""
+
+    def __init__(self, url: str, message: str) -> None:
+        super().__init__(GapCause.STREAM_ENDED, message)
+        with _ffmpeg_lock:
+            _ffmpeg_urls.add(url)
+
+
+def handed_to_ffmpeg(url: str) -> bool:
+    with _ffmpeg_lock:
+        return url in _ffmpeg_urls
+
+
+class PyavSource:
+    """A camera read by FFmpeg's RTSP client."""
+
+    def __init__(self, container: Any) -> None:
+        self._container = container
+        video = container.streams.video[0]
+        rate = video.average_rate or video.guessed_rate or 25
+        ctx = video.codec_context
+        self.video = Track(video.index, ctx.name, Fraction(video.time_base), video,
+                           bytes(ctx.extradata or b""), ctx.width, ctx.height, float(rate))
+        audio = next((a for a in container.streams.audio
+                      if a.codec_context.name in AUDIO_FOR_MP4), None)
+        self.audio = None if audio is None else Track(
+            audio.index, audio.codec_context.name, Fraction(audio.time_base), audio,
+            bytes(audio.codec_context.extradata or b""))
+
+    def packets(self) -> Iterator[tuple[int, Any]]:
+        wanted = [self.video.template] + ([self.audio.template] if self.audio else [])
+        step = max(1, int(1 / (self.video.rate * self.video.time_base)))
+        for packet in fill_missing_timestamps(self._container.demux(wanted), self.video.index,
+                                              step):
+            yield packet.stream_index, packet
+
+    def close(self) -> None:
+        self._container.close()

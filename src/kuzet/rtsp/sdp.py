@@ -1,0 +1,102 @@
+"""The parts of a camera's SDP (RFC 8866) a recorder needs: each medium's codec, clock,
+control URL and format parameters, and the parameter sets sent out of band."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+CODEC_NAMES = {"H264": "h264", "H265": "hevc", "MPEG4-GENERIC": "aac"}
+
+
+@dataclass
+class Medium:
+    kind: str  # "video", "audio", ...
+    payload_type: int
+    encoding: str = ""  # as in rtpmap, upper case: H264, H265, MPEG4-GENERIC, ...
+    clock_rate: int = 90_000
+    channels: int = 1
+    control: str = ""
+    framerate: float = 0.0
+    fmtp: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def codec(self) -> str | None:
+        """Kuzet's (FFmpeg's) codec name, or None for a codec we do not record."""
+        return CODEC_NAMES.get(self.encoding)
+
+    def parameter_sets(self) -> tuple[bytes, ...]:
+        """VPS/SPS/PPS from sprop-parameter-sets (H.264) or sprop-vps/sps/pps (H.265)."""
+        if self.encoding == "H264":
+            values = self.fmtp.get("sprop-parameter-sets", "").split(",")
+        else:
+            values = [self.fmtp.get(k, "") for k in ("sprop-vps", "sprop-sps", "sprop-pps")]
+        units = []
+        for value in values:
+            if not value:
+                continue
+            try:
+                units.append(base64.b64decode(value + "=" * (-len(value) % 4)))
+            except (binascii.Error, ValueError):
+                continue  # a garbled set: the in-band ones will do
+        return tuple(u for u in units if u)
+
+    def audio_config(self) -> bytes:
+        """AudioSpecificConfig of an mpeg4-generic medium (its `config` parameter)."""
+        try:
+            return bytes.fromhex(self.fmtp.get("config", ""))
+        except ValueError:
+            return b""
+
+    def url(self, base: str) -> str:
+        if not self.control or self.control == "*":
+            return base
+        if "://" in self.control:
+            return self.control
+        return urljoin(base if base.endswith("/") else base + "/", self.control)
+
+
+def parse_sdp(text: str) -> list[Medium]:
+    media: list[Medium] = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("m="):
+            fields = line[2:].split()
+            try:
+                pt = int(fields[3])
+            except (IndexError, ValueError):
+                pt = -1
+            media.append(Medium(kind=fields[0] if fields else "", payload_type=pt))
+        elif line.startswith("a=") and media:
+            _attribute(media[-1], line[2:])
+    return media
+
+
+def _attribute(medium: Medium, attr: str) -> None:
+    name, _, value = attr.partition(":")
+    if name == "control":
+        medium.control = value.strip()
+    elif name in ("framerate", "x-framerate"):
+        with contextlib.suppress(ValueError):  # garbled: the stream's own timing will do
+            medium.framerate = float(value)
+    elif name == "rtpmap":
+        pt, _, spec = value.partition(" ")
+        if pt.strip() != str(medium.payload_type):
+            return
+        parts = spec.strip().split("/")
+        medium.encoding = parts[0].upper()
+        if len(parts) > 1 and parts[1].isdigit():
+            medium.clock_rate = int(parts[1])
+        if len(parts) > 2 and parts[2].isdigit():
+            medium.channels = int(parts[2])
+    elif name == "fmtp":
+        pt, _, params = value.partition(" ")
+        if pt.strip() != str(medium.payload_type):
+            return
+        for item in params.split(";"):
+            key, sep, val = item.strip().partition("=")
+            if sep:
+                medium.fmtp[key.strip().lower()] = val.strip()

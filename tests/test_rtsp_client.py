@@ -1,0 +1,223 @@
+"""Kuzet's own RTSP client: framing, depacketizing and SDP as pure logic, then sessions
+against the simulator and gst-rtsp-server."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from conftest import Kuzet, free_port
+from kuzet.media.client_choice import open_recording_source
+from kuzet.media.ingest import GapCause, SourceError
+from kuzet.media.nal import to_annexb
+from kuzet.media.rtsp_source import RtspSource
+from kuzet.media.source import PyavSource, handed_to_ffmpeg
+from kuzet.rtsp.depacketize import (
+    AacDepacketizer,
+    Depacketizer,
+    H264Depacketizer,
+    H265Depacketizer,
+    StreamSyncError,
+    TimestampUnwrapper,
+    split_interleaved,
+)
+from kuzet.rtsp.rtp import packetize_h264, rtp_header
+from kuzet.rtsp.sdp import parse_sdp
+
+SPS, PPS = b"\x67\x42\xc0\x1e\xaa", b"\x68\xce\x3c\x80"
+
+
+def frames(channel: int, payloads: list[bytes], timestamp: int, pt: int = 96,
+           marker: bool = True) -> bytes:
+    """RTP packets of one access unit in RTSP's interleaved framing."""
+    out = b""
+    for i, payload in enumerate(payloads):
+        packet = rtp_header(pt, marker and i == len(payloads) - 1, i, timestamp, 7) + payload
+        out += struct.pack(">cBH", b"$", channel, len(packet)) + packet
+    return out
+
+
+def feed(data: bytes, cuts: list[int], sink: dict[int, Depacketizer]) -> None:
+    """Hand `data` over in pieces cut at `cuts`, as reads from a socket would."""
+    buf = bytearray()
+    pos = 0
+    edges = sorted({c % (len(data) + 1) for c in cuts} | {len(data)})
+    start = 0
+    for edge in edges:
+        buf += data[start:edge]
+        start = edge
+        pos = split_interleaved(buf, pos, len(buf), sink)
+    assert pos == len(buf), "every complete packet is consumed"
+
+
+units_strategy = st.lists(st.binary(min_size=1, max_size=4000), min_size=1, max_size=5)
+
+
+@given(units_strategy, units_strategy, st.integers(100, 1400), st.lists(st.integers(0, 10**6)))
+def test_h264_access_units_survive_any_chunking(first: list[bytes], second: list[bytes],
+                                                mtu: int, cuts: list[int]) -> None:
+    # NAL units as an encoder makes them: no start code inside, type 1 (a slice).
+    one = tuple(b"\x41" + b.replace(b"\x00\x00", b"\x00\x01") for b in first)
+    two = tuple(b"\x65" + b.replace(b"\x00\x00", b"\x00\x01") for b in second)
+    reply = b"RTSP/1.0 200 OK\r\nCSeq: 9\r\nContent-Length: 4\r\n\r\nok\r\n"
+    data = (frames(0, list(packetize_h264(to_annexb(one), mtu)), 3600) + reply
+            + frames(1, [b"\x80\xc8\x00\x06" + bytes(24)], 0)  # RTCP on a channel not read
+            + frames(0, list(packetize_h264(to_annexb(two), mtu)), 7200))
+    video = H264Depacketizer()
+    feed(data, cuts, {0: video})
+    assert [(u.timestamp, u.data, u.keyframe) for u in video.ready] == [
+        (3600, to_annexb(one), False), (7200, to_annexb(two), True)]
+
+
+def test_h264_stap_a_and_a_lost_marker() -> None:
+    idr = b"\x65" + bytes(range(1, 200))
+    stap = b"\x18" + b"".join(struct.pack(">H", len(u)) + u for u in (SPS, PPS))
+    video = H264Depacketizer()
+    # No marker bit on the first frame: the next timestamp ends it.
+    feed(frames(0, [stap, idr], 1000, marker=False) + frames(0, [b"\x41\x01"], 4600), [],
+         {0: video})
+    assert [u.data for u in video.ready] == [to_annexb((SPS, PPS, idr)), to_annexb((b"\x41\x01",))]
+    assert [u.keyframe for u in video.ready] == [True, False]
+
+
+def test_h264_fragment_without_its_start_is_dropped() -> None:
+    video = H264Depacketizer()
+    middle = bytes((0x7C, 0x05)) + b"lost start"  # FU-A, neither start nor end bit
+    feed(frames(0, [middle, b"\x41\x02"], 10), [], {0: video})
+    assert [u.data for u in video.ready] == [to_annexb((b"\x41\x02",))]
+
+
+def test_h265_fragments_and_aggregation() -> None:
+    vps, sps, pps = b"\x40\x01\x0c", b"\x42\x01\x01", b"\x44\x01\xc1"
+    idr = b"\x26\x01" + bytes(range(256)) * 10  # IDR_W_RADL
+    ap = b"\x60\x01" + b"".join(struct.pack(">H", len(u)) + u for u in (vps, sps, pps))
+    body = idr[2:]
+    fus = [b"\x62\x01" + bytes(((0x80 if i == 0 else 0) | (0x40 if i + 1000 >= len(body) else 0)
+                                | 19,)) + body[i:i + 1000] for i in range(0, len(body), 1000)]
+    video = H265Depacketizer()
+    feed(frames(0, [ap, *fus], 90_000), [5, 1001, 2048], {0: video})
+    assert [(u.data, u.keyframe) for u in video.ready] == [(to_annexb((vps, sps, pps, idr)), True)]
+
+
+def test_aac_access_units() -> None:
+    au1, au2 = b"\x21" * 100, b"\x22" * 57
+    payload = struct.pack(">HHH", 32, len(au1) << 3, len(au2) << 3) + au1 + au2
+    audio = AacDepacketizer()
+    feed(frames(2, [payload], 0xFFFFFF00, pt=97), [3], {2: audio})
+    assert [(u.timestamp, u.data) for u in audio.ready] == [(0xFFFFFF00, au1), (0x300, au2)]
+
+
+def test_lost_framing_is_an_error() -> None:
+    with pytest.raises(StreamSyncError):
+        split_interleaved(bytearray(b"HTTP/1.1 200 OK\r\n\r\n"), 0, 19, {})
+
+
+def test_timestamps_unwrap_across_32_bits_and_jump_back() -> None:
+    unwrap = TimestampUnwrapper()
+    back = (0x100 - 2_700_000) & 0xFFFFFFFF  # 30 s back
+    seen = [unwrap(t) for t in (0xFFFFF000, 0xFFFFFF00, 0x100, 0x50, back)]
+    assert seen == [0, 0xF00, 0x1100, 0x1050, 0x1100 - 2_700_000]
+
+
+CAMERA_SDP = """v=0
+o=- 1 1 IN IP4 10.0.0.9
+s=Media Presentation
+c=IN IP4 0.0.0.0
+t=0 0
+a=control:rtsp://10.0.0.9:554/Streaming/Channels/101/
+m=video 0 RTP/AVP 96
+a=rtpmap:96 H264/90000
+a=fmtp:96 profile-level-id=420029; packetization-mode=1; sprop-parameter-sets={sps},{pps}
+a=control:rtsp://10.0.0.9:554/Streaming/Channels/101/trackID=1?transportmode=unicast
+a=framerate:30.000000
+m=audio 0 RTP/AVP 97
+a=rtpmap:97 MPEG4-GENERIC/16000/1
+a=fmtp:97 streamtype=5; profile-level-id=15; mode=AAC-hbr; config=1408; sizeLength=13; \
+indexLength=3; indexDeltaLength=3
+a=control:trackID=2
+m=application 0 RTP/AVP 107
+a=rtpmap:107 isapi.metadata/90000
+"""
+
+
+def test_sdp_of_a_camera() -> None:
+    # Parameter sets without their base64 padding, as some cameras send them.
+    sdp = CAMERA_SDP.format(sps=base64.b64encode(SPS).decode().rstrip("="),
+                            pps=base64.b64encode(PPS).decode())
+    video, audio, data = parse_sdp(sdp)
+    assert (video.kind, video.codec, video.clock_rate) == ("video", "h264", 90_000)
+    assert video.parameter_sets() == (SPS, PPS) and video.framerate == 30
+    assert video.url("rtsp://10.0.0.9/x").endswith("/101/trackID=1?transportmode=unicast")
+    assert (audio.codec, audio.clock_rate, audio.audio_config()) == ("aac", 16_000, b"\x14\x08")
+    assert audio.fmtp["sizelength"] == "13"
+    assert audio.url("rtsp://10.0.0.9/Streaming/Channels/101/") == \
+        "rtsp://10.0.0.9/Streaming/Channels/101/trackID=2"
+    assert data.codec is None
+
+
+# -- sessions with real servers -----------------------------------------------------------
+
+slow = pytest.mark.slow
+
+
+@slow
+@pytest.mark.parametrize("scheme", ["digest", "basic"])
+def test_session_with_credentials(kuzet: Kuzet, scheme: str) -> None:
+    port = free_port()
+    kuzet.sim(port, "--auth", scheme, "--user", "guard", "--password", "Qw3rty")
+    source = RtspSource.open(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/cam01/main", stall_s=5)
+    try:
+        assert (source.video.codec, source.video.width, source.video.height) == ("h264", 640, 360)
+        got = []
+        for index, packet in source.packets():
+            got.append((index, packet.dts, packet.is_keyframe))
+            if len(got) == 60:
+                break
+    finally:
+        source.close()
+    assert got[0] == (0, 0, True)
+    assert [dts for _, dts, _ in got] == [3600 * i for i in range(60)]  # 25 fps, none lost
+    assert sum(key for _, _, key in got) == 3  # a keyframe every second
+    for url, cause in ((f"rtsp://guard:wrong@127.0.0.1:{port}/cam01/main", GapCause.AUTH_FAILED),
+                       (f"rtsp://127.0.0.1:{port}/cam01/main", GapCause.AUTH_FAILED),
+                       (f"rtsp://guard:Qw3rty@127.0.0.1:{port}/cam99/main",
+                        GapCause.CONNECT_FAILED)):
+        with pytest.raises(SourceError) as caught:
+            RtspSource.open(url, stall_s=5)
+        assert caught.value.cause is cause, caught.value
+    assert "404" in str(caught.value)
+
+
+@slow
+def test_peer_that_never_answers(kuzet: Kuzet) -> None:
+    import socket
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        started = time.monotonic()
+        with pytest.raises(SourceError) as caught:
+            RtspSource.open(f"rtsp://127.0.0.1:{listener.getsockname()[1]}/x", stall_s=1)
+    assert caught.value.cause is GapCause.CONNECT_FAILED
+    assert "did not answer within 1 s" in str(caught.value)
+    assert time.monotonic() - started < 3
+
+
+@slow
+def test_b_frames_go_to_ffmpegs_client(gst_server: int) -> None:
+    url = f"rtsp://127.0.0.1:{gst_server}/h264b"
+    source = open_recording_source(url, transport="tcp", stall_s=5)
+    try:
+        assert isinstance(source, PyavSource) and handed_to_ffmpeg(url)
+    finally:
+        source.close()
+    plain = open_recording_source(f"rtsp://127.0.0.1:{gst_server}/h264", transport="tcp",
+                                  stall_s=5)
+    try:
+        assert isinstance(plain, RtspSource)
+    finally:
+        plain.close()
