@@ -221,3 +221,32 @@ def test_b_frames_go_to_ffmpegs_client(gst_server: int) -> None:
         assert isinstance(plain, RtspSource)
     finally:
         plain.close()
+
+
+@slow
+def test_batches_are_small_while_someone_watches(kuzet: Kuzet) -> None:
+    """Recording alone reads a quarter second of the stream per wake-up; live view and
+    detection get frames within tens of milliseconds."""
+    import socket
+
+    from kuzet.media.rtsp_source import BATCH_S, WATCHED_BATCH_S
+
+    port = free_port()
+    kuzet.sim(port)
+    source = RtspSource.open(f"rtsp://127.0.0.1:{port}/cam01/main", stall_s=5)
+    sock = source.client.sock
+    assert sock is not None
+    try:
+        started, size = time.monotonic(), 0
+        for _, packet in source.packets():
+            size += packet.size
+            if time.monotonic() - started > 2.5:
+                break
+        rate = size / (time.monotonic() - started)
+        lowat = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
+        assert lowat == pytest.approx(rate * BATCH_S, rel=0.5)
+        source.watched(True)
+        lowat = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
+        assert lowat == pytest.approx(rate * WATCHED_BATCH_S, rel=0.5)
+    finally:
+        source.close()

@@ -2,10 +2,10 @@
 
 FFmpeg's client reads each RTP packet with three `recv` calls (about 360 packets a second
 for a 4 Mbit/s camera). Here the socket's receive low-water mark (SO_RCVLOWAT) holds the
-thread asleep until about `BATCH_S` of the stream has arrived, then one `recv_into` takes
-it all and kuzet.rtsp.depacketize cuts the packets out of the buffer. Measured on 64
-cameras: about two thirds of the CPU of one ffmpeg per camera, muxing included
-(docs/design/recording.md).
+thread asleep until a batch of the stream has arrived (`BATCH_S` of it, or
+`WATCHED_BATCH_S` while someone waits on each frame), then one `recv_into` takes it all
+and kuzet.rtsp.depacketize cuts the packets out of the buffer. The batch size is most of
+the difference in CPU (docs/design/recording.md, Numbers).
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ from kuzet.rtsp.depacketize import (
 from kuzet.rtsp.sdp import Medium, parse_sdp
 
 BUFFER_BYTES = 256 * 1024  # holds any RTP packet (64 KiB) with room for a batch
-BATCH_S = 0.05  # how much of the stream one wake-up reads: live view waits at most this
+BATCH_S = 0.25  # of the stream per wake-up while only the recorder reads it
+WATCHED_BATCH_S = 0.04  # while live viewers or detection wait on each frame
 MAX_LOWAT = 256 * 1024
 FIRST_KEYFRAME_S = 15.0  # cameras send a keyframe every 1-10 s
 PROBE_FRAMES = 4  # read past the first keyframe before recording: B-frames show by then
@@ -63,6 +64,8 @@ class RtspSource:
         self._frame_ticks = max(1, int(clock_rate / video.rate))
         self._next_keepalive = time.monotonic() + client.session_timeout_s / 2
         self._lowat = 1
+        self._batch_s = BATCH_S
+        self._bytes_per_s = 0.0
         self._rate_since = time.monotonic()
         self._rate_bytes = 0
         assert client.sock is not None
@@ -197,7 +200,8 @@ class RtspSource:
                 self.client.keepalive()
                 self._next_keepalive = now + self.client.session_timeout_s / 2
             if now - self._rate_since >= 1.0:
-                self._set_lowat(self._rate_bytes / (now - self._rate_since))
+                self._bytes_per_s = self._rate_bytes / (now - self._rate_since)
+                self._set_lowat()
                 self._rate_since, self._rate_bytes = now, 0
             if self._end > len(buf) - 65536:  # keep room for a whole read
                 size = self._end - self._start
@@ -233,9 +237,13 @@ class RtspSource:
             if units:
                 return units
 
-    def _set_lowat(self, bytes_per_s: float) -> None:
-        """Sleep until about BATCH_S of the stream is waiting: one wake-up per batch."""
-        lowat = max(1, min(MAX_LOWAT, int(bytes_per_s * BATCH_S)))
+    def watched(self, on: bool) -> None:
+        self._batch_s = WATCHED_BATCH_S if on else BATCH_S
+        self._set_lowat()
+
+    def _set_lowat(self) -> None:
+        """Sleep until a batch of the stream is waiting: one wake-up per batch."""
+        lowat = max(1, min(MAX_LOWAT, int(self._bytes_per_s * self._batch_s)))
         if abs(lowat - self._lowat) * 4 > self._lowat:  # moved by more than a quarter
             sock = self.client.sock
             assert sock is not None

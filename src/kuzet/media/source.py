@@ -46,6 +46,11 @@ class Source(Protocol):
         ends; a failure is a SourceError naming its gap cause."""
         ...
 
+    def watched(self, on: bool) -> None:
+        """Someone (live view, detection) waits on each frame: hand frames over promptly
+        rather than in the batches that cost the recorder least."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -91,6 +96,9 @@ class PyavSource:
         for packet in fill_missing_timestamps(self._container.demux(wanted), self.video.index,
                                               step):
             yield packet.stream_index, packet
+
+    def watched(self, on: bool) -> None:
+        """FFmpeg's client hands over every packet as it arrives anyway."""
 
     def close(self) -> None:
         self._container.close()

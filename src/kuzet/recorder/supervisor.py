@@ -128,6 +128,7 @@ class Supervisor(Worker):
         target_ns = int(self.settings.segment_s * 1e9)
         video_index = video.index
         status = self.status
+        watched = False
         try:
             for index, packet in source.packets():
                 if self._stop.is_set():
@@ -174,7 +175,11 @@ class Supervisor(Worker):
                     if status.state is not State.RECORDING:
                         self._set_state(State.RECORDING)
                         status.last_error = None
-                if self.live.active:
+                active = self.live.active
+                if active is not watched:
+                    source.watched(active)
+                    watched = active
+                if active:
                     self._to_viewers(seg, video, packet, dts, frame_ticks, key, jump,
                                      arrival_ns)
                 self._write(seg.file.add_video, packet, dts, frame_ticks)
