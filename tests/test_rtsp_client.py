@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import struct
+import threading
 import time
 
 import pytest
@@ -16,7 +17,7 @@ from kuzet.media.client_choice import open_recording_source
 from kuzet.media.ingest import GapCause, SourceError
 from kuzet.media.nal import to_annexb
 from kuzet.media.rtsp_source import RtspSource
-from kuzet.media.source import PyavSource, handed_to_ffmpeg
+from kuzet.media.source import NeedsFfmpeg, PyavSource, handed_to_ffmpeg
 from kuzet.rtsp.depacketize import (
     AacDepacketizer,
     Depacketizer,
@@ -250,3 +251,48 @@ def test_batches_are_small_while_someone_watches(kuzet: Kuzet) -> None:
         assert lowat == pytest.approx(rate * WATCHED_BATCH_S, rel=0.5)
     finally:
         source.close()
+
+
+def scripted_camera(sdp: str) -> tuple[int, threading.Thread]:
+    """A one-connection RTSP peer that answers every request with 200 and `sdp` to
+    DESCRIBE: enough to see what the client decides from a camera's SDP."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, listener:
+            data = b""
+            while True:
+                chunk = conn.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+                while b"\r\n\r\n" in data:
+                    head, data = data.split(b"\r\n\r\n", 1)
+                    method = head.split(b" ", 1)[0]
+                    cseq = next(line for line in head.split(b"\r\n")
+                                if line.lower().startswith(b"cseq")).split(b":")[1].strip()
+                    body = sdp.encode() if method == b"DESCRIBE" else b""
+                    conn.sendall(b"RTSP/1.0 200 OK\r\nCSeq: " + cseq + b"\r\nContent-Length: "
+                                 + str(len(body)).encode() + b"\r\n\r\n" + body)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return listener.getsockname()[1], thread
+
+
+@pytest.mark.parametrize("fmtp", ["packetization-mode=2", "sprop-max-don-diff=2"])
+def test_out_of_order_packetization_goes_to_ffmpegs_client(fmtp: str) -> None:
+    codec = "H264" if "packetization" in fmtp else "H265"
+    sdp = (f"v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 {codec}/90000\r\n"
+           f"a=fmtp:96 {fmtp}\r\na=control:track1\r\n")
+    port, thread = scripted_camera(sdp)
+    url = f"rtsp://127.0.0.1:{port}/{fmtp}"
+    with pytest.raises(NeedsFfmpeg, match="out of order"):
+        RtspSource.open(url, stall_s=2)
+    assert handed_to_ffmpeg(url)
+    thread.join(5)

@@ -15,7 +15,7 @@ from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_n
 from kuzet.media.ingest import GapCause, SourceError, check_url, classify_open_error, mask_url
 from kuzet.media.nal import parameter_sets, split_annexb, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
-from kuzet.recorder.status import backoff_delay_s, rates
+from kuzet.recorder.status import RateWindow, backoff_delay_s, rates
 from kuzet.rtsp import digest
 from kuzet.rtsp.depacketize import H264Depacketizer
 from kuzet.rtsp.protocol import RtspProtocolError, parse_request_head, parse_transport
@@ -135,6 +135,18 @@ def test_backoff_is_capped_at_ten_seconds() -> None:
 def test_rates() -> None:
     assert rates(50, 250_000, 2_000_000_000) == (25.0, 1_000_000.0)
     assert rates(5, 5, 0) == (0.0, 0.0)
+
+
+def test_rates_hold_still_when_frames_come_in_batches() -> None:
+    """25 fps read in quarter-second batches of 6 or 7 frames, looked at every second."""
+    window = RateWindow()
+    frames, seen = 0, []
+    for second in range(12):
+        seen.append(window.observe(second * 1_000_000_000, frames, frames * 20_000)[0])
+        frames += (19, 31, 25, 25)[second % 4]  # what a second-long look may count
+    assert seen[0] == 0.0
+    assert all(abs(fps - 25) <= 1.5 for fps in seen[5:]), seen
+    assert max(seen[1:5]) - min(seen[1:5]) > 5  # shorter windows would not hold still
 
 
 def test_parse_instant() -> None:

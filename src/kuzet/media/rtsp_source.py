@@ -96,6 +96,10 @@ class RtspSource:
             raise SourceError(GapCause.UNSUPPORTED,
                               f"video codec {video.encoding or video.payload_type} is not H.264 "
                               "or H.265")
+        if video.fmtp.get("packetization-mode") == "2" or \
+                video.fmtp.get("sprop-max-don-diff", "0") != "0":
+            raise NeedsFfmpeg(client.url, "the camera sends its NAL units out of order "
+                              "(interleaved packetization)")
         audio = next((m for m in media if m.kind == "audio" and _aac_hbr(m)), None)
         channels: dict[int, Depacketizer] = {}
         video_channel = _setup(client, video, base, 0)

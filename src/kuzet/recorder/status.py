@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from collections import deque
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -27,6 +29,32 @@ def rates(frames: int, size_bytes: int, elapsed_ns: int) -> tuple[float, float]:
         return 0.0, 0.0
     seconds = elapsed_ns / 1e9
     return frames / seconds, size_bytes * 8 / seconds
+
+
+RATE_WINDOW_NS = 5_000_000_000
+
+
+@dataclass
+class RateWindow:
+    """Rates over the last few seconds rather than since the last look.
+
+    The recorder reads a camera in batches of up to a quarter second, so the frames
+    counted in any one second vary by a batch; over five seconds the figure a guard reads
+    holds still. Readers may look as often as they like without disturbing each other.
+    """
+
+    window_ns: int = RATE_WINDOW_NS
+    _samples: deque[tuple[int, int, int]] = field(default_factory=deque)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def observe(self, now_ns: int, frames: int, size_bytes: int) -> tuple[float, float]:
+        with self._lock:
+            samples = self._samples
+            samples.append((now_ns, frames, size_bytes))
+            while len(samples) > 2 and now_ns - samples[1][0] >= self.window_ns:
+                samples.popleft()
+            then, frames0, size0 = samples[0]
+        return rates(frames - frames0, size_bytes - size0, now_ns - then)
 
 
 @dataclass

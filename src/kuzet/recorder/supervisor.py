@@ -29,7 +29,7 @@ from kuzet.media.nal import Codec, parameter_sets, to_annexb
 from kuzet.media.rotation import Cut, PacketFacts, decide_cut
 from kuzet.media.source import Source, Track
 from kuzet.recorder.fanout import LiveHub
-from kuzet.recorder.status import CameraStatus, State, backoff_delay_s, rates
+from kuzet.recorder.status import CameraStatus, RateWindow, State, backoff_delay_s
 from kuzet.recorder.worker import Worker
 from kuzet.storage.layout import part_path
 from kuzet.storage.recovery import catalog_salvaged, commit_segment
@@ -78,7 +78,8 @@ class Supervisor(Worker):
         self.clock_ns = clock_ns
         self.status = CameraStatus(camera=source.name, since_ns=clock_ns())
         self.live = LiveHub()
-        self._last_snapshot = (clock_ns(), 0, 0)
+        self._rates = RateWindow()
+        self._rates.observe(clock_ns(), 0, 0)
         self._dims: dict[tuple[bytes, ...], tuple[int, int]] = {}
         self.writing = False  # a segment is open: stopping must wait for it
         last = catalog.last_segment(source.id)
@@ -322,11 +323,8 @@ class Supervisor(Worker):
             self.status.since_ns = self.clock_ns()
 
     def snapshot(self) -> CameraStatus:
-        """The status with fps and bitrate over the time since the last snapshot."""
-        now = self.clock_ns()
-        then, frames, size = self._last_snapshot
+        """The status with fps and bitrate over the last few seconds."""
         st = self.status
-        st.fps, st.bitrate_bps = rates(st.frames_recorded - frames, st.bytes_recorded - size,
-                                       now - then)
-        self._last_snapshot = (now, st.frames_recorded, st.bytes_recorded)
+        st.fps, st.bitrate_bps = self._rates.observe(self.clock_ns(), st.frames_recorded,
+                                                     st.bytes_recorded)
         return st

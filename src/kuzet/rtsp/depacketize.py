@@ -128,6 +128,26 @@ class _VideoDepacketizer(Depacketizer):
     def _payload(self, buf: bytearray, start: int, stop: int) -> None:
         raise NotImplementedError
 
+    def _is_key(self, buf: bytearray, at: int) -> bool:
+        """Whether the NAL unit starting at `at` begins a keyframe (IDR, IRAP)."""
+        raise NotImplementedError
+
+    def _unit(self, buf: bytearray, start: int, stop: int) -> None:
+        self._parts.append(START_CODE)
+        self._parts.append(buf[start:stop])
+        if self._is_key(buf, start):
+            self._key = True
+
+    def _aggregate(self, buf: bytearray, pos: int, stop: int) -> None:
+        """STAP-A (H.264) or AP (H.265): whole NAL units, each after its 16-bit size."""
+        while pos + 2 < stop:
+            size = (buf[pos] << 8) | buf[pos + 1]
+            pos += 2
+            if size == 0 or pos + size > stop:
+                return
+            self._unit(buf, pos, pos + size)
+            pos += size
+
     def _flush(self) -> None:
         self.ready.append(AccessUnit(self._timestamp, b"".join(self._parts), self._key))
         self._parts = []
@@ -158,22 +178,12 @@ class H264Depacketizer(_VideoDepacketizer):
             if fu & 0x40:
                 self._in_fragment = False
         elif 0 < kind < H264_STAP_A:
-            parts.append(START_CODE)
-            parts.append(buf[start:stop])
-            if kind == H264_IDR:
-                self._key = True
+            self._unit(buf, start, stop)
         elif kind == H264_STAP_A:
-            pos = start + 1
-            while pos + 2 < stop:
-                size = (buf[pos] << 8) | buf[pos + 1]
-                pos += 2
-                if size == 0 or pos + size > stop:
-                    break
-                parts.append(START_CODE)
-                parts.append(buf[pos:pos + size])
-                if buf[pos] & 0x1F == H264_IDR:
-                    self._key = True
-                pos += size
+            self._aggregate(buf, start + 1, stop)
+
+    def _is_key(self, buf: bytearray, at: int) -> bool:
+        return buf[at] & 0x1F == H264_IDR
 
 
 class H265Depacketizer(_VideoDepacketizer):
@@ -200,22 +210,12 @@ class H265Depacketizer(_VideoDepacketizer):
             if fu & 0x40:
                 self._in_fragment = False
         elif kind == HEVC_AP:
-            pos = start + 2
-            while pos + 2 < stop:
-                size = (buf[pos] << 8) | buf[pos + 1]
-                pos += 2
-                if size < 2 or pos + size > stop:
-                    break
-                parts.append(START_CODE)
-                parts.append(buf[pos:pos + size])
-                if (buf[pos] >> 1) & 0x3F in HEVC_IRAP:
-                    self._key = True
-                pos += size
+            self._aggregate(buf, start + 2, stop)
         elif kind < HEVC_AP:
-            parts.append(START_CODE)
-            parts.append(buf[start:stop])
-            if kind in HEVC_IRAP:
-                self._key = True
+            self._unit(buf, start, stop)
+
+    def _is_key(self, buf: bytearray, at: int) -> bool:
+        return (buf[at] >> 1) & 0x3F in HEVC_IRAP
 
 
 class AacDepacketizer(Depacketizer):
