@@ -291,7 +291,7 @@ def test_out_of_order_packetization_goes_to_ffmpegs_client(fmtp: str) -> None:
     sdp = (f"v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 {codec}/90000\r\n"
            f"a=fmtp:96 {fmtp}\r\na=control:track1\r\n")
     port, thread = scripted_camera(sdp)
-    url = f"rtsp://127.0.0.1:{port}/{fmtp}"
+    url = f"rtsp://guard:Qw3rty@127.0.0.1:{port}/{fmtp}"  # remembered as configured
     with pytest.raises(NeedsFfmpeg, match="out of order"):
         RtspSource.open(url, stall_s=2)
     assert handed_to_ffmpeg(url)

@@ -21,7 +21,7 @@ import av
 
 from kuzet.media.ingest import SUPPORTED_VIDEO, GapCause, SourceError
 from kuzet.media.nal import to_annexb
-from kuzet.media.source import NeedsFfmpeg, Track
+from kuzet.media.source import NeedsFfmpeg, Track, hand_to_ffmpeg
 from kuzet.rtsp.client import RtspClient
 from kuzet.rtsp.depacketize import (
     AacDepacketizer,
@@ -47,9 +47,9 @@ ADTS_FREQUENCIES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 1600
 
 
 class RtspSource:
-    def __init__(self, client: RtspClient, video: Track, audio: Track | None,
-                 channels: dict[int, Depacketizer], video_channel: int, stall_s: float,
-                 clock_rate: int) -> None:
+    def __init__(self, url: str, client: RtspClient, video: Track, audio: Track | None,
+                 channels: dict[int, Depacketizer], video_channel: int, stall_s: float) -> None:
+        self.url = url  # as configured, credentials and all: what the recorder asks for
         self.client = client
         self.video = video
         self.audio = audio
@@ -61,7 +61,6 @@ class RtspSource:
         self._end = 0
         self._held: list[tuple[int, AccessUnit]] = []
         self._last_video = -1
-        self._frame_ticks = max(1, int(clock_rate / video.rate))
         self._next_keepalive = time.monotonic() + client.session_timeout_s / 2
         self._lowat = 1
         self._batch_s = BATCH_S
@@ -77,14 +76,17 @@ class RtspSource:
         client = RtspClient(url, timeout_s=stall_s)
         try:
             client.connect()
-            source = cls._handshake(client, stall_s)
+            return cls._handshake(url, client, stall_s)
+        except NeedsFfmpeg:
+            client.close()
+            hand_to_ffmpeg(url)
+            raise
         except BaseException:
             client.close()
             raise
-        return source
 
     @classmethod
-    def _handshake(cls, client: RtspClient, stall_s: float) -> RtspSource:
+    def _handshake(cls, url: str, client: RtspClient, stall_s: float) -> RtspSource:
         client.request("OPTIONS", client.url)
         reply = client.request("DESCRIBE", client.url, {"Accept": "application/sdp"})
         base = reply.header("content-base") or reply.header("content-location") or client.url
@@ -98,8 +100,8 @@ class RtspSource:
                               "or H.265")
         if video.fmtp.get("packetization-mode") == "2" or \
                 video.fmtp.get("sprop-max-don-diff", "0") != "0":
-            raise NeedsFfmpeg(client.url, "the camera sends its NAL units out of order "
-                              "(interleaved packetization)")
+            raise NeedsFfmpeg("the camera sends its NAL units out of order (interleaved "
+                              "packetization)")
         audio = next((m for m in media if m.kind == "audio" and _aac_hbr(m)), None)
         channels: dict[int, Depacketizer] = {}
         video_channel = _setup(client, video, base, 0)
@@ -107,17 +109,17 @@ class RtspSource:
                                    else H265Depacketizer())
         audio_track: Track | None = None
         if audio is not None:
-            template = _aac_template(audio.audio_config(), audio.clock_rate)
+            config = audio.audio_config()
+            template = _aac_template(config, audio.clock_rate)
             if template is not None:
                 audio_channel = _setup(client, audio, base, 2)
                 channels[audio_channel] = AacDepacketizer()
-                audio_track = Track(1, "aac", Fraction(1, audio.clock_rate), template,
-                                    audio.audio_config(), sample_rate=audio.clock_rate)
+                audio_track = Track(1, "aac", Fraction(1, audio.clock_rate), template, config,
+                                    sample_rate=audio.clock_rate)
         client.request("PLAY", base, {"Range": "npt=0.000-"})  # the aggregate control URL
         placeholder = Track(0, video.codec or "", Fraction(1, video.clock_rate), None,
                             b"", rate=video.framerate or 25.0)
-        source = cls(client, placeholder, audio_track, channels, video_channel, stall_s,
-                     video.clock_rate)
+        source = cls(url, client, placeholder, audio_track, channels, video_channel, stall_s)
         source._find_keyframe(video)
         return source
 
@@ -138,7 +140,7 @@ class RtspSource:
                 if not held:
                     if not (video and unit.keyframe):
                         continue  # nothing before the first keyframe is of use
-                    self.video = _video_track(self.client.url, medium, unit, self.video)
+                    self.video = _video_track(medium, unit, self.video)
                 held.append((channel, unit))
                 frames += video
             if not held and time.monotonic() > deadline:
@@ -148,10 +150,16 @@ class RtspSource:
 
     # -- reading ----------------------------------------------------------------------
     def packets(self) -> Iterator[tuple[int, Any]]:
+        try:
+            yield from self._packets()
+        except NeedsFfmpeg:
+            hand_to_ffmpeg(self.url)
+            raise
+
+    def _packets(self) -> Iterator[tuple[int, Any]]:
         video_channel = self._video_channel
         video_tb = self.video.time_base
         audio_tb = self.audio.time_base if self.audio else video_tb
-        frame_ticks = self._frame_ticks
         video_unwrap = TimestampUnwrapper()
         audio_unwrap: TimestampUnwrapper | None = None
         video_ticks = 0
@@ -164,7 +172,6 @@ class RtspSource:
                     video_ticks = video_unwrap(unit.timestamp)
                     packet.pts = packet.dts = video_ticks
                     packet.time_base = video_tb
-                    packet.duration = frame_ticks
                     packet.is_keyframe = unit.keyframe
                     yield 0, packet
                 else:
@@ -182,8 +189,7 @@ class RtspSource:
         carries no decoding times, and FFmpeg's client knows how to make them up."""
         back = (self._last_video - timestamp) & 0xFFFFFFFF
         if self._last_video >= 0 and 0 < back < REORDER_WINDOW and not keyframe:
-            raise NeedsFfmpeg(self.client.url,
-                              "the camera sends reordered frames (B-frames); FFmpeg's RTSP "
+            raise NeedsFfmpeg("the camera sends reordered frames (B-frames); FFmpeg's RTSP "
                               "client records it from now on")
         self._last_video = timestamp
 
@@ -234,7 +240,7 @@ class RtspSource:
             try:
                 self._start = split_interleaved(buf, self._start, self._end, self._channels)
             except StreamSyncError as exc:
-                raise NeedsFfmpeg(self.client.url, str(exc)) from exc
+                raise NeedsFfmpeg(str(exc)) from exc
             if self._start == self._end:
                 self._start = self._end = 0
             units = self._drain()
@@ -263,8 +269,6 @@ class RtspSource:
                         self._check_order(unit.timestamp, unit.keyframe)
                 out.extend((channel, unit) for unit in depacketizer.ready)
                 depacketizer.ready.clear()
-        if len(out) > 1 and len(self._channels) > 1:
-            out.sort(key=lambda item: item[0] != self._video_channel)
         return out
 
     def close(self) -> None:
@@ -283,7 +287,7 @@ def _setup(client: RtspClient, medium: Medium, base: str, channel: int) -> int:
             if first.isdigit():
                 return int(first)
     if "TCP" not in reply.header("transport", "RTP/AVP/TCP").upper():
-        raise NeedsFfmpeg(client.url, "the camera offered no TCP-interleaved transport")
+        raise NeedsFfmpeg("the camera offered no TCP-interleaved transport")
     return channel
 
 
@@ -293,7 +297,7 @@ def _aac_hbr(medium: Medium) -> bool:
             and fmtp.get("sizelength") == "13" and fmtp.get("indexlength", "3") == "3")
 
 
-def _video_track(url: str, medium: Medium, keyframe: AccessUnit, placeholder: Track) -> Track:
+def _video_track(medium: Medium, keyframe: AccessUnit, placeholder: Track) -> Track:
     """The video track, with a template stream made by FFmpeg's parser from the keyframe
     (and the SDP's parameter sets, which some cameras send only there)."""
     codec = medium.codec or ""
@@ -303,7 +307,7 @@ def _video_track(url: str, medium: Medium, keyframe: AccessUnit, placeholder: Tr
         container = av.open(io.BytesIO(data), format="h264" if codec == "h264" else "hevc")
         stream = container.streams.video[0]
     except (av.FFmpegError, IndexError) as exc:
-        raise NeedsFfmpeg(url, f"the first keyframe did not parse: {exc}") from exc
+        raise NeedsFfmpeg(f"the first keyframe did not parse: {exc}") from exc
     stream.time_base = placeholder.time_base
     ctx = stream.codec_context
     return Track(0, codec, placeholder.time_base, stream, to_annexb(sets),

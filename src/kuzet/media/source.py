@@ -36,6 +36,11 @@ class Track:
     rate: float = 25.0  # frames per second, for a frame's duration before the next is seen
     sample_rate: int = 0  # audio: set on the muxer's stream where the template lacks it
 
+    @property
+    def frame_ticks(self) -> int:
+        """One frame's duration in the time base, until frames show their own."""
+        return max(1, int(1 / (self.rate * self.time_base)))
+
 
 class Source(Protocol):
     video: Track
@@ -59,14 +64,17 @@ _ffmpeg_lock = threading.Lock()
 
 
 class NeedsFfmpeg(SourceError):
-    """The own client met a stream it does not record; FFmpeg's client takes that camera
-    from now on (until the process restarts: what made it unsuitable, reordered frames
-    say, is a property of the camera)."""
+    """The own client met a stream it does not record; FFmpeg's client takes it."""
 
-    def __init__(self, url: str, message: str) -> None:
+    def __init__(self, message: str) -> None:
         super().__init__(GapCause.STREAM_ENDED, message)
-        with _ffmpeg_lock:
-            _ffmpeg_urls.add(url)
+
+
+def hand_to_ffmpeg(url: str) -> None:
+    """FFmpeg's client reads this camera from now on, until the process restarts: what
+    made the own client unsuitable (reordered frames, say) is a property of the camera."""
+    with _ffmpeg_lock:
+        _ffmpeg_urls.add(url)
 
 
 def handed_to_ffmpeg(url: str) -> bool:
@@ -92,9 +100,8 @@ class PyavSource:
 
     def packets(self) -> Iterator[tuple[int, Any]]:
         wanted = [self.video.template] + ([self.audio.template] if self.audio else [])
-        step = max(1, int(1 / (self.video.rate * self.video.time_base)))
         for packet in fill_missing_timestamps(self._container.demux(wanted), self.video.index,
-                                              step):
+                                              self.video.frame_ticks):
             yield packet.stream_index, packet
 
     def watched(self, on: bool) -> None:

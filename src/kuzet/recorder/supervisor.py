@@ -124,7 +124,7 @@ class Supervisor(Worker):
         prev_dts = prev_dts_ns = prev_arrival_ns = 0
         have_prev = False
         tb_num, tb_den = video.time_base.numerator, video.time_base.denominator
-        frame_ticks = max(1, int(tb_den / (video.rate * tb_num)))
+        frame_ticks = video.frame_ticks
         pending_cut_gap: GapCause | None = None
         target_ns = int(self.settings.segment_s * 1e9)
         video_index = video.index
