@@ -38,9 +38,11 @@ COMMANDS = {
     "volume remove": "forgets an empty, drained disk (refused while it holds a segment)",
     "volume list": "reads",
     "audit list": "reads", "audit verify": "reads", "audit export": "reads",
+    "audit checkpoint": "signs the audit log's head into a file beside the catalog",
     "user add": "creates an account", "user role": "gives or requests a role",
     "user revoke": "ends a role assignment", "user reset-password": "sets a one-time password",
     "user list": "reads",
+    "user totp-reset": "asks that a lost second factor be removed (a second person confirms)",
     "export verify": "reads a package",
     "detect": "reads an image",
 }

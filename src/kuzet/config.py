@@ -73,6 +73,14 @@ class Settings(BaseSettings):
     http_redirect_port: int | None = Field(
         8080, ge=0, le=65535, description="Plain-HTTP port that only redirects to HTTPS "
         "(unset to turn off; 0: any free port).")
+    public_name: str | None = Field(
+        None, max_length=253,
+        # a host name, or an IP address (IPv6: hex digits and colons, no brackets); no
+        # port, path or anything else a URL would read differently
+        pattern=r"^([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.?|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*)$",
+        description="Host name (or address) clients reach Kuzet by: the plain-HTTP "
+        "port redirects to https://<public_name>:<https_port>. Default: this machine's host "
+        "name, which the generated certificate names.")
     tls_cert: Path | None = Field(None, description="PEM certificate; default "
                                   "<home>/tls/cert.pem, made by `kuzet init`.")
     tls_key: Path | None = Field(None, description="PEM private key; default "

@@ -6,22 +6,39 @@ as the change it describes.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import json
 import re
+import secrets
 from dataclasses import dataclass
 
 import pyotp
-from sqlalchemy import select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes, passwords, policy
-from kuzet.access.errors import Conflict, Denied, Invalid, Unauthenticated
+from kuzet.access.errors import Conflict, Denied, Invalid, NotFound, Unauthenticated
 from kuzet.access.lookup import user_named
-from kuzet.access.models import User
+from kuzet.access.models import LoginFailure, RoleAssignment, User
+from kuzet.access.permissions import RANK, RESET_CONFIRMERS, rank
+from kuzet.access.secretbox import PREFIX, SecretBox
+from kuzet.access.sessions import end_sessions
 from kuzet.audit.log import Actor, append_act
+from kuzet.catalog.models import AuditEntry
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 ISSUER = "Kuzet"
+LOCAL = "local"
+RECOVERY_CODES = 10
+# One answer for every failed login: which accounts exist, and which are locked or
+# disabled, is nobody's business before they have logged in (the audit keeps the reason).
+LOGIN_FAILED = "wrong account name, password or code"
+# What the owner of an account is told at their next login: changes to its credentials
+# made by others.
+NOTICE_ACTIONS = ("user.password_reset", "user.totp_reset", "user.totp_reset_request",
+                  "user.disable", "user.enable", "user.recovery_code", "auth.lockout")
+RANKED_CLAUSE = "clauses 3.5.4, 4.2"
 
 
 def check_name(name: str) -> None:
@@ -36,7 +53,49 @@ class NewAccount:
     one_time_password: str | None
 
 
-def _totp_use(user: User, code: str, now_ns: int) -> bool:
+@dataclass(frozen=True)
+class Notice:
+    """A change to someone's credentials made by another, told at their next login."""
+
+    action: str
+    by: str
+    at_ns: int
+    outcome: str  # "allowed", or "refused" for an attempt that was stopped
+
+
+def _held_roles(s: Session, user: User) -> set[str]:
+    """Roles the account holds or is about to hold (a pending request counts: it is the
+    rank the account will have the moment the rector approves)."""
+    return set(s.scalars(select(RoleAssignment.role).where(
+        RoleAssignment.user_id == user.id, RoleAssignment.state.in_(("active", "pending")))))
+
+
+def _check_rank(s: Session, actor: Actor, user: User, what: str) -> None:
+    """Refuse (audited) a change to `user`'s credentials by someone not above them.
+
+    The regulation's order (rector > vice-rector > head of security > administrator >
+    others) decides; the server's command line is not a person in that order and is
+    limited by the callers (it only resets passwords, and the second factor stays).
+    """
+    held = _held_roles(s, user)
+    if actor.source == LOCAL or rank(held) < rank(actor.roles):
+        return
+    top = max(held, key=lambda r: RANK.get(r, 0), default="none")
+    reason = (f"{RANKED_CLAUSE}: nobody changes the credentials of an account holding a "
+              f"role at or above their own ({user.name} holds {top})")
+    append_act(s, actor, what, user.name, outcome="refused", reason=reason)
+    raise _Refused(reason)
+
+
+class _Refused(Denied):
+    """A refusal whose audit entry is in the transaction: raised out of it after commit."""
+
+
+def _recovery_digest(code: str) -> str:
+    return hashlib.sha256(code.strip().replace("-", "").lower().encode()).hexdigest()
+
+
+def _totp_use(box: SecretBox, user: User, code: str, now_ns: int) -> bool:
     """Accept `code` if it is the account's current TOTP and was not used before.
 
     One 30-s step either side allows for a phone clock a little off; the step a code
@@ -44,7 +103,7 @@ def _totp_use(user: User, code: str, now_ns: int) -> bool:
     """
     if not user.totp_secret:
         return False
-    totp = pyotp.TOTP(user.totp_secret)
+    totp = pyotp.TOTP(box.open(user.totp_secret, user.name))
     now_step = now_ns // 1_000_000_000 // totp.interval
     for step in (now_step - 1, now_step, now_step + 1):
         if hmac.compare_digest(totp.generate_otp(step).encode(), code.strip().encode()):
@@ -56,8 +115,28 @@ def _totp_use(user: User, code: str, now_ns: int) -> bool:
 
 
 class Accounts:
-    def __init__(self, session: sessionmaker[Session]) -> None:
+    def __init__(self, session: sessionmaker[Session], box: SecretBox | None = None) -> None:
+        """`box` seals TOTP secrets at rest (`access.secretbox`); the command line's uses
+        (accounts, passwords, roles) need none, and the second-factor methods refuse to
+        run without one rather than store a secret in clear."""
         self.session = session
+        self.box = box
+
+    def _secrets(self) -> SecretBox:
+        if self.box is None:
+            raise RuntimeError("no key to seal second-factor secrets with (Accounts(box=))")
+        return self.box
+
+    def seal_clear_totp_secrets(self) -> int:
+        """Seal the TOTP secrets stored in clear before secrets were sealed at rest (run at
+        start-up); answers how many."""
+        box = self._secrets()
+        with self.session.begin() as s:
+            clear = list(s.scalars(select(User).where(
+                User.totp_secret.is_not(None), User.totp_secret.not_like(f"{PREFIX}%"))))
+            for user in clear:
+                user.totp_secret = box.seal(user.totp_secret or "", user.name)
+        return len(clear)
 
     def create(self, actor: Actor, name: str, display_name: str, now_ns: int,
                password: str | None = None) -> NewAccount:
@@ -75,19 +154,29 @@ class Accounts:
             s.add(User(name=name, display_name=display_name,
                        password_hash=passwords.hash_password(password),
                        must_change_password=one_time is not None, totp_secret=None,
-                       totp_confirmed=False, failed_logins=0, locked_until_ns=0,
-                       disabled=False, created_ns=now_ns, created_by=actor.name))
+                       totp_confirmed=False, disabled=False, created_ns=now_ns,
+                       created_by=actor.name))
             append_act(s, actor, "user.create", name, display_name=display_name)
         return NewAccount(name, one_time)
 
     @changes.bumps
     def set_disabled(self, actor: Actor, name: str, disabled: bool) -> None:
+        """Its sessions and tokens stop at their next request (they check the account)."""
+        refused: _Refused | None = None
         with self.session.begin() as s:
             user = user_named(s, name)
             if user.name == actor.name and disabled:
                 raise Denied("an account cannot disable itself")
-            user.disabled = disabled
-            append_act(s, actor, "user.disable" if disabled else "user.enable", name)
+            action = "user.disable" if disabled else "user.enable"
+            try:
+                _check_rank(s, actor, user, action)
+            except _Refused as exc:
+                refused = exc
+            else:
+                user.disabled = disabled
+                append_act(s, actor, action, name)
+        if refused is not None:
+            raise refused
 
     def set_language(self, name: str, language: str) -> None:
         """The console's language for this person wherever they log in (a preference:
@@ -97,77 +186,146 @@ class Accounts:
 
     def login(self, name: str, password: str, totp_code: str | None, needs_totp: bool,
               source: str, now_ns: int) -> User:
-        """Check a login; wrong attempts count towards the account's lockout.
+        """Check a login; wrong attempts count towards a lockout of this account from
+        this address only.
 
         `needs_totp` comes from the caller (it depends on the account's roles). An account
         that must use a second factor but has none enrolled may log in only to enrol one:
-        the returned user has `totp_confirmed` False and the caller limits the session.
+        the returned user has `totp_confirmed` False and the caller limits the session. A
+        recovery code stands in for a lost phone once: it is spent, the old second factor
+        is dropped, and the session may only enrol a new one.
+
+        Every refusal answers the same (unknown, locked, disabled, wrong): the reason is
+        in the audit log, not in the answer.
         """
-        actor = Actor(name[:64], (), source)
-        # Refusals are raised after the commit: their audit entries and the failure count
-        # must outlive the error.
-        error: Exception | None = None
         with self.session.begin() as s:
-            user = s.scalar(select(User).where(User.name == name))
-            ok = passwords.verify_password(user.password_hash if user else None, password)
-            if user is None:
-                append_act(s, actor, "auth.login_failed", name[:64], outcome="refused",
-                           reason="unknown account")
-                error = Unauthenticated("wrong account name or password")
-            elif policy.locked(policy.LockState(user.failed_logins, user.locked_until_ns),
-                               now_ns):
-                append_act(s, actor, "auth.login_failed", name, outcome="refused",
-                           reason="account locked")
-                error = Denied("the account is locked after repeated failed logins; try "
-                               "again in 15 minutes or ask an administrator")
-            elif user.disabled:
-                append_act(s, actor, "auth.login_failed", name, outcome="refused",
-                           reason="account disabled")
-                error = Denied("the account is disabled")
-            else:
-                reason = "wrong password"
-                if ok and needs_totp and user.totp_confirmed:
-                    ok = totp_code is not None and _totp_use(user, totp_code, now_ns)
-                    reason = "wrong or missing second-factor code"
-                if ok:
-                    user.failed_logins = 0
-                    s.flush()
-                    s.expunge(user)
-                    return user
-                state = policy.LockState(user.failed_logins, user.locked_until_ns)
-                after = policy.after_failure(state, now_ns)
-                user.failed_logins, user.locked_until_ns = after.failed, after.locked_until_ns
-                append_act(s, actor, "auth.login_failed", name, outcome="refused", reason=reason)
-                if policy.locked(after, now_ns):
-                    append_act(s, actor, "auth.lockout", name, outcome="refused",
-                               reason=f"{policy.LOCKOUT_AFTER} failed logins in a row")
-                error = Unauthenticated("wrong account name, password or code")
-        raise error
+            user = self._check_login(s, name, password, totp_code, needs_totp, source, now_ns)
+            if user is not None:
+                s.flush()
+                s.expunge(user)
+                return user
+        # Raised after the commit: the audit entries and the failure count outlive it.
+        raise Unauthenticated(LOGIN_FAILED)
+
+    def _check_login(self, s: Session, name: str, password: str, totp_code: str | None,
+                     needs_totp: bool, source: str, now_ns: int) -> User | None:
+        """The account if the login is right, else None with the refusal audited."""
+        actor = Actor(name[:64], (), source)
+        address = source[:64]
+        user = s.scalar(select(User).where(User.name == name))
+        ok = passwords.verify_password(user.password_hash if user else None, password)
+        if user is None:
+            append_act(s, actor, "auth.login_failed", name[:64], outcome="refused",
+                       reason="unknown account")
+            return None
+        failures = s.get(LoginFailure, (user.id, address))
+        state = (policy.LockState(failures.failed, failures.locked_until_ns) if failures
+                 else policy.LockState(0, 0))
+        if policy.locked(state, now_ns):
+            append_act(s, actor, "auth.login_failed", name, outcome="refused",
+                       reason="account locked for this address")
+            return None
+        if user.disabled:
+            append_act(s, actor, "auth.login_failed", name, outcome="refused",
+                       reason="account disabled")
+            return None
+        reason = "wrong password"
+        if ok and needs_totp and user.totp_confirmed:
+            reason = "wrong or missing second-factor code"
+            ok = totp_code is not None and (
+                _totp_use(self._secrets(), user, totp_code, now_ns)
+                or self._spend_recovery_code(s, actor, user, totp_code))
+        if ok:
+            if failures is not None:
+                s.delete(failures)
+            return user
+        after = policy.after_failure(state, now_ns)
+        if failures is None:
+            s.add(LoginFailure(user_id=user.id, address=address, failed=after.failed,
+                               locked_until_ns=after.locked_until_ns))
+        else:
+            failures.failed, failures.locked_until_ns = after.failed, after.locked_until_ns
+        append_act(s, actor, "auth.login_failed", name, outcome="refused", reason=reason)
+        if policy.locked(after, now_ns):
+            append_act(s, actor, "auth.lockout", name, outcome="refused",
+                       reason=f"{policy.LOCKOUT_AFTER} failed logins in a row from {address}")
+        return None
+
+    @staticmethod
+    def _spend_recovery_code(s: Session, actor: Actor, user: User, code: str) -> bool:
+        """A recovery code in place of the phone's: spent, and the lost second factor is
+        dropped so that the session enrols a new one before anything else."""
+        left: list[str] = json.loads(user.recovery_codes or "[]")
+        digest = _recovery_digest(code)
+        if not any(hmac.compare_digest(digest, d) for d in left):
+            return False
+        user.recovery_codes = json.dumps([d for d in left if d != digest])
+        user.totp_secret, user.totp_confirmed, user.totp_last_step = None, False, None
+        append_act(s, actor, "user.recovery_code", user.name, left=len(left) - 1)
+        return True
+
+    def notices(self, name: str, before_seq: int | None = None) -> list[Notice]:
+        """Changes to `name`'s credentials made by others since their previous login."""
+        with self.session() as s:
+            logins = select(AuditEntry.seq).where(AuditEntry.action == "auth.login",
+                                                  AuditEntry.subject == name)
+            if before_seq is not None:
+                logins = logins.where(AuditEntry.seq < before_seq)
+            since = s.scalar(logins.order_by(AuditEntry.seq.desc()).limit(1)) or 0
+            rows = s.execute(select(AuditEntry.action, AuditEntry.actor, AuditEntry.at_ns,
+                                    AuditEntry.detail)
+                             .where(AuditEntry.subject == name, AuditEntry.seq > since,
+                                    AuditEntry.action.in_(NOTICE_ACTIONS))
+                             .order_by(AuditEntry.seq)).all()
+        return [Notice(action, by, at, json.loads(detail).get("outcome", "allowed"))
+                for action, by, at, detail in rows if by != name or action == "auth.lockout"]
 
     @changes.bumps
-    def change_password(self, actor: Actor, name: str, old: str, new: str) -> None:
+    def change_password(self, actor: Actor, name: str, old: str, new: str, now_ns: int,
+                        keep_session: str | None = None) -> None:
+        """The owner's own change; every other session and token of theirs ends (whoever
+        knew the old password may have opened one)."""
         passwords.check_rules(new, name)
         with self.session.begin() as s:
             user = user_named(s, name)
             if passwords.verify_password(user.password_hash, old):
                 user.password_hash = passwords.hash_password(new)
                 user.must_change_password = False
-                append_act(s, actor, "user.password_change", name)
+                ended = end_sessions(s, user.id, now_ns, keep=keep_session)
+                append_act(s, actor, "user.password_change", name, ended=ended)
                 return
             append_act(s, actor, "user.password_change", name, outcome="refused",
                        reason="wrong current password")
         raise Denied("the current password is wrong")
 
     @changes.bumps
-    def reset_password(self, actor: Actor, name: str) -> str:
-        """An administrator's reset: a new one-time password, second factor kept."""
+    def reset_password(self, actor: Actor, name: str, now_ns: int) -> str:
+        """A new one-time password, second factor kept: whoever reset it still cannot log
+        in as the owner. The rector's and vice-rector's only on the server's command line;
+        anyone else's by a person above them in the regulation's order."""
         one_time = passwords.one_time_password()
+        refused: Denied | None = None
         with self.session.begin() as s:
             user = user_named(s, name)
-            user.password_hash = passwords.hash_password(one_time)
-            user.must_change_password = True
-            user.failed_logins, user.locked_until_ns = 0, 0
-            append_act(s, actor, "user.password_reset", name)
+            try:
+                if actor.source != LOCAL and rank(_held_roles(s, user)) >= RANK["vice_rector"]:
+                    reason = (f"{RANKED_CLAUSE}: the rector's and vice-rector's passwords are "
+                              "reset only on the server's command line")
+                    append_act(s, actor, "user.password_reset", name, outcome="refused",
+                               reason=reason)
+                    raise _Refused(reason)
+                _check_rank(s, actor, user, "user.password_reset")
+            except _Refused as exc:
+                refused = exc
+            else:
+                user.password_hash = passwords.hash_password(one_time)
+                user.must_change_password = True
+                s.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
+                ended = end_sessions(s, user.id, now_ns)
+                append_act(s, actor, "user.password_reset", name, ended=ended,
+                           second_factor_kept=user.totp_confirmed)
+        if refused is not None:
+            raise refused
         return one_time
 
     def totp_enrol(self, actor: Actor, name: str) -> str:
@@ -176,29 +334,88 @@ class Accounts:
         with self.session.begin() as s:
             user = user_named(s, name)
             if user.totp_confirmed:
-                raise Conflict("a second factor is enrolled; an administrator resets it")
-            user.totp_secret = secret
+                raise Conflict("a second factor is enrolled; a lost one is replaced with a "
+                               "recovery code, or by a reset two people agree on")
+            user.totp_secret = self._secrets().seal(secret, name)
             append_act(s, actor, "user.totp_enrol", name)
         return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
 
     @changes.bumps
-    def totp_confirm(self, actor: Actor, name: str, code: str, now_ns: int) -> None:
+    def totp_confirm(self, actor: Actor, name: str, code: str, now_ns: int) -> list[str]:
+        """Confirm the enrolment; answers the recovery codes, shown this once."""
         with self.session.begin() as s:
             user = user_named(s, name)
-            if _totp_use(user, code, now_ns):
+            if _totp_use(self._secrets(), user, code, now_ns):
                 user.totp_confirmed = True
-                append_act(s, actor, "user.totp_confirm", name)
-                return
+                codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
+                codes = [f"{c[:5]}-{c[5:]}" for c in codes]
+                user.recovery_codes = json.dumps([_recovery_digest(c) for c in codes])
+                user.totp_reset_by = user.totp_reset_ns = None
+                append_act(s, actor, "user.totp_confirm", name, recovery_codes=len(codes))
+                return codes
             append_act(s, actor, "user.totp_confirm", name, outcome="refused",
                        reason="wrong code")
         raise Invalid("the code does not match; check the phone's clock")
 
     @changes.bumps
-    def totp_reset(self, actor: Actor, name: str) -> None:
+    def request_totp_reset(self, actor: Actor, name: str, now_ns: int) -> None:
+        """First of two people: ask that `name`'s lost second factor be removed. An
+        administrator asks for accounts below them, the server's command line for anyone;
+        it takes effect only when `confirm_totp_reset` is called by another person."""
+        refused: Denied | None = None
         with self.session.begin() as s:
-            s.execute(update(User).where(User.name == name)
-                      .values(totp_secret=None, totp_confirmed=False, totp_last_step=None))
-            append_act(s, actor, "user.totp_reset", name)
+            user = user_named(s, name)
+            if user.name == actor.name:
+                raise Denied("a lost second factor is replaced with a recovery code, or "
+                             "another person asks for its reset")
+            if not user.totp_confirmed:
+                raise Conflict(f"{name} has no second factor to reset")
+            try:
+                _check_rank(s, actor, user, "user.totp_reset_request")
+            except _Refused as exc:
+                refused = exc
+            else:
+                user.totp_reset_by, user.totp_reset_ns = actor.name, now_ns
+                append_act(s, actor, "user.totp_reset_request", name)
+        if refused is not None:
+            raise refused
+
+    @changes.bumps
+    def confirm_totp_reset(self, actor: Actor, name: str, now_ns: int) -> None:
+        """Second of two people: the rector or the vice-rector, in the console, neither
+        the one who asked nor the owner. Never the command line, never one person alone."""
+        refused: Denied | None = None
+        with self.session.begin() as s:
+            user = user_named(s, name)
+            if user.totp_reset_by is None:
+                raise NotFound(f"no second-factor reset of {name} waits for confirmation")
+            reason = None
+            if actor.source == LOCAL or not RESET_CONFIRMERS & set(actor.roles):
+                reason = ("clauses 3.5.4, 4.2: a second-factor reset is confirmed by the "
+                          "rector or the vice-rector in the console")
+            elif actor.name in (user.name, user.totp_reset_by):
+                reason = ("clauses 3.5.4, 4.2: a second-factor reset needs two people: "
+                          "neither the one who asked nor the account's owner confirms it")
+            if reason is not None:
+                append_act(s, actor, "user.totp_reset", name, outcome="refused",
+                           reason=reason)
+                refused = Denied(reason)
+            else:
+                asked_by = user.totp_reset_by
+                user.totp_secret, user.totp_confirmed, user.totp_last_step = None, False, None
+                user.recovery_codes = None
+                user.totp_reset_by = user.totp_reset_ns = None
+                ended = end_sessions(s, user.id, now_ns)
+                append_act(s, actor, "user.totp_reset", name, asked_by=asked_by, ended=ended)
+        if refused is not None:
+            raise refused
+
+    def locked(self, now_ns: int) -> set[str]:
+        """Accounts locked out from at least one address now."""
+        with self.session() as s:
+            return set(s.scalars(select(User.name).join(
+                LoginFailure, LoginFailure.user_id == User.id)
+                .where(LoginFailure.locked_until_ns > now_ns)))
 
     def list(self) -> list[User]:
         with self.session() as s:

@@ -15,6 +15,15 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 DEFAULT_ALLOWED = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                    "fc00::/7", "fe80::/10")
+# IPv6 transition prefixes whose addresses stand for hosts on the IPv4 Internet: Teredo
+# (2001::/32, RFC 4380), 6to4 (2002::/16, RFC 3056) and NAT64's well-known prefix
+# (64:ff9b::/96, RFC 6052). A packet from one of them crossed the Internet whatever the
+# IPv4 address inside says, so they are never local: refused whatever the allowlist holds,
+# and a list reaching into them is public space. (Python counts 2001::/23, Teredo included,
+# as "private", which is how such a list got past the start-up check.) IPv4-mapped
+# addresses (::ffff:a.b.c.d) are different: they are how a dual-stack socket shows an IPv4
+# client, so they are judged as that IPv4 address.
+TUNNELLED = tuple(ipaddress.ip_network(n) for n in ("2001::/32", "2002::/16", "64:ff9b::/96"))
 
 
 def parse_networks(texts: Iterable[str]) -> list[Network]:
@@ -32,7 +41,8 @@ def public_networks(nets: Iterable[Network]) -> list[Network]:
     out = []
     for n in nets:
         first, last = n.network_address, n.broadcast_address
-        if not all(_local(a) for a in (first, last)) or n.prefixlen < _min_prefix(n):
+        if (not all(_local(a) for a in (first, last)) or n.prefixlen < _min_prefix(n)
+                or any(n.version == t.version and n.overlaps(t) for t in TUNNELLED)):
             out.append(n)
     return out
 
@@ -104,4 +114,5 @@ def _within(a: Address, nets: Iterable[Network]) -> bool:
 
 
 def allowed(client: ClientAddress, nets: list[Network]) -> bool:
-    return client.address is not None and _within(client.address, nets)
+    a = client.address
+    return a is not None and not _within(a, TUNNELLED) and _within(a, nets)

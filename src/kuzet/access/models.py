@@ -21,15 +21,31 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(Text)
     must_change_password: Mapped[bool] = mapped_column(Boolean)
-    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_secret: Mapped[str | None] = mapped_column(String(255))
     totp_confirmed: Mapped[bool] = mapped_column(Boolean)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # no code used twice
-    failed_logins: Mapped[int] = mapped_column(Integer)
-    locked_until_ns: Mapped[int] = mapped_column(BigInteger)
+    # SHA-256 of the unused recovery codes (JSON list), issued when a second factor is
+    # confirmed; each replaces a lost phone once.
+    recovery_codes: Mapped[str | None] = mapped_column(Text)
+    # A second-factor reset asked for by one person, waiting for a second to confirm it.
+    totp_reset_by: Mapped[str | None] = mapped_column(String(64))
+    totp_reset_ns: Mapped[int | None] = mapped_column(BigInteger)
     disabled: Mapped[bool] = mapped_column(Boolean)
     created_ns: Mapped[int] = mapped_column(BigInteger)
     created_by: Mapped[str] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))  # the console's, once chosen
+
+
+class LoginFailure(Base):
+    """Failed logins in a row to one account from one address: a lockout holds only
+    there, so a stranger elsewhere cannot lock the rector out of the rector's desk."""
+
+    __tablename__ = "login_failures"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failed: Mapped[int] = mapped_column(Integer)
+    locked_until_ns: Mapped[int] = mapped_column(BigInteger)
 
 
 class Role(Base):

@@ -34,6 +34,9 @@ class Perm(StrEnum):
     ACT_WRITE = "act.write"  # clause 3.5.8: the security service's act of a violation
     TRANSFER_REGISTER = "transfer.register"  # clause 3.5.6: register third parties' requests
     TRANSFER_DECIDE = "transfer.decide"  # clause 3.5.6: the rector decides on them
+    TOKEN_CREATE = "token.create"  # on an API token only: it may create narrower tokens
+    # Confirm a second-factor reset that another person asked for (the second of two).
+    SECOND_FACTOR_RESET = "second_factor.reset"
 
 
 # Permissions that reach footage of a camera: they are checked against the camera, and
@@ -46,6 +49,33 @@ AUDIT_ROLES = frozenset({"rector", "head_of_security"})
 # A role with any of these reaches stored video: assigning it waits for the rector, and
 # its holder must use a second factor.
 ARCHIVE_PERMS = frozenset({Perm.ARCHIVE_VIEW, Perm.EXPORT_EXECUTE})
+# Every permission that yields a picture of a camera, live or recorded, and the routes that
+# yield it. Clause 3.4.3: IT support keeps the system running without seeing video, so no
+# role edit gives it any of these (check_role_edit; tests/test_pictures.py reads this).
+PICTURE_PERMS: frozenset[Perm] = frozenset({
+    Perm.LIVE_VIEW,  # /api/ws/live, the wall; /api/events/{id}/snapshot while the alarm is live
+    Perm.ARCHIVE_VIEW,  # /api/ws/archive; event pictures, the still, protocol frames (PDF)
+    Perm.SNAPSHOT,  # /api/cameras/{name}/snapshot: a stamped recorded frame
+    Perm.EXPORT_EXECUTE,  # /api/transfers/{id}/package: the footage itself
+    Perm.CAMERA_ADMIN,  # /api/cameras/{name}/still: the latest recorded picture
+    Perm.PROTOCOL_WRITE,  # /api/protocols/{id}/pdf: the frame of one's own protocol
+    Perm.PROTOCOL_REVIEW,  # /api/protocols/{id}/pdf: the frame of every protocol
+})
+# Decisions the regulation gives to the rector alone (holds 3.3, grants 3.5.5, privileged
+# roles and role edits 4.1, transfers 3.5.6): no role edit gives them to another role and
+# no API token carries them; they are taken by the rector's own account, second factor and
+# all.
+DECISION_PERMS = frozenset({Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
+                            Perm.ROLE_EDIT, Perm.TRANSFER_DECIDE})
+# What an owner may put on an API token besides what their roles give: the right of the
+# token itself to create tokens (never more than it carries).
+TOKEN_ONLY = frozenset({Perm.TOKEN_CREATE})
+# The regulation's order of authority (3.5.4, 3.5.6, 4.1): nobody resets, disables or
+# changes the credentials of an account that holds a role at or above their own.
+RANK = {"rector": 4, "vice_rector": 3, "head_of_security": 2, "administrator": 1}
+# Who confirms a second-factor reset another person asked for: the two accounts at the top
+# of that order, each for the other and for everyone below; never an administrator alone.
+RESET_CONFIRMERS = frozenset({"rector", "vice_rector"})
 
 
 @dataclass(frozen=True)
@@ -66,9 +96,10 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
           "Ректор (Председатель Правления)", "Rector (Chairman of the Board)",
           _VIEW | {Perm.HOLD_READ, Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
                    Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_REVIEW,
-                   Perm.TRANSFER_DECIDE}),
+                   Perm.TRANSFER_DECIDE, Perm.SECOND_FACTOR_RESET}),
     _role("vice_rector", "3.5.4", "Академиялық мәселелер жөніндегі проректор",
-          "Проректор по академическим вопросам", "Vice-rector for academic affairs", _VIEW),
+          "Проректор по академическим вопросам", "Vice-rector for academic affairs",
+          _VIEW | {Perm.SECOND_FACTOR_RESET}),
     _role("head_of_security", "3.5.4, 3.5.6, 3.5.8", "Ішкі қауіпсіздік басшысы",
           "Руководитель внутренней безопасности", "Head of internal security",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
@@ -93,16 +124,33 @@ def is_privileged(perms: frozenset[Perm] | set[Perm]) -> bool:
     return bool(ARCHIVE_PERMS & set(perms))
 
 
+def rank(roles: tuple[str, ...] | list[str] | set[str]) -> int:
+    """The highest place in the regulation's order among `roles` (0: none of the four)."""
+    return max((RANK.get(r, 0) for r in roles), default=0)
+
+
 def check_role_edit(role: str, perms: set[Perm]) -> None:
     """Refuse edits that would break a rule of the regulation rather than a default."""
     if Perm.AUDIT_READ in perms and role not in AUDIT_ROLES:
         raise ValueError(f"clause 4.2: only the rector and the head of internal security read "
                          f"the audit log, not {role!r}")
-    if role == "it_support" and (perms & CAMERA_SCOPED) - {Perm.CAMERA_STATUS}:
-        raise ValueError("clause 3.4.3: IT support keeps the system running without access "
-                         "to video")
-    if role == "rector" and not {Perm.ROLE_APPROVE, Perm.ROLE_EDIT} <= perms:
-        raise ValueError("the rector keeps the right to approve and edit roles")
+    if role == "it_support" and perms & PICTURE_PERMS:
+        raise ValueError("clause 3.4.3: IT support keeps the system running without seeing "
+                         "video or a picture of it, so not "
+                         + ", ".join(sorted(perms & PICTURE_PERMS)))
+    if role != "rector" and perms & DECISION_PERMS:
+        raise ValueError("clauses 3.3, 3.5.5, 3.5.6, 4.1: the rector alone decides holds, "
+                         "grants, privileged roles and transfers, not "
+                         f"{role!r} ({', '.join(sorted(perms & DECISION_PERMS))})")
+    if Perm.SECOND_FACTOR_RESET in perms and role not in RESET_CONFIRMERS:
+        raise ValueError("clauses 3.5.4, 4.2: only the rector and the vice-rector confirm "
+                         f"second-factor resets, not {role!r}")
+    if perms & TOKEN_ONLY:
+        raise ValueError(f"{', '.join(sorted(perms & TOKEN_ONLY))} is given to API tokens, "
+                         "not roles")
+    if role == "rector" and not perms >= DECISION_PERMS:
+        raise ValueError("clause 4.1: the rector keeps every decision the regulation gives "
+                         "the rector")
 
 
 @dataclass(frozen=True)
@@ -155,6 +203,9 @@ def decide(p: Principal, perm: Perm, now_ns: int, camera: int | None = None,
     """
     if p.token_perms is not None and perm not in p.token_perms:
         return Decision(False, f"the API token does not carry {perm.value}")
+    if p.token_perms is not None and perm in DECISION_PERMS:
+        return Decision(False, f"{perm.value} is the rector's own decision: not by an API "
+                        "token")
     for a in p.assignments:
         if perm in a.perms and (camera is None or a.cameras is None or camera in a.cameras):
             return Decision(True, f"role {a.role}")
@@ -175,7 +226,7 @@ def decide(p: Principal, perm: Perm, now_ns: int, camera: int | None = None,
 def holds_somewhere(p: Principal, perm: Perm, now_ns: int) -> bool:
     """Does `p` hold `perm` at all (on some camera, by role or by a live grant)? Route
     guards ask this; which camera and footage is `decide`'s question."""
-    if p.token_perms is not None and perm not in p.token_perms:
+    if p.token_perms is not None and (perm not in p.token_perms or perm in DECISION_PERMS):
         return False
     if any(perm in a.perms for a in p.assignments):
         return True

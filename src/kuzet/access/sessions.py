@@ -15,11 +15,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes, policy
-from kuzet.access.errors import Invalid, NotFound, Unauthenticated
+from kuzet.access.errors import Denied, Invalid, NotFound, Unauthenticated
 from kuzet.access.grants import active_grants
 from kuzet.access.models import ApiToken, CameraGroupMember, Role, RoleAssignment, User, WebSession
 from kuzet.access.permissions import (
     ARCHIVE_PERMS,
+    DECISION_PERMS,
+    TOKEN_ONLY,
     Assignment,
     Perm,
     Principal,
@@ -57,10 +59,32 @@ class Caller:
         return Actor(self.name, tuple(self.principal.roles), source)
 
 
+STORED_GRANTS = frozenset({Perm.ARCHIVE_VIEW, Perm.SNAPSHOT})  # grants that reach footage
+
+
+def end_sessions(s: Session, user_id: int, now_ns: int, keep: str | None = None) -> int:
+    """End every browser session of the account but `keep` (a session id), and revoke
+    its API tokens, in the caller's transaction: after a change of credentials, whoever
+    held the old ones keeps nothing they opened with them. Answers how many ended."""
+    keep_digest = digest(keep) if keep else None
+    ended = 0
+    for ws in s.scalars(select(WebSession).where(WebSession.user_id == user_id,
+                                                 WebSession.ended_ns.is_(None))):
+        if ws.id_sha256 != keep_digest:
+            ws.ended_ns = now_ns
+            ended += 1
+    for t in s.scalars(select(ApiToken).where(ApiToken.user_id == user_id,
+                                              ApiToken.revoked_ns.is_(None))):
+        t.revoked_ns = now_ns
+        ended += 1
+    return ended
+
+
 @dataclass(frozen=True)
 class NewSession:
     session_id: str
     csrf: str
+    login_seq: int  # the login's audit entry: what came before it was told or not
 
 
 def load_principal(s: Session, user: User, now_ns: int,
@@ -81,8 +105,10 @@ def load_principal(s: Session, user: User, now_ns: int,
 
 
 def needs_second_factor(p: Principal) -> bool:
-    """TOTP is mandatory for whoever holds a role that reaches stored video."""
-    return any(is_privileged(a.perms) for a in p.assignments)
+    """TOTP is mandatory for whoever reaches stored video: by a role, or by a grant of
+    archive view or snapshots (3.5.5) — the footage is the same whoever was let in."""
+    return (any(is_privileged(a.perms) for a in p.assignments)
+            or any(g.perms & STORED_GRANTS for g in p.grants))
 
 
 @dataclass(frozen=True)
@@ -131,8 +157,9 @@ class Sessions:
             s.add(WebSession(id_sha256=digest(sid), user_id=user.id, csrf=csrf,
                              address=address[:64], created_ns=now_ns, last_seen_ns=now_ns,
                              ended_ns=None))
-            append_act(s, Actor(user.name, tuple(p.roles), address), "auth.login", user.name)
-        return NewSession(sid, csrf)
+            seq = append_act(s, Actor(user.name, tuple(p.roles), address), "auth.login",
+                             user.name).seq
+        return NewSession(sid, csrf, seq)
 
     def caller_from_session(self, sid: str, now_ns: int) -> Caller:
         key = digest(sid)
@@ -185,16 +212,31 @@ class Sessions:
     # API tokens
     def create_token(self, caller: Caller, source: str, name: str, perms: set[Perm],
                      days: int, now_ns: int) -> tuple[int, str]:
-        """A token carrying `perms` (no more than the owner holds); the secret is shown once."""
-        held = {perm for a in caller.principal.assignments for perm in a.perms}
+        """A token carrying `perms`; the secret is shown once.
+
+        A token carries no more than its owner's roles give, and one made by a token no
+        more than that token carries: a token that could mint a broader one would be the
+        broader one. Only a token that carries `token.create` makes tokens at all.
+        """
+        held = {perm for a in caller.principal.assignments for perm in a.perms} | TOKEN_ONLY
+        token = caller.principal.token_perms
+        if token is not None:
+            if Perm.TOKEN_CREATE not in token:
+                raise Denied("this API token does not carry token.create: it makes no tokens")
+            held &= token
         if not perms:
             raise Invalid("a token carries at least one permission")
         if perms & ARCHIVE_PERMS:
             raise Invalid("a token cannot reach stored video: that needs a person with a "
                           "second factor")
+        if perms & DECISION_PERMS:
+            raise Invalid("clauses 3.3, 3.5.5, 3.5.6, 4.1: the rector's decisions are taken "
+                          "by the rector's own account with a second factor, not a token: "
+                          + ", ".join(sorted(perms & DECISION_PERMS)))
         if not perms <= held:
-            raise Invalid("a token cannot carry what its owner does not hold: "
-                          + ", ".join(sorted(perms - held)))
+            raise Invalid("a token cannot carry what its owner does not hold"
+                          + (" or the token that makes it does not carry" if token else "")
+                          + ": " + ", ".join(sorted(perms - held)))
         if not 1 <= days <= MAX_TOKEN_DAYS:
             raise Invalid(f"a token lives 1 to {MAX_TOKEN_DAYS} days")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -7,16 +7,19 @@ can lose both or neither: a sweep that deleted footage always has its entry.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.audit.chain import EntryFacts, canonical_detail, entry_hash, first_break
+from kuzet.audit.chain import EntryFacts, StoredEntry, canonical_detail, entry_hash
+from kuzet.audit.verify import Verdict, check
 from kuzet.catalog.models import AuditEntry, AuditHead
 
 SYSTEM = "system"
+PAGE = 1000  # entries per read when the whole log is walked
 
 
 def append(s: Session, actor: str, action: str, subject: str, detail: dict[str, Any],
@@ -34,12 +37,6 @@ def append(s: Session, actor: str, action: str, subject: str, detail: dict[str, 
     s.add(entry)
     s.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=digest))
     return entry
-
-
-@dataclass(frozen=True)
-class ChainCheck:
-    entries: int
-    first_bad_seq: int | None
 
 
 class AuditLog:
@@ -85,18 +82,45 @@ class AuditLog:
             return s.scalar(select(AuditEntry).where(AuditEntry.action == action)
                             .order_by(AuditEntry.seq.desc()).limit(1))
 
-    def verify(self) -> ChainCheck:
-        rows = self.entries()
-        facts = [(EntryFacts(e.seq, e.at_ns, e.actor, e.action, e.subject, e.detail),
-                  e.prev_hash, e.hash) for e in rows]
-        bad = first_break(facts)
+    def head(self) -> tuple[int, str]:
+        """The head row: the last entry's sequence number and hash, as writers left them."""
         with self.session() as s:
-            head_seq, head_hash = s.execute(select(AuditHead.seq, AuditHead.last_hash)).one()
-        if bad is not None:
-            return ChainCheck(len(rows), rows[bad].seq)
-        if head_seq != len(rows) or (rows and rows[-1].hash != head_hash):
-            return ChainCheck(len(rows), len(rows) + 1)  # entries cut off the end
-        return ChainCheck(len(rows), None)
+            seq, digest = s.execute(select(AuditHead.seq, AuditHead.last_hash)
+                                    .where(AuditHead.id == 1)).one()
+        return int(seq), str(digest)
+
+    def stream(self, until_seq: int, page: int = PAGE) -> Iterator[StoredEntry]:
+        """Entries up to `until_seq` in sequence order, `page` at a time.
+
+        Keyset pagination on `seq` keeps memory flat however long the log grows, and each
+        page is a short read of its own, so a walk over millions of entries never holds a
+        transaction (or, on SQLite, a read lock) open for its whole length.
+        """
+        cols = (AuditEntry.seq, AuditEntry.at_ns, AuditEntry.actor, AuditEntry.action,
+                AuditEntry.subject, AuditEntry.detail, AuditEntry.prev_hash, AuditEntry.hash)
+        after: int | None = None
+        while True:
+            q = select(*cols).where(AuditEntry.seq <= until_seq).order_by(AuditEntry.seq)
+            if after is not None:
+                q = q.where(AuditEntry.seq > after)
+            with self.session() as s:
+                rows = s.execute(q.limit(page)).all()
+            for r in rows:
+                yield StoredEntry(EntryFacts(r.seq, r.at_ns, r.actor, r.action, r.subject,
+                                             r.detail), r.prev_hash, r.hash)
+            if len(rows) < page:
+                return
+            after = rows[-1].seq
+
+    def verify(self, page: int = PAGE) -> Verdict:
+        """The chain alone, from the first entry to the head (`anchor.Anchor.verify` adds
+        the checkpoints).
+
+        The head is read first and the walk stops there, so entries appended while it runs
+        are neither counted nor mistaken for a tampered end.
+        """
+        head = self.head()
+        return check(self.stream(head[0], page), head)
 
 
 @dataclass(frozen=True)

@@ -1,48 +1,65 @@
-"""`kuzet export verify PACKAGE`: check a transfer package as its recipient would, and,
-when this installation made it, against the package hash in its register.
+"""`kuzet export verify PACKAGE`: check a transfer package as its recipient would, and, on
+the server, whether this installation made it.
 
-The checks are those of the verifier inside every package (kuzet.export.verify_package);
-here the register adds the whole-file hash, so a changed byte anywhere in the .zip,
-even outside the files the manifest lists, is found.
+The checks a package can make of itself are those of the verifier inside every package
+(kuzet.export.verify_package); they show only that it agrees with itself, since anyone
+can re-sign a changed package with a key of their own. On a Kuzet server (a catalog in
+reach) the installation's own keys and its transfer register decide where the package
+comes from (kuzet.export.origin): whatever the file or folder is called, a package is
+intact only when this installation signed it and recorded exactly this file. Elsewhere,
+only the hand-over act's fingerprint or package hash proves origin, as with verify.py.
 """
 
 from __future__ import annotations
 
-import json
-import zipfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from kuzet.cli.main import _catalog, _settings
-from kuzet.export.verify_package import verify
+from kuzet.config import Settings
+from kuzet.export.origin import Claim, origin_problems
+from kuzet.export.signing import grouped, known_keys
+from kuzet.export.verify_package import read_entry, verify
 from kuzet.governance.transfers import Transfers
 
 export_app = typer.Typer(help="Export packages of transfers (clause 3.5.6).",
                          no_args_is_help=True)
 
+INTACT, NOT_INTACT, UNPROVEN = 0, 1, 3
 
-def _registered_hash(package: Path) -> tuple[str, str] | None:
-    """(number, package SHA-256) from this installation's register, if it made `package`."""
-    if not package.is_file():
-        return None
-    try:
-        with zipfile.ZipFile(package) as zf:
-            name = next((n for n in zf.namelist() if n.endswith("/manifest.json")
-                         and n.count("/") == 1), None)
-            if name is None:
-                return None
-            folder = json.loads(zf.read(name))["package"]["folder"]
-    except (zipfile.BadZipFile, OSError, ValueError, KeyError, TypeError):
-        return None
+
+def _server() -> Settings | None:
+    """This installation's settings when run on a Kuzet server, None elsewhere (where
+    checking a package must not create a data home)."""
     settings = _settings()
     if settings.database_url is None and not (settings.home / "catalog.db").exists():
-        return None  # not run on a Kuzet server: no register to consult
-    t = Transfers(_catalog(settings).session, settings.display_timezone).by_package(folder)
-    if t is None or t.package_sha256 is None:
         return None
-    return t.number, t.package_sha256
+    return settings
+
+
+def _against_register(settings: Settings, package: Path, facts: dict[str, object]
+                      ) -> tuple[str | None, list[str]]:
+    """(the transfer the package is registered as, if any; why it is not ours)."""
+    described = facts["package"] if isinstance(facts["package"], dict) else {}
+    claim = Claim(number=str(described.get("number")),
+                  transfer_id=described.get("transfer_id"),
+                  fingerprint=str(facts["fingerprint"]),
+                  manifest=read_entry(package, "manifest.json") or b"",
+                  signature=read_entry(package, "manifest.sig") or b"",
+                  package_sha256=(str(facts["package_sha256"]) if "package_sha256" in facts
+                                  else None))
+    try:
+        keys = known_keys(settings.home.resolve())
+    except (OSError, ValueError) as exc:
+        typer.echo(f"error: cannot read this installation's keys: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    transfers = Transfers(_catalog(settings).session, settings.display_timezone)
+    by_number = transfers.by_number(claim.number)
+    by_hash = transfers.by_package_hash(claim.digest[1])
+    problems = origin_problems(claim, keys, by_number, by_hash)
+    return (by_number.number if by_number is not None and not problems else None), problems
 
 
 @export_app.command("verify")
@@ -53,22 +70,35 @@ def export_verify(
     sha256: Annotated[str | None, typer.Option(
         help="Package hash from the hand-over act.")] = None,
 ) -> None:
-    """Exit 0 when the package is intact; 1, naming each problem, when it is not."""
+    """Exit 0 when the package is intact and its origin proven; 1, naming each problem,
+    when it is not; 3 when it agrees with itself but nothing here proves its origin."""
     if not package.exists():
         typer.echo(f"error: {package} does not exist", err=True)
         raise typer.Exit(2)
-    known = None if sha256 is not None else _registered_hash(package)
-    if known is not None:
-        typer.echo(f"registered as transfer {known[0]}")
-        sha256 = known[1]
-    problems, facts = verify(package, fingerprint, sha256)
-    typer.echo(f"key fingerprint: {facts.get('fingerprint', '?')}")
+    settings = _server()
+    problems, facts = verify(package, fingerprint, sha256, hash_package=settings is not None)
+    typer.echo(f"key fingerprint: {grouped(str(facts.get('fingerprint', '?')))}")
+    registered = None
+    if settings is not None and "package" in facts:
+        registered, origin = _against_register(settings, package, facts)
+        problems += origin
     for p in problems:
         typer.echo(f"FAILED: {p}")
     if problems:
-        raise typer.Exit(1)
-    typer.echo(f"intact: {facts['files']} files match the signed manifest"
-               + (", and the package hash matches" if sha256 else ""))
+        raise typer.Exit(NOT_INTACT)
+    files = f"{facts['files']} files match the signed manifest"
+    if registered is not None:
+        what = "package" if package.is_file() else "manifest"
+        typer.echo(f"intact: {files}, signed by this installation's key, and registered as "
+                   f"transfer {registered} with this {what}'s SHA-256")
+    elif "origin" in facts:
+        typer.echo(f"intact: {files}, and {facts['origin']}")
+    else:
+        typer.echo(f"consistent, origin unproven: {files}, but no register is in reach here "
+                   "to tell this installation's packages from a re-signed forgery; only the "
+                   "hand-over act proves origin: pass its key fingerprint (--fingerprint) or "
+                   "package hash (--sha256)")
+        raise typer.Exit(UNPROVEN)
 
 
 def register(app: typer.Typer) -> None:

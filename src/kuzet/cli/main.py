@@ -6,6 +6,7 @@ import asyncio
 import gc
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 
+from kuzet import filemodes
 from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog.db import make_engine, migrate
 from kuzet.catalog.store import Catalog, CatalogError
@@ -100,10 +102,29 @@ def init() -> None:
                           "# segment_s = 60\n# rtsp_transport = \"tcp\"\n"
                           "# retention_days = 30   # at most 30 (clause 3.3 of UE-10-22)\n")
     first = _first_run(settings, catalog)
+    _make_private(settings, catalog, depth=None)
     typer.echo(f"initialised {settings.home.resolve()} (catalog {settings.catalog_url})")
     if first:
         typer.echo(f"first login: user admin, one-time password {first} (change it at first "
                    "login, then enrol a second factor)")
+
+
+def _make_private(settings: Settings, catalog: Catalog, depth: int | None) -> None:
+    """The home, catalog, keys, exports and volumes narrowed to the service user, `depth`
+    levels deep, and second-factor secrets stored in clear sealed: what an older
+    installation needs once, and cheap to repeat (docs/design/access.md)."""
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.secretbox import SecretBox, key_path
+
+    filemodes.tighten(filemodes.private_places(settings, _volume_paths(catalog)), depth)
+    box = SecretBox(key_path(settings.home.resolve()))
+    if sealed := Accounts(catalog.session, box).seal_clear_totp_secrets():
+        typer.echo(f"sealed {sealed} second-factor secrets that were stored in clear",
+                   err=True)
+
+
+def _volume_paths(catalog: Catalog) -> list[Path]:
+    return [Path(v.path) for v in catalog.volumes()]
 
 
 def _first_run(settings: Settings, catalog: Catalog) -> str | None:
@@ -144,7 +165,9 @@ def _serve(settings: Settings, banner: str = "") -> int:
 
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    service = RecorderService(settings, _catalog(settings))
+    catalog = _catalog(settings)
+    _make_private(settings, catalog, depth=1)
+    service = RecorderService(settings, catalog)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -211,6 +234,7 @@ def _mqtt(settings: Settings, service: Any) -> Any:
     publisher.start()
     feed = StatusFeed(publisher.publish)
     service.status_listeners.append(lambda statuses: feed.offer(statuses, time.time_ns()))
+    service.anchor.publish_to(publisher.publish)
     typer.echo(f"kuzet serve: camera status to {publisher.broker.shown} as "
                f"{publisher.prefix}/cameras/<camera>/status", err=True)
     return publisher
@@ -395,7 +419,18 @@ def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
                 typer.echo(f"{name}: FIRST BAD SEGMENT {problem.path}: {problem.reason}")
     except CatalogError as exc:
         raise _fail(str(exc)) from exc
+    _warn_open_paths(settings, catalog)
     raise typer.Exit(1 if bad else 0)
+
+
+def _warn_open_paths(settings: Settings, catalog: Catalog) -> None:
+    """A line for each file or folder in the home, catalog, keys, exports or volumes that
+    other local users may read or enter. A warning only: the exit status stays what the
+    footage's check says."""
+    for f in filemodes.exposed(filemodes.private_places(settings, _volume_paths(catalog))):
+        typer.echo(f"WARNING: {f.path} has mode {f.mode:04o}: readable by other local users "
+                   f"(want {'0700' if f.is_dir else '0600 or 0400'}; `kuzet init` narrows "
+                   "it)")
 
 
 @camera_app.command("add")
@@ -571,6 +606,9 @@ _analytics.register(app)
 
 
 def main() -> None:
+    # Whatever the command makes (catalog, WAL, media, exports, keys, run files) is the
+    # service user's alone (docs/design/access.md, "Secrets at rest and file modes").
+    os.umask(filemodes.UMASK)
     app(prog_name="kuzet")
 
 

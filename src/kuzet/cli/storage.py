@@ -16,7 +16,16 @@ import typer
 from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import CatalogError
-from kuzet.cli.main import JsonOpt, _audit_local, _catalog, _fail, _instant, _settings, _volumes
+from kuzet.cli.main import (
+    JsonOpt,
+    _audit_local,
+    _catalog,
+    _fail,
+    _instant,
+    _local_actor,
+    _settings,
+    _volumes,
+)
 from kuzet.storage.holds import Holds
 from kuzet.storage.retention import DAY_NS, PolicyError, hold_ceiling_ns
 from kuzet.storage.volumes import VolumeState
@@ -267,13 +276,43 @@ def audit_export(
 
 @audit_app.command("verify")
 def audit_verify() -> None:
-    """Check the audit log's hash chain; exit 1 naming the first entry that breaks it."""
-    check = AuditLog(_catalog(_settings()).session).verify()
-    if check.first_bad_seq is None:
-        typer.echo(f"audit log: {check.entries} entries OK")
+    """Check the audit log's hash chain and every signed checkpoint; exit 1 naming the first
+    entry or span that is not what was written."""
+    from kuzet.audit.anchor import Anchor
+    from kuzet.export.signing import grouped
+
+    settings = _settings()
+    verdict, anchors = Anchor(AuditLog(_catalog(settings).session), settings.home).verify()
+    for problem in verdict.problems:
+        typer.echo(f"audit log: {problem}")
+    if not verdict.ok:
+        raise typer.Exit(1)
+    typer.echo(f"audit log: {verdict.entries} entries, hash chain intact")
+    last = verdict.anchor
+    if last is None:
+        typer.echo(f"audit log: no checkpoint in {anchors.where} yet, so nothing shows that "
+                   "the log was not rewritten whole (kuzet audit checkpoint makes one)")
         return
-    typer.echo(f"audit log: FIRST BAD ENTRY seq={check.first_bad_seq}")
-    raise typer.Exit(1)
+    keys = ", ".join(grouped(k) for k in sorted(anchors.keys))
+    typer.echo(f"audit log: {verdict.checkpoints} checkpoints match, signed by key {keys}")
+    typer.echo(f"audit log: entries 1-{last.seq} anchored by the checkpoint of "
+               f"{format_instant(last.at_ns)}; {verdict.entries - last.seq} entries after it "
+               "are not anchored yet")
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign the audit log's head now and append it to the checkpoint file (kuzet serve
+    does so hourly and at every stop)."""
+    from kuzet.audit.anchor import Anchor
+    from kuzet.export.signing import grouped
+
+    settings = _settings()
+    anchor = Anchor(AuditLog(_catalog(settings).session), settings.home)
+    signed = anchor.checkpoint(_local_actor())
+    c = signed.checkpoint
+    typer.echo(f"checkpoint: entry {c.seq} with hash {c.head} at {format_instant(c.at_ns)}, "
+               f"signed by key {grouped(signed.key)}, appended to {anchor.path}")
 
 
 def register(app: typer.Typer) -> None:

@@ -80,13 +80,28 @@ def user_revoke(assignment: int) -> None:
 
 @user_app.command("reset-password")
 def user_reset_password(name: str) -> None:
-    """A new one-time password; also lifts a lockout."""
+    """A new one-time password; also lifts a lockout. The only way to reset the rector's
+    or the vice-rector's; the second factor stays."""
     accounts, _ = _services()
     try:
-        typer.echo(f"account {name}: one-time password "
-                   f"{accounts.reset_password(_local_actor(), name)} (shown once)")
+        one_time = accounts.reset_password(_local_actor(), name, time.time_ns())
     except AccessError as exc:
         raise _fail(str(exc)) from exc
+    typer.echo(f"account {name}: one-time password {one_time} (shown once); its second "
+               "factor stays, so only its owner can log in with it")
+
+
+@user_app.command("totp-reset")
+def user_totp_reset(name: str) -> None:
+    """Ask that a lost second factor be removed (when its owner has no recovery code
+    left); the rector or the vice-rector confirms it in the console."""
+    accounts, _ = _services()
+    try:
+        accounts.request_totp_reset(_local_actor(), name, time.time_ns())
+    except AccessError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"account {name}: second-factor reset asked; it takes effect when the rector "
+               "or the vice-rector confirms it in the console (Approvals)")
 
 
 @user_app.command("list")
@@ -99,8 +114,9 @@ def user_list(as_json: JsonOpt = False) -> None:
         by_user.setdefault(a.user, []).append({"id": a.id, "role": a.role, "group": a.group,
                                                "state": a.state, "order_no": a.order_no,
                                                "order_date": a.order_date})
+    locked = accounts.locked(now)
     rows = [{"name": u.name, "display_name": u.display_name, "disabled": u.disabled,
-             "locked": u.locked_until_ns > now, "second_factor": u.totp_confirmed,
+             "locked": u.name in locked, "second_factor": u.totp_confirmed,
              "roles": by_user.get(u.name, [])} for u in accounts.list()]
     _emit(rows, as_json, lambda r: f"{r['name']:<20} "
           + ", ".join(f"{a['role']}#{a['id']}({a['state']})" for a in r["roles"])

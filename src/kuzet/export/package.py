@@ -78,7 +78,7 @@ def build(dest: Path, folder: str, ranges: list[tuple[str, int, int]], facts: di
                 for p in c.parts:
                     files[p.file.split("/", 1)[1]] = {"sha256": p.sha256, "bytes": p.size}
             extras = {
-                "README.txt": readme(facts["number"], org, fp, f"{folder}.zip").encode(),
+                "README.txt": readme(facts["number"], org, f"{folder}.zip").encode(),
                 "verify.py": resources.files("kuzet.export").joinpath(
                     "verify_package.py").read_bytes()}
             for name, data in extras.items():

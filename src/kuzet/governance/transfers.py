@@ -129,9 +129,16 @@ class Transfers:
         with self.session() as s:
             return self._get(s, transfer_id)
 
-    def by_package(self, folder: str) -> Transfer | None:
+    def by_number(self, number: str) -> Transfer | None:
         with self.session() as s:
-            return s.scalar(select(Transfer).where(Transfer.package_file == f"{folder}.zip"))
+            return s.scalar(select(Transfer).where(Transfer.number == number))
+
+    def by_package_hash(self, sha256: str) -> Transfer | None:
+        """The transfer whose package (the .zip) or manifest has this SHA-256: how a
+        package is found whatever its file or folder is called."""
+        with self.session() as s:
+            return s.scalar(select(Transfer).where(
+                (Transfer.package_sha256 == sha256) | (Transfer.manifest_sha256 == sha256)))
 
     def listing(self, state: str | None = None, requester_type: str | None = None
                 ) -> list[Transfer]:

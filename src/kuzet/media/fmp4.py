@@ -26,7 +26,7 @@ import av
 from kuzet.media.source import Track
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
-READ_ONLY = 0o444
+READ_ONLY = 0o400  # the service user alone (docs/design/access.md)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
 """Reading a segment file back for playback: its init segment and its fragments from a
-keyframe on, without decoding or re-encoding anything.
+keyframe on, up to an instant, without decoding or re-encoding anything.
 
 Fragment k of a file starts keyframe k (the writer cuts a fragment per GOP), and the
 catalog row lists keyframe times from the segment's start, so starting playback at an
-instant is a lookup and a seek.
+instant is a lookup and a seek. Whoever reads may see only a window of footage (a
+grant's, clause 3.5.5): playback never starts at a keyframe before the window, and the
+fragment across the window's end is cut short there (kuzet.media.fragcut).
 """
 
 from __future__ import annotations
@@ -14,22 +16,38 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kuzet.media.boxes import scan_file
+from kuzet.media.fragcut import cut, timings
+from kuzet.media.fragments import FragmentError
 
 
 @dataclass(frozen=True)
 class Fragment:
     start_ns: int  # from the segment's start
+    end_ns: int  # from the segment's start: the next keyframe, the cut, or the file's end
     data: bytes  # moof + mdat
 
 
-def first_fragment(keyframes_ns: list[int], offset_ns: int) -> int:
-    """Index of the last keyframe at or before `offset_ns` (0 when before the first)."""
-    return max(0, bisect.bisect_right(keyframes_ns, offset_ns) - 1)
+def first_fragment(keyframes_ns: list[int], offset_ns: int, floor_ns: int) -> int | None:
+    """Index of the fragment playback of `offset_ns` starts with: the last keyframe at or
+    before it (0 when before the first), so the player can show that very instant; but
+    never one before `floor_ns`, where the footage the reader may see begins: then the
+    first keyframe at or after it (None: the file has none there). All times from the
+    segment's start."""
+    if not keyframes_ns:
+        return 0 if floor_ns <= 0 else None
+    k = max(0, bisect.bisect_right(keyframes_ns, offset_ns) - 1)
+    if keyframes_ns[k] >= floor_ns:
+        return k
+    k = bisect.bisect_left(keyframes_ns, floor_ns)
+    return k if k < len(keyframes_ns) else None
 
 
-def read_segment(path: Path, keyframes_ns: list[int], from_index: int = 0
-                 ) -> tuple[bytes, Iterator[Fragment]]:
-    """The file's init segment (ftyp+moov) and its fragments from `from_index` on."""
+def read_segment(path: Path, keyframes_ns: list[int], duration_ns: int, from_index: int,
+                 until_ns: int) -> tuple[bytes, Iterator[Fragment]]:
+    """The file's init segment (ftyp+moov) and its fragments from `from_index` on, holding
+    no frame shown at or after `until_ns` (from the segment's start): the fragment across
+    it is cut short there and is the last. One that cannot be cut (a layout the recorder
+    does not write) is left out, so playback then stops at the last whole fragment."""
     boxes = list(scan_file(path))
     with path.open("rb") as f:
         init = b""
@@ -43,10 +61,26 @@ def read_segment(path: Path, keyframes_ns: list[int], from_index: int = 0
     def fragments() -> Iterator[Fragment]:
         with path.open("rb") as f:
             for k in range(from_index, len(pairs)):
+                start = keyframes_ns[min(k, len(keyframes_ns) - 1)] if keyframes_ns else 0
+                following = keyframes_ns[k + 1] if k + 1 < len(keyframes_ns) else None
+                if start >= until_ns:
+                    return
                 moof, mdat = pairs[k]
                 f.seek(moof.offset)
                 data = f.read(mdat.end - moof.offset)
-                start = keyframes_ns[k] if k < len(keyframes_ns) else keyframes_ns[-1]
-                yield Fragment(start, data)
+                if following is not None and following <= until_ns:
+                    yield Fragment(start, following, data)
+                    continue
+                # It may reach past `until_ns` (the last one's end is not indexed): look.
+                try:
+                    short = cut(data, timings(init), until_ns)
+                except FragmentError:
+                    return
+                if short is data:
+                    yield Fragment(start, following or duration_ns, data)
+                    continue
+                if short is not None:
+                    yield Fragment(start, until_ns, short)
+                return
 
     return init, fragments()

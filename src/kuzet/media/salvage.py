@@ -29,7 +29,7 @@ class NothingToSalvage(Exception):
 
 def salvage_file(path: Path) -> ClosedSegment:
     """Truncate `path` to its complete fragments and describe what is left."""
-    os.chmod(path, 0o644)
+    os.chmod(path, 0o600)
     size = path.stat().st_size
     boxes = list(scan_file(path))
     keep = complete_prefix(boxes, size)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kuzet.audit.anchor import Anchor
 from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import Catalog
@@ -81,6 +82,7 @@ class RecorderService:
         self.sweeper = Sweeper(catalog, self.volumes, self.holds, self.alarms, settings)
         self.integrity = IntegrityCheck(catalog, self.volumes, self.alarms, self.audit,
                                         settings)
+        self.anchor = Anchor(self.audit, settings.home)
         self._maintenance: threading.Thread | None = None
         self._stop_maintenance = threading.Event()
 
@@ -127,6 +129,10 @@ class RecorderService:
                 self.integrity.run_if_due()
             except Exception:  # a failing sweep must not stop recording; it is retried
                 log.exception("maintenance pass failed")
+            try:  # on its own: a sweep that keeps failing must not leave the log unanchored
+                self.anchor.run_if_due()
+            except Exception:
+                log.exception("audit checkpoint failed")
             if self._stop_maintenance.wait(self.settings.sweep_interval_s):
                 return
 
@@ -203,6 +209,10 @@ class RecorderService:
                             "start", sup.source.name)
                 clean = False
         self.write_status()
+        try:  # what this run wrote, anchored before the process is gone
+            self.anchor.checkpoint()
+        except Exception:  # the stop must still finish; the next hourly one covers it
+            log.exception("audit checkpoint at stop failed")
         if clean:
             self._lock.unlink(missing_ok=True)
         return clean

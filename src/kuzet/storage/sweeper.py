@@ -152,7 +152,7 @@ class Sweeper:
         for r in rows:
             path = self.catalog.path_of(r)
             try:
-                os.chmod(path, 0o644)  # closed segments are read-only
+                os.chmod(path, 0o600)  # closed segments are read-only
                 self.unlink(path)
             except FileNotFoundError:
                 pass

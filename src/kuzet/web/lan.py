@@ -31,6 +31,12 @@ def scope_client(scope: Scope, trusted_proxies: list[Network]) -> ClientAddress:
 
 
 class LanOnly:
+    """Refuse (403, or close a WebSocket with 1008) every client outside `networks`.
+
+    `on_refusal` runs on the event loop for each refused request, so it must not wait on
+    a disk or a database: `kuzet.web.refusal_log` only counts there and writes elsewhere.
+    """
+
     def __init__(self, app: ASGIApp, networks: list[Network], trusted_proxies: list[Network],
                  on_refusal: OnRefusal) -> None:
         self.app = app
@@ -64,7 +70,14 @@ class LanOnly:
 
 class BodyLimit:
     """Refuse request bodies over `max_bytes` (413), by header and by counting; paths
-    matching `uploads` (scans of documents) may send up to `upload_bytes`."""
+    matching `uploads` (scans of documents) may send up to `upload_bytes`.
+
+    A body without Content-Length (chunked) is only known to be too large while the app
+    reads it, and the app turns a failing read into an answer of its own (FastAPI: 400,
+    Starlette: 500). So the 413 is sent from here the moment the count passes the limit,
+    and whatever the app answers or raises after that is dropped. The 413 closes the
+    connection: the rest of the body is never read.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int, uploads: re.Pattern[str] | None = None,
                  upload_bytes: int = 0) -> None:
@@ -85,20 +98,31 @@ class BodyLimit:
                 await _too_large(send, limit)
                 return
         seen = 0
+        started = refused = False
 
         async def counted() -> Any:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > limit:
+                    if not started and not refused:
+                        refused = True
+                        await _too_large(send, limit)
                     raise _TooLarge
             return message
 
+        async def unless_refused(message: dict[str, Any]) -> None:
+            nonlocal started
+            if not refused:
+                started = True
+                await send(message)
+
         try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
-            await _too_large(send, limit)
+            await self.app(scope, counted, unless_refused)
+        except Exception:
+            if not refused:  # after the 413, what the app raises is that failed read
+                raise
 
 
 class _TooLarge(Exception):
@@ -109,5 +133,6 @@ async def _too_large(send: Send, max_bytes: int) -> None:
     body = json.dumps({"detail": f"request body over {max_bytes} bytes"}).encode()
     await send({"type": "http.response.start", "status": 413,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()),
+                            (b"connection", b"close")]})
     await send({"type": "http.response.body", "body": body})

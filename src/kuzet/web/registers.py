@@ -9,6 +9,7 @@ import io
 from fastapi import Request
 from fastapi.responses import Response
 
+from kuzet import csvcells
 from kuzet.access.permissions import Perm, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.web.deps import services, source
@@ -29,7 +30,7 @@ def csv_answer(request: Request, caller: Caller, register: str, fields: list[str
     buf = io.StringIO()
     writer = csv.DictWriter(buf, fields)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(csvcells.record(r) for r in rows)
     services(request).audit.act(caller.actor(source(request)), f"{register}.register_export",
                                 register, rows=len(rows))
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",

@@ -12,6 +12,7 @@ import json
 import logging
 import socket
 import threading
+import urllib.parse
 from typing import Any
 
 import anyio
@@ -26,29 +27,41 @@ from kuzet.web.services import Services
 
 log = logging.getLogger(__name__)
 API_THREADS = 4
+SHUTDOWN_S = 3  # open sockets get this long to close before their handlers are cancelled
 
 
 class Redirect:
-    """Every plain-HTTP request is sent to the same path over HTTPS."""
+    """Every plain-HTTP request is sent to the same path over HTTPS, at the configured name.
 
-    def __init__(self, https_port: int) -> None:
+    The `Host` header is the client's to write: copied into `Location` it would let a link
+    or a meddler on the LAN send a browser from Kuzet's own port to any host at all.
+    """
+
+    def __init__(self, name: str, https_port: int) -> None:
+        self.name = name
         self.https_port = https_port
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
-        host = "localhost"
-        for k, v in scope.get("headers", []):
-            if k == b"host":
-                host = v.decode("latin-1").rsplit(":", 1)[0] or host
-        qs = scope.get("query_string", b"").decode("latin-1")
-        target = f"https://{host}:{self.https_port}{scope.get('path', '/')}"
-        if qs:
-            target += "?" + qs
+        path = scope.get("raw_path") or urllib.parse.quote(scope.get("path", "/")).encode()
+        target = https_location(self.name, self.https_port, path.decode("latin-1"),
+                                scope.get("query_string", b"").decode("latin-1"))
         await send({"type": "http.response.start", "status": 308,
                     "headers": [(b"location", target.encode("latin-1")),
                                 (b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
+
+
+def https_location(name: str, port: int, path: str, query: str) -> str:
+    """`https://name:port/path?query`, an IPv6 address in brackets, no port when 443.
+    `path` is the request's as sent (still percent-encoded), so nothing it holds can end
+    the header line or become part of the host."""
+    host = f"[{name}]" if ":" in name else name
+    authority = host if port == 443 else f"{host}:{port}"
+    if not path.startswith("/"):
+        path = "/" + path
+    return f"https://{authority}{path}" + (f"?{query}" if query else "")
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -77,13 +90,19 @@ class ApiServer:
         if s.http_redirect_port is not None:
             http_sock = _bind(s.api_host, s.http_redirect_port)
             self.urls["http"] = f"http://{shown}:{http_sock.getsockname()[1]}"
-            redirect = LanOnly(Redirect(https_port), parse_networks(s.allowed_networks),
-                               parse_networks(s.trusted_proxies), lambda c, sc: None)
+            redirect = LanOnly(Redirect(s.public_name or socket.gethostname(), https_port),
+                               parse_networks(s.allowed_networks),
+                               parse_networks(s.trusted_proxies), self.services.refusals.note)
             plan.append((redirect, http_sock, {}))
         socks = []
         for asgi, sock, extra in plan:
+            # A bounded shutdown: uvicorn otherwise waits for every open socket's
+            # handler to end, and a stop that outwaits `stop`'s join left handlers
+            # reading the catalog after it was closed (a connection found by the garbage
+            # collector in a later test).
             config = uvicorn.Config(asgi, log_level="warning", access_log=False,
-                                    lifespan="off", proxy_headers=False, **extra)
+                                    lifespan="off", proxy_headers=False,
+                                    timeout_graceful_shutdown=SHUTDOWN_S, **extra)
             self._servers.append(uvicorn.Server(config))
             socks.append(sock)
 
@@ -110,8 +129,15 @@ class ApiServer:
         return self.urls
 
     def stop(self) -> None:
+        """Stop serving, then write the refusals still only counted."""
         for srv in self._servers:
             srv.should_exit = True
         if self._thread is not None:
-            self._thread.join(10)
+            # The loop's own shutdown waits for the threads its handlers started
+            # (asyncio.Runner joins the default executor), so once this returns nothing
+            # of the API holds a catalog connection.
+            self._thread.join(SHUTDOWN_S + 30)
+            if self._thread.is_alive():
+                log.error("the API did not stop within %s s", SHUTDOWN_S + 30)
+        self.services.refusals.flush()
 

@@ -12,6 +12,7 @@ from kuzet.access.accounts import Accounts
 from kuzet.access.grants import Grants
 from kuzet.access.policy import AddressThrottle
 from kuzet.access.roles import Roles
+from kuzet.access.secretbox import SecretBox, key_path
 from kuzet.access.sessions import Sessions
 from kuzet.analytics.store import DetectionStore
 from kuzet.audit.log import AuditLog
@@ -29,6 +30,7 @@ from kuzet.governance.viewings import Viewings
 from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.holds import Holds
 from kuzet.storage.volumes import Volumes
+from kuzet.web.refusal_log import RefusalLog
 
 CAMERA_CACHE_S = 1.0
 StatusSource = Callable[[], dict[str, dict[str, Any]]]  # camera name -> status JSON
@@ -75,6 +77,7 @@ class Services:
     holds: Holds = field(init=False)
     audit: AuditLog = field(init=False)
     alarms: Alarms = field(init=False)
+    refusals: RefusalLog = field(init=False)
     volumes: Volumes = field(init=False)
     bookmarks: Bookmarks = field(init=False)
     layouts: Layouts = field(init=False)
@@ -90,13 +93,14 @@ class Services:
 
     def __post_init__(self) -> None:
         session = self.catalog.session
-        self.accounts = Accounts(session)
+        self.accounts = Accounts(session, SecretBox(key_path(self.settings.home.resolve())))
         self.roles = Roles(session)
         self.grants = Grants(session)
         self.sessions = Sessions(session)
         self.holds = Holds(self.catalog, self.settings.hold_pending_days)
         self.audit = AuditLog(session)
         self.alarms = Alarms(session)
+        self.refusals = RefusalLog(self.audit, self.alarms, self.clock)
         self.volumes = Volumes(self.catalog, self.settings, self.alarms)
         self.bookmarks = Bookmarks(session)
         self.layouts = Layouts(session)

@@ -1,8 +1,11 @@
-"""Checks for a WebSocket handshake, where no CSRF header can be sent.
+"""Checks for a WebSocket handshake, where no CSRF header can be sent, and again while
+the socket stays open.
 
 Three things must hold before a socket is accepted: a live session cookie (SameSite=
 Strict, so a foreign page cannot send it), an `Origin` naming this server when a browser
-sends one, and the permission the stream needs. Refusals are audited like any other.
+sends one, and the permission the stream needs. Refusals are audited like any other. A
+socket outlives its handshake by hours, so a stream asks `ended` again every few seconds:
+logging out, the session's expiry, a revoked role or an ended grant close it.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import WebSocket
 
 from kuzet.access.errors import Unauthenticated
-from kuzet.access.permissions import Perm, holds_somewhere
+from kuzet.access.permissions import Decision, Perm, decide, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.audit.log import Actor
 from kuzet.web.deps import SESSION_COOKIE, services, source
@@ -79,3 +82,26 @@ async def claim_view(ws: WebSocket, caller: Caller) -> bool:
     await close(ws, POLICY_VIOLATION, reason)
     return False
 
+
+
+def ended(ws: WebSocket, perm: Perm, camera: int, footage: tuple[int, int] | None,
+          basis: Decision) -> str | None:
+    """Why a stream admitted on `basis` (the decision that let it open) must stop now, in
+    words for its close frame; None while the session lives and `perm` still covers
+    `camera` and `footage`."""
+    svc = services(ws)
+    now = svc.clock()
+    try:
+        caller = svc.sessions.caller_from_session(ws.cookies.get(SESSION_COOKIE, ""), now)
+    except Unauthenticated as exc:
+        # "not logged in": the session row was ended (by logging out, as a rule); other
+        # reasons (its idle or absolute limit, a disabled account) are found right here.
+        why = str(exc).removesuffix("; log in again")
+        return "logged out" if why == "not logged in" else f"session ended: {why}"
+    if caller.second_factor_missing or caller.must_change_password:
+        return "session ended: finish logging in (password change or second factor)"
+    if decide(caller.principal, perm, now, camera, footage).allowed:
+        return None
+    if basis.grant_id is not None:
+        return f"grant ended: grant {basis.grant_id} was revoked or has expired"
+    return f"role revoked: {perm.value} on this camera is no longer given by a role"

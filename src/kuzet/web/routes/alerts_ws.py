@@ -3,7 +3,9 @@
 Read from the events table by id: at once when detection in this process stores one
 (`DetectionStore.on_record`), and every half second anyway, so it works whether
 detection runs in this process or another; only events of cameras the viewer may watch live, and
-the session is checked again before every look (handshake rules: kuzet.web.wsauth).
+the session is checked again before every look (handshake rules: kuzet.web.wsauth). The
+socket sends no picture itself; each event's `snapshot` says whether the viewer may open
+it, which for a guard is only while the alarm is live (kuzet.access.pictures).
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from kuzet.access.errors import Unauthenticated
 from kuzet.access.permissions import Perm, decide
-from kuzet.analytics.store import event_json
 from kuzet.web.deps import services
+from kuzet.web.pictures import event_for
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, ws_caller
 
 router = APIRouter(tags=["detection"])
@@ -53,8 +55,8 @@ async def alert_stream(ws: WebSocket) -> None:
             names = await asyncio.to_thread(svc.detection.rule_names) if fresh else {}
             for e in fresh:
                 last = e.id
-                await ws.send_text(json.dumps({"type": "event", **event_json(
-                    e, cams[e.camera_id], names)}))
+                await ws.send_text(json.dumps({"type": "event", **event_for(
+                    caller.principal, e, cams[e.camera_id], names, now)}))
             # Woken by an event stored in this process, or look again anyway.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), LOOK_EVERY_S)

@@ -1,10 +1,14 @@
-"""`/api/ws/archive/{camera}?start=…&purpose=…`: stored footage for the console's player.
+"""`/api/ws/archive/{camera}?start=…&purpose=…[&end=…]`: stored footage for the console's
+player.
 
 Opening it is an act (clause 4.2): the purpose is required and recorded (`archive.open`,
-`archive.close`), and footage is sent only inside the windows the caller may see
-(a role: everything; a grant: its window). Messages:
+`archive.close`). Footage is sent only inside the window the caller may see (a role:
+everything; a grant: its window, clause 3.5.5) and before `end` when one is asked: no
+fragment starts at a keyframe before the window, and the fragment across its end is cut
+short there (kuzet.media.playback). Messages:
 - `{"type":"start","origin_ns"}`: media time 0 is this instant (the keyframe at or before
-  the asked one; the player seeks forward to the asked instant);
+  the asked one, or the first keyframe inside the window when that one lies before it;
+  the player seeks forward to the asked instant);
 - `{"type":"init","mime","offset_s","start_ns","end_ns"}` then the file's init segment,
   then its fragments, one binary message each; `offset_s` is the segment's place on the
   player's timeline (its SourceBuffer `timestampOffset`);
@@ -16,6 +20,10 @@ Sending runs at most `LOOKAHEAD_S` of media ahead of real time (times the speed 
 player asks for with `{"speed": x}`), so a long playback never floods the browser; gaps
 and missing files do not count, since the player jumps over them at once (waiting them
 out would leave it stalled at the hole with nothing after it).
+
+The session and the permission are checked again every `RECHECK_S` for as long as the
+socket is open (kuzet.web.wsauth.ended): logging out, the session's expiry, a revoked
+role or an ended grant close it with code 1008 and a reason naming what ended.
 """
 
 from __future__ import annotations
@@ -24,28 +32,49 @@ import asyncio
 import contextlib
 import json
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
 from kuzet.access.errors import Invalid
-from kuzet.access.permissions import Perm, footage_bounds
+from kuzet.access.permissions import Decision, Perm, decide, footage_bounds
 from kuzet.audit.log import Actor
 from kuzet.media import keyindex
 from kuzet.media.livemux import mime_codec
 from kuzet.media.playback import first_fragment, read_segment
 from kuzet.web.deps import services, source
 from kuzet.web.times import instant
-from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, refuse
+from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
 
 router = APIRouter(tags=["cameras"])
 LOOKAHEAD_S = 6.0
+RECHECK_S = 5.0  # the session and the permission are checked again this often
 BATCH_NS = 3600 * 10**9  # segments are read from the catalog an hour at a time
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What a socket may send: `window` is the footage the caller may see (what the
+    re-check asks about again), `clip` that window narrowed to the asked end."""
+
+    window: tuple[int, int]
+    clip: tuple[int, int]
+    basis: Decision
+
+
+@dataclass
+class _Sent:
+    """How far footage went out, for the `archive.close` entry."""
+
+    until_ns: int
+
+
 @router.websocket("/api/ws/archive/{name}")
-async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str = "") -> None:
+async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str = "",
+                         end: str = "") -> None:
     svc = services(ws)
     caller = await admit(ws, Perm.ARCHIVE_VIEW)
     if caller is None:
@@ -54,12 +83,15 @@ async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str
     cam = svc.cameras().get(name)
     try:
         start_ns = instant(start, "start")
+        end_ns = instant(end, "end") if end else None
+        if end_ns is not None and end_ns <= start_ns:
+            raise Invalid("the end comes after the start")
     except Invalid as exc:
         await close(ws, POLICY_VIOLATION, str(exc))
         return
     purpose = purpose.strip()[:500]
-    windows = footage_bounds(caller.principal, Perm.ARCHIVE_VIEW,
-                             cam.id if cam else -1, svc.clock())
+    now = svc.clock()
+    windows = footage_bounds(caller.principal, Perm.ARCHIVE_VIEW, cam.id if cam else -1, now)
     window = next(((lo, hi) for lo, hi in windows if lo <= start_ns < hi), None)
     if cam is None or window is None or len(purpose) < 5:
         reason = ("state the purpose of opening the archive" if cam and window
@@ -69,37 +101,75 @@ async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str
         return
     if not await claim_view(ws, caller):
         return
+    basis = decide(caller.principal, Perm.ARCHIVE_VIEW, now, cam.id, window)
+    clip_end = window[1] if end_ns is None else min(window[1], end_ns)
+    scope = _Scope(window, (window[0], clip_end), basis)
     try:
-        await _play(ws, actor, cam.name, cam.id, start_ns, window, purpose)
+        await _play(ws, actor, cam.name, cam.id, start_ns, scope, purpose)
     finally:
         svc.views.give_back(caller.name)
 
 
 async def _play(ws: WebSocket, actor: Actor, camera: str, camera_id: int, start_ns: int,
-                window: tuple[int, int], purpose: str) -> None:
+                scope: _Scope, purpose: str) -> None:
     svc = services(ws)
     await ws.accept()
     seq = svc.audit.act(actor, "archive.open", camera, purpose=purpose,
-                        footage_from_ns=start_ns).seq
+                        footage_from_ns=start_ns, basis=scope.basis.reason).seq
     control: dict[str, Any] = {"speed": 1.0}
+    sent = _Sent(start_ns)
+    sender = asyncio.create_task(_stream(ws, camera_id, start_ns, scope.clip, control, sent))
     listener = asyncio.create_task(_listen(ws, control))
-    sent_until = start_ns
+    reason = None
     try:
-        sent_until, origin = await _send(ws, camera_id, start_ns, window, control)
-        if origin is None:  # nothing from this instant on: offer the footage before it
-            before = await asyncio.to_thread(svc.catalog.segment_before, camera_id, start_ns)
-            nearest = min(before.end_ns, window[1]) if before is not None else None
-            await ws.send_text(json.dumps({
-                "type": "nothing",
-                "nearest_before_ns": nearest if nearest and nearest > window[0] else None}))
-        await ws.send_text(json.dumps({"type": "end"}))
-        await listener
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+        reason = await _watch(sender, listener, lambda: ended(
+            ws, Perm.ARCHIVE_VIEW, camera_id, scope.window, scope.basis))
+        if reason is not None:
+            sender.cancel()
+            with contextlib.suppress(RuntimeError):
+                await ws.close(POLICY_VIOLATION, reason[:100])
     finally:
+        sender.cancel()
         listener.cancel()
         svc.audit.act(actor, "archive.close", camera, viewing=seq,
-                      footage=[start_ns, sent_until])
+                      footage=[start_ns, sent.until_ns],
+                      **({"ended": reason} if reason is not None else {}))
+
+
+async def _watch(sender: asyncio.Task[None], listener: asyncio.Task[None],
+                 check: Callable[[], str | None]) -> str | None:
+    """Wait until the player goes away (None), asking `check` every `RECHECK_S`, sending
+    or not: its reason as soon as it gives one. An error of the sender is raised here."""
+    loop = asyncio.get_running_loop()
+    waiting: set[asyncio.Task[None]] = {sender, listener}
+    next_check = loop.time() + RECHECK_S
+    while not listener.done():
+        done, waiting = await asyncio.wait(waiting, timeout=max(0.0, next_check - loop.time()),
+                                           return_when=asyncio.FIRST_COMPLETED)
+        if sender in done:
+            sender.result()
+        if loop.time() >= next_check:
+            reason = check()
+            if reason is not None:
+                return reason
+            next_check = loop.time() + RECHECK_S
+    return None
+
+
+async def _stream(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, int],
+                  control: dict[str, Any], sent: _Sent) -> None:
+    """Everything the socket sends: the footage, then `nothing` (when there was none) and
+    `end`. The player going away ends it quietly (the listener notices too)."""
+    svc = services(ws)
+    with contextlib.suppress(WebSocketDisconnect, RuntimeError):
+        origin = await _send(ws, camera_id, start_ns, clip, control, sent)
+        if origin is None:  # nothing from this instant on: offer the footage before it
+            before = await asyncio.to_thread(svc.catalog.segment_before, camera_id, start_ns)
+            nearest = min(before.end_ns, clip[1]) if before is not None else None
+            await ws.send_text(json.dumps({
+                "type": "nothing",
+                "nearest_before_ns": nearest if nearest and nearest > clip[0] else None}))
+        await ws.send_text(json.dumps({"type": "end"}))
 
 
 async def _listen(ws: WebSocket, control: dict[str, Any]) -> None:
@@ -116,9 +186,9 @@ async def _listen(ws: WebSocket, control: dict[str, Any]) -> None:
             control["speed"] = float(speed)
 
 
-async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int, int],
-                control: dict[str, Any]) -> tuple[int, int | None]:
-    """Footage from `start_ns` to the end of the window; returns how far it went and the
+async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, int],
+                control: dict[str, Any], sent: _Sent) -> int | None:
+    """Footage from `start_ns` to the end of `clip`, none before its start; returns the
     origin sent (None: there was nothing to send)."""
     svc = services(ws)
     t = start_ns
@@ -126,36 +196,42 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
     clock_start = time.monotonic()
     media_sent_s = 0.0
     skipped_s = 0.0  # gaps the player jumps over at once: not waited for in real time
-    while t < window[1]:
+    while t < clip[1]:
         batch = [s for s in await asyncio.to_thread(
-            svc.catalog.segments, camera_id, t, min(window[1], t + BATCH_NS))
+            svc.catalog.segments, camera_id, t, min(clip[1], t + BATCH_NS))
             if s.end_ns > t and not s.deleting]
         if not batch:
             following = await asyncio.to_thread(svc.catalog.next_start, camera_id, t)
-            if following is None or following >= window[1]:
+            if following is None or following >= clip[1]:
                 break
             t = following
             continue
         for seg in batch:
-            if seg.start_ns >= window[1]:
-                return t, origin
+            if seg.start_ns >= clip[1]:
+                return origin
             if seg.start_ns > t:  # before the first file too: the asked instant has none
                 await _note(ws, "gap", t, seg.start_ns)
                 if origin is not None:
                     skipped_s += (seg.start_ns - t) / 1e9
             kfs = keyindex.decode(seg.keyframes)
-            k = first_fragment(kfs, t - seg.start_ns)
+            k = first_fragment(kfs, t - seg.start_ns, clip[0] - seg.start_ns)
+            if k is None:  # its keyframes all lie before the window
+                t = seg.end_ns
+                continue
+            first_ns = seg.start_ns + (kfs[k] if kfs else 0)
+            if first_ns >= clip[1]:  # the window holds no keyframe to start at
+                return origin
             if origin is None:
-                origin = seg.start_ns + (kfs[k] if kfs else 0)
+                origin = first_ns
                 await ws.send_text(json.dumps({"type": "start", "origin_ns": origin}))
             path = svc.catalog.path_of(seg)
             if not path.exists():
                 await _note(ws, "missing", max(t, seg.start_ns), seg.end_ns)
-                if origin is not None:
-                    skipped_s += (seg.end_ns - max(t, seg.start_ns)) / 1e9
+                skipped_s += (seg.end_ns - max(t, seg.start_ns)) / 1e9
                 t = seg.end_ns
                 continue
-            init, fragments = await asyncio.to_thread(read_segment, path, kfs, k)
+            init, fragments = await asyncio.to_thread(
+                read_segment, path, kfs, seg.end_ns - seg.start_ns, k, clip[1] - seg.start_ns)
             offset_s = (seg.start_ns - origin) / 1e9
             await ws.send_text(json.dumps({"type": "init", "mime": mime_codec(init),
                                            "offset_s": offset_s, "start_ns": seg.start_ns,
@@ -169,8 +245,9 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, window: tuple[int,
                 if ahead > LOOKAHEAD_S:
                     await asyncio.sleep((ahead - LOOKAHEAD_S) / control["speed"])
                 await ws.send_bytes(frag.data)
+                sent.until_ns = seg.start_ns + frag.end_ns
             t = seg.end_ns
-    return t, origin
+    return origin
 
 
 async def _note(ws: WebSocket, kind: str, from_ns: int, to_ns: int) -> None:

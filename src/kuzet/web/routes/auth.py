@@ -20,6 +20,7 @@ from kuzet.web.deps import (
 )
 from kuzet.web.i18n import LANG_COOKIE
 from kuzet.web.schemas import Login, PasswordChange, TotpConfirm
+from kuzet.web.times import out
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 ANY_SESSION = Depends(Authenticated(allow_incomplete=True))
@@ -60,12 +61,15 @@ def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
         svc.throttle.fail(addr, now)
         raise
     new = svc.sessions.open(user, addr, now)
+    notices = svc.accounts.notices(user.name, before_seq=new.login_seq)
     _cookies(response, new.session_id, new.csrf)
     if user.language:  # the console's language follows the person
         response.set_cookie(LANG_COOKIE, user.language, secure=True, samesite="strict",
                             max_age=365 * 86400)
     return {"csrf": new.csrf, "second_factor_missing": needs and not user.totp_confirmed,
-            "must_change_password": user.must_change_password}
+            "must_change_password": user.must_change_password,
+            "notices": [{"action": n.action, "by": n.by, "at": out(n.at_ns),
+                         "outcome": n.outcome} for n in notices]}
 
 
 @router.post("/logout")
@@ -88,8 +92,11 @@ def me(caller: Caller = ANY_SESSION) -> dict[str, Any]:
 @router.post("/password")
 def change_password(body: PasswordChange, request: Request,
                     caller: Caller = ANY_SESSION) -> dict[str, str]:
-    services(request).accounts.change_password(caller.actor(source(request)), caller.name,
-                                               body.old_password, body.new_password)
+    """Every other session and API token of the account ends; this one goes on."""
+    svc = services(request)
+    svc.accounts.change_password(caller.actor(source(request)), caller.name,
+                                 body.old_password, body.new_password, svc.clock(),
+                                 keep_session=request.cookies.get(SESSION_COOKIE))
     return {"status": "password changed"}
 
 
@@ -102,8 +109,9 @@ def totp_enrol(request: Request, caller: Caller = ANY_SESSION) -> dict[str, str]
 
 @router.post("/totp/confirm")
 def totp_confirm(body: TotpConfirm, request: Request,
-                 caller: Caller = ANY_SESSION) -> dict[str, str]:
+                 caller: Caller = ANY_SESSION) -> dict[str, Any]:
+    """Answers the recovery codes, shown this once: each replaces a lost phone once."""
     svc = services(request)
-    svc.accounts.totp_confirm(caller.actor(source(request)), caller.name, body.code,
-                              svc.clock())
-    return {"status": "second factor enrolled"}
+    codes = svc.accounts.totp_confirm(caller.actor(source(request)), caller.name, body.code,
+                                      svc.clock())
+    return {"status": "second factor enrolled", "recovery_codes": codes}

@@ -24,6 +24,7 @@ from kuzet.media.snapshot import frame_at, stamp, stamp_lines
 from kuzet.storage.layout import is_camera_name
 from kuzet.storage.retention import HoldState, hold_state
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
+from kuzet.web.pictures import authorize_picture
 from kuzet.web.schemas import NewBookmark, NewCamera, SeqId, ViewingRequest
 from kuzet.web.times import instant, out, window
 
@@ -253,12 +254,13 @@ def snapshot(name: str, request: Request, at: TimeParam,
              purpose: Annotated[str, Query(max_length=500)] = "",
              caller: Caller = Depends(Require(Perm.SNAPSHOT))) -> Response:
     """A PNG of the recorded frame at `at`, stamped with who took it and when; the
-    purpose is required and the snapshot audited like any opening of the archive."""
+    purpose is required and the snapshot audited like any opening of the archive. A
+    person's act: never an API token's (kuzet.access.pictures)."""
     cam = camera(request, name)
     at_ns = instant(at, "at")
     if len(purpose.strip()) < 5:
         raise Invalid("state the purpose of the snapshot (at least 5 characters)")
-    why = authorize(request, caller, Perm.SNAPSHOT, cam.id, (at_ns, at_ns + 1))
+    why = authorize_picture(request, caller, cam.id, at_ns, perm=Perm.SNAPSHOT)
     svc = services(request)
     png = recorded_frame_png(request, cam, at_ns, caller.name)
     if png is None:

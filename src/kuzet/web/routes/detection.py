@@ -1,6 +1,8 @@
 """Detection rules per camera, and the events they raise: search, the picture of the
-moment, acknowledgement. Events are what a camera showed: listing and opening them is
-checked per camera like watching it live, and opening a picture is audited."""
+moment, acknowledgement. Events are what a camera showed: listing them is checked per
+camera like watching it live. Their pictures, and the camera's still, are recorded
+footage (kuzet.access.pictures): archive view at their instant, by a person, except an
+alarm's picture while it is still live; opening one is audited."""
 
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ from kuzet.analytics.activity import area_mask, buckets
 from kuzet.analytics.camera import jpeg
 from kuzet.analytics.models import DetectionRule
 from kuzet.analytics.motion import MotionSettings
-from kuzet.analytics.store import check_settings, event_json
+from kuzet.analytics.store import check_settings
 from kuzet.console.timeline import clip
 from kuzet.media.snapshot import frame_at
 from kuzet.web.deps import Require, authorize, services, source
+from kuzet.web.pictures import authorize_picture, event_for
 from kuzet.web.routes.cameras import TimeParam, archive_window, camera
 from kuzet.web.schemas import Acknowledgement, MotionBody, RowId, RuleBody, RuleSwitch
 from kuzet.web.times import instant, out
@@ -30,6 +33,7 @@ ADMIN = Depends(Require(Perm.CAMERA_ADMIN))
 ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
 MAX_BUCKETS = 5000
 WATCH = Depends(Require(Perm.LIVE_VIEW))
+PICTURE = Depends(Require(Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
 OptTime = Annotated[str | None, Query(max_length=40, description="ISO 8601 with offset")]
 
 
@@ -42,8 +46,20 @@ def _rule_json(row: DetectionRule) -> dict[str, Any]:
 def rules(name: str, request: Request,
           caller: Caller = Depends(Require(Perm.CAMERA_STATUS, Perm.CAMERA_ADMIN))
           ) -> list[dict[str, Any]]:
+    """Only on a camera of the caller's groups, like every other camera route."""
+    svc = services(request)
     cam = camera(request, name)
-    return [_rule_json(r) for r in services(request).detection.rules(cam.id)]
+    if not decide(caller.principal, Perm.CAMERA_STATUS, svc.clock(), cam.id).allowed:
+        authorize(request, caller, Perm.CAMERA_ADMIN, cam.id)
+    return [_rule_json(r) for r in svc.detection.rules(cam.id)]
+
+
+def _administered(request: Request, caller: Caller, name: str) -> Any:
+    """The camera, if the caller administers it (a role limited to a camera group
+    administers that group's cameras only)."""
+    cam = camera(request, name)
+    authorize(request, caller, Perm.CAMERA_ADMIN, cam.id)
+    return cam
 
 
 @router.post("/cameras/{name}/rules", status_code=201)
@@ -51,7 +67,7 @@ def add_rule(name: str, body: RuleBody, request: Request, caller: Caller = ADMIN
              ) -> dict[str, Any]:
     """A rule on the camera; the running server picks it up within seconds."""
     svc = services(request)
-    cam = camera(request, name)
+    cam = _administered(request, caller, name)
     spec = body.model_dump(exclude={"kind"}, exclude_none=True)
     row = svc.detection.add_rule(caller.actor(source(request)), cam.id, cam.name, body.kind,
                                  spec, svc.clock())
@@ -64,7 +80,7 @@ def switch_rule(name: str, rule: RowId, body: RuleSwitch, request: Request,
     """A rule off (kept, not evaluated) or on again; the running server follows within
     seconds."""
     svc = services(request)
-    cam = camera(request, name)
+    cam = _administered(request, caller, name)
     row = svc.detection.enable_rule(caller.actor(source(request)), rule, cam.id, cam.name,
                                     body.enabled)
     return _rule_json(row)
@@ -74,14 +90,14 @@ def switch_rule(name: str, rule: RowId, body: RuleSwitch, request: Request,
 def remove_rule(name: str, rule: RowId, request: Request, caller: Caller = ADMIN
                 ) -> dict[str, Any]:
     svc = services(request)
-    cam = camera(request, name)
+    cam = _administered(request, caller, name)
     svc.detection.remove_rule(caller.actor(source(request)), rule, cam.id, cam.name)
     return {"id": rule, "removed": True}
 
 
 @router.get("/cameras/{name}/motion")
 def motion_settings(name: str, request: Request, caller: Caller = ADMIN) -> dict[str, Any]:
-    cam = camera(request, name)
+    cam = _administered(request, caller, name)
     return services(request).detection.motion_settings().get(cam.id, MotionSettings()).json()
 
 
@@ -91,7 +107,7 @@ def set_motion_settings(name: str, body: MotionBody, request: Request, caller: C
     """Sensitivity, masks, and whether activity is kept without rules; audited; the
     running server takes them within seconds."""
     svc = services(request)
-    cam = camera(request, name)
+    cam = _administered(request, caller, name)
     settings = check_settings(body.activity, body.sensitivity,
                               [[(p[0], p[1]) for p in m] for m in body.masks])
     return svc.detection.set_motion(caller.actor(source(request)), cam.id, cam.name, settings,
@@ -101,18 +117,22 @@ def set_motion_settings(name: str, body: MotionBody, request: Request, caller: C
 @router.get("/cameras/{name}/still")
 def still(name: str, request: Request, caller: Caller = ADMIN) -> Response:
     """The camera's latest recorded picture, unstamped, to draw zones, lines and masks
-    on; audited like any opening of footage."""
+    on: recorded footage, so it needs archive view at its instant too (an API token never
+    gets it); audited like any opening of footage."""
     svc = services(request)
     cam = camera(request, name)
     seg = svc.catalog.last_segment(cam.id)
+    if seg is None:
+        raise NotFound(f"{cam.name} has no recorded picture yet")
+    why = authorize_picture(request, caller, cam.id, seg.end_ns - 1)
     picture = None
-    if seg is not None and (path := svc.catalog.path_of(seg)).exists():
+    if (path := svc.catalog.path_of(seg)).exists():
         image = frame_at(path, seg.end_ns - seg.start_ns - 1)
         picture = jpeg(image) if image is not None else None
-    if seg is None or picture is None:
+    if picture is None:
         raise NotFound(f"{cam.name} has no recorded picture yet")
     svc.audit.act(caller.actor(source(request)), "camera.still", cam.name,
-                  at_ns=seg.end_ns, purpose="detection setup")
+                  at_ns=seg.end_ns, purpose="detection setup", basis=why)
     return Response(picture, media_type="image/jpeg", headers={"cache-control": "no-store"})
 
 
@@ -163,7 +183,8 @@ def events(request: Request, caller: Caller = WATCH,
            start: OptTime = None, end: OptTime = None,
            acknowledged: bool | None = None,
            limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
-    """Events of the cameras the caller may watch, newest first."""
+    """Events of the cameras the caller may watch, newest first; `snapshot` says whether
+    the caller may open the event's picture."""
     svc = services(request)
     now = svc.clock()
     cams = {c.id: c.name for c in svc.cameras().values()
@@ -176,7 +197,7 @@ def events(request: Request, caller: Caller = WATCH,
                                  until_ns=instant(end, "end") if end else None,
                                  acknowledged=acknowledged, limit=limit)
     names = svc.detection.rule_names()
-    return [event_json(e, cams[e.camera_id], names) for e in found]
+    return [event_for(caller.principal, e, cams[e.camera_id], names, now) for e in found]
 
 
 def _event(request: Request, caller: Caller, event: int) -> tuple[Any, str]:
@@ -188,12 +209,16 @@ def _event(request: Request, caller: Caller, event: int) -> tuple[Any, str]:
 
 
 @router.get("/events/{event}/snapshot")
-def event_snapshot(event: RowId, request: Request, caller: Caller = WATCH) -> Response:
-    e, name = _event(request, caller, event)
+def event_snapshot(event: RowId, request: Request, caller: Caller = PICTURE) -> Response:
+    """The event's picture: archive view at the event's instant, or live view while the
+    alarm is at most 10 minutes old (the wall's alarm panel)."""
+    svc = services(request)
+    e = svc.detection.event(event)
+    why = authorize_picture(request, caller, e.camera_id, e.at_ns, live=True)
     if e.snapshot_jpeg is None:
         raise NotFound(f"event {event} has no picture")
-    services(request).audit.act(caller.actor(source(request)), "detection.snapshot",
-                                f"camera/{name}", event=event)
+    svc.audit.act(caller.actor(source(request)), "detection.snapshot",
+                  f"camera/{svc.catalog.camera_name(e.camera_id)}", event=event, basis=why)
     return Response(e.snapshot_jpeg, media_type="image/jpeg",
                     headers={"cache-control": "no-store"})
 
@@ -205,4 +230,4 @@ def acknowledge(event: RowId, body: Acknowledgement, request: Request, caller: C
     e, name = _event(request, caller, event)
     e = svc.detection.acknowledge(caller.actor(source(request)), event, name, body.note,
                                   svc.clock())
-    return event_json(e, name, svc.detection.rule_names())
+    return event_for(caller.principal, e, name, svc.detection.rule_names(), svc.clock())

@@ -28,14 +28,17 @@ USER_ADMIN = Depends(Require(Perm.USER_ADMIN))
 ROLE_APPROVE = Depends(Require(Perm.ROLE_APPROVE))
 GRANT_APPROVE = Depends(Require(Perm.GRANT_APPROVE))
 GRANT_ANY = Depends(Require(Perm.GRANT_REQUEST, Perm.GRANT_APPROVE))
+RESET_CONFIRM = Depends(Require(Perm.SECOND_FACTOR_RESET))
 
 
 @router.get("/users")
 def users(request: Request, caller: Caller = USER_ADMIN) -> list[dict[str, Any]]:
     svc = services(request)
     now = svc.clock()
+    locked = svc.accounts.locked(now)
     return [{"name": u.name, "display_name": u.display_name, "disabled": u.disabled,
-             "second_factor": u.totp_confirmed, "locked": u.locked_until_ns > now,
+             "second_factor": u.totp_confirmed, "locked": u.name in locked,
+             "second_factor_reset_asked_by": u.totp_reset_by,
              "created": out(u.created_ns), "created_by": u.created_by}
             for u in svc.accounts.list()]
 
@@ -51,8 +54,7 @@ def create_user(body: NewUser, request: Request, caller: Caller = USER_ADMIN
 
 @router.post("/users/{name}/disable")
 def disable_user(name: str, request: Request, caller: Caller = USER_ADMIN) -> dict[str, str]:
-    svc = services(request)
-    svc.accounts.set_disabled(caller.actor(source(request)), name, True)
+    services(request).accounts.set_disabled(caller.actor(source(request)), name, True)
     return {"name": name, "status": "disabled"}
 
 
@@ -65,13 +67,37 @@ def enable_user(name: str, request: Request, caller: Caller = USER_ADMIN) -> dic
 @router.post("/users/{name}/password-reset")
 def reset_password(name: str, request: Request, caller: Caller = USER_ADMIN
                    ) -> dict[str, str]:
-    one_time = services(request).accounts.reset_password(caller.actor(source(request)), name)
+    """Only for accounts below the caller's in the regulation's order; the second factor
+    stays, and every session and token of the account ends."""
+    svc = services(request)
+    one_time = svc.accounts.reset_password(caller.actor(source(request)), name, svc.clock())
     return {"name": name, "one_time_password": one_time}
 
 
 @router.post("/users/{name}/totp-reset")
-def reset_totp(name: str, request: Request, caller: Caller = USER_ADMIN) -> dict[str, str]:
-    services(request).accounts.totp_reset(caller.actor(source(request)), name)
+def request_totp_reset(name: str, request: Request, caller: Caller = USER_ADMIN
+                       ) -> dict[str, str]:
+    """The first of two people: the reset waits for the rector or the vice-rector."""
+    svc = services(request)
+    svc.accounts.request_totp_reset(caller.actor(source(request)), name, svc.clock())
+    return {"name": name, "status": "asked; the rector or the vice-rector confirms it"}
+
+
+@router.get("/second-factor-resets")
+def totp_resets(request: Request, caller: Caller = RESET_CONFIRM) -> list[dict[str, Any]]:
+    """Resets waiting for a second person, shown to those who may confirm them."""
+    return [{"name": u.name, "display_name": u.display_name, "asked_by": u.totp_reset_by,
+             "asked": out(u.totp_reset_ns)}
+            for u in services(request).accounts.list() if u.totp_reset_by is not None]
+
+
+@router.post("/users/{name}/totp-reset/confirm")
+def confirm_totp_reset(name: str, request: Request, caller: Caller = RESET_CONFIRM
+                       ) -> dict[str, str]:
+    """The second person: the rector or the vice-rector, neither the one who asked nor
+    the owner (checked again on the account's roles, whatever a role edit did)."""
+    svc = services(request)
+    svc.accounts.confirm_totp_reset(caller.actor(source(request)), name, svc.clock())
     return {"name": name, "status": "second factor removed; enrol again at next login"}
 
 

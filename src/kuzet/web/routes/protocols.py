@@ -18,8 +18,9 @@ from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.governance.documents import protocol_pdf
 from kuzet.governance.models import Protocol
-from kuzet.governance.protocols import Fields, as_json
+from kuzet.governance.protocols import Fields, as_json, check_edit
 from kuzet.web.deps import Require, services, source
+from kuzet.web.pictures import authorize_picture
 from kuzet.web.registers import csv_answer, own_only
 from kuzet.web.routes.cameras import camera, marked_instant, recorded_frame_png
 from kuzet.web.routes.records import document_hold
@@ -111,7 +112,11 @@ def edit_protocol(protocol: RowId, body: ProtocolEdit, request: Request,
 def submit_protocol(protocol: RowId, request: Request, caller: Caller = WRITE
                     ) -> dict[str, Any]:
     svc = services(request)
-    p = _with_frame(request, svc.protocols.get(protocol), caller.name)
+    p = svc.protocols.get(protocol)
+    # The author first: reading footage for someone else's protocol would be a viewing
+    # the caller has no business with (the submission checks again, in its transaction).
+    check_edit(p, caller.name)
+    p = _with_frame(request, p, caller.name)
     name = _name(request, p.camera_id)
     p = svc.protocols.submit(caller.actor(source(request)), protocol, name, svc.clock())
     return as_json(p, name)
@@ -141,9 +146,14 @@ def hold_for_protocol(protocol: RowId, body: HoldFromDocument, request: Request,
 @router.get("/protocols/{protocol}/pdf")
 def protocol_document(protocol: RowId, request: Request, caller: Caller = READ,
                       lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
-    """The protocol as a PDF; it holds a frame of footage, so handing it out is audited."""
+    """The protocol as a PDF; it holds a frame of footage, so handing it out is audited,
+    and one with a frame goes only to whoever may see that picture (kuzet.access.pictures:
+    archive view at its instant, or live view while it is at most 10 minutes old; never
+    an API token)."""
     svc = services(request)
     p = _visible(request, caller, protocol)
+    if p.snapshot_png is not None:
+        authorize_picture(request, caller, p.camera_id, p.at_ns, live=True)
     name = _name(request, p.camera_id)
     pdf = protocol_pdf(p, name, lang, svc.settings.display_timezone,
                        svc.settings.document_font, svc.audit.hash_of(p.submitted_entry))

@@ -50,7 +50,7 @@ async function list(path) {
 }
 
 async function load() {
-  for (const id of ["transfers", "holds", "roles", "grants"]) {
+  for (const id of ["transfers", "holds", "roles", "grants", "resets"]) {
     const section = document.getElementById(id);
     section.hidden = true;
     section.querySelector("ul").replaceChildren();
@@ -99,6 +99,16 @@ async function load() {
            `${g.cameras.join(", ")}, ${g.footage_from} — ${g.footage_to} (${g.instruction})`,
            decisions(g.requested_by === me.name,
              () => decide(`/api/grants/${g.id}/approve`, {}), `/api/grants/${g.id}/reject`));
+      waiting += 1;
+    }
+  }
+  if (perms.includes("second_factor.reset")) {
+    for (const r of await list("/api/second-factor-resets")) {
+      const mine = r.asked_by === me.name || r.name === me.name;
+      item(document.getElementById("resets"), `${r.name} (${r.display_name}) — ${r.asked_by}, ` +
+           when(Date.parse(r.asked) * 1e6),
+           mine ? [] : [button(labels.confirm,
+                               () => decide(`/api/users/${r.name}/totp-reset/confirm`))]);
       waiting += 1;
     }
   }

@@ -5,11 +5,15 @@ const forms = {
   login: document.getElementById("login"),
   password: document.getElementById("password"),
   enrol: document.getElementById("enrol"),
+  codes: document.getElementById("codes"),
+  notices: document.getElementById("notices"),
 };
 const message = document.getElementById("message");
 let csrf = "";
 let oldPassword = "";
 let owesSecondFactor = false;
+let notices = [];
+const noticeLabels = document.getElementById("notice-labels").dataset;
 
 function only(name) {
   for (const [key, form] of Object.entries(forms)) form.hidden = key !== name;
@@ -40,6 +44,18 @@ async function next() {
     only("enrol");
     return;
   }
+  if (notices.length) {
+    // Changes made to the account by others, told once, before anything else.
+    document.getElementById("notice-list").replaceChildren(...notices.map((n) => {
+      const li = document.createElement("li");
+      li.textContent = `${new Date(n.at).toLocaleString()} — ${noticeLabels[n.action] || n.action}` +
+        ` — ${n.by}` + (n.outcome === "refused" ? ` (${noticeLabels.refused})` : "");
+      return li;
+    }));
+    notices = [];
+    only("notices");
+    return;
+  }
   const to = new URLSearchParams(location.search).get("next");
   location.assign(to && to.startsWith("/") && !to.startsWith("//") ? to : "/");
 }
@@ -61,6 +77,7 @@ forms.login.addEventListener("submit", async (event) => {
   csrf = answer.csrf;
   oldPassword = data.password;
   owesSecondFactor = answer.second_factor_missing;
+  notices = answer.notices || [];
   if (answer.must_change_password) only("password");
   else await next();
 });
@@ -75,8 +92,16 @@ forms.password.addEventListener("submit", async (event) => {
 forms.enrol.addEventListener("submit", async (event) => {
   event.preventDefault();
   const data = Object.fromEntries(new FormData(forms.enrol));
-  if (await call("/api/auth/totp/confirm", {code: data.code})) {
+  const answer = await call("/api/auth/totp/confirm", {code: data.code});
+  if (answer) {
     owesSecondFactor = false;
-    await next();
+    document.getElementById("code-list").replaceChildren(...answer.recovery_codes.map((c) => {
+      const li = document.createElement("li");
+      li.textContent = c;
+      return li;
+    }));
+    only("codes");
   }
 });
+document.getElementById("codes-done").addEventListener("click", next);
+document.getElementById("notices-done").addEventListener("click", next);

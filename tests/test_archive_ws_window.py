@@ -1,0 +1,188 @@
+"""The archive socket keeps to the caller's footage window and to the caller's rights for
+as long as it is open, through the real app over real recorded footage (issue 16, items
+6 and 7): a grant for 2 s of footage yields frames of those 2 s only, and logging out,
+a revoked role or an ended grant closes a socket that is streaming, with the reason."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import av
+import pytest
+
+from api_world import CAM, World
+from kuzet.media.synthetic import record
+from kuzet.rtsp.clip import FPS, GOP_FRAMES, ClipSpec
+from kuzet.timefmt import NS, format_instant
+from kuzet.web.routes.archive_ws import RECHECK_S
+
+SPEC = ClipSpec(320, 180, 500_000)
+SEG_S = 4  # segments of several seconds, each a few one-second GOPs
+FRAME_NS = NS // FPS
+HOUR_NS = 3600 * NS
+
+
+@pytest.fixture
+def world(storage: Any, clip_cache: Path) -> Iterator[World]:
+    """A world whose clock is now, with footage recorded an hour ago (from T0 on)."""
+    w = World(storage, time.time_ns() // NS * NS)
+    for name, role in (("head", "head_of_security"), ("rector", "rector"),
+                       ("admin", "administrator"), ("vice", "vice_rector"),
+                       ("viewer", "viewer"), ("viewer2", "viewer")):
+        w.user(name, role)
+    for name in ("viewer", "viewer2"):
+        w.enrol(name)  # archive view by grant asks for a second factor too
+    w.t0 = w.clock() - HOUR_NS  # type: ignore[attr-defined]
+    w.clip_dir = clip_cache / "sim"  # type: ignore[attr-defined]
+    yield w
+
+
+def _record(world: World, count: int) -> int:
+    t0: int = world.t0  # type: ignore[attr-defined]
+    record(world.storage.catalog, world.clip_dir, SPEC, CAM, t0, count,  # type: ignore[attr-defined]
+           seg_s=SEG_S)
+    return t0
+
+
+def _grant(world: World, head: Any, user: str, footage: tuple[int, int], valid_s: float
+           ) -> int:
+    """Archive view of CAM's `footage` for `user`, requested by the head of security (the
+    client `head`) and approved by the rector through the API, valid from an hour ago for
+    `valid_s` more."""
+    r = head.post("/api/grants", json={
+        "user": user, "perms": ["archive.view"], "cameras": [CAM],
+        "footage_from": format_instant(footage[0]), "footage_to": format_instant(footage[1]),
+        "valid_from": format_instant(world.clock() - HOUR_NS),
+        "valid_until": format_instant(world.clock() + int(valid_s * NS)),
+        "instruction": "Rector's instruction on the corridor incident"})
+    assert r.status_code == 201, r.text
+    rector = world.login("rector")
+    assert rector.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
+    return int(r.json()["id"])
+
+
+def _open(world: World, who: str | Any, start_ns: int, **query: str) -> Any:
+    """The archive socket of CAM from `start_ns`, for a new session of `who` (a name) or in
+    the session of `who` (a logged-in client)."""
+    client = world.login(who) if isinstance(who, str) else who
+    sid = client.cookies.get("kuzet_session")
+    args = "".join(f"&{k}={v}" for k, v in query.items())
+    return world.client().websocket_connect(
+        f"/api/ws/archive/{CAM}?start={format_instant(start_ns)}&purpose=Incident+review{args}",
+        headers={"cookie": f"kuzet_session={sid}"})
+
+
+def _frames(ws: Any) -> tuple[int, list[int]]:
+    """Read up to `end`; the origin and the instant of every frame the bytes decode to
+    (each file's init segment and fragments decoded together by FFmpeg)."""
+    origin = 0
+    files: list[tuple[int, bytearray]] = []
+    while True:
+        message = ws.receive()
+        assert message["type"] == "websocket.send", message
+        if message.get("bytes") is not None:
+            files[-1][1].extend(message["bytes"])
+            continue
+        body = json.loads(message["text"])
+        if body["type"] == "end":
+            break
+        if body["type"] == "start":
+            origin = body["origin_ns"]
+        elif body["type"] == "init":
+            files.append((body["start_ns"], bytearray()))
+    instants = []
+    for start_ns, data in files:
+        with av.open(io.BytesIO(bytes(data))) as container:
+            stream = container.streams.video[0]
+            instants += [start_ns + int(f.pts * stream.time_base * NS)
+                         for f in container.decode(stream)]
+    return origin, instants
+
+
+def test_a_grant_for_two_seconds_yields_those_two_seconds_only(world: World) -> None:
+    """The window starts mid-GOP and ends inside the next segment's first GOP: playback
+    starts at the first keyframe inside it (not the one before) and the last fragment is
+    cut at its end, so every frame lies inside and every frame of the window from that
+    keyframe on is there."""
+    t0 = _record(world, 3)
+    lo, hi = t0 + 2 * NS + NS // 2, t0 + SEG_S * NS + NS // 2  # crosses a segment boundary
+    _grant(world, world.login("head"), "viewer", (lo, hi), valid_s=3600)
+    with _open(world, "viewer", lo) as ws:
+        origin, instants = _frames(ws)
+    gop_ns = GOP_FRAMES * FRAME_NS
+    first_key = t0 + -(-(lo - t0) // gop_ns) * gop_ns
+    expected = list(range(first_key, hi, FRAME_NS))
+    assert origin == first_key
+    assert all(lo <= t < hi for t in instants)
+    assert instants == expected, (len(instants), len(expected))
+
+
+def test_a_role_holder_gets_the_range_asked_for(world: World) -> None:
+    """A role may see everything, but not more than it asked for: from the keyframe at or
+    before `start` (the player seeks forward to it) to `end`, cut inside the GOP."""
+    t0 = _record(world, 3)
+    start, end = t0 + 2 * NS + NS // 2, t0 + SEG_S * NS + NS // 2
+    with _open(world, "head", start, end=format_instant(end)) as ws:
+        origin, instants = _frames(ws)
+    assert origin == t0 + 2 * NS
+    assert instants == list(range(t0 + 2 * NS, end, FRAME_NS))
+
+
+def _closed(ws: Any) -> tuple[int, str]:
+    """Read until the server closes the socket; one that reaches the end of the footage
+    instead was never stopped."""
+    while True:
+        message = ws.receive()
+        if message["type"] == "websocket.close":
+            return int(message.get("code", 1000)), str(message.get("reason", ""))
+        if message.get("text") is not None:
+            assert json.loads(message["text"])["type"] != "end", "streamed to the end"
+
+
+def test_a_streaming_socket_closes_when_its_session_role_or_grant_ends(world: World) -> None:
+    """Four sockets stream 20 s of footage, paced to real time; each then loses its footing
+    in another way, and each is closed with the reason naming it within one re-check, long
+    before its footage would have run out."""
+    t0 = _record(world, 5)
+    everything = (t0, t0 + 5 * SEG_S * NS)
+    admin, head = world.login("admin"), world.login("head")
+    revoked = _grant(world, head, "viewer", everything, valid_s=3600)
+    _grant(world, head, "viewer2", everything, valid_s=60)
+    vice_role = next(a["id"] for a in admin.get("/api/role-assignments").json()
+                     if a["user"] == "vice")
+    expected = {"head": "logged out", "vice": "role revoked", "viewer": "grant ended",
+                "viewer2": "grant ended"}
+    with ExitStack() as stack:
+        sockets = {name: stack.enter_context(_open(world, head if name == "head" else name, t0))
+                   for name in expected}
+        for ws in sockets.values():
+            assert ws.receive_json()["type"] == "start"  # streaming
+        assert head.post(f"/api/grants/{revoked}/revoke").status_code == 200
+        assert admin.post(f"/api/role-assignments/{vice_role}/revoke").status_code == 200
+        assert head.post("/api/auth/logout").status_code == 200
+        world.clock.advance(61)  # viewer2's grant ends by itself
+        ended_at = time.monotonic()
+        closes = {name: _closed(ws) for name, ws in sockets.items()}
+        waited = time.monotonic() - ended_at
+    assert {name: (code, reason.split(":")[0]) for name, (code, reason) in closes.items()} \
+        == {name: (1008, why) for name, why in expected.items()}
+    assert waited <= RECHECK_S + 2, waited
+    closed = [json.loads(e.detail) for e in world.audit("archive.close")]
+    assert sorted(d["ended"].split(":")[0] for d in closed) == sorted(expected.values())
+
+
+def test_a_streaming_socket_closes_when_its_session_expires(world: World) -> None:
+    """Streaming keeps a session in use, but not past its limits: 16 idle minutes on the
+    server's clock end it at the next re-check, and the reason says so."""
+    t0 = _record(world, 5)
+    with _open(world, "head", t0) as ws:
+        assert ws.receive_json()["type"] == "start"
+        world.clock.advance(16 * 60)
+        code, reason = _closed(ws)
+    assert (code, reason) == (1008, "session ended: the session was idle for 15 minutes")
