@@ -32,9 +32,9 @@ from kuzet.catalog.db import make_engine, migrate  # noqa: E402
 from kuzet.catalog.store import Catalog  # noqa: E402
 from kuzet.config import Settings  # noqa: E402
 from kuzet.export.package import build  # noqa: E402
-from kuzet.export.signing import load_or_create  # noqa: E402
 from kuzet.media.synthetic import record  # noqa: E402
 from kuzet.rtsp.clip import ClipSpec  # noqa: E402
+from kuzet.signing import load_or_create  # noqa: E402
 from kuzet.storage.volumes import Volumes  # noqa: E402
 
 MAIN = ClipSpec(1920, 1080, 4_000_000)  # the simulator's main stream

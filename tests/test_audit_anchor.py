@@ -30,7 +30,7 @@ from kuzet.audit.log import AuditLog
 from kuzet.audit.verify import check
 from kuzet.catalog.models import AuditEntry, AuditHead
 from kuzet.catalog.store import Catalog
-from kuzet.export.signing import fingerprint, known_keys
+from kuzet.signing import fingerprint, known_keys
 from kuzet.timefmt import format_instant
 from mqtt_peer import BROKER, Subscriber
 

@@ -23,9 +23,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api_world import CAM, World
 from kuzet.export.origin import Claim, origin_problems
-from kuzet.export.signing import KEY_FILE, KNOWN_FILE, fingerprint, grouped, public_pem
 from kuzet.governance.models import Transfer
 from kuzet.media.synthetic import record
+from kuzet.signing import KEY_FILE, KNOWN_FILE, fingerprint, grouped, public_pem
 from test_transfers import NOW, PDF, SPEC, T0, _approve, _execute, _package, _register, _upload
 
 CLI = [sys.executable, "-m", "kuzet", "export", "verify"]

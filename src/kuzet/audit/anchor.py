@@ -4,7 +4,7 @@
 maintenance pass, so at least hourly) and one at every stop; `kuzet audit checkpoint`
 makes one by hand. A checkpoint goes, in this order:
 
-1. signed with the installation's Ed25519 key (`export.signing`, under `<home>/keys/`);
+1. signed with the installation's Ed25519 key (`signing`, under `<home>/keys/`);
 2. appended as one JSON line to `<home>/audit-checkpoints.jsonl` (O_APPEND, mode 0600,
    synced to disk);
 3. recorded as an `audit.checkpoint` entry in the log itself, so that `kuzet audit
@@ -30,7 +30,7 @@ from typing import Any
 from kuzet.audit.checkpoint import Anchors, BadCheckpoint, Checkpoint, Signed, sign, verified
 from kuzet.audit.log import PAGE, SYSTEM, Actor, AuditLog
 from kuzet.audit.verify import CHECKPOINT_ACTION, Verdict, check, recorded
-from kuzet.export.signing import known_keys, load_or_create
+from kuzet.signing import known_keys, load_or_create
 from kuzet.timefmt import NS
 
 FILE_NAME = "audit-checkpoints.jsonl"

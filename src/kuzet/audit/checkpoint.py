@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kuzet.export.signing import fingerprint, grouped
+from kuzet.signing import fingerprint, grouped
 
 DOMAIN = b"kuzet-audit-checkpoint/1\n"
 

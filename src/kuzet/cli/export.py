@@ -20,9 +20,9 @@ import typer
 from kuzet.cli.main import _catalog, _settings
 from kuzet.config import Settings
 from kuzet.export.origin import Claim, origin_problems
-from kuzet.export.signing import grouped, known_keys
 from kuzet.export.verify_package import read_entry, verify
 from kuzet.governance.transfers import Transfers
+from kuzet.signing import grouped, known_keys
 
 export_app = typer.Typer(help="Export packages of transfers (clause 3.5.6).",
                          no_args_is_help=True)

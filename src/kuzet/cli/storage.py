@@ -279,7 +279,7 @@ def audit_verify() -> None:
     """Check the audit log's hash chain and every signed checkpoint; exit 1 naming the first
     entry or span that is not what was written."""
     from kuzet.audit.anchor import Anchor
-    from kuzet.export.signing import grouped
+    from kuzet.signing import grouped
 
     settings = _settings()
     verdict, anchors = Anchor(AuditLog(_catalog(settings).session), settings.home).verify()
@@ -305,7 +305,7 @@ def audit_checkpoint() -> None:
     """Sign the audit log's head now and append it to the checkpoint file (kuzet serve
     does so hourly and at every stop)."""
     from kuzet.audit.anchor import Anchor
-    from kuzet.export.signing import grouped
+    from kuzet.signing import grouped
 
     settings = _settings()
     anchor = Anchor(AuditLog(_catalog(settings).session), settings.home)

@@ -16,9 +16,9 @@ from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.export.package import Built, build
-from kuzet.export.signing import load_or_create
 from kuzet.governance.models import Transfer
 from kuzet.governance.transfers import Scope, Transfers, check_execution
+from kuzet.signing import load_or_create
 from kuzet.timefmt import format_instant
 
 

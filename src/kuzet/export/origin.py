@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from kuzet.export.signing import grouped
 from kuzet.governance.models import Transfer
+from kuzet.signing import grouped
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from kuzet.catalog.store import Catalog
 from kuzet.export.hashing import BackgroundHash, HashingFile
 from kuzet.export.readme import readme
-from kuzet.export.signing import fingerprint, public_pem
 from kuzet.export.writer import CameraExport, export_camera
+from kuzet.signing import fingerprint, public_pem
 from kuzet.timefmt import NS, format_instant
 
 FORMAT = "kuzet-export/1"

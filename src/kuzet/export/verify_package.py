@@ -105,7 +105,7 @@ def _hex(text: str) -> str:
 
 def grouped(fp: str) -> str:
     """'3f2a91c0…' as '3F2A 91C0 …', as the hand-over act prints it (kept apart from
-    kuzet.export.signing.grouped: this file runs without Kuzet)."""
+    kuzet.signing.grouped: this file runs without Kuzet)."""
     return " ".join(fp[i:i + 4].upper() for i in range(0, len(fp), 4))
 
 

@@ -18,9 +18,9 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
-from kuzet.export.signing import grouped
 from kuzet.governance.models import Act, Protocol, Transfer, ViewingSession
 from kuzet.governance.viewings import Attendee
+from kuzet.signing import grouped
 from kuzet.timefmt import format_instant
 
 LANGUAGES = ("kk", "ru", "en")

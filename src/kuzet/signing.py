@@ -1,5 +1,6 @@
-"""The installation's Ed25519 key that signs export manifests, and the record of every
-public key it has signed with.
+"""The installation's Ed25519 key that signs export manifests and audit checkpoints, and
+the record of every public key it has signed with. At the bottom of the layers: the
+export packages and the audit log both sign with it.
 
 The key is made once, on first use, under `<home>/keys/` readable by the owner only. Its
 public half travels in every package; its fingerprint (SHA-256 of the raw public key) is
