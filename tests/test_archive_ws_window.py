@@ -164,7 +164,9 @@ def test_a_streaming_socket_closes_when_its_session_role_or_grant_ends(world: Wo
         for ws in sockets.values():
             assert ws.receive_json()["type"] == "start"  # streaming
         assert head.post(f"/api/grants/{revoked}/revoke").status_code == 200
-        assert admin.post(f"/api/role-assignments/{vice_role}/revoke").status_code == 200
+        world.clock.advance(30)  # a fresh TOTP step for the rector's next login
+        rector = world.login("rector")  # a role reaching stored video: the rector's to end
+        assert rector.post(f"/api/role-assignments/{vice_role}/revoke").status_code == 200
         assert head.post("/api/auth/logout").status_code == 200
         world.clock.advance(61)  # viewer2's grant ends by itself
         ended_at = time.monotonic()
@@ -172,7 +174,7 @@ def test_a_streaming_socket_closes_when_its_session_role_or_grant_ends(world: Wo
         waited = time.monotonic() - ended_at
     assert {name: (code, reason.split(":")[0]) for name, (code, reason) in closes.items()} \
         == {name: (1008, why) for name, why in expected.items()}
-    assert waited <= RECHECK_S + 2, waited
+    assert waited <= 2 * RECHECK_S + 2, waited  # one re-check, with room for a busy machine
     closed = [json.loads(e.detail) for e in world.audit("archive.close")]
     assert sorted(d["ended"].split(":")[0] for d in closed) == sorted(expected.values())
 

@@ -78,6 +78,24 @@ def test_nobody_changes_the_credentials_of_an_account_at_or_above_their_own(
     assert g2.post("/api/users/admin/password-reset").status_code == 403
 
 
+def test_a_role_taken_away_opens_no_way_around_the_second_factor(world: World) -> None:
+    """Item 1, the same class: stripping the vice-rector's role would have made the account
+    one below the administrator's, to reset and enter with a password alone."""
+    admin, rector = world.login("admin"), world.login("rector")
+    vice = next(a for a in world.svc.roles.assignments(user="vr") if a.state == "active")
+    r = admin.post(f"/api/role-assignments/{vice.id}/revoke")
+    assert r.status_code == 403 and "3.5.4" in r.json()["detail"]
+    # the rector may; then the account is below the administrator's...
+    assert rector.post(f"/api/role-assignments/{vice.id}/revoke").status_code == 200
+    r = admin.post("/api/users/vr/password-reset")
+    assert r.status_code == 200
+    # ...but its second factor still guards it, whatever roles it holds now
+    assert _login(world, "vr", r.json()["one_time_password"]).status_code == 401
+    notices = _login(world, "vr", r.json()["one_time_password"], world.code("vr")).json()[
+        "notices"]
+    assert {"role.revoke", "user.password_reset"} <= {n["action"] for n in notices}
+
+
 def test_the_rectors_password_is_reset_on_the_command_line_and_the_second_factor_stays(
         world: World) -> None:
     """Item 1: whoever runs the reset still cannot log in as the rector; the rector is
@@ -157,6 +175,8 @@ def test_a_recovery_code_replaces_a_lost_phone_once(world: World) -> None:
     assert len(old) == 10 and len(set(old)) == 10
     r = _login(world, "head", code=old[0])
     assert r.status_code == 200 and r.json()["second_factor_missing"] is True
+    # told at once, as any change to the account (whoever used the code)
+    assert "user.recovery_code" in [n["action"] for n in r.json()["notices"]]
     c = world.client()
     c.cookies.update(r.cookies)
     c.headers["X-CSRF-Token"] = r.json()["csrf"]
@@ -195,8 +215,13 @@ def test_a_token_never_mints_a_broader_token_nor_takes_a_rectors_decision(
                       ).status_code == 400
     assert maker.post("/api/tokens", json={"name": "x", "perms": ["camera.status"]}
                       ).status_code == 201
-    # the rector's decisions are never on a token, whoever asks
+    # the rector's decisions and credentials are never on a token, whoever asks
     rector = world.login("rector")
+    assert admin.post("/api/tokens", json={"name": "x", "perms": ["user.admin"]}
+                      ).status_code == 400
+    r = world.login("vr").post("/api/tokens", json={"name": "x",
+                                                     "perms": ["second_factor.reset"]})
+    assert r.status_code == 400 and "credentials" in r.json()["detail"]
     for perm in sorted(DECISION_PERMS):
         r = rector.post("/api/tokens", json={"name": "x", "perms": [perm.value]})
         assert r.status_code == 400 and "rector" in r.json()["detail"], (perm, r.text)
@@ -305,6 +330,7 @@ ACTION = st.one_of(
     st.tuples(st.just("totp-reset"), st.sampled_from(["rector", "vr", "puppet"])),
     st.tuples(st.just("confirm"), st.sampled_from(["rector", "vr", "puppet", "admin"])),
     st.tuples(st.just("disable"), st.sampled_from(["rector", "vr"])),
+    st.tuples(st.just("revoke-roles"), st.just("")),
     st.tuples(st.just("role"), st.sampled_from(["admin", "puppet"]),
               st.sampled_from(["rector", "vice_rector", "head_of_security", "administrator",
                                "guard"])),
@@ -342,7 +368,8 @@ def _attack(storage: Storage, actions: list[tuple[Any, ...]]) -> None:
             r = admin.post(f"/api/users/{args[0]}/password-reset")
             if r.status_code == 200:  # the attacker now knows this one-time password
                 login = _login(world, args[0], r.json()["one_time_password"])
-                assert args[0] == "puppet" or login.status_code == 401
+                # an account with a second factor stays shut without it
+                assert args[0] == "puppet" or login.status_code == 401, (args, actions)
         elif action == "totp-reset":
             admin.post(f"/api/users/{args[0]}/totp-reset")
         elif action == "confirm":
@@ -352,6 +379,9 @@ def _attack(storage: Storage, actions: list[tuple[Any, ...]]) -> None:
         elif action == "role":
             admin.post("/api/role-assignments", json={
                 "user": args[0], "role": args[1], "order_no": "1", "order_date": "2026-09-01"})
+        elif action == "revoke-roles":
+            for a in world.svc.roles.assignments():
+                admin.post(f"/api/role-assignments/{a.id}/revoke")
         elif action == "approve-roles":
             for a in world.svc.roles.assignments(state="pending"):
                 admin.post(f"/api/role-assignments/{a.id}/approve")

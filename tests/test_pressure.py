@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from conftest import Kuzet, Storage, free_port, mount_tmpfs, unmount, wait_for
+from kuzet.audit.log import Actor
 from kuzet.media.ingest import GapCause, SourceError
+from kuzet.storage.holds import Holds
 from kuzet.storage.retention import DAY_NS
 from kuzet.storage.volumes import VolumeState
 
@@ -85,7 +87,10 @@ def test_recorder_pauses_on_a_volume_full_of_held_footage(kuzet: Kuzet, tmp_path
         kuzet.run("hold", "request", "--camera", "store", "--from", "2026-01-01T00:00:00Z",
                   "--to", "2030-01-01T00:00:00Z", "--reason", "theft from the store",
                   "--incident", "П-2026/0017", "--by", "head of security")
-        kuzet.run("hold", "approve", "1", "--by", "rector", "--days", "365")
+        # The rector decides in the console (no command does): the service the API calls.
+        holds = Holds(kuzet.catalog(), 7)
+        rector = Actor("rector", ("rector",), "127.0.0.1")
+        holds.approve(1, by="rector", expires_ns=time.time_ns() + 365 * DAY_NS, via=rector)
         serve = kuzet.serve()
         wait_for(lambda: kuzet.status().get("store", {}).get("state") == "storage_full", 60,
                  what="storage_full status")
@@ -95,7 +100,7 @@ def test_recorder_pauses_on_a_volume_full_of_held_footage(kuzet: Kuzet, tmp_path
         held = kuzet.json("recordings", "list", "store")
         assert held, "footage recorded before the volume filled is kept"
         assert kuzet.json("recordings", "gaps", "store")[-1]["cause"] == "storage_full"
-        kuzet.run("hold", "release", "1", "--by", "rector")
+        holds.release(1, by="rector", via=rector)
         released = time.time_ns()
         wait_for(lambda: any(r["start_ns"] > released for r in
                              kuzet.json("recordings", "list", "store")), 40,

@@ -309,8 +309,8 @@ def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Pa
     from playwright.sync_api import sync_playwright
 
     now = time.time_ns()  # the browser's clock and the server's agree
-    year = year_of(now, "Asia/Almaty")  # numbers run per year of the display zone
     world = World(storage, now, https_port=0, http_redirect_port=None)
+    year = year_of(now, world.settings.display_timezone)  # numbers run per year there
     for name, role in (("head", "head_of_security"), ("rector", "rector")):
         world.user(name, role)
     record(storage.catalog, clip_cache / "sim", SPEC, CAM, now - 3600 * NS, 3)

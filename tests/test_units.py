@@ -311,3 +311,14 @@ def test_live_init_names_the_codec_a_browser_is_asked_about(encoder: str) -> Non
     # Main profile, level 3.1, constraint byte 0xB0: the example of annex E.
     record = bytes([1, 0x01, 0x60, 0, 0, 0, 0xB0, 0, 0, 0, 0, 0, 93])
     assert hevc_codec(b"hvc1" + b"hvcC" + record, 8) == "hvc1.1.6.L93.B0"
+
+
+def test_failed_logins_count_per_address_and_per_ipv6_network() -> None:
+    """One host rotating addresses inside its IPv6 /64 is one place for lockout and
+    throttling; IPv4 and IPv4-mapped addresses count as themselves."""
+    from kuzet.access.policy import address_key
+
+    assert address_key("2001:db8:1:2::5") == address_key("2001:db8:1:2:ffff::9")
+    assert address_key("2001:db8:1:2::5") != address_key("2001:db8:1:3::5")
+    assert address_key("::ffff:10.0.0.7") == address_key("10.0.0.7") == "10.0.0.7"
+    assert address_key("unknown") == "unknown"

@@ -63,7 +63,7 @@ def _remember(home: Path, key: Ed25519PublicKey) -> None:
     pem = key.public_bytes(serialization.Encoding.PEM,
                            serialization.PublicFormat.SubjectPublicKeyInfo)
     entry = f"fingerprint {grouped(fp)}\n".encode() + pem
-    fd = os.open(home / "keys" / KNOWN_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    fd = os.open(home / "keys" / KNOWN_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "ab") as f:
         f.write(entry)
         f.flush()

@@ -22,6 +22,7 @@ from kuzet.access.errors import Conflict, Denied, Invalid, NotFound, Unauthentic
 from kuzet.access.lookup import user_named
 from kuzet.access.models import LoginFailure, RoleAssignment, User
 from kuzet.access.permissions import RANK, RESET_CONFIRMERS, rank
+from kuzet.access.roles import LOCAL
 from kuzet.access.secretbox import PREFIX, SecretBox
 from kuzet.access.sessions import end_sessions
 from kuzet.audit.log import Actor, append_act
@@ -29,7 +30,6 @@ from kuzet.catalog.models import AuditEntry
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 ISSUER = "Kuzet"
-LOCAL = "local"
 RECOVERY_CODES = 10
 # One answer for every failed login: which accounts exist, and which are locked or
 # disabled, is nobody's business before they have logged in (the audit keeps the reason).
@@ -37,7 +37,10 @@ LOGIN_FAILED = "wrong account name, password or code"
 # What the owner of an account is told at their next login: changes to its credentials
 # made by others.
 NOTICE_ACTIONS = ("user.password_reset", "user.totp_reset", "user.totp_reset_request",
-                  "user.disable", "user.enable", "user.recovery_code", "auth.lockout")
+                  "user.disable", "user.enable", "role.revoke", "user.recovery_code",
+                  "auth.lockout")
+# Of those, told even when the owner did it: a code used by someone else looks the same.
+OWN_NOTICES = ("user.recovery_code", "auth.lockout")
 RANKED_CLAUSE = "clauses 3.5.4, 4.2"
 
 
@@ -184,22 +187,23 @@ class Accounts:
         with self.session.begin() as s:
             user_named(s, name).language = language
 
-    def login(self, name: str, password: str, totp_code: str | None, needs_totp: bool,
-              source: str, now_ns: int) -> User:
+    def login(self, name: str, password: str, totp_code: str | None, source: str,
+              now_ns: int) -> User:
         """Check a login; wrong attempts count towards a lockout of this account from
         this address only.
 
-        `needs_totp` comes from the caller (it depends on the account's roles). An account
-        that must use a second factor but has none enrolled may log in only to enrol one:
-        the returned user has `totp_confirmed` False and the caller limits the session. A
-        recovery code stands in for a lost phone once: it is spent, the old second factor
-        is dropped, and the session may only enrol a new one.
+        An account with a second factor shows its code whatever its roles are today: a
+        role taken away must not turn a password alone into a way in. One that must use a
+        second factor but has none enrolled may log in only to enrol one (the caller
+        limits the session). A recovery code stands in for a lost phone once: it is spent,
+        the old second factor is dropped, every other session and token ends, and the
+        session may only enrol a new one.
 
         Every refusal answers the same (unknown, locked, disabled, wrong): the reason is
         in the audit log, not in the answer.
         """
         with self.session.begin() as s:
-            user = self._check_login(s, name, password, totp_code, needs_totp, source, now_ns)
+            user = self._check_login(s, name, password, totp_code, source, now_ns)
             if user is not None:
                 s.flush()
                 s.expunge(user)
@@ -208,10 +212,10 @@ class Accounts:
         raise Unauthenticated(LOGIN_FAILED)
 
     def _check_login(self, s: Session, name: str, password: str, totp_code: str | None,
-                     needs_totp: bool, source: str, now_ns: int) -> User | None:
+                     source: str, now_ns: int) -> User | None:
         """The account if the login is right, else None with the refusal audited."""
         actor = Actor(name[:64], (), source)
-        address = source[:64]
+        address = policy.address_key(source)
         user = s.scalar(select(User).where(User.name == name))
         ok = passwords.verify_password(user.password_hash if user else None, password)
         if user is None:
@@ -230,11 +234,11 @@ class Accounts:
                        reason="account disabled")
             return None
         reason = "wrong password"
-        if ok and needs_totp and user.totp_confirmed:
+        if ok and user.totp_confirmed:
             reason = "wrong or missing second-factor code"
             ok = totp_code is not None and (
                 _totp_use(self._secrets(), user, totp_code, now_ns)
-                or self._spend_recovery_code(s, actor, user, totp_code))
+                or self._spend_recovery_code(s, actor, user, totp_code, now_ns))
         if ok:
             if failures is not None:
                 s.delete(failures)
@@ -252,7 +256,8 @@ class Accounts:
         return None
 
     @staticmethod
-    def _spend_recovery_code(s: Session, actor: Actor, user: User, code: str) -> bool:
+    def _spend_recovery_code(s: Session, actor: Actor, user: User, code: str,
+                             now_ns: int) -> bool:
         """A recovery code in place of the phone's: spent, and the lost second factor is
         dropped so that the session enrols a new one before anything else."""
         left: list[str] = json.loads(user.recovery_codes or "[]")
@@ -261,7 +266,9 @@ class Accounts:
             return False
         user.recovery_codes = json.dumps([d for d in left if d != digest])
         user.totp_secret, user.totp_confirmed, user.totp_last_step = None, False, None
-        append_act(s, actor, "user.recovery_code", user.name, left=len(left) - 1)
+        ended = end_sessions(s, user.id, now_ns)
+        append_act(s, actor, "user.recovery_code", user.name, left=len(left) - 1,
+                   ended=ended)
         return True
 
     def notices(self, name: str, before_seq: int | None = None) -> list[Notice]:
@@ -278,7 +285,7 @@ class Accounts:
                                     AuditEntry.action.in_(NOTICE_ACTIONS))
                              .order_by(AuditEntry.seq)).all()
         return [Notice(action, by, at, json.loads(detail).get("outcome", "allowed"))
-                for action, by, at, detail in rows if by != name or action == "auth.lockout"]
+                for action, by, at, detail in rows if by != name or action in OWN_NOTICES]
 
     @changes.bumps
     def change_password(self, actor: Actor, name: str, old: str, new: str, now_ns: int,
@@ -347,8 +354,10 @@ class Accounts:
             user = user_named(s, name)
             if _totp_use(self._secrets(), user, code, now_ns):
                 user.totp_confirmed = True
-                codes = [secrets.token_hex(5) for _ in range(RECOVERY_CODES)]
-                codes = [f"{c[:5]}-{c[5:]}" for c in codes]
+                # 80 bits each: a copy of the catalog holds only their SHA-256, and 2**80
+                # guesses per code is beyond reach
+                codes = ["-".join(c[i:i + 5] for i in range(0, 20, 5))
+                         for c in (secrets.token_hex(10) for _ in range(RECOVERY_CODES))]
                 user.recovery_codes = json.dumps([_recovery_digest(c) for c in codes])
                 user.totp_reset_by = user.totp_reset_ns = None
                 append_act(s, actor, "user.totp_confirm", name, recovery_codes=len(codes))

@@ -76,6 +76,12 @@ RANK = {"rector": 4, "vice_rector": 3, "head_of_security": 2, "administrator": 1
 # Who confirms a second-factor reset another person asked for: the two accounts at the top
 # of that order, each for the other and for everyone below; never an administrator alone.
 RESET_CONFIRMERS = frozenset({"rector", "vice_rector"})
+# What an API token never carries, whatever its row says: it runs unattended with no second
+# factor behind it. Stored video (a person's act), the rector's decisions, and changing
+# anyone's credentials (a token that resets passwords or confirms a second-factor reset
+# would be the second person of a two-person rule).
+TOKEN_NEVER = (ARCHIVE_PERMS | DECISION_PERMS
+               | frozenset({Perm.SECOND_FACTOR_RESET, Perm.USER_ADMIN}))
 
 
 @dataclass(frozen=True)
@@ -203,9 +209,9 @@ def decide(p: Principal, perm: Perm, now_ns: int, camera: int | None = None,
     """
     if p.token_perms is not None and perm not in p.token_perms:
         return Decision(False, f"the API token does not carry {perm.value}")
-    if p.token_perms is not None and perm in DECISION_PERMS:
-        return Decision(False, f"{perm.value} is the rector's own decision: not by an API "
-                        "token")
+    if p.token_perms is not None and perm in TOKEN_NEVER:
+        return Decision(False, f"{perm.value} is a person's own act (stored video, the "
+                        "rector's decisions, credentials): never an API token's")
     for a in p.assignments:
         if perm in a.perms and (camera is None or a.cameras is None or camera in a.cameras):
             return Decision(True, f"role {a.role}")
@@ -226,7 +232,7 @@ def decide(p: Principal, perm: Perm, now_ns: int, camera: int | None = None,
 def holds_somewhere(p: Principal, perm: Perm, now_ns: int) -> bool:
     """Does `p` hold `perm` at all (on some camera, by role or by a live grant)? Route
     guards ask this; which camera and footage is `decide`'s question."""
-    if p.token_perms is not None and (perm not in p.token_perms or perm in DECISION_PERMS):
+    if p.token_perms is not None and (perm not in p.token_perms or perm in TOKEN_NEVER):
         return False
     if any(perm in a.perms for a in p.assignments):
         return True
@@ -237,7 +243,7 @@ def holds_somewhere(p: Principal, perm: Perm, now_ns: int) -> bool:
 def footage_bounds(p: Principal, perm: Perm, camera: int, now_ns: int) -> list[tuple[int, int]]:
     """The footage windows `p` may see on `camera`: everything for a role, grant windows
     otherwise. Listing endpoints clip what they return to these."""
-    if p.token_perms is not None and perm not in p.token_perms:
+    if p.token_perms is not None and (perm not in p.token_perms or perm in TOKEN_NEVER):
         return []
     for a in p.assignments:
         if perm in a.perms and (a.cameras is None or camera in a.cameras):

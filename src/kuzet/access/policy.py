@@ -5,6 +5,7 @@ Pure functions over times in nanoseconds; the callers own the clock.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import deque
 from dataclasses import dataclass
 
@@ -25,6 +26,20 @@ def session_expired(created_ns: int, last_seen_ns: int, now_ns: int) -> str | No
     if now_ns - last_seen_ns >= SESSION_IDLE_NS:
         return "the session was idle for 15 minutes"
     return None
+
+
+def address_key(address: str) -> str:
+    """Where failed logins are counted: the address, or for IPv6 its /64 (one host picks
+    any address of its network's /64, so counting per address would not bound it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64]
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
 
 
 @dataclass(frozen=True)

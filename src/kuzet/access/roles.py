@@ -179,17 +179,32 @@ class Roles:
 
     @changes.bumps
     def revoke(self, actor: Actor, assignment_id: int, now_ns: int) -> None:
+        """End an assignment. One that reaches stored video, once active, is taken away by
+        the rector, as it was given: an administrator who could strip the vice-rector's
+        role could then treat the account as one below their own."""
+        error: Denied | None = None
         with self.session.begin() as s:
             a = s.get(RoleAssignment, assignment_id)
             if a is None or a.state not in ("active", "pending"):
                 raise NotFound(f"no active role assignment {assignment_id}")
             if a.role == "rector" and actor.source != LOCAL:
                 raise Denied("the rector role is changed only on the server's command line")
-            a.state = "revoked"
-            a.decided_by, a.decided_ns = actor.name, now_ns
             user = s.get(User, a.user_id)
-            append_act(s, actor, "role.revoke", user.name if user else str(a.user_id),
-                       role=a.role, assignment=a.id)
+            subject = user.name if user else str(a.user_id)
+            r = s.get(Role, a.role)
+            if (a.state == "active" and actor.source != LOCAL and "rector" not in actor.roles
+                    and r is not None and is_privileged(role_perms(r))):
+                reason = ("clauses 3.4.2, 3.5.4: a role that reaches stored video is taken "
+                          "away by the rector, as it was given")
+                append_act(s, actor, "role.revoke", subject, outcome="refused", reason=reason,
+                           role=a.role, assignment=a.id)
+                error = Denied(reason)
+            else:
+                a.state = "revoked"
+                a.decided_by, a.decided_ns = actor.name, now_ns
+                append_act(s, actor, "role.revoke", subject, role=a.role, assignment=a.id)
+        if error is not None:
+            raise error
 
     def assignments(self, user: str | None = None, state: str | None = None
                     ) -> list[AssignmentView]:

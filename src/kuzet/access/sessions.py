@@ -20,7 +20,7 @@ from kuzet.access.grants import active_grants
 from kuzet.access.models import ApiToken, CameraGroupMember, Role, RoleAssignment, User, WebSession
 from kuzet.access.permissions import (
     ARCHIVE_PERMS,
-    DECISION_PERMS,
+    TOKEN_NEVER,
     TOKEN_ONLY,
     Assignment,
     Perm,
@@ -229,10 +229,11 @@ class Sessions:
         if perms & ARCHIVE_PERMS:
             raise Invalid("a token cannot reach stored video: that needs a person with a "
                           "second factor")
-        if perms & DECISION_PERMS:
-            raise Invalid("clauses 3.3, 3.5.5, 3.5.6, 4.1: the rector's decisions are taken "
-                          "by the rector's own account with a second factor, not a token: "
-                          + ", ".join(sorted(perms & DECISION_PERMS)))
+        if perms & TOKEN_NEVER:
+            raise Invalid("clauses 3.3, 3.5.4, 3.5.5, 3.5.6, 4.1: the rector's decisions and "
+                          "changes to anyone's credentials are taken by a person's own "
+                          "account with a second factor, not a token: "
+                          + ", ".join(sorted(perms & TOKEN_NEVER)))
         if not perms <= held:
             raise Invalid("a token cannot carry what its owner does not hold"
                           + (" or the token that makes it does not carry" if token else "")

@@ -27,11 +27,11 @@ from kuzet.cli.main import (
     _volumes,
 )
 from kuzet.storage.holds import Holds
-from kuzet.storage.retention import DAY_NS, PolicyError, hold_ceiling_ns
 from kuzet.storage.volumes import VolumeState
 from kuzet.timefmt import format_instant
 
-hold_app = typer.Typer(help="Holds: special retention of incident footage (clause 3.3).",
+hold_app = typer.Typer(help="Holds: special retention of incident footage (clause 3.3). "
+                       "The rector decides them in the console (Approvals), never here.",
                        no_args_is_help=True)
 volume_app = typer.Typer(help="Media volumes: add, list, drain, enable, remove.",
                          no_args_is_help=True)
@@ -75,65 +75,23 @@ def hold_request(
     end: Annotated[str, typer.Option("--to", help="ISO 8601 with offset.")],
     reason: Annotated[str, typer.Option(help="Why the footage must be kept.")],
     incident: Annotated[str, typer.Option(help="The protocol or act it belongs to.")],
-    by: Annotated[str, typer.Option(help="Who requests it.")],
+    by: Annotated[str, typer.Option(help="Who asks for it (a name; the audit log also "
+                                         "records this command line and its user).")],
 ) -> None:
-    """Request a hold. Its footage is protected while the rector decides."""
+    """Request a hold. Its footage is protected while the rector decides, which the rector
+    does in the console (Approvals) with their own account and second factor (clause 3.3):
+    no command decides, approves, rejects or releases a hold."""
     holds = _holds()
     start_ns, end_ns = _instant(start), _instant(end)
     assert start_ns is not None and end_ns is not None
     try:
-        hold = holds.request(camera, start_ns, end_ns, reason=reason, incident=incident, by=by)
+        hold = holds.request(camera, start_ns, end_ns, reason=reason, incident=incident, by=by,
+                             via=_local_actor())
     except CatalogError as exc:
         raise _fail(str(exc)) from exc
     until = format_instant(hold.requested_ns + holds.pending_ns)
     typer.echo(f"hold {hold.id} requested; its footage is protected until {until} unless "
-               "decided before")
-
-
-@hold_app.command("approve")
-def hold_approve(
-    hold_id: int,
-    by: Annotated[str, typer.Option(help="Who approves it (the rector).")],
-    expires: Annotated[str | None, typer.Option(help="Expiry, ISO 8601 with offset.")] = None,
-    days: Annotated[int | None, typer.Option(help="Or: expiry this many days from now.")]
-    = None,
-) -> None:
-    """Approve a hold with an expiry at most 3 years away (clause 3.3)."""
-    import time
-
-    if (expires is None) == (days is None):
-        raise _fail("give exactly one of --expires and --days")
-    now = time.time_ns()
-    expires_ns = _instant(expires) if expires is not None else now + (days or 0) * DAY_NS
-    assert expires_ns is not None
-    try:
-        hold = _holds().approve(hold_id, by=by, expires_ns=expires_ns, now_ns=now)
-    except (CatalogError, PolicyError) as exc:
-        raise _fail(str(exc)) from exc
-    typer.echo(f"hold {hold.id} approved by {by}; expires {format_instant(expires_ns)} "
-               f"(latest allowed {format_instant(hold_ceiling_ns(now))})")
-
-
-@hold_app.command("reject")
-def hold_reject(hold_id: int, by: Annotated[str, typer.Option()],
-                note: Annotated[str, typer.Option(help="Why.")]) -> None:
-    """Reject a requested hold; its footage returns to normal retention."""
-    try:
-        _holds().reject(hold_id, by=by, note=note)
-    except CatalogError as exc:
-        raise _fail(str(exc)) from exc
-    typer.echo(f"hold {hold_id} rejected")
-
-
-@hold_app.command("release")
-def hold_release(hold_id: int, by: Annotated[str, typer.Option()],
-                 note: Annotated[str, typer.Option()] = "") -> None:
-    """End an approved hold early; its footage returns to normal retention."""
-    try:
-        _holds().release(hold_id, by=by, note=note)
-    except CatalogError as exc:
-        raise _fail(str(exc)) from exc
-    typer.echo(f"hold {hold_id} released; its footage now follows normal retention")
+               "the rector decides before (in the console: Approvals)")
 
 
 @hold_app.command("list")

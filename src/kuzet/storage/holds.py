@@ -43,10 +43,12 @@ def _text(value: str, what: str) -> str:
 
 def _log(s: Session, via: Actor | None, by: str, action: str, subject: str,
          detail: dict[str, Any], now: int) -> None:
-    """A hold step in the audit log; through the API (`via`) with roles and address too."""
+    """A hold step in the audit log; through the API or the command line (`via`) with roles
+    and address too, and who typed it where that is not `by` (the command line's
+    `local:<operating-system user>` asking on someone's behalf)."""
     if via is not None:
         detail = {"roles": list(via.roles), "source": via.source, "outcome": "allowed",
-                  **detail}
+                  **({"entered_by": via.name} if via.name != by else {}), **detail}
     append(s, by, action, subject, detail, now)
 
 

@@ -18,7 +18,7 @@ class Body(BaseModel):
 class Login(Body):
     username: str = Field(max_length=64)
     password: str = Field(max_length=256)
-    totp: str | None = Field(None, max_length=16)  # six digits, or a recovery code
+    totp: str | None = Field(None, max_length=32)  # six digits, or a recovery code
 
 
 class PasswordChange(Body):

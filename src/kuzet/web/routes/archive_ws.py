@@ -149,7 +149,8 @@ async def _watch(sender: asyncio.Task[None], listener: asyncio.Task[None],
         if sender in done:
             sender.result()
         if loop.time() >= next_check:
-            reason = check()
+            # the session cache is stale by then: a catalog read, off the event loop
+            reason = await asyncio.to_thread(check)
             if reason is not None:
                 return reason
             next_check = loop.time() + RECHECK_S

@@ -6,7 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from kuzet.access.errors import Denied, NotFound
+from kuzet.access import policy
+from kuzet.access.errors import Denied
 from kuzet.access.sessions import Caller, needs_second_factor
 from kuzet.audit.log import Actor
 from kuzet.web.deps import (
@@ -47,19 +48,16 @@ def _me(caller: Caller) -> dict[str, Any]:
 def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
     svc = services(request)
     now, addr = svc.clock(), source(request)
-    if svc.throttle.blocked(addr, now):
+    if svc.throttle.blocked(policy.address_key(addr), now):
         refuse(request, Actor(body.username[:64], (), addr), "login",
                "too many failed logins from this address")
         raise Denied("too many failed logins from this address; wait a minute")
     try:
-        needs = needs_second_factor(svc.sessions.principal_of(body.username, now))
-    except NotFound:
-        needs = False
-    try:
-        user = svc.accounts.login(body.username, body.password, body.totp, needs, addr, now)
+        user = svc.accounts.login(body.username, body.password, body.totp, addr, now)
     except Exception:
-        svc.throttle.fail(addr, now)
+        svc.throttle.fail(policy.address_key(addr), now)
         raise
+    needs = needs_second_factor(svc.sessions.principal_of(user.name, now))
     new = svc.sessions.open(user, addr, now)
     notices = svc.accounts.notices(user.name, before_seq=new.login_seq)
     _cookies(response, new.session_id, new.csrf)

@@ -161,8 +161,10 @@ def reject_role(assignment: RowId, body: Decision, request: Request,
 
 
 @router.post("/role-assignments/{assignment}/revoke")
-def revoke_role(assignment: RowId, request: Request, caller: Caller = USER_ADMIN
+def revoke_role(assignment: RowId, request: Request,
+                caller: Caller = Depends(Require(Perm.USER_ADMIN, Perm.ROLE_APPROVE))
                 ) -> dict[str, Any]:
+    """A role reaching stored video, once active, only by the rector (3.4.2, 3.5.4)."""
     svc = services(request)
     svc.roles.revoke(caller.actor(source(request)), assignment, svc.clock())
     return {"assignment": assignment, "state": "revoked"}
