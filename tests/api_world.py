@@ -45,6 +45,7 @@ class World:
         self.clock = Clock(now_ns)
         self.svc = Services(self.settings, storage.catalog, lambda: {}, self.clock)
         self.app = create_app(self.svc)
+        storage.closers.append(self.svc.refusals.flush)  # written before the catalog closes
         self.secrets: dict[str, str] = {}
         self.recovery: dict[str, list[str]] = {}  # the codes given at enrolment
         self.used_steps: dict[str, int] = {}

@@ -248,6 +248,10 @@ class Storage:
         self.volumes.ensure_default()
         self.holds = Holds(self.catalog, self.settings.hold_pending_days)
         self.sweeper = Sweeper(self.catalog, self.volumes, self.holds, self.alarms, self.settings)
+        # What must finish with the catalog before it closes (a World's refusal writer):
+        # a thread still writing when the test's database is dropped leaves a connection
+        # for the garbage collector to find in some later test.
+        self.closers: list[Callable[[], object]] = []
 
     @property
     def default_volume_id(self) -> int:
@@ -298,6 +302,8 @@ class Storage:
         return {self.catalog.relpath(seg) for seg in segs}
 
     def close(self) -> None:
+        for close in self.closers:
+            close()
         self.catalog.engine.dispose()
 
 

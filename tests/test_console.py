@@ -86,6 +86,7 @@ def _guards(kuzet: Kuzet, cameras: tuple[str, ...] = ("cam01",),
         accounts = Accounts(catalog.session, SecretBox(key_path(kuzet.home)))
         uri = accounts.totp_enrol(setup, names[0])
         SECRETS[names[0]] = pyotp.parse_uri(uri).secret
+        _USED_STEPS.pop(names[0], None)  # a new account of that name: no step used yet
         accounts.totp_confirm(setup, names[0], _code(names[0]), time.time_ns())
 
 
