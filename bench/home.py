@@ -33,22 +33,23 @@ def prepare(home: Path, env: dict[str, str], cameras: int, port: int, user: str,
         subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
                         f"rtsp://127.0.0.1:{port}/cam{i + 1:02d}/main"], env=env, check=True,
                        capture_output=True)
-    return account(f"sqlite:///{home / 'catalog.db'}", user, password, role)
+    return account(f"sqlite:///{home / 'catalog.db'}", home, user, password, role)
 
 
-def account(url: str, user: str, password: str, role: str) -> str | None:
+def account(url: str, home: Path, user: str, password: str, role: str) -> str | None:
     """An account with a role, made in the catalog at `url`; returns its TOTP secret when
-    the role needs a second factor."""
+    the role needs a second factor (sealed with the key of the data home `home`)."""
     from kuzet.access.accounts import Accounts
     from kuzet.access.permissions import DEFAULT_ROLES, is_privileged
     from kuzet.access.roles import Roles
+    from kuzet.access.secretbox import SecretBox, key_path
     from kuzet.audit.log import Actor
     from kuzet.catalog.db import make_engine
     from kuzet.catalog.store import Catalog
 
     catalog = Catalog(make_engine(url))
     actor, now = Actor("bench", (), "local"), time.time_ns()
-    accounts = Accounts(catalog.session)
+    accounts = Accounts(catalog.session, SecretBox(key_path(home)))
     accounts.create(actor, user, user.title(), now, password=password)
     view = Roles(catalog.session).request(actor, user, role, now_ns=now)
     if view.state == "pending":  # an archive role waits for the rector's approval

@@ -205,7 +205,7 @@ def main() -> None:
                 os.link(real, path)
             samples.append((f"cam{cam:03d}", asked, path, (asked - seg_start) / 1e9))
         st.close()
-        secret = account(url, "head", PASSWORD, "head_of_security")
+        secret = account(url, home, "head", PASSWORD, "head_of_security")
         assert secret is not None
         found: Any = multiprocessing.get_context("spawn").Queue()
         server = multiprocessing.get_context("spawn").Process(
