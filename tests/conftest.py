@@ -53,6 +53,26 @@ def port_open(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """The in-process tests hash passwords at argon2id's smallest cost.
+
+    The library's recommended cost (kept by `kuzet serve` and every `kuzet` command these
+    tests start as processes) spends about 0.11 s per hash here; some two hundred tests
+    make accounts and log in several times each, which came to minutes of the suite's
+    ten. The hashes stay argon2id and are checked the same way; what is tested is which
+    password opens what, not the cost. `test_units.py` checks the production cost.
+    """
+    from argon2 import PasswordHasher
+
+    from kuzet.access import passwords
+
+    production = passwords._hasher
+    passwords._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    yield
+    passwords._hasher = production
+
+
 @pytest.fixture(scope="session")
 def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Encode the simulator's small clips once per test run."""

@@ -322,3 +322,14 @@ def test_failed_logins_count_per_address_and_per_ipv6_network() -> None:
     assert address_key("2001:db8:1:2::5") != address_key("2001:db8:1:3::5")
     assert address_key("::ffff:10.0.0.7") == address_key("10.0.0.7") == "10.0.0.7"
     assert address_key("unknown") == "unknown"
+
+
+def test_passwords_are_hashed_at_argon2ids_recommended_cost() -> None:
+    """What production hashes with (the tests' own hashing is cheaper: conftest)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", (
+        "from kuzet.access.passwords import hash_password; print(hash_password('a' * 12))")],
+        capture_output=True, text=True, check=True).stdout
+    assert out.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), out
