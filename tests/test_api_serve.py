@@ -90,8 +90,9 @@ def test_serve_https_first_login_and_lan_gate(fresh: Kuzet, public_netns: str) -
         assert r.status_code == 403 and "second factor" in r.json()["detail"]
         uri = c.post("/api/auth/totp/enrol").json()["otpauth_uri"]
         secret = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)["secret"][0]
-        assert c.post("/api/auth/totp/confirm",
-                      json={"code": pyotp.TOTP(secret).now()}).is_success
+        confirmed_step = int(time.time()) // 30  # the step of the code that confirms
+        assert c.post("/api/auth/totp/confirm", json={
+            "code": pyotp.TOTP(secret).generate_otp(confirmed_step)}).is_success
         cameras = c.get("/api/cameras").json()
         assert cameras[0]["name"] == "cam01"
         wait_for(lambda: c.get("/api/cameras").json()[0]["status"]["state"] == "recording",
@@ -99,12 +100,16 @@ def test_serve_https_first_login_and_lan_gate(fresh: Kuzet, public_netns: str) -
     with httpx.Client(base_url=urls["https"], verify=cert) as c:
         assert c.post("/api/auth/login", json={"username": user,
                                                "password": new_password}).status_code == 401
-        # codes are single-use: the one that confirmed enrolment is spent
-        r = c.post("/api/auth/login", json={"username": user, "password": new_password,
-                                            "totp": pyotp.TOTP(secret).now()})
+        # codes are single-use: the one that confirmed enrolment is spent (whatever step
+        # the clock has reached meanwhile), the next unused one the server accepts is not
+        r = c.post("/api/auth/login", json={
+            "username": user, "password": new_password,
+            "totp": pyotp.TOTP(secret).generate_otp(confirmed_step)})
         assert r.status_code == 401
-        r = c.post("/api/auth/login", json={"username": user, "password": new_password,
-                                            "totp": pyotp.TOTP(secret).at(time.time() + 30)})
+        fresh_step = max(confirmed_step + 1, int(time.time()) // 30 - 1)
+        r = c.post("/api/auth/login", json={
+            "username": user, "password": new_password,
+            "totp": pyotp.TOTP(secret).generate_otp(fresh_step)})
         assert r.status_code == 200
     # From a public address in another namespace: refused before routing.
     for path in ("/api/openapi.json", "/api/auth/login"):
