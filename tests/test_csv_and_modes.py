@@ -191,3 +191,17 @@ def test_init_serve_and_recording_leave_nothing_for_other_users(kuzet: Kuzet) ->
     # SQLite gives the WAL files it makes while verify reads the mode of the catalog.
     assert set(warned) <= {str(segment), *(f"{home / 'catalog.db'}{s}" for s in
                                            ("", "-wal", "-shm"))}, out.stdout
+
+
+def test_the_installed_script_keeps_the_home_private_too(tmp_path: Path) -> None:
+    """`kuzet` as installed (the README's way, not `python -m kuzet`) sets the same umask:
+    the demo's media volume was made 0755 through it."""
+    script = Path(sys.executable).parent / "kuzet"
+    home = tmp_path / "home"
+    home.mkdir()
+    # not `init`, which narrows what it finds: a command that makes the catalog as it
+    # goes (as `kuzet demo` made its first volume)
+    subprocess.run([str(script), "volume", "list"], env={**os.environ, "KUZET_HOME": str(home)},
+                   check=True, capture_output=True, timeout=120)
+    for path in [home / "catalog.db", *home.glob("catalog.db-*")]:
+        assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, (path, oct(path.stat().st_mode))

@@ -34,6 +34,14 @@ recordings_app = typer.Typer(help="Recorded segments and gaps.", no_args_is_help
 app.add_typer(camera_app, name="camera")
 app.add_typer(recordings_app, name="recordings")
 
+
+@app.callback()
+def _private() -> None:
+    """Whatever a command makes (catalog, WAL, media, exports, keys, run files) is the
+    service user's alone (docs/design/access.md, "Secrets at rest and file modes"): set
+    here, where both `kuzet` (the installed script) and `python -m kuzet` pass."""
+    os.umask(filemodes.UMASK)
+
 # Where the demo's cameras hang, so the console's tree has branches to show.
 DEMO_PLACES = (("Main building", "1", "entrance"), ("Main building", "1", "lobby"),
                ("Main building", "2", "corridor"), ("Dormitory 1", "1", "entrance"),
@@ -606,9 +614,6 @@ _analytics.register(app)
 
 
 def main() -> None:
-    # Whatever the command makes (catalog, WAL, media, exports, keys, run files) is the
-    # service user's alone (docs/design/access.md, "Secrets at rest and file modes").
-    os.umask(filemodes.UMASK)
     app(prog_name="kuzet")
 
 
