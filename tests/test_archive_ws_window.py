@@ -29,6 +29,14 @@ HOUR_NS = 3600 * NS
 
 
 @pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the socket's window and re-checks are above the catalog, whose segment
+    queries the archive tests run on both; the catalog's PostgreSQL path is tested where it
+    matters."""
+    return f"sqlite:///{tmp_path / 'catalog.db'}"
+
+
+@pytest.fixture
 def world(storage: Any, clip_cache: Path) -> Iterator[World]:
     """A world whose clock is now, with footage recorded an hour ago (from T0 on)."""
     w = World(storage, time.time_ns() // NS * NS)

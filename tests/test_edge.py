@@ -10,6 +10,7 @@ import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,6 +33,13 @@ from kuzet.timefmt import parse_instant
 NOW = parse_instant("2026-09-21T14:00:00Z")
 OUTSIDER = "203.0.113.5"  # TEST-NET-3: public, never routed
 TEREDO = "2001:0:4136:e378:8000:63bf:3fff:fdd2"
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the edge of the HTTP server (gate, headers, redirect, body cap); the
+    catalog's PostgreSQL path is tested where it matters."""
+    return f"sqlite:///{tmp_path / 'catalog.db'}"
 
 
 def refusals_from(world: World, source: str) -> list[dict[str, Any]]:

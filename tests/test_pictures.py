@@ -31,6 +31,13 @@ LIVE_S = 600  # an alarm at most ten minutes old is still live (issue 16)
 
 
 @pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: who may see a picture is decided above the catalog; the catalog's
+    PostgreSQL path is tested where it matters."""
+    return f"sqlite:///{tmp_path / 'catalog.db'}"
+
+
+@pytest.fixture
 def world(storage: Any) -> Iterator[World]:
     w = World(storage, time.time_ns())
     for name, role in (("admin", "administrator"), ("guard", "guard"),
