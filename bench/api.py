@@ -19,10 +19,8 @@ import asyncio
 import json
 import os
 import re
-import signal
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,7 +32,7 @@ import httpx
 import psutil
 import pyotp
 
-from home import bench_env, prepare
+from home import bench_env, prepare, running
 
 PASSWORD = "load test password of some length"
 
@@ -106,16 +104,7 @@ def main() -> None:
         env = bench_env(home, segment_s="10")
         secret = prepare(home, env, args.cameras, args.port, "bench", PASSWORD, "rector")
         assert secret is not None
-        sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
-                                str(args.cameras), "--port", str(args.port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            api = home / "run" / "api.json"
-            while not api.exists():
-                time.sleep(0.5)
-            base = json.loads(api.read_text())["https"]
+        with running(home, env, args.cameras, args.port) as (base, serve):
             ctx = ssl.create_default_context(cafile=str(home / "tls" / "cert.pem"))
             time.sleep(25)  # cameras connect, some segments close: the timeline has rows
             with httpx.Client(base_url=base, verify=ctx) as c:
@@ -141,11 +130,6 @@ def main() -> None:
             base_line = wrk(f"https://127.0.0.1:{port}", ["/"], args.clients, args.seconds,
                             "", Path(tmp))
             server.should_exit = True
-        finally:
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(30)
-            sim.send_signal(signal.SIGTERM)
-            sim.wait(30)
     print(f"{args.clients} clients, {args.seconds:g} s, {args.cameras} cameras recording, "
           f"{os.cpu_count()} CPUs; requests: camera list and per-camera 1-hour timelines")
     for name, res in (("baseline (bare ASGI app, same uvicorn + TLS, "

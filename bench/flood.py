@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import ssl
 import statistics
 import subprocess
@@ -32,7 +31,7 @@ from typing import Any
 import httpx
 import pyotp
 
-from home import bench_env, prepare
+from home import bench_env, prepare, running
 
 PASSWORD = "load test password of some length"
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -86,16 +85,7 @@ def main() -> None:
         env = bench_env(home, segment_s="10", trusted_proxies='["127.0.0.1/32"]')
         secret = prepare(home, env, args.cameras, args.port, "bench", PASSWORD, "rector")
         assert secret is not None
-        sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
-                                str(args.cameras), "--port", str(args.port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            api = home / "run" / "api.json"
-            while not api.exists():
-                time.sleep(0.5)
-            base = json.loads(api.read_text())["https"]
+        with running(home, env, args.cameras, args.port) as (base, _):
             ctx = ssl.create_default_context(cafile=str(home / "tls" / "cert.pem"))
             time.sleep(10)  # the cameras connect
             with httpx.Client(base_url=base, verify=ctx) as c:
@@ -112,11 +102,6 @@ def main() -> None:
             time.sleep(1)  # the flood is under way
             loud = figures(user_latencies(base, ctx, cookies, args.seconds - 2))
             flooder.join()
-        finally:
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(30)
-            sim.send_signal(signal.SIGTERM)
-            sim.wait(30)
         entries = json.loads(subprocess.run(
             [sys.executable, "-m", "kuzet", "audit", "list", "--action", "access.refused",
              "--json"], env=env, capture_output=True, text=True, check=True).stdout)

@@ -3,11 +3,15 @@ one account made directly in the catalog (as the server's own command line would
 
 from __future__ import annotations
 
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
 import urllib.parse
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyotp
@@ -62,3 +66,25 @@ def account(url: str, home: Path, user: str, password: str, role: str) -> str | 
         accounts.totp_confirm(actor, user, pyotp.TOTP(secret).now(), now)
     catalog.engine.dispose()
     return secret
+
+
+@contextmanager
+def running(home: Path, env: dict[str, str], cameras: int, port: int
+            ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`kuzet sim` with `cameras` on `port` and `kuzet serve` over `home`; yields the API's
+    HTTPS address once it answers, and the serve process; stops both."""
+    sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras", str(cameras),
+                            "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
+                             stderr=subprocess.DEVNULL)
+    try:
+        api = home / "run" / "api.json"
+        while not api.exists():
+            time.sleep(0.5)
+        yield json.loads(api.read_text())["https"], serve
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        serve.wait(30)
+        sim.send_signal(signal.SIGTERM)
+        sim.wait(30)

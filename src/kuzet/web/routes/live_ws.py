@@ -23,12 +23,11 @@ import struct
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from kuzet.access.errors import Unauthenticated
-from kuzet.access.permissions import Perm, decide
+from kuzet.access.permissions import Decision, Perm, decide
 from kuzet.access.sessions import Caller
 from kuzet.recorder.fanout import LiveHub, Viewer
 from kuzet.web.deps import services, source
-from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, refuse, ws_caller
+from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
 
 router = APIRouter(tags=["cameras"])
 RECHECK_S = 5.0  # the session, the permission and the camera are checked again this often
@@ -61,23 +60,23 @@ async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
     if not await claim_view(ws, caller):
         return
     try:
-        await _watch(ws, caller, cam.name, cam.id, hub, served, verdict.reason)
+        await _watch(ws, caller, cam.name, cam.id, hub, served, verdict)
     finally:
         svc.views.give_back(caller.name)
 
 
 async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub: LiveHub,
-                 served: str, basis: str) -> None:
+                 served: str, basis: Decision) -> None:
     svc = services(ws)
     await ws.accept()
     await ws.send_text(json.dumps({"type": "stream", "stream": served}))
     seq = svc.audit.act(caller.actor(source(ws)), "live.start", camera,
-                        basis=basis, stream=served).seq
+                        basis=basis.reason, stream=served).seq
     viewer = Viewer(asyncio.get_running_loop())
     hub.join(viewer)
     try:
-        await _pump(ws, viewer, camera_id, camera)
-    except (WebSocketDisconnect, Unauthenticated):
+        await _pump(ws, viewer, camera_id, camera, basis)
+    except WebSocketDisconnect:
         pass
     finally:
         hub.leave(viewer)
@@ -85,8 +84,8 @@ async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub
                       dropped=viewer.dropped)
 
 
-async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int, camera: str) -> None:
-    svc = services(ws)
+async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int, camera: str,
+                basis: Decision) -> None:
     loop = asyncio.get_running_loop()
     next_check = loop.time() + RECHECK_S
     while True:
@@ -95,10 +94,11 @@ async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int, camera: str) -> N
         except TimeoutError:
             item = None
         if loop.time() >= next_check:
-            caller = ws_caller(ws, Perm.LIVE_VIEW)
-            if not decide(caller.principal, Perm.LIVE_VIEW, svc.clock(), camera_id).allowed:
+            # the archive socket's re-check, off the event loop (a catalog read)
+            why = await asyncio.to_thread(ended, ws, Perm.LIVE_VIEW, camera_id, None, basis)
+            if why is not None:
                 with contextlib.suppress(RuntimeError):
-                    await ws.close(POLICY_VIOLATION, "live view is no longer permitted")
+                    await ws.close(POLICY_VIOLATION, why)
                 return
             if _removed(ws, camera):
                 with contextlib.suppress(RuntimeError):
