@@ -62,14 +62,17 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # footage
 
+from footage import access_units  # noqa: E402
 from kuzet.analytics.camera import CameraAnalytics  # noqa: E402
 from kuzet.analytics.detector import detect_in, open_detector  # noqa: E402
 from kuzet.analytics.geometry import Box, iou, squares_around  # noqa: E402
 from kuzet.analytics.motion import Motion  # noqa: E402
 from kuzet.analytics.rules import Rule  # noqa: E402
-from kuzet.media.synthetic import access_units  # noqa: E402
+from kuzet.catalog.streams import Stream  # noqa: E402
 from kuzet.rtsp.clip import FPS, ClipSpec  # noqa: E402
+from kuzet.server import builtin  # noqa: E402
 
 SUB = ClipSpec(640, 360, 512_000)
 W, H = 640, 360
@@ -220,7 +223,7 @@ def accuracy(detector: object, rng: np.random.Generator, empty_s: int
     frames = 0
     for bg in backgrounds():
         fired: list[int] = []
-        cam = CameraAnalytics("bench", 1, "sub", [Rule(1, "intrusion", zone=(
+        cam = CameraAnalytics("bench", 1, Stream.SUB, [Rule(1, "intrusion", zone=(
             (0, 0), (1, 0), (1, 1), (0, 1)))], lambda: detector, 0.5, 5,  # type: ignore
             lambda w, a, t, i, fired=fired: fired.append(a.rule), lambda *a: None)
         for k in range(empty_s * 5):
@@ -237,7 +240,7 @@ def latency(detector: object, rng: np.random.Generator, runs: int) -> list[float
     out = []
     for _ in range(runs):
         done = threading.Event()
-        cam = CameraAnalytics("bench", 1, "sub", [Rule(1, "intrusion", zone=(
+        cam = CameraAnalytics("bench", 1, Stream.SUB, [Rule(1, "intrusion", zone=(
             (0, 0), (1, 0), (1, 1), (0, 1)))], lambda: detector, 0.5, 5,  # type: ignore
             lambda w, a, t, i, done=done: done.set(), lambda *a: None)
         t = 0
@@ -482,7 +485,7 @@ def main() -> None:
     print(f"per camera (sub stream 640x360 25 fps): decode only {decode:.3f} CPU-s/s "
           f"(baseline); decode + motion at 5 fps {motion:.3f} CPU-s/s "
           f"(ratio {motion / decode:.2f})")
-    detector = open_detector("openvino", cache)
+    detector = open_detector(builtin().detectors, "openvino", cache)
     wall_ms, ms, per_s = detector_speed(detector)
     baseline_ms = default_mode_cpu_ms(cache)
     print(f"detector (OpenVINO person model, 640x360 in): {wall_ms:.1f} ms per inference on "

@@ -30,14 +30,16 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from conftest import Storage  # noqa: E402
+from kuzet.audit.log import Actor  # noqa: E402
+from kuzet.catalog import keyindex  # noqa: E402
+from kuzet.catalog.paths import segment_relpath  # noqa: E402
 from kuzet.catalog.rowhash import RowFacts, row_link  # noqa: E402
 from kuzet.catalog.store import NewSegment  # noqa: E402
-from kuzet.media import keyindex  # noqa: E402
-from kuzet.storage.layout import segment_relpath, stream_code  # noqa: E402
+from kuzet.catalog.streams import Stream  # noqa: E402
 from kuzet.storage.retention import DAY_NS, protections  # noqa: E402
 
 SEG_NS = 60 * 10**9
-MAIN = stream_code("main")
+MAIN = int(Stream.MAIN)  # the number a raw row stores
 NOW = 1_800_000_000 * 10**9 // DAY_NS * DAY_NS  # midnight UTC, 2027-01-15
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"
 COLUMNS = ("camera_id", "stream", "volume_id", "start_ns", "end_ns", "frames", "size_bytes",
@@ -60,7 +62,7 @@ def rows(st: Storage, cameras: int, days: int, volume_id: int,
             size = 30_000_000 + rng.randrange(-2_000_000, 2_000_000)
             sha = hashlib.sha256(f"{cam}/{minute}".encode()).digest()
             link = prev.get(cam)
-            prev[cam] = row_link(RowFacts(cam, "main", start, start + SEG_NS, 1500, size,
+            prev[cam] = row_link(RowFacts(cam, Stream.MAIN, start, start + SEG_NS, 1500, size,
                                             params_json, keys, sha, link, False))
             yield (cam, MAIN, volume_id, start, start + SEG_NS, 1500, size, params_id, keys,
                    sha, link, False, False)
@@ -74,7 +76,7 @@ def load_rows(st: Storage, cameras: int, days: int, keys: bytes | None = None) -
     params: dict[int, tuple[int, str]] = {}
     for cam in range(1, cameras + 1):  # four camera models on campus
         pjson = f'{{"codec":"h264","model":{cam % 4},"width":1920,"height":1080}}'
-        st.catalog._params_id(NewSegment(cam, "main", vol, 0, 1, 1, 1, "h264", 1920, 1080,
+        st.catalog._params_id(NewSegment(cam, Stream.MAIN, vol, 0, 1, 1, 1, "h264", 1920, 1080,
                                          None, pjson, [0], b"\0" * 32))
         params[cam] = (st.catalog._params_ids[hashlib.sha256(pjson.encode()).hexdigest()],
                        pjson)
@@ -169,17 +171,18 @@ def measure(st: Storage, args: argparse.Namespace, name: str) -> dict[str, float
         h = st.holds.request([f"cam{rng.randint(1, args.cameras):03d}"], start,
                              start + 1800 * 10**9, reason="bench", incident=f"B-{i}",
                              by="head", now_ns=NOW - DAY_NS)
-        st.holds.approve(h.id, by="rector", expires_ns=NOW + DAY_NS, now_ns=NOW - DAY_NS)
+        st.holds.approve(h.id, Actor("rector", ("rector",), "127.0.0.1"), expires_ns=NOW + DAY_NS,
+                         now_ns=NOW - DAY_NS)
     t = time.perf_counter()
     prot = protections(st.holds.facts(), NOW, st.holds.pending_ns)
     cutoff = NOW - args.days * DAY_NS
     for cam in range(1, args.cameras + 1):
-        st.sweeper._candidates(cam, "main", [st.default_volume_id], prot.get(cam),
+        st.sweeper._candidates(cam, Stream.MAIN, [st.default_volume_id], prot.get(cam),
                                start_before=cutoff)
     with_holds = time.perf_counter() - t
     t = time.perf_counter()
     for cam in range(1, args.cameras + 1):
-        st.sweeper._candidates(cam, "main", [st.default_volume_id], None, start_before=cutoff)
+        st.sweeper._candidates(cam, Stream.MAIN, [st.default_volume_id], None, start_before=cutoff)
     without = time.perf_counter() - t
     out["hold_eval_s"] = with_holds - without
     t = time.perf_counter()

@@ -4,7 +4,7 @@
 Run by hand (not in CI):  .venv/bin/python bench/export.py [--minutes 60 --runs 3]
 
 1. `--minutes` one-minute segments of the simulator's 1080p, 25 fps, ~4 Mbit/s clip are
-   written by the recorder's own segment writer into a fresh catalog (kuzet.media.synthetic).
+   written by the recorder's own segment writer into a fresh catalog (tests/footage.py).
 2. Each run, alternating: ffmpeg's concat demuxer stream-copies the segment files into
    one MP4 (the baseline: what an export by shelling out to ffmpeg would pay, with no
    hashing, signing or checking); then `kuzet.export.package.build` writes the package
@@ -27,12 +27,13 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # footage
 
+from footage import record  # noqa: E402
 from kuzet.catalog.db import make_engine, migrate  # noqa: E402
 from kuzet.catalog.store import Catalog  # noqa: E402
 from kuzet.config import Settings  # noqa: E402
 from kuzet.export.package import build  # noqa: E402
-from kuzet.media.synthetic import record  # noqa: E402
 from kuzet.rtsp.clip import ClipSpec  # noqa: E402
 from kuzet.signing import load_or_create  # noqa: E402
 from kuzet.storage.volumes import Volumes  # noqa: E402

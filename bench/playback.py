@@ -49,8 +49,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from catalog import DAY_NS, NOW, SEG_NS, load_rows  # noqa: E402
 from conftest import Storage  # noqa: E402
 from home import account, bench_env  # noqa: E402
-from kuzet.media import keyindex  # noqa: E402
-from kuzet.storage.layout import segment_relpath  # noqa: E402
+from kuzet.catalog import keyindex  # noqa: E402
+from kuzet.catalog.paths import segment_relpath  # noqa: E402
 
 PASSWORD = "archive of the long winter"
 FRAME_NS = 40_000_000
@@ -95,18 +95,22 @@ def record_one_segment(tmp: Path) -> tuple[Path, list[int]]:
 def serve_api(url: str, home: str, found: Any) -> None:
     """The console's API alone over the synthetic catalog (nothing recorded here)."""
     from kuzet.access.tls import make_self_signed
+    from kuzet.analytics.store import DetectionStore
+    from kuzet.catalog.alarms import Alarms
     from kuzet.catalog.db import make_engine
     from kuzet.catalog.store import Catalog
     from kuzet.config import Settings
-    from kuzet.web.server import ApiServer
+    from kuzet.web.server import ApiServer, Listen
     from kuzet.web.services import Services
 
     settings = Settings(home=Path(home), database_url=url, https_port=0,
                         http_redirect_port=None, volume_floor_bytes=0,
                         volume_floor_percent=0)
     make_self_signed(settings.cert_path, settings.key_path)
-    api = ApiServer(settings, Services(settings, Catalog(make_engine(url)), dict,
-                                       time.time_ns))
+    catalog = Catalog(make_engine(url))
+    api = ApiServer(Listen.of(settings), Services(
+        settings, catalog, dict, time.time_ns, Alarms(catalog.session),
+        DetectionStore(catalog.session, settings.display_timezone)))
     found.put(api.start()["https"])
     signal.pause()
 

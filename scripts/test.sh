@@ -7,7 +7,7 @@ source scripts/python.sh
 
 debs=(ffmpeg gstreamer1.0-tools gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-      gstreamer1.0-plugins-ugly gstreamer1.0-libav chromium firefox-esr fonts-dejavu-core)
+      gstreamer1.0-plugins-ugly gstreamer1.0-libav chromium firefox-esr fonts-dejavu-core curl iproute2)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -27,4 +27,7 @@ fi
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy
-exec .venv/bin/python -m pytest "$@"
+# Two workers on this 2-core machine: most tests wait on real time (a camera's segments,
+# a browser's playback), so two at once take about a third less wall time. Each worker has
+# its own simulator clips, browsers and databases; KUZET_TEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -n "${KUZET_TEST_WORKERS:-2}" --dist worksteal "$@"

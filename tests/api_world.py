@@ -13,7 +13,9 @@ import pyotp
 from starlette.testclient import TestClient
 
 from kuzet.access.permissions import DEFAULT_ROLES, is_privileged
+from kuzet.analytics.store import DetectionStore
 from kuzet.audit.log import Actor
+from kuzet.catalog.alarms import Alarms
 from kuzet.web.app import create_app
 from kuzet.web.services import Services
 
@@ -43,7 +45,10 @@ class World:
         self.settings = Settings(**base)
         self.storage = storage
         self.clock = Clock(now_ns)
-        self.svc = Services(self.settings, storage.catalog, lambda: {}, self.clock)
+        session = storage.catalog.session
+        detection = DetectionStore(session, self.settings.display_timezone)
+        self.svc = Services(self.settings, storage.catalog, lambda: {}, self.clock,
+                            Alarms(session), detection)
         self.app = create_app(self.svc)
         storage.closers.append(self.svc.refusals.flush)  # written before the catalog closes
         self.secrets: dict[str, str] = {}
@@ -119,10 +124,10 @@ class World:
     def served(self) -> Iterator[str]:
         """This world's API on a real HTTPS port, for a browser; yields its address."""
         from kuzet.access.tls import make_self_signed
-        from kuzet.web.server import ApiServer
+        from kuzet.web.server import ApiServer, Listen
 
         make_self_signed(self.settings.cert_path, self.settings.key_path)
-        server = ApiServer(self.settings, self.svc)
+        server = ApiServer(Listen.of(self.settings), self.svc)
         try:
             yield server.start()["https"]
         finally:

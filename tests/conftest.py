@@ -36,12 +36,6 @@ FPS = 25
 FRAME_NS = 40_000_000
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.2,
              what: str = "condition") -> Any:
     deadline = time.monotonic() + timeout
@@ -53,10 +47,33 @@ def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.2
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.2)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+# Under CI every test must run: a skip there (a peer missing, not root) is a failure.
+CI = os.environ.get("CI") == "true"
+_skipped: list[str] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail at once, naming the missing peer, rather than test by test minutes later."""
+    if hasattr(session.config, "workerinput"):
+        return  # a worker of pytest-xdist: the controller looked already
+    from preflight import missing
+
+    problems = missing(need_root=CI)
+    if problems:
+        raise pytest.UsageError("the suite's peers are not all here:\n  "
+                                + "\n  ".join(problems)
+                                + "\n(bash scripts/test.sh installs the Debian packages)")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if CI and _skipped and exitstatus == 0:
+        print(f"\nCI=true and {len(_skipped)} test(s) skipped: {', '.join(_skipped[:10])}")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -126,12 +143,17 @@ class Kuzet:
         self.procs.append(proc)
         return proc
 
-    def sim(self, port: int, *extra: str, cameras: int = 1) -> subprocess.Popen[bytes]:
+    def sim(self, *extra: str, port: int = 0,
+            cameras: int = 1) -> tuple[subprocess.Popen[bytes], int]:
+        """Start `kuzet sim`; return it and the port it reports listening on: any free one,
+        unless `port` names one (a simulator started again after an outage)."""
+        name = f"sim{len(self.procs)}"
+        report = self.home / f"{name}.port"
         proc = self.spawn("sim", "--cameras", str(cameras), "--port", str(port),
-                          *SIM_SIZE_ARGS, *extra, log_name=f"sim-{port}")
-        wait_for(lambda: port_open(port) or proc.poll() is not None, 60, what="simulator")
-        assert proc.poll() is None, self.log(f"sim-{port}")
-        return proc
+                          "--port-file", str(report), *SIM_SIZE_ARGS, *extra, log_name=name)
+        wait_for(lambda: report.exists() or proc.poll() is not None, 60, what="simulator")
+        assert proc.poll() is None, self.log(name)
+        return proc, int(report.read_text())
 
     def serve(self) -> subprocess.Popen[bytes]:
         (self.home / "run" / "status.json").unlink(missing_ok=True)
@@ -208,18 +230,27 @@ def ffprobe(path: Path) -> dict[str, Any]:
     return dict(json.loads(out.stdout))
 
 
+@pytest.fixture
+def closed_port() -> Iterator[int]:
+    """A port bound but never listening: connecting is refused, and while it is held no
+    server can take it and no client can be handed it as its own port (a TCP self-connect
+    once made a camera look like an RTSP server in CI)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        yield int(s.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
 def gst_server() -> Iterator[int]:
     """GStreamer's RTSP server (an independent implementation), on Debian's python3."""
     python = shutil.which("python3", path="/usr/bin") or "/usr/bin/python3"
-    port = free_port()
-    proc = subprocess.Popen([python, str(PEERS / "gst_rtsp_server.py"), str(port)],
+    proc = subprocess.Popen([python, str(PEERS / "gst_rtsp_server.py")],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             start_new_session=True)
     assert proc.stdout is not None
     line = proc.stdout.readline().decode()
-    assert line.strip() == "ready", f"gst-rtsp-server did not start: {line}"
-    yield port
+    assert line.startswith("ready "), f"gst-rtsp-server did not start: {line}"
+    yield int(line.split()[1])
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(10)
     proc.stdout.close()
@@ -251,6 +282,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("pg_url"))
 
 
+# A browser, UI or model test runs on SQLite only: what it tests is above the catalog, whose
+# PostgreSQL path the catalog, retention, volume, pressure, integrity, API and one
+# end-to-end recording test cover (each PostgreSQL variant of a browser test cost 5-13 s).
+SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
 class Storage:
     """A catalog with its default volume, and the storage services over it, in-process."""
 
@@ -258,7 +295,7 @@ class Storage:
         from kuzet.audit.log import AuditLog
         from kuzet.catalog.alarms import Alarms
         from kuzet.config import Settings
-        from kuzet.storage.holds import Holds
+        from kuzet.governance.holds import Holds
         from kuzet.storage.sweeper import Sweeper
         from kuzet.storage.volumes import Volumes
 
@@ -288,12 +325,14 @@ class Storage:
         """Segments with real files of `size` random bytes, one after another."""
         import hashlib
 
-        from kuzet.catalog.store import CatalogError, NewSegment
-        from kuzet.storage.layout import segment_relpath
+        from kuzet.catalog.paths import segment_relpath
+        from kuzet.catalog.store import NewSegment
+        from kuzet.catalog.streams import Stream
+        from kuzet.errors import NotFound
 
         try:
             cam = self.catalog.camera(camera)
-        except CatalogError:
+        except NotFound:
             cam = self.catalog.add_camera(camera, "rtsp://10.0.0.2/s")
         vol = volume_id if volume_id is not None else self.default_volume_id
         rows = []
@@ -305,7 +344,7 @@ class Storage:
             path.write_bytes(data)
             path.chmod(0o444)
             rows.append(self.catalog.add_segment(NewSegment(
-                camera_id=cam.id, stream="main", volume_id=vol, start_ns=start,
+                camera_id=cam.id, stream=Stream.MAIN, volume_id=vol, start_ns=start,
                 end_ns=start + seg_s * 10**9, frames=seg_s * FPS, size_bytes=size,
                 codec="h264", width=1920, height=1080, audio_codec=None,
                 params_json='{"codec": "h264"}', keyframes_ns=[k * 10**9 for k in range(seg_s)],

@@ -24,6 +24,8 @@ from kuzet.analytics.onnx_detector import OnnxDetector
 from kuzet.analytics.rules import Rule, Rules, Schedule, Window, check_rule
 from kuzet.analytics.tamper import Tamper, TamperWatch
 from kuzet.analytics.tracker import NS, Track, Tracker
+from kuzet.catalog.streams import Stream
+from kuzet.server import builtin
 from kuzet.timefmt import parse_instant
 from onnx_models import constant_model
 
@@ -36,7 +38,7 @@ def bgr(img: np.ndarray) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def person_model(tmp_path_factory: pytest.TempPathFactory) -> object:
-    return open_detector("openvino", tmp_path_factory.mktemp("cache"))
+    return open_detector(builtin().detectors, "openvino", tmp_path_factory.mktemp("cache"))
 
 
 def test_people_in_real_photographs(person_model: object) -> None:
@@ -107,9 +109,9 @@ def test_onnx_models_of_each_output_format(tmp_path: Path) -> None:
     with pytest.raises(DetectorError, match="not a model ONNX Runtime can load"):
         OnnxDetector(corrupt)
     with pytest.raises(DetectorError, match="does not exist"):
-        open_detector("onnx", tmp_path, tmp_path / "none.onnx")
+        open_detector(builtin().detectors, "onnx", tmp_path, tmp_path / "none.onnx")
     with pytest.raises(DetectorError, match="needs detector_model"):
-        open_detector("onnx", tmp_path)
+        open_detector(builtin().detectors, "onnx", tmp_path)
 
 
 def _scene(rng: np.random.Generator) -> np.ndarray:
@@ -331,7 +333,7 @@ def test_one_person_walking_through_raises_one_alarm(person_model: object) -> No
 
     rules = [Rule(1, "intrusion", zone=((0, 0), (1, 0), (1, 1), (0, 1)))]
     alarms: list[int] = []
-    cam = CameraAnalytics("gate", 1, "sub", rules, lambda: person_model, 0.5,  # type: ignore[arg-type, return-value]
+    cam = CameraAnalytics("gate", 1, Stream.SUB, rules, lambda: person_model, 0.5,  # type: ignore[arg-type, return-value]
                           5, lambda w, a, t, i: alarms.append(a.rule), lambda *a: None)
     background = np.full((360, 640, 3), 90, np.uint8)
     person = cv2.resize(bgr(data.astronaut()), (288, 288))
@@ -356,7 +358,7 @@ def test_an_alarm_carries_the_best_picture_of_its_object(person_model: object) -
 
     rules = [Rule(1, "loitering", zone=((0, 0), (1, 0), (1, 1), (0, 1)), seconds=3)]
     got: list[tuple[list[Track], np.ndarray, int, tuple[int, ...]]] = []
-    cam = CameraAnalytics("hall", 1, "sub", rules, lambda: person_model, 0.5,  # type: ignore[arg-type, return-value]
+    cam = CameraAnalytics("hall", 1, Stream.SUB, rules, lambda: person_model, 0.5,  # type: ignore[arg-type, return-value]
                           5, lambda w, a, tracks, image: got.append((tracks, image, a.t_ns,
                                                                      tuple(a.tracks))),
                           lambda *a: None)

@@ -14,9 +14,11 @@ import pytest
 from fastapi.routing import APIRoute
 from sqlalchemy import update
 
+import kuzet.audit.log
 from api_world import CAM, PASSWORD, World
 from kuzet.access.accounts import LOGIN_FAILED
 from kuzet.access.permissions import DEFAULT_ROLES, Perm
+from kuzet.audit.log import Actor
 from kuzet.catalog.models import AuditEntry
 from kuzet.timefmt import parse_instant
 from kuzet.web.app import ROUTERS
@@ -155,8 +157,54 @@ def test_self_approval_refused_and_audited(world: World) -> None:
     assert len(refused) == 1 and refused[0].actor == "rector"
 
 
-def world_actor(name: str) -> Any:
-    from kuzet.audit.log import Actor
+def test_every_approval_flow_refuses_alike(world: World) -> None:
+    """One error contract for holds, grants, role assignments and transfers: an unknown
+    request is 404, a decision on one's own request 403 (and audited), a request already
+    decided or ended 409."""
+    rector_actor = Actor("rector", ("rector",), "local")
+    for name, role in (("rector", "rector"), ("head", "head_of_security"),
+                       ("admin", "administrator"), ("inspector", "viewer")):
+        world.user(name, role)
+    # the rector may also ask, so that the rector's own requests come to the rector
+    world.svc.roles.set_perms(rector_actor, "rector", set(DEFAULT_ROLES["rector"].perms)
+                              | {Perm.HOLD_REQUEST, Perm.GRANT_REQUEST})
+    world.clock.advance(2)  # the session cache (one second) sees the edit
+    head, rector, admin = world.login("head"), world.login("rector"), world.login("admin")
+    expires = {"expires": "2026-10-01T00:00:00Z"}
+    for path in ("holds/999/approve", "holds/999/release", "grants/999/approve",
+                 "grants/999/revoke", "role-assignments/999/approve",
+                 "role-assignments/999/revoke", "transfers/999/approve"):
+        r = rector.post(f"/api/{path}", json=expires if path.endswith("approve") else {})
+        assert r.status_code == 404 and "999" in r.json()["detail"], (path, r.text)
+    hold = {"cameras": [CAM], "start": "2026-09-21T01:00:00Z", "end": "2026-09-21T02:00:00Z",
+            "reason": "theft", "incident": "P-2026/0031"}
+    own = rector.post("/api/holds", json=hold).json()["id"]
+    r = rector.post(f"/api/holds/{own}/approve", json=expires)
+    assert r.status_code == 403 and "clause 3.3" in r.json()["detail"]
+    theirs = head.post("/api/holds", json=hold).json()["id"]
+    assert rector.post(f"/api/holds/{theirs}/release", json={}).status_code == 409
+    assert rector.post(f"/api/holds/{theirs}/approve", json=expires).status_code == 200
+    assert rector.post(f"/api/holds/{theirs}/reject", json={"note": "x"}).status_code == 409
+    grant = {"user": "inspector", "perms": ["live.view"], "cameras": [CAM],
+             "footage_from": "2026-09-21T00:00:00Z", "footage_to": "2026-09-22T00:00:00Z",
+             "valid_from": "2026-09-21T00:00:00Z", "valid_until": "2026-09-22T00:00:00Z",
+             "instruction": "Rector's instruction No. 18"}
+    own = rector.post("/api/grants", json=grant).json()["id"]
+    r = rector.post(f"/api/grants/{own}/approve")
+    assert r.status_code == 403 and "clause 3.5.5" in r.json()["detail"]
+    assert head.post(f"/api/grants/{own}/revoke").status_code == 200
+    assert head.post(f"/api/grants/{own}/revoke").status_code == 409  # was 404
+    assert rector.post(f"/api/grants/{own}/approve").status_code == 409
+    guard = admin.post("/api/role-assignments", json={"user": "inspector", "role": "guard"})
+    assert admin.post(f"/api/role-assignments/{guard.json()['id']}/revoke").status_code == 200
+    r = admin.post(f"/api/role-assignments/{guard.json()['id']}/revoke")
+    assert r.status_code == 409 and "revoked already" in r.json()["detail"]  # was 404
+    refused = [e for e in world.audit("hold.approve") + world.audit("grant.approve")
+               if '"refused"' in e.detail]
+    assert [e.actor for e in refused] == ["rector", "rector"]
+
+
+def world_actor(name: str) -> Actor:
     return Actor(name, (), "10.0.0.9")
 
 
@@ -416,6 +464,34 @@ def test_audit_chain_tampering_seen_through_the_api(world: World) -> None:
     csv = rector.get("/api/audit/export.csv")
     assert csv.status_code == 200 and csv.text.startswith("seq,at_utc")
     assert world.audit("audit.export") and world.audit("audit.read")
+
+
+def test_a_camera_change_and_its_audit_entry_commit_together(
+        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adding or removing a camera writes its entry in the change's own transaction
+    (docs/design/audit.md): when the entry cannot be written, the camera stays as it was."""
+    admin = world.login(world.user("admin", "administrator"))
+    r = admin.post("/api/cameras", json={"name": "gate", "url": "rtsp://u:secret@10.0.0.4/s",
+                                         "zone": "entrance"})
+    assert r.status_code == 201, r.text
+    (added,) = world.audit("camera.add")
+    assert added.actor == "admin" and added.subject == "gate"
+    assert '"zone":"entrance"' in added.detail and "secret" not in added.detail
+
+    def unwritable(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    monkeypatch.setattr(kuzet.audit.log, "append", unwritable)
+    r = admin.post("/api/cameras", json={"name": "door", "url": "rtsp://10.0.0.5/s"})
+    assert r.status_code == 500
+    assert admin.delete("/api/cameras/gate").status_code == 500
+    monkeypatch.undo()
+    assert [c.name for c in world.storage.catalog.cameras()] == [CAM, "cam2", "gate"]
+    assert [e.seq for e in world.audit("camera.add")] == [added.seq]
+    assert world.audit("camera.remove") == []
+    assert admin.delete("/api/cameras/gate").status_code == 200
+    (removed,) = world.audit("camera.remove")
+    assert removed.subject == "gate" and removed.seq > added.seq
 
 
 def test_password_rules_and_first_login(world: World) -> None:

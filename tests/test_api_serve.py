@@ -21,7 +21,7 @@ import httpx
 import pyotp
 import pytest
 
-from conftest import Kuzet, free_port, wait_for
+from conftest import Kuzet, wait_for
 
 pytestmark = pytest.mark.slow
 HOST_ADDR, NS_ADDR = "198.51.100.1", "198.51.100.2"  # TEST-NET-2: public, never routed
@@ -64,8 +64,7 @@ def test_serve_https_first_login_and_lan_gate(fresh: Kuzet, public_netns: str) -
     assert m, out
     user, one_time = m.groups()
     assert "one-time password" not in kuzet.run("init").stdout  # printed once only
-    port = free_port()
-    kuzet.sim(port)
+    _, port = kuzet.sim()
     kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
     kuzet.serve()
     urls = wait_for(lambda: _api(kuzet), 60, what="api.json")

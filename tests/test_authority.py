@@ -22,12 +22,12 @@ from sqlalchemy import update
 
 from api_world import CAM, PASSWORD, World
 from conftest import Storage
+from footage import record
 from kuzet.access.accounts import LOGIN_FAILED
-from kuzet.access.errors import Denied
 from kuzet.access.models import ApiToken
 from kuzet.access.permissions import DECISION_PERMS, Perm, holds_somewhere
 from kuzet.audit.log import Actor
-from kuzet.media.synthetic import record
+from kuzet.errors import Denied
 from kuzet.rtsp.clip import ClipSpec
 from kuzet.timefmt import NS, format_instant, parse_instant
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FRAME_NS, Kuzet, ffprobe, free_port, stop, wait_for
+from conftest import FRAME_NS, Kuzet, ffprobe, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -45,23 +45,12 @@ def silent_port() -> Iterator[int]:
     srv.close()
 
 
-@pytest.fixture
-def closed_port() -> Iterator[int]:
-    """A port bound but never listening: connecting is refused, and while it is held no
-    server can take it and no client can be handed it as its own port (a TCP self-connect
-    once made this camera look like an RTSP server in CI)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        yield int(s.getsockname()[1])
-
-
 def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_port: int,
                                        closed_port: int) -> None:
-    good, auth, jump, resize = (free_port() for _ in range(4))
-    kuzet.sim(good)
-    kuzet.sim(auth, "--auth", "digest", "--user", "admin", "--password", "s3cret")
-    kuzet.sim(jump, "--ts-jump-every", "4")
-    kuzet.sim(resize, "--resize-every", "3")
+    _, good = kuzet.sim()
+    _, auth = kuzet.sim("--auth", "digest", "--user", "admin", "--password", "s3cret")
+    _, jump = kuzet.sim("--ts-jump-every", "4")
+    _, resize = kuzet.sim("--resize-every", "3")
     cameras = {
         "good": f"rtsp://127.0.0.1:{good}/cam01/main",
         "refused": f"rtsp://127.0.0.1:{closed_port}/stream",
@@ -139,6 +128,10 @@ def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_por
     (["camera", "add", "a/b", "rtsp://127.0.0.1/s"], "may not contain"),
     (["camera", "add", "..", "rtsp://127.0.0.1/s"], "may not contain"),
     (["camera", "add", "x", "rtsp://127.0.0.1/s", "--zone", "moon"], "unknown zone"),
+    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--retention-days", "45"], "clause 3.3"),
+    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--sub-url", "http://127.0.0.1/s"],
+     "unsupported scheme 'http'"),
+    (["camera", "retention", "nosuch", "31"], "no more than 30 days"),
     (["recordings", "list", "nosuch"], "no camera named 'nosuch'"),
     (["recordings", "gaps", "nosuch"], "no camera named 'nosuch'"),
     (["camera", "remove", "nosuch"], "no camera named 'nosuch'"),
@@ -183,8 +176,7 @@ def test_full_disk_is_reported_and_recording_resumes(kuzet: Kuzet, small_volume:
     kuzet.run("volume", "drain", "default")
     filler = small_volume / "filler.bin"
     filler.write_bytes(b"\0" * (3_400_000))
-    port = free_port()
-    kuzet.sim(port)
+    _, port = kuzet.sim()
     kuzet.run("camera", "add", "store", f"rtsp://127.0.0.1:{port}/cam01/main")
     serve = kuzet.serve()
     wait_for(lambda: kuzet.status().get("store", {}).get("last_cause") == "storage_full", 40,

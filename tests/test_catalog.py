@@ -1,25 +1,34 @@
-"""The catalog on SQLite and on PostgreSQL: schema, cameras, the hash chain, gaps."""
+"""The catalog on SQLite and on PostgreSQL: schema, cameras, the hash chain, gaps, and its
+place at the bottom of the layers."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import json
 import subprocess
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
+from sqlalchemy.orm import Session
 
+import kuzet.catalog
 from conftest import Storage, ffprobe
+from kuzet.access.models import Role
+from kuzet.access.permissions import DEFAULT_ROLES
+from kuzet.catalog import keyindex
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.db import make_engine, migrate
-from kuzet.catalog.models import Base, Segment
-from kuzet.catalog.store import Catalog, CatalogError
+from kuzet.catalog.models import Base, Camera, Segment
+from kuzet.catalog.paths import segment_relpath
+from kuzet.catalog.store import Catalog, CutGap, NewSegment
+from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
-from kuzet.media import keyindex
-from kuzet.media.salvage import NothingToSalvage, salvage_file
-from kuzet.storage.layout import segment_relpath
+from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.mp4.salvage import NothingToSalvage, salvage_file
 from kuzet.storage.verify import verify_camera
 from kuzet.storage.volumes import Volumes
 
@@ -39,17 +48,89 @@ def test_migrations_equal_the_models(catalog: Catalog) -> None:
     assert diff == []
 
 
+def test_a_new_catalog_starts_with_the_default_roles(catalog: Catalog) -> None:
+    """Revision 0003's frozen copy of the roles, with what later revisions add to them, is
+    today's default table."""
+    with catalog.session() as s:
+        got = {r.name: (sorted(json.loads(r.perms)), r.clause, json.loads(r.titles))
+               for r in s.scalars(select(Role))}
+    assert got == {r.name: (sorted(r.perms), r.clause, r.title) for r in DEFAULT_ROLES.values()}
+
+
+CATALOG = Path(kuzet.catalog.__file__).parent
+# What the bottom layer may build on besides itself.
+BENEATH_THE_CATALOG = {"kuzet.errors", "kuzet.timefmt"}
+
+
+def kuzet_imports(path: Path) -> set[str]:
+    """The kuzet modules a file imports, anywhere in it (inside functions too)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names |= ({f"kuzet.{a.name}" for a in node.names} if node.module == "kuzet"
+                      else {node.module})
+    return {n for n in names if n == "kuzet" or n.startswith("kuzet.")}
+
+
+def test_the_catalog_is_the_bottom_layer() -> None:
+    """Every package builds on the catalog and the catalog on none of them: it owns its
+    streams, paths, keyframe coding and queries. (The migration environment, which gathers
+    every package's tables for Alembic, is not part of it; its revisions are checked below.)"""
+    modules = [p for p in CATALOG.rglob("*.py") if "migrations" not in p.relative_to(CATALOG).parts]
+    assert len(modules) > 8
+    above = {str(p.relative_to(CATALOG)): sorted(n for n in kuzet_imports(p)
+                                                 if not n.startswith("kuzet.catalog")
+                                                 and n not in BENEATH_THE_CATALOG)
+             for p in modules}
+    assert {k: v for k, v in above.items() if v} == {}
+
+
+def test_migrations_are_frozen_snapshots() -> None:
+    """A revision imports nothing from kuzet, so that changing today's code never changes
+    what an old upgrade does: whatever it needs is copied into it as it was."""
+    revisions = sorted((CATALOG / "migrations" / "versions").glob("*.py"))
+    assert len(revisions) >= 8
+    assert {p.name: sorted(kuzet_imports(p)) for p in revisions if kuzet_imports(p)} == {}
+
+
+def test_stream_labels() -> None:
+    assert [(s.label, int(s)) for s in Stream] == [("main", 0), ("sub", 1)]
+    assert Stream.parse("sub") is Stream.SUB
+    with pytest.raises(Invalid, match="unknown stream 'SUB'"):
+        Stream.parse("SUB")
+
+
 def test_cameras(catalog: Catalog) -> None:
     catalog.add_camera("gate", "rtsp://10.0.0.2/s", zone="entrance")
-    with pytest.raises(CatalogError, match="already exists"):
+    with pytest.raises(Conflict, match="already exists"):
         catalog.add_camera("gate", "rtsp://10.0.0.3/s")
     catalog.remove_camera("gate")
     assert catalog.cameras() == []
     assert [c.name for c in catalog.cameras(include_removed=True)] == ["gate"]
-    with pytest.raises(CatalogError, match="removed camera"):
+    with pytest.raises(Conflict, match="removed camera"):
         catalog.add_camera("gate", "rtsp://10.0.0.3/s")
-    with pytest.raises(CatalogError, match="no camera"):
+    with pytest.raises(NotFound, match="no camera"):
         catalog.remove_camera("gate")
+
+
+def test_a_camera_change_rolls_back_with_what_its_transaction_writes(catalog: Catalog) -> None:
+    """The callback a caller passes (its audit entry) runs in the change's transaction: if
+    it fails, the change is not made."""
+    def unwritable(s: Session, cam: Camera) -> None:
+        raise RuntimeError("the audit log cannot be written")
+
+    with pytest.raises(RuntimeError):
+        catalog.add_camera("gate", "rtsp://10.0.0.2/s", audit=unwritable)
+    assert catalog.cameras(include_removed=True) == []
+    catalog.add_camera("gate", "rtsp://10.0.0.2/s")
+    with pytest.raises(RuntimeError):
+        catalog.set_retention("gate", 7, audit=unwritable)
+    with pytest.raises(RuntimeError):
+        catalog.remove_camera("gate", audit=unwritable)
+    (cam,) = catalog.cameras()
+    assert cam.retention_days is None and cam.removed_ns is None
 
 
 def test_segments_chain_and_ranges(storage: Storage) -> None:
@@ -70,15 +151,37 @@ def test_segments_chain_and_ranges(storage: Storage) -> None:
     assert cat.path_of(got[0]).read_bytes()  # the path follows from the row
 
 
-def test_gaps_open_once_and_close(catalog: Catalog) -> None:
+def _segment(camera_id: int, volume_id: int, start_ns: int, end_ns: int) -> NewSegment:
+    return NewSegment(camera_id=camera_id, stream=Stream.MAIN, volume_id=volume_id,
+                      start_ns=start_ns,
+                      end_ns=end_ns, frames=1, size_bytes=1, codec="h264", width=2, height=2,
+                      audio_codec=None, params_json="{}", keyframes_ns=[start_ns],
+                      sha256=bytes(32))
+
+
+def test_gaps_open_once_and_close_with_the_next_segment(storage: Storage) -> None:
+    catalog, vol = storage.catalog, storage.default_volume_id
     cam = catalog.add_camera("yard", "rtsp://10.0.0.2/s")
     assert catalog.open_gap(cam.id, 100, "connect_failed", "refused")
     assert not catalog.open_gap(cam.id, 200, "auth_failed", "401")  # first cause stands
     assert [(g.cause, g.end_ns) for g in catalog.gaps(cam.id)] == [("connect_failed", None)]
     assert len(catalog.gaps(cam.id, start_ns=10**12)) == 1  # an open gap reaches to now
-    catalog.close_gap(cam.id, 500)
+    # The segment that ends the outage closes its gap in the row's own transaction.
+    catalog.add_segment(_segment(cam.id, vol, 500, 900), closes_gap=True)
     assert [(g.start_ns, g.end_ns) for g in catalog.gaps(cam.id)] == [(100, 500)]
     assert catalog.gaps(cam.id, start_ns=600) == []
+    assert catalog.gaps(cam.id)[0].stream is Stream.MAIN
+    with catalog.engine.connect() as conn:  # stored as its label, as migration 0001 made it
+        assert conn.execute(text("SELECT stream FROM gaps")).scalar_one() == "main"
+    # A cut (timestamps jumped) records its hole with the segment after it.
+    cut = CutGap(900, "timestamp_jump", "timestamps jumped; new segment started")
+    catalog.add_segment(_segment(cam.id, vol, 1200, 1500), closes_gap=True, cut=cut)
+    assert [(g.start_ns, g.end_ns, g.cause) for g in catalog.gaps(cam.id)] == [
+        (100, 500, "connect_failed"), (900, 1200, "timestamp_jump")]
+    # A segment added without closing (a test's or bench's seed) leaves gaps alone.
+    assert catalog.open_gap(cam.id, 1500, "connect_failed", "refused")
+    catalog.add_segment(_segment(cam.id, vol, 1600, 1700))
+    assert catalog.gaps(cam.id)[-1].end_ns is None
 
 
 def _problems(st: Storage, camera: str) -> list[tuple[str, str]]:

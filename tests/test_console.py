@@ -18,7 +18,7 @@ import pytest
 from pypdf import PdfReader
 
 from api_world import CHROMIUM_ARGS
-from conftest import Kuzet, free_port, stop, wait_for
+from conftest import Kuzet, stop, wait_for
 from kuzet.access.secretbox import SecretBox, key_path
 from kuzet.recorder.fanout import Item, Viewer
 from kuzet.timefmt import format_instant
@@ -127,8 +127,7 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
 
     # KUZET_SCREENSHOTS=docs/screenshots refreshes the README's pictures.
     shots = Path(os.environ.get("KUZET_SCREENSHOTS") or tmp_path)
-    port = free_port()
-    kuzet.sim(port, cameras=4)
+    _, port = kuzet.sim(cameras=4)
     places = [("Main building", "1", "entrance"), ("Main building", "1", "lobby"),
               ("Main building", "2", "corridor"), ("Dormitory 1", "1", "entrance")]
     for i, (building, floor, zone) in enumerate(places, 1):
@@ -167,11 +166,12 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         frames0 = page.evaluate(
             "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
         t0 = page.evaluate("document.getElementById('video').currentTime")
-        page.wait_for_timeout(2000)
-        frames1 = page.evaluate(
-            "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
-        t1 = page.evaluate("document.getElementById('video').currentTime")
-        assert frames1 > frames0 + 20 and t1 > t0 + 1.0, (frames0, frames1, t0, t1)
+        # It goes on playing: a second more of video and its frames decoded.
+        page.wait_for_function(
+            "() => { const v = document.getElementById('video');"
+            f" return v.currentTime > {t0} + 1.0 &&"
+            f" v.getVideoPlaybackQuality().totalVideoFrames > {frames0} + 20; }}",
+            timeout=10_000)
         assert page.locator("#state").get_attribute("data-state") == "playing"
         page.screenshot(path=str(shots / "live.png"))
         # The wall, 2x2 by default, fills its tiles with the four cameras; all play.
@@ -181,10 +181,10 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
             "v => v.currentTime > 1).length === 4", timeout=30_000)
         frames = page.evaluate("[...document.querySelectorAll('#grid video')].map("
                                "v => v.getVideoPlaybackQuality().totalVideoFrames)")
-        page.wait_for_timeout(1500)
-        later = page.evaluate("[...document.querySelectorAll('#grid video')].map("
-                              "v => v.getVideoPlaybackQuality().totalVideoFrames)")
-        assert all(b > a + 10 for a, b in zip(frames, later, strict=True)), (frames, later)
+        page.wait_for_function(  # every tile goes on decoding frames
+            "(before) => [...document.querySelectorAll('#grid video')].every("
+            "(v, i) => v.getVideoPlaybackQuality().totalVideoFrames > before[i] + 10)",
+            arg=frames, timeout=10_000)
         tiles = page.evaluate("[...document.querySelectorAll('.tile')].map("
                               "t => [t.dataset.camera, t.dataset.state])")
         assert tiles == [[f"cam{i:02d}", "playing"] for i in range(1, 5)]
@@ -196,6 +196,7 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         assert tree == ["Dormitory 1", "Қабат 1", "Кіреберіс", "Main building", "Қабат 1",
                         "Кіреберіс", "Фойе", "Қабат 2", "Дәліз"], tree
         assert page.locator("#tree details li[data-camera=cam03]").count() == 1
+        marked_ns = time.time_ns()
         with page.context.expect_page() as opened:
             page.click(".tile[data-camera=cam02] .incident")
         page.wait_for_function(
@@ -207,7 +208,9 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
             "() => document.getElementById('camera').textContent === 'cam02'")
         protocol.fill("#fields input[name=location]", "Main building, lobby")
         protocol.fill("#fields textarea[name=circumstances]", "Есік ашық қалды")
-        time.sleep(4)  # the instant's segment (3 s here) is closed: the frame is on disk
+        cam02 = kuzet.catalog().camera("cam02").id
+        wait_for(lambda: any(s.end_ns > marked_ns for s in kuzet.catalog().segments(
+            cam02, marked_ns)), 20, what="the marked instant's segment closed: its frame on disk")
         protocol.click("#submit")
         protocol.wait_for_function(
             "() => document.getElementById('number').textContent.startsWith('П-')")
@@ -234,9 +237,9 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
                                timeout=20_000)
         shown = float(page.evaluate("document.getElementById('clock').dataset.ns"))
         assert abs(shown - asked) < 1e9, (shown - asked) / 1e9
-        page.wait_for_timeout(2000)
-        later = float(page.evaluate("document.getElementById('clock').dataset.ns"))
-        assert later > shown + 1e9
+        page.wait_for_function(  # and plays on
+            f"() => Number(document.getElementById('clock').dataset.ns) > {shown + 1e9}",
+            timeout=10_000)
         # An instant with no footage (before the first recording): the next footage plays
         # and the page says so.
         page.fill("input[name=start]", format_instant(asked - 1800 * 10**9))
@@ -316,9 +319,7 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
     back at the instant it showed."""
     from playwright.sync_api import sync_playwright
 
-    kuzet.env["KUZET_HTTPS_PORT"] = str(free_port())  # the same address after a restart
-    port = free_port()
-    sim = kuzet.sim(port, cameras=2)
+    sim, port = kuzet.sim(cameras=2)
     for i, floor in ((1, "1"), (2, "2")):
         kuzet.run("camera", "add", f"cam{i:02d}", f"rtsp://127.0.0.1:{port}/cam{i:02d}/main",
                   "--building", "Main building", "--floor", floor, "--zone", "entrance")
@@ -332,15 +333,22 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
         st = kuzet.status()
         return all(st.get(c, {}).get("state") == "recording" for c in ("cam01", "cam02"))
 
+    def closed(after_ns: int, count: int) -> bool:
+        """`count` segments of each camera closed after an instant."""
+        return all(len([s for s in catalog.segments(catalog.camera(c).id, after_ns)
+                        if s.start_ns >= after_ns]) >= count for c in ("cam01", "cam02"))
+
     wait_for(recording, 60, what="recording")
-    time.sleep(10)
+    began = time.time_ns()
+    wait_for(lambda: closed(began, 3), 60, what="three segments of each camera")
     outage_from = time.time_ns()
-    stop(sim)  # both cameras go dark
-    time.sleep(6)
+    stop(sim)  # both cameras go dark, until both recorders have noticed and retried
+    wait_for(lambda: all(kuzet.status().get(c, {}).get("state") == "reconnecting"
+                         for c in ("cam01", "cam02")), 30, what="both cameras reconnecting")
     outage_to = time.time_ns()
-    kuzet.sim(port, cameras=2)
+    kuzet.sim(port=port, cameras=2)
     wait_for(recording, 60, what="recording again")
-    time.sleep(8)
+    wait_for(lambda: closed(outage_to, 2), 60, what="two segments of each after the outage")
     # Playback will start in the last-but-one file before the outage; the last one is lost
     # on disk, so the player has a missing file and then the outage to jump over.
     before = [s for s in catalog.segments(catalog.camera("cam01").id)
@@ -397,7 +405,10 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
                                   "document.getElementById('video').readyState]")
             raise AssertionError(f"outage not skipped: {state}, outage {outage_from}.."
                                  f"{outage_to}; console: {logs}") from exc
-        page.wait_for_timeout(1500)
+        after = float(page.evaluate("document.getElementById('clock').dataset.ns"))
+        page.wait_for_function(  # a second and a half of playing together
+            f"() => Number(document.getElementById('clock').dataset.ns) > {after + 1.5e9}",
+            timeout=10_000)
         clocks = page.evaluate("[...document.querySelectorAll('#players figure')].map("
                                "f => Number(f.dataset.ns))")
         assert len(clocks) == 2 and abs(clocks[0] - clocks[1]) < 0.6e9, clocks
@@ -409,6 +420,7 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
         page.wait_for_function(
             "() => document.getElementById('notice').dataset.state === 'reconnecting'",
             timeout=15_000)
+        kuzet.env["KUZET_HTTPS_PORT"] = base.rsplit(":", 1)[1]  # the same address again
         kuzet.serve()
         page.wait_for_function(
             "() => document.getElementById('notice').dataset.state === 'none' && "
@@ -477,15 +489,17 @@ def test_live_and_archive_play_in_firefox(kuzet: Kuzet) -> None:
     archive plays from a chosen instant and shows that instant."""
     from firefox import Firefox
 
-    port = free_port()
-    kuzet.sim(port, cameras=1)
+    _, port = kuzet.sim()
     kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
     _guards(kuzet)
     kuzet.serve()
     base = wait_for(lambda: _api(kuzet), 60, what="api.json")["https"]
-    wait_for(lambda: kuzet.status().get("cam01", {}).get("state") == "recording", 60,
-             what="recording")
-    time.sleep(8)
+    catalog = kuzet.catalog()
+    cam = catalog.camera("cam01").id
+    # The archive will be asked for 6 s ago: footage from 7 s ago on must be closed by then.
+    wait_for(lambda: (rows := catalog.segments(cam)) and rows[0].start_ns
+             < time.time_ns() - 7 * 10**9 and rows[-1].end_ns > time.time_ns() - 5 * 10**9,
+             60, what="closed footage of the last seven seconds")
     firefox = Firefox()
     try:
         firefox.goto(f"{base}/login?lang=ru")
@@ -501,10 +515,8 @@ def test_live_and_archive_play_in_firefox(kuzet: Kuzet) -> None:
         firefox.wait_for("document.getElementById('video').currentTime > 1")
         frames0 = firefox.eval(
             "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
-        time.sleep(2)
-        frames1 = firefox.eval(
-            "document.getElementById('video').getVideoPlaybackQuality().totalVideoFrames")
-        assert frames1 > frames0 + 20, (frames0, frames1)
+        firefox.wait_for("document.getElementById('video').getVideoPlaybackQuality()"
+                         f".totalVideoFrames > {frames0} + 20")
         assert firefox.eval("document.getElementById('state').dataset.state") == "playing"
         asked = time.time_ns() - 6 * 10**9
         firefox.goto(f"{base}/archive/cam01?lang=en")
@@ -515,9 +527,7 @@ def test_live_and_archive_play_in_firefox(kuzet: Kuzet) -> None:
             f.requestSubmit(); }})()""")
         shown = float(firefox.wait_for("document.getElementById('clock').dataset.ns"))
         assert abs(shown - asked) < 1e9, (shown - asked) / 1e9
-        time.sleep(2)
-        later = float(firefox.eval("document.getElementById('clock').dataset.ns"))
-        assert later > shown + 1e9, (shown, later)
+        firefox.wait_for(f"Number(document.getElementById('clock').dataset.ns) > {shown + 1e9}")
     finally:
         firefox.close()
     assert [e["actor"] for e in kuzet.json("audit", "list", "--action", "archive.open")] == [

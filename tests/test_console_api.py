@@ -12,6 +12,7 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from api_world import CAM, World
+from conftest import SQLITE_ONLY
 from kuzet.console.layouts import LayoutError, check_layout
 from kuzet.console.timeline import clip, merge, month_days
 from kuzet.timefmt import parse_instant
@@ -202,6 +203,7 @@ def test_the_chosen_language_follows_the_account(world: World) -> None:
     assert world.login("guard").cookies.get("kuzet_lang") == "ru"
 
 
+@SQLITE_ONLY
 def test_a_camera_removed_while_watched_ends_its_stream(world: World) -> None:
     from kuzet.recorder.fanout import LiveHub
 

@@ -20,12 +20,15 @@ import numpy as np
 import pytest
 
 from api_world import CAM, CHROMIUM_ARGS, World
-from conftest import Kuzet, free_port, stop, wait_for
+from conftest import SQLITE_ONLY, Kuzet, stop, wait_for
 from kuzet.analytics.activity import ActivityRecorder
 from kuzet.analytics.geometry import Box
-from kuzet.analytics.service import DetectionService
+from kuzet.analytics.service import DetectionService, DetectionSettings
 from kuzet.analytics.store import DetectionStore
 from kuzet.audit.log import Actor
+from kuzet.catalog.alarms import Alarms
+from kuzet.catalog.streams import Stream
+from kuzet.server import builtin
 from kuzet.timefmt import format_instant, parse_instant
 from mqtt_peer import Subscriber
 from onnx_models import constant_model
@@ -45,8 +48,7 @@ def person_model(folder: Path) -> tuple[Path, Path]:
 @pytest.mark.slow
 def test_an_intrusion_reaches_the_catalog_and_mqtt(kuzet: Kuzet, site: str,
                                                    tmp_path: Path) -> None:
-    port = free_port()
-    kuzet.sim(port)
+    _, port = kuzet.sim()
     kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main",
               "--sub-url", f"rtsp://127.0.0.1:{port}/cam01/sub")
     model, labels = person_model(tmp_path)
@@ -206,16 +208,15 @@ def test_signal_loss_on_a_watched_camera_is_a_tamper_alarm(storage: Any) -> None
     """A camera with a tamper rule that stops recording (the recorder's status, given
     every second) raises a critical alarm at once, cleared when it records again; a
     camera without one raises none, and removing the rule clears it."""
-    from kuzet.catalog.alarms import Alarms
-
     catalog = storage.catalog
     catalog.add_camera("gate", "rtsp://10.0.0.2/s")
     catalog.add_camera("yard", "rtsp://10.0.0.3/s")
-    service = DetectionService(storage.settings, catalog, lambda name, stream: None)
+    alarms = Alarms(catalog.session)
+    service = DetectionService(DetectionSettings.of(storage.settings), catalog,
+                               lambda name, stream: None, alarms, builtin().detectors)
     rule = service.store.add_rule(Actor("setup", (), "local"), catalog.camera("gate").id,
                                   "gate", "tamper", {}, 0)
     service.sync()
-    alarms = Alarms(catalog.session)
 
     def active() -> list[tuple[str, str, str]]:
         return [(a.subject, a.severity, a.message) for a in alarms.list()
@@ -241,6 +242,7 @@ def test_signal_loss_on_a_watched_camera_is_a_tamper_alarm(storage: Any) -> None
     assert active() == []
 
 
+@SQLITE_ONLY
 @pytest.mark.slow
 def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
                                                                     tmp_path: Path) -> None:
@@ -258,8 +260,8 @@ def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
                                      args=CHROMIUM_ARGS)
         page = world.browser_login(browser, base, "guard")
         page.goto(f"{base}/wall?lang=en")
-        page.wait_for_function("() => document.querySelector('#alerts') !== null")
-        time.sleep(1.5)  # the alert socket is open and has read the last id
+        # The alert socket has read the last event's id: every new one reaches this page.
+        page.wait_for_selector("#alerts[data-connected=yes]", state="attached")
         ok, jpg = cv2.imencode(".jpg", np.full((18, 32, 3), 200, np.uint8))
         e = world.svc.detection.record(world.storage.catalog.camera(CAM).id, None,
                                        "intrusion", "person", 0.91, now, [1], bytes(jpg))
@@ -283,6 +285,7 @@ def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
     assert [a.actor for a in world.audit("detection.snapshot")] == ["guard"]
 
 
+@SQLITE_ONLY
 @pytest.mark.slow
 def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
         storage: Any, clip_cache: Path) -> None:
@@ -294,7 +297,7 @@ def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
 
     from playwright.sync_api import sync_playwright
 
-    from kuzet.media.synthetic import record
+    from footage import record
     from kuzet.rtsp.clip import ClipSpec
 
     ns = 1_000_000_000
@@ -368,6 +371,7 @@ def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
     assert [a.actor for a in world.audit("camera.still")] == ["admin"]
 
 
+@SQLITE_ONLY
 def test_an_event_spans_from_first_seen_to_last_seen(storage: Any) -> None:
     """The astronaut walks through a camera's picture for 8 s (the bundled person model,
     the service's own sinks): one intrusion event, whose time range runs from when she
@@ -379,9 +383,11 @@ def test_an_event_spans_from_first_seen_to_last_seen(storage: Any) -> None:
 
     catalog = storage.catalog
     cam = catalog.add_camera("gate", "rtsp://10.0.0.2/s")
-    service = DetectionService(storage.settings, catalog, lambda name, stream: None)
+    service = DetectionService(DetectionSettings.of(storage.settings), catalog,
+                               lambda name, stream: None, Alarms(catalog.session),
+                               builtin().detectors)
     rules = [Rule(1, "intrusion", zone=((0, 0), (1, 0), (1, 1), (0, 1)))]
-    worker = CameraAnalytics("gate", cam.id, "sub", rules, service.detector, 0.5, 5,
+    worker = CameraAnalytics("gate", cam.id, Stream.SUB, rules, service.detector, 0.5, 5,
                              service._on_alarm, service._on_tamper, None,
                              end_sink=service._on_ended)
     background = np.full((360, 640, 3), 90, np.uint8)

@@ -22,13 +22,20 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from api_world import CAM, World
+from footage import record
 from kuzet.export.origin import Claim, origin_problems
 from kuzet.governance.models import Transfer
-from kuzet.media.synthetic import record
 from kuzet.signing import KEY_FILE, KNOWN_FILE, fingerprint, grouped, public_pem
 from test_transfers import NOW, PDF, SPEC, T0, _approve, _execute, _package, _register, _upload
 
 CLI = [sys.executable, "-m", "kuzet", "export", "verify"]
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: the packages' origin (keys, signatures, the offline checker) is above
+    the catalog, whose PostgreSQL path is tested where it matters."""
+    return f"sqlite:///{tmp_path / 'catalog.db'}"
 
 
 @pytest.fixture

@@ -8,11 +8,20 @@ import struct
 
 import pytest
 
-from kuzet.access.errors import Invalid
-from kuzet.export.plan import ExportError, Span, keep_fragments, refuse_deleted, uncovered
+from kuzet.console.playback_plan import Row, plan
+from kuzet.errors import Invalid, TooLarge, Unsupported
+from kuzet.export.plan import (
+    ExportError,
+    Span,
+    keep_fragments,
+    refuse_deleted,
+    sources,
+    uncovered,
+)
 from kuzet.governance.transfers import Scope
-from kuzet.governance.uploads import TooLarge, Unsupported, check_upload
-from kuzet.media.fragments import FragmentError, moved, read_moof
+from kuzet.governance.uploads import check_upload
+from kuzet.mp4.boxes import FragmentError
+from kuzet.mp4.reader import moved, read_moof
 from kuzet.timefmt import format_instant
 
 
@@ -49,6 +58,17 @@ def test_deleted_footage_inside_the_range_is_refused_by_its_span() -> None:
         refuse_deleted("cam1", 10**18, 10**18 + 10**10, [Span(10**18 - 5, 10**18 + 10**9)])
     assert format_instant(10**18) in str(err.value)
     assert format_instant(10**18 + 10**9) in str(err.value)
+
+
+def test_an_export_reads_the_files_its_range_plays_and_refuses_a_lost_one() -> None:
+    base = 10**18
+    rows = [Row(base, base + 10, True, "a"), Row(base + 20, base + 30, True, "b"),
+            Row(base + 30, base + 40, False, "c")]
+    assert sources("cam1", plan(rows, base + 5, base + 30, [(base + 5, base + 30)])) == [
+        "a", "b"]
+    with pytest.raises(ExportError, match="missing on disk") as err:
+        sources("cam1", plan(rows, base, base + 40, [(base, base + 40)]))
+    assert format_instant(base + 30) in str(err.value)
 
 
 def test_a_moved_fragment_keeps_its_size_and_sample_counts() -> None:

@@ -13,7 +13,7 @@ from conftest import Kuzet, Storage
 from kuzet.audit.chain import GENESIS, EntryFacts, entry_hash
 from kuzet.audit.log import Actor
 from kuzet.catalog.models import AuditEntry
-from kuzet.storage.holds import Holds
+from kuzet.governance.holds import Holds
 from kuzet.storage.integrity import IntegrityCheck
 from kuzet.storage.retention import DAY_NS
 
@@ -56,8 +56,8 @@ def test_audit_export_is_csv_that_recomputes(kuzet: Kuzet, tmp_path: Path) -> No
               "--to", "2026-11-27T02:00:00+05:00", "--reason", "fight, «қақтығыс»",
               "--incident", "П-2026/0017", "--by", "head of security")
     # The rector decides in the console (no command does): here, the service the API calls.
-    Holds(kuzet.catalog(), 7).approve(1, by="rector", expires_ns=time.time_ns() + 30 * DAY_NS,
-                                      via=Actor("rector", ("rector",), "127.0.0.1"))
+    Holds(kuzet.catalog(), 7).approve(1, Actor("rector", ("rector",), "127.0.0.1"),
+                                      expires_ns=time.time_ns() + 30 * DAY_NS)
     out = tmp_path / "audit.csv"
     kuzet.run("audit", "export", "--from", "2020-01-01T00:00:00Z", "-o", str(out))
     with out.open(encoding="utf-8", newline="") as f:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import Kuzet, free_port, stop, wait_for
+from conftest import Kuzet, stop, wait_for
 from kuzet.integrations.status import HEARTBEAT_NS, StatusFeed, due
 from mqtt_peer import BROKER, Subscriber
 
@@ -29,8 +29,7 @@ def test_a_status_goes_out_on_change_and_every_half_minute() -> None:
 
 @pytest.mark.slow
 def test_serve_publishes_camera_status_to_mosquitto(kuzet: Kuzet, site: str) -> None:
-    port = free_port()
-    sim = kuzet.sim(port)
+    sim, port = kuzet.sim()
     kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
     kuzet.env.update(KUZET_MQTT_URL=f"mqtt://{BROKER[0]}:{BROKER[1]}", KUZET_MQTT_SITE=site)
     live = Subscriber(f"kuzet/{site}/#")
@@ -53,11 +52,11 @@ def test_serve_publishes_camera_status_to_mosquitto(kuzet: Kuzet, site: str) -> 
 
 
 @pytest.mark.slow
-def test_an_unreachable_broker_costs_no_recording(kuzet: Kuzet, site: str) -> None:
-    port = free_port()
-    kuzet.sim(port)
+def test_an_unreachable_broker_costs_no_recording(kuzet: Kuzet, site: str,
+                                                  closed_port: int) -> None:
+    _, port = kuzet.sim()
     kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main")
-    kuzet.env.update(KUZET_MQTT_URL=f"mqtt://kuzet:s3cret-word@127.0.0.1:{free_port()}",
+    kuzet.env.update(KUZET_MQTT_URL=f"mqtt://kuzet:s3cret-word@127.0.0.1:{closed_port}",
                      KUZET_MQTT_SITE=site)
     server = kuzet.serve()
     try:

@@ -1,5 +1,7 @@
 """Clause 3.5.1: recordings are not rewritten or edited. Only retention, shedding and hold
-expiry delete them, and all three live in kuzet.storage.sweeper.
+expiry delete them, and all three live in kuzet.storage.sweeper: the statements that
+mark and delete segment rows are the catalog's (kuzet.catalog.segments), and the sweeper
+is the only code that calls them.
 
 These tests enumerate every CLI command and scan the source for anything that could
 delete or alter a segment row or file, so that a new path cannot appear unnoticed. (The
@@ -8,6 +10,7 @@ HTTP API joins this enumeration when it exists.)
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -71,9 +74,10 @@ DELETERS = [
 ]
 # Where each of those may appear, and why.
 ALLOWED = {
+    "catalog/segments.py": "the statements that mark and delete segment rows (the sweeper's)",
     "storage/sweeper.py": "the one place recordings are deleted (retention, pressure, holds)",
-    "storage/recovery.py": "unlinks an empty .part that salvage found nothing in",
-    "media/fmp4.py": "removes a .part it failed to start writing",
+    "storage/commit.py": "unlinks an empty .part that salvage found nothing in",
+    "mp4/writer.py": "removes a .part it failed to start writing",
     "recorder/supervisor.py": "removes a .part with no frames",
     "recorder/service.py": "removes its own lock file",
     "export/package.py": "removes an export package it failed to finish (a copy, not footage)",
@@ -91,11 +95,21 @@ def test_only_the_sweeper_deletes_recordings() -> None:
             found[rel] = hits
     unexpected = {k: v for k, v in found.items() if k not in ALLOWED}
     assert unexpected == {}, f"new code that deletes or edits recordings: {unexpected}"
-    sweeper = found["storage/sweeper.py"]
-    assert any("delete" in h for h in sweeper) and any("update" in h for h in sweeper)
     for rel in ALLOWED:  # the others only touch .part and lock files, never segment rows
-        if rel != "storage/sweeper.py":
+        if rel not in ("catalog/segments.py", "storage/sweeper.py"):
             assert not any("Segment" in h or "segments" in h for h in found.get(rel, [])), rel
+    # In the catalog, two functions hold those statements, and only the sweeper calls them
+    # and the one that records a deletion run (which lets verify accept the hole it left).
+    text = (SRC / "catalog" / "segments.py").read_text()
+    row_statements = DELETERS[:4]
+    holders = {f.name for f in ast.parse(text).body if isinstance(f, ast.FunctionDef)
+               and any(p.search(ast.get_source_segment(text, f) or "") for p in row_statements)}
+    assert holders == {"mark_deleting", "delete_rows"}
+    callers = {rel for path in SRC.rglob("*.py")
+               if (rel := str(path.relative_to(SRC))) != "catalog/segments.py"
+               and re.search(r"\b(mark_deleting|delete_rows|record_deletion)\(",
+                             path.read_text())}
+    assert callers == {"storage/sweeper.py"}
 
 
 def test_footage_leaves_only_as_a_transfer_package() -> None:

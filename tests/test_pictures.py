@@ -2,7 +2,7 @@
 picture of footage is footage (clause 3.5.4), so an API token never gets one, an event's
 picture needs archive view at the event's instant unless the alarm is still live, and no
 role edit gives IT support a permission that yields a picture (clause 3.4.3). Through
-the real app over a real catalog, with footage recorded by kuzet.media.synthetic."""
+the real app over a real catalog, with footage recorded by tests/footage.py."""
 
 from __future__ import annotations
 
@@ -85,7 +85,7 @@ def refused(r: Any, clause: str) -> bool:
 
 
 def recorded(world: World, clip_cache: Path, start_ns: int, count: int = 1) -> None:
-    from kuzet.media.synthetic import record
+    from footage import record
     from kuzet.rtsp.clip import ClipSpec
 
     record(world.storage.catalog, clip_cache / "sim", ClipSpec(320, 180, 500_000), CAM,

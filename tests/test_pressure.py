@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Kuzet, Storage, free_port, mount_tmpfs, unmount, wait_for
+from conftest import Kuzet, Storage, mount_tmpfs, unmount, wait_for
 from kuzet.audit.log import Actor
-from kuzet.media.ingest import GapCause, SourceError
-from kuzet.storage.holds import Holds
+from kuzet.governance.holds import Holds
+from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.storage.retention import DAY_NS
 from kuzet.storage.volumes import VolumeState
 
 MiB = 1024 * 1024
 NOW = 1_800_000_000 * 10**9
+RECTOR = Actor("rector", ("rector",), "127.0.0.1")  # the rector, as the API passes them on
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def test_shedding_takes_the_oldest_unheld_footage_across_cameras(storage: Storag
     # Everything now held: below the floor again, nothing is deleted, the volume is full.
     hold = storage.holds.request(["gate", "yard"], t0, NOW + DAY_NS, reason="incident",
                                  incident="П-2027/0009", by="head", now_ns=NOW)
-    storage.holds.approve(hold.id, by="rector", expires_ns=NOW + 30 * DAY_NS, now_ns=NOW)
+    storage.holds.approve(hold.id, RECTOR, expires_ns=NOW + 30 * DAY_NS, now_ns=NOW)
     more = storage.seed("gate", NOW - 60 * 10**9, 4, size=MiB, volume_id=vol.id)
     assert storage.volumes.usage(vol).below_floor
     before = storage.rows(vol.id)
@@ -66,7 +67,7 @@ def test_shedding_takes_the_oldest_unheld_footage_across_cameras(storage: Storag
         storage.volumes.choose()
     assert err.value.cause is GapCause.STORAGE_FULL
     # The rector releases the hold: the next sweep sheds and recording may resume.
-    storage.holds.release(hold.id, by="rector", now_ns=NOW + 2)
+    storage.holds.release(hold.id, RECTOR, now_ns=NOW + 2)
     storage.sweeper.sweep(NOW + 3)
     assert not storage.volumes.usage(vol).below_floor
     assert storage.volumes.choose()[0] == vol.id
@@ -81,16 +82,14 @@ def test_recorder_pauses_on_a_volume_full_of_held_footage(kuzet: Kuzet, tmp_path
         kuzet.run("volume", "add", "vol", str(vol), "--floor", "12M")
         kuzet.run("volume", "drain", "default")
         (vol / "filler.bin").write_bytes(b"\0" * (11 * MiB))  # ~1 MiB above the floor
-        port = free_port()
-        kuzet.sim(port)
+        _, port = kuzet.sim()
         kuzet.run("camera", "add", "store", f"rtsp://127.0.0.1:{port}/cam01/main")
         kuzet.run("hold", "request", "--camera", "store", "--from", "2026-01-01T00:00:00Z",
                   "--to", "2030-01-01T00:00:00Z", "--reason", "theft from the store",
                   "--incident", "П-2026/0017", "--by", "head of security")
         # The rector decides in the console (no command does): the service the API calls.
         holds = Holds(kuzet.catalog(), 7)
-        rector = Actor("rector", ("rector",), "127.0.0.1")
-        holds.approve(1, by="rector", expires_ns=time.time_ns() + 365 * DAY_NS, via=rector)
+        holds.approve(1, RECTOR, expires_ns=time.time_ns() + 365 * DAY_NS)
         serve = kuzet.serve()
         wait_for(lambda: kuzet.status().get("store", {}).get("state") == "storage_full", 60,
                  what="storage_full status")
@@ -100,7 +99,7 @@ def test_recorder_pauses_on_a_volume_full_of_held_footage(kuzet: Kuzet, tmp_path
         held = kuzet.json("recordings", "list", "store")
         assert held, "footage recorded before the volume filled is kept"
         assert kuzet.json("recordings", "gaps", "store")[-1]["cause"] == "storage_full"
-        holds.release(1, by="rector", via=rector)
+        holds.release(1, RECTOR)
         released = time.time_ns()
         wait_for(lambda: any(r["start_ns"] > released for r in
                              kuzet.json("recordings", "list", "store")), 40,

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
-from conftest import FRAME_NS, Kuzet, ffprobe, free_port, stop, wait_for
-from kuzet.media.boxes import scan_file
+from conftest import FRAME_NS, Kuzet, ffprobe, stop, wait_for
+from kuzet.mp4.boxes import file_boxes
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +31,7 @@ def check_segments_against_files(k: Kuzet, camera: str, codec: str = "h264") -> 
         catalog_s = (row["end_ns"] - row["start_ns"]) / 1e9
         assert abs(float(video["duration"]) - catalog_s) <= FRAME_NS / 1e9 + 1e-6, row["path"]
         # One fragment per GOP: the catalog's keyframe times and the file's moofs agree.
-        moofs = [b for b in scan_file(k.volume / row["path"]) if b.type == "moof"]
+        moofs = [b for b in file_boxes(k.volume / row["path"]) if b.type == "moof"]
         assert row["keyframes_ns"][0] == 0 and len(row["keyframes_ns"]) == len(moofs)
     return list(rows)
 
@@ -42,8 +42,7 @@ def test_records_simulator_over_tcp_and_udp(kuzet: Kuzet, backend: str,
     if backend == "postgresql":
         kuzet.env["KUZET_DATABASE_URL"] = request.getfixturevalue("pg_url")
         kuzet.run("init")
-    port = free_port()
-    kuzet.sim(port, cameras=2)
+    _, port = kuzet.sim(cameras=2)
     kuzet.run("camera", "add", "gate", f"rtsp://127.0.0.1:{port}/cam01/main", "--zone",
               "entrance", "--location", "Main building, ground floor")
     kuzet.run("camera", "add", "lobby", f"rtsp://127.0.0.1:{port}/cam02/main",
@@ -119,8 +118,7 @@ def test_gstreamer_h265_with_aac_and_h264(kuzet: Kuzet, gst_server: int) -> None
 
 
 def test_camera_outage_is_a_gap_with_exact_bounds(kuzet: Kuzet) -> None:
-    port = free_port()
-    sim = kuzet.sim(port)
+    sim, port = kuzet.sim()
     kuzet.run("camera", "add", "door", f"rtsp://127.0.0.1:{port}/cam01/main")
     serve = kuzet.serve()
     wait_for(lambda: segment_count(kuzet, "door") >= 1, 30, what="first segment")
@@ -130,7 +128,7 @@ def test_camera_outage_is_a_gap_with_exact_bounds(kuzet: Kuzet) -> None:
              what="reconnecting status")
     time.sleep(3)
     t_back = time.time_ns()
-    kuzet.sim(port)
+    kuzet.sim(port=port)
     wait_for(lambda: any(s.start_ns > t_back for s in
                          kuzet.catalog().segments(kuzet.catalog().camera("door").id)), 40,
              what="a segment after the camera returned")
@@ -150,8 +148,7 @@ def test_camera_outage_is_a_gap_with_exact_bounds(kuzet: Kuzet) -> None:
 
 
 def test_stalled_stream_is_detected_and_recovers(kuzet: Kuzet) -> None:
-    port = free_port()
-    sim = kuzet.sim(port)
+    sim, port = kuzet.sim()
     kuzet.run("camera", "add", "stairs", f"rtsp://127.0.0.1:{port}/cam01/main")
     serve = kuzet.serve()
     wait_for(lambda: kuzet.status().get("stairs", {}).get("state") == "recording", 30,
@@ -176,11 +173,10 @@ def test_stalled_stream_is_detected_and_recovers(kuzet: Kuzet) -> None:
 
 def test_kill_9_loses_at_most_the_fragment_in_flight(kuzet: Kuzet) -> None:
     kuzet.env["KUZET_SEGMENT_S"] = "60"
-    port = free_port()
-    kuzet.sim(port)
+    _, port = kuzet.sim()
     kuzet.run("camera", "add", "vault", f"rtsp://127.0.0.1:{port}/cam01/main")
     serve = kuzet.serve()
-    wait_for(lambda: kuzet.status().get("vault", {}).get("frames_recorded", 0) >= 150, 30,
+    wait_for(lambda: kuzet.status().get("vault", {}).get("frames_recorded", 0) >= 150, 60,
              what="six seconds recorded")
     frames_before_kill = kuzet.status()["vault"]["frames_recorded"]
     os.kill(serve.pid, signal.SIGKILL)
@@ -197,7 +193,7 @@ def test_kill_9_loses_at_most_the_fragment_in_flight(kuzet: Kuzet) -> None:
 
     serve = kuzet.serve()
     quarantined = kuzet.volume / ".quarantine" / "vault" / "2026" / "01" / "01" / "stray.mp4"
-    wait_for(lambda: kuzet.status().get("vault", {}).get("frames_recorded", 0) >= 50, 30,
+    wait_for(lambda: kuzet.status().get("vault", {}).get("frames_recorded", 0) >= 50, 60,
              what="recording after restart")
     wait_for(quarantined.exists, 30, what="the stray file quarantined")
     stop(serve, timeout=5)
@@ -216,8 +212,7 @@ def test_kill_9_loses_at_most_the_fragment_in_flight(kuzet: Kuzet) -> None:
 
 
 def test_clean_restart_records_a_process_stopped_gap(kuzet: Kuzet) -> None:
-    port = free_port()
-    kuzet.sim(port)
+    _, port = kuzet.sim()
     kuzet.run("camera", "add", "hall", f"rtsp://127.0.0.1:{port}/cam01/main")
     serve = kuzet.serve()
     wait_for(lambda: segment_count(kuzet, "hall") >= 1, 30, what="a segment")

@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import Kuzet, free_port
-from kuzet.media.client_choice import open_recording_source
-from kuzet.media.ingest import GapCause, SourceError
-from kuzet.media.nal import to_annexb
-from kuzet.media.rtsp_source import RtspSource
-from kuzet.media.source import NeedsFfmpeg, PyavSource, handed_to_ffmpeg
+from conftest import Kuzet
+from kuzet.ingest.choice import open_recording_source
+from kuzet.ingest.errors import GapCause, SourceError
+from kuzet.ingest.ffmpeg_source import PyavSource
+from kuzet.ingest.rtsp_source import RtspSource
+from kuzet.ingest.source import NeedsFfmpeg, handed_to_ffmpeg
+from kuzet.nal import to_annexb
 from kuzet.rtsp.depacketize import (
     AacDepacketizer,
     Depacketizer,
@@ -169,8 +170,7 @@ slow = pytest.mark.slow
 @slow
 @pytest.mark.parametrize("scheme", ["digest", "basic"])
 def test_session_with_credentials(kuzet: Kuzet, scheme: str) -> None:
-    port = free_port()
-    kuzet.sim(port, "--auth", scheme, "--user", "guard", "--password", "Qw3rty")
+    _, port = kuzet.sim("--auth", scheme, "--user", "guard", "--password", "Qw3rty")
     source = RtspSource.open(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/cam01/main", stall_s=5)
     try:
         assert (source.video.codec, source.video.width, source.video.height) == ("h264", 640, 360)
@@ -230,10 +230,9 @@ def test_batches_are_small_while_someone_watches(kuzet: Kuzet) -> None:
     detection get frames within tens of milliseconds."""
     import socket
 
-    from kuzet.media.rtsp_source import BATCH_S, WATCHED_BATCH_S
+    from kuzet.ingest.rtsp_source import BATCH_S, WATCHED_BATCH_S
 
-    port = free_port()
-    kuzet.sim(port)
+    _, port = kuzet.sim()
     source = RtspSource.open(f"rtsp://127.0.0.1:{port}/cam01/main", stall_s=5)
     sock = source.client.sock
     assert sock is not None

@@ -9,16 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Kuzet, ffprobe, free_port
+from conftest import Kuzet, ffprobe
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def sim(kuzet: Kuzet) -> int:
-    port = free_port()
-    kuzet.sim(port, cameras=2)
-    return port
+    return kuzet.sim(cameras=2)[1]
 
 
 def probe(url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -67,8 +65,7 @@ def test_gstreamer_decodes_the_stream(sim: int, protocols: str) -> None:
 
 @pytest.mark.parametrize("scheme", ["digest", "basic"])
 def test_authentication(kuzet: Kuzet, scheme: str) -> None:
-    port = free_port()
-    kuzet.sim(port, "--auth", scheme, "--user", "guard", "--password", "Qw3rty")
+    _, port = kuzet.sim("--auth", scheme, "--user", "guard", "--password", "Qw3rty")
     ok = probe(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/cam01/main")
     assert ok.returncode == 0, ok.stderr
     for url in (f"rtsp://guard:wrong@127.0.0.1:{port}/cam01/main",

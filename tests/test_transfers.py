@@ -20,12 +20,12 @@ import pytest
 from pypdf import PdfReader
 
 from api_world import CAM, CHROMIUM_ARGS, World
-from conftest import ffprobe
+from conftest import SQLITE_ONLY, ffprobe
+from footage import record
 from kuzet.access.permissions import DEFAULT_ROLES, Perm
 from kuzet.audit.log import Actor
 from kuzet.export.verify_package import verify
 from kuzet.governance.numbering import year_of
-from kuzet.media.synthetic import record
 from kuzet.rtsp.clip import ClipSpec
 from kuzet.timefmt import NS, format_instant, parse_instant
 
@@ -293,10 +293,20 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     r = _execute(head, fresh)
     assert r.status_code == 409 and format_instant(rows[1].start_ns) in r.json()["detail"]
     assert world.svc.transfers.get(fresh).state == "approved"
+    # A source file lost on disk: refused before a file is read, naming its segment.
+    lost = catalog.path_of(rows[2])
+    lost.chmod(0o644)
+    lost.unlink()
+    r = _execute(head, fresh)
+    detail = r.json()["detail"]
+    assert r.status_code == 409 and "missing on disk" in detail, r.text
+    assert format_instant(rows[2].start_ns) in detail
+    assert world.svc.transfers.get(fresh).state == "approved"
     exports = world.settings.home / "exports"
     assert not exports.exists() or list(exports.iterdir()) == []
 
 
+@SQLITE_ONLY
 @pytest.mark.slow
 def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Path) -> None:
     """The head of security registers a request with its scan on the console, the rector

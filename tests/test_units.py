@@ -10,17 +10,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kuzet.media.boxes import Box, complete_prefix, scan_file
-from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_ns
-from kuzet.media.ingest import GapCause, SourceError, check_url, classify_open_error, mask_url
-from kuzet.media.nal import parameter_sets, split_annexb, to_annexb
-from kuzet.media.rotation import Cut, PacketFacts, decide_cut
+from kuzet.catalog.paths import CameraNameError, check_camera_name, segment_relpath
+from kuzet.ingest.errors import GapCause, SourceError, check_url, mask_url
+from kuzet.ingest.ffmpeg_source import classify_open_error
+from kuzet.mp4.boxes import Box, complete_prefix, file_boxes
+from kuzet.nal import parameter_sets, split_annexb, to_annexb
+from kuzet.recorder.clock import OffsetEstimator, is_discontinuity, segment_start_ns
+from kuzet.recorder.rotation import Cut, PacketFacts, decide_cut
 from kuzet.recorder.status import RateWindow, backoff_delay_s, rates
 from kuzet.rtsp import digest
 from kuzet.rtsp.depacketize import H264Depacketizer
 from kuzet.rtsp.protocol import RtspProtocolError, parse_request_head, parse_transport
 from kuzet.rtsp.rtp import packetize_h264
-from kuzet.storage.layout import CameraNameError, check_camera_name, segment_relpath
 from kuzet.timefmt import TimeFormatError, format_instant, parse_file_stamp, parse_instant
 
 SPS, PPS, IDR = b"\x67\x42\xc0\x1e\xaa", b"\x68\xce\x3c\x80", b"\x65" + bytes(range(200)) * 20
@@ -63,18 +64,18 @@ def _boxes(sizes: list[int]) -> bytes:
 
 
 @given(st.lists(st.integers(0, 300), min_size=1, max_size=12), st.integers(0, 400))
-def test_scan_file_finds_every_box(tmp_path_factory: pytest.TempPathFactory, sizes: list[int],
-                                   cut: int) -> None:
+def test_file_boxes_finds_every_box(tmp_path_factory: pytest.TempPathFactory, sizes: list[int],
+                                    cut: int) -> None:
     raw = _boxes(sizes)
     path = tmp_path_factory.mktemp("boxes") / "f.mp4"
     path.write_bytes(raw)
     offsets = [0]
     for n in sizes[:-1]:
         offsets.append(offsets[-1] + 8 + n)
-    assert [(b.offset, b.size) for b in scan_file(path)] == [(o, 8 + n) for o, n in
-                                                             zip(offsets, sizes, strict=True)]
+    assert [(b.offset, b.size) for b in file_boxes(path)] == [(o, 8 + n) for o, n in
+                                                              zip(offsets, sizes, strict=True)]
     path.write_bytes(raw[: max(0, len(raw) - cut)])
-    boxes = list(scan_file(path))
+    boxes = file_boxes(path)
     assert complete_prefix(boxes, path.stat().st_size) <= path.stat().st_size
 
 
@@ -239,7 +240,7 @@ class _Pkt:
 
 
 def test_untimed_first_keyframe_is_placed_before_the_next_packet() -> None:
-    from kuzet.media.timestamps import fill_missing_timestamps
+    from kuzet.ingest.timestamps import fill_missing_timestamps
 
     packets = [_Pkt(0, None), _Pkt(1, None), _Pkt(0, 3600), _Pkt(0, None), _Pkt(0, 10800),
                _Pkt(0, None, size=0)]
@@ -275,8 +276,9 @@ def test_live_init_names_the_codec_a_browser_is_asked_about(encoder: str) -> Non
     import av
     import numpy as np
 
-    from kuzet.media.fmp4 import VideoParams
-    from kuzet.media.livemux import LiveMuxer, hevc_codec, mime_codec
+    from kuzet.mp4.livemux import LiveMuxer
+    from kuzet.mp4.reader import hevc_codec, mime_codec
+    from kuzet.mp4.writer import VideoParams
 
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as out:

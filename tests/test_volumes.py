@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Kuzet, Storage, mount_tmpfs, unmount
-from kuzet.catalog.store import CatalogError
+from kuzet.errors import Conflict
 from kuzet.storage.retention import DAY_NS
 from kuzet.storage.volumes import VolumeState
 
@@ -29,12 +29,12 @@ def test_new_segments_go_to_the_emptiest_enabled_volume(storage: Storage, tmp_pa
         assert storage.volumes.choose()[0] == lt.id
         storage.volumes.set_state("little", VolumeState.DRAINING)
         assert storage.volumes.choose()[0] == b.id
-        with pytest.raises(CatalogError, match="overlaps"):
+        with pytest.raises(Conflict, match="overlaps"):
             storage.volumes.add("inner", big / "sub")
-        with pytest.raises(CatalogError, match="drained before"):
+        with pytest.raises(Conflict, match="drained before"):
             storage.volumes.set_state("big", VolumeState.REMOVED)
         storage.seed("gate", NOW - 40 * DAY_NS, 2, volume_id=lt.id)
-        with pytest.raises(CatalogError, match="still holds 2 segments"):
+        with pytest.raises(Conflict, match="still holds 2 segments"):
             storage.volumes.set_state("little", VolumeState.REMOVED)
         storage.sweeper.sweep(NOW)  # retention empties the drained volume...
         storage.volumes.set_state("little", VolumeState.REMOVED)  # ...which may then go

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from conftest import free_port, wait_for
+from conftest import wait_for
 from kuzet.config import Settings
 from kuzet.integrations.webhooks import Webhooks
 
@@ -75,8 +75,9 @@ def test_signed_deliveries_are_retried_until_accepted(receiver: Receiver,
     assert not (tmp_path / "dead.jsonl").exists()
 
 
-def test_an_endpoint_that_never_answers_gets_a_dead_letter(tmp_path: Path) -> None:
-    hooks = Webhooks(f"http://127.0.0.1:{free_port()}/", SECRET, tmp_path / "dead.jsonl",
+def test_an_endpoint_that_never_answers_gets_a_dead_letter(tmp_path: Path,
+                                                           closed_port: int) -> None:
+    hooks = Webhooks(f"http://127.0.0.1:{closed_port}/", SECRET, tmp_path / "dead.jsonl",
                      attempts=3, backoff_s=0.05, timeout_s=1)
     hooks.start()
     hooks.send({"kind": "line", "camera": "cam02"})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -16,7 +18,7 @@ from pydantic_settings import (
 )
 
 from kuzet.access.lan import DEFAULT_ALLOWED, check_allowlist, parse_networks
-from kuzet.storage.retention import check_retention_days
+from kuzet.regulation import check_retention_days
 
 DEFAULT_HOME = Path("kuzet-data")
 CONFIG_FILE_NAME = "kuzet.toml"
@@ -24,6 +26,29 @@ CONFIG_FILE_NAME = "kuzet.toml"
 
 def home_from_env() -> Path:
     return Path(os.environ.get("KUZET_HOME") or DEFAULT_HOME)
+
+
+@dataclass(frozen=True)
+class Broker:
+    """The MQTT broker `mqtt_url` names, checked with the other settings
+    (`integrations.mqtt` connects to it)."""
+
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+
+    @property
+    def shown(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+
+def parse_broker(url: str) -> Broker:
+    u = urllib.parse.urlsplit(url)
+    if u.scheme != "mqtt" or not u.hostname:
+        raise ValueError("mqtt_url is mqtt://[user:password@]host[:port]")
+    return Broker(u.hostname, u.port or 1883, urllib.parse.unquote(u.username or "") or None,
+                  urllib.parse.unquote(u.password or "") or None)
 
 
 class Settings(BaseSettings):
@@ -151,8 +176,6 @@ class Settings(BaseSettings):
     @classmethod
     def _broker(cls, url: str | None) -> str | None:
         if url is not None:
-            from kuzet.integrations.mqtt import parse_broker
-
             parse_broker(url)
         return url
 

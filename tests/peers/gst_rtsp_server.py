@@ -1,14 +1,12 @@
 """An independent RTSP server for the tests: GStreamer's gst-rtsp-server.
 
-Run with Debian's /usr/bin/python3 (python3-gi): `gst_rtsp_server.py PORT`. Prints
-"ready" once listening. Mounts:
+Run with Debian's /usr/bin/python3 (python3-gi): `gst_rtsp_server.py`. Listens on a
+free port of 127.0.0.1 and prints "ready PORT" once listening. Mounts:
   /h264     H.264 320x240 25 fps
   /h265aac  H.265 320x240 25 fps with AAC audio
   /h264b    H.264 320x240 25 fps with B-frames (decoding order differs from display order)
   /audio    AAC audio only (a URL that serves no video)
 """
-
-import sys
 
 import gi
 
@@ -37,7 +35,7 @@ def main() -> None:
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
-    server.set_service(sys.argv[1])
+    server.set_service("0")  # any free port: get_bound_port says which, once attached
     mounts = server.get_mount_points()
     for path, launch in MOUNTS.items():
         factory = GstRtspServer.RTSPMediaFactory()
@@ -45,7 +43,7 @@ def main() -> None:
         factory.set_shared(True)
         mounts.add_factory(path, factory)
     server.attach(None)
-    print("ready", flush=True)
+    print(f"ready {server.get_bound_port()}", flush=True)
     GLib.MainLoop().run()
 
 

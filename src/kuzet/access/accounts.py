@@ -18,15 +18,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes, passwords, policy
-from kuzet.access.errors import Conflict, Denied, Invalid, NotFound, Unauthenticated
 from kuzet.access.lookup import user_named
 from kuzet.access.models import LoginFailure, RoleAssignment, User
 from kuzet.access.permissions import RANK, RESET_CONFIRMERS, rank
 from kuzet.access.roles import LOCAL
 from kuzet.access.secretbox import PREFIX, SecretBox
 from kuzet.access.sessions import end_sessions
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import AuditEntry
+from kuzet.errors import Conflict, Denied, Invalid, NotFound, Unauthenticated
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 ISSUER = "Kuzet"
@@ -36,11 +37,12 @@ RECOVERY_CODES = 10
 LOGIN_FAILED = "wrong account name, password or code"
 # What the owner of an account is told at their next login: changes to its credentials
 # made by others.
-NOTICE_ACTIONS = ("user.password_reset", "user.totp_reset", "user.totp_reset_request",
-                  "user.disable", "user.enable", "role.revoke", "user.recovery_code",
-                  "auth.lockout")
+NOTICE_ACTIONS = (AuditAction.USER_PASSWORD_RESET, AuditAction.USER_TOTP_RESET,
+                  AuditAction.USER_TOTP_RESET_REQUEST, AuditAction.USER_DISABLE,
+                  AuditAction.USER_ENABLE, AuditAction.ROLE_REVOKE,
+                  AuditAction.USER_RECOVERY_CODE, AuditAction.AUTH_LOCKOUT)
 # Of those, told even when the owner did it: a code used by someone else looks the same.
-OWN_NOTICES = ("user.recovery_code", "auth.lockout")
+OWN_NOTICES = (AuditAction.USER_RECOVERY_CODE, AuditAction.AUTH_LOCKOUT)
 RANKED_CLAUSE = "clauses 3.5.4, 4.2"
 
 
@@ -73,7 +75,7 @@ def _held_roles(s: Session, user: User) -> set[str]:
         RoleAssignment.user_id == user.id, RoleAssignment.state.in_(("active", "pending")))))
 
 
-def _check_rank(s: Session, actor: Actor, user: User, what: str) -> None:
+def _check_rank(s: Session, actor: Actor, user: User, what: AuditAction) -> None:
     """Refuse (audited) a change to `user`'s credentials by someone not above them.
 
     The regulation's order (rector > vice-rector > head of security > administrator >
@@ -159,7 +161,7 @@ class Accounts:
                        must_change_password=one_time is not None, totp_secret=None,
                        totp_confirmed=False, disabled=False, created_ns=now_ns,
                        created_by=actor.name))
-            append_act(s, actor, "user.create", name, display_name=display_name)
+            append_act(s, actor, AuditAction.USER_CREATE, name, display_name=display_name)
         return NewAccount(name, one_time)
 
     @changes.bumps
@@ -170,7 +172,7 @@ class Accounts:
             user = user_named(s, name)
             if user.name == actor.name and disabled:
                 raise Denied("an account cannot disable itself")
-            action = "user.disable" if disabled else "user.enable"
+            action = AuditAction.USER_DISABLE if disabled else AuditAction.USER_ENABLE
             try:
                 _check_rank(s, actor, user, action)
             except _Refused as exc:
@@ -219,18 +221,18 @@ class Accounts:
         user = s.scalar(select(User).where(User.name == name))
         ok = passwords.verify_password(user.password_hash if user else None, password)
         if user is None:
-            append_act(s, actor, "auth.login_failed", name[:64], outcome="refused",
+            append_act(s, actor, AuditAction.AUTH_LOGIN_FAILED, name[:64], outcome="refused",
                        reason="unknown account")
             return None
         failures = s.get(LoginFailure, (user.id, address))
         state = (policy.LockState(failures.failed, failures.locked_until_ns) if failures
                  else policy.LockState(0, 0))
         if policy.locked(state, now_ns):
-            append_act(s, actor, "auth.login_failed", name, outcome="refused",
+            append_act(s, actor, AuditAction.AUTH_LOGIN_FAILED, name, outcome="refused",
                        reason="account locked for this address")
             return None
         if user.disabled:
-            append_act(s, actor, "auth.login_failed", name, outcome="refused",
+            append_act(s, actor, AuditAction.AUTH_LOGIN_FAILED, name, outcome="refused",
                        reason="account disabled")
             return None
         reason = "wrong password"
@@ -249,9 +251,9 @@ class Accounts:
                                locked_until_ns=after.locked_until_ns))
         else:
             failures.failed, failures.locked_until_ns = after.failed, after.locked_until_ns
-        append_act(s, actor, "auth.login_failed", name, outcome="refused", reason=reason)
+        append_act(s, actor, AuditAction.AUTH_LOGIN_FAILED, name, outcome="refused", reason=reason)
         if policy.locked(after, now_ns):
-            append_act(s, actor, "auth.lockout", name, outcome="refused",
+            append_act(s, actor, AuditAction.AUTH_LOCKOUT, name, outcome="refused",
                        reason=f"{policy.LOCKOUT_AFTER} failed logins in a row from {address}")
         return None
 
@@ -267,14 +269,14 @@ class Accounts:
         user.recovery_codes = json.dumps([d for d in left if d != digest])
         user.totp_secret, user.totp_confirmed, user.totp_last_step = None, False, None
         ended = end_sessions(s, user.id, now_ns)
-        append_act(s, actor, "user.recovery_code", user.name, left=len(left) - 1,
+        append_act(s, actor, AuditAction.USER_RECOVERY_CODE, user.name, left=len(left) - 1,
                    ended=ended)
         return True
 
     def notices(self, name: str, before_seq: int | None = None) -> list[Notice]:
         """Changes to `name`'s credentials made by others since their previous login."""
         with self.session() as s:
-            logins = select(AuditEntry.seq).where(AuditEntry.action == "auth.login",
+            logins = select(AuditEntry.seq).where(AuditEntry.action == AuditAction.AUTH_LOGIN,
                                                   AuditEntry.subject == name)
             if before_seq is not None:
                 logins = logins.where(AuditEntry.seq < before_seq)
@@ -299,9 +301,9 @@ class Accounts:
                 user.password_hash = passwords.hash_password(new)
                 user.must_change_password = False
                 ended = end_sessions(s, user.id, now_ns, keep=keep_session)
-                append_act(s, actor, "user.password_change", name, ended=ended)
+                append_act(s, actor, AuditAction.USER_PASSWORD_CHANGE, name, ended=ended)
                 return
-            append_act(s, actor, "user.password_change", name, outcome="refused",
+            append_act(s, actor, AuditAction.USER_PASSWORD_CHANGE, name, outcome="refused",
                        reason="wrong current password")
         raise Denied("the current password is wrong")
 
@@ -318,10 +320,10 @@ class Accounts:
                 if actor.source != LOCAL and rank(_held_roles(s, user)) >= RANK["vice_rector"]:
                     reason = (f"{RANKED_CLAUSE}: the rector's and vice-rector's passwords are "
                               "reset only on the server's command line")
-                    append_act(s, actor, "user.password_reset", name, outcome="refused",
+                    append_act(s, actor, AuditAction.USER_PASSWORD_RESET, name, outcome="refused",
                                reason=reason)
                     raise _Refused(reason)
-                _check_rank(s, actor, user, "user.password_reset")
+                _check_rank(s, actor, user, AuditAction.USER_PASSWORD_RESET)
             except _Refused as exc:
                 refused = exc
             else:
@@ -329,7 +331,7 @@ class Accounts:
                 user.must_change_password = True
                 s.execute(delete(LoginFailure).where(LoginFailure.user_id == user.id))
                 ended = end_sessions(s, user.id, now_ns)
-                append_act(s, actor, "user.password_reset", name, ended=ended,
+                append_act(s, actor, AuditAction.USER_PASSWORD_RESET, name, ended=ended,
                            second_factor_kept=user.totp_confirmed)
         if refused is not None:
             raise refused
@@ -344,7 +346,7 @@ class Accounts:
                 raise Conflict("a second factor is enrolled; a lost one is replaced with a "
                                "recovery code, or by a reset two people agree on")
             user.totp_secret = self._secrets().seal(secret, name)
-            append_act(s, actor, "user.totp_enrol", name)
+            append_act(s, actor, AuditAction.USER_TOTP_ENROL, name)
         return pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
 
     @changes.bumps
@@ -360,9 +362,9 @@ class Accounts:
                          for c in (secrets.token_hex(10) for _ in range(RECOVERY_CODES))]
                 user.recovery_codes = json.dumps([_recovery_digest(c) for c in codes])
                 user.totp_reset_by = user.totp_reset_ns = None
-                append_act(s, actor, "user.totp_confirm", name, recovery_codes=len(codes))
+                append_act(s, actor, AuditAction.USER_TOTP_CONFIRM, name, recovery_codes=len(codes))
                 return codes
-            append_act(s, actor, "user.totp_confirm", name, outcome="refused",
+            append_act(s, actor, AuditAction.USER_TOTP_CONFIRM, name, outcome="refused",
                        reason="wrong code")
         raise Invalid("the code does not match; check the phone's clock")
 
@@ -380,12 +382,12 @@ class Accounts:
             if not user.totp_confirmed:
                 raise Conflict(f"{name} has no second factor to reset")
             try:
-                _check_rank(s, actor, user, "user.totp_reset_request")
+                _check_rank(s, actor, user, AuditAction.USER_TOTP_RESET_REQUEST)
             except _Refused as exc:
                 refused = exc
             else:
                 user.totp_reset_by, user.totp_reset_ns = actor.name, now_ns
-                append_act(s, actor, "user.totp_reset_request", name)
+                append_act(s, actor, AuditAction.USER_TOTP_RESET_REQUEST, name)
         if refused is not None:
             raise refused
 
@@ -406,7 +408,7 @@ class Accounts:
                 reason = ("clauses 3.5.4, 4.2: a second-factor reset needs two people: "
                           "neither the one who asked nor the account's owner confirms it")
             if reason is not None:
-                append_act(s, actor, "user.totp_reset", name, outcome="refused",
+                append_act(s, actor, AuditAction.USER_TOTP_RESET, name, outcome="refused",
                            reason=reason)
                 refused = Denied(reason)
             else:
@@ -415,7 +417,8 @@ class Accounts:
                 user.recovery_codes = None
                 user.totp_reset_by = user.totp_reset_ns = None
                 ended = end_sessions(s, user.id, now_ns)
-                append_act(s, actor, "user.totp_reset", name, asked_by=asked_by, ended=ended)
+                append_act(s, actor, AuditAction.USER_TOTP_RESET, name, asked_by=asked_by,
+                           ended=ended)
         if refused is not None:
             raise refused
 

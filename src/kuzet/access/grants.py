@@ -3,7 +3,8 @@
 A grant names a user, cameras, the footage window it opens, its validity period and the
 instruction it carries out. It is requested (by the head of security or the
 administrator), approved by someone else who holds `grant.approve` (the rector), and
-ends by itself when its validity passes; it can be revoked earlier.
+ends by itself when its validity passes; it can be revoked earlier. Each step is one of
+the approval machine's (`access.approvals.GRANTS`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,27 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes
-from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.access.approvals import (
+    GRANTS,
+    Action,
+    ApprovalState,
+    RequestFacts,
+    check,
+    current,
+)
 from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import Grant, User
 from kuzet.access.permissions import GRANTABLE, GrantFacts, Perm
+from kuzet.access.roles import decider_of
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import Camera
+from kuzet.errors import Denied, Invalid, NotFound
 
 MAX_VALIDITY_NS = 366 * 86400 * 10**9
+# The entry each step of the approval machine writes, taken or refused.
+AUDITED = {Action.APPROVE: AuditAction.GRANT_APPROVE, Action.REJECT: AuditAction.GRANT_REJECT,
+           Action.REVOKE: AuditAction.GRANT_REVOKE}
 
 
 @dataclass(frozen=True)
@@ -41,8 +55,9 @@ class GrantView:
     decided_by: str | None
 
 
-def grant_state(stored: str, valid_until_ns: int, now_ns: int) -> str:
-    return "expired" if stored == "active" and now_ns >= valid_until_ns else stored
+def _request(g: Grant, subject: str | None = None) -> RequestFacts:
+    return RequestFacts(str(g.id), GRANTS.state(g.state), g.requested_by, subject,
+                   expires_ns=g.valid_until_ns)
 
 
 class Grants:
@@ -72,50 +87,47 @@ class Grants:
             g = Grant(user_id=target.id, perms=json.dumps(sorted(perms)),
                       cameras=json.dumps(sorted(ids)), footage_from_ns=footage[0],
                       footage_to_ns=footage[1], valid_from_ns=valid[0], valid_until_ns=valid[1],
-                      instruction=instruction[:200], state="pending", requested_by=actor.name,
+                      instruction=instruction[:200], state=GRANTS.word(ApprovalState.PENDING),
+                      requested_by=actor.name,
                       requested_ns=now_ns, decided_by=None, decided_ns=None)
             s.add(g)
             s.flush()
-            append_act(s, actor, "grant.request", user, grant=g.id, perms=sorted(perms),
+            append_act(s, actor, AuditAction.GRANT_REQUEST, user, grant=g.id, perms=sorted(perms),
                        cameras=sorted(cameras), footage=list(footage), valid=list(valid),
                        instruction=g.instruction)
             return _view(s, g, now_ns)
 
     @changes.bumps
     def decide(self, actor: Actor, grant_id: int, approve: bool, now_ns: int) -> None:
-        error: Exception | None = None
+        self._step(actor, grant_id, Action.APPROVE if approve else Action.REJECT, now_ns)
+
+    @changes.bumps
+    def revoke(self, actor: Actor, grant_id: int, now_ns: int) -> None:
+        self._step(actor, grant_id, Action.REVOKE, now_ns)
+
+    def _step(self, actor: Actor, grant_id: int, action: Action, now_ns: int) -> None:
+        """Take `action` on the grant as the approval machine allows, and audit it; a
+        refusal by rule is audited too, and raised once that entry is written."""
+        refused: Denied | None = None
+        audit = AUDITED[action]
         with self.session.begin() as s:
             g = s.get(Grant, grant_id)
             if g is None:
                 raise NotFound(f"no grant {grant_id}")
-            if g.state != "pending":
-                raise Conflict(f"grant {grant_id} is {g.state}, not pending")
             user = s.get(User, g.user_id)
             subject = user.name if user else str(g.user_id)
-            action = "grant.approve" if approve else "grant.reject"
-            if actor.name in (g.requested_by, subject):
-                append_act(s, actor, action, subject, outcome="refused", grant=g.id,
-                           reason="no one decides on their own request or account")
-                error = Denied("the grant must be decided by someone other than the person "
-                               "who asked for it or whom it concerns")
+            try:
+                new = check(GRANTS, action, _request(g, subject), decider_of(s, actor), now_ns)
+            except Denied as exc:
+                append_act(s, actor, audit, subject, outcome="refused", reason=str(exc),
+                           grant=g.id)
+                refused = exc
             else:
-                g.state = "active" if approve else "rejected"
+                g.state = GRANTS.word(new)
                 g.decided_by, g.decided_ns = actor.name, now_ns
-                append_act(s, actor, action, subject, grant=g.id)
-        if error is not None:
-            raise error
-
-    @changes.bumps
-    def revoke(self, actor: Actor, grant_id: int, now_ns: int) -> None:
-        with self.session.begin() as s:
-            g = s.get(Grant, grant_id)
-            if g is None or g.state not in ("pending", "active"):
-                raise NotFound(f"no open grant {grant_id}")
-            g.state = "revoked"
-            g.decided_by, g.decided_ns = actor.name, now_ns
-            user = s.get(User, g.user_id)
-            append_act(s, actor, "grant.revoke", user.name if user else str(g.user_id),
-                       grant=g.id)
+                append_act(s, actor, audit, subject, grant=g.id)
+        if refused is not None:
+            raise refused
 
     def list(self, now_ns: int, user: str | None = None) -> list[GrantView]:
         with self.session() as s:
@@ -126,7 +138,8 @@ class Grants:
 
 
 def active_grants(s: Session, user_id: int, now_ns: int) -> tuple[GrantFacts, ...]:
-    rows = s.scalars(select(Grant).where(Grant.user_id == user_id, Grant.state == "active",
+    rows = s.scalars(select(Grant).where(Grant.user_id == user_id,
+                                         Grant.state == GRANTS.word(ApprovalState.APPROVED),
                                          Grant.valid_until_ns > now_ns))
     return tuple(GrantFacts(g.id, frozenset(Perm(p) for p in json.loads(g.perms)),
                             frozenset(json.loads(g.cameras)), g.footage_from_ns,
@@ -141,5 +154,4 @@ def _view(s: Session, g: Grant, now_ns: int) -> GrantView:
     return GrantView(g.id, user.name if user else "?", json.loads(g.perms),
                      [names.get(i, str(i)) for i in ids], g.footage_from_ns, g.footage_to_ns,
                      g.valid_from_ns, g.valid_until_ns, g.instruction,
-                     grant_state(g.state, g.valid_until_ns, now_ns), g.requested_by,
-                     g.decided_by)
+                     GRANTS.word(current(_request(g), now_ns)), g.requested_by, g.decided_by)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kuzet.access.errors import NotFound
 from kuzet.access.models import User
 from kuzet.catalog.models import Camera
+from kuzet.errors import NotFound
 
 
 def user_named(s: Session, name: str) -> User:

@@ -14,6 +14,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from kuzet.errors import Invalid
+
 MIN_LENGTH = 12
 MAX_LENGTH = 256  # argon2 is happy with more; a cap keeps a login request from being a DoS
 
@@ -31,7 +33,7 @@ _COMMON = frozenset([
 _hasher = PasswordHasher()  # argon2id with the library's current recommended cost
 
 
-class WeakPassword(ValueError):
+class WeakPassword(Invalid):
     pass
 
 

@@ -2,11 +2,14 @@
 
 Rules (docs/design/access.md):
 - a role that reaches stored video (archive view, export) is *privileged*: assigning it
-  makes a pending request that takes effect only when the rector approves;
+  makes a pending request that takes effect only when the rector approves, and once
+  active it is taken away by the rector too;
 - the administrator's appointment carries the rector's order number and date (3.4.2);
 - nobody decides on a request they made, nor on their own account;
 - the rector role is given only on the server's command line (source "local"), never
   through the web API: whoever can do that already holds the server.
+Decisions and revocations are steps of the approval machine (`access.approvals`
+`ROLES`, `PRIVILEGED_ROLES`); `decider_of` tells it what a decider's roles give.
 """
 
 from __future__ import annotations
@@ -19,18 +22,41 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes
-from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.access.approvals import (
+    PRIVILEGED_ROLES,
+    ROLES,
+    Action,
+    ApprovalState,
+    Decider,
+    Flow,
+    RequestFacts,
+    check,
+)
 from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import CameraGroup, CameraGroupMember, Role, RoleAssignment, User
 from kuzet.access.permissions import DEFAULT_ROLES, Perm, check_role_edit, is_privileged
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import Camera
+from kuzet.errors import Conflict, Denied, Invalid, NotFound
 
 LOCAL = "local"
+ACTIVE = ROLES.word(ApprovalState.APPROVED)  # how an assignment in force is stored
+# The entry each step of the approval machine writes, taken or refused.
+AUDITED = {Action.APPROVE: AuditAction.ROLE_APPROVE, Action.REJECT: AuditAction.ROLE_REJECT,
+           Action.REVOKE: AuditAction.ROLE_REVOKE}
 
 
 def role_perms(role: Role) -> frozenset[Perm]:
     return frozenset(Perm(p) for p in json.loads(role.perms))
+
+
+def decider_of(s: Session, actor: Actor) -> Decider:
+    """`actor` as the approval machine sees a decider: the permissions their roles give
+    now (roles are data the rector may edit), and whether they act on the command line."""
+    perms = frozenset(p for r in s.scalars(select(Role).where(Role.name.in_(actor.roles)))
+                      for p in role_perms(r))
+    return Decider(actor.name, perms, command_line=actor.source == LOCAL)
 
 
 def seed_roles(s: Session) -> None:
@@ -77,7 +103,7 @@ class Roles:
                 raise NotFound(f"no role named {name!r}")
             before = sorted(json.loads(role.perms))
             role.perms = json.dumps(sorted(perms))
-            append_act(s, actor, "role.edit", name, before=before, after=sorted(perms))
+            append_act(s, actor, AuditAction.ROLE_EDIT, name, before=before, after=sorted(perms))
 
     # camera groups
     @changes.bumps
@@ -90,7 +116,7 @@ class Roles:
             s.add(group)
             s.flush()
             s.add_all(CameraGroupMember(group_id=group.id, camera_id=i) for i in ids)
-            append_act(s, actor, "group.create", name, cameras=sorted(cameras))
+            append_act(s, actor, AuditAction.GROUP_CREATE, name, cameras=sorted(cameras))
 
     def groups(self) -> dict[str, list[str]]:
         with self.session() as s:
@@ -116,7 +142,7 @@ class Roles:
             raise Denied("the rector role is given only on the server's command line")
         if bootstrap:
             with self.session() as s:
-                if s.scalar(select(RoleAssignment.id).where(RoleAssignment.state == "active")
+                if s.scalar(select(RoleAssignment.id).where(RoleAssignment.state == ACTIVE)
                             .limit(1)) is not None:
                     raise Denied("the first administrator exists already")
         elif role == "administrator":
@@ -140,71 +166,58 @@ class Roles:
             immediate = bootstrap or not is_privileged(role_perms(r)) or (
                 role == "rector" and actor.source == LOCAL)
             a = RoleAssignment(user_id=target.id, role=role, group_id=group_id,
-                               state="active" if immediate else "pending",
+                               state=ACTIVE if immediate else ROLES.word(ApprovalState.PENDING),
                                requested_by=actor.name, requested_ns=now_ns,
                                decided_by=actor.name if immediate else None,
                                decided_ns=now_ns if immediate else None,
                                order_no=order_no, order_date=order_date)
             s.add(a)
             s.flush()
-            append_act(s, actor, "role.assign" if immediate else "role.request", user,
+            append_act(s, actor,
+                       AuditAction.ROLE_ASSIGN if immediate else AuditAction.ROLE_REQUEST, user,
                        role=role, group=group, assignment=a.id, order_no=order_no,
                        order_date=order_date)
             return _view(s, a)
 
     @changes.bumps
     def decide(self, actor: Actor, assignment_id: int, approve: bool, now_ns: int) -> None:
-        error: Exception | None = None
-        with self.session.begin() as s:
-            a = s.get(RoleAssignment, assignment_id)
-            if a is None:
-                raise NotFound(f"no role request {assignment_id}")
-            if a.state != "pending":
-                raise Conflict(f"role request {assignment_id} is {a.state}, not pending")
-            user = s.get(User, a.user_id)
-            subject = user.name if user else str(a.user_id)
-            action = "role.approve" if approve else "role.reject"
-            if actor.name in (a.requested_by, subject):
-                append_act(s, actor, action, subject, outcome="refused",
-                           reason="no one decides on their own request or account",
-                           assignment=a.id)
-                error = Denied("the request must be decided by someone other than the person "
-                               "who made it or whom it concerns")
-            else:
-                a.state = "active" if approve else "rejected"
-                a.decided_by, a.decided_ns = actor.name, now_ns
-                append_act(s, actor, action, subject, role=a.role, assignment=a.id)
-        if error is not None:
-            raise error
+        self._step(actor, assignment_id, Action.APPROVE if approve else Action.REJECT, now_ns)
 
     @changes.bumps
     def revoke(self, actor: Actor, assignment_id: int, now_ns: int) -> None:
         """End an assignment. One that reaches stored video, once active, is taken away by
-        the rector, as it was given: an administrator who could strip the vice-rector's
-        role could then treat the account as one below their own."""
-        error: Denied | None = None
+        the rector, as it was given (`PRIVILEGED_ROLES`)."""
+        self._step(actor, assignment_id, Action.REVOKE, now_ns)
+
+    def _step(self, actor: Actor, assignment_id: int, action: Action, now_ns: int) -> None:
+        """Take `action` on the assignment as the approval machine allows, and audit it; a
+        refusal by rule is audited too, and raised once that entry is written."""
+        refused: Denied | None = None
+        audit = AUDITED[action]
         with self.session.begin() as s:
             a = s.get(RoleAssignment, assignment_id)
-            if a is None or a.state not in ("active", "pending"):
-                raise NotFound(f"no active role assignment {assignment_id}")
-            if a.role == "rector" and actor.source != LOCAL:
-                raise Denied("the rector role is changed only on the server's command line")
+            if a is None:
+                raise NotFound(f"no role assignment {assignment_id}")
             user = s.get(User, a.user_id)
             subject = user.name if user else str(a.user_id)
-            r = s.get(Role, a.role)
-            if (a.state == "active" and actor.source != LOCAL and "rector" not in actor.roles
-                    and r is not None and is_privileged(role_perms(r))):
-                reason = ("clauses 3.4.2, 3.5.4: a role that reaches stored video is taken "
-                          "away by the rector, as it was given")
-                append_act(s, actor, "role.revoke", subject, outcome="refused", reason=reason,
+            flow = _flow(s, a.role)
+            try:
+                if action is Action.REVOKE and a.role == "rector" and actor.source != LOCAL:
+                    raise Denied("clause 3.4.2: who is rector follows the university's order, "
+                                 "so the rector role is changed only on the server's command "
+                                 "line")
+                facts = RequestFacts(str(a.id), flow.state(a.state), a.requested_by, subject)
+                new = check(flow, action, facts, decider_of(s, actor), now_ns)
+            except Denied as exc:
+                append_act(s, actor, audit, subject, outcome="refused", reason=str(exc),
                            role=a.role, assignment=a.id)
-                error = Denied(reason)
+                refused = exc
             else:
-                a.state = "revoked"
+                a.state = flow.word(new)
                 a.decided_by, a.decided_ns = actor.name, now_ns
-                append_act(s, actor, "role.revoke", subject, role=a.role, assignment=a.id)
-        if error is not None:
-            raise error
+                append_act(s, actor, audit, subject, role=a.role, assignment=a.id)
+        if refused is not None:
+            raise refused
 
     def assignments(self, user: str | None = None, state: str | None = None
                     ) -> list[AssignmentView]:
@@ -215,6 +228,11 @@ class Roles:
             if state is not None:
                 q = q.where(RoleAssignment.state == state)
             return [_view(s, a) for a in s.scalars(q)]
+
+
+def _flow(s: Session, role: str) -> Flow:
+    r = s.get(Role, role)
+    return PRIVILEGED_ROLES if r is not None and is_privileged(role_perms(r)) else ROLES
 
 
 def _view(s: Session, a: RoleAssignment) -> AssignmentView:

@@ -15,7 +15,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes, policy
-from kuzet.access.errors import Denied, Invalid, NotFound, Unauthenticated
 from kuzet.access.grants import active_grants
 from kuzet.access.models import ApiToken, CameraGroupMember, Role, RoleAssignment, User, WebSession
 from kuzet.access.permissions import (
@@ -28,7 +27,9 @@ from kuzet.access.permissions import (
     is_privileged,
 )
 from kuzet.access.roles import role_perms
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
+from kuzet.errors import Denied, Invalid, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "kz_"
 # Writing last-seen on every request would make each read a write; a minute of slack on
@@ -157,7 +158,7 @@ class Sessions:
             s.add(WebSession(id_sha256=digest(sid), user_id=user.id, csrf=csrf,
                              address=address[:64], created_ns=now_ns, last_seen_ns=now_ns,
                              ended_ns=None))
-            seq = append_act(s, Actor(user.name, tuple(p.roles), address), "auth.login",
+            seq = append_act(s, Actor(user.name, tuple(p.roles), address), AuditAction.AUTH_LOGIN,
                              user.name).seq
         return NewSession(sid, csrf, seq)
 
@@ -178,7 +179,7 @@ class Sessions:
             if ended is not None:
                 ws.ended_ns = now_ns
                 append_act(s, Actor(user.name if user else "?", (), ws.address),
-                           "auth.session_end", user.name if user else "?", reason=ended)
+                           AuditAction.AUTH_SESSION_END, user.name if user else "?", reason=ended)
                 error = Unauthenticated(ended + "; log in again")
             else:
                 assert user is not None
@@ -206,7 +207,7 @@ class Sessions:
                 return
             ws.ended_ns = now_ns
             user = s.get(User, ws.user_id)
-            append_act(s, Actor(user.name if user else "?", (), source), "auth.logout",
+            append_act(s, Actor(user.name if user else "?", (), source), AuditAction.AUTH_LOGOUT,
                        user.name if user else "?")
 
     # API tokens
@@ -248,7 +249,7 @@ class Sessions:
                          revoked_ns=None)
             s.add(t)
             s.flush()
-            append_act(s, caller.actor(source), "token.create", caller.name, token=t.id,
+            append_act(s, caller.actor(source), AuditAction.TOKEN_CREATE, caller.name, token=t.id,
                        perms=sorted(perms), days=days)
             return t.id, secret
 
@@ -258,7 +259,7 @@ class Sessions:
             if t is None or t.user_id != caller.user_id or t.revoked_ns is not None:
                 raise NotFound(f"no token {token_id} of yours")
             t.revoked_ns = now_ns
-            append_act(s, caller.actor(source), "token.revoke", caller.name, token=t.id)
+            append_act(s, caller.actor(source), AuditAction.TOKEN_REVOKE, caller.name, token=t.id)
 
     def tokens(self, user_id: int) -> list[ApiToken]:
         with self.session() as s:

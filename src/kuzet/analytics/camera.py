@@ -28,7 +28,8 @@ from kuzet.analytics.motion import Motion, MotionSettings
 from kuzet.analytics.rules import Alarm, Rule, Rules
 from kuzet.analytics.tamper import Tamper, TamperWatch
 from kuzet.analytics.tracker import Track, Tracker
-from kuzet.media.fmp4 import VideoParams
+from kuzet.catalog.streams import Stream
+from kuzet.mp4.writer import VideoParams
 from kuzet.recorder.worker import Worker
 
 log = logging.getLogger(__name__)
@@ -66,14 +67,14 @@ class FrameTap:
 
 
 class CameraAnalytics(Worker):
-    def __init__(self, camera: str, camera_id: int, stream: str, rules: list[Rule],
+    def __init__(self, camera: str, camera_id: int, stream: Stream, rules: list[Rule],
                  detector: Callable[[], Detector | None], threshold: float, fps: float,
                  sink: Sink, tamper_sink: TamperSink, minute_sink: MinuteSink | None = None,
                  settings: MotionSettings = DEFAULT_MOTION,
                  end_sink: EndSink | None = None, motion_width: int = 320) -> None:
         super().__init__(f"detect-{camera}")
         self.camera, self.camera_id, self.stream = camera, camera_id, stream
-        self.tap = FrameTap(keyframes_only=stream == "main")
+        self.tap = FrameTap(keyframes_only=stream is Stream.MAIN)
         self.detector = detector
         self.threshold = threshold
         self.interval_ns = int(1e9 / fps)
@@ -119,8 +120,8 @@ class CameraAnalytics(Worker):
                 self.settings, self._new_motion = settings, self._motion(settings)
 
     def status(self) -> dict[str, Any]:
-        return {"camera": self.camera, "stream": self.stream,
-                "mode": "main-keyframes" if self.stream == "main" else "sub", "level":
+        return {"camera": self.camera, "stream": self.stream.label,
+                "mode": "main-keyframes" if self.stream is Stream.MAIN else "sub", "level":
                 round(self.level, 4), "analysed": self.analysed, "dropped": self.tap.dropped,
                 "rules": len(self.rules), "tamper": sorted(self.tamper.active),
                 "last_error": self.last_error}

@@ -3,12 +3,15 @@
 A detector takes a picture (BGR, as OpenCV and PyAV's `to_ndarray(format="bgr24")` give
 it) and returns labelled boxes in that picture's pixels. Two implementations: OpenVINO
 with the bundled person model (the default) and ONNX Runtime for a model the
-installation supplies. A detector that cannot be made says why at configuration time
-(`DetectorError`); recording never depends on it.
+installation supplies (`openvino_person`, `onnx_detector`), each offering a factory that
+the assembly (`kuzet.server.builtin`) registers by name in `kuzet.hooks` (the `detector`
+setting picks one); this module imports neither. A detector that cannot be made says why
+at configuration time (`DetectorError`); recording never depends on it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -16,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 from kuzet.analytics.geometry import Box, iou
+from kuzet.hooks import DetectorFactory
 
 
 class DetectorError(RuntimeError):
@@ -61,16 +65,11 @@ def detect_in(detector: Detector, image: np.ndarray, crops: list[Box], threshold
     return suppress(found) if len(crops) > 1 else found
 
 
-def open_detector(kind: str, cache: Path, model: Path | None = None,
-                  labels: Path | None = None) -> Detector:
-    if kind == "openvino":
-        from kuzet.analytics.openvino_person import OpenVinoPerson
+def open_detector(detectors: Mapping[str, DetectorFactory[Detector]], kind: str, cache: Path,
+                  model: Path | None = None, labels: Path | None = None) -> Detector:
+    """The detector registered as `kind` among `detectors` (`kuzet.hooks`), opened on the
+    given model."""
+    if kind not in detectors:
+        raise DetectorError(f"unknown detector {kind!r} ({' or '.join(detectors)})")
+    return detectors[kind](cache, model, labels)
 
-        return OpenVinoPerson(cache)
-    if kind == "onnx":
-        if model is None:
-            raise DetectorError("detector = onnx needs detector_model (an .onnx file)")
-        from kuzet.analytics.onnx_detector import OnnxDetector
-
-        return OnnxDetector(model, labels)
-    raise DetectorError(f"unknown detector {kind!r} (openvino or onnx)")

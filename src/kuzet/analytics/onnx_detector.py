@@ -113,3 +113,10 @@ class OnnxDetector:
                 found.append(Detection(self._label(int(k)), float(score), Box(
                     float(x0) * w, float(y0) * h, float(x1) * w, float(y1) * h)))
         return found
+
+
+def from_files(cache: Path, model: Path | None, labels: Path | None) -> OnnxDetector:
+    """The `onnx` detector factory (`kuzet.hooks`): the installation's model and labels."""
+    if model is None:
+        raise DetectorError("detector = onnx needs detector_model (an .onnx file)")
+    return OnnxDetector(model, labels)

@@ -118,3 +118,9 @@ class OpenVinoPerson:
                                        Box(float(x0) * w, float(y0) * h, float(x1) * w,
                                            float(y1) * h)))
         return found
+
+
+def from_files(cache: Path, model: Path | None, labels: Path | None) -> OpenVinoPerson:
+    """The `openvino` detector factory (`kuzet.hooks`): the bundled model, converted into
+    `cache`; it takes no model files of the installation's."""
+    return OpenVinoPerson(cache)

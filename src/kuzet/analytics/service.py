@@ -2,9 +2,9 @@
 its motion activity, fed by a tap on the camera's sub stream (its main stream's keyframes
 when it has none); rules and motion settings re-read every few seconds, so a rule drawn
 in the console takes effect without a restart; motion activity stored a minute at a
-time for the archive's bar; each alarm stored as an event, published on MQTT
-(`kuzet/<site>/events`, never with a picture) and sent to the webhook (with its picture
-only where allowed).
+time for the archive's bar; each alarm stored as an event and handed, with its
+picture, to the notifiers (`kuzet.hooks`: MQTT, webhooks), which decide what of it
+leaves the server.
 
 The detector is opened once, when the first camera needs it. If it cannot be (a missing
 or broken model), an alarm says so and cameras go on with motion alone: recording never
@@ -13,17 +13,17 @@ waits for detection.
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from kuzet.access.errors import Invalid
 from kuzet.analytics.activity import Minute
 from kuzet.analytics.camera import CameraAnalytics, jpeg
 from kuzet.analytics.detector import Detector, DetectorError, open_detector
@@ -34,8 +34,10 @@ from kuzet.analytics.tamper import Tamper
 from kuzet.analytics.tracker import Track
 from kuzet.catalog.alarms import Alarms, Severity
 from kuzet.catalog.store import Catalog
+from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
-from kuzet.integrations.webhooks import Webhooks
+from kuzet.errors import Invalid
+from kuzet.hooks import DetectionEvent, DetectorFactory, Notify, TamperChange
 from kuzet.recorder.fanout import LiveHub
 from kuzet.timefmt import format_instant
 
@@ -48,20 +50,39 @@ TAMPER_TEXT = {Tamper.COVERED: "the lens is covered or the picture is black",
                Tamper.FROZEN: "the picture is frozen"}
 SIGNAL = "signal"
 LOST = ("reconnecting", "failed")
-Publish = Callable[[str, dict[str, Any], bool], None]
-Hubs = Callable[[str, str], LiveHub | None]
+Hubs = Callable[[str, Stream], LiveHub | None]
+
+
+@dataclass(frozen=True)
+class DetectionSettings:
+    """The settings detection uses, of all `kuzet serve` has."""
+
+    detector: str
+    cache: Path
+    model: Path | None
+    labels: Path | None
+    threshold: float
+    fps: float
+    motion_width: int
+    timezone: str
+
+    @classmethod
+    def of(cls, s: Settings) -> DetectionSettings:
+        return cls(s.detector, s.cache_path, s.detector_model, s.detector_labels,
+                   s.detect_threshold, s.detect_fps, s.motion_width, s.display_timezone)
 
 
 class DetectionService:
-    def __init__(self, settings: Settings, catalog: Catalog, hubs: Hubs,
-                 publish: Publish | None = None, webhooks: Webhooks | None = None) -> None:
+    def __init__(self, settings: DetectionSettings, catalog: Catalog, hubs: Hubs,
+                 alarms: Alarms, detectors: Mapping[str, DetectorFactory[Detector]],
+                 notify: Notify | None = None) -> None:
         self.settings = settings
-        self.webhooks = webhooks
+        self.detectors = detectors
         self.catalog = catalog
         self.hubs = hubs
-        self.publish = publish
-        self.store = DetectionStore(catalog.session, settings.display_timezone)
-        self.alarms = Alarms(catalog.session)
+        self.notify = notify
+        self.store = DetectionStore(catalog.session, settings.timezone)
+        self.alarms = alarms
         self.workers: dict[int, tuple[CameraAnalytics, LiveHub]] = {}
         self._detector: Detector | None = None
         self._detector_tried = False
@@ -80,8 +101,8 @@ class DetectionService:
                 self._detector_tried = True
                 s = self.settings
                 try:
-                    self._detector = open_detector(s.detector, s.cache_path, s.detector_model,
-                                                   s.detector_labels)
+                    self._detector = open_detector(self.detectors, s.detector, s.cache,
+                                                   s.model, s.labels)
                     self.alarms.clear("detector", s.detector)
                 except DetectorError as exc:
                     log.error("detector %s: %s; detection runs on motion alone", s.detector, exc)
@@ -140,7 +161,7 @@ class DetectionService:
                 continue
             try:
                 rule = to_rule(row.id, row.kind, json.loads(row.spec),
-                               self.settings.display_timezone)
+                               self.settings.timezone)
             except (Invalid, ValueError) as exc:  # one bad row must not stop the others
                 log.warning("detection rule %d skipped: %s", row.id, exc)
                 continue
@@ -163,18 +184,18 @@ class DetectionService:
                 self.workers[cam_id][0].set_settings(settings)
                 continue
             name = cameras[cam_id]
-            stream = "sub" if self.hubs(name, "sub") is not None else "main"
+            stream = Stream.SUB if self.hubs(name, Stream.SUB) is not None else Stream.MAIN
             hub = self.hubs(name, stream)
             if hub is None:
                 continue  # its recorder starts on the next camera sync
             worker = CameraAnalytics(name, cam_id, stream, rules, self.detector,
-                                     self.settings.detect_threshold, self.settings.detect_fps,
+                                     self.settings.threshold, self.settings.fps,
                                      self._on_alarm, self._on_tamper, self._on_minute,
                                      settings, self._on_ended, self.settings.motion_width)
             worker.start()
             hub.taps.append(worker.tap)
             self.workers[cam_id] = (worker, hub)
-            log.info("camera %s: detection on its %s stream, %d rule(s)", name, stream,
+            log.info("camera %s: detection on its %s stream, %d rule(s)", name, stream.label,
                      len(rules))
 
     def _stop(self, cam_id: int) -> None:
@@ -231,10 +252,8 @@ class DetectionService:
         for kind in cleared:
             self.alarms.clear("tamper", f"{worker.camera}:{kind}", now_ns=t_ns)
             log.info("camera %s: tampering over: %s", worker.camera, kind)
-        if self.publish is not None:
-            self.publish(f"cameras/{worker.camera}/tamper", {
-                "camera": worker.camera, "active": sorted(worker.tamper.active),
-                "at": format_instant(t_ns)}, True)
+        if self.notify is not None:
+            self.notify(TamperChange(worker.camera, sorted(worker.tamper.active), t_ns))
 
     def _on_alarm(self, worker: CameraAnalytics, alarm: Alarm, tracks: list[Track],
                   image: np.ndarray) -> None:
@@ -252,9 +271,5 @@ class DetectionService:
         said = {"id": event.id, "camera": worker.camera, "kind": alarm.kind,
                 "rule": alarm.rule, "label": label, "score": round(score, 3),
                 "at": format_instant(alarm.t_ns), "tracks": list(alarm.tracks)}
-        if self.publish is not None:
-            self.publish("events", said, False)
-        if self.webhooks is not None:
-            if self.settings.webhook_images and picture is not None:
-                said = {**said, "snapshot_jpeg_base64": base64.b64encode(picture).decode()}
-            self.webhooks.send(said)
+        if self.notify is not None:
+            self.notify(DetectionEvent(said, picture))

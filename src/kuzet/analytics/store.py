@@ -15,13 +15,14 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.access.errors import Conflict, Invalid, NotFound
 from kuzet.analytics.activity import Minute
 from kuzet.analytics.geometry import GeometryError, Point, check_polygon
 from kuzet.analytics.models import AnalyticsSettings, DetectionRule, Event, MotionMinute
 from kuzet.analytics.motion import MotionSettings
 from kuzet.analytics.rules import Rule, Schedule, Window, check_rule
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
+from kuzet.errors import Conflict, Invalid, NotFound
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -128,7 +129,7 @@ class DetectionStore:
                                 enabled=True, created_by=actor.name, created_ns=now_ns)
             s.add(row)
             s.flush()
-            append_act(s, actor, "detection.rule_add", f"camera/{camera}", rule=row.id,
+            append_act(s, actor, AuditAction.DETECTION_RULE_ADD, f"camera/{camera}", rule=row.id,
                        kind=kind, spec=spec)
         return row
 
@@ -138,14 +139,15 @@ class DetectionStore:
         with self.session.begin() as s:
             row = _rule_of(s, rule_id, camera_id, camera)
             row.enabled = enabled
-            append_act(s, actor, "detection.rule_enable" if enabled
-                       else "detection.rule_disable", f"camera/{camera}", rule=rule_id)
+            append_act(s, actor, AuditAction.DETECTION_RULE_ENABLE if enabled
+                       else AuditAction.DETECTION_RULE_DISABLE, f"camera/{camera}", rule=rule_id)
         return row
 
     def remove_rule(self, actor: Actor, rule_id: int, camera_id: int, camera: str) -> None:
         with self.session.begin() as s:
             s.delete(_rule_of(s, rule_id, camera_id, camera))
-            append_act(s, actor, "detection.rule_remove", f"camera/{camera}", rule=rule_id)
+            append_act(s, actor, AuditAction.DETECTION_RULE_REMOVE, f"camera/{camera}",
+                       rule=rule_id)
 
     def record(self, camera_id: int, rule_id: int | None, kind: str, label: str, score: float,
                at_ns: int, tracks: list[int], snapshot: bytes | None,
@@ -213,8 +215,8 @@ class DetectionStore:
             if e.acknowledged_ns is not None:
                 raise Conflict(f"event {event_id} was acknowledged by {e.acknowledged_by}")
             e.acknowledged_by, e.acknowledged_ns, e.note = actor.name, now_ns, note.strip()
-            append_act(s, actor, "detection.acknowledge", f"camera/{camera}", event=event_id,
-                       note=e.note)
+            append_act(s, actor, AuditAction.DETECTION_ACKNOWLEDGE, f"camera/{camera}",
+                       event=event_id, note=e.note)
         return e
 
     # -- motion settings and activity --------------------------------------------------
@@ -232,7 +234,7 @@ class DetectionStore:
             row.activity, row.sensitivity = settings.activity, settings.sensitivity
             row.masks = json.dumps(settings.json()["masks"])
             row.updated_by, row.updated_ns = actor.name, now_ns
-            append_act(s, actor, "detection.motion_settings", f"camera/{camera}",
+            append_act(s, actor, AuditAction.DETECTION_MOTION_SETTINGS, f"camera/{camera}",
                        **settings.json())
         return settings
 

@@ -9,8 +9,8 @@ makes one by hand. A checkpoint goes, in this order:
    synced to disk);
 3. recorded as an `audit.checkpoint` entry in the log itself, so that `kuzet audit
    verify` notices lines later removed from the file;
-4. published, retained, on `kuzet/<site>/audit/checkpoint` when `kuzet serve` talks MQTT,
-   so that a copy also lives outside this machine.
+4. handed to `kuzet serve`'s notifiers (`kuzet.hooks`); MQTT publishes it, retained, on
+   `kuzet/<site>/audit/checkpoint`, so that a copy also lives outside this machine.
 
 A crash between 2 and 3 leaves a line that no entry mentions, which is harmless; the
 other order could leave an entry naming a line never written, which would read as
@@ -27,18 +27,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.checkpoint import Anchors, BadCheckpoint, Checkpoint, Signed, sign, verified
 from kuzet.audit.log import PAGE, SYSTEM, Actor, AuditLog
-from kuzet.audit.verify import CHECKPOINT_ACTION, Verdict, check, recorded
+from kuzet.audit.verify import Verdict, check, recorded
 from kuzet.signing import known_keys, load_or_create
 from kuzet.timefmt import NS
 
 FILE_NAME = "audit-checkpoints.jsonl"
-TOPIC = "audit/checkpoint"
 INTERVAL_NS = 3600 * NS
-SERVER = Actor(SYSTEM)
+SERVER = Actor(SYSTEM, (), "local")
 
-Publish = Callable[[str, dict[str, Any], bool], None]
+Publish = Callable[[dict[str, Any]], None]
 
 
 class Anchor:
@@ -58,10 +58,10 @@ class Anchor:
             signed = sign(Checkpoint(seq, head, at), load_or_create(self.home))
             doc = signed.doc()
             _append(self.path, json.dumps(doc, separators=(",", ":")))
-            self.log.act(actor, CHECKPOINT_ACTION, "audit", checkpoint=doc)
+            self.log.act(actor, AuditAction.AUDIT_CHECKPOINT, "audit", checkpoint=doc)
             self._last = signed
             if self._publish is not None:
-                self._publish(TOPIC, doc, True)
+                self._publish(doc)
             return signed
 
     def run_if_due(self, now_ns: int | None = None) -> Signed | None:
@@ -70,7 +70,7 @@ class Anchor:
         Reading the schedule from the log means a restart does not reset it.
         """
         now = now_ns if now_ns is not None else time.time_ns()
-        last = self.log.last(CHECKPOINT_ACTION)
+        last = self.log.last(AuditAction.AUDIT_CHECKPOINT)
         c = recorded(last.action, last.detail) if last is not None else None
         if c is not None and now - c.at_ns < INTERVAL_NS:
             return None
@@ -82,7 +82,7 @@ class Anchor:
         with self._lock:
             self._publish = publish
             if self._last is not None:
-                publish(TOPIC, self._last.doc(), True)
+                publish(self._last.doc())
 
     def read(self) -> Anchors:
         """Every checkpoint in the file whose signature verifies with a key this installation

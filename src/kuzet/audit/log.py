@@ -1,7 +1,11 @@
 """The audit log: append-only, hash-chained, written in the caller's transaction.
 
 Writing an entry in the same transaction as the change it records means that a crash
-can lose both or neither: a sweep that deleted footage always has its entry.
+can lose both or neither: a sweep that deleted footage always has its entry. A writer
+that changes rows passes its session to `append` or `append_act`; the catalog's camera
+changes and the volumes' take the entry as a callback run in their transaction. `AuditLog`'s
+`act` and `record` open a transaction of their own, for acts that change no row themselves
+(reading, viewing, refusing). What an entry records is an `AuditAction`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.chain import EntryFacts, StoredEntry, canonical_detail, entry_hash
 from kuzet.audit.verify import Verdict, check
 from kuzet.catalog.models import AuditEntry, AuditHead
@@ -22,7 +27,7 @@ SYSTEM = "system"
 PAGE = 1000  # entries per read when the whole log is walked
 
 
-def append(s: Session, actor: str, action: str, subject: str, detail: dict[str, Any],
+def append(s: Session, actor: str, action: AuditAction, subject: str, detail: dict[str, Any],
            at_ns: int | None = None) -> AuditEntry:
     # Taking the head row's write lock first serialises writers on SQLite and PostgreSQL.
     s.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
@@ -43,12 +48,12 @@ class AuditLog:
     def __init__(self, session: sessionmaker[Session]) -> None:
         self.session = session
 
-    def record(self, actor: str, action: str, subject: str, detail: dict[str, Any],
+    def record(self, actor: str, action: AuditAction, subject: str, detail: dict[str, Any],
                at_ns: int | None = None) -> AuditEntry:
         with self.session.begin() as s:
             return append(s, actor, action, subject, detail, at_ns)
 
-    def act(self, actor: Actor, action: str, subject: str, **kwargs: Any) -> AuditEntry:
+    def act(self, actor: Actor, action: AuditAction, subject: str, **kwargs: Any) -> AuditEntry:
         """`append_act` in a transaction of its own, for acts that change nothing else."""
         with self.session.begin() as s:
             return append_act(s, actor, action, subject, **kwargs)
@@ -77,7 +82,7 @@ class AuditLog:
         entry = self.entry(seq) if seq is not None else None
         return entry.hash if entry is not None else None
 
-    def last(self, action: str) -> AuditEntry | None:
+    def last(self, action: AuditAction) -> AuditEntry | None:
         with self.session() as s:
             return s.scalar(select(AuditEntry).where(AuditEntry.action == action)
                             .order_by(AuditEntry.seq.desc()).limit(1))
@@ -128,11 +133,11 @@ class Actor:
     """Who acts, in what capacity and from where: the first columns of every access entry."""
 
     name: str
-    roles: tuple[str, ...] = ()
-    source: str = "local"  # a client address, or "local" for the server's own command line
+    roles: tuple[str, ...]
+    source: str  # a client address, or "local" for the server's own command line (or itself)
 
 
-def append_act(s: Session, actor: Actor, action: str, subject: str, *,
+def append_act(s: Session, actor: Actor, action: AuditAction, subject: str, *,
                outcome: str = "allowed", reason: str | None = None,
                purpose: str | None = None, **detail: Any) -> AuditEntry:
     """An access entry (clause 4.2): actor, role, source, action, object, purpose, outcome."""

@@ -18,11 +18,10 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.chain import GENESIS, ChainWalk, StoredEntry
 from kuzet.audit.checkpoint import Anchors, BadCheckpoint, Checkpoint, unverified
 from kuzet.timefmt import format_instant
-
-CHECKPOINT_ACTION = "audit.checkpoint"
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ class Verdict:
 
 def recorded(action: str, detail: str) -> Checkpoint | None:
     """The checkpoint an `audit.checkpoint` entry records, or None for any other entry."""
-    if action != CHECKPOINT_ACTION:
+    if action != AuditAction.AUDIT_CHECKPOINT:
         return None
     try:
         return unverified(json.loads(detail).get("checkpoint")).checkpoint

@@ -2,7 +2,7 @@
 
 Segment rows are kept small on purpose (docs/design/storage.md): a campus catalog holds
 millions of them. Paths are not stored (they follow from camera, stream and start, see
-`kuzet.storage.layout`), codec parameters are shared rows, hashes are raw bytes.
+`kuzet.catalog.paths`), codec parameters are shared rows, hashes are raw bytes.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     PrimaryKeyConstraint,
-    SmallInteger,
     String,
     Text,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from kuzet.catalog.streams import Stream, StreamCode, StreamLabel
 
 
 class Base(DeclarativeBase):
@@ -76,7 +77,7 @@ class StreamParams(Base):
 class Segment(Base):
     """A closed fMP4 file: one init segment, one fragment per GOP.
 
-    Its key is what it is: camera, stream (an index into `layout.STREAMS`) and start.
+    Its key is what it is: camera, stream (stored as its number) and start.
     SQLite stores the table in key order (WITHOUT ROWID); PostgreSQL's key index also
     carries `end_ns`. Either way the archive timeline of a camera-day is one range read.
     """
@@ -98,10 +99,10 @@ class Segment(Base):
     volume_id: Mapped[int] = mapped_column(ForeignKey("volumes.id"))
     params_id: Mapped[int] = mapped_column(ForeignKey("stream_params.id"))
     frames: Mapped[int] = mapped_column(Integer)
-    stream: Mapped[int] = mapped_column(SmallInteger)
+    stream: Mapped[Stream] = mapped_column(StreamCode)
     salvaged: Mapped[bool] = mapped_column(Boolean, default=False)
     deleting: Mapped[bool] = mapped_column(Boolean, default=False)
-    keyframes: Mapped[bytes] = mapped_column(LargeBinary)  # kuzet.media.keyindex
+    keyframes: Mapped[bytes] = mapped_column(LargeBinary)  # kuzet.catalog.keyindex
     sha256: Mapped[bytes] = mapped_column(LargeBinary)
     prev_link: Mapped[bytes | None] = mapped_column(LargeBinary)  # kuzet.catalog.rowhash
 
@@ -114,7 +115,7 @@ class SegmentDeletion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
-    stream: Mapped[int] = mapped_column(SmallInteger)
+    stream: Mapped[Stream] = mapped_column(StreamCode)
     from_link: Mapped[bytes | None] = mapped_column(LargeBinary)
     to_link: Mapped[bytes] = mapped_column(LargeBinary)
     count: Mapped[int] = mapped_column(Integer)
@@ -131,7 +132,7 @@ class Gap(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"))
-    stream: Mapped[str] = mapped_column(String(8))
+    stream: Mapped[Stream] = mapped_column(StreamLabel)
     start_ns: Mapped[int] = mapped_column(BigInteger)
     end_ns: Mapped[int | None] = mapped_column(BigInteger)
     cause: Mapped[str] = mapped_column(String(32))

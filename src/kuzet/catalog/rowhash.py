@@ -14,6 +14,8 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from kuzet.catalog.streams import Stream
+
 VERSION = b"kuzet-segment-row-v1\n"
 LINK_BYTES = 16  # 128 bits: finding a second row with the same link is out of reach
 
@@ -21,7 +23,7 @@ LINK_BYTES = 16  # 128 bits: finding a second row with the same link is out of r
 @dataclass(frozen=True)
 class RowFacts:
     camera_id: int
-    stream: str
+    stream: Stream
     start_ns: int
     end_ns: int
     frames: int
@@ -39,8 +41,8 @@ def row_link(f: RowFacts) -> bytes:
     A full 32 bytes would add 16 bytes to each of millions of rows for no practical gain
     in what an attacker must do (a second preimage of 128 bits).
     """
-    doc = [f.camera_id, f.stream, f.start_ns, f.end_ns, f.frames, f.size_bytes, f.params_json,
-           f.keyframes.hex(), f.sha256.hex(),
+    doc = [f.camera_id, f.stream.label, f.start_ns, f.end_ns, f.frames, f.size_bytes,
+           f.params_json, f.keyframes.hex(), f.sha256.hex(),
            f.prev_link.hex() if f.prev_link is not None else None, f.salvaged]
     digest = hashlib.sha256(VERSION + json.dumps(doc, separators=(",", ":")).encode()).digest()
     return digest[:LINK_BYTES]

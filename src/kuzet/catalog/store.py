@@ -1,37 +1,40 @@
-"""Catalog reads and writes: cameras, volumes, segments (with their row chain) and gaps."""
+"""Catalog reads and writes: cameras, volumes, segments (with their row chain) and gaps.
+
+Callers validate what only they can judge (a URL, a retention policy) before they call;
+the catalog checks what it owns: camera names, which become its paths. A change to a
+camera takes its audit entry as a callback run in the change's transaction, so that the
+two commit together (the catalog knows nothing of the audit log above it).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.catalog.models import Camera, Gap, Segment, SegmentDeletion, StreamParams, Volume
+from kuzet.catalog import keyindex, segments
+from kuzet.catalog.models import Camera, Gap, Segment, StreamParams, Volume
+from kuzet.catalog.paths import check_camera_name, segment_relpath
 from kuzet.catalog.rowhash import RowFacts, row_link
-from kuzet.media import keyindex
-from kuzet.media.ingest import check_url
-from kuzet.storage.layout import STREAMS, check_camera_name, segment_relpath, stream_code
-from kuzet.storage.retention import check_retention_days
+from kuzet.catalog.streams import Stream
+from kuzet.errors import Conflict, NotFound
 
-# No segment is longer than this (segment_s is at most 600 s; a cut waits for a keyframe):
-# it bounds index range scans that look back from an instant.
-MAX_SEGMENT_NS = 3_600 * 1_000_000_000
-
-
-class CatalogError(ValueError):
-    """A request the catalog refuses, with a message fit for the person who made it."""
+# Written in a camera change's transaction once the change is made: its audit entry
+# (`kuzet.audit.log.append_act`). If it fails, the change rolls back with it.
+InTransaction = Callable[[Session, Camera], object]
 
 
 @dataclass(frozen=True)
 class NewSegment:
     camera_id: int
-    stream: str
+    stream: Stream
     volume_id: int
     start_ns: int
     end_ns: int
@@ -47,6 +50,15 @@ class NewSegment:
     salvaged: bool = False
 
 
+@dataclass(frozen=True)
+class CutGap:
+    """The hole a recorder's cut leaves when timestamps jump: from the previous segment's
+    end to the new segment's start, recorded with that segment."""
+    start_ns: int
+    cause: str
+    detail: str
+
+
 class Catalog:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -60,45 +72,47 @@ class Catalog:
     def add_camera(self, name: str, main_url: str, *, sub_url: str | None = None,
                    zone: str | None = None, location: str | None = None,
                    building: str | None = None, floor: str | None = None,
-                   transport: str | None = None, retention_days: int | None = None) -> Camera:
+                   transport: str | None = None, retention_days: int | None = None,
+                   audit: InTransaction | None = None) -> Camera:
         check_camera_name(name)
-        check_url(main_url)
-        if sub_url:
-            check_url(sub_url)
-        if retention_days is not None:
-            check_retention_days(retention_days)
         with self.session.begin() as s:
             existing = s.scalar(select(Camera).where(Camera.name == name))
             if existing is not None:
                 if existing.removed_ns is None:
-                    raise CatalogError(f"a camera named {name!r} already exists")
-                raise CatalogError(f"{name!r} names a removed camera whose recordings are still "
-                                   "kept; choose another name")
+                    raise Conflict(f"a camera named {name!r} already exists")
+                raise Conflict(f"{name!r} names a removed camera whose recordings are still "
+                               "kept; choose another name")
             cam = Camera(name=name, main_url=main_url, sub_url=sub_url, zone=zone,
                          location=location, building=building, floor=floor,
                          transport=transport, created_ns=time.time_ns(),
                          retention_days=retention_days)
             s.add(cam)
+            if audit is not None:
+                audit(s, cam)
         return cam
 
-    def set_retention(self, name: str, days: int | None) -> None:
-        """Set a camera's retention (None: the configured default); at most 30 days."""
-        if days is not None:
-            check_retention_days(days)
+    def set_retention(self, name: str, days: int | None, *,
+                      audit: InTransaction | None = None) -> None:
+        """Set a camera's retention (None: the configured default), checked by the caller
+        (kuzet.regulation.check_retention_days)."""
         with self.session.begin() as s:
             cam = s.scalar(select(Camera).where(Camera.name == name))
             if cam is None:
-                raise CatalogError(f"no camera named {name!r}")
+                raise NotFound(f"no camera named {name!r}")
             cam.retention_days = days
+            if audit is not None:
+                audit(s, cam)
 
-    def remove_camera(self, name: str) -> None:
+    def remove_camera(self, name: str, *, audit: InTransaction | None = None) -> None:
         """Stop recording a camera. Its recordings stay until retention removes them."""
         with self.session.begin() as s:
             cam = s.scalar(select(Camera).where(Camera.name == name,
                                                 Camera.removed_ns.is_(None)))
             if cam is None:
-                raise CatalogError(f"no camera named {name!r}")
+                raise NotFound(f"no camera named {name!r}")
             cam.removed_ns = time.time_ns()
+            if audit is not None:
+                audit(s, cam)
 
     def cameras(self, *, include_removed: bool = False) -> list[Camera]:
         with self.session() as s:
@@ -111,7 +125,7 @@ class Catalog:
         with self.session() as s:
             cam = s.scalar(select(Camera).where(Camera.name == name))
             if cam is None:
-                raise CatalogError(f"no camera named {name!r}")
+                raise NotFound(f"no camera named {name!r}")
             return cam
 
     def camera_name(self, camera_id: int) -> str:
@@ -125,7 +139,7 @@ class Catalog:
             with self.session() as s:
                 found = s.scalar(select(column).where(key == value))
             if found is None:
-                raise CatalogError(f"no {what} with id {value}")
+                raise NotFound(f"no {what} with id {value}")
             cache[value] = found
         return found
 
@@ -143,8 +157,7 @@ class Catalog:
 
     # -- segments -----------------------------------------------------------------
     def relpath(self, seg: Segment) -> str:
-        return segment_relpath(self.camera_name(seg.camera_id), seg.start_ns,
-                               STREAMS[seg.stream])
+        return segment_relpath(self.camera_name(seg.camera_id), seg.start_ns, seg.stream)
 
     def path_of(self, seg: Segment) -> Path:
         """Where a segment's file lies: it follows from volume, camera, stream and start."""
@@ -177,59 +190,54 @@ class Catalog:
                 self._params_ids[digest] = found
                 self._params_json[found] = seg.params_json
                 return found
-        raise CatalogError("could not store stream parameters")
+        raise Conflict("could not store stream parameters")
 
     def link(self, seg: Segment) -> bytes:
         """The link that the next segment of the camera stores (kuzet.catalog.rowhash)."""
         return row_link(RowFacts(
-            seg.camera_id, STREAMS[seg.stream], seg.start_ns, seg.end_ns, seg.frames,
+            seg.camera_id, seg.stream, seg.start_ns, seg.end_ns, seg.frames,
             seg.size_bytes, self.params_json(seg.params_id), seg.keyframes, seg.sha256,
             seg.prev_link, seg.salvaged))
 
-    def add_segment(self, seg: NewSegment) -> Segment:
-        """Insert a segment, linking it to the digest of the camera's previous row."""
+    def add_segment(self, seg: NewSegment, *, closes_gap: bool = False,
+                    cut: CutGap | None = None) -> Segment:
+        """Insert a segment, linking it to the digest of the camera's previous row.
+
+        With `closes_gap`, the camera's open gap (an outage, a stop) ends where this
+        segment starts, and a `cut`'s gap is recorded, in the same transaction as the row:
+        after a crash the catalog holds the segment with its gaps settled, or neither.
+        """
         params_id = self._params_id(seg)
         keys = keyindex.encode(seg.keyframes_ns)
         with self.session.begin() as s:
-            prev_row = self._previous(s, seg.camera_id, seg.stream, seg.start_ns)
-            link = self.link(prev_row) if prev_row is not None else self._deleted_tip(
+            prev_row = segments.previous(s, seg.camera_id, seg.stream, seg.start_ns)
+            link = self.link(prev_row) if prev_row is not None else segments.deleted_tip(
                 s, seg.camera_id, seg.stream)
             row = Segment(
-                camera_id=seg.camera_id, stream=stream_code(seg.stream), volume_id=seg.volume_id,
+                camera_id=seg.camera_id, stream=seg.stream, volume_id=seg.volume_id,
                 start_ns=seg.start_ns, end_ns=seg.end_ns, frames=seg.frames,
                 size_bytes=seg.size_bytes, params_id=params_id, keyframes=keys, sha256=seg.sha256,
                 prev_link=link, salvaged=seg.salvaged, deleting=False)
             s.add(row)
+            if closes_gap:
+                open_gaps = list(s.scalars(select(Gap).where(
+                    Gap.camera_id == seg.camera_id, Gap.stream == seg.stream,
+                    Gap.end_ns.is_(None))))
+                if not open_gaps and cut is not None:
+                    s.add(Gap(camera_id=seg.camera_id, stream=seg.stream,
+                              start_ns=cut.start_ns, end_ns=max(seg.start_ns, cut.start_ns),
+                              cause=cut.cause, detail=cut.detail))
+                for gap in open_gaps:
+                    gap.end_ns = max(seg.start_ns, gap.start_ns)
         return row
 
-    @staticmethod
-    def _previous(s: Session, camera_id: int, stream: str, start_ns: int) -> Segment | None:
-        return s.scalar(select(Segment).where(
-            Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
-            Segment.start_ns < start_ns).order_by(Segment.start_ns.desc()).limit(1))
-
-    @staticmethod
-    def _deleted_tip(s: Session, camera_id: int, stream: str) -> bytes | None:
-        """When every earlier segment has been deleted, the chain goes on from the last one."""
-        return s.scalar(select(SegmentDeletion.to_link).where(
-            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == stream_code(stream),
-        ).order_by(SegmentDeletion.end_ns.desc()).limit(1))
-
     def segments(self, camera_id: int, start_ns: int | None = None, end_ns: int | None = None,
-                 stream: str = "main") -> list[Segment]:
+                 stream: Stream = Stream.MAIN) -> list[Segment]:
         with self.session() as s:
-            q = select(Segment).where(Segment.camera_id == camera_id,
-                                      Segment.stream == stream_code(stream),
-                                      Segment.deleting.is_(False))
-            if start_ns is not None:  # the lower bound on start_ns lets the index range-scan
-                q = q.where(Segment.end_ns > start_ns,
-                            Segment.start_ns >= start_ns - MAX_SEGMENT_NS)
-            if end_ns is not None:
-                q = q.where(Segment.start_ns < end_ns)
-            return list(s.scalars(q.order_by(Segment.start_ns)))
+            return segments.overlapping(s, camera_id, stream, start_ns, end_ns)
 
     def timeline(self, camera_id: int, start_ns: int, end_ns: int,
-                 stream: str = "main") -> list[tuple[int, int]]:
+                 stream: Stream = Stream.MAIN) -> list[tuple[int, int]]:
         """(start, end) of each segment recorded in [start, end): the archive's bar.
 
         Plain tuples from the key's index alone (on PostgreSQL it carries end_ns): a day
@@ -237,57 +245,40 @@ class Catalog:
         segment being deleted at this very moment may still be drawn; playback then
         finds its file gone and skips it, as it does any missing file.
         """
-        q = select(Segment.start_ns, Segment.end_ns).where(
-            Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
-            Segment.start_ns < end_ns, Segment.start_ns >= start_ns - MAX_SEGMENT_NS,
-            Segment.end_ns > start_ns).order_by(Segment.start_ns)
         with self.engine.connect() as conn:
-            return [(a, b) for a, b in conn.execute(q)]
+            return segments.timeline(conn, camera_id, stream, start_ns, end_ns)
 
     def segment_at(self, camera_id: int, instant_ns: int,
-                   stream: str = "main") -> Segment | None:
+                   stream: Stream = Stream.MAIN) -> Segment | None:
         """The segment holding an instant, if any (the lookup behind playback)."""
         with self.session() as s:
-            row = s.scalar(select(Segment).where(
-                Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
-                Segment.start_ns <= instant_ns,
-                Segment.start_ns > instant_ns - MAX_SEGMENT_NS,
-            ).order_by(Segment.start_ns.desc()).limit(1))
-            if row is None or row.end_ns <= instant_ns or row.deleting:
-                return None
-            return row
+            return segments.holding(s, camera_id, stream, instant_ns)
 
     def has_footage(self, camera_id: int, start_ns: int, end_ns: int,
-                    stream: str = "main") -> bool:
+                    stream: Stream = Stream.MAIN) -> bool:
         """Whether any segment overlaps [start, end): a day of the archive's calendar."""
-        q = select(Segment.start_ns).where(
-            Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
-            Segment.start_ns < end_ns, Segment.start_ns >= start_ns - MAX_SEGMENT_NS,
-            Segment.end_ns > start_ns, Segment.deleting.is_(False)).limit(1)
         with self.engine.connect() as conn:
-            return conn.execute(q).first() is not None
+            return segments.any_overlapping(conn, camera_id, stream, start_ns, end_ns)
 
-    def next_start(self, camera_id: int, after_ns: int, stream: str = "main") -> int | None:
+    def next_start(self, camera_id: int, after_ns: int,
+                   stream: Stream = Stream.MAIN) -> int | None:
         """Where the first segment starting at or after an instant starts (playback
         uses it to jump over a long gap without reading the hours in between)."""
         with self.engine.connect() as conn:
-            value = conn.execute(select(func.min(Segment.start_ns)).where(
-                Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
-                Segment.start_ns >= after_ns)).scalar()
-            return int(value) if value is not None else None
+            return segments.next_start(conn, camera_id, stream, after_ns)
 
-    def last_segment(self, camera_id: int, stream: str = "main") -> Segment | None:
+    def last_segment(self, camera_id: int, stream: Stream = Stream.MAIN) -> Segment | None:
         return self.segment_before(camera_id, 2**63 - 1, stream)
 
     def segment_before(self, camera_id: int, instant_ns: int,
-                       stream: str = "main") -> Segment | None:
+                       stream: Stream = Stream.MAIN) -> Segment | None:
         """The last segment starting before an instant (the footage nearest before it)."""
         with self.session() as s:
-            return self._previous(s, camera_id, stream, instant_ns)
+            return segments.previous(s, camera_id, stream, instant_ns)
 
     # -- gaps ---------------------------------------------------------------------
     def open_gap(self, camera_id: int, start_ns: int, cause: str, detail: str | None,
-                 stream: str = "main") -> bool:
+                 stream: Stream = Stream.MAIN) -> bool:
         """Open a gap unless one is open already (the first cause of an outage stands)."""
         with self.session.begin() as s:
             current = s.scalar(select(Gap).where(Gap.camera_id == camera_id,
@@ -298,14 +289,8 @@ class Catalog:
                       cause=cause, detail=detail))
             return True
 
-    def close_gap(self, camera_id: int, end_ns: int, stream: str = "main") -> None:
-        with self.session.begin() as s:
-            for gap in s.scalars(select(Gap).where(Gap.camera_id == camera_id,
-                                                   Gap.stream == stream, Gap.end_ns.is_(None))):
-                gap.end_ns = max(end_ns, gap.start_ns)
-
     def gaps(self, camera_id: int, start_ns: int | None = None, end_ns: int | None = None,
-             stream: str = "main") -> list[Gap]:
+             stream: Stream = Stream.MAIN) -> list[Gap]:
         with self.session() as s:
             q = select(Gap).where(Gap.camera_id == camera_id, Gap.stream == stream)
             if start_ns is not None:

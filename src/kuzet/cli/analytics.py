@@ -11,7 +11,7 @@ import cv2
 import typer
 
 from kuzet.analytics.detector import DetectorError, open_detector
-from kuzet.cli.main import _fail, _settings
+from kuzet.cli.common import fail, read_settings
 
 
 def detect(
@@ -21,16 +21,18 @@ def detect(
         help="Lowest score shown (default: the detect_threshold setting).")] = None,
 ) -> None:
     """Run the configured detector on IMAGE; print label, score and box in pixels."""
-    settings = _settings()
+    settings = read_settings()
     picture = cv2.imread(str(image), cv2.IMREAD_COLOR)
     if picture is None:
-        raise _fail(f"{image} is not an image OpenCV can read (JPEG, PNG, BMP, …)")
+        raise fail(f"{image} is not an image OpenCV can read (JPEG, PNG, BMP, …)")
+    from kuzet.server import builtin
+
     try:
-        detector = open_detector(settings.detector, settings.cache_path,
+        detector = open_detector(builtin().detectors, settings.detector, settings.cache_path,
                                  settings.detector_model, settings.detector_labels)
         found = detector.detect(picture, threshold or settings.detect_threshold)
     except DetectorError as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     rows = [{"label": d.label, "score": round(d.score, 4),
              "box": [round(v) for v in (d.box.x0, d.box.y0, d.box.x1, d.box.y1)]}
             for d in found]

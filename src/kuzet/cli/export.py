@@ -17,7 +17,7 @@ from typing import Annotated
 
 import typer
 
-from kuzet.cli.main import _catalog, _settings
+from kuzet.cli.common import open_catalog, read_settings
 from kuzet.config import Settings
 from kuzet.export.origin import Claim, origin_problems
 from kuzet.export.verify_package import read_entry, verify
@@ -33,7 +33,7 @@ INTACT, NOT_INTACT, UNPROVEN = 0, 1, 3
 def _server() -> Settings | None:
     """This installation's settings when run on a Kuzet server, None elsewhere (where
     checking a package must not create a data home)."""
-    settings = _settings()
+    settings = read_settings()
     if settings.database_url is None and not (settings.home / "catalog.db").exists():
         return None
     return settings
@@ -55,7 +55,7 @@ def _against_register(settings: Settings, package: Path, facts: dict[str, object
     except (OSError, ValueError) as exc:
         typer.echo(f"error: cannot read this installation's keys: {exc}", err=True)
         raise typer.Exit(2) from exc
-    transfers = Transfers(_catalog(settings).session, settings.display_timezone)
+    transfers = Transfers(open_catalog(settings).session, settings.display_timezone)
     by_number = transfers.by_number(claim.number)
     by_hash = transfers.by_package_hash(claim.digest[1])
     problems = origin_problems(claim, keys, by_number, by_hash)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import json
 import logging
 import os
@@ -11,21 +10,28 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
 from kuzet import filemodes
-from kuzet.audit.log import Actor, AuditLog
-from kuzet.catalog.db import make_engine, migrate
-from kuzet.catalog.store import Catalog, CatalogError
-from kuzet.config import CONFIG_FILE_NAME, Settings, load_settings
-from kuzet.media.ingest import SourceError, mask_url
-from kuzet.storage.layout import CameraNameError
-from kuzet.storage.retention import PolicyError
-from kuzet.storage.volumes import Volumes
-from kuzet.timefmt import TimeFormatError, format_instant, parse_instant
+from kuzet.audit.actions import AuditAction
+from kuzet.audit.log import Actor
+from kuzet.catalog.store import Catalog
+from kuzet.cli.common import (
+    JsonOpt,
+    audited,
+    fail,
+    instant,
+    open_catalog,
+    open_volumes,
+    read_settings,
+)
+from kuzet.config import CONFIG_FILE_NAME, Settings
+from kuzet.errors import KuzetError
+from kuzet.ingest.errors import SourceError, check_url, mask_url
+from kuzet.regulation import check_retention_days
+from kuzet.timefmt import format_instant
 
 app = typer.Typer(help="Kuzet video management system (UE-10-22).", no_args_is_help=True,
                   add_completion=False)
@@ -50,60 +56,13 @@ ZONES = ("entrance", "perimeter", "corridor", "staircase", "dormitory", "sports"
          "classroom", "valuables", "other")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def _catalog(settings: Settings) -> Catalog:
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    engine = make_engine(settings.catalog_url)
-    migrate(engine)
-    return Catalog(engine)
-
-
-def _instant(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except TimeFormatError as exc:
-        raise _fail(str(exc)) from exc
-
-
-def _local_actor() -> Actor:
-    """Whoever runs `kuzet` on the server: the operating-system user, source `local`."""
-    import getpass
-
-    return Actor(f"local:{getpass.getuser()}", (), "local")
-
-
-def _audit_local(catalog: Catalog, action: str, subject: str, **detail: Any) -> None:
-    """A configuration change made on the server's command line, in the audit log (4.2)."""
-    AuditLog(catalog.session).act(_local_actor(), action, subject, **detail)
-
-
-def _settings() -> Settings:
-    try:
-        return load_settings()
-    except ValidationError as exc:
-        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        raise _fail("invalid settings: " + "; ".join(lines)) from exc
-
-
-def _volumes(settings: Settings, catalog: Catalog) -> Volumes:
-    from kuzet.catalog.alarms import Alarms
-
-    return Volumes(catalog, settings, Alarms(catalog.session))
-
-
 @app.command()
 def init() -> None:
     """Create the data home, the catalog, the first media volume and a config file."""
-    settings = _settings()
+    settings = read_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    catalog = _catalog(settings)
-    _volumes(settings, catalog).ensure_default()
+    catalog = open_catalog(settings)
+    open_volumes(settings, catalog).ensure_default()
     config = settings.home / CONFIG_FILE_NAME
     if not config.exists():
         config.write_text("# Kuzet settings; see docs/ref/configuration.md\n"
@@ -165,107 +124,32 @@ def _first_administrator(settings: Settings, catalog: Catalog) -> str | None:
 @app.command()
 def serve() -> None:
     """Record every camera 24/7 until SIGTERM or Ctrl-C."""
-    raise typer.Exit(_serve(_settings()))
+    raise typer.Exit(_serve(read_settings()))
 
 
 def _serve(settings: Settings, banner: str = "") -> int:
-    from kuzet.recorder.service import AlreadyRunning, RecorderService
+    from kuzet.recorder.service import AlreadyRunning
+    from kuzet.server import Server
 
     logging.basicConfig(level=settings.log_level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    catalog = _catalog(settings)
+    catalog = open_catalog(settings)
     _make_private(settings, catalog, depth=1)
-    service = RecorderService(settings, catalog)
+    server = Server(settings, catalog, _say)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
     try:
-        service.start()
+        server.start()
     except AlreadyRunning as exc:
-        raise _fail(str(exc)) from exc
-    publisher = _mqtt(settings, service)
-    detection = _detection(settings, service, publisher)
-    service.write_status()
-    vols = ", ".join(v.path for v in service.catalog.volumes())
-    typer.echo(f"kuzet serve: recording {len(service.supervisors)} cameras into {vols}",
-               err=True)
-    api = _start_api(settings, service, detection)
-    # What start-up made (modules, the app, ORM mappers, supervisors) lives as long as the
-    # process. Freezing it keeps every full collection from walking it all again: those
-    # walks were the API's latency tail (bench/api.py p99 117 → 57 ms, docs/design/access.md).
-    gc.freeze()
-    typer.echo(f"kuzet serve: console and HTTP API at {api.urls['https']}", err=True)
+        raise fail(str(exc)) from exc
     if banner:
         typer.echo(banner)
-    try:
-        service.run_until(stop)
-    finally:
-        api.stop()
-    stopping = detection.stop()
-    if detection.webhooks is not None:
-        detection.webhooks.stop()
-    clean = service.shutdown()
-    detection.join(stopping, 2.0)
-    if publisher is not None:
-        publisher.stop()
-    return 0 if clean else 1
+    return server.run_until(stop)
 
 
-def _detection(settings: Settings, service: Any, publisher: Any) -> Any:
-    """Detection on the cameras that have rules, re-read every few seconds."""
-    from kuzet.analytics.service import DetectionService
-    from kuzet.integrations.webhooks import Webhooks
-
-    hooks = None
-    if settings.webhook_url is not None and settings.webhook_secret is not None:
-        hooks = Webhooks(settings.webhook_url, settings.webhook_secret,
-                         settings.home / "run" / "webhook-dead-letters.jsonl")
-        hooks.start()
-    detection = DetectionService(settings, service.catalog, service.live,
-                                 publisher.publish if publisher is not None else None, hooks)
-    detection.sync()
-    service.status_listeners.append(detection.tick)
-    service.status_parts["detection"] = detection.status
-    return detection
-
-
-def _mqtt(settings: Settings, service: Any) -> Any:
-    """Camera status to the MQTT broker, when one is configured (clause 3.2.11)."""
-    if settings.mqtt_url is None:
-        return None
-    import time
-
-    from kuzet.integrations.mqtt import MqttPublisher
-    from kuzet.integrations.status import StatusFeed
-
-    publisher = MqttPublisher(settings.mqtt_url, settings.mqtt_site)
-    publisher.start()
-    feed = StatusFeed(publisher.publish)
-    service.status_listeners.append(lambda statuses: feed.offer(statuses, time.time_ns()))
-    service.anchor.publish_to(publisher.publish)
-    typer.echo(f"kuzet serve: camera status to {publisher.broker.shown} as "
-               f"{publisher.prefix}/cameras/<camera>/status", err=True)
-    return publisher
-
-
-def _start_api(settings: Settings, service: Any, detection: Any) -> Any:
-    import time
-
-    from kuzet.access.tls import make_self_signed
-    from kuzet.web.server import ApiServer
-    from kuzet.web.services import Services
-
-    if settings.tls_cert is None:
-        make_self_signed(settings.cert_path, settings.key_path)
-
-    def status() -> dict[str, dict[str, Any]]:
-        return {s.source.name: s.snapshot().to_json() for s in list(service.supervisors.values())}
-
-    services = Services(settings, service.catalog, status, time.time_ns, service.live)
-    services.detection = detection.store  # one store: its events wake the alert sockets
-    api = ApiServer(settings, services)
-    api.start()
-    return api
+def _say(line: str) -> None:
+    typer.echo(line, err=True)
 
 
 @app.command()
@@ -282,9 +166,9 @@ def demo(
     from kuzet.analytics.store import DetectionStore, check_settings
     from kuzet.rtsp.sim import SIM_CLOCK_MASK, camera_name
 
-    settings = _settings()
+    settings = read_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
-    catalog = _catalog(settings)
+    catalog = open_catalog(settings)
     typer.echo("Starting the camera simulator (the first start encodes its clips, ~30 s)...")
     sim_proc = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
                                  str(cameras), "--port", str(port)],
@@ -293,12 +177,12 @@ def demo(
         deadline = time.monotonic() + 300
         while True:
             if sim_proc.poll() is not None:
-                raise _fail(f"the simulator exited (is port {port} taken? try --port)")
+                raise fail(f"the simulator exited (is port {port} taken? try --port)")
             with socket.socket() as sock:
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if time.monotonic() > deadline:
-                raise _fail("the simulator did not start within 5 minutes")
+                raise fail("the simulator did not start within 5 minutes")
             time.sleep(0.5)
         known = {c.name for c in catalog.cameras(include_removed=True)}
         motion = DetectionStore(catalog.session, settings.display_timezone)
@@ -346,7 +230,10 @@ def demo(
 @app.command()
 def sim(
     cameras: Annotated[int, typer.Option(min=1, max=256, help="Number of cameras.")] = 4,
-    port: Annotated[int, typer.Option(min=1, max=65535)] = 8554,
+    port: Annotated[int, typer.Option(min=0, max=65535, help=(
+        "RTSP port; 0: any free one (see --port-file)."))] = 8554,
+    port_file: Annotated[Path | None, typer.Option(help=(
+        "Once listening, write the port here (one line; the file appears whole)."))] = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     main_size: Annotated[str, typer.Option(help="Main stream WIDTHxHEIGHT.")] = "1920x1080",
     main_kbps: Annotated[int, typer.Option(min=100, max=50_000)] = 4000,
@@ -378,32 +265,32 @@ def sim(
         try:
             w, h = (int(x) for x in text.lower().split("x"))
         except ValueError as exc:
-            raise _fail(f"size {text!r} is not WIDTHxHEIGHT") from exc
+            raise fail(f"size {text!r} is not WIDTHxHEIGHT") from exc
         if not (16 <= w <= 7680 and 16 <= h <= 4320) or w % 2 or h % 2:
-            raise _fail(f"size {text!r}: even numbers between 16x16 and 7680x4320")
+            raise fail(f"size {text!r}: even numbers between 16x16 and 7680x4320")
         return w, h
 
     if auth not in ("none", "basic", "digest"):
-        raise _fail("--auth must be none, basic or digest")
+        raise fail("--auth must be none, basic or digest")
     if auth != "none" and not password:
-        raise _fail("--auth needs --password")
+        raise fail("--auth needs --password")
     if person is not None:
         try:
             load_person(person, 16)
         except (OSError, ValueError) as exc:
-            raise _fail(f"--person: {exc}") from exc
+            raise fail(f"--person: {exc}") from exc
     opts = SimOptions(
         cameras=cameras, host=host, port=port,
         main=ClipSpec(*size(main_size), main_kbps * 1000, person),
         sub=ClipSpec(*size(sub_size), sub_kbps * 1000, person),
         auth=AuthConfig(auth, user, password) if auth != "none" else None,
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file,
-        stagger=stagger)
-    settings = _settings()
+        port_file=port_file, stagger=stagger)
+    settings = read_settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))
     except OSError as exc:
-        raise _fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise fail(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
 
 
 @app.command()
@@ -411,9 +298,9 @@ def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
     """Rehash segment files against the catalog and check each camera's hash chain."""
     from kuzet.storage.verify import verify_camera
 
-    settings = _settings()
-    catalog = _catalog(settings)
-    volumes = _volumes(settings, catalog)
+    settings = read_settings()
+    catalog = open_catalog(settings)
+    volumes = open_volumes(settings, catalog)
     try:
         names = [camera] if camera else [c.name for c in catalog.cameras(include_removed=True)]
         bad = False
@@ -425,8 +312,8 @@ def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
             else:
                 bad = True
                 typer.echo(f"{name}: FIRST BAD SEGMENT {problem.path}: {problem.reason}")
-    except CatalogError as exc:
-        raise _fail(str(exc)) from exc
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     _warn_open_paths(settings, catalog)
     raise typer.Exit(1 if bad else 0)
 
@@ -460,18 +347,24 @@ def camera_add(
 ) -> None:
     """Add a camera; a running `kuzet serve` starts recording it within seconds."""
     if zone is not None and zone not in ZONES:
-        raise _fail(f"unknown zone {zone!r}; one of: {', '.join(ZONES)}")
+        raise fail(f"unknown zone {zone!r}; one of: {', '.join(ZONES)}")
     if transport is not None and transport not in ("tcp", "udp"):
-        raise _fail("--transport must be tcp or udp")
-    catalog = _catalog(_settings())
+        raise fail("--transport must be tcp or udp")
+    catalog = open_catalog(read_settings())
     try:
+        check_url(url)
+        if sub_url:
+            check_url(sub_url)
+        if retention_days is not None:
+            check_retention_days(retention_days)
         catalog.add_camera(name, url, sub_url=sub_url, zone=zone, location=location,
                            building=building, floor=floor, transport=transport,
-                           retention_days=retention_days)
-    except (CatalogError, CameraNameError, SourceError, PolicyError) as exc:
-        raise _fail(str(exc)) from exc
-    _audit_local(catalog, "camera.add", name, url=mask_url(url), zone=zone, location=location,
-                 building=building, floor=floor, retention_days=retention_days)
+                           retention_days=retention_days,
+                           audit=audited(AuditAction.CAMERA_ADD, name, url=mask_url(url),
+                                          zone=zone, location=location, building=building,
+                                          floor=floor, retention_days=retention_days))
+    except (KuzetError, SourceError) as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"added camera {name} ({mask_url(url)})")
 
 
@@ -480,8 +373,8 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     """Cameras with their live status (from a running `kuzet serve`)."""
     from kuzet.recorder.service import status_path
 
-    settings = _settings()
-    catalog = _catalog(settings)
+    settings = read_settings()
+    catalog = open_catalog(settings)
     statuses: dict[str, dict[str, object]] = {}
     if status_path(settings).exists():
         doc = json.loads(status_path(settings).read_text())
@@ -508,12 +401,11 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
 @camera_app.command("remove")
 def camera_remove(name: str) -> None:
     """Stop recording a camera. Its recordings are kept until retention removes them."""
-    catalog = _catalog(_settings())
+    catalog = open_catalog(read_settings())
     try:
-        catalog.remove_camera(name)
-    except CatalogError as exc:
-        raise _fail(str(exc)) from exc
-    _audit_local(catalog, "camera.remove", name)
+        catalog.remove_camera(name, audit=audited(AuditAction.CAMERA_REMOVE, name))
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"removed camera {name}; its recordings are kept")
 
 
@@ -524,30 +416,30 @@ def camera_retention(
 ) -> None:
     """Set how long a camera's recordings are kept (at most 30 days, clause 3.3)."""
     if days != "default" and not days.isdigit():
-        raise _fail(f"retention {days!r}: give a number of days (1-30) or 'default'")
-    catalog = _catalog(_settings())
+        raise fail(f"retention {days!r}: give a number of days (1-30) or 'default'")
+    catalog = open_catalog(read_settings())
     try:
-        catalog.set_retention(name, None if days == "default" else int(days))
-    except ValueError as exc:  # CatalogError or PolicyError
-        raise _fail(str(exc)) from exc
-    _audit_local(catalog, "camera.retention", name, days=days)
+        catalog.set_retention(name, None if days == "default"
+                              else check_retention_days(int(days)),
+                              audit=audited(AuditAction.CAMERA_RETENTION, name, days=days))
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"camera {name}: retention {days}{'' if days == 'default' else ' days'}")
 
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="ISO 8601 with offset.")]
 ToOpt = Annotated[str | None, typer.Option("--to", help="ISO 8601 with offset.")]
-JsonOpt = Annotated[bool, typer.Option("--json")]
 
 
 def _camera_range(camera: str, start: str | None,
                   end: str | None) -> tuple[Catalog, int, int | None, int | None]:
     """The catalog, the camera's id and the parsed range, or a clear error."""
-    catalog = _catalog(_settings())
+    catalog = open_catalog(read_settings())
     try:
         cam = catalog.camera(camera)
-    except CatalogError as exc:
-        raise _fail(str(exc)) from exc
-    return catalog, cam.id, _instant(start), _instant(end)
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
+    return catalog, cam.id, instant(start), instant(end)
 
 
 @recordings_app.command("list")
@@ -557,8 +449,8 @@ def recordings_list(camera: str, start: FromOpt = None, end: ToOpt = None,
     catalog, cam_id, start_ns, end_ns = _camera_range(camera, start, end)
     from sqlalchemy import select
 
+    from kuzet.catalog import keyindex
     from kuzet.catalog.models import StreamParams
-    from kuzet.media import keyindex
 
     segs = catalog.segments(cam_id, start_ns, end_ns)
     volumes = {v.id: v for v in catalog.volumes(include_removed=True)}

@@ -7,26 +7,27 @@ volume is removed only once it holds nothing (tests/test_no_edit_path.py).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from kuzet.audit.log import AuditLog
+from kuzet.audit.actions import AuditAction
+from kuzet.audit.log import AuditLog, append_act
 from kuzet.catalog.alarms import Alarms
-from kuzet.catalog.store import CatalogError
-from kuzet.cli.main import (
+from kuzet.cli.common import (
     JsonOpt,
-    _audit_local,
-    _catalog,
-    _fail,
-    _instant,
-    _local_actor,
-    _settings,
-    _volumes,
+    audited,
+    emit,
+    fail,
+    instant,
+    local_actor,
+    open_catalog,
+    open_volumes,
+    read_settings,
 )
-from kuzet.storage.holds import Holds
+from kuzet.errors import KuzetError
+from kuzet.governance.holds import Holds
 from kuzet.storage.volumes import VolumeState
 from kuzet.timefmt import format_instant
 
@@ -53,19 +54,9 @@ def parse_size(text: str) -> int:
     return int(value * _UNITS[unit])
 
 
-def _emit(rows: list[dict[str, Any]], as_json: bool,
-          line: Callable[[dict[str, Any]], str]) -> None:
-    """Rows as JSON for programs, or one line each for people."""
-    if as_json:
-        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
-        return
-    for r in rows:
-        typer.echo(line(r))
-
-
 def _holds() -> Holds:
-    settings = _settings()
-    return Holds(_catalog(settings), settings.hold_pending_days)
+    settings = read_settings()
+    return Holds(open_catalog(settings), settings.hold_pending_days)
 
 
 @hold_app.command("request")
@@ -82,13 +73,13 @@ def hold_request(
     does in the console (Approvals) with their own account and second factor (clause 3.3):
     no command decides, approves, rejects or releases a hold."""
     holds = _holds()
-    start_ns, end_ns = _instant(start), _instant(end)
+    start_ns, end_ns = instant(start), instant(end)
     assert start_ns is not None and end_ns is not None
     try:
         hold = holds.request(camera, start_ns, end_ns, reason=reason, incident=incident, by=by,
-                             via=_local_actor())
-    except CatalogError as exc:
-        raise _fail(str(exc)) from exc
+                             via=local_actor())
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     until = format_instant(hold.requested_ns + holds.pending_ns)
     typer.echo(f"hold {hold.id} requested; its footage is protected until {until} unless "
                "the rector decides before (in the console: Approvals)")
@@ -110,7 +101,7 @@ def hold_list(as_json: JsonOpt = False) -> None:
             "note": h.decision_note,
             "ranges": [{"camera": c, "from": format_instant(a), "to": format_instant(b)}
                        for c, a, b in v.ranges]})
-    _emit(rows, as_json, lambda r: (
+    emit(rows, as_json, lambda r: (
         f"{r['id']:>4} {r['state']:<9} {r['incident']:<16} "
         f"{', '.join(sorted({x['camera'] for x in r['ranges']}))}  "
         f"expires {r['expires'] or '-'}  ({r['reason']})"))
@@ -121,24 +112,27 @@ def volume_add(name: str, path: Path,
                floor: Annotated[str | None, typer.Option(
                    help="Free space to keep, e.g. 10G (default: settings).")] = None) -> None:
     """Add a disk or mount for new recordings."""
-    settings = _settings()
-    catalog = _catalog(settings)
+    settings = read_settings()
+    catalog = open_catalog(settings)
+    actor = local_actor()
     try:
-        vol = _volumes(settings, catalog).add(name, path, parse_size(floor) if floor else None)
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    _audit_local(catalog, "volume.add", vol.name, path=vol.path, floor_bytes=vol.floor_bytes)
+        vol = open_volumes(settings, catalog).add(
+            name, path, parse_size(floor) if floor else None,
+            audit=lambda s, v: append_act(s, actor, AuditAction.VOLUME_ADD, v.name, path=v.path,
+                                          floor_bytes=v.floor_bytes))
+    except (KuzetError, ValueError) as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"added volume {vol.name} at {vol.path}")
 
 
 def _set_state(name: str, state: VolumeState) -> None:
-    settings = _settings()
-    catalog = _catalog(settings)
+    settings = read_settings()
+    catalog = open_catalog(settings)
     try:
-        _volumes(settings, catalog).set_state(name, state)
-    except CatalogError as exc:
-        raise _fail(str(exc)) from exc
-    _audit_local(catalog, "volume.state", name, state=state.value)
+        open_volumes(settings, catalog).set_state(
+            name, state, audit=audited(AuditAction.VOLUME_STATE, name, state=state.value))
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"volume {name}: {state.value}")
 
 
@@ -163,8 +157,8 @@ def volume_remove(name: str) -> None:
 @volume_app.command("list")
 def volume_list(as_json: JsonOpt = False) -> None:
     """Volumes with their state, free space, floor and segment count."""
-    settings = _settings()
-    volumes = _volumes(settings, _catalog(settings))
+    settings = read_settings()
+    volumes = open_volumes(settings, open_catalog(settings))
     rows: list[dict[str, Any]] = []
     for v in volumes.catalog.volumes(include_removed=True):
         present = volumes.present(v)
@@ -180,7 +174,7 @@ def volume_list(as_json: JsonOpt = False) -> None:
         return f"{r['name']:<12} {r['state']:<9} {free:<16} {r['segments']:>8} segments  " \
                f"{r['path']}"
 
-    _emit(rows, as_json, line)
+    emit(rows, as_json, line)
 
 
 def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared alarms.")] = False,
@@ -191,8 +185,8 @@ def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared ala
              "message": a.message, "raised": format_instant(a.raised_ns),
              "updated": format_instant(a.updated_ns),
              "cleared": format_instant(a.cleared_ns) if a.cleared_ns else None, "value": a.value}
-            for a in Alarms(_catalog(_settings()).session).list(active_only=not all_)]
-    _emit(rows, as_json, lambda r: (
+            for a in Alarms(open_catalog(read_settings()).session).list(active_only=not all_)]
+    emit(rows, as_json, lambda r: (
         f"{r['raised']}  {r['severity']:<8} {r['kind']:<15} {r['message']}"
         f"{'  (cleared ' + r['cleared'] + ')' if r['cleared'] else ''}"))
 
@@ -202,10 +196,10 @@ def audit_list(action: Annotated[str | None, typer.Option()] = None,
                limit: Annotated[int, typer.Option(min=1)] = 100,
                as_json: JsonOpt = False) -> None:
     """The newest audit entries."""
-    entries = AuditLog(_catalog(_settings()).session).entries(action=action, limit=limit)
+    entries = AuditLog(open_catalog(read_settings()).session).entries(action=action, limit=limit)
     rows = [{"seq": e.seq, "at": format_instant(e.at_ns), "actor": e.actor, "action": e.action,
              "subject": e.subject, "detail": json.loads(e.detail)} for e in entries]
-    _emit(rows, as_json, lambda r: (
+    emit(rows, as_json, lambda r: (
         f"{r['seq']:>6} {r['at']}  {r['actor']:<12} {r['action']:<20} "
         f"{r['subject']}  {json.dumps(r['detail'], ensure_ascii=False)}"))
 
@@ -223,8 +217,8 @@ def audit_export(
 
     from kuzet.audit.export import write_csv
 
-    entries = AuditLog(_catalog(_settings()).session).entries(since_ns=_instant(start),
-                                                              until_ns=_instant(end))
+    entries = AuditLog(open_catalog(read_settings()).session).entries(since_ns=instant(start),
+                                                              until_ns=instant(end))
     with (output.open("w", newline="", encoding="utf-8") if output else
           open(sys.stdout.fileno(), "w", newline="", encoding="utf-8", closefd=False)) as f:
         write_csv(entries, f)
@@ -239,8 +233,8 @@ def audit_verify() -> None:
     from kuzet.audit.anchor import Anchor
     from kuzet.signing import grouped
 
-    settings = _settings()
-    verdict, anchors = Anchor(AuditLog(_catalog(settings).session), settings.home).verify()
+    settings = read_settings()
+    verdict, anchors = Anchor(AuditLog(open_catalog(settings).session), settings.home).verify()
     for problem in verdict.problems:
         typer.echo(f"audit log: {problem}")
     if not verdict.ok:
@@ -265,9 +259,9 @@ def audit_checkpoint() -> None:
     from kuzet.audit.anchor import Anchor
     from kuzet.signing import grouped
 
-    settings = _settings()
-    anchor = Anchor(AuditLog(_catalog(settings).session), settings.home)
-    signed = anchor.checkpoint(_local_actor())
+    settings = read_settings()
+    anchor = Anchor(AuditLog(open_catalog(settings).session), settings.home)
+    signed = anchor.checkpoint(local_actor())
     c = signed.checkpoint
     typer.echo(f"checkpoint: entry {c.seq} with hash {c.head} at {format_instant(c.at_ns)}, "
                f"signed by key {grouped(signed.key)}, appended to {anchor.path}")

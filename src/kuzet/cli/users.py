@@ -13,11 +13,9 @@ from typing import Annotated, Any
 import typer
 
 from kuzet.access.accounts import Accounts
-from kuzet.access.errors import AccessError
-from kuzet.access.passwords import WeakPassword
 from kuzet.access.roles import Roles
-from kuzet.cli.main import _catalog, _fail, _local_actor, _settings
-from kuzet.cli.storage import _emit
+from kuzet.cli.common import emit, fail, local_actor, open_catalog, read_settings
+from kuzet.errors import KuzetError
 
 user_app = typer.Typer(help="Accounts from the server's command line (rector-level roles "
                        "are given only here).", no_args_is_help=True)
@@ -25,7 +23,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _services() -> tuple[Accounts, Roles]:
-    catalog = _catalog(_settings())
+    catalog = open_catalog(read_settings())
     return Accounts(catalog.session), Roles(catalog.session)
 
 
@@ -41,14 +39,14 @@ def user_add(name: str,
     accounts, roles = _services()
     now = time.time_ns()
     try:
-        new = accounts.create(_local_actor(), name, display_name, now)
+        new = accounts.create(local_actor(), name, display_name, now)
         typer.echo(f"account {name}: one-time password {new.one_time_password} (shown once)")
         if role:
-            view = roles.request(_local_actor(), name, role, order_no=order, order_date=order_date,
+            view = roles.request(local_actor(), name, role, order_no=order, order_date=order_date,
                                  now_ns=now)
             typer.echo(f"role {role}: {view.state} (request {view.id})")
-    except (AccessError, WeakPassword) as exc:
-        raise _fail(str(exc)) from exc
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
 
 
 @user_app.command("role")
@@ -60,10 +58,10 @@ def user_role(name: str, role: str,
     """Give a role; one that reaches stored video waits for the rector (except rector)."""
     _, roles = _services()
     try:
-        view = roles.request(_local_actor(), name, role, group=group, order_no=order,
+        view = roles.request(local_actor(), name, role, group=group, order_no=order,
                              order_date=order_date, now_ns=time.time_ns())
-    except AccessError as exc:
-        raise _fail(str(exc)) from exc
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"role {role} for {name}: {view.state} (request {view.id})")
 
 
@@ -72,9 +70,9 @@ def user_revoke(assignment: int) -> None:
     """End a role assignment (by its number in `kuzet user list`)."""
     _, roles = _services()
     try:
-        roles.revoke(_local_actor(), assignment, time.time_ns())
-    except AccessError as exc:
-        raise _fail(str(exc)) from exc
+        roles.revoke(local_actor(), assignment, time.time_ns())
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"role assignment {assignment} revoked")
 
 
@@ -84,9 +82,9 @@ def user_reset_password(name: str) -> None:
     or the vice-rector's; the second factor stays."""
     accounts, _ = _services()
     try:
-        one_time = accounts.reset_password(_local_actor(), name, time.time_ns())
-    except AccessError as exc:
-        raise _fail(str(exc)) from exc
+        one_time = accounts.reset_password(local_actor(), name, time.time_ns())
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"account {name}: one-time password {one_time} (shown once); its second "
                "factor stays, so only its owner can log in with it")
 
@@ -97,9 +95,9 @@ def user_totp_reset(name: str) -> None:
     left); the rector or the vice-rector confirms it in the console."""
     accounts, _ = _services()
     try:
-        accounts.request_totp_reset(_local_actor(), name, time.time_ns())
-    except AccessError as exc:
-        raise _fail(str(exc)) from exc
+        accounts.request_totp_reset(local_actor(), name, time.time_ns())
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
     typer.echo(f"account {name}: second-factor reset asked; it takes effect when the rector "
                "or the vice-rector confirms it in the console (Approvals)")
 
@@ -118,7 +116,7 @@ def user_list(as_json: JsonOpt = False) -> None:
     rows = [{"name": u.name, "display_name": u.display_name, "disabled": u.disabled,
              "locked": u.name in locked, "second_factor": u.totp_confirmed,
              "roles": by_user.get(u.name, [])} for u in accounts.list()]
-    _emit(rows, as_json, lambda r: f"{r['name']:<20} "
+    emit(rows, as_json, lambda r: f"{r['name']:<20} "
           + ", ".join(f"{a['role']}#{a['id']}({a['state']})" for a in r["roles"])
           + (" disabled" if r["disabled"] else "") + (" locked" if r["locked"] else ""))
 

@@ -10,14 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access.lookup import user_named
+from kuzet.catalog.paths import is_camera_name
 from kuzet.console.models import Layout
-from kuzet.storage.layout import is_camera_name
+from kuzet.errors import Invalid
 
 MAX_SIDE = 6  # a 6×6 wall is 36 tiles: beyond that no tile is readable on one monitor
 MAX_LAYOUTS = 50
 
 
-class LayoutError(ValueError):
+class LayoutError(Invalid):
     """A layout the wall could not draw."""
 
 

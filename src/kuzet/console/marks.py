@@ -5,10 +5,11 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.console.models import Bookmark
 
-KINDS = ("incident", "note")
+KINDS = {"incident": AuditAction.BOOKMARK_INCIDENT, "note": AuditAction.BOOKMARK_NOTE}
 MAX_NOTE = 500
 
 
@@ -21,7 +22,7 @@ def mark(s: Session, actor: Actor, camera_id: int, camera_name: str, at_ns: int,
                         kind=kind, created_by=actor.name, created_ns=now_ns)
     s.add(bookmark)
     s.flush()
-    append_act(s, actor, f"bookmark.{kind}", camera_name, bookmark=bookmark.id, at_ns=at_ns,
+    append_act(s, actor, KINDS[kind], camera_name, bookmark=bookmark.id, at_ns=at_ns,
                note=bookmark.note)
     return bookmark
 

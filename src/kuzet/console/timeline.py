@@ -1,7 +1,8 @@
 """The archive's bar and calendar, as pure functions of catalog rows.
 
 A day of one camera is 1 440 one-minute segments; drawn one by one they cost the browser
-and the wire for nothing, so touching segments become one span. The calendar's days are
+and the wire for nothing, so touching segments become one span (the bar draws the
+playback plan's items, kuzet.console.playback_plan, joined). The calendar's days are
 days of the display time zone (a night shift's footage belongs to the Almaty date a
 guard remembers, not to the UTC one).
 """
@@ -9,10 +10,12 @@ guard remembers, not to the UTC one).
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from kuzet.console.playback_plan import Gap, Item, Missing, windows
 from kuzet.timefmt import NS
 
 Span = tuple[int, int]
@@ -42,6 +45,16 @@ def clip(spans: Iterable[Span], allowed: Iterable[Span]) -> list[Span]:
             if s < e:
                 result.append((s, e))
     return result
+
+
+def drawn(items: Sequence[Item[Any]], allowed: Iterable[Span]) -> tuple[list[Span], list[Span]]:
+    """What the bar draws of a playback plan: the recorded spans (a file on disk or not)
+    and the missing files, each with nearly touching ones joined, but never across the
+    edge of an allowed window (joining two windows would draw what lies between them)."""
+    recorded = merge((i.start_ns, i.end_ns) for i in items if not isinstance(i, Gap))
+    missing = merge((i.start_ns, i.end_ns) for i in items if isinstance(i, Missing))
+    shown = windows(allowed)
+    return clip(recorded, shown), clip(missing, shown)
 
 
 def month_days(year: int, month: int, zone: str) -> list[tuple[date, int, int]]:

@@ -11,13 +11,14 @@ import json
 import threading
 from pathlib import Path
 
-from kuzet.access.errors import Conflict
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.errors import Conflict
 from kuzet.export.package import Built, build
 from kuzet.governance.models import Transfer
-from kuzet.governance.transfers import Scope, Transfers, check_execution
+from kuzet.governance.transfers import Scope, Transfers
 from kuzet.signing import load_or_create
 from kuzet.timefmt import format_instant
 
@@ -51,7 +52,7 @@ class Exports:
         if not path.is_file():
             raise Conflict(f"the package of {t.number} was removed already")
         path.unlink()
-        self.audit.act(actor, "transfer.package_discard", f"transfer/{t.id}",
+        self.audit.act(actor, AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
                        number=t.number, sha256=t.package_sha256)
 
     def _facts(self, t: Transfer, actor: Actor, recipient: str, document: str,
@@ -84,8 +85,7 @@ class Exports:
                 raise Conflict("this transfer is being executed now")
             self._running.add(transfer_id)
         try:
-            t = self.transfers.get(transfer_id)
-            check_execution(t, scope, now_ns)
+            t = self.transfers.executable(actor, transfer_id, scope, now_ns)
             folder = package_folder(t)
             dest = self.folder / f"{folder}.zip"
             dest.unlink(missing_ok=True)  # left by an execution that was not recorded

@@ -6,7 +6,7 @@ of being signed. Fragments are joined into one fragmented MP4 per continuous str
 a recording gap or a change of codec parameters (a different init segment) starts the
 next file. Decode times are moved onto one timeline whose zero is the first source
 segment's start, so media time t in a file is UTC `media_origin + t`; the pictures'
-bytes are copied untouched (kuzet.media.fragments).
+bytes are copied untouched (kuzet.mp4.reader).
 """
 
 from __future__ import annotations
@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
-from kuzet.catalog.models import Segment, SegmentDeletion
+from kuzet.catalog.models import Segment
+from kuzet.catalog.segments import deleted_spans
 from kuzet.catalog.store import Catalog
+from kuzet.catalog.streams import Stream
+from kuzet.console.plan_rows import on_disk
+from kuzet.console.playback_plan import plan
 from kuzet.export.hashing import BackgroundHash
 from kuzet.export.plan import (
     ExportError,
@@ -32,10 +34,11 @@ from kuzet.export.plan import (
     joins,
     keep_fragments,
     refuse_deleted,
+    sources,
     uncovered,
 )
-from kuzet.media.fragments import Fragment, FragmentError, Track, children, moved, read_moof, tracks
-from kuzet.storage.layout import stream_code
+from kuzet.mp4.boxes import FragmentError
+from kuzet.mp4.reader import DeclaredTrack, FragmentFacts, SegmentReader, moved
 from kuzet.timefmt import NS, file_stamp, format_instant
 
 
@@ -77,24 +80,17 @@ class CameraExport:
 @dataclass
 class _Source:
     init: bytes
-    tracks: list[Track]
-    video: Track
-    fragments: list[Fragment]
+    tracks: list[DeclaredTrack]
+    video: DeclaredTrack
+    fragments: list[FragmentFacts]
 
 
 def _parse(data: mmap.mmap, what: str) -> _Source:
     try:
-        boxes = list(children(data, 0, len(data)))
-        init = b"".join(data[o:o + n] for k, o, n in boxes if k in (b"ftyp", b"moov"))
-        moov = next(data[o:o + n] for k, o, n in boxes if k == b"moov")
-        declared = tracks(moov)
-        video = next(t for t in declared if t.handler == "vide")
-        frags = [read_moof(data, o, n, boxes[i + 1][1] + boxes[i + 1][2])
-                 for i, (k, o, n) in enumerate(boxes)
-                 if k == b"moof" and i + 1 < len(boxes) and boxes[i + 1][0] == b"mdat"]
-    except (FragmentError, StopIteration) as exc:
+        reader = SegmentReader(data)
+        return _Source(reader.init, reader.tracks, reader.video, reader.facts())
+    except FragmentError as exc:
         raise ExportError(f"{what} is not a segment file Kuzet can read: {exc}") from exc
-    return _Source(init, declared, video, frags)
 
 
 class _PartWriter:
@@ -112,7 +108,7 @@ class _PartWriter:
         self.member.write(data)
         self.hash.update(data)
 
-    def add(self, data: memoryview, frag: Fragment, shift: dict[int, int]) -> None:
+    def add(self, data: memoryview, frag: FragmentFacts, shift: dict[int, int]) -> None:
         self.sequence += 1
         self._write(moved(data[frag.offset:frag.offset + frag.moof_size], self.sequence, shift))
         self._write(data[frag.offset + frag.moof_size:frag.end])
@@ -126,11 +122,7 @@ class _PartWriter:
 
 def _deleted(catalog: Catalog, camera_id: int, a: int, b: int) -> list[Span]:
     with catalog.session() as s:
-        rows = s.execute(select(SegmentDeletion.start_ns, SegmentDeletion.end_ns).where(
-            SegmentDeletion.camera_id == camera_id,
-            SegmentDeletion.stream == stream_code("main"),
-            SegmentDeletion.start_ns < b, SegmentDeletion.end_ns > a)).all()
-    return [Span(x, y) for x, y in rows]
+        return [Span(x, y) for x, y in deleted_spans(s, camera_id, Stream.MAIN, a, b)]
 
 
 def _read(catalog: Catalog, camera: str, seg: Segment) -> mmap.mmap:
@@ -166,7 +158,8 @@ def export_camera(catalog: Catalog, zf: zipfile.ZipFile, folder: str, camera: st
     one overlaps copying the other; `package_hash` is the ZIP's own, awaited likewise."""
     cam = catalog.camera(camera)
     refuse_deleted(camera, a, b, _deleted(catalog, cam.id, a, b))
-    segments = catalog.segments(cam.id, a, b)
+    segments = sources(camera, plan(on_disk(catalog, catalog.segments(cam.id, a, b)), a, b,
+                                    [(a, b)]))
     parts: list[Part] = []
     writer: _PartWriter | None = None
     last_end = 0

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
+from kuzet.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.governance.models import Act, Protocol, next_number
 
 TEXT_FIELDS = ("what", "persons", "witnesses", "consequences", "measures")
@@ -64,7 +65,7 @@ class Acts:
                     created_ns=now_ns)
             s.add(a)
             s.flush()
-            append_act(s, actor, "act.start", f"act/{a.id}", protocols=ids)
+            append_act(s, actor, AuditAction.ACT_START, f"act/{a.id}", protocols=ids)
         return a
 
     def get(self, act_id: int) -> Act:
@@ -99,7 +100,7 @@ class Acts:
             check_register(a, actor.name)
             a.year, a.seq, a.number = next_number(s, Act, "act", now_ns, self.zone)
             a.state, a.registered_ns = "registered", now_ns
-            entry = append_act(s, actor, "act.register", f"act/{a.id}", number=a.number,
+            entry = append_act(s, actor, AuditAction.ACT_REGISTER, f"act/{a.id}", number=a.number,
                                digest=digest(a, self.numbers(s, a)))
             a.registered_entry = entry.seq
         return a

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
+from kuzet.errors import Unavailable
 from kuzet.governance.models import Act, Protocol, Transfer, ViewingSession
 from kuzet.governance.viewings import Attendee
 from kuzet.signing import grouped
@@ -131,7 +132,7 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 
-class DocumentError(RuntimeError):
+class DocumentError(Unavailable):
     """The document cannot be rendered here (its font is missing)."""
 
 

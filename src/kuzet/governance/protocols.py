@@ -16,9 +16,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.console.marks import mark
+from kuzet.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.governance.models import Protocol, next_number
 
 STATES = ("draft", "submitted", "reviewed")
@@ -86,7 +87,7 @@ class Protocols:
                          created_ns=now_ns, bookmark_id=bookmark.id)
             s.add(p)
             s.flush()
-            append_act(s, actor, "protocol.start", f"protocol/{p.id}", camera=camera,
+            append_act(s, actor, AuditAction.PROTOCOL_START, f"protocol/{p.id}", camera=camera,
                        at_ns=at_ns)
         return p
 
@@ -135,7 +136,7 @@ class Protocols:
             check_submit(p, actor.name)
             p.year, p.seq, p.number = next_number(s, Protocol, "protocol", now_ns, self.zone)
             p.state, p.submitted_ns = "submitted", now_ns
-            entry = append_act(s, actor, "protocol.submit", f"protocol/{p.id}",
+            entry = append_act(s, actor, AuditAction.PROTOCOL_SUBMIT, f"protocol/{p.id}",
                                number=p.number, digest=digest(p, camera))
             p.submitted_entry = entry.seq
         return p
@@ -146,7 +147,7 @@ class Protocols:
             check_review(p, actor.name)
             p.state, p.reviewed_by, p.reviewed_ns = "reviewed", actor.name, now_ns
             p.review_note = note.strip()[:MAX_TEXT]
-            append_act(s, actor, "protocol.review", f"protocol/{p.id}", number=p.number)
+            append_act(s, actor, AuditAction.PROTOCOL_REVIEW, f"protocol/{p.id}", number=p.number)
         return p
 
     @staticmethod

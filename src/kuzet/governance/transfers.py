@@ -6,8 +6,10 @@ A request is registered with its basis document (number, date, scanned copy) and
 cameras and range asked for, and numbered at once (`Т-2026/0001`). The rector approves
 it, possibly narrowing cameras and range, with an expiry, or rejects it with a reason;
 nobody decides a request they registered. Execution stays inside the approval and
-before its expiry, and happens once. The checks are pure functions; `Transfers` keeps
-the register and writes each step to the audit log in the same transaction.
+before its expiry, and happens once. Who may take which step is the approval machine's
+(`access.approvals.TRANSFERS`); the scope checks are pure functions here;
+`Transfers` keeps the register and writes each step to the audit log in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -20,14 +22,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.access.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.access.approvals import (
+    TRANSFERS,
+    Action,
+    ApprovalState,
+    Decider,
+    RequestFacts,
+    check,
+)
+from kuzet.access.roles import decider_of
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
+from kuzet.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.governance.models import Transfer, next_number
 from kuzet.storage.retention import DAY_NS
 from kuzet.timefmt import format_instant
 
 REQUESTER_TYPES = ("investigative_body", "court", "depicted_person")
 MAX_APPROVAL_DAYS = 90  # an approval not carried out within this is asked for again
+# The entry a refused decision writes (a decision taken writes its own, with its details).
+AUDITED = {Action.APPROVE: AuditAction.TRANSFER_APPROVE,
+           Action.REJECT: AuditAction.TRANSFER_REJECT}
 
 
 @dataclass(frozen=True)
@@ -91,24 +106,14 @@ def requested_scope(t: Transfer) -> Scope:
     return Scope(tuple(json.loads(t.cameras)), t.start_ns, t.end_ns)
 
 
-def check_decidable(t: Transfer, by: str) -> None:
-    if t.state != "pending":
-        raise Conflict(f"transfer {t.number} is {t.state}; it was decided already")
-    if by == t.registered_by:
-        raise Denied("a request is decided by someone other than who registered it")
+def _facts(t: Transfer) -> RequestFacts:
+    return RequestFacts(t.number, TRANSFERS.state(t.state), t.registered_by,
+                        expires_ns=t.expires_ns, note=t.decision_note)
 
 
-def check_execution(t: Transfer, scope: Scope, now_ns: int) -> None:
-    """May the approval of `t` be carried out for `scope` now?"""
-    if t.state == "executed":
-        raise Conflict(f"transfer {t.number} was executed already "
-                       f"({format_instant(t.executed_ns or 0)}); it is carried out once")
-    if t.state == "rejected":
-        raise Conflict(f"transfer {t.number} was rejected: {t.decision_note}")
-    if t.state != "approved":
-        raise Conflict(f"transfer {t.number} awaits the rector's decision")
-    if t.expires_ns is not None and now_ns >= t.expires_ns:
-        raise Conflict(f"the approval of {t.number} expired at {format_instant(t.expires_ns)}")
+def check_execution(t: Transfer, scope: Scope, by: Decider, now_ns: int) -> None:
+    """May `by` carry the approval of `t` out for `scope` now?"""
+    check(TRANSFERS, Action.EXECUTE, _facts(t), by, now_ns)
     why = scope.within(approved_scope(t))
     if why is not None:
         raise Invalid(f"outside the approval of {t.number}: {why}")
@@ -157,7 +162,7 @@ class Transfers:
             year, seq, number = next_number(s, Transfer, "transfer", now_ns, self.zone)
             t = Transfer(
                 number=number, year=year, seq=seq,
-                state="pending", requester_type=r.requester_type,
+                state=TRANSFERS.word(ApprovalState.PENDING), requester_type=r.requester_type,
                 requester=r.requester.strip(), requester_details=r.requester_details.strip(),
                 basis_number=r.basis_number.strip(), basis_date=r.basis_date.strip(),
                 reason=r.reason.strip(), cameras=json.dumps(list(scope.cameras)),
@@ -165,7 +170,7 @@ class Transfers:
                 registered_ns=now_ns, registered_entry=0)
             s.add(t)
             s.flush()
-            entry = append_act(s, actor, "transfer.register", f"transfer/{t.id}",
+            entry = append_act(s, actor, AuditAction.TRANSFER_REGISTER, f"transfer/{t.id}",
                                number=t.number, requester_type=t.requester_type,
                                basis=[t.basis_number, t.basis_date],
                                cameras=list(scope.cameras),
@@ -176,11 +181,11 @@ class Transfers:
     def attach_basis(self, actor: Actor, transfer_id: int, data: bytes, kind: str) -> Transfer:
         with self.session.begin() as s:
             t = self._get(s, transfer_id)
-            if t.state != "pending":
+            if TRANSFERS.state(t.state) is not ApprovalState.PENDING:
                 raise Conflict(f"transfer {t.number} is {t.state}; its basis is fixed")
             t.basis, t.basis_type = data, kind
             t.basis_sha256 = hashlib.sha256(data).hexdigest()
-            append_act(s, actor, "transfer.basis", f"transfer/{t.id}", number=t.number,
+            append_act(s, actor, AuditAction.TRANSFER_BASIS, f"transfer/{t.id}", number=t.number,
                        type=kind, bytes=len(data), sha256=t.basis_sha256)
         return t
 
@@ -188,41 +193,78 @@ class Transfers:
                 note: str, now_ns: int) -> Transfer:
         if not now_ns < expires_ns <= now_ns + MAX_APPROVAL_DAYS * DAY_NS:
             raise Invalid(f"an approval expires in the future, within {MAX_APPROVAL_DAYS} days")
+        refused: Denied | None = None
         with self.session.begin() as s:
             t = self._get(s, transfer_id)
-            check_decidable(t, actor.name)
-            if t.basis is None:
-                raise Conflict(f"transfer {t.number} has no scan of its basis document yet; "
-                               "the decision rests on it")
-            asked = requested_scope(t)
-            granted = asked if scope is None else check_scope(scope)
-            why = granted.within(asked)
-            if why is not None:
-                raise Invalid(f"an approval may narrow the request, not widen it: {why}")
-            t.state, t.decided_by, t.decided_ns = "approved", actor.name, now_ns
-            t.decision_note = note.strip() or None
-            t.approved_cameras = json.dumps(list(granted.cameras))
-            t.approved_start_ns, t.approved_end_ns = granted.start_ns, granted.end_ns
-            t.expires_ns = expires_ns
-            entry = append_act(s, actor, "transfer.approve", f"transfer/{t.id}",
-                               number=t.number, cameras=list(granted.cameras),
-                               footage_ns=[granted.start_ns, granted.end_ns],
-                               narrowed=granted != asked, expires_ns=expires_ns, note=note)
-            t.decided_entry = entry.seq
+            refused = self._refusal(s, actor, t, Action.APPROVE, now_ns)
+            if refused is None:
+                self._approve(s, actor, t, scope, expires_ns, note, now_ns)
+        if refused is not None:
+            raise refused
         return t
+
+    @staticmethod
+    def _approve(s: Session, actor: Actor, t: Transfer, scope: Scope | None, expires_ns: int,
+                 note: str, now_ns: int) -> None:
+        if t.basis is None:
+            raise Conflict(f"transfer {t.number} has no scan of its basis document yet; "
+                           "the decision rests on it")
+        asked = requested_scope(t)
+        granted = asked if scope is None else check_scope(scope)
+        why = granted.within(asked)
+        if why is not None:
+            raise Invalid(f"an approval may narrow the request, not widen it: {why}")
+        t.state = TRANSFERS.word(ApprovalState.APPROVED)
+        t.decided_by, t.decided_ns = actor.name, now_ns
+        t.decision_note = note.strip() or None
+        t.approved_cameras = json.dumps(list(granted.cameras))
+        t.approved_start_ns, t.approved_end_ns = granted.start_ns, granted.end_ns
+        t.expires_ns = expires_ns
+        entry = append_act(s, actor, AuditAction.TRANSFER_APPROVE, f"transfer/{t.id}",
+                           number=t.number, cameras=list(granted.cameras),
+                           footage_ns=[granted.start_ns, granted.end_ns],
+                           narrowed=granted != asked, expires_ns=expires_ns, note=note)
+        t.decided_entry = entry.seq
+
+    @staticmethod
+    def _refusal(s: Session, actor: Actor, t: Transfer, action: Action,
+                 now_ns: int) -> Denied | None:
+        """The approval machine's refusal of `action` by `actor`, audited (the caller
+        raises it once the entry is written); None when it is theirs to take. A state
+        that does not allow it raises Conflict at once."""
+        try:
+            check(TRANSFERS, action, _facts(t), decider_of(s, actor), now_ns)
+        except Denied as exc:
+            append_act(s, actor, AUDITED[action], f"transfer/{t.id}",
+                       outcome="refused", reason=str(exc), number=t.number)
+            return exc
+        return None
 
     def reject(self, actor: Actor, transfer_id: int, note: str, now_ns: int) -> Transfer:
         if len(note.strip()) < 5:
             raise Invalid("a rejection states its reason")
+        refused: Denied | None = None
         with self.session.begin() as s:
             t = self._get(s, transfer_id)
-            check_decidable(t, actor.name)
-            t.state, t.decided_by, t.decided_ns = "rejected", actor.name, now_ns
-            t.decision_note = note.strip()
-            entry = append_act(s, actor, "transfer.reject", f"transfer/{t.id}",
-                               number=t.number, note=t.decision_note)
-            t.decided_entry = entry.seq
+            refused = self._refusal(s, actor, t, Action.REJECT, now_ns)
+            if refused is None:
+                t.state = TRANSFERS.word(ApprovalState.REJECTED)
+                t.decided_by, t.decided_ns = actor.name, now_ns
+                t.decision_note = note.strip()
+                entry = append_act(s, actor, AuditAction.TRANSFER_REJECT, f"transfer/{t.id}",
+                                   number=t.number, note=t.decision_note)
+                t.decided_entry = entry.seq
+        if refused is not None:
+            raise refused
         return t
+
+    def executable(self, actor: Actor, transfer_id: int, scope: Scope, now_ns: int
+                   ) -> Transfer:
+        """The transfer, if `actor` may carry its approval out for `scope` now."""
+        with self.session() as s:
+            t = self._get(s, transfer_id)
+            check_execution(t, scope, decider_of(s, actor), now_ns)
+            return t
 
     def record_execution(self, actor: Actor, transfer_id: int, scope: Scope, recipient: str,
                          recipient_document: str, package: dict[str, Any], now_ns: int
@@ -231,14 +273,15 @@ class Transfers:
         racing, one is recorded and the other refused (its package is then removed)."""
         with self.session.begin() as s:
             t = self._get(s, transfer_id)
-            check_execution(t, scope, now_ns)
-            t.state, t.executed_by, t.executed_ns = "executed", actor.name, now_ns
+            check_execution(t, scope, decider_of(s, actor), now_ns)
+            t.state = TRANSFERS.word(ApprovalState.EXECUTED)
+            t.executed_by, t.executed_ns = actor.name, now_ns
             t.recipient, t.recipient_document = recipient, recipient_document
             t.package_file, t.package_sha256 = package["file"], package["sha256"]
             t.package_bytes, t.manifest_sha256 = package["bytes"], package["manifest_sha256"]
             t.key_fingerprint = package["fingerprint"]
             t.exported = json.dumps(package["exported"], ensure_ascii=False)
-            entry = append_act(s, actor, "transfer.execute", f"transfer/{t.id}",
+            entry = append_act(s, actor, AuditAction.TRANSFER_EXECUTE, f"transfer/{t.id}",
                                number=t.number, cameras=list(scope.cameras),
                                footage_ns=[scope.start_ns, scope.end_ns],
                                recipient=recipient, package=package["file"],

@@ -3,20 +3,12 @@ the name or the type the browser claims. Pure: the web layer hands over the byte
 
 from __future__ import annotations
 
-from kuzet.access.errors import Invalid
+from kuzet.errors import Invalid, TooLarge, Unsupported
 
 SIGNATURES = ((b"%PDF-", "application/pdf"), (b"\xff\xd8\xff", "image/jpeg"),
               (b"\x89PNG\r\n\x1a\n", "image/png"))
 # Types a browser or client may send for "I do not know": the content decides then.
 UNDECLARED = {"", "application/octet-stream"}
-
-
-class TooLarge(Invalid):
-    pass
-
-
-class Unsupported(Invalid):
-    pass
 
 
 def sniff(data: bytes) -> str | None:

@@ -13,8 +13,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.access.errors import Invalid, NotFound
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
+from kuzet.errors import Invalid, NotFound
 from kuzet.governance.models import ViewingSession, next_number
 
 CAPACITIES = ("depicted", "parent_or_representative", "law_enforcement", "staff")
@@ -62,7 +63,7 @@ class Viewings:
                 conducted_by=actor.name, held_ns=held_ns, entry=0)
             s.add(v)
             s.flush()
-            entry = append_act(s, actor, "viewing.session", f"viewing/{v.id}",
+            entry = append_act(s, actor, AuditAction.VIEWING_SESSION, f"viewing/{v.id}",
                                purpose=v.purpose, number=v.number, cameras=sorted(cameras),
                                footage_ns=[start_ns, end_ns],
                                attendees=[{"name": a.name, "capacity": a.capacity}

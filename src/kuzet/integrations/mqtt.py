@@ -8,6 +8,11 @@ event loop (aiomqtt). While the broker is unreachable the thread retries with ba
 and sent again on every reconnect; other messages wait in a bounded queue that drops
 its oldest when full (counted in `dropped`). Credentials come in the URL
 (`mqtt://user:password@host:1883`) and are never logged.
+
+`MqttNotifier` is what `kuzet serve` builds through `kuzet.hooks` when `mqtt_url` is set:
+camera statuses through `StatusFeed`, detection events on `kuzet/<site>/events` (never
+with a picture), each camera's tamper conditions, retained, and the audit log's signed
+checkpoints, retained on `kuzet/<site>/audit/checkpoint`.
 """
 
 from __future__ import annotations
@@ -18,35 +23,24 @@ import contextlib
 import json
 import logging
 import threading
-import urllib.parse
-from dataclasses import dataclass
 from typing import Any
 
 import aiomqtt
 
+from kuzet.config import Settings, parse_broker
+from kuzet.hooks import (
+    AuditCheckpoint,
+    CameraStatuses,
+    DetectionEvent,
+    Message,
+    TamperChange,
+)
+from kuzet.integrations.status import StatusFeed
+from kuzet.timefmt import format_instant
+
 log = logging.getLogger(__name__)
 BACKOFF_MAX_S = 10.0
 QUEUE_MAX = 1000
-
-
-@dataclass(frozen=True)
-class Broker:
-    host: str
-    port: int
-    username: str | None
-    password: str | None
-
-    @property
-    def shown(self) -> str:
-        return f"mqtt://{self.host}:{self.port}"
-
-
-def parse_broker(url: str) -> Broker:
-    u = urllib.parse.urlsplit(url)
-    if u.scheme != "mqtt" or not u.hostname:
-        raise ValueError("mqtt_url is mqtt://[user:password@]host[:port]")
-    return Broker(u.hostname, u.port or 1883, urllib.parse.unquote(u.username or "") or None,
-                  urllib.parse.unquote(u.password or "") or None)
 
 
 class MqttPublisher:
@@ -150,3 +144,40 @@ class MqttPublisher:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), 1.0)
+
+
+class MqttNotifier:
+    """Everything `kuzet serve` tells the broker, by topic."""
+
+    hears: frozenset[type[Message]] = frozenset(
+        {CameraStatuses, DetectionEvent, TamperChange, AuditCheckpoint})
+
+    def __init__(self, url: str, site: str) -> None:
+        self.publisher = MqttPublisher(url, site)
+        self.feed = StatusFeed(self.publisher.publish)
+        self.shown = (f"camera status to {self.publisher.broker.shown} as "
+                      f"{self.publisher.prefix}/cameras/<camera>/status")
+
+    def start(self) -> None:
+        self.publisher.start()
+
+    def stop(self) -> None:
+        self.publisher.stop()
+
+    def notify(self, message: Message) -> None:
+        publish = self.publisher.publish
+        match message:
+            case CameraStatuses(cameras, at_ns):
+                self.feed.offer(cameras, at_ns)
+            case DetectionEvent(said, _):
+                publish("events", said, False)
+            case TamperChange(camera, active, at_ns):
+                publish(f"cameras/{camera}/tamper", {
+                    "camera": camera, "active": active, "at": format_instant(at_ns)}, True)
+            case AuditCheckpoint(doc):
+                publish("audit/checkpoint", doc, True)
+
+
+def from_settings(settings: Settings) -> MqttNotifier | None:
+    return None if settings.mqtt_url is None else MqttNotifier(settings.mqtt_url,
+                                                               settings.mqtt_site)

@@ -8,10 +8,14 @@ that never succeeds goes to the dead-letter file (`<home>/run/webhook-dead-lette
 one JSON line each, with the last error) for someone to look at and replay. Sending runs
 in a thread of its own with a bounded queue: `send` never blocks detection. Pictures go
 only to an endpoint allowed to receive them (`webhook_images`).
+
+`kuzet serve` builds one through `kuzet.hooks` when `webhook_url` is set; it hears
+detection events only.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import hashlib
 import hmac
@@ -24,7 +28,12 @@ import urllib.error
 import urllib.request
 import uuid
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from kuzet.hooks import DetectionEvent, Message
+
+if TYPE_CHECKING:
+    from kuzet.config import Settings
 
 log = logging.getLogger(__name__)
 QUEUE_MAX = 1000
@@ -35,9 +44,13 @@ def signature(secret: bytes, body: bytes) -> str:
 
 
 class Webhooks:
-    def __init__(self, url: str, secret: str, dead_letters: Path, *, attempts: int = 5,
-                 backoff_s: float = 1.0, timeout_s: float = 5.0) -> None:
+    hears: frozenset[type[Message]] = frozenset({DetectionEvent})
+    shown = None
+
+    def __init__(self, url: str, secret: str, dead_letters: Path, *, images: bool = False,
+                 attempts: int = 5, backoff_s: float = 1.0, timeout_s: float = 5.0) -> None:
         self.url = url
+        self.images = images
         self.secret = secret.encode()
         self.dead_letters = dead_letters
         self.attempts = attempts
@@ -55,6 +68,14 @@ class Webhooks:
         with contextlib.suppress(queue.Full):
             self._queue.put_nowait(None)
         self._thread.join(timeout)
+
+    def notify(self, message: Message) -> None:
+        if isinstance(message, DetectionEvent):
+            said = message.said
+            if self.images and message.picture is not None:
+                said = {**said,
+                        "snapshot_jpeg_base64": base64.b64encode(message.picture).decode()}
+            self.send(said)
 
     def send(self, payload: dict[str, Any]) -> None:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
@@ -99,3 +120,11 @@ class Webhooks:
                           ensure_ascii=False)
         with self.dead_letters.open("a") as f:
             f.write(line + "\n")
+
+
+def from_settings(settings: Settings) -> Webhooks | None:
+    if settings.webhook_url is None or settings.webhook_secret is None:
+        return None
+    return Webhooks(settings.webhook_url, settings.webhook_secret,
+                    settings.home / "run" / "webhook-dead-letters.jsonl",
+                    images=settings.webhook_images)

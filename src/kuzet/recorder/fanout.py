@@ -14,8 +14,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from kuzet.media.fmp4 import VideoParams
-from kuzet.media.livemux import LiveMuxer
+from kuzet.mp4.livemux import LiveMuxer
+from kuzet.mp4.writer import VideoParams
 
 QUEUE_FRAGMENTS = 50  # two seconds at 25 fps
 

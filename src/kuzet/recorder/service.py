@@ -14,17 +14,18 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from kuzet.audit.anchor import Anchor
 from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import Catalog
+from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
+from kuzet.governance.holds import Holds
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.substream import SubStream
 from kuzet.recorder.supervisor import CameraSource, Supervisor
-from kuzet.storage.holds import Holds
 from kuzet.storage.integrity import IntegrityCheck
 from kuzet.storage.recovery import (
     RecoveryReport,
@@ -63,19 +64,27 @@ def _recorder_alive(lock: Path) -> bool:
     return pid != os.getpid() and b"kuzet" in cmdline
 
 
+class StatusListener(Protocol):
+    def tick(self, statuses: list[dict[str, Any]]) -> None:
+        """Every camera's status, once a second (the notifiers, detection's signal watch).
+        Its fault is logged and never stops the status loop."""
+        ...
+
+
+StatusPart = Callable[[], list[dict[str, Any]]]  # another part's entries in status.json
+
+
 class RecorderService:
-    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, alarms: Alarms) -> None:
         self.settings = settings
         self.catalog = catalog
         self.supervisors: dict[int, Supervisor] = {}
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
-        # Called with every camera's status once a second (MQTT); never allowed to raise.
-        self.status_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
-        # Other parts of the server that report in status.json (detection), by key.
-        self.status_parts: dict[str, Callable[[], Any]] = {}
+        self._listeners: list[StatusListener] = []
+        self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
         self._lock = run_dir(settings) / "serve.lock"
-        self.alarms = Alarms(catalog.session)
+        self.alarms = alarms
         self.audit = AuditLog(catalog.session)
         self.volumes = Volumes(catalog, settings, self.alarms)
         self.holds = Holds(catalog, settings.hold_pending_days)
@@ -156,18 +165,29 @@ class RecorderService:
                 self.substreams[cam_id] = sub
                 sub.start()
 
-    def live(self, name: str, stream: str = "main") -> LiveHub | None:
+    def live(self, name: str, stream: Stream = Stream.MAIN) -> LiveHub | None:
         """The fan-out of a camera's stream recorded or relayed here, if any."""
-        if stream == "main":
+        if stream is Stream.MAIN:
             return next((s.live for s in list(self.supervisors.values())
                          if s.source.name == name), None)
         return next((s.live for s in list(self.substreams.values()) if s.camera == name), None)
+
+    def listen(self, listener: StatusListener) -> None:
+        self._listeners.append(listener)
+
+    def report(self, key: str, part: StatusPart) -> None:
+        """`part` answers `key` in status.json (detection's pipelines)."""
+        self._parts[key] = part
+
+    def camera_status(self) -> dict[str, dict[str, Any]]:
+        """Every camera's status by name, read from the supervisors in memory (the API)."""
+        return {s.source.name: s.snapshot().to_json() for s in list(self.supervisors.values())}
 
     def write_status(self) -> None:
         statuses = [s.snapshot().to_json() for s in self.supervisors.values()]
         doc: dict[str, Any] = {"written_ns": time.time_ns(), "pid": os.getpid(),
                                "cameras": statuses}
-        for key, part in self.status_parts.items():
+        for key, part in self._parts.items():
             try:
                 doc[key] = part()
             except Exception:  # a part's fault must not stop the status loop
@@ -176,9 +196,9 @@ class RecorderService:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))
         tmp.replace(path)
-        for listener in self.status_listeners:
+        for listener in self._listeners:
             try:
-                listener(statuses)
+                listener.tick(statuses)
             except Exception:  # an integration's fault must not stop the status loop
                 log.exception("a status listener failed")
 

@@ -20,10 +20,11 @@ from typing import Any
 import av
 
 from kuzet.config import Settings
-from kuzet.media.fmp4 import VideoParams, probe_dimensions
-from kuzet.media.ingest import GapCause, SourceError, mask_url, open_source
-from kuzet.media.nal import parameter_sets, to_annexb
-from kuzet.media.timestamps import fill_missing_timestamps
+from kuzet.ingest.errors import GapCause, SourceError, mask_url
+from kuzet.ingest.ffmpeg_source import open_source
+from kuzet.ingest.timestamps import fill_missing_timestamps
+from kuzet.mp4.writer import VideoParams, probe_dimensions
+from kuzet.nal import parameter_sets, to_annexb
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.status import backoff_delay_s
 from kuzet.recorder.worker import Worker

@@ -19,20 +19,21 @@ from typing import Any
 
 import av
 
-from kuzet.catalog.store import Catalog
+from kuzet.catalog.paths import part_path
+from kuzet.catalog.store import Catalog, CutGap
 from kuzet.config import Settings
-from kuzet.media.client_choice import open_recording_source
-from kuzet.media.clock import OffsetEstimator, is_discontinuity, segment_start_ns
-from kuzet.media.fmp4 import SegmentFile, VideoParams, probe_dimensions
-from kuzet.media.ingest import GapCause, SourceError, classify_read_error, mask_url
-from kuzet.media.nal import Codec, parameter_sets, to_annexb
-from kuzet.media.rotation import Cut, PacketFacts, decide_cut
-from kuzet.media.source import Source, Track
+from kuzet.ingest.choice import open_recording_source
+from kuzet.ingest.errors import GapCause, SourceError, mask_url
+from kuzet.ingest.ffmpeg_source import classify_read_error
+from kuzet.ingest.source import Source, Track
+from kuzet.mp4.writer import SegmentFile, VideoParams, probe_dimensions
+from kuzet.nal import Codec, parameter_sets, to_annexb
+from kuzet.recorder.clock import OffsetEstimator, is_discontinuity, segment_start_ns
 from kuzet.recorder.fanout import LiveHub
+from kuzet.recorder.rotation import Cut, PacketFacts, decide_cut
 from kuzet.recorder.status import CameraStatus, RateWindow, State, backoff_delay_s
 from kuzet.recorder.worker import Worker
-from kuzet.storage.layout import part_path
-from kuzet.storage.recovery import catalog_salvaged, commit_segment
+from kuzet.storage.commit import commit_salvaged, commit_segment
 from kuzet.storage.volumes import Volumes
 
 log = logging.getLogger(__name__)
@@ -257,7 +258,7 @@ class Supervisor(Worker):
         return _Open(file, volume_id, dts_ns, units, continuous, cut_gap)
 
     def _close(self, seg: _Open) -> None:
-        """Finish, catalog, then rename: a crash in between leaves a row and a .part to reunite."""
+        """Finish the file, then commit it (kuzet.storage.commit says in which order)."""
         try:
             self._finish(seg)
         finally:
@@ -275,12 +276,12 @@ class Supervisor(Worker):
             return
         start_ns = segment_start_ns(seg.offsets.wall(seg.first_dts_ns), self.prev_end_ns,
                                     seg.continuous)
+        cut = None
         if seg.cut_gap is not None and self.prev_end_ns is not None:
-            self.catalog.open_gap(self.source.id, self.prev_end_ns, seg.cut_gap.value,
-                                  "timestamps jumped; new segment started")
+            cut = CutGap(self.prev_end_ns, seg.cut_gap.value,
+                         "timestamps jumped; new segment started")
         row = commit_segment(self.catalog, seg.volume_id, self.source.id, self.source.name,
-                             seg.file.part_path, closed, start_ns)
-        self.catalog.close_gap(self.source.id, start_ns)
+                             seg.file.part_path, closed, start_ns, cut=cut)
         self.prev_end_ns = row.end_ns
         self.status.segments_closed += 1
 
@@ -293,8 +294,8 @@ class Supervisor(Worker):
     def _salvage(self, seg: _Open) -> None:
         seg.file.abort()
         try:
-            row = catalog_salvaged(self.catalog, seg.volume_id, self.source.id, self.source.name,
-                                   seg.file.part_path, self.prev_end_ns)
+            row = commit_salvaged(self.catalog, seg.volume_id, self.source.id, self.source.name,
+                                  seg.file.part_path, self.prev_end_ns)
         except Exception as exc:  # the file stays as .part for the next start to retry
             log.warning("camera %s: salvage failed: %s", self.source.name, exc)
             return

@@ -2,7 +2,8 @@
 PLAY, keep-alive and TEARDOWN, with basic or digest credentials from the URL.
 
 Only the session's control exchange lives here; reading the interleaved RTP is the
-caller's loop (kuzet.media.rtsp_source), which reads the socket in large chunks.
+caller's loop (kuzet.ingest.rtsp_source), which reads the socket in large chunks. A
+failure is an `RtspError` saying what failed (the caller names the gap it makes).
 """
 
 from __future__ import annotations
@@ -16,12 +17,24 @@ import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
-from kuzet.media.ingest import GapCause, SourceError
 from kuzet.rtsp.digest import parse_auth_params
 
 MAX_REPLY_BYTES = 64 * 1024
 DEFAULT_SESSION_TIMEOUT_S = 60
 USER_AGENT = "kuzet"
+
+
+class RtspError(Exception):
+    """The session could not be set up or went on no longer: the camera did not answer,
+    refused the connection, sent what is not RTSP, or answered with an error status."""
+
+
+class CredentialsRefused(RtspError):
+    """The camera refused the credentials (401) or forbade access (403)."""
+
+
+class ConnectionLost(RtspError):
+    """A request could not be sent: the camera closed the connection."""
 
 
 @dataclass
@@ -62,14 +75,13 @@ class RtspClient:
         try:
             self.sock = socket.create_connection((self.host, self.port), timeout=self.timeout_s)
         except TimeoutError as exc:
-            raise SourceError(GapCause.CONNECT_FAILED,
-                              f"the camera did not answer within {self.timeout_s:g} s") from exc
+            raise RtspError(f"the camera did not answer within {self.timeout_s:g} s") from exc
         except ConnectionRefusedError as exc:
-            raise SourceError(GapCause.CONNECT_FAILED, "connection refused") from exc
+            raise RtspError("connection refused") from exc
         except socket.gaierror as exc:
-            raise SourceError(GapCause.CONNECT_FAILED, "host name not found") from exc
+            raise RtspError("host name not found") from exc
         except OSError as exc:
-            raise SourceError(GapCause.CONNECT_FAILED, exc.strerror or type(exc).__name__) from exc
+            raise RtspError(exc.strerror or type(exc).__name__) from exc
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def close(self) -> None:
@@ -95,13 +107,11 @@ class RtspClient:
             break
         if reply.status in (401, 403):
             word = "refused the credentials" if reply.status == 401 else "forbade access"
-            raise SourceError(GapCause.AUTH_FAILED, f"the camera {word} ({reply.status})")
+            raise CredentialsRefused(f"the camera {word} ({reply.status})")
         if reply.status == 404:
-            raise SourceError(GapCause.CONNECT_FAILED,
-                              "the camera has no stream at that path (404)")
+            raise RtspError("the camera has no stream at that path (404)")
         if reply.status != 200:
-            raise SourceError(GapCause.CONNECT_FAILED,
-                              f"the camera answered {method} with {reply.status} {reply.reason}")
+            raise RtspError(f"the camera answered {method} with {reply.status} {reply.reason}")
         session = reply.header("session")
         if session:
             sid, _, params = session.partition(";")
@@ -123,8 +133,8 @@ class RtspClient:
         try:
             self.sock.sendall(data)
         except OSError as exc:
-            raise SourceError(GapCause.STREAM_ENDED,
-                              f"the camera closed the connection ({exc.strerror or exc})") from exc
+            raise ConnectionLost(
+                f"the camera closed the connection ({exc.strerror or exc})") from exc
 
     def _format(self, method: str, uri: str, headers: dict[str, str]) -> bytes:
         self._cseq += 1
@@ -158,21 +168,19 @@ class RtspClient:
                     self.leftover = bytes(data[stop:])
                     return reply
             if len(data) > MAX_REPLY_BYTES:
-                raise SourceError(GapCause.CONNECT_FAILED, "the camera's reply is too long")
+                raise RtspError("the camera's reply is too long")
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise SourceError(GapCause.CONNECT_FAILED,
-                                  f"the camera did not answer within {self.timeout_s:g} s")
+                raise RtspError(f"the camera did not answer within {self.timeout_s:g} s")
             self.sock.settimeout(remaining)
             try:
                 chunk = self.sock.recv(16384)
             except TimeoutError as exc:
-                raise SourceError(GapCause.CONNECT_FAILED,
-                                  f"the camera did not answer within {self.timeout_s:g} s") from exc
+                raise RtspError(f"the camera did not answer within {self.timeout_s:g} s") from exc
             except OSError as exc:
-                raise SourceError(GapCause.CONNECT_FAILED, exc.strerror or str(exc)) from exc
+                raise RtspError(exc.strerror or str(exc)) from exc
             if not chunk:
-                raise SourceError(GapCause.CONNECT_FAILED, "the camera closed the connection")
+                raise RtspError("the camera closed the connection")
             data += chunk
 
     # -- authentication ---------------------------------------------------------------
@@ -218,8 +226,7 @@ def _parse_head(head: bytes) -> Reply:
     lines = head.decode("utf-8", "replace").split("\r\n")
     parts = lines[0].split(" ", 2)
     if len(parts) < 2 or not parts[0].startswith("RTSP/") or not parts[1].isdigit():
-        raise SourceError(GapCause.CONNECT_FAILED,
-                          f"the peer does not speak RTSP: {lines[0][:60]!r}")
+        raise RtspError(f"the peer does not speak RTSP: {lines[0][:60]!r}")
     headers: dict[str, str] = {}
     for line in lines[1:]:
         name, sep, value = line.partition(":")

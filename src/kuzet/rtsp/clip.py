@@ -26,7 +26,7 @@ import av
 import cv2
 import numpy as np
 
-from kuzet.media.nal import H264_PPS, H264_SPS, nal_type, split_annexb
+from kuzet.nal import H264_PPS, H264_SPS, nal_type, split_annexb
 from kuzet.rtsp.rtp import FramePayloads, packetize_h264
 
 FPS = 25

@@ -10,7 +10,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from kuzet.media.nal import split_annexb
+from kuzet.nal import split_annexb
 
 RTP_VERSION_BYTE = 0x80
 FU_A = 28

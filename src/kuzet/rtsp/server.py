@@ -146,6 +146,12 @@ class RtspServer:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._ticker = asyncio.create_task(self._tick_forever())
 
+    @property
+    def port(self) -> int:
+        """The TCP port listened on: the one asked for, or the one port 0 got."""
+        assert self._server is not None, "not started"
+        return int(self._server.sockets[0].getsockname()[1])
+
     async def close(self) -> None:
         """Stop serving; client connections are closed, not cancelled, so they end quietly."""
         if self._ticker:

@@ -23,6 +23,7 @@ class SimOptions:
     resize_every_s: int = 0
     ts_jump_every_s: int = 0
     stats_file: Path | None = None
+    port_file: Path | None = None
     stagger: bool = False
 
 
@@ -68,8 +69,12 @@ async def serve(opts: SimOptions, cache_dir: Path, ready: asyncio.Event | None =
     sources = build_sources(opts, cache_dir)
     server = RtspServer(sources, auth=opts.auth)
     await server.start(opts.host, opts.port)
+    if opts.port_file:  # written whole (renamed into place): a reader never sees half
+        tmp = opts.port_file.with_name(opts.port_file.name + ".tmp")
+        tmp.write_text(f"{server.port}\n")
+        tmp.replace(opts.port_file)
     names = sorted({k.split("/")[0] for k in sources})
-    print(f"kuzet sim: {len(names)} cameras on rtsp://{opts.host}:{opts.port}/"
+    print(f"kuzet sim: {len(names)} cameras on rtsp://{opts.host}:{server.port}/"
           f"{{{names[0]}..{names[-1]}}}/{{main,sub}}", flush=True)
     if ready is not None:
         ready.set()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import SYSTEM, AuditLog
 from kuzet.catalog.alarms import Alarms, Severity
 from kuzet.catalog.store import Catalog
@@ -17,8 +18,6 @@ from kuzet.config import Settings
 from kuzet.storage.verify import Problem, check_file, sample_segments
 from kuzet.storage.volumes import Volumes
 from kuzet.timefmt import NS
-
-ACTION = "integrity.sample"
 
 
 class IntegrityCheck:
@@ -36,7 +35,7 @@ class IntegrityCheck:
         now = now_ns if now_ns is not None else time.time_ns()
         if self.sample <= 0:
             return None
-        last = self.audit.last(ACTION)
+        last = self.audit.last(AuditAction.INTEGRITY_SAMPLE)
         if last is not None and now - last.at_ns < self.interval_ns:
             return None
         return self.run(now)
@@ -57,7 +56,7 @@ class IntegrityCheck:
         for p in problems:
             self.alarms.raise_("integrity", p.path, Severity.CRITICAL,
                                f"camera {p.camera}, {p.path}: {p.reason}", now_ns=now)
-        self.audit.record(SYSTEM, ACTION, "recordings",
+        self.audit.record(SYSTEM, AuditAction.INTEGRITY_SAMPLE, "recordings",
                           {"checked": checked, "problems": [
                               {"path": p.path, "reason": p.reason}
                               for p in problems]}, now)

@@ -1,10 +1,11 @@
 """Start-up reconciliation of catalog and disk after a clean stop or a crash.
 
-A segment is closed in three steps: finish the file (`.part`), insert its catalog row,
-rename the file to the row's path. A crash can interrupt any of them; this module puts
-each case right. A `.part` with no row is salvaged (its complete fragments kept); a row
-whose file is missing but whose bytes sit in a `.part` gets its rename finished; an
-`.mp4` the catalog does not know is moved to `.quarantine/`, never deleted.
+A segment is committed in three steps (`kuzet.storage.commit`): the `.part` made durable,
+its row inserted, the file renamed to the row's path. A crash can interrupt any of them;
+this module puts each case right. A `.part` with no row is salvaged (its complete
+fragments kept); a row whose file is missing but whose bytes sit in a `.part` gets its
+rename finished; an `.mp4` the catalog does not know is moved to `.quarantine/`, never
+deleted.
 """
 
 from __future__ import annotations
@@ -17,22 +18,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import select
-
-from kuzet.catalog.models import Segment
-from kuzet.catalog.store import Catalog, NewSegment
-from kuzet.media.fmp4 import ClosedSegment, file_sha256
-from kuzet.media.ingest import GapCause
-from kuzet.media.salvage import NothingToSalvage, salvage_file
-from kuzet.storage.layout import (
-    PART_SUFFIX,
-    QUARANTINE_DIR,
-    is_camera_name,
-    segment_relpath,
-    stream_code,
-)
+from kuzet.catalog import segments
+from kuzet.catalog.paths import PART_SUFFIX, QUARANTINE_DIR, is_camera_name, segment_relpath
+from kuzet.catalog.store import Catalog
+from kuzet.catalog.streams import Stream
+from kuzet.ingest.errors import GapCause
+from kuzet.mp4.writer import file_sha256
+from kuzet.storage.commit import commit_salvaged, name_file
 from kuzet.storage.retention import DAY_NS
-from kuzet.timefmt import NS, file_stamp, parse_file_stamp
+from kuzet.timefmt import NS, file_stamp
 
 log = logging.getLogger(__name__)
 
@@ -43,44 +37,6 @@ class RecoveryReport:
     renamed: list[str] = field(default_factory=list)
     discarded: list[str] = field(default_factory=list)
     quarantined: list[str] = field(default_factory=list)
-
-
-def commit_segment(catalog: Catalog, volume_id: int, camera_id: int, camera: str, part: Path,
-                   closed: ClosedSegment, start_ns: int, *, salvaged: bool = False) -> Segment:
-    """Catalog a finished `.part` file, then rename it to the row's path.
-
-    Row first, rename second: a crash between the two leaves a row and a `.part` holding
-    its bytes, which `recover` reunites. Both the recorder and salvage commit this way.
-    """
-    params = closed.params
-    row = catalog.add_segment(NewSegment(
-        camera_id=camera_id, stream="main", volume_id=volume_id, start_ns=start_ns,
-        end_ns=start_ns + closed.media_duration_ns, frames=closed.frames,
-        size_bytes=closed.size_bytes, codec=params.codec, width=params.width,
-        height=params.height, audio_codec=closed.audio_codec,
-        params_json=params.to_json(closed.audio_codec),
-        keyframes_ns=closed.keyframes_ns, sha256=closed.sha256,
-        salvaged=salvaged))
-    final = catalog.volume_path(volume_id) / segment_relpath(camera, start_ns)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(part, final)
-    return row
-
-
-def catalog_salvaged(catalog: Catalog, volume_id: int, camera_id: int, camera: str, part: Path,
-                     prev_end_ns: int | None) -> Segment | None:
-    """Salvage a `.part` file, catalog what it holds, give it its final name."""
-    try:
-        closed = salvage_file(part)
-    except NothingToSalvage:
-        part.unlink(missing_ok=True)
-        return None
-    stamp = part.name.removesuffix(PART_SUFFIX).removesuffix(".mp4")
-    start_ns = parse_file_stamp(stamp)
-    if prev_end_ns is not None:
-        start_ns = max(start_ns, prev_end_ns)
-    return commit_segment(catalog, volume_id, camera_id, camera, part, closed, start_ns,
-                          salvaged=True)
 
 
 def _day_dirs(volume: Path, camera: str, from_ns: int, to_ns: int) -> Iterator[Path]:
@@ -120,11 +76,11 @@ def recover(catalog: Catalog, volume_id: int, now_ns: int | None = None) -> Reco
                     and not catalog.path_of(last).exists() \
                     and part.stat().st_size == last.size_bytes \
                     and file_sha256(part)[0] == last.sha256:
-                os.replace(part, catalog.path_of(last))
+                name_file(part, catalog.path_of(last))
                 report.renamed.append(catalog.relpath(last))
                 continue
-            row = catalog_salvaged(catalog, volume_id, camera.id, camera.name, part,
-                                   last.end_ns if last else None)
+            row = commit_salvaged(catalog, volume_id, camera.id, camera.name, part,
+                                  last.end_ns if last else None)
             if row is None:
                 report.discarded.append(str(part.relative_to(volume)))
             else:
@@ -151,10 +107,8 @@ def quarantine_orphans(catalog: Catalog, volume_id: int) -> RecoveryReport:
             y, m, d = (int(x) for x in day_dir.relative_to(root).parts)
             day = int(datetime(y, m, d, tzinfo=UTC).timestamp()) * NS
             with catalog.engine.connect() as conn:
-                starts = conn.execute(select(Segment.start_ns).where(
-                    Segment.camera_id == camera.id, Segment.stream == stream_code("main"),
-                    Segment.volume_id == volume_id, Segment.start_ns >= day,
-                    Segment.start_ns < day + DAY_NS)).scalars().all()
+                starts = segments.starts_on_volume(conn, camera.id, Stream.MAIN, volume_id,
+                                                   day, day + DAY_NS)
             known = {f"{file_stamp(t)}.mp4" for t in starts}
             for name in sorted(names - known):
                 _quarantine(volume, day_dir / name, report)

@@ -1,60 +1,29 @@
 """Retention and hold decisions (clause 3.3), kept apart from any database or disk.
 
 Ordinary footage lives at most 30 days. Footage under a hold lives until the hold ends,
-and a hold lives at most three years from the rector's approval. A hold that has been
-requested but not yet decided protects its footage for a pending window, so that
-footage does not expire while the rector decides.
+and a hold lives at most three years from the rector's approval (the numbers and their
+checks are `kuzet.regulation`'s). A hold that has been requested but not yet decided
+protects its footage for a pending window, so that footage does not expire while the
+rector decides.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
+from typing import Protocol
 
+from kuzet.regulation import MAX_RETENTION_DAYS
 from kuzet.timefmt import NS
 
 DAY_NS = 86_400 * NS
-MAX_RETENTION_DAYS = 30
-MAX_HOLD_YEARS = 3
 
 
-class PolicyError(ValueError):
-    """A retention or hold setting the regulation does not allow."""
-
-
-def check_retention_days(days: int) -> int:
-    if days < 1:
-        raise PolicyError(f"retention of {days} days: at least 1 day is needed")
-    if days > MAX_RETENTION_DAYS:
-        raise PolicyError(f"retention of {days} days refused: clause 3.3 of UE-10-22 keeps "
-                          f"recordings no more than {MAX_RETENTION_DAYS} days; footage needed "
-                          "longer must be put under a hold approved by the rector")
-    return days
-
-
-def add_years(instant_ns: int, years: int) -> int:
-    """The same calendar instant `years` later (29 February becomes 28 February)."""
-    t = datetime.fromtimestamp(instant_ns // NS, UTC)
-    try:
-        later = t.replace(year=t.year + years)
-    except ValueError:
-        later = t.replace(year=t.year + years, day=28)
-    return int(later.timestamp()) * NS + instant_ns % NS
-
-
-def hold_ceiling_ns(approved_ns: int) -> int:
-    return add_years(approved_ns, MAX_HOLD_YEARS)
-
-
-def check_hold_expiry(approved_ns: int, expires_ns: int) -> int:
-    if expires_ns <= approved_ns:
-        raise PolicyError("a hold must expire after it is approved")
-    if expires_ns > hold_ceiling_ns(approved_ns):
-        raise PolicyError(f"hold expiry refused: clause 3.3 of UE-10-22 allows special "
-                          f"retention of up to {MAX_HOLD_YEARS} years after the rector's "
-                          "approval")
-    return expires_ns
+def retention_days_of(camera_days: int | None, default_days: int) -> int:
+    """The days a camera's footage is kept: its own setting or the default, and never
+    past clause 3.3's ceiling, whatever a row holds (every writer checks; this is the
+    sweeper's own guard, so that no stray value keeps footage longer)."""
+    return min(camera_days or default_days, MAX_RETENTION_DAYS)
 
 
 class HoldState(StrEnum):
@@ -91,6 +60,16 @@ def hold_state(h: HoldFacts, now_ns: int, pending_window_ns: int) -> HoldState:
 
 
 PROTECTING = {HoldState.PENDING, HoldState.ACTIVE}
+
+
+class HoldSource(Protocol):
+    """What the sweeper reads of the holds (`governance.holds.Holds`): their facts and
+    how long a request may wait. A protocol, so that storage does not reach up into
+    governance."""
+
+    pending_ns: int
+
+    def facts(self) -> list[HoldFacts]: ...
 
 
 @dataclass

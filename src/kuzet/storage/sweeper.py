@@ -1,9 +1,10 @@
 """The sweeper: retention, hold expiry and disk-pressure shedding, run continuously.
 
-This is the only code that deletes recordings (clause 3.5.1; tests/test_no_edit_path.py
-holds it to that). A deletion goes in three steps, so that a crash at any point leaves
-neither a row without a file nor a file without a row once the next start has run
-`finish_interrupted`:
+This is the only code that deletes recordings (clause 3.5.1): it alone calls the
+catalog's `segments.mark_deleting` and `segments.delete_rows`, and
+tests/test_no_edit_path.py holds it to that. A deletion goes in three steps, so that a
+crash at any point leaves neither a row without a file nor a file without a row once the
+next start has run `finish_interrupted`:
 
 1. the rows are marked `deleting` (they leave every listing at once);
 2. the files are unlinked;
@@ -20,32 +21,29 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-from sqlalchemy import and_, delete, not_, select, update
-from sqlalchemy.orm import Session
-
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import SYSTEM, append
+from kuzet.catalog import segments
 from kuzet.catalog.alarms import Alarms, Severity
-from kuzet.catalog.models import Camera, Segment, SegmentDeletion, Volume
+from kuzet.catalog.models import Camera, Segment, Volume
 from kuzet.catalog.store import Catalog
+from kuzet.catalog.streams import RECORDED_STREAMS, Stream
 from kuzet.config import Settings
-from kuzet.storage.holds import Holds
-from kuzet.storage.layout import RECORDED_STREAMS, STREAMS, stream_code
 from kuzet.storage.retention import (
     DAY_NS,
     DeletedRow,
-    DeletionRun,
+    HoldSource,
     Protection,
     deletion_runs,
     protections,
     retention_cutoff_ns,
+    retention_days_of,
 )
 from kuzet.storage.volumes import Volumes
 
 log = logging.getLogger(__name__)
 
-BATCH = 500
 PAGE = 256
 
 
@@ -68,25 +66,8 @@ class SweepReport:
         return sum(d.count for d in self.deletions if reason is None or d.reason == reason)
 
 
-def _batches(camera_id: int, stream: str, rows: list[Segment]) -> Iterator[tuple[Any, ...]]:
-    """WHERE clauses naming the rows by key, BATCH at a time."""
-    starts = [r.start_ns for r in rows]
-    for i in range(0, len(starts), BATCH):
-        yield (Segment.camera_id == camera_id, Segment.stream == stream_code(stream),
-               Segment.start_ns.in_(starts[i:i + BATCH]))
-
-
-def _join(first: SegmentDeletion, then: SegmentDeletion | DeletionRun) -> None:
-    """Extend a deletion run by the one that follows it in the chain."""
-    first.to_link = then.to_link
-    first.count += then.count
-    first.size_bytes += then.size_bytes
-    first.start_ns = min(first.start_ns, then.start_ns)
-    first.end_ns = max(first.end_ns, then.end_ns)
-
-
 class Sweeper:
-    def __init__(self, catalog: Catalog, volumes: Volumes, holds: Holds, alarms: Alarms,
+    def __init__(self, catalog: Catalog, volumes: Volumes, holds: HoldSource, alarms: Alarms,
                  settings: Settings, *, unlink: Callable[[Path], None] = os.unlink) -> None:
         self.catalog = catalog
         self.volumes = volumes
@@ -104,7 +85,7 @@ class Sweeper:
         self.finish_interrupted(present_ids)
         prot = protections(self.holds.facts(), now, self.holds.pending_ns)
         for cam in self.catalog.cameras(include_removed=True):
-            days = cam.retention_days or self.settings.retention_days
+            days = retention_days_of(cam.retention_days, self.settings.retention_days)
             cutoff = retention_cutoff_ns(now, days)
             for stream in RECORDED_STREAMS:
                 rows = self._candidates(cam.id, stream, present_ids, prot.get(cam.id),
@@ -116,34 +97,24 @@ class Sweeper:
             self._relieve_pressure(vol, prot, now, report)
         return report
 
-    def _candidates(self, camera_id: int, stream: str, volume_ids: list[int],
+    def _candidates(self, camera_id: int, stream: Stream, volume_ids: list[int],
                     protection: Protection | None, *, start_before: int,
                     start_after: int | None = None, limit: int | None = None) -> list[Segment]:
         """Unheld segments of a camera on the given volumes, oldest first."""
-        q = select(Segment).where(Segment.camera_id == camera_id,
-                                  Segment.stream == stream_code(stream),
-                                  Segment.start_ns < start_before,
-                                  Segment.deleting.is_(False),
-                                  Segment.volume_id.in_(volume_ids))
-        if start_after is not None:
-            q = q.where(Segment.start_ns > start_after)
-        if protection is not None:
-            for p_start, p_end in zip(protection.starts, protection.ends, strict=True):
-                q = q.where(not_(and_(Segment.start_ns < p_end, Segment.end_ns > p_start)))
-        q = q.order_by(Segment.start_ns)
-        if limit is not None:
-            q = q.limit(limit)
+        kept = [] if protection is None else list(zip(protection.starts, protection.ends,
+                                                      strict=True))
         with self.catalog.session() as s:
-            return list(s.scalars(q))
+            return segments.deletable(s, camera_id, stream, volume_ids,
+                                      start_before=start_before, start_after=start_after,
+                                      kept=kept, limit=limit)
 
     # -- deleting -------------------------------------------------------------------
-    def _delete(self, cam: Camera, stream: str, rows: list[Segment], reason: str,
+    def _delete(self, cam: Camera, stream: Stream, rows: list[Segment], reason: str,
                 now: int) -> CameraDeletion:
         doomed = [DeletedRow(self.catalog.link(r), r.prev_link, r.start_ns, r.end_ns,
                              r.size_bytes) for r in rows]
         with self.catalog.session.begin() as s:
-            for where in _batches(cam.id, stream, rows):
-                s.execute(update(Segment).where(*where).values(deleting=True))
+            segments.mark_deleting(s, cam.id, stream, [r.start_ns for r in rows])
         self._unlink_files(rows)
         return self._forget(cam, stream, rows, doomed, reason, now)
 
@@ -164,57 +135,31 @@ class Sweeper:
                 except OSError:
                     break
 
-    def _forget(self, cam: Camera, stream: str, rows: list[Segment], doomed: list[DeletedRow],
-                reason: str, now: int) -> CameraDeletion:
+    def _forget(self, cam: Camera, stream: Stream, rows: list[Segment],
+                doomed: list[DeletedRow], reason: str, now: int) -> CameraDeletion:
         runs = deletion_runs(doomed)
         size = sum(r.size_bytes for r in rows)
         first, last = min(r.start_ns for r in rows), max(r.end_ns for r in rows)
         with self.catalog.session.begin() as s:
-            for where in _batches(cam.id, stream, rows):
-                s.execute(delete(Segment).where(*where))
-            self._merge_runs(s, cam.id, stream, runs)
-            append(s, SYSTEM, "recordings.delete", f"camera/{cam.name}",
-                   {"reason": reason, "stream": stream, "segments": len(rows), "bytes": size,
-                    "from_ns": first, "to_ns": last}, now)
+            segments.delete_rows(s, cam.id, stream, [r.start_ns for r in rows])
+            segments.record_deletion(s, cam.id, stream, runs)
+            append(s, SYSTEM, AuditAction.RECORDINGS_DELETE, f"camera/{cam.name}",
+                   {"reason": reason, "stream": stream.label, "segments": len(rows),
+                    "bytes": size, "from_ns": first, "to_ns": last}, now)
         log.info("camera %s: deleted %d segments (%d bytes) by %s", cam.name, len(rows), size,
                  reason)
         return CameraDeletion(cam.name, reason, len(rows), size, first, last)
-
-    @staticmethod
-    def _merge_runs(s: Session, camera_id: int, stream: str, runs: list[DeletionRun]) -> None:
-        code = stream_code(stream)
-        existing = list(s.scalars(select(SegmentDeletion).where(
-            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == code)))
-        for run in runs:
-            before = next((e for e in existing if e.to_link == run.from_link), None)
-            after = next((e for e in existing if e.from_link == run.to_link), None)
-            if before is None:
-                before = SegmentDeletion(camera_id=camera_id, stream=code,
-                                         from_link=run.from_link, to_link=run.to_link,
-                                         count=run.count, size_bytes=run.size_bytes,
-                                         start_ns=run.start_ns, end_ns=run.end_ns)
-                s.add(before)
-                existing.append(before)
-            else:
-                _join(before, run)
-            if after is not None:  # the run closed the hole between two earlier runs
-                _join(before, after)
-                existing.remove(after)
-                s.delete(after)
 
     def finish_interrupted(self, present_ids: Collection[int] | None = None) -> int:
         """Complete deletions a crash cut short (rows still marked `deleting`)."""
         if present_ids is None:
             present_ids = self.volumes.present_ids()
         with self.catalog.session() as s:
-            rows = list(s.scalars(select(Segment).where(Segment.deleting.is_(True),
-                                                        Segment.volume_id.in_(present_ids))
-                                  .order_by(Segment.camera_id, Segment.stream,
-                                            Segment.start_ns)))
-            cams = {c.id: c for c in s.scalars(select(Camera))}
-        groups: dict[tuple[int, str], list[Segment]] = {}
+            rows = segments.marked_deleting(s, present_ids)
+        cams = {c.id: c for c in self.catalog.cameras(include_removed=True)}
+        groups: dict[tuple[int, Stream], list[Segment]] = {}
         for r in rows:
-            groups.setdefault((r.camera_id, STREAMS[r.stream]), []).append(r)
+            groups.setdefault((r.camera_id, r.stream), []).append(r)
         now = time.time_ns()
         for (cam_id, stream), group in groups.items():
             doomed = [DeletedRow(self.catalog.link(r), r.prev_link, r.start_ns,
@@ -253,9 +198,9 @@ class Sweeper:
               report: SweepReport) -> int:
         """Delete the oldest unheld segments across the volume's cameras until `deficit` goes."""
         cams = {c.id: c for c in self.catalog.cameras(include_removed=True)}
-        heap: list[tuple[int, int, str]] = []  # (start_ns, camera id, stream): a segment's key
-        pages: dict[tuple[int, str], Iterator[Segment]] = {}
-        rows: dict[tuple[int, int, str], Segment] = {}
+        heap: list[tuple[int, int, Stream]] = []  # (start_ns, camera id, stream): a key
+        pages: dict[tuple[int, Stream], Iterator[Segment]] = {}
+        rows: dict[tuple[int, int, Stream], Segment] = {}
         for cam_id in cams:
             for stream in RECORDED_STREAMS:
                 it = self._pages(cam_id, stream, vol.id, prot.get(cam_id), now)
@@ -264,7 +209,7 @@ class Sweeper:
                     pages[(cam_id, stream)] = it
                     rows[(first.start_ns, cam_id, stream)] = first
                     heapq.heappush(heap, (first.start_ns, cam_id, stream))
-        chosen: dict[tuple[int, str], list[Segment]] = {}
+        chosen: dict[tuple[int, Stream], list[Segment]] = {}
         freed = 0
         while heap and freed < deficit:
             key = heapq.heappop(heap)
@@ -281,7 +226,7 @@ class Sweeper:
                                                  "disk pressure", now))
         return freed
 
-    def _pages(self, camera_id: int, stream: str, volume_id: int,
+    def _pages(self, camera_id: int, stream: Stream, volume_id: int,
                protection: Protection | None, now: int) -> Iterator[Segment]:
         after: int | None = None
         while True:
@@ -297,14 +242,12 @@ class Sweeper:
         worst: tuple[float, str, float, int] | None = None
         for cam in self.catalog.cameras(include_removed=True):
             with self.catalog.session() as s:
-                starts = [s.scalar(select(Segment.start_ns).where(
-                    Segment.camera_id == cam.id, Segment.stream == stream_code(stream),
-                    Segment.volume_id == vol.id, Segment.deleting.is_(False))
-                    .order_by(Segment.start_ns).limit(1)) for stream in RECORDED_STREAMS]
+                starts = [segments.oldest_start(s, cam.id, stream, vol.id)
+                          for stream in RECORDED_STREAMS]
             oldest = min((t for t in starts if t is not None), default=None)
             if oldest is None:
                 continue
-            policy = cam.retention_days or self.settings.retention_days
+            policy = retention_days_of(cam.retention_days, self.settings.retention_days)
             actual = (now - oldest) / DAY_NS
             short = policy - actual
             if worst is None or short > worst[0]:

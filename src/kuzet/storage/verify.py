@@ -12,12 +12,11 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
-
-from kuzet.catalog.models import Segment, SegmentDeletion
+from kuzet.catalog import segments
+from kuzet.catalog.models import Segment
 from kuzet.catalog.store import Catalog
-from kuzet.media.fmp4 import file_sha256
-from kuzet.storage.layout import stream_code
+from kuzet.catalog.streams import Stream
+from kuzet.mp4.writer import file_sha256
 from kuzet.storage.volumes import Volumes
 
 
@@ -28,10 +27,10 @@ class Problem:
     reason: str
 
 
-def _bridges(catalog: Catalog, camera_id: int, stream: int) -> dict[bytes | None, list[bytes]]:
+def _bridges(catalog: Catalog, camera_id: int,
+             stream: Stream) -> dict[bytes | None, list[bytes]]:
     with catalog.session() as s:
-        runs = s.execute(select(SegmentDeletion.from_link, SegmentDeletion.to_link).where(
-            SegmentDeletion.camera_id == camera_id, SegmentDeletion.stream == stream)).all()
+        runs = segments.deletion_links(s, camera_id, stream)
     out: dict[bytes | None, list[bytes]] = {}
     for frm, to in runs:
         out.setdefault(frm, []).append(to)
@@ -67,11 +66,9 @@ def verify_camera(catalog: Catalog, volumes: Volumes, camera: str) -> Iterator[P
     """Every problem of one camera's segments, oldest first."""
     cam = catalog.camera(camera)
     present = volumes.present_ids()
-    bridges = _bridges(catalog, cam.id, stream_code("main"))
+    bridges = _bridges(catalog, cam.id, Stream.MAIN)
     with catalog.session() as s:
-        rows = list(s.scalars(select(Segment).where(Segment.camera_id == cam.id,
-                                                    Segment.stream == stream_code("main"))
-                              .order_by(Segment.start_ns)))
+        rows = segments.chain(s, cam.id, Stream.MAIN)
     prev_row: Segment | None = None
     prev_digest: bytes | None = None
     for seg in rows:
@@ -100,18 +97,13 @@ def sample_segments(catalog: Catalog, n: int, rng: random.Random) -> list[Segmen
     """About n segments drawn at random: a random camera, then a random instant in its
     recorded span, then the segment starting at or after it (index lookups, no scan)."""
     with catalog.session() as s:
-        spans = s.execute(select(Segment.camera_id, Segment.stream, func.min(Segment.start_ns),
-                                 func.max(Segment.start_ns))
-                          .group_by(Segment.camera_id, Segment.stream)).all()
+        spans = segments.spans(s)
         if not spans:
             return []
-        found: dict[tuple[int, int, int], Segment] = {}
+        found: dict[tuple[int, Stream, int], Segment] = {}
         for _ in range(n * 2):  # draws can repeat; stop at n distinct
             camera_id, stream, lo, hi = rng.choice(spans)
-            row = s.scalar(select(Segment).where(
-                Segment.camera_id == camera_id, Segment.stream == stream,
-                Segment.start_ns >= rng.randint(lo, hi), Segment.deleting.is_(False))
-                .order_by(Segment.start_ns).limit(1))
+            row = segments.first_from(s, camera_id, stream, rng.randint(lo, hi))
             if row is not None:
                 found[(row.camera_id, row.stream, row.start_ns)] = row
             if len(found) >= n:

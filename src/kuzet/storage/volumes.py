@@ -13,24 +13,30 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from kuzet.catalog import segments
 from kuzet.catalog.alarms import Alarms, Severity
-from kuzet.catalog.models import Segment, Volume
-from kuzet.catalog.store import Catalog, CatalogError
+from kuzet.catalog.models import Volume
+from kuzet.catalog.paths import check_camera_name
+from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
-from kuzet.media.ingest import GapCause, SourceError
-from kuzet.storage.layout import check_camera_name
+from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.storage.retention import floor_bytes
 
 log = logging.getLogger(__name__)
 
 MARKER = ".kuzet-volume"
 DEFAULT_VOLUME = "default"
+# Written in a volume change's transaction once the change is made: its audit entry, so
+# that the two commit together (as `catalog.store.InTransaction` for cameras).
+InTransaction = Callable[[Session, Volume], object]
 
 
 class VolumeState(StrEnum):
@@ -75,49 +81,55 @@ class Volumes:
         if not self.catalog.volumes(include_removed=True):
             self.add(DEFAULT_VOLUME, self.settings.volume)
 
-    def add(self, name: str, path: Path, floor: int | None = None) -> Volume:
+    def add(self, name: str, path: Path, floor: int | None = None, *,
+            audit: InTransaction | None = None) -> Volume:
         check_camera_name(name)
         path = path.resolve()
         for v in self.catalog.volumes(include_removed=True):
             other = Path(v.path)
             if v.name == name:
-                raise CatalogError(f"a volume named {name!r} already exists")
+                raise Conflict(f"a volume named {name!r} already exists")
             if path == other or path.is_relative_to(other) or other.is_relative_to(path):
-                raise CatalogError(f"{path} overlaps volume {v.name!r} at {other}")
+                raise Conflict(f"{path} overlaps volume {v.name!r} at {other}")
         path.mkdir(parents=True, exist_ok=True)
         if not os.access(path, os.W_OK):
-            raise CatalogError(f"{path} is not writable")
+            raise Invalid(f"{path} is not writable")
         existing = marker_name(path)
         if existing is not None and existing != name:
-            raise CatalogError(f"{path} already belongs to volume {existing!r}")
+            raise Conflict(f"{path} already belongs to volume {existing!r}")
         write_marker(path, name)
         with self.catalog.session.begin() as s:
             vol = Volume(name=name, path=str(path), state=VolumeState.ENABLED.value,
                          floor_bytes=floor, created_ns=time.time_ns())
             s.add(vol)
+            if audit is not None:
+                audit(s, vol)
         return vol
 
     def _get(self, name: str) -> Volume:
         for v in self.catalog.volumes(include_removed=True):
             if v.name == name:
                 return v
-        raise CatalogError(f"no volume named {name!r}")
+        raise NotFound(f"no volume named {name!r}")
 
-    def set_state(self, name: str, state: VolumeState) -> Volume:
+    def set_state(self, name: str, state: VolumeState, *,
+                  audit: InTransaction | None = None) -> Volume:
         vol = self._get(name)
         if vol.state == VolumeState.REMOVED.value:
-            raise CatalogError(f"volume {name!r} was removed")
+            raise Conflict(f"volume {name!r} was removed")
         if state is VolumeState.REMOVED:
             if vol.state != VolumeState.DRAINING.value:
-                raise CatalogError(f"volume {name!r} must be drained before it is removed")
+                raise Conflict(f"volume {name!r} must be drained before it is removed")
             left = self.segment_count(vol.id)
             if left:
-                raise CatalogError(f"volume {name!r} still holds {left} segments; they leave "
-                                   "by retention (or when their holds end)")
+                raise Conflict(f"volume {name!r} still holds {left} segments; they leave "
+                               "by retention (or when their holds end)")
         with self.catalog.session.begin() as s:
             row = s.get(Volume, vol.id)
             assert row is not None
             row.state = state.value
+            if audit is not None:
+                audit(s, row)
         vol.state = state.value
         return vol
 
@@ -130,8 +142,7 @@ class Volumes:
 
     def segment_count(self, volume_id: int) -> int:
         with self.catalog.session() as s:
-            return int(s.scalar(select(func.count()).select_from(Segment)
-                                .where(Segment.volume_id == volume_id)) or 0)
+            return segments.count_on_volume(s, volume_id)
 
     # -- state ----------------------------------------------------------------------
     @staticmethod

@@ -17,10 +17,11 @@ import hmac
 from fastapi import Request
 from starlette.requests import HTTPConnection
 
-from kuzet.access.errors import Denied, Unauthenticated
 from kuzet.access.permissions import Perm, decide, holds_somewhere
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor
+from kuzet.errors import Denied, Unauthenticated
 from kuzet.web.services import Services
 
 SESSION_COOKIE = "kuzet_session"
@@ -39,8 +40,9 @@ def source(conn: HTTPConnection) -> str:
 
 
 def refuse(request: Request, actor: Actor, action: str, reason: str) -> None:
-    services(request).audit.act(actor, "access.refused", request.url.path, outcome="refused",
-                                reason=reason, method=request.method, attempted=action)
+    services(request).audit.act(actor, AuditAction.ACCESS_REFUSED, request.url.path,
+                                outcome="refused", reason=reason, method=request.method,
+                                attempted=action)
 
 
 def _caller(request: Request) -> Caller:

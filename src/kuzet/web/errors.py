@@ -1,4 +1,4 @@
-"""Domain errors to HTTP statuses, in one place."""
+"""Kuzet's error kinds to HTTP statuses, in one place: by kind, never by message."""
 
 from __future__ import annotations
 
@@ -6,35 +6,40 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from kuzet.access.errors import AccessError, Conflict, Denied, Invalid, NotFound, Unauthenticated
-from kuzet.access.passwords import WeakPassword
-from kuzet.catalog.store import CatalogError
-from kuzet.console.layouts import LayoutError
-from kuzet.export.plan import ExportError
-from kuzet.governance.documents import DocumentError
-from kuzet.governance.uploads import TooLarge, Unsupported
-from kuzet.storage.retention import PolicyError
+from kuzet.errors import (
+    Conflict,
+    Denied,
+    Invalid,
+    KuzetError,
+    NotFound,
+    TooLarge,
+    Unauthenticated,
+    Unavailable,
+    Unsupported,
+)
 
-STATUS: list[tuple[type[Exception], int]] = [
+# Most specific first: TooLarge and Unsupported are also Invalid.
+STATUS: list[tuple[type[KuzetError], int]] = [
     (TooLarge, 413), (Unsupported, 415),
     (Unauthenticated, 401), (Denied, 403), (NotFound, 404), (Conflict, 409), (Invalid, 400),
-    (WeakPassword, 400),
-    # The storage layer's refusals (a hold decided by its requester, an expiry past three
-    # years, an unknown camera) are the caller's to fix.
-    (CatalogError, 400), (PolicyError, 400), (LayoutError, 400),
     # a missing document font is the installation's to fix, not the caller's
-    (DocumentError, 503),
-    # footage the export needs is gone or changed: the request stands, the archive does not
-    (ExportError, 409),
+    (Unavailable, 503),
 ]
+
+
+def status_of(exc: KuzetError) -> int:
+    for kind, status in STATUS:
+        if isinstance(exc, kind):
+            return status
+    return 500
 
 
 def install(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        for kind, status in STATUS:
-            if isinstance(exc, kind):
-                return JSONResponse({"detail": str(exc)}, status_code=status)
-        return JSONResponse({"detail": "internal error"}, status_code=500)
+        assert isinstance(exc, KuzetError)
+        status = status_of(exc)
+        detail = str(exc) if status != 500 else "internal error"
+        return JSONResponse({"detail": detail}, status_code=status)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         """FastAPI's own 422, without echoing the input: it may be what broke."""
@@ -46,8 +51,6 @@ def install(app: FastAPI) -> None:
     async def bad_text(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"detail": "text must be valid Unicode"}, status_code=400)
 
-    for kind in (AccessError, WeakPassword, CatalogError, PolicyError, LayoutError,
-                 DocumentError, ExportError):
-        app.add_exception_handler(kind, handle)
+    app.add_exception_handler(KuzetError, handle)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(UnicodeError, bad_text)

@@ -7,12 +7,12 @@ from typing import Any
 
 from fastapi import Request
 
-from kuzet.access.errors import Denied
 from kuzet.access.permissions import Perm, Principal
 from kuzet.access.pictures import may_see_picture
 from kuzet.access.sessions import Caller
 from kuzet.analytics.models import Event
 from kuzet.analytics.store import event_json
+from kuzet.errors import Denied
 from kuzet.web.deps import refuse, services, source
 
 

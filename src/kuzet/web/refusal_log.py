@@ -19,6 +19,7 @@ from typing import Any
 
 from kuzet.access.lan import ClientAddress
 from kuzet.access.refusals import OTHERS, Record, RefusalTally
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog.alarms import Alarms, Severity
 from kuzet.timefmt import format_instant
@@ -81,7 +82,7 @@ class RefusalLog:
     def _write(self, r: Record) -> None:
         minute = format_instant(r.minute_ns)
         try:
-            self.audit.act(Actor("anonymous", (), r.source), "access.refused", r.path,
+            self.audit.act(Actor("anonymous", (), r.source), AuditAction.ACCESS_REFUSED, r.path,
                            outcome="refused", reason=REASON, kind=r.kind, count=r.count,
                            minute=minute, first=r.first)
             if r.first:

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from kuzet import csvcells
 from kuzet.access.permissions import Perm, holds_somewhere
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
 from kuzet.web.deps import services, source
 
 
@@ -23,6 +24,14 @@ def own_only(request: Request, caller: Caller) -> str | None:
     return None if reviewer else caller.name
 
 
+# Each register's CSV download and the audit entry it writes.
+EXPORTS = {"holds": AuditAction.HOLDS_REGISTER_EXPORT,
+           "viewings": AuditAction.VIEWINGS_REGISTER_EXPORT,
+           "acts": AuditAction.ACTS_REGISTER_EXPORT,
+           "protocols": AuditAction.PROTOCOLS_REGISTER_EXPORT,
+           "transfers": AuditAction.TRANSFERS_REGISTER_EXPORT}
+
+
 def csv_answer(request: Request, caller: Caller, register: str, fields: list[str],
                rows: list[dict[str, str]]) -> Response:
     """`rows` as a CSV download named after the register; the export is an audit entry
@@ -31,7 +40,7 @@ def csv_answer(request: Request, caller: Caller, register: str, fields: list[str
     writer = csv.DictWriter(buf, fields)
     writer.writeheader()
     writer.writerows(csvcells.record(r) for r in rows)
-    services(request).audit.act(caller.actor(source(request)), f"{register}.register_export",
-                                register, rows=len(rows))
+    services(request).audit.act(caller.actor(source(request)), EXPORTS[register], register,
+                                rows=len(rows))
     return Response(buf.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="{register}.csv"'})

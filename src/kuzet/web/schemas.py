@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kuzet.access.permissions import Perm
+from kuzet.regulation import check_retention_days
 
 
 class Body(BaseModel):
@@ -94,7 +95,12 @@ class NewCamera(Body):
     location: str | None = Field(None, max_length=200)
     building: str | None = Field(None, max_length=64, description="the console's camera tree")
     floor: str | None = Field(None, max_length=32)
-    retention_days: int | None = Field(None, ge=1, le=30)
+    retention_days: int | None = Field(None, description="at most 30 days (clause 3.3)")
+
+    @field_validator("retention_days")
+    @classmethod
+    def _within_clause_3_3(cls, days: int | None) -> int | None:
+        return None if days is None else check_retention_days(days)
 
 
 class NewBookmark(Body):

@@ -13,13 +13,15 @@ import logging
 import socket
 import threading
 import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import anyio
 import uvicorn
 import uvloop
 
-from kuzet.access.lan import parse_networks
+from kuzet.access.lan import Network, parse_networks
 from kuzet.config import Settings
 from kuzet.web.app import create_app
 from kuzet.web.lan import LanOnly, Receive, Scope, Send
@@ -69,30 +71,49 @@ def _bind(host: str, port: int) -> socket.socket:
     return socket.create_server((host, port), family=family, reuse_port=False)
 
 
+@dataclass(frozen=True)
+class Listen:
+    """Where and how the API listens, of all the settings."""
+
+    host: str
+    https_port: int
+    redirect_port: int | None
+    public_name: str | None  # the redirect's target; None: this machine's host name
+    cert: Path
+    key: Path
+    allowed: list[Network]
+    trusted_proxies: list[Network]
+    run_dir: Path  # where api.json tells the CLI the ports
+
+    @classmethod
+    def of(cls, s: Settings) -> Listen:
+        return cls(s.api_host, s.https_port, s.http_redirect_port, s.public_name,
+                   s.cert_path, s.key_path, parse_networks(s.allowed_networks),
+                   parse_networks(s.trusted_proxies), s.home / "run")
+
+
 class ApiServer:
-    def __init__(self, settings: Settings, services: Services) -> None:
-        self.settings = settings
+    def __init__(self, listen: Listen, services: Services) -> None:
+        self.listen = listen
         self.services = services
         self._servers: list[uvicorn.Server] = []
         self._thread: threading.Thread | None = None
         self.urls: dict[str, str] = {}
 
     def start(self) -> dict[str, str]:
-        s = self.settings
+        s = self.listen
         app = create_app(self.services)
-        https_sock = _bind(s.api_host, s.https_port)
+        https_sock = _bind(s.host, s.https_port)
         https_port = https_sock.getsockname()[1]
-        shown = "127.0.0.1" if s.api_host in ("0.0.0.0", "::") else s.api_host
+        shown = "127.0.0.1" if s.host in ("0.0.0.0", "::") else s.host
         self.urls["https"] = f"https://{shown}:{https_port}"
         plan: list[tuple[Any, socket.socket, dict[str, Any]]] = [
-            (app, https_sock, {"ssl_certfile": str(s.cert_path),
-                               "ssl_keyfile": str(s.key_path)})]
-        if s.http_redirect_port is not None:
-            http_sock = _bind(s.api_host, s.http_redirect_port)
+            (app, https_sock, {"ssl_certfile": str(s.cert), "ssl_keyfile": str(s.key)})]
+        if s.redirect_port is not None:
+            http_sock = _bind(s.host, s.redirect_port)
             self.urls["http"] = f"http://{shown}:{http_sock.getsockname()[1]}"
             redirect = LanOnly(Redirect(s.public_name or socket.gethostname(), https_port),
-                               parse_networks(s.allowed_networks),
-                               parse_networks(s.trusted_proxies), self.services.refusals.note)
+                               s.allowed, s.trusted_proxies, self.services.refusals.note)
             plan.append((redirect, http_sock, {}))
         socks = []
         for asgi, sock, extra in plan:
@@ -121,7 +142,7 @@ class ApiServer:
 
         self._thread = threading.Thread(target=run, name="api", daemon=True)
         self._thread.start()
-        path = s.home / "run" / "api.json"
+        path = s.run_dir / "api.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.urls))

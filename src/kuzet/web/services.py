@@ -19,26 +19,27 @@ from kuzet.audit.log import AuditLog
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.models import Camera
 from kuzet.catalog.store import Catalog
+from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
 from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
 from kuzet.export.execute import Exports
 from kuzet.governance.acts import Acts
+from kuzet.governance.holds import Holds
 from kuzet.governance.protocols import Protocols
 from kuzet.governance.transfers import Transfers
 from kuzet.governance.viewings import Viewings
 from kuzet.recorder.fanout import LiveHub
-from kuzet.storage.holds import Holds
 from kuzet.storage.volumes import Volumes
 from kuzet.web.refusal_log import RefusalLog
 
 CAMERA_CACHE_S = 1.0
 StatusSource = Callable[[], dict[str, dict[str, Any]]]  # camera name -> status JSON
-# (camera name, "main" or "sub") -> that stream's fan-out, if recorded or relayed here
-LiveSource = Callable[[str, str], LiveHub | None]
+# (camera name, stream) -> that stream's fan-out, if recorded or relayed here
+LiveSource = Callable[[str, Stream], LiveHub | None]
 
 
-def _nothing_live(name: str, stream: str) -> LiveHub | None:
+def _nothing_live(name: str, stream: Stream) -> LiveHub | None:
     return None
 
 
@@ -69,6 +70,8 @@ class Services:
     catalog: Catalog
     status: StatusSource
     clock: Callable[[], int]
+    alarms: Alarms  # the server's one, shared with the recorder and detection
+    detection: DetectionStore  # detection's own: its events wake the alert sockets at once
     live: LiveSource = _nothing_live
     accounts: Accounts = field(init=False)
     roles: Roles = field(init=False)
@@ -76,7 +79,6 @@ class Services:
     sessions: Sessions = field(init=False)
     holds: Holds = field(init=False)
     audit: AuditLog = field(init=False)
-    alarms: Alarms = field(init=False)
     refusals: RefusalLog = field(init=False)
     volumes: Volumes = field(init=False)
     bookmarks: Bookmarks = field(init=False)
@@ -86,7 +88,6 @@ class Services:
     acts: Acts = field(init=False)
     viewings: Viewings = field(init=False)
     transfers: Transfers = field(init=False)
-    detection: DetectionStore = field(init=False)
     exports: Exports = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
@@ -99,7 +100,6 @@ class Services:
         self.sessions = Sessions(session)
         self.holds = Holds(self.catalog, self.settings.hold_pending_days)
         self.audit = AuditLog(session)
-        self.alarms = Alarms(session)
         self.refusals = RefusalLog(self.audit, self.alarms, self.clock)
         self.volumes = Volumes(self.catalog, self.settings, self.alarms)
         self.bookmarks = Bookmarks(session)
@@ -109,7 +109,6 @@ class Services:
         self.acts = Acts(session, self.settings.display_timezone)
         self.viewings = Viewings(session, self.settings.display_timezone)
         self.transfers = Transfers(session, self.settings.display_timezone)
-        self.detection = DetectionStore(session, self.settings.display_timezone)
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings)
 
     def cameras(self) -> dict[str, Camera]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kuzet.access.errors import Invalid
+from kuzet.errors import Invalid
 from kuzet.timefmt import TimeFormatError, format_instant, parse_instant
 
 MAX_NS = 2**63 - 1

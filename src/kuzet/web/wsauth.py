@@ -14,17 +14,18 @@ from urllib.parse import urlsplit
 
 from fastapi import WebSocket
 
-from kuzet.access.errors import Unauthenticated
 from kuzet.access.permissions import Decision, Perm, decide, holds_somewhere
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor
+from kuzet.errors import Unauthenticated
 from kuzet.web.deps import SESSION_COOKIE, services, source
 
 POLICY_VIOLATION = 1008
 
 
 def refuse(ws: WebSocket, actor: Actor, reason: str) -> None:
-    services(ws).audit.act(actor, "access.refused", ws.url.path, outcome="refused",
+    services(ws).audit.act(actor, AuditAction.ACCESS_REFUSED, ws.url.path, outcome="refused",
                            reason=reason, kind="websocket")
 
 

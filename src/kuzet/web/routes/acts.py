@@ -9,9 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.errors import Conflict
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
+from kuzet.errors import Conflict
 from kuzet.governance.acts import ActFields, act_json, protocol_ids
 from kuzet.governance.documents import act_pdf
 from kuzet.governance.models import Act
@@ -94,7 +95,7 @@ def act_document(act: RowId, request: Request, caller: Caller = READ,
     a = svc.acts.get(act)
     pdf = act_pdf(a, svc.acts.protocol_numbers(a), lang, svc.settings.display_timezone,
                   svc.settings.document_font, svc.audit.hash_of(a.registered_entry))
-    svc.audit.act(caller.actor(source(request)), "act.document", f"act/{a.id}",
+    svc.audit.act(caller.actor(source(request)), AuditAction.ACT_DOCUMENT, f"act/{a.id}",
                   number=a.number, lang=lang, bytes=len(pdf))
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'attachment; filename="act-{a.id}.pdf"',

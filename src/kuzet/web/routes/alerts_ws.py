@@ -17,8 +17,8 @@ import json
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from kuzet.access.errors import Unauthenticated
 from kuzet.access.permissions import Perm, decide
+from kuzet.errors import Unauthenticated
 from kuzet.web.deps import services
 from kuzet.web.pictures import event_for
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, ws_caller
@@ -35,6 +35,8 @@ async def alert_stream(ws: WebSocket) -> None:
         return
     await ws.accept()
     last = await asyncio.to_thread(svc.detection.last_id)
+    # From here on every new event reaches this console: it may say it is connected.
+    await ws.send_text(json.dumps({"type": "ready"}))
     loop, wake = asyncio.get_running_loop(), asyncio.Event()
 
     def ring() -> None:

@@ -5,7 +5,7 @@ Opening it is an act (clause 4.2): the purpose is required and recorded (`archiv
 `archive.close`). Footage is sent only inside the window the caller may see (a role:
 everything; a grant: its window, clause 3.5.5) and before `end` when one is asked: no
 fragment starts at a keyframe before the window, and the fragment across its end is cut
-short there (kuzet.media.playback). Messages:
+short there (kuzet.mp4.playback). Messages:
 - `{"type":"start","origin_ns"}`: media time 0 is this instant (the keyframe at or before
   the asked one, or the first keyframe inside the window when that one lies before it;
   the player seeks forward to the asked instant);
@@ -16,6 +16,8 @@ short there (kuzet.media.playback). Messages:
   gone (the player jumps over it and says so); when nothing at all was recorded from the
   asked instant on, `{"type":"nothing","nearest_before_ns"}` names where the nearest
   footage before it ends (null: none the caller may see); `{"type":"end"}`.
+What plays next, and where a gap or a missing file is noted, is the playback plan
+(kuzet.console.playback_plan) of the rows, read from the catalog a page at a time.
 Sending runs at most `LOOKAHEAD_S` of media ahead of real time (times the speed the
 player asks for with `{"speed": x}`), so a long playback never floods the browser; gaps
 and missing files do not count, since the player jumps over them at once (waiting them
@@ -39,12 +41,18 @@ from typing import Any
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from kuzet.access.errors import Invalid
 from kuzet.access.permissions import Decision, Perm, decide, footage_bounds
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor
-from kuzet.media import keyindex
-from kuzet.media.livemux import mime_codec
-from kuzet.media.playback import first_fragment, read_segment
+from kuzet.catalog import keyindex
+from kuzet.catalog.models import Segment
+from kuzet.catalog.store import Catalog
+from kuzet.console.plan_rows import on_disk
+from kuzet.console.playback_plan import Gap, Play, Row, plan
+from kuzet.errors import Invalid
+from kuzet.mp4.boxes import FragmentError
+from kuzet.mp4.playback import first_fragment, read_segment
+from kuzet.mp4.reader import mime_codec
 from kuzet.web.deps import services, source
 from kuzet.web.times import instant
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
@@ -114,7 +122,7 @@ async def _play(ws: WebSocket, actor: Actor, camera: str, camera_id: int, start_
                 scope: _Scope, purpose: str) -> None:
     svc = services(ws)
     await ws.accept()
-    seq = svc.audit.act(actor, "archive.open", camera, purpose=purpose,
+    seq = svc.audit.act(actor, AuditAction.ARCHIVE_OPEN, camera, purpose=purpose,
                         footage_from_ns=start_ns, basis=scope.basis.reason).seq
     control: dict[str, Any] = {"speed": 1.0}
     sent = _Sent(start_ns)
@@ -131,7 +139,7 @@ async def _play(ws: WebSocket, actor: Actor, camera: str, camera_id: int, start_
     finally:
         sender.cancel()
         listener.cancel()
-        svc.audit.act(actor, "archive.close", camera, viewing=seq,
+        svc.audit.act(actor, AuditAction.ARCHIVE_CLOSE, camera, viewing=seq,
                       footage=[start_ns, sent.until_ns],
                       **({"ended": reason} if reason is not None else {}))
 
@@ -189,35 +197,39 @@ async def _listen(ws: WebSocket, control: dict[str, Any]) -> None:
 
 async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, int],
                 control: dict[str, Any], sent: _Sent) -> int | None:
-    """Footage from `start_ns` to the end of `clip`, none before its start; returns the
-    origin sent (None: there was nothing to send)."""
+    """Footage from `start_ns` to the end of `clip`, none before its start, in the order of
+    the playback plan of each page of rows; returns the origin sent (None: there was
+    nothing to send)."""
     svc = services(ws)
-    t = start_ns
+    t = start_ns  # where the next item begins
+    look = start_ns  # where the next page of rows is read from (ahead of `t` past a gap)
     origin: int | None = None
     clock_start = time.monotonic()
     media_sent_s = 0.0
     skipped_s = 0.0  # gaps the player jumps over at once: not waited for in real time
-    while t < clip[1]:
-        batch = [s for s in await asyncio.to_thread(
-            svc.catalog.segments, camera_id, t, min(clip[1], t + BATCH_NS))
-            if s.end_ns > t and not s.deleting]
-        if not batch:
-            following = await asyncio.to_thread(svc.catalog.next_start, camera_id, t)
+    while look < clip[1]:
+        page = await asyncio.to_thread(_page, svc.catalog, camera_id, look,
+                                       min(clip[1], look + BATCH_NS))
+        if not page:
+            following = await asyncio.to_thread(svc.catalog.next_start, camera_id, look)
             if following is None or following >= clip[1]:
                 break
-            t = following
+            look = following
             continue
-        for seg in batch:
-            if seg.start_ns >= clip[1]:
-                return origin
-            if seg.start_ns > t:  # before the first file too: the asked instant has none
-                await _note(ws, "gap", t, seg.start_ns)
+        items = plan(page, t, clip[1], [clip])
+        if isinstance(items[-1], Gap):  # after the page's last file: the next page says
+            items.pop()
+        for item in items:
+            if isinstance(item, Gap):  # before the first file too: the asked instant has none
+                await _note(ws, "gap", item.start_ns, item.end_ns)
                 if origin is not None:
-                    skipped_s += (seg.start_ns - t) / 1e9
+                    skipped_s += (item.end_ns - item.start_ns) / 1e9
+                continue
+            seg = item.segment.key
+            t = item.end_ns
             kfs = keyindex.decode(seg.keyframes)
-            k = first_fragment(kfs, t - seg.start_ns, clip[0] - seg.start_ns)
+            k = first_fragment(kfs, item.start_ns - seg.start_ns, clip[0] - seg.start_ns)
             if k is None:  # its keyframes all lie before the window
-                t = seg.end_ns
                 continue
             first_ns = seg.start_ns + (kfs[k] if kfs else 0)
             if first_ns >= clip[1]:  # the window holds no keyframe to start at
@@ -225,14 +237,20 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
             if origin is None:
                 origin = first_ns
                 await ws.send_text(json.dumps({"type": "start", "origin_ns": origin}))
-            path = svc.catalog.path_of(seg)
-            if not path.exists():
-                await _note(ws, "missing", max(t, seg.start_ns), seg.end_ns)
-                skipped_s += (seg.end_ns - max(t, seg.start_ns)) / 1e9
-                t = seg.end_ns
+            read = None
+            if isinstance(item, Play):
+                # The page's files were looked at when it was read, up to an hour of
+                # playback ago: one retention removed since is missing like any other, and
+                # so is one whose boxes the reader cannot follow.
+                with contextlib.suppress(FileNotFoundError, FragmentError):
+                    read = await asyncio.to_thread(
+                        read_segment, svc.catalog.path_of(seg), kfs, seg.end_ns - seg.start_ns,
+                        k, clip[1] - seg.start_ns)
+            if read is None:
+                await _note(ws, "missing", item.start_ns, item.end_ns)
+                skipped_s += (item.end_ns - item.start_ns) / 1e9
                 continue
-            init, fragments = await asyncio.to_thread(
-                read_segment, path, kfs, seg.end_ns - seg.start_ns, k, clip[1] - seg.start_ns)
+            init, fragments = read
             offset_s = (seg.start_ns - origin) / 1e9
             await ws.send_text(json.dumps({"type": "init", "mime": mime_codec(init),
                                            "offset_s": offset_s, "start_ns": seg.start_ns,
@@ -247,8 +265,13 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
                     await asyncio.sleep((ahead - LOOKAHEAD_S) / control["speed"])
                 await ws.send_bytes(frag.data)
                 sent.until_ns = seg.start_ns + frag.end_ns
-            t = seg.end_ns
+        look = t
     return origin
+
+
+def _page(catalog: Catalog, camera_id: int, start_ns: int, end_ns: int) -> list[Row[Segment]]:
+    """The rows overlapping [start, end) as the plan's facts."""
+    return on_disk(catalog, catalog.segments(camera_id, start_ns, end_ns))
 
 
 async def _note(ws: WebSocket, kind: str, from_ns: int, to_ns: int) -> None:

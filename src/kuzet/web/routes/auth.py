@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 
 from kuzet.access import policy
-from kuzet.access.errors import Denied
 from kuzet.access.sessions import Caller, needs_second_factor
 from kuzet.audit.log import Actor
+from kuzet.errors import Denied
 from kuzet.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,

@@ -13,15 +13,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.errors import Conflict, Invalid, NotFound
 from kuzet.access.permissions import Perm, footage_bounds
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
+from kuzet.audit.log import append_act
 from kuzet.catalog.models import Camera
-from kuzet.catalog.store import CatalogError
-from kuzet.console.timeline import clip, merge, month_days
-from kuzet.media.ingest import SourceError, mask_url
-from kuzet.media.snapshot import frame_at, stamp, stamp_lines
-from kuzet.storage.layout import is_camera_name
+from kuzet.catalog.paths import is_camera_name
+from kuzet.console.plan_rows import on_disk
+from kuzet.console.playback_plan import Row, plan
+from kuzet.console.snapshot import frame_at, stamp, stamp_lines
+from kuzet.console.timeline import clip, drawn, month_days
+from kuzet.errors import Invalid, NotFound
+from kuzet.ingest.errors import SourceError, check_url, mask_url
 from kuzet.storage.retention import HoldState, hold_state
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
 from kuzet.web.pictures import authorize_picture
@@ -80,19 +83,21 @@ def add_camera(body: NewCamera, request: Request,
                caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> dict[str, Any]:
     """Add a camera; `kuzet serve` starts recording it within seconds."""
     svc = services(request)
-    try:
-        cam = svc.catalog.add_camera(body.name, body.url, sub_url=body.sub_url, zone=body.zone,
-                                     location=body.location, building=body.building,
-                                     floor=body.floor, retention_days=body.retention_days)
-    except CatalogError as exc:
-        raise Conflict(str(exc)) if "exists" in str(exc) or "removed camera" in str(exc) \
-            else Invalid(str(exc)) from exc
-    except (SourceError, ValueError) as exc:
+    try:  # the schema refuses more than the 30 days of clause 3.3
+        check_url(body.url)
+        if body.sub_url:
+            check_url(body.sub_url)
+    except SourceError as exc:
         raise Invalid(str(exc)) from exc
+    actor = caller.actor(source(request))
+    cam = svc.catalog.add_camera(
+        body.name, body.url, sub_url=body.sub_url, zone=body.zone, location=body.location,
+        building=body.building, floor=body.floor, retention_days=body.retention_days,
+        audit=lambda s, c: append_act(s, actor, AuditAction.CAMERA_ADD, c.name,
+                                      url=mask_url(body.url), zone=body.zone,
+                                      location=body.location, building=body.building,
+                                      floor=body.floor))
     svc.cameras_changed()
-    svc.audit.act(caller.actor(source(request)), "camera.add", cam.name,
-                  url=mask_url(body.url), zone=body.zone, location=body.location,
-                  building=body.building, floor=body.floor)
     return camera_json(cam, None)
 
 
@@ -102,12 +107,10 @@ def remove_camera(name: str, request: Request,
     """Stop recording a camera; its recordings stay until retention removes them."""
     cam = camera(request, name)
     svc = services(request)
-    try:
-        svc.catalog.remove_camera(cam.name)
-    except CatalogError as exc:
-        raise NotFound(str(exc)) from exc
+    actor = caller.actor(source(request))
+    svc.catalog.remove_camera(cam.name, audit=lambda s, c: append_act(
+        s, actor, AuditAction.CAMERA_REMOVE, c.name))
     svc.cameras_changed()
-    svc.audit.act(caller.actor(source(request)), "camera.remove", cam.name)
     return {"name": cam.name, "removed": True}
 
 
@@ -145,26 +148,23 @@ def _held(request: Request, camera_id: int, windows: list[tuple[int, int]]
 @router.get("/cameras/{name}/timeline")
 def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
              caller: Caller = ARCHIVE) -> dict[str, Any]:
-    """What the archive's bar draws for [start, end), clipped to the footage the caller
-    may see: recorded spans (touching segments joined), files missing on disk (looked
-    up for windows up to a day and a bit), held ranges and bookmarks."""
+    """What the archive's bar draws of [start, end), inside the footage the caller may
+    see: recorded spans (touching segments joined), files missing on disk (looked up for
+    windows up to a day and a bit), held ranges and bookmarks."""
     cam, a, b, allowed = archive_window(request, caller, name, start, end)
     svc = services(request)
-    missing: list[tuple[int, int]] = []
+    rows: list[Row[Any]]
     if b - a <= MISSING_WINDOW_NS:  # one read of the rows gives both the bar and the holes
-        segs = svc.catalog.segments(cam.id, a, b)
-        recorded = [(s.start_ns, s.end_ns) for s in segs]
-        missing = merge((s.start_ns, s.end_ns) for s in segs
-                        if not svc.catalog.path_of(s).exists())
-    else:
-        recorded = svc.catalog.timeline(cam.id, a, b)
-    spans = clip(merge(recorded), allowed)
+        rows = on_disk(svc.catalog, svc.catalog.segments(cam.id, a, b))
+    else:  # the key's index alone: files not looked up, drawn as on disk
+        rows = [Row(s, e, True, None) for s, e in svc.catalog.timeline(cam.id, a, b)]
+    spans, missing = drawn(plan(rows, a, b, allowed), allowed)
     held = _held(request, cam.id, clip([(a, b)], allowed))
     marks = [m for m in svc.bookmarks.between(cam.id, a, b)
              if any(lo <= m.at_ns < hi for lo, hi in allowed)]
     return {"camera": cam.name, "start": out(a), "end": out(b),
             "spans": [_span(s, e) for s, e in spans],
-            "missing": [_span(s, e) for s, e in clip(missing, allowed)],
+            "missing": [_span(s, e) for s, e in missing],
             "holds": [_span(s, e, hold=i, state=state) for i, state, s, e in held],
             "bookmarks": [{"id": m.id, "at": out(m.at_ns), "at_ns": m.at_ns,
                            "kind": m.kind, "note": m.note, "by": m.created_by}
@@ -265,7 +265,7 @@ def snapshot(name: str, request: Request, at: TimeParam,
     png = recorded_frame_png(request, cam, at_ns, caller.name)
     if png is None:
         raise NotFound("no recorded frame at that instant")
-    svc.audit.act(caller.actor(source(request)), "snapshot", cam.name,
+    svc.audit.act(caller.actor(source(request)), AuditAction.SNAPSHOT, cam.name,
                   purpose=purpose.strip(), basis=why, at_ns=at_ns, bytes=len(png))
     return Response(png, media_type="image/png", headers={"cache-control": "no-store"})
 
@@ -277,7 +277,8 @@ def open_live(body: ViewingRequest, request: Request,
     cam = camera(request, body.camera)
     why = authorize(request, caller, Perm.LIVE_VIEW, cam.id)
     svc = services(request)
-    seq = svc.audit.act(caller.actor(source(request)), "live.start", cam.name, basis=why).seq
+    seq = svc.audit.act(caller.actor(source(request)), AuditAction.LIVE_START, cam.name,
+                        basis=why).seq
     return {"viewing": seq, "camera": cam.name, "basis": why}
 
 
@@ -294,7 +295,7 @@ def open_archive(body: ViewingRequest, request: Request, caller: Caller = ARCHIV
     a, b = window(body.start, body.end)
     why = authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (a, b))
     svc = services(request)
-    seq = svc.audit.act(caller.actor(source(request)), "archive.open", cam.name,
+    seq = svc.audit.act(caller.actor(source(request)), AuditAction.ARCHIVE_OPEN, cam.name,
                         purpose=purpose, basis=why, footage=[out(a), out(b)],
                         footage_ns=[a, b]).seq
     return {"viewing": seq, "camera": cam.name, "basis": why, "start": out(a), "end": out(b)}
@@ -306,8 +307,9 @@ def end_viewing(viewing: SeqId, request: Request,
     svc = services(request)
     opened = svc.audit.entry(viewing)
     if opened is None or opened.actor != caller.name or opened.action not in (
-            "live.start", "archive.open"):
+            AuditAction.LIVE_START, AuditAction.ARCHIVE_OPEN):
         raise NotFound(f"no viewing {viewing} of yours")
-    action = "live.stop" if opened.action == "live.start" else "archive.close"
+    action = (AuditAction.LIVE_STOP if opened.action == AuditAction.LIVE_START
+              else AuditAction.ARCHIVE_CLOSE)
     svc.audit.act(caller.actor(source(request)), action, opened.subject, viewing=viewing)
     return {"viewing": viewing, "ended": True}

@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from kuzet.access.errors import Unauthenticated
-from kuzet.storage.layout import is_camera_name
+from kuzet.catalog.paths import is_camera_name
+from kuzet.errors import Unauthenticated
 from kuzet.web.deps import SESSION_COOKIE, Public, services
 from kuzet.web.i18n import LANG_COOKIE, LANGUAGES, NAMES, pick, translator
 

@@ -12,7 +12,6 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.errors import Invalid, NotFound
 from kuzet.access.permissions import Perm, decide
 from kuzet.access.sessions import Caller
 from kuzet.analytics.activity import area_mask, buckets
@@ -20,8 +19,10 @@ from kuzet.analytics.camera import jpeg
 from kuzet.analytics.models import DetectionRule
 from kuzet.analytics.motion import MotionSettings
 from kuzet.analytics.store import check_settings
+from kuzet.audit.actions import AuditAction
+from kuzet.console.snapshot import frame_at
 from kuzet.console.timeline import clip
-from kuzet.media.snapshot import frame_at
+from kuzet.errors import Invalid, NotFound
 from kuzet.web.deps import Require, authorize, services, source
 from kuzet.web.pictures import authorize_picture, event_for
 from kuzet.web.routes.cameras import TimeParam, archive_window, camera
@@ -131,7 +132,7 @@ def still(name: str, request: Request, caller: Caller = ADMIN) -> Response:
         picture = jpeg(image) if image is not None else None
     if picture is None:
         raise NotFound(f"{cam.name} has no recorded picture yet")
-    svc.audit.act(caller.actor(source(request)), "camera.still", cam.name,
+    svc.audit.act(caller.actor(source(request)), AuditAction.CAMERA_STILL, cam.name,
                   at_ns=seg.end_ns, purpose="detection setup", basis=why)
     return Response(picture, media_type="image/jpeg", headers={"cache-control": "no-store"})
 
@@ -217,7 +218,7 @@ def event_snapshot(event: RowId, request: Request, caller: Caller = PICTURE) -> 
     why = authorize_picture(request, caller, e.camera_id, e.at_ns, live=True)
     if e.snapshot_jpeg is None:
         raise NotFound(f"event {event} has no picture")
-    svc.audit.act(caller.actor(source(request)), "detection.snapshot",
+    svc.audit.act(caller.actor(source(request)), AuditAction.DETECTION_SNAPSHOT,
                   f"camera/{svc.catalog.camera_name(e.camera_id)}", event=event, basis=why)
     return Response(e.snapshot_jpeg, media_type="image/jpeg",
                     headers={"cache-control": "no-store"})

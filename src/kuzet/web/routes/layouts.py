@@ -6,8 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from kuzet.access.errors import NotFound
 from kuzet.access.sessions import Caller
+from kuzet.errors import NotFound
 from kuzet.web.deps import Authenticated, services
 from kuzet.web.schemas import LayoutName, WallLayout
 

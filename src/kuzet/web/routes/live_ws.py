@@ -25,6 +25,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from kuzet.access.permissions import Decision, Perm, decide
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
+from kuzet.catalog.streams import Stream
 from kuzet.recorder.fanout import LiveHub, Viewer
 from kuzet.web.deps import services, source
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
@@ -50,10 +52,10 @@ async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
         refuse(ws, caller.actor(source(ws)), verdict.reason if cam else "no such camera")
         await close(ws, POLICY_VIOLATION, "live view of this camera is not permitted")
         return
-    served = "sub" if stream == "sub" else "main"
+    served = Stream.SUB if stream == Stream.SUB.label else Stream.MAIN
     hub = svc.live(cam.name, served)
-    if hub is None and served == "sub":  # no sub stream configured: the main one it is
-        served, hub = "main", svc.live(cam.name, "main")
+    if hub is None and served is Stream.SUB:  # no sub stream configured: the main one it is
+        served, hub = Stream.MAIN, svc.live(cam.name, Stream.MAIN)
     if hub is None:
         await close(ws, NOT_LIVE, "the camera is not being recorded here")
         return
@@ -66,12 +68,12 @@ async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
 
 
 async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub: LiveHub,
-                 served: str, basis: Decision) -> None:
+                 served: Stream, basis: Decision) -> None:
     svc = services(ws)
     await ws.accept()
-    await ws.send_text(json.dumps({"type": "stream", "stream": served}))
-    seq = svc.audit.act(caller.actor(source(ws)), "live.start", camera,
-                        basis=basis.reason, stream=served).seq
+    await ws.send_text(json.dumps({"type": "stream", "stream": served.label}))
+    seq = svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_START, camera,
+                        basis=basis.reason, stream=served.label).seq
     viewer = Viewer(asyncio.get_running_loop())
     hub.join(viewer)
     try:
@@ -80,7 +82,7 @@ async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub
         pass
     finally:
         hub.leave(viewer)
-        svc.audit.act(caller.actor(source(ws)), "live.stop", camera, viewing=seq,
+        svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_STOP, camera, viewing=seq,
                       dropped=viewer.dropped)
 
 

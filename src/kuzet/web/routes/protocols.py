@@ -13,9 +13,10 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.errors import Conflict, NotFound
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
+from kuzet.errors import Conflict, NotFound
 from kuzet.governance.documents import protocol_pdf
 from kuzet.governance.models import Protocol
 from kuzet.governance.protocols import Fields, as_json, check_edit
@@ -157,7 +158,7 @@ def protocol_document(protocol: RowId, request: Request, caller: Caller = READ,
     name = _name(request, p.camera_id)
     pdf = protocol_pdf(p, name, lang, svc.settings.display_timezone,
                        svc.settings.document_font, svc.audit.hash_of(p.submitted_entry))
-    svc.audit.act(caller.actor(source(request)), "protocol.document", f"protocol/{p.id}",
+    svc.audit.act(caller.actor(source(request)), AuditAction.PROTOCOL_DOCUMENT, f"protocol/{p.id}",
                   number=p.number, lang=lang, bytes=len(pdf))
     filename = (p.number or f"draft-{p.id}").replace("/", "-")
     return Response(pdf, media_type="application/pdf", headers={

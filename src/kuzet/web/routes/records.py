@@ -10,9 +10,10 @@ from fastapi.responses import Response
 
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.anchor import Anchor
 from kuzet.audit.export import write_csv
-from kuzet.storage.holds import HoldView
+from kuzet.governance.holds import HoldView
 from kuzet.timefmt import NS
 from kuzet.web.deps import Require, services, source
 from kuzet.web.registers import csv_answer
@@ -91,8 +92,8 @@ def document_hold(request: Request, caller: Caller, incident: str, cameras: list
 def approve_hold(hold: RowId, body: HoldApproval, request: Request, caller: Caller = HOLD_APPROVE
                  ) -> dict[str, Any]:
     svc = services(request)
-    svc.holds.approve(hold, by=caller.name, expires_ns=instant(body.expires, "expires"),
-                      now_ns=svc.clock(), via=caller.actor(source(request)))
+    svc.holds.approve(hold, caller.actor(source(request)),
+                      expires_ns=instant(body.expires, "expires"), now_ns=svc.clock())
     return {"id": hold, "state": "active"}
 
 
@@ -100,8 +101,7 @@ def approve_hold(hold: RowId, body: HoldApproval, request: Request, caller: Call
 def reject_hold(hold: RowId, body: Decision, request: Request, caller: Caller = HOLD_APPROVE
                 ) -> dict[str, Any]:
     svc = services(request)
-    svc.holds.reject(hold, by=caller.name, note=body.note, now_ns=svc.clock(),
-                     via=caller.actor(source(request)))
+    svc.holds.reject(hold, caller.actor(source(request)), note=body.note, now_ns=svc.clock())
     return {"id": hold, "state": "rejected"}
 
 
@@ -109,8 +109,8 @@ def reject_hold(hold: RowId, body: Decision, request: Request, caller: Caller = 
 def release_hold(hold: RowId, body: Decision, request: Request, caller: Caller = HOLD_APPROVE
                  ) -> dict[str, Any]:
     svc = services(request)
-    svc.holds.release(hold, by=caller.name, note=body.note, now_ns=svc.clock(),
-                      via=caller.actor(source(request)))
+    svc.holds.release(hold, caller.actor(source(request)), note=body.note,
+                      now_ns=svc.clock())
     return {"id": hold, "state": "released"}
 
 
@@ -127,7 +127,7 @@ def audit(request: Request, action: Annotated[str | None, Query(max_length=64)] 
     svc = services(request)
     a, b = _range(start, end)
     entries = svc.audit.entries(action=action, since_ns=a, until_ns=b, limit=limit)
-    svc.audit.act(caller.actor(source(request)), "audit.read", "audit",
+    svc.audit.act(caller.actor(source(request)), AuditAction.AUDIT_READ, "audit",
                   filter={"action": action, "from": start, "to": end}, count=len(entries))
     return [{"seq": e.seq, "at": out(e.at_ns), "at_ns": e.at_ns, "actor": e.actor,
              "action": e.action, "subject": e.subject, "detail": e.detail,
@@ -152,7 +152,7 @@ def audit_export(request: Request, start: OptTime = None, end: OptTime = None,
     a, b = _range(start, end)
     buf = io.StringIO()
     n = write_csv(svc.audit.entries(since_ns=a, until_ns=b), buf)
-    svc.audit.act(caller.actor(source(request)), "audit.export", "audit",
+    svc.audit.act(caller.actor(source(request)), AuditAction.AUDIT_EXPORT, "audit",
                   range=[start, end], count=n)
     return Response(buf.getvalue(), media_type="text/csv",
                     headers={"content-disposition": 'attachment; filename="audit.csv"'})

@@ -12,8 +12,8 @@ import json
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from kuzet.access.errors import Unauthenticated
 from kuzet.access.permissions import Perm
+from kuzet.errors import Unauthenticated
 from kuzet.web.deps import services
 from kuzet.web.routes.cameras import camera_json, visible
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, ws_caller

@@ -15,9 +15,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
 
-from kuzet.access.errors import NotFound
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
+from kuzet.errors import NotFound, TooLarge
 from kuzet.governance.documents import handover_pdf
 from kuzet.governance.models import Transfer
 from kuzet.governance.transfers import (
@@ -29,7 +30,7 @@ from kuzet.governance.transfers import (
     requested_scope,
     transfer_json,
 )
-from kuzet.governance.uploads import TooLarge, check_upload
+from kuzet.governance.uploads import check_upload
 from kuzet.web.deps import Require, authorize, services, source
 from kuzet.web.registers import csv_answer
 from kuzet.web.routes.cameras import camera
@@ -99,8 +100,8 @@ def basis_scan(transfer: RowId, request: Request, caller: Caller = READ) -> Resp
     t = svc.transfers.get(transfer)
     if t.basis is None or t.basis_type is None:
         raise NotFound(f"transfer {t.number} has no scan attached")
-    svc.audit.act(caller.actor(source(request)), "transfer.basis_read", f"transfer/{t.id}",
-                  number=t.number)
+    svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_BASIS_READ,
+                  f"transfer/{t.id}", number=t.number)
     ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[t.basis_type]
     return Response(t.basis, media_type=t.basis_type, headers={
         "content-disposition": f'attachment; filename="basis-{t.id}.{ext}"',
@@ -200,7 +201,7 @@ def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> File
     for name in approved.cameras:
         authorize(request, caller, Perm.EXPORT_EXECUTE, camera(request, name).id,
                   (approved.start_ns, approved.end_ns))
-    svc.audit.act(caller.actor(source(request)), "transfer.package_download",
+    svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_PACKAGE_DOWNLOAD,
                   f"transfer/{t.id}", number=t.number, sha256=t.package_sha256)
     return FileResponse(path, media_type="application/zip", filename=t.package_file,
                         headers={"cache-control": "no-store"})
@@ -225,7 +226,7 @@ def handover(transfer: RowId, request: Request, caller: Caller = READ,
         raise NotFound(f"transfer {t.number} has not been executed: no hand-over yet")
     pdf = handover_pdf(t, lang, svc.settings.display_timezone, svc.settings.document_font,
                        svc.audit.hash_of(t.executed_entry), svc.settings.organisation)
-    svc.audit.act(caller.actor(source(request)), "transfer.document", f"transfer/{t.id}",
+    svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_DOCUMENT, f"transfer/{t.id}",
                   number=t.number, lang=lang, bytes=len(pdf))
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'attachment; filename="handover-{t.id}.pdf"',

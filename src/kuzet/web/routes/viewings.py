@@ -10,9 +10,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.errors import NotFound
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
+from kuzet.errors import NotFound
 from kuzet.governance.documents import viewing_pdf
 from kuzet.governance.models import ViewingSession
 from kuzet.governance.viewings import Attendee, attendees_of, viewing_json
@@ -83,7 +84,7 @@ def viewing_minutes(viewing: RowId, request: Request, caller: Caller = READ,
     pdf = viewing_pdf(v, json.loads(v.cameras), attendees_of(v), lang,
                       svc.settings.display_timezone, svc.settings.document_font,
                       svc.audit.hash_of(v.entry))
-    svc.audit.act(caller.actor(source(request)), "viewing.document", f"viewing/{v.id}",
+    svc.audit.act(caller.actor(source(request)), AuditAction.VIEWING_DOCUMENT, f"viewing/{v.id}",
                   number=v.number, lang=lang, bytes=len(pdf))
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'attachment; filename="viewing-{v.id}.pdf"',

@@ -109,9 +109,11 @@ function connect() {
   const ws = new WebSocket(`wss://${location.host}/api/ws/alerts`);
   ws.onmessage = (m) => {
     const e = JSON.parse(m.data);
+    if (e.type === "ready") panel.dataset.connected = "yes";
     if (e.type === "event") show(e);
   };
   ws.onclose = (c) => {
+    panel.dataset.connected = "no";
     if (c.code !== 1008) setTimeout(connect, 3000);  // 1008: refused, do not insist
   };
 }

@@ -2,6 +2,8 @@
 // /api/ws/archive/<camera>, placed on one timeline (media time 0 = the server's "origin"
 // instant) in a SourceBuffer in "segments" mode; gaps are holes the player jumps over.
 // A dropped socket is opened again at the instant on screen.
+import {Link, SourceQueue} from "/static/mse.js";
+
 const RETRY_MS = [500, 1000, 2000, 4000, 8000];
 
 export class ArchivePlayer {
@@ -14,9 +16,10 @@ export class ArchivePlayer {
     this.notice = "none";
     this.origin = null; // ns at media time 0; null until the server says
     this.purpose = "";
-    this.socket = null;
+    this.pipe = null; // a SourceQueue from the first init segment of an opening on
     this.speed = 1;
-    this.retries = 0;
+    this.link = new Link(() => this.opening(), (data) => this.receive(data),
+                         (event) => this.dropped(event), RETRY_MS);
     video.addEventListener("waiting", () => this.overGap());
   }
 
@@ -31,51 +34,33 @@ export class ArchivePlayer {
   }
 
   open(startNs, purpose) {
-    this.close();
     this.purpose = purpose;
     this.startNs = startNs;
-    this.buffer = null; // a new instant: a new timeline
-    this.queue = [];
+    this.link.open();
+  }
+
+  opening() { // a new instant: a new timeline
+    if (this.pipe) this.pipe.close();
+    this.pipe = null;
     this.origin = null;
     this.target = null;
     this.pendingInit = null;
     this.ended = false;
     if (this.notice !== "reconnecting") this.say("none");
-    this.video.removeAttribute("src");
-    this.video.load();
-    const start = new Date(Math.round(startNs / 1e6)).toISOString();
-    const query = new URLSearchParams({start, purpose});
-    const socket = new WebSocket(`wss://${location.host}/api/ws/archive/` +
-                                 `${encodeURIComponent(this.camera)}?${query}`);
-    this.socket = socket;
-    socket.binaryType = "arraybuffer";
-    socket.onopen = () => { this.retries = 0; };
-    socket.onmessage = (e) => this.receive(e.data);
-    socket.onclose = (e) => {
-      if (this.socket !== socket) return; // closed on purpose
-      if (e.code === 1008) {
-        this.say("refused");
-      } else if (!this.ended) {
-        this.reconnect();
-      }
-    };
+    const start = new Date(Math.round(this.startNs / 1e6)).toISOString();
+    const query = new URLSearchParams({start, purpose: this.purpose});
+    return `archive/${encodeURIComponent(this.camera)}?${query}`;
   }
 
-  reconnect() {
-    const at = this.ns ?? this.startNs;
-    const wait = RETRY_MS[Math.min(this.retries, RETRY_MS.length - 1)];
-    this.retries += 1;
+  dropped(event) {
+    if (event.code === 1008) {
+      this.say("refused");
+      return false;
+    }
+    if (this.ended) return false;
+    this.startNs = this.ns ?? this.startNs; // opened again at the instant on screen
     this.say("reconnecting");
-    const socket = this.socket;
-    setTimeout(() => {
-      if (this.socket === socket) this.open(at, this.purpose);
-    }, wait);
-  }
-
-  close() {
-    const socket = this.socket;
-    this.socket = null;
-    if (socket) socket.close();
+    return true;
   }
 
   receive(data) {
@@ -94,45 +79,28 @@ export class ArchivePlayer {
         this.ended = true;
       } else if (message.type === "init") {
         this.pendingInit = message;
-        if (!this.buffer && !this.video.src) this.setup(message.mime);
+        this.pipe ??= new SourceQueue(this.video, message.mime, "segments",
+                                      {onAppended: () => this.appended()});
       }
       return;
     }
-    if (this.pendingInit) {
-      this.queue.push({data, offset: this.pendingInit.offset_s});
+    if (this.pendingInit) { // each file's init segment, placed at the file's start
+      this.pipe.push({data, offset: this.pendingInit.offset_s});
       this.pendingInit = null;
     } else {
-      this.queue.push({data});
+      this.pipe.push({data});
     }
-    this.pump();
   }
 
-  setup(mime) {
-    const source = new MediaSource();
-    this.video.src = URL.createObjectURL(source);
-    source.addEventListener("sourceopen", () => {
-      this.buffer = source.addSourceBuffer(mime);
-      this.buffer.mode = "segments";
-      this.buffer.addEventListener("updateend", () => {
-        if (this.target !== null && this.video.buffered.length) {
-          this.video.currentTime = this.target;
-          this.target = null;
-          this.video.playbackRate = this.speed;
-          this.video.play().catch(() => {});
-        } else if (this.video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) {
-          this.overGap(); // stalled at a hole before the footage after it arrived
-        }
-        this.pump();
-      });
-      this.pump();
-    }, {once: true});
-  }
-
-  pump() {
-    if (!this.buffer || this.buffer.updating || this.queue.length === 0) return;
-    const item = this.queue.shift();
-    if (item.offset !== undefined) this.buffer.timestampOffset = item.offset;
-    this.buffer.appendBuffer(item.data);
+  appended() {
+    if (this.target !== null && this.video.buffered.length) {
+      this.video.currentTime = this.target;
+      this.target = null;
+      this.video.playbackRate = this.speed;
+      this.video.play().catch(() => {});
+    } else if (this.video.readyState < HTMLMediaElement.HAVE_FUTURE_DATA) {
+      this.overGap(); // stalled at a hole before the footage after it arrived
+    }
   }
 
   overGap() { // a hole in the buffer: a gap or a missing file
@@ -150,9 +118,7 @@ export class ArchivePlayer {
   setSpeed(speed) {
     this.speed = speed;
     this.video.playbackRate = speed;
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
-      this.socket.send(JSON.stringify({speed}));
-    }
+    this.link.send({speed});
   }
 
   // Show the instant `ns` if it is buffered; otherwise (when `reopen`) open it there.

@@ -7,6 +7,11 @@ Segment rows recorded under 0001 are carried over: their volume becomes a volume
 their codec parameters shared rows, their keyframe table keyframe times (the byte offsets
 come from the file's own fragment index from now on), and the chain is rebuilt over row
 digests (kuzet.catalog.rowhash) in each camera's order.
+
+A frozen snapshot, like every migration: it imports nothing from kuzet, so later changes
+to the live code cannot change what it did. The row digest, the keyframe coding and the
+stream numbers below are copies of kuzet.catalog.rowhash, kuzet.catalog.keyindex and
+kuzet.catalog.streams as they were when it was written.
 """
 
 import hashlib
@@ -17,14 +22,57 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
-from kuzet.catalog.rowhash import RowFacts, row_link
-from kuzet.media import keyindex
-from kuzet.storage.layout import stream_code
-
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
 depends_on = None
+
+STREAM_CODES = {"main": 0, "sub": 1}
+ROW_VERSION = b"kuzet-segment-row-v1\n"
+LINK_BYTES = 16
+
+
+def _row_link(camera_id: int, stream: str, start_ns: int, end_ns: int, frames: int,
+              size_bytes: int, params_json: str, keyframes: bytes, sha256: bytes,
+              prev_link: bytes | None, salvaged: bool) -> bytes:
+    """kuzet.catalog.rowhash.row_link, version 1."""
+    doc = [camera_id, stream, start_ns, end_ns, frames, size_bytes, params_json,
+           keyframes.hex(), sha256.hex(), prev_link.hex() if prev_link is not None else None,
+           salvaged]
+    return hashlib.sha256(ROW_VERSION + json.dumps(doc, separators=(",", ":")).encode()
+                          ).digest()[:LINK_BYTES]
+
+
+def _varint(n: int, out: bytearray) -> None:
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return
+
+
+def _encode_keyframes(times_ns: list[int]) -> bytes:
+    """kuzet.catalog.keyindex.encode: (first, (delta, run)...) as varints."""
+    out = bytearray()
+    if not times_ns:
+        return bytes(out)
+    _varint(times_ns[0], out)
+    runs: list[list[int]] = []
+    for prev, cur in zip(times_ns, times_ns[1:], strict=False):
+        delta = cur - prev
+        if delta <= 0:
+            raise ValueError("keyframe times must increase")
+        if runs and runs[-1][0] == delta:
+            runs[-1][1] += 1
+        else:
+            runs.append([delta, 1])
+    for delta, run in runs:
+        _varint(delta, out)
+        _varint(run, out)
+    return bytes(out)
 
 
 def upgrade() -> None:
@@ -182,16 +230,17 @@ def _carry_segments(segments: sa.Table) -> None:
                  "j": pjson})
             params[digest] = conn.execute(sa.text(
                 "SELECT id FROM stream_params WHERE digest = :d"), {"d": digest}).scalar_one()
-        keys = keyindex.encode([int(k[0]) for k in json.loads(r.keyframes)])
+        keys = _encode_keyframes([int(k[0]) for k in json.loads(r.keyframes)])
         link = prev.get((r.camera_id, r.stream))
-        facts = RowFacts(r.camera_id, r.stream, r.start_ns, r.end_ns, r.frames, r.bytes, pjson,
-                         keys, bytes.fromhex(r.sha256), link, bool(r.salvaged))
+        sha256 = bytes.fromhex(r.sha256)
         conn.execute(segments.insert().values(
-            camera_id=r.camera_id, stream=stream_code(r.stream), volume_id=volumes[r.volume],
+            camera_id=r.camera_id, stream=STREAM_CODES[r.stream], volume_id=volumes[r.volume],
             start_ns=r.start_ns, end_ns=r.end_ns, frames=r.frames, size_bytes=r.bytes,
-            params_id=params[digest], keyframes=keys, sha256=facts.sha256, prev_link=link,
+            params_id=params[digest], keyframes=keys, sha256=sha256, prev_link=link,
             salvaged=bool(r.salvaged), deleting=False))
-        prev[(r.camera_id, r.stream)] = row_link(facts)
+        prev[(r.camera_id, r.stream)] = _row_link(
+            r.camera_id, r.stream, r.start_ns, r.end_ns, r.frames, r.bytes, pjson, keys, sha256,
+            link, bool(r.salvaged))
 
 
 def downgrade() -> None:

@@ -3,18 +3,53 @@ groups, role assignments, grants, browser sessions, API tokens.
 
 Revision ID: 0003
 Revises: 0002
+
+A frozen snapshot: the roles below are kuzet.access.permissions.DEFAULT_ROLES as they
+were when this revision was written (later revisions add to them), not an import of
+today's table.
 """
 import json
 
 import sqlalchemy as sa
 from alembic import op
 
-from kuzet.access.permissions import DEFAULT_ROLES
-
 revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
+
+# (name, clause, titles in kk/ru/en, permissions)
+DEFAULT_ROLES = [
+    ("rector", "3.5.4, 3.5.6, 4.1",
+     {"kk": "Ректор (Басқарма Төрағасы)", "ru": "Ректор (Председатель Правления)",
+      "en": "Rector (Chairman of the Board)"},
+     ["archive.view", "audit.read", "camera.status", "grant.approve", "health.read",
+      "hold.approve", "hold.read", "live.view", "role.approve", "role.edit", "snapshot"]),
+    ("vice_rector", "3.5.4",
+     {"kk": "Академиялық мәселелер жөніндегі проректор",
+      "ru": "Проректор по академическим вопросам", "en": "Vice-rector for academic affairs"},
+     ["archive.view", "camera.status", "live.view", "snapshot"]),
+    ("head_of_security", "3.5.4, 3.5.6, 3.5.8",
+     {"kk": "Ішкі қауіпсіздік басшысы", "ru": "Руководитель внутренней безопасности",
+      "en": "Head of internal security"},
+     ["archive.view", "audit.read", "camera.status", "export.execute", "grant.request",
+      "health.read", "hold.read", "hold.request", "live.view", "snapshot"]),
+    ("administrator", "3.4.2, 3.5.4, 3.5.6",
+     {"kk": "Жүйе әкімшісі", "ru": "Системный администратор", "en": "System administrator"},
+     ["archive.view", "camera.admin", "camera.status", "export.execute", "grant.request",
+      "health.read", "hold.read", "hold.request", "live.view", "snapshot", "user.admin"]),
+    ("guard", "3.2.10, 3.5.7",
+     {"kk": "Күзет қызметкері (оператор)", "ru": "Сотрудник охраны (оператор)",
+      "en": "Security guard (operator)"},
+     ["camera.status", "hold.read", "live.view"]),
+    ("it_support", "3.4.3",
+     {"kk": "АТ қолдау қызметі", "ru": "ИТ-поддержка", "en": "IT support"},
+     ["camera.status", "health.read"]),
+    ("viewer", "3.5.5",
+     {"kk": "Нұсқау бойынша қараушы", "ru": "Просмотр по поручению",
+      "en": "Viewer by instruction"},
+     []),
+]
 
 
 def upgrade() -> None:
@@ -124,10 +159,9 @@ def upgrade() -> None:
     # ### end Alembic commands ###
     roles = sa.table("roles", sa.column("name", sa.String), sa.column("perms", sa.Text),
                      sa.column("clause", sa.String), sa.column("titles", sa.Text))
-    op.bulk_insert(roles, [{"name": r.name, "perms": json.dumps(sorted(r.perms)),
-                            "clause": r.clause,
-                            "titles": json.dumps(r.title, ensure_ascii=False)}
-                           for r in DEFAULT_ROLES.values()])
+    op.bulk_insert(roles, [{"name": name, "perms": json.dumps(perms), "clause": clause,
+                            "titles": json.dumps(titles, ensure_ascii=False)}
+                           for name, clause, titles, perms in DEFAULT_ROLES])
 
 
 def downgrade() -> None:

@@ -1,11 +1,11 @@
 """What the recorder reads a camera through: a video track, perhaps an audio track, and
 timed packets, whichever RTSP client delivers them.
 
-Two clients do. Kuzet's own (kuzet.media.rtsp_source) reads RTP over TCP-interleaved in
+Two clients do. Kuzet's own (kuzet.ingest.rtsp_source) reads RTP over TCP-interleaved in
 large chunks and is the default: FFmpeg's RTSP client makes three `recv` calls for every
-RTP packet, which was most of the recorder's CPU. FFmpeg's, through PyAV, reads UDP and
-RTSPS, and every camera the own client hands back (one that sends reordered frames, whose
-decoding times RTP does not carry).
+RTP packet, which was most of the recorder's CPU. FFmpeg's, through PyAV
+(kuzet.ingest.ffmpeg_source), reads UDP and RTSPS, and every camera the own client hands
+back (one that sends reordered frames, whose decoding times RTP does not carry).
 """
 
 from __future__ import annotations
@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
-from kuzet.media.ingest import GapCause, SourceError
-from kuzet.media.timestamps import fill_missing_timestamps
+from kuzet.ingest.errors import GapCause, SourceError
 
-AUDIO_FOR_MP4 = {"aac", "mp3", "opus", "alac", "pcm_mulaw", "pcm_alaw"}
+SUPPORTED_VIDEO = ("h264", "hevc")
 
 
 @dataclass(frozen=True)
@@ -29,7 +28,7 @@ class Track:
     index: int
     codec: str
     time_base: Fraction
-    template: Any  # a PyAV stream whose codec muxers copy (kuzet.media.fmp4)
+    template: Any  # a PyAV stream whose codec muxers copy (kuzet.mp4.writer)
     extradata: bytes  # video: Annex B parameter sets; audio: AudioSpecificConfig
     width: int = 0
     height: int = 0
@@ -80,32 +79,3 @@ def hand_to_ffmpeg(url: str) -> None:
 def handed_to_ffmpeg(url: str) -> bool:
     with _ffmpeg_lock:
         return url in _ffmpeg_urls
-
-
-class PyavSource:
-    """A camera read by FFmpeg's RTSP client."""
-
-    def __init__(self, container: Any) -> None:
-        self._container = container
-        video = container.streams.video[0]
-        rate = video.average_rate or video.guessed_rate or 25
-        ctx = video.codec_context
-        self.video = Track(video.index, ctx.name, Fraction(video.time_base), video,
-                           bytes(ctx.extradata or b""), ctx.width, ctx.height, float(rate))
-        audio = next((a for a in container.streams.audio
-                      if a.codec_context.name in AUDIO_FOR_MP4), None)
-        self.audio = None if audio is None else Track(
-            audio.index, audio.codec_context.name, Fraction(audio.time_base), audio,
-            bytes(audio.codec_context.extradata or b""))
-
-    def packets(self) -> Iterator[tuple[int, Any]]:
-        wanted = [self.video.template] + ([self.audio.template] if self.audio else [])
-        for packet in fill_missing_timestamps(self._container.demux(wanted), self.video.index,
-                                              self.video.frame_ticks):
-            yield packet.stream_index, packet
-
-    def watched(self, on: bool) -> None:
-        """FFmpeg's client hands over every packet as it arrives anyway."""
-
-    def close(self) -> None:
-        self._container.close()

@@ -1,4 +1,4 @@
-"""Which RTSP client reads a camera for recording (see kuzet.media.source).
+"""Which RTSP client reads a camera for recording (see kuzet.ingest.source).
 
 A camera the own client handed back once stays with FFmpeg's until the process restarts:
 what made it unsuitable (reordered frames, say) is a property of the camera.
@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 
-from kuzet.media.ingest import mask_url, open_source
-from kuzet.media.rtsp_source import RtspSource
-from kuzet.media.source import NeedsFfmpeg, PyavSource, Source, handed_to_ffmpeg
+from kuzet.ingest.errors import mask_url
+from kuzet.ingest.ffmpeg_source import PyavSource, open_source
+from kuzet.ingest.rtsp_source import RtspSource
+from kuzet.ingest.source import NeedsFfmpeg, Source, handed_to_ffmpeg
 
 log = logging.getLogger(__name__)
 

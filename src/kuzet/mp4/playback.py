@@ -5,7 +5,7 @@ Fragment k of a file starts keyframe k (the writer cuts a fragment per GOP), and
 catalog row lists keyframe times from the segment's start, so starting playback at an
 instant is a lookup and a seek. Whoever reads may see only a window of footage (a
 grant's, clause 3.5.5): playback never starts at a keyframe before the window, and the
-fragment across the window's end is cut short there (kuzet.media.fragcut).
+fragment across the window's end is cut short there (kuzet.mp4.cut).
 """
 
 from __future__ import annotations
@@ -15,13 +15,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kuzet.media.boxes import scan_file
-from kuzet.media.fragcut import cut, timings
-from kuzet.media.fragments import FragmentError
+from kuzet.mp4.boxes import FragmentError, map_file
+from kuzet.mp4.cut import cut
+from kuzet.mp4.reader import SegmentReader
 
 
 @dataclass(frozen=True)
-class Fragment:
+class PlaybackFragment:
+    """A fragment read for playback, placed by the catalog's keyframe times."""
+
     start_ns: int  # from the segment's start
     end_ns: int  # from the segment's start: the next keyframe, the cut, or the file's end
     data: bytes  # moof + mdat
@@ -43,44 +45,34 @@ def first_fragment(keyframes_ns: list[int], offset_ns: int, floor_ns: int) -> in
 
 
 def read_segment(path: Path, keyframes_ns: list[int], duration_ns: int, from_index: int,
-                 until_ns: int) -> tuple[bytes, Iterator[Fragment]]:
+                 until_ns: int) -> tuple[bytes, Iterator[PlaybackFragment]]:
     """The file's init segment (ftyp+moov) and its fragments from `from_index` on, holding
     no frame shown at or after `until_ns` (from the segment's start): the fragment across
     it is cut short there and is the last. One that cannot be cut (a layout the recorder
-    does not write) is left out, so playback then stops at the last whole fragment."""
-    boxes = list(scan_file(path))
-    with path.open("rb") as f:
-        init = b""
-        for b in boxes:
-            if b.type in ("ftyp", "moov"):
-                f.seek(b.offset)
-                init += f.read(b.size)
-    pairs = [(a, b) for a, b in zip(boxes, boxes[1:], strict=False)
-             if a.type == "moof" and b.type == "mdat"]
+    does not write) is left out, so playback then stops at the last whole fragment; a
+    file whose boxes the reader cannot follow at all is FragmentError."""
+    reader = SegmentReader(map_file(path))
 
-    def fragments() -> Iterator[Fragment]:
-        with path.open("rb") as f:
-            for k in range(from_index, len(pairs)):
-                start = keyframes_ns[min(k, len(keyframes_ns) - 1)] if keyframes_ns else 0
-                following = keyframes_ns[k + 1] if k + 1 < len(keyframes_ns) else None
-                if start >= until_ns:
-                    return
-                moof, mdat = pairs[k]
-                f.seek(moof.offset)
-                data = f.read(mdat.end - moof.offset)
-                if following is not None and following <= until_ns:
-                    yield Fragment(start, following, data)
-                    continue
-                # It may reach past `until_ns` (the last one's end is not indexed): look.
-                try:
-                    short = cut(data, timings(init), until_ns)
-                except FragmentError:
-                    return
-                if short is data:
-                    yield Fragment(start, following or duration_ns, data)
-                    continue
-                if short is not None:
-                    yield Fragment(start, until_ns, short)
+    def fragments() -> Iterator[PlaybackFragment]:
+        for k in range(from_index, len(reader.pairs)):
+            start = keyframes_ns[min(k, len(keyframes_ns) - 1)] if keyframes_ns else 0
+            following = keyframes_ns[k + 1] if k + 1 < len(keyframes_ns) else None
+            if start >= until_ns:
                 return
+            data = reader.fragment(k)
+            if following is not None and following <= until_ns:
+                yield PlaybackFragment(start, following, data)
+                continue
+            # It may reach past `until_ns` (the last one's end is not indexed): look.
+            try:
+                short = cut(data, {t.track_id: t for t in reader.tracks}, until_ns)
+            except FragmentError:
+                return
+            if short is data:
+                yield PlaybackFragment(start, following or duration_ns, data)
+                continue
+            if short is not None:
+                yield PlaybackFragment(start, until_ns, short)
+            return
 
-    return init, fragments()
+    return reader.init, fragments()

@@ -1,59 +1,23 @@
-"""Opening a camera stream with PyAV, and naming what went wrong in the words of a gap row."""
+"""A camera read by FFmpeg's RTSP client, through PyAV: UDP transport, `rtsps://`, and
+every camera Kuzet's own client hands back (kuzet.ingest.source); PyAV's errors named in
+the words of a gap row.
+"""
 
 from __future__ import annotations
 
 import errno
 import time
-from enum import StrEnum
+from collections.abc import Iterator
+from fractions import Fraction
 from typing import Any
-from urllib.parse import urlsplit
 
 import av
 
-SUPPORTED_SCHEMES = ("rtsp", "rtsps")
-SUPPORTED_VIDEO = ("h264", "hevc")
+from kuzet.ingest.errors import GapCause, SourceError, check_url
+from kuzet.ingest.source import SUPPORTED_VIDEO, Track
+from kuzet.ingest.timestamps import fill_missing_timestamps
 
-
-class GapCause(StrEnum):
-    CONNECT_FAILED = "connect_failed"
-    AUTH_FAILED = "auth_failed"
-    NO_VIDEO = "no_video"
-    UNSUPPORTED = "unsupported"
-    STREAM_ENDED = "stream_ended"
-    STALLED = "stalled"
-    TIMESTAMP_JUMP = "timestamp_jump"
-    STORAGE_FULL = "storage_full"
-    STORAGE_ERROR = "storage_error"
-    PROCESS_STOPPED = "process_stopped"
-
-
-class SourceError(Exception):
-    """A camera stream could not be opened or read; `cause` says which gap this makes."""
-
-    def __init__(self, cause: GapCause, message: str) -> None:
-        super().__init__(message)
-        self.cause = cause
-
-
-def check_url(url: str) -> None:
-    """Refuse what we cannot record before trying to connect."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() not in SUPPORTED_SCHEMES:
-        raise SourceError(GapCause.UNSUPPORTED,
-                          f"unsupported scheme {parts.scheme or '(none)'!r}: use rtsp:// or rtsps://")
-    if not parts.hostname:
-        raise SourceError(GapCause.UNSUPPORTED, "the URL names no host")
-
-
-def mask_url(url: str) -> str:
-    """The URL with its password hidden, for logs, status and listings."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return parts._replace(netloc=netloc).geturl()
+AUDIO_FOR_MP4 = {"aac", "mp3", "opus", "alac", "pcm_mulaw", "pcm_alaw"}
 
 
 def classify_open_error(exc: BaseException) -> SourceError:
@@ -124,3 +88,32 @@ def open_source(url: str, *, transport: str, stall_s: float) -> Any:
         container.close()
         raise SourceError(GapCause.UNSUPPORTED, f"video codec {name} is not H.264 or H.265")
     return container
+
+
+class PyavSource:
+    """A camera read by FFmpeg's RTSP client."""
+
+    def __init__(self, container: Any) -> None:
+        self._container = container
+        video = container.streams.video[0]
+        rate = video.average_rate or video.guessed_rate or 25
+        ctx = video.codec_context
+        self.video = Track(video.index, ctx.name, Fraction(video.time_base), video,
+                           bytes(ctx.extradata or b""), ctx.width, ctx.height, float(rate))
+        audio = next((a for a in container.streams.audio
+                      if a.codec_context.name in AUDIO_FOR_MP4), None)
+        self.audio = None if audio is None else Track(
+            audio.index, audio.codec_context.name, Fraction(audio.time_base), audio,
+            bytes(audio.codec_context.extradata or b""))
+
+    def packets(self) -> Iterator[tuple[int, Any]]:
+        wanted = [self.video.template] + ([self.audio.template] if self.audio else [])
+        for packet in fill_missing_timestamps(self._container.demux(wanted), self.video.index,
+                                              self.video.frame_ticks):
+            yield packet.stream_index, packet
+
+    def watched(self, on: bool) -> None:
+        """FFmpeg's client hands over every packet as it arrives anyway."""
+
+    def close(self) -> None:
+        self._container.close()

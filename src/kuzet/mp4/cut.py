@@ -2,7 +2,7 @@
 
 The archive socket sends a caller no footage past the end of their window (a grant's,
 clause 3.5.5, or the range they asked for), and a GOP fragment (a second or more) often
-runs across that end. Only boxes change, as in an export (kuzet.media.fragments): each
+runs across that end. Only boxes change, as in an export (kuzet.mp4.reader.moved): each
 `trun` keeps its first entries (the sample count and the box sizes follow), and its data
 offset points into a shorter `mdat` that holds the kept samples' bytes as they lay. The
 samples of a track run in decode order, so a prefix of them decodes; the prefix stops at
@@ -13,9 +13,11 @@ cut may go too, never one after it (ISO/IEC 14496-12, 8.8). Pure functions of by
 from __future__ import annotations
 
 import struct
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from kuzet.media.fragments import Buf, FragmentError, children, tracks
+from kuzet.mp4.boxes import FragmentError, children, walk
+from kuzet.mp4.reader import DeclaredTrack
 
 NS = 1_000_000_000
 # tfhd flags (ISO/IEC 14496-12, 8.8.7)
@@ -27,33 +29,6 @@ _SAMPLE_DURATION, _SAMPLE_SIZE, _SAMPLE_FLAGS, _CTO = 0x100, 0x200, 0x400, 0x800
 _SAMPLE_FIELDS = (_SAMPLE_DURATION, _SAMPLE_SIZE, _SAMPLE_FLAGS, _CTO)
 
 
-@dataclass(frozen=True)
-class TrackTiming:
-    """What a fragment does not repeat about a track: its timescale and the `trex`
-    defaults a sample falls back on when neither its `trun` nor its `tfhd` says."""
-
-    timescale: int
-    default_duration: int = 0
-    default_size: int = 0
-
-
-def timings(init: Buf) -> dict[int, TrackTiming]:
-    """Each track's timing, from an init segment (ftyp + moov)."""
-    moov = next((bytes(init[off:off + size]) for kind, off, size in children(init, 0, len(init))
-                 if kind == b"moov"), None)
-    if moov is None:
-        raise FragmentError("the init segment has no moov")
-    defaults: dict[int, tuple[int, int]] = {}
-    for kind, off, size in children(moov, 8, len(moov)):
-        if kind == b"mvex":
-            for k, o, _ in children(moov, off + 8, off + size):
-                if k == b"trex":
-                    track_id, _, duration, sample_size = struct.unpack_from(">4I", moov, o + 12)
-                    defaults[track_id] = (duration, sample_size)
-    return {t.track_id: TrackTiming(t.timescale, *defaults.get(t.track_id, (0, 0)))
-            for t in tracks(moov)}
-
-
 @dataclass
 class _Run:
     """One `trun` as kept: its rewritten box and the bytes of its kept samples."""
@@ -63,24 +38,26 @@ class _Run:
     data: bytes
 
 
-def cut(fragment: bytes, timing: dict[int, TrackTiming], until_ns: int) -> bytes | None:
+def cut(fragment: bytes, tracks: Mapping[int, DeclaredTrack], until_ns: int) -> bytes | None:
     """`fragment` (moof + mdat) without its samples shown at or after `until_ns` (media
     time of the file, in ns); the fragment itself when nothing lies there, None when
     nothing is left. FragmentError for a layout the recorder does not write (the caller
-    then sends nothing of the fragment)."""
-    moof_size, kind = struct.unpack_from(">I4s", fragment, 0)
-    if kind != b"moof" or moof_size + 8 > len(fragment):
+    then sends nothing of the fragment). `tracks`: the init segment's, by track ID."""
+    boxes = walk(fragment)
+    moof, after = next(boxes, None), next(boxes, None)
+    if moof is None or moof.type != "moof" or after is None:
         raise FragmentError("a fragment starts with a moof followed by an mdat")
-    if fragment[moof_size + 4:moof_size + 8] != b"mdat":
+    if after.type != "mdat":
         raise FragmentError("the moof is not followed by an mdat")
+    moof_size = moof.size
     out = bytearray(fragment[:8])
     runs: list[tuple[int, _Run]] = []  # (where the run's box starts in `out`, the run)
     dropped = False
     for box, off, size in children(fragment, 8, moof_size):
-        if box != b"traf":
+        if box != "traf":
             out += fragment[off:off + size]
             continue
-        kept, lost = _traf(fragment, off, size, timing, until_ns)
+        kept, lost = _traf(fragment, off, size, tracks, until_ns)
         dropped = dropped or lost
         if not kept:
             continue
@@ -105,52 +82,52 @@ def cut(fragment: bytes, timing: dict[int, TrackTiming], until_ns: int) -> bytes
     return bytes(out) + struct.pack(">I4s", len(mdat) + 8, b"mdat") + bytes(mdat)
 
 
-def _traf(frag: bytes, start: int, size: int, timing: dict[int, TrackTiming],
+def _traf(frag: bytes, start: int, size: int, tracks: Mapping[int, DeclaredTrack],
           until_ns: int) -> tuple[list[bytes | _Run], bool]:
     """A traf's boxes with its runs cut (runs left empty are left out; nothing when no run
     is left), and whether any sample was dropped."""
     parts: list[bytes | _Run] = []
-    track: _Track | None = None
+    track: _TrafTrack | None = None
     dropped = False
     for kind, off, box_size in children(frag, start + 8, start + size):
-        if kind == b"tfhd":
-            track = _tfhd(frag, off, timing)
+        if kind == "tfhd":
+            track = _tfhd(frag, off, tracks)
             parts.append(frag[off:off + box_size])
-        elif kind == b"tfdt" and track is not None:
+        elif kind == "tfdt" and track is not None:
             track.t = struct.unpack_from(">Q" if frag[off + 8] == 1 else ">I", frag, off + 12)[0]
             parts.append(frag[off:off + box_size])
-        elif kind == b"trun" and track is not None:
+        elif kind == "trun" and track is not None:
             run = _trun(frag, off, track, until_ns)
             dropped = dropped or track.stopped
             if run is not None:
                 parts.append(run)
         else:
-            raise FragmentError(f"cannot cut a traf holding {kind.decode('latin-1')}")
+            raise FragmentError(f"cannot cut a traf holding {kind}")
     if not any(isinstance(p, _Run) for p in parts):
         return [], dropped
     return parts, dropped
 
 
 @dataclass
-class _Track:
+class _TrafTrack:
     """A traf's track while its runs are read: sample defaults and the decode time of the
     next sample; `stopped` once a sample at or after the cut was met."""
 
-    timing: TrackTiming
+    declared: DeclaredTrack
     duration: int
     size: int
     t: int | None = None  # from the tfdt, which a run needs before it
     stopped: bool = False
 
 
-def _tfhd(frag: bytes, off: int, timing: dict[int, TrackTiming]) -> _Track:
+def _tfhd(frag: bytes, off: int, tracks: Mapping[int, DeclaredTrack]) -> _TrafTrack:
     flags = int.from_bytes(frag[off + 9:off + 12], "big")
     if flags & _BASE_OFFSET or not flags & _BASE_IS_MOOF:
         raise FragmentError("data offsets are not from the moof")
     track_id = struct.unpack_from(">I", frag, off + 12)[0]
-    if track_id not in timing:
+    if track_id not in tracks:
         raise FragmentError(f"track {track_id} is not in the init segment")
-    track = timing[track_id]
+    track = tracks[track_id]
     at = off + 16 + (4 if flags & _DESC_INDEX else 0)
     duration, size = track.default_duration, track.default_size
     if flags & _DURATION:
@@ -158,10 +135,10 @@ def _tfhd(frag: bytes, off: int, timing: dict[int, TrackTiming]) -> _Track:
         at += 4
     if flags & _SIZE:
         size = struct.unpack_from(">I", frag, at)[0]
-    return _Track(track, duration, size)
+    return _TrafTrack(track, duration, size)
 
 
-def _trun(frag: bytes, off: int, track: _Track, until_ns: int) -> _Run | None:
+def _trun(frag: bytes, off: int, track: _TrafTrack, until_ns: int) -> _Run | None:
     """The run's kept prefix (None: nothing kept); moves the track's decode time past the
     whole run."""
     version = frag[off + 8]
@@ -180,7 +157,7 @@ def _trun(frag: bytes, off: int, track: _Track, until_ns: int) -> _Run | None:
         values = dict(zip(fields, struct.unpack_from(">" + "I" * len(fields), frag,
                                                      off + head + i * entry), strict=True))
         shown = t + _offset(values.get(_CTO, 0), version)
-        track.stopped = track.stopped or shown * NS >= until_ns * track.timing.timescale
+        track.stopped = track.stopped or shown * NS >= until_ns * track.declared.timescale
         if not track.stopped:
             kept += 1
             data_size += values.get(_SAMPLE_SIZE, track.size)

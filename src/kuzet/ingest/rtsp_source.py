@@ -19,10 +19,10 @@ from typing import Any
 
 import av
 
-from kuzet.media.ingest import SUPPORTED_VIDEO, GapCause, SourceError
-from kuzet.media.nal import to_annexb
-from kuzet.media.source import NeedsFfmpeg, Track, hand_to_ffmpeg
-from kuzet.rtsp.client import RtspClient
+from kuzet.ingest.errors import GapCause, SourceError
+from kuzet.ingest.source import SUPPORTED_VIDEO, NeedsFfmpeg, Track, hand_to_ffmpeg
+from kuzet.nal import to_annexb
+from kuzet.rtsp.client import ConnectionLost, CredentialsRefused, RtspClient, RtspError
 from kuzet.rtsp.depacketize import (
     AacDepacketizer,
     AccessUnit,
@@ -81,6 +81,9 @@ class RtspSource:
             client.close()
             hand_to_ffmpeg(url)
             raise
+        except RtspError as exc:
+            client.close()
+            raise _gap(exc) from exc
         except BaseException:
             client.close()
             raise
@@ -155,6 +158,8 @@ class RtspSource:
         except NeedsFfmpeg:
             hand_to_ffmpeg(self.url)
             raise
+        except RtspError as exc:  # a keep-alive the camera did not take
+            raise _gap(exc) from exc
 
     def _packets(self) -> Iterator[tuple[int, Any]]:
         video_channel = self._video_channel
@@ -273,6 +278,15 @@ class RtspSource:
 
     def close(self) -> None:
         self.client.close()
+
+
+def _gap(exc: RtspError) -> SourceError:
+    """The session's failure as the gap it makes."""
+    if isinstance(exc, CredentialsRefused):
+        return SourceError(GapCause.AUTH_FAILED, str(exc))
+    if isinstance(exc, ConnectionLost):
+        return SourceError(GapCause.STREAM_ENDED, str(exc))
+    return SourceError(GapCause.CONNECT_FAILED, str(exc))
 
 
 def _setup(client: RtspClient, medium: Medium, base: str, channel: int) -> int:

@@ -3,7 +3,8 @@
 The recorder needs two facts from the bitstream without decoding it: where NAL units
 start (to packetize for RTP and to find parameter sets) and whether a keyframe carries
 parameter sets different from the segment's (a resolution or profile change, which must
-start a new file rather than corrupt the current one).
+start a new file rather than corrupt the current one). Pure, and importing nothing of
+Kuzet's: the RTSP protocol modules, the ingest and the recorder all read bitstreams here.
 """
 
 from __future__ import annotations

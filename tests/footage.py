@@ -1,7 +1,8 @@
 """Real footage in a catalog without a camera: the simulator's clip written by the
-recorder's own segment writer (kuzet.media.fmp4) and cataloged the way the recorder
+recorder's own segment writer (kuzet.mp4.writer) and cataloged the way the recorder
 commits a segment. Tests check exports and their frame counts against these files, and
-bench/export.py measures an hour of them, without waiting an hour for a camera."""
+bench/export.py measures an hour of them, without waiting an hour for a camera. Test and
+bench support, not part of Kuzet: benches put tests/ on their path to import it."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ from typing import Any
 import av
 
 from kuzet.catalog.models import Segment
-from kuzet.catalog.store import Catalog, CatalogError
-from kuzet.media.fmp4 import SegmentFile, VideoParams
-from kuzet.media.nal import to_annexb
-from kuzet.media.source import Track
+from kuzet.catalog.paths import part_path
+from kuzet.catalog.store import Catalog
+from kuzet.errors import NotFound
+from kuzet.ingest.source import Track
+from kuzet.mp4.writer import SegmentFile, VideoParams
+from kuzet.nal import to_annexb
 from kuzet.rtsp.clip import FPS, ClipSpec, load_access_units
-from kuzet.storage.layout import part_path
-from kuzet.storage.recovery import commit_segment
+from kuzet.storage.commit import commit_segment
 
 NS = 1_000_000_000
 
@@ -43,7 +45,7 @@ def record(catalog: Catalog, clip_dir: Path, spec: ClipSpec, camera: str, start_
     """`count` segments of `seg_s` seconds from `start_ns` on, one after another."""
     try:
         cam = catalog.camera(camera)
-    except CatalogError:
+    except NotFound:
         cam = catalog.add_camera(camera, "rtsp://10.0.0.9/s")
     volume_id = catalog.volumes()[0].id
     volume = catalog.volume_path(volume_id)

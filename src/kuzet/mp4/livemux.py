@@ -9,13 +9,14 @@ while someone watches.
 from __future__ import annotations
 
 import contextlib
-import struct
 from dataclasses import dataclass
 from typing import Any
 
 import av
 
-from kuzet.media.fmp4 import VideoParams
+from kuzet.mp4.boxes import walk
+from kuzet.mp4.reader import mime_codec
+from kuzet.mp4.writer import VideoParams
 
 MOVFLAGS = "frag_every_frame+empty_moov+default_base_moof"
 
@@ -32,49 +33,20 @@ class _Sink:
 
     def boxes(self) -> list[tuple[str, bytes]]:
         out = []
-        while len(self._buf) >= 8:
-            size, kind = struct.unpack_from(">I4s", self._buf)
-            if size < 8 or len(self._buf) < size:
-                break
-            out.append((kind.decode("latin-1"), bytes(self._buf[:size])))
-            del self._buf[:size]
+        done = 0
+        for box in walk(self._buf):
+            if box.end > len(self._buf):
+                break  # the rest of it is still to come
+            out.append((box.type, bytes(self._buf[box.offset:box.end])))
+            done = box.end
+        del self._buf[:done]
         return out
 
 
-def mime_codec(init: bytes) -> str:
-    """The MSE type of an init segment, from its decoder configuration: H.264's profile
-    and level from `avcC`, H.265's profile, tier, level and constraints from `hvcC` (the
-    codecs string of ISO/IEC 14496-15 annex E), so `MediaSource.isTypeSupported` answers
-    for this very stream."""
-    i = init.find(b"avcC")
-    if i >= 0 and len(init) >= i + 8:
-        profile, compat, level = init[i + 5], init[i + 6], init[i + 7]
-        return f'video/mp4; codecs="avc1.{profile:02x}{compat:02x}{level:02x}"'
-    i = init.find(b"hvcC")
-    if i >= 0 and len(init) >= i + 17:
-        return f'video/mp4; codecs="{hevc_codec(init, i + 4)}"'
-    return 'video/mp4; codecs="avc1.640028"'
-
-
-def hevc_codec(init: bytes, at: int) -> str:
-    """`hvc1.1.6.L93.B0` from the hvcC record starting at `at`."""
-    sample = "hev1" if b"hev1" in init[:at] else "hvc1"
-    first = init[at + 1]
-    space = ("", "A", "B", "C")[first >> 6]
-    tier = "H" if first & 0x20 else "L"
-    profile = first & 0x1F
-    compat = int.from_bytes(init[at + 2:at + 6], "big")
-    reversed_compat = int(f"{compat:032b}"[::-1], 2)
-    constraints = list(init[at + 6:at + 12])
-    while constraints and constraints[-1] == 0:
-        constraints.pop()
-    level = init[at + 12]
-    tail = "".join(f".{b:X}" for b in constraints)
-    return f"{sample}.{space}{profile}.{reversed_compat:X}.{tier}{level}{tail}"
-
-
 @dataclass(frozen=True)
-class Fragment:
+class LiveFragment:
+    """One frame's fragment of the live stream."""
+
     data: bytes  # moof + mdat
     keyframe: bool
 
@@ -98,7 +70,7 @@ class LiveMuxer:
         self.mime = ""
 
     def add(self, data: bytes, dts: int, pts: int | None, duration: int,
-            keyframe: bool) -> list[Fragment]:
+            keyframe: bool) -> list[LiveFragment]:
         """Mux one frame; returns the fragments completed so far (usually the previous
         frame's: the muxer closes a fragment when the next frame arrives)."""
         if self._base is None:
@@ -119,8 +91,8 @@ class LiveMuxer:
         self._pending_key.append(keyframe)
         return self._collect()
 
-    def _collect(self) -> list[Fragment]:
-        out: list[Fragment] = []
+    def _collect(self) -> list[LiveFragment]:
+        out: list[LiveFragment] = []
         moof: bytes | None = None
         for kind, box in self._sink.boxes():
             if kind in ("ftyp", "moov"):
@@ -131,7 +103,7 @@ class LiveMuxer:
                 moof = box
             elif kind == "mdat" and moof is not None:
                 key = self._pending_key.pop(0) if self._pending_key else False
-                out.append(Fragment(moof + box, key))
+                out.append(LiveFragment(moof + box, key))
                 moof = None
         return out
 

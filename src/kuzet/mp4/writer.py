@@ -6,7 +6,7 @@ flight is lost. At close the file is read back once (from the page cache) to has
 Hashing as the bytes passed through a Python file object was tried and measured: the
 muxer then takes the GIL for every write, which cost more CPU than reading the closed
 file back. Fragment byte offsets are not collected: the file's `moof` chain gives them
-to whoever needs them (kuzet.media.boxes).
+to whoever needs them (kuzet.mp4.reader).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 
 import av
 
-from kuzet.media.source import Track
+from kuzet.ingest.source import Track
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
 READ_ONLY = 0o400  # the service user alone (docs/design/access.md)

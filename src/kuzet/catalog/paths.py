@@ -1,7 +1,8 @@
-"""Media file paths: `<volume>/<camera>/<YYYY>/<MM>/<DD>/<start>.mp4` (UTC), and camera names.
+"""Where a segment's file lies: `<volume>/<camera>/<YYYY>/<MM>/<DD>/<start>.mp4` (UTC).
 
-Camera names become directory names, so they are checked here, once, before anything
-touches a disk.
+The path is not stored in the row: it follows from camera, stream and start, so the
+catalog derives it here, and a row and its path cannot disagree. Camera names become
+directory names, so they are checked here, once, before anything touches a disk.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+from kuzet.catalog.streams import Stream
+from kuzet.errors import Invalid
 from kuzet.timefmt import NS, file_stamp
 
 PART_SUFFIX = ".part"
@@ -17,7 +20,7 @@ QUARANTINE_DIR = ".quarantine"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 
 
-class CameraNameError(ValueError):
+class CameraNameError(Invalid):
     pass
 
 
@@ -39,21 +42,12 @@ def is_camera_name(name: str) -> bool:
     return True
 
 
-def segment_relpath(camera: str, start_ns: int, stream: str = "main") -> str:
+def segment_relpath(camera: str, start_ns: int, stream: Stream = Stream.MAIN) -> str:
     day = datetime.fromtimestamp(start_ns // NS, UTC)
-    prefix = camera if stream == "main" else f"{camera}/{stream}"
+    prefix = camera if stream is Stream.MAIN else f"{camera}/{stream.label}"
     return f"{prefix}/{day:%Y/%m/%d}/{file_stamp(start_ns)}.mp4"
 
 
-def part_path(volume: Path, camera: str, first_arrival_ns: int, stream: str = "main") -> Path:
+def part_path(volume: Path, camera: str, first_arrival_ns: int,
+              stream: Stream = Stream.MAIN) -> Path:
     return volume / (segment_relpath(camera, first_arrival_ns, stream) + PART_SUFFIX)
-
-STREAMS = ("main", "sub")  # a segment row stores the index: a small integer, not text
-RECORDED_STREAMS = ("main",)  # the sub stream joins when the console records it
-
-
-def stream_code(stream: str) -> int:
-    try:
-        return STREAMS.index(stream)
-    except ValueError:
-        raise ValueError(f"unknown stream {stream!r}") from None

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import av
 
-from kuzet.media.boxes import complete_prefix, scan_file
-from kuzet.media.fmp4 import (
+from kuzet.mp4.boxes import complete_prefix, file_boxes
+from kuzet.mp4.writer import (
     READ_ONLY,
     ClosedSegment,
     VideoParams,
@@ -31,7 +31,7 @@ def salvage_file(path: Path) -> ClosedSegment:
     """Truncate `path` to its complete fragments and describe what is left."""
     os.chmod(path, 0o600)
     size = path.stat().st_size
-    boxes = list(scan_file(path))
+    boxes = file_boxes(path)
     keep = complete_prefix(boxes, size)
     if not any(b.type == "moof" and b.end <= keep for b in boxes):
         raise NothingToSalvage(f"{path} holds no complete fragment")

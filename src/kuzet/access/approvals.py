@@ -1,0 +1,210 @@
+"""One approval machine: a request, someone else's decision, an end by revocation or time.
+
+Holds (clause 3.3), grants (3.5.5), role assignments (4.1) and transfers (3.5.6) are the
+same story, and each used to tell it with its own checks and its own refusals (a hold
+decided by its requester answered 400, a grant 403). Here it is told once: a `Flow` names,
+as data, who may take each step from which state (the permission the regulation gives that
+decision, whether the requester and the person concerned are barred, whether the server's
+command line may take it); `check` answers the state a step leads to or refuses it with
+one of Kuzet's error kinds. Pure: no database and no clock — the caller passes the facts,
+the decider's permissions and the instant (docs/design/documents.md, "One approval
+machine").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from kuzet.access.permissions import Perm
+from kuzet.errors import Conflict, Denied
+from kuzet.timefmt import format_instant
+
+
+class ApprovalState(StrEnum):
+    PENDING = "pending"  # requested, awaiting a decision
+    LAPSED = "lapsed"  # awaiting past its window (a hold, which then protects nothing)
+    APPROVED = "approved"  # in force (stored as "active" by holds, grants and roles)
+    REJECTED = "rejected"
+    REVOKED = "revoked"  # ended early by a person (a hold's release)
+    EXPIRED = "expired"  # ended by time: never stored, derived from `expires_ns`
+    EXECUTED = "executed"  # carried out, once (a transfer)
+
+
+class Action(StrEnum):
+    APPROVE = "approve"
+    REJECT = "reject"
+    REVOKE = "revoke"  # a hold's release, a grant's or a role's revocation
+    EXECUTE = "execute"
+
+
+AWAITING = frozenset({ApprovalState.PENDING, ApprovalState.LAPSED})
+TERMINAL = frozenset({ApprovalState.REJECTED, ApprovalState.REVOKED, ApprovalState.EXPIRED,
+                      ApprovalState.EXECUTED})
+# Where each step leads, whatever the flow; a flow only says from where and by whom.
+LEADS_TO = {Action.APPROVE: ApprovalState.APPROVED, Action.REJECT: ApprovalState.REJECTED,
+            Action.REVOKE: ApprovalState.REVOKED, Action.EXECUTE: ApprovalState.EXECUTED}
+
+
+@dataclass(frozen=True)
+class Step:
+    """Who may take `action` from `sources`: a holder of any of `perms` (or, when
+    `command_line`, the server's command line in their stead: the root of trust, for what
+    it is trusted with); when `others_only`, neither the requester nor the person the
+    request concerns, whatever they hold (a decision is never one's own). `refusal` is the
+    message for a decider without `perms`."""
+
+    action: Action
+    sources: frozenset[ApprovalState]
+    perms: frozenset[Perm]
+    others_only: bool = False
+    command_line: bool = False
+    refusal: str | None = None
+
+    def __post_init__(self) -> None:
+        assert self.perms, "every step names who may take it"
+        assert not self.sources & TERMINAL, "terminal states stay terminal"
+
+
+@dataclass(frozen=True)
+class Flow:
+    noun: str  # how messages name one request: "hold", "transfer request"
+    clause: str  # the clause of UE-10-22 that says who decides
+    asked: str  # how its requester asked: "requested", "registered"
+    steps: tuple[Step, ...]
+    words: Mapping[ApprovalState, str]  # how the flow stores and shows each of its states
+
+    def state(self, word: str) -> ApprovalState:
+        """The state a stored (or shown) word stands for."""
+        for state, w in self.words.items():
+            if w == word:
+                return state
+        raise ValueError(f"a {self.noun} is never {word!r}")
+
+    def word(self, state: ApprovalState) -> str:
+        return self.words[state]
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    """What the machine needs of one request."""
+
+    ref: str  # how messages name it: "7", "Т-2026/0001"
+    state: ApprovalState  # as stored, before time is applied
+    requested_by: str
+    subject: str | None = None  # the person a grant or a role is for
+    expires_ns: int | None = None  # an approval ends by itself at this instant
+    note: str | None = None  # the decision's note, shown when a rejection is met again
+
+
+@dataclass(frozen=True)
+class Decider:
+    name: str
+    perms: frozenset[Perm]  # what the decider's roles give now
+    command_line: bool = False  # acting on the server's command line (source "local")
+
+
+def current(request: RequestFacts, now_ns: int) -> ApprovalState:
+    """The request's state at `now_ns`: an approval past its expiry has expired."""
+    if (request.state is ApprovalState.APPROVED and request.expires_ns is not None
+            and now_ns >= request.expires_ns):
+        return ApprovalState.EXPIRED
+    return request.state
+
+
+def check(flow: Flow, action: Action, request: RequestFacts, decider: Decider,
+          now_ns: int) -> ApprovalState:
+    """The state `action` by `decider` takes `request` to at `now_ns`, or the refusal:
+    Conflict when the request's state does not allow the step (decided already, not yet
+    decided, ended), Denied when the decider may not take it."""
+    state = current(request, now_ns)
+    step = next((s for s in flow.steps if s.action is action and state in s.sources), None)
+    if step is None:
+        raise Conflict(f"{flow.noun} {request.ref} {_where(flow, request, state)}")
+    if step.others_only and decider.name in (request.requested_by, request.subject):
+        whom = " or whom it concerns" if request.subject is not None else ""
+        raise Denied(f"clause {flow.clause}: a {flow.noun} is decided by someone other than "
+                     f"who {flow.asked} it{whom}")
+    if not (decider.perms & step.perms or decider.command_line and step.command_line):
+        raise Denied(step.refusal or (
+            f"clause {flow.clause}: to {action.value} a {flow.noun} takes "
+            + " or ".join(sorted(step.perms))))
+    return LEADS_TO[action]
+
+
+def _where(flow: Flow, request: RequestFacts, state: ApprovalState) -> str:
+    """Where the request stands, for a step its state does not allow."""
+    if state in AWAITING:
+        return "awaits a decision"
+    if state is ApprovalState.APPROVED:
+        return f"was decided already ({flow.word(state)})"
+    if state is ApprovalState.REJECTED:
+        return "was rejected" + (f": {request.note}" if request.note else "")
+    if state is ApprovalState.EXPIRED:
+        return ("expired" if request.expires_ns is None
+                else f"expired at {format_instant(request.expires_ns)}")
+    if state is ApprovalState.EXECUTED:
+        return "was executed already; it is carried out once"
+    return f"was {flow.word(state)} already"
+
+
+# How the flows store (and the API shows) their states: the words they stored before the
+# machine, so no row changes.
+_WORDS = {ApprovalState.PENDING: "pending", ApprovalState.REJECTED: "rejected",
+                   ApprovalState.EXPIRED: "expired"}
+_ACTIVE_WORDS = {**_WORDS, ApprovalState.APPROVED: "active",
+                 ApprovalState.REVOKED: "revoked"}
+
+
+def _decisions(perm: Perm, sources: frozenset[ApprovalState] = frozenset({
+        ApprovalState.PENDING})) -> tuple[Step, ...]:
+    """Approve and reject an awaiting request: by `perm`, never one's own."""
+    return tuple(Step(a, sources, frozenset({perm}), others_only=True)
+                 for a in (Action.APPROVE, Action.REJECT))
+
+
+# Clause 3.3: the rector approves (with an expiry of at most three years) or rejects a
+# hold, lapsed or not, and may release it early.
+HOLDS = Flow("hold", "3.3", "requested", (
+    *_decisions(Perm.HOLD_APPROVE, AWAITING),
+    Step(Action.REVOKE, frozenset({ApprovalState.APPROVED}), frozenset({Perm.HOLD_APPROVE})),
+), {**_ACTIVE_WORDS, ApprovalState.LAPSED: "lapsed", ApprovalState.REVOKED: "released"})
+
+# Clause 3.5.5: the rector approves a grant the head of security or the administrator
+# asked for; either of them, or the rector, may revoke it before it ends by itself.
+GRANTS = Flow("grant", "3.5.5", "requested", (
+    *_decisions(Perm.GRANT_APPROVE),
+    Step(Action.REVOKE, frozenset({ApprovalState.PENDING, ApprovalState.APPROVED}),
+         frozenset({Perm.GRANT_REQUEST, Perm.GRANT_APPROVE})),
+), _ACTIVE_WORDS)
+
+# Clause 4.1: a role that reaches no stored video is given and taken by the administrator
+# (at once, so it is never pending unless it reached video when requested)...
+_ROLE_REVOKE = frozenset({Perm.USER_ADMIN, Perm.ROLE_APPROVE})
+ROLES = Flow("role assignment", "4.1", "requested", (
+    *_decisions(Perm.ROLE_APPROVE),
+    Step(Action.REVOKE, frozenset({ApprovalState.PENDING, ApprovalState.APPROVED}),
+         _ROLE_REVOKE, command_line=True),
+), _ACTIVE_WORDS)
+# ...one that does waits for the rector and, once active, is taken away by the rector too:
+# an administrator who could strip the vice-rector's role could then treat the account
+# as one below their own (clauses 3.4.2, 3.5.4).
+PRIVILEGED_ROLES = Flow("role assignment", "4.1", "requested", (
+    *_decisions(Perm.ROLE_APPROVE),
+    Step(Action.REVOKE, frozenset({ApprovalState.PENDING}), _ROLE_REVOKE, command_line=True),
+    Step(Action.REVOKE, frozenset({ApprovalState.APPROVED}), frozenset({Perm.ROLE_APPROVE}),
+         command_line=True, refusal="clauses 3.4.2, 3.5.4: a role that reaches stored video "
+         "is taken away by the rector, as it was given"),
+), _ACTIVE_WORDS)
+
+# Clause 3.5.6: the rector decides a transfer request; the head of security or the
+# administrator carries the approval out, once, before it expires.
+TRANSFERS = Flow("transfer request", "3.5.6", "registered", (
+    *_decisions(Perm.TRANSFER_DECIDE),
+    Step(Action.EXECUTE, frozenset({ApprovalState.APPROVED}),
+         frozenset({Perm.EXPORT_EXECUTE})),
+), {**_WORDS, ApprovalState.APPROVED: "approved",
+    ApprovalState.EXECUTED: "executed"})
+
+FLOWS = (HOLDS, GRANTS, ROLES, PRIVILEGED_ROLES, TRANSFERS)

@@ -1,0 +1,88 @@
+"""What the `kuzet` command's modules share: the settings, the catalog and volumes a
+command opens, its errors and instants, the operating-system user who runs it and the
+audit entries of its changes, rows printed for people or programs.
+
+`cli.main` builds the command from the sub-command modules (`storage`, `users`, `export`,
+`analytics`); they build on this module, never on `cli.main`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.orm import Session
+
+from kuzet.audit.actions import AuditAction
+from kuzet.audit.log import Actor, append_act
+from kuzet.catalog.db import make_engine, migrate
+from kuzet.catalog.store import Catalog
+from kuzet.config import Settings, load_settings
+from kuzet.storage.volumes import Volumes
+from kuzet.timefmt import TimeFormatError, parse_instant
+
+JsonOpt = Annotated[bool, typer.Option("--json")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def read_settings() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        raise fail("invalid settings: " + "; ".join(lines)) from exc
+
+
+def open_catalog(settings: Settings) -> Catalog:
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    engine = make_engine(settings.catalog_url)
+    migrate(engine)
+    return Catalog(engine)
+
+
+def open_volumes(settings: Settings, catalog: Catalog) -> Volumes:
+    from kuzet.catalog.alarms import Alarms
+
+    return Volumes(catalog, settings, Alarms(catalog.session))
+
+
+def instant(text: str | None) -> int | None:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except TimeFormatError as exc:
+        raise fail(str(exc)) from exc
+
+
+def local_actor() -> Actor:
+    """Whoever runs `kuzet` on the server: the operating-system user, source `local`."""
+    import getpass
+
+    return Actor(f"local:{getpass.getuser()}", (), "local")
+
+
+def audited(action: AuditAction, subject: str,
+            **detail: Any) -> Callable[[Session, object], object]:
+    """The audit entry (4.2) of a configuration change made on the server's command line,
+    for the change to write in its own transaction (`Catalog.add_camera(audit=...)`)."""
+    actor = local_actor()
+    return lambda s, _row: append_act(s, actor, action, subject, **detail)
+
+
+def emit(rows: list[dict[str, Any]], as_json: bool,
+         line: Callable[[dict[str, Any]], str]) -> None:
+    """Rows as JSON for programs, or one line each for people."""
+    if as_json:
+        typer.echo(json.dumps(rows, indent=1, ensure_ascii=False))
+        return
+    for r in rows:
+        typer.echo(line(r))

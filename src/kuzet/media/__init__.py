@@ -1,1 +1,0 @@
-"""Media: RTSP ingest, fMP4 segment files, bitstream facts. Stream copy only, never transcoding."""

@@ -1,0 +1,119 @@
+"""ISO BMFF boxes laid one after another in a buffer: the one walker over MP4 bytes.
+
+Every reader of MP4 in Kuzet walks boxes here, top level or nested: salvage finding the end
+of a cut file's last whole fragment, the segment reader finding init segment, tracks and
+fragments (kuzet.mp4.reader), and the live muxer handing on each box it finished
+(kuzet.mp4.livemux). A file is walked through its mapping (`file_boxes`), so only the
+pages holding headers are read. Each box is read from its header alone (ISO/IEC 14496-12,
+4.2): a 32-bit size, 1 for a 64-bit size after the type, 0 for "to the end".
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import struct
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+Buf = bytes | bytearray | memoryview | mmap.mmap
+
+
+class FragmentError(ValueError):
+    """A segment file's boxes are not what the recorder writes."""
+
+
+class Box(NamedTuple):
+    type: str
+    offset: int
+    size: int
+
+    @property
+    def end(self) -> int:
+        return self.offset + self.size
+
+
+def walk(data: Buf, start: int = 0, end: int | None = None) -> Iterator[Box]:
+    """The boxes laid one after another in data[start:end]. The last may run past `end`
+    (a file cut short, a buffer still filling: its `end` tells); the walk stops at a
+    header that cannot start a box."""
+    stop = len(data) if end is None else end
+    off = start
+    while off + 8 <= stop:
+        size, kind = struct.unpack_from(">I4s", data, off)
+        header = 8
+        if size == 1:
+            if off + 16 > stop:
+                return
+            size = struct.unpack_from(">Q", data, off + 8)[0]
+            header = 16
+        elif size == 0:
+            size = stop - off
+        if size < header:
+            return
+        yield Box(kind.decode("latin-1"), off, size)
+        off += size
+
+
+def children(data: Buf, start: int, end: int) -> Iterator[Box]:
+    """The boxes inside a parent's data[start:end], each whole: FragmentError when one runs
+    past its parent or a header cannot start a box."""
+    at = start
+    for box in walk(data, start, end):
+        if box.end > end:
+            break
+        at = box.end
+        yield box
+    if at + 8 <= end:
+        kind = bytes(data[at + 4:at + 8])
+        raise FragmentError(f"box {kind!r} at {at} runs past its parent")
+
+
+def find(data: Buf, start: int, end: int, kind: str) -> Box:
+    """The first `kind` box inside data[start:end]."""
+    for box in children(data, start, end):
+        if box.type == kind:
+            return box
+    raise FragmentError(f"no {kind} box")
+
+
+def map_file(path: Path) -> Buf:
+    """A file's bytes, mapped rather than read: only the pages a reader touches come in
+    (an empty file, which cannot be mapped, is b"")."""
+    with path.open("rb") as f:
+        if not os.fstat(f.fileno()).st_size:
+            return b""
+        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+
+
+def file_boxes(path: Path) -> list[Box]:
+    """The top-level boxes of a file; the last may run past the end of a file cut short."""
+    data = map_file(path)
+    try:
+        return list(walk(data))
+    finally:
+        if isinstance(data, mmap.mmap):
+            data.close()
+
+
+def complete_prefix(boxes: list[Box], file_size: int) -> int:
+    """Length of the longest prefix made of ftyp, moov and whole moof+mdat pairs."""
+    good = 0
+    i = 0
+    while i < len(boxes):
+        box = boxes[i]
+        if box.type in ("ftyp", "moov"):
+            if box.end > file_size:
+                return good if box.type == "moov" or good else 0
+            good = box.end
+            i += 1
+            continue
+        if box.type == "moof":
+            if i + 1 < len(boxes) and boxes[i + 1].type == "mdat" and boxes[i + 1].end <= file_size:
+                good = boxes[i + 1].end
+                i += 2
+                continue
+            return good
+        return good
+    return good

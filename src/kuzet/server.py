@@ -1,0 +1,148 @@
+"""`kuzet serve` assembled in one place: each part built once and handed only what it uses.
+
+The command used to wire detection, MQTT and the API through helpers typed `Any`,
+append lambdas to the recorder's listeners and patch the API's detection store after the
+fact, and three parts each built their own `Alarms`. Here the catalog's one `Alarms`
+goes to the recorder, detection and the API; detection's store goes to the API when it
+is built; notifiers and the detector come from `kuzet.hooks`, where Kuzet's own are
+registered here (`builtin`), in the one module above all of them; each notifier decides
+from the settings whether it is configured; detection and the API get their own few
+settings, not all of them.
+
+Start and stop keep the order recording depends on: the recorder first (recovery, and
+the refusal of a second server on the same home), then notifiers, detection, the API;
+at the stop the API first (no request reads a closing catalog), detection told to stop,
+notifiers that hear detection only, the recorder (closing every segment, its last status
+and audit checkpoint), detection's last minute of activity, and last the notifiers that
+hear the recorder, so that its last words still go out.
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kuzet.access.tls import make_self_signed
+from kuzet.analytics import onnx_detector, openvino_person
+from kuzet.analytics.detector import Detector
+from kuzet.analytics.service import DetectionService, DetectionSettings
+from kuzet.catalog.alarms import Alarms
+from kuzet.catalog.store import Catalog
+from kuzet.config import Settings
+from kuzet.hooks import (
+    AuditCheckpoint,
+    CameraStatuses,
+    Hooks,
+    Message,
+    Notifier,
+)
+from kuzet.integrations import mqtt, webhooks
+from kuzet.recorder.service import RecorderService
+from kuzet.web.server import ApiServer, Listen
+from kuzet.web.services import Services
+
+Say = Callable[[str], None]  # a line for the operator
+JOIN_DETECTION_S = 2.0
+RECORDER: frozenset[type[Message]] = frozenset({CameraStatuses, AuditCheckpoint})
+
+
+@functools.cache
+def builtin() -> Hooks[Detector]:
+    """The process's registry with Kuzet's own detectors and notifiers in it, registered
+    exactly as an addition would be. Here, in the assembly, because this module is above
+    them all: `kuzet.hooks` and `analytics.detector` import none of them."""
+    hooks: Hooks[Detector] = Hooks()
+    hooks.detector("openvino", openvino_person.from_files)
+    hooks.detector("onnx", onnx_detector.from_files)
+    hooks.notifier("mqtt", mqtt.from_settings)
+    hooks.notifier("webhooks", webhooks.from_settings)
+    return hooks
+
+
+class Notifiers:
+    """The notifiers the settings ask for, as one: each message to those that hear it."""
+
+    def __init__(self, notifiers: list[Notifier]) -> None:
+        self.all = notifiers
+
+    def start(self, say: Say) -> None:
+        for n in self.all:
+            n.start()
+            if n.shown:
+                say(f"kuzet serve: {n.shown}")
+
+    def notify(self, message: Message) -> None:
+        for n in self.all:
+            if type(message) in n.hears:
+                n.notify(message)
+
+    def tick(self, statuses: list[dict[str, Any]]) -> None:
+        """The recorder's status listener."""
+        self.notify(CameraStatuses(statuses, time.time_ns()))
+
+    def checkpoint(self, doc: dict[str, Any]) -> None:
+        """The audit anchor's publisher."""
+        self.notify(AuditCheckpoint(doc))
+
+    def stop(self, *, hearing_recorder: bool) -> None:
+        for n in self.all:
+            if bool(n.hears & RECORDER) == hearing_recorder:
+                n.stop()
+
+
+class Server:
+    def __init__(self, settings: Settings, catalog: Catalog, say: Say) -> None:
+        self.settings = settings
+        self.catalog = catalog
+        self.say = say
+        self.alarms = Alarms(catalog.session)
+        self.recorder = RecorderService(settings, catalog, self.alarms)
+        hooks = builtin()
+        self.notifiers = Notifiers(hooks.build_notifiers(settings))
+        self.detection = DetectionService(DetectionSettings.of(settings), catalog,
+                                          self.recorder.live, self.alarms, hooks.detectors,
+                                          self.notifiers.notify)
+        self.services = Services(settings, catalog, self.recorder.camera_status, time.time_ns,
+                                 self.alarms, self.detection.store, self.recorder.live)
+        self.api = ApiServer(Listen.of(settings), self.services)
+
+    def start(self) -> None:
+        """Start every part; `AlreadyRunning` when another server records into this home."""
+        recorder = self.recorder
+        recorder.start()
+        self.notifiers.start(self.say)
+        recorder.listen(self.notifiers)
+        recorder.anchor.publish_to(self.notifiers.checkpoint)
+        self.detection.sync()
+        recorder.listen(self.detection)
+        recorder.report("detection", self.detection.status)
+        recorder.write_status()
+        vols = ", ".join(v.path for v in self.catalog.volumes())
+        self.say(f"kuzet serve: recording {len(recorder.supervisors)} cameras into {vols}")
+        if self.settings.tls_cert is None:
+            make_self_signed(self.settings.cert_path, self.settings.key_path)
+        urls = self.api.start()
+        # What start-up made (modules, the app, ORM mappers, supervisors) lives as long as
+        # the process. Freezing it keeps every full collection from walking it all again:
+        # those walks were the API's latency tail (bench/api.py p99 117 → 57 ms,
+        # docs/design/access.md).
+        gc.freeze()
+        self.say(f"kuzet serve: console and HTTP API at {urls['https']}")
+
+    def run_until(self, stop: threading.Event) -> int:
+        """Record until `stop` is set, then stop every part; 0 when every camera closed its
+        segment in time, else 1 (the next start salvages what was left)."""
+        try:
+            self.recorder.run_until(stop)
+        finally:
+            self.api.stop()
+        stopping = self.detection.stop()
+        self.notifiers.stop(hearing_recorder=False)
+        clean = self.recorder.shutdown()
+        self.detection.join(stopping, JOIN_DETECTION_S)
+        self.notifiers.stop(hearing_recorder=True)
+        return 0 if clean else 1
