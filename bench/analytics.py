@@ -64,15 +64,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # footage
 
-from footage import access_units  # noqa: E402
-from kuzet.analytics.camera import CameraAnalytics  # noqa: E402
-from kuzet.analytics.detector import detect_in, open_detector  # noqa: E402
-from kuzet.analytics.geometry import Box, iou, squares_around  # noqa: E402
-from kuzet.analytics.motion import Motion  # noqa: E402
-from kuzet.analytics.rules import Rule  # noqa: E402
-from kuzet.catalog.streams import Stream  # noqa: E402
-from kuzet.rtsp.clip import FPS, ClipSpec  # noqa: E402
-from kuzet.server import builtin  # noqa: E402
+from footage import access_units
+from kuzet.analytics.camera import CameraAnalytics, Sink
+from kuzet.analytics.detector import Detector, detect_in, open_detector
+from kuzet.analytics.geometry import Box, iou, squares_around
+from kuzet.analytics.motion import Motion
+from kuzet.analytics.rules import Rule
+from kuzet.builtins import builtin
+from kuzet.catalog.streams import Stream
+from kuzet.rtsp.clip import FPS, ClipSpec
 
 SUB = ClipSpec(640, 360, 512_000)
 W, H = 640, 360
@@ -103,22 +103,22 @@ def cost_per_camera(seconds: int, cache: Path) -> tuple[float, float]:
     return run(False), run(True)
 
 
-def detector_speed(detector: object) -> tuple[float, float, float]:
+def detector_speed(detector: Detector) -> tuple[float, float, float]:
     """Wall ms per picture on one thread, CPU ms per picture, and pictures a second with
     two threads (as cameras share it in `kuzet serve`)."""
     from skimage import data
 
     img = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (W, H))
     for _ in range(5):
-        detector.detect(img, 0.5)  # type: ignore[attr-defined]
+        detector.detect(img, 0.5)
     n, t0 = 100, time.perf_counter()
     for _ in range(n):
-        detector.detect(img, 0.5)  # type: ignore[attr-defined]
+        detector.detect(img, 0.5)
     wall_ms = (time.perf_counter() - t0) / n * 1000
 
     def work() -> None:
         for _ in range(n // 2):
-            detector.detect(img, 0.5)  # type: ignore[attr-defined]
+            detector.detect(img, 0.5)
 
     t1, c1 = time.perf_counter(), time.process_time()
     threads = [threading.Thread(target=work) for _ in range(2)]
@@ -178,7 +178,7 @@ def people() -> list[np.ndarray]:
 
 def light(k: int, rng: np.random.Generator) -> float:
     """Slow rise and fall (0.65–1.05), with an exposure jump of +0.2 every 20 s."""
-    return 0.85 + 0.2 * np.sin(k / 150) + (0.2 if (k // 100) % 2 else 0.0)
+    return 0.85 + 0.2 * float(np.sin(k / 150)) + (0.2 if (k // 100) % 2 else 0.0)
 
 
 def frame(bg: np.ndarray, gain: float, rng: np.random.Generator,
@@ -195,11 +195,21 @@ def frame(bg: np.ndarray, gain: float, rng: np.random.Generator,
             if a == x and b == x + w:
                 fx0, fy0, fx1, fy1 = PERSON_IN_PHOTO[which]
                 truth = Box(x + fx0 * w, y + fy0 * h, x + fx1 * w, y + fy1 * h)
-    img = img * gain + rng.normal(0, 4, img.shape)
-    return np.clip(img, 0, 255).astype(np.uint8), truth
+    noisy = img * gain + rng.normal(0, 4, img.shape)
+    return np.clip(noisy, 0, 255).astype(np.uint8), truth
 
 
-def accuracy(detector: object, rng: np.random.Generator, empty_s: int
+def noting_rules(fired: list[int]) -> Sink:
+    """An alarm sink that notes the rule of each alarm in `fired`."""
+    return lambda w, a, t, i: fired.append(a.rule)
+
+
+def setting(done: threading.Event) -> Sink:
+    """An alarm sink that sets `done`."""
+    return lambda w, a, t, i: done.set()
+
+
+def accuracy(detector: Detector, rng: np.random.Generator, empty_s: int
              ) -> tuple[float, float, float, float]:
     visible = hits = found = right = 0
     for which, person in enumerate(people()):
@@ -210,7 +220,7 @@ def accuracy(detector: object, rng: np.random.Generator, empty_s: int
                 x = -person.shape[1] + k * (W + person.shape[1]) // steps
                 img, truth = frame(bg, light(k, rng), rng, person, x, which)
                 moved = motion.update(img)
-                dets = detect_in(detector, img, squares_around(moved.regions, W, H),  # type: ignore[arg-type]
+                dets = detect_in(detector, img, squares_around(moved.regions, W, H),
                                  0.5)
                 people_found = [d for d in dets if d.label == "person"]
                 if truth is not None:  # partly in view: neither counted nor held against
@@ -224,8 +234,8 @@ def accuracy(detector: object, rng: np.random.Generator, empty_s: int
     for bg in backgrounds():
         fired: list[int] = []
         cam = CameraAnalytics("bench", 1, Stream.SUB, [Rule(1, "intrusion", zone=(
-            (0, 0), (1, 0), (1, 1), (0, 1)))], lambda: detector, 0.5, 5,  # type: ignore
-            lambda w, a, t, i, fired=fired: fired.append(a.rule), lambda *a: None)
+            (0, 0), (1, 0), (1, 1), (0, 1)))], lambda: detector, 0.5, 5,
+            noting_rules(fired), lambda *a: None)
         for k in range(empty_s * 5):
             img, _ = frame(bg, light(k, rng), rng)
             cam.process(img, k * 200_000_000)
@@ -235,14 +245,14 @@ def accuracy(detector: object, rng: np.random.Generator, empty_s: int
     return hits / visible, right / max(1, found), alarms / hours, hours
 
 
-def latency(detector: object, rng: np.random.Generator, runs: int) -> list[float]:
+def latency(detector: Detector, rng: np.random.Generator, runs: int) -> list[float]:
     bg, person = backgrounds()[0], people()[0]
     out = []
     for _ in range(runs):
         done = threading.Event()
         cam = CameraAnalytics("bench", 1, Stream.SUB, [Rule(1, "intrusion", zone=(
-            (0, 0), (1, 0), (1, 1), (0, 1)))], lambda: detector, 0.5, 5,  # type: ignore
-            lambda w, a, t, i, done=done: done.set(), lambda *a: None)
+            (0, 0), (1, 0), (1, 1), (0, 1)))], lambda: detector, 0.5, 5,
+            setting(done), lambda *a: None)
         t = 0
         for _ in range(10):  # the empty scene first
             cam.process(frame(bg, 1.0, rng)[0], t)
@@ -342,8 +352,9 @@ async def _listen_ws(https_port: int, seen: dict[int, float], stop: asyncio.Even
 
 def _mqtt_listener(site: str, seen: dict[int, float]) -> Any:
     import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
 
-    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2)
 
     def on_message(_c: Any, _u: Any, msg: Any) -> None:
         seen.setdefault(json.loads(msg.payload)["id"], time.time())

@@ -61,7 +61,10 @@ def wrk(base: str, paths: list[str], clients: int, seconds: float, cookie: str,
         if not m:
             raise SystemExit(f"wrk printed no {label} latency:\n{out}")
         return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
-    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    total = re.search(r"(\d+) requests in", out)
+    if not total:
+        raise SystemExit(f"wrk printed no request count:\n{out}")
+    requests = int(total.group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)",
                      out)

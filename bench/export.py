@@ -29,14 +29,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # footage
 
-from footage import record  # noqa: E402
-from kuzet.catalog.db import make_engine, migrate  # noqa: E402
-from kuzet.catalog.store import Catalog  # noqa: E402
-from kuzet.config import Settings  # noqa: E402
-from kuzet.export.package import build  # noqa: E402
-from kuzet.rtsp.clip import ClipSpec  # noqa: E402
-from kuzet.signing import load_or_create  # noqa: E402
-from kuzet.storage.volumes import Volumes  # noqa: E402
+from footage import record
+from kuzet.catalog.db import make_engine, migrate
+from kuzet.catalog.store import Catalog
+from kuzet.config import Settings
+from kuzet.export.package import build
+from kuzet.rtsp.clip import ClipSpec
+from kuzet.signing import load_or_create
+from kuzet.storage.volumes import Volumes
 
 MAIN = ClipSpec(1920, 1080, 4_000_000)  # the simulator's main stream
 T0 = 1_790_000_000 * 1_000_000_000

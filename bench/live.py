@@ -85,7 +85,10 @@ def main() -> None:
             ctx = ssl.create_default_context(cafile=str(home / "tls" / "cert.pem"))
             time.sleep(10)
             proc = psutil.Process(serve.pid)
-            cpu = lambda: sum(proc.cpu_times()[:2])  # noqa: E731
+
+            def cpu() -> float:
+                return sum(proc.cpu_times()[:2])
+
             c0 = cpu()
             time.sleep(args.seconds)
             idle = cpu() - c0

@@ -46,11 +46,12 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from catalog import DAY_NS, NOW, SEG_NS, load_rows  # noqa: E402
-from conftest import Storage  # noqa: E402
-from home import account, bench_env  # noqa: E402
-from kuzet.catalog import keyindex  # noqa: E402
-from kuzet.catalog.paths import segment_relpath  # noqa: E402
+from catalog import NOW, SEG_NS, load_rows
+from conftest import Storage
+from home import account, bench_env
+from kuzet.catalog import keyindex
+from kuzet.catalog.paths import segment_relpath
+from kuzet.storage.retention import DAY_NS
 
 PASSWORD = "archive of the long winter"
 FRAME_NS = 40_000_000
@@ -127,9 +128,10 @@ def evict(path: Path) -> None:
 def shown_frame_error_ns(init: bytes, fragment: bytes, origin_ns: int, asked_ns: int) -> int:
     """How far before the asked instant the frame shown there was taken (the player puts
     the fragment's first frame at `origin_ns`)."""
-    with av.open(io.BytesIO(init + fragment)) as container:
+    with av.open(io.BytesIO(init + fragment), "r") as container:
         stream = container.streams.video[0]
         tb = stream.time_base
+        assert tb is not None
         pts = sorted(f.pts for f in container.decode(stream) if f.pts is not None)
     times = [origin_ns + int((p - pts[0]) * tb * 10**9) for p in pts]
     before = [t for t in times if t <= asked_ns]

@@ -58,7 +58,8 @@ def stop_sim(proc: subprocess.Popen[bytes], stats: Path) -> int:
 
 
 def cpu_and_rss(procs: list[psutil.Process]) -> tuple[float, int]:
-    cpu = rss = 0
+    cpu: float = 0
+    rss = 0
     for p in procs:
         try:
             t = p.cpu_times()

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 BROKER = ("127.0.0.1", 1883)
 
@@ -18,7 +19,7 @@ class Subscriber:
     def __init__(self, topic: str) -> None:
         self.messages: list[tuple[str, Any, bool]] = []
         self.lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2)
         self.client.on_message = self._on_message
         self.client.on_connect = lambda c, *_: c.subscribe(topic, qos=1)
         self.client.connect(*BROKER)
@@ -45,7 +46,7 @@ class Subscriber:
 
 def clear_retained(site: str) -> None:
     """Leave no retained messages of a test's site behind on the shared broker."""
-    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    c = mqtt.Client(CallbackAPIVersion.VERSION2)
     c.connect(*BROKER)
     c.loop_start()
     for topic in (f"kuzet/{site}/server/status", f"kuzet/{site}/cameras/cam01/status"):

@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 from skimage import data
 
-from kuzet.analytics.detector import Detection, DetectorError, open_detector
+from kuzet.analytics.detector import Detection, Detector, DetectorError, open_detector
 from kuzet.analytics.geometry import Box, GeometryError, check_polygon, inside, iou
 from kuzet.analytics.motion import Motion
 from kuzet.analytics.onnx_detector import OnnxDetector
 from kuzet.analytics.rules import Rule, Rules, Schedule, Window, check_rule
 from kuzet.analytics.tamper import Tamper, TamperWatch
 from kuzet.analytics.tracker import NS, Track, Tracker
+from kuzet.builtins import builtin
 from kuzet.catalog.streams import Stream
-from kuzet.server import builtin
 from kuzet.timefmt import parse_instant
 from onnx_models import constant_model
 
@@ -37,21 +37,23 @@ def bgr(img: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def person_model(tmp_path_factory: pytest.TempPathFactory) -> object:
+def person_model(tmp_path_factory: pytest.TempPathFactory) -> Detector:
     return open_detector(builtin().detectors, "openvino", tmp_path_factory.mktemp("cache"))
 
 
-def test_people_in_real_photographs(person_model: object) -> None:
+def test_people_in_real_photographs(person_model: Detector) -> None:
     """scikit-image's astronaut (Eileen Collins) and cameraman are people; its coffee cup,
     cat and rocket are not."""
     astronaut = bgr(data.astronaut())
-    [d] = person_model.detect(astronaut, 0.5)  # type: ignore[attr-defined]
-    assert d.label == "person" and d.score > 0.8
-    assert d.box.x0 < 60 and d.box.x1 > 300 and d.box.y1 > 480  # her, not a corner
-    assert [x.label for x in person_model.detect(bgr(data.camera()), 0.5)] == [  # type: ignore[attr-defined]
-        "person"]
+    [d] = person_model.detect(astronaut, 0.5)
+    assert d.label == "person"
+    assert d.score > 0.8
+    assert d.box.x0 < 60  # her, not a corner
+    assert d.box.x1 > 300
+    assert d.box.y1 > 480
+    assert [x.label for x in person_model.detect(bgr(data.camera()), 0.5)] == ["person"]
     for scene in (data.coffee(), data.chelsea(), data.rocket()):
-        assert person_model.detect(bgr(scene), 0.5) == []  # type: ignore[attr-defined]
+        assert person_model.detect(bgr(scene), 0.5) == []
 
 
 def test_kuzet_detect_prints_what_the_model_sees(tmp_path: Path) -> None:
@@ -62,18 +64,20 @@ def test_kuzet_detect_prints_what_the_model_sees(tmp_path: Path) -> None:
                          capture_output=True, text=True, env=env, timeout=120)
     assert run.returncode == 0, run.stderr
     out = json.loads(run.stdout)
-    assert out["detector"].startswith("openvino") and (out["width"], out["height"]) == (
-        512, 512)
+    assert out["detector"].startswith("openvino")
+    assert (out["width"], out["height"]) == (512, 512)
     assert [d["label"] for d in out["detections"]] == ["person"]
     (tmp_path / "notes.txt").write_text("not a picture")
     bad = subprocess.run([sys.executable, "-m", "kuzet", "detect", str(tmp_path / "notes.txt")],
                          capture_output=True, text=True, env=env, timeout=60)
-    assert bad.returncode == 2 and "not an image" in bad.stderr
+    assert bad.returncode == 2
+    assert "not an image" in bad.stderr
     env["KUZET_DETECTOR"] = "onnx"
     env["KUZET_DETECTOR_MODEL"] = str(tmp_path / "missing.onnx")
     bad = subprocess.run([sys.executable, "-m", "kuzet", "detect", str(picture)],
                          capture_output=True, text=True, env=env, timeout=60)
-    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    assert bad.returncode == 2
+    assert "does not exist" in bad.stderr
 
 
 def test_onnx_models_of_each_output_format(tmp_path: Path) -> None:
@@ -149,7 +153,8 @@ def test_motion_is_an_object_moving_not_light_or_noise() -> None:
         x = 100 + step * 30
         result = m.update(_frame(base, rng, gain=1.1, square=(x, 150)))
         if step:
-            assert len(result.regions) >= 1 and result.level > 0
+            assert len(result.regions) >= 1
+            assert result.level > 0
             hit = max(result.regions, key=lambda r: iou(r, Box(x, 150, x + 40, 210)))
             assert iou(hit, Box(x, 150, x + 40, 210)) > 0.2
     # The same walk under a mask (the left half ignored): nothing.
@@ -168,9 +173,11 @@ def test_a_walking_person_stays_one_track_and_two_stay_two() -> None:
         b = Detection("person", 0.7, Box(300 - 8 * k, 60, 330 - 8 * k, 130))
         active = tracker.update(t, [a, b] if k != 7 else [a])  # b missed one frame
     assert sorted(len(tr.path) for tr in active) == [19, 20]
-    assert len({tr.id for tr in active}) == 2 and tracker.ended == []
+    assert len({tr.id for tr in active}) == 2
+    assert tracker.ended == []
     tracker.update(20 * NS, [])  # nobody for 16 s: both end
-    assert tracker.active == [] and len(tracker.ended) == 2
+    assert tracker.active == []
+    assert len(tracker.ended) == 2
 
 
 def _track(tid: int, points: list[tuple[float, float]], t0: int = 0, dt: float = 1.0,
@@ -237,7 +244,8 @@ def test_zones_that_cannot_be_are_refused() -> None:
     with pytest.raises(GeometryError):
         check_rule(Rule(1, "line", line=((0.5, 0.5), (0.5, 0.5))))
     square = [(0.2, 0.2), (0.8, 0.2), (0.8, 0.8), (0.2, 0.8)]
-    assert inside((0.5, 0.5), square) and not inside((0.9, 0.5), square)
+    assert inside((0.5, 0.5), square)
+    assert not inside((0.9, 0.5), square)
 
 
 def _corridor(rng: np.random.Generator, shift: int = 0) -> np.ndarray:
@@ -272,7 +280,7 @@ def test_each_kind_of_tampering_is_raised_within_seconds_and_cleared() -> None:
     watch = TamperWatch()
     normal = [_corridor(rng) for _ in range(50)]  # 10 s of the normal scene: learnt
     assert _run(watch, normal, 0)[:2] == (set(), set())
-    cases = {
+    cases: dict[Tamper, list[np.ndarray]] = {
         Tamper.COVERED: [np.full((90, 160), 5, np.uint8)] * 30,
         Tamper.BLURRED: [cv2.GaussianBlur(_corridor(rng), (0, 0), 6) for _ in range(30)],
         Tamper.MOVED: [np.clip(np.rot90(_corridor(rng), 2) * 0 + _corridor(
@@ -298,7 +306,7 @@ def test_each_kind_of_tampering_is_raised_within_seconds_and_cleared() -> None:
     assert _run(watch, walkers, t)[:2] == (set(), set())
 
 
-def test_the_detector_looks_at_squares_around_the_motion(person_model: object) -> None:
+def test_the_detector_looks_at_squares_around_the_motion(person_model: Detector) -> None:
     """A 16:9 picture squeezed into the detector's square input blurs the astronaut's
     shape; a square around where she moved finds her surely, and the box comes back in
     picture pixels (bench/analytics.py: recall on composed scenes rose to 1.0 with it)."""
@@ -308,22 +316,27 @@ def test_the_detector_looks_at_squares_around_the_motion(person_model: object) -
     assert squares_around([], 640, 360) == []
     [sq] = squares_around([Box(300, 100, 340, 200)], 640, 360)
     assert (sq.x1 - sq.x0, sq.y1 - sq.y0) == (180, 180)  # at least half the height
-    assert sq.x0 <= 300 and sq.x1 >= 340 and sq.y0 <= 100 and sq.y1 >= 200
+    assert sq.x0 <= 300
+    assert sq.x1 >= 340
+    assert sq.y0 <= 100
+    assert sq.y1 >= 200
     wide = squares_around([Box(10, 50, 630, 300)], 640, 360)
-    assert len(wide) == 2 and all(s.x0 >= 0 and s.x1 <= 640 and s.y1 <= 360 for s in wide)
+    assert len(wide) == 2
+    assert all(s.x0 >= 0 and s.x1 <= 640 and s.y1 <= 360 for s in wide)
     assert squares_around([Box(0, 0, 1000, 10)], 1000, 100) == [Box(0, 0, 1000, 100)]
     picture = np.full((360, 640, 3), 90, np.uint8)
     person = cv2.resize(bgr(data.astronaut()), (288, 288))
     picture[72:, 40:328] = person
-    whole = person_model.detect(picture, 0.5)  # type: ignore[attr-defined]
+    whole = person_model.detect(picture, 0.5)
     crops = squares_around([Box(60, 80, 300, 350)], 640, 360)
-    [found] = detect_in(person_model, picture, crops, 0.5)  # type: ignore[arg-type]
-    assert found.label == "person" and found.score > 0.9
+    [found] = detect_in(person_model, picture, crops, 0.5)
+    assert found.label == "person"
+    assert found.score > 0.9
     assert max((d.score for d in whole), default=0.0) < found.score
     assert iou(found.box, Box(40, 72, 256, 360)) > 0.5
 
 
-def test_one_person_walking_through_raises_one_alarm(person_model: object) -> None:
+def test_one_person_walking_through_raises_one_alarm(person_model: Detector) -> None:
     """The pipeline of one camera, fed pictures as `kuzet serve` feeds it, with its rules
     handed again every few seconds (as the server re-reads them): the astronaut walking
     across the picture for 8 s is one track and one intrusion alarm, not one per re-read
@@ -333,7 +346,7 @@ def test_one_person_walking_through_raises_one_alarm(person_model: object) -> No
 
     rules = [Rule(1, "intrusion", zone=((0, 0), (1, 0), (1, 1), (0, 1)))]
     alarms: list[int] = []
-    cam = CameraAnalytics("gate", 1, Stream.SUB, rules, lambda: person_model, 0.5,  # type: ignore[arg-type, return-value]
+    cam = CameraAnalytics("gate", 1, Stream.SUB, rules, lambda: person_model, 0.5,
                           5, lambda w, a, t, i: alarms.append(a.rule), lambda *a: None)
     background = np.full((360, 640, 3), 90, np.uint8)
     person = cv2.resize(bgr(data.astronaut()), (288, 288))
@@ -350,7 +363,7 @@ def test_one_person_walking_through_raises_one_alarm(person_model: object) -> No
     assert alarms == [1]
 
 
-def test_an_alarm_carries_the_best_picture_of_its_object(person_model: object) -> None:
+def test_an_alarm_carries_the_best_picture_of_its_object(person_model: Detector) -> None:
     """A loitering alarm comes seconds after the person was first seen; its picture is
     the one in which the detector was surest of them, not whatever frame the alarm fell
     on."""
@@ -358,7 +371,7 @@ def test_an_alarm_carries_the_best_picture_of_its_object(person_model: object) -
 
     rules = [Rule(1, "loitering", zone=((0, 0), (1, 0), (1, 1), (0, 1)), seconds=3)]
     got: list[tuple[list[Track], np.ndarray, int, tuple[int, ...]]] = []
-    cam = CameraAnalytics("hall", 1, Stream.SUB, rules, lambda: person_model, 0.5,  # type: ignore[arg-type, return-value]
+    cam = CameraAnalytics("hall", 1, Stream.SUB, rules, lambda: person_model, 0.5,
                           5, lambda w, a, tracks, image: got.append((tracks, image, a.t_ns,
                                                                      tuple(a.tracks))),
                           lambda *a: None)

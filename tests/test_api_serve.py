@@ -77,16 +77,20 @@ def test_serve_https_first_login_and_lan_gate(fresh: Kuzet, public_netns: str) -
                                             "/api/auth/me")
     with httpx.Client(base_url=urls["https"], verify=cert) as c:
         r = c.post("/api/auth/login", json={"username": user, "password": one_time})
-        assert r.status_code == 200 and r.json()["must_change_password"], r.text
+        assert r.status_code == 200, r.text
+        assert r.json()["must_change_password"], r.text
         cookie = r.headers["set-cookie"]
-        assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=strict" in cookie
+        assert "HttpOnly" in cookie
+        assert "Secure" in cookie
+        assert "SameSite=strict" in cookie
         c.headers["X-CSRF-Token"] = r.json()["csrf"]
         assert c.get("/api/cameras").status_code == 403
         new_password = "winter steppe by the gate"
         assert c.post("/api/auth/password", json={"old_password": one_time,
                                                   "new_password": new_password}).is_success
         r = c.get("/api/cameras")
-        assert r.status_code == 403 and "second factor" in r.json()["detail"]
+        assert r.status_code == 403
+        assert "second factor" in r.json()["detail"]
         uri = c.post("/api/auth/totp/enrol").json()["otpauth_uri"]
         secret = urllib.parse.parse_qs(urllib.parse.urlparse(uri).query)["secret"][0]
         confirmed_step = int(time.time()) // 30  # the step of the code that confirms

@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 import json
 import time
-from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -37,25 +36,31 @@ def database_url(tmp_path: Path) -> str:
     return f"sqlite:///{tmp_path / 'catalog.db'}"
 
 
+class FootageWorld(World):
+    """The API's world with footage recorded from `t0` on, from the clips in `clip_dir`."""
+
+    t0: int
+    clip_dir: Path
+
+
 @pytest.fixture
-def world(storage: Any, clip_cache: Path) -> Iterator[World]:
+def world(storage: Any, clip_cache: Path) -> FootageWorld:
     """A world whose clock is now, with footage recorded an hour ago (from T0 on)."""
-    w = World(storage, time.time_ns() // NS * NS)
+    w = FootageWorld(storage, time.time_ns() // NS * NS)
     for name, role in (("head", "head_of_security"), ("rector", "rector"),
                        ("admin", "administrator"), ("vice", "vice_rector"),
                        ("viewer", "viewer"), ("viewer2", "viewer")):
         w.user(name, role)
     for name in ("viewer", "viewer2"):
         w.enrol(name)  # archive view by grant asks for a second factor too
-    w.t0 = w.clock() - HOUR_NS  # type: ignore[attr-defined]
-    w.clip_dir = clip_cache / "sim"  # type: ignore[attr-defined]
-    yield w
+    w.t0 = w.clock() - HOUR_NS
+    w.clip_dir = clip_cache / "sim"
+    return w
 
 
-def _record(world: World, count: int) -> int:
-    t0: int = world.t0  # type: ignore[attr-defined]
-    record(world.storage.catalog, world.clip_dir, SPEC, CAM, t0, count,  # type: ignore[attr-defined]
-           seg_s=SEG_S)
+def _record(world: FootageWorld, count: int) -> int:
+    t0 = world.t0
+    record(world.storage.catalog, world.clip_dir, SPEC, CAM, t0, count, seg_s=SEG_S)
     return t0
 
 
@@ -107,14 +112,17 @@ def _frames(ws: Any) -> tuple[int, list[int]]:
             files.append((body["start_ns"], bytearray()))
     instants = []
     for start_ns, data in files:
-        with av.open(io.BytesIO(bytes(data))) as container:
+        with av.open(io.BytesIO(bytes(data)), "r") as container:
             stream = container.streams.video[0]
-            instants += [start_ns + int(f.pts * stream.time_base * NS)
-                         for f in container.decode(stream)]
+            tb = stream.time_base
+            assert tb is not None
+            for f in container.decode(stream):
+                assert f.pts is not None
+                instants.append(start_ns + int(f.pts * tb * NS))
     return origin, instants
 
 
-def test_a_grant_for_two_seconds_yields_those_two_seconds_only(world: World) -> None:
+def test_a_grant_for_two_seconds_yields_those_two_seconds_only(world: FootageWorld) -> None:
     """The window starts mid-GOP and ends inside the next segment's first GOP: playback
     starts at the first keyframe inside it (not the one before) and the last fragment is
     cut at its end, so every frame lies inside and every frame of the window from that
@@ -132,7 +140,7 @@ def test_a_grant_for_two_seconds_yields_those_two_seconds_only(world: World) -> 
     assert instants == expected, (len(instants), len(expected))
 
 
-def test_a_role_holder_gets_the_range_asked_for(world: World) -> None:
+def test_a_role_holder_gets_the_range_asked_for(world: FootageWorld) -> None:
     """A role may see everything, but not more than it asked for: from the keyframe at or
     before `start` (the player seeks forward to it) to `end`, cut inside the GOP."""
     t0 = _record(world, 3)
@@ -144,14 +152,14 @@ def test_a_role_holder_gets_the_range_asked_for(world: World) -> None:
 
 
 def test_a_gap_longer_than_a_page_is_noted_and_not_waited_out(
-        world: World, monkeypatch: pytest.MonkeyPatch) -> None:
+        world: FootageWorld, monkeypatch: pytest.MonkeyPatch) -> None:
     """The socket reads the catalog a page at a time; past a gap longer than a page it
     notes the gap like any other and does not wait it out in real time (the player jumps
     over it at once): 8 s of footage around a 12-s gap, paced 6 s ahead, took 1.2 s here
     (13.1 s when such a gap was jumped without a note, and waited out)."""
     monkeypatch.setattr(archive_ws, "BATCH_NS", 2 * NS)
-    t0: int = world.t0  # type: ignore[attr-defined]
-    catalog, clips = world.storage.catalog, world.clip_dir  # type: ignore[attr-defined]
+    t0 = world.t0
+    catalog, clips = world.storage.catalog, world.clip_dir
     before = record(catalog, clips, SPEC, CAM, t0, 1, seg_s=SEG_S)[0]
     after = record(catalog, clips, SPEC, CAM, before.end_ns + 12 * NS, 1, seg_s=SEG_S)[0]
     began = time.monotonic()
@@ -185,7 +193,8 @@ def _closed(ws: Any) -> tuple[int, str]:
             assert json.loads(message["text"])["type"] != "end", "streamed to the end"
 
 
-def test_a_streaming_socket_closes_when_its_session_role_or_grant_ends(world: World) -> None:
+def test_a_streaming_socket_closes_when_its_session_role_or_grant_ends(
+        world: FootageWorld) -> None:
     """Four sockets stream 20 s of footage, paced to real time; each then loses its footing
     in another way, and each is closed with the reason naming it within one re-check, long
     before its footage would have run out."""
@@ -219,7 +228,7 @@ def test_a_streaming_socket_closes_when_its_session_role_or_grant_ends(world: Wo
     assert sorted(d["ended"].split(":")[0] for d in closed) == sorted(expected.values())
 
 
-def test_a_streaming_socket_closes_when_its_session_expires(world: World) -> None:
+def test_a_streaming_socket_closes_when_its_session_expires(world: FootageWorld) -> None:
     """Streaming keeps a session in use, but not past its limits: 16 idle minutes on the
     server's clock end it at the next re-check, and the reason says so."""
     t0 = _record(world, 5)

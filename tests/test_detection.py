@@ -11,7 +11,6 @@ to MQTT is what is tested. The person model itself is tested on photographs
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +25,9 @@ from kuzet.analytics.geometry import Box
 from kuzet.analytics.service import DetectionService, DetectionSettings
 from kuzet.analytics.store import DetectionStore
 from kuzet.audit.log import Actor
+from kuzet.builtins import builtin
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.streams import Stream
-from kuzet.server import builtin
 from kuzet.timefmt import format_instant, parse_instant
 from mqtt_peer import Subscriber
 from onnx_models import constant_model
@@ -72,7 +71,8 @@ def test_an_intrusion_reaches_the_catalog_and_mqtt(kuzet: Kuzet, site: str,
         assert row.score == pytest.approx(0.9, abs=1e-3)
         picture = cv2.imdecode(np.frombuffer(row.snapshot_jpeg or b"", np.uint8),
                                cv2.IMREAD_COLOR)
-        assert picture is not None and picture.shape[:2] == (180, 320)  # the sub stream
+        assert picture is not None  # the sub stream
+        assert picture.shape[:2] == (180, 320)
         assert "detection on its sub stream" in kuzet.log("serve")
     finally:
         stop(server)
@@ -80,22 +80,24 @@ def test_an_intrusion_reaches_the_catalog_and_mqtt(kuzet: Kuzet, site: str,
     # The minute in hand was stored on the way out: the moving box, every second.
     cam_id = catalog.camera("cam01").id
     [(_, levels, grid)] = store.minutes(cam_id, row.at_ns - 1, row.at_ns + 1)
-    assert max(levels) > 0 and any(grid)
+    assert max(levels) > 0
+    assert any(grid)
 
 
 @pytest.fixture
-def world(storage: Any) -> Iterator[World]:
+def world(storage: Any) -> World:
     w = World(storage, NOW)
     for name, role in (("admin", "administrator"), ("guard", "guard"), ("it", "it_support")):
         w.user(name, role)
-    yield w
+    return w
 
 
 def test_rules_and_events_through_the_api(world: World) -> None:
     admin, guard, it = world.login("admin"), world.login("guard"), world.login("it")
     r = admin.post(f"/api/cameras/{CAM}/rules", json={
         "kind": "intrusion", "zone": [[0.1, 0.1], [0.9, 0.9], [0.9, 0.1], [0.1, 0.9]]})
-    assert r.status_code == 400 and "cross" in r.json()["detail"]
+    assert r.status_code == 400
+    assert "cross" in r.json()["detail"]
     r = admin.post(f"/api/cameras/{CAM}/rules", json={"kind": "line", "line": [[0.5, 0.0],
                                                                                   [0.5, 1.0]],
                                                       "direction": "left"})
@@ -112,23 +114,26 @@ def test_rules_and_events_through_the_api(world: World) -> None:
         "line", "intrusion", "tamper"]
     store = world.svc.detection
     cam_id = world.storage.catalog.camera(CAM).id
-    ok, jpg = cv2.imencode(".jpg", np.zeros((18, 32, 3), np.uint8))
+    _ok, jpg = cv2.imencode(".jpg", np.zeros((18, 32, 3), np.uint8))
     e = store.record(cam_id, rule, "intrusion", "person", 0.8, NOW, [3], bytes(jpg))
     assert it.get("/api/events").status_code == 403  # IT support sees no footage
     [listed] = guard.get("/api/events?kind=intrusion&acknowledged=false").json()
     assert (listed["id"], listed["camera"], listed["snapshot"]) == (e.id, CAM, True)
     assert guard.get("/api/events?label=car").json() == []
     snap = guard.get(f"/api/events/{e.id}/snapshot")
-    assert snap.status_code == 200 and snap.content == bytes(jpg)
+    assert snap.status_code == 200
+    assert snap.content == bytes(jpg)
     r = guard.post(f"/api/events/{e.id}/ack", json={"note": "Checked: a cleaner on shift"})
-    assert r.status_code == 200 and r.json()["acknowledged_by"] == "guard"
+    assert r.status_code == 200
+    assert r.json()["acknowledged_by"] == "guard"
     assert guard.post(f"/api/events/{e.id}/ack", json={}).status_code == 409
     assert guard.get("/api/events?acknowledged=false").json() == []
     acts = {a.action: a for a in world.svc.audit.entries() if a.action.startswith("detection")}
     assert {"detection.rule_add", "detection.snapshot", "detection.acknowledge"} <= set(acts)
     assert acts["detection.acknowledge"].actor == "guard"
     r = admin.patch(f"/api/cameras/{CAM}/rules/{rule}", json={"enabled": False})
-    assert r.status_code == 200 and r.json()["enabled"] is False
+    assert r.status_code == 200
+    assert r.json()["enabled"] is False
     assert guard.patch(f"/api/cameras/{CAM}/rules/{rule}", json={"enabled": True}
                        ).status_code == 403
     assert admin.patch(f"/api/cameras/cam2/rules/{rule}", json={"enabled": True}
@@ -149,7 +154,8 @@ def test_motion_settings_activity_and_search_by_zone(world: World) -> None:
     assert admin.get(url).json() == {"activity": False, "sensitivity": 0.5, "masks": []}
     bow_tie = [[0.1, 0.1], [0.9, 0.9], [0.9, 0.1], [0.1, 0.9]]
     r = admin.put(url, json={"activity": True, "sensitivity": 0.7, "masks": [bow_tie]})
-    assert r.status_code == 400 and "cross" in r.json()["detail"]
+    assert r.status_code == 400
+    assert "cross" in r.json()["detail"]
     clock_corner = [[0, 0], [0.4, 0], [0.4, 0.25], [0, 0.25]]
     assert guard.put(url, json={"masks": [clock_corner]}).status_code == 403
     r = admin.put(url, json={"activity": True, "sensitivity": 0.7, "masks": [clock_corner]})
@@ -182,7 +188,8 @@ def test_motion_settings_activity_and_search_by_zone(world: World) -> None:
         "start": start, "end": end, "area": "1,1,0,0"}).status_code == 400
     day_by_seconds = admin.get(f"/api/cameras/{CAM}/activity", params={
         "start": start, "end": format_instant(minute + 86_400_000_000_000), "step": 1})
-    assert day_by_seconds.status_code == 400 and "buckets" in day_by_seconds.json()["detail"]
+    assert day_by_seconds.status_code == 400
+    assert "buckets" in day_by_seconds.json()["detail"]
     assert guard.get(f"/api/cameras/{CAM}/activity",
                      params={"start": start, "end": end}).status_code == 403
 
@@ -228,7 +235,8 @@ def test_signal_loss_on_a_watched_camera_is_a_tamper_alarm(storage: Any) -> None
     service.tick([{"camera": "gate", "state": "reconnecting",
                    "last_error": "no packet for 5 s"}])
     [(subject, severity, message)] = active()
-    assert (subject, severity) == ("gate:signal", "critical") and "no packet" in message
+    assert (subject, severity) == ("gate:signal", "critical")
+    assert "no packet" in message
     service.tick([{"camera": "gate", "state": "reconnecting"}])  # raised once
     assert len(active()) == 1
     service.tick([{"camera": "gate", "state": "recording"}])
@@ -262,12 +270,13 @@ def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
         page.goto(f"{base}/wall?lang=en")
         # The alert socket has read the last event's id: every new one reaches this page.
         page.wait_for_selector("#alerts[data-connected=yes]", state="attached")
-        ok, jpg = cv2.imencode(".jpg", np.full((18, 32, 3), 200, np.uint8))
+        _ok, jpg = cv2.imencode(".jpg", np.full((18, 32, 3), 200, np.uint8))
         e = world.svc.detection.record(world.storage.catalog.camera(CAM).id, None,
                                        "intrusion", "person", 0.91, now, [1], bytes(jpg))
         alert = page.locator(f"li.alert[data-event='{e.id}']")
         alert.wait_for(timeout=10_000)
-        assert "Intrusion" in alert.inner_text() and CAM in alert.inner_text()
+        assert "Intrusion" in alert.inner_text()
+        assert CAM in alert.inner_text()
         page.wait_for_function(f"() => document.querySelector("
                                f"\"li.alert[data-event='{e.id}'] img\").naturalWidth === 32")
         # The camera live beside the alarm (no recorder runs here: it says offline).
@@ -363,11 +372,13 @@ def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
         browser.close()
     [rule] = world.svc.detection.rules(cam_id)
     spec = json.loads(rule.spec)
-    assert spec["name"] == "Storage room 12" and len(spec["zone"]) == 4
+    assert spec["name"] == "Storage room 12"
+    assert len(spec["zone"]) == 4
     assert spec["zone"][0] == pytest.approx([0.5, 0.5], abs=0.01)
     assert spec["schedule"]["windows"][0]["start"] == "22:00"
     settings = world.svc.detection.motion_settings()[cam_id]
-    assert settings.activity and len(settings.masks) == 1
+    assert settings.activity
+    assert len(settings.masks) == 1
     assert [a.actor for a in world.audit("camera.still")] == ["admin"]
 
 
@@ -400,7 +411,9 @@ def test_an_event_spans_from_first_seen_to_last_seen(storage: Any) -> None:
             picture[72:, x:x + 288] = person
         worker.process(picture, t0 + k * step)
     [event] = service.store.events([cam.id])
-    assert event.kind == "intrusion" and event.label == "person"
-    assert event.start_ns is not None and event.end_ns is not None
+    assert event.kind == "intrusion"
+    assert event.label == "person"
+    assert event.start_ns is not None
+    assert event.end_ns is not None
     assert t0 + 10 * step <= event.start_ns <= event.at_ns <= event.end_ns <= t0 + 49 * step
     assert event.end_ns - event.start_ns >= 6 * 1_000_000_000  # most of her 8 s in view

@@ -4,7 +4,7 @@ their PDF documents read back as text."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -19,8 +19,8 @@ INFORMED = "2026-09-21T19:05:00+05:00"
 
 
 @pytest.fixture
-def world(storage: Any) -> Iterator[World]:
-    yield World(storage, NOW)
+def world(storage: Any) -> World:
+    return World(storage, NOW)
 
 
 def pdf_text(data: bytes) -> str:
@@ -45,7 +45,8 @@ def test_protocol_from_incident_to_review(world: World) -> None:
     assert r.status_code == 201, r.text
     p = r.json()
     assert (p["state"], p["number"], p["at_ns"], p["author"]) == ("draft", None, NOW, "guard")
-    assert p["bookmark"] is not None and not p["snapshot"]  # nothing recorded here
+    assert p["bookmark"] is not None  # nothing recorded here
+    assert not p["snapshot"]
     pid = p["id"]
     assert guard.post("/api/protocols", json={"camera": CAM, "at": "2026-09-21T10:00:00Z"}
                       ).status_code == 403  # an archive instant needs archive view
@@ -55,12 +56,14 @@ def test_protocol_from_incident_to_review(world: World) -> None:
         "екі адам ішке кірді.", "measures": "Патруль жіберілді"})
     assert r.status_code == 200, r.text
     r = guard.post(f"/api/protocols/{pid}/submit")
-    assert r.status_code == 400 and "3.5.7" in r.json()["detail"]
+    assert r.status_code == 400
+    assert "3.5.7" in r.json()["detail"]
     assert guard2.put(f"/api/protocols/{pid}", json={"location": "x"}).status_code == 403
     assert guard.put(f"/api/protocols/{pid}", json={"informed": INFORMED}).status_code == 200
     r = guard.post(f"/api/protocols/{pid}/submit")
     assert r.status_code == 200, r.text
-    assert r.json()["number"] == "П-2026/0001" and r.json()["state"] == "submitted"
+    assert r.json()["number"] == "П-2026/0001"
+    assert r.json()["state"] == "submitted"
     assert guard.put(f"/api/protocols/{pid}", json={"measures": "later"}).status_code == 409
     # A second protocol of the year takes the next number; the head's own one too.
     second = guard2.post("/api/protocols", json={"camera": CAM}).json()["id"]
@@ -82,7 +85,8 @@ def test_protocol_from_incident_to_review(world: World) -> None:
     head.post(f"/api/protocols/{own}/submit")
     assert head.post(f"/api/protocols/{own}/review", json={}).status_code == 403
     r = head.post(f"/api/protocols/{pid}/review", json={"note": "Act to follow"})
-    assert r.status_code == 200 and r.json()["reviewed_by"] == "head"
+    assert r.status_code == 200
+    assert r.json()["reviewed_by"] == "head"
     assert head.post(f"/api/protocols/{pid}/review", json={}).status_code == 409
     # The footage around it kept beyond 30 days: a hold request named after the protocol,
     # waiting for the rector (clause 3.3); not by a guard, not for a draft.
@@ -93,16 +97,19 @@ def test_protocol_from_incident_to_review(world: World) -> None:
     assert (r.json()["start"], r.json()["end"]) == ("2026-09-21T13:59:00.000000000Z",
                                                      "2026-09-21T14:02:00.000000000Z")
     held = [h for h in head.get("/api/holds").json() if h["incident"] == "П-2026/0001"]
-    assert len(held) == 1 and held[0]["state"] == "pending", held
+    assert len(held) == 1, held
+    assert held[0]["state"] == "pending", held
     draft = guard.post("/api/protocols", json={"camera": CAM}).json()["id"]
     assert head.post(f"/api/protocols/{draft}/hold", json=body).status_code == 409
     # The register as CSV, and every step in the audit log.
     csv_text = head.get("/api/protocols.csv").text
-    assert "П-2026/0001" in csv_text and "П-2026/0003" in csv_text
+    assert "П-2026/0001" in csv_text
+    assert "П-2026/0003" in csv_text
     steps = [e.action for e in world.svc.audit.entries() if e.subject == f"protocol/{pid}"]
     assert steps == ["protocol.start", "protocol.submit", "protocol.review"]
     marks = world.audit("bookmark.incident")
-    assert len(marks) == 4 and marks[0].actor == "guard"
+    assert len(marks) == 4
+    assert marks[0].actor == "guard"
 
 
 def test_protocol_document_in_kazakh_and_russian(world: World) -> None:
@@ -111,7 +118,8 @@ def test_protocol_document_in_kazakh_and_russian(world: World) -> None:
     guard = world.login("guard")
     pid = guard.post("/api/protocols", json={"camera": CAM}).json()["id"]
     draft = pdf_text(guard.get(f"/api/protocols/{pid}/pdf").content)
-    assert "ХАТТАМА" in draft and "ЖОБА" in draft
+    assert "ХАТТАМА" in draft
+    assert "ЖОБА" in draft
     guard.put(f"/api/protocols/{pid}", json={
         "location": "Жатақхана, 2-қабат", "circumstances": "Өрт дабылы іске қосылды",
         "measures": "Ғимарат босатылды", "informed": INFORMED})
@@ -120,10 +128,12 @@ def test_protocol_document_in_kazakh_and_russian(world: World) -> None:
     for expected in ("ХАТТАМА", "П-2026/0001", "Басқармаға", "Өрт дабылы іске қосылды",
                      "Ғимарат босатылды", "Қабылданған шаралар", "21.09.2026 19:05:00"):
         assert expected in text, (expected, text)
-    submitted = [e for e in world.audit("protocol.submit")][0]
+    submitted = world.audit("protocol.submit")[0]
     assert submitted.hash in text.replace("\n", "")
     ru = pdf_text(world.login("head").get(f"/api/protocols/{pid}/pdf?lang=ru").content)
-    assert "ПРОТОКОЛ" in ru and "Правлению" in ru and "П-2026/0001" in ru
+    assert "ПРОТОКОЛ" in ru
+    assert "Правлению" in ru
+    assert "П-2026/0001" in ru
     assert len(world.audit("protocol.document")) == 3
     assert guard.get(f"/api/protocols/{pid}/pdf?lang=de").status_code == 422
 
@@ -134,7 +144,8 @@ def test_a_missing_document_font_is_named(storage: Any) -> None:
     guard = world.login("guard")
     pid = guard.post("/api/protocols", json={"camera": CAM}).json()["id"]
     r = guard.get(f"/api/protocols/{pid}/pdf")
-    assert r.status_code == 503 and "fonts-dejavu-core" in r.json()["detail"]
+    assert r.status_code == 503
+    assert "fonts-dejavu-core" in r.json()["detail"]
 
 
 def _registered_protocol(world: World, client: Any, circumstances: str) -> int:
@@ -157,7 +168,8 @@ def test_act_rests_on_protocols_and_holds_their_footage(world: World) -> None:
     # Only the head of security writes acts (3.5.8), and only on registered protocols.
     assert guard.post("/api/acts", json={"protocols": [first]}).status_code == 403
     r = head.post("/api/acts", json={"protocols": [first, draft]})
-    assert r.status_code == 400 and str(draft) in r.json()["detail"]
+    assert r.status_code == 400
+    assert str(draft) in r.json()["detail"]
     r = head.post("/api/acts", json={"protocols": [first, second]})
     assert r.status_code == 201, r.text
     act = r.json()["id"]
@@ -169,7 +181,8 @@ def test_act_rests_on_protocols_and_holds_their_footage(world: World) -> None:
         "measures": "Деканатқа хабарланды"})
     assert r.status_code == 200, r.text
     r = head.post(f"/api/acts/{act}/register")
-    assert r.status_code == 200 and r.json()["number"] == "А-2026/0001", r.text
+    assert r.status_code == 200, r.text
+    assert r.json()["number"] == "А-2026/0001", r.text
     assert head.put(f"/api/acts/{act}", json={"what": "x"}).status_code == 409
     # The rector reads acts; guards do not.
     assert world.login("rector").get(f"/api/acts/{act}").status_code == 200
@@ -207,15 +220,18 @@ def test_viewing_session_with_attendees_and_minutes(world: World) -> None:
                            "document": "ID card 012345678"}]}
     assert world.login("guard").post("/api/viewings", json=body).status_code == 403
     assert inspector.post("/api/viewings", json=body).status_code == 403  # outside the grant
+    bad: Mapping[str, object]
     for bad in ({"attendees": []}, {"purpose": "x"},
                 {"attendees": [{"name": "A", "capacity": "friend", "document": "x"}]}):
         assert head.post("/api/viewings", json={**body, **bad}).status_code == 422, bad
     r = head.post("/api/viewings", json=body)
     assert r.status_code == 201, r.text
     first = r.json()
-    assert first["number"] == "В-2026/0001" and first["conducted_by"] == "head"
+    assert first["number"] == "В-2026/0001"
+    assert first["conducted_by"] == "head"
     r = inspector.post("/api/viewings", json={**body, "start": "2026-09-21T10:05:00Z"})
-    assert r.status_code == 201 and r.json()["number"] == "В-2026/0002", r.text
+    assert r.status_code == 201, r.text
+    assert r.json()["number"] == "В-2026/0002", r.text
     # The conductor sees their own; a reviewer sees all.
     assert [v["number"] for v in inspector.get("/api/viewings").json()] == ["В-2026/0002"]
     assert inspector.get(f"/api/viewings/{first['id']}").status_code == 404
@@ -225,8 +241,10 @@ def test_viewing_session_with_attendees_and_minutes(world: World) -> None:
                      "родитель или законный представитель", "ID card 012345678", "3.5.5"):
         assert expected in ru, (expected, ru)
     kk = pdf_text(head.get(f"/api/viewings/{first['id']}/pdf").content)
-    assert "БЕЙНЕЖАЗБАНЫ ҚАРАУ ХАТТАМАСЫ" in kk and "ата-анасы немесе заңды өкілі" in kk
+    assert "БЕЙНЕЖАЗБАНЫ ҚАРАУ ХАТТАМАСЫ" in kk
+    assert "ата-анасы немесе заңды өкілі" in kk
     recorded = world.audit("viewing.session")
     assert [e.actor for e in recorded] == ["head", "inspector"]
-    assert "Әлия Серікқызы" in recorded[0].detail and "045678912" not in recorded[0].detail
+    assert "Әлия Серікқызы" in recorded[0].detail
+    assert "045678912" not in recorded[0].detail
     assert "В-2026/0002" in rector.get("/api/viewings.csv").text

@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,12 +38,12 @@ def database_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def world(storage: Any, clip_cache: Path) -> Iterator[World]:
+def world(storage: Any, clip_cache: Path) -> World:
     w = World(storage, NOW, upload_max_bytes=4096)
     w.user("head", "head_of_security")
     w.user("rector", "rector")
     record(storage.catalog, clip_cache / "sim", SPEC, CAM, T0, 2)
-    yield w
+    return w
 
 
 def _executed(world: World, head: Any, rector: Any, tmp: Path) -> tuple[Path, dict[str, Any]]:
@@ -109,22 +108,27 @@ def test_a_package_re_signed_with_a_fresh_key_is_not_ours(world: World, tmp_path
     forged = _forge(path, Ed25519PrivateKey.generate(), "kuzet-transfer-forged")
     run = _kuzet_verify(world, str(forged))
     assert run.returncode == 1, run.stdout + run.stderr
-    assert "not ours" in run.stdout and "3.5.6" in run.stdout and "3.5.1" in run.stdout
+    assert "not ours" in run.stdout
+    assert "3.5.6" in run.stdout
+    assert "3.5.1" in run.stdout
     assert "not the package that was handed over" in run.stdout
     assert "intact" not in run.stdout
     ok = _kuzet_verify(world, str(path))
     assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert "intact" in ok.stdout and number in ok.stdout
+    assert "intact" in ok.stdout
+    assert number in ok.stdout
     # The names are not what ties a package to the register: renamed, it is still ours.
     renamed = path.rename(tmp_path / "evidence.zip")
     ok = _kuzet_verify(world, str(renamed))
-    assert ok.returncode == 0 and number in ok.stdout, ok.stdout + ok.stderr
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert number in ok.stdout, ok.stdout + ok.stderr
     with zipfile.ZipFile(renamed) as zf:
         zf.extractall(tmp_path / "unpacked")
     [inner] = (tmp_path / "unpacked").iterdir()
     folder = inner.rename(tmp_path / "unpacked" / "copy for the court")
     ok = _kuzet_verify(world, str(folder))
-    assert ok.returncode == 0 and "manifest's SHA-256" in ok.stdout, ok.stdout + ok.stderr
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "manifest's SHA-256" in ok.stdout, ok.stdout + ok.stderr
 
 
 def test_verify_py_without_the_act_says_origin_unproven(world: World, tmp_path: Path) -> None:
@@ -134,26 +138,32 @@ def test_verify_py_without_the_act_says_origin_unproven(world: World, tmp_path: 
     forged = _forge(path, Ed25519PrivateKey.generate(), "kuzet-transfer-forged")
     run = _verify_py(forged)
     assert run.returncode == 3, run.stdout + run.stderr
-    assert "CONSISTENT, ORIGIN UNPROVEN" in run.stdout and "БҮТІН" not in run.stdout
+    assert "CONSISTENT, ORIGIN UNPROVEN" in run.stdout
+    assert "БҮТІН" not in run.stdout
     assert "paper hand-over act" in run.stdout
     run = _verify_py(forged, "--fingerprint", grouped(act_fp))
-    assert run.returncode == 1 and "NOT INTACT" in run.stdout, run.stdout
+    assert run.returncode == 1, run.stdout
+    assert "NOT INTACT" in run.stdout, run.stdout
     assert "not by the key the hand-over act names" in run.stdout
     # The genuine package: unproven alone, intact with the act's fingerprint or hash.
     genuine = _verify_py(path)
     assert genuine.returncode == 3, genuine.stdout + genuine.stderr
-    assert "ORIGIN UNPROVEN" in genuine.stdout and "БҮТІН" not in genuine.stdout
+    assert "ORIGIN UNPROVEN" in genuine.stdout
+    assert "БҮТІН" not in genuine.stdout
     assert grouped(act_fp) in genuine.stdout  # printed as the act prints it
     for proof in (["--fingerprint", grouped(act_fp)], ["--sha256", act_sha]):
         run = _verify_py(path, *proof)
-        assert run.returncode == 0 and "БҮТІН / ЦЕЛОСТЕН / INTACT" in run.stdout, run.stdout
+        assert run.returncode == 0, run.stdout
+        assert "БҮТІН / ЦЕЛОСТЕН / INTACT" in run.stdout, run.stdout
     # The README walks the recipient to the act, in all three languages.
     readme = _entries(path)["README.txt"].decode()
-    assert act_fp not in readme and grouped(act_fp) not in readme  # no self-proof inside
+    assert act_fp not in readme  # no self-proof inside
+    assert grouped(act_fp) not in readme
     for line in ("Қолтаңба кілтінің саусақ ізі (Ed25519)", "Отпечаток ключа подписи (Ed25519)",
                  "Signing key fingerprint (Ed25519)"):  # as the hand-over act labels it
         assert line in readme
-    assert readme.count("--fingerprint") == 3 and readme.count("ORIGIN UNPROVEN") == 3
+    assert readme.count("--fingerprint") == 3
+    assert readme.count("ORIGIN UNPROVEN") == 3
 
 
 def test_a_package_signed_with_our_key_but_not_registered_is_refused(
@@ -169,7 +179,8 @@ def test_a_package_signed_with_our_key_but_not_registered_is_refused(
     run = _kuzet_verify(world, str(forged))
     assert run.returncode == 1, run.stdout + run.stderr
     assert f"differs from the one the register recorded for {number}" in run.stdout
-    assert "not ours" not in run.stdout and "intact" not in run.stdout
+    assert "not ours" not in run.stdout
+    assert "intact" not in run.stdout
     unknown = number.rsplit("/", 1)[0] + "/9999"
     elsewhere = _forge(path, ours, "kuzet-transfer-other", number=unknown)
     run = _kuzet_verify(world, str(elsewhere))
@@ -180,7 +191,8 @@ def test_a_package_signed_with_our_key_but_not_registered_is_refused(
     grown = tmp_path / "grown.zip"
     grown.write_bytes(path.read_bytes() + b"\0")
     run = _kuzet_verify(world, str(grown))
-    assert run.returncode == 1 and "SHA-256 differs" in run.stdout, run.stdout + run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "SHA-256 differs" in run.stdout, run.stdout + run.stderr
 
 
 def test_packages_signed_before_a_key_is_replaced_still_verify(
@@ -193,7 +205,8 @@ def test_packages_signed_before_a_key_is_replaced_still_verify(
     assert again["package"]["fingerprint"] != done["package"]["fingerprint"]
     for package, facts in ((first, done), (second, again)):
         run = _kuzet_verify(world, str(package))
-        assert run.returncode == 0 and facts["number"] in run.stdout, run.stdout + run.stderr
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert facts["number"] in run.stdout, run.stdout + run.stderr
     # Struck from the record (a leaked key), a key's packages are no longer ours.
     record_file = keys / KNOWN_FILE
     text = record_file.read_text()
@@ -201,7 +214,8 @@ def test_packages_signed_before_a_key_is_replaced_still_verify(
     end = text.index("-----END PUBLIC KEY-----", start) + len("-----END PUBLIC KEY-----\n")
     record_file.write_text(text[:start] + text[end:])
     run = _kuzet_verify(world, str(first))
-    assert run.returncode == 1 and "not ours" in run.stdout, run.stdout + run.stderr
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "not ours" in run.stdout, run.stdout + run.stderr
     assert _kuzet_verify(world, str(second)).returncode == 0
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import update
 
 from conftest import Kuzet, Storage
+from kuzet.audit.actions import AuditAction
 from kuzet.audit.chain import GENESIS, EntryFacts, entry_hash
 from kuzet.audit.log import Actor
 from kuzet.catalog.models import AuditEntry
@@ -32,17 +33,21 @@ def test_the_daily_sample_raises_an_alarm_on_a_modified_file(storage: Storage) -
     victim.write_bytes(victim.read_bytes()[::-1])
     problems = check.run_if_due(NOW + 86_400 * 10**9)
     bad = storage.catalog.relpath(rows[5])
-    assert problems is not None and [p.path for p in problems] == [bad]
+    assert problems is not None
+    assert [p.path for p in problems] == [bad]
     (alarm,) = storage.alarms.list()
-    assert alarm.kind == "integrity" and alarm.severity == "critical"
-    assert alarm.subject == bad and "modified" in alarm.message
+    assert alarm.kind == "integrity"
+    assert alarm.severity == "critical"
+    assert alarm.subject == bad
+    assert "modified" in alarm.message
     entries = storage.audit.entries(action="integrity.sample")
-    assert len(entries) == 2 and '"checked":' in entries[-1].detail
+    assert len(entries) == 2
+    assert '"checked":' in entries[-1].detail
 
 
 def test_the_audit_chain_names_the_first_edited_entry(storage: Storage) -> None:
     for i in range(5):
-        storage.audit.record("tester", "thing.done", f"thing/{i}", {"n": i})
+        storage.audit.record("tester", AuditAction.BOOKMARK_NOTE, f"thing/{i}", {"n": i})
     assert storage.audit.verify().first_bad_seq is None
     with storage.catalog.session.begin() as s:
         s.execute(update(AuditEntry).where(AuditEntry.seq == 3).values(actor="someone else"))
@@ -66,12 +71,14 @@ def test_audit_export_is_csv_that_recomputes(kuzet: Kuzet, tmp_path: Path) -> No
     assert [r["action"] for r in rows] == ["user.create", "role.assign", "camera.add",
                                            "hold.request", "hold.approve"]
     assert '"source":"local"' in rows[2]["detail"]
-    assert "«қақтығыс»" in rows[3]["detail"] and '"source":"local"' in rows[3]["detail"]
+    assert "«қақтығыс»" in rows[3]["detail"]
+    assert '"source":"local"' in rows[3]["detail"]
     assert '"roles":["rector"]' in rows[4]["detail"]
     prev = GENESIS
     for r in rows:
         facts = EntryFacts(int(r["seq"]), int(r["at_ns"]), r["actor"], r["action"],
                            r["subject"], r["detail"])
-        assert r["prev_hash"] == prev and entry_hash(prev, facts) == r["hash"]
+        assert r["prev_hash"] == prev
+        assert entry_hash(prev, facts) == r["hash"]
         prev = r["hash"]
     assert kuzet.run("audit", "export", "--to", "2020-01-01T00:00:00Z").stdout.count("\n") == 1

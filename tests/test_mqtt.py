@@ -5,9 +5,12 @@ no recording and no password in the log."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import Kuzet, stop, wait_for
+from kuzet.config import Settings, parse_broker
 from kuzet.integrations.status import HEARTBEAT_NS, StatusFeed, due
 from mqtt_peer import BROKER, Subscriber
 
@@ -25,6 +28,19 @@ def test_a_status_goes_out_on_change_and_every_half_minute() -> None:
                     ("cameras/cam01/status", "reconnecting"),
                     ("cameras/cam01/status", "reconnecting")]
     assert due(None, ("recording", None), 0)
+
+
+def test_the_brokers_password_is_shown_masked(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, mqtt_url="mqtt://kuzet:s3cret-word@broker.lan:1884")
+    assert settings.mqtt_url is not None
+    assert str(settings.mqtt_url) == "mqtt://kuzet:***@broker.lan:1884"
+    for shown in (repr(settings), str(settings), settings.model_dump_json()):
+        assert "s3cret-word" not in shown
+        assert "broker.lan" in shown
+    broker = parse_broker(settings.mqtt_url)  # what the MQTT client connects with
+    assert (broker.host, broker.port, broker.username, broker.password) == (
+        "broker.lan", 1884, "kuzet", "s3cret-word")
+    assert "s3cret-word" not in repr(broker)
 
 
 @pytest.mark.slow

@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 
 import typer.main
+from typer.core import TyperGroup
 
 from kuzet.cli.main import app
 
@@ -51,9 +52,10 @@ COMMANDS = {
 
 
 def commands(group: typer.Typer, prefix: str = "") -> set[str]:
-    names = set()
+    names: set[str] = set()
     click_group = typer.main.get_command(group)
-    for name, cmd in click_group.commands.items():  # type: ignore[attr-defined]
+    assert isinstance(click_group, TyperGroup)
+    for name, cmd in click_group.commands.items():
         if hasattr(cmd, "commands"):
             names |= {f"{prefix}{name} {sub}" for sub in cmd.commands}
         else:

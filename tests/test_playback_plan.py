@@ -4,6 +4,8 @@ by one against what the rows and windows say."""
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -36,9 +38,9 @@ def _at(items: list[Item[int]], x: int) -> Item[int] | None:
 def test_items_cover_the_asked_window_inside_the_allowed_ones_and_nothing_else(
         rows: list[Row[int]], asked: tuple[int, int], allowed: list[tuple[int, int]]) -> None:
     items = plan(rows, asked[0], asked[1], allowed)
-    for item in items:
-        assert item.start_ns < item.end_ns
-    for before, after in zip(items, items[1:], strict=False):
+    for each in items:
+        assert each.start_ns < each.end_ns
+    for before, after in pairwise(items):
         assert before.end_ns <= after.start_ns  # ordered, not overlapping
     ordered = sorted(rows, key=lambda r: (r.start_ns, r.end_ns))
     for x in range(-1, HORIZON + 1):
@@ -55,7 +57,8 @@ def test_items_cover_the_asked_window_inside_the_allowed_ones_and_nothing_else(
         assert not isinstance(item, Gap)
         assert item.segment is covering[0]
         assert isinstance(item, Play) == item.segment.present
-        assert item.segment.start_ns <= item.start_ns and item.end_ns <= item.segment.end_ns
+        assert item.segment.start_ns <= item.start_ns
+        assert item.end_ns <= item.segment.end_ns
 
 
 @given(row_lists(), spans, st.lists(spans, max_size=4))
@@ -63,7 +66,7 @@ def test_touching_items_differ(rows: list[Row[int]], asked: tuple[int, int],
                                allowed: list[tuple[int, int]]) -> None:
     """Within a window a row is one item and a hole one gap: never two in a row."""
     items = plan(rows, asked[0], asked[1], allowed)
-    for before, after in zip(items, items[1:], strict=False):
+    for before, after in pairwise(items):
         if before.end_ns != after.start_ns:
             continue
         assert not (isinstance(before, Gap) and isinstance(after, Gap))

@@ -48,8 +48,10 @@ def test_shedding_takes_the_oldest_unheld_footage_across_cameras(storage: Storag
     assert left == {r.start_ns for r in rows[shed:]}  # exactly the oldest, across both cameras
     assert storage.rows(vol.id) == storage.files(vol.id)
     (alarm,) = [a for a in storage.alarms.list() if a.kind == "disk_pressure"]
-    assert alarm.subject == "small" and "days short" in alarm.message
-    assert alarm.value is not None and 28 < alarm.value < 30  # ~1 day kept of a 30-day policy
+    assert alarm.subject == "small"
+    assert "days short" in alarm.message
+    assert alarm.value is not None  # ~1 day kept of a 30-day policy
+    assert 28 < alarm.value < 30
 
     # Everything now held: below the floor again, nothing is deleted, the volume is full.
     hold = storage.holds.request(["gate", "yard"], t0, NOW + DAY_NS, reason="incident",
@@ -59,7 +61,8 @@ def test_shedding_takes_the_oldest_unheld_footage_across_cameras(storage: Storag
     assert storage.volumes.usage(vol).below_floor
     before = storage.rows(vol.id)
     report = storage.sweeper.sweep(NOW + 1)
-    assert report.deleted() == 0 and storage.rows(vol.id) == before
+    assert report.deleted() == 0
+    assert storage.rows(vol.id) == before
     assert report.full_volumes == ["small"]
     full = [a for a in storage.alarms.list() if a.kind == "storage_full"]
     assert [(a.subject, a.severity) for a in full] == [("small", "critical")]
@@ -109,7 +112,8 @@ def test_recorder_pauses_on_a_volume_full_of_held_footage(kuzet: Kuzet, tmp_path
         kinds = {a["kind"] for a in kuzet.json("alarms", "--all")}
         assert {"storage_full", "disk_pressure"} <= kinds
         deletions = kuzet.json("audit", "list", "--action", "recordings.delete")
-        assert deletions and all(d["detail"]["reason"] == "disk pressure" for d in deletions)
+        assert deletions
+        assert all(d["detail"]["reason"] == "disk pressure" for d in deletions)
     finally:
         kuzet.close()
         unmount(vol)

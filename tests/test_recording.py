@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import signal
 import time
+from itertools import pairwise
+from typing import Any
 
 import pytest
 
@@ -19,7 +21,8 @@ def segment_count(k: Kuzet, camera: str) -> int:
     return len(cat.segments(cat.camera(camera).id))
 
 
-def check_segments_against_files(k: Kuzet, camera: str, codec: str = "h264") -> list[dict]:
+def check_segments_against_files(k: Kuzet, camera: str, codec: str = "h264"
+                                 ) -> list[dict[str, Any]]:
     rows = k.json("recordings", "list", camera)
     assert rows, f"no segments for {camera}"
     for row in rows:
@@ -32,7 +35,8 @@ def check_segments_against_files(k: Kuzet, camera: str, codec: str = "h264") -> 
         assert abs(float(video["duration"]) - catalog_s) <= FRAME_NS / 1e9 + 1e-6, row["path"]
         # One fragment per GOP: the catalog's keyframe times and the file's moofs agree.
         moofs = [b for b in file_boxes(k.volume / row["path"]) if b.type == "moof"]
-        assert row["keyframes_ns"][0] == 0 and len(row["keyframes_ns"]) == len(moofs)
+        assert row["keyframes_ns"][0] == 0
+        assert len(row["keyframes_ns"]) == len(moofs)
     return list(rows)
 
 
@@ -51,7 +55,8 @@ def test_records_simulator_over_tcp_and_udp(kuzet: Kuzet, backend: str,
     wait_for(lambda: min(segment_count(kuzet, "gate"), segment_count(kuzet, "lobby")) >= 3, 40,
              what="three segments per camera")
     listed = {c["name"]: c for c in kuzet.json("camera", "list")}
-    assert listed["gate"]["state"] == "recording" and listed["lobby"]["state"] == "recording"
+    assert listed["gate"]["state"] == "recording"
+    assert listed["lobby"]["state"] == "recording"
     assert listed["gate"]["fps"] == pytest.approx(25, abs=3)
     stop(serve, signal.SIGTERM, timeout=5)  # every open segment closed within 5 s
     assert serve.returncode == 0, kuzet.log("serve")
@@ -59,13 +64,14 @@ def test_records_simulator_over_tcp_and_udp(kuzet: Kuzet, backend: str,
     for camera in ("gate", "lobby"):
         rows = check_segments_against_files(kuzet, camera)
         assert len(rows) >= 4  # three full ones and the one closed at SIGTERM
-        for prev, row in zip(rows, rows[1:], strict=False):
+        for prev, row in pairwise(rows):
             assert row["start_ns"] == prev["end_ns"], "an unbroken stream has no holes"
             assert row["prev_link"] is not None  # chained; `kuzet verify` checks it
         for row in rows:
             # The simulator's keyframes fall on whole wall-clock seconds.
             assert (row["start_ns"] % 1_000_000_000) < 250_000_000, row["start"]
-            assert row["path"].startswith(f"{camera}/") and row["path"].endswith(".mp4")
+            assert row["path"].startswith(f"{camera}/")
+            assert row["path"].endswith(".mp4")
             assert not os.access(kuzet.volume / row["path"], os.W_OK) or os.geteuid() == 0
             assert (os.stat(kuzet.volume / row["path"]).st_mode & 0o222) == 0
         assert kuzet.json("recordings", "gaps", camera) == []
@@ -88,10 +94,13 @@ def test_records_simulator_over_tcp_and_udp(kuzet: Kuzet, backend: str,
     victim.write_bytes(bytes(data))
     out = kuzet.run("verify", "gate", check=False)
     assert out.returncode == 1
-    assert rows[1]["path"] in out.stdout and "SHA-256" in out.stdout
+    assert rows[1]["path"] in out.stdout
+    assert "SHA-256" in out.stdout
     (kuzet.volume / rows[0]["path"]).unlink()
     out = kuzet.run("verify", "gate", check=False)
-    assert out.returncode == 1 and rows[0]["path"] in out.stdout and "missing" in out.stdout
+    assert out.returncode == 1
+    assert rows[0]["path"] in out.stdout
+    assert "missing" in out.stdout
     assert kuzet.run("verify", "lobby").returncode == 0
 
 
@@ -138,13 +147,17 @@ def test_camera_outage_is_a_gap_with_exact_bounds(kuzet: Kuzet) -> None:
     gap = gaps[0]
     assert gap["cause"] in ("stream_ended", "stalled", "connect_failed")
     assert abs(gap["start_ns"] - t_gone) < 1_000_000_000
-    assert gap["end_ns"] is not None and t_back - 200_000_000 <= gap["end_ns"]
+    assert gap["end_ns"] is not None
+    assert t_back - 200_000_000 <= gap["end_ns"]
     assert gap["end_ns"] - t_back < 4_000_000_000  # backoff is at most 2 s in tests
     rows = check_segments_against_files(kuzet, "door")
     before = [r for r in rows if r["end_ns"] <= gap["start_ns"]]
     after = [r for r in rows if r["start_ns"] >= gap["end_ns"]]
-    assert before and after and len(before) + len(after) == len(rows)
-    assert before[-1]["end_ns"] == gap["start_ns"] and after[0]["start_ns"] == gap["end_ns"]
+    assert before
+    assert after
+    assert len(before) + len(after) == len(rows)
+    assert before[-1]["end_ns"] == gap["start_ns"]
+    assert after[0]["start_ns"] == gap["end_ns"]
 
 
 def test_stalled_stream_is_detected_and_recovers(kuzet: Kuzet) -> None:
@@ -205,7 +218,8 @@ def test_kill_9_loses_at_most_the_fragment_in_flight(kuzet: Kuzet) -> None:
     gaps = kuzet.json("recordings", "gaps", "vault")
     assert [g["cause"] for g in gaps] == ["process_stopped"]
     assert "unclean" in gaps[0]["detail"]
-    assert gaps[0]["start_ns"] == salvaged[0]["end_ns"] and gaps[0]["end_ns"] > t_kill
+    assert gaps[0]["start_ns"] == salvaged[0]["end_ns"]
+    assert gaps[0]["end_ns"] > t_kill
     assert not stray.exists()
     assert not list(kuzet.volume.rglob("*.part"))
     assert kuzet.run("verify").returncode == 0
@@ -222,11 +236,14 @@ def test_clean_restart_records_a_process_stopped_gap(kuzet: Kuzet) -> None:
     serve = kuzet.serve()
     wait_for(lambda: segment_count(kuzet, "hall") >= 3, 30, what="segments after restart")
     second = kuzet.run("serve", check=False)  # one recorder per data home
-    assert second.returncode == 2 and "another kuzet serve" in second.stderr
+    assert second.returncode == 2
+    assert "another kuzet serve" in second.stderr
     stop(serve, timeout=5)
     gaps = kuzet.json("recordings", "gaps", "hall")
-    assert len(gaps) == 1 and gaps[0]["cause"] == "process_stopped"
-    assert gaps[0]["start_ns"] == first_end and "stopped" in gaps[0]["detail"]
+    assert len(gaps) == 1
+    assert gaps[0]["cause"] == "process_stopped"
+    assert gaps[0]["start_ns"] == first_end
+    assert "stopped" in gaps[0]["detail"]
     assert gaps[0]["end_ns"] - gaps[0]["start_ns"] >= 1_400_000_000
 
 

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
+from sqlalchemy import update
 
 from conftest import Kuzet, Storage, wait_for
 from kuzet.audit.log import Actor
+from kuzet.catalog.models import Camera
 from kuzet.config import Settings
 from kuzet.errors import Denied, NotFound
 from kuzet.governance.holds import Holds
@@ -36,14 +38,14 @@ def problems(st: Storage, camera: str) -> list[str]:
 def test_thirty_days_is_a_ceiling(tmp_path: Path) -> None:
     """The setting refuses more, and so do the command line and the API before a camera's
     retention reaches the catalog (the command line's refusals: tests/test_bad_input.py)."""
-    with pytest.raises(ValidationError, match="clause 3.3"):
+    with pytest.raises(ValidationError, match=r"clause 3\.3"):
         Settings(home=tmp_path, retention_days=31)
-    with pytest.raises(PolicyError, match="clause 3.3"):
+    with pytest.raises(PolicyError, match=r"clause 3\.3"):
         check_retention_days(45)
     assert check_retention_days(30) == 30
     with pytest.raises(PolicyError, match="no more than 30 days"):
         check_retention_days(31)
-    with pytest.raises(ValidationError, match="clause 3.3"):
+    with pytest.raises(ValidationError, match=r"clause 3\.3"):
         NewCamera(name="gate", url="rtsp://10.0.0.2/s", retention_days=31)
 
 
@@ -75,6 +77,23 @@ def test_sweep_deletes_what_outlived_its_policy_and_audits_it(storage: Storage) 
     assert storage.sweeper.sweep(NOW + DAY_NS).deleted() > 0
     assert problems(storage, "gate") == []
     assert storage.audit.verify().first_bad_seq is None
+
+
+def test_a_stray_retention_in_a_row_is_never_obeyed(storage: Storage) -> None:
+    """Every writer refuses more than 30 days; the sweeper still caps what a row holds
+    (a value written around them), and a value below a day, which would put the cut-off
+    in the future, falls back to the default instead of deleting everything."""
+    start = NOW - 40 * DAY_NS
+    rows = {name: storage.seed(name, start, 160, seg_s=6 * 3600) for name in ("far", "neg")}
+    with storage.catalog.session.begin() as s:
+        for name, days in (("far", 45), ("neg", -1)):
+            s.execute(update(Camera).where(Camera.name == name).values(retention_days=days))
+    storage.sweeper.sweep(NOW)
+    cutoff = NOW - 30 * DAY_NS  # the ceiling, and the default here
+    for name, seeded in rows.items():
+        kept = storage.catalog.segments(seeded[0].camera_id)
+        assert [r.start_ns for r in kept] == [r.start_ns for r in seeded
+                                               if r.end_ns > cutoff], name
 
 
 def test_holds_protect_whole_segments(storage: Storage) -> None:
@@ -115,8 +134,10 @@ def test_holds_protect_whole_segments(storage: Storage) -> None:
     assert storage.catalog.segments(rows[0].camera_id) == []
     assert storage.rows() == storage.files() == set()
     actions = [e.action for e in storage.audit.entries()]
-    assert actions.count("hold.request") == 4 and "hold.approve" in actions
-    assert "hold.reject" in actions and "hold.release" in actions
+    assert actions.count("hold.request") == 4
+    assert "hold.approve" in actions
+    assert "hold.reject" in actions
+    assert "hold.release" in actions
     assert storage.audit.verify().first_bad_seq is None
 
 
@@ -160,7 +181,8 @@ def test_kill_9_in_the_middle_of_a_sweep(storage: Storage) -> None:
     # three of their files already gone.
     listed = [r.start_ns for r in storage.catalog.segments(rows[0].camera_id)]
     assert listed == [r.start_ns for r in fresh]
-    assert len(storage.rows()) == 33 and len(storage.files()) == 30
+    assert len(storage.rows()) == 33
+    assert len(storage.files()) == 30
     # The next start of `kuzet serve` completes the deletion: no orphan rows or files.
     home = storage.settings.home
     env = {**os.environ, "KUZET_HOME": str(home),
@@ -185,7 +207,8 @@ def test_kill_9_in_the_middle_of_a_sweep(storage: Storage) -> None:
 def test_cli_holds_and_ceilings(kuzet: Kuzet) -> None:
     kuzet.run("camera", "add", "gate", "rtsp://10.0.0.2/s")
     too_long = kuzet.run("camera", "retention", "gate", "31", check=False)
-    assert too_long.returncode == 2 and "clause 3.3" in too_long.stderr
+    assert too_long.returncode == 2
+    assert "clause 3.3" in too_long.stderr
     for args, message in ((["camera", "retention", "gate", "two weeks"], "number of days"),
                           (["camera", "retention", "nosuch", "7"], "no camera"),
                           (["volume", "add", "default", str(kuzet.home / "v2")],
@@ -193,18 +216,21 @@ def test_cli_holds_and_ceilings(kuzet: Kuzet) -> None:
                           (["volume", "add", "v2", str(kuzet.home / "v2"), "--floor", "lots"],
                            "is not a number")):
         bad = kuzet.run(*args, check=False)
-        assert bad.returncode == 2 and message in bad.stderr, (args, bad.stderr)
+        assert bad.returncode == 2, (args, bad.stderr)
+        assert message in bad.stderr, (args, bad.stderr)
     kuzet.run("camera", "retention", "gate", "14")
     assert kuzet.json("camera", "list")[0]["retention_days"] == 14
     kuzet.env["KUZET_RETENTION_DAYS"] = "45"
     refused = kuzet.run("camera", "list", check=False)
-    assert refused.returncode == 2 and "clause 3.3" in refused.stderr
+    assert refused.returncode == 2
+    assert "clause 3.3" in refused.stderr
     del kuzet.env["KUZET_RETENTION_DAYS"]
     kuzet.run("hold", "request", "--camera", "gate", "--from", "2026-11-27T02:50:00+05:00",
               "--to", "2026-11-27T03:20:00+05:00", "--reason", "unauthorised entry",
               "--incident", "П-2026/0017", "--by", "head of security")
     (pending,) = kuzet.json("hold", "list")
-    assert pending["state"] == "pending" and pending["ranges"] == [
+    assert pending["state"] == "pending"
+    assert pending["ranges"] == [
         {"camera": "gate", "from": "2026-11-26T21:50:00.000000000Z",
          "to": "2026-11-26T22:20:00.000000000Z"}]
     # No command decides a hold: the rector does, in the console (clause 3.3).
@@ -216,7 +242,8 @@ def test_cli_holds_and_ceilings(kuzet: Kuzet) -> None:
     assert kuzet.json("hold", "list")[0]["state"] == "pending"
     (requested,) = kuzet.json("audit", "list", "--action", "hold.request")
     assert requested["actor"] == "head of security"
-    assert requested["detail"]["source"] == "local" and requested["detail"]["roles"] == []
+    assert requested["detail"]["source"] == "local"
+    assert requested["detail"]["roles"] == []
     assert requested["detail"]["entered_by"].startswith("local:")  # the operating-system user
     # The rector's decision, through the service the API calls, keeps its ceilings.
     holds, now = Holds(kuzet.catalog(), 7), time.time_ns()

@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import Kuzet
+from kuzet.credentials import SecretUrl
 from kuzet.ingest.choice import open_recording_source
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import PyavSource
@@ -153,7 +154,8 @@ def test_sdp_of_a_camera() -> None:
                             pps=base64.b64encode(PPS).decode())
     video, audio, data = parse_sdp(sdp)
     assert (video.kind, video.codec, video.clock_rate) == ("video", "h264", 90_000)
-    assert video.parameter_sets() == (SPS, PPS) and video.framerate == 30
+    assert video.parameter_sets() == (SPS, PPS)
+    assert video.framerate == 30
     assert video.url("rtsp://10.0.0.9/x").endswith("/101/trackID=1?transportmode=unicast")
     assert (audio.codec, audio.clock_rate, audio.audio_config()) == ("aac", 16_000, b"\x14\x08")
     assert audio.fmtp["sizelength"] == "13"
@@ -171,7 +173,8 @@ slow = pytest.mark.slow
 @pytest.mark.parametrize("scheme", ["digest", "basic"])
 def test_session_with_credentials(kuzet: Kuzet, scheme: str) -> None:
     _, port = kuzet.sim("--auth", scheme, "--user", "guard", "--password", "Qw3rty")
-    source = RtspSource.open(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/cam01/main", stall_s=5)
+    source = RtspSource.open(SecretUrl(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/cam01/main"),
+                             stall_s=5)
     try:
         assert (source.video.codec, source.video.width, source.video.height) == ("h264", 640, 360)
         got = []
@@ -189,7 +192,7 @@ def test_session_with_credentials(kuzet: Kuzet, scheme: str) -> None:
                        (f"rtsp://guard:Qw3rty@127.0.0.1:{port}/cam99/main",
                         GapCause.CONNECT_FAILED)):
         with pytest.raises(SourceError) as caught:
-            RtspSource.open(url, stall_s=5)
+            RtspSource.open(SecretUrl(url), stall_s=5)
         assert caught.value.cause is cause, caught.value
     assert "404" in str(caught.value)
 
@@ -202,7 +205,8 @@ def test_peer_that_never_answers(kuzet: Kuzet) -> None:
         listener.listen()
         started = time.monotonic()
         with pytest.raises(SourceError) as caught:
-            RtspSource.open(f"rtsp://127.0.0.1:{listener.getsockname()[1]}/x", stall_s=1)
+            RtspSource.open(SecretUrl(f"rtsp://127.0.0.1:{listener.getsockname()[1]}/x"),
+                            stall_s=1)
     assert caught.value.cause is GapCause.CONNECT_FAILED
     assert "did not answer within 1 s" in str(caught.value)
     assert time.monotonic() - started < 3
@@ -210,14 +214,15 @@ def test_peer_that_never_answers(kuzet: Kuzet) -> None:
 
 @slow
 def test_b_frames_go_to_ffmpegs_client(gst_server: int) -> None:
-    url = f"rtsp://127.0.0.1:{gst_server}/h264b"
+    url = SecretUrl(f"rtsp://127.0.0.1:{gst_server}/h264b")
     source = open_recording_source(url, transport="tcp", stall_s=5)
     try:
-        assert isinstance(source, PyavSource) and handed_to_ffmpeg(url)
+        assert isinstance(source, PyavSource)
+        assert handed_to_ffmpeg(url)
     finally:
         source.close()
-    plain = open_recording_source(f"rtsp://127.0.0.1:{gst_server}/h264", transport="tcp",
-                                  stall_s=5)
+    plain = open_recording_source(SecretUrl(f"rtsp://127.0.0.1:{gst_server}/h264"),
+                                  transport="tcp", stall_s=5)
     try:
         assert isinstance(plain, RtspSource)
     finally:
@@ -233,7 +238,7 @@ def test_batches_are_small_while_someone_watches(kuzet: Kuzet) -> None:
     from kuzet.ingest.rtsp_source import BATCH_S, WATCHED_BATCH_S
 
     _, port = kuzet.sim()
-    source = RtspSource.open(f"rtsp://127.0.0.1:{port}/cam01/main", stall_s=5)
+    source = RtspSource.open(SecretUrl(f"rtsp://127.0.0.1:{port}/cam01/main"), stall_s=5)
     sock = source.client.sock
     assert sock is not None
     try:
@@ -290,7 +295,7 @@ def test_out_of_order_packetization_goes_to_ffmpegs_client(fmtp: str) -> None:
     sdp = (f"v=0\r\nm=video 0 RTP/AVP 96\r\na=rtpmap:96 {codec}/90000\r\n"
            f"a=fmtp:96 {fmtp}\r\na=control:track1\r\n")
     port, thread = scripted_camera(sdp)
-    url = f"rtsp://guard:Qw3rty@127.0.0.1:{port}/{fmtp}"  # remembered as configured
+    url = SecretUrl(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/{fmtp}")  # remembered as configured
     with pytest.raises(NeedsFfmpeg, match="out of order"):
         RtspSource.open(url, stall_s=2)
     assert handed_to_ffmpeg(url)

@@ -7,10 +7,12 @@ started."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from kuzet.analytics.detector import DetectorError, open_detector
+from kuzet.analytics.detector import Detector, DetectorError, open_detector
+from kuzet.builtins import builtin
 from kuzet.config import Settings
 from kuzet.hooks import (
     AuditCheckpoint,
@@ -22,12 +24,12 @@ from kuzet.hooks import (
 )
 from kuzet.integrations.mqtt import MqttNotifier
 from kuzet.integrations.webhooks import Webhooks
-from kuzet.server import Notifiers, builtin
+from kuzet.server import Notifiers
 
 SECRET = "s3cret-s3cret-s3cret"
 
 
-def _built(tmp_path: Path, **settings: object) -> list[type]:
+def _built(tmp_path: Path, **settings: Any) -> list[type]:
     built = builtin().build_notifiers(Settings(home=tmp_path, **settings))
     return [type(n) for n in built]
 
@@ -43,7 +45,8 @@ def test_notifiers_are_built_exactly_where_their_settings_are_present(tmp_path: 
     [hooks] = builtin().build_notifiers(Settings(
         home=tmp_path, webhook_url="http://127.0.0.1:9/", webhook_secret=SECRET,
         webhook_images=True))
-    assert isinstance(hooks, Webhooks) and hooks.images
+    assert isinstance(hooks, Webhooks)
+    assert hooks.images
     assert hooks.dead_letters == tmp_path / "run" / "webhook-dead-letters.jsonl"
 
 
@@ -51,7 +54,7 @@ def test_an_unknown_detector_kind_is_refused_by_name(tmp_path: Path) -> None:
     assert list(builtin().detectors) == ["openvino", "onnx"]
     with pytest.raises(DetectorError, match=r"unknown detector 'yolo' \(openvino or onnx\)"):
         open_detector(builtin().detectors, "yolo", tmp_path)
-    hooks = Hooks()
+    hooks: Hooks[Detector] = Hooks()
     hooks.notifier("mqtt", lambda settings: None)
     with pytest.raises(ValueError, match="'mqtt' is registered already"):
         hooks.notifier("mqtt", lambda settings: None)

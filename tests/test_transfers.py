@@ -12,7 +12,6 @@ import os
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,14 +36,20 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
+class ClipWorld(World):
+    """The API's world with the clips that footage is recorded from in `clip_dir`."""
+
+    clip_dir: Path
+
+
 @pytest.fixture
-def world(storage: Any, clip_cache: Path) -> Iterator[World]:
-    w = World(storage, NOW, upload_max_bytes=4096)
+def world(storage: Any, clip_cache: Path) -> ClipWorld:
+    w = ClipWorld(storage, NOW, upload_max_bytes=4096)
     for name, role in (("head", "head_of_security"), ("admin", "administrator"),
                        ("rector", "rector"), ("guard", "guard"), ("it", "it_support")):
         w.user(name, role)
-    w.clip_dir = clip_cache / "sim"  # type: ignore[attr-defined]
-    yield w
+    w.clip_dir = clip_cache / "sim"
+    return w
 
 
 def _at(seconds: float) -> str:
@@ -88,9 +93,9 @@ def _flip(data: bytes, needle: bytes, at: int = 0) -> bytes:
     return data[:i] + bytes([data[i] ^ 0x01]) + data[i + 1:]
 
 
-def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path) -> None:
-    seg = record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 5)  # type: ignore[attr-defined]
-    record(world.storage.catalog, world.clip_dir, SPEC, "cam2", T0, 3)  # type: ignore[attr-defined]
+def test_transfer_from_request_to_verified_package(world: ClipWorld, tmp_path: Path) -> None:
+    seg = record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 5)
+    record(world.storage.catalog, world.clip_dir, SPEC, "cam2", T0, 3)
     head, admin, rector = world.login("head"), world.login("admin"), world.login("rector")
     guard, it = world.login("guard"), world.login("it")
     assert guard.post("/api/transfers", json={}).status_code in (403, 422)
@@ -104,9 +109,11 @@ def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path)
     assert guard.get(f"/api/transfers/{tid}").status_code == 403
     # The decision rests on the scanned basis; scans are sniffed and capped.
     r = _approve(rector, tid)
-    assert r.status_code == 409 and "basis" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "basis" in r.json()["detail"]
     r = _upload(head, tid, PNG, "application/pdf")
-    assert r.status_code == 415 and "image/png" in r.json()["detail"]
+    assert r.status_code == 415
+    assert "image/png" in r.json()["detail"]
     assert _upload(head, tid, b"MZ\x90\0 not a scan", "application/pdf").status_code == 415
     assert _upload(head, tid, b"%PDF-" + b"x" * 5000, "application/pdf").status_code == 413
     r = _upload(head, tid, PDF, "application/pdf")
@@ -118,7 +125,8 @@ def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path)
     assert _approve(guard, tid).status_code == 403
     assert _approve(head, tid).status_code == 403
     r = _approve(rector, tid, start=_at(-60))
-    assert r.status_code == 400 and "narrow" in r.json()["detail"]
+    assert r.status_code == 400
+    assert "narrow" in r.json()["detail"]
     r = _approve(rector, tid, cameras=[CAM], start=_at(2), end=_at(18))
     assert r.status_code == 200, r.text
     assert r.json()["approved"]["cameras"] == [CAM]
@@ -126,15 +134,19 @@ def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path)
     # Execution: not by the rector, only inside the approval, once.
     assert _execute(rector, tid).status_code == 403
     r = _execute(head, tid, start=_at(0))
-    assert r.status_code == 400 and "outside the approval" in r.json()["detail"]
+    assert r.status_code == 400
+    assert "outside the approval" in r.json()["detail"]
     r = _execute(head, tid, cameras=["cam2"])
-    assert r.status_code == 400 and "cam2" in r.json()["detail"]
+    assert r.status_code == 400
+    assert "cam2" in r.json()["detail"]
     r = _execute(admin, tid)
     assert r.status_code == 200, r.text
     done = r.json()
-    assert done["state"] == "executed" and done["executed_by"] == "admin"
+    assert done["state"] == "executed"
+    assert done["executed_by"] == "admin"
     r = _execute(head, tid)
-    assert r.status_code == 409 and "executed already" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "executed already" in r.json()["detail"]
     assert it.get(f"/api/transfers/{tid}/package").status_code == 403
     assert rector.get(f"/api/transfers/{tid}/package").status_code == 403
     path = _package(world, head, tid, tmp_path)
@@ -155,8 +167,8 @@ def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path)
     whole = [s for s in part["segments"] if s["frames_exported"] == s["frames"]]
     assert [s["frames"] for s in whole] == [r.frames for r in seg[1:4]]
     assert [s["sha256"] for s in part["segments"]] == [r.sha256.hex() for r in seg]
-    problems, facts = verify(path, fingerprint=done["package"]["fingerprint"],
-                             sha256=done["package"]["sha256"])
+    problems, _facts = verify(path, fingerprint=done["package"]["fingerprint"],
+                              sha256=done["package"]["sha256"])
     assert problems == []
     # The verifier inside the package runs on its own, outside Kuzet.
     inner = tmp_path / "unpacked" / folder / "verify.py"
@@ -164,24 +176,28 @@ def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path)
     run = subprocess.run([sys.executable, "-I", str(inner), str(path), "--fingerprint",
                           done["package"]["fingerprint"]], capture_output=True,
                          text=True, env=env, cwd=tmp_path)
-    assert run.returncode == 0 and "INTACT" in run.stdout, run.stdout + run.stderr
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "INTACT" in run.stdout, run.stdout + run.stderr
     # The hand-over act names the package hash and the key.
     pdf = head.get(f"/api/transfers/{tid}/handover.pdf?lang=kk")
     assert pdf.status_code == 200
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "ҚАБЫЛДАУ-ТАПСЫРУ АКТІСІ" in text and "Т-2026/0001" in text
+    assert "ҚАБЫЛДАУ-ТАПСЫРУ АКТІСІ" in text
+    assert "Т-2026/0001" in text
     assert done["package"]["sha256"] in text.replace("\n", "")
     assert done["package"]["fingerprint"][:4].upper() in text
     # Handed over: the copy leaves the server, its hashes stay in the register.
     assert head.get(f"/api/transfers/{tid}").json()["package"]["on_server"] is True
     assert rector.delete(f"/api/transfers/{tid}/package").status_code == 403
     r = head.delete(f"/api/transfers/{tid}/package")
-    assert r.status_code == 200 and r.json()["package"]["on_server"] is False
+    assert r.status_code == 200
+    assert r.json()["package"]["on_server"] is False
     assert r.json()["package"]["sha256"] == done["package"]["sha256"]
     assert head.get(f"/api/transfers/{tid}/package").status_code == 404
     assert head.delete(f"/api/transfers/{tid}/package").status_code == 409
     csv = rector.get("/api/transfers.csv")
-    assert csv.status_code == 200 and "Т-2026/0001" in csv.text
+    assert csv.status_code == 200
+    assert "Т-2026/0001" in csv.text
     actions = [e.action for e in world.svc.audit.entries() if e.subject == f"transfer/{tid}"]
     for action in ("transfer.register", "transfer.basis", "transfer.approve",
                    "transfer.execute", "transfer.package_download", "transfer.document",
@@ -189,9 +205,9 @@ def test_transfer_from_request_to_verified_package(world: World, tmp_path: Path)
         assert action in actions
 
 
-def test_a_changed_byte_anywhere_is_found(world: World, tmp_path: Path) -> None:
-    rows = record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 3)  # type: ignore[attr-defined]
-    rows2 = record(world.storage.catalog, world.clip_dir, SPEC, "cam2", T0, 2)  # type: ignore[attr-defined]
+def test_a_changed_byte_anywhere_is_found(world: ClipWorld, tmp_path: Path) -> None:
+    rows = record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 3)
+    rows2 = record(world.storage.catalog, world.clip_dir, SPEC, "cam2", T0, 2)
     head, rector = world.login("head"), world.login("rector")
     tid = _register(head, [CAM, "cam2"], 0, 12)["id"]
     assert _upload(head, tid, PNG, "image/png").status_code == 200
@@ -230,7 +246,8 @@ def test_a_changed_byte_anywhere_is_found(world: World, tmp_path: Path) -> None:
         problems, _ = verify(bad)
         assert problems, f"a changed byte in the {what} went unnoticed"
         run = subprocess.run([*cli, str(bad)], capture_output=True, text=True, env=env)
-        assert run.returncode == 1 and "FAILED" in run.stdout, (what, run.stdout)
+        assert run.returncode == 1, (what, run.stdout)
+        assert "FAILED" in run.stdout, (what, run.stdout)
     # An unpacked package is checked file by file too.
     folder = tmp_path / "unpacked" / names[0].split("/")[0]
     assert verify(folder)[0] == []
@@ -238,10 +255,10 @@ def test_a_changed_byte_anywhere_is_found(world: World, tmp_path: Path) -> None:
     assert any("not listed" in p for p in verify(folder)[0])
 
 
-def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path) -> None:
+def test_refusals_name_the_reason_and_leave_nothing(world: ClipWorld, tmp_path: Path) -> None:
     catalog = world.storage.catalog
-    old = record(catalog, world.clip_dir, SPEC, CAM, NOW - 3 * 86_400 * NS, 2)  # type: ignore[attr-defined]
-    rows = record(catalog, world.clip_dir, SPEC, CAM, T0, 3)  # type: ignore[attr-defined]
+    old = record(catalog, world.clip_dir, SPEC, CAM, NOW - 3 * 86_400 * NS, 2)
+    rows = record(catalog, world.clip_dir, SPEC, CAM, T0, 3)
     head, rector = world.login("head"), world.login("rector")
     # Nobody decides a request they registered, even holding both permissions.
     world.svc.roles.set_perms(_RECTOR, "rector",
@@ -250,16 +267,19 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     own = _register(rector, [CAM], 0, 12)["id"]
     assert _upload(rector, own, PDF, "application/pdf").status_code == 200
     r = _approve(rector, own)
-    assert r.status_code == 403 and "registered it" in r.json()["detail"]
+    assert r.status_code == 403
+    assert "registered it" in r.json()["detail"]
     # Unapproved, rejected, expired.
     pending = _register(head, [CAM], 0, 12)["id"]
     r = _execute(head, pending)
-    assert r.status_code == 409 and "awaits" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "awaits" in r.json()["detail"]
     assert _upload(head, pending, PDF, "").status_code == 200
     r = rector.post(f"/api/transfers/{pending}/reject", json={"note": "No case number"})
     assert r.status_code == 200
     r = _execute(head, pending)
-    assert r.status_code == 409 and "No case number" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "No case number" in r.json()["detail"]
     short = _register(head, [CAM], 0, 12)["id"]
     _upload(head, short, PDF, "application/pdf")
     r = rector.post(f"/api/transfers/{short}/approve", json={
@@ -268,7 +288,8 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     world.clock.advance(7200)
     head, rector = world.login("head"), world.login("rector")  # idle sessions ended
     r = _execute(head, short)
-    assert r.status_code == 409 and "expired" in r.json()["detail"]
+    assert r.status_code == 409
+    assert "expired" in r.json()["detail"]
     # A range partly deleted by retention: refused, naming the span. (Registering holds
     # the footage while the rector decides; this footage went before the request came.)
     catalog.set_retention(CAM, 1)
@@ -280,7 +301,8 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     r = _execute(head, span)
     assert r.status_code == 409, r.text
     detail = r.json()["detail"]
-    assert "deleted by retention" in detail and format_instant(old[0].start_ns) in detail
+    assert "deleted by retention" in detail
+    assert format_instant(old[0].start_ns) in detail
     # A source file changed on disk: refused, no package left behind.
     fresh = _register(head, [CAM], 0, 12)["id"]
     _upload(head, fresh, PDF, "application/pdf")
@@ -291,7 +313,8 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     data[-100] ^= 0xFF
     victim.write_bytes(bytes(data))
     r = _execute(head, fresh)
-    assert r.status_code == 409 and format_instant(rows[1].start_ns) in r.json()["detail"]
+    assert r.status_code == 409
+    assert format_instant(rows[1].start_ns) in r.json()["detail"]
     assert world.svc.transfers.get(fresh).state == "approved"
     # A source file lost on disk: refused before a file is read, naming its segment.
     lost = catalog.path_of(rows[2])
@@ -299,7 +322,8 @@ def test_refusals_name_the_reason_and_leave_nothing(world: World, tmp_path: Path
     lost.unlink()
     r = _execute(head, fresh)
     detail = r.json()["detail"]
-    assert r.status_code == 409 and "missing on disk" in detail, r.text
+    assert r.status_code == 409, r.text
+    assert "missing on disk" in detail, r.text
     assert format_instant(rows[2].start_ns) in detail
     assert world.svc.transfers.get(fresh).state == "approved"
     exports = world.settings.home / "exports"
@@ -364,7 +388,8 @@ def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Pa
         head.click("#execute button[type=submit]")
         head.locator("#handover").wait_for(state="visible")
         sha = world.svc.transfers.get(tid).package_sha256
-        assert sha and head.locator("#sha").inner_text() == sha
+        assert sha
+        assert head.locator("#sha").inner_text() == sha
         assert head.locator("#act-kk").get_attribute("href") == (
             f"/api/transfers/{tid}/handover.pdf?lang=kk")
         # An act on a registered protocol, registered, its footage held; a viewing.

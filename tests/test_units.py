@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import logging
 import re
 import struct
 
@@ -11,13 +13,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kuzet.catalog.paths import CameraNameError, check_camera_name, segment_relpath
-from kuzet.ingest.errors import GapCause, SourceError, check_url, mask_url
+from kuzet.credentials import SecretUrl
+from kuzet.ingest.errors import GapCause, SourceError, check_url
 from kuzet.ingest.ffmpeg_source import classify_open_error
 from kuzet.mp4.boxes import Box, complete_prefix, file_boxes
 from kuzet.nal import parameter_sets, split_annexb, to_annexb
 from kuzet.recorder.clock import OffsetEstimator, is_discontinuity, segment_start_ns
 from kuzet.recorder.rotation import Cut, PacketFacts, decide_cut
 from kuzet.recorder.status import RateWindow, backoff_delay_s, rates
+from kuzet.recorder.supervisor import CameraSource
 from kuzet.rtsp import digest
 from kuzet.rtsp.depacketize import H264Depacketizer
 from kuzet.rtsp.protocol import RtspProtocolError, parse_request_head, parse_transport
@@ -94,7 +98,7 @@ def test_offset_estimator_takes_the_earliest_arrival() -> None:
     for media, late in [(0, 30), (40, 5), (80, 200), (120, 12)]:
         est.observe(1_000_000 + media + late, media)
     assert est.wall(0) == 1_000_005
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="no packet observed yet"):
         OffsetEstimator().wall(0)
 
 
@@ -207,26 +211,62 @@ def test_rtsp_request_and_transport_parsing() -> None:
         with pytest.raises(RtspProtocolError):
             parse_request_head(bad)
     tcp = parse_transport("RTP/AVP/TCP;unicast;interleaved=2-3")
-    assert tcp.tcp and tcp.interleaved == (2, 3)
+    assert tcp.tcp
+    assert tcp.interleaved == (2, 3)
     udp = parse_transport("RTP/AVP;multicast,RTP/AVP;unicast;client_port=5000-5001")
-    assert not udp.tcp and udp.client_ports == (5000, 5001)
+    assert not udp.tcp
+    assert udp.client_ports == (5000, 5001)
     with pytest.raises(RtspProtocolError):
         parse_transport("RAW/RAW/UDP;unicast")
 
 
-def test_urls_are_checked_and_masked() -> None:
-    check_url("rtsp://10.0.0.5:554/Streaming/Channels/101")
-    for bad in ("http://cam/x", "file:///etc/passwd", "rtsp:///nohost", "cam:554"):
+def test_urls_are_checked() -> None:
+    check_url(SecretUrl("rtsp://10.0.0.5:554/Streaming/Channels/101"))
+    check_url(SecretUrl("rtsps://admin:hunter2@[fe80::5]/s"))
+    for bad in ("http://cam/x", "file:///etc/passwd", "rtsp:///nohost", "cam:554",
+                "http://admin:hunter2@cam/x"):
         with pytest.raises(SourceError) as err:
-            check_url(bad)
+            check_url(SecretUrl(bad))
         assert err.value.cause is GapCause.UNSUPPORTED
-    assert mask_url("rtsp://admin:hunter2@10.0.0.5:554/s") == "rtsp://admin:***@10.0.0.5:554/s"
-    assert mask_url("rtsp://10.0.0.5/s") == "rtsp://10.0.0.5/s"
+        assert "hunter2" not in str(err.value)
+
+
+def test_a_secret_url_shows_only_its_masked_form(caplog: pytest.LogCaptureFixture) -> None:
+    real = "rtsp://admin:hunter2@10.0.0.5:554/s"
+    url = SecretUrl(real)
+    shown = "rtsp://admin:***@10.0.0.5:554/s"
+    assert url.reveal() == real
+    assert url.shown == str(url) == f"{url}" == f"{url!s}" == format(url) == shown
+    assert repr(url) == f"{url!r}" == f"SecretUrl({shown!r})"
+    assert f"{url:>40}" == f"{shown:>40}"
+    # in containers and the recorder's description of a camera, as a log line prints them
+    assert "hunter2" not in repr({"url": url}) + str([url])
+    assert "hunter2" not in repr(CameraSource(id=1, name="cam01", url=url, transport="tcp"))
+    with caplog.at_level(logging.WARNING):
+        logging.getLogger("kuzet.test").warning("camera %s (%s, %r)", "cam01", url, url)
+    assert shown in caplog.text
+    assert "hunter2" not in caplog.text
+    # JSON refuses it: a status file or listing writes `shown`, as it says
+    with pytest.raises(TypeError):
+        json.dumps({"camera": "cam01", "url": url})
+    assert json.dumps({"url": url.shown}) == json.dumps({"url": shown})
+    # equal by the URL itself: the set of cameras handed to FFmpeg's client finds it again
+    assert url == SecretUrl(real)
+    assert hash(url) == hash(SecretUrl(real))
+    assert url != SecretUrl("rtsp://admin:other@10.0.0.5:554/s")
+    assert url != real
+    # no password: as given; the host kept as written (case, IPv6 brackets), '@' in a password
+    assert SecretUrl("rtsp://10.0.0.5/s").shown == "rtsp://10.0.0.5/s"
+    assert SecretUrl("rtsp://admin@Cam-1.lan/s").shown == "rtsp://admin@Cam-1.lan/s"
+    assert SecretUrl("rtsp://u:p@ss@[fe80::1]:8554/s?x=1").shown == \
+        "rtsp://u:***@[fe80::1]:8554/s?x=1"
+    assert SecretUrl("rtsp://u:@Cam-1.lan/s").shown == "rtsp://u:***@Cam-1.lan/s"
 
 
 def test_open_errors_are_named_without_leaking_the_url() -> None:
     err = classify_open_error(OSError(111, "Connection refused", "rtsp://a:secret@h/"))
-    assert err.cause is GapCause.CONNECT_FAILED and "secret" not in str(err)
+    assert err.cause is GapCause.CONNECT_FAILED
+    assert "secret" not in str(err)
     assert classify_open_error(Exception("Server returned 401 Unauthorized")).cause \
         is GapCause.AUTH_FAILED
     assert "404" in str(classify_open_error(Exception("Server returned 404 Not Found")))
@@ -256,7 +296,8 @@ def test_address_throttle_blocks_and_forgets_only_what_has_aged_out() -> None:
     s = 10**9
     for _ in range(THROTTLE_MAX):
         t.fail("10.0.0.1", 0)
-    assert t.blocked("10.0.0.1", s) and not t.blocked("10.0.0.2", s)
+    assert t.blocked("10.0.0.1", s)
+    assert not t.blocked("10.0.0.2", s)
     assert not t.blocked("10.0.0.1", 61 * s)  # the window has passed
     # A flood of one-off addresses: old ones are forgotten, a recent guesser is not.
     for i in range(MAX_ADDRESSES):
@@ -264,7 +305,8 @@ def test_address_throttle_blocks_and_forgets_only_what_has_aged_out() -> None:
     for _ in range(THROTTLE_MAX):
         t.fail("10.0.0.9", 150 * s)
     t.fail("10.2.0.1", 170 * s)  # over the cap at 170 s: the 100-s ones have aged out
-    assert len(t._failures) <= 3 and t.blocked("10.0.0.9", 170 * s)
+    assert len(t._failures) <= 3
+    assert t.blocked("10.0.0.9", 170 * s)
 
 
 @pytest.mark.parametrize("encoder", ["libx264", "libx265"])
@@ -283,6 +325,7 @@ def test_live_init_names_the_codec_a_browser_is_asked_about(encoder: str) -> Non
     buf = io.BytesIO()
     with av.open(buf, "w", format="mp4") as out:
         s = out.add_stream(encoder, rate=25)
+        assert isinstance(s, av.VideoStream)
         s.width, s.height, s.pix_fmt = 320, 240, "yuv420p"
         if encoder == "libx265":
             s.options = {"x265-params": "log-level=none"}
@@ -294,7 +337,7 @@ def test_live_init_names_the_codec_a_browser_is_asked_about(encoder: str) -> Non
         for p in s.encode():
             out.mux(p)
     buf.seek(0)
-    with av.open(buf) as src:
+    with av.open(buf, "r") as src:
         v = src.streams.video[0]
         params = VideoParams(v.codec_context.name, bytes(v.codec_context.extradata or b""),
                              320, 240)

@@ -64,11 +64,13 @@ def test_a_missing_volume_is_reported_and_its_rows_kept(kuzet: Kuzet, tmp_path: 
         listed = kuzet.json("recordings", "list", "gate")
         assert [r["available"] for r in listed] == [False, False, False]
         (alarm,) = kuzet.json("alarms")
-        assert alarm["kind"] == "volume_missing" and "archive" in alarm["message"]
+        assert alarm["kind"] == "volume_missing"
+        assert "archive" in alarm["message"]
         volumes = {v["name"]: v for v in kuzet.json("volume", "list")}
         assert volumes["archive"]["present"] is False
         verify = kuzet.run("verify", "gate", check=False)
-        assert verify.returncode == 1 and "volume is missing" in verify.stdout
+        assert verify.returncode == 1
+        assert "volume is missing" in verify.stdout
         subprocess.run(["mount", "--bind", str(disk), str(mnt)], check=True)  # it returns
         st.sweeper.sweep(NOW + 1)
         assert st.catalog.segments(rows[0].camera_id) == []
@@ -92,7 +94,8 @@ def test_recovery_and_the_orphan_walk(storage: Storage) -> None:
     stray = storage.catalog.path_of(rows[1]).with_name("20270101T000000.000000000Z.mp4")
     stray.write_bytes(b"y")
     report = recover(storage.catalog, storage.default_volume_id, now_ns=NOW)
-    assert report.quarantined == ["ghost"] and (root / "lost+found").is_dir()
+    assert report.quarantined == ["ghost"]
+    assert (root / "lost+found").is_dir()
     assert stray.exists()  # twenty days old: not a folder a crash can have left a file in
     report = quarantine_orphans(storage.catalog, storage.default_volume_id)
     assert report.quarantined == [str(stray.relative_to(root))]

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from conftest import wait_for
 from kuzet.config import Settings
@@ -33,7 +33,7 @@ class Receiver:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 - the http.server name
+            def do_POST(self) -> None:  # the http.server name
                 body = self.rfile.read(int(self.headers["content-length"]))
                 want = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
                 ok = hmac.compare_digest(want, self.headers["x-kuzet-signature"])
@@ -63,7 +63,7 @@ def receiver() -> Iterator[Receiver]:
 
 def test_signed_deliveries_are_retried_until_accepted(receiver: Receiver,
                                                       tmp_path: Path) -> None:
-    hooks = Webhooks(receiver.url, SECRET, tmp_path / "dead.jsonl", backoff_s=0.05)
+    hooks = Webhooks(receiver.url, SecretStr(SECRET), tmp_path / "dead.jsonl", backoff_s=0.05)
     hooks.start()
     hooks.send({"kind": "intrusion", "camera": "cam01", "label": "person"})
     wait_for(lambda: hooks.delivered == 1, 10, what="delivery")
@@ -77,14 +77,15 @@ def test_signed_deliveries_are_retried_until_accepted(receiver: Receiver,
 
 def test_an_endpoint_that_never_answers_gets_a_dead_letter(tmp_path: Path,
                                                            closed_port: int) -> None:
-    hooks = Webhooks(f"http://127.0.0.1:{closed_port}/", SECRET, tmp_path / "dead.jsonl",
+    hooks = Webhooks(f"http://127.0.0.1:{closed_port}/", SecretStr(SECRET), tmp_path / "dead.jsonl",
                      attempts=3, backoff_s=0.05, timeout_s=1)
     hooks.start()
     hooks.send({"kind": "line", "camera": "cam02"})
     wait_for(lambda: (tmp_path / "dead.jsonl").exists(), 10, what="dead letter")
     hooks.stop()
     [letter] = [json.loads(x) for x in (tmp_path / "dead.jsonl").read_text().splitlines()]
-    assert letter["body"] == {"kind": "line", "camera": "cam02"} and letter["error"]
+    assert letter["body"] == {"kind": "line", "camera": "cam02"}
+    assert letter["error"]
     assert hooks.delivered == 0
 
 
@@ -95,3 +96,12 @@ def test_a_webhook_is_signed_or_refused(tmp_path: Path) -> None:
         Settings(home=tmp_path, webhook_url="ftp://x", webhook_secret=SECRET)
     assert Settings(home=tmp_path, webhook_url="https://p.example/k",
                     webhook_secret=SECRET).webhook_images is False
+
+
+def test_the_secret_is_never_shown(tmp_path: Path) -> None:
+    settings = Settings(home=tmp_path, webhook_url="https://p.example/k", webhook_secret=SECRET)
+    for shown in (repr(settings), str(settings), settings.model_dump_json()):
+        assert SECRET not in shown
+        assert "p.example" in shown
+    assert settings.webhook_secret is not None
+    assert settings.webhook_secret.get_secret_value() == SECRET  # what the HMAC is keyed with

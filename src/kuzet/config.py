@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import urllib.parse
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +18,7 @@ from pydantic_settings import (
 )
 
 from kuzet.access.lan import DEFAULT_ALLOWED, check_allowlist, parse_networks
+from kuzet.credentials import SecretUrl
 from kuzet.regulation import check_retention_days
 
 DEFAULT_HOME = Path("kuzet-data")
@@ -31,20 +32,20 @@ def home_from_env() -> Path:
 @dataclass(frozen=True)
 class Broker:
     """The MQTT broker `mqtt_url` names, checked with the other settings
-    (`integrations.mqtt` connects to it)."""
+    (`integrations.mqtt` connects to it); its repr leaves the password out."""
 
     host: str
     port: int
     username: str | None
-    password: str | None
+    password: str | None = field(repr=False)
 
     @property
     def shown(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
 
-def parse_broker(url: str) -> Broker:
-    u = urllib.parse.urlsplit(url)
+def parse_broker(url: SecretUrl) -> Broker:
+    u = urllib.parse.urlsplit(url.reveal())
     if u.scheme != "mqtt" or not u.hostname:
         raise ValueError("mqtt_url is mqtt://[user:password@]host[:port]")
     return Broker(u.hostname, u.port or 1883, urllib.parse.unquote(u.username or "") or None,
@@ -91,8 +92,10 @@ class Settings(BaseSettings):
                                   "integrity check (0 turns it off).")
     integrity_interval_s: float = Field(86_400.0, gt=0,
                                         description="Time between integrity checks.")
-    api_host: str = Field("0.0.0.0", description="Address the HTTPS API and console listen "
-                          "on; clients outside allowed_networks are refused anyway.")
+    # Every interface by default: the campus LAN reaches the server on whichever it is
+    # given, and the gate (allowed_networks) refuses clients outside it.
+    api_host: str = Field("0.0.0.0", description="Address the HTTPS API and console "  # noqa: S104
+                          "listen on; clients outside allowed_networks are refused anyway.")
     https_port: int = Field(8443, ge=0, le=65535, description="HTTPS port (0: any free "
                             "port, written to <home>/run/api.json).")
     http_redirect_port: int | None = Field(
@@ -142,15 +145,16 @@ class Settings(BaseSettings):
     motion_width: int = Field(320, ge=64, le=1920, description="Width in pixels the "
                               "picture is scaled to for motion detection (height keeps "
                               "the aspect): wider sees smaller things, at more CPU.")
-    mqtt_url: str | None = Field(None, description="MQTT broker that receives camera "
-                                 "status (and events): mqtt://[user:password@]host[:port]; "
-                                 "unset: no MQTT.")
+    mqtt_url: SecretUrl | None = Field(
+        None, description="MQTT broker that receives camera status (and events): "
+        "mqtt://[user:password@]host[:port], shown with the password masked; unset: no MQTT.")
     mqtt_site: str = Field("campus", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="The "
                            "site's name in MQTT topics: kuzet/<site>/….")
     webhook_url: str | None = Field(None, description="HTTP(S) endpoint that receives each "
                                     "detection event as signed JSON; unset: none.")
-    webhook_secret: str | None = Field(None, description="Shared secret of the webhook's "
-                                       "HMAC-SHA256 signature (required with webhook_url).")
+    webhook_secret: SecretStr | None = Field(
+        None, description="Shared secret of the webhook's HMAC-SHA256 signature (required "
+        "with webhook_url); shown as stars.")
     webhook_images: bool = Field(False, description="Whether the webhook endpoint may "
                                  "receive the event's picture (JPEG, base64).")
     document_font: Path = Field(
@@ -174,7 +178,7 @@ class Settings(BaseSettings):
 
     @field_validator("mqtt_url")
     @classmethod
-    def _broker(cls, url: str | None) -> str | None:
+    def _broker(cls, url: SecretUrl | None) -> SecretUrl | None:
         if url is not None:
             parse_broker(url)
         return url

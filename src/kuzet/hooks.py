@@ -3,7 +3,7 @@ tell other systems what happens (clause 3.2.11), registered by name in one place
 
 Before this module `kuzet serve` chose MQTT and webhooks with if/else in the command and
 `open_detector` chose a detector with if/elif, so every new kind meant editing the
-wiring. Now each kind's module offers a factory, and the assembly (`kuzet.server.builtin`)
+wiring. Now each kind's module offers a factory, and the assembly (`kuzet.builtins`)
 hands Kuzet's own to `Hooks` exactly as an addition would (datasette's `hookspecs`, whose
 own features are plugins too, is the model). `Server` builds whatever the registry
 yields and knows no kind by name.

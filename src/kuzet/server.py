@@ -5,9 +5,10 @@ append lambdas to the recorder's listeners and patch the API's detection store a
 fact, and three parts each built their own `Alarms`. Here the catalog's one `Alarms`
 goes to the recorder, detection and the API; detection's store goes to the API when it
 is built; notifiers and the detector come from `kuzet.hooks`, where Kuzet's own are
-registered here (`builtin`), in the one module above all of them; each notifier decides
-from the settings whether it is configured; detection and the API get their own few
-settings, not all of them.
+registered by `kuzet.builtins`; each notifier decides
+from the settings whether it is configured; detection (`DetectionSettings`), the API
+server (`Listen`) and each notifier get their own few settings, not all of them (the
+API's request handlers still read the whole `Settings` through `Services`).
 
 Start and stop keep the order recording depends on: the recorder first (recovery, and
 the refusal of a second server on the same home), then notifiers, detection, the API;
@@ -19,7 +20,6 @@ hear the recorder, so that its last words still go out.
 
 from __future__ import annotations
 
-import functools
 import gc
 import threading
 import time
@@ -27,20 +27,17 @@ from collections.abc import Callable
 from typing import Any
 
 from kuzet.access.tls import make_self_signed
-from kuzet.analytics import onnx_detector, openvino_person
-from kuzet.analytics.detector import Detector
 from kuzet.analytics.service import DetectionService, DetectionSettings
+from kuzet.builtins import builtin
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.hooks import (
     AuditCheckpoint,
     CameraStatuses,
-    Hooks,
     Message,
     Notifier,
 )
-from kuzet.integrations import mqtt, webhooks
 from kuzet.recorder.service import RecorderService
 from kuzet.web.server import ApiServer, Listen
 from kuzet.web.services import Services
@@ -48,19 +45,6 @@ from kuzet.web.services import Services
 Say = Callable[[str], None]  # a line for the operator
 JOIN_DETECTION_S = 2.0
 RECORDER: frozenset[type[Message]] = frozenset({CameraStatuses, AuditCheckpoint})
-
-
-@functools.cache
-def builtin() -> Hooks[Detector]:
-    """The process's registry with Kuzet's own detectors and notifiers in it, registered
-    exactly as an addition would be. Here, in the assembly, because this module is above
-    them all: `kuzet.hooks` and `analytics.detector` import none of them."""
-    hooks: Hooks[Detector] = Hooks()
-    hooks.detector("openvino", openvino_person.from_files)
-    hooks.detector("onnx", onnx_detector.from_files)
-    hooks.notifier("mqtt", mqtt.from_settings)
-    hooks.notifier("webhooks", webhooks.from_settings)
-    return hooks
 
 
 class Notifiers:
@@ -114,18 +98,25 @@ class Server:
         """Start every part; `AlreadyRunning` when another server records into this home."""
         recorder = self.recorder
         recorder.start()
-        self.notifiers.start(self.say)
-        recorder.listen(self.notifiers)
-        recorder.anchor.publish_to(self.notifiers.checkpoint)
-        self.detection.sync()
-        recorder.listen(self.detection)
-        recorder.report("detection", self.detection.status)
-        recorder.write_status()
-        vols = ", ".join(v.path for v in self.catalog.volumes())
-        self.say(f"kuzet serve: recording {len(recorder.supervisors)} cameras into {vols}")
-        if self.settings.tls_cert is None:
-            make_self_signed(self.settings.cert_path, self.settings.key_path)
-        urls = self.api.start()
+        try:
+            self.notifiers.start(self.say)
+            recorder.listen(self.notifiers)
+            recorder.anchor.publish_to(self.notifiers.checkpoint)
+            self.detection.sync()
+            recorder.listen(self.detection)
+            recorder.report("detection", self.detection.status)
+            recorder.write_status()
+            vols = ", ".join(v.path for v in self.catalog.volumes())
+            self.say(f"kuzet serve: recording {len(recorder.supervisors)} cameras into "
+                     f"{vols}")
+            if self.settings.tls_cert is None:
+                make_self_signed(self.settings.cert_path, self.settings.key_path)
+            urls = self.api.start()
+        except BaseException:
+            # A part that fails to start (the HTTPS port taken, say) must not leave the
+            # recorder running behind the error with its lock held: close its segments.
+            self.recorder.shutdown()
+            raise
         # What start-up made (modules, the app, ORM mappers, supervisors) lives as long as
         # the process. Freezing it keeps every full collection from walking it all again:
         # those walks were the API's latency tail (bench/api.py p99 117 → 57 ms,

@@ -63,8 +63,12 @@ class Step:
     refusal: str | None = None
 
     def __post_init__(self) -> None:
-        assert self.perms, "every step names who may take it"
-        assert not self.sources & TERMINAL, "terminal states stay terminal"
+        # A wrong step is a bug in the flows below, not bad input: raised as an assert
+        # would be, but not stripped by -O.
+        if not self.perms:
+            raise AssertionError("every step names who may take it")
+        if self.sources & TERMINAL:
+            raise AssertionError("terminal states stay terminal")
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ def check(flow: Flow, action: Action, request: RequestFacts, decider: Decider,
         whom = " or whom it concerns" if request.subject is not None else ""
         raise Denied(f"clause {flow.clause}: a {flow.noun} is decided by someone other than "
                      f"who {flow.asked} it{whom}")
-    if not (decider.perms & step.perms or decider.command_line and step.command_line):
+    if not (decider.perms & step.perms or (decider.command_line and step.command_line)):
         raise Denied(step.refusal or (
             f"clause {flow.clause}: to {action.value} a {flow.noun} takes "
             + " or ".join(sorted(step.perms))))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from itertools import pairwise
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -55,7 +56,7 @@ def check_rules(password: str, username: str) -> None:
 
 
 def _counting(s: str) -> bool:
-    steps = {ord(b) - ord(a) for a, b in zip(s, s[1:], strict=False)}
+    steps = {ord(b) - ord(a) for a, b in pairwise(s)}
     return len(steps) == 1 and steps <= {1, -1}
 
 

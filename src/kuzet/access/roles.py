@@ -34,7 +34,7 @@ from kuzet.access.approvals import (
 )
 from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import CameraGroup, CameraGroupMember, Role, RoleAssignment, User
-from kuzet.access.permissions import DEFAULT_ROLES, Perm, check_role_edit, is_privileged
+from kuzet.access.permissions import Perm, check_role_edit, is_privileged
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import Camera
@@ -57,15 +57,6 @@ def decider_of(s: Session, actor: Actor) -> Decider:
     perms = frozenset(p for r in s.scalars(select(Role).where(Role.name.in_(actor.roles)))
                       for p in role_perms(r))
     return Decider(actor.name, perms, command_line=actor.source == LOCAL)
-
-
-def seed_roles(s: Session) -> None:
-    """Insert the regulation's default roles that are missing (never overwrite edits)."""
-    have = set(s.scalars(select(Role.name)))
-    for r in DEFAULT_ROLES.values():
-        if r.name not in have:
-            s.add(Role(name=r.name, perms=json.dumps(sorted(r.perms)), clause=r.clause,
-                       titles=json.dumps(r.title, ensure_ascii=False)))
 
 
 @dataclass(frozen=True)

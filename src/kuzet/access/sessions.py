@@ -31,7 +31,7 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.errors import Denied, Invalid, NotFound, Unauthenticated
 
-TOKEN_PREFIX = "kz_"
+TOKEN_PREFIX = "kz_"  # noqa: S105 - what every API token starts with, not a secret
 # Writing last-seen on every request would make each read a write; a minute of slack on
 # a 15-minute idle limit costs nothing.
 TOUCH_EVERY_NS = 60 * 10**9

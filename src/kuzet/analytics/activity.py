@@ -36,9 +36,9 @@ def cells(box: Box, width: int, height: int) -> Iterable[int]:
     """Grid cells (row-major indexes) a box in pixels of a `width`×`height` picture
     touches."""
     c0 = max(0, min(GRID_W - 1, int(box.x0 / width * GRID_W)))
-    c1 = max(0, min(GRID_W - 1, int(math.ceil(box.x1 / width * GRID_W)) - 1))
+    c1 = max(0, min(GRID_W - 1, math.ceil(box.x1 / width * GRID_W) - 1))
     r0 = max(0, min(GRID_H - 1, int(box.y0 / height * GRID_H)))
-    r1 = max(0, min(GRID_H - 1, int(math.ceil(box.y1 / height * GRID_H)) - 1))
+    r1 = max(0, min(GRID_H - 1, math.ceil(box.y1 / height * GRID_H) - 1))
     for r in range(r0, r1 + 1):
         for c in range(c0, max(c0, c1) + 1):
             yield r * GRID_W + c

@@ -4,7 +4,7 @@ A detector takes a picture (BGR, as OpenCV and PyAV's `to_ndarray(format="bgr24"
 it) and returns labelled boxes in that picture's pixels. Two implementations: OpenVINO
 with the bundled person model (the default) and ONNX Runtime for a model the
 installation supplies (`openvino_person`, `onnx_detector`), each offering a factory that
-the assembly (`kuzet.server.builtin`) registers by name in `kuzet.hooks` (the `detector`
+the assembly (`kuzet.builtins`) registers by name in `kuzet.hooks` (the `detector`
 setting picks one); this module imports neither. A detector that cannot be made says why
 at configuration time (`DetectorError`); recording never depends on it.
 """

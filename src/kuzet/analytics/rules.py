@@ -160,7 +160,7 @@ class Rules:
             a, b = r.line
             before, after = _where(tr, -2, self.size), _where(tr, -1, self.size)
             s0, s1 = side(before, a, b), side(after, a, b)
-            if s0 == s1 or s0 == 0 and s1 == 0 or not _within(before, after, a, b):
+            if s0 == s1 or (s0 == 0 and s1 == 0) or not _within(before, after, a, b):
                 return False
             towards = "left" if s1 > 0 else "right"
             return r.direction in ("both", towards)

@@ -10,6 +10,8 @@ cameras × 30 days) over its 2 GB budget (docs/design/storage.md).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 
 class KeyIndexError(ValueError):
     pass
@@ -50,7 +52,7 @@ def encode(times_ns: list[int]) -> bytes:
         return bytes(out)
     _varint(times_ns[0], out)
     runs: list[list[int]] = []
-    for prev, cur in zip(times_ns, times_ns[1:], strict=False):
+    for prev, cur in pairwise(times_ns):
         delta = cur - prev
         if delta <= 0:
             raise KeyIndexError("keyframe times must increase")

@@ -97,10 +97,13 @@ def any_overlapping(conn: Connection, camera_id: int, stream: Stream, start_ns: 
 
 
 def next_start(conn: Connection, camera_id: int, stream: Stream, after_ns: int) -> int | None:
-    """Where the first segment starting at or after an instant starts."""
+    """Where the first playable segment starting at or after an instant starts: one being
+    deleted, or of no length, is not (a page read from it would be empty, and a reader
+    looking for the next footage would be sent back to the same instant)."""
     value = conn.execute(select(func.min(Segment.start_ns)).where(
         Segment.camera_id == camera_id, Segment.stream == stream,
-        Segment.start_ns >= after_ns)).scalar()
+        Segment.start_ns >= after_ns, Segment.end_ns > Segment.start_ns,
+        Segment.deleting.is_(False))).scalar()
     return int(value) if value is not None else None
 
 

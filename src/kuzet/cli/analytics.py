@@ -25,7 +25,7 @@ def detect(
     picture = cv2.imread(str(image), cv2.IMREAD_COLOR)
     if picture is None:
         raise fail(f"{image} is not an image OpenCV can read (JPEG, PNG, BMP, …)")
-    from kuzet.server import builtin
+    from kuzet.builtins import builtin
 
     try:
         detector = open_detector(builtin().detectors, settings.detector, settings.cache_path,

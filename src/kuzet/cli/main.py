@@ -28,8 +28,9 @@ from kuzet.cli.common import (
     read_settings,
 )
 from kuzet.config import CONFIG_FILE_NAME, Settings
+from kuzet.credentials import SecretUrl
 from kuzet.errors import KuzetError
-from kuzet.ingest.errors import SourceError, check_url, mask_url
+from kuzet.ingest.errors import SourceError, check_url
 from kuzet.regulation import check_retention_days
 from kuzet.timefmt import format_instant
 
@@ -170,7 +171,8 @@ def demo(
     settings.home.mkdir(parents=True, exist_ok=True)
     catalog = open_catalog(settings)
     typer.echo("Starting the camera simulator (the first start encodes its clips, ~30 s)...")
-    sim_proc = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
+    # This interpreter on arguments of its own making: nothing untrusted in the command.
+    sim_proc = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",  # noqa: S603
                                  str(cameras), "--port", str(port)],
                                 env={**os.environ, "KUZET_HOME": str(settings.home)})
     try:
@@ -351,21 +353,22 @@ def camera_add(
     if transport is not None and transport not in ("tcp", "udp"):
         raise fail("--transport must be tcp or udp")
     catalog = open_catalog(read_settings())
+    main = SecretUrl(url)
     try:
-        check_url(url)
+        check_url(main)
         if sub_url:
-            check_url(sub_url)
+            check_url(SecretUrl(sub_url))
         if retention_days is not None:
             check_retention_days(retention_days)
         catalog.add_camera(name, url, sub_url=sub_url, zone=zone, location=location,
                            building=building, floor=floor, transport=transport,
                            retention_days=retention_days,
-                           audit=audited(AuditAction.CAMERA_ADD, name, url=mask_url(url),
+                           audit=audited(AuditAction.CAMERA_ADD, name, url=main.shown,
                                           zone=zone, location=location, building=building,
                                           floor=floor, retention_days=retention_days))
     except (KuzetError, SourceError) as exc:
         raise fail(str(exc)) from exc
-    typer.echo(f"added camera {name} ({mask_url(url)})")
+    typer.echo(f"added camera {name} ({main})")
 
 
 @camera_app.command("list")
@@ -382,8 +385,8 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
     rows = []
     for cam in catalog.cameras():
         st = statuses.get(cam.name, {})
-        rows.append({"name": cam.name, "url": mask_url(cam.main_url),
-                     "sub_url": mask_url(cam.sub_url) if cam.sub_url else None,
+        rows.append({"name": cam.name, "url": SecretUrl(cam.main_url).shown,
+                     "sub_url": SecretUrl(cam.sub_url).shown if cam.sub_url else None,
                      "zone": cam.zone, "location": cam.location,
                      "building": cam.building, "floor": cam.floor,
                      "retention_days": cam.retention_days or settings.retention_days,

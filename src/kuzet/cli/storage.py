@@ -74,7 +74,8 @@ def hold_request(
     no command decides, approves, rejects or releases a hold."""
     holds = _holds()
     start_ns, end_ns = instant(start), instant(end)
-    assert start_ns is not None and end_ns is not None
+    assert start_ns is not None
+    assert end_ns is not None
     try:
         hold = holds.request(camera, start_ns, end_ns, reason=reason, incident=incident, by=by,
                              via=local_actor())

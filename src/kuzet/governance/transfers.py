@@ -97,7 +97,8 @@ def check_request(r: Request) -> Request:
 
 
 def approved_scope(t: Transfer) -> Scope:
-    assert t.approved_cameras is not None and t.approved_start_ns is not None
+    assert t.approved_cameras is not None
+    assert t.approved_start_ns is not None
     assert t.approved_end_ns is not None
     return Scope(tuple(json.loads(t.approved_cameras)), t.approved_start_ns, t.approved_end_ns)
 

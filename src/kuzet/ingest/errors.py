@@ -1,10 +1,12 @@
-"""What goes wrong reading a camera, in the words of a gap row; and the checks that keep
-a camera's URL (which may carry a password) out of every message."""
+"""What goes wrong reading a camera, in the words of a gap row; and the check of a
+camera's URL (a `SecretUrl`: it may carry a password, which no message shows)."""
 
 from __future__ import annotations
 
 from enum import StrEnum
 from urllib.parse import urlsplit
+
+from kuzet.credentials import SecretUrl
 
 SUPPORTED_SCHEMES = ("rtsp", "rtsps")
 
@@ -30,22 +32,12 @@ class SourceError(Exception):
         self.cause = cause
 
 
-def check_url(url: str) -> None:
+def check_url(url: SecretUrl) -> None:
     """Refuse what we cannot record before trying to connect."""
-    parts = urlsplit(url)
+    parts = urlsplit(url.shown)  # scheme and host, which the shown form keeps
     if parts.scheme.lower() not in SUPPORTED_SCHEMES:
         raise SourceError(GapCause.UNSUPPORTED,
                           f"unsupported scheme {parts.scheme or '(none)'!r}: use rtsp:// or rtsps://")
     if not parts.hostname:
         raise SourceError(GapCause.UNSUPPORTED, "the URL names no host")
 
-
-def mask_url(url: str) -> str:
-    """The URL with its password hidden, for logs, status and listings."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = f"{parts.username}:***@{parts.hostname}"
-    if parts.port:
-        netloc += f":{parts.port}"
-    return parts._replace(netloc=netloc).geturl()

@@ -13,6 +13,7 @@ from typing import Any
 
 import av
 
+from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError, check_url
 from kuzet.ingest.source import SUPPORTED_VIDEO, Track
 from kuzet.ingest.timestamps import fill_missing_timestamps
@@ -56,7 +57,7 @@ def classify_read_error(exc: BaseException) -> SourceError:
     return SourceError(GapCause.STREAM_ENDED, _reason(exc))
 
 
-def open_source(url: str, *, transport: str, stall_s: float) -> Any:
+def open_source(url: SecretUrl, *, transport: str, stall_s: float) -> Any:
     """Open one RTSP session and find its video (and audio) stream.
 
     Time-outs come from FFmpeg's own socket option, not from PyAV's `timeout=` argument:
@@ -73,7 +74,7 @@ def open_source(url: str, *, transport: str, stall_s: float) -> Any:
     }
     started = time.monotonic()
     try:
-        container = av.open(url, options=options)
+        container = av.open(url.reveal(), options=options)
     except (av.FFmpegError, OSError) as exc:
         if time.monotonic() - started >= 0.9 * stall_s:
             raise SourceError(GapCause.CONNECT_FAILED,

@@ -19,6 +19,7 @@ from typing import Any
 
 import av
 
+from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.source import SUPPORTED_VIDEO, NeedsFfmpeg, Track, hand_to_ffmpeg
 from kuzet.nal import to_annexb
@@ -47,7 +48,7 @@ ADTS_FREQUENCIES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 1600
 
 
 class RtspSource:
-    def __init__(self, url: str, client: RtspClient, video: Track, audio: Track | None,
+    def __init__(self, url: SecretUrl, client: RtspClient, video: Track, audio: Track | None,
                  channels: dict[int, Depacketizer], video_channel: int, stall_s: float) -> None:
         self.url = url  # as configured, credentials and all: what the recorder asks for
         self.client = client
@@ -72,7 +73,7 @@ class RtspSource:
 
     # -- opening ----------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, *, stall_s: float) -> RtspSource:
+    def open(cls, url: SecretUrl, *, stall_s: float) -> RtspSource:
         client = RtspClient(url, timeout_s=stall_s)
         try:
             client.connect()
@@ -89,7 +90,7 @@ class RtspSource:
             raise
 
     @classmethod
-    def _handshake(cls, url: str, client: RtspClient, stall_s: float) -> RtspSource:
+    def _handshake(cls, url: SecretUrl, client: RtspClient, stall_s: float) -> RtspSource:
         client.request("OPTIONS", client.url)
         reply = client.request("DESCRIBE", client.url, {"Accept": "application/sdp"})
         base = reply.header("content-base") or reply.header("content-location") or client.url

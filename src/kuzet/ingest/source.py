@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
+from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
 
 SUPPORTED_VIDEO = ("h264", "hevc")
@@ -58,7 +59,7 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-_ffmpeg_urls: set[str] = set()
+_ffmpeg_urls: set[SecretUrl] = set()
 _ffmpeg_lock = threading.Lock()
 
 
@@ -69,13 +70,13 @@ class NeedsFfmpeg(SourceError):
         super().__init__(GapCause.STREAM_ENDED, message)
 
 
-def hand_to_ffmpeg(url: str) -> None:
+def hand_to_ffmpeg(url: SecretUrl) -> None:
     """FFmpeg's client reads this camera from now on, until the process restarts: what
     made the own client unsuitable (reordered frames, say) is a property of the camera."""
     with _ffmpeg_lock:
         _ffmpeg_urls.add(url)
 
 
-def handed_to_ffmpeg(url: str) -> bool:
+def handed_to_ffmpeg(url: SecretUrl) -> bool:
     with _ffmpeg_lock:
         return url in _ffmpeg_urls

@@ -7,7 +7,8 @@ event loop (aiomqtt). While the broker is unreachable the thread retries with ba
 (at most `BACKOFF_MAX_S` between tries); retained statuses are kept, latest per topic,
 and sent again on every reconnect; other messages wait in a bounded queue that drops
 its oldest when full (counted in `dropped`). Credentials come in the URL
-(`mqtt://user:password@host:1883`) and are never logged.
+(`mqtt://user:password@host:1883`, a `SecretUrl` revealed only where the broker's address
+is read for connecting) and are never logged.
 
 `MqttNotifier` is what `kuzet serve` builds through `kuzet.hooks` when `mqtt_url` is set:
 camera statuses through `StatusFeed`, detection events on `kuzet/<site>/events` (never
@@ -28,6 +29,7 @@ from typing import Any
 import aiomqtt
 
 from kuzet.config import Settings, parse_broker
+from kuzet.credentials import SecretUrl
 from kuzet.hooks import (
     AuditCheckpoint,
     CameraStatuses,
@@ -44,7 +46,7 @@ QUEUE_MAX = 1000
 
 
 class MqttPublisher:
-    def __init__(self, url: str, site: str) -> None:
+    def __init__(self, url: SecretUrl, site: str) -> None:
         self.broker = parse_broker(url)
         self.prefix = f"kuzet/{site}"
         self.dropped = 0
@@ -152,7 +154,7 @@ class MqttNotifier:
     hears: frozenset[type[Message]] = frozenset(
         {CameraStatuses, DetectionEvent, TamperChange, AuditCheckpoint})
 
-    def __init__(self, url: str, site: str) -> None:
+    def __init__(self, url: SecretUrl, site: str) -> None:
         self.publisher = MqttPublisher(url, site)
         self.feed = StatusFeed(self.publisher.publish)
         self.shown = (f"camera status to {self.publisher.broker.shown} as "

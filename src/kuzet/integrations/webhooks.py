@@ -33,6 +33,8 @@ from typing import TYPE_CHECKING, Any
 from kuzet.hooks import DetectionEvent, Message
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from kuzet.config import Settings
 
 log = logging.getLogger(__name__)
@@ -47,11 +49,11 @@ class Webhooks:
     hears: frozenset[type[Message]] = frozenset({DetectionEvent})
     shown = None
 
-    def __init__(self, url: str, secret: str, dead_letters: Path, *, images: bool = False,
+    def __init__(self, url: str, secret: SecretStr, dead_letters: Path, *, images: bool = False,
                  attempts: int = 5, backoff_s: float = 1.0, timeout_s: float = 5.0) -> None:
         self.url = url
         self.images = images
-        self.secret = secret.encode()
+        self.secret = secret
         self.dead_letters = dead_letters
         self.attempts = attempts
         self.backoff_s = backoff_s
@@ -102,9 +104,10 @@ class Webhooks:
 
     def _post(self, delivery: str, body: bytes) -> str:
         """'' when delivered, else what went wrong."""
+        signed = signature(self.secret.get_secret_value().encode(), body)
         request = urllib.request.Request(self.url, data=body, method="POST", headers={
             "content-type": "application/json", "x-kuzet-delivery": delivery,
-            "x-kuzet-signature": signature(self.secret, body), "user-agent": "kuzet"})
+            "x-kuzet-signature": signed, "user-agent": "kuzet"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
                 return "" if 200 <= answer.status < 300 else f"HTTP {answer.status}"

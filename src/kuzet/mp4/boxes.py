@@ -3,15 +3,14 @@
 Every reader of MP4 in Kuzet walks boxes here, top level or nested: salvage finding the end
 of a cut file's last whole fragment, the segment reader finding init segment, tracks and
 fragments (kuzet.mp4.reader), and the live muxer handing on each box it finished
-(kuzet.mp4.livemux). A file is walked through its mapping (`file_boxes`), so only the
-pages holding headers are read. Each box is read from its header alone (ISO/IEC 14496-12,
-4.2): a 32-bit size, 1 for a 64-bit size after the type, 0 for "to the end".
+(kuzet.mp4.livemux). A file is read whole and walked (`file_boxes`). Each box is read
+from its header alone (ISO/IEC 14496-12, 4.2): a 32-bit size, 1 for a 64-bit size after
+the type, 0 for "to the end".
 """
 
 from __future__ import annotations
 
 import mmap
-import os
 import struct
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,23 +77,13 @@ def find(data: Buf, start: int, end: int, kind: str) -> Box:
     raise FragmentError(f"no {kind} box")
 
 
-def map_file(path: Path) -> Buf:
-    """A file's bytes, mapped rather than read: only the pages a reader touches come in
-    (an empty file, which cannot be mapped, is b"")."""
-    with path.open("rb") as f:
-        if not os.fstat(f.fileno()).st_size:
-            return b""
-        return mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-
-
 def file_boxes(path: Path) -> list[Box]:
-    """The top-level boxes of a file; the last may run past the end of a file cut short."""
-    data = map_file(path)
-    try:
-        return list(walk(data))
-    finally:
-        if isinstance(data, mmap.mmap):
-            data.close()
+    """The top-level boxes of a file; the last may run past the end of a file cut short.
+
+    The file is read, not memory-mapped: a read error on a failing disk must be an
+    OSError for the one caller, where a mapped page would be SIGBUS for the whole server
+    (recorder included). A segment is a few MB; reading it is what the page cache serves."""
+    return list(walk(path.read_bytes()))
 
 
 def complete_prefix(boxes: list[Box], file_size: int) -> int:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kuzet.mp4.boxes import FragmentError, map_file
+from kuzet.mp4.boxes import FragmentError
 from kuzet.mp4.cut import cut
 from kuzet.mp4.reader import SegmentReader
 
@@ -51,7 +51,7 @@ def read_segment(path: Path, keyframes_ns: list[int], duration_ns: int, from_ind
     it is cut short there and is the last. One that cannot be cut (a layout the recorder
     does not write) is left out, so playback then stops at the last whole fragment; a
     file whose boxes the reader cannot follow at all is FragmentError."""
-    reader = SegmentReader(map_file(path))
+    reader = SegmentReader(path.read_bytes())  # read, not mapped: see boxes.file_boxes
 
     def fragments() -> Iterator[PlaybackFragment]:
         for k in range(from_index, len(reader.pairs)):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 
 from kuzet.mp4.boxes import Box, Buf, FragmentError, children, find
 
@@ -54,7 +55,7 @@ class SegmentReader:
         self.init = b"".join(bytes(data[b.offset:b.end]) for b in boxes
                              if b.type in ("ftyp", "moov"))
         self._moov = next((b for b in boxes if b.type == "moov"), None)
-        self.pairs = [(a, b) for a, b in zip(boxes, boxes[1:], strict=False)
+        self.pairs = [(a, b) for a, b in pairwise(boxes)
                       if a.type == "moof" and b.type == "mdat"]
 
     @cached_property

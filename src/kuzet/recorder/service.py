@@ -22,6 +22,7 @@ from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
+from kuzet.credentials import SecretUrl
 from kuzet.governance.holds import Holds
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.substream import SubStream
@@ -155,13 +156,14 @@ class RecorderService:
             if cam_id in self.supervisors:
                 continue
             transport = cam.transport or self.settings.rtsp_transport
-            source = CameraSource(id=cam.id, name=cam.name, url=cam.main_url,
+            # the catalog's text becomes a SecretUrl here, before any log or status sees it
+            source = CameraSource(id=cam.id, name=cam.name, url=SecretUrl(cam.main_url),
                                   transport=transport)
             sup = Supervisor(source, self.catalog, self.settings, self.volumes)
             self.supervisors[cam_id] = sup
             sup.start()
             if cam.sub_url:
-                sub = SubStream(cam.name, cam.sub_url, transport, self.settings)
+                sub = SubStream(cam.name, SecretUrl(cam.sub_url), transport, self.settings)
                 self.substreams[cam_id] = sub
                 sub.start()
 

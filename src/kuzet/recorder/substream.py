@@ -20,7 +20,8 @@ from typing import Any
 import av
 
 from kuzet.config import Settings
-from kuzet.ingest.errors import GapCause, SourceError, mask_url
+from kuzet.credentials import SecretUrl
+from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import open_source
 from kuzet.ingest.timestamps import fill_missing_timestamps
 from kuzet.mp4.writer import VideoParams, probe_dimensions
@@ -35,7 +36,7 @@ IDLE_POLL_S = 0.2
 
 
 class SubStream(Worker):
-    def __init__(self, camera: str, url: str, transport: str, settings: Settings, *,
+    def __init__(self, camera: str, url: SecretUrl, transport: str, settings: Settings, *,
                  opener: Callable[..., Any] = open_source) -> None:
         super().__init__(f"sub-{camera}")
         self.camera = camera
@@ -125,5 +126,5 @@ class SubStream(Worker):
 
     def _failed(self, exc: Exception) -> None:
         self.last_error = str(exc)
-        log.warning("camera %s sub stream (%s): %s", self.camera, mask_url(self.url), exc)
+        log.warning("camera %s sub stream (%s): %s", self.camera, self.url, exc)
 

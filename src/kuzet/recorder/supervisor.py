@@ -22,8 +22,9 @@ import av
 from kuzet.catalog.paths import part_path
 from kuzet.catalog.store import Catalog, CutGap
 from kuzet.config import Settings
+from kuzet.credentials import SecretUrl
 from kuzet.ingest.choice import open_recording_source
-from kuzet.ingest.errors import GapCause, SourceError, mask_url
+from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import classify_read_error
 from kuzet.ingest.source import Source, Track
 from kuzet.mp4.writer import SegmentFile, VideoParams, probe_dimensions
@@ -48,7 +49,7 @@ Opener = Callable[..., Source]
 class CameraSource:
     id: int
     name: str
-    url: str
+    url: SecretUrl
     transport: str
 
 
@@ -315,7 +316,7 @@ class Supervisor(Worker):
         self._set_state(state)
         self.status.last_error = str(exc)
         self.status.last_cause = exc.cause.value
-        log.warning("camera %s (%s): %s: %s", self.source.name, mask_url(self.source.url),
+        log.warning("camera %s (%s): %s: %s", self.source.name, self.source.url,
                     exc.cause.value, exc)
 
     def _set_state(self, state: State) -> None:

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit
 
+from kuzet.credentials import SecretUrl
 from kuzet.rtsp.digest import parse_auth_params
 
 MAX_REPLY_BYTES = 64 * 1024
@@ -49,8 +50,8 @@ class Reply:
 
 
 class RtspClient:
-    def __init__(self, url: str, *, timeout_s: float) -> None:
-        parts = urlsplit(url)
+    def __init__(self, url: SecretUrl, *, timeout_s: float) -> None:
+        parts = urlsplit(url.reveal())
         self.user = unquote(parts.username or "")
         self.password = unquote(parts.password or "")
         host = parts.hostname or ""

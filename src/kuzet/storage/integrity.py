@@ -29,7 +29,9 @@ class IntegrityCheck:
         self.audit = audit
         self.sample = settings.integrity_sample
         self.interval_ns = int(settings.integrity_interval_s * NS)
-        self.rng = rng or random.Random()
+        # The OS's randomness: which segments the next sample re-hashes cannot be worked
+        # out from the ones sampled before, by someone who would edit footage unseen.
+        self.rng = rng or random.SystemRandom()
 
     def run_if_due(self, now_ns: int | None = None) -> list[Problem] | None:
         now = now_ns if now_ns is not None else time.time_ns()

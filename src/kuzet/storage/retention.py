@@ -21,9 +21,12 @@ DAY_NS = 86_400 * NS
 
 def retention_days_of(camera_days: int | None, default_days: int) -> int:
     """The days a camera's footage is kept: its own setting or the default, and never
-    past clause 3.3's ceiling, whatever a row holds (every writer checks; this is the
-    sweeper's own guard, so that no stray value keeps footage longer)."""
-    return min(camera_days or default_days, MAX_RETENTION_DAYS)
+    past clause 3.3's ceiling, whatever a row holds. Every writer checks; this is the
+    sweeper's own guard: a stray value above the ceiling is cut to it (nothing kept
+    longer), and one below a day (which would put the cut-off in the future and delete
+    everything unheld) falls back to the default."""
+    days = camera_days if camera_days is not None and camera_days >= 1 else default_days
+    return min(days, MAX_RETENTION_DAYS)
 
 
 class HoldState(StrEnum):

@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from kuzet.access.lan import ClientAddress, Network, allowed, client_address
 
 log = logging.getLogger(__name__)
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]  # as Starlette types it, so that its TestClient takes the app
 Receive = Callable[[], Any]
 Send = Callable[[dict[str, Any]], Any]
 ASGIApp = Callable[..., Any]

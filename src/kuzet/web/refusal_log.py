@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kuzet.access.lan import ClientAddress
@@ -39,7 +39,7 @@ class RefusalLog:
         self._cond = threading.Condition()
         self._writer: threading.Thread | None = None
 
-    def note(self, client: ClientAddress, scope: dict[str, Any]) -> None:
+    def note(self, client: ClientAddress, scope: Mapping[str, Any]) -> None:
         """The gate's `on_refusal`: count it, on the event loop, touching no disk."""
         path = str(scope.get("path", ""))[:200]
         with self._cond:

@@ -105,7 +105,8 @@ class ApiServer:
         app = create_app(self.services)
         https_sock = _bind(s.host, s.https_port)
         https_port = https_sock.getsockname()[1]
-        shown = "127.0.0.1" if s.host in ("0.0.0.0", "::") else s.host
+        # The URL shown for a wildcard address (compared here, not bound) is the loopback one.
+        shown = "127.0.0.1" if s.host in ("0.0.0.0", "::") else s.host  # noqa: S104
         self.urls["https"] = f"https://{shown}:{https_port}"
         plan: list[tuple[Any, socket.socket, dict[str, Any]]] = [
             (app, https_sock, {"ssl_certfile": str(s.cert), "ssl_keyfile": str(s.key)})]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-import kuzet.access.models  # noqa: F401  (registers the access tables)
-import kuzet.analytics.models  # noqa: F401  (and detection's, and so on)
-import kuzet.console.models  # noqa: F401  (and the console's)
+import kuzet.access.models  # registers the access tables
+import kuzet.analytics.models  # and detection's, and so on
+import kuzet.console.models  # and the console's
 import kuzet.governance.models  # noqa: F401  (and the documents')
 from kuzet.catalog.models import Base
 

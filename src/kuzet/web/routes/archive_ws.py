@@ -212,8 +212,8 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
                                        min(clip[1], look + BATCH_NS))
         if not page:
             following = await asyncio.to_thread(svc.catalog.next_start, camera_id, look)
-            if following is None or following >= clip[1]:
-                break
+            if following is None or following >= clip[1] or following <= look:
+                break  # nothing further (never read the same page twice)
             look = following
             continue
         items = plan(page, t, clip[1], [clip])

@@ -23,9 +23,10 @@ from kuzet.console.plan_rows import on_disk
 from kuzet.console.playback_plan import Row, plan
 from kuzet.console.snapshot import frame_at, stamp, stamp_lines
 from kuzet.console.timeline import clip, drawn, month_days
+from kuzet.credentials import SecretUrl
 from kuzet.errors import Invalid, NotFound
-from kuzet.ingest.errors import SourceError, check_url, mask_url
-from kuzet.storage.retention import HoldState, hold_state
+from kuzet.ingest.errors import SourceError, check_url
+from kuzet.storage.retention import PROTECTING, hold_state
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
 from kuzet.web.pictures import authorize_picture
 from kuzet.web.schemas import NewBookmark, NewCamera, SeqId, ViewingRequest
@@ -36,7 +37,6 @@ STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
 ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
 TimeParam = Annotated[str, Query(max_length=40, description="ISO 8601 with offset")]
 MISSING_WINDOW_NS = 26 * 3600 * 10**9  # a stat() per segment: a day of them is cheap
-PROTECTING = (HoldState.PENDING, HoldState.ACTIVE)
 
 
 def camera(request: Request, name: str) -> Camera:
@@ -83,10 +83,11 @@ def add_camera(body: NewCamera, request: Request,
                caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> dict[str, Any]:
     """Add a camera; `kuzet serve` starts recording it within seconds."""
     svc = services(request)
+    main = SecretUrl(body.url)
     try:  # the schema refuses more than the 30 days of clause 3.3
-        check_url(body.url)
+        check_url(main)
         if body.sub_url:
-            check_url(body.sub_url)
+            check_url(SecretUrl(body.sub_url))
     except SourceError as exc:
         raise Invalid(str(exc)) from exc
     actor = caller.actor(source(request))
@@ -94,7 +95,7 @@ def add_camera(body: NewCamera, request: Request,
         body.name, body.url, sub_url=body.sub_url, zone=body.zone, location=body.location,
         building=body.building, floor=body.floor, retention_days=body.retention_days,
         audit=lambda s, c: append_act(s, actor, AuditAction.CAMERA_ADD, c.name,
-                                      url=mask_url(body.url), zone=body.zone,
+                                      url=main.shown, zone=body.zone,
                                       location=body.location, building=body.building,
                                       floor=body.floor))
     svc.cameras_changed()
