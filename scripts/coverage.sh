@@ -5,7 +5,7 @@
 # docs/architecture.md); a change that lowers it fails here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FLOOR=${KUZET_COVERAGE_FLOOR:-80}
+FLOOR=${KUZET_COVERAGE_FLOOR:-93}  # 94 % measured 2026-12-05 (391 tests)
 rm -rf .coverage-data && mkdir -p .coverage-data
 tests=0
 .venv/bin/coverage run -m pytest -n "${KUZET_TEST_WORKERS:-2}" --dist worksteal "$@" || tests=$?

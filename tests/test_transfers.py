@@ -23,8 +23,10 @@ from conftest import SQLITE_ONLY, ffprobe
 from footage import record
 from kuzet.access.permissions import DEFAULT_ROLES, Perm
 from kuzet.audit.log import Actor
+from kuzet.errors import Denied
 from kuzet.export.verify_package import verify
 from kuzet.governance.numbering import year_of
+from kuzet.governance.transfers import approved_scope
 from kuzet.rtsp.clip import ClipSpec
 from kuzet.timefmt import NS, format_instant, parse_instant
 
@@ -326,6 +328,34 @@ def test_refusals_name_the_reason_and_leave_nothing(world: ClipWorld, tmp_path: 
     assert "missing on disk" in detail, r.text
     assert format_instant(rows[2].start_ns) in detail
     assert world.svc.transfers.get(fresh).state == "approved"
+    exports = world.settings.home / "exports"
+    assert not exports.exists() or list(exports.iterdir()) == []
+
+
+def test_a_refused_execution_is_audited_as_refused(world: ClipWorld) -> None:
+    """The executor's own check, beneath the route's (which a role edited since the
+    caller's session was read gets past): whoever's roles do not give `export.execute` is
+    refused, when the package would be built and when it would be recorded, and each
+    refusal is in the audit log as refused, like every other step's. Nothing is built or
+    marked."""
+    head, rector = world.login("head"), world.login("rector")
+    tid = _register(head, [CAM], 0, 12)["id"]
+    assert _upload(head, tid, PDF, "application/pdf").status_code == 200
+    assert _approve(rector, tid).status_code == 200
+    t = world.svc.transfers.get(tid)
+    actor = Actor("rector", ("rector",), "127.0.0.1")
+    with pytest.raises(Denied, match=r"takes export\.execute$") as refused:
+        world.svc.exports.execute(actor, tid, approved_scope(t), "Capt. A. Seitkali",
+                                  "service ID 012345", world.clock())
+    with pytest.raises(Denied, match=r"takes export\.execute$"):
+        world.svc.transfers.record_execution(actor, tid, approved_scope(t), "Capt. A. Seitkali",
+                                             "service ID 012345", {}, world.clock())
+    entries = [(e.actor, json.loads(e.detail)) for e in world.audit("transfer.execute")
+               if e.subject == f"transfer/{tid}"]
+    assert entries == [("rector", {"roles": ["rector"], "source": "127.0.0.1",
+                                   "outcome": "refused", "reason": str(refused.value),
+                                   "number": t.number})] * 2
+    assert world.svc.transfers.get(tid).state == "approved"
     exports = world.settings.home / "exports"
     assert not exports.exists() or list(exports.iterdir()) == []
 

@@ -21,17 +21,17 @@ from kuzet.access.approvals import (
     Action,
     ApprovalState,
     RequestFacts,
-    check,
     current,
 )
 from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import Grant, User
 from kuzet.access.permissions import GRANTABLE, GrantFacts, Perm
 from kuzet.access.roles import decider_of
+from kuzet.access.steps import Entry, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import Camera
-from kuzet.errors import Denied, Invalid, NotFound
+from kuzet.errors import Invalid, NotFound
 
 MAX_VALIDITY_NS = 366 * 86400 * 10**9
 # The entry each step of the approval machine writes, taken or refused.
@@ -106,28 +106,20 @@ class Grants:
         self._step(actor, grant_id, Action.REVOKE, now_ns)
 
     def _step(self, actor: Actor, grant_id: int, action: Action, now_ns: int) -> None:
-        """Take `action` on the grant as the approval machine allows, and audit it; a
-        refusal by rule is audited too, and raised once that entry is written."""
-        refused: Denied | None = None
-        audit = AUDITED[action]
-        with self.session.begin() as s:
-            g = s.get(Grant, grant_id)
+        """Take `action` on the grant as the approval machine allows, and audit it, taken
+        or refused (`access.steps`)."""
+        with take_step(self.session, actor) as step:
+            g = step.session.get(Grant, grant_id)
             if g is None:
                 raise NotFound(f"no grant {grant_id}")
-            user = s.get(User, g.user_id)
+            user = step.session.get(User, g.user_id)
             subject = user.name if user else str(g.user_id)
-            try:
-                new = check(GRANTS, action, _request(g, subject), decider_of(s, actor), now_ns)
-            except Denied as exc:
-                append_act(s, actor, audit, subject, outcome="refused", reason=str(exc),
-                           grant=g.id)
-                refused = exc
-            else:
-                g.state = GRANTS.word(new)
-                g.decided_by, g.decided_ns = actor.name, now_ns
-                append_act(s, actor, audit, subject, grant=g.id)
-        if refused is not None:
-            raise refused
+            entry = Entry(AUDITED[action], subject, {"grant": g.id})
+            new = step.take(GRANTS, action, _request(g, subject),
+                            decider_of(step.session, actor), now_ns, entry)
+            g.state = GRANTS.word(new)
+            g.decided_by, g.decided_ns = actor.name, now_ns
+            step.record(entry)
 
     def list(self, now_ns: int, user: str | None = None) -> list[GrantView]:
         with self.session() as s:

@@ -30,11 +30,11 @@ from kuzet.access.approvals import (
     Decider,
     Flow,
     RequestFacts,
-    check,
 )
 from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import CameraGroup, CameraGroupMember, Role, RoleAssignment, User
 from kuzet.access.permissions import Perm, check_role_edit, is_privileged
+from kuzet.access.steps import Entry, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import Camera
@@ -181,34 +181,26 @@ class Roles:
         self._step(actor, assignment_id, Action.REVOKE, now_ns)
 
     def _step(self, actor: Actor, assignment_id: int, action: Action, now_ns: int) -> None:
-        """Take `action` on the assignment as the approval machine allows, and audit it; a
-        refusal by rule is audited too, and raised once that entry is written."""
-        refused: Denied | None = None
-        audit = AUDITED[action]
-        with self.session.begin() as s:
+        """Take `action` on the assignment as the approval machine allows, and audit it,
+        taken or refused (`access.steps`)."""
+        with take_step(self.session, actor) as step:
+            s = step.session
             a = s.get(RoleAssignment, assignment_id)
             if a is None:
                 raise NotFound(f"no role assignment {assignment_id}")
             user = s.get(User, a.user_id)
             subject = user.name if user else str(a.user_id)
             flow = _flow(s, a.role)
-            try:
-                if action is Action.REVOKE and a.role == "rector" and actor.source != LOCAL:
-                    raise Denied("clause 3.4.2: who is rector follows the university's order, "
-                                 "so the rector role is changed only on the server's command "
-                                 "line")
-                facts = RequestFacts(str(a.id), flow.state(a.state), a.requested_by, subject)
-                new = check(flow, action, facts, decider_of(s, actor), now_ns)
-            except Denied as exc:
-                append_act(s, actor, audit, subject, outcome="refused", reason=str(exc),
-                           role=a.role, assignment=a.id)
-                refused = exc
-            else:
-                a.state = flow.word(new)
-                a.decided_by, a.decided_ns = actor.name, now_ns
-                append_act(s, actor, audit, subject, role=a.role, assignment=a.id)
-        if refused is not None:
-            raise refused
+            entry = Entry(AUDITED[action], subject, {"role": a.role, "assignment": a.id})
+            if action is Action.REVOKE and a.role == "rector" and actor.source != LOCAL:
+                step.refuse(entry, Denied("clause 3.4.2: who is rector follows the "
+                                          "university's order, so the rector role is changed "
+                                          "only on the server's command line"))
+            facts = RequestFacts(str(a.id), flow.state(a.state), a.requested_by, subject)
+            new = step.take(flow, action, facts, decider_of(s, actor), now_ns, entry)
+            a.state = flow.word(new)
+            a.decided_by, a.decided_ns = actor.name, now_ns
+            step.record(entry)
 
     def assignments(self, user: str | None = None, state: str | None = None
                     ) -> list[AssignmentView]:

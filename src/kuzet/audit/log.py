@@ -137,14 +137,22 @@ class Actor:
     source: str  # a client address, or "local" for the server's own command line (or itself)
 
 
-def append_act(s: Session, actor: Actor, action: AuditAction, subject: str, *,
-               outcome: str = "allowed", reason: str | None = None,
-               purpose: str | None = None, **detail: Any) -> AuditEntry:
-    """An access entry (clause 4.2): actor, role, source, action, object, purpose, outcome."""
+def access_detail(actor: Actor, *, outcome: str = "allowed", reason: str | None = None,
+                  purpose: str | None = None, **detail: Any) -> dict[str, Any]:
+    """What an access entry (clause 4.2) records besides its actor, action and object: role,
+    source, purpose, outcome (and the reason of a refusal)."""
     doc: dict[str, Any] = {"roles": list(actor.roles), "source": actor.source,
                            "outcome": outcome, **detail}
     if reason is not None:
         doc["reason"] = reason
     if purpose is not None:
         doc["purpose"] = purpose
-    return append(s, actor.name, action, subject, doc)
+    return doc
+
+
+def append_act(s: Session, actor: Actor, action: AuditAction, subject: str, *,
+               outcome: str = "allowed", reason: str | None = None,
+               purpose: str | None = None, **detail: Any) -> AuditEntry:
+    """An access entry (clause 4.2): actor, role, source, action, object, purpose, outcome."""
+    return append(s, actor.name, action, subject, access_detail(
+        actor, outcome=outcome, reason=reason, purpose=purpose, **detail))

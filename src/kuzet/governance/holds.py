@@ -6,7 +6,7 @@ early, through the approval machine (`access.approvals.HOLDS`), which refuses th
 requester and anyone without `hold.approve`. Which footage a hold protects, and when, is
 `storage.retention`'s pure rule, and how long a hold may last `regulation`'s; this module
 keeps the rows and writes every step (and every refused decision) to the audit log in the
-same transaction.
+same transaction (`access.steps`).
 """
 
 from __future__ import annotations
@@ -18,13 +18,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kuzet.access.approvals import HOLDS, Action, RequestFacts, check
+from kuzet.access.approvals import HOLDS, Action, RequestFacts
 from kuzet.access.roles import decider_of
+from kuzet.access.steps import Entry, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append
 from kuzet.catalog.models import Camera, Hold, HoldRange
 from kuzet.catalog.store import Catalog
-from kuzet.errors import Denied, Invalid, NotFound
+from kuzet.errors import Invalid, NotFound
 from kuzet.regulation import check_hold_expiry
 from kuzet.storage.retention import DAY_NS, HoldFacts, HoldState, hold_state
 
@@ -48,12 +49,12 @@ def _text(value: str, what: str) -> str:
 
 
 def _log(s: Session, via: Actor | None, by: str, action: AuditAction, subject: str,
-         detail: dict[str, Any], now: int, outcome: str = "allowed") -> None:
-    """A hold step in the audit log, at the step's instant; through the API or the command
+         detail: dict[str, Any], now: int) -> None:
+    """A hold's request in the audit log, at its instant; through the API or the command
     line (`via`) with roles and address too, and who typed it where that is not `by` (the
     command line's `local:<operating-system user>` asking on someone's behalf)."""
     if via is not None:
-        detail = {"roles": list(via.roles), "source": via.source, "outcome": outcome,
+        detail = {"roles": list(via.roles), "source": via.source, "outcome": "allowed",
                   **({"entered_by": via.name} if via.name != by else {}), **detail}
     append(s, by, action, subject, detail, now)
 
@@ -92,38 +93,29 @@ class Holds:
 
     def _decide(self, actor: Actor, hold_id: int, action: Action, now: int, *,
                 expires_ns: int = 0, note: str = "") -> Hold:
-        """Take `action` on the hold, as the approval machine allows, and audit it; a
-        refusal by rule is audited too, and raised once that entry is written."""
-        refused: Denied | None = None
-        with self.catalog.session.begin() as s:
-            hold = s.get(Hold, hold_id)
+        """Take `action` on the hold as the approval machine allows, and audit it, taken or
+        refused (`access.steps`), at the step's instant."""
+        with take_step(self.catalog.session, actor) as step:
+            hold = step.session.get(Hold, hold_id)
             if hold is None:
                 raise NotFound(f"no hold {hold_id}")
             state = hold_state(self._facts(hold, ()), now, self.pending_ns)
             facts = RequestFacts(str(hold_id), HOLDS.state(state.value), hold.requested_by,
                                  expires_ns=hold.expires_ns, note=hold.decision_note)
-            audit = AUDITED[action]
-            try:
-                check(HOLDS, action, facts, decider_of(s, actor), now)
-            except Denied as exc:
-                _log(s, actor, actor.name, audit, f"hold/{hold_id}", {"reason": str(exc)},
-                     now, "refused")
-                refused = exc
+            entry = Entry(AUDITED[action], f"hold/{hold_id}", at_ns=now)
+            step.take(HOLDS, action, facts, decider_of(step.session, actor), now, entry)
+            detail: dict[str, Any] = {"note": note}
+            if action is Action.APPROVE:
+                hold.approved_by, hold.approved_ns = actor.name, now
+                hold.expires_ns = expires_ns
+                detail = {"expires_ns": expires_ns}
+            elif action is Action.REJECT:
+                hold.rejected_by, hold.rejected_ns = actor.name, now
+                hold.decision_note = note
             else:
-                detail: dict[str, Any] = {"note": note}
-                if action is Action.APPROVE:
-                    hold.approved_by, hold.approved_ns = actor.name, now
-                    hold.expires_ns = expires_ns
-                    detail = {"expires_ns": expires_ns}
-                elif action is Action.REJECT:
-                    hold.rejected_by, hold.rejected_ns = actor.name, now
-                    hold.decision_note = note
-                else:
-                    hold.released_by, hold.released_ns = actor.name, now
-                    hold.decision_note = note or hold.decision_note
-                _log(s, actor, actor.name, audit, f"hold/{hold_id}", detail, now)
-        if refused is not None:
-            raise refused
+                hold.released_by, hold.released_ns = actor.name, now
+                hold.decision_note = note or hold.decision_note
+            step.record(entry, **detail)
         return hold
 
     def approve(self, hold_id: int, actor: Actor, *, expires_ns: int,

@@ -22,27 +22,22 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.access.approvals import (
-    TRANSFERS,
-    Action,
-    ApprovalState,
-    Decider,
-    RequestFacts,
-    check,
-)
+from kuzet.access.approvals import TRANSFERS, Action, ApprovalState, RequestFacts
 from kuzet.access.roles import decider_of
+from kuzet.access.steps import Entry, StepTransaction, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
-from kuzet.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.errors import Conflict, Invalid, NotFound
 from kuzet.governance.models import Transfer, next_number
 from kuzet.storage.retention import DAY_NS
 from kuzet.timefmt import format_instant
 
 REQUESTER_TYPES = ("investigative_body", "court", "depicted_person")
 MAX_APPROVAL_DAYS = 90  # an approval not carried out within this is asked for again
-# The entry a refused decision writes (a decision taken writes its own, with its details).
+# The entry each step of the approval machine writes, taken (with its details) or refused.
 AUDITED = {Action.APPROVE: AuditAction.TRANSFER_APPROVE,
-           Action.REJECT: AuditAction.TRANSFER_REJECT}
+           Action.REJECT: AuditAction.TRANSFER_REJECT,
+           Action.EXECUTE: AuditAction.TRANSFER_EXECUTE}
 
 
 @dataclass(frozen=True)
@@ -112,12 +107,23 @@ def _facts(t: Transfer) -> RequestFacts:
                         expires_ns=t.expires_ns, note=t.decision_note)
 
 
-def check_execution(t: Transfer, scope: Scope, by: Decider, now_ns: int) -> None:
-    """May `by` carry the approval of `t` out for `scope` now?"""
-    check(TRANSFERS, Action.EXECUTE, _facts(t), by, now_ns)
+def _take(step: StepTransaction, t: Transfer, action: Action, now_ns: int) -> Entry:
+    """Take `action` on `t` as the approval machine allows (a refusal is audited and raised
+    by `take_step`): the entry the step then records, with its details."""
+    entry = Entry(AUDITED[action], f"transfer/{t.id}", {"number": t.number})
+    step.take(TRANSFERS, action, _facts(t), decider_of(step.session, step.actor), now_ns,
+              entry)
+    return entry
+
+
+def _execution(step: StepTransaction, t: Transfer, scope: Scope, now_ns: int) -> Entry:
+    """May `step.actor` carry the approval of `t` out for `scope` now? The entry of the
+    execution, as `_take`."""
+    entry = _take(step, t, Action.EXECUTE, now_ns)
     why = scope.within(approved_scope(t))
     if why is not None:
         raise Invalid(f"outside the approval of {t.number}: {why}")
+    return entry
 
 
 class Transfers:
@@ -194,19 +200,15 @@ class Transfers:
                 note: str, now_ns: int) -> Transfer:
         if not now_ns < expires_ns <= now_ns + MAX_APPROVAL_DAYS * DAY_NS:
             raise Invalid(f"an approval expires in the future, within {MAX_APPROVAL_DAYS} days")
-        refused: Denied | None = None
-        with self.session.begin() as s:
-            t = self._get(s, transfer_id)
-            refused = self._refusal(s, actor, t, Action.APPROVE, now_ns)
-            if refused is None:
-                self._approve(s, actor, t, scope, expires_ns, note, now_ns)
-        if refused is not None:
-            raise refused
+        with take_step(self.session, actor) as step:
+            t = self._get(step.session, transfer_id)
+            entry = _take(step, t, Action.APPROVE, now_ns)
+            self._approve(step, entry, t, scope, expires_ns, note, now_ns)
         return t
 
     @staticmethod
-    def _approve(s: Session, actor: Actor, t: Transfer, scope: Scope | None, expires_ns: int,
-                 note: str, now_ns: int) -> None:
+    def _approve(step: StepTransaction, entry: Entry, t: Transfer, scope: Scope | None,
+                 expires_ns: int, note: str, now_ns: int) -> None:
         if t.basis is None:
             raise Conflict(f"transfer {t.number} has no scan of its basis document yet; "
                            "the decision rests on it")
@@ -216,65 +218,44 @@ class Transfers:
         if why is not None:
             raise Invalid(f"an approval may narrow the request, not widen it: {why}")
         t.state = TRANSFERS.word(ApprovalState.APPROVED)
-        t.decided_by, t.decided_ns = actor.name, now_ns
+        t.decided_by, t.decided_ns = step.actor.name, now_ns
         t.decision_note = note.strip() or None
         t.approved_cameras = json.dumps(list(granted.cameras))
         t.approved_start_ns, t.approved_end_ns = granted.start_ns, granted.end_ns
         t.expires_ns = expires_ns
-        entry = append_act(s, actor, AuditAction.TRANSFER_APPROVE, f"transfer/{t.id}",
-                           number=t.number, cameras=list(granted.cameras),
-                           footage_ns=[granted.start_ns, granted.end_ns],
-                           narrowed=granted != asked, expires_ns=expires_ns, note=note)
-        t.decided_entry = entry.seq
-
-    @staticmethod
-    def _refusal(s: Session, actor: Actor, t: Transfer, action: Action,
-                 now_ns: int) -> Denied | None:
-        """The approval machine's refusal of `action` by `actor`, audited (the caller
-        raises it once the entry is written); None when it is theirs to take. A state
-        that does not allow it raises Conflict at once."""
-        try:
-            check(TRANSFERS, action, _facts(t), decider_of(s, actor), now_ns)
-        except Denied as exc:
-            append_act(s, actor, AUDITED[action], f"transfer/{t.id}",
-                       outcome="refused", reason=str(exc), number=t.number)
-            return exc
-        return None
+        t.decided_entry = step.record(
+            entry, cameras=list(granted.cameras), footage_ns=[granted.start_ns, granted.end_ns],
+            narrowed=granted != asked, expires_ns=expires_ns, note=note).seq
 
     def reject(self, actor: Actor, transfer_id: int, note: str, now_ns: int) -> Transfer:
         if len(note.strip()) < 5:
             raise Invalid("a rejection states its reason")
-        refused: Denied | None = None
-        with self.session.begin() as s:
-            t = self._get(s, transfer_id)
-            refused = self._refusal(s, actor, t, Action.REJECT, now_ns)
-            if refused is None:
-                t.state = TRANSFERS.word(ApprovalState.REJECTED)
-                t.decided_by, t.decided_ns = actor.name, now_ns
-                t.decision_note = note.strip()
-                entry = append_act(s, actor, AuditAction.TRANSFER_REJECT, f"transfer/{t.id}",
-                                   number=t.number, note=t.decision_note)
-                t.decided_entry = entry.seq
-        if refused is not None:
-            raise refused
+        with take_step(self.session, actor) as step:
+            t = self._get(step.session, transfer_id)
+            entry = _take(step, t, Action.REJECT, now_ns)
+            t.state = TRANSFERS.word(ApprovalState.REJECTED)
+            t.decided_by, t.decided_ns = actor.name, now_ns
+            t.decision_note = note.strip()
+            t.decided_entry = step.record(entry, note=t.decision_note).seq
         return t
 
     def executable(self, actor: Actor, transfer_id: int, scope: Scope, now_ns: int
                    ) -> Transfer:
-        """The transfer, if `actor` may carry its approval out for `scope` now."""
-        with self.session() as s:
-            t = self._get(s, transfer_id)
-            check_execution(t, scope, decider_of(s, actor), now_ns)
-            return t
+        """The transfer, if `actor` may carry its approval out for `scope` now (a refusal by
+        rule is audited, as when the execution is recorded)."""
+        with take_step(self.session, actor) as step:
+            t = self._get(step.session, transfer_id)
+            _execution(step, t, scope, now_ns)
+        return t
 
     def record_execution(self, actor: Actor, transfer_id: int, scope: Scope, recipient: str,
                          recipient_document: str, package: dict[str, Any], now_ns: int
                          ) -> Transfer:
         """Mark `t` executed with its package; checked again here, so of two executions
         racing, one is recorded and the other refused (its package is then removed)."""
-        with self.session.begin() as s:
-            t = self._get(s, transfer_id)
-            check_execution(t, scope, decider_of(s, actor), now_ns)
+        with take_step(self.session, actor) as step:
+            t = self._get(step.session, transfer_id)
+            entry = _execution(step, t, scope, now_ns)
             t.state = TRANSFERS.word(ApprovalState.EXECUTED)
             t.executed_by, t.executed_ns = actor.name, now_ns
             t.recipient, t.recipient_document = recipient, recipient_document
@@ -282,13 +263,10 @@ class Transfers:
             t.package_bytes, t.manifest_sha256 = package["bytes"], package["manifest_sha256"]
             t.key_fingerprint = package["fingerprint"]
             t.exported = json.dumps(package["exported"], ensure_ascii=False)
-            entry = append_act(s, actor, AuditAction.TRANSFER_EXECUTE, f"transfer/{t.id}",
-                               number=t.number, cameras=list(scope.cameras),
-                               footage_ns=[scope.start_ns, scope.end_ns],
-                               recipient=recipient, package=package["file"],
-                               package_sha256=package["sha256"],
-                               fingerprint=package["fingerprint"])
-            t.executed_entry = entry.seq
+            t.executed_entry = step.record(
+                entry, cameras=list(scope.cameras), footage_ns=[scope.start_ns, scope.end_ns],
+                recipient=recipient, package=package["file"], package_sha256=package["sha256"],
+                fingerprint=package["fingerprint"]).seq
         return t
 
 
