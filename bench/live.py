@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import signal
 import ssl
 import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -29,7 +25,7 @@ import httpx
 import psutil
 import websockets
 
-from home import bench_env, prepare
+from home import bench_env, prepare, running
 
 PASSWORD = "watching the gate all night"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
@@ -71,17 +67,7 @@ def main() -> None:
         home = Path(tmp) / "home"
         env = bench_env(home, max_views_per_user="256")  # 64 viewers + a browser, one account
         prepare(home, env, args.cameras, args.port, "watcher", PASSWORD, "guard")
-        sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
-                                str(args.cameras), "--port", str(args.port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(5)
-        serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
-                                 stderr=subprocess.DEVNULL)
-        try:
-            api = home / "run" / "api.json"
-            while not api.exists():
-                time.sleep(0.5)
-            base = json.loads(api.read_text())["https"]
+        with running(home, env, args.cameras, args.port) as (base, serve):
             ctx = ssl.create_default_context(cafile=str(home / "tls" / "cert.pem"))
             time.sleep(10)
             proc = psutil.Process(serve.pid)
@@ -120,11 +106,6 @@ def main() -> None:
                 frames = page.evaluate("document.getElementById('video')"
                                        ".getVideoPlaybackQuality().totalVideoFrames")
                 browser.close()
-        finally:
-            serve.send_signal(signal.SIGTERM)
-            serve.wait(30)
-            sim.send_signal(signal.SIGTERM)
-            sim.wait(30)
     n = args.cameras * args.per_camera
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     print(f"{args.cameras} cameras recording, {os.cpu_count()} CPUs, {args.seconds:g} s per "
