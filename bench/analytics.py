@@ -64,7 +64,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # footage
 
+from figures import Figure, Run
 from footage import access_units
+from home import api_address, sim_port
 from kuzet.analytics.camera import CameraAnalytics, Sink
 from kuzet.analytics.detector import Detector, detect_in, open_detector
 from kuzet.analytics.geometry import Box, iou, squares_around
@@ -268,14 +270,6 @@ def latency(detector: Detector, rng: np.random.Generator, runs: int) -> list[flo
 # -- 6. end to end, while recording ---------------------------------------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _proc_cpu(pid: int) -> float:
     """CPU seconds of a process and its reaped children, from /proc."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -319,13 +313,12 @@ def _prepare(home: Path, cameras: int, sim_port: int) -> None:
 BENCH_PASSWORD = "correct horse battery staple"
 
 
-async def _listen_ws(https_port: int, seen: dict[int, float], stop: asyncio.Event) -> None:
+async def _listen_ws(base: str, seen: dict[int, float], stop: asyncio.Event) -> None:
     import ssl
 
     import httpx
     import websockets
 
-    base = f"https://127.0.0.1:{https_port}"
     async with httpx.AsyncClient(verify=False) as client:
         for _ in range(120):
             try:
@@ -338,7 +331,7 @@ async def _listen_ws(https_port: int, seen: dict[int, float], stop: asyncio.Even
         cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     ctx = ssl.create_default_context()
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-    async with websockets.connect(f"wss://127.0.0.1:{https_port}/api/ws/alerts", ssl=ctx,
+    async with websockets.connect(base.replace("https://", "wss://") + "/api/ws/alerts", ssl=ctx,
                                   additional_headers={"Cookie": cookie}) as ws:
         while not stop.is_set():
             try:
@@ -366,7 +359,9 @@ def _mqtt_listener(site: str, seen: dict[int, float]) -> Any:
     return client
 
 
-def end_to_end(cameras: int, minutes: int, cache: Path, together: bool) -> None:
+def end_to_end(cameras: int, minutes: int, cache: Path, together: bool
+               ) -> dict[str, Figure]:
+    """Prints the figures of part 6, and answers them."""
     from skimage import data
 
     from kuzet.analytics.store import DetectionStore
@@ -378,37 +373,37 @@ def end_to_end(cameras: int, minutes: int, cache: Path, together: bool) -> None:
     home = Path(tempfile.mkdtemp(prefix="kuzet-bench-e2e-"))
     person = home / "person.png"
     cv2.imwrite(str(person), cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR))
-    sim_port, https_port, site = _free_port(), _free_port(), f"bench{os.getpid()}"
+    site = f"bench{os.getpid()}"
+    # Every server here binds a free port itself and reports it: the simulator in its
+    # --port-file, `kuzet serve` in run/api.json.
     env = {**os.environ, "KUZET_HOME": str(home), "KUZET_CACHE_DIR": str(cache),
-           "KUZET_HTTPS_PORT": str(https_port), "KUZET_HTTP_REDIRECT_PORT": "0",
+           "KUZET_HTTPS_PORT": "0", "KUZET_HTTP_REDIRECT_PORT": "0",
            "KUZET_MQTT_URL": "mqtt://127.0.0.1:1883", "KUZET_MQTT_SITE": site,
            "KUZET_DETECT_FPS": "5", "PYTHONUNBUFFERED": "1"}
     os.environ.update(env)
-    _prepare(home, cameras, sim_port)
-    stats = home / "sim-stats.json"
-    sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras", str(cameras),
-                            "--port", str(sim_port), "--person", str(person),
-                            "--stats-file", str(stats),
-                            *([] if together else ["--stagger"])], env=env,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    assert sim.stdout is not None
+    stats, port_file = home / "sim-stats.json", home / "sim.port"
+    with (home / "sim.log").open("wb") as sim_log:
+        sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",
+                                str(cameras), "--port", "0", "--port-file", str(port_file),
+                                "--person", str(person), "--stats-file", str(stats),
+                                *([] if together else ["--stagger"])], env=env,
+                               stdout=sim_log, stderr=subprocess.STDOUT)
     print(f"end to end: {cameras} cameras, the person walking through "
           f"{'all at once' if together else 'them at different times (--stagger)'}; the "
           "simulator encodes its clips with the person on first use (about a minute)...",
           flush=True)
-    for line in sim.stdout:  # "kuzet sim: N cameras on ..." once it listens
-        if line.startswith(b"kuzet sim:"):
-            break
+    _prepare(home, cameras, sim_port(port_file, sim))  # the cameras at the port it reports
     serve_log = (home / "serve.log").open("wb")
     serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
                              stdout=serve_log, stderr=subprocess.STDOUT)
+    base_url = api_address(home, serve)
     ws_seen: dict[int, float] = {}
     mqtt_seen: dict[int, float] = {}
     mqtt = _mqtt_listener(site, mqtt_seen)
     stop = asyncio.Event()
     loop = asyncio.new_event_loop()
     listener = threading.Thread(target=loop.run_until_complete,
-                                args=(_listen_ws(https_port, ws_seen, stop),), daemon=True)
+                                args=(_listen_ws(base_url, ws_seen, stop),), daemon=True)
     listener.start()
     # Measure whole minutes, starting once every camera records and its detection runs.
     time.sleep(20)
@@ -447,11 +442,18 @@ def end_to_end(cameras: int, minutes: int, cache: Path, together: bool) -> None:
             first.setdefault((e.camera_id, appeared), e.id)
     expected = sum(len(range(start + (b - start) % 60, last_appearance + 1, 60))
                    for b in base.values())
+    out: dict[str, Figure] = {"cameras": cameras, "minutes": minutes,
+                              "person_on_every_camera_at_once": together,
+                              "appearances_expected": expected}
     for where, seen in (("WebSocket", ws_seen), ("MQTT", mqtt_seen)):
         lat = sorted((seen[i] - appeared) * 1000 for (_, appeared), i in first.items()
                      if i in seen)
+        key = "websocket" if where == "WebSocket" else "mqtt"
+        out[f"{key}_appearances_seen"] = len(lat)
         if len(lat) >= 2:
             q = statistics.quantiles(lat, n=20)
+            out[f"{key}_alarm_latency_p50_ms"] = statistics.median(lat)
+            out[f"{key}_alarm_latency_p95_ms"] = q[18]
             print(f"alarm latency to the {where} (person appears -> alarm received): "
                   f"p50 {statistics.median(lat):.0f} ms, p95 {q[18]:.0f} ms over {len(lat)} "
                   f"appearances of {expected} (target p95 <= 1000 ms)")
@@ -473,6 +475,14 @@ def end_to_end(cameras: int, minutes: int, cache: Path, together: bool) -> None:
           "detector; "
           f"main-stream frames recorded {recorded} of {sent} sent (segments closed)")
     print(f"  (data home kept for inspection: {home})")
+    return out | {
+        "serve_cpu_s_per_s": cpu["serve"] / wall,
+        "serve_cpu_s_per_s_per_camera": cpu["serve"] / wall / cameras,
+        "sim_cpu_s_per_s": cpu["sim"] / wall,
+        "analysed_per_camera_per_s_min": min(per_cam, default=0),
+        "analysed_per_camera_per_s_max": max(per_cam, default=0),
+        "frames_dropped_before_detector": dropped, "main_frames_recorded": recorded,
+        "main_frames_sent": sent}
 
 
 def main() -> None:
@@ -486,16 +496,22 @@ def main() -> None:
                     help="the person on every camera at once (the worst case)")
     ap.add_argument("--only-end-to-end", action="store_true")
     args = ap.parse_args()
+    bench = Run.start("analytics", args)
     cache = Path(tempfile.gettempdir()) / "kuzet-bench-clips"
+    found: dict[str, Figure] = {}
     if not args.no_end_to_end:
-        end_to_end(args.cameras, args.minutes, cache, args.together)
+        found["end_to_end"] = end_to_end(args.cameras, args.minutes, cache, args.together)
     if args.only_end_to_end:
+        bench.write(found)
         return
     rng = np.random.default_rng(1)
     decode, motion = cost_per_camera(args.seconds, cache)
     print(f"per camera (sub stream 640x360 25 fps): decode only {decode:.3f} CPU-s/s "
           f"(baseline); decode + motion at 5 fps {motion:.3f} CPU-s/s "
           f"(ratio {motion / decode:.2f})")
+    found["cost_per_camera"] = {
+        "baseline_decode_cpu_s_per_s": decode, "decode_and_motion_cpu_s_per_s": motion,
+        "ratio": motion / decode}
     detector = open_detector(builtin().detectors, "openvino", cache)
     wall_ms, ms, per_s = detector_speed(detector)
     baseline_ms = default_mode_cpu_ms(cache)
@@ -503,8 +519,15 @@ def main() -> None:
           f"one thread, {ms:.1f} ms of CPU each, {per_s:.0f} inferences/s on two threads; "
           f"OpenVINO's default latency mode (baseline) {baseline_ms:.1f} ms of CPU each "
           f"(ratio {ms / baseline_ms:.2f})")
+    found["detector"] = {
+        "wall_ms_per_inference_one_thread": wall_ms, "cpu_ms_per_inference": ms,
+        "inferences_per_s_two_threads": per_s,
+        "baseline_default_mode_cpu_ms_per_inference": baseline_ms,
+        "cpu_ratio": ms / baseline_ms}
     for duty in (0.1, 1.0):
         per_cam = motion + RECORDING_CPU_PER_CAMERA + duty * 5 * ms / 1000
+        found[f"capacity_at_{duty:.0%}_motion".replace("%", "_percent")] = {
+            "cameras_on_2_cores": 2 / per_cam, "cpu_s_per_s_per_camera": per_cam}
         print(f"capacity at {duty:.0%} of analysed pictures with motion: "
               f"{2 / per_cam:.0f} cameras on 2 cores ({per_cam:.3f} CPU-s/s per camera "
               f"with recording)")
@@ -512,11 +535,19 @@ def main() -> None:
     print(f"accuracy: person recall {recall:.3f} (target >= 0.9), precision {precision:.3f}; "
           f"empty scenes with changing light: {false_per_h:.2f} false alarms per hour "
           f"over {hours * 60:.0f} min (target <= 1)")
-    lat = latency(detector, rng, 30)
+    found["accuracy"] = {"person_recall": recall, "person_precision": precision,
+                         "false_alarms_per_hour": false_per_h,
+                         "empty_scene_minutes": hours * 60}
+    runs = 30
+    lat = latency(detector, rng, runs)
+    pipeline: dict[str, Figure] = {"runs": runs, "runs_alarmed": len(lat)}
     if lat:
         q = statistics.quantiles(lat, n=20)
         print(f"latency in the pipeline (frame in view -> alarm): p50 "
               f"{statistics.median(lat):.0f} ms, p95 {q[18]:.0f} ms over {len(lat)} runs")
+        pipeline |= {"p50_ms": statistics.median(lat), "p95_ms": q[18]}
+    found["pipeline_latency"] = pipeline
+    bench.write(found)
 
 
 if __name__ == "__main__":

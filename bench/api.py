@@ -9,7 +9,7 @@ Baseline in the same run: the same clients against a bare app on the same uvicor
 certificate that answers a fixed JSON of the same size: the framework's floor, so the
 ratio shows what Kuzet's gate, sessions, permission checks and catalog queries add.
 Printed: p50 and p99 latency and errors for both, their p99 ratio, and the CPU the Kuzet
-server used while answering.
+server used while answering. Figures go to bench/results/api.json.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import httpx
 import psutil
 import pyotp
 
+from figures import Run
 from home import bench_env, prepare, running
 
 PASSWORD = "load test password of some length"
@@ -102,6 +103,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--port", type=int, default=18654)
     args = ap.parse_args()
+    bench = Run.start("api", args)
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-api-") as tmp:
         home = Path(tmp) / "home"
         env = bench_env(home, segment_s="10")
@@ -143,6 +145,16 @@ def main() -> None:
     print(f"kuzet server CPU {cpu:.1f} s ({100 * cpu / args.seconds:.0f} % of one core, "
           "recording included)")
     print(f"p99 ratio kuzet / baseline: {ours['p99'] / base_line['p99']:.2f}")
+    bench.write({
+        "clients": args.clients, "seconds": args.seconds, "cameras": args.cameras,
+        "baseline_body_bytes": len(body),
+        **{name: {"requests": res["requests"], "requests_per_s": res["requests"] / args.seconds,
+                  "p50_ms": res["p50"], "p90_ms": res["p90"], "p99_ms": res["p99"],
+                  "errors": res["errors"]} for name, res in (("baseline", base_line),
+                                                             ("kuzet", ours))},
+        "kuzet_server_cpu_s": cpu,
+        "kuzet_server_cpu_percent_of_core": 100 * cpu / args.seconds,
+        "p99_ratio": ours["p99"] / base_line["p99"]})
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ to end (rows, files, chain bridges and audit entries), the cost of evaluating 10
 inside it, and the catalog's size on disk once the sweep has left the 30 days. Each
 figure is printed beside its target and beside a baseline measured in the same run: the
 time to read the same rows with a bare SELECT on the same connection (no ORM, no filters).
+Figures go to bench/results/catalog.json.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from sqlalchemy import text
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from conftest import Storage
+from figures import Run
 from kuzet.audit.log import Actor
 from kuzet.catalog import keyindex
 from kuzet.catalog.paths import segment_relpath
@@ -214,6 +216,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=300)
     ap.add_argument("--only", choices=("sqlite", "postgresql"))
     args = ap.parse_args()
+    bench = Run.start("catalog", args)
     results = {}
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-catalog-", dir=args.__dict__.get(
             "tmp")) as tmp:
@@ -249,6 +252,9 @@ def main() -> None:
                 if "heap_gb" in r else ""
             print(f"  catalog on disk: {r['size_gb']:.2f} GB (target <= 2){parts}", flush=True)
     os.sync()
+    bench.write({"cameras": args.cameras, "days": args.days, "queries": args.queries,
+               **{name: {**r, "timeline_p50_ratio_to_bare": r["timeline_p50_ms"]
+                         / r["bare_p50_ms"]} for name, r in results.items()}})
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ Run by hand (not in CI):  .venv/bin/python bench/export.py [--minutes 60 --runs 
    every file and the ZIP hashed, the manifest signed). Both write to the same disk.
 Wall time and CPU time (user + system, all threads or the child process) are reported
 per run and as medians; the ratio is Kuzet / ffmpeg (target ≤ 1.0 in wall time).
+Figures go to bench/results/export.json.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # footage
 
+from figures import Run
 from footage import record
 from kuzet.catalog.db import make_engine, migrate
 from kuzet.catalog.store import Catalog
@@ -59,6 +61,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--dir", default=None, help="work folder (default: a temporary one)")
     args = ap.parse_args()
+    bench = Run.start("export", args)
     work = Path(args.dir or tempfile.mkdtemp(prefix="kuzet-bench-export-"))
     settings = Settings(home=work / "home", volume_floor_bytes=0, volume_floor_percent=0)
     engine = make_engine(settings.catalog_url)
@@ -104,6 +107,13 @@ def main() -> None:
     print(f"median: ffmpeg concat copy {bw:.2f} s wall, {bc:.2f} s CPU; kuzet package "
           f"{ow:.2f} s wall, {oc:.2f} s CPU")
     print(f"ratio kuzet/ffmpeg: wall {ow / bw:.2f}x (target <= 1.0), CPU {oc / bc:.2f}x")
+    bench.write({"minutes": args.minutes, "runs": args.runs, "segments": len(rows),
+               "recorded_gb": size / 1e9, "frames": sum(r.frames for r in rows),
+               "package_gb": built.size / 1e9, "ffmpeg_wall_s": base_wall,
+               "ffmpeg_cpu_s": base_cpu, "kuzet_wall_s": ours_wall, "kuzet_cpu_s": ours_cpu,
+               "ffmpeg_median_wall_s": bw, "ffmpeg_median_cpu_s": bc,
+               "kuzet_median_wall_s": ow, "kuzet_median_cpu_s": oc,
+               "wall_ratio": ow / bw, "cpu_ratio": oc / bc})
 
 
 if __name__ == "__main__":

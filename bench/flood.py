@@ -31,10 +31,10 @@ from typing import Any
 import httpx
 import pyotp
 
+from figures import Run
 from home import bench_env, prepare, running
 
 PASSWORD = "load test password of some length"
-RESULTS = Path(__file__).resolve().parent / "results"
 FLOOD_SCRIPT = """
 counter = 0
 request = function()
@@ -80,6 +80,7 @@ def main() -> None:
     ap.add_argument("--cameras", type=int, default=4)
     ap.add_argument("--port", type=int, default=18655)
     args = ap.parse_args()
+    bench = Run.start("flood", args)
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-flood-") as tmp:
         home = Path(tmp) / "home"
         env = bench_env(home, segment_s="10", trusted_proxies='["127.0.0.1/32"]')
@@ -121,8 +122,7 @@ def main() -> None:
     print(f"flood: {made[0]} refused requests; audit entries written for them: "
           f"{len(entries)} (counting {counted})")
     print(f"p95 ratio flood / baseline: {result['p95_ratio']:.2f}")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "flood.json").write_text(json.dumps(result, indent=2) + "\n")
+    bench.write(result)
 
 
 if __name__ == "__main__":

@@ -68,6 +68,32 @@ def account(url: str, home: Path, user: str, password: str, role: str) -> str | 
     return secret
 
 
+def reported(path: Path, proc: subprocess.Popen[bytes], what: str,
+             timeout: float = 600) -> str:
+    """The text of `path` once `proc` has written it (whole: both `kuzet sim --port-file`
+    and `kuzet serve`'s run/api.json rename theirs into place); stops the bench if `proc`
+    exits first or takes longer than `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if proc.poll() is not None:
+            raise SystemExit(f"{what} exited ({proc.returncode}) before writing {path}")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{what} wrote no {path} within {timeout:g} s")
+        time.sleep(0.5)
+    return path.read_text()
+
+
+def sim_port(port_file: Path, sim: subprocess.Popen[bytes]) -> int:
+    """The port `kuzet sim --port 0 --port-file <port_file>` reports listening on."""
+    return int(reported(port_file, sim, "kuzet sim"))
+
+
+def api_address(home: Path, serve: subprocess.Popen[bytes]) -> str:
+    """The HTTPS address `kuzet serve` over `home` reports, once its API listens (with
+    KUZET_HTTPS_PORT=0 on any free port, bound by the server itself)."""
+    return str(json.loads(reported(home / "run" / "api.json", serve, "kuzet serve"))["https"])
+
+
 @contextmanager
 def running(home: Path, env: dict[str, str], cameras: int, port: int
             ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
@@ -79,10 +105,7 @@ def running(home: Path, env: dict[str, str], cameras: int, port: int
     serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
                              stderr=subprocess.DEVNULL)
     try:
-        api = home / "run" / "api.json"
-        while not api.exists():
-            time.sleep(0.5)
-        yield json.loads(api.read_text())["https"], serve
+        yield api_address(home, serve), serve
     finally:
         serve.send_signal(signal.SIGTERM)
         serve.wait(30)

@@ -7,6 +7,7 @@ browser's SourceBuffer, measured by the console's own player in headless Chromiu
 loopback (server and browser share the clock). CPU: `kuzet serve` recording the cameras
 with nobody watching (the baseline, same run), then with 16 viewers on each of 4 cameras
 (64 WebSockets read by a Python client) and the browser; the difference per viewer.
+Figures go to bench/results/live.json.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import httpx
 import psutil
 import websockets
 
+from figures import Run
 from home import bench_env, prepare, running
 
 PASSWORD = "watching the gate all night"
@@ -61,6 +63,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20)
     ap.add_argument("--port", type=int, default=18754)
     args = ap.parse_args()
+    bench = Run.start("live", args)
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-live-") as tmp:
@@ -118,6 +121,15 @@ def main() -> None:
           f"second; per extra viewer {(busy - idle) / args.seconds / (n + 1) * 1000:.1f} ms "
           f"per second; ratio to baseline {busy / max(idle, 1e-9):.2f}; {received} fragments "
           "delivered to the Python viewers")
+    bench.write({
+        "cameras": args.cameras, "viewers": n, "seconds": args.seconds,
+        "browser_latency_frames": len(latencies), "browser_frames_shown": frames,
+        "browser_latency_p50_ms": statistics.median(latencies),
+        "browser_latency_p95_ms": p95,
+        "baseline_server_cpu_s_per_s": idle / args.seconds,
+        "watched_server_cpu_s_per_s": busy / args.seconds,
+        "cpu_ms_per_s_per_extra_viewer": (busy - idle) / args.seconds / (n + 1) * 1000,
+        "cpu_ratio": busy / max(idle, 1e-9), "fragments_to_python_viewers": received})
 
 
 if __name__ == "__main__":

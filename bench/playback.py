@@ -16,7 +16,7 @@ Run by hand (not in CI):  .venv/bin/python bench/playback.py [--cameras 200 --da
    last frame at or before it): it must lie within one frame interval (40 ms).
 Baseline, same run, same cold files: the ffmpeg CLI copying the GOP at the same offset
 into fragmented MP4 (`-ss` before `-i`, stream copy), i.e. what a server shelling out to
-ffmpeg per request would pay.
+ffmpeg per request would pay. Figures go to bench/results/playback.json.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from catalog import NOW, SEG_NS, load_rows
 from conftest import Storage
+from figures import Run
 from home import account, bench_env
 from kuzet.catalog import keyindex
 from kuzet.catalog.paths import segment_relpath
@@ -101,17 +102,21 @@ def serve_api(url: str, home: str, found: Any) -> None:
     from kuzet.catalog.db import make_engine
     from kuzet.catalog.store import Catalog
     from kuzet.config import Settings
+    from kuzet.governance.holds import Holds
+    from kuzet.storage.volumes import Volumes
     from kuzet.web.server import ApiServer, Listen
-    from kuzet.web.services import Services
+    from kuzet.web.services import Services, WebSettings
 
     settings = Settings(home=Path(home), database_url=url, https_port=0,
                         http_redirect_port=None, volume_floor_bytes=0,
                         volume_floor_percent=0)
     make_self_signed(settings.cert_path, settings.key_path)
     catalog = Catalog(make_engine(url))
+    alarms = Alarms(catalog.session)
     api = ApiServer(Listen.of(settings), Services(
-        settings, catalog, dict, time.time_ns, Alarms(catalog.session),
-        DetectionStore(catalog.session, settings.display_timezone)))
+        WebSettings.of(settings), catalog, dict, time.time_ns, alarms,
+        DetectionStore(catalog.session, settings.display_timezone),
+        Volumes(catalog, settings, alarms), Holds(catalog, settings.hold_pending_days)))
     found.put(api.start()["https"])
     signal.pause()
 
@@ -184,6 +189,7 @@ def main() -> None:
     ap.add_argument("--days", type=int, default=30)
     ap.add_argument("--samples", type=int, default=200)
     args = ap.parse_args()
+    bench = Run.start("playback", args)
     rng = random.Random(3)
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-playback-") as tmp_name:
         tmp = Path(tmp_name)
@@ -244,6 +250,14 @@ def main() -> None:
           f"ratio ours/baseline p50 {pct(ours, 50) / pct(baseline, 50):.2f}")
     print(f"frame shown at the asked instant within one frame interval (40 ms): "
           f"{within}/{len(errors)}; largest distance {max(errors) / 1e6:.1f} ms")
+    bench.write({
+        "cameras": args.cameras, "days": args.days, "samples": len(ours),
+        "first_fragment_p50_ms": pct(ours, 50) * 1e3,
+        "first_fragment_p95_ms": pct(ours, 95) * 1e3,
+        "baseline_ffmpeg_p50_ms": pct(baseline, 50) * 1e3,
+        "baseline_ffmpeg_p95_ms": pct(baseline, 95) * 1e3,
+        "p50_ratio": pct(ours, 50) / pct(baseline, 50),
+        "shown_within_one_frame": within, "largest_distance_ms": max(errors) / 1e6})
 
 
 if __name__ == "__main__":

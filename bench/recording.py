@@ -6,7 +6,7 @@ Each phase gets its own simulator process (so frames sent are counted per phase)
 record the same N simulated 1080p 4 Mbit/s cameras for the same time. CPU is counted over
 the phase after a warm-up (start-up is a one-off for a 24/7 recorder) and, separately,
 from process start. Printed: CPU-seconds per camera-hour for each and their ratio, RSS per
-camera, frames recorded vs frames sent.
+camera, frames recorded vs frames sent. Figures go to bench/results/recording.json.
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 import psutil
+
+from figures import Run
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -183,6 +185,7 @@ def main() -> None:
     ap.add_argument("--main-size", default="1920x1080")
     ap.add_argument("--kbps", type=int, default=4000)
     args = ap.parse_args()
+    bench = Run.start("recording", args)
     cache = ROOT / "bench" / "out" / "cache"
     env = {**os.environ, "KUZET_CACHE_DIR": str(cache), "KUZET_SEGMENT_S": "60",
            "KUZET_HTTPS_PORT": "0", "KUZET_HTTP_REDIRECT_PORT": "0"}
@@ -195,6 +198,7 @@ def main() -> None:
         # ABBA order, and no phase starts with another's dirty pages still being written
         # back: the kernel's writeback and reclaim work lands on whoever writes next.
         runs: dict[str, list[dict[str, float]]] = {"ffmpeg": [], "kuzet": []}
+        frames_lost: dict[str, list[int]] = {}
         order = ["ffmpeg", "kuzet", "kuzet", "ffmpeg"][: 2 * args.rounds]
         for name in order:
             for leftover in ("ffmpeg", "kuzet"):
@@ -209,6 +213,7 @@ def main() -> None:
         for name, rs in runs.items():  # frames are per run: a loss in one is not averaged away
             lost = [int(r["sent"] - r["recorded"]) for r in rs]
             print(f"{name}: frames lost per run {lost}")
+            frames_lost[name] = lost
     b_rate = base["steady_cpu_s"] / n / hours
     k_rate = ours["steady_cpu_s"] / n / hours
     whole = hours + args.warmup / 3600
@@ -240,6 +245,21 @@ def main() -> None:
     k_machine = ours["machine_s"] / n / hours
     print(f"whole machine less the simulator, steady: ffmpeg {b_machine:.1f}, kuzet "
           f"{k_machine:.1f} CPU-s per camera-hour, ratio {k_machine / b_machine:.2f}")
+    bench.write({
+        "cameras": n, "main_size": args.main_size, "kbps": args.kbps,
+        "warmup_s": args.warmup, "seconds": args.seconds, "rounds": args.rounds,
+        "shards": args.shards, "baseline": "ffmpeg -c copy -f segment, one per camera",
+        **{name: {"cpu_s_per_camera_hour": rate, "cpu_s_per_camera_hour_with_startup": every,
+                  "rss_mb_per_camera": r["rss"] / n / 1e6, "frames_recorded": r["recorded"],
+                  "frames_sent": r["sent"], "frames_recorded_percent": kept,
+                  "frames_lost_per_run": frames_lost[name],
+                  "machine_cpu_s_per_camera_hour": machine}
+           for name, r, rate, every, kept, machine in (
+               ("ffmpeg", base, b_rate, b_all, b_kept, b_machine),
+               ("kuzet", ours, k_rate, k_all, k_kept, k_machine))},
+        "kuzet_rss_mb_per_camera_above_idle": k_extra,
+        "cpu_ratio": k_rate / b_rate, "cpu_ratio_with_startup": k_all / b_all,
+        "machine_cpu_ratio": k_machine / b_machine})
 
 
 if __name__ == "__main__":

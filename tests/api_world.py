@@ -16,8 +16,10 @@ from kuzet.access.permissions import DEFAULT_ROLES, is_privileged
 from kuzet.analytics.store import DetectionStore
 from kuzet.audit.log import Actor
 from kuzet.catalog.alarms import Alarms
+from kuzet.governance.holds import Holds
+from kuzet.storage.volumes import Volumes
 from kuzet.web.app import create_app
-from kuzet.web.services import Services
+from kuzet.web.services import Services, WebSettings
 
 PASSWORD = "correct horse battery staple"
 SETUP = Actor("setup", (), "local")
@@ -47,8 +49,11 @@ class World:
         self.clock = Clock(now_ns)
         session = storage.catalog.session
         detection = DetectionStore(session, self.settings.display_timezone)
-        self.svc = Services(self.settings, storage.catalog, lambda: {}, self.clock,
-                            Alarms(session), detection)
+        alarms = Alarms(session)
+        self.svc = Services(WebSettings.of(self.settings), storage.catalog, lambda: {},
+                            self.clock, alarms, detection,
+                            Volumes(storage.catalog, self.settings, alarms),
+                            Holds(storage.catalog, self.settings.hold_pending_days))
         self.app = create_app(self.svc)
         storage.closers.append(self.svc.refusals.flush)  # written before the catalog closes
         self.secrets: dict[str, str] = {}

@@ -568,6 +568,31 @@ def test_openapi_is_served_and_every_route_is_documented(world: World) -> None:
     assert not [p for p in perms if f"`{p}`" not in doc]
 
 
+def test_every_route_declares_what_it_answers(world: World) -> None:
+    """Each answer is described: JSON by a named reply model (or a typed list or map of
+    them), files by their media type, never FastAPI's bare `{}`."""
+    spec = world.client().get("/api/openapi.json").json()
+    vague = []
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            ok = [r for code, r in op["responses"].items() if code.startswith("2")]
+            assert ok, (method, path)
+            for media, body in ok[0].get("content", {}).items():
+                schema = body.get("schema", {})
+                if media != "application/json":
+                    described = schema.get("format") == "binary"
+                else:  # a model, a list or map of models, or a map of name lists
+                    inner = schema.get("items") or schema.get("additionalProperties") \
+                        or schema
+                    described = isinstance(inner, dict) and (
+                        "$ref" in inner or "anyOf" in inner
+                        or inner.get("items", {}).get("type") == "string")
+                if not described:
+                    vague.append(f"{method.upper()} {path} ({media})")
+    assert not vague, vague
+    assert "CameraReply" in spec["components"]["schemas"]
+
+
 def test_disabling_an_account_ends_its_sessions_at_once(world: World) -> None:
     world.user("admin", "administrator")
     world.user("guard", "guard")

@@ -4,6 +4,7 @@ against the simulator and gst-rtsp-server."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import struct
 import threading
 import time
@@ -14,11 +15,11 @@ from hypothesis import strategies as st
 
 from conftest import Kuzet
 from kuzet.credentials import SecretUrl
-from kuzet.ingest.choice import open_recording_source
+from kuzet.ingest.choice import ClientChoice
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import PyavSource
 from kuzet.ingest.rtsp_source import RtspSource
-from kuzet.ingest.source import NeedsFfmpeg, handed_to_ffmpeg
+from kuzet.ingest.source import NeedsFfmpeg
 from kuzet.nal import to_annexb
 from kuzet.rtsp.depacketize import (
     AacDepacketizer,
@@ -215,14 +216,16 @@ def test_peer_that_never_answers(kuzet: Kuzet) -> None:
 @slow
 def test_b_frames_go_to_ffmpegs_client(gst_server: int) -> None:
     url = SecretUrl(f"rtsp://127.0.0.1:{gst_server}/h264b")
-    source = open_recording_source(url, transport="tcp", stall_s=5)
+    choice = ClientChoice()
+    source = choice.open(url, transport="tcp", stall_s=5)
     try:
         assert isinstance(source, PyavSource)
-        assert handed_to_ffmpeg(url)
+        assert choice.handed_to_ffmpeg(url)
     finally:
         source.close()
-    plain = open_recording_source(SecretUrl(f"rtsp://127.0.0.1:{gst_server}/h264"),
-                                  transport="tcp", stall_s=5)
+    assert not ClientChoice().handed_to_ffmpeg(url)  # one recorder's memory, not the process's
+    plain = choice.open(SecretUrl(f"rtsp://127.0.0.1:{gst_server}/h264"), transport="tcp",
+                        stall_s=5)
     try:
         assert isinstance(plain, RtspSource)
     finally:
@@ -298,5 +301,11 @@ def test_out_of_order_packetization_goes_to_ffmpegs_client(fmtp: str) -> None:
     url = SecretUrl(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/{fmtp}")  # remembered as configured
     with pytest.raises(NeedsFfmpeg, match="out of order"):
         RtspSource.open(url, stall_s=2)
-    assert handed_to_ffmpeg(url)
+    port, thread2 = scripted_camera(sdp)
+    choice = ClientChoice()
+    url = SecretUrl(f"rtsp://guard:Qw3rty@127.0.0.1:{port}/{fmtp}")
+    with contextlib.suppress(SourceError):  # FFmpeg's client may not like the script either
+        choice.open(url, transport="tcp", stall_s=2).close()
+    assert choice.handed_to_ffmpeg(url)
+    thread2.join(5)
     thread.join(5)

@@ -7,8 +7,9 @@ goes to the recorder, detection and the API; detection's store goes to the API w
 is built; notifiers and the detector come from `kuzet.hooks`, where Kuzet's own are
 registered by `kuzet.builtins`; each notifier decides
 from the settings whether it is configured; detection (`DetectionSettings`), the API
-server (`Listen`) and each notifier get their own few settings, not all of them (the
-API's request handlers still read the whole `Settings` through `Services`).
+server (`Listen`), its handlers (`WebSettings`) and each notifier get their own few
+settings, not all of them. The volumes and the holds are built once, here, for the
+recorder (and its sweeper) and the API alike.
 
 Start and stop keep the order recording depends on: the recorder first (recovery, and
 the refusal of a second server on the same home), then notifiers, detection, the API;
@@ -32,6 +33,7 @@ from kuzet.builtins import builtin
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.governance.holds import Holds
 from kuzet.hooks import (
     AuditCheckpoint,
     CameraStatuses,
@@ -39,8 +41,9 @@ from kuzet.hooks import (
     Notifier,
 )
 from kuzet.recorder.service import RecorderService
+from kuzet.storage.volumes import Volumes
 from kuzet.web.server import ApiServer, Listen
-from kuzet.web.services import Services
+from kuzet.web.services import Services, WebSettings
 
 Say = Callable[[str], None]  # a line for the operator
 JOIN_DETECTION_S = 2.0
@@ -84,14 +87,17 @@ class Server:
         self.catalog = catalog
         self.say = say
         self.alarms = Alarms(catalog.session)
-        self.recorder = RecorderService(settings, catalog, self.alarms)
+        volumes = Volumes(catalog, settings, self.alarms)
+        holds = Holds(catalog, settings.hold_pending_days)
+        self.recorder = RecorderService(settings, catalog, self.alarms, volumes, holds)
         hooks = builtin()
         self.notifiers = Notifiers(hooks.build_notifiers(settings))
         self.detection = DetectionService(DetectionSettings.of(settings), catalog,
                                           self.recorder.live, self.alarms, hooks.detectors,
                                           self.notifiers.notify)
-        self.services = Services(settings, catalog, self.recorder.camera_status, time.time_ns,
-                                 self.alarms, self.detection.store, self.recorder.live)
+        self.services = Services(WebSettings.of(settings), catalog, self.recorder.camera_status,
+                                 time.time_ns, self.alarms, self.detection.store, volumes,
+                                 holds, self.recorder.live)
         self.api = ApiServer(Listen.of(settings), self.services)
 
     def start(self) -> None:

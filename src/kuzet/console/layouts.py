@@ -4,7 +4,7 @@ console at the post (a browser's own storage would stay on one machine)."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,6 +18,14 @@ MAX_SIDE = 6  # a 6×6 wall is 36 tiles: beyond that no tile is readable on one 
 MAX_LAYOUTS = 50
 
 
+class WallPlan(TypedDict):
+    """A layout as stored: tiles row by row, a camera name or None (an empty tile)."""
+
+    cols: int
+    rows: int
+    tiles: list[str | None]
+
+
 class LayoutError(Invalid):
     """A layout the wall could not draw."""
 
@@ -29,7 +37,7 @@ def _side(body: dict[str, Any], key: str) -> int:
     return value
 
 
-def check_layout(body: Any) -> dict[str, Any]:
+def check_layout(body: Any) -> WallPlan:
     """A layout as stored: {"cols", "rows", "tiles": [camera name or null, ...]}."""
     if not isinstance(body, dict):
         raise LayoutError("a layout is an object with cols, rows and tiles")
@@ -39,20 +47,20 @@ def check_layout(body: Any) -> dict[str, Any]:
     for tile in tiles:
         if tile is not None and not (isinstance(tile, str) and is_camera_name(tile)):
             raise LayoutError("each tile is a camera name or null")
-    return {"cols": cols, "rows": rows, "tiles": tiles}
+    return WallPlan(cols=cols, rows=rows, tiles=tiles)
 
 
 class Layouts:
     def __init__(self, session: sessionmaker[Session]) -> None:
         self.session = session
 
-    def of(self, user: str) -> dict[str, dict[str, Any]]:
+    def of(self, user: str) -> dict[str, WallPlan]:
         with self.session() as s:
             uid = user_named(s, user).id
             return {row.name: json.loads(row.body) for row in s.scalars(
                 select(Layout).where(Layout.user_id == uid).order_by(Layout.name))}
 
-    def put(self, user: str, name: str, body: Any, now_ns: int) -> dict[str, Any]:
+    def put(self, user: str, name: str, body: Any, now_ns: int) -> WallPlan:
         layout = check_layout(body)
         with self.session.begin() as s:
             uid = user_named(s, user).id

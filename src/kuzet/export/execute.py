@@ -14,7 +14,6 @@ from pathlib import Path
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog.store import Catalog
-from kuzet.config import Settings
 from kuzet.errors import Conflict
 from kuzet.export.package import Built, build
 from kuzet.governance.models import Transfer
@@ -28,13 +27,14 @@ def package_folder(t: Transfer) -> str:
 
 
 class Exports:
-    def __init__(self, transfers: Transfers, catalog: Catalog, audit: AuditLog,
-                 settings: Settings) -> None:
+    def __init__(self, transfers: Transfers, catalog: Catalog, audit: AuditLog, home: Path,
+                 organisation: str) -> None:
         self.transfers = transfers
         self.catalog = catalog
         self.audit = audit
-        self.settings = settings
-        self.folder = settings.home.resolve() / "exports"
+        self.home = home.resolve()
+        self.organisation = organisation
+        self.folder = self.home / "exports"
         self._lock = threading.Lock()
         self._running: set[int] = set()
 
@@ -58,7 +58,7 @@ class Exports:
     def _facts(self, t: Transfer, actor: Actor, recipient: str, document: str,
                now_ns: int) -> dict[str, object]:
         return {
-            "number": t.number, "transfer_id": t.id, "organisation": self.settings.organisation,
+            "number": t.number, "transfer_id": t.id, "organisation": self.organisation,
             "executed_by": actor.name, "executed": format_instant(now_ns),
             "recipient": recipient, "recipient_document": document,
             "request": {
@@ -92,8 +92,8 @@ class Exports:
             built = build(dest, folder, [(c, scope.start_ns, scope.end_ns)
                                          for c in scope.cameras],
                           self._facts(t, actor, recipient, document, now_ns),
-                          load_or_create(self.settings.home.resolve()), self.catalog, now_ns,
-                          self.settings.organisation)
+                          load_or_create(self.home), self.catalog, now_ns,
+                          self.organisation)
             exported = [{"camera": c.camera, "files": [
                 {"file": p.file, "from_ns": p.start_ns, "to_ns": p.end_ns, "frames": p.frames}
                 for p in c.parts]} for c in built.cameras]

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -141,9 +140,3 @@ def digest(a: Act, protocols: list[str]) -> str:
            **{f: getattr(a, f) for f in TEXT_FIELDS}}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, ensure_ascii=False)
                           .encode()).hexdigest()
-
-
-def act_json(a: Act, protocols: list[str]) -> dict[str, Any]:
-    return {"id": a.id, "number": a.number, "state": a.state, "protocols": protocols,
-            "protocol_ids": protocol_ids(a), "author": a.author, "created_ns": a.created_ns,
-            "registered_ns": a.registered_ns, **{f: getattr(a, f) for f in TEXT_FIELDS}}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -156,13 +155,3 @@ class Protocols:
         if p is None:
             raise NotFound(f"no protocol {protocol_id}")
         return p
-
-
-def as_json(p: Protocol, camera: str) -> dict[str, Any]:
-    return {"id": p.id, "number": p.number, "state": p.state, "camera": camera,
-            "at_ns": p.at_ns, "location": p.location, "circumstances": p.circumstances,
-            "measures": p.measures, "informed_ns": p.informed_ns, "author": p.author,
-            "created_ns": p.created_ns, "submitted_ns": p.submitted_ns,
-            "reviewed_by": p.reviewed_by, "reviewed_ns": p.reviewed_ns,
-            "review_note": p.review_note, "bookmark": p.bookmark_id,
-            "snapshot": p.snapshot_png is not None}

@@ -270,20 +270,45 @@ class Transfers:
         return t
 
 
-def transfer_json(t: Transfer) -> dict[str, Any]:
-    return {
-        "id": t.id, "number": t.number, "state": t.state, "requester_type": t.requester_type,
-        "requester": t.requester, "requester_details": t.requester_details,
-        "basis": {"number": t.basis_number, "date": t.basis_date, "type": t.basis_type,
-                  "sha256": t.basis_sha256},
-        "reason": t.reason, "cameras": json.loads(t.cameras), "start_ns": t.start_ns,
-        "end_ns": t.end_ns, "registered_by": t.registered_by, "registered_ns": t.registered_ns,
-        "decided_by": t.decided_by, "decided_ns": t.decided_ns, "note": t.decision_note,
-        "approved": None if t.approved_cameras is None else {
-            "cameras": json.loads(t.approved_cameras), "start_ns": t.approved_start_ns,
-            "end_ns": t.approved_end_ns, "expires_ns": t.expires_ns},
-        "executed_by": t.executed_by, "executed_ns": t.executed_ns, "recipient": t.recipient,
-        "package": None if t.package_file is None else {
-            "file": t.package_file, "sha256": t.package_sha256, "bytes": t.package_bytes,
-            "manifest_sha256": t.manifest_sha256, "fingerprint": t.key_fingerprint,
-            "exported": json.loads(t.exported or "[]")}}
+@dataclass(frozen=True)
+class ExportedFile:
+    """One file of a camera's footage in the package."""
+
+    file: str
+    from_ns: int
+    to_ns: int
+    frames: int
+
+
+@dataclass(frozen=True)
+class ExportedCamera:
+    camera: str
+    files: tuple[ExportedFile, ...]
+
+
+@dataclass(frozen=True)
+class Package:
+    """The signed package an execution built, as the register keeps it."""
+
+    file: str
+    sha256: str
+    bytes: int
+    manifest_sha256: str
+    fingerprint: str  # of the signing key
+    exported: tuple[ExportedCamera, ...]
+
+
+def package_of(t: Transfer) -> Package | None:
+    """The package of an executed transfer (its columns are set together), else None."""
+    if t.package_file is None:
+        return None
+    assert t.package_sha256 is not None
+    assert t.package_bytes is not None
+    assert t.manifest_sha256 is not None
+    assert t.key_fingerprint is not None
+    return Package(t.package_file, t.package_sha256, t.package_bytes, t.manifest_sha256,
+                   t.key_fingerprint, tuple(
+                       ExportedCamera(c["camera"], tuple(
+                           ExportedFile(f["file"], f["from_ns"], f["to_ns"], f["frames"])
+                           for f in c["files"]))
+                       for c in json.loads(t.exported or "[]")))

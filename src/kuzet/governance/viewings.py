@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -88,10 +87,3 @@ class Viewings:
 
 def attendees_of(v: ViewingSession) -> list[Attendee]:
     return [Attendee(**a) for a in json.loads(v.attendees)]
-
-
-def viewing_json(v: ViewingSession) -> dict[str, Any]:
-    return {"id": v.id, "number": v.number, "cameras": json.loads(v.cameras),
-            "start_ns": v.start_ns, "end_ns": v.end_ns, "purpose": v.purpose,
-            "attendees": [a.__dict__ for a in attendees_of(v)],
-            "conducted_by": v.conducted_by, "held_ns": v.held_ns}

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from fractions import Fraction
 from typing import Any
 
@@ -21,7 +21,7 @@ import av
 
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
-from kuzet.ingest.source import SUPPORTED_VIDEO, NeedsFfmpeg, Track, hand_to_ffmpeg
+from kuzet.ingest.source import SUPPORTED_VIDEO, NeedsFfmpeg, Track
 from kuzet.nal import to_annexb
 from kuzet.rtsp.client import ConnectionLost, CredentialsRefused, RtspClient, RtspError
 from kuzet.rtsp.depacketize import (
@@ -51,6 +51,8 @@ class RtspSource:
     def __init__(self, url: SecretUrl, client: RtspClient, video: Track, audio: Track | None,
                  channels: dict[int, Depacketizer], video_channel: int, stall_s: float) -> None:
         self.url = url  # as configured, credentials and all: what the recorder asks for
+        # told when the stream turns out to need FFmpeg's client after recording began
+        self.handed_back: Callable[[SecretUrl], None] | None = None
         self.client = client
         self.video = video
         self.audio = audio
@@ -80,7 +82,6 @@ class RtspSource:
             return cls._handshake(url, client, stall_s)
         except NeedsFfmpeg:
             client.close()
-            hand_to_ffmpeg(url)
             raise
         except RtspError as exc:
             client.close()
@@ -157,7 +158,8 @@ class RtspSource:
         try:
             yield from self._packets()
         except NeedsFfmpeg:
-            hand_to_ffmpeg(self.url)
+            if self.handed_back is not None:
+                self.handed_back(self.url)
             raise
         except RtspError as exc:  # a keep-alive the camera did not take
             raise _gap(exc) from exc

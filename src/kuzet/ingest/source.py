@@ -10,13 +10,11 @@ back (one that sends reordered frames, whose decoding times RTP does not carry).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, Protocol
 
-from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
 
 SUPPORTED_VIDEO = ("h264", "hevc")
@@ -59,24 +57,8 @@ class Source(Protocol):
     def close(self) -> None: ...
 
 
-_ffmpeg_urls: set[SecretUrl] = set()
-_ffmpeg_lock = threading.Lock()
-
-
 class NeedsFfmpeg(SourceError):
     """The own client met a stream it does not record; FFmpeg's client takes it."""
 
     def __init__(self, message: str) -> None:
         super().__init__(GapCause.STREAM_ENDED, message)
-
-
-def hand_to_ffmpeg(url: SecretUrl) -> None:
-    """FFmpeg's client reads this camera from now on, until the process restarts: what
-    made the own client unsuitable (reordered frames, say) is a property of the camera."""
-    with _ffmpeg_lock:
-        _ffmpeg_urls.add(url)
-
-
-def handed_to_ffmpeg(url: SecretUrl) -> bool:
-    with _ffmpeg_lock:
-        return url in _ffmpeg_urls

@@ -24,6 +24,7 @@ from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
 from kuzet.credentials import SecretUrl
 from kuzet.governance.holds import Holds
+from kuzet.ingest.choice import ClientChoice
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.substream import SubStream
 from kuzet.recorder.supervisor import CameraSource, Supervisor
@@ -76,7 +77,8 @@ StatusPart = Callable[[], list[dict[str, Any]]]  # another part's entries in sta
 
 
 class RecorderService:
-    def __init__(self, settings: Settings, catalog: Catalog, alarms: Alarms) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog, alarms: Alarms, volumes: Volumes,
+                 holds: Holds) -> None:
         self.settings = settings
         self.catalog = catalog
         self.supervisors: dict[int, Supervisor] = {}
@@ -87,8 +89,9 @@ class RecorderService:
         self._lock = run_dir(settings) / "serve.lock"
         self.alarms = alarms
         self.audit = AuditLog(catalog.session)
-        self.volumes = Volumes(catalog, settings, self.alarms)
-        self.holds = Holds(catalog, settings.hold_pending_days)
+        self.volumes = volumes
+        self.holds = holds
+        self.clients = ClientChoice()  # which RTSP client reads each camera
         self.sweeper = Sweeper(catalog, self.volumes, self.holds, self.alarms, settings)
         self.integrity = IntegrityCheck(catalog, self.volumes, self.alarms, self.audit,
                                         settings)
@@ -159,7 +162,8 @@ class RecorderService:
             # the catalog's text becomes a SecretUrl here, before any log or status sees it
             source = CameraSource(id=cam.id, name=cam.name, url=SecretUrl(cam.main_url),
                                   transport=transport)
-            sup = Supervisor(source, self.catalog, self.settings, self.volumes)
+            sup = Supervisor(source, self.catalog, self.settings, self.volumes,
+                             opener=self.clients.open)
             self.supervisors[cam_id] = sup
             sup.start()
             if cam.sub_url:

@@ -23,7 +23,6 @@ from kuzet.catalog.paths import part_path
 from kuzet.catalog.store import Catalog, CutGap
 from kuzet.config import Settings
 from kuzet.credentials import SecretUrl
-from kuzet.ingest.choice import open_recording_source
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import classify_read_error
 from kuzet.ingest.source import Source, Track
@@ -69,7 +68,7 @@ class _Open:
 
 class Supervisor(Worker):
     def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings,
-                 volumes: Volumes, *, opener: Opener = open_recording_source,
+                 volumes: Volumes, *, opener: Opener,
                  clock_ns: Callable[[], int] = time.time_ns) -> None:
         super().__init__(f"rec-{source.name}")
         self.source = source

@@ -1,4 +1,8 @@
-"""What the HTTP layer talks to, built once per app: one object per subsystem."""
+"""What the HTTP layer talks to, built once per app: one object per subsystem.
+
+The handlers see `WebSettings`, the dozen settings the API reads, not all of them; the
+volumes and holds are the server's, the same objects the recorder's sweeper uses.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from kuzet.access.accounts import Accounts
@@ -64,23 +69,44 @@ class ViewSlots:
             del self.open[user]
 
 
+@dataclass(frozen=True)
+class WebSettings:
+    """What the API and its handlers read of the settings."""
+
+    home: Path  # resolved: the key sealing second factors, exports and the audit anchor
+    display_timezone: str
+    document_font: Path
+    organisation: str
+    max_views_per_user: int
+    max_body_bytes: int
+    upload_max_bytes: int
+    allowed_networks: tuple[str, ...]
+    trusted_proxies: tuple[str, ...]
+
+    @classmethod
+    def of(cls, s: Settings) -> WebSettings:
+        return cls(s.home.resolve(), s.display_timezone, s.document_font, s.organisation,
+                   s.max_views_per_user, s.max_body_bytes, s.upload_max_bytes,
+                   tuple(s.allowed_networks), tuple(s.trusted_proxies))
+
+
 @dataclass
 class Services:
-    settings: Settings
+    settings: WebSettings
     catalog: Catalog
     status: StatusSource
     clock: Callable[[], int]
     alarms: Alarms  # the server's one, shared with the recorder and detection
     detection: DetectionStore  # detection's own: its events wake the alert sockets at once
+    volumes: Volumes  # the server's, shared with the recorder
+    holds: Holds  # the server's, shared with the recorder's sweeper
     live: LiveSource = _nothing_live
     accounts: Accounts = field(init=False)
     roles: Roles = field(init=False)
     grants: Grants = field(init=False)
     sessions: Sessions = field(init=False)
-    holds: Holds = field(init=False)
     audit: AuditLog = field(init=False)
     refusals: RefusalLog = field(init=False)
-    volumes: Volumes = field(init=False)
     bookmarks: Bookmarks = field(init=False)
     layouts: Layouts = field(init=False)
     views: ViewSlots = field(init=False)
@@ -94,14 +120,12 @@ class Services:
 
     def __post_init__(self) -> None:
         session = self.catalog.session
-        self.accounts = Accounts(session, SecretBox(key_path(self.settings.home.resolve())))
+        self.accounts = Accounts(session, SecretBox(key_path(self.settings.home)))
         self.roles = Roles(session)
         self.grants = Grants(session)
         self.sessions = Sessions(session)
-        self.holds = Holds(self.catalog, self.settings.hold_pending_days)
         self.audit = AuditLog(session)
         self.refusals = RefusalLog(self.audit, self.alarms, self.clock)
-        self.volumes = Volumes(self.catalog, self.settings, self.alarms)
         self.bookmarks = Bookmarks(session)
         self.layouts = Layouts(session)
         self.views = ViewSlots(self.settings.max_views_per_user)
@@ -109,7 +133,8 @@ class Services:
         self.acts = Acts(session, self.settings.display_timezone)
         self.viewings = Viewings(session, self.settings.display_timezone)
         self.transfers = Transfers(session, self.settings.display_timezone)
-        self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings)
+        self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
+                               self.settings.organisation)
 
     def cameras(self) -> dict[str, Camera]:
         """Every camera by name, removed ones included, read at most once a second.

@@ -4,7 +4,7 @@ a hold request for the footage around the protocols it rests on."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -13,11 +13,14 @@ from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.errors import Conflict
-from kuzet.governance.acts import ActFields, act_json, protocol_ids
+from kuzet.governance.acts import ActFields, protocol_ids
 from kuzet.governance.documents import act_pdf
 from kuzet.governance.models import Act
 from kuzet.web.deps import Require, services, source
 from kuzet.web.registers import csv_answer
+from kuzet.web.replies import a_file
+from kuzet.web.replies.acts import ActReply
+from kuzet.web.replies.records import DocumentHoldReply
 from kuzet.web.routes.records import document_hold
 from kuzet.web.schemas import ActEdit, ActStart, HoldFromDocument, RowId
 from kuzet.web.times import out
@@ -27,55 +30,58 @@ WRITE = Depends(Require(Perm.ACT_WRITE))
 READ = Depends(Require(Perm.ACT_WRITE, Perm.PROTOCOL_REVIEW))
 
 
-def _json(request: Request, a: Act) -> dict[str, Any]:
-    return act_json(a, services(request).acts.protocol_numbers(a))
+def _reply(request: Request, a: Act) -> ActReply:
+    return ActReply(id=a.id, number=a.number, state=a.state,
+                    protocols=services(request).acts.protocol_numbers(a),
+                    protocol_ids=protocol_ids(a), author=a.author, created_ns=a.created_ns,
+                    registered_ns=a.registered_ns, what=a.what, persons=a.persons,
+                    witnesses=a.witnesses, consequences=a.consequences, measures=a.measures)
 
 
 @router.post("/acts", status_code=201)
-def start_act(body: ActStart, request: Request, caller: Caller = WRITE) -> dict[str, Any]:
+def start_act(body: ActStart, request: Request, caller: Caller = WRITE) -> ActReply:
     svc = services(request)
-    return _json(request, svc.acts.start(caller.actor(source(request)), body.protocols,
+    return _reply(request, svc.acts.start(caller.actor(source(request)), body.protocols,
                                          svc.clock()))
 
 
 @router.get("/acts")
-def act_register(request: Request, caller: Caller = READ) -> list[dict[str, Any]]:
-    return [_json(request, a) for a in services(request).acts.listing()]
+def act_register(request: Request, caller: Caller = READ) -> list[ActReply]:
+    return [_reply(request, a) for a in services(request).acts.listing()]
 
 
-@router.get("/acts.csv")
+@router.get("/acts.csv", **a_file("text/csv"))
 def act_register_csv(request: Request, caller: Caller = READ) -> Response:
     return csv_answer(request, caller, "acts", [
         "number", "state", "protocols", "what", "author", "registered"], [{
-            "number": r["number"] or "", "state": r["state"],
-            "protocols": " ".join(r["protocols"]), "what": r["what"], "author": r["author"],
-            "registered": out(r["registered_ns"]) or ""}
+            "number": r.number or "", "state": r.state, "protocols": " ".join(r.protocols),
+            "what": r.what, "author": r.author, "registered": out(r.registered_ns) or ""}
             for r in act_register(request, caller)])
 
 
 @router.get("/acts/{act}")
-def act(act: RowId, request: Request, caller: Caller = READ) -> dict[str, Any]:
-    return _json(request, services(request).acts.get(act))
+def act(act: RowId, request: Request, caller: Caller = READ) -> ActReply:
+    return _reply(request, services(request).acts.get(act))
 
 
 @router.put("/acts/{act}")
 def edit_act(act: RowId, body: ActEdit, request: Request, caller: Caller = WRITE
-             ) -> dict[str, Any]:
+             ) -> ActReply:
     a = services(request).acts.edit(caller.actor(source(request)), act, ActFields(
         body.what, body.persons, body.witnesses, body.consequences, body.measures,
         body.protocols))
-    return _json(request, a)
+    return _reply(request, a)
 
 
 @router.post("/acts/{act}/register")
-def register_act(act: RowId, request: Request, caller: Caller = WRITE) -> dict[str, Any]:
+def register_act(act: RowId, request: Request, caller: Caller = WRITE) -> ActReply:
     svc = services(request)
-    return _json(request, svc.acts.register(caller.actor(source(request)), act, svc.clock()))
+    return _reply(request, svc.acts.register(caller.actor(source(request)), act, svc.clock()))
 
 
 @router.post("/acts/{act}/hold", status_code=201)
 def hold_for_act(act: RowId, body: HoldFromDocument, request: Request,
-                 caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> dict[str, Any]:
+                 caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> DocumentHoldReply:
     """Ask the rector to keep the footage around the instants of the act's protocols, on
     their cameras (one range from the first instant to the last, padded)."""
     svc = services(request)
@@ -88,7 +94,7 @@ def hold_for_act(act: RowId, body: HoldFromDocument, request: Request,
                          body)
 
 
-@router.get("/acts/{act}/pdf")
+@router.get("/acts/{act}/pdf", **a_file("application/pdf"))
 def act_document(act: RowId, request: Request, caller: Caller = READ,
                  lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
     svc = services(request)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request, Response
 
 from kuzet.access import policy
 from kuzet.access.sessions import Caller, needs_second_factor
 from kuzet.audit.log import Actor
 from kuzet.errors import Denied
+from kuzet.timefmt import format_instant
 from kuzet.web.deps import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -20,8 +19,15 @@ from kuzet.web.deps import (
     source,
 )
 from kuzet.web.i18n import LANG_COOKIE
+from kuzet.web.replies.auth import (
+    LoginReply,
+    MeReply,
+    NoticeReply,
+    StatusReply,
+    TotpConfirmReply,
+    TotpEnrolReply,
+)
 from kuzet.web.schemas import Login, PasswordChange, TotpConfirm
-from kuzet.web.times import out
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 ANY_SESSION = Depends(Authenticated(allow_incomplete=True))
@@ -35,17 +41,17 @@ def _cookies(response: Response, sid: str, csrf: str) -> None:
                         path="/")
 
 
-def _me(caller: Caller) -> dict[str, Any]:
+def _me(caller: Caller) -> MeReply:
     p = caller.principal
-    return {"name": caller.name, "roles": p.roles,
-            "perms": sorted({perm.value for a in p.assignments for perm in a.perms}),
-            "grants": [g.id for g in p.grants], "via": caller.via,
-            "second_factor_missing": caller.second_factor_missing,
-            "must_change_password": caller.must_change_password}
+    return MeReply(name=caller.name, roles=p.roles,
+                   perms=sorted({perm.value for a in p.assignments for perm in a.perms}),
+                   grants=[g.id for g in p.grants], via=caller.via,
+                   second_factor_missing=caller.second_factor_missing,
+                   must_change_password=caller.must_change_password)
 
 
 @router.post("/login", dependencies=[Depends(Public())])
-def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
+def login(body: Login, request: Request, response: Response) -> LoginReply:
     svc = services(request)
     now, addr = svc.clock(), source(request)
     if svc.throttle.blocked(policy.address_key(addr), now):
@@ -64,52 +70,52 @@ def login(body: Login, request: Request, response: Response) -> dict[str, Any]:
     if user.language:  # the console's language follows the person
         response.set_cookie(LANG_COOKIE, user.language, secure=True, samesite="strict",
                             max_age=365 * 86400)
-    return {"csrf": new.csrf, "second_factor_missing": needs and not user.totp_confirmed,
-            "must_change_password": user.must_change_password,
-            "notices": [{"action": n.action, "by": n.by, "at": out(n.at_ns),
-                         "outcome": n.outcome} for n in notices]}
+    return LoginReply(csrf=new.csrf, second_factor_missing=needs and not user.totp_confirmed,
+                      must_change_password=user.must_change_password,
+                      notices=[NoticeReply(action=n.action, by=n.by, at=format_instant(n.at_ns),
+                                           outcome=n.outcome) for n in notices])
 
 
 @router.post("/logout")
 def logout(request: Request, response: Response,
-           caller: Caller = ANY_SESSION) -> dict[str, str]:
+           caller: Caller = ANY_SESSION) -> StatusReply:
     svc = services(request)
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
         svc.sessions.close(sid, source(request), svc.clock())
     response.delete_cookie(SESSION_COOKIE, path="/")
     response.delete_cookie(CSRF_COOKIE, path="/")
-    return {"status": "logged out"}
+    return StatusReply(status="logged out")
 
 
 @router.get("/me")
-def me(caller: Caller = ANY_SESSION) -> dict[str, Any]:
+def me(caller: Caller = ANY_SESSION) -> MeReply:
     return _me(caller)
 
 
 @router.post("/password")
 def change_password(body: PasswordChange, request: Request,
-                    caller: Caller = ANY_SESSION) -> dict[str, str]:
+                    caller: Caller = ANY_SESSION) -> StatusReply:
     """Every other session and API token of the account ends; this one goes on."""
     svc = services(request)
     svc.accounts.change_password(caller.actor(source(request)), caller.name,
                                  body.old_password, body.new_password, svc.clock(),
                                  keep_session=request.cookies.get(SESSION_COOKIE))
-    return {"status": "password changed"}
+    return StatusReply(status="password changed")
 
 
 @router.post("/totp/enrol")
-def totp_enrol(request: Request, caller: Caller = ANY_SESSION) -> dict[str, str]:
+def totp_enrol(request: Request, caller: Caller = ANY_SESSION) -> TotpEnrolReply:
     """A new secret as an otpauth:// URI for the phone; shown this once."""
     uri = services(request).accounts.totp_enrol(caller.actor(source(request)), caller.name)
-    return {"otpauth_uri": uri}
+    return TotpEnrolReply(otpauth_uri=uri)
 
 
 @router.post("/totp/confirm")
 def totp_confirm(body: TotpConfirm, request: Request,
-                 caller: Caller = ANY_SESSION) -> dict[str, Any]:
+                 caller: Caller = ANY_SESSION) -> TotpConfirmReply:
     """Answers the recovery codes, shown this once: each replaces a lost phone once."""
     svc = services(request)
     codes = svc.accounts.totp_confirm(caller.actor(source(request)), caller.name, body.code,
                                       svc.clock())
-    return {"status": "second factor enrolled", "recovery_codes": codes}
+    return TotpConfirmReply(status="second factor enrolled", recovery_codes=codes)

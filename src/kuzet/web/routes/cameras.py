@@ -27,8 +27,27 @@ from kuzet.credentials import SecretUrl
 from kuzet.errors import Invalid, NotFound
 from kuzet.ingest.errors import SourceError, check_url
 from kuzet.storage.retention import PROTECTING, hold_state
+from kuzet.timefmt import format_instant
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
 from kuzet.web.pictures import authorize_picture
+from kuzet.web.replies import a_file
+from kuzet.web.replies.cameras import (
+    ArchiveViewingReply,
+    BookmarkReply,
+    CameraRemovedReply,
+    CameraReply,
+    CameraStatusReply,
+    FootageDaysReply,
+    GapReply,
+    GapsReply,
+    HeldSpanReply,
+    LiveViewingReply,
+    SpanReply,
+    TimelineBookmarkReply,
+    TimelineReply,
+    UnknownStatusReply,
+    ViewingEndedReply,
+)
 from kuzet.web.schemas import NewBookmark, NewCamera, SeqId, ViewingRequest
 from kuzet.web.times import instant, out, window
 
@@ -54,33 +73,41 @@ def visible(caller: Caller, now_ns: int, cam: Camera) -> bool:
                for perm in (Perm.CAMERA_STATUS, Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
 
 
+def camera_reply(cam: Camera, status: dict[str, Any] | None) -> CameraReply:
+    """A camera with its status as the recorder reports it (a dict from the status
+    source), or "unknown" while the recorder does not run it."""
+    return CameraReply(
+        name=cam.name, zone=cam.zone, location=cam.location, building=cam.building,
+        floor=cam.floor, retention_days=cam.retention_days,
+        status=CameraStatusReply.model_validate(status) if status
+        else UnknownStatusReply(camera=cam.name, state="unknown"))
+
+
 def camera_json(cam: Camera, status: dict[str, Any] | None) -> dict[str, Any]:
-    return {"name": cam.name, "zone": cam.zone, "location": cam.location,
-            "building": cam.building, "floor": cam.floor,
-            "retention_days": cam.retention_days,
-            "status": status or {"camera": cam.name, "state": "unknown"}}
+    """The same as JSON, for the status WebSocket."""
+    return camera_reply(cam, status).model_dump(mode="json")
 
 
 @router.get("/cameras")
-def list_cameras(request: Request, caller: Caller = STATUS) -> list[dict[str, Any]]:
+def list_cameras(request: Request, caller: Caller = STATUS) -> list[CameraReply]:
     svc = services(request)
     now, statuses = svc.clock(), svc.status()
-    return [camera_json(c, statuses.get(c.name)) for c in svc.cameras().values()
+    return [camera_reply(c, statuses.get(c.name)) for c in svc.cameras().values()
             if c.removed_ns is None and visible(caller, now, c)]
 
 
 @router.get("/cameras/{name}")
-def camera_status(name: str, request: Request, caller: Caller = STATUS) -> dict[str, Any]:
+def camera_status(name: str, request: Request, caller: Caller = STATUS) -> CameraReply:
     cam = camera(request, name)
     svc = services(request)
     if not visible(caller, svc.clock(), cam):
         authorize(request, caller, Perm.CAMERA_STATUS, cam.id)
-    return camera_json(cam, svc.status().get(cam.name))
+    return camera_reply(cam, svc.status().get(cam.name))
 
 
 @router.post("/cameras", status_code=201)
 def add_camera(body: NewCamera, request: Request,
-               caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> dict[str, Any]:
+               caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> CameraReply:
     """Add a camera; `kuzet serve` starts recording it within seconds."""
     svc = services(request)
     main = SecretUrl(body.url)
@@ -99,12 +126,12 @@ def add_camera(body: NewCamera, request: Request,
                                       location=body.location, building=body.building,
                                       floor=body.floor))
     svc.cameras_changed()
-    return camera_json(cam, None)
+    return camera_reply(cam, None)
 
 
 @router.delete("/cameras/{name}")
 def remove_camera(name: str, request: Request,
-                  caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> dict[str, Any]:
+                  caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> CameraRemovedReply:
     """Stop recording a camera; its recordings stay until retention removes them."""
     cam = camera(request, name)
     svc = services(request)
@@ -112,7 +139,7 @@ def remove_camera(name: str, request: Request,
     svc.catalog.remove_camera(cam.name, audit=lambda s, c: append_act(
         s, actor, AuditAction.CAMERA_REMOVE, c.name))
     svc.cameras_changed()
-    return {"name": cam.name, "removed": True}
+    return CameraRemovedReply(name=cam.name, removed=True)
 
 
 def archive_window(request: Request, caller: Caller, name: str, start: str, end: str
@@ -128,8 +155,8 @@ def archive_window(request: Request, caller: Caller, name: str, start: str, end:
     return cam, a, b, allowed
 
 
-def _span(a: int, b: int, **extra: Any) -> dict[str, Any]:
-    return {"start": out(a), "end": out(b), "start_ns": a, "end_ns": b, **extra}
+def _span(a: int, b: int) -> SpanReply:
+    return SpanReply(start=format_instant(a), end=format_instant(b), start_ns=a, end_ns=b)
 
 
 def _held(request: Request, camera_id: int, windows: list[tuple[int, int]]
@@ -148,7 +175,7 @@ def _held(request: Request, camera_id: int, windows: list[tuple[int, int]]
 
 @router.get("/cameras/{name}/timeline")
 def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
-             caller: Caller = ARCHIVE) -> dict[str, Any]:
+             caller: Caller = ARCHIVE) -> TimelineReply:
     """What the archive's bar draws of [start, end), inside the footage the caller may
     see: recorded spans (touching segments joined), files missing on disk (looked up for
     windows up to a day and a bit), held ranges and bookmarks."""
@@ -163,20 +190,21 @@ def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
     held = _held(request, cam.id, clip([(a, b)], allowed))
     marks = [m for m in svc.bookmarks.between(cam.id, a, b)
              if any(lo <= m.at_ns < hi for lo, hi in allowed)]
-    return {"camera": cam.name, "start": out(a), "end": out(b),
-            "spans": [_span(s, e) for s, e in spans],
-            "missing": [_span(s, e) for s, e in missing],
-            "holds": [_span(s, e, hold=i, state=state) for i, state, s, e in held],
-            "bookmarks": [{"id": m.id, "at": out(m.at_ns), "at_ns": m.at_ns,
-                           "kind": m.kind, "note": m.note, "by": m.created_by}
-                          for m in marks]}
+    return TimelineReply(
+        camera=cam.name, start=format_instant(a), end=format_instant(b),
+        spans=[_span(s, e) for s, e in spans], missing=[_span(s, e) for s, e in missing],
+        holds=[HeldSpanReply(start=format_instant(s), end=format_instant(e), start_ns=s,
+                             end_ns=e, hold=i, state=state) for i, state, s, e in held],
+        bookmarks=[TimelineBookmarkReply(id=m.id, at=format_instant(m.at_ns), at_ns=m.at_ns,
+                                         kind=m.kind, note=m.note, by=m.created_by)
+                   for m in marks])
 
 
 @router.get("/cameras/{name}/days")
 def footage_days(name: str, request: Request,
                  month: Annotated[str, Query(pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
                                              description="YYYY-MM")],
-                 caller: Caller = ARCHIVE) -> dict[str, Any]:
+                 caller: Caller = ARCHIVE) -> FootageDaysReply:
     """The days of a month (display time zone) holding footage the caller may see:
     the archive's calendar."""
     cam = camera(request, name)
@@ -190,8 +218,8 @@ def footage_days(name: str, request: Request,
         authorize(request, caller, Perm.ARCHIVE_VIEW, cam.id, (days[0][1], days[-1][2]))
     found = [d.isoformat() for d, a, b in days
              if any(svc.catalog.has_footage(cam.id, s, e) for s, e in clip([(a, b)], allowed))]
-    return {"camera": cam.name, "month": month, "zone": svc.settings.display_timezone,
-            "days": found}
+    return FootageDaysReply(camera=cam.name, month=month, zone=svc.settings.display_timezone,
+                            days=found)
 
 
 def marked_instant(request: Request, caller: Caller, cam: Camera, at: str | None) -> int:
@@ -208,7 +236,7 @@ def marked_instant(request: Request, caller: Caller, cam: Camera, at: str | None
 @router.post("/cameras/{name}/bookmarks", status_code=201)
 def add_bookmark(name: str, body: NewBookmark, request: Request,
                  caller: Caller = Depends(Require(Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
-                 ) -> dict[str, Any]:
+                 ) -> BookmarkReply:
     """Mark an instant: \"incident\" from the wall's button at the live instant (needs
     live view), \"note\" at an instant of the archive (needs archive view there)."""
     cam = camera(request, name)
@@ -217,23 +245,23 @@ def add_bookmark(name: str, body: NewBookmark, request: Request,
     at_ns = marked_instant(request, caller, cam, body.at)
     mark = svc.bookmarks.add(caller.actor(source(request)), cam.id, cam.name, at_ns,
                              body.note, body.kind, now)
-    return {"id": mark.id, "camera": cam.name, "at": out(at_ns), "at_ns": at_ns,
-            "kind": mark.kind, "note": mark.note, "by": mark.created_by}
+    return BookmarkReply(id=mark.id, camera=cam.name, at=format_instant(at_ns), at_ns=at_ns,
+                         kind=mark.kind, note=mark.note, by=mark.created_by)
 
 
 @router.get("/cameras/{name}/gaps")
 def gaps(name: str, request: Request, start: TimeParam, end: TimeParam,
-         caller: Caller = ARCHIVE) -> dict[str, Any]:
+         caller: Caller = ARCHIVE) -> GapsReply:
     cam, a, b, allowed = archive_window(request, caller, name, start, end)
     svc = services(request)
     rows = []
     for g in svc.catalog.gaps(cam.id, a, b):
         end_ns = g.end_ns if g.end_ns is not None else svc.clock()
         if clip([(g.start_ns, end_ns)], allowed):
-            rows.append({"start": out(g.start_ns), "end": out(g.end_ns),
-                         "start_ns": g.start_ns, "end_ns": g.end_ns, "cause": g.cause,
-                         "detail": g.detail})
-    return {"camera": cam.name, "gaps": rows}
+            rows.append(GapReply(start=format_instant(g.start_ns), end=out(g.end_ns),
+                                 start_ns=g.start_ns, end_ns=g.end_ns, cause=g.cause,
+                                 detail=g.detail))
+    return GapsReply(camera=cam.name, gaps=rows)
 
 
 def recorded_frame_png(request: Request, cam: Camera, at_ns: int, taker: str) -> bytes | None:
@@ -250,7 +278,7 @@ def recorded_frame_png(request: Request, cam: Camera, at_ns: int, taker: str) ->
                                     svc.settings.display_timezone))
 
 
-@router.get("/cameras/{name}/snapshot")
+@router.get("/cameras/{name}/snapshot", **a_file("image/png"))
 def snapshot(name: str, request: Request, at: TimeParam,
              purpose: Annotated[str, Query(max_length=500)] = "",
              caller: Caller = Depends(Require(Perm.SNAPSHOT))) -> Response:
@@ -273,19 +301,19 @@ def snapshot(name: str, request: Request, at: TimeParam,
 
 @router.post("/viewing/live")
 def open_live(body: ViewingRequest, request: Request,
-              caller: Caller = Depends(Require(Perm.LIVE_VIEW))) -> dict[str, Any]:
+              caller: Caller = Depends(Require(Perm.LIVE_VIEW))) -> LiveViewingReply:
     """Start watching a camera live: checked and logged (the player ends it)."""
     cam = camera(request, body.camera)
     why = authorize(request, caller, Perm.LIVE_VIEW, cam.id)
     svc = services(request)
     seq = svc.audit.act(caller.actor(source(request)), AuditAction.LIVE_START, cam.name,
                         basis=why).seq
-    return {"viewing": seq, "camera": cam.name, "basis": why}
+    return LiveViewingReply(viewing=seq, camera=cam.name, basis=why)
 
 
 @router.post("/viewing/archive")
 def open_archive(body: ViewingRequest, request: Request, caller: Caller = ARCHIVE
-                 ) -> dict[str, Any]:
+                 ) -> ArchiveViewingReply:
     """Open stored footage: a stated purpose is required and recorded (clause 4.2)."""
     cam = camera(request, body.camera)
     if not body.start or not body.end:
@@ -299,12 +327,13 @@ def open_archive(body: ViewingRequest, request: Request, caller: Caller = ARCHIV
     seq = svc.audit.act(caller.actor(source(request)), AuditAction.ARCHIVE_OPEN, cam.name,
                         purpose=purpose, basis=why, footage=[out(a), out(b)],
                         footage_ns=[a, b]).seq
-    return {"viewing": seq, "camera": cam.name, "basis": why, "start": out(a), "end": out(b)}
+    return ArchiveViewingReply(viewing=seq, camera=cam.name, basis=why,
+                               start=format_instant(a), end=format_instant(b))
 
 
 @router.post("/viewing/{viewing}/end")
 def end_viewing(viewing: SeqId, request: Request,
-                caller: Caller = Depends(Authenticated())) -> dict[str, Any]:
+                caller: Caller = Depends(Authenticated())) -> ViewingEndedReply:
     svc = services(request)
     opened = svc.audit.entry(viewing)
     if opened is None or opened.actor != caller.name or opened.action not in (
@@ -313,4 +342,4 @@ def end_viewing(viewing: SeqId, request: Request,
     action = (AuditAction.LIVE_STOP if opened.action == AuditAction.LIVE_START
               else AuditAction.ARCHIVE_CLOSE)
     svc.audit.act(caller.actor(source(request)), action, opened.subject, viewing=viewing)
-    return {"viewing": viewing, "ended": True}
+    return ViewingEndedReply(viewing=viewing, ended=True)

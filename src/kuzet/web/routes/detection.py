@@ -7,7 +7,7 @@ alarm's picture while it is still live; opening one is audited."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -16,18 +16,29 @@ from kuzet.access.permissions import Perm, decide
 from kuzet.access.sessions import Caller
 from kuzet.analytics.activity import area_mask, buckets
 from kuzet.analytics.camera import jpeg
-from kuzet.analytics.models import DetectionRule
+from kuzet.analytics.models import DetectionRule, Event
 from kuzet.analytics.motion import MotionSettings
 from kuzet.analytics.store import check_settings
 from kuzet.audit.actions import AuditAction
+from kuzet.catalog.models import Camera
 from kuzet.console.snapshot import frame_at
 from kuzet.console.timeline import clip
 from kuzet.errors import Invalid, NotFound
+from kuzet.timefmt import format_instant
 from kuzet.web.deps import Require, authorize, services, source
 from kuzet.web.pictures import authorize_picture, event_for
+from kuzet.web.replies import a_file
+from kuzet.web.replies.detection import (
+    ActivityReply,
+    EventReply,
+    MotionReply,
+    RuleRemovedReply,
+    RuleReply,
+    RuleSpecReply,
+)
 from kuzet.web.routes.cameras import TimeParam, archive_window, camera
 from kuzet.web.schemas import Acknowledgement, MotionBody, RowId, RuleBody, RuleSwitch
-from kuzet.web.times import instant, out
+from kuzet.web.times import instant
 
 router = APIRouter(prefix="/api", tags=["detection"])
 ADMIN = Depends(Require(Perm.CAMERA_ADMIN))
@@ -38,24 +49,30 @@ PICTURE = Depends(Require(Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
 OptTime = Annotated[str | None, Query(max_length=40, description="ISO 8601 with offset")]
 
 
-def _rule_json(row: DetectionRule) -> dict[str, Any]:
-    return {"id": row.id, "kind": row.kind, **json.loads(row.spec), "enabled": row.enabled,
-            "created_by": row.created_by, "created_ns": row.created_ns}
+def _rule_reply(row: DetectionRule) -> RuleReply:
+    spec = RuleSpecReply.model_validate(json.loads(row.spec))
+    return RuleReply(id=row.id, kind=row.kind, enabled=row.enabled,
+                     created_by=row.created_by, created_ns=row.created_ns, **dict(spec))
+
+
+def _motion_reply(m: MotionSettings) -> MotionReply:
+    return MotionReply(activity=m.activity, sensitivity=m.sensitivity,
+                       masks=[[list(p) for p in mask] for mask in m.masks])
 
 
 @router.get("/cameras/{name}/rules")
 def rules(name: str, request: Request,
           caller: Caller = Depends(Require(Perm.CAMERA_STATUS, Perm.CAMERA_ADMIN))
-          ) -> list[dict[str, Any]]:
+          ) -> list[RuleReply]:
     """Only on a camera of the caller's groups, like every other camera route."""
     svc = services(request)
     cam = camera(request, name)
     if not decide(caller.principal, Perm.CAMERA_STATUS, svc.clock(), cam.id).allowed:
         authorize(request, caller, Perm.CAMERA_ADMIN, cam.id)
-    return [_rule_json(r) for r in svc.detection.rules(cam.id)]
+    return [_rule_reply(r) for r in svc.detection.rules(cam.id)]
 
 
-def _administered(request: Request, caller: Caller, name: str) -> Any:
+def _administered(request: Request, caller: Caller, name: str) -> Camera:
     """The camera, if the caller administers it (a role limited to a camera group
     administers that group's cameras only)."""
     cam = camera(request, name)
@@ -65,57 +82,58 @@ def _administered(request: Request, caller: Caller, name: str) -> Any:
 
 @router.post("/cameras/{name}/rules", status_code=201)
 def add_rule(name: str, body: RuleBody, request: Request, caller: Caller = ADMIN
-             ) -> dict[str, Any]:
+             ) -> RuleReply:
     """A rule on the camera; the running server picks it up within seconds."""
     svc = services(request)
     cam = _administered(request, caller, name)
     spec = body.model_dump(exclude={"kind"}, exclude_none=True)
     row = svc.detection.add_rule(caller.actor(source(request)), cam.id, cam.name, body.kind,
                                  spec, svc.clock())
-    return _rule_json(row)
+    return _rule_reply(row)
 
 
 @router.patch("/cameras/{name}/rules/{rule}")
 def switch_rule(name: str, rule: RowId, body: RuleSwitch, request: Request,
-                caller: Caller = ADMIN) -> dict[str, Any]:
+                caller: Caller = ADMIN) -> RuleReply:
     """A rule off (kept, not evaluated) or on again; the running server follows within
     seconds."""
     svc = services(request)
     cam = _administered(request, caller, name)
     row = svc.detection.enable_rule(caller.actor(source(request)), rule, cam.id, cam.name,
                                     body.enabled)
-    return _rule_json(row)
+    return _rule_reply(row)
 
 
 @router.delete("/cameras/{name}/rules/{rule}")
 def remove_rule(name: str, rule: RowId, request: Request, caller: Caller = ADMIN
-                ) -> dict[str, Any]:
+                ) -> RuleRemovedReply:
     svc = services(request)
     cam = _administered(request, caller, name)
     svc.detection.remove_rule(caller.actor(source(request)), rule, cam.id, cam.name)
-    return {"id": rule, "removed": True}
+    return RuleRemovedReply(id=rule, removed=True)
 
 
 @router.get("/cameras/{name}/motion")
-def motion_settings(name: str, request: Request, caller: Caller = ADMIN) -> dict[str, Any]:
+def motion_settings(name: str, request: Request, caller: Caller = ADMIN) -> MotionReply:
     cam = _administered(request, caller, name)
-    return services(request).detection.motion_settings().get(cam.id, MotionSettings()).json()
+    return _motion_reply(services(request).detection.motion_settings().get(
+        cam.id, MotionSettings()))
 
 
 @router.put("/cameras/{name}/motion")
 def set_motion_settings(name: str, body: MotionBody, request: Request, caller: Caller = ADMIN
-                        ) -> dict[str, Any]:
+                        ) -> MotionReply:
     """Sensitivity, masks, and whether activity is kept without rules; audited; the
     running server takes them within seconds."""
     svc = services(request)
     cam = _administered(request, caller, name)
     settings = check_settings(body.activity, body.sensitivity,
                               [[(p[0], p[1]) for p in m] for m in body.masks])
-    return svc.detection.set_motion(caller.actor(source(request)), cam.id, cam.name, settings,
-                                    svc.clock()).json()
+    return _motion_reply(svc.detection.set_motion(caller.actor(source(request)), cam.id,
+                                                  cam.name, settings, svc.clock()))
 
 
-@router.get("/cameras/{name}/still")
+@router.get("/cameras/{name}/still", **a_file("image/jpeg"))
 def still(name: str, request: Request, caller: Caller = ADMIN) -> Response:
     """The camera's latest recorded picture, unstamped, to draw zones, lines and masks
     on: recorded footage, so it needs archive view at its instant too (an API token never
@@ -154,7 +172,7 @@ def activity(name: str, request: Request, start: TimeParam, end: TimeParam,
              step: Annotated[int, Query(ge=1, le=86_400, description="seconds a bucket")] = 60,
              area: Annotated[str | None, Query(max_length=100, description=(
                  "x0,y0,x1,y1 in fractions: only motion that touched it"))] = None,
-             caller: Caller = ARCHIVE) -> dict[str, Any]:
+             caller: Caller = ARCHIVE) -> ActivityReply:
     """Motion on the archive's bar: the largest level (0–255, the share of the picture
     that moved × 255) in each `step` of [start, end), only inside footage the caller may
     see; with `area`, only minutes whose motion touched it."""
@@ -168,8 +186,8 @@ def activity(name: str, request: Request, start: TimeParam, end: TimeParam,
         lo = a + k * step_ns
         if not clip([(lo, lo + step_ns)], allowed):
             levels[k] = 0
-    return {"camera": cam.name, "start": out(a), "end": out(b), "start_ns": a, "step_s": step,
-            "levels": levels}
+    return ActivityReply(camera=cam.name, start=format_instant(a), end=format_instant(b),
+                         start_ns=a, step_s=step, levels=levels)
 
 
 @router.get("/events")
@@ -183,7 +201,7 @@ def events(request: Request, caller: Caller = WATCH,
            = None,
            start: OptTime = None, end: OptTime = None,
            acknowledged: bool | None = None,
-           limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+           limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[EventReply]:
     """Events of the cameras the caller may watch, newest first; `snapshot` says whether
     the caller may open the event's picture."""
     svc = services(request)
@@ -198,10 +216,11 @@ def events(request: Request, caller: Caller = WATCH,
                                  until_ns=instant(end, "end") if end else None,
                                  acknowledged=acknowledged, limit=limit)
     names = svc.detection.rule_names()
-    return [event_for(caller.principal, e, cams[e.camera_id], names, now) for e in found]
+    return [EventReply.model_validate(event_for(caller.principal, e, cams[e.camera_id], names,
+                                                now)) for e in found]
 
 
-def _event(request: Request, caller: Caller, event: int) -> tuple[Any, str]:
+def _event(request: Request, caller: Caller, event: int) -> tuple[Event, str]:
     svc = services(request)
     e = svc.detection.event(event)
     name = svc.catalog.camera_name(e.camera_id)
@@ -209,7 +228,7 @@ def _event(request: Request, caller: Caller, event: int) -> tuple[Any, str]:
     return e, name
 
 
-@router.get("/events/{event}/snapshot")
+@router.get("/events/{event}/snapshot", **a_file("image/jpeg"))
 def event_snapshot(event: RowId, request: Request, caller: Caller = PICTURE) -> Response:
     """The event's picture: archive view at the event's instant, or live view while the
     alarm is at most 10 minutes old (the wall's alarm panel)."""
@@ -226,9 +245,10 @@ def event_snapshot(event: RowId, request: Request, caller: Caller = PICTURE) -> 
 
 @router.post("/events/{event}/ack")
 def acknowledge(event: RowId, body: Acknowledgement, request: Request, caller: Caller = WATCH
-                ) -> dict[str, Any]:
+                ) -> EventReply:
     svc = services(request)
     e, name = _event(request, caller, event)
     e = svc.detection.acknowledge(caller.actor(source(request)), event, name, body.note,
                                   svc.clock())
-    return event_for(caller.principal, e, name, svc.detection.rule_names(), svc.clock())
+    return EventReply.model_validate(event_for(caller.principal, e, name,
+                                               svc.detection.rule_names(), svc.clock()))

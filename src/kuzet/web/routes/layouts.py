@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Request
 
 from kuzet.access.sessions import Caller
 from kuzet.errors import NotFound
 from kuzet.web.deps import Authenticated, services
+from kuzet.web.replies.layouts import (
+    LayoutDeletedReply,
+    LayoutReply,
+    LayoutsReply,
+    SavedLayoutReply,
+)
 from kuzet.web.schemas import LayoutName, WallLayout
 
 router = APIRouter(prefix="/api", tags=["console"])
@@ -16,20 +20,23 @@ SIGNED_IN = Depends(Authenticated())
 
 
 @router.get("/layouts")
-def my_layouts(request: Request, caller: Caller = SIGNED_IN) -> dict[str, Any]:
-    return {"layouts": services(request).layouts.of(caller.name)}
+def my_layouts(request: Request, caller: Caller = SIGNED_IN) -> LayoutsReply:
+    return LayoutsReply(layouts={
+        name: LayoutReply(cols=p["cols"], rows=p["rows"], tiles=p["tiles"])
+        for name, p in services(request).layouts.of(caller.name).items()})
 
 
 @router.put("/layouts/{name}")
 def save_layout(name: LayoutName, body: WallLayout, request: Request,
-                caller: Caller = SIGNED_IN) -> dict[str, Any]:
+                caller: Caller = SIGNED_IN) -> SavedLayoutReply:
     svc = services(request)
-    return {"name": name, **svc.layouts.put(caller.name, name, body.model_dump(), svc.clock())}
+    p = svc.layouts.put(caller.name, name, body.model_dump(), svc.clock())
+    return SavedLayoutReply(name=name, cols=p["cols"], rows=p["rows"], tiles=p["tiles"])
 
 
 @router.delete("/layouts/{name}")
 def delete_layout(name: LayoutName, request: Request, caller: Caller = SIGNED_IN
-                  ) -> dict[str, Any]:
+                  ) -> LayoutDeletedReply:
     if not services(request).layouts.remove(caller.name, name):
         raise NotFound(f"no layout named {name!r}")
-    return {"name": name, "deleted": True}
+    return LayoutDeletedReply(name=name, deleted=True)

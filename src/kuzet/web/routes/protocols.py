@@ -7,7 +7,7 @@ A writer sees their own protocols; a reviewer (head of security, rector) sees th
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,10 +19,13 @@ from kuzet.audit.actions import AuditAction
 from kuzet.errors import Conflict, NotFound
 from kuzet.governance.documents import protocol_pdf
 from kuzet.governance.models import Protocol
-from kuzet.governance.protocols import Fields, as_json, check_edit
+from kuzet.governance.protocols import Fields, check_edit
 from kuzet.web.deps import Require, services, source
 from kuzet.web.pictures import authorize_picture
 from kuzet.web.registers import csv_answer, own_only
+from kuzet.web.replies import a_file
+from kuzet.web.replies.protocols import ProtocolReply
+from kuzet.web.replies.records import DocumentHoldReply
 from kuzet.web.routes.cameras import camera, marked_instant, recorded_frame_png
 from kuzet.web.routes.records import document_hold
 from kuzet.web.schemas import HoldFromDocument, ProtocolEdit, ProtocolStart, ReviewNote, RowId
@@ -47,6 +50,15 @@ def _visible(request: Request, caller: Caller, protocol_id: int) -> Protocol:
     return p
 
 
+def _reply(p: Protocol, camera: str) -> ProtocolReply:
+    return ProtocolReply(
+        id=p.id, number=p.number, state=p.state, camera=camera, at_ns=p.at_ns,
+        location=p.location, circumstances=p.circumstances, measures=p.measures,
+        informed_ns=p.informed_ns, author=p.author, created_ns=p.created_ns,
+        submitted_ns=p.submitted_ns, reviewed_by=p.reviewed_by, reviewed_ns=p.reviewed_ns,
+        review_note=p.review_note, bookmark=p.bookmark_id, snapshot=p.snapshot_png is not None)
+
+
 def _with_frame(request: Request, p: Protocol, who: str) -> Protocol:
     """Keep the recorded frame of the instant once its segment is on disk."""
     if p.snapshot_png is None and p.state == "draft":
@@ -60,7 +72,7 @@ def _with_frame(request: Request, p: Protocol, who: str) -> Protocol:
 
 @router.post("/protocols", status_code=201)
 def start_protocol(body: ProtocolStart, request: Request, caller: Caller = WRITE
-                   ) -> dict[str, Any]:
+                   ) -> ProtocolReply:
     """Without `at`: now, checked as live view (the wall's incident button); with `at`:
     that instant, checked as archive view."""
     cam = camera(request, body.camera)
@@ -68,7 +80,7 @@ def start_protocol(body: ProtocolStart, request: Request, caller: Caller = WRITE
     at_ns = marked_instant(request, caller, cam, body.at)
     p = svc.protocols.start(caller.actor(source(request)), cam.id, cam.name, at_ns,
                             svc.clock())
-    return as_json(_with_frame(request, p, caller.name), cam.name)
+    return _reply(_with_frame(request, p, caller.name), cam.name)
 
 
 @router.get("/protocols")
@@ -76,42 +88,42 @@ def protocol_register(request: Request, caller: Caller = READ,
                       state: Annotated[str | None, Query(pattern="^(draft|submitted|reviewed)$")]
                       = None,
                       year: Annotated[int | None, Query(ge=1970, le=2200)] = None
-                      ) -> list[dict[str, Any]]:
-    return [as_json(p, _name(request, p.camera_id)) for p in services(request).protocols
+                      ) -> list[ProtocolReply]:
+    return [_reply(p, _name(request, p.camera_id)) for p in services(request).protocols
             .listing(author=own_only(request, caller), state=state, year=year)]
 
 
-@router.get("/protocols.csv")
+@router.get("/protocols.csv", **a_file("text/csv"))
 def protocol_register_csv(request: Request, caller: Caller = READ) -> Response:
     return csv_answer(request, caller, "protocols", [
         "number", "state", "camera", "at", "location", "author", "submitted", "reviewed_by",
         "reviewed"], [{
-            "number": r["number"] or "", "state": r["state"], "camera": r["camera"],
-            "at": out(r["at_ns"]) or "", "location": r["location"], "author": r["author"],
-            "submitted": out(r["submitted_ns"]) or "", "reviewed_by": r["reviewed_by"] or "",
-            "reviewed": out(r["reviewed_ns"]) or ""}
+            "number": r.number or "", "state": r.state, "camera": r.camera,
+            "at": out(r.at_ns) or "", "location": r.location, "author": r.author,
+            "submitted": out(r.submitted_ns) or "", "reviewed_by": r.reviewed_by or "",
+            "reviewed": out(r.reviewed_ns) or ""}
             for r in protocol_register(request, caller)])
 
 
 @router.get("/protocols/{protocol}")
-def protocol(protocol: RowId, request: Request, caller: Caller = READ) -> dict[str, Any]:
+def protocol(protocol: RowId, request: Request, caller: Caller = READ) -> ProtocolReply:
     p = _visible(request, caller, protocol)
-    return as_json(p, _name(request, p.camera_id))
+    return _reply(p, _name(request, p.camera_id))
 
 
 @router.put("/protocols/{protocol}")
 def edit_protocol(protocol: RowId, body: ProtocolEdit, request: Request,
-                  caller: Caller = WRITE) -> dict[str, Any]:
+                  caller: Caller = WRITE) -> ProtocolReply:
     svc = services(request)
     informed = instant(body.informed, "informed") if body.informed else None
     p = svc.protocols.edit(caller.actor(source(request)), protocol, Fields(
         body.location, body.circumstances, body.measures, informed))
-    return as_json(p, _name(request, p.camera_id))
+    return _reply(p, _name(request, p.camera_id))
 
 
 @router.post("/protocols/{protocol}/submit")
 def submit_protocol(protocol: RowId, request: Request, caller: Caller = WRITE
-                    ) -> dict[str, Any]:
+                    ) -> ProtocolReply:
     svc = services(request)
     p = svc.protocols.get(protocol)
     # The author first: reading footage for someone else's protocol would be a viewing
@@ -120,20 +132,20 @@ def submit_protocol(protocol: RowId, request: Request, caller: Caller = WRITE
     p = _with_frame(request, p, caller.name)
     name = _name(request, p.camera_id)
     p = svc.protocols.submit(caller.actor(source(request)), protocol, name, svc.clock())
-    return as_json(p, name)
+    return _reply(p, name)
 
 
 @router.post("/protocols/{protocol}/review")
 def review_protocol(protocol: RowId, body: ReviewNote, request: Request,
-                    caller: Caller = REVIEW) -> dict[str, Any]:
+                    caller: Caller = REVIEW) -> ProtocolReply:
     svc = services(request)
     p = svc.protocols.review(caller.actor(source(request)), protocol, body.note, svc.clock())
-    return as_json(p, _name(request, p.camera_id))
+    return _reply(p, _name(request, p.camera_id))
 
 
 @router.post("/protocols/{protocol}/hold", status_code=201)
 def hold_for_protocol(protocol: RowId, body: HoldFromDocument, request: Request,
-                      caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> dict[str, Any]:
+                      caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> DocumentHoldReply:
     """Ask the rector to keep the footage of a registered protocol's camera around its
     instant beyond 30 days (clause 3.3); the hold's incident is the protocol's number."""
     svc = services(request)
@@ -144,7 +156,7 @@ def hold_for_protocol(protocol: RowId, body: HoldFromDocument, request: Request,
                          [p.at_ns], body)
 
 
-@router.get("/protocols/{protocol}/pdf")
+@router.get("/protocols/{protocol}/pdf", **a_file("application/pdf"))
 def protocol_document(protocol: RowId, request: Request, caller: Caller = READ,
                       lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
     """The protocol as a PDF; it holds a frame of footage, so handing it out is audited,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
@@ -14,9 +14,22 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.anchor import Anchor
 from kuzet.audit.export import write_csv
 from kuzet.governance.holds import HoldView
-from kuzet.timefmt import NS
+from kuzet.storage.retention import HoldState
+from kuzet.timefmt import NS, format_instant
 from kuzet.web.deps import Require, services, source
 from kuzet.web.registers import csv_answer
+from kuzet.web.replies import a_file
+from kuzet.web.replies.records import (
+    AlarmReply,
+    AuditCheckReply,
+    AuditEntryReply,
+    DocumentHoldReply,
+    HealthReply,
+    HoldRangeReply,
+    HoldReply,
+    HoldStateReply,
+    VolumeReply,
+)
 from kuzet.web.routes.cameras import camera
 from kuzet.web.schemas import Decision, HoldApproval, HoldFromDocument, HoldRequest, RowId
 from kuzet.web.times import instant, out, window
@@ -27,12 +40,13 @@ HOLD_APPROVE = Depends(Require(Perm.HOLD_APPROVE))
 OptTime = Annotated[str | None, Query(max_length=40, description="ISO 8601 with offset")]
 
 
-def _hold_json(v: HoldView) -> dict[str, Any]:
+def _hold_reply(v: HoldView) -> HoldReply:
     h = v.hold
-    return {"id": h.id, "state": v.state.value, "reason": h.reason, "incident": h.incident,
-            "requested_by": h.requested_by, "requested": out(h.requested_ns),
-            "approved_by": h.approved_by, "expires": out(h.expires_ns),
-            "ranges": [{"camera": c, "start": out(a), "end": out(b)} for c, a, b in v.ranges]}
+    return HoldReply(id=h.id, state=v.state, reason=h.reason, incident=h.incident,
+                     requested_by=h.requested_by, requested=format_instant(h.requested_ns),
+                     approved_by=h.approved_by, expires=out(h.expires_ns),
+                     ranges=[HoldRangeReply(camera=c, start=format_instant(a),
+                                            end=format_instant(b)) for c, a, b in v.ranges])
 
 
 HOLD_READ = Depends(Require(Perm.HOLD_READ))
@@ -42,28 +56,27 @@ HoldStateQuery = Annotated[str | None, Query(pattern="^(pending|lapsed|active|ex
 
 @router.get("/holds")
 def holds(request: Request, caller: Caller = HOLD_READ, state: HoldStateQuery = None
-          ) -> list[dict[str, Any]]:
+          ) -> list[HoldReply]:
     svc = services(request)
-    return [_hold_json(v) for v in svc.holds.list(svc.clock())
+    return [_hold_reply(v) for v in svc.holds.list(svc.clock())
             if state is None or v.state.value == state]
 
 
-@router.get("/holds.csv")
+@router.get("/holds.csv", **a_file("text/csv"))
 def holds_csv(request: Request, caller: Caller = HOLD_READ, state: HoldStateQuery = None
               ) -> Response:
     """The register of holds (clause 3.3) with its decision trail, as CSV."""
     return csv_answer(request, caller, "holds", [
         "id", "state", "incident", "reason", "requested_by", "requested", "approved_by",
         "expires", "ranges"], [{
-            **{k: r[k] or "" for k in ("id", "state", "incident", "reason", "requested_by",
-                                        "requested", "approved_by", "expires")},
-            "ranges": "; ".join(f"{x['camera']} {x['start']} – {x['end']}"
-                                for x in r["ranges"])} for r in holds(request, caller, state)])
+            **{k: v or "" for k, v in r.model_dump(mode="json", exclude={"ranges"}).items()},
+            "ranges": "; ".join(f"{x.camera} {x.start} – {x.end}" for x in r.ranges)}
+        for r in holds(request, caller, state)])
 
 
 @router.post("/holds", status_code=201)
 def request_hold(body: HoldRequest, request: Request,
-                 caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> dict[str, Any]:
+                 caller: Caller = Depends(Require(Perm.HOLD_REQUEST))) -> HoldStateReply:
     svc = services(request)
     a, b = window(body.start, body.end)
     for name in body.cameras:
@@ -71,11 +84,11 @@ def request_hold(body: HoldRequest, request: Request,
     hold = svc.holds.request(body.cameras, a, b, reason=body.reason, incident=body.incident,
                              by=caller.name, now_ns=svc.clock(),
                              via=caller.actor(source(request)))
-    return {"id": hold.id, "state": "pending"}
+    return HoldStateReply(id=hold.id, state=HoldState.PENDING)
 
 
 def document_hold(request: Request, caller: Caller, incident: str, cameras: list[str],
-                  instants: list[int], body: HoldFromDocument) -> dict[str, Any]:
+                  instants: list[int], body: HoldFromDocument) -> DocumentHoldReply:
     """A hold request over a document's cameras, from its first instant to its last,
     padded; the document's number is the incident. It waits for the rector like any."""
     svc = services(request)
@@ -84,34 +97,35 @@ def document_hold(request: Request, caller: Caller, incident: str, cameras: list
     hold = svc.holds.request(cameras, start, end, reason=body.reason, incident=incident,
                              by=caller.name, now_ns=svc.clock(),
                              via=caller.actor(source(request)))
-    return {"id": hold.id, "state": "pending", "incident": incident, "cameras": cameras,
-            "start": out(start), "end": out(end)}
+    return DocumentHoldReply(id=hold.id, state=HoldState.PENDING, incident=incident,
+                             cameras=cameras, start=format_instant(start),
+                             end=format_instant(end))
 
 
 @router.post("/holds/{hold}/approve")
 def approve_hold(hold: RowId, body: HoldApproval, request: Request, caller: Caller = HOLD_APPROVE
-                 ) -> dict[str, Any]:
+                 ) -> HoldStateReply:
     svc = services(request)
     svc.holds.approve(hold, caller.actor(source(request)),
                       expires_ns=instant(body.expires, "expires"), now_ns=svc.clock())
-    return {"id": hold, "state": "active"}
+    return HoldStateReply(id=hold, state=HoldState.ACTIVE)
 
 
 @router.post("/holds/{hold}/reject")
 def reject_hold(hold: RowId, body: Decision, request: Request, caller: Caller = HOLD_APPROVE
-                ) -> dict[str, Any]:
+                ) -> HoldStateReply:
     svc = services(request)
     svc.holds.reject(hold, caller.actor(source(request)), note=body.note, now_ns=svc.clock())
-    return {"id": hold, "state": "rejected"}
+    return HoldStateReply(id=hold, state=HoldState.REJECTED)
 
 
 @router.post("/holds/{hold}/release")
 def release_hold(hold: RowId, body: Decision, request: Request, caller: Caller = HOLD_APPROVE
-                 ) -> dict[str, Any]:
+                 ) -> HoldStateReply:
     svc = services(request)
     svc.holds.release(hold, caller.actor(source(request)), note=body.note,
                       now_ns=svc.clock())
-    return {"id": hold, "state": "released"}
+    return HoldStateReply(id=hold, state=HoldState.RELEASED)
 
 
 def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
@@ -122,30 +136,31 @@ def _range(start: str | None, end: str | None) -> tuple[int | None, int | None]:
 def audit(request: Request, action: Annotated[str | None, Query(max_length=64)] = None,
           start: OptTime = None, end: OptTime = None,
           limit: Annotated[int, Query(ge=1, le=10_000)] = 500,
-          caller: Caller = AUDIT) -> list[dict[str, Any]]:
+          caller: Caller = AUDIT) -> list[AuditEntryReply]:
     """The newest `limit` entries in [start, end); reading the log is itself logged."""
     svc = services(request)
     a, b = _range(start, end)
     entries = svc.audit.entries(action=action, since_ns=a, until_ns=b, limit=limit)
     svc.audit.act(caller.actor(source(request)), AuditAction.AUDIT_READ, "audit",
                   filter={"action": action, "from": start, "to": end}, count=len(entries))
-    return [{"seq": e.seq, "at": out(e.at_ns), "at_ns": e.at_ns, "actor": e.actor,
-             "action": e.action, "subject": e.subject, "detail": e.detail,
-             "prev_hash": e.prev_hash, "hash": e.hash} for e in entries]
+    return [AuditEntryReply(seq=e.seq, at=format_instant(e.at_ns), at_ns=e.at_ns,
+                            actor=e.actor, action=e.action, subject=e.subject,
+                            detail=e.detail, prev_hash=e.prev_hash, hash=e.hash)
+            for e in entries]
 
 
 @router.get("/audit/verify")
-def audit_verify(request: Request, caller: Caller = AUDIT) -> dict[str, Any]:
+def audit_verify(request: Request, caller: Caller = AUDIT) -> AuditCheckReply:
     """The chain and every signed checkpoint beside the catalog, as `kuzet audit verify`
     checks them: a consistent rewrite of the log fails here too."""
     svc = services(request)
     check, _ = Anchor(svc.audit, svc.settings.home).verify()
-    return {"entries": check.entries, "intact": check.ok,
-            "first_bad_seq": check.first_bad_seq, "checkpoints": check.checkpoints,
-            "problems": list(check.problems)}
+    return AuditCheckReply(entries=check.entries, intact=check.ok,
+                           first_bad_seq=check.first_bad_seq, checkpoints=check.checkpoints,
+                           problems=list(check.problems))
 
 
-@router.get("/audit/export.csv")
+@router.get("/audit/export.csv", **a_file("text/csv"))
 def audit_export(request: Request, start: OptTime = None, end: OptTime = None,
                  caller: Caller = AUDIT) -> Response:
     svc = services(request)
@@ -160,20 +175,20 @@ def audit_export(request: Request, start: OptTime = None, end: OptTime = None,
 
 @router.get("/health")
 def health(request: Request, caller: Caller = Depends(Require(Perm.HEALTH_READ))
-           ) -> dict[str, Any]:
+           ) -> HealthReply:
     """Alarms and volumes: what IT support watches, no video in it."""
     svc = services(request)
     volumes = []
     for v in svc.catalog.volumes():
         present = svc.volumes.present(v)
-        row: dict[str, Any] = {"name": v.name, "state": v.state, "present": present}
-        if present:
-            u = svc.volumes.usage(v)
-            row.update(total_bytes=u.total, free_bytes=u.free, floor_bytes=u.floor)
-        volumes.append(row)
-    alarms = [{"kind": a.kind, "subject": a.subject, "severity": a.severity,
-               "message": a.message, "since": out(a.raised_ns)} for a in svc.alarms.list()]
+        u = svc.volumes.usage(v) if present else None
+        volumes.append(VolumeReply(
+            name=v.name, state=v.state, present=present, total_bytes=u.total if u else None,
+            free_bytes=u.free if u else None, floor_bytes=u.floor if u else None))
+    alarms = [AlarmReply(kind=a.kind, subject=a.subject, severity=a.severity,
+                         message=a.message, since=format_instant(a.raised_ns))
+              for a in svc.alarms.list()]
     states: dict[str, int] = {}
     for st in svc.status().values():
         states[str(st.get("state"))] = states.get(str(st.get("state")), 0) + 1
-    return {"alarms": alarms, "volumes": volumes, "cameras": states}
+    return HealthReply(alarms=alarms, volumes=volumes, cameras=states)

@@ -10,7 +10,7 @@ out. The package is the only way footage leaves Kuzet (clause 3.5.1).
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, Response
@@ -27,12 +27,22 @@ from kuzet.governance.transfers import (
 from kuzet.governance.transfers import (
     Scope,
     approved_scope,
+    package_of,
     requested_scope,
-    transfer_json,
 )
 from kuzet.governance.uploads import check_upload
 from kuzet.web.deps import Require, authorize, services, source
 from kuzet.web.registers import csv_answer
+from kuzet.web.replies import a_file
+from kuzet.web.replies.transfers import (
+    ApprovalReply,
+    BasisReply,
+    ExportedCameraReply,
+    ExportedFileReply,
+    NewTransferReply,
+    PackageReply,
+    TransferReply,
+)
 from kuzet.web.routes.cameras import camera
 from kuzet.web.schemas import Decision, RowId, TransferApproval, TransferExecution
 from kuzet.web.schemas import TransferRequestBody as NewTransfer
@@ -47,12 +57,39 @@ STATES = "^(pending|approved|rejected|executed)$"
 TYPES = "^(investigative_body|court|depicted_person)$"
 
 
-def _json(request: Request, t: Transfer) -> dict[str, Any]:
+def _reply(t: Transfer, on_server: bool | None = None) -> TransferReply:
+    """A transfer as the register has it."""
+    approved = None
+    if t.approved_cameras is not None:
+        scope = approved_scope(t)
+        approved = ApprovalReply(cameras=list(scope.cameras), start_ns=scope.start_ns,
+                                 end_ns=scope.end_ns, expires_ns=t.expires_ns)
+    p = package_of(t)
+    package = None if p is None else PackageReply(
+        file=p.file, sha256=p.sha256, bytes=p.bytes, manifest_sha256=p.manifest_sha256,
+        fingerprint=p.fingerprint, on_server=on_server, exported=[
+            ExportedCameraReply(camera=c.camera, files=[
+                ExportedFileReply(file=f.file, from_ns=f.from_ns, to_ns=f.to_ns,
+                                  frames=f.frames) for f in c.files])
+            for c in p.exported])
+    return TransferReply(
+        id=t.id, number=t.number, state=t.state, requester_type=t.requester_type,
+        requester=t.requester, requester_details=t.requester_details,
+        basis=BasisReply(number=t.basis_number, date=t.basis_date, type=t.basis_type,
+                         sha256=t.basis_sha256),
+        reason=t.reason, cameras=list(requested_scope(t).cameras), start_ns=t.start_ns,
+        end_ns=t.end_ns, registered_by=t.registered_by, registered_ns=t.registered_ns,
+        decided_by=t.decided_by, decided_ns=t.decided_ns, note=t.decision_note,
+        approved=approved, executed_by=t.executed_by, executed_ns=t.executed_ns,
+        recipient=t.recipient, package=package)
+
+
+def _checked(request: Request, t: Transfer) -> TransferReply:
     """A transfer as the register has it, and whether its package is still on the server."""
-    out = transfer_json(t)
-    if out["package"] is not None:
-        out["package"]["on_server"] = services(request).exports.path_of(t).is_file()
-    return out
+    on_server = None
+    if t.package_file is not None:
+        on_server = services(request).exports.path_of(t).is_file()
+    return _reply(t, on_server)
 
 
 def _names(request: Request, cameras: list[str]) -> tuple[str, ...]:
@@ -61,7 +98,7 @@ def _names(request: Request, cameras: list[str]) -> tuple[str, ...]:
 
 @router.post("/transfers", status_code=201)
 def register_transfer(body: NewTransfer, request: Request, caller: Caller = REGISTER
-                      ) -> dict[str, Any]:
+                      ) -> NewTransferReply:
     """Register a request, and ask for a hold of the footage it names: a pending hold
     keeps it from expiring while the rector decides (clause 3.3; `hold_pending_days`),
     so a request for footage near the end of its retention is not lost to the wait."""
@@ -74,12 +111,12 @@ def register_transfer(body: NewTransfer, request: Request, caller: Caller = REGI
     hold = svc.holds.request(json.loads(t.cameras), a, b, incident=t.number,
                              reason=f"footage asked for by transfer request {t.number}",
                              by=caller.name, now_ns=svc.clock(), via=actor)
-    return {**transfer_json(t), "hold": hold.id}
+    return NewTransferReply(**dict(_reply(t)), hold=hold.id)
 
 
 @router.put("/transfers/{transfer}/basis")
 async def attach_basis(transfer: RowId, request: Request, caller: Caller = REGISTER
-                       ) -> dict[str, Any]:
+                       ) -> TransferReply:
     """The scan of the basis document as the raw request body (PDF, JPEG or PNG); its
     type is read from its first bytes and must agree with Content-Type if one is sent."""
     svc = services(request)
@@ -91,10 +128,10 @@ async def attach_basis(transfer: RowId, request: Request, caller: Caller = REGIS
             raise TooLarge(f"the scan is over {cap} bytes")
     kind = check_upload(bytes(data), request.headers.get("content-type", ""), cap)
     t = svc.transfers.attach_basis(caller.actor(source(request)), transfer, bytes(data), kind)
-    return transfer_json(t)
+    return _reply(t)
 
 
-@router.get("/transfers/{transfer}/basis")
+@router.get("/transfers/{transfer}/basis", **a_file("application/pdf", "image/jpeg", "image/png"))
 def basis_scan(transfer: RowId, request: Request, caller: Caller = READ) -> Response:
     svc = services(request)
     t = svc.transfers.get(transfer)
@@ -112,12 +149,12 @@ def basis_scan(transfer: RowId, request: Request, caller: Caller = READ) -> Resp
 def transfer_register(request: Request, caller: Caller = READ,
                       state: Annotated[str | None, Query(pattern=STATES)] = None,
                       requester_type: Annotated[str | None, Query(pattern=TYPES)] = None
-                      ) -> list[dict[str, Any]]:
+                      ) -> list[TransferReply]:
     svc = services(request)
-    return [transfer_json(t) for t in svc.transfers.listing(state, requester_type)]
+    return [_reply(t) for t in svc.transfers.listing(state, requester_type)]
 
 
-@router.get("/transfers.csv")
+@router.get("/transfers.csv", **a_file("text/csv"))
 def transfer_register_csv(request: Request, caller: Caller = READ,
                           state: Annotated[str | None, Query(pattern=STATES)] = None
                           ) -> Response:
@@ -126,24 +163,23 @@ def transfer_register_csv(request: Request, caller: Caller = READ,
         "number", "state", "requester_type", "requester", "basis", "cameras", "from", "to",
         "registered_by", "decided_by", "decided", "executed_by", "executed",
         "package_sha256"], [{
-            "number": r["number"], "state": r["state"], "requester_type": r["requester_type"],
-            "requester": r["requester"],
-            "basis": f"{r['basis']['number']} ({r['basis']['date']})",
-            "cameras": " ".join(r["cameras"]), "from": out(r["start_ns"]) or "",
-            "to": out(r["end_ns"]) or "", "registered_by": r["registered_by"],
-            "decided_by": r["decided_by"] or "", "decided": out(r["decided_ns"]) or "",
-            "executed_by": r["executed_by"] or "", "executed": out(r["executed_ns"]) or "",
-            "package_sha256": (r["package"] or {}).get("sha256", "")} for r in rows])
+            "number": r.number, "state": r.state, "requester_type": r.requester_type,
+            "requester": r.requester, "basis": f"{r.basis.number} ({r.basis.date})",
+            "cameras": " ".join(r.cameras), "from": out(r.start_ns) or "",
+            "to": out(r.end_ns) or "", "registered_by": r.registered_by,
+            "decided_by": r.decided_by or "", "decided": out(r.decided_ns) or "",
+            "executed_by": r.executed_by or "", "executed": out(r.executed_ns) or "",
+            "package_sha256": r.package.sha256 if r.package else ""} for r in rows])
 
 
 @router.get("/transfers/{transfer}")
-def transfer(transfer: RowId, request: Request, caller: Caller = READ) -> dict[str, Any]:
-    return _json(request, services(request).transfers.get(transfer))
+def transfer(transfer: RowId, request: Request, caller: Caller = READ) -> TransferReply:
+    return _checked(request, services(request).transfers.get(transfer))
 
 
 @router.post("/transfers/{transfer}/approve")
 def approve_transfer(transfer: RowId, body: TransferApproval, request: Request,
-                     caller: Caller = DECIDE) -> dict[str, Any]:
+                     caller: Caller = DECIDE) -> TransferReply:
     svc = services(request)
     scope = None
     if body.cameras is not None or body.start is not None or body.end is not None:
@@ -154,20 +190,20 @@ def approve_transfer(transfer: RowId, body: TransferApproval, request: Request,
         scope = Scope(cams, a, b)
     t = svc.transfers.approve(caller.actor(source(request)), transfer, scope,
                               instant(body.expires, "expires"), body.note, svc.clock())
-    return transfer_json(t)
+    return _reply(t)
 
 
 @router.post("/transfers/{transfer}/reject")
 def reject_transfer(transfer: RowId, body: Decision, request: Request, caller: Caller = DECIDE
-                    ) -> dict[str, Any]:
+                    ) -> TransferReply:
     svc = services(request)
-    return transfer_json(svc.transfers.reject(caller.actor(source(request)), transfer,
-                                              body.note, svc.clock()))
+    return _reply(svc.transfers.reject(caller.actor(source(request)), transfer, body.note,
+                                       svc.clock()))
 
 
 @router.post("/transfers/{transfer}/execute")
 def execute_transfer(transfer: RowId, body: TransferExecution, request: Request,
-                     caller: Caller = EXECUTE) -> dict[str, Any]:
+                     caller: Caller = EXECUTE) -> TransferReply:
     """Build the signed package for the approval (or a part of it). Every camera is
     checked as an export of its footage; footage deleted inside the range refuses it."""
     svc = services(request)
@@ -185,10 +221,10 @@ def execute_transfer(transfer: RowId, body: TransferExecution, request: Request,
     t, _ = svc.exports.execute(caller.actor(source(request)), transfer, scope,
                                body.recipient.strip(), body.recipient_document.strip(),
                                svc.clock())
-    return _json(request, t)
+    return _checked(request, t)
 
 
-@router.get("/transfers/{transfer}/package")
+@router.get("/transfers/{transfer}/package", **a_file("application/zip"))
 def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> FileResponse:
     svc = services(request)
     t = svc.transfers.get(transfer)
@@ -209,15 +245,15 @@ def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> File
 
 @router.delete("/transfers/{transfer}/package")
 def discard_package(transfer: RowId, request: Request, caller: Caller = EXECUTE
-                    ) -> dict[str, Any]:
+                    ) -> TransferReply:
     """Remove the package from the server once handed over; its hashes stay registered."""
     svc = services(request)
     t = svc.transfers.get(transfer)
     svc.exports.discard(caller.actor(source(request)), t)
-    return _json(request, t)
+    return _checked(request, t)
 
 
-@router.get("/transfers/{transfer}/handover.pdf")
+@router.get("/transfers/{transfer}/handover.pdf", **a_file("application/pdf"))
 def handover(transfer: RowId, request: Request, caller: Caller = READ,
              lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
     svc = services(request)

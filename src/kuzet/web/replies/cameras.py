@@ -1,0 +1,140 @@
+"""Replies of the cameras' routes: cameras and their status, the archive's timeline,
+calendar and gaps, bookmarks, and live or archive viewings."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from kuzet.recorder.status import State
+from kuzet.web.replies import Reply
+
+INSTANT = "ISO 8601, UTC"
+NS = "UTC nanoseconds"
+
+
+class CameraStatusReply(Reply):
+    """What the recorder says of a camera it runs (kuzet.recorder.status)."""
+
+    camera: str
+    state: State
+    since_ns: int = Field(description=f"when the camera entered this state, {NS}")
+    last_error: str | None
+    last_cause: str | None = Field(description="the kind of the last error, for machines")
+    fps: float = Field(description="frames per second over the last few seconds")
+    bitrate_bps: int = Field(description="bits per second over the last few seconds")
+    frames_recorded: int
+    bytes_recorded: int
+    segments_closed: int
+
+
+class UnknownStatusReply(Reply):
+    """A camera the recorder does not (yet) run: nothing more is known of it."""
+
+    camera: str
+    state: Literal["unknown"]
+
+
+class CameraReply(Reply):
+    name: str
+    zone: str | None
+    location: str | None
+    building: str | None
+    floor: str | None
+    retention_days: int | None = Field(description="none: the configured default")
+    status: CameraStatusReply | UnknownStatusReply
+
+
+class CameraRemovedReply(Reply):
+    name: str
+    removed: bool
+
+
+class SpanReply(Reply):
+    """[start, end) of the archive."""
+
+    start: str = Field(description=INSTANT)
+    end: str = Field(description=INSTANT)
+    start_ns: int = Field(description=NS)
+    end_ns: int = Field(description=NS)
+
+
+class HeldSpanReply(SpanReply):
+    """Part of the window a hold protects from retention."""
+
+    hold: int = Field(description="the hold's id")
+    state: str = Field(description="the hold's state")
+
+
+class TimelineBookmarkReply(Reply):
+    id: int
+    at: str = Field(description=INSTANT)
+    at_ns: int = Field(description=NS)
+    kind: str
+    note: str
+    by: str = Field(description="who marked it")
+
+
+class TimelineReply(Reply):
+    """What the archive's bar draws of [start, end), within the footage the caller may see."""
+
+    camera: str
+    start: str = Field(description=INSTANT)
+    end: str = Field(description=INSTANT)
+    spans: list[SpanReply] = Field(description="recorded footage, touching segments joined")
+    missing: list[SpanReply] = Field(description="recorded, but the files are gone from disk")
+    holds: list[HeldSpanReply]
+    bookmarks: list[TimelineBookmarkReply]
+
+
+class FootageDaysReply(Reply):
+    camera: str
+    month: str = Field(description="YYYY-MM")
+    zone: str = Field(description="the display time zone the days are counted in")
+    days: list[str] = Field(description="YYYY-MM-DD: the days holding footage")
+
+
+class BookmarkReply(Reply):
+    id: int
+    camera: str
+    at: str = Field(description=INSTANT)
+    at_ns: int = Field(description=NS)
+    kind: str
+    note: str
+    by: str = Field(description="who marked it")
+
+
+class GapReply(Reply):
+    """Time with no recording, and why; an open gap has no end yet."""
+
+    start: str = Field(description=INSTANT)
+    end: str | None = Field(description=f"{INSTANT}; none while the gap is open")
+    start_ns: int = Field(description=NS)
+    end_ns: int | None = Field(description=f"{NS}; none while the gap is open")
+    cause: str
+    detail: str | None
+
+
+class GapsReply(Reply):
+    camera: str
+    gaps: list[GapReply]
+
+
+class LiveViewingReply(Reply):
+    viewing: int = Field(description="the viewing's number: the audit entry that opened it")
+    camera: str
+    basis: str = Field(description="why the caller may watch")
+
+
+class ArchiveViewingReply(Reply):
+    viewing: int = Field(description="the viewing's number: the audit entry that opened it")
+    camera: str
+    basis: str = Field(description="why the caller may open the footage")
+    start: str = Field(description=INSTANT)
+    end: str = Field(description=INSTANT)
+
+
+class ViewingEndedReply(Reply):
+    viewing: int
+    ended: bool
