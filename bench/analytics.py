@@ -298,7 +298,7 @@ def _prepare(home: Path, cameras: int, sim_port: int) -> None:
     for i in range(cameras):
         name = f"cam{i + 1:02d}"
         cam = catalog.add_camera(name, f"rtsp://127.0.0.1:{sim_port}/{name}/main",
-                                 sub_url=f"rtsp://127.0.0.1:{sim_port}/{name}/sub")
+                                 zone="corridor", sub_url=f"rtsp://127.0.0.1:{sim_port}/{name}/sub")
         store.add_rule(setup, cam.id, name, "intrusion",
                        {"zone": [[0, 0], [1, 0], [1, 1], [0, 1]]}, time.time_ns())
         store.set_motion(setup, cam.id, name, check_settings(False, 0.5, [SIM_CLOCK_MASK]),
@@ -307,7 +307,7 @@ def _prepare(home: Path, cameras: int, sim_port: int) -> None:
     accounts.create(setup, "guard", "Guard", time.time_ns(), password=BENCH_PASSWORD)
     view = roles.request(setup, "guard", "guard", now_ns=time.time_ns())
     if view.state == "pending":
-        roles.decide(Actor("approver", ("rector",), "local"), view.id, True, time.time_ns())
+        roles.decide(Actor("approver", ("rector",), "127.0.0.1"), view.id, True, time.time_ns())
 
 
 BENCH_PASSWORD = "correct horse battery staple"

@@ -73,7 +73,8 @@ def rows(st: Storage, cameras: int, days: int, volume_id: int,
 def load_rows(st: Storage, cameras: int, days: int, keys: bytes | None = None) -> None:
     """`cameras` cameras with `days` + 1 days of rows each, bulk-loaded and checkpointed."""
     for cam in range(1, cameras + 1):
-        st.catalog.add_camera(f"cam{cam:03d}", f"rtsp://10.1.{cam // 250}.{cam % 250}/s")
+        st.catalog.add_camera(f"cam{cam:03d}", f"rtsp://10.1.{cam // 250}.{cam % 250}/s",
+                              zone="corridor")
     vol = st.default_volume_id
     params: dict[int, tuple[int, str]] = {}
     for cam in range(1, cameras + 1):  # four camera models on campus
@@ -178,7 +179,7 @@ def measure(st: Storage, args: argparse.Namespace, name: str) -> dict[str, float
         st.holds.approve(h.id, Actor("rector", ("rector",), "127.0.0.1"), expires_ns=NOW + DAY_NS,
                          now_ns=NOW - DAY_NS)
     t = time.perf_counter()
-    prot = protections(st.holds.facts(), NOW, st.holds.pending_ns)
+    prot = protections(st.holds.facts(), NOW, st.holds.window_ns)
     cutoff = NOW - args.days * DAY_NS
     for cam in range(1, args.cameras + 1):
         st.sweeper._candidates(cam, Stream.MAIN, [st.default_volume_id], prot.get(cam),

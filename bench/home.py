@@ -35,7 +35,8 @@ def prepare(home: Path, env: dict[str, str], cameras: int, port: int, user: str,
                    capture_output=True)
     for i in range(cameras):
         subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
-                        f"rtsp://127.0.0.1:{port}/cam{i + 1:02d}/main"], env=env, check=True,
+                        f"rtsp://127.0.0.1:{port}/cam{i + 1:02d}/main", "--zone", "corridor"],
+                       env=env, check=True,
                        capture_output=True)
     return account(f"sqlite:///{home / 'catalog.db'}", home, user, password, role)
 
@@ -57,7 +58,7 @@ def account(url: str, home: Path, user: str, password: str, role: str) -> str | 
     accounts.create(actor, user, user.title(), now, password=password)
     view = Roles(catalog.session).request(actor, user, role, now_ns=now)
     if view.state == "pending":  # an archive role waits for the rector's approval
-        Roles(catalog.session).decide(Actor("rector", ("rector",), "local"), view.id, True,
+        Roles(catalog.session).decide(Actor("rector", ("rector",), "127.0.0.1"), view.id, True,
                                       now)
     secret = None
     if is_privileged(DEFAULT_ROLES[role].perms):

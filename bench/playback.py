@@ -65,8 +65,8 @@ def record_one_segment(tmp: Path) -> tuple[Path, list[int]]:
     port = 18554
     kuzet = [sys.executable, "-m", "kuzet"]
     subprocess.run([*kuzet, "init"], env=env, check=True, capture_output=True)
-    subprocess.run([*kuzet, "camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main"],
-                   env=env, check=True, capture_output=True)
+    subprocess.run([*kuzet, "camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main",
+                    "--zone", "corridor"], env=env, check=True, capture_output=True)
     procs = [subprocess.Popen([*kuzet, "sim", "--cameras", "1", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                               start_new_session=True)]
@@ -116,7 +116,7 @@ def serve_api(url: str, home: str, found: Any) -> None:
     api = ApiServer(Listen.of(settings), Services(
         WebSettings.of(settings), catalog, dict, time.time_ns, alarms,
         DetectionStore(catalog.session, settings.display_timezone),
-        Volumes(catalog, settings, alarms), Holds(catalog, settings.hold_pending_days)))
+        Volumes(catalog, settings, alarms), Holds(catalog, settings.hold_decision_window_days)))
     found.put(api.start()["https"])
     signal.pause()
 

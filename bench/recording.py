@@ -138,7 +138,8 @@ def kuzet_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> di
                        capture_output=True)
     for i in range(args.cameras):
         subprocess.run([sys.executable, "-m", "kuzet", "camera", "add", f"cam{i + 1:02d}",
-                        f"rtsp://127.0.0.1:{args.port}/cam{i + 1:02d}/main"],
+                        f"rtsp://127.0.0.1:{args.port}/cam{i + 1:02d}/main",
+                        "--zone", "corridor"],
                        env=envs[i % args.shards], check=True, capture_output=True)
     idle = subprocess.Popen([sys.executable, "-c", "import kuzet.recorder.service, av, time;"
                              "time.sleep(5)"], env=envs[0])

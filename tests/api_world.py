@@ -23,7 +23,8 @@ from kuzet.web.services import Services, WebSettings
 
 PASSWORD = "correct horse battery staple"
 SETUP = Actor("setup", (), "local")
-APPROVER = Actor("approver", ("rector",), "local")
+# The rector's decisions are a person's, never the command line's: as the API passes one on.
+APPROVER = Actor("approver", ("rector",), "127.0.0.1")
 CAM = "cam1"
 
 
@@ -53,14 +54,14 @@ class World:
         self.svc = Services(WebSettings.of(self.settings), storage.catalog, lambda: {},
                             self.clock, alarms, detection,
                             Volumes(storage.catalog, self.settings, alarms),
-                            Holds(storage.catalog, self.settings.hold_pending_days))
+                            Holds(storage.catalog, self.settings.hold_decision_window_days))
         self.app = create_app(self.svc)
         storage.closers.append(self.svc.refusals.flush)  # written before the catalog closes
         self.secrets: dict[str, str] = {}
         self.recovery: dict[str, list[str]] = {}  # the codes given at enrolment
         self.used_steps: dict[str, int] = {}
-        storage.catalog.add_camera(CAM, "rtsp://10.0.0.2/s")
-        storage.catalog.add_camera("cam2", "rtsp://10.0.0.3/s")
+        storage.catalog.add_camera(CAM, "rtsp://10.0.0.2/s", zone="corridor")
+        storage.catalog.add_camera("cam2", "rtsp://10.0.0.3/s", zone="corridor")
 
     def user(self, name: str, role: str | None, **assign: Any) -> str:
         self.svc.accounts.create(SETUP, name, name.title(), self.clock(), password=PASSWORD)

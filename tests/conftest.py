@@ -299,6 +299,7 @@ class Storage:
         from kuzet.catalog.alarms import Alarms
         from kuzet.config import Settings
         from kuzet.governance.holds import Holds
+        from kuzet.server import kept_beside
         from kuzet.storage.sweeper import Sweeper
         from kuzet.storage.volumes import Volumes
 
@@ -312,8 +313,9 @@ class Storage:
         self.audit = AuditLog(self.catalog.session)
         self.volumes = Volumes(self.catalog, self.settings, self.alarms)
         self.volumes.ensure_default()
-        self.holds = Holds(self.catalog, self.settings.hold_pending_days)
-        self.sweeper = Sweeper(self.catalog, self.volumes, self.holds, self.alarms, self.settings)
+        self.holds = Holds(self.catalog, self.settings.hold_decision_window_days)
+        self.sweeper = Sweeper(self.catalog, self.volumes, self.holds, self.alarms, self.settings,
+                               beside=kept_beside(self.settings, self.catalog))
         # What must finish with the catalog before it closes (a World's refusal writer):
         # a thread still writing when the test's database is dropped leaves a connection
         # for the garbage collector to find in some later test.
@@ -336,7 +338,7 @@ class Storage:
         try:
             cam = self.catalog.camera(camera)
         except NotFound:
-            cam = self.catalog.add_camera(camera, "rtsp://10.0.0.2/s")
+            cam = self.catalog.add_camera(camera, "rtsp://10.0.0.2/s", zone="corridor")
         vol = volume_id if volume_id is not None else self.default_volume_id
         rows = []
         for i in range(count):

@@ -46,7 +46,7 @@ def record(catalog: Catalog, clip_dir: Path, spec: ClipSpec, camera: str, start_
     try:
         cam = catalog.camera(camera)
     except NotFound:
-        cam = catalog.add_camera(camera, "rtsp://10.0.0.9/s")
+        cam = catalog.add_camera(camera, "rtsp://10.0.0.9/s", zone="corridor")
     volume_id = catalog.volumes()[0].id
     volume = catalog.volume_path(volume_id)
     container, units, extradata = _template(clip_dir, spec)

@@ -43,7 +43,7 @@ def person_model(tmp_path_factory: pytest.TempPathFactory) -> Detector:
 
 def test_people_in_real_photographs(person_model: Detector) -> None:
     """scikit-image's astronaut (Eileen Collins) and cameraman are people; its coffee cup,
-    cat and rocket are not."""
+    cat and rocket are not (UE-10-22 3.2.12: detecting people and objects)."""
     astronaut = bgr(data.astronaut())
     [d] = person_model.detect(astronaut, 0.5)
     assert d.label == "person"
@@ -191,6 +191,7 @@ def _track(tid: int, points: list[tuple[float, float]], t0: int = 0, dt: float =
 
 
 def test_each_rule_on_scripted_tracks() -> None:
+    """UE-10-22 3.2.7: intrusion, line, loitering, crowding and vehicle rules, each on tracks."""
     room = ((0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0))
     night = Schedule((Window(frozenset(range(7)), 22 * 60, 7 * 60),))
     rules = Rules([
@@ -366,7 +367,7 @@ def test_one_person_walking_through_raises_one_alarm(person_model: Detector) -> 
 def test_an_alarm_carries_the_best_picture_of_its_object(person_model: Detector) -> None:
     """A loitering alarm comes seconds after the person was first seen; its picture is
     the one in which the detector was surest of them, not whatever frame the alarm fell
-    on."""
+    on (UE-10-22 3.2.12: the picture confirms what was seen)."""
     from kuzet.analytics.camera import CameraAnalytics
 
     rules = [Rule(1, "loitering", zone=((0, 0), (1, 0), (1, 1), (0, 1)), seconds=3)]

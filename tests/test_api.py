@@ -17,6 +17,7 @@ import kuzet.audit.log
 from api_world import CAM, PASSWORD, World
 from kuzet.access.accounts import LOGIN_FAILED
 from kuzet.access.permissions import DEFAULT_ROLES, Perm
+from kuzet.access.roles import Order
 from kuzet.audit.log import Actor
 from kuzet.catalog.models import AuditEntry
 from kuzet.timefmt import parse_instant
@@ -59,7 +60,7 @@ def regulation_roles() -> dict[str, frozenset[Perm]]:
 
 def test_default_roles_are_the_regulations() -> None:
     """The roles a new installation starts with give what the regulation's table gives,
-    no more and no less."""
+    no more and no less (UE-10-22 3.5.4 and the clauses the table names)."""
     table = regulation_roles()
     assert set(table) == set(DEFAULT_ROLES)
     for role, perms in table.items():
@@ -68,7 +69,8 @@ def test_default_roles_are_the_regulations() -> None:
 
 def test_rbac_matrix(world: World) -> None:
     """Every route x every role: 403 exactly when the regulation's table does not give the
-    role the route's permission; a route without a declared guard fails here."""
+    role the route's permission; a route without a declared guard fails here.
+    UE-10-22 3.5.4: stored video only for the roles the regulation names."""
     table = regulation_roles()
     clients = {role: world.login(world.user(f"u-{role.replace('_', '-')}", role))
                for role in DEFAULT_ROLES}
@@ -101,6 +103,7 @@ def test_rbac_matrix(world: World) -> None:
 
 
 def test_it_support_sees_health_never_video(world: World) -> None:
+    """UE-10-22 3.4.3: IT support sees health and the camera list, never video."""
     it = world.login(world.user("it", "it_support"))
     assert it.get("/api/health").status_code == 200
     assert [c["name"] for c in it.get("/api/cameras").json()] == [CAM, "cam2"]
@@ -167,20 +170,22 @@ def test_every_approval_flow_refuses_alike(world: World) -> None:
     """One error contract for holds, grants, role assignments and transfers: an unknown
     request is 404, a decision on one's own request 403 (and audited), a request already
     decided or ended 409."""
-    rector_actor = Actor("rector", ("rector",), "local")
+    rector_actor = Actor("rector", ("rector",), "127.0.0.1")
     for name, role in (("rector", "rector"), ("head", "head_of_security"),
                        ("admin", "administrator"), ("inspector", "viewer")):
         world.user(name, role)
     # the rector may also ask, so that the rector's own requests come to the rector
     world.svc.roles.set_perms(rector_actor, "rector", set(DEFAULT_ROLES["rector"].perms)
-                              | {Perm.HOLD_REQUEST, Perm.GRANT_REQUEST})
+                              | {Perm.HOLD_REQUEST, Perm.GRANT_REQUEST},
+                              Order("7-P", "2026-09-01"))
     world.clock.advance(2)  # the session cache (one second) sees the edit
     head, rector, admin = world.login("head"), world.login("rector"), world.login("admin")
     expires = {"expires": "2026-10-01T00:00:00Z"}
     for path in ("holds/999/approve", "holds/999/release", "grants/999/approve",
                  "grants/999/revoke", "role-assignments/999/approve",
                  "role-assignments/999/revoke", "transfers/999/approve"):
-        r = rector.post(f"/api/{path}", json=expires if path.endswith("approve") else {})
+        until = path.endswith("approve") and not path.startswith("role")  # bodies are checked
+        r = rector.post(f"/api/{path}", json=expires if until else {})
         assert r.status_code == 404, (path, r.text)
         assert "999" in r.json()["detail"], (path, r.text)
     hold = {"cameras": [CAM], "start": "2026-09-21T01:00:00Z", "end": "2026-09-21T02:00:00Z",
@@ -219,6 +224,7 @@ def world_actor(name: str) -> Actor:
 
 
 def test_grant_by_instruction_opens_a_window_and_ends_by_itself(world: World) -> None:
+    """UE-10-22 3.5.5: the rector's instruction opens a footage window that ends by itself."""
     world.user("rector", "rector")
     world.user("head", "head_of_security")
     world.user("inspector", "viewer")
@@ -434,17 +440,37 @@ def test_forwarded_for_believed_only_from_trusted_proxies(storage: Any) -> None:
     assert r.status_code == 403
 
 
-def test_public_allowlist_refused_unless_forced(tmp_path: Any) -> None:
+def test_public_allowlist_refused_outside_the_campus_own_ranges(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Clause 3.5.3: public space in the allowlist only where the campus's own LAN is
+    numbered in it (`campus_public_networks`); the old switch that let any public space in
+    (`allow_public_networks`) is refused by name, from the file or the environment."""
     from pydantic import ValidationError
 
-    from kuzet.config import Settings
+    from kuzet.config import Settings, load_settings
     with pytest.raises(ValidationError, match=r"3\.5\.3"):
         Settings(home=tmp_path, allowed_networks=["10.0.0.0/8", "0.0.0.0/0"])
     with pytest.raises(ValidationError, match=r"3\.5\.3"):
         Settings(home=tmp_path, allowed_networks=["8.8.8.0/24"])
     with pytest.raises(ValidationError, match="not an IP network"):
         Settings(home=tmp_path, allowed_networks=["campus"])
-    Settings(home=tmp_path, allowed_networks=["8.8.8.0/24"], allow_public_networks=True)
+    Settings(home=tmp_path, allowed_networks=["8.8.8.0/24"], campus_public_networks=["8.8.0.0/16"])
+    with pytest.raises(ValidationError, match=r"\(8\.8\.8\.0/24\).*UE-10-22 3\.5\.3"):
+        Settings(home=tmp_path, allowed_networks=["8.8.8.0/24"],
+                 campus_public_networks=["8.8.9.0/24"])
+    with pytest.raises(ValidationError, match=r"wider than one campus .*3\.5\.3"):
+        Settings(home=tmp_path, allowed_networks=["0.0.0.0/0"],
+                 campus_public_networks=["0.0.0.0/0"])
+    monkeypatch.setenv("KUZET_HOME", str(tmp_path))
+    (tmp_path / "kuzet.toml").write_text('allowed_networks = ["8.8.8.0/24"]\n'
+                                         "allow_public_networks = true\n")
+    with pytest.raises(ValidationError, match="campus_public_networks"):
+        load_settings()
+    (tmp_path / "kuzet.toml").unlink()
+    monkeypatch.setenv("KUZET_ALLOW_PUBLIC_NETWORKS", "true")
+    with pytest.raises(ValidationError, match="campus_public_networks"):
+        load_settings()
+    monkeypatch.delenv("KUZET_ALLOW_PUBLIC_NETWORKS")
     Settings(home=tmp_path, allowed_networks=["10.1.0.0/16", "fd00::/8"])
 
 
@@ -521,7 +547,8 @@ def test_a_camera_change_and_its_audit_entry_commit_together(
         raise RuntimeError("the audit log cannot be written")
 
     monkeypatch.setattr(kuzet.audit.log, "append", unwritable)
-    r = admin.post("/api/cameras", json={"name": "door", "url": "rtsp://10.0.0.5/s"})
+    r = admin.post("/api/cameras", json={"name": "door", "url": "rtsp://10.0.0.5/s",
+                                         "zone": "emergency_exit"})
     assert r.status_code == 500
     assert admin.delete("/api/cameras/gate").status_code == 500
     monkeypatch.undo()
@@ -644,6 +671,7 @@ def test_status_websocket_needs_a_session_and_a_permission(world: World) -> None
 
 
 def test_hold_through_the_api_is_audited_with_roles_and_address(world: World) -> None:
+    """UE-10-22 3.3, 4.2: a hold through the API is audited with the actor's roles and address."""
     world.user("rector", "rector")
     world.user("head", "head_of_security")
     head, rector = world.login("head", "10.5.0.7"), world.login("rector")

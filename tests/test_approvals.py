@@ -46,7 +46,7 @@ def test_the_rector_decides_what_someone_else_asked_for() -> None:
     for flow in (HOLDS, GRANTS, ROLES, TRANSFERS):
         assert check(flow, Action.APPROVE, _asked(), RECTOR, NOW) is S.APPROVED
         assert check(flow, Action.REJECT, _asked(), RECTOR, NOW) is S.REJECTED
-    # a hold past its pending window (lapsed) is still the rector's to decide
+    # a hold past its decision window (lapsed) is still the rector's to decide
     assert check(HOLDS, Action.APPROVE, _asked(S.LAPSED), RECTOR, NOW) is S.APPROVED
 
 
@@ -60,8 +60,8 @@ def test_nobody_decides_their_own_request_nor_one_about_themselves() -> None:
         check(ROLES, Action.REJECT, _asked(subject="rector"), RECTOR, NOW)
     with pytest.raises(Denied, match=r"3\.5\.6.*registered it"):
         check(TRANSFERS, Action.APPROVE, _asked(by="rector"), RECTOR, NOW)
-    # not on the command line either: the rule is about the person, not their powers
-    with pytest.raises(Denied, match="someone other than"):
+    # nor on the command line, which decides nothing of the rector's at all
+    with pytest.raises(Denied, match=r"^refused: only the rector decides.*\(UE-10-22 4\.1\)$"):
         check(ROLES, Action.APPROVE, _asked(by="local:root"), COMMAND_LINE, NOW)
 
 
@@ -69,8 +69,8 @@ def test_only_the_permission_the_regulation_names_decides() -> None:
     for flow in (HOLDS, GRANTS, ROLES, TRANSFERS):
         with pytest.raises(Denied, match="takes"):
             check(flow, Action.APPROVE, _asked(by="guard"), HEAD, NOW)
-    # no command decides: a role assignment's approval needs role.approve
-    with pytest.raises(Denied, match=r"role\.approve"):
+    # no command decides: a role assignment's approval is the rector's own account's
+    with pytest.raises(Denied, match="command line"):
         check(ROLES, Action.APPROVE, _asked(), COMMAND_LINE, NOW)
     # the machine holds every decision to a permission only the rector's role may hold
     for flow in FLOWS:
@@ -89,16 +89,43 @@ def test_revoking_and_releasing() -> None:
     # a grant is withdrawn by who asked for it, or ended by the rector
     assert check(GRANTS, Action.REVOKE, _asked(), HEAD, NOW) is S.REVOKED
     assert check(GRANTS, Action.REVOKE, _asked(S.APPROVED), RECTOR, NOW) is S.REVOKED
-    # an active role that reaches stored video goes only by the rector or the command line
+    # an active role that reaches stored video goes only by the rector, never by the
+    # command line (which may withdraw a request, or end a role reaching no video)
     assert check(ROLES, Action.REVOKE, _asked(S.APPROVED), ADMIN, NOW) is S.REVOKED
     assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(), ADMIN, NOW) is S.REVOKED
     with pytest.raises(Denied, match=r"^clauses 3\.4\.2, 3\.5\.4: a role that reaches"):
         check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED), ADMIN, NOW)
-    for decider in (RECTOR, COMMAND_LINE):
-        assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED), decider,
-                     NOW) is S.REVOKED
+    assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED), RECTOR,
+                 NOW) is S.REVOKED
+    with pytest.raises(Denied, match=r"^refused: only the rector decides"):
+        check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED), COMMAND_LINE, NOW)
+    for state in (S.PENDING, S.APPROVED):
+        assert check(ROLES, Action.REVOKE, _asked(state), COMMAND_LINE, NOW) is S.REVOKED
+    assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(), COMMAND_LINE, NOW) is S.REVOKED
     with pytest.raises(Conflict, match="grant 7 was revoked already"):
         check(GRANTS, Action.REVOKE, _asked(S.REVOKED), RECTOR, NOW)
+
+
+def test_the_command_line_takes_no_decision_of_the_rectors_whatever_it_holds() -> None:
+    """Issue 18, item 1: a shell on the server is not the rector. A decider on the command
+    line is refused every step that takes a permission of the rector's (holds 3.3, grants
+    3.5.5, roles 4.1, transfers 3.5.6), even one that names every such permission, with the
+    flow's clause; the rector's own account takes the same step."""
+    shell = Decider("local:root@server", frozenset(DECISION_PERMS), command_line=True)
+    taken = 0
+    for flow in FLOWS:
+        for step in flow.steps:
+            if not step.perms & DECISION_PERMS or step.command_line:
+                continue
+            for source in step.sources:
+                asked = _asked(source)
+                with pytest.raises(Denied) as refused:
+                    check(flow, step.action, asked, shell, NOW)
+                assert str(refused.value).startswith("refused: only the rector decides")
+                assert str(refused.value).endswith(f"(UE-10-22 {flow.clause})")
+                assert check(flow, step.action, asked, RECTOR, NOW) is not None
+                taken += 1
+    assert taken >= 12
 
 
 def test_an_approval_expires_by_time() -> None:
@@ -146,6 +173,9 @@ def test_flows_store_their_own_words() -> None:
 def test_a_step_out_of_a_terminal_state_cannot_be_declared() -> None:
     with pytest.raises(AssertionError, match="terminal"):
         Step(Action.REVOKE, frozenset({S.EXPIRED}), frozenset({Perm.HOLD_APPROVE}))
+    with pytest.raises(AssertionError, match="never the server's command line"):
+        Step(Action.APPROVE, frozenset({S.PENDING}), frozenset({Perm.HOLD_APPROVE}),
+             command_line=True)
 
 
 PEOPLE = ("head", "rector", "admin", "inspector", "local:root")

@@ -17,6 +17,7 @@ import pytest
 
 from api_world import CAM, World
 from footage import record
+from kuzet.console.archive_sent import Pace
 from kuzet.rtsp.clip import FPS, GOP_FRAMES, ClipSpec
 from kuzet.timefmt import NS, format_instant
 from kuzet.web.routes import archive_ws
@@ -126,7 +127,7 @@ def test_a_grant_for_two_seconds_yields_those_two_seconds_only(world: FootageWor
     """The window starts mid-GOP and ends inside the next segment's first GOP: playback
     starts at the first keyframe inside it (not the one before) and the last fragment is
     cut at its end, so every frame lies inside and every frame of the window from that
-    keyframe on is there."""
+    keyframe on is there (UE-10-22 3.5.5: only the window the rector's instruction opens)."""
     t0 = _record(world, 3)
     lo, hi = t0 + 2 * NS + NS // 2, t0 + SEG_S * NS + NS // 2  # crosses a segment boundary
     _grant(world, world.login("head"), "viewer", (lo, hi), valid_s=3600)
@@ -226,6 +227,8 @@ def test_a_streaming_socket_closes_when_its_session_role_or_grant_ends(
     assert waited <= 2 * RECHECK_S + 2, waited  # one re-check, with room for a busy machine
     closed = [json.loads(e.detail) for e in world.audit("archive.close")]
     assert sorted(d["ended"].split(":")[0] for d in closed) == sorted(expected.values())
+    # each refused socket's entry still says what it had sent (clause 4.2)
+    assert all(d["footage"][0] == t0 < d["footage"][1] for d in closed), closed
 
 
 def test_a_streaming_socket_closes_when_its_session_expires(world: FootageWorld) -> None:
@@ -237,3 +240,99 @@ def test_a_streaming_socket_closes_when_its_session_expires(world: FootageWorld)
         world.clock.advance(16 * 60)
         code, reason = _closed(ws)
     assert (code, reason) == (1008, "session ended: the session was idle for 15 minutes")
+
+
+def _read_to_end(ws: Any) -> None:
+    while True:
+        message = ws.receive()
+        if message.get("text") is not None and json.loads(message["text"])["type"] == "end":
+            return
+
+
+def test_the_closing_entry_records_the_span_sent_and_every_speed(world: FootageWorld) -> None:
+    """Clause 4.2 (issue 18, item 10): `archive.close` records the footage that really went
+    out — from the keyframe playback began at (2 s, before the 2.5 s asked), to the end of
+    the last fragment — its seconds, and each speed the player asked for with the instant
+    it asked; the socket closed by the player says so. It used to record the instant asked
+    as the start and no speed at all."""
+    t0 = _record(world, 2)
+    opened = world.clock()
+    with _open(world, "head", t0 + 2 * NS + NS // 2) as ws:
+        assert ws.receive_json()["type"] == "start"
+        world.clock.advance(7)
+        asked_at = world.clock()
+        ws.send_text(json.dumps({"speed": 4}))
+        ws.send_text(json.dumps({"speed": 4}))  # a repeat is no change
+        _read_to_end(ws)
+    [closed] = [json.loads(e.detail) for e in world.audit("archive.close")]
+    assert closed["footage"] == [t0 + 2 * NS, t0 + 2 * SEG_S * NS]
+    assert closed["footage_s"] == 2 * SEG_S - 2
+    assert closed["speeds"] == [[opened, 1.0], [asked_at, 4.0]]
+    assert closed["ended"] == "closed by the player"
+
+
+def test_a_socket_that_sent_nothing_records_no_span(world: FootageWorld) -> None:
+    """An instant after all footage: nothing went out, and the entry says so (null), not a
+    span of no length at the instant asked."""
+    t0 = _record(world, 1)
+    with _open(world, "head", t0 + 10 * SEG_S * NS) as ws:
+        _read_to_end(ws)
+    [closed] = [json.loads(e.detail) for e in world.audit("archive.close")]
+    assert closed["footage"] is None
+    assert closed["footage_s"] == 0
+
+
+def test_a_socket_opened_at_a_speed_paces_and_records_it(world: FootageWorld) -> None:
+    """A player at 4x that jumps opens its new socket at 4x (`speed`): the entry's first
+    speed is 4, not the 1 the socket used to assume; a speed out of range is refused."""
+    t0 = _record(world, 1)
+    with _open(world, "head", t0, speed="4") as ws:
+        _read_to_end(ws)
+    [closed] = [json.loads(e.detail) for e in world.audit("archive.close")]
+    assert closed["speeds"] == [[world.clock(), 4.0]]
+    with _open(world, "head", t0, speed="32") as ws:
+        code, reason = _closed(ws)
+    assert (code, reason) == (1008, "speed: a number from 0.25 to 16.0")
+    assert len(world.audit("archive.open")) == 1  # refused before anything was opened
+
+
+def test_the_pace_counts_each_stretch_at_its_own_speed() -> None:
+    """10 s at 1x then 5 s at 2x is 20 s of media: multiplying all 15 s by the speed now
+    (30 s) let the sender run 10 s further ahead than the player at a change of speed."""
+    pace = Pace()
+    pace.start(100.0)
+    assert pace.played_s(110.0) == 10.0
+    pace.set_speed(2.0, 110.0)
+    assert pace.played_s(115.0) == 20.0
+
+
+def test_end_closes_an_api_viewing_once_and_never_a_sockets(world: FootageWorld) -> None:
+    """`POST /api/viewing/{n}/end` of a viewing opened through the API records the window
+    opened with it, once; of a socket's viewing it is refused and writes nothing (the
+    socket closes it with what it sent): no second, spanless `archive.close`."""
+    t0 = _record(world, 2)
+    head = world.login("head")
+    a, b = t0, t0 + SEG_S * NS
+    r = head.post("/api/viewing/archive", json={
+        "camera": CAM, "start": format_instant(a), "end": format_instant(b),
+        "purpose": "Incident review"})
+    assert r.status_code == 200, r.text
+    api_viewing = r.json()["viewing"]
+    assert head.post(f"/api/viewing/{api_viewing}/end").status_code == 200
+    again = head.post(f"/api/viewing/{api_viewing}/end")
+    assert again.status_code == 409
+    assert again.json()["detail"] == (
+        f"refused: viewing {api_viewing} has ended already (UE-10-22 4.2)")
+    [closed] = [json.loads(e.detail) for e in world.audit("archive.close")]
+    assert (closed["viewing"], closed["footage_ns"]) == (api_viewing, [a, b])
+    with _open(world, head, t0) as ws:
+        assert ws.receive_json()["type"] == "start"
+        socket_viewing = world.audit("archive.open")[-1].seq
+        r = head.post(f"/api/viewing/{socket_viewing}/end")
+        assert r.status_code == 409
+        assert "(UE-10-22 4.2)" in r.json()["detail"]
+        assert len(world.audit("archive.close")) == 1  # nothing written
+        _read_to_end(ws)
+    closes = [json.loads(e.detail) for e in world.audit("archive.close")]
+    assert [c["viewing"] for c in closes] == [api_viewing, socket_viewing]
+    assert closes[1]["footage"] == [t0, t0 + 2 * SEG_S * NS]

@@ -131,6 +131,7 @@ def sqlite_cli(tmp_path: Path) -> Iterator[Kuzet]:
 
 
 def test_a_consistent_rewrite_behind_a_checkpoint_is_named(cli: Kuzet) -> None:
+    """UE-10-22 4.2: a rewrite that keeps the chain consistent is found by the checkpoints."""
     catalog = cli.catalog()
     audit = AuditLog(catalog.session)
     record(audit, 10)

@@ -48,6 +48,7 @@ def silent_port() -> Iterator[int]:
 
 def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_port: int,
                                        closed_port: int) -> None:
+    """UE-10-22 3.3.2: each failing camera is reported with its cause; a good one records."""
     _, good = kuzet.sim()
     _, auth = kuzet.sim("--auth", "digest", "--user", "admin", "--password", "s3cret")
     _, jump = kuzet.sim("--ts-jump-every", "4")
@@ -64,7 +65,7 @@ def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_por
         "resized": f"rtsp://127.0.0.1:{resize}/cam01/main",
     }
     for name, url in cameras.items():
-        kuzet.run("camera", "add", name, url)
+        kuzet.run("camera", "add", name, url, "--zone", "corridor")
     serve = kuzet.serve()
 
     def settled() -> bool:
@@ -131,14 +132,19 @@ def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_por
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["camera", "add", "x", "http://127.0.0.1/video"], "unsupported scheme 'http'"),
-    (["camera", "add", "x", "127.0.0.1:554/stream"], "unsupported scheme"),
-    (["camera", "add", "a/b", "rtsp://127.0.0.1/s"], "may not contain"),
-    (["camera", "add", "..", "rtsp://127.0.0.1/s"], "may not contain"),
-    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--zone", "moon"], "unknown zone"),
-    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--retention-days", "45"], "clause 3.3"),
-    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--sub-url", "http://127.0.0.1/s"],
+    (["camera", "add", "x", "http://127.0.0.1/video", "--zone", "corridor"],
      "unsupported scheme 'http'"),
+    (["camera", "add", "x", "127.0.0.1:554/stream", "--zone", "corridor"], "unsupported scheme"),
+    (["camera", "add", "a/b", "rtsp://127.0.0.1/s", "--zone", "corridor"], "may not contain"),
+    (["camera", "add", "..", "rtsp://127.0.0.1/s", "--zone", "corridor"], "may not contain"),
+    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--zone", "moon"],
+     "refused: installation zone 'moon' (UE-10-22 3.3.9-3.3.17)"),
+    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--zone", "other"], "(UE-10-22 3.3.9-3.3.17)"),
+    (["camera", "add", "x", "rtsp://127.0.0.1/s"], "refused: no installation zone"),
+    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--zone", "corridor", "--retention-days",
+      "45"], "clause 3.3"),
+    (["camera", "add", "x", "rtsp://127.0.0.1/s", "--zone", "corridor", "--sub-url",
+      "http://127.0.0.1/s"], "unsupported scheme 'http'"),
     (["camera", "retention", "nosuch", "31"], "no more than 30 days"),
     (["recordings", "list", "nosuch"], "no camera named 'nosuch'"),
     (["recordings", "gaps", "nosuch"], "no camera named 'nosuch'"),
@@ -153,8 +159,9 @@ def test_cli_refuses_bad_input(kuzet: Kuzet, args: list[str], message: str) -> N
 
 
 def test_cli_names_and_times(kuzet: Kuzet) -> None:
-    kuzet.run("camera", "add", "gate", "rtsp://u:pw@127.0.0.1/s")
-    dup = kuzet.run("camera", "add", "gate", "rtsp://127.0.0.1/other", check=False)
+    kuzet.run("camera", "add", "gate", "rtsp://u:pw@127.0.0.1/s", "--zone", "corridor")
+    dup = kuzet.run("camera", "add", "gate", "rtsp://127.0.0.1/other", "--zone", "corridor",
+                    check=False)
     assert dup.returncode == 2
     assert "already exists" in dup.stderr
     naive = kuzet.run("recordings", "list", "gate", "--from", "2026-11-27T10:00:00", check=False)
@@ -166,7 +173,8 @@ def test_cli_names_and_times(kuzet: Kuzet) -> None:
     assert kuzet.json("camera", "list")[0]["url"] == "rtsp://u:***@127.0.0.1/s"
     kuzet.run("camera", "remove", "gate")
     assert kuzet.json("camera", "list") == []
-    again = kuzet.run("camera", "add", "gate", "rtsp://127.0.0.1/s", check=False)
+    again = kuzet.run("camera", "add", "gate", "rtsp://127.0.0.1/s", "--zone", "corridor",
+                      check=False)
     assert again.returncode == 2
     assert "removed camera" in again.stderr
 
@@ -189,7 +197,7 @@ def test_full_disk_is_reported_and_recording_resumes(kuzet: Kuzet, small_volume:
     filler = small_volume / "filler.bin"
     filler.write_bytes(b"\0" * (3_400_000))
     _, port = kuzet.sim()
-    kuzet.run("camera", "add", "store", f"rtsp://127.0.0.1:{port}/cam01/main")
+    kuzet.run("camera", "add", "store", f"rtsp://127.0.0.1:{port}/cam01/main", "--zone", "corridor")
     serve = kuzet.serve()
     wait_for(lambda: kuzet.status().get("store", {}).get("last_cause") == "storage_full", 40,
              what="storage_full status")

@@ -59,8 +59,9 @@ def test_a_new_catalog_starts_with_the_default_roles(catalog: Catalog) -> None:
 
 
 CATALOG = Path(kuzet.catalog.__file__).parent
-# What the bottom layer may build on besides itself.
-BENEATH_THE_CATALOG = {"kuzet.errors", "kuzet.timefmt"}
+# What the bottom layer may build on besides itself: `regulation` too (pure, on `errors`
+# and `timefmt` alone), whose closed list of installation zones no camera row may leave.
+BENEATH_THE_CATALOG = {"kuzet.errors", "kuzet.timefmt", "kuzet.regulation"}
 
 
 def kuzet_imports(path: Path) -> set[str]:
@@ -106,12 +107,12 @@ def test_stream_labels() -> None:
 def test_cameras(catalog: Catalog) -> None:
     catalog.add_camera("gate", "rtsp://10.0.0.2/s", zone="entrance")
     with pytest.raises(Conflict, match="already exists"):
-        catalog.add_camera("gate", "rtsp://10.0.0.3/s")
+        catalog.add_camera("gate", "rtsp://10.0.0.3/s", zone="corridor")
     catalog.remove_camera("gate")
     assert catalog.cameras() == []
     assert [c.name for c in catalog.cameras(include_removed=True)] == ["gate"]
     with pytest.raises(Conflict, match="removed camera"):
-        catalog.add_camera("gate", "rtsp://10.0.0.3/s")
+        catalog.add_camera("gate", "rtsp://10.0.0.3/s", zone="corridor")
     with pytest.raises(NotFound, match="no camera"):
         catalog.remove_camera("gate")
 
@@ -123,9 +124,9 @@ def test_a_camera_change_rolls_back_with_what_its_transaction_writes(catalog: Ca
         raise RuntimeError("the audit log cannot be written")
 
     with pytest.raises(RuntimeError):
-        catalog.add_camera("gate", "rtsp://10.0.0.2/s", audit=unwritable)
+        catalog.add_camera("gate", "rtsp://10.0.0.2/s", zone="corridor", audit=unwritable)
     assert catalog.cameras(include_removed=True) == []
-    catalog.add_camera("gate", "rtsp://10.0.0.2/s")
+    catalog.add_camera("gate", "rtsp://10.0.0.2/s", zone="corridor")
     with pytest.raises(RuntimeError):
         catalog.set_retention("gate", 7, audit=unwritable)
     with pytest.raises(RuntimeError):
@@ -179,7 +180,7 @@ def _segment(camera_id: int, volume_id: int, start_ns: int, end_ns: int) -> NewS
 
 def test_gaps_open_once_and_close_with_the_next_segment(storage: Storage) -> None:
     catalog, vol = storage.catalog, storage.default_volume_id
-    cam = catalog.add_camera("yard", "rtsp://10.0.0.2/s")
+    cam = catalog.add_camera("yard", "rtsp://10.0.0.2/s", zone="corridor")
     assert catalog.open_gap(cam.id, 100, "connect_failed", "refused")
     assert not catalog.open_gap(cam.id, 200, "auth_failed", "401")  # first cause stands
     assert [(g.cause, g.end_ns) for g in catalog.gaps(cam.id)] == [("connect_failed", None)]

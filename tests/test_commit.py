@@ -65,7 +65,7 @@ def test_a_kill_between_commit_steps_is_completed_by_recovery(
         step: str, database_url: str, tmp_path: Path, clip_cache: Path) -> None:
     home = tmp_path / "home"
     st = Storage(database_url, home)
-    cam = st.catalog.add_camera(CAM, "rtsp://10.0.0.2/s")
+    cam = st.catalog.add_camera(CAM, "rtsp://10.0.0.2/s", zone="corridor")
     st.catalog.open_gap(cam.id, OUTAGE_NS, "connect_failed", "refused")
     st.close()
 

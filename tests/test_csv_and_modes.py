@@ -171,7 +171,7 @@ def test_init_serve_and_recording_leave_nothing_for_other_users(kuzet: Kuzet) ->
     for p, m in ((home, 0o755), (home / "catalog.db", 0o644), (kuzet.volume, 0o755)):
         p.chmod(m)
     _, port = kuzet.sim()
-    kuzet.run("camera", "add", "gate", f"rtsp://127.0.0.1:{port}/cam01/main")
+    kuzet.run("camera", "add", "gate", f"rtsp://127.0.0.1:{port}/cam01/main", "--zone", "corridor")
     serve = kuzet.serve()
     wait_for(lambda: list(kuzet.volume.rglob("*.mp4")), 60, what="a closed segment")
     wal = home / "catalog.db-wal"

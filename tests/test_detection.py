@@ -28,6 +28,7 @@ from kuzet.audit.log import Actor
 from kuzet.builtins import builtin
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.streams import Stream
+from kuzet.storage.retention import DAY_NS
 from kuzet.timefmt import format_instant, parse_instant
 from mqtt_peer import Subscriber
 from onnx_models import constant_model
@@ -47,8 +48,9 @@ def person_model(folder: Path) -> tuple[Path, Path]:
 @pytest.mark.slow
 def test_an_intrusion_reaches_the_catalog_and_mqtt(kuzet: Kuzet, site: str,
                                                    tmp_path: Path) -> None:
+    """UE-10-22 3.2.7: a person entering a zone raises an intrusion event, stored and on MQTT."""
     _, port = kuzet.sim()
-    kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main",
+    kuzet.run("camera", "add", "cam01", f"rtsp://127.0.0.1:{port}/cam01/main", "--zone", "corridor",
               "--sub-url", f"rtsp://127.0.0.1:{port}/cam01/sub")
     model, labels = person_model(tmp_path)
     kuzet.env.update(KUZET_MQTT_URL="mqtt://127.0.0.1:1883", KUZET_MQTT_SITE=site,
@@ -204,8 +206,10 @@ def test_motion_settings_activity_and_search_by_zone(world: World) -> None:
     assert (found["kind"], found["rule_name"]) == ("intrusion", "Storage room 12")
     at_gate = guard.get("/api/events", params={"rule": gate, "label": "person"}).json()
     assert [(e["label"], e["rule_name"]) for e in at_gate] == [("person", "Main entrance")]
-    # Retention took the footage up to the next minute: its activity and pictures go too.
-    assert store.forget_before(cam_id, minute + 60_000_000_000) == (1, 1)
+    # Retention takes the footage up to the next minute: its activity and pictures go too.
+    days = world.settings.retention_days
+    report = world.storage.sweeper.sweep(minute + 60_000_000_000 + days * DAY_NS)
+    assert report.pictures == {"event_pictures": 1, "activity_minutes": 1, "protocol_frames": 0}
     assert guard.get("/api/events", params={"rule": door}).json()[0]["snapshot"] is False
     assert admin.get(f"/api/cameras/{CAM}/activity",
                      params={"start": start, "end": end, "step": 60}).json()["levels"] == [0]
@@ -216,8 +220,8 @@ def test_signal_loss_on_a_watched_camera_is_a_tamper_alarm(storage: Any) -> None
     every second) raises a critical alarm at once, cleared when it records again; a
     camera without one raises none, and removing the rule clears it."""
     catalog = storage.catalog
-    catalog.add_camera("gate", "rtsp://10.0.0.2/s")
-    catalog.add_camera("yard", "rtsp://10.0.0.3/s")
+    catalog.add_camera("gate", "rtsp://10.0.0.2/s", zone="corridor")
+    catalog.add_camera("yard", "rtsp://10.0.0.3/s", zone="corridor")
     alarms = Alarms(catalog.session)
     service = DetectionService(DetectionSettings.of(storage.settings), catalog,
                                lambda name, stream: None, alarms, builtin().detectors)
@@ -255,7 +259,8 @@ def test_signal_loss_on_a_watched_camera_is_a_tamper_alarm(storage: Any) -> None
 def test_an_alarm_reaches_the_wall_and_is_acknowledged_in_chromium(storage: Any,
                                                                     tmp_path: Path) -> None:
     """An event stored while a guard watches the wall appears there at once with its
-    picture; the guard acknowledges it with a note (audited) and finds it on /events."""
+    picture; the guard acknowledges it with a note (audited) and finds it on /events.
+    UE-10-22 3.2.2: the guard sees the danger at once and can respond."""
     import time
 
     from playwright.sync_api import sync_playwright
@@ -386,14 +391,15 @@ def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
 def test_an_event_spans_from_first_seen_to_last_seen(storage: Any) -> None:
     """The astronaut walks through a camera's picture for 8 s (the bundled person model,
     the service's own sinks): one intrusion event, whose time range runs from when she
-    was first seen to when she was last seen, closed once she has left."""
+    was first seen to when she was last seen, closed once she has left. UE-10-22 3.2.12:
+    a person detected, an unauthorised entry confirmed."""
     from skimage import data
 
     from kuzet.analytics.camera import CameraAnalytics
     from kuzet.analytics.rules import Rule
 
     catalog = storage.catalog
-    cam = catalog.add_camera("gate", "rtsp://10.0.0.2/s")
+    cam = catalog.add_camera("gate", "rtsp://10.0.0.2/s", zone="corridor")
     service = DetectionService(DetectionSettings.of(storage.settings), catalog,
                                lambda name, stream: None, Alarms(catalog.session),
                                builtin().detectors)

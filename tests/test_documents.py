@@ -36,6 +36,7 @@ def test_numbers_follow_the_display_year() -> None:
 
 
 def test_protocol_from_incident_to_review(world: World) -> None:
+    """UE-10-22 3.2.4, 3.5.7: an incident seen live becomes a protocol keeping its frame."""
     for name, role in (("guard", "guard"), ("guard2", "guard"), ("head", "head_of_security"),
                        ("it", "it_support"), ("rector", "rector")):
         world.user(name, role)
@@ -157,6 +158,7 @@ def _registered_protocol(world: World, client: Any, circumstances: str) -> int:
 
 
 def test_act_rests_on_protocols_and_holds_their_footage(world: World) -> None:
+    """UE-10-22 3.2.4, 3.5.8: the security service's act of a violation rests on protocols."""
     world.user("guard", "guard")
     world.user("head", "head_of_security")
     world.user("rector", "rector")

@@ -158,8 +158,11 @@ def test_a_teredo_client_is_refused_whatever_the_allowlist(storage: Any) -> None
 
     with pytest.raises(ValidationError, match=r"3\.5\.3"):
         Settings(home=storage.settings.home, allowed_networks=[*DEFAULT_ALLOWED, "2001::/32"])
-    world = World(storage, NOW, allowed_networks=[*DEFAULT_ALLOWED, "2001::/32"],
-                  allow_public_networks=True)
+    # nor can the campus's own public ranges name it (`allowed` refuses it anyway: above)
+    with pytest.raises(ValidationError, match=r"tunnelling prefix.*3\.5\.3"):
+        Settings(home=storage.settings.home, allowed_networks=[*DEFAULT_ALLOWED, "2001::/32"],
+                 campus_public_networks=["2001::/32"])
+    world = World(storage, NOW)
     world.user("guard", "guard")
     r = world.client(TEREDO).post("/api/auth/login",
                                   json={"username": "guard", "password": PASSWORD})

@@ -29,6 +29,7 @@ def small(tmp_path: Path) -> Iterator[Path]:
 
 def test_shedding_takes_the_oldest_unheld_footage_across_cameras(storage: Storage,
                                                                   small: Path) -> None:
+    """UE-10-22 3.3.7: a full disk sheds the oldest unheld footage, whichever camera it is."""
     vol = storage.volumes.add("small", small, floor=8 * MiB)
     storage.volumes.set_state("default", VolumeState.DRAINING)
     t0 = NOW - DAY_NS
@@ -86,10 +87,11 @@ def test_recorder_pauses_on_a_volume_full_of_held_footage(kuzet: Kuzet, tmp_path
         kuzet.run("volume", "drain", "default")
         (vol / "filler.bin").write_bytes(b"\0" * (11 * MiB))  # ~1 MiB above the floor
         _, port = kuzet.sim()
-        kuzet.run("camera", "add", "store", f"rtsp://127.0.0.1:{port}/cam01/main")
+        kuzet.run("camera", "add", "store", f"rtsp://127.0.0.1:{port}/cam01/main",
+                  "--zone", "valuables")
         kuzet.run("hold", "request", "--camera", "store", "--from", "2026-01-01T00:00:00Z",
                   "--to", "2030-01-01T00:00:00Z", "--reason", "theft from the store",
-                  "--incident", "П-2026/0017", "--by", "head of security")
+                  "--incident", "П-2026/0017")
         # The rector decides in the console (no command does): the service the API calls.
         holds = Holds(kuzet.catalog(), 7)
         holds.approve(1, RECTOR, expires_ns=time.time_ns() + 365 * DAY_NS)

@@ -21,8 +21,21 @@ from kuzet.catalog.models import Camera
 from kuzet.config import Settings
 from kuzet.errors import Denied, NotFound
 from kuzet.governance.holds import Holds
-from kuzet.regulation import PolicyError, add_years, check_retention_days
-from kuzet.storage.retention import DAY_NS
+from kuzet.regulation import (
+    PolicyError,
+    Zone,
+    add_years,
+    check_decision_window_days,
+    check_retention_days,
+)
+from kuzet.storage.retention import (
+    DAY_NS,
+    HoldFacts,
+    pending_ends_ns,
+    pending_reach_ns,
+    protected_ranges,
+    protections,
+)
 from kuzet.storage.verify import verify_camera
 from kuzet.web.schemas import NewCamera
 
@@ -37,7 +50,8 @@ def problems(st: Storage, camera: str) -> list[str]:
 
 def test_thirty_days_is_a_ceiling(tmp_path: Path) -> None:
     """The setting refuses more, and so do the command line and the API before a camera's
-    retention reaches the catalog (the command line's refusals: tests/test_bad_input.py)."""
+    retention reaches the catalog (the command line's refusals: tests/test_bad_input.py).
+    UE-10-22 3.3: recordings are kept no more than 30 days."""
     with pytest.raises(ValidationError, match=r"clause 3\.3"):
         Settings(home=tmp_path, retention_days=31)
     with pytest.raises(PolicyError, match=r"clause 3\.3"):
@@ -46,14 +60,15 @@ def test_thirty_days_is_a_ceiling(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="no more than 30 days"):
         check_retention_days(31)
     with pytest.raises(ValidationError, match=r"clause 3\.3"):
-        NewCamera(name="gate", url="rtsp://10.0.0.2/s", retention_days=31)
+        NewCamera(name="gate", url="rtsp://10.0.0.2/s", zone=Zone.ENTRANCE, retention_days=31)
 
 
 def test_sweep_deletes_what_outlived_its_policy_and_audits_it(storage: Storage) -> None:
+    """UE-10-22 3.3: what outlived its retention (30 days at most) is deleted and audited."""
     # Two cameras over 40 days at 6-hour segments; "lab" keeps 7 days only.
     start = NOW - 40 * DAY_NS
     gate = storage.seed("gate", start, 160, seg_s=6 * 3600)
-    storage.catalog.add_camera("lab", "rtsp://10.0.0.3/s", retention_days=7)
+    storage.catalog.add_camera("lab", "rtsp://10.0.0.3/s", zone="corridor", retention_days=7)
     lab = storage.seed("lab", start, 160, seg_s=6 * 3600)
     report = storage.sweeper.sweep(NOW)
     for rows, days in ((gate, 30), (lab, 7)):
@@ -97,7 +112,9 @@ def test_a_stray_retention_in_a_row_is_never_obeyed(storage: Storage) -> None:
 
 
 def test_holds_protect_whole_segments(storage: Storage) -> None:
+    """UE-10-22 3.3: a hold the rector approved keeps incident footage, in whole segments."""
     rows = storage.seed("gate", NOW - 40 * DAY_NS, 10)  # ten 1-minute segments, all expired
+    young = storage.seed("gate", NOW - 31 * DAY_NS, 2)  # expired, but not 30 + 3 days old
     cam = "gate"
     # An approved hold touching the last second of segment 2 and all of 3 keeps both, whole.
     h1 = storage.holds.request([cam], rows[2].end_ns - 10**9, rows[3].end_ns,
@@ -111,10 +128,14 @@ def test_holds_protect_whole_segments(storage: Storage) -> None:
                               expires_ns=add_years(NOW - 39 * DAY_NS, 3) + 1)
     storage.holds.approve(h1.id, RECTOR, now_ns=NOW - 39 * DAY_NS,
                           expires_ns=add_years(NOW - 39 * DAY_NS, 3))
-    # A hold requested two days ago and not yet decided protects segment 6...
-    storage.holds.request([cam], rows[6].start_ns, rows[6].end_ns, reason="theft",
+    # A hold requested two days ago and not yet decided protects footage 31 days old...
+    storage.holds.request([cam], young[0].start_ns, young[0].end_ns, reason="theft",
                           incident="П-2027/0002", by="guard", now_ns=NOW - 2 * DAY_NS)
-    # ...one requested ten days ago and never decided no longer does (pending window: 7 d).
+    # ...but not segment 6, 40 days old: past 30 days plus the decision window (3 d), only
+    # the rector's approval keeps footage (clause 3.3).
+    storage.holds.request([cam], rows[6].start_ns, rows[6].end_ns, reason="theft, again",
+                          incident="П-2027/0005", by="guard", now_ns=NOW - 2 * DAY_NS)
+    # One requested ten days ago and never decided no longer protects (its window is over).
     storage.holds.request([cam], rows[8].start_ns, rows[8].end_ns, reason="noise",
                           incident="П-2027/0003", by="guard", now_ns=NOW - 10 * DAY_NS)
     # A rejected hold protects nothing.
@@ -123,25 +144,98 @@ def test_holds_protect_whole_segments(storage: Storage) -> None:
     storage.holds.reject(h4.id, RECTOR, note="not an incident", now_ns=NOW - DAY_NS)
     storage.sweeper.sweep(NOW)
     kept = [r.start_ns for r in storage.catalog.segments(rows[0].camera_id)]
-    assert kept == [rows[2].start_ns, rows[3].start_ns, rows[6].start_ns]
+    assert kept == [rows[2].start_ns, rows[3].start_ns, young[0].start_ns]
     assert problems(storage, cam) == []
     # Released by the rector, the held footage goes at the next sweep.
     storage.holds.release(h1.id, RECTOR, now_ns=NOW + 1)
     storage.sweeper.sweep(NOW + 2)
-    assert [r.start_ns for r in storage.catalog.segments(rows[0].camera_id)] == [rows[6].start_ns]
+    assert [r.start_ns for r in storage.catalog.segments(rows[0].camera_id)] == [young[0].start_ns]
     # The pending hold lapses after its window; then its footage goes too.
-    storage.sweeper.sweep(NOW + 6 * DAY_NS)
+    storage.sweeper.sweep(NOW + DAY_NS)
     assert storage.catalog.segments(rows[0].camera_id) == []
     assert storage.rows() == storage.files() == set()
     actions = [e.action for e in storage.audit.entries()]
-    assert actions.count("hold.request") == 4
+    assert actions.count("hold.request") == 5
     assert "hold.approve" in actions
     assert "hold.reject" in actions
     assert "hold.release" in actions
     assert storage.audit.verify().first_bad_seq is None
 
 
+def test_a_pending_hold_never_keeps_footage_past_30_days_and_the_window(
+        storage: Storage) -> None:
+    """UE-10-22 3.3: nothing outlives 30 days without the rector's instruction. A hold
+    requested but not decided keeps its footage while the rector decides (the decision
+    window, 3 days by default), and only footage younger than 30 days plus that window,
+    however recent the request: before issue 18 it kept its whole range, of any age, for
+    up to 90 days. Swept on real files, day by day through the window."""
+    window = storage.holds.window_ns
+    assert window == 3 * DAY_NS  # hold_decision_window_days' default
+    rows = storage.seed("gate", NOW - 40 * DAY_NS, 160, seg_s=6 * 3600)  # 40 days to now
+    asked = NOW - 3600 * 10**9  # an hour ago, for everything
+    storage.holds.request(["gate"], rows[0].start_ns, rows[-1].end_ns, reason="theft",
+                          incident="П-2027/0009", by="head of security", now_ns=asked)
+    for day in range(3):
+        now = NOW + day * DAY_NS
+        storage.sweeper.sweep(now)
+        kept = storage.catalog.segments(rows[0].camera_id)
+        # Kept: every segment that ended less than 30 days + the window ago, no other...
+        assert [r.start_ns for r in kept] == [
+            r.start_ns for r in rows if r.end_ns > now - 30 * DAY_NS - window], day
+        assert max(now - r.end_ns for r in kept) < 30 * DAY_NS + window
+        # ...which is more than retention alone keeps: the request does protect.
+        assert any(r.end_ns <= now - 30 * DAY_NS for r in kept)
+        assert storage.rows() == storage.files()
+    # The window over, undecided, the hold has lapsed: ordinary retention again.
+    storage.sweeper.sweep(asked + window)
+    kept = storage.catalog.segments(rows[0].camera_id)
+    assert [r.start_ns for r in kept] == [
+        r.start_ns for r in rows if r.end_ns > asked + window - 30 * DAY_NS]
+    assert storage.rows() == storage.files()
+    assert [v.state.value for v in storage.holds.list(asked + window)] == ["lapsed"]
+    assert problems(storage, "gate") == []
+
+
+def test_what_an_undecided_hold_reaches_is_pure_arithmetic() -> None:
+    """UE-10-22 3.3, the rule alone: an undecided hold protects, within its window, only
+    the part of its ranges younger than 30 days plus the window; an approved one all of
+    them; and its protection ends with the window or with its footage's age."""
+    window, now = 3 * DAY_NS, NOW
+    reach = now - 33 * DAY_NS
+    ranges = ((1, reach - DAY_NS, reach + DAY_NS), (1, reach - 2 * DAY_NS, reach),
+              (2, now - DAY_NS, now))
+    pending = HoldFacts(1, now - DAY_NS, None, None, None, None, ranges)
+    assert pending_reach_ns(now, window) == reach
+    assert protected_ranges(pending, now, window) == (
+        (1, reach, reach + DAY_NS), (2, now - DAY_NS, now))  # clipped; the old one dropped
+    approved = HoldFacts(2, now - DAY_NS, now - DAY_NS, now + DAY_NS, None, None, ranges)
+    assert protected_ranges(approved, now, window) == ranges
+    assert protected_ranges(pending, now - DAY_NS + window, window) == ()  # lapsed
+    prot = protections([pending], now, window)
+    assert (prot[1].starts, prot[1].ends) == ([reach], [reach + DAY_NS])
+    # Protection ends with the window, or sooner when the footage gets too old first.
+    assert pending_ends_ns(now, now, window) == now + window
+    assert pending_ends_ns(now, now - 31 * DAY_NS, window) == now + 2 * DAY_NS
+
+
+def test_the_decision_window_is_at_most_seven_days(tmp_path: Path) -> None:
+    """UE-10-22 3.3: the window a pending hold keeps footage past 30 days is short, at
+    most 7 days, refused beyond naming the clause; the setting it replaced (up to 90) is
+    refused by name."""
+    with pytest.raises(ValidationError, match=r"refused: a decision window of 8\.0 days for "
+                                              r"requested holds \(UE-10-22 3\.3\)"):
+        Settings(home=tmp_path, hold_decision_window_days=8)
+    with pytest.raises(PolicyError, match=r"UE-10-22 3\.3"):
+        check_decision_window_days(7.5)
+    assert Settings(home=tmp_path, hold_decision_window_days=7).hold_decision_window_days == 7
+    assert Settings(home=tmp_path).hold_decision_window_days == 3
+    with pytest.raises(ValidationError, match="hold_pending_days is now "
+                                              "hold_decision_window_days"):
+        Settings.model_validate({"home": tmp_path, "hold_pending_days": 7})
+
+
 def test_an_expired_hold_releases_its_footage(storage: Storage) -> None:
+    """UE-10-22 3.3: footage under a hold is deleted once the hold expires."""
     rows = storage.seed("gate", NOW - 40 * DAY_NS, 2)
     h = storage.holds.request(["gate"], rows[0].start_ns, rows[1].end_ns, reason="r",
                               incident="П-1", by="head", now_ns=NOW - 39 * DAY_NS)
@@ -205,7 +299,7 @@ def test_kill_9_in_the_middle_of_a_sweep(storage: Storage) -> None:
 
 
 def test_cli_holds_and_ceilings(kuzet: Kuzet) -> None:
-    kuzet.run("camera", "add", "gate", "rtsp://10.0.0.2/s")
+    kuzet.run("camera", "add", "gate", "rtsp://10.0.0.2/s", "--zone", "corridor")
     too_long = kuzet.run("camera", "retention", "gate", "31", check=False)
     assert too_long.returncode == 2
     assert "clause 3.3" in too_long.stderr
@@ -227,30 +321,32 @@ def test_cli_holds_and_ceilings(kuzet: Kuzet) -> None:
     del kuzet.env["KUZET_RETENTION_DAYS"]
     kuzet.run("hold", "request", "--camera", "gate", "--from", "2026-11-27T02:50:00+05:00",
               "--to", "2026-11-27T03:20:00+05:00", "--reason", "unauthorised entry",
-              "--incident", "П-2026/0017", "--by", "head of security")
+              "--incident", "П-2026/0017")
     (pending,) = kuzet.json("hold", "list")
     assert pending["state"] == "pending"
     assert pending["ranges"] == [
         {"camera": "gate", "from": "2026-11-26T21:50:00.000000000Z",
          "to": "2026-11-26T22:20:00.000000000Z"}]
     # No command decides a hold: the rector does, in the console (clause 3.3).
-    approve = kuzet.run("hold", "approve", "1", "--by", "rector", "--days", "30", check=False)
-    assert approve.returncode != 0
+    approve = kuzet.run("hold", "approve", "1", "--until", "2027-01-01T00:00:00Z",
+                        check=False)
+    assert approve.returncode == 2
+    assert "(UE-10-22 3.3)" in approve.stderr
     for gone in ("reject", "release"):
-        assert kuzet.run("hold", gone, "1", "--by", "rector", "--note", "x",
-                         check=False).returncode != 0
+        assert kuzet.run("hold", gone, "1", "--note", "x", check=False).returncode == 2
     assert kuzet.json("hold", "list")[0]["state"] == "pending"
     (requested,) = kuzet.json("audit", "list", "--action", "hold.request")
-    assert requested["actor"] == "head of security"
+    # the operating-system user and host, never a name typed on the command line
+    assert requested["actor"].startswith("local:")
+    assert "@" in requested["actor"]
     assert requested["detail"]["source"] == "local"
     assert requested["detail"]["roles"] == []
-    assert requested["detail"]["entered_by"].startswith("local:")  # the operating-system user
     # The rector's decision, through the service the API calls, keeps its ceilings.
     holds, now = Holds(kuzet.catalog(), 7), time.time_ns()
     with pytest.raises(NotFound, match="no hold 99"):
         holds.approve(99, RECTOR, expires_ns=now + DAY_NS, now_ns=now)
     with pytest.raises(Denied, match="someone other than"):
-        holds.approve(1, Actor("head of security", ("rector",), "127.0.0.1"),
+        holds.approve(1, Actor(requested["actor"], ("rector",), "127.0.0.1"),
                       expires_ns=now + 30 * DAY_NS, now_ns=now)
     with pytest.raises(PolicyError, match="up to 3 years"):
         holds.approve(1, RECTOR, expires_ns=now + 1200 * DAY_NS, now_ns=now)

@@ -29,8 +29,18 @@ from kuzet.server import Notifiers
 SECRET = "s3cret-s3cret-s3cret"
 
 
+class Unraised:
+    """An egress alarm no notifier raises here: nothing is started."""
+
+    def raise_(self, subject: str, message: str) -> None:
+        raise AssertionError(message)
+
+    def clear(self, subject: str) -> None:
+        raise AssertionError(subject)
+
+
 def _built(tmp_path: Path, **settings: Any) -> list[type]:
-    built = builtin().build_notifiers(Settings(home=tmp_path, **settings))
+    built = builtin().build_notifiers(Settings(home=tmp_path, **settings), Unraised())
     return [type(n) for n in built]
 
 
@@ -44,7 +54,7 @@ def test_notifiers_are_built_exactly_where_their_settings_are_present(tmp_path: 
                   webhook_secret=SECRET) == [MqttNotifier, Webhooks]
     [hooks] = builtin().build_notifiers(Settings(
         home=tmp_path, webhook_url="http://127.0.0.1:9/", webhook_secret=SECRET,
-        webhook_images=True))
+        webhook_images=True), Unraised())
     assert isinstance(hooks, Webhooks)
     assert hooks.images
     assert hooks.dead_letters == tmp_path / "run" / "webhook-dead-letters.jsonl"
@@ -55,9 +65,9 @@ def test_an_unknown_detector_kind_is_refused_by_name(tmp_path: Path) -> None:
     with pytest.raises(DetectorError, match=r"unknown detector 'yolo' \(openvino or onnx\)"):
         open_detector(builtin().detectors, "yolo", tmp_path)
     hooks: Hooks[Detector] = Hooks()
-    hooks.notifier("mqtt", lambda settings: None)
+    hooks.notifier("mqtt", lambda settings, alarm: None)
     with pytest.raises(ValueError, match="'mqtt' is registered already"):
-        hooks.notifier("mqtt", lambda settings: None)
+        hooks.notifier("mqtt", lambda settings, alarm: None)
 
 
 class FakeNotifier:

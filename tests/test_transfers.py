@@ -22,6 +22,7 @@ from api_world import CAM, CHROMIUM_ARGS, World
 from conftest import SQLITE_ONLY, ffprobe
 from footage import record
 from kuzet.access.permissions import DEFAULT_ROLES, Perm
+from kuzet.access.roles import Order
 from kuzet.audit.log import Actor
 from kuzet.errors import Denied
 from kuzet.export.verify_package import verify
@@ -31,7 +32,7 @@ from kuzet.rtsp.clip import ClipSpec
 from kuzet.timefmt import NS, format_instant, parse_instant
 
 NOW = parse_instant("2026-09-21T14:00:00Z")
-_RECTOR = Actor("rector", ("rector",), "local")
+_RECTOR = Actor("rector", ("rector",), "127.0.0.1")  # as the API passes the rector on
 T0 = parse_instant("2026-09-21T10:00:00Z")
 SPEC = ClipSpec(320, 180, 500_000)
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -96,6 +97,7 @@ def _flip(data: bytes, needle: bytes, at: int = 0) -> bytes:
 
 
 def test_transfer_from_request_to_verified_package(world: ClipWorld, tmp_path: Path) -> None:
+    """UE-10-22 3.5.6: request, the rector's decision, execution; 3.2.5: a package that verifies."""
     seg = record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 5)
     record(world.storage.catalog, world.clip_dir, SPEC, "cam2", T0, 3)
     head, admin, rector = world.login("head"), world.login("admin"), world.login("rector")
@@ -145,6 +147,7 @@ def test_transfer_from_request_to_verified_package(world: ClipWorld, tmp_path: P
     assert r.status_code == 200, r.text
     done = r.json()
     assert done["state"] == "executed"
+    assert done["package"]["on_server"] is True
     assert done["executed_by"] == "admin"
     r = _execute(head, tid)
     assert r.status_code == 409
@@ -188,14 +191,12 @@ def test_transfer_from_request_to_verified_package(world: ClipWorld, tmp_path: P
     assert "Т-2026/0001" in text
     assert done["package"]["sha256"] in text.replace("\n", "")
     assert done["package"]["fingerprint"][:4].upper() in text
-    # Handed over: the copy leaves the server, its hashes stay in the register.
-    assert head.get(f"/api/transfers/{tid}").json()["package"]["on_server"] is True
-    assert rector.delete(f"/api/transfers/{tid}/package").status_code == 403
-    r = head.delete(f"/api/transfers/{tid}/package")
-    assert r.status_code == 200
+    # Handed over by its download: the copy left the server, its hashes stay in the register.
+    r = head.get(f"/api/transfers/{tid}")
     assert r.json()["package"]["on_server"] is False
     assert r.json()["package"]["sha256"] == done["package"]["sha256"]
     assert head.get(f"/api/transfers/{tid}/package").status_code == 404
+    assert rector.delete(f"/api/transfers/{tid}/package").status_code == 403
     assert head.delete(f"/api/transfers/{tid}/package").status_code == 409
     csv = rector.get("/api/transfers.csv")
     assert csv.status_code == 200
@@ -208,6 +209,7 @@ def test_transfer_from_request_to_verified_package(world: ClipWorld, tmp_path: P
 
 
 def test_a_changed_byte_anywhere_is_found(world: ClipWorld, tmp_path: Path) -> None:
+    """UE-10-22 3.2.5: evidence holds: a byte changed anywhere in a package is found."""
     rows = record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 3)
     rows2 = record(world.storage.catalog, world.clip_dir, SPEC, "cam2", T0, 2)
     head, rector = world.login("head"), world.login("rector")
@@ -257,14 +259,98 @@ def test_a_changed_byte_anywhere_is_found(world: ClipWorld, tmp_path: Path) -> N
     assert any("not listed" in p for p in verify(folder)[0])
 
 
+def test_a_transfer_holds_its_footage_from_approval_to_execution(world: ClipWorld) -> None:
+    """UE-10-22 3.3, 3.5.6: registering asks for a hold of the footage, decided with the
+    request: approving it keeps the approved footage past 30 days until the execution (the
+    approval's expiry at the latest), rejecting it lets the footage go at 30 days; the
+    hold is never decided apart from its transfer. Before issue 18 the approval left the
+    hold pending, and its footage went once the pending window was over."""
+    catalog, day = world.storage.catalog, 86_400 * NS
+    old = NOW - 29 * day  # a day from the end of its retention
+    kept = record(catalog, world.clip_dir, SPEC, CAM, old, 3)  # [0, 4), [4, 8), [8, 12) s
+    record(catalog, world.clip_dir, SPEC, "cam2", old, 3)
+    head, rector = world.login("head"), world.login("rector")
+
+    def register(camera: str) -> dict[str, Any]:
+        r = head.post("/api/transfers", json={
+            "requester_type": "investigative_body", "requester": "Police of Almaty",
+            "requester_details": "Lt. B. Omarov", "basis_number": "12-345",
+            "basis_date": "2026-09-20", "reason": "Pre-trial investigation 17",
+            "cameras": [camera], "start": format_instant(old),
+            "end": format_instant(old + 12 * NS)})
+        assert r.status_code == 201, r.text
+        assert _upload(head, r.json()["id"], PDF, "application/pdf").status_code == 200
+        return dict(r.json())
+
+    def hold(hold_id: int) -> dict[str, Any]:
+        [h] = [h for h in rector.get("/api/holds").json() if h["id"] == hold_id]
+        return dict(h)
+
+    def footage(camera: str) -> list[int]:
+        world.storage.sweeper.sweep(world.clock())
+        return [r.start_ns for r in catalog.segments(catalog.camera(camera).id)]
+
+    a, b = register(CAM), register("cam2")
+    assert (hold(a["hold"])["state"], hold(a["hold"])["transfer"]) == ("pending", a["number"])
+    # Not apart from its transfer: refused, naming the clause, nothing changed.
+    expires = format_instant(NOW + 60 * day)
+    for step, body in (("approve", {"expires": expires}), ("reject", {"note": "no"})):
+        r = rector.post(f"/api/holds/{a['hold']}/{step}", json=body)
+        assert r.status_code == 409
+        assert r.json()["detail"].startswith(f"refused: a decision on hold {a['hold']} apart "
+                                             f"from transfer request {a['number']}")
+        assert r.json()["detail"].endswith("(UE-10-22 3.5.6)")
+    assert hold(a["hold"])["state"] == "pending"
+    # The rector approves one, narrowed to [4 s, 12 s), and rejects the other.
+    r = rector.post(f"/api/transfers/{a['id']}/approve", json={
+        "expires": expires, "note": "Approved", "start": format_instant(old + 4 * NS)})
+    assert r.status_code == 200, r.text
+    assert rector.post(f"/api/transfers/{b['id']}/reject",
+                       json={"note": "No case number given"}).status_code == 200
+    approved = hold(a["hold"])
+    assert (approved["state"], approved["approved_by"]) == ("active", "rector")
+    assert approved["expires"] == format_instant(r.json()["approved"]["expires_ns"])
+    assert approved["ranges"] == [{"camera": CAM, "start": format_instant(old + 4 * NS),
+                                   "end": format_instant(old + 12 * NS)}]
+    assert hold(b["hold"])["state"] == "rejected"
+    # One decision, one transaction: the hold's entry follows the transfer's.
+    entries = {(e.action, e.subject): e for e in world.svc.audit.entries()}
+    decided = entries[("transfer.approve", f"transfer/{a['id']}")]
+    held = entries[("hold.approve", f"hold/{a['hold']}")]
+    assert held.seq == decided.seq + 1
+    assert json.loads(held.detail)["transfer"] == a["number"]
+    assert json.loads(entries[("hold.reject", f"hold/{b['hold']}")].detail)["transfer"] == (
+        b["number"])
+    # 31 days old: the rejected request's footage is gone (an undecided one would keep it
+    # to 33), the approved one's kept, but only the approved part.
+    world.clock.advance(2 * 86_400)
+    assert footage("cam2") == []
+    assert footage(CAM) == [r.start_ns for r in kept[1:]]
+    world.clock.advance(5 * 86_400)  # 36 days: past any undecided request's reach
+    assert footage(CAM) == [r.start_ns for r in kept[1:]]
+    # Executed, the hold ends with it and the footage goes back to normal retention.
+    head = world.login("head")
+    r = _execute(head, a["id"])
+    assert r.status_code == 200, r.text
+    rector = world.login("rector")  # idle sessions ended; `hold` reads through this one
+    assert hold(a["hold"])["state"] == "released"
+    assert footage(CAM) == []
+    release = [e for e in world.svc.audit.entries(action="hold.release")
+               if e.subject == f"hold/{a['hold']}"]
+    assert [(e.actor, json.loads(e.detail)["transfer"]) for e in release] == [
+        ("head", a["number"])]
+
+
 def test_refusals_name_the_reason_and_leave_nothing(world: ClipWorld, tmp_path: Path) -> None:
+    """UE-10-22 3.5.6: a hand-over outside the rector's decision is refused and leaves nothing."""
     catalog = world.storage.catalog
     old = record(catalog, world.clip_dir, SPEC, CAM, NOW - 3 * 86_400 * NS, 2)
     rows = record(catalog, world.clip_dir, SPEC, CAM, T0, 3)
     head, rector = world.login("head"), world.login("rector")
     # Nobody decides a request they registered, even holding both permissions.
     world.svc.roles.set_perms(_RECTOR, "rector",
-                              set(DEFAULT_ROLES["rector"].perms) | {Perm.TRANSFER_REGISTER})
+                              set(DEFAULT_ROLES["rector"].perms) | {Perm.TRANSFER_REGISTER},
+                              Order("12-P", "2026-09-01"))
     world.clock.advance(2)  # the session cache (one second) sees the edit
     own = _register(rector, [CAM], 0, 12)["id"]
     assert _upload(rector, own, PDF, "application/pdf").status_code == 200
@@ -406,6 +492,10 @@ def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Pa
         assert world.svc.transfers.get(tid).basis == PDF
         rector = logged_in("rector")
         rector.goto(f"{base}/approvals?lang=en")
+        rector.locator("main[data-loaded]").wait_for(state="attached")
+        # One decision: the request's hold is decided with it, not listed on its own.
+        assert (rector.locator("#transfers li").count(), rector.locator("#holds li").count()
+                ) == (1, 0)
         rector.locator("#transfers a").click()
         rector.wait_for_url(f"{base}/transfers/{tid}")
         rector.locator("#decide").wait_for(state="visible")

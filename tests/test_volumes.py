@@ -18,6 +18,7 @@ NOW = 1_800_000_000 * 10**9
 
 
 def test_new_segments_go_to_the_emptiest_enabled_volume(storage: Storage, tmp_path: Path) -> None:
+    """UE-10-22 3.3.5: the recorder's volumes: the emptiest enabled one takes new segments."""
     big = mount_tmpfs(tmp_path / "big", "32m")
     little = mount_tmpfs(tmp_path / "little", "16m")
     try:
@@ -45,6 +46,7 @@ def test_new_segments_go_to_the_emptiest_enabled_volume(storage: Storage, tmp_pa
 
 
 def test_a_missing_volume_is_reported_and_its_rows_kept(kuzet: Kuzet, tmp_path: Path) -> None:
+    """UE-10-22 3.3.7: a storage disk gone is reported, its rows kept until it returns."""
     if __import__("os").geteuid() != 0:
         pytest.skip("bind mounts need root (CI runs as root)")
     disk, mnt = tmp_path / "disk", tmp_path / "mnt"

@@ -1,7 +1,7 @@
 """Webhooks (issue 7, clause 3.2.11): a receiver in the test checks each delivery's
 HMAC-SHA256 signature, fails the first tries to make Kuzet retry, and a delivery to an
 endpoint that never answers lands in the dead-letter file; settings refuse an unsigned
-webhook."""
+webhook. Where a webhook may point (the LAN only, clause 3.5.3): tests/test_egress.py."""
 
 from __future__ import annotations
 
@@ -18,6 +18,8 @@ import pytest
 from pydantic import SecretStr, ValidationError
 
 from conftest import wait_for
+from kuzet.access.destinations import Destination
+from kuzet.access.lan import DEFAULT_ALLOWED, parse_networks
 from kuzet.config import Settings
 from kuzet.integrations.webhooks import Webhooks
 
@@ -54,6 +56,23 @@ class Receiver:
         self.server.server_close()
 
 
+class Alarm:
+    """What the webhook says to the `non_lan_egress` alarm (never a word, on the LAN)."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+
+    def raise_(self, subject: str, message: str) -> None:
+        self.said.append(message)
+
+    def clear(self, subject: str) -> None:
+        self.said.append(f"{subject} cleared")
+
+
+def on_lan(url: str) -> Destination:
+    return Destination.of("webhook_url", url, parse_networks(DEFAULT_ALLOWED), None)
+
+
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
     r = Receiver(failures=2)
@@ -63,7 +82,9 @@ def receiver() -> Iterator[Receiver]:
 
 def test_signed_deliveries_are_retried_until_accepted(receiver: Receiver,
                                                       tmp_path: Path) -> None:
-    hooks = Webhooks(receiver.url, SecretStr(SECRET), tmp_path / "dead.jsonl", backoff_s=0.05)
+    alarm = Alarm()
+    hooks = Webhooks(receiver.url, SecretStr(SECRET), tmp_path / "dead.jsonl",
+                     on_lan(receiver.url), alarm, backoff_s=0.05)
     hooks.start()
     hooks.send({"kind": "intrusion", "camera": "cam01", "label": "person"})
     wait_for(lambda: hooks.delivered == 1, 10, what="delivery")
@@ -73,11 +94,13 @@ def test_signed_deliveries_are_retried_until_accepted(receiver: Receiver,
     assert all(ok for _, _, ok in receiver.seen)
     assert json.loads(receiver.seen[-1][1])["kind"] == "intrusion"
     assert not (tmp_path / "dead.jsonl").exists()
+    assert alarm.said == []
 
 
 def test_an_endpoint_that_never_answers_gets_a_dead_letter(tmp_path: Path,
                                                            closed_port: int) -> None:
-    hooks = Webhooks(f"http://127.0.0.1:{closed_port}/", SecretStr(SECRET), tmp_path / "dead.jsonl",
+    url = f"http://127.0.0.1:{closed_port}/"
+    hooks = Webhooks(url, SecretStr(SECRET), tmp_path / "dead.jsonl", on_lan(url), Alarm(),
                      attempts=3, backoff_s=0.05, timeout_s=1)
     hooks.start()
     hooks.send({"kind": "line", "camera": "cam02"})
@@ -91,17 +114,17 @@ def test_an_endpoint_that_never_answers_gets_a_dead_letter(tmp_path: Path,
 
 def test_a_webhook_is_signed_or_refused(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="webhook_secret"):
-        Settings(home=tmp_path, webhook_url="https://police.example/kuzet")
+        Settings(home=tmp_path, webhook_url="https://10.20.0.5/kuzet")
     with pytest.raises(ValidationError, match="http"):
         Settings(home=tmp_path, webhook_url="ftp://x", webhook_secret=SECRET)
-    assert Settings(home=tmp_path, webhook_url="https://p.example/k",
+    assert Settings(home=tmp_path, webhook_url="https://10.20.0.5/k",
                     webhook_secret=SECRET).webhook_images is False
 
 
 def test_the_secret_is_never_shown(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, webhook_url="https://p.example/k", webhook_secret=SECRET)
+    settings = Settings(home=tmp_path, webhook_url="https://10.20.0.5/k", webhook_secret=SECRET)
     for shown in (repr(settings), str(settings), settings.model_dump_json()):
         assert SECRET not in shown
-        assert "p.example" in shown
+        assert "10.20.0.5" in shown
     assert settings.webhook_secret is not None
     assert settings.webhook_secret.get_secret_value() == SECRET  # what the HMAC is keyed with

@@ -17,12 +17,28 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from kuzet.access.lan import DEFAULT_ALLOWED, check_allowlist, parse_networks
+from kuzet.access.destinations import Destination
+from kuzet.access.lan import (
+    DEFAULT_ALLOWED,
+    Network,
+    check_allowlist,
+    check_campus,
+    parse_networks,
+)
 from kuzet.credentials import SecretUrl
-from kuzet.regulation import check_retention_days
+from kuzet.regulation import check_decision_window_days, check_retention_days
 
 DEFAULT_HOME = Path("kuzet-data")
 CONFIG_FILE_NAME = "kuzet.toml"
+# Settings that changed their name, with what to write instead.
+RENAMED = {
+    "allow_public_networks": "allow_public_networks is gone: it let allowed_networks hold "
+    "any public address space. List the public ranges that are the campus's own LAN in "
+    "campus_public_networks instead (UE-10-22 3.5.3).",
+    "hold_pending_days": "hold_pending_days is now hold_decision_window_days, at most 7 "
+    "days: an undecided hold keeps footage no longer than 30 days plus that window "
+    "(UE-10-22 3.3).",
+}
 
 
 def home_from_env() -> Path:
@@ -78,9 +94,10 @@ class Settings(BaseSettings):
     retention_days: int = Field(
         30, ge=1, description="Default retention of recordings in days; at most 30 "
         "(clause 3.3 of UE-10-22). Cameras may set less.")
-    hold_pending_days: float = Field(
-        7.0, gt=0, le=90, description="How long a requested, undecided hold protects its "
-        "footage from expiry while the rector decides.")
+    hold_decision_window_days: float = Field(
+        3.0, gt=0, description="How long a requested, undecided hold protects its footage "
+        "while the rector decides, and how far past 30 days of age it may keep it: at most "
+        "7 (clause 3.3 of UE-10-22).")
     sweep_interval_s: float = Field(60.0, gt=0, le=3600,
                                     description="Pause between retention and disk sweeps.")
     volume_floor_percent: float = Field(
@@ -114,11 +131,13 @@ class Settings(BaseSettings):
     tls_key: Path | None = Field(None, description="PEM private key; default "
                                  "<home>/tls/key.pem.")
     allowed_networks: list[str] = Field(
-        list(DEFAULT_ALLOWED), description="Client networks allowed to reach the API "
-        "(clause 3.5.3); JSON list in the environment. Public ranges are refused unless "
-        "allow_public_networks.")
-    allow_public_networks: bool = Field(False, description="Start even though "
-                                        "allowed_networks contains public address space.")
+        list(DEFAULT_ALLOWED), description="The LAN (clause 3.5.3): client networks allowed "
+        "to reach the API, and the only networks webhook_url and mqtt_url may point into; "
+        "JSON list in the environment. Public ranges only inside campus_public_networks.")
+    campus_public_networks: list[str] = Field(
+        [], description="Public address ranges that are the campus's own LAN (a campus "
+        "numbered in public IPv4 space): allowed_networks may hold public space only inside "
+        "these; each at most a /8 (IPv4) or /32 (IPv6). Formerly allow_public_networks.")
     trusted_proxies: list[str] = Field(
         [], description="Reverse proxies whose X-Forwarded-For is believed.")
     max_views_per_user: int = Field(
@@ -156,7 +175,13 @@ class Settings(BaseSettings):
         None, description="Shared secret of the webhook's HMAC-SHA256 signature (required "
         "with webhook_url); shown as stars.")
     webhook_images: bool = Field(False, description="Whether the webhook endpoint may "
-                                 "receive the event's picture (JPEG, base64).")
+                                 "receive the event's picture (JPEG, base64); never the "
+                                 "external endpoint.")
+    external_endpoint: SecretUrl | None = Field(
+        None, description="The one endpoint outside the LAN that webhook_url or mqtt_url "
+        "may name: the police or operational centre's (clause 3.2.11), matched by scheme, "
+        "host and port. Audited at each start of kuzet serve (password masked); it never "
+        "receives a picture.")
     document_font: Path = Field(
         Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
         description="TrueType font embedded in PDF documents; it must cover Kazakh and "
@@ -188,6 +213,21 @@ class Settings(BaseSettings):
     def _clause_3_3(cls, days: int) -> int:
         return check_retention_days(days)
 
+    @field_validator("hold_decision_window_days")
+    @classmethod
+    def _clause_3_3_window(cls, days: float) -> float:
+        return check_decision_window_days(days)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_settings(cls, data: object) -> object:
+        """A setting that changed its name is refused by its old name, naming the new one
+        (the environment's too, which would otherwise be ignored)."""
+        for old, new in RENAMED.items():
+            if (isinstance(data, dict) and old in data) or f"KUZET_{old.upper()}" in os.environ:
+                raise ValueError(new)
+        return data
+
     @model_validator(mode="after")
     def _webhook_signed(self) -> Settings:
         if self.webhook_url is not None:
@@ -200,10 +240,35 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _clause_3_5_3(self) -> Settings:
-        nets = parse_networks(self.allowed_networks)
+        campus = parse_networks(self.campus_public_networks)
+        check_campus(campus)
+        check_allowlist(self.lan, campus)
         parse_networks(self.trusted_proxies)
-        check_allowlist(nets, self.allow_public_networks)
+        webhook = self.destination("webhook_url")
+        found = [d for d in (webhook, self.destination("mqtt_url")) if d is not None]
+        for d in found:
+            d.check_at_load()
+        if self.external_endpoint is not None and not any(d.external for d in found):
+            raise ValueError("external_endpoint names neither webhook_url nor mqtt_url (its "
+                             "scheme, host and port)")
+        if self.webhook_images and webhook is not None and webhook.external:
+            raise ValueError("refused: webhook_images to the external endpoint: event "
+                             "pictures stay on the LAN (UE-10-22 3.5.1, 3.5.3)")
         return self
+
+    @property
+    def lan(self) -> list[Network]:
+        """`allowed_networks`, parsed: the clients Kuzet answers and where it may send."""
+        return parse_networks(self.allowed_networks)
+
+    def destination(self, setting: Literal["webhook_url", "mqtt_url"]) -> Destination | None:
+        """Where `setting` sends, with the LAN it must stay in; None when it is unset."""
+        url = self.webhook_url if setting == "webhook_url" else (
+            self.mqtt_url.reveal() if self.mqtt_url is not None else None)
+        if url is None:
+            return None
+        external = self.external_endpoint.reveal() if self.external_endpoint else None
+        return Destination.of(setting, url, self.lan, external)
 
     @classmethod
     def settings_customise_sources(

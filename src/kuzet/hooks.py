@@ -12,10 +12,11 @@ This module sits beneath what plugs into it: it imports nothing from detection o
 integrations. A detector factory takes the model files the settings name and returns a
 detector (what that is, `analytics.detector.Detector`, is the registry's type parameter),
 or raises `DetectorError` saying why it cannot. A notifier factory takes the settings and
-returns a `Notifier`, or None when the settings it needs are absent: each notifier
-decides for itself whether it is configured. A notifier hears `Message`s, only the kinds
-it declares; it must never block nor raise (a broker that is down costs a queue, never a
-frame).
+an `EgressAlarm` and returns a `Notifier`, or None when the settings it needs are absent:
+each notifier decides for itself whether it is configured. A notifier hears `Message`s,
+only the kinds it declares; it must never block nor raise (a broker that is down costs a
+queue, never a frame). Where it sends is checked against the LAN at every connection
+(`access.destinations`, clause 3.5.3); a refusal there is the alarm's, never a crash.
 """
 
 from __future__ import annotations
@@ -87,12 +88,23 @@ class Notifier(Protocol):
     def stop(self) -> None: ...
 
 
+class EgressAlarm(Protocol):
+    """How a notifier calls a person when it refused to send outside the LAN (clause
+    3.5.3): `raise_` with the refusal, `clear` once it sends again; the subject is the
+    setting that names the destination. `kuzet serve` hands one that writes the catalog's
+    `non_lan_egress` alarm."""
+
+    def raise_(self, subject: str, message: str) -> None: ...
+
+    def clear(self, subject: str) -> None: ...
+
+
 class DetectorFactory(Protocol[DetectorT_co]):
     def __call__(self, cache: Path, model: Path | None, labels: Path | None
                  ) -> DetectorT_co: ...
 
 
-NotifierFactory = Callable[["Settings"], Notifier | None]
+NotifierFactory = Callable[["Settings", EgressAlarm], Notifier | None]
 
 
 class Hooks(Generic[DetectorT]):
@@ -112,8 +124,8 @@ class Hooks(Generic[DetectorT]):
             raise ValueError(f"a notifier named {name!r} is registered already")
         self.notifiers[name] = factory
 
-    def build_notifiers(self, settings: Settings) -> list[Notifier]:
+    def build_notifiers(self, settings: Settings, alarm: EgressAlarm) -> list[Notifier]:
         """The notifiers whose settings are present, not yet started."""
         return [n for factory in self.notifiers.values()
-                if (n := factory(settings)) is not None]
+                if (n := factory(settings, alarm)) is not None]
 

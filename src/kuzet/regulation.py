@@ -1,21 +1,28 @@
 """UE-10-22's numbers in one place: how long footage may be kept (clause 3.3), and the
 checks every writer of a retention or a hold runs (the settings, the command line, the
-API, the holds themselves, the sweeper's guard).
+API, the holds themselves, the sweeper's guard); the closed list of installation zones
+(3.3.9-3.3.17) and the order a camera's sound is kept on (3.1.2).
 
 Ordinary footage lives at most 30 days; footage under a hold lives until the hold ends,
-and a hold lives at most three years from the rector's approval. Pure: no database, disk
+and a hold lives at most three years from the rector's approval. A hold not yet decided
+keeps its footage only for a short decision window, never past 30 days of age plus that
+window: nothing outlives 30 days without the rector's instruction. Pure: no database, disk
 or clock, and nothing of Kuzet's beneath it but `errors` and `timefmt`.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from enum import StrEnum
 
 from kuzet.errors import Invalid
 from kuzet.timefmt import NS
 
 MAX_RETENTION_DAYS = 30
 MAX_HOLD_YEARS = 3
+# The longest a requested hold may wait for the rector while it keeps footage past the
+# 30 days: long enough for a week's absence, short enough that the exception stays one.
+MAX_DECISION_WINDOW_DAYS = 7
 
 
 class PolicyError(Invalid):
@@ -29,6 +36,18 @@ def check_retention_days(days: int) -> int:
         raise PolicyError(f"retention of {days} days refused: clause 3.3 of UE-10-22 keeps "
                           f"recordings no more than {MAX_RETENTION_DAYS} days; footage needed "
                           "longer must be put under a hold approved by the rector")
+    return days
+
+
+def check_decision_window_days(days: float) -> float:
+    if days <= 0:
+        raise PolicyError(f"a decision window of {days} days: more than 0 days is needed")
+    if days > MAX_DECISION_WINDOW_DAYS:
+        raise PolicyError(f"refused: a decision window of {days} days for requested holds "
+                          f"(UE-10-22 3.3): footage is kept no more than "
+                          f"{MAX_RETENTION_DAYS} days without the rector's instruction, so "
+                          f"a request keeps it at most {MAX_DECISION_WINDOW_DAYS} days "
+                          "longer while the rector decides")
     return days
 
 
@@ -54,3 +73,78 @@ def check_hold_expiry(approved_ns: int, expires_ns: int) -> int:
                           f"retention of up to {MAX_HOLD_YEARS} years after the rector's "
                           "approval")
     return expires_ns
+
+
+# -- installation zones (3.3.9-3.3.17) and sound (3.1.2, 3.3.1) --------------------------
+# Item 6 of issue 18. The regulation lists where cameras are installed; a camera's zone is
+# one of these and nothing else ("other" and free text have no clause behind them). Where
+# one clause names two places, each is a zone of its own: 3.3.10 names main entrances,
+# emergency exits and the buildings' perimeter, 3.3.13 a dormitory's entrance groups and
+# its floors, 3.3.16 classrooms and computer classes. 3.3.14 names one kind of premises
+# ("sports and leisure premises"), so it stays one zone.
+
+
+class Zone(StrEnum):
+    ENTRANCE = "entrance"
+    EMERGENCY_EXIT = "emergency_exit"
+    PERIMETER = "perimeter"
+    CORRIDOR = "corridor"
+    STAIRCASE = "staircase"
+    DORMITORY_ENTRANCE = "dormitory_entrance"
+    DORMITORY_FLOOR = "dormitory_floor"
+    SPORTS_LEISURE = "sports_leisure"
+    LOBBY = "lobby"
+    CLASSROOM = "classroom"
+    COMPUTER_CLASS = "computer_class"
+    VALUABLES = "valuables"
+
+
+ZONE_CLAUSES: dict[str, str] = {  # keyed by Zone, read with any stored word
+    Zone.ENTRANCE: "3.3.10",  # main entrances
+    Zone.EMERGENCY_EXIT: "3.3.10",
+    Zone.PERIMETER: "3.3.10",  # along the perimeter of the university's buildings
+    Zone.CORRIDOR: "3.3.11",
+    Zone.STAIRCASE: "3.3.12",  # staircase flights
+    Zone.DORMITORY_ENTRANCE: "3.3.13",  # a dormitory's entrance groups
+    Zone.DORMITORY_FLOOR: "3.3.13",
+    Zone.SPORTS_LEISURE: "3.3.14",
+    Zone.LOBBY: "3.3.15",  # lobby (vestibule)
+    Zone.CLASSROOM: "3.3.16",
+    Zone.COMPUTER_CLASS: "3.3.16",
+    Zone.VALUABLES: "3.3.17",  # premises for permanent storage of material valuables
+}
+ZONE_LIST = ", ".join(Zone)
+
+
+def listed_zone(word: str | None) -> Zone | None:
+    """The zone a stored word names; None for a row from before the list was closed."""
+    return Zone(word) if word is not None and word in ZONE_CLAUSES else None
+
+
+def check_zone(zone: str | None) -> Zone:
+    """A camera's installation zone, from the regulation's list only."""
+    if zone is None or zone not in ZONE_CLAUSES:
+        what = "no installation zone" if zone is None else f"installation zone {zone!r}"
+        raise PolicyError(f"refused: {what} (UE-10-22 3.3.9-3.3.17); a camera is installed "
+                          f"in one of: {ZONE_LIST}")
+    return Zone(zone)
+
+
+def check_audio_order(order_no: str, order_date: str, now_ns: int) -> tuple[str, str]:
+    """The basis for keeping a camera's sound: the rector's order, by number and a date no
+    later than today (UTC). The regulation describes a system for obtaining images (3.1.2)
+    and no covert gathering of information (3.3.1): sound is recorded only where an order
+    says so, and the order is what the register shows."""
+    number = order_no.strip()
+    if not number:
+        raise PolicyError("refused: keeping sound without the rector's order (UE-10-22 3.1.2): "
+                          "give the order's number")
+    try:
+        day = date.fromisoformat(order_date)
+    except ValueError as exc:
+        raise PolicyError(f"refused: order date {order_date!r} (UE-10-22 3.1.2): the date is "
+                          "YYYY-MM-DD") from exc
+    if day > datetime.fromtimestamp(now_ns // NS, UTC).date():
+        raise PolicyError(f"refused: an order dated {day.isoformat()}, after today "
+                          "(UE-10-22 3.1.2): sound is kept on an order already given")
+    return number, day.isoformat()

@@ -21,19 +21,25 @@ hear the recorder, so that its last words still go out.
 
 from __future__ import annotations
 
+import functools
 import gc
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from kuzet.access.tls import make_self_signed
 from kuzet.analytics.service import DetectionService, DetectionSettings
+from kuzet.analytics.store import ACTIVITY, EVENT_PICTURES
+from kuzet.audit.actions import AuditAction
+from kuzet.audit.log import SYSTEM
 from kuzet.builtins import builtin
-from kuzet.catalog.alarms import Alarms
+from kuzet.catalog.alarms import Alarms, Severity
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.export.execute import expire_packages
 from kuzet.governance.holds import Holds
+from kuzet.governance.protocols import PROTOCOL_FRAMES
 from kuzet.hooks import (
     AuditCheckpoint,
     CameraStatuses,
@@ -41,6 +47,7 @@ from kuzet.hooks import (
     Notifier,
 )
 from kuzet.recorder.service import RecorderService
+from kuzet.storage.derived import Beside
 from kuzet.storage.volumes import Volumes
 from kuzet.web.server import ApiServer, Listen
 from kuzet.web.services import Services, WebSettings
@@ -48,6 +55,7 @@ from kuzet.web.services import Services, WebSettings
 Say = Callable[[str], None]  # a line for the operator
 JOIN_DETECTION_S = 2.0
 RECORDER: frozenset[type[Message]] = frozenset({CameraStatuses, AuditCheckpoint})
+NON_LAN_EGRESS = "non_lan_egress"  # the alarm of a destination refused outside the LAN
 
 
 class Notifiers:
@@ -81,6 +89,28 @@ class Notifiers:
                 n.stop()
 
 
+class EgressAlarms:
+    """The notifiers' `EgressAlarm`: the catalog's critical `non_lan_egress` alarm, one per
+    setting that names a destination."""
+
+    def __init__(self, alarms: Alarms) -> None:
+        self.alarms = alarms
+
+    def raise_(self, subject: str, message: str) -> None:
+        self.alarms.raise_(NON_LAN_EGRESS, subject, Severity.CRITICAL, message)
+
+    def clear(self, subject: str) -> None:
+        self.alarms.clear(NON_LAN_EGRESS, subject)
+
+
+def kept_beside(settings: Settings, catalog: Catalog) -> Beside:
+    """What Kuzet keeps beside the footage, for the sweeper to delete with it (clause 3.3):
+    event pictures, activity and protocol frames with the footage they show, export
+    packages when their approval expires."""
+    return Beside((EVENT_PICTURES, ACTIVITY, PROTOCOL_FRAMES),
+                  functools.partial(expire_packages, catalog.session, settings.home))
+
+
 class Server:
     def __init__(self, settings: Settings, catalog: Catalog, say: Say) -> None:
         self.settings = settings
@@ -88,10 +118,11 @@ class Server:
         self.say = say
         self.alarms = Alarms(catalog.session)
         volumes = Volumes(catalog, settings, self.alarms)
-        holds = Holds(catalog, settings.hold_pending_days)
-        self.recorder = RecorderService(settings, catalog, self.alarms, volumes, holds)
+        holds = Holds(catalog, settings.hold_decision_window_days)
+        self.recorder = RecorderService(settings, catalog, self.alarms, volumes, holds,
+                                        kept_beside(settings, catalog))
         hooks = builtin()
-        self.notifiers = Notifiers(hooks.build_notifiers(settings))
+        self.notifiers = Notifiers(hooks.build_notifiers(settings, EgressAlarms(self.alarms)))
         self.detection = DetectionService(DetectionSettings.of(settings), catalog,
                                           self.recorder.live, self.alarms, hooks.detectors,
                                           self.notifiers.notify)
@@ -106,6 +137,7 @@ class Server:
         recorder.start()
         try:
             self.notifiers.start(self.say)
+            self._audit_external()
             recorder.listen(self.notifiers)
             recorder.anchor.publish_to(self.notifiers.checkpoint)
             self.detection.sync()
@@ -129,6 +161,21 @@ class Server:
         # docs/design/access.md).
         gc.freeze()
         self.say(f"kuzet serve: console and HTTP API at {urls['https']}")
+
+    def _audit_external(self) -> None:
+        """Clauses 3.2.11, 3.5.3: at each start, the one endpoint outside the LAN that
+        hears Kuzet, as the settings name it (password masked), and what it receives."""
+        endpoint = self.settings.external_endpoint
+        if endpoint is None:
+            return
+        settings: list[Literal["webhook_url", "mqtt_url"]] = ["webhook_url", "mqtt_url"]
+        sends = [name for name in settings
+                 if (d := self.settings.destination(name)) is not None and d.external]
+        self.recorder.audit.record(SYSTEM, AuditAction.EGRESS_EXTERNAL, endpoint.shown,
+                                   {"endpoint": endpoint.shown, "settings": sends,
+                                    "pictures": False})
+        self.say(f"kuzet serve: sending outside the LAN to {endpoint.shown} "
+                 f"({', '.join(sends)}, never a picture)")
 
     def run_until(self, stop: threading.Event) -> int:
         """Record until `stop` is set, then stop every part; 0 when every camera closed its

@@ -5,10 +5,10 @@ same story, and each used to tell it with its own checks and its own refusals (a
 decided by its requester answered 400, a grant 403). Here it is told once: a `Flow` names,
 as data, who may take each step from which state (the permission the regulation gives that
 decision, whether the requester and the person concerned are barred, whether the server's
-command line may take it); `check` answers the state a step leads to or refuses it with
-one of Kuzet's error kinds. Pure: no database and no clock — the caller passes the facts,
-the decider's permissions and the instant (docs/design/documents.md, "One approval
-machine").
+command line may take it: never a decision of the rector's); `check` answers the state a
+step leads to or refuses it with one of Kuzet's error kinds. Pure: no database and no
+clock — the caller passes the facts, the decider's permissions and the instant
+(docs/design/documents.md, "One approval machine").
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kuzet.access.permissions import Perm
+from kuzet.access.permissions import DECISION_PERMS, Perm
 from kuzet.errors import Conflict, Denied
 from kuzet.timefmt import format_instant
 
@@ -50,10 +50,10 @@ LEADS_TO = {Action.APPROVE: ApprovalState.APPROVED, Action.REJECT: ApprovalState
 @dataclass(frozen=True)
 class Step:
     """Who may take `action` from `sources`: a holder of any of `perms` (or, when
-    `command_line`, the server's command line in their stead: the root of trust, for what
-    it is trusted with); when `others_only`, neither the requester nor the person the
-    request concerns, whatever they hold (a decision is never one's own). `refusal` is the
-    message for a decider without `perms`."""
+    `command_line`, the server's command line in their stead: withdrawing a request or
+    ending a role that is no decision of the rector's); when `others_only`, neither the
+    requester nor the person the request concerns, whatever they hold (a decision is never
+    one's own). `refusal` is the message for a decider without `perms`."""
 
     action: Action
     sources: frozenset[ApprovalState]
@@ -69,6 +69,8 @@ class Step:
             raise AssertionError("every step names who may take it")
         if self.sources & TERMINAL:
             raise AssertionError("terminal states stay terminal")
+        if self.command_line and self.action in (Action.APPROVE, Action.REJECT):
+            raise AssertionError("a decision is never the server's command line's")
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ class RequestFacts:
 @dataclass(frozen=True)
 class Decider:
     name: str
-    perms: frozenset[Perm]  # what the decider's roles give now
+    perms: frozenset[Perm]  # what the decider's roles give now (none on the command line)
     command_line: bool = False  # acting on the server's command line (source "local")
 
 
@@ -121,11 +123,17 @@ def check(flow: Flow, action: Action, request: RequestFacts, decider: Decider,
           now_ns: int) -> ApprovalState:
     """The state `action` by `decider` takes `request` to at `now_ns`, or the refusal:
     Conflict when the request's state does not allow the step (decided already, not yet
-    decided, ended), Denied when the decider may not take it."""
+    decided, ended), Denied when the decider may not take it (on the command line, a step
+    it is never given is Denied whatever the state, so the attempt is audited)."""
+    steps = [s for s in flow.steps if s.action is action]
+    if decider.command_line and not any(s.command_line for s in steps):
+        raise Denied(_not_on_the_command_line(flow, action, steps))
     state = current(request, now_ns)
-    step = next((s for s in flow.steps if s.action is action and state in s.sources), None)
+    step = next((s for s in steps if state in s.sources), None)
     if step is None:
         raise Conflict(f"{flow.noun} {request.ref} {_where(flow, request, state)}")
+    if decider.command_line and not step.command_line:
+        raise Denied(_not_on_the_command_line(flow, action, [step]))
     if step.others_only and decider.name in (request.requested_by, request.subject):
         whom = " or whom it concerns" if request.subject is not None else ""
         raise Denied(f"clause {flow.clause}: a {flow.noun} is decided by someone other than "
@@ -135,6 +143,19 @@ def check(flow: Flow, action: Action, request: RequestFacts, decider: Decider,
             f"clause {flow.clause}: to {action.value} a {flow.noun} takes "
             + " or ".join(sorted(step.perms))))
     return LEADS_TO[action]
+
+
+def _not_on_the_command_line(flow: Flow, action: Action, steps: list[Step]) -> str:
+    """The refusal of `steps` (whatever state the request is in) on the server's command
+    line: whoever has a shell on the server is not the rector (clauses 3.3, 3.5.6), so a
+    decision of the rector's is taken by the rector's own account, password and second
+    factor, in the console or the API."""
+    if any(s.perms & DECISION_PERMS for s in steps):
+        return (f"refused: only the rector decides, with the rector's own account and second "
+                f"factor in the console or the API; the server's command line may show a "
+                f"{flow.noun} but never decide it (UE-10-22 {flow.clause})")
+    return (f"refused: to {action.value} a {flow.noun} takes a person's own account, not the "
+            f"server's command line (UE-10-22 {flow.clause})")
 
 
 def _where(flow: Flow, request: RequestFacts, state: ApprovalState) -> str:
@@ -191,15 +212,17 @@ ROLES = Flow("role assignment", "4.1", "requested", (
     Step(Action.REVOKE, frozenset({ApprovalState.PENDING, ApprovalState.APPROVED}),
          _ROLE_REVOKE, command_line=True),
 ), _ACTIVE_WORDS)
-# ...one that does waits for the rector and, once active, is taken away by the rector too:
-# an administrator who could strip the vice-rector's role could then treat the account
-# as one below their own (clauses 3.4.2, 3.5.4).
+# ...one that reaches stored video or holds a rector's decision waits for the rector and,
+# once active, is taken away by the rector too, in the console or the API, never on the
+# command line: an administrator (or a shell on the server) who could strip the
+# vice-rector's or the rector's role could then treat the account as one below their own,
+# or make a rector of their choice (clauses 3.3, 3.4.2, 3.5.4).
 PRIVILEGED_ROLES = Flow("role assignment", "4.1", "requested", (
     *_decisions(Perm.ROLE_APPROVE),
     Step(Action.REVOKE, frozenset({ApprovalState.PENDING}), _ROLE_REVOKE, command_line=True),
     Step(Action.REVOKE, frozenset({ApprovalState.APPROVED}), frozenset({Perm.ROLE_APPROVE}),
-         command_line=True, refusal="clauses 3.4.2, 3.5.4: a role that reaches stored video "
-         "is taken away by the rector, as it was given"),
+         refusal="clauses 3.4.2, 3.5.4: a role that reaches stored video is taken away by "
+         "the rector, as it was given"),
 ), _ACTIVE_WORDS)
 
 # Clause 3.5.6: the rector decides a transfer request; the head of security or the

@@ -1,7 +1,8 @@
 """Clause 3.5.3: the system is reached only over the local network, never over the Internet.
 
 Pure decisions over addresses; the ASGI middleware in kuzet.web.lan applies them to every
-HTTP request and WebSocket before routing.
+HTTP request and WebSocket before routing, and `kuzet.access.destinations` to every
+address Kuzet itself sends to (the webhook endpoint, the MQTT broker).
 """
 
 from __future__ import annotations
@@ -59,13 +60,35 @@ def _min_prefix(n: Network) -> int:
     return 8 if n.version == 4 else 7
 
 
-def check_allowlist(nets: Iterable[Network], force_public: bool) -> None:
-    public = public_networks(nets)
-    if public and not force_public:
-        raise ValueError("clause 3.5.3: the allowed client networks include public address "
-                         f"space ({', '.join(map(str, public))}); set "
-                         "KUZET_ALLOW_PUBLIC_NETWORKS=true only if the regulation's owner "
-                         "has decided so in writing")
+# The widest range `campus_public_networks` may name: a campus numbered in public space
+# holds at most a /8 of IPv4 (the largest ever given to a university) and a /32 of IPv6
+# (a whole provider's allocation); anything wider is the Internet, not a campus.
+CAMPUS_MIN_PREFIX = {4: 8, 6: 32}
+
+
+def check_campus(nets: Iterable[Network]) -> None:
+    """Refuse a `campus_public_networks` entry that cannot be one campus's own LAN."""
+    for n in nets:
+        if n.prefixlen < CAMPUS_MIN_PREFIX[n.version]:
+            raise ValueError(f"refused: campus_public_networks entry {n} is wider than one "
+                             f"campus (at most /{CAMPUS_MIN_PREFIX[n.version]}) "
+                             "(UE-10-22 3.5.3)")
+        if any(n.version == t.version and n.overlaps(t) for t in TUNNELLED):
+            raise ValueError(f"refused: campus_public_networks entry {n} reaches into a "
+                             "tunnelling prefix, whose clients come from the Internet "
+                             "(UE-10-22 3.5.3)")
+
+
+def check_allowlist(nets: Iterable[Network], campus: Iterable[Network]) -> None:
+    """Refuse an allowlist reaching into public space outside the campus's own public
+    ranges (`campus_public_networks`, checked by `check_campus`)."""
+    own = list(campus)
+    public = [n for n in public_networks(nets)
+              if not any(n.network_address in c and n.broadcast_address in c for c in own)]
+    if public:
+        raise ValueError("refused: allowed_networks includes public address space "
+                         f"({', '.join(map(str, public))}) that campus_public_networks does "
+                         "not name as the campus's own (UE-10-22 3.5.3)")
 
 
 def parse_address(text: str) -> Address | None:
@@ -116,3 +139,8 @@ def _within(a: Address, nets: Iterable[Network]) -> bool:
 def allowed(client: ClientAddress, nets: list[Network]) -> bool:
     a = client.address
     return a is not None and not _within(a, TUNNELLED) and _within(a, nets)
+
+
+def outside(addresses: Iterable[Address], nets: list[Network]) -> list[Address]:
+    """The addresses a connection may not go to: outside `nets`, or tunnelled (3.5.3)."""
+    return [a for a in addresses if not allowed(ClientAddress(a, str(a)), nets)]

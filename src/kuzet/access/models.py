@@ -55,6 +55,9 @@ class Role(Base):
     perms: Mapped[str] = mapped_column(Text)  # JSON list, sorted
     clause: Mapped[str] = mapped_column(String(64))
     titles: Mapped[str] = mapped_column(Text)  # JSON {kk, ru, en}
+    # The rector's order the last edit rests on (4.1); none while the defaults stand.
+    order_no: Mapped[str | None] = mapped_column(String(64))
+    order_date: Mapped[str | None] = mapped_column(String(10))
 
 
 class CameraGroup(Base):

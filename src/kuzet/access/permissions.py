@@ -28,15 +28,24 @@ class Perm(StrEnum):
     ROLE_EDIT = "role.edit"
     USER_ADMIN = "user.admin"
     AUDIT_READ = "audit.read"
+    # Clause 3.4.3: IT support's information-security duty: check the audit log's integrity
+    # (counts, sequence numbers, checkpoints; never an entry's actor, camera or purpose).
+    AUDIT_VERIFY = "audit.verify"
     HEALTH_READ = "health.read"
     PROTOCOL_WRITE = "protocol.write"  # clause 3.5.7: the guard's protocol of an incident
     PROTOCOL_REVIEW = "protocol.review"  # read and review everyone's protocols
+    # Clause 3.5.7: the Management Board reads registered protocols and acts (never a draft,
+    # never the frame: no footage) and acknowledges the protocols addressed to it.
+    PROTOCOL_READ = "protocol.read"
     ACT_WRITE = "act.write"  # clause 3.5.8: the security service's act of a violation
     TRANSFER_REGISTER = "transfer.register"  # clause 3.5.6: register third parties' requests
     TRANSFER_DECIDE = "transfer.decide"  # clause 3.5.6: the rector decides on them
     TOKEN_CREATE = "token.create"  # on an API token only: it may create narrower tokens
     # Confirm a second-factor reset that another person asked for (the second of two).
     SECOND_FACTOR_RESET = "second_factor.reset"
+    # Clauses 3.1.2, 3.3.1: record the rector's order to keep a camera's sound (video only
+    # otherwise).
+    CAMERA_AUDIO = "camera.audio"
 
 
 # Permissions that reach footage of a camera: they are checked against the camera, and
@@ -44,10 +53,15 @@ class Perm(StrEnum):
 CAMERA_SCOPED = frozenset({Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW, Perm.SNAPSHOT,
                            Perm.EXPORT_EXECUTE, Perm.CAMERA_STATUS})
 GRANTABLE = frozenset({Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW, Perm.SNAPSHOT})
-# Clause 4.2 names who reads the audit log; no role edit may give it to anyone else.
+# Who reads the audit log's entries. The regulation names nobody (4.2 is about liability):
+# the entries say who saw which camera's footage, when and why, which clause 3.5.1 makes
+# confidential, so Kuzet keeps them, by the rector's instruction, to the rector and the
+# head of internal security (docs/design/access.md); no role edit gives them to another.
+# Checking the log's integrity is `audit.verify`, apart.
 AUDIT_ROLES = frozenset({"rector", "head_of_security"})
+AUDIT_READ_CLAUSE = "UE-10-22 3.5.1; the rector's instruction"
 # A role with any of these reaches stored video: assigning it waits for the rector, and
-# its holder must use a second factor.
+# its holder must use a second factor (as for a rector's decision: `is_privileged`).
 ARCHIVE_PERMS = frozenset({Perm.ARCHIVE_VIEW, Perm.EXPORT_EXECUTE})
 # Every permission that yields a picture of a camera, live or recorded, and the routes that
 # yield it. Clause 3.4.3: IT support keeps the system running without seeing video, so no
@@ -62,11 +76,17 @@ PICTURE_PERMS: frozenset[Perm] = frozenset({
     Perm.PROTOCOL_REVIEW,  # /api/protocols/{id}/pdf: the frame of every protocol
 })
 # Decisions the regulation gives to the rector alone (holds 3.3, grants 3.5.5, privileged
-# roles and role edits 4.1, transfers 3.5.6): no role edit gives them to another role and
-# no API token carries them; they are taken by the rector's own account, second factor and
-# all.
+# roles and role edits 4.1, transfers 3.5.6, a camera's sound 3.1.2): no role edit gives them
+# to another role and no API token carries them; they are taken by the rector's own
+# account, second factor and all.
 DECISION_PERMS = frozenset({Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
-                            Perm.ROLE_EDIT, Perm.TRANSFER_DECIDE})
+                            Perm.ROLE_EDIT, Perm.TRANSFER_DECIDE, Perm.CAMERA_AUDIO})
+# Clause 3.5.7: the documents addressed to the Management Board. The regulation does not say
+# who sits on the Board (the university's charter does) and the protocols tell of people
+# in incidents (3.5.1, 4.2: confidential), so a role reading them waits for the Board's
+# Chairman, the rector, like a role reaching stored video: otherwise an administrator could
+# give it to themselves.
+BOARD_PERMS = frozenset({Perm.PROTOCOL_READ})
 # What an owner may put on an API token besides what their roles give: the right of the
 # token itself to create tokens (never more than it carries).
 TOKEN_ONLY = frozenset({Perm.TOKEN_CREATE})
@@ -101,15 +121,17 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
     _role("rector", "3.5.4, 3.5.6, 4.1", "Ректор (Басқарма Төрағасы)",
           "Ректор (Председатель Правления)", "Rector (Chairman of the Board)",
           _VIEW | {Perm.HOLD_READ, Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
-                   Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_REVIEW,
-                   Perm.TRANSFER_DECIDE, Perm.SECOND_FACTOR_RESET}),
+                   Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.HEALTH_READ,
+                   Perm.PROTOCOL_REVIEW,
+                   Perm.TRANSFER_DECIDE, Perm.SECOND_FACTOR_RESET, Perm.CAMERA_AUDIO,
+                   Perm.PROTOCOL_READ}),
     _role("vice_rector", "3.5.4", "Академиялық мәселелер жөніндегі проректор",
           "Проректор по академическим вопросам", "Vice-rector for academic affairs",
           _VIEW | {Perm.SECOND_FACTOR_RESET}),
     _role("head_of_security", "3.5.4, 3.5.6, 3.5.8", "Ішкі қауіпсіздік басшысы",
           "Руководитель внутренней безопасности", "Head of internal security",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
-                   Perm.AUDIT_READ, Perm.HEALTH_READ, Perm.PROTOCOL_WRITE,
+                   Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.HEALTH_READ, Perm.PROTOCOL_WRITE,
                    Perm.PROTOCOL_REVIEW, Perm.ACT_WRITE, Perm.TRANSFER_REGISTER}),
     _role("administrator", "3.4.2, 3.5.4, 3.5.6", "Жүйе әкімшісі", "Системный администратор",
           "System administrator",
@@ -120,14 +142,28 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
           "Сотрудник охраны (оператор)", "Security guard (operator)",
           {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ, Perm.PROTOCOL_WRITE}),
     _role("it_support", "3.4.3", "АТ қолдау қызметі", "ИТ-поддержка", "IT support",
-          {Perm.CAMERA_STATUS, Perm.HEALTH_READ}),
+          {Perm.CAMERA_STATUS, Perm.HEALTH_READ, Perm.AUDIT_VERIFY}),
     _role("viewer", "3.5.5", "Нұсқау бойынша қараушы", "Просмотр по поручению",
           "Viewer by instruction", set()),
+    # Clause 3.5.7: protocols are addressed to the Management Board; its members read
+    # them and the acts, and see no footage. The Board sits under the university's charter,
+    # not this regulation, so its members are confirmed by its Chairman, the rector
+    # (`BOARD_PERMS`).
+    _role("board_member", "3.5.7", "Басқарма мүшесі", "Член Правления",
+          "Management Board member", {Perm.PROTOCOL_READ}),
+    # Clause 3.4.2: `kuzet init`'s first account sets the system up until the rector
+    # appoints the administrator by order; no picture, no stored video.
+    _role("installer", "3.4.2", "Жүйені орнатушы", "Установщик системы",
+          "System installer (until the administrator's appointment)",
+          {Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.CAMERA_STATUS, Perm.HEALTH_READ}),
 ]}
 
 
 def is_privileged(perms: frozenset[Perm] | set[Perm]) -> bool:
-    return bool(ARCHIVE_PERMS & set(perms))
+    """Does a role with `perms` reach stored video, take a rector's decision, or read the
+    Board's confidential documents? Assigning it waits for the rector (who is rector:
+    `access.roles`), and its holder must use a second factor."""
+    return bool((ARCHIVE_PERMS | DECISION_PERMS | BOARD_PERMS) & set(perms))
 
 
 def rank(roles: tuple[str, ...] | list[str] | set[str]) -> int:
@@ -138,8 +174,9 @@ def rank(roles: tuple[str, ...] | list[str] | set[str]) -> int:
 def check_role_edit(role: str, perms: set[Perm]) -> None:
     """Refuse edits that would break a rule of the regulation rather than a default."""
     if Perm.AUDIT_READ in perms and role not in AUDIT_ROLES:
-        raise ValueError(f"clause 4.2: only the rector and the head of internal security read "
-                         f"the audit log, not {role!r}")
+        raise ValueError(f"refused: audit.read for {role!r}: the audit log's entries, which "
+                         "say who saw which footage, are read only by the rector and the head "
+                         f"of internal security ({AUDIT_READ_CLAUSE})")
     if role == "it_support" and perms & PICTURE_PERMS:
         raise ValueError("clause 3.4.3: IT support keeps the system running without seeing "
                          "video or a picture of it, so not "

@@ -1,13 +1,20 @@
 """Roles as data, camera groups, and role assignments that wait for the rector.
 
 Rules (docs/design/access.md):
-- a role that reaches stored video (archive view, export) is *privileged*: assigning it
-  makes a pending request that takes effect only when the rector approves, and once
-  active it is taken away by the rector too;
-- the administrator's appointment carries the rector's order number and date (3.4.2);
+- a role that reaches stored video (archive view, export) or takes a decision of the
+  rector's is *privileged*: assigning it makes a pending request that takes effect only
+  when the rector approves, and once active it is taken away by the rector too, in the
+  console or the API (never on the server's command line);
+- the administrator's appointment carries the rector's order number and date (3.4.2),
+  given with the request or by the rector when approving it (`kuzet init`'s request for
+  the first administrator has none yet);
+- a role is edited by the rector within the regulation's table (`access.entitlements`),
+  recording the order the edit rests on (4.1);
 - nobody decides on a request they made, nor on their own account;
-- the rector role is given only on the server's command line (source "local"), never
-  through the web API: whoever can do that already holds the server.
+- who is rector: the first rector is made on the server's command line while there is
+  none (source "local", audited with the operating-system user and host); after that a
+  rector asked for on the command line waits for the current rector, whose approval hands
+  the role over. The web API never gives the rector role.
 Decisions and revocations are steps of the approval machine (`access.approvals`
 `ROLES`, `PRIVILEGED_ROLES`); `decider_of` tells it what a decider's roles give.
 """
@@ -31,6 +38,7 @@ from kuzet.access.approvals import (
     Flow,
     RequestFacts,
 )
+from kuzet.access.entitlements import check_entitlements
 from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import CameraGroup, CameraGroupMember, Role, RoleAssignment, User
 from kuzet.access.permissions import Perm, check_role_edit, is_privileged
@@ -41,6 +49,8 @@ from kuzet.catalog.models import Camera
 from kuzet.errors import Conflict, Denied, Invalid, NotFound
 
 LOCAL = "local"
+RECTOR = "rector"
+ADMINISTRATOR = "administrator"
 ACTIVE = ROLES.word(ApprovalState.APPROVED)  # how an assignment in force is stored
 # The entry each step of the approval machine writes, taken or refused.
 AUDITED = {Action.APPROVE: AuditAction.ROLE_APPROVE, Action.REJECT: AuditAction.ROLE_REJECT,
@@ -53,10 +63,41 @@ def role_perms(role: Role) -> frozenset[Perm]:
 
 def decider_of(s: Session, actor: Actor) -> Decider:
     """`actor` as the approval machine sees a decider: the permissions their roles give
-    now (roles are data the rector may edit), and whether they act on the command line."""
+    now (roles are data the rector may edit), and whether they act on the command line.
+    The command line holds no role, whatever roles its actor names: whoever has a shell on
+    the server is not the rector (clauses 3.3, 3.5.6)."""
+    if actor.source == LOCAL:
+        return Decider(actor.name, frozenset(), command_line=True)
     perms = frozenset(p for r in s.scalars(select(Role).where(Role.name.in_(actor.roles)))
                       for p in role_perms(r))
-    return Decider(actor.name, perms, command_line=actor.source == LOCAL)
+    return Decider(actor.name, perms)
+
+
+@dataclass(frozen=True)
+class Order:
+    """The rector's order a step rests on: its number and its date (YYYY-MM-DD)."""
+
+    no: str
+    date: str
+
+    @classmethod
+    def of(cls, no: str | None, date: str | None, what: str, clause: str) -> Order:
+        """Both parts, checked, or the refusal naming `clause`: `what` rests on an order."""
+        if not no or not no.strip() or not date:
+            raise Invalid(f"refused: {what} by the rector's order: give its number and date "
+                          f"(UE-10-22 {clause})")
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError as exc:
+            raise Invalid(f"refused: the order's date {date!r} is not YYYY-MM-DD "
+                          f"(UE-10-22 {clause})") from exc
+        return cls(no.strip(), date)
+
+
+def _has_active_rector(s: Session) -> bool:
+    return s.scalar(select(RoleAssignment.id).where(RoleAssignment.role == RECTOR,
+                                                    RoleAssignment.state == ACTIVE)
+                    .limit(1)) is not None
 
 
 @dataclass(frozen=True)
@@ -83,18 +124,31 @@ class Roles:
             return roles
 
     @changes.bumps
-    def set_perms(self, actor: Actor, name: str, perms: set[Perm]) -> None:
-        try:
-            check_role_edit(name, perms)
-        except ValueError as exc:
-            raise Invalid(str(exc)) from exc
-        with self.session.begin() as s:
+    def set_perms(self, actor: Actor, name: str, perms: set[Perm], order: Order) -> None:
+        """Edit a role, by the rector's own account, within the regulation's table
+        (`access.entitlements`, `permissions.check_role_edit`), on the order recorded with
+        it and in its audit entry (4.1). A refusal by rule is audited; one for what the
+        table does not allow changes nothing and is answered as bad input."""
+        with take_step(self.session, actor) as step:
+            s = step.session
             role = s.get(Role, name)
             if role is None:
                 raise NotFound(f"no role named {name!r}")
+            entry = Entry(AuditAction.ROLE_EDIT, name,
+                          {"order_no": order.no, "order_date": order.date})
+            if Perm.ROLE_EDIT not in decider_of(s, actor).perms:
+                step.refuse(entry, Denied("refused: only the rector edits a role, with the "
+                                          "rector's own account and second factor in the "
+                                          "console or the API (UE-10-22 4.1)"))
+            try:
+                check_role_edit(name, perms)
+                check_entitlements(name, perms)
+            except ValueError as exc:
+                raise Invalid(str(exc)) from exc
             before = sorted(json.loads(role.perms))
             role.perms = json.dumps(sorted(perms))
-            append_act(s, actor, AuditAction.ROLE_EDIT, name, before=before, after=sorted(perms))
+            role.order_no, role.order_date = order.no, order.date
+            step.record(entry, before=before, after=sorted(perms))
 
     # camera groups
     @changes.bumps
@@ -124,27 +178,25 @@ class Roles:
     def request(self, actor: Actor, user: str, role: str, *, group: str | None = None,
                 order_no: str | None = None, order_date: str | None = None,
                 now_ns: int, bootstrap: bool = False) -> AssignmentView:
-        """Give `role` to `user`: at once when it reaches no stored video, else pending.
+        """Give `role` to `user`: at once when it is not privileged, else pending.
 
-        `bootstrap` is `kuzet init`'s first administrator: there is no rector yet to
-        approve, so it is active at once, allowed only while no role is active anywhere.
+        The rector role is asked for only on the server's command line: at once while no
+        rector is active (the first rector), else pending until the current rector
+        approves. `bootstrap` is `kuzet init`'s request for the first administrator, made
+        while no role is active anywhere: its order does not exist yet, so the rector gives
+        it when approving.
         """
-        if role == "rector" and actor.source != LOCAL:
-            raise Denied("the rector role is given only on the server's command line")
-        if bootstrap:
-            with self.session() as s:
-                if s.scalar(select(RoleAssignment.id).where(RoleAssignment.state == ACTIVE)
-                            .limit(1)) is not None:
-                    raise Denied("the first administrator exists already")
-        elif role == "administrator":
-            if not order_no or not order_date:
-                raise Invalid("clause 3.4.2: the administrator is appointed by the rector's "
-                              "order: give its number and date")
-            try:
-                dt.date.fromisoformat(order_date)
-            except ValueError as exc:
-                raise Invalid("the order date is YYYY-MM-DD") from exc
+        if role == RECTOR and actor.source != LOCAL:
+            raise Denied("refused: the rector role is asked for only on the server's command "
+                         "line, and then confirmed by the current rector (UE-10-22 3.3, "
+                         "3.5.6)")
+        order = None
+        if role == ADMINISTRATOR and (not bootstrap or order_no or order_date):
+            order = Order.of(order_no, order_date, "the administrator is appointed", "3.4.2")
         with self.session.begin() as s:
+            if bootstrap and s.scalar(select(RoleAssignment.id).where(
+                    RoleAssignment.state == ACTIVE).limit(1)) is not None:
+                raise Denied("the first administrator exists already")
             target = user_named(s, user)
             r = s.get(Role, role)
             if r is None:
@@ -154,33 +206,40 @@ class Roles:
                 group_id = s.scalar(select(CameraGroup.id).where(CameraGroup.name == group))
                 if group_id is None:
                     raise NotFound(f"no camera group named {group!r}")
-            immediate = bootstrap or not is_privileged(role_perms(r)) or (
-                role == "rector" and actor.source == LOCAL)
+            immediate = not is_privileged(role_perms(r)) or (
+                role == RECTOR and not _has_active_rector(s))
             a = RoleAssignment(user_id=target.id, role=role, group_id=group_id,
                                state=ACTIVE if immediate else ROLES.word(ApprovalState.PENDING),
                                requested_by=actor.name, requested_ns=now_ns,
                                decided_by=actor.name if immediate else None,
                                decided_ns=now_ns if immediate else None,
-                               order_no=order_no, order_date=order_date)
+                               order_no=order.no if order else None,
+                               order_date=order.date if order else None)
             s.add(a)
             s.flush()
             append_act(s, actor,
                        AuditAction.ROLE_ASSIGN if immediate else AuditAction.ROLE_REQUEST, user,
-                       role=role, group=group, assignment=a.id, order_no=order_no,
-                       order_date=order_date)
+                       role=role, group=group, assignment=a.id, order_no=a.order_no,
+                       order_date=a.order_date)
             return _view(s, a)
 
     @changes.bumps
-    def decide(self, actor: Actor, assignment_id: int, approve: bool, now_ns: int) -> None:
-        self._step(actor, assignment_id, Action.APPROVE if approve else Action.REJECT, now_ns)
+    def decide(self, actor: Actor, assignment_id: int, approve: bool, now_ns: int,
+               order_no: str | None = None, order_date: str | None = None) -> None:
+        """Approve or reject an assignment. The administrator's approval rests on the
+        rector's order: the one given here, else the one given with the request (3.4.2);
+        a rector's approval hands the role over (`_hand_over`)."""
+        self._step(actor, assignment_id, Action.APPROVE if approve else Action.REJECT, now_ns,
+                   order_no, order_date)
 
     @changes.bumps
     def revoke(self, actor: Actor, assignment_id: int, now_ns: int) -> None:
-        """End an assignment. One that reaches stored video, once active, is taken away by
-        the rector, as it was given (`PRIVILEGED_ROLES`)."""
+        """End an assignment. A privileged one, once active, is taken away by the rector,
+        as it was given (`PRIVILEGED_ROLES`)."""
         self._step(actor, assignment_id, Action.REVOKE, now_ns)
 
-    def _step(self, actor: Actor, assignment_id: int, action: Action, now_ns: int) -> None:
+    def _step(self, actor: Actor, assignment_id: int, action: Action, now_ns: int,
+              order_no: str | None = None, order_date: str | None = None) -> None:
         """Take `action` on the assignment as the approval machine allows, and audit it,
         taken or refused (`access.steps`)."""
         with take_step(self.session, actor) as step:
@@ -192,15 +251,19 @@ class Roles:
             subject = user.name if user else str(a.user_id)
             flow = _flow(s, a.role)
             entry = Entry(AUDITED[action], subject, {"role": a.role, "assignment": a.id})
-            if action is Action.REVOKE and a.role == "rector" and actor.source != LOCAL:
-                step.refuse(entry, Denied("clause 3.4.2: who is rector follows the "
-                                          "university's order, so the rector role is changed "
-                                          "only on the server's command line"))
             facts = RequestFacts(str(a.id), flow.state(a.state), a.requested_by, subject)
             new = step.take(flow, action, facts, decider_of(s, actor), now_ns, entry)
+            detail = {}
+            if action is Action.APPROVE and a.role == ADMINISTRATOR:
+                order = Order.of(order_no or a.order_no, order_date or a.order_date,
+                                 "the administrator is appointed", "3.4.2")
+                a.order_no, a.order_date = order.no, order.date
+                detail = {"order_no": order.no, "order_date": order.date}
             a.state = flow.word(new)
             a.decided_by, a.decided_ns = actor.name, now_ns
-            step.record(entry)
+            step.record(entry, **detail)
+            if action is Action.APPROVE and a.role == RECTOR:
+                _hand_over(s, actor, a, subject, now_ns)
 
     def assignments(self, user: str | None = None, state: str | None = None
                     ) -> list[AssignmentView]:
@@ -224,3 +287,18 @@ def _view(s: Session, a: RoleAssignment) -> AssignmentView:
     return AssignmentView(a.id, user.name if user else "?", a.role,
                           group.name if group else None, a.state, a.requested_by,
                           a.decided_by, a.order_no, a.order_date)
+
+
+def _hand_over(s: Session, actor: Actor, new: RoleAssignment, successor: str,
+               now_ns: int) -> None:
+    """The university has one rector: approving a successor's assignment ends every other
+    active rector assignment in the same transaction, each audited as taken away by the
+    approving rector, in favour of `successor`."""
+    for old in s.scalars(select(RoleAssignment).where(
+            RoleAssignment.role == RECTOR, RoleAssignment.state == ACTIVE,
+            RoleAssignment.id != new.id)):
+        old.state = PRIVILEGED_ROLES.word(ApprovalState.REVOKED)
+        old.decided_by, old.decided_ns = actor.name, now_ns
+        holder = s.get(User, old.user_id)
+        append_act(s, actor, AuditAction.ROLE_REVOKE, holder.name if holder else "?",
+                   role=RECTOR, assignment=old.id, handed_over_to=successor)

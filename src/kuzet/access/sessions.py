@@ -107,7 +107,9 @@ def load_principal(s: Session, user: User, now_ns: int,
 
 def needs_second_factor(p: Principal) -> bool:
     """TOTP is mandatory for whoever reaches stored video: by a role, or by a grant of
-    archive view or snapshots (3.5.5) — the footage is the same whoever was let in."""
+    archive view or snapshots (3.5.5) — the footage is the same whoever was let in; and for
+    whoever takes a decision of the rector's, whatever else their role gives (a rector's
+    role edited to view nothing still decides with a second factor)."""
     return (any(is_privileged(a.perms) for a in p.assignments)
             or any(g.perms & STORED_GRANTS for g in p.grants))
 

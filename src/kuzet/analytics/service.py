@@ -4,7 +4,8 @@ when it has none); rules and motion settings re-read every few seconds, so a rul
 in the console takes effect without a restart; motion activity stored a minute at a
 time for the archive's bar; each alarm stored as an event and handed, with its
 picture, to the notifiers (`kuzet.hooks`: MQTT, webhooks), which decide what of it
-leaves the server.
+leaves the server. The pictures and the activity go with the footage they show, cleared
+by the storage sweeper (`store.EVENT_PICTURES`, `store.ACTIVITY`), not here.
 
 The detector is opened once, when the first camera needs it. If it cannot be (a missing
 or broken model), an alarm says so and cameras go on with motion alone: recording never
@@ -43,7 +44,6 @@ from kuzet.timefmt import format_instant
 
 log = logging.getLogger(__name__)
 SYNC_S = 5.0
-FORGET_S = 600.0
 TAMPER_TEXT = {Tamper.COVERED: "the lens is covered or the picture is black",
                Tamper.BLURRED: "the picture is out of focus",
                Tamper.MOVED: "the camera shows another scene (turned or moved)",
@@ -93,7 +93,6 @@ class DetectionService:
         # camera's thread touches only its own
         self._open: dict[int, dict[int, list[int]]] = {}
         self._no_signal: set[str] = set()
-        self._last_forget = 0.0
 
     def detector(self) -> Detector | None:
         with self._lock:
@@ -116,8 +115,6 @@ class DetectionService:
         self._watch_signal(statuses)
         if time.monotonic() - self._last_sync >= SYNC_S:
             self.sync()
-        if time.monotonic() - self._last_forget >= FORGET_S:
-            self.forget()
 
     def _watch_signal(self, statuses: list[dict[str, Any]]) -> None:
         """Signal loss is tampering too (a cut cable): a camera with a tamper rule that is
@@ -140,18 +137,6 @@ class DetectionService:
                 self._no_signal.discard(name)
                 self.alarms.clear("tamper", f"{name}:{SIGNAL}")
                 log.info("camera %s: signal back", name)
-
-    def forget(self) -> None:
-        """Activity and event pictures go with the footage they belong to: whatever is
-        older than a camera's oldest recording left (retention has taken the rest)."""
-        self._last_forget = time.monotonic()
-        for cam in self.catalog.cameras(include_removed=True):
-            oldest = self.catalog.next_start(cam.id, 0)
-            if oldest is not None:
-                minutes, pictures = self.store.forget_before(cam.id, oldest)
-                if minutes or pictures:
-                    log.info("camera %s: forgot %d minute(s) of activity and %d event "
-                             "picture(s) older than its footage", cam.name, minutes, pictures)
 
     def sync(self) -> None:
         self._last_sync = time.monotonic()

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from kuzet.analytics.activity import Minute
+from kuzet.analytics.activity import MINUTE_NS, Minute
 from kuzet.analytics.geometry import GeometryError, Point, check_polygon
 from kuzet.analytics.models import AnalyticsSettings, DetectionRule, Event, MotionMinute
 from kuzet.analytics.motion import MotionSettings
@@ -23,6 +23,8 @@ from kuzet.analytics.rules import Rule, Schedule, Window, check_rule
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.storage.derived import Derived, instants_in, lengths_in
+from kuzet.storage.expiry import Expired
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -256,21 +258,34 @@ class DetectionStore:
             rows = s.execute(select(MotionMinute.minute_ns, MotionMinute.levels,
                                     MotionMinute.grid)
                              .where(MotionMinute.camera_id == camera_id,
-                                    MotionMinute.minute_ns > start_ns - 60_000_000_000,
+                                    MotionMinute.minute_ns > start_ns - MINUTE_NS,
                                     MotionMinute.minute_ns < end_ns)
                              .order_by(MotionMinute.minute_ns))
             return [(int(a), bytes(b), bytes(c)) for a, b, c in rows]
 
-    def forget_before(self, camera_id: int, before_ns: int) -> tuple[int, int]:
-        """What showed footage no longer kept (retention went before `before_ns`): the
-        activity of minutes wholly before it, and the pictures of events before it (an
-        event's picture is footage; the event's row stays). Counts of both."""
-        with self.session.begin() as s:
-            minutes = s.execute(delete(MotionMinute).where(
-                MotionMinute.camera_id == camera_id,
-                MotionMinute.minute_ns + 60_000_000_000 <= before_ns))
-            pictures = s.execute(update(Event).where(
-                Event.camera_id == camera_id, Event.at_ns < before_ns,
-                Event.snapshot_jpeg.is_not(None)).values(snapshot_jpeg=None))
-            return (int(minutes.rowcount or 0),  # type: ignore[attr-defined]
-                    int(pictures.rowcount or 0))  # type: ignore[attr-defined]
+
+def clear_pictures(s: Session, camera_id: int, expired: Expired) -> int:
+    """The pictures of events whose footage has expired: an event's picture is footage and
+    goes with it; the event's row stays (what was seen, when, by which rule)."""
+    if not expired.fresh:
+        return 0
+    cleared = s.execute(update(Event).where(
+        Event.camera_id == camera_id, Event.snapshot_jpeg.is_not(None),
+        instants_in(Event.at_ns, expired.fresh)).values(snapshot_jpeg=None))
+    return int(cleared.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def forget_activity(s: Session, camera_id: int, expired: Expired) -> int:
+    """The minutes of motion activity wholly inside expired footage: they draw what it
+    showed on the archive's bar."""
+    if not expired.spans:
+        return 0
+    gone = s.execute(delete(MotionMinute).where(
+        MotionMinute.camera_id == camera_id,
+        lengths_in(MotionMinute.minute_ns, MINUTE_NS, expired.spans)))
+    return int(gone.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# What detection keeps of footage, for the sweeper (`storage.derived`).
+EVENT_PICTURES = Derived("event_pictures", clear_pictures)
+ACTIVITY = Derived("activity_minutes", forget_activity)

@@ -63,18 +63,24 @@ class AuditAction(StrEnum):
     CAMERA_ADD = "camera.add"  # a camera added (URL masked), with zone and place
     CAMERA_REMOVE = "camera.remove"  # a camera no longer recorded; recordings stay
     CAMERA_RETENTION = "camera.retention"  # a camera's days kept (at most 30, 3.3)
+    CAMERA_ZONE = "camera.zone"  # a camera's installation zone set, before and after (3.3.9)
+    CAMERA_AUDIO = "camera.audio"  # sound kept on the rector's order, or no longer (3.1.2)
     VOLUME_ADD = "volume.add"  # a disk or mount added for new recordings
     VOLUME_STATE = "volume.state"  # a volume enabled, drained or removed
 
     # -- retention and integrity (3.3, 3.5.1) ------------------------------------------
     RECORDINGS_DELETE = "recordings.delete"  # footage deleted: reason, count, bytes, range
+    PICTURES_DELETE = "pictures.delete"  # pictures of expired footage cleared: counts, cut-off
     INTEGRITY_SAMPLE = "integrity.sample"  # the daily re-hash: files checked, problems
+    RECORDINGS_READ = "recordings.read"  # a camera's segments listed on the command line
 
     # -- holds: special retention (3.3) ------------------------------------------------
     HOLD_REQUEST = "hold.request"  # cameras, range, reason and incident
     HOLD_APPROVE = "hold.approve"  # the rector's approval with an expiry (or its refusal)
     HOLD_REJECT = "hold.reject"  # the rector's rejection (or its refusal)
     HOLD_RELEASE = "hold.release"  # a hold ended early (or the refusal)
+    HOLD_REMIND = "hold.remind"  # the daily reminder of undecided holds to the rector
+    HOLDS_READ = "holds.read"  # the holds listed on the server's command line
 
     # -- the console's marks (3.5.7) ---------------------------------------------------
     BOOKMARK_INCIDENT = "bookmark.incident"  # the guard's incident button on a camera
@@ -85,6 +91,8 @@ class AuditAction(StrEnum):
     PROTOCOL_SUBMIT = "protocol.submit"  # numbered and closed, with its content's digest
     PROTOCOL_REVIEW = "protocol.review"  # reviewed by the head of security
     PROTOCOL_DOCUMENT = "protocol.document"  # its PDF produced
+    # a member of the Management Board has read a registered protocol addressed to it
+    PROTOCOL_ACKNOWLEDGE = "protocol.acknowledge"
     ACT_START = "act.start"  # an act begun on registered protocols
     ACT_REGISTER = "act.register"  # numbered and closed, with its content's digest
     ACT_DOCUMENT = "act.document"  # its PDF produced
@@ -119,3 +127,7 @@ class AuditAction(StrEnum):
     AUDIT_READ = "audit.read"  # entries read, with the filter
     AUDIT_EXPORT = "audit.export"  # entries exported as CSV
     AUDIT_CHECKPOINT = "audit.checkpoint"  # a signed checkpoint of the head (audit.md)
+
+    # -- what leaves the LAN (3.2.11, 3.5.3) -------------------------------------------
+    # at each start of `kuzet serve`: the external endpoint (masked) and what it receives
+    EGRESS_EXTERNAL = "egress.external"

@@ -37,6 +37,8 @@ class Camera(Base):
     main_url: Mapped[str] = mapped_column(Text)
     sub_url: Mapped[str | None] = mapped_column(Text)
     transport: Mapped[str | None] = mapped_column(String(8))
+    # One of kuzet.regulation.Zone (3.3.9-3.3.17); a row written before the list was
+    # closed may hold none or another word until someone sets one (`kuzet verify` lists it).
     zone: Mapped[str | None] = mapped_column(String(32))
     location: Mapped[str | None] = mapped_column(Text)
     building: Mapped[str | None] = mapped_column(String(64))  # the console's camera tree
@@ -44,6 +46,9 @@ class Camera(Base):
     created_ns: Mapped[int] = mapped_column(BigInteger)
     removed_ns: Mapped[int | None] = mapped_column(BigInteger)
     retention_days: Mapped[int | None] = mapped_column(Integer)  # None: the configured default
+    # The rector's order to keep the camera's sound (3.1.2); None: video only, the default.
+    audio_order_no: Mapped[str | None] = mapped_column(String(64))
+    audio_order_date: Mapped[str | None] = mapped_column(String(10))  # YYYY-MM-DD
 
 
 class Volume(Base):

@@ -1,7 +1,8 @@
 """Catalog reads and writes: cameras, volumes, segments (with their row chain) and gaps.
 
 Callers validate what only they can judge (a URL, a retention policy) before they call;
-the catalog checks what it owns: camera names, which become its paths. A change to a
+the catalog checks what it owns: camera names, which become its paths, and each camera's
+installation zone, which no path may leave outside the regulation's list. A change to a
 camera takes its audit entry as a callback run in the change's transaction, so that the
 two commit together (the catalog knows nothing of the audit log above it).
 """
@@ -25,6 +26,7 @@ from kuzet.catalog.paths import check_camera_name, segment_relpath
 from kuzet.catalog.rowhash import RowFacts, row_link
 from kuzet.catalog.streams import Stream
 from kuzet.errors import Conflict, NotFound
+from kuzet.regulation import check_zone, listed_zone
 
 # Written in a camera change's transaction once the change is made: its audit entry
 # (`kuzet.audit.log.append_act`). If it fails, the change rolls back with it.
@@ -69,12 +71,16 @@ class Catalog:
         self._volume_paths: dict[int, str] = {}
 
     # -- cameras ------------------------------------------------------------------
-    def add_camera(self, name: str, main_url: str, *, sub_url: str | None = None,
-                   zone: str | None = None, location: str | None = None,
+    def add_camera(self, name: str, main_url: str, *, zone: str, sub_url: str | None = None,
+                   location: str | None = None,
                    building: str | None = None, floor: str | None = None,
                    transport: str | None = None, retention_days: int | None = None,
                    audit: InTransaction | None = None) -> Camera:
+        """A new camera, in one of the regulation's installation zones (3.3.9-3.3.17),
+        recording video only: its sound is kept only once the rector's order is recorded
+        (`set_audio`)."""
         check_camera_name(name)
+        zone = check_zone(zone)
         with self.session.begin() as s:
             existing = s.scalar(select(Camera).where(Camera.name == name))
             if existing is not None:
@@ -102,6 +108,37 @@ class Catalog:
             cam.retention_days = days
             if audit is not None:
                 audit(s, cam)
+
+    def set_zone(self, name: str, zone: str, *, audit: InTransaction | None = None) -> Camera:
+        """Put a camera in one of the regulation's installation zones (3.3.9-3.3.17)."""
+        zone = check_zone(zone)
+        return self._change(name, audit, zone=zone)
+
+    def set_audio(self, name: str, order: tuple[str, str] | None, *,
+                  audit: InTransaction | None = None) -> Camera:
+        """Keep a camera's sound on the rector's order (number, date; checked by the caller,
+        kuzet.regulation.check_audio_order), or record video only again (None). A running
+        recorder opens a new session with or without the sound within seconds."""
+        number, day = order if order is not None else (None, None)
+        return self._change(name, audit, audio_order_no=number, audio_order_date=day)
+
+    def _change(self, name: str, audit: InTransaction | None, **values: object) -> Camera:
+        """Set columns of a camera still recorded, its audit entry in the same transaction."""
+        with self.session.begin() as s:
+            cam = s.scalar(select(Camera).where(Camera.name == name,
+                                                Camera.removed_ns.is_(None)))
+            if cam is None:
+                raise NotFound(f"no camera named {name!r}")
+            for column, value in values.items():
+                setattr(cam, column, value)
+            if audit is not None:
+                audit(s, cam)
+        return cam
+
+    def unzoned(self) -> list[Camera]:
+        """Cameras still recorded whose zone is none of the regulation's list (rows from
+        before it was closed): each waits for a person to choose one."""
+        return [c for c in self.cameras() if listed_zone(c.zone) is None]
 
     def remove_camera(self, name: str, *, audit: InTransaction | None = None) -> None:
         """Stop recording a camera. Its recordings stay until retention removes them."""

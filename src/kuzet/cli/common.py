@@ -26,6 +26,7 @@ from kuzet.storage.volumes import Volumes
 from kuzet.timefmt import TimeFormatError, parse_instant
 
 JsonOpt = Annotated[bool, typer.Option("--json")]
+ACTOR_CHARS = 64  # the audit log's actor column
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -64,10 +65,24 @@ def instant(text: str | None) -> int | None:
 
 
 def local_actor() -> Actor:
-    """Whoever runs `kuzet` on the server: the operating-system user, source `local`."""
+    """Whoever runs `kuzet` on the server: `local:<operating-system user>@<host>`, source
+    `local`, holding no role. Never a name typed on the command line: a shell is not a
+    person's account, so the audit log names what the operating system knows (4.2). The
+    host is its first label, cut so that the name fits the audit log's 64 characters."""
     import getpass
+    import socket
 
-    return Actor(f"local:{getpass.getuser()}", (), "local")
+    user, host = getpass.getuser(), socket.gethostname().split(".")[0]
+    name = f"local:{user}@{host}"
+    return Actor(name[:ACTOR_CHARS], (), "local")
+
+
+def audited_read(catalog: Catalog, action: AuditAction, subject: str, **detail: Any) -> None:
+    """A read on the server's command line, in the audit log like the API's (4.2): what
+    was read and how much, by the operating-system user and host."""
+    from kuzet.audit.log import AuditLog
+
+    AuditLog(catalog.session).act(local_actor(), action, subject, **detail)
 
 
 def audited(action: AuditAction, subject: str,

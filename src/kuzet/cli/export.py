@@ -21,6 +21,7 @@ from kuzet.cli.common import open_catalog, read_settings
 from kuzet.config import Settings
 from kuzet.export.origin import Claim, origin_problems
 from kuzet.export.verify_package import read_entry, verify
+from kuzet.governance.holds import Holds
 from kuzet.governance.transfers import Transfers
 from kuzet.signing import grouped, known_keys
 
@@ -55,7 +56,9 @@ def _against_register(settings: Settings, package: Path, facts: dict[str, object
     except (OSError, ValueError) as exc:
         typer.echo(f"error: cannot read this installation's keys: {exc}", err=True)
         raise typer.Exit(2) from exc
-    transfers = Transfers(open_catalog(settings).session, settings.display_timezone)
+    catalog = open_catalog(settings)
+    transfers = Transfers(catalog.session, settings.display_timezone,
+                          Holds(catalog, settings.hold_decision_window_days))
     by_number = transfers.by_number(claim.number)
     by_hash = transfers.by_package_hash(claim.digest[1])
     problems = origin_problems(claim, keys, by_number, by_hash)

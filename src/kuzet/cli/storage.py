@@ -7,17 +7,19 @@ volume is removed only once it holds nothing (tests/test_no_edit_path.py).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from kuzet.audit.actions import AuditAction
-from kuzet.audit.log import AuditLog, append_act
+from kuzet.audit.log import Actor, AuditLog, append_act
 from kuzet.catalog.alarms import Alarms
 from kuzet.cli.common import (
     JsonOpt,
     audited,
+    audited_read,
     emit,
     fail,
     instant,
@@ -28,6 +30,7 @@ from kuzet.cli.common import (
 )
 from kuzet.errors import KuzetError
 from kuzet.governance.holds import Holds
+from kuzet.storage.retention import pending_ends_ns
 from kuzet.storage.volumes import VolumeState
 from kuzet.timefmt import format_instant
 
@@ -56,7 +59,7 @@ def parse_size(text: str) -> int:
 
 def _holds() -> Holds:
     settings = read_settings()
-    return Holds(open_catalog(settings), settings.hold_pending_days)
+    return Holds(open_catalog(settings), settings.hold_decision_window_days)
 
 
 @hold_app.command("request")
@@ -66,31 +69,74 @@ def hold_request(
     end: Annotated[str, typer.Option("--to", help="ISO 8601 with offset.")],
     reason: Annotated[str, typer.Option(help="Why the footage must be kept.")],
     incident: Annotated[str, typer.Option(help="The protocol or act it belongs to.")],
-    by: Annotated[str, typer.Option(help="Who asks for it (a name; the audit log also "
-                                         "records this command line and its user).")],
 ) -> None:
-    """Request a hold. Its footage is protected while the rector decides, which the rector
-    does in the console (Approvals) with their own account and second factor (clause 3.3):
-    no command decides, approves, rejects or releases a hold."""
+    """Request a hold, as `local:<operating-system user>@<host>` (who asks for it on
+    whose behalf belongs in the reason). Its footage is protected while the rector decides,
+    which the rector does in the console (Approvals) with their own account and second
+    factor (clause 3.3): no command decides a hold."""
     holds = _holds()
     start_ns, end_ns = instant(start), instant(end)
     assert start_ns is not None
     assert end_ns is not None
+    actor = local_actor()
     try:
-        hold = holds.request(camera, start_ns, end_ns, reason=reason, incident=incident, by=by,
-                             via=local_actor())
+        hold = holds.request(camera, start_ns, end_ns, reason=reason, incident=incident,
+                             by=actor.name, via=actor)
     except KuzetError as exc:
         raise fail(str(exc)) from exc
-    until = format_instant(hold.requested_ns + holds.pending_ns)
-    typer.echo(f"hold {hold.id} requested; its footage is protected until {until} unless "
-               "the rector decides before (in the console: Approvals)")
+    until = pending_ends_ns(hold.requested_ns, end_ns, holds.window_ns)
+    if until <= hold.requested_ns:
+        typer.echo(f"hold {hold.id} requested; its footage is past 30 days and the decision "
+                   "window, so nothing is kept for it unless the rector approves it "
+                   "(clause 3.3; in the console: Approvals)")
+        return
+    typer.echo(f"hold {hold.id} requested; its footage is protected until "
+               f"{format_instant(until)} unless the rector decides before (clause 3.3; in "
+               "the console: Approvals)")
+
+
+def _refused(decide: Callable[[Holds, Actor], object]) -> None:
+    """A decision of the rector's tried on the command line: the approval machine refuses
+    it (clause 3.3), the refusal is in the audit log with the operating-system user and
+    host, and the command exits 2 naming the clause. Nothing changes."""
+    try:
+        decide(_holds(), local_actor())
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
+    raise fail("the command line decided a hold: a bug, tell the developers")
+
+
+@hold_app.command("approve")
+def hold_approve(hold: int, until: Annotated[str, typer.Option(
+        "--until", help="ISO 8601 with offset: the end the rector would give.")]) -> None:
+    """Refused, always: only the rector approves a hold, in the console (clause 3.3). The
+    attempt is audited."""
+    expires_ns = instant(until)
+    assert expires_ns is not None
+    _refused(lambda holds, actor: holds.approve(hold, actor, expires_ns=expires_ns))
+
+
+@hold_app.command("reject")
+def hold_reject(hold: int, note: Annotated[str, typer.Option(help="Why.")]) -> None:
+    """Refused, always: only the rector rejects a hold, in the console (clause 3.3). The
+    attempt is audited."""
+    _refused(lambda holds, actor: holds.reject(hold, actor, note=note))
+
+
+@hold_app.command("release")
+def hold_release(hold: int,
+                 note: Annotated[str, typer.Option(help="Why.")] = "") -> None:
+    """Refused, always: only the rector ends a hold early, in the console or the API
+    (clause 3.3). The attempt is audited."""
+    _refused(lambda holds, actor: holds.release(hold, actor, note=note))
 
 
 @hold_app.command("list")
 def hold_list(as_json: JsonOpt = False) -> None:
-    """Every hold with its state, ranges and decision trail."""
+    """Every hold with its state, ranges and decision trail (the reading is audited)."""
+    holds = _holds()
     rows: list[dict[str, Any]] = []
-    for v in _holds().list():
+    for v in holds.list():
         h = v.hold
         rows.append({
             "id": h.id, "state": v.state.value, "incident": h.incident, "reason": h.reason,
@@ -102,6 +148,7 @@ def hold_list(as_json: JsonOpt = False) -> None:
             "note": h.decision_note,
             "ranges": [{"camera": c, "from": format_instant(a), "to": format_instant(b)}
                        for c, a, b in v.ranges]})
+    audited_read(holds.catalog, AuditAction.HOLDS_READ, "holds", count=len(rows))
     emit(rows, as_json, lambda r: (
         f"{r['id']:>4} {r['state']:<9} {r['incident']:<16} "
         f"{', '.join(sorted({x['camera'] for x in r['ranges']}))}  "
@@ -196,8 +243,11 @@ def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared ala
 def audit_list(action: Annotated[str | None, typer.Option()] = None,
                limit: Annotated[int, typer.Option(min=1)] = 100,
                as_json: JsonOpt = False) -> None:
-    """The newest audit entries."""
-    entries = AuditLog(open_catalog(read_settings()).session).entries(action=action, limit=limit)
+    """The newest audit entries (the reading is itself audited, after them)."""
+    catalog = open_catalog(read_settings())
+    entries = AuditLog(catalog.session).entries(action=action, limit=limit)
+    audited_read(catalog, AuditAction.AUDIT_READ, "audit", filter={"action": action},
+                 limit=limit, count=len(entries))
     rows = [{"seq": e.seq, "at": format_instant(e.at_ns), "actor": e.actor, "action": e.action,
              "subject": e.subject, "detail": json.loads(e.detail)} for e in entries]
     emit(rows, as_json, lambda r: (
@@ -218,8 +268,10 @@ def audit_export(
 
     from kuzet.audit.export import write_csv
 
-    entries = AuditLog(open_catalog(read_settings()).session).entries(since_ns=instant(start),
-                                                              until_ns=instant(end))
+    catalog = open_catalog(read_settings())
+    entries = AuditLog(catalog.session).entries(since_ns=instant(start), until_ns=instant(end))
+    audited_read(catalog, AuditAction.AUDIT_EXPORT, "audit", range=[start, end],
+                 count=len(entries))
     with (output.open("w", newline="", encoding="utf-8") if output else
           open(sys.stdout.fileno(), "w", newline="", encoding="utf-8", closefd=False)) as f:
         write_csv(entries, f)

@@ -1,8 +1,11 @@
-"""`kuzet user …`: accounts from the server's command line.
+"""`kuzet user …`: accounts from the server's command line, and `kuzet init`'s first ones.
 
-The command line is the root of trust (docs/design/access.md): only here can the rector
-role be given or taken, and an account be unlocked without another account. Every act is
-audited with source `local` and the operating-system user who ran it.
+The command line makes accounts, asks for roles and unlocks an account without another
+account; it takes none of the rector's decisions (docs/design/access.md). Only here is the
+rector role asked for: given at once while no rector is active (the first rector, a
+one-time step on the server), else waiting for the current rector in the console. A role
+that reaches stored video, once active, is taken away by the rector alone. Every act is
+audited as `local:<operating-system user>@<host>`.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from typing import Annotated, Any
 import typer
 
 from kuzet.access.accounts import Accounts
-from kuzet.access.roles import Roles
+from kuzet.access.roles import RECTOR, Roles
+from kuzet.catalog.store import Catalog
 from kuzet.cli.common import emit, fail, local_actor, open_catalog, read_settings
 from kuzet.errors import KuzetError
 
-user_app = typer.Typer(help="Accounts from the server's command line (rector-level roles "
-                       "are given only here).", no_args_is_help=True)
+user_app = typer.Typer(help="Accounts from the server's command line (the rector role is "
+                       "asked for only here; the rector decides in the console).",
+                       no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
@@ -44,9 +49,14 @@ def user_add(name: str,
         if role:
             view = roles.request(local_actor(), name, role, order_no=order, order_date=order_date,
                                  now_ns=now)
-            typer.echo(f"role {role}: {view.state} (request {view.id})")
+            typer.echo(f"role {role}: {view.state} (request {view.id}){_waits(view.state)}")
     except KuzetError as exc:
         raise fail(str(exc)) from exc
+
+
+def _waits(state: str) -> str:
+    return ("; it takes effect when the rector approves it in the console (Approvals)"
+            if state == "pending" else "")
 
 
 @user_app.command("role")
@@ -55,19 +65,22 @@ def user_role(name: str, role: str,
               order: Annotated[str | None, typer.Option(help="Rector's order number.")] = None,
               order_date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD.")]
               = None) -> None:
-    """Give a role; one that reaches stored video waits for the rector (except rector)."""
+    """Give a role; one that reaches stored video waits for the rector, and so does the
+    rector role while a rector is active."""
     _, roles = _services()
     try:
         view = roles.request(local_actor(), name, role, group=group, order_no=order,
                              order_date=order_date, now_ns=time.time_ns())
     except KuzetError as exc:
         raise fail(str(exc)) from exc
-    typer.echo(f"role {role} for {name}: {view.state} (request {view.id})")
+    typer.echo(f"role {role} for {name}: {view.state} (request {view.id}){_waits(view.state)}")
 
 
 @user_app.command("revoke")
 def user_revoke(assignment: int) -> None:
-    """End a role assignment (by its number in `kuzet user list`)."""
+    """End a role assignment (by its number in `kuzet user list`): a pending one, or an
+    active one that reaches no stored video; the rest are the rector's (refused here,
+    audited)."""
     _, roles = _services()
     try:
         roles.revoke(local_actor(), assignment, time.time_ns())
@@ -119,6 +132,34 @@ def user_list(as_json: JsonOpt = False) -> None:
     emit(rows, as_json, lambda r: f"{r['name']:<20} "
           + ", ".join(f"{a['role']}#{a['id']}({a['state']})" for a in r["roles"])
           + (" disabled" if r["disabled"] else "") + (" locked" if r["locked"] else ""))
+
+
+def first_administrator(catalog: Catalog) -> str | None:
+    """On an empty system, `admin`: the installer role at once (cameras, accounts, status;
+    no picture, clause 3.4.2) and the administrator role asked for, waiting for the rector
+    to approve it with the order's number and date. Its one-time password, or None when
+    accounts exist."""
+    accounts, roles = Accounts(catalog.session), Roles(catalog.session)
+    if accounts.list():
+        return None
+    actor, now = local_actor(), time.time_ns()
+    new = accounts.create(actor, "admin", "Administrator", now)
+    roles.request(actor, "admin", "administrator", now_ns=now, bootstrap=True)
+    roles.request(actor, "admin", "installer", now_ns=now)
+    return new.one_time_password
+
+
+def demo_rector(catalog: Catalog) -> str | None:
+    """`kuzet demo`'s rector, made as `kuzet user add rector --role rector` would be, while
+    no rector is active and no account has the name: its one-time password, or None."""
+    accounts, roles = Accounts(catalog.session), Roles(catalog.session)
+    if any(u.name == RECTOR for u in accounts.list()) or any(
+            a.role == RECTOR for a in roles.assignments(state="active")):
+        return None
+    actor, now = local_actor(), time.time_ns()
+    new = accounts.create(actor, RECTOR, "Rector (demo)", now)
+    roles.request(actor, RECTOR, RECTOR, now_ns=now)
+    return new.one_time_password
 
 
 def register(app: typer.Typer) -> None:

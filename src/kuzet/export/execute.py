@@ -1,8 +1,18 @@
-"""Carrying out an approved transfer: the package built, then the execution recorded.
+"""Carrying out an approved transfer: the package built, then the execution recorded;
+and the package deleted from the server once it has left it.
 
 The approval is checked before building (to refuse early) and again when recording (of
 two executions racing, one wins and the other's package is removed). One execution of a
 transfer runs at a time in this process.
+
+A package is a copy of footage outside the archive (clause 3.5.1), made for one
+recipient, so it stays on the server only until it is handed over: the executor's first
+complete download is the hand-over (the act names the recipient from the execution, and
+the package reaches them only through that download), and the server's copy is deleted
+as soon as its last byte has been sent (`handed_over`). One never downloaded goes, at the
+latest, when the transfer's approval expires (`expire_packages`, run by the storage
+sweeper); a package a crash left unfinished goes then too. The register keeps the hashes
+either way, so the copy handed over can still be checked (`kuzet export verify`).
 """
 
 from __future__ import annotations
@@ -11,8 +21,11 @@ import json
 import threading
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
 from kuzet.audit.actions import AuditAction
-from kuzet.audit.log import Actor, AuditLog
+from kuzet.audit.log import SYSTEM, Actor, AuditLog, append
 from kuzet.catalog.store import Catalog
 from kuzet.errors import Conflict
 from kuzet.export.package import Built, build
@@ -26,6 +39,41 @@ def package_folder(t: Transfer) -> str:
     return f"kuzet-transfer-{t.year}-{t.seq:04d}"
 
 
+def exports_folder(home: Path) -> Path:
+    """Where packages wait to be handed over."""
+    return home.resolve() / "exports"
+
+
+def _gone(path: Path) -> bool:
+    """Delete `path`; whether it was there."""
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def expire_packages(session: sessionmaker[Session], home: Path, now_ns: int) -> int:
+    """Delete every package (and any a crash left unfinished) of a transfer whose approval
+    has expired by `now_ns`, each audited as the system's `transfer.package_discard`; how
+    many went. The storage sweeper runs it (`storage.derived.Beside`)."""
+    folder = exports_folder(home)
+    with session() as s:
+        due = list(s.scalars(select(Transfer).where(Transfer.expires_ns <= now_ns)))
+    deleted = 0
+    for t in due:
+        name = f"{package_folder(t)}.zip"  # as `Exports.execute` names it
+        for path in (folder / name, folder / f"{name}.part"):
+            if _gone(path):
+                deleted += 1
+                with session.begin() as s:
+                    append(s, SYSTEM, AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
+                           {"number": t.number, "reason": "approval expired",
+                            "file": path.name, "sha256": t.package_sha256
+                            if path.name == t.package_file else None}, now_ns)
+    return deleted
+
+
 class Exports:
     def __init__(self, transfers: Transfers, catalog: Catalog, audit: AuditLog, home: Path,
                  organisation: str) -> None:
@@ -34,7 +82,7 @@ class Exports:
         self.audit = audit
         self.home = home.resolve()
         self.organisation = organisation
-        self.folder = self.home / "exports"
+        self.folder = exports_folder(self.home)
         self._lock = threading.Lock()
         self._running: set[int] = set()
 
@@ -43,17 +91,23 @@ class Exports:
         return self.folder / t.package_file
 
     def discard(self, actor: Actor, t: Transfer) -> None:
-        """Remove a handed-over package from the server: it is a copy of footage outside
-        the archive (clause 3.5.1). The register keeps its hashes, so the recipient's copy
-        can still be checked against them."""
+        """Remove a package from the server before it is handed over (made by mistake, or
+        the recipient will not come). The register keeps its hashes."""
         if t.package_file is None:
             raise Conflict(f"transfer {t.number} has no package")
-        path = self.path_of(t)
-        if not path.is_file():
+        if not _gone(self.path_of(t)):
             raise Conflict(f"the package of {t.number} was removed already")
-        path.unlink()
         self.audit.act(actor, AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
-                       number=t.number, sha256=t.package_sha256)
+                       number=t.number, sha256=t.package_sha256, reason="discarded")
+
+    def handed_over(self, t: Transfer, by: str, now_ns: int) -> None:
+        """The package's last byte has been sent to `by`: it has left the server for its
+        recipient, and the server's copy goes (of two downloads at once, the first to end
+        deletes it; the other, reading an open file, still ends whole)."""
+        if _gone(self.path_of(t)):
+            self.audit.record(SYSTEM, AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
+                              {"number": t.number, "sha256": t.package_sha256,
+                               "reason": "handed over", "downloaded_by": by}, now_ns)
 
     def _facts(self, t: Transfer, actor: Actor, recipient: str, document: str,
                now_ns: int) -> dict[str, object]:

@@ -36,7 +36,10 @@ TEXT: dict[str, dict[str, str]] = {
         "informed": "Ішкі қауіпсіздік басшысына ауызша хабарланған уақыт",
         "author": "Құрастырған", "submitted": "Тіркелген", "reviewed": "Қараған",
         "note": "Ескертпе", "signature": "Қолы", "snapshot": "Оқиға сәтіндегі кадр",
-        "no_snapshot": "Кадр алынбады (жазба жоқ)", "trace": "Аудит жазбасының хэші",
+        "no_snapshot": "Кадр жоқ (жазба жоқ немесе жазбасымен бірге жойылды)",
+        "trace": "Аудит жазбасының хэші",
+        "frame_left_out": "Басқарма данасында кадр берілмейді: ол бейнежазба "
+                          "(UE-10-22 ережесінің 3.5.4-тармағы)",
         "act": "АКТ", "act_about": "Тәртіп бұзушылықты рәсімдеу туралы "
                                   "(UE-10-22 ережесінің 3.5.8-тармағы)",
         "act_to": "Ішкі қауіпсіздік қызметі", "protocols": "Негіз болған хаттамалар",
@@ -72,7 +75,10 @@ TEXT: dict[str, dict[str, str]] = {
         "informed": "Время устного доклада руководителю внутренней безопасности",
         "author": "Составил", "submitted": "Зарегистрирован", "reviewed": "Рассмотрел",
         "note": "Примечание", "signature": "Подпись", "snapshot": "Кадр в момент происшествия",
-        "no_snapshot": "Кадр не получен (нет записи)", "trace": "Хэш записи аудита",
+        "no_snapshot": "Кадра нет (нет записи или удалён вместе с ней)",
+        "trace": "Хэш записи аудита",
+        "frame_left_out": "В экземпляре Правления кадр не приводится: это видеозапись "
+                          "(п. 3.5.4 Положения UE-10-22)",
         "act": "АКТ", "act_about": "об оформлении нарушения (п. 3.5.8 Положения UE-10-22)",
         "act_to": "Служба внутренней безопасности", "protocols": "Протоколы-основания",
         "what": "Что произошло", "persons": "Участвовавшие лица (со слов людей)",
@@ -106,7 +112,10 @@ TEXT: dict[str, dict[str, str]] = {
         "informed": "Head of internal security informed orally at", "author": "Written by",
         "submitted": "Registered", "reviewed": "Reviewed by", "note": "Note",
         "signature": "Signature", "snapshot": "Frame at the instant of the incident",
-        "no_snapshot": "No frame (nothing recorded)", "trace": "Audit entry hash",
+        "no_snapshot": "No frame (nothing recorded, or deleted with its footage)",
+        "trace": "Audit entry hash",
+        "frame_left_out": "Left out of the Management Board's copy: the frame is "
+                          "footage (clause 3.5.4 of Regulation UE-10-22)",
         "act": "ACT", "act_about": "formalising a violation (clause 3.5.8 of Regulation "
                                    "UE-10-22)",
         "act_to": "Internal Security Service", "protocols": "Protocols it rests on",
@@ -206,7 +215,9 @@ def render(page: Page, lang: str, font: Path, trace: str | None) -> bytes:
 
 
 def protocol_pdf(p: Protocol, camera: str, lang: str, zone: str, font: Path,
-                 trace: str | None) -> bytes:
+                 trace: str | None, board_copy: bool = False) -> bytes:
+    """The protocol; the Management Board's copy (`board_copy`) says its frame is left out
+    instead of printing it: the Board reads the document, not the footage (3.5.4, 3.5.7)."""
     t = TEXT[lang]
     rows = [(t["at"], local(p.at_ns, zone)), (t["camera"], camera),
             (t["location"], p.location), (t["circumstances"], p.circumstances),
@@ -215,10 +226,13 @@ def protocol_pdf(p: Protocol, camera: str, lang: str, zone: str, font: Path,
     if p.reviewed_by:
         rows += [(t["reviewed"], f"{p.reviewed_by}, {local(p.reviewed_ns, zone)}"),
                  (t["note"], p.review_note or "—")]
+    if board_copy:
+        rows.append((t["snapshot"], t["frame_left_out"]))
     return render(Page(t["to"], f"{t['title']} № {p.number or '—'}", t["about"],
                        p.number is None, rows,
                        [w for w in (p.author, p.reviewed_by) if w],
-                       (t["snapshot"], p.snapshot_png)), lang, font, trace)
+                       None if board_copy else (t["snapshot"], p.snapshot_png)),
+                  lang, font, trace)
 
 
 def act_pdf(a: Act, protocols: list[str], lang: str, zone: str, font: Path,

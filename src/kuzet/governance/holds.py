@@ -7,25 +7,31 @@ requester and anyone without `hold.approve`. Which footage a hold protects, and 
 `storage.retention`'s pure rule, and how long a hold may last `regulation`'s; this module
 keeps the rows and writes every step (and every refused decision) to the audit log in the
 same transaction (`access.steps`).
+
+The hold a transfer's registration asks for (`Transfer.hold_id`) is the transfer's: it is
+decided with the transfer, in the transfer's step (`governance.transfers`), and never on
+its own, so that the rector takes one decision and the hold's expiry is the approval's.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kuzet.access.approvals import HOLDS, Action, RequestFacts
+from kuzet.access.approvals import AWAITING, HOLDS, Action, RequestFacts
 from kuzet.access.roles import decider_of
-from kuzet.access.steps import Entry, take_step
+from kuzet.access.steps import Entry, StepTransaction, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append
 from kuzet.catalog.models import Camera, Hold, HoldRange
 from kuzet.catalog.store import Catalog
-from kuzet.errors import Invalid, NotFound
+from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.governance.models import Transfer
 from kuzet.regulation import check_hold_expiry
 from kuzet.storage.retention import DAY_NS, HoldFacts, HoldState, hold_state
 
@@ -39,6 +45,16 @@ class HoldView:
     hold: Hold
     ranges: list[tuple[str, int, int]]  # (camera name, start, end)
     state: HoldState
+    transfer: str | None = None  # the number of the transfer it is decided with
+
+
+@dataclass(frozen=True)
+class Step:
+    """A decision on a hold the machine allowed, inside a transfer's step: the row and
+    the entry to record once the transfer's own row has changed."""
+
+    hold: Hold
+    entry: Entry
 
 
 def _text(value: str, what: str) -> str:
@@ -59,63 +75,106 @@ def _log(s: Session, via: Actor | None, by: str, action: AuditAction, subject: s
     append(s, by, action, subject, detail, now)
 
 
+def _camera_ids(s: Session, cameras: Sequence[str]) -> list[int]:
+    ids = []
+    for name in dict.fromkeys(cameras):
+        cam_id = s.scalar(select(Camera.id).where(Camera.name == name))
+        if cam_id is None:
+            raise NotFound(f"no camera named {name!r}")
+        ids.append(cam_id)
+    return ids
+
+
+def add_request(s: Session, cameras: Sequence[str], start_ns: int, end_ns: int, *,
+                reason: str, incident: str, by: str, now_ns: int,
+                via: Actor | None = None) -> Hold:
+    """A hold request in the caller's transaction (a transfer's registration asks for one
+    with its own row), audited as `hold.request`."""
+    if end_ns <= start_ns:
+        raise Invalid("a hold's time range must end after it starts")
+    if not cameras:
+        raise Invalid("a hold names at least one camera")
+    ids = _camera_ids(s, cameras)
+    hold = Hold(reason=_text(reason, "a reason"), incident=_text(incident, "an incident"),
+                requested_by=_text(by, "the name of who requests it"), requested_ns=now_ns)
+    s.add(hold)
+    s.flush()
+    for cam_id in ids:
+        s.add(HoldRange(hold_id=hold.id, camera_id=cam_id, start_ns=start_ns, end_ns=end_ns))
+    _log(s, via, hold.requested_by, AuditAction.HOLD_REQUEST, f"hold/{hold.id}",
+         {"cameras": list(dict.fromkeys(cameras)), "start_ns": start_ns, "end_ns": end_ns,
+          "reason": hold.reason, "incident": hold.incident}, now_ns)
+    return hold
+
+
+def _facts(h: Hold, ranges: tuple[tuple[int, int, int], ...]) -> HoldFacts:
+    return HoldFacts(h.id, h.requested_ns, h.approved_ns, h.expires_ns, h.rejected_ns,
+                     h.released_ns, ranges)
+
+
 class Holds:
-    def __init__(self, catalog: Catalog, pending_days: float) -> None:
+    def __init__(self, catalog: Catalog, window_days: float) -> None:
         self.catalog = catalog
-        self.pending_ns = int(pending_days * DAY_NS)
+        self.window_ns = int(window_days * DAY_NS)
 
     def request(self, cameras: list[str], start_ns: int, end_ns: int, *, reason: str,
                 incident: str, by: str, now_ns: int | None = None,
                 via: Actor | None = None) -> Hold:
         now = now_ns if now_ns is not None else time.time_ns()
-        if end_ns <= start_ns:
-            raise Invalid("a hold's time range must end after it starts")
-        if not cameras:
-            raise Invalid("a hold names at least one camera")
         with self.catalog.session.begin() as s:
-            ids = []
-            for name in dict.fromkeys(cameras):
-                cam_id = s.scalar(select(Camera.id).where(Camera.name == name))
-                if cam_id is None:
-                    raise NotFound(f"no camera named {name!r}")
-                ids.append(cam_id)
-            hold = Hold(reason=_text(reason, "a reason"), incident=_text(incident, "an incident"),
-                        requested_by=_text(by, "the name of who requests it"), requested_ns=now)
-            s.add(hold)
-            s.flush()
-            for cam_id in ids:
-                s.add(HoldRange(hold_id=hold.id, camera_id=cam_id, start_ns=start_ns,
-                                end_ns=end_ns))
-            _log(s, via, hold.requested_by, AuditAction.HOLD_REQUEST, f"hold/{hold.id}",
-                   {"cameras": list(dict.fromkeys(cameras)), "start_ns": start_ns,
-                    "end_ns": end_ns, "reason": hold.reason, "incident": hold.incident}, now)
-        return hold
+            return add_request(s, cameras, start_ns, end_ns, reason=reason,
+                               incident=incident, by=by, now_ns=now, via=via)
+
+    def _state(self, hold: Hold, now: int) -> HoldState:
+        return hold_state(_facts(hold, ()), now, self.window_ns)
+
+    def _take(self, step: StepTransaction, hold: Hold, action: Action, now: int) -> Entry:
+        """Take `action` on the hold as the approval machine allows (a refusal is audited
+        and raised by `take_step`): the entry the step then records, at the step's
+        instant."""
+        facts = RequestFacts(str(hold.id), HOLDS.state(self._state(hold, now).value),
+                             hold.requested_by, expires_ns=hold.expires_ns,
+                             note=hold.decision_note)
+        entry = Entry(AUDITED[action], f"hold/{hold.id}", at_ns=now)
+        step.take(HOLDS, action, facts, decider_of(step.session, step.actor), now, entry)
+        return entry
+
+    @staticmethod
+    def _apply(step: StepTransaction, hold: Hold, entry: Entry, action: Action, now: int, *,
+               expires_ns: int = 0, note: str = "", **detail: Any) -> None:
+        """Store the decision the machine allowed and record its entry."""
+        name = step.actor.name
+        if action is Action.APPROVE:
+            hold.approved_by, hold.approved_ns = name, now
+            hold.expires_ns = expires_ns
+            detail = {"expires_ns": expires_ns, **detail}
+        elif action is Action.REJECT:
+            hold.rejected_by, hold.rejected_ns = name, now
+            hold.decision_note = note
+            detail = {"note": note, **detail}
+        else:
+            hold.released_by, hold.released_ns = name, now
+            hold.decision_note = note or hold.decision_note
+            detail = {"note": note, **detail}
+        step.record(entry, **detail)
 
     def _decide(self, actor: Actor, hold_id: int, action: Action, now: int, *,
                 expires_ns: int = 0, note: str = "") -> Hold:
         """Take `action` on the hold as the approval machine allows, and audit it, taken or
-        refused (`access.steps`), at the step's instant."""
+        refused (`access.steps`), at the step's instant. A transfer's hold is refused
+        here: it is decided with its transfer."""
         with take_step(self.catalog.session, actor) as step:
             hold = step.session.get(Hold, hold_id)
             if hold is None:
                 raise NotFound(f"no hold {hold_id}")
-            state = hold_state(self._facts(hold, ()), now, self.pending_ns)
-            facts = RequestFacts(str(hold_id), HOLDS.state(state.value), hold.requested_by,
-                                 expires_ns=hold.expires_ns, note=hold.decision_note)
-            entry = Entry(AUDITED[action], f"hold/{hold_id}", at_ns=now)
-            step.take(HOLDS, action, facts, decider_of(step.session, actor), now, entry)
-            detail: dict[str, Any] = {"note": note}
-            if action is Action.APPROVE:
-                hold.approved_by, hold.approved_ns = actor.name, now
-                hold.expires_ns = expires_ns
-                detail = {"expires_ns": expires_ns}
-            elif action is Action.REJECT:
-                hold.rejected_by, hold.rejected_ns = actor.name, now
-                hold.decision_note = note
-            else:
-                hold.released_by, hold.released_ns = actor.name, now
-                hold.decision_note = note or hold.decision_note
-            step.record(entry, **detail)
+            number = step.session.scalar(select(Transfer.number)
+                                         .where(Transfer.hold_id == hold_id))
+            if number is not None:
+                raise Conflict(f"refused: a decision on hold {hold_id} apart from transfer "
+                               f"request {number}, with which the rector decides it "
+                               "(UE-10-22 3.5.6)")
+            entry = self._take(step, hold, action, now)
+            self._apply(step, hold, entry, action, now, expires_ns=expires_ns, note=note)
         return hold
 
     def approve(self, hold_id: int, actor: Actor, *, expires_ns: int,
@@ -136,11 +195,55 @@ class Holds:
         now = now_ns if now_ns is not None else time.time_ns()
         return self._decide(actor, hold_id, Action.REVOKE, now, note=note)
 
-    @staticmethod
-    def _facts(h: Hold, ranges: tuple[tuple[int, int, int], ...]) -> HoldFacts:
-        return HoldFacts(h.id, h.requested_ns, h.approved_ns, h.expires_ns, h.rejected_ns,
-                         h.released_ns, ranges)
+    # -- a transfer's hold, in the transfer's step (governance.transfers) ---------------
+    def awaiting(self, step: StepTransaction, hold_id: int | None, action: Action,
+                 now: int) -> Step | None:
+        """`action` (approve or reject) on a transfer's hold, checked by the machine like
+        any decision on a hold, before the transfer's row changes; None when the transfer
+        has no hold or its hold no longer awaits a decision (decided on its own before
+        revision 0011 tied the two)."""
+        hold = None if hold_id is None else step.session.get(Hold, hold_id)
+        if hold is None or HOLDS.state(self._state(hold, now).value) not in AWAITING:
+            return None
+        return Step(hold, self._take(step, hold, action, now))
 
+    def approve_with(self, step: StepTransaction, held: Step, *, cameras: Sequence[str],
+                     start_ns: int, end_ns: int, expires_ns: int, now: int,
+                     transfer: str) -> None:
+        """Approve a transfer's hold with the transfer: its ranges become the approved
+        scope (an approval narrows the request, and the hold with it), its expiry the
+        approval's."""
+        check_hold_expiry(now, expires_ns)
+        ids = _camera_ids(step.session, cameras)
+        step.session.execute(delete(HoldRange).where(HoldRange.hold_id == held.hold.id))
+        for cam_id in ids:
+            step.session.add(HoldRange(hold_id=held.hold.id, camera_id=cam_id,
+                                       start_ns=start_ns, end_ns=end_ns))
+        self._apply(step, held.hold, held.entry, Action.APPROVE, now, expires_ns=expires_ns,
+                    transfer=transfer, cameras=list(cameras), start_ns=start_ns,
+                    end_ns=end_ns)
+
+    def reject_with(self, step: StepTransaction, held: Step, *, note: str, now: int,
+                    transfer: str) -> None:
+        """Reject a transfer's hold with the transfer: its footage goes back to normal
+        retention at once."""
+        self._apply(step, held.hold, held.entry, Action.REJECT, now, note=note,
+                    transfer=transfer)
+
+    def end_with(self, step: StepTransaction, hold_id: int | None, *, now: int,
+                 transfer: str) -> None:
+        """End a transfer's approved hold when the transfer is executed: the approval kept
+        the footage until then. Not a decision of the machine's (whoever executes does not
+        hold `hold.approve`) but the end the rector's approval set, written as the hold's
+        release by the execution's actor, naming the transfer."""
+        hold = None if hold_id is None else step.session.get(Hold, hold_id)
+        if hold is None or self._state(hold, now) is not HoldState.ACTIVE:
+            return
+        note = f"transfer {transfer} executed"
+        self._apply(step, hold, Entry(AuditAction.HOLD_RELEASE, f"hold/{hold.id}", at_ns=now),
+                    Action.REVOKE, now, note=note, transfer=transfer)
+
+    # -- reading ----------------------------------------------------------------------
     def facts(self) -> list[HoldFacts]:
         """Every hold that could still protect footage, with its ranges."""
         with self.catalog.session() as s:
@@ -151,7 +254,7 @@ class Holds:
                 for r in s.scalars(select(HoldRange).where(
                         HoldRange.hold_id.in_([h.id for h in holds]))):
                     ranges.setdefault(r.hold_id, []).append((r.camera_id, r.start_ns, r.end_ns))
-        return [self._facts(h, tuple(ranges.get(h.id, ()))) for h in holds]
+        return [_facts(h, tuple(ranges.get(h.id, ()))) for h in holds]
 
     def list(self, now_ns: int | None = None) -> list[HoldView]:
         now = now_ns if now_ns is not None else time.time_ns()
@@ -161,8 +264,10 @@ class Holds:
                                     HoldRange.end_ns).join(Camera,
                                                            Camera.id == HoldRange.camera_id)
                              .order_by(HoldRange.id)).all()
+            transfers = {hold_id: number for hold_id, number in s.execute(
+                select(Transfer.hold_id, Transfer.number).where(Transfer.hold_id.is_not(None)))}
         ranges: dict[int, list[tuple[str, int, int]]] = {}
         for hold_id, name, start, end in rows:
             ranges.setdefault(hold_id, []).append((name, start, end))
-        return [HoldView(h, ranges.get(h.id, []),
-                         hold_state(self._facts(h, ()), now, self.pending_ns)) for h in holds]
+        return [HoldView(h, ranges.get(h.id, []), self._state(h, now), transfers.get(h.id))
+                for h in holds]

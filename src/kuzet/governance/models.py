@@ -49,6 +49,20 @@ class Protocol(Base):
     review_note: Mapped[str | None] = mapped_column(Text)
 
 
+class ProtocolAcknowledgement(Base):
+    """A member of the Management Board has read a registered protocol addressed to it
+    (clause 3.5.7): once per member, with the audit entry that recorded it."""
+
+    __tablename__ = "protocol_acknowledgements"
+    __table_args__ = (UniqueConstraint("protocol_id", "member"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    protocol_id: Mapped[int] = mapped_column(ForeignKey("protocols.id"))
+    member: Mapped[str] = mapped_column(String(64))  # the account's name
+    at_ns: Mapped[int] = mapped_column(BigInteger)
+    entry: Mapped[int] = mapped_column(Integer)  # audit seq of the acknowledgement
+
+
 class Act(Base):
     """The internal security service's act formalising a violation (clause 3.5.8), linked
     to the protocols it rests on. People are named as someone wrote them: the system never
@@ -145,6 +159,9 @@ class Transfer(Base):
     manifest_sha256: Mapped[str | None] = mapped_column(String(64))
     key_fingerprint: Mapped[str | None] = mapped_column(String(64))
     exported: Mapped[str | None] = mapped_column(Text)  # JSON: what went into the package
+    # The hold its registration asked for: decided with the transfer, ended by its
+    # execution or the approval's expiry (clause 3.3).
+    hold_id: Mapped[int | None] = mapped_column(ForeignKey("holds.id"))
 
 
 def next_number(s: Session, table: type[Protocol] | type[Act] | type[ViewingSession]

@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.audit.actions import AuditAction
@@ -20,6 +20,8 @@ from kuzet.audit.log import Actor, append_act
 from kuzet.console.marks import mark
 from kuzet.errors import Conflict, Denied, Invalid, NotFound
 from kuzet.governance.models import Protocol, next_number
+from kuzet.storage.derived import Derived, instants_in
+from kuzet.storage.expiry import Expired
 
 STATES = ("draft", "submitted", "reviewed")
 TEXT_FIELDS = ("location", "circumstances", "measures")
@@ -98,11 +100,16 @@ class Protocols:
             return p
 
     def listing(self, author: str | None = None, state: str | None = None,
-             year: int | None = None) -> list[Protocol]:
+             year: int | None = None, registered_or_by: str | None = None) -> list[Protocol]:
+        """Protocols, narrowed to one `author`'s, or to the registered ones and
+        `registered_or_by`'s own drafts (the Board's view, `governance.board`)."""
         with self.session() as s:
             q = select(Protocol).order_by(Protocol.id)
             if author is not None:
                 q = q.where(Protocol.author == author)
+            if registered_or_by is not None:
+                q = q.where(or_(Protocol.number.is_not(None),
+                                Protocol.author == registered_or_by))
             if state is not None:
                 q = q.where(Protocol.state == state)
             if year is not None:
@@ -122,7 +129,8 @@ class Protocols:
         return p
 
     def attach_snapshot(self, protocol_id: int, png: bytes) -> None:
-        """The recorded frame at the instant, kept with the protocol (footage expires)."""
+        """The recorded frame at the instant, kept with the protocol for as long as the
+        footage it comes from would be (`clear_frames`)."""
         with self.session.begin() as s:
             p = self._row(s, protocol_id)
             if p.state == "draft" and p.snapshot_png is None:
@@ -155,3 +163,20 @@ class Protocols:
         if p is None:
             raise NotFound(f"no protocol {protocol_id}")
         return p
+
+
+def clear_frames(s: Session, camera_id: int, expired: Expired) -> int:
+    """The frames of protocols whose instant's footage has expired: a frame is footage and
+    lives no longer than it unless a hold covers its instant (clause 3.3; a protocol's own
+    hold keeps it). The protocol stays, and so does its submission's digest, which
+    covered the frame's hash."""
+    if not expired.fresh:
+        return 0
+    cleared = s.execute(update(Protocol).where(
+        Protocol.camera_id == camera_id, Protocol.snapshot_png.is_not(None),
+        instants_in(Protocol.at_ns, expired.fresh)).values(snapshot_png=None))
+    return int(cleared.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# The protocols' frames, for the sweeper (`storage.derived`).
+PROTOCOL_FRAMES = Derived("protocol_frames", clear_frames)

@@ -10,6 +10,12 @@ before its expiry, and happens once. Who may take which step is the approval mac
 (`access.approvals.TRANSFERS`); the scope checks are pure functions here;
 `Transfers` keeps the register and writes each step to the audit log in the same
 transaction.
+
+Registration asks for a hold of the footage named (`Transfer.hold_id`), so that it does
+not expire while the rector decides (for the decision window, clause 3.3). The hold is
+decided with the transfer, in the same step: approving the transfer approves the hold
+over the approved scope until the approval's expiry, rejecting it rejects the hold, and
+the execution ends it (`governance.holds`).
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from kuzet.access.steps import Entry, StepTransaction, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.governance.holds import Holds, add_request
 from kuzet.governance.models import Transfer, next_number
 from kuzet.storage.retention import DAY_NS
 from kuzet.timefmt import format_instant
@@ -127,9 +134,10 @@ def _execution(step: StepTransaction, t: Transfer, scope: Scope, now_ns: int) ->
 
 
 class Transfers:
-    def __init__(self, session: sessionmaker[Session], zone: str) -> None:
+    def __init__(self, session: sessionmaker[Session], zone: str, holds: Holds) -> None:
         self.session = session
         self.zone = zone
+        self.holds = holds
 
     def _get(self, s: Session, transfer_id: int) -> Transfer:
         t = s.get(Transfer, transfer_id)
@@ -183,6 +191,9 @@ class Transfers:
                                cameras=list(scope.cameras),
                                footage_ns=[scope.start_ns, scope.end_ns])
             t.registered_entry = entry.seq
+            t.hold_id = add_request(s, scope.cameras, scope.start_ns, scope.end_ns,
+                                    reason=f"footage asked for by transfer request {number}",
+                                    incident=number, by=actor.name, now_ns=now_ns, via=actor).id
         return t
 
     def attach_basis(self, actor: Actor, transfer_id: int, data: bytes, kind: str) -> Transfer:
@@ -203,7 +214,13 @@ class Transfers:
         with take_step(self.session, actor) as step:
             t = self._get(step.session, transfer_id)
             entry = _take(step, t, Action.APPROVE, now_ns)
+            held = self.holds.awaiting(step, t.hold_id, Action.APPROVE, now_ns)
             self._approve(step, entry, t, scope, expires_ns, note, now_ns)
+            if held is not None:
+                granted = approved_scope(t)
+                self.holds.approve_with(step, held, cameras=granted.cameras,
+                                        start_ns=granted.start_ns, end_ns=granted.end_ns,
+                                        expires_ns=expires_ns, now=now_ns, transfer=t.number)
         return t
 
     @staticmethod
@@ -233,10 +250,14 @@ class Transfers:
         with take_step(self.session, actor) as step:
             t = self._get(step.session, transfer_id)
             entry = _take(step, t, Action.REJECT, now_ns)
+            held = self.holds.awaiting(step, t.hold_id, Action.REJECT, now_ns)
             t.state = TRANSFERS.word(ApprovalState.REJECTED)
             t.decided_by, t.decided_ns = actor.name, now_ns
             t.decision_note = note.strip()
             t.decided_entry = step.record(entry, note=t.decision_note).seq
+            if held is not None:
+                self.holds.reject_with(step, held, note=t.decision_note, now=now_ns,
+                                       transfer=t.number)
         return t
 
     def executable(self, actor: Actor, transfer_id: int, scope: Scope, now_ns: int
@@ -267,6 +288,7 @@ class Transfers:
                 entry, cameras=list(scope.cameras), footage_ns=[scope.start_ns, scope.end_ns],
                 recipient=recipient, package=package["file"], package_sha256=package["sha256"],
                 fingerprint=package["fingerprint"]).seq
+            self.holds.end_with(step, t.hold_id, now=now_ns, transfer=t.number)
         return t
 
 

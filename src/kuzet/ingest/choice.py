@@ -27,18 +27,21 @@ class ClientChoice:
         self._ffmpeg: set[SecretUrl] = set()
         self._lock = threading.Lock()
 
-    def open(self, url: SecretUrl, *, transport: str, stall_s: float) -> Source:
+    def open(self, url: SecretUrl, *, transport: str, stall_s: float,
+             audio: bool = False) -> Source:
+        """The camera's video, and its sound only with `audio` (either client leaves the
+        sound's medium unopened otherwise)."""
         if transport == "tcp" and url.shown.lower().startswith("rtsp://") \
                 and not self.handed_to_ffmpeg(url):
             try:
-                source = RtspSource.open(url, stall_s=stall_s)
+                source = RtspSource.open(url, stall_s=stall_s, audio=audio)
             except NeedsFfmpeg as exc:  # remembered: FFmpeg's client takes it from now on
                 log.warning("%s: %s", url, exc)
                 self.hand_to_ffmpeg(url)
             else:
                 source.handed_back = self.hand_to_ffmpeg
                 return source
-        return PyavSource(open_source(url, transport=transport, stall_s=stall_s))
+        return PyavSource(open_source(url, transport=transport, stall_s=stall_s, audio=audio))
 
     def hand_to_ffmpeg(self, url: SecretUrl) -> None:
         with self._lock:

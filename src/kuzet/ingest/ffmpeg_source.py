@@ -57,8 +57,10 @@ def classify_read_error(exc: BaseException) -> SourceError:
     return SourceError(GapCause.STREAM_ENDED, _reason(exc))
 
 
-def open_source(url: SecretUrl, *, transport: str, stall_s: float) -> Any:
-    """Open one RTSP session and find its video (and audio) stream.
+def open_source(url: SecretUrl, *, transport: str, stall_s: float, audio: bool = False) -> Any:
+    """Open one RTSP session and find its video stream, and its sound only with `audio`
+    (a camera whose sound the rector's order keeps, UE-10-22 3.1.2): without it FFmpeg
+    sets up the video alone, so the camera sends no sound.
 
     Time-outs come from FFmpeg's own socket option, not from PyAV's `timeout=` argument:
     that one installs an interrupt callback which takes the GIL on every I/O poll and
@@ -70,7 +72,7 @@ def open_source(url: SecretUrl, *, transport: str, stall_s: float) -> Any:
         "timeout": str(int(stall_s * 1_000_000)),
         "probesize": "500000",
         "analyzeduration": "1000000",
-        "allowed_media_types": "video+audio",
+        "allowed_media_types": "video+audio" if audio else "video",
     }
     started = time.monotonic()
     try:

@@ -75,11 +75,14 @@ class RtspSource:
 
     # -- opening ----------------------------------------------------------------------
     @classmethod
-    def open(cls, url: SecretUrl, *, stall_s: float) -> RtspSource:
+    def open(cls, url: SecretUrl, *, stall_s: float, audio: bool = False) -> RtspSource:
+        """A session playing the camera's video, and its AAC sound only with `audio`
+        (a camera whose sound the rector's order keeps, UE-10-22 3.1.2): without it the
+        sound is never set up, so the camera sends none of it."""
         client = RtspClient(url, timeout_s=stall_s)
         try:
             client.connect()
-            return cls._handshake(url, client, stall_s)
+            return cls._handshake(url, client, stall_s, audio)
         except NeedsFfmpeg:
             client.close()
             raise
@@ -91,7 +94,8 @@ class RtspSource:
             raise
 
     @classmethod
-    def _handshake(cls, url: SecretUrl, client: RtspClient, stall_s: float) -> RtspSource:
+    def _handshake(cls, url: SecretUrl, client: RtspClient, stall_s: float,
+                   audio_wanted: bool) -> RtspSource:
         client.request("OPTIONS", client.url)
         reply = client.request("DESCRIBE", client.url, {"Accept": "application/sdp"})
         base = reply.header("content-base") or reply.header("content-location") or client.url
@@ -107,7 +111,8 @@ class RtspSource:
                 video.fmtp.get("sprop-max-don-diff", "0") != "0":
             raise NeedsFfmpeg("the camera sends its NAL units out of order (interleaved "
                               "packetization)")
-        audio = next((m for m in media if m.kind == "audio" and _aac_hbr(m)), None)
+        audio = next((m for m in media if audio_wanted and m.kind == "audio" and _aac_hbr(m)),
+                     None)
         channels: dict[int, Depacketizer] = {}
         video_channel = _setup(client, video, base, 0)
         channels[video_channel] = (H264Depacketizer() if video.codec == "h264"

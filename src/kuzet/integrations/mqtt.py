@@ -10,6 +10,12 @@ its oldest when full (counted in `dropped`). Credentials come in the URL
 (`mqtt://user:password@host:1883`, a `SecretUrl` revealed only where the broker's address
 is read for connecting) and are never logged.
 
+Each connection goes to an address of the broker checked just then against the LAN
+(`access.destinations`, clause 3.5.3), not to the name: when the broker's name has come to
+point outside the LAN (and the broker is not the external endpoint), the thread does not
+connect, logs the refusal, raises the `non_lan_egress` alarm and tries again with the
+backoff, keeping what waits; the next connection that is allowed clears the alarm.
+
 `MqttNotifier` is what `kuzet serve` builds through `kuzet.hooks` when `mqtt_url` is set:
 camera statuses through `StatusFeed`, detection events on `kuzet/<site>/events` (never
 with a picture), each camera's tamper conditions, retained, and the audit log's signed
@@ -28,12 +34,14 @@ from typing import Any
 
 import aiomqtt
 
+from kuzet.access.destinations import Destination, OutsideLan
 from kuzet.config import Settings, parse_broker
 from kuzet.credentials import SecretUrl
 from kuzet.hooks import (
     AuditCheckpoint,
     CameraStatuses,
     DetectionEvent,
+    EgressAlarm,
     Message,
     TamperChange,
 )
@@ -46,8 +54,12 @@ QUEUE_MAX = 1000
 
 
 class MqttPublisher:
-    def __init__(self, url: SecretUrl, site: str) -> None:
+    def __init__(self, url: SecretUrl, site: str, destination: Destination,
+                 alarm: EgressAlarm) -> None:
         self.broker = parse_broker(url)
+        self.destination = destination
+        self.alarm = alarm
+        self.refused = False  # the last connection was refused: the alarm is up
         self.prefix = f"kuzet/{site}"
         self.dropped = 0
         self.connected = threading.Event()
@@ -98,24 +110,32 @@ class MqttPublisher:
         presence = f"{self.prefix}/server/status"
         while not self._stop.is_set():
             try:
+                address = await asyncio.to_thread(self.destination.checked_address)
                 async with aiomqtt.Client(
-                        self.broker.host, self.broker.port, username=self.broker.username,
+                        address, self.broker.port, username=self.broker.username,
                         password=self.broker.password, timeout=5, keepalive=30,
                         will=aiomqtt.Will(presence, b"offline", qos=1, retain=True)) as client:
                     log.info("MQTT: connected to %s", self.broker.shown)
                     self.connected.set()
+                    if self.refused:
+                        self.refused = False
+                        await asyncio.to_thread(self.alarm.clear, "mqtt_url")
                     delay = 0.5
                     await client.publish(presence, b"online", qos=1, retain=True)
                     await self._pump(client)
                     await client.publish(presence, b"offline", qos=1, retain=True)
                     return
-            except aiomqtt.MqttError as exc:
+            except OutsideLan as exc:
+                log.error("MQTT: %s; retrying in %.1f s", exc, delay)
+                await asyncio.to_thread(self.alarm.raise_, "mqtt_url", str(exc))
+                self.refused = True
+            except (aiomqtt.MqttError, OSError) as exc:
                 self.connected.clear()
                 log.warning("MQTT: %s unreachable (%s); retrying in %.1f s",
                             self.broker.shown, type(exc).__name__, delay)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._stopped(), delay)
-                delay = min(BACKOFF_MAX_S, delay * 2)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped(), delay)
+            delay = min(BACKOFF_MAX_S, delay * 2)
 
     async def _stopped(self) -> None:
         while not self._stop.is_set():
@@ -154,8 +174,9 @@ class MqttNotifier:
     hears: frozenset[type[Message]] = frozenset(
         {CameraStatuses, DetectionEvent, TamperChange, AuditCheckpoint})
 
-    def __init__(self, url: SecretUrl, site: str) -> None:
-        self.publisher = MqttPublisher(url, site)
+    def __init__(self, url: SecretUrl, site: str, destination: Destination,
+                 alarm: EgressAlarm) -> None:
+        self.publisher = MqttPublisher(url, site, destination, alarm)
         self.feed = StatusFeed(self.publisher.publish)
         self.shown = (f"camera status to {self.publisher.broker.shown} as "
                       f"{self.publisher.prefix}/cameras/<camera>/status")
@@ -180,6 +201,8 @@ class MqttNotifier:
                 publish("audit/checkpoint", doc, True)
 
 
-def from_settings(settings: Settings) -> MqttNotifier | None:
-    return None if settings.mqtt_url is None else MqttNotifier(settings.mqtt_url,
-                                                               settings.mqtt_site)
+def from_settings(settings: Settings, alarm: EgressAlarm) -> MqttNotifier | None:
+    destination = settings.destination("mqtt_url")
+    if settings.mqtt_url is None or destination is None:
+        return None
+    return MqttNotifier(settings.mqtt_url, settings.mqtt_site, destination, alarm)

@@ -1,4 +1,5 @@
-"""Events to an HTTP endpoint (the police operational centre's, the campus's own), signed.
+"""Events to an HTTP endpoint (the campus's own, or the police operational centre's as the
+external endpoint), signed.
 
 Each event is POSTed as JSON with `X-Kuzet-Signature: sha256=<hex>`, the HMAC-SHA256 of
 the exact body under the shared secret, and `X-Kuzet-Delivery`, an id that stays the
@@ -7,7 +8,14 @@ answer, or not 2xx) is retried with backoff (1, 2, 4 … s, at most `attempts` t
 that never succeeds goes to the dead-letter file (`<home>/run/webhook-dead-letters.jsonl`,
 one JSON line each, with the last error) for someone to look at and replay. Sending runs
 in a thread of its own with a bounded queue: `send` never blocks detection. Pictures go
-only to an endpoint allowed to receive them (`webhook_images`).
+only to an endpoint allowed to receive them (`webhook_images`), never to the external one.
+
+Each delivery connects to an address checked just then against the LAN
+(`access.destinations`, clause 3.5.3): when the endpoint's name has come to point outside
+it, the delivery is refused without a try more, dead-lettered with the refusal, logged,
+and the `non_lan_egress` alarm raised (cleared by the next delivery that goes out). The
+connection is made with `http.client` rather than `urllib`, which would look the name up
+again (and follow a proxy from the environment) after the check.
 
 `kuzet serve` builds one through `kuzet.hooks` when `webhook_url` is set; it hears
 detection events only.
@@ -19,18 +27,20 @@ import base64
 import contextlib
 import hashlib
 import hmac
+import http.client
 import json
 import logging
 import queue
+import ssl
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-from kuzet.hooks import DetectionEvent, Message
+from kuzet.access.destinations import Destination, OutsideLan
+from kuzet.hooks import DetectionEvent, EgressAlarm, Message
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -45,14 +55,47 @@ def signature(secret: bytes, body: bytes) -> str:
     return "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
 
 
+class _Checked(http.client.HTTPConnection):
+    """A connection whose socket goes only to an address checked just now."""
+
+    destination: Destination
+    timeout_s: float
+
+    def connect(self) -> None:
+        self.sock = self.destination.connect(self.timeout_s)
+
+
+class _CheckedHTTPS(http.client.HTTPSConnection, _Checked):
+    """TLS over `_Checked`'s socket: `HTTPSConnection.connect` opens it through
+    `_Checked.connect` (next in the order) and verifies the certificate for the name."""
+
+
+def _connection(url: str, destination: Destination, timeout_s: float
+                ) -> http.client.HTTPConnection:
+    u = urlsplit(url)
+    conn: _Checked
+    if u.scheme == "https":
+        conn = _CheckedHTTPS(destination.host, destination.port, timeout=timeout_s,
+                             context=ssl.create_default_context())
+    else:
+        conn = _Checked(destination.host, destination.port, timeout=timeout_s)
+    conn.destination, conn.timeout_s = destination, timeout_s
+    return conn
+
+
 class Webhooks:
     hears: frozenset[type[Message]] = frozenset({DetectionEvent})
     shown = None
 
-    def __init__(self, url: str, secret: SecretStr, dead_letters: Path, *, images: bool = False,
-                 attempts: int = 5, backoff_s: float = 1.0, timeout_s: float = 5.0) -> None:
+    def __init__(self, url: str, secret: SecretStr, dead_letters: Path, destination: Destination,
+                 alarm: EgressAlarm, *, images: bool = False, attempts: int = 5,
+                 backoff_s: float = 1.0, timeout_s: float = 5.0) -> None:
         self.url = url
-        self.images = images
+        self.destination = destination
+        self.alarm = alarm
+        # clauses 3.5.1, 3.5.3: a picture never leaves the LAN, whatever the settings say
+        self.images = images and not destination.external
+        self.refused = False  # the last delivery was refused: the alarm is up
         self.secret = secret
         self.dead_letters = dead_letters
         self.attempts = attempts
@@ -89,32 +132,51 @@ class Webhooks:
     def _run(self) -> None:
         while (item := self._queue.get()) is not None:
             delivery, body = item
-            error = ""
-            for attempt in range(self.attempts):
-                error = self._post(delivery, body)
-                if not error:
-                    self.delivered += 1
-                    break
-                if attempt + 1 < self.attempts:
-                    time.sleep(self.backoff_s * 2**attempt)
-            else:
-                log.warning("webhook: delivery %s failed %d times (%s); dead-lettered",
-                            delivery, self.attempts, error)
-                self._dead(delivery, body, error)
+            try:
+                self._deliver(delivery, body)
+            except OutsideLan as exc:
+                self._refuse(delivery, body, str(exc))
+
+    def _deliver(self, delivery: str, body: bytes) -> None:
+        error = ""
+        for attempt in range(self.attempts):
+            error = self._post(delivery, body)
+            if not error:
+                self.delivered += 1
+                if self.refused:
+                    self.refused = False
+                    self.alarm.clear("webhook_url")
+                return
+            if attempt + 1 < self.attempts:
+                time.sleep(self.backoff_s * 2**attempt)
+        log.warning("webhook: delivery %s failed %d times (%s); dead-lettered",
+                    delivery, self.attempts, error)
+        self._dead(delivery, body, error)
+
+    def _refuse(self, delivery: str, body: bytes, reason: str) -> None:
+        """Nothing was sent: the endpoint's name points outside the LAN now."""
+        log.error("webhook: delivery %s %s; dead-lettered", delivery, reason)
+        self.refused = True
+        self.alarm.raise_("webhook_url", reason)
+        self._dead(delivery, body, reason)
 
     def _post(self, delivery: str, body: bytes) -> str:
-        """'' when delivered, else what went wrong."""
+        """'' when delivered, else what went wrong; `OutsideLan` when it may not be sent."""
         signed = signature(self.secret.get_secret_value().encode(), body)
-        request = urllib.request.Request(self.url, data=body, method="POST", headers={
-            "content-type": "application/json", "x-kuzet-delivery": delivery,
-            "x-kuzet-signature": signed, "user-agent": "kuzet"})
+        u = urlsplit(self.url)
+        target = (u.path or "/") + (f"?{u.query}" if u.query else "")
+        conn = _connection(self.url, self.destination, self.timeout_s)
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_s) as answer:
-                return "" if 200 <= answer.status < 300 else f"HTTP {answer.status}"
-        except urllib.error.HTTPError as exc:
-            return f"HTTP {exc.code}"
-        except (urllib.error.URLError, OSError) as exc:
-            return str(getattr(exc, "reason", exc))
+            conn.request("POST", target, body=body, headers={
+                "content-type": "application/json", "x-kuzet-delivery": delivery,
+                "x-kuzet-signature": signed, "user-agent": "kuzet"})
+            answer = conn.getresponse()
+            answer.read()
+            return "" if 200 <= answer.status < 300 else f"HTTP {answer.status}"
+        except (OSError, http.client.HTTPException) as exc:
+            return str(exc) or type(exc).__name__
+        finally:
+            conn.close()
 
     def _dead(self, delivery: str, body: bytes, error: str) -> None:
         self.dead_letters.parent.mkdir(parents=True, exist_ok=True)
@@ -125,9 +187,10 @@ class Webhooks:
             f.write(line + "\n")
 
 
-def from_settings(settings: Settings) -> Webhooks | None:
-    if settings.webhook_url is None or settings.webhook_secret is None:
+def from_settings(settings: Settings, alarm: EgressAlarm) -> Webhooks | None:
+    destination = settings.destination("webhook_url")
+    if settings.webhook_url is None or settings.webhook_secret is None or destination is None:
         return None
     return Webhooks(settings.webhook_url, settings.webhook_secret,
-                    settings.home / "run" / "webhook-dead-letters.jsonl",
+                    settings.home / "run" / "webhook-dead-letters.jsonl", destination, alarm,
                     images=settings.webhook_images)

@@ -23,11 +23,14 @@ from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
 from kuzet.credentials import SecretUrl
+from kuzet.governance.hold_reminder import HoldReminder
 from kuzet.governance.holds import Holds
 from kuzet.ingest.choice import ClientChoice
+from kuzet.ingest.errors import GapCause
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.substream import SubStream
 from kuzet.recorder.supervisor import CameraSource, Supervisor
+from kuzet.storage.derived import Beside
 from kuzet.storage.integrity import IntegrityCheck
 from kuzet.storage.recovery import (
     RecoveryReport,
@@ -78,10 +81,11 @@ StatusPart = Callable[[], list[dict[str, Any]]]  # another part's entries in sta
 
 class RecorderService:
     def __init__(self, settings: Settings, catalog: Catalog, alarms: Alarms, volumes: Volumes,
-                 holds: Holds) -> None:
+                 holds: Holds, beside: Beside) -> None:
         self.settings = settings
         self.catalog = catalog
         self.supervisors: dict[int, Supervisor] = {}
+        self._restarting: dict[int, Supervisor] = {}  # stopped for a new session, closing
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
         self._listeners: list[StatusListener] = []
         self._parts: dict[str, StatusPart] = {}
@@ -92,10 +96,12 @@ class RecorderService:
         self.volumes = volumes
         self.holds = holds
         self.clients = ClientChoice()  # which RTSP client reads each camera
-        self.sweeper = Sweeper(catalog, self.volumes, self.holds, self.alarms, settings)
+        self.sweeper = Sweeper(catalog, self.volumes, self.holds, self.alarms, settings,
+                               beside=beside)
         self.integrity = IntegrityCheck(catalog, self.volumes, self.alarms, self.audit,
                                         settings)
         self.anchor = Anchor(self.audit, settings.home)
+        self.reminder = HoldReminder(holds, alarms, self.audit, settings.display_timezone)
         self._maintenance: threading.Thread | None = None
         self._stop_maintenance = threading.Event()
 
@@ -146,30 +152,58 @@ class RecorderService:
                 self.anchor.run_if_due()
             except Exception:
                 log.exception("audit checkpoint failed")
+            try:  # on its own too: the rector is reminded whatever the sweep does
+                self.reminder.run_if_due()
+            except Exception:
+                log.exception("reminder of pending holds failed")
             if self._stop_maintenance.wait(self.settings.sweep_interval_s):
                 return
 
     def sync_cameras(self) -> None:
+        """Record cameras added, stop those removed, and give a camera whose sound setting
+        changed (UE-10-22 3.1.2) a new session once the old one has closed its segment."""
         cameras = {c.id: c for c in self.catalog.cameras()}
         for cam_id in set(self.supervisors) - set(cameras):
             self.supervisors.pop(cam_id).stop()
             if cam_id in self.substreams:
                 self.substreams.pop(cam_id).stop()
+        for cam_id in set(self._restarting) - set(cameras):  # removed while restarting
+            del self._restarting[cam_id]
         for cam_id, cam in cameras.items():
-            if cam_id in self.supervisors:
-                continue
             transport = cam.transport or self.settings.rtsp_transport
             # the catalog's text becomes a SecretUrl here, before any log or status sees it
             source = CameraSource(id=cam.id, name=cam.name, url=SecretUrl(cam.main_url),
-                                  transport=transport)
+                                  transport=transport, keep_audio=cam.audio_order_no is not None)
+            running = self.supervisors.get(cam_id)
+            if running is not None and running.source != source:
+                running.stop()
+                self._restarting[cam_id] = self.supervisors.pop(cam_id)
+            if cam_id in self.supervisors or not self._old_session_closed(source):
+                continue
             sup = Supervisor(source, self.catalog, self.settings, self.volumes,
                              opener=self.clients.open)
             self.supervisors[cam_id] = sup
             sup.start()
-            if cam.sub_url:
+            if cam.sub_url and cam_id not in self.substreams:
                 sub = SubStream(cam.name, SecretUrl(cam.sub_url), transport, self.settings)
                 self.substreams[cam_id] = sub
                 sub.start()
+
+    def _old_session_closed(self, new: CameraSource) -> bool:
+        """Whether a camera restarted for a new setting has closed its old session; the
+        seconds until the new one records are a gap that says why."""
+        old = self._restarting.get(new.id)
+        if old is None:
+            return True
+        if not old.join(0):
+            return False
+        del self._restarting[new.id]
+        if old.prev_end_ns is not None:
+            sound = "kept on the rector's order" if new.keep_audio else "no longer kept"
+            self.catalog.open_gap(new.id, old.prev_end_ns, GapCause.PROCESS_STOPPED.value,
+                                  f"new session: the camera's sound is {sound} "
+                                  "(UE-10-22 3.1.2)")
+        return True
 
     def live(self, name: str, stream: Stream = Stream.MAIN) -> LiveHub | None:
         """The fan-out of a camera's stream recorded or relayed here, if any."""
@@ -229,7 +263,7 @@ class RecorderService:
             sup.stop()
         deadline = time.monotonic() + self.settings.shutdown_grace_s
         clean = True
-        for sup in self.supervisors.values():
+        for sup in [*self.supervisors.values(), *self._restarting.values()]:
             if not sup.join(max(0.0, deadline - time.monotonic())) and sup.writing:
                 log.warning("camera %s did not stop in time; its segment is salvaged at next "
                             "start", sup.source.name)

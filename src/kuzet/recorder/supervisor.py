@@ -50,6 +50,9 @@ class CameraSource:
     name: str
     url: SecretUrl
     transport: str
+    # The rector's order keeps this camera's sound (UE-10-22 3.1.2); otherwise the session
+    # sets up the video alone and segments hold video only.
+    keep_audio: bool = False
 
 
 class _Open:
@@ -94,7 +97,8 @@ class Supervisor(Worker):
             frames_before = self.status.frames_recorded
             try:
                 source = self.opener(self.source.url, transport=self.source.transport,
-                                     stall_s=self.settings.stall_s)
+                                     stall_s=self.settings.stall_s,
+                                     audio=self.source.keep_audio)
             except SourceError as exc:
                 self._failed(exc)
             else:
@@ -118,7 +122,10 @@ class Supervisor(Worker):
     # -- recording ------------------------------------------------------------------
     def _record(self, source: Source) -> None:
         """Copy packets into segments until stopped or the stream fails."""
-        video, audio = source.video, source.audio
+        video = source.video
+        # The opener sets no sound up without the order; whatever a source offers, none is
+        # written without it (3.1.2).
+        audio = source.audio if self.source.keep_audio else None
         codec: Codec = "h264" if video.codec == "h264" else "hevc"
         seg: _Open | None = None
         recorded = False

@@ -3,8 +3,9 @@
 Ordinary footage lives at most 30 days. Footage under a hold lives until the hold ends,
 and a hold lives at most three years from the rector's approval (the numbers and their
 checks are `kuzet.regulation`'s). A hold that has been requested but not yet decided
-protects its footage for a pending window, so that footage does not expire while the
-rector decides.
+protects its footage for a short decision window after the request, so that footage does
+not expire while the rector decides; and only footage younger than 30 days plus that
+window, so that no request keeps anything longer without the rector's instruction.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ def retention_days_of(camera_days: int | None, default_days: int) -> int:
 
 
 class HoldState(StrEnum):
-    PENDING = "pending"  # requested, undecided, inside the pending window: protects
-    LAPSED = "lapsed"  # requested, undecided, pending window over: does not protect
+    PENDING = "pending"  # requested, undecided, inside the decision window: protects
+    LAPSED = "lapsed"  # requested, undecided, decision window over: does not protect
     ACTIVE = "active"  # approved and not expired or released: protects
     REJECTED = "rejected"
     RELEASED = "released"
@@ -49,7 +50,7 @@ class HoldFacts:
     ranges: tuple[tuple[int, int, int], ...] = field(default=())  # (camera_id, start, end)
 
 
-def hold_state(h: HoldFacts, now_ns: int, pending_window_ns: int) -> HoldState:
+def hold_state(h: HoldFacts, now_ns: int, window_ns: int) -> HoldState:
     if h.released_ns is not None and h.released_ns <= now_ns:
         return HoldState.RELEASED
     if h.rejected_ns is not None:
@@ -57,7 +58,7 @@ def hold_state(h: HoldFacts, now_ns: int, pending_window_ns: int) -> HoldState:
     if h.approved_ns is not None:
         assert h.expires_ns is not None
         return HoldState.ACTIVE if now_ns < h.expires_ns else HoldState.EXPIRED
-    if now_ns < h.requested_ns + pending_window_ns:
+    if now_ns < h.requested_ns + window_ns:
         return HoldState.PENDING
     return HoldState.LAPSED
 
@@ -65,12 +66,43 @@ def hold_state(h: HoldFacts, now_ns: int, pending_window_ns: int) -> HoldState:
 PROTECTING = {HoldState.PENDING, HoldState.ACTIVE}
 
 
+def pending_reach_ns(now_ns: int, window_ns: int) -> int:
+    """How far back an undecided hold reaches at `now_ns`: footage that ended at or before
+    this instant is older than 30 days plus the decision window, and no request keeps it
+    (clause 3.3: nothing outlives 30 days without the rector's instruction; the window is
+    the time the rector is given to decide). 30 days, not the camera's own retention: a
+    camera set to keep less may keep footage asked for up to the regulation's ceiling."""
+    return now_ns - MAX_RETENTION_DAYS * DAY_NS - window_ns
+
+
+def protected_ranges(h: HoldFacts, now_ns: int, window_ns: int
+                     ) -> tuple[tuple[int, int, int], ...]:
+    """(camera_id, start, end) of what `h` protects at `now_ns`: an approved hold its
+    whole ranges, an undecided one within its decision window only their part younger
+    than `pending_reach_ns`, any other nothing."""
+    state = hold_state(h, now_ns, window_ns)
+    if state is HoldState.ACTIVE:
+        return h.ranges
+    if state is not HoldState.PENDING:
+        return ()
+    reach = pending_reach_ns(now_ns, window_ns)
+    return tuple((camera_id, max(start, reach), end) for camera_id, start, end in h.ranges
+                 if end > reach)
+
+
+def pending_ends_ns(requested_ns: int, last_end_ns: int, window_ns: int) -> int:
+    """When an undecided hold, requested at `requested_ns` for footage up to
+    `last_end_ns`, stops protecting anything: at the end of its decision window, or sooner
+    once all its footage is 30 days plus the window old."""
+    return min(requested_ns + window_ns, last_end_ns + MAX_RETENTION_DAYS * DAY_NS + window_ns)
+
+
 class HoldSource(Protocol):
     """What the sweeper reads of the holds (`governance.holds.Holds`): their facts and
     how long a request may wait. A protocol, so that storage does not reach up into
     governance."""
 
-    pending_ns: int
+    window_ns: int
 
     def facts(self) -> list[HoldFacts]: ...
 
@@ -81,7 +113,9 @@ class Protection:
 
     Ranges are half-open like segments: a segment [s, e) is kept whole when s < end and
     e > start for any range, so a hold that ends exactly where a segment starts does not
-    keep it (kuzet.storage.sweeper turns this into the query's filter).
+    keep it (kuzet.storage.sweeper turns this into the query's filter). A segment kept by
+    an undecided hold therefore ended after `pending_reach_ns`, as retention measures a
+    segment's age by its end.
     """
 
     starts: list[int] = field(default_factory=list)
@@ -89,12 +123,11 @@ class Protection:
 
 
 def protections(holds: list[HoldFacts], now_ns: int,
-                pending_window_ns: int) -> dict[int, Protection]:
+                window_ns: int) -> dict[int, Protection]:
     ranges: dict[int, list[tuple[int, int]]] = {}
     for h in holds:
-        if hold_state(h, now_ns, pending_window_ns) in PROTECTING:
-            for camera_id, start, end in h.ranges:
-                ranges.setdefault(camera_id, []).append((start, end))
+        for camera_id, start, end in protected_ranges(h, now_ns, window_ns):
+            ranges.setdefault(camera_id, []).append((start, end))
     out: dict[int, Protection] = {}
     for camera_id, rs in ranges.items():
         p = Protection()

@@ -1,4 +1,6 @@
-"""The sweeper: retention, hold expiry and disk-pressure shedding, run continuously.
+"""The sweeper: retention, hold expiry and disk-pressure shedding, run continuously; and
+with the footage, what shows it (event pictures, protocol frames, activity) and export
+packages whose approval expired (`storage.derived.Beside`, handed in by the assembly).
 
 This is the only code that deletes recordings (clause 3.5.1): it alone calls the
 catalog's `segments.mark_deleting` and `segments.delete_rows`, and
@@ -30,6 +32,8 @@ from kuzet.catalog.models import Camera, Segment, Volume
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import RECORDED_STREAMS, Stream
 from kuzet.config import Settings
+from kuzet.storage.derived import Beside
+from kuzet.storage.expiry import Span, expired, settled
 from kuzet.storage.retention import (
     DAY_NS,
     DeletedRow,
@@ -61,6 +65,8 @@ class CameraDeletion:
 class SweepReport:
     deletions: list[CameraDeletion] = field(default_factory=list)
     full_volumes: list[str] = field(default_factory=list)
+    pictures: dict[str, int] = field(default_factory=dict)  # cleared, by kind
+    packages: int = 0  # export packages deleted, their approval expired
 
     def deleted(self, reason: str | None = None) -> int:
         return sum(d.count for d in self.deletions if reason is None or d.reason == reason)
@@ -68,13 +74,16 @@ class SweepReport:
 
 class Sweeper:
     def __init__(self, catalog: Catalog, volumes: Volumes, holds: HoldSource, alarms: Alarms,
-                 settings: Settings, *, unlink: Callable[[Path], None] = os.unlink) -> None:
+                 settings: Settings, *, beside: Beside,
+                 unlink: Callable[[Path], None] = os.unlink) -> None:
         self.catalog = catalog
         self.volumes = volumes
         self.holds = holds
         self.alarms = alarms
         self.settings = settings
         self.unlink = unlink
+        self.beside = beside
+        self._cleared: dict[int, tuple[Span, ...]] = {}  # camera id -> instants cleared
 
     # -- the pass ---------------------------------------------------------------------
     def sweep(self, now_ns: int | None = None) -> SweepReport:
@@ -83,7 +92,7 @@ class Sweeper:
         present = self.volumes.check_presence(now)
         present_ids = [v.id for v in present]
         self.finish_interrupted(present_ids)
-        prot = protections(self.holds.facts(), now, self.holds.pending_ns)
+        prot = protections(self.holds.facts(), now, self.holds.window_ns)
         for cam in self.catalog.cameras(include_removed=True):
             days = retention_days_of(cam.retention_days, self.settings.retention_days)
             cutoff = retention_cutoff_ns(now, days)
@@ -93,9 +102,27 @@ class Sweeper:
                 rows = [r for r in rows if r.end_ns <= cutoff]
                 if rows:
                     report.deletions.append(self._delete(cam, stream, rows, "retention", now))
+            self._clear_pictures(cam, cutoff, prot.get(cam.id), now, report)
         for vol in present:
             self._relieve_pressure(vol, prot, now, report)
+        if self.beside.packages is not None:
+            report.packages = self.beside.packages(now)
         return report
+
+    def _clear_pictures(self, cam: Camera, cutoff: int, protection: Protection | None,
+                        now: int, report: SweepReport) -> None:
+        """Clear what shows the camera's expired footage (event pictures, protocol frames,
+        activity), in one transaction with the entry that counts it: a picture at an instant
+        is kept exactly as long as the footage at that instant would be (`storage.expiry`)."""
+        found = expired(cutoff, protection, self._cleared.get(cam.id, ()))
+        with self.catalog.session.begin() as s:
+            counts = {d.name: d.clear(s, cam.id, found) for d in self.beside.derived}
+            if any(counts.values()):
+                append(s, SYSTEM, AuditAction.PICTURES_DELETE, f"camera/{cam.name}",
+                       {**counts, "before_ns": cutoff}, now)
+        self._cleared[cam.id] = settled(found, cutoff)
+        for name, n in counts.items():
+            report.pictures[name] = report.pictures.get(name, 0) + n
 
     def _candidates(self, camera_id: int, stream: Stream, volume_ids: list[int],
                     protection: Protection | None, *, start_before: int,

@@ -95,8 +95,9 @@ class Authenticated:
 
 
 class Require:
-    def __init__(self, *perms: Perm) -> None:
+    def __init__(self, *perms: Perm, clause: str | None = None) -> None:
         self.perms = frozenset(perms)
+        self.clause = clause  # named in the refusal, where a clause is why few hold it
 
     async def __call__(self, request: Request) -> Caller:
         caller = _caller(request)
@@ -105,6 +106,8 @@ class Require:
         if not any(holds_somewhere(caller.principal, p, now) for p in self.perms):
             wanted = " or ".join(sorted(self.perms))
             refuse(request, caller.actor(source(request)), wanted, f"lacks {wanted}")
+            if self.clause:
+                raise Denied(f"refused: this needs {wanted} ({self.clause})")
             raise Denied(f"this needs {wanted}")
         return caller
 

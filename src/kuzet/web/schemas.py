@@ -3,13 +3,13 @@ not a silently ignored setting."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Path
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from kuzet.access.permissions import Perm
-from kuzet.regulation import check_retention_days
+from kuzet.regulation import Zone, check_retention_days, check_zone
 
 
 class Body(BaseModel):
@@ -45,7 +45,19 @@ class RoleRequest(Body):
 
 
 class RolePerms(Body):
+    """A role's new permissions and the rector's order the edit rests on (4.1)."""
+
     perms: list[Perm] = Field(max_length=len(Perm))
+    order_no: str = Field(min_length=1, max_length=64)
+    order_date: str = Field(max_length=10, description="YYYY-MM-DD")
+
+
+class RoleApproval(Body):
+    """The rector's order an administrator's appointment rests on (3.4.2), when the request
+    did not carry it (`kuzet init`'s first administrator) or carried another."""
+
+    order_no: str | None = Field(None, max_length=64)
+    order_date: str | None = Field(None, max_length=10, description="YYYY-MM-DD")
 
 
 class CameraGroupBody(Body):
@@ -87,11 +99,21 @@ class TokenRequest(Body):
     days: int = Field(90, ge=1, le=366)
 
 
+def _listed_zone(zone: object) -> Zone:
+    """A zone of the regulation's list, or a refusal that names the clause (rather than
+    pydantic's bare list of values)."""
+    return check_zone(None if zone is None else str(zone))
+
+
+# OpenAPI lists the values; a value outside them is refused with the clause.
+ListedZone = Annotated[Zone, BeforeValidator(_listed_zone)]
+
+
 class NewCamera(Body):
     name: str = Field(max_length=64)
     url: str = Field(max_length=1000, description="rtsp:// or rtsps:// main stream")
     sub_url: str | None = Field(None, max_length=1000)
-    zone: str | None = Field(None, max_length=32)
+    zone: ListedZone = Field(description="installation zone (UE-10-22 3.3.9-3.3.17)")
     location: str | None = Field(None, max_length=200)
     building: str | None = Field(None, max_length=64, description="the console's camera tree")
     floor: str | None = Field(None, max_length=32)
@@ -101,6 +123,26 @@ class NewCamera(Body):
     @classmethod
     def _within_clause_3_3(cls, days: int | None) -> int | None:
         return None if days is None else check_retention_days(days)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _zone_given(cls, data: Any) -> Any:
+        """A camera without a zone is refused naming the clauses, not as a bare missing
+        field."""
+        if isinstance(data, dict) and "zone" not in data:
+            check_zone(None)
+        return data
+
+
+class CameraZone(Body):
+    zone: ListedZone = Field(description="installation zone (UE-10-22 3.3.9-3.3.17)")
+
+
+class AudioOrder(Body):
+    """The rector's order that keeps a camera's sound (UE-10-22 3.1.2)."""
+
+    order_no: str = Field(min_length=1, max_length=64, description="the order's number")
+    order_date: str = Field(max_length=10, description="YYYY-MM-DD, no later than today")
 
 
 class NewBookmark(Body):

@@ -30,6 +30,7 @@ from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
 from kuzet.export.execute import Exports
 from kuzet.governance.acts import Acts
+from kuzet.governance.board import Board
 from kuzet.governance.holds import Holds
 from kuzet.governance.protocols import Protocols
 from kuzet.governance.transfers import Transfers
@@ -111,6 +112,7 @@ class Services:
     layouts: Layouts = field(init=False)
     views: ViewSlots = field(init=False)
     protocols: Protocols = field(init=False)
+    board: Board = field(init=False)
     acts: Acts = field(init=False)
     viewings: Viewings = field(init=False)
     transfers: Transfers = field(init=False)
@@ -130,9 +132,10 @@ class Services:
         self.layouts = Layouts(session)
         self.views = ViewSlots(self.settings.max_views_per_user)
         self.protocols = Protocols(session, self.settings.display_timezone)
+        self.board = Board(session)
         self.acts = Acts(session, self.settings.display_timezone)
         self.viewings = Viewings(session, self.settings.display_timezone)
-        self.transfers = Transfers(session, self.settings.display_timezone)
+        self.transfers = Transfers(session, self.settings.display_timezone, self.holds)
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
                                self.settings.organisation)
 

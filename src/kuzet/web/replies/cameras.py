@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field
 
 from kuzet.recorder.status import State
+from kuzet.regulation import Zone
 from kuzet.web.replies import Reply
 
 INSTANT = "ISO 8601, UTC"
@@ -36,9 +37,22 @@ class UnknownStatusReply(Reply):
     state: Literal["unknown"]
 
 
+class AudioOrderReply(Reply):
+    """The rector's order on which a camera's sound is recorded (UE-10-22 3.1.2)."""
+
+    order_no: str
+    order_date: str = Field(description="YYYY-MM-DD")
+
+
 class CameraReply(Reply):
     name: str
-    zone: str | None
+    zone: Zone | None = Field(description="installation zone (UE-10-22 3.3.9-3.3.17); none "
+                                          "until one of the list is set")
+    unlisted_zone: str | None = Field(description=(
+        "what a camera added before the list was closed holds instead (\"dormitory\", "
+        "\"other\", free text), until someone sets a zone of the list"))
+    audio: AudioOrderReply | None = Field(description=(
+        "the order its sound is recorded on; none: video only, the default"))
     location: str | None
     building: str | None
     floor: str | None

@@ -50,11 +50,16 @@ class RoleReply(Reply):
     clause: str = Field(description="the clause of the regulation the role comes from")
     titles: dict[str, str] = Field(description="the role's title by language: kk, ru, en")
     perms: list[str]
+    order_no: str | None = Field(description="the rector's order its last edit rests on "
+                                             "(none while the defaults stand)")
+    order_date: str | None = Field(description="YYYY-MM-DD")
 
 
 class RolePermsReply(Reply):
     name: str
     perms: list[str]
+    order_no: str
+    order_date: str
 
 
 class CameraGroupReply(Reply):

@@ -7,6 +7,11 @@ from pydantic import Field
 from kuzet.web.replies import Reply
 
 
+class AcknowledgementReply(Reply):
+    member: str = Field(description="the member of the Management Board")
+    at_ns: int
+
+
 class ProtocolReply(Reply):
     id: int
     number: str | None = Field(description="given when submitted; null for a draft")
@@ -25,3 +30,5 @@ class ProtocolReply(Reply):
     review_note: str | None
     bookmark: int | None = Field(description="id of the incident bookmark made with it")
     snapshot: bool = Field(description="the recorded frame of the instant is kept with it")
+    acknowledgements: list[AcknowledgementReply] = Field(
+        description="the Management Board's members who have read it (clause 3.5.7)")

@@ -27,6 +27,8 @@ class HoldReply(Reply):
     approved_by: str | None
     expires: str | None = Field(description="ISO 8601 UTC; none until approved")
     ranges: list[HoldRangeReply]
+    transfer: str | None = Field(description="number of the transfer request it is "
+                                 "decided with; none for a hold of its own")
 
 
 class HoldStateReply(Reply):
@@ -62,7 +64,8 @@ class AuditEntryReply(Reply):
 
 
 class AuditCheckReply(Reply):
-    """The chain and the signed checkpoints, as `kuzet audit verify` checks them."""
+    """The chain and the signed checkpoints, as `kuzet audit verify` checks them: integrity
+    only, nothing an entry says (what `audit.verify` may see, clause 3.4.3)."""
 
     entries: int = Field(description="entries walked, up to the head read first")
     intact: bool

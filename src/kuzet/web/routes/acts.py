@@ -1,6 +1,7 @@
 """Acts (clause 3.5.8): the head of security formalises a violation resting on registered
 protocols; registered with the year's number; the register, its CSV, each act as a PDF;
-a hold request for the footage around the protocols it rests on."""
+a hold request for the footage around the protocols it rests on. The Management Board
+(`protocol.read`, clause 3.5.7) reads the registered acts, never a draft."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.permissions import Perm
+from kuzet.access.permissions import Perm, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
-from kuzet.errors import Conflict
+from kuzet.errors import Conflict, NotFound
 from kuzet.governance.acts import ActFields, protocol_ids
 from kuzet.governance.documents import act_pdf
 from kuzet.governance.models import Act
@@ -27,7 +28,21 @@ from kuzet.web.times import out
 
 router = APIRouter(prefix="/api", tags=["documents"])
 WRITE = Depends(Require(Perm.ACT_WRITE))
-READ = Depends(Require(Perm.ACT_WRITE, Perm.PROTOCOL_REVIEW))
+READ = Depends(Require(Perm.ACT_WRITE, Perm.PROTOCOL_REVIEW, Perm.PROTOCOL_READ))
+
+
+def _board_only(request: Request, caller: Caller) -> bool:
+    """Whether the caller reads acts as the Board alone: registered ones only."""
+    now = services(request).clock()
+    return not any(holds_somewhere(caller.principal, p, now)
+                   for p in (Perm.ACT_WRITE, Perm.PROTOCOL_REVIEW))
+
+
+def _visible(request: Request, caller: Caller, act_id: int) -> Act:
+    a = services(request).acts.get(act_id)
+    if a.number is None and _board_only(request, caller):
+        raise NotFound(f"no act {act_id}")
+    return a
 
 
 def _reply(request: Request, a: Act) -> ActReply:
@@ -47,7 +62,9 @@ def start_act(body: ActStart, request: Request, caller: Caller = WRITE) -> ActRe
 
 @router.get("/acts")
 def act_register(request: Request, caller: Caller = READ) -> list[ActReply]:
-    return [_reply(request, a) for a in services(request).acts.listing()]
+    board_only = _board_only(request, caller)
+    return [_reply(request, a) for a in services(request).acts.listing()
+            if a.number is not None or not board_only]
 
 
 @router.get("/acts.csv", **a_file("text/csv"))
@@ -61,7 +78,7 @@ def act_register_csv(request: Request, caller: Caller = READ) -> Response:
 
 @router.get("/acts/{act}")
 def act(act: RowId, request: Request, caller: Caller = READ) -> ActReply:
-    return _reply(request, services(request).acts.get(act))
+    return _reply(request, _visible(request, caller, act))
 
 
 @router.put("/acts/{act}")
@@ -98,7 +115,7 @@ def hold_for_act(act: RowId, body: HoldFromDocument, request: Request,
 def act_document(act: RowId, request: Request, caller: Caller = READ,
                  lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
     svc = services(request)
-    a = svc.acts.get(act)
+    a = _visible(request, caller, act)
     pdf = act_pdf(a, svc.acts.protocol_numbers(a), lang, svc.settings.display_timezone,
                   svc.settings.document_font, svc.audit.hash_of(a.registered_entry))
     svc.audit.act(caller.actor(source(request)), AuditAction.ACT_DOCUMENT, f"act/{a.id}",

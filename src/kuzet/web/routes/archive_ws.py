@@ -1,5 +1,5 @@
-"""`/api/ws/archive/{camera}?start=…&purpose=…[&end=…]`: stored footage for the console's
-player.
+"""`/api/ws/archive/{camera}?start=…&purpose=…[&end=…][&speed=…]`: stored footage for the
+console's player.
 
 Opening it is an act (clause 4.2): the purpose is required and recorded (`archive.open`,
 `archive.close`). Footage is sent only inside the window the caller may see (a role:
@@ -19,13 +19,19 @@ short there (kuzet.mp4.playback). Messages:
 What plays next, and where a gap or a missing file is noted, is the playback plan
 (kuzet.console.playback_plan) of the rows, read from the catalog a page at a time.
 Sending runs at most `LOOKAHEAD_S` of media ahead of real time (times the speed the
-player asks for with `{"speed": x}`), so a long playback never floods the browser; gaps
+player opens at, `speed`, or asks for with `{"speed": x}`), so a long playback never
+floods the browser; gaps
 and missing files do not count, since the player jumps over them at once (waiting them
 out would leave it stalled at the hole with nothing after it).
 
 The session and the permission are checked again every `RECHECK_S` for as long as the
 socket is open (kuzet.web.wsauth.ended): logging out, the session's expiry, a revoked
 role or an ended grant close it with code 1008 and a reason naming what ended.
+
+However the socket ends (the player closes it, the page goes away, the connection drops,
+a re-check refuses, the server stops), its `archive.close` entry records what it really
+sent (kuzet.console.archive_sent): the first and last instant of footage that went out,
+the seconds of footage, every speed asked with its instant, and how it ended.
 """
 
 from __future__ import annotations
@@ -36,7 +42,6 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
@@ -47,6 +52,14 @@ from kuzet.audit.log import Actor
 from kuzet.catalog import keyindex
 from kuzet.catalog.models import Segment
 from kuzet.catalog.store import Catalog
+from kuzet.console.archive_sent import (
+    MAX_SPEED,
+    MIN_SPEED,
+    Pace,
+    Sent,
+    closed_by,
+    speed_asked,
+)
 from kuzet.console.plan_rows import on_disk
 from kuzet.console.playback_plan import Gap, Play, Row, plan
 from kuzet.errors import Invalid
@@ -73,16 +86,9 @@ class _Scope:
     basis: Decision
 
 
-@dataclass
-class _Sent:
-    """How far footage went out, for the `archive.close` entry."""
-
-    until_ns: int
-
-
 @router.websocket("/api/ws/archive/{name}")
 async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str = "",
-                         end: str = "") -> None:
+                         end: str = "", speed: str = "1") -> None:
     svc = services(ws)
     caller = await admit(ws, Perm.ARCHIVE_VIEW)
     if caller is None:
@@ -94,6 +100,7 @@ async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str
         end_ns = instant(end, "end") if end else None
         if end_ns is not None and end_ns <= start_ns:
             raise Invalid("the end comes after the start")
+        opening_speed = _speed(speed)
     except Invalid as exc:
         await close(ws, POLICY_VIOLATION, str(exc))
         return
@@ -113,43 +120,58 @@ async def archive_stream(ws: WebSocket, name: str, start: str = "", purpose: str
     clip_end = window[1] if end_ns is None else min(window[1], end_ns)
     scope = _Scope(window, (window[0], clip_end), basis)
     try:
-        await _play(ws, actor, cam.name, cam.id, start_ns, scope, purpose)
+        await _play(ws, actor, cam.name, cam.id, start_ns, scope, purpose, opening_speed)
     finally:
         svc.views.give_back(caller.name)
 
 
+def _speed(text: str) -> float:
+    """The speed the player opens at (it keeps its speed across a jump or a reconnection)."""
+    try:
+        asked = speed_asked(float(text))
+    except ValueError:
+        asked = None
+    if asked is None:
+        raise Invalid(f"speed: a number from {MIN_SPEED} to {MAX_SPEED}")
+    return asked
+
+
 async def _play(ws: WebSocket, actor: Actor, camera: str, camera_id: int, start_ns: int,
-                scope: _Scope, purpose: str) -> None:
+                scope: _Scope, purpose: str, speed: float) -> None:
     svc = services(ws)
     await ws.accept()
     seq = svc.audit.act(actor, AuditAction.ARCHIVE_OPEN, camera, purpose=purpose,
                         footage_from_ns=start_ns, basis=scope.basis.reason).seq
-    control: dict[str, Any] = {"speed": 1.0}
-    sent = _Sent(start_ns)
-    sender = asyncio.create_task(_stream(ws, camera_id, start_ns, scope.clip, control, sent))
-    listener = asyncio.create_task(_listen(ws, control))
-    reason = None
+    pace, sent = Pace(speed), Sent(svc.clock(), speed)
+    sender = asyncio.create_task(_stream(ws, camera_id, start_ns, scope.clip, pace, sent))
+    listener = asyncio.create_task(_listen(ws, pace, sent))
+    how = "the server is stopping"  # cancelled: unless it ends another way first
     try:
         reason = await _watch(sender, listener, lambda: ended(
             ws, Perm.ARCHIVE_VIEW, camera_id, scope.window, scope.basis))
         if reason is not None:
+            how = reason
             sender.cancel()
             with contextlib.suppress(RuntimeError):
                 await ws.close(POLICY_VIOLATION, reason[:100])
+        else:
+            how = closed_by(listener.result())
+    except Exception as exc:
+        how = f"error: {type(exc).__name__}"
+        raise
     finally:
         sender.cancel()
         listener.cancel()
         svc.audit.act(actor, AuditAction.ARCHIVE_CLOSE, camera, viewing=seq,
-                      footage=[start_ns, sent.until_ns],
-                      **({"ended": reason} if reason is not None else {}))
+                      **sent.detail(how))
 
 
-async def _watch(sender: asyncio.Task[None], listener: asyncio.Task[None],
+async def _watch(sender: asyncio.Task[None], listener: asyncio.Task[int | None],
                  check: Callable[[], str | None]) -> str | None:
     """Wait until the player goes away (None), asking `check` every `RECHECK_S`, sending
     or not: its reason as soon as it gives one. An error of the sender is raised here."""
     loop = asyncio.get_running_loop()
-    waiting: set[asyncio.Task[None]] = {sender, listener}
+    waiting: set[asyncio.Task[None] | asyncio.Task[int | None]] = {sender, listener}
     next_check = loop.time() + RECHECK_S
     while not listener.done():
         done, waiting = await asyncio.wait(waiting, timeout=max(0.0, next_check - loop.time()),
@@ -166,12 +188,12 @@ async def _watch(sender: asyncio.Task[None], listener: asyncio.Task[None],
 
 
 async def _stream(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, int],
-                  control: dict[str, Any], sent: _Sent) -> None:
+                  pace: Pace, sent: Sent) -> None:
     """Everything the socket sends: the footage, then `nothing` (when there was none) and
     `end`. The player going away ends it quietly (the listener notices too)."""
     svc = services(ws)
     with contextlib.suppress(WebSocketDisconnect, RuntimeError):
-        origin = await _send(ws, camera_id, start_ns, clip, control, sent)
+        origin = await _send(ws, camera_id, start_ns, clip, pace, sent)
         if origin is None:  # nothing from this instant on: offer the footage before it
             before = await asyncio.to_thread(svc.catalog.segment_before, camera_id, start_ns)
             nearest = min(before.end_ns, clip[1]) if before is not None else None
@@ -181,22 +203,27 @@ async def _stream(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int,
         await ws.send_text(json.dumps({"type": "end"}))
 
 
-async def _listen(ws: WebSocket, control: dict[str, Any]) -> None:
-    """Speed changes from the player; returns when it goes away."""
+async def _listen(ws: WebSocket, pace: Pace, sent: Sent) -> int | None:
+    """Speed changes from the player, each recorded with its instant; returns the close
+    code when the player goes away (None: the socket was no longer connected)."""
+    svc = services(ws)
     while True:
         try:
             message = json.loads(await ws.receive_text())
-        except (WebSocketDisconnect, RuntimeError):
-            return
+        except WebSocketDisconnect as gone:
+            return gone.code
+        except RuntimeError:
+            return None
         except ValueError:
             continue
-        speed = message.get("speed") if isinstance(message, dict) else None
-        if isinstance(speed, int | float) and 0.25 <= speed <= 16:
-            control["speed"] = float(speed)
+        speed = speed_asked(message.get("speed") if isinstance(message, dict) else None)
+        if speed is not None:
+            pace.set_speed(speed, time.monotonic())
+            sent.speed(svc.clock(), speed)
 
 
 async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, int],
-                control: dict[str, Any], sent: _Sent) -> int | None:
+                pace: Pace, sent: Sent) -> int | None:
     """Footage from `start_ns` to the end of `clip`, none before its start, in the order of
     the playback plan of each page of rows; returns the origin sent (None: there was
     nothing to send)."""
@@ -204,7 +231,7 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
     t = start_ns  # where the next item begins
     look = start_ns  # where the next page of rows is read from (ahead of `t` past a gap)
     origin: int | None = None
-    clock_start = time.monotonic()
+    pace.start(time.monotonic())
     media_sent_s = 0.0
     skipped_s = 0.0  # gaps the player jumps over at once: not waited for in real time
     while look < clip[1]:
@@ -259,12 +286,11 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
             # Each read (a GOP, from the page cache as a rule) runs off the event loop.
             while (frag := await asyncio.to_thread(next, fragments, None)) is not None:
                 media_sent_s = offset_s + frag.start_ns / 1e9
-                ahead = (media_sent_s - skipped_s
-                         - (time.monotonic() - clock_start) * control["speed"])
+                ahead = media_sent_s - skipped_s - pace.played_s(time.monotonic())
                 if ahead > LOOKAHEAD_S:
-                    await asyncio.sleep((ahead - LOOKAHEAD_S) / control["speed"])
+                    await asyncio.sleep((ahead - LOOKAHEAD_S) / pace.speed)
                 await ws.send_bytes(frag.data)
-                sent.until_ns = seg.start_ns + frag.end_ns
+                sent.fragment(seg.start_ns + frag.start_ns, seg.start_ns + frag.end_ns)
         look = t
     return origin
 

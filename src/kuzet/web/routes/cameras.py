@@ -26,13 +26,15 @@ from kuzet.console.timeline import clip, drawn, month_days
 from kuzet.credentials import SecretUrl
 from kuzet.errors import Invalid, NotFound
 from kuzet.ingest.errors import SourceError, check_url
-from kuzet.storage.retention import PROTECTING, hold_state
+from kuzet.regulation import check_audio_order, listed_zone
+from kuzet.storage.retention import hold_state, protected_ranges
 from kuzet.timefmt import format_instant
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
 from kuzet.web.pictures import authorize_picture
 from kuzet.web.replies import a_file
 from kuzet.web.replies.cameras import (
     ArchiveViewingReply,
+    AudioOrderReply,
     BookmarkReply,
     CameraRemovedReply,
     CameraReply,
@@ -48,8 +50,9 @@ from kuzet.web.replies.cameras import (
     UnknownStatusReply,
     ViewingEndedReply,
 )
-from kuzet.web.schemas import NewBookmark, NewCamera, SeqId, ViewingRequest
+from kuzet.web.schemas import AudioOrder, CameraZone, NewBookmark, NewCamera, SeqId, ViewingRequest
 from kuzet.web.times import instant, out, window
+from kuzet.web.viewing_end import end_viewing as end_api_viewing
 
 router = APIRouter(prefix="/api", tags=["cameras"])
 STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
@@ -76,9 +79,14 @@ def visible(caller: Caller, now_ns: int, cam: Camera) -> bool:
 def camera_reply(cam: Camera, status: dict[str, Any] | None) -> CameraReply:
     """A camera with its status as the recorder reports it (a dict from the status
     source), or "unknown" while the recorder does not run it."""
+    zone = listed_zone(cam.zone)
+    audio = None
+    if cam.audio_order_no is not None and cam.audio_order_date is not None:
+        audio = AudioOrderReply(order_no=cam.audio_order_no, order_date=cam.audio_order_date)
     return CameraReply(
-        name=cam.name, zone=cam.zone, location=cam.location, building=cam.building,
-        floor=cam.floor, retention_days=cam.retention_days,
+        name=cam.name, zone=zone, unlisted_zone=cam.zone if zone is None else None,
+        audio=audio, location=cam.location,
+        building=cam.building, floor=cam.floor, retention_days=cam.retention_days,
         status=CameraStatusReply.model_validate(status) if status
         else UnknownStatusReply(camera=cam.name, state="unknown"))
 
@@ -119,7 +127,7 @@ def add_camera(body: NewCamera, request: Request,
         raise Invalid(str(exc)) from exc
     actor = caller.actor(source(request))
     cam = svc.catalog.add_camera(
-        body.name, body.url, sub_url=body.sub_url, zone=body.zone, location=body.location,
+        body.name, body.url, zone=body.zone, sub_url=body.sub_url, location=body.location,
         building=body.building, floor=body.floor, retention_days=body.retention_days,
         audit=lambda s, c: append_act(s, actor, AuditAction.CAMERA_ADD, c.name,
                                       url=main.shown, zone=body.zone,
@@ -140,6 +148,56 @@ def remove_camera(name: str, request: Request,
         s, actor, AuditAction.CAMERA_REMOVE, c.name))
     svc.cameras_changed()
     return CameraRemovedReply(name=cam.name, removed=True)
+
+
+@router.put("/cameras/{name}/zone")
+def set_zone(name: str, body: CameraZone, request: Request,
+             caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> CameraReply:
+    """Put a camera in one of the regulation's installation zones (3.3.9-3.3.17): how a
+    camera added before the list was closed leaves the console's list of those to fix."""
+    cam = camera(request, name)
+    svc = services(request)
+    actor = caller.actor(source(request))
+    changed = svc.catalog.set_zone(cam.name, body.zone, audit=lambda s, c: append_act(
+        s, actor, AuditAction.CAMERA_ZONE, c.name, zone=body.zone, before=cam.zone))
+    svc.cameras_changed()
+    return camera_reply(changed, svc.status().get(cam.name))
+
+
+@router.put("/cameras/{name}/audio")
+def keep_audio(name: str, body: AudioOrder, request: Request,
+               caller: Caller = Depends(Require(Perm.CAMERA_AUDIO))) -> CameraReply:
+    """Record the camera's sound from now on, on the rector's order (number, date): the
+    regulation describes a system for images (3.1.2), so sound rests on the rector's own
+    decision, taken with the rector's account (no API token carries it). The recorder
+    opens a new session with the sound within seconds."""
+    cam = camera(request, name)
+    svc = services(request)
+    order = check_audio_order(body.order_no, body.order_date, svc.clock())
+    actor = caller.actor(source(request))
+    changed = svc.catalog.set_audio(cam.name, order, audit=lambda s, c: append_act(
+        s, actor, AuditAction.CAMERA_AUDIO, c.name, keep=True, order_no=order[0],
+        order_date=order[1]))
+    svc.cameras_changed()
+    return camera_reply(changed, svc.status().get(cam.name))
+
+
+@router.delete("/cameras/{name}/audio")
+def drop_audio(name: str, request: Request,
+               caller: Caller = Depends(Require(Perm.CAMERA_AUDIO, Perm.CAMERA_ADMIN))
+               ) -> CameraReply:
+    """Record video only from now on: less than the order allows, so the administrator
+    may do it as well as the rector."""
+    cam = camera(request, name)
+    svc = services(request)
+    if cam.audio_order_no is None:  # video only already: nothing to change or log
+        return camera_reply(cam, svc.status().get(cam.name))
+    actor = caller.actor(source(request))
+    changed = svc.catalog.set_audio(cam.name, None, audit=lambda s, c: append_act(
+        s, actor, AuditAction.CAMERA_AUDIO, c.name, keep=False,
+        order_no=cam.audio_order_no, order_date=cam.audio_order_date))
+    svc.cameras_changed()
+    return camera_reply(changed, svc.status().get(cam.name))
 
 
 def archive_window(request: Request, caller: Caller, name: str, start: str, end: str
@@ -166,10 +224,10 @@ def _held(request: Request, camera_id: int, windows: list[tuple[int, int]]
     now = svc.clock()
     held = []
     for h in svc.holds.facts():
-        state = hold_state(h, now, svc.holds.pending_ns)
-        if state in PROTECTING:
-            held += [(h.id, str(state), s, e) for cam_id, s0, e0 in h.ranges
-                     if cam_id == camera_id for s, e in clip([(s0, e0)], windows)]
+        state = hold_state(h, now, svc.holds.window_ns)
+        held += [(h.id, str(state), s, e)
+                 for cam_id, s0, e0 in protected_ranges(h, now, svc.holds.window_ns)
+                 if cam_id == camera_id for s, e in clip([(s0, e0)], windows)]
     return held
 
 
@@ -339,7 +397,5 @@ def end_viewing(viewing: SeqId, request: Request,
     if opened is None or opened.actor != caller.name or opened.action not in (
             AuditAction.LIVE_START, AuditAction.ARCHIVE_OPEN):
         raise NotFound(f"no viewing {viewing} of yours")
-    action = (AuditAction.LIVE_STOP if opened.action == AuditAction.LIVE_START
-              else AuditAction.ARCHIVE_CLOSE)
-    svc.audit.act(caller.actor(source(request)), action, opened.subject, viewing=viewing)
+    end_api_viewing(svc.audit, caller.actor(source(request)), opened)
     return ViewingEndedReply(viewing=viewing, ended=True)

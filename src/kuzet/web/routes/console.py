@@ -118,6 +118,13 @@ def approvals_page(request: Request) -> HTMLResponse:
     return _page(request, "approvals.html")
 
 
+@router.get("/health")
+def health_page(request: Request) -> HTMLResponse:
+    """Alarms, volumes, camera states and the audit log's integrity (clause 3.4.3); the API
+    checks `health.read` and `audit.verify`."""
+    return _page(request, "health.html")
+
+
 REGISTERS = ("acts", "viewings", "holds")
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 
 from kuzet.access.grants import GrantView
 from kuzet.access.permissions import Perm
-from kuzet.access.roles import AssignmentView
+from kuzet.access.roles import AssignmentView, Order
 from kuzet.access.sessions import Caller
 from kuzet.timefmt import format_instant
 from kuzet.web.deps import Authenticated, Require, services, source
@@ -34,6 +34,7 @@ from kuzet.web.schemas import (
     Decision,
     GrantRequest,
     NewUser,
+    RoleApproval,
     RolePerms,
     RoleRequest,
     RowId,
@@ -125,14 +126,20 @@ def confirm_totp_reset(name: str, request: Request, caller: Caller = RESET_CONFI
 def roles(request: Request, caller: Caller = Depends(Require(Perm.USER_ADMIN, Perm.ROLE_EDIT))
           ) -> list[RoleReply]:
     return [RoleReply(name=r.name, clause=r.clause, titles=json.loads(r.titles),
-                      perms=json.loads(r.perms)) for r in services(request).roles.all()]
+                      perms=json.loads(r.perms), order_no=r.order_no, order_date=r.order_date)
+            for r in services(request).roles.all()]
 
 
 @router.put("/roles/{name}")
 def edit_role(name: str, body: RolePerms, request: Request,
               caller: Caller = Depends(Require(Perm.ROLE_EDIT))) -> RolePermsReply:
-    services(request).roles.set_perms(caller.actor(source(request)), name, set(body.perms))
-    return RolePermsReply(name=name, perms=sorted(p.value for p in body.perms))
+    """Within the regulation's table of who may hold what (400 naming the clause), on the
+    rector's order, recorded with the role and in its audit entry (4.1)."""
+    order = Order.of(body.order_no, body.order_date, "a role is edited", "4.1")
+    services(request).roles.set_perms(caller.actor(source(request)), name, set(body.perms),
+                                      order)
+    return RolePermsReply(name=name, perms=sorted(p.value for p in body.perms),
+                          order_no=order.no, order_date=order.date)
 
 
 @router.get("/camera-groups")
@@ -171,10 +178,14 @@ def request_role(body: RoleRequest, request: Request, caller: Caller = USER_ADMI
 
 
 @router.post("/role-assignments/{assignment}/approve")
-def approve_role(assignment: RowId, request: Request, caller: Caller = ROLE_APPROVE
-                 ) -> AssignmentStateReply:
+def approve_role(assignment: RowId, request: Request, body: RoleApproval | None = None,
+                 caller: Caller = ROLE_APPROVE) -> AssignmentStateReply:
+    """The administrator's appointment needs the rector's order (3.4.2): the one in the
+    body, else the one the request carried (400 without either)."""
     svc = services(request)
-    svc.roles.decide(caller.actor(source(request)), assignment, True, svc.clock())
+    order = body or RoleApproval()
+    svc.roles.decide(caller.actor(source(request)), assignment, True, svc.clock(),
+                     order.order_no, order.order_date)
     return AssignmentStateReply(assignment=assignment, state="active")
 
 

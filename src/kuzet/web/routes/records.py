@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from kuzet.access.permissions import Perm
+from kuzet.access.permissions import AUDIT_READ_CLAUSE, Perm
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.anchor import Anchor
@@ -35,7 +35,8 @@ from kuzet.web.schemas import Decision, HoldApproval, HoldFromDocument, HoldRequ
 from kuzet.web.times import instant, out, window
 
 router = APIRouter(prefix="/api", tags=["records"])
-AUDIT = Depends(Require(Perm.AUDIT_READ))
+AUDIT = Depends(Require(Perm.AUDIT_READ, clause=AUDIT_READ_CLAUSE))
+AUDIT_VERIFY = Depends(Require(Perm.AUDIT_VERIFY))
 HOLD_APPROVE = Depends(Require(Perm.HOLD_APPROVE))
 OptTime = Annotated[str | None, Query(max_length=40, description="ISO 8601 with offset")]
 
@@ -46,7 +47,8 @@ def _hold_reply(v: HoldView) -> HoldReply:
                      requested_by=h.requested_by, requested=format_instant(h.requested_ns),
                      approved_by=h.approved_by, expires=out(h.expires_ns),
                      ranges=[HoldRangeReply(camera=c, start=format_instant(a),
-                                            end=format_instant(b)) for c, a, b in v.ranges])
+                                            end=format_instant(b)) for c, a, b in v.ranges],
+                     transfer=v.transfer)
 
 
 HOLD_READ = Depends(Require(Perm.HOLD_READ))
@@ -150,9 +152,11 @@ def audit(request: Request, action: Annotated[str | None, Query(max_length=64)] 
 
 
 @router.get("/audit/verify")
-def audit_verify(request: Request, caller: Caller = AUDIT) -> AuditCheckReply:
+def audit_verify(request: Request, caller: Caller = AUDIT_VERIFY) -> AuditCheckReply:
     """The chain and every signed checkpoint beside the catalog, as `kuzet audit verify`
-    checks them: a consistent rewrite of the log fails here too."""
+    checks them: a consistent rewrite of the log fails here too. Integrity only (clause
+    3.4.3, IT support's duty): counts, sequence numbers, hash prefixes and checkpoint
+    times, never an entry's actor, camera or purpose (those are `audit.read`'s)."""
     svc = services(request)
     check, _ = Anchor(svc.audit, svc.settings.home).verify()
     return AuditCheckReply(entries=check.entries, intact=check.ok,

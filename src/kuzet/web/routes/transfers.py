@@ -9,11 +9,12 @@ out. The package is the only way footage leaves Kuzet (clause 3.5.1).
 
 from __future__ import annotations
 
-import json
-from typing import Annotated
+import os
+from collections.abc import Callable, Generator
+from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response, StreamingResponse
 
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
@@ -54,6 +55,7 @@ DECIDE = Depends(Require(Perm.TRANSFER_DECIDE))
 READ = Depends(Require(Perm.TRANSFER_REGISTER, Perm.TRANSFER_DECIDE, Perm.EXPORT_EXECUTE))
 EXECUTE = Depends(Require(Perm.EXPORT_EXECUTE))
 STATES = "^(pending|approved|rejected|executed)$"
+PACKAGE_CHUNK = 1 << 20
 TYPES = "^(investigative_body|court|depicted_person)$"
 
 
@@ -99,19 +101,17 @@ def _names(request: Request, cameras: list[str]) -> tuple[str, ...]:
 @router.post("/transfers", status_code=201)
 def register_transfer(body: NewTransfer, request: Request, caller: Caller = REGISTER
                       ) -> NewTransferReply:
-    """Register a request, and ask for a hold of the footage it names: a pending hold
-    keeps it from expiring while the rector decides (clause 3.3; `hold_pending_days`),
-    so a request for footage near the end of its retention is not lost to the wait."""
+    """Register a request, with a hold of the footage it names: the pending hold keeps
+    it from expiring while the rector decides (clause 3.3; `hold_decision_window_days`),
+    so a request for footage near the end of its retention is not lost to the wait. The
+    hold is decided with the transfer."""
     svc = services(request)
     a, b = window(body.start, body.end)
-    actor = caller.actor(source(request))
-    t = svc.transfers.register(actor, TransferAsk(
+    t = svc.transfers.register(caller.actor(source(request)), TransferAsk(
         body.requester_type, body.requester, body.requester_details, body.basis_number,
         body.basis_date, body.reason, Scope(_names(request, body.cameras), a, b)), svc.clock())
-    hold = svc.holds.request(json.loads(t.cameras), a, b, incident=t.number,
-                             reason=f"footage asked for by transfer request {t.number}",
-                             by=caller.name, now_ns=svc.clock(), via=actor)
-    return NewTransferReply(**dict(_reply(t)), hold=hold.id)
+    assert t.hold_id is not None  # registration asks for it in the same transaction
+    return NewTransferReply(**dict(_reply(t)), hold=t.hold_id)
 
 
 @router.put("/transfers/{transfer}/basis")
@@ -225,28 +225,50 @@ def execute_transfer(transfer: RowId, body: TransferExecution, request: Request,
 
 
 @router.get("/transfers/{transfer}/package", **a_file("application/zip"))
-def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> FileResponse:
+def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> StreamingResponse:
+    """The package, handed over: once its last byte is sent it is deleted from the server
+    (clause 3.3; `export.execute`), so it is downloaded once, whole (no ranges)."""
     svc = services(request)
     t = svc.transfers.get(transfer)
     if t.package_file is None:
         raise NotFound(f"transfer {t.number} has no package")
-    path = svc.exports.path_of(t)
-    if not path.is_file():
-        raise NotFound(f"the package of {t.number} is no longer on the server")
     approved = approved_scope(t)
     for name in approved.cameras:
         authorize(request, caller, Perm.EXPORT_EXECUTE, camera(request, name).id,
                   (approved.start_ns, approved.end_ns))
-    svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_PACKAGE_DOWNLOAD,
-                  f"transfer/{t.id}", number=t.number, sha256=t.package_sha256)
-    return FileResponse(path, media_type="application/zip", filename=t.package_file,
-                        headers={"cache-control": "no-store"})
+    try:
+        f = svc.exports.path_of(t).open("rb")
+    except FileNotFoundError:
+        raise NotFound(f"refused: the package of {t.number}, deleted from the server when "
+                       "it was handed over or its approval expired (UE-10-22 3.3)") from None
+    try:
+        svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_PACKAGE_DOWNLOAD,
+                      f"transfer/{t.id}", number=t.number, sha256=t.package_sha256)
+    except BaseException:
+        f.close()
+        raise
+    return StreamingResponse(
+        _handing_over(f, lambda: svc.exports.handed_over(t, caller.name, svc.clock())),
+        media_type="application/zip", headers={
+            "content-length": str(os.fstat(f.fileno()).st_size),
+            "content-disposition": f'attachment; filename="{t.package_file}"',
+            "cache-control": "no-store"})
+
+
+def _handing_over(f: BinaryIO, done: Callable[[], None]) -> Generator[bytes, None, None]:
+    """The file's bytes, then `done()` once the last has been sent; a download cut short
+    never gets there."""
+    with f:
+        while chunk := f.read(PACKAGE_CHUNK):
+            yield chunk
+    done()
 
 
 @router.delete("/transfers/{transfer}/package")
 def discard_package(transfer: RowId, request: Request, caller: Caller = EXECUTE
                     ) -> TransferReply:
-    """Remove the package from the server once handed over; its hashes stay registered."""
+    """Remove the package from the server without handing it over (a complete download
+    hands it over and removes it); its hashes stay registered."""
     svc = services(request)
     t = svc.transfers.get(transfer)
     svc.exports.discard(caller.actor(source(request)), t)

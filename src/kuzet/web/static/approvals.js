@@ -43,6 +43,20 @@ function decisions(mine, approve, rejectPath, extra = []) {
           button(labels.reject, () => decide(rejectPath, {note: note.value}))];
 }
 
+function orderFields(assignment) {
+  const no = document.createElement("input");
+  no.name = "order_no";
+  no.placeholder = labels.orderNo;
+  no.maxLength = 64;
+  no.value = assignment.order_no || "";
+  const date = document.createElement("input");
+  date.name = "order_date";
+  date.type = "date";
+  date.title = labels.orderDate;
+  date.value = assignment.order_date || "";
+  return [no, date];
+}
+
 async function list(path) {
   const response = await fetch(path);
   if (response.status === 401) location.assign("/login?next=/approvals");
@@ -69,8 +83,9 @@ async function load() {
     }
   }
   if (perms.includes("hold.approve")) {
+    // A transfer's hold is decided with its transfer, listed above (clause 3.5.6).
     for (const h of [...await list("/api/holds?state=pending"),
-                     ...await list("/api/holds?state=lapsed")]) {
+                     ...await list("/api/holds?state=lapsed")].filter((x) => !x.transfer)) {
       const until = document.createElement("input");
       until.type = "date";
       until.value = yearAhead();
@@ -85,11 +100,16 @@ async function load() {
   }
   if (perms.includes("role.approve")) {
     for (const a of await list("/api/role-assignments?state=pending")) {
+      // The administrator is appointed by the rector's order (clause 3.4.2): its number
+      // and date go with the approval when the request did not carry them.
+      const order = a.role === "administrator" ? orderFields(a) : [];
+      const body = () => order.length && order[0].value ?
+        {order_no: order[0].value, order_date: order[1].value} : {};
       item(document.getElementById("roles"), `${a.user}: ${a.role}` +
            (a.order_no ? ` (№ ${a.order_no}, ${a.order_date})` : "") + ` — ${a.requested_by}`,
            decisions(a.requested_by === me.name || a.user === me.name,
-             () => decide(`/api/role-assignments/${a.id}/approve`, {}),
-             `/api/role-assignments/${a.id}/reject`));
+             () => decide(`/api/role-assignments/${a.id}/approve`, body()),
+             `/api/role-assignments/${a.id}/reject`, order));
       waiting += 1;
     }
   }
@@ -113,6 +133,7 @@ async function load() {
     }
   }
   document.getElementById("empty").hidden = waiting > 0;
+  document.querySelector("main").dataset.loaded = "true";
 }
 
 load();

@@ -48,7 +48,8 @@ export class ArchivePlayer {
     this.ended = false;
     if (this.notice !== "reconnecting") this.say("none");
     const start = new Date(Math.round(this.startNs / 1e6)).toISOString();
-    const query = new URLSearchParams({start, purpose: this.purpose});
+    // the speed too: a jump or a reconnection keeps it, and the server paces and audits it
+    const query = new URLSearchParams({start, purpose: this.purpose, speed: this.speed});
     return `archive/${encodeURIComponent(this.camera)}?${query}`;
   }
 

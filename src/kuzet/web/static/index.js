@@ -1,26 +1,107 @@
-// The cameras this account may see, each linking to its live view and, for those who set
-// cameras up, to its detection set-up.
+// The cameras this account may see, each linking to its live view, with its installation
+// zone and, where the rector's order keeps it, its sound. For those who set cameras up: the
+// detection set-up, and the cameras still without a zone of the regulation's list
+// (UE-10-22 3.3.9-3.3.17) to place. For the rector: keeping a camera's sound on an order,
+// or recording its video only again (3.1.2).
+import {refusal, send} from "/static/api.js";
+
 const list = document.getElementById("cameras");
-const response = await fetch("/api/cameras");
-if (response.status === 401) {
-  location.assign("/login?next=/");
-} else if (response.ok) {
+const unzoned = document.getElementById("unzoned");
+const zones = document.getElementById("zones").dataset; // API name -> translated name
+const text = list.dataset;
+
+function field(name, type, placeholder) {
+  const input = document.createElement("input");
+  Object.assign(input, {name, type, placeholder, required: true});
+  input.setAttribute("aria-label", placeholder);
+  return input;
+}
+
+// A form that sends one change and draws the list again, or shows the API's refusal.
+function changeForm(className, controls, button, request) {
+  const form = document.createElement("form");
+  form.className = `inline ${className}`;
+  const submit = document.createElement("button");
+  submit.type = "submit";
+  submit.textContent = button;
+  const said = document.createElement("output");
+  form.append(...controls, submit, said);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const response = await request(form);
+    if (response.ok) await draw();
+    else said.textContent = await refusal(response);
+  });
+  return form;
+}
+
+function soundForm(camera) {
+  const path = `/api/cameras/${encodeURIComponent(camera.name)}/audio`;
+  if (camera.audio) {
+    return changeForm("audio", [], text.drop, () => send("DELETE", path));
+  }
+  return changeForm("audio", [field("order_no", "text", text.order),
+                              field("order_date", "date", text.date)], text.keep,
+                    (form) => send("PUT", path, {order_no: form.elements.order_no.value,
+                                                 order_date: form.elements.order_date.value}));
+}
+
+function zoneForm(camera) {
+  const select = document.createElement("select");
+  select.name = "zone";
+  select.setAttribute("aria-label", text.zone);
+  select.append(...Object.entries(zones).map(([value, label]) => new Option(label, value)));
+  return changeForm("zone", [select], text.save, (form) => send(
+    "PUT", `/api/cameras/${encodeURIComponent(camera.name)}/zone`,
+    {zone: form.elements.zone.value}));
+}
+
+function cameraItem(camera, perms) {
+  const item = document.createElement("li");
+  item.dataset.camera = camera.name;
+  const link = document.createElement("a");
+  link.href = `/live/${encodeURIComponent(camera.name)}`;
+  link.textContent = `${camera.name} (${camera.status.state})`;
+  item.append(link);
+  if (camera.zone) item.append(" · ", zones[camera.zone]);
+  if (camera.audio) {
+    const sound = document.createElement("span");
+    sound.className = "sound";
+    sound.textContent = `${text.sound} № ${camera.audio.order_no}, ${camera.audio.order_date}`;
+    item.append(" · ", sound);
+  }
+  if (perms.includes("camera.admin")) {
+    const setup = document.createElement("a");
+    setup.href = `/cameras/${encodeURIComponent(camera.name)}/detection`;
+    setup.textContent = text.detection;
+    item.append(" · ", setup);
+  }
+  if (perms.includes("camera.audio")) item.append(soundForm(camera));
+  return item;
+}
+
+async function draw() {
+  const response = await fetch("/api/cameras");
+  if (response.status === 401) {
+    location.assign("/login?next=/");
+    return;
+  }
+  if (!response.ok) {
+    list.textContent = text.login;
+    return;
+  }
   const me = await (await fetch("/api/auth/me")).json();
-  const canSetUp = (me.perms || []).includes("camera.admin");
-  list.replaceChildren(...(await response.json()).map((camera) => {
+  const perms = me.perms || [];
+  const cameras = await response.json();
+  list.replaceChildren(...cameras.map((camera) => cameraItem(camera, perms)));
+  const toPlace = perms.includes("camera.admin") ? cameras.filter((c) => !c.zone) : [];
+  unzoned.hidden = toPlace.length === 0;
+  unzoned.querySelector("ul").replaceChildren(...toPlace.map((camera) => {
     const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `/live/${encodeURIComponent(camera.name)}`;
-    link.textContent = `${camera.name} (${camera.status.state})`;
-    item.append(link);
-    if (canSetUp) {
-      const setup = document.createElement("a");
-      setup.href = `/cameras/${encodeURIComponent(camera.name)}/detection`;
-      setup.textContent = list.dataset.detection;
-      item.append(" · ", setup);
-    }
+    item.dataset.camera = camera.name;
+    item.append(`${camera.name} (${camera.unlisted_zone ?? "—"}) `, zoneForm(camera));
     return item;
   }));
-} else {
-  list.textContent = list.dataset.login;
 }
+
+await draw();

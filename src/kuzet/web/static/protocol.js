@@ -1,6 +1,8 @@
 // One incident protocol: its author writes and registers it; a reviewer marks it
-// reviewed. The server decides who may do what; the page only hides what cannot apply.
+// reviewed; a member of the Management Board acknowledges it once registered. The server
+// decides who may do what; the page only hides what cannot apply.
 import {send} from "/static/api.js";
+import {acknowledgements} from "/static/board.js";
 import {holdForm} from "/static/hold.js";
 import {clockFormat, isoInZone} from "/static/zone.js";
 
@@ -9,6 +11,8 @@ const fields = document.getElementById("fields");
 const review = document.getElementById("review");
 const message = document.getElementById("message");
 const state = document.getElementById("state");
+const board = document.getElementById("board");
+const acknowledge = document.getElementById("acknowledge");
 
 function say(ok, detail = "") {
   message.textContent = ok ? message.dataset.saved : `${message.dataset.rejected} ${detail}`;
@@ -34,6 +38,15 @@ function show(p, me) {
     document.getElementById(`pdf-${lang}`).href = `/api/protocols/${id}/pdf?lang=${lang}`;
   }
   holdForm(`/api/protocols/${id}/hold`, p.state !== "draft", me.perms || [], say);
+  board.hidden = !p.number;
+  document.getElementById("acknowledgements").replaceChildren(...p.acknowledgements.map((a) => {
+    const item = document.createElement("li");
+    item.textContent = acknowledgements([a]);
+    item.dataset.member = a.member;
+    return item;
+  }));
+  acknowledge.hidden = !(p.number && (me.perms || []).includes("protocol.read") &&
+                         !p.acknowledgements.some((a) => a.member === me.name));
 }
 
 async function answer(response) {
@@ -67,6 +80,13 @@ fields.addEventListener("submit", async (event) => {
 document.getElementById("submit").addEventListener("click", async () => {
   if (!await save()) return;
   const p = await answer(await send("POST", `/api/protocols/${id}/submit`));
+  if (p) {
+    show(p, me);
+    say(true);
+  }
+});
+acknowledge.addEventListener("click", async () => {
+  const p = await answer(await send("POST", `/api/protocols/${id}/acknowledge`));
   if (p) {
     show(p, me);
     say(true);

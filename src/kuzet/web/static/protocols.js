@@ -1,10 +1,36 @@
-// The register of protocols: one's own for a writer, all for a reviewer (the server
-// decides which), newest last, each linking to its page.
+// The register of protocols: one's own for a writer, all for a reviewer, the registered
+// ones for the Management Board (the server decides which), newest last, each linking to
+// its page, with the Board's acknowledgements; a member acknowledges a row from here.
+import {send} from "/static/api.js";
 import {clockFormat} from "/static/zone.js";
+import {acknowledgements} from "/static/board.js";
 
 const rows = document.getElementById("rows");
 const filter = document.getElementById("filter");
 const labels = document.getElementById("labels").dataset;
+const meResponse = await fetch("/api/auth/me");
+if (meResponse.status === 401) location.assign("/login?next=/protocols");
+const me = meResponse.ok ? await meResponse.json() : {name: "", perms: []};
+const member = (me.perms || []).includes("protocol.read");
+
+function boardCell(p) {
+  const cell = document.createElement("td");
+  cell.className = "board";
+  cell.append(acknowledgements(p.acknowledgements));
+  if (member && p.number && !p.acknowledgements.some((a) => a.member === me.name)) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "acknowledge";
+    button.textContent = labels.acknowledge;
+    button.addEventListener("click", async () => {
+      button.disabled = true;
+      const response = await send("POST", `/api/protocols/${p.id}/acknowledge`);
+      if (response.ok) load(); else button.disabled = false;
+    });
+    cell.append(" ", button);
+  }
+  return cell;
+}
 
 async function load() {
   const query = filter.value ? `?state=${filter.value}` : "";
@@ -22,10 +48,12 @@ async function load() {
       cell.append(value);
       return cell;
     });
-    row.append(...cells);
+    row.append(...cells, boardCell(p));
     row.dataset.state = p.state;
+    row.dataset.id = String(p.id);
     return row;
   }));
+  rows.dataset.loaded = String(Date.now());
 }
 
 filter.addEventListener("change", load);

@@ -64,6 +64,7 @@ function show(t, me) {
     link.hidden = !here;
     document.getElementById("discard").hidden = !(here && perms.includes("export.execute"));
     document.getElementById("gone").hidden = here;
+    document.getElementById("once").hidden = !here;
     text("sha", t.package.sha256);
     text("fingerprint", t.package.fingerprint.match(/.{4}/g).join(" ").toUpperCase());
     for (const lang of ["kk", "ru", "en"]) {

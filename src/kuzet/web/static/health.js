@@ -1,0 +1,60 @@
+// Health (clause 3.4.3): alarms, volumes and camera states for whoever holds health.read,
+// and the audit log's integrity for whoever holds audit.verify — its verdict and counts,
+// never what an entry says. No picture reaches this page.
+import {refusal, row} from "/static/api.js";
+import {clockFormat} from "/static/zone.js";
+
+const message = document.getElementById("message");
+const labels = document.getElementById("labels").dataset;
+const GiB = 1024 ** 3;
+const size = (bytes) => (bytes == null ? "" : `${(bytes / GiB).toFixed(1)} GiB`);
+
+async function answer(path) {
+  const response = await fetch(path);
+  if (response.status === 401) location.assign("/login?next=/health");
+  if (!response.ok) {
+    message.textContent = await refusal(response);
+    return null;
+  }
+  return response.json();
+}
+
+async function health() {
+  const h = await answer("/api/health");
+  if (!h) return;
+  document.getElementById("alarms").replaceChildren(...h.alarms.map((a) => row([
+    clockFormat.format(new Date(a.since)), a.severity, a.kind, a.subject, a.message])));
+  document.getElementById("no-alarms").hidden = h.alarms.length > 0;
+  document.getElementById("volumes").replaceChildren(...h.volumes.map((v) => row([
+    v.name, v.state, v.present ? labels.yes : labels.no, size(v.free_bytes),
+    size(v.total_bytes), size(v.floor_bytes)])));
+  document.getElementById("cameras").replaceChildren(...Object.entries(h.cameras)
+    .map(([state, count]) => row([state, String(count)])));
+}
+
+async function verify() {
+  const audit = document.getElementById("audit");
+  const v = await answer("/api/audit/verify");
+  if (!v) return;
+  const verdict = document.getElementById("verdict");
+  verdict.textContent = v.intact ? verdict.dataset.intact : verdict.dataset.broken;
+  verdict.dataset.state = v.intact ? "ok" : "rejected";
+  document.getElementById("entries").textContent = String(v.entries);
+  document.getElementById("checkpoints").textContent = String(v.checkpoints);
+  document.getElementById("first-bad").textContent = v.first_bad_seq ?? "";
+  document.getElementById("problems").replaceChildren(...v.problems.map((p) => {
+    const li = document.createElement("li");
+    li.textContent = p;
+    return li;
+  }));
+  audit.hidden = false;
+}
+
+const me = await answer("/api/auth/me");
+if (me) {
+  await health();
+  if ((me.perms || []).includes("audit.verify")) {
+    document.getElementById("verify").addEventListener("click", verify);
+    await verify();
+  }
+}
