@@ -127,7 +127,8 @@ def test_privileged_role_waits_for_the_rector(world: World) -> None:
     assert admin.post(f"/api/role-assignments/{assignment}/approve").status_code == 403
     r = admin.post("/api/role-assignments", json={"user": "admin", "role": "guard"})
     own = r.json()["id"]
-    assert r.json()["state"] == "active"  # guard reaches no stored video: no approval
+    # a role for one's own account waits for the rector, whatever it is (3.4.2, 3.5.4)
+    assert r.json()["state"] == "pending"
     r = rector.post("/api/role-assignments", json={"user": "rector", "role": "vice_rector"})
     assert r.status_code == 403  # the rector lacks user.admin: requests come from admins
     assert rector.post(f"/api/role-assignments/{assignment}/approve").status_code == 200
@@ -618,6 +619,29 @@ def test_every_route_declares_what_it_answers(world: World) -> None:
                     vague.append(f"{method.upper()} {path} ({media})")
     assert not vague, vague
     assert "CameraReply" in spec["components"]["schemas"]
+
+
+def test_a_refusal_names_its_clause_in_the_callers_language(world: World) -> None:
+    """Bad input (issue 18): a refusal that rests on a clause of UE-10-22 (here 3.5.1, the
+    audit log kept from IT support) says which, in the console's language, Kazakh unless
+    the caller chose another; the English detail follows it."""
+    world.user("it", "it_support")
+    it = world.login("it")
+    said = {}
+    for lang in (None, "ru", "en"):
+        if lang is not None:
+            it.cookies.set("kuzet_lang", lang)
+        r = it.get("/api/audit")
+        assert r.status_code == 403
+        body = r.json()
+        assert body["clause"] == "3.5.1"
+        assert "UE-10-22 3.5.1" in body["detail"]
+        said[lang] = body["refusal"]
+    assert said[None] == "UE-10-22 ережесінің 3.5.1 тармағы бойынша бас тартылды"
+    assert said["ru"] == "Отказано по пункту 3.5.1 положения UE-10-22"
+    assert said["en"] == "Refused under UE-10-22, clause 3.5.1"
+    r = it.get("/api/cameras/nosuch")
+    assert "refusal" not in r.json()  # no clause, no line about one
 
 
 def test_disabling_an_account_ends_its_sessions_at_once(world: World) -> None:

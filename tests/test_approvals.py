@@ -92,7 +92,7 @@ def test_revoking_and_releasing() -> None:
     # an active role that reaches stored video goes only by the rector, never by the
     # command line (which may withdraw a request, or end a role reaching no video)
     assert check(ROLES, Action.REVOKE, _asked(S.APPROVED), ADMIN, NOW) is S.REVOKED
-    assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(), ADMIN, NOW) is S.REVOKED
+    assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(by="admin"), ADMIN, NOW) is S.REVOKED
     with pytest.raises(Denied, match=r"^clauses 3\.4\.2, 3\.5\.4: a role that reaches"):
         check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED), ADMIN, NOW)
     assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED), RECTOR,
@@ -101,9 +101,40 @@ def test_revoking_and_releasing() -> None:
         check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED), COMMAND_LINE, NOW)
     for state in (S.PENDING, S.APPROVED):
         assert check(ROLES, Action.REVOKE, _asked(state), COMMAND_LINE, NOW) is S.REVOKED
-    assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(), COMMAND_LINE, NOW) is S.REVOKED
+    assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(by=COMMAND_LINE.name), COMMAND_LINE,
+                 NOW) is S.REVOKED
     with pytest.raises(Conflict, match="grant 7 was revoked already"):
         check(GRANTS, Action.REVOKE, _asked(S.REVOKED), RECTOR, NOW)
+
+
+def test_a_privileged_request_is_withdrawn_only_by_who_made_it_or_the_rector() -> None:
+    """Issue 18 review, minor: any holder of user.admin (and any shell on the server)
+    withdrew someone else's pending request for the vice-rector, or the rector's hand-over
+    to a successor. Now the requester withdraws it, or the rector decides; the refusal
+    names the clauses."""
+    theirs = _asked(by="local:alice@recorder", subject="heir")
+    shell = Decider("local:root@server", frozenset(DECISION_PERMS), command_line=True)
+    for decider in (ADMIN, COMMAND_LINE, HEAD, shell):
+        with pytest.raises(Denied, match=r"^refused: a request for a role that reaches stored "
+                                         r"video.*\(UE-10-22 3\.4\.2, 3\.5\.4, 4\.1\)$"):
+            check(PRIVILEGED_ROLES, Action.REVOKE, theirs, decider, NOW)
+    alice = Decider("local:alice@recorder", frozenset(), command_line=True)
+    assert check(PRIVILEGED_ROLES, Action.REVOKE, theirs, alice, NOW) is S.REVOKED
+    assert check(PRIVILEGED_ROLES, Action.REVOKE, theirs, RECTOR, NOW) is S.REVOKED
+    # a role reaching no stored video: still the administrator's and the command line's
+    assert check(ROLES, Action.REVOKE, theirs, ADMIN, NOW) is S.REVOKED
+
+
+def test_nobody_takes_a_privileged_role_from_themselves() -> None:
+    """Issue 18 review, item 3: the rector revoked the rector's own role (then the command
+    line made a new rector at once). The machine refuses an active privileged role's end
+    to the person it concerns; `access.roles` also keeps the last rector."""
+    with pytest.raises(Denied, match=r"4\.1.*or whom it concerns"):
+        check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED, by="local:root",
+                                                      subject="rector"), RECTOR, NOW)
+    assert check(PRIVILEGED_ROLES, Action.REVOKE, _asked(S.APPROVED, by="local:root",
+                                                         subject="rector2"),
+                 RECTOR, NOW) is S.REVOKED
 
 
 def test_the_command_line_takes_no_decision_of_the_rectors_whatever_it_holds() -> None:
@@ -115,8 +146,8 @@ def test_the_command_line_takes_no_decision_of_the_rectors_whatever_it_holds() -
     taken = 0
     for flow in FLOWS:
         for step in flow.steps:
-            if not step.perms & DECISION_PERMS or step.command_line:
-                continue
+            if not step.perms & DECISION_PERMS or step.command_line or step.requester:
+                continue  # (a requester's own step: test_a_privileged_request_is_withdrawn…)
             for source in step.sources:
                 asked = _asked(source)
                 with pytest.raises(Denied) as refused:

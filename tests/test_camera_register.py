@@ -201,7 +201,9 @@ def test_the_command_line_cannot_keep_sound(kuzet: Kuzet) -> None:
                                                          "order_date": "2026-09-15"}
     assert "video only" in kuzet.run("camera", "audio", "hall", "--off").stdout
     assert catalog.camera("hall").audio_order_no is None
-    (entry,) = kuzet.json("audit", "list", "--action", "camera.audio")
+    tried, entry = kuzet.json("audit", "list", "--action", "camera.audio")
+    assert (tried["actor"], tried["detail"]["outcome"]) == (entry["actor"], "refused")
+    assert tried["detail"]["reason"].startswith("refused: keeping a camera's sound")
     assert entry["actor"].startswith("local:")
     assert entry["detail"].items() >= {"keep": False, "order_no": "112-П",
                                        "order_date": "2026-09-15"}.items()

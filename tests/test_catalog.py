@@ -6,14 +6,18 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
+import sqlite3
 import subprocess
+import time
 from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import select, text, update
+from sqlalchemy import Connection, Engine, inspect, select, text, update
 from sqlalchemy.orm import Session
 
 import kuzet.catalog
@@ -28,7 +32,7 @@ from kuzet.catalog.paths import segment_relpath
 from kuzet.catalog.store import Catalog, CutGap, NewSegment
 from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
-from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.errors import Conflict, Invalid, NotFound, Unavailable
 from kuzet.mp4.salvage import NothingToSalvage, salvage_file
 from kuzet.storage.verify import verify_camera
 from kuzet.storage.volumes import Volumes
@@ -292,3 +296,124 @@ def test_salvage_keeps_complete_fragments(tmp_path: Path) -> None:
     header_only.write_bytes(data[:900])
     with pytest.raises(NothingToSalvage):
         salvage_file(header_only)
+
+
+def _revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _an_installation_in_use(conn: Connection, now_ns: int) -> None:
+    """What an installation holds at head: a camera in a camera group, roles assigned (the
+    bootstrap installer, a rector, a guard on the group, a Board member), a transfer whose
+    registration asked for a hold of the camera's footage, a protocol the Board member
+    acknowledged. Plain SQL: the rows must fit every revision the test passes through."""
+    user = ("INSERT INTO users (id, name, display_name, password_hash, must_change_password, "
+            "totp_confirmed, disabled, created_ns, created_by) "
+            "VALUES (:id, :name, :name, 'x', :f, :f, :f, :now, 'test')")
+    for uid, name in enumerate(("admin", "rec", "gd", "board"), start=1):
+        conn.execute(text(user), {"id": uid, "name": name, "f": False, "now": now_ns})
+    conn.execute(text("INSERT INTO camera_groups (id, name) VALUES (1, 'north')"))
+    conn.execute(text("INSERT INTO cameras (id, name, main_url, zone, created_ns) "
+                      "VALUES (1, 'gate', 'rtsp://h/s', 'sports_leisure', :now)"),
+                 {"now": now_ns})
+    conn.execute(text("INSERT INTO camera_group_members (group_id, camera_id) VALUES (1, 1)"))
+    assign = ("INSERT INTO role_assignments (user_id, role, group_id, state, requested_by, "
+              "requested_ns) VALUES (:uid, :role, :gid, 'active', 'test', :now)")
+    for uid, role, gid in ((1, "installer", None), (2, "rector", None), (3, "guard", 1),
+                           (4, "board_member", None)):
+        conn.execute(text(assign), {"uid": uid, "role": role, "gid": gid, "now": now_ns})
+    year = datetime.fromtimestamp(now_ns / 10**9, UTC).year
+    number = f"T-{year}-0001"
+    conn.execute(text("INSERT INTO holds (id, reason, incident, requested_by, requested_ns) "
+                      "VALUES (1, :reason, :number, 'rec', :now)"),
+                 {"reason": f"footage asked for by transfer request {number}", "number": number,
+                  "now": now_ns})
+    conn.execute(text("INSERT INTO hold_ranges (hold_id, camera_id, start_ns, end_ns) "
+                      "VALUES (1, 1, :s, :now)"), {"s": now_ns - 3600 * 10**9, "now": now_ns})
+    conn.execute(text(
+        "INSERT INTO transfers (number, year, seq, state, requester_type, requester, "
+        "requester_details, basis_number, basis_date, reason, cameras, start_ns, end_ns, "
+        "registered_by, registered_ns, registered_entry, hold_id) VALUES (:number, :year, 1, "
+        "'pending', 'court', 'A court', '{}', '12', '2000-01-01', 'a case', '[\"gate\"]', :s, "
+        ":now, 'rec', :now, 1, 1)"),
+        {"number": number, "year": year, "s": now_ns - 3600 * 10**9, "now": now_ns})
+    conn.execute(text(
+        "INSERT INTO protocols (id, number, year, seq, state, camera_id, at_ns, location, "
+        "circumstances, measures, author, created_ns) VALUES (1, :number, :year, 1, "
+        "'registered', 1, :now, 'gate', 'a fight', 'called the police', 'gd', :now)"),
+        {"number": f"P-{year}-0001", "year": year, "now": now_ns})
+    conn.execute(text("INSERT INTO protocol_acknowledgements (protocol_id, member, at_ns, entry) "
+                      "VALUES (1, 'board', :now, 1)"), {"now": now_ns})
+
+
+def _kept(engine: Engine) -> dict[str, object]:
+    """What a downgrade below 0009 and the upgrade back must keep, read as a person would."""
+    with engine.connect() as conn:
+        def rows(sql: str) -> list[tuple[object, ...]]:
+            return sorted(tuple(r) for r in conn.execute(text(sql)))
+
+        return {
+            "cameras": rows("SELECT c.name, c.zone, g.name FROM cameras c "
+                            "JOIN camera_group_members m ON m.camera_id = c.id "
+                            "JOIN camera_groups g ON g.id = m.group_id"),
+            "assignments": rows("SELECT u.name, a.role, a.group_id, a.state "
+                                "FROM role_assignments a JOIN users u ON u.id = a.user_id "
+                                "WHERE a.role NOT IN ('installer', 'board_member')"),
+            "holds": rows("SELECT h.id, h.incident, r.camera_id FROM holds h "
+                          "JOIN hold_ranges r ON r.hold_id = h.id"),
+            "transfers": rows("SELECT number, state FROM transfers"),
+            "protocols": rows("SELECT p.number, p.state, c.name FROM protocols p "
+                              "JOIN cameras c ON c.id = p.camera_id"),
+        }
+
+
+def test_migrations_go_down_to_0008_and_back_with_the_rows(catalog: Catalog) -> None:
+    """An installation in use downgrades one revision at a time to 0008 and upgrades back to
+    head with its cameras, groups, role assignments, holds, transfers and protocols. On
+    SQLite batch mode rebuilds `roles` and `cameras`, which other rows refer to: dropping
+    the old table failed while foreign keys were enforced. What only the later revisions
+    know (the installer's and Board member's assignments, acknowledgements) goes with them."""
+    from alembic import command
+
+    from kuzet.catalog.db import alembic_config
+
+    engine = catalog.engine
+    with engine.begin() as conn:
+        _an_installation_in_use(conn, time.time_ns())
+        roles = sorted(tuple(r) for r in conn.execute(text("SELECT * FROM roles")))
+    kept = _kept(engine)
+    assert kept["assignments"] == [("gd", "guard", 1, "active"), ("rec", "rector", None,
+                                                                 "active")]
+    cfg = alembic_config(engine)
+    while _revision(engine) != "0008":
+        command.downgrade(cfg, "-1")
+    assert _kept(engine) == {**kept, "cameras": [("gate", "sports", "north")]}
+    migrate(engine)
+    assert _kept(engine) == kept
+    with engine.connect() as conn:
+        assert sorted(tuple(r) for r in conn.execute(text("SELECT * FROM roles"))) == roles
+        assert conn.execute(text("SELECT hold_id FROM transfers")).scalar_one() == 1
+        assert conn.execute(text("SELECT count(*) FROM protocol_acknowledgements")).scalar() == 0
+        if engine.dialect.name == "sqlite":  # the pool's connection enforces them again
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_a_migration_that_leaves_a_dangling_reference_changes_nothing(tmp_path: Path) -> None:
+    """SQLite migrates with foreign keys off, so it checks them before committing: a row
+    referring to nothing stops the upgrade, whose every revision (DDL included) rolls back."""
+    from alembic import command
+
+    from kuzet.catalog.db import alembic_config
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    command.upgrade(alembic_config(engine), "0008")
+    with closing(sqlite3.connect(tmp_path / "c.db")) as raw, raw:  # foreign keys off
+        raw.execute("INSERT INTO camera_group_members (group_id, camera_id) VALUES (7, 9)")
+    with pytest.raises(Unavailable, match="camera_group_members → camera"):
+        migrate(engine)
+    assert _revision(engine) == "0008"
+    with engine.connect() as conn:
+        assert "order_no" not in {c["name"] for c in inspect(conn).get_columns("roles")}
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    engine.dispose()

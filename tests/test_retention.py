@@ -227,11 +227,29 @@ def test_the_decision_window_is_at_most_seven_days(tmp_path: Path) -> None:
         Settings(home=tmp_path, hold_decision_window_days=8)
     with pytest.raises(PolicyError, match=r"UE-10-22 3\.3"):
         check_decision_window_days(7.5)
+    assert Settings(home=tmp_path, hold_decision_window_days=1).hold_decision_window_days == 1
     assert Settings(home=tmp_path, hold_decision_window_days=7).hold_decision_window_days == 7
     assert Settings(home=tmp_path).hold_decision_window_days == 3
     with pytest.raises(ValidationError, match="hold_pending_days is now "
                                               "hold_decision_window_days"):
         Settings.model_validate({"home": tmp_path, "hold_pending_days": 7})
+
+
+def test_the_decision_window_is_at_least_a_day(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """UE-10-22 3.3: the rector is reminded of pending holds once a day, so a window below
+    a day could lapse with no reminder: refused naming the clause, from the settings file
+    and the environment alike, and nothing is built (before: anything above 0 passed)."""
+    for days in (0.5, 0, -1, float("nan")):
+        with pytest.raises(ValidationError, match=r"refused: a decision window of .* days for "
+                                                  r"requested holds \(UE-10-22 3\.3\): the "
+                                                  r"rector is reminded of them once a day"):
+            Settings(home=tmp_path, hold_decision_window_days=days)
+    monkeypatch.setenv("KUZET_HOLD_DECISION_WINDOW_DAYS", "0.9")
+    with pytest.raises(ValidationError, match=r"\(UE-10-22 3\.3\)"):
+        Settings(home=tmp_path)
+    with pytest.raises(PolicyError, match=r"at least 1 day"):
+        check_decision_window_days(0.99)
 
 
 def test_an_expired_hold_releases_its_footage(storage: Storage) -> None:

@@ -24,6 +24,7 @@ from footage import record
 from kuzet.access.permissions import DEFAULT_ROLES, Perm
 from kuzet.access.roles import Order
 from kuzet.audit.log import Actor
+from kuzet.catalog.models import Hold
 from kuzet.errors import Denied
 from kuzet.export.verify_package import verify
 from kuzet.governance.numbering import year_of
@@ -191,7 +192,12 @@ def test_transfer_from_request_to_verified_package(world: ClipWorld, tmp_path: P
     assert "Т-2026/0001" in text
     assert done["package"]["sha256"] in text.replace("\n", "")
     assert done["package"]["fingerprint"][:4].upper() in text
-    # Handed over by its download: the copy left the server, its hashes stay in the register.
+    # Downloaded, the package stays on the server until its executor (admin) confirms
+    # receipt by the hash of the copy received; then it leaves, its hashes kept.
+    assert head.get(f"/api/transfers/{tid}").json()["package"]["on_server"] is True
+    received = {"sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert head.post(f"/api/transfers/{tid}/received", json=received).status_code == 403
+    assert admin.post(f"/api/transfers/{tid}/received", json=received).status_code == 200
     r = head.get(f"/api/transfers/{tid}")
     assert r.json()["package"]["on_server"] is False
     assert r.json()["package"]["sha256"] == done["package"]["sha256"]
@@ -341,6 +347,128 @@ def test_a_transfer_holds_its_footage_from_approval_to_execution(world: ClipWorl
         ("head", a["number"])]
 
 
+def _registered(world: ClipWorld, head: Any) -> dict[str, Any]:
+    """A request for CAM's first 12 s, its basis attached."""
+    t = _register(head, [CAM], 0, 12)
+    assert _upload(head, t["id"], PDF, "application/pdf").status_code == 200
+    return t
+
+
+def _hold(rector: Any, hold_id: int) -> dict[str, Any]:
+    [h] = [h for h in rector.get("/api/holds").json() if h["id"] == hold_id]
+    return dict(h)
+
+
+def _entries(world: ClipWorld, action: str, subject: str) -> list[Any]:
+    return [e for e in world.audit(action) if e.subject == subject]
+
+
+def test_the_rector_releases_a_transfers_hold_early(world: ClipWorld) -> None:
+    """UE-10-22 3.3: the rector may end any hold early, a transfer's too, audited naming the
+    transfer; nobody else may, and a refused release changes nothing; approving or
+    rejecting it apart from its transfer stays refused (3.5.6). Before: every decision on
+    a transfer's hold was refused, its release included, so the rector could not end it."""
+    record(world.storage.catalog, world.clip_dir, SPEC, CAM, T0, 3)
+    head, rector = world.login("head"), world.login("rector")
+    t = _registered(world, head)
+    assert _approve(rector, t["id"]).status_code == 200
+    assert _hold(rector, t["hold"])["state"] == "active"
+    r = head.post(f"/api/holds/{t['hold']}/release", json={"note": "not needed"})
+    assert r.status_code == 403
+    assert "hold.approve" in r.json()["detail"]
+    r = rector.post(f"/api/holds/{t['hold']}/reject", json={"note": "no"})
+    assert r.status_code == 409
+    assert r.json()["detail"].endswith("(UE-10-22 3.5.6)")
+    assert _hold(rector, t["hold"])["state"] == "active"
+    r = rector.post(f"/api/holds/{t['hold']}/release",
+                    json={"note": "The court withdrew its request by phone"})
+    assert r.status_code == 200, r.text
+    released = _hold(rector, t["hold"])
+    assert (released["state"], released["transfer"]) == ("released", t["number"])
+    [entry] = _entries(world, "hold.release", f"hold/{t['hold']}")
+    assert entry.actor == "rector"
+    assert json.loads(entry.detail) | {"roles": None} == {
+        "roles": None, "source": "127.0.0.1", "outcome": "allowed",
+        "note": "The court withdrew its request by phone", "transfer": t["number"]}
+    # The transfer itself stays approved; executing it ends no hold a second time.
+    assert world.svc.transfers.get(t["id"]).state == "approved"
+    assert _execute(head, t["id"]).status_code == 200
+    assert [e.seq for e in _entries(world, "hold.release", f"hold/{t['hold']}")] == [
+        entry.seq]
+
+
+def test_rejecting_a_transfer_ends_its_hold_whatever_its_state(world: ClipWorld) -> None:
+    """UE-10-22 3.3, 3.5.6: the rector's rejection of a transfer says its footage is not
+    needed: a hold awaiting a decision is rejected with it and one in force released with
+    it, in the same transaction, each entry naming the transfer. (No path today approves a
+    transfer's hold apart from it; the one in force is set in the row, as a hold decided
+    on its own before revision 0011 would be.) Before: only a pending hold was touched,
+    and one in force outlived the rejection by up to 3 years."""
+    head, rector = world.login("head"), world.login("rector")
+    pending, active = _registered(world, head), _registered(world, head)
+    with world.storage.catalog.session.begin() as s:
+        hold = s.get(Hold, active["hold"])
+        assert hold is not None
+        hold.approved_by, hold.approved_ns = "rector", NOW
+        hold.expires_ns = NOW + 365 * 86_400 * NS
+    assert _hold(rector, active["hold"])["state"] == "active"
+    for t in (pending, active):
+        r = rector.post(f"/api/transfers/{t['id']}/reject", json={"note": "No case number"})
+        assert r.status_code == 200, r.text
+    assert _hold(rector, pending["hold"])["state"] == "rejected"
+    assert _hold(rector, active["hold"])["state"] == "released"
+    for t, action in ((pending, "hold.reject"), (active, "hold.release")):
+        [decided] = _entries(world, "transfer.reject", f"transfer/{t['id']}")
+        [ended] = _entries(world, action, f"hold/{t['hold']}")
+        assert ended.seq == decided.seq + 1  # one step, one transaction
+        assert (ended.actor, json.loads(ended.detail)["transfer"],
+                json.loads(ended.detail)["note"]) == ("rector", t["number"], "No case number")
+
+
+def test_revision_0011_ties_only_undecided_holds_to_undecided_transfers(
+        database_url: str) -> None:
+    """UE-10-22 3.3: upgrading links a transfer registered before revision 0011 to the
+    hold its registration asked for only where both still await the rector; a hold the
+    rector decided on its own, or one whose transfer is decided, stays independent, so
+    that the transfer's decisions never reach a hold the rector decided apart and the
+    rector can still decide or release it (before: every such hold was linked, and an
+    approved one could then be neither released nor ended by the transfer's rejection)."""
+    from alembic import command
+    from sqlalchemy import text
+
+    from kuzet.catalog.db import alembic_config, make_engine, migrate
+
+    engine = make_engine(database_url)
+    command.upgrade(alembic_config(engine), "0010")
+    # (transfer state, the hold's decision column or None), by number.
+    decisions = ("approved_ns", "rejected_ns", "released_ns")
+    cases = {1: ("pending", None), 2: ("pending", "approved_ns"), 3: ("approved", None),
+             4: ("pending", "rejected_ns"), 5: ("pending", "released_ns")}
+    with engine.begin() as conn:
+        for n, (state, decided) in cases.items():
+            number = f"Т-2026/{n:04d}"
+            conn.execute(text(
+                "INSERT INTO holds (id, reason, incident, requested_by, requested_ns, "
+                "approved_ns, rejected_ns, released_ns) VALUES (:id, :reason, :number, "
+                "'head', 1, :approved_ns, :rejected_ns, :released_ns)"),
+                {"id": n, "reason": f"footage asked for by transfer request {number}",
+                 "number": number, **{column: 1 if column == decided else None
+                                      for column in decisions}})
+            conn.execute(text(
+                "INSERT INTO transfers (id, number, year, seq, state, requester_type, "
+                "requester, requester_details, basis_number, basis_date, reason, cameras, "
+                "start_ns, end_ns, registered_by, registered_ns, registered_entry) VALUES "
+                "(:id, :number, 2026, :id, :state, 'court', 'c', '', '1', '2026-09-20', "
+                "'a reason', '[]', 0, 1, 'head', 1, 0)"),
+                {"id": n, "number": number, "state": state})
+    migrate(engine)
+    with engine.connect() as conn:
+        linked = {int(n): hold for n, hold in
+                  conn.execute(text("SELECT id, hold_id FROM transfers"))}
+    engine.dispose()
+    assert linked == {1: 1, 2: None, 3: None, 4: None, 5: None}
+
+
 def test_refusals_name_the_reason_and_leave_nothing(world: ClipWorld, tmp_path: Path) -> None:
     """UE-10-22 3.5.6: a hand-over outside the rector's decision is refused and leaves nothing."""
     catalog = world.storage.catalog
@@ -451,7 +579,8 @@ def test_a_refused_execution_is_audited_as_refused(world: ClipWorld) -> None:
 def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Path) -> None:
     """The head of security registers a request with its scan on the console, the rector
     finds it in the approvals inbox and approves it there, the head makes the package and
-    the page shows its hash and the act; then writes an act on a protocol, registers it and
+    the page shows its hash and the act, downloads it and confirms its receipt by the
+    hash the page computes from the file saved; then writes an act on a protocol, registers it and
     asks for a hold of its footage, records a viewing session, and finds both in the
     registers."""
     import time
@@ -512,6 +641,24 @@ def test_transfer_pages_in_chromium(storage: Any, clip_cache: Path, tmp_path: Pa
         assert head.locator("#sha").inner_text() == sha
         assert head.locator("#act-kk").get_attribute("href") == (
             f"/api/transfers/{tid}/handover.pdf?lang=kk")
+        # The hand-over: the executor downloads the package, which stays on the server,
+        # then chooses the file saved; the page computes its SHA-256 and confirms receipt,
+        # and the server's copy goes (UE-10-22 3.3, 3.5.6).
+        with head.expect_download() as download:
+            head.click("#package")
+        saved = Path(download.value.path())
+        on_disk = world.svc.exports.path_of(world.svc.transfers.get(tid))
+        assert on_disk.is_file()
+        head.locator("#received input[name=file]").set_input_files(str(saved))
+        head.locator("#received[data-hashed]").wait_for(state="attached")
+        assert head.locator("#received input[name=sha256]").input_value() == sha
+        head.click("#received button[type=submit]")
+        head.locator("#gone").wait_for(state="visible")
+        assert head.locator("#package").is_hidden()
+        assert not on_disk.exists()
+        [confirmed] = [e for e in world.audit("transfer.package_discard")
+                       if e.subject == f"transfer/{tid}"]
+        assert (confirmed.actor, json.loads(confirmed.detail)["sha256"]) == ("head", sha)
         # An act on a registered protocol, registered, its footage held; a viewing.
         api = world.login("head")
         pid = api.post("/api/protocols", json={"camera": CAM}).json()["id"]

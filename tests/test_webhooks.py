@@ -5,6 +5,7 @@ webhook. Where a webhook may point (the LAN only, clause 3.5.3): tests/test_egre
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -17,11 +18,14 @@ from typing import Any
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from conftest import wait_for
+from conftest import Storage, wait_for
 from kuzet.access.destinations import Destination
 from kuzet.access.lan import DEFAULT_ALLOWED, parse_networks
 from kuzet.config import Settings
+from kuzet.hooks import DetectionEvent
+from kuzet.integrations.dead_letters import dead_letters_file
 from kuzet.integrations.webhooks import Webhooks
+from kuzet.storage.retention import DAY_NS
 
 SECRET = "a shared secret of the police centre"
 
@@ -110,6 +114,49 @@ def test_an_endpoint_that_never_answers_gets_a_dead_letter(tmp_path: Path,
     assert letter["body"] == {"kind": "line", "camera": "cam02"}
     assert letter["error"]
     assert hooks.delivered == 0
+
+
+def test_a_dead_letter_keeps_the_event_without_its_picture_for_30_days(
+        storage: Storage) -> None:
+    """UE-10-22 3.5.1, 3.3: an event with its picture, sent to a receiver on the LAN that
+    keeps refusing it, is dead-lettered as the event alone; the sweeper drops a dead
+    letter once it is 30 days old, and strips the picture of one an older version wrote
+    (before: every picture stayed in the file for good)."""
+    receiver = Receiver(failures=1000)  # never accepts
+    dead = dead_letters_file(storage.settings.home)
+    hooks = Webhooks(receiver.url, SecretStr(SECRET), dead, on_lan(receiver.url), Alarm(),
+                     images=True, attempts=2, backoff_s=0.05)
+    hooks.start()
+    picture = b"\xff\xd8\xff\xe0 a face at the gate"
+    event = {"kind": "intrusion", "camera": "cam01", "label": "person"}
+    hooks.notify(DetectionEvent(event, picture))
+    wait_for(dead.exists, 10, what="dead letter")
+    hooks.stop()
+    receiver.close()
+    # The receiver, on the LAN and allowed pictures, was offered it; the file keeps none.
+    assert json.loads(receiver.seen[0][1])["snapshot_jpeg_base64"] == (
+        base64.b64encode(picture).decode())
+    [letter] = [json.loads(x) for x in dead.read_text().splitlines()]
+    assert letter["body"] == event
+    assert letter["error"] == "HTTP 503"
+    assert base64.b64encode(picture).decode() not in dead.read_text()
+    # A line an older version wrote, picture and all, a day after the refused one.
+    failed = letter["failed_ns"]
+    older = {"delivery": "0" * 32, "url": receiver.url, "error": "HTTP 503",
+             "failed_ns": failed + DAY_NS, "body": {**event, "camera": "cam02",
+                                                    "snapshot_jpeg_base64": "/9j/AAAA"}}
+    with dead.open("a") as f:
+        f.write(json.dumps(older) + "\n")
+    sweeper = storage.sweeper
+    assert sweeper.sweep(failed + 30 * DAY_NS - 1).dead_letters == 0
+    assert [json.loads(x)["body"] for x in dead.read_text().splitlines()] == [
+        event, {**event, "camera": "cam02"}]
+    assert sweeper.sweep(failed + 30 * DAY_NS).dead_letters == 1
+    assert [json.loads(x)["delivery"] for x in dead.read_text().splitlines()] == [
+        older["delivery"]]
+    assert sweeper.sweep(failed + 31 * DAY_NS).dead_letters == 1
+    assert dead.read_text() == ""
+    assert list(dead.parent.iterdir()) == [dead]  # no temporary file left behind
 
 
 def test_a_webhook_is_signed_or_refused(tmp_path: Path) -> None:

@@ -95,9 +95,10 @@ class Settings(BaseSettings):
         30, ge=1, description="Default retention of recordings in days; at most 30 "
         "(clause 3.3 of UE-10-22). Cameras may set less.")
     hold_decision_window_days: float = Field(
-        3.0, gt=0, description="How long a requested, undecided hold protects its footage "
-        "while the rector decides, and how far past 30 days of age it may keep it: at most "
-        "7 (clause 3.3 of UE-10-22).")
+        3.0, description="How long a requested, undecided hold protects its footage "
+        "while the rector decides, and how far past 30 days of age it may keep it: at least "
+        "1 (the rector's reminder is daily) and at most 7 (clause 3.3 of UE-10-22; both "
+        "checked by the validator, which names the clause).")
     sweep_interval_s: float = Field(60.0, gt=0, le=3600,
                                     description="Pause between retention and disk sweeps.")
     volume_floor_percent: float = Field(

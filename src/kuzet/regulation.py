@@ -23,6 +23,7 @@ MAX_HOLD_YEARS = 3
 # The longest a requested hold may wait for the rector while it keeps footage past the
 # 30 days: long enough for a week's absence, short enough that the exception stays one.
 MAX_DECISION_WINDOW_DAYS = 7
+MIN_DECISION_WINDOW_DAYS = 1  # the rector's reminder comes once a day
 
 
 class PolicyError(Invalid):
@@ -40,8 +41,14 @@ def check_retention_days(days: int) -> int:
 
 
 def check_decision_window_days(days: float) -> float:
-    if days <= 0:
-        raise PolicyError(f"a decision window of {days} days: more than 0 days is needed")
+    """The decision window of requested holds: at least a day, since the rector's reminder
+    comes once a day and a shorter window could lapse before it (not `>=`: NaN is no
+    window), and at most `MAX_DECISION_WINDOW_DAYS`."""
+    if not days >= MIN_DECISION_WINDOW_DAYS:
+        raise PolicyError(f"refused: a decision window of {days} days for requested holds "
+                          f"(UE-10-22 3.3): the rector is reminded of them once a day, so "
+                          f"the window is at least {MIN_DECISION_WINDOW_DAYS} day, or a "
+                          "request could lapse before the rector hears of it")
     if days > MAX_DECISION_WINDOW_DAYS:
         raise PolicyError(f"refused: a decision window of {days} days for requested holds "
                           f"(UE-10-22 3.3): footage is kept no more than "

@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+from kuzet.access.reconcile import reconcile
 from kuzet.access.tls import make_self_signed
 from kuzet.analytics.service import DetectionService, DetectionSettings
 from kuzet.analytics.store import ACTIVITY, EVENT_PICTURES
@@ -46,6 +47,8 @@ from kuzet.hooks import (
     Message,
     Notifier,
 )
+from kuzet.integrations.dead_letters import dead_letters_file
+from kuzet.integrations.dead_letters import expire as expire_dead_letters
 from kuzet.recorder.service import RecorderService
 from kuzet.storage.derived import Beside
 from kuzet.storage.volumes import Volumes
@@ -106,9 +109,11 @@ class EgressAlarms:
 def kept_beside(settings: Settings, catalog: Catalog) -> Beside:
     """What Kuzet keeps beside the footage, for the sweeper to delete with it (clause 3.3):
     event pictures, activity and protocol frames with the footage they show, export
-    packages when their approval expires."""
+    packages when their approval expires, the webhook's dead letters after 30 days."""
     return Beside((EVENT_PICTURES, ACTIVITY, PROTOCOL_FRAMES),
-                  functools.partial(expire_packages, catalog.session, settings.home))
+                  functools.partial(expire_packages, catalog.session, settings.home),
+                  functools.partial(expire_dead_letters,
+                                    dead_letters_file(settings.home)))
 
 
 class Server:
@@ -136,6 +141,9 @@ class Server:
         recorder = self.recorder
         recorder.start()
         try:
+            # what an older Kuzet let the command line decide, before anyone is answered
+            for line in reconcile(self.catalog.session, time.time_ns()).lines():
+                self.say(f"kuzet serve: WARNING: {line}")
             self.notifiers.start(self.say)
             self._audit_external()
             recorder.listen(self.notifiers)

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.access import changes, passwords, policy
 from kuzet.access.lookup import user_named
-from kuzet.access.models import LoginFailure, RoleAssignment, User
-from kuzet.access.permissions import RANK, RESET_CONFIRMERS, rank
-from kuzet.access.roles import LOCAL
+from kuzet.access.models import LoginFailure, Role, RoleAssignment, User
+from kuzet.access.permissions import RANK, RESET_CONFIRMERS, is_privileged, rank
+from kuzet.access.roles import LOCAL, role_perms
 from kuzet.access.secretbox import PREFIX, SecretBox
 from kuzet.access.sessions import end_sessions
 from kuzet.audit.actions import AuditAction
@@ -40,7 +40,8 @@ LOGIN_FAILED = "wrong account name, password or code"
 NOTICE_ACTIONS = (AuditAction.USER_PASSWORD_RESET, AuditAction.USER_TOTP_RESET,
                   AuditAction.USER_TOTP_RESET_REQUEST, AuditAction.USER_DISABLE,
                   AuditAction.USER_ENABLE, AuditAction.ROLE_REVOKE,
-                  AuditAction.USER_RECOVERY_CODE, AuditAction.AUTH_LOCKOUT)
+                  AuditAction.USER_RECOVERY_CODE, AuditAction.AUTH_LOCKOUT,
+                  AuditAction.ROLE_SEVERAL_RECTORS)
 # Of those, told even when the owner did it: a code used by someone else looks the same.
 OWN_NOTICES = (AuditAction.USER_RECOVERY_CODE, AuditAction.AUTH_LOCKOUT)
 RANKED_CLAUSE = "clauses 3.5.4, 4.2"
@@ -73,6 +74,15 @@ def _held_roles(s: Session, user: User) -> set[str]:
     rank the account will have the moment the rector approves)."""
     return set(s.scalars(select(RoleAssignment.role).where(
         RoleAssignment.user_id == user.id, RoleAssignment.state.in_(("active", "pending")))))
+
+
+def _privileged_held(s: Session, user: User) -> str | None:
+    """A role `user` holds or awaits that reaches stored video or a rector's decision
+    (the highest in the regulation's order first), or None."""
+    held = sorted(_held_roles(s, user), key=lambda r: -RANK.get(r, 0))
+    perms = {r.name: r for r in s.scalars(select(Role).where(Role.name.in_(held)))}
+    return next((r for r in held if r in perms and is_privileged(role_perms(perms[r]))),
+                None)
 
 
 def _check_rank(s: Session, actor: Actor, user: User, what: AuditAction) -> None:
@@ -311,7 +321,10 @@ class Accounts:
     def reset_password(self, actor: Actor, name: str, now_ns: int) -> str:
         """A new one-time password, second factor kept: whoever reset it still cannot log
         in as the owner. The rector's and vice-rector's only on the server's command line;
-        anyone else's by a person above them in the regulation's order."""
+        anyone else's by a person above them in the regulation's order. The command line
+        never resets an account that holds or awaits a privileged role without a second
+        factor: whoever ran it would know the only thing that guards the account, and
+        would enrol the second factor at its first login."""
         one_time = passwords.one_time_password()
         refused: Denied | None = None
         with self.session.begin() as s:
@@ -320,6 +333,18 @@ class Accounts:
                 if actor.source != LOCAL and rank(_held_roles(s, user)) >= RANK["vice_rector"]:
                     reason = (f"{RANKED_CLAUSE}: the rector's and vice-rector's passwords are "
                               "reset only on the server's command line")
+                    append_act(s, actor, AuditAction.USER_PASSWORD_RESET, name, outcome="refused",
+                               reason=reason)
+                    raise _Refused(reason)
+                role = _privileged_held(s, user)
+                if actor.source == LOCAL and role is not None and not user.totp_confirmed:
+                    remedy = ("a person above them in the regulation's order resets it in "
+                              "the console" if RANK.get(role, 0) < RANK["vice_rector"] else
+                              "without a second factor it is recovered only past Kuzet")
+                    reason = (f"refused: a new password on the server's command line for "
+                              f"{name}, who holds or awaits the role {role} and has no second "
+                              "factor: whoever ran it could log in as them and enrol one; "
+                              f"{remedy} (UE-10-22 3.5.4, 4.2)")
                     append_act(s, actor, AuditAction.USER_PASSWORD_RESET, name, outcome="refused",
                                reason=reason)
                     raise _Refused(reason)

@@ -53,13 +53,16 @@ class Step:
     `command_line`, the server's command line in their stead: withdrawing a request or
     ending a role that is no decision of the rector's); when `others_only`, neither the
     requester nor the person the request concerns, whatever they hold (a decision is never
-    one's own). `refusal` is the message for a decider without `perms`."""
+    one's own); when `requester`, also whoever made the request, whatever they hold, the
+    server's command line included when it made it (withdrawing one's own request), and
+    nobody else without `perms`. `refusal` is the message for a decider without `perms`."""
 
     action: Action
     sources: frozenset[ApprovalState]
     perms: frozenset[Perm]
     others_only: bool = False
     command_line: bool = False
+    requester: bool = False
     refusal: str | None = None
 
     def __post_init__(self) -> None:
@@ -69,8 +72,12 @@ class Step:
             raise AssertionError("every step names who may take it")
         if self.sources & TERMINAL:
             raise AssertionError("terminal states stay terminal")
-        if self.command_line and self.action in (Action.APPROVE, Action.REJECT):
-            raise AssertionError("a decision is never the server's command line's")
+        if (self.command_line or self.requester) and self.action in (Action.APPROVE,
+                                                                     Action.REJECT):
+            raise AssertionError("a decision is never the server's command line's, nor "
+                                 "its requester's")
+        if self.requester and self.others_only:
+            raise AssertionError("a step is either its requester's or never theirs")
 
 
 @dataclass(frozen=True)
@@ -126,19 +133,22 @@ def check(flow: Flow, action: Action, request: RequestFacts, decider: Decider,
     decided, ended), Denied when the decider may not take it (on the command line, a step
     it is never given is Denied whatever the state, so the attempt is audited)."""
     steps = [s for s in flow.steps if s.action is action]
-    if decider.command_line and not any(s.command_line for s in steps):
+    if decider.command_line and not any(s.command_line or s.requester for s in steps):
         raise Denied(_not_on_the_command_line(flow, action, steps))
     state = current(request, now_ns)
     step = next((s for s in steps if state in s.sources), None)
     if step is None:
         raise Conflict(f"{flow.noun} {request.ref} {_where(flow, request, state)}")
-    if decider.command_line and not step.command_line:
+    if decider.command_line and not (step.command_line or step.requester):
         raise Denied(_not_on_the_command_line(flow, action, [step]))
     if step.others_only and decider.name in (request.requested_by, request.subject):
         whom = " or whom it concerns" if request.subject is not None else ""
         raise Denied(f"clause {flow.clause}: a {flow.noun} is decided by someone other than "
                      f"who {flow.asked} it{whom}")
-    if not (decider.perms & step.perms or (decider.command_line and step.command_line)):
+    if step.requester and decider.name == request.requested_by:
+        return LEADS_TO[action]
+    # the command line holds no permission, whatever its decider names
+    if not (step.command_line if decider.command_line else decider.perms & step.perms):
         raise Denied(step.refusal or (
             f"clause {flow.clause}: to {action.value} a {flow.noun} takes "
             + " or ".join(sorted(step.perms))))
@@ -216,11 +226,20 @@ ROLES = Flow("role assignment", "4.1", "requested", (
 # once active, is taken away by the rector too, in the console or the API, never on the
 # command line: an administrator (or a shell on the server) who could strip the
 # vice-rector's or the rector's role could then treat the account as one below their own,
-# or make a rector of their choice (clauses 3.3, 3.4.2, 3.5.4).
+# or make a rector of their choice (clauses 3.3, 3.4.2, 3.5.4). Nobody takes such a role
+# from themselves (a rector's role ends by a hand-over: `access.roles`). While it waits,
+# the request is withdrawn by whoever made it or by the rector: an administrator who
+# could withdraw someone else's request for the vice-rector, or the rector's hand-over to
+# a successor, would decide who holds them.
 PRIVILEGED_ROLES = Flow("role assignment", "4.1", "requested", (
     *_decisions(Perm.ROLE_APPROVE),
-    Step(Action.REVOKE, frozenset({ApprovalState.PENDING}), _ROLE_REVOKE, command_line=True),
+    Step(Action.REVOKE, frozenset({ApprovalState.PENDING}), frozenset({Perm.ROLE_APPROVE}),
+         requester=True,
+         refusal="refused: a request for a role that reaches stored video or a rector's "
+         "decision is withdrawn by whoever made it, or decided by the rector (UE-10-22 "
+         "3.4.2, 3.5.4, 4.1)"),
     Step(Action.REVOKE, frozenset({ApprovalState.APPROVED}), frozenset({Perm.ROLE_APPROVE}),
+         others_only=True,
          refusal="clauses 3.4.2, 3.5.4: a role that reaches stored video is taken away by "
          "the rector, as it was given"),
 ), _ACTIVE_WORDS)

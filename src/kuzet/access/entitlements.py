@@ -15,7 +15,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kuzet.access.permissions import DEFAULT_ROLES, Perm
+from kuzet.access.permissions import DEFAULT_ROLES, Perm, check_role_edit
+
+# The alarm of a role row outside the table (an edit an older Kuzet allowed), one per role:
+# raised at start-up by `access.reconcile`, cleared by the rector's edit back inside it.
+OUTSIDE_TABLE = "role_outside_table"
 
 # What a role may hold beyond its defaults, with the clause that allows it. The rector may
 # ask for what the rector alone decides (nobody decides their own request, so such a
@@ -72,3 +76,14 @@ def check_entitlements(role: str, perms: set[Perm] | frozenset[Perm]) -> None:
         if len(outside) > 1 else ""
     raise ValueError(f"refused: {perm.value} for the role {role!r}: {why}{others} "
                      f"(UE-10-22 {clause})")
+
+
+def outside_table(role: str, perms: set[Perm] | frozenset[Perm]) -> str | None:
+    """Why a role row holding `perms` is outside the table and the rules no edit may
+    break, naming the clause; None when it is inside."""
+    try:
+        check_role_edit(role, set(perms))
+        check_entitlements(role, perms)
+    except ValueError as exc:
+        return str(exc)
+    return None

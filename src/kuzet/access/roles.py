@@ -10,11 +10,18 @@ Rules (docs/design/access.md):
   the first administrator has none yet);
 - a role is edited by the rector within the regulation's table (`access.entitlements`),
   recording the order the edit rests on (4.1);
-- nobody decides on a request they made, nor on their own account;
+- nobody decides on a request they made, nor on their own account: a role asked for
+  one's own account waits for the rector, whatever role it is (3.4.2, 3.5.4), and so does
+  a role that shows a picture of a camera asked for by someone who sees no stored video
+  themselves (`kuzet init`'s installer, the server's command line), who could otherwise
+  give it to an account they made and log in as it;
 - who is rector: the first rector is made on the server's command line while there is
   none (source "local", audited with the operating-system user and host); after that a
   rector asked for on the command line waits for the current rector, whose approval hands
-  the role over. The web API never gives the rector role.
+  the role over. The web API never gives the rector role. The rector's role is never taken
+  by its holder, and the last one never: it ends only by a hand-over. Who is rector is
+  decided under a lock on the rector's role row, so that two requests at once on
+  PostgreSQL cannot both find no rector.
 Decisions and revocations are steps of the approval machine (`access.approvals`
 `ROLES`, `PRIVILEGED_ROLES`); `decider_of` tells it what a decider's roles give.
 """
@@ -38,13 +45,14 @@ from kuzet.access.approvals import (
     Flow,
     RequestFacts,
 )
-from kuzet.access.entitlements import check_entitlements
+from kuzet.access.entitlements import OUTSIDE_TABLE, check_entitlements
 from kuzet.access.lookup import camera_ids, user_named
 from kuzet.access.models import CameraGroup, CameraGroupMember, Role, RoleAssignment, User
-from kuzet.access.permissions import Perm, check_role_edit, is_privileged
+from kuzet.access.permissions import PICTURE_PERMS, Perm, check_role_edit, is_privileged
 from kuzet.access.steps import Entry, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
+from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.models import Camera
 from kuzet.errors import Conflict, Denied, Invalid, NotFound
 
@@ -55,6 +63,16 @@ ACTIVE = ROLES.word(ApprovalState.APPROVED)  # how an assignment in force is sto
 # The entry each step of the approval machine writes, taken or refused.
 AUDITED = {Action.APPROVE: AuditAction.ROLE_APPROVE, Action.REJECT: AuditAction.ROLE_REJECT,
            Action.REVOKE: AuditAction.ROLE_REVOKE}
+# What shows a picture of a camera by itself. `camera.admin`'s still also needs archive
+# view at its instant (`access.pictures`), so the installer's role shows none.
+SHOWS_PICTURE = PICTURE_PERMS - {Perm.CAMERA_ADMIN}
+# The alarm while more than one rector assignment is active (an installation upgraded from
+# a Kuzet that made every rector asked for on the command line at once): subject "rector".
+SEVERAL_RECTORS = "several_rectors"
+ONE_RECTOR = "3.5.4, 4.1"  # the regulation's rector is one person, whose order rules
+HAND_OVER_ONLY = ("refused: a rector's role is not taken away by its holder, and the last "
+                  "one by nobody: it ends when the rector approves a successor asked for on "
+                  f"the server's command line (UE-10-22 {ONE_RECTOR})")
 
 
 def role_perms(role: Role) -> frozenset[Perm]:
@@ -94,10 +112,19 @@ class Order:
         return cls(no.strip(), date)
 
 
-def _has_active_rector(s: Session) -> bool:
-    return s.scalar(select(RoleAssignment.id).where(RoleAssignment.role == RECTOR,
-                                                    RoleAssignment.state == ACTIVE)
-                    .limit(1)) is not None
+def active_rectors(s: Session) -> list[RoleAssignment]:
+    """The rector assignments in force, oldest first (one, unless an older Kuzet made
+    more: `access.reconcile`)."""
+    return list(s.scalars(select(RoleAssignment).where(
+        RoleAssignment.role == RECTOR, RoleAssignment.state == ACTIVE)
+        .order_by(RoleAssignment.id)))
+
+
+def lock_rector(s: Session) -> None:
+    """Take the rector's role row for the rest of `s`'s transaction, before asking who is
+    rector: on PostgreSQL a second transaction deciding the same waits here, and then
+    sees what the first committed (SQLite runs one writer at a time anyway)."""
+    s.execute(select(Role.name).where(Role.name == RECTOR).with_for_update())
 
 
 @dataclass(frozen=True)
@@ -149,6 +176,8 @@ class Roles:
             role.perms = json.dumps(sorted(perms))
             role.order_no, role.order_date = order.no, order.date
             step.record(entry, before=before, after=sorted(perms))
+        # inside the table now: an alarm about its row from an older Kuzet has ended
+        Alarms(self.session).clear(OUTSIDE_TABLE, name)
 
     # camera groups
     @changes.bumps
@@ -178,25 +207,30 @@ class Roles:
     def request(self, actor: Actor, user: str, role: str, *, group: str | None = None,
                 order_no: str | None = None, order_date: str | None = None,
                 now_ns: int, bootstrap: bool = False) -> AssignmentView:
-        """Give `role` to `user`: at once when it is not privileged, else pending.
+        """Give `role` to `user` at once, or ask the rector for it (`_waits`).
 
         The rector role is asked for only on the server's command line: at once while no
         rector is active (the first rector), else pending until the current rector
         approves. `bootstrap` is `kuzet init`'s request for the first administrator, made
         while no role is active anywhere: its order does not exist yet, so the rector gives
-        it when approving.
+        it when approving. A refusal by rule is audited (`access.steps`).
         """
-        if role == RECTOR and actor.source != LOCAL:
-            raise Denied("refused: the rector role is asked for only on the server's command "
-                         "line, and then confirmed by the current rector (UE-10-22 3.3, "
-                         "3.5.6)")
         order = None
         if role == ADMINISTRATOR and (not bootstrap or order_no or order_date):
             order = Order.of(order_no, order_date, "the administrator is appointed", "3.4.2")
-        with self.session.begin() as s:
+        entry = Entry(AuditAction.ROLE_REQUEST, user, {"role": role, "group": group})
+        with take_step(self.session, actor) as step:
+            s = step.session
+            if role == RECTOR and actor.source != LOCAL:
+                step.refuse(entry, Denied(
+                    "refused: the rector role is asked for only on the server's command "
+                    "line, and then confirmed by the current rector (UE-10-22 3.3, 3.5.6)"))
             if bootstrap and s.scalar(select(RoleAssignment.id).where(
                     RoleAssignment.state == ACTIVE).limit(1)) is not None:
-                raise Denied("the first administrator exists already")
+                step.refuse(entry, Denied(
+                    "refused: the first administrator is asked for only while no role is "
+                    "active: the administrator is appointed by the rector's order (UE-10-22 "
+                    "3.4.2)"))
             target = user_named(s, user)
             r = s.get(Role, role)
             if r is None:
@@ -206,8 +240,9 @@ class Roles:
                 group_id = s.scalar(select(CameraGroup.id).where(CameraGroup.name == group))
                 if group_id is None:
                     raise NotFound(f"no camera group named {group!r}")
-            immediate = not is_privileged(role_perms(r)) or (
-                role == RECTOR and not _has_active_rector(s))
+            if role == RECTOR:
+                lock_rector(s)
+            immediate = not _waits(s, actor, target.name, role, role_perms(r))
             a = RoleAssignment(user_id=target.id, role=role, group_id=group_id,
                                state=ACTIVE if immediate else ROLES.word(ApprovalState.PENDING),
                                requested_by=actor.name, requested_ns=now_ns,
@@ -241,18 +276,30 @@ class Roles:
     def _step(self, actor: Actor, assignment_id: int, action: Action, now_ns: int,
               order_no: str | None = None, order_date: str | None = None) -> None:
         """Take `action` on the assignment as the approval machine allows, and audit it,
-        taken or refused (`access.steps`)."""
+        taken or refused (`access.steps`). The last active rector assignment is never
+        revoked: the rector's role ends by a hand-over, or the command line would make
+        the next rector at once."""
+        rector = False
         with take_step(self.session, actor) as step:
             s = step.session
             a = s.get(RoleAssignment, assignment_id)
             if a is None:
                 raise NotFound(f"no role assignment {assignment_id}")
+            rector = a.role == RECTOR
+            if rector:
+                lock_rector(s)
+                s.refresh(a)
             user = s.get(User, a.user_id)
             subject = user.name if user else str(a.user_id)
             flow = _flow(s, a.role)
             entry = Entry(AUDITED[action], subject, {"role": a.role, "assignment": a.id})
             facts = RequestFacts(str(a.id), flow.state(a.state), a.requested_by, subject)
+            ending_a_rector = rector and action is Action.REVOKE and a.state == ACTIVE
+            if ending_a_rector and subject == actor.name:
+                step.refuse(entry, Denied(HAND_OVER_ONLY))
             new = step.take(flow, action, facts, decider_of(s, actor), now_ns, entry)
+            if ending_a_rector and [x.id for x in active_rectors(s)] == [a.id]:
+                step.refuse(entry, Denied(HAND_OVER_ONLY))
             detail = {}
             if action is Action.APPROVE and a.role == ADMINISTRATOR:
                 order = Order.of(order_no or a.order_no, order_date or a.order_date,
@@ -264,6 +311,17 @@ class Roles:
             step.record(entry, **detail)
             if action is Action.APPROVE and a.role == RECTOR:
                 _hand_over(s, actor, a, subject, now_ns)
+        if rector:
+            self.settle_rectors(now_ns)
+
+    def settle_rectors(self, now_ns: int) -> list[str]:
+        """Who holds an active rector assignment; the `several_rectors` alarm is cleared
+        once at most one does (a rector revoked the others, or handed the role over)."""
+        with self.session() as s:
+            holders = [_view(s, a).user for a in active_rectors(s)]
+        if len(holders) <= 1:
+            Alarms(self.session).clear(SEVERAL_RECTORS, RECTOR, now_ns=now_ns)
+        return holders
 
     def assignments(self, user: str | None = None, state: str | None = None
                     ) -> list[AssignmentView]:
@@ -274,6 +332,19 @@ class Roles:
             if state is not None:
                 q = q.where(RoleAssignment.state == state)
             return [_view(s, a) for a in s.scalars(q)]
+
+
+def _waits(s: Session, actor: Actor, user: str, role: str, perms: frozenset[Perm]) -> bool:
+    """Does giving `role` to `user` wait for the rector? A role that reaches stored video
+    or takes a rector's decision does; the rector's while a rector is active; any role for
+    the asker's own account (whoever gives a role is not its holder: 3.4.2, 3.5.4); and a
+    role that shows a picture, asked for by someone who sees no stored video themselves
+    (the installer, the command line: they could give it to an account they made)."""
+    if role == RECTOR:
+        return bool(active_rectors(s))
+    if is_privileged(perms) or user == actor.name:
+        return True
+    return bool(perms & SHOWS_PICTURE) and Perm.ARCHIVE_VIEW not in decider_of(s, actor).perms
 
 
 def _flow(s: Session, role: str) -> Flow:

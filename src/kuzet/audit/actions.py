@@ -43,6 +43,9 @@ class AuditAction(StrEnum):
     ROLE_APPROVE = "role.approve"  # the rector's approval (or its refusal)
     ROLE_REJECT = "role.reject"  # the rector's rejection (or its refusal)
     ROLE_REVOKE = "role.revoke"  # a role taken back (or the refusal)
+    # At start-up, several rector assignments active (an older Kuzet's), one entry per
+    # holder, shown to them at their next login (3.5.4, 4.1; access.reconcile).
+    ROLE_SEVERAL_RECTORS = "role.several_rectors"
 
     # -- grants: access on the rector's instruction (3.5.5) ---------------------------
     GRANT_REQUEST = "grant.request"  # cameras, footage window, validity, instruction

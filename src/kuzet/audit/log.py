@@ -135,6 +135,9 @@ class Actor:
     name: str
     roles: tuple[str, ...]
     source: str  # a client address, or "local" for the server's own command line (or itself)
+    # What the source adds about who acts, into each access entry's detail (the command
+    # line: the account `sudo` was run from).
+    context: tuple[tuple[str, str], ...] = ()
 
 
 def access_detail(actor: Actor, *, outcome: str = "allowed", reason: str | None = None,
@@ -142,7 +145,7 @@ def access_detail(actor: Actor, *, outcome: str = "allowed", reason: str | None 
     """What an access entry (clause 4.2) records besides its actor, action and object: role,
     source, purpose, outcome (and the reason of a refusal)."""
     doc: dict[str, Any] = {"roles": list(actor.roles), "source": actor.source,
-                           "outcome": outcome, **detail}
+                           **dict(actor.context), "outcome": outcome, **detail}
     if reason is not None:
         doc["reason"] = reason
     if purpose is not None:

@@ -67,14 +67,26 @@ def instant(text: str | None) -> int | None:
 def local_actor() -> Actor:
     """Whoever runs `kuzet` on the server: `local:<operating-system user>@<host>`, source
     `local`, holding no role. Never a name typed on the command line: a shell is not a
-    person's account, so the audit log names what the operating system knows (4.2). The
-    host is its first label, cut so that the name fits the audit log's 64 characters."""
-    import getpass
+    person's account, so the audit log names what the operating system knows (4.2): the
+    effective user id's account, not LOGNAME or USER, which whoever runs the command sets
+    as they like (`getpass.getuser` reads them first). Under sudo the account it was run
+    from (SUDO_USER) goes into each entry's detail as `sudo_user`: sudo sets it, but so
+    could anyone, so it is what the caller claims beside what the system knows. The host
+    is its first label, cut so that the name fits the audit log's 64 characters."""
+    import os
+    import pwd
     import socket
 
-    user, host = getpass.getuser(), socket.gethostname().split(".")[0]
+    uid = os.geteuid()
+    try:
+        user = pwd.getpwuid(uid).pw_name
+    except KeyError:  # a user id with no account (a container's): the number itself
+        user = f"uid{uid}"
+    host = socket.gethostname().split(".")[0]
     name = f"local:{user}@{host}"
-    return Actor(name[:ACTOR_CHARS], (), "local")
+    sudo = os.environ.get("SUDO_USER")
+    return Actor(name[:ACTOR_CHARS], (), "local",
+                 (("sudo_user", sudo[:ACTOR_CHARS]),) if sudo else ())
 
 
 def audited_read(catalog: Catalog, action: AuditAction, subject: str, **detail: Any) -> None:

@@ -191,8 +191,8 @@ def demo(
         rector = _users.demo_rector(catalog)
         login = (f"  first login: user admin, one-time password {first} (sets the system "
                  "up; no video until the rector approves its administrator role)" if first else
-                 "  log in as admin (password from the first run; reset it with "
-                 "`.venv/bin/kuzet user reset-password admin`)")
+                 "  log in as admin (password from the first run; while it has no "
+                 "second factor, the rector resets it: POST /api/users/admin/password-reset)")
         https = f"https://127.0.0.1:{settings.https_port}"
         banner = "\n".join([
             "",
@@ -311,7 +311,17 @@ def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
         raise fail(str(exc)) from exc
     _warn_unzoned(catalog)
     _warn_open_paths(settings, catalog)
+    _warn_roles(catalog)
     raise typer.Exit(1 if bad else 0)
+
+
+def _warn_roles(catalog: Catalog) -> None:
+    """What an older Kuzet let the command line decide about roles, as `kuzet serve` will
+    find it (`access.reconcile`): a warning each, nothing changed here."""
+    from kuzet.access.reconcile import findings
+
+    for line in findings(catalog.session).lines():
+        typer.echo(f"WARNING: {line}")
 
 
 def _warn_unzoned(catalog: Catalog) -> None:
@@ -478,11 +488,17 @@ def camera_audio(
     """Show whether a camera's sound is kept, or stop keeping it (--off). Keeping sound
     rests on the rector's order (UE-10-22 3.1.2), which the rector records in the console
     with their own account; the command line, run by whoever holds a shell, cannot."""
-    if order is not None or date is not None:
-        raise fail("refused: keeping a camera's sound from the command line (UE-10-22 3.1.2, "
-                   "4.1): the rector records the order in the console (PUT "
-                   f"/api/cameras/{name}/audio)")
     catalog = open_catalog(read_settings())
+    if order is not None or date is not None:
+        reason = ("refused: keeping a camera's sound from the command line (UE-10-22 3.1.2, "
+                  "4.1): the rector records the order in the console (PUT "
+                  f"/api/cameras/{name}/audio)")
+        from kuzet.audit.log import AuditLog
+
+        AuditLog(catalog.session).act(local_actor(), AuditAction.CAMERA_AUDIO, name,
+                                      outcome="refused", reason=reason, keep=True,
+                                      order_no=order, order_date=date)
+        raise fail(reason)
     try:
         cam = catalog.camera(name)
         if off and cam.audio_order_no is not None:

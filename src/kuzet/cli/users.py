@@ -4,8 +4,9 @@ The command line makes accounts, asks for roles and unlocks an account without a
 account; it takes none of the rector's decisions (docs/design/access.md). Only here is the
 rector role asked for: given at once while no rector is active (the first rector, a
 one-time step on the server), else waiting for the current rector in the console. A role
-that reaches stored video, once active, is taken away by the rector alone. Every act is
-audited as `local:<operating-system user>@<host>`.
+that reaches stored video, once active, is taken away by the rector alone, and one that
+shows a picture waits for the rector too (whoever has a shell sees no stored video). Every
+act is audited as `local:<operating-system user>@<host>`.
 """
 
 from __future__ import annotations
@@ -65,8 +66,8 @@ def user_role(name: str, role: str,
               order: Annotated[str | None, typer.Option(help="Rector's order number.")] = None,
               order_date: Annotated[str | None, typer.Option("--date", help="YYYY-MM-DD.")]
               = None) -> None:
-    """Give a role; one that reaches stored video waits for the rector, and so does the
-    rector role while a rector is active."""
+    """Give a role; one that reaches stored video or shows a picture waits for the
+    rector, and so does the rector role while a rector is active."""
     _, roles = _services()
     try:
         view = roles.request(local_actor(), name, role, group=group, order_no=order,
@@ -78,9 +79,9 @@ def user_role(name: str, role: str,
 
 @user_app.command("revoke")
 def user_revoke(assignment: int) -> None:
-    """End a role assignment (by its number in `kuzet user list`): a pending one, or an
-    active one that reaches no stored video; the rest are the rector's (refused here,
-    audited)."""
+    """End a role assignment (by its number in `kuzet user list`): a pending one asked for
+    here, or an active one that reaches no stored video; the rest are the rector's
+    (refused here, audited)."""
     _, roles = _services()
     try:
         roles.revoke(local_actor(), assignment, time.time_ns())
@@ -92,14 +93,18 @@ def user_revoke(assignment: int) -> None:
 @user_app.command("reset-password")
 def user_reset_password(name: str) -> None:
     """A new one-time password; also lifts a lockout. The only way to reset the rector's
-    or the vice-rector's; the second factor stays."""
+    or the vice-rector's; the second factor stays. Refused (audited) for an account that
+    holds or awaits a role reaching stored video or a rector's decision and has no second
+    factor."""
     accounts, _ = _services()
     try:
         one_time = accounts.reset_password(local_actor(), name, time.time_ns())
     except KuzetError as exc:
         raise fail(str(exc)) from exc
-    typer.echo(f"account {name}: one-time password {one_time} (shown once); its second "
-               "factor stays, so only its owner can log in with it")
+    guarded = any(u.totp_confirmed for u in accounts.list() if u.name == name)
+    typer.echo(f"account {name}: one-time password {one_time} (shown once); "
+               + ("its second factor stays, so only its owner can log in with it" if guarded
+                  else "it has no second factor: give the password to its owner in person"))
 
 
 @user_app.command("totp-reset")

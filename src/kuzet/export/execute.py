@@ -6,13 +6,17 @@ two executions racing, one wins and the other's package is removed). One executi
 transfer runs at a time in this process.
 
 A package is a copy of footage outside the archive (clause 3.5.1), made for one
-recipient, so it stays on the server only until it is handed over: the executor's first
-complete download is the hand-over (the act names the recipient from the execution, and
-the package reaches them only through that download), and the server's copy is deleted
-as soon as its last byte has been sent (`handed_over`). One never downloaded goes, at the
-latest, when the transfer's approval expires (`expire_packages`, run by the storage
-sweeper); a package a crash left unfinished goes then too. The register keeps the hashes
-either way, so the copy handed over can still be checked (`kuzet export verify`).
+recipient, so it stays on the server only until it is handed over. Handed over means
+received, which only the receiving end knows: a download the server finished sending may
+still have been cut short in the network or the browser, and a download is anyone's who
+may execute. So the executor, who hands the package to the recipient the act names,
+confirms receipt by the SHA-256 of the copy they hold (`received`): the right hash
+deletes the server's copy, a wrong one or another account's confirmation is refused and
+changes nothing. Until then the package can be downloaded again; one never confirmed
+goes, at the latest, when the transfer's approval expires (`expire_packages`, run by the
+storage sweeper), and a package a crash left unfinished goes then too. The register keeps
+the hashes either way, so the copy handed over can still be checked (`kuzet export
+verify`).
 """
 
 from __future__ import annotations
@@ -24,10 +28,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from kuzet.access.steps import Entry, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import SYSTEM, Actor, AuditLog, append
 from kuzet.catalog.store import Catalog
-from kuzet.errors import Conflict
+from kuzet.errors import Conflict, Denied, NotFound
 from kuzet.export.package import Built, build
 from kuzet.governance.models import Transfer
 from kuzet.governance.transfers import Scope, Transfers
@@ -100,14 +105,42 @@ class Exports:
         self.audit.act(actor, AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
                        number=t.number, sha256=t.package_sha256, reason="discarded")
 
-    def handed_over(self, t: Transfer, by: str, now_ns: int) -> None:
-        """The package's last byte has been sent to `by`: it has left the server for its
-        recipient, and the server's copy goes (of two downloads at once, the first to end
-        deletes it; the other, reading an open file, still ends whole)."""
-        if _gone(self.path_of(t)):
-            self.audit.record(SYSTEM, AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
-                              {"number": t.number, "sha256": t.package_sha256,
-                               "reason": "handed over", "downloaded_by": by}, now_ns)
+    def received(self, actor: Actor, transfer_id: int, sha256: str) -> Transfer:
+        """`actor` confirms that the package reached them whole, by the SHA-256 of the copy
+        they hold: the hand-over, after which the server's copy goes (audited as
+        `transfer.package_discard`, "handed over", with the hash). Only whoever executed
+        the transfer confirms (a refusal audited, as every step's); a hash not the
+        package's, or a package gone already, is refused and changes nothing. A download
+        still running from the file goes on to its end."""
+        with take_step(self.catalog.session, actor) as step:
+            t = step.session.get(Transfer, transfer_id)
+            if t is None:
+                raise NotFound(f"no transfer {transfer_id}")
+            if t.package_file is None:
+                raise Conflict(f"refused: transfer {t.number} has no package to hand over "
+                               "(UE-10-22 3.5.6)")
+            entry = Entry(AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
+                          {"number": t.number})
+            if actor.name != t.executed_by:
+                step.refuse(entry, Denied(
+                    f"refused: receipt of the package of {t.number} confirmed by {actor.name}; "
+                    f"only {t.executed_by}, who executed the transfer and hands the package "
+                    "to its recipient, confirms it (UE-10-22 3.5.6)"))
+            path = self.path_of(t)
+            if not path.is_file():
+                raise Conflict(f"refused: the package of {t.number} is no longer on the "
+                               "server: handed over, discarded, or its approval expired "
+                               "(UE-10-22 3.3)")
+            if sha256.strip().lower() != t.package_sha256:
+                raise Conflict(f"refused: SHA-256 {sha256.strip().lower()} is not that of the "
+                               f"package of {t.number} ({t.package_sha256}): the copy held is "
+                               "not the one made; download it again and check it before "
+                               "handing it over (UE-10-22 3.5.6)")
+            if not _gone(path):  # another confirmation took it meanwhile
+                raise Conflict(f"refused: the package of {t.number} is no longer on the "
+                               "server: handed over already (UE-10-22 3.3)")
+            step.record(entry, reason="handed over", sha256=t.package_sha256)
+        return t
 
     def _facts(self, t: Transfer, actor: Actor, recipient: str, document: str,
                now_ns: int) -> dict[str, object]:

@@ -5,9 +5,12 @@ A requested hold keeps its footage only for the decision window
 retention. So that this happens by the rector's choice and not by oversight, the
 recorder's maintenance loop asks here once a pass whether a reminder is due: once a day
 (of `display_timezone`) while any hold is pending, it raises the `holds_pending` alarm,
-which lists each hold and when its protection ends, and records `hold.remind` in the
-audit log. When the last reminder was is read from that log, so a restart within the day
-does not remind again; the alarm is cleared as soon as nothing is pending.
+which counts them and gives their ids, and records `hold.remind` in the audit log. The
+alarm says nothing of what a hold is for: alarms are shown on the health page to IT
+support and the installer, who may not read the holds (`hold.read`); the rector finds
+each in the approvals inbox. When the last reminder was is read from that log, so a
+restart within the day does not remind again; the alarm is cleared as soon as nothing is
+pending.
 """
 
 from __future__ import annotations
@@ -21,8 +24,8 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import SYSTEM, AuditLog
 from kuzet.catalog.alarms import Alarms, Severity
 from kuzet.governance.holds import Holds, HoldView
-from kuzet.storage.retention import HoldState, pending_ends_ns
-from kuzet.timefmt import NS, format_instant
+from kuzet.storage.retention import HoldState
+from kuzet.timefmt import NS
 
 KIND, SUBJECT = "holds_pending", "holds"
 
@@ -36,17 +39,15 @@ def due(last_ns: int | None, now_ns: int, zone: str) -> bool:
     return last_ns is None or day_of(last_ns, zone) != day_of(now_ns, zone)
 
 
-def message(pending: Sequence[HoldView], window_ns: int) -> str:
-    """What the alarm says: each pending hold, what it is for, and when it stops keeping
-    its footage unless the rector decides."""
-    items = []
-    for v in pending:
-        last_end = max((end for _, _, end in v.ranges), default=v.hold.requested_ns)
-        ends = pending_ends_ns(v.hold.requested_ns, last_end, window_ns)
-        what = f"transfer request {v.transfer}" if v.transfer else v.hold.incident
-        items.append(f"hold {v.hold.id} ({what}) until {format_instant(ends)}")
-    return (f"{len(pending)} hold request(s) await the rector's decision (clause 3.3); "
-            "undecided, each keeps its footage only until: " + "; ".join(items))
+def message(pending: Sequence[HoldView]) -> str:
+    """What the alarm says: how many holds wait (how many of them with a transfer request)
+    and their ids; never their incident, reason or cameras."""
+    ids = ", ".join(str(v.hold.id) for v in pending)
+    transfers = sum(1 for v in pending if v.transfer is not None)
+    with_transfers = f", {transfers} of them with a transfer request" if transfers else ""
+    return (f"{len(pending)} hold request(s) await the rector's decision (UE-10-22 3.3)"
+            f"{with_transfers}: hold(s) {ids}; undecided, each keeps its footage only for "
+            "the decision window")
 
 
 class HoldReminder:
@@ -69,7 +70,7 @@ class HoldReminder:
         ids = [v.hold.id for v in pending]
         # The alarm first: a crash between the two reminds twice rather than not at all.
         self.alarms.raise_(KIND, SUBJECT, Severity.WARNING,
-                           message(pending, self.holds.window_ns), value=len(ids), now_ns=now)
+                           message(pending), value=len(ids), now_ns=now)
         self.audit.record(SYSTEM, AuditAction.HOLD_REMIND, SUBJECT,
                           {"holds": ids, "to": "rector"}, now)
         return ids

@@ -9,8 +9,12 @@ keeps the rows and writes every step (and every refused decision) to the audit l
 same transaction (`access.steps`).
 
 The hold a transfer's registration asks for (`Transfer.hold_id`) is the transfer's: it is
-decided with the transfer, in the transfer's step (`governance.transfers`), and never on
-its own, so that the rector takes one decision and the hold's expiry is the approval's.
+approved or rejected with the transfer, in the transfer's step (`governance.transfers`),
+and never on its own, so that the rector takes one decision and the hold's expiry is the
+approval's. Once in force it ends with the transfer: released by the rejection of its
+transfer (whatever the hold's state then), ended by the execution, or at the approval's
+expiry; and the rector may still release it early on its own, as any hold (clause 3.3),
+the release naming the transfer.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from kuzet.access.approvals import AWAITING, HOLDS, Action, RequestFacts
+from kuzet.access.approvals import AWAITING, HOLDS, Action, ApprovalState, RequestFacts
 from kuzet.access.roles import decider_of
 from kuzet.access.steps import Entry, StepTransaction, take_step
 from kuzet.audit.actions import AuditAction
@@ -54,6 +58,7 @@ class Step:
     the entry to record once the transfer's own row has changed."""
 
     hold: Hold
+    action: Action
     entry: Entry
 
 
@@ -139,6 +144,9 @@ class Holds:
         step.take(HOLDS, action, facts, decider_of(step.session, step.actor), now, entry)
         return entry
 
+    def _held(self, step: StepTransaction, hold: Hold, action: Action, now: int) -> Step:
+        return Step(hold, action, self._take(step, hold, action, now))
+
     @staticmethod
     def _apply(step: StepTransaction, hold: Hold, entry: Entry, action: Action, now: int, *,
                expires_ns: int = 0, note: str = "", **detail: Any) -> None:
@@ -161,20 +169,23 @@ class Holds:
     def _decide(self, actor: Actor, hold_id: int, action: Action, now: int, *,
                 expires_ns: int = 0, note: str = "") -> Hold:
         """Take `action` on the hold as the approval machine allows, and audit it, taken or
-        refused (`access.steps`), at the step's instant. A transfer's hold is refused
-        here: it is decided with its transfer."""
+        refused (`access.steps`), at the step's instant. A transfer's hold is approved or
+        rejected only with its transfer; its early release is the rector's as for any
+        hold, and names the transfer."""
         with take_step(self.catalog.session, actor) as step:
             hold = step.session.get(Hold, hold_id)
             if hold is None:
                 raise NotFound(f"no hold {hold_id}")
             number = step.session.scalar(select(Transfer.number)
                                          .where(Transfer.hold_id == hold_id))
-            if number is not None:
+            if number is not None and action is not Action.REVOKE:
                 raise Conflict(f"refused: a decision on hold {hold_id} apart from transfer "
                                f"request {number}, with which the rector decides it "
                                "(UE-10-22 3.5.6)")
             entry = self._take(step, hold, action, now)
-            self._apply(step, hold, entry, action, now, expires_ns=expires_ns, note=note)
+            about = {} if number is None else {"transfer": number}
+            self._apply(step, hold, entry, action, now, expires_ns=expires_ns, note=note,
+                        **about)
         return hold
 
     def approve(self, hold_id: int, actor: Actor, *, expires_ns: int,
@@ -191,21 +202,37 @@ class Holds:
 
     def release(self, hold_id: int, actor: Actor, *, note: str = "",
                 now_ns: int | None = None) -> Hold:
-        """End an approved hold early: its footage goes back to normal retention."""
+        """End an approved hold early, a transfer's too: its footage goes back to normal
+        retention."""
         now = now_ns if now_ns is not None else time.time_ns()
         return self._decide(actor, hold_id, Action.REVOKE, now, note=note)
 
     # -- a transfer's hold, in the transfer's step (governance.transfers) ---------------
-    def awaiting(self, step: StepTransaction, hold_id: int | None, action: Action,
-                 now: int) -> Step | None:
-        """`action` (approve or reject) on a transfer's hold, checked by the machine like
-        any decision on a hold, before the transfer's row changes; None when the transfer
-        has no hold or its hold no longer awaits a decision (decided on its own before
-        revision 0011 tied the two)."""
+    def awaiting(self, step: StepTransaction, hold_id: int | None, now: int) -> Step | None:
+        """The approval of a transfer's hold, checked by the machine like any decision on
+        a hold, before the transfer's row changes; None when the transfer has no hold or
+        its hold no longer awaits a decision (the rector released it, or it is a request
+        older than revision 0011, which tied only undecided holds to undecided
+        transfers)."""
         hold = None if hold_id is None else step.session.get(Hold, hold_id)
         if hold is None or HOLDS.state(self._state(hold, now).value) not in AWAITING:
             return None
-        return Step(hold, self._take(step, hold, action, now))
+        return self._held(step, hold, Action.APPROVE, now)
+
+    def ending(self, step: StepTransaction, hold_id: int | None, now: int) -> Step | None:
+        """What the rejection of a transfer does to its hold, checked by the machine
+        before the transfer's row changes: a hold awaiting a decision is rejected, one in
+        force released (the rector's rejection says the footage is not needed); None when
+        there is none or it has ended already."""
+        hold = None if hold_id is None else step.session.get(Hold, hold_id)
+        if hold is None:
+            return None
+        state = HOLDS.state(self._state(hold, now).value)
+        if state in AWAITING:
+            return self._held(step, hold, Action.REJECT, now)
+        if state is ApprovalState.APPROVED:
+            return self._held(step, hold, Action.REVOKE, now)
+        return None
 
     def approve_with(self, step: StepTransaction, held: Step, *, cameras: Sequence[str],
                      start_ns: int, end_ns: int, expires_ns: int, now: int,
@@ -223,11 +250,11 @@ class Holds:
                     transfer=transfer, cameras=list(cameras), start_ns=start_ns,
                     end_ns=end_ns)
 
-    def reject_with(self, step: StepTransaction, held: Step, *, note: str, now: int,
-                    transfer: str) -> None:
-        """Reject a transfer's hold with the transfer: its footage goes back to normal
-        retention at once."""
-        self._apply(step, held.hold, held.entry, Action.REJECT, now, note=note,
+    def end_on_rejection(self, step: StepTransaction, held: Step, *, note: str, now: int,
+                         transfer: str) -> None:
+        """Reject (or release, `ending`) a transfer's hold with the transfer: its footage
+        goes back to normal retention at once."""
+        self._apply(step, held.hold, held.entry, held.action, now, note=note,
                     transfer=transfer)
 
     def end_with(self, step: StepTransaction, hold_id: int | None, *, now: int,

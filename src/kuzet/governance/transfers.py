@@ -14,8 +14,9 @@ transaction.
 Registration asks for a hold of the footage named (`Transfer.hold_id`), so that it does
 not expire while the rector decides (for the decision window, clause 3.3). The hold is
 decided with the transfer, in the same step: approving the transfer approves the hold
-over the approved scope until the approval's expiry, rejecting it rejects the hold, and
-the execution ends it (`governance.holds`).
+over the approved scope until the approval's expiry, rejecting it rejects the hold (or
+releases it, were it in force), and the execution ends it (`governance.holds`); the
+rector may release it early on its own.
 """
 
 from __future__ import annotations
@@ -214,7 +215,7 @@ class Transfers:
         with take_step(self.session, actor) as step:
             t = self._get(step.session, transfer_id)
             entry = _take(step, t, Action.APPROVE, now_ns)
-            held = self.holds.awaiting(step, t.hold_id, Action.APPROVE, now_ns)
+            held = self.holds.awaiting(step, t.hold_id, now_ns)
             self._approve(step, entry, t, scope, expires_ns, note, now_ns)
             if held is not None:
                 granted = approved_scope(t)
@@ -250,14 +251,14 @@ class Transfers:
         with take_step(self.session, actor) as step:
             t = self._get(step.session, transfer_id)
             entry = _take(step, t, Action.REJECT, now_ns)
-            held = self.holds.awaiting(step, t.hold_id, Action.REJECT, now_ns)
+            held = self.holds.ending(step, t.hold_id, now_ns)
             t.state = TRANSFERS.word(ApprovalState.REJECTED)
             t.decided_by, t.decided_ns = actor.name, now_ns
             t.decision_note = note.strip()
             t.decided_entry = step.record(entry, note=t.decision_note).seq
             if held is not None:
-                self.holds.reject_with(step, held, note=t.decision_note, now=now_ns,
-                                       transfer=t.number)
+                self.holds.end_on_rejection(step, held, note=t.decision_note, now=now_ns,
+                                            transfer=t.number)
         return t
 
     def executable(self, actor: Actor, transfer_id: int, scope: Scope, now_ns: int

@@ -6,7 +6,8 @@ the exact body under the shared secret, and `X-Kuzet-Delivery`, an id that stays
 same across retries so the receiver can drop duplicates. A delivery that fails (no
 answer, or not 2xx) is retried with backoff (1, 2, 4 … s, at most `attempts` tries); one
 that never succeeds goes to the dead-letter file (`<home>/run/webhook-dead-letters.jsonl`,
-one JSON line each, with the last error) for someone to look at and replay. Sending runs
+one JSON line each, with the last error, without its picture, for at most 30 days:
+`integrations.dead_letters`) for someone to look at and replay. Sending runs
 in a thread of its own with a bounded queue: `send` never blocks detection. Pictures go
 only to an endpoint allowed to receive them (`webhook_images`), never to the external one.
 
@@ -41,6 +42,7 @@ from urllib.parse import urlsplit
 
 from kuzet.access.destinations import Destination, OutsideLan
 from kuzet.hooks import DetectionEvent, EgressAlarm, Message
+from kuzet.integrations import dead_letters as letters
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -179,12 +181,9 @@ class Webhooks:
             conn.close()
 
     def _dead(self, delivery: str, body: bytes, error: str) -> None:
-        self.dead_letters.parent.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"delivery": delivery, "url": self.url, "error": error,
-                           "failed_ns": time.time_ns(), "body": json.loads(body)},
-                          ensure_ascii=False)
-        with self.dead_letters.open("a") as f:
-            f.write(line + "\n")
+        letters.append(self.dead_letters, {
+            "delivery": delivery, "url": self.url, "error": error,
+            "failed_ns": time.time_ns(), "body": json.loads(body)})
 
 
 def from_settings(settings: Settings, alarm: EgressAlarm) -> Webhooks | None:
@@ -192,5 +191,5 @@ def from_settings(settings: Settings, alarm: EgressAlarm) -> Webhooks | None:
     if settings.webhook_url is None or settings.webhook_secret is None or destination is None:
         return None
     return Webhooks(settings.webhook_url, settings.webhook_secret,
-                    settings.home / "run" / "webhook-dead-letters.jsonl", destination, alarm,
+                    letters.dead_letters_file(settings.home), destination, alarm,
                     images=settings.webhook_images)

@@ -1,6 +1,6 @@
 """What Kuzet keeps beside the footage and deletes with it (clause 3.3), as the sweeper
 sees it: pictures cleared with the footage they show, export packages deleted when their
-approval expires.
+approval expires, the webhook's undelivered events after 30 days.
 
 Detection's event pictures and the protocols' frames live in tables of packages above
 storage, so those packages hand the sweeper a `Derived` each (a name for the audit entry
@@ -35,14 +35,19 @@ class Derived:
     clear: Clear
 
 
+# Delete what is due by the instant given; how many went.
+Expire = Callable[[int], int]
+
+
 @dataclass(frozen=True)
 class Beside:
-    """Everything the sweeper expires besides segments: the pictures (`derived`) and the
-    export packages (`packages`: delete those whose approval expired by the instant given,
-    each audited; how many went)."""
+    """Everything the sweeper expires besides segments: the pictures (`derived`), the
+    export packages (`packages`: those whose approval expired, each audited) and the
+    webhook's dead letters (`dead_letters`: lines older than 30 days)."""
 
     derived: tuple[Derived, ...] = ()
-    packages: Callable[[int], int] | None = None
+    packages: Expire | None = None
+    dead_letters: Expire | None = None
 
 
 def instants_in(column: Any, spans: Sequence[Span]) -> ColumnElement[bool]:

@@ -1,6 +1,7 @@
 """The sweeper: retention, hold expiry and disk-pressure shedding, run continuously; and
-with the footage, what shows it (event pictures, protocol frames, activity) and export
-packages whose approval expired (`storage.derived.Beside`, handed in by the assembly).
+with the footage, what shows it (event pictures, protocol frames, activity), export
+packages whose approval expired and the webhook's dead letters past 30 days
+(`storage.derived.Beside`, handed in by the assembly).
 
 This is the only code that deletes recordings (clause 3.5.1): it alone calls the
 catalog's `segments.mark_deleting` and `segments.delete_rows`, and
@@ -67,6 +68,7 @@ class SweepReport:
     full_volumes: list[str] = field(default_factory=list)
     pictures: dict[str, int] = field(default_factory=dict)  # cleared, by kind
     packages: int = 0  # export packages deleted, their approval expired
+    dead_letters: int = 0  # undelivered webhook events dropped, 30 days old
 
     def deleted(self, reason: str | None = None) -> int:
         return sum(d.count for d in self.deletions if reason is None or d.reason == reason)
@@ -107,6 +109,8 @@ class Sweeper:
             self._relieve_pressure(vol, prot, now, report)
         if self.beside.packages is not None:
             report.packages = self.beside.packages(now)
+        if self.beside.dead_letters is not None:
+            report.dead_letters = self.beside.dead_letters(now)
         return report
 
     def _clear_pictures(self, cam: Camera, cutoff: int, protection: Protection | None,

@@ -1,6 +1,15 @@
-"""Kuzet's error kinds to HTTP statuses, in one place: by kind, never by message."""
+"""Kuzet's error kinds to HTTP statuses, in one place: by kind, never by message.
+
+A refusal that names a clause of UE-10-22 ("… (UE-10-22 3.5.6)") also carries that clause
+as `clause`, and `refusal`: one line in the caller's console language (the `kuzet_lang`
+cookie, Kazakh by default) saying which clause refused it, shown before the English
+detail. The detail itself stays in English: it names accounts, cameras and instants that
+no catalog holds.
+"""
 
 from __future__ import annotations
+
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -17,6 +26,11 @@ from kuzet.errors import (
     Unavailable,
     Unsupported,
 )
+from kuzet.web.i18n import LANG_COOKIE, pick, translator
+
+# "(UE-10-22 3.5.6)", "(UE-10-22 3.3/3.5.6)", "(UE-10-22 3.5.1; the rector's instruction)"
+CLAUSE = re.compile(r"\(UE-10-22 (\d+(?:\.\d+)*(?:(?:, |/| and )\d+(?:\.\d+)*)*)")
+REFUSED = "Refused under UE-10-22, clause {clause}"
 
 # Most specific first: TooLarge and Unsupported are also Invalid.
 STATUS: list[tuple[type[KuzetError], int]] = [
@@ -34,12 +48,23 @@ def status_of(exc: KuzetError) -> int:
     return 500
 
 
+def answer(detail: str, lang: str | None) -> dict[str, str]:
+    """The body of a refusal: its detail, and the clause it names, said in `lang`."""
+    found = CLAUSE.search(detail)
+    if found is None:
+        return {"detail": detail}
+    clause = found.group(1)
+    return {"detail": detail, "clause": clause,
+            "refusal": translator(pick(lang))(REFUSED).replace("{clause}", clause)}
+
+
 def install(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, KuzetError)
         status = status_of(exc)
         detail = str(exc) if status != 500 else "internal error"
-        return JSONResponse({"detail": detail}, status_code=status)
+        return JSONResponse(answer(detail, request.cookies.get(LANG_COOKIE)),
+                            status_code=status)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         """FastAPI's own 422, without echoing the input: it may be what broke."""

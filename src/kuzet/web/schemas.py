@@ -255,6 +255,13 @@ class TransferExecution(Body):
     end: str | None = Field(None, max_length=40)
 
 
+class PackageReceipt(Body):
+    """The executor's confirmation that the package reached them whole."""
+
+    sha256: str = Field(pattern="^[0-9a-fA-F]{64}$",
+                        description="SHA-256 of the package as received (hex, 64 digits)")
+
+
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PointBody = Annotated[list[Fraction], Field(min_length=2, max_length=2)]
 

@@ -10,7 +10,7 @@ out. The package is the only way footage leaves Kuzet (clause 3.5.1).
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Generator
+from collections.abc import Generator
 from typing import Annotated, BinaryIO
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -45,7 +45,13 @@ from kuzet.web.replies.transfers import (
     TransferReply,
 )
 from kuzet.web.routes.cameras import camera
-from kuzet.web.schemas import Decision, RowId, TransferApproval, TransferExecution
+from kuzet.web.schemas import (
+    Decision,
+    PackageReceipt,
+    RowId,
+    TransferApproval,
+    TransferExecution,
+)
 from kuzet.web.schemas import TransferRequestBody as NewTransfer
 from kuzet.web.times import instant, out, window
 
@@ -226,8 +232,9 @@ def execute_transfer(transfer: RowId, body: TransferExecution, request: Request,
 
 @router.get("/transfers/{transfer}/package", **a_file("application/zip"))
 def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> StreamingResponse:
-    """The package, handed over: once its last byte is sent it is deleted from the server
-    (clause 3.3; `export.execute`), so it is downloaded once, whole (no ranges)."""
+    """The package, for as long as it is on the server: until its executor confirms receipt
+    (`POST /api/transfers/{id}/received`) or its approval expires (clause 3.3;
+    `export.execute`). A download deletes nothing: a cut-short one is simply repeated."""
     svc = services(request)
     t = svc.transfers.get(transfer)
     if t.package_file is None:
@@ -240,7 +247,8 @@ def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> Stre
         f = svc.exports.path_of(t).open("rb")
     except FileNotFoundError:
         raise NotFound(f"refused: the package of {t.number}, deleted from the server when "
-                       "it was handed over or its approval expired (UE-10-22 3.3)") from None
+                       "its receipt was confirmed, it was discarded, or its approval "
+                       "expired (UE-10-22 3.3)") from None
     try:
         svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_PACKAGE_DOWNLOAD,
                       f"transfer/{t.id}", number=t.number, sha256=t.package_sha256)
@@ -248,27 +256,38 @@ def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> Stre
         f.close()
         raise
     return StreamingResponse(
-        _handing_over(f, lambda: svc.exports.handed_over(t, caller.name, svc.clock())),
-        media_type="application/zip", headers={
+        _chunks(f), media_type="application/zip", headers={
             "content-length": str(os.fstat(f.fileno()).st_size),
             "content-disposition": f'attachment; filename="{t.package_file}"',
             "cache-control": "no-store"})
 
 
-def _handing_over(f: BinaryIO, done: Callable[[], None]) -> Generator[bytes, None, None]:
-    """The file's bytes, then `done()` once the last has been sent; a download cut short
-    never gets there."""
+def _chunks(f: BinaryIO) -> Generator[bytes, None, None]:
+    """The file's bytes from the handle opened before the answer began: a confirmation of
+    receipt that deletes the file meanwhile does not cut this download short."""
     with f:
         while chunk := f.read(PACKAGE_CHUNK):
             yield chunk
-    done()
+
+
+@router.post("/transfers/{transfer}/received")
+def package_received(transfer: RowId, body: PackageReceipt, request: Request,
+                     caller: Caller = EXECUTE) -> TransferReply:
+    """The executor confirms that the package reached them whole, by the SHA-256 of the
+    copy they hold (`sha256sum`, or the console's transfer page computing it from the
+    file chosen): the hand-over, after which the server's copy is deleted. Refused,
+    changing nothing, from anyone but the executor or with a hash not the package's."""
+    svc = services(request)
+    return _checked(request, svc.exports.received(caller.actor(source(request)), transfer,
+                                                  body.sha256))
 
 
 @router.delete("/transfers/{transfer}/package")
 def discard_package(transfer: RowId, request: Request, caller: Caller = EXECUTE
                     ) -> TransferReply:
-    """Remove the package from the server without handing it over (a complete download
-    hands it over and removes it); its hashes stay registered."""
+    """Remove the package from the server without handing it over (made by mistake, or the
+    recipient will not come; a confirmed receipt removes it too); its hashes stay
+    registered."""
     svc = services(request)
     t = svc.transfers.get(transfer)
     svc.exports.discard(caller.actor(source(request)), t)

@@ -21,10 +21,12 @@ export async function upload(path, file) {
   });
 }
 
-// The API's refusal as one line of text.
+// The API's refusal as one line of text: the clause that refused it in the console's
+// language, when one did, then the server's detail.
 export async function refusal(response) {
   const body = await response.json().catch(() => ({}));
-  return typeof body.detail === "string" ? body.detail : `${response.status}`;
+  const detail = typeof body.detail === "string" ? body.detail : `${response.status}`;
+  return typeof body.refusal === "string" ? `${body.refusal}: ${detail}` : detail;
 }
 
 // A table row of plain text cells (and nodes, such as links).

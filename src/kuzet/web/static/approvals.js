@@ -64,7 +64,7 @@ async function list(path) {
 }
 
 async function load() {
-  for (const id of ["transfers", "holds", "roles", "grants", "resets"]) {
+  for (const id of ["transfers", "holds", "roles", "rectors", "grants", "resets"]) {
     const section = document.getElementById(id);
     section.hidden = true;
     section.querySelector("ul").replaceChildren();
@@ -111,6 +111,20 @@ async function load() {
              () => decide(`/api/role-assignments/${a.id}/approve`, body()),
              `/api/role-assignments/${a.id}/reject`, order));
       waiting += 1;
+    }
+  }
+  if (perms.includes("role.approve")) {
+    // Several active rectors, left by an older Kuzet (clauses 3.5.4, 4.1): each of them
+    // revokes the others' role; one's own ends only by a hand-over.
+    const rectors = (await list("/api/role-assignments?state=active"))
+      .filter((a) => a.role === "rector");
+    if (rectors.length > 1) {
+      for (const a of rectors) {
+        item(document.getElementById("rectors"), `${a.user}: ${a.role} — ${a.decided_by}`,
+             a.user === me.name ? [] :
+               [button(labels.revoke, () => decide(`/api/role-assignments/${a.id}/revoke`))]);
+        waiting += 1;
+      }
     }
   }
   if (perms.includes("grant.approve")) {

@@ -1,6 +1,9 @@
 // One transfer: its request, the rector's decision (approve, narrowing cameras and range,
-// or reject), its execution into a signed package, and the hand-over. The page shows
-// only what the signed-in person may do next; the server checks everything again.
+// or reject), its execution into a signed package, and the hand-over: the executor
+// downloads the package, then confirms its receipt by the SHA-256 of the file saved
+// (computed here from the file chosen, or pasted from sha256sum), which deletes the
+// server's copy. The page shows only what the signed-in person may do next; the server
+// checks everything again.
 import {refusal, send} from "/static/api.js";
 import {clockFormat, isoInZone} from "/static/zone.js";
 
@@ -9,6 +12,7 @@ const facts = document.getElementById("facts").dataset;
 const state = document.getElementById("state");
 const decide = document.getElementById("decide");
 const execute = document.getElementById("execute");
+const received = document.getElementById("received");
 const message = document.getElementById("message");
 const when = (ns) => (ns ? clockFormat.format(new Date(ns / 1e6)) : "");
 const text = (elementId, value) => { document.getElementById(elementId).textContent = value; };
@@ -65,6 +69,7 @@ function show(t, me) {
     document.getElementById("discard").hidden = !(here && perms.includes("export.execute"));
     document.getElementById("gone").hidden = here;
     document.getElementById("once").hidden = !here;
+    received.hidden = !(here && t.executed_by === me.name && perms.includes("export.execute"));
     text("sha", t.package.sha256);
     text("fingerprint", t.package.fingerprint.match(/.{4}/g).join(" ").toUpperCase());
     for (const lang of ["kk", "ru", "en"]) {
@@ -115,6 +120,24 @@ document.getElementById("discard").addEventListener("click", async () => {
   const response = await send("DELETE", `/api/transfers/${id}/package`);
   if (response.ok) show(await response.json(), me);
   else say(false, await refusal(response));
+});
+// The SHA-256 of a chosen file, as hex (crypto.subtle: the console is served over HTTPS).
+async function sha256Of(file) {
+  const digest = await crypto.subtle.digest("SHA-256", await file.arrayBuffer());
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+received.elements.file.addEventListener("change", async () => {
+  const [file] = received.elements.file.files;
+  received.elements.sha256.value = "";
+  if (file) received.elements.sha256.value = await sha256Of(file);
+  received.dataset.hashed = file ? file.name : "";
+});
+received.addEventListener("submit", (event) => {
+  event.preventDefault();
+  // sha256sum prints "<hash>  <file>": the first word is the hash.
+  const [sha256] = received.elements.sha256.value.trim().split(/\s+/);
+  act(me, "received", {sha256});
 });
 execute.addEventListener("submit", (event) => {
   event.preventDefault();
