@@ -16,7 +16,7 @@ from sqlalchemy import update
 import kuzet.audit.log
 from api_world import CAM, PASSWORD, World
 from kuzet.access.accounts import LOGIN_FAILED
-from kuzet.access.permissions import DEFAULT_ROLES, Perm
+from kuzet.access.permissions import CLAUSE, DEFAULT_ROLES, Perm
 from kuzet.access.roles import Order
 from kuzet.audit.log import Actor
 from kuzet.catalog.models import AuditEntry
@@ -642,6 +642,12 @@ def test_a_refusal_names_its_clause_in_the_callers_language(world: World) -> Non
     assert said["en"] == "Refused under UE-10-22, clause 3.5.1"
     r = it.get("/api/cameras/nosuch")
     assert "refusal" not in r.json()  # no clause, no line about one
+    # Every permission has the clause that keeps it from others, named when it is missing.
+    assert set(CLAUSE) == set(Perm)
+    r = it.get("/api/holds")
+    assert r.status_code == 403
+    assert r.json()["detail"] == "refused: this needs hold.read (UE-10-22 3.3)"
+    assert r.json()["refusal"] == "Refused under UE-10-22, clause 3.3"
 
 
 def test_disabling_an_account_ends_its_sessions_at_once(world: World) -> None:

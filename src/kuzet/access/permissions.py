@@ -48,6 +48,44 @@ class Perm(StrEnum):
     CAMERA_AUDIO = "camera.audio"
 
 
+# The clause a refusal for want of each permission names ("refused: this needs
+# archive.view (UE-10-22 3.5.4)"): why the permission is not everyone's.
+CLAUSE: dict[Perm, str] = {
+    Perm.LIVE_VIEW: "3.2.10, 3.5.4, 3.5.5",
+    Perm.ARCHIVE_VIEW: "3.5.4, 3.5.5",
+    Perm.SNAPSHOT: "3.5.4, 3.5.5",
+    Perm.EXPORT_EXECUTE: "3.5.6",
+    Perm.CAMERA_STATUS: "3.4.1",
+    Perm.CAMERA_ADMIN: "3.4.2",
+    Perm.HOLD_READ: "3.3",
+    Perm.HOLD_REQUEST: "3.3",
+    Perm.HOLD_APPROVE: "3.3",
+    Perm.GRANT_REQUEST: "3.5.5",
+    Perm.GRANT_APPROVE: "3.5.5",
+    Perm.ROLE_APPROVE: "3.4.2, 3.5.4",
+    Perm.ROLE_EDIT: "4.1",
+    Perm.USER_ADMIN: "3.4.2",
+    Perm.AUDIT_READ: "3.5.1",
+    Perm.AUDIT_VERIFY: "3.4.3",
+    Perm.HEALTH_READ: "3.3.1, 3.4.3",
+    Perm.PROTOCOL_WRITE: "3.5.7",
+    Perm.PROTOCOL_REVIEW: "3.5.7",
+    Perm.PROTOCOL_READ: "3.5.7",
+    Perm.ACT_WRITE: "3.5.8",
+    Perm.TRANSFER_REGISTER: "3.5.6",
+    Perm.TRANSFER_DECIDE: "3.5.6",
+    Perm.TOKEN_CREATE: "3.5.1",
+    Perm.SECOND_FACTOR_RESET: "3.5.4, 4.2",
+    Perm.CAMERA_AUDIO: "3.1.2, 3.3.1",
+}
+
+
+def clauses_of(perms: frozenset[Perm] | set[Perm]) -> str:
+    """The clauses behind `perms`, each once, in the regulation's order."""
+    found = {c for p in perms for c in CLAUSE[p].split(", ")}
+    return ", ".join(sorted(found, key=lambda c: [int(n) for n in c.split(".")]))
+
+
 # Permissions that reach footage of a camera: they are checked against the camera, and
 # they may be given for a time window by a grant.
 CAMERA_SCOPED = frozenset({Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW, Perm.SNAPSHOT,

@@ -17,7 +17,7 @@ import hmac
 from fastapi import Request
 from starlette.requests import HTTPConnection
 
-from kuzet.access.permissions import Perm, decide, holds_somewhere
+from kuzet.access.permissions import Perm, clauses_of, decide, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor
@@ -106,9 +106,8 @@ class Require:
         if not any(holds_somewhere(caller.principal, p, now) for p in self.perms):
             wanted = " or ".join(sorted(self.perms))
             refuse(request, caller.actor(source(request)), wanted, f"lacks {wanted}")
-            if self.clause:
-                raise Denied(f"refused: this needs {wanted} ({self.clause})")
-            raise Denied(f"this needs {wanted}")
+            why = self.clause or f"UE-10-22 {clauses_of(self.perms)}"
+            raise Denied(f"refused: this needs {wanted} ({why})")
         return caller
 
 
@@ -119,5 +118,5 @@ def authorize(request: Request, caller: Caller, perm: Perm, camera_id: int,
     d = decide(caller.principal, perm, svc.clock(), camera_id, footage)
     if not d.allowed:
         refuse(request, caller.actor(source(request)), perm.value, d.reason)
-        raise Denied(d.reason)
+        raise Denied(f"refused: {d.reason} (UE-10-22 {clauses_of({perm})})")
     return d.reason
