@@ -623,11 +623,11 @@ def test_every_route_declares_what_it_answers(world: World) -> None:
 
 def test_a_refusal_names_its_clause_in_the_callers_language(world: World) -> None:
     """Bad input (issue 18): a refusal that rests on a clause of UE-10-22 (here 3.5.1, the
-    audit log kept from IT support) says which, in the console's language, Kazakh unless
-    the caller chose another; the English detail follows it."""
+    audit log kept from IT support) says which, and says itself, in the console's language,
+    Kazakh unless the caller chose another; the English detail stays beside it for scripts."""
     world.user("it", "it_support")
     it = world.login("it")
-    said = {}
+    said, message = {}, {}
     for lang in (None, "ru", "en"):
         if lang is not None:
             it.cookies.set("kuzet_lang", lang)
@@ -635,11 +635,29 @@ def test_a_refusal_names_its_clause_in_the_callers_language(world: World) -> Non
         assert r.status_code == 403
         body = r.json()
         assert body["clause"] == "3.5.1"
-        assert "UE-10-22 3.5.1" in body["detail"]
-        said[lang] = body["refusal"]
+        assert body["detail"] == ("refused: this needs audit.read (UE-10-22 3.5.1; the "
+                                  "rector's instruction)")
+        said[lang], message[lang] = body["refusal"], body["message"]
     assert said[None] == "UE-10-22 ережесінің 3.5.1 тармағы бойынша бас тартылды"
     assert said["ru"] == "Отказано по пункту 3.5.1 положения UE-10-22"
     assert said["en"] == "Refused under UE-10-22, clause 3.5.1"
+    # the refusal itself, the clause's words included, in each language
+    assert message[None] == ("бас тартылды: бұған audit.read қажет (UE-10-22 3.5.1; "
+                             "ректордың нұсқауы)")
+    assert message["ru"] == ("отказано: для этого нужно audit.read (UE-10-22 3.5.1; указание "
+                             "ректора)")
+    assert message["en"] == body["detail"]
+    # a reason decided on the camera (a guard's note on recorded footage), said inside the
+    # refusal in the same language
+    guard = world.login(world.user("guard", "guard"))
+    guard.cookies.set("kuzet_lang", "ru")
+    r = guard.post(f"/api/cameras/{CAM}/bookmarks", json={
+        "kind": "note", "at": "2026-09-20T10:00:00+05:00"})
+    assert r.status_code == 403
+    assert r.json()["detail"].endswith("is not given to guard (UE-10-22 3.5.4, 3.5.5)")
+    assert r.json()["message"].startswith("отказано: archive.view")
+    assert r.json()["message"].endswith("не дано пользователю guard (UE-10-22 3.5.4, 3.5.5)")
+    it.cookies.set("kuzet_lang", "en")
     r = it.get("/api/cameras/nosuch")
     assert "refusal" not in r.json()  # no clause, no line about one
     # Every permission has the clause that keeps it from others, named when it is missing.

@@ -215,6 +215,11 @@ def test_a_member_acknowledges_from_the_console(kuzet: Kuzet, closed_port: int) 
         page.wait_for_selector("#acknowledgements li[data-member=member]")
         assert page.locator("#acknowledge").is_hidden()
         assert page.locator("#board h2").inner_text() == "Ознакомлены члены Правления"
+        # a refusal, as the console shows it, in the console's language (issue 18)
+        said = page.evaluate("async () => (await import('/static/api.js'))"
+                             ".refusal(await fetch('/api/audit'))")
+        assert said == ("отказано: для этого нужно audit.read (UE-10-22 3.5.1; указание "
+                        "ректора)"), said
         browser.close()
     [entry] = kuzet.json("audit", "list", "--action", "protocol.acknowledge")
     assert (entry["actor"], entry["detail"]["number"]) == ("member", registered.number)

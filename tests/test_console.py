@@ -423,12 +423,17 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
         # A click on the timeline plays both cameras from there, together: the lost file and
         # the outage are jumped over with a notice and the two stay on one clock.
         page.fill("input[name=purpose]", "Check of the outage")
-        x, y = page.evaluate(
-            "(() => { const box = document.querySelector('.row .track').getBoundingClientRect();"
-            " const t = document.getElementById('timeline').dataset;"
-            f" const share = ({asked // 10**6} - Number(t.loaded)) / (Number(t.span) * 1000);"
-            " return [box.left + share * box.width, box.top + box.height / 2]; })()")
-        page.mouse.click(x, y)
+        page.fill("input[name=start]", "")  # the click fills it: proof that it landed
+        share = page.evaluate(
+            "(() => { const t = document.getElementById('timeline').dataset;"
+            f" return ({asked // 10**6} - Number(t.loaded)) / (Number(t.span) * 1000); }})()")
+        # The position inside the track, taken where the track is at the click: the page
+        # may still be laying out (the camera list arrives late under load), so absolute
+        # coordinates measured before the click could land beside it.
+        track = page.locator(".row .track").first
+        box = track.bounding_box()
+        assert box is not None
+        track.click(position={"x": share * box["width"], "y": box["height"] / 2})
         picked = page.evaluate("Date.parse(document.querySelector('input[name=start]').value)")
         assert abs(picked * 10**6 - asked) < 1.5e9, (picked * 10**6 - asked) / 1e9
         try:

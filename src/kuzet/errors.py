@@ -8,9 +8,47 @@ where a clause of UE-10-22 is the reason, the clause.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+
+class Phrase(str):
+    """English text that keeps its template and values, so that it can be said again in
+    the caller's language: `Phrase("refused: {who} may not", who="guard")` is the string
+    "refused: guard may not", and `said(translate)` looks the template up in a catalog
+    (`kuzet.web.i18n`) and fills in the same values. A value that is itself a Phrase is
+    said in the same language; names, numbers and instants stay as they are. A template is
+    a constant, so that a catalog can hold it (tests/test_refusals.py checks that every
+    refusal naming a clause is one, in all three catalogs)."""
+
+    template: str
+    values: dict[str, object]
+
+    def __new__(cls, template: str, /, **values: object) -> Phrase:
+        made = super().__new__(cls, template.format(**values) if values else template)
+        made.template = template
+        made.values = values
+        return made
+
+    def said(self, translate: Callable[[str], str]) -> str:
+        wanted = translate(self.template)
+        if not self.values:
+            return wanted
+        values = {k: v.said(translate) if isinstance(v, Phrase) else v
+                  for k, v in self.values.items()}
+        try:
+            return wanted.format(**values)
+        except (KeyError, IndexError, ValueError):  # a catalog's slip: say it in English
+            return str(self)
+
 
 class KuzetError(Exception):
-    """Base of every refusal a person can cause."""
+    """Base of every refusal a person can cause: `Denied("refused: {what}", what=...)`
+    keeps its message as a Phrase, so the console can say it in the caller's language."""
+
+    def __init__(self, message: str = "", /, **values: object) -> None:
+        self.phrase = (message if isinstance(message, Phrase) and not values
+                       else Phrase(message, **values))
+        super().__init__(str(self.phrase))
 
 
 class Invalid(KuzetError, ValueError):

@@ -34,9 +34,10 @@ def check_retention_days(days: int) -> int:
     if days < 1:
         raise PolicyError(f"retention of {days} days: at least 1 day is needed")
     if days > MAX_RETENTION_DAYS:
-        raise PolicyError(f"retention of {days} days refused: clause 3.3 of UE-10-22 keeps "
-                          f"recordings no more than {MAX_RETENTION_DAYS} days; footage needed "
-                          "longer must be put under a hold approved by the rector")
+        raise PolicyError("retention of {days} days refused: clause 3.3 of UE-10-22 keeps "
+                          "recordings no more than {most} days; footage needed longer must "
+                          "be put under a hold approved by the rector",
+                          days=days, most=MAX_RETENTION_DAYS)
     return days
 
 
@@ -45,16 +46,17 @@ def check_decision_window_days(days: float) -> float:
     comes once a day and a shorter window could lapse before it (not `>=`: NaN is no
     window), and at most `MAX_DECISION_WINDOW_DAYS`."""
     if not days >= MIN_DECISION_WINDOW_DAYS:
-        raise PolicyError(f"refused: a decision window of {days} days for requested holds "
-                          f"(UE-10-22 3.3): the rector is reminded of them once a day, so "
-                          f"the window is at least {MIN_DECISION_WINDOW_DAYS} day, or a "
-                          "request could lapse before the rector hears of it")
+        raise PolicyError("refused: a decision window of {days} days for requested holds "
+                          "(UE-10-22 3.3): the rector is reminded of them once a day, so "
+                          "the window is at least {least} day, or a request could lapse "
+                          "before the rector hears of it",
+                          days=days, least=MIN_DECISION_WINDOW_DAYS)
     if days > MAX_DECISION_WINDOW_DAYS:
-        raise PolicyError(f"refused: a decision window of {days} days for requested holds "
-                          f"(UE-10-22 3.3): footage is kept no more than "
-                          f"{MAX_RETENTION_DAYS} days without the rector's instruction, so "
-                          f"a request keeps it at most {MAX_DECISION_WINDOW_DAYS} days "
-                          "longer while the rector decides")
+        raise PolicyError("refused: a decision window of {days} days for requested holds "
+                          "(UE-10-22 3.3): footage is kept no more than {kept} days without "
+                          "the rector's instruction, so a request keeps it at most {most} "
+                          "days longer while the rector decides",
+                          days=days, kept=MAX_RETENTION_DAYS, most=MAX_DECISION_WINDOW_DAYS)
     return days
 
 
@@ -76,9 +78,9 @@ def check_hold_expiry(approved_ns: int, expires_ns: int) -> int:
     if expires_ns <= approved_ns:
         raise PolicyError("a hold must expire after it is approved")
     if expires_ns > hold_ceiling_ns(approved_ns):
-        raise PolicyError(f"hold expiry refused: clause 3.3 of UE-10-22 allows special "
-                          f"retention of up to {MAX_HOLD_YEARS} years after the rector's "
-                          "approval")
+        raise PolicyError("hold expiry refused: clause 3.3 of UE-10-22 allows special "
+                          "retention of up to {years} years after the rector's approval",
+                          years=MAX_HOLD_YEARS)
     return expires_ns
 
 
@@ -131,9 +133,12 @@ def listed_zone(word: str | None) -> Zone | None:
 def check_zone(zone: str | None) -> Zone:
     """A camera's installation zone, from the regulation's list only."""
     if zone is None or zone not in ZONE_CLAUSES:
-        what = "no installation zone" if zone is None else f"installation zone {zone!r}"
-        raise PolicyError(f"refused: {what} (UE-10-22 3.3.9-3.3.17); a camera is installed "
-                          f"in one of: {ZONE_LIST}")
+        if zone is None:
+            raise PolicyError("refused: no installation zone (UE-10-22 3.3.9-3.3.17); a "
+                              "camera is installed in one of: {zones}", zones=ZONE_LIST)
+        raise PolicyError("refused: installation zone {zone} (UE-10-22 3.3.9-3.3.17); a "
+                          "camera is installed in one of: {zones}",
+                          zone=repr(zone), zones=ZONE_LIST)
     return Zone(zone)
 
 
@@ -149,9 +154,9 @@ def check_audio_order(order_no: str, order_date: str, now_ns: int) -> tuple[str,
     try:
         day = date.fromisoformat(order_date)
     except ValueError as exc:
-        raise PolicyError(f"refused: order date {order_date!r} (UE-10-22 3.1.2): the date is "
-                          "YYYY-MM-DD") from exc
+        raise PolicyError("refused: order date {date} (UE-10-22 3.1.2): the date is "
+                          "YYYY-MM-DD", date=repr(order_date)) from exc
     if day > datetime.fromtimestamp(now_ns // NS, UTC).date():
-        raise PolicyError(f"refused: an order dated {day.isoformat()}, after today "
-                          "(UE-10-22 3.1.2): sound is kept on an order already given")
+        raise PolicyError("refused: an order dated {date}, after today (UE-10-22 3.1.2): "
+                          "sound is kept on an order already given", date=day.isoformat())
     return number, day.isoformat()

@@ -27,7 +27,7 @@ from kuzet.access.sessions import end_sessions
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import AuditEntry
-from kuzet.errors import Conflict, Denied, Invalid, NotFound, Unauthenticated
+from kuzet.errors import Conflict, Denied, Invalid, NotFound, Phrase, Unauthenticated
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 ISSUER = "Kuzet"
@@ -44,7 +44,6 @@ NOTICE_ACTIONS = (AuditAction.USER_PASSWORD_RESET, AuditAction.USER_TOTP_RESET,
                   AuditAction.ROLE_SEVERAL_RECTORS)
 # Of those, told even when the owner did it: a code used by someone else looks the same.
 OWN_NOTICES = (AuditAction.USER_RECOVERY_CODE, AuditAction.AUTH_LOCKOUT)
-RANKED_CLAUSE = "clauses 3.5.4, 4.2"
 
 
 def check_name(name: str) -> None:
@@ -96,8 +95,9 @@ def _check_rank(s: Session, actor: Actor, user: User, what: AuditAction) -> None
     if actor.source == LOCAL or rank(held) < rank(actor.roles):
         return
     top = max(held, key=lambda r: RANK.get(r, 0), default="none")
-    reason = (f"{RANKED_CLAUSE}: nobody changes the credentials of an account holding a "
-              f"role at or above their own ({user.name} holds {top})")
+    reason = Phrase("clauses 3.5.4, 4.2: nobody changes the credentials of an account holding "
+                    "a role at or above their own ({user} holds {role})",
+                    user=user.name, role=top)
     append_act(s, actor, what, user.name, outcome="refused", reason=reason)
     raise _Refused(reason)
 
@@ -331,20 +331,22 @@ class Accounts:
             user = user_named(s, name)
             try:
                 if actor.source != LOCAL and rank(_held_roles(s, user)) >= RANK["vice_rector"]:
-                    reason = (f"{RANKED_CLAUSE}: the rector's and vice-rector's passwords are "
-                              "reset only on the server's command line")
+                    reason = Phrase("clauses 3.5.4, 4.2: the rector's and vice-rector's "
+                                    "passwords are reset only on the server's command line")
                     append_act(s, actor, AuditAction.USER_PASSWORD_RESET, name, outcome="refused",
                                reason=reason)
                     raise _Refused(reason)
                 role = _privileged_held(s, user)
                 if actor.source == LOCAL and role is not None and not user.totp_confirmed:
-                    remedy = ("a person above them in the regulation's order resets it in "
-                              "the console" if RANK.get(role, 0) < RANK["vice_rector"] else
-                              "without a second factor it is recovered only past Kuzet")
-                    reason = (f"refused: a new password on the server's command line for "
-                              f"{name}, who holds or awaits the role {role} and has no second "
-                              "factor: whoever ran it could log in as them and enrol one; "
-                              f"{remedy} (UE-10-22 3.5.4, 4.2)")
+                    remedy = (Phrase("a person above them in the regulation's order resets "
+                                     "it in the console")
+                              if RANK.get(role, 0) < RANK["vice_rector"] else
+                              Phrase("without a second factor it is recovered only past Kuzet"))
+                    reason = Phrase("refused: a new password on the server's command line for "
+                                    "{user}, who holds or awaits the role {role} and has no "
+                                    "second factor: whoever ran it could log in as them and "
+                                    "enrol one; {remedy} (UE-10-22 3.5.4, 4.2)",
+                                    user=name, role=role, remedy=remedy)
                     append_act(s, actor, AuditAction.USER_PASSWORD_RESET, name, outcome="refused",
                                reason=reason)
                     raise _Refused(reason)
@@ -425,13 +427,13 @@ class Accounts:
             user = user_named(s, name)
             if user.totp_reset_by is None:
                 raise NotFound(f"no second-factor reset of {name} waits for confirmation")
-            reason = None
+            reason: Phrase | None = None
             if actor.source == LOCAL or not RESET_CONFIRMERS & set(actor.roles):
-                reason = ("clauses 3.5.4, 4.2: a second-factor reset is confirmed by the "
-                          "rector or the vice-rector in the console")
+                reason = Phrase("clauses 3.5.4, 4.2: a second-factor reset is confirmed by the "
+                                "rector or the vice-rector in the console")
             elif actor.name in (user.name, user.totp_reset_by):
-                reason = ("clauses 3.5.4, 4.2: a second-factor reset needs two people: "
-                          "neither the one who asked nor the account's owner confirms it")
+                reason = Phrase("clauses 3.5.4, 4.2: a second-factor reset needs two people: "
+                                "neither the one who asked nor the account's owner confirms it")
             if reason is not None:
                 append_act(s, actor, AuditAction.USER_TOTP_RESET, name, outcome="refused",
                            reason=reason)

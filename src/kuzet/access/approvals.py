@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from kuzet.access.permissions import DECISION_PERMS, Perm
-from kuzet.errors import Conflict, Denied
+from kuzet.errors import Conflict, Denied, Phrase
 from kuzet.timefmt import format_instant
 
 
@@ -45,6 +45,9 @@ TERMINAL = frozenset({ApprovalState.REJECTED, ApprovalState.REVOKED, ApprovalSta
 # Where each step leads, whatever the flow; a flow only says from where and by whom.
 LEADS_TO = {Action.APPROVE: ApprovalState.APPROVED, Action.REJECT: ApprovalState.REJECTED,
             Action.REVOKE: ApprovalState.REVOKED, Action.EXECUTE: ApprovalState.EXECUTED}
+# How a refusal names each step, said in the caller's language ("to approve a hold").
+ACTION_WORDS = {Action.APPROVE: Phrase("approve"), Action.REJECT: Phrase("reject"),
+                Action.REVOKE: Phrase("revoke"), Action.EXECUTE: Phrase("execute")}
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,7 @@ class Step:
     others_only: bool = False
     command_line: bool = False
     requester: bool = False
-    refusal: str | None = None
+    refusal: Phrase | None = None
 
     def __post_init__(self) -> None:
         # A wrong step is a bug in the flows below, not bad input: raised as an assert
@@ -82,9 +85,9 @@ class Step:
 
 @dataclass(frozen=True)
 class Flow:
-    noun: str  # how messages name one request: "hold", "transfer request"
+    noun: Phrase  # how messages name one request: "hold", "transfer request"
     clause: str  # the clause of UE-10-22 that says who decides
-    asked: str  # how its requester asked: "requested", "registered"
+    asked: Phrase  # how its requester asked: "requested", "registered"
     steps: tuple[Step, ...]
     words: Mapping[ApprovalState, str]  # how the flow stores and shows each of its states
 
@@ -142,30 +145,35 @@ def check(flow: Flow, action: Action, request: RequestFacts, decider: Decider,
     if decider.command_line and not (step.command_line or step.requester):
         raise Denied(_not_on_the_command_line(flow, action, [step]))
     if step.others_only and decider.name in (request.requested_by, request.subject):
-        whom = " or whom it concerns" if request.subject is not None else ""
-        raise Denied(f"clause {flow.clause}: a {flow.noun} is decided by someone other than "
-                     f"who {flow.asked} it{whom}")
+        if request.subject is not None:
+            raise Denied("clause {clause}: a {noun} is decided by someone other than who "
+                         "{asked} it or whom it concerns",
+                         clause=flow.clause, noun=flow.noun, asked=flow.asked)
+        raise Denied("clause {clause}: a {noun} is decided by someone other than who {asked} "
+                     "it", clause=flow.clause, noun=flow.noun, asked=flow.asked)
     if step.requester and decider.name == request.requested_by:
         return LEADS_TO[action]
     # the command line holds no permission, whatever its decider names
     if not (step.command_line if decider.command_line else decider.perms & step.perms):
-        raise Denied(step.refusal or (
-            f"clause {flow.clause}: to {action.value} a {flow.noun} takes "
-            + " or ".join(sorted(step.perms))))
+        raise Denied(step.refusal or Phrase(
+            "clause {clause}: to {action} a {noun} takes {perms}", clause=flow.clause,
+            action=ACTION_WORDS[action], noun=flow.noun, perms=" or ".join(sorted(step.perms))))
     return LEADS_TO[action]
 
 
-def _not_on_the_command_line(flow: Flow, action: Action, steps: list[Step]) -> str:
+def _not_on_the_command_line(flow: Flow, action: Action, steps: list[Step]) -> Phrase:
     """The refusal of `steps` (whatever state the request is in) on the server's command
     line: whoever has a shell on the server is not the rector (clauses 3.3, 3.5.6), so a
     decision of the rector's is taken by the rector's own account, password and second
     factor, in the console or the API."""
     if any(s.perms & DECISION_PERMS for s in steps):
-        return (f"refused: only the rector decides, with the rector's own account and second "
-                f"factor in the console or the API; the server's command line may show a "
-                f"{flow.noun} but never decide it (UE-10-22 {flow.clause})")
-    return (f"refused: to {action.value} a {flow.noun} takes a person's own account, not the "
-            f"server's command line (UE-10-22 {flow.clause})")
+        return Phrase("refused: only the rector decides, with the rector's own account and "
+                      "second factor in the console or the API; the server's command line "
+                      "may show a {noun} but never decide it (UE-10-22 {clause})",
+                      noun=flow.noun, clause=flow.clause)
+    return Phrase("refused: to {action} a {noun} takes a person's own account, not the "
+                  "server's command line (UE-10-22 {clause})",
+                  action=ACTION_WORDS[action], noun=flow.noun, clause=flow.clause)
 
 
 def _where(flow: Flow, request: RequestFacts, state: ApprovalState) -> str:
@@ -201,14 +209,14 @@ def _decisions(perm: Perm, sources: frozenset[ApprovalState] = frozenset({
 
 # Clause 3.3: the rector approves (with an expiry of at most three years) or rejects a
 # hold, lapsed or not, and may release it early.
-HOLDS = Flow("hold", "3.3", "requested", (
+HOLDS = Flow(Phrase("hold"), "3.3", Phrase("requested"), (
     *_decisions(Perm.HOLD_APPROVE, AWAITING),
     Step(Action.REVOKE, frozenset({ApprovalState.APPROVED}), frozenset({Perm.HOLD_APPROVE})),
 ), {**_ACTIVE_WORDS, ApprovalState.LAPSED: "lapsed", ApprovalState.REVOKED: "released"})
 
 # Clause 3.5.5: the rector approves a grant the head of security or the administrator
 # asked for; either of them, or the rector, may revoke it before it ends by itself.
-GRANTS = Flow("grant", "3.5.5", "requested", (
+GRANTS = Flow(Phrase("grant"), "3.5.5", Phrase("requested"), (
     *_decisions(Perm.GRANT_APPROVE),
     Step(Action.REVOKE, frozenset({ApprovalState.PENDING, ApprovalState.APPROVED}),
          frozenset({Perm.GRANT_REQUEST, Perm.GRANT_APPROVE})),
@@ -217,7 +225,7 @@ GRANTS = Flow("grant", "3.5.5", "requested", (
 # Clause 4.1: a role that reaches no stored video is given and taken by the administrator
 # (at once, so it is never pending unless it reached video when requested)...
 _ROLE_REVOKE = frozenset({Perm.USER_ADMIN, Perm.ROLE_APPROVE})
-ROLES = Flow("role assignment", "4.1", "requested", (
+ROLES = Flow(Phrase("role assignment"), "4.1", Phrase("requested"), (
     *_decisions(Perm.ROLE_APPROVE),
     Step(Action.REVOKE, frozenset({ApprovalState.PENDING, ApprovalState.APPROVED}),
          _ROLE_REVOKE, command_line=True),
@@ -231,22 +239,22 @@ ROLES = Flow("role assignment", "4.1", "requested", (
 # the request is withdrawn by whoever made it or by the rector: an administrator who
 # could withdraw someone else's request for the vice-rector, or the rector's hand-over to
 # a successor, would decide who holds them.
-PRIVILEGED_ROLES = Flow("role assignment", "4.1", "requested", (
+PRIVILEGED_ROLES = Flow(Phrase("role assignment"), "4.1", Phrase("requested"), (
     *_decisions(Perm.ROLE_APPROVE),
     Step(Action.REVOKE, frozenset({ApprovalState.PENDING}), frozenset({Perm.ROLE_APPROVE}),
          requester=True,
-         refusal="refused: a request for a role that reaches stored video or a rector's "
-         "decision is withdrawn by whoever made it, or decided by the rector (UE-10-22 "
-         "3.4.2, 3.5.4, 4.1)"),
+         refusal=Phrase("refused: a request for a role that reaches stored video or a "
+                        "rector's decision is withdrawn by whoever made it, or decided by the "
+                        "rector (UE-10-22 3.4.2, 3.5.4, 4.1)")),
     Step(Action.REVOKE, frozenset({ApprovalState.APPROVED}), frozenset({Perm.ROLE_APPROVE}),
          others_only=True,
-         refusal="clauses 3.4.2, 3.5.4: a role that reaches stored video is taken away by "
-         "the rector, as it was given"),
+         refusal=Phrase("clauses 3.4.2, 3.5.4: a role that reaches stored video is taken "
+                        "away by the rector, as it was given")),
 ), _ACTIVE_WORDS)
 
 # Clause 3.5.6: the rector decides a transfer request; the head of security or the
 # administrator carries the approval out, once, before it expires.
-TRANSFERS = Flow("transfer request", "3.5.6", "registered", (
+TRANSFERS = Flow(Phrase("transfer request"), "3.5.6", Phrase("registered"), (
     *_decisions(Perm.TRANSFER_DECIDE),
     Step(Action.EXECUTE, frozenset({ApprovalState.APPROVED}),
          frozenset({Perm.EXPORT_EXECUTE})),

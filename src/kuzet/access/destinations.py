@@ -60,10 +60,14 @@ class Destination:
             return
         if bad := outside(addresses, list(self.networks)):
             shown = ", ".join(map(str, bad))
-            at = "" if shown == self.host else f" (at {shown})"
-            raise OutsideLan(f"refused: {self.setting} names {self.host}{at}, outside the "
-                             "LAN (allowed_networks); only external_endpoint may lie "
-                             "outside (UE-10-22 3.5.3)")
+            if shown == self.host:
+                raise OutsideLan("refused: {setting} names {host}, outside the LAN "
+                                 "(allowed_networks); only external_endpoint may lie outside "
+                                 "(UE-10-22 3.5.3)", setting=self.setting, host=self.host)
+            raise OutsideLan("refused: {setting} names {host} (at {shown}), outside the LAN "
+                             "(allowed_networks); only external_endpoint may lie outside "
+                             "(UE-10-22 3.5.3)", setting=self.setting, host=self.host,
+                             shown=shown)
 
     def check_at_load(self) -> None:
         """The check the settings make: an address as written, or a name as it resolves

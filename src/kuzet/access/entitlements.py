@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from kuzet.access.permissions import DEFAULT_ROLES, Perm, check_role_edit
+from kuzet.errors import Invalid, Phrase
 
 # The alarm of a role row outside the table (an edit an older Kuzet allowed), one per role:
 # raised at start-up by `access.reconcile`, cleared by the rector's edit back inside it.
@@ -34,21 +35,22 @@ MAY_ALSO: Mapping[str, Mapping[Perm, str]] = {
     "vice_rector": {Perm.HOLD_READ: "3.3 (retention), 3.5.4"},
 }
 
-_STORED = ("stored video is viewed by the rector, the vice-rector for academic affairs, the "
-           "head of internal security and the administrator; anyone else only on the "
-           "rector's instruction, as a time-boxed grant (3.5.5)")
+_STORED = Phrase("stored video is viewed by the rector, the vice-rector for academic affairs, "
+                 "the head of internal security and the administrator; anyone else only on "
+                 "the rector's instruction, as a time-boxed grant (3.5.5)")
 # Why a permission the regulation gives to named people is refused to any other role: the
 # clause and its words. Any other permission outside a role's table is refused with the
 # role's own clause (what the regulation gives that role).
-NAMED_HOLDERS: Mapping[Perm, tuple[str, str]] = {
+NAMED_HOLDERS: Mapping[Perm, tuple[str, Phrase]] = {
     Perm.ARCHIVE_VIEW: ("3.5.4", _STORED),
     Perm.SNAPSHOT: ("3.5.4", _STORED),
-    Perm.EXPORT_EXECUTE: ("3.5.6", "a transfer the rector approved is carried out by the head "
-                                   "of internal security or the administrator"),
-    Perm.LIVE_VIEW: ("3.5.4, 3.5.5", "the cameras' picture goes to the security post "
-                                     "(3.2.10) and to those who may view stored video; "
-                                     "anyone else sees it on the rector's instruction, as a "
-                                     "grant"),
+    Perm.EXPORT_EXECUTE: ("3.5.6", Phrase("a transfer the rector approved is carried out by "
+                                          "the head of internal security or the "
+                                          "administrator")),
+    Perm.LIVE_VIEW: ("3.5.4, 3.5.5", Phrase("the cameras' picture goes to the security post "
+                                            "(3.2.10) and to those who may view stored "
+                                            "video; anyone else sees it on the rector's "
+                                            "instruction, as a grant")),
 }
 
 
@@ -61,8 +63,8 @@ def entitled(role: str) -> Mapping[Perm, str]:
 
 
 def check_entitlements(role: str, perms: set[Perm] | frozenset[Perm]) -> None:
-    """Refuse `perms` for `role` where the table does not give them, naming the clause
-    (ValueError, for the caller to map to its own refusal)."""
+    """Refuse (Invalid) `perms` for `role` where the table does not give them, naming the
+    clause."""
     allowed = entitled(role)
     outside = sorted(set(perms) - set(allowed))
     if not outside:
@@ -71,11 +73,13 @@ def check_entitlements(role: str, perms: set[Perm] | frozenset[Perm]) -> None:
     default = DEFAULT_ROLES.get(role)
     clause, why = NAMED_HOLDERS.get(perm, (
         default.clause if default else "4.1",
-        f"the regulation gives the role {role!r} no {perm.value}"))
-    others = f" (also outside it: {', '.join(p.value for p in outside if p is not perm)})" \
-        if len(outside) > 1 else ""
-    raise ValueError(f"refused: {perm.value} for the role {role!r}: {why}{others} "
-                     f"(UE-10-22 {clause})")
+        Phrase("the regulation gives the role {role} no {perm}", role=repr(role),
+               perm=perm.value)))
+    others = (Phrase(" (also outside it: {perms})",
+                     perms=", ".join(p.value for p in outside if p is not perm))
+              if len(outside) > 1 else "")
+    raise Invalid("refused: {perm} for the role {role}: {why}{others} (UE-10-22 {clause})",
+                  perm=perm.value, role=repr(role), why=why, others=others, clause=clause)
 
 
 def outside_table(role: str, perms: set[Perm] | frozenset[Perm]) -> str | None:

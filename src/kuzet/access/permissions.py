@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kuzet.errors import Invalid, Phrase
+
 
 class Perm(StrEnum):
     LIVE_VIEW = "live.view"
@@ -97,7 +99,7 @@ GRANTABLE = frozenset({Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW, Perm.SNAPSHOT})
 # head of internal security (docs/design/access.md); no role edit gives them to another.
 # Checking the log's integrity is `audit.verify`, apart.
 AUDIT_ROLES = frozenset({"rector", "head_of_security"})
-AUDIT_READ_CLAUSE = "UE-10-22 3.5.1; the rector's instruction"
+AUDIT_READ_CLAUSE = Phrase("3.5.1; the rector's instruction")
 # A role with any of these reaches stored video: assigning it waits for the rector, and
 # its holder must use a second factor (as for a rector's decision: `is_privileged`).
 ARCHIVE_PERMS = frozenset({Perm.ARCHIVE_VIEW, Perm.EXPORT_EXECUTE})
@@ -210,28 +212,30 @@ def rank(roles: tuple[str, ...] | list[str] | set[str]) -> int:
 
 
 def check_role_edit(role: str, perms: set[Perm]) -> None:
-    """Refuse edits that would break a rule of the regulation rather than a default."""
+    """Refuse (Invalid) edits that would break a rule of the regulation rather than a
+    default."""
     if Perm.AUDIT_READ in perms and role not in AUDIT_ROLES:
-        raise ValueError(f"refused: audit.read for {role!r}: the audit log's entries, which "
-                         "say who saw which footage, are read only by the rector and the head "
-                         f"of internal security ({AUDIT_READ_CLAUSE})")
+        raise Invalid("refused: audit.read for {role}: the audit log's entries, which say who "
+                      "saw which footage, are read only by the rector and the head of "
+                      "internal security (UE-10-22 3.5.1; the rector's instruction)",
+                      role=repr(role))
     if role == "it_support" and perms & PICTURE_PERMS:
-        raise ValueError("clause 3.4.3: IT support keeps the system running without seeing "
-                         "video or a picture of it, so not "
-                         + ", ".join(sorted(perms & PICTURE_PERMS)))
+        raise Invalid("clause 3.4.3: IT support keeps the system running without seeing video "
+                      "or a picture of it, so not {perms}",
+                      perms=", ".join(sorted(perms & PICTURE_PERMS)))
     if role != "rector" and perms & DECISION_PERMS:
-        raise ValueError("clauses 3.3, 3.5.5, 3.5.6, 4.1: the rector alone decides holds, "
-                         "grants, privileged roles and transfers, not "
-                         f"{role!r} ({', '.join(sorted(perms & DECISION_PERMS))})")
+        raise Invalid("clauses 3.3, 3.5.5, 3.5.6, 4.1: the rector alone decides holds, grants, "
+                      "privileged roles and transfers, not {role} ({perms})",
+                      role=repr(role), perms=", ".join(sorted(perms & DECISION_PERMS)))
     if Perm.SECOND_FACTOR_RESET in perms and role not in RESET_CONFIRMERS:
-        raise ValueError("clauses 3.5.4, 4.2: only the rector and the vice-rector confirm "
-                         f"second-factor resets, not {role!r}")
+        raise Invalid("clauses 3.5.4, 4.2: only the rector and the vice-rector confirm "
+                      "second-factor resets, not {role}", role=repr(role))
     if perms & TOKEN_ONLY:
-        raise ValueError(f"{', '.join(sorted(perms & TOKEN_ONLY))} is given to API tokens, "
-                         "not roles")
+        raise Invalid("{perms} is given to API tokens, not roles",
+                      perms=", ".join(sorted(perms & TOKEN_ONLY)))
     if role == "rector" and not perms >= DECISION_PERMS:
-        raise ValueError("clause 4.1: the rector keeps every decision the regulation gives "
-                         "the rector")
+        raise Invalid("clause 4.1: the rector keeps every decision the regulation gives the "
+                      "rector")
 
 
 @dataclass(frozen=True)
@@ -283,10 +287,11 @@ def decide(p: Principal, perm: Perm, now_ns: int, camera: int | None = None,
     grant's cameras, for footage inside its window, while it is valid.
     """
     if p.token_perms is not None and perm not in p.token_perms:
-        return Decision(False, f"the API token does not carry {perm.value}")
+        return Decision(False, Phrase("the API token does not carry {perm}", perm=perm.value))
     if p.token_perms is not None and perm in TOKEN_NEVER:
-        return Decision(False, f"{perm.value} is a person's own act (stored video, the "
-                        "rector's decisions, credentials): never an API token's")
+        return Decision(False, Phrase("{perm} is a person's own act (stored video, the "
+                                      "rector's decisions, credentials): never an API "
+                                      "token's", perm=perm.value))
     for a in p.assignments:
         if perm in a.perms and (camera is None or a.cameras is None or camera in a.cameras):
             return Decision(True, f"role {a.role}")
@@ -300,8 +305,9 @@ def decide(p: Principal, perm: Perm, now_ns: int, camera: int | None = None,
                                           <= footage[0] and footage[1] <= g.footage_to_ns):
                 return Decision(True, f"grant {g.id}", g.id)
     if camera is not None and perm in CAMERA_SCOPED:
-        return Decision(False, f"{perm.value} on this camera is not given to {p.user}")
-    return Decision(False, f"{perm.value} is not given to {p.user}")
+        return Decision(False, Phrase("{perm} on this camera is not given to {user}",
+                                      perm=perm.value, user=p.user))
+    return Decision(False, Phrase("{perm} is not given to {user}", perm=perm.value, user=p.user))
 
 
 def holds_somewhere(p: Principal, perm: Perm, now_ns: int) -> bool:

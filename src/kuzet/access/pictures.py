@@ -14,6 +14,7 @@ same scene.
 from __future__ import annotations
 
 from kuzet.access.permissions import Decision, Perm, Principal, decide
+from kuzet.errors import Phrase
 
 LIVE_NS = 600 * 10**9  # an alarm at most ten minutes old is still live (issue 16)
 
@@ -23,8 +24,9 @@ def may_see_picture(p: Principal, camera: int, at_ns: int, now_ns: int, *,
     """May `p` see the picture `camera` recorded at `at_ns`? `perm` is the archive
     permission the route stands on; `live` lets a young picture go to live viewers."""
     if p.token_perms is not None:
-        return Decision(False, "clause 3.5.4: an API token never reaches recorded footage or "
-                               "a picture of it; log in as a person with a second factor")
+        return Decision(False, Phrase("clause 3.5.4: an API token never reaches recorded "
+                                      "footage or a picture of it; log in as a person with "
+                                      "a second factor"))
     young = live and now_ns - at_ns <= LIVE_NS
     if young:
         d = decide(p, Perm.LIVE_VIEW, now_ns, camera)
@@ -33,6 +35,11 @@ def may_see_picture(p: Principal, camera: int, at_ns: int, now_ns: int, *,
     d = decide(p, perm, now_ns, camera, (at_ns, at_ns + 1))
     if d.allowed:
         return d
-    also = " (or live.view while it is at most 10 minutes old)" if live else ""
-    return Decision(False, f"clause 3.5.4: a picture of recorded footage needs {perm.value} "
-                           f"on its camera at its instant{also}: {d.reason}")
+    if live:
+        return Decision(False, Phrase("clause 3.5.4: a picture of recorded footage needs "
+                                      "{perm} on its camera at its instant (or live.view "
+                                      "while it is at most 10 minutes old): {reason}",
+                                      perm=perm.value, reason=d.reason))
+    return Decision(False, Phrase("clause 3.5.4: a picture of recorded footage needs {perm} "
+                                  "on its camera at its instant: {reason}",
+                                  perm=perm.value, reason=d.reason))

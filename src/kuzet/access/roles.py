@@ -54,7 +54,7 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.models import Camera
-from kuzet.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.errors import Conflict, Denied, Invalid, NotFound, Phrase
 
 LOCAL = "local"
 RECTOR = "rector"
@@ -70,9 +70,13 @@ SHOWS_PICTURE = PICTURE_PERMS - {Perm.CAMERA_ADMIN}
 # a Kuzet that made every rector asked for on the command line at once): subject "rector".
 SEVERAL_RECTORS = "several_rectors"
 ONE_RECTOR = "3.5.4, 4.1"  # the regulation's rector is one person, whose order rules
-HAND_OVER_ONLY = ("refused: a rector's role is not taken away by its holder, and the last "
-                  "one by nobody: it ends when the rector approves a successor asked for on "
-                  f"the server's command line (UE-10-22 {ONE_RECTOR})")
+HAND_OVER_ONLY = Phrase("refused: a rector's role is not taken away by its holder, and the "
+                        "last one by nobody: it ends when the rector approves a successor "
+                        "asked for on the server's command line (UE-10-22 {clauses})",
+                        clauses=ONE_RECTOR)
+
+
+APPOINTED = Phrase("the administrator is appointed")
 
 
 def role_perms(role: Role) -> frozenset[Perm]:
@@ -99,16 +103,16 @@ class Order:
     date: str
 
     @classmethod
-    def of(cls, no: str | None, date: str | None, what: str, clause: str) -> Order:
+    def of(cls, no: str | None, date: str | None, what: Phrase, clause: str) -> Order:
         """Both parts, checked, or the refusal naming `clause`: `what` rests on an order."""
         if not no or not no.strip() or not date:
-            raise Invalid(f"refused: {what} by the rector's order: give its number and date "
-                          f"(UE-10-22 {clause})")
+            raise Invalid("refused: {what} by the rector's order: give its number and date "
+                          "(UE-10-22 {clause})", what=what, clause=clause)
         try:
             dt.date.fromisoformat(date)
         except ValueError as exc:
-            raise Invalid(f"refused: the order's date {date!r} is not YYYY-MM-DD "
-                          f"(UE-10-22 {clause})") from exc
+            raise Invalid("refused: the order's date {date} is not YYYY-MM-DD "
+                          "(UE-10-22 {clause})", date=repr(date), clause=clause) from exc
         return cls(no.strip(), date)
 
 
@@ -167,11 +171,8 @@ class Roles:
                 step.refuse(entry, Denied("refused: only the rector edits a role, with the "
                                           "rector's own account and second factor in the "
                                           "console or the API (UE-10-22 4.1)"))
-            try:
-                check_role_edit(name, perms)
-                check_entitlements(name, perms)
-            except ValueError as exc:
-                raise Invalid(str(exc)) from exc
+            check_role_edit(name, perms)
+            check_entitlements(name, perms)
             before = sorted(json.loads(role.perms))
             role.perms = json.dumps(sorted(perms))
             role.order_no, role.order_date = order.no, order.date
@@ -217,7 +218,7 @@ class Roles:
         """
         order = None
         if role == ADMINISTRATOR and (not bootstrap or order_no or order_date):
-            order = Order.of(order_no, order_date, "the administrator is appointed", "3.4.2")
+            order = Order.of(order_no, order_date, APPOINTED, "3.4.2")
         entry = Entry(AuditAction.ROLE_REQUEST, user, {"role": role, "group": group})
         with take_step(self.session, actor) as step:
             s = step.session
@@ -303,7 +304,7 @@ class Roles:
             detail = {}
             if action is Action.APPROVE and a.role == ADMINISTRATOR:
                 order = Order.of(order_no or a.order_no, order_date or a.order_date,
-                                 "the administrator is appointed", "3.4.2")
+                                 APPOINTED, "3.4.2")
                 a.order_no, a.order_date = order.no, order.date
                 detail = {"order_no": order.no, "order_date": order.date}
             a.state = flow.word(new)

@@ -235,8 +235,8 @@ class Sessions:
         if perms & TOKEN_NEVER:
             raise Invalid("clauses 3.3, 3.5.4, 3.5.5, 3.5.6, 4.1: the rector's decisions and "
                           "changes to anyone's credentials are taken by a person's own "
-                          "account with a second factor, not a token: "
-                          + ", ".join(sorted(perms & TOKEN_NEVER)))
+                          "account with a second factor, not a token: {perms}",
+                          perms=", ".join(sorted(perms & TOKEN_NEVER)))
         if not perms <= held:
             raise Invalid("a token cannot carry what its owner does not hold"
                           + (" or the token that makes it does not carry" if token else "")

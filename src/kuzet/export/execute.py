@@ -117,28 +117,30 @@ class Exports:
             if t is None:
                 raise NotFound(f"no transfer {transfer_id}")
             if t.package_file is None:
-                raise Conflict(f"refused: transfer {t.number} has no package to hand over "
-                               "(UE-10-22 3.5.6)")
+                raise Conflict("refused: transfer {number} has no package to hand over "
+                               "(UE-10-22 3.5.6)", number=t.number)
             entry = Entry(AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
                           {"number": t.number})
             if actor.name != t.executed_by:
                 step.refuse(entry, Denied(
-                    f"refused: receipt of the package of {t.number} confirmed by {actor.name}; "
-                    f"only {t.executed_by}, who executed the transfer and hands the package "
-                    "to its recipient, confirms it (UE-10-22 3.5.6)"))
+                    "refused: receipt of the package of {number} confirmed by {who}; only "
+                    "{executor}, who executed the transfer and hands the package to its "
+                    "recipient, confirms it (UE-10-22 3.5.6)",
+                    number=t.number, who=actor.name, executor=t.executed_by))
             path = self.path_of(t)
             if not path.is_file():
-                raise Conflict(f"refused: the package of {t.number} is no longer on the "
+                raise Conflict("refused: the package of {number} is no longer on the "
                                "server: handed over, discarded, or its approval expired "
-                               "(UE-10-22 3.3)")
+                               "(UE-10-22 3.3)", number=t.number)
             if sha256.strip().lower() != t.package_sha256:
-                raise Conflict(f"refused: SHA-256 {sha256.strip().lower()} is not that of the "
-                               f"package of {t.number} ({t.package_sha256}): the copy held is "
-                               "not the one made; download it again and check it before "
-                               "handing it over (UE-10-22 3.5.6)")
+                raise Conflict("refused: SHA-256 {given} is not that of the package of "
+                               "{number} ({made}): the copy held is not the one made; "
+                               "download it again and check it before handing it over "
+                               "(UE-10-22 3.5.6)", given=sha256.strip().lower(),
+                               number=t.number, made=t.package_sha256)
             if not _gone(path):  # another confirmation took it meanwhile
-                raise Conflict(f"refused: the package of {t.number} is no longer on the "
-                               "server: handed over already (UE-10-22 3.3)")
+                raise Conflict("refused: the package of {number} is no longer on the "
+                               "server: handed over already (UE-10-22 3.3)", number=t.number)
             step.record(entry, reason="handed over", sha256=t.package_sha256)
         return t
 

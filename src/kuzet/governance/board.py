@@ -106,5 +106,5 @@ def _acknowledged(s: Session, protocol_id: int, member: str) -> bool:
 
 
 def _twice(member: str, number: str) -> Conflict:
-    return Conflict(f"refused: {member} has acknowledged protocol {number} already; a member "
-                    "acknowledges a protocol once (UE-10-22 3.5.7)")
+    return Conflict("refused: {member} has acknowledged protocol {number} already; a member "
+                    "acknowledges a protocol once (UE-10-22 3.5.7)", member=member, number=number)

@@ -179,9 +179,9 @@ class Holds:
             number = step.session.scalar(select(Transfer.number)
                                          .where(Transfer.hold_id == hold_id))
             if number is not None and action is not Action.REVOKE:
-                raise Conflict(f"refused: a decision on hold {hold_id} apart from transfer "
-                               f"request {number}, with which the rector decides it "
-                               "(UE-10-22 3.5.6)")
+                raise Conflict("refused: a decision on hold {hold} apart from transfer "
+                               "request {number}, with which the rector decides it "
+                               "(UE-10-22 3.5.6)", hold=hold_id, number=number)
             entry = self._take(step, hold, action, now)
             about = {} if number is None else {"transfer": number}
             self._apply(step, hold, entry, action, now, expires_ns=expires_ns, note=note,

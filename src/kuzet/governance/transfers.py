@@ -89,7 +89,8 @@ def check_scope(scope: Scope) -> Scope:
 
 def check_request(r: Request) -> Request:
     if r.requester_type not in REQUESTER_TYPES:
-        raise Invalid(f"clause 3.5.6: footage goes only to {', '.join(REQUESTER_TYPES)}")
+        raise Invalid("clause 3.5.6: footage goes only to {kinds}",
+                      kinds=", ".join(REQUESTER_TYPES))
     if not r.requester.strip():
         raise Invalid("name the requester (body, court or person)")
     if not r.basis_number.strip() or not r.basis_date.strip():

@@ -106,8 +106,8 @@ class Require:
         if not any(holds_somewhere(caller.principal, p, now) for p in self.perms):
             wanted = " or ".join(sorted(self.perms))
             refuse(request, caller.actor(source(request)), wanted, f"lacks {wanted}")
-            why = self.clause or f"UE-10-22 {clauses_of(self.perms)}"
-            raise Denied(f"refused: this needs {wanted} ({why})")
+            raise Denied("refused: this needs {perms} (UE-10-22 {clauses})", perms=wanted,
+                         clauses=self.clause or clauses_of(self.perms))
         return caller
 
 
@@ -118,5 +118,6 @@ def authorize(request: Request, caller: Caller, perm: Perm, camera_id: int,
     d = decide(caller.principal, perm, svc.clock(), camera_id, footage)
     if not d.allowed:
         refuse(request, caller.actor(source(request)), perm.value, d.reason)
-        raise Denied(f"refused: {d.reason} (UE-10-22 {clauses_of({perm})})")
+        raise Denied("refused: {reason} (UE-10-22 {clauses})", reason=d.reason,
+                     clauses=clauses_of({perm}))
     return d.reason

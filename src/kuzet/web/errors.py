@@ -1,10 +1,11 @@
 """Kuzet's error kinds to HTTP statuses, in one place: by kind, never by message.
 
-A refusal that names a clause of UE-10-22 ("… (UE-10-22 3.5.6)") also carries that clause
-as `clause`, and `refusal`: one line in the caller's console language (the `kuzet_lang`
-cookie, Kazakh by default) saying which clause refused it, shown before the English
-detail. The detail itself stays in English: it names accounts, cameras and instants that
-no catalog holds.
+The body of a refusal: `detail` in English (what scripts and logs match on, and what the
+command line prints), `message`, the same said in the caller's console language (the
+`kuzet_lang` cookie, Kazakh by default) where the catalogs hold its template (every refusal
+naming a clause is held: tests/test_refusals.py), and, for a refusal that names a clause of
+UE-10-22 ("… (UE-10-22 3.5.6)"), that clause as `clause` and `refusal`: one line in the
+caller's language saying which clause refused it. The console shows `message`.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from kuzet.errors import (
     Invalid,
     KuzetError,
     NotFound,
+    Phrase,
     TooLarge,
     Unauthenticated,
     Unavailable,
@@ -28,8 +30,10 @@ from kuzet.errors import (
 )
 from kuzet.web.i18n import LANG_COOKIE, pick, translator
 
-# "(UE-10-22 3.5.6)", "(UE-10-22 3.3/3.5.6)", "(UE-10-22 3.5.1; the rector's instruction)"
-CLAUSE = re.compile(r"\(UE-10-22 (\d+(?:\.\d+)*(?:(?:, |/| and )\d+(?:\.\d+)*)*)")
+# "(UE-10-22 3.5.6)", "(UE-10-22 3.3/3.5.6)", "(UE-10-22 3.5.1; the rector's instruction)",
+# "(UE-10-22 3.3.9-3.3.17)", "clause 3.5.6: …", "clauses 3.5.4, 4.2: …", "clause 3.3 of UE-10-22"
+_NUMBERS = r"\d+(?:\.\d+)*(?:(?:, |/| and |-)\d+(?:\.\d+)*)*"
+CLAUSE = re.compile(rf"\(UE-10-22 ({_NUMBERS})|\bclauses? ({_NUMBERS})(?::| of UE-10-22)")
 REFUSED = "Refused under UE-10-22, clause {clause}"
 
 # Most specific first: TooLarge and Unsupported are also Invalid.
@@ -48,21 +52,23 @@ def status_of(exc: KuzetError) -> int:
     return 500
 
 
-def answer(detail: str, lang: str | None) -> dict[str, str]:
-    """The body of a refusal: its detail, and the clause it names, said in `lang`."""
+def answer(detail: str | Phrase, lang: str | None) -> dict[str, str]:
+    """The body of a refusal: its detail, said in `lang` too, and the clause it names."""
+    translate = translator(pick(lang))
+    body = {"detail": str(detail),
+            "message": detail.said(translate) if isinstance(detail, Phrase) else detail}
     found = CLAUSE.search(detail)
-    if found is None:
-        return {"detail": detail}
-    clause = found.group(1)
-    return {"detail": detail, "clause": clause,
-            "refusal": translator(pick(lang))(REFUSED).replace("{clause}", clause)}
+    if found is not None:
+        body["clause"] = found.group(1) or found.group(2)
+        body["refusal"] = translate(REFUSED).replace("{clause}", body["clause"])
+    return body
 
 
 def install(app: FastAPI) -> None:
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, KuzetError)
         status = status_of(exc)
-        detail = str(exc) if status != 500 else "internal error"
+        detail = exc.phrase if status != 500 else "internal error"
         return JSONResponse(answer(detail, request.cookies.get(LANG_COOKIE)),
                             status_code=status)
 

@@ -36,12 +36,13 @@ def end_viewing(audit: AuditLog, actor: Actor, opened: AuditEntry) -> None:
     action = _CLOSES[AuditAction(opened.action)]
     detail = json.loads(opened.detail)
     if opened_by_socket(opened.action, detail):
-        raise Conflict(f"refused: viewing {opened.seq} is a socket's, which records what it "
-                       "sent when it closes (UE-10-22 4.2)")
+        raise Conflict("refused: viewing {seq} is a socket's, which records what it sent "
+                       "when it closes (UE-10-22 4.2)", seq=opened.seq)
     for entry in audit.entries(action=action, since_ns=opened.at_ns):
         if entry.subject == opened.subject and json.loads(entry.detail).get(
                 "viewing") == opened.seq:
-            raise Conflict(f"refused: viewing {opened.seq} has ended already (UE-10-22 4.2)")
+            raise Conflict("refused: viewing {seq} has ended already (UE-10-22 4.2)",
+                           seq=opened.seq)
     window = {k: detail[k] for k in ("footage", "footage_ns") if k in detail}
     audit.act(actor, action, opened.subject, viewing=opened.seq, ended="ended through the API",
               **window)

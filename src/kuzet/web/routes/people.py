@@ -10,6 +10,7 @@ from kuzet.access.grants import GrantView
 from kuzet.access.permissions import Perm
 from kuzet.access.roles import AssignmentView, Order
 from kuzet.access.sessions import Caller
+from kuzet.errors import Phrase
 from kuzet.timefmt import format_instant
 from kuzet.web.deps import Authenticated, Require, services, source
 from kuzet.web.replies.people import (
@@ -135,7 +136,7 @@ def edit_role(name: str, body: RolePerms, request: Request,
               caller: Caller = Depends(Require(Perm.ROLE_EDIT))) -> RolePermsReply:
     """Within the regulation's table of who may hold what (400 naming the clause), on the
     rector's order, recorded with the role and in its audit entry (4.1)."""
-    order = Order.of(body.order_no, body.order_date, "a role is edited", "4.1")
+    order = Order.of(body.order_no, body.order_date, Phrase("a role is edited"), "4.1")
     services(request).roles.set_perms(caller.actor(source(request)), name, set(body.perms),
                                       order)
     return RolePermsReply(name=name, perms=sorted(p.value for p in body.perms),

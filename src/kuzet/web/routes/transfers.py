@@ -246,9 +246,9 @@ def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> Stre
     try:
         f = svc.exports.path_of(t).open("rb")
     except FileNotFoundError:
-        raise NotFound(f"refused: the package of {t.number}, deleted from the server when "
-                       "its receipt was confirmed, it was discarded, or its approval "
-                       "expired (UE-10-22 3.3)") from None
+        raise NotFound("refused: the package of {number}, deleted from the server when its "
+                       "receipt was confirmed, it was discarded, or its approval expired "
+                       "(UE-10-22 3.3)", number=t.number) from None
     try:
         svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_PACKAGE_DOWNLOAD,
                       f"transfer/{t.id}", number=t.number, sha256=t.package_sha256)

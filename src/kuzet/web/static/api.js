@@ -21,12 +21,13 @@ export async function upload(path, file) {
   });
 }
 
-// The API's refusal as one line of text: the clause that refused it in the console's
-// language, when one did, then the server's detail.
+// The API's refusal as one line of text in the console's language: the server says it in
+// the language of the `kuzet_lang` cookie, naming the clause that refused it where one did
+// (its English detail where the server's catalogs do not hold it).
 export async function refusal(response) {
   const body = await response.json().catch(() => ({}));
-  const detail = typeof body.detail === "string" ? body.detail : `${response.status}`;
-  return typeof body.refusal === "string" ? `${body.refusal}: ${detail}` : detail;
+  const said = typeof body.message === "string" ? body.message : body.detail;
+  return typeof said === "string" ? said : `${response.status}`;
 }
 
 // A table row of plain text cells (and nodes, such as links).

@@ -1,6 +1,8 @@
 // Log in through the API, then, when the account owes them, change the one-time password
 // and enrol a second factor. The session cookie is HttpOnly; the CSRF token from the
 // login answer goes with every change.
+import {refusal} from "/static/api.js";
+
 const forms = {
   login: document.getElementById("login"),
   password: document.getElementById("password"),
@@ -26,13 +28,11 @@ async function call(path, body) {
     headers: {"content-type": "application/json", "x-csrf-token": csrf},
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const answer = await response.json().catch(() => ({}));
   if (!response.ok) {
-    const detail = typeof answer.detail === "string" ? answer.detail : "";
-    message.textContent = `${message.dataset.rejected} ${detail}`;
+    message.textContent = `${message.dataset.rejected} ${await refusal(response)}`;
     return null;
   }
-  return answer;
+  return response.json().catch(() => ({}));
 }
 
 async function next() {

@@ -1,7 +1,7 @@
 // One incident protocol: its author writes and registers it; a reviewer marks it
 // reviewed; a member of the Management Board acknowledges it once registered. The server
 // decides who may do what; the page only hides what cannot apply.
-import {send} from "/static/api.js";
+import {refusal, send} from "/static/api.js";
 import {acknowledgements} from "/static/board.js";
 import {holdForm} from "/static/hold.js";
 import {clockFormat, isoInZone} from "/static/zone.js";
@@ -50,12 +50,11 @@ function show(p, me) {
 }
 
 async function answer(response) {
-  const body = await response.json().catch(() => ({}));
   if (!response.ok) {
-    say(false, typeof body.detail === "string" ? body.detail : "");
+    say(false, await refusal(response));
     return null;
   }
-  return body;
+  return response.json();
 }
 
 async function save() {
