@@ -55,6 +55,7 @@ def wrk(base: str, paths: list[str], clients: int, seconds: float, cookie: str,
     script = work / "load.lua"
     script.write_text(WRK_SCRIPT % (", ".join(json.dumps(p) for p in paths), cookie))
     out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s",
+                          "--timeout", "30s",
                           "--latency", "-s", str(script), base], capture_output=True,
                          text=True, check=True).stdout
     def ms(label: str) -> float:

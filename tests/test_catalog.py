@@ -174,6 +174,28 @@ def test_segments_chain_and_ranges(storage: Storage) -> None:
     assert cat.path_of(got[0]).read_bytes()  # the path follows from the row
 
 
+def test_the_lookup_behind_playback_gives_the_rows_facts(storage: Storage) -> None:
+    """The segment at an instant carries what the listing says of that row, as plain
+    values (no session behind them), and its file lies where the listing's does; from
+    the instant a deletion marks the row, the lookup no longer finds it."""
+    rows = storage.seed("hall", 1000 * 10**9, 3)
+    cat, cam_id = storage.catalog, rows[0].camera_id
+    listed = cat.segments(cam_id)
+    facts = ("camera_id", "stream", "volume_id", "start_ns", "end_ns", "frames", "size_bytes",
+             "params_id", "keyframes", "sha256", "salvaged")
+    at = cat.segment_at(cam_id, listed[1].start_ns)  # a segment holds its first instant
+    assert at is not None
+    assert [getattr(at, f) for f in facts] == [getattr(listed[1], f) for f in facts]
+    assert cat.path_of(at) == cat.path_of(listed[1])
+    assert cat.path_of(at).read_bytes()
+    with cat.session.begin() as s:
+        segments.mark_deleting(s, cam_id, Stream.MAIN, [listed[1].start_ns])
+    assert cat.segment_at(cam_id, listed[1].start_ns) is None
+    later = cat.segment_at(cam_id, listed[2].start_ns)
+    assert later is not None
+    assert later.start_ns == listed[2].start_ns
+
+
 def _segment(camera_id: int, volume_id: int, start_ns: int, end_ns: int) -> NewSegment:
     return NewSegment(camera_id=camera_id, stream=Stream.MAIN, volume_id=volume_id,
                       start_ns=start_ns,

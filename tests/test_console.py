@@ -63,6 +63,31 @@ def test_a_slow_viewer_skips_to_the_next_keyframe_and_never_grows() -> None:
     assert v.dropped == 1 + 16
 
 
+def test_a_late_viewer_drops_what_waits_and_goes_on_live() -> None:
+    """Issue 19: a viewer whose queue holds more than half a second of the camera's time
+    (its socket slow, its browser busy) loses what waits and goes on from the next
+    keyframe, so it never shows the camera more than that late; its init stays."""
+    ms = 1_000_000
+
+    async def run() -> tuple[Viewer, list[bytes]]:
+        v = Viewer(asyncio.get_running_loop())
+        v.offer(Item("init", b"init", mime="video/mp4"))
+        sent = [(await v.get()).data]  # the init goes out; then the socket stalls
+        for i in range(40):  # 40 ms apart, a keyframe every 25 frames (1 s)
+            v.offer(Item("frag", b"f%d" % i, keyframe=i % 25 == 0, arrival_ns=i * 40 * ms))
+            assert v.queue.qsize() <= 13, i  # never more than half a second waits
+            if i >= 25:  # the socket goes again
+                while not v.queue.empty():
+                    sent.append((await v.get()).data)
+        return v, sent
+
+    v, sent = asyncio.run(run())
+    # f0..f12 waited (0.48 s); f13 came 0.52 s after f0: they went, and f13..f24 with
+    # them, not being keyframes; f25, the next keyframe, starts the picture again.
+    assert sent == [b"init"] + [b"f%d" % i for i in range(25, 40)]
+    assert v.dropped == 13 + 12
+
+
 def _guards(kuzet: Kuzet, cameras: tuple[str, ...] = ("cam01",),
             names: tuple[str, ...] = ("guard1", "guard2"), archive: bool = True) -> None:
     """Guards; the first holds a grant to the last hour of footage of `cameras` (when

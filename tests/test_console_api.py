@@ -111,6 +111,41 @@ def test_timeline_draws_spans_missing_files_holds_and_bookmarks(world: World) ->
     assert t["bookmarks"] == []
 
 
+def test_an_unchanged_timeline_is_answered_without_a_body(world: World) -> None:
+    """Issue 19: the console asks a day again as it pans and as recording goes on; a day
+    unchanged since is 304 (the browser revalidates with its ETag), a file lost on disk
+    changes it at once, and the bar joins a day's touching segments into runs."""
+    world.user("head", "head_of_security")
+    rows = world.storage.seed(CAM, parse_instant("2026-09-21T10:00:00Z"), 30)
+    head = world.login("head")
+    first = head.get(f"/api/cameras/{CAM}/timeline", params=DAY)
+    assert first.status_code == 200
+    tag = first.headers["etag"]
+    assert first.headers["cache-control"] == "private, no-cache"
+    again = head.get(f"/api/cameras/{CAM}/timeline", params=DAY,
+                     headers={"If-None-Match": tag})
+    assert again.status_code == 304
+    assert again.content == b""
+    assert again.headers["etag"] == tag
+    gone = world.storage.catalog.path_of(rows[29])
+    gone.chmod(0o644)
+    gone.unlink()
+    changed = head.get(f"/api/cameras/{CAM}/timeline", params=DAY,
+                       headers={"If-None-Match": tag})
+    assert changed.status_code == 200
+    assert changed.headers["etag"] != tag
+    t = changed.json()
+    assert [(s["start"][11:19], s["end"][11:19]) for s in t["spans"]] == [
+        ("10:00:00", "10:30:00")]
+    assert [(m["start"][11:19], m["end"][11:19]) for m in t["missing"]] == [
+        ("10:29:00", "10:30:00")]
+    # another account does not get the first one's answer by its tag
+    world.user("guard", "guard")
+    refused = world.login("guard").get(f"/api/cameras/{CAM}/timeline", params=DAY,
+                                       headers={"If-None-Match": tag})
+    assert refused.status_code == 403
+
+
 def test_calendar_marks_the_almaty_days_with_footage(world: World) -> None:
     world.user("head", "head_of_security")
     # 20:30 UTC on the 19th is 01:30 on the 20th in Almaty.

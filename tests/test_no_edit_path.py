@@ -136,9 +136,11 @@ def test_footage_leaves_only_as_a_transfer_package() -> None:
     assert files_served["application/zip"] == {"routes/transfers.py"}
     assert files_served["a file"] == {"routes/transfers.py"}
     # Stills only besides: stamped snapshots (PNG) and an event's picture (JPEG), both
-    # audited; documents (PDF) and registers (CSV).
+    # audited; documents (PDF) and registers (CSV); and the archive timeline's JSON, sent
+    # with its ETag (when footage exists, not footage).
     assert set(files_served) == {"application/zip", "a file", "application/pdf",
-                                 "text/csv", "image/png", "image/jpeg"}
+                                 "text/csv", "image/png", "image/jpeg", "application/json"}
+    assert files_served["application/json"] == {"routes/cameras.py"}
     assert files_served["image/jpeg"] == {"routes/detection.py"}
     downloads = [(p.name, line.strip()) for p in (web / "static").glob("*.js")
                  for line in p.read_text().splitlines() if re.search(r"\.download\b|download=",

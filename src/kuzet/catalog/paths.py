@@ -48,6 +48,11 @@ def segment_relpath(camera: str, start_ns: int, stream: Stream = Stream.MAIN) ->
     return f"{prefix}/{day:%Y/%m/%d}/{file_stamp(start_ns)}.mp4"
 
 
+def day_folder(camera: str, day_ns: int, stream: Stream = Stream.MAIN) -> str:
+    """The folder of the segments of `camera` starting on the UTC day holding `day_ns`."""
+    return segment_relpath(camera, day_ns, stream).rpartition("/")[0]
+
+
 def part_path(volume: Path, camera: str, first_arrival_ns: int,
               stream: Stream = Stream.MAIN) -> Path:
     return volume / (segment_relpath(camera, first_arrival_ns, stream) + PART_SUFFIX)

@@ -264,6 +264,7 @@ def audit_export(
     = None,
 ) -> None:
     """Write audit entries in [--from, --to) as CSV, with their hashes for checking."""
+    import contextlib
     import sys
 
     from kuzet.audit.export import write_csv
@@ -272,8 +273,10 @@ def audit_export(
     entries = AuditLog(catalog.session).entries(since_ns=instant(start), until_ns=instant(end))
     audited_read(catalog, AuditAction.AUDIT_EXPORT, "audit", range=[start, end],
                  count=len(entries))
+    # standard output as it is: on POSIX its text layer translates no line ends, so the
+    # CSV's CRLF rows pass as written
     with (output.open("w", newline="", encoding="utf-8") if output else
-          open(sys.stdout.fileno(), "w", newline="", encoding="utf-8", closefd=False)) as f:
+          contextlib.nullcontext(sys.stdout)) as f:
         write_csv(entries, f)
     if output:
         typer.echo(f"wrote {len(entries)} audit entries to {output}", err=True)

@@ -3,12 +3,14 @@ files, manifest.json, its Ed25519 signature, the public key, a README in three
 languages and the standalone verifier.
 
 The ZIP is streamed to disk once: the file hashes and the package's own hash are taken
-on the way (kuzet.export.hashing), under a `.part` name renamed only when complete, so a
-failure (a deleted range, a file changed on disk) leaves no package behind.
+on the way, by the thread that writes (kuzet.export.hashing), under a `.part` name
+renamed only when complete, so a failure (a deleted range, a file changed on disk)
+leaves no package behind.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -21,7 +23,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kuzet.catalog.store import Catalog
-from kuzet.export.hashing import BackgroundHash, HashingFile
+from kuzet.export.hashing import HashingFile
 from kuzet.export.readme import readme
 from kuzet.export.writer import CameraExport, export_camera
 from kuzet.signing import fingerprint, public_pem
@@ -72,7 +74,7 @@ def build(dest: Path, folder: str, ranges: list[tuple[str, int, int]], facts: di
             def put(name: str, data: bytes) -> None:
                 zf.writestr(zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp), data)
 
-            exports = [export_camera(catalog, zf, folder, cam, a, b, created_ns, sink.hash)
+            exports = [export_camera(catalog, zf, folder, cam, a, b, created_ns)
                        for cam, a, b in ranges]
             for c in exports:
                 for p in c.parts:
@@ -82,9 +84,7 @@ def build(dest: Path, folder: str, ranges: list[tuple[str, int, int]], facts: di
                 "verify.py": resources.files("kuzet.export").joinpath(
                     "verify_package.py").read_bytes()}
             for name, data in extras.items():
-                h = BackgroundHash()
-                h.update(data)
-                files[name] = {"sha256": h.hexdigest(), "bytes": len(data)}
+                files[name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
                 put(name, data)
             manifest = {"format": FORMAT, "package": {
                 "folder": folder, "created": format_instant(created_ns), **facts},
@@ -102,6 +102,5 @@ def build(dest: Path, folder: str, ranges: list[tuple[str, int, int]], facts: di
         part.unlink(missing_ok=True)
         raise
     os.replace(part, dest)
-    mh = BackgroundHash()
-    mh.update(body)
-    return Built(dest, sink.hash.hexdigest(), mh.hexdigest(), sink.hash.size, fp, exports)
+    return Built(dest, sink.sha.hexdigest(), hashlib.sha256(body).hexdigest(), sink.size, fp,
+                 exports)

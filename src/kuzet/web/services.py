@@ -26,6 +26,7 @@ from kuzet.catalog.models import Camera
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
+from kuzet.console.folders import Listings
 from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
 from kuzet.export.execute import Exports
@@ -118,6 +119,8 @@ class Services:
     transfers: Transfers = field(init=False)
     exports: Exports = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
+    # the folders of recorded days the archive's timeline looked in (console.folders)
+    listings: Listings = field(init=False, default_factory=Listings)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:

@@ -8,6 +8,7 @@ session (live or archive, the latter with a stated purpose) is an audited act, a
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -19,7 +20,7 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import append_act
 from kuzet.catalog.models import Camera
 from kuzet.catalog.paths import is_camera_name
-from kuzet.console.plan_rows import on_disk
+from kuzet.console.plan_rows import listed
 from kuzet.console.playback_plan import Row, plan
 from kuzet.console.snapshot import frame_at, stamp, stamp_lines
 from kuzet.console.timeline import clip, drawn, month_days
@@ -58,7 +59,7 @@ router = APIRouter(prefix="/api", tags=["cameras"])
 STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
 ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
 TimeParam = Annotated[str, Query(max_length=40, description="ISO 8601 with offset")]
-MISSING_WINDOW_NS = 26 * 3600 * 10**9  # a stat() per segment: a day of them is cheap
+MISSING_WINDOW_NS = 26 * 3600 * 10**9  # a listing per UTC folder: a day is two or three
 
 
 def camera(request: Request, name: str) -> Camera:
@@ -222,8 +223,11 @@ def _held(request: Request, camera_id: int, windows: list[tuple[int, int]]
     """(hold, state, start, end) of the ranges of holds still protecting footage."""
     svc = services(request)
     now = svc.clock()
-    held = []
-    for h in svc.holds.facts():
+    held: list[tuple[int, str, int, int]] = []
+    if not windows:
+        return held
+    for h in svc.holds.facts_on(camera_id, min(a for a, _ in windows),
+                                max(b for _, b in windows)):
         state = hold_state(h, now, svc.holds.window_ns)
         held += [(h.id, str(state), s, e)
                  for cam_id, s0, e0 in protected_ranges(h, now, svc.holds.window_ns)
@@ -231,24 +235,25 @@ def _held(request: Request, camera_id: int, windows: list[tuple[int, int]]
     return held
 
 
-@router.get("/cameras/{name}/timeline")
+@router.get("/cameras/{name}/timeline", response_model=TimelineReply)
 def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
-             caller: Caller = ARCHIVE) -> TimelineReply:
+             caller: Caller = ARCHIVE) -> Response:
     """What the archive's bar draws of [start, end), inside the footage the caller may
     see: recorded spans (touching segments joined), files missing on disk (looked up for
     windows up to a day and a bit), held ranges and bookmarks."""
     cam, a, b, allowed = archive_window(request, caller, name, start, end)
     svc = services(request)
-    rows: list[Row[Any]]
-    if b - a <= MISSING_WINDOW_NS:  # one read of the rows gives both the bar and the holes
-        rows = on_disk(svc.catalog, svc.catalog.segments(cam.id, a, b))
+    rows: list[Row[None]]
+    if b - a <= MISSING_WINDOW_NS:  # one read of the key's index gives the bar and the holes
+        rows = listed(svc.catalog, svc.listings, cam.name,
+                      svc.catalog.timeline_files(cam.id, a, b))
     else:  # the key's index alone: files not looked up, drawn as on disk
         rows = [Row(s, e, True, None) for s, e in svc.catalog.timeline(cam.id, a, b)]
     spans, missing = drawn(plan(rows, a, b, allowed), allowed)
     held = _held(request, cam.id, clip([(a, b)], allowed))
     marks = [m for m in svc.bookmarks.between(cam.id, a, b)
              if any(lo <= m.at_ns < hi for lo, hi in allowed)]
-    return TimelineReply(
+    reply = TimelineReply(
         camera=cam.name, start=format_instant(a), end=format_instant(b),
         spans=[_span(s, e) for s, e in spans], missing=[_span(s, e) for s, e in missing],
         holds=[HeldSpanReply(start=format_instant(s), end=format_instant(e), start_ns=s,
@@ -256,6 +261,18 @@ def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
         bookmarks=[TimelineBookmarkReply(id=m.id, at=format_instant(m.at_ns), at_ns=m.at_ns,
                                          kind=m.kind, note=m.note, by=m.created_by)
                    for m in marks])
+    return _tagged(request, reply.model_dump_json().encode())
+
+
+def _tagged(request: Request, body: bytes) -> Response:
+    """`body` with an ETag of its content: the console asks the same day again as it pans
+    and as recording goes on, and a day unchanged since is answered 304 without a body.
+    `private, no-cache`: the browser keeps it for this user only and asks each time."""
+    tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    if tag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
 
 
 @router.get("/cameras/{name}/days")

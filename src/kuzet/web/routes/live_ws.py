@@ -92,7 +92,7 @@ async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int, camera: str,
     next_check = loop.time() + RECHECK_S
     while True:
         try:
-            item = await asyncio.wait_for(viewer.queue.get(), RECHECK_S)
+            item = await asyncio.wait_for(viewer.get(), RECHECK_S)
         except TimeoutError:
             item = None
         if loop.time() >= next_check:
