@@ -131,9 +131,12 @@ def _in_process(args: list[str], env: dict[str, str]) -> subprocess.CompletedPro
     def note(conn: Any) -> None:
         opened.add(conn.engine)
 
-    saved_env, umask = dict(os.environ), os.umask(0o077)
+    # A login shell's umask: the command must make what it makes private itself.
+    saved_env, umask = dict(os.environ), os.umask(0o022)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    # No handler: warnings reach stderr through the last-resort handler, as in a process.
+    root.handlers[:] = []
     os.environ.clear()
     os.environ.update(env)
     event.listen(Engine, "engine_connect", note)

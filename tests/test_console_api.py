@@ -113,15 +113,15 @@ def test_timeline_draws_spans_missing_files_holds_and_bookmarks(world: World) ->
 
 def test_an_unchanged_timeline_is_answered_without_a_body(world: World) -> None:
     """Issue 19: the console asks a day again as it pans and as recording goes on; a day
-    unchanged since is 304 (the browser revalidates with its ETag), a file lost on disk
-    changes it at once, and the bar joins a day's touching segments into runs."""
+    unchanged since is 304 (the page sends the ETag it kept), a file lost on disk changes
+    it at once, and the bar joins a day's touching segments into runs."""
     world.user("head", "head_of_security")
     rows = world.storage.seed(CAM, parse_instant("2026-09-21T10:00:00Z"), 30)
     head = world.login("head")
     first = head.get(f"/api/cameras/{CAM}/timeline", params=DAY)
     assert first.status_code == 200
     tag = first.headers["etag"]
-    assert first.headers["cache-control"] == "private, no-cache"
+    assert first.headers["cache-control"] == "no-store"  # the page keeps it, not the disk
     again = head.get(f"/api/cameras/{CAM}/timeline", params=DAY,
                      headers={"If-None-Match": tag})
     assert again.status_code == 304
@@ -144,6 +144,28 @@ def test_an_unchanged_timeline_is_answered_without_a_body(world: World) -> None:
     refused = world.login("guard").get(f"/api/cameras/{CAM}/timeline", params=DAY,
                                        headers={"If-None-Match": tag})
     assert refused.status_code == 403
+
+
+def test_footage_being_deleted_is_not_drawn_as_lost(world: World) -> None:
+    """Retention at work is not a lost file: rows the sweeper has marked leave the bar at
+    once, though their files are gone before their rows (issue 19 review)."""
+    from kuzet.catalog import segments
+    from kuzet.catalog.streams import Stream
+
+    world.user("head", "head_of_security")
+    rows = world.storage.seed(CAM, parse_instant("2026-09-21T10:00:00Z"), 10)
+    catalog = world.storage.catalog
+    with catalog.session.begin() as s:
+        segments.mark_deleting(s, rows[0].camera_id, Stream.MAIN,
+                               [r.start_ns for r in rows[:2]])
+    for r in rows[:2]:
+        path = catalog.path_of(r)
+        path.chmod(0o644)
+        path.unlink()
+    t = world.login("head").get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+    assert [(s["start"][11:19], s["end"][11:19]) for s in t["spans"]] == [
+        ("10:02:00", "10:10:00")]
+    assert t["missing"] == []
 
 
 def test_calendar_marks_the_almaty_days_with_footage(world: World) -> None:

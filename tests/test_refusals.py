@@ -113,3 +113,13 @@ def test_a_refusal_worded_clause_first_carries_its_clause_too() -> None:
     assert body["message"] == "п. 3.5.6: запрос должен быть мотивированным; укажите его причину"
     assert answer(Phrase("clauses 3.5.4, 4.2: two people"), "en")["clause"] == "3.5.4, 4.2"
     assert "clause" not in answer("no camera named 'x'", "kk")
+
+
+def test_a_name_supplied_by_the_caller_never_sets_the_clause() -> None:
+    """Issue 18 review: the clause is read in the refusal's own words, not in a value."""
+    named = Phrase("no camera named {name}", name="'clause 3.3: x'")
+    assert "clause" not in answer(named, "ru")
+    nested = Phrase("refused: {reason} (UE-10-22 {clauses})",
+                    reason=Phrase("{perm} is not given to {user}", perm="archive.view",
+                                  user="clause 9.9: me"), clauses="3.5.4")
+    assert answer(nested, "en")["clause"] == "3.5.4"

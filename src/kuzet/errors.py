@@ -37,7 +37,7 @@ class Phrase(str):
                   for k, v in self.values.items()}
         try:
             return wanted.format(**values)
-        except (KeyError, IndexError, ValueError):  # a catalog's slip: say it in English
+        except Exception:  # a catalog's slip ("{x.y}", a lost field): say it in English
             return str(self)
 
 

@@ -84,14 +84,14 @@ class Segment(Base):
 
     Its key is what it is: camera, stream (stored as its number) and start.
     SQLite stores the table in key order (WITHOUT ROWID); PostgreSQL's key index also
-    carries `end_ns` and `volume_id` (migration 0014). Either way the archive timeline of a
-    camera-day, with the volume that tells where its files lie, is one range read.
+    carries `end_ns`, `volume_id` and `deleting` (migration 0014). Either way the archive
+    timeline of a camera-day, with where its files lie, is one range read.
     """
 
     __tablename__ = "segments"
     __table_args__ = (
         PrimaryKeyConstraint("camera_id", "stream", "start_ns",
-                             postgresql_include=["end_ns", "volume_id"]),
+                             postgresql_include=["end_ns", "volume_id", "deleting"]),
         # Partial: only rows a crash left marked, so every sweep finds them without a scan.
         Index("ix_segments_deleting", "deleting", sqlite_where=text("deleting"),
               postgresql_where=text("deleting")),

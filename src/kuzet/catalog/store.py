@@ -291,7 +291,7 @@ class Catalog:
         """(start, end, volume) of each segment recorded in [start, end): the archive's bar
         and the folders to look in for files gone from disk, as plain tuples from the key's
         index (on PostgreSQL it carries both, migration 0014)."""
-        with self.engine.connect() as conn:
+        with self._one_statement() as conn:
             return segments.timeline_files(conn, camera_id, stream, start_ns, end_ns)
 
     def segment_at(self, camera_id: int, instant_ns: int,

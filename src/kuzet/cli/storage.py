@@ -264,7 +264,7 @@ def audit_export(
     = None,
 ) -> None:
     """Write audit entries in [--from, --to) as CSV, with their hashes for checking."""
-    import contextlib
+    import io
     import sys
 
     from kuzet.audit.export import write_csv
@@ -273,11 +273,17 @@ def audit_export(
     entries = AuditLog(catalog.session).entries(since_ns=instant(start), until_ns=instant(end))
     audited_read(catalog, AuditAction.AUDIT_EXPORT, "audit", range=[start, end],
                  count=len(entries))
-    # standard output as it is: on POSIX its text layer translates no line ends, so the
-    # CSV's CRLF rows pass as written
-    with (output.open("w", newline="", encoding="utf-8") if output else
-          contextlib.nullcontext(sys.stdout)) as f:
-        write_csv(entries, f)
+    if output:
+        with output.open("w", newline="", encoding="utf-8") as f:
+            write_csv(entries, f)
+    else:  # UTF-8 and the CSV's CRLF rows as written, whatever the locale says
+        sys.stdout.flush()
+        out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="")
+        try:
+            write_csv(entries, out)
+            out.flush()
+        finally:
+            out.detach()  # standard output stays open for whatever follows
     if output:
         typer.echo(f"wrote {len(entries)} audit entries to {output}", err=True)
 

@@ -58,7 +58,9 @@ class Viewer:
             self.skipping = True
             self.queue.put_nowait(item)
             return
-        if self._stamps and item.arrival_ns - self._stamps[0] > LAG_NS:
+        # Two waiting at least: below 2 fps one fragment alone spans more than LAG_NS, and
+        # dropping it would freeze the picture until the next keyframe for a frame's delay.
+        if len(self._stamps) > 1 and item.arrival_ns - self._stamps[0] > LAG_NS:
             self.dropped += self._drop_waiting(keep_init=True)  # too late to be worth showing
             self.skipping = True
         if self.skipping and not item.keyframe:

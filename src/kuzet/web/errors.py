@@ -57,11 +57,24 @@ def answer(detail: str | Phrase, lang: str | None) -> dict[str, str]:
     translate = translator(pick(lang))
     body = {"detail": str(detail),
             "message": detail.said(translate) if isinstance(detail, Phrase) else detail}
-    found = CLAUSE.search(detail)
+    found = CLAUSE.search(_own_words(detail))
     if found is not None:
         body["clause"] = found.group(1) or found.group(2)
         body["refusal"] = translate(REFUSED).replace("{clause}", body["clause"])
     return body
+
+
+def _own_words(detail: str | Phrase) -> str:
+    """The refusal's own text with only its clause values filled in: where it names a
+    clause is read there, never in a name or a reason the caller supplied (a camera named
+    "clause 3.3: x" does not make its refusal one under 3.3)."""
+    if not isinstance(detail, Phrase):
+        return detail
+    text = detail.template
+    for key in ("clause", "clauses"):
+        if key in detail.values:
+            text = text.replace("{" + key + "}", str(detail.values[key]))
+    return text
 
 
 def install(app: FastAPI) -> None:

@@ -267,9 +267,11 @@ def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
 def _tagged(request: Request, body: bytes) -> Response:
     """`body` with an ETag of its content: the console asks the same day again as it pans
     and as recording goes on, and a day unchanged since is answered 304 without a body.
-    `private, no-cache`: the browser keeps it for this user only and asks each time."""
+    `no-store`: the console keeps the answer in the page's memory and sends the tag itself
+    (static/timeline.js), so nothing of it (bookmark notes, holds) stays in a shared
+    console's disk cache after its user logs out."""
     tag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
-    headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
+    headers = {"ETag": tag, "Cache-Control": "no-store"}
     if tag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type="application/json", headers=headers)

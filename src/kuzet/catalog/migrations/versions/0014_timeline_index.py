@@ -1,8 +1,9 @@
 """The archive timeline read from the key's index alone on PostgreSQL (issue 19): the
-segments key's index also carries `volume_id`, so the timeline route's read of (start, end,
-volume) for a camera-day, which tells it which folder to list for missing files, never
-visits the table. SQLite keeps the table in key order already (WITHOUT ROWID): nothing
-changes there.
+segments key's index also carries `volume_id` and `deleting`, so the timeline route's read
+of (start, end, volume) for a camera-day, which tells it which folder to list for missing
+files, leaving out rows being deleted, never visits the table. The key is rebuilt under a
+lock on the table: on a large catalog, run the upgrade while recording is stopped. SQLite
+keeps the table in key order already (WITHOUT ROWID): nothing changes there.
 
 Revision ID: 0014
 Revises: 0013
@@ -29,7 +30,7 @@ def _key(include: str) -> None:
 
 
 def upgrade() -> None:
-    _key("end_ns, volume_id")
+    _key("end_ns, volume_id, deleting")
 
 
 def downgrade() -> None:
