@@ -1,9 +1,12 @@
-"""API latency under load: 50 concurrent clients on camera status and timeline while 16
-simulated cameras record.
+"""API latency under load: 50 concurrent clients, each its own logged-in session, on the
+camera list and whole-day timelines while 16 simulated cameras record.
 
 Run by hand (not in CI):  .venv/bin/python bench/api.py --clients 50 --seconds 30
 The load comes from wrk (Debian package `wrk`), a C client, so that the client's own cost
-is not what gets measured.
+is not what gets measured. The catalog holds `--days` past days of 60-s segments for each
+camera (1,440 rows a camera-day, as `bench/timeline.py` fills it); each client is its own
+account (head of internal security, with a second factor) and session, and asks the
+camera list and Almaty days of the cameras' timelines in turn.
 
 Baseline in the same run: the same clients against a bare app on the same uvicorn and TLS
 certificate that answers a fixed JSON of the same size: the framework's floor, so the
@@ -24,7 +27,6 @@ import subprocess
 import tempfile
 import threading
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -32,28 +34,33 @@ import httpx
 import psutil
 import pyotp
 
+from days import DAY_NS, almaty_days, fill, iso
 from figures import Run
-from home import bench_env, prepare, running
+from home import account, bench_env, prepare, running
 
 PASSWORD = "load test password of some length"
 
 
 WRK_SCRIPT = """
 paths = {%s}
-cookie = "%s"
+cookies = {%s}
 counter = 0
 request = function()
   counter = counter + 1
-  return wrk.format("GET", paths[(counter %% #paths) + 1], {["Cookie"] = cookie})
+  return wrk.format("GET", paths[(counter %% #paths) + 1],
+                    {["Cookie"] = cookies[(counter %% #cookies) + 1]})
 end
 """
 
 
-def wrk(base: str, paths: list[str], clients: int, seconds: float, cookie: str,
+def wrk(base: str, paths: list[str], clients: int, seconds: float, cookie: str | list[str],
         work: Path) -> dict[str, float]:
-    """Closed-loop load by wrk (a C client, so the client is not what is measured)."""
+    """Closed-loop load by wrk (a C client, so the client is not what is measured); with a
+    list of cookies, the requests take them in turn (a session per client)."""
+    cookies = [cookie] if isinstance(cookie, str) else cookie
     script = work / "load.lua"
-    script.write_text(WRK_SCRIPT % (", ".join(json.dumps(p) for p in paths), cookie))
+    script.write_text(WRK_SCRIPT % (", ".join(json.dumps(p) for p in paths),
+                                    ", ".join(json.dumps(c) for c in cookies)))
     out = subprocess.run(["wrk", "-t", "2", "-c", str(clients), "-d", f"{seconds:g}s",
                           "--timeout", "30s",
                           "--latency", "-s", str(script), base], capture_output=True,
@@ -101,35 +108,38 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--cameras", type=int, default=16)
+    ap.add_argument("--days", type=int, default=29)
     ap.add_argument("--seconds", type=float, default=30)
     ap.add_argument("--port", type=int, default=18654)
     args = ap.parse_args()
     bench = Run.start("api", args)
     with tempfile.TemporaryDirectory(prefix="kuzet-bench-api-") as tmp:
         home = Path(tmp) / "home"
-        env = bench_env(home, segment_s="10")
-        secret = prepare(home, env, args.cameras, args.port, "bench", PASSWORD, "rector")
-        assert secret is not None
+        env = bench_env(home, segment_s="60")
+        prepare(home, env, args.cameras, args.port, "bench", PASSWORD, "rector")
+        secrets = {f"client{i:02d}": account(f"sqlite:///{home / 'catalog.db'}", home,
+                                             f"client{i:02d}", PASSWORD, "head_of_security")
+                   for i in range(args.clients)}
+        fill(home, args.cameras, args.days, files=0)
         with running(home, env, args.cameras, args.port) as (base, serve):
             ctx = ssl.create_default_context(cafile=str(home / "tls" / "cert.pem"))
-            time.sleep(25)  # cameras connect, some segments close: the timeline has rows
-            with httpx.Client(base_url=base, verify=ctx) as c:
-                r = c.post("/api/auth/login", json={"username": "bench", "password": PASSWORD,
-                                                    "totp": pyotp.TOTP(secret).at(
-                                                        time.time() + 30)})
-                r.raise_for_status()
-                cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
-                body = c.get("/api/cameras").content
-            now = time.time()
-            window = "start={}&end={}".format(
-                urllib.parse.quote(time.strftime("%Y-%m-%dT%H:%M:%SZ",
-                                                 time.gmtime(now - 3600))),
-                urllib.parse.quote(time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))))
-            paths = ["/api/cameras"] + [f"/api/cameras/cam{i + 1:02d}/timeline?{window}"
-                                        for i in range(args.cameras)]
+            cookies = []
+            for name, secret in secrets.items():
+                assert secret is not None
+                with httpx.Client(base_url=base, verify=ctx) as c:
+                    r = c.post("/api/auth/login", json={
+                        "username": name, "password": PASSWORD,
+                        "totp": pyotp.TOTP(secret).at(time.time() + 30)})
+                    r.raise_for_status()
+                    cookies.append("; ".join(f"{k}={v}" for k, v in c.cookies.items()))
+                    body = c.get("/api/cameras").content
+            days = almaty_days(2)
+            paths = ["/api/cameras"] + [
+                f"/api/cameras/cam{i + 1:02d}/timeline?start={iso(day)}&end={iso(day + DAY_NS)}"
+                for i in range(args.cameras) for day in days]
             proc = psutil.Process(serve.pid)
             cpu0 = sum(proc.cpu_times()[:2])
-            ours = wrk(base, paths, args.clients, args.seconds, cookie, Path(tmp))
+            ours = wrk(base, paths, args.clients, args.seconds, cookies, Path(tmp))
             cpu = sum(proc.cpu_times()[:2]) - cpu0
             server, port = baseline_server(home / "tls" / "cert.pem", home / "tls" / "key.pem",
                                            body)
@@ -137,7 +147,8 @@ def main() -> None:
                             "", Path(tmp))
             server.should_exit = True
     print(f"{args.clients} clients, {args.seconds:g} s, {args.cameras} cameras recording, "
-          f"{os.cpu_count()} CPUs; requests: camera list and per-camera 1-hour timelines")
+          f"{os.cpu_count()} CPUs, a session per client; requests: the camera list and "
+          f"whole-day timelines of {args.days} days of 1,440 segments")
     for name, res in (("baseline (bare ASGI app, same uvicorn + TLS, "
                      f"{len(body)}-byte JSON)", base_line), ("kuzet", ours)):
         print(f"{name}: {res['requests']:.0f} requests ({res['requests'] / args.seconds:.0f}"
@@ -148,6 +159,7 @@ def main() -> None:
     print(f"p99 ratio kuzet / baseline: {ours['p99'] / base_line['p99']:.2f}")
     bench.write({
         "clients": args.clients, "seconds": args.seconds, "cameras": args.cameras,
+        "days": args.days, "sessions": len(cookies),
         "baseline_body_bytes": len(body),
         **{name: {"requests": res["requests"], "requests_per_s": res["requests"] / args.seconds,
                   "p50_ms": res["p50"], "p90_ms": res["p90"], "p99_ms": res["p99"],

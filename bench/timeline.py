@@ -20,15 +20,11 @@ CPU per request. Figures go to bench/results/timeline.json.
 from __future__ import annotations
 
 import argparse
-import hashlib
-import sqlite3
 import ssl
 import statistics
 import subprocess
 import tempfile
 import time
-import urllib.parse
-from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -36,70 +32,17 @@ import psutil
 import pyotp
 
 from api import baseline_server, wrk
+from days import DAY_NS, fill, iso
 from figures import Run
 from home import bench_env, prepare, running
-from kuzet.catalog import keyindex
 from kuzet.catalog.db import make_engine
-from kuzet.catalog.paths import segment_relpath
 from kuzet.catalog.store import Catalog
-from kuzet.catalog.streams import Stream
 
 PASSWORD = "timeline load test password"
-NS = 10**9
-SEG_NS = 60 * NS
-DAY_NS = 86_400 * NS
-ALMATY = timezone(timedelta(hours=5))
-COLUMNS = ("camera_id", "stream", "volume_id", "start_ns", "end_ns", "frames", "size_bytes",
-           "params_id", "keyframes", "sha256", "prev_link", "salvaged", "deleting")
 
 
 def pct(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100)[q - 1]
-
-
-def almaty_days(days: int) -> list[int]:
-    """Midnights (Almaty, as UTC ns) of the last `days` whole days before today."""
-    today = datetime.now(ALMATY).replace(hour=0, minute=0, second=0, microsecond=0)
-    return [int((today - timedelta(days=d)).timestamp()) * NS for d in range(days, 0, -1)]
-
-
-def fill(home: Path, cameras: int, days: int, files: int) -> list[tuple[str, int]]:
-    """Rows of `days` past days for every camera, and files for the last two days of the
-    first `files` cameras, one of them lost; returns the (camera, day) pairs asked."""
-    db = sqlite3.connect(home / "catalog.db")
-    (volume_id, root), = db.execute("SELECT id, path FROM volumes").fetchall()
-    ids = dict(db.execute("SELECT name, id FROM cameras").fetchall())
-    pjson = '{"codec":"h264","width":1920,"height":1080}'
-    digest = hashlib.sha256(pjson.encode()).hexdigest()
-    db.execute("INSERT INTO stream_params (digest, codec, width, height, audio_codec, "
-               "params_json) VALUES (?, 'h264', 1920, 1080, NULL, ?)", (digest, pjson))
-    params_id = db.execute("SELECT id FROM stream_params WHERE digest = ?",
-                           (digest,)).fetchone()[0]
-    keys = keyindex.encode([k * NS for k in range(0, 60, 2)])
-    first = almaty_days(days)[0]
-    sql = (f"INSERT INTO segments ({', '.join(COLUMNS)}) VALUES "  # noqa: S608
-           f"({', '.join('?' * len(COLUMNS))})")
-    for i in range(cameras):
-        cam = ids[f"cam{i + 1:02d}"]
-        db.executemany(sql, ((cam, int(Stream.MAIN), volume_id, first + m * SEG_NS,
-                              first + (m + 1) * SEG_NS, 1500, 4_000_000, params_id, keys,
-                              hashlib.sha256(f"{cam}/{m}".encode()).digest(), None, False,
-                              False) for m in range(days * 1440)))
-    db.commit()
-    db.close()
-    asked, made = [], set()
-    for i in range(files):
-        name = f"cam{i + 1:02d}"
-        for day in almaty_days(2):
-            asked.append((name, day))
-            for m in range(1440):
-                path = Path(root) / segment_relpath(name, day + m * SEG_NS)
-                if path.parent not in made:  # an Almaty day spans two UTC folders
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    made.add(path.parent)
-                if (i, m) != (0, 700):  # one file lost on disk
-                    path.touch()
-    return asked
 
 
 def in_process(home: Path, asked: list[tuple[str, int]], queries: int) -> list[float]:
@@ -116,10 +59,6 @@ def in_process(home: Path, asked: list[tuple[str, int]], queries: int) -> list[f
         assert len(got) >= 1439, len(got)
     catalog.engine.dispose()
     return took
-
-
-def iso(ns: int) -> str:
-    return urllib.parse.quote(datetime.fromtimestamp(ns / NS, ALMATY).isoformat())
 
 
 def main() -> None:
