@@ -219,6 +219,13 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
             f" v.getVideoPlaybackQuality().totalVideoFrames > {frames0} + 20; }}",
             timeout=10_000)
         assert page.locator("#state").get_attribute("data-state") == "playing"
+        # Video is not compressed again on the socket (Chromium offers permessage-deflate;
+        # zlib over every fragment for every viewer was most of a viewer's cost, issue 19).
+        extensions = page.evaluate(
+            "new Promise((done, fail) => { const ws = new WebSocket("
+            "`wss://${location.host}/api/ws/live/cam01`); ws.onopen = () => {"
+            " done(ws.extensions); ws.close(); }; ws.onerror = fail; })")
+        assert extensions == ""
         page.screenshot(path=str(shots / "live.png"))
         # The wall, 2x2 by default, fills its tiles with the four cameras; all play.
         page.goto(f"{base}/wall")
