@@ -96,13 +96,15 @@ def api_address(home: Path, serve: subprocess.Popen[bytes]) -> str:
 
 
 @contextmanager
-def running(home: Path, env: dict[str, str], cameras: int, port: int
+def running(home: Path, env: dict[str, str], cameras: int, port: int,
+            sim_options: tuple[str, ...] = ()
             ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`kuzet sim` with `cameras` on `port` and `kuzet serve` over `home`; yields the API's
-    HTTPS address once it answers, and the serve process; stops both."""
+    """`kuzet sim` with `cameras` on `port` (and `sim_options`) and `kuzet serve` over
+    `home`; yields the API's HTTPS address once it answers, and the serve process; stops
+    both."""
     sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras", str(cameras),
-                            "--port", str(port)], env=env, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
+                            "--port", str(port), *sim_options], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     serve = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=env,
                              stderr=subprocess.DEVNULL)
     try:

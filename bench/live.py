@@ -2,11 +2,14 @@
 
 Run by hand (not in CI):  .venv/bin/python bench/live.py --seconds 20
 
-Latency is from a frame's arrival at the recorder to the append of its fragment to the
-browser's SourceBuffer, measured by the console's own player in headless Chromium on
-loopback (server and browser share the clock). CPU: `kuzet serve` recording the cameras
-with nobody watching (the baseline, same run), then with 16 viewers on each of 4 cameras
-(64 WebSockets read by a Python client) and the browser; the difference per viewer.
+Latency end to end: the simulator stamps each frame with its send time in the bitstream
+(`kuzet sim --stamp`, an SEI message: kuzet.rtsp.stamp), and the page reads the stamp of
+each fragment the console's player appends to its SourceBuffer (a script added to the
+page wraps `appendBuffer`); server and browser share the machine's clock. Also, as the
+player itself measures it, from the frame's arrival at the recorder to the append.
+CPU: `kuzet serve` recording the cameras with nobody watching (the baseline, same run),
+then with 16 viewers on each of 4 cameras (64 WebSockets read by a Python client) and the
+browser; the difference per viewer.
 Figures go to bench/results/live.json.
 """
 
@@ -28,8 +31,26 @@ import websockets
 
 from figures import Run
 from home import bench_env, prepare, running
+from kuzet.rtsp.stamp import UUID
 
 PASSWORD = "watching the gate all night"
+# Added to the page before its scripts: the send time the simulator stamped in each
+# fragment appended (kuzet.rtsp.stamp: the UUID, then 16 hex digits of UTC ns).
+STAMPS_READER = """
+window.kuzetSendLatencyMs = [];
+const UUID = [UUID_BYTES];
+const append = SourceBuffer.prototype.appendBuffer;
+SourceBuffer.prototype.appendBuffer = function (data) {
+  const bytes = new Uint8Array(data.buffer || data, data.byteOffset || 0, data.byteLength);
+  for (let i = 0; i + UUID.length + 16 <= bytes.length; i++) {
+    if (bytes[i] !== UUID[0] || !UUID.every((b, k) => bytes[i + k] === b)) continue;
+    const hex = String.fromCharCode(...bytes.subarray(i + UUID.length, i + UUID.length + 16));
+    window.kuzetSendLatencyMs.push(Date.now() - Number(BigInt("0x" + hex) / 1000000n));
+    break;
+  }
+  return append.call(this, data);
+};
+""".replace("UUID_BYTES", ", ".join(str(b) for b in UUID))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
 
@@ -70,7 +91,7 @@ def main() -> None:
         home = Path(tmp) / "home"
         env = bench_env(home, max_views_per_user="256")  # 64 viewers + a browser, one account
         prepare(home, env, args.cameras, args.port, "watcher", PASSWORD, "guard")
-        with running(home, env, args.cameras, args.port) as (base, serve):
+        with running(home, env, args.cameras, args.port, ("--stamp",)) as (base, serve):
             ctx = ssl.create_default_context(cafile=str(home / "tls" / "cert.pem"))
             time.sleep(10)
             proc = psutil.Process(serve.pid)
@@ -89,6 +110,7 @@ def main() -> None:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
                                              args=CHROMIUM_ARGS)
                 context = browser.new_context(ignore_https_errors=True)
+                context.add_init_script(STAMPS_READER)
                 name, value = cookie.split(";")[0].split("=", 1)
                 context.add_cookies([{"name": name, "value": value, "url": base}])
                 page = context.new_page()
@@ -106,6 +128,7 @@ def main() -> None:
                 received = counts[0] if counts else 0
                 busy = cpu() - c1
                 latencies = sorted(page.evaluate("window.kuzetLatencyMs"))
+                sent = sorted(page.evaluate("window.kuzetSendLatencyMs"))
                 frames = page.evaluate("document.getElementById('video')"
                                        ".getVideoPlaybackQuality().totalVideoFrames")
                 browser.close()
@@ -113,6 +136,12 @@ def main() -> None:
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     print(f"{args.cameras} cameras recording, {os.cpu_count()} CPUs, {args.seconds:g} s per "
           "phase")
+    if not sent:
+        raise SystemExit("no fragment reached the page with the simulator's send stamp")
+    sent_p95 = sent[int(0.95 * (len(sent) - 1))]
+    print(f"latency end to end, camera's send -> SourceBuffer append ({len(sent)} "
+          f"fragments): p50 {statistics.median(sent):.0f} ms, p95 {sent_p95:.0f} ms "
+          "(target p95 <= 300)")
     print(f"browser latency, arrival at recorder -> SourceBuffer append ({len(latencies)} "
           f"frames, {frames} shown): p50 {statistics.median(latencies):.0f} ms, p95 {p95:.0f} ms")
     print(f"server CPU, baseline (recording, nobody watching): {idle / args.seconds:.3f} "
@@ -123,6 +152,8 @@ def main() -> None:
           "delivered to the Python viewers")
     bench.write({
         "cameras": args.cameras, "viewers": n, "seconds": args.seconds,
+        "send_to_append_fragments": len(sent),
+        "send_to_append_p50_ms": statistics.median(sent), "send_to_append_p95_ms": sent_p95,
         "browser_latency_frames": len(latencies), "browser_frames_shown": frames,
         "browser_latency_p50_ms": statistics.median(latencies),
         "browser_latency_p95_ms": p95,

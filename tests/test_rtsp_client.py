@@ -32,6 +32,7 @@ from kuzet.rtsp.depacketize import (
 )
 from kuzet.rtsp.rtp import packetize_h264, rtp_header
 from kuzet.rtsp.sdp import parse_sdp
+from kuzet.rtsp.stamp import sei_stamp, stamp_of
 
 SPS, PPS = b"\x67\x42\xc0\x1e\xaa", b"\x68\xce\x3c\x80"
 
@@ -196,6 +197,32 @@ def test_session_with_credentials(kuzet: Kuzet, scheme: str) -> None:
             RtspSource.open(SecretUrl(url), stall_s=5)
         assert caught.value.cause is cause, caught.value
     assert "404" in str(caught.value)
+
+
+@slow
+def test_a_stamped_camera_carries_its_send_time_in_each_frame(kuzet: Kuzet) -> None:
+    """Issue 19: `kuzet sim --stamp` puts each frame's send time in an SEI message, and the
+    own client's frames keep it (so recording and live fragments carry it to the browser,
+    where bench/live.py reads it); the decoder's picture is the same."""
+    _, port = kuzet.sim("--stamp")
+    before = time.time_ns()
+    source = RtspSource.open(SecretUrl(f"rtsp://127.0.0.1:{port}/cam01/main"), stall_s=5)
+    try:
+        stamps = []
+        for _, packet in source.packets():
+            stamps.append(stamp_of(bytes(packet)))
+            if len(stamps) == 30:
+                break
+    finally:
+        source.close()
+    after = time.time_ns()
+    sent = [s for s in stamps if s is not None]
+    assert len(sent) == 30, stamps
+    assert all(before <= s <= after for s in sent), sent
+    assert sent == sorted(sent)  # in the order sent
+    assert sei_stamp(before)[0] & 0x1F == 6  # an SEI NAL unit, which decoders skip
+    assert stamp_of(sei_stamp(before)) == before
+    assert stamp_of(b"no stamp here") is None
 
 
 @slow

@@ -250,6 +250,10 @@ def sim(
         "Spread the cameras over the minute: camera i's picture (and its clock overlay) "
         "runs i*60/N seconds ahead, so a --person walks through them at different "
         "times."))] = False,
+    stamp: Annotated[bool, typer.Option(help=(
+        "Send each main-stream frame after an SEI message holding its send time (UTC "
+        "ns), to measure latency from the camera to the browser (bench/live.py)."))]
+    = False,
 ) -> None:
     """Serve simulated cameras over RTSP (H.264, wall-clock seconds overlay, moving box)."""
     from kuzet.rtsp.clip import ClipSpec, load_person
@@ -280,7 +284,7 @@ def sim(
         sub=ClipSpec(*size(sub_size), sub_kbps * 1000, person),
         auth=AuthConfig(auth, user, password) if auth != "none" else None,
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file,
-        port_file=port_file, stagger=stagger)
+        port_file=port_file, stagger=stagger, stamp=stamp)
     settings = read_settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))

@@ -32,6 +32,7 @@ from kuzet.rtsp.protocol import (
     parse_transport,
 )
 from kuzet.rtsp.rtp import rtcp_sender_report, rtp_header
+from kuzet.rtsp.stamp import sei_stamp
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ class StreamSource:
     resize_every_s: int = 0
     ts_jump_every_s: int = 0
     offset_s: int = 0  # this camera's picture runs this many seconds ahead of the clock
+    stamp: bool = False  # each frame's send time in an SEI message (kuzet.rtsp.stamp)
     frames_sent: int = 0
 
     def frame_for(self, frame_no: int) -> tuple[Clip, int]:
@@ -191,7 +193,10 @@ class RtspServer:
                 # Skip to the start of the next GOP instead of queueing without bound.
                 session.next_frame = (frame_no // GOP_FRAMES + 1) * GOP_FRAMES
                 continue
-            self._send_frame(session, frame.payloads, session.rtp_ts(frame_no))
+            payloads = frame.payloads
+            if session.source.stamp:
+                payloads = (sei_stamp(time.time_ns()), *payloads)
+            self._send_frame(session, payloads, session.rtp_ts(frame_no))
             session.source.frames_sent += 1
         if now - session.last_sr >= SR_INTERVAL_S:
             session.last_sr = now

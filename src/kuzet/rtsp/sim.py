@@ -25,6 +25,7 @@ class SimOptions:
     stats_file: Path | None = None
     port_file: Path | None = None
     stagger: bool = False
+    stamp: bool = False  # each main-stream frame's send time in an SEI (rtsp.stamp)
 
 
 def offset_s(index: int, cameras: int, stagger: bool) -> int:
@@ -56,7 +57,7 @@ def build_sources(opts: SimOptions, cache_dir: Path) -> dict[str, StreamSource]:
         ahead = offset_s(i, opts.cameras, opts.stagger)
         sources[f"{name}/main"] = StreamSource(
             f"{name}/main", main, alt_clip=alt, resize_every_s=opts.resize_every_s,
-            ts_jump_every_s=opts.ts_jump_every_s, offset_s=ahead)
+            ts_jump_every_s=opts.ts_jump_every_s, offset_s=ahead, stamp=opts.stamp)
         sources[f"{name}/sub"] = StreamSource(f"{name}/sub", sub, offset_s=ahead)
     return sources
 
