@@ -15,9 +15,9 @@ The detector runs, as in `kuzet serve`, on square crops around the motion
    inference, and inferences a second on two threads. Baseline: the same model in
    OpenVINO's default (latency) mode, CPU per picture.
 3. Capacity computed from those: how many cameras of decode + motion +
-   detection-on-motion fit two cores beside recording them (15.4 CPU-s per camera-hour,
-   docs/design/recording.md), for a share of analysed pictures with motion of 10 % (a
-   quiet corridor) and 100 %. Part 6 measures it.
+   detection-on-motion fit two cores beside recording them (the CPU per camera-hour
+   `bench/recording.py` last measured, bench/results/recording.json), for a share of
+   analysed pictures with motion of 10 % (a quiet corridor) and 100 %. Part 6 measures it.
 4. Accuracy on sequences composed from real photographs shipped with scikit-image: the
    astronaut and the cameraman walking across backgrounds (brick, grass, gravel, and
    the rocket and coffee photographs), 0.8 of the picture high, with noise and changing
@@ -64,7 +64,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))  # footage
 
-from figures import Figure, Run
+from figures import RESULTS, Figure, Run
 from footage import access_units
 from home import api_address, sim_port
 from kuzet.analytics.camera import CameraAnalytics, Sink
@@ -78,7 +78,16 @@ from kuzet.rtsp.clip import FPS, ClipSpec
 
 SUB = ClipSpec(640, 360, 512_000)
 W, H = 640, 360
-RECORDING_CPU_PER_CAMERA = 15.4 / 3600
+
+
+def recording_cpu_per_camera() -> float:
+    """CPU-s per camera-second of recording, as `bench/recording.py` last measured Kuzet's
+    (bench/results/recording.json), not a constant from an older figure."""
+    path = RESULTS / "recording.json"
+    if not path.exists():
+        raise SystemExit(f"{path} is missing: run bench/recording.py first; the capacity "
+                         "is computed from the recording CPU it measures")
+    return float(json.loads(path.read_text())["kuzet"]["cpu_s_per_camera_hour"]) / 3600
 
 
 def cpu() -> float:
@@ -524,8 +533,11 @@ def main() -> None:
         "inferences_per_s_two_threads": per_s,
         "baseline_default_mode_cpu_ms_per_inference": baseline_ms,
         "cpu_ratio": ms / baseline_ms}
+    recording = recording_cpu_per_camera()
+    print(f"recording, as bench/results/recording.json measured it: {recording * 3600:.1f} "
+          "CPU-s per camera-hour")
     for duty in (0.1, 1.0):
-        per_cam = motion + RECORDING_CPU_PER_CAMERA + duty * 5 * ms / 1000
+        per_cam = motion + recording + duty * 5 * ms / 1000
         found[f"capacity_at_{duty:.0%}_motion".replace("%", "_percent")] = {
             "cameras_on_2_cores": 2 / per_cam, "cpu_s_per_s_per_camera": per_cam}
         print(f"capacity at {duty:.0%} of analysed pictures with motion: "
