@@ -5,8 +5,9 @@ Run by hand (not in CI):  .venv/bin/python bench/recording.py --cameras 64 --sec
 Each phase gets its own simulator process (so frames sent are counted per phase), and both
 record the same N simulated 1080p 4 Mbit/s cameras for the same time. CPU is counted over
 the phase after a warm-up (start-up is a one-off for a 24/7 recorder) and, separately,
-from process start. Printed: CPU-seconds per camera-hour for each and their ratio, RSS per
-camera, frames recorded vs frames sent. Figures go to bench/results/recording.json.
+from process start. Printed: CPU-seconds per camera-hour for each and their ratio, RSS and
+PSS per camera, frames recorded vs frames sent (ffprobe counts the frames in both sides'
+files; Kuzet's catalog count beside it). Figures go to bench/results/recording.json.
 """
 
 from __future__ import annotations
@@ -59,17 +60,21 @@ def stop_sim(proc: subprocess.Popen[bytes], stats: Path) -> int:
     return sum(v for k, v in sent.items() if k.endswith("/main"))
 
 
-def cpu_and_rss(procs: list[psutil.Process]) -> tuple[float, int]:
+def cpu_and_rss(procs: list[psutil.Process]) -> tuple[float, int, int]:
+    """CPU seconds, RSS and PSS (each shared page divided among the processes sharing
+    it: 64 ffmpeg processes share their libraries, which RSS counts 64 times)."""
     cpu: float = 0
-    rss = 0
+    rss = pss = 0
     for p in procs:
         try:
             t = p.cpu_times()
             cpu += t.user + t.system
-            rss += p.memory_info().rss
+            memory = p.memory_full_info()
+            rss += memory.rss
+            pss += memory.pss
         except psutil.NoSuchProcess:
             pass
-    return cpu, rss
+    return cpu, rss, pss
 
 
 def machine_busy_s() -> float:
@@ -109,10 +114,10 @@ def ffmpeg_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> d
              "-segment_time", "60", "-reset_timestamps", "1", str(cam / "%05d.mp4")]))
     ps = [psutil.Process(p.pid) for p in procs]
     time.sleep(args.warmup)
-    cpu0, _ = cpu_and_rss(ps)
+    cpu0, _, _ = cpu_and_rss(ps)
     machine0, sim0 = machine_busy_s(), sim_cpu_s(sim)
     time.sleep(args.seconds)
-    cpu, rss = cpu_and_rss(ps)
+    cpu, rss, pss = cpu_and_rss(ps)
     machine = machine_busy_s() - machine0 - (sim_cpu_s(sim) - sim0)
     # Stop the source first: every frame sent is then in a recorder's socket, and each
     # ffmpeg finishes its file when the stream ends.
@@ -124,8 +129,8 @@ def ffmpeg_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> d
             p.send_signal(signal.SIGINT)
             p.wait(20)
     recorded = count_frames(sorted(out.rglob("*.mp4")))
-    return {"cpu_s": cpu, "steady_cpu_s": cpu - cpu0, "rss": rss, "sent": sent,
-            "recorded": recorded, "machine_s": machine}
+    return {"cpu_s": cpu, "steady_cpu_s": cpu - cpu0, "rss": rss, "pss": pss, "sent": sent,
+            "recorded": recorded, "probed": recorded, "machine_s": machine}
 
 
 def kuzet_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[str, float]:
@@ -153,10 +158,10 @@ def kuzet_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> di
               for k, kenv in enumerate(envs)]
     procs = [psutil.Process(s.pid) for s in serves]
     time.sleep(args.warmup)
-    cpu0, _ = cpu_and_rss(procs)
+    cpu0, _, _ = cpu_and_rss(procs)
     machine0, sim0 = machine_busy_s(), sim_cpu_s(sim)
     time.sleep(args.seconds)
-    cpu, rss = cpu_and_rss(procs)
+    cpu, rss, pss = cpu_and_rss(procs)
     machine = machine_busy_s() - machine0 - (sim_cpu_s(sim) - sim0)
     sent = stop_sim(sim, stats)
     time.sleep(3)  # the recorder sees each stream end and closes its segment
@@ -169,8 +174,12 @@ def kuzet_phase(args: argparse.Namespace, work: Path, env: dict[str, str]) -> di
     for home in homes:
         with sqlite3.connect(home / "catalog.db") as db:
             recorded += db.execute("SELECT COALESCE(SUM(frames), 0) FROM segments").fetchone()[0]
-    return {"cpu_s": cpu, "steady_cpu_s": cpu - cpu0, "rss": rss, "idle_rss": idle_rss,
-            "sent": sent, "recorded": recorded, "machine_s": machine}
+    # ffprobe counts the frames in Kuzet's files as it counts ffmpeg's: the catalog's
+    # count is what Kuzet says it wrote, the files' what a player would find
+    probed = count_frames(sorted(p for home in homes for p in (home / "media").rglob("*.mp4")))
+    return {"cpu_s": cpu, "steady_cpu_s": cpu - cpu0, "rss": rss, "pss": pss,
+            "idle_rss": idle_rss, "sent": sent, "recorded": recorded, "probed": probed,
+            "machine_s": machine}
 
 
 def main() -> None:
@@ -235,7 +244,9 @@ def main() -> None:
           f"({k_all:.1f} with start-up), RSS "
           f"{ours['rss'] / n / 1e6:.1f} MB per camera ({k_extra:.1f} MB above an idle "
           f"interpreter), frames recorded {ours['recorded']:.0f} of {ours['sent']:.0f} sent "
-          f"({k_kept:.2f} %)")
+          f"({k_kept:.2f} %), ffprobe finds {ours['probed']:.0f} in the files")
+    print(f"PSS per camera (shared pages divided among their processes): ffmpeg "
+          f"{base['pss'] / n / 1e6:.1f} MB, kuzet {ours['pss'] / n / 1e6:.1f} MB")
     print(f"CPU ratio kuzet / ffmpeg: {k_rate / b_rate:.2f} steady, {k_all / b_all:.2f} with "
           "start-up")
     # The recorders' own CPU leaves out work the kernel does for them in its own threads:
@@ -251,7 +262,9 @@ def main() -> None:
         "warmup_s": args.warmup, "seconds": args.seconds, "rounds": args.rounds,
         "shards": args.shards, "baseline": "ffmpeg -c copy -f segment, one per camera",
         **{name: {"cpu_s_per_camera_hour": rate, "cpu_s_per_camera_hour_with_startup": every,
-                  "rss_mb_per_camera": r["rss"] / n / 1e6, "frames_recorded": r["recorded"],
+                  "rss_mb_per_camera": r["rss"] / n / 1e6,
+                  "pss_mb_per_camera": r["pss"] / n / 1e6, "frames_recorded": r["recorded"],
+                  "frames_in_files_by_ffprobe": r["probed"],
                   "frames_sent": r["sent"], "frames_recorded_percent": kept,
                   "frames_lost_per_run": frames_lost[name],
                   "machine_cpu_s_per_camera_hour": machine}
