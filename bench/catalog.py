@@ -161,7 +161,7 @@ def measure(st: Storage, args: argparse.Namespace, name: str) -> dict[str, float
         for _ in range(args.queries):  # each kind on its own random camera-days
             cam, day = sample()
             t = time.perf_counter()
-            got = cat.timeline(cam, day, day + DAY_NS)
+            got = cat.timeline_files(cam, day, day + DAY_NS)
             timeline.append(time.perf_counter() - t)
             assert len(got) == 1440, len(got)
             cam, day = sample()

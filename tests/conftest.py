@@ -252,12 +252,19 @@ class Kuzet:
 
 
 @pytest.fixture
-def kuzet(tmp_path: Path, clip_cache: Path) -> Iterator[Kuzet]:
+def fresh(tmp_path: Path, clip_cache: Path) -> Iterator[Kuzet]:
+    """A data home where `kuzet init` has not run yet."""
     k = Kuzet(tmp_path / "home", clip_cache)
     k.home.mkdir()
-    k.run("init")
     yield k
     k.close()
+
+
+@pytest.fixture
+def kuzet(fresh: Kuzet) -> Kuzet:
+    """A data home after `kuzet init`."""
+    fresh.run("init")
+    return fresh
 
 
 def mount_tmpfs(path: Path, size: str) -> Path:

@@ -14,7 +14,6 @@ import subprocess
 import time
 import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -46,15 +45,6 @@ def public_netns() -> Iterator[str]:
     finally:
         subprocess.run(["ip", "netns", "del", ns], capture_output=True)
         subprocess.run(["ip", "link", "del", host_if], capture_output=True)
-
-
-@pytest.fixture
-def fresh(tmp_path: Path, clip_cache: Path) -> Iterator[Kuzet]:
-    """A data home that `kuzet init` has not seen yet."""
-    k = Kuzet(tmp_path / "home", clip_cache)
-    k.home.mkdir()
-    yield k
-    k.close()
 
 
 def test_serve_https_first_login_and_lan_gate(fresh: Kuzet, public_netns: str) -> None:

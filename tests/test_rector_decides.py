@@ -13,7 +13,6 @@ import socket
 import threading
 import time
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,15 +47,6 @@ HAND_OVER = {"head_of_security", "administrator"}
 @pytest.fixture
 def world(storage: Any) -> World:
     return World(storage, NOW)
-
-
-@pytest.fixture
-def fresh(tmp_path: Path, clip_cache: Path) -> Iterator[Kuzet]:
-    """A data home where `kuzet init` has not run yet."""
-    k = Kuzet(tmp_path / "home", clip_cache)
-    k.home.mkdir()
-    yield k
-    k.close()
 
 
 def _os_actor() -> str:

@@ -217,8 +217,8 @@ def check_role_edit(role: str, perms: set[Perm]) -> None:
     if Perm.AUDIT_READ in perms and role not in AUDIT_ROLES:
         raise Invalid("refused: audit.read for {role}: the audit log's entries, which say who "
                       "saw which footage, are read only by the rector and the head of "
-                      "internal security (UE-10-22 3.5.1; the rector's instruction)",
-                      role=repr(role))
+                      "internal security (UE-10-22 {clauses})",
+                      role=repr(role), clauses=AUDIT_READ_CLAUSE)
     if role == "it_support" and perms & PICTURE_PERMS:
         raise Invalid("clause 3.4.3: IT support keeps the system running without seeing video "
                       "or a picture of it, so not {perms}",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
+from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, not_, select, update
@@ -116,16 +117,6 @@ def overlapping(s: Session, camera_id: int, stream: Stream, start_ns: int | None
     return list(s.scalars(q.order_by(Segment.start_ns)))
 
 
-def timeline(conn: Connection, camera_id: int, stream: Stream, start_ns: int,
-             end_ns: int) -> list[tuple[int, int]]:
-    """(start, end) of each segment overlapping [start, end), from the key's index alone."""
-    q = select(Segment.start_ns, Segment.end_ns).where(
-        Segment.camera_id == camera_id, Segment.stream == stream,
-        Segment.start_ns < end_ns, Segment.start_ns >= start_ns - MAX_SEGMENT_NS,
-        Segment.end_ns > start_ns).order_by(Segment.start_ns)
-    return [(a, b) for a, b in conn.execute(q)]
-
-
 # The timeline route's read, straight through the driver: 1,440 rows of three integers took
 # 2.2 ms through SQLAlchemy's result objects and 0.64 ms from the cursor (SQLite, here).
 # On SQLite the rows come as one text: the sqlite3 module lets go of the interpreter's lock
@@ -141,14 +132,19 @@ _TIMELINE_TEXT = ("SELECT group_concat(start_ns || ' ' || end_ns || ' ' || volum
 _MARKS = {"qmark": ":{}", "named": ":{}", "pyformat": "%({})s"}
 
 
+@cache
+def _timeline_sql(sqlite: bool, paramstyle: str) -> str:
+    mark = _MARKS[paramstyle]  # sqlite3 takes named marks in either style
+    return (_TIMELINE_TEXT if sqlite else _TIMELINE_FILES).format(
+        **{k: mark.format(k) for k in ("c", "s", "b", "lo", "a")})
+
+
 def timeline_files(conn: Connection, camera_id: int, stream: Stream, start_ns: int,
                    end_ns: int) -> list[tuple[int, int, int]]:
     """(start, end, volume) of each segment overlapping [start, end), from the key's index
     alone (it carries both on PostgreSQL, migration 0014), in start order."""
     sqlite = conn.dialect.name == "sqlite"
-    mark = _MARKS[conn.dialect.paramstyle]  # sqlite3 takes named marks in either style
-    sql = (_TIMELINE_TEXT if sqlite else _TIMELINE_FILES).format(
-        **{k: mark.format(k) for k in ("c", "s", "b", "lo", "a")})
+    sql = _timeline_sql(sqlite, conn.dialect.paramstyle)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, {"c": camera_id, "s": int(stream), "b": end_ns,

@@ -274,23 +274,12 @@ class Catalog:
         with self.session() as s:
             return segments.overlapping(s, camera_id, stream, start_ns, end_ns)
 
-    def timeline(self, camera_id: int, start_ns: int, end_ns: int,
-                 stream: Stream = Stream.MAIN) -> list[tuple[int, int]]:
-        """(start, end) of each segment recorded in [start, end): the archive's bar.
-
-        Plain tuples from the key's index alone (on PostgreSQL it carries end_ns): a day
-        of one camera is 1 440 segments, drawn each time someone opens the archive. A
-        segment being deleted at this very moment may still be drawn; playback then
-        finds its file gone and skips it, as it does any missing file.
-        """
-        with self.engine.connect() as conn:
-            return segments.timeline(conn, camera_id, stream, start_ns, end_ns)
-
     def timeline_files(self, camera_id: int, start_ns: int, end_ns: int,
                        stream: Stream = Stream.MAIN) -> list[tuple[int, int, int]]:
         """(start, end, volume) of each segment recorded in [start, end): the archive's bar
         and the folders to look in for files gone from disk, as plain tuples from the key's
-        index (on PostgreSQL it carries both, migration 0014)."""
+        index (on PostgreSQL it carries both, migration 0014). Rows being deleted are left
+        out: they leave every listing at once."""
         with self._one_statement() as conn:
             return segments.timeline_files(conn, camera_id, stream, start_ns, end_ns)
 

@@ -229,9 +229,9 @@ def _held(request: Request, camera_id: int, windows: list[tuple[int, int]]
     for h in svc.holds.facts_on(camera_id, min(a for a, _ in windows),
                                 max(b for _, b in windows)):
         state = hold_state(h, now, svc.holds.window_ns)
-        held += [(h.id, str(state), s, e)
-                 for cam_id, s0, e0 in protected_ranges(h, now, svc.holds.window_ns)
-                 if cam_id == camera_id for s, e in clip([(s0, e0)], windows)]
+        held += [(h.id, str(state), s, e)  # facts_on gives this camera's ranges only
+                 for _, s0, e0 in protected_ranges(h, now, svc.holds.window_ns)
+                 for s, e in clip([(s0, e0)], windows)]
     return held
 
 
@@ -243,12 +243,12 @@ def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
     windows up to a day and a bit), held ranges and bookmarks."""
     cam, a, b, allowed = archive_window(request, caller, name, start, end)
     svc = services(request)
+    files = svc.catalog.timeline_files(cam.id, a, b)  # one read of the key's index
     rows: list[Row[None]]
-    if b - a <= MISSING_WINDOW_NS:  # one read of the key's index gives the bar and the holes
-        rows = listed(svc.catalog, svc.listings, cam.name,
-                      svc.catalog.timeline_files(cam.id, a, b))
-    else:  # the key's index alone: files not looked up, drawn as on disk
-        rows = [Row(s, e, True, None) for s, e in svc.catalog.timeline(cam.id, a, b)]
+    if b - a <= MISSING_WINDOW_NS:  # the bar and the holes
+        rows = listed(svc.catalog, svc.listings, cam.name, files)
+    else:  # files not looked up over longer windows: drawn as on disk
+        rows = [Row(s, e, True, None) for s, e, _ in files]
     spans, missing = drawn(plan(rows, a, b, allowed), allowed)
     held = _held(request, cam.id, clip([(a, b)], allowed))
     marks = [m for m in svc.bookmarks.between(cam.id, a, b)
