@@ -41,6 +41,7 @@ from kuzet.catalog.rowhash import RowFacts, row_link
 from kuzet.catalog.segments import MAX_SEGMENT_NS
 from kuzet.catalog.store import NewSegment
 from kuzet.catalog.streams import Stream
+from kuzet.console.timeline_read import read_window
 from kuzet.storage.retention import DAY_NS, protections
 
 SEG_NS = 60 * 10**9
@@ -161,7 +162,8 @@ def measure(st: Storage, args: argparse.Namespace, name: str) -> dict[str, float
         for _ in range(args.queries):  # each kind on its own random camera-days
             cam, day = sample()
             t = time.perf_counter()
-            got = cat.timeline_files(cam, day, day + DAY_NS)
+            with cat.one_statement() as one:
+                got = read_window(one, cam, Stream.MAIN, day, day + DAY_NS).files()
             timeline.append(time.perf_counter() - t)
             assert len(got) == 1440, len(got)
             cam, day = sample()

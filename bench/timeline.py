@@ -12,9 +12,9 @@ Almaty day of one of those cameras.
 
 Baselines in the same run: the same clients against a bare ASGI app on the same uvicorn
 and TLS certificate answering a fixed JSON of the timeline's size (the framework's floor),
-and `Catalog.timeline_files` (the key's index alone) called in this process on the same catalog
-while the server runs. Printed: p50/p99 and errors for each, the ratios, and the server's
-CPU per request. Figures go to bench/results/timeline.json.
+and `console.timeline_read.read_window` (the route's one statement) called in this
+process on the same catalog while the server runs. Printed: p50/p99 and errors for each,
+the ratios, and the server's CPU per request. Figures go to bench/results/timeline.json.
 """
 
 from __future__ import annotations
@@ -37,6 +37,8 @@ from figures import Run
 from home import bench_env, prepare, running
 from kuzet.catalog.db import make_engine
 from kuzet.catalog.store import Catalog
+from kuzet.catalog.streams import Stream
+from kuzet.console.timeline_read import read_window
 
 PASSWORD = "timeline load test password"
 
@@ -46,7 +48,7 @@ def pct(values: list[float], q: int) -> float:
 
 
 def in_process(home: Path, asked: list[tuple[str, int]], queries: int) -> list[float]:
-    """`Catalog.timeline_files` of the days asked, in this process: the query's own time."""
+    """`read_window` of the days asked, in this process: the query's own time."""
     catalog = Catalog(make_engine(f"sqlite:///{home / 'catalog.db'}"))
     took = []
     for k in range(queries):
@@ -54,7 +56,8 @@ def in_process(home: Path, asked: list[tuple[str, int]], queries: int) -> list[f
         cam = catalog.camera(name)
         assert cam is not None
         t = time.perf_counter()
-        got = catalog.timeline_files(cam.id, day, day + DAY_NS)
+        with catalog.one_statement() as conn:
+            got = read_window(conn, cam.id, Stream.MAIN, day, day + DAY_NS).files()
         took.append(time.perf_counter() - t)
         assert len(got) >= 1439, len(got)
     catalog.engine.dispose()
@@ -125,7 +128,7 @@ def main() -> None:
           f"({100 * recording:.0f} % of a core)")
     print(f"baseline, bare ASGI app ({len(body)}-byte JSON): p50 {floor['p50']:.1f} ms, p99 "
           f"{floor['p99']:.1f} ms; route / bare p99 {ours['p99'] / floor['p99']:.2f}")
-    print(f"baseline, Catalog.timeline_files in process: p50 {q50:.2f} ms, p99 {q99:.2f} ms")
+    print(f"baseline, read_window in process: p50 {q50:.2f} ms, p99 {q99:.2f} ms")
     bench.write({
         "clients": args.clients, "seconds": args.seconds, "cameras": args.cameras,
         "days": args.days, "body_bytes": len(body),

@@ -5,6 +5,8 @@ camera removed while someone watches it."""
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 import pytest
@@ -144,6 +146,71 @@ def test_an_unchanged_timeline_is_answered_without_a_body(world: World) -> None:
     refused = world.login("guard").get(f"/api/cameras/{CAM}/timeline", params=DAY,
                                        headers={"If-None-Match": tag})
     assert refused.status_code == 403
+
+
+def _settle(world: World) -> None:
+    """The day's folders as a recorder left them a while ago: a folder changed in the last
+    seconds has no settled listing, and an answer built from it is never kept."""
+    then = time.time_ns() - 10 * 10**9
+    root = world.storage.catalog.volume_path(world.storage.default_volume_id)
+    for folder in [root, *root.rglob("*")]:
+        if folder.is_dir():
+            os.utime(folder, ns=(then, then))
+
+
+def test_a_kept_timeline_answer_follows_every_change(world: World) -> None:
+    """Issue 19: the answer built for a day is sent again while nothing it was built from
+    has changed, and never once something has: a segment recorded, a bookmark, a hold
+    asked for and lapsing, a file lost on disk, another caller's footage window."""
+    world.user("head", "head_of_security")
+    rows = world.storage.seed(CAM, parse_instant("2026-09-21T10:00:00Z"), 10)
+    head = world.login("head")
+    _settle(world)
+
+    def spans() -> list[tuple[str, str]]:
+        t = head.get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+        return [(s["start"][11:19], s["end"][11:19]) for s in t["spans"]]
+
+    first = head.get(f"/api/cameras/{CAM}/timeline", params=DAY)
+    assert head.get(f"/api/cameras/{CAM}/timeline", params=DAY).content == first.content
+    assert len(world.svc.answers._kept) == 1  # kept: what follows tests it, not a rebuild
+    assert spans() == [("10:00:00", "10:10:00")]
+    world.storage.seed(CAM, parse_instant("2026-09-21T10:10:00Z"), 2)
+    _settle(world)
+    assert spans() == [("10:00:00", "10:12:00")]
+    r = head.post(f"/api/cameras/{CAM}/bookmarks",
+                  json={"at": "2026-09-21T10:03:00Z", "kind": "note", "note": "van"})
+    assert r.status_code == 201, r.text
+    t = head.get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+    assert [b["note"] for b in t["bookmarks"]] == ["van"]
+    # a narrower footage window is its own answer, never the head's
+    world.user("rector", "rector")
+    world.user("inspector", "viewer")
+    world.grant(head, world.login("rector"), "inspector",
+                ("2026-09-21T10:05:00Z", "2026-09-21T10:06:00Z"), "Rector's instruction No. 19")
+    t = world.login("inspector").get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+    assert [(s["start"][11:19], s["end"][11:19]) for s in t["spans"]] == [
+        ("10:05:00", "10:06:00")]
+    assert t["missing"] == []
+    assert t["bookmarks"] == []
+    r = head.post("/api/holds", json={"cameras": [CAM], "start": "2026-09-21T10:01:00Z",
+                                      "end": "2026-09-21T10:02:00Z", "reason": "theft",
+                                      "incident": "P-2026/0041"})
+    assert r.status_code == 201, r.text
+    t = head.get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+    assert [h["state"] for h in t["holds"]] == ["pending"]
+    # nobody decided within the window: the request lapses and protects nothing
+    world.clock.advance(world.settings.hold_decision_window_days * 86_400 + 60)
+    head = world.login("head")  # the old session timed out meanwhile
+    t = head.get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+    assert t["holds"] == []
+    gone = world.storage.catalog.path_of(rows[3])
+    gone.chmod(0o644)
+    gone.unlink()
+    _settle(world)
+    t = head.get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+    assert [(m["start"][11:19], m["end"][11:19]) for m in t["missing"]] == [
+        ("10:03:00", "10:04:00")]
 
 
 def test_footage_being_deleted_is_not_drawn_as_lost(world: World) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
-from functools import cache
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, and_, bindparam, delete, func, not_, select, update
@@ -115,48 +114,6 @@ def overlapping(s: Session, camera_id: int, stream: Stream, start_ns: int | None
     if end_ns is not None:
         q = q.where(Segment.start_ns < end_ns)
     return list(s.scalars(q.order_by(Segment.start_ns)))
-
-
-# The timeline route's read, straight through the driver: 1,440 rows of three integers took
-# 2.2 ms through SQLAlchemy's result objects and 0.64 ms from the cursor (SQLite, here).
-# On SQLite the rows come as one text: the sqlite3 module lets go of the interpreter's lock
-# at every row it steps, and with two other threads busy (the recorder's) each step waited
-# for it again: 1,440 rows took 93 ms, one row of text 9.7 ms (1.1 and 1.3 ms alone).
-# Rows the sweeper has marked are leaving (their files may be gone already): not drawn,
-# as they leave every other listing, rather than drawn as files lost on disk.
-_FILES_WHERE = ("FROM segments WHERE camera_id = {c} AND stream = {s} AND start_ns < {b} "
-                "AND start_ns >= {lo} AND end_ns > {a} AND NOT deleting")
-_TIMELINE_FILES = "SELECT start_ns, end_ns, volume_id " + _FILES_WHERE + " ORDER BY start_ns"
-_TIMELINE_TEXT = ("SELECT group_concat(start_ns || ' ' || end_ns || ' ' || volume_id, ' ') "
-                  + _FILES_WHERE)
-_MARKS = {"qmark": ":{}", "named": ":{}", "pyformat": "%({})s"}
-
-
-@cache
-def _timeline_sql(sqlite: bool, paramstyle: str) -> str:
-    mark = _MARKS[paramstyle]  # sqlite3 takes named marks in either style
-    return (_TIMELINE_TEXT if sqlite else _TIMELINE_FILES).format(
-        **{k: mark.format(k) for k in ("c", "s", "b", "lo", "a")})
-
-
-def timeline_files(conn: Connection, camera_id: int, stream: Stream, start_ns: int,
-                   end_ns: int) -> list[tuple[int, int, int]]:
-    """(start, end, volume) of each segment overlapping [start, end), from the key's index
-    alone (it carries both on PostgreSQL, migration 0014), in start order."""
-    sqlite = conn.dialect.name == "sqlite"
-    sql = _timeline_sql(sqlite, conn.dialect.paramstyle)
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, {"c": camera_id, "s": int(stream), "b": end_ns,
-                             "lo": start_ns - MAX_SEGMENT_NS, "a": start_ns})
-        if not sqlite:
-            return [(a, b, v) for a, b, v in cursor.fetchall()]
-        (text,), = cursor.fetchall()
-    finally:
-        cursor.close()
-    values = list(map(int, text.split())) if text else []
-    # group_concat's order is the scan's (the key's) but not promised before SQLite 3.44
-    return sorted(zip(values[0::3], values[1::3], values[2::3], strict=True))
 
 
 def holding(conn: Connection, camera_id: int, stream: Stream,

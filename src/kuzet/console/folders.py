@@ -53,6 +53,23 @@ class Listings:
         self._seen: OrderedDict[Path, tuple[int, frozenset[int]]] = OrderedDict()
         self._lock = threading.Lock()
 
+    def settled(self, folders: list[Path]) -> tuple[int | None, ...] | None:
+        """The modification times of `folders` (None for one that is gone), or None when
+        one changed too recently for its listing to be kept: what a listing of them
+        depends on, for answers built from it to be kept (`console.timeline_read`)."""
+        now = self._clock()
+        times: list[int | None] = []
+        for folder in folders:
+            try:
+                mtime = os.stat(folder).st_mtime_ns
+            except OSError:
+                times.append(None)
+                continue
+            if now - mtime < SETTLE_NS:
+                return None
+            times.append(mtime)
+        return tuple(times)
+
     def starts(self, folder: Path, midnight_ns: int) -> frozenset[int]:
         """The start instants of the segment files in `folder` (none when it is gone)."""
         try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.audit.actions import AuditAction
@@ -37,8 +36,3 @@ class Bookmarks:
         with self.session.begin() as s:
             return mark(s, actor, camera_id, camera_name, at_ns, note, kind, now_ns)
 
-    def between(self, camera_id: int, start_ns: int, end_ns: int) -> list[Bookmark]:
-        with self.session() as s:
-            return list(s.scalars(select(Bookmark).where(
-                Bookmark.camera_id == camera_id, Bookmark.at_ns >= start_ns,
-                Bookmark.at_ns < end_ns).order_by(Bookmark.at_ns)))

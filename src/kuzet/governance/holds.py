@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -282,25 +282,6 @@ class Holds:
                         HoldRange.hold_id.in_([h.id for h in holds]))):
                     ranges.setdefault(r.hold_id, []).append((r.camera_id, r.start_ns, r.end_ns))
         return [_facts(h, tuple(ranges.get(h.id, ()))) for h in holds]
-
-    def facts_on(self, camera_id: int, start_ns: int, end_ns: int) -> list[HoldFacts]:
-        """The holds that could still protect footage of one camera in [start, end), each
-        with only its ranges there: what the archive's bar draws, in one query (the
-        timeline asks it at every request; `facts` reads every hold of every camera)."""
-        q = (select(Hold.id, Hold.requested_ns, Hold.approved_ns, Hold.expires_ns,
-                    Hold.rejected_ns, Hold.released_ns, HoldRange.start_ns, HoldRange.end_ns)
-             .join(HoldRange, HoldRange.hold_id == Hold.id)
-             .where(Hold.released_ns.is_(None), Hold.rejected_ns.is_(None),
-                    HoldRange.camera_id == camera_id, HoldRange.start_ns < end_ns,
-                    HoldRange.end_ns > start_ns)
-             .order_by(Hold.id, HoldRange.start_ns))
-        found: dict[int, HoldFacts] = {}
-        with self.catalog.engine.connect() as conn:
-            for hid, requested, approved, expires, rejected, released, s, e in conn.execute(q):
-                h = found.setdefault(hid, HoldFacts(hid, requested, approved, expires,
-                                                    rejected, released))
-                found[hid] = replace(h, ranges=(*h.ranges, (camera_id, s, e)))
-        return list(found.values())
 
     def list(self, now_ns: int | None = None) -> list[HoldView]:
         now = now_ns if now_ns is not None else time.time_ns()

@@ -29,6 +29,7 @@ from kuzet.config import Settings
 from kuzet.console.folders import Listings
 from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
+from kuzet.console.timeline_read import Answers
 from kuzet.export.execute import Exports
 from kuzet.governance.acts import Acts
 from kuzet.governance.board import Board
@@ -121,6 +122,8 @@ class Services:
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     # the folders of recorded days the archive's timeline looked in (console.folders)
     listings: Listings = field(init=False, default_factory=Listings)
+    # the timeline's answers, each with a digest of what it was built from
+    answers: Answers = field(init=False, default_factory=Answers)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
