@@ -5,7 +5,7 @@ camera removed while someone watches it."""
 
 from __future__ import annotations
 
-import os
+import errno
 import time
 from typing import Any
 
@@ -149,16 +149,18 @@ def test_an_unchanged_timeline_is_answered_without_a_body(world: World) -> None:
 
 
 def _settle(world: World) -> None:
-    """The day's folders as a recorder left them a while ago: a folder changed in the last
-    seconds has no settled listing, and an answer built from it is never kept."""
-    then = time.time_ns() - 10 * 10**9
+    """Wait until the day's folders have settled: an answer drawn from a folder changed
+    in the last seconds is never kept (`console.folders.SETTLE_NS`)."""
     root = world.storage.catalog.volume_path(world.storage.default_volume_id)
-    for folder in [root, *root.rglob("*")]:
-        if folder.is_dir():
-            os.utime(folder, ns=(then, then))
+    folders = [f for f in [root, *root.rglob("*")] if f.is_dir()]
+    deadline = time.monotonic() + 30
+    while world.svc.timelines.listings.settled(folders) is None:
+        assert time.monotonic() < deadline, "the folders never settled"
+        time.sleep(0.1)
 
 
-def test_a_kept_timeline_answer_follows_every_change(world: World) -> None:
+def test_a_kept_timeline_answer_follows_every_change(world: World,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 19: the answer built for a day is sent again while nothing it was built from
     has changed, and never once something has: a segment recorded, a bookmark, a hold
     asked for and lapsing, a file lost on disk, another caller's footage window."""
@@ -173,7 +175,7 @@ def test_a_kept_timeline_answer_follows_every_change(world: World) -> None:
 
     first = head.get(f"/api/cameras/{CAM}/timeline", params=DAY)
     assert head.get(f"/api/cameras/{CAM}/timeline", params=DAY).content == first.content
-    assert len(world.svc.answers._kept) == 1  # kept: what follows tests it, not a rebuild
+    assert len(world.svc.timelines) == 1  # kept: what follows tests it, not a rebuild
     assert spans() == [("10:00:00", "10:10:00")]
     world.storage.seed(CAM, parse_instant("2026-09-21T10:10:00Z"), 2)
     _settle(world)
@@ -209,6 +211,24 @@ def test_a_kept_timeline_answer_follows_every_change(world: World) -> None:
     gone.unlink()
     _settle(world)
     t = head.get(f"/api/cameras/{CAM}/timeline", params=DAY).json()
+    assert [(m["start"][11:19], m["end"][11:19]) for m in t["missing"]] == [
+        ("10:03:00", "10:04:00")]
+    # a folder that cannot be listed draws its files missing, and that is not kept
+    kept = len(world.svc.timelines)
+    hours = {"start": "2026-09-21T09:00:00Z", "end": "2026-09-21T12:00:00Z"}
+
+    def no_descriptors(path: Any) -> list[str]:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    (gone.parent / "notes.txt").touch()  # the folder changed: listed again
+    _settle(world)
+    monkeypatch.setattr("kuzet.console.folders.os.listdir", no_descriptors)
+    t = head.get(f"/api/cameras/{CAM}/timeline", params=hours).json()
+    assert [(m["start"][11:19], m["end"][11:19]) for m in t["missing"]] == [
+        ("10:00:00", "10:12:00")]
+    assert len(world.svc.timelines) == kept
+    monkeypatch.undo()
+    t = head.get(f"/api/cameras/{CAM}/timeline", params=hours).json()
     assert [(m["start"][11:19], m["end"][11:19]) for m in t["missing"]] == [
         ("10:03:00", "10:04:00")]
 

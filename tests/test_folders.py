@@ -4,10 +4,12 @@ instants they were written from."""
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,28 +33,64 @@ def test_other_files_are_not_segments() -> None:
         assert start_of(name, MIDNIGHT) is None, name
 
 
-def test_a_settled_folder_is_listed_once_and_a_fresh_one_each_time(tmp_path: Path) -> None:
-    now = [MIDNIGHT + DAY_NS]
+def test_a_settled_folder_is_listed_once_and_a_fresh_one_each_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    now = [0]
     listings = Listings(lambda: now[0])
-    old, fresh = tmp_path / "old", tmp_path / "fresh"
-    for folder in (old, fresh):
-        folder.mkdir()
-        (folder / (file_stamp(MIDNIGHT + 60) + ".mp4")).touch()
-    settled = MIDNIGHT + 3600 * 10**9
-    os.utime(old, ns=(settled, settled))
-    os.utime(fresh, ns=(now[0] - SETTLE_NS // 2,) * 2)
-    assert listings.starts(old, MIDNIGHT) == {MIDNIGHT + 60}
-    assert listings.starts(fresh, MIDNIGHT) == {MIDNIGHT + 60}
-    # A file that appears with the folder's time left as it was is not seen: the settled
-    # folder was answered from its listing (a real change moves the time on, below).
-    for folder in (old, fresh):
-        (folder / (file_stamp(MIDNIGHT + 120) + ".mp4")).touch()
-    os.utime(old, ns=(settled, settled))
-    os.utime(fresh, ns=(now[0] - SETTLE_NS // 2,) * 2)
-    assert listings.starts(old, MIDNIGHT) == {MIDNIGHT + 60}
-    assert listings.starts(fresh, MIDNIGHT) == {MIDNIGHT + 60, MIDNIGHT + 120}
-    # A file deleted moves the folder's time on: seen at the next request.
-    (old / (file_stamp(MIDNIGHT + 60) + ".mp4")).unlink()
-    assert listings.starts(old, MIDNIGHT) == {MIDNIGHT + 120}
+    listed: list[str] = []
+    real_listdir = os.listdir
+
+    def listdir(path: Path) -> list[str]:
+        listed.append(str(path))
+        return real_listdir(path)
+
+    monkeypatch.setattr("kuzet.console.folders.os.listdir", listdir)
+    day = tmp_path / "day"
+    day.mkdir()
+    (day / (file_stamp(MIDNIGHT + 60) + ".mp4")).touch()
+    # changed a moment ago: listed at every request, and nothing built from it is kept
+    now[0] = time.time_ns()
+    assert listings.starts(day, MIDNIGHT) == frozenset({MIDNIGHT + 60})
+    assert listings.starts(day, MIDNIGHT) == frozenset({MIDNIGHT + 60})
+    assert listings.settled([day]) is None
+    assert len(listed) == 2
+    # settled: listed once, then answered from that listing
+    now[0] = time.time_ns() + 2 * SETTLE_NS
+    assert listings.starts(day, MIDNIGHT) == frozenset({MIDNIGHT + 60})
+    assert listings.starts(day, MIDNIGHT) == frozenset({MIDNIGHT + 60})
+    assert len(listed) == 3
+    stamp = listings.settled([day])
+    assert stamp is not None
+    # A file that appears is seen even when the folder's modification time is put back
+    # as it was (a restore with `cp -a`): its change time moved on.
+    before = os.stat(day)
+    (day / (file_stamp(MIDNIGHT + 120) + ".mp4")).touch()
+    os.utime(day, ns=(before.st_atime_ns, before.st_mtime_ns))
+    now[0] = time.time_ns() + 2 * SETTLE_NS
+    assert listings.starts(day, MIDNIGHT) == frozenset({MIDNIGHT + 60, MIDNIGHT + 120})
+    assert listings.settled([day]) not in (None, stamp)
+    # A file deleted: seen at the next request.
+    (day / (file_stamp(MIDNIGHT + 60) + ".mp4")).unlink()
+    now[0] = time.time_ns() + 2 * SETTLE_NS
+    assert listings.starts(day, MIDNIGHT) == frozenset({MIDNIGHT + 120})
     # A folder gone (its volume unmounted) holds nothing.
     assert listings.starts(tmp_path / "gone", MIDNIGHT) == frozenset()
+    assert listings.settled([tmp_path / "gone"]) == (None,)
+
+
+def test_a_folder_that_cannot_be_listed_is_not_taken_for_empty(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No descriptor left, an I/O error: the folder is there but unread. Its files are
+    drawn missing for this request only; the timeline keeps no answer built from it."""
+    day = tmp_path / "day"
+    day.mkdir()
+    (day / (file_stamp(MIDNIGHT + 60) + ".mp4")).touch()
+    listings = Listings(lambda: time.time_ns() + 2 * SETTLE_NS)
+
+    def no_descriptors(path: Path) -> list[str]:
+        raise OSError(errno.EMFILE, "Too many open files")
+
+    monkeypatch.setattr("kuzet.console.folders.os.listdir", no_descriptors)
+    assert listings.starts(day, MIDNIGHT) is None
+    monkeypatch.undo()
+    assert listings.starts(day, MIDNIGHT) == frozenset({MIDNIGHT + 60})

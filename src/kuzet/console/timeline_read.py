@@ -9,11 +9,12 @@ the server's 5,227 samples). One statement now brings all three back as text: th
 segments as one string of integers, the holds and bookmarks as JSON arrays.
 
 An answer depends on that text, on the caller's footage windows, on which held ranges are
-protected at this instant, and on which files lie in the window's folders: `Answers`
-keeps the last body of each window with a digest of all of those, so a day asked again
-unchanged is answered without parsing 1,440 segments or building the reply again. A
-folder changed in the last seconds has no settled listing (`console.folders`); its
-window is built every time.
+protected at this instant, and on which files lie in the window's folders: `Timelines`
+keeps the last answer of each window with a digest of all of those, so a day asked again
+unchanged is answered without parsing 1,440 segments or planning and building it again.
+Nothing is kept from a folder changed in the last seconds (its listing is not settled,
+`console.folders`) or one that could not be listed, nor for windows over a day and a bit
+(their files are not looked up), nor past `KEEP_BYTES` in all.
 """
 
 from __future__ import annotations
@@ -22,16 +23,27 @@ import hashlib
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection
 
 from kuzet.catalog.segments import MAX_SEGMENT_NS
+from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
+from kuzet.console.folders import Listings, Stamp
+from kuzet.console.plan_rows import listed, window_folders
+from kuzet.console.playback_plan import Row, plan
+from kuzet.console.timeline import clip, drawn
+from kuzet.storage.retention import HoldFacts, hold_state, protected_ranges
 
-KEEP = 512  # windows remembered: a body of a few kilobytes each (a day is a handful of runs)
+MISSING_WINDOW_NS = 26 * 3600 * 10**9  # a listing per UTC folder: a day is two or three
+# Answers kept: a day's is a few hundred bytes to a few kilobytes (a handful of runs, its
+# bookmarks); one far larger (hundreds of bookmarks) is not kept.
+KEEP_BYTES = 16 * 1024**2
+KEEP_ONE_BYTES = 256 * 1024
 
 # Rows the sweeper has marked are leaving (their files may be gone already): not drawn,
 # as they leave every other listing, rather than drawn as files lost on disk.
@@ -129,34 +141,109 @@ def read_window(conn: Connection, camera_id: int, stream: Stream, start_ns: int,
         marks_text, sorted((MarkRow(*r) for r in mark_rows), key=lambda m: (m.at_ns, m.id)))
 
 
-class Answers:
-    """The last answer built for each window asked (camera, stream, window, the caller's
-    footage windows), with the digest of what it was built from; one per server, shared
-    by the API's threads."""
+Held = tuple[int, str, int, int]  # (hold, state, start, end)
 
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class Drawn:
+    """What the bar draws of one window, for the API to put in its reply."""
+
+    camera: str
+    start_ns: int
+    end_ns: int
+    spans: list[tuple[int, int]]
+    missing: list[tuple[int, int]]
+    held: list[Held]
+    marks: list[MarkRow]
+
+
+def held_ranges(holds: list[HoldRow], camera_id: int, windows: list[tuple[int, int]],
+                now_ns: int, decision_window_ns: int) -> list[Held]:
+    """The ranges of holds still protecting footage at `now_ns`, clipped to `windows`."""
+    facts: dict[int, HoldFacts] = {}
+    for hid, requested, approved, expires, rejected, released, s, e in holds:
+        h = facts.get(hid) or HoldFacts(hid, requested, approved, expires, rejected, released)
+        facts[hid] = replace(h, ranges=(*h.ranges, (camera_id, s, e)))
+    held: list[Held] = []
+    if not windows:
+        return held
+    for h in facts.values():
+        state = str(hold_state(h, now_ns, decision_window_ns))
+        held += [(h.id, state, s, e)  # the rows are this camera's ranges only
+                 for _, s0, e0 in protected_ranges(h, now_ns, decision_window_ns)
+                 for s, e in clip([(s0, e0)], windows)]
+    return held
+
+
+def _digest(facts: WindowFacts, held: list[Held], folders: tuple[Stamp | None, ...]) -> bytes:
+    """What an answer depends on besides its window: the segments' and bookmarks' text,
+    the protected ranges now, the folders as last seen."""
+    h = hashlib.blake2b(facts.files_text.encode(), digest_size=16)
+    h.update(b"\0" + facts.marks_text.encode() + b"\0" + repr((held, folders)).encode())
+    return h.digest()
+
+
+class Timelines:
+    """The archive bar's answers, one per server, shared by the API's threads: each window
+    read in one statement, drawn, and kept with the digest of what it was drawn from."""
+
+    def __init__(self, catalog: Catalog, decision_window_ns: int,
+                 listings: Listings | None = None) -> None:
+        self.catalog = catalog
+        self.decision_window_ns = decision_window_ns
+        self.listings = listings or Listings()
         self._kept: OrderedDict[tuple[Any, ...], tuple[bytes, bytes]] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
-    @staticmethod
-    def digest(facts: WindowFacts, *parts: object) -> bytes:
-        """What an answer depends on besides its window: the segments' and bookmarks'
-        text, and `parts` (the protected ranges now, the folders' modification times)."""
-        h = hashlib.blake2b(facts.files_text.encode(), digest_size=16)
-        h.update(b"\0" + facts.marks_text.encode() + b"\0" + repr(parts).encode())
-        return h.digest()
+    def __len__(self) -> int:
+        """How many answers are kept."""
+        return len(self._kept)
 
-    def get(self, window: tuple[Any, ...], digest: bytes) -> bytes | None:
+    def answer(self, camera_id: int, camera: str, start_ns: int, end_ns: int,
+               allowed: list[tuple[int, int]], now_ns: int, build: Callable[[Drawn], bytes],
+               stream: Stream = Stream.MAIN) -> bytes:
+        """The body `build` makes of what the bar draws of [start, end) inside `allowed`
+        (the caller's footage windows), or the one it made before from the same facts."""
+        with self.catalog.one_statement() as conn:
+            facts = read_window(conn, camera_id, stream, start_ns, end_ns)
+        held = held_ranges(facts.holds, camera_id, clip([(start_ns, end_ns)], allowed),
+                           now_ns, self.decision_window_ns)
+        looked = end_ns - start_ns <= MISSING_WINDOW_NS  # the bar and the holes
+        settled = self.listings.settled(window_folders(
+            self.catalog, camera, facts.volumes, start_ns, end_ns, stream)) if looked else None
+        key = (camera_id, camera, int(stream), start_ns, end_ns, tuple(allowed))
+        digest = None if settled is None else _digest(facts, held, settled)
+        if digest is not None and (body := self._get(key, digest)) is not None:
+            return body
+        files = facts.files()
+        rows: list[Row[None]]
+        if looked:
+            rows, complete = listed(self.catalog, self.listings, camera, files, stream)
+        else:  # files not looked up over longer windows: drawn as on disk
+            rows, complete = [Row(s, e, True, None) for s, e, _ in files], True
+        spans, missing = drawn(plan(rows, start_ns, end_ns, allowed), allowed)
+        marks = [m for m in facts.marks if any(lo <= m.at_ns < hi for lo, hi in allowed)]
+        body = build(Drawn(camera, start_ns, end_ns, spans, missing, held, marks))
+        if digest is not None and complete and len(body) <= KEEP_ONE_BYTES:
+            self._keep(key, digest, body)
+        return body
+
+    def _get(self, key: tuple[Any, ...], digest: bytes) -> bytes | None:
         with self._lock:
-            kept = self._kept.get(window)
+            kept = self._kept.get(key)
             if kept is None or kept[0] != digest:
                 return None
-            self._kept.move_to_end(window)
+            self._kept.move_to_end(key)
             return kept[1]
 
-    def keep(self, window: tuple[Any, ...], digest: bytes, body: bytes) -> None:
+    def _keep(self, key: tuple[Any, ...], digest: bytes, body: bytes) -> None:
         with self._lock:
-            self._kept[window] = (digest, body)
-            self._kept.move_to_end(window)
-            while len(self._kept) > KEEP:
-                self._kept.popitem(last=False)
+            old = self._kept.pop(key, None)
+            if old is not None:
+                self._bytes -= len(old[1])
+            self._kept[key] = (digest, body)
+            self._bytes += len(body)
+            while self._bytes > KEEP_BYTES:
+                _, (_, dropped) = self._kept.popitem(last=False)
+                self._bytes -= len(dropped)

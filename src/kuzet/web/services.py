@@ -26,10 +26,9 @@ from kuzet.catalog.models import Camera
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.config import Settings
-from kuzet.console.folders import Listings
 from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
-from kuzet.console.timeline_read import Answers
+from kuzet.console.timeline_read import Timelines
 from kuzet.export.execute import Exports
 from kuzet.governance.acts import Acts
 from kuzet.governance.board import Board
@@ -120,10 +119,7 @@ class Services:
     transfers: Transfers = field(init=False)
     exports: Exports = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
-    # the folders of recorded days the archive's timeline looked in (console.folders)
-    listings: Listings = field(init=False, default_factory=Listings)
-    # the timeline's answers, each with a digest of what it was built from
-    answers: Answers = field(init=False, default_factory=Answers)
+    timelines: Timelines = field(init=False)  # the archive bar's answers, kept
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
@@ -137,6 +133,7 @@ class Services:
         self.bookmarks = Bookmarks(session)
         self.layouts = Layouts(session)
         self.views = ViewSlots(self.settings.max_views_per_user)
+        self.timelines = Timelines(self.catalog, self.holds.window_ns)
         self.protocols = Protocols(session, self.settings.display_timezone)
         self.board = Board(session)
         self.acts = Acts(session, self.settings.display_timezone)

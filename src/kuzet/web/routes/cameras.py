@@ -9,7 +9,6 @@ session (live or archive, the latter with a stated purpose) is an audited act, a
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -20,19 +19,14 @@ from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import append_act
 from kuzet.catalog.models import Camera
-from kuzet.catalog.paths import day_folder, is_camera_name
-from kuzet.catalog.segments import MAX_SEGMENT_NS
-from kuzet.catalog.streams import Stream
-from kuzet.console.plan_rows import listed
-from kuzet.console.playback_plan import Row, plan
+from kuzet.catalog.paths import is_camera_name
 from kuzet.console.snapshot import frame_at, stamp, stamp_lines
-from kuzet.console.timeline import clip, drawn, month_days
-from kuzet.console.timeline_read import Answers, HoldRow, WindowFacts, read_window
+from kuzet.console.timeline import clip, month_days
+from kuzet.console.timeline_read import Drawn
 from kuzet.credentials import SecretUrl
 from kuzet.errors import Invalid, NotFound
 from kuzet.ingest.errors import SourceError, check_url
 from kuzet.regulation import check_audio_order, listed_zone
-from kuzet.storage.retention import DAY_NS, HoldFacts, hold_state, protected_ranges
 from kuzet.timefmt import format_instant
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
 from kuzet.web.pictures import authorize_picture
@@ -56,7 +50,6 @@ from kuzet.web.replies.cameras import (
     ViewingEndedReply,
 )
 from kuzet.web.schemas import AudioOrder, CameraZone, NewBookmark, NewCamera, SeqId, ViewingRequest
-from kuzet.web.services import Services
 from kuzet.web.times import instant, out, window
 from kuzet.web.viewing_end import end_viewing as end_api_viewing
 
@@ -64,7 +57,6 @@ router = APIRouter(prefix="/api", tags=["cameras"])
 STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
 ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
 TimeParam = Annotated[str, Query(max_length=40, description="ISO 8601 with offset")]
-MISSING_WINDOW_NS = 26 * 3600 * 10**9  # a listing per UTC folder: a day is two or three
 
 
 def camera(request: Request, name: str) -> Camera:
@@ -223,73 +215,29 @@ def _span(a: int, b: int) -> SpanReply:
     return SpanReply(start=format_instant(a), end=format_instant(b), start_ns=a, end_ns=b)
 
 
-def _held(holds: list[HoldRow], camera_id: int, windows: list[tuple[int, int]], now_ns: int,
-          decision_window_ns: int) -> list[tuple[int, str, int, int]]:
-    """(hold, state, start, end) of the ranges of holds still protecting footage."""
-    facts: dict[int, HoldFacts] = {}
-    for hid, requested, approved, expires, rejected, released, s, e in holds:
-        h = facts.get(hid) or HoldFacts(hid, requested, approved, expires, rejected, released)
-        facts[hid] = replace(h, ranges=(*h.ranges, (camera_id, s, e)))
-    held: list[tuple[int, str, int, int]] = []
-    if not windows:
-        return held
-    for h in facts.values():
-        state = hold_state(h, now_ns, decision_window_ns)
-        held += [(h.id, str(state), s, e)  # the rows are this camera's ranges only
-                 for _, s0, e0 in protected_ranges(h, now_ns, decision_window_ns)
-                 for s, e in clip([(s0, e0)], windows)]
-    return held
-
-
 @router.get("/cameras/{name}/timeline", response_model=TimelineReply)
 def timeline(name: str, request: Request, start: TimeParam, end: TimeParam,
              caller: Caller = ARCHIVE) -> Response:
     """What the archive's bar draws of [start, end), inside the footage the caller may
     see: recorded spans (touching segments joined), files missing on disk (looked up for
-    windows up to a day and a bit), held ranges and bookmarks. One statement reads the
-    window; an answer built before from the same facts is sent again
-    (`console.timeline_read`)."""
+    windows up to a day and a bit), held ranges and bookmarks (`console.timeline_read`:
+    one statement reads the window; an answer drawn before from the same facts is sent
+    again)."""
     cam, a, b, allowed = archive_window(request, caller, name, start, end)
     svc = services(request)
-    with svc.catalog.one_statement() as conn:
-        facts = read_window(conn, cam.id, Stream.MAIN, a, b)
-    held = _held(facts.holds, cam.id, clip([(a, b)], allowed), svc.clock(),
-                 svc.holds.window_ns)
-    folders = [] if b - a > MISSING_WINDOW_NS else [
-        svc.catalog.volume_path(v) / day_folder(cam.name, day * DAY_NS, Stream.MAIN)
-        for v in facts.volumes for day in range((a - MAX_SEGMENT_NS) // DAY_NS,
-                                                (b - 1) // DAY_NS + 1)]
-    settled = svc.listings.settled(folders)
-    window = (cam.id, cam.name, a, b, tuple(allowed))
-    digest = None if settled is None else Answers.digest(facts, held, settled)
-    body = None if digest is None else svc.answers.get(window, digest)
-    if body is None:
-        body = _timeline_body(svc, cam, a, b, allowed, facts, held)
-        if digest is not None:
-            svc.answers.keep(window, digest, body)
-    return _tagged(request, body)
+    return _tagged(request, svc.timelines.answer(cam.id, cam.name, a, b, allowed,
+                                                 svc.clock(), _timeline_body))
 
 
-def _timeline_body(svc: Services, cam: Camera, a: int, b: int,
-                   allowed: list[tuple[int, int]], facts: WindowFacts,
-                   held: list[tuple[int, str, int, int]]) -> bytes:
-    files = facts.files()
-    rows: list[Row[None]]
-    if b - a <= MISSING_WINDOW_NS:  # the bar and the holes
-        rows = listed(svc.catalog, svc.listings, cam.name, files)
-    else:  # files not looked up over longer windows: drawn as on disk
-        rows = [Row(s, e, True, None) for s, e, _ in files]
-    spans, missing = drawn(plan(rows, a, b, allowed), allowed)
-    marks = [m for m in facts.marks if any(lo <= m.at_ns < hi for lo, hi in allowed)]
-    reply = TimelineReply(
-        camera=cam.name, start=format_instant(a), end=format_instant(b),
-        spans=[_span(s, e) for s, e in spans], missing=[_span(s, e) for s, e in missing],
+def _timeline_body(d: Drawn) -> bytes:
+    return TimelineReply(
+        camera=d.camera, start=format_instant(d.start_ns), end=format_instant(d.end_ns),
+        spans=[_span(s, e) for s, e in d.spans], missing=[_span(s, e) for s, e in d.missing],
         holds=[HeldSpanReply(start=format_instant(s), end=format_instant(e), start_ns=s,
-                             end_ns=e, hold=i, state=state) for i, state, s, e in held],
+                             end_ns=e, hold=i, state=state) for i, state, s, e in d.held],
         bookmarks=[TimelineBookmarkReply(id=m.id, at=format_instant(m.at_ns), at_ns=m.at_ns,
                                          kind=m.kind, note=m.note, by=m.by)
-                   for m in marks])
-    return reply.model_dump_json().encode()
+                   for m in d.marks]).model_dump_json().encode()
 
 
 def _tagged(request: Request, body: bytes) -> Response:
