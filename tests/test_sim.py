@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import time
 from pathlib import Path
 
+import av
 import pytest
 
 from conftest import Kuzet, ffprobe
+from kuzet.credentials import SecretUrl
+from kuzet.ingest.rtsp_source import RtspSource
 
 pytestmark = pytest.mark.slow
 
@@ -106,3 +110,89 @@ def test_a_person_that_is_not_a_picture_is_refused(kuzet: Kuzet, tmp_path: Path)
         assert proc.returncode != 0
         assert "--person" in proc.stderr
         assert "is not a picture" in proc.stderr
+
+
+def _frame_arrivals(port: int, frames: int, skip: int) -> list[float]:
+    """Play cam01/main over TCP on a bare socket and note when each packet's read
+    returned; for `frames` whole frames after the first `skip` (PLAY sends the current
+    second's frames at once), how long from its first packet's arrival to its last's."""
+    url = f"rtsp://127.0.0.1:{port}/cam01/main"
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
+                  "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n".encode())
+        buf = b""
+        while b"\r\n\r\n" not in buf:
+            buf += s.recv(4096)
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"RTSP/1.0 200"), head
+        session = next(line.split(b":", 1)[1].split(b";")[0].strip()
+                       for line in head.split(b"\r\n") if line.lower().startswith(b"session:"))
+        s.sendall(f"PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {session.decode()}\r\n\r\n"
+                  .encode())
+        while b"\r\n\r\n" not in buf:
+            buf += s.recv(4096)
+        head, buf = buf.split(b"\r\n\r\n", 1)
+        assert head.startswith(b"RTSP/1.0 200"), head
+        first: dict[int, float] = {}  # RTP timestamp: arrival of its first and last packet
+        last: dict[int, float] = {}
+        order: list[int] = []
+        done = 0
+        arrived = time.monotonic()
+        while done < skip + frames:
+            pos = 0
+            while len(buf) - pos >= 4:
+                assert buf[pos:pos + 1] == b"$", buf[pos:pos + 16]
+                size = int.from_bytes(buf[pos + 2:pos + 4], "big")
+                if len(buf) - pos - 4 < size:
+                    break
+                packet = buf[pos + 4:pos + 4 + size]
+                if buf[pos + 1] == 0:
+                    ts = int.from_bytes(packet[4:8], "big")
+                    if ts not in first:
+                        first[ts] = arrived
+                        order.append(ts)
+                    last[ts] = arrived
+                    done += packet[1] >> 7  # the marker bit ends a frame
+                pos += 4 + size
+            buf = buf[pos:]
+            data = s.recv(65536)
+            assert data, "the simulator closed the stream"
+            arrived = time.monotonic()
+            buf += data
+    return [last[ts] - first[ts] for ts in order[skip:skip + frames]]
+
+
+def test_spread_sends_a_frames_packets_across_its_interval(kuzet: Kuzet) -> None:
+    """Issue 19: `kuzet sim --spread` sends each frame's packets over its 40 ms, as a
+    camera's encoder and network card do, rather than in one write; a plain client reads
+    each frame over several reads, and Kuzet's own client still gets and decodes every
+    frame, as ffprobe over UDP still plays the stream."""
+    _, port = kuzet.sim("--spread")
+    spreads = sorted(_frame_arrivals(port, frames=50, skip=30))
+    # Packet k of n leaves k/n of 40 ms after the frame's first: about 30 ms for the test
+    # clip's four-odd packets a frame. Unspread, a frame is one write, read at once (0 ms).
+    assert spreads[len(spreads) // 2] >= 0.010, spreads
+
+    source = RtspSource.open(SecretUrl(f"rtsp://127.0.0.1:{port}/cam01/main"), stall_s=5)
+    try:
+        assert (source.video.codec, source.video.width, source.video.height) == ("h264", 640, 360)
+        decoder = av.CodecContext.create("h264", "r")
+        got: list[tuple[int, int]] = []
+        pictures = 0
+        for index, packet in source.packets():
+            data = bytes(packet)
+            if not got:
+                data = source.video.extradata + data
+            got.append((index, packet.dts))
+            pictures += len(decoder.decode(av.Packet(data)))
+            if len(got) == 60:
+                break
+        pictures += len(decoder.decode(None))
+    finally:
+        source.close()
+    assert got == [(0, 3600 * i) for i in range(60)]  # 25 fps, none lost
+    assert pictures == 60
+
+    out = probe(f"rtsp://127.0.0.1:{port}/cam01/main", "-rtsp_transport", "udp")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["streams"][0]["codec_name"] == "h264"

@@ -254,6 +254,10 @@ def sim(
         "Send each main-stream frame after an SEI message holding its send time (UTC "
         "ns), to measure latency from the camera to the browser (bench/live.py)."))]
     = False,
+    spread: Annotated[bool, typer.Option(help=(
+        "Send each frame's RTP packets spread evenly over its 40 ms, in several writes, "
+        "as a camera's encoder and network card do, instead of in one write when the "
+        "frame is due (bench/recording.py --spread)."))] = False,
 ) -> None:
     """Serve simulated cameras over RTSP (H.264, wall-clock seconds overlay, moving box)."""
     from kuzet.rtsp.clip import ClipSpec, load_person
@@ -284,7 +288,7 @@ def sim(
         sub=ClipSpec(*size(sub_size), sub_kbps * 1000, person),
         auth=AuthConfig(auth, user, password) if auth != "none" else None,
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file,
-        port_file=port_file, stagger=stagger, stamp=stamp)
+        port_file=port_file, stagger=stagger, stamp=stamp, spread=spread)
     settings = read_settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))

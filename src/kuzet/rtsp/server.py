@@ -5,6 +5,11 @@ the epoch) is due at F/25 s and carries RTP timestamp F*3600 plus the session's 
 offset, so RTP time maps linearly onto wall time and recorded times can be checked
 against it. A session starts at the current second's keyframe; a client that cannot keep
 up loses whole GOPs (the next frame sent is a keyframe), never half of one.
+
+By default a frame's RTP packets leave in one write when the frame is due. With `spread`
+they leave as a camera's encoder and NIC emit them, across the frame interval: packet k of
+a frame's n is due k/n of an interval after the frame, and the ticker, run at a finer
+tick, sends each session the slice of its current frame that has come due.
 """
 
 from __future__ import annotations
@@ -40,7 +45,9 @@ PAYLOAD_TYPE = 96
 RTP_TICKS_PER_FRAME = 90_000 // FPS
 SLOW_CLIENT_BUFFER_BYTES = 8 * 1024 * 1024
 SR_INTERVAL_S = 5.0
+RTP_HEADER_BYTES = 12  # rtp_header's: no CSRC, no extension
 TICK_S = 0.01
+SPREAD_TICK_S = 0.004  # with `spread`: each 40-ms frame interval in ten slices
 
 
 @dataclass
@@ -106,6 +113,10 @@ class Session:
     packets: int = 0
     octets: int = 0
     last_sr: float = 0.0
+    # with `spread`: the RTP packets of the frame being sent, and how many have left
+    pending: list[bytes] = field(default_factory=list)
+    pending_frame: int = 0
+    pending_sent: int = 0
 
     def rtp_ts(self, frame_no: int) -> int:
         return (frame_no * RTP_TICKS_PER_FRAME + self.ts_offset
@@ -123,8 +134,9 @@ class AuthConfig:
 
 class RtspServer:
     def __init__(self, sources: dict[str, StreamSource], *, auth: AuthConfig | None = None,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, spread: bool = False) -> None:
         self.sources = sources
+        self.spread = spread
         self.auth = auth
         self.clock = clock
         self.sessions: dict[str, Session] = {}
@@ -170,18 +182,57 @@ class RtspServer:
 
     # -- pacing -------------------------------------------------------------------
     async def _tick_forever(self) -> None:
+        tick = SPREAD_TICK_S if self.spread else TICK_S
         while True:
             now = self.clock()
             due = math.floor(now * FPS)
             for session in list(self.sessions.values()):
                 if session.playing:
                     self._send_due(session, due, now)
-            await asyncio.sleep(TICK_S)
+            await asyncio.sleep(tick)
 
     def _send_due(self, session: Session, due: int, now: float) -> None:
         if session.writer.is_closing():
             self.sessions.pop(session.id, None)
             return
+        if self.spread:
+            self._send_spread(session, now)
+        else:
+            while (frame := self._next_frame(session, due)) is not None:
+                self._send_packets(session, frame[1])
+                session.source.frames_sent += 1
+        if now - session.last_sr >= SR_INTERVAL_S:
+            session.last_sr = now
+            frame_no = session.next_frame - 1
+            sr = rtcp_sender_report(session.ssrc, frame_no * 1_000_000_000 // FPS,
+                                    session.rtp_ts(frame_no), session.packets, session.octets)
+            self._send_rtcp(session, sr)
+
+    def _send_spread(self, session: Session, now: float) -> None:
+        """Send the packets of the session's frames that have come due by `now`: all of
+        each earlier frame's, and of the current frame's n, packet k once k/n of the
+        interval has passed (packet 0 at the frame's own instant)."""
+        position = now * FPS
+        while True:
+            if not session.pending:
+                frame = self._next_frame(session, math.floor(position))
+                if frame is None:
+                    return
+                session.pending_frame, session.pending = frame
+                session.pending_sent = 0
+            n = len(session.pending)
+            upto = min(n, math.floor((position - session.pending_frame) * n) + 1)
+            if upto > session.pending_sent:
+                self._send_packets(session, session.pending[session.pending_sent:upto])
+                session.pending_sent = upto
+            if upto < n:
+                return
+            session.pending = []
+            session.source.frames_sent += 1  # counted once its last packet has left
+
+    def _next_frame(self, session: Session, due: int) -> tuple[int, list[bytes]] | None:
+        """The next frame due by frame number `due`, as RTP packets (sequence numbers
+        taken), or None when none is due yet."""
         while session.next_frame <= due:
             frame_no = session.next_frame
             session.next_frame += 1
@@ -196,24 +247,22 @@ class RtspServer:
             payloads = frame.payloads
             if session.source.stamp:
                 payloads = (sei_stamp(time.time_ns()), *payloads)
-            self._send_frame(session, payloads, session.rtp_ts(frame_no))
-            session.source.frames_sent += 1
-        if now - session.last_sr >= SR_INTERVAL_S:
-            session.last_sr = now
-            frame_no = session.next_frame - 1
-            sr = rtcp_sender_report(session.ssrc, frame_no * 1_000_000_000 // FPS,
-                                    session.rtp_ts(frame_no), session.packets, session.octets)
-            self._send_rtcp(session, sr)
+            return frame_no, self._packetize(session, payloads, session.rtp_ts(frame_no))
+        return None
 
-    def _send_frame(self, session: Session, payloads: tuple[bytes, ...], ts: int) -> None:
+    def _packetize(self, session: Session, payloads: tuple[bytes, ...], ts: int) -> list[bytes]:
         last = len(payloads) - 1
         packets = []
         for i, payload in enumerate(payloads):
             packets.append(rtp_header(PAYLOAD_TYPE, i == last, session.seq, ts, session.ssrc)
                            + payload)
             session.seq = (session.seq + 1) & 0xFFFF
-            session.octets += len(payload)
+        return packets
+
+    def _send_packets(self, session: Session, packets: list[bytes]) -> None:
+        """One write over TCP (a datagram each over UDP), however many packets."""
         session.packets += len(packets)
+        session.octets += sum(len(p) for p in packets) - RTP_HEADER_BYTES * len(packets)
         if session.transport.tcp:
             assert session.transport.interleaved is not None
             channel = session.transport.interleaved[0]
@@ -343,6 +392,7 @@ class RtspServer:
         if request.method == "PLAY":
             if not session.playing:
                 session.next_frame = math.floor(self.clock()) * FPS
+                session.pending = []  # a frame cut off by PAUSE is not finished later
                 session.playing = True
             rtp_info = (f"url={request.uri};seq={session.seq};"
                         f"rtptime={session.rtp_ts(session.next_frame)}")

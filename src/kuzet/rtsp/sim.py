@@ -26,6 +26,7 @@ class SimOptions:
     port_file: Path | None = None
     stagger: bool = False
     stamp: bool = False  # each main-stream frame's send time in an SEI (rtsp.stamp)
+    spread: bool = False  # each frame's RTP packets across its 40 ms, as a camera sends
 
 
 def offset_s(index: int, cameras: int, stagger: bool) -> int:
@@ -68,7 +69,7 @@ async def serve(opts: SimOptions, cache_dir: Path, ready: asyncio.Event | None =
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     sources = build_sources(opts, cache_dir)
-    server = RtspServer(sources, auth=opts.auth)
+    server = RtspServer(sources, auth=opts.auth, spread=opts.spread)
     await server.start(opts.host, opts.port)
     if opts.port_file:  # written whole (renamed into place): a reader never sees half
         tmp = opts.port_file.with_name(opts.port_file.name + ".tmp")
