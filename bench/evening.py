@@ -67,7 +67,7 @@ from export import kuzet as build_package
 from figures import ROOT, Figure, Run, load_average
 from home import account, bench_env, prepare, running
 from kuzet.catalog.streams import Stream
-from live import CHROMIUM_ARGS, STAMPS_READER
+from live import stamped_context
 from recording import machine_busy_s
 
 PASSWORD = "a long evening at the gate"
@@ -314,12 +314,7 @@ def main() -> None:
             print("phase 2: + detection", flush=True)
             det_cpu = phase()
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
-                context = browser.new_context(ignore_https_errors=True)
-                context.add_init_script(STAMPS_READER)
-                name, value = watcher.split(";")[0].split("=", 1)
-                context.add_cookies([{"name": name, "value": value, "url": base}])
+                context = stamped_context(pw, base, watcher)
                 pages = []
                 for cam in watched:
                     page = context.new_page()
@@ -392,7 +387,7 @@ def main() -> None:
                 stamps(pages[:1])
                 wait(args.phase_seconds)
                 alone = stamps(pages[:1])
-                browser.close()
+                context.browser.close()
             # Stop the source first: every frame sent is then in the recorder's socket.
             sim.send_signal(signal.SIGTERM)
             wait_for("the simulator's exit", lambda: sim.status() == psutil.STATUS_ZOMBIE,

@@ -24,6 +24,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
@@ -53,6 +54,17 @@ SourceBuffer.prototype.appendBuffer = function (data) {
 """.replace("UUID_BYTES", ", ".join(str(b) for b in UUID))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
                  "--disable-background-networking"]
+
+
+def stamped_context(pw: Any, base: str, cookie: str) -> Any:
+    """A context of a real Chromium logged in with `cookie`, whose pages record the send
+    stamp of every fragment the player appends (STAMPS_READER)."""
+    browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    context = browser.new_context(ignore_https_errors=True)
+    context.add_init_script(STAMPS_READER)
+    name, value = cookie.split(";")[0].split("=", 1)
+    context.add_cookies([{"name": name, "value": value, "url": base}])
+    return context
 
 
 async def viewers(base: str, cookie: str, cameras: int, per_camera: int, seconds: float,
@@ -107,12 +119,7 @@ def main() -> None:
                                                 "password": PASSWORD}).raise_for_status()
                 cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items())
             with sync_playwright() as pw:
-                browser = pw.chromium.launch(executable_path="/usr/bin/chromium",
-                                             args=CHROMIUM_ARGS)
-                context = browser.new_context(ignore_https_errors=True)
-                context.add_init_script(STAMPS_READER)
-                name, value = cookie.split(";")[0].split("=", 1)
-                context.add_cookies([{"name": name, "value": value, "url": base}])
+                context = stamped_context(pw, base, cookie)
                 page = context.new_page()
                 page.goto(f"{base}/live/cam01")
                 page.wait_for_function("() => window.kuzetLatencyMs.length > 25",
@@ -131,7 +138,7 @@ def main() -> None:
                 sent = sorted(page.evaluate("window.kuzetSendLatencyMs"))
                 frames = page.evaluate("document.getElementById('video')"
                                        ".getVideoPlaybackQuality().totalVideoFrames")
-                browser.close()
+                context.browser.close()
     n = args.cameras * args.per_camera
     p95 = latencies[int(0.95 * (len(latencies) - 1))]
     print(f"{args.cameras} cameras recording, {os.cpu_count()} CPUs, {args.seconds:g} s per "

@@ -8,7 +8,9 @@ The catalog holds `--days` past days of 60-s segments for each of `--cameras` si
 cameras that record meanwhile (1,440 rows a camera-day, as a camera with one-minute
 segments leaves); the days asked (the last two, of the first `--files` cameras) have their
 files on disk, one of them deleted, as a lost file would be. Each request asks one
-Almaty day of one of those cameras.
+Almaty day of one of those cameras, as the console asks them again while it pans and
+refreshes (the answers kept, `console.timeline_read`); then, cold, each request a window
+never asked before (a day shifted by whole seconds), so that every answer is drawn anew.
 
 Baselines in the same run: the same clients against a bare ASGI app on the same uvicorn
 and TLS certificate answering a fixed JSON of the timeline's size (the framework's floor),
@@ -39,8 +41,10 @@ from kuzet.catalog.db import make_engine
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.console.timeline_read import read_window
+from kuzet.timefmt import NS
 
 PASSWORD = "timeline load test password"
+COLD_SHIFTS = 2_000  # windows per camera-day in the cold phase: more than it can ask
 
 
 def pct(values: list[float], q: int) -> float:
@@ -113,6 +117,17 @@ def main() -> None:
             net = max(0.0, cpu - recording * args.seconds)
             if spy is not None:
                 spy.wait(60)
+            # Cold: every request a window never asked before (a day shifted by whole
+            # seconds), so that no answer kept from an earlier one serves it.
+            cold_paths = [f"/api/cameras/{name}/timeline?start={iso(day + k * NS)}&end="
+                          f"{iso(day + k * NS + DAY_NS)}" for k in range(1, COLD_SHIFTS)
+                          for name, day in asked]
+            cpu0 = sum(proc.cpu_times()[:2])
+            cold = wrk(base, cold_paths, args.clients, args.seconds, cookie, Path(tmp))
+            cold_cpu = sum(proc.cpu_times()[:2]) - cpu0
+            if cold["requests"] >= len(cold_paths):
+                print("note: the cold phase asked some windows twice (more requests than "
+                      "windows)")
             query = in_process(home, asked, args.queries)
             server, port = baseline_server(home / "tls" / "cert.pem", home / "tls" / "key.pem",
                                            body)
@@ -126,6 +141,9 @@ def main() -> None:
           f"{1e3 * cpu / max(ours['requests'], 1):.2f} ms per request, "
           f"{1e3 * net / max(ours['requests'], 1):.2f} ms without recording's share "
           f"({100 * recording:.0f} % of a core)")
+    print(f"timeline route, cold (each window asked once): {cold['requests']:.0f} requests, "
+          f"p50 {cold['p50']:.1f} ms, p99 {cold['p99']:.1f} ms, errors {cold['errors']:.0f}; "
+          f"server CPU {1e3 * cold_cpu / max(cold['requests'], 1):.2f} ms per request")
     print(f"baseline, bare ASGI app ({len(body)}-byte JSON): p50 {floor['p50']:.1f} ms, p99 "
           f"{floor['p99']:.1f} ms; route / bare p99 {ours['p99'] / floor['p99']:.2f}")
     print(f"baseline, read_window in process: p50 {q50:.2f} ms, p99 {q99:.2f} ms")
@@ -138,11 +156,15 @@ def main() -> None:
                   "server_cpu_ms_per_request_less_recording":
                       1e3 * net / max(ours["requests"], 1),
                   "recording_cpu_share_of_core": recording},
+        "route_cold": {"requests": cold["requests"], "p50_ms": cold["p50"],
+                       "p99_ms": cold["p99"], "errors": cold["errors"],
+                       "server_cpu_ms_per_request": 1e3 * cold_cpu / max(cold["requests"], 1)},
         "bare_asgi": {"requests": floor["requests"], "p50_ms": floor["p50"],
                       "p99_ms": floor["p99"], "errors": floor["errors"]},
         "catalog_timeline": {"p50_ms": q50, "p99_ms": q99},
         "route_p99_ratio_to_bare": ours["p99"] / floor["p99"],
-        "route_p99_ratio_to_catalog": ours["p99"] / q99})
+        "route_p99_ratio_to_catalog": ours["p99"] / q99,
+        "route_cold_p99_ratio_to_bare": cold["p99"] / floor["p99"]})
 
 
 if __name__ == "__main__":
