@@ -6,6 +6,10 @@ free port of 127.0.0.1 and prints "ready PORT" once listening. Mounts:
   /h265aac  H.265 320x240 25 fps with AAC audio
   /h264b    H.264 320x240 25 fps with B-frames (decoding order differs from display order)
   /audio    AAC audio only (a URL that serves no video)
+  /h264pcma H.264 with G.711 A-law audio (a Hikvision or Dahua camera's factory default)
+  /h264pcmu H.264 with G.711 mu-law audio
+  /h264bpcma H.264 with B-frames and G.711 A-law audio
+  /h264slices H.264 in several slices a picture, parameter sets with every keyframe
 """
 
 import gi
@@ -18,6 +22,12 @@ VIDEO = ("videotestsrc is-live=true pattern=ball ! "
          "video/x-raw,width=320,height=240,framerate=25/1 ! ")
 AUDIO = ("audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=48000,channels=1 ! "
          "avenc_aac ! aacparse ! rtpmp4gpay name=pay{n} pt=97")
+G711 = ("audiotestsrc is-live=true wave=sine ! audio/x-raw,rate=8000,channels=1 ! "
+        "{enc} ! {pay} name=pay1")
+H264 = ("x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 "
+        "! rtph264pay name=pay0 pt=96 config-interval=1 ")
+H264B = ("x264enc speed-preset=veryfast bframes=2 b-adapt=false rc-lookahead=4 key-int-max=25 "
+         "! video/x-h264,profile=main ! rtph264pay name=pay0 pt=96 config-interval=1 ")
 MOUNTS = {
     "/h264": "( " + VIDEO + "x264enc tune=zerolatency speed-preset=ultrafast key-int-max=25 "
              "! rtph264pay name=pay0 pt=96 config-interval=1 )",
@@ -28,6 +38,13 @@ MOUNTS = {
               "rc-lookahead=4 key-int-max=25 ! video/x-h264,profile=main ! "
               "rtph264pay name=pay0 pt=96 config-interval=1 )",
     "/audio": "( " + AUDIO.format(n=0) + " )",
+    "/h264pcma": "( " + VIDEO + H264 + G711.format(enc="alawenc", pay="rtppcmapay") + " )",
+    "/h264pcmu": "( " + VIDEO + H264 + G711.format(enc="mulawenc", pay="rtppcmupay") + " )",
+    "/h264bpcma": "( " + VIDEO + H264B + G711.format(enc="alawenc", pay="rtppcmapay") + " )",
+    "/h264slices": "( " + VIDEO + "x264enc tune=zerolatency speed-preset=ultrafast "
+                   "key-int-max=25 sliced-threads=true threads=4 option-string=scenecut=0 ! "
+                   "rtph264pay name=pay0 "
+                   "pt=96 config-interval=-1 )",
 }
 
 

@@ -15,10 +15,14 @@ import av
 
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError, check_url
-from kuzet.ingest.source import SUPPORTED_VIDEO, Track
-from kuzet.ingest.timestamps import fill_missing_timestamps
+from kuzet.ingest.source import SUPPORTED_VIDEO, Track, not_stored
+from kuzet.ingest.timestamps import fill_missing_timestamps, join_access_units
+from kuzet.nal import Codec
 
-AUDIO_FOR_MP4 = {"aac", "mp3", "opus", "alac", "pcm_mulaw", "pcm_alaw"}
+# Sound a segment file holds and the console's player and exports play. FFmpeg's MP4
+# muxer refuses G.711 ("'mp4' format does not support 'pcm_alaw'"): offered it, every
+# session failed at the first packet and the camera never recorded (issue 20).
+AUDIO_FOR_MP4 = {"aac", "mp3", "opus"}
 
 
 def classify_open_error(exc: BaseException) -> SourceError:
@@ -103,16 +107,22 @@ class PyavSource:
         ctx = video.codec_context
         self.video = Track(video.index, ctx.name, Fraction(video.time_base), video,
                            bytes(ctx.extradata or b""), ctx.width, ctx.height, float(rate))
+        offered = [a.codec_context.name for a in container.streams.audio]
         audio = next((a for a in container.streams.audio
                       if a.codec_context.name in AUDIO_FOR_MP4), None)
         self.audio = None if audio is None else Track(
             audio.index, audio.codec_context.name, Fraction(audio.time_base), audio,
             bytes(audio.codec_context.extradata or b""))
+        self.audio_left = not_stored(offered[0]) if audio is None and offered else None
 
     def packets(self) -> Iterator[tuple[int, Any]]:
         wanted = [self.video.template] + ([self.audio.template] if self.audio else [])
-        for packet in fill_missing_timestamps(self._container.demux(wanted), self.video.index,
-                                              self.video.frame_ticks):
+        codec: Codec = "h264" if self.video.codec == "h264" else "hevc"
+        timed = fill_missing_timestamps(self._container.demux(wanted), self.video.index,
+                                        self.video.frame_ticks, codec)
+        # FFmpeg's parser cuts a picture whose slices each carry parameter sets into one
+        # packet a slice, all with the picture's time: joined back into one frame here.
+        for packet in join_access_units(timed, self.video.index, codec):
             yield packet.stream_index, packet
 
     def watched(self, on: bool) -> None:

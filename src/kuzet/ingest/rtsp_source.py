@@ -21,9 +21,15 @@ import av
 
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
-from kuzet.ingest.source import SUPPORTED_VIDEO, NeedsFfmpeg, Track
+from kuzet.ingest.source import SUPPORTED_VIDEO, NeedsFfmpeg, Track, not_stored
 from kuzet.nal import to_annexb
-from kuzet.rtsp.client import ConnectionLost, CredentialsRefused, RtspClient, RtspError
+from kuzet.rtsp.client import (
+    ConnectionLost,
+    CredentialsRefused,
+    RequestRefused,
+    RtspClient,
+    RtspError,
+)
 from kuzet.rtsp.depacketize import (
     AacDepacketizer,
     AccessUnit,
@@ -56,6 +62,7 @@ class RtspSource:
         self.client = client
         self.video = video
         self.audio = audio
+        self.audio_left: str | None = None  # the sound offered that is not kept
         self._channels = channels
         self._video_channel = video_channel
         self._stall_s = stall_s
@@ -118,18 +125,27 @@ class RtspSource:
         channels[video_channel] = (H264Depacketizer() if video.codec == "h264"
                                    else H265Depacketizer())
         audio_track: Track | None = None
+        refused: str | None = None
         if audio is not None:
             config = audio.audio_config()
             template = _aac_template(config, audio.clock_rate)
             if template is not None:
-                audio_channel = _setup(client, audio, base, 2)
-                channels[audio_channel] = AacDepacketizer()
-                audio_track = Track(1, "aac", Fraction(1, audio.clock_rate), template, config,
-                                    sample_rate=audio.clock_rate)
+                try:
+                    audio_channel = _setup(client, audio, base, 2)
+                except RequestRefused as exc:  # the sound never stops the video
+                    refused = f"the camera refused to set its AAC sound up ({exc})"
+                else:
+                    channels[audio_channel] = AacDepacketizer()
+                    audio_track = Track(1, "aac", Fraction(1, audio.clock_rate), template,
+                                        config, sample_rate=audio.clock_rate)
         client.request("PLAY", base, {"Range": "npt=0.000-"})  # the aggregate control URL
         placeholder = Track(0, video.codec or "", Fraction(1, video.clock_rate), None,
                             b"", rate=video.framerate or 25.0)
         source = cls(url, client, placeholder, audio_track, channels, video_channel, stall_s)
+        offered = next((m for m in media if m.kind == "audio"), None)
+        if audio_wanted and audio_track is None and offered is not None:
+            source.audio_left = refused or not_stored(offered.encoding
+                                                      or str(offered.payload_type))
         source._find_keyframe(video)
         return source
 
@@ -299,14 +315,13 @@ def _gap(exc: RtspError) -> SourceError:
 
 def _setup(client: RtspClient, medium: Medium, base: str, channel: int) -> int:
     """SETUP one medium over TCP-interleaved; returns the RTP channel the camera chose."""
-    reply = client.request("SETUP", medium.url(base),
-                           {"Transport": f"RTP/AVP/TCP;unicast;interleaved={channel}-"
-                                         f"{channel + 1}"})
+    reply = client.setup(medium.urls(base),
+                         f"RTP/AVP/TCP;unicast;interleaved={channel}-{channel + 1}")
     for field in reply.header("transport").split(";"):
         key, _, value = field.strip().partition("=")
         if key.lower() == "interleaved":
             first = value.partition("-")[0]
-            if first.isdigit():
+            if first.isascii() and first.isdigit():
                 return int(first)
     if "TCP" not in reply.header("transport", "RTP/AVP/TCP").upper():
         raise NeedsFfmpeg("the camera offered no TCP-interleaved transport")

@@ -43,6 +43,9 @@ class Track:
 class Source(Protocol):
     video: Track
     audio: Track | None
+    # Why the sound the camera offers is not kept (a codec no segment file holds, G.711
+    # say), when sound was asked for and none is: what the status says instead of a crash.
+    audio_left: str | None
 
     def packets(self) -> Iterator[tuple[int, Any]]:
         """(track index, av.Packet) with dts/pts in the track's time base, until the stream
@@ -62,3 +65,18 @@ class NeedsFfmpeg(SourceError):
 
     def __init__(self, message: str) -> None:
         super().__init__(GapCause.STREAM_ENDED, message)
+
+
+# How the status names a sound it cannot keep: the SDP's rtpmap names and FFmpeg's.
+SOUND_NAMES = {"PCMA": "G.711 A-law", "PCMU": "G.711 mu-law", "pcm_alaw": "G.711 A-law",
+               "pcm_mulaw": "G.711 mu-law", "OPUS": "Opus", "G726-32": "G.726",
+               "adpcm_g726": "G.726", "L16": "PCM", "MPEG4-GENERIC": "AAC"}
+
+
+def sound_name(codec: str) -> str:
+    return SOUND_NAMES.get(codec, codec)
+
+
+def not_stored(codec: str) -> str:
+    """Why a camera's sound is left out: the codec no segment file holds."""
+    return f"the camera sends {sound_name(codec)}, which Kuzet cannot store"

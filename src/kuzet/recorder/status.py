@@ -69,10 +69,12 @@ class CameraStatus:
     frames_recorded: int = 0
     bytes_recorded: int = 0
     segments_closed: int = 0
+    # With the rector's order to keep the sound: whether it is recorded, and if not why.
+    audio: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"camera": self.camera, "state": self.state.value, "since_ns": self.since_ns,
                 "last_error": self.last_error, "last_cause": self.last_cause,
                 "fps": round(self.fps, 2), "bitrate_bps": round(self.bitrate_bps),
                 "frames_recorded": self.frames_recorded, "bytes_recorded": self.bytes_recorded,
-                "segments_closed": self.segments_closed}
+                "segments_closed": self.segments_closed, "audio": self.audio}

@@ -23,9 +23,9 @@ from kuzet.config import Settings
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import open_source
-from kuzet.ingest.timestamps import fill_missing_timestamps
+from kuzet.ingest.timestamps import fill_missing_timestamps, join_access_units
 from kuzet.mp4.writer import VideoParams, probe_dimensions
-from kuzet.nal import parameter_sets, to_annexb
+from kuzet.nal import Codec, parameter_sets, to_annexb
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.status import backoff_delay_s
 from kuzet.recorder.worker import Worker
@@ -91,7 +91,11 @@ class SubStream(Worker):
         units: tuple[bytes, ...] = ()
         prev_dts: int | None = None
         idle_since: float | None = None
-        for packet in fill_missing_timestamps(container.demux(video), video.index, step):
+        kind: Codec = "h264" if codec == "h264" else "hevc"
+        # as the recorder reads FFmpeg's client (ingest.ffmpeg_source): a picture in
+        # slices, each with its parameter sets, is joined back into one frame
+        timed = fill_missing_timestamps(container.demux(video), video.index, step, kind)
+        for packet in join_access_units(timed, video.index, kind):
             if self._stop.is_set():
                 return
             if not self.live.active:

@@ -25,7 +25,7 @@ from kuzet.config import Settings
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import classify_read_error
-from kuzet.ingest.source import Source, Track
+from kuzet.ingest.source import Source, Track, sound_name
 from kuzet.mp4.writer import SegmentFile, VideoParams, probe_dimensions
 from kuzet.nal import Codec, parameter_sets, to_annexb
 from kuzet.recorder.clock import OffsetEstimator, is_discontinuity, segment_start_ns
@@ -119,6 +119,23 @@ class Supervisor(Worker):
                 attempt += 1
         self._set_state(State.STOPPED)
 
+    def _say_audio(self, audio: Track | None, left: str | None) -> None:
+        """With the order to keep the sound, the status says whether it is recorded; a
+        sound no segment file can hold is left out, video recorded, and logged once per
+        camera, not at each session (issue 20: G.711 made every session fail)."""
+        if not self.source.keep_audio:
+            self.status.audio = None
+            return
+        if audio is not None:
+            said = f"recorded ({sound_name(audio.codec)})"
+        elif left is not None:
+            said = f"not recorded: {left}; video is recorded"
+        else:
+            said = "not recorded: the camera sends no sound"
+        if said != self.status.audio and audio is None:
+            log.warning("camera %s: sound %s", self.source.name, said)
+        self.status.audio = said
+
     # -- recording ------------------------------------------------------------------
     def _record(self, source: Source) -> None:
         """Copy packets into segments until stopped or the stream fails."""
@@ -126,6 +143,7 @@ class Supervisor(Worker):
         # The opener sets no sound up without the order; whatever a source offers, none is
         # written without it (3.1.2).
         audio = source.audio if self.source.keep_audio else None
+        self._say_audio(audio, source.audio_left)
         codec: Codec = "h264" if video.codec == "h264" else "hevc"
         seg: _Open | None = None
         recorded = False
@@ -166,9 +184,12 @@ class Supervisor(Worker):
                         have_prev = False
                         continue
                     data = bytes(packet)
-                    units = parameter_sets(codec, data)
+                    # Each set once, in order: cameras repeat them before every slice.
+                    units = tuple(dict.fromkeys(parameter_sets(codec, data)))
                     if seg is not None:
-                        changed = bool(units) and units != seg.units
+                        # Compared as sets: a keyframe repeating some or all of the
+                        # segment's parameter sets changes nothing.
+                        changed = bool(units) and not set(units) <= set(seg.units)
                         cut = decide_cut(PacketFacts(True, dts_ns, changed, jump),
                                          seg.first_dts_ns, target_ns)
                         if cut is not Cut.NONE:

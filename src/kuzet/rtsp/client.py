@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import logging
 import os
 import socket
 import time
@@ -20,6 +21,8 @@ from urllib.parse import unquote, urlsplit
 from kuzet.credentials import SecretUrl
 from kuzet.rtsp.digest import parse_auth_params
 
+log = logging.getLogger(__name__)
+
 MAX_REPLY_BYTES = 64 * 1024
 DEFAULT_SESSION_TIMEOUT_S = 60
 USER_AGENT = "kuzet"
@@ -28,6 +31,18 @@ USER_AGENT = "kuzet"
 class RtspError(Exception):
     """The session could not be set up or went on no longer: the camera did not answer,
     refused the connection, sent what is not RTSP, or answered with an error status."""
+
+
+class RequestRefused(RtspError):
+    """The camera answered a request with an error status (other than for credentials)."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+# 4xx answers to a SETUP that say nothing about the track's URL: another URL will not help.
+NOT_THE_URL = {401, 403, 454, 455, 459, 461}
 
 
 class CredentialsRefused(RtspError):
@@ -64,7 +79,9 @@ class RtspClient:
         self.timeout_s = timeout_s
         self.sock: socket.socket | None = None
         self.session: str | None = None
+        # half of it between keep-alives: the shortest timeout any reply announced
         self.session_timeout_s = DEFAULT_SESSION_TIMEOUT_S
+        self._announced_timeout_s: int | None = None
         self.leftover = b""  # bytes after the last reply: the stream has begun
         self._cseq = 0
         self._auth: tuple[str, dict[str, str]] | None = None
@@ -110,20 +127,47 @@ class RtspClient:
             word = "refused the credentials" if reply.status == 401 else "forbade access"
             raise CredentialsRefused(f"the camera {word} ({reply.status})")
         if reply.status == 404:
-            raise RtspError("the camera has no stream at that path (404)")
+            raise RequestRefused("the camera has no stream at that path (404)", 404)
         if reply.status != 200:
-            raise RtspError(f"the camera answered {method} with {reply.status} {reply.reason}")
+            raise RequestRefused(
+                f"the camera answered {method} with {reply.status} {reply.reason}", reply.status)
         session = reply.header("session")
         if session:
             sid, _, params = session.partition(";")
             self.session = sid.strip()
             for param in params.split(";"):
                 key, _, value = param.strip().partition("=")
-                if key.lower() == "timeout" and value.isdigit() and int(value) > 0:
-                    self.session_timeout_s = int(value)
+                value = value.strip()
+                # ASCII digits only: int() refuses others that isdigit() takes ("²")
+                if key.strip().lower() == "timeout" and _number(value) and int(value) > 0:
+                    shortest = self._announced_timeout_s
+                    self._announced_timeout_s = (int(value) if shortest is None
+                                                 else min(shortest, int(value)))
+                    self.session_timeout_s = self._announced_timeout_s
         if method == "OPTIONS" and "GET_PARAMETER" in reply.header("public").upper():
             self._keepalive_method = "GET_PARAMETER"
         return reply
+
+    def setup(self, urls: tuple[str, ...], transport: str) -> Reply:
+        """SETUP a track at the first of its control URLs (kuzet.rtsp.sdp.Medium.urls)
+        the camera takes: a 4xx that is not about credentials, session or transport
+        moves on to the next, once each. Which form the camera took is logged when it
+        was not the first."""
+        for i, uri in enumerate(urls):
+            try:
+                reply = self.request("SETUP", uri, {"Transport": transport})
+            except RequestRefused as exc:
+                if (i + 1 < len(urls) and 400 <= exc.status < 500
+                        and exc.status not in NOT_THE_URL):
+                    log.info("the camera at %s:%s refused track URL %s (%d); trying %s",
+                             self.host, self.port, uri, exc.status, urls[i + 1])
+                    continue
+                raise
+            if i:
+                log.info("the camera at %s:%s took track URL %s, not %s", self.host,
+                         self.port, uri, urls[0])
+            return reply
+        raise AssertionError("no URL to SET UP")  # urls is never empty
 
     def keepalive(self) -> None:
         """Tell the camera we are still here; the reply is skipped by the stream reader."""
@@ -223,10 +267,16 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
+def _number(text: str) -> bool:
+    """Whether `text` is a decimal number int() takes: ASCII digits only (a camera's
+    "²" passes `isdigit` and then fails `int`)."""
+    return text.isascii() and text.isdigit()
+
+
 def _parse_head(head: bytes) -> Reply:
     lines = head.decode("utf-8", "replace").split("\r\n")
     parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("RTSP/") or not parts[1].isdigit():
+    if len(parts) < 2 or not parts[0].startswith("RTSP/") or not _number(parts[1]):
         raise RtspError(f"the peer does not speak RTSP: {lines[0][:60]!r}")
     headers: dict[str, str] = {}
     for line in lines[1:]:

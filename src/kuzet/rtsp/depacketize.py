@@ -4,8 +4,9 @@ RFC 3550, RFC 6184 for H.264, RFC 7798 for H.265, RFC 3640 for AAC).
 Free of sockets: the client hands over a buffer of whatever bytes arrived, often tens of
 RTP packets at once. Each packet's payload is sliced straight out of that buffer once;
 an access unit is joined once, when its last packet (the marker bit, or the next
-timestamp) is in. That is what lets the recorder read a camera in large chunks instead
-of FFmpeg's three `recv` calls per packet, which were most of its CPU.
+timestamp) is in, and a packet with the timestamp of a unit not yet handed over joins it
+even after a marker. That is what lets the recorder read a camera in large chunks
+instead of FFmpeg's three `recv` calls per packet, which were most of its CPU.
 """
 
 from __future__ import annotations
@@ -121,6 +122,12 @@ class _VideoDepacketizer(Depacketizer):
             if self._parts:
                 self._flush()
             self._timestamp = timestamp
+        elif not self._parts and self.ready and self.ready[-1].timestamp == timestamp:
+            # More of a picture after its marker (a camera that marks every slice): an
+            # access unit is all that carries one timestamp, so it is opened again.
+            last = self.ready.pop()
+            self._parts = [last.data]
+            self._key = last.keyframe
         self._payload(buf, start, stop)
         if marker and self._parts:
             self._flush()

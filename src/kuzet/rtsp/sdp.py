@@ -52,11 +52,27 @@ class Medium:
             return b""
 
     def url(self, base: str) -> str:
-        if not self.control or self.control == "*":
-            return base
-        if "://" in self.control:
-            return self.control
-        return urljoin(base if base.endswith("/") else base + "/", self.control)
+        """The medium's control URL as FFmpeg and live555 make it, and as cameras expect:
+        a relative control appended to the whole base (its query too) after one slash."""
+        return self.urls(base)[0]
+
+    def urls(self, base: str) -> tuple[str, ...]:
+        """The control URLs to try in turn: the appended form (`url`), then, where it
+        differs, the base joined by RFC 3986, which drops the base's query and its last
+        path segment (`rtsp://h/cam/realmonitor?channel=1` + `trackID=0` gives
+        `rtsp://h/cam/trackID=0`). Cameras take one or the other; some only one. A
+        control from the host's root (`/...`) is tried as RFC 3986 joins it first."""
+        control = self.control
+        if not control or control == "*":
+            return (base,)
+        if "://" in control:
+            return (control,)
+        joined = urljoin(base, control)
+        if control.startswith("/"):  # a path from the host's root: that first
+            appended = base.rstrip("/") + control
+            return (joined,) if joined == appended else (joined, appended)
+        appended = (base if base.endswith("/") else base + "/") + control
+        return (appended,) if joined == appended else (appended, joined)
 
 
 def parse_sdp(text: str) -> list[Medium]:
@@ -88,9 +104,9 @@ def _attribute(medium: Medium, attr: str) -> None:
             return
         parts = spec.strip().split("/")
         medium.encoding = parts[0].upper()
-        if len(parts) > 1 and parts[1].isdigit():
+        if len(parts) > 1 and parts[1].isascii() and parts[1].isdigit():
             medium.clock_rate = int(parts[1])
-        if len(parts) > 2 and parts[2].isdigit():
+        if len(parts) > 2 and parts[2].isascii() and parts[2].isdigit():
             medium.channels = int(parts[2])
     elif name == "fmtp":
         pt, _, params = value.partition(" ")

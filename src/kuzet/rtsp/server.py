@@ -23,7 +23,7 @@ import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from kuzet.rtsp import digest
 from kuzet.rtsp.clip import CLIP_SECONDS, FPS, GOP_FRAMES, Clip
@@ -132,11 +132,32 @@ class AuthConfig:
     nonce: str = field(default_factory=lambda: secrets.token_hex(16))
 
 
+@dataclass
+class CameraQuirks:
+    """Ways real cameras differ from the simulator's default, for tests (off unless given):
+    the Content-Base is the DESCRIBE URL as asked, query and all, with no trailing slash
+    (Dahua's `/cam/realmonitor?channel=1&subtype=0`); one form of the track URL is refused
+    (`appended`: the base, a slash and the control, as FFmpeg and live555 ask; `rfc`: the
+    control joined to the base by RFC 3986); the Session header's `timeout=` in SETUP and,
+    when set, in PLAY. Every request seen is noted in `requests`."""
+
+    bare_base: bool = False
+    refuse_form: str = ""  # "", "appended" or "rfc"
+    refuse_status: int = 404
+    setup_timeout_s: int = 60
+    play_timeout_s: int | None = None
+    # (time.monotonic(), method, URI) of each request, in order of arrival
+    requests: list[tuple[float, str, str]] = field(default_factory=list)
+
+
 class RtspServer:
     def __init__(self, sources: dict[str, StreamSource], *, auth: AuthConfig | None = None,
-                 clock: Callable[[], float] = time.time, spread: bool = False) -> None:
+                 clock: Callable[[], float] = time.time, spread: bool = False,
+                 quirks: CameraQuirks | None = None) -> None:
         self.sources = sources
         self.spread = spread
+        self.quirks = quirks
+        self._track_forms: dict[str, tuple[str, StreamSource]] = {}  # with quirks
         self.auth = auth
         self.clock = clock
         self.sessions: dict[str, Session] = {}
@@ -304,6 +325,9 @@ class RtspServer:
                 length = int(request.header("content-length", "0") or 0)
                 if length:
                     request.body = await reader.readexactly(min(length, MAX_HEADER_BYTES))
+                if self.quirks is not None:
+                    self.quirks.requests.append((time.monotonic(), request.method,
+                                                 request.uri))
                 response = self._handle(request, writer, owned)
                 writer.write(response)
                 await writer.drain()
@@ -337,6 +361,10 @@ class RtspServer:
                 return format_response(404, cseq)
             host = writer.get_extra_info("sockname")[0]
             base = request.uri.rstrip("/") + "/"
+            if self.quirks is not None and self.quirks.bare_base:
+                base = request.uri
+                self._track_forms[base.rstrip("/") + "/trackID=0"] = ("appended", source)
+                self._track_forms[urljoin(base, "trackID=0")] = ("rfc", source)
             return format_response(200, cseq, {"Content-Type": "application/sdp",
                                                "Content-Base": base}, source.sdp(host))
         if request.method == "SETUP":
@@ -356,6 +384,11 @@ class RtspServer:
     def _setup(self, request: Request, writer: asyncio.StreamWriter, owned: list[str]) -> bytes:
         cseq = request.cseq
         source = self._source_for(request.uri)
+        quirks = self.quirks
+        if quirks is not None and request.uri in self._track_forms:
+            form, source = self._track_forms[request.uri]
+            if form == quirks.refuse_form:
+                return format_response(quirks.refuse_status, cseq)
         if source is None:
             return format_response(404, cseq)
         if request.header("session"):
@@ -378,8 +411,9 @@ class RtspServer:
         reply += f";ssrc={session.ssrc:08X}"
         self.sessions[session.id] = session
         owned.append(session.id)
+        timeout = quirks.setup_timeout_s if quirks is not None else 60
         return format_response(200, cseq, {"Transport": reply,
-                                           "Session": f"{session.id};timeout=60"})
+                                           "Session": f"{session.id};timeout={timeout}"})
 
     def _session_request(self, request: Request, owned: list[str]) -> bytes:
         cseq = request.cseq
@@ -396,7 +430,10 @@ class RtspServer:
                 session.playing = True
             rtp_info = (f"url={request.uri};seq={session.seq};"
                         f"rtptime={session.rtp_ts(session.next_frame)}")
-            return format_response(200, cseq, {"Session": sid, "Range": "npt=now-",
+            announced = sid
+            if self.quirks is not None and self.quirks.play_timeout_s is not None:
+                announced += f";timeout={self.quirks.play_timeout_s}"
+            return format_response(200, cseq, {"Session": announced, "Range": "npt=now-",
                                                "RTP-Info": rtp_info})
         if request.method == "PAUSE":
             session.playing = False

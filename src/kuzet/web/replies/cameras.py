@@ -28,6 +28,9 @@ class CameraStatusReply(Reply):
     frames_recorded: int
     bytes_recorded: int
     segments_closed: int
+    audio: str | None = Field(
+        default=None, description="with the order to keep the camera's sound (UE-10-22 "
+        "3.1.2): whether it is recorded, and if not why; null: video only")
 
 
 class UnknownStatusReply(Reply):
