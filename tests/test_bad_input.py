@@ -91,7 +91,11 @@ def test_bad_cameras_beside_a_good_one(kuzet: Kuzet, gst_server: int, silent_por
         assert [g["cause"] for g in gaps] == [cause], (name, gaps)
         assert gaps[0]["end_ns"] is None  # still open: nothing was ever recorded
     assert status["wrongpw"]["state"] == "failed"
+    assert "next try in" in status["wrongpw"]["last_error"]  # backing off, and saying so
     listed = kuzet.run("camera", "list").stdout
+    # the server stopped: no camera is shown with its last frame rate as if recording
+    rows = kuzet.json("camera", "list")
+    assert {(r["state"], r["fps"]) for r in rows} == {("not recording", None)}
     assert "nope" not in listed  # passwords never shown
     assert "s3cret" not in listed
     assert "admin:***@" in listed

@@ -135,6 +135,10 @@ def test_decide_cut(facts: PacketFacts, expected: Cut) -> None:
 def test_backoff_is_capped_at_ten_seconds() -> None:
     assert [backoff_delay_s(a, 10) for a in range(7)] == [0.5, 1, 2, 4, 8, 10, 10]
     assert backoff_delay_s(10_000, 10) == 10
+    # credentials a camera refused: tried from 10 s on, doubling to ten minutes, so the
+    # camera's lock-out after failed logins can end (issue 20)
+    assert [backoff_delay_s(a, 10, refused=True) for a in range(8)] == [
+        10, 20, 40, 80, 160, 320, 600, 600]
 
 
 def test_rates() -> None:

@@ -397,13 +397,15 @@ def camera_add(
 
 @camera_app.command("list")
 def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Cameras with their live status (from a running `kuzet serve`)."""
-    from kuzet.recorder.service import status_path
+    """Cameras with their live status (from a running `kuzet serve`; "not recording"
+    while none runs)."""
+    from kuzet.recorder.service import recording_now, status_path
 
     settings = read_settings()
     catalog = open_catalog(settings)
     statuses: dict[str, dict[str, object]] = {}
-    if status_path(settings).exists():
+    running = recording_now(settings)
+    if running and status_path(settings).exists():
         doc = json.loads(status_path(settings).read_text())
         statuses = {c["camera"]: c for c in doc["cameras"]}
     rows: list[dict[str, Any]] = []
@@ -415,7 +417,9 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
                      "location": cam.location, "building": cam.building, "floor": cam.floor,
                      "retention_days": cam.retention_days or settings.retention_days,
                      "audio": _audio_order(cam),
-                     "state": st.get("state", "unknown"), "last_error": st.get("last_error"),
+                     # a stopped server's last figures are not shown as now (issue 20)
+                     "state": st.get("state", "unknown" if running else "not recording"),
+                     "last_error": st.get("last_error"),
                      "fps": st.get("fps"), "bitrate_bps": st.get("bitrate_bps")})
     if as_json:
         typer.echo(json.dumps(rows, indent=1))

@@ -59,6 +59,16 @@ class AlreadyRunning(RuntimeError):
     """Two recorders on one data home would open every camera twice and race on the catalog."""
 
 
+def lock_path(settings: Settings) -> Path:
+    return run_dir(settings) / "serve.lock"
+
+
+def recording_now(settings: Settings) -> bool:
+    """Whether a `kuzet serve` records into this home now: its status file is then live,
+    not what a stopped server last wrote."""
+    return _recorder_alive(lock_path(settings))
+
+
 def _recorder_alive(lock: Path) -> bool:
     """True when the lock names a live process that is a Kuzet recorder."""
     try:
@@ -90,7 +100,7 @@ class RecorderService:
         self._listeners: list[StatusListener] = []
         self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
-        self._lock = run_dir(settings) / "serve.lock"
+        self._lock = lock_path(settings)
         self.alarms = alarms
         self.audit = AuditLog(catalog.session)
         self.volumes = volumes

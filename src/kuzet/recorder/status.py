@@ -18,9 +18,17 @@ class State(StrEnum):
     STOPPED = "stopped"
 
 
-def backoff_delay_s(attempt: int, max_s: float) -> float:
-    """0.5 s, 1 s, 2 s, ... capped at `max_s` (10 s by default)."""
+def backoff_delay_s(attempt: int, max_s: float, *, refused: bool = False) -> float:
+    """0.5 s, 1 s, 2 s, ... capped at `max_s` (10 s by default). After the camera refused
+    the credentials (`refused`), from `max_s` doubling to `REFUSED_MAX_S`: a camera locks
+    an account out after a few failed logins, and a wrong password tried every 10 s kept
+    it locked for good (issue 20)."""
+    if refused:
+        return float(min(REFUSED_MAX_S, max(max_s, 0.5) * 2 ** min(attempt, 16)))
     return float(min(max_s, 0.5 * 2 ** min(attempt, 16)))
+
+
+REFUSED_MAX_S = 600.0  # ten minutes between tries of credentials a camera refused
 
 
 def rates(frames: int, size_bytes: int, elapsed_ns: int) -> tuple[float, float]:

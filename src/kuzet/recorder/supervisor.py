@@ -95,27 +95,30 @@ class Supervisor(Worker):
         while not self._stop.is_set():
             self._set_state(State.STARTING if attempt == 0 else State.RECONNECTING)
             frames_before = self.status.frames_recorded
+            refused = False
             try:
                 source = self.opener(self.source.url, transport=self.source.transport,
                                      stall_s=self.settings.stall_s,
                                      audio=self.source.keep_audio)
             except SourceError as exc:
-                self._failed(exc)
+                refused = self._failed(exc, attempt)
             else:
                 try:
                     self._record(source)
                 except SourceError as exc:
-                    self._failed(exc)
+                    refused = self._failed(exc, attempt)
                 except Exception as exc:  # a bug must not end 24/7 recording
                     log.exception("camera %s: unexpected error", self.source.name)
-                    self._failed(SourceError(GapCause.STREAM_ENDED, f"internal error: {exc!r}"))
+                    self._failed(SourceError(GapCause.STREAM_ENDED, f"internal error: {exc!r}"),
+                                 attempt)
                 finally:
                     with contextlib.suppress(av.FFmpegError, OSError):
                         source.close()
             if self.status.frames_recorded > frames_before:
                 attempt = 0  # it worked for a while: start the backoff over
             if not self._stop.is_set():
-                self._stop.wait(backoff_delay_s(attempt, self.settings.backoff_max_s))
+                self._stop.wait(backoff_delay_s(attempt, self.settings.backoff_max_s,
+                                                refused=refused))
                 attempt += 1
         self._set_state(State.STOPPED)
 
@@ -331,7 +334,9 @@ class Supervisor(Worker):
             self.prev_end_ns = row.end_ns
 
     # -- status ---------------------------------------------------------------------
-    def _failed(self, exc: SourceError) -> None:
+    def _failed(self, exc: SourceError, attempt: int) -> bool:
+        """Record the failure (gap, state, status); True when the camera refused the
+        credentials, which are then tried again only after a longer wait."""
         now = self.clock_ns()
         start = self.prev_end_ns if self.prev_end_ns is not None else now
         self.catalog.open_gap(self.source.id, start, exc.cause.value, str(exc))
@@ -341,10 +346,15 @@ class Supervisor(Worker):
         elif exc.cause is GapCause.STORAGE_FULL:
             state = State.STORAGE_FULL
         self._set_state(state)
-        self.status.last_error = str(exc)
+        if exc.cause is GapCause.AUTH_FAILED:  # the wait the loop takes next, said at once
+            wait = backoff_delay_s(attempt, self.settings.backoff_max_s, refused=True)
+            self.status.last_error = f"{exc}; next try in {wait:.0f} s"
+        else:
+            self.status.last_error = str(exc)
         self.status.last_cause = exc.cause.value
         log.warning("camera %s (%s): %s: %s", self.source.name, self.source.url,
                     exc.cause.value, exc)
+        return exc.cause is GapCause.AUTH_FAILED
 
     def _set_state(self, state: State) -> None:
         if self.status.state is not state:
