@@ -58,9 +58,10 @@ def nal_type(codec: Codec, unit: bytes) -> int:
 
 
 def parameter_sets(codec: Codec, data: bytes) -> tuple[bytes, ...]:
-    """The parameter-set NAL units (VPS/SPS/PPS) found in an Annex B access unit."""
+    """The parameter-set NAL units (VPS/SPS/PPS) found in an Annex B access unit, each
+    once, in order: cameras that slice a picture repeat them before every slice."""
     wanted = {H264_SPS, H264_PPS} if codec == "h264" else {HEVC_VPS, HEVC_SPS, HEVC_PPS}
-    return tuple(u for u in split_annexb(data) if nal_type(codec, u) in wanted)
+    return tuple(dict.fromkeys(u for u in split_annexb(data) if nal_type(codec, u) in wanted))
 
 
 def to_annexb(units: tuple[bytes, ...]) -> bytes:

@@ -40,6 +40,7 @@ from kuzet.rtsp.depacketize import (
     TimestampUnwrapper,
     split_interleaved,
 )
+from kuzet.rtsp.protocol import decimal
 from kuzet.rtsp.sdp import Medium, parse_sdp
 
 BUFFER_BYTES = 256 * 1024  # holds any RTP packet (64 KiB) with room for a batch
@@ -321,7 +322,7 @@ def _setup(client: RtspClient, medium: Medium, base: str, channel: int) -> int:
         key, _, value = field.strip().partition("=")
         if key.lower() == "interleaved":
             first = value.partition("-")[0]
-            if first.isascii() and first.isdigit():
+            if decimal(first):
                 return int(first)
     if "TCP" not in reply.header("transport", "RTP/AVP/TCP").upper():
         raise NeedsFfmpeg("the camera offered no TCP-interleaved transport")

@@ -9,9 +9,10 @@ when the timed packet is the rest of the same picture (see below).
 FFmpeg's H.264 parser also cuts one picture into several packets when the camera repeats
 its parameter sets before every slice of a keyframe (x264's sliced threads, many
 cameras): each SPS after a slice looks to it like the start of a new picture. Those
-packets share one timestamp. An access unit is everything sent with one timestamp, so
-`join_access_units` puts them back together before the recorder sees them; two packets
-with the same timestamp are never two frames, and never a timestamp jump.
+packets share one timestamp, and the later ones do not start a picture, so
+`join_access_units` puts them back together before the recorder sees them: parts of one
+picture are one frame, never a timestamp jump. Whole pictures sent with one frozen
+timestamp are not joined; the recorder still takes that for a jump.
 """
 
 from __future__ import annotations

@@ -187,8 +187,7 @@ class Supervisor(Worker):
                         have_prev = False
                         continue
                     data = bytes(packet)
-                    # Each set once, in order: cameras repeat them before every slice.
-                    units = tuple(dict.fromkeys(parameter_sets(codec, data)))
+                    units = parameter_sets(codec, data)
                     if seg is not None:
                         # Compared as sets: a keyframe repeating some or all of the
                         # segment's parameter sets changes nothing.

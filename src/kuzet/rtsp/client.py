@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from kuzet.credentials import SecretUrl
 from kuzet.rtsp.digest import parse_auth_params
+from kuzet.rtsp.protocol import decimal
 
 log = logging.getLogger(__name__)
 
@@ -79,9 +80,7 @@ class RtspClient:
         self.timeout_s = timeout_s
         self.sock: socket.socket | None = None
         self.session: str | None = None
-        # half of it between keep-alives: the shortest timeout any reply announced
-        self.session_timeout_s = DEFAULT_SESSION_TIMEOUT_S
-        self._announced_timeout_s: int | None = None
+        self._announced_timeout_s: int | None = None  # the shortest any reply announced
         self.leftover = b""  # bytes after the last reply: the stream has begun
         self._cseq = 0
         self._auth: tuple[str, dict[str, str]] | None = None
@@ -138,15 +137,19 @@ class RtspClient:
             for param in params.split(";"):
                 key, _, value = param.strip().partition("=")
                 value = value.strip()
-                # ASCII digits only: int() refuses others that isdigit() takes ("²")
-                if key.strip().lower() == "timeout" and _number(value) and int(value) > 0:
+                if key.strip().lower() == "timeout" and decimal(value) and int(value) > 0:
                     shortest = self._announced_timeout_s
                     self._announced_timeout_s = (int(value) if shortest is None
                                                  else min(shortest, int(value)))
-                    self.session_timeout_s = self._announced_timeout_s
         if method == "OPTIONS" and "GET_PARAMETER" in reply.header("public").upper():
             self._keepalive_method = "GET_PARAMETER"
         return reply
+
+    @property
+    def session_timeout_s(self) -> int:
+        """The session's time-out, half of it between keep-alives: the shortest any reply
+        announced (a camera saying 60 at SETUP and 120 at PLAY means 60)."""
+        return self._announced_timeout_s or DEFAULT_SESSION_TIMEOUT_S
 
     def setup(self, urls: tuple[str, ...], transport: str) -> Reply:
         """SETUP a track at the first of its control URLs (kuzet.rtsp.sdp.Medium.urls)
@@ -267,16 +270,10 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()
 
 
-def _number(text: str) -> bool:
-    """Whether `text` is a decimal number int() takes: ASCII digits only (a camera's
-    "²" passes `isdigit` and then fails `int`)."""
-    return text.isascii() and text.isdigit()
-
-
 def _parse_head(head: bytes) -> Reply:
     lines = head.decode("utf-8", "replace").split("\r\n")
     parts = lines[0].split(" ", 2)
-    if len(parts) < 2 or not parts[0].startswith("RTSP/") or not _number(parts[1]):
+    if len(parts) < 2 or not parts[0].startswith("RTSP/") or not decimal(parts[1]):
         raise RtspError(f"the peer does not speak RTSP: {lines[0][:60]!r}")
     headers: dict[str, str] = {}
     for line in lines[1:]:

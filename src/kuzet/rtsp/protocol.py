@@ -6,6 +6,12 @@ from dataclasses import dataclass, field
 
 MAX_HEADER_BYTES = 16 * 1024
 
+
+def decimal(text: str) -> bool:
+    """Whether a number a peer sent is one `int()` takes: ASCII digits only (a camera's
+    "²" passes `str.isdigit` and then fails `int`)."""
+    return text.isascii() and text.isdigit()
+
 REASONS = {
     200: "OK",
     400: "Bad Request",

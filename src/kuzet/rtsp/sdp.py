@@ -9,6 +9,8 @@ import contextlib
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
+from kuzet.rtsp.protocol import decimal
+
 CODEC_NAMES = {"H264": "h264", "H265": "hevc", "MPEG4-GENERIC": "aac"}
 
 
@@ -104,9 +106,9 @@ def _attribute(medium: Medium, attr: str) -> None:
             return
         parts = spec.strip().split("/")
         medium.encoding = parts[0].upper()
-        if len(parts) > 1 and parts[1].isascii() and parts[1].isdigit():
+        if len(parts) > 1 and decimal(parts[1]):
             medium.clock_rate = int(parts[1])
-        if len(parts) > 2 and parts[2].isascii() and parts[2].isdigit():
+        if len(parts) > 2 and decimal(parts[2]):
             medium.channels = int(parts[2])
     elif name == "fmtp":
         pt, _, params = value.partition(" ")
