@@ -258,10 +258,33 @@ def sim(
         "Send each frame's RTP packets spread evenly over its 40 ms, in several writes, "
         "as a camera's encoder and network card do, instead of in one write when the "
         "frame is due (bench/recording.py --spread)."))] = False,
+    bframes: Annotated[int, typer.Option(min=0, max=3, help=(
+        "B-frames between reference frames in the main stream (libx264 bf, fixed "
+        "pattern), sent in decoding order with presentation-time RTP timestamps, as "
+        "cameras send them."))] = 0,
+    audio: Annotated[str, typer.Option(help=(
+        "A sound track on the main stream (trackID=1; a beep each second): none, aac "
+        "(AAC-LC 16 kHz mono, RFC 3640), pcma, pcmu (G.711, 20-ms packets) or opus."))]
+    = "none",
+    loss_every: Annotated[int, typer.Option(min=0, help=(
+        "Test fault: every N s (half a second into the second) drop a burst of "
+        "--loss-packets consecutive main-stream video packets (their sequence numbers "
+        "used: the receiver sees a gap)."))] = 0,
+    loss_packets: Annotated[int, typer.Option(min=0, help="Packets in each loss burst.")]
+    = 5,
+    reorder_every: Annotated[int, typer.Option(min=0, help=(
+        "Test fault: send every Nth main-stream video packet after its successor."))] = 0,
+    duplicate_every: Annotated[int, typer.Option(min=0, help=(
+        "Test fault: send every Nth main-stream video packet twice."))] = 0,
+    freeze_every: Annotated[int, typer.Option(min=0, help=(
+        "Test fault: every N s the main stream's encoder freezes for --freeze-for s (no "
+        "media packets; RTSP and RTCP go on), then sends the frames it held back in one "
+        "catch-up burst."))] = 0,
+    freeze_for: Annotated[int, typer.Option(min=0, help="Seconds each freeze lasts.")] = 2,
 ) -> None:
     """Serve simulated cameras over RTSP (H.264, wall-clock seconds overlay, moving box)."""
-    from kuzet.rtsp.clip import ClipSpec, load_person
-    from kuzet.rtsp.server import AuthConfig
+    from kuzet.rtsp.clip import AUDIO_FORMATS, ClipSpec, load_person
+    from kuzet.rtsp.server import AuthConfig, NetworkFaults
     from kuzet.rtsp.sim import SimOptions, serve
 
     def size(text: str) -> tuple[int, int]:
@@ -282,13 +305,22 @@ def sim(
             load_person(person, 16)
         except (OSError, ValueError) as exc:
             raise fail(f"--person: {exc}") from exc
+    if audio != "none" and audio not in AUDIO_FORMATS:
+        raise fail(f"--audio must be one of none, {', '.join(AUDIO_FORMATS)}")
+    if freeze_every and not 0 < freeze_for < freeze_every:
+        raise fail("--freeze-for must be at least 1 and less than --freeze-every")
+    faults = NetworkFaults(loss_every_s=loss_every, loss_packets=loss_packets if loss_every
+                           else 0, reorder_every=reorder_every,
+                           duplicate_every=duplicate_every, freeze_every_s=freeze_every,
+                           freeze_for_s=freeze_for if freeze_every else 0)
     opts = SimOptions(
         cameras=cameras, host=host, port=port,
-        main=ClipSpec(*size(main_size), main_kbps * 1000, person),
+        main=ClipSpec(*size(main_size), main_kbps * 1000, person, bframes),
         sub=ClipSpec(*size(sub_size), sub_kbps * 1000, person),
         auth=AuthConfig(auth, user, password) if auth != "none" else None,
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file,
-        port_file=port_file, stagger=stagger, stamp=stamp, spread=spread)
+        port_file=port_file, stagger=stagger, stamp=stamp, spread=spread,
+        audio="" if audio == "none" else audio, faults=faults)
     settings = read_settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))
@@ -420,13 +452,16 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
                      # a stopped server's last figures are not shown as now (issue 20)
                      "state": st.get("state", "unknown" if running else "not recording"),
                      "last_error": st.get("last_error"),
-                     "fps": st.get("fps"), "bitrate_bps": st.get("bitrate_bps")})
+                     "fps": st.get("fps"), "bitrate_bps": st.get("bitrate_bps"),
+                     "packets_lost": st.get("packets_lost")})
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
     for r in rows:
         fps = f"{r['fps']:.1f} fps" if isinstance(r["fps"], float) else ""
         err = f"  ({r['last_error']})" if r["last_error"] else ""
+        if r["packets_lost"]:  # the network loses this camera's packets (issue 20)
+            err += f"  [{r['packets_lost']} RTP packets lost]"
         zone = r["zone"] if r["zone_clause"] else f"NO ZONE ({r['zone'] or 'none'})"
         sound = ("video only" if r["audio"] is None else
                  f"sound: order {r['audio']['order_no']} of {r['audio']['order_date']}")

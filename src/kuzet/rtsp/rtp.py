@@ -19,10 +19,13 @@ DEFAULT_MTU_PAYLOAD = 1400
 
 @dataclass(frozen=True, slots=True)
 class FramePayloads:
-    """One access unit cut into RTP payloads; the marker bit goes on the last one."""
+    """One access unit cut into RTP payloads; the marker bit goes on the last one.
+    `shown`: its presentation index within its GOP, which is its position there unless
+    the clip has B-frames."""
 
     payloads: tuple[bytes, ...]
     is_keyframe: bool
+    shown: int = 0
 
 
 def packetize_h264(access_unit: bytes, max_payload: int = DEFAULT_MTU_PAYLOAD) -> tuple[bytes, ...]:
@@ -42,6 +45,12 @@ def packetize_h264(access_unit: bytes, max_payload: int = DEFAULT_MTU_PAYLOAD) -
             end = 0x40 if offset + step >= len(body) else 0
             out.append(bytes((indicator, start | end | kind)) + body[offset : offset + step])
     return tuple(out)
+
+
+def aac_hbr_payload(access_unit: bytes) -> bytes:
+    """One AAC access unit as an RFC 3640 AAC-hbr payload: the AU-headers-length (16 bits)
+    and one AU header, a 13-bit size and a 3-bit index of 0."""
+    return struct.pack("!HH", 16, len(access_unit) << 3) + access_unit
 
 
 def rtp_header(payload_type: int, marker: bool, seq: int, timestamp: int, ssrc: int) -> bytes:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
-from kuzet.rtsp.clip import ClipSpec, load_clip
-from kuzet.rtsp.server import AuthConfig, RtspServer, StreamSource
+from kuzet.rtsp.clip import ClipSpec, load_audio, load_clip
+from kuzet.rtsp.server import AuthConfig, NetworkFaults, RtspServer, StreamSource
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,9 @@ class SimOptions:
     stagger: bool = False
     stamp: bool = False  # each main-stream frame's send time in an SEI (rtsp.stamp)
     spread: bool = False  # each frame's RTP packets across its 40 ms, as a camera sends
+    # issue 20, on the main stream only (B-frames: `main.bframes`)
+    audio: str = ""  # "", or a key of clip.AUDIO_FORMATS: aac, pcma, pcmu, opus
+    faults: NetworkFaults = field(default_factory=NetworkFaults)
 
 
 def offset_s(index: int, cameras: int, stagger: bool) -> int:
@@ -51,14 +55,18 @@ def build_sources(opts: SimOptions, cache_dir: Path) -> dict[str, StreamSource]:
     alt = None
     if opts.resize_every_s:
         alt = load_clip(ClipSpec(opts.main.width // 2 // 2 * 2, opts.main.height // 2 // 2 * 2,
-                                 opts.main.bitrate_bps // 2, opts.main.person), cache_dir)
+                                 opts.main.bitrate_bps // 2, opts.main.person,
+                                 opts.main.bframes), cache_dir)
+    audio = load_audio(opts.audio, cache_dir) if opts.audio else None
+    faults = opts.faults if opts.faults.any else None
     sources: dict[str, StreamSource] = {}
     for i in range(opts.cameras):
         name = camera_name(i)
         ahead = offset_s(i, opts.cameras, opts.stagger)
         sources[f"{name}/main"] = StreamSource(
             f"{name}/main", main, alt_clip=alt, resize_every_s=opts.resize_every_s,
-            ts_jump_every_s=opts.ts_jump_every_s, offset_s=ahead, stamp=opts.stamp)
+            ts_jump_every_s=opts.ts_jump_every_s, offset_s=ahead, stamp=opts.stamp,
+            audio=audio, faults=faults)
         sources[f"{name}/sub"] = StreamSource(f"{name}/sub", sub, offset_s=ahead)
     return sources
 
@@ -82,6 +90,15 @@ async def serve(opts: SimOptions, cache_dir: Path, ready: asyncio.Event | None =
         ready.set()
     await stop.wait()
     await server.close()
-    stats = {k: v.frames_sent for k, v in sources.items()}
     if opts.stats_file:
-        opts.stats_file.write_text(json.dumps({"frames_sent": stats}))
+        opts.stats_file.write_text(json.dumps(stats_of(sources)))
+
+
+def stats_of(sources: dict[str, StreamSource]) -> dict[str, dict[str, Any]]:
+    """Frames sent per stream and, for streams with faults, what the faults did."""
+    stats: dict[str, dict[str, Any]] = {
+        "frames_sent": {k: v.frames_sent for k, v in sources.items()}}
+    faulty = {k: asdict(v.fault_counts) for k, v in sources.items() if v.faults is not None}
+    if faulty:
+        stats["faults"] = faulty
+    return stats
