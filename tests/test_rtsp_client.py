@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import itertools
 import struct
 import threading
 import time
+from collections import defaultdict
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -17,7 +20,6 @@ from conftest import Kuzet
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.choice import ClientChoice
 from kuzet.ingest.errors import GapCause, SourceError
-from kuzet.ingest.ffmpeg_source import PyavSource
 from kuzet.ingest.rtsp_source import RtspSource
 from kuzet.ingest.source import NeedsFfmpeg
 from kuzet.nal import to_annexb
@@ -37,12 +39,17 @@ from kuzet.rtsp.stamp import sei_stamp, stamp_of
 SPS, PPS = b"\x67\x42\xc0\x1e\xaa", b"\x68\xce\x3c\x80"
 
 
+SEQUENCES: defaultdict[int, Iterator[int]] = defaultdict(itertools.count)
+
+
 def frames(channel: int, payloads: list[bytes], timestamp: int, pt: int = 96,
            marker: bool = True) -> bytes:
-    """RTP packets of one access unit in RTSP's interleaved framing."""
+    """RTP packets of one access unit in RTSP's interleaved framing, each channel's
+    sequence numbers going on from its last packet."""
     out = b""
     for i, payload in enumerate(payloads):
-        packet = rtp_header(pt, marker and i == len(payloads) - 1, i, timestamp, 7) + payload
+        packet = rtp_header(pt, marker and i == len(payloads) - 1, next(SEQUENCES[channel]),
+                            timestamp, 7) + payload
         out += struct.pack(">cBH", b"$", channel, len(packet)) + packet
     return out
 
@@ -120,6 +127,22 @@ def test_aac_access_units() -> None:
 def test_lost_framing_is_an_error() -> None:
     with pytest.raises(StreamSyncError):
         split_interleaved(bytearray(b"HTTP/1.1 200 OK\r\n\r\n"), 0, 19, {})
+
+
+@pytest.mark.parametrize("length", [b"-19", b"x", b"99999999"])
+def test_a_reply_with_a_bad_length_is_lost_framing_not_a_hang(length: bytes) -> None:
+    """A keep-alive reply inside the stream whose Content-Length is minus its head's
+    length held the reader in one place for good (issue 20's review)."""
+    reply = b"RTSP/1.0 200 OK\r\nCSeq: 9\r\nContent-Length: " + length + b"\r\n\r\n"
+    with pytest.raises(StreamSyncError):
+        split_interleaved(bytearray(reply + b"$\x00\x00\x00"), 0, len(reply) + 4, {})
+
+
+def test_keep_alive_replies_are_read_for_their_status() -> None:
+    replies: list[int] = []
+    data = b"RTSP/1.0 501 Not Implemented\r\nCSeq: 4\r\n\r\n" + frames(0, [b"\x41\x01"], 5)
+    split_interleaved(bytearray(data), 0, len(data), {0: H264Depacketizer()}, replies)
+    assert replies == [501]
 
 
 def test_timestamps_unwrap_across_32_bits_and_jump_back() -> None:
@@ -241,22 +264,27 @@ def test_peer_that_never_answers(kuzet: Kuzet) -> None:
 
 
 @slow
-def test_b_frames_go_to_ffmpegs_client(gst_server: int) -> None:
+def test_b_frames_stay_with_the_own_client(gst_server: int) -> None:
+    """A camera that sends B-frames is read by the own client, which makes up decoding
+    times RTP does not carry: each at most the frame's presentation time, strictly rising."""
     url = SecretUrl(f"rtsp://127.0.0.1:{gst_server}/h264b")
     choice = ClientChoice()
     source = choice.open(url, transport="tcp", stall_s=5)
     try:
-        assert isinstance(source, PyavSource)
-        assert choice.handed_to_ffmpeg(url)
+        assert isinstance(source, RtspSource)
+        times = []
+        for _, packet in source.packets():
+            times.append((packet.pts, packet.dts))
+            if len(times) == 50:
+                break
     finally:
         source.close()
-    assert not ClientChoice().handed_to_ffmpeg(url)  # one recorder's memory, not the process's
-    plain = choice.open(SecretUrl(f"rtsp://127.0.0.1:{gst_server}/h264"), transport="tcp",
-                        stall_s=5)
-    try:
-        assert isinstance(plain, RtspSource)
-    finally:
-        plain.close()
+    assert not choice.handed_to_ffmpeg(url)
+    dts = [d for _, d in times]
+    assert all(d <= p for p, d in times)
+    assert all(a < b for a, b in itertools.pairwise(dts))
+    assert sum(p != d for p, d in times) > 10  # reordered frames, not a plain camera
+    assert sorted(p for p, _ in times)[:3] == [0, 3600, 7200]  # every frame, none lost
 
 
 @slow
@@ -336,3 +364,19 @@ def test_out_of_order_packetization_goes_to_ffmpegs_client(fmtp: str) -> None:
     assert choice.handed_to_ffmpeg(url)
     thread2.join(5)
     thread.join(5)
+
+
+def test_a_unit_left_without_a_slice_by_a_loss_is_no_frame() -> None:
+    """Issue 20 (found by the field corpus): a loss that takes a frame's SEI and slices but
+    leaves its filler data must not hand over a frame with no picture ("missing picture
+    in access unit"): the frame is missing, and the recorder must see it missing. A unit
+    without a slice where nothing was lost (parameter sets sent apart) is kept."""
+    video = H264Depacketizer()
+    sei, slice_, filler = b"\x06\x05\x01\x00\x80", b"\x41\x9a\x02", b"\x0c\xff\xff"
+    data = frames(0, [sei, slice_], 10)
+    next(SEQUENCES[0]), next(SEQUENCES[0])  # the next frame's SEI and slice are lost
+    data += frames(0, [filler], 20) + frames(0, [b"\x67\x42"], 25) + frames(0, [slice_], 30)
+    feed(data, [], {0: video})
+    video.order.flush()
+    assert [u.timestamp for u in video.ready] == [10, 25, 30]
+    assert video.order.lost == 2

@@ -1,7 +1,9 @@
 """An independent RTSP server for the tests: GStreamer's gst-rtsp-server.
 
 Run with Debian's /usr/bin/python3 (python3-gi): `gst_rtsp_server.py`. Listens on a
-free port of 127.0.0.1 and prints "ready PORT" once listening. Mounts:
+free port of 127.0.0.1 and prints "ready PORT" once listening. With `--tls CERT KEY`
+(PEM files) it speaks RTSPS instead, RTSP over TLS on every connection, as Axis, Hanwha,
+Bosch and UniFi Protect cameras offer it; its clients then use `rtsps://`. Mounts:
   /h264     H.264 320x240 25 fps
   /h265aac  H.265 320x240 25 fps with AAC audio
   /h264b    H.264 320x240 25 fps with B-frames (decoding order differs from display order)
@@ -12,11 +14,13 @@ free port of 127.0.0.1 and prints "ready PORT" once listening. Mounts:
   /h264slices H.264 in several slices a picture, parameter sets with every keyframe
 """
 
+import sys
+
 import gi
 
 gi.require_version("Gst", "1.0")
 gi.require_version("GstRtspServer", "1.0")
-from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
+from gi.repository import Gio, GLib, Gst, GstRtspServer  # noqa: E402
 
 VIDEO = ("videotestsrc is-live=true pattern=ball ! "
          "video/x-raw,width=320,height=240,framerate=25/1 ! ")
@@ -48,16 +52,46 @@ MOUNTS = {
 }
 
 
+def tls_auth(cert: str, key: str) -> GstRtspServer.RTSPAuth:
+    """What makes the server speak TLS: an RTSPAuth holding its certificate, which it
+    presents on every connection it accepts. An auth also guards each mount, so
+    everyone (the default token's role) is let in: no client certificate, no password."""
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_tls_certificate(Gio.TlsCertificate.new_from_files(cert, key))
+    auth.set_tls_authentication_mode(Gio.TlsAuthenticationMode.NONE)
+    token = GstRtspServer.RTSPToken()
+    token.set_string("media.factory.role", "anyone")
+    auth.set_default_token(token)
+    return auth
+
+
+def everyone() -> GstRtspServer.RTSPPermissions:
+    """A mount's permissions under an auth: anyone may open and build it."""
+    permissions = GstRtspServer.RTSPPermissions()
+    permissions.add_permission_for_role("anyone", "media.factory.access", True)
+    permissions.add_permission_for_role("anyone", "media.factory.construct", True)
+    return permissions
+
+
 def main() -> None:
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
     server.set_address("127.0.0.1")
     server.set_service("0")  # any free port: get_bound_port says which, once attached
+    tls = sys.argv[1:2] == ["--tls"]
+    if tls:
+        server.set_auth(tls_auth(sys.argv[2], sys.argv[3]))
     mounts = server.get_mount_points()
     for path, launch in MOUNTS.items():
         factory = GstRtspServer.RTSPMediaFactory()
         factory.set_launch(launch)
-        factory.set_shared(True)
+        # Each client its own pipeline, as each camera is its own: a client joining a
+        # shared media restarts its clock for the clients already playing it, a
+        # timestamp jump the tests would take for the recorder's (measured: pts back to 0
+        # for a TCP client when a UDP one joined /h264b).
+        factory.set_shared(False)
+        if tls:
+            factory.set_permissions(everyone())
         mounts.add_factory(path, factory)
     server.attach(None)
     print(f"ready {server.get_bound_port()}", flush=True)

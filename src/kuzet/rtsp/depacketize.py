@@ -7,19 +7,29 @@ an access unit is joined once, when its last packet (the marker bit, or the next
 timestamp) is in, and a packet with the timestamp of a unit not yet handed over joins it
 even after a marker. That is what lets the recorder read a camera in large chunks
 instead of FFmpeg's three `recv` calls per packet, which were most of its CPU.
+
+Every RTP packet passes a `SequenceOrder` (kuzet.rtsp.reorder) first: UDP datagrams come
+reordered, duplicated or not at all, and a depacketizer told of a loss drops the NAL unit
+it was in the middle of rather than join its two sides.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
+
+from kuzet.rtsp.reorder import SequenceOrder
 
 START_CODE = b"\x00\x00\x00\x01"
 MAX_RTSP_REPLY = 16 * 1024
+MAX_UNIT_BYTES = 8 * 1024 * 1024  # one frame: a 4K keyframe is about 1 MB
 
 H264_IDR = 5
 H264_STAP_A, H264_FU_A = 24, 28
 HEVC_IRAP = range(16, 24)
 HEVC_AP, HEVC_FU = 48, 49
+HEVC_FIRST_NON_SLICE = 32  # NAL types below are slices (VCL)
 
 
 class StreamSyncError(ValueError):
@@ -35,12 +45,18 @@ class AccessUnit:
     keyframe: bool
 
 
-def split_interleaved(buf: bytearray, pos: int, end: int,
-                      sink: dict[int, Depacketizer]) -> int:
-    """Hand every complete RTP packet in `buf[pos:end]` to its channel's depacketizer.
+class Sink(Protocol):
+    """What takes one channel's packets: a depacketizer (RTP) or an RTCP reader."""
+
+    def packet(self, buf: bytearray, start: int, stop: int) -> None: ...
+
+
+def split_interleaved(buf: bytearray, pos: int, end: int, sink: Mapping[int, Sink],
+                      replies: list[int] | None = None) -> int:
+    """Hand every complete packet in `buf[pos:end]` to its channel's sink.
 
     Returns where the first incomplete frame starts. RTSP replies (to keep-alives) that
-    arrive between packets are skipped; channels nobody listens on (RTCP) are dropped.
+    arrive between packets are skipped; channels nobody listens on are dropped.
     """
     while end - pos >= 4:
         if buf[pos] == 0x24:  # '$'
@@ -48,9 +64,9 @@ def split_interleaved(buf: bytearray, pos: int, end: int,
             stop = pos + 4 + size
             if stop > end:
                 break
-            depacketizer = sink.get(buf[pos + 1])
-            if depacketizer is not None and size >= 12:
-                _rtp(buf, pos + 4, stop, depacketizer)
+            taker = sink.get(buf[pos + 1])
+            if taker is not None:
+                taker.packet(buf, pos + 4, stop)
             pos = stop
         elif buf[pos:pos + 5] == b"RTSP/"[:end - pos]:
             if end - pos < 5:
@@ -63,47 +79,74 @@ def split_interleaved(buf: bytearray, pos: int, end: int,
             stop = head_end + 4 + _content_length(bytes(buf[pos:head_end]))
             if stop > end:
                 break
+            if replies is not None:
+                replies.append(reply_status(bytes(buf[pos:pos + 16])))
             pos = stop
         else:
             raise StreamSyncError(f"lost the interleaved framing at byte 0x{buf[pos]:02x}")
     return pos
 
 
+def reply_status(line: bytes) -> int:
+    """The status code of an RTSP reply starting `line` ("RTSP/1.0 501 ..."); 0 if none."""
+    code = line[9:12]
+    return int(code) if code.isdigit() else 0
+
+
 def _content_length(head: bytes) -> int:
+    """The reply's body length; a length that is not a decimal number loses the framing
+    (a negative one held the reader in one place for good)."""
     for line in head.split(b"\r\n"):
         name, _, value = line.partition(b":")
         if name.strip().lower() == b"content-length":
-            return int(value.strip() or 0)
+            value = value.strip() or b"0"
+            if not value.isdigit() or len(value) > 6:
+                raise StreamSyncError("an RTSP reply inside the stream with a bad Content-Length")
+            return int(value)
     return 0
 
 
-def _rtp(buf: bytearray, start: int, stop: int, depacketizer: Depacketizer) -> None:
-    first = buf[start]
-    if first >> 6 != 2:
-        return  # not RTP version 2
-    header = 12 + 4 * (first & 0x0F)
-    if first & 0x10:  # header extension
-        if start + header + 4 > stop:
-            return
-        header += 4 + 4 * ((buf[start + header + 2] << 8) | buf[start + header + 3])
-    if first & 0x20:  # padding: its length is the last byte
-        stop -= buf[stop - 1]
-    if start + header >= stop:
-        return
-    second = buf[start + 1]
-    timestamp = int.from_bytes(buf[start + 4:start + 8], "big")
-    depacketizer.push(buf, start + header, stop, timestamp, bool(second & 0x80))
-
-
 class Depacketizer:
-    """Collects payloads into access units; `ready` is drained by the reader."""
+    """Collects payloads into access units; `ready` is drained by the reader. Packets
+    come in through `packet`, in any order; `order` counts what was lost."""
 
     def __init__(self) -> None:
         self.ready: list[AccessUnit] = []
+        self.order = SequenceOrder(self._rtp, self.lost)
+        # the medium's payload type, when known: a camera may send others on the same
+        # stream (telephone-event beside G.711), which are not this codec's
+        self.payload_type: int | None = None
+        # a video camera that marks the end of each slice, not of each picture (below)
+        self.marks_slices = False
+
+    def packet(self, buf: bytearray, start: int, stop: int) -> None:
+        """One RTP packet as it arrived: `buf[start:stop]`."""
+        if stop - start >= 12 and buf[start] >> 6 == 2:  # RTP version 2
+            self.order.push(buf, start, stop)
+
+    def _rtp(self, buf: bytearray, start: int, stop: int) -> None:
+        """One RTP packet, in sequence: its payload to `push`."""
+        first = buf[start]
+        header = 12 + 4 * (first & 0x0F)
+        if first & 0x10:  # header extension
+            if start + header + 4 > stop:
+                return
+            header += 4 + 4 * ((buf[start + header + 2] << 8) | buf[start + header + 3])
+        if first & 0x20:  # padding: its length is the last byte
+            stop -= buf[stop - 1]
+        if start + header >= stop:
+            return
+        if self.payload_type is not None and buf[start + 1] & 0x7F != self.payload_type:
+            return
+        timestamp = int.from_bytes(buf[start + 4:start + 8], "big")
+        self.push(buf, start + header, stop, timestamp, bool(buf[start + 1] & 0x80))
 
     def push(self, buf: bytearray, start: int, stop: int, timestamp: int,
              marker: bool) -> None:
         raise NotImplementedError
+
+    def lost(self) -> None:
+        """Packets between the last one pushed and the next are lost."""
 
 
 class _VideoDepacketizer(Depacketizer):
@@ -115,6 +158,10 @@ class _VideoDepacketizer(Depacketizer):
         self._timestamp = -1
         self._key = False
         self._in_fragment = False  # a fragmented NAL unit has begun and not ended
+        self._fragment_at = 0  # where in `_parts` it begins
+        self._slices = 0  # whole slices (picture data) in the unit being joined
+        self._size = 0  # bytes of payload in it
+        self._damaged = False  # packets were lost since the last unit was handed over
 
     def push(self, buf: bytearray, start: int, stop: int, timestamp: int,
              marker: bool) -> None:
@@ -126,11 +173,28 @@ class _VideoDepacketizer(Depacketizer):
             # More of a picture after its marker (a camera that marks every slice): an
             # access unit is all that carries one timestamp, so it is opened again.
             last = self.ready.pop()
+            # The camera marks each slice's end: a picture's last unit may still grow,
+            # so the reader hands it over only once the next has begun.
+            self.marks_slices = True
             self._parts = [last.data]
             self._key = last.keyframe
+            self._size = len(last.data)
+        self._size += stop - start
+        if self._size > MAX_UNIT_BYTES:  # a frame never ends (no marker, one time): dropped
+            self._parts, self._size, self._in_fragment = [], 0, False
+            self._damaged = True
+            return
         self._payload(buf, start, stop)
         if marker and self._parts:
             self._flush()
+
+    def lost(self) -> None:
+        """A fragmented NAL unit whose middle or end is lost is dropped whole, as one
+        whose start is lost: a decoder takes a missing NAL unit better than a torn one."""
+        self._damaged = True
+        if self._in_fragment:
+            del self._parts[self._fragment_at:]
+            self._in_fragment = False
 
     def _payload(self, buf: bytearray, start: int, stop: int) -> None:
         raise NotImplementedError
@@ -139,11 +203,17 @@ class _VideoDepacketizer(Depacketizer):
         """Whether the NAL unit starting at `at` begins a keyframe (IDR, IRAP)."""
         raise NotImplementedError
 
+    def _is_slice(self, buf: bytearray, at: int) -> bool:
+        """Whether the NAL unit starting at `at` carries picture data (a VCL unit)."""
+        raise NotImplementedError
+
     def _unit(self, buf: bytearray, start: int, stop: int) -> None:
         self._parts.append(START_CODE)
         self._parts.append(buf[start:stop])
         if self._is_key(buf, start):
             self._key = True
+        if self._is_slice(buf, start):
+            self._slices += 1
 
     def _aggregate(self, buf: bytearray, pos: int, stop: int) -> None:
         """STAP-A (H.264) or AP (H.265): whole NAL units, each after its 16-bit size."""
@@ -156,10 +226,17 @@ class _VideoDepacketizer(Depacketizer):
             pos += size
 
     def _flush(self) -> None:
-        self.ready.append(AccessUnit(self._timestamp, b"".join(self._parts), self._key))
+        # After a loss, a unit left with no slice (its SEI or filler data alone, say)
+        # is no picture: handed over, it was a frame no decoder shows ("missing picture
+        # in access unit"), and the recorder would not see the frames missing.
+        if self._slices or not self._damaged:
+            self.ready.append(AccessUnit(self._timestamp, b"".join(self._parts), self._key))
         self._parts = []
         self._key = False
         self._in_fragment = False
+        self._slices = 0
+        self._size = 0
+        self._damaged = False
 
 
 class H264Depacketizer(_VideoDepacketizer):
@@ -174,6 +251,7 @@ class H264Depacketizer(_VideoDepacketizer):
             fu = buf[start + 1]
             if fu & 0x80:  # start of the NAL unit: rebuild its header
                 inner = fu & 0x1F
+                self._fragment_at = len(parts)
                 parts.append(START_CODE)
                 parts.append(bytes(((buf[start] & 0xE0) | inner,)))
                 self._in_fragment = True
@@ -184,6 +262,8 @@ class H264Depacketizer(_VideoDepacketizer):
             parts.append(buf[start + 2:stop])
             if fu & 0x40:
                 self._in_fragment = False
+                if 0 < (fu & 0x1F) <= H264_IDR:
+                    self._slices += 1
         elif 0 < kind < H264_STAP_A:
             self._unit(buf, start, stop)
         elif kind == H264_STAP_A:
@@ -191,6 +271,9 @@ class H264Depacketizer(_VideoDepacketizer):
 
     def _is_key(self, buf: bytearray, at: int) -> bool:
         return buf[at] & 0x1F == H264_IDR
+
+    def _is_slice(self, buf: bytearray, at: int) -> bool:
+        return 0 < buf[at] & 0x1F <= H264_IDR
 
 
 class H265Depacketizer(_VideoDepacketizer):
@@ -206,6 +289,7 @@ class H265Depacketizer(_VideoDepacketizer):
             fu = buf[start + 2]
             inner = fu & 0x3F
             if fu & 0x80:
+                self._fragment_at = len(parts)
                 parts.append(START_CODE)
                 parts.append(bytes(((buf[start] & 0x81) | (inner << 1), buf[start + 1])))
                 self._in_fragment = True
@@ -216,6 +300,8 @@ class H265Depacketizer(_VideoDepacketizer):
             parts.append(buf[start + 3:stop])
             if fu & 0x40:
                 self._in_fragment = False
+                if inner < HEVC_FIRST_NON_SLICE:
+                    self._slices += 1
         elif kind == HEVC_AP:
             self._aggregate(buf, start + 2, stop)
         elif kind < HEVC_AP:
@@ -223,6 +309,9 @@ class H265Depacketizer(_VideoDepacketizer):
 
     def _is_key(self, buf: bytearray, at: int) -> bool:
         return (buf[at] >> 1) & 0x3F in HEVC_IRAP
+
+    def _is_slice(self, buf: bytearray, at: int) -> bool:
+        return (buf[at] >> 1) & 0x3F < HEVC_FIRST_NON_SLICE
 
 
 class AacDepacketizer(Depacketizer):
@@ -240,6 +329,8 @@ class AacDepacketizer(Depacketizer):
         header_bits = (buf[start] << 8) | buf[start + 1]
         count = header_bits // 16
         pos = start + 2 + (header_bits + 7) // 8
+        if pos > stop:
+            return  # the AU headers run past the packet: damaged
         for i in range(count):
             h = start + 2 + 2 * i
             size = ((buf[h] << 8) | buf[h + 1]) >> 3
@@ -248,6 +339,16 @@ class AacDepacketizer(Depacketizer):
             ts = (timestamp + i * self._frame_samples) & 0xFFFFFFFF
             self.ready.append(AccessUnit(ts, bytes(buf[pos:pos + size]), True))
             pos += size
+
+
+class G711Depacketizer(Depacketizer):
+    """RFC 3551 PCMA/PCMU: the payload is the samples, one byte each, the timestamp the
+    first's; a packet is a unit (the recorder makes AAC of them, kuzet.ingest.sound)."""
+
+    def push(self, buf: bytearray, start: int, stop: int, timestamp: int,
+             marker: bool) -> None:
+        if stop > start:
+            self.ready.append(AccessUnit(timestamp, bytes(buf[start:stop]), True))
 
 
 class TimestampUnwrapper:

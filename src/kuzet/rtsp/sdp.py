@@ -11,7 +11,10 @@ from urllib.parse import urljoin
 
 from kuzet.rtsp.protocol import decimal
 
-CODEC_NAMES = {"H264": "h264", "H265": "hevc", "MPEG4-GENERIC": "aac"}
+CODEC_NAMES = {"H264": "h264", "H265": "hevc", "MPEG4-GENERIC": "aac", "PCMA": "pcm_alaw",
+               "PCMU": "pcm_mulaw"}
+# RFC 3551's static payload types that cameras send without an rtpmap line: G.711.
+STATIC_PAYLOADS = {0: ("PCMU", 8000), 8: ("PCMA", 8000)}
 
 
 @dataclass
@@ -87,7 +90,10 @@ def parse_sdp(text: str) -> list[Medium]:
                 pt = int(fields[3])
             except (IndexError, ValueError):
                 pt = -1
-            media.append(Medium(kind=fields[0] if fields else "", payload_type=pt))
+            medium = Medium(kind=fields[0] if fields else "", payload_type=pt)
+            if pt in STATIC_PAYLOADS:  # an rtpmap line, if any, says the same
+                medium.encoding, medium.clock_rate = STATIC_PAYLOADS[pt]
+            media.append(medium)
         elif line.startswith("a=") and media:
             _attribute(media[-1], line[2:])
     return media
@@ -106,7 +112,7 @@ def _attribute(medium: Medium, attr: str) -> None:
             return
         parts = spec.strip().split("/")
         medium.encoding = parts[0].upper()
-        if len(parts) > 1 and decimal(parts[1]):
+        if len(parts) > 1 and decimal(parts[1]) and int(parts[1]) > 0:
             medium.clock_rate = int(parts[1])
         if len(parts) > 2 and decimal(parts[2]):
             medium.channels = int(parts[2])

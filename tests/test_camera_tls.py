@@ -1,0 +1,334 @@
+"""Cameras over RTSPS (RTSP over TLS, `rtsps://`), read by Kuzet's own client: GStreamer's
+gst-rtsp-server speaking TLS with a self-signed certificate made here, as cameras' are.
+The certificate is not verified (FFmpeg's client does not either), but its fingerprint is
+recorded and, when pinned, held to; a port that speaks no TLS fails at once, saying so."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime
+import hashlib
+import itertools
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from conftest import PEERS, Kuzet, stop, wait_for
+from kuzet.credentials import SecretUrl
+from kuzet.ingest.choice import ClientChoice
+from kuzet.ingest.errors import GapCause, SourceError
+from kuzet.ingest.rtsp_source import BATCH_S, RtspSource
+from kuzet.rtsp.client import RtspClient, TlsChannel
+
+slow = pytest.mark.slow
+
+
+def self_signed(folder: Path) -> tuple[Path, Path, str]:
+    """A camera's certificate as it ships: self-signed, for its own name; the PEM files
+    of certificate and key, and the certificate's SHA-256 (lower-case hex)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "camera.local")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(key.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .sign(key, hashes.SHA256()))
+    cert_path, key_path = folder / "cert.pem", folder / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_path, key_path, cert.fingerprint(hashes.SHA256()).hex()
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    return self_signed(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="module")
+def tls_camera(certificate: tuple[Path, Path, str]) -> Iterator[tuple[int, str]]:
+    """gst-rtsp-server over TLS (its `--tls` mode): its port, its certificate's SHA-256."""
+    cert, key, sha256 = certificate
+    python = shutil.which("python3", path="/usr/bin") or "/usr/bin/python3"
+    proc = subprocess.Popen([python, str(PEERS / "gst_rtsp_server.py"), "--tls", str(cert),
+                             str(key)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    assert proc.stdout is not None
+    line = proc.stdout.readline().decode()
+    assert line.startswith("ready "), f"gst-rtsp-server did not start over TLS: {line}"
+    yield int(line.split()[1]), sha256
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
+    proc.stdout.close()
+
+
+def probe(path: Path) -> tuple[int, int]:
+    """How many video packets the file holds and how many of them decode (ffprobe)."""
+    out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v", "-count_frames",
+                          "-count_packets", "-show_entries",
+                          "stream=nb_read_packets,nb_read_frames", "-of", "csv=p=0",
+                          str(path)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, f"ffprobe {path}: {out.stderr}"
+    assert not out.stderr.strip(), f"ffprobe {path}: {out.stderr}"
+    packets, frames = out.stdout.strip().split(",")
+    return int(packets), int(frames)
+
+
+@slow
+def test_an_rtsps_camera_is_recorded_by_the_own_client(
+        kuzet: Kuzet, tls_camera: tuple[int, str]) -> None:
+    """Two cameras over rtsps://, one configured for UDP: both recorded by Kuzet's own
+    client over TLS (the UDP one interleaved, as the log says), every frame in the files
+    decoding and counted in the catalog, no gap, no hand-over to FFmpeg's client, and the
+    certificate's fingerprint logged once a camera."""
+    port, sha256 = tls_camera
+    cameras = {"tls": ("h264", "tcp"), "tlsudp": ("h264pcma", "udp")}
+    for name, (path, transport) in cameras.items():
+        kuzet.run("camera", "add", name, f"rtsps://127.0.0.1:{port}/{path}", "--zone",
+                  "corridor", "--transport", transport)
+    serve = kuzet.serve()
+
+    def recorded() -> bool:
+        catalog = kuzet.catalog()
+        return all(len(catalog.segments(catalog.camera(n).id)) >= 2 for n in cameras)
+
+    wait_for(recorded, 20, what="both rtsps:// cameras recording two segments")
+    stop(serve, timeout=10)
+    log = kuzet.log("serve")
+    assert "FFmpeg" not in log, log
+    assert "Traceback" not in log, log
+    assert log.count(f"TLS certificate sha256 {sha256}") == 2, log
+    assert "udp transport is not used" in log, log
+    catalog = kuzet.catalog()
+    for name in cameras:
+        assert kuzet.json("recordings", "gaps", name) == [], name
+        for segment in catalog.segments(catalog.camera(name).id)[:2]:
+            assert segment.frames >= 25, (name, segment.frames)  # a GOP at least
+            assert probe(catalog.path_of(segment)) == (segment.frames, segment.frames), name
+
+
+def test_the_fingerprint_is_recorded_and_a_pinned_one_held_to(
+        tls_camera: tuple[int, str]) -> None:
+    """Any certificate is taken and its SHA-256 recorded; pinned as OpenSSL prints it
+    (upper case, colons) it opens; another pin is refused before any RTSP is spoken, as
+    credentials refused are."""
+    port, sha256 = tls_camera
+    url = SecretUrl(f"rtsps://127.0.0.1:{port}/h264")
+    openssl_form = ":".join(sha256[i:i + 2] for i in range(0, 64, 2)).upper()
+    for pin in (None, openssl_form):
+        source = RtspSource.open(url, stall_s=5, tls_fingerprint=pin)
+        try:
+            assert source.peer_certificate_sha256 == sha256
+            assert (source.video.codec, source.video.width) == ("h264", 320)
+        finally:
+            source.close()
+    wrong = hashlib.sha256(b"another camera").hexdigest()
+    with pytest.raises(SourceError) as refused:
+        ClientChoice().open(url, transport="tcp", stall_s=5, tls_fingerprint=wrong)
+    assert refused.value.cause is GapCause.AUTH_FAILED
+    assert str(refused.value) == (
+        f"the camera's TLS certificate is not the one pinned (sha256 {sha256})")
+
+
+def test_a_pinned_camera_is_not_handed_to_ffmpegs_client(
+        tls_camera: tuple[int, str]) -> None:
+    """FFmpeg's client cannot hold a camera to a pin: a pinned camera the own client
+    handed back fails, saying why, rather than be read unchecked."""
+    port, sha256 = tls_camera
+    url = SecretUrl(f"rtsps://127.0.0.1:{port}/h264")
+    choice = ClientChoice()
+    choice.hand_to_ffmpeg(url)
+    with pytest.raises(SourceError) as refused:
+        choice.open(url, transport="tcp", stall_s=5, tls_fingerprint=sha256)
+    assert refused.value.cause is GapCause.UNSUPPORTED
+    assert "pinned TLS certificate" in str(refused.value)
+
+
+def test_rtsps_to_a_plain_rtsp_port_fails_at_once(gst_server: int) -> None:
+    """gst-rtsp-server answers a TLS ClientHello with a plain RTSP 400: the session fails
+    within a second, naming the mistake."""
+    started = time.monotonic()
+    with pytest.raises(SourceError) as failed:
+        RtspSource.open(SecretUrl(f"rtsps://127.0.0.1:{gst_server}/h264"), stall_s=5)
+    assert time.monotonic() - started < 1
+    assert failed.value.cause is GapCause.CONNECT_FAILED
+    assert str(failed.value) == ("the camera answered in plain RTSP, not TLS: the port is "
+                                 "an rtsp:// one")
+
+
+def test_rtsps_to_a_port_that_stays_silent_fails_within_stall_s() -> None:
+    """A port that takes the connection and never answers (an RTSP server waiting for a
+    request line the ClientHello never ends): a connect failure at `stall_s`, not a hang."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        started = time.monotonic()
+        with pytest.raises(SourceError) as failed:
+            RtspSource.open(SecretUrl(f"rtsps://127.0.0.1:{silent.getsockname()[1]}/x"),
+                            stall_s=1.5)
+        waited = time.monotonic() - started
+    assert 1.4 <= waited <= 2.5, waited
+    assert failed.value.cause is GapCause.CONNECT_FAILED
+    assert str(failed.value) == ("no TLS handshake from the camera within 1.5 s (is the "
+                                 "port an rtsps:// one?)")
+
+
+def test_rtsps_defaults_to_port_322() -> None:
+    """RFC 7826's port for rtsps://, FFmpeg's default too; rtsp:// keeps 554."""
+    assert RtspClient(SecretUrl("rtsps://cam.local/live"), timeout_s=1).port == 322
+    assert RtspClient(SecretUrl("rtsp://cam.local/live"), timeout_s=1).port == 554
+    assert RtspClient(SecretUrl("rtsps://cam.local:7441/key"), timeout_s=1).port == 7441
+
+
+@slow
+def test_tls_keeps_the_batches_of_the_raw_socket(tls_camera: tuple[int, str]) -> None:
+    """The low-water mark is on the raw socket, under TLS: the frames of a quarter second
+    come together, about four wake-ups a second, not one a frame (gst-rtsp-server sends
+    a TLS record a write, some 260 a second here)."""
+    port, _ = tls_camera
+    source = RtspSource.open(SecretUrl(f"rtsps://127.0.0.1:{port}/h264"), stall_s=5)
+    sock = source.client.sock
+    assert sock is not None
+    arrivals: list[float] = []
+    try:
+        started, size = time.monotonic(), 0
+        for index, packet in source.packets():
+            now = time.monotonic()
+            size += packet.size
+            if index == 0 and now - started > 1.5:  # the byte rate is measured after 1 s
+                arrivals.append(now)
+            if now - started > 4:
+                break
+        lowat = sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT)
+        rate = size / (time.monotonic() - started)
+    finally:
+        source.close()
+    assert lowat == pytest.approx(rate * BATCH_S, rel=0.5)
+    wakeups = 1 + sum(b - a > 0.1 for a, b in itertools.pairwise(arrivals))
+    assert len(arrivals) >= 50  # 25 frames a second
+    # 2.5 s in quarter-second batches: about 10 (12 measured). Woken for every frame,
+    # the thread shows no pause over 0.1 s (1 measured) or, frames bunched, dozens.
+    assert 5 <= wakeups <= 20, (wakeups, len(arrivals))
+
+
+def test_records_already_received_are_read_without_waiting(
+        certificate: tuple[Path, Path, str]) -> None:
+    """Bytes the camera sent in one burst of records are all handed over though the socket
+    has nothing more: a sleep with records in hand would wait a whole batch (here the
+    socket's 1 s time-out) with the stream already received."""
+    cert, key, _ = certificate
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    ours, theirs = socket.socketpair()
+    sent = os.urandom(50_000)  # four records at TLS's 16 KiB most
+
+    def camera() -> None:
+        with server_context.wrap_socket(theirs, server_side=True) as tls:
+            tls.sendall(sent)
+            tls.recv(1)  # held open until the client goes
+
+    thread = threading.Thread(target=camera, daemon=True)
+    thread.start()
+    ours.settimeout(1)
+    with ours:
+        channel = TlsChannel(ours, None)
+        channel.handshake()
+        got = bytearray()
+        view = memoryview(bytearray(1000))  # smaller than a record: most stays in hand
+        started = time.monotonic()
+        while len(got) < len(sent):
+            size = channel.read_into(view)
+            got += view[:size]
+        assert time.monotonic() - started < 0.5
+        assert got == sent
+    thread.join(5)
+
+
+@contextlib.contextmanager
+def tls_in_front(port: int, cert: Path, key: Path) -> Iterator[tuple[int, bytearray]]:
+    """A TLS-terminating proxy to a plain RTSP server (the simulator, which speaks no
+    TLS): its port, and what clients sent through it, decrypted."""
+    heard = bytearray()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    loop = asyncio.new_event_loop()
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                   log: bytearray | None) -> None:
+        with contextlib.suppress(OSError):
+            while data := await reader.read(65536):
+                if log is not None:
+                    log += data
+                writer.write(data)
+                await writer.drain()
+        writer.close()
+
+    async def connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        camera_reader, camera_writer = await asyncio.open_connection("127.0.0.1", port)
+        await asyncio.gather(pipe(reader, camera_writer, heard),
+                             pipe(camera_reader, writer, None))
+
+    server = loop.run_until_complete(asyncio.start_server(connection, "127.0.0.1", 0,
+                                                          ssl=context))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.sockets[0].getsockname()[1], heard
+    finally:
+        async def shut() -> None:
+            server.close()
+            for task in asyncio.all_tasks():
+                if task is not asyncio.current_task():
+                    task.cancel()
+
+        asyncio.run_coroutine_threadsafe(shut(), loop).result(5)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(5)
+        loop.close()
+
+
+@slow
+def test_digest_keepalive_and_rtcp_go_over_tls(
+        kuzet: Kuzet, certificate: tuple[Path, Path, str]) -> None:
+    """The simulator asking for digest credentials, behind TLS: the session opens, a
+    keep-alive and the receiver report (after 5 s) go to the camera inside TLS, and every
+    frame of 6 s comes, in order, none lost."""
+    cert, key, _ = certificate
+    _, plain = kuzet.sim("--auth", "digest", "--user", "guard", "--password", "Qw3rty")
+    with tls_in_front(plain, cert, key) as (port, heard):
+        source = RtspSource.open(
+            SecretUrl(f"rtsps://guard:Qw3rty@127.0.0.1:{port}/cam01/main"), stall_s=5)
+        dts = []
+        try:
+            for index, packet in source.packets():
+                if index == 0:
+                    dts.append(packet.dts)
+                if len(dts) == 25:
+                    source.client.keepalive()  # as when half the session time-out is up
+                if len(dts) == 150:
+                    break
+        finally:
+            source.close()
+    assert dts == [3600 * i for i in range(150)]
+    assert b"Authorization: Digest " in heard
+    play = heard.index(b"PLAY ")
+    assert heard.find(b"GET_PARAMETER ", play) > 0 or heard.find(b"OPTIONS ", play) > 0
+    # a receiver report (RTCP 201, one report block) on the video's RTCP channel
+    assert re.search(rb"\$\x01..\x81\xc9", heard[play:], re.DOTALL)
