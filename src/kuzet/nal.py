@@ -16,6 +16,9 @@ Codec = Literal["h264", "hevc"]
 
 H264_SPS, H264_PPS = 7, 8
 HEVC_VPS, HEVC_SPS, HEVC_PPS = 32, 33, 34
+HEVC_RASL = (8, 9)  # leading pictures skipped when decoding starts at their keyframe
+HEVC_OPEN_KEYFRAMES = (16, 17, 18, 21)  # BLA and CRA: keyframes RASL pictures may follow
+HEVC_FIRST_NON_SLICE = 32
 
 
 def split_annexb(data: bytes) -> Iterator[bytes]:
@@ -66,3 +69,13 @@ def parameter_sets(codec: Codec, data: bytes) -> tuple[bytes, ...]:
 
 def to_annexb(units: tuple[bytes, ...]) -> bytes:
     return b"".join(b"\x00\x00\x00\x01" + u for u in units)
+
+
+def first_slice_type(codec: Codec, data: bytes) -> int | None:
+    """The NAL type of an access unit's first slice (None: it holds none)."""
+    for unit in split_annexb(data):
+        kind = nal_type(codec, unit)
+        if (codec == "h264" and 1 <= kind <= 5) or (codec == "hevc"
+                                                   and 0 <= kind < HEVC_FIRST_NON_SLICE):
+            return kind
+    return None

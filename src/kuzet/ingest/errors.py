@@ -19,6 +19,7 @@ class GapCause(StrEnum):
     STREAM_ENDED = "stream_ended"
     STALLED = "stalled"
     TIMESTAMP_JUMP = "timestamp_jump"
+    PACKET_LOSS = "packet_loss"  # the network lost whole frames: cut until the next keyframe
     STORAGE_FULL = "storage_full"
     STORAGE_ERROR = "storage_error"
     PROCESS_STOPPED = "process_stopped"

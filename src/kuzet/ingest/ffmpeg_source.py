@@ -1,6 +1,6 @@
-"""A camera read by FFmpeg's RTSP client, through PyAV: UDP transport, `rtsps://`, and
-every camera Kuzet's own client hands back (kuzet.ingest.source); PyAV's errors named in
-the words of a gap row.
+"""A camera read by FFmpeg's RTSP client, through PyAV: every camera Kuzet's own client
+hands back, with its reason (kuzet.ingest.source); PyAV's errors named in the words of a
+gap row.
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ import av
 
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError, check_url
+from kuzet.ingest.sound import G711
 from kuzet.ingest.source import SUPPORTED_VIDEO, Track, not_stored
 from kuzet.ingest.timestamps import fill_missing_timestamps, join_access_units
 from kuzet.nal import Codec
 
-# Sound a segment file holds and the console's player and exports play. FFmpeg's MP4
-# muxer refuses G.711 ("'mp4' format does not support 'pcm_alaw'"): offered it, every
-# session failed at the first packet and the camera never recorded (issue 20).
-AUDIO_FOR_MP4 = {"aac", "mp3", "opus"}
+# Sound a segment file holds and the console's player and exports play, as sent or (G.711)
+# once made AAC by the recorder (kuzet.ingest.sound). FFmpeg's MP4 muxer refuses G.711
+# ("'mp4' format does not support 'pcm_alaw'"): handed it as it came, every session failed
+# at the first packet and the camera never recorded (issue 20).
+AUDIO_KEPT = {"aac", "mp3", "opus", *G711}
 
 
 def classify_open_error(exc: BaseException) -> SourceError:
@@ -109,11 +111,13 @@ class PyavSource:
                            bytes(ctx.extradata or b""), ctx.width, ctx.height, float(rate))
         offered = [a.codec_context.name for a in container.streams.audio]
         audio = next((a for a in container.streams.audio
-                      if a.codec_context.name in AUDIO_FOR_MP4), None)
+                      if a.codec_context.name in AUDIO_KEPT), None)
         self.audio = None if audio is None else Track(
             audio.index, audio.codec_context.name, Fraction(audio.time_base), audio,
-            bytes(audio.codec_context.extradata or b""))
+            bytes(audio.codec_context.extradata or b""),
+            sample_rate=audio.codec_context.sample_rate or 0)
         self.audio_left = not_stored(offered[0]) if audio is None and offered else None
+        self.lost_packets = 0  # FFmpeg's client keeps its count to itself
 
     def packets(self) -> Iterator[tuple[int, Any]]:
         wanted = [self.video.template] + ([self.audio.template] if self.audio else [])

@@ -1,11 +1,14 @@
 """What the recorder reads a camera through: a video track, perhaps an audio track, and
 timed packets, whichever RTSP client delivers them.
 
-Two clients do. Kuzet's own (kuzet.ingest.rtsp_source) reads RTP over TCP-interleaved in
-large chunks and is the default: FFmpeg's RTSP client makes three `recv` calls for every
-RTP packet, which was most of the recorder's CPU. FFmpeg's, through PyAV
-(kuzet.ingest.ffmpeg_source), reads UDP and RTSPS, and every camera the own client hands
-back (one that sends reordered frames, whose decoding times RTP does not carry).
+Two clients do. Kuzet's own (kuzet.ingest.rtsp_source) is the default for every
+`rtsp://` camera, over TCP-interleaved or UDP, and every `rtsps://` one (TLS, interleaved):
+it reads in batches (FFmpeg's RTSP client
+makes three `recv` calls for every RTP packet, which was most of the recorder's CPU),
+puts reordered packets right and counts the lost, and derives B-frames' decoding times.
+FFmpeg's, through PyAV (kuzet.ingest.ffmpeg_source), reads every camera the own client
+hands back with its reason (interleaved packetization, a first keyframe its
+parser cannot read, a camera reordering deeper than it showed at open).
 """
 
 from __future__ import annotations
@@ -46,6 +49,9 @@ class Source(Protocol):
     # Why the sound the camera offers is not kept (a codec no segment file holds, G.711
     # say), when sound was asked for and none is: what the status says instead of a crash.
     audio_left: str | None
+    # RTP packets the camera sent that never arrived in this session (sequence numbers
+    # skipped); FFmpeg's client does not say, so its sources stay at 0.
+    lost_packets: int
 
     def packets(self) -> Iterator[tuple[int, Any]]:
         """(track index, av.Packet) with dts/pts in the track's time base, until the stream

@@ -26,6 +26,7 @@ import av
 from kuzet.ingest.source import Track
 
 MOVFLAGS = "frag_keyframe+empty_moov+default_base_moof"
+AAC_FRAME_SAMPLES = 1024
 READ_ONLY = 0o400  # the service user alone (docs/design/access.md)
 
 
@@ -162,6 +163,11 @@ class SegmentFile:
         pts = packet.pts
         packet.dts = dts - base
         packet.pts = (dts if pts is None else pts) - base
+        if not packet.duration and self.audio_in is not None and self.audio_in.codec == "aac":
+            # An AAC-LC frame is 1024 samples. Unsaid, the muxer takes a sample's length
+            # from the next one's time, and the last's from the one before: after a hole
+            # in the sound (a jump, a loss) the track ran on past the picture.
+            packet.duration = AAC_FRAME_SAMPLES
         packet.stream = self._a
         self._out.mux(packet)
 

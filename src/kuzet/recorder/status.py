@@ -77,6 +77,9 @@ class CameraStatus:
     frames_recorded: int = 0
     bytes_recorded: int = 0
     segments_closed: int = 0
+    # RTP packets lost on the way (sequence numbers skipped), over every session; whole
+    # frames lost also leave a `packet_loss` gap.
+    packets_lost: int = 0
     # With the rector's order to keep the sound: whether it is recorded, and if not why.
     audio: str | None = None
 
@@ -85,4 +88,5 @@ class CameraStatus:
                 "last_error": self.last_error, "last_cause": self.last_cause,
                 "fps": round(self.fps, 2), "bitrate_bps": round(self.bitrate_bps),
                 "frames_recorded": self.frames_recorded, "bytes_recorded": self.bytes_recorded,
-                "segments_closed": self.segments_closed, "audio": self.audio}
+                "segments_closed": self.segments_closed, "packets_lost": self.packets_lost,
+                "audio": self.audio}

@@ -13,6 +13,7 @@ import contextlib
 import errno
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,9 +26,17 @@ from kuzet.config import Settings
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import classify_read_error
+from kuzet.ingest.sound import G711, AacFromG711
 from kuzet.ingest.source import Source, Track, sound_name
 from kuzet.mp4.writer import SegmentFile, VideoParams, probe_dimensions
-from kuzet.nal import Codec, parameter_sets, to_annexb
+from kuzet.nal import (
+    HEVC_OPEN_KEYFRAMES,
+    HEVC_RASL,
+    Codec,
+    first_slice_type,
+    parameter_sets,
+    to_annexb,
+)
 from kuzet.recorder.clock import OffsetEstimator, is_discontinuity, segment_start_ns
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.rotation import Cut, PacketFacts, decide_cut
@@ -55,11 +64,79 @@ class CameraSource:
     keep_audio: bool = False
 
 
+# A source counts lost packets once per batch it reads (the own client: 0.25 s, about 7
+# frames) and hands the batch's frames over after: a hole in time within this many frames
+# of a new count is where frames were lost.
+LOSS_SUSPECT_FRAMES = 16
+# A stream has settled after a timestamp jump once this many keyframes have followed
+# it with no other jump: a whole GOP ran cleanly.
+SETTLE_KEYFRAMES = 2
+CUT_DETAIL = {GapCause.TIMESTAMP_JUMP: "timestamps jumped; new segment started",
+              GapCause.PACKET_LOSS: "the network lost whole frames ({lost} RTP packets lost "
+                                    "this session); new segment from the next keyframe"}
+# Sound ahead of the picture waits for it, at most this many packets (2.5 s of G.711's
+# 20-ms packets, 2.7 s of 48-kHz AAC): a file never runs longer than its video.
+MAX_SOUND_WAITING = 128
+# Sound further ahead than this is from the other side of a jump of the camera's clock
+# (from before a jump back, or after one forward that the picture has not reached): it
+# would only hold up the sound behind it, and is dropped.
+MAX_SOUND_AHEAD_NS = 2_000_000_000
+# A segment cut at its length stays open for sound this long after the cut (of the
+# picture's time): the own client hands a batch's frames over before its sound (0.25 s),
+# and G.711 made AAC comes out up to 256 ms after it went in. Closed at once, 0.4 s of
+# sound a cut were lost (a 3-s segment held 2.6 s of it).
+LATE_SOUND_NS = 600_000_000
+
+
+class _Sound:
+    """A camera's sound, written into the segment its time belongs to. Sound from after
+    the picture's last frame waits until the picture gets there, for up to 2 s of it (a
+    jump of the camera's clock reaches the sound first: one AAC packet from 50 s ahead
+    made a 20-s segment's file last 80 s, issue 20); sound stepping back is dropped, since
+    a file's track runs forwards only; sound from before a segment's first keyframe is
+    dropped by the file."""
+
+    def __init__(self, track: Track) -> None:
+        self._num = track.time_base.numerator * 1_000_000_000
+        self._den = track.time_base.denominator
+        self.waiting: deque[tuple[int, Any]] = deque(maxlen=MAX_SOUND_WAITING)
+        # the segment cut last, open for its late sound until the picture is
+        # LATE_SOUND_NS past `retiring_end_ns`, where its picture ended
+        self.retiring: _Open | None = None
+        self.retiring_end_ns = 0
+
+    def add(self, seg: _Open | None, packet: Any, video_end_ns: int) -> None:
+        at_ns = packet.dts * self._num // self._den
+        if self.retiring is not None and at_ns < self.retiring_end_ns:
+            self._write(self.retiring, packet)
+            return
+        if video_end_ns and at_ns - video_end_ns > MAX_SOUND_AHEAD_NS:
+            return
+        if seg is None or self.waiting or at_ns > video_end_ns:
+            self.waiting.append((at_ns, packet))
+        else:
+            self._write(seg, packet)
+
+    def catch_up(self, seg: _Open, video_end_ns: int) -> None:
+        waiting = self.waiting
+        while waiting and waiting[0][0] <= video_end_ns:
+            self._write(seg, waiting.popleft()[1])
+
+    @staticmethod
+    def _write(seg: _Open, packet: Any) -> None:
+        dts = packet.dts  # the camera's time: the file rewrites the packet's own
+        if seg.last_audio_dts is not None and dts <= seg.last_audio_dts:
+            return
+        Supervisor._write(seg.file.add_audio, packet)
+        seg.last_audio_dts = dts
+
+
 class _Open:
     """The segment being written and the facts needed to catalog it."""
 
     def __init__(self, file: SegmentFile, volume_id: int, first_dts_ns: int,
-                 units: tuple[bytes, ...], continuous: bool, cut_gap: GapCause | None) -> None:
+                 units: tuple[bytes, ...], continuous: bool,
+                 cut_gap: tuple[GapCause, str] | None) -> None:
         self.file = file
         self.volume_id = volume_id
         self.first_dts_ns = first_dts_ns
@@ -67,6 +144,7 @@ class _Open:
         self.continuous = continuous
         self.cut_gap = cut_gap
         self.offsets = OffsetEstimator()
+        self.last_audio_dts: int | None = None
 
 
 class Supervisor(Worker):
@@ -102,6 +180,10 @@ class Supervisor(Worker):
                                      audio=self.source.keep_audio)
             except SourceError as exc:
                 refused = self._failed(exc, attempt)
+            except Exception as exc:  # a bug, or a camera's answer it did not foresee
+                log.exception("camera %s: unexpected error opening it", self.source.name)
+                self._failed(SourceError(GapCause.CONNECT_FAILED, f"internal error: {exc!r}"),
+                             attempt)
             else:
                 try:
                     self._record(source)
@@ -129,7 +211,9 @@ class Supervisor(Worker):
         if not self.source.keep_audio:
             self.status.audio = None
             return
-        if audio is not None:
+        if audio is not None and audio.codec in G711:
+            said = f"recorded ({sound_name(audio.codec)}, stored as AAC)"
+        elif audio is not None:
             said = f"recorded ({sound_name(audio.codec)})"
         elif left is not None:
             said = f"not recorded: {left}; video is recorded"
@@ -147,17 +231,28 @@ class Supervisor(Worker):
         # written without it (3.1.2).
         audio = source.audio if self.source.keep_audio else None
         self._say_audio(audio, source.audio_left)
+        # G.711, which no MP4 holds, is made AAC on the way (kuzet.ingest.sound)
+        made_aac = AacFromG711(audio) if audio is not None and audio.codec in G711 else None
+        if made_aac is not None:
+            audio = made_aac.track
         codec: Codec = "h264" if video.codec == "h264" else "hevc"
         seg: _Open | None = None
         recorded = False
         prev_dts = prev_dts_ns = prev_arrival_ns = 0
+        prev_size = -1
         have_prev = False
         tb_num, tb_den = video.time_base.numerator, video.time_base.denominator
         frame_ticks = video.frame_ticks
-        pending_cut_gap: GapCause | None = None
+        pending_cut: tuple[GapCause, str] | None = None
+        settling: int | None = None  # clean keyframes since the last jump, until settled
+        sound = _Sound(audio) if audio is not None else None
+        end_ns = 0  # where the last frame written ends, in media time
         target_ns = int(self.settings.segment_s * 1e9)
         video_index = video.index
         status = self.status
+        lost_seen = source.lost_packets
+        suspect = 0  # frames left in which a hole in time is taken for lost frames
+        leading = False  # the segment began at an open-GOP keyframe: RASL pictures follow
         watched = False
         try:
             for index, packet in source.packets():
@@ -167,22 +262,49 @@ class Supervisor(Worker):
                 if dts is None:
                     continue
                 if index != video_index:
-                    if seg is not None:
-                        self._write(seg.file.add_audio, packet)
+                    if sound is not None and made_aac is None:
+                        sound.add(seg, packet, end_ns)
+                    elif sound is not None and made_aac is not None:
+                        for aac in made_aac.convert(packet):
+                            sound.add(seg, aac, end_ns)
                     continue
                 arrival_ns = self.clock_ns()
                 dts_ns = dts * tb_num * 1_000_000_000 // tb_den
                 key = packet.is_keyframe
                 jump = have_prev and is_discontinuity(prev_dts_ns, dts_ns, prev_arrival_ns,
                                                       arrival_ns)
+                cause = GapCause.TIMESTAMP_JUMP
+                if jump and dts == prev_dts and packet.size == prev_size:
+                    continue  # the same frame delivered twice (the muxer took the first's
+                    # bytes, so its time and size tell): kept once
+                if source.lost_packets != lost_seen:
+                    lost = source.lost_packets - lost_seen
+                    lost_seen += lost
+                    status.packets_lost += lost
+                    suspect = LOSS_SUSPECT_FRAMES
+                if suspect:
+                    suspect -= 1
+                    if have_prev and not jump and dts - prev_dts > frame_ticks * 3 // 2:
+                        # Whole frames are missing: what follows until the next keyframe
+                        # refers to them, so the segment ends at the last good frame.
+                        jump, cause, suspect = True, GapCause.PACKET_LOSS, 0
+                if jump and cause is GapCause.TIMESTAMP_JUMP:
+                    settling = self._unsettled(settling)
+                elif key and settling is not None:
+                    settling = settling + 1 if settling + 1 < SETTLE_KEYFRAMES else None
+                if leading and not key and not jump:
+                    if first_slice_type(codec, bytes(packet)) in HEVC_RASL:
+                        continue  # refers to pictures before the segment: undecodable
+                    leading = False
                 if have_prev and not jump:
                     frame_ticks = dts - prev_dts
                 if seg is None or key or jump:
                     # The slow path: only at keyframes, jumps and before the first segment.
+                    if jump and pending_cut is None:  # the first cause of a hole stands
+                        pending_cut = (cause, CUT_DETAIL[cause].format(lost=lost_seen))
                     if jump and not key and seg is not None:
-                        self._close(seg)
+                        self._close_all(seg, sound)
                         seg = None
-                        pending_cut_gap = GapCause.TIMESTAMP_JUMP
                     if seg is None and not key:
                         have_prev = False
                         continue
@@ -194,16 +316,21 @@ class Supervisor(Worker):
                         changed = bool(units) and not set(units) <= set(seg.units)
                         cut = decide_cut(PacketFacts(True, dts_ns, changed, jump),
                                          seg.first_dts_ns, target_ns)
-                        if cut is not Cut.NONE:
-                            self._close(seg)
+                        if cut is Cut.DISCONTINUITY or (cut is not Cut.NONE and sound is None):
+                            self._close_all(seg, sound)
                             seg = None
-                            if cut is Cut.DISCONTINUITY:
-                                pending_cut_gap = GapCause.TIMESTAMP_JUMP
+                        elif cut is not Cut.NONE and sound is not None:
+                            self._retire(seg, sound, end_ns)
+                            seg = None
                     if seg is None:
-                        continuous = recorded and pending_cut_gap is None
+                        continuous = recorded and pending_cut is None
                         seg = self._open(video, audio, codec, units, data, dts_ns, arrival_ns,
-                                         continuous, pending_cut_gap)
-                        pending_cut_gap = None
+                                         continuous, pending_cut)
+                        pending_cut = None
+                        # An H.265 open GOP's leading pictures (RASL) refer to the GOP
+                        # before: a file starting at their CRA cannot show them.
+                        leading = codec == "hevc" and \
+                            first_slice_type(codec, data) in HEVC_OPEN_KEYFRAMES
                     if status.state is not State.RECORDING:
                         self._set_state(State.RECORDING)
                         status.last_error = None
@@ -214,13 +341,23 @@ class Supervisor(Worker):
                 if active:
                     self._to_viewers(seg, video, packet, dts, frame_ticks, key, jump,
                                      arrival_ns)
+                size = packet.size
                 self._write(seg.file.add_video, packet, dts, frame_ticks)
                 seg.offsets.observe(arrival_ns, dts_ns)
                 prev_dts, prev_dts_ns, prev_arrival_ns, have_prev = dts, dts_ns, arrival_ns, True
+                prev_size = size
+                end_ns = dts_ns + frame_ticks * tb_num * 1_000_000_000 // tb_den
+                if sound is not None:
+                    if sound.waiting:
+                        sound.catch_up(seg, end_ns)
+                    if sound.retiring is not None \
+                            and end_ns - sound.retiring_end_ns > LATE_SOUND_NS:
+                        self._close_retired(sound, current_open=True)
                 recorded = True
                 status.frames_recorded += 1
-                status.bytes_recorded += packet.size
+                status.bytes_recorded += size
         except SourceError as exc:
+            self._close_retired(sound, current_open=seg is not None)
             if seg is not None:
                 # A failing disk leaves the file to salvage; a failing camera, a whole file.
                 if exc.cause in STORAGE_CAUSES:
@@ -229,15 +366,51 @@ class Supervisor(Worker):
                     self._close(seg)
             raise
         except (av.FFmpegError, OSError) as exc:
-            if seg is not None:
-                self._close(seg)
+            self._close_all(seg, sound)
             raise classify_read_error(exc) from exc
+        except BaseException:  # a bug: the files written so far are still catalogued
+            self._close_all(seg, sound)
+            raise
         finally:
             self.live.reset()
-        if seg is not None:
-            self._close(seg)
+        self._close_all(seg, sound)
         if not self._stop.is_set():
             raise SourceError(GapCause.STREAM_ENDED, "the camera ended the stream")
+
+    def _retire(self, seg: _Open, sound: _Sound, end_ns: int) -> None:
+        """Keep the segment just cut open for its late sound (LATE_SOUND_NS)."""
+        self._close_retired(sound, current_open=True)
+        sound.retiring, sound.retiring_end_ns = seg, end_ns
+        self.writing = True
+
+    def _close_retired(self, sound: _Sound | None, *, current_open: bool) -> None:
+        if sound is None or sound.retiring is None:
+            return
+        seg, sound.retiring = sound.retiring, None
+        try:
+            self._close(seg)  # first: its row comes before the next segment's
+        finally:
+            self.writing = current_open
+
+    def _close_all(self, seg: _Open | None, sound: _Sound | None) -> None:
+        try:
+            self._close_retired(sound, current_open=seg is not None)
+        finally:
+            if seg is not None:
+                self._close(seg)
+
+    @staticmethod
+    def _unsettled(settling: int | None) -> int:
+        """A timestamp jump: the first starts settling; another before the stream has
+        run a whole GOP cleanly means the client's timestamps will not settle (FFmpeg
+        gives a B-frame camera's frames dts = pts after a jump back, each taken for a new
+        jump: 22 segments of 2 frames in 36 s, issue 20), so the session starts over and
+        the client rebuilds them."""
+        if settling is not None:
+            raise SourceError(GapCause.TIMESTAMP_JUMP,
+                              "timestamps did not settle after a jump; reconnecting to "
+                              "rebuild them")
+        return 0
 
     def _to_viewers(self, seg: _Open, video: Track, packet: Any, dts: int, frame_ticks: int,
                     key: bool, jump: bool, arrival_ns: int) -> None:
@@ -268,7 +441,7 @@ class Supervisor(Worker):
 
     def _open(self, video: Track, audio: Track | None, codec: Codec,
               units: tuple[bytes, ...], keyframe: bytes, dts_ns: int, arrival_ns: int,
-              continuous: bool, cut_gap: GapCause | None) -> _Open:
+              continuous: bool, cut_gap: tuple[GapCause, str] | None) -> _Open:
         extradata = to_annexb(units) if units else video.extradata
         if units:
             if units not in self._dims:
@@ -308,8 +481,8 @@ class Supervisor(Worker):
                                     seg.continuous)
         cut = None
         if seg.cut_gap is not None and self.prev_end_ns is not None:
-            cut = CutGap(self.prev_end_ns, seg.cut_gap.value,
-                         "timestamps jumped; new segment started")
+            cause, detail = seg.cut_gap
+            cut = CutGap(self.prev_end_ns, cause.value, detail)
         row = commit_segment(self.catalog, seg.volume_id, self.source.id, self.source.name,
                              seg.file.part_path, closed, start_ns, cut=cut)
         self.prev_end_ns = row.end_ns

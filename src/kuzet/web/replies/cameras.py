@@ -28,6 +28,9 @@ class CameraStatusReply(Reply):
     frames_recorded: int
     bytes_recorded: int
     segments_closed: int
+    packets_lost: int = Field(default=0, description=(
+        "RTP packets the camera sent that never arrived (own client; FFmpeg's does not "
+        "count); whole frames lost also leave a packet_loss gap"))
     audio: str | None = Field(
         default=None, description="with the order to keep the camera's sound (UE-10-22 "
         "3.1.2): whether it is recorded, and if not why; null: video only")

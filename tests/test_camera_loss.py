@@ -1,0 +1,66 @@
+"""Issue 20, defect 5: on UDP, what the network loses is seen. Whole frames lost are a
+`packet_loss` gap placed where they were and the camera's status counts the RTP packets
+lost; a camera frozen for longer than `stall_s` is a `stalled` gap within `stall_s` of
+its last frame, even though its RTCP sender reports keep arriving. Before, a UDP camera
+frozen for 10 s got no gap at all and its file was catalogued as a whole 30 s. The
+camera: Kuzet's simulator dropping a burst of packets at a known instant, or freezing.
+(How soon a stall is seen, `stall_s` plus one batch, is measured on the source alone:
+tests/test_own_client.py.)"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import Kuzet, ffprobe, stop, wait_for
+
+pytestmark = pytest.mark.slow
+
+LOSS_EVERY_S = 3
+LOSS_AT_S = 12 / 25  # the simulator drops its burst at frame 12 of the second
+FREEZE_EVERY_S, FREEZE_FOR_S = 12, 7
+
+
+def test_lost_frames_and_a_frozen_camera_leave_gaps_where_they_were(kuzet: Kuzet) -> None:
+    """UE-10-22 3.3.2 (cameras record continuously; what is not recorded is accounted
+    for): each burst of loss is one `packet_loss` gap starting within 1 s of the burst
+    and ending at the next keyframe, and each freeze one `stalled` gap; every file's
+    frames are the catalog's."""
+    _, lossy = kuzet.sim("--loss-every", str(LOSS_EVERY_S), "--loss-packets", "6")
+    _, frozen = kuzet.sim("--freeze-every", str(FREEZE_EVERY_S),
+                          "--freeze-for", str(FREEZE_FOR_S))
+    for name, port in (("lossy", lossy), ("frozen", frozen)):
+        kuzet.run("camera", "add", name, f"rtsp://127.0.0.1:{port}/cam01/main",
+                  "--zone", "corridor", "--transport", "udp")
+    serve = kuzet.serve()
+    catalog = kuzet.catalog()
+
+    def gaps(name: str, cause: str) -> list[dict[str, Any]]:
+        return [g for g in kuzet.json("recordings", "gaps", name)
+                if g["cause"] == cause and g["end_ns"] is not None]
+
+    wait_for(lambda: len(gaps("lossy", "packet_loss")) >= 2
+             and len(gaps("frozen", "stalled")) >= 1, 60,
+             what="two bursts of loss and a freeze, each recorded past")
+    status = kuzet.status()
+    stop(serve, timeout=10)
+    assert status["lossy"]["packets_lost"] >= 12, status["lossy"]
+    rows = catalog.segments(catalog.camera("lossy").id)
+    bursts = [s for s in range(rows[0].start_ns // 10**9 + 1, rows[-1].end_ns // 10**9)
+              if s % LOSS_EVERY_S == 0]  # the bursts sent while the camera recorded
+    assert len(gaps("lossy", "packet_loss")) >= len(bursts) - 1, bursts
+    for gap in gaps("lossy", "packet_loss"):
+        into = gap["start_ns"] / 1e9 % LOSS_EVERY_S
+        assert LOSS_AT_S - 0.2 <= into <= LOSS_AT_S + 1.0, gap  # where the burst was
+        assert (gap["end_ns"] - gap["start_ns"]) / 1e9 < 1.0, gap  # to the next keyframe
+        assert "RTP packets lost" in gap["detail"], gap
+    assert {g["cause"] for g in kuzet.json("recordings", "gaps", "lossy")} == {"packet_loss"}
+    for gap in gaps("frozen", "stalled"):
+        into = gap["start_ns"] / 1e9 % FREEZE_EVERY_S
+        assert into <= 0.5 or into >= FREEZE_EVERY_S - 0.5, gap  # the last frame before
+        assert "no video arrived" in gap["detail"], gap
+    for name in ("lossy", "frozen"):
+        for row in catalog.segments(catalog.camera(name).id):
+            probe = ffprobe(catalog.path_of(row))
+            assert int(probe["streams"][0]["nb_read_frames"]) == row.frames, (name, row)
