@@ -120,10 +120,20 @@ def keepalives(requests: list[tuple[float, str, str]]) -> list[str]:
     return [m for m in methods[played + 1:] if m in ("GET_PARAMETER", "OPTIONS")]
 
 
-@pytest.mark.parametrize("behaviour", [pytest.param(b, id=b.name) for b in CORPUS])
-def test_each_behaviour_records_as_the_catalog_says(recorded: dict[str, Recorded],
-                                                    behaviour: Behaviour) -> None:
-    got = recorded[behaviour.name]
+def test_each_behaviour_records_as_the_catalog_says(recorded: dict[str, Recorded]) -> None:
+    """UE-10-22 3.3.2: every behaviour of the corpus, recorded by one `kuzet serve`, is
+    recorded as the catalog says (one test, not one a behaviour: the recording is the
+    cost, 17-22 s, and a test a behaviour made each of two workers pay it)."""
+    failed = []
+    for behaviour in CORPUS:
+        try:
+            check_behaviour(recorded[behaviour.name], behaviour)
+        except AssertionError as exc:
+            failed.append(f"{behaviour.name}: {exc}")
+    assert not failed, "\n".join(failed)
+
+
+def check_behaviour(got: Recorded, behaviour: Behaviour) -> None:
     assert len(got.segments) >= SEGMENTS - 1, got.log
     # Every file decodes without an error, holds the frames the catalog counts, and the
     # sound the camera sent when Kuzet stores it.

@@ -45,13 +45,13 @@ def test_a_b_frame_camera_whose_clock_jumps_back_keeps_recording(kuzet: Kuzet,
         supervisor.start()
         wait_for(lambda: supervisor.status.frames_recorded > 0, 20, what="recording")
         # The simulator's clock jumps back at each wall-clock second divisible by 5:
-        # record until 4 s past the second jump from now.
-        second_jump = (time.time() // JUMP_EVERY_S + 2) * JUMP_EVERY_S
-        wait_for(lambda: time.time() > second_jump + 4, 40, interval=0.5,
-                 what="two jumps of the camera's clock and 4 s more")
+        # record until the next jump but one, the one after it to settle on.
+        first_jump = (time.time() // JUMP_EVERY_S + 1) * JUMP_EVERY_S
+        wait_for(lambda: time.time() > first_jump + JUMP_EVERY_S + 1, 30, interval=0.5,
+                 what="the camera's clock to jump and the next jump's GOP to pass")
         supervisor.stop()
         assert supervisor.join(15)
-        first_jump_ns = int((second_jump - JUMP_EVERY_S) * 1e9)
+        first_jump_ns = int(first_jump * 1e9)
         rows = storage.catalog.segments(cam.id)
         after = [r for r in rows if r.start_ns >= first_jump_ns]
         frames = sum(r.frames for r in after)

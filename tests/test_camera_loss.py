@@ -17,7 +17,7 @@ from conftest import Kuzet, ffprobe, stop, wait_for
 
 pytestmark = pytest.mark.slow
 
-LOSS_EVERY_S = 3
+LOSS_EVERY_S = 2
 LOSS_AT_S = 12 / 25  # the simulator drops its burst at frame 12 of the second
 FREEZE_EVERY_S, FREEZE_FOR_S = 12, 7
 

@@ -232,11 +232,11 @@ def test_udp_datagrams_from_another_address_are_dropped(kuzet: Kuzet) -> None:
 
 
 @slow
-@pytest.mark.parametrize("transport", ["udp", "tcp"])
-def test_a_frozen_camera_stalls_within_stall_s_though_rtcp_goes_on(
-        kuzet: Kuzet, transport: str) -> None:
+def test_a_frozen_camera_stalls_within_stall_s_though_rtcp_goes_on(kuzet: Kuzet) -> None:
     """The simulator's encoder freezes for 4 s in every 8 while RTSP and RTCP go on: the
-    session fails as stalled `stall_s` after the last video, not when every byte stops."""
+    session fails as stalled `stall_s` after the last video, not when every byte stops
+    (over UDP; TCP's, where RTCP shares the connection, is the scripted camera's below)."""
+    transport = "udp"
     _, port = kuzet.sim("--freeze-every", "8", "--freeze-for", "4")
     url = SecretUrl(f"rtsp://127.0.0.1:{port}/cam01/main")
     stall_s = 1.5
