@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
-import time
 from pathlib import Path
 
 import av
 import pytest
 
+from bare_rtsp import VIDEO, Received, play
 from conftest import Kuzet, ffprobe
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.rtsp_source import RtspSource
@@ -116,49 +116,19 @@ def _frame_arrivals(port: int, frames: int, skip: int) -> list[float]:
     """Play cam01/main over TCP on a bare socket and note when each packet's read
     returned; for `frames` whole frames after the first `skip` (PLAY sends the current
     second's frames at once), how long from its first packet's arrival to its last's."""
-    url = f"rtsp://127.0.0.1:{port}/cam01/main"
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
-        s.sendall(f"SETUP {url}/trackID=0 RTSP/1.0\r\nCSeq: 1\r\n"
-                  "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n\r\n".encode())
-        buf = b""
-        while b"\r\n\r\n" not in buf:
-            buf += s.recv(4096)
-        head, buf = buf.split(b"\r\n\r\n", 1)
-        assert head.startswith(b"RTSP/1.0 200"), head
-        session = next(line.split(b":", 1)[1].split(b";")[0].strip()
-                       for line in head.split(b"\r\n") if line.lower().startswith(b"session:"))
-        s.sendall(f"PLAY {url} RTSP/1.0\r\nCSeq: 2\r\nSession: {session.decode()}\r\n\r\n"
-                  .encode())
-        while b"\r\n\r\n" not in buf:
-            buf += s.recv(4096)
-        head, buf = buf.split(b"\r\n\r\n", 1)
-        assert head.startswith(b"RTSP/1.0 200"), head
-        first: dict[int, float] = {}  # RTP timestamp: arrival of its first and last packet
-        last: dict[int, float] = {}
-        order: list[int] = []
-        done = 0
-        arrived = time.monotonic()
-        while done < skip + frames:
-            pos = 0
-            while len(buf) - pos >= 4:
-                assert buf[pos:pos + 1] == b"$", buf[pos:pos + 16]
-                size = int.from_bytes(buf[pos + 2:pos + 4], "big")
-                if len(buf) - pos - 4 < size:
-                    break
-                packet = buf[pos + 4:pos + 4 + size]
-                if buf[pos + 1] == 0:
-                    ts = int.from_bytes(packet[4:8], "big")
-                    if ts not in first:
-                        first[ts] = arrived
-                        order.append(ts)
-                    last[ts] = arrived
-                    done += packet[1] >> 7  # the marker bit ends a frame
-                pos += 4 + size
-            buf = buf[pos:]
-            data = s.recv(65536)
-            assert data, "the simulator closed the stream"
-            arrived = time.monotonic()
-            buf += data
+    def enough(packets: list[Received]) -> bool:  # the marker bit ends a frame
+        return sum(p.data[1] >> 7 for p in packets if p.channel == VIDEO) >= skip + frames
+
+    _, packets = play(port, 1, enough)
+    first: dict[int, float] = {}  # RTP timestamp: arrival of its first and last packet
+    last: dict[int, float] = {}
+    order: list[int] = []
+    for packet in packets:
+        if packet.channel == VIDEO:
+            if packet.ts not in first:
+                first[packet.ts] = packet.at
+                order.append(packet.ts)
+            last[packet.ts] = packet.at
     return [last[ts] - first[ts] for ts in order[skip:skip + frames]]
 
 
