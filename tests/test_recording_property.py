@@ -387,3 +387,25 @@ def test_a_segment_starting_at_an_open_gop_keyframe_holds_no_undecodable_frame(
     for row in rows:
         probe = ffprobe(storage.catalog.path_of(row))
         assert int(probe["streams"][0]["nb_read_frames"]) == row.frames, row.frames
+
+
+def test_an_unforeseen_error_opening_a_camera_is_a_gap_and_a_retry(storage: Storage) -> None:
+    """UE-10-22 3.3.2: a camera whose answer the client did not foresee (an exception
+    other than a SourceError while opening: `a=rtpmap:8 PCMA/0` divided by zero) is a
+    `connect_failed` gap and is tried again; before, the camera's thread ended and its
+    status stayed `starting` for good."""
+    cam = storage.catalog.add_camera("odd", "rtsp://10.0.0.2/s", zone="corridor")
+    tries = itertools.count()
+
+    def opener(*_: Any, **__: Any) -> ScriptedSource:
+        if next(tries) == 2:
+            supervisor.stop()
+        raise ZeroDivisionError("an answer nobody foresaw")
+
+    supervisor = Supervisor(CameraSource(cam.id, "odd", SecretUrl("rtsp://10.0.0.2/s"), "tcp"),
+                            storage.catalog, storage.settings, storage.volumes, opener=opener)
+    supervisor.start()
+    assert supervisor.join(15)
+    assert next(tries) == 3  # tried again, twice
+    assert [g.cause for g in storage.catalog.gaps(cam.id)] == ["connect_failed"]
+    assert "internal error" in (supervisor.status.last_error or "")

@@ -124,6 +124,17 @@ def test_aac_access_units() -> None:
     assert [(u.timestamp, u.data) for u in audio.ready] == [(0xFFFFFF00, au1), (0x300, au2)]
 
 
+def test_damaged_sound_and_a_zero_clock_are_no_crash() -> None:
+    """A camera's garbage is dropped, not raised in the recorder's thread: AU headers
+    that run past a short AAC packet (it raised IndexError), and `PCMA/0` in the SDP (a
+    zero clock divided by), which keeps the payload type's own 8 kHz."""
+    audio = AacDepacketizer()
+    feed(frames(2, [b"\x00\x40\x01"], 5, pt=97), [], {2: audio})
+    assert audio.ready == []
+    sdp = "v=0\r\nm=audio 0 RTP/AVP 8\r\na=rtpmap:8 PCMA/0\r\n"
+    assert [(m.codec, m.clock_rate) for m in parse_sdp(sdp)] == [("pcm_alaw", 8000)]
+
+
 def test_lost_framing_is_an_error() -> None:
     with pytest.raises(StreamSyncError):
         split_interleaved(bytearray(b"HTTP/1.1 200 OK\r\n\r\n"), 0, 19, {})
