@@ -10,6 +10,7 @@ import contextlib
 import datetime
 import hashlib
 import itertools
+import json
 import os
 import re
 import shutil
@@ -21,6 +22,7 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography import x509
@@ -29,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from conftest import PEERS, Kuzet, stop, wait_for
+from kuzet.audit.log import AuditLog
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.choice import ClientChoice
 from kuzet.ingest.errors import GapCause, SourceError
@@ -96,19 +99,92 @@ def test_an_rtsps_camera_is_recorded_by_the_own_client(
         kuzet: Kuzet, tls_camera: tuple[int, str]) -> None:
     """Two cameras over rtsps://, one configured for UDP: both recorded by Kuzet's own
     client over TLS (the UDP one interleaved, as the log says), every frame in the files
-    decoding and counted in the catalog, no gap, no hand-over to FFmpeg's client, and the
-    certificate's fingerprint logged once a camera."""
+    decoding and counted in the catalog, no hand-over to FFmpeg's client, and the
+    certificate's fingerprint logged once a camera.
+
+    The certificate pin is a field of the camera register (issue 20; UE-10-22 3.3.2), so
+    that only the camera is recorded, not whatever answers at its address: the running
+    server shows the certificate it saw, `--seen` pins it and recording goes on; a pin the
+    camera does not match stops its recording, `camera list` saying why (auth_failed), and
+    leaves a gap; `--off` records it again. The other camera, unpinned, records on without
+    a gap: one camera's pin never disturbs another (3.3.2). A pin
+    for an rtsp:// camera, one that is not an SHA-256, and `--seen` with no server running
+    are refused saying why, nothing stored."""
     port, sha256 = tls_camera
+    for url, pin, words in ((f"rtsp://127.0.0.1:{port}/h264", sha256,
+                             "for rtsps:// cameras only"),
+                            (f"rtsps://127.0.0.1:{port}/h264", "ab:cd", "64 hex digits")):
+        out = kuzet.run("camera", "add", "tls", url, "--zone", "corridor",
+                        "--tls-fingerprint", pin, check=False)
+        assert out.returncode == 2, out
+        assert words in out.stderr, out
+    assert kuzet.json("camera", "list") == []
     cameras = {"tls": ("h264", "tcp"), "tlsudp": ("h264pcma", "udp")}
     for name, (path, transport) in cameras.items():
         kuzet.run("camera", "add", name, f"rtsps://127.0.0.1:{port}/{path}", "--zone",
                   "corridor", "--transport", transport)
+    out = kuzet.run("camera", "certificate", "tls", "--seen", check=False)
+    assert out.returncode == 2, out
+    assert "no `kuzet serve` is recording now" in out.stderr, out
     serve = kuzet.serve()
+    catalog = kuzet.catalog()
+    pinned_id = catalog.camera("tls").id
 
     def recorded() -> bool:
-        catalog = kuzet.catalog()
         return all(len(catalog.segments(catalog.camera(n).id)) >= 2 for n in cameras)
 
+    def new_session(pin: str) -> int:
+        """Once the recorder follows `pin` (the gap its new session opens): now."""
+        wait_for(lambda: any(g.detail and g.detail.endswith(pin)
+                             for g in catalog.gaps(pinned_id)),
+                 15, what=f"a new session for {pin}")
+        return time.time_ns()
+
+    def status(since_ns: int) -> dict[str, Any] | None:
+        """The pinned camera's status, as the server wrote it after `since_ns`."""
+        path = kuzet.home / "run" / "status.json"
+        if not path.exists():
+            return None
+        doc: dict[str, Any] = json.loads(path.read_text())
+        if doc["written_ns"] <= since_ns:
+            return None
+        return next((c for c in doc["cameras"] if c["camera"] == "tls"), None)
+
+    def records_after(since_ns: int) -> None:
+        """A session begun after `since_ns` records: its first frames counted (a segment
+        is 3 s: not waited for)."""
+        wait_for(lambda: (st := status(since_ns)) and st["state"] == "recording"
+                 and st["frames_recorded"] > 0, 15, what="the new session recording")
+
+    # the pin's course runs while the other camera records its first segments
+    wait_for(lambda: (st := status(0)) and st["certificate_sha256"], 15,
+             what="the certificate seen")
+    shown = kuzet.run("camera", "certificate", "tls").stdout
+    assert "certificate not pinned" in shown, shown
+    assert f"seen: sha256 {sha256}" in shown, shown
+    pinned = kuzet.run("camera", "certificate", "tls", "--seen").stdout
+    assert f"certificate pinned, sha256 {sha256}" in pinned, pinned
+    records_after(new_session(f"pinned to sha256 {sha256}"))
+
+    wrong = hashlib.sha256(b"another camera").hexdigest()
+    kuzet.run("camera", "certificate", "tls", wrong)
+
+    def failing() -> dict[str, Any] | None:
+        return next((r for r in kuzet.json("camera", "list")
+                     if r["name"] == "tls" and r["last_error"]), None)
+
+    refused = wait_for(failing, 15, what="the pinned camera refused")
+    assert refused["state"] == "failed", refused
+    assert refused["last_error"].startswith("the camera's TLS certificate is not the one "
+                                            f"pinned (sha256 {sha256})"), refused
+    assert (refused["tls_fingerprint"], refused["certificate_sha256"]) == (wrong, sha256)
+    listed = kuzet.run("camera", "list").stdout
+    assert "certificate pinned; the camera presents another" in listed, listed
+    assert "certificate not pinned" in listed, listed  # tlsudp
+    stopped = new_session(f"pinned to sha256 {wrong}")
+    assert kuzet.run("camera", "certificate", "tls", "--off").stdout.startswith(
+        "camera tls: certificate not pinned")
+    records_after(stopped)
     wait_for(recorded, 20, what="both rtsps:// cameras recording two segments")
     stop(serve, timeout=10)
     log = kuzet.log("serve")
@@ -116,12 +192,60 @@ def test_an_rtsps_camera_is_recorded_by_the_own_client(
     assert "Traceback" not in log, log
     assert log.count(f"TLS certificate sha256 {sha256}") == 2, log
     assert "udp transport is not used" in log, log
-    catalog = kuzet.catalog()
-    for name in cameras:
-        assert kuzet.json("recordings", "gaps", name) == [], name
-        for segment in catalog.segments(catalog.camera(name).id)[:2]:
-            assert segment.frames >= 25, (name, segment.frames)  # a GOP at least
-            assert probe(catalog.path_of(segment)) == (segment.frames, segment.frames), name
+    assert kuzet.json("recordings", "gaps", "tlsudp") == []
+    (refusal,) = [g for g in kuzet.json("recordings", "gaps", "tls")
+                  if g["detail"].endswith(wrong)]
+    assert refusal["end_ns"] is not None
+    assert refusal["end_ns"] > refusal["start_ns"]
+    audited = [json.loads(e.detail)["pin"]
+               for e in AuditLog(catalog.session).entries(action="camera.certificate")]
+    assert audited == [sha256, wrong, None]
+    for segment in catalog.segments(catalog.camera("tlsudp").id)[:2]:
+        assert segment.frames >= 25, segment.frames  # a GOP at least
+        assert probe(catalog.path_of(segment)) == (segment.frames, segment.frames)
+    for segment in catalog.segments(pinned_id):  # each session's, cut where it ended
+        assert probe(catalog.path_of(segment)) == (segment.frames, segment.frames)
+
+
+def test_a_pin_is_an_sha256_for_an_rtsps_camera(storage: Any) -> None:
+    """Issue 20, UE-10-22 3.3.2: the camera register holds a pin as `fingerprint()` writes
+    it (64 lower-case hex) from OpenSSL's form, only for an rtsps:// camera and only if it
+    is an SHA-256; the API refuses anything else saying why, storing and logging nothing.
+    The administrator (3.4.2: `camera.admin`, as for the zone) sets or clears a pin,
+    audited (4.2); a guard may not."""
+    from api_world import CAM, World
+
+    world = World(storage, time.time_ns())
+    admin = world.login(world.user("admin", "administrator"))
+    sha256 = hashlib.sha256(b"camera").hexdigest()
+    openssl_form = ":".join(sha256[i:i + 2] for i in range(0, 64, 2)).upper()
+    door = {"name": "door", "url": "rtsps://10.0.0.5:322/s", "zone": "entrance"}
+    for body, words in (({**door, "url": "rtsp://10.0.0.5/s", "tls_fingerprint": sha256},
+                         "for rtsps:// cameras only"),
+                        ({**door, "tls_fingerprint": sha256[:40]}, "64 hex digits"),
+                        ({**door, "tls_fingerprint": "zz" * 32}, "64 hex digits")):
+        r = admin.post("/api/cameras", json=body)
+        assert r.status_code == 400, r.text
+        assert words in r.json()["detail"], r.text
+    r = admin.put(f"/api/cameras/{CAM}/certificate", json={"tls_fingerprint": sha256})
+    assert r.status_code == 400, r.text
+    assert "rtsps:// cameras only" in r.json()["detail"], r.text
+    assert [c.name for c in storage.catalog.cameras()] == [CAM, "cam2"]
+    assert world.audit("camera.add") == world.audit("camera.certificate") == []
+
+    r = admin.post("/api/cameras", json={**door, "tls_fingerprint": openssl_form})
+    assert r.status_code == 201, r.text
+    assert r.json()["tls_fingerprint"] == sha256
+    assert json.loads(world.audit("camera.add")[0].detail)["tls_fingerprint"] == sha256
+    r = admin.put("/api/cameras/door/certificate", json={"tls_fingerprint": None})
+    assert r.status_code == 200, r.text
+    assert r.json()["tls_fingerprint"] is None
+    assert storage.catalog.camera("door").tls_fingerprint is None
+    (cleared,) = world.audit("camera.certificate")
+    assert json.loads(cleared.detail).items() >= {"pin": None, "before": sha256}.items()
+    guard = world.login(world.user("guard", "guard"))
+    r = guard.put("/api/cameras/door/certificate", json={"tls_fingerprint": sha256})
+    assert r.status_code == 403, r.text
 
 
 def test_the_fingerprint_is_recorded_and_a_pinned_one_held_to(

@@ -386,8 +386,9 @@ def test_udp_and_b_frame_cameras_recorded_by_the_own_client(
         kuzet: Kuzet, gst_server: int) -> None:
     """Whole recordings: the simulator over UDP through a network that reorders and
     duplicates, with B-frames; GStreamer's B-frame camera over UDP and over TCP; an H.265
-    camera over UDP. Every frame recorded decodes, the files keep their B-frames, and no
-    camera went to FFmpeg's client."""
+    camera over UDP, and one with open GOPs (x265's default: leading pictures after each
+    CRA keyframe, issue 20). Every frame recorded decodes, the files keep their B-frames,
+    and no camera went to FFmpeg's client (UE-10-22 3.3.2)."""
     proc, port = kuzet.sim("--bframes", "2", "--reorder-every", "9", "--duplicate-every", "13")
     cameras = {
         "simudp": (f"rtsp://127.0.0.1:{port}/cam01/main", "udp", True),
@@ -395,6 +396,7 @@ def test_udp_and_b_frame_cameras_recorded_by_the_own_client(
         "gstbudp": (f"rtsp://127.0.0.1:{gst_server}/h264bpcma", "udp", True),
         "gstbtcp": (f"rtsp://127.0.0.1:{gst_server}/h264b", "tcp", True),
         "gsthevc": (f"rtsp://127.0.0.1:{gst_server}/h265aac", "udp", False),
+        "gstopen": (f"rtsp://127.0.0.1:{gst_server}/h265open", "tcp", True),
     }
     for name, (url, transport, _) in cameras.items():
         kuzet.run("camera", "add", name, url, "--zone", "corridor", "--transport", transport)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import io
 import itertools
+import struct
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -27,10 +29,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import Storage, ffprobe
+from kuzet.catalog import keyindex
 from kuzet.catalog.store import Catalog
+from kuzet.export.writer import export_camera
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.source import Track
+from kuzet.mp4.playback import read_segment
+from kuzet.mp4.reader import SegmentReader, read_moof
 from kuzet.nal import H264_PPS, H264_SPS, first_slice_type, nal_type, split_annexb, to_annexb
 from kuzet.recorder.supervisor import CameraSource, Supervisor
 from kuzet.rtsp.clip import ClipSpec, load_access_units
@@ -353,11 +359,13 @@ def test_whole_frames_lost_leave_a_packet_loss_gap(storage: Storage,
 
 
 def test_a_segment_starting_at_an_open_gop_keyframe_holds_no_undecodable_frame(
-        storage: Storage, material: Material) -> None:
+        storage: Storage, material: Material, tmp_path: Path) -> None:
     """UE-10-22 3.3.2, issue 20: an H.265 camera with open GOPs (x265's default) sends
     after each CRA keyframe leading pictures (RASL) that refer to the GOP before it; a
     file that starts at that CRA cannot show them, and a decoder skips them, so they are
-    not written: every frame the catalog counts, ffprobe decodes."""
+    not written: every frame the catalog counts, ffprobe decodes. Inside a segment they
+    stay (they decode there); played back or exported from a later keyframe of it, they
+    are left out again: every picture sent or packaged is one a player shows."""
     encoder = av.CodecContext.create("libx265", "w")
     encoder.width, encoder.height, encoder.pix_fmt = 160, 120, "yuv420p"
     encoder.time_base, encoder.framerate = Fraction(1, FPS), Fraction(FPS)
@@ -380,6 +388,13 @@ def test_a_segment_starting_at_an_open_gop_keyframe_holds_no_undecodable_frame(
     video = Track(0, "hevc", VIDEO_TB, stream, to_annexb(sets), 160, 120, FPS)
     deliveries = [(T0_NS + n * FRAME_NS, 0, 10 * 90_000 + dts * TICKS, key, data, 0)
                   for n, (key, _, dts, data) in enumerate(coded[start:])]
+    # and sound, whose bytes follow the pictures' in each fragment
+    first_ticks = 10 * 90_000 + coded[start][2] * TICKS
+    for k, data in enumerate(material.sound[:3 * AUDIO_RATE // AUDIO_SAMPLES]):
+        media_ns = k * AUDIO_SAMPLES * 10**9 // AUDIO_RATE
+        deliveries.append((T0_NS + media_ns, 1, first_ticks * AUDIO_RATE // 90_000
+                           + k * AUDIO_SAMPLES, True, data, 0))
+    deliveries.sort(key=lambda d: (d[0], d[1]))
     hevc = Material([], video, [], material.audio)
     record(storage, "opengop", hevc, Scripted(deliveries))
     rows = storage.catalog.segments(storage.catalog.camera("opengop").id)
@@ -387,6 +402,38 @@ def test_a_segment_starting_at_an_open_gop_keyframe_holds_no_undecodable_frame(
     for row in rows:
         probe = ffprobe(storage.catalog.path_of(row))
         assert int(probe["streams"][0]["nb_read_frames"]) == row.frames, row.frames
+    row = rows[0]
+    kfs = keyindex.decode(row.keyframes)
+    assert len(kfs) >= 2
+    init, fragments = read_segment(storage.catalog.path_of(row), kfs,
+                                   row.end_ns - row.start_ns, 1, row.end_ns - row.start_ns)
+    sent = [f.data for f in fragments]
+    assert len(sent) == len(kfs) - 1
+    shown = decoded(init + b"".join(sent))
+    assert shown == sum(read_moof(d, 0, struct.unpack_from(">I", d)[0], len(d)).samples[1]
+                        for d in sent)
+    first = SegmentReader(storage.catalog.path_of(row).read_bytes()).facts()[0].samples[1]
+    assert shown == row.frames - first - 3  # the three RASL after the CRA went
+    zipped = io.BytesIO()
+    with zipfile.ZipFile(zipped, "w") as zf:
+        part = export_camera(storage.catalog, zf, "p", "opengop", row.start_ns + kfs[1],
+                             rows[-1].end_ns, T0_NS).parts[0]
+    assert part.start_ns == row.start_ns + kfs[1]
+    assert part.frames == sum(r.frames for r in rows) - first - 3
+    exported = tmp_path / "part.mp4"
+    exported.write_bytes(zipfile.ZipFile(zipped).read(part.file))
+    assert int(ffprobe(exported)["streams"][0]["nb_read_frames"]) == part.frames
+
+
+def decoded(data: bytes) -> int:
+    """How many pictures a decoder shows of a fragmented MP4 (init segment first); its
+    sound, where it has some, must decode too."""
+    with av.open(io.BytesIO(data), "r") as container:
+        pictures = len(list(container.decode(video=0)))
+    with av.open(io.BytesIO(data), "r") as container:
+        for packet in container.demux(audio=0):
+            packet.decode()
+    return pictures
 
 
 def test_an_unforeseen_error_opening_a_camera_is_a_gap_and_a_retry(storage: Storage) -> None:

@@ -6,6 +6,9 @@ free port of 127.0.0.1 and prints "ready PORT" once listening. With `--tls CERT 
 Bosch and UniFi Protect cameras offer it; its clients then use `rtsps://`. Mounts:
   /h264     H.264 320x240 25 fps
   /h265aac  H.265 320x240 25 fps with AAC audio
+  /h265open H.265 with open GOPs and B-frames: CRA keyframes, leading pictures (RASL)
+            after each, as x265 codes a GOP that ends inside a group of B-frames; a
+            client joins at the first CRA, as it joins a real camera's running stream
   /h264b    H.264 320x240 25 fps with B-frames (decoding order differs from display order)
   /audio    AAC audio only (a URL that serves no video)
   /h264pcma H.264 with G.711 A-law audio (a Hikvision or Dahua camera's factory default)
@@ -38,6 +41,10 @@ MOUNTS = {
     "/h265aac": "( " + VIDEO + "x265enc tune=zerolatency speed-preset=ultrafast "
                 "key-int-max=25 ! rtph265pay name=pay0 pt=96 config-interval=1 "
                 + AUDIO.format(n=1) + " )",
+    "/h265open": "( " + VIDEO + "x265enc speed-preset=ultrafast key-int-max=24 "
+                 "option-string=open-gop=1:bframes=3:b-adapt=0:scenecut=0:min-keyint=24:"
+                 "repeat-headers=1 "
+                 "! rtph265pay name=pay0 pt=96 config-interval=1 )",
     "/h264b": "( " + VIDEO + "x264enc speed-preset=veryfast bframes=2 b-adapt=false "
               "rc-lookahead=4 key-int-max=25 ! video/x-h264,profile=main ! "
               "rtph264pay name=pay0 pt=96 config-interval=1 )",
@@ -73,6 +80,30 @@ def everyone() -> GstRtspServer.RTSPPermissions:
     return permissions
 
 
+def join_at_first_cra(factory: GstRtspServer.RTSPMediaFactory,
+                      media: GstRtspServer.RTSPMedia) -> None:
+    """The stream a client gets starts at a CRA keyframe, as a client joining a real
+    camera's running stream meets one: an IDR and what follows it up to the next CRA
+    are dropped on their way to the payloader (the encoder's first picture and the one
+    the server has it force when a client starts playing are IDRs, which have no
+    leading pictures; x265 codes every other keyframe as a CRA)."""
+    joined = False
+
+    def probe(_: Gst.Pad, info: Gst.PadProbeInfo) -> Gst.PadProbeReturn:
+        nonlocal joined
+        buffer = info.get_buffer()
+        # a CRA's NAL header (type 21) after a start code
+        data = buffer.extract_dup(0, buffer.get_size())
+        if b"\x00\x00\x01\x28" in data:  # an IDR (type 20): dropped with what follows it
+            joined = False
+        elif b"\x00\x00\x01\x2a" in data:  # a CRA (type 21)
+            joined = True
+        return Gst.PadProbeReturn.OK if joined else Gst.PadProbeReturn.DROP
+
+    pay = media.get_element().get_by_name("pay0")
+    pay.get_static_pad("sink").add_probe(Gst.PadProbeType.BUFFER, probe)
+
+
 def main() -> None:
     Gst.init(None)
     server = GstRtspServer.RTSPServer()
@@ -92,6 +123,8 @@ def main() -> None:
         factory.set_shared(False)
         if tls:
             factory.set_permissions(everyone())
+        if path == "/h265open":
+            factory.connect("media-configure", join_at_first_cra)
         mounts.add_factory(path, factory)
     server.attach(None)
     print(f"ready {server.get_bound_port()}", flush=True)

@@ -68,6 +68,7 @@ class AuditAction(StrEnum):
     CAMERA_RETENTION = "camera.retention"  # a camera's days kept (at most 30, 3.3)
     CAMERA_ZONE = "camera.zone"  # a camera's installation zone set, before and after (3.3.9)
     CAMERA_AUDIO = "camera.audio"  # sound kept on the rector's order, or no longer (3.1.2)
+    CAMERA_CERTIFICATE = "camera.certificate"  # an rtsps:// camera's TLS pin set or removed
     VOLUME_ADD = "volume.add"  # a disk or mount added for new recordings
     VOLUME_STATE = "volume.state"  # a volume enabled, drained or removed
 

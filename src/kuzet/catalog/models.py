@@ -49,6 +49,9 @@ class Camera(Base):
     # The rector's order to keep the camera's sound (3.1.2); None: video only, the default.
     audio_order_no: Mapped[str | None] = mapped_column(String(64))
     audio_order_date: Mapped[str | None] = mapped_column(String(10))  # YYYY-MM-DD
+    # The SHA-256 an rtsps:// camera's TLS certificate must have (64 lower-case hex, as
+    # kuzet.rtsp.client.fingerprint writes it); None: any certificate, only logged.
+    tls_fingerprint: Mapped[str | None] = mapped_column(String(64))
 
 
 class Volume(Base):

@@ -10,11 +10,13 @@ two commit together (the catalog knows nothing of the audit log above it).
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import IntegrityError
@@ -26,12 +28,35 @@ from kuzet.catalog.paths import check_camera_name, segment_relpath
 from kuzet.catalog.rowhash import RowFacts, row_link
 from kuzet.catalog.segments import Placed, SegmentRow
 from kuzet.catalog.streams import Stream
-from kuzet.errors import Conflict, NotFound
+from kuzet.errors import Conflict, Invalid, NotFound
 from kuzet.regulation import check_zone, listed_zone
 
 # Written in a camera change's transaction once the change is made: its audit entry
 # (`kuzet.audit.log.append_act`). If it fails, the change rolls back with it.
 InTransaction = Callable[[Session, Camera], object]
+
+
+SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+NOT_TLS = ("a TLS certificate pin is for rtsps:// cameras only: this camera's stream is "
+           "not over TLS")
+
+
+def speaks_tls(main_url: str) -> bool:
+    """Whether the camera presents a TLS certificate (rtsps://) that a pin can hold it to."""
+    return urlsplit(main_url).scheme.lower() == "rtsps"
+
+
+def check_tls_fingerprint(main_url: str, pin: str) -> str:
+    """A certificate pin as the register holds it (64 lower-case hex digits, the form
+    kuzet.rtsp.client.fingerprint makes of OpenSSL's `AB:CD:...`, spaces or either case),
+    or refused: only an rtsps:// camera presents a certificate to hold it to."""
+    if not speaks_tls(main_url):
+        raise Invalid(NOT_TLS)
+    hex_only = "".join(c for c in pin.lower() if c not in ": \t")
+    if not SHA256_HEX.fullmatch(hex_only):
+        raise Invalid("a TLS certificate pin is the certificate's SHA-256: 64 hex digits "
+                      "(colons and spaces allowed), not {pin!r}", pin=pin[:100])
+    return hex_only
 
 
 @dataclass(frozen=True)
@@ -76,12 +101,16 @@ class Catalog:
                    location: str | None = None,
                    building: str | None = None, floor: str | None = None,
                    transport: str | None = None, retention_days: int | None = None,
+                   tls_fingerprint: str | None = None,
                    audit: InTransaction | None = None) -> Camera:
         """A new camera, in one of the regulation's installation zones (3.3.9-3.3.17),
         recording video only: its sound is kept only once the rector's order is recorded
-        (`set_audio`)."""
+        (`set_audio`). `tls_fingerprint`: the SHA-256 an rtsps:// camera's certificate
+        must have (`check_tls_fingerprint`)."""
         check_camera_name(name)
         zone = check_zone(zone)
+        if tls_fingerprint is not None:
+            tls_fingerprint = check_tls_fingerprint(main_url, tls_fingerprint)
         with self.session.begin() as s:
             existing = s.scalar(select(Camera).where(Camera.name == name))
             if existing is not None:
@@ -92,7 +121,7 @@ class Catalog:
             cam = Camera(name=name, main_url=main_url, sub_url=sub_url, zone=zone,
                          location=location, building=building, floor=floor,
                          transport=transport, created_ns=time.time_ns(),
-                         retention_days=retention_days)
+                         retention_days=retention_days, tls_fingerprint=tls_fingerprint)
             s.add(cam)
             if audit is not None:
                 audit(s, cam)
@@ -122,6 +151,15 @@ class Catalog:
         recorder opens a new session with or without the sound within seconds."""
         number, day = order if order is not None else (None, None)
         return self._change(name, audit, audio_order_no=number, audio_order_date=day)
+
+    def set_tls_fingerprint(self, name: str, pin: str | None, *,
+                            audit: InTransaction | None = None) -> Camera:
+        """Hold an rtsps:// camera to the certificate with this SHA-256 (any form
+        `check_tls_fingerprint` takes), or to none again (None). A running recorder opens
+        a new session with the pin within seconds; another certificate is refused then."""
+        if pin is not None:
+            pin = check_tls_fingerprint(self.camera(name).main_url, pin)
+        return self._change(name, audit, tls_fingerprint=pin)
 
     def _change(self, name: str, audit: InTransaction | None, **values: object) -> Camera:
         """Set columns of a camera still recorded, its audit entry in the same transaction."""

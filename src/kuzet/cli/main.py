@@ -17,7 +17,7 @@ import typer
 from kuzet import filemodes
 from kuzet.audit.actions import AuditAction
 from kuzet.catalog.models import Camera
-from kuzet.catalog.store import Catalog
+from kuzet.catalog.store import NOT_TLS, Catalog, check_tls_fingerprint, speaks_tls
 from kuzet.cli.common import (
     JsonOpt,
     audited,
@@ -38,7 +38,8 @@ from kuzet.timefmt import format_instant
 
 app = typer.Typer(help="Kuzet video management system (UE-10-22).", no_args_is_help=True,
                   add_completion=False)
-camera_app = typer.Typer(help="Cameras: add, list, remove, retention, zone, audio.",
+camera_app = typer.Typer(help="Cameras: add, list, remove, retention, zone, audio, "
+                         "certificate.",
                          no_args_is_help=True)
 recordings_app = typer.Typer(help="Recorded segments and gaps.", no_args_is_help=True)
 app.add_typer(camera_app, name="camera")
@@ -402,6 +403,10 @@ def camera_add(
     = None,
     retention_days: Annotated[int | None, typer.Option(
         help="Keep recordings this many days (at most 30; default: settings).")] = None,
+    tls_fingerprint: Annotated[str | None, typer.Option(help=(
+        "rtsps:// only: the SHA-256 the camera's TLS certificate must have (OpenSSL's "
+        "AB:CD:... or plain hex); another is refused. See `kuzet camera certificate`."))]
+    = None,
 ) -> None:
     """Add a camera in one of the regulation's installation zones; a running `kuzet serve`
     starts recording its video (no sound: see `kuzet camera audio`) within seconds."""
@@ -416,12 +421,15 @@ def camera_add(
         if retention_days is not None:
             check_retention_days(retention_days)
         zone = check_zone(zone)
+        if tls_fingerprint is not None:
+            tls_fingerprint = check_tls_fingerprint(url, tls_fingerprint)
         catalog.add_camera(name, url, sub_url=sub_url, zone=zone, location=location,
                            building=building, floor=floor, transport=transport,
-                           retention_days=retention_days,
+                           retention_days=retention_days, tls_fingerprint=tls_fingerprint,
                            audit=audited(AuditAction.CAMERA_ADD, name, url=main.shown,
                                           zone=zone, location=location, building=building,
-                                          floor=floor, retention_days=retention_days))
+                                          floor=floor, retention_days=retention_days,
+                                          tls_fingerprint=tls_fingerprint))
     except (KuzetError, SourceError) as exc:
         raise fail(str(exc)) from exc
     typer.echo(f"added camera {name} ({main})")
@@ -431,15 +439,9 @@ def camera_add(
 def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Cameras with their live status (from a running `kuzet serve`; "not recording"
     while none runs)."""
-    from kuzet.recorder.service import recording_now, status_path
-
     settings = read_settings()
     catalog = open_catalog(settings)
-    statuses: dict[str, dict[str, object]] = {}
-    running = recording_now(settings)
-    if running and status_path(settings).exists():
-        doc = json.loads(status_path(settings).read_text())
-        statuses = {c["camera"]: c for c in doc["cameras"]}
+    running, statuses = _statuses(settings)
     rows: list[dict[str, Any]] = []
     for cam in catalog.cameras():
         st = statuses.get(cam.name, {})
@@ -453,7 +455,9 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
                      "state": st.get("state", "unknown" if running else "not recording"),
                      "last_error": st.get("last_error"),
                      "fps": st.get("fps"), "bitrate_bps": st.get("bitrate_bps"),
-                     "packets_lost": st.get("packets_lost")})
+                     "packets_lost": st.get("packets_lost"),
+                     "tls_fingerprint": cam.tls_fingerprint,
+                     "certificate_sha256": st.get("certificate_sha256")})
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
@@ -462,11 +466,34 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
         err = f"  ({r['last_error']})" if r["last_error"] else ""
         if r["packets_lost"]:  # the network loses this camera's packets (issue 20)
             err += f"  [{r['packets_lost']} RTP packets lost]"
+        if r["url"].lower().startswith("rtsps:"):
+            err += f"  [{_pin_state(r['tls_fingerprint'], r['certificate_sha256'])}]"
         zone = r["zone"] if r["zone_clause"] else f"NO ZONE ({r['zone'] or 'none'})"
         sound = ("video only" if r["audio"] is None else
                  f"sound: order {r['audio']['order_no']} of {r['audio']['order_date']}")
         typer.echo(f"{r['name']:<16} {r['state']:<13} {fps:<9} {zone:<20} {sound:<12} "
                    f"{r['url']}{err}")
+
+
+def _statuses(settings: Settings) -> tuple[bool, dict[str, dict[str, Any]]]:
+    """Whether a `kuzet serve` records into this home now, and then each camera's status
+    by name as its status file says (a stopped server's last words are not shown)."""
+    from kuzet.recorder.service import recording_now, status_path
+
+    running = recording_now(settings)
+    if not (running and status_path(settings).exists()):
+        return running, {}
+    doc = json.loads(status_path(settings).read_text())
+    return running, {c["camera"]: c for c in doc["cameras"]}
+
+
+def _pin_state(pin: str | None, seen: str | None) -> str:
+    """An rtsps:// camera's certificate pin against what it presented, in a few words."""
+    if pin is None:
+        return "certificate not pinned"
+    if seen is not None and seen != pin:
+        return "certificate pinned; the camera presents another"
+    return "certificate pinned"
 
 
 def _audio_order(cam: Camera) -> dict[str, str] | None:
@@ -559,6 +586,61 @@ def camera_audio(
     typer.echo(f"camera {name}: " + ("video only, no sound" if kept is None else
                                      f"sound kept on the rector's order {kept['order_no']} of "
                                      f"{kept['order_date']}"))
+
+
+@camera_app.command("certificate")
+def camera_certificate(
+    name: str,
+    sha256: Annotated[str | None, typer.Argument(help=(
+        "Pin this SHA-256 (OpenSSL's AB:CD:... or plain hex)."))] = None,
+    off: Annotated[bool, typer.Option("--off", help="Remove the pin: any certificate.")]
+    = False,
+    seen: Annotated[bool, typer.Option("--seen", help=(
+        "Pin the certificate the running `kuzet serve` saw the camera present."))] = False,
+) -> None:
+    """Show an rtsps:// camera's certificate pin and the certificate the running server
+    last saw it present; pin one (SHA256, or --seen) or remove the pin (--off). A pinned
+    camera presenting another certificate is not recorded (auth_failed): a device swapped
+    in at its address is not taken for the camera. A running `kuzet serve` follows a
+    change within seconds."""
+    if sum((sha256 is not None, off, seen)) > 1:
+        raise fail("give one of SHA256, --seen or --off")
+    settings = read_settings()
+    catalog = open_catalog(settings)
+    running, statuses = _statuses(settings)
+    presented = statuses.get(name, {}).get("certificate_sha256")
+    try:
+        cam = catalog.camera(name)
+        if cam.removed_ns is not None:
+            raise fail(f"no camera named {name!r}")
+        if not speaks_tls(cam.main_url):
+            if sha256 is not None or seen:
+                raise fail(NOT_TLS)
+            typer.echo(f"camera {name}: rtsp://, not over TLS: no certificate to pin")
+            return
+        pin: str | None = sha256
+        if seen:
+            if not presented:
+                raise fail(f"no certificate seen for camera {name}: "
+                           + ("it has not opened a TLS session yet"
+                              if running else "no `kuzet serve` is recording now"))
+            pin = presented
+        if pin is not None:
+            pin = check_tls_fingerprint(cam.main_url, pin)
+        if (pin is not None or off) and pin != cam.tls_fingerprint:  # else nothing to log
+            catalog.set_tls_fingerprint(name, pin, audit=audited(
+                AuditAction.CAMERA_CERTIFICATE, name, pin=pin, before=cam.tls_fingerprint))
+            cam = catalog.camera(name)
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
+    typer.echo(f"camera {name}: " + (f"certificate pinned, sha256 {cam.tls_fingerprint}"
+                                     if cam.tls_fingerprint else
+                                     "certificate not pinned (any is recorded, and logged)"))
+    if presented:
+        same = "" if cam.tls_fingerprint in (None, presented) else " (NOT the pinned one)"
+        typer.echo(f"seen: sha256 {presented}{same}")
+    else:
+        typer.echo("seen: none" + ("" if running else " (no `kuzet serve` is recording now)"))
 
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="ISO 8601 with offset.")]

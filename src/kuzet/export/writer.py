@@ -8,7 +8,9 @@ next piece is fetched (kuzet.export.hashing). Fragments are joined into one frag
 MP4 per continuous stretch; a recording gap or a change of codec parameters (a different
 init segment) starts the next file. Decode times are moved onto one timeline whose zero
 is the first source segment's start, so media time t in a file is UTC
-`media_origin + t`; the pictures' bytes are copied untouched (kuzet.mp4.reader).
+`media_origin + t`; the pictures' bytes are copied untouched (kuzet.mp4.reader). A file
+that starts at an H.265 CRA keyframe inside a segment leaves out the leading pictures no
+decoder shows from there (kuzet.mp4.leading).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import mmap
+import struct
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -38,7 +42,8 @@ from kuzet.export.plan import (
     uncovered,
 )
 from kuzet.mp4.boxes import FragmentError
-from kuzet.mp4.reader import DeclaredTrack, FragmentFacts, SegmentReader, moved
+from kuzet.mp4.leading import without_leading
+from kuzet.mp4.reader import DeclaredTrack, FragmentFacts, SampleEntry, SegmentReader, moved
 from kuzet.timefmt import NS, file_stamp, format_instant
 
 
@@ -82,13 +87,15 @@ class _Source:
     init: bytes
     tracks: list[DeclaredTrack]
     video: DeclaredTrack
+    entry: SampleEntry
     fragments: list[FragmentFacts]
 
 
 def _parse(data: mmap.mmap, what: str) -> _Source:
     try:
         reader = SegmentReader(data)
-        return _Source(reader.init, reader.tracks, reader.video, reader.facts())
+        return _Source(reader.init, reader.tracks, reader.video,
+                       reader.sample_entry(reader.video), reader.facts())
     except FragmentError as exc:
         raise ExportError(f"{what} is not a segment file Kuzet can read: {exc}") from exc
 
@@ -123,25 +130,45 @@ class _PartWriter:
         return self.part
 
 
+Lead = Callable[[bytes], tuple[bytes, int]]  # a fragment -> it rewritten, pictures gone
+
+
 def _copy(view: memoryview, fragments: list[FragmentFacts], keep: list[int],
-          writer: _PartWriter, shift: dict[int, int]) -> bytes:
-    """Copy the `keep` fragments of the source file `view` into `writer`; the SHA-256 of
-    the whole file, taken on the same pass (the bytes the package leaves out included)."""
+          writer: _PartWriter, shift: dict[int, int], lead: Lead | None) -> tuple[bytes, int]:
+    """Copy the `keep` fragments of the source file `view` into `writer`, the first through
+    `lead` where a file starts with it; the SHA-256 of the whole file, taken on the same
+    pass (the bytes the package leaves out included), and how many pictures `lead` took."""
     source = hashlib.sha256()
     at = 0
+    dropped = 0
     for k in keep:
         frag = fragments[k]
         mdat = frag.offset + frag.moof_size
         source.update(view[at:mdat])  # what lies before, and the moof itself
         writer.sequence += 1
+        at = frag.end
+        if lead is not None:
+            short, dropped = lead(bytes(view[frag.offset:frag.end]))
+            lead = None
+            if dropped:
+                source.update(view[mdat:frag.end])
+                moof_size = struct.unpack_from(">I", short)[0]
+                writer.write(moved(short[:moof_size], writer.sequence, shift))
+                writer.write(short[moof_size:])
+                continue
         writer.write(moved(view[frag.offset:mdat], writer.sequence, shift))
         for a in range(mdat, frag.end, PIECE):
             piece = view[a:min(a + PIECE, frag.end)]
             source.update(piece)
             writer.write(piece)
-        at = frag.end
     source.update(view[at:])
-    return source.digest()
+    return source.digest(), dropped
+
+
+def _leading(src: _Source) -> Lead:
+    """What a file's first fragment goes through: its keyframe's leading pictures out."""
+    tracks = {t.track_id: t for t in src.tracks}
+    return lambda data: without_leading(data, tracks, src.video, src.entry)
 
 
 def _deleted(catalog: Catalog, camera_id: int, a: int, b: int) -> list[Span]:
@@ -203,6 +230,7 @@ def export_camera(catalog: Catalog, zf: zipfile.ZipFile, folder: str, camera: st
                 _check(camera, seg, hashlib.sha256(view).digest())
                 continue
             first = starts[keep[0]]
+            lead: Lead | None = None
             if writer is None or writer.init != src.init or not joins(last_end, first):
                 if writer is not None:
                     parts.append(writer.close())
@@ -211,11 +239,14 @@ def export_camera(catalog: Catalog, zf: zipfile.ZipFile, folder: str, camera: st
                             params=json.loads(catalog.params_json(seg.params_id)))
                 part.params.pop("extradata", None)
                 writer = _PartWriter(zf, part, src.init, created_ns)
+                lead = _leading(src)
             origin = writer.part.media_origin_ns
             shift = {t.track_id: (seg.start_ns - origin) * t.timescale // NS
                      for t in src.tracks}
-            _check(camera, seg, _copy(view, src.fragments, keep, writer, shift))
-            frames = sum(src.fragments[k].samples.get(src.video.track_id, 0) for k in keep)
+            digest, dropped = _copy(view, src.fragments, keep, writer, shift, lead)
+            _check(camera, seg, digest)
+            frames = sum(src.fragments[k].samples.get(src.video.track_id, 0)
+                         for k in keep) - dropped
             last_end = starts[keep[-1] + 1] if keep[-1] + 1 < len(starts) else seg.end_ns
             writer.part.end_ns = last_end
             writer.part.frames += frames

@@ -67,7 +67,7 @@ from kuzet.rtsp.depacketize import (
     split_interleaved,
 )
 from kuzet.rtsp.protocol import decimal
-from kuzet.rtsp.reorder import DecodingTimes, reorder_depth
+from kuzet.rtsp.reorder import DecodingTimes, LeadingPictures, reorder_depth
 from kuzet.rtsp.rtcp import middle_ntp, receiver_report, sender_reports
 from kuzet.rtsp.sdp import Medium, parse_sdp
 
@@ -188,6 +188,7 @@ class RtspSource:
         self._held: list[tuple[int, AccessUnit]] = []
         self._delay = 0  # how many frames the camera's B-frames reorder (the probe's)
         self._interval = video.frame_ticks
+        self._leading = LeadingPictures(video.codec == "hevc")
         now = time.monotonic()
         self._next_keepalive = now + client.session_timeout_s / 2
         self._next_report = now + REPORT_S
@@ -344,6 +345,9 @@ class RtspSource:
                     if not (video and unit.keyframe):
                         continue  # nothing before the first keyframe is of use
                     self.video = _video_track(medium, unit, self.video)
+                    self._leading.start(True)
+                elif video and self._leading.skip(unit.keyframe, unit.data):
+                    continue  # not decodable from this keyframe, nor part of the depth
                 held.append((channel, unit))
                 if video:
                     times.append(unwrap(unit.timestamp))
@@ -373,6 +377,7 @@ class RtspSource:
         video_unwrap = TimestampUnwrapper()
         audio_unwrap: TimestampUnwrapper | None = None
         decoding = DecodingTimes(self._delay, self._interval)
+        leading = self._leading
         ahead = JUMP_AHEAD_S * video_tb.denominator // video_tb.numerator
         top: int | None = None  # the latest presentation time of this run
         units: list[tuple[int, AccessUnit]] | None = self._held
@@ -381,12 +386,15 @@ class RtspSource:
             for channel, unit in units:
                 packet = av.Packet(unit.data)
                 if channel == video_channel:
+                    if leading.skip(unit.keyframe, unit.data):
+                        continue
                     pts = video_unwrap(unit.timestamp)
                     back = decoding.last - pts
                     if top is None or pts - top > ahead or back >= REORDER_WINDOW or not back:
                         # The first frame, or a jump (a repeated time is one too): a new
                         # run, which the recorder sees as one discontinuity.
                         decoding.restart()
+                        leading.start(unit.keyframe)
                         top = pts
                     dts = decoding(pts)
                     if dts is None:

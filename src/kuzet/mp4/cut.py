@@ -121,6 +121,13 @@ class _TrafTrack:
 
 
 def _tfhd(frag: bytes, off: int, tracks: Mapping[int, DeclaredTrack]) -> _TrafTrack:
+    return _TrafTrack(*traf_defaults(frag, off, tracks))
+
+
+def traf_defaults(frag: bytes, off: int,
+                  tracks: Mapping[int, DeclaredTrack]) -> tuple[DeclaredTrack, int, int]:
+    """The track of the `tfhd` at `off` and its samples' default duration and size;
+    FragmentError unless its data offsets count from the moof, as the recorder writes."""
     flags = int.from_bytes(frag[off + 9:off + 12], "big")
     if flags & _BASE_OFFSET or not flags & _BASE_IS_MOOF:
         raise FragmentError("data offsets are not from the moof")
@@ -135,7 +142,7 @@ def _tfhd(frag: bytes, off: int, tracks: Mapping[int, DeclaredTrack]) -> _TrafTr
         at += 4
     if flags & _SIZE:
         size = struct.unpack_from(">I", frag, at)[0]
-    return _TrafTrack(track, duration, size)
+    return track, duration, size
 
 
 def _trun(frag: bytes, off: int, track: _TrafTrack, until_ns: int) -> _Run | None:

@@ -5,7 +5,8 @@ Fragment k of a file starts keyframe k (the writer cuts a fragment per GOP), and
 catalog row lists keyframe times from the segment's start, so starting playback at an
 instant is a lookup and a seek. Whoever reads may see only a window of footage (a
 grant's, clause 3.5.5): playback never starts at a keyframe before the window, and the
-fragment across the window's end is cut short there (kuzet.mp4.cut).
+fragment across the window's end is cut short there (kuzet.mp4.cut). The first
+fragment goes without the leading pictures its keyframe cannot show (kuzet.mp4.leading).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from kuzet.mp4.boxes import FragmentError
 from kuzet.mp4.cut import cut
+from kuzet.mp4.leading import without_leading
 from kuzet.mp4.reader import SegmentReader
 
 
@@ -60,6 +62,8 @@ def read_segment(path: Path, keyframes_ns: list[int], duration_ns: int, from_ind
             if start >= until_ns:
                 return
             data = reader.fragment(k)
+            if k == from_index:
+                data = _decodable_start(reader, data)
             if following is not None and following <= until_ns:
                 yield PlaybackFragment(start, following, data)
                 continue
@@ -76,3 +80,13 @@ def read_segment(path: Path, keyframes_ns: list[int], duration_ns: int, from_ind
             return
 
     return reader.init, fragments()
+
+
+def _decodable_start(reader: SegmentReader, data: bytes) -> bytes:
+    """The fragment playback starts at, without the leading pictures of its keyframe; as
+    it is where the file's init segment does not say enough to tell."""
+    try:
+        tracks = {t.track_id: t for t in reader.tracks}
+        return without_leading(data, tracks, reader.video, reader.sample_entry(reader.video))[0]
+    except FragmentError:
+        return data

@@ -89,6 +89,18 @@ class StatusListener(Protocol):
 StatusPart = Callable[[], list[dict[str, Any]]]  # another part's entries in status.json
 
 
+def _why_new_session(old: CameraSource, new: CameraSource) -> str:
+    """What changed in the register that a camera's new session follows, for its gap."""
+    if old.keep_audio != new.keep_audio:
+        sound = "kept on the rector's order" if new.keep_audio else "no longer kept"
+        return f"the camera's sound is {sound} (UE-10-22 3.1.2)"
+    if old.tls_fingerprint != new.tls_fingerprint:
+        pin = (f"pinned to sha256 {new.tls_fingerprint}" if new.tls_fingerprint
+               else "no longer pinned")
+        return f"the camera's TLS certificate is {pin}"
+    return "the camera's settings changed"
+
+
 class RecorderService:
     def __init__(self, settings: Settings, catalog: Catalog, alarms: Alarms, volumes: Volumes,
                  holds: Holds, beside: Beside) -> None:
@@ -171,7 +183,8 @@ class RecorderService:
 
     def sync_cameras(self) -> None:
         """Record cameras added, stop those removed, and give a camera whose sound setting
-        changed (UE-10-22 3.1.2) a new session once the old one has closed its segment."""
+        (UE-10-22 3.1.2), URL or certificate pin changed a new session once the old one
+        has closed its segment."""
         cameras = {c.id: c for c in self.catalog.cameras()}
         for cam_id in set(self.supervisors) - set(cameras):
             self.supervisors.pop(cam_id).stop()
@@ -183,15 +196,19 @@ class RecorderService:
             transport = cam.transport or self.settings.rtsp_transport
             # the catalog's text becomes a SecretUrl here, before any log or status sees it
             source = CameraSource(id=cam.id, name=cam.name, url=SecretUrl(cam.main_url),
-                                  transport=transport, keep_audio=cam.audio_order_no is not None)
+                                  transport=transport, keep_audio=cam.audio_order_no is not None,
+                                  tls_fingerprint=cam.tls_fingerprint)
             running = self.supervisors.get(cam_id)
             if running is not None and running.source != source:
                 running.stop()
                 self._restarting[cam_id] = self.supervisors.pop(cam_id)
+            old = self._restarting.get(cam_id)
             if cam_id in self.supervisors or not self._old_session_closed(source):
                 continue
             sup = Supervisor(source, self.catalog, self.settings, self.volumes,
                              opener=self.clients.open)
+            if old is not None:  # the camera's certificate, still what it presents
+                sup.status.certificate_sha256 = old.status.certificate_sha256
             self.supervisors[cam_id] = sup
             sup.start()
             if cam.sub_url and cam_id not in self.substreams:
@@ -209,10 +226,8 @@ class RecorderService:
             return False
         del self._restarting[new.id]
         if old.prev_end_ns is not None:
-            sound = "kept on the rector's order" if new.keep_audio else "no longer kept"
             self.catalog.open_gap(new.id, old.prev_end_ns, GapCause.PROCESS_STOPPED.value,
-                                  f"new session: the camera's sound is {sound} "
-                                  "(UE-10-22 3.1.2)")
+                                  f"new session: {_why_new_session(old.source, new)}")
         return True
 
     def live(self, name: str, stream: Stream = Stream.MAIN) -> LiveHub | None:
@@ -256,7 +271,9 @@ class RecorderService:
         last_sync = time.monotonic()
         while not stop.wait(STATUS_INTERVAL_S):
             self.write_status()
-            if time.monotonic() - last_sync >= SYNC_INTERVAL_S:
+            # a camera between sessions is looked at each tick: its new one starts as soon
+            # as the old has closed, not up to SYNC_INTERVAL_S later
+            if self._restarting or time.monotonic() - last_sync >= SYNC_INTERVAL_S:
                 self.sync_cameras()
                 last_sync = time.monotonic()
 

@@ -82,6 +82,9 @@ class CameraStatus:
     packets_lost: int = 0
     # With the rector's order to keep the sound: whether it is recorded, and if not why.
     audio: str | None = None
+    # rtsps://: the SHA-256 of the TLS certificate the camera presented in the current or
+    # last session (lower-case hex), what `kuzet camera certificate --seen` pins.
+    certificate_sha256: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"camera": self.camera, "state": self.state.value, "since_ns": self.since_ns,
@@ -89,4 +92,4 @@ class CameraStatus:
                 "fps": round(self.fps, 2), "bitrate_bps": round(self.bitrate_bps),
                 "frames_recorded": self.frames_recorded, "bytes_recorded": self.bytes_recorded,
                 "segments_closed": self.segments_closed, "packets_lost": self.packets_lost,
-                "audio": self.audio}
+                "audio": self.audio, "certificate_sha256": self.certificate_sha256}

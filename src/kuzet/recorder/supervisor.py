@@ -62,6 +62,9 @@ class CameraSource:
     # The rector's order keeps this camera's sound (UE-10-22 3.1.2); otherwise the session
     # sets up the video alone and segments hold video only.
     keep_audio: bool = False
+    # rtsps://: the SHA-256 the camera's TLS certificate must have (the register's pin);
+    # another certificate is refused (auth_failed). None: any, only logged.
+    tls_fingerprint: str | None = None
 
 
 # A source counts lost packets once per batch it reads (the own client: 0.25 s, about 7
@@ -177,7 +180,8 @@ class Supervisor(Worker):
             try:
                 source = self.opener(self.source.url, transport=self.source.transport,
                                      stall_s=self.settings.stall_s,
-                                     audio=self.source.keep_audio)
+                                     audio=self.source.keep_audio,
+                                     tls_fingerprint=self.source.tls_fingerprint)
             except SourceError as exc:
                 refused = self._failed(exc, attempt)
             except Exception as exc:  # a bug, or a camera's answer it did not foresee
@@ -231,6 +235,10 @@ class Supervisor(Worker):
         # written without it (3.1.2).
         audio = source.audio if self.source.keep_audio else None
         self._say_audio(audio, source.audio_left)
+        # what an rtsps:// camera presented (the own client's; FFmpeg's does not say)
+        seen: str | None = getattr(source, "peer_certificate_sha256", None)
+        if seen is not None:
+            self.status.certificate_sha256 = seen
         # G.711, which no MP4 holds, is made AAC on the way (kuzet.ingest.sound)
         made_aac = AacFromG711(audio) if audio is not None and audio.codec in G711 else None
         if made_aac is not None:

@@ -4,12 +4,15 @@
 counts what never came (UDP loses and reorders; TCP never does, and costs one compare a
 packet here). `DecodingTimes` makes up the decoding times RTP does not carry for a
 camera that sends B-frames: frames arrive in decoding order with presentation times only.
+`LeadingPictures` drops the H.265 pictures that cannot be decoded where a run begins.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
+
+from kuzet.nal import HEVC_RASL, first_slice_type
 
 SEQ_MOD = 0x10000
 HALF = 0x8000
@@ -149,6 +152,38 @@ class DecodingTimes:
         self._count += 1
         self.last = dts
         return dts
+
+
+class LeadingPictures:
+    """Drops the leading pictures (RASL) that follow the H.265 keyframe a run starts at.
+
+    An open GOP (x265's default) begins at a CRA keyframe, and the pictures right after
+    it in decoding order show before it and refer to the GOP before: where decoding
+    starts at that CRA, no decoder can show them (ITU-T H.265, 8.3.1 NoRaslOutputFlag),
+    and their presentation times lie before the keyframe's, under the decoding times
+    `DecodingTimes` gave the run's first frames (measured: x265 `open-gop=1:bframes=3`,
+    CRA at 24 then RASL at 22, 21, 23; the first run's dts were 22 and 23). At a CRA
+    inside a run they decode and stay. `start` at the first frame of a run; `skip` for
+    every frame (one slice header read while a run's leading pictures may still come).
+    """
+
+    __slots__ = ("active", "hevc")
+
+    def __init__(self, hevc: bool) -> None:
+        self.hevc = hevc
+        self.active = False
+
+    def start(self, keyframe: bool) -> None:
+        self.active = self.hevc and keyframe
+
+    def skip(self, keyframe: bool, data: bytes) -> bool:
+        """Whether this frame is a leading picture of the run's first keyframe."""
+        if not self.active:
+            return False
+        if not keyframe and first_slice_type("hevc", data) in HEVC_RASL:
+            return True
+        self.active = False
+        return False
 
 
 def reorder_depth(timestamps: list[int]) -> int:

@@ -118,6 +118,9 @@ class NewCamera(Body):
     building: str | None = Field(None, max_length=64, description="the console's camera tree")
     floor: str | None = Field(None, max_length=32)
     retention_days: int | None = Field(None, description="at most 30 days (clause 3.3)")
+    tls_fingerprint: str | None = Field(None, max_length=200, description=(
+        "rtsps:// only: the SHA-256 the camera's TLS certificate must have (hex, colons "
+        "allowed); another is refused"))
 
     @field_validator("retention_days")
     @classmethod
@@ -136,6 +139,14 @@ class NewCamera(Body):
 
 class CameraZone(Body):
     zone: ListedZone = Field(description="installation zone (UE-10-22 3.3.9-3.3.17)")
+
+
+class CameraCertificate(Body):
+    """An rtsps:// camera's TLS certificate pin (issue 20)."""
+
+    tls_fingerprint: str | None = Field(max_length=200, description=(
+        "the SHA-256 the camera's certificate must have (hex, colons allowed); null: "
+        "any certificate, only logged"))
 
 
 class AudioOrder(Body):

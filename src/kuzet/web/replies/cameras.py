@@ -34,6 +34,9 @@ class CameraStatusReply(Reply):
     audio: str | None = Field(
         default=None, description="with the order to keep the camera's sound (UE-10-22 "
         "3.1.2): whether it is recorded, and if not why; null: video only")
+    certificate_sha256: str | None = Field(default=None, description=(
+        "rtsps://: the SHA-256 of the TLS certificate the camera presented in its current "
+        "or last session"))
 
 
 class UnknownStatusReply(Reply):
@@ -63,6 +66,8 @@ class CameraReply(Reply):
     building: str | None
     floor: str | None
     retention_days: int | None = Field(description="none: the configured default")
+    tls_fingerprint: str | None = Field(default=None, description=(
+        "rtsps://: the SHA-256 the camera's TLS certificate must have; none: any"))
     status: CameraStatusReply | UnknownStatusReply
 
 

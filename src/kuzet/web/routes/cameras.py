@@ -20,6 +20,7 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import append_act
 from kuzet.catalog.models import Camera
 from kuzet.catalog.paths import is_camera_name
+from kuzet.catalog.store import check_tls_fingerprint
 from kuzet.console.snapshot import frame_at, stamp, stamp_lines
 from kuzet.console.timeline import clip, month_days
 from kuzet.console.timeline_read import Drawn
@@ -49,7 +50,15 @@ from kuzet.web.replies.cameras import (
     UnknownStatusReply,
     ViewingEndedReply,
 )
-from kuzet.web.schemas import AudioOrder, CameraZone, NewBookmark, NewCamera, SeqId, ViewingRequest
+from kuzet.web.schemas import (
+    AudioOrder,
+    CameraCertificate,
+    CameraZone,
+    NewBookmark,
+    NewCamera,
+    SeqId,
+    ViewingRequest,
+)
 from kuzet.web.times import instant, out, window
 from kuzet.web.viewing_end import end_viewing as end_api_viewing
 
@@ -85,6 +94,7 @@ def camera_reply(cam: Camera, status: dict[str, Any] | None) -> CameraReply:
         name=cam.name, zone=zone, unlisted_zone=cam.zone if zone is None else None,
         audio=audio, location=cam.location,
         building=cam.building, floor=cam.floor, retention_days=cam.retention_days,
+        tls_fingerprint=cam.tls_fingerprint,
         status=CameraStatusReply.model_validate(status) if status
         else UnknownStatusReply(camera=cam.name, state="unknown"))
 
@@ -123,14 +133,17 @@ def add_camera(body: NewCamera, request: Request,
             check_url(SecretUrl(body.sub_url))
     except SourceError as exc:
         raise Invalid(str(exc)) from exc
+    pin = (None if body.tls_fingerprint is None
+           else check_tls_fingerprint(body.url, body.tls_fingerprint))
     actor = caller.actor(source(request))
     cam = svc.catalog.add_camera(
         body.name, body.url, zone=body.zone, sub_url=body.sub_url, location=body.location,
         building=body.building, floor=body.floor, retention_days=body.retention_days,
+        tls_fingerprint=pin,
         audit=lambda s, c: append_act(s, actor, AuditAction.CAMERA_ADD, c.name,
                                       url=main.shown, zone=body.zone,
                                       location=body.location, building=body.building,
-                                      floor=body.floor))
+                                      floor=body.floor, tls_fingerprint=pin))
     svc.cameras_changed()
     return camera_reply(cam, None)
 
@@ -158,6 +171,25 @@ def set_zone(name: str, body: CameraZone, request: Request,
     actor = caller.actor(source(request))
     changed = svc.catalog.set_zone(cam.name, body.zone, audit=lambda s, c: append_act(
         s, actor, AuditAction.CAMERA_ZONE, c.name, zone=body.zone, before=cam.zone))
+    svc.cameras_changed()
+    return camera_reply(changed, svc.status().get(cam.name))
+
+
+@router.put("/cameras/{name}/certificate")
+def set_certificate(name: str, body: CameraCertificate, request: Request,
+                    caller: Caller = Depends(Require(Perm.CAMERA_ADMIN))) -> CameraReply:
+    """Hold an rtsps:// camera to the TLS certificate with this SHA-256, or to none again
+    (null): a device answering at the camera's address with another certificate is
+    refused, not recorded. The recorder opens a new session within seconds."""
+    cam = camera(request, name)
+    svc = services(request)
+    pin = (None if body.tls_fingerprint is None
+           else check_tls_fingerprint(cam.main_url, body.tls_fingerprint))
+    if pin == cam.tls_fingerprint:  # nothing to change or log
+        return camera_reply(cam, svc.status().get(cam.name))
+    actor = caller.actor(source(request))
+    changed = svc.catalog.set_tls_fingerprint(cam.name, pin, audit=lambda s, c: append_act(
+        s, actor, AuditAction.CAMERA_CERTIFICATE, c.name, pin=pin, before=cam.tls_fingerprint))
     svc.cameras_changed()
     return camera_reply(changed, svc.status().get(cam.name))
 
