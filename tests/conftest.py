@@ -19,6 +19,9 @@ from hypothesis import settings
 
 from kuzet.catalog.db import make_engine, migrate
 from kuzet.catalog.store import Catalog
+from kuzet.credentials import SecretUrl
+from kuzet.ingest.ffmpeg_source import PyavSource, open_source
+from kuzet.ingest.source import Source
 from kuzet.rtsp.clip import ClipSpec, load_clip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -286,6 +289,15 @@ def stop(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, timeout: floa
     os.kill(proc.pid, sig)
     proc.wait(timeout)
     return time.monotonic() - t0
+
+
+def ffmpegs_client(url: SecretUrl, *, transport: str, stall_s: float, audio: bool = False,
+                   tls_fingerprint: str | None = None) -> Source:
+    """A supervisor's opener that reads every camera with FFmpeg's RTSP client, the
+    fallback Kuzet's own hands cameras back to: for tests of what that client reads. It
+    cannot hold a camera to a certificate pin (kuzet.ingest.choice), so none is given."""
+    assert tls_fingerprint is None
+    return PyavSource(open_source(url, transport=transport, stall_s=stall_s, audio=audio))
 
 
 def ffprobe(path: Path) -> dict[str, Any]:

@@ -13,10 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Kuzet, Storage, ffprobe, stop, wait_for
+from conftest import Kuzet, Storage, ffmpegs_client, ffprobe, stop, wait_for
 from kuzet.credentials import SecretUrl
-from kuzet.ingest.ffmpeg_source import PyavSource, open_source
-from kuzet.ingest.source import Source
 from kuzet.recorder.supervisor import CameraSource, Supervisor
 
 pytestmark = pytest.mark.slow
@@ -74,10 +72,6 @@ def test_g711_is_stored_as_aac_and_a_sound_kuzet_cannot_store_leaves_the_video(
     assert [s["codec_type"] for s in ffprobe(catalog.path_of(first))["streams"]] == ["video"]
     assert "Traceback" not in log
 
-
-def ffmpegs_client(url: SecretUrl, *, transport: str, stall_s: float,
-                   audio: bool = False) -> Source:
-    return PyavSource(open_source(url, transport=transport, stall_s=stall_s, audio=audio))
 
 
 def test_ffmpegs_client_stores_g711_as_aac_too(gst_server: int, tmp_path: Path) -> None:

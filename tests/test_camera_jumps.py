@@ -12,10 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Kuzet, Storage, ffprobe, stop, wait_for
+from conftest import Kuzet, Storage, ffmpegs_client, ffprobe, stop, wait_for
 from kuzet.credentials import SecretUrl
-from kuzet.ingest.ffmpeg_source import PyavSource, open_source
-from kuzet.ingest.source import Source
 from kuzet.recorder.supervisor import CameraSource, Supervisor
 
 pytestmark = pytest.mark.slow
@@ -23,10 +21,6 @@ pytestmark = pytest.mark.slow
 FPS = 25
 JUMP_EVERY_S = 5
 
-
-def ffmpegs_client(url: SecretUrl, *, transport: str, stall_s: float,
-                   audio: bool = False) -> Source:
-    return PyavSource(open_source(url, transport=transport, stall_s=stall_s, audio=audio))
 
 
 def test_a_b_frame_camera_whose_clock_jumps_back_keeps_recording(kuzet: Kuzet,

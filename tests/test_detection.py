@@ -389,37 +389,61 @@ def test_zones_drawn_on_the_picture_and_activity_on_the_archive_bar_in_chromium(
 
 @SQLITE_ONLY
 def test_an_event_spans_from_first_seen_to_last_seen(storage: Any) -> None:
-    """The astronaut walks through a camera's picture for 8 s (the bundled person model,
-    the service's own sinks): one intrusion event, whose time range runs from when she
-    was first seen to when she was last seen, closed once she has left. UE-10-22 3.2.12:
-    a person detected, an unauthorised entry confirmed."""
-    from skimage import data
-
+    """`kuzet demo`'s cameras as it sets them up on its first run (issue 21): each its own
+    picture, motion activity on all, an intrusion rule on cam01, where the astronaut (the
+    photograph in the package) walks past the entrance from :20 to :40 of each minute,
+    drawn as the simulator's sub stream draws her. Through the bundled person model and
+    the service's own sinks she raises one intrusion event as she steps in (not one more
+    for each of the detector's crops that sees half of her), whose time range runs from
+    when she was first seen to when she was last seen, closed once she has left.
+    UE-10-22 3.2.12: a person detected, an unauthorised entry confirmed."""
+    from kuzet.analytics import demo
     from kuzet.analytics.camera import CameraAnalytics
-    from kuzet.analytics.rules import Rule
+    from kuzet.analytics.store import to_rule
+    from kuzet.rtsp.clip import (
+        FPS,
+        PERSON_PHOTO,
+        ClipSpec,
+        draw_frame,
+        load_person,
+        scene_i420,
+        to_i420,
+    )
+    from kuzet.rtsp.sim import SimOptions, camera_specs
 
     catalog = storage.catalog
-    cam = catalog.add_camera("gate", "rtsp://10.0.0.2/s", zone="corridor")
     service = DetectionService(DetectionSettings.of(storage.settings), catalog,
                                lambda name, stream: None, Alarms(catalog.session),
                                builtin().detectors)
-    rules = [Rule(1, "intrusion", zone=((0, 0), (1, 0), (1, 1), (0, 1)))]
-    worker = CameraAnalytics("gate", cam.id, Stream.SUB, rules, service.detector, 0.5, 5,
-                             service._on_alarm, service._on_tamper, None,
+    cams = [catalog.add_camera(f"cam0{i}", f"rtsp://127.0.0.1:8554/cam0{i}/main",
+                               zone="corridor") for i in (1, 2)]
+    for cam in cams:
+        demo.set_up(service.store, Actor("setup", (), "local"), cam.id, cam.name,
+                    cam.name == "cam01", NOW)
+    [row] = service.store.rules()
+    assert (row.camera_id, row.kind) == (cams[0].id, "intrusion")
+    motion = service.store.motion_settings()
+    assert all(motion[c.id].activity for c in cams)
+    # The demo's simulator: --scenes --person PERSON_PHOTO --person-on cam01.
+    opts = SimOptions(cameras=2, sub=ClipSpec(640, 360, 512_000, PERSON_PHOTO), scenes=True,
+                      person_on=frozenset({"cam01"}))
+    (_, sub), (_, other) = camera_specs(opts, 0), camera_specs(opts, 1)
+    assert (sub.label, sub.person) == ("cam01", PERSON_PHOTO)
+    assert (other.label, other.person) == ("cam02", None)
+    assert np.abs(scene_i420(sub).astype(int) - scene_i420(other)).mean() > 20
+    rules = [to_rule(row.id, row.kind, json.loads(row.spec), "Asia/Almaty")]
+    worker = CameraAnalytics("cam01", cams[0].id, Stream.SUB, rules, service.detector, 0.5, 5,
+                             service._on_alarm, service._on_tamper, None, motion[cams[0].id],
                              end_sink=service._on_ended)
-    background = np.full((360, 640, 3), 90, np.uint8)
-    person = cv2.resize(cv2.cvtColor(data.astronaut(), cv2.COLOR_RGB2BGR), (288, 288))
-    t0, step = NOW, 200_000_000
-    for k in range(70):
-        picture = background.copy()
-        if 10 <= k < 50:
-            x = 40 + (k - 10) * 8
-            picture[72:, x:x + 288] = person
-        worker.process(picture, t0 + k * step)
-    [event] = service.store.events([cam.id])
-    assert event.kind == "intrusion"
-    assert event.label == "person"
+    background, person = scene_i420(sub), to_i420(load_person(PERSON_PHOTO, sub.height))
+    second = 1_000_000_000
+    for k in range(15 * 5, 42 * 5):  # from :15 to :42 of the minute, 5 pictures a second
+        picture = draw_frame(sub, k * FPS // 5, background, person)
+        worker.process(cv2.cvtColor(picture, cv2.COLOR_YUV2BGR_I420), NOW + k * second // 5)
+    [event] = service.store.events([cams[0].id])
+    assert (event.rule_id, event.kind, event.label) == (row.id, "intrusion", "person")
     assert event.start_ns is not None
     assert event.end_ns is not None
-    assert t0 + 10 * step <= event.start_ns <= event.at_ns <= event.end_ns <= t0 + 49 * step
-    assert event.end_ns - event.start_ns >= 6 * 1_000_000_000  # most of her 8 s in view
+    assert NOW + 20 * second <= event.start_ns <= event.at_ns <= NOW + 21 * second
+    assert event.at_ns <= event.end_ns <= NOW + 40 * second
+    assert event.end_ns - event.start_ns >= 6 * second  # most of her walk

@@ -35,6 +35,7 @@ COMMANDS = {
     "camera retention": "sets retention, at most 30 days",
     "camera zone": "sets a camera's installation zone",
     "camera audio": "shows a camera's sound setting, or stops keeping sound from then on",
+    "camera certificate": "shows or sets an rtsps:// camera's certificate pin",
     "recordings list": "reads", "recordings gaps": "reads",
     "hold request": "protects footage (the rector decides holds in the console, not here)",
     "hold list": "reads",
@@ -136,14 +137,16 @@ def test_footage_leaves_only_as_a_transfer_package() -> None:
     assert files_served["application/zip"] == {"routes/transfers.py"}
     assert files_served["a file"] == {"routes/transfers.py"}
     # Stills only besides: stamped snapshots (PNG) and an event's picture (JPEG), both
-    # audited; documents (PDF) and registers (CSV); and the archive timeline's JSON, sent
-    # with its ETag (when footage exists, not footage).
+    # audited; documents (PDF) and registers (CSV); the archive timeline's JSON, sent
+    # with its ETag (when footage exists, not footage); and the console's own icon (SVG).
     assert set(files_served) == {"application/zip", "a file", "application/pdf",
-                                 "text/csv", "image/png", "image/jpeg", "application/json"}
+                                 "text/csv", "image/png", "image/jpeg", "application/json",
+                                 "image/svg+xml"}
+    assert files_served["image/svg+xml"] == {"routes/console.py"}
     assert files_served["application/json"] == {"routes/cameras.py"}
     assert files_served["image/jpeg"] == {"routes/detection.py"}
     downloads = [(p.name, line.strip()) for p in (web / "static").glob("*.js")
                  for line in p.read_text().splitlines() if re.search(r"\.download\b|download=",
                                                                      line)]
-    assert [name for name, _ in downloads] == ["archive.js"]
+    assert [name for name, _ in downloads] == ["api.js"]  # saveSnapshot, of live and archive
     assert ".png" in downloads[0][1]  # the snapshot

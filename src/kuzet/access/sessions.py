@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,6 +38,10 @@ TOUCH_EVERY_NS = 60 * 10**9
 MAX_TOKEN_DAYS = 366
 CACHE_NS = 10**9  # a change of rights made on another node reaches a session this late
 CACHE_MAX = 10_000
+# Input-free seconds after which the console locks its screen (docs/guide/console.md,
+# "Leaving the post"): shorter than the session's own 15-minute idle end, which a playing
+# video wall never reaches (its streams keep the session seen).
+IDLE_LOCK_S = 5 * 60
 
 
 def digest(secret: str) -> str:
@@ -55,6 +59,9 @@ class Caller:
     csrf: str | None  # the session's token that unsafe requests must echo
     second_factor_missing: bool  # must enrol TOTP before anything else
     must_change_password: bool
+    # The screen is locked (left idle, or locked by hand): the wall's live video goes on,
+    # nothing else is answered until the password unlocks it (kuzet.web.deps).
+    locked: bool = False
 
     def actor(self, source: str) -> Actor:
         return Actor(self.name, tuple(self.principal.roles), source)
@@ -145,6 +152,22 @@ class Sessions:
     def __init__(self, session: sessionmaker[Session]) -> None:
         self.session = session
         self._cache: dict[str, _Cached] = {}
+        # Digests of the sessions whose screen is locked. Kept in this process: a restart
+        # or another node of a distributed install forgets the lock, the browser's cover
+        # stays until the password is given (docs/design/console.md, Caveats).
+        self._locked: set[str] = set()
+
+    def lock(self, sid: str) -> None:
+        """Lock the session's screen: footage, documents and changes are refused, live
+        video goes on (the wall at a security post keeps running)."""
+        self._locked.add(digest(sid))
+
+    def unlock(self, sid: str) -> None:
+        """End the lock; the caller has checked the password (and second factor)."""
+        self._locked.discard(digest(sid))
+
+    def _as_locked(self, key: str, caller: Caller) -> Caller:
+        return replace(caller, locked=True) if key in self._locked else caller
 
     def principal_of(self, name: str, now_ns: int) -> Principal:
         with self.session() as s:
@@ -168,7 +191,7 @@ class Sessions:
         key = digest(sid)
         hit = self._cache.get(key)
         if hit is not None and hit.fresh(now_ns):
-            return hit.caller
+            return self._as_locked(key, hit.caller)
         error: Unauthenticated | None = None
         with self.session.begin() as s:
             ws = s.get(WebSession, key)
@@ -195,14 +218,16 @@ class Sessions:
                 entry = _Cached(caller, ws.created_ns, ws.last_seen_ns, now_ns, epoch)
         if error is not None:
             self._cache.pop(key, None)
+            self._locked.discard(key)
             raise error
         if len(self._cache) > CACHE_MAX:
             self._cache.clear()
         self._cache[key] = entry
-        return caller
+        return self._as_locked(key, caller)
 
     def close(self, sid: str, source: str, now_ns: int) -> None:
         self._cache.pop(digest(sid), None)
+        self._locked.discard(digest(sid))
         with self.session.begin() as s:
             ws = s.get(WebSession, digest(sid))
             if ws is None or ws.ended_ns is not None:

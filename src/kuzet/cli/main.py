@@ -53,7 +53,8 @@ def _private() -> None:
     here, where both `kuzet` (the installed script) and `python -m kuzet` pass."""
     os.umask(filemodes.UMASK)
 
-# Where the demo's cameras hang, so the console's tree has branches to show.
+# Where the demo's cameras hang, so the console's tree has branches to show; camera i
+# shows the simulator's scene i (rtsp.clip.SCENES: entrance, lobby, corridor, ...).
 DEMO_PLACES = (("Main building", "1", Zone.ENTRANCE), ("Main building", "1", Zone.LOBBY),
                ("Main building", "2", Zone.CORRIDOR),
                ("Dormitory 1", "1", Zone.DORMITORY_ENTRANCE),
@@ -147,25 +148,50 @@ def demo(
     cameras: Annotated[int, typer.Option(min=1, max=64, help="Simulated cameras.")] = 4,
     port: Annotated[int, typer.Option(min=1, max=65535, help="Simulator RTSP port.")] = 8554,
 ) -> None:
-    """Start simulated cameras and record them: the whole recorder in one command."""
-    import os
+    """Start simulated cameras and record them: the whole recorder in one command, each
+    camera a scene of its own, a person walking through cam01 every minute and an
+    intrusion rule that raises an alarm on them."""
     import socket
     import subprocess
     import time
 
-    from kuzet.analytics.store import DetectionStore, check_settings
-    from kuzet.rtsp.sim import SIM_CLOCK_MASK, camera_name
+    from kuzet.analytics import demo as demo_detection
+    from kuzet.analytics.detector import DetectorError, open_detector
+    from kuzet.analytics.store import DetectionStore
+    from kuzet.builtins import builtin
+    from kuzet.rtsp.clip import PERSON_PHOTO
+    from kuzet.rtsp.sim import camera_name
 
     settings = read_settings()
+    if "api_host" not in settings.model_fields_set:
+        # A demo is tried on the machine it runs on: the console on the loopback only, as
+        # the README says (KUZET_API_HOST=0.0.0.0 shows it to the LAN, which
+        # allowed_networks then gates as in production); the plain-HTTP port's redirect
+        # goes there too.
+        settings = settings.model_copy(update={
+            "api_host": "127.0.0.1", "public_name": settings.public_name or "127.0.0.1"})
     settings.home.mkdir(parents=True, exist_ok=True)
     catalog = open_catalog(settings)
-    typer.echo("Starting the camera simulator (the first start encodes its clips, ~30 s)...")
+    walker = camera_name(0)
+    typer.echo(f"Starting the camera simulator (its first start encodes each camera's "
+               f"picture, about {8 * cameras} s)...")
     # This interpreter on arguments of its own making: nothing untrusted in the command.
-    sim_proc = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras",  # noqa: S603
-                                 str(cameras), "--port", str(port)],
+    # 720p main streams: each camera's clip is encoded on the first start, and 1080p
+    # would take 2.5 times as long for a picture a browser tile shows no better.
+    sim_proc = subprocess.Popen([sys.executable, "-m", "kuzet", "sim",  # noqa: S603
+                                 "--cameras", str(cameras), "--port", str(port), "--scenes",
+                                 "--main-size", "1280x720", "--main-kbps", "2000",
+                                 "--person", str(PERSON_PHOTO), "--person-on", walker],
                                 env={**os.environ, "KUZET_HOME": str(settings.home)})
     try:
-        deadline = time.monotonic() + 300
+        # Meanwhile the person model is converted once (cached; about 7 s), so that the
+        # first walk past the entrance already finds the detector ready.
+        try:
+            open_detector(builtin().detectors, settings.detector, settings.cache_path,
+                          settings.detector_model, settings.detector_labels)
+        except DetectorError as exc:
+            typer.echo(f"detection cannot run, so no alarm will be raised: {exc}", err=True)
+        deadline = time.monotonic() + 120 + 30 * cameras
         while True:
             if sim_proc.poll() is not None:
                 raise fail(f"the simulator exited (is port {port} taken? try --port)")
@@ -173,10 +199,10 @@ def demo(
                 if sock.connect_ex(("127.0.0.1", port)) == 0:
                     break
             if time.monotonic() > deadline:
-                raise fail("the simulator did not start within 5 minutes")
+                raise fail("the simulator did not start in time")
             time.sleep(0.5)
         known = {c.name for c in catalog.cameras(include_removed=True)}
-        motion = DetectionStore(catalog.session, settings.display_timezone)
+        store = DetectionStore(catalog.session, settings.display_timezone)
         for i in range(cameras):
             name = camera_name(i)
             if name not in known:
@@ -185,9 +211,8 @@ def demo(
                                          sub_url=f"rtsp://127.0.0.1:{port}/{name}/sub",
                                          zone=zone, building=building, floor=floor,
                                          location="demo")
-                # The archive's motion bar from the start, the clock overlay masked.
-                motion.set_motion(local_actor(), cam.id, name,
-                                  check_settings(True, 0.5, [SIM_CLOCK_MASK]), time.time_ns())
+                demo_detection.set_up(store, local_actor(), cam.id, name, name == walker,
+                                      time.time_ns())
         first = _first_run(settings, catalog)
         rector = _users.demo_rector(catalog)
         login = (f"  first login: user admin, one-time password {first} (sets the system "
@@ -197,19 +222,22 @@ def demo(
         https = f"https://127.0.0.1:{settings.https_port}"
         banner = "\n".join([
             "",
-            f"Kuzet console: {https}/  (live view: {https}/live/{camera_name(0)}; "
-            f"API: {https}/api/openapi.json)",
+            f"Kuzet console: {https}/  (video wall: {https}/wall; API: "
+            f"{https}/api/openapi.json)",
             login,
             *([f"  the rector: user rector, one-time password {rector} (live view and "
                "archive with a second factor; approves the administrator in Approvals "
                "with the order's number and date)"] if rector else []),
             f"  (the certificate is self-signed: trust {settings.cert_path}, or use curl -k)",
+            f"  every minute, from :20 to :40, a person walks past {walker}'s entrance: "
+            f"its rule \"{demo_detection.DEMO_RULE['name']}\" raises an alarm on the wall "
+            "of whoever sees live video (the rector, once the second factor is set)",
             "Kuzet demo is recording. Open in VLC or ffplay (live from the simulator):",
             *(f"  rtsp://127.0.0.1:{port}/{camera_name(i)}/main" for i in range(cameras)),
             f"Recordings are written to {settings.volume}",
             "In another terminal (same folder):",
             "  .venv/bin/kuzet camera list              # status of each camera",
-            f"  .venv/bin/kuzet recordings list {camera_name(0)}   # segments in the catalog",
+            f"  .venv/bin/kuzet recordings list {walker}   # segments in the catalog",
             "  .venv/bin/kuzet verify                   # rehash files against the catalog",
             "  .venv/bin/kuzet volume list              # disks, free space, floors",
             "  .venv/bin/kuzet alarms                   # what needs a person",
@@ -282,11 +310,19 @@ def sim(
         "media packets; RTSP and RTCP go on), then sends the frames it held back in one "
         "catch-up burst."))] = 0,
     freeze_for: Annotated[int, typer.Option(min=0, help="Seconds each freeze lasts.")] = 2,
+    scenes: Annotated[bool, typer.Option(help=(
+        "Each camera its own picture: its name drawn large over a scene of its own "
+        "(entrance, lobby, corridor, ...), so that they are told apart on a wall; each "
+        "camera's clips are encoded on the first start (about 7 s a camera at 720p)."))]
+    = False,
+    person_on: Annotated[list[str] | None, typer.Option(help=(
+        "The camera (cam01, ...) the --person walks through; repeat for more (default: "
+        "every camera)."))] = None,
 ) -> None:
     """Serve simulated cameras over RTSP (H.264, wall-clock seconds overlay, moving box)."""
     from kuzet.rtsp.clip import AUDIO_FORMATS, ClipSpec, load_person
     from kuzet.rtsp.server import AuthConfig, NetworkFaults
-    from kuzet.rtsp.sim import SimOptions, serve
+    from kuzet.rtsp.sim import SimOptions, camera_name, serve
 
     def size(text: str) -> tuple[int, int]:
         try:
@@ -306,6 +342,12 @@ def sim(
             load_person(person, 16)
         except (OSError, ValueError) as exc:
             raise fail(f"--person: {exc}") from exc
+    names = [camera_name(i) for i in range(cameras)]
+    if person_on and person is None:
+        raise fail("--person-on needs --person (the photograph that walks)")
+    if unknown := sorted(set(person_on or ()) - set(names)):
+        raise fail(f"--person-on {', '.join(unknown)}: no such camera ({names[0]} to "
+                   f"{names[-1]})")
     if audio != "none" and audio not in AUDIO_FORMATS:
         raise fail(f"--audio must be one of none, {', '.join(AUDIO_FORMATS)}")
     if freeze_every and not 0 < freeze_for < freeze_every:
@@ -321,7 +363,8 @@ def sim(
         auth=AuthConfig(auth, user, password) if auth != "none" else None,
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file,
         port_file=port_file, stagger=stagger, stamp=stamp, spread=spread,
-        audio="" if audio == "none" else audio, faults=faults)
+        audio="" if audio == "none" else audio, faults=faults, scenes=scenes,
+        person_on=frozenset(person_on or ()))
     settings = read_settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))

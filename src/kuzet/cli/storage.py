@@ -234,6 +234,9 @@ def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared ala
              "updated": format_instant(a.updated_ns),
              "cleared": format_instant(a.cleared_ns) if a.cleared_ns else None, "value": a.value}
             for a in Alarms(open_catalog(read_settings()).session).list(active_only=not all_)]
+    if not rows and not as_json:  # silence would read as a command that did nothing
+        typer.echo("no alarms" if all_ else "no active alarms (--all lists cleared ones)")
+        return
     emit(rows, as_json, lambda r: (
         f"{r['raised']}  {r['severity']:<8} {r['kind']:<15} {r['message']}"
         f"{'  (cleared ' + r['cleared'] + ')' if r['cleared'] else ''}"))

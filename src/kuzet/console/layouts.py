@@ -1,5 +1,9 @@
 """Wall layouts saved per user on the server, so a guard's wall follows them to any
-console at the post (a browser's own storage would stay on one machine)."""
+console at the post (a browser's own storage would stay on one machine).
+
+A layout keeps more cameras than its grid shows: switching 2×2 to 1 shows the first tile
+and keeps the other three, which come back when the grid grows again (as Milestone's
+Smart Client keeps a view's cameras). Issue 21 found the wall dropping them for good."""
 
 from __future__ import annotations
 
@@ -15,11 +19,13 @@ from kuzet.console.models import Layout
 from kuzet.errors import Invalid
 
 MAX_SIDE = 6  # a 6×6 wall is 36 tiles: beyond that no tile is readable on one monitor
+MAX_TILES = MAX_SIDE * MAX_SIDE  # assignments kept, shown or not: the largest grid's
 MAX_LAYOUTS = 50
 
 
 class WallPlan(TypedDict):
-    """A layout as stored: tiles row by row, a camera name or None (an empty tile)."""
+    """A layout as stored: tiles row by row, a camera name or None (an empty tile); those
+    past cols × rows are kept for a larger grid, not shown."""
 
     cols: int
     rows: int
@@ -38,12 +44,13 @@ def _side(body: dict[str, Any], key: str) -> int:
 
 
 def check_layout(body: Any) -> WallPlan:
-    """A layout as stored: {"cols", "rows", "tiles": [camera name or null, ...]}."""
+    """A layout as stored: {"cols", "rows", "tiles": [camera name or null, ...]}, up to
+    the largest grid's tiles whatever this one's size."""
     if not isinstance(body, dict):
         raise LayoutError("a layout is an object with cols, rows and tiles")
     cols, rows, tiles = _side(body, "cols"), _side(body, "rows"), body.get("tiles", [])
-    if not isinstance(tiles, list) or len(tiles) > cols * rows:
-        raise LayoutError(f"tiles is a list of at most {cols * rows} camera names")
+    if not isinstance(tiles, list) or len(tiles) > MAX_TILES:
+        raise LayoutError(f"tiles is a list of at most {MAX_TILES} camera names")
     for tile in tiles:
         if tile is not None and not (isinstance(tile, str) and is_camera_name(tile)):
             raise LayoutError("each tile is a camera name or null")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from kuzet.rtsp.clip import ClipSpec, load_audio, load_clip
+from kuzet.rtsp.clip import SCENES, Clip, ClipSpec, load_audio, load_clip
 from kuzet.rtsp.server import AuthConfig, NetworkFaults, RtspServer, StreamSource
 
 
@@ -31,6 +31,11 @@ class SimOptions:
     # issue 20, on the main stream only (B-frames: `main.bframes`)
     audio: str = ""  # "", or a key of clip.AUDIO_FORMATS: aac, pcma, pcmu, opus
     faults: NetworkFaults = field(default_factory=NetworkFaults)
+    # issue 21, for `kuzet demo`: each camera its own picture (clip.SCENES, its name drawn
+    # large), encoded per camera; and the cameras the person walks through (none named:
+    # every camera, as before)
+    scenes: bool = False
+    person_on: frozenset[str] = frozenset()
 
 
 def offset_s(index: int, cameras: int, stagger: bool) -> int:
@@ -49,25 +54,44 @@ def camera_name(index: int) -> str:
     return f"cam{index + 1:02d}"
 
 
+def camera_specs(opts: SimOptions, index: int) -> tuple[ClipSpec, ClipSpec]:
+    """Camera `index`'s main and sub clips: the same for every camera, or with `scenes` a
+    picture of its own; without the person where `person_on` leaves it out."""
+    name, main, sub = camera_name(index), opts.main, opts.sub
+    if opts.person_on and name not in opts.person_on:
+        main, sub = replace(main, person=None), replace(sub, person=None)
+    if opts.scenes:
+        scene = index % len(SCENES)
+        main = replace(main, label=name, scene=scene)
+        sub = replace(sub, label=name, scene=scene)
+    return main, sub
+
+
 def build_sources(opts: SimOptions, cache_dir: Path) -> dict[str, StreamSource]:
-    main = load_clip(opts.main, cache_dir)
-    sub = load_clip(opts.sub, cache_dir)
-    alt = None
-    if opts.resize_every_s:
-        alt = load_clip(ClipSpec(opts.main.width // 2 // 2 * 2, opts.main.height // 2 // 2 * 2,
-                                 opts.main.bitrate_bps // 2, opts.main.person,
-                                 opts.main.bframes), cache_dir)
+    clips: dict[ClipSpec, Clip] = {}  # cameras with the same picture share its clip
+
+    def clip(spec: ClipSpec) -> Clip:
+        if spec not in clips:
+            clips[spec] = load_clip(spec, cache_dir)
+        return clips[spec]
+
     audio = load_audio(opts.audio, cache_dir) if opts.audio else None
     faults = opts.faults if opts.faults.any else None
     sources: dict[str, StreamSource] = {}
     for i in range(opts.cameras):
         name = camera_name(i)
+        main, sub = camera_specs(opts, i)
+        alt = None
+        if opts.resize_every_s:
+            alt = clip(replace(main, width=main.width // 2 // 2 * 2,
+                               height=main.height // 2 // 2 * 2,
+                               bitrate_bps=main.bitrate_bps // 2))
         ahead = offset_s(i, opts.cameras, opts.stagger)
         sources[f"{name}/main"] = StreamSource(
-            f"{name}/main", main, alt_clip=alt, resize_every_s=opts.resize_every_s,
+            f"{name}/main", clip(main), alt_clip=alt, resize_every_s=opts.resize_every_s,
             ts_jump_every_s=opts.ts_jump_every_s, offset_s=ahead, stamp=opts.stamp,
             audio=audio, faults=faults)
-        sources[f"{name}/sub"] = StreamSource(f"{name}/sub", sub, offset_s=ahead)
+        sources[f"{name}/sub"] = StreamSource(f"{name}/sub", clip(sub), offset_s=ahead)
     return sources
 
 

@@ -7,7 +7,12 @@ SQLite; a thread hop per request cost more than that under load (docs/design/acc
 Each route names exactly one guard, `Public()`, `Authenticated()` or `Require(perm, ...)`;
 the RBAC matrix test reads these guards off the routes, so a route without one fails it.
 Camera-scoped checks (which camera, which footage) happen in the route through
-`authorize`, against the same pure `decide`.
+`authorize`, against the same pure `decide`. A refusal for want of a permission names the
+roles that hold it (`kuzet.web.errors.Refused`).
+
+A session whose screen is locked (`kuzet.access.sessions`, the console's idle lock) keeps
+only what the video wall needs (`WHILE_LOCKED`): every other guarded request, footage and
+documents above all, is refused until the password unlocks it.
 """
 
 from __future__ import annotations
@@ -22,12 +27,16 @@ from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor
 from kuzet.errors import Denied, Unauthenticated
+from kuzet.web.errors import Refused
 from kuzet.web.services import Services
 
 SESSION_COOKIE = "kuzet_session"
 CSRF_COOKIE = "kuzet_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# What a locked screen still uses: the wall's live video, camera states and alarms.
+WHILE_LOCKED = frozenset({Perm.LIVE_VIEW, Perm.CAMERA_STATUS})
+LOCKED = "refused: the screen is locked; unlock it with your password (UE-10-22 3.5.1)"
 
 
 def services(conn: HTTPConnection) -> Services:
@@ -78,6 +87,14 @@ def _complete(request: Request, caller: Caller) -> None:
         raise Denied("change the one-time password first (POST /api/auth/password)")
 
 
+def _unlocked(request: Request, caller: Caller, perms: frozenset[Perm]) -> None:
+    """Refuse a locked session anything beyond the live wall (clause 3.5.1: recordings
+    are confidential; an unattended console shows none)."""
+    if caller.locked and not perms <= WHILE_LOCKED:
+        refuse(request, caller.actor(source(request)), "locked", "the screen is locked")
+        raise Denied(LOCKED)
+
+
 class Public:
     async def __call__(self) -> None:
         return None
@@ -91,6 +108,8 @@ class Authenticated:
         caller = _caller(request)
         if not self.allow_incomplete:
             _complete(request, caller)
+            if request.method not in SAFE_METHODS:  # no API token made behind a lock
+                _unlocked(request, caller, frozenset(Perm))
         return caller
 
 
@@ -102,12 +121,14 @@ class Require:
     async def __call__(self, request: Request) -> Caller:
         caller = _caller(request)
         _complete(request, caller)
+        _unlocked(request, caller, self.perms)
         now = services(request).clock()
         if not any(holds_somewhere(caller.principal, p, now) for p in self.perms):
             wanted = " or ".join(sorted(self.perms))
             refuse(request, caller.actor(source(request)), wanted, f"lacks {wanted}")
-            raise Denied("refused: this needs {perms} (UE-10-22 {clauses})", perms=wanted,
-                         clauses=self.clause or clauses_of(self.perms))
+            raise Refused("refused: this needs {perms} (UE-10-22 {clauses})", perms=wanted,
+                          clauses=self.clause or clauses_of(self.perms), wanting=self.perms,
+                          yours=caller.principal.roles)
         return caller
 
 
@@ -115,9 +136,10 @@ def authorize(request: Request, caller: Caller, perm: Perm, camera_id: int,
               footage: tuple[int, int] | None = None) -> str:
     """Check `perm` on one camera (and footage window); returns the reason it is allowed."""
     svc = services(request)
+    _unlocked(request, caller, frozenset({perm}))
     d = decide(caller.principal, perm, svc.clock(), camera_id, footage)
     if not d.allowed:
         refuse(request, caller.actor(source(request)), perm.value, d.reason)
-        raise Denied("refused: {reason} (UE-10-22 {clauses})", reason=d.reason,
-                     clauses=clauses_of({perm}))
+        raise Refused("refused: {reason} (UE-10-22 {clauses})", reason=d.reason,
+                      clauses=clauses_of({perm}), wanting={perm}, yours=caller.principal.roles)
     return d.reason

@@ -5,17 +5,24 @@ command line prints), `message`, the same said in the caller's console language 
 `kuzet_lang` cookie, Kazakh by default) where the catalogs hold its template (every refusal
 naming a clause is held: tests/test_refusals.py), and, for a refusal that names a clause of
 UE-10-22 ("… (UE-10-22 3.5.6)"), that clause as `clause` and `refusal`: one line in the
-caller's language saying which clause refused it. The console shows `message`.
+caller's language saying which clause refused it. A refusal for want of a permission
+(`Refused`) also carries `who`: which roles are given it and which the caller holds, with
+the roles' titles in the caller's language, so that "forbidden" always says who may. The
+console shows `message` and `who`.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from kuzet.access.models import Role
+from kuzet.access.permissions import Perm
 from kuzet.errors import (
     Conflict,
     Denied,
@@ -35,6 +42,40 @@ from kuzet.web.i18n import LANG_COOKIE, pick, translator
 _NUMBERS = r"\d+(?:\.\d+)*(?:(?:, |/| and |-)\d+(?:\.\d+)*)*"
 CLAUSE = re.compile(rf"\(UE-10-22 ({_NUMBERS})|\bclauses? ({_NUMBERS})(?::| of UE-10-22)")
 REFUSED = "Refused under UE-10-22, clause {clause}"
+WHO = "This is given to: {holders}. Your roles: {yours}."
+NOBODY = "no role"
+
+
+class Refused(Denied):
+    """Denied for want of a permission: the refusal names the roles that hold it."""
+
+    def __init__(self, message: str, /, *, wanting: Iterable[Perm], yours: Iterable[str],
+                 **values: object) -> None:
+        super().__init__(message, **values)
+        self.wanting = frozenset(wanting)  # any of these would have done
+        self.yours = tuple(yours)  # the caller's roles
+
+
+def titles(roles: list[Role], lang: str, *, having: frozenset[Perm] | None = None,
+           named: Iterable[str] = ()) -> list[str]:
+    """The titles, in `lang`, of the roles that hold one of `having` (when given) or are
+    `named`, in the table's order: roles are data the rector edits (4.1), so who holds a
+    permission is read from the table, never assumed."""
+    wanted = set(named)
+    out = []
+    for role in roles:
+        held = {Perm(p) for p in json.loads(role.perms)}
+        if role.name in wanted or (having is not None and held & having):
+            out.append(json.loads(role.titles).get(lang) or role.name)
+    return out
+
+
+def who(roles: list[Role], perms: frozenset[Perm], yours: Iterable[str], lang: str) -> str:
+    """One line in `lang`: which roles are given `perms`, and the caller's roles."""
+    translate = translator(pick(lang))
+    holders = ", ".join(titles(roles, lang, having=perms)) or translate(NOBODY)
+    mine = ", ".join(titles(roles, lang, named=yours)) or translate(NOBODY)
+    return translate(WHO).replace("{holders}", holders).replace("{yours}", mine)
 
 # Most specific first: TooLarge and Unsupported are also Invalid.
 STATUS: list[tuple[type[KuzetError], int]] = [
@@ -82,8 +123,12 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, KuzetError)
         status = status_of(exc)
         detail = exc.phrase if status != 500 else "internal error"
-        return JSONResponse(answer(detail, request.cookies.get(LANG_COOKIE)),
-                            status_code=status)
+        lang = request.cookies.get(LANG_COOKIE)
+        body = answer(detail, lang)
+        if isinstance(exc, Refused):
+            roles = request.app.state.services.roles.all()
+            body["who"] = who(roles, exc.wanting, exc.yours, pick(lang))
+        return JSONResponse(body, status_code=status)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
         """FastAPI's own 422, without echoing the input: it may be what broke."""

@@ -5,7 +5,8 @@ Three things must hold before a socket is accepted: a live session cookie (SameS
 Strict, so a foreign page cannot send it), an `Origin` naming this server when a browser
 sends one, and the permission the stream needs. Refusals are audited like any other. A
 socket outlives its handshake by hours, so a stream asks `ended` again every few seconds:
-logging out, the session's expiry, a revoked role or an ended grant close it.
+logging out, the session's expiry, a revoked role or an ended grant close it, and so
+does locking the screen for any stream but live video (`deps.WHILE_LOCKED`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor
 from kuzet.errors import Unauthenticated
-from kuzet.web.deps import SESSION_COOKIE, services, source
+from kuzet.web.deps import SESSION_COOKIE, WHILE_LOCKED, services, source
 
 POLICY_VIOLATION = 1008
 
@@ -45,6 +46,8 @@ def ws_caller(ws: WebSocket, *perms: Perm) -> Caller:
     caller = svc.sessions.caller_from_session(sid, svc.clock())
     if caller.second_factor_missing or caller.must_change_password:
         raise Unauthenticated("finish logging in (password change or second factor) first")
+    if caller.locked and not set(perms) <= WHILE_LOCKED:
+        raise Unauthenticated("the screen is locked: unlock it with your password")
     if not any(holds_somewhere(caller.principal, p, svc.clock()) for p in perms):
         raise Unauthenticated("this needs " + " or ".join(sorted(perms)))
     return caller
@@ -101,6 +104,8 @@ def ended(ws: WebSocket, perm: Perm, camera: int, footage: tuple[int, int] | Non
         return "logged out" if why == "not logged in" else f"session ended: {why}"
     if caller.second_factor_missing or caller.must_change_password:
         return "session ended: finish logging in (password change or second factor)"
+    if caller.locked and perm not in WHILE_LOCKED:
+        return "the screen is locked"
     if decide(caller.principal, perm, now, camera, footage).allowed:
         return None
     if basis.grant_id is not None:

@@ -43,6 +43,8 @@ class MeReply(Reply):
 
 class TotpEnrolReply(Reply):
     otpauth_uri: str = Field(description="the new secret for the phone; shown this once")
+    qr_svg: str = Field(description="the same address as a QR code, an SVG document for "
+                                    "the phone's camera to scan; shown this once")
 
 
 class TotpConfirmReply(Reply):

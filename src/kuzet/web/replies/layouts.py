@@ -6,7 +6,8 @@ from pydantic import Field
 
 from kuzet.web.replies import Reply
 
-TILES = "row by row: a camera's name, or null for an empty tile"
+TILES = ("row by row: a camera's name, or null for an empty tile; those past cols × rows "
+         "are kept for a larger grid, not shown")
 
 
 class LayoutReply(Reply):

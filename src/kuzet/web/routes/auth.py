@@ -1,6 +1,9 @@
-"""Login, logout, password, second factor: the only routes a half-finished session may use."""
+"""Login, logout, password, second factor, the screen lock: the only routes a half-finished
+or locked session may use."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from fastapi import APIRouter, Depends, Request, Response
 
@@ -19,6 +22,7 @@ from kuzet.web.deps import (
     source,
 )
 from kuzet.web.i18n import LANG_COOKIE
+from kuzet.web.qr import qr_svg
 from kuzet.web.replies.auth import (
     LoginReply,
     MeReply,
@@ -27,7 +31,7 @@ from kuzet.web.replies.auth import (
     TotpConfirmReply,
     TotpEnrolReply,
 )
-from kuzet.web.schemas import Login, PasswordChange, TotpConfirm
+from kuzet.web.schemas import Body, Login, PasswordChange, TotpConfirm
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 ANY_SESSION = Depends(Authenticated(allow_incomplete=True))
@@ -88,6 +92,48 @@ def logout(request: Request, response: Response,
     return StatusReply(status="logged out")
 
 
+class ScreenLock(Body):
+    """Why the console locks its screen: left idle, or locked by the person leaving it."""
+
+    reason: Literal["idle", "by hand"]
+
+
+@router.put("/lock")
+def lock(body: ScreenLock, request: Request, caller: Caller = ANY_SESSION) -> StatusReply:
+    """Lock this session's screen: until the password unlocks it, live video (the wall)
+    goes on and everything else, footage first, is refused (`deps.WHILE_LOCKED`)."""
+    sid = request.cookies.get(SESSION_COOKIE)
+    if not sid:
+        raise Denied("an API token has no screen to lock")
+    services(request).sessions.lock(sid)
+    return StatusReply(status="locked")
+
+
+@router.post("/unlock")
+def unlock(body: Login, request: Request, caller: Caller = ANY_SESSION) -> StatusReply:
+    """Unlock with the account's password and, where it has one, its second factor:
+    checked as a login is (failures count towards the lockout, and are audited)."""
+    svc = services(request)
+    now, addr = svc.clock(), source(request)
+    sid = request.cookies.get(SESSION_COOKIE)
+    if not sid:
+        raise Denied("an API token has no screen to lock")
+    if body.username != caller.name:
+        refuse(request, caller.actor(addr), "unlock", "another account's credentials")
+        raise Denied("the screen is unlocked by {name} only; anyone else logs in with "
+                     "Switch user", name=caller.name)
+    if svc.throttle.blocked(policy.address_key(addr), now):
+        refuse(request, caller.actor(addr), "unlock", "too many failed logins from this address")
+        raise Denied("too many failed logins from this address; wait a minute")
+    try:
+        svc.accounts.login(body.username, body.password, body.totp, addr, now)
+    except Exception:
+        svc.throttle.fail(policy.address_key(addr), now)
+        raise
+    svc.sessions.unlock(sid)
+    return StatusReply(status="unlocked")
+
+
 @router.get("/me")
 def me(caller: Caller = ANY_SESSION) -> MeReply:
     return _me(caller)
@@ -106,9 +152,10 @@ def change_password(body: PasswordChange, request: Request,
 
 @router.post("/totp/enrol")
 def totp_enrol(request: Request, caller: Caller = ANY_SESSION) -> TotpEnrolReply:
-    """A new secret as an otpauth:// URI for the phone; shown this once."""
+    """A new secret as an otpauth:// URI for the phone, and as a QR code of it to scan;
+    shown this once, to the account enrolling and nobody else (the reply is not logged)."""
     uri = services(request).accounts.totp_enrol(caller.actor(source(request)), caller.name)
-    return TotpEnrolReply(otpauth_uri=uri)
+    return TotpEnrolReply(otpauth_uri=uri, qr_svg=qr_svg(uri))
 
 
 @router.post("/totp/confirm")

@@ -1,13 +1,15 @@
 // Alarms at the security post: each new event arrives over /api/ws/alerts with a tone,
 // its picture, the camera live beside it (the sub stream, for a minute, for the newest
 // alarm only: one more stream per console, not one per alarm), and what a guard does
-// next: open the camera, acknowledge with a note (audited), or start an incident protocol
-// at that instant (clause 3.5.7).
+// next: open the camera, open its archive at the alarm's instant (for whoever may see
+// footage, by a role or a grant), acknowledge with a note (audited), or start an incident
+// protocol at that instant (clause 3.5.7).
 import {refusal, send} from "/static/api.js";
 import {LivePlayer} from "/static/player.js";
 import {clockFormat} from "/static/zone.js";
 
 const CLIP_S = 60;
+const ARCHIVE_BEFORE_MS = 10_000; // the archive opens a little before the alarm
 let clip = null; // {player, video, timer} of the newest alarm
 
 const panel = document.getElementById("alerts");
@@ -74,8 +76,18 @@ function show(e) {
   const live = document.createElement("a");
   live.href = `/live/${encodeURIComponent(e.camera)}`;
   live.textContent = text.live;
+  const links = [live];
+  if (me.perms.includes("archive.view") || (me.grants || []).length) {
+    const past = document.createElement("a");
+    past.className = "archive";
+    const at = new Date(e.at_ns / 1e6 - ARCHIVE_BEFORE_MS).toISOString();
+    past.href = `/archive/${encodeURIComponent(e.camera)}?at=${encodeURIComponent(at)}`;
+    past.textContent = text.archive;
+    links.push(" ", past);
+  }
   const note = document.createElement("input");
   note.placeholder = text.note;
+  note.setAttribute("aria-label", text.note);
   note.maxLength = 2000;
   const status = document.createElement("span");
   const ack = button(text.acknowledge, async () => {
@@ -86,7 +98,7 @@ function show(e) {
       if (clip && li.contains(clip.video)) stopClip();
     }
   });
-  li.append(live, note, ack);
+  li.append(...links, note, ack);
   if (me.perms.includes("protocol.write")) {
     li.append(button(text.protocol, async () => {
       // At the event's instant for those who may open the archive; at the live instant

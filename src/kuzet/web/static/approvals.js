@@ -60,6 +60,8 @@ function orderFields(assignment) {
 async function list(path) {
   const response = await fetch(path);
   if (response.status === 401) location.assign("/login?next=/approvals");
+  // A refusal says why (and who may) instead of leaving its section empty.
+  if (!response.ok) document.getElementById("message").textContent = await refusal(response);
   return response.ok ? response.json() : [];
 }
 

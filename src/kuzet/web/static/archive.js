@@ -1,7 +1,10 @@
 // The archive page: up to four cameras played at the same instant (the first one leads,
 // the others follow its clock), their timelines, the calendar of the first camera, and
 // the controls. Every opening of footage goes through the server with the stated purpose.
-import {send} from "/static/api.js";
+// `?at=` (an instant, as an alarm's link gives it) is where the start field and the
+// timeline begin. A refused snapshot, bookmark or protocol shows the server's reason,
+// which names the clause and the roles that may (never a guess made here).
+import {refusal, saveSnapshot, send} from "/static/api.js";
 import {ArchivePlayer} from "/static/archive-player.js";
 import {Calendar} from "/static/calendar.js";
 import {Timeline} from "/static/timeline.js";
@@ -23,6 +26,12 @@ function show(key) {
   notice.textContent = notice.dataset[key] || "";
   notice.dataset.state = key;
   nearest.hidden = !(key === "nothing" && players[0].nearestNs);
+}
+
+// The API's own refusal of an action, in the console's language.
+async function refused(response) {
+  show("refused");
+  notice.textContent = await refusal(response);
 }
 
 const players = cameras.map((camera, i) => {
@@ -55,7 +64,10 @@ const timeline = new Timeline(document.getElementById("timeline"), cameras, {
   labels: document.getElementById("timeline").dataset,
   onPick: (ns) => play(ns),
 });
-timeline.show(Date.now() - 43_200_000);
+const askedMs = Date.parse(params.get("at") || "");
+const startMs = Number.isNaN(askedMs) ? Date.now() - 60_000 : askedMs;
+if (Number.isNaN(askedMs)) timeline.show(Date.now() - 43_200_000); // the last day
+else timeline.show(askedMs, 600); // ten minutes around the instant asked
 const calendar = new Calendar(document.getElementById("calendar"), first, (date) => {
   timeline.show(dayStartMs(date) + 43_200_000, 86400);
 });
@@ -74,7 +86,7 @@ function play(ns) {
   for (const p of players) p.open(ns, purpose);
 }
 
-form.elements.start.value = isoInZone(Date.now() - 60_000);
+form.elements.start.value = isoInZone(startMs);
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   const ms = Date.parse(form.elements.start.value);
@@ -158,16 +170,8 @@ document.getElementById("pause").addEventListener("click", () => {
 document.getElementById("snapshot").addEventListener("click", async () => {
   if (!clock.dataset.ns) return;
   const at = new Date(Number(clock.dataset.ns) / 1e6).toISOString();
-  const query = new URLSearchParams({at, purpose: form.elements.purpose.value});
-  const response = await fetch(`/api/cameras/${encodeURIComponent(first)}/snapshot?${query}`);
-  if (!response.ok) {
-    show("refused");
-    return;
-  }
-  const link = document.createElement("a"); // stamped and audited by the server
-  link.href = URL.createObjectURL(await response.blob());
-  link.download = `${first}-${at.replace(/[:.]/g, "-")}.png`;
-  link.click();
+  const response = await saveSnapshot(first, at, form.elements.purpose.value);
+  if (response) await refused(response);
 });
 document.getElementById("bookmark").addEventListener("click", async () => {
   if (!clock.dataset.ns) return;
@@ -175,8 +179,12 @@ document.getElementById("bookmark").addEventListener("click", async () => {
   const note = document.getElementById("note").value;
   const response = await send("POST", `/api/cameras/${encodeURIComponent(first)}/bookmarks`,
                               {at, note, kind: "note"});
-  show(response.ok ? "marked" : "refused");
-  if (response.ok) timeline.load();
+  if (!response.ok) {
+    await refused(response);
+    return;
+  }
+  show("marked");
+  timeline.load();
 });
 nearest.addEventListener("click", () => { // the last 30 s before the footage ends
   play(leader.nearestNs - 30e9);
@@ -186,7 +194,7 @@ document.getElementById("protocol").addEventListener("click", async () => {
   const at = new Date(Number(clock.dataset.ns) / 1e6).toISOString();
   const response = await send("POST", "/api/protocols", {camera: first, at});
   if (!response.ok) {
-    show("refused");
+    await refused(response);
     return;
   }
   window.open(`/protocols/${(await response.json()).id}`, "_blank");

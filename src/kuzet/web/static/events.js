@@ -2,7 +2,7 @@
 // raised them), time and acknowledgement (never by who: clause 3.1.4), with a bar per
 // hour of the display time zone.
 import {row} from "/static/api.js";
-import {clockFormat, zone} from "/static/zone.js";
+import {clockFormat, isoInZone, zone} from "/static/zone.js";
 
 const form = document.getElementById("filters");
 const labels = document.getElementById("labels").dataset;
@@ -39,6 +39,11 @@ async function load() {
     return bar;
   }));
 }
+
+// The time fields show, greyed, what they take: an instant with the zone's offset
+// (a day ago and now), beside their visible labels.
+form.elements.start.placeholder = isoInZone(Date.now() - 86_400_000);
+form.elements.end.placeholder = isoInZone(Date.now());
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();

@@ -1,5 +1,6 @@
-// The cameras this account may see, each linking to its live view, with its installation
-// zone and, where the rector's order keeps it, its sound. For those who set cameras up: the
+// The cameras this account may see, each linking to its live view and, for whoever may
+// see footage (by a role, or a grant: the archive page says which footage), to its
+// archive, with its installation zone and, where the rector's order keeps it, its sound. For those who set cameras up: the
 // detection set-up, and the cameras still without a zone of the regulation's list
 // (UE-10-22 3.3.9-3.3.17) to place. For the rector: keeping a camera's sound on an order,
 // or recording its video only again (3.1.2).
@@ -56,13 +57,21 @@ function zoneForm(camera) {
     {zone: form.elements.zone.value}));
 }
 
-function cameraItem(camera, perms) {
+function cameraItem(camera, perms, archive) {
   const item = document.createElement("li");
   item.dataset.camera = camera.name;
   const link = document.createElement("a");
   link.href = `/live/${encodeURIComponent(camera.name)}`;
   link.textContent = `${camera.name} (${camera.status.state})`;
   item.append(link);
+  if (archive) {
+    const past = document.createElement("a");
+    past.className = "archive";
+    past.href = `/archive/${encodeURIComponent(camera.name)}`;
+    past.textContent = text.archive;
+    past.setAttribute("aria-label", `${text.archive}: ${camera.name}`);
+    item.append(" · ", past);
+  }
   if (camera.zone) item.append(" · ", zones[camera.zone]);
   if (camera.audio) {
     const sound = document.createElement("span");
@@ -86,14 +95,18 @@ async function draw() {
     location.assign("/login?next=/");
     return;
   }
-  if (!response.ok) {
-    list.textContent = text.login;
+  if (!response.ok) { // a role that sees no camera (the Board) is told why, and who may
+    const said = document.createElement("li");
+    said.className = "refused";
+    said.textContent = await refusal(response);
+    list.replaceChildren(said);
     return;
   }
   const me = await (await fetch("/api/auth/me")).json();
   const perms = me.perms || [];
+  const archive = perms.includes("archive.view") || (me.grants || []).length > 0;
   const cameras = await response.json();
-  list.replaceChildren(...cameras.map((camera) => cameraItem(camera, perms)));
+  list.replaceChildren(...cameras.map((camera) => cameraItem(camera, perms, archive)));
   const toPlace = perms.includes("camera.admin") ? cameras.filter((c) => !c.zone) : [];
   unzoned.hidden = toPlace.length === 0;
   unzoned.querySelector("ul").replaceChildren(...toPlace.map((camera) => {

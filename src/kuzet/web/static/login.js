@@ -41,6 +41,10 @@ async function next() {
     if (!answer) return;
     const secret = new URL(answer.otpauth_uri).searchParams.get("secret");
     document.getElementById("secret").textContent = secret.replace(/(.{4})/g, "$1 ").trim();
+    // The server's QR code of the same address, parsed as SVG (never as HTML) and shown
+    // beside the key for the phone's camera.
+    const qr = new DOMParser().parseFromString(answer.qr_svg, "image/svg+xml").documentElement;
+    document.getElementById("qr").replaceChildren(document.importNode(qr, true));
     only("enrol");
     return;
   }
@@ -85,6 +89,11 @@ forms.login.addEventListener("submit", async (event) => {
 forms.password.addEventListener("submit", async (event) => {
   event.preventDefault();
   const data = Object.fromEntries(new FormData(forms.password));
+  if (data.new_password !== data.confirm_password) { // caught here, before anything is sent
+    message.textContent = message.dataset.mismatch;
+    forms.password.elements.confirm_password.focus();
+    return;
+  }
   if (await call("/api/auth/password", {old_password: oldPassword,
                                          new_password: data.new_password})) await next();
 });

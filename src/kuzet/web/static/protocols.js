@@ -1,13 +1,14 @@
 // The register of protocols: one's own for a writer, all for a reviewer, the registered
 // ones for the Management Board (the server decides which), newest last, each linking to
 // its page, with the Board's acknowledgements; a member acknowledges a row from here.
-import {send} from "/static/api.js";
+import {refusal, send} from "/static/api.js";
 import {clockFormat} from "/static/zone.js";
 import {acknowledgements} from "/static/board.js";
 
 const rows = document.getElementById("rows");
 const filter = document.getElementById("filter");
 const labels = document.getElementById("labels").dataset;
+const message = document.getElementById("message");
 const meResponse = await fetch("/api/auth/me");
 if (meResponse.status === 401) location.assign("/login?next=/protocols");
 const me = meResponse.ok ? await meResponse.json() : {name: "", perms: []};
@@ -36,6 +37,8 @@ async function load() {
   const query = filter.value ? `?state=${filter.value}` : "";
   const response = await fetch(`/api/protocols${query}`);
   if (response.status === 401) location.assign("/login?next=/protocols");
+  // A refusal says why (and who may) instead of showing an empty register.
+  message.textContent = response.ok ? "" : await refusal(response);
   const list = response.ok ? await response.json() : [];
   rows.replaceChildren(...list.map((p) => {
     const row = document.createElement("tr");

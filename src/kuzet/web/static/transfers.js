@@ -13,6 +13,8 @@ const when = (ns) => clockFormat.format(new Date(ns / 1e6));
 async function load() {
   const response = await fetch(`/api/transfers${filter.value ? `?state=${filter.value}` : ""}`);
   if (response.status === 401) location.assign("/login?next=/transfers");
+  // A refusal says why (and who may) instead of showing an empty register.
+  if (!response.ok) message.textContent = await refusal(response);
   const list = response.ok ? await response.json() : [];
   rows.replaceChildren(...list.map((t) => {
     const link = document.createElement("a");

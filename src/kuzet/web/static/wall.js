@@ -1,24 +1,33 @@
 // The video wall: a grid of live tiles. Layouts (1, 2×2, 3×3, 4×4 or any columns × rows
 // up to 6×6) are kept on the server per user: the working one under ".last", so it
-// follows the guard to another console, and named ones saved on purpose. Cameras come in
-// a tree by building, floor and installation zone; one goes into a tile by dragging it
-// there (or double-clicking it: the first free tile). Each tile shows the camera, the
-// player's state and the recorder's, and has an "incident" button that starts a protocol.
+// follows the guard to another console, and named ones saved on purpose. A layout keeps
+// the cameras of tiles its grid does not show (2×2 to 1 keeps three), and shows them
+// again when it grows back: switching never drops an assignment (issue 21). Cameras come
+// in a tree by building, floor and installation zone; one goes into a tile by dragging it
+// there, double-clicking it (the first free tile), or, by keyboard, the empty tile's own
+// "choose camera" list. Each tile shows the camera, the player's state and the
+// recorder's, an "incident" button that starts a protocol, and a menu: the camera's
+// archive (for those who may see stored footage) and emptying the tile.
 // Grid tiles play the cameras' sub streams, a single tile the main stream.
 import {send} from "/static/api.js";
 import {LivePlayer} from "/static/player.js";
 
 const WORKING = ".last";
+const MAX_TILES = 36; // console/layouts.py MAX_TILES: assignments kept, shown or not
 const grid = document.getElementById("grid");
 const tree = document.getElementById("tree");
 const saved = document.getElementById("saved");
 const labels = document.getElementById("labels").dataset;
 let layout = {cols: 2, rows: 2, tiles: []};
 let recorder = {}; // camera -> recorder state, refreshed every 10 s
+let names = []; // the cameras the caller may see, for the empty tiles' lists
 const players = new Map(); // tile index -> LivePlayer
 
 async function store(name, body) {
-  const response = await send("PUT", `/api/layouts/${encodeURIComponent(name)}`, body);
+  const tiles = body.tiles.map((camera) => camera || null);
+  while (tiles.length && !tiles[tiles.length - 1]) tiles.pop();
+  const response = await send("PUT", `/api/layouts/${encodeURIComponent(name)}`,
+                              {cols: body.cols, rows: body.rows, tiles});
   return response.ok;
 }
 
@@ -38,7 +47,10 @@ function place(index, camera, keep = true) {
   delete tile.dataset.state;
   layout.tiles[index] = camera || null;
   if (keep) store(WORKING, layout);
-  if (!camera) return;
+  if (!camera) {
+    tile.append(emptyHint(index));
+    return;
+  }
   const video = document.createElement("video");
   video.muted = true;
   video.autoplay = true;
@@ -61,7 +73,7 @@ function place(index, camera, keep = true) {
     incident.textContent = response.ok ? labels.marked : labels.refused;
     setTimeout(() => { incident.textContent = labels.incident; }, 3000);
   });
-  tile.append(video, text, incident);
+  tile.append(video, text, incident, tileMenu(index, camera));
   tile.dataset.camera = camera;
   const stream = layout.cols * layout.rows > 1 ? "sub" : "main"; // main in single view
   players.set(index, new LivePlayer(video, camera, (name) => {
@@ -71,10 +83,75 @@ function place(index, camera, keep = true) {
   }, stream));
 }
 
+// An empty tile says how to fill it: drag or double-click from the list, or pick from
+// its own list of cameras (a keyboard reaches it with Tab, opens it with Enter).
+function emptyHint(index) {
+  const box = document.createElement("div");
+  box.className = "empty";
+  const hint = document.createElement("p");
+  hint.textContent = labels.hint;
+  const choose = document.createElement("details");
+  choose.className = "choose";
+  const title = document.createElement("summary");
+  title.textContent = labels.choose;
+  const list = document.createElement("ul");
+  list.append(...names.map((name) => {
+    const item = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = name;
+    button.addEventListener("click", () => place(index, name));
+    item.append(button);
+    return item;
+  }));
+  choose.append(title, list);
+  box.append(hint, choose);
+  return box;
+}
+
+// The tile's menu: the camera's archive at the instant watched, in a new tab beside the
+// wall (only for whoever may see stored footage, by role or grant: clauses 3.5.4-3.5.5;
+// the archive checks again), and emptying the tile.
+function tileMenu(index, camera) {
+  const menu = document.createElement("details");
+  menu.className = "menu";
+  const title = document.createElement("summary");
+  title.textContent = "⋮";
+  title.title = labels.menu;
+  title.setAttribute("aria-label", `${labels.menu}: ${camera}`);
+  const items = document.createElement("div");
+  if (me.perms.includes("archive.view") || (me.grants || []).length) {
+    const archive = document.createElement("a");
+    archive.className = "archive";
+    // At the instant on screen (a live tile is a fraction of a second behind): set as the
+    // menu opens and again as the link is followed.
+    const now = () => {
+      const at = new Date().toISOString();
+      archive.href = `/archive/${encodeURIComponent(camera)}?at=${encodeURIComponent(at)}`;
+    };
+    now();
+    menu.addEventListener("toggle", now);
+    archive.addEventListener("click", now);
+    archive.target = "_blank";
+    archive.rel = "noopener";
+    archive.textContent = labels.archive;
+    items.append(archive);
+  }
+  const clear = document.createElement("button");
+  clear.type = "button";
+  clear.className = "clear";
+  clear.textContent = labels.clear;
+  clear.addEventListener("click", () => place(index, null));
+  items.append(clear);
+  menu.append(title, items);
+  return menu;
+}
+
 function draw(next, keep = true) {
   for (const p of players.values()) p.close();
   players.clear();
-  layout = {cols: next.cols, rows: next.rows, tiles: next.tiles.slice(0, next.cols * next.rows)};
+  // Every assignment is kept, those past this grid's tiles too (for a larger grid).
+  layout = {cols: next.cols, rows: next.rows, tiles: next.tiles.slice(0, MAX_TILES)};
   grid.style.setProperty("--cols", layout.cols);
   grid.replaceChildren(...Array.from({length: layout.cols * layout.rows}, (_, i) => {
     const tile = document.createElement("div");
@@ -86,7 +163,7 @@ function draw(next, keep = true) {
     });
     return tile;
   }));
-  layout.tiles.forEach((camera, i) => place(i, camera, false));
+  for (let i = 0; i < layout.cols * layout.rows; i++) place(i, layout.tiles[i], false);
   if (keep) store(WORKING, layout);
 }
 
@@ -144,6 +221,7 @@ async function refresh() {
   if (response.status === 401) location.assign("/login?next=/wall");
   const cameras = response.ok ? await response.json() : [];
   recorder = Object.fromEntries(cameras.map((c) => [c.name, c.status.state]));
+  names = cameras.map((c) => c.name);
   for (const tile of grid.children) if (tile.dataset.camera) caption(tile);
   return cameras;
 }
@@ -160,7 +238,8 @@ async function loadSaved() {
   return all;
 }
 
-const me = await (await fetch("/api/auth/me")).json().catch(() => ({perms: []}));
+const asked = await fetch("/api/auth/me");
+const me = asked.ok ? await asked.json() : {perms: [], grants: []};
 const cameras = await refresh();
 drawTree(cameras);
 const all = await loadSaved();
