@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Install Kuzet into .venv and start the demo: simulated cameras, recorded 24/7.
+# Install Kuzet into .venv and start the demo: simulated cameras, each a scene of its own,
+# recorded 24/7, and a person passing cam01 every minute who raises an alarm on the wall.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/python.sh

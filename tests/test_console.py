@@ -265,10 +265,12 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         cam02 = kuzet.catalog().camera("cam02").id
         wait_for(lambda: any(s.end_ns > marked_ns for s in kuzet.catalog().segments(
             cam02, marked_ns)), 20, what="the marked instant's segment closed: its frame on disk")
-        protocol.click("#submit")
+        protocol.click("#submit")  # asked once more: registering cannot be undone
+        protocol.click("#register-yes")
         protocol.wait_for_function(
             "() => document.getElementById('number').textContent.startsWith('П-')")
         number = protocol.locator("#number").inner_text()
+        assert number in protocol.locator("#message").inner_text()  # said with its number
         pdf_url = protocol.locator("#pdf-kk").get_attribute("href")
         document = PdfReader(io.BytesIO(protocol.request.get(base + str(pdf_url)).body()))
         text = document.pages[0].extract_text()

@@ -90,11 +90,12 @@ def _tiles(page: Any) -> list[str | None]:
 
 @pytest.mark.slow
 def test_forms_wall_and_second_factor_in_chromium(kuzet: Kuzet, closed_port: int) -> None:
-    """Issue 21 in Chromium: items 4 (the events filters readable at 1280 px, labelled),
-    5 (layouts 2×2 → 1 → 2×2 keep every camera, on the server too; an empty tile's hint and
-    its keyboard list; the tile menu's archive), 6 (the QR code scanned from the screen
-    gives the key shown beside it) and 11 (a mismatched new password refused in the page,
-    before anything is sent). The administrator's first login (3.4.2) walks through them."""
+    """UE-10-22 3.3.8 (the viewing software), issue 21 in Chromium: items 4 (the events filters
+    readable at 1280 px, labelled), 5 (layouts 2×2 → 1 → 2×2 keep every camera, on the
+    server too; an empty tile's hint and its keyboard list; the tile menu's archive), 6 (the
+    QR code scanned from the screen gives the key shown beside it) and 11 (a mismatched new
+    password refused in the page, before anything is sent). The administrator's first login
+    (3.4.2) walks through them."""
     from playwright.sync_api import sync_playwright
 
     from kuzet.access.accounts import Accounts

@@ -406,6 +406,7 @@ def test_an_event_spans_from_first_seen_to_last_seen(storage: Any) -> None:
         ClipSpec,
         draw_frame,
         load_person,
+        name_layer,
         scene_i420,
         to_i420,
     )
@@ -436,9 +437,10 @@ def test_an_event_spans_from_first_seen_to_last_seen(storage: Any) -> None:
                              service._on_alarm, service._on_tamper, None, motion[cams[0].id],
                              end_sink=service._on_ended)
     background, person = scene_i420(sub), to_i420(load_person(PERSON_PHOTO, sub.height))
+    name = name_layer(sub)
     second = 1_000_000_000
     for k in range(15 * 5, 42 * 5):  # from :15 to :42 of the minute, 5 pictures a second
-        picture = draw_frame(sub, k * FPS // 5, background, person)
+        picture = draw_frame(sub, k * FPS // 5, background, person, name)
         worker.process(cv2.cvtColor(picture, cv2.COLOR_YUV2BGR_I420), NOW + k * second // 5)
     [event] = service.store.events([cams[0].id])
     assert (event.rule_id, event.kind, event.label) == (row.id, "intrusion", "person")

@@ -127,7 +127,8 @@ def test_protocol_document_in_kazakh_and_russian(world: World) -> None:
     guard.post(f"/api/protocols/{pid}/submit")
     text = pdf_text(guard.get(f"/api/protocols/{pid}/pdf?lang=kk").content)
     for expected in ("ХАТТАМА", "П-2026/0001", "Басқармаға", "Өрт дабылы іске қосылды",
-                     "Ғимарат босатылды", "Қабылданған шаралар", "21.09.2026 19:05:00"):
+                     "Ғимарат босатылды", "Қабылданған шаралар", "21.09.2026 19:05:00",
+                     "Guard (guard)"):  # the person and their login (issue 21)
         assert expected in text, (expected, text)
     submitted = world.audit("protocol.submit")[0]
     assert submitted.hash in text.replace("\n", "")

@@ -31,8 +31,8 @@ from hypothesis import strategies as st
 from conftest import Storage, ffprobe
 from kuzet.catalog import keyindex
 from kuzet.catalog.store import Catalog
-from kuzet.export.writer import export_camera
 from kuzet.credentials import SecretUrl
+from kuzet.export.writer import export_camera
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.source import Track
 from kuzet.mp4.playback import read_segment

@@ -102,7 +102,11 @@ def test_protocol_answers(sim: int) -> None:
 
 
 def test_a_person_that_is_not_a_picture_is_refused(kuzet: Kuzet, tmp_path: Path) -> None:
-    """`kuzet sim --person` names the file that is no picture, and exits before serving."""
+    """`kuzet sim --person` names the file that is no picture, and exits before serving;
+    `--person-on` (issue 21: `kuzet demo`'s person walks through cam01 only) names a
+    camera it does not serve."""
+    from kuzet.rtsp.clip import PERSON_PHOTO
+
     text = tmp_path / "person.txt"
     text.write_text("not a photograph")
     for path in (text, tmp_path / "missing.png"):
@@ -110,6 +114,10 @@ def test_a_person_that_is_not_a_picture_is_refused(kuzet: Kuzet, tmp_path: Path)
         assert proc.returncode != 0
         assert "--person" in proc.stderr
         assert "is not a picture" in proc.stderr
+    proc = kuzet.run("sim", "--port", "1", "--cameras", "4", "--person", str(PERSON_PHOTO),
+                     "--person-on", "cam09", check=False)
+    assert proc.returncode != 0
+    assert "--person-on cam09: no such camera (cam01 to cam04)" in proc.stderr
 
 
 def _frame_arrivals(port: int, frames: int, skip: int) -> list[float]:

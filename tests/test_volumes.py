@@ -77,6 +77,8 @@ def test_a_missing_volume_is_reported_and_its_rows_kept(kuzet: Kuzet, tmp_path: 
         st.sweeper.sweep(NOW + 1)
         assert st.catalog.segments(rows[0].camera_id) == []
         assert kuzet.json("alarms") == []
+        # For a person, nothing is said in words (issue 21), not by an empty screen.
+        assert kuzet.run("alarms").stdout == "no active alarms (--all lists cleared ones)\n"
         assert not list(disk.rglob("*.mp4"))
         st.close()
     finally:

@@ -32,7 +32,7 @@ class PolicyError(Invalid):
 
 def check_retention_days(days: int) -> int:
     if days < 1:
-        raise PolicyError(f"retention of {days} days: at least 1 day is needed")
+        raise PolicyError("retention of {days} days: at least 1 day is needed", days=days)
     if days > MAX_RETENTION_DAYS:
         raise PolicyError("retention of {days} days refused: clause 3.3 of UE-10-22 keeps "
                           "recordings no more than {most} days; footage needed longer must "

@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from kuzet.errors import Phrase
+
 NS = 1_000_000_000
 
 
 class TimeFormatError(ValueError):
-    pass
+    """A time typed wrongly; its message is a Phrase, so the API says it in the caller's
+    language (kuzet.web.times)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        super().__init__(phrase)
+        self.phrase = phrase
 
 
 def parse_instant(text: str) -> int:
@@ -31,16 +38,17 @@ def parse_instant(text: str) -> int:
                 break
         rest = tail[len(digits):]
         if not digits:
-            raise TimeFormatError(f"bad time {text!r}: empty fraction")
+            raise TimeFormatError(Phrase("bad time {text!r}: empty fraction", text=text))
         frac_ns = int(digits[:9].ljust(9, "0"))
         raw = head + rest
     try:
         dt = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise TimeFormatError(f"bad time {text!r}: expected ISO 8601 such as "
-                              "2026-11-27T08:30:00+05:00") from exc
+        raise TimeFormatError(Phrase("bad time {text!r}: expected ISO 8601 such as "
+                                     "2026-11-27T08:30:00+05:00", text=text)) from exc
     if dt.tzinfo is None:
-        raise TimeFormatError(f"time {text!r} has no UTC offset; add Z or +05:00")
+        raise TimeFormatError(Phrase("time {text!r} has no UTC offset; add Z or +05:00",
+                                     text=text))
     return int(dt.timestamp()) * NS + frac_ns
 
 

@@ -11,6 +11,7 @@ import hmac
 import json
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pyotp
@@ -35,6 +36,8 @@ RECOVERY_CODES = 10
 # One answer for every failed login: which accounts exist, and which are locked or
 # disabled, is nobody's business before they have logged in (the audit keeps the reason).
 LOGIN_FAILED = "wrong account name, password or code"
+LOCKED_OUT = ("too many wrong passwords for this account from this address; "
+              "try again in 15 minutes")
 # What the owner of an account is told at their next login: changes to its credentials
 # made by others.
 NOTICE_ACTIONS = (AuditAction.USER_PASSWORD_RESET, AuditAction.USER_TOTP_RESET,
@@ -106,6 +109,23 @@ class _Refused(Denied):
     """A refusal whose audit entry is in the transaction: raised out of it after commit."""
 
 
+def _count_failure(s: Session, actor: Actor, user: User, address: str,
+                   failures: LoginFailure | None, now_ns: int) -> None:
+    """One more wrong password for `user` from `address`; the `LOCKOUT_AFTER`th in a row
+    locks the account for that address (audited)."""
+    state = (policy.LockState(failures.failed, failures.locked_until_ns) if failures
+             else policy.LockState(0, 0))
+    after = policy.after_failure(state, now_ns)
+    if failures is None:
+        s.add(LoginFailure(user_id=user.id, address=address, failed=after.failed,
+                           locked_until_ns=after.locked_until_ns))
+    else:
+        failures.failed, failures.locked_until_ns = after.failed, after.locked_until_ns
+    if policy.locked(after, now_ns):
+        append_act(s, actor, AuditAction.AUTH_LOCKOUT, user.name, outcome="refused",
+                   reason=f"{policy.LOCKOUT_AFTER} failed logins in a row from {address}")
+
+
 def _recovery_digest(code: str) -> str:
     return hashlib.sha256(code.strip().replace("-", "").lower().encode()).hexdigest()
 
@@ -153,6 +173,17 @@ class Accounts:
                 user.totp_secret = box.seal(user.totp_secret or "", user.name)
         return len(clear)
 
+    def as_signed(self, names: Iterable[str]) -> dict[str, str]:
+        """Accounts as a document names its people: "Айгерім Сейітова (guard1)", the
+        person and the login the audit log knows them by; a name with no account, or
+        none besides its login, as it is (issue 21: protocols were signed "guard1")."""
+        wanted = set(names)
+        with self.session() as s:
+            rows = s.execute(select(User.name, User.display_name)
+                             .where(User.name.in_(wanted))).all()
+        people = {n: f"{shown} ({n})" for n, shown in rows if shown and shown != n}
+        return {n: people.get(n, n) for n in wanted}
+
     def create(self, actor: Actor, name: str, display_name: str, now_ns: int,
                password: str | None = None) -> NewAccount:
         """A new account; without a password, a one-time one to be changed at first login."""
@@ -165,7 +196,7 @@ class Accounts:
             passwords.check_rules(password, name)
         with self.session.begin() as s:
             if s.scalar(select(User.id).where(User.name == name)) is not None:
-                raise Conflict(f"an account named {name!r} exists")
+                raise Conflict("an account named {name!r} exists", name=name)
             s.add(User(name=name, display_name=display_name,
                        password_hash=passwords.hash_password(password),
                        must_change_password=one_time is not None, totp_secret=None,
@@ -255,16 +286,8 @@ class Accounts:
             if failures is not None:
                 s.delete(failures)
             return user
-        after = policy.after_failure(state, now_ns)
-        if failures is None:
-            s.add(LoginFailure(user_id=user.id, address=address, failed=after.failed,
-                               locked_until_ns=after.locked_until_ns))
-        else:
-            failures.failed, failures.locked_until_ns = after.failed, after.locked_until_ns
         append_act(s, actor, AuditAction.AUTH_LOGIN_FAILED, name, outcome="refused", reason=reason)
-        if policy.locked(after, now_ns):
-            append_act(s, actor, AuditAction.AUTH_LOCKOUT, name, outcome="refused",
-                       reason=f"{policy.LOCKOUT_AFTER} failed logins in a row from {address}")
+        _count_failure(s, actor, user, address, failures, now_ns)
         return None
 
     @staticmethod
@@ -305,17 +328,46 @@ class Accounts:
         """The owner's own change; every other session and token of theirs ends (whoever
         knew the old password may have opened one)."""
         passwords.check_rules(new, name)
+        address = policy.address_key(actor.source)
         with self.session.begin() as s:
             user = user_named(s, name)
-            if passwords.verify_password(user.password_hash, old):
+            failures = s.get(LoginFailure, (user.id, address))
+            if failures is not None and policy.locked(
+                    policy.LockState(failures.failed, failures.locked_until_ns), now_ns):
+                append_act(s, actor, AuditAction.USER_PASSWORD_CHANGE, name, outcome="refused",
+                           reason="account locked for this address")
+                refused = Denied(LOCKED_OUT)
+            elif passwords.verify_password(user.password_hash, old):
                 user.password_hash = passwords.hash_password(new)
                 user.must_change_password = False
+                if failures is not None:
+                    s.delete(failures)
                 ended = end_sessions(s, user.id, now_ns, keep=keep_session)
                 append_act(s, actor, AuditAction.USER_PASSWORD_CHANGE, name, ended=ended)
                 return
-            append_act(s, actor, AuditAction.USER_PASSWORD_CHANGE, name, outcome="refused",
-                       reason="wrong current password")
-        raise Denied("the current password is wrong")
+            else:
+                # A wrong current password is a guess at the password, as a failed login
+                # is: it counts towards the same lockout (the route feeds the throttle).
+                append_act(s, actor, AuditAction.USER_PASSWORD_CHANGE, name, outcome="refused",
+                           reason="wrong current password")
+                _count_failure(s, actor, user, address, failures, now_ns)
+                refused = Denied("the current password is wrong")
+        raise refused
+
+    def check_unlock(self, name: str, password: str, totp_code: str | None,
+                     now_ns: int) -> bool:
+        """Whether `password` and, for an account with a second factor, the phone's
+        current code unlock `name`'s locked screen. Nothing is counted here: wrong
+        unlocks count against the session (`Sessions.unlock_failed`), not the account, so
+        that keys pressed at an unattended post lock nobody out. A recovery code does not
+        unlock: spending one drops the second factor and ends every session."""
+        with self.session.begin() as s:
+            user = user_named(s, name)
+            if user.disabled or not passwords.verify_password(user.password_hash, password):
+                return False
+            if not user.totp_confirmed:
+                return True
+            return totp_code is not None and _totp_use(self._secrets(), user, totp_code, now_ns)
 
     @changes.bumps
     def reset_password(self, actor: Actor, name: str, now_ns: int) -> str:
@@ -407,7 +459,7 @@ class Accounts:
                 raise Denied("a lost second factor is replaced with a recovery code, or "
                              "another person asks for its reset")
             if not user.totp_confirmed:
-                raise Conflict(f"{name} has no second factor to reset")
+                raise Conflict("{name} has no second factor to reset", name=name)
             try:
                 _check_rank(s, actor, user, AuditAction.USER_TOTP_RESET_REQUEST)
             except _Refused as exc:
@@ -426,7 +478,7 @@ class Accounts:
         with self.session.begin() as s:
             user = user_named(s, name)
             if user.totp_reset_by is None:
-                raise NotFound(f"no second-factor reset of {name} waits for confirmation")
+                raise NotFound("no second-factor reset of {name} waits for confirmation", name=name)
             reason: Phrase | None = None
             if actor.source == LOCAL or not RESET_CONFIRMERS & set(actor.roles):
                 reason = Phrase("clauses 3.5.4, 4.2: a second-factor reset is confirmed by the "

@@ -141,7 +141,8 @@ def check(flow: Flow, action: Action, request: RequestFacts, decider: Decider,
     state = current(request, now_ns)
     step = next((s for s in steps if state in s.sources), None)
     if step is None:
-        raise Conflict(f"{flow.noun} {request.ref} {_where(flow, request, state)}")
+        raise Conflict("{noun} {ref} {where}", noun=flow.noun, ref=request.ref,
+                       where=_where(flow, request, state))
     if decider.command_line and not (step.command_line or step.requester):
         raise Denied(_not_on_the_command_line(flow, action, [step]))
     if step.others_only and decider.name in (request.requested_by, request.subject):
@@ -176,20 +177,22 @@ def _not_on_the_command_line(flow: Flow, action: Action, steps: list[Step]) -> P
                   action=ACTION_WORDS[action], noun=flow.noun, clause=flow.clause)
 
 
-def _where(flow: Flow, request: RequestFacts, state: ApprovalState) -> str:
-    """Where the request stands, for a step its state does not allow."""
+def _where(flow: Flow, request: RequestFacts, state: ApprovalState) -> Phrase:
+    """Where the request stands, for a step its state does not allow (a Phrase, so that
+    the refusal is said in the caller's language; the state's word is the flow's own)."""
     if state in AWAITING:
-        return "awaits a decision"
+        return Phrase("awaits a decision")
     if state is ApprovalState.APPROVED:
-        return f"was decided already ({flow.word(state)})"
+        return Phrase("was decided already ({word})", word=Phrase(flow.word(state)))
     if state is ApprovalState.REJECTED:
-        return "was rejected" + (f": {request.note}" if request.note else "")
+        return (Phrase("was rejected: {note}", note=request.note) if request.note
+                else Phrase("was rejected"))
     if state is ApprovalState.EXPIRED:
-        return ("expired" if request.expires_ns is None
-                else f"expired at {format_instant(request.expires_ns)}")
+        return (Phrase("expired") if request.expires_ns is None
+                else Phrase("expired at {at}", at=format_instant(request.expires_ns)))
     if state is ApprovalState.EXECUTED:
-        return "was executed already; it is carried out once"
-    return f"was {flow.word(state)} already"
+        return Phrase("was executed already; it is carried out once")
+    return Phrase("was {word} already", word=Phrase(flow.word(state)))
 
 
 # How the flows store (and the API shows) their states: the words they stored before the

@@ -69,7 +69,7 @@ class Grants:
                 footage: tuple[int, int], valid: tuple[int, int], instruction: str,
                 now_ns: int) -> GrantView:
         if not perms or not perms <= GRANTABLE:
-            raise Invalid("a grant gives some of: " + ", ".join(sorted(GRANTABLE)))
+            raise Invalid("a grant gives some of: {perms}", perms=", ".join(sorted(GRANTABLE)))
         if not cameras:
             raise Invalid("a grant names at least one camera")
         if footage[0] >= footage[1] or valid[0] >= valid[1]:
@@ -111,7 +111,7 @@ class Grants:
         with take_step(self.session, actor) as step:
             g = step.session.get(Grant, grant_id)
             if g is None:
-                raise NotFound(f"no grant {grant_id}")
+                raise NotFound("no grant {grant_id}", grant_id=grant_id)
             user = step.session.get(User, g.user_id)
             subject = user.name if user else str(g.user_id)
             entry = Entry(AUDITED[action], subject, {"grant": g.id})

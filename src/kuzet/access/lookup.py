@@ -13,7 +13,7 @@ from kuzet.errors import NotFound
 def user_named(s: Session, name: str) -> User:
     user = s.scalar(select(User).where(User.name == name))
     if user is None:
-        raise NotFound(f"no account named {name!r}")
+        raise NotFound("no account named {name!r}", name=name)
     return user
 
 
@@ -23,6 +23,6 @@ def camera_ids(s: Session, names: list[str]) -> list[int]:
     for n in names:
         cam_id = s.scalar(select(Camera.id).where(Camera.name == n, Camera.removed_ns.is_(None)))
         if cam_id is None:
-            raise NotFound(f"no camera named {n!r}")
+            raise NotFound("no camera named {name!r}", name=n)
         ids.append(cam_id)
     return ids

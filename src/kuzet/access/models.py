@@ -126,6 +126,11 @@ class WebSession(Base):
     created_ns: Mapped[int] = mapped_column(BigInteger)
     last_seen_ns: Mapped[int] = mapped_column(BigInteger)
     ended_ns: Mapped[int | None] = mapped_column(BigInteger)
+    # The console's screen lock (migration 0016): since when, or NULL; in the row, so a
+    # restart or another node of a distributed install keeps it.
+    locked_ns: Mapped[int | None] = mapped_column(BigInteger)
+    # Wrong unlocks since the lock; `sessions.UNLOCK_TRIES` of them end the session.
+    unlock_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class ApiToken(Base):

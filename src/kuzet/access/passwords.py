@@ -40,9 +40,9 @@ class WeakPassword(Invalid):
 
 def check_rules(password: str, username: str) -> None:
     if len(password) < MIN_LENGTH:
-        raise WeakPassword(f"a password has at least {MIN_LENGTH} characters")
+        raise WeakPassword("a password has at least {count} characters", count=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        raise WeakPassword(f"a password has at most {MAX_LENGTH} characters")
+        raise WeakPassword("a password has at most {count} characters", count=MAX_LENGTH)
     low = password.lower()
     core = re.sub(r"^[\W\d_]+|[\W\d_]+$", "", low)
     if low in _COMMON or core in _COMMON:

@@ -9,6 +9,8 @@ import ipaddress
 from collections import deque
 from dataclasses import dataclass
 
+from kuzet.errors import Phrase
+
 NS = 1_000_000_000
 SESSION_IDLE_NS = 15 * 60 * NS
 SESSION_ABSOLUTE_NS = 12 * 3600 * NS
@@ -19,12 +21,13 @@ THROTTLE_MAX = 10  # failed logins from one address per window
 MAX_ADDRESSES = 10_000  # addresses remembered before the stale ones are forgotten
 
 
-def session_expired(created_ns: int, last_seen_ns: int, now_ns: int) -> str | None:
-    """Why a session has ended, or None while it is live."""
+def session_expired(created_ns: int, last_seen_ns: int, now_ns: int) -> Phrase | None:
+    """Why a session has ended, or None while it is live (a Phrase: the refusal that
+    follows is said in the caller's language)."""
     if now_ns - created_ns >= SESSION_ABSOLUTE_NS:
-        return "the session reached its 12-hour limit"
+        return Phrase("the session reached its 12-hour limit")
     if now_ns - last_seen_ns >= SESSION_IDLE_NS:
-        return "the session was idle for 15 minutes"
+        return Phrase("the session was idle for 15 minutes")
     return None
 
 

@@ -164,7 +164,7 @@ class Roles:
             s = step.session
             role = s.get(Role, name)
             if role is None:
-                raise NotFound(f"no role named {name!r}")
+                raise NotFound("no role named {name!r}", name=name)
             entry = Entry(AuditAction.ROLE_EDIT, name,
                           {"order_no": order.no, "order_date": order.date})
             if Perm.ROLE_EDIT not in decider_of(s, actor).perms:
@@ -185,7 +185,7 @@ class Roles:
     def add_group(self, actor: Actor, name: str, cameras: list[str]) -> None:
         with self.session.begin() as s:
             if s.scalar(select(CameraGroup.id).where(CameraGroup.name == name)) is not None:
-                raise Conflict(f"a camera group named {name!r} exists")
+                raise Conflict("a camera group named {name!r} exists", name=name)
             ids = camera_ids(s, cameras)
             group = CameraGroup(name=name)
             s.add(group)
@@ -235,12 +235,12 @@ class Roles:
             target = user_named(s, user)
             r = s.get(Role, role)
             if r is None:
-                raise NotFound(f"no role named {role!r}")
+                raise NotFound("no role named {role!r}", role=role)
             group_id = None
             if group is not None:
                 group_id = s.scalar(select(CameraGroup.id).where(CameraGroup.name == group))
                 if group_id is None:
-                    raise NotFound(f"no camera group named {group!r}")
+                    raise NotFound("no camera group named {group!r}", group=group)
             if role == RECTOR:
                 lock_rector(s)
             immediate = not _waits(s, actor, target.name, role, role_perms(r))
@@ -285,7 +285,7 @@ class Roles:
             s = step.session
             a = s.get(RoleAssignment, assignment_id)
             if a is None:
-                raise NotFound(f"no role assignment {assignment_id}")
+                raise NotFound("no role assignment {assignment_id}", assignment_id=assignment_id)
             rector = a.role == RECTOR
             if rector:
                 lock_rector(s)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,7 +29,7 @@ from kuzet.access.permissions import (
 from kuzet.access.roles import role_perms
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
-from kuzet.errors import Denied, Invalid, NotFound, Unauthenticated
+from kuzet.errors import Denied, Invalid, NotFound, Phrase, Unauthenticated
 
 TOKEN_PREFIX = "kz_"  # noqa: S105 - what every API token starts with, not a secret
 # Writing last-seen on every request would make each read a write; a minute of slack on
@@ -42,6 +42,9 @@ CACHE_MAX = 10_000
 # "Leaving the post"): shorter than the session's own 15-minute idle end, which a playing
 # video wall never reaches (its streams keep the session seen).
 IDLE_LOCK_S = 5 * 60
+# Wrong unlocks of a locked screen that end the session (not the account: the owner's
+# lockout is not for whoever pressed keys at an unattended post to cause).
+UNLOCK_TRIES = 5
 
 
 def digest(secret: str) -> str:
@@ -59,8 +62,9 @@ class Caller:
     csrf: str | None  # the session's token that unsafe requests must echo
     second_factor_missing: bool  # must enrol TOTP before anything else
     must_change_password: bool
-    # The screen is locked (left idle, or locked by hand): the wall's live video goes on,
-    # nothing else is answered until the password unlocks it (kuzet.web.deps).
+    # The screen is locked (left idle, or locked by hand; `web_sessions.locked_ns`): the
+    # wall's live video goes on, nothing else is answered until the owner's password and
+    # code unlock it (kuzet.web.deps).
     locked: bool = False
 
     def actor(self, source: str) -> Actor:
@@ -152,28 +156,57 @@ class Sessions:
     def __init__(self, session: sessionmaker[Session]) -> None:
         self.session = session
         self._cache: dict[str, _Cached] = {}
-        # Digests of the sessions whose screen is locked. Kept in this process: a restart
-        # or another node of a distributed install forgets the lock, the browser's cover
-        # stays until the password is given (docs/design/console.md, Caveats).
-        self._locked: set[str] = set()
 
-    def lock(self, sid: str) -> None:
+    def _live(self, s: Session, sid: str) -> WebSession:
+        """The session's row for a lock change; it must be live."""
+        ws = s.get(WebSession, digest(sid), with_for_update=True)
+        if ws is None or ws.ended_ns is not None:
+            raise Unauthenticated("not logged in")
+        return ws
+
+    def lock(self, sid: str, actor: Actor, reason: str, now_ns: int) -> None:
         """Lock the session's screen: footage, documents and changes are refused, live
-        video goes on (the wall at a security post keeps running)."""
-        self._locked.add(digest(sid))
+        video goes on (the wall at a security post keeps running). Kept in the session's
+        row, so a restart or another node keeps it (within `CACHE_NS` there)."""
+        with self.session.begin() as s:
+            ws = self._live(s, sid)
+            if ws.locked_ns is None:
+                ws.locked_ns, ws.unlock_failures = now_ns, 0
+                append_act(s, actor, AuditAction.SESSION_LOCK, actor.name, reason=reason)
+        self._cache.pop(digest(sid), None)
 
-    def unlock(self, sid: str) -> None:
-        """End the lock; the caller has checked the password (and second factor)."""
-        self._locked.discard(digest(sid))
+    def unlock(self, sid: str, actor: Actor, now_ns: int) -> None:
+        """End the lock; the caller has checked the owner's password and code."""
+        with self.session.begin() as s:
+            ws = self._live(s, sid)
+            if ws.locked_ns is not None:
+                append_act(s, actor, AuditAction.SESSION_UNLOCK, actor.name,
+                           locked_s=(now_ns - ws.locked_ns) // 10**9)
+            ws.locked_ns, ws.unlock_failures = None, 0
+        self._cache.pop(digest(sid), None)
 
-    def _as_locked(self, key: str, caller: Caller) -> Caller:
-        return replace(caller, locked=True) if key in self._locked else caller
+    def unlock_failed(self, sid: str, actor: Actor, reason: str, now_ns: int) -> bool:
+        """Count a wrong unlock (audited); the `UNLOCK_TRIES`th ends the session. Answers
+        whether it ended: the person then logs in again, under the login's own limits."""
+        with self.session.begin() as s:
+            ws = self._live(s, sid)
+            ws.unlock_failures += 1
+            append_act(s, actor, AuditAction.SESSION_UNLOCK, actor.name, outcome="refused",
+                       reason=reason, failures=ws.unlock_failures)
+            ended = ws.unlock_failures >= UNLOCK_TRIES
+            if ended:
+                ws.ended_ns = now_ns
+                append_act(s, actor, AuditAction.AUTH_SESSION_END, actor.name,
+                           reason=Phrase("{n} wrong unlocks of the locked screen",
+                                         n=UNLOCK_TRIES))
+        self._cache.pop(digest(sid), None)
+        return ended
 
     def principal_of(self, name: str, now_ns: int) -> Principal:
         with self.session() as s:
             user = s.scalar(select(User).where(User.name == name))
             if user is None:
-                raise NotFound(f"no account named {name!r}")
+                raise NotFound("no account named {name!r}", name=name)
             return load_principal(s, user, now_ns)
 
     def open(self, user: User, address: str, now_ns: int) -> NewSession:
@@ -191,7 +224,7 @@ class Sessions:
         key = digest(sid)
         hit = self._cache.get(key)
         if hit is not None and hit.fresh(now_ns):
-            return self._as_locked(key, hit.caller)
+            return hit.caller
         error: Unauthenticated | None = None
         with self.session.begin() as s:
             ws = s.get(WebSession, key)
@@ -200,12 +233,12 @@ class Sessions:
             ended = policy.session_expired(ws.created_ns, ws.last_seen_ns, now_ns)
             user = s.get(User, ws.user_id)
             if ended is None and (user is None or user.disabled):
-                ended = "the account was disabled"
+                ended = Phrase("the account was disabled")
             if ended is not None:
                 ws.ended_ns = now_ns
                 append_act(s, Actor(user.name if user else "?", (), ws.address),
                            AuditAction.AUTH_SESSION_END, user.name if user else "?", reason=ended)
-                error = Unauthenticated(ended + "; log in again")
+                error = Unauthenticated("{why}; log in again", why=ended)
             else:
                 assert user is not None
                 if now_ns - ws.last_seen_ns >= TOUCH_EVERY_NS:
@@ -214,20 +247,18 @@ class Sessions:
                 p = load_principal(s, user, now_ns)
                 missing = needs_second_factor(p) and not user.totp_confirmed
                 caller = Caller(user.id, user.name, p, "session", ws.csrf, missing,
-                                user.must_change_password)
+                                user.must_change_password, ws.locked_ns is not None)
                 entry = _Cached(caller, ws.created_ns, ws.last_seen_ns, now_ns, epoch)
         if error is not None:
             self._cache.pop(key, None)
-            self._locked.discard(key)
             raise error
         if len(self._cache) > CACHE_MAX:
             self._cache.clear()
         self._cache[key] = entry
-        return self._as_locked(key, caller)
+        return caller
 
     def close(self, sid: str, source: str, now_ns: int) -> None:
         self._cache.pop(digest(sid), None)
-        self._locked.discard(digest(sid))
         with self.session.begin() as s:
             ws = s.get(WebSession, digest(sid))
             if ws is None or ws.ended_ns is not None:
@@ -263,11 +294,14 @@ class Sessions:
                           "account with a second factor, not a token: {perms}",
                           perms=", ".join(sorted(perms & TOKEN_NEVER)))
         if not perms <= held:
-            raise Invalid("a token cannot carry what its owner does not hold"
-                          + (" or the token that makes it does not carry" if token else "")
-                          + ": " + ", ".join(sorted(perms - held)))
+            lacking = ", ".join(sorted(perms - held))
+            if token:
+                raise Invalid("a token cannot carry what its owner does not hold or the token "
+                              "that makes it does not carry: {perms}", perms=lacking)
+            raise Invalid("a token cannot carry what its owner does not hold: {perms}",
+                          perms=lacking)
         if not 1 <= days <= MAX_TOKEN_DAYS:
-            raise Invalid(f"a token lives 1 to {MAX_TOKEN_DAYS} days")
+            raise Invalid("a token lives 1 to {days} days", days=MAX_TOKEN_DAYS)
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         with self.session.begin() as s:
             t = ApiToken(user_id=caller.user_id, name=name.strip()[:64] or "token",
@@ -284,7 +318,7 @@ class Sessions:
         with self.session.begin() as s:
             t = s.get(ApiToken, token_id)
             if t is None or t.user_id != caller.user_id or t.revoked_ns is not None:
-                raise NotFound(f"no token {token_id} of yours")
+                raise NotFound("no token {token_id} of yours", token_id=token_id)
             t.revoked_ns = now_ns
             append_act(s, caller.actor(source), AuditAction.TOKEN_REVOKE, caller.name, token=t.id)
 

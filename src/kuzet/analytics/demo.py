@@ -20,7 +20,9 @@ from kuzet.rtsp.sim import SIM_CLOCK_MASK
 # about :26, when they have walked on past the doors. Only the left part: where the
 # person is seen in two of the detector's square crops at once (at 640x360, when they
 # straddle x = 280..360, from about :27), each crop may find half of them, and the half
-# on the right starts a second track, which a zone over the whole pavement alarmed on too.
+# on the right starts a second track, which a zone over the whole pavement alarmed on too
+# (tests/test_detection.py::test_an_event_spans_from_first_seen_to_last_seen walks her
+# through it: one event).
 DEMO_ZONE = ((0.0, 0.66), (0.36, 0.66), (0.40, 1.0), (0.0, 1.0))
 DEMO_RULE: dict[str, Any] = {"name": "Main entrance", "labels": ["person"],
                              "zone": [list(p) for p in DEMO_ZONE]}

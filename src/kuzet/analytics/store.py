@@ -22,7 +22,7 @@ from kuzet.analytics.motion import MotionSettings
 from kuzet.analytics.rules import Rule, Schedule, Window, check_rule
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
-from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.errors import Conflict, Invalid, KuzetError, NotFound
 from kuzet.storage.derived import Derived, instants_in, lengths_in
 from kuzet.storage.expiry import Expired
 
@@ -34,9 +34,9 @@ def _minutes(text: str) -> int:
         hh, mm = text.split(":")
         value = int(hh) * 60 + int(mm)
     except ValueError as exc:
-        raise Invalid(f"time of day {text!r} is HH:MM") from exc
+        raise Invalid("time of day {text!r} is HH:MM", text=text) from exc
     if not 0 <= value <= 24 * 60:
-        raise Invalid(f"time of day {text!r} is outside 00:00–24:00")
+        raise Invalid("time of day {text!r} is outside 00:00–24:00", text=text)
     return value
 
 
@@ -61,7 +61,13 @@ def to_rule(rule_id: int, kind: str, spec: dict[str, Any], zone: str) -> Rule:
             seconds=float(spec.get("seconds", 0)), count=int(spec.get("count", 0)),
             schedule=schedule))
     except (GeometryError, ValueError, KeyError, TypeError, IndexError) as exc:
-        raise Invalid(f"rule: {exc}") from exc
+        raise Invalid("rule: {exc}", exc=_said(exc)) from exc
+
+
+def _said(exc: Exception) -> object:
+    """What went wrong, as a Phrase where Kuzet said it (said again in the caller's
+    language), else as Python said it."""
+    return exc.phrase if isinstance(exc, KuzetError) else exc
 
 
 def check_settings(activity: bool, sensitivity: float, masks: list[list[Point]]
@@ -72,7 +78,7 @@ def check_settings(activity: bool, sensitivity: float, masks: list[list[Point]]
         checked = tuple(tuple(check_polygon([(float(x), float(y)) for x, y in m]))
                         for m in masks)
     except (GeometryError, ValueError, TypeError) as exc:
-        raise Invalid(f"mask: {exc}") from exc
+        raise Invalid("mask: {exc}", exc=_said(exc)) from exc
     return MotionSettings(activity, sensitivity, checked)
 
 
@@ -85,7 +91,7 @@ def _rule_of(s: Session, rule_id: int, camera_id: int, camera: str) -> Detection
     """The rule, only as a rule of that camera (an id of another camera's is not found)."""
     row = s.get(DetectionRule, rule_id)
     if row is None or row.camera_id != camera_id:
-        raise NotFound(f"no rule {rule_id} on {camera}")
+        raise NotFound("no rule {rule_id} on {camera}", rule_id=rule_id, camera=camera)
     return row
 
 
@@ -172,7 +178,7 @@ class DetectionStore:
         with self.session() as s:
             e = s.get(Event, event_id)
             if e is None:
-                raise NotFound(f"no event {event_id}")
+                raise NotFound("no event {event_id}", event_id=event_id)
             return e
 
     def events(self, cameras: list[int], *, kind: str | None = None,
@@ -213,9 +219,10 @@ class DetectionStore:
         with self.session.begin() as s:
             e = s.get(Event, event_id)
             if e is None:
-                raise NotFound(f"no event {event_id}")
+                raise NotFound("no event {event_id}", event_id=event_id)
             if e.acknowledged_ns is not None:
-                raise Conflict(f"event {event_id} was acknowledged by {e.acknowledged_by}")
+                raise Conflict("event {event_id} was acknowledged by {acknowledged_by}",
+                               event_id=event_id, acknowledged_by=e.acknowledged_by)
             e.acknowledged_by, e.acknowledged_ns, e.note = actor.name, now_ns, note.strip()
             append_act(s, actor, AuditAction.DETECTION_ACKNOWLEDGE, f"camera/{camera}",
                        event=event_id, note=e.note)

@@ -19,6 +19,8 @@ class AuditAction(StrEnum):
     AUTH_LOCKOUT = "auth.lockout"  # failures in a row lock an account for an address
     AUTH_LOGOUT = "auth.logout"  # a session ended by its owner
     AUTH_SESSION_END = "auth.session_end"  # a session ended by expiry or a disabled account
+    SESSION_LOCK = "session.lock"  # the console's screen locked, idle or by hand
+    SESSION_UNLOCK = "session.unlock"  # unlocked by its owner, or a wrong unlock refused
     ACCESS_REFUSED = "access.refused"  # a request refused: permission, CSRF, off the LAN
     TOKEN_CREATE = "token.create"  # an API token made, with its permissions and days
     TOKEN_REVOKE = "token.revoke"  # an API token ended by its owner

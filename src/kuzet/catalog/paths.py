@@ -26,11 +26,11 @@ class CameraNameError(Invalid):
 
 def check_camera_name(name: str) -> str:
     if "/" in name or "\\" in name or ".." in name:
-        raise CameraNameError(f"camera name {name!r} may not contain '/', '\\' or '..'")
+        raise CameraNameError("camera name {name!r} may not contain '/', '\\' or '..'", name=name)
     if not _NAME.match(name):
         raise CameraNameError(
-            f"camera name {name!r} must be 1-64 letters, digits, '_' or '-', starting with a "
-            "letter or digit")
+            "camera name {name!r} must be 1-64 letters, digits, '_' or '-', starting with a "
+            "letter or digit", name=name)
     return name
 
 

@@ -115,9 +115,9 @@ class Catalog:
             existing = s.scalar(select(Camera).where(Camera.name == name))
             if existing is not None:
                 if existing.removed_ns is None:
-                    raise Conflict(f"a camera named {name!r} already exists")
-                raise Conflict(f"{name!r} names a removed camera whose recordings are still "
-                               "kept; choose another name")
+                    raise Conflict("a camera named {name!r} already exists", name=name)
+                raise Conflict("{name!r} names a removed camera whose recordings are still kept; "
+                               "choose another name", name=name)
             cam = Camera(name=name, main_url=main_url, sub_url=sub_url, zone=zone,
                          location=location, building=building, floor=floor,
                          transport=transport, created_ns=time.time_ns(),
@@ -134,7 +134,7 @@ class Catalog:
         with self.session.begin() as s:
             cam = s.scalar(select(Camera).where(Camera.name == name))
             if cam is None:
-                raise NotFound(f"no camera named {name!r}")
+                raise NotFound("no camera named {name!r}", name=name)
             cam.retention_days = days
             if audit is not None:
                 audit(s, cam)
@@ -167,7 +167,7 @@ class Catalog:
             cam = s.scalar(select(Camera).where(Camera.name == name,
                                                 Camera.removed_ns.is_(None)))
             if cam is None:
-                raise NotFound(f"no camera named {name!r}")
+                raise NotFound("no camera named {name!r}", name=name)
             for column, value in values.items():
                 setattr(cam, column, value)
             if audit is not None:
@@ -185,7 +185,7 @@ class Catalog:
             cam = s.scalar(select(Camera).where(Camera.name == name,
                                                 Camera.removed_ns.is_(None)))
             if cam is None:
-                raise NotFound(f"no camera named {name!r}")
+                raise NotFound("no camera named {name!r}", name=name)
             cam.removed_ns = time.time_ns()
             if audit is not None:
                 audit(s, cam)
@@ -201,7 +201,7 @@ class Catalog:
         with self.session() as s:
             cam = s.scalar(select(Camera).where(Camera.name == name))
             if cam is None:
-                raise NotFound(f"no camera named {name!r}")
+                raise NotFound("no camera named {name!r}", name=name)
             return cam
 
     def camera_name(self, camera_id: int) -> str:
@@ -215,7 +215,7 @@ class Catalog:
             with self.session() as s:
                 found = s.scalar(select(column).where(key == value))
             if found is None:
-                raise NotFound(f"no {what} with id {value}")
+                raise NotFound("no {what} with id {value}", what=what, value=value)
             cache[value] = found
         return found
 

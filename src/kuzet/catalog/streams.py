@@ -33,7 +33,7 @@ class Stream(IntEnum):
         for stream in cls:
             if stream.label == label:
                 return stream
-        raise Invalid(f"unknown stream {label!r}: main or sub")
+        raise Invalid("unknown stream {label!r}: main or sub", label=label)
 
 
 RECORDED_STREAMS = (Stream.MAIN,)  # the sub stream joins when the console records it

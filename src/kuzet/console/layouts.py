@@ -39,7 +39,7 @@ class LayoutError(Invalid):
 def _side(body: dict[str, Any], key: str) -> int:
     value = body.get(key)
     if type(value) is not int or not 1 <= value <= MAX_SIDE:
-        raise LayoutError(f"{key} is a whole number from 1 to {MAX_SIDE}")
+        raise LayoutError("{key} is a whole number from 1 to {most}", key=key, most=MAX_SIDE)
     return value
 
 
@@ -50,7 +50,7 @@ def check_layout(body: Any) -> WallPlan:
         raise LayoutError("a layout is an object with cols, rows and tiles")
     cols, rows, tiles = _side(body, "cols"), _side(body, "rows"), body.get("tiles", [])
     if not isinstance(tiles, list) or len(tiles) > MAX_TILES:
-        raise LayoutError(f"tiles is a list of at most {MAX_TILES} camera names")
+        raise LayoutError("tiles is a list of at most {count} camera names", count=MAX_TILES)
     for tile in tiles:
         if tile is not None and not (isinstance(tile, str) and is_camera_name(tile)):
             raise LayoutError("each tile is a camera name or null")
@@ -75,7 +75,7 @@ class Layouts:
             if row is None:
                 count = len(s.scalars(select(Layout.id).where(Layout.user_id == uid)).all())
                 if count >= MAX_LAYOUTS:
-                    raise LayoutError(f"at most {MAX_LAYOUTS} layouts per user")
+                    raise LayoutError("at most {count} layouts per user", count=MAX_LAYOUTS)
                 row = Layout(user_id=uid, name=name, body="", updated_ns=now_ns)
                 s.add(row)
             row.body = json.dumps(layout, separators=(",", ":"))

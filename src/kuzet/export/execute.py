@@ -99,9 +99,9 @@ class Exports:
         """Remove a package from the server before it is handed over (made by mistake, or
         the recipient will not come). The register keeps its hashes."""
         if t.package_file is None:
-            raise Conflict(f"transfer {t.number} has no package")
+            raise Conflict("transfer {number} has no package", number=t.number)
         if not _gone(self.path_of(t)):
-            raise Conflict(f"the package of {t.number} was removed already")
+            raise Conflict("the package of {number} was removed already", number=t.number)
         self.audit.act(actor, AuditAction.TRANSFER_PACKAGE_DISCARD, f"transfer/{t.id}",
                        number=t.number, sha256=t.package_sha256, reason="discarded")
 
@@ -115,7 +115,7 @@ class Exports:
         with take_step(self.catalog.session, actor) as step:
             t = step.session.get(Transfer, transfer_id)
             if t is None:
-                raise NotFound(f"no transfer {transfer_id}")
+                raise NotFound("no transfer {transfer_id}", transfer_id=transfer_id)
             if t.package_file is None:
                 raise Conflict("refused: transfer {number} has no package to hand over "
                                "(UE-10-22 3.5.6)", number=t.number)

@@ -53,9 +53,9 @@ def refuse_deleted(camera: str, start_ns: int, end_ns: int, deleted: list[Span])
         a, b = max(d.start_ns, start_ns), min(d.end_ns, end_ns)
         if a < b:
             raise ExportError(
-                f"{camera}: footage from {format_instant(a)} to {format_instant(b)} inside the "
-                "range was deleted by retention; the package would be partial (narrow the "
-                "range or make a new request)")
+                "{camera}: footage from {a} to {b} inside the range was deleted by retention; "
+                "the package would be partial (narrow the range or make a new request)",
+                camera=camera, a=format_instant(a), b=format_instant(b))
 
 
 def sources(camera: str, items: Iterable[Item[K]]) -> list[K]:
@@ -65,9 +65,9 @@ def sources(camera: str, items: Iterable[Item[K]]) -> list[K]:
     for item in items:
         if isinstance(item, Missing):
             raise ExportError(
-                f"{camera}: the file of the segment starting "
-                f"{format_instant(item.segment.start_ns)} is missing on disk; nothing was "
-                "exported")
+                "{camera}: the file of the segment starting {start} is missing on disk; "
+                "nothing was exported",
+                camera=camera, start=format_instant(item.segment.start_ns))
         if isinstance(item, Play):
             out.append(item.segment.key)
     return out

@@ -97,7 +97,8 @@ def _parse(data: mmap.mmap, what: str) -> _Source:
         return _Source(reader.init, reader.tracks, reader.video,
                        reader.sample_entry(reader.video), reader.facts())
     except FragmentError as exc:
-        raise ExportError(f"{what} is not a segment file Kuzet can read: {exc}") from exc
+        raise ExportError("{what} is not a segment file Kuzet can read: {exc}",
+                          what=what, exc=exc) from exc
 
 
 # A piece stays in the core's cache (1 MiB of L2 on the bench machine) through the four
@@ -187,18 +188,21 @@ def _read(catalog: Catalog, camera: str, seg: Segment) -> mmap.mmap:
                              flags=mmap.MAP_SHARED | mmap.MAP_POPULATE)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-        raise ExportError(f"{where} cannot be read ({reason}); nothing was exported") from exc
+        raise ExportError("{where} cannot be read ({reason}); nothing was exported",
+                          where=where, reason=reason) from exc
     if len(data) != seg.size_bytes:
-        raise ExportError(f"{where} has {len(data)} bytes, the catalog {seg.size_bytes}: it "
-                          "was changed on disk; nothing was exported")
+        raise ExportError("{where} has {size} bytes, the catalog {size_bytes}: it was changed on "
+                          "disk; nothing was exported",
+                          where=where, size=len(data), size_bytes=seg.size_bytes)
     return data
 
 
 def _check(camera: str, seg: Segment, digest: bytes) -> None:
     if digest != seg.sha256:
         raise ExportError(
-            f"{camera}: the segment starting {format_instant(seg.start_ns)} no longer "
-            "matches its SHA-256 in the catalog (modified on disk); nothing was exported")
+            "{camera}: the segment starting {start} no longer matches its SHA-256 in the "
+            "catalog (modified on disk); nothing was exported",
+            camera=camera, start=format_instant(seg.start_ns))
 
 
 def export_camera(catalog: Catalog, zf: zipfile.ZipFile, folder: str, camera: str, a: int,
@@ -261,8 +265,8 @@ def export_camera(catalog: Catalog, zf: zipfile.ZipFile, folder: str, camera: st
         if writer is not None:  # refused midway: end the member so the ZIP can be dropped
             writer.close()
     if not parts:
-        raise ExportError(f"{camera}: nothing recorded from {format_instant(a)} to "
-                          f"{format_instant(b)} (no whole GOP inside the range)")
+        raise ExportError("{camera}: nothing recorded from {a} to {b} (no whole GOP inside the "
+                          "range)", camera=camera, a=format_instant(a), b=format_instant(b))
     gaps = catalog.gaps(cam.id, a, b)
     holes = uncovered(a, b, [Span(p.start_ns, p.end_ns) for p in parts],
                       [Span(g.start_ns, g.end_ns or b) for g in gaps], [g.cause for g in gaps])

@@ -40,7 +40,7 @@ def check_edit(a: Act, who: str) -> None:
     if a.author != who:
         raise Denied("only the act's author writes it")
     if a.state != "draft":
-        raise Conflict(f"act {a.number} is registered: it can no longer be changed")
+        raise Conflict("act {number} is registered: it can no longer be changed", number=a.number)
 
 
 def check_register(a: Act, who: str) -> None:
@@ -71,7 +71,7 @@ class Acts:
         with self.session() as s:
             a = s.get(Act, act_id)
             if a is None:
-                raise NotFound(f"no act {act_id}")
+                raise NotFound("no act {act_id}", act_id=act_id)
             return a
 
     def listing(self, year: int | None = None) -> list[Act]:
@@ -124,14 +124,14 @@ class Acts:
             Protocol.id.in_(wanted), Protocol.number.is_not(None)))) if wanted else set()
         missing = [i for i in wanted if i not in found]
         if missing:
-            raise Invalid(f"not registered protocols: {', '.join(map(str, missing))}")
+            raise Invalid("not registered protocols: {names}", names=', '.join(map(str, missing)))
         return wanted
 
     @staticmethod
     def _row(s: Session, act_id: int) -> Act:
         a = s.get(Act, act_id, with_for_update=True)
         if a is None:
-            raise NotFound(f"no act {act_id}")
+            raise NotFound("no act {act_id}", act_id=act_id)
         return a
 
 

@@ -72,7 +72,7 @@ class Board:
             with self.session.begin() as s:
                 p = s.get(Protocol, protocol_id, with_for_update=True)
                 if p is None:
-                    raise NotFound(f"no protocol {protocol_id}")
+                    raise NotFound("no protocol {protocol_id}", protocol_id=protocol_id)
                 if p.number is None:
                     raise Conflict("refused: a draft is not yet addressed to the Management "
                                    "Board; it is acknowledged once registered (UE-10-22 3.5.7)")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -154,8 +155,8 @@ def local(ns: int | None, zone: str) -> str:
 
 def _pdf(font: Path) -> FPDF:
     if not font.is_file():
-        raise DocumentError(f"the document font {font} is missing (install Debian's "
-                            "fonts-dejavu-core or set document_font)")
+        raise DocumentError("the document font {font} is missing (install Debian's "
+                            "fonts-dejavu-core or set document_font)", font=font)
     pdf = FPDF(format="A4")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_font("Body", "", str(font))
@@ -214,48 +215,55 @@ def render(page: Page, lang: str, font: Path, trace: str | None) -> bytes:
     return bytes(pdf.output())
 
 
-def protocol_pdf(p: Protocol, camera: str, lang: str, zone: str, font: Path,
-                 trace: str | None, board_copy: bool = False) -> bytes:
-    """The protocol; the Management Board's copy (`board_copy`) says its frame is left out
-    instead of printing it: the Board reads the document, not the footage (3.5.4, 3.5.7)."""
+def protocol_pdf(p: Protocol, camera: str, people: Mapping[str, str], lang: str, zone: str,
+                 font: Path, trace: str | None, board_copy: bool = False) -> bytes:
+    """The protocol, its people named as `people` says (kuzet.access.accounts.as_signed);
+    the Management Board's copy (`board_copy`) says its frame is left out instead of
+    printing it: the Board reads the document, not the footage (3.5.4, 3.5.7)."""
     t = TEXT[lang]
+    author = people.get(p.author, p.author)
     rows = [(t["at"], local(p.at_ns, zone)), (t["camera"], camera),
             (t["location"], p.location), (t["circumstances"], p.circumstances),
             (t["measures"], p.measures), (t["informed"], local(p.informed_ns, zone)),
-            (t["author"], p.author), (t["submitted"], local(p.submitted_ns, zone))]
+            (t["author"], author), (t["submitted"], local(p.submitted_ns, zone))]
+    signers = [author]
     if p.reviewed_by:
-        rows += [(t["reviewed"], f"{p.reviewed_by}, {local(p.reviewed_ns, zone)}"),
+        reviewer = people.get(p.reviewed_by, p.reviewed_by)
+        signers.append(reviewer)
+        rows += [(t["reviewed"], f"{reviewer}, {local(p.reviewed_ns, zone)}"),
                  (t["note"], p.review_note or "—")]
     if board_copy:
         rows.append((t["snapshot"], t["frame_left_out"]))
     return render(Page(t["to"], f"{t['title']} № {p.number or '—'}", t["about"],
-                       p.number is None, rows,
-                       [w for w in (p.author, p.reviewed_by) if w],
+                       p.number is None, rows, signers,
                        None if board_copy else (t["snapshot"], p.snapshot_png)),
                   lang, font, trace)
 
 
-def act_pdf(a: Act, protocols: list[str], lang: str, zone: str, font: Path,
-            trace: str | None) -> bytes:
+def act_pdf(a: Act, protocols: list[str], people: Mapping[str, str], lang: str, zone: str,
+            font: Path, trace: str | None) -> bytes:
     t = TEXT[lang]
+    author = people.get(a.author, a.author)
     rows = [(t["protocols"], ", ".join(protocols)), (t["what"], a.what),
             (t["persons"], a.persons), (t["witnesses"], a.witnesses),
             (t["consequences"], a.consequences), (t["measures"], a.measures),
-            (t["author"], a.author), (t["submitted"], local(a.registered_ns, zone))]
+            (t["author"], author), (t["submitted"], local(a.registered_ns, zone))]
     return render(Page(t["act_to"], f"{t['act']} № {a.number or '—'}", t["act_about"],
-                       a.number is None, rows, [a.author]), lang, font, trace)
+                       a.number is None, rows, [author]), lang, font, trace)
 
 
-def viewing_pdf(v: ViewingSession, cameras: list[str], attendees: list[Attendee], lang: str,
-                zone: str, font: Path, trace: str | None) -> bytes:
+def viewing_pdf(v: ViewingSession, cameras: list[str], attendees: list[Attendee],
+                people: Mapping[str, str], lang: str, zone: str, font: Path,
+                trace: str | None) -> bytes:
     t = TEXT[lang]
-    people = "\n".join(f"{a.name} — {t[a.capacity]} — {a.document}" for a in attendees)
-    rows = [(t["held"], local(v.held_ns, zone)), (t["conducted"], v.conducted_by),
+    conducted = people.get(v.conducted_by, v.conducted_by)
+    present = "\n".join(f"{a.name} — {t[a.capacity]} — {a.document}" for a in attendees)
+    rows = [(t["held"], local(v.held_ns, zone)), (t["conducted"], conducted),
             (t["camera"], ", ".join(cameras)),
             (t["footage"], f"{local(v.start_ns, zone)} — {local(v.end_ns, zone)}"),
-            (t["purpose"], v.purpose), (t["attendees"], people)]
+            (t["purpose"], v.purpose), (t["attendees"], present)]
     return render(Page(t["act_to"], f"{t['viewing']} № {v.number}", t["viewing_about"],
-                       False, rows, [v.conducted_by, *(a.name for a in attendees)]),
+                       False, rows, [conducted, *(a.name for a in attendees)]),
                   lang, font, trace)
 
 

@@ -34,7 +34,7 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append
 from kuzet.catalog.models import Camera, Hold, HoldRange
 from kuzet.catalog.store import Catalog
-from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.errors import Conflict, Invalid, NotFound, Phrase
 from kuzet.governance.models import Transfer
 from kuzet.regulation import check_hold_expiry
 from kuzet.storage.retention import DAY_NS, HoldFacts, HoldState, hold_state
@@ -65,7 +65,7 @@ class Step:
 def _text(value: str, what: str) -> str:
     value = value.strip()
     if not value:
-        raise Invalid(f"a hold needs {what}")
+        raise Invalid("a hold needs {what}", what=what)
     return value
 
 
@@ -85,7 +85,7 @@ def _camera_ids(s: Session, cameras: Sequence[str]) -> list[int]:
     for name in dict.fromkeys(cameras):
         cam_id = s.scalar(select(Camera.id).where(Camera.name == name))
         if cam_id is None:
-            raise NotFound(f"no camera named {name!r}")
+            raise NotFound("no camera named {name!r}", name=name)
         ids.append(cam_id)
     return ids
 
@@ -100,8 +100,10 @@ def add_request(s: Session, cameras: Sequence[str], start_ns: int, end_ns: int, 
     if not cameras:
         raise Invalid("a hold names at least one camera")
     ids = _camera_ids(s, cameras)
-    hold = Hold(reason=_text(reason, "a reason"), incident=_text(incident, "an incident"),
-                requested_by=_text(by, "the name of who requests it"), requested_ns=now_ns)
+    hold = Hold(reason=_text(reason, Phrase("a reason")),
+                incident=_text(incident, Phrase("an incident")),
+                requested_by=_text(by, Phrase("the name of who requests it")),
+                requested_ns=now_ns)
     s.add(hold)
     s.flush()
     for cam_id in ids:
@@ -175,7 +177,7 @@ class Holds:
         with take_step(self.catalog.session, actor) as step:
             hold = step.session.get(Hold, hold_id)
             if hold is None:
-                raise NotFound(f"no hold {hold_id}")
+                raise NotFound("no hold {hold_id}", hold_id=hold_id)
             number = step.session.scalar(select(Transfer.number)
                                          .where(Transfer.hold_id == hold_id))
             if number is not None and action is not Action.REVOKE:
@@ -197,7 +199,7 @@ class Holds:
     def reject(self, hold_id: int, actor: Actor, *, note: str,
                now_ns: int | None = None) -> Hold:
         now = now_ns if now_ns is not None else time.time_ns()
-        note = _text(note, "a reason for the rejection")
+        note = _text(note, Phrase("a reason for the rejection"))
         return self._decide(actor, hold_id, Action.REJECT, now, note=note)
 
     def release(self, hold_id: int, actor: Actor, *, note: str = "",

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.console.marks import mark
-from kuzet.errors import Conflict, Denied, Invalid, NotFound
+from kuzet.errors import Conflict, Denied, Invalid, NotFound, Phrase
 from kuzet.governance.models import Protocol, next_number
 from kuzet.storage.derived import Derived, instants_in
 from kuzet.storage.expiry import Expired
@@ -42,21 +42,27 @@ def check_edit(p: Protocol, who: str) -> None:
     if p.author != who:
         raise Denied("only the protocol's author writes it")
     if p.state != "draft":
-        raise Conflict(f"protocol {p.number} is {p.state}: it can no longer be changed")
+        raise Conflict("protocol {number} is {state}: it can no longer be changed",
+                       number=p.number, state=Phrase(p.state))
 
 
 def check_submit(p: Protocol, who: str) -> None:
     check_edit(p, who)
     missing = [f for f in ("location", "circumstances") if not getattr(p, f).strip()]
+    if len(missing) == 2:
+        raise Invalid("write the location and circumstances before submitting")
+    if missing == ["location"]:
+        raise Invalid("write the location before submitting")
     if missing:
-        raise Invalid(f"write the {' and '.join(missing)} before submitting")
+        raise Invalid("write the circumstances before submitting")
     if p.informed_ns is None:
         raise Invalid("give the time the head of security was informed orally (3.5.7)")
 
 
 def check_review(p: Protocol, who: str) -> None:
     if p.state != "submitted":
-        raise Conflict(f"only a submitted protocol is reviewed; this one is {p.state}")
+        raise Conflict("only a submitted protocol is reviewed; this one is {state}",
+                       state=Phrase(p.state))
     if p.author == who:
         raise Denied("nobody reviews their own protocol")
 
@@ -96,7 +102,7 @@ class Protocols:
         with self.session() as s:
             p = s.get(Protocol, protocol_id)
             if p is None:
-                raise NotFound(f"no protocol {protocol_id}")
+                raise NotFound("no protocol {protocol_id}", protocol_id=protocol_id)
             return p
 
     def listing(self, author: str | None = None, state: str | None = None,
@@ -161,7 +167,7 @@ class Protocols:
     def _row(s: Session, protocol_id: int) -> Protocol:
         p = s.get(Protocol, protocol_id, with_for_update=True)
         if p is None:
-            raise NotFound(f"no protocol {protocol_id}")
+            raise NotFound("no protocol {protocol_id}", protocol_id=protocol_id)
         return p
 
 

@@ -34,7 +34,7 @@ from kuzet.access.roles import decider_of
 from kuzet.access.steps import Entry, StepTransaction, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
-from kuzet.errors import Conflict, Invalid, NotFound
+from kuzet.errors import Conflict, Invalid, NotFound, Phrase
 from kuzet.governance.holds import Holds, add_request
 from kuzet.governance.models import Transfer, next_number
 from kuzet.storage.retention import DAY_NS
@@ -131,7 +131,7 @@ def _execution(step: StepTransaction, t: Transfer, scope: Scope, now_ns: int) ->
     entry = _take(step, t, Action.EXECUTE, now_ns)
     why = scope.within(approved_scope(t))
     if why is not None:
-        raise Invalid(f"outside the approval of {t.number}: {why}")
+        raise Invalid("outside the approval of {number}: {why}", number=t.number, why=why)
     return entry
 
 
@@ -144,7 +144,7 @@ class Transfers:
     def _get(self, s: Session, transfer_id: int) -> Transfer:
         t = s.get(Transfer, transfer_id)
         if t is None:
-            raise NotFound(f"no transfer {transfer_id}")
+            raise NotFound("no transfer {transfer_id}", transfer_id=transfer_id)
         return t
 
     def get(self, transfer_id: int) -> Transfer:
@@ -202,7 +202,8 @@ class Transfers:
         with self.session.begin() as s:
             t = self._get(s, transfer_id)
             if TRANSFERS.state(t.state) is not ApprovalState.PENDING:
-                raise Conflict(f"transfer {t.number} is {t.state}; its basis is fixed")
+                raise Conflict("transfer {number} is {state}; its basis is fixed",
+                               number=t.number, state=Phrase(t.state))
             t.basis, t.basis_type = data, kind
             t.basis_sha256 = hashlib.sha256(data).hexdigest()
             append_act(s, actor, AuditAction.TRANSFER_BASIS, f"transfer/{t.id}", number=t.number,
@@ -212,7 +213,8 @@ class Transfers:
     def approve(self, actor: Actor, transfer_id: int, scope: Scope | None, expires_ns: int,
                 note: str, now_ns: int) -> Transfer:
         if not now_ns < expires_ns <= now_ns + MAX_APPROVAL_DAYS * DAY_NS:
-            raise Invalid(f"an approval expires in the future, within {MAX_APPROVAL_DAYS} days")
+            raise Invalid("an approval expires in the future, within {days} days",
+                          days=MAX_APPROVAL_DAYS)
         with take_step(self.session, actor) as step:
             t = self._get(step.session, transfer_id)
             entry = _take(step, t, Action.APPROVE, now_ns)
@@ -229,13 +231,13 @@ class Transfers:
     def _approve(step: StepTransaction, entry: Entry, t: Transfer, scope: Scope | None,
                  expires_ns: int, note: str, now_ns: int) -> None:
         if t.basis is None:
-            raise Conflict(f"transfer {t.number} has no scan of its basis document yet; "
-                           "the decision rests on it")
+            raise Conflict("transfer {number} has no scan of its basis document yet; the decision "
+                           "rests on it", number=t.number)
         asked = requested_scope(t)
         granted = asked if scope is None else check_scope(scope)
         why = granted.within(asked)
         if why is not None:
-            raise Invalid(f"an approval may narrow the request, not widen it: {why}")
+            raise Invalid("an approval may narrow the request, not widen it: {why}", why=why)
         t.state = TRANSFERS.word(ApprovalState.APPROVED)
         t.decided_by, t.decided_ns = step.actor.name, now_ns
         t.decision_note = note.strip() or None

@@ -21,7 +21,8 @@ def sniff(data: bytes) -> str | None:
 def check_upload(data: bytes, declared: str, max_bytes: int) -> str:
     """The upload's media type, or a refusal saying what is wrong with it."""
     if len(data) > max_bytes:
-        raise TooLarge(f"the scan is {len(data)} bytes; at most {max_bytes} are accepted")
+        raise TooLarge("the scan is {size} bytes; at most {max_bytes} are accepted",
+                       size=len(data), max_bytes=max_bytes)
     if not data:
         raise Invalid("the upload is empty")
     kind = sniff(data)
@@ -31,5 +32,6 @@ def check_upload(data: bytes, declared: str, max_bytes: int) -> str:
     if claimed == "image/jpg":
         claimed = "image/jpeg"
     if claimed not in UNDECLARED and claimed != kind:
-        raise Unsupported(f"the upload says it is {claimed} but its content is {kind}")
+        raise Unsupported("the upload says it is {claimed} but its content is {kind}",
+                          claimed=claimed, kind=kind)
     return kind

@@ -32,10 +32,10 @@ def check_attendees(attendees: list[Attendee]) -> list[Attendee]:
     if not attendees:
         raise Invalid("a viewing session has at least one attendee (3.5.5)")
     if len(attendees) > MAX_ATTENDEES:
-        raise Invalid(f"at most {MAX_ATTENDEES} attendees")
+        raise Invalid("at most {count} attendees", count=MAX_ATTENDEES)
     for a in attendees:
         if a.capacity not in CAPACITIES:
-            raise Invalid(f"capacity is one of {', '.join(CAPACITIES)}")
+            raise Invalid("capacity is one of {names}", names=', '.join(CAPACITIES))
         if not a.name.strip() or not a.document.strip():
             raise Invalid("each attendee needs a name and the identity document shown")
     return attendees
@@ -74,7 +74,7 @@ class Viewings:
         with self.session() as s:
             v = s.get(ViewingSession, viewing_id)
             if v is None:
-                raise NotFound(f"no viewing session {viewing_id}")
+                raise NotFound("no viewing session {viewing_id}", viewing_id=viewing_id)
             return v
 
     def listing(self, conducted_by: str | None = None) -> list[ViewingSession]:

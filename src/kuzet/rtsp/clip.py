@@ -23,7 +23,7 @@ server turns into the RTP timestamp a camera would send.
 Frames are drawn in I420, the encoder's own format: the scene (background) is drawn
 and converted once, and each frame pastes only what moves and the overlay onto a copy,
 since converting every 1080p frame from BGR cost 9 ms, as much as encoding it. A 1080p
-minute takes about 15 s here to encode, a 720p one 5 s, so clips are cached on disk by
+minute takes about 12 s here to encode, a 720p one 5 s, so clips are cached on disk by
 their parameters. The sound of `--audio` (`load_audio`) is a beep at each second's start,
 encoded once per codec and cached too.
 """
@@ -155,11 +155,14 @@ def _text(img: np.ndarray, spec: ClipSpec, text: str, org: tuple[int, int], scal
                     scale / 2, NEUTRAL, max(1, thickness // 2), cv2.LINE_AA)
 
 
+Layer = tuple[np.ndarray, np.ndarray]  # an I420 picture, and where it is drawn (a mask)
+
+
 def draw_frame(spec: ClipSpec, index: int, background: np.ndarray,
-               person: np.ndarray | None = None) -> np.ndarray:
+               person: np.ndarray | None = None, above: Layer | None = None) -> np.ndarray:
     """The I420 picture for frame `index` of the minute: the background (`scene_i420`),
-    a moving box or the person walking (`person` in I420, from `load_person`), and the
-    seconds overlay."""
+    a moving box or the person walking (`person` in I420, from `load_person`) with the
+    camera's name (`name_layer`) over them, and the seconds overlay."""
     w, h = spec.width, spec.height
     img = background.copy()
     y, u, v = planes(img, w, h)
@@ -181,15 +184,15 @@ def draw_frame(spec: ClipSpec, index: int, background: np.ndarray,
                                       strict=True):
                 plane[top // k:(top + ph) // k, a // k:b // k] = \
                     part[:, (a - px) // k:(b - px) // k]
+            if above is not None:
+                np.copyto(img, above[0], where=above[1])
     scale = h / 360
     _text(img, spec, f":{index // FPS:02d}.{index % FPS:02d}",
           (int(20 * scale), int(70 * scale)), 2.0 * scale, WHITE_Y, max(1, int(4 * scale)))
     return img
 
 
-def scene_i420(spec: ClipSpec) -> np.ndarray:
-    """What stays still in every frame, in I420: the gradient or the scene, the camera's
-    name, "KUZET SIM"."""
+def _still(spec: ClipSpec, named: bool) -> np.ndarray:
     w, h = spec.width, spec.height
     if spec.scene is None:
         ramp = np.linspace(30, 90, w, dtype=np.uint8)
@@ -199,12 +202,28 @@ def scene_i420(spec: ClipSpec) -> np.ndarray:
         img[:, :, 2] = 25
     else:
         img = draw_scene(spec.scene % len(SCENES), w, h)
-        _name(img, spec.label, SCENES[spec.scene % len(SCENES)])
+        if named:
+            _name(img, spec.label, SCENES[spec.scene % len(SCENES)])
     out = to_i420(img)
     scale = h / 360
     _text(out, spec, "KUZET SIM", (int(20 * scale), h - int(20 * scale)), 0.8 * scale,
           GREY_Y, max(1, int(2 * scale)))
     return out
+
+
+def scene_i420(spec: ClipSpec) -> np.ndarray:
+    """What stays still in every frame, in I420: the gradient or the scene, the camera's
+    name, "KUZET SIM"."""
+    return _still(spec, named=True)
+
+
+def name_layer(spec: ClipSpec) -> Layer | None:
+    """The camera's name as a layer over the person, as a camera's on-screen title is
+    burnt in over whatever passes (None: no scene, no name)."""
+    if spec.scene is None:
+        return None
+    named = _still(spec, named=True)
+    return named, named != _still(spec, named=False)
 
 
 def _name(img: np.ndarray, label: str, scene: str) -> None:
@@ -216,10 +235,12 @@ def _name(img: np.ndarray, label: str, scene: str) -> None:
         scale = cv2.getFontScaleFromHeight(font, max(4, int(h * height)))
         thick = max(1, int(scale * 2.5)) if text == label else max(1, int(scale * 1.5))
         (tw, th), _ = cv2.getTextSize(text, font, scale, thick)
-        org = (w - tw - int(w * 0.03), int(h * top) + th)
-        cv2.putText(img, text, org, font, scale, (30, 30, 30), thick + 2 * max(1, thick // 2),
-                    cv2.LINE_AA)
-        cv2.putText(img, text, org, font, scale, (255, 255, 255), thick, cv2.LINE_AA)
+        x, y = w - tw - int(w * 0.03), int(h * top) + th
+        edge = max(1, thick // 2)
+        for dx, dy in ((-edge, -edge), (edge, -edge), (-edge, edge), (edge, edge)):
+            cv2.putText(img, text, (x + dx, y + dy), font, scale, (30, 30, 30), thick,
+                        cv2.LINE_AA)
+        cv2.putText(img, text, (x, y), font, scale, (255, 255, 255), thick, cv2.LINE_AA)
 
 
 # -- scenes: a few shapes each, in fractions of the picture ------------------------------
@@ -392,11 +413,11 @@ def encode_clip(spec: ClipSpec) -> list[Encoded]:
     ctx.gop_size = GOP_FRAMES
     ctx.options = _x264_options(spec)
     ctx.open()
-    background = scene_i420(spec)
+    background, above = scene_i420(spec), name_layer(spec)
     person = None if spec.person is None else to_i420(load_person(spec.person, spec.height))
     packets = []
     for index in range(CLIP_SECONDS * FPS):
-        frame = av.VideoFrame.from_ndarray(draw_frame(spec, index, background, person),
+        frame = av.VideoFrame.from_ndarray(draw_frame(spec, index, background, person, above),
                                            format="yuv420p")
         frame.pts = index
         packets.extend(ctx.encode(frame))

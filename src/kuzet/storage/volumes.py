@@ -88,15 +88,17 @@ class Volumes:
         for v in self.catalog.volumes(include_removed=True):
             other = Path(v.path)
             if v.name == name:
-                raise Conflict(f"a volume named {name!r} already exists")
+                raise Conflict("a volume named {name!r} already exists", name=name)
             if path == other or path.is_relative_to(other) or other.is_relative_to(path):
-                raise Conflict(f"{path} overlaps volume {v.name!r} at {other}")
+                raise Conflict("{path} overlaps volume {name!r} at {other}",
+                               path=path, name=v.name, other=other)
         path.mkdir(parents=True, exist_ok=True)
         if not os.access(path, os.W_OK):
-            raise Invalid(f"{path} is not writable")
+            raise Invalid("{path} is not writable", path=path)
         existing = marker_name(path)
         if existing is not None and existing != name:
-            raise Conflict(f"{path} already belongs to volume {existing!r}")
+            raise Conflict("{path} already belongs to volume {existing!r}",
+                           path=path, existing=existing)
         write_marker(path, name)
         with self.catalog.session.begin() as s:
             vol = Volume(name=name, path=str(path), state=VolumeState.ENABLED.value,
@@ -110,20 +112,20 @@ class Volumes:
         for v in self.catalog.volumes(include_removed=True):
             if v.name == name:
                 return v
-        raise NotFound(f"no volume named {name!r}")
+        raise NotFound("no volume named {name!r}", name=name)
 
     def set_state(self, name: str, state: VolumeState, *,
                   audit: InTransaction | None = None) -> Volume:
         vol = self._get(name)
         if vol.state == VolumeState.REMOVED.value:
-            raise Conflict(f"volume {name!r} was removed")
+            raise Conflict("volume {name!r} was removed", name=name)
         if state is VolumeState.REMOVED:
             if vol.state != VolumeState.DRAINING.value:
-                raise Conflict(f"volume {name!r} must be drained before it is removed")
+                raise Conflict("volume {name!r} must be drained before it is removed", name=name)
             left = self.segment_count(vol.id)
             if left:
-                raise Conflict(f"volume {name!r} still holds {left} segments; they leave "
-                               "by retention (or when their holds end)")
+                raise Conflict("volume {name!r} still holds {left} segments; they leave by "
+                               "retention (or when their holds end)", name=name, left=left)
         with self.catalog.session.begin() as s:
             row = s.get(Volume, vol.id)
             assert row is not None

@@ -10,9 +10,11 @@ Camera-scoped checks (which camera, which footage) happen in the route through
 `authorize`, against the same pure `decide`. A refusal for want of a permission names the
 roles that hold it (`kuzet.web.errors.Refused`).
 
-A session whose screen is locked (`kuzet.access.sessions`, the console's idle lock) keeps
-only what the video wall needs (`WHILE_LOCKED`): every other guarded request, footage and
-documents above all, is refused until the password unlocks it.
+A session whose screen is locked (`kuzet.access.sessions`, the console's idle lock) is
+answered only on the routes the locked video wall and the lock itself use
+(`WHILE_LOCKED_ROUTES`, an allowlist of method and route) and on the live streams
+(`WHILE_LOCKED`, kuzet.web.wsauth): every other request, reads and changes alike, is
+refused until the owner's password and code unlock it.
 """
 
 from __future__ import annotations
@@ -34,8 +36,17 @@ SESSION_COOKIE = "kuzet_session"
 CSRF_COOKIE = "kuzet_csrf"
 CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# What a locked screen still uses: the wall's live video, camera states and alarms.
+# The streams a locked screen keeps (kuzet.web.wsauth): the wall's live video, camera
+# states and alarms (the alarms without their pictures, kuzet.web.pictures).
 WHILE_LOCKED = frozenset({Perm.LIVE_VIEW, Perm.CAMERA_STATUS})
+# The only requests a locked session is answered: what the wall reads when it (re)loads,
+# who is asking, and the lock's own ways out. Everything else — footage, events, pictures,
+# documents, acknowledging an alarm, a password or second factor — waits for the unlock.
+WHILE_LOCKED_ROUTES = frozenset({
+    ("GET", "/api/cameras"), ("GET", "/api/cameras/{name}"), ("GET", "/api/layouts"),
+    ("GET", "/api/auth/me"), ("PUT", "/api/auth/lock"), ("POST", "/api/auth/unlock"),
+    ("POST", "/api/auth/logout"),
+})
 LOCKED = "refused: the screen is locked; unlock it with your password (UE-10-22 3.5.1)"
 
 
@@ -87,10 +98,14 @@ def _complete(request: Request, caller: Caller) -> None:
         raise Denied("change the one-time password first (POST /api/auth/password)")
 
 
-def _unlocked(request: Request, caller: Caller, perms: frozenset[Perm]) -> None:
-    """Refuse a locked session anything beyond the live wall (clause 3.5.1: recordings
-    are confidential; an unattended console shows none)."""
-    if caller.locked and not perms <= WHILE_LOCKED:
+def _unlocked(request: Request, caller: Caller) -> None:
+    """Refuse a locked session anything but `WHILE_LOCKED_ROUTES` (clause 3.5.1:
+    recordings are confidential; an unattended console shows none and changes nothing in
+    its owner's name)."""
+    if not caller.locked:
+        return
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    if (request.method, route) not in WHILE_LOCKED_ROUTES:
         refuse(request, caller.actor(source(request)), "locked", "the screen is locked")
         raise Denied(LOCKED)
 
@@ -108,8 +123,7 @@ class Authenticated:
         caller = _caller(request)
         if not self.allow_incomplete:
             _complete(request, caller)
-            if request.method not in SAFE_METHODS:  # no API token made behind a lock
-                _unlocked(request, caller, frozenset(Perm))
+        _unlocked(request, caller)
         return caller
 
 
@@ -121,7 +135,7 @@ class Require:
     async def __call__(self, request: Request) -> Caller:
         caller = _caller(request)
         _complete(request, caller)
-        _unlocked(request, caller, self.perms)
+        _unlocked(request, caller)
         now = services(request).clock()
         if not any(holds_somewhere(caller.principal, p, now) for p in self.perms):
             wanted = " or ".join(sorted(self.perms))
@@ -136,7 +150,7 @@ def authorize(request: Request, caller: Caller, perm: Perm, camera_id: int,
               footage: tuple[int, int] | None = None) -> str:
     """Check `perm` on one camera (and footage window); returns the reason it is allowed."""
     svc = services(request)
-    _unlocked(request, caller, frozenset({perm}))
+    _unlocked(request, caller)
     d = decide(caller.principal, perm, svc.clock(), camera_id, footage)
     if not d.allowed:
         refuse(request, caller.actor(source(request)), perm.value, d.reason)

@@ -2,8 +2,9 @@
 
 The body of a refusal: `detail` in English (what scripts and logs match on, and what the
 command line prints), `message`, the same said in the caller's console language (the
-`kuzet_lang` cookie, Kazakh by default) where the catalogs hold its template (every refusal
-naming a clause is held: tests/test_refusals.py), and, for a refusal that names a clause of
+`kuzet_lang` cookie, Kazakh by default) by its template, which the catalogs hold for every
+refusal the package raises (tests/test_refusals.py, tests/test_language.py), FastAPI's own
+422 included, and, for a refusal that names a clause of
 UE-10-22 ("… (UE-10-22 3.5.6)"), that clause as `clause` and `refusal`: one line in the
 caller's language saying which clause refused it. A refusal for want of a permission
 (`Refused`) also carries `who`: which roles are given it and which the caller holds, with
@@ -16,6 +17,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -35,7 +37,7 @@ from kuzet.errors import (
     Unavailable,
     Unsupported,
 )
-from kuzet.web.i18n import LANG_COOKIE, pick, translator
+from kuzet.web.i18n import language, pick, translator
 
 # "(UE-10-22 3.5.6)", "(UE-10-22 3.3/3.5.6)", "(UE-10-22 3.5.1; the rector's instruction)",
 # "(UE-10-22 3.3.9-3.3.17)", "clause 3.5.6: …", "clauses 3.5.4, 4.2: …", "clause 3.3 of UE-10-22"
@@ -76,6 +78,76 @@ def who(roles: list[Role], perms: frozenset[Perm], yours: Iterable[str], lang: s
     holders = ", ".join(titles(roles, lang, having=perms)) or translate(NOBODY)
     mine = ", ".join(titles(roles, lang, named=yours)) or translate(NOBODY)
     return translate(WHO).replace("{holders}", holders).replace("{yours}", mine)
+
+BAD_TEXT = "text must be valid Unicode"
+# What each kind of fault FastAPI finds in a request is, said as a constant template with
+# the limit it names (pydantic's `ctx`); a kind not listed is said by NOT_ACCEPTED.
+FAULTS = {
+    "missing": "required",
+    "string_too_short": "at least {min_length} characters",
+    "string_too_long": "at most {max_length} characters",
+    "too_short": "at least {min_length} items",
+    "too_long": "at most {max_length} items",
+    "greater_than": "more than {gt}",
+    "greater_than_equal": "at least {ge}",
+    "less_than": "less than {lt}",
+    "less_than_equal": "at most {le}",
+    "int_parsing": "a whole number",
+    "int_type": "a whole number",
+    "int_from_float": "a whole number",
+    "float_parsing": "a number",
+    "float_type": "a number",
+    "bool_parsing": "yes or no",
+    "bool_type": "yes or no",
+    "string_type": "text",
+    "datetime_parsing": "a date and time with its offset, such as 2026-12-05T18:19:41+05:00",
+    "datetime_from_date_parsing": "a date and time with its offset, such as "
+                                  "2026-12-05T18:19:41+05:00",
+    "datetime_type": "a date and time with its offset, such as 2026-12-05T18:19:41+05:00",
+    "date_parsing": "a date, such as 2026-12-05",
+    "date_from_datetime_parsing": "a date, such as 2026-12-05",
+    "literal_error": "one of {expected}",
+    "enum": "one of {expected}",
+    "json_invalid": "not valid JSON",
+    "model_attributes_type": "an object with fields",
+    "dict_type": "an object with fields",
+    "list_type": "a list",
+    "extra_forbidden": "not a field of this request",
+}
+NOT_ACCEPTED = "not accepted"
+FIELD_FAULT = "{field}: {fault}"
+UNACCEPTED = "the request was not accepted: {faults}"
+AND = "{first}; {rest}"
+
+
+def unaccepted(errors: Iterable[Any]) -> Phrase:
+    """FastAPI's faults in a request as one Phrase: each field named as the API names it,
+    what it must be said by a constant template (FAULTS), so that the console says it in
+    the caller's language; a fault raised by Kuzet's own check inside a schema is said
+    by its own Phrase."""
+    said: list[Phrase] = []
+    for e in errors:
+        names = [str(part) for part in e.get("loc", ()) if not isinstance(part, int)]
+        field = names[-1] if names and names[-1] not in ("body", "query", "path") else ""
+        context = e.get("ctx") or {}
+        raised = context.get("error")
+        if isinstance(raised, KuzetError):
+            fault = raised.phrase
+        elif str(e.get("type", "")) in FAULTS:
+            template = FAULTS[str(e.get("type", ""))]
+            try:
+                fault = Phrase(template, **{k: v for k, v in context.items()
+                                            if "{" + k + "}" in template})
+            except KeyError:  # pydantic left out the limit: say the fault without it
+                fault = Phrase(NOT_ACCEPTED)
+        else:
+            fault = Phrase(NOT_ACCEPTED)
+        said.append(Phrase(FIELD_FAULT, field=field, fault=fault) if field else fault)
+    joined = said[-1] if said else Phrase(NOT_ACCEPTED)
+    for earlier in reversed(said[:-1]):
+        joined = Phrase(AND, first=earlier, rest=joined)
+    return Phrase(UNACCEPTED, faults=joined)
+
 
 # Most specific first: TooLarge and Unsupported are also Invalid.
 STATUS: list[tuple[type[KuzetError], int]] = [
@@ -123,22 +195,26 @@ def install(app: FastAPI) -> None:
         assert isinstance(exc, KuzetError)
         status = status_of(exc)
         detail = exc.phrase if status != 500 else "internal error"
-        lang = request.cookies.get(LANG_COOKIE)
+        lang = language(request)
         body = answer(detail, lang)
         if isinstance(exc, Refused):
             roles = request.app.state.services.roles.all()
-            body["who"] = who(roles, exc.wanting, exc.yours, pick(lang))
+            body["who"] = who(roles, exc.wanting, exc.yours, lang)
         return JSONResponse(body, status_code=status)
 
     async def invalid_request(request: Request, exc: Exception) -> JSONResponse:
-        """FastAPI's own 422, without echoing the input: it may be what broke."""
+        """FastAPI's own 422, without echoing the input (it may be what broke): `detail`
+        as FastAPI lists it, for scripts, and `message`, each field's fault said in the
+        caller's language, for the console."""
         assert isinstance(exc, RequestValidationError)
+        errors = exc.errors()
         detail = [{"loc": list(e.get("loc", ())), "msg": str(e.get("msg", "")),
-                   "type": str(e.get("type", ""))} for e in exc.errors()]
-        return JSONResponse({"detail": detail}, status_code=422)
+                   "type": str(e.get("type", ""))} for e in errors]
+        said = unaccepted(errors).said(translator(language(request)))
+        return JSONResponse({"detail": detail, "message": said}, status_code=422)
 
     async def bad_text(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"detail": "text must be valid Unicode"}, status_code=400)
+        return JSONResponse(answer(Phrase(BAD_TEXT), language(request)), status_code=400)
 
     app.add_exception_handler(KuzetError, handle)
     app.add_exception_handler(RequestValidationError, invalid_request)

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from babel.messages.pofile import read_po
+from starlette.requests import HTTPConnection
 
 LANGUAGES = ("kk", "ru", "en")
 DEFAULT = "kk"
@@ -31,6 +32,13 @@ def catalog(lang: str) -> dict[str, str]:
 
 def pick(requested: str | None) -> str:
     return requested if requested in LANGUAGES else DEFAULT
+
+
+def language(conn: HTTPConnection) -> str:
+    """The caller's console language: the `kuzet_lang` cookie, which the page's `?lang=`
+    and each login (the account's language) set, else Kazakh. Pages, the API's refusals
+    and the pictures it stamps read it alike, so a Kazakh page never gets English."""
+    return pick(conn.cookies.get(LANG_COOKIE))
 
 
 def translator(lang: str) -> Callable[[str], str]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import Request
 
-from kuzet.access.permissions import Perm, Principal
+from kuzet.access.permissions import Perm
 from kuzet.access.pictures import may_see_picture
 from kuzet.access.sessions import Caller
 from kuzet.analytics.models import Event
@@ -28,10 +28,12 @@ def authorize_picture(request: Request, caller: Caller, camera_id: int, at_ns: i
     return d.reason
 
 
-def event_for(p: Principal, e: Event, camera: str, names: dict[int, str], now_ns: int
+def event_for(caller: Caller, e: Event, camera: str, names: dict[int, str], now_ns: int
               ) -> dict[str, Any]:
-    """An event as listings and the alert socket send it: `snapshot` says whether `p`
-    may open its picture now, so the console asks only for pictures it will get."""
-    shown = e.snapshot_jpeg is not None and may_see_picture(
-        p, e.camera_id, e.at_ns, now_ns, live=True).allowed
+    """An event as listings and the alert socket send it: `snapshot` says whether the
+    caller may open its picture now, so the console asks only for pictures it will get;
+    never while their screen is locked (the locked wall shows alarms without pictures,
+    `deps.WHILE_LOCKED_ROUTES`)."""
+    shown = not caller.locked and e.snapshot_jpeg is not None and may_see_picture(
+        caller.principal, e.camera_id, e.at_ns, now_ns, live=True).allowed
     return {**event_json(e, camera, names), "snapshot": shown}

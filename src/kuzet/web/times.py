@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from kuzet.errors import Invalid
+from kuzet.errors import Invalid, Phrase
 from kuzet.timefmt import TimeFormatError, format_instant, parse_instant
 
 MAX_NS = 2**63 - 1
 
 
 def instant(text: str, what: str) -> int:
+    """`text` as ns since the epoch; `what` names the field in the refusal (said in the
+    caller's language where the catalogs hold it: "start", "end")."""
     try:
         ns = parse_instant(text)
     except TimeFormatError as exc:
-        raise Invalid(f"{what}: {exc}") from exc
+        raise Invalid("{what}: {exc}", what=Phrase(what), exc=exc.phrase) from exc
     if not 0 <= ns <= MAX_NS:
-        raise Invalid(f"{what}: outside 1970-01-01 … 2262-04-11")
+        raise Invalid("{what}: outside 1970-01-01 … 2262-04-11", what=Phrase(what))
     return ns
 
 

@@ -49,7 +49,7 @@ def ws_caller(ws: WebSocket, *perms: Perm) -> Caller:
     if caller.locked and not set(perms) <= WHILE_LOCKED:
         raise Unauthenticated("the screen is locked: unlock it with your password")
     if not any(holds_somewhere(caller.principal, p, svc.clock()) for p in perms):
-        raise Unauthenticated("this needs " + " or ".join(sorted(perms)))
+        raise Unauthenticated("this needs {perms}", perms=" or ".join(sorted(perms)))
     return caller
 
 

@@ -39,6 +39,8 @@ class MeReply(Reply):
     via: str = Field(description='"session" or "token"')
     second_factor_missing: bool
     must_change_password: bool
+    locked: bool = Field(description="the screen is locked (PUT /api/auth/lock): only "
+                         "the wall and the unlock are answered")
 
 
 class TotpEnrolReply(Reply):

@@ -41,7 +41,7 @@ def _board_only(request: Request, caller: Caller) -> bool:
 def _visible(request: Request, caller: Caller, act_id: int) -> Act:
     a = services(request).acts.get(act_id)
     if a.number is None and _board_only(request, caller):
-        raise NotFound(f"no act {act_id}")
+        raise NotFound("no act {act_id}", act_id=act_id)
     return a
 
 
@@ -116,8 +116,9 @@ def act_document(act: RowId, request: Request, caller: Caller = READ,
                  lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
     svc = services(request)
     a = _visible(request, caller, act)
-    pdf = act_pdf(a, svc.acts.protocol_numbers(a), lang, svc.settings.display_timezone,
-                  svc.settings.document_font, svc.audit.hash_of(a.registered_entry))
+    pdf = act_pdf(a, svc.acts.protocol_numbers(a), svc.accounts.as_signed([a.author]), lang,
+                  svc.settings.display_timezone, svc.settings.document_font,
+                  svc.audit.hash_of(a.registered_entry))
     svc.audit.act(caller.actor(source(request)), AuditAction.ACT_DOCUMENT, f"act/{a.id}",
                   number=a.number, lang=lang, bytes=len(pdf))
     return Response(pdf, media_type="application/pdf", headers={

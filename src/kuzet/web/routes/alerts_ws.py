@@ -11,7 +11,6 @@ it, which for a guard is only while the alarm is live (kuzet.access.pictures).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 
 from fastapi import APIRouter, WebSocket
@@ -43,6 +42,11 @@ async def alert_stream(ws: WebSocket) -> None:
         loop.call_soon_threadsafe(wake.set)
 
     silence = svc.detection.on_record(ring)
+    # The console sends nothing on this socket, so a message coming is its end: the page
+    # closed, or the server stopping. Without waiting for it the loop noticed neither
+    # until an event was sent, and every stop of a server with a wall open waited out
+    # its 3-s grace (`server.SHUTDOWN_S`).
+    gone = asyncio.ensure_future(ws.receive())
     try:
         while True:
             try:
@@ -58,12 +62,17 @@ async def alert_stream(ws: WebSocket) -> None:
             for e in fresh:
                 last = e.id
                 await ws.send_text(json.dumps({"type": "event", **event_for(
-                    caller.principal, e, cams[e.camera_id], names, now)}))
+                    caller, e, cams[e.camera_id], names, now)}))
             # Woken by an event stored in this process, or look again anyway.
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(wake.wait(), LOOK_EVERY_S)
+            woken = asyncio.ensure_future(wake.wait())
+            await asyncio.wait({gone, woken}, timeout=LOOK_EVERY_S,
+                               return_when=asyncio.FIRST_COMPLETED)
+            woken.cancel()
+            if gone.done():
+                return
             wake.clear()
     except WebSocketDisconnect:
         return
     finally:
+        gone.cancel()
         silence()

@@ -132,7 +132,7 @@ def _speed(text: str) -> float:
     except ValueError:
         asked = None
     if asked is None:
-        raise Invalid(f"speed: a number from {MIN_SPEED} to {MAX_SPEED}")
+        raise Invalid("speed: a number from {low} to {high}", low=MIN_SPEED, high=MAX_SPEED)
     return asked
 
 

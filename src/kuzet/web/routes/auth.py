@@ -1,5 +1,6 @@
 """Login, logout, password, second factor, the screen lock: the only routes a half-finished
-or locked session may use."""
+session may use. A locked one is answered only on logout, lock, unlock and `me`
+(`deps.WHILE_LOCKED_ROUTES`): its password and second factor wait for the unlock."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ from typing import Literal
 from fastapi import APIRouter, Depends, Request, Response
 
 from kuzet.access import policy
-from kuzet.access.sessions import Caller, needs_second_factor
+from kuzet.access.sessions import UNLOCK_TRIES, Caller, needs_second_factor
 from kuzet.audit.log import Actor
-from kuzet.errors import Denied
+from kuzet.errors import Denied, Unauthenticated
 from kuzet.timefmt import format_instant
 from kuzet.web.deps import (
     CSRF_COOKIE,
@@ -51,7 +52,7 @@ def _me(caller: Caller) -> MeReply:
                    perms=sorted({perm.value for a in p.assignments for perm in a.perms}),
                    grants=[g.id for g in p.grants], via=caller.via,
                    second_factor_missing=caller.second_factor_missing,
-                   must_change_password=caller.must_change_password)
+                   must_change_password=caller.must_change_password, locked=caller.locked)
 
 
 @router.post("/login", dependencies=[Depends(Public())])
@@ -100,38 +101,41 @@ class ScreenLock(Body):
 
 @router.put("/lock")
 def lock(body: ScreenLock, request: Request, caller: Caller = ANY_SESSION) -> StatusReply:
-    """Lock this session's screen: until the password unlocks it, live video (the wall)
-    goes on and everything else, footage first, is refused (`deps.WHILE_LOCKED`)."""
+    """Lock this session's screen (audited with the reason): until its owner unlocks it,
+    live video (the wall) goes on and everything else, footage first, is refused
+    (`deps.WHILE_LOCKED_ROUTES`). Kept in the session's row: a restart keeps it."""
+    svc = services(request)
     sid = request.cookies.get(SESSION_COOKIE)
     if not sid:
         raise Denied("an API token has no screen to lock")
-    services(request).sessions.lock(sid)
+    svc.sessions.lock(sid, caller.actor(source(request)), body.reason, svc.clock())
     return StatusReply(status="locked")
 
 
 @router.post("/unlock")
 def unlock(body: Login, request: Request, caller: Caller = ANY_SESSION) -> StatusReply:
-    """Unlock with the account's password and, where it has one, its second factor:
-    checked as a login is (failures count towards the lockout, and are audited)."""
+    """Unlock with the account's password and, where it has one, the phone's current code.
+    A wrong one is audited and counted against this session, not the account: the
+    `UNLOCK_TRIES`th ends the session (whoever is at the post logs in again), and nobody
+    locks the owner out by pressing keys at their console. A recovery code does not
+    unlock (spending one ends every session): it is for the login."""
     svc = services(request)
     now, addr = svc.clock(), source(request)
     sid = request.cookies.get(SESSION_COOKIE)
     if not sid:
-        raise Denied("an API token has no screen to lock")
+        raise Denied("an API token has no screen to unlock")
     if body.username != caller.name:
         refuse(request, caller.actor(addr), "unlock", "another account's credentials")
         raise Denied("the screen is unlocked by {name} only; anyone else logs in with "
                      "Switch user", name=caller.name)
-    if svc.throttle.blocked(policy.address_key(addr), now):
-        refuse(request, caller.actor(addr), "unlock", "too many failed logins from this address")
-        raise Denied("too many failed logins from this address; wait a minute")
-    try:
-        svc.accounts.login(body.username, body.password, body.totp, addr, now)
-    except Exception:
-        svc.throttle.fail(policy.address_key(addr), now)
-        raise
-    svc.sessions.unlock(sid)
-    return StatusReply(status="unlocked")
+    if svc.accounts.check_unlock(caller.name, body.password, body.totp, now):
+        svc.sessions.unlock(sid, caller.actor(addr), now)
+        return StatusReply(status="unlocked")
+    if svc.sessions.unlock_failed(sid, caller.actor(addr), "wrong password or code", now):
+        raise Unauthenticated("{n} wrong unlocks: the session has ended; log in again",
+                              n=UNLOCK_TRIES)
+    raise Unauthenticated("wrong password or code (a recovery code does not unlock: it is "
+                          "for logging in, and ends every session)")
 
 
 @router.get("/me")
@@ -142,11 +146,21 @@ def me(caller: Caller = ANY_SESSION) -> MeReply:
 @router.post("/password")
 def change_password(body: PasswordChange, request: Request,
                     caller: Caller = ANY_SESSION) -> StatusReply:
-    """Every other session and API token of the account ends; this one goes on."""
+    """Every other session and API token of the account ends; this one goes on. A wrong
+    current password is a guess like a failed login: it counts towards the account's
+    lockout and the address's throttle."""
     svc = services(request)
-    svc.accounts.change_password(caller.actor(source(request)), caller.name,
-                                 body.old_password, body.new_password, svc.clock(),
-                                 keep_session=request.cookies.get(SESSION_COOKIE))
+    now, addr = svc.clock(), source(request)
+    if svc.throttle.blocked(policy.address_key(addr), now):
+        refuse(request, caller.actor(addr), "password", "too many failed logins from this address")
+        raise Denied("too many failed logins from this address; wait a minute")
+    try:
+        svc.accounts.change_password(caller.actor(addr), caller.name, body.old_password,
+                                     body.new_password, now,
+                                     keep_session=request.cookies.get(SESSION_COOKIE))
+    except Denied:
+        svc.throttle.fail(policy.address_key(addr), now)
+        raise
     return StatusReply(status="password changed")
 
 

@@ -30,6 +30,7 @@ from kuzet.ingest.errors import SourceError, check_url
 from kuzet.regulation import check_audio_order, listed_zone
 from kuzet.timefmt import format_instant
 from kuzet.web.deps import Authenticated, Require, authorize, services, source
+from kuzet.web.i18n import language, translator
 from kuzet.web.pictures import authorize_picture
 from kuzet.web.replies import a_file
 from kuzet.web.replies.cameras import (
@@ -73,7 +74,7 @@ def camera(request: Request, name: str) -> Camera:
         raise Invalid("a camera name is letters, digits, '.', '_' or '-'")
     cam = services(request).cameras().get(name)
     if cam is None:
-        raise NotFound(f"no camera named {name!r}")
+        raise NotFound("no camera named {name!r}", name=name)
     return cam
 
 
@@ -350,8 +351,9 @@ def gaps(name: str, request: Request, start: TimeParam, end: TimeParam,
 
 
 def recorded_frame_png(request: Request, cam: Camera, at_ns: int, taker: str) -> bytes | None:
-    """The recorded frame at an instant as a PNG stamped with camera, time and taker;
-    None while nothing recorded holds that instant (or its file is gone)."""
+    """The recorded frame at an instant as a PNG stamped with camera, time and taker, in
+    the caller's language; None while nothing recorded holds that instant (or its file is
+    gone)."""
     svc = services(request)
     seg = svc.catalog.segment_at(cam.id, at_ns)
     if seg is None or not (path := svc.catalog.path_of(seg)).exists():
@@ -359,8 +361,11 @@ def recorded_frame_png(request: Request, cam: Camera, at_ns: int, taker: str) ->
     image = frame_at(path, at_ns - seg.start_ns)
     if image is None:
         return None
-    return stamp(image, stamp_lines(taker, cam.name, at_ns, svc.clock(),
-                                    svc.settings.display_timezone))
+    # without the documents' font the stamp is still made, in English (Latin letters only)
+    font = svc.settings.document_font if svc.settings.document_font.is_file() else None
+    lines = stamp_lines(taker, cam.name, at_ns, svc.clock(), svc.settings.display_timezone,
+                        translator(language(request) if font else "en"))
+    return stamp(image, lines, font)
 
 
 @router.get("/cameras/{name}/snapshot", **a_file("image/png"))
@@ -423,6 +428,6 @@ def end_viewing(viewing: SeqId, request: Request,
     opened = svc.audit.entry(viewing)
     if opened is None or opened.actor != caller.name or opened.action not in (
             AuditAction.LIVE_START, AuditAction.ARCHIVE_OPEN):
-        raise NotFound(f"no viewing {viewing} of yours")
+        raise NotFound("no viewing {viewing} of yours", viewing=viewing)
     end_api_viewing(svc.audit, caller.actor(source(request)), opened)
     return ViewingEndedReply(viewing=viewing, ended=True)

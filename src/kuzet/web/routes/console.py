@@ -27,7 +27,7 @@ from kuzet.access.sessions import IDLE_LOCK_S, Caller
 from kuzet.catalog.paths import is_camera_name
 from kuzet.errors import Unauthenticated
 from kuzet.web.deps import SESSION_COOKIE, Public, services
-from kuzet.web.errors import titles
+from kuzet.web.errors import who
 from kuzet.web.i18n import LANG_COOKIE, LANGUAGES, NAMES, pick, translator
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(Public())])
@@ -132,10 +132,8 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
     svc = services(request)
     refused: dict[str, str] | None = None
     if caller is not None and needs and not _holds(caller, needs, svc.clock()):
-        roles = svc.roles.all()
         refused = {"perms": ", ".join(sorted(needs)), "clauses": clauses_of(needs),
-                   "holders": ", ".join(titles(roles, lang, having=needs)),
-                   "yours": ", ".join(titles(roles, lang, named=caller.principal.roles))}
+                   "who": who(svc.roles.all(), needs, caller.principal.roles, lang)}
     html = TEMPLATES.get_template(template).render(
         lang=lang, _=translator(lang), languages=[(c, NAMES[c]) for c in LANGUAGES],
         zone=svc.settings.display_timezone, me=caller, refused=refused, keep=keep,
@@ -257,7 +255,8 @@ FAVICON = Path(__file__).parents[1] / "static" / "favicon.svg"
 
 @router.get("/favicon.ico")
 def favicon() -> Response:
-    """The icon every browser asks for beside every page (issue 21: a 404 each time):
-    Kuzet's own drawing, an SVG served where browsers look without a link to it."""
+    """The icon at the address browsers and tools ask for without a page's link (issue 21:
+    a 404 each time); pages link the same drawing, `/static/favicon.svg`. Sent with the
+    pages' headers (no sniffing, no script in the SVG)."""
     return Response(FAVICON.read_bytes(), media_type="image/svg+xml",
-                    headers={"cache-control": "max-age=86400"})
+                    headers={**HEADERS, "cache-control": "max-age=86400"})

@@ -142,14 +142,14 @@ def still(name: str, request: Request, caller: Caller = ADMIN) -> Response:
     cam = camera(request, name)
     seg = svc.catalog.last_segment(cam.id)
     if seg is None:
-        raise NotFound(f"{cam.name} has no recorded picture yet")
+        raise NotFound("{name} has no recorded picture yet", name=cam.name)
     why = authorize_picture(request, caller, cam.id, seg.end_ns - 1)
     picture = None
     if (path := svc.catalog.path_of(seg)).exists():
         image = frame_at(path, seg.end_ns - seg.start_ns - 1)
         picture = jpeg(image) if image is not None else None
     if picture is None:
-        raise NotFound(f"{cam.name} has no recorded picture yet")
+        raise NotFound("{name} has no recorded picture yet", name=cam.name)
     svc.audit.act(caller.actor(source(request)), AuditAction.CAMERA_STILL, cam.name,
                   at_ns=seg.end_ns, purpose="detection setup", basis=why)
     return Response(picture, media_type="image/jpeg", headers={"cache-control": "no-store"})
@@ -179,7 +179,8 @@ def activity(name: str, request: Request, start: TimeParam, end: TimeParam,
     cam, a, b, allowed = archive_window(request, caller, name, start, end)
     step_ns = step * 1_000_000_000
     if (b - a) // step_ns > MAX_BUCKETS:
-        raise Invalid(f"at most {MAX_BUCKETS} buckets: a longer step, or a shorter window")
+        raise Invalid("at most {count} buckets: a longer step, or a shorter window",
+                      count=MAX_BUCKETS)
     minutes = services(request).detection.minutes(cam.id, a, b)
     levels = buckets(minutes, a, b, step_ns, _area(area))
     for k in range(len(levels)):
@@ -216,7 +217,7 @@ def events(request: Request, caller: Caller = WATCH,
                                  until_ns=instant(end, "end") if end else None,
                                  acknowledged=acknowledged, limit=limit)
     names = svc.detection.rule_names()
-    return [EventReply.model_validate(event_for(caller.principal, e, cams[e.camera_id], names,
+    return [EventReply.model_validate(event_for(caller, e, cams[e.camera_id], names,
                                                 now)) for e in found]
 
 
@@ -236,7 +237,7 @@ def event_snapshot(event: RowId, request: Request, caller: Caller = PICTURE) -> 
     e = svc.detection.event(event)
     why = authorize_picture(request, caller, e.camera_id, e.at_ns, live=True)
     if e.snapshot_jpeg is None:
-        raise NotFound(f"event {event} has no picture")
+        raise NotFound("event {event} has no picture", event=event)
     svc.audit.act(caller.actor(source(request)), AuditAction.DETECTION_SNAPSHOT,
                   f"camera/{svc.catalog.camera_name(e.camera_id)}", event=event, basis=why)
     return Response(e.snapshot_jpeg, media_type="image/jpeg",
@@ -250,5 +251,5 @@ def acknowledge(event: RowId, body: Acknowledgement, request: Request, caller: C
     e, name = _event(request, caller, event)
     e = svc.detection.acknowledge(caller.actor(source(request)), event, name, body.note,
                                   svc.clock())
-    return EventReply.model_validate(event_for(caller.principal, e, name,
+    return EventReply.model_validate(event_for(caller, e, name,
                                                svc.detection.rule_names(), svc.clock()))

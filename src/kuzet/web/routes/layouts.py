@@ -38,5 +38,5 @@ def save_layout(name: LayoutName, body: WallLayout, request: Request,
 def delete_layout(name: LayoutName, request: Request, caller: Caller = SIGNED_IN
                   ) -> LayoutDeletedReply:
     if not services(request).layouts.remove(caller.name, name):
-        raise NotFound(f"no layout named {name!r}")
+        raise NotFound("no layout named {name!r}", name=name)
     return LayoutDeletedReply(name=name, deleted=True)

@@ -57,7 +57,7 @@ def _visible(request: Request, caller: Caller, protocol_id: int) -> Protocol:
     is registered (else: not found)."""
     p = services(request).protocols.get(protocol_id)
     if not _reader(request, caller).sees(p.author, p.number is not None):
-        raise NotFound(f"no protocol {protocol_id} of yours")
+        raise NotFound("no protocol {protocol_id} of yours", protocol_id=protocol_id)
     return p
 
 
@@ -202,7 +202,8 @@ def protocol_document(protocol: RowId, request: Request, caller: Caller = READ,
     if frame:
         authorize_picture(request, caller, p.camera_id, p.at_ns, live=True)
     name = _name(request, p.camera_id)
-    pdf = protocol_pdf(p, name, lang, svc.settings.display_timezone,
+    people = svc.accounts.as_signed(w for w in (p.author, p.reviewed_by) if w)
+    pdf = protocol_pdf(p, name, people, lang, svc.settings.display_timezone,
                        svc.settings.document_font, svc.audit.hash_of(p.submitted_entry),
                        board_copy=board_copy)
     svc.audit.act(caller.actor(source(request)), AuditAction.PROTOCOL_DOCUMENT, f"protocol/{p.id}",

@@ -131,7 +131,7 @@ async def attach_basis(transfer: RowId, request: Request, caller: Caller = REGIS
     async for chunk in request.stream():
         data += chunk
         if len(data) > cap:
-            raise TooLarge(f"the scan is over {cap} bytes")
+            raise TooLarge("the scan is over {cap} bytes", cap=cap)
     kind = check_upload(bytes(data), request.headers.get("content-type", ""), cap)
     t = svc.transfers.attach_basis(caller.actor(source(request)), transfer, bytes(data), kind)
     return _reply(t)
@@ -142,7 +142,7 @@ def basis_scan(transfer: RowId, request: Request, caller: Caller = READ) -> Resp
     svc = services(request)
     t = svc.transfers.get(transfer)
     if t.basis is None or t.basis_type is None:
-        raise NotFound(f"transfer {t.number} has no scan attached")
+        raise NotFound("transfer {number} has no scan attached", number=t.number)
     svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_BASIS_READ,
                   f"transfer/{t.id}", number=t.number)
     ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[t.basis_type]
@@ -238,7 +238,7 @@ def package(transfer: RowId, request: Request, caller: Caller = EXECUTE) -> Stre
     svc = services(request)
     t = svc.transfers.get(transfer)
     if t.package_file is None:
-        raise NotFound(f"transfer {t.number} has no package")
+        raise NotFound("transfer {number} has no package", number=t.number)
     approved = approved_scope(t)
     for name in approved.cameras:
         authorize(request, caller, Perm.EXPORT_EXECUTE, camera(request, name).id,
@@ -300,7 +300,7 @@ def handover(transfer: RowId, request: Request, caller: Caller = READ,
     svc = services(request)
     t = svc.transfers.get(transfer)
     if t.state != "executed":
-        raise NotFound(f"transfer {t.number} has not been executed: no hand-over yet")
+        raise NotFound("transfer {number} has not been executed: no hand-over yet", number=t.number)
     pdf = handover_pdf(t, lang, svc.settings.display_timezone, svc.settings.document_font,
                        svc.audit.hash_of(t.executed_entry), svc.settings.organisation)
     svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_DOCUMENT, f"transfer/{t.id}",

@@ -33,7 +33,7 @@ def _visible(request: Request, caller: Caller, viewing: int) -> ViewingSession:
     v = services(request).viewings.get(viewing)
     mine = own_only(request, caller)
     if mine is not None and v.conducted_by != mine:
-        raise NotFound(f"no viewing session {viewing} of yours")
+        raise NotFound("no viewing session {viewing} of yours", viewing=viewing)
     return v
 
 
@@ -93,7 +93,8 @@ def viewing_minutes(viewing: RowId, request: Request, caller: Caller = READ,
                     lang: Annotated[str, Query(pattern="^(kk|ru|en)$")] = "kk") -> Response:
     svc = services(request)
     v = _visible(request, caller, viewing)
-    pdf = viewing_pdf(v, json.loads(v.cameras), attendees_of(v), lang,
+    pdf = viewing_pdf(v, json.loads(v.cameras), attendees_of(v),
+                      svc.accounts.as_signed([v.conducted_by]), lang,
                       svc.settings.display_timezone, svc.settings.document_font,
                       svc.audit.hash_of(v.entry))
     svc.audit.act(caller.actor(source(request)), AuditAction.VIEWING_DOCUMENT, f"viewing/{v.id}",

@@ -1,3 +1,5 @@
+import {fileStamp} from "/static/zone.js";
+
 // Changes through the API: JSON with the CSRF token the login left in a readable cookie
 // (the session cookie itself is HttpOnly).
 export async function send(method, path, body) {
@@ -26,6 +28,7 @@ export async function upload(path, file) {
 // (its English detail where the server's catalogs do not hold it) and, for want of a
 // permission, the roles given it and the caller's own.
 export async function refusal(response) {
+  if (response.status === 403) lockedElsewhere?.();
   const body = await response.json().catch(() => ({}));
   const said = typeof body.message === "string" ? body.message : body.detail;
   const text = typeof said === "string" ? said : `${response.status}`;
@@ -46,20 +49,36 @@ export function row(values) {
 // The session's controls on every page of a logged-in person (templates/base.html loads
 // this module): log out; switch user (log out, then the login brings the next person back
 // to this page); and the screen lock, by hand or after `data-idle-lock-s` seconds without
-// a key, a pointer or a touch. The lock covers the page (the header and the page turn
-// inert) except on the video wall, whose live tiles keep playing under a bar; the server
-// keeps the lock too (PUT /api/auth/lock): until the password unlocks it, footage,
-// documents and changes are refused, so a covered page that is uncovered by hand shows
-// nothing more.
+// a key, a pointer or a touch in any window of this console. The lock covers the page
+// (the header and the page turn inert) except on the video wall, whose live tiles keep
+// playing under a bar; the server keeps the lock too (PUT /api/auth/lock, in the
+// session's row): until the password unlocks it, footage, documents and changes are
+// refused, so a covered page that is uncovered by hand shows nothing more.
+//
+// The lock is the session's, so every window of it shares one: a BroadcastChannel tells
+// the others at once; localStorage holds the last input's time (input in any window
+// keeps them all awake) and whose screen is locked (a window brought back from the
+// background, or loaded while a lock request is on its way, covers itself; a lock the
+// server has not confirmed is asked again until it is). A refusal (403) or a stream
+// closed because the screen is locked (mse.js, the "kuzet-locked" event) asks the
+// server, and covers the page if the session is locked.
+const LAST_INPUT = "kuzet-last-input";
+const LOCKED_BY = "kuzet-locked"; // the account whose screen is locked, until unlocked
+const RETRY_LOCK_MS = 5000;
+let lockedElsewhere = null; // set by sessionControls: ask the server whether it is locked
+
 function sessionControls(account) {
   const body = document.body;
   const cover = document.getElementById("screen-lock");
   const form = document.getElementById("unlock");
   const said = document.getElementById("unlock-message");
   const idleMs = Number(body.dataset.idleLockS) * 1000;
+  const channel = new BroadcastChannel("kuzet-screen-lock");
   let timer = 0;
+  let noted = 0;
 
   async function leave(next) {
+    localStorage.removeItem(LOCKED_BY);
     await send("POST", "/api/auth/logout");
     location.assign(next ? `/login?next=${encodeURIComponent(next)}` : "/login");
   }
@@ -72,18 +91,68 @@ function sessionControls(account) {
     if (on) form.elements.password.focus();
   }
 
-  async function lock(reason) {
+  // Cover this window; `told`: the server (or another window, which asks it) knows.
+  function showLock(told) {
     if (!cover.hidden) return;
     clearTimeout(timer);
+    localStorage.setItem(LOCKED_BY, body.dataset.user);
     covered(true);
-    await send("PUT", "/api/auth/lock", {reason});
+    if (!told) channel.postMessage("lock");
+  }
+
+  async function lock(reason) {
+    if (!cover.hidden) return;
+    showLock(false);
+    // Until the server has it, the lock is only this browser's: ask again.
+    while (localStorage.getItem(LOCKED_BY) === body.dataset.user) {
+      const response = await send("PUT", "/api/auth/lock", {reason}).catch(() => null);
+      if (response?.status === 401) return leave(here()); // the session ended meanwhile
+      if (response && response.status < 500) return; // answered: no use asking again
+      await new Promise((wake) => { setTimeout(wake, RETRY_LOCK_MS); });
+    }
   }
 
   function awake() {
     clearTimeout(timer);
-    if (cover.hidden && idleMs > 0) timer = setTimeout(() => lock("idle"), idleMs);
+    if (!cover.hidden || idleMs <= 0) return;
+    const last = Number(localStorage.getItem(LAST_INPUT)) || Date.now();
+    const left = last + idleMs - Date.now();
+    if (left <= 0) lock("idle");
+    else timer = setTimeout(awake, left);
   }
 
+  function input() {
+    const now = Date.now();
+    if (now - noted < 1000) return; // pointermove fires often; a second is plenty
+    noted = now;
+    localStorage.setItem(LAST_INPUT, String(now));
+    awake();
+  }
+
+  function unlocked() {
+    said.textContent = "";
+    if (body.dataset.page === "/wall") {
+      covered(false);
+      awake();
+    } else {
+      location.reload(); // what the lock refused loads again
+    }
+  }
+
+  lockedElsewhere = async () => {
+    const me = await fetch("/api/auth/me").then((r) => r.json()).catch(() => ({}));
+    if (me.locked) showLock(true);
+  };
+
+  channel.onmessage = (event) => {
+    if (event.data === "lock") showLock(true);
+    else if (event.data === "unlock" && !cover.hidden) unlocked();
+  };
+  addEventListener("kuzet-locked", () => lockedElsewhere());
+  document.addEventListener("visibilitychange", () => {
+    if (localStorage.getItem(LOCKED_BY) === body.dataset.user) showLock(true);
+    else awake();
+  });
   document.getElementById("logout").addEventListener("click", () => leave(""));
   document.getElementById("switch-user").addEventListener("click", () => leave(here()));
   document.getElementById("unlock-switch").addEventListener("click", () => leave(here()));
@@ -94,23 +163,24 @@ function sessionControls(account) {
     if (form.elements.totp.value) answer.totp = form.elements.totp.value;
     const response = await send("POST", "/api/auth/unlock", answer);
     form.reset();
+    if (response.status === 401 && !(await fetch("/api/auth/me")).ok) {
+      return leave(here()); // too many wrong unlocks ended the session
+    }
     if (!response.ok) {
       said.textContent = `${account.dataset.failed} ${await refusal(response)}`;
       return;
     }
-    said.textContent = "";
-    if (body.dataset.page === "/wall") {
-      covered(false);
-      awake();
-    } else {
-      location.reload(); // what the lock refused loads again
-    }
+    localStorage.removeItem(LOCKED_BY);
+    localStorage.setItem(LAST_INPUT, String(Date.now()));
+    channel.postMessage("unlock");
+    unlocked();
   });
   for (const kind of ["keydown", "pointerdown", "pointermove", "wheel", "touchstart"]) {
-    addEventListener(kind, awake, {passive: true});
+    addEventListener(kind, input, {passive: true});
   }
-  if (body.dataset.locked === "yes") covered(true);
-  else awake();
+  if (body.dataset.locked === "yes") showLock(true);
+  else if (localStorage.getItem(LOCKED_BY) === body.dataset.user) lock("idle");
+  else input();
 }
 
 const account = document.getElementById("account");
@@ -124,7 +194,8 @@ export async function saveSnapshot(camera, at, purpose) {
   if (!response.ok) return response;
   const link = document.createElement("a");
   link.href = URL.createObjectURL(await response.blob());
-  link.download = `${camera}-${at.replace(/[:.]/g, "-")}.png`;
+  // named in the display zone with its offset, as the stamp on the picture says it
+  link.download = `${camera}-${fileStamp(Date.parse(at))}.png`;
   link.click();
   return null;
 }

@@ -38,6 +38,7 @@ function decisions(mine, approve, rejectPath, extra = []) {
   if (mine) return [];
   const note = document.createElement("input");
   note.placeholder = labels.reason;
+  note.setAttribute("aria-label", labels.reason); // a placeholder is no label (issue 21)
   note.maxLength = 500;
   return [...extra, button(labels.approve, approve), note,
           button(labels.reject, () => decide(rejectPath, {note: note.value}))];
@@ -47,12 +48,14 @@ function orderFields(assignment) {
   const no = document.createElement("input");
   no.name = "order_no";
   no.placeholder = labels.orderNo;
+  no.setAttribute("aria-label", labels.orderNo);
   no.maxLength = 64;
   no.value = assignment.order_no || "";
   const date = document.createElement("input");
   date.name = "order_date";
   date.type = "date";
   date.title = labels.orderDate;
+  date.setAttribute("aria-label", labels.orderDate);
   date.value = assignment.order_date || "";
   return [no, date];
 }
@@ -92,6 +95,7 @@ async function load() {
       until.type = "date";
       until.value = yearAhead();
       until.title = labels.keep;
+      until.setAttribute("aria-label", labels.keep);
       const ranges = h.ranges.map((r) => `${r.camera} ${r.start} — ${r.end}`).join("; ");
       item(document.getElementById("holds"), `#${h.id} ${h.incident}: ${h.reason} (${ranges}; ` +
            `${h.requested_by})`, decisions(h.requested_by === me.name,

@@ -1,14 +1,17 @@
 // The archive page: up to four cameras played at the same instant (the first one leads,
 // the others follow its clock), their timelines, the calendar of the first camera, and
 // the controls. Every opening of footage goes through the server with the stated purpose.
-// `?at=` (an instant, as an alarm's link gives it) is where the start field and the
-// timeline begin. A refused snapshot, bookmark or protocol shows the server's reason,
+// `?at=` (an instant, as an alarm's link gives it) is where the start fields and the
+// timeline begin. The start is picked as a date and a time of the display time zone (or
+// a shortcut: now less 5 min, 15 min, 1 h, the start of today); the exact instant with
+// its offset, kept in step with them, takes one pasted from a document or a link. A
+// refused snapshot, bookmark or protocol shows the server's reason,
 // which names the clause and the roles that may (never a guess made here).
 import {refusal, saveSnapshot, send} from "/static/api.js";
 import {ArchivePlayer} from "/static/archive-player.js";
 import {Calendar} from "/static/calendar.js";
 import {Timeline} from "/static/timeline.js";
-import {clockFormat, dayStartMs, isoInZone, zone} from "/static/zone.js";
+import {clockFormat, dayStartMs, isoInZone} from "/static/zone.js";
 
 const MAX_CAMERAS = 4;
 const SYNC_S = 0.25; // a follower further than this from the leader is moved to it
@@ -60,7 +63,6 @@ const leader = players[0];
 document.getElementById("players").dataset.count = String(players.length);
 
 const timeline = new Timeline(document.getElementById("timeline"), cameras, {
-  zone,
   labels: document.getElementById("timeline").dataset,
   onPick: (ns) => play(ns),
 });
@@ -73,8 +75,25 @@ const calendar = new Calendar(document.getElementById("calendar"), first, (date)
 });
 calendar.load();
 
+// The instant a date ("2026-11-27") and time ("14:03" or "14:03:05") of the display zone
+// name: read as UTC first, then moved by the zone's offset at that instant.
+function zonedMs(date, time) {
+  const wall = Date.parse(`${date}T${time.length === 5 ? `${time}:00` : time}Z`);
+  if (Number.isNaN(wall)) return NaN;
+  return wall - (Date.parse(`${isoInZone(wall).slice(0, 19)}Z`) - wall);
+}
+
+// The three start fields, all showing `ms`.
+function setStart(ms) {
+  const iso = isoInZone(ms);
+  form.elements.start.value = iso;
+  form.elements.date.value = iso.slice(0, 10);
+  form.elements.time.value = iso.slice(11, 19);
+  form.elements.start.setCustomValidity("");
+}
+
 function play(ns) {
-  form.elements.start.value = isoInZone(ns / 1e6);
+  setStart(ns / 1e6);
   const purpose = form.elements.purpose.value.trim();
   if (purpose.length < 5) {
     show("purpose");
@@ -86,7 +105,28 @@ function play(ns) {
   for (const p of players) p.open(ns, purpose);
 }
 
-form.elements.start.value = isoInZone(startMs);
+setStart(startMs);
+for (const name of ["date", "time"]) {
+  form.elements[name].addEventListener("input", () => {
+    const ms = zonedMs(form.elements.date.value, form.elements.time.value);
+    if (!Number.isNaN(ms)) form.elements.start.value = isoInZone(ms);
+  });
+}
+form.elements.start.addEventListener("input", () => { // pasted: the pickers follow
+  const ms = Date.parse(form.elements.start.value);
+  if (Number.isNaN(ms)) return;
+  const iso = isoInZone(ms);
+  form.elements.date.value = iso.slice(0, 10);
+  form.elements.time.value = iso.slice(11, 19);
+});
+for (const button of document.querySelectorAll("[data-ago]")) {
+  button.addEventListener("click", () => {
+    const ago = button.dataset.ago;
+    setStart(ago === "today" ? dayStartMs(isoInZone(Date.now()).slice(0, 10))
+      : Date.now() - Number(ago) * 1000);
+    form.requestSubmit();
+  });
+}
 form.addEventListener("submit", (event) => {
   event.preventDefault();
   const ms = Date.parse(form.elements.start.value);

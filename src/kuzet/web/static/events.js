@@ -2,12 +2,10 @@
 // raised them), time and acknowledgement (never by who: clause 3.1.4), with a bar per
 // hour of the display time zone.
 import {row} from "/static/api.js";
-import {clockFormat, isoInZone, zone} from "/static/zone.js";
+import {clockFormat, hourFormat, isoInZone} from "/static/zone.js";
 
 const form = document.getElementById("filters");
 const labels = document.getElementById("labels").dataset;
-const hourFormat = new Intl.DateTimeFormat(document.documentElement.lang, {
-  timeZone: zone, month: "2-digit", day: "2-digit", hour: "2-digit", hourCycle: "h23"});
 
 async function load() {
   const data = new FormData(form);

@@ -10,6 +10,7 @@ const list = document.getElementById("cameras");
 const unzoned = document.getElementById("unzoned");
 const zones = document.getElementById("zones").dataset; // API name -> translated name
 const text = list.dataset;
+const states = document.getElementById("camera-states").dataset; // recorder state -> said
 
 function field(name, type, placeholder) {
   const input = document.createElement("input");
@@ -62,7 +63,7 @@ function cameraItem(camera, perms, archive) {
   item.dataset.camera = camera.name;
   const link = document.createElement("a");
   link.href = `/live/${encodeURIComponent(camera.name)}`;
-  link.textContent = `${camera.name} (${camera.status.state})`;
+  link.textContent = `${camera.name} (${states[camera.status.state] || camera.status.state})`;
   item.append(link);
   if (archive) {
     const past = document.createElement("a");

@@ -2,6 +2,7 @@
 // and enrol a second factor. The session cookie is HttpOnly; the CSRF token from the
 // login answer goes with every change.
 import {refusal} from "/static/api.js";
+import {clockFormat} from "/static/zone.js";
 
 const forms = {
   login: document.getElementById("login"),
@@ -52,7 +53,7 @@ async function next() {
     // Changes made to the account by others, told once, before anything else.
     document.getElementById("notice-list").replaceChildren(...notices.map((n) => {
       const li = document.createElement("li");
-      li.textContent = `${new Date(n.at).toLocaleString()} — ${noticeLabels[n.action] || n.action}` +
+      li.textContent = `${clockFormat.format(new Date(n.at))} — ${noticeLabels[n.action] || n.action}` +
         ` — ${n.by}` + (n.outcome === "refused" ? ` (${noticeLabels.refused})` : "");
       return li;
     }));
@@ -60,8 +61,21 @@ async function next() {
     only("notices");
     return;
   }
-  const to = new URLSearchParams(location.search).get("next");
-  location.assign(to && to.startsWith("/") && !to.startsWith("//") ? to : "/");
+  location.assign(nextPath(new URLSearchParams(location.search).get("next"), location.origin));
+}
+
+// Where the login brings a person back to: `to` (the page they asked for) resolved the way
+// the browser will resolve it, kept only if it stays on this server; a check on the text
+// alone let "/\evil" and "/<tab>/evil" through, which browsers read as another host.
+export function nextPath(to, origin) {
+  if (!to) return "/";
+  let url;
+  try {
+    url = new URL(to, origin);
+  } catch {
+    return "/";
+  }
+  return url.origin === origin ? url.pathname + url.search + url.hash : "/";
 }
 
 forms.login.addEventListener("submit", async (event) => {
@@ -78,6 +92,7 @@ forms.login.addEventListener("submit", async (event) => {
     return;
   }
   const answer = await response.json();
+  localStorage.removeItem("kuzet-locked"); // a new session: no earlier one's lock (api.js)
   csrf = answer.csrf;
   oldPassword = data.password;
   owesSecondFactor = answer.second_factor_missing;

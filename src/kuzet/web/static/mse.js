@@ -115,6 +115,8 @@ export class Link {
     socket.onmessage = (event) => this.onMessage(event.data);
     socket.onclose = (event) => {
       this.socket = null;
+      // the server closed it for the session's screen lock: api.js covers the page
+      if (event.reason.startsWith("the screen is locked")) dispatchEvent(new Event("kuzet-locked"));
       if (!this.onDrop(event)) return;
       const wait = this.waitsMs[Math.min(this.tries, this.waitsMs.length - 1)];
       this.tries += 1;

@@ -76,12 +76,24 @@ fields.addEventListener("submit", async (event) => {
     say(true);
   }
 });
-document.getElementById("submit").addEventListener("click", async () => {
+// Registering cannot be undone (the number is given for good, 3.5.7): asked once more
+// in the page, and then said with the number.
+const confirmRegister = document.getElementById("confirm-register");
+document.getElementById("submit").addEventListener("click", () => {
+  confirmRegister.hidden = false;
+  document.getElementById("register-yes").focus();
+});
+document.getElementById("register-no").addEventListener("click", () => {
+  confirmRegister.hidden = true;
+});
+document.getElementById("register-yes").addEventListener("click", async () => {
+  confirmRegister.hidden = true;
   if (!await save()) return;
   const p = await answer(await send("POST", `/api/protocols/${id}/submit`));
   if (p) {
     show(p, me);
-    say(true);
+    message.textContent = message.dataset.registered.replace("{number}", p.number);
+    message.dataset.state = "ok";
   }
 });
 acknowledge.addEventListener("click", async () => {

@@ -4,11 +4,17 @@
 // Over them, the camera's motion activity (/activity, a bar per bucket, height by the
 // square root of the share of the picture that moved, so a person far away still shows)
 // and its detection events (/api/events), each of which plays from just before it.
-// Clicking a row asks the page to play from that instant.
+// Clicking a row asks the page to play from that instant. By keyboard the timeline is a
+// slider (issue 21 item 12): the arrows move a cursor of its own by a step of the zoom
+// (Page Up/Down ten steps, Home/End the window's ends), Enter plays from it, + and −
+// zoom around it; its instant, in the display time zone, is the slider's spoken value.
+import {clockFormat, timeFormat} from "/static/zone.js";
+
 const ACTIVITY_BUCKETS = 300;
 const EVENT_LEAD_NS = 2e9;
 export const ZOOMS_S = [86400, 21600, 3600, 600, 60];
 const TICKS_S = [1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10800];
+const KEY_STEP_S = {86400: 1800, 21600: 600, 3600: 60, 600: 10, 60: 1}; // by window span
 
 // The timeline's last answers, by address, kept in this page's memory only (the server
 // says no-store: nothing of them stays on a shared console's disk). Asked again with
@@ -30,8 +36,9 @@ async function revalidated(url) {
 }
 
 export class Timeline {
-  // zone: the display time zone; labels: {missing, hold}; onPick(ns): an instant clicked.
-  constructor(root, cameras, {zone, labels, onPick}) {
+  // labels: {missing, hold}; onPick(ns): an instant clicked. Instants are shown in the
+  // display time zone (zone.js).
+  constructor(root, cameras, {labels, onPick}) {
     this.root = root;
     this.cameras = cameras;
     this.labels = labels;
@@ -40,14 +47,22 @@ export class Timeline {
     this.centerMs = Date.now() - this.spanS * 500;
     this.cursorNs = null;
     this.loading = null;
-    this.label = new Intl.DateTimeFormat(document.documentElement.lang, {
-      timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"});
+    this.label = timeFormat; // "18:19:41", the display zone's 24-hour clock
     this.axis = document.createElement("div");
     this.axis.className = "axis";
     this.rows = cameras.map((camera) => this.row(camera));
     this.cursor = document.createElement("div");
     this.cursor.className = "cursor";
     this.cursor.hidden = true;
+    this.pick = document.createElement("div"); // the keyboard's cursor
+    this.pick.className = "pick";
+    this.pick.hidden = true;
+    this.pickMs = null;
+    this.spoken = clockFormat; // day.month.year, 24-hour, in every language (issue 21)
+    root.tabIndex = 0;
+    root.setAttribute("role", "slider");
+    root.setAttribute("aria-label", labels.name || "");
+    root.addEventListener("keydown", (event) => this.key(event));
     root.replaceChildren(this.axis, ...this.rows.map((r) => r.element));
     root.addEventListener("wheel", (event) => {
       event.preventDefault();
@@ -77,10 +92,57 @@ export class Timeline {
 
   startMs() { return this.centerMs - this.spanS * 500; }
 
+  // A key on the focused timeline: move the keyboard's cursor, play from it, or zoom.
+  key(event) {
+    const step = (KEY_STEP_S[this.spanS] || this.spanS / 60) * 1000;
+    const endMs = this.startMs() + this.spanS * 1000;
+    const at = this.pickMs ?? this.centerMs;
+    const moves = {ArrowRight: at + step, ArrowUp: at + step, ArrowLeft: at - step,
+                   ArrowDown: at - step, PageUp: at + 10 * step, PageDown: at - 10 * step,
+                   Home: this.startMs(), End: endMs};
+    if (event.key in moves) {
+      this.setPick(moves[event.key]);
+    } else if (event.key === "Enter" || event.key === " ") {
+      this.onPick(Math.round(at) * 1e6);
+    } else if (event.key === "+" || event.key === "=") {
+      this.pickMs = at;
+      this.zoom(1, at);
+    } else if (event.key === "-" || event.key === "−") {
+      this.pickMs = at;
+      this.zoom(-1, at);
+    } else {
+      return;
+    }
+    event.preventDefault();
+  }
+
+  // The keyboard's cursor at `ms`, the window following it when it leaves.
+  setPick(ms) {
+    this.pickMs = ms;
+    const share = (ms - this.startMs()) / (this.spanS * 1000);
+    if (share < 0 || share > 1) this.show(ms);
+    else this.drawPick();
+  }
+
+  drawPick() {
+    const ms = this.pickMs;
+    if (ms === null) return;
+    this.place(this.pick, ms, ms);
+    this.pick.hidden = false;
+    this.root.setAttribute("aria-valuemin", String(Math.round(this.startMs())));
+    this.root.setAttribute("aria-valuemax", String(Math.round(this.startMs() + this.spanS * 1000)));
+    this.root.setAttribute("aria-valuenow", String(Math.round(ms)));
+    this.root.setAttribute("aria-valuetext", this.spoken.format(new Date(ms)));
+    this.root.dataset.pick = String(Math.round(ms));
+  }
+
   show(centerMs, spanS = this.spanS) {
     this.centerMs = centerMs;
     this.spanS = Math.min(ZOOMS_S[0], Math.max(ZOOMS_S[ZOOMS_S.length - 1], spanS));
     this.root.dataset.span = String(this.spanS);
+    const share = (this.pickMs - this.startMs()) / (this.spanS * 1000);
+    if (this.pickMs === null || !(share >= 0 && share <= 1)) this.pickMs = centerMs;
+    this.drawPick();
     this.load();
   }
 
@@ -96,6 +158,7 @@ export class Timeline {
 
   setCursor(ns) {
     this.cursorNs = ns;
+    if (document.activeElement !== this.root) this.pickMs = ns / 1e6; // keys start from it
     const left = (ns / 1e6 - this.startMs()) / (this.spanS * 1000);
     if (left > 0.97 || left < 0) { // playback ran off the window: follow it
       this.show(ns / 1e6 + this.spanS * 300);
@@ -103,6 +166,7 @@ export class Timeline {
     }
     this.place(this.cursor, ns / 1e6, ns / 1e6);
     this.cursor.hidden = false;
+    this.drawPick();
   }
 
   place(element, fromMs, toMs) {
@@ -207,7 +271,7 @@ export class Timeline {
         this.onPick(e.at_ns - EVENT_LEAD_NS);
       });
     }
-    if (row === this.rows[0]) items.push(this.cursor);
+    if (row === this.rows[0]) items.push(this.cursor, this.pick);
     row.track.replaceChildren(...items);
   }
 }

@@ -4,7 +4,8 @@
 // the cameras of tiles its grid does not show (2×2 to 1 keeps three), and shows them
 // again when it grows back: switching never drops an assignment (issue 21). Cameras come
 // in a tree by building, floor and installation zone; one goes into a tile by dragging it
-// there, double-clicking it (the first free tile), or, by keyboard, the empty tile's own
+// there, double-clicking it (the first free tile), or, by keyboard, Enter on it in the
+// tree (Tab reaches each camera; the first free tile too) or the empty tile's own
 // "choose camera" list. Each tile shows the camera, the player's state and the
 // recorder's, an "incident" button that starts a protocol, and a menu: the camera's
 // archive (for those who may see stored footage) and emptying the tile.
@@ -188,6 +189,13 @@ function drawTree(cameras) {
       event.dataTransfer.setData("text/plain", camera.name);
     });
     item.addEventListener("dblclick", () => place(freeTile(), camera.name));
+    item.tabIndex = 0; // issue 21 item 12: a keyboard puts it on the wall as well
+    item.title = tree.dataset.keys;
+    item.addEventListener("keydown", (event) => {
+      if (event.key !== "Enter" && event.key !== " ") return;
+      event.preventDefault();
+      place(freeTile(), camera.name);
+    });
     return item;
   };
   const branch = (items, depth) => {

@@ -23,6 +23,36 @@ export function dayStartMs(date) {
   return guess - (shown - guess);
 }
 
-export const clockFormat = new Intl.DateTimeFormat(document.documentElement.lang, {
-  timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit",
-  hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23"});
+// One way of writing an instant in every language (issue 21): the display zone's own,
+// day.month.year and the 24-hour clock ("05.12.2026 18:19:41"), never the browser's locale
+// (English would otherwise get US dates). Each has the `format(date)` of Intl's formatters.
+export const clockFormat = {
+  format(date) {
+    const p = parts(date.getTime());
+    return `${p.day}.${p.month}.${p.year} ${p.hour}:${p.minute}:${p.second}`;
+  },
+};
+
+// "18:19:41": the time of day alone (the timeline's ticks).
+export const timeFormat = {
+  format(date) {
+    const p = parts(date.getTime());
+    return `${p.hour}:${p.minute}:${p.second}`;
+  },
+};
+
+// "05.12 18:00": the hour an instant falls in (the Events page's bars).
+export const hourFormat = {
+  format(date) {
+    const p = parts(date.getTime());
+    return `${p.day}.${p.month} ${p.hour}:00`;
+  },
+};
+
+// "2026-12-05_18-19-41+0500": an instant in a file name, in the zone with its offset,
+// so that a saved file's name says the same time as the picture's stamp.
+export function fileStamp(ms) {
+  const p = parts(ms);
+  const offset = (p.timeZoneName.replace("GMT", "") || "+00:00").replace(":", "");
+  return `${p.year}-${p.month}-${p.day}_${p.hour}-${p.minute}-${p.second}${offset}`;
+}
