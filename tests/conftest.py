@@ -169,7 +169,7 @@ class Kuzet:
     def __init__(self, home: Path, clip_cache: Path, **settings: str) -> None:
         self.home = home
         self.env = {**os.environ, "KUZET_HOME": str(home), "KUZET_CACHE_DIR": str(clip_cache),
-                    "KUZET_SEGMENT_S": "3", "KUZET_BACKOFF_MAX_S": "2",
+                    "KUZET_SEGMENT_S": "2", "KUZET_BACKOFF_MAX_S": "2",
                     "KUZET_HTTPS_PORT": "0", "KUZET_HTTP_REDIRECT_PORT": "0",
                     "PYTHONUNBUFFERED": "1"}
         for key, value in settings.items():
@@ -357,10 +357,63 @@ def pg_url() -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def empty_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no catalog in it yet, on each engine: for the tests of what an
+    upgrade from an older revision does."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'catalog.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(scope="session")
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A catalog migrated to the newest revision once per test process, on each database,
+    for the tests' catalogs to copy: a SQLite file, and a PostgreSQL database that
+    `CREATE DATABASE … TEMPLATE` copies in ~0.1 s where migrating one took ~0.8 s (118
+    PostgreSQL tests set up in 105 s). What the migrations themselves do, the catalog
+    tests check on databases of their own (`pg_url`, a fresh file)."""
+    import uuid
+
+    import psycopg
+
+    sqlite = tmp_path_factory.mktemp("template") / "catalog.db"
+    engine = make_engine(f"sqlite:///{sqlite}")
+    migrate(engine)
+    with engine.connect() as conn:  # the whole catalog in the one file that is copied
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+    name = f"kuzet_template_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    engine = make_engine(f"{base}/{name}")
+    migrate(engine)
+    engine.dispose()  # a template copies only while nobody is connected to it
+    yield sqlite, name
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path,
+                 migrated_templates: tuple[Path, str]) -> Iterator[str]:
+    """A test's own catalog, already at the newest revision, on each database."""
+    import uuid
+
+    import psycopg
+
+    sqlite, template = migrated_templates
+    if request.param == "sqlite":
+        shutil.copyfile(sqlite, tmp_path / "catalog.db")
+        yield f"sqlite:///{tmp_path / 'catalog.db'}"
+        return
+    name = f"kuzet_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    yield f"{base}/{name}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 # A browser, UI or model test runs on SQLite only: what it tests is above the catalog, whose

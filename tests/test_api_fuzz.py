@@ -31,12 +31,13 @@ def test_generated_requests_get_no_server_errors(storage: Any) -> None:
     assert len(operations) > 40
     calls = {"n": 0}
     for op in operations:
-        if op.path == "/api/auth/logout":
-            continue  # would end the sessions the rest use
+        if op.path in ("/api/auth/logout", "/api/auth/lock", "/api/auth/unlock"):
+            continue  # would end (or lock) the sessions the rest use
 
         # derandomize: the same examples on every run, so CI cannot turn red by chance;
-        # widen max_examples (or drop derandomize) by hand to hunt for new failures.
-        @settings(max_examples=12, deadline=None, database=None, derandomize=True,
+        # widen max_examples (or drop derandomize) by hand to hunt for new failures; 8 a
+        # route keeps the suite within its 10 minutes (12 cost 32 s, issue 21).
+        @settings(max_examples=8, deadline=None, database=None, derandomize=True,
                   suppress_health_check=list(HealthCheck))
         @given(case=op.as_strategy())
         def check(case: Any) -> None:

@@ -70,14 +70,14 @@ def test_every_path_refuses_a_zone_outside_the_list(world: World) -> None:
 
 
 def test_a_camera_outside_the_list_is_listed_until_placed(tmp_path: Path,
-                                                          database_url: str) -> None:
+                                                          empty_database_url: str) -> None:
     """3.3.9-3.3.17 on an older catalog: the migration renames what the list names one to
     one ("sports" is 3.3.14's sports and leisure premises) and keeps the rest ("dormitory",
     which 3.3.13 splits, "other", free text, none) for a person to choose; the catalog
     lists exactly those."""
     from alembic import command
 
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     command.upgrade(alembic_config(engine), "0009")
     old = {"gym": "sports", "dorm": "dormitory", "misc": "other", "hall": "Main hall",
            "bare": None, "gate": "entrance"}

@@ -263,8 +263,14 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         protocol.fill("#fields input[name=location]", "Main building, lobby")
         protocol.fill("#fields textarea[name=circumstances]", "Есік ашық қалды")
         cam02 = kuzet.catalog().camera("cam02").id
-        wait_for(lambda: any(s.end_ns > marked_ns for s in kuzet.catalog().segments(
-            cam02, marked_ns)), 20, what="the marked instant's segment closed: its frame on disk")
+        # The protocol's instant is the server's when it made the protocol (a little after
+        # the click, more under load): its segment, not the click's, must be on disk.
+        at_ns = int(protocol.evaluate(
+            "fetch('/api/protocols/' + document.getElementById('protocol').dataset.id)"
+            ".then((r) => r.json()).then((p) => String(p.at_ns))"))
+        assert at_ns >= marked_ns
+        wait_for(lambda: any(s.end_ns > at_ns for s in kuzet.catalog().segments(
+            cam02, at_ns)), 20, what="the protocol's instant's segment closed: its frame on disk")
         protocol.click("#submit")  # asked once more: registering cannot be undone
         protocol.click("#register-yes")
         protocol.wait_for_function(

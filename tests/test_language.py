@@ -56,11 +56,12 @@ def _stored_words() -> dict[str, str]:
     """The stored words a refusal says by their catalog entry: the states of every flow of
     approvals and of a protocol, and the names of the time fields (`instant(text, "end")`)."""
     from kuzet.access import approvals
+    from kuzet.governance import protocols
 
     found = {word: f"access/approvals.py {name}" for name, flow in vars(approvals).items()
              if isinstance(flow, approvals.Flow) for word in flow.words.values()}
-    found |= {"draft": "protocol", "submitted": "protocol", "start": "web/times.py",
-              "end": "web/times.py"}
+    found |= {state: "governance/protocols.py STATES" for state in protocols.STATES}
+    found |= {"start": "web/times.py", "end": "web/times.py"}
     for path in sorted(SRC.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \

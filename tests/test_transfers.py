@@ -426,7 +426,7 @@ def test_rejecting_a_transfer_ends_its_hold_whatever_its_state(world: ClipWorld)
 
 
 def test_revision_0011_ties_only_undecided_holds_to_undecided_transfers(
-        database_url: str) -> None:
+        empty_database_url: str) -> None:
     """UE-10-22 3.3: upgrading links a transfer registered before revision 0011 to the
     hold its registration asked for only where both still await the rector; a hold the
     rector decided on its own, or one whose transfer is decided, stays independent, so
@@ -438,7 +438,7 @@ def test_revision_0011_ties_only_undecided_holds_to_undecided_transfers(
 
     from kuzet.catalog.db import alembic_config, make_engine, migrate
 
-    engine = make_engine(database_url)
+    engine = make_engine(empty_database_url)
     command.upgrade(alembic_config(engine), "0010")
     # (transfer state, the hold's decision column or None), by number.
     decisions = ("approved_ns", "rejected_ns", "released_ns")

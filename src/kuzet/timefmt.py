@@ -1,13 +1,15 @@
 """UTC nanosecond instants: parsing what users type and naming what we store.
 
 Every stored instant is an int of nanoseconds since the Unix epoch, UTC. Users type ISO
-8601 with an offset; JSON output uses UTC ISO 8601 with nanoseconds; people see
-Asia/Almaty (the console's job, not this module's).
+8601 with an offset; JSON output uses UTC ISO 8601 with nanoseconds; people see the
+display zone, Asia/Almaty by default (the console's own formatting; `display_instant` for
+the command line's lines).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from kuzet.errors import Phrase
 
@@ -57,6 +59,16 @@ def format_instant(ns: int) -> str:
     seconds, frac = divmod(ns, NS)
     base = datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
     return f"{base}.{frac:09d}Z"
+
+
+def display_instant(ns: int, zone: str, *, fraction: bool = False) -> str:
+    """ns since epoch → the display zone's wall time with its offset,
+    '2026-11-27T07:22:52+05:00' (`fraction`: with the nanoseconds). What the command line
+    prints for people, so that it says the time the console shows (issue 21) and names the
+    zone by its offset; `--from`/`--to` read it back as it is."""
+    seconds, frac = divmod(ns, NS)
+    text = datetime.fromtimestamp(seconds, UTC).astimezone(ZoneInfo(zone)).isoformat()
+    return f"{text[:19]}.{frac:09d}{text[19:]}" if fraction else text
 
 
 def file_stamp(ns: int) -> str:

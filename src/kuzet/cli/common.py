@@ -23,7 +23,7 @@ from kuzet.catalog.db import make_engine, migrate
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings, load_settings
 from kuzet.storage.volumes import Volumes
-from kuzet.timefmt import TimeFormatError, parse_instant
+from kuzet.timefmt import TimeFormatError, display_instant, parse_instant
 
 JsonOpt = Annotated[bool, typer.Option("--json")]
 ACTOR_CHARS = 64  # the audit log's actor column
@@ -62,6 +62,14 @@ def instant(text: str | None) -> int | None:
         return parse_instant(text)
     except TimeFormatError as exc:
         raise fail(str(exc)) from exc
+
+
+def shown(iso: str | None, zone: str, *, fraction: bool = False) -> str:
+    """A row's instant (UTC ISO 8601, as `--json` prints it) as a person reads it: the
+    display zone's wall time with its offset, the console's time (issue 21); `-` for
+    none."""
+    return "-" if iso is None else display_instant(parse_instant(iso), zone,
+                                                   fraction=fraction)
 
 
 def local_actor() -> Actor:

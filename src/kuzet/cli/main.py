@@ -34,7 +34,7 @@ from kuzet.credentials import SecretUrl
 from kuzet.errors import KuzetError
 from kuzet.ingest.errors import SourceError, check_url
 from kuzet.regulation import ZONE_CLAUSES, ZONE_LIST, Zone, check_retention_days, check_zone
-from kuzet.timefmt import format_instant
+from kuzet.timefmt import display_instant, format_instant
 
 app = typer.Typer(help="Kuzet video management system (UE-10-22).", no_args_is_help=True,
                   add_completion=False)
@@ -737,8 +737,11 @@ def recordings_list(camera: str, start: FromOpt = None, end: ToOpt = None,
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    for r in rows:
-        typer.echo(f"{r['start']}  {r['end']}  {r['frames']:>6} frames  {r['bytes']:>10} B  "
+    zone = read_settings().display_timezone
+    for s, r in zip(segs, rows, strict=True):
+        typer.echo(f"{display_instant(s.start_ns, zone, fraction=True)}  "
+                   f"{display_instant(s.end_ns, zone, fraction=True)}  {r['frames']:>6} frames  "
+                   f"{r['bytes']:>10} B  "
                    f"{r['width']}x{r['height']} {r['codec']}  {r['volume']}:{r['path']}"
                    f"{'' if r['available'] else '  (unavailable: volume missing)'}")
 
@@ -756,8 +759,11 @@ def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
-    for r in rows:
-        typer.echo(f"{r['start']}  {r['end'] or 'open':<30}  {r['cause']:<16} {r['detail'] or ''}")
+    zone = read_settings().display_timezone
+    for g in gaps:
+        until = "open" if g.end_ns is None else display_instant(g.end_ns, zone)
+        typer.echo(f"{display_instant(g.start_ns, zone)}  {until:<25}  {g.cause:<16} "
+                   f"{g.detail or ''}")
 
 
 from kuzet.cli import analytics as _analytics  # noqa: E402

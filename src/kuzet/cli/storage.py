@@ -27,12 +27,13 @@ from kuzet.cli.common import (
     open_catalog,
     open_volumes,
     read_settings,
+    shown,
 )
 from kuzet.errors import KuzetError
 from kuzet.governance.holds import Holds
 from kuzet.storage.retention import pending_ends_ns
 from kuzet.storage.volumes import VolumeState
-from kuzet.timefmt import format_instant
+from kuzet.timefmt import display_instant, format_instant
 
 hold_app = typer.Typer(help="Holds: special retention of incident footage (clause 3.3). "
                        "The rector decides them in the console (Approvals), never here.",
@@ -91,7 +92,8 @@ def hold_request(
                    "(clause 3.3; in the console: Approvals)")
         return
     typer.echo(f"hold {hold.id} requested; its footage is protected until "
-               f"{format_instant(until)} unless the rector decides before (clause 3.3; in "
+               f"{display_instant(until, read_settings().display_timezone)} unless the "
+               "rector decides before (clause 3.3; in "
                "the console: Approvals)")
 
 
@@ -149,10 +151,11 @@ def hold_list(as_json: JsonOpt = False) -> None:
             "ranges": [{"camera": c, "from": format_instant(a), "to": format_instant(b)}
                        for c, a, b in v.ranges]})
     audited_read(holds.catalog, AuditAction.HOLDS_READ, "holds", count=len(rows))
+    zone = read_settings().display_timezone
     emit(rows, as_json, lambda r: (
         f"{r['id']:>4} {r['state']:<9} {r['incident']:<16} "
         f"{', '.join(sorted({x['camera'] for x in r['ranges']}))}  "
-        f"expires {r['expires'] or '-'}  ({r['reason']})"))
+        f"expires {shown(r['expires'], zone)}  ({r['reason']})"))
 
 
 @volume_app.command("add")
@@ -237,9 +240,10 @@ def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared ala
     if not rows and not as_json:  # silence would read as a command that did nothing
         typer.echo("no alarms" if all_ else "no active alarms (--all lists cleared ones)")
         return
+    zone = read_settings().display_timezone
     emit(rows, as_json, lambda r: (
-        f"{r['raised']}  {r['severity']:<8} {r['kind']:<15} {r['message']}"
-        f"{'  (cleared ' + r['cleared'] + ')' if r['cleared'] else ''}"))
+        f"{shown(r['raised'], zone)}  {r['severity']:<8} {r['kind']:<15} {r['message']}"
+        f"{'  (cleared ' + shown(r['cleared'], zone) + ')' if r['cleared'] else ''}"))
 
 
 @audit_app.command("list")
@@ -253,8 +257,9 @@ def audit_list(action: Annotated[str | None, typer.Option()] = None,
                  limit=limit, count=len(entries))
     rows = [{"seq": e.seq, "at": format_instant(e.at_ns), "actor": e.actor, "action": e.action,
              "subject": e.subject, "detail": json.loads(e.detail)} for e in entries]
+    zone = read_settings().display_timezone
     emit(rows, as_json, lambda r: (
-        f"{r['seq']:>6} {r['at']}  {r['actor']:<12} {r['action']:<20} "
+        f"{r['seq']:>6} {shown(r['at'], zone)}  {r['actor']:<12} {r['action']:<20} "
         f"{r['subject']}  {json.dumps(r['detail'], ensure_ascii=False)}"))
 
 
@@ -312,9 +317,11 @@ def audit_verify() -> None:
         return
     keys = ", ".join(grouped(k) for k in sorted(anchors.keys))
     typer.echo(f"audit log: {verdict.checkpoints} checkpoints match, signed by key {keys}")
+    # both: UTC as the checkpoint file records it, the display zone as the console says it
     typer.echo(f"audit log: entries 1-{last.seq} anchored by the checkpoint of "
-               f"{format_instant(last.at_ns)}; {verdict.entries - last.seq} entries after it "
-               "are not anchored yet")
+               f"{format_instant(last.at_ns)} "
+               f"({display_instant(last.at_ns, settings.display_timezone)}); "
+               f"{verdict.entries - last.seq} entries after it are not anchored yet")
 
 
 @audit_app.command("checkpoint")
@@ -328,7 +335,8 @@ def audit_checkpoint() -> None:
     anchor = Anchor(AuditLog(open_catalog(settings).session), settings.home)
     signed = anchor.checkpoint(local_actor())
     c = signed.checkpoint
-    typer.echo(f"checkpoint: entry {c.seq} with hash {c.head} at {format_instant(c.at_ns)}, "
+    at = f"{format_instant(c.at_ns)} ({display_instant(c.at_ns, settings.display_timezone)})"
+    typer.echo(f"checkpoint: entry {c.seq} with hash {c.head} at {at}, "
                f"signed by key {grouped(signed.key)}, appended to {anchor.path}")
 
 

@@ -268,22 +268,24 @@ def viewing_pdf(v: ViewingSession, cameras: list[str], attendees: list[Attendee]
 
 
 
-def handover_pdf(t: Transfer, lang: str, zone: str, font: Path, trace: str | None,
-                 organisation: str) -> bytes:
+def handover_pdf(t: Transfer, people: Mapping[str, str], lang: str, zone: str, font: Path,
+                 trace: str | None, organisation: str) -> bytes:
     t_ = TEXT[lang]
+    decided = people.get(t.decided_by or "", t.decided_by or "")
+    handed = people.get(t.executed_by or "", t.executed_by or "")
     exported = "\n".join(
         f"{c['camera']}: {f['file']} — {format_instant(f['from_ns'])} … "
         f"{format_instant(f['to_ns'])}, {f['frames']}" for c in json.loads(t.exported or "[]")
         for f in c["files"])
     rows = [(t_["requester"], f"{t_[t.requester_type]}: {t.requester}"),
             (t_["basis"], f"№ {t.basis_number}, {t.basis_date}"),
-            (t_["decision"], f"{t.decided_by}, {local(t.decided_ns, zone)}"),
+            (t_["decision"], f"{decided}, {local(t.decided_ns, zone)}"),
             (t_["expires"], local(t.expires_ns, zone)), (t_["exported"], exported),
             (t_["package"], t.package_file or "—"),
             (t_["package_sha"], t.package_sha256 or "—"),
             (t_["manifest_sha"], t.manifest_sha256 or "—"),
             (t_["fingerprint"], grouped(t.key_fingerprint or "")),
-            (t_["handed"], f"{t.executed_by}, {local(t.executed_ns, zone)}"),
+            (t_["handed"], f"{handed}, {local(t.executed_ns, zone)}"),
             (t_["received"], f"{t.recipient} — {t.recipient_document}")]
     return render(Page(organisation, f"{t_['handover']} № {t.number}", t_["handover_about"],
-                       False, rows, [t.executed_by or "", t.recipient or ""]), lang, font, trace)
+                       False, rows, [handed, t.recipient or ""]), lang, font, trace)

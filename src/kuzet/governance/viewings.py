@@ -2,7 +2,10 @@
 parents or legal representatives, or law-enforcement officers, recorded with who came,
 in what capacity, on which identity document, what was shown, why and by whom. The
 record is made once the viewing has taken place and numbered at once (`В-2026/0001`);
-its minutes are a document like a protocol's."""
+its minutes are a document like a protocol's. Its audit entry names the cameras that had
+footage in the window shown (`recorded`): a session recorded for a window before any
+footage existed, which the console warns of before recording it (issue 21), stays
+visible as such."""
 
 from __future__ import annotations
 
@@ -47,8 +50,10 @@ class Viewings:
         self.zone = zone
 
     def record(self, actor: Actor, cameras: list[str], start_ns: int, end_ns: int,
-               purpose: str, attendees: list[Attendee], held_ns: int, now_ns: int
-               ) -> ViewingSession:
+               purpose: str, attendees: list[Attendee], held_ns: int, now_ns: int,
+               recorded: list[str] | None = None) -> ViewingSession:
+        """`recorded`: those of `cameras` with footage in [start, end), for the audit
+        entry (None: not looked up)."""
         check_attendees(attendees)
         if len(purpose.strip()) < 5:
             raise Invalid("state the purpose of the viewing (at least 5 characters)")
@@ -64,7 +69,7 @@ class Viewings:
             s.flush()
             entry = append_act(s, actor, AuditAction.VIEWING_SESSION, f"viewing/{v.id}",
                                purpose=v.purpose, number=v.number, cameras=sorted(cameras),
-                               footage_ns=[start_ns, end_ns],
+                               footage_ns=[start_ns, end_ns], recorded=recorded,
                                attendees=[{"name": a.name, "capacity": a.capacity}
                                           for a in attendees])
             v.entry = entry.seq

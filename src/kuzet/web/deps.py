@@ -43,7 +43,7 @@ WHILE_LOCKED = frozenset({Perm.LIVE_VIEW, Perm.CAMERA_STATUS})
 # who is asking, and the lock's own ways out. Everything else — footage, events, pictures,
 # documents, acknowledging an alarm, a password or second factor — waits for the unlock.
 WHILE_LOCKED_ROUTES = frozenset({
-    ("GET", "/api/cameras"), ("GET", "/api/cameras/{name}"), ("GET", "/api/layouts"),
+    ("GET", "/api/cameras"), ("GET", "/api/layouts"),
     ("GET", "/api/auth/me"), ("PUT", "/api/auth/lock"), ("POST", "/api/auth/unlock"),
     ("POST", "/api/auth/logout"),
 })

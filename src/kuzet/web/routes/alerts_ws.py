@@ -74,5 +74,7 @@ async def alert_stream(ws: WebSocket) -> None:
     except WebSocketDisconnect:
         return
     finally:
+        if gone.done() and not gone.cancelled():
+            gone.exception()  # read, so that a failed receive is not reported as unread
         gone.cancel()
         silence()

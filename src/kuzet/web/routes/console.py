@@ -10,25 +10,41 @@ session it sends them to the login, which brings them back; its menu (`MENU`) sh
 what their roles let them use; a page their roles do not reach says so, naming the
 permission, its clause and the roles that hold it, instead of an empty table; and a
 locked screen (`Sessions.lock`) shows nothing but the wall's live video.
+
+Every page but the login also carries the operator's status bar (`Bar`) and the menu's
+counts of what waits for the person (`Work`, shown in full as "my work" on the home page),
+computed here for the caller alone, as the API would list them to them (issue 21);
+`GET /status-bar` gives the same figures to the page's script that refreshes them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import func, select
 
-from kuzet.access.permissions import Perm, clauses_of, footage_bounds, holds_somewhere
+from kuzet.access.permissions import (
+    Perm,
+    clauses_of,
+    decide,
+    footage_bounds,
+    holds_somewhere,
+)
 from kuzet.access.sessions import IDLE_LOCK_S, Caller
+from kuzet.analytics.models import Event
 from kuzet.catalog.paths import is_camera_name
 from kuzet.errors import Unauthenticated
+from kuzet.governance.models import Protocol
 from kuzet.web.deps import SESSION_COOKIE, Public, services
 from kuzet.web.errors import who
 from kuzet.web.i18n import LANG_COOKIE, LANGUAGES, NAMES, pick, translator
+from kuzet.web.routes.cameras import visible
+from kuzet.web.services import Services
 
 router = APIRouter(include_in_schema=False, dependencies=[Depends(Public())])
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parents[1] / "templates"),
@@ -54,6 +70,7 @@ REGISTERS: dict[str, frozenset[Perm]] = {
 APPROVERS = frozenset({Perm.TRANSFER_DECIDE, Perm.HOLD_APPROVE, Perm.ROLE_APPROVE,
                        Perm.GRANT_APPROVE, Perm.SECOND_FACTOR_RESET})
 HEALTH_READERS = frozenset({Perm.HEALTH_READ, Perm.AUDIT_VERIFY})
+DISK_READERS = frozenset({Perm.CAMERA_STATUS, Perm.HEALTH_READ})
 
 
 @dataclass(frozen=True)
@@ -98,6 +115,144 @@ def _menu(request: Request, caller: Caller) -> list[tuple[str, str]]:
     return out
 
 
+@dataclass(frozen=True)
+class Bar:
+    """The status bar (issue 21) as the caller may see it; None: not theirs to see.
+
+    `recording`/`not_recording`: the cameras they may see, by the recorder's state;
+    `alarms`: detection events not yet acknowledged on the cameras they may watch (the
+    wall's alarm panel); `equipment`: open alarms of disks, volumes and integrity
+    (`health.read`, clause 3.4.3); `disk_days`: days of recording that fit in the enabled
+    volumes' free space above their floors at the cameras' present bitrate, shown
+    (`disk_shown`) to `camera.status` or `health.read`, None while nothing records. The
+    clock's offset waits for the equipment health checks (issue 22): the bar says "—",
+    never a made-up figure."""
+
+    recording: int | None
+    not_recording: int | None
+    alarms: int | None
+    equipment: int | None
+    disk_days: int | None
+    disk_shown: bool
+
+
+@dataclass(frozen=True)
+class Work:
+    """What waits for the caller ("my work", issue 21), None where it is not theirs: a
+    guard's alarms and own protocol drafts (3.5.7), the head of security's protocols to
+    review, an approver's requests (what the Approvals page lists, counted alike)."""
+
+    alarms: int | None
+    drafts: int | None
+    review: int | None
+    approvals: int | None
+
+    def badge(self, href: str) -> int:
+        """The count beside a menu entry: 0 for none."""
+        if href == "/events":
+            return self.alarms or 0
+        if href == "/protocols":
+            return (self.drafts or 0) + (self.review or 0)
+        if href == "/approvals":
+            return self.approvals or 0
+        return 0
+
+
+BADGED = ("/events", "/protocols", "/approvals")  # the menu entries that show a count
+
+
+def _watched(svc: Services, caller: Caller, now: int) -> list[int]:
+    """Ids of the cameras whose events the caller may see (as `GET /api/events`)."""
+    return [c.id for c in svc.cameras().values()
+            if decide(caller.principal, Perm.LIVE_VIEW, now, c.id).allowed]
+
+
+def _open_alarms(svc: Services, cameras: list[int]) -> int:
+    """Events not acknowledged on `cameras`, counted in SQL: the events' pictures are
+    large, and this runs on every page."""
+    with svc.detection.session() as s:
+        return int(s.scalar(select(func.count()).select_from(Event).where(
+            Event.camera_id.in_(cameras), Event.acknowledged_ns.is_(None))) or 0)
+
+
+def _protocols(svc: Services, state: str, author: str | None) -> int:
+    with svc.protocols.session() as s:
+        q = select(func.count()).select_from(Protocol).where(Protocol.state == state)
+        if author is not None:
+            q = q.where(Protocol.author == author)
+        return int(s.scalar(q) or 0)
+
+
+def _approvals(svc: Services, caller: Caller, now: int) -> int:
+    """What the Approvals page lists for the caller (static/approvals.js), section by
+    section, each for whoever holds its permission."""
+    def has(perm: Perm) -> bool:
+        return holds_somewhere(caller.principal, perm, now)
+
+    n = 0
+    if has(Perm.TRANSFER_DECIDE):
+        n += len(svc.transfers.listing("pending"))
+    if has(Perm.HOLD_APPROVE):
+        n += sum(1 for v in svc.holds.list(now)
+                 if v.state.value in ("pending", "lapsed") and not v.transfer)
+    if has(Perm.ROLE_APPROVE):
+        n += len(svc.roles.assignments(state="pending"))
+        rectors = [a for a in svc.roles.assignments(state="active") if a.role == "rector"]
+        n += len(rectors) if len(rectors) > 1 else 0
+    if has(Perm.GRANT_APPROVE):
+        n += sum(1 for g in svc.grants.list(now) if g.state == "pending")
+    if has(Perm.SECOND_FACTOR_RESET):
+        n += sum(1 for u in svc.accounts.list() if u.totp_reset_by is not None)
+    return n
+
+
+def work_of(svc: Services, caller: Caller) -> Work:
+    """The caller's work, each count asked only of whoever holds its permission: a few
+    counting statements per page, no row of footage or pictures read."""
+    now = svc.clock()
+    live = _holds(caller, frozenset({Perm.LIVE_VIEW}), now)
+    writes = _holds(caller, frozenset({Perm.PROTOCOL_WRITE}), now)
+    reviews = _holds(caller, frozenset({Perm.PROTOCOL_REVIEW}), now)
+    return Work(
+        alarms=_open_alarms(svc, _watched(svc, caller, now)) if live else None,
+        drafts=_protocols(svc, "draft", caller.name) if writes else None,
+        review=_protocols(svc, "submitted", None) if reviews else None,
+        approvals=_approvals(svc, caller, now) if _holds(caller, APPROVERS, now) else None)
+
+
+def _disk_days(svc: Services) -> int | None:
+    """Whole days the enabled, present volumes' free space above their floors holds at
+    the recording cameras' summed bitrate; None while nothing records."""
+    rate = sum(int(st.get("bitrate_bps") or 0) for st in svc.status().values()
+               if st.get("state") == "recording") / 8
+    if rate <= 0:
+        return None
+    room = 0
+    for v in svc.catalog.volumes():
+        if v.state == "enabled" and svc.volumes.present(v):
+            u = svc.volumes.usage(v)
+            room += max(0, u.free - u.floor)
+    return int(room / rate // 86400)
+
+
+def bar_of(svc: Services, caller: Caller, work: Work) -> Bar:
+    """The caller's status bar: cameras as `GET /api/cameras` lists them to them, the
+    alarms of their `work`, the rest by permission."""
+    now = svc.clock()
+    statuses = svc.status()
+    seen = [c for c in svc.cameras().values()
+            if c.removed_ns is None and visible(caller, now, c)]
+    recording = sum(1 for c in seen
+                    if (statuses.get(c.name) or {}).get("state") == "recording")
+    disk = _holds(caller, DISK_READERS, now)
+    return Bar(recording=recording if seen else None,
+               not_recording=len(seen) - recording if seen else None,
+               alarms=work.alarms,
+               equipment=len(svc.alarms.list()) if _holds(caller, frozenset(
+                   {Perm.HEALTH_READ}), now) else None,
+               disk_days=_disk_days(svc) if disk else None, disk_shown=disk)
+
+
 def _caller(request: Request) -> Caller | None:
     """Who the session cookie stands for, or None without a live session or with one
     that still owes a new password or a second factor (the login page finishes it)."""
@@ -130,6 +285,10 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
     if needs is not None and caller is None:
         return _to_login(request, asked if asked in LANGUAGES else None)
     svc = services(request)
+    work = bar = None
+    if caller is not None and not caller.locked and request.url.path != "/login":
+        work = work_of(svc, caller)
+        bar = bar_of(svc, caller, work)
     refused: dict[str, str] | None = None
     if caller is not None and needs and not _holds(caller, needs, svc.clock()):
         refused = {"perms": ", ".join(sorted(needs)), "clauses": clauses_of(needs),
@@ -138,7 +297,8 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
         lang=lang, _=translator(lang), languages=[(c, NAMES[c]) for c in LANGUAGES],
         zone=svc.settings.display_timezone, me=caller, refused=refused, keep=keep,
         menu=_menu(request, caller) if caller else [], idle_lock_s=IDLE_LOCK_S,
-        here=request.url.path, **context)
+        here=request.url.path, bar=bar, work=work,
+        badges={h: work.badge(h) for h in BADGED} if work else {}, **context)
     response = HTMLResponse(html, headers=HEADERS)
     if asked in LANGUAGES:
         response.set_cookie(LANG_COOKIE, lang, secure=True, samesite="strict",
@@ -151,6 +311,21 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
 @router.get("/")
 def index(request: Request) -> Response:
     return _page(request, "index.html")
+
+
+@router.get("/status-bar")
+def status_bar(request: Request) -> Response:
+    """The status bar's figures and the menu's counts for the page's script
+    (static/statusbar.js): the session's own, as the page rendered them; refused, with no
+    body, without a live session or while its screen is locked (3.5.1)."""
+    caller = _caller(request)
+    if caller is None or caller.locked:
+        return Response(status_code=401, headers=HEADERS)
+    svc = services(request)
+    work = work_of(svc, caller)
+    return JSONResponse({**asdict(bar_of(svc, caller, work)),
+                         "badges": {h: work.badge(h) for h in BADGED}},
+                        headers={**HEADERS, "cache-control": "no-store"})
 
 
 @router.get("/login")

@@ -301,7 +301,8 @@ def handover(transfer: RowId, request: Request, caller: Caller = READ,
     t = svc.transfers.get(transfer)
     if t.state != "executed":
         raise NotFound("transfer {number} has not been executed: no hand-over yet", number=t.number)
-    pdf = handover_pdf(t, lang, svc.settings.display_timezone, svc.settings.document_font,
+    people = svc.accounts.as_signed(w for w in (t.decided_by, t.executed_by) if w)
+    pdf = handover_pdf(t, people, lang, svc.settings.display_timezone, svc.settings.document_font,
                        svc.audit.hash_of(t.executed_entry), svc.settings.organisation)
     svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_DOCUMENT, f"transfer/{t.id}",
                   number=t.number, lang=lang, bytes=len(pdf))

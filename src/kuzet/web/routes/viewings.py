@@ -51,17 +51,21 @@ def viewing_reply(v: ViewingSession) -> ViewingReply:
 def record_viewing(body: ViewingRecord, request: Request,
                    caller: Caller = Depends(Require(Perm.ARCHIVE_VIEW))) -> ViewingReply:
     """Record a viewing that took place: each camera's footage window must be one the
-    conductor may open (the same check as opening the archive)."""
+    conductor may open (the same check as opening the archive); the audit entry names
+    the cameras that recorded anything in it (the console warns before recording a
+    session of none, issue 21)."""
     svc = services(request)
     a, b = window(body.start, body.end)
-    names = sorted({camera(request, n).name for n in body.cameras})
+    cams = {c.name: c for c in (camera(request, n) for n in body.cameras)}
+    names = sorted(cams)
     for name in names:
-        authorize(request, caller, Perm.ARCHIVE_VIEW, camera(request, name).id, (a, b))
+        authorize(request, caller, Perm.ARCHIVE_VIEW, cams[name].id, (a, b))
+    recorded = [n for n in names if svc.catalog.has_footage(cams[n].id, a, b)]
     now = svc.clock()
     held = instant(body.held, "held") if body.held else now
     v = svc.viewings.record(caller.actor(source(request)), names, a, b, body.purpose,
                             [Attendee(x.name.strip(), x.capacity, x.document.strip())
-                             for x in body.attendees], held, now)
+                             for x in body.attendees], held, now, recorded)
     return viewing_reply(v)
 
 

@@ -1,4 +1,6 @@
-// The cameras this account may see, each linking to its live view and, for whoever may
+// The cameras this account may see, each linking to its live view (its name and the
+// recorder's state), with where it is (building, floor, place), its frame rate while it
+// records (issue 21: not bare links) and, for whoever may
 // see footage (by a role, or a grant: the archive page says which footage), to its
 // archive, with its installation zone and, where the rector's order keeps it, its sound. For those who set cameras up: the
 // detection set-up, and the cameras still without a zone of the regulation's list
@@ -65,6 +67,20 @@ function cameraItem(camera, perms, archive) {
   link.href = `/live/${encodeURIComponent(camera.name)}`;
   link.textContent = `${camera.name} (${states[camera.status.state] || camera.status.state})`;
   item.append(link);
+  if (camera.status.state === "recording") {
+    const rate = document.createElement("span");
+    rate.className = "fps";
+    rate.textContent = `${camera.status.fps.toFixed(1)} ${text.fps}`;
+    item.append(" · ", rate);
+  }
+  const where = [camera.building, camera.floor && `${text.floor} ${camera.floor}`,
+                 camera.location].filter(Boolean).join(", ");
+  if (where) {
+    const place = document.createElement("span");
+    place.className = "place";
+    place.textContent = where;
+    item.append(" · ", place);
+  }
   if (archive) {
     const past = document.createElement("a");
     past.className = "archive";

@@ -68,6 +68,22 @@ const say = (ok, detail = "") => {
   message.dataset.state = ok ? "ok" : "rejected";
 };
 
+// Whether any of `cameras` recorded anything in [start, end), from the archive's timeline
+// (open to whoever may record the session, who must be able to open that footage): a
+// viewing of no footage is said before it is recorded (issue 21; clause 3.5.5 records the
+// footage shown). A timeline refused (a window typed wrongly, footage outside a grant)
+// leaves the answer to the server's own checks when the session is sent.
+async function recorded(cameras, start, end) {
+  for (const name of cameras) {
+    const query = new URLSearchParams({start, end});
+    const response = await fetch(`/api/cameras/${encodeURIComponent(name)}/timeline?${query}`);
+    if (!response.ok) return true;
+    const timeline = await response.json();
+    if (timeline.spans.length || timeline.missing.length) return true;
+  }
+  return cameras.length === 0; // none chosen: the server says what is missing
+}
+
 function checkbox(name, value, text) {
   const label = document.createElement("label");
   const input = document.createElement("input");
@@ -106,9 +122,27 @@ async function prepare() {
     viewing.elements.start.value = isoInZone(Date.now() - 3600e3);
     viewing.elements.end.value = isoInZone(Date.now() - 3000e3);
     viewing.hidden = false;
+    const anyway = document.getElementById("record-anyway");
+    anyway.addEventListener("click", () => {
+      anyway.dataset.confirmed = "yes";
+      viewing.requestSubmit();
+    });
+    viewing.addEventListener("input", () => { // a changed window is looked up again
+      anyway.hidden = true;
+      delete anyway.dataset.confirmed;
+    });
     viewing.addEventListener("submit", async (event) => {
       event.preventDefault();
       const data = new FormData(viewing);
+      if (!anyway.dataset.confirmed &&
+          !await recorded(data.getAll("camera"), data.get("start"), data.get("end"))) {
+        message.textContent = message.dataset.noFootage;
+        message.dataset.state = "warning";
+        anyway.hidden = false;
+        return;
+      }
+      anyway.hidden = true;
+      delete anyway.dataset.confirmed;
       const people = [...attendees.querySelectorAll(".attendee")].map((p) => ({
         name: p.querySelector("[name=name]").value,
         capacity: p.querySelector("[name=capacity]").value,
