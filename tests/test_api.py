@@ -15,6 +15,7 @@ from sqlalchemy import update
 
 import kuzet.audit.log
 from api_world import CAM, PASSWORD, World
+from conftest import SQLITE_ONLY
 from kuzet.access.accounts import LOGIN_FAILED
 from kuzet.access.permissions import CLAUSE, DEFAULT_ROLES, Perm
 from kuzet.access.roles import Order
@@ -67,6 +68,9 @@ def test_default_roles_are_the_regulations() -> None:
         assert DEFAULT_ROLES[role].perms == perms, (role, DEFAULT_ROLES[role].perms ^ perms)
 
 
+# The matrix is the routes' guards, above the catalog: on SQLite only (its PostgreSQL
+# variant cost 15 s of the suite; the catalog's PostgreSQL path has tests of its own).
+@SQLITE_ONLY
 def test_rbac_matrix(world: World) -> None:
     """Every route x every role: 403 exactly when the regulation's table does not give the
     role the route's permission; a route without a declared guard fails here.
