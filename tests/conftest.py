@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -103,8 +104,11 @@ def cheap_password_hashes() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def clip_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Encode the simulator's small clips once per test run."""
-    cache = tmp_path_factory.mktemp("clips") / "sim"
+    """Encode the simulator's small clips once per test run: in a folder every worker of
+    the run shares (the parent of each worker's own temporary folder), each clip renamed
+    into place whole by whichever encodes it (three workers each encoding every clip had
+    cost the suite as much as a test or two)."""
+    cache = tmp_path_factory.getbasetemp().parent / "clips" / "sim"
     for spec in (SMALL_MAIN, SMALL_SUB, ClipSpec(320, 180, 500_000)):
         load_clip(spec, cache)
     return cache.parent
@@ -340,20 +344,31 @@ def gst_server() -> Iterator[int]:
 PG_ADMIN = os.environ.get("KUZET_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 
 
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
+@contextlib.contextmanager
+def pg_database(prefix: str, template: str | None = None) -> Iterator[tuple[str, str]]:
+    """A PostgreSQL database of its own (a copy of `template` when given): its name and
+    URL; dropped afterwards."""
     import uuid
 
     import psycopg
 
-    name = f"kuzet_test_{uuid.uuid4().hex[:12]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"{copy}')
     base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    try:
+        yield name, f"{base}/{name}"
+    finally:
+        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    with pg_database("kuzet_test") as (_, url):
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -372,48 +387,30 @@ def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tup
     `CREATE DATABASE … TEMPLATE` copies in ~0.1 s where migrating one took ~0.8 s (118
     PostgreSQL tests set up in 105 s). What the migrations themselves do, the catalog
     tests check on databases of their own (`pg_url`, a fresh file)."""
-    import uuid
-
-    import psycopg
-
     sqlite = tmp_path_factory.mktemp("template") / "catalog.db"
     engine = make_engine(f"sqlite:///{sqlite}")
     migrate(engine)
     with engine.connect() as conn:  # the whole catalog in the one file that is copied
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
-    name = f"kuzet_template_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    engine = make_engine(f"{base}/{name}")
-    migrate(engine)
-    engine.dispose()  # a template copies only while nobody is connected to it
-    yield sqlite, name
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database("kuzet_template") as (name, url):
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()  # a template copies only while nobody is connected to it
+        yield sqlite, name
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path,
                  migrated_templates: tuple[Path, str]) -> Iterator[str]:
     """A test's own catalog, already at the newest revision, on each database."""
-    import uuid
-
-    import psycopg
-
     sqlite, template = migrated_templates
     if request.param == "sqlite":
         shutil.copyfile(sqlite, tmp_path / "catalog.db")
         yield f"sqlite:///{tmp_path / 'catalog.db'}"
         return
-    name = f"kuzet_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-    base = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    yield f"{base}/{name}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with pg_database("kuzet_test", template) as (_, url):
+        yield url
 
 
 # A browser, UI or model test runs on SQLite only: what it tests is above the catalog, whose

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import struct
 from dataclasses import dataclass
 from fractions import Fraction
@@ -434,7 +435,9 @@ def encode_clip(spec: ClipSpec) -> list[Encoded]:
 
 
 def _save(path: Path, records: list[Encoded]) -> None:
-    tmp = path.with_suffix(".tmp")
+    # A name of this process's own: two processes encoding the same clip into one cache
+    # (the tests' workers share theirs) each rename a whole file into place.
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     with tmp.open("wb") as f:
         for key, shown, data in records:
             f.write(_RECORD.pack(key, shown, len(data)))
