@@ -71,6 +71,13 @@ def pytest_sessionstart(session: pytest.Session) -> None:
                                 + "\n(bash scripts/test.sh installs the Debian packages)")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The end-to-end tests (`slow`: 10-45 s each) first, the rest after in their order:
+    the workers then end on short tests together instead of one of them finishing a long
+    one alone (a run's last half minute, with three workers)."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     if report.skipped:
         _skipped.append(report.nodeid)
