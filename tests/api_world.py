@@ -144,13 +144,18 @@ class World:
         a TOTP code where the account has a second factor)."""
         page = browser.new_context(ignore_https_errors=True, **context).new_page()
         page.goto(f"{base}/login?lang=en")
+        self.submit_login(page, name)
+        page.wait_for_url(f"{base}/")
+        return page
+
+    def submit_login(self, page: Any, name: str) -> None:
+        """Fill the login form `page` shows (in its language) as `name`, with a TOTP code
+        where the account has a second factor, and send it."""
         page.fill("#login input[name=username]", name)
         page.fill("#login input[name=password]", PASSWORD)
         if name in self.secrets:
             page.fill("#login input[name=totp]", self.code(name))
         page.click("#login button")
-        page.wait_for_url(f"{base}/")
-        return page
 
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from api_world import CAM, CHROMIUM_ARGS, PASSWORD, World
+from api_world import CAM, CHROMIUM_ARGS, World
 from conftest import SQLITE_ONLY
 
 # Installed for the tests only by scripts/test.sh (`npm install --prefix tests/.axe`).
@@ -36,11 +36,7 @@ def _log_in(browser: Any, base: str, world: World, name: str,
         page.goto(f"{base}/login")
     else:
         found += _violations(page, base, ("/login",))
-    page.fill("#login input[name=username]", name)
-    page.fill("#login input[name=password]", PASSWORD)
-    if name in world.secrets:
-        page.fill("#login input[name=totp]", world.code(name))
-    page.click("#login button")
+    world.submit_login(page, name)
     page.wait_for_url(f"{base}/")
     return page
 

@@ -243,14 +243,6 @@ def _iso(ns: int) -> str:
     return dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).isoformat()
 
 
-def _log_in(page: Any, world: World, name: str) -> None:
-    """Fill the login form the page shows (in its language) and send it."""
-    page.fill("#login input[name=username]", name)
-    page.fill("#login input[name=password]", PASSWORD)
-    page.fill("#login input[name=totp]", world.code(name))
-    page.click("#login button")
-
-
 @SQLITE_ONLY
 def test_a_guard_reaches_the_archive_by_clicks_and_the_screen_locks(storage: Any) -> None:
     """Issue 21 in Chromium, in Kazakh: a guard with a grant to a camera's footage
@@ -289,7 +281,7 @@ def test_a_guard_reaches_the_archive_by_clicks_and_the_screen_locks(storage: Any
             'javascript:alert(1)', '/archive/cam1?with=cam2#t'].map(
             (to) => m.nextPath(to, location.origin)))""")
         assert back == ["/"] * 5 + ["/archive/cam1?with=cam2#t"]  # never another host
-        _log_in(page, world, "guard")
+        world.submit_login(page, "guard")
         page.wait_for_url(f"{base}/archive/{CAM}")
         assert page.locator("html").get_attribute("lang") == "kk"
 
@@ -346,7 +338,7 @@ def test_a_guard_reaches_the_archive_by_clicks_and_the_screen_locks(storage: Any
         page.wait_for_url(f"{base}/login?next=%2Farchive%2F{CAM}")
         page.goto(f"{base}/login?next=%2F%5Cevil.example")  # a crafted link: no other host
         world.clock.advance(30)  # a new second-factor code: each is used once
-        _log_in(page, world, "guard")
+        world.submit_login(page, "guard")
         page.wait_for_url(f"{base}/")
         page.click("#logout")
         page.wait_for_url(f"{base}/login")
