@@ -358,6 +358,40 @@ def test_whole_frames_lost_leave_a_packet_loss_gap(storage: Storage,
     check(catalog, "lossy", script)
 
 
+def test_a_catch_up_burst_is_placed_where_its_frames_were_made(storage: Storage,
+                                                               material: Material) -> None:
+    """UE-10-22 3.3.2 (what is recorded is placed when it happened), issue 20: a camera
+    that held its first 3.5 s back and sent them in one burst, as a frozen camera does to
+    a session that reconnected during the freeze. Its segments are placed on the wall
+    clock where their frames were made, as the frames after the burst tell, not seconds
+    late by their arrival; before, the first was placed 1.54 s late and every later one
+    with it (each starts at the end of the one before)."""
+    count, burst_ns = 6 * FPS, 3_500_000_000
+    deliveries = []
+    for i in range(count):
+        key, data = material.frames[i]
+        media_ns = i * FRAME_NS
+        deliveries.append((T0_NS + max(media_ns, burst_ns) + i, 0, 10 * 90_000 + i * TICKS,
+                           key, START_CODE + sei_stamp(i + 1) + data, 0))
+    for k, data in enumerate(material.sound):
+        media_ns = k * AUDIO_FRAME_NS
+        if media_ns >= count * FRAME_NS:
+            break
+        deliveries.append((T0_NS + max(media_ns, burst_ns) + k, 1,
+                           10 * AUDIO_RATE + k * AUDIO_SAMPLES, True, data, 0))
+    script = Scripted(sorted(deliveries, key=lambda d: (d[0], d[1])),
+                      {i + 1 for i in range(count)})
+    record(storage, "frozen", material, script)
+    catalog = storage.catalog
+    rows = catalog.segments(catalog.camera("frozen").id)
+    assert len(rows) >= 3, rows  # two segments of the burst and one after it
+    for row in rows:
+        serials, _, _ = file_facts(catalog.path_of(row))
+        made_ns = T0_NS + (serials[0] - 1) * FRAME_NS
+        assert abs(row.start_ns - made_ns) < 1_000_000, (row, made_ns - T0_NS)
+    check(catalog, "frozen", script)
+
+
 def test_a_segment_starting_at_an_open_gop_keyframe_holds_no_undecodable_frame(
         storage: Storage, material: Material, tmp_path: Path) -> None:
     """UE-10-22 3.3.2, issue 20: an H.265 camera with open GOPs (x265's default) sends

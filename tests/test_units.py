@@ -18,7 +18,12 @@ from kuzet.ingest.errors import GapCause, SourceError, check_url
 from kuzet.ingest.ffmpeg_source import classify_open_error
 from kuzet.mp4.boxes import Box, complete_prefix, file_boxes
 from kuzet.nal import parameter_sets, split_annexb, to_annexb
-from kuzet.recorder.clock import OffsetEstimator, is_discontinuity, segment_start_ns
+from kuzet.recorder.clock import (
+    OffsetEstimator,
+    is_discontinuity,
+    placed_offsets,
+    segment_start_ns,
+)
 from kuzet.recorder.rotation import Cut, PacketFacts, decide_cut
 from kuzet.recorder.status import RateWindow, backoff_delay_s, rates
 from kuzet.recorder.supervisor import CameraSource
@@ -97,9 +102,23 @@ def test_offset_estimator_takes_the_earliest_arrival() -> None:
     est = OffsetEstimator()
     for media, late in [(0, 30), (40, 5), (80, 200), (120, 12)]:
         est.observe(1_000_000 + media + late, media)
-    assert est.wall(0) == 1_000_005
+    assert est.offset_ns == 1_000_005
+    assert not est.arrived_in_burst  # 120 ms of media in 127 ms
     with pytest.raises(ValueError, match="no packet observed yet"):
-        OffsetEstimator().wall(0)
+        _ = OffsetEstimator().offset_ns
+
+
+def test_a_burst_is_placed_by_the_stream_after_it() -> None:
+    """A segment whose frames came all at once (a frozen camera's catch-up) is known by
+    its arrival, and takes the offset of the first later segment that came on time."""
+    burst = OffsetEstimator()
+    for media in range(0, 2_000, 40):  # two seconds of frames within 49 µs
+        burst.observe(5_000 + media // 40, media)
+    assert burst.arrived_in_burst
+    assert placed_offsets([burst.offset_ns], 10) == [10]  # the later one was on time
+    assert placed_offsets([30, 20, 25], 22) == [20, 20, 22]
+    assert placed_offsets([30, 20], None) == [20, 20]  # the stream ended in the burst
+    assert placed_offsets([], 5) == []
 
 
 def test_segment_start_snaps_to_predecessor_and_never_overlaps() -> None:

@@ -7,6 +7,12 @@ fixed, so the catalog's duration equals the file's media duration; between segme
 an unbroken stream the next segment abuts the previous one unless the estimate has
 moved by more than `SNAP_TOLERANCE_NS` (camera clock drift is then corrected in one
 small step rather than accumulated).
+
+A segment whose frames all came in a burst (a camera that froze and then sent what it
+held back, received by a session that reconnected during the freeze) saw no packet on
+time, so its own minimum is seconds late. Such a segment is placed by the first later
+segment of the same unbroken stream that did see packets on time (`placed_offsets`):
+camera clock drift over a burst's few seconds is microseconds.
 """
 
 from __future__ import annotations
@@ -19,19 +25,48 @@ MAX_UNEXPLAINED_JUMP_NS = 5_000_000_000
 
 @dataclass
 class OffsetEstimator:
-    """Minimum of arrival − media time over the packets of one segment."""
+    """Minimum of arrival − media time over the packets of one segment, and how long the
+    packets took to arrive against how much media time they cover."""
 
     min_offset_ns: int | None = None
+    first_arrival_ns: int = 0
+    last_arrival_ns: int = 0
+    first_media_ns: int = 0
+    last_media_ns: int = 0
 
     def observe(self, arrival_ns: int, media_ns: int) -> None:
         offset = arrival_ns - media_ns
+        if self.min_offset_ns is None:
+            self.first_arrival_ns, self.first_media_ns = arrival_ns, media_ns
         if self.min_offset_ns is None or offset < self.min_offset_ns:
             self.min_offset_ns = offset
+        self.last_arrival_ns, self.last_media_ns = arrival_ns, media_ns
 
-    def wall(self, media_ns: int) -> int:
+    @property
+    def arrived_in_burst(self) -> bool:
+        """The packets came in less than half the media time they cover: none of them on
+        time, so the minimum says when the burst came, not when the frames were made."""
+        arrival_span = self.last_arrival_ns - self.first_arrival_ns
+        return 2 * arrival_span < self.last_media_ns - self.first_media_ns
+
+    @property
+    def offset_ns(self) -> int:
+        """Wall time − media time: add it to a frame's media time to place it."""
         if self.min_offset_ns is None:
             raise ValueError("no packet observed yet")
-        return media_ns + self.min_offset_ns
+        return self.min_offset_ns
+
+
+def placed_offsets(held: list[int], later: int | None) -> list[int]:
+    """The offsets to place segments held for arriving in a burst with, in order: each
+    the smallest of its own and those of the segments after it (`later`: the first
+    segment that did not come in a burst, None when the stream ended first)."""
+    placed: list[int] = []
+    best = later
+    for own in reversed(held):
+        best = own if best is None else min(own, best)
+        placed.append(best)
+    return placed[::-1]
 
 
 def segment_start_ns(estimate_ns: int, prev_end_ns: int | None, continuous: bool) -> int:

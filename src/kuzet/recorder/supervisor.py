@@ -28,7 +28,7 @@ from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.ffmpeg_source import classify_read_error
 from kuzet.ingest.sound import G711, AacFromG711
 from kuzet.ingest.source import Source, Track, sound_name
-from kuzet.mp4.writer import SegmentFile, VideoParams, probe_dimensions
+from kuzet.mp4.writer import ClosedSegment, SegmentFile, VideoParams, probe_dimensions
 from kuzet.nal import (
     HEVC_OPEN_KEYFRAMES,
     HEVC_RASL,
@@ -37,7 +37,12 @@ from kuzet.nal import (
     parameter_sets,
     to_annexb,
 )
-from kuzet.recorder.clock import OffsetEstimator, is_discontinuity, segment_start_ns
+from kuzet.recorder.clock import (
+    OffsetEstimator,
+    is_discontinuity,
+    placed_offsets,
+    segment_start_ns,
+)
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.rotation import Cut, PacketFacts, decide_cut
 from kuzet.recorder.status import CameraStatus, RateWindow, State, backoff_delay_s
@@ -166,7 +171,10 @@ class Supervisor(Worker):
         self._rates = RateWindow()
         self._rates.observe(clock_ns(), 0, 0)
         self._dims: dict[tuple[bytes, ...], tuple[int, int]] = {}
-        self.writing = False  # a segment is open: stopping must wait for it
+        self.writing = False  # a segment is open or held: stopping must wait for it
+        # closed segments that arrived in a burst, waiting for a later segment's offset
+        # (kuzet.recorder.clock); committed at the latest when the session ends
+        self._held: list[tuple[_Open, ClosedSegment]] = []
         last = catalog.last_segment(source.id)
         self.prev_end_ns: int | None = last.end_ns if last else None
 
@@ -229,6 +237,14 @@ class Supervisor(Worker):
 
     # -- recording ------------------------------------------------------------------
     def _record(self, source: Source) -> None:
+        """Record one session; whatever ends it, the segments it held are catalogued
+        before its failure is (the gap starts where they end)."""
+        try:
+            self._record_session(source)
+        finally:
+            self._commit_held(None)
+
+    def _record_session(self, source: Source) -> None:
         """Copy packets into segments until stopped or the stream fails."""
         video = source.video
         # The opener sets no sound up without the order; whatever a source offers, none is
@@ -398,7 +414,7 @@ class Supervisor(Worker):
         try:
             self._close(seg)  # first: its row comes before the next segment's
         finally:
-            self.writing = current_open
+            self.writing = current_open or bool(self._held)
 
     def _close_all(self, seg: _Open | None, sound: _Sound | None) -> None:
         try:
@@ -473,7 +489,7 @@ class Supervisor(Worker):
         try:
             self._finish(seg)
         finally:
-            self.writing = False
+            self.writing = bool(self._held)
 
     def _finish(self, seg: _Open) -> None:
         try:
@@ -485,7 +501,24 @@ class Supervisor(Worker):
         if seg.file.frames == 0:
             seg.file.part_path.unlink(missing_ok=True)
             return
-        start_ns = segment_start_ns(seg.offsets.wall(seg.first_dts_ns), self.prev_end_ns,
+        if seg.offsets.arrived_in_burst:
+            self._held.append((seg, closed))
+            return
+        own = seg.offsets.offset_ns
+        # a later segment's offset is worth nothing across a jump of the camera's clock
+        self._commit_held(own if seg.continuous else None)
+        self._commit(seg, closed, own)
+
+    def _commit_held(self, later: int | None) -> None:
+        """Catalog the segments held for arriving in a burst, each placed by the best
+        offset of the stream after it."""
+        held, self._held = self._held, []
+        offsets = placed_offsets([seg.offsets.offset_ns for seg, _ in held], later)
+        for (seg, closed), offset in zip(held, offsets, strict=True):
+            self._commit(seg, closed, offset)
+
+    def _commit(self, seg: _Open, closed: ClosedSegment, offset_ns: int) -> None:
+        start_ns = segment_start_ns(seg.first_dts_ns + offset_ns, self.prev_end_ns,
                                     seg.continuous)
         cut = None
         if seg.cut_gap is not None and self.prev_end_ns is not None:
@@ -500,10 +533,11 @@ class Supervisor(Worker):
         try:
             self._salvage(seg)
         finally:
-            self.writing = False
+            self.writing = bool(self._held)
 
     def _salvage(self, seg: _Open) -> None:
         seg.file.abort()
+        self._commit_held(None)  # whole files, before the one cut short
         try:
             row = commit_salvaged(self.catalog, seg.volume_id, self.source.id, self.source.name,
                                   seg.file.part_path, self.prev_end_ns)
