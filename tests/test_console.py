@@ -427,7 +427,11 @@ def test_archive_timeline_gap_missing_file_sync_and_reconnect(kuzet: Kuzet,
     outage_to = time.time_ns()
     kuzet.sim(port=port, cameras=2)
     wait_for(recording, 60, what="recording again")
-    wait_for(lambda: closed(outage_to, 2), 60, what="two segments of each after the outage")
+    # Four segments (8 s) after it, and the page's opening on top: when the server stops
+    # below, the player is still fetching (sending runs 6 s ahead, archive_ws.LOOKAHEAD_S)
+    # and not at the footage's end, where nothing is left to reconnect for (with two, the
+    # sending was over in one run of ten under load).
+    wait_for(lambda: closed(outage_to, 4), 60, what="four segments of each after the outage")
     # Playback will start in the last-but-one file before the outage; the last one is lost
     # on disk, so the player has a missing file and then the outage to jump over.
     before = [s for s in catalog.segments(catalog.camera("cam01").id)

@@ -39,10 +39,7 @@ PASSED_ON = {
     ("access/approvals.py", "step.refusal or Phrase("): "a step's own Phrase, or this one",
     ("errors.py", "message"): "Phrase's own constructor",
     ("web/pictures.py", "d.reason"): "kuzet.access.pictures' Phrases",
-    # kuzet.ingest.errors.check_url's two messages (an unsupported scheme, no host): the
-    # ingest package is the recorder's, outside this change; they reach the administrator
-    # registering a camera in English until it says them as Phrases
-    ("web/routes/cameras.py", "str(exc)"): "ingest's own message",
+    ("web/routes/cameras.py", "exc.message"): "kuzet.ingest.errors.check_url's Phrases",
     # a word the server stores, said by its catalog entry: walked by _stored_words
     ("access/approvals.py", "flow.word(state)"): "a request's state",
     ("governance/protocols.py", "p.state"): "a protocol's state",
@@ -189,7 +186,8 @@ def test_every_catalog_entry_names_each_thing_by_the_glossarys_term() -> None:
 def test_the_api_says_what_it_refuses_in_the_callers_language(storage: Any) -> None:
     """Issue 21 item 9: a weak password, a wrong second-factor code, a form the API does
     not accept and a purpose too short (UE-10-22 3.5.5) are said in Kazakh by default, in
-    Russian after the page's language is switched, with the English detail beside."""
+    Russian after the page's language is switched (a camera's URL refused too), with the
+    English detail beside."""
     world = World(storage, NOW)
     guard = world.login(world.user("guard", "guard"))
 
@@ -217,6 +215,13 @@ def test_the_api_says_what_it_refuses_in_the_callers_language(storage: Any) -> N
     assert r.json()["message"] == "укажите цель снимка (не менее 5 символов)"
     r = head.get(f"/api/cameras/{CAM}/snapshot", params={"at": "yesterday", "purpose": "x"})
     assert r.json()["message"].startswith("момент: неверное время 'yesterday'"), r.json()
+
+    admin = world.login(world.user("admin", "administrator"))
+    admin.cookies.set("kuzet_lang", "ru")
+    r = admin.post("/api/cameras", json={"name": "cam9", "url": "http://10.0.0.9/s",
+                                         "zone": "corridor"})
+    assert r.status_code == 400, r.json()
+    assert r.json()["message"] == "неподдерживаемая схема 'http': используйте rtsp:// или rtsps://"
 
 
 @pytest.mark.parametrize("size", [(1920, 1080), (640, 360)])

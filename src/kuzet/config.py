@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     max_views_per_user: int = Field(
         64, ge=1, le=1024, description="Live and archive views one account may have open "
         "at once (wall tiles, archive players, tabs); more are refused.")
+    screen_lock_s: int = Field(
+        300, ge=30, lt=900, description="Input-free seconds after which the console locks "
+        "its screen (the wall's live video stays, nothing else until the same person's "
+        "password and code); under the session's own 15-minute idle end.")
     max_body_bytes: int = Field(1_048_576, ge=1024, le=64 * 1024**2,
                                 description="Largest request body the API accepts.")
     upload_max_bytes: int = Field(

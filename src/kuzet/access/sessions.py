@@ -38,10 +38,6 @@ TOUCH_EVERY_NS = 60 * 10**9
 MAX_TOKEN_DAYS = 366
 CACHE_NS = 10**9  # a change of rights made on another node reaches a session this late
 CACHE_MAX = 10_000
-# Input-free seconds after which the console locks its screen (docs/guide/console.md,
-# "Leaving the post"): shorter than the session's own 15-minute idle end, which a playing
-# video wall never reaches (its streams keep the session seen).
-IDLE_LOCK_S = 5 * 60
 # Wrong unlocks of a locked screen that end the session (not the account: the owner's
 # lockout is not for whoever pressed keys at an unattended post to cause).
 UNLOCK_TRIES = 5

@@ -7,8 +7,12 @@ from enum import StrEnum
 from urllib.parse import urlsplit
 
 from kuzet.credentials import SecretUrl
+from kuzet.errors import Phrase
 
 SUPPORTED_SCHEMES = ("rtsp", "rtsps")
+# said to whoever registers the camera, in their language (kuzet.web.locale)
+UNSUPPORTED_SCHEME = "unsupported scheme {scheme}: use rtsp:// or rtsps://"
+NO_HOST = "the URL names no host"
 
 
 class GapCause(StrEnum):
@@ -31,6 +35,7 @@ class SourceError(Exception):
     def __init__(self, cause: GapCause, message: str) -> None:
         super().__init__(message)
         self.cause = cause
+        self.message = message  # a Phrase where a person is to read it
 
 
 def check_url(url: SecretUrl) -> None:
@@ -38,7 +43,7 @@ def check_url(url: SecretUrl) -> None:
     parts = urlsplit(url.shown)  # scheme and host, which the shown form keeps
     if parts.scheme.lower() not in SUPPORTED_SCHEMES:
         raise SourceError(GapCause.UNSUPPORTED,
-                          f"unsupported scheme {parts.scheme or '(none)'!r}: use rtsp:// or rtsps://")
+                          Phrase(UNSUPPORTED_SCHEME, scheme=repr(parts.scheme or "(none)")))
     if not parts.hostname:
-        raise SourceError(GapCause.UNSUPPORTED, "the URL names no host")
+        raise SourceError(GapCause.UNSUPPORTED, Phrase(NO_HOST))
 

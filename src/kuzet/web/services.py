@@ -84,12 +84,13 @@ class WebSettings:
     upload_max_bytes: int
     allowed_networks: tuple[str, ...]
     trusted_proxies: tuple[str, ...]
+    screen_lock_s: int
 
     @classmethod
     def of(cls, s: Settings) -> WebSettings:
         return cls(s.home.resolve(), s.display_timezone, s.document_font, s.organisation,
                    s.max_views_per_user, s.max_body_bytes, s.upload_max_bytes,
-                   tuple(s.allowed_networks), tuple(s.trusted_proxies))
+                   tuple(s.allowed_networks), tuple(s.trusted_proxies), s.screen_lock_s)
 
 
 @dataclass

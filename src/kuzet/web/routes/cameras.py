@@ -133,7 +133,7 @@ def add_camera(body: NewCamera, request: Request,
         if body.sub_url:
             check_url(SecretUrl(body.sub_url))
     except SourceError as exc:
-        raise Invalid(str(exc)) from exc
+        raise Invalid(exc.message) from exc  # check_url's Phrase
     pin = (None if body.tls_fingerprint is None
            else check_tls_fingerprint(body.url, body.tls_fingerprint))
     actor = caller.actor(source(request))

@@ -35,7 +35,7 @@ from kuzet.access.permissions import (
     footage_bounds,
     holds_somewhere,
 )
-from kuzet.access.sessions import IDLE_LOCK_S, Caller
+from kuzet.access.sessions import Caller
 from kuzet.analytics.models import Event
 from kuzet.catalog.paths import is_camera_name
 from kuzet.errors import Unauthenticated
@@ -296,7 +296,7 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
     html = TEMPLATES.get_template(template).render(
         lang=lang, _=translator(lang), languages=[(c, NAMES[c]) for c in LANGUAGES],
         zone=svc.settings.display_timezone, me=caller, refused=refused, keep=keep,
-        menu=_menu(request, caller) if caller else [], idle_lock_s=IDLE_LOCK_S,
+        menu=_menu(request, caller) if caller else [], idle_lock_s=svc.settings.screen_lock_s,
         here=request.url.path, bar=bar, work=work,
         badges={h: work.badge(h) for h in BADGED} if work else {}, **context)
     response = HTMLResponse(html, headers=HEADERS)
