@@ -7,10 +7,8 @@ import json
 from pathlib import Path
 from typing import Annotated
 
-import cv2
 import typer
 
-from kuzet.analytics.detector import DetectorError, open_detector
 from kuzet.cli.common import fail, read_settings
 
 
@@ -21,12 +19,15 @@ def detect(
         help="Lowest score shown (default: the detect_threshold setting).")] = None,
 ) -> None:
     """Run the configured detector on IMAGE; print label, score and box in pixels."""
+    import cv2  # here, not at the top: every `kuzet` command imports this module
+
+    from kuzet.analytics.detector import DetectorError, open_detector
+    from kuzet.builtins import builtin
+
     settings = read_settings()
     picture = cv2.imread(str(image), cv2.IMREAD_COLOR)
     if picture is None:
         raise fail(f"{image} is not an image OpenCV can read (JPEG, PNG, BMP, …)")
-    from kuzet.builtins import builtin
-
     try:
         detector = open_detector(builtin().detectors, settings.detector, settings.cache_path,
                                  settings.detector_model, settings.detector_labels)

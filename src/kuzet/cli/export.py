@@ -19,11 +19,6 @@ import typer
 
 from kuzet.cli.common import open_catalog, read_settings
 from kuzet.config import Settings
-from kuzet.export.origin import Claim, origin_problems
-from kuzet.export.verify_package import read_entry, verify
-from kuzet.governance.holds import Holds
-from kuzet.governance.transfers import Transfers
-from kuzet.signing import grouped, known_keys
 
 export_app = typer.Typer(help="Export packages of transfers (clause 3.5.6).",
                          no_args_is_help=True)
@@ -43,6 +38,12 @@ def _server() -> Settings | None:
 def _against_register(settings: Settings, package: Path, facts: dict[str, object]
                       ) -> tuple[str | None, list[str]]:
     """(the transfer the package is registered as, if any; why it is not ours)."""
+    from kuzet.export.origin import Claim, origin_problems
+    from kuzet.export.verify_package import read_entry
+    from kuzet.governance.holds import Holds
+    from kuzet.governance.transfers import Transfers
+    from kuzet.signing import known_keys
+
     described = facts["package"] if isinstance(facts["package"], dict) else {}
     claim = Claim(number=str(described.get("number")),
                   transfer_id=described.get("transfer_id"),
@@ -75,6 +76,9 @@ def export_verify(
 ) -> None:
     """Exit 0 when the package is intact and its origin proven; 1, naming each problem,
     when it is not; 3 when it agrees with itself but nothing here proves its origin."""
+    from kuzet.export.verify_package import verify
+    from kuzet.signing import grouped
+
     if not package.exists():
         typer.echo(f"error: {package} does not exist", err=True)
         raise typer.Exit(2)

@@ -10,14 +10,12 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kuzet import filemodes
 from kuzet.audit.actions import AuditAction
-from kuzet.catalog.models import Camera
-from kuzet.catalog.store import NOT_TLS, Catalog, check_tls_fingerprint, speaks_tls
 from kuzet.cli.common import (
     JsonOpt,
     audited,
@@ -35,6 +33,10 @@ from kuzet.errors import KuzetError
 from kuzet.ingest.errors import SourceError, check_url
 from kuzet.regulation import ZONE_CLAUSES, ZONE_LIST, Zone, check_retention_days, check_zone
 from kuzet.timefmt import display_instant, format_instant
+
+if TYPE_CHECKING:  # the catalog's modules are imported where used (kuzet.cli.common)
+    from kuzet.catalog.models import Camera
+    from kuzet.catalog.store import Catalog
 
 app = typer.Typer(help="Kuzet video management system (UE-10-22).", no_args_is_help=True,
                   add_completion=False)
@@ -460,6 +462,8 @@ def camera_add(
     starts recording its video (no sound: see `kuzet camera audio`) within seconds."""
     if transport is not None and transport not in ("tcp", "udp"):
         raise fail("--transport must be tcp or udp")
+    from kuzet.catalog.store import check_tls_fingerprint
+
     catalog = open_catalog(read_settings())
     main = SecretUrl(url)
     try:
@@ -653,6 +657,8 @@ def camera_certificate(
     change within seconds."""
     if sum((sha256 is not None, off, seen)) > 1:
         raise fail("give one of SHA256, --seen or --off")
+    from kuzet.catalog.store import NOT_TLS, check_tls_fingerprint, speaks_tls
+
     settings = read_settings()
     catalog = open_catalog(settings)
     running, statuses = _statuses(settings)

@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from kuzet.audit.actions import AuditAction
-from kuzet.audit.log import Actor, AuditLog, append_act
-from kuzet.catalog.alarms import Alarms
 from kuzet.cli.common import (
     JsonOpt,
     audited,
@@ -30,10 +28,11 @@ from kuzet.cli.common import (
     shown,
 )
 from kuzet.errors import KuzetError
-from kuzet.governance.holds import Holds
-from kuzet.storage.retention import pending_ends_ns
-from kuzet.storage.volumes import VolumeState
 from kuzet.timefmt import display_instant, format_instant
+
+if TYPE_CHECKING:  # imported where used (kuzet.cli.common says why)
+    from kuzet.audit.log import Actor
+    from kuzet.governance.holds import Holds
 
 hold_app = typer.Typer(help="Holds: special retention of incident footage (clause 3.3). "
                        "The rector decides them in the console (Approvals), never here.",
@@ -59,6 +58,8 @@ def parse_size(text: str) -> int:
 
 
 def _holds() -> Holds:
+    from kuzet.governance.holds import Holds
+
     settings = read_settings()
     return Holds(open_catalog(settings), settings.hold_decision_window_days)
 
@@ -85,6 +86,8 @@ def hold_request(
                              by=actor.name, via=actor)
     except KuzetError as exc:
         raise fail(str(exc)) from exc
+    from kuzet.storage.retention import pending_ends_ns
+
     until = pending_ends_ns(hold.requested_ns, end_ns, holds.window_ns)
     if until <= hold.requested_ns:
         typer.echo(f"hold {hold.id} requested; its footage is past 30 days and the decision "
@@ -163,6 +166,8 @@ def volume_add(name: str, path: Path,
                floor: Annotated[str | None, typer.Option(
                    help="Free space to keep, e.g. 10G (default: settings).")] = None) -> None:
     """Add a disk or mount for new recordings."""
+    from kuzet.audit.log import append_act
+
     settings = read_settings()
     catalog = open_catalog(settings)
     actor = local_actor()
@@ -176,33 +181,36 @@ def volume_add(name: str, path: Path,
     typer.echo(f"added volume {vol.name} at {vol.path}")
 
 
-def _set_state(name: str, state: VolumeState) -> None:
+def _set_state(name: str, state: str) -> None:
+    """`state`: a `kuzet.storage.volumes.VolumeState` value."""
+    from kuzet.storage.volumes import VolumeState
+
     settings = read_settings()
     catalog = open_catalog(settings)
     try:
         open_volumes(settings, catalog).set_state(
-            name, state, audit=audited(AuditAction.VOLUME_STATE, name, state=state.value))
+            name, VolumeState(state), audit=audited(AuditAction.VOLUME_STATE, name, state=state))
     except KuzetError as exc:
         raise fail(str(exc)) from exc
-    typer.echo(f"volume {name}: {state.value}")
+    typer.echo(f"volume {name}: {state}")
 
 
 @volume_app.command("drain")
 def volume_drain(name: str) -> None:
     """Stop writing to a volume; its recordings stay and age out by retention."""
-    _set_state(name, VolumeState.DRAINING)
+    _set_state(name, "draining")
 
 
 @volume_app.command("enable")
 def volume_enable(name: str) -> None:
     """Write to a drained volume again."""
-    _set_state(name, VolumeState.ENABLED)
+    _set_state(name, "enabled")
 
 
 @volume_app.command("remove")
 def volume_remove(name: str) -> None:
     """Forget a drained volume that holds no more recordings."""
-    _set_state(name, VolumeState.REMOVED)
+    _set_state(name, "removed")
 
 
 @volume_app.command("list")
@@ -231,6 +239,8 @@ def volume_list(as_json: JsonOpt = False) -> None:
 def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared alarms.")] = False,
            as_json: JsonOpt = False) -> None:
     """Alarms raised by storage (disk pressure, missing volumes, integrity)."""
+    from kuzet.catalog.alarms import Alarms
+
     rows: list[dict[str, Any]] = [
             {"id": a.id, "kind": a.kind, "severity": a.severity, "subject": a.subject,
              "message": a.message, "raised": format_instant(a.raised_ns),
@@ -251,6 +261,8 @@ def audit_list(action: Annotated[str | None, typer.Option()] = None,
                limit: Annotated[int, typer.Option(min=1)] = 100,
                as_json: JsonOpt = False) -> None:
     """The newest audit entries (the reading is itself audited, after them)."""
+    from kuzet.audit.log import AuditLog
+
     catalog = open_catalog(read_settings())
     entries = AuditLog(catalog.session).entries(action=action, limit=limit)
     audited_read(catalog, AuditAction.AUDIT_READ, "audit", filter={"action": action},
@@ -276,6 +288,7 @@ def audit_export(
     import sys
 
     from kuzet.audit.export import write_csv
+    from kuzet.audit.log import AuditLog
 
     catalog = open_catalog(read_settings())
     entries = AuditLog(catalog.session).entries(since_ns=instant(start), until_ns=instant(end))
@@ -301,6 +314,7 @@ def audit_verify() -> None:
     """Check the audit log's hash chain and every signed checkpoint; exit 1 naming the first
     entry or span that is not what was written."""
     from kuzet.audit.anchor import Anchor
+    from kuzet.audit.log import AuditLog
     from kuzet.signing import grouped
 
     settings = read_settings()
@@ -329,6 +343,7 @@ def audit_checkpoint() -> None:
     """Sign the audit log's head now and append it to the checkpoint file (kuzet serve
     does so hourly and at every stop)."""
     from kuzet.audit.anchor import Anchor
+    from kuzet.audit.log import AuditLog
     from kuzet.signing import grouped
 
     settings = read_settings()

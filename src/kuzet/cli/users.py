@@ -12,15 +12,17 @@ act is audited as `local:<operating-system user>@<host>`.
 from __future__ import annotations
 
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kuzet.access.accounts import Accounts
-from kuzet.access.roles import RECTOR, Roles
-from kuzet.catalog.store import Catalog
 from kuzet.cli.common import emit, fail, local_actor, open_catalog, read_settings
 from kuzet.errors import KuzetError
+
+if TYPE_CHECKING:  # imported where used (kuzet.cli.common says why)
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.roles import Roles
+    from kuzet.catalog.store import Catalog
 
 user_app = typer.Typer(help="Accounts from the server's command line (the rector role is "
                        "asked for only here; the rector decides in the console).",
@@ -29,6 +31,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _services() -> tuple[Accounts, Roles]:
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.roles import Roles
+
     catalog = open_catalog(read_settings())
     return Accounts(catalog.session), Roles(catalog.session)
 
@@ -144,6 +149,9 @@ def first_administrator(catalog: Catalog) -> str | None:
     no picture, clause 3.4.2) and the administrator role asked for, waiting for the rector
     to approve it with the order's number and date. Its one-time password, or None when
     accounts exist."""
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.roles import Roles
+
     accounts, roles = Accounts(catalog.session), Roles(catalog.session)
     if accounts.list():
         return None
@@ -157,6 +165,9 @@ def first_administrator(catalog: Catalog) -> str | None:
 def demo_rector(catalog: Catalog) -> str | None:
     """`kuzet demo`'s rector, made as `kuzet user add rector --role rector` would be, while
     no rector is active and no account has the name: its one-time password, or None."""
+    from kuzet.access.accounts import Accounts
+    from kuzet.access.roles import RECTOR, Roles
+
     accounts, roles = Accounts(catalog.session), Roles(catalog.session)
     if any(u.name == RECTOR for u in accounts.list()) or any(
             a.role == RECTOR for a in roles.assignments(state="active")):
