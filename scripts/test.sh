@@ -41,12 +41,13 @@ fi
 types=$(mktemp)
 .venv/bin/mypy >"$types" 2>&1 &
 mypy_pid=$!
-# Three workers on this 2-core machine: most tests wait on real time (a camera's segments,
-# a browser's playback). Measured on the whole suite (issue 21): two workers kept the two
-# cores 50 % busy and took ~650 s; three keep them 75 % busy and take 524 s. Each worker has
-# its own simulator clips, browsers and databases; KUZET_TEST_WORKERS=0 runs in one process.
+# Four workers on this 2-core machine: most tests wait on real time (a camera's segments,
+# a browser's playback). Measured on the whole suite: two workers kept the two cores 50 %
+# busy and took ~650 s; three 75 % and 576 s; four 80 % (857 CPU-s) and 518 s. Each worker
+# has its own simulator clips, browsers and databases; KUZET_TEST_WORKERS=0 runs in one
+# process.
 tests=0
-.venv/bin/python -m pytest -n "${KUZET_TEST_WORKERS:-3}" --dist worksteal "$@" || tests=$?
+.venv/bin/python -m pytest -n "${KUZET_TEST_WORKERS:-4}" --dist worksteal "$@" || tests=$?
 typed=0
 wait "$mypy_pid" || typed=$?
 cat "$types"

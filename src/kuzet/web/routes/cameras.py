@@ -64,7 +64,10 @@ from kuzet.web.times import instant, out, window
 from kuzet.web.viewing_end import end_viewing as end_api_viewing
 
 router = APIRouter(prefix="/api", tags=["cameras"])
-STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
+# The camera list answers whoever `visible` lets see a camera: a viewer by instruction
+# (3.5.5) holds archive.view by a grant alone, and finds the grant's cameras on the
+# home page (it was refused the list, so the page had no archive link for them).
+STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
 ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
 TimeParam = Annotated[str, Query(max_length=40, description="ISO 8601 with offset")]
 

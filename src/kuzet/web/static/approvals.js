@@ -2,12 +2,14 @@
 // take (transfers, holds, privileged roles, access by instruction), in one list. Nothing
 // one asked for oneself offers a decision; the server refuses it anyway.
 import {refusal, send} from "/static/api.js";
-import {clockFormat} from "/static/zone.js";
+import {clockFormat, dayStartMs, isoInZone, shownIso} from "/static/zone.js";
 
 const labels = document.getElementById("labels").dataset;
 const message = document.getElementById("message");
 const when = (ns) => clockFormat.format(new Date(ns / 1e6));
-const yearAhead = () => new Date(Date.now() + 365 * 86400e3).toISOString().slice(0, 10);
+const yearAhead = () => isoInZone(Date.now() + 365 * 86400e3).slice(0, 10);
+// The last second of a day (YYYY-MM-DD) of the display zone, as the API takes an instant.
+const endOfDay = (date) => new Date(dayStartMs(date) + 86399e3).toISOString();
 
 function item(section, text, actions) {
   const li = document.createElement("li");
@@ -96,10 +98,11 @@ async function load() {
       until.value = yearAhead();
       until.title = labels.keep;
       until.setAttribute("aria-label", labels.keep);
-      const ranges = h.ranges.map((r) => `${r.camera} ${r.start} — ${r.end}`).join("; ");
+      const ranges = h.ranges.map((r) => `${r.camera} ${shownIso(r.start)} — ` +
+                                  shownIso(r.end)).join("; ");
       item(document.getElementById("holds"), `#${h.id} ${h.incident}: ${h.reason} (${ranges}; ` +
            `${h.requested_by})`, decisions(h.requested_by === me.name,
-        () => decide(`/api/holds/${h.id}/approve`, {expires: `${until.value}T23:59:59Z`}),
+        () => decide(`/api/holds/${h.id}/approve`, {expires: endOfDay(until.value)}),
         `/api/holds/${h.id}/reject`, [until]));
       waiting += 1;
     }

@@ -12,6 +12,12 @@ export function holdForm(path, registered, perms, say) {
       before_s: Number(data.get("before_s")), after_s: Number(data.get("after_s")),
       reason: data.get("reason")});
     say(response.ok, response.ok ? "" : await refusal(response));
-    if (response.ok) form.hidden = true;
+    if (!response.ok) return;
+    form.hidden = true; // what happens next, not just "saved" (issue 21)
+    const told = document.createElement("p");
+    told.id = "hold-requested";
+    told.setAttribute("role", "status");
+    told.textContent = form.dataset.requested;
+    form.after(told);
   };
 }

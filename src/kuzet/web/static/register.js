@@ -1,17 +1,19 @@
 // Registers of acts, viewing sessions and holds: the rows the server lets the signed-in
 // person see, filtered by any text in them, with the CSV the server writes (audited).
 import {refusal, row, send} from "/static/api.js";
-import {clockFormat, isoInZone} from "/static/zone.js";
+import {clockFormat, isoInZone, shownIso} from "/static/zone.js";
 
 const table = document.getElementById("register");
 const kind = table.dataset.kind;
 const labels = document.getElementById("labels").dataset;
 const filter = document.getElementById("filter");
 const lang = document.documentElement.lang;
+const words = document.getElementById("words").dataset; // stored states, said (issue 21)
+const word = (w) => words[w] || w;
 const when = (ns) => (ns ? clockFormat.format(new Date(ns / 1e6)) : "");
 const COLUMNS = {
   acts: [["number", (a) => link(`/acts/${a.id}`, a.number || `#${a.id}`)],
-         ["state", (a) => a.state],
+         ["state", (a) => word(a.state)],
          ["protocols", (a) => a.protocols.join(", ")], ["what", (a) => a.what],
          ["author", (a) => a.author], ["registered", (a) => when(a.registered_ns)]],
   viewings: [["number", (v) => link(`/api/viewings/${v.id}/pdf?lang=${lang}`, v.number)],
@@ -20,11 +22,12 @@ const COLUMNS = {
              ["ranges", (v) => `${when(v.start_ns)} — ${when(v.end_ns)}`],
              ["purpose", (v) => v.purpose],
              ["attendees", (v) => v.attendees.map((x) => x.name).join(", ")]],
-  holds: [["number", (h) => `#${h.id}`], ["state", (h) => h.state],
+  holds: [["number", (h) => `#${h.id}`], ["state", (h) => word(h.state)],
           ["incident", (h) => h.incident], ["reason", (h) => h.reason],
-          ["ranges", (h) => h.ranges.map((r) => `${r.camera} ${r.start} — ${r.end}`).join("; ")],
+          ["ranges", (h) => h.ranges.map((r) => `${r.camera} ${shownIso(r.start)} — ` +
+                                          shownIso(r.end)).join("; ")],
           ["requested", (h) => h.requested_by], ["approved", (h) => h.approved_by || ""],
-          ["expires", (h) => h.expires || ""]],
+          ["expires", (h) => shownIso(h.expires)]],
 };
 const columns = COLUMNS[kind];
 let rows = [];

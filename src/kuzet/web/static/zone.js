@@ -33,6 +33,12 @@ export const clockFormat = {
   },
 };
 
+// An instant the API writes as ISO 8601 in UTC (to the nanosecond: "…T09:42:03.288152708Z")
+// as clockFormat shows it; "" for none. Date.parse is only sure of milliseconds.
+export function shownIso(iso) {
+  return iso ? clockFormat.format(new Date(Date.parse(iso.replace(/(\.\d{3})\d+/, "$1")))) : "";
+}
+
 // "18:19:41": the time of day alone (the timeline's ticks).
 export const timeFormat = {
   format(date) {
