@@ -240,6 +240,7 @@ def test_the_console_places_cameras_and_the_rector_keeps_sound(world: World) -> 
         page = world.browser_login(browser, base, "rector")
         page.goto(f"{base}/?lang=en")
         item = page.locator(f"#cameras li[data-camera={CAM}]")
+        item.locator("details.audio summary").click()  # folded until opened
         item.locator("input[name=order_no]").fill("112-П")
         item.locator("input[name=order_date]").fill("2026-09-15")
         item.locator("button", has_text="Keep sound").click()

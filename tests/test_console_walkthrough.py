@@ -140,7 +140,7 @@ def test_each_role_does_its_days_work_by_clicks_in_kazakh(storage: Any,
         assert page.get_by_role("heading", level=1).inner_text() == HEALTH
         volume = page.locator("#volumes tr").filter(has_text="default")
         volume.wait_for()
-        assert "иә" in volume.inner_text()  # present
+        assert volume.locator("td").all_inner_texts()[1:3] == ["қосулы", "иә"]  # said, present
         assert page.get_by_role("heading", name="Томдар").is_visible()
         menu.get_by_role("link", name=REGISTERS).click()
         page.wait_for_url(f"{base}/registers/viewings")

@@ -6,6 +6,8 @@ import {clockFormat} from "/static/zone.js";
 
 const message = document.getElementById("message");
 const labels = document.getElementById("labels").dataset;
+const words = document.getElementById("words").dataset; // stored states, said (issue 21)
+const word = (w) => words[w] || w;
 const GiB = 1024 ** 3;
 const size = (bytes) => (bytes == null ? "" : `${(bytes / GiB).toFixed(1)} GiB`);
 
@@ -23,13 +25,13 @@ async function health() {
   const h = await answer("/api/health");
   if (!h) return;
   document.getElementById("alarms").replaceChildren(...h.alarms.map((a) => row([
-    clockFormat.format(new Date(a.since)), a.severity, a.kind, a.subject, a.message])));
+    clockFormat.format(new Date(a.since)), word(a.severity), a.kind, a.subject, a.message])));
   document.getElementById("no-alarms").hidden = h.alarms.length > 0;
   document.getElementById("volumes").replaceChildren(...h.volumes.map((v) => row([
-    v.name, v.state, v.present ? labels.yes : labels.no, size(v.free_bytes),
+    v.name, word(v.state), v.present ? labels.yes : labels.no, size(v.free_bytes),
     size(v.total_bytes), size(v.floor_bytes)])));
   document.getElementById("cameras").replaceChildren(...Object.entries(h.cameras)
-    .map(([state, count]) => row([state, String(count)])));
+    .map(([state, count]) => row([word(state), String(count)])));
 }
 
 async function verify() {

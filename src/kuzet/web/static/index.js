@@ -44,10 +44,18 @@ function soundForm(camera) {
   if (camera.audio) {
     return changeForm("audio", [], text.drop, () => send("DELETE", path));
   }
-  return changeForm("audio", [field("order_no", "text", text.order),
-                              field("order_date", "date", text.date)], text.keep,
-                    (form) => send("PUT", path, {order_no: form.elements.order_no.value,
-                                                 order_date: form.elements.order_date.value}));
+  // Folded to one line until opened: the rector's home lists every camera, and an open
+  // order form under each took most of the page (issue 21's walk-through).
+  const folded = document.createElement("details");
+  folded.className = "audio";
+  const summary = document.createElement("summary");
+  summary.textContent = text.keep;
+  folded.append(summary, changeForm("audio", [field("order_no", "text", text.order),
+                                              field("order_date", "date", text.date)],
+                                    text.keep, (form) => send("PUT", path, {
+                                      order_no: form.elements.order_no.value,
+                                      order_date: form.elements.order_date.value})));
+  return folded;
 }
 
 function zoneForm(camera) {
