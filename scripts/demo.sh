@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/python.sh
+# Bytecode cached as modules are first imported (scripts/test.sh says why): the demo starts
+# a simulator and the server, each of which otherwise compiles all it imports again.
+unset PYTHONDONTWRITEBYTECODE
 "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e .

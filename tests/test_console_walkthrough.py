@@ -166,6 +166,10 @@ def test_each_role_does_its_days_work_by_clicks_in_kazakh(storage: Any,
         verdict = page.locator("#verdict[data-state]")
         verdict.wait_for()
         assert verdict.inner_text().startswith("Бүтін:")
+        # every camera of the register counted, none running here: "unknown", said
+        states = page.locator("#cameras tr").first
+        states.wait_for()
+        assert states.locator("td").first.inner_text() == "белгісіз"
         page.context.close()
 
         # The viewer by instruction: from the home page to the camera's archive.

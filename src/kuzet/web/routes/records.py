@@ -192,7 +192,13 @@ def health(request: Request, caller: Caller = Depends(Require(Perm.HEALTH_READ))
     alarms = [AlarmReply(kind=a.kind, subject=a.subject, severity=a.severity,
                          message=a.message, since=format_instant(a.raised_ns))
               for a in svc.alarms.list()]
+    # Every camera in the register, by the recorder's state: one the recorder does not
+    # report (no `kuzet serve` running) is "unknown", not left out (the status bar counts
+    # it as not recording; an empty table beside it misled, issue 21's walk-through).
     states: dict[str, int] = {}
-    for st in svc.status().values():
-        states[str(st.get("state"))] = states.get(str(st.get("state")), 0) + 1
+    status = svc.status()
+    for name, cam in svc.cameras().items():
+        if cam.removed_ns is None:
+            state = str(status.get(name, {}).get("state", "unknown"))
+            states[state] = states.get(state, 0) + 1
     return HealthReply(alarms=alarms, volumes=volumes, cameras=states)
