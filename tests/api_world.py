@@ -109,14 +109,16 @@ class World:
         return c
 
     def grant(self, requester: TestClient, approver: TestClient, user: str,
-              footage: tuple[str, str], instruction: str) -> int:
+              footage: tuple[str, str], instruction: str,
+              valid: tuple[str, str] = ("2026-09-21T00:00:00Z", "2026-09-22T00:00:00Z")
+              ) -> int:
         """Archive view of CAM's `footage` window for `user` through the API, requested by
-        one client and approved by another, valid for the whole of 21 September 2026."""
+        one client and approved by another, valid for `valid` (by default the whole of 21
+        September 2026, the day most API tests live in)."""
         r = requester.post("/api/grants", json={
             "user": user, "perms": ["archive.view"], "cameras": [CAM],
             "footage_from": footage[0], "footage_to": footage[1],
-            "valid_from": "2026-09-21T00:00:00Z", "valid_until": "2026-09-22T00:00:00Z",
-            "instruction": instruction})
+            "valid_from": valid[0], "valid_until": valid[1], "instruction": instruction})
         assert r.status_code == 201, r.text
         assert approver.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
         if user not in self.secrets:  # archive view by grant needs a second factor too

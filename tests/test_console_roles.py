@@ -263,14 +263,9 @@ def test_a_guard_reaches_the_archive_by_clicks_and_the_screen_locks(storage: Any
     head = world.login(world.user("head", "head_of_security"))
     rector = world.login(world.user("rector", "rector"))
     hour = 3600 * 10**9
-    r = head.post("/api/grants", json={
-        "user": "guard", "perms": ["archive.view"], "cameras": [CAM],
-        "footage_from": _iso(now - hour), "footage_to": _iso(now),
-        "valid_from": _iso(now - hour), "valid_until": _iso(now + hour),
-        "instruction": "Rector's instruction No. 7 on the corridor incident"})
-    assert r.status_code == 201, r.text
-    assert rector.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
-    world.enrol("guard")
+    world.grant(head, rector, "guard", (_iso(now - hour), _iso(now)),
+                "Rector's instruction No. 7 on the corridor incident",
+                valid=(_iso(now - hour), _iso(now + hour)))  # enrols a second factor too
     with world.served() as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         context = browser.new_context(ignore_https_errors=True)

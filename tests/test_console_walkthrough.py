@@ -66,14 +66,9 @@ def test_each_role_does_its_days_work_by_clicks_in_kazakh(storage: Any,
     assert r.status_code == 200, r.text
     number = r.json()["number"]
     # The viewer's instruction: the last hour of CAM's footage, for the next hour (3.5.5).
-    r = head.post("/api/grants", json={
-        "user": "viewer", "perms": ["archive.view"], "cameras": [CAM],
-        "footage_from": _iso(now - hour), "footage_to": _iso(now),
-        "valid_from": _iso(now - hour), "valid_until": _iso(now + hour),
-        "instruction": "Rector's instruction No. 12 on the broken window"})
-    assert r.status_code == 201, r.text
-    assert rector.post(f"/api/grants/{r.json()['id']}/approve").status_code == 200
-    world.enrol("viewer")  # stored video by grant needs a second factor too
+    world.grant(head, rector, "viewer", (_iso(now - hour), _iso(now)),
+                "Rector's instruction No. 12 on the broken window",
+                valid=(_iso(now - hour), _iso(now + hour)))  # enrols a second factor too
 
     with world.served() as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
