@@ -18,6 +18,7 @@ import pytest
 
 from conftest import FRAME_NS, Kuzet, ffprobe, stop, wait_for
 from kuzet.mp4.boxes import file_boxes
+from kuzet.timefmt import parse_instant
 
 pytestmark = pytest.mark.slow
 
@@ -217,21 +218,35 @@ def _api_client(kuzet: Kuzet) -> httpx.Client:
 
 
 def test_camera_outage_is_a_gap_with_exact_bounds(kuzet: Kuzet) -> None:
-    """UE-10-22 3.3 (24/7): a camera gone is a gap with exact bounds, and recording resumes."""
+    """UE-10-22 3.3 (24/7): a camera gone is a gap with exact bounds, and recording resumes.
+    UE-10-22 3.3.2, 3.4.3 (issue 22): a camera not recording for `camera_alarm_s` is a
+    critical `camera_offline` alarm naming the cause, cleared when it records again."""
     sim, port = kuzet.sim()
     kuzet.run("camera", "add", "door", f"rtsp://127.0.0.1:{port}/cam01/main", "--zone", "corridor")
+    kuzet.env["KUZET_CAMERA_ALARM_S"] = "2"
     serve = kuzet.serve()
     wait_for(lambda: segment_count(kuzet, "door") >= 1, 30, what="first segment")
+    assert kuzet.json("alarms") == []
     t_gone = time.time_ns()
     stop(sim, signal.SIGKILL)
     wait_for(lambda: kuzet.status().get("door", {}).get("state") == "reconnecting", 15,
              what="reconnecting status")
-    time.sleep(3)
+
+    def offline(*flags: str) -> list[dict[str, Any]]:
+        return [a for a in kuzet.json("alarms", *flags) if a["kind"] == "camera_offline"]
+
+    (alarm,) = wait_for(offline, 15, 0.5, what="the camera_offline alarm")  # the outage
+    assert (alarm["subject"], alarm["severity"]) == ("door", "critical")
+    assert alarm["message"].startswith("camera door: not recording for "), alarm
+    assert parse_instant(alarm["raised"]) - t_gone >= 2 * 10**9  # camera_alarm_s
     t_back = time.time_ns()
     kuzet.sim(port=port)
     wait_for(lambda: any(s.start_ns > t_back for s in
                          kuzet.catalog().segments(kuzet.catalog().camera("door").id)), 40,
              what="a segment after the camera returned")
+    wait_for(lambda: not offline(), 10, 0.5, what="the alarm cleared")
+    (cleared,) = [a for a in offline("--all") if a["id"] == alarm["id"]]
+    assert cleared["cleared"] is not None
     stop(serve, timeout=5)
     gaps = kuzet.json("recordings", "gaps", "door")
     assert len(gaps) == 1, gaps

@@ -18,6 +18,7 @@ from kuzet.ingest.errors import GapCause, SourceError, check_url
 from kuzet.ingest.ffmpeg_source import classify_open_error
 from kuzet.mp4.boxes import Box, complete_prefix, file_boxes
 from kuzet.nal import parameter_sets, split_annexb, to_annexb
+from kuzet.recorder.camera_health import Decision, Watch
 from kuzet.recorder.clock import (
     OffsetEstimator,
     is_discontinuity,
@@ -401,3 +402,27 @@ def test_passwords_are_hashed_at_argon2ids_recommended_cost() -> None:
         "from kuzet.access.passwords import hash_password; print(hash_password('a' * 12))")],
         capture_output=True, text=True, check=True).stdout
     assert out.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), out
+
+
+def test_a_camera_not_recording_is_alarmed_after_its_delay_and_cleared_when_back() -> None:
+    """UE-10-22 3.3.2, 3.4.3 (issue 22): `camera_alarm_s` of not recording raise one
+    alarm naming the cause; recording clears it; a full disk (its volume's own alarm) and
+    a stop never raise it; a camera removed from the register has its alarm cleared."""
+    watch = Watch(after_ns=30 * 10**9)
+
+    def st(camera: str, state: str, error: str | None = None) -> dict[str, object]:
+        return {"camera": camera, "state": state, "last_error": error}
+
+    s = 10**9
+    assert watch.decide([st("gate", "recording"), st("hall", "storage_full")], 0) == []
+    down = [st("gate", "reconnecting", "connection refused"), st("hall", "storage_full")]
+    assert watch.decide(down, 1 * s) == []
+    assert watch.decide(down, 30 * s) == []  # 29 s down
+    assert watch.decide(down, 31 * s) == [
+        Decision("gate", True, "camera gate: not recording for 30 s (connection refused)")]
+    assert watch.decide(down, 90 * s) == []  # raised once
+    assert watch.decide([st("gate", "recording")], 91 * s) == [Decision("gate", False)]
+    assert watch.decide([st("gate", "stopped")], 200 * s) == []
+    watch.decide([st("gate", "failed")], 300 * s)
+    assert watch.decide([st("gate", "failed")], 330 * s)[0].raise_
+    assert watch.decide([], 331 * s) == [Decision("gate", False)]  # removed

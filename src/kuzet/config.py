@@ -89,6 +89,10 @@ class Settings(BaseSettings):
                                  description="Longest wait between reconnection attempts.")
     rtsp_transport: Literal["tcp", "udp"] = Field(
         "tcp", description="Default RTP transport for cameras that do not set their own.")
+    camera_alarm_s: float = Field(
+        30.0, ge=2, le=3600, description="A camera not recording for this long raises a "
+        "critical camera_offline alarm, cleared when it records again (not for a full disk, "
+        "which its volume's alarm says).")
     shutdown_grace_s: float = Field(4.5, gt=0, le=30,
                                     description="Time given to close open segments on stop.")
     retention_days: int = Field(

@@ -238,7 +238,8 @@ def volume_list(as_json: JsonOpt = False) -> None:
 
 def alarms(all_: Annotated[bool, typer.Option("--all", help="Include cleared alarms.")] = False,
            as_json: JsonOpt = False) -> None:
-    """Alarms raised by storage (disk pressure, missing volumes, integrity)."""
+    """Alarms that need a person: storage (disk pressure, missing volumes, integrity),
+    cameras not recording, detection, access and the audit's destinations."""
     from kuzet.catalog.alarms import Alarms
 
     rows: list[dict[str, Any]] = [

@@ -27,6 +27,7 @@ from kuzet.governance.hold_reminder import HoldReminder
 from kuzet.governance.holds import Holds
 from kuzet.ingest.choice import ClientChoice
 from kuzet.ingest.errors import GapCause
+from kuzet.recorder.camera_health import CameraHealth
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.substream import SubStream
 from kuzet.recorder.supervisor import CameraSource, Supervisor
@@ -109,7 +110,9 @@ class RecorderService:
         self.supervisors: dict[int, Supervisor] = {}
         self._restarting: dict[int, Supervisor] = {}  # stopped for a new session, closing
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
-        self._listeners: list[StatusListener] = []
+        # a camera not recording for camera_alarm_s is an alarm (issue 22)
+        self._listeners: list[StatusListener] = [
+            CameraHealth(alarms, settings.camera_alarm_s, time.time_ns)]
         self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
         self._lock = lock_path(settings)
