@@ -220,13 +220,32 @@ def _api_client(kuzet: Kuzet) -> httpx.Client:
 def test_camera_outage_is_a_gap_with_exact_bounds(kuzet: Kuzet) -> None:
     """UE-10-22 3.3 (24/7): a camera gone is a gap with exact bounds, and recording resumes.
     UE-10-22 3.3.2, 3.4.3 (issue 22): a camera not recording for `camera_alarm_s` is a
-    critical `camera_offline` alarm naming the cause, cleared when it records again."""
+    critical `camera_offline` alarm naming the cause, cleared when it records again.
+    UE-10-22 3.4.1: a camera whose clock runs 3 s behind (the simulator's sender reports
+    say so) shows its offset and raises a `camera_clock` warning; one on time neither."""
     sim, port = kuzet.sim()
+    _, late = kuzet.sim("--clock-offset-ms", "-3000")
     kuzet.run("camera", "add", "door", f"rtsp://127.0.0.1:{port}/cam01/main", "--zone", "corridor")
+    kuzet.run("camera", "add", "late", f"rtsp://127.0.0.1:{late}/cam01/main", "--zone", "lobby")
     kuzet.env["KUZET_CAMERA_ALARM_S"] = "2"
     serve = kuzet.serve()
     wait_for(lambda: segment_count(kuzet, "door") >= 1, 30, what="first segment")
-    assert kuzet.json("alarms") == []
+    # The clock: the offset of the last sender report, late by at most one of the client's
+    # batches (a quarter second) where nobody watches the camera.
+    def clocks() -> dict[str, int] | None:
+        said = {r["name"]: r["clock_offset_ms"] for r in kuzet.json("camera", "list")
+                if r["clock_offset_ms"] is not None}
+        return said if len(said) == 2 else None
+
+    offsets = wait_for(clocks, 20, 0.5, what="both cameras' clocks")
+    assert -3300 <= offsets["late"] <= -2990, offsets
+    assert -300 <= offsets["door"] <= 10, offsets
+    (clock,) = wait_for(lambda: [a for a in kuzet.json("alarms")
+                                 if a["kind"] == "camera_clock"], 10, 0.5,
+                        what="the camera_clock warning")
+    assert (clock["subject"], clock["severity"]) == ("late", "warning")
+    assert "ms behind this server's" in clock["message"], clock
+    assert [a["kind"] for a in kuzet.json("alarms")] == ["camera_clock"]
     t_gone = time.time_ns()
     stop(sim, signal.SIGKILL)
     wait_for(lambda: kuzet.status().get("door", {}).get("state") == "reconnecting", 15,

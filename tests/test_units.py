@@ -18,7 +18,7 @@ from kuzet.ingest.errors import GapCause, SourceError, check_url
 from kuzet.ingest.ffmpeg_source import classify_open_error
 from kuzet.mp4.boxes import Box, complete_prefix, file_boxes
 from kuzet.nal import parameter_sets, split_annexb, to_annexb
-from kuzet.recorder.camera_health import Decision, Watch
+from kuzet.recorder.camera_health import CLOCK, OFFLINE, Decision, Watch
 from kuzet.recorder.clock import (
     OffsetEstimator,
     is_discontinuity,
@@ -408,7 +408,7 @@ def test_a_camera_not_recording_is_alarmed_after_its_delay_and_cleared_when_back
     """UE-10-22 3.3.2, 3.4.3 (issue 22): `camera_alarm_s` of not recording raise one
     alarm naming the cause; recording clears it; a full disk (its volume's own alarm) and
     a stop never raise it; a camera removed from the register has its alarm cleared."""
-    watch = Watch(after_ns=30 * 10**9)
+    watch = Watch(after_ns=30 * 10**9, clock_limit_ms=1000)
 
     def st(camera: str, state: str, error: str | None = None) -> dict[str, object]:
         return {"camera": camera, "state": state, "last_error": error}
@@ -418,11 +418,34 @@ def test_a_camera_not_recording_is_alarmed_after_its_delay_and_cleared_when_back
     down = [st("gate", "reconnecting", "connection refused"), st("hall", "storage_full")]
     assert watch.decide(down, 1 * s) == []
     assert watch.decide(down, 30 * s) == []  # 29 s down
-    assert watch.decide(down, 31 * s) == [
-        Decision("gate", True, "camera gate: not recording for 30 s (connection refused)")]
+    assert watch.decide(down, 31 * s) == [Decision(
+        OFFLINE, "gate", True, "camera gate: not recording for 30 s (connection refused)")]
     assert watch.decide(down, 90 * s) == []  # raised once
-    assert watch.decide([st("gate", "recording")], 91 * s) == [Decision("gate", False)]
+    assert watch.decide([st("gate", "recording")], 91 * s) == [
+        Decision(OFFLINE, "gate", False)]
     assert watch.decide([st("gate", "stopped")], 200 * s) == []
     watch.decide([st("gate", "failed")], 300 * s)
     assert watch.decide([st("gate", "failed")], 330 * s)[0].raise_
-    assert watch.decide([], 331 * s) == [Decision("gate", False)]  # removed
+    assert watch.decide([], 331 * s) == [Decision(OFFLINE, "gate", False)]  # removed
+
+
+def test_a_camera_clock_off_the_servers_is_alarmed_while_it_records() -> None:
+    """UE-10-22 3.4.1 (one real-time system; issue 22): a recording camera whose sender
+    reports put its clock more than `camera_clock_alarm_ms` off is warned of, once, and
+    cleared when back within it; a camera not recording, or without reports, is not
+    judged by an old report."""
+    watch = Watch(after_ns=30 * 10**9, clock_limit_ms=1000)
+
+    def st(offset: int | None, state: str = "recording") -> dict[str, object]:
+        return {"camera": "gate", "state": state, "clock_offset_ms": offset}
+
+    assert watch.decide([st(None)], 0) == []
+    assert watch.decide([st(-1000)], 1) == []  # within the limit
+    assert watch.decide([st(-3012)], 2) == [Decision(
+        CLOCK, "gate", True,
+        "camera gate: its clock is 3012 ms behind this server's (more than 1000 ms)")]
+    assert watch.decide([st(2990)], 3) == []  # still off: raised once
+    assert watch.decide([st(5, "reconnecting")], 4) == []
+    assert watch.decide([st(5)], 5) == [Decision(CLOCK, "gate", False)]
+    assert watch.decide([st(4000)], 6)[0].message.endswith("ms ahead of this server's "
+                                                            "(more than 1000 ms)")

@@ -93,6 +93,10 @@ class Settings(BaseSettings):
         30.0, ge=2, le=3600, description="A camera not recording for this long raises a "
         "critical camera_offline alarm, cleared when it records again (not for a full disk, "
         "which its volume's alarm says).")
+    camera_clock_alarm_ms: int = Field(
+        1000, ge=10, le=3_600_000, description="A recording camera whose clock is more than "
+        "this far off the server's (its RTCP sender reports; Kuzet's own RTSP client) "
+        "raises a camera_clock warning, cleared when back within it.")
     shutdown_grace_s: float = Field(4.5, gt=0, le=30,
                                     description="Time given to close open segments on stop.")
     retention_days: int = Field(

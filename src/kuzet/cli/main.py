@@ -325,6 +325,9 @@ def sim(
     person_on: Annotated[list[str] | None, typer.Option(metavar="CAMERA", help=(
         "The camera (cam01, ...) the --person walks through; repeat for more (default: "
         "every camera)."))] = None,
+    clock_offset_ms: Annotated[int, typer.Option(min=-86_400_000, max=86_400_000, help=(
+        "The cameras' own clock runs this many ms ahead of this machine's (negative: "
+        "behind), as their RTCP sender reports say: a camera whose time is off."))] = 0,
 ) -> None:
     """Serve simulated cameras over RTSP (H.264, wall-clock seconds overlay, moving box)."""
     from kuzet.rtsp.clip import AUDIO_FORMATS, ClipSpec, load_person
@@ -371,7 +374,7 @@ def sim(
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file,
         port_file=port_file, stagger=stagger, stamp=stamp, spread=spread,
         audio="" if audio == "none" else audio, faults=faults, scenes=scenes,
-        person_on=frozenset(person_on or ()))
+        person_on=frozenset(person_on or ()), clock_offset_ms=clock_offset_ms)
     settings = read_settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))
@@ -509,7 +512,8 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
                      "fps": st.get("fps"), "bitrate_bps": st.get("bitrate_bps"),
                      "packets_lost": st.get("packets_lost"),
                      "tls_fingerprint": cam.tls_fingerprint,
-                     "certificate_sha256": st.get("certificate_sha256")})
+                     "certificate_sha256": st.get("certificate_sha256"),
+                     "clock_offset_ms": st.get("clock_offset_ms")})
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return

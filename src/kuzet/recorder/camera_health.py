@@ -1,12 +1,19 @@
-"""A camera that does not record is an equipment alarm (UE-10-22 3.3.2, 3.4.3; issue 22):
-always, not only for a camera with a tamper rule (whose signal loss is tampering, raised
-by detection at once). `camera_alarm_s` of not recording raise it, critical, naming the
-recorder's cause; recording again clears it, so the alarm's history holds the outage.
+"""A camera that does not record, or whose clock is off, is an equipment alarm (UE-10-22
+3.3.2, 3.4.1, 3.4.3; issue 22).
 
-Not for a camera whose disk is full (the volume's own `storage_full` alarm says it) nor
-while the server stops; a camera removed from the register has its alarm cleared. The
-decisions are pure (`Watch.decide`); `CameraHealth` is the recorder's status listener
-that carries them out on the catalog's alarms.
+- `camera_offline` (critical): not recording for `camera_alarm_s`, always, not only for a
+  camera with a tamper rule (whose signal loss is tampering, raised by detection at once);
+  it names the recorder's cause, and recording again clears it, so the alarm's history
+  holds the outage. Not for a camera whose disk is full (the volume's own `storage_full`
+  alarm says it) nor while the server stops.
+- `camera_clock` (warning): the camera's clock more than `camera_clock_alarm_ms` off this
+  server's, as its last RTCP sender report says (3.4.1: one real-time system; a camera's
+  own overlay and its events would otherwise disagree with the catalog's times); cleared
+  when back within it.
+
+A camera removed from the register has its alarms cleared. The decisions are pure
+(`Watch.decide`); `CameraHealth` is the recorder's status listener that carries them out
+on the catalog's alarms.
 """
 
 from __future__ import annotations
@@ -17,13 +24,15 @@ from typing import Any
 
 from kuzet.catalog.alarms import Alarms, Severity
 
-KIND = "camera_offline"
+OFFLINE, CLOCK = "camera_offline", "camera_clock"
+SEVERITY = {OFFLINE: Severity.CRITICAL, CLOCK: Severity.WARNING}
 # states that are not the camera's fault or are said elsewhere
 NOT_AN_OUTAGE = ("recording", "storage_full", "stopped")
 
 
 @dataclass(frozen=True)
 class Decision:
+    kind: str  # OFFLINE or CLOCK
     camera: str
     raise_: bool  # False: clear
     message: str = ""
@@ -31,51 +40,77 @@ class Decision:
 
 @dataclass
 class Watch:
-    """Since when each camera has not been recording, and which are alarmed."""
+    """Since when each camera has not been recording, and which are alarmed of what."""
 
     after_ns: int
+    clock_limit_ms: int
     down_since: dict[str, int] = field(default_factory=dict)
-    alarmed: set[str] = field(default_factory=set)
+    alarmed: set[tuple[str, str]] = field(default_factory=set)  # (kind, camera)
 
     def decide(self, statuses: Iterable[dict[str, Any]], now_ns: int) -> list[Decision]:
         out: list[Decision] = []
         seen: set[str] = set()
         for st in statuses:
-            name, state = st["camera"], st["state"]
-            seen.add(name)
-            if state in NOT_AN_OUTAGE:
-                self.down_since.pop(name, None)
-                if name in self.alarmed and state == "recording":
-                    self.alarmed.discard(name)
-                    out.append(Decision(name, False))
-                continue
-            since = self.down_since.setdefault(name, now_ns)
-            if name not in self.alarmed and now_ns - since >= self.after_ns:
-                self.alarmed.add(name)
-                cause = st.get("last_error") or state
-                out.append(Decision(name, True, f"camera {name}: not recording for "
-                                                f"{(now_ns - since) / 1e9:.0f} s ({cause})"))
-        for name in sorted(self.alarmed - seen):  # removed from the register
-            self.alarmed.discard(name)
+            seen.add(st["camera"])
+            out += self._offline(st, now_ns) + self._clock(st)
+        for kind, name in sorted(a for a in self.alarmed if a[1] not in seen):  # removed
+            self.alarmed.discard((kind, name))
             self.down_since.pop(name, None)
-            out.append(Decision(name, False))
+            out.append(Decision(kind, name, False))
         return out
+
+    def _offline(self, st: dict[str, Any], now_ns: int) -> list[Decision]:
+        name, state = st["camera"], st["state"]
+        key = (OFFLINE, name)
+        if state in NOT_AN_OUTAGE:
+            self.down_since.pop(name, None)
+            if key in self.alarmed and state == "recording":
+                self.alarmed.discard(key)
+                return [Decision(OFFLINE, name, False)]
+            return []
+        since = self.down_since.setdefault(name, now_ns)
+        if key in self.alarmed or now_ns - since < self.after_ns:
+            return []
+        self.alarmed.add(key)
+        cause = st.get("last_error") or state
+        return [Decision(OFFLINE, name, True, f"camera {name}: not recording for "
+                                             f"{(now_ns - since) / 1e9:.0f} s ({cause})")]
+
+    def _clock(self, st: dict[str, Any]) -> list[Decision]:
+        name, offset = st["camera"], st.get("clock_offset_ms")
+        key = (CLOCK, name)
+        if st["state"] != "recording" or offset is None:
+            return []  # the last report of a camera not recording says nothing new
+        off = abs(offset) > self.clock_limit_ms
+        if off and key not in self.alarmed:
+            self.alarmed.add(key)
+            side = "ahead of" if offset > 0 else "behind"
+            return [Decision(CLOCK, name, True,
+                             f"camera {name}: its clock is {abs(offset)} ms {side} this "
+                             f"server's (more than {self.clock_limit_ms} ms)")]
+        if not off and key in self.alarmed:
+            self.alarmed.discard(key)
+            return [Decision(CLOCK, name, False)]
+        return []
 
 
 class CameraHealth:
-    """The recorder's status listener: raises and clears `camera_offline` alarms."""
+    """The recorder's status listener: raises and clears the cameras' alarms."""
 
-    def __init__(self, alarms: Alarms, after_s: float, clock_ns: Callable[[], int]) -> None:
+    def __init__(self, alarms: Alarms, after_s: float, clock_limit_ms: int,
+                 clock_ns: Callable[[], int]) -> None:
         self.alarms = alarms
-        self.watch = Watch(int(after_s * 1e9))
+        self.watch = Watch(int(after_s * 1e9), clock_limit_ms)
         self.clock_ns = clock_ns
-        # alarms left open by a previous run are the watch's to clear once recording
-        self.watch.alarmed = {a.subject for a in alarms.list() if a.kind == KIND}
+        # alarms left open by a previous run are the watch's to clear
+        self.watch.alarmed = {(a.kind, a.subject) for a in alarms.list()
+                              if a.kind in SEVERITY}
 
     def tick(self, statuses: list[dict[str, Any]]) -> None:
         now = self.clock_ns()
         for d in self.watch.decide(statuses, now):
             if d.raise_:
-                self.alarms.raise_(KIND, d.camera, Severity.CRITICAL, d.message, now_ns=now)
+                self.alarms.raise_(d.kind, d.camera, SEVERITY[d.kind], d.message, now_ns=now,
+                                   value=None)
             else:
-                self.alarms.clear(KIND, d.camera, now_ns=now)
+                self.alarms.clear(d.kind, d.camera, now_ns=now)

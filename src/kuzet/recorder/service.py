@@ -112,7 +112,8 @@ class RecorderService:
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
         # a camera not recording for camera_alarm_s is an alarm (issue 22)
         self._listeners: list[StatusListener] = [
-            CameraHealth(alarms, settings.camera_alarm_s, time.time_ns)]
+            CameraHealth(alarms, settings.camera_alarm_s, settings.camera_clock_alarm_ms,
+                         time.time_ns)]
         self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
         self._lock = lock_path(settings)

@@ -85,6 +85,10 @@ class CameraStatus:
     # rtsps://: the SHA-256 of the TLS certificate the camera presented in the current or
     # last session (lower-case hex), what `kuzet camera certificate --seen` pins.
     certificate_sha256: str | None = None
+    # issue 22: the camera's clock against this server's, from its last RTCP sender report
+    # (its NTP time less the report's arrival: the camera's offset less the network's
+    # delay); None where the client reads no reports (FFmpeg's) or none came yet.
+    clock_offset_ms: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"camera": self.camera, "state": self.state.value, "since_ns": self.since_ns,
@@ -92,4 +96,5 @@ class CameraStatus:
                 "fps": round(self.fps, 2), "bitrate_bps": round(self.bitrate_bps),
                 "frames_recorded": self.frames_recorded, "bytes_recorded": self.bytes_recorded,
                 "segments_closed": self.segments_closed, "packets_lost": self.packets_lost,
-                "audio": self.audio, "certificate_sha256": self.certificate_sha256}
+                "audio": self.audio, "certificate_sha256": self.certificate_sha256,
+                "clock_offset_ms": self.clock_offset_ms}

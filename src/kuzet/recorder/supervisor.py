@@ -175,6 +175,7 @@ class Supervisor(Worker):
         # closed segments that arrived in a burst, waiting for a later segment's offset
         # (kuzet.recorder.clock); committed at the latest when the session ends
         self._held: list[tuple[_Open, ClosedSegment]] = []
+        self._reports: dict[str, tuple[int, int, int]] | None = None
         last = catalog.last_segment(source.id)
         self.prev_end_ns: int | None = last.end_ns if last else None
 
@@ -255,6 +256,8 @@ class Supervisor(Worker):
         seen: str | None = getattr(source, "peer_certificate_sha256", None)
         if seen is not None:
             self.status.certificate_sha256 = seen
+        # the own client's RTCP sender reports by medium: (NTP ns, RTP, arrival ns)
+        self._reports = getattr(source, "sender_reports", None)
         # G.711, which no MP4 holds, is made AAC on the way (kuzet.ingest.sound)
         made_aac = AacFromG711(audio) if audio is not None and audio.codec in G711 else None
         if made_aac is not None:
@@ -580,4 +583,8 @@ class Supervisor(Worker):
         st = self.status
         st.fps, st.bitrate_bps = self._rates.observe(self.clock_ns(), st.frames_recorded,
                                                      st.bytes_recorded)
+        video = (self._reports or {}).get("video")
+        if video is not None:  # the camera's clock, as its last report said (issue 22)
+            ntp_ns, _, arrival_ns = video
+            st.clock_offset_ms = round((ntp_ns - arrival_ns) / 1e6)
         return st

@@ -132,8 +132,20 @@ class StreamSource:
     ts_wrap_in_s: int = 0  # the video's RTP clock passes 2**32 this long after PLAY
     seq_wrap_in: int = 0  # the video's sequence passes 65535 this many packets in
     inband_params: bool = True  # False: SPS and PPS only in the SDP, not before keyframes
+    # issue 22: the camera's own clock runs this far ahead of the true time (negative:
+    # behind), as its RTCP sender reports tell
+    clock_offset_ms: int = 0
     frames_sent: int = 0
     fault_counts: FaultCounts = field(default_factory=FaultCounts)
+
+    def report_at(self, now: float, since_ns: int, rtp_ts: int, rate: int) -> tuple[int, int]:
+        """A sender report's (NTP time, RTP time) at `now`, as a camera stamps it: its own
+        wall clock (`clock_offset_ms` off the true time) and the RTP time of that instant,
+        `since_ns` after the last packet's `rtp_ts`, so that the two still map onto each
+        other exactly (before, the report carried the last packet's time, up to a frame
+        old, or a freeze's length during a freeze)."""
+        ntp_ns = int(now * 1e9) + self.clock_offset_ms * 1_000_000
+        return ntp_ns, (rtp_ts + since_ns * rate // 1_000_000_000) & 0xFFFFFFFF
 
     def frame_for(self, frame_no: int) -> tuple[Clip, int]:
         second = frame_no // FPS + self.offset_s
@@ -406,8 +418,11 @@ class RtspServer:
         if now - session.last_sr >= SR_INTERVAL_S:
             session.last_sr = now
             frame_no = session.next_frame - 1
-            sr = rtcp_sender_report(session.ssrc, frame_no * 1_000_000_000 // FPS,
-                                    session.rtp_ts(frame_no), session.packets, session.octets)
+            since_ns = int(now * 1e9) - frame_no * 1_000_000_000 // FPS
+            sr = rtcp_sender_report(
+                session.ssrc, *session.source.report_at(now, since_ns, session.rtp_ts(frame_no),
+                                                        RTP_TICKS_PER_FRAME * FPS),
+                session.packets, session.octets)
             self._send_rtcp(session, sr)
 
     def _send_audio(self, session: Session, track: AudioTrack, media_now: float,
@@ -435,9 +450,12 @@ class RtspServer:
         if now - track.last_sr >= SR_INTERVAL_S and track.next_packet:
             track.last_sr = now
             last = track.next_packet - 1
-            sr = rtcp_sender_report(track.ssrc, last * fmt.samples * 1_000_000_000 // fmt.rate,
-                                    track.rtp_ts(last, session.source), track.packets,
-                                    track.octets)
+            since_ns = int(now * 1e9) - last * fmt.samples * 1_000_000_000 // fmt.rate
+            sr = rtcp_sender_report(
+                track.ssrc, *session.source.report_at(now, since_ns,
+                                                      track.rtp_ts(last, session.source),
+                                                      fmt.rate),
+                track.packets, track.octets)
             self._write_rtcp(session.writer, track.transport, track.udp_peer, sr)
 
     def _send_spread(self, session: Session, now: float) -> None:

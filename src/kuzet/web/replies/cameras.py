@@ -37,6 +37,9 @@ class CameraStatusReply(Reply):
     certificate_sha256: str | None = Field(default=None, description=(
         "rtsps://: the SHA-256 of the TLS certificate the camera presented in its current "
         "or last session"))
+    clock_offset_ms: int | None = Field(default=None, description=(
+        "the camera's clock against the server's, from its last RTCP sender report "
+        "(positive: ahead; the network's delay included); null without reports"))
 
 
 class UnknownStatusReply(Reply):
