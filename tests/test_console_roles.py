@@ -17,7 +17,7 @@ import pytest
 from starlette.websockets import WebSocketDisconnect
 
 from api_world import CAM, CHROMIUM_ARGS, PASSWORD, World
-from conftest import SQLITE_ONLY
+from conftest import SQLITE_ONLY, wait_for
 from kuzet.access.sessions import Sessions
 from kuzet.timefmt import parse_instant
 
@@ -313,9 +313,12 @@ def test_a_guard_reaches_the_archive_by_clicks_and_the_screen_locks(storage: Any
         page.locator("#screen-lock").wait_for(state="visible")
         other.locator("#screen-lock").wait_for(state="visible")
         assert not page.locator("input[name=purpose]").is_visible()
-        refused = page.evaluate(f"fetch('/api/cameras/{CAM}/days?month=2026-12')"
-                                ".then((r) => r.status)")
-        assert refused == 403
+        # The page covers itself at once and tells the server (PUT /api/auth/lock), which
+        # then refuses footage: waited for, since the cover comes before the answer (one
+        # run in CI asked between the two and got 200).
+        wait_for(lambda: page.evaluate(f"fetch('/api/cameras/{CAM}/days?month=2026-12')"
+                                       ".then((r) => r.status)") == 403, 10,
+                 what="the server's refusal behind the lock")
         page.fill("#unlock input[name=password]", PASSWORD)
         page.fill("#unlock input[name=totp]", world.code("guard"))
         page.click("#unlock button[type=submit]")
