@@ -116,9 +116,11 @@ def test_a_burst_is_placed_by_the_stream_after_it() -> None:
     for media in range(0, 2_000, 40):  # two seconds of frames within 49 µs
         burst.observe(5_000 + media // 40, media)
     assert burst.arrived_in_burst
-    assert placed_offsets([burst.offset_ns], 10) == [10]  # the later one was on time
-    assert placed_offsets([30, 20, 25], 22) == [20, 20, 22]
-    assert placed_offsets([30, 20], None) == [20, 20]  # the stream ended in the burst
+    assert placed_offsets([(burst.offset_ns, True)], 10) == [10]  # the later one on time
+    assert placed_offsets([(30, True), (20, True), (25, True)], 22) == [20, 20, 22]
+    assert placed_offsets([(30, True), (20, True)], None) == [20, 20]  # ended in the burst
+    # the camera's clock jumped at the second held segment: the first keeps its own
+    assert placed_offsets([(30, True), (20, False), (25, True)], 22) == [30, 20, 22]
     assert placed_offsets([], 5) == []
 
 
@@ -407,45 +409,52 @@ def test_passwords_are_hashed_at_argon2ids_recommended_cost() -> None:
 def test_a_camera_not_recording_is_alarmed_after_its_delay_and_cleared_when_back() -> None:
     """UE-10-22 3.3.2, 3.4.3 (issue 22): `camera_alarm_s` of not recording raise one
     alarm naming the cause; recording clears it; a full disk (its volume's own alarm) and
-    a stop never raise it; a camera removed from the register has its alarm cleared."""
+    a stop never raise it; a camera restarting for a new setting (absent from the
+    recorder's statuses a moment) keeps its timer; one removed from the register has its
+    alarm cleared."""
     watch = Watch(after_ns=30 * 10**9, clock_limit_ms=1000)
+    register = {"gate", "hall"}
 
     def st(camera: str, state: str, error: str | None = None) -> dict[str, object]:
         return {"camera": camera, "state": state, "last_error": error}
 
-    s = 10**9
-    assert watch.decide([st("gate", "recording"), st("hall", "storage_full")], 0) == []
+    def decide(statuses: list[dict[str, object]], at_s: int) -> list[Decision]:
+        return watch.decide(statuses, at_s * 10**9, register)
+
+    assert decide([st("gate", "recording"), st("hall", "storage_full")], 0) == []
     down = [st("gate", "reconnecting", "connection refused"), st("hall", "storage_full")]
-    assert watch.decide(down, 1 * s) == []
-    assert watch.decide(down, 30 * s) == []  # 29 s down
-    assert watch.decide(down, 31 * s) == [Decision(
+    assert decide(down, 1) == []
+    assert decide([], 20) == []  # restarting for a new setting: not removed
+    assert decide(down, 30) == []  # 29 s down
+    assert decide(down, 31) == [Decision(
         OFFLINE, "gate", True, "camera gate: not recording for 30 s (connection refused)")]
-    assert watch.decide(down, 90 * s) == []  # raised once
-    assert watch.decide([st("gate", "recording")], 91 * s) == [
-        Decision(OFFLINE, "gate", False)]
-    assert watch.decide([st("gate", "stopped")], 200 * s) == []
-    watch.decide([st("gate", "failed")], 300 * s)
-    assert watch.decide([st("gate", "failed")], 330 * s)[0].raise_
-    assert watch.decide([], 331 * s) == [Decision(OFFLINE, "gate", False)]  # removed
+    assert decide(down, 90) == []  # raised once
+    assert decide([st("gate", "recording")], 91) == [Decision(OFFLINE, "gate", False)]
+    assert decide([st("gate", "stopped")], 200) == []
+    decide([st("gate", "failed")], 300)
+    assert decide([st("gate", "failed")], 330)[0].raise_
+    register.discard("gate")
+    assert decide([], 331) == [Decision(OFFLINE, "gate", False)]  # removed
 
 
 def test_a_camera_clock_off_the_servers_is_alarmed_while_it_records() -> None:
     """UE-10-22 3.4.1 (one real-time system; issue 22): a recording camera whose sender
     reports put its clock more than `camera_clock_alarm_ms` off is warned of, once, and
-    cleared when back within it; a camera not recording, or without reports, is not
-    judged by an old report."""
+    cleared when back within it or when nothing tells its clock any more (FFmpeg's
+    client); a camera not recording is not judged by an old report."""
     watch = Watch(after_ns=30 * 10**9, clock_limit_ms=1000)
 
-    def st(offset: int | None, state: str = "recording") -> dict[str, object]:
-        return {"camera": "gate", "state": state, "clock_offset_ms": offset}
+    def decide(offset: int | None, at: int, state: str = "recording") -> list[Decision]:
+        return watch.decide([{"camera": "gate", "state": state, "clock_offset_ms": offset}],
+                            at, {"gate"})
 
-    assert watch.decide([st(None)], 0) == []
-    assert watch.decide([st(-1000)], 1) == []  # within the limit
-    assert watch.decide([st(-3012)], 2) == [Decision(
+    assert decide(None, 0) == []
+    assert decide(-1000, 1) == []  # within the limit
+    assert decide(-3012, 2) == [Decision(
         CLOCK, "gate", True,
         "camera gate: its clock is 3012 ms behind this server's (more than 1000 ms)")]
-    assert watch.decide([st(2990)], 3) == []  # still off: raised once
-    assert watch.decide([st(5, "reconnecting")], 4) == []
-    assert watch.decide([st(5)], 5) == [Decision(CLOCK, "gate", False)]
-    assert watch.decide([st(4000)], 6)[0].message.endswith("ms ahead of this server's "
-                                                            "(more than 1000 ms)")
+    assert decide(2990, 3) == []  # still off: raised once
+    assert decide(5, 4, "reconnecting") == []
+    assert decide(5, 5) == [Decision(CLOCK, "gate", False)]
+    assert decide(4000, 6)[0].message.endswith("ms ahead of this server's (more than 1000 ms)")
+    assert decide(None, 7) == [Decision(CLOCK, "gate", False)]  # no reports any more

@@ -18,11 +18,14 @@ on the catalog's alarms.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kuzet.catalog.alarms import Alarms, Severity
+
+log = logging.getLogger(__name__)
 
 OFFLINE, CLOCK = "camera_offline", "camera_clock"
 SEVERITY = {OFFLINE: Severity.CRITICAL, CLOCK: Severity.WARNING}
@@ -47,13 +50,14 @@ class Watch:
     down_since: dict[str, int] = field(default_factory=dict)
     alarmed: set[tuple[str, str]] = field(default_factory=set)  # (kind, camera)
 
-    def decide(self, statuses: Iterable[dict[str, Any]], now_ns: int) -> list[Decision]:
+    def decide(self, statuses: Iterable[dict[str, Any]], now_ns: int,
+               registered: set[str]) -> list[Decision]:
+        """`statuses`: the cameras the recorder runs now (one restarting for a new setting
+        is missing for a moment: its timer goes on); `registered`: the register's."""
         out: list[Decision] = []
-        seen: set[str] = set()
         for st in statuses:
-            seen.add(st["camera"])
             out += self._offline(st, now_ns) + self._clock(st)
-        for kind, name in sorted(a for a in self.alarmed if a[1] not in seen):  # removed
+        for kind, name in sorted(a for a in self.alarmed if a[1] not in registered):
             self.alarmed.discard((kind, name))
             self.down_since.pop(name, None)
             out.append(Decision(kind, name, False))
@@ -79,8 +83,13 @@ class Watch:
     def _clock(self, st: dict[str, Any]) -> list[Decision]:
         name, offset = st["camera"], st.get("clock_offset_ms")
         key = (CLOCK, name)
-        if st["state"] != "recording" or offset is None:
+        if st["state"] != "recording":
             return []  # the last report of a camera not recording says nothing new
+        if offset is None:  # recording, but nothing tells its clock (FFmpeg's client)
+            if key in self.alarmed:
+                self.alarmed.discard(key)
+                return [Decision(CLOCK, name, False)]
+            return []
         off = abs(offset) > self.clock_limit_ms
         if off and key not in self.alarmed:
             self.alarmed.add(key)
@@ -98,19 +107,25 @@ class CameraHealth:
     """The recorder's status listener: raises and clears the cameras' alarms."""
 
     def __init__(self, alarms: Alarms, after_s: float, clock_limit_ms: int,
-                 clock_ns: Callable[[], int]) -> None:
+                 clock_ns: Callable[[], int], registered: Callable[[], set[str]]) -> None:
         self.alarms = alarms
         self.watch = Watch(int(after_s * 1e9), clock_limit_ms)
         self.clock_ns = clock_ns
+        self.registered = registered
         # alarms left open by a previous run are the watch's to clear
         self.watch.alarmed = {(a.kind, a.subject) for a in alarms.list()
                               if a.kind in SEVERITY}
 
     def tick(self, statuses: list[dict[str, Any]]) -> None:
         now = self.clock_ns()
-        for d in self.watch.decide(statuses, now):
-            if d.raise_:
-                self.alarms.raise_(d.kind, d.camera, SEVERITY[d.kind], d.message, now_ns=now,
-                                   value=None)
-            else:
-                self.alarms.clear(d.kind, d.camera, now_ns=now)
+        for d in self.watch.decide(statuses, now, self.registered()):
+            try:
+                if d.raise_:
+                    self.alarms.raise_(d.kind, d.camera, SEVERITY[d.kind], d.message,
+                                       now_ns=now)
+                else:
+                    self.alarms.clear(d.kind, d.camera, now_ns=now)
+            except Exception:  # the catalog busy: decided again at the next tick
+                log.exception("camera %s: %s alarm not written", d.camera, d.kind)
+                (self.watch.alarmed.discard if d.raise_ else self.watch.alarmed.add)(
+                    (d.kind, d.camera))

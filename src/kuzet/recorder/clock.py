@@ -57,15 +57,19 @@ class OffsetEstimator:
         return self.min_offset_ns
 
 
-def placed_offsets(held: list[int], later: int | None) -> list[int]:
+def placed_offsets(held: list[tuple[int, bool]], later: int | None) -> list[int]:
     """The offsets to place segments held for arriving in a burst with, in order: each
-    the smallest of its own and those of the segments after it (`later`: the first
-    segment that did not come in a burst, None when the stream ended first)."""
+    the smallest of its own and those of the segments after it on the same camera clock.
+    `held`: (own offset, whether it runs on the clock of the segment before it: False
+    after a jump of the camera's clock); `later`: the offset of the first segment that
+    did not come in a burst, None when the stream ended first or its clock jumped."""
     placed: list[int] = []
     best = later
-    for own in reversed(held):
+    for own, same_clock in reversed(held):
         best = own if best is None else min(own, best)
         placed.append(best)
+        if not same_clock:  # nothing after a jump says where what came before it lies
+            best = None
     return placed[::-1]
 
 

@@ -113,7 +113,8 @@ class RecorderService:
         # a camera not recording for camera_alarm_s is an alarm (issue 22)
         self._listeners: list[StatusListener] = [
             CameraHealth(alarms, settings.camera_alarm_s, settings.camera_clock_alarm_ms,
-                         time.time_ns)]
+                         time.time_ns, lambda: self.registered)]
+        self.registered: set[str] = set()  # the register's cameras, as last synced
         self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
         self._lock = lock_path(settings)
@@ -190,6 +191,7 @@ class RecorderService:
         (UE-10-22 3.1.2), URL or certificate pin changed a new session once the old one
         has closed its segment."""
         cameras = {c.id: c for c in self.catalog.cameras()}
+        self.registered = {c.name for c in cameras.values()}
         for cam_id in set(self.supervisors) - set(cameras):
             self.supervisors.pop(cam_id).stop()
             if cam_id in self.substreams:

@@ -154,6 +154,12 @@ class _Open:
         self.offsets = OffsetEstimator()
         self.last_audio_dts: int | None = None
 
+    @property
+    def same_clock(self) -> bool:
+        """Whether its media time runs on the clock of the segment before it: not after a
+        jump of the camera's clock (a cut for lost frames keeps the clock)."""
+        return self.cut_gap is None or self.cut_gap[0] is not GapCause.TIMESTAMP_JUMP
+
 
 class Supervisor(Worker):
     def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings,
@@ -244,6 +250,7 @@ class Supervisor(Worker):
             self._record_session(source)
         finally:
             self._commit_held(None)
+            self.writing = False  # nothing open, nothing held: a stop need not wait
 
     def _record_session(self, source: Source) -> None:
         """Copy packets into segments until stopped or the stream fails."""
@@ -509,16 +516,21 @@ class Supervisor(Worker):
             return
         own = seg.offsets.offset_ns
         # a later segment's offset is worth nothing across a jump of the camera's clock
-        self._commit_held(own if seg.continuous else None)
+        self._commit_held(own if seg.same_clock else None)
         self._commit(seg, closed, own)
 
     def _commit_held(self, later: int | None) -> None:
         """Catalog the segments held for arriving in a burst, each placed by the best
         offset of the stream after it."""
         held, self._held = self._held, []
-        offsets = placed_offsets([seg.offsets.offset_ns for seg, _ in held], later)
+        offsets = placed_offsets([(seg.offsets.offset_ns, seg.same_clock) for seg, _ in held],
+                                 later)
         for (seg, closed), offset in zip(held, offsets, strict=True):
-            self._commit(seg, closed, offset)
+            try:
+                self._commit(seg, closed, offset)
+            except Exception:  # the others still go; this `.part` is recovered at start
+                log.exception("camera %s: cataloguing %s failed; recovered at the next "
+                              "start", self.source.name, seg.file.part_path.name)
 
     def _commit(self, seg: _Open, closed: ClosedSegment, offset_ns: int) -> None:
         start_ns = segment_start_ns(seg.first_dts_ns + offset_ns, self.prev_end_ns,
@@ -583,8 +595,8 @@ class Supervisor(Worker):
         st = self.status
         st.fps, st.bitrate_bps = self._rates.observe(self.clock_ns(), st.frames_recorded,
                                                      st.bytes_recorded)
+        # the camera's clock, as the current session's last report said (issue 22); none
+        # between sessions or on FFmpeg's client, which reads no reports
         video = (self._reports or {}).get("video")
-        if video is not None:  # the camera's clock, as its last report said (issue 22)
-            ntp_ns, _, arrival_ns = video
-            st.clock_offset_ms = round((ntp_ns - arrival_ns) / 1e6)
+        st.clock_offset_ms = None if video is None else round((video[0] - video[2]) / 1e6)
         return st

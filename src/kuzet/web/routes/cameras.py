@@ -64,10 +64,13 @@ from kuzet.web.times import instant, out, window
 from kuzet.web.viewing_end import end_viewing as end_api_viewing
 
 router = APIRouter(prefix="/api", tags=["cameras"])
+STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW))
 # The camera list answers whoever `visible` lets see a camera: a viewer by instruction
 # (3.5.5) holds archive.view by a grant alone, and finds the grant's cameras on the
-# home page (it was refused the list, so the page had no archive link for them).
-STATUS = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
+# home page (it was refused the list, so the page had no archive link for them). One
+# camera by name stays with STATUS: a grant's holder probing names outside the grant
+# gets the same refusal for a camera that exists as for one that does not.
+LISTED = Depends(Require(Perm.CAMERA_STATUS, Perm.LIVE_VIEW, Perm.ARCHIVE_VIEW))
 ARCHIVE = Depends(Require(Perm.ARCHIVE_VIEW))
 TimeParam = Annotated[str, Query(max_length=40, description="ISO 8601 with offset")]
 
@@ -109,7 +112,7 @@ def camera_json(cam: Camera, status: dict[str, Any] | None) -> dict[str, Any]:
 
 
 @router.get("/cameras")
-def list_cameras(request: Request, caller: Caller = STATUS) -> list[CameraReply]:
+def list_cameras(request: Request, caller: Caller = LISTED) -> list[CameraReply]:
     svc = services(request)
     now, statuses = svc.clock(), svc.status()
     return [camera_reply(c, statuses.get(c.name)) for c in svc.cameras().values()

@@ -102,7 +102,9 @@ async function load() {
                                   shownIso(r.end)).join("; ");
       item(document.getElementById("holds"), `#${h.id} ${h.incident}: ${h.reason} (${ranges}; ` +
            `${h.requested_by})`, decisions(h.requested_by === me.name,
-        () => decide(`/api/holds/${h.id}/approve`, {expires: endOfDay(until.value)}),
+        // no date: the server's refusal says what is missing
+        () => decide(`/api/holds/${h.id}/approve`,
+                     {expires: until.value ? endOfDay(until.value) : ""}),
         `/api/holds/${h.id}/reject`, [until]));
       waiting += 1;
     }
