@@ -285,9 +285,11 @@ def test_live_view_plays_in_chromium(kuzet: Kuzet, tmp_path: Path) -> None:
         assert "Есік ашық қалды" in text, text
         assert len(document.pages[0].images) == 1  # the frame
         protocol.close()
-        page.click("[data-size='3']")
+        # the 3x3 layout kept on the server (its PUT answered) before the page is reloaded
+        with page.expect_response(lambda r: "/api/layouts/" in r.url
+                                  and r.request.method == "PUT" and r.ok):
+            page.click("[data-size='3']")
         page.wait_for_function("() => document.querySelectorAll('#grid .tile').length === 9")
-        page.wait_for_timeout(500)
         page.reload()
         page.wait_for_function("() => document.querySelectorAll('#grid .tile').length === 9")
         assert page.evaluate("document.querySelectorAll('#grid video').length") == 4
