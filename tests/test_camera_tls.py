@@ -192,7 +192,12 @@ def test_an_rtsps_camera_is_recorded_by_the_own_client(
     assert "Traceback" not in log, log
     assert log.count(f"TLS certificate sha256 {sha256}") == 2, log
     assert "udp transport is not used" in log, log
-    assert kuzet.json("recordings", "gaps", "tlsudp") == []
+    # The other camera's pin never cut it: no gap once it recorded. (Its first session
+    # can get no video within stall_s from GStreamer's server starting its pipeline on a
+    # loaded machine, seen once in CI: a gap before its first segment, the peer's start.)
+    first = catalog.segments(catalog.camera("tlsudp").id)[0].start_ns
+    assert [g for g in kuzet.json("recordings", "gaps", "tlsudp")
+            if g["end_ns"] is None or g["end_ns"] > first] == []
     (refusal,) = [g for g in kuzet.json("recordings", "gaps", "tls")
                   if g["detail"].endswith(wrong)]
     assert refusal["end_ns"] is not None
