@@ -7,6 +7,7 @@ cameras added or removed while it runs, and writes everyone's status to
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -71,13 +72,21 @@ def recording_now(settings: Settings) -> bool:
 
 
 def _recorder_alive(lock: Path) -> bool:
-    """True when the lock names a live process that is a Kuzet recorder."""
+    """True while a recorder holds the lock file's `flock`, which the kernel releases when
+    its process ends however it ends. (Before, the pid written in it and that process's
+    command line were asked: a pid reused by another `kuzet` process, pids wrapping at
+    32768 while the tests churn processes, was taken for a live recorder.)"""
     try:
-        pid = int(lock.read_text().strip())
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except (ValueError, OSError):
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
         return False
-    return pid != os.getpid() and b"kuzet" in cmdline
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing releases the shared lock taken to ask
+    return False
 
 
 class StatusListener(Protocol):
@@ -118,6 +127,7 @@ class RecorderService:
         self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
         self._lock = lock_path(settings)
+        self._lock_fd = -1  # the open lock file whose flock says this recorder lives
         self.alarms = alarms
         self.audit = AuditLog(catalog.session)
         self.volumes = volumes
@@ -139,6 +149,14 @@ class RecorderService:
             raise AlreadyRunning(f"another kuzet serve (pid {self._lock.read_text().strip()}) "
                                  f"is recording into {self.settings.home}")
         self._lock.write_text(str(os.getpid()))
+        self._lock_fd = os.open(self._lock, os.O_RDONLY)
+        try:  # held for the process's life (its end releases it): what "alive" asks
+            fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another started at the same instant
+            os.close(self._lock_fd)
+            self._lock_fd = -1
+            raise AlreadyRunning(f"another kuzet serve is recording into "
+                                 f"{self.settings.home}") from None
         self.volumes.ensure_default()
         present = self.volumes.check_presence()
         finished = self.sweeper.finish_interrupted([v.id for v in present])
@@ -308,5 +326,8 @@ class RecorderService:
             log.exception("audit checkpoint at stop failed")
         if clean:
             self._lock.unlink(missing_ok=True)
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)  # releases the flock
+            self._lock_fd = -1
         return clean
 
