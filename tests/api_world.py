@@ -147,7 +147,11 @@ class World:
         page = browser.new_context(ignore_https_errors=True, **context).new_page()
         page.goto(f"{base}/login?lang=en")
         self.submit_login(page, name)
-        page.wait_for_url(f"{base}/")
+        try:
+            page.wait_for_url(f"{base}/")
+        except Exception as exc:  # say where the login stopped, not only that it did
+            message = page.locator("#message").text_content(timeout=1000)
+            raise AssertionError(f"login as {name} stayed at {page.url}: {message!r}") from exc
         return page
 
     def submit_login(self, page: Any, name: str) -> None:

@@ -109,13 +109,15 @@ def test_every_console_page_passes_the_scan_and_the_archive_and_wall_work_by_key
         found += _violations(rector, base, ("/approvals",))
         assert rector.locator("#holds input[type=date]").count() == 1  # the hold waits
         admin = _log_in(browser, base, world, "admin")
-        found += _violations(admin, base, (f"/cameras/{CAM}/detection",))
+        found += _violations(admin, base, (f"/cameras/{CAM}/detection", "/equipment",
+                                           f"/equipment/{CAM}"))  # the register's forms
         page = _log_in(browser, base, world, "head")
         assert page.locator("html").get_attribute("lang") == "kk"  # the default, scanned
         found += _violations(page, base, (
             "/", "/wall", f"/live/{CAM}", f"/archive/{CAM}", "/events", "/protocols",
             f"/protocols/{pid}", "/registers/acts", "/registers/holds", "/registers/viewings",
-            f"/acts/{act.json()['id']}", "/transfers", "/health"))
+            f"/acts/{act.json()['id']}", "/transfers", "/health", "/equipment",
+            f"/equipment/{CAM}"))
         assert not found, "\n".join(found)
 
         # The wall: Tab reaches a camera of the tree, Enter puts it in the first free tile.

@@ -117,6 +117,7 @@ def test_menu_entries_ask_what_the_api_guards_ask_and_the_lock_allowlist_names_r
     menu = {item.href: item.perms for item in console.MENU}
     assert menu["/events"] == api("events")
     assert menu["/archive"] == api("cameras/{name}/timeline")
+    assert menu["/equipment"] == api("equipment", "equipment/{name}", "checks")
 
 
 @SQLITE_ONLY

@@ -40,6 +40,8 @@ PASSED_ON = {
     ("errors.py", "message"): "Phrase's own constructor",
     ("web/pictures.py", "d.reason"): "kuzet.access.pictures' Phrases",
     ("web/routes/cameras.py", "exc.message"): "kuzet.ingest.errors.check_url's Phrases",
+    ("equipment/csvfile.py", "exc.message"): "kuzet.ingest.errors.check_url's Phrases",
+    ("web/routes/equipment.py", "exc.phrase"): "kuzet.equipment.csvfile.FileError's Phrases",
     # a word the server stores, said by its catalog entry: walked by _stored_words
     ("access/approvals.py", "flow.word(state)"): "a request's state",
     ("governance/protocols.py", "p.state"): "a protocol's state",

@@ -54,6 +54,12 @@ COMMANDS = {
     "user totp-reset": "asks that a lost second factor be removed (a second person confirms)",
     "export verify": "reads a package",
     "detect": "reads an image",
+    "equipment list": "reads", "equipment show": "reads", "equipment due": "reads",
+    "equipment add": "enters an item in the equipment register",
+    "equipment set": "changes an item's passport (a camera's place too)",
+    "equipment log": "writes a check, fault or repair in an item's log",
+    "equipment import": "adds or changes items; may add cameras for recording",
+    "equipment export": "reads", "equipment passport": "reads",
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from kuzet.access.lan import (
     parse_networks,
 )
 from kuzet.credentials import SecretUrl
+from kuzet.endpoints import UpsAddress, host_port
 from kuzet.regulation import check_decision_window_days, check_retention_days
 
 DEFAULT_HOME = Path("kuzet-data")
@@ -93,6 +95,36 @@ class Settings(BaseSettings):
         30.0, ge=2, le=3600, description="A camera not recording for this long raises a "
         "critical camera_offline alarm, cleared when it records again (not for a full disk, "
         "which its volume's alarm says).")
+    buildings: list[str] = Field(
+        [], description="The campus's buildings, as the equipment register and the camera "
+        "tree name them; JSON list in the environment. Empty: any name is accepted.")
+    check_interval_days: dict[str, int] = Field(
+        {}, description="Days between scheduled checks by equipment kind (camera, monitor, "
+        "ups, server, switch, storage, software); unsaid kinds keep their default "
+        "(cameras 30, UPSes, servers and storage 90, others 180).")
+    ups: dict[str, str] = Field(
+        {}, description="UPSes read through Network UPS Tools: register item name -> "
+        "upsname@host[:port] of its upsd (port 3493 by default); JSON object in the "
+        "environment. Each raises ups_on_battery, ups_low_battery, ups_replace_battery and "
+        "ups_unreachable alarms.")
+    server_ups: str | None = Field(
+        None, description="The UPS (a name in `ups`) powering this server: on its low battery "
+        "Kuzet closes every segment with a `power` gap before the power goes, and records "
+        "again once it is back on line.")
+    ups_poll_s: float = Field(2.0, ge=0.5, le=60, description="Seconds between reads of "
+                              "each UPS from upsd.")
+    server_name: str = Field(
+        default_factory=socket.gethostname, min_length=1, max_length=64,
+        description="This server's name: its item in the equipment register, the subject "
+        "of its own alarms (time); the host name by default.")
+    ntp_servers: list[str] = Field(
+        [], description="The campus's time servers (host or host:port) this server's clock "
+        "is checked against (UE-10-22 3.4.1); JSON list in the environment. Empty: not "
+        "checked.")
+    time_alarm_ms: int = Field(100, ge=1, le=3_600_000, description="This server's clock "
+                               "more than this far off the time servers raises time_offset.")
+    time_poll_s: float = Field(64.0, ge=0.5, le=3600, description="Seconds between checks "
+                               "of this server's clock.")
     camera_clock_alarm_ms: int = Field(
         1000, ge=10, le=3_600_000, description="A recording camera whose clock is more than "
         "this far off the server's (its RTCP sender reports; Kuzet's own RTSP client) "
@@ -213,6 +245,39 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {zone!r} (an IANA name such as "
                              "Asia/Almaty)") from exc
         return zone
+
+    @field_validator("check_interval_days")
+    @classmethod
+    def _check_kinds(cls, days: dict[str, int]) -> dict[str, int]:
+        kinds = ("camera", "monitor", "ups", "server", "switch", "storage", "software")
+        for kind, n in days.items():
+            if kind not in kinds:
+                raise ValueError(f"unknown equipment kind {kind!r}: one of {', '.join(kinds)}")
+            if not 1 <= n <= 3660:
+                raise ValueError(f"{kind}: between 1 and 3660 days, not {n}")
+        return days
+
+    @field_validator("ntp_servers")
+    @classmethod
+    def _time_servers(cls, servers: list[str]) -> list[str]:
+        for server in servers:
+            host_port(server, 123)  # ValueError says what is wrong
+        return servers
+
+    @field_validator("ups")
+    @classmethod
+    def _nut_addresses(cls, upses: dict[str, str]) -> dict[str, str]:
+        for name, address in upses.items():
+            UpsAddress.parse(address)  # ValueError says what is wrong
+            if not name or len(name) > 64:
+                raise ValueError(f"a UPS is named by its register item (1-64 characters): {name!r}")
+        return upses
+
+    @model_validator(mode="after")
+    def _server_ups_known(self) -> Settings:
+        if self.server_ups is not None and self.server_ups not in self.ups:
+            raise ValueError(f"server_ups {self.server_ups!r} is not one of the UPSes in `ups`")
+        return self
 
     @field_validator("mqtt_url")
     @classmethod

@@ -66,7 +66,21 @@ class AuditCheckpoint:
     doc: dict[str, Any]
 
 
-Message = CameraStatuses | DetectionEvent | TamperChange | AuditCheckpoint
+@dataclass(frozen=True)
+class AlarmChange:
+    """An alarm raised (new or worse) or cleared (issue 22: the equipment's health):
+    `kuzet.catalog.alarms.Change` as the notifiers hear it. `subject` names the register
+    item where the alarm is about one (`/equipment/<subject>` in the console)."""
+
+    kind: str
+    subject: str
+    severity: str
+    message: str
+    raised: bool
+    at_ns: int
+
+
+Message = CameraStatuses | DetectionEvent | TamperChange | AuditCheckpoint | AlarmChange
 Notify = Callable[[Message], None]
 
 

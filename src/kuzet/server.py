@@ -35,13 +35,19 @@ from kuzet.analytics.store import ACTIVITY, EVENT_PICTURES
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import SYSTEM
 from kuzet.builtins import builtin
-from kuzet.catalog.alarms import Alarms, Severity
+from kuzet.catalog.alarms import Alarms, Change, Severity
 from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
+from kuzet.endpoints import UpsAddress
+from kuzet.equipment.clockwatch import ClockWatch
+from kuzet.equipment.periodic import Periodic
+from kuzet.equipment.power import UpsWatch
+from kuzet.equipment.register import Register
 from kuzet.export.execute import expire_packages
 from kuzet.governance.holds import Holds
 from kuzet.governance.protocols import PROTOCOL_FRAMES
 from kuzet.hooks import (
+    AlarmChange,
     AuditCheckpoint,
     CameraStatuses,
     Message,
@@ -57,7 +63,7 @@ from kuzet.web.services import Services, WebSettings
 
 Say = Callable[[str], None]  # a line for the operator
 JOIN_DETECTION_S = 2.0
-RECORDER: frozenset[type[Message]] = frozenset({CameraStatuses, AuditCheckpoint})
+RECORDER: frozenset[type[Message]] = frozenset({CameraStatuses, AuditCheckpoint, AlarmChange})
 NON_LAN_EGRESS = "non_lan_egress"  # the alarm of a destination refused outside the LAN
 
 
@@ -85,6 +91,11 @@ class Notifiers:
     def checkpoint(self, doc: dict[str, Any]) -> None:
         """The audit anchor's publisher."""
         self.notify(AuditCheckpoint(doc))
+
+    def alarm(self, change: Change) -> None:
+        """The alarms' listener."""
+        self.notify(AlarmChange(change.kind, change.subject, change.severity, change.message,
+                                change.raised, change.at_ns))
 
     def stop(self, *, hearing_recorder: bool) -> None:
         for n in self.all:
@@ -128,6 +139,9 @@ class Server:
                                         kept_beside(settings, catalog))
         hooks = builtin()
         self.notifiers = Notifiers(hooks.build_notifiers(settings, EgressAlarms(self.alarms)))
+        self.alarms.listen(self.notifiers.alarm)
+        # an alarm about a register item opens a fault in its log, closed when it clears
+        self.alarms.listen(Register(catalog.session, settings.buildings).on_alarm)
         self.detection = DetectionService(DetectionSettings.of(settings), catalog,
                                           self.recorder.live, self.alarms, hooks.detectors,
                                           self.notifiers.notify)
@@ -135,6 +149,14 @@ class Server:
                                  time.time_ns, self.alarms, self.detection.store, volumes,
                                  holds, self.recorder.live)
         self.api = ApiServer(Listen.of(settings), self.services)
+        self.watches = [Periodic("ups-watch", settings.ups_poll_s, UpsWatch(
+            {n: UpsAddress.parse(a) for n, a in settings.ups.items()}, self.alarms,
+            settings.server_ups, self.recorder.power_signal).poll)] if settings.ups else []
+        if settings.ntp_servers:
+            clock = ClockWatch(settings.server_name, settings.ntp_servers,
+                               settings.time_alarm_ms, self.alarms)
+            self.watches.append(Periodic("clock-watch", settings.time_poll_s, clock.poll))
+            self.recorder.report("time", clock.status)
 
     def start(self) -> None:
         """Start every part; `AlreadyRunning` when another server records into this home."""
@@ -147,6 +169,8 @@ class Server:
             self.notifiers.start(self.say)
             self._audit_external()
             recorder.listen(self.notifiers)
+            for watch in self.watches:
+                watch.start()
             recorder.anchor.publish_to(self.notifiers.checkpoint)
             self.detection.sync()
             recorder.listen(self.detection)
@@ -192,6 +216,8 @@ class Server:
             self.recorder.run_until(stop)
         finally:
             self.api.stop()
+        for watch in self.watches:
+            watch.stop()
         stopping = self.detection.stop()
         self.notifiers.stop(hearing_recorder=False)
         clean = self.recorder.shutdown()

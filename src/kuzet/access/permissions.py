@@ -48,6 +48,9 @@ class Perm(StrEnum):
     # Clauses 3.1.2, 3.3.1: record the rector's order to keep a camera's sound (video only
     # otherwise).
     CAMERA_AUDIO = "camera.audio"
+    # Clauses 3.3.1-3.3.8, 3.4.2, 3.4.3: keep the equipment register, its checks, faults and
+    # repairs (issue 22); reading it is health.read.
+    EQUIPMENT_ADMIN = "equipment.admin"
 
 
 # The clause a refusal for want of each permission names ("refused: this needs
@@ -79,6 +82,7 @@ CLAUSE: dict[Perm, str] = {
     Perm.TOKEN_CREATE: "3.5.1",
     Perm.SECOND_FACTOR_RESET: "3.5.4, 4.2",
     Perm.CAMERA_AUDIO: "3.1.2, 3.3.1",
+    Perm.EQUIPMENT_ADMIN: "3.4.2, 3.4.3",
 }
 
 
@@ -177,12 +181,12 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
           "System administrator",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.HOLD_READ,
                    Perm.HOLD_REQUEST, Perm.GRANT_REQUEST, Perm.HEALTH_READ,
-                   Perm.TRANSFER_REGISTER}),
+                   Perm.TRANSFER_REGISTER, Perm.EQUIPMENT_ADMIN}),
     _role("guard", "3.2.10, 3.5.7", "Күзет қызметкері (оператор)",
           "Сотрудник охраны (оператор)", "Security guard (operator)",
           {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ, Perm.PROTOCOL_WRITE}),
     _role("it_support", "3.4.3", "АТ қолдау қызметі", "ИТ-поддержка", "IT support",
-          {Perm.CAMERA_STATUS, Perm.HEALTH_READ, Perm.AUDIT_VERIFY}),
+          {Perm.CAMERA_STATUS, Perm.HEALTH_READ, Perm.AUDIT_VERIFY, Perm.EQUIPMENT_ADMIN}),
     _role("viewer", "3.5.5", "Нұсқау бойынша қараушы", "Просмотр по поручению",
           "Viewer by instruction", set()),
     # Clause 3.5.7: protocols are addressed to the Management Board; its members read
@@ -195,7 +199,8 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
     # appoints the administrator by order; no picture, no stored video.
     _role("installer", "3.4.2", "Жүйені орнатушы", "Установщик системы",
           "System installer (until the administrator's appointment)",
-          {Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.CAMERA_STATUS, Perm.HEALTH_READ}),
+          {Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.CAMERA_STATUS, Perm.HEALTH_READ,
+           Perm.EQUIPMENT_ADMIN}),
 ]}
 
 

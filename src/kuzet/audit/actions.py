@@ -74,6 +74,13 @@ class AuditAction(StrEnum):
     VOLUME_ADD = "volume.add"  # a disk or mount added for new recordings
     VOLUME_STATE = "volume.state"  # a volume enabled, drained or removed
 
+    # -- the equipment register (3.3.1-3.3.8, 3.4.3; issue 22) -------------------------
+    EQUIPMENT_ADD = "equipment.add"  # an item entered in the register, its passport
+    EQUIPMENT_CHANGE = "equipment.change"  # an item's passport or state, before and after
+    EQUIPMENT_IMPORT = "equipment.import"  # a CSV import: rows, items added and changed
+    EQUIPMENT_LOG = "equipment.log"  # a check, fault or repair written in an item's log
+    EQUIPMENT_EXPORT = "equipment.register_export"  # the register as CSV or its passport
+
     # -- retention and integrity (3.3, 3.5.1) ------------------------------------------
     RECORDINGS_DELETE = "recordings.delete"  # footage deleted: reason, count, bytes, range
     PICTURES_DELETE = "pictures.delete"  # pictures of expired footage cleared: counts, cut-off

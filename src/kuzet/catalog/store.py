@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, column, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,6 +37,9 @@ InTransaction = Callable[[Session, Camera], object]
 
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+# The equipment register's names (its table is kuzet.equipment.models'), read here only to
+# keep a camera's name apart from the other items'.
+_ITEMS = table("equipment", column("name"), column("camera_id"))
 NOT_TLS = ("a TLS certificate pin is for rtsps:// cameras only: this camera's stream is "
            "not over TLS")
 
@@ -107,24 +110,44 @@ class Catalog:
         recording video only: its sound is kept only once the rector's order is recorded
         (`set_audio`). `tls_fingerprint`: the SHA-256 an rtsps:// camera's certificate
         must have (`check_tls_fingerprint`)."""
+        with self.session.begin() as s:
+            cam = self.insert_camera(s, name, main_url, zone=zone, sub_url=sub_url,
+                                     location=location, building=building, floor=floor,
+                                     transport=transport, retention_days=retention_days,
+                                     tls_fingerprint=tls_fingerprint)
+            if audit is not None:
+                audit(s, cam)
+        return cam
+
+    def insert_camera(self, s: Session, name: str, main_url: str, *, zone: str,
+                      sub_url: str | None = None, location: str | None = None,
+                      building: str | None = None, floor: str | None = None,
+                      transport: str | None = None, retention_days: int | None = None,
+                      tls_fingerprint: str | None = None) -> Camera:
+        """`add_camera`'s checks and insert in the caller's transaction `s`, for a change
+        that adds cameras among other rows and commits or fails as one (the equipment
+        register's CSV import)."""
         check_camera_name(name)
         zone = check_zone(zone)
         if tls_fingerprint is not None:
             tls_fingerprint = check_tls_fingerprint(main_url, tls_fingerprint)
-        with self.session.begin() as s:
-            existing = s.scalar(select(Camera).where(Camera.name == name))
-            if existing is not None:
-                if existing.removed_ns is None:
-                    raise Conflict("a camera named {name!r} already exists", name=name)
-                raise Conflict("{name!r} names a removed camera whose recordings are still kept; "
-                               "choose another name", name=name)
-            cam = Camera(name=name, main_url=main_url, sub_url=sub_url, zone=zone,
-                         location=location, building=building, floor=floor,
-                         transport=transport, created_ns=time.time_ns(),
-                         retention_days=retention_days, tls_fingerprint=tls_fingerprint)
-            s.add(cam)
-            if audit is not None:
-                audit(s, cam)
+        # a camera is an item of the equipment register under its name (kuzet.equipment),
+        # so a name another item has (a UPS, a switch) is taken
+        if s.scalar(select(_ITEMS.c.name).where(_ITEMS.c.name == name,
+                                                _ITEMS.c.camera_id.is_(None))) is not None:
+            raise Conflict("{name!r} names an item of the equipment register; choose another "
+                           "name", name=name)
+        existing = s.scalar(select(Camera).where(Camera.name == name))
+        if existing is not None:
+            if existing.removed_ns is None:
+                raise Conflict("a camera named {name!r} already exists", name=name)
+            raise Conflict("{name!r} names a removed camera whose recordings are still kept; "
+                           "choose another name", name=name)
+        cam = Camera(name=name, main_url=main_url, sub_url=sub_url, zone=zone,
+                     location=location, building=building, floor=floor,
+                     transport=transport, created_ns=time.time_ns(),
+                     retention_days=retention_days, tls_fingerprint=tls_fingerprint)
+        s.add(cam)
         return cam
 
     def set_retention(self, name: str, days: int | None, *,

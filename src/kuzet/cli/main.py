@@ -777,6 +777,7 @@ def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
 
 
 from kuzet.cli import analytics as _analytics  # noqa: E402
+from kuzet.cli import equipment as _equipment  # noqa: E402
 from kuzet.cli import export as _export  # noqa: E402
 from kuzet.cli import storage as _storage  # noqa: E402  (registers hold, volume, ...)
 from kuzet.cli import users as _users  # noqa: E402
@@ -785,6 +786,7 @@ _storage.register(app)
 _users.register(app)
 _export.register(app)
 _analytics.register(app)
+_equipment.register(app)
 
 
 def main() -> None:

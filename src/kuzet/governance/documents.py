@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 from zoneinfo import ZoneInfo
 
 from kuzet.errors import Unavailable
@@ -155,15 +155,25 @@ def local(ns: int | None, zone: str) -> str:
     return f"{t:%d.%m.%Y %H:%M:%S} ({zone})"
 
 
-def _pdf(font: Path) -> FPDF:
+def new_pdf(font: Path, orientation: Literal["P", "L"] = "P",
+            footer: Callable[[FPDF], None] | None = None) -> FPDF:
+    """An A4 document with its first page, writing in `font` as "Body"; landscape ("L")
+    for the wide tables of the equipment passport; `footer` writes each page's foot as
+    the page closes (where fpdf2 keeps that page's font state: text added to a finished
+    page afterwards takes whatever font that page's stream last set)."""
     # fpdf2 (with fontTools) costs 0.85 s of CPU to import: imported at the first
     # document, not at each `kuzet serve` or `kuzet` command's start.
     from fpdf import FPDF
 
+    class Document(FPDF):
+        def footer(self) -> None:
+            if footer is not None:
+                footer(self)
+
     if not font.is_file():
         raise DocumentError("the document font {font} is missing (install Debian's "
                             "fonts-dejavu-core or set document_font)", font=font)
-    pdf = FPDF(format="A4")
+    pdf = Document(orientation=orientation, format="A4")
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_font("Body", "", str(font))
     pdf.add_page()
@@ -185,7 +195,7 @@ class Page:
 
 def render(page: Page, lang: str, font: Path, trace: str | None) -> bytes:
     t = TEXT[lang]
-    pdf = _pdf(font)
+    pdf = new_pdf(font)
     pdf.set_font("Body", size=11)
     pdf.cell(0, 6, page.addressee, new_x="LMARGIN", new_y="NEXT", align="R")
     pdf.ln(4)

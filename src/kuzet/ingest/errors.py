@@ -27,6 +27,9 @@ class GapCause(StrEnum):
     STORAGE_FULL = "storage_full"
     STORAGE_ERROR = "storage_error"
     PROCESS_STOPPED = "process_stopped"
+    # the UPS powering the server said its battery is low: segments closed before the
+    # power goes (UE-10-22 3.3.4; kuzet.equipment.power)
+    POWER = "power"
 
 
 class SourceError(Exception):

@@ -19,7 +19,9 @@ backoff, keeping what waits; the next connection that is allowed clears the alar
 `MqttNotifier` is what `kuzet serve` builds through `kuzet.hooks` when `mqtt_url` is set:
 camera statuses through `StatusFeed`, detection events on `kuzet/<site>/events` (never
 with a picture), each camera's tamper conditions, retained, and the audit log's signed
-checkpoints, retained on `kuzet/<site>/audit/checkpoint`.
+checkpoints, retained on `kuzet/<site>/audit/checkpoint`, and each alarm raised or
+cleared, retained on `kuzet/<site>/alarms/<kind>/<subject>` (issue 22: a subscriber
+learns the equipment's open alarms on connecting).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from kuzet.access.destinations import Destination, OutsideLan
 from kuzet.config import Settings, parse_broker
 from kuzet.credentials import SecretUrl
 from kuzet.hooks import (
+    AlarmChange,
     AuditCheckpoint,
     CameraStatuses,
     DetectionEvent,
@@ -172,7 +175,7 @@ class MqttNotifier:
     """Everything `kuzet serve` tells the broker, by topic."""
 
     hears: frozenset[type[Message]] = frozenset(
-        {CameraStatuses, DetectionEvent, TamperChange, AuditCheckpoint})
+        {CameraStatuses, DetectionEvent, TamperChange, AuditCheckpoint, AlarmChange})
 
     def __init__(self, url: SecretUrl, site: str, destination: Destination,
                  alarm: EgressAlarm) -> None:
@@ -199,6 +202,17 @@ class MqttNotifier:
                     "camera": camera, "active": active, "at": format_instant(at_ns)}, True)
             case AuditCheckpoint(doc):
                 publish("audit/checkpoint", doc, True)
+            case AlarmChange(kind, subject, severity, text, raised, at_ns):
+                publish(f"alarms/{kind}/{topic_level(subject)}", {
+                    "alarm": kind, "subject": subject, "severity": severity, "message": text,
+                    "state": "raised" if raised else "cleared",
+                    "at": format_instant(at_ns)}, True)
+
+
+def topic_level(name: str) -> str:
+    """`name` as one topic level: a volume's path or a setting may hold '/', '+' or '#',
+    which MQTT reads as levels and wildcards."""
+    return "".join("_" if c in "/+#" else c for c in name) or "_"
 
 
 def from_settings(settings: Settings, alarm: EgressAlarm) -> MqttNotifier | None:

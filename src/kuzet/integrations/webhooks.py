@@ -19,7 +19,8 @@ connection is made with `http.client` rather than `urllib`, which would look the
 again (and follow a proxy from the environment) after the check.
 
 `kuzet serve` builds one through `kuzet.hooks` when `webhook_url` is set; it hears
-detection events only.
+detection events and alarms raised or cleared (`{"alarm": kind, "subject", "severity",
+"message", "state": "raised"|"cleared", "at"}`).
 """
 
 from __future__ import annotations
@@ -41,8 +42,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from kuzet.access.destinations import Destination, OutsideLan
-from kuzet.hooks import DetectionEvent, EgressAlarm, Message
+from kuzet.hooks import AlarmChange, DetectionEvent, EgressAlarm, Message
 from kuzet.integrations import dead_letters as letters
+from kuzet.timefmt import format_instant
 
 if TYPE_CHECKING:
     from pydantic import SecretStr
@@ -86,7 +88,7 @@ def _connection(url: str, destination: Destination, timeout_s: float
 
 
 class Webhooks:
-    hears: frozenset[type[Message]] = frozenset({DetectionEvent})
+    hears: frozenset[type[Message]] = frozenset({DetectionEvent, AlarmChange})
     shown = None
 
     def __init__(self, url: str, secret: SecretStr, dead_letters: Path, destination: Destination,
@@ -123,6 +125,11 @@ class Webhooks:
                 said = {**said,
                         "snapshot_jpeg_base64": base64.b64encode(message.picture).decode()}
             self.send(said)
+        elif isinstance(message, AlarmChange):  # issue 22: equipment alarms, both ways
+            self.send({"alarm": message.kind, "subject": message.subject,
+                       "severity": message.severity, "message": message.message,
+                       "state": "raised" if message.raised else "cleared",
+                       "at": format_instant(message.at_ns)})
 
     def send(self, payload: dict[str, Any]) -> None:
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()

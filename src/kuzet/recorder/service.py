@@ -96,7 +96,7 @@ class StatusListener(Protocol):
         ...
 
 
-StatusPart = Callable[[], list[dict[str, Any]]]  # another part's entries in status.json
+StatusPart = Callable[[], Any]  # another part's entries in status.json (JSON)
 
 
 def _why_new_session(old: CameraSource, new: CameraSource) -> str:
@@ -141,6 +141,10 @@ class RecorderService:
         self.reminder = HoldReminder(holds, alarms, self.audit, settings.display_timezone)
         self._maintenance: threading.Thread | None = None
         self._stop_maintenance = threading.Event()
+        # Why the power is about to go (the UPS watch's word, issue 22), or None; read by
+        # the status loop, which closes every segment and records again once it is None.
+        self.power_low: str | None = None
+        self._powered_down = False
 
     def start(self) -> None:
         run_dir(self.settings).mkdir(parents=True, exist_ok=True)
@@ -210,6 +214,8 @@ class RecorderService:
         has closed its segment."""
         cameras = {c.id: c for c in self.catalog.cameras()}
         self.registered = {c.name for c in cameras.values()}
+        if self._powered_down:
+            return  # nothing starts until the UPS is back on line
         for cam_id in set(self.supervisors) - set(cameras):
             self.supervisors.pop(cam_id).stop()
             if cam_id in self.substreams:
@@ -291,9 +297,44 @@ class RecorderService:
             except Exception:  # an integration's fault must not stop the status loop
                 log.exception("a status listener failed")
 
+    def power_signal(self, why: str | None) -> None:
+        """The UPS watch's word: `why` the power is about to go, or None once it is not."""
+        self.power_low = why
+
+    def _follow_power(self) -> None:
+        if self.power_low is not None and not self._powered_down:
+            self._power_down(self.power_low)
+        elif self.power_low is None and self._powered_down:
+            log.warning("power: the UPS is back on line; recording again")
+            self._powered_down = False
+            self.sync_cameras()
+
+    def _power_down(self, why: str) -> None:
+        """Close every camera's segment before the power goes, each outage a `power` gap
+        from its last segment's end (UE-10-22 3.3.4: footage whole to the last fragment,
+        and the archive saying why it stops there)."""
+        log.warning("power: %s: closing every segment", why)
+        self._powered_down = True
+        for sub in self.substreams.values():
+            sub.stop()
+        self.substreams.clear()
+        stopping = {**self._restarting, **self.supervisors}
+        self.supervisors.clear()
+        self._restarting.clear()
+        for sup in stopping.values():
+            sup.stop()
+        deadline = time.monotonic() + self.settings.shutdown_grace_s
+        for cam_id, sup in stopping.items():
+            if not sup.join(max(0.0, deadline - time.monotonic())) and sup.writing:
+                log.warning("camera %s did not stop in time; its segment is salvaged at "
+                            "next start", sup.source.name)
+            start = sup.prev_end_ns if sup.prev_end_ns is not None else time.time_ns()
+            self.catalog.open_gap(cam_id, start, GapCause.POWER.value, why)
+
     def run_until(self, stop: threading.Event) -> None:
         last_sync = time.monotonic()
         while not stop.wait(STATUS_INTERVAL_S):
+            self._follow_power()
             self.write_status()
             # a camera between sessions is looked at each tick: its new one starts as soon
             # as the old has closed, not up to SYNC_INTERVAL_S later

@@ -325,3 +325,41 @@ class Acknowledgement(Body):
 
 RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SeqId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+Short = Annotated[str | None, Field(None, max_length=200)]
+
+
+class ItemFields(Body):
+    """An item's passport: a field left out stays as it is; "" clears it."""
+
+    model: Short = None
+    manufacturer: Short = None
+    serial: Short = None
+    inventory_no: Short = None
+    firmware: Short = None
+    mac: Short = None
+    ip: Short = None
+    building: Short = None
+    floor: Short = None
+    room: Short = None
+    installed: Short = None
+    responsible: Short = None
+    notes: str | None = Field(None, max_length=2000)
+    uplink: Short = None
+    uplink_port: Short = None
+    power: Short = None
+    part_of: Short = None
+    state: Literal["in_service", "faulty", "under_repair", "decommissioned"] | None = None
+
+
+class NewItem(ItemFields):
+    kind: Literal["monitor", "ups", "server", "switch", "storage", "software"]
+    name: str = Field(max_length=64)
+
+
+class LogEntry(Body):
+    kind: Literal["check", "fault", "repair"]
+    what: str = Field(max_length=2000)
+    outcome: Literal["ok", "fault"] | None = None
+    closes: int | None = Field(None, ge=1, le=2**62)

@@ -29,6 +29,7 @@ from kuzet.config import Settings
 from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
 from kuzet.console.timeline_read import Timelines
+from kuzet.equipment.register import Register
 from kuzet.export.execute import Exports
 from kuzet.governance.acts import Acts
 from kuzet.governance.board import Board
@@ -85,12 +86,15 @@ class WebSettings:
     allowed_networks: tuple[str, ...]
     trusted_proxies: tuple[str, ...]
     screen_lock_s: int
+    buildings: tuple[str, ...] = ()
+    check_interval_days: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def of(cls, s: Settings) -> WebSettings:
         return cls(s.home.resolve(), s.display_timezone, s.document_font, s.organisation,
                    s.max_views_per_user, s.max_body_bytes, s.upload_max_bytes,
-                   tuple(s.allowed_networks), tuple(s.trusted_proxies), s.screen_lock_s)
+                   tuple(s.allowed_networks), tuple(s.trusted_proxies), s.screen_lock_s,
+                   tuple(s.buildings), dict(s.check_interval_days))
 
 
 @dataclass
@@ -121,6 +125,7 @@ class Services:
     exports: Exports = field(init=False)
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     timelines: Timelines = field(init=False)  # the archive bar's answers, kept
+    equipment: Register = field(init=False)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
@@ -140,6 +145,7 @@ class Services:
         self.acts = Acts(session, self.settings.display_timezone)
         self.viewings = Viewings(session, self.settings.display_timezone)
         self.transfers = Transfers(session, self.settings.display_timezone, self.holds)
+        self.equipment = Register(session, self.settings.buildings, self.clock)
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
                                self.settings.organisation)
 

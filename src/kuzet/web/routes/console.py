@@ -71,6 +71,7 @@ APPROVERS = frozenset({Perm.TRANSFER_DECIDE, Perm.HOLD_APPROVE, Perm.ROLE_APPROV
                        Perm.GRANT_APPROVE, Perm.SECOND_FACTOR_RESET})
 HEALTH_READERS = frozenset({Perm.HEALTH_READ, Perm.AUDIT_VERIFY})
 DISK_READERS = frozenset({Perm.CAMERA_STATUS, Perm.HEALTH_READ})
+EQUIPMENT_READERS = frozenset({Perm.HEALTH_READ})  # the register's (issue 22, 3.4.3)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,7 @@ MENU = (
     Item("/transfers", "Transfers", TRANSFER_READERS),
     Item("/approvals", "Approvals", APPROVERS),
     Item("/health", "Health", HEALTH_READERS),
+    Item("/equipment", "Equipment", EQUIPMENT_READERS),
 )
 
 
@@ -406,6 +408,21 @@ def health_page(request: Request) -> Response:
     """Alarms, volumes, camera states and the audit log's integrity (clause 3.4.3); the API
     checks `health.read` and `audit.verify`."""
     return _page(request, "health.html", needs=HEALTH_READERS)
+
+
+@router.get("/equipment")
+def equipment_page(request: Request) -> Response:
+    """The equipment register (3.3.1-3.3.8, 3.4.3): items with filters, checks due, and for
+    `equipment.admin` adding items and importing a spreadsheet; the API checks each."""
+    return _page(request, "equipment.html", needs=EQUIPMENT_READERS,
+                 buildings=services(request).settings.buildings)
+
+
+@router.get("/equipment/{name}")
+def equipment_item_page(name: str, request: Request) -> Response:
+    """An item's passport, links, open alarms and log; no picture, not even a camera's."""
+    return _page(request, "equipment_item.html", needs=EQUIPMENT_READERS, item=name,
+                 buildings=services(request).settings.buildings)
 
 
 @router.get("/registers/{kind}")

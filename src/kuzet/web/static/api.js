@@ -11,12 +11,12 @@ export async function send(method, path, body) {
   });
 }
 
-// A file as the raw body of a PUT, its type as the browser knows it; the server reads
-// the real type from the bytes.
-export async function upload(path, file) {
+// A file as the raw body of a PUT (or `method`), its type as the browser knows it; the
+// server reads the real type from the bytes.
+export async function upload(path, file, method = "PUT") {
   const csrf = (document.cookie.match(/(?:^|; )kuzet_csrf=([^;]*)/) || [])[1] || "";
   return fetch(path, {
-    method: "PUT",
+    method,
     headers: {"content-type": file.type || "application/octet-stream",
               "x-csrf-token": decodeURIComponent(csrf)},
     body: file,

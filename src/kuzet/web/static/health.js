@@ -1,6 +1,7 @@
 // Health (clause 3.4.3): alarms, volumes and camera states for whoever holds health.read,
 // and the audit log's integrity for whoever holds audit.verify — its verdict and counts,
-// never what an entry says. No picture reaches this page.
+// never what an entry says. No picture reaches this page. An alarm about an item of the
+// equipment register links to the item's page (issue 22).
 import {refusal, row} from "/static/api.js";
 import {clockFormat} from "/static/zone.js";
 
@@ -21,11 +22,26 @@ async function answer(path) {
   return response.json();
 }
 
-async function health() {
+// The register's item names, asked once: an alarm's subject among them becomes a link.
+async function registered() {
+  const response = await fetch("/api/equipment").catch(() => null);
+  return new Set(response?.ok ? (await response.json()).map((item) => item.name) : []);
+}
+
+function subject(name, items) {
+  if (!items.has(name)) return name;
+  const link = document.createElement("a");
+  link.href = `/equipment/${encodeURIComponent(name)}`;
+  link.textContent = name;
+  return link;
+}
+
+async function health(items) {
   const h = await answer("/api/health");
   if (!h) return;
   document.getElementById("alarms").replaceChildren(...h.alarms.map((a) => row([
-    clockFormat.format(new Date(a.since)), word(a.severity), a.kind, a.subject, a.message])));
+    clockFormat.format(new Date(a.since)), word(a.severity), a.kind, subject(a.subject, items),
+    a.message])));
   document.getElementById("no-alarms").hidden = h.alarms.length > 0;
   document.getElementById("volumes").replaceChildren(...h.volumes.map((v) => row([
     v.name, word(v.state), v.present ? labels.yes : labels.no, size(v.free_bytes),
@@ -54,7 +70,7 @@ async function verify() {
 
 const me = await answer("/api/auth/me");
 if (me) {
-  await health();
+  await health((me.perms || []).includes("health.read") ? await registered() : new Set());
   if ((me.perms || []).includes("audit.verify")) {
     document.getElementById("verify").addEventListener("click", verify);
     await verify();

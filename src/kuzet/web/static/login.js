@@ -128,4 +128,7 @@ forms.enrol.addEventListener("submit", async (event) => {
   }
 });
 document.getElementById("codes-done").addEventListener("click", next);
+// The login button waits for the listener above (login.html): a click before this module
+// ran sent the form to the page itself, and a test's first login waited on it for ever.
+forms.login.querySelector("button").disabled = false;
 document.getElementById("notices-done").addEventListener("click", next);

@@ -39,6 +39,13 @@ export function shownIso(iso) {
   return iso ? clockFormat.format(new Date(Date.parse(iso.replace(/(\.\d{3})\d+/, "$1")))) : "";
 }
 
+// "30.09.2026": a calendar day the API writes as "2026-09-30" (a day of the display zone),
+// day.month.year as clockFormat writes it; "" for none.
+export function shownDate(day) {
+  const [year, month, date] = (day || "").split("-");
+  return date ? `${date}.${month}.${year}` : "";
+}
+
 // "18:19:41": the time of day alone (the timeline's ticks).
 export const timeFormat = {
   format(date) {

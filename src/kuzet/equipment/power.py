@@ -1,0 +1,67 @@
+"""The UPS watch of `kuzet serve` (UE-10-22 3.3.4; issue 22): reads every UPS of the
+setting `ups` every `ups_poll_s` from upsd, raises and clears its alarms
+(`kuzet.equipment.ups`), and tells the recorder when the UPS powering this server
+(`server_ups`) says the power is about to go, and when it no longer does.
+
+One UPS that fails to answer is its own `ups_unreachable` alarm (the others it may have
+stay as they were: nothing is known of them then); the others are read all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+
+from kuzet.catalog.alarms import Alarms
+from kuzet.endpoints import UpsAddress
+from kuzet.equipment.ups import (
+    KINDS,
+    SEVERITY,
+    UNREACHABLE,
+    Reading,
+    UpsError,
+    decide,
+    power_failing,
+    read_ups,
+)
+
+log = logging.getLogger(__name__)
+# what the recorder is told: why the power is about to go, or None once it is not
+PowerSignal = Callable[[str | None], None]
+
+
+class UpsWatch:
+    """`poll` is the check `kuzet serve` runs every `ups_poll_s` (`periodic.Periodic`)."""
+
+    def __init__(self, upses: Mapping[str, UpsAddress], alarms: Alarms, server_ups: str | None,
+                 power: PowerSignal, read: Callable[[UpsAddress], Reading] = read_ups) -> None:
+        self.upses = dict(upses)
+        self.alarms = alarms
+        self.server_ups = server_ups
+        self.power = power
+        self.read = read
+        self.active = {(a.kind, a.subject) for a in alarms.list()
+                       if a.kind in KINDS and a.subject in self.upses}
+
+    def poll(self) -> None:
+        for name, address in self.upses.items():
+            reading: Reading | UpsError
+            try:
+                reading = self.read(address)
+            except UpsError as exc:
+                reading = exc
+            wanted = {c.kind: c.message for c in decide(name, reading)}
+            # unreachable, nothing is known of the rest: they stay as they were
+            for kind in (UNREACHABLE,) if isinstance(reading, UpsError) else KINDS:
+                key = (kind, name)
+                if kind in wanted:
+                    self.alarms.raise_(kind, name, SEVERITY[kind], wanted[kind])
+                    if key not in self.active:
+                        log.warning("%s", wanted[kind])
+                    self.active.add(key)
+                elif key in self.active:
+                    self.alarms.clear(kind, name)
+                    self.active.discard(key)
+            if name == self.server_ups:
+                self.power(wanted.get("ups_low_battery") or (
+                    f"UPS {name}: forced shutdown" if power_failing(reading) else None))
