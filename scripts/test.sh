@@ -13,7 +13,7 @@ unset PYTHONDONTWRITEBYTECODE
 debs=(ffmpeg gstreamer1.0-tools gstreamer1.0-rtsp gir1.2-gst-rtsp-server-1.0 python3-gi
       gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
       gstreamer1.0-plugins-ugly gstreamer1.0-libav chromium firefox-esr fonts-dejavu-core curl iproute2
-      nut-server chrony faketime)
+      nut-server chrony faketime smartmontools)
 missing=()
 for pkg in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

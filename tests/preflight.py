@@ -41,7 +41,7 @@ def _mosquitto() -> str | None:
 
 def _program(name: str, package: str) -> Callable[[], str | None]:
     def check() -> str | None:
-        if shutil.which(name) or Path(f"/usr/bin/{name}").exists():
+        if shutil.which(name) or any(Path(d, name).exists() for d in ("/usr/bin", "/usr/sbin")):
             return None
         return f"{name} is missing (Debian package {package})"
     return check
@@ -79,6 +79,7 @@ CHECKS: list[Callable[[], str | None]] = [
     _program("ffmpeg", "ffmpeg"), _program("ffprobe", "ffmpeg"),
     _program("chromium", "chromium"), _program("firefox-esr", "firefox-esr"),
     _program("curl", "curl"), _program("ip", "iproute2"),
+    _program("smartctl", "smartmontools"),
 ]
 
 

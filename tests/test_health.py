@@ -88,6 +88,7 @@ def test_the_health_page_shows_an_alarm_and_the_audit_verdict_in_chromium(storag
     _footage_entry(world)
     world.svc.alarms.raise_("non_lan_egress", "webhook_url", Severity.CRITICAL,
                             "refused: webhook_url names hooks.lan (UE-10-22 3.5.3)")
+    _recorded_an_hour_ago(world)
     with world.served() as base, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
         page = world.browser_login(browser, base, "it")
@@ -100,5 +101,44 @@ def test_the_health_page_shows_an_alarm_and_the_audit_verdict_in_chromium(storag
         assert page.locator("#verdict").inner_text().startswith("Intact")
         assert int(page.locator("#entries").inner_text()) > 0
         assert PURPOSE not in page.content()
+        # issue 22 item 4: each camera's frame rate hour by hour, drawn from numbers
+        rates = page.locator("#rates tbody tr", has_text=CAM)
+        rates.wait_for()
+        assert rates.locator("svg.rates rect").count() == 24
+        assert rates.locator("td").nth(3).inner_text() == "25 fps"  # its lowest hour
         assert page.locator("video, img").count() == 0
         browser.close()
+
+
+def _recorded_an_hour_ago(world: World) -> None:
+    """Ten minutes of 25 fps at 1 Mbit/s recorded in the last full hour, as 60-s rows."""
+    from kuzet.catalog.store import NewSegment
+    from kuzet.catalog.streams import Stream
+
+    catalog = world.storage.catalog
+    cam = catalog.camera(CAM).id
+    hour = (world.clock() // (3600 * 10**9) - 1) * 3600 * 10**9
+    for i in range(10):
+        start = hour + i * 60 * 10**9
+        catalog.add_segment(NewSegment(
+            camera_id=cam, stream=Stream.MAIN, volume_id=world.storage.default_volume_id,
+            start_ns=start, end_ns=start + 60 * 10**9, frames=1500, size_bytes=7_500_000,
+            codec="h264", width=2, height=2, audio_codec=None, params_json="{}",
+            keyframes_ns=[start], sha256=bytes(32)))
+
+
+def test_each_cameras_rates_hour_by_hour(storage: Any) -> None:
+    """Clause 3.4.3 (issue 22 item 4): the last 24 hours of each camera's frame rate and
+    bitrate from the catalog's rows, an hour with nothing recorded said as none; for
+    health.read only."""
+    world = World(storage, time.time_ns())
+    _recorded_an_hour_ago(world)
+    it = world.login(world.user("it", "it_support"))
+    guard = world.login(world.user("guard", "guard"))
+    assert guard.get("/api/health/rates").status_code == 403
+    by_camera = {c["camera"]: c["hours"] for c in it.get("/api/health/rates").json()}
+    hours = by_camera[CAM]
+    assert len(hours) == 24
+    assert (hours[-2]["fps"], hours[-2]["bitrate_bps"]) == (25.0, 1_000_000)
+    assert [h["fps"] for h in hours[:-2]] == [None] * 22
+    assert all(h["fps"] is None for h in by_camera["cam2"])

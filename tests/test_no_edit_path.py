@@ -60,6 +60,8 @@ COMMANDS = {
     "equipment log": "writes a check, fault or repair in an item's log",
     "equipment import": "adds or changes items; may add cameras for recording",
     "equipment export": "reads", "equipment passport": "reads",
+    "equipment onvif": "reads a camera over ONVIF; --add adds it for recording, its passport",
+    "equipment discover": "reads (WS-Discovery on the LAN)",
 }
 
 

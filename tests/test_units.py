@@ -18,7 +18,7 @@ from kuzet.ingest.errors import GapCause, SourceError, check_url
 from kuzet.ingest.ffmpeg_source import classify_open_error
 from kuzet.mp4.boxes import Box, complete_prefix, file_boxes
 from kuzet.nal import parameter_sets, split_annexb, to_annexb
-from kuzet.recorder.camera_health import CLOCK, OFFLINE, Decision, Watch
+from kuzet.recorder.camera_health import CLOCK, OFFLINE, RATE, Decision, Watch
 from kuzet.recorder.clock import (
     OffsetEstimator,
     is_discontinuity,
@@ -435,6 +435,37 @@ def test_a_camera_not_recording_is_alarmed_after_its_delay_and_cleared_when_back
     assert decide([st("gate", "failed")], 330)[0].raise_
     register.discard("gate")
     assert decide([], 331) == [Decision(OFFLINE, "gate", False)]  # removed
+
+
+def test_a_camera_recording_far_below_its_normal_rates_is_warned_of() -> None:
+    """UE-10-22 3.3.2, 3.4.3 (issue 22): a recording camera whose frame rate or bitrate
+    stays under `camera_rate_low_ratio` of what it normally records for `camera_alarm_s`
+    is warned of, once; cleared when back. Its normal is learnt while it records and
+    judged only after a window of it; a session's first seconds and an outage are not
+    judged (the outage is camera_offline's); a lasting drop is learnt ten times slower."""
+    watch = Watch(after_ns=30 * 10**9, clock_limit_ms=1000, rate_ratio=0.5,
+                  rate_window_ns=60 * 10**9)
+    S = 10**9
+
+    def decide(at_s: int, fps: float, kbps: float, state: str = "recording",
+               since_s: int = 0) -> list[Decision]:
+        return watch.decide([{"camera": "gate", "state": state, "since_ns": since_s * S,
+                              "fps": fps, "bitrate_bps": kbps * 1000}], at_s * S, {"gate"})
+
+    assert all(decide(t, 25, 4000) == [] for t in range(0, 5))  # ramping up: not judged
+    assert all(decide(t, 25, 4000) == [] for t in range(10, 80))  # learning its normal
+    assert all(decide(t, 6, 900) == [] for t in range(80, 110))  # low, for 30 s...
+    (raised,) = decide(110, 6, 900)
+    assert (raised.kind, raised.raise_) == (RATE, True)
+    assert raised.message == ("camera gate: 6.0 fps and 900 kbit/s, normally 24.1 fps and "
+                              "3849 kbit/s")
+    assert decide(200, 6, 900) == []  # raised once, still below the slowly learnt normal
+    assert decide(201, 24, 4000) == [Decision(RATE, "gate", False)]
+    assert decide(202, 25, 1500) == []  # low bitrate alone: the timer starts again
+    assert decide(203, 0, 0, "reconnecting") == []  # an outage is not a low rate
+    assert decide(300, 25, 4000, since_s=298) == []  # a new session settling
+    assert watch.decide([], 400 * S, set()) == []  # removed: forgotten
+    assert "gate" not in watch.normal
 
 
 def test_a_camera_clock_off_the_servers_is_alarmed_while_it_records() -> None:

@@ -109,6 +109,11 @@ def test_a_low_battery_closes_every_segment_with_a_power_gap(
     kuzet.env["KUZET_UPS_POLL_S"] = "0.5"
     serve = kuzet.serve()
     wait_for(lambda: segment_count(kuzet, "door") >= 2, 40, what="two segments")
+    token = _it_token(kuzet)
+    figures = _metrics(kuzet, token)
+    assert figures["kuzet_camera_fps"][(("camera", "door"),)] > 5
+    assert 0 <= figures["kuzet_camera_lag_seconds"][(("camera", "door"),)] < 5
+    assert figures["kuzet_volume_write_bytes_per_second"][(("volume", "default"),)] > 0
     ups.set("OB DISCHRG LB", charge=8, runtime=60)
     t_low = time.time_ns()
 
@@ -125,6 +130,17 @@ def test_a_low_battery_closes_every_segment_with_a_power_gap(
     assert gap["start_ns"] >= t_low - 3 * 10**9
     kinds = {a["kind"] for a in kuzet.json("alarms")}
     assert {"ups_on_battery", "ups_low_battery"} <= kinds
+    # issue 22 item 5: the same, as Prometheus scrapes it with IT support's token
+    said = wait_for(lambda: _metrics(kuzet, token).get("kuzet_ups_low_battery"), 10,
+                    what="the UPS's figures")
+    assert said == {(("ups", "ups-srv"),): 1.0}
+    figures = _metrics(kuzet, token)
+    assert figures["kuzet_ups_charge_percent"] == {(("ups", "ups-srv"),): 8.0}
+    assert figures["kuzet_camera_gap_open"] == {(("camera", "door"),): 1.0}
+    assert figures["kuzet_camera_state"][("camera", "door"), ("state", "recording")] == 0.0
+    assert figures["kuzet_alarms_open"][("kind", "ups_low_battery"),
+                                        ("severity", "critical")] == 1.0
+    assert figures["kuzet_volume_present"] == {(("volume", "default"),): 1.0}
     n = segment_count(kuzet, "door")
     ups.set("OL CHRG", charge=20, runtime=400)
     t_back = time.time_ns()
@@ -133,3 +149,49 @@ def test_a_low_battery_closes_every_segment_with_a_power_gap(
     assert gap["end_ns"] is not None
     assert gap["end_ns"] >= t_back - 10**9
     stop(serve, timeout=10)
+
+
+def _it_token(kuzet: Kuzet) -> str:
+    """An API token with `health.read` made by an IT support account, as an IT office
+    makes one for its Prometheus."""
+    import httpx
+
+    one_time = kuzet.run("user", "add", "it", "--role", "it_support").stdout.split(
+        "one-time password ")[1].split()[0]
+    api = wait_for(lambda: _api(kuzet), 60, what="api.json")
+    with httpx.Client(base_url=api, verify=False) as c:  # noqa: S501 (its own cert, loopback)
+        r = c.post("/api/auth/login", json={"username": "it", "password": one_time})
+        assert r.status_code == 200, r.text
+        c.headers["X-CSRF-Token"] = r.json()["csrf"]
+        assert c.post("/api/auth/password", json={"old_password": one_time,
+                                                  "new_password": "steppe wind at the post"}
+                      ).is_success
+        r = c.post("/api/tokens", json={"name": "prometheus", "perms": ["health.read"]})
+        assert r.status_code == 201, r.text
+        token = str(r.json()["token"])
+        assert c.get("/api/metrics", headers={"authorization": "Bearer nothing"}
+                     ).status_code == 401
+    return token
+
+
+def _api(kuzet: Kuzet) -> str | None:
+    path = kuzet.home / "run" / "api.json"
+    return str(json.loads(path.read_text())["https"]) if path.exists() else None
+
+
+def _metrics(kuzet: Kuzet, token: str) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    """/api/metrics read with prometheus-client's own parser: name -> labels -> value."""
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    api = _api(kuzet)
+    assert api is not None
+    r = httpx.get(f"{api}/api/metrics", headers={"authorization": f"Bearer {token}"},
+                  verify=False)  # noqa: S501
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].startswith("text/plain")
+    out: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(r.text):
+        for sample in family.samples:
+            out.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return out

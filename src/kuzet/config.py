@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import urllib.parse
 from dataclasses import dataclass, field
@@ -95,6 +96,12 @@ class Settings(BaseSettings):
         30.0, ge=2, le=3600, description="A camera not recording for this long raises a "
         "critical camera_offline alarm, cleared when it records again (not for a full disk, "
         "which its volume's alarm says).")
+    camera_rate_low_ratio: float = Field(
+        0.5, ge=0.05, le=0.95, description="A recording camera whose frame rate or bitrate "
+        "stays below this fraction of its normal for camera_alarm_s raises camera_rate_low.")
+    camera_rate_window_s: float = Field(
+        600, ge=5, le=86400, description="A camera's normal frame rate and bitrate are "
+        "averaged over this long, and judged only once it has recorded this long.")
     buildings: list[str] = Field(
         [], description="The campus's buildings, as the equipment register and the camera "
         "tree name them; JSON list in the environment. Empty: any name is accepted.")
@@ -116,7 +123,7 @@ class Settings(BaseSettings):
     server_name: str = Field(
         default_factory=socket.gethostname, min_length=1, max_length=64,
         description="This server's name: its item in the equipment register, the subject "
-        "of its own alarms (time); the host name by default.")
+        "of its own alarms (time, load, memory, temperature); the host name by default.")
     ntp_servers: list[str] = Field(
         [], description="The campus's time servers (host or host:port) this server's clock "
         "is checked against (UE-10-22 3.4.1); JSON list in the environment. Empty: not "
@@ -129,6 +136,34 @@ class Settings(BaseSettings):
         1000, ge=10, le=3_600_000, description="A recording camera whose clock is more than "
         "this far off the server's (its RTCP sender reports; Kuzet's own RTSP client) "
         "raises a camera_clock warning, cleared when back within it.")
+    disks: dict[str, str] = Field(
+        {}, description="Disks whose SMART health smartctl reads: register item name -> "
+        "device (/dev/sda, /dev/nvme0, /dev/disk/by-id/...); JSON object in the environment. "
+        "Each raises disk_failing, disk_sectors, disk_hot and disk_unreadable alarms.")
+    arrays: dict[str, str] = Field(
+        {}, description="Software RAID arrays by register item: item name -> md device (md0 "
+        "or /dev/md0); an array not named here is checked all the same, under its md name. "
+        "Each raises raid_degraded and raid_rebuilding alarms.")
+    disk_poll_s: float = Field(300.0, ge=10, le=86400, description="Seconds between reads "
+                               "of the disks' SMART data and the md arrays' state.")
+    disk_hot_alarm_c: int = Field(55, ge=20, le=100, description="A disk hotter than this "
+                                  "(°C) raises disk_hot.")
+    network_poll_s: float = Field(
+        60.0, ge=0, le=3600, description="Seconds between probes of every register item with "
+        "an IP address (a TCP connection, accepted or refused: the host answers); one not "
+        "answering twice in a row raises item_unreachable. 0: not probed.")
+    network_probe_port: int = Field(80, ge=1, le=65535, description="The TCP port the "
+                                    "network probe connects to.")
+    server_poll_s: float = Field(10.0, ge=1, le=3600, description="Seconds between reads "
+                                 "of this server's load, memory and temperature.")
+    server_load_alarm: float = Field(
+        2.0, ge=0, le=1000, description="The 1-minute load average per core above this for "
+        "three polls in a row raises server_load.")
+    server_memory_alarm_percent: float = Field(
+        5.0, ge=0, le=100, description="Less memory available than this share raises "
+        "server_memory.")
+    server_hot_alarm_c: float = Field(85.0, ge=20, le=150, description="This server's "
+                                      "hottest sensor above this (°C) raises server_hot.")
     shutdown_grace_s: float = Field(4.5, gt=0, le=30,
                                     description="Time given to close open segments on stop.")
     retention_days: int = Field(
@@ -272,6 +307,33 @@ class Settings(BaseSettings):
             if not name or len(name) > 64:
                 raise ValueError(f"a UPS is named by its register item (1-64 characters): {name!r}")
         return upses
+
+    @field_validator("disks")
+    @classmethod
+    def _disk_devices(cls, disks: dict[str, str]) -> dict[str, str]:
+        for name, device in disks.items():
+            if not name or len(name) > 64:
+                raise ValueError(f"a disk is named by its register item (1-64 characters): "
+                                 f"{name!r}")
+            if not device.startswith("/dev/"):
+                raise ValueError(f"disk {name}: a device under /dev/, not {device!r}")
+        return disks
+
+    @field_validator("arrays")
+    @classmethod
+    def _md_arrays(cls, arrays: dict[str, str]) -> dict[str, str]:
+        out = {}
+        for name, device in arrays.items():
+            md = device.removeprefix("/dev/")
+            if not name or len(name) > 64:
+                raise ValueError(f"an array is named by its register item (1-64 characters): "
+                                 f"{name!r}")
+            if not re.fullmatch(r"md\w+", md):
+                raise ValueError(f"array {name}: an md device (md0, /dev/md0), not {device!r}")
+            out[name] = md
+        if len(set(out.values())) < len(out):
+            raise ValueError("two register items name the same md array")
+        return out
 
     @model_validator(mode="after")
     def _server_ups_known(self) -> Settings:

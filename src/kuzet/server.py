@@ -40,9 +40,13 @@ from kuzet.catalog.store import Catalog
 from kuzet.config import Settings
 from kuzet.endpoints import UpsAddress
 from kuzet.equipment.clockwatch import ClockWatch
+from kuzet.equipment.diskwatch import DiskWatch
 from kuzet.equipment.periodic import Periodic
 from kuzet.equipment.power import UpsWatch
+from kuzet.equipment.reach import NetworkWatch
 from kuzet.equipment.register import Register
+from kuzet.equipment.serverhealth import Limits
+from kuzet.equipment.serverwatch import ServerWatch
 from kuzet.export.execute import expire_packages
 from kuzet.governance.holds import Holds
 from kuzet.governance.protocols import PROTOCOL_FRAMES
@@ -147,16 +151,36 @@ class Server:
                                           self.notifiers.notify)
         self.services = Services(WebSettings.of(settings), catalog, self.recorder.camera_status,
                                  time.time_ns, self.alarms, self.detection.store, volumes,
-                                 holds, self.recorder.live)
+                                 holds, self.recorder.live, parts=self.recorder.parts)
         self.api = ApiServer(Listen.of(settings), self.services)
-        self.watches = [Periodic("ups-watch", settings.ups_poll_s, UpsWatch(
-            {n: UpsAddress.parse(a) for n, a in settings.ups.items()}, self.alarms,
-            settings.server_ups, self.recorder.power_signal).poll)] if settings.ups else []
+        self.watches: list[Periodic] = []
+        if settings.ups:
+            ups = UpsWatch({n: UpsAddress.parse(a) for n, a in settings.ups.items()},
+                           self.alarms, settings.server_ups, self.recorder.power_signal)
+            self.watches.append(Periodic("ups-watch", settings.ups_poll_s, ups.poll))
+            self.recorder.report("ups", ups.status)
         if settings.ntp_servers:
             clock = ClockWatch(settings.server_name, settings.ntp_servers,
                                settings.time_alarm_ms, self.alarms)
             self.watches.append(Periodic("clock-watch", settings.time_poll_s, clock.poll))
             self.recorder.report("time", clock.status)
+        # disks and md arrays (3.3.7); with no disk named and no md driver, nothing to read
+        disks = DiskWatch(settings.disks, settings.arrays, self.alarms,
+                          settings.disk_hot_alarm_c)
+        self.watches.append(Periodic("disk-watch", settings.disk_poll_s, disks.poll))
+        self.recorder.report("disks", disks.status)
+        # this machine's load, memory and temperature (3.3.5): /proc and /sys, 0.05 ms a
+        # reading on this test machine (no sensors); the catalog only when an alarm is open
+        machine = ServerWatch(settings.server_name, Limits(
+            settings.server_load_alarm, settings.server_memory_alarm_percent,
+            settings.server_hot_alarm_c), self.alarms)
+        self.watches.append(Periodic("server-watch", settings.server_poll_s, machine.poll))
+        if settings.network_poll_s:
+            network = NetworkWatch(Register(catalog.session), self.alarms,
+                                   settings.network_probe_port)
+            self.watches.append(Periodic("network-watch", settings.network_poll_s,
+                                         network.poll))
+        self.recorder.report("server", machine.status)
 
     def start(self) -> None:
         """Start every part; `AlreadyRunning` when another server records into this home."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -90,6 +91,7 @@ class CameraAnalytics(Worker):
         self.tracker = Tracker()
         self.level = 0.0
         self.analysed = 0
+        self.latency_ms: int | None = None  # the last analysed frame's, arrival to done
         self.last_error: str | None = None
         self._engine: Rules | None = None
         self._new_motion: Motion | None = None
@@ -124,7 +126,7 @@ class CameraAnalytics(Worker):
                 "mode": "main-keyframes" if self.stream is Stream.MAIN else "sub", "level":
                 round(self.level, 4), "analysed": self.analysed, "dropped": self.tap.dropped,
                 "rules": len(self.rules), "tamper": sorted(self.tamper.active),
-                "last_error": self.last_error}
+                "last_error": self.last_error, "latency_ms": self.latency_ms}
 
     def _waiting(self) -> list[tuple[VideoParams, bytes, bool, int]]:
         """The frames queued now (at least one, or none after half a second)."""
@@ -167,6 +169,8 @@ class CameraAnalytics(Worker):
             frame, last = due
             try:
                 self.process(frame.to_ndarray(format="bgr24"), last)
+                # from the frame's arrival at the recorder to its analysis done (metrics)
+                self.latency_ms = (time.time_ns() - last) // 1_000_000
             except Exception as exc:  # a bug here must never reach the recorder
                 log.exception("camera %s: detection failed", self.camera)
                 self.last_error = str(exc)

@@ -116,6 +116,17 @@ def overlapping(s: Session, camera_id: int, stream: Stream, start_ns: int | None
     return list(s.scalars(q.order_by(Segment.start_ns)))
 
 
+def tallies(s: Session, camera_id: int, stream: Stream, since_ns: int
+            ) -> list[tuple[int, int, int, int, int]]:
+    """(start_ns, end_ns, frames, size_bytes, volume_id) of the segments starting at or
+    after `since_ns`, oldest first: the frame and write rates of the last hours (metrics,
+    the health page) without loading the rows' keyframe blobs."""
+    q = select(Segment.start_ns, Segment.end_ns, Segment.frames, Segment.size_bytes,
+               Segment.volume_id).where(Segment.camera_id == camera_id,
+                                        Segment.stream == stream, Segment.start_ns >= since_ns)
+    return [(a, b, f, n, v) for a, b, f, n, v in s.execute(q.order_by(Segment.start_ns))]
+
+
 def holding(conn: Connection, camera_id: int, stream: Stream,
             instant_ns: int) -> SegmentRow | None:
     """The segment holding an instant, unless it is being deleted: the last one starting

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, column, select, table
+from sqlalchemy import Connection, Engine, column, func, select, table
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -334,6 +334,21 @@ class Catalog:
                  stream: Stream = Stream.MAIN) -> list[Segment]:
         with self.session() as s:
             return segments.overlapping(s, camera_id, stream, start_ns, end_ns)
+
+    def tallies(self, camera_id: int, since_ns: int, stream: Stream = Stream.MAIN
+                ) -> list[tuple[int, int, int, int, int]]:
+        with self.session() as s:
+            return segments.tallies(s, camera_id, stream, since_ns)
+
+    def gap_count(self, camera_id: int, since_ns: int, stream: Stream = Stream.MAIN
+                  ) -> tuple[int, bool]:
+        """Gaps that began since `since_ns`, and whether one is open now."""
+        with self.session() as s:
+            count = s.scalar(select(func.count()).select_from(Gap).where(
+                Gap.camera_id == camera_id, Gap.stream == stream, Gap.start_ns >= since_ns))
+            still = s.scalar(select(Gap.start_ns).where(
+                Gap.camera_id == camera_id, Gap.stream == stream, Gap.end_ns.is_(None)))
+        return int(count or 0), still is not None
 
     def segment_at(self, camera_id: int, instant_ns: int,
                    stream: Stream = Stream.MAIN) -> SegmentRow | None:

@@ -379,5 +379,44 @@ def equipment_due(
         f"{r['name']:<20} {r['what']} (last check {r['last_check'] or 'never'})"))
 
 
+@equipment_app.command("onvif")
+def equipment_onvif(
+    address: Annotated[str, typer.Argument(help=(
+        "The camera: host, host:port or its device service URL (as `discover` lists it)."))],
+    user: Annotated[str | None, typer.Option(help="The camera's ONVIF user.")] = None,
+    password_file: Annotated[Path | None, typer.Option(help=(
+        "A file whose first line is the password (else $KUZET_ONVIF_PASSWORD)."))] = None,
+    add: Annotated[str | None, typer.Option("--add", metavar="NAME", help=(
+        "Add it for recording under NAME (main and sub stream) and write its passport."))]
+    = None,
+    zone: Annotated[str | None, typer.Option(help="With --add: its installation zone.")]
+    = None,
+    timeout: Annotated[float, typer.Option(min=0.1, max=60, help=(
+        "Seconds each ONVIF request may take."))] = 5.0,
+    as_json: JsonOpt = False,
+) -> None:
+    """A camera over ONVIF: its make, model, serial and firmware, its media profiles, the
+    main and sub stream URLs (password masked) and its clock against this server's. With
+    --add it is added as `kuzet camera add` adds one, and its passport written."""
+    from kuzet.cli.onvif import read_camera
+
+    read_camera(address, user, password_file, add, zone, timeout, as_json)
+
+
+@equipment_app.command("discover")
+def equipment_discover(
+    timeout: Annotated[float, typer.Option(min=0.2, max=30, help=(
+        "Seconds to wait for answers."))] = 2.0,
+    to: Annotated[str | None, typer.Option(help=(
+        "Probe this host[:port] (3702) rather than the LAN's multicast group."))] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The ONVIF cameras on the LAN (WS-Discovery): each one's device service URL, name,
+    hardware and location as it says them, and its endpoint address."""
+    from kuzet.cli.onvif import discover
+
+    discover(timeout, to, as_json)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(equipment_app, name="equipment")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from kuzet.catalog.alarms import Alarms
 from kuzet.endpoints import UpsAddress
@@ -42,6 +43,7 @@ class UpsWatch:
         self.read = read
         self.active = {(a.kind, a.subject) for a in alarms.list()
                        if a.kind in KINDS and a.subject in self.upses}
+        self.last: dict[str, Reading | UpsError] = {}
 
     def poll(self) -> None:
         for name, address in self.upses.items():
@@ -50,6 +52,7 @@ class UpsWatch:
                 reading = self.read(address)
             except UpsError as exc:
                 reading = exc
+            self.last[name] = reading
             wanted = {c.kind: c.message for c in decide(name, reading)}
             # unreachable, nothing is known of the rest: they stay as they were
             for kind in (UNREACHABLE,) if isinstance(reading, UpsError) else KINDS:
@@ -65,3 +68,14 @@ class UpsWatch:
             if name == self.server_ups:
                 self.power(wanted.get("ups_low_battery") or (
                     f"UPS {name}: forced shutdown" if power_failing(reading) else None))
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        """Each UPS's last reading, for `run/status.json` ("ups") and the metrics."""
+        out: dict[str, dict[str, Any]] = {}
+        for name, r in self.last.items():
+            if isinstance(r, UpsError):
+                out[name] = {"reachable": False, "error": str(r)}
+            else:
+                out[name] = {"reachable": True, "status": sorted(r.status),
+                             "charge_percent": r.charge, "runtime_s": r.runtime_s}
+        return out

@@ -6,6 +6,13 @@
   it names the recorder's cause, and recording again clears it, so the alarm's history
   holds the outage. Not for a camera whose disk is full (the volume's own `storage_full`
   alarm says it) nor while the server stops.
+- `camera_rate_low` (warning): recording, but its frame rate or bitrate below
+  `camera_rate_low_ratio` of its normal for `camera_alarm_s` (a camera switched to a lower
+  profile, a lens covered in snow that compresses to nothing, a network losing frames);
+  its normal is learnt while it records (an average over `camera_rate_window_s`, judged
+  only once it has recorded that long), and learnt ten times slower while below it, so a
+  lasting drop stays an alarm for a while rather than becoming the new normal at once;
+  cleared when back above;
 - `camera_clock` (warning): the camera's clock more than `camera_clock_alarm_ms` off this
   server's, as its last RTCP sender report says (3.4.1: one real-time system; a camera's
   own overlay and its events would otherwise disagree with the catalog's times); cleared
@@ -27,8 +34,9 @@ from kuzet.catalog.alarms import Alarms, Severity
 
 log = logging.getLogger(__name__)
 
-OFFLINE, CLOCK = "camera_offline", "camera_clock"
-SEVERITY = {OFFLINE: Severity.CRITICAL, CLOCK: Severity.WARNING}
+OFFLINE, CLOCK, RATE = "camera_offline", "camera_clock", "camera_rate_low"
+SEVERITY = {OFFLINE: Severity.CRITICAL, CLOCK: Severity.WARNING, RATE: Severity.WARNING}
+SETTLE_NS = 10 * 10**9  # a session's first seconds ramp its rates up: not judged
 # states that are not the camera's fault or are said elsewhere
 NOT_AN_OUTAGE = ("recording", "storage_full", "stopped")
 
@@ -47,8 +55,15 @@ class Watch:
 
     after_ns: int
     clock_limit_ms: int
+    rate_ratio: float = 0.5
+    rate_window_ns: int = 600 * 10**9
     down_since: dict[str, int] = field(default_factory=dict)
     alarmed: set[tuple[str, str]] = field(default_factory=set)  # (kind, camera)
+    # each camera's normal (fps, bitrate), since when it is learnt, when it was last fed
+    normal: dict[str, tuple[float, float]] = field(default_factory=dict)
+    learnt_since: dict[str, int] = field(default_factory=dict)
+    fed_at: dict[str, int] = field(default_factory=dict)
+    low_since: dict[str, int] = field(default_factory=dict)
 
     def decide(self, statuses: Iterable[dict[str, Any]], now_ns: int,
                registered: set[str]) -> list[Decision]:
@@ -56,12 +71,60 @@ class Watch:
         is missing for a moment: its timer goes on); `registered`: the register's."""
         out: list[Decision] = []
         for st in statuses:
-            out += self._offline(st, now_ns) + self._clock(st)
+            out += self._offline(st, now_ns) + self._clock(st) + self._rate(st, now_ns)
         for kind, name in sorted(a for a in self.alarmed if a[1] not in registered):
             self.alarmed.discard((kind, name))
             self.down_since.pop(name, None)
             out.append(Decision(kind, name, False))
+        for table in (self.normal, self.learnt_since, self.fed_at, self.low_since):
+            for name in [n for n in table if n not in registered]:
+                del table[name]
         return out
+
+    def _rate(self, st: dict[str, Any], now_ns: int) -> list[Decision]:
+        name = st["camera"]
+        key = (RATE, name)
+        since = st.get("since_ns")
+        if st["state"] != "recording" or since is None or now_ns - int(since) < SETTLE_NS:
+            self.low_since.pop(name, None)
+            self.fed_at.pop(name, None)  # the time away is not learnt from
+            return []  # an outage is camera_offline's; the alarm stays as it was
+        fps, bps = float(st.get("fps") or 0), float(st.get("bitrate_bps") or 0)
+        normal = self.normal.get(name)
+        low = normal is not None and (fps < self.rate_ratio * normal[0]
+                                      or bps < self.rate_ratio * normal[1])
+        self._learn(name, fps, bps, now_ns, slower=low)
+        judged = now_ns - self.learnt_since.get(name, now_ns) >= self.rate_window_ns
+        if not (low and judged):
+            self.low_since.pop(name, None)
+            if key in self.alarmed:
+                self.alarmed.discard(key)
+                return [Decision(RATE, name, False)]
+            return []
+        low_since = self.low_since.setdefault(name, now_ns)
+        if key in self.alarmed or now_ns - low_since < self.after_ns:
+            return []
+        self.alarmed.add(key)
+        assert normal is not None
+        return [Decision(RATE, name, True,
+                         f"camera {name}: {fps:.1f} fps and {bps / 1e3:.0f} kbit/s, normally "
+                         f"{normal[0]:.1f} fps and {normal[1] / 1e3:.0f} kbit/s")]
+
+    def _learn(self, name: str, fps: float, bps: float, now_ns: int, *, slower: bool) -> None:
+        """An average over `rate_window_ns` of what the camera records (ten times slower
+        while it is below its normal)."""
+        last = self.fed_at.get(name)
+        self.fed_at[name] = now_ns
+        self.learnt_since.setdefault(name, now_ns)
+        normal = self.normal.get(name)
+        if normal is None:
+            self.normal[name] = (fps, bps)
+            return
+        if last is None:
+            return
+        window = self.rate_window_ns * (10 if slower else 1)
+        a = min(1.0, (now_ns - last) / window)
+        self.normal[name] = (normal[0] + a * (fps - normal[0]), normal[1] + a * (bps - normal[1]))
 
     def _offline(self, st: dict[str, Any], now_ns: int) -> list[Decision]:
         name, state = st["camera"], st["state"]
@@ -107,9 +170,11 @@ class CameraHealth:
     """The recorder's status listener: raises and clears the cameras' alarms."""
 
     def __init__(self, alarms: Alarms, after_s: float, clock_limit_ms: int,
-                 clock_ns: Callable[[], int], registered: Callable[[], set[str]]) -> None:
+                 clock_ns: Callable[[], int], registered: Callable[[], set[str]], *,
+                 rate_ratio: float = 0.5, rate_window_s: float = 600) -> None:
         self.alarms = alarms
-        self.watch = Watch(int(after_s * 1e9), clock_limit_ms)
+        self.watch = Watch(int(after_s * 1e9), clock_limit_ms, rate_ratio,
+                           int(rate_window_s * 1e9))
         self.clock_ns = clock_ns
         self.registered = registered
         # alarms left open by a previous run are the watch's to clear

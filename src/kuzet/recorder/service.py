@@ -122,7 +122,9 @@ class RecorderService:
         # a camera not recording for camera_alarm_s is an alarm (issue 22)
         self._listeners: list[StatusListener] = [
             CameraHealth(alarms, settings.camera_alarm_s, settings.camera_clock_alarm_ms,
-                         time.time_ns, lambda: self.registered)]
+                         time.time_ns, lambda: self.registered,
+                         rate_ratio=settings.camera_rate_low_ratio,
+                         rate_window_s=settings.camera_rate_window_s)]
         self.registered: set[str] = set()  # the register's cameras, as last synced
         self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
@@ -274,6 +276,17 @@ class RecorderService:
         """`part` answers `key` in status.json (detection's pipelines)."""
         self._parts[key] = part
 
+    def parts(self) -> dict[str, Any]:
+        """The other parts' entries of the status (detection, UPSes, time, the server),
+        as `run/status.json` has them, read now (the API's metrics and health page)."""
+        out: dict[str, Any] = {}
+        for key, part in list(self._parts.items()):
+            try:
+                out[key] = part()
+            except Exception:  # a part's fault must not fail its reader
+                log.exception("status part %s failed", key)
+        return out
+
     def camera_status(self) -> dict[str, dict[str, Any]]:
         """Every camera's status by name, read from the supervisors in memory (the API)."""
         return {s.source.name: s.snapshot().to_json() for s in list(self.supervisors.values())}
@@ -282,11 +295,7 @@ class RecorderService:
         statuses = [s.snapshot().to_json() for s in self.supervisors.values()]
         doc: dict[str, Any] = {"written_ns": time.time_ns(), "pid": os.getpid(),
                                "cameras": statuses}
-        for key, part in self._parts.items():
-            try:
-                doc[key] = part()
-            except Exception:  # a part's fault must not stop the status loop
-                log.exception("status part %s failed", key)
+        doc.update(self.parts())
         path = status_path(self.settings)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(doc))

@@ -89,6 +89,8 @@ class CameraStatus:
     # (its NTP time less the report's arrival: the camera's offset less the network's
     # delay); None where the client reads no reports (FFmpeg's) or none came yet.
     clock_offset_ms: int | None = None
+    # when the last frame reached the recorder (wall clock): how stale it is, the lag
+    last_arrival_ns: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"camera": self.camera, "state": self.state.value, "since_ns": self.since_ns,
@@ -97,4 +99,4 @@ class CameraStatus:
                 "frames_recorded": self.frames_recorded, "bytes_recorded": self.bytes_recorded,
                 "segments_closed": self.segments_closed, "packets_lost": self.packets_lost,
                 "audio": self.audio, "certificate_sha256": self.certificate_sha256,
-                "clock_offset_ms": self.clock_offset_ms}
+                "clock_offset_ms": self.clock_offset_ms, "last_arrival_ns": self.last_arrival_ns}

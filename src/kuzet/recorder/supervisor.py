@@ -390,6 +390,7 @@ class Supervisor(Worker):
                 recorded = True
                 status.frames_recorded += 1
                 status.bytes_recorded += size
+                status.last_arrival_ns = arrival_ns
         except SourceError as exc:
             self._close_retired(sound, current_open=seg is not None)
             if seg is not None:

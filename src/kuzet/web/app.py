@@ -23,6 +23,7 @@ from kuzet.web.routes import (
     equipment,
     layouts,
     live_ws,
+    metrics,
     people,
     protocols,
     records,
@@ -35,7 +36,7 @@ from kuzet.web.services import Services
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
            protocols.router, acts.router, viewings.router, transfers.router, status_ws.router,
            live_ws.router, archive_ws.router, detection.router, alerts_ws.router,
-           equipment.router, console.router)
+           equipment.router, metrics.router, console.router)
 STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = re.compile(r"/api/transfers/\d+/basis")
 

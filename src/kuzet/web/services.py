@@ -51,6 +51,10 @@ def _nothing_live(name: str, stream: Stream) -> LiveHub | None:
     return None
 
 
+def _no_parts() -> dict[str, Any]:
+    return {}
+
+
 class ViewSlots:
     """Open live and archive views per account, capped: a runaway page (or a thousand
     tabs) cannot make one account hold the server's sockets and muxers. Used from the
@@ -108,6 +112,8 @@ class Services:
     volumes: Volumes  # the server's, shared with the recorder
     holds: Holds  # the server's, shared with the recorder's sweeper
     live: LiveSource = _nothing_live
+    # the recorder's other status parts (detection, ups, time, server), read now
+    parts: Callable[[], dict[str, Any]] = _no_parts
     accounts: Accounts = field(init=False)
     roles: Roles = field(init=False)
     grants: Grants = field(init=False)

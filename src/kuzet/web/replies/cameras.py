@@ -40,6 +40,9 @@ class CameraStatusReply(Reply):
     clock_offset_ms: int | None = Field(default=None, description=(
         "the camera's clock against the server's, from its last RTCP sender report "
         "(positive: ahead; the network's delay included); null without reports"))
+    last_arrival_ns: int | None = Field(default=None, description=(
+        "when the last frame recorded reached the recorder (ns since the epoch, UTC): the "
+        "lag is now less this; null before the first"))
 
 
 class UnknownStatusReply(Reply):

@@ -99,3 +99,15 @@ class HealthReply(Reply):
     alarms: list[AlarmReply]
     volumes: list[VolumeReply]
     cameras: dict[str, int] = Field(description="how many cameras are in each state")
+
+
+class HourRateReply(Reply):
+    start: str = Field(description="ISO 8601 UTC, the hour's start")
+    fps: float | None = Field(description="frames recorded per second; none for an hour "
+                              "with nothing recorded")
+    bitrate_bps: int | None
+
+
+class CameraRatesReply(Reply):
+    camera: str
+    hours: list[HourRateReply] = Field(description="oldest first, the current hour last")

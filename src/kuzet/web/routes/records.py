@@ -23,11 +23,13 @@ from kuzet.web.replies.records import (
     AlarmReply,
     AuditCheckReply,
     AuditEntryReply,
+    CameraRatesReply,
     DocumentHoldReply,
     HealthReply,
     HoldRangeReply,
     HoldReply,
     HoldStateReply,
+    HourRateReply,
     VolumeReply,
 )
 from kuzet.web.routes.cameras import camera
@@ -202,3 +204,35 @@ def health(request: Request, caller: Caller = Depends(Require(Perm.HEALTH_READ))
             state = str(status.get(name, {}).get("state", "unknown"))
             states[state] = states.get(state, 0) + 1
     return HealthReply(alarms=alarms, volumes=volumes, cameras=states)
+
+
+HOUR_NS = 3600 * NS
+
+
+@router.get("/health/rates")
+def rates(request: Request, caller: Caller = Depends(Require(Perm.HEALTH_READ)),
+          hours: Annotated[int, Query(ge=1, le=168)] = 24) -> list[CameraRatesReply]:
+    """Each camera's frame rate and bitrate hour by hour over the last `hours` (3.4.3: the
+    IT office sees a camera fading before it fails), from the catalog's segment rows:
+    the frames and bytes of the segments begun in the hour over their duration; None for
+    an hour with nothing recorded. No picture."""
+    svc = services(request)
+    now = svc.clock()
+    first = (now // HOUR_NS - hours + 1) * HOUR_NS
+    out = []
+    for cam in svc.cameras().values():
+        if cam.removed_ns is not None:
+            continue
+        sums = [[0, 0, 0] for _ in range(hours)]  # frames, bytes, ns
+        for start, end, frames, size, _volume in svc.catalog.tallies(cam.id, first):
+            i = (start - first) // HOUR_NS
+            if 0 <= i < hours:
+                sums[i][0] += frames
+                sums[i][1] += size
+                sums[i][2] += end - start
+        out.append(CameraRatesReply(camera=cam.name, hours=[HourRateReply(
+            start=format_instant(first + i * HOUR_NS),
+            fps=round(f * NS / d, 2) if d else None,
+            bitrate_bps=round(b * 8 * NS / d) if d else None)
+            for i, (f, b, d) in enumerate(sums)]))
+    return out

@@ -50,6 +50,48 @@ async function health(items) {
     .map(([state, count]) => row([word(state), String(count)])));
 }
 
+// Each camera's frames per second hour by hour over the last day (issue 22 item 4): a bar
+// per hour, drawn as SVG from numbers, no picture of any camera; an empty hour is a gap.
+const SVG = "http://www.w3.org/2000/svg";
+
+function bars(hours, said) {
+  const svg = document.createElementNS(SVG, "svg");
+  svg.setAttribute("viewBox", `0 0 ${hours.length * 6} 30`);
+  svg.setAttribute("class", "rates");
+  svg.setAttribute("role", "img");
+  const top = Math.max(1, ...hours.map((h) => h.fps || 0));
+  hours.forEach((h, i) => {
+    const bar = document.createElementNS(SVG, "rect");
+    const tall = h.fps == null ? 0 : Math.max(1, (h.fps / top) * 30);
+    bar.setAttribute("x", String(i * 6));
+    bar.setAttribute("y", String(30 - tall));
+    bar.setAttribute("width", "5");
+    bar.setAttribute("height", String(tall));
+    const title = document.createElementNS(SVG, "title");
+    title.textContent = `${clockFormat.format(new Date(h.start))}: ` +
+      (h.fps == null ? said.nothing : `${h.fps} ${said.fps}`);
+    bar.append(title);
+    svg.append(bar);
+  });
+  svg.setAttribute("aria-label", hours.map((h) => h.fps ?? "—").join(", "));
+  return svg;
+}
+
+async function rates() {
+  const table = document.getElementById("rates");
+  const list = await answer("/api/health/rates?hours=24");
+  if (!list) return;
+  const said = table.dataset;
+  table.tBodies[0].replaceChildren(...list.map((c) => {
+    const seen = c.hours.filter((h) => h.fps != null).map((h) => h.fps);
+    const last = c.hours[c.hours.length - 1].fps ?? c.hours[c.hours.length - 2]?.fps;
+    const tr = row([c.camera, "", last == null ? said.nothing : `${last} ${said.fps}`,
+      seen.length ? `${Math.min(...seen)} ${said.fps}` : said.nothing]);
+    tr.cells[1].append(bars(c.hours, said));
+    return tr;
+  }));
+}
+
 async function verify() {
   const audit = document.getElementById("audit");
   const v = await answer("/api/audit/verify");
@@ -71,6 +113,7 @@ async function verify() {
 const me = await answer("/api/auth/me");
 if (me) {
   await health((me.perms || []).includes("health.read") ? await registered() : new Set());
+  if ((me.perms || []).includes("health.read")) await rates();
   if ((me.perms || []).includes("audit.verify")) {
     document.getElementById("verify").addEventListener("click", verify);
     await verify();
