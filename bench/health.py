@@ -3,8 +3,8 @@
 Run by hand (not in CI):
     .venv/bin/python bench/health.py --cameras 64 --items 500 --seconds 60
 
-Two phases on one data home, each a fresh `kuzet serve` recording the same N simulated
-cameras (640x360, 1 Mbit/s, one `kuzet sim`):
+Two phases on one data home, alternated `--rounds` times, each a fresh `kuzet serve`
+recording the same N simulated cameras (640x360, 1 Mbit/s, one `kuzet sim`):
 - baseline: the recorder alone: an empty equipment register, no UPS nor time server, the
   disk and server watches at their longest intervals;
 - health: `--items` items in the register (a CSV import: switches, UPSes, servers, disks,
@@ -41,6 +41,7 @@ import psutil
 
 from figures import Run
 from home import account, bench_env, reported, sim_port
+from kuzet.timefmt import parse_instant
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "peers"))
@@ -114,11 +115,14 @@ class Subscriber:
                 if self._stop.is_set():
                     return
 
-    def first(self, kind: str, after: float, timeout: float = 60) -> float:
+    def first(self, kind: str, after: float, after_ns: int, timeout: float = 60) -> float:
+        """When the first message of `kind` raised at or after `after_ns` (its own `at`:
+        retained messages of earlier alarms come too) arrived (time.monotonic)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             for at, doc in self.seen:
-                if at >= after and doc.get("alarm") == kind and doc.get("state") == "raised":
+                if at >= after and doc.get("alarm") == kind and doc.get("state") == "raised" \
+                        and parse_instant(str(doc["at"])) >= after_ns:
                     return at
             time.sleep(0.01)
         raise SystemExit(f"no {kind} alarm on the broker within {timeout} s")
@@ -160,12 +164,12 @@ def alarms(args: argparse.Namespace, ups: DummyUps, sim: subprocess.Popen[bytes]
     """Seconds from each cause to its alarm's message on the broker."""
     latency: dict[str, float] = {}
     sub = Subscriber()
-    cause = time.monotonic()
+    cause, cause_ns = time.monotonic(), time.time_ns()
     ups.set("OB DISCHRG", charge=90, runtime=1500)
-    latency["ups_on_battery_s"] = round(sub.first("ups_on_battery", cause) - cause, 2)
-    cause = time.monotonic()
+    latency["ups_on_battery_s"] = round(sub.first("ups_on_battery", cause, cause_ns) - cause, 2)
+    cause, cause_ns = time.monotonic(), time.time_ns()
     sim.send_signal(signal.SIGKILL)
-    seen = sub.first("camera_offline", cause) - cause
+    seen = sub.first("camera_offline", cause, cause_ns) - cause
     latency["camera_offline_s"] = round(seen, 2)
     latency["camera_offline_less_camera_alarm_s"] = round(seen - 2, 2)
     print(f"to MQTT: UPS on battery {latency['ups_on_battery_s']} s after its cause; "
@@ -175,12 +179,24 @@ def alarms(args: argparse.Namespace, ups: DummyUps, sim: subprocess.Popen[bytes]
     return latency
 
 
+def forget_register(catalog: str) -> None:
+    """Empties the equipment register of the catalog at `catalog` (its log, then its
+    items): the recorder-alone phase's register, as a campus's before its import."""
+    import sqlite3
+
+    with sqlite3.connect(catalog) as db:
+        db.execute("DELETE FROM equipment_log")
+        db.execute("DELETE FROM equipment")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cameras", type=int, default=64)
     parser.add_argument("--items", type=int, default=500)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--warmup", type=float, default=20)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="baseline and health phases, alternated, this many times each")
     parser.add_argument("--no-alarms", dest="alarms", action="store_false",
                         help="skip timing the alarms to MQTT")
     args = parser.parse_args()
@@ -205,16 +221,7 @@ def main() -> None:
                             "corridor"], env=env, check=True, capture_output=True)
         account(f"sqlite:///{home / 'catalog.db'}", home, "it", "bench-password-42",
                 "it_support")
-        print(f"{args.cameras} cameras; baseline: the recorder alone", flush=True)
-        serve = serving(env)
-        try:
-            baseline = phase("baseline", serve, home, args)
-        finally:
-            ended(serve)
-
         (work / "register.csv").write_bytes(register_csv(args.items, args.cameras))
-        subprocess.run([*KUZET, "equipment", "import", str(work / "register.csv")], env=env,
-                       check=True, capture_output=True)
         ups.start()
         clock.start()
         health_env = {**env, **bench_env(home, ups=json.dumps({"ups0000": ups.address}),
@@ -228,20 +235,41 @@ def main() -> None:
             t = token(api, "it", "bench-password-42")
             threading.Thread(target=poll_screens, args=(api, t, stop), daemon=True).start()
 
-        print(f"health: {args.items} register items, a UPS, a time server, the screens",
-              flush=True)
-        serve = serving(health_env)
-        try:
-            health = phase("health", serve, home, args, screens)
-            latency = alarms(args, ups, sim) if args.alarms else {}
-        finally:
-            ended(serve)
+        baselines, healths = [], []
+        for n in range(args.rounds):
+            # the register is emptied for the recorder alone and filled for the health
+            # phase: the same catalog otherwise, the same cameras, one after the other
+            forget_register(str(home / "catalog.db"))
+            print(f"round {n + 1}: {args.cameras} cameras; the recorder alone", flush=True)
+            serve = serving(env)
+            try:
+                baselines.append(phase("baseline", serve, home, args))
+            finally:
+                ended(serve)
+            subprocess.run([*KUZET, "equipment", "import", str(work / "register.csv")],
+                           env=env, check=True, capture_output=True)
+            print(f"round {n + 1}: {args.items} register items, a UPS, a time server, the "
+                  "screens", flush=True)
+            serve = serving(health_env)
+            try:
+                healths.append(phase("health", serve, home, args, screens))
+                last = n == args.rounds - 1
+                latency = alarms(args, ups, sim) if args.alarms and last else {}
+            finally:
+                ended(serve)
+        baseline = {k: round(sum(d[k] for d in baselines) / len(baselines), 3)
+                    for k in baselines[0]}
+        health = {k: round(sum(d[k] for d in healths) / len(healths), 3) for k in healths[0]}
+        spread = max(d["cpu_s"] for d in baselines) - min(d["cpu_s"] for d in baselines)
+        print(f"the recorder alone varied by {spread:.2f} CPU-s between rounds", flush=True)
         extra = health["cpu_s"] - baseline["cpu_s"]
         per_core = 100 * extra / health["wall_s"]
         print(f"health polling: {extra:+.2f} CPU-s = {per_core:+.2f} % of one core "
               f"(limit 2 %); ratio health/baseline {health['cpu_s'] / baseline['cpu_s']:.3f}")
         path = bench.write({"cameras": args.cameras, "items": args.items,
-                            "baseline": baseline, "health": health,
+                            "rounds": args.rounds, "baseline": baseline, "health": health,
+                            "baseline_rounds": baselines, "health_rounds": healths,
+                            "baseline_spread_cpu_s": round(spread, 3),
                             "extra_cpu_s": round(extra, 3),
                             "extra_core_percent": round(per_core, 3),
                             "ratio": round(health["cpu_s"] / baseline["cpu_s"], 4),

@@ -182,9 +182,11 @@ class Kuzet:
         self.env = {**os.environ, "KUZET_HOME": str(home), "KUZET_CACHE_DIR": str(clip_cache),
                     "KUZET_SEGMENT_S": "2", "KUZET_BACKOFF_MAX_S": "2",
                     "KUZET_HTTPS_PORT": "0", "KUZET_HTTP_REDIRECT_PORT": "0",
-                    # the suite's own load (4 workers on 2 cores) is not what a test's
-                    # server is judged on: no server_load among the alarms it asserts
-                    "KUZET_SERVER_LOAD_ALARM": "1000",
+                    # the suite's own load (4 workers on 2 cores), the host's memory,
+                    # sensors and md arrays are not what a test's server is judged on:
+                    # none of their alarms among those it asserts
+                    "KUZET_SERVER_LOAD_ALARM": "1000", "KUZET_SERVER_MEMORY_ALARM_PERCENT": "0",
+                    "KUZET_SERVER_HOT_ALARM_C": "150", "KUZET_MDSTAT": str(home / "no-md"),
                     "PYTHONUNBUFFERED": "1"}
         for key, value in settings.items():
             self.env[f"KUZET_{key.upper()}"] = value

@@ -130,6 +130,18 @@ def test_a_camera_without_getservices_is_read_through_getcapabilities(
     assert "GetCapabilities" in camera.asked
 
 
+def test_the_host_asked_is_the_host_used_whatever_the_camera_names(
+        camera: OnvifDevice) -> None:
+    """A camera behind NAT, or a rogue device, naming another host for its media service
+    and its streams: the credentials' digest and the password-bearing stream URL still go
+    to the host asked, never to the one named."""
+    camera.named_host = "203.0.113.9"
+    got = onvif.streams("127.0.0.1", camera.port, "admin", PASSWORD)
+    assert got.main.uri == STREAM.format(101)
+    assert urlsplit(got.main.url.reveal()).hostname == "127.0.0.1"
+    assert "GetStreamUri" in camera.asked  # the media service reached, on the host asked
+
+
 def test_one_profile_is_the_main_stream_and_no_sub() -> None:
     def p(token: str, w: int, h: int) -> onvif.Profile:
         return onvif.Profile(token, token, "H264", w, h, None, None)
@@ -177,15 +189,14 @@ def test_a_camera_that_does_not_speak_onvif_is_refused_in_words(mode: str, why: 
             assert (refused.why, str(refused)) == (why, f"{device.address}: {said}")
 
 
-def test_a_silent_camera_a_closed_port_and_another_protocol_are_refused_in_words() -> None:
+def test_a_silent_camera_a_closed_port_and_another_protocol_are_refused_in_words(
+        closed_port: int) -> None:
     with OnvifDevice(mode="silent") as device:
         started = time.monotonic()
         refused = refusal(at(device, timeout_s=0.3))
-        assert time.monotonic() - started < 1.5
+        assert time.monotonic() - started < 5  # the timeout ends the wait, not the library's
         assert str(refused) == f"{device.address}: no ONVIF answer within 0.3 s"
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = closed_port  # held bound, never listening: refused, and nobody else's meanwhile
     refused = refusal(onvif.target(f"127.0.0.1:{port}", timeout_s=1))
     assert str(refused) == f"127.0.0.1:{port}: cannot connect to the camera (Connection refused)"
     with socket.socket() as server:  # an SSH server, say: it speaks first, and not HTTP
@@ -215,7 +226,7 @@ def test_the_cameras_clock_offset_is_measured_within_100_ms(camera: OnvifDevice)
     """The test camera's clock is 2.5 s ahead and says whole seconds only."""
     started = time.monotonic()
     got = onvif.clock("127.0.0.1", camera.port, "admin", PASSWORD)
-    assert time.monotonic() - started < onvif.CLOCK_BUDGET_S + 1
+    assert time.monotonic() - started < onvif.CLOCK_BUDGET_S + 5
     assert abs(got.offset_ns - 2_500_000_000) < 100_000_000, got
     assert got.error_ns < 100_000_000, got
     assert abs(got.offset_ns - 2_500_000_000) <= got.error_ns + 5_000_000, got

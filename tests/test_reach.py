@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 from typing import Any
 
+from kuzet.access.lan import parse_networks
 from kuzet.catalog.alarms import Alarms
 from kuzet.equipment.fields import Kind, Passport, State
 from kuzet.equipment.reach import NetworkWatch, probe
@@ -39,14 +40,23 @@ def test_an_item_not_answering_is_alarmed_and_cleared(storage: Any, closed_port:
     register.add(Kind.SWITCH, "sw-down", Passport({"ip": NOWHERE}), by="it")
     register.add(Kind.SWITCH, "sw-old", Passport({"ip": NOWHERE}), by="it",
                  state=State.DECOMMISSIONED)
+    # this test's LAN holds the discard prefix; an item outside the LAN is never probed
+    register.add(Kind.SWITCH, "sw-far", Passport({"ip": "8.8.8.8"}), by="it")
+    asked: list[str] = []
+
+    def ask(address: str, port: int) -> str | None:
+        asked.append(address)
+        return probe(address, port, timeout_s=0.5)
+
     watch = NetworkWatch(register, alarms, closed_port,
-                         ask=lambda a, p: probe(a, p, timeout_s=0.5))
+                         parse_networks(["127.0.0.0/8", "100::/64"]), ask=ask)
 
     def unreachable() -> dict[str, str]:
         watch.poll()
         return {a.subject: a.message for a in alarms.list() if a.kind == "item_unreachable"}
 
     assert unreachable() == {}  # one miss: not yet
+    assert sorted(asked) == [NOWHERE, "127.0.0.1"]  # not sw-old (decommissioned), not sw-far
     said = unreachable()
     assert list(said) == ["sw-down"]
     assert said["sw-down"].startswith(f"sw-down ({NOWHERE}) does not answer on the network: ")

@@ -28,7 +28,7 @@ from kuzet.access.lan import (
     parse_networks,
 )
 from kuzet.credentials import SecretUrl
-from kuzet.endpoints import UpsAddress, host_port
+from kuzet.endpoints import ITEM_NAME, UpsAddress, host_port
 from kuzet.regulation import check_decision_window_days, check_retention_days
 
 DEFAULT_HOME = Path("kuzet-data")
@@ -130,7 +130,7 @@ class Settings(BaseSettings):
         "checked.")
     time_alarm_ms: int = Field(100, ge=1, le=3_600_000, description="This server's clock "
                                "more than this far off the time servers raises time_offset.")
-    time_poll_s: float = Field(64.0, ge=0.5, le=3600, description="Seconds between checks "
+    time_poll_s: float = Field(64.0, ge=1, le=3600, description="Seconds between checks "
                                "of this server's clock.")
     camera_clock_alarm_ms: int = Field(
         1000, ge=10, le=3_600_000, description="A recording camera whose clock is more than "
@@ -154,6 +154,9 @@ class Settings(BaseSettings):
         "answering twice in a row raises item_unreachable. 0: not probed.")
     network_probe_port: int = Field(80, ge=1, le=65535, description="The TCP port the "
                                     "network probe connects to.")
+    mdstat: Path = Field(Path("/proc/mdstat"), description="Where the md driver says its "
+                         "arrays' state; every array in it is watched (`arrays` names "
+                         "them in the register). A path that does not exist: no md driver.")
     server_poll_s: float = Field(10.0, ge=1, le=3600, description="Seconds between reads "
                                  "of this server's load, memory and temperature.")
     server_load_alarm: float = Field(
@@ -303,10 +306,18 @@ class Settings(BaseSettings):
     @classmethod
     def _nut_addresses(cls, upses: dict[str, str]) -> dict[str, str]:
         for name, address in upses.items():
-            UpsAddress.parse(address)  # ValueError says what is wrong
-            if not name or len(name) > 64:
-                raise ValueError(f"a UPS is named by its register item (1-64 characters): {name!r}")
+            ups = UpsAddress.parse(address)  # ValueError says what is wrong
+            if not ITEM_NAME.fullmatch(name) or not ITEM_NAME.fullmatch(ups.ups):
+                raise ValueError(f"a UPS is named by its register item and upsd's name for it "
+                                 f"(letters, digits, '.', '_', '-'): {name!r}, {address!r}")
         return upses
+
+    @field_validator("network_poll_s")
+    @classmethod
+    def _probe_rate(cls, seconds: float) -> float:
+        if 0 < seconds < 5:
+            raise ValueError("network_poll_s: 0 (not probed) or at least 5 s")
+        return seconds
 
     @field_validator("disks")
     @classmethod
@@ -334,6 +345,20 @@ class Settings(BaseSettings):
         if len(set(out.values())) < len(out):
             raise ValueError("two register items name the same md array")
         return out
+
+    @model_validator(mode="after")
+    def _peers_on_the_lan(self) -> Settings:
+        """UPSes' upsd and time servers on the LAN (3.5.3), as written or as their names
+        resolve now; checked again at every connection."""
+        from kuzet.access.destinations import Destination
+
+        for address in self.ups.values():
+            ups = UpsAddress.parse(address)
+            Destination.on_lan("ups", ups.host, ups.port, self.lan).check_at_load()
+        for server in self.ntp_servers:
+            host, port = host_port(server, 123)
+            Destination.on_lan("ntp_servers", host, port, self.lan).check_at_load()
+        return self
 
     @model_validator(mode="after")
     def _server_ups_known(self) -> Settings:

@@ -5,7 +5,12 @@ them at load and the watches that connect read them the same way."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+# A name in the register (kuzet.equipment.fields.check_name) and NUT's name of a UPS: what
+# may go into a settings key and into upsd's `LIST VAR` line.
+ITEM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def host_port(text: str, default_port: int) -> tuple[str, int]:

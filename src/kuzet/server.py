@@ -28,6 +28,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Literal
 
+from kuzet.access.destinations import Destination
 from kuzet.access.reconcile import reconcile
 from kuzet.access.tls import make_self_signed
 from kuzet.analytics.service import DetectionService, DetectionSettings
@@ -47,6 +48,8 @@ from kuzet.equipment.reach import NetworkWatch
 from kuzet.equipment.register import Register
 from kuzet.equipment.serverhealth import Limits
 from kuzet.equipment.serverwatch import ServerWatch
+from kuzet.equipment.timesync import query
+from kuzet.equipment.ups import Reading, read_ups
 from kuzet.export.execute import expire_packages
 from kuzet.governance.holds import Holds
 from kuzet.governance.protocols import PROTOCOL_FRAMES
@@ -155,18 +158,25 @@ class Server:
         self.api = ApiServer(Listen.of(settings), self.services)
         self.watches: list[Periodic] = []
         if settings.ups:
+            lan = settings.lan
+
+            def read(a: UpsAddress) -> Reading:  # to an address on the LAN only (3.5.3)
+                return read_ups(a, connect=Destination.on_lan("ups", a.host, a.port,
+                                                              lan).connect)
+
             ups = UpsWatch({n: UpsAddress.parse(a) for n, a in settings.ups.items()},
-                           self.alarms, settings.server_ups, self.recorder.power_signal)
+                           self.alarms, settings.server_ups, self.recorder.power_signal, read)
             self.watches.append(Periodic("ups-watch", settings.ups_poll_s, ups.poll))
             self.recorder.report("ups", ups.status)
         if settings.ntp_servers:
             clock = ClockWatch(settings.server_name, settings.ntp_servers,
-                               settings.time_alarm_ms, self.alarms)
+                               settings.time_alarm_ms, self.alarms,
+                               functools.partial(query, lan=settings.lan))
             self.watches.append(Periodic("clock-watch", settings.time_poll_s, clock.poll))
             self.recorder.report("time", clock.status)
         # disks and md arrays (3.3.7); with no disk named and no md driver, nothing to read
         disks = DiskWatch(settings.disks, settings.arrays, self.alarms,
-                          settings.disk_hot_alarm_c)
+                          settings.disk_hot_alarm_c, mdstat=settings.mdstat)
         self.watches.append(Periodic("disk-watch", settings.disk_poll_s, disks.poll))
         self.recorder.report("disks", disks.status)
         # this machine's load, memory and temperature (3.3.5): /proc and /sys, 0.05 ms a
@@ -177,7 +187,7 @@ class Server:
         self.watches.append(Periodic("server-watch", settings.server_poll_s, machine.poll))
         if settings.network_poll_s:
             network = NetworkWatch(Register(catalog.session), self.alarms,
-                                   settings.network_probe_port)
+                                   settings.network_probe_port, settings.lan)
             self.watches.append(Periodic("network-watch", settings.network_poll_s,
                                          network.poll))
         self.recorder.report("server", machine.status)

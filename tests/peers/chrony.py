@@ -21,6 +21,9 @@ class TimeServer:
         self.home = home
         home.mkdir(parents=True, exist_ok=True)
         self.offset = offset
+        # what its answers must say, so that another test's chronyd that took the same
+        # port first (ports are picked, then bound by chronyd) is never taken for this one
+        self.offset_s = float(offset.rstrip("s")) if offset else 0.0
         self.port = 0
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -45,7 +48,7 @@ class TimeServer:
                                          stderr=subprocess.DEVNULL, start_new_session=True)
             deadline = time.monotonic() + 10
             while time.monotonic() < deadline and self.proc.poll() is None:
-                if _answers(self.port):
+                if _answers(self.port, self.offset_s):
                     return
                 time.sleep(0.1)
             self.close()  # the port taken by another, or slow: another port
@@ -69,11 +72,11 @@ def _free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _answers(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.settimeout(0.5)
-        try:
-            s.sendto(bytes([0x23]) + bytes(47), ("127.0.0.1", port))
-            return len(s.recv(512)) >= 48
-        except OSError:
-            return False
+def _answers(port: int, offset_s: float) -> bool:
+    """Whether a time server answers on `port` with the offset this one was started with."""
+    from kuzet.equipment.timesync import TimeError, query
+
+    try:
+        return abs(query(f"127.0.0.1:{port}", timeout_s=0.5).offset_ns / 1e9 - offset_s) < 0.5
+    except TimeError:
+        return False

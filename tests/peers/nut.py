@@ -11,6 +11,7 @@ answers the new status within its 2-s poll interval).
 from __future__ import annotations
 
 import getpass
+import itertools
 import os
 import socket
 import subprocess
@@ -18,13 +19,16 @@ import time
 from pathlib import Path
 
 DRIVER = Path("/lib/nut/dummy-ups")
+_MADE = itertools.count()
 UPSD = Path("/lib/nut/upsd")
 
 
 class DummyUps:
-    def __init__(self, home: Path, name: str = "campus") -> None:
+    def __init__(self, home: Path, name: str | None = None) -> None:
         self.home = home
-        self.name = name
+        # a name of its own: another test's upsd on a port this one picked too knows no UPS
+        # by it, so it is never taken for this one
+        self.name = name or f"ups{os.getpid()}x{next(_MADE)}"
         self.state = home / "state"
         self.state.mkdir(parents=True, exist_ok=True)
         os.chmod(self.state, 0o700)
@@ -33,8 +37,9 @@ class DummyUps:
         self.driver: subprocess.Popen[bytes] | None = None
         self.upsd: subprocess.Popen[bytes] | None = None
         self.user = getpass.getuser()
+        self.stamp = 0.0
         self.set("OL", charge=100, runtime=1800)
-        (home / "ups.conf").write_text(f"[{name}]\n  driver = dummy-ups\n  port = {self.dev}\n"
+        (home / "ups.conf").write_text(f"[{self.name}]\n  driver = dummy-ups\n  port = {self.dev}\n"
                                        "  mode = dummy-once\n  pollinterval = 1\n"
                                        "  desc = \"Kuzet tests\"\n")
         (home / "nut.conf").write_text("MODE=standalone\n")
@@ -49,14 +54,26 @@ class DummyUps:
         return f"{self.name}@127.0.0.1:{self.port}"
 
     def set(self, status: str, *, charge: float, runtime: float) -> None:
-        """What the UPS says from now on (written whole, then renamed into place)."""
+        """What the UPS says from now on (written whole, then renamed into place), its
+        modification time a second past the last one's: the driver reads the file again
+        when that time changes, which a change within the same second might not."""
         tmp = self.dev.with_suffix(".tmp")
         tmp.write_text(f"ups.status: {status}\nbattery.charge: {charge}\n"
                        f"battery.runtime: {runtime}\ndevice.model: Smart-UPS 1500\n"
                        "device.serial: AS1234567890\n")
+        self.stamp = max(time.time(), self.stamp + 1)
+        os.utime(tmp, (self.stamp, self.stamp))
         tmp.replace(self.dev)
 
     def start(self) -> None:
+        """The driver, then upsd; on a failure both stopped before it is raised."""
+        try:
+            self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> None:
         self.driver = subprocess.Popen([str(DRIVER), "-a", self.name, "-u", self.user, "-F"],
                                        env=self.env, stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)

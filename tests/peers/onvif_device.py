@@ -223,6 +223,9 @@ class OnvifDevice:
     ntp: list[dict[str, str]] = field(default_factory=list)
     date_time_type: str = "Manual"
     noise: bool = False  # discovery: a datagram that is not XML, an answer to another probe
+    # the host its service and stream URLs name (a camera behind NAT naming its inside
+    # address, or a rogue device naming another host); None: its own
+    named_host: str | None = None
 
     def __post_init__(self) -> None:
         self.contract = contract()
@@ -246,6 +249,11 @@ class OnvifDevice:
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
+
+    @property
+    def named(self) -> str:
+        """The address its service URLs name."""
+        return f"{self.named_host}:{self.port}" if self.named_host else self.address
 
     def close(self) -> None:
         self._stop.set()
@@ -331,7 +339,7 @@ class OnvifDevice:
 
     def _GetServices(self, request: Any) -> Any:
         def service(ns: str, path: str) -> Any:
-            return D.Service(D.Namespace(ns), D.XAddr(f"http://{self.address}{path}"),
+            return D.Service(D.Namespace(ns), D.XAddr(f"http://{self.named}{path}"),
                              D.Version(S.Major("2"), S.Minor("40")))
 
         return D.GetServicesResponse(service(TDS, PATHS["device"]),
@@ -339,7 +347,7 @@ class OnvifDevice:
 
     def _GetCapabilities(self, request: Any) -> Any:
         return D.GetCapabilitiesResponse(D.Capabilities(S.Media(
-            S.XAddr(f"http://{self.address}{PATHS['media']}"),
+            S.XAddr(f"http://{self.named}{PATHS['media']}"),
             S.StreamingCapabilities(S.RTPMulticast("false"), S.RTP_TCP("true"),
                                     S.RTP_RTSP_TCP("true")))))
 
@@ -393,7 +401,8 @@ class OnvifDevice:
             self.invalid.append(f"GetStreamUri asked for {etree.tostring(setup)!r}")
         p = next(p for p in self.profiles if p.token == token)
         return M.GetStreamUriResponse(M.MediaUri(
-            S.Uri(f"rtsp://127.0.0.1:{self.rtsp_port}{p.path}?transportmode=unicast"),
+            S.Uri(f"rtsp://{self.named_host or '127.0.0.1'}:{self.rtsp_port}{p.path}"
+                  "?transportmode=unicast"),
             S.InvalidAfterConnect("false"), S.InvalidAfterReboot("false"),
             S.Timeout("PT0S")))
 

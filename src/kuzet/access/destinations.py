@@ -54,6 +54,13 @@ class Destination:
         external = external_endpoint is not None and origin(external_endpoint) == where
         return cls(setting, host, port, tuple(networks), external)
 
+    @classmethod
+    def on_lan(cls, setting: str, host: str, port: int, networks: list[Network]
+               ) -> Destination:
+        """A peer Kuzet asks that is never the external endpoint (a UPS's upsd, a time
+        server, an ONVIF camera): on the LAN, always."""
+        return cls(setting, host, port, tuple(networks), False)
+
     def check(self, addresses: list[Address]) -> None:
         """Refuse (`OutsideLan`) when any of `addresses` lies outside the LAN."""
         if self.external:

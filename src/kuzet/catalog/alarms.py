@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -93,9 +93,49 @@ class Alarms:
             self._tell(change)
         return bool(changes)
 
+    def kept(self, severity: Mapping[str, Severity]) -> Kept:
+        """The alarms of `severity`'s kinds that one watch raises and clears."""
+        return Kept(self, severity)
+
     def list(self, *, active_only: bool = True) -> list[Alarm]:
         with self.session() as s:
             q = select(Alarm).order_by(Alarm.raised_ns)
             if active_only:
                 q = q.where(Alarm.cleared_ns.is_(None))
             return list(s.scalars(q))
+
+
+class Kept:
+    """The alarms one watch keeps (a UPS's, the server's clock, disks, the network): each
+    raised while its condition lasts and cleared when it ends. Only a change touches the
+    catalog: a new alarm, a new message (a UPS's charge falling), a clearing; a watch that
+    polls every 2 s does not rewrite its rows every 2 s. A write that fails (the catalog
+    busy) is tried again at the next settle. The open alarms a previous run left are
+    taken over, so the watch clears them."""
+
+    def __init__(self, alarms: Alarms, severity: Mapping[str, Severity]) -> None:
+        self.alarms = alarms
+        self.severity = dict(severity)
+        self.said: dict[tuple[str, str], str] = {
+            (a.kind, a.subject): a.message for a in alarms.list() if a.kind in severity}
+
+    def subjects(self, kinds: Iterable[str]) -> set[str]:
+        return {subject for kind, subject in self.said if kind in kinds}
+
+    def settle(self, subject: str, wanted: Mapping[str, str],
+               kinds: Iterable[str] | None = None) -> None:
+        """Raise each of `wanted` (kind -> message) on `subject`, clear the others of
+        `kinds` (all of this watch's by default: a watch that learnt nothing of some
+        passes only the kinds it knows about)."""
+        for kind in self.severity if kinds is None else kinds:
+            key = (kind, subject)
+            if kind in wanted:
+                if self.said.get(key) == wanted[kind]:
+                    continue
+                if key not in self.said:
+                    log.warning("%s", wanted[kind])
+                self.alarms.raise_(kind, subject, self.severity[kind], wanted[kind])
+                self.said[key] = wanted[kind]
+            elif key in self.said:
+                self.alarms.clear(kind, subject)
+                del self.said[key]

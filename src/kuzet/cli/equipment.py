@@ -82,9 +82,11 @@ def _audit(action: AuditAction, **extra: Any) -> Audit:
 
 
 def _today(zone: str) -> dt.date:
-    from zoneinfo import ZoneInfo
+    import time
 
-    return dt.datetime.now(ZoneInfo(zone)).date()
+    from kuzet.equipment.schedule import campus_day
+
+    return campus_day(time.time_ns(), zone)
 
 
 def _passport(raw: dict[str, str | None], settings: Settings) -> Passport:
@@ -134,8 +136,7 @@ def equipment_show(name: str, as_json: JsonOpt = False) -> None:
         log = reg.history(name)
     except KuzetError as exc:
         raise fail(str(exc)) from exc
-    linked = sorted(v.name for v in reg.items()
-                    if name in (v.values.get(k) for k in ("uplink", "power", "part_of")))
+    linked = reg.linked(name)
     if as_json:
         typer.echo(json.dumps({
             **item.row(), "linked": linked,

@@ -52,6 +52,19 @@ def _stream(s: Stream | None) -> dict[str, Any] | None:
     return {"profile": s.profile.token, "uri": s.uri, "url": s.url.shown}
 
 
+def _on_lan(url: str) -> None:
+    """A camera is asked only on the LAN (UE-10-22 3.5.3): never send its credentials'
+    digest to an address outside `allowed_networks`."""
+    from urllib.parse import urlsplit
+
+    from kuzet.access.destinations import Destination
+    from kuzet.cli.common import read_settings
+
+    parts = urlsplit(url)
+    Destination.on_lan("the camera's address", parts.hostname or "", parts.port or 80,
+                       read_settings().lan).check_at_load()
+
+
 def _report(address: str, found: Survey) -> dict[str, Any]:
     info, clock = found.info, found.clock
     return {
@@ -109,6 +122,7 @@ def read_camera(address: str, user: str | None, password_file: Path | None,
             raise fail(str(exc)) from exc
     try:
         t = onvif.target(address, user, password, timeout_s)
+        _on_lan(t.device_url)
         found = onvif.survey(t)
     except KuzetError as exc:
         raise fail(str(exc)) from exc

@@ -9,7 +9,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kuzet.catalog.alarms import Alarms
-from kuzet.equipment.timesync import KINDS, SEVERITY, Reading, TimeError, best, decide, query
+from kuzet.equipment.timesync import (
+    KINDS,
+    SEVERITY,
+    UNREACHABLE,
+    Reading,
+    TimeError,
+    best,
+    decide,
+    query,
+)
 
 log = logging.getLogger(__name__)
 
@@ -19,13 +28,14 @@ class ClockWatch:
 
     def __init__(self, name: str, servers: Sequence[str], limit_ms: int, alarms: Alarms,
                  ask: Callable[[str], Reading] = query) -> None:
+        """`ask`: one exchange with a server (`kuzet serve` gives `query` held to the LAN)."""
         self.name = name
         self.servers = tuple(servers)
         self.limit_ms = limit_ms
         self.alarms = alarms
         self.ask = ask
         self.last: Reading | None = None
-        self.active = {a.kind for a in alarms.list() if a.kind in KINDS and a.subject == name}
+        self.kept = alarms.kept(SEVERITY)
 
     def poll(self) -> None:
         readings, errors = [], []
@@ -38,15 +48,7 @@ class ClockWatch:
         wanted = {c.kind: c.message for c in decide(self.name, self.last, errors,
                                                     self.limit_ms)}
         # unreachable, the clock is not known to be off nor on time: those stay
-        for kind in KINDS if self.last is not None else ("time_unreachable",):
-            if kind in wanted:
-                if kind not in self.active:
-                    log.warning("%s", wanted[kind])
-                self.alarms.raise_(kind, self.name, SEVERITY[kind], wanted[kind])
-                self.active.add(kind)
-            elif kind in self.active:
-                self.alarms.clear(kind, self.name)
-                self.active.discard(kind)
+        self.kept.settle(self.name, wanted, KINDS if self.last is not None else (UNREACHABLE,))
 
     def status(self) -> dict[str, Any] | None:
         """The last reading, for `run/status.json` ("time"): what the status bar shows."""

@@ -115,6 +115,22 @@ def read(data: bytes, existing: Existing, buildings: tuple[str, ...], *,
                         unknown=", ".join(unknown), columns=", ".join(COLUMNS + CAMERA_COLUMNS))
     reader.fieldnames = header
     plan = Plan()
+    try:
+        _rows(plan, reader, buildings, existing, today)
+    except csv.Error as exc:  # a quoted cell over csv's field limit (128 KiB), a stray quote
+        raise FileError("the file is not CSV a spreadsheet writes: {reason}",
+                        reason=str(exc)[:200]) from None
+    _check_links(plan, existing.kinds)
+    if plan.bad and not good_rows:
+        plan.rows = []
+    plan.new_cameras = [r.name for r in plan.rows
+                        if r.kind is Kind.CAMERA and r.name not in existing.kinds]
+    return plan
+
+
+def _rows(plan: Plan, reader: csv.DictReader[str], buildings: tuple[str, ...],
+          existing: Existing, today: dt.date | None) -> None:
+    """Each row checked alone, then against the others and the register."""
     seen: dict[str, int] = {}
     taken = {"serial": dict(existing.serials), "inventory_no": dict(existing.inventory)}
     for n, raw in enumerate(reader, start=2):
@@ -148,12 +164,6 @@ def read(data: bytes, existing: Existing, buildings: tuple[str, ...], *,
             if value:
                 owners[value] = row.name
         plan.rows.append(row)
-    _check_links(plan, existing.kinds)
-    if plan.bad and not good_rows:
-        plan.rows = []
-    plan.new_cameras = [r.name for r in plan.rows
-                        if r.kind is Kind.CAMERA and r.name not in existing.kinds]
-    return plan
 
 
 def _row(line: int, cells: Mapping[str, str], buildings: tuple[str, ...],
@@ -188,33 +198,42 @@ def camera_fields(camera: Mapping[str, str]) -> None:
 
 
 def _check_links(plan: Plan, kinds: Mapping[str, str]) -> None:
-    """A link to an item neither in the register nor among the good rows, or to one of
-    the wrong kind, makes its row bad; repeated until no row changes (a row linked to a
-    row found bad is bad too)."""
-    while True:
-        known = {**kinds, **{r.name: r.kind.value for r in plan.rows}}
-        moved = False
-        for r in list(plan.rows):
-            for key, allowed in LINK_TARGET.items():
-                to = r.passport.values.get(key)
-                if not to:
-                    continue
-                reason = None
-                if to == r.name:
-                    reason = Phrase("{field}: an item cannot be linked to itself", field=key)
-                elif to not in known:
-                    reason = Phrase("{field}: no item named {to!r} in the register or the file",
-                                    field=key, to=to)
-                elif known[to] not in allowed:
-                    reason = Phrase("{field}: {to!r} is a {kind}, and this link goes to a "
-                                    "{wanted}", field=key, to=to, kind=known[to],
-                                    wanted=" or ".join(allowed))
-                if reason:
-                    plan.rows.remove(r)
-                    plan.bad.append(BadRow(r.line, r.name, reason))
-                    moved = True
-                    break
-        if not moved:
-            plan.bad.sort(key=lambda b: b.line)
-            return
-
+    """A link to itself, to an item neither in the register nor among the good rows, or
+    to one of the wrong kind makes its row bad, and a row linking to a row found bad (not
+    in the register either) is bad too. One pass over the links and one over what points
+    at each bad row: linear, where checking again until nothing changed took 0.85 s for a
+    chain of 2000 switches, and grew as its square."""
+    rows = {r.name: r for r in plan.rows}
+    known = {**kinds, **{name: r.kind.value for name, r in rows.items()}}
+    pointing: dict[str, list[tuple[ImportRow, str]]] = {}
+    bad: dict[str, Phrase] = {}
+    for r in plan.rows:
+        for key, allowed in LINK_TARGET.items():
+            to = r.passport.values.get(key)
+            if not to:
+                continue
+            pointing.setdefault(to, []).append((r, key))
+            reason = None
+            if to == r.name:
+                reason = Phrase("{field}: an item cannot be linked to itself", field=key)
+            elif to not in known:
+                reason = Phrase("{field}: no item named {to!r} in the register or the file",
+                                field=key, to=to)
+            elif known[to] not in allowed:
+                reason = Phrase("{field}: {to!r} is a {kind}, and this link goes to a "
+                                "{wanted}", field=key, to=to, kind=known[to],
+                                wanted=" or ".join(allowed))
+            if reason is not None and r.name not in bad:
+                bad[r.name] = reason
+    waiting = [name for name in bad if name not in kinds]
+    while waiting:
+        gone = waiting.pop()
+        for r, key in pointing.get(gone, ()):
+            if r.name not in bad:
+                bad[r.name] = Phrase("{field}: no item named {to!r} in the register or the "
+                                     "file", field=key, to=gone)
+                if r.name not in kinds:
+                    waiting.append(r.name)
+    plan.rows = [r for r in plan.rows if r.name not in bad]
+    plan.bad += [BadRow(rows[name].line, name, why) for name, why in bad.items()]
+    plan.bad.sort(key=lambda b: b.line)

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kuzet.catalog.alarms import Alarms, Severity
+from kuzet.catalog.alarms import Alarms
 from kuzet.equipment import raid, smart
 
 log = logging.getLogger(__name__)
@@ -37,20 +37,18 @@ class DiskWatch:
         self.health: dict[str, smart.Health | smart.SmartError] = {}  # the last answer
         self.read_last: dict[str, smart.Health] = {}  # the last one read, for growth
         self.arrays: list[raid.Array] = []
-        self.active = {(a.kind, a.subject) for a in alarms.list()
-                       if (a.kind in smart.KINDS and a.subject in self.disks)
-                       or a.kind in raid.KINDS}
+        self.kept = alarms.kept({**smart.SEVERITY, **raid.SEVERITY})
 
     def poll(self) -> None:
         for name, device in self.disks.items():
             health = smart.read(device, self.run)
             wanted = smart.decide(name, device, health, self.read_last.get(name), self.hot_c)
-            self.health[name] = health
+            self.health = {**self.health, name: health}  # status() may read the old
             if isinstance(health, smart.Health):
                 self.read_last[name] = health
             # unreadable, nothing is known of the rest: they stay as they were
             kinds = (smart.UNREADABLE,) if isinstance(health, smart.SmartError) else smart.KINDS
-            self._settle(name, {c.kind: c.message for c in wanted}, kinds, smart.SEVERITY)
+            self.kept.settle(name, {c.kind: c.message for c in wanted}, kinds)
         self._poll_arrays()
 
     def _poll_arrays(self) -> None:
@@ -70,22 +68,8 @@ class DiskWatch:
             if md not in listed:
                 c = raid.missing(item, md, why)
                 wanted[item] = {c.kind: c.message}
-        subjects = set(wanted) | {s for k, s in self.active if k in raid.KINDS}
-        for subject in sorted(subjects):
-            self._settle(subject, wanted.get(subject, {}), raid.KINDS, raid.SEVERITY)
-
-    def _settle(self, subject: str, wanted: Mapping[str, str], kinds: tuple[str, ...],
-                severity: Mapping[str, Severity]) -> None:
-        for kind in kinds:
-            key = (kind, subject)
-            if kind in wanted:
-                if key not in self.active:
-                    log.warning("%s", wanted[kind])
-                self.alarms.raise_(kind, subject, severity[kind], wanted[kind])
-                self.active.add(key)
-            elif key in self.active:
-                self.alarms.clear(kind, subject)
-                self.active.discard(key)
+        for subject in sorted(set(wanted) | self.kept.subjects(raid.KINDS)):
+            self.kept.settle(subject, wanted.get(subject, {}), raid.KINDS)
 
     def status(self) -> dict[str, Any]:
         """The last readings, for `run/status.json` ("disks"): the health page's."""

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from kuzet.endpoints import ITEM_NAME
 from kuzet.errors import Invalid
 
 
@@ -50,7 +51,7 @@ LIMITS = {"name": 64, "model": 128, "manufacturer": 128, "serial": 64, "inventor
           "firmware": 64, "mac": 17, "ip": 45, "building": 64, "floor": 32, "room": 200,
           "installed": 10, "responsible": 128, "notes": 2000, "uplink": 64,
           "uplink_port": 32, "power": 64, "part_of": 64}
-NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+NAME = ITEM_NAME
 MAC = re.compile(r"[0-9a-f]{2}([:-]?)[0-9a-f]{2}(\1[0-9a-f]{2}){4}")
 
 

@@ -51,7 +51,12 @@ class EquipmentEntry(Base):
     the passport. A fault stays open until a repair closes it (`closes_id`)."""
 
     __tablename__ = "equipment_log"
-    __table_args__ = (Index("ix_equipment_log_item", "item_id", "at_ns"),)
+    __table_args__ = (
+        Index("ix_equipment_log_item", "item_id", "at_ns"),
+        # an alarm's fault found when it clears; a fault closed once, by one repair
+        Index("ix_equipment_log_alarm", "alarm_id"),
+        Index("ux_equipment_log_closes", "closes_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("equipment.id"))

@@ -219,6 +219,17 @@ def without_credentials(uri: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
+def on_host(uri: str, host: str) -> str:
+    """`uri` on `host`, its scheme, port and path kept. A camera names its media service
+    and its streams by URL, and may name any host: a rogue device on the LAN would have
+    Kuzet send it the credentials' digest, and record from it with the password; a camera
+    behind NAT names its inside address. The host asked is the one used."""
+    parts = urlsplit(without_credentials(uri))
+    shown = f"[{host}]" if ":" in host else host
+    port = parts.port
+    return urlunsplit(parts._replace(netloc=shown if port is None else f"{shown}:{port}"))
+
+
 def with_credentials(uri: str, user: str | None, password: str | None) -> SecretUrl:
     """`uri` with `user:password@` (each percent-encoded: Kuzet's RTSP client decodes
     them) in place of whatever user the camera put in; without a user, as it is."""
@@ -424,7 +435,7 @@ class _Camera:
             urls = [u for u in urls if u]
             if not urls:
                 raise OnvifError(NO_MEDIA, why="camera", address=self.t.address)
-            self.media_url = urls[0]
+            self.media_url = on_host(urls[0], self.t.host)
         return self.media_url
 
     async def device_info(self) -> DeviceInfo:
@@ -456,8 +467,8 @@ class _Camera:
         uri = _text(getattr(got, "Uri", None))
         if not uri:
             raise OnvifError(NO_STREAM, why="camera", address=self.t.address)
-        return Stream(profile, without_credentials(uri),
-                      with_credentials(uri, self.t.user, self.t.password))
+        uri = on_host(uri, self.t.host)
+        return Stream(profile, uri, with_credentials(uri, self.t.user, self.t.password))
 
     async def _time(self) -> tuple[Any, bool]:
         """GetSystemDateAndTime, which ONVIF answers before authentication (a camera's

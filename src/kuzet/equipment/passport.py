@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 from kuzet.equipment.fields import Kind, State
 from kuzet.equipment.register import Entry, ItemView, Register
-from kuzet.equipment.schedule import Due, due_checks
+from kuzet.equipment.schedule import Due, campus_day, due_checks
 from kuzet.governance.documents import local, new_pdf
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ def passport_of(register: Register, *, organisation: str, lang: str, font: Path,
     and the command line's "passport" call (settings: organisation, document_font,
     display_timezone, check_interval_days)."""
     items = register.items()
-    today = dt.datetime.fromtimestamp(now_ns / 1e9, ZoneInfo(zone)).date()
+    today = campus_day(now_ns, zone)
     due = due_checks(items, register.last_checks(), intervals, today, zone)
     return passport_pdf(items, register.open_faults(), due, organisation=organisation,
                         lang=lang, font=font, now_ns=now_ns, zone=zone)

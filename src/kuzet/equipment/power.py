@@ -9,7 +9,6 @@ stay as they were: nothing is known of them then); the others are read all the s
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -17,6 +16,7 @@ from kuzet.catalog.alarms import Alarms
 from kuzet.endpoints import UpsAddress
 from kuzet.equipment.ups import (
     KINDS,
+    LOW_BATTERY,
     SEVERITY,
     UNREACHABLE,
     Reading,
@@ -26,7 +26,6 @@ from kuzet.equipment.ups import (
     read_ups,
 )
 
-log = logging.getLogger(__name__)
 # what the recorder is told: why the power is about to go, or None once it is not
 PowerSignal = Callable[[str | None], None]
 
@@ -41,9 +40,9 @@ class UpsWatch:
         self.server_ups = server_ups
         self.power = power
         self.read = read
-        self.active = {(a.kind, a.subject) for a in alarms.list()
-                       if a.kind in KINDS and a.subject in self.upses}
+        self.kept = alarms.kept(SEVERITY)
         self.last: dict[str, Reading | UpsError] = {}
+        self.failing: str | None = None  # what the recorder was last told
 
     def poll(self) -> None:
         for name, address in self.upses.items():
@@ -52,22 +51,19 @@ class UpsWatch:
                 reading = self.read(address)
             except UpsError as exc:
                 reading = exc
-            self.last[name] = reading
+            self.last = {**self.last, name: reading}  # a new dict: status() reads the old
             wanted = {c.kind: c.message for c in decide(name, reading)}
+            unknown = isinstance(reading, UpsError)
             # unreachable, nothing is known of the rest: they stay as they were
-            for kind in (UNREACHABLE,) if isinstance(reading, UpsError) else KINDS:
-                key = (kind, name)
-                if kind in wanted:
-                    self.alarms.raise_(kind, name, SEVERITY[kind], wanted[kind])
-                    if key not in self.active:
-                        log.warning("%s", wanted[kind])
-                    self.active.add(key)
-                elif key in self.active:
-                    self.alarms.clear(kind, name)
-                    self.active.discard(key)
+            self.kept.settle(name, wanted, (UNREACHABLE,) if unknown else KINDS)
+            if name == self.server_ups and not unknown:
+                # Unreachable says nothing of the power: on low battery NUT's master shuts
+                # its own host down, upsd first, and the recorder must not take that for
+                # the power back and open segments seconds before it goes.
+                self.failing = wanted.get(LOW_BATTERY) or (
+                    f"UPS {name}: forced shutdown" if power_failing(reading) else None)
             if name == self.server_ups:
-                self.power(wanted.get("ups_low_battery") or (
-                    f"UPS {name}: forced shutdown" if power_failing(reading) else None))
+                self.power(self.failing)
 
     def status(self) -> dict[str, dict[str, Any]]:
         """Each UPS's last reading, for `run/status.json` ("ups") and the metrics."""

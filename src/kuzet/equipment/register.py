@@ -14,12 +14,14 @@ line in the item's log saying what it was before.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.audit.actions import AuditAction
@@ -40,6 +42,11 @@ from kuzet.equipment.fields import (
 from kuzet.equipment.models import EquipmentEntry, EquipmentItem
 from kuzet.errors import Conflict, Invalid, NotFound
 
+SYSTEM = "system"  # who writes what an alarm opens and closes
+# What the last repair puts back in service: a person's, a faulty or an under-repair item;
+# an alarm clearing, only a faulty one (one a technician put under repair stays so: the
+# camera back on line is not the repair finished).
+_REPAIRED_FROM = {False: (State.FAULTY, State.UNDER_REPAIR), True: (State.FAULTY,)}
 # An audit entry written in the change's transaction: (session, subject, detail).
 Audit = Callable[[Session, str, dict[str, Any]], object]
 # Where a camera's place lives: the register's field -> the camera's column.
@@ -130,6 +137,11 @@ class Register:
                 return v
         raise NotFound("no item named {name!r} in the register", name=name)
 
+    def linked(self, name: str) -> list[str]:
+        """The items linked to `name`: on its ports, on its power, its parts; by name."""
+        return sorted(v.name for v in self.items()
+                      if name in (v.values.get(k) for k in LINK_COLUMN))
+
     def history(self, name: str) -> list[Entry]:
         """The item's log, newest first, each fault saying whether it is still open."""
         with self.session() as s:
@@ -194,6 +206,18 @@ class Register:
         return out
 
     # -- writing ---------------------------------------------------------------------
+    @contextmanager
+    def _changing(self) -> Iterator[Session]:
+        """A write's transaction. The checks before it read the register; two writes at
+        once may both pass them, and the table's unique keys then refuse the second: said
+        as the conflict it is, not a server error."""
+        try:
+            with self.session.begin() as s:
+                yield s
+        except IntegrityError:
+            raise Conflict("the register changed while this was written (a name, serial or "
+                           "inventory number taken meanwhile): look again and retry") from None
+
     def add(self, kind: Kind, name: str, passport: Passport, *, by: str,
             state: State = State.IN_SERVICE, audit: Audit | None = None) -> ItemView:
         """A new item that is not a camera (a camera enters the register when it is added
@@ -203,7 +227,7 @@ class Register:
                           "(`kuzet camera add`, the console, or a CSV import with its url "
                           "and zone); then its passport is edited")
         check_name(name)
-        with self.session.begin() as s:
+        with self._changing() as s:
             names = _Names.load(s)
             self._insert(s, names, kind, name, passport, state, by)
             if audit is not None:
@@ -233,7 +257,7 @@ class Register:
     def update(self, name: str, passport: Passport, *, by: str, state: State | None = None,
                audit: Audit | None = None) -> ItemView:
         """Change what `passport` says (and the state); the log keeps what it was."""
-        with self.session.begin() as s:
+        with self._changing() as s:
             changed = self._update(s, _Names.load(s), name, passport, state, by)
             if audit is not None and changed:
                 audit(s, name, changed)
@@ -322,7 +346,7 @@ class Register:
             raise Invalid("a check's outcome is ok or fault")
         if kind is not EntryKind.CHECK and outcome is not None:
             raise Invalid("only a check has an outcome")
-        with self.session.begin() as s:
+        with self._changing() as s:
             names = _Names.load(s)
             row, _cam = self._row(s, names, name)
             if closes is not None:
@@ -343,7 +367,7 @@ class Register:
             if kind is EntryKind.FAULT or outcome == "fault":
                 if row.state == State.IN_SERVICE:
                     row.state = State.FAULTY.value
-            elif (kind is EntryKind.REPAIR and row.state in (State.FAULTY, State.UNDER_REPAIR)
+            elif (kind is EntryKind.REPAIR and row.state in _REPAIRED_FROM[by == SYSTEM]
                   and _open_faults(s, row.id) <= {closes}):
                 row.state = State.IN_SERVICE.value
             if kind is EntryKind.CHECK and outcome == "fault":
@@ -375,7 +399,7 @@ class Register:
                         .where(EquipmentEntry.alarm_id == alarm_id)) is not None:
                 return False
         try:
-            self.write_log(name, EntryKind.FAULT, message, by="system", alarm_id=alarm_id,
+            self.write_log(name, EntryKind.FAULT, message, by=SYSTEM, alarm_id=alarm_id,
                            at_ns=at_ns)
         except NotFound:
             return False
@@ -393,7 +417,7 @@ class Register:
                     EquipmentEntry.closes_id == row[0].id)) is not None:
                 return False
         self.write_log(row[1], EntryKind.REPAIR, "the alarm cleared: the condition ended",
-                       by="system", closes=row[0].id, at_ns=at_ns)
+                       by=SYSTEM, closes=row[0].id, at_ns=at_ns)
         return True
 
     # -- a spreadsheet's rows, all in one transaction ----------------------------------
@@ -406,7 +430,7 @@ class Register:
         row's url and zone). Returns (added, changed)."""
         added, changed = 0, set()
         rows, new = list(rows), set()
-        with self.session.begin() as s:
+        with self._changing() as s:
             names = _Names.load(s)
             for r in rows:  # the passports first, the links once every item exists
                 plain = Passport({k: v for k, v in r.passport.values.items()
@@ -477,7 +501,10 @@ def _view(it: EquipmentItem, cam: Camera | None, names: _Names) -> ItemView:
         target = getattr(it, column)
         values[key] = names.by_id[target].name if target in names.by_id else None
     values["uplink_port"] = it.uplink_port
-    return ItemView(it.kind, it.name, it.state, values, it.id, it.created_ns, it.updated_ns)
+    # a camera no longer recorded is out of service whatever its row last said: not due a
+    # check, not probed, shown so on the passport
+    state = State.DECOMMISSIONED.value if cam is not None and cam.removed_ns else it.state
+    return ItemView(it.kind, it.name, state, values, it.id, it.created_ns, it.updated_ns)
 
 
 def _entry(e: EquipmentEntry, name: str, closed: AbstractSet[int | None]) -> Entry:

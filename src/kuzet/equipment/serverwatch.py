@@ -10,7 +10,6 @@ from typing import Any
 
 from kuzet.catalog.alarms import Alarms
 from kuzet.equipment.serverhealth import (
-    KINDS,
     SEVERITY,
     Limits,
     Reading,
@@ -33,7 +32,7 @@ class ServerWatch:
         self.read = read
         self.last: Reading | None = None
         self.over_polls = 0
-        self.active = {a.kind for a in alarms.list() if a.kind in KINDS and a.subject == name}
+        self.kept = alarms.kept(SEVERITY)
 
     def poll(self) -> None:
         reading = self.read()
@@ -41,15 +40,7 @@ class ServerWatch:
         self.over_polls = streak(self.over_polls, reading, self.limits)
         wanted = {c.kind: c.message for c in decide(self.name, reading, self.over_polls,
                                                     self.limits)}
-        for kind in KINDS:
-            if kind in wanted:
-                if kind not in self.active:
-                    log.warning("%s", wanted[kind])
-                self.alarms.raise_(kind, self.name, SEVERITY[kind], wanted[kind])
-                self.active.add(kind)
-            elif kind in self.active:
-                self.alarms.clear(kind, self.name)
-                self.active.discard(kind)
+        self.kept.settle(self.name, wanted)
 
     def status(self) -> dict[str, Any] | None:
         """The last reading, for `run/status.json` ("server")."""

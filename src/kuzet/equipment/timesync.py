@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from kuzet.access.lan import Network, outside, parse_address
 from kuzet.catalog.alarms import Severity
 from kuzet.endpoints import host_port
 
@@ -81,15 +82,23 @@ def offset_of(server: str, answer: bytes, t1_ns: int, t4_ns: int) -> Reading:
     return Reading(server, offset, max(delay, 0), answer[1], answer[0] >> 6)
 
 
-def query(server: str, timeout_s: float = TIMEOUT_S) -> Reading:
-    """One exchange with `server` (host or host:port; [v6]:port)."""
+def query(server: str, timeout_s: float = TIMEOUT_S, lan: list[Network] | None = None
+          ) -> Reading:
+    """One exchange with `server` (host or host:port; [v6]:port); with `lan`, only to an
+    address on it (UE-10-22 3.5.3), checked as resolved just now."""
     host, port = host_port(server, NTP_PORT)
     try:
         family = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+        if lan is not None:
+            found = parse_address(str(family[4][0]))
+            if found is None or outside([found], lan):
+                raise TimeError(f"refused: {server} is outside the LAN (allowed_networks) "
+                                "(UE-10-22 3.5.3)")
         with socket.socket(family[0], socket.SOCK_DGRAM) as sock:
             sock.settimeout(timeout_s)
+            sock.connect(family[4])  # a datagram from anyone else is not the answer
             t1 = time.time_ns()
-            sock.sendto(request(t1), family[4])
+            sock.send(request(t1))
             answer = sock.recv(1024)
             t4 = time.time_ns()
     except OSError as exc:
@@ -103,9 +112,16 @@ class Condition:
     message: str
 
 
+def synchronised(r: Reading) -> bool:
+    return r.leap != 3 and r.stratum not in (0, 16)
+
+
 def best(readings: Sequence[Reading]) -> Reading | None:
-    """The answer with the shortest round trip (the least error), if any."""
-    return min(readings, key=lambda r: r.delay_ns, default=None)
+    """The answer with the shortest round trip (the least error) among the servers that
+    are synchronised themselves; only when none is, the nearest of the others (whose
+    alarm says so)."""
+    good = [r for r in readings if synchronised(r)]
+    return min(good or readings, key=lambda r: r.delay_ns, default=None)
 
 
 def decide(name: str, reading: Reading | None, errors: Sequence[str],
@@ -115,7 +131,7 @@ def decide(name: str, reading: Reading | None, errors: Sequence[str],
         return [Condition(UNREACHABLE, f"server {name}: no time server answers "
                                        f"({'; '.join(errors)})")]
     out = []
-    if reading.leap == 3 or reading.stratum in (0, 16):
+    if not synchronised(reading):
         out.append(Condition(UNSYNCHRONISED, f"server {name}: time server {reading.server} "
                                              "is not synchronised itself"))
     off_ms = reading.offset_ns / 1e6

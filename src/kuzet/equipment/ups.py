@@ -20,9 +20,10 @@ each raised while its condition lasts and cleared when it ends:
 from __future__ import annotations
 
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from kuzet.access.destinations import OutsideLan
 from kuzet.catalog.alarms import Severity
 from kuzet.endpoints import UpsAddress
 
@@ -60,6 +61,8 @@ def parse_list_var(ups: str, text: str) -> dict[str, str]:
     """The answer to `LIST VAR <ups>`: `VAR <ups> <name> "<value>"` lines between BEGIN and
     END, or `ERR <reason>` (UNKNOWN-UPS, DATA-STALE, DRIVER-NOT-CONNECTED, ...)."""
     out: dict[str, str] = {}
+    if not text.startswith("ERR ") and f"END LIST VAR {ups}" not in text:
+        raise UpsError("upsd's answer was cut short")
     for line in text.splitlines():
         if line.startswith("ERR "):
             raise UpsError(f"upsd: {line[4:].strip()}")
@@ -70,15 +73,21 @@ def parse_list_var(ups: str, text: str) -> dict[str, str]:
         if value.startswith('"') and value.endswith('"') and len(value) >= 2:
             value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
         out[name] = value
-    if not out:
-        raise UpsError("upsd gave no variables")
+    if "ups.status" not in out:  # nothing says whether the power is there
+        raise UpsError("upsd gave no ups.status")
     return out
 
 
-def read_ups(address: UpsAddress, timeout_s: float = TIMEOUT_S) -> Reading:
-    """One `LIST VAR` from upsd; UpsError when it cannot be had."""
+Connect = Callable[[float], socket.socket]  # a connection to upsd, within a timeout
+
+
+def read_ups(address: UpsAddress, timeout_s: float = TIMEOUT_S,
+             connect: Connect | None = None) -> Reading:
+    """One `LIST VAR` from upsd; UpsError when it cannot be had. `connect`: the connection
+    `kuzet serve` opens (to an address on the LAN only, `access.destinations`)."""
+    opened = connect or (lambda t: socket.create_connection((address.host, address.port), t))
     try:
-        with socket.create_connection((address.host, address.port), timeout=timeout_s) as sock:
+        with opened(timeout_s) as sock:
             sock.settimeout(timeout_s)
             sock.sendall(f"LIST VAR {address.ups}\n".encode())
             buf = b""
@@ -91,6 +100,8 @@ def read_ups(address: UpsAddress, timeout_s: float = TIMEOUT_S) -> Reading:
                     raise UpsError("upsd's answer is over 1 MiB")
             with _quiet():
                 sock.sendall(b"LOGOUT\n")
+    except OutsideLan as exc:
+        raise UpsError(str(exc)) from None
     except OSError as exc:
         raise UpsError(f"upsd at {address.host}:{address.port}: {exc.strerror or exc}") from None
     return Reading.of(parse_list_var(address.ups, buf.decode("utf-8", "replace")))

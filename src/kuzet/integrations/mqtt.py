@@ -21,7 +21,8 @@ camera statuses through `StatusFeed`, detection events on `kuzet/<site>/events` 
 with a picture), each camera's tamper conditions, retained, and the audit log's signed
 checkpoints, retained on `kuzet/<site>/audit/checkpoint`, and each alarm raised or
 cleared, retained on `kuzet/<site>/alarms/<kind>/<subject>` (issue 22: a subscriber
-learns the equipment's open alarms on connecting).
+learns the equipment's open alarms on connecting), unless the broker is the external
+endpoint outside the LAN, which hears no alarm.
 """
 
 from __future__ import annotations
@@ -202,7 +203,8 @@ class MqttNotifier:
                     "camera": camera, "active": active, "at": format_instant(at_ns)}, True)
             case AuditCheckpoint(doc):
                 publish("audit/checkpoint", doc, True)
-            case AlarmChange(kind, subject, severity, text, raised, at_ns):
+            case AlarmChange(kind, subject, severity, text, raised, at_ns) \
+                    if not self.publisher.destination.external:  # as the webhook's
                 publish(f"alarms/{kind}/{topic_level(subject)}", {
                     "alarm": kind, "subject": subject, "severity": severity, "message": text,
                     "state": "raised" if raised else "cleared",

@@ -19,8 +19,8 @@ connection is made with `http.client` rather than `urllib`, which would look the
 again (and follow a proxy from the environment) after the check.
 
 `kuzet serve` builds one through `kuzet.hooks` when `webhook_url` is set; it hears
-detection events and alarms raised or cleared (`{"alarm": kind, "subject", "severity",
-"message", "state": "raised"|"cleared", "at"}`).
+detection events and, where it is inside the LAN, alarms raised or cleared (`{"alarm":
+kind, "subject", "severity", "message", "state": "raised"|"cleared", "at"}`).
 """
 
 from __future__ import annotations
@@ -125,7 +125,10 @@ class Webhooks:
                 said = {**said,
                         "snapshot_jpeg_base64": base64.b64encode(message.picture).decode()}
             self.send(said)
-        elif isinstance(message, AlarmChange):  # issue 22: equipment alarms, both ways
+        elif isinstance(message, AlarmChange) and not self.destination.external:
+            # issue 22: alarms, raised and cleared, to the campus's own systems only: the
+            # police's or an operations centre's endpoint outside the LAN hears events,
+            # never the installation's internals (refused addresses, paths, names)
             self.send({"alarm": message.kind, "subject": message.subject,
                        "severity": message.severity, "message": message.message,
                        "state": "raised" if message.raised else "cleared",

@@ -147,6 +147,7 @@ class RecorderService:
         # the status loop, which closes every segment and records again once it is None.
         self.power_low: str | None = None
         self._powered_down = False
+        self._power_gaps: dict[int, tuple[int, str]] = {}  # camera id -> (start, why)
 
     def start(self) -> None:
         run_dir(self.settings).mkdir(parents=True, exist_ok=True)
@@ -317,11 +318,14 @@ class RecorderService:
             log.warning("power: the UPS is back on line; recording again")
             self._powered_down = False
             self.sync_cameras()
+        self._write_power_gaps()
 
     def _power_down(self, why: str) -> None:
         """Close every camera's segment before the power goes, each outage a `power` gap
         from its last segment's end (UE-10-22 3.3.4: footage whole to the last fragment,
-        and the archive saying why it stops there)."""
+        and the archive saying why it stops there). A camera that does not stop within
+        `shutdown_grace_s` (still connecting, a slow disk) stays among those restarting,
+        so that no second session starts beside it when the power comes back."""
         log.warning("power: %s: closing every segment", why)
         self._powered_down = True
         for sub in self.substreams.values():
@@ -329,21 +333,37 @@ class RecorderService:
         self.substreams.clear()
         stopping = {**self._restarting, **self.supervisors}
         self.supervisors.clear()
-        self._restarting.clear()
         for sup in stopping.values():
             sup.stop()
+        self._restarting = dict(stopping)
         deadline = time.monotonic() + self.settings.shutdown_grace_s
         for cam_id, sup in stopping.items():
-            if not sup.join(max(0.0, deadline - time.monotonic())) and sup.writing:
+            if sup.join(max(0.0, deadline - time.monotonic())):
+                del self._restarting[cam_id]
+            elif sup.writing:
                 log.warning("camera %s did not stop in time; its segment is salvaged at "
                             "next start", sup.source.name)
             start = sup.prev_end_ns if sup.prev_end_ns is not None else time.time_ns()
-            self.catalog.open_gap(cam_id, start, GapCause.POWER.value, why)
+            self._power_gaps[cam_id] = (start, why)
+
+    def _write_power_gaps(self) -> None:
+        """The `power` gaps not written yet (the catalog busy as the power fails: tried
+        again each second)."""
+        for cam_id, (start, why) in list(self._power_gaps.items()):
+            try:
+                self.catalog.open_gap(cam_id, start, GapCause.POWER.value, why)
+            except Exception:
+                log.exception("power gap of camera %d not written yet", cam_id)
+            else:
+                del self._power_gaps[cam_id]
 
     def run_until(self, stop: threading.Event) -> None:
         last_sync = time.monotonic()
         while not stop.wait(STATUS_INTERVAL_S):
-            self._follow_power()
+            try:
+                self._follow_power()
+            except Exception:  # tried again at the next tick; the status goes on
+                log.exception("power: following the UPS failed")
             self.write_status()
             # a camera between sessions is looked at each tick: its new one starts as soon
             # as the old has closed, not up to SYNC_INTERVAL_S later

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from kuzet.access.permissions import Perm, holds_somewhere
 from kuzet.access.sessions import Caller
@@ -119,8 +119,7 @@ def due(request: Request, caller: Caller = READ,
 def _today(request: Request) -> dt.date:
     """The campus's day now (the display zone's)."""
     svc = services(request)
-    zone = ZoneInfo(svc.settings.display_timezone)
-    return dt.datetime.fromtimestamp(svc.clock() / 1e9, zone).date()
+    return schedule.campus_day(svc.clock(), svc.settings.display_timezone)
 
 
 def due_checks(request: Request, within: int) -> list[schedule.Due]:
@@ -137,8 +136,7 @@ def item(name: str, request: Request, caller: Caller = READ) -> ItemDetailReply:
     reg = register(request)
     v = reg.item(name)
     alarms = [a for a in services(request).alarms.list() if a.subject == name]
-    linked = [o.name for o in reg.items() if name in (
-        o.values.get("uplink"), o.values.get("power"), o.values.get("part_of"))]
+    linked = reg.linked(name)
     return ItemDetailReply(
         item=_reply(v, {name: len(alarms)}), log=[_entry(e) for e in reg.history(name)],
         alarms=[ItemAlarmReply(kind=a.kind, severity=a.severity, message=a.message,
@@ -200,9 +198,16 @@ async def import_csv(request: Request, caller: Caller = KEEP,
             raise TooLarge("the file is over {cap} bytes", cap=cap)
     if b"\0" in data:
         raise Unsupported("the file is not text: save the spreadsheet as CSV (UTF-8)")
+    # the checks and the transaction off the event loop: a big file must not hold every
+    # other request (logins, live views) while it is judged and written
+    return await run_in_threadpool(_import, request, caller, bytes(data), good_rows)
+
+
+def _import(request: Request, caller: Caller, data: bytes, good_rows: bool) -> ImportReply:
+    svc = services(request)
     reg = register(request)
     try:
-        plan = csvfile.read(bytes(data), csvfile.existing_of(reg.items()), reg.buildings,
+        plan = csvfile.read(data, csvfile.existing_of(reg.items()), reg.buildings,
                             today=_today(request), good_rows=good_rows)
     except csvfile.FileError as exc:
         raise Invalid(exc.phrase) from None

@@ -13,6 +13,7 @@ from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.anchor import Anchor
 from kuzet.audit.export import write_csv
+from kuzet.equipment.rates import first_hour, hourly
 from kuzet.governance.holds import HoldView
 from kuzet.storage.retention import HoldState
 from kuzet.timefmt import NS, format_instant
@@ -206,33 +207,15 @@ def health(request: Request, caller: Caller = Depends(Require(Perm.HEALTH_READ))
     return HealthReply(alarms=alarms, volumes=volumes, cameras=states)
 
 
-HOUR_NS = 3600 * NS
-
-
 @router.get("/health/rates")
 def rates(request: Request, caller: Caller = Depends(Require(Perm.HEALTH_READ)),
           hours: Annotated[int, Query(ge=1, le=168)] = 24) -> list[CameraRatesReply]:
-    """Each camera's frame rate and bitrate hour by hour over the last `hours` (3.4.3: the
-    IT office sees a camera fading before it fails), from the catalog's segment rows:
-    the frames and bytes of the segments begun in the hour over their duration; None for
-    an hour with nothing recorded. No picture."""
+    """Each camera's frame rate and bitrate hour by hour over the last `hours` (3.4.3),
+    from the catalog's segment rows (`equipment.rates`); None for an hour with nothing
+    recorded. No picture."""
     svc = services(request)
-    now = svc.clock()
-    first = (now // HOUR_NS - hours + 1) * HOUR_NS
-    out = []
-    for cam in svc.cameras().values():
-        if cam.removed_ns is not None:
-            continue
-        sums = [[0, 0, 0] for _ in range(hours)]  # frames, bytes, ns
-        for start, end, frames, size, _volume in svc.catalog.tallies(cam.id, first):
-            i = (start - first) // HOUR_NS
-            if 0 <= i < hours:
-                sums[i][0] += frames
-                sums[i][1] += size
-                sums[i][2] += end - start
-        out.append(CameraRatesReply(camera=cam.name, hours=[HourRateReply(
-            start=format_instant(first + i * HOUR_NS),
-            fps=round(f * NS / d, 2) if d else None,
-            bitrate_bps=round(b * 8 * NS / d) if d else None)
-            for i, (f, b, d) in enumerate(sums)]))
-    return out
+    first = first_hour(svc.clock(), hours)
+    return [CameraRatesReply(camera=cam.name, hours=[HourRateReply(
+        start=format_instant(h.start_ns), fps=h.fps, bitrate_bps=h.bitrate_bps)
+        for h in hourly(svc.catalog.tallies(cam.id, first), first, hours)])
+        for cam in svc.cameras().values() if cam.removed_ns is None]

@@ -75,11 +75,15 @@ def upgrade() -> None:
         sa.Column("alarm_id", sa.Integer()),
     )
     op.create_index("ix_equipment_log_item", "equipment_log", ["item_id", "at_ns"])
+    op.create_index("ix_equipment_log_alarm", "equipment_log", ["alarm_id"])
+    op.create_index("ux_equipment_log_closes", "equipment_log", ["closes_id"], unique=True)
     _give(add=True)
 
 
 def downgrade() -> None:
     _give(add=False)
+    op.drop_index("ux_equipment_log_closes", "equipment_log")
+    op.drop_index("ix_equipment_log_alarm", "equipment_log")
     op.drop_index("ix_equipment_log_item", "equipment_log")
     op.drop_table("equipment_log")
     op.drop_table("equipment")
