@@ -106,6 +106,6 @@ def test_a_time_server_or_a_ups_outside_the_lan_is_refused() -> None:
 
     for bad in ({"ntp_servers": ["192.0.2.10"]}, {"ups": {"ups-1": "ups@198.51.100.7"}}):
         with pytest.raises(ValidationError, match=r"outside the LAN .*UE-10-22 3\.5\.3"):
-            Settings(**bad)  # type: ignore[arg-type]
+            Settings(**bad)
     with pytest.raises(TimeError, match=r"outside the LAN .*UE-10-22 3\.5\.3"):
         query("192.0.2.10:123", lan=parse_networks(["10.0.0.0/8"]))
