@@ -89,6 +89,11 @@ def _today(zone: str) -> dt.date:
     return campus_day(time.time_ns(), zone)
 
 
+def _given(options: dict[str, Any]) -> dict[str, str | None]:
+    """The passport's fields among a command's options (None: not given)."""
+    return {k: options[k] for k in (*TEXT_FIELDS, *LINK_FIELDS)}
+
+
 def _passport(raw: dict[str, str | None], settings: Settings) -> Passport:
     """The options given, checked as the console's form and a CSV row are; an installation
     date after the campus's today is refused here, where today is known."""
@@ -178,11 +183,7 @@ def equipment_add(
     `kuzet equipment set` writes its passport)."""
     from kuzet.equipment.fields import check_kind, check_state
 
-    raw = {"model": model, "manufacturer": manufacturer, "serial": serial,
-           "inventory_no": inventory_no, "firmware": firmware, "mac": mac, "ip": ip,
-           "building": building, "floor": floor, "room": room, "installed": installed,
-           "responsible": responsible, "uplink": uplink, "uplink_port": uplink_port,
-           "power": power, "part_of": part_of, "notes": notes}
+    raw = _given(locals())
     reg, settings, _catalog = _register()
     try:
         passport = _passport(raw, settings)
@@ -209,11 +210,7 @@ def equipment_set(
     (the console's tree)."""
     from kuzet.equipment.fields import check_state
 
-    raw = {"model": model, "manufacturer": manufacturer, "serial": serial,
-           "inventory_no": inventory_no, "firmware": firmware, "mac": mac, "ip": ip,
-           "building": building, "floor": floor, "room": room, "installed": installed,
-           "responsible": responsible, "uplink": uplink, "uplink_port": uplink_port,
-           "power": power, "part_of": part_of, "notes": notes}
+    raw = _given(locals())
     if state is None and all(v is None for v in raw.values()):
         raise fail("say what to change: an option such as --serial, --uplink or --state")
     reg, settings, _catalog = _register()
