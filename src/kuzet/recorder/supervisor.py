@@ -54,6 +54,7 @@ log = logging.getLogger(__name__)
 
 PERMANENT_CAUSES = {GapCause.AUTH_FAILED, GapCause.UNSUPPORTED, GapCause.NO_VIDEO}
 STORAGE_CAUSES = {GapCause.STORAGE_FULL, GapCause.STORAGE_ERROR}
+CLOCK_REPORTS = 6  # sender reports whose best offset the status says (30 s at 5 s apart)
 
 Opener = Callable[..., Source]
 
@@ -182,6 +183,9 @@ class Supervisor(Worker):
         # (kuzet.recorder.clock); committed at the latest when the session ends
         self._held: list[tuple[_Open, ClosedSegment]] = []
         self._reports: dict[str, tuple[int, int, int]] | None = None
+        # the offsets (ns) of the session's last sender reports, and the last report seen
+        self._clock_said: deque[int] = deque(maxlen=CLOCK_REPORTS)
+        self._clock_last: tuple[int, int, int] | None = None
         last = catalog.last_segment(source.id)
         self.prev_end_ns: int | None = last.end_ns if last else None
 
@@ -265,6 +269,9 @@ class Supervisor(Worker):
             self.status.certificate_sha256 = seen
         # the own client's RTCP sender reports by medium: (NTP ns, RTP, arrival ns)
         self._reports = getattr(source, "sender_reports", None)
+        # a new session: its own reports only (a new deque: the status thread may be
+        # reading the old one)
+        self._clock_said = deque(maxlen=CLOCK_REPORTS)
         # G.711, which no MP4 holds, is made AAC on the way (kuzet.ingest.sound)
         made_aac = AacFromG711(audio) if audio is not None and audio.codec in G711 else None
         if made_aac is not None:
@@ -596,8 +603,17 @@ class Supervisor(Worker):
         st = self.status
         st.fps, st.bitrate_bps = self._rates.observe(self.clock_ns(), st.frames_recorded,
                                                      st.bytes_recorded)
-        # the camera's clock, as the current session's last report said (issue 22); none
+        # the camera's clock, as the current session's last reports say (issue 22); none
         # between sessions or on FFmpeg's client, which reads no reports
         video = (self._reports or {}).get("video")
-        st.clock_offset_ms = None if video is None else round((video[0] - video[2]) / 1e6)
+        said = self._clock_said
+        if video is None:
+            st.clock_offset_ms = None
+        else:
+            if video != self._clock_last:
+                self._clock_last = video
+                said.append(video[0] - video[2])
+            # A report's arrival can only be dated late (a batch read when the thread got
+            # the CPU), so its offset errs low: the highest of the last few is the nearest.
+            st.clock_offset_ms = round(max(said) / 1e6) if said else None
         return st

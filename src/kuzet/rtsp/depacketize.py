@@ -118,6 +118,9 @@ class Depacketizer:
         self.payload_type: int | None = None
         # a video camera that marks the end of each slice, not of each picture (below)
         self.marks_slices = False
+        # the RTP timestamp of the last packet pushed: where the camera's clock was when it
+        # sent the newest packet of a batch (dates the batch's RTCP sender report)
+        self.newest = -1
 
     def packet(self, buf: bytearray, start: int, stop: int) -> None:
         """One RTP packet as it arrived: `buf[start:stop]`."""
@@ -138,7 +141,7 @@ class Depacketizer:
             return
         if self.payload_type is not None and buf[start + 1] & 0x7F != self.payload_type:
             return
-        timestamp = int.from_bytes(buf[start + 4:start + 8], "big")
+        timestamp = self.newest = int.from_bytes(buf[start + 4:start + 8], "big")
         self.push(buf, start + header, stop, timestamp, bool(buf[start + 1] & 0x80))
 
     def push(self, buf: bytearray, start: int, stop: int, timestamp: int,
