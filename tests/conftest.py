@@ -187,6 +187,7 @@ class Kuzet:
                     # none of their alarms among those it asserts
                     "KUZET_SERVER_LOAD_ALARM": "1000", "KUZET_SERVER_MEMORY_ALARM_PERCENT": "0",
                     "KUZET_SERVER_HOT_ALARM_C": "150", "KUZET_MDSTAT": str(home / "no-md"),
+                    "KUZET_VOLUME_WRITE_PROBE_MB": "1",  # each serve's probe: light
                     "PYTHONUNBUFFERED": "1"}
         for key, value in settings.items():
             self.env[f"KUZET_{key.upper()}"] = value

@@ -419,3 +419,32 @@ def test_the_disk_and_server_settings_are_checked() -> None:
                      ({"disk_hot_alarm_c": 5}, "greater than or equal to 20")):
         with pytest.raises(ValidationError, match=why):
             Settings(**bad)
+
+
+def test_a_volume_writing_slower_than_the_cameras_need_is_warned_of(storage: Any) -> None:
+    """3.3.7: each enabled volume written a real probe file (fsync'd), its rate set
+    against what the cameras recording send: under the margin a `volume_slow` warning,
+    cleared when fast enough again, and when the volume no longer takes segments."""
+    from kuzet.equipment.throughput import PROBE, SLOW, WriteWatch, slow
+    from kuzet.storage.volumes import VolumeState
+
+    statuses = {"gate": {"state": "recording", "bitrate_bps": 800_000},  # 0.1 MB/s
+                "hall": {"state": "reconnecting", "bitrate_bps": 8_000_000}}
+    watch = WriteWatch(storage.volumes, lambda: statuses, storage.alarms, 1 << 20, 1e6)
+
+    def warned() -> list[str]:
+        watch.poll()
+        return [a.message for a in storage.alarms.list() if a.kind == SLOW]
+
+    (said,) = warned()  # no disk writes 10^6 times 0.1 MB/s
+    assert said.startswith("volume default: writes ")
+    assert said.endswith("MB/s, the cameras send 0.1 MB/s (wanted 1e+06 times that)")
+    assert watch.status_part()["default"]["bytes_per_s"] > 100_000
+    assert not (Path(storage.catalog.volume_path(storage.default_volume_id)) / PROBE).exists()
+    watch.margin = 1.0  # any disk writes 0.1 MB/s
+    assert warned() == []
+    watch.margin = 1e6
+    assert len(warned()) == 1
+    storage.volumes.set_state("default", VolumeState.DRAINING)
+    assert warned() == []  # it takes no new segments: nothing to keep up with
+    assert slow("v", 3e6, 1e6, 3.0) is None

@@ -154,6 +154,13 @@ class Settings(BaseSettings):
         "answering twice in a row raises item_unreachable. 0: not probed.")
     network_probe_port: int = Field(80, ge=1, le=65535, description="The TCP port the "
                                     "network probe connects to.")
+    volume_write_probe_mb: int = Field(
+        32, ge=0, le=1024, description="Every disk_poll_s each enabled volume is written a "
+        "probe file of this many MiB (fsync'd, removed) and its rate set against what the "
+        "cameras send; 0: not probed.")
+    volume_write_margin: float = Field(
+        3.0, ge=1, le=1e6, description="A volume writing slower than this many times what "
+        "the cameras send raises volume_slow.")
     mdstat: Path = Field(Path("/proc/mdstat"), description="Where the md driver says its "
                          "arrays' state; every array in it is watched (`arrays` names "
                          "them in the register). A path that does not exist: no md driver.")

@@ -48,6 +48,7 @@ from kuzet.equipment.reach import NetworkWatch
 from kuzet.equipment.register import Register
 from kuzet.equipment.serverhealth import Limits
 from kuzet.equipment.serverwatch import ServerWatch
+from kuzet.equipment.throughput import WriteWatch
 from kuzet.equipment.timesync import query
 from kuzet.equipment.ups import Reading, read_ups
 from kuzet.export.execute import expire_packages
@@ -179,6 +180,12 @@ class Server:
                           settings.disk_hot_alarm_c, mdstat=settings.mdstat)
         self.watches.append(Periodic("disk-watch", settings.disk_poll_s, disks.poll))
         self.recorder.report("disks", disks.status)
+        if settings.volume_write_probe_mb:
+            writes = WriteWatch(volumes, self.recorder.camera_status, self.alarms,
+                                settings.volume_write_probe_mb << 20,
+                                settings.volume_write_margin)
+            self.watches.append(Periodic("write-watch", settings.disk_poll_s, writes.poll))
+            self.recorder.report("writes", writes.status_part)
         # this machine's load, memory and temperature (3.3.5): /proc and /sys, 0.05 ms a
         # reading on this test machine (no sensors); the catalog only when an alarm is open
         machine = ServerWatch(settings.server_name, Limits(
