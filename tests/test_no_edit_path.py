@@ -98,6 +98,8 @@ ALLOWED = {
     "recorder/service.py": "removes its own lock file",
     "export/package.py": "removes an export package it failed to finish (a copy, not footage)",
     "export/execute.py": "removes a package whose execution was not recorded (a copy)",
+    "equipment/throughput.py": "removes its own write probe (.kuzet-write-probe), at a "
+                               "volume's top, never in a camera's folder",
 }
 
 
