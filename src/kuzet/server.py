@@ -149,7 +149,8 @@ class Server:
         self.notifiers = Notifiers(hooks.build_notifiers(settings, EgressAlarms(self.alarms)))
         self.alarms.listen(self.notifiers.alarm)
         # an alarm about a register item opens a fault in its log, closed when it clears
-        self.alarms.listen(Register(catalog.session, settings.buildings).on_alarm)
+        self.register = Register(catalog.session, settings.buildings)
+        self.alarms.listen(self.register.on_alarm)
         self.detection = DetectionService(DetectionSettings.of(settings), catalog,
                                           self.recorder.live, self.alarms, hooks.detectors,
                                           self.notifiers.notify)
@@ -193,7 +194,7 @@ class Server:
             settings.server_hot_alarm_c), self.alarms)
         self.watches.append(Periodic("server-watch", settings.server_poll_s, machine.poll))
         if settings.network_poll_s:
-            network = NetworkWatch(Register(catalog.session), self.alarms,
+            network = NetworkWatch(self.register, self.alarms,
                                    settings.network_probe_port, settings.lan)
             self.watches.append(Periodic("network-watch", settings.network_poll_s,
                                          network.poll))

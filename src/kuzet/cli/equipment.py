@@ -24,7 +24,6 @@ from kuzet.equipment.fields import LINK_FIELDS, TEXT_FIELDS, EntryKind, Kind, St
 from kuzet.errors import KuzetError
 
 if TYPE_CHECKING:  # imported where used (kuzet.cli.common says why)
-    from sqlalchemy.orm import Session
 
     from kuzet.catalog.store import Catalog
     from kuzet.config import Settings
@@ -69,16 +68,10 @@ def _register() -> tuple[Register, Settings, Catalog]:
 
 
 def _audit(action: AuditAction, **extra: Any) -> Audit:
-    """The register's `Audit` callback: an access entry by the local actor, in the change's
-    transaction."""
-    from kuzet.audit.log import append_act
+    """The register's `Audit` callback for the server's command line: the local actor's."""
+    from kuzet.equipment.register import audited
 
-    actor = local_actor()
-
-    def write(s: Session, subject: str, detail: dict[str, Any]) -> object:
-        return append_act(s, actor, action, subject, **detail, **extra)
-
-    return write
+    return audited(local_actor(), action, **extra)
 
 
 def _today(zone: str) -> dt.date:

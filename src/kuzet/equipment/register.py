@@ -59,6 +59,12 @@ LINK_COLUMN = {"uplink": "uplink_id", "power": "power_id", "part_of": "part_of_i
 UNIQUE = ("serial", "inventory_no")
 
 
+def audited(actor: Actor, action: AuditAction, **extra: Any) -> Audit:
+    """The `Audit` a write takes: `actor`'s access entry of `action` (with `extra`), in the
+    change's own transaction; the console's and the command line's alike."""
+    return lambda s, subject, detail: append_act(s, actor, action, subject, **detail, **extra)
+
+
 @dataclass(frozen=True)
 class ItemView:
     """An item as people read it: its passport with links by name."""

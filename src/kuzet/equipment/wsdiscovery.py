@@ -28,7 +28,6 @@ from kuzet.errors import Unavailable
 
 MULTICAST = ("239.255.255.250", 3702)
 PORT = 3702
-MAX_DATAGRAM = 65_507
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 WSA = "http://schemas.xmlsoap.org/ws/2004/08/addressing"
 WSD = "http://schemas.xmlsoap.org/ws/2005/04/discovery"

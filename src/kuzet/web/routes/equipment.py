@@ -15,11 +15,10 @@ from starlette.concurrency import run_in_threadpool
 from kuzet.access.permissions import Perm, holds_somewhere
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
-from kuzet.audit.log import Actor, append_act
 from kuzet.equipment import csvfile, schedule
 from kuzet.equipment.fields import EntryKind, Kind, Passport, State, check_passport
 from kuzet.equipment.passport import passport_of
-from kuzet.equipment.register import Audit, Entry, ItemView, Register, camera_adder
+from kuzet.equipment.register import Entry, ItemView, Register, audited, camera_adder
 from kuzet.errors import Invalid, TooLarge, Unsupported
 from kuzet.timefmt import format_instant
 from kuzet.web.deps import Require, refuse, services, source
@@ -46,10 +45,6 @@ NameParam = Annotated[str, Query(max_length=64)]
 
 def register(request: Request) -> Register:
     return services(request).equipment
-
-
-def _audited(actor: Actor, action: AuditAction) -> Audit:
-    return lambda s, subject, detail: append_act(s, actor, action, subject, **detail)
 
 
 
@@ -155,7 +150,7 @@ def add(body: NewItem, request: Request, caller: Caller = KEEP) -> ItemReply:
     actor = caller.actor(source(request))
     v = register(request).add(Kind(body.kind), body.name, _passport(request, body),
                               by=actor.name, state=State(body.state or "in_service"),
-                              audit=_audited(actor, AuditAction.EQUIPMENT_ADD))
+                              audit=audited(actor, AuditAction.EQUIPMENT_ADD))
     return _reply(v, {})
 
 
@@ -166,7 +161,7 @@ def change(name: str, body: ItemFields, request: Request, caller: Caller = KEEP)
     svc = services(request)
     v = register(request).update(name, _passport(request, body), by=actor.name,
                                  state=State(body.state) if body.state else None,
-                                 audit=_audited(actor, AuditAction.EQUIPMENT_CHANGE))
+                                 audit=audited(actor, AuditAction.EQUIPMENT_CHANGE))
     svc.cameras_changed()  # a camera's place is the camera tree's too
     return _reply(v, _open_alarms(request))
 
@@ -178,7 +173,7 @@ def write_log(name: str, body: LogEntry, request: Request, caller: Caller = KEEP
     actor = caller.actor(source(request))
     e = register(request).write_log(name, EntryKind(body.kind), body.what, by=actor.name,
                                     outcome=body.outcome, closes=body.closes,
-                                    audit=_audited(actor, AuditAction.EQUIPMENT_LOG))
+                                    audit=audited(actor, AuditAction.EQUIPMENT_LOG))
     return _entry(e)
 
 
@@ -227,7 +222,7 @@ def _import(request: Request, caller: Caller, data: bytes, good_rows: bool) -> I
 
     added, changed = reg.import_rows(plan.rows, by=actor.name,
                                      add_camera=camera_adder(svc.catalog, actor),
-                                     audit=_audited(actor, AuditAction.EQUIPMENT_IMPORT))
+                                     audit=audited(actor, AuditAction.EQUIPMENT_IMPORT))
     svc.cameras_changed()
     return ImportReply(imported=True, added=added, changed=changed, bad_rows=bad)
 
