@@ -9,6 +9,7 @@ tests/test_own_client.py.)"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -26,13 +27,18 @@ def test_lost_frames_and_a_frozen_camera_leave_gaps_where_they_were(kuzet: Kuzet
     """UE-10-22 3.3.2 (cameras record continuously; what is not recorded is accounted
     for): each burst of loss is one `packet_loss` gap starting within 1 s of the burst
     and ending at the next keyframe, and each freeze one `stalled` gap; every file's
-    frames are the catalog's."""
+    frames are the catalog's. 3.3.6 (the cable network): the share of packets lost is a
+    `camera_packet_loss` warning (issue 22)."""
     _, lossy = kuzet.sim("--loss-every", str(LOSS_EVERY_S), "--loss-packets", "6")
     _, frozen = kuzet.sim("--freeze-every", str(FREEZE_EVERY_S),
                           "--freeze-for", str(FREEZE_FOR_S))
     for name, port in (("lossy", lossy), ("frozen", frozen)):
         kuzet.run("camera", "add", name, f"rtsp://127.0.0.1:{port}/cam01/main",
                   "--zone", "corridor", "--transport", "udp")
+    # issue 22: a share of packets lost over a window is an alarm (0.84 % here: 6 of the
+    # ~710 packets of two seconds at 4 Mbit/s)
+    kuzet.env.update({"KUZET_CAMERA_LOSS_ALARM_PERCENT": "0.4",
+                      "KUZET_CAMERA_LOSS_WINDOW_S": "6"})
     serve = kuzet.serve()
     catalog = kuzet.catalog()
 
@@ -48,9 +54,17 @@ def test_lost_frames_and_a_frozen_camera_leave_gaps_where_they_were(kuzet: Kuzet
 
     wait_for(lambda: len(gaps("lossy", "packet_loss")) >= 2 and after_footage(), 60,
              what="two bursts of loss and a freeze after footage, each recorded past")
+    (alarm,) = wait_for(lambda: [a for a in kuzet.json("alarms") if a["subject"] == "lossy"
+                                 and a["kind"] == "camera_packet_loss"], 30, 0.5,
+                        what="the lossy camera's camera_packet_loss warning")
     status = kuzet.status()
     stop(serve, timeout=10)
     assert status["lossy"]["packets_lost"] >= 12, status["lossy"]
+    # "camera lossy: 18 of 2154 RTP packets lost in the last 6 s (0.8 %, more than 0.4 %)"
+    assert alarm["severity"] == "warning"
+    assert re.fullmatch(r"camera lossy: \d+ of \d+ RTP packets lost in the last 6 s "
+                        r"\(\d\.\d %, more than 0\.4 %\)", alarm["message"]), alarm
+    assert status["lossy"]["packets_expected"] > 50 * status["lossy"]["packets_lost"]
     rows = catalog.segments(catalog.camera("lossy").id)
     bursts = [s for s in range(rows[0].start_ns // 10**9 + 1, rows[-1].end_ns // 10**9)
               if s % LOSS_EVERY_S == 0]  # the bursts sent while the camera recorded

@@ -54,8 +54,9 @@ def test_each_role_sees_its_work_and_status_as_the_api_lists_them(storage: Any) 
     3.5.7), the head of security's review queue, the rector's approvals, each counted as
     the API lists them, in "my work", the menu and the status bar; the bar shows cameras
     recording or not and the disk's days to whoever may see cameras, equipment alarms
-    only to health.read (3.4.3), the clock's offset as "—" (not measured yet), and
-    nothing to a locked screen (3.5.1)."""
+    only to health.read (3.4.3), this server's clock offset as the last time check
+    measured it ("—" before any, marked past the alarm's limit, 3.4.1), and nothing to a
+    locked screen (3.5.1)."""
     world = World(storage, NOW)
     guard = world.login(world.user("guard", "guard"))
     head = world.login(world.user("head", "head_of_security"))
@@ -84,8 +85,19 @@ def test_each_role_sees_its_work_and_status_as_the_api_lists_them(storage: Any) 
     assert _work(home) == {"alarms": 3, "drafts": 1}
     assert (_badge(home, "/events"), _badge(home, "/protocols")) == ("3", "1")
     assert _figures(home) == {"recording": "0", "not_recording": "2", "alarms": "3",
-                              "disk_days": "—"}  # the test's cameras are not run
-    assert "Сағаттың ауытқуы" in home  # the clock's offset, said "—" until measured
+                              "disk_days": "—", "clock_ms": "—"}  # nothing is run here
+    assert "Сағаттың ауытқуы" in home
+    assert 'class="over"' not in home
+    # The server's time check (equipment.clockwatch) as `kuzet serve` reports it.
+    reading = {"server": "127.0.0.1:123", "offset_ms": -3.24, "delay_ms": 0.2,
+               "stratum": 2, "limit_ms": 100}
+    world.svc.parts = lambda: {"time": dict(reading)}
+    assert _figures(guard.get("/").text)["clock_ms"] == "-3.2"
+    reading["offset_ms"] = 250.0
+    over = guard.get("/").text
+    assert _figures(over)["clock_ms"] == "+250.0"
+    assert re.search(r'id="clock-offset"[^>]*class="over"', over)
+    assert guard.get("/status-bar").json()["clock_over"] is True
 
     queue = len(head.get("/api/protocols", params={"state": "submitted"}).json())
     assert queue == 1

@@ -2,8 +2,10 @@
 that validates every request it receives and every answer it sends against the ONVIF
 WSDL/XSD shipped with onvif-zeep-async (each test's camera must end with nothing invalid).
 Discovery, device information, profiles and stream URIs, the clock and NTP; the cameras
-that refuse ONVIF each refused in words; nothing fetched from the network; and `kuzet
-equipment onvif --add` adding a recorded camera with its passport."""
+that refuse ONVIF each refused in words; nothing fetched from the network; `kuzet
+equipment onvif --add` adding a recorded camera with its passport, `--set-ntp` pointing
+it at the campus's time servers; and `kuzet serve` reading a camera's clock over ONVIF
+where no RTCP sender report tells it."""
 
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import Kuzet
+from conftest import Kuzet, stop, wait_for
 from kuzet.equipment import onvif, onvifclock, wsdiscovery
 from kuzet.errors import KuzetError
 
@@ -370,8 +372,10 @@ def test_kuzet_equipment_onvif_adds_a_recorded_camera_with_its_passport(
          STREAM.format(102).replace("//", "//admin:***@"))]
     recorded = home.catalog().cameras()[0]
     assert unquote(urlsplit(recorded.main_url).password or "") == PASSWORD
+    # its clock is read there by `kuzet serve` from now on (the URL without credentials)
+    assert listed[0]["onvif_url"] == f"http://{camera.address}/onvif/device_service"
     actions = {e["action"]: e for e in home.json("audit", "list")}
-    assert {"camera.add", "equipment.change"} <= set(actions)
+    assert {"camera.add", "equipment.change", "camera.onvif"} <= set(actions)
     everything = out.stdout + out.stderr + json.dumps(list(actions.values()))
     assert PASSWORD not in everything
     assert ENCODED not in everything
@@ -418,3 +422,70 @@ def test_kuzet_equipment_onvif_refusals_and_discover(camera: OnvifDevice,
     assert [(f["address"], f["xaddrs"], f["name"]) for f in found] == [
         (camera.endpoint, [f"http://{camera.address}/onvif/device_service"], "Kuzet Test Dome")]
     assert "--to" in refused("equipment", "discover", "--to", "cam:99999")
+
+
+def test_the_camera_is_pointed_at_the_campus_time_servers_from_the_command_line(
+        camera: OnvifDevice, home: Kuzet) -> None:
+    """UE-10-22 3.4.1: `kuzet equipment onvif --set-ntp` sets the camera's clock to follow
+    the campus's time servers, audited `camera.ntp`; a name that is no host is refused
+    before the camera is asked."""
+    home.run("init")
+    home.env["KUZET_ONVIF_PASSWORD"] = PASSWORD
+    said = home.json("equipment", "onvif", camera.address, "--user", "admin",
+                     "--set-ntp", "ntp1.campus.example", "--set-ntp", "10.0.0.1")
+    assert said["ntp_set"] == ["ntp1.campus.example", "10.0.0.1"]
+    assert camera.ntp == [{"Type": "DNS", "DNSname": "ntp1.campus.example"},
+                          {"Type": "IPv4", "IPv4Address": "10.0.0.1"}]
+    assert camera.date_time_type == "NTP"
+    (entry,) = [e for e in home.json("audit", "list") if e["action"] == "camera.ntp"]
+    assert entry["subject"] == camera.address
+    assert entry["detail"]["servers"] == ["ntp1.campus.example", "10.0.0.1"]
+    asked = len(camera.asked)
+    out = home.run("equipment", "onvif", camera.address, "--user", "admin",
+                   "--set-ntp", "ntp/evil", check=False)
+    assert out.returncode == 2
+    assert "a time server's host name or address" in out.stderr
+    assert len(camera.asked) == asked
+
+
+def test_kuzet_serve_reads_a_cameras_clock_over_onvif_where_rtcp_does_not_tell_it(
+        kuzet: Kuzet) -> None:
+    """UE-10-22 3.4.1 (issue 22): a camera that sends no RTCP sender reports (as FFmpeg's
+    client reads none) has its clock read over ONVIF, with its own RTSP credentials: the
+    status says the offset and its source, a clock 2.5 s ahead is a `camera_clock`
+    warning, and `kuzet camera onvif --off` ends the reading, clearing the warning; both
+    changes audited `camera.onvif`."""
+    with OnvifDevice(password="camera-pw", clock_offset_s=2.5) as device:  # noqa: S106
+        _, port = kuzet.sim("--no-sender-reports", "--auth", "digest", "--user", "admin",
+                            "--password", "camera-pw")
+        kuzet.run("camera", "add", "gate",
+                  f"rtsp://admin:camera-pw@127.0.0.1:{port}/cam01/main", "--zone", "entrance")
+        out = kuzet.run("camera", "onvif", "gate", device.address).stdout
+        assert f"read over ONVIF at http://{device.address}/onvif/device_service" in out
+        kuzet.env["KUZET_ONVIF_CLOCK_POLL_S"] = "2"
+        serve = kuzet.serve()
+
+        def clock() -> dict[str, Any] | None:
+            st = kuzet.status().get("gate") or {}
+            return st if st.get("clock_source") == "onvif" else None
+
+        st = wait_for(clock, 60, 0.5, what="the camera's clock read over ONVIF")
+        assert st["state"] == "recording"
+        assert abs(st["clock_offset_ms"] - 2500) < 150, st
+
+        def warned() -> list[dict[str, Any]]:
+            return [a for a in kuzet.json("alarms") if a["kind"] == "camera_clock"]
+
+        (alarm,) = wait_for(warned, 30, 0.5, what="the camera_clock warning")
+        assert alarm["subject"] == "gate"
+        assert "ms ahead of this server's (more than 1000 ms)" in alarm["message"]
+        assert "+2." in kuzet.run("camera", "onvif", "gate").stdout  # "clock: +2.5.. s"
+        kuzet.run("camera", "onvif", "gate", "--off")
+        wait_for(lambda: not warned(), 30, 0.5, what="the warning cleared")
+        assert kuzet.status()["gate"]["clock_offset_ms"] is None
+        stop(serve, timeout=10)
+    assert device.invalid == []
+    changes = [e["detail"] for e in kuzet.json("audit", "list")
+               if e["action"] == "camera.onvif"]
+    url = f"http://{device.address}/onvif/device_service"
+    assert [(c["onvif_url"], c["before"]) for c in changes] == [(url, None), (None, url)]

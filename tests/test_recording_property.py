@@ -90,7 +90,7 @@ class ScriptedSource:
         self.video = video
         self.audio: Track | None = audio
         self.audio_left: str | None = None
-        self.lost_packets = 0
+        self.lost_packets = self.expected_packets = 0
         self._network = network
         self._on_end = on_end
 

@@ -18,7 +18,7 @@ from kuzet.ingest.errors import GapCause, SourceError, check_url
 from kuzet.ingest.ffmpeg_source import classify_open_error
 from kuzet.mp4.boxes import Box, complete_prefix, file_boxes
 from kuzet.nal import parameter_sets, split_annexb, to_annexb
-from kuzet.recorder.camera_health import CLOCK, OFFLINE, RATE, Decision, Watch
+from kuzet.recorder.camera_health import CLOCK, LAG, LOSS, OFFLINE, RATE, Decision, Watch
 from kuzet.recorder.clock import (
     OffsetEstimator,
     is_discontinuity,
@@ -489,3 +489,60 @@ def test_a_camera_clock_off_the_servers_is_alarmed_while_it_records() -> None:
     assert decide(5, 5) == [Decision(CLOCK, "gate", False)]
     assert decide(4000, 6)[0].message.endswith("ms ahead of this server's (more than 1000 ms)")
     assert decide(None, 7) == [Decision(CLOCK, "gate", False)]  # no reports any more
+
+
+def test_a_camera_losing_packets_on_the_way_is_warned_of() -> None:
+    """UE-10-22 3.3.6 (the cable network; issue 22): more than `camera_loss_alarm_percent`
+    of a camera's RTP packets lost over a whole `camera_loss_window_s` is warned of, once,
+    with both counts; a window that loses less than half that share clears it. Too few
+    packets, a window not yet whole, or a camera not recording are not judged."""
+    watch = Watch(after_ns=30 * 10**9, clock_limit_ms=1000, loss_percent=2.0,
+                  loss_window_ns=60 * 10**9)
+    S = 10**9
+    sent = lost = 0
+
+    def tick(at_s: int, per_s: int, lost_per_s: int, state: str = "recording"
+             ) -> list[Decision]:
+        nonlocal sent, lost
+        sent, lost = sent + per_s, lost + lost_per_s
+        return watch.decide([{"camera": "gate", "state": state, "packets_expected": sent,
+                              "packets_lost": lost}], at_s * S, {"gate"})
+
+    assert all(tick(t, 300, 9) == [] for t in range(0, 60))  # 3 %, but no whole window
+    (raised,) = tick(60, 300, 9)
+    assert raised == Decision(LOSS, "gate", True, "camera gate: 540 of 18000 RTP packets "
+                              "lost in the last 60 s (3.0 %, more than 2 %)")
+    assert all(tick(t, 300, 9) == [] for t in range(61, 70))  # raised once
+    assert all(tick(t, 300, 0, "reconnecting") == [] for t in range(70, 80))  # not judged
+    assert all(tick(t, 300, 4) == [] for t in range(80, 200))  # 1.3 %: not yet half
+    assert all(tick(t, 300, 2) == [] for t in range(200, 220))  # the window still holds more
+    cleared = [d for t in range(220, 300) for d in tick(t, 300, 2)]
+    assert cleared == [Decision(LOSS, "gate", False)]  # 0.7 %: under half the limit
+    quiet = Watch(after_ns=30 * S, clock_limit_ms=1000, loss_window_ns=60 * S)
+    for t in range(0, 200):  # 3 of 100 a minute: too few packets to say
+        assert quiet.decide([{"camera": "gate", "state": "recording",
+                              "packets_expected": t * 100 // 60,
+                              "packets_lost": t * 3 // 60}], t * S, {"gate"}) == []
+
+
+def test_a_recorder_falling_behind_a_camera_is_warned_of() -> None:
+    """UE-10-22 3.3.5 (the recorders kept in order; issue 22): frames read more than
+    `camera_lag_alarm_ms` later than their timestamps say (the status's `behind_ms`) for
+    `camera_alarm_s` is warned of, once; back within the limit clears it; a moment's
+    lateness (a catch-up burst, a pause) is no alarm."""
+    watch = Watch(after_ns=30 * 10**9, clock_limit_ms=1000, lag_limit_ms=2000)
+
+    def decide(behind: int | None, at_s: int, state: str = "recording") -> list[Decision]:
+        return watch.decide([{"camera": "gate", "state": state, "behind_ms": behind}],
+                            at_s * 10**9, {"gate"})
+
+    assert decide(7000, 0) == []
+    assert decide(40, 1) == []  # a burst read at once: over
+    assert all(decide(2500 + 100 * t, t) == [] for t in range(2, 32))
+    (raised,) = decide(5600, 32)
+    assert raised == Decision(LAG, "gate", True, "camera gate: its frames are read 5.6 s "
+                              "later than their timestamps say (more than 2000 ms for 30 s): "
+                              "the recorder or the network falls behind")
+    assert decide(9000, 33) == []  # raised once
+    assert decide(None, 34, "reconnecting") == []  # an outage is camera_offline's
+    assert decide(120, 40) == [Decision(LAG, "gate", False)]

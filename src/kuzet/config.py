@@ -102,6 +102,18 @@ class Settings(BaseSettings):
     camera_rate_window_s: float = Field(
         600, ge=5, le=86400, description="A camera's normal frame rate and bitrate are "
         "averaged over this long, and judged only once it has recorded this long.")
+    camera_loss_alarm_percent: float = Field(
+        2.0, gt=0, le=100, description="A camera whose RTP packets are lost on the way at "
+        "more than this share over camera_loss_window_s raises camera_packet_loss (the own "
+        "RTSP client's count; FFmpeg's client does not say).")
+    camera_loss_window_s: float = Field(
+        60, ge=5, le=3600, description="The window over which a camera's packet loss is "
+        "judged.")
+    camera_lag_alarm_ms: int = Field(
+        2000, ge=100, le=600_000, description="A camera whose frames the recorder reads "
+        "this much later than their timestamps say (against its segment's soonest) for "
+        "camera_alarm_s raises camera_lag: the recorder, or the network before it, falls "
+        "behind.")
     buildings: list[str] = Field(
         [], description="The campus's buildings, as the equipment register and the camera "
         "tree name them; JSON list in the environment. Empty: any name is accepted.")
@@ -134,8 +146,13 @@ class Settings(BaseSettings):
                                "of this server's clock.")
     camera_clock_alarm_ms: int = Field(
         1000, ge=10, le=3_600_000, description="A recording camera whose clock is more than "
-        "this far off the server's (its RTCP sender reports; Kuzet's own RTSP client) "
-        "raises a camera_clock warning, cleared when back within it.")
+        "this far off the server's (its RTCP sender reports; Kuzet's own RTSP client; else "
+        "its ONVIF clock, `kuzet camera onvif`) raises a camera_clock warning, cleared when "
+        "back within it.")
+    onvif_clock_poll_s: float = Field(
+        600.0, ge=0, le=86400, description="Seconds between reads of the clocks of cameras "
+        "with an ONVIF address (`kuzet camera onvif`), some 20 short requests and about a "
+        "second each; 0: not read.")
     disks: dict[str, str] = Field(
         {}, description="Disks whose SMART health smartctl reads: register item name -> "
         "device (/dev/sda, /dev/nvme0, /dev/disk/by-id/...); JSON object in the environment. "

@@ -42,6 +42,7 @@ from kuzet.config import Settings
 from kuzet.endpoints import UpsAddress
 from kuzet.equipment.clockwatch import ClockWatch
 from kuzet.equipment.diskwatch import DiskWatch
+from kuzet.equipment.onvifwatch import OnvifClocks
 from kuzet.equipment.periodic import Periodic
 from kuzet.equipment.power import UpsWatch
 from kuzet.equipment.reach import NetworkWatch
@@ -199,6 +200,13 @@ class Server:
             self.watches.append(Periodic("network-watch", settings.network_poll_s,
                                          network.poll))
         self.recorder.report("server", machine.status)
+        if settings.onvif_clock_poll_s:
+            # cameras' clocks over ONVIF where RTCP does not tell them (3.4.1)
+            clocks = OnvifClocks(catalog.cameras, self.recorder.set_onvif_clock,
+                                 settings.lan)
+            self.watches.append(Periodic("onvif-clock", settings.onvif_clock_poll_s,
+                                         clocks.poll))
+            self.recorder.report("onvif_clock", clocks.status)
 
     def start(self) -> None:
         """Start every part; `AlreadyRunning` when another server records into this home."""

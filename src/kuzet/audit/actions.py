@@ -71,6 +71,8 @@ class AuditAction(StrEnum):
     CAMERA_ZONE = "camera.zone"  # a camera's installation zone set, before and after (3.3.9)
     CAMERA_AUDIO = "camera.audio"  # sound kept on the rector's order, or no longer (3.1.2)
     CAMERA_CERTIFICATE = "camera.certificate"  # an rtsps:// camera's TLS pin set or removed
+    CAMERA_ONVIF = "camera.onvif"  # where a camera's ONVIF clock is read, set or removed
+    CAMERA_NTP = "camera.ntp"  # a camera pointed at the campus's time servers over ONVIF
     VOLUME_ADD = "volume.add"  # a disk or mount added for new recordings
     VOLUME_STATE = "volume.state"  # a volume enabled, drained or removed
 

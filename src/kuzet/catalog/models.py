@@ -52,6 +52,9 @@ class Camera(Base):
     # The SHA-256 an rtsps:// camera's TLS certificate must have (64 lower-case hex, as
     # kuzet.rtsp.client.fingerprint writes it); None: any certificate, only logged.
     tls_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    # Its ONVIF device service (http://host[:port]/onvif/device_service, no credentials):
+    # its clock is read there when RTCP does not tell it (issue 22); None: not asked.
+    onvif_url: Mapped[str | None] = mapped_column(String(255))
 
 
 class Volume(Base):

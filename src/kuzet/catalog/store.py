@@ -184,6 +184,12 @@ class Catalog:
             pin = check_tls_fingerprint(self.camera(name).main_url, pin)
         return self._change(name, audit, tls_fingerprint=pin)
 
+    def set_onvif(self, name: str, device_url: str | None, *,
+                  audit: InTransaction | None = None) -> Camera:
+        """Read the camera's clock over ONVIF at `device_url` (a device service URL with no
+        credentials, `kuzet.equipment.onvif.target` made it), or no longer (None)."""
+        return self._change(name, audit, onvif_url=device_url)
+
     def _change(self, name: str, audit: InTransaction | None, **values: object) -> Camera:
         """Set columns of a camera still recorded, its audit entry in the same transaction."""
         with self.session.begin() as s:

@@ -384,14 +384,19 @@ def equipment_onvif(
     = None,
     timeout: Annotated[float, typer.Option(min=0.1, max=60, help=(
         "Seconds each ONVIF request may take."))] = 5.0,
+    set_ntp: Annotated[list[str] | None, typer.Option("--set-ntp", metavar="SERVER", help=(
+        "Point the camera's clock at this time server (the campus's, 3.4.1) first; repeat "
+        "for more. Audited camera.ntp."))] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """A camera over ONVIF: its make, model, serial and firmware, its media profiles, the
     main and sub stream URLs (password masked) and its clock against this server's. With
-    --add it is added as `kuzet camera add` adds one, and its passport written."""
+    --add it is added as `kuzet camera add` adds one, its passport written and its clock
+    read by `kuzet serve` over ONVIF (`kuzet camera onvif`); with --set-ntp its clock is
+    set to follow the campus's time servers."""
     from kuzet.cli.onvif import read_camera
 
-    read_camera(address, user, password_file, add, zone, timeout, as_json)
+    read_camera(address, user, password_file, add, zone, timeout, as_json, set_ntp)
 
 
 @equipment_app.command("discover")

@@ -328,6 +328,9 @@ def sim(
     clock_offset_ms: Annotated[int, typer.Option(min=-86_400_000, max=86_400_000, help=(
         "The cameras' own clock runs this many ms ahead of this machine's (negative: "
         "behind), as their RTCP sender reports say: a camera whose time is off."))] = 0,
+    sender_reports: Annotated[bool, typer.Option(help=(
+        "Send RTCP sender reports (--no-sender-reports: cameras whose clock only ONVIF "
+        "tells)."))] = True,
 ) -> None:
     """Serve simulated cameras over RTSP (H.264, wall-clock seconds overlay, moving box)."""
     from kuzet.rtsp.clip import AUDIO_FORMATS, ClipSpec, load_person
@@ -374,7 +377,8 @@ def sim(
         resize_every_s=resize_every, ts_jump_every_s=ts_jump_every, stats_file=stats_file,
         port_file=port_file, stagger=stagger, stamp=stamp, spread=spread,
         audio="" if audio == "none" else audio, faults=faults, scenes=scenes,
-        person_on=frozenset(person_on or ()), clock_offset_ms=clock_offset_ms)
+        person_on=frozenset(person_on or ()), clock_offset_ms=clock_offset_ms,
+        sender_reports=sender_reports)
     settings = read_settings()
     try:
         asyncio.run(serve(opts, settings.cache_path / "sim"))
@@ -513,7 +517,8 @@ def camera_list(as_json: Annotated[bool, typer.Option("--json")] = False) -> Non
                      "packets_lost": st.get("packets_lost"),
                      "tls_fingerprint": cam.tls_fingerprint,
                      "certificate_sha256": st.get("certificate_sha256"),
-                     "clock_offset_ms": st.get("clock_offset_ms")})
+                     "clock_offset_ms": st.get("clock_offset_ms"),
+                     "clock_source": st.get("clock_source"), "onvif_url": cam.onvif_url})
     if as_json:
         typer.echo(json.dumps(rows, indent=1))
         return
@@ -699,6 +704,56 @@ def camera_certificate(
         typer.echo(f"seen: sha256 {presented}{same}")
     else:
         typer.echo("seen: none" + ("" if running else " (no `kuzet serve` is recording now)"))
+
+
+@camera_app.command("onvif")
+def camera_onvif(
+    name: str,
+    address: Annotated[str | None, typer.Argument(help=(
+        "The camera's ONVIF device service: host, host:port or its URL (as `kuzet "
+        "equipment discover` lists it)."))] = None,
+    off: Annotated[bool, typer.Option("--off", help="Read its clock over ONVIF no more.")]
+    = False,
+) -> None:
+    """Where `kuzet serve` reads a camera's clock over ONVIF (every onvif_clock_poll_s),
+    with the camera's own RTSP credentials: its status, `camera list` and the camera_clock
+    alarm use it where no RTCP sender report tells the clock. Without ADDRESS: the address
+    and the last reading. Only on the LAN (3.5.3). Audited `camera.onvif`."""
+    if address is not None and off:
+        raise fail("give ADDRESS or --off, not both")
+    from kuzet.cli.onvif import on_lan
+    from kuzet.equipment.onvif import target
+
+    settings = read_settings()
+    catalog = open_catalog(settings)
+    try:
+        cam = catalog.camera(name)
+        if cam.removed_ns is not None:
+            raise fail(f"no camera named {name!r}")
+        url: str | None = None
+        if address is not None:
+            url = target(address).device_url
+            on_lan(url)
+        if (address is not None or off) and url != cam.onvif_url:
+            catalog.set_onvif(name, url, audit=audited(
+                AuditAction.CAMERA_ONVIF, name, onvif_url=url, before=cam.onvif_url))
+            cam = catalog.camera(name)
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
+    if cam.onvif_url is None:
+        typer.echo(f"camera {name}: its clock is not read over ONVIF")
+        return
+    typer.echo(f"camera {name}: its clock is read over ONVIF at {cam.onvif_url}")
+    running, statuses = _statuses(settings)
+    st = statuses.get(name, {})
+    if st.get("clock_offset_ms") is not None:
+        source = ("its RTCP sender reports" if st.get("clock_source") == "rtcp"
+                  else "ONVIF")
+        typer.echo(f"clock: {st['clock_offset_ms'] / 1000:+.3f} s against this server's "
+                   f"(from {source})")
+    else:
+        typer.echo("clock: not known yet" + ("" if running else
+                                              " (no `kuzet serve` is recording now)"))
 
 
 FromOpt = Annotated[str | None, typer.Option("--from", help="ISO 8601 with offset.")]

@@ -23,7 +23,7 @@ from kuzet.cli.common import fail
 from kuzet.errors import KuzetError
 
 if TYPE_CHECKING:
-    from kuzet.equipment.onvif import Stream, Survey
+    from kuzet.equipment.onvif import Stream, Survey, Target
 
 PASSWORD_ENV = "KUZET_ONVIF_PASSWORD"  # noqa: S105 (the variable's name)
 
@@ -52,7 +52,7 @@ def _stream(s: Stream | None) -> dict[str, Any] | None:
     return {"profile": s.profile.token, "uri": s.uri, "url": s.url.shown}
 
 
-def _on_lan(url: str) -> None:
+def on_lan(url: str) -> None:
     """A camera is asked only on the LAN (UE-10-22 3.5.3): never send its credentials'
     digest to an address outside `allowed_networks`."""
     from urllib.parse import urlsplit
@@ -108,7 +108,8 @@ def _lines(r: dict[str, Any]) -> list[str]:
 
 
 def read_camera(address: str, user: str | None, password_file: Path | None,
-                add: str | None, zone: str | None, timeout_s: float, as_json: bool) -> None:
+                add: str | None, zone: str | None, timeout_s: float, as_json: bool,
+                ntp: list[str] | None = None) -> None:
     """`kuzet equipment onvif`."""
     from kuzet.equipment import onvif
 
@@ -122,13 +123,17 @@ def read_camera(address: str, user: str | None, password_file: Path | None,
             raise fail(str(exc)) from exc
     try:
         t = onvif.target(address, user, password, timeout_s)
-        _on_lan(t.device_url)
+        on_lan(t.device_url)
+        if ntp:
+            _set_ntp(t, ntp)
         found = onvif.survey(t)
     except KuzetError as exc:
         raise fail(str(exc)) from exc
     report = _report(t.address, found)
+    if ntp:
+        report["ntp_set"] = ntp
     if add is not None:
-        report["added"] = _add(add, zone, found, as_json)
+        report["added"] = _add(add, zone, found, as_json, t.device_url)
     if as_json:
         typer.echo(json.dumps(report, indent=1, ensure_ascii=False))
     else:
@@ -136,14 +141,32 @@ def read_camera(address: str, user: str | None, password_file: Path | None,
             typer.echo(line)
 
 
-def _add(name: str, zone: str | None, found: Survey, as_json: bool) -> dict[str, Any]:
-    """The camera added for recording with its main and sub stream, then its passport;
-    what `camera add` says goes to stderr under --json, which stdout holds alone."""
+def _set_ntp(t: Target, servers: list[str]) -> None:
+    """Point the camera at the campus's time servers (3.4.1), audited `camera.ntp`
+    (written once the camera took it: a refusal changed nothing)."""
+    from kuzet.audit.actions import AuditAction
+    from kuzet.audit.log import AuditLog
+    from kuzet.cli.common import local_actor, open_catalog, read_settings
+    from kuzet.equipment import onvif
+
+    for server in servers:
+        if not server or any(c in server for c in " /@?#") or len(server) > 253:
+            raise fail(f"--set-ntp {server!r}: a time server's host name or address")
+    onvif.set_ntp_at(t, servers)
+    AuditLog(open_catalog(read_settings()).session).act(
+        local_actor(), AuditAction.CAMERA_NTP, t.address, servers=servers)
+
+
+def _add(name: str, zone: str | None, found: Survey, as_json: bool,
+         device_url: str) -> dict[str, Any]:
+    """The camera added for recording with its main and sub stream, then its passport and
+    its ONVIF address (where `kuzet serve` reads its clock); what `camera add` says goes
+    to stderr under --json, which stdout holds alone."""
     import contextlib
     import sys
 
     from kuzet.audit.actions import AuditAction
-    from kuzet.cli.common import local_actor
+    from kuzet.cli.common import audited, local_actor
     from kuzet.cli.equipment import _audit, _passport, _register
     from kuzet.cli.main import camera_add
 
@@ -164,6 +187,8 @@ def _add(name: str, zone: str | None, found: Survey, as_json: bool) -> dict[str,
                    building=None, floor=None, transport=None, retention_days=None,
                    tls_fingerprint=None)
     try:
+        _catalog.set_onvif(name, device_url, audit=audited(
+            AuditAction.CAMERA_ONVIF, name, onvif_url=device_url, before=None))
         item = reg.update(name, passport, by=local_actor().name,
                           audit=_audit(AuditAction.EQUIPMENT_CHANGE, via="onvif"))
     except KuzetError as exc:

@@ -45,8 +45,8 @@ from kuzet.equipment.wsdiscovery import Found, discover
 from kuzet.errors import Invalid, Unavailable
 
 __all__ = ["Clock", "DeviceInfo", "Found", "OnvifError", "Profile", "Stream", "Streams",
-           "Survey", "Target", "clock", "device_info", "discover", "set_ntp", "streams",
-           "survey", "target"]
+           "Survey", "Target", "clock", "clock_at", "device_info", "discover", "set_ntp",
+           "set_ntp_at", "streams", "survey", "target"]
 
 TIMEOUT_S = 5.0
 CLOCK_STEP_NS = 50_000_000  # the clock's resolution sought: ±25 ms and half a round trip
@@ -98,6 +98,11 @@ class Target:
     @property
     def host(self) -> str:
         return urlsplit(self.device_url).hostname or ""
+
+    @property
+    def port(self) -> int:
+        parts = urlsplit(self.device_url)
+        return parts.port or (443 if parts.scheme == "https" else 80)
 
 
 def target(address: str, user: str | None = None, password: str | None = None,
@@ -565,10 +570,18 @@ def streams(host: str, port: int = 80, user: str | None = None,
 
 def clock(host: str, port: int = 80, user: str | None = None,
           password: str | None = None, timeout_s: float = TIMEOUT_S) -> Clock:
-    return _run(_at(host, port, user, password, timeout_s), lambda c: c.clock())
+    return clock_at(_at(host, port, user, password, timeout_s))
+
+
+def clock_at(t: Target) -> Clock:
+    return _run(t, lambda c: c.clock())
 
 
 def set_ntp(host: str, port: int, user: str | None, password: str | None,
             servers: Sequence[str], timeout_s: float = TIMEOUT_S) -> None:
     """Point the camera at `servers` (names or addresses: ONVIF names no port)."""
-    _run(_at(host, port, user, password, timeout_s), lambda c: c.set_ntp(servers))
+    set_ntp_at(_at(host, port, user, password, timeout_s), servers)
+
+
+def set_ntp_at(t: Target, servers: Sequence[str]) -> None:
+    _run(t, lambda c: c.set_ntp(servers))

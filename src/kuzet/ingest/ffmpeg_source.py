@@ -117,7 +117,7 @@ class PyavSource:
             bytes(audio.codec_context.extradata or b""),
             sample_rate=audio.codec_context.sample_rate or 0)
         self.audio_left = not_stored(offered[0]) if audio is None and offered else None
-        self.lost_packets = 0  # FFmpeg's client keeps its count to itself
+        self.lost_packets = self.expected_packets = 0  # FFmpeg's client keeps its counts
 
     def packets(self) -> Iterator[tuple[int, Any]]:
         wanted = [self.video.template] + ([self.audio.template] if self.audio else [])

@@ -147,6 +147,8 @@ class _Stream:
     seq_seen: int = -1  # the sequence number expected at the last report
     extended: int = 0  # packets expected until then, less one: RFC 3550's highest seq
     lost_seen: int = 0  # lost until then
+    seq_counted: int = -1  # the sequence number expected when packets were last counted
+    expected_packets: int = 0  # packets the camera sent in this session, lost or not
 
     def report(self, own_ssrc: int) -> bytes | None:
         """A receiver report on what arrived since the last (RFC 3550 6.4.1, A.3); None
@@ -190,6 +192,8 @@ class RtspSource:
         self.peer_certificate_sha256 = client.peer_certificate_sha256
         # RTP packets that never came, all media, this session (counted when given up)
         self.lost_packets = 0
+        # RTP packets the camera sent, all media, this session: what the losses are of
+        self.expected_packets = 0
         # RTP packets that came twice, or after they were given up: dropped
         self.duplicate_packets = 0
         # Each medium's last RTCP sender report: kind -> (its NTP time as UTC ns, the RTP
@@ -457,7 +461,7 @@ class RtspSource:
                            self._next_report)
             self._ended = not (self._wait_udp(deadline) if self._poll
                                else self._wait_tcp(deadline))
-            lost = duplicates = 0
+            lost = duplicates = expected = 0
             read_ns = time.time_ns()
             for stream in self._streams:
                 order = stream.depacketizer.order
@@ -465,7 +469,14 @@ class RtspSource:
                 stream.rtcp.settle(stream.depacketizer.newest, stream.clock_rate, read_ns)
                 lost += order.lost
                 duplicates += order.duplicates
+                if order.expected >= 0:  # sequence numbers advanced (< 65 536 a batch)
+                    if stream.seq_counted < 0:
+                        stream.seq_counted = order.first
+                    stream.expected_packets += (order.expected - stream.seq_counted) & 0xFFFF
+                    stream.seq_counted = order.expected
+                expected += stream.expected_packets
             self.lost_packets, self.duplicate_packets = lost, duplicates
+            self.expected_packets = expected
             now = time.monotonic()
             if self._video_order.expected != self._video_seq:
                 self._video_seq = self._video_order.expected

@@ -50,8 +50,10 @@ class Source(Protocol):
     # say), when sound was asked for and none is: what the status says instead of a crash.
     audio_left: str | None
     # RTP packets the camera sent that never arrived in this session (sequence numbers
-    # skipped); FFmpeg's client does not say, so its sources stay at 0.
+    # skipped), and those it sent, lost or not (what the losses are a share of); FFmpeg's
+    # client does not say, so its sources stay at 0.
     lost_packets: int
+    expected_packets: int
 
     def packets(self) -> Iterator[tuple[int, Any]]:
         """(track index, av.Packet) with dts/pts in the track's time base, until the stream

@@ -124,7 +124,10 @@ class RecorderService:
             CameraHealth(alarms, settings.camera_alarm_s, settings.camera_clock_alarm_ms,
                          time.time_ns, lambda: self.registered,
                          rate_ratio=settings.camera_rate_low_ratio,
-                         rate_window_s=settings.camera_rate_window_s)]
+                         rate_window_s=settings.camera_rate_window_s,
+                         loss_percent=settings.camera_loss_alarm_percent,
+                         loss_window_s=settings.camera_loss_window_s,
+                         lag_limit_ms=settings.camera_lag_alarm_ms)]
         self.registered: set[str] = set()  # the register's cameras, as last synced
         self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
@@ -272,6 +275,13 @@ class RecorderService:
 
     def listen(self, listener: StatusListener) -> None:
         self._listeners.append(listener)
+
+    def set_onvif_clock(self, camera: str, offset_ms: int | None) -> None:
+        """The camera's clock as ONVIF read it (`kuzet.equipment.onvifwatch`), None when
+        it could not be read: its status says it where no sender report does."""
+        for s in list(self.supervisors.values()):
+            if s.source.name == camera:
+                s.onvif_clock_ms = offset_ms
 
     def report(self, key: str, part: StatusPart) -> None:
         """`part` answers `key` in status.json (detection's pipelines)."""

@@ -80,6 +80,9 @@ class CameraStatus:
     # RTP packets lost on the way (sequence numbers skipped), over every session; whole
     # frames lost also leave a `packet_loss` gap.
     packets_lost: int = 0
+    # RTP packets the camera sent, lost or not, over every session (the own client's;
+    # FFmpeg's does not say): what `packets_lost` is a share of
+    packets_expected: int = 0
     # With the rector's order to keep the sound: whether it is recorded, and if not why.
     audio: str | None = None
     # rtsps://: the SHA-256 of the TLS certificate the camera presented in the current or
@@ -89,8 +92,15 @@ class CameraStatus:
     # (its NTP time less the report's arrival: the camera's offset less the network's
     # delay); None where the client reads no reports (FFmpeg's) or none came yet.
     clock_offset_ms: int | None = None
+    # what said it: "rtcp" (its sender reports) or "onvif" (its device clock, read by
+    # `kuzet.equipment.onvifwatch` where no report tells it); None with no offset
+    clock_source: str | None = None
     # when the last frame reached the recorder (wall clock): how stale it is, the lag
     last_arrival_ns: int | None = None
+    # how much later than its timestamp says the last frame was read, against the frames
+    # of its segment read soonest (the recorder, or the network before it, falling
+    # behind the camera); None between segments
+    behind_ms: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"camera": self.camera, "state": self.state.value, "since_ns": self.since_ns,
@@ -98,5 +108,7 @@ class CameraStatus:
                 "fps": round(self.fps, 2), "bitrate_bps": round(self.bitrate_bps),
                 "frames_recorded": self.frames_recorded, "bytes_recorded": self.bytes_recorded,
                 "segments_closed": self.segments_closed, "packets_lost": self.packets_lost,
+                "packets_expected": self.packets_expected, "behind_ms": self.behind_ms,
                 "audio": self.audio, "certificate_sha256": self.certificate_sha256,
-                "clock_offset_ms": self.clock_offset_ms, "last_arrival_ns": self.last_arrival_ns}
+                "clock_offset_ms": self.clock_offset_ms, "clock_source": self.clock_source,
+                "last_arrival_ns": self.last_arrival_ns}

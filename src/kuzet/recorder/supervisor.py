@@ -55,6 +55,10 @@ log = logging.getLogger(__name__)
 PERMANENT_CAUSES = {GapCause.AUTH_FAILED, GapCause.UNSUPPORTED, GapCause.NO_VIDEO}
 STORAGE_CAUSES = {GapCause.STORAGE_FULL, GapCause.STORAGE_ERROR}
 CLOCK_REPORTS = 6  # sender reports whose best offset the status says (30 s at 5 s apart)
+# The recorder's lag is judged against the soonest reads of the last ten minutes' segments:
+# a camera's clock drifts 12 ms in that time at 20 ppm, a recorder falling behind more.
+LAG_FLOOR_NS = 600 * 10**9
+LAG_FLOORS = 64  # segments remembered for it (ten minutes of 10-s segments)
 
 Opener = Callable[..., Source]
 
@@ -176,6 +180,12 @@ class Supervisor(Worker):
         self.status = CameraStatus(camera=source.name, since_ns=clock_ns())
         self.live = LiveHub()
         self._rates = RateWindow()
+        self._offsets: OffsetEstimator | None = None  # the segment being written's
+        # the camera's clock against this server's as ONVIF last read it (ms), set by
+        # `kuzet.equipment.onvifwatch`; said where no sender report tells it
+        self.onvif_clock_ms: int | None = None
+        # earlier segments' (last arrival, soonest read) on the same camera clock
+        self._floors: deque[tuple[int, int]] = deque(maxlen=LAG_FLOORS)
         self._rates.observe(clock_ns(), 0, 0)
         self._dims: dict[tuple[bytes, ...], tuple[int, int]] = {}
         self.writing = False  # a segment is open or held: stopping must wait for it
@@ -291,7 +301,7 @@ class Supervisor(Worker):
         target_ns = int(self.settings.segment_s * 1e9)
         video_index = video.index
         status = self.status
-        lost_seen = source.lost_packets
+        lost_seen, expected_seen = source.lost_packets, source.expected_packets
         suspect = 0  # frames left in which a hole in time is taken for lost frames
         leading = False  # the segment began at an open-GOP keyframe: RASL pictures follow
         watched = False
@@ -318,6 +328,9 @@ class Supervisor(Worker):
                 if jump and dts == prev_dts and packet.size == prev_size:
                     continue  # the same frame delivered twice (the muxer took the first's
                     # bytes, so its time and size tell): kept once
+                if source.expected_packets != expected_seen:
+                    status.packets_expected += source.expected_packets - expected_seen
+                    expected_seen = source.expected_packets
                 if source.lost_packets != lost_seen:
                     lost = source.lost_packets - lost_seen
                     lost_seen += lost
@@ -500,7 +513,16 @@ class Supervisor(Worker):
             cause = GapCause.STORAGE_FULL if exc.errno == errno.ENOSPC else GapCause.STORAGE_ERROR
             raise SourceError(cause, f"cannot create {path.name}: {exc}") from exc
         self.writing = True
-        return _Open(file, volume_id, dts_ns, units, continuous, cut_gap)
+        opened = _Open(file, volume_id, dts_ns, units, continuous, cut_gap)
+        # The status's `behind_ms` reads these: the segments' soonest reads on one
+        # unbroken camera clock (a new session or a jump of the clock starts afresh).
+        last = self._offsets
+        if not (continuous and opened.same_clock):
+            self._floors.clear()
+        elif last is not None and last.min_offset_ns is not None:
+            self._floors.append((last.last_arrival_ns, last.min_offset_ns))
+        self._offsets = opened.offsets
+        return opened
 
     def _close(self, seg: _Open) -> None:
         """Finish the file, then commit it (kuzet.storage.commit says in which order)."""
@@ -616,4 +638,20 @@ class Supervisor(Worker):
             # A report's arrival can only be dated late (a batch read when the thread got
             # the CPU), so its offset errs low: the highest of the last few is the nearest.
             st.clock_offset_ms = round(max(said) / 1e6) if said else None
+        st.clock_source = "rtcp" if st.clock_offset_ms is not None else None
+        if st.clock_offset_ms is None and self.onvif_clock_ms is not None:
+            st.clock_offset_ms, st.clock_source = self.onvif_clock_ms, "onvif"
+        # The recorder's lag (issue 22): the last frame against the frames read soonest
+        # after their timestamps in the last LAG_FLOOR_NS of segments, from what each
+        # segment keeps to place itself (no cost per frame). Not the session's soonest:
+        # a camera's clock 20 ppm slow would read as 1.7 s of lag a day. A thread that
+        # wrote the fields half-way errs by one frame.
+        o = self._offsets
+        if o is None or o.min_offset_ns is None or st.state is not State.RECORDING:
+            st.behind_ms = None
+        else:
+            since = o.last_arrival_ns - LAG_FLOOR_NS
+            floor = min([f for at, f in list(self._floors) if at >= since]
+                        + [o.min_offset_ns])
+            st.behind_ms = round((o.last_arrival_ns - o.last_media_ns - floor) / 1e6)
         return st

@@ -135,6 +135,7 @@ class StreamSource:
     # issue 22: the camera's own clock runs this far ahead of the true time (negative:
     # behind), as its RTCP sender reports tell
     clock_offset_ms: int = 0
+    sender_reports: bool = True  # False: a camera that sends no RTCP sender reports
     frames_sent: int = 0
     fault_counts: FaultCounts = field(default_factory=FaultCounts)
 
@@ -415,7 +416,7 @@ class RtspServer:
             while (frame := self._next_frame(session, due)) is not None:
                 self._send_packets(session, frame[1])
                 session.source.frames_sent += 1
-        if now - session.last_sr >= SR_INTERVAL_S:
+        if now - session.last_sr >= SR_INTERVAL_S and session.source.sender_reports:
             session.last_sr = now
             frame_no = session.next_frame - 1
             since_ns = int(now * 1e9) - frame_no * 1_000_000_000 // FPS
@@ -447,7 +448,8 @@ class RtspServer:
         if packets:
             track.packets += len(packets)
             self._write_rtp(session.writer, track.transport, track.udp_peer, packets)
-        if now - track.last_sr >= SR_INTERVAL_S and track.next_packet:
+        if now - track.last_sr >= SR_INTERVAL_S and track.next_packet \
+                and session.source.sender_reports:
             track.last_sr = now
             last = track.next_packet - 1
             since_ns = int(now * 1e9) - last * fmt.samples * 1_000_000_000 // fmt.rate

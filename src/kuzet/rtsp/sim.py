@@ -37,6 +37,7 @@ class SimOptions:
     scenes: bool = False
     person_on: frozenset[str] = frozenset()
     clock_offset_ms: int = 0  # issue 22: the cameras' clocks, off the true time
+    sender_reports: bool = True  # False: no RTCP sender reports (only ONVIF tells the clock)
 
 
 def offset_s(index: int, cameras: int, stagger: bool) -> int:
@@ -91,9 +92,11 @@ def build_sources(opts: SimOptions, cache_dir: Path) -> dict[str, StreamSource]:
         sources[f"{name}/main"] = StreamSource(
             f"{name}/main", clip(main), alt_clip=alt, resize_every_s=opts.resize_every_s,
             ts_jump_every_s=opts.ts_jump_every_s, offset_s=ahead, stamp=opts.stamp,
-            audio=audio, faults=faults, clock_offset_ms=opts.clock_offset_ms)
+            audio=audio, faults=faults, clock_offset_ms=opts.clock_offset_ms,
+            sender_reports=opts.sender_reports)
         sources[f"{name}/sub"] = StreamSource(f"{name}/sub", clip(sub), offset_s=ahead,
-                                              clock_offset_ms=opts.clock_offset_ms)
+                                              clock_offset_ms=opts.clock_offset_ms,
+                                              sender_reports=opts.sender_reports)
     return sources
 
 

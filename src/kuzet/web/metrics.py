@@ -6,9 +6,10 @@ volumes, the catalog's last minutes, the watches' last readings), on a registry 
 own: nothing is counted twice, nothing kept between scrapes, no global state. What it
 says is about equipment only: no picture, no name of a person, no event's content.
 
-Per camera: state, fps, bitrate, frames and bytes recorded, RTP packets lost, gaps in the
-last 24 h and whether one is open, the lag (seconds since its last frame reached the
-recorder), its clock's offset. Per volume: total, free and floor bytes, the write rate of
+Per camera: state, fps, bitrate, frames and bytes recorded, RTP packets sent and lost,
+gaps in the last 24 h and whether one is open, the lag (seconds since its last frame
+reached the recorder), how far behind its timestamps the recorder reads it, its clock's
+offset. Per volume: total, free and floor bytes, the write rate of
 the last five minutes. Per UPS: reachable, on battery, low battery, charge, runtime. This
 server's clock offset against its time server. Detection's latency (a frame's arrival to
 its analysis done) per camera. Open alarms by kind and severity.
@@ -74,14 +75,21 @@ def _cameras(svc: Services, now: int) -> Iterator[GaugeMetricFamily | CounterMet
                                   "server started.", labels=["camera"])
     lost = CounterMetricFamily("kuzet_camera_packets_lost", "RTP packets lost on the way.",
                                labels=["camera"])
+    sent = CounterMetricFamily("kuzet_camera_packets_expected", "RTP packets the camera "
+                               "sent, lost or not (Kuzet's own RTSP client).",
+                               labels=["camera"])
     gaps = GaugeMetricFamily("kuzet_camera_gaps_24h", "Gaps begun in the last 24 hours.",
                              labels=["camera"])
     gap_open = GaugeMetricFamily("kuzet_camera_gap_open", "1 while the camera's footage has "
                                  "a gap still open.", labels=["camera"])
     lag = GaugeMetricFamily("kuzet_camera_lag_seconds", "Seconds since the camera's last "
                             "frame reached the recorder.", labels=["camera"])
+    behind = GaugeMetricFamily("kuzet_camera_behind_seconds", "How much later than its "
+                               "timestamp the last frame was read, against the soonest of "
+                               "the last minutes (the recorder or the network behind).",
+                               labels=["camera"])
     clock = GaugeMetricFamily("kuzet_camera_clock_offset_seconds", "The camera's clock "
-                              "against this server's (its RTCP sender reports).",
+                              "against this server's (its RTCP sender reports, else ONVIF).",
                               labels=["camera"])
     for cam in svc.cameras().values():
         if cam.removed_ns is not None:
@@ -100,11 +108,15 @@ def _cameras(svc: Services, now: int) -> Iterator[GaugeMetricFamily | CounterMet
         frames.add_metric([cam.name], int(st.get("frames_recorded") or 0))
         written.add_metric([cam.name], int(st.get("bytes_recorded") or 0))
         lost.add_metric([cam.name], int(st.get("packets_lost") or 0))
+        sent.add_metric([cam.name], int(st.get("packets_expected") or 0))
+        if st.get("behind_ms") is not None:
+            behind.add_metric([cam.name], int(st["behind_ms"]) / 1000)
         if st.get("last_arrival_ns"):
             lag.add_metric([cam.name], max(0, now - int(st["last_arrival_ns"])) / NS)
         if st.get("clock_offset_ms") is not None:
             clock.add_metric([cam.name], int(st["clock_offset_ms"]) / 1000)
-    yield from (state, fps, bitrate, frames, written, lost, gaps, gap_open, lag, clock)
+    yield from (state, fps, bitrate, frames, written, lost, sent, gaps, gap_open, lag, behind,
+                clock)
 
 
 def _volumes(svc: Services, now: int) -> Iterator[GaugeMetricFamily]:

@@ -126,9 +126,11 @@ class Bar:
     wall's alarm panel); `equipment`: open alarms of disks, volumes and integrity
     (`health.read`, clause 3.4.3); `disk_days`: days of recording that fit in the enabled
     volumes' free space above their floors at the cameras' present bitrate, shown
-    (`disk_shown`) to `camera.status` or `health.read`, None while nothing records. The
-    clock's offset waits for the equipment health checks (issue 22): the bar says "—",
-    never a made-up figure."""
+    (`disk_shown`) to `camera.status` or `health.read`, None while nothing records;
+    `clock_ms`: this server's clock against the campus's time servers (3.4.1), signed
+    milliseconds as the last check measured them (`equipment.clockwatch`), None ("—")
+    while no server answered, never a made-up figure; `clock_over`: past the alarm's
+    limit. Everyone with a bar sees the clock: it tells the time of every recording."""
 
     recording: int | None
     not_recording: int | None
@@ -136,6 +138,8 @@ class Bar:
     equipment: int | None
     disk_days: int | None
     disk_shown: bool
+    clock_ms: str | None
+    clock_over: bool
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,16 @@ def _disk_days(svc: Services) -> int | None:
     return int(room / rate // 86400)
 
 
+def _clock(svc: Services) -> tuple[str | None, bool]:
+    """The server's offset from its last time check ("time" in the recorder's status),
+    signed to a tenth of a millisecond, and whether it is past the alarm's limit."""
+    reading = svc.parts().get("time")
+    if not reading:
+        return None, False
+    offset = float(reading["offset_ms"])
+    return f"{offset:+.1f}", abs(offset) > float(reading["limit_ms"])
+
+
 def bar_of(svc: Services, caller: Caller, work: Work) -> Bar:
     """The caller's status bar: cameras as `GET /api/cameras` lists them to them, the
     alarms of their `work`, the rest by permission."""
@@ -247,12 +261,14 @@ def bar_of(svc: Services, caller: Caller, work: Work) -> Bar:
     recording = sum(1 for c in seen
                     if (statuses.get(c.name) or {}).get("state") == "recording")
     disk = _holds(caller, DISK_READERS, now)
+    clock_ms, clock_over = _clock(svc)
     return Bar(recording=recording if seen else None,
                not_recording=len(seen) - recording if seen else None,
                alarms=work.alarms,
                equipment=len(svc.alarms.list()) if _holds(caller, frozenset(
                    {Perm.HEALTH_READ}), now) else None,
-               disk_days=_disk_days(svc) if disk else None, disk_shown=disk)
+               disk_days=_disk_days(svc) if disk else None, disk_shown=disk,
+               clock_ms=clock_ms, clock_over=clock_over)
 
 
 def _caller(request: Request) -> Caller | None:

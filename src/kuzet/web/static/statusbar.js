@@ -1,8 +1,9 @@
 // The status bar on every page (templates/base.html, issue 21): cameras recording and
-// not, alarms waiting, days of recording the disks still hold, the clock's offset ("—"
-// until the equipment health checks measure it, issue 22). The server renders the figures
-// with the page; this refreshes them, and the menu's counts, every 30 s while the page is
-// in view, from GET /status-bar: the same figures for the same caller
+// not, alarms waiting, days of recording the disks still hold, this server's clock offset
+// ("—" while no time server answered; marked past the alarm's limit, issue 22). The
+// server renders the figures with the page; this refreshes them, and the menu's counts,
+// every 30 s while the page is in view, from GET /status-bar: the same figures for the
+// same caller
 // (routes/console.py), counts only, never a picture or a camera's name. A refused answer
 // (the session ended, the screen locked) stops it until the page is opened again.
 const bar = document.getElementById("status-bar");
@@ -32,6 +33,7 @@ function show(figures) {
     cell.textContent = value == null ? "—" : String(value);
   }
   for (const [href, count] of Object.entries(figures.badges || {})) badge(href, count);
+  document.getElementById("clock-offset")?.classList.toggle("over", Boolean(figures.clock_over));
 }
 
 async function refresh() {
