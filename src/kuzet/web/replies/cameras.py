@@ -37,12 +37,22 @@ class CameraStatusReply(Reply):
     certificate_sha256: str | None = Field(default=None, description=(
         "rtsps://: the SHA-256 of the TLS certificate the camera presented in its current "
         "or last session"))
+    packets_expected: int = Field(default=0, description=(
+        "RTP packets the camera sent, lost or not: what packets_lost is a share of (own "
+        "client only)"))
     clock_offset_ms: int | None = Field(default=None, description=(
-        "the camera's clock against the server's, from its last RTCP sender report "
-        "(positive: ahead; the network's delay included); null without reports"))
+        "the camera's clock against the server's, from its RTCP sender reports (positive: "
+        "ahead; the network's delay included), else from its ONVIF clock; null when "
+        "neither tells it"))
+    clock_source: str | None = Field(default=None, description=(
+        "what said clock_offset_ms: rtcp or onvif; null with no offset"))
     last_arrival_ns: int | None = Field(default=None, description=(
         "when the last frame recorded reached the recorder (ns since the epoch, UTC): the "
         "lag is now less this; null before the first"))
+    behind_ms: int | None = Field(default=None, description=(
+        "how much later than its timestamp the last frame was read, against the soonest "
+        "reads of the last ten minutes' segments (the recorder or the network falling "
+        "behind); null while not recording"))
 
 
 class UnknownStatusReply(Reply):
