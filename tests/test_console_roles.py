@@ -47,7 +47,7 @@ def test_menus_hold_what_each_role_may_use_and_refusals_name_who_may(storage: An
     guard = world.login(world.user("guard", "guard"))
     admin = world.login(world.user("admin", "administrator"))
     assert _menu(guard.get("/").text) == ["/", "/wall", "/events", "/protocols",
-                                          "/registers/holds"]
+                                          "/registers/holds", "/editions"]
     admin_menu = _menu(admin.get("/").text)
     assert "/protocols" not in admin_menu
     assert "/archive" in admin_menu
@@ -274,7 +274,7 @@ def test_a_guard_reaches_the_archive_by_clicks_and_the_screen_locks(storage: Any
         page = context.new_page()
         page.goto(f"{base}/archive/{CAM}")  # logged out
         page.wait_for_url(f"{base}/login?next=%2Farchive%2F{CAM}")
-        back = page.evaluate("""import('/static/login.js').then((m) => [
+        back = page.evaluate("""import('/static/next.js').then((m) => [
             '/\\\\evil.example', '/\\t/evil.example', '//evil.example', 'https://evil.example/',
             'javascript:alert(1)', '/archive/cam1?with=cam2#t'].map(
             (to) => m.nextPath(to, location.origin)))""")

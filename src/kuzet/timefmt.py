@@ -8,7 +8,7 @@ the command line's lines).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from kuzet.errors import Phrase
@@ -81,3 +81,9 @@ def parse_file_stamp(stamp: str) -> int:
     base, _, frac = stamp.rstrip("Z").partition(".")
     dt = datetime.strptime(base, "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
     return int(dt.timestamp()) * NS + int(frac.ljust(9, "0")[:9] or 0)
+
+
+def campus_day(ns: int, zone: str) -> date:
+    """The campus's calendar day at instant `ns`: the display zone's, where checks fall
+    due and the regulation's editions take effect."""
+    return datetime.fromtimestamp(ns / 1e9, ZoneInfo(zone)).date()

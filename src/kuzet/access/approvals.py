@@ -264,4 +264,14 @@ TRANSFERS = Flow(Phrase("transfer request"), "3.5.6", Phrase("registered"), (
 ), {**_WORDS, ApprovalState.APPROVED: "approved",
     ApprovalState.EXECUTED: "executed"})
 
-FLOWS = (HOLDS, GRANTS, ROLES, PRIVILEGED_ROLES, TRANSFERS)
+# Clauses 4.1, 4.3: an edition or amendment of the regulation, prepared by the head of
+# internal security or the administrator, comes into force by the rector's approval, with
+# the rector's order; a draft not approved is rejected by the rector or withdrawn by
+# whoever prepared it.
+EDITIONS = Flow(Phrase("regulation edition"), "4.1, 4.3", Phrase("prepared"), (
+    *_decisions(Perm.EDITION_APPROVE),
+    Step(Action.REVOKE, frozenset({ApprovalState.PENDING}), frozenset({Perm.EDITION_APPROVE}),
+         requester=True),
+), {**_WORDS, ApprovalState.APPROVED: "approved", ApprovalState.REVOKED: "withdrawn"})
+
+FLOWS = (HOLDS, GRANTS, ROLES, PRIVILEGED_ROLES, TRANSFERS, EDITIONS)

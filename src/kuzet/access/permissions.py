@@ -51,6 +51,12 @@ class Perm(StrEnum):
     # Clauses 3.3.1-3.3.8, 3.4.2, 3.4.3: keep the equipment register, its checks, faults and
     # repairs (issue 22); reading it is health.read.
     EQUIPMENT_ADMIN = "equipment.admin"
+    # Clauses 4.1, 4.3 (issue 23): the regulation's editions and amendments. They are
+    # prepared (texts, the signed scan) by those who keep the system; one comes into force
+    # only by the rector's approval, with the rector's order (never the rector's own
+    # draft: the one approval machine's rule).
+    EDITION_PREPARE = "edition.prepare"
+    EDITION_APPROVE = "edition.approve"
 
 
 # The clause a refusal for want of each permission names ("refused: this needs
@@ -83,6 +89,8 @@ CLAUSE: dict[Perm, str] = {
     Perm.SECOND_FACTOR_RESET: "3.5.4, 4.2",
     Perm.CAMERA_AUDIO: "3.1.2, 3.3.1",
     Perm.EQUIPMENT_ADMIN: "3.4.2, 3.4.3",
+    Perm.EDITION_PREPARE: "4.1",
+    Perm.EDITION_APPROVE: "4.1, 4.3",
 }
 
 
@@ -120,11 +128,12 @@ PICTURE_PERMS: frozenset[Perm] = frozenset({
     Perm.PROTOCOL_REVIEW,  # /api/protocols/{id}/pdf: the frame of every protocol
 })
 # Decisions the regulation gives to the rector alone (holds 3.3, grants 3.5.5, privileged
-# roles and role edits 4.1, transfers 3.5.6, a camera's sound 3.1.2): no role edit gives them
-# to another role and no API token carries them; they are taken by the rector's own
-# account, second factor and all.
+# roles and role edits 4.1, transfers 3.5.6, a camera's sound 3.1.2, the regulation's
+# editions 4.1, 4.3): no role edit gives them to another role and no API token carries
+# them; they are taken by the rector's own account, second factor and all.
 DECISION_PERMS = frozenset({Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
-                            Perm.ROLE_EDIT, Perm.TRANSFER_DECIDE, Perm.CAMERA_AUDIO})
+                            Perm.ROLE_EDIT, Perm.TRANSFER_DECIDE, Perm.CAMERA_AUDIO,
+                            Perm.EDITION_APPROVE})
 # Clause 3.5.7: the documents addressed to the Management Board. The regulation does not say
 # who sits on the Board (the university's charter does) and the protocols tell of people
 # in incidents (3.5.1, 4.2: confidential), so a role reading them waits for the Board's
@@ -168,7 +177,7 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
                    Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.HEALTH_READ,
                    Perm.PROTOCOL_REVIEW,
                    Perm.TRANSFER_DECIDE, Perm.SECOND_FACTOR_RESET, Perm.CAMERA_AUDIO,
-                   Perm.PROTOCOL_READ}),
+                   Perm.PROTOCOL_READ, Perm.EDITION_APPROVE}),
     _role("vice_rector", "3.5.4", "Академиялық мәселелер жөніндегі проректор",
           "Проректор по академическим вопросам", "Vice-rector for academic affairs",
           _VIEW | {Perm.SECOND_FACTOR_RESET}),
@@ -176,12 +185,13 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
           "Руководитель внутренней безопасности", "Head of internal security",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
                    Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.HEALTH_READ, Perm.PROTOCOL_WRITE,
-                   Perm.PROTOCOL_REVIEW, Perm.ACT_WRITE, Perm.TRANSFER_REGISTER}),
+                   Perm.PROTOCOL_REVIEW, Perm.ACT_WRITE, Perm.TRANSFER_REGISTER,
+                   Perm.EDITION_PREPARE}),
     _role("administrator", "3.4.2, 3.5.4, 3.5.6", "Жүйе әкімшісі", "Системный администратор",
           "System administrator",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.HOLD_READ,
                    Perm.HOLD_REQUEST, Perm.GRANT_REQUEST, Perm.HEALTH_READ,
-                   Perm.TRANSFER_REGISTER, Perm.EQUIPMENT_ADMIN}),
+                   Perm.TRANSFER_REGISTER, Perm.EQUIPMENT_ADMIN, Perm.EDITION_PREPARE}),
     _role("guard", "3.2.10, 3.5.7", "Күзет қызметкері (оператор)",
           "Сотрудник охраны (оператор)", "Security guard (operator)",
           {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ, Perm.PROTOCOL_WRITE}),
@@ -230,7 +240,8 @@ def check_role_edit(role: str, perms: set[Perm]) -> None:
                       perms=", ".join(sorted(perms & PICTURE_PERMS)))
     if role != "rector" and perms & DECISION_PERMS:
         raise Invalid("clauses 3.3, 3.5.5, 3.5.6, 4.1: the rector alone decides holds, grants, "
-                      "privileged roles and transfers, not {role} ({perms})",
+                      "privileged roles, transfers and the regulation's editions, not {role} "
+                      "({perms})",
                       role=repr(role), perms=", ".join(sorted(perms & DECISION_PERMS)))
     if Perm.SECOND_FACTOR_RESET in perms and role not in RESET_CONFIRMERS:
         raise Invalid("clauses 3.5.4, 4.2: only the rector and the vice-rector confirm "

@@ -76,6 +76,14 @@ class AuditAction(StrEnum):
     VOLUME_ADD = "volume.add"  # a disk or mount added for new recordings
     VOLUME_STATE = "volume.state"  # a volume enabled, drained or removed
 
+    # -- the regulation's editions and their acquaintance (3.1.4, 3.4.7, 4.1, 4.3) -------
+    EDITION_PREPARE = "edition.prepare"  # an edition or amendment prepared, its texts' digests
+    EDITION_APPROVE = "edition.approve"  # the rector's approval with the order (or its refusal)
+    EDITION_REJECT = "edition.reject"  # the rector's rejection (or its refusal)
+    EDITION_WITHDRAW = "edition.withdraw"  # a draft withdrawn by whoever prepared it
+    EDITION_SCAN = "edition.scan"  # the signed document's scan attached (its digest)
+    EDITION_ACQUAINT = "edition.acquaint"  # an account acquainted with the edition in force
+
     # -- the equipment register (3.3.1-3.3.8, 3.4.3; issue 22) -------------------------
     EQUIPMENT_ADD = "equipment.add"  # an item entered in the register, its passport
     EQUIPMENT_CHANGE = "equipment.change"  # an item's passport or state, before and after

@@ -77,7 +77,7 @@ def _audit(action: AuditAction, **extra: Any) -> Audit:
 def _today(zone: str) -> dt.date:
     import time
 
-    from kuzet.equipment.schedule import campus_day
+    from kuzet.timefmt import campus_day
 
     return campus_day(time.time_ns(), zone)
 

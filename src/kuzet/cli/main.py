@@ -832,6 +832,7 @@ def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
 
 
 from kuzet.cli import analytics as _analytics  # noqa: E402
+from kuzet.cli import editions as _editions  # noqa: E402
 from kuzet.cli import equipment as _equipment  # noqa: E402
 from kuzet.cli import export as _export  # noqa: E402
 from kuzet.cli import storage as _storage  # noqa: E402  (registers hold, volume, ...)
@@ -842,6 +843,7 @@ _users.register(app)
 _export.register(app)
 _analytics.register(app)
 _equipment.register(app)
+_editions.register(app)
 
 
 def main() -> None:

@@ -25,8 +25,9 @@ from zoneinfo import ZoneInfo
 
 from kuzet.equipment.fields import Kind, State
 from kuzet.equipment.register import Entry, ItemView, Register
-from kuzet.equipment.schedule import Due, campus_day, due_checks
+from kuzet.equipment.schedule import Due, due_checks
 from kuzet.governance.documents import local, new_pdf
+from kuzet.timefmt import campus_day
 
 if TYPE_CHECKING:
     from fpdf import FPDF

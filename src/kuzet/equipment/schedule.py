@@ -37,11 +37,6 @@ class Due:
     what: str
 
 
-def campus_day(now_ns: int, zone: str) -> dt.date:
-    """The campus's day at `now_ns`: the display zone's, where checks fall due."""
-    return dt.datetime.fromtimestamp(now_ns / 1e9, ZoneInfo(zone)).date()
-
-
 def due_checks(items: Iterable[ItemView], last_checks: Mapping[str, int],
                intervals: Mapping[str, int], today: dt.date, zone: str,
                within_days: int = 7) -> list[Due]:

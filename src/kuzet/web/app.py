@@ -20,6 +20,7 @@ from kuzet.web.routes import (
     cameras,
     console,
     detection,
+    editions,
     equipment,
     layouts,
     live_ws,
@@ -36,9 +37,9 @@ from kuzet.web.services import Services
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
            protocols.router, acts.router, viewings.router, transfers.router, status_ws.router,
            live_ws.router, archive_ws.router, detection.router, alerts_ws.router,
-           equipment.router, metrics.router, console.router)
+           equipment.router, metrics.router, editions.router, console.router)
 STATIC = Path(__file__).parent / "static"
-UPLOAD_PATHS = re.compile(r"/api/transfers/\d+/basis")
+UPLOAD_PATHS = re.compile(r"/api/(transfers/\d+/basis|editions/\d+/scan)")
 
 
 def create_app(svc: Services) -> StrictTransport:

@@ -15,6 +15,11 @@ answered only on the routes the locked video wall and the lock itself use
 (`WHILE_LOCKED_ROUTES`, an allowlist of method and route) and on the live streams
 (`WHILE_LOCKED`, kuzet.web.wsauth): every other request, reads and changes alike, is
 refused until the owner's password and code unlock it.
+
+An account that has not acknowledged the regulation's edition in force (3.1.4, 3.4.7:
+every participant is acquainted with it; `kuzet.notice.editions`) is answered only what
+reading and acknowledging it takes (`WHILE_OWED_ROUTES`), on sessions and tokens alike:
+its tokens stop working until its owner acknowledges the edition in the console.
 """
 
 from __future__ import annotations
@@ -48,6 +53,16 @@ WHILE_LOCKED_ROUTES = frozenset({
     ("POST", "/api/auth/logout"),
 })
 LOCKED = "refused: the screen is locked; unlock it with your password (UE-10-22 3.5.1)"
+# What an account that owes the edition in force its acknowledgement is answered: the text,
+# the acknowledgement, who is asking and the ways out.
+WHILE_OWED_ROUTES = frozenset({
+    ("GET", "/api/editions/current"), ("GET", "/api/editions/{edition}"),
+    ("POST", "/api/editions/{edition}/acknowledge"),
+    ("GET", "/api/auth/me"), ("PUT", "/api/auth/lock"), ("POST", "/api/auth/unlock"),
+    ("POST", "/api/auth/logout"),
+})
+OWED = ("refused: {label}, in force since {day}, is to be read and acknowledged before "
+        "anything else; read it in the console (UE-10-22 3.1.4, 3.4.7)")
 
 
 def services(conn: HTTPConnection) -> Services:
@@ -110,6 +125,20 @@ def _unlocked(request: Request, caller: Caller) -> None:
         raise Denied(LOCKED)
 
 
+def _acquainted(request: Request, caller: Caller) -> None:
+    """Refuse an account that owes the edition in force its acknowledgement anything but
+    `WHILE_OWED_ROUTES`."""
+    svc = services(request)
+    owed = svc.editions.owed(caller.name, svc.clock())
+    if owed is None:
+        return
+    route = getattr(request.scope.get("route"), "path", request.url.path)
+    if (request.method, route) not in WHILE_OWED_ROUTES:
+        refuse(request, caller.actor(source(request)), "unacquainted",
+               f"{owed.label()} not acknowledged")
+        raise Denied(OWED, label=owed.label(), day=owed.since())
+
+
 class Public:
     async def __call__(self) -> None:
         return None
@@ -123,6 +152,7 @@ class Authenticated:
         caller = _caller(request)
         if not self.allow_incomplete:
             _complete(request, caller)
+            _acquainted(request, caller)
         _unlocked(request, caller)
         return caller
 
@@ -135,6 +165,7 @@ class Require:
     async def __call__(self, request: Request) -> Caller:
         caller = _caller(request)
         _complete(request, caller)
+        _acquainted(request, caller)
         _unlocked(request, caller)
         now = services(request).clock()
         if not any(holds_somewhere(caller.principal, p, now) for p in self.perms):
@@ -150,6 +181,7 @@ def authorize(request: Request, caller: Caller, perm: Perm, camera_id: int,
               footage: tuple[int, int] | None = None) -> str:
     """Check `perm` on one camera (and footage window); returns the reason it is allowed."""
     svc = services(request)
+    _acquainted(request, caller)
     _unlocked(request, caller)
     d = decide(caller.principal, perm, svc.clock(), camera_id, footage)
     if not d.allowed:

@@ -363,3 +363,30 @@ class LogEntry(Body):
     what: str = Field(max_length=2000)
     outcome: Literal["ok", "fault"] | None = None
     closes: int | None = Field(None, ge=1, le=2**62)
+
+
+class NewEdition(Body):
+    """An edition or amendment of UE-10-22 prepared for the rector's approval (4.1)."""
+
+    number: str = Field(min_length=1, max_length=32, description='as the order writes it: "2"')
+    kind: str = Field("edition", pattern="^(edition|amendment)$")
+    title: str = Field(min_length=1, max_length=200)
+    text_kk: str = Field(min_length=1, max_length=100_000, description="the original")
+    text_ru: str = Field(min_length=1, max_length=100_000)
+    text_en: str | None = Field(None, max_length=100_000, description="a working translation")
+    summary: str | None = Field(None, max_length=2000, description="for sign-off sheets")
+
+
+class EditionApproval(Body):
+    """The rector's order that brings the edition into force (4.3)."""
+
+    order_no: str = Field(max_length=64)
+    order_date: str = Field(max_length=10, description="YYYY-MM-DD")
+    effective: str = Field(max_length=10, description="the campus day it takes effect")
+
+
+class EditionRead(Body):
+    """The account's confirmation that it read the text shown (3.1.4, 3.4.7)."""
+
+    language: str = Field(pattern="^(kk|ru|en)$")
+    text_sha256: str = Field(pattern="^[0-9a-f]{64}$", description="of the text shown")

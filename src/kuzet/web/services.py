@@ -37,6 +37,7 @@ from kuzet.governance.holds import Holds
 from kuzet.governance.protocols import Protocols
 from kuzet.governance.transfers import Transfers
 from kuzet.governance.viewings import Viewings
+from kuzet.notice.editions import Editions
 from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.volumes import Volumes
 from kuzet.web.refusal_log import RefusalLog
@@ -92,13 +93,14 @@ class WebSettings:
     screen_lock_s: int
     buildings: tuple[str, ...] = ()
     check_interval_days: dict[str, int] = field(default_factory=dict)
+    retention_days: int = 30  # the installation's default, which the public notice says
 
     @classmethod
     def of(cls, s: Settings) -> WebSettings:
         return cls(s.home.resolve(), s.display_timezone, s.document_font, s.organisation,
                    s.max_views_per_user, s.max_body_bytes, s.upload_max_bytes,
                    tuple(s.allowed_networks), tuple(s.trusted_proxies), s.screen_lock_s,
-                   tuple(s.buildings), dict(s.check_interval_days))
+                   tuple(s.buildings), dict(s.check_interval_days), s.retention_days)
 
 
 @dataclass
@@ -132,6 +134,7 @@ class Services:
     throttle: AddressThrottle = field(init=False, default_factory=AddressThrottle)
     timelines: Timelines = field(init=False)  # the archive bar's answers, kept
     equipment: Register = field(init=False)
+    editions: Editions = field(init=False)  # the regulation's, and who acknowledged them
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
@@ -152,6 +155,7 @@ class Services:
         self.viewings = Viewings(session, self.settings.display_timezone)
         self.transfers = Transfers(session, self.settings.display_timezone, self.holds)
         self.equipment = Register(session, self.settings.buildings, self.clock)
+        self.editions = Editions(session, self.settings.display_timezone)
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
                                self.settings.organisation)
 

@@ -24,6 +24,8 @@ from kuzet.web.deps import SESSION_COOKIE, WHILE_LOCKED, services, source
 
 POLICY_VIOLATION = 1008
 
+# A socket's close reason is short (123 bytes): the edition owed, and where to read it.
+OWED = "{label} is to be acknowledged first, in the console (UE-10-22 3.1.4, 3.4.7)"
 
 def refuse(ws: WebSocket, actor: Actor, reason: str) -> None:
     services(ws).audit.act(actor, AuditAction.ACCESS_REFUSED, ws.url.path, outcome="refused",
@@ -48,6 +50,9 @@ def ws_caller(ws: WebSocket, *perms: Perm) -> Caller:
         raise Unauthenticated("finish logging in (password change or second factor) first")
     if caller.locked and not set(perms) <= WHILE_LOCKED:
         raise Unauthenticated("the screen is locked: unlock it with your password")
+    owed = svc.editions.owed(caller.name, svc.clock())
+    if owed is not None:  # 3.1.4, 3.4.7: nothing before the edition in force is read
+        raise Unauthenticated(OWED, label=owed.label())
     if not any(holds_somewhere(caller.principal, p, svc.clock()) for p in perms):
         raise Unauthenticated("this needs {perms}", perms=" or ".join(sorted(perms)))
     return caller
@@ -106,6 +111,8 @@ def ended(ws: WebSocket, perm: Perm, camera: int, footage: tuple[int, int] | Non
         return "session ended: finish logging in (password change or second factor)"
     if caller.locked and perm not in WHILE_LOCKED:
         return "the screen is locked"
+    if svc.editions.owed(caller.name, now) is not None:
+        return "a new edition of the regulation is to be acknowledged"
     if decide(caller.principal, perm, now, camera, footage).allowed:
         return None
     if basis.grant_id is not None:

@@ -18,7 +18,8 @@ import kuzet.access.models  # registers the access tables
 import kuzet.analytics.models  # and detection's, and so on
 import kuzet.console.models  # and the console's
 import kuzet.equipment.models  # the equipment register's
-import kuzet.governance.models  # noqa: F401  (and the documents')
+import kuzet.governance.models  # and the documents'
+import kuzet.notice.models  # noqa: F401  (and the regulation's editions)
 from kuzet.catalog.models import Base
 from kuzet.errors import Unavailable
 

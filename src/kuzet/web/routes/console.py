@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
@@ -38,10 +39,11 @@ from kuzet.access.permissions import (
 from kuzet.access.sessions import Caller
 from kuzet.analytics.models import Event
 from kuzet.catalog.paths import is_camera_name
-from kuzet.errors import Unauthenticated
+from kuzet.errors import NotFound, Unauthenticated
 from kuzet.governance.models import Protocol
+from kuzet.notice.public import ZONE_WORDS, notice
 from kuzet.web.deps import SESSION_COOKIE, Public, services
-from kuzet.web.errors import who
+from kuzet.web.errors import titles, who
 from kuzet.web.i18n import LANG_COOKIE, LANGUAGES, NAMES, pick, translator
 from kuzet.web.routes.cameras import visible
 from kuzet.web.services import Services
@@ -68,7 +70,7 @@ REGISTERS: dict[str, frozenset[Perm]] = {
     "holds": frozenset({Perm.HOLD_READ}),
 }
 APPROVERS = frozenset({Perm.TRANSFER_DECIDE, Perm.HOLD_APPROVE, Perm.ROLE_APPROVE,
-                       Perm.GRANT_APPROVE, Perm.SECOND_FACTOR_RESET})
+                       Perm.GRANT_APPROVE, Perm.SECOND_FACTOR_RESET, Perm.EDITION_APPROVE})
 HEALTH_READERS = frozenset({Perm.HEALTH_READ, Perm.AUDIT_VERIFY})
 DISK_READERS = frozenset({Perm.CAMERA_STATUS, Perm.HEALTH_READ})
 EQUIPMENT_READERS = frozenset({Perm.HEALTH_READ})  # the register's (issue 22, 3.4.3)
@@ -94,6 +96,7 @@ MENU = (
     Item("/approvals", "Approvals", APPROVERS),
     Item("/health", "Health", HEALTH_READERS),
     Item("/equipment", "Equipment", EQUIPMENT_READERS),
+    Item("/editions", "Regulation", frozenset()),
 )
 
 
@@ -209,6 +212,8 @@ def _approvals(svc: Services, caller: Caller, now: int) -> int:
         n += sum(1 for g in svc.grants.list(now) if g.state == "pending")
     if has(Perm.SECOND_FACTOR_RESET):
         n += sum(1 for u in svc.accounts.list() if u.totp_reset_by is not None)
+    if has(Perm.EDITION_APPROVE):
+        n += sum(1 for e in svc.editions.listing() if e.state == "pending")
     return n
 
 
@@ -303,6 +308,13 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
     if needs is not None and caller is None:
         return _to_login(request, asked if asked in LANGUAGES else None)
     svc = services(request)
+    now = svc.clock()
+    if (needs is not None and caller is not None and not caller.locked
+            and request.url.path != "/acquaint" and svc.editions.owed(caller.name, now)):
+        # 3.1.4, 3.4.7: the edition in force is read and acknowledged before anything else
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/acquaint?next={quote(here, safe='')}", status_code=303,
+                                headers=HEADERS)
     work = bar = None
     if caller is not None and not caller.locked and request.url.path != "/login":
         work = work_of(svc, caller)
@@ -315,7 +327,7 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
         lang=lang, _=translator(lang), languages=[(c, NAMES[c]) for c in LANGUAGES],
         zone=svc.settings.display_timezone, me=caller, refused=refused, keep=keep,
         menu=_menu(request, caller) if caller else [], idle_lock_s=svc.settings.screen_lock_s,
-        here=request.url.path, bar=bar, work=work,
+        here=request.url.path, bar=bar, work=work, in_force=svc.editions.in_force(now),
         badges={h: work.badge(h) for h in BADGED} if work else {}, **context)
     response = HTMLResponse(html, headers=HEADERS)
     if asked in LANGUAGES:
@@ -417,6 +429,52 @@ def transfer_page(transfer_id: int, request: Request) -> Response:
 @router.get("/approvals")
 def approvals_page(request: Request) -> Response:
     return _page(request, "approvals.html", needs=APPROVERS)
+
+
+@router.get("/editions")
+def editions_page(request: Request) -> Response:
+    """The register of the regulation's editions (4.1, 4.3): everyone reads it."""
+    return _page(request, "editions.html")
+
+
+@router.get("/editions/{edition_id}")
+def edition_page(edition_id: int, request: Request) -> Response:
+    """One edition: its text in the page's language, its order, and the steps the caller
+    may take (prepare's scan, the rector's decision)."""
+    svc = services(request)
+    lang = pick(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE))
+    try:
+        return _page(request, "edition.html", edition=svc.editions.get(edition_id),
+                     text=svc.editions.text(edition_id, lang))
+    except NotFound:
+        return _page(request, "edition.html", edition=None, text=None)
+
+
+@router.get("/acquaint")
+def acquaint_page(request: Request) -> Response:
+    """The edition in force to read to its end and acknowledge (3.1.4, 3.4.7); then on to
+    `next` (static/acquaint.js keeps it on this server, as the login does)."""
+    svc = services(request)
+    lang = pick(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE))
+    edition = svc.editions.in_force(svc.clock())
+    text = svc.editions.text(edition.id, lang) if edition else None
+    return _page(request, "acquaint.html", edition=edition, text=text)
+
+
+def notice_of(svc: Services) -> dict[str, Any]:
+    """The public notice's facts (kuzet.notice.public), and who may see stored footage in
+    each language: the roles that hold archive.view now (roles are data, 4.1)."""
+    roles = svc.roles.all()
+    return {"notice": notice(svc.cameras().values(), svc.settings.retention_days),
+            "zone_words": ZONE_WORDS, "viewers": {
+                lang: titles(roles, lang, having=frozenset({Perm.ARCHIVE_VIEW}))
+                for lang in LANGUAGES}}
+
+
+@router.get("/notice")
+def notice_page(request: Request) -> Response:
+    """The public notice (3.2.1, 3.4.4): no login, on the LAN like every page."""
+    return _page(request, "notice.html", needs=None, **notice_of(services(request)))
 
 
 @router.get("/health")

@@ -20,7 +20,7 @@ from kuzet.equipment.fields import EntryKind, Kind, Passport, State, check_passp
 from kuzet.equipment.passport import passport_of
 from kuzet.equipment.register import Entry, ItemView, Register, audited, camera_adder
 from kuzet.errors import Invalid, TooLarge, Unsupported
-from kuzet.timefmt import format_instant
+from kuzet.timefmt import campus_day, format_instant
 from kuzet.web.deps import Require, refuse, services, source
 from kuzet.web.errors import Refused
 from kuzet.web.i18n import language, translator
@@ -114,7 +114,7 @@ def due(request: Request, caller: Caller = READ,
 def _today(request: Request) -> dt.date:
     """The campus's day now (the display zone's)."""
     svc = services(request)
-    return schedule.campus_day(svc.clock(), svc.settings.display_timezone)
+    return campus_day(svc.clock(), svc.settings.display_timezone)
 
 
 def due_checks(request: Request, within: int) -> list[schedule.Due]:

@@ -1,5 +1,6 @@
 // The rector's inbox: every request waiting for a decision that the signed-in person may
-// take (transfers, holds, privileged roles, access by instruction), in one list. Nothing
+// take (transfers, holds, privileged roles, access by instruction, the regulation's
+// editions), in one list. Nothing
 // one asked for oneself offers a decision; the server refuses it anyway.
 import {refusal, send} from "/static/api.js";
 import {clockFormat, dayStartMs, isoInZone, shownIso} from "/static/zone.js";
@@ -71,7 +72,7 @@ async function list(path) {
 }
 
 async function load() {
-  for (const id of ["transfers", "holds", "roles", "rectors", "grants", "resets"]) {
+  for (const id of ["transfers", "holds", "roles", "rectors", "grants", "editions", "resets"]) {
     const section = document.getElementById(id);
     section.hidden = true;
     section.querySelector("ul").replaceChildren();
@@ -144,6 +145,18 @@ async function load() {
            `${g.cameras.join(", ")}, ${g.footage_from} — ${g.footage_to} (${g.instruction})`,
            decisions(g.requested_by === me.name,
              () => decide(`/api/grants/${g.id}/approve`, {}), `/api/grants/${g.id}/reject`));
+      waiting += 1;
+    }
+  }
+  if (perms.includes("edition.approve")) {
+    // An edition of the regulation is read whole before it is approved (4.1, 4.3): its
+    // page holds the text and the order's fields.
+    for (const e of (await list("/api/editions")).filter((x) => x.state === "pending")) {
+      const link = document.createElement("a");
+      link.href = `/editions/${e.id}`;
+      link.textContent = labels.open;
+      item(document.getElementById("editions"), `${labels[e.kind].replace("{number}", e.number)}` +
+           ` — ${e.title} (${e.prepared_by})`, [link]);
       waiting += 1;
     }
   }

@@ -2,6 +2,7 @@
 // and enrol a second factor. The session cookie is HttpOnly; the CSRF token from the
 // login answer goes with every change.
 import {refusal} from "/static/api.js";
+import {nextPath} from "/static/next.js";
 import {clockFormat} from "/static/zone.js";
 
 const forms = {
@@ -62,20 +63,6 @@ async function next() {
     return;
   }
   location.assign(nextPath(new URLSearchParams(location.search).get("next"), location.origin));
-}
-
-// Where the login brings a person back to: `to` (the page they asked for) resolved the way
-// the browser will resolve it, kept only if it stays on this server; a check on the text
-// alone let "/\evil" and "/<tab>/evil" through, which browsers read as another host.
-export function nextPath(to, origin) {
-  if (!to) return "/";
-  let url;
-  try {
-    url = new URL(to, origin);
-  } catch {
-    return "/";
-  }
-  return url.origin === origin ? url.pathname + url.search + url.hash : "/";
 }
 
 forms.login.addEventListener("submit", async (event) => {

@@ -1,0 +1,55 @@
+"""Tables of the regulation's editions and of their acquaintance by accounts.
+
+An edition (or amendment) is a request of the one approval machine
+(`access.approvals.EDITIONS`): prepared with its texts, approved by the rector with the
+order that brings it into force (4.3) on a day of the campus's calendar. An account's
+acquaintance names the edition and the SHA-256 of the exact text it was shown, in its
+language, so that what was acknowledged can be told from what was in force.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from kuzet.catalog.models import Base
+
+
+class Edition(Base):
+    __tablename__ = "editions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(32))  # "2", "2.1": as the order writes it
+    kind: Mapped[str] = mapped_column(String(16))  # edition or amendment
+    title: Mapped[str] = mapped_column(String(200))
+    text_kk: Mapped[str] = mapped_column(Text)  # the original, which prevails
+    text_ru: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)  # a working translation, if any
+    summary: Mapped[str | None] = mapped_column(Text)  # a few lines for sign-off sheets
+    state: Mapped[str] = mapped_column(String(16))  # EDITIONS' words
+    prepared_by: Mapped[str] = mapped_column(String(64))
+    prepared_ns: Mapped[int] = mapped_column(BigInteger)
+    # the rector's order (4.3), and the campus day it takes effect, set at the approval
+    order_no: Mapped[str | None] = mapped_column(String(64))
+    order_date: Mapped[str | None] = mapped_column(String(10))  # YYYY-MM-DD
+    effective: Mapped[str | None] = mapped_column(String(10), unique=True)  # YYYY-MM-DD
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_ns: Mapped[int | None] = mapped_column(BigInteger)
+    note: Mapped[str | None] = mapped_column(Text)  # a rejection's reason
+    scan: Mapped[bytes | None] = mapped_column(LargeBinary)  # the signed document
+    scan_type: Mapped[str | None] = mapped_column(String(32))
+
+
+class Acquaintance(Base):
+    """An account acquainted with an edition (3.1.4, 3.4.7): once per edition."""
+
+    __tablename__ = "acquaintances"
+    __table_args__ = (UniqueConstraint("account", "edition_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"))
+    at_ns: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(64))  # the address it was confirmed from
+    language: Mapped[str] = mapped_column(String(2))
+    text_sha256: Mapped[str] = mapped_column(String(64))  # of the text shown
