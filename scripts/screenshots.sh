@@ -9,5 +9,6 @@ cd "$(dirname "$0")/.."
 mkdir -p docs/screenshots
 KUZET_SCREENSHOTS=docs/screenshots exec .venv/bin/python -m pytest -q -n 0 "$@" \
   tests/test_console_walkthrough.py \
+  "tests/test_console_roles.py::test_a_guard_reaches_the_archive_by_clicks_and_the_screen_locks" \
   "tests/test_console.py::test_live_view_plays_in_chromium" \
   "tests/test_console.py::test_archive_timeline_gap_missing_file_sync_and_reconnect"

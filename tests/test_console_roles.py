@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import time
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -292,6 +294,10 @@ def test_a_guard_reaches_the_archive_by_clicks_and_the_screen_locks(storage: Any
         camera_link = page.locator(f"#cameras li[data-camera={CAM}] a").first
         assert re.fullmatch(rf"{CAM} \((белгісіз|жазылуда|іске қосылуда)\)",
                             camera_link.inner_text())
+        # the guard's home, pictured with the other roles' (scripts/screenshots.sh)
+        shots = os.environ.get("KUZET_SCREENSHOTS")
+        if shots:
+            page.screenshot(path=str(Path(shots) / "home-guard.png"))
         page.get_by_role("link", name=f"Мұрағат: {CAM}").click()
         page.wait_for_url(f"{base}/archive/{CAM}")
         page.locator("input[name=purpose]").wait_for(state="visible")

@@ -19,6 +19,7 @@ MENU = "Негізгі мәзір"  # the `<nav>`'s name and the menu's entries,
 CAMERAS, ARCHIVE, PROTOCOLS = "Камералар", "Мұрағат", "Хаттамалар"
 REGISTERS, APPROVALS, HEALTH = "Тізілімдер", "Мақұлдаулар", "Жүйе күйі"
 EQUIPMENT = "Жабдық"
+PLACES, REGULATION = "Орындар мен белгілер", "Ереже"
 ALMATY = ZoneInfo("Asia/Almaty")  # the settings' display zone
 REASON = "Терезе сындырылды: акт жасалады"  # the head's hold, found again by the rector
 
@@ -39,7 +40,8 @@ def test_each_role_does_its_days_work_by_clicks_in_kazakh(storage: Any,
       "keep until" date (3.3: up to 3 years, the rector's decision);
     - the administrator (3.4.2, 3.5.4) sees the cameras, the health page's media volume
       and the holds register with the rector's approval;
-    - IT support's menu holds Cameras, Health and Equipment only, no Archive (3.4.3),
+    - IT support's menu holds Cameras, Health, Equipment, Places and signs and the
+      Regulation only, no Archive (3.4.3),
       and its health page says the audit log is intact;
     - a viewer by the rector's instruction (3.5.5) reaches the camera's archive from the
       home page's link, its purpose asked."""
@@ -153,9 +155,11 @@ def test_each_role_does_its_days_work_by_clicks_in_kazakh(storage: Any,
         assert f"{until[8:10]}.{until[5:7]}.{until[:4]} 23:59:59" in cells
         page.context.close()
 
-        # IT support: Cameras, Health and Equipment, no picture anywhere (3.4.3).
+        # IT support: Cameras, Health, Equipment, the signs and the regulation, no picture
+        # anywhere (3.4.3).
         page, menu = home("it", "it_support")
-        assert menu.get_by_role("link").all_inner_texts() == [CAMERAS, HEALTH, EQUIPMENT]
+        assert menu.get_by_role("link").all_inner_texts() == [CAMERAS, HEALTH, EQUIPMENT,
+                                                              PLACES, REGULATION]
         assert menu.get_by_role("link", name=ARCHIVE).count() == 0
         menu.get_by_role("link", name=HEALTH).click()
         page.wait_for_url(f"{base}/health")
@@ -170,7 +174,8 @@ def test_each_role_does_its_days_work_by_clicks_in_kazakh(storage: Any,
 
         # The viewer by instruction: from the home page to the camera's archive.
         page, menu = home("viewer", "viewer")
-        assert menu.get_by_role("link").all_inner_texts() == [CAMERAS, ARCHIVE, REGISTERS]
+        assert menu.get_by_role("link").all_inner_texts() == [CAMERAS, ARCHIVE, REGISTERS,
+                                                              REGULATION]
         page.get_by_role("link", name=f"{ARCHIVE}: {CAM}").click()
         page.wait_for_url(f"{base}/archive/{CAM}")
         page.locator("input[name=purpose]").wait_for(state="visible")

@@ -38,6 +38,7 @@ COMMANDS = {
     "camera certificate": "shows or sets an rtsps:// camera's certificate pin",
     "camera onvif": "shows or sets where a camera's clock is read over ONVIF",
     "edition list": "reads",
+    "place list": "reads", "place coverage": "reads",
     "edition approve": "refused: the rector decides editions in the console (audited)",
     "edition reject": "refused: the rector decides editions in the console (audited)",
     "recordings list": "reads", "recordings gaps": "reads",

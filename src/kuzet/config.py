@@ -114,6 +114,13 @@ class Settings(BaseSettings):
         "this much later than their timestamps say (against its segment's soonest) for "
         "camera_alarm_s raises camera_lag: the recorder, or the network before it, falls "
         "behind.")
+    sign_check_days: int = Field(
+        90, ge=1, le=3660, description="Days between checks of a warning sign (UE-10-22 "
+        "3.4.5): one not checked for longer is overdue in the coverage report.")
+    notice_contact: str = Field(
+        "", max_length=200, description="Whom people ask about surveillance, printed on "
+        "every warning sign (an office, a room, a telephone); empty: the internal security "
+        "service, said in each language.")
     buildings: list[str] = Field(
         [], description="The campus's buildings, as the equipment register and the camera "
         "tree name them; JSON list in the environment. Empty: any name is accepted.")

@@ -83,6 +83,13 @@ class AuditAction(StrEnum):
     EDITION_WITHDRAW = "edition.withdraw"  # a draft withdrawn by whoever prepared it
     EDITION_SCAN = "edition.scan"  # the signed document's scan attached (its digest)
     EDITION_ACQUAINT = "edition.acquaint"  # an account acquainted with the edition in force
+    # -- places and warning signs (3.4.5) ---------------------------------------------------
+    PLACE_ADD = "place.add"  # a place entered, its zone, kind and cameras
+    PLACE_CHANGE = "place.change"  # a place's fields or cameras, before and after
+    SIGN_ADD = "sign.add"  # a sign put up before a place
+    SIGN_CHECK = "sign.check"  # a sign checked in place, or found taken down
+    SIGN_PHOTO = "sign.photo"  # a sign's photograph attached
+    PLACE_COVERAGE = "place.coverage"  # the coverage report read as PDF or CSV
 
     # -- the equipment register (3.3.1-3.3.8, 3.4.3; issue 22) -------------------------
     EQUIPMENT_ADD = "equipment.add"  # an item entered in the register, its passport

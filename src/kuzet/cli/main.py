@@ -408,6 +408,7 @@ def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
     except KuzetError as exc:
         raise fail(str(exc)) from exc
     _warn_unzoned(catalog)
+    _warn_unplaced(catalog)
     _warn_open_paths(settings, catalog)
     _warn_roles(catalog)
     raise typer.Exit(1 if bad else 0)
@@ -431,6 +432,19 @@ def _warn_unzoned(catalog: Catalog) -> None:
                    + (f"zone {cam.zone!r}, which" if cam.zone else "no zone, and")
                    + " is not an installation zone of UE-10-22 3.3.9-3.3.17; set one with "
                    f"`kuzet camera zone {cam.name} ZONE` ({ZONE_LIST})")
+
+
+def _warn_unplaced(catalog: Catalog) -> None:
+    """Once the register of places is kept, a line for each camera that covers none of
+    its places: nobody can say a warning sign stands before it (UE-10-22 3.4.5)."""
+    found, places = _places.findings(catalog)
+    if not places:
+        return
+    for f in found:
+        if f.finding == "unplaced":
+            typer.echo(f"WARNING: camera {f.cameras[0]} covers no place of the register, so "
+                       "no warning sign is known to stand before it (UE-10-22 3.4.5); add it "
+                       "to its place in the console (Places and signs)")
 
 
 def _warn_open_paths(settings: Settings, catalog: Catalog) -> None:
@@ -835,6 +849,7 @@ from kuzet.cli import analytics as _analytics  # noqa: E402
 from kuzet.cli import editions as _editions  # noqa: E402
 from kuzet.cli import equipment as _equipment  # noqa: E402
 from kuzet.cli import export as _export  # noqa: E402
+from kuzet.cli import places as _places  # noqa: E402
 from kuzet.cli import storage as _storage  # noqa: E402  (registers hold, volume, ...)
 from kuzet.cli import users as _users  # noqa: E402
 
@@ -844,6 +859,7 @@ _export.register(app)
 _analytics.register(app)
 _equipment.register(app)
 _editions.register(app)
+_places.register(app)
 
 
 def main() -> None:

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from kuzet.equipment.fields import Kind, State
 from kuzet.equipment.register import Entry, ItemView, Register
 from kuzet.equipment.schedule import Due, due_checks
-from kuzet.governance.documents import local, new_pdf
+from kuzet.governance.documents import heading, local, new_pdf, table
 from kuzet.timefmt import campus_day
 
 if TYPE_CHECKING:
@@ -39,12 +39,12 @@ CLAUSES: Mapping[Kind, str] = {Kind.CAMERA: "3.3.2", Kind.MONITOR: "3.3.3",
                                Kind.SOFTWARE: "3.3.8"}
 # Column widths in mm of a landscape page's 277: name, model and manufacturer, serial,
 # inventory number, firmware, place, installed, state, links. Each header's longest word
-# fits its column at TEXT_PT (Kazakh "Микробағдарлама," is 26.6 mm, "эксплуатации" 19.5).
+# fits its column at the tables' 7.5 pt (Kazakh "Микробағдарлама," is 26.6 mm,
+# "эксплуатации" 19.5).
 ITEM_COLUMNS = (26.0, 35.0, 26.0, 24.0, 29.0, 42.0, 21.0, 23.0, 51.0)
 FAULT_COLUMNS = (40.0, 34.0, 40.0, 163.0)  # item, opened, by, what
 DUE_COLUMNS = (40.0, 50.0, 24.0, 30.0, 30.0, 103.0)  # item, kind, due, state, last, what
 SUMMARY_COLUMNS = (117.0, 32.0, 32.0, 32.0, 32.0, 32.0)  # kind, each state, total
-TEXT_PT = 7.5
 
 TEXT: dict[str, dict[str, str]] = {
     "kk": {
@@ -189,30 +189,30 @@ def passport_pdf(items: Sequence[ItemView], open_faults: Sequence[Entry],
     by_kind: dict[str, list[ItemView]] = {k.value: [] for k in Kind}
     for it in items:
         by_kind[it.kind].append(it)
-    _heading(pdf, t["summary"])
+    heading(pdf, t["summary"])
     order = list(State)
     counts = Counter((it.kind, it.state) for it in items)
     summary = [[f"{CLAUSES[k]}. {kinds[k]}", *(str(counts[k.value, s.value]) for s in order),
                 str(len(by_kind[k]))] for k in Kind]
     summary.append([t["total"], *(str(sum(counts[k.value, s.value] for k in Kind))
                                   for s in order), str(len(items))])
-    _table(pdf, SUMMARY_COLUMNS, [t["kind"], *(states[s] for s in order), t["total"]],
+    table(pdf, SUMMARY_COLUMNS, [t["kind"], *(states[s] for s in order), t["total"]],
            summary)
 
     for kind in Kind:
-        _heading(pdf, f"{CLAUSES[kind]}. {kinds[kind]} ({len(by_kind[kind])})")
+        heading(pdf, f"{CLAUSES[kind]}. {kinds[kind]} ({len(by_kind[kind])})")
         rows = [_item_row(it, t, states) for it in by_kind[kind]]
-        _table(pdf, ITEM_COLUMNS, [t[c] for c in ("name", "model", "serial", "inventory_no",
+        table(pdf, ITEM_COLUMNS, [t[c] for c in ("name", "model", "serial", "inventory_no",
                                                   "firmware", "place", "installed",
                                                   "state", "links")], rows, t["none"])
 
-    _heading(pdf, f"{t['faults']} ({len(open_faults)})")
-    _table(pdf, FAULT_COLUMNS, [t["item"], f"{t['opened']} ({zone})", t["by"], t["what"]],
+    heading(pdf, f"{t['faults']} ({len(open_faults)})")
+    table(pdf, FAULT_COLUMNS, [t["item"], f"{t['opened']} ({zone})", t["by"], t["what"]],
            [[f.item, _when(f.at_ns, zone), t["alarm"] if f.alarm_id is not None else f.by,
              f.what] for f in open_faults], t["no_faults"])
 
-    _heading(pdf, f"{t['checks']} ({len(due)})")
-    _table(pdf, DUE_COLUMNS, [t["item"], t["kind"], t["due"], t["state"], t["last_check"],
+    heading(pdf, f"{t['checks']} ({len(due)})")
+    table(pdf, DUE_COLUMNS, [t["item"], t["kind"], t["due"], t["state"], t["last_check"],
                               t["check_what"]],
            [[d.name, kinds[d.kind], _day(d.due), t["overdue" if d.overdue else "upcoming"],
              _day(d.last_check) if d.last_check else t["never"], CHECKS[lang][d.kind]]
@@ -271,38 +271,6 @@ def _day(day: dt.date) -> str:
 def _when(ns: int, zone: str) -> str:
     t = dt.datetime.fromtimestamp(ns / 1e9, dt.UTC).astimezone(ZoneInfo(zone))
     return f"{t:%d.%m.%Y %H:%M}"
-
-
-def _heading(pdf: FPDF, text: str) -> None:
-    """A section's title, moved to the next page with its table where fewer than the title
-    and two rows would fit under it (a title alone at a page's foot)."""
-    if pdf.get_y() > pdf.h - pdf.b_margin - 30:
-        pdf.add_page()
-    pdf.ln(3)
-    pdf.set_font("Body", size=12)
-    pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(1)
-
-
-def _table(pdf: FPDF, widths: Sequence[float], header: Sequence[str],
-           rows: Sequence[Sequence[str]], empty: str | None = None) -> None:
-    """`rows` under `header`, the header again at the top of each page the table runs on,
-    each cell wrapped within its column (by word, a word longer than its column by
-    character)."""
-    from fpdf.fonts import FontFace
-
-    pdf.set_font("Body", size=TEXT_PT)
-    if not rows and empty is not None:
-        pdf.multi_cell(0, 5, empty, new_x="LMARGIN", new_y="NEXT")
-        return
-    with pdf.table(col_widths=tuple(widths), width=sum(widths), align="LEFT",
-                   text_align="LEFT", line_height=3.6, padding=1, repeat_headings=1,
-                   headings_style=FontFace(emphasis="", fill_color=(225, 225, 225))
-                   ) as table:
-        for cells in (header, *rows):
-            row = table.row()
-            for cell in cells:
-                row.cell(cell or "—")
 
 
 def _footer(text: str, page_word: str) -> Callable[[FPDF], None]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -156,11 +156,13 @@ def local(ns: int | None, zone: str) -> str:
 
 
 def new_pdf(font: Path, orientation: Literal["P", "L"] = "P",
-            footer: Callable[[FPDF], None] | None = None) -> FPDF:
-    """An A4 document with its first page, writing in `font` as "Body"; landscape ("L")
-    for the wide tables of the equipment passport; `footer` writes each page's foot as
-    the page closes (where fpdf2 keeps that page's font state: text added to a finished
-    page afterwards takes whatever font that page's stream last set)."""
+            footer: Callable[[FPDF], None] | None = None,
+            paper: Literal["A4", "A3"] = "A4") -> FPDF:
+    """An A4 (or A3: a warning sign) document with its first page, writing in `font` as
+    "Body"; landscape ("L") for the wide tables of the equipment passport; `footer`
+    writes each page's foot as the page closes (where fpdf2 keeps that page's font
+    state: text added to a finished page afterwards takes whatever font that page's
+    stream last set)."""
     # fpdf2 (with fontTools) costs 0.85 s of CPU to import: imported at the first
     # document, not at each `kuzet serve` or `kuzet` command's start.
     from fpdf import FPDF
@@ -173,11 +175,44 @@ def new_pdf(font: Path, orientation: Literal["P", "L"] = "P",
     if not font.is_file():
         raise DocumentError("the document font {font} is missing (install Debian's "
                             "fonts-dejavu-core or set document_font)", font=font)
-    pdf = Document(orientation=orientation, format="A4")
+    pdf = Document(orientation=orientation, format=paper)
     pdf.set_auto_page_break(True, margin=15)
     pdf.add_font("Body", "", str(font))
     pdf.add_page()
     return pdf
+
+
+def heading(pdf: FPDF, text: str) -> None:
+    """A section's title, moved to the next page with its table where fewer than the title
+    and two rows would fit under it (a title alone at a page's foot)."""
+    if pdf.get_y() > pdf.h - pdf.b_margin - 30:
+        pdf.add_page()
+    pdf.ln(3)
+    pdf.set_font("Body", size=12)
+    pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1)
+
+
+def table(pdf: FPDF, widths: Sequence[float], header: Sequence[str],
+          rows: Sequence[Sequence[str]], empty: str | None = None, size: float = 7.5
+          ) -> None:
+    """`rows` under `header`, the header again at the top of each page the table runs on,
+    each cell wrapped within its column (by word, a word longer than its column by
+    character)."""
+    from fpdf.fonts import FontFace
+
+    pdf.set_font("Body", size=size)
+    if not rows and empty is not None:
+        pdf.multi_cell(0, 5, empty, new_x="LMARGIN", new_y="NEXT")
+        return
+    with pdf.table(col_widths=tuple(widths), width=sum(widths), align="LEFT",
+                   text_align="LEFT", line_height=3.6, padding=1, repeat_headings=1,
+                   headings_style=FontFace(emphasis="", fill_color=(225, 225, 225))
+                   ) as table:
+        for cells in (header, *rows):
+            row = table.row()
+            for cell in cells:
+                row.cell(cell or "—")
 
 
 @dataclass(frozen=True)

@@ -53,3 +53,48 @@ class Acquaintance(Base):
     source: Mapped[str] = mapped_column(String(64))  # the address it was confirmed from
     language: Mapped[str] = mapped_column(String(2))
     text_sha256: Mapped[str] = mapped_column(String(64))  # of the text shown
+
+
+class Place(Base):
+    """A place people enter under a camera's view (3.3.9-3.3.17, 3.4.5): a room or an area
+    of a building and floor, in an installation zone of the regulation's closed list; its
+    `kind` says whether it is one of the rooms 3.4.5 names (classroom, computer class,
+    sports or assembly hall), where a notice is owed before the door."""
+
+    __tablename__ = "places"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    building: Mapped[str] = mapped_column(String(64))
+    floor: Mapped[str | None] = mapped_column(String(32))
+    room: Mapped[str] = mapped_column(String(200))  # the room or area, as people say it
+    zone: Mapped[str] = mapped_column(String(32))  # kuzet.regulation.Zone
+    kind: Mapped[str] = mapped_column(String(16))  # notice.places.KINDS
+    created_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class PlaceCamera(Base):
+    """A recorded camera covering a place: each camera covers one place."""
+
+    __tablename__ = "place_cameras"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"), unique=True)
+
+
+class Sign(Base):
+    """A warning sign or notice placed before a place (3.4.5): where it hangs, what it is,
+    when it was put up and last checked, its photograph."""
+
+    __tablename__ = "signs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    place_id: Mapped[int] = mapped_column(ForeignKey("places.id"))
+    position: Mapped[str] = mapped_column(String(200))  # "at the door, 1.6 m up"
+    kind: Mapped[str] = mapped_column(String(16))  # sign (pictogram and text) or notice
+    installed: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD
+    checked: Mapped[str | None] = mapped_column(String(10))  # the last check's day
+    photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # read alone
+    photo_type: Mapped[str | None] = mapped_column(String(32))
+    removed: Mapped[str | None] = mapped_column(String(10))  # taken down that day

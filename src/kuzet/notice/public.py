@@ -21,6 +21,11 @@ ZONE_WORDS = {
     "classroom": "Classroom", "computer_class": "Computer class", "valuables": "Valuables",
 }
 
+# How pages name each kind of place (notice.places.KINDS): the rooms 3.4.5 names, and others.
+PLACE_KINDS = {"classroom": "Classroom", "computer_class": "Computer class",
+               "sports_hall": "Sports hall", "assembly_hall": "Assembly hall",
+               "other": "Other area"}
+
 
 @dataclass(frozen=True)
 class Covered:

@@ -26,6 +26,7 @@ from kuzet.web.routes import (
     live_ws,
     metrics,
     people,
+    places,
     protocols,
     records,
     status_ws,
@@ -37,9 +38,10 @@ from kuzet.web.services import Services
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
            protocols.router, acts.router, viewings.router, transfers.router, status_ws.router,
            live_ws.router, archive_ws.router, detection.router, alerts_ws.router,
-           equipment.router, metrics.router, editions.router, console.router)
+           equipment.router, metrics.router, editions.router, places.router, console.router)
 STATIC = Path(__file__).parent / "static"
-UPLOAD_PATHS = re.compile(r"/api/(transfers/\d+/basis|editions/\d+/scan)")
+UPLOAD_PATHS = re.compile(
+    r"/api/(transfers/\d+/basis|editions/\d+/scan|places/[^/]+/signs/\d+/photo)")
 
 
 def create_app(svc: Services) -> StrictTransport:

@@ -390,3 +390,30 @@ class EditionRead(Body):
 
     language: str = Field(pattern="^(kk|ru|en)$")
     text_sha256: str = Field(pattern="^[0-9a-f]{64}$", description="of the text shown")
+
+
+class PlaceBody(Body):
+    """A place under the cameras' view (UE-10-22 3.3.9-3.3.17, 3.4.5)."""
+
+    building: str = Field(max_length=64)
+    floor: str | None = Field(None, max_length=32)
+    room: str = Field(max_length=200, description="the room or area, as people say it")
+    zone: str = Field(max_length=32, description="an installation zone of the closed list")
+    kind: str = Field("other", description="classroom, computer_class, sports_hall, "
+                      "assembly_hall (the rooms 3.4.5 names) or other")
+    cameras: list[str] = Field(default=[], max_length=64)
+
+
+class NewPlace(PlaceBody):
+    name: str = Field(max_length=64)
+
+
+class NewSign(Body):
+    position: str = Field(max_length=200, description="where it hangs")
+    kind: str = Field("sign", description="sign (pictogram and text) or notice")
+    installed: str = Field(max_length=10, description="YYYY-MM-DD")
+
+
+class SignCheck(Body):
+    day: str = Field(max_length=10, description="YYYY-MM-DD")
+    present: bool = Field(True, description="false: found taken down")

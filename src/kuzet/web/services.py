@@ -38,6 +38,7 @@ from kuzet.governance.protocols import Protocols
 from kuzet.governance.transfers import Transfers
 from kuzet.governance.viewings import Viewings
 from kuzet.notice.editions import Editions
+from kuzet.notice.places import Places
 from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.volumes import Volumes
 from kuzet.web.refusal_log import RefusalLog
@@ -94,13 +95,16 @@ class WebSettings:
     buildings: tuple[str, ...] = ()
     check_interval_days: dict[str, int] = field(default_factory=dict)
     retention_days: int = 30  # the installation's default, which the public notice says
+    sign_check_days: int = 90
+    notice_contact: str = ""
 
     @classmethod
     def of(cls, s: Settings) -> WebSettings:
         return cls(s.home.resolve(), s.display_timezone, s.document_font, s.organisation,
                    s.max_views_per_user, s.max_body_bytes, s.upload_max_bytes,
                    tuple(s.allowed_networks), tuple(s.trusted_proxies), s.screen_lock_s,
-                   tuple(s.buildings), dict(s.check_interval_days), s.retention_days)
+                   tuple(s.buildings), dict(s.check_interval_days), s.retention_days,
+                   s.sign_check_days, s.notice_contact)
 
 
 @dataclass
@@ -135,6 +139,7 @@ class Services:
     timelines: Timelines = field(init=False)  # the archive bar's answers, kept
     equipment: Register = field(init=False)
     editions: Editions = field(init=False)  # the regulation's, and who acknowledged them
+    places: Places = field(init=False)  # places under the cameras and their signs
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
@@ -156,6 +161,7 @@ class Services:
         self.transfers = Transfers(session, self.settings.display_timezone, self.holds)
         self.equipment = Register(session, self.settings.buildings, self.clock)
         self.editions = Editions(session, self.settings.display_timezone)
+        self.places = Places(session, self.settings.buildings, self.clock)
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
                                self.settings.organisation)
 

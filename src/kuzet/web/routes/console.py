@@ -41,7 +41,7 @@ from kuzet.analytics.models import Event
 from kuzet.catalog.paths import is_camera_name
 from kuzet.errors import NotFound, Unauthenticated
 from kuzet.governance.models import Protocol
-from kuzet.notice.public import ZONE_WORDS, notice
+from kuzet.notice.public import PLACE_KINDS, ZONE_WORDS, notice
 from kuzet.web.deps import SESSION_COOKIE, Public, services
 from kuzet.web.errors import titles, who
 from kuzet.web.i18n import LANG_COOKIE, LANGUAGES, NAMES, pick, translator
@@ -96,6 +96,7 @@ MENU = (
     Item("/approvals", "Approvals", APPROVERS),
     Item("/health", "Health", HEALTH_READERS),
     Item("/equipment", "Equipment", EQUIPMENT_READERS),
+    Item("/places", "Places and signs", EQUIPMENT_READERS),
     Item("/editions", "Regulation", frozenset()),
 )
 
@@ -448,6 +449,18 @@ def edition_page(edition_id: int, request: Request) -> Response:
                      text=svc.editions.text(edition_id, lang))
     except NotFound:
         return _page(request, "edition.html", edition=None, text=None)
+
+
+@router.get("/places")
+def places_page(request: Request) -> Response:
+    """Places under the cameras' view and their signs, the coverage report (3.4.5)."""
+    return _page(request, "places.html", needs=EQUIPMENT_READERS, zone_words=ZONE_WORDS,
+                 place_kinds=PLACE_KINDS)
+
+
+@router.get("/places/{name}")
+def place_page(name: str, request: Request) -> Response:
+    return _page(request, "place.html", needs=EQUIPMENT_READERS, place=name)
 
 
 @router.get("/acquaint")
