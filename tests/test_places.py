@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import time
 from typing import Any
 
 import pytest
@@ -35,7 +36,7 @@ def world(storage: Any) -> World:
 
 def test_the_coverage_report_flags_places_without_signs_until_one_is_put_up(
         world: World) -> None:
-    """3.4.5: a classroom watched by a camera with no sign before it is a finding (a room
+    """3.4.4, 3.4.5: a classroom watched by a camera with no sign before it is a finding (a room
     the clause names); the other camera, covering no place, too; a sign recorded clears the
     first, and becomes overdue once `sign_check_days` pass without a check; a check clears
     it again. The PDF and CSV say the same, the CSV escaped; reading them is audited."""
@@ -107,18 +108,29 @@ def test_the_printed_sign_says_the_university_the_retention_and_the_regulation(
         said = " ".join(_text(r.content).split())
         assert "БЕЙНЕБАҚЫЛАУ ЖҮРГІЗІЛЕДІ" in said
         assert "ВЕДЁТСЯ ВИДЕОНАБЛЮДЕНИЕ" in said
-        assert "Жазбалар 30 күн сақталады" in said
-        assert "Recordings are kept 30 days" in said
+        assert "Жазбалар ең көбі 30 күн сақталады" in said
+        assert "Recordings are kept at most 30 days" in said
         assert world.settings.organisation in said
         assert "UE-10-22" in said
         assert "ішкі қауіпсіздік қызметі" in said
         assert "main-204: Main, 2, Room 204" in said
+        assert "Бейне ғана жазылады, дыбыс жазылмайды" in said
+    # 3.1.2: a camera of the place keeps its sound by the rector's order: the sign says so,
+    # as the public notice does
+    world.storage.catalog.set_audio(CAM, ("12-Н", "2026-09-01"))
+    world.svc.cameras_changed()
+    said = " ".join(_text(it.get("/api/places/main-204/sign.pdf").content).split())
+    assert "По приказу ректора записываются изображение и звук" in said
+    assert "Pictures only" not in said
+    notice = world.client().get("/notice?lang=en").text
+    assert "sound too, by the rector&#39;s order (3.1.2), only at:" in notice
 
 
 def test_bad_places_and_signs_are_refused_in_words_and_change_nothing(world: World) -> None:
     """Issue 23's bad input (3.4.5): a zone off the regulation's list, a kind that is none, a
-    camera that does not exist or covers another place already, a name taken, a photo that
-    is no picture, a check before the sign was put up; and a guard keeps nothing."""
+    camera that does not exist or covers another place already, a name taken or the
+    report's, a photo that is no picture, a check before the sign was put up or on a day
+    to come; and a guard keeps nothing."""
     it = world.login(world.user("it", "it_support"))
     guard = world.login(world.user("guard", "guard"))
     assert it.post("/api/places", json={"name": "main-204", **CLASSROOM}).status_code == 201
@@ -157,6 +169,12 @@ def test_bad_places_and_signs_are_refused_in_words_and_change_nothing(world: Wor
     r = it.post("/api/places/main-204/signs", json={"position": "door", "kind": "flag",
                                                      "installed": today})
     assert r.status_code == 400
+    tomorrow = (dt.date.fromisoformat(today) + dt.timedelta(days=1)).isoformat()
+    r = it.post(f"/api/places/main-204/signs/{sign}/check", json={"day": tomorrow})
+    assert r.status_code == 400
+    assert "has not come yet" in r.json()["detail"]
+    r = it.post("/api/places", json={"name": "coverage.pdf", **CLASSROOM, "cameras": []})
+    assert r.status_code == 400  # the report's own path
     place = it.get("/api/places/main-204").json()
     assert [(s["checked"], s["photo"]) for s in place["signs"]] == [(None, False)]
 
@@ -200,8 +218,8 @@ def test_it_support_records_a_sign_from_the_console_in_chromium(storage: Any) ->
     from api_world import CHROMIUM_ARGS
     from test_accessibility import AXE, _violations
 
-    world = World(storage, parse_instant("2026-09-21T06:00:00Z"), https_port=0,
-                  http_redirect_port=None)
+    # the browser's own today is the sign's day: the world's clock is the real one
+    world = World(storage, time.time_ns(), https_port=0, http_redirect_port=None)
     it = world.login(world.user("it", "it_support"))
     assert it.post("/api/places", json={"name": "main-204", **CLASSROOM}).status_code == 201
     with world.served() as base, sync_playwright() as pw:

@@ -57,6 +57,9 @@ class Perm(StrEnum):
     # draft: the one approval machine's rule).
     EDITION_PREPARE = "edition.prepare"
     EDITION_APPROVE = "edition.approve"
+    # Clauses 3.1.4, 3.4.6, 3.4.7 (issue 23): the records that people were told: general
+    # meetings, the lists of staff and students, their sign-off sheets and marks.
+    ACQUAINTANCE_KEEP = "acquaintance.keep"
 
 
 # The clause a refusal for want of each permission names ("refused: this needs
@@ -91,6 +94,7 @@ CLAUSE: dict[Perm, str] = {
     Perm.EQUIPMENT_ADMIN: "3.4.2, 3.4.3",
     Perm.EDITION_PREPARE: "4.1",
     Perm.EDITION_APPROVE: "4.1, 4.3",
+    Perm.ACQUAINTANCE_KEEP: "3.1.4, 3.4.6, 3.4.7",
 }
 
 
@@ -140,6 +144,9 @@ DECISION_PERMS = frozenset({Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APP
 # Chairman, the rector, like a role reaching stored video: otherwise an administrator could
 # give it to themselves.
 BOARD_PERMS = frozenset({Perm.PROTOCOL_READ})
+# Clauses 3.1.4, 3.4.7: the lists of staff and students with their marks are personal
+# data of thousands; a role holding them waits for the rector, as the Board's does.
+PEOPLE_PERMS = frozenset({Perm.ACQUAINTANCE_KEEP})
 # What an owner may put on an API token besides what their roles give: the right of the
 # token itself to create tokens (never more than it carries).
 TOKEN_ONLY = frozenset({Perm.TOKEN_CREATE})
@@ -177,7 +184,7 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
                    Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.HEALTH_READ,
                    Perm.PROTOCOL_REVIEW,
                    Perm.TRANSFER_DECIDE, Perm.SECOND_FACTOR_RESET, Perm.CAMERA_AUDIO,
-                   Perm.PROTOCOL_READ, Perm.EDITION_APPROVE}),
+                   Perm.PROTOCOL_READ, Perm.EDITION_APPROVE, Perm.ACQUAINTANCE_KEEP}),
     _role("vice_rector", "3.5.4", "Академиялық мәселелер жөніндегі проректор",
           "Проректор по академическим вопросам", "Vice-rector for academic affairs",
           _VIEW | {Perm.SECOND_FACTOR_RESET}),
@@ -186,7 +193,7 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
                    Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.HEALTH_READ, Perm.PROTOCOL_WRITE,
                    Perm.PROTOCOL_REVIEW, Perm.ACT_WRITE, Perm.TRANSFER_REGISTER,
-                   Perm.EDITION_PREPARE}),
+                   Perm.EDITION_PREPARE, Perm.ACQUAINTANCE_KEEP}),
     _role("administrator", "3.4.2, 3.5.4, 3.5.6", "Жүйе әкімшісі", "Системный администратор",
           "System administrator",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.HOLD_READ,
@@ -205,6 +212,11 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
     # (`BOARD_PERMS`).
     _role("board_member", "3.5.7", "Басқарма мүшесі", "Член Правления",
           "Management Board member", {Perm.PROTOCOL_READ}),
+    # Clauses 3.1.4, 3.4.7: staff and students are acquainted against signature; the HR and
+    # student offices keep their lists and sheets, seeing nothing else (`PEOPLE_PERMS`).
+    _role("hr_officer", "3.1.4, 3.4.7", "Кадр қызметінің уәкілетті қызметкері",
+          "Уполномоченный сотрудник кадровой службы", "HR officer (designated)",
+          {Perm.ACQUAINTANCE_KEEP}),
     # Clause 3.4.2: `kuzet init`'s first account sets the system up until the rector
     # appoints the administrator by order; no picture, no stored video.
     _role("installer", "3.4.2", "Жүйені орнатушы", "Установщик системы",
@@ -218,7 +230,7 @@ def is_privileged(perms: frozenset[Perm] | set[Perm]) -> bool:
     """Does a role with `perms` reach stored video, take a rector's decision, or read the
     Board's confidential documents? Assigning it waits for the rector (who is rector:
     `access.roles`), and its holder must use a second factor."""
-    return bool((ARCHIVE_PERMS | DECISION_PERMS | BOARD_PERMS) & set(perms))
+    return bool((ARCHIVE_PERMS | DECISION_PERMS | BOARD_PERMS | PEOPLE_PERMS) & set(perms))
 
 
 def rank(roles: tuple[str, ...] | list[str] | set[str]) -> int:

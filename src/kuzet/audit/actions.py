@@ -90,6 +90,14 @@ class AuditAction(StrEnum):
     SIGN_CHECK = "sign.check"  # a sign checked in place, or found taken down
     SIGN_PHOTO = "sign.photo"  # a sign's photograph attached
     PLACE_COVERAGE = "place.coverage"  # the coverage report read as PDF or CSV
+    # -- meetings and the acquaintance of staff and students (3.4.6, 3.4.7) ---------------
+    MEETING_ADD = "meeting.add"  # a general meeting where people were told
+    MEETING_MINUTES = "meeting.minutes"  # its minutes attached (their digest)
+    PEOPLE_IMPORT = "people.import"  # a list of staff or students imported: counts only
+    PEOPLE_REMOVE = "people.remove"  # a person who left taken off the lists
+    SHEET_MAKE = "sheet.make"  # a sign-off sheet made for a unit and the edition in force
+    SHEET_SCAN = "sheet.scan"  # its signed scan attached (its digest)
+    SHEET_MARK = "sheet.mark"  # who signed, refused or was absent, as counts
 
     # -- the equipment register (3.3.1-3.3.8, 3.4.3; issue 22) -------------------------
     EQUIPMENT_ADD = "equipment.add"  # an item entered in the register, its passport

@@ -29,7 +29,8 @@ def findings(catalog: Catalog) -> tuple[list[Finding], list[PlaceFacts]]:
     from kuzet.timefmt import campus_day
 
     settings = read_settings()
-    places = Places(catalog.session, settings.buildings, time.time_ns).list()
+    places = Places(catalog.session, settings.buildings, time.time_ns,
+                    settings.display_timezone).list()
     cams = [(c.name, c.zone or "", c.building, c.floor) for c in catalog.cameras()]
     today = campus_day(time.time_ns(), settings.display_timezone)
     return coverage(places, cams, today, settings.sign_check_days), places

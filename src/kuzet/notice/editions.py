@@ -21,9 +21,11 @@ import datetime as dt
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -85,11 +87,22 @@ class Text:
     sha256: str
 
 
-def _view(e: Edition) -> EditionView:
+def _view(e: Edition, has_en: bool) -> EditionView:
     return EditionView(e.id, e.number, e.kind, e.title, e.summary, e.state, e.prepared_by,
                        e.prepared_ns, e.order_no, e.order_date, e.effective, e.decided_by,
                        e.decided_ns, e.note, e.scan_type,
-                       ("kk", "ru", "en") if e.text_en else ("kk", "ru"))
+                       ("kk", "ru", "en") if has_en else ("kk", "ru"))
+
+
+HAS_EN = Edition.text_en.is_not(None).label("has_en")  # without reading the text
+
+
+def _views(s: Session, where: Any = None) -> list[EditionView]:
+    """The editions `where` selects (all, newest first), their texts left unread."""
+    q = select(Edition, HAS_EN).order_by(Edition.id.desc())
+    if where is not None:
+        q = q.where(where)
+    return [_view(e, bool(has_en)) for e, has_en in s.execute(q)]
 
 
 def _facts(e: Edition) -> RequestFacts:
@@ -133,7 +146,8 @@ class Editions:
         self.session = session
         self.zone = zone  # the campus's: the day an edition takes effect is its day there
         self._lock = threading.Lock()
-        self._in_force: tuple[float, int, EditionView | None] | None = None
+        # (valid until, the campus day's ordinal, what is in force that day)
+        self._in_force: tuple[float, int, tuple[EditionView, ...]] | None = None
         self._acquainted: set[tuple[str, int]] = set()  # (account, edition): never undone
 
     # -- the register ------------------------------------------------------------------
@@ -155,10 +169,11 @@ class Editions:
                         prepared_by=actor.name, prepared_ns=now_ns, **fields)
             s.add(e)
             s.flush()
+            view = _view(e, fields["text_en"] is not None)
             append_act(s, actor, AuditAction.EDITION_PREPARE, f"edition/{e.id}",
                        number=e.number, kind=kind,
-                       texts={lang: text_of(e, lang).sha256 for lang in _view(e).languages})
-            return _view(e)
+                       texts={lang: text_of(e, lang).sha256 for lang in view.languages})
+            return view
 
     def attach_scan(self, actor: Actor, edition_id: int, data: bytes,
                     media_type: str) -> EditionView:
@@ -166,78 +181,96 @@ class Editions:
         or an approved edition; never replaced once the edition is approved."""
         with self.session.begin() as s:
             e = self._row(s, edition_id)
+            view = self._one(s, edition_id)
             if e.state not in ("pending", "approved"):
                 raise Conflict("{label} was rejected or withdrawn: no scan is attached to it",
-                           label=_view(e).label())
-            if e.state == "approved" and e.scan is not None:
+                               label=view.label())
+            if e.state == "approved" and e.scan_type is not None:
                 raise Conflict("{label} is in the register with its signed scan already",
-                               label=_view(e).label())
+                               label=view.label())
             e.scan, e.scan_type = data, media_type
             append_act(s, actor, AuditAction.EDITION_SCAN, f"edition/{e.id}",
                        sha256=hashlib.sha256(data).hexdigest(), type=media_type,
                        bytes=len(data))
-            return _view(e)
+            s.flush()
+            return self._one(s, edition_id)
 
     def scan(self, edition_id: int) -> tuple[bytes, str]:
         with self.session() as s:
             e = self._row(s, edition_id)
             if e.scan is None or e.scan_type is None:
-                raise NotFound("{label} has no scan attached", label=_view(e).label())
+                raise NotFound("{label} has no scan attached",
+                               label=self._one(s, edition_id).label())
             return e.scan, e.scan_type
 
     def approve(self, actor: Actor, edition_id: int, order_no: str, order_date: str,
                 effective: str, now_ns: int) -> EditionView:
-        """The rector's approval (4.1), by the order that brings it into force (4.3)."""
-        number = _words(order_no, Phrase("the rector's order number"), 64)
-        ordered = _day(order_date, Phrase("the order's date"))
-        starts = _day(effective, Phrase("the day it takes effect"))
-        if starts < ordered:
-            raise Invalid("it takes effect on or after its order's date ({ordered}), not "
-                          "{starts}", ordered=ordered, starts=starts)
+        """The rector's approval (4.1), by the order that brings it into force (4.3). The
+        order's fields are checked once the approval machine allowed the step, so that an
+        attempt by someone else is refused (and audited) whatever it carries."""
+        def check(s: Session) -> dict[str, str | None]:
+            number = _words(order_no, Phrase("the rector's order number"), 64)
+            ordered = _day(order_date, Phrase("the order's date"))
+            starts = _day(effective, Phrase("the day it takes effect"))
+            if starts < ordered:
+                raise Invalid("it takes effect on or after its order's date ({ordered}), not "
+                              "{starts}", ordered=ordered, starts=starts)
+            if s.scalar(select(Edition.id).where(Edition.effective == starts,
+                                                 Edition.id != edition_id)) is not None:
+                raise Conflict("another edition takes effect on {day} already; one a day",
+                               day=starts)
+            force = self._force(s, campus_day(now_ns, self.zone).isoformat())
+            if force and starts <= (force[-1].effective or ""):
+                raise Conflict("it would take effect before {label}, in force since {day}, "
+                               "and never be in force", label=force[-1].label(),
+                               day=force[-1].since())
+            return {"order_no": number, "order_date": ordered, "effective": starts}
+
         try:
-            return self._step(actor, edition_id, Action.APPROVE, now_ns,
-                              order_no=number, order_date=ordered, effective=starts)
+            return self._step(actor, edition_id, Action.APPROVE, now_ns, check)
         except IntegrityError:
             raise Conflict("another edition takes effect on {day} already; one a day",
-                           day=starts) from None
+                           day=effective) from None
 
     def reject(self, actor: Actor, edition_id: int, note: str, now_ns: int) -> EditionView:
-        return self._step(actor, edition_id, Action.REJECT, now_ns, note=note.strip() or None)
+        return self._step(actor, edition_id, Action.REJECT, now_ns,
+                          lambda s: {"note": note.strip() or None})
 
     def withdraw(self, actor: Actor, edition_id: int, now_ns: int) -> EditionView:
-        return self._step(actor, edition_id, Action.REVOKE, now_ns)
+        return self._step(actor, edition_id, Action.REVOKE, now_ns, lambda s: {})
 
     def _step(self, actor: Actor, edition_id: int, action: Action, now_ns: int,
-              **values: str | None) -> EditionView:
+              values: Callable[[Session], dict[str, str | None]]) -> EditionView:
         with take_step(self.session, actor) as step:
             e = self._row(step.session, edition_id)
             entry = Entry(AUDITED[action], f"edition/{e.id}", {"number": e.number})
             new = step.take(EDITIONS, action, _facts(e), decider_of(step.session, actor),
                             now_ns, entry)
-            if action is Action.APPROVE:
-                taken = step.session.scalar(select(Edition.id).where(
-                    Edition.effective == values["effective"], Edition.id != e.id))
-                if taken is not None:
-                    raise Conflict("another edition takes effect on {day} already; one a day",
-                                   day=values["effective"])
-            for column, value in values.items():
+            changes = values(step.session)
+            for column, value in changes.items():
                 setattr(e, column, value)
             e.state = EDITIONS.word(new)
             e.decided_by, e.decided_ns = actor.name, now_ns
             step.session.flush()
-            step.record(entry, **{k: v for k, v in values.items() if v is not None})
-            view = _view(e)
+            step.record(entry, **{k: v for k, v in changes.items() if v is not None})
+            view = self._one(step.session, edition_id)
         with self._lock:
             self._in_force = None
         return view
 
     def listing(self) -> list[EditionView]:
         with self.session() as s:
-            return [_view(e) for e in s.scalars(select(Edition).order_by(Edition.id.desc()))]
+            return _views(s)
+
+    def pending(self) -> int:
+        """How many drafts wait for the rector (the approvals' count), counted in SQL."""
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(Edition).where(
+                Edition.state == EDITIONS.word(ApprovalState.PENDING))) or 0)
 
     def get(self, edition_id: int) -> EditionView:
         with self.session() as s:
-            return _view(self._row(s, edition_id))
+            return self._one(s, edition_id)
 
     def text(self, edition_id: int, language: str) -> Text:
         with self.session() as s:
@@ -250,68 +283,109 @@ class Editions:
             raise NotFound("no edition {edition_id}", edition_id=edition_id)
         return e
 
+    @staticmethod
+    def _one(s: Session, edition_id: int) -> EditionView:
+        found = _views(s, Edition.id == edition_id)
+        if not found:
+            raise NotFound("no edition {edition_id}", edition_id=edition_id)
+        return found[0]
+
     # -- in force, and acquaintance ----------------------------------------------------
-    def in_force(self, now_ns: int) -> EditionView | None:
-        """The approved edition whose day has come, the latest; None before any. Read at
-        most once a second (every request asks)."""
-        day = campus_day(now_ns, self.zone).isoformat()
-        ordinal = dt.date.fromisoformat(day).toordinal()
+    @staticmethod
+    def _force(s: Session, day: str) -> tuple[EditionView, ...]:
+        """What is in force on `day`: the latest edition whose day has come and the
+        amendments that took effect after it, oldest first (an amendment changes the
+        edition; it does not replace it)."""
+        approved = [v for v in _views(s, (Edition.state == EDITIONS.word(
+            ApprovalState.APPROVED)) & (Edition.effective <= day))]
+        approved.sort(key=lambda v: v.effective or "")
+        base = max((i for i, v in enumerate(approved) if v.kind == "edition"), default=0)
+        return tuple(approved[base:])
+
+    def force(self, now_ns: int) -> tuple[EditionView, ...]:
+        """The edition in force and its amendments since, oldest first; read at most once
+        a second (every request asks)."""
+        ordinal = campus_day(now_ns, self.zone).toordinal()
         with self._lock:
             cached = self._in_force
             if cached is not None and cached[0] > time.monotonic() and cached[1] == ordinal:
                 return cached[2]
         with self.session() as s:
-            e = s.scalar(select(Edition).where(
-                Edition.state == EDITIONS.word(ApprovalState.APPROVED),
-                Edition.effective <= day).order_by(Edition.effective.desc()).limit(1))
-            view = _view(e) if e is not None else None
+            found = self._force(s, campus_day(now_ns, self.zone).isoformat())
         with self._lock:
-            self._in_force = (time.monotonic() + IN_FORCE_TTL_S, ordinal, view)
-        return view
+            self._in_force = (time.monotonic() + IN_FORCE_TTL_S, ordinal, found)
+        return found
+
+    def in_force(self, now_ns: int) -> EditionView | None:
+        """The latest of what is in force: the edition, or its latest amendment; None
+        before any."""
+        found = self.force(now_ns)
+        return found[-1] if found else None
 
     def owed(self, account: str, now_ns: int) -> EditionView | None:
-        """The edition in force that `account` has not acknowledged yet, if any."""
-        edition = self.in_force(now_ns)
-        if edition is None or (account, edition.id) in self._acquainted:
+        """The first of what is in force that `account` has not acknowledged, if any: a
+        new account reads the edition, then each amendment to it."""
+        found = [e for e in self.force(now_ns) if (account, e.id) not in self._acquainted]
+        if not found:
             return None
         with self.session() as s:
-            done = s.scalar(select(Acquaintance.id).where(
-                Acquaintance.account == account, Acquaintance.edition_id == edition.id))
-        if done is None:
-            return edition
+            done = set(s.scalars(select(Acquaintance.edition_id).where(
+                Acquaintance.account == account,
+                Acquaintance.edition_id.in_([e.id for e in found]))))
         with self._lock:
-            self._acquainted.add((account, edition.id))
-        return None
+            self._acquainted |= {(account, i) for i in done}
+        return next((e for e in found if e.id not in done), None)
 
     def acknowledge(self, actor: Actor, edition_id: int, language: str, shown_sha256: str,
                     now_ns: int) -> Acquaintance:
-        """`actor`'s account acquainted with the edition in force, as the text of
-        `shown_sha256` in `language` showed it; once (a second time answers the first)."""
-        edition = self.in_force(now_ns)
-        if edition is None or edition.id != edition_id:
+        """`actor`'s account acquainted with an edition or amendment in force, as the text
+        of `shown_sha256` in `language` showed it; once (a second time answers the
+        first)."""
+        force = {e.id: e for e in self.force(now_ns)}
+        edition = force.get(edition_id)
+        if edition is None:
+            latest = self.in_force(now_ns)
             raise Conflict("edition {edition_id} is not the one in force: acknowledge {what}",
                            edition_id=edition_id,
-                           what=edition.label() if edition else Phrase("none: no edition is"))
-        with self.session.begin() as s:
-            shown = text_of(self._row(s, edition_id), language)
-            if shown.sha256 != shown_sha256:
-                raise Conflict("the text acknowledged is not the text of {label} in force; "
-                               "read it again", label=edition.label())
-            done = s.scalar(select(Acquaintance).where(
-                Acquaintance.account == actor.name, Acquaintance.edition_id == edition_id))
-            if done is None:
-                done = Acquaintance(account=actor.name, edition_id=edition_id, at_ns=now_ns,
-                                    source=actor.source[:64], language=shown.language,
-                                    text_sha256=shown.sha256)
-                s.add(done)
-                append_act(s, actor, AuditAction.EDITION_ACQUAINT, f"edition/{edition_id}",
-                           number=edition.number, language=shown.language,
-                           text_sha256=shown.sha256)
-            s.flush()
-            s.expunge(done)
+                           what=latest.label() if latest else Phrase("none: no edition is"))
+        try:
+            with self.session.begin() as s:
+                shown = text_of(self._row(s, edition_id), language)
+                if shown.sha256 != shown_sha256:
+                    raise Conflict("the text acknowledged is not the text of {label} in "
+                                   "force; read it again", label=edition.label())
+                done = self._done(s, actor.name, edition_id)
+                if done is None:
+                    done = Acquaintance(account=actor.name, edition_id=edition_id,
+                                        at_ns=now_ns, source=actor.source[:64],
+                                        language=shown.language, text_sha256=shown.sha256)
+                    s.add(done)
+                    append_act(s, actor, AuditAction.EDITION_ACQUAINT,
+                               f"edition/{edition_id}", number=edition.number,
+                               language=shown.language, text_sha256=shown.sha256)
+                s.flush()
+                s.expunge(done)
+        except IntegrityError:  # the same account's two windows at once: the first stands
+            with self.session() as s:
+                done = self._done(s, actor.name, edition_id)
+                assert done is not None
+                s.expunge(done)
         with self._lock:
             self._acquainted.add((actor.name, edition_id))
         return done
+
+    @staticmethod
+    def _done(s: Session, account: str, edition_id: int) -> Acquaintance | None:
+        return s.scalar(select(Acquaintance).where(Acquaintance.account == account,
+                                                   Acquaintance.edition_id == edition_id))
+
+    def acquaintance(self, account: str, edition_id: int) -> Acquaintance | None:
+        """The account's acknowledgement of the edition, if any."""
+        with self.session() as s:
+            done = self._done(s, account, edition_id)
+            if done is not None:
+                s.expunge(done)
+            return done
 
     def acquainted(self, edition_id: int) -> list[Acquaintance]:
         """Who acknowledged the edition, in order."""

@@ -22,9 +22,11 @@ class Edition(Base):
     number: Mapped[str] = mapped_column(String(32))  # "2", "2.1": as the order writes it
     kind: Mapped[str] = mapped_column(String(16))  # edition or amendment
     title: Mapped[str] = mapped_column(String(200))
-    text_kk: Mapped[str] = mapped_column(Text)  # the original, which prevails
-    text_ru: Mapped[str] = mapped_column(Text)
-    text_en: Mapped[str | None] = mapped_column(Text)  # a working translation, if any
+    # The texts and the scan are read only where they are shown: every request asks which
+    # edition is in force, and the register lists them all (`deferred`).
+    text_kk: Mapped[str] = mapped_column(Text, deferred=True)  # the original, which prevails
+    text_ru: Mapped[str] = mapped_column(Text, deferred=True)
+    text_en: Mapped[str | None] = mapped_column(Text, deferred=True)  # a translation, if any
     summary: Mapped[str | None] = mapped_column(Text)  # a few lines for sign-off sheets
     state: Mapped[str] = mapped_column(String(16))  # EDITIONS' words
     prepared_by: Mapped[str] = mapped_column(String(64))
@@ -36,7 +38,7 @@ class Edition(Base):
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_ns: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str | None] = mapped_column(Text)  # a rejection's reason
-    scan: Mapped[bytes | None] = mapped_column(LargeBinary)  # the signed document
+    scan: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # signed document
     scan_type: Mapped[str | None] = mapped_column(String(32))
 
 
@@ -98,3 +100,69 @@ class Sign(Base):
     photo: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # read alone
     photo_type: Mapped[str | None] = mapped_column(String(32))
     removed: Mapped[str | None] = mapped_column(String(10))  # taken down that day
+
+
+class Meeting(Base):
+    """A general meeting where participants were told of the surveillance (3.4.6)."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    held: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD
+    audience: Mapped[str] = mapped_column(String(200))  # a faculty, a dormitory, a department
+    informed_by: Mapped[str] = mapped_column(String(200))  # who told them
+    attendees: Mapped[int | None] = mapped_column()
+    notes: Mapped[str | None] = mapped_column(Text)
+    minutes: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    minutes_type: Mapped[str | None] = mapped_column(String(32))
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    recorded_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class Person(Base):
+    """A member of staff or a student, from the HR or student office's list (3.1.4): the
+    institution's own person id and what a sign-off sheet needs, nothing more."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[str] = mapped_column(String(32), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))  # staff or student
+    unit: Mapped[str] = mapped_column(String(200))  # faculty or department
+    group: Mapped[str | None] = mapped_column(String(64))  # a student's group
+    start: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD: employed or enrolled
+
+
+class Sheet(Base):
+    """A sign-off sheet for one unit (and group) and the edition in force when printed
+    (3.4.7): the people listed on it, in order, and its signed scan once uploaded."""
+
+    __tablename__ = "signoff_sheets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"))
+    unit: Mapped[str] = mapped_column(String(200))
+    group: Mapped[str | None] = mapped_column(String(64))
+    people: Mapped[str] = mapped_column(Text)  # JSON list of people.id, as printed
+    made_by: Mapped[str] = mapped_column(String(64))
+    made_ns: Mapped[int] = mapped_column(BigInteger)
+    scan: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    scan_type: Mapped[str | None] = mapped_column(String(32))
+    scan_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class PersonMark(Base):
+    """What a sign-off sheet says of one person for one edition: signed, refused, absent
+    (an absent person is asked again on a later sheet; signed and refused are final)."""
+
+    __tablename__ = "person_marks"
+    __table_args__ = (UniqueConstraint("person_id", "edition_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id"))
+    sheet_id: Mapped[int] = mapped_column(ForeignKey("signoff_sheets.id"))
+    outcome: Mapped[str] = mapped_column(String(8))  # signed, refused, absent
+    marked_by: Mapped[str] = mapped_column(String(64))
+    marked_ns: Mapped[int] = mapped_column(BigInteger)

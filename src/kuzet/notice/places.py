@@ -28,6 +28,7 @@ from kuzet.errors import Conflict, Invalid, NotFound, Phrase
 from kuzet.notice.coverage import PlaceFacts, SignFacts
 from kuzet.notice.models import Place, PlaceCamera, Sign
 from kuzet.regulation import check_zone
+from kuzet.timefmt import campus_day
 
 # Kinds of place: the rooms 3.4.5 names, and any other area.
 KINDS = ("classroom", "computer_class", "sports_hall", "assembly_hall", "other")
@@ -94,15 +95,24 @@ def _facts(s: Session, p: Place) -> PlaceFacts:
 
 class Places:
     def __init__(self, session: sessionmaker[Session], buildings: Sequence[str],
-                 clock: Callable[[], int]) -> None:
+                 clock: Callable[[], int], zone: str) -> None:
         self.session = session
         self.buildings = tuple(buildings)
         self.clock = clock
+        self.zone = zone  # the campus's: a sign's days are its days
+
+    def _past(self, day: str, what: Phrase) -> str:
+        """`day` checked, and not after the campus's today: a sign put up or checked
+        tomorrow would keep its place out of the findings for nothing."""
+        checked = _day(day, what)
+        if checked > campus_day(self.clock(), self.zone).isoformat():
+            raise Invalid("{what}: {day} has not come yet", what=what, day=checked)
+        return checked
 
     # -- places ------------------------------------------------------------------------
     def add(self, actor: Actor, name: str, fields: PlaceFields,
             cameras: Sequence[str]) -> PlaceFacts:
-        if not ITEM_NAME.fullmatch(name):
+        if not ITEM_NAME.fullmatch(name) or name.startswith("coverage"):
             raise Invalid("a place's name is 1 to 64 letters, digits, '.', '_' or '-', "
                           "beginning with a letter or digit, not {name!r}", name=name[:80])
         f = check_place(fields, self.buildings)
@@ -180,7 +190,7 @@ class Places:
         assert where is not None
         if kind not in SIGN_KINDS:
             raise Invalid("kind of sign: sign or notice, not {kind!r}", kind=kind)
-        day = _day(installed, Phrase("the day it was put up"))
+        day = self._past(installed, Phrase("the day it was put up"))
         with self.session.begin() as s:
             p = self._row(s, place)
             sign = Sign(place_id=p.id, position=where, kind=kind, installed=day)
@@ -194,15 +204,15 @@ class Places:
                    present: bool) -> PlaceFacts:
         """A check of the sign on `day`: in place and legible (`present`), or found gone
         (taken down that day: the place may then have no sign)."""
-        checked = _day(day, Phrase("the day of the check"))
+        checked = self._past(day, Phrase("the day of the check"))
         with self.session.begin() as s:
             p = self._row(s, place)
             sign = self._sign(s, p, sign_id)
             if checked < sign.installed:
                 raise Invalid("a check on {day} comes before the sign was put up ({put})",
                               day=checked, put=sign.installed)
-            if present:
-                sign.checked = checked
+            if present:  # a check entered late never moves the last one back
+                sign.checked = max(sign.checked or "", checked)
             else:
                 sign.removed = checked
             append_act(s, actor, AuditAction.SIGN_CHECK, f"place/{place}", sign=sign.id,
@@ -223,17 +233,18 @@ class Places:
 
     def photo(self, place: str, sign_id: int) -> tuple[bytes, str]:
         with self.session() as s:
-            sign = self._sign(s, self._row(s, place), sign_id)
+            sign = self._sign(s, self._row(s, place), sign_id, standing=False)
             if sign.photo is None or sign.photo_type is None:
                 raise NotFound("sign {sign} has no photograph", sign=sign_id)
             return sign.photo, sign.photo_type
 
     @staticmethod
-    def _sign(s: Session, p: Place, sign_id: int) -> Sign:
+    def _sign(s: Session, p: Place, sign_id: int, *, standing: bool = True) -> Sign:
+        """The place's sign; `standing`: still up (what a change needs)."""
         sign = s.get(Sign, sign_id)
         if sign is None or sign.place_id != p.id:
             raise NotFound("place {place} has no sign {sign}", place=p.name, sign=sign_id)
-        if sign.removed is not None:
+        if standing and sign.removed is not None:
             raise Conflict("sign {sign} was taken down on {day}", sign=sign_id,
                            day=sign.removed)
         return sign

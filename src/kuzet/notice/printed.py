@@ -5,7 +5,8 @@ read: no database, no clock.
 The sign is drawn from the register so that what hangs on the wall says what the system
 does: the pictogram (a camera, drawn here with lines and shapes, no picture file), the
 warning and the text in Kazakh, Russian and English naming the university, the purpose
-(3.2), how long recordings are kept (the longest of the place's cameras, at most 30 days),
+(3.2), whether sound is recorded there (only by the rector's order, 3.1.2), how long
+recordings are kept at most (the longest of the place's cameras, at most 30 days),
 the regulation's number and whom to ask; the place it belongs to in small print at the
 foot, so a sign is hung where it was printed for. A4 or A3, portrait.
 """
@@ -29,21 +30,26 @@ LANGS = ("kk", "ru", "en")
 SIGN: Mapping[str, Mapping[str, str]] = {
     "kk": {"warning": "НАЗАР АУДАРЫҢЫЗ! БЕЙНЕБАҚЫЛАУ ЖҮРГІЗІЛЕДІ",
            "text": "{org}. Бейнебақылау оқу үдерісінің қауіпсіздігі, адамдар мен мүлікті "
-                   "қорғау үшін ашық жүргізіледі (UE-10-22 ережесі, 3.2). Бейне ғана "
-                   "жазылады, дыбыс жазылмайды. Жазбалар {days} күн сақталады. "
-                   "Сұрақтар бойынша: {contact}.",
+                   "қорғау үшін ашық жүргізіледі (UE-10-22 ережесі, 3.2). {sound} "
+                   "Жазбалар ең көбі {days} күн сақталады. Сұрақтар бойынша: {contact}.",
+           "silent": "Бейне ғана жазылады, дыбыс жазылмайды.",
+           "sound": "Ректордың бұйрығы бойынша бейне мен дыбыс жазылады.",
            "contact": "ішкі қауіпсіздік қызметі"},
     "ru": {"warning": "ВНИМАНИЕ! ВЕДЁТСЯ ВИДЕОНАБЛЮДЕНИЕ",
            "text": "{org}. Видеонаблюдение ведётся открыто для безопасности "
                    "образовательного процесса, защиты людей и имущества (Положение "
-                   "UE-10-22, п. 3.2). Записывается только изображение, без звука. Записи "
-                   "хранятся {days} дней. По вопросам: {contact}.",
+                   "UE-10-22, п. 3.2). {sound} Записи хранятся не более {days} дней. По "
+                   "вопросам: {contact}.",
+           "silent": "Записывается только изображение, без звука.",
+           "sound": "По приказу ректора записываются изображение и звук.",
            "contact": "служба внутренней безопасности"},
     "en": {"warning": "VIDEO SURVEILLANCE IN OPERATION",
            "text": "{org}. Overt video surveillance for the safety of the educational "
                    "process and the protection of people and property (Regulation "
-                   "UE-10-22, 3.2). Pictures only, no sound. Recordings are kept {days} "
-                   "days. Questions: {contact}.",
+                   "UE-10-22, 3.2). {sound} Recordings are kept at most {days} days. "
+                   "Questions: {contact}.",
+           "silent": "Pictures only, no sound.",
+           "sound": "Pictures and sound are recorded, by the rector's order.",
            "contact": "the internal security service"},
 }
 REPORT: Mapping[str, Mapping[str, str]] = {
@@ -105,9 +111,10 @@ def _pictogram(pdf: FPDF, x: float, y: float, size: float) -> None:
 
 
 def sign_pdf(font: Path, organisation: str, place: PlaceFacts, days: int, contact: str,
-             paper: Literal["A4", "A3"] = "A4") -> bytes:
-    """The warning sign for `place`: `days` of retention, `contact` whom to ask (one text
-    for every language; empty: the internal security service, said in each)."""
+             sound: bool, paper: Literal["A4", "A3"] = "A4") -> bytes:
+    """The warning sign for `place`: `days` of retention (at most), `contact` whom to ask
+    (one text for every language; empty: the internal security service, said in each),
+    `sound` when a camera of the place keeps its sound by the rector's order (3.1.2)."""
     pdf = new_pdf(font, paper=paper)
     scale = pdf.w / 210  # A3 draws the A4 sign larger by the paper's ratio
     pdf.set_margins(15 * scale, 15 * scale)
@@ -121,7 +128,8 @@ def sign_pdf(font: Path, organisation: str, place: PlaceFacts, days: int, contac
         pdf.multi_cell(0, 8 * scale, t["warning"], align="C", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("Body", size=(10.5 if lang != "en" else 9) * scale)
         pdf.multi_cell(0, 5.2 * scale, t["text"].format(
-            org=organisation, days=days, contact=contact or t["contact"]), align="C",
+            org=organisation, days=days, contact=contact or t["contact"],
+            sound=t["sound" if sound else "silent"]), align="C",
             new_x="LMARGIN", new_y="NEXT")
         pdf.ln(4 * scale)
     pdf.set_y(pdf.h - 22 * scale)
@@ -175,3 +183,52 @@ def coverage_csv(findings: Sequence[Finding]) -> str:
             "yes" if f.named else "no", " ".join(f.cameras),
             f.sign if f.sign is not None else "", f.since)])
     return out.getvalue()
+
+
+SHEET: Mapping[str, Mapping[str, str]] = {
+    "kk": {"title": "UE-10-22 «Бейнебақылау жүйесі туралы» ЕРЕЖЕСІМЕН ТАНЫСУ ПАРАҒЫ",
+           "sheet": "Парақ № {sheet}", "unit": "Бөлімше", "group": "Топ",
+           "edition": "{label}, ректордың {date} № {order} бұйрығымен бекітілген",
+           "read": "Төменде қол қойғандар бейнебақылау туралы ережемен танысты (3.1.4, "
+                   "3.4.7-тармақтар).",
+           "no": "№", "name": "Тегі, аты, әкесінің аты", "signature": "Қолы", "date": "Күні",
+           "label": "UE-10-22, {number}-басылым"},
+    "ru": {"title": "ЛИСТ ОЗНАКОМЛЕНИЯ С ПОЛОЖЕНИЕМ UE-10-22 «О СИСТЕМЕ ВИДЕОНАБЛЮДЕНИЯ»",
+           "sheet": "Лист № {sheet}", "unit": "Подразделение", "group": "Группа",
+           "edition": "{label}, утверждена приказом ректора № {order} от {date}",
+           "read": "Нижеподписавшиеся ознакомлены с положением о видеонаблюдении (пп. "
+                   "3.1.4, 3.4.7).",
+           "no": "№", "name": "Фамилия, имя, отчество", "signature": "Подпись",
+           "date": "Дата", "label": "UE-10-22, редакция {number}"},
+}
+SHEET_COLUMNS = (10.0, 80.0, 30.0, 45.0, 25.0)  # №, name, group, signature, date: 190 mm
+
+
+def sheet_pdf(font: Path, organisation: str, sheet: int, number: str, order_no: str,
+              order_date: str, summary: str | None, unit: str, group: str | None,
+              people: Sequence[tuple[str, str | None]], lang: str) -> bytes:
+    """A sign-off sheet in Kazakh or Russian (3.4.7): the edition, its summary, and a row
+    per person (`people`: full name and group, in order) with room for a signature."""
+    t = SHEET[lang]
+    pdf = new_pdf(font)
+    pdf.set_font("Body", size=10)
+    pdf.multi_cell(0, 5, organisation, align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Body", size=12)
+    pdf.multi_cell(0, 7, t["title"], align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Body", size=10)
+    day = f"{order_date[8:10]}.{order_date[5:7]}.{order_date[0:4]}"
+    pdf.multi_cell(0, 5, t["sheet"].format(sheet=sheet), align="C", new_x="LMARGIN",
+                   new_y="NEXT")
+    pdf.multi_cell(0, 5, t["edition"].format(label=t["label"].format(number=number),
+                                             order=order_no, date=day),
+                   new_x="LMARGIN", new_y="NEXT")
+    if summary:
+        pdf.multi_cell(0, 5, summary, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, t["read"], new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, f"{t['unit']}: {unit}" + (f"; {t['group']}: {group}" if group
+                                                   else ""), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    table(pdf, SHEET_COLUMNS, [t["no"], t["name"], t["group"], t["signature"], t["date"]],
+          [[str(i), name, grp or "", " ", " "] for i, (name, grp) in
+           enumerate(people, start=1)], size=10)
+    return bytes(pdf.output())

@@ -40,6 +40,7 @@ class Notice:
     covered: list[Covered]  # by building, then zone
     cameras: int
     retention_days: int  # the longest any camera keeps footage
+    sound: list[Covered]  # where cameras keep their sound by the rector's order (3.1.2)
 
 
 def notice(cameras: Iterable[Camera], retention_days: int) -> Notice:
@@ -50,4 +51,6 @@ def notice(cameras: Iterable[Camera], retention_days: int) -> Notice:
     covered = [Covered(b, z, ZONE_CLAUSES.get(z, ""), n)
                for (b, z), n in sorted(counts.items())]
     longest = max([c.retention_days or retention_days for c in live] + [retention_days])
-    return Notice(covered, len(live), min(longest, MAX_RETENTION_DAYS))
+    heard = Counter((c.building or "", c.zone or "") for c in live if c.audio_order_no)
+    sound = [Covered(b, z, ZONE_CLAUSES.get(z, ""), n) for (b, z), n in sorted(heard.items())]
+    return Notice(covered, len(live), min(longest, MAX_RETENTION_DAYS), sound)

@@ -13,6 +13,7 @@ from kuzet.access.lan import parse_networks
 from kuzet.web import errors
 from kuzet.web.lan import ASGIApp, BodyLimit, LanOnly, Receive, Scope, Send
 from kuzet.web.routes import (
+    acquaintance,
     acts,
     alerts_ws,
     archive_ws,
@@ -38,10 +39,12 @@ from kuzet.web.services import Services
 ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.router,
            protocols.router, acts.router, viewings.router, transfers.router, status_ws.router,
            live_ws.router, archive_ws.router, detection.router, alerts_ws.router,
-           equipment.router, metrics.router, editions.router, places.router, console.router)
+           equipment.router, metrics.router, editions.router, places.router,
+           acquaintance.router, console.router)
 STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = re.compile(
-    r"/api/(transfers/\d+/basis|editions/\d+/scan|places/[^/]+/signs/\d+/photo)")
+    r"/api/(transfers/\d+/basis|editions/\d+/scan|places/[^/]+/signs/\d+/photo"
+    r"|meetings/\d+/minutes|sheets/\d+/scan|people/import)")
 
 
 def create_app(svc: Services) -> StrictTransport:

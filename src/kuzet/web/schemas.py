@@ -417,3 +417,24 @@ class NewSign(Body):
 class SignCheck(Body):
     day: str = Field(max_length=10, description="YYYY-MM-DD")
     present: bool = Field(True, description="false: found taken down")
+
+
+class NewMeeting(Body):
+    """A general meeting where participants were told (UE-10-22 3.4.6)."""
+
+    held: str = Field(max_length=10, description="YYYY-MM-DD")
+    audience: str = Field(min_length=1, max_length=200, description="a faculty, a "
+                          "dormitory, a department")
+    informed_by: str = Field(min_length=1, max_length=200)
+    attendees: int | None = Field(None, ge=0, le=100_000)
+    notes: str | None = Field(None, max_length=4000)
+
+
+class NewSheet(Body):
+    unit: str = Field(min_length=1, max_length=200)
+    group: str | None = Field(None, max_length=64)
+
+
+class SheetMarks(Body):
+    marks: dict[str, str] = Field(max_length=5000, description="person id -> signed, "
+                                  "refused or absent")

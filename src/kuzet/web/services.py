@@ -38,6 +38,7 @@ from kuzet.governance.protocols import Protocols
 from kuzet.governance.transfers import Transfers
 from kuzet.governance.viewings import Viewings
 from kuzet.notice.editions import Editions
+from kuzet.notice.people import People
 from kuzet.notice.places import Places
 from kuzet.recorder.fanout import LiveHub
 from kuzet.storage.volumes import Volumes
@@ -140,6 +141,7 @@ class Services:
     equipment: Register = field(init=False)
     editions: Editions = field(init=False)  # the regulation's, and who acknowledged them
     places: Places = field(init=False)  # places under the cameras and their signs
+    people: People = field(init=False)  # meetings, staff and students' acquaintance
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
@@ -161,7 +163,9 @@ class Services:
         self.transfers = Transfers(session, self.settings.display_timezone, self.holds)
         self.equipment = Register(session, self.settings.buildings, self.clock)
         self.editions = Editions(session, self.settings.display_timezone)
-        self.places = Places(session, self.settings.buildings, self.clock)
+        self.places = Places(session, self.settings.buildings, self.clock,
+                             self.settings.display_timezone)
+        self.people = People(session, self.clock)
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
                                self.settings.organisation)
 

@@ -39,6 +39,7 @@ from kuzet.access.permissions import (
 from kuzet.access.sessions import Caller
 from kuzet.analytics.models import Event
 from kuzet.catalog.paths import is_camera_name
+from kuzet.endpoints import ITEM_NAME
 from kuzet.errors import NotFound, Unauthenticated
 from kuzet.governance.models import Protocol
 from kuzet.notice.public import PLACE_KINDS, ZONE_WORDS, notice
@@ -74,6 +75,7 @@ APPROVERS = frozenset({Perm.TRANSFER_DECIDE, Perm.HOLD_APPROVE, Perm.ROLE_APPROV
 HEALTH_READERS = frozenset({Perm.HEALTH_READ, Perm.AUDIT_VERIFY})
 DISK_READERS = frozenset({Perm.CAMERA_STATUS, Perm.HEALTH_READ})
 EQUIPMENT_READERS = frozenset({Perm.HEALTH_READ})  # the register's (issue 22, 3.4.3)
+ACQUAINTANCE_KEEPERS = frozenset({Perm.ACQUAINTANCE_KEEP})  # staff and students' lists
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ MENU = (
     Item("/health", "Health", HEALTH_READERS),
     Item("/equipment", "Equipment", EQUIPMENT_READERS),
     Item("/places", "Places and signs", EQUIPMENT_READERS),
+    Item("/acquaintance", "Acquaintance", ACQUAINTANCE_KEEPERS),
     Item("/editions", "Regulation", frozenset()),
 )
 
@@ -214,7 +217,7 @@ def _approvals(svc: Services, caller: Caller, now: int) -> int:
     if has(Perm.SECOND_FACTOR_RESET):
         n += sum(1 for u in svc.accounts.list() if u.totp_reset_by is not None)
     if has(Perm.EDITION_APPROVE):
-        n += sum(1 for e in svc.editions.listing() if e.state == "pending")
+        n += svc.editions.pending()
     return n
 
 
@@ -298,6 +301,15 @@ def _to_login(request: Request, lang: str | None) -> RedirectResponse:
     return RedirectResponse(to, status_code=303, headers=HEADERS)
 
 
+def _to_acquaint(request: Request) -> RedirectResponse:
+    """To the edition the account owes its acknowledgement (3.1.4, 3.4.7: read before
+    anything else, a locked screen's owner at the unlock too), and back here after. While
+    it is owed a page shows no menu, status bar or count: nothing of the console."""
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/acquaint?next={quote(here, safe='')}", status_code=303,
+                            headers=HEADERS)
+
+
 def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = frozenset(),
           keep: bool = False, **context: object) -> Response:
     """The page in the viewer's language. `needs`: None for a page open to anyone (the
@@ -310,14 +322,11 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
         return _to_login(request, asked if asked in LANGUAGES else None)
     svc = services(request)
     now = svc.clock()
-    if (needs is not None and caller is not None and not caller.locked
-            and request.url.path != "/acquaint" and svc.editions.owed(caller.name, now)):
-        # 3.1.4, 3.4.7: the edition in force is read and acknowledged before anything else
-        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/acquaint?next={quote(here, safe='')}", status_code=303,
-                                headers=HEADERS)
+    owed = caller is not None and svc.editions.owed(caller.name, now) is not None
+    if needs is not None and owed and request.url.path != "/acquaint":
+        return _to_acquaint(request)
     work = bar = None
-    if caller is not None and not caller.locked and request.url.path != "/login":
+    if caller is not None and not caller.locked and not owed and request.url.path != "/login":
         work = work_of(svc, caller)
         bar = bar_of(svc, caller, work)
     refused: dict[str, str] | None = None
@@ -327,7 +336,8 @@ def _page(request: Request, template: str, *, needs: frozenset[Perm] | None = fr
     html = TEMPLATES.get_template(template).render(
         lang=lang, _=translator(lang), languages=[(c, NAMES[c]) for c in LANGUAGES],
         zone=svc.settings.display_timezone, me=caller, refused=refused, keep=keep,
-        menu=_menu(request, caller) if caller else [], idle_lock_s=svc.settings.screen_lock_s,
+        menu=_menu(request, caller) if caller and not owed else [],
+        idle_lock_s=svc.settings.screen_lock_s,
         here=request.url.path, bar=bar, work=work, in_force=svc.editions.in_force(now),
         badges={h: work.badge(h) for h in BADGED} if work else {}, **context)
     response = HTMLResponse(html, headers=HEADERS)
@@ -350,9 +360,9 @@ def status_bar(request: Request) -> Response:
     (static/statusbar.js): the session's own, as the page rendered them; refused, with no
     body, without a live session or while its screen is locked (3.5.1)."""
     caller = _caller(request)
-    if caller is None or caller.locked:
-        return Response(status_code=401, headers=HEADERS)
     svc = services(request)
+    if caller is None or caller.locked or svc.editions.owed(caller.name, svc.clock()):
+        return Response(status_code=401, headers=HEADERS)
     work = work_of(svc, caller)
     return JSONResponse({**asdict(bar_of(svc, caller, work)),
                          "badges": {h: work.badge(h) for h in BADGED}},
@@ -378,6 +388,8 @@ def archive_start(request: Request) -> Response:
     if caller is None:
         return _to_login(request, None)
     now = svc.clock()
+    if svc.editions.owed(caller.name, now):
+        return _to_acquaint(request)
     for name, cam in sorted(svc.cameras().items()):
         if cam.removed_ns is None and footage_bounds(caller.principal, Perm.ARCHIVE_VIEW,
                                                      cam.id, now):
@@ -460,7 +472,19 @@ def places_page(request: Request) -> Response:
 
 @router.get("/places/{name}")
 def place_page(name: str, request: Request) -> Response:
-    return _page(request, "place.html", needs=EQUIPMENT_READERS, place=name)
+    return _page(request, "place.html", needs=EQUIPMENT_READERS,
+                 place=name if ITEM_NAME.fullmatch(name) else "")
+
+
+@router.get("/acquaintance")
+def acquaintance_page(request: Request) -> Response:
+    """Staff and students' acquaintance and the general meetings (3.1.4, 3.4.6, 3.4.7)."""
+    return _page(request, "acquaintance.html", needs=ACQUAINTANCE_KEEPERS)
+
+
+@router.get("/sheets/{sheet_id}")
+def sheet_page(sheet_id: int, request: Request) -> Response:
+    return _page(request, "sheet.html", needs=ACQUAINTANCE_KEEPERS, sheet_id=sheet_id)
 
 
 @router.get("/acquaint")
@@ -469,7 +493,10 @@ def acquaint_page(request: Request) -> Response:
     `next` (static/acquaint.js keeps it on this server, as the login does)."""
     svc = services(request)
     lang = pick(request.query_params.get("lang") or request.cookies.get(LANG_COOKIE))
-    edition = svc.editions.in_force(svc.clock())
+    caller = _caller(request)
+    now = svc.clock()
+    edition = ((svc.editions.owed(caller.name, now) if caller else None)
+               or svc.editions.in_force(now))
     text = svc.editions.text(edition.id, lang) if edition else None
     return _page(request, "acquaint.html", edition=edition, text=text)
 

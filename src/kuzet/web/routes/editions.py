@@ -49,8 +49,7 @@ def reply(request: Request, e: EditionView) -> EditionReply:
 
 
 def _text(request: Request, caller: Caller, e: EditionView, shown: Text) -> EditionTextReply:
-    done = next((a for a in services(request).editions.acquainted(e.id)
-                 if a.account == caller.name), None)
+    done = services(request).editions.acquaintance(caller.name, e.id)
     return EditionTextReply(edition=reply(request, e), language=shown.language,
                             text=shown.text, text_sha256=shown.sha256,
                             acknowledged=out(done.at_ns if done else None))
@@ -65,10 +64,11 @@ def editions(request: Request, caller: Caller = ANYONE) -> list[EditionReply]:
 @router.get("/editions/current")
 def current_edition(request: Request, caller: Caller = ANYONE, lang: Language = None
                     ) -> EditionTextReply:
-    """The edition in force, its text in the caller's language (`lang`, else the
-    console's): what an account reads and acknowledges before anything else."""
+    """What the caller reads and acknowledges before anything else: the first of the
+    edition in force and its amendments not yet acknowledged (else the latest in force),
+    its text in the caller's language (`lang`, else the console's)."""
     svc = services(request)
-    e = svc.editions.in_force(svc.clock())
+    e = svc.editions.owed(caller.name, svc.clock()) or svc.editions.in_force(svc.clock())
     if e is None:
         raise NotFound("no edition of the regulation is in force in Kuzet's register")
     return _text(request, caller, e, svc.editions.text(e.id, lang or language(request)))

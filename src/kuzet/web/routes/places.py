@@ -133,8 +133,9 @@ def printable_sign(name: str, request: Request, caller: Caller = READ,
     cams = svc.cameras()
     days = max([cams[c].retention_days or svc.settings.retention_days
                 for c in p.cameras if c in cams] + [svc.settings.retention_days])
+    sound = any(cams[c].audio_order_no for c in p.cameras if c in cams)  # 3.1.2
     pdf = sign_pdf(svc.settings.document_font, svc.settings.organisation, p,
-                   min(days, MAX_RETENTION_DAYS), svc.settings.notice_contact, paper)
+                   min(days, MAX_RETENTION_DAYS), svc.settings.notice_contact, sound, paper)
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'attachment; filename="sign-{name}-{paper}.pdf"',
         "cache-control": "no-store"})

@@ -5,6 +5,7 @@
 // footage, by a role or a grant), acknowledge with a note (audited), or start an incident
 // protocol at that instant (clause 3.5.7).
 import {refusal, send} from "/static/api.js";
+import {toAcquaint} from "/static/mse.js";
 import {LivePlayer} from "/static/player.js";
 import {clockFormat} from "/static/zone.js";
 
@@ -126,6 +127,7 @@ function connect() {
   };
   ws.onclose = (c) => {
     panel.dataset.connected = "no";
+    if (c.reason.includes("to be acknowledged")) toAcquaint();  // a new edition: read it
     if (c.code !== 1008) setTimeout(connect, 3000);  // 1008: refused, do not insist
   };
 }

@@ -134,6 +134,8 @@ function sessionControls(account) {
     if (body.dataset.page === "/wall") {
       covered(false);
       awake();
+      // an edition that came into force while locked is read first (UE-10-22 3.4.7)
+      fetch("/status-bar").then((r) => { if (r.status === 401) location.reload(); });
     } else {
       location.reload(); // what the lock refused loads again
     }

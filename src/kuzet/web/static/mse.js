@@ -5,6 +5,11 @@ const TRIM_AFTER_S = 30; // played media still buffered behind the playhead befo
 const KEEP_S = 10; // what a trim keeps behind it: a jump back of 10 s, and the GOP on screen
 // (a removal that reaches into the GOP being shown takes the rest of that GOP with it)
 
+// To the edition of the regulation the account owes its acknowledgement, and back.
+export function toAcquaint() {
+  location.assign(`/acquaint?next=${encodeURIComponent(location.pathname + location.search)}`);
+}
+
 export class SourceQueue {
   // A new MediaSource on `video`, with one SourceBuffer of `mime` in `mode` ("sequence":
   // each piece after the last; "segments": at its own times plus `timestampOffset`).
@@ -117,6 +122,8 @@ export class Link {
       this.socket = null;
       // the server closed it for the session's screen lock: api.js covers the page
       if (event.reason.startsWith("the screen is locked")) dispatchEvent(new Event("kuzet-locked"));
+      // an edition of the regulation came into force: read it first (UE-10-22 3.4.7)
+      if (event.reason.includes("to be acknowledged")) toAcquaint();
       if (!this.onDrop(event)) return;
       const wait = this.waitsMs[Math.min(this.tries, this.waitsMs.length - 1)];
       this.tries += 1;

@@ -1,0 +1,222 @@
+"""Meetings where people were told (UE-10-22 3.4.6) and the acquaintance of staff and
+students against signature (3.1.4, 3.4.7); `kuzet.notice.people` holds the rules. Only
+`acquaintance.keep` (the head of internal security, the rector, the designated HR staff):
+the lists are personal data."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+
+from kuzet.access.permissions import Perm
+from kuzet.access.sessions import Caller
+from kuzet.errors import Conflict, Invalid, TooLarge
+from kuzet.governance.uploads import check_upload
+from kuzet.notice.editions import EditionView
+from kuzet.notice.people import MeetingView, PersonRow, SheetView, parse_people
+from kuzet.notice.printed import sheet_pdf
+from kuzet.timefmt import format_instant
+from kuzet.web.deps import Require, services, source
+from kuzet.web.i18n import language, translator
+from kuzet.web.replies import a_file
+from kuzet.web.replies.acquaintance import (
+    BadRowReply,
+    ImportReply,
+    MeetingReply,
+    PersonReply,
+    ProgressReply,
+    SheetReply,
+)
+from kuzet.web.schemas import NewMeeting, NewSheet, RowId, SheetMarks
+from kuzet.web.services import Services
+
+router = APIRouter(prefix="/api", tags=["documents"])
+KEEP = Depends(Require(Perm.ACQUAINTANCE_KEEP))
+NO_EDITION = "no edition of the regulation is in force: nothing to be acquainted with"
+
+
+async def _body(request: Request) -> bytes:
+    cap = services(request).settings.upload_max_bytes
+    data = bytearray()
+    async for chunk in request.stream():
+        data += chunk
+        if len(data) > cap:
+            raise TooLarge("the upload is over {cap} bytes", cap=cap)
+    return bytes(data)
+
+
+def _in_force(svc: Services) -> EditionView:
+    e = svc.editions.in_force(svc.clock())
+    if e is None:
+        raise Conflict(NO_EDITION)
+    return e
+
+
+def _meeting(m: MeetingView) -> MeetingReply:
+    return MeetingReply(id=m.id, held=m.held, audience=m.audience, informed_by=m.informed_by,
+                        attendees=m.attendees, notes=m.notes, minutes_type=m.minutes_type,
+                        recorded_by=m.recorded_by)
+
+
+def _person(p: PersonRow) -> PersonReply:
+    return PersonReply(person_id=p.person_id, full_name=p.full_name, kind=p.kind,
+                       unit=p.unit, group=p.group, start=p.start)
+
+
+def _sheet(s: SheetView) -> SheetReply:
+    return SheetReply(id=s.id, edition=s.edition_id, unit=s.unit, group=s.group,
+                      people=[_person(p) for p in s.people], made_by=s.made_by,
+                      made=format_instant(s.made_ns), scan_type=s.scan_type,
+                      scan_sha256=s.scan_sha256, marks=s.marks)
+
+
+@router.get("/meetings")
+def meetings(request: Request, caller: Caller = KEEP) -> list[MeetingReply]:
+    """The register of general meetings, the latest first."""
+    return [_meeting(m) for m in services(request).people.meetings()]
+
+
+@router.post("/meetings", status_code=201)
+def record_meeting(body: NewMeeting, request: Request, caller: Caller = KEEP
+                   ) -> MeetingReply:
+    svc = services(request)
+    return _meeting(svc.people.record_meeting(caller.actor(source(request)), body.held,
+                                              body.audience, body.informed_by,
+                                              body.attendees, body.notes))
+
+
+@router.put("/meetings/{meeting}/minutes")
+async def attach_minutes(meeting: RowId, request: Request, caller: Caller = KEEP
+                         ) -> MeetingReply:
+    """The minutes as the raw body: PDF, JPEG or PNG, told by their first bytes."""
+    svc = services(request)
+    data = await _body(request)
+    kind = check_upload(data, request.headers.get("content-type", ""),
+                        svc.settings.upload_max_bytes)
+    return _meeting(svc.people.attach_minutes(caller.actor(source(request)), meeting, data,
+                                              kind))
+
+
+@router.get("/meetings/{meeting}/minutes",
+            **a_file("application/pdf", "image/jpeg", "image/png"))
+def meeting_minutes(meeting: RowId, request: Request, caller: Caller = KEEP) -> Response:
+    data, kind = services(request).people.minutes(meeting)
+    return Response(data, media_type=kind, headers={"x-content-type-options": "nosniff",
+                                                    "cache-control": "no-store"})
+
+
+@router.post("/people/import")
+async def import_people(request: Request, caller: Caller = KEEP) -> ImportReply:
+    """The HR or student office's list as the raw CSV body (UTF-8; columns person_id,
+    full_name, kind, unit, group, start): every bad row reported, nothing imported from a
+    file that has one; a known person id is updated."""
+    svc = services(request)
+    data = await _body(request)
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise Invalid("the list is not UTF-8 text") from None
+    rows, bad = parse_people(text)
+    if bad:
+        said = translator(language(request))
+        return ImportReply(added=0, updated=0, bad=[
+            BadRowReply(line=b.line, reason=b.reason.said(said)) for b in bad])
+    added, updated = svc.people.import_people(caller.actor(source(request)), rows)
+    return ImportReply(added=added, updated=updated, bad=[])
+
+
+@router.get("/people")
+def people(request: Request, caller: Caller = KEEP,
+           unit: Annotated[str | None, Query(max_length=200)] = None,
+           group: Annotated[str | None, Query(max_length=64)] = None) -> list[PersonReply]:
+    return [_person(p) for p in services(request).people.people(unit, group)]
+
+
+@router.get("/people/progress")
+def progress(request: Request, caller: Caller = KEEP) -> list[ProgressReply]:
+    """Per unit and group, the acquaintance with the edition in force."""
+    svc = services(request)
+    e = _in_force(svc)
+    return [ProgressReply(unit=p.unit, group=p.group, people=p.people, signed=p.signed,
+                          refused=p.refused, absent=p.absent, waiting=p.waiting)
+            for p in svc.people.progress(e.id)]
+
+
+@router.get("/people/newcomers")
+def newcomers(request: Request, caller: Caller = KEEP) -> list[PersonReply]:
+    """People who started after the edition in force took effect and have not signed it."""
+    svc = services(request)
+    e = _in_force(svc)
+    assert e.effective is not None
+    return [_person(p) for p in svc.people.newcomers(e.id, e.effective)]
+
+
+@router.delete("/people/{person_id}", status_code=204)
+def remove_person(person_id: str, request: Request, caller: Caller = KEEP) -> Response:
+    services(request).people.remove(caller.actor(source(request)), person_id)
+    return Response(status_code=204)
+
+
+@router.get("/sheets")
+def sheets(request: Request, caller: Caller = KEEP) -> list[SheetReply]:
+    return [_sheet(s) for s in services(request).people.sheets()]
+
+
+@router.post("/sheets", status_code=201)
+def make_sheet(body: NewSheet, request: Request, caller: Caller = KEEP) -> SheetReply:
+    """A sign-off sheet for the unit (and group) and the edition in force: everyone there
+    who has not signed or refused it yet."""
+    svc = services(request)
+    e = _in_force(svc)
+    return _sheet(svc.people.make_sheet(caller.actor(source(request)), e.id, body.unit,
+                                        body.group))
+
+
+@router.get("/sheets/{sheet}")
+def sheet(sheet: RowId, request: Request, caller: Caller = KEEP) -> SheetReply:
+    return _sheet(services(request).people.sheet(sheet))
+
+
+@router.get("/sheets/{sheet}/pdf", **a_file("application/pdf"))
+def sheet_as_pdf(sheet: RowId, request: Request, caller: Caller = KEEP,
+                 lang: Annotated[str | None, Query(pattern="^(kk|ru)$")] = None) -> Response:
+    """The sheet to print and sign, in Kazakh or Russian (default: the console's, Russian
+    for an English console)."""
+    svc = services(request)
+    s = svc.people.sheet(sheet)
+    e = svc.editions.get(s.edition_id)
+    said = lang or ("kk" if language(request) == "kk" else "ru")
+    pdf = sheet_pdf(svc.settings.document_font, svc.settings.organisation, s.id, e.number,
+                    e.order_no or "", e.order_date or "", e.summary, s.unit, s.group,
+                    [(p.full_name, p.group) for p in s.people], said)
+    return Response(pdf, media_type="application/pdf", headers={
+        "content-disposition": f'attachment; filename="sheet-{s.id}-{said}.pdf"',
+        "cache-control": "no-store"})
+
+
+@router.put("/sheets/{sheet}/scan")
+async def attach_sheet_scan(sheet: RowId, request: Request, caller: Caller = KEEP
+                            ) -> SheetReply:
+    """The signed sheet's scan as the raw body: PDF, JPEG or PNG, told by content; once."""
+    svc = services(request)
+    data = await _body(request)
+    kind = check_upload(data, request.headers.get("content-type", ""),
+                        svc.settings.upload_max_bytes)
+    return _sheet(svc.people.attach_scan(caller.actor(source(request)), sheet, data, kind))
+
+
+@router.get("/sheets/{sheet}/scan", **a_file("application/pdf", "image/jpeg", "image/png"))
+def sheet_scan(sheet: RowId, request: Request, caller: Caller = KEEP) -> Response:
+    data, kind = services(request).people.scan(sheet)
+    return Response(data, media_type=kind, headers={"x-content-type-options": "nosniff",
+                                                    "cache-control": "no-store"})
+
+
+@router.post("/sheets/{sheet}/marks")
+def mark_sheet(sheet: RowId, body: SheetMarks, request: Request, caller: Caller = KEEP
+               ) -> SheetReply:
+    """Who signed, refused or was absent, as the signed scan shows (person id -> mark)."""
+    svc = services(request)
+    return _sheet(svc.people.mark(caller.actor(source(request)), sheet, body.marks))
