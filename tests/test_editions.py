@@ -280,7 +280,22 @@ def test_the_rector_brings_an_edition_into_force_and_each_reads_it_in_chromium(
         footer = page.locator("#edition-in-force").inner_text()
         assert "UE-10-22, 2-басылым" in footer
         assert "215-Н" in footer
+        page.locator("#acquainted-rows tr").first.wait_for()  # filled by its script
         assert page.locator("#acquainted-rows tr").count() == 1  # the rector's own
+        # the new pages in Russian and English too (the rector reads them all)
+        for lang, headings in (
+                ("ru", ("Положение UE-10-22: редакции и изменения",
+                        "Места и предупреждающие знаки",
+                        "Ознакомление сотрудников и обучающихся")),
+                ("en", ("Regulation UE-10-22: editions and amendments",
+                        "Places and warning signs", "Acquaintance of staff and students"))):
+            for path, heading in zip(("/editions", "/places", "/acquaintance"), headings,
+                                     strict=True):
+                page.goto(f"{base}{path}?lang={lang}")
+                assert page.get_by_role("heading", level=1).inner_text() == heading
+            page.goto(f"{base}/editions/{draft['id']}?lang={lang}")
+            assert "215-Н" in page.locator("#order").inner_text()
+        page.goto(f"{base}/editions/{draft['id']}?lang=kk")
 
         guard = browser.new_context(ignore_https_errors=True, bypass_csp=True).new_page()
         guard.goto(f"{base}/login")
