@@ -17,7 +17,6 @@ the SHA-256 of the exact text shown, the address it came from and the instant.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import threading
 import time
@@ -35,6 +34,7 @@ from kuzet.access.steps import Entry, take_step
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.errors import Conflict, Invalid, NotFound, Phrase
+from kuzet.notice import fields as form
 from kuzet.notice.models import Acquaintance, Edition
 from kuzet.timefmt import campus_day
 
@@ -121,26 +121,6 @@ def text_of(e: Edition, language: str) -> Text:
     return Text(lang, text, hashlib.sha256(text.encode()).hexdigest())
 
 
-def _day(text: str, what: Phrase) -> str:
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise Invalid("{what}: a date as YYYY-MM-DD, not {text!r}", what=what,
-                      text=text) from None
-
-
-def _words(text: str | None, what: Phrase, limit: int, *, required: bool = True
-           ) -> str | None:
-    value = (text or "").strip()
-    if not value:
-        if required:
-            raise Invalid("{what} is required", what=what)
-        return None
-    if len(value) > limit:
-        raise Invalid("{what}: at most {limit} characters", what=what, limit=limit)
-    return value
-
-
 class Editions:
     def __init__(self, session: sessionmaker[Session], zone: str) -> None:
         self.session = session
@@ -158,12 +138,12 @@ class Editions:
         if kind not in KINDS:
             raise Invalid("kind: edition or amendment, not {kind!r}", kind=kind)
         fields = {
-            "number": _words(number, Phrase("the number"), 32),
-            "title": _words(title, Phrase("the title"), 200),
-            "text_kk": _words(text_kk, Phrase("the Kazakh text"), MAX_TEXT),
-            "text_ru": _words(text_ru, Phrase("the Russian text"), MAX_TEXT),
-            "text_en": _words(text_en, Phrase("the English text"), MAX_TEXT, required=False),
-            "summary": _words(summary, Phrase("the summary"), 2000, required=False)}
+            "number": form.text(number, Phrase("the number"), 32),
+            "title": form.text(title, Phrase("the title"), 200),
+            "text_kk": form.text(text_kk, Phrase("the Kazakh text"), MAX_TEXT),
+            "text_ru": form.text(text_ru, Phrase("the Russian text"), MAX_TEXT),
+            "text_en": form.text(text_en, Phrase("the English text"), MAX_TEXT, required=False),
+            "summary": form.text(summary, Phrase("the summary"), 2000, required=False)}
         with self.session.begin() as s:
             e = Edition(kind=kind, state=EDITIONS.word(ApprovalState.PENDING),
                         prepared_by=actor.name, prepared_ns=now_ns, **fields)
@@ -209,9 +189,9 @@ class Editions:
         order's fields are checked once the approval machine allowed the step, so that an
         attempt by someone else is refused (and audited) whatever it carries."""
         def check(s: Session) -> dict[str, str | None]:
-            number = _words(order_no, Phrase("the rector's order number"), 64)
-            ordered = _day(order_date, Phrase("the order's date"))
-            starts = _day(effective, Phrase("the day it takes effect"))
+            number = form.text(order_no, Phrase("the rector's order number"), 64)
+            ordered = form.day(order_date, Phrase("the order's date"))
+            starts = form.day(effective, Phrase("the day it takes effect"))
             if starts < ordered:
                 raise Invalid("it takes effect on or after its order's date ({ordered}), not "
                               "{starts}", ordered=ordered, starts=starts)

@@ -32,6 +32,7 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
 from kuzet.csvcells import unescape
 from kuzet.errors import Conflict, Invalid, NotFound, Phrase
+from kuzet.notice import fields as form
 from kuzet.notice.models import Meeting, Person, PersonMark, Sheet
 
 KINDS = ("staff", "student")
@@ -147,14 +148,6 @@ def _row(p: Person) -> PersonRow:
     return PersonRow(p.person_id, p.full_name, p.kind, p.unit, p.group, p.start)
 
 
-def _day(text: str, what: Phrase) -> str:
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise Invalid("{what}: a date as YYYY-MM-DD, not {text!r}", what=what,
-                      text=text) from None
-
-
 class People:
     def __init__(self, session: sessionmaker[Session], clock: Callable[[], int]) -> None:
         self.session = session
@@ -163,7 +156,7 @@ class People:
     # -- meetings (3.4.6) --------------------------------------------------------------
     def record_meeting(self, actor: Actor, held: str, audience: str, informed_by: str,
                        attendees: int | None, notes: str | None) -> MeetingView:
-        day = _day(held, Phrase("the day it was held"))
+        day = form.day(held, Phrase("the day it was held"))
         if not audience.strip() or not informed_by.strip():
             raise Invalid("a meeting names its audience and who informed them")
         with self.session.begin() as s:

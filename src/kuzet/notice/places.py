@@ -12,7 +12,6 @@ sign taken down keeps its row with the day. Every write is audited in its own tr
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from kuzet.audit.log import Actor, append_act
 from kuzet.catalog.models import Camera
 from kuzet.endpoints import ITEM_NAME
 from kuzet.errors import Conflict, Invalid, NotFound, Phrase
+from kuzet.notice import fields as form
 from kuzet.notice.coverage import PlaceFacts, SignFacts
 from kuzet.notice.models import Place, PlaceCamera, Sign
 from kuzet.regulation import check_zone
@@ -46,29 +46,9 @@ class PlaceFields:
     kind: str
 
 
-def _text(value: str | None, what: Phrase, limit: int, *, required: bool = True
-          ) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        if required:
-            raise Invalid("{what} is required", what=what)
-        return None
-    if len(text) > limit:
-        raise Invalid("{what}: at most {limit} characters", what=what, limit=limit)
-    return text
-
-
-def _day(text: str, what: Phrase) -> str:
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise Invalid("{what}: a date as YYYY-MM-DD, not {text!r}", what=what,
-                      text=text) from None
-
-
 def check_place(f: PlaceFields, buildings: Sequence[str]) -> PlaceFields:
     """The fields as stored, or a refusal saying what is wrong."""
-    building = _text(f.building, Phrase("the building"), 64)
+    building = form.text(f.building, Phrase("the building"), 64)
     assert building is not None
     if buildings and building not in buildings:
         raise Invalid("building {building!r} is not one of the campus's: {known}",
@@ -76,9 +56,9 @@ def check_place(f: PlaceFields, buildings: Sequence[str]) -> PlaceFields:
     if f.kind not in KINDS:
         raise Invalid("kind of place: one of {kinds}, not {kind!r}", kinds=", ".join(KINDS),
                       kind=f.kind)
-    room = _text(f.room, Phrase("the room or area"), 200)
+    room = form.text(f.room, Phrase("the room or area"), 200)
     assert room is not None
-    return PlaceFields(building, _text(f.floor, Phrase("the floor"), 32, required=False),
+    return PlaceFields(building, form.text(f.floor, Phrase("the floor"), 32, required=False),
                        room, check_zone(f.zone).value, f.kind)
 
 
@@ -104,7 +84,7 @@ class Places:
     def _past(self, day: str, what: Phrase) -> str:
         """`day` checked, and not after the campus's today: a sign put up or checked
         tomorrow would keep its place out of the findings for nothing."""
-        checked = _day(day, what)
+        checked = form.day(day, what)
         if checked > campus_day(self.clock(), self.zone).isoformat():
             raise Invalid("{what}: {day} has not come yet", what=what, day=checked)
         return checked
@@ -186,7 +166,7 @@ class Places:
     # -- signs -------------------------------------------------------------------------
     def add_sign(self, actor: Actor, place: str, position: str, kind: str,
                  installed: str) -> PlaceFacts:
-        where = _text(position, Phrase("where the sign hangs"), 200)
+        where = form.text(position, Phrase("where the sign hangs"), 200)
         assert where is not None
         if kind not in SIGN_KINDS:
             raise Invalid("kind of sign: sign or notice, not {kind!r}", kind=kind)

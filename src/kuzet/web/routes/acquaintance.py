@@ -9,11 +9,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
 
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
-from kuzet.errors import Conflict, Invalid, TooLarge
-from kuzet.governance.uploads import check_upload
+from kuzet.errors import Conflict, Invalid
 from kuzet.notice.editions import EditionView
 from kuzet.notice.people import MeetingView, PersonRow, SheetView, parse_people
 from kuzet.notice.printed import sheet_pdf
@@ -29,22 +29,13 @@ from kuzet.web.replies.acquaintance import (
     ProgressReply,
     SheetReply,
 )
+from kuzet.web.scans import body_of, scan_of
 from kuzet.web.schemas import NewMeeting, NewSheet, RowId, SheetMarks
 from kuzet.web.services import Services
 
 router = APIRouter(prefix="/api", tags=["documents"])
 KEEP = Depends(Require(Perm.ACQUAINTANCE_KEEP))
 NO_EDITION = "no edition of the regulation is in force: nothing to be acquainted with"
-
-
-async def _body(request: Request) -> bytes:
-    cap = services(request).settings.upload_max_bytes
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > cap:
-            raise TooLarge("the upload is over {cap} bytes", cap=cap)
-    return bytes(data)
 
 
 def _in_force(svc: Services) -> EditionView:
@@ -92,9 +83,7 @@ async def attach_minutes(meeting: RowId, request: Request, caller: Caller = KEEP
                          ) -> MeetingReply:
     """The minutes as the raw body: PDF, JPEG or PNG, told by their first bytes."""
     svc = services(request)
-    data = await _body(request)
-    kind = check_upload(data, request.headers.get("content-type", ""),
-                        svc.settings.upload_max_bytes)
+    data, kind = await scan_of(request)
     return _meeting(svc.people.attach_minutes(caller.actor(source(request)), meeting, data,
                                               kind))
 
@@ -112,8 +101,13 @@ async def import_people(request: Request, caller: Caller = KEEP) -> ImportReply:
     """The HR or student office's list as the raw CSV body (UTF-8; columns person_id,
     full_name, kind, unit, group, start): every bad row reported, nothing imported from a
     file that has one; a known person id is updated."""
-    svc = services(request)
-    data = await _body(request)
+    data = await body_of(request)
+    # judged and written off the event loop: thousands of rows must not hold every other
+    # request (logins, live views) meanwhile
+    return await run_in_threadpool(_import, request, caller, data)
+
+
+def _import(request: Request, caller: Caller, data: bytes) -> ImportReply:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -123,7 +117,8 @@ async def import_people(request: Request, caller: Caller = KEEP) -> ImportReply:
         said = translator(language(request))
         return ImportReply(added=0, updated=0, bad=[
             BadRowReply(line=b.line, reason=b.reason.said(said)) for b in bad])
-    added, updated = svc.people.import_people(caller.actor(source(request)), rows)
+    added, updated = services(request).people.import_people(caller.actor(source(request)),
+                                                            rows)
     return ImportReply(added=added, updated=updated, bad=[])
 
 
@@ -201,9 +196,7 @@ async def attach_sheet_scan(sheet: RowId, request: Request, caller: Caller = KEE
                             ) -> SheetReply:
     """The signed sheet's scan as the raw body: PDF, JPEG or PNG, told by content; once."""
     svc = services(request)
-    data = await _body(request)
-    kind = check_upload(data, request.headers.get("content-type", ""),
-                        svc.settings.upload_max_bytes)
+    data, kind = await scan_of(request)
     return _sheet(svc.people.attach_scan(caller.actor(source(request)), sheet, data, kind))
 
 

@@ -18,14 +18,14 @@ from fastapi.responses import Response
 
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
-from kuzet.errors import Denied, NotFound, TooLarge
-from kuzet.governance.uploads import check_upload
+from kuzet.errors import Denied, NotFound
 from kuzet.notice.editions import EditionView, Text
 from kuzet.timefmt import format_instant
 from kuzet.web.deps import Authenticated, Require, services, source
 from kuzet.web.i18n import language
 from kuzet.web.replies import a_file
 from kuzet.web.replies.editions import AcquaintanceReply, EditionReply, EditionTextReply
+from kuzet.web.scans import scan_of
 from kuzet.web.schemas import Decision, EditionApproval, EditionRead, NewEdition, RowId
 from kuzet.web.times import out
 
@@ -97,15 +97,9 @@ async def attach_scan(edition: RowId, request: Request, caller: Caller = PREPARE
     """The signed document as the raw request body (PDF, JPEG or PNG, told by its first
     bytes); to a draft, or once to an approved edition."""
     svc = services(request)
-    cap = svc.settings.upload_max_bytes
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > cap:
-            raise TooLarge("the scan is over {cap} bytes", cap=cap)
-    kind = check_upload(bytes(data), request.headers.get("content-type", ""), cap)
+    data, kind = await scan_of(request)
     return reply(request, svc.editions.attach_scan(caller.actor(source(request)), edition,
-                                                   bytes(data), kind))
+                                                   data, kind))
 
 
 @router.get("/editions/{edition}/scan", **a_file("application/pdf", "image/jpeg", "image/png"))

@@ -13,9 +13,7 @@ from fastapi.responses import Response
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
-from kuzet.errors import TooLarge
 from kuzet.governance.documents import local
-from kuzet.governance.uploads import check_upload
 from kuzet.notice.coverage import NAMED_ROOMS, Finding, PlaceFacts, coverage, due
 from kuzet.notice.places import PlaceFields
 from kuzet.notice.printed import coverage_csv, coverage_pdf, sign_pdf
@@ -26,6 +24,7 @@ from kuzet.web.deps import Require, services, source
 from kuzet.web.i18n import language, translator
 from kuzet.web.replies import a_file
 from kuzet.web.replies.places import FindingReply, PlaceReply, SignReply
+from kuzet.web.scans import scan_of
 from kuzet.web.schemas import NewPlace, NewSign, PlaceBody, RowId, SignCheck
 from kuzet.web.services import Services
 
@@ -162,15 +161,9 @@ async def attach_photo(name: str, sign: RowId, request: Request, caller: Caller 
                        ) -> PlaceReply:
     """The sign's photograph as the raw body: JPEG or PNG, told by its first bytes."""
     svc = services(request)
-    cap = svc.settings.upload_max_bytes
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > cap:
-            raise TooLarge("the scan is over {cap} bytes", cap=cap)
-    kind = check_upload(bytes(data), request.headers.get("content-type", ""), cap)
+    data, kind = await scan_of(request)
     return _reply(svc, svc.places.attach_photo(caller.actor(source(request)), name, sign,
-                                               bytes(data), kind))
+                                               data, kind))
 
 
 @router.get("/places/{name}/signs/{sign}/photo", **a_file("image/jpeg", "image/png"))

@@ -19,7 +19,7 @@ from fastapi.responses import Response, StreamingResponse
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
-from kuzet.errors import NotFound, TooLarge
+from kuzet.errors import NotFound
 from kuzet.governance.documents import handover_pdf
 from kuzet.governance.models import Transfer
 from kuzet.governance.transfers import (
@@ -31,7 +31,6 @@ from kuzet.governance.transfers import (
     package_of,
     requested_scope,
 )
-from kuzet.governance.uploads import check_upload
 from kuzet.web.deps import Require, authorize, services, source
 from kuzet.web.registers import csv_answer
 from kuzet.web.replies import a_file
@@ -45,6 +44,7 @@ from kuzet.web.replies.transfers import (
     TransferReply,
 )
 from kuzet.web.routes.cameras import camera
+from kuzet.web.scans import scan_of
 from kuzet.web.schemas import (
     Decision,
     PackageReceipt,
@@ -126,14 +126,8 @@ async def attach_basis(transfer: RowId, request: Request, caller: Caller = REGIS
     """The scan of the basis document as the raw request body (PDF, JPEG or PNG); its
     type is read from its first bytes and must agree with Content-Type if one is sent."""
     svc = services(request)
-    cap = svc.settings.upload_max_bytes
-    data = bytearray()
-    async for chunk in request.stream():
-        data += chunk
-        if len(data) > cap:
-            raise TooLarge("the scan is over {cap} bytes", cap=cap)
-    kind = check_upload(bytes(data), request.headers.get("content-type", ""), cap)
-    t = svc.transfers.attach_basis(caller.actor(source(request)), transfer, bytes(data), kind)
+    data, kind = await scan_of(request)
+    t = svc.transfers.attach_basis(caller.actor(source(request)), transfer, data, kind)
     return _reply(t)
 
 

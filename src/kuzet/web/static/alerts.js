@@ -4,7 +4,7 @@
 // next: open the camera, open its archive at the alarm's instant (for whoever may see
 // footage, by a role or a grant), acknowledge with a note (audited), or start an incident
 // protocol at that instant (clause 3.5.7).
-import {refusal, send} from "/static/api.js";
+import {button, refusal, send} from "/static/api.js";
 import {toAcquaint} from "/static/mse.js";
 import {LivePlayer} from "/static/player.js";
 import {clockFormat} from "/static/zone.js";
@@ -29,14 +29,6 @@ function tone() {
   } catch {
     // no sound before the guard has touched the page: the list still shows it
   }
-}
-
-function button(label, handler) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = label;
-  b.addEventListener("click", handler);
-  return b;
 }
 
 function stopClip() {

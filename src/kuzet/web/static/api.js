@@ -35,6 +35,15 @@ export async function refusal(response) {
   return typeof body.who === "string" ? `${text} ${body.who}` : text;
 }
 
+// A button that does `handler` when pressed (type "button": it never sends a form).
+export function button(label, handler) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.addEventListener("click", handler);
+  return b;
+}
+
 // A table row of plain text cells (and nodes, such as links).
 export function row(values) {
   const tr = document.createElement("tr");

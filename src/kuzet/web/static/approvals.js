@@ -2,7 +2,7 @@
 // take (transfers, holds, privileged roles, access by instruction, the regulation's
 // editions), in one list. Nothing
 // one asked for oneself offers a decision; the server refuses it anyway.
-import {refusal, send} from "/static/api.js";
+import {button, refusal, send} from "/static/api.js";
 import {clockFormat, dayStartMs, isoInZone, shownIso} from "/static/zone.js";
 
 const labels = document.getElementById("labels").dataset;
@@ -20,14 +20,6 @@ function item(section, text, actions) {
   section.querySelector("ul").append(li);
   section.hidden = false;
   return li;
-}
-
-function button(label, handler) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = label;
-  b.addEventListener("click", handler);
-  return b;
 }
 
 async function decide(path, body) {

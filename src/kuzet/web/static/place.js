@@ -1,7 +1,7 @@
 // One place under the cameras' view: its signs with their checks and photographs, the
 // printable sign, and the form that records a sign put up (UE-10-22 3.4.5). Each change
 // is for those who keep the register; the server decides and says why not.
-import {refusal, row, send, upload} from "/static/api.js";
+import {button, refusal, row, send, upload} from "/static/api.js";
 import {isoInZone} from "/static/zone.js";
 
 const name = document.getElementById("place").dataset.name;
@@ -11,14 +11,6 @@ const form = document.getElementById("sign");
 const base = `/api/places/${encodeURIComponent(name)}`;
 const today = () => isoInZone(Date.now()).slice(0, 10);
 let keeper = false;
-
-function button(label, handler) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = label;
-  b.addEventListener("click", handler);
-  return b;
-}
 
 async function answered(response) {
   if (!response.ok) {
