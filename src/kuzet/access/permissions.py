@@ -157,10 +157,11 @@ RANK = {"rector": 4, "vice_rector": 3, "head_of_security": 2, "administrator": 1
 # of that order, each for the other and for everyone below; never an administrator alone.
 RESET_CONFIRMERS = frozenset({"rector", "vice_rector"})
 # What an API token never carries, whatever its row says: it runs unattended with no second
-# factor behind it. Stored video (a person's act), the rector's decisions, and changing
+# factor behind it. Stored video (a person's act), the rector's decisions, changing
 # anyone's credentials (a token that resets passwords or confirms a second-factor reset
-# would be the second person of a two-person rule).
-TOKEN_NEVER = (ARCHIVE_PERMS | DECISION_PERMS
+# would be the second person of a two-person rule), and the lists of staff and students
+# (personal data of thousands, read by a person).
+TOKEN_NEVER = (ARCHIVE_PERMS | DECISION_PERMS | PEOPLE_PERMS
                | frozenset({Perm.SECOND_FACTOR_RESET, Perm.USER_ADMIN}))
 
 

@@ -19,6 +19,7 @@ from kuzet.access.grants import active_grants
 from kuzet.access.models import ApiToken, CameraGroupMember, Role, RoleAssignment, User, WebSession
 from kuzet.access.permissions import (
     ARCHIVE_PERMS,
+    PEOPLE_PERMS,
     TOKEN_NEVER,
     TOKEN_ONLY,
     Assignment,
@@ -284,6 +285,10 @@ class Sessions:
         if perms & ARCHIVE_PERMS:
             raise Invalid("a token cannot reach stored video: that needs a person with a "
                           "second factor")
+        if perms & PEOPLE_PERMS:
+            raise Invalid("clauses 3.1.4, 3.4.7: the lists of staff and students are personal "
+                          "data, read by a person with a second factor, not a token: {perms}",
+                          perms=", ".join(sorted(perms & PEOPLE_PERMS)))
         if perms & TOKEN_NEVER:
             raise Invalid("clauses 3.3, 3.5.4, 3.5.5, 3.5.6, 4.1: the rector's decisions and "
                           "changes to anyone's credentials are taken by a person's own "

@@ -94,7 +94,8 @@ class AuditAction(StrEnum):
     MEETING_ADD = "meeting.add"  # a general meeting where people were told
     MEETING_MINUTES = "meeting.minutes"  # its minutes attached (their digest)
     PEOPLE_IMPORT = "people.import"  # a list of staff or students imported: counts only
-    PEOPLE_REMOVE = "people.remove"  # a person who left taken off the lists
+    PEOPLE_REMOVE = "people.remove"  # a person who left taken off the lists (the row's id)
+    PEOPLE_READ = "people.read"  # the lists or a sheet's names read: counts only
     SHEET_MAKE = "sheet.make"  # a sign-off sheet made for a unit and the edition in force
     SHEET_SCAN = "sheet.scan"  # its signed scan attached (its digest)
     SHEET_MARK = "sheet.mark"  # who signed, refused or was absent, as counts

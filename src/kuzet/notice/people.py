@@ -21,25 +21,30 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor, append_act
-from kuzet.csvcells import unescape
 from kuzet.errors import Conflict, Invalid, NotFound, Phrase
 from kuzet.notice import fields as form
 from kuzet.notice.models import Meeting, Person, PersonMark, Sheet
+from kuzet.timefmt import campus_day
 
 KINDS = ("staff", "student")
 OUTCOMES = ("signed", "refused", "absent")
 FINAL = ("signed", "refused")  # an absent person is asked again
 COLUMNS = ("person_id", "full_name", "kind", "unit", "group", "start")
 MAX_ROWS = 50_000  # a campus's staff and students, with room
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+MAX_SHEET = 5000  # people on one sign-off sheet (what one save of its marks takes)
+PERSON_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")  # the offices' numbers, fit for a URL
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,17 @@ class SheetView:
 
 
 @dataclass(frozen=True)
+class SheetSummary:
+    id: int
+    edition_id: int
+    unit: str
+    group: str | None
+    people: int
+    scanned: bool
+    marked: int
+
+
+@dataclass(frozen=True)
 class MeetingView:
     id: int
     held: str
@@ -110,16 +126,18 @@ def parse_people(text: str) -> tuple[list[PersonRow], list[BadRow]]:
     good: list[PersonRow] = []
     bad: list[BadRow] = []
     seen: dict[str, int] = {}
-    if len(rows) - 1 > MAX_ROWS:
-        return [], [BadRow(1, Phrase("more than {rows} rows", rows=MAX_ROWS))]
     for line, cells in enumerate(rows[1:], start=2):
+        if line - 1 > MAX_ROWS:
+            return [], [BadRow(1, Phrase("more than {rows} rows", rows=MAX_ROWS))]
         if not any(c.strip() for c in cells):
             continue
-        values = [unescape(c).strip() for c in cells] + [""] * len(COLUMNS)
+        values = [c.strip() for c in cells] + [""] * len(COLUMNS)
         pid, name, kind, unit, group, start = values[:len(COLUMNS)]
         reason: Phrase | None = None
-        if not pid or len(pid) > 32:
-            reason = Phrase("person_id: 1 to 32 characters")
+        if any(CONTROL.search(v) for v in (pid, name, kind, unit, group, start)):
+            reason = Phrase("a control character in the row: save the list as plain text")
+        elif not PERSON_ID.fullmatch(pid):
+            reason = Phrase("person_id: 1 to 32 letters, digits, '.', '_' or '-'")
         elif pid in seen:
             reason = Phrase("person_id {person_id} is on line {line} too", person_id=pid,
                             line=seen[pid])
@@ -149,14 +167,19 @@ def _row(p: Person) -> PersonRow:
 
 
 class People:
-    def __init__(self, session: sessionmaker[Session], clock: Callable[[], int]) -> None:
+    def __init__(self, session: sessionmaker[Session], clock: Callable[[], int],
+                 zone: str) -> None:
         self.session = session
         self.clock = clock
+        self.zone = zone  # the campus's: a meeting's day is its day
 
     # -- meetings (3.4.6) --------------------------------------------------------------
     def record_meeting(self, actor: Actor, held: str, audience: str, informed_by: str,
                        attendees: int | None, notes: str | None) -> MeetingView:
         day = form.day(held, Phrase("the day it was held"))
+        if day > campus_day(self.clock(), self.zone).isoformat():
+            raise Invalid("{what}: {day} has not come yet", what=Phrase("the day it was held"),
+                          day=day)
         if not audience.strip() or not informed_by.strip():
             raise Invalid("a meeting names its audience and who informed them")
         with self.session.begin() as s:
@@ -175,6 +198,8 @@ class People:
             m = s.get(Meeting, meeting_id)
             if m is None:
                 raise NotFound("no meeting {meeting}", meeting=meeting_id)
+            if m.minutes_type is not None:
+                raise Conflict("meeting {meeting} has its minutes already", meeting=meeting_id)
             m.minutes, m.minutes_type = data, media_type
             append_act(s, actor, AuditAction.MEETING_MINUTES, f"meeting/{m.id}",
                        sha256=hashlib.sha256(data).hexdigest(), type=media_type,
@@ -208,6 +233,10 @@ class People:
                 Person.person_id.in_([r.person_id for r in rows])))}
             for r in rows:
                 p = known.get(r.person_id)
+                if p is not None and p.kind != r.kind:  # two offices' numbers met
+                    raise Conflict("person_id {person_id} is a {kind} in the lists; this list "
+                                   "says {said}: nothing imported", person_id=r.person_id,
+                                   kind=p.kind, said=r.kind)
                 if p is None:
                     s.add(Person(person_id=r.person_id, full_name=r.full_name, kind=r.kind,
                                  unit=r.unit, group=r.group, start=r.start))
@@ -239,13 +268,15 @@ class People:
             for mark in s.scalars(select(PersonMark).where(PersonMark.person_id == p.id)):
                 s.delete(mark)
             s.delete(p)
-            append_act(s, actor, AuditAction.PEOPLE_REMOVE, f"person/{person_id}")
+            # the audit chain outlives the row: it names the row, never the person
+            append_act(s, actor, AuditAction.PEOPLE_REMOVE, f"person/#{p.id}")
 
     # -- sheets and marks (3.4.7) ------------------------------------------------------
     def make_sheet(self, actor: Actor, edition_id: int, unit: str,
                    group: str | None) -> SheetView:
         """A sheet for the unit (and group): everyone there not yet signed or refused for
         the edition, by name."""
+        unit, group = unit.strip(), (group or "").strip() or None
         with self.session.begin() as s:
             q = select(Person).where(Person.unit == unit).order_by(Person.full_name)
             if group is not None:
@@ -256,6 +287,9 @@ class People:
             if not listed:
                 raise Conflict("nobody in {unit} {group} waits to sign this edition",
                                unit=unit, group=group or "")
+            if len(listed) > MAX_SHEET:
+                raise Invalid("{people} people in {unit}: a sheet lists at most {most}; make "
+                              "one per group", people=len(listed), unit=unit, most=MAX_SHEET)
             sheet = Sheet(edition_id=edition_id, unit=unit, group=group,
                           people=json.dumps([p.id for p in listed]), made_by=actor.name,
                           made_ns=self.clock())
@@ -269,7 +303,7 @@ class People:
                     media_type: str) -> SheetView:
         with self.session.begin() as s:
             sheet = self._sheet_row(s, sheet_id)
-            if sheet.scan is not None:
+            if sheet.scan_sha256 is not None:
                 raise Conflict("sheet {sheet} has its signed scan already", sheet=sheet_id)
             sheet.scan, sheet.scan_type = data, media_type
             sheet.scan_sha256 = hashlib.sha256(data).hexdigest()
@@ -289,7 +323,7 @@ class People:
         outcome that is none, or a sheet without its scan is refused, nothing marked."""
         with self.session.begin() as s:
             sheet = self._sheet_row(s, sheet_id)
-            if sheet.scan is None:
+            if sheet.scan_sha256 is None:  # (the scan itself is not read)
                 raise Conflict("upload sheet {sheet}'s signed scan before marking it",
                                sheet=sheet_id)
             on_it = {p.person_id: p for p in s.scalars(select(Person).where(
@@ -302,31 +336,42 @@ class People:
                     raise Invalid("a mark is signed, refused or absent, not {outcome!r}",
                                   outcome=outcome)
             now = self.clock()
+            ids = [on_it[pid].id for pid in marks]
+            had = {m.person_id: m for m in s.scalars(select(PersonMark).where(
+                PersonMark.edition_id == sheet.edition_id, PersonMark.person_id.in_(ids)))}
+            taken: Counter[str] = Counter()
             for pid, outcome in marks.items():
                 p = on_it[pid]
-                m = s.scalar(select(PersonMark).where(PersonMark.person_id == p.id,
-                                                      PersonMark.edition_id ==
-                                                      sheet.edition_id))
+                m = had.get(p.id)
+                if m is not None and m.outcome in FINAL and m.sheet_id != sheet.id:
+                    continue  # signed or refused on another sheet: that mark stands
+                taken[outcome] += 1
                 if m is None:
                     s.add(PersonMark(person_id=p.id, edition_id=sheet.edition_id,
                                      sheet_id=sheet.id, outcome=outcome,
                                      marked_by=actor.name, marked_ns=now))
-                elif m.outcome in FINAL and m.sheet_id != sheet.id:
-                    raise Conflict("person {person_id} was marked {outcome} on sheet {sheet} "
-                                   "already", person_id=pid, outcome=m.outcome,
-                                   sheet=m.sheet_id)
                 else:
                     m.outcome, m.sheet_id, m.marked_by, m.marked_ns = (
                         outcome, sheet.id, actor.name, now)
             append_act(s, actor, AuditAction.SHEET_MARK, f"sheet/{sheet.id}",
-                       marks=dict(Counter(marks.values())))
-            s.flush()
+                       marks=dict(taken))
+            try:
+                s.flush()
+            except IntegrityError:  # another keeper marked the same person just now
+                raise Conflict("sheet {sheet} was marked by someone else meanwhile; open it "
+                               "again", sheet=sheet_id) from None
             return self._sheet(s, sheet)
 
-    def sheets(self) -> list[SheetView]:
+    def sheets(self) -> list[SheetSummary]:
+        """Every sheet, newest first, with its counts (the people's names are read one
+        sheet at a time)."""
         with self.session() as s:
-            return [self._sheet(s, sh) for sh in s.scalars(
-                select(Sheet).order_by(Sheet.id.desc()))]
+            marked = dict(s.execute(select(PersonMark.sheet_id, func.count()).group_by(
+                PersonMark.sheet_id)).all())
+            return [SheetSummary(sh.id, sh.edition_id, sh.unit, sh.group,
+                                 len(json.loads(sh.people)), sh.scan_sha256 is not None,
+                                 int(marked.get(sh.id, 0)))
+                    for sh in s.scalars(select(Sheet).order_by(Sheet.id.desc()))]
 
     def sheet(self, sheet_id: int) -> SheetView:
         with self.session() as s:

@@ -188,14 +188,16 @@ def coverage_csv(findings: Sequence[Finding]) -> str:
 SHEET: Mapping[str, Mapping[str, str]] = {
     "kk": {"title": "UE-10-22 «Бейнебақылау жүйесі туралы» ЕРЕЖЕСІМЕН ТАНЫСУ ПАРАҒЫ",
            "sheet": "Парақ № {sheet}", "unit": "Бөлімше", "group": "Топ",
-           "edition": "{label}, ректордың {date} № {order} бұйрығымен бекітілген",
+           "edition": "{label}: ректордың {date} № {order} бұйрығы",
+           "amendment": "UE-10-22, {number} өзгеріс",
            "read": "Төменде қол қойғандар бейнебақылау туралы ережемен танысты (3.1.4, "
                    "3.4.7-тармақтар).",
            "no": "№", "name": "Тегі, аты, әкесінің аты", "signature": "Қолы", "date": "Күні",
            "label": "UE-10-22, {number}-басылым"},
     "ru": {"title": "ЛИСТ ОЗНАКОМЛЕНИЯ С ПОЛОЖЕНИЕМ UE-10-22 «О СИСТЕМЕ ВИДЕОНАБЛЮДЕНИЯ»",
            "sheet": "Лист № {sheet}", "unit": "Подразделение", "group": "Группа",
-           "edition": "{label}, утверждена приказом ректора № {order} от {date}",
+           "edition": "{label}: приказ ректора № {order} от {date}",
+           "amendment": "UE-10-22, изменение {number}",
            "read": "Нижеподписавшиеся ознакомлены с положением о видеонаблюдении (пп. "
                    "3.1.4, 3.4.7).",
            "no": "№", "name": "Фамилия, имя, отчество", "signature": "Подпись",
@@ -204,11 +206,13 @@ SHEET: Mapping[str, Mapping[str, str]] = {
 SHEET_COLUMNS = (10.0, 80.0, 30.0, 45.0, 25.0)  # №, name, group, signature, date: 190 mm
 
 
-def sheet_pdf(font: Path, organisation: str, sheet: int, number: str, order_no: str,
-              order_date: str, summary: str | None, unit: str, group: str | None,
-              people: Sequence[tuple[str, str | None]], lang: str) -> bytes:
-    """A sign-off sheet in Kazakh or Russian (3.4.7): the edition, its summary, and a row
-    per person (`people`: full name and group, in order) with room for a signature."""
+def sheet_pdf(font: Path, organisation: str, sheet: int,
+              editions: Sequence[tuple[str, str, str, str]], summary: str | None, unit: str,
+              group: str | None, people: Sequence[tuple[str, str | None]], lang: str) -> bytes:
+    """A sign-off sheet in Kazakh or Russian (3.4.7): the edition and the amendments in
+    force since (`editions`: kind, number, order number, order date), the edition's
+    summary, and a row per person (`people`: full name and group, in order) with room for
+    a signature."""
     t = SHEET[lang]
     pdf = new_pdf(font)
     pdf.set_font("Body", size=10)
@@ -216,12 +220,13 @@ def sheet_pdf(font: Path, organisation: str, sheet: int, number: str, order_no: 
     pdf.set_font("Body", size=12)
     pdf.multi_cell(0, 7, t["title"], align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Body", size=10)
-    day = f"{order_date[8:10]}.{order_date[5:7]}.{order_date[0:4]}"
     pdf.multi_cell(0, 5, t["sheet"].format(sheet=sheet), align="C", new_x="LMARGIN",
                    new_y="NEXT")
-    pdf.multi_cell(0, 5, t["edition"].format(label=t["label"].format(number=number),
-                                             order=order_no, date=day),
-                   new_x="LMARGIN", new_y="NEXT")
+    for kind, number, order_no, order_date in editions:
+        day = f"{order_date[8:10]}.{order_date[5:7]}.{order_date[0:4]}"
+        label = t["label" if kind == "edition" else "amendment"].format(number=number)
+        pdf.multi_cell(0, 5, t["edition"].format(label=label, order=order_no, date=day),
+                       new_x="LMARGIN", new_y="NEXT")
     if summary:
         pdf.multi_cell(0, 5, summary, new_x="LMARGIN", new_y="NEXT")
     pdf.multi_cell(0, 5, t["read"], new_x="LMARGIN", new_y="NEXT")

@@ -165,7 +165,7 @@ class Services:
         self.editions = Editions(session, self.settings.display_timezone)
         self.places = Places(session, self.settings.buildings, self.clock,
                              self.settings.display_timezone)
-        self.people = People(session, self.clock)
+        self.people = People(session, self.clock, self.settings.display_timezone)
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
                                self.settings.organisation)
 

@@ -49,6 +49,16 @@ class ProgressReply(Reply):
     waiting: int = Field(description="neither signed nor refused yet")
 
 
+class SheetSummaryReply(Reply):
+    id: int
+    edition: int
+    unit: str
+    group: str | None
+    people: int
+    scanned: bool = Field(description="its signed scan is attached")
+    marked: int
+
+
 class SheetReply(Reply):
     id: int
     edition: int

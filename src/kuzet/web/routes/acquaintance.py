@@ -8,11 +8,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
+from kuzet.audit.actions import AuditAction
 from kuzet.errors import Conflict, Invalid
 from kuzet.notice.editions import EditionView
 from kuzet.notice.people import MeetingView, PersonRow, SheetView, parse_people
@@ -28,6 +29,7 @@ from kuzet.web.replies.acquaintance import (
     PersonReply,
     ProgressReply,
     SheetReply,
+    SheetSummaryReply,
 )
 from kuzet.web.scans import body_of, scan_of
 from kuzet.web.schemas import NewMeeting, NewSheet, RowId, SheetMarks
@@ -39,10 +41,12 @@ NO_EDITION = "no edition of the regulation is in force: nothing to be acquainted
 
 
 def _in_force(svc: Services) -> EditionView:
-    e = svc.editions.in_force(svc.clock())
-    if e is None:
+    """The edition in force (its amendments since come with it on the sheets): what staff
+    and students sign for, an amendment being part of it, not a new campaign."""
+    force = svc.editions.force(svc.clock())
+    if not force:
         raise Conflict(NO_EDITION)
-    return e
+    return force[0]
 
 
 def _meeting(m: MeetingView) -> MeetingReply:
@@ -96,27 +100,29 @@ def meeting_minutes(meeting: RowId, request: Request, caller: Caller = KEEP) -> 
                                                     "cache-control": "no-store"})
 
 
-@router.post("/people/import")
-async def import_people(request: Request, caller: Caller = KEEP) -> ImportReply:
+@router.post("/people/import", response_model=ImportReply,
+             responses={422: {"model": ImportReply, "description": "bad rows, none imported"}})
+async def import_people(request: Request, caller: Caller = KEEP) -> ImportReply | JSONResponse:
     """The HR or student office's list as the raw CSV body (UTF-8; columns person_id,
     full_name, kind, unit, group, start): every bad row reported, nothing imported from a
-    file that has one; a known person id is updated."""
+    file that has one (422, every bad row said); a known person id is updated."""
     data = await body_of(request)
     # judged and written off the event loop: thousands of rows must not hold every other
     # request (logins, live views) meanwhile
     return await run_in_threadpool(_import, request, caller, data)
 
 
-def _import(request: Request, caller: Caller, data: bytes) -> ImportReply:
+def _import(request: Request, caller: Caller, data: bytes) -> ImportReply | JSONResponse:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise Invalid("the list is not UTF-8 text") from None
     rows, bad = parse_people(text)
-    if bad:
+    if bad:  # refused, every bad row said: nothing imported
         said = translator(language(request))
-        return ImportReply(added=0, updated=0, bad=[
+        reply = ImportReply(added=0, updated=0, bad=[
             BadRowReply(line=b.line, reason=b.reason.said(said)) for b in bad])
+        return JSONResponse(reply.model_dump(), status_code=422)
     added, updated = services(request).people.import_people(caller.actor(source(request)),
                                                             rows)
     return ImportReply(added=added, updated=updated, bad=[])
@@ -126,7 +132,12 @@ def _import(request: Request, caller: Caller, data: bytes) -> ImportReply:
 def people(request: Request, caller: Caller = KEEP,
            unit: Annotated[str | None, Query(max_length=200)] = None,
            group: Annotated[str | None, Query(max_length=64)] = None) -> list[PersonReply]:
-    return [_person(p) for p in services(request).people.people(unit, group)]
+    """The lists, audited as read (counts, never names: 3.5.1, personal data)."""
+    svc = services(request)
+    found = svc.people.people(unit, group)
+    svc.audit.act(caller.actor(source(request)), AuditAction.PEOPLE_READ, "people",
+                  unit=unit, group=group, people=len(found))
+    return [_person(p) for p in found]
 
 
 @router.get("/people/progress")
@@ -155,8 +166,11 @@ def remove_person(person_id: str, request: Request, caller: Caller = KEEP) -> Re
 
 
 @router.get("/sheets")
-def sheets(request: Request, caller: Caller = KEEP) -> list[SheetReply]:
-    return [_sheet(s) for s in services(request).people.sheets()]
+def sheets(request: Request, caller: Caller = KEEP) -> list[SheetSummaryReply]:
+    """Every sheet with its counts; its people are read with the sheet itself."""
+    return [SheetSummaryReply(id=s.id, edition=s.edition_id, unit=s.unit, group=s.group,
+                              people=s.people, scanned=s.scanned, marked=s.marked)
+            for s in services(request).people.sheets()]
 
 
 @router.post("/sheets", status_code=201)
@@ -182,10 +196,16 @@ def sheet_as_pdf(sheet: RowId, request: Request, caller: Caller = KEEP,
     svc = services(request)
     s = svc.people.sheet(sheet)
     e = svc.editions.get(s.edition_id)
+    force = svc.editions.force(svc.clock())
+    since = [a for a in force if a.kind == "amendment" and any(x.id == e.id for x in force)
+             and (a.effective or "") > (e.effective or "")]
     said = lang or ("kk" if language(request) == "kk" else "ru")
-    pdf = sheet_pdf(svc.settings.document_font, svc.settings.organisation, s.id, e.number,
-                    e.order_no or "", e.order_date or "", e.summary, s.unit, s.group,
+    pdf = sheet_pdf(svc.settings.document_font, svc.settings.organisation, s.id,
+                    [(x.kind, x.number, x.order_no or "", x.order_date or "")
+                     for x in (e, *since)], e.summary, s.unit, s.group,
                     [(p.full_name, p.group) for p in s.people], said)
+    svc.audit.act(caller.actor(source(request)), AuditAction.PEOPLE_READ, f"sheet/{s.id}",
+                  people=len(s.people))
     return Response(pdf, media_type="application/pdf", headers={
         "content-disposition": f'attachment; filename="sheet-{s.id}-{said}.pdf"',
         "cache-control": "no-store"})

@@ -32,8 +32,8 @@ async function load() {
       return li;
     }));
   document.getElementById("sheets").replaceChildren(...(await json("/api/sheets")).map((s) =>
-    row([link(`/sheets/${s.id}`, String(s.id)), s.unit, s.group || "", String(s.people.length),
-         s.scan_type ? labels.yes : labels.no, String(Object.keys(s.marks).length)])));
+    row([link(`/sheets/${s.id}`, String(s.id)), s.unit, s.group || "", String(s.people),
+         s.scanned ? labels.yes : labels.no, String(s.marked)])));
   document.getElementById("meetings").replaceChildren(...(await json("/api/meetings")).map((m) =>
     row([m.held, m.audience, m.informed_by, m.attendees == null ? "" : String(m.attendees),
          m.minutes_type ? link(`/api/meetings/${m.id}/minutes`, labels.minutes) : ""])));
@@ -57,7 +57,8 @@ document.getElementById("import").addEventListener("submit", async (event) => {
   event.preventDefault();
   const response = await upload("/api/people/import", new FormData(event.target).get("file"),
                                 "POST");
-  if (await failed(response)) return;
+  // 422: the bad rows, each said; anything else not ok is a refusal
+  if (response.status !== 422 && await failed(response)) return;
   const said = await response.json();
   document.getElementById("bad-rows").replaceChildren(...said.bad.map((b) => {
     const li = document.createElement("li");
@@ -74,7 +75,7 @@ document.getElementById("meeting").addEventListener("submit", async (event) => {
   const data = new FormData(event.target);
   const response = await send("POST", "/api/meetings", {
     held: data.get("held"), audience: data.get("audience"),
-    informed_by: data.get("informed_by"),
+    informed_by: data.get("informed_by"), notes: data.get("notes") || null,
     attendees: data.get("attendees") ? Number(data.get("attendees")) : null});
   if (await failed(response)) return;
   const minutes = data.get("minutes");

@@ -23,9 +23,11 @@ async function load() {
     const select = document.createElement("select");
     select.name = p.person_id;
     select.setAttribute("aria-label", `${p.full_name}`);
+    // nothing is marked until a keeper says what the scan shows: no default "signed"
+    select.append(new Option("—", ""));
     for (const outcome of ["signed", "refused", "absent"]) {
       const option = new Option(labels[outcome], outcome);
-      option.selected = (s.marks[p.person_id] || "signed") === outcome;
+      option.selected = s.marks[p.person_id] === outcome;
       select.append(option);
     }
     for (const value of [p.person_id, p.full_name, p.group || ""]) {
@@ -49,7 +51,8 @@ forms.scan.addEventListener("submit", async (event) => {
 
 forms.marks.addEventListener("submit", async (event) => {
   event.preventDefault();
-  const marks = Object.fromEntries(new FormData(forms.marks));
+  // the rows a mark was chosen for; the others stay as they are
+  const marks = Object.fromEntries([...new FormData(forms.marks)].filter(([, v]) => v));
   const response = await send("POST", `/api/sheets/${id}/marks`, {marks});
   message.textContent = response.ok ? message.dataset.saved
     : `${message.dataset.rejected} ${await refusal(response)}`;

@@ -91,6 +91,8 @@ def upgrade() -> None:
         sa.Column("marked_ns", sa.BigInteger(), nullable=False),
         sa.UniqueConstraint("person_id", "edition_id"),
     )
+    op.create_index("ix_person_marks_sheet", "person_marks", ["sheet_id"])
+    op.create_index("ix_person_marks_edition", "person_marks", ["edition_id", "outcome"])
     name, clause, titles, perms = HR
     op.bulk_insert(_roles(), [{"name": name, "perms": json.dumps(perms), "clause": clause,
                                "titles": json.dumps(titles, ensure_ascii=False)}])
@@ -103,6 +105,8 @@ def downgrade() -> None:
     op.execute(assignments.delete().where(assignments.c.role == HR[0]))
     roles = _roles()
     op.execute(roles.delete().where(roles.c.name == HR[0]))
+    op.drop_index("ix_person_marks_edition", "person_marks")
+    op.drop_index("ix_person_marks_sheet", "person_marks")
     op.drop_table("person_marks")
     op.drop_table("signoff_sheets")
     op.drop_table("people")
