@@ -187,6 +187,19 @@ def test_bad_editions_are_refused_in_words_and_change_nothing(world: World) -> N
                        ).status_code == 403  # 4.1: the rector approves, someone prepares
 
 
+def test_an_amendment_needs_the_edition_it_amends(world: World) -> None:
+    """4.1, 4.3: an amendment changes an edition: with none approved to take effect before
+    it, its approval is refused and nothing is in force."""
+    head = world.login(world.user("head", "head_of_security"))
+    rector = world.login(world.user("rector", "rector"))
+    lone = _prepare(head, "2.1", kind="amendment")
+    r = rector.post(f"/api/editions/{lone['id']}/approve", json={
+        "order_no": "7-Н", "order_date": _today(world), "effective": _today(world)})
+    assert r.status_code == 409
+    assert "approve the edition it amends first" in r.json()["detail"]
+    assert head.get("/api/editions/current").status_code == 404
+
+
 @SQLITE_ONLY
 def test_the_command_line_decides_no_edition_and_lists_them(world: World,
                                                             monkeypatch: Any) -> None:

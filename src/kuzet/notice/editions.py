@@ -199,6 +199,12 @@ class Editions:
                                                  Edition.id != edition_id)) is not None:
                 raise Conflict("another edition takes effect on {day} already; one a day",
                                day=starts)
+            e = s.get(Edition, edition_id)
+            if e is not None and e.kind == "amendment" and s.scalar(select(Edition.id).where(
+                    Edition.kind == "edition", Edition.state == EDITIONS.word(
+                        ApprovalState.APPROVED), Edition.effective < starts)) is None:
+                raise Conflict("an amendment changes an edition: approve the edition it "
+                               "amends first, in force before it")
             force = self._force(s, campus_day(now_ns, self.zone).isoformat())
             if force and starts <= (force[-1].effective or ""):
                 raise Conflict("it would take effect before {label}, in force since {day}, "
