@@ -24,16 +24,12 @@ place_app = typer.Typer(help="Places under the cameras' view and their warning s
 def findings(catalog: Catalog) -> tuple[list[Finding], list[PlaceFacts]]:
     """The coverage report's findings on the campus's today, and the places: what `kuzet
     place coverage` prints and `kuzet verify` warns of."""
-    from kuzet.notice.coverage import coverage
     from kuzet.notice.places import Places
-    from kuzet.timefmt import campus_day
 
     settings = read_settings()
-    places = Places(catalog.session, settings.buildings, time.time_ns,
-                    settings.display_timezone).list()
-    cams = [(c.name, c.zone or "", c.building, c.floor) for c in catalog.cameras()]
-    today = campus_day(time.time_ns(), settings.display_timezone)
-    return coverage(places, cams, today, settings.sign_check_days), places
+    return Places(catalog.session, settings.buildings, time.time_ns,
+                  settings.display_timezone).findings(catalog.cameras(),
+                                                      settings.sign_check_days)
 
 
 @place_app.command("list")

@@ -20,6 +20,15 @@ def text(value: str | None, what: Phrase, limit: int, *, required: bool = True) 
     return said
 
 
+def past_day(value: str, what: Phrase, today: dt.date) -> str:
+    """`value` as a day not after `today` (the campus's): a sign put up, a check or a
+    meeting dated to come would stand in the registers for what did not happen."""
+    checked = day(value, what)
+    if checked > today.isoformat():
+        raise Invalid("{what}: {day} has not come yet", what=what, day=checked)
+    return checked
+
+
 def day(value: str, what: Phrase) -> str:
     """`value` as a day, YYYY-MM-DD."""
     try:

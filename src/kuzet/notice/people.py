@@ -176,10 +176,8 @@ class People:
     # -- meetings (3.4.6) --------------------------------------------------------------
     def record_meeting(self, actor: Actor, held: str, audience: str, informed_by: str,
                        attendees: int | None, notes: str | None) -> MeetingView:
-        day = form.day(held, Phrase("the day it was held"))
-        if day > campus_day(self.clock(), self.zone).isoformat():
-            raise Invalid("{what}: {day} has not come yet", what=Phrase("the day it was held"),
-                          day=day)
+        day = form.past_day(held, Phrase("the day it was held"),
+                            campus_day(self.clock(), self.zone))
         if not audience.strip() or not informed_by.strip():
             raise Invalid("a meeting names its audience and who informed them")
         with self.session.begin() as s:

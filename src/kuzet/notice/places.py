@@ -12,7 +12,7 @@ sign taken down keeps its row with the day. Every write is audited in its own tr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -25,7 +25,7 @@ from kuzet.catalog.models import Camera
 from kuzet.endpoints import ITEM_NAME
 from kuzet.errors import Conflict, Invalid, NotFound, Phrase
 from kuzet.notice import fields as form
-from kuzet.notice.coverage import PlaceFacts, SignFacts
+from kuzet.notice.coverage import Finding, PlaceFacts, SignFacts, coverage
 from kuzet.notice.models import Place, PlaceCamera, Sign
 from kuzet.regulation import check_zone
 from kuzet.timefmt import campus_day
@@ -82,12 +82,17 @@ class Places:
         self.zone = zone  # the campus's: a sign's days are its days
 
     def _past(self, day: str, what: Phrase) -> str:
-        """`day` checked, and not after the campus's today: a sign put up or checked
-        tomorrow would keep its place out of the findings for nothing."""
-        checked = form.day(day, what)
-        if checked > campus_day(self.clock(), self.zone).isoformat():
-            raise Invalid("{what}: {day} has not come yet", what=what, day=checked)
-        return checked
+        return form.past_day(day, what, campus_day(self.clock(), self.zone))
+
+    def findings(self, cameras: Iterable[Camera], check_days: int
+                 ) -> tuple[list[Finding], list[PlaceFacts]]:
+        """The coverage report's findings on the campus's today for the recorded
+        `cameras`, and the places (the console, `kuzet place coverage`, `kuzet verify`)."""
+        places = self.list()
+        cams = [(c.name, c.zone or "", c.building, c.floor) for c in cameras
+                if c.removed_ns is None]
+        return (coverage(places, cams, campus_day(self.clock(), self.zone), check_days),
+                places)
 
     # -- places ------------------------------------------------------------------------
     def add(self, actor: Actor, name: str, fields: PlaceFields,

@@ -14,12 +14,11 @@ from kuzet.access.permissions import Perm
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.governance.documents import local
-from kuzet.notice.coverage import NAMED_ROOMS, Finding, PlaceFacts, coverage, due
+from kuzet.notice.coverage import NAMED_ROOMS, Finding, PlaceFacts, due
 from kuzet.notice.places import PlaceFields
 from kuzet.notice.printed import coverage_csv, coverage_pdf, sign_pdf
 from kuzet.notice.public import ZONE_WORDS
 from kuzet.regulation import MAX_RETENTION_DAYS
-from kuzet.timefmt import campus_day
 from kuzet.web.deps import Require, services, source
 from kuzet.web.i18n import language, translator
 from kuzet.web.replies import a_file
@@ -48,12 +47,7 @@ def _fields(body: PlaceBody) -> PlaceFields:
 
 
 def findings(svc: Services) -> tuple[list[Finding], list[PlaceFacts]]:
-    """The coverage report's findings on the campus's today, and the places."""
-    places = svc.places.list()
-    cams = [(c.name, c.zone or "", c.building, c.floor) for c in svc.cameras().values()
-            if c.removed_ns is None]
-    today = campus_day(svc.clock(), svc.settings.display_timezone)
-    return coverage(places, cams, today, svc.settings.sign_check_days), places
+    return svc.places.findings(svc.cameras().values(), svc.settings.sign_check_days)
 
 
 @router.get("/places")
