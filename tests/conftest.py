@@ -533,3 +533,27 @@ def site() -> Iterator[str]:
     name = f"test-{os.getpid()}-{time.monotonic_ns() % 10**9}"
     yield name
     clear_retained(name)
+
+
+HOST_ADDR, NS_ADDR = "198.51.100.1", "198.51.100.2"  # TEST-NET-2: public, never routed
+
+
+@pytest.fixture
+def public_netns() -> Iterator[str]:
+    """A network namespace whose only address is public, wired to this host by veth."""
+    tag = f"kz{os.getpid() % 100000}"
+    ns, host_if, ns_if = tag, f"{tag}h", f"{tag}n"
+    steps = [["ip", "netns", "add", ns],
+             ["ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if],
+             ["ip", "link", "set", ns_if, "netns", ns],
+             ["ip", "addr", "add", f"{HOST_ADDR}/24", "dev", host_if],
+             ["ip", "link", "set", host_if, "up"],
+             ["ip", "netns", "exec", ns, "ip", "addr", "add", f"{NS_ADDR}/24", "dev", ns_if],
+             ["ip", "netns", "exec", ns, "ip", "link", "set", ns_if, "up"]]
+    try:
+        for step in steps:
+            subprocess.run(step, check=True, capture_output=True)
+        yield ns
+    finally:
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+        subprocess.run(["ip", "link", "del", host_if], capture_output=True)

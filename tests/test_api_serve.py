@@ -6,45 +6,21 @@ enrolment, and a client in another network namespace with a public address refus
 from __future__ import annotations
 
 import json
-import os
 import re
 import socket
 import ssl
 import subprocess
 import time
 import urllib.parse
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pyotp
 import pytest
 
-from conftest import Kuzet, wait_for
+from conftest import HOST_ADDR, NS_ADDR, Kuzet, wait_for
 
 pytestmark = pytest.mark.slow
-HOST_ADDR, NS_ADDR = "198.51.100.1", "198.51.100.2"  # TEST-NET-2: public, never routed
-
-
-@pytest.fixture
-def public_netns() -> Iterator[str]:
-    """A network namespace whose only address is public, wired to this host by veth."""
-    tag = f"kz{os.getpid() % 100000}"
-    ns, host_if, ns_if = tag, f"{tag}h", f"{tag}n"
-    steps = [["ip", "netns", "add", ns],
-             ["ip", "link", "add", host_if, "type", "veth", "peer", "name", ns_if],
-             ["ip", "link", "set", ns_if, "netns", ns],
-             ["ip", "addr", "add", f"{HOST_ADDR}/24", "dev", host_if],
-             ["ip", "link", "set", host_if, "up"],
-             ["ip", "netns", "exec", ns, "ip", "addr", "add", f"{NS_ADDR}/24", "dev", ns_if],
-             ["ip", "netns", "exec", ns, "ip", "link", "set", ns_if, "up"]]
-    try:
-        for step in steps:
-            subprocess.run(step, check=True, capture_output=True)
-        yield ns
-    finally:
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-        subprocess.run(["ip", "link", "del", host_if], capture_output=True)
 
 
 def test_serve_https_first_login_and_lan_gate(fresh: Kuzet, public_netns: str) -> None:

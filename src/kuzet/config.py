@@ -236,6 +236,20 @@ class Settings(BaseSettings):
         description="Host name (or address) clients reach Kuzet by: the plain-HTTP "
         "port redirects to https://<public_name>:<https_port>. Default: this machine's host "
         "name, which the generated certificate names.")
+    # Clause 3.2.11: live video to the registered centres, on an address of its own (the
+    # interface toward the centres' channel); off until a port is given.
+    restream_host: str = Field("0.0.0.0", description="Address the restream to "  # noqa: S104
+                               "external centres listens on (UE-10-22 3.2.11); only the "
+                               "registered centres' addresses are served.")
+    restream_port: int | None = Field(
+        None, ge=0, le=65535, description="RTSP port of the restream to external centres "
+        "(unset: off; 0: any free port, written to <home>/run/restream.json).")
+    restream_tls_port: int | None = Field(
+        None, ge=0, le=65535, description="RTSPS (RTSP over TLS, the console's certificate) "
+        "port of the restream (unset: off; 0: any free port).")
+    restream_flood_limit: int = Field(
+        20, ge=1, le=10_000, description="Connections to the restream one address may open "
+        "in 10 s; more are refused (503) and audited in aggregate.")
     tls_cert: Path | None = Field(None, description="PEM certificate; default "
                                   "<home>/tls/cert.pem, made by `kuzet init`.")
     tls_key: Path | None = Field(None, description="PEM private key; default "

@@ -65,6 +65,7 @@ from kuzet.hooks import (
 from kuzet.integrations.dead_letters import dead_letters_file
 from kuzet.integrations.dead_letters import expire as expire_dead_letters
 from kuzet.recorder.service import RecorderService
+from kuzet.restream.service import Restream, RestreamSettings
 from kuzet.storage.derived import Beside
 from kuzet.storage.volumes import Volumes
 from kuzet.web.server import ApiServer, Listen
@@ -154,11 +155,15 @@ class Server:
         self.alarms.listen(self.register.on_alarm)
         self.detection = DetectionService(DetectionSettings.of(settings), catalog,
                                           self.recorder.live, self.alarms, hooks.detectors,
-                                          self.notifiers.notify)
+                                          self._notify)
         self.services = Services(WebSettings.of(settings), catalog, self.recorder.camera_status,
                                  time.time_ns, self.alarms, self.detection.store, volumes,
                                  holds, self.recorder.live, parts=self.recorder.parts)
         self.api = ApiServer(Listen.of(settings), self.services)
+        # live video to the registered centres (3.2.11), from the recorder's fan-out
+        self.restream = Restream(RestreamSettings.of(settings), self.services.centres,
+                                 self.recorder.live, self.services.restream_journal)
+        self.services.restream = self.restream
         self.watches: list[Periodic] = []
         if settings.ups:
             lan = settings.lan
@@ -208,6 +213,11 @@ class Server:
                                          clocks.poll))
             self.recorder.report("onvif_clock", clocks.status)
 
+    def _notify(self, message: Message) -> None:
+        """Detection's messages to the notifiers, each event with the camera's restream
+        URL for the centres that receive it (3.2.11)."""
+        self.notifiers.notify(self.restream.linked(message))
+
     def start(self) -> None:
         """Start every part; `AlreadyRunning` when another server records into this home."""
         recorder = self.recorder
@@ -232,6 +242,7 @@ class Server:
             if self.settings.tls_cert is None:
                 make_self_signed(self.settings.cert_path, self.settings.key_path)
             urls = self.api.start()
+            restream = self.restream.start()
         except BaseException:
             # A part that fails to start (the HTTPS port taken, say) must not leave the
             # recorder running behind the error with its lock held: close its segments.
@@ -243,6 +254,9 @@ class Server:
         # docs/design/access.md).
         gc.freeze()
         self.say(f"kuzet serve: console and HTTP API at {urls['https']}")
+        if restream:
+            self.say("kuzet serve: live video to registered centres at "
+                     + ", ".join(v for k, v in restream.items() if k != "fingerprint"))
 
     def _audit_external(self) -> None:
         """Clauses 3.2.11, 3.5.3: at each start, the one endpoint outside the LAN that
@@ -265,6 +279,7 @@ class Server:
         try:
             self.recorder.run_until(stop)
         finally:
+            self.restream.stop()
             self.api.stop()
         for watch in self.watches:
             watch.stop()

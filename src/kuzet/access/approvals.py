@@ -274,4 +274,14 @@ EDITIONS = Flow(Phrase("regulation edition"), "4.1, 4.3", Phrase("prepared"), (
          requester=True),
 ), {**_WORDS, ApprovalState.APPROVED: "approved", ApprovalState.REVOKED: "withdrawn"})
 
-FLOWS = (HOLDS, GRANTS, ROLES, PRIVILEGED_ROLES, TRANSFERS, EDITIONS)
+# Clause 3.2.11: a centre that receives live video, and each change of its cameras, is
+# prepared by the head of internal security or the administrator and in force only by the
+# rector's approval; a request not yet decided is rejected by the rector or withdrawn by
+# whoever made it.
+CENTRES = Flow(Phrase("centre request"), "3.2.11", Phrase("requested"), (
+    *_decisions(Perm.CENTRE_APPROVE),
+    Step(Action.REVOKE, frozenset({ApprovalState.PENDING}), frozenset({Perm.CENTRE_APPROVE}),
+         requester=True),
+), {**_WORDS, ApprovalState.APPROVED: "approved", ApprovalState.REVOKED: "withdrawn"})
+
+FLOWS = (HOLDS, GRANTS, ROLES, PRIVILEGED_ROLES, TRANSFERS, EDITIONS, CENTRES)

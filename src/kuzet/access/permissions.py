@@ -60,6 +60,16 @@ class Perm(StrEnum):
     # Clauses 3.1.4, 3.4.6, 3.4.7 (issue 23): the records that people were told: general
     # meetings, the lists of staff and students, their sign-off sheets and marks.
     ACQUAINTANCE_KEEP = "acquaintance.keep"
+    # Clause 3.2.11 (issue 24): live video to police duty units and Operational Control
+    # Centres. A centre and its cameras are prepared by those who keep the system and
+    # come into force only by the rector's approval; the head of internal security (and
+    # the rector) may cut a session at once.
+    CENTRE_PREPARE = "centre.prepare"
+    CENTRE_APPROVE = "centre.approve"
+    RESTREAM_CUT = "restream.cut"
+    # an incident's camera pushed to a centre for a few hours, reviewed by the rector
+    # afterwards; a guard's push only where the centre's agreement allows it
+    RESTREAM_PUSH = "restream.push"
 
 
 # The clause a refusal for want of each permission names ("refused: this needs
@@ -95,6 +105,10 @@ CLAUSE: dict[Perm, str] = {
     Perm.EDITION_PREPARE: "4.1",
     Perm.EDITION_APPROVE: "4.1, 4.3",
     Perm.ACQUAINTANCE_KEEP: "3.1.4, 3.4.6, 3.4.7",
+    Perm.CENTRE_PREPARE: "3.2.11",
+    Perm.CENTRE_APPROVE: "3.2.11",
+    Perm.RESTREAM_CUT: "3.2.11",
+    Perm.RESTREAM_PUSH: "3.2.11",
 }
 
 
@@ -133,11 +147,12 @@ PICTURE_PERMS: frozenset[Perm] = frozenset({
 })
 # Decisions the regulation gives to the rector alone (holds 3.3, grants 3.5.5, privileged
 # roles and role edits 4.1, transfers 3.5.6, a camera's sound 3.1.2, the regulation's
-# editions 4.1, 4.3): no role edit gives them to another role and no API token carries
-# them; they are taken by the rector's own account, second factor and all.
+# editions 4.1, 4.3, the centres that receive live video and their cameras 3.2.11): no
+# role edit gives them to another role and no API token carries them; they are taken by
+# the rector's own account, second factor and all.
 DECISION_PERMS = frozenset({Perm.HOLD_APPROVE, Perm.GRANT_APPROVE, Perm.ROLE_APPROVE,
                             Perm.ROLE_EDIT, Perm.TRANSFER_DECIDE, Perm.CAMERA_AUDIO,
-                            Perm.EDITION_APPROVE})
+                            Perm.EDITION_APPROVE, Perm.CENTRE_APPROVE})
 # Clause 3.5.7: the documents addressed to the Management Board. The regulation does not say
 # who sits on the Board (the university's charter does) and the protocols tell of people
 # in incidents (3.5.1, 4.2: confidential), so a role reading them waits for the Board's
@@ -159,10 +174,11 @@ RESET_CONFIRMERS = frozenset({"rector", "vice_rector"})
 # What an API token never carries, whatever its row says: it runs unattended with no second
 # factor behind it. Stored video (a person's act), the rector's decisions, changing
 # anyone's credentials (a token that resets passwords or confirms a second-factor reset
-# would be the second person of a two-person rule), and the lists of staff and students
-# (personal data of thousands, read by a person).
+# would be the second person of a two-person rule), the lists of staff and students
+# (personal data of thousands, read by a person), and pushing a camera to a police centre
+# (video leaving the campus on a person's judgement of an incident, 3.2.11).
 TOKEN_NEVER = (ARCHIVE_PERMS | DECISION_PERMS | PEOPLE_PERMS
-               | frozenset({Perm.SECOND_FACTOR_RESET, Perm.USER_ADMIN}))
+               | frozenset({Perm.SECOND_FACTOR_RESET, Perm.USER_ADMIN, Perm.RESTREAM_PUSH}))
 
 
 @dataclass(frozen=True)
@@ -185,7 +201,8 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
                    Perm.ROLE_EDIT, Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.HEALTH_READ,
                    Perm.PROTOCOL_REVIEW,
                    Perm.TRANSFER_DECIDE, Perm.SECOND_FACTOR_RESET, Perm.CAMERA_AUDIO,
-                   Perm.PROTOCOL_READ, Perm.EDITION_APPROVE, Perm.ACQUAINTANCE_KEEP}),
+                   Perm.PROTOCOL_READ, Perm.EDITION_APPROVE, Perm.ACQUAINTANCE_KEEP,
+                   Perm.CENTRE_APPROVE, Perm.RESTREAM_CUT}),
     _role("vice_rector", "3.5.4", "Академиялық мәселелер жөніндегі проректор",
           "Проректор по академическим вопросам", "Vice-rector for academic affairs",
           _VIEW | {Perm.SECOND_FACTOR_RESET}),
@@ -194,15 +211,18 @@ DEFAULT_ROLES: dict[str, RoleDef] = {r.name: r for r in [
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.HOLD_READ, Perm.HOLD_REQUEST, Perm.GRANT_REQUEST,
                    Perm.AUDIT_READ, Perm.AUDIT_VERIFY, Perm.HEALTH_READ, Perm.PROTOCOL_WRITE,
                    Perm.PROTOCOL_REVIEW, Perm.ACT_WRITE, Perm.TRANSFER_REGISTER,
-                   Perm.EDITION_PREPARE, Perm.ACQUAINTANCE_KEEP}),
+                   Perm.EDITION_PREPARE, Perm.ACQUAINTANCE_KEEP, Perm.CENTRE_PREPARE,
+                   Perm.RESTREAM_CUT, Perm.RESTREAM_PUSH}),
     _role("administrator", "3.4.2, 3.5.4, 3.5.6", "Жүйе әкімшісі", "Системный администратор",
           "System administrator",
           _VIEW | {Perm.EXPORT_EXECUTE, Perm.CAMERA_ADMIN, Perm.USER_ADMIN, Perm.HOLD_READ,
                    Perm.HOLD_REQUEST, Perm.GRANT_REQUEST, Perm.HEALTH_READ,
-                   Perm.TRANSFER_REGISTER, Perm.EQUIPMENT_ADMIN, Perm.EDITION_PREPARE}),
+                   Perm.TRANSFER_REGISTER, Perm.EQUIPMENT_ADMIN, Perm.EDITION_PREPARE,
+                   Perm.CENTRE_PREPARE}),
     _role("guard", "3.2.10, 3.5.7", "Күзет қызметкері (оператор)",
           "Сотрудник охраны (оператор)", "Security guard (operator)",
-          {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ, Perm.PROTOCOL_WRITE}),
+          {Perm.LIVE_VIEW, Perm.CAMERA_STATUS, Perm.HOLD_READ, Perm.PROTOCOL_WRITE,
+           Perm.RESTREAM_PUSH}),
     _role("it_support", "3.4.3", "АТ қолдау қызметі", "ИТ-поддержка", "IT support",
           {Perm.CAMERA_STATUS, Perm.HEALTH_READ, Perm.AUDIT_VERIFY, Perm.EQUIPMENT_ADMIN}),
     _role("viewer", "3.5.5", "Нұсқау бойынша қараушы", "Просмотр по поручению",

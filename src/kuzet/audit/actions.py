@@ -100,6 +100,20 @@ class AuditAction(StrEnum):
     SHEET_SCAN = "sheet.scan"  # its signed scan attached (its digest)
     SHEET_MARK = "sheet.mark"  # who signed, refused or was absent, as counts
 
+    # -- live video to police duty units and control centres (3.2.11; issue 24) --------
+    CENTRE_REQUEST = "centre.request"  # a centre, or a change of its cameras, asked for
+    CENTRE_APPROVE = "centre.approve"  # the rector's approval (or its refusal)
+    CENTRE_REJECT = "centre.reject"  # the rector's rejection (or its refusal)
+    CENTRE_WITHDRAW = "centre.withdraw"  # a request withdrawn by whoever made it
+    CENTRE_DISABLE = "centre.disable"  # a centre disabled: its sessions end at once
+    CENTRE_PUSH = "centre.push"  # an incident's camera pushed to a centre for a time
+    CENTRE_PUSH_END = "centre.push_end"  # a push ended before its time
+    CENTRE_REVIEW = "centre.review"  # the rector's review of a push afterwards
+    RESTREAM_START = "restream.start"  # a centre's session of a camera began
+    RESTREAM_END = "restream.end"  # it ended: how long, bytes, frames, why
+    RESTREAM_REFUSED = "restream.refused"  # a connection or request refused, or a minute's
+    RESTREAM_CUT = "restream.cut"  # a session cut by the head of internal security
+
     # -- the equipment register (3.3.1-3.3.8, 3.4.3; issue 22) -------------------------
     EQUIPMENT_ADD = "equipment.add"  # an item entered in the register, its passport
     EQUIPMENT_CHANGE = "equipment.change"  # an item's passport or state, before and after
@@ -142,6 +156,7 @@ class AuditAction(StrEnum):
     ACTS_REGISTER_EXPORT = "acts.register_export"
     PROTOCOLS_REGISTER_EXPORT = "protocols.register_export"
     TRANSFERS_REGISTER_EXPORT = "transfers.register_export"  # (3.5.6)
+    RESTREAM_REGISTER_EXPORT = "restream.register_export"  # the sessions as CSV (3.2.11)
 
     # -- transfers to third parties (3.5.6) --------------------------------------------
     TRANSFER_REGISTER = "transfer.register"  # a reasoned request, numbered

@@ -846,6 +846,7 @@ def recordings_gaps(camera: str, start: FromOpt = None, end: ToOpt = None,
 
 
 from kuzet.cli import analytics as _analytics  # noqa: E402
+from kuzet.cli import centres as _centres  # noqa: E402
 from kuzet.cli import editions as _editions  # noqa: E402
 from kuzet.cli import equipment as _equipment  # noqa: E402
 from kuzet.cli import export as _export  # noqa: E402
@@ -859,6 +860,7 @@ _export.register(app)
 _analytics.register(app)
 _equipment.register(app)
 _editions.register(app)
+_centres.register(app)
 _places.register(app)
 
 

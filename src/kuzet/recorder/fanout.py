@@ -94,8 +94,17 @@ class Tap(Protocol):
               arrival_ns: int) -> None: ...
 
 
+class Relay(Protocol):
+    """A consumer of a stream's frames as the camera sent them, with their RTP time (90
+    kHz): the restream to external centres (kuzet.restream). Like a tap, it must return
+    at once."""
+
+    def offer(self, params: VideoParams, data: bytes, keyframe: bool, rtp_ts: int,
+              arrival_ns: int) -> None: ...
+
+
 class LiveHub:
-    """A camera's viewers and, while there are any, its live muxer; and its taps."""
+    """A camera's viewers and, while there are any, its live muxer; its taps and relays."""
 
     def __init__(self) -> None:
         self._viewers: set[Viewer] = set()
@@ -103,10 +112,11 @@ class LiveHub:
         self._muxer: LiveMuxer | None = None
         self._init: Item | None = None
         self.taps: list[Tap] = []
+        self.relays: list[Relay] = []
 
     @property
     def active(self) -> bool:
-        return bool(self._viewers) or bool(self.taps)
+        return bool(self._viewers) or bool(self.taps) or bool(self.relays)
 
     def join(self, viewer: Viewer) -> None:
         with self._lock:
@@ -130,6 +140,11 @@ class LiveHub:
         """Called by the recorder thread for every video frame while `active`."""
         for tap in tuple(self.taps):  # detection may add or remove one meanwhile
             tap.offer(params, data, keyframe, arrival_ns)
+        if self.relays:
+            base = template.time_base  # the camera's RTP clock is 90 kHz for video
+            ticks = (pts if pts is not None else dts) * base.numerator * 90_000 // base.denominator
+            for relay in tuple(self.relays):
+                relay.offer(params, data, keyframe, ticks & 0xFFFFFFFF, arrival_ns)
         if not self._viewers:
             if self._muxer is not None:
                 self.reset()

@@ -20,9 +20,29 @@ def _md5(text: str) -> str:
 
 
 def digest_response(user: str, realm: str, password: str, method: str, uri: str, nonce: str) -> str:
-    ha1 = _md5(f"{user}:{realm}:{password}")
-    ha2 = _md5(f"{method}:{uri}")
-    return _md5(f"{ha1}:{nonce}:{ha2}")
+    return response_of(_md5(f"{user}:{realm}:{password}"), method, uri, nonce)
+
+
+def response_of(ha1: str, method: str, uri: str, nonce: str) -> str:
+    """RFC 2617's response from HA1, which a server may keep instead of the password."""
+    return _md5(f"{ha1}:{nonce}:{_md5(f'{method}:{uri}')}")
+
+
+def digest_user(header: str | None) -> dict[str, str] | None:
+    """A Digest Authorization header's parameters (the user name among them), or None."""
+    if not header:
+        return None
+    kind, _, rest = header.partition(" ")
+    return parse_auth_params(rest) if kind.lower() == "digest" else None
+
+
+def check_ha1(params: dict[str, str], ha1: str, nonce: str, method: str) -> bool:
+    """True when a Digest header's `params` prove knowledge of the password behind `ha1`
+    for `nonce` (the one this connection was challenged with)."""
+    if params.get("nonce") != nonce or "uri" not in params:
+        return False
+    return hmac.compare_digest(response_of(ha1, method, params["uri"], nonce),
+                               params.get("response", ""))
 
 
 def check_authorization(

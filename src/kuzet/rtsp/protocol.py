@@ -16,13 +16,17 @@ REASONS = {
     200: "OK",
     400: "Bad Request",
     401: "Unauthorized",
+    403: "Forbidden",
     404: "Not Found",
     405: "Method Not Allowed",
+    453: "Not Enough Bandwidth",
     454: "Session Not Found",
     455: "Method Not Valid in This State",
+    457: "Invalid Range",
     459: "Aggregate Operation Not Allowed",
     461: "Unsupported Transport",
     501: "Not Implemented",
+    503: "Service Unavailable",
     505: "RTSP Version Not Supported",
 }
 
@@ -69,9 +73,9 @@ def parse_request_head(head: bytes) -> Request:
 
 
 def format_response(status: int, cseq: str, headers: dict[str, str] | None = None,
-                    body: bytes = b"") -> bytes:
+                    body: bytes = b"", server: str = "kuzet-sim") -> bytes:
     lines = [f"RTSP/1.0 {status} {REASONS.get(status, 'Error')}", f"CSeq: {cseq}",
-             "Server: kuzet-sim"]
+             f"Server: {server}"]
     for name, value in (headers or {}).items():
         lines.append(f"{name}: {value}")
     if body:

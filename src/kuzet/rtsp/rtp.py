@@ -47,6 +47,29 @@ def packetize_h264(access_unit: bytes, max_payload: int = DEFAULT_MTU_PAYLOAD) -
     return tuple(out)
 
 
+HEVC_FU = 49
+
+
+def packetize_h265(access_unit: bytes, max_payload: int = DEFAULT_MTU_PAYLOAD) -> tuple[bytes, ...]:
+    """Cut an Annex B H.265 access unit into single-NAL and fragmentation-unit payloads
+    (RFC 7798 4.4.3): a two-byte payload header of type 49 with the unit's layer and
+    temporal ids, a FU header with its type, and the unit's body after its own header."""
+    out: list[bytes] = []
+    for unit in split_annexb(access_unit):
+        if len(unit) <= max_payload:
+            out.append(unit)
+            continue
+        indicator = bytes(((unit[0] & 0x81) | (HEVC_FU << 1), unit[1]))
+        kind = (unit[0] >> 1) & 0x3F
+        body = unit[2:]
+        step = max_payload - 3
+        for offset in range(0, len(body), step):
+            start = 0x80 if offset == 0 else 0
+            end = 0x40 if offset + step >= len(body) else 0
+            out.append(indicator + bytes((start | end | kind,)) + body[offset : offset + step])
+    return tuple(out)
+
+
 def aac_hbr_payload(access_unit: bytes) -> bytes:
     """One AAC access unit as an RFC 3640 AAC-hbr payload: the AU-headers-length (16 bits)
     and one AU header, a 13-bit size and a 3-bit index of 0."""

@@ -19,6 +19,7 @@ from kuzet.web.routes import (
     archive_ws,
     auth,
     cameras,
+    centres,
     console,
     detection,
     editions,
@@ -40,11 +41,11 @@ ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.r
            protocols.router, acts.router, viewings.router, transfers.router, status_ws.router,
            live_ws.router, archive_ws.router, detection.router, alerts_ws.router,
            equipment.router, metrics.router, editions.router, places.router,
-           acquaintance.router, console.router)
+           acquaintance.router, centres.router, console.router)
 STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = re.compile(
     r"/api/(transfers/\d+/basis|editions/\d+/scan|places/[^/]+/signs/\d+/photo"
-    r"|meetings/\d+/minutes|sheets/\d+/scan|people/import)")
+    r"|meetings/\d+/minutes|sheets/\d+/scan|people/import|centres/\d+/basis)")
 
 
 def create_app(svc: Services) -> StrictTransport:

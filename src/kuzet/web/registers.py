@@ -29,7 +29,8 @@ EXPORTS = {"holds": AuditAction.HOLDS_REGISTER_EXPORT,
            "viewings": AuditAction.VIEWINGS_REGISTER_EXPORT,
            "acts": AuditAction.ACTS_REGISTER_EXPORT,
            "protocols": AuditAction.PROTOCOLS_REGISTER_EXPORT,
-           "transfers": AuditAction.TRANSFERS_REGISTER_EXPORT}
+           "transfers": AuditAction.TRANSFERS_REGISTER_EXPORT,
+           "restream-sessions": AuditAction.RESTREAM_REGISTER_EXPORT}
 
 
 def csv_answer(request: Request, caller: Caller, register: str, fields: list[str],

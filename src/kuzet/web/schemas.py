@@ -438,3 +438,45 @@ class NewSheet(Body):
 class SheetMarks(Body):
     marks: dict[str, str] = Field(max_length=5000, description="person id -> signed, "
                                   "refused or absent")
+
+
+class CentreCamera(Body):
+    camera: str = Field(max_length=64)
+    stream: str = Field("main", pattern="^(main|sub)$")
+
+
+class NewCentre(Body):
+    """A centre that receives live video (UE-10-22 3.2.11), asked of the rector."""
+
+    name: str = Field(max_length=120)
+    kind: str = Field(pattern="^(police|occ|state)$", description="a police duty unit, an "
+                      "Operational Control Centre, another state body")
+    contact: str = Field(max_length=200)
+    basis_no: str = Field(max_length=64, description="the agreement or rector's order")
+    basis_date: str = Field(max_length=10, description="YYYY-MM-DD")
+    addresses: list[str] = Field(min_length=1, max_length=16, description="addresses or "
+                                 "small networks it connects from (at most 256 each)")
+    cameras: list[CentreCamera] = Field(min_length=1, max_length=1000)
+    max_streams: int = Field(4, ge=1, le=256)
+    max_kbps: int = Field(16_000, ge=64, le=10_000_000)
+    valid_from: str = Field(max_length=10)
+    valid_until: str = Field(max_length=10)
+    guard_push: bool = Field(False, description="the agreement lets guards push a camera")
+    reason: str | None = Field(None, max_length=2000)
+
+
+class CentreCameras(Body):
+    """The whole set of cameras a centre is to receive, asked of the rector."""
+
+    cameras: list[CentreCamera] = Field(max_length=1000)
+    reason: str | None = Field(None, max_length=2000)
+
+
+class CentrePush(Body):
+    """An incident's camera pushed to a centre for a bounded time (UE-10-22 3.2.11)."""
+
+    camera: str = Field(max_length=64)
+    stream: str = Field("main", pattern="^(main|sub)$")
+    minutes: int = Field(60, ge=1, le=240)
+    reason: str = Field(max_length=2000)
+    incident: str = Field(max_length=40, description="alarm:N, event:N or protocol:N")

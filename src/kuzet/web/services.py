@@ -41,6 +41,9 @@ from kuzet.notice.editions import Editions
 from kuzet.notice.people import People
 from kuzet.notice.places import Places
 from kuzet.recorder.fanout import LiveHub
+from kuzet.restream.centres import Centres
+from kuzet.restream.journal import Journal
+from kuzet.restream.service import Restream
 from kuzet.storage.volumes import Volumes
 from kuzet.web.refusal_log import RefusalLog
 
@@ -142,6 +145,9 @@ class Services:
     editions: Editions = field(init=False)  # the regulation's, and who acknowledged them
     places: Places = field(init=False)  # places under the cameras and their signs
     people: People = field(init=False)  # meetings, staff and students' acquaintance
+    centres: Centres = field(init=False)  # the centres that receive live video (3.2.11)
+    restream_journal: Journal = field(init=False)  # their sessions and refusals
+    restream: Restream | None = None  # the server toward them, where `kuzet serve` runs it
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
@@ -166,6 +172,9 @@ class Services:
         self.places = Places(session, self.settings.buildings, self.clock,
                              self.settings.display_timezone)
         self.people = People(session, self.clock, self.settings.display_timezone)
+        self.centres = Centres(session, SecretBox(key_path(self.settings.home)),
+                               self.settings.display_timezone, self.clock)
+        self.restream_journal = Journal(session, self.alarms)  # the server's own time
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
                                self.settings.organisation)
 

@@ -19,7 +19,8 @@ import kuzet.analytics.models  # and detection's, and so on
 import kuzet.console.models  # and the console's
 import kuzet.equipment.models  # the equipment register's
 import kuzet.governance.models  # and the documents'
-import kuzet.notice.models  # noqa: F401  (and the regulation's editions, places, signs)
+import kuzet.notice.models  # and the regulation's editions, places, signs
+import kuzet.restream.models  # noqa: F401  (and the centres that receive live video)
 from kuzet.catalog.models import Base
 from kuzet.errors import Unavailable
 

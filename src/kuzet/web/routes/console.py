@@ -71,11 +71,13 @@ REGISTERS: dict[str, frozenset[Perm]] = {
     "holds": frozenset({Perm.HOLD_READ}),
 }
 APPROVERS = frozenset({Perm.TRANSFER_DECIDE, Perm.HOLD_APPROVE, Perm.ROLE_APPROVE,
-                       Perm.GRANT_APPROVE, Perm.SECOND_FACTOR_RESET, Perm.EDITION_APPROVE})
+                       Perm.GRANT_APPROVE, Perm.SECOND_FACTOR_RESET, Perm.EDITION_APPROVE,
+                       Perm.CENTRE_APPROVE})
 HEALTH_READERS = frozenset({Perm.HEALTH_READ, Perm.AUDIT_VERIFY})
 DISK_READERS = frozenset({Perm.CAMERA_STATUS, Perm.HEALTH_READ})
 EQUIPMENT_READERS = frozenset({Perm.HEALTH_READ})  # the register's (issue 22, 3.4.3)
 ACQUAINTANCE_KEEPERS = frozenset({Perm.ACQUAINTANCE_KEEP})  # staff and students' lists
+CENTRE_KEEPERS = frozenset({Perm.CENTRE_PREPARE, Perm.CENTRE_APPROVE, Perm.RESTREAM_CUT})
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,7 @@ MENU = (
     Item("/equipment", "Equipment", EQUIPMENT_READERS),
     Item("/places", "Places and signs", EQUIPMENT_READERS),
     Item("/acquaintance", "Acquaintance", ACQUAINTANCE_KEEPERS),
+    Item("/centres", "Centres", CENTRE_KEEPERS),
     Item("/editions", "Regulation", frozenset()),
 )
 
@@ -218,6 +221,8 @@ def _approvals(svc: Services, caller: Caller, now: int) -> int:
         n += sum(1 for u in svc.accounts.list() if u.totp_reset_by is not None)
     if has(Perm.EDITION_APPROVE):
         n += svc.editions.pending()
+    if has(Perm.CENTRE_APPROVE):  # requests, and incident pushes to review afterwards
+        n += len(svc.centres.pending()) + len(svc.centres.pushes(unreviewed=True))
     return n
 
 
@@ -442,6 +447,12 @@ def transfer_page(transfer_id: int, request: Request) -> Response:
 @router.get("/approvals")
 def approvals_page(request: Request) -> Response:
     return _page(request, "approvals.html", needs=APPROVERS)
+
+
+@router.get("/centres")
+def centres_page(request: Request) -> Response:
+    """The centres that receive live video, their sessions and their register (3.2.11)."""
+    return _page(request, "centres.html", needs=CENTRE_KEEPERS)
 
 
 @router.get("/editions")

@@ -1,6 +1,6 @@
 // The rector's inbox: every request waiting for a decision that the signed-in person may
 // take (transfers, holds, privileged roles, access by instruction, the regulation's
-// editions), in one list. Nothing
+// editions, centres that receive live video), in one list. Nothing
 // one asked for oneself offers a decision; the server refuses it anyway.
 import {button, refusal, send} from "/static/api.js";
 import {clockFormat, dayStartMs, isoInZone, shownIso} from "/static/zone.js";
@@ -64,7 +64,8 @@ async function list(path) {
 }
 
 async function load() {
-  for (const id of ["transfers", "holds", "roles", "rectors", "grants", "editions", "resets"]) {
+  for (const id of ["transfers", "holds", "roles", "rectors", "grants", "editions", "centres",
+                    "resets"]) {
     const section = document.getElementById(id);
     section.hidden = true;
     section.querySelector("ul").replaceChildren();
@@ -149,6 +150,28 @@ async function load() {
       link.textContent = labels.open;
       item(document.getElementById("editions"), `${labels[e.kind].replace("{number}", e.number)}` +
            ` — ${e.title} (${e.prepared_by})`, [link]);
+      waiting += 1;
+    }
+  }
+  if (perms.includes("centre.approve")) {
+    // A centre, or a change of its cameras: the whole set asked for (3.2.11).
+    const register = await list("/api/centres");
+    for (const c of register.centres || []) {
+      for (const r of c.requests.filter((x) => x.state === "pending")) {
+        const cameras = Object.entries(r.cameras).map(([k, v]) => `${k}/${v}`).join(", ");
+        item(document.getElementById("centres"), `${c.name} (${c.addresses.join(", ")}): ` +
+             `${cameras || "—"} — ${r.reason || ""} (${r.requested_by})`,
+             decisions(r.requested_by === me.name,
+               () => decide(`/api/centres/requests/${r.id}/approve`),
+               `/api/centres/requests/${r.id}/reject`));
+        waiting += 1;
+      }
+    }
+    for (const p of await list("/api/centres/pushes?unreviewed=true")) {
+      const cameras = Object.keys(p.cameras).join(", ");
+      item(document.getElementById("centres"), `${labels.push}: ${cameras}, ${p.incident} — ` +
+           `${p.reason} (${p.requested_by}, ${shownIso(p.requested)} — ${shownIso(p.expires)})`,
+           [button(labels.seen, () => decide(`/api/centres/requests/${p.id}/review`))]);
       waiting += 1;
     }
   }
