@@ -130,11 +130,11 @@ def _connections(port: int) -> int:
 
 def _no_frame_missing(path: Path) -> int:
     """The frames of a received file, each decoded without an error, and none missing
-    between the first and the last: their times step by one frame (40 ms, give or take
-    the millisecond Matroska rounds to and GStreamer's jitter buffer's smoothing; a frame
-    lost would make a step of 80) throughout, after the first (FFmpeg's RTSP client
-    leaves a stream's first frame untimed, from Kuzet's simulator as from this server,
-    and its muxer then gives it the second's)."""
+    between the first and the last: their times, the camera's RTP timestamps, step by one
+    frame (40 ms, give or take the millisecond Matroska rounds to; a frame lost would make
+    a step of 80) throughout, after the first (FFmpeg's RTSP client leaves a stream's
+    first frame untimed, from Kuzet's simulator as from this server, and its muxer then
+    gives it the second's)."""
     out = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0",
                           "-show_entries", "frame=pts_time", "-of", "csv=p=0", str(path)],
                          capture_output=True, text=True, timeout=60)
@@ -157,7 +157,9 @@ def _ffmpeg(url: str, transport: str | None, out: Path) -> list[str]:
 
 def _gst(url: str, user: str, password: str, protocol: str, out: Path) -> list[str]:
     return ["gst-launch-1.0", "-q", "-e", "rtspsrc", f"location={url}", f"user-id={user}",
-            f"user-pw={password}", f"protocols={protocol}", "!", "rtph264depay", "!",
+            f"user-pw={password}", f"protocols={protocol}",
+            # the frames timed by their RTP timestamps alone, not smoothed by arrival
+            "buffer-mode=none", "!", "rtph264depay", "!",
             "h264parse", "!", "identity", "eos-after=30", "!", "matroskamux", "!",
             "filesink", f"location={out}"]
 
@@ -357,6 +359,8 @@ def test_a_centre_and_its_cameras_wait_for_the_rector(storage: Any) -> None:
     assert len(password) >= 20
     assert password not in head.get("/api/centres").text
     assert (centre["state"], centre["cameras"]) == ("pending", {})
+    r = head.post(f"/api/centres/{centre['id']}/cameras", json={"cameras": []})
+    assert r.status_code == 409, r.text  # nothing to change before the registration
     request = centre["requests"][0]["id"]
     token = admin.post("/api/tokens", json={"name": "occ", "perms": ["centre.prepare"]})
     assert token.status_code == 201, token.text
@@ -481,9 +485,10 @@ def _links(relay: Relay, camera: str) -> Any:
 
 @SQLITE_ONLY
 def test_an_incident_pushes_a_camera_to_a_centre_for_a_while(relay: Relay) -> None:
-    """3.2.11, item 3: from an alarm, the head of internal security adds a camera to a
-    centre's live set at once, for a bounded time, with the reason; a guard only where the
-    centre's agreement allows; the rector reviews it afterwards. Events about the camera
+    """3.2.11, item 3: from an alarm about the camera, the head of internal security adds
+    it to a centre's live set at once, for a bounded time, with the reason, once per
+    incident until the rector has reviewed it; a guard only where the centre's agreement
+    allows; the rector reviews it afterwards. Events about the camera
     carry its restream URL while the centre receives it; ending the push ends the
     session."""
     from kuzet.catalog.alarms import Severity
@@ -494,14 +499,17 @@ def test_an_incident_pushes_a_camera_to_a_centre_for_a_while(relay: Relay) -> No
     rector = world.login(world.user("rector", "rector"))
     user, password, centre_id = relay.centre(cameras={"cam2": "main"})
     assert _links(relay, CAM) is None
+    world.svc.alarms.raise_("camera_tamper", CAM, Severity.WARNING, "covered")
     world.svc.alarms.raise_("camera_offline", "cam2", Severity.WARNING, "offline")
-    alarm = world.svc.alarms.list()[0].id
+    alarm, other = (next(a.id for a in world.svc.alarms.list() if a.subject == cam)
+                    for cam in (CAM, "cam2"))
     push = {"camera": CAM, "minutes": 30, "reason": "a fight at the entrance",
             "incident": f"alarm:{alarm}"}
     r = guard.post(f"/api/centres/{centre_id}/push", json=push)
     assert r.status_code == 403, r.text  # not in this agreement
     assert "3.2.11" in r.text, r.text
     for bad, code in (({"minutes": 600}, 422), ({"incident": "alarm:999999"}, 404),
+                      ({"incident": f"alarm:{other}"}, 404),  # another camera's alarm
                       ({"incident": "a fight"}, 404), ({"camera": "nowhere"}, 404)):
         assert head.post(f"/api/centres/{centre_id}/push", json={**push, **bad}
                          ).status_code == code, bad
@@ -519,6 +527,7 @@ def test_an_incident_pushes_a_camera_to_a_centre_for_a_while(relay: Relay) -> No
     assert [p["id"] for p in inbox] == [pushed["id"]]
     assert guard.post(f"/api/centres/requests/{pushed['id']}/review").status_code == 403
     assert head.post(f"/api/centres/requests/{pushed['id']}/end").status_code == 200
+    assert head.post(f"/api/centres/{centre_id}/push", json=push).status_code == 409  # once
     with pytest.raises(ConnectionError):  # the push ended: so did the session
         c.media(10)
     c.close()

@@ -52,7 +52,7 @@ AUDITED = {Action.APPROVE: AuditAction.CENTRE_APPROVE,
 TABLE_TTL_S = 0.5  # the server's table is read at most twice a second
 PUSH_MAX_MINUTES = 240  # an incident push lasts at most four hours
 PUSHERS = frozenset({"head_of_security"})  # push to any centre; a guard where agreed
-INCIDENTS = {"alarm": Alarm, "event": Event, "protocol": Protocol}
+INCIDENT_RECENT_NS = 24 * 3600 * 10**9  # a push names an incident of the last day
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,9 @@ class Centres:
         with self.session.begin() as s:
             c = self._row(s, centre_id)
             wanted = self._cameras(s, cameras)
+            if self._in_force(s, c.id) is None:
+                raise Conflict("centre {name} is not registered yet: the rector approves its "
+                               "registration first", name=c.name)
             if s.scalar(select(CentreRequest.id).where(
                     CentreRequest.centre_id == c.id,
                     CentreRequest.state == PENDING)) is not None:
@@ -276,9 +279,13 @@ class Centres:
 
     def attach_basis(self, actor: Actor, centre_id: int, data: bytes,
                      media_type: str) -> CentreView:
-        """The signed agreement or order (checked by the caller: `web.scans`)."""
+        """The signed agreement or order (checked by the caller: `web.scans`); replaced
+        until the registration is approved, never after."""
         with self.session.begin() as s:
             c = self._row(s, centre_id)
+            if c.basis_type is not None and self._in_force(s, c.id) is not None:
+                raise Conflict("centre {name} is registered with its signed basis already",
+                               name=c.name)
             c.basis_scan, c.basis_type = data, media_type
             append_act(s, actor, AuditAction.CENTRE_REQUEST, f"centre/{c.id}", kind="basis",
                        sha256=hashlib.sha256(data).hexdigest(), type=media_type,
@@ -318,15 +325,17 @@ class Centres:
                               most=PUSH_MAX_MINUTES, n=minutes)
             wanted = self._cameras(s, {camera: stream})
             said = form.text(reason, Phrase("the reason"), 2000)
-            kind, _, number = incident.partition(":")
-            model = INCIDENTS.get(kind)
-            if model is None or not number.isdigit() or s.get(model, int(number)) is None:
-                raise NotFound("no incident {incident!r}: alarm:N, event:N or protocol:N",
-                               incident=incident[:40])
+            named = self._incident(s, incident, camera, now_ns)
+            if s.scalar(select(CentreRequest.id).where(
+                    CentreRequest.centre_id == c.id, CentreRequest.kind == "push",
+                    CentreRequest.incident == named,
+                    CentreRequest.reviewed_ns.is_(None))) is not None:
+                raise Conflict("{incident} was pushed to {name} already; another push for it "
+                               "waits for the rector's review", incident=named, name=c.name)
             r = CentreRequest(centre_id=c.id, kind="push", cameras=json.dumps(
                 [{"camera": k, "stream": v} for k, v in wanted.items()]), reason=said,
                 state=APPROVED, requested_by=actor.name, requested_ns=now_ns,
-                expires_ns=now_ns + minutes * 60 * 10**9, incident=f"{kind}:{int(number)}")
+                expires_ns=now_ns + minutes * 60 * 10**9, incident=named)
             s.add(r)
             s.flush()
             step.record(entry, request=r.id, minutes=minutes, reason=said)
@@ -368,6 +377,28 @@ class Centres:
             q = q.where(CentreRequest.reviewed_ns.is_(None))
         with self.session() as s:
             return [_request_view(r) for r in s.scalars(q.order_by(CentreRequest.id.desc()))]
+
+    @staticmethod
+    def _incident(s: Session, incident: str, camera: str, now_ns: int) -> str:
+        """`incident` checked: an alarm, a detection event or a protocol of the last day
+        about `camera` itself (a push never rests on another camera's, or an old, one)."""
+        kind, _, number = incident.partition(":")
+        row: object = None
+        if number.isascii() and number.isdigit() and kind in ("alarm", "event", "protocol"):
+            model = {"alarm": Alarm, "event": Event, "protocol": Protocol}[kind]
+            row = s.get(model, int(number))
+        about: str | None = None
+        at: int | None = None
+        if isinstance(row, Alarm):
+            about, at = row.subject, row.updated_ns
+        elif isinstance(row, Event | Protocol):
+            cam = s.get(Camera, row.camera_id)
+            about, at = (cam.name if cam else None), row.at_ns
+        if about != camera or at is None or at < now_ns - INCIDENT_RECENT_NS:
+            raise NotFound("no incident {incident!r} of camera {camera} in the last day: "
+                           "alarm:N, event:N or protocol:N", incident=incident[:40],
+                           camera=camera)
+        return f"{kind}:{int(number)}"
 
     @staticmethod
     def _push(s: Session, request_id: int) -> CentreRequest:
@@ -466,7 +497,12 @@ class Centres:
 
     @staticmethod
     def _in_force(s: Session, centre_id: int) -> dict[str, str] | None:
-        """The cameras of the centre's latest approved request; None before any."""
+        """The cameras of the centre's latest approved request; None until its registration
+        is approved (a change of cameras approved never brings a rejected centre in)."""
+        if s.scalar(select(CentreRequest.id).where(
+                CentreRequest.centre_id == centre_id, CentreRequest.kind == "register",
+                CentreRequest.state == APPROVED)) is None:
+            return None
         r = s.scalar(select(CentreRequest).where(
             CentreRequest.centre_id == centre_id, CentreRequest.state == APPROVED,
             CentreRequest.kind != "push")

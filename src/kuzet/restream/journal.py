@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -67,8 +67,10 @@ class Journal:
         self._tallies: dict[tuple[str, Refusal, str | None], int] = {}
 
     # -- the server's calls, on its loop: each only queues the write -------------------
-    def started(self, session: LiveSession) -> None:
-        self._writer.submit(self._start, session)
+    def started(self, session: LiveSession) -> Future[None]:
+        """The session's row and `restream.start` entry, written on the journal's thread;
+        the server plays the session once they are (every session is audited)."""
+        return self._writer.submit(self._start, session)
 
     def ended(self, session: LiveSession) -> None:
         self._writer.submit(self._end, session, time.time_ns())
@@ -79,11 +81,9 @@ class Journal:
             closed = self._roll(now)
             key = (address, why, centre)
             first = key not in self._tallies
-            if first or len(self._tallies) < MAX_TALLIES:
-                self._tallies[key] = self._tallies.get(key, 0) + (0 if first else 1)
-            else:
-                other = ("*", why, None)
-                self._tallies[other] = self._tallies.get(other, 0) + 1
+            if first and len(self._tallies) >= MAX_TALLIES:  # a flood of addresses: counted
+                first, key = False, ("*", why, None)
+            self._tallies[key] = self._tallies.get(key, 0) + (0 if first else 1)
         if closed:
             self._writer.submit(self._counts, closed)
         if first:

@@ -28,6 +28,7 @@ import ssl
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -53,6 +54,7 @@ from kuzet.rtsp.protocol import (
     Request,
     RtspProtocolError,
     Transport,
+    decimal,
     format_response,
     parse_request_head,
     parse_transport,
@@ -74,12 +76,19 @@ SR_INTERVAL_NS = 5_000_000_000
 CHECK_S = 0.2  # sessions are checked against the register this often: a cut within 1 s
 FLOOD_WINDOW_NS = 10_000_000_000
 MAX_ADDRESSES = 4096  # addresses counted for floods before quiet ones are forgotten
+MAX_CONNECTIONS = 1024  # open at once, all addresses together (file descriptors)
+# How long a connection may stay silent: a stranger's first request, a centre's requests
+# before it plays, and its keep-alives once it plays (it is told timeout=60).
+SILENCE_S = {"stranger": 5.0, "idle": 30.0, "playing": 90.0}
+SETUP_UNPLAYED_S = 60.0  # a session set up and never played is ended after this
+MAX_IN_FLIGHT = 50  # frames handed to the loop and not yet sent (2 s): a loop that stalls
+REGISTER_STALE_S = 1.0  # no good read of the register for this long: every session ends
 
 
 class Journal(Protocol):
     """Where sessions and refusals are written (kuzet.restream.journal), off the loop."""
 
-    def started(self, session: LiveSession) -> None: ...
+    def started(self, session: LiveSession) -> Future[None]: ...
 
     def ended(self, session: LiveSession) -> None: ...
 
@@ -128,11 +137,24 @@ class LiveSession:
     _rate_bytes: int = 0
     _rate_at: float = field(default_factory=time.monotonic)
     udp: asyncio.DatagramTransport | None = None
+    udp_rtcp: asyncio.DatagramTransport | None = None
     limit: int = SLOW_READER_BYTES  # what may wait in the socket's buffer
+    set_up: float = field(default_factory=time.monotonic)
+    # frames offered by the recorder's thread (written there only) and handled on the
+    # loop (written there only): the difference is what waits in the loop's queue
+    offered: int = 0
+    handled: int = 0
+    overflowed: int = 0  # frames not queued because too many waited
+    resync: bool = False  # set by the recorder's thread: start again at a keyframe
 
     # -- from the recorder's thread ----------------------------------------------------
     def offer(self, params: VideoParams, data: bytes, keyframe: bool, rtp_ts: int,
               arrival_ns: int) -> None:
+        if self.offered - self.handled >= MAX_IN_FLIGHT:  # the loop is stalled
+            self.overflowed += 1
+            self.resync = True
+            return
+        self.offered += 1
         with contextlib.suppress(RuntimeError):  # the server's loop has closed
             self.loop.call_soon_threadsafe(self.send, params, data, keyframe, rtp_ts,
                                            arrival_ns)
@@ -140,10 +162,16 @@ class LiveSession:
     # -- on the server's loop ----------------------------------------------------------
     def send(self, params: VideoParams, data: bytes, keyframe: bool, rtp_ts: int,
              arrival_ns: int) -> None:
+        self.handled += 1
         if not self.playing or self.ended is not None:
             return
-        behind = (self.transport != "udp"
-                  and self.writer.transport.get_write_buffer_size() > self.limit)
+        if self.resync:
+            self.resync, self.skipping = False, True
+        # a datagram transport buffers what the kernel would not take at once too (its
+        # size method is asyncio's, not in the typing stubs of DatagramTransport)
+        buffered = (self.udp.get_write_buffer_size()  # type: ignore[attr-defined]
+                    if self.udp is not None else self.writer.transport.get_write_buffer_size())
+        behind = buffered > self.limit
         if behind or (self.skipping and not keyframe):
             self.skipping = True  # a reader this far behind starts again at a keyframe
             if self.frames:  # the wait for the first keyframe loses nothing
@@ -181,9 +209,11 @@ class LiveSession:
             self.writer.write(b"".join(b"$" + bytes((ch,)) + len(p).to_bytes(2, "big") + p
                                        for p in packets))
         elif self.udp is not None and self.udp_peer is not None:
+            # RTP from the server's RTP port, RTCP from its RTCP port, as SETUP said
+            sock = self.udp if channel == 0 else (self.udp_rtcp or self.udp)
             host, port = self.udp_peer[0], self.udp_peer[1 + channel]
             for p in packets:
-                self.udp.sendto(p, (host, port))
+                sock.sendto(p, (host, port))
 
     def measure(self) -> None:
         """The send rate over the last second or so (a keyframe alone is a burst)."""
@@ -236,6 +266,7 @@ class RestreamServer:
         self.sessions: dict[str, LiveSession] = {}
         self.flood_limit = flood_limit
         self._opened: dict[str, deque[int]] = {}  # connections an address opened lately
+        self.open: dict[str, int] = {}  # connections open now, by address
         self.slow_reader_bytes = slow_reader_bytes
         self.socket_buffer_bytes = socket_buffer_bytes
         self.ports: dict[str, int] = {}
@@ -280,23 +311,37 @@ class RestreamServer:
 
     # -- the register's changes ------------------------------------------------------
     async def _check(self) -> None:
-        """Every CHECK_S: each running session against the register as it is now."""
+        """Every CHECK_S: each running session against the register as it is now (read on
+        a worker thread). A register that cannot be read for REGISTER_STALE_S ends every
+        session: the cut fails closed."""
+        loop = asyncio.get_running_loop()
+        good = time.monotonic()
         while True:
             await asyncio.sleep(CHECK_S)
-            self.journal.tick()
             try:
-                table = self.table()
+                self.journal.tick()
+                table = await loop.run_in_executor(None, self.table)
+                good = time.monotonic()
+                self._enforce(table)
             except Exception:  # the catalog busy a moment: the next check reads again
-                log.exception("restream: reading the register of centres failed")
+                log.exception("restream: checking the sessions against the register failed")
+                if time.monotonic() - good > REGISTER_STALE_S:
+                    for session in list(self.sessions.values()):
+                        self._end(session, "the register could not be read")
+
+    def _enforce(self, table: Table) -> None:
+        now = time.monotonic()
+        for session in list(self.sessions.values()):
+            session.measure()
+            if not session.start_ns and now - session.set_up > SETUP_UNPLAYED_S:
+                self._end(session, "set up and never played")
                 continue
-            for session in list(self.sessions.values()):
-                session.measure()
-                why = still_allowed(table, session.centre.id, session.address,
-                                    session.camera, session.stream)
-                if why is not None:
-                    self.journal.refused(session.address, why, session.centre.name,
-                                         f"{session.camera}/{session.stream}: session ended")
-                    self._end(session, f"refused: {why.value}")
+            why = still_allowed(table, session.centre.id, session.address,
+                                session.camera, session.stream)
+            if why is not None:
+                self.journal.refused(session.address, why, session.centre.name,
+                                     f"{session.camera}/{session.stream}: session ended")
+                self._end(session, f"refused: {why.value}")
 
     def cut(self, session_id: str, by: str) -> LiveSession | None:
         """End a session at once (the head of internal security's cut)."""
@@ -339,9 +384,12 @@ class RestreamServer:
             for key in [k for k, v in self._opened.items()
                         if v[-1] <= now_ns - FLOOD_WINDOW_NS]:
                 del self._opened[key]
-        allowed = self.flood_limit + sum(c.max_streams for c in self.table().centres
-                                         if c.admits(address))
-        return len(recent) > allowed
+        return len(recent) > self.allowance(address)
+
+    def allowance(self, address: str) -> int:
+        """Connections `address` may open in a window, or hold open at once."""
+        return self.flood_limit + sum(c.max_streams for c in self.table().centres
+                                      if c.admits(address))
 
     def udp_reply(self, client_ports: tuple[int, int]) -> str:
         return ("RTP/AVP;unicast;client_port={}-{};server_port={}-{}".format(
@@ -369,6 +417,10 @@ class Connection:
     async def run(self) -> None:
         server = self.server
         flooded = server.flooded(self.address, time.monotonic_ns())
+        held = server.open.get(self.address, 0)
+        flooded = flooded or held >= server.allowance(self.address) or sum(
+            server.open.values()) >= MAX_CONNECTIONS
+        server.open[self.address] = held + 1
         try:
             if flooded:
                 server.journal.refused(self.address, Refusal.FLOOD, None, "connection")
@@ -387,21 +439,33 @@ class Connection:
             for session in self.owned:
                 server._end(session, "the centre closed the connection")
             self.writer.close()
+            left = server.open.get(self.address, 1) - 1
+            if left:
+                server.open[self.address] = left
+            else:
+                server.open.pop(self.address, None)
 
     async def _requests(self) -> None:
         while True:
-            first = await self.reader.readexactly(1)
-            if first == b"$":  # interleaved RTCP from the centre: read and drop
-                header = await self.reader.readexactly(3)
-                await self.reader.readexactly(int.from_bytes(header[1:3], "big"))
-                continue
-            head = first + await self.reader.readuntil(b"\r\n\r\n")
-            if len(head) > MAX_HEADER_BYTES:
-                raise RtspProtocolError("request head too large")
-            request = parse_request_head(head[:-4])
-            length = int(request.header("content-length", "0") or 0)
-            if length:
-                await self.reader.readexactly(min(length, MAX_HEADER_BYTES))
+            silence = SILENCE_S["stranger" if self.centre is None else
+                                "playing" if any(s.playing for s in self.owned) else "idle"]
+            async with asyncio.timeout(silence):
+                first = await self.reader.readexactly(1)
+                if first == b"$":  # interleaved RTCP from the centre: read and drop
+                    header = await self.reader.readexactly(3)
+                    await self.reader.readexactly(int.from_bytes(header[1:3], "big"))
+                    continue
+                head = first + await self.reader.readuntil(b"\r\n\r\n")
+                if len(head) > MAX_HEADER_BYTES:
+                    raise RtspProtocolError("request head too large")
+                request = parse_request_head(head[:-4])
+                length = request.header("content-length", "0") or "0"
+                if not decimal(length):
+                    raise RtspProtocolError("a Content-Length that is no number")
+                if int(length) > MAX_HEADER_BYTES:
+                    raise RtspProtocolError("request body too large")
+                if int(length):
+                    await self.reader.readexactly(int(length))
             response = await self._handle(request)
             self.writer.write(response)
             await self.writer.drain()
@@ -435,7 +499,10 @@ class Connection:
                     server=SERVER)
             self.centre = found
         else:  # the register may have changed since: its row as it is now
-            self.centre = table.by_user(self.centre.username) or self.centre
+            now = table.by_user(self.centre.username)
+            if now is None:
+                return self._refuse(cseq, Refusal.INACTIVE, request.method)
+            self.centre = now
             if not self._proves(request, self.centre):
                 return self._refuse(cseq, Refusal.CREDENTIALS, request.method, {
                     "WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'})
@@ -454,7 +521,7 @@ class Connection:
         if method == "SETUP":
             return self._setup(request, *target)
         if method == "PLAY":
-            return self._play(request)
+            return await self._play(request, *target)
         if method == "PAUSE":
             session = self._session(request)
             if session is None:
@@ -485,10 +552,11 @@ class Connection:
         """Every request carries the digest again (clients resend it): a request without
         one after the first is taken as the connection's (RFC 2617 allows caching the
         credentials per connection; we do not ask again for GET_PARAMETER keep-alives)."""
-        params = digest.digest_user(request.header("authorization"))
-        if params is None:
+        header = request.header("authorization")
+        if not header:
             return True
-        return (params.get("username") == centre.username
+        params = digest.digest_user(header)
+        return (params is not None and params.get("username") == centre.username
                 and digest.check_ha1(params, centre.ha1, self.nonce, request.method))
 
     def _target(self, request: Request) -> tuple[str, str] | bytes:
@@ -536,6 +604,10 @@ class Connection:
             return format_response(461, cseq, server=SERVER)
         server = self.server
         assert server._loop is not None
+        if not rtp.tcp and self.kind == "tls":
+            return format_response(461, cseq, {  # RTSPS keeps the video inside the TLS
+                "X-Error": "over RTSPS the video goes interleaved (RTP/AVP/TCP)"},
+                server=SERVER)
         kind = self.kind if rtp.tcp else "udp"
         session = LiveSession(secrets.token_hex(8), self.centre, camera, stream,
                               self.address, kind, self.writer, server._loop, rtp,
@@ -547,7 +619,7 @@ class Connection:
             assert rtp.client_ports is not None
             assert server._udp is not None
             session.udp_peer = (self.address, *rtp.client_ports)
-            session.udp = server._udp[0]
+            session.udp, session.udp_rtcp = server._udp
             reply = server.udp_reply(rtp.client_ports)
         server.sessions[session.id] = session
         self.owned.append(session)
@@ -559,23 +631,35 @@ class Connection:
         sid = (request.header("session") or "").split(";")[0].strip()
         return next((s for s in self.owned if s.id == sid), None)
 
-    def _play(self, request: Request) -> bytes:
+    async def _play(self, request: Request, camera: str, stream: str) -> bytes:
+        """Play the session set up for the URL's camera (admitted by `_target` just now);
+        its start is in the register and the audit log before any frame leaves."""
         session = self._session(request)
         if session is None:
             return format_response(454, request.cseq, server=SERVER)
+        if (session.camera, session.stream) != (camera, stream):
+            return format_response(459, request.cseq, server=SERVER)  # another camera's
         if not session.playing:
             hub = self.server.hubs(session.camera, Stream.parse(session.stream))
             if hub is None:
                 return format_response(503, request.cseq, server=SERVER)
-            session.skipping = True
-            session.playing = True
             if session.hub is not None:  # after a PAUSE: placed anew by its RTP-Info
                 session.shift, session.rtptime = None, secrets.randbits(32)
             else:
-                session.hub = hub
                 session.start_ns = time.time_ns()
-                self.server.journal.started(session)
+                try:
+                    await asyncio.wrap_future(self.server.journal.started(session))
+                except Exception:
+                    log.exception("restream: a session's start could not be written")
+                    session.start_ns = 0
+                    return format_response(503, request.cseq, {
+                        "X-Error": "the session could not be registered"}, server=SERVER)
+                if session.ended is not None:  # cut while its start was written
+                    return format_response(454, request.cseq, server=SERVER)
+                session.hub = hub
                 hub.relays.append(session)
+            session.skipping = True
+            session.playing = True
         return format_response(200, request.cseq, {
             "Session": session.id, "Range": "npt=now-",
             "RTP-Info": f"url={request.uri.rstrip('/')}/trackID=0;seq={session.seq};"

@@ -41,8 +41,9 @@ def check_ha1(params: dict[str, str], ha1: str, nonce: str, method: str) -> bool
     for `nonce` (the one this connection was challenged with)."""
     if params.get("nonce") != nonce or "uri" not in params:
         return False
-    return hmac.compare_digest(response_of(ha1, method, params["uri"], nonce),
-                               params.get("response", ""))
+    # bytes: a response of non-ASCII text is a wrong one, not a TypeError
+    return hmac.compare_digest(response_of(ha1, method, params["uri"], nonce).encode(),
+                               params.get("response", "").encode())
 
 
 def check_authorization(

@@ -99,20 +99,24 @@ def parse_transport(value: str) -> Transport:
         proto = fields[0].upper()
         params = dict(f.partition("=")[::2] for f in fields[1:])
         if proto == "RTP/AVP/TCP":
-            channels = _pair(params.get("interleaved", "0-1"))
+            channels = _pair(params.get("interleaved", "0-1"), 0, 255)
             return Transport(tcp=True, interleaved=channels, client_ports=None)
         if proto in ("RTP/AVP", "RTP/AVP/UDP") and "multicast" not in params:
             if "client_port" not in params:
                 continue
-            return Transport(tcp=False, interleaved=None, client_ports=_pair(params["client_port"]))
+            return Transport(tcp=False, interleaved=None,
+                             client_ports=_pair(params["client_port"], 1, 65535))
     raise RtspProtocolError(f"no supported transport in {value[:120]!r}")
 
 
-def _pair(text: str) -> tuple[int, int]:
+def _pair(text: str, low: int, high: int) -> tuple[int, int]:
+    """A channel (0-255) or port (1-65535) pair; one alone is followed by the next."""
     a, _, b = text.partition("-")
     try:
         first = int(a)
         second = int(b) if b else first + 1
     except ValueError as exc:
         raise RtspProtocolError(f"bad port or channel pair {text!r}") from exc
+    if not (low <= first <= high and low <= second <= high):
+        raise RtspProtocolError(f"port or channel pair {text!r} out of {low}-{high}")
     return first, second
