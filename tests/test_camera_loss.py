@@ -64,7 +64,10 @@ def test_lost_frames_and_a_frozen_camera_leave_gaps_where_they_were(kuzet: Kuzet
     assert alarm["severity"] == "warning"
     assert re.fullmatch(r"camera lossy: \d+ of \d+ RTP packets lost in the last 6 s "
                         r"\(\d\.\d %, more than 0\.4 %\)", alarm["message"]), alarm
-    assert status["lossy"]["packets_expected"] > 50 * status["lossy"]["packets_lost"]
+    # the denominator is counted, not taken from the losses: the scripted bursts are a
+    # small share of it (0.8 % at the clip's rate; 2.0 % was seen once in CI, where the
+    # loaded simulator sent 150 packets a second instead of 355)
+    assert status["lossy"]["packets_expected"] > 20 * status["lossy"]["packets_lost"]
     rows = catalog.segments(catalog.camera("lossy").id)
     bursts = [s for s in range(rows[0].start_ns // 10**9 + 1, rows[-1].end_ns // 10**9)
               if s % LOSS_EVERY_S == 0]  # the bursts sent while the camera recorded

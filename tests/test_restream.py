@@ -547,10 +547,12 @@ def test_the_rector_approves_and_the_head_cuts_by_clicks(relay: Relay) -> None:
     """3.2.11 in the console, in Kazakh: the rector approves a centre's new camera set in the
     approvals inbox; the head of internal security sees the centre's running session on
     the Centres page, cuts it (the centre's connection ends), and finds it in the
-    register of sessions, which downloads as CSV; both pages pass axe-core's scan."""
+    register of sessions, which downloads as CSV, and pushes an incident's camera; both
+    pages pass axe-core's scan."""
     from playwright.sync_api import sync_playwright
 
     from api_world import CHROMIUM_ARGS
+    from kuzet.catalog.alarms import Severity
     from test_accessibility import _violations
 
     world = relay.world
@@ -593,6 +595,14 @@ def test_the_rector_approves_and_the_head_cuts_by_clicks(relay: Relay) -> None:
         csv_text = Path(got.value.path()).read_text()
         assert "cut by head" in csv_text
         assert CAM in csv_text
+        # an incident's camera pushed from the same page, from an alarm about it
+        world.svc.alarms.raise_("camera_tamper", CAM, Severity.WARNING, "covered")
+        alarm = next(a.id for a in world.svc.alarms.list() if a.subject == CAM)
+        head.fill("#push input[name=incident]", f"alarm:{alarm}")
+        head.fill("#push input[name=camera]", CAM)
+        head.fill("#push input[name=reason]", "a fight at the entrance")
+        head.locator("#push").get_by_role("button", name="Жіберу").click()
+        wait_for(lambda: relay.centres.pushes(), 10, what="the push")
         found = _violations(head, base, ("/centres",)) + _violations(rector, base,
                                                                     ("/approvals",))
         assert not found, found

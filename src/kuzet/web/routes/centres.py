@@ -33,7 +33,7 @@ from kuzet.web.replies.restream import (
     SessionReply,
     TargetReply,
 )
-from kuzet.web.scans import scan_of
+from kuzet.web.scans import scan_answer, scan_of
 from kuzet.web.schemas import CentreCameras, CentrePush, Decision, NewCentre, RowId
 from kuzet.web.times import instant, out
 
@@ -197,10 +197,7 @@ async def attach_basis(centre: RowId, request: Request, caller: Caller = PREPARE
                                                 "image/png"))
 def centre_basis(centre: RowId, request: Request, caller: Caller = KEEPERS) -> Response:
     data, kind = services(request).centres.basis(centre)
-    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[kind]
-    return Response(data, media_type=kind, headers={
-        "content-disposition": f'attachment; filename="centre-{centre}.{ext}"',
-        "x-content-type-options": "nosniff", "cache-control": "no-store"})
+    return scan_answer(data, kind, f"centre-{centre}")
 
 
 @router.get("/restream/sessions")

@@ -25,7 +25,7 @@ from kuzet.web.deps import Authenticated, Require, services, source
 from kuzet.web.i18n import language
 from kuzet.web.replies import a_file
 from kuzet.web.replies.editions import AcquaintanceReply, EditionReply, EditionTextReply
-from kuzet.web.scans import scan_of
+from kuzet.web.scans import scan_answer, scan_of
 from kuzet.web.schemas import Decision, EditionApproval, EditionRead, NewEdition, RowId
 from kuzet.web.times import out
 
@@ -105,10 +105,7 @@ async def attach_scan(edition: RowId, request: Request, caller: Caller = PREPARE
 @router.get("/editions/{edition}/scan", **a_file("application/pdf", "image/jpeg", "image/png"))
 def edition_scan(edition: RowId, request: Request, caller: Caller = ANYONE) -> Response:
     data, kind = services(request).editions.scan(edition)
-    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[kind]
-    return Response(data, media_type=kind, headers={
-        "content-disposition": f'attachment; filename="edition-{edition}.{ext}"',
-        "x-content-type-options": "nosniff", "cache-control": "no-store"})
+    return scan_answer(data, kind, f"edition-{edition}")
 
 
 @router.post("/editions/{edition}/approve")

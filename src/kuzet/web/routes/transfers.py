@@ -44,7 +44,7 @@ from kuzet.web.replies.transfers import (
     TransferReply,
 )
 from kuzet.web.routes.cameras import camera
-from kuzet.web.scans import scan_of
+from kuzet.web.scans import scan_answer, scan_of
 from kuzet.web.schemas import (
     Decision,
     PackageReceipt,
@@ -139,10 +139,7 @@ def basis_scan(transfer: RowId, request: Request, caller: Caller = READ) -> Resp
         raise NotFound("transfer {number} has no scan attached", number=t.number)
     svc.audit.act(caller.actor(source(request)), AuditAction.TRANSFER_BASIS_READ,
                   f"transfer/{t.id}", number=t.number)
-    ext = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}[t.basis_type]
-    return Response(t.basis, media_type=t.basis_type, headers={
-        "content-disposition": f'attachment; filename="basis-{t.id}.{ext}"',
-        "x-content-type-options": "nosniff", "cache-control": "no-store"})
+    return scan_answer(t.basis, t.basis_type, f"basis-{t.id}")
 
 
 @router.get("/transfers")

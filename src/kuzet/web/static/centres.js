@@ -8,6 +8,7 @@ import {dayStartMs, shownIso} from "/static/zone.js";
 const labels = document.getElementById("labels").dataset;
 const message = document.getElementById("message");
 const form = document.getElementById("new");
+const push = document.getElementById("push");
 const filter = document.getElementById("filter");
 const words = (text) => text.split(/[\s,]+/).filter(Boolean);
 
@@ -69,6 +70,11 @@ async function load() {
       if (await answer(await send("POST", `/api/restream/live/${s.id}/cut`))) load();
     }) : ""])));
   form.hidden = !perms.includes("centre.prepare");
+  push.hidden = !perms.includes("restream.push");
+  if (!push.hidden) {
+    const targets = (await list("/api/centres/targets")) || [];
+    push.elements.centre.replaceChildren(...targets.map((t) => new Option(t.name, t.id)));
+  }
   await sessions();
   document.querySelector("main").dataset.loaded = "true";
 }
@@ -76,6 +82,18 @@ async function load() {
 filter.addEventListener("submit", (event) => {
   event.preventDefault();
   sessions();
+});
+
+push.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const data = Object.fromEntries(new FormData(push));
+  const done = await send("POST", `/api/centres/${data.centre}/push`, {
+    camera: data.camera, minutes: Number(data.minutes), incident: data.incident,
+    reason: data.reason});
+  if (await answer(done)) {
+    push.reset();
+    load();
+  }
 });
 
 form.addEventListener("submit", async (event) => {
