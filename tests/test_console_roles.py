@@ -49,7 +49,7 @@ def test_menus_hold_what_each_role_may_use_and_refusals_name_who_may(storage: An
     guard = world.login(world.user("guard", "guard"))
     admin = world.login(world.user("admin", "administrator"))
     assert _menu(guard.get("/").text) == ["/", "/wall", "/events", "/protocols",
-                                          "/registers/holds", "/editions"]
+                                          "/registers/holds", "/centres", "/editions"]
     admin_menu = _menu(admin.get("/").text)
     assert "/protocols" not in admin_menu
     assert "/archive" in admin_menu

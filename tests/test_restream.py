@@ -547,8 +547,9 @@ def test_the_rector_approves_and_the_head_cuts_by_clicks(relay: Relay) -> None:
     """3.2.11 in the console, in Kazakh: the rector approves a centre's new camera set in the
     approvals inbox; the head of internal security sees the centre's running session on
     the Centres page, cuts it (the centre's connection ends), and finds it in the
-    register of sessions, which downloads as CSV, and pushes an incident's camera; both
-    pages pass axe-core's scan."""
+    register of sessions, which downloads as CSV, and pushes an incident's camera; a
+    guard pushes one to a centre whose agreement allows it; both pages pass axe-core's
+    scan."""
     from playwright.sync_api import sync_playwright
 
     from api_world import CHROMIUM_ARGS
@@ -603,6 +604,20 @@ def test_the_rector_approves_and_the_head_cuts_by_clicks(relay: Relay) -> None:
         head.fill("#push input[name=reason]", "a fight at the entrance")
         head.locator("#push").get_by_role("button", name="Жіберу").click()
         wait_for(lambda: relay.centres.pushes(), 10, what="the push")
+        # a guard pushes from the same page where the centre's agreement allows it, and
+        # sees nothing of the register
+        relay.centre(name="Occ with guards", guard_push=True)
+        world.user("guard", "guard")
+        guard = world.browser_login(browser, base, "guard", bypass_csp=True)
+        guard.goto(f"{base}/centres?lang=kk")
+        guard.locator("main[data-loaded]").wait_for()
+        assert guard.locator("#keeper").is_hidden()
+        assert guard.locator("#push select option").all_inner_texts() == ["Occ with guards"]
+        guard.fill("#push input[name=incident]", f"alarm:{alarm}")
+        guard.fill("#push input[name=camera]", CAM)
+        guard.fill("#push input[name=reason]", "the fight goes on")
+        guard.locator("#push").get_by_role("button", name="Жіберу").click()
+        wait_for(lambda: len(relay.centres.pushes()) == 2, 10, what="the guard's push")
         found = _violations(head, base, ("/centres",)) + _violations(rector, base,
                                                                     ("/approvals",))
         assert not found, found

@@ -78,6 +78,8 @@ DISK_READERS = frozenset({Perm.CAMERA_STATUS, Perm.HEALTH_READ})
 EQUIPMENT_READERS = frozenset({Perm.HEALTH_READ})  # the register's (issue 22, 3.4.3)
 ACQUAINTANCE_KEEPERS = frozenset({Perm.ACQUAINTANCE_KEEP})  # staff and students' lists
 CENTRE_KEEPERS = frozenset({Perm.CENTRE_PREPARE, Perm.CENTRE_APPROVE, Perm.RESTREAM_CUT})
+# the Centres page: the register's keepers, and a guard who may push an incident's camera
+CENTRE_PAGE = CENTRE_KEEPERS | {Perm.RESTREAM_PUSH}
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ MENU = (
     Item("/equipment", "Equipment", EQUIPMENT_READERS),
     Item("/places", "Places and signs", EQUIPMENT_READERS),
     Item("/acquaintance", "Acquaintance", ACQUAINTANCE_KEEPERS),
-    Item("/centres", "Centres", CENTRE_KEEPERS),
+    Item("/centres", "Centres", CENTRE_PAGE),
     Item("/editions", "Regulation", frozenset()),
 )
 
@@ -452,7 +454,7 @@ def approvals_page(request: Request) -> Response:
 @router.get("/centres")
 def centres_page(request: Request) -> Response:
     """The centres that receive live video, their sessions and their register (3.2.11)."""
-    return _page(request, "centres.html", needs=CENTRE_KEEPERS)
+    return _page(request, "centres.html", needs=CENTRE_PAGE)
 
 
 @router.get("/editions")

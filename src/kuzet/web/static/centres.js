@@ -51,9 +51,27 @@ async function sessions() {
     shownIso(s.end), String(s.bytes), s.ended || ""])));
 }
 
+// Who keeps the register (and sees its sessions); a guard who may push sees the push only.
+const KEEPERS = ["centre.prepare", "centre.approve", "restream.cut"];
+
 async function load() {
   const me = await (await fetch("/api/auth/me")).json();
   const perms = me.perms || [];
+  const keeper = perms.some((p) => KEEPERS.includes(p));
+  document.getElementById("keeper").hidden = !keeper;
+  if (keeper) await keeperView(perms);
+  form.hidden = !perms.includes("centre.prepare");
+  push.hidden = !perms.includes("restream.push");
+  if (!push.hidden) {
+    // a guard pushes only where the centre's agreement allows it (the server says so too)
+    const targets = ((await list("/api/centres/targets")) || [])
+      .filter((t) => keeper || t.guard_push);
+    push.elements.centre.replaceChildren(...targets.map((t) => new Option(t.name, t.id)));
+  }
+  document.querySelector("main").dataset.loaded = "true";
+}
+
+async function keeperView(perms) {
   const register = await list("/api/centres");
   if (register === null) return;
   const urls = document.getElementById("urls");
@@ -69,14 +87,7 @@ async function load() {
     String(s.kbps), perms.includes("restream.cut") ? button(labels.cut, async () => {
       if (await answer(await send("POST", `/api/restream/live/${s.id}/cut`))) load();
     }) : ""])));
-  form.hidden = !perms.includes("centre.prepare");
-  push.hidden = !perms.includes("restream.push");
-  if (!push.hidden) {
-    const targets = (await list("/api/centres/targets")) || [];
-    push.elements.centre.replaceChildren(...targets.map((t) => new Option(t.name, t.id)));
-  }
   await sessions();
-  document.querySelector("main").dataset.loaded = "true";
 }
 
 filter.addEventListener("submit", (event) => {
