@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -73,12 +74,13 @@ class Rtsp:
     """One RTSP connection, requests answered in order; digest as RFC 2617 asks."""
 
     def __init__(self, port: int, user: str, password: str, host: str = "127.0.0.1",
-                 rcvbuf: int | None = None) -> None:
-        self.sock = socket.socket()
+                 rcvbuf: int | None = None, tls: ssl.SSLContext | None = None) -> None:
+        plain = socket.socket()
         if rcvbuf is not None:
-            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
-        self.sock.settimeout(10)
-        self.sock.connect((host, port))
+            plain.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        plain.settimeout(10)
+        plain.connect((host, port))
+        self.sock = tls.wrap_socket(plain) if tls is not None else plain
         self.user, self.password = user, password
         self.cseq = 0
         self.challenge: tuple[str, str] | None = None

@@ -11,8 +11,10 @@ fan-out hub fed at 25 fps; one runs `kuzet serve` recording the simulator."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import itertools
 import json
+import ssl
 import subprocess
 import time
 from collections.abc import Iterator
@@ -472,6 +474,70 @@ def test_kuzet_serve_restreams_the_recorders_frames_to_a_centre_and_no_one_else(
     assert ended[0]["detail"]["frames"] >= 75
     assert ended[0]["detail"]["dropped"] == 0
     assert sim.poll() is None
+
+
+def _client_tls(cert: Path | None = None, key: Path | None = None) -> ssl.SSLContext:
+    """A centre's TLS: the server's certificate not checked here (the register shows its
+    fingerprint), with a client certificate where given."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    if cert is not None and key is not None:
+        context.load_cert_chain(cert, key)
+    return context
+
+
+@SQLITE_ONLY
+def test_a_centre_with_a_client_certificate_must_present_it(relay: Relay, tmp_path: Path
+                                                            ) -> None:
+    """3.2.11, item 1: a centre may be held to a client certificate besides its password:
+    once registered (a PEM, its SHA-256 the pin), only RTSPS with that certificate is
+    served; without it, or over plain RTSP, the request is refused and audited; another
+    certificate fails the handshake."""
+    world = relay.world
+    head = world.login(world.user("head", "head_of_security"))
+    user, password, centre_id = relay.centre()
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    for d in (ours, theirs):
+        d.mkdir()
+        make_self_signed(d / "cert.pem", d / "key.pem")
+    r = head.put(f"/api/centres/{centre_id}/certificate", content=b"no certificate")
+    assert r.status_code == 400, r.text
+    r = head.put(f"/api/centres/{centre_id}/certificate",
+                 content=(ours / "cert.pem").read_bytes())
+    assert r.status_code == 200, r.text
+    der = ssl.PEM_cert_to_DER_cert((ours / "cert.pem").read_text())
+    assert r.json()["client_sha256"] == hashlib.sha256(der).hexdigest()
+    url = f"rtsps://127.0.0.1:{relay.tls_port}/{CAM}/main"
+
+    def options(tls: ssl.SSLContext | None, port: int) -> int:
+        c = Rtsp(port, user, password, tls=tls)
+        try:
+            return c.request("OPTIONS", url)[0]
+        finally:
+            c.close()
+
+    with_cert = _client_tls(ours / "cert.pem", ours / "key.pem")
+
+    def trusted() -> bool:  # the server reads the register at most twice a second
+        try:
+            return options(with_cert, relay.tls_port) == 200
+        except (ConnectionError, ssl.SSLError):
+            return False
+
+    wait_for(trusted, 10, what="the certificate trusted by the server")
+    c = Rtsp(relay.tls_port, user, password, tls=with_cert)
+    c.play(url)
+    assert c.media(1)
+    c.close()
+    assert options(_client_tls(), relay.tls_port) == 401  # the password alone
+    assert options(None, relay.port) == 401  # plain RTSP: no certificate at all
+    # TLS 1.3: the client learns that its certificate failed at its first read
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        options(_client_tls(theirs / "cert.pem", theirs / "key.pem"), relay.tls_port)
+    refused = [e for e in relay.audit("restream.refused") if "certificate" in e.get("request", "")]
+    assert refused
+    assert all(e["refusal"] == "credentials" for e in refused)
 
 
 def _links(relay: Relay, camera: str) -> Any:

@@ -58,6 +58,8 @@ class CentreAccess:
     max_streams: int
     max_kbps: int
     active: bool  # approved, not disabled, today within its validity
+    client_sha256: str | None = None  # the client certificate it must present, if any
+    client_cert: str | None = None  # that certificate (PEM), for the server to trust
 
     def admits(self, address: str) -> bool:
         try:

@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,6 +109,7 @@ class CentreView:
     valid_from: str
     valid_until: str
     guard_push: bool
+    client_sha256: str | None  # the client certificate's pin, if one is required
     state: str  # pending, active, not_yet, expired, disabled, rejected
     cameras: dict[str, str]  # the approved set in force
     requests: list[RequestView]
@@ -293,6 +296,26 @@ class Centres:
             s.flush()
             return self._view(s, c)
 
+    def set_certificate(self, actor: Actor, centre_id: int, pem: bytes) -> CentreView:
+        """The client certificate the centre must present over RTSPS from now on, besides
+        its password (a PEM certificate; its SHA-256 is the pin); audited."""
+        try:
+            cert = x509.load_pem_x509_certificate(pem)
+        except ValueError:
+            raise Invalid("not a PEM certificate (-----BEGIN CERTIFICATE-----)") from None
+        der = cert.public_bytes(serialization.Encoding.DER)
+        digest = hashlib.sha256(der).hexdigest()
+        with self.session.begin() as s:
+            c = self._row(s, centre_id)
+            before = c.client_sha256
+            c.client_cert = cert.public_bytes(serialization.Encoding.PEM).decode()
+            c.client_sha256 = digest
+            append_act(s, actor, AuditAction.CENTRE_REQUEST, f"centre/{c.id}",
+                       kind="certificate", sha256=digest, before=before)
+            view = self._view(s, c)
+        self._changed()
+        return view
+
     def basis(self, centre_id: int) -> tuple[bytes, str]:
         with self.session() as s:
             c = self._row(s, centre_id)
@@ -441,7 +464,8 @@ class Centres:
                 found.append(CentreAccess(
                     c.id, c.name, c.username, _open(self.box, c.ha1, c.username),
                     networks(json.loads(c.addresses)), cameras, c.max_streams, c.max_kbps,
-                    c.disabled_ns is None and c.valid_from <= day.isoformat() <= c.valid_until))
+                    c.disabled_ns is None and c.valid_from <= day.isoformat() <= c.valid_until,
+                    c.client_sha256, c.client_cert))
         table = Table(tuple(found))
         with self._lock:
             self._table = (time.monotonic() + TABLE_TTL_S, day.toordinal(), table)
@@ -536,6 +560,7 @@ class Centres:
             state = "active"
         return CentreView(c.id, c.name, c.kind, c.contact, c.basis_no, c.basis_date,
                           c.basis_type, json.loads(c.addresses), c.username, c.max_streams,
-                          c.max_kbps, c.valid_from, c.valid_until, c.guard_push, state,
+                          c.max_kbps, c.valid_from, c.valid_until, c.guard_push,
+                          c.client_sha256, state,
                           cameras or {}, requests, c.disabled_by, c.disabled_ns)
 

@@ -32,6 +32,10 @@ class Centre(Base):
     # the digest secret (MD5 of user:realm:password, RFC 2617's HA1) sealed by the home's
     # key: the password itself is shown once and kept nowhere
     ha1: Mapped[str] = mapped_column(String(200))
+    # a client certificate the centre must also present over RTSPS (optional): its PEM,
+    # loaded as a trusted issuer, and the SHA-256 of its DER form, checked as a pin
+    client_cert: Mapped[str | None] = mapped_column(Text)
+    client_sha256: Mapped[str | None] = mapped_column(String(64))
     max_streams: Mapped[int] = mapped_column(Integer)
     max_kbps: Mapped[int] = mapped_column(Integer)
     valid_from: Mapped[str] = mapped_column(String(10))  # campus days, inclusive

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import hashlib
 import logging
 import secrets
 import socket
@@ -263,6 +264,7 @@ class RestreamServer:
         self.hubs = hubs
         self.journal = journal
         self.host, self.port, self.tls_port, self.tls = host, port, tls_port, tls
+        self._trusted: set[str] = set()  # the centres' client certificates trusted so far
         self.sessions: dict[str, LiveSession] = {}
         self.flood_limit = flood_limit
         self._opened: dict[str, deque[int]] = {}  # connections an address opened lately
@@ -283,6 +285,10 @@ class RestreamServer:
                                             limit=MAX_HEADER_BYTES)
         self._servers.append(server)
         self.ports["rtsp"] = server.sockets[0].getsockname()[1]
+        if self.tls is not None:
+            # a centre's client certificate is asked for, and checked against its pin
+            self.tls.verify_mode = ssl.CERT_OPTIONAL
+            self._trust(self.table())
         if self.tls is not None and self.tls_port is not None:
             secure = await asyncio.start_server(self._client("tls"), self.host, self.tls_port,
                                                 ssl=self.tls, limit=MAX_HEADER_BYTES)
@@ -329,7 +335,20 @@ class RestreamServer:
                     for session in list(self.sessions.values()):
                         self._end(session, "the register could not be read")
 
+    def _trust(self, table: Table) -> None:
+        """Trust each centre's client certificate as its own issuer (they are self-signed
+        as a rule), so that the handshake accepts it; which centre it proves is its pin's
+        business (`Connection._handle`). A certificate no longer registered stays trusted
+        until the restart, and proves nothing without its pin."""
+        if self.tls is None:
+            return
+        for c in table.centres:
+            if c.client_cert and c.client_sha256 not in self._trusted:
+                self.tls.load_verify_locations(cadata=c.client_cert)
+                self._trusted.add(c.client_sha256 or "")
+
     def _enforce(self, table: Table) -> None:
+        self._trust(table)
         now = time.monotonic()
         for session in list(self.sessions.values()):
             session.measure()
@@ -506,6 +525,10 @@ class Connection:
             if not self._proves(request, self.centre):
                 return self._refuse(cseq, Refusal.CREDENTIALS, request.method, {
                     "WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'})
+        pinned = self.centre.client_sha256
+        if pinned is not None and self._peer_sha256() != pinned:
+            return self._refuse(cseq, Refusal.CREDENTIALS, f"{request.method}: the centre's "
+                                "client certificate over RTSPS")
         why = admit(self.centre, self.address, None, None, 0, 0.0)
         if why is not None:
             return self._refuse(cseq, why, request.method)
@@ -537,6 +560,12 @@ class Connection:
         if method in ("GET_PARAMETER", "SET_PARAMETER"):
             return format_response(200, cseq, server=SERVER)
         return format_response(501, cseq, server=SERVER)
+
+    def _peer_sha256(self) -> str | None:
+        """The SHA-256 of the client certificate this connection presented over TLS."""
+        tls = self.writer.get_extra_info("ssl_object")
+        der = tls.getpeercert(binary_form=True) if tls is not None else None
+        return hashlib.sha256(der).hexdigest() if der else None
 
     def _authenticated(self, request: Request, table: Table) -> CentreAccess | None:
         params = digest.digest_user(request.header("authorization"))

@@ -45,7 +45,7 @@ ROUTERS = (auth.router, cameras.router, people.router, records.router, layouts.r
 STATIC = Path(__file__).parent / "static"
 UPLOAD_PATHS = re.compile(
     r"/api/(transfers/\d+/basis|editions/\d+/scan|places/[^/]+/signs/\d+/photo"
-    r"|meetings/\d+/minutes|sheets/\d+/scan|people/import|centres/\d+/basis)")
+    r"|meetings/\d+/minutes|sheets/\d+/scan|people/import|centres/\d+/(basis|certificate))")
 
 
 def create_app(svc: Services) -> StrictTransport:

@@ -51,6 +51,8 @@ class CentreReply(Reply):
     valid_from: str
     valid_until: str
     guard_push: bool
+    client_sha256: str | None = Field(description="the pin of the client certificate the "
+                                      "centre must present over RTSPS, if one is set")
     state: str = Field(description="pending, active, not_yet, expired, disabled, rejected")
     cameras: dict[str, str] = Field(description="the approved set in force")
     urls: dict[str, str] = Field(description="the restream URL of each camera in force")

@@ -33,7 +33,7 @@ from kuzet.web.replies.restream import (
     SessionReply,
     TargetReply,
 )
-from kuzet.web.scans import scan_answer, scan_of
+from kuzet.web.scans import body_of, scan_answer, scan_of
 from kuzet.web.schemas import CentreCameras, CentrePush, Decision, NewCentre, RowId
 from kuzet.web.times import instant, out
 
@@ -60,6 +60,7 @@ def _reply(request: Request, c: CentreView) -> CentreReply:
         basis_date=c.basis_date, basis_type=c.basis_type, addresses=c.addresses,
         username=c.username, max_streams=c.max_streams, max_kbps=c.max_kbps,
         valid_from=c.valid_from, valid_until=c.valid_until, guard_push=c.guard_push,
+        client_sha256=c.client_sha256,
         state=c.state, cameras=c.cameras, urls=urls,
         requests=[_request_reply(r) for r in c.requests],
         disabled_by=c.disabled_by, disabled=out(c.disabled_ns))
@@ -252,3 +253,13 @@ def cut_session(session: Annotated[str, Path(max_length=32)], request: Request,
                             transport=found.transport, start=format_instant(found.start_ns),
                             bytes=found.bytes, frames=found.frames, dropped=found.dropped,
                             kbps=found.kbps)
+
+
+@router.put("/centres/{centre}/certificate")
+async def set_certificate(centre: RowId, request: Request, caller: Caller = PREPARE
+                          ) -> CentreReply:
+    """The client certificate (PEM, the raw body) the centre must present over RTSPS from
+    now on, besides its password; its SHA-256 is the pin."""
+    data = await body_of(request)
+    return _reply(request, services(request).centres.set_certificate(
+        caller.actor(source(request)), centre, data))

@@ -50,6 +50,8 @@ def upgrade() -> None:
         sa.Column("addresses", sa.Text(), nullable=False),
         sa.Column("username", sa.String(64), nullable=False, unique=True),
         sa.Column("ha1", sa.String(200), nullable=False),
+        sa.Column("client_cert", sa.Text()),
+        sa.Column("client_sha256", sa.String(64)),
         sa.Column("max_streams", sa.Integer(), nullable=False),
         sa.Column("max_kbps", sa.Integer(), nullable=False),
         sa.Column("valid_from", sa.String(10), nullable=False),
