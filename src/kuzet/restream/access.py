@@ -107,13 +107,16 @@ def admit(centre: CentreAccess, address: str, camera: str | None, stream: str | 
 
 
 def still_allowed(table: Table, centre_id: int, address: str, camera: str,
-                  stream: str) -> Refusal | None:
-    """Whether a running session may go on under the register as it is now."""
+                  stream: str, peer_sha256: str | None) -> Refusal | None:
+    """Whether a running session may go on under the register as it is now (a client
+    certificate registered since it began included)."""
     centre = next((c for c in table.centres if c.id == centre_id), None)
     if centre is None or not centre.active:
         return Refusal.INACTIVE
     if not centre.admits(address):
         return Refusal.ADDRESS
+    if centre.client_sha256 is not None and centre.client_sha256 != peer_sha256:
+        return Refusal.CREDENTIALS
     if centre.cameras.get(camera) != stream:
         return Refusal.CAMERA
     return None

@@ -407,13 +407,17 @@ class Centres:
         about `camera` itself (a push never rests on another camera's, or an old, one)."""
         kind, _, number = incident.partition(":")
         row: object = None
-        if number.isascii() and number.isdigit() and kind in ("alarm", "event", "protocol"):
+        if (number.isascii() and number.isdigit() and len(number) <= 12
+                and kind in ("alarm", "event", "protocol")):
             model = {"alarm": Alarm, "event": Event, "protocol": Protocol}[kind]
             row = s.get(model, int(number))
         about: str | None = None
         at: int | None = None
         if isinstance(row, Alarm):
-            about, at = row.subject, row.updated_ns
+            # a camera's alarms name it, or it and a signal ("cam01:covered"); one still
+            # open is the incident going on, one cleared counts from when it was raised
+            about = row.subject.split(":", 1)[0]
+            at = now_ns if row.cleared_ns is None else row.raised_ns
         elif isinstance(row, Event | Protocol):
             cam = s.get(Camera, row.camera_id)
             about, at = (cam.name if cam else None), row.at_ns

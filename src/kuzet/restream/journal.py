@@ -136,12 +136,13 @@ class Journal:
             if row is None:
                 return
             row.end_ns, row.bytes, row.frames = now, ls.octets, ls.frames
-            row.dropped, row.ended = ls.dropped, (ls.ended or "")[:200]
+            row.dropped, row.ended = ls.dropped + ls.overflowed, (ls.ended or "")[:200]
             append(s, actor_of(ls.centre.name), AuditAction.RESTREAM_END,
                    f"camera/{ls.camera}", {
                        "centre": ls.centre.name, "stream": ls.stream, "source": ls.address,
                        "session": row.id, "seconds": round((now - ls.start_ns) / 1e9, 1),
-                       "bytes": ls.octets, "frames": ls.frames, "dropped": ls.dropped,
+                       "bytes": ls.octets, "frames": ls.frames,
+                       "dropped": ls.dropped + ls.overflowed,
                        "ended": row.ended}, now)
 
     def _refusal(self, address: str, why: Refusal, centre: str | None, detail: str,

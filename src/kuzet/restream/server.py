@@ -140,6 +140,7 @@ class LiveSession:
     udp: asyncio.DatagramTransport | None = None
     udp_rtcp: asyncio.DatagramTransport | None = None
     limit: int = SLOW_READER_BYTES  # what may wait in the socket's buffer
+    peer_sha256: str | None = None  # the client certificate its connection presented
     set_up: float = field(default_factory=time.monotonic)
     # frames offered by the recorder's thread (written there only) and handled on the
     # loop (written there only): the difference is what waits in the loop's queue
@@ -286,12 +287,15 @@ class RestreamServer:
         self._servers.append(server)
         self.ports["rtsp"] = server.sockets[0].getsockname()[1]
         if self.tls is not None:
-            # a centre's client certificate is asked for, and checked against its pin
-            self.tls.verify_mode = ssl.CERT_OPTIONAL
+            # a centre's client certificate is asked for, and checked against its pin; a
+            # CA-issued one is trusted as registered, its issuer need not be
+            self.tls.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
             self._trust(self.table())
         if self.tls is not None and self.tls_port is not None:
+            # the handshake comes before any count or timeout of the connection's own
             secure = await asyncio.start_server(self._client("tls"), self.host, self.tls_port,
-                                                ssl=self.tls, limit=MAX_HEADER_BYTES)
+                                                ssl=self.tls, limit=MAX_HEADER_BYTES,
+                                                ssl_handshake_timeout=SILENCE_S["stranger"])
             self._servers.append(secure)
             self.ports["rtsps"] = secure.sockets[0].getsockname()[1]
         rtp, _ = await loop.create_datagram_endpoint(_Udp, local_addr=(self.host, 0))
@@ -326,9 +330,11 @@ class RestreamServer:
             await asyncio.sleep(CHECK_S)
             try:
                 self.journal.tick()
-                table = await loop.run_in_executor(None, self.table)
-                good = time.monotonic()
+                # a read stuck on a lock is a failed read: the cut never waits on it
+                table = await asyncio.wait_for(loop.run_in_executor(None, self.table),
+                                               REGISTER_STALE_S)
                 self._enforce(table)
+                good = time.monotonic()
             except Exception:  # the catalog busy a moment: the next check reads again
                 log.exception("restream: checking the sessions against the register failed")
                 if time.monotonic() - good > REGISTER_STALE_S:
@@ -344,8 +350,15 @@ class RestreamServer:
             return
         for c in table.centres:
             if c.client_cert and c.client_sha256 not in self._trusted:
-                self.tls.load_verify_locations(cadata=c.client_cert)
-                self._trusted.add(c.client_sha256 or "")
+                self._trusted.add(c.client_sha256 or "")  # tried once, taken or not
+                try:
+                    self.tls.load_verify_locations(cadata=c.client_cert)
+                except (ssl.SSLError, ValueError):
+                    log.exception("restream: centre %s's client certificate is not usable",
+                                  c.name)
+        # asked for only while some centre is held to one: a centre without a pin whose
+        # software sends a certificate nobody registered is not refused at the handshake
+        self.tls.verify_mode = ssl.CERT_OPTIONAL if self._trusted else ssl.CERT_NONE
 
     def _enforce(self, table: Table) -> None:
         self._trust(table)
@@ -356,7 +369,7 @@ class RestreamServer:
                 self._end(session, "set up and never played")
                 continue
             why = still_allowed(table, session.centre.id, session.address,
-                                session.camera, session.stream)
+                                session.camera, session.stream, session.peer_sha256)
             if why is not None:
                 self.journal.refused(session.address, why, session.centre.name,
                                      f"{session.camera}/{session.stream}: session ended")
@@ -395,6 +408,8 @@ class RestreamServer:
         """Count a connection from `address`; True when it opened more than it may in
         FLOOD_WINDOW_NS: `flood_limit`, plus the streams of the centres it is one of (a
         centre opens a connection a stream, all at once after an outage)."""
+        if not self.table().from_address(address):
+            address = "*"  # strangers share one count: rotating addresses gains nothing
         recent = self._opened.setdefault(address, deque())
         while recent and recent[0] <= now_ns - FLOOD_WINDOW_NS:
             recent.popleft()
@@ -641,6 +656,7 @@ class Connection:
         session = LiveSession(secrets.token_hex(8), self.centre, camera, stream,
                               self.address, kind, self.writer, server._loop, rtp,
                               limit=server.slow_reader_bytes)
+        session.peer_sha256 = self._peer_sha256()
         if rtp.tcp:
             assert rtp.interleaved is not None
             reply = "RTP/AVP/TCP;unicast;interleaved={}-{}".format(*rtp.interleaved)
@@ -706,7 +722,8 @@ class _Probe:
     def offer(self, params: VideoParams, data: bytes, keyframe: bool, rtp_ts: int,
               arrival_ns: int) -> None:
         if keyframe:
-            self.loop.call_soon_threadsafe(self._set, params)
+            with contextlib.suppress(RuntimeError):  # the server's loop has closed
+                self.loop.call_soon_threadsafe(self._set, params)
 
     def _set(self, params: VideoParams) -> None:
         if not self.found.done():

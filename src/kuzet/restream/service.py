@@ -133,7 +133,8 @@ class Restream:
     def live(self) -> list[LiveRow]:
         """The sessions running now (a copy: the server's loop changes them)."""
         return [LiveRow(s.id, s.centre.name, s.camera, s.stream, s.address, s.transport,
-                        s.start_ns, s.octets, s.frames, s.dropped, round(s.rate_kbps, 1))
+                        s.start_ns, s.octets, s.frames, s.dropped + s.overflowed,
+                        round(s.rate_kbps, 1))
                 for s in list(self.server.sessions.values()) if s.start_ns]
 
     def cut(self, session_id: str, by: str) -> bool:
