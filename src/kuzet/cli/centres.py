@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kuzet.cli.common import JsonOpt, emit, fail, local_actor, open_catalog, read_settings
+from kuzet.cli.common import (
+    JsonOpt,
+    emit,
+    fail,
+    local_actor,
+    open_catalog,
+    read_settings,
+    refused_always,
+)
 from kuzet.errors import KuzetError
 
 if TYPE_CHECKING:  # imported where used (kuzet.cli.common says why)
@@ -66,11 +74,7 @@ def centre_disable(centre: int) -> None:
 
 def _refused(decide: Callable[[Centres], object]) -> None:
     """A decision of the rector's tried on the command line: refused and audited."""
-    try:
-        decide(_centres())
-    except KuzetError as exc:
-        raise fail(str(exc)) from exc
-    raise fail("the command line decided a centre request: a bug, tell the developers")
+    raise refused_always(lambda: decide(_centres()), "a centre request")
 
 
 @centre_app.command("approve")

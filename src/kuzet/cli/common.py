@@ -39,6 +39,19 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def refused_always(decide: Callable[[], object], what: str) -> typer.Exit:
+    """A decision of the rector's tried on the command line: the approval machine refuses
+    it, the refusal is in the audit log with the operating-system user and host, and the
+    command exits 2 naming the clause. Nothing changes. (`what`: "a hold", "an edition".)"""
+    from kuzet.errors import KuzetError
+
+    try:
+        decide()
+    except KuzetError as exc:
+        return fail(str(exc))
+    return fail(f"the command line decided {what}: a bug, tell the developers")
+
+
 def read_settings() -> Settings:
     try:
         return load_settings()

@@ -11,8 +11,14 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from kuzet.cli.common import JsonOpt, emit, fail, local_actor, open_catalog, read_settings
-from kuzet.errors import KuzetError
+from kuzet.cli.common import (
+    JsonOpt,
+    emit,
+    local_actor,
+    open_catalog,
+    read_settings,
+    refused_always,
+)
 
 if TYPE_CHECKING:  # imported where used (kuzet.cli.common says why)
     from kuzet.notice.editions import Editions
@@ -54,11 +60,7 @@ def _refused(decide: Callable[[Editions], object]) -> None:
     """A decision of the rector's tried on the command line: the approval machine refuses
     it (4.1, 4.3), the refusal is audited with the operating-system user, and the command
     exits 2 naming the clauses. Nothing changes."""
-    try:
-        decide(_editions())
-    except KuzetError as exc:
-        raise fail(str(exc)) from exc
-    raise fail("the command line decided an edition: a bug, tell the developers")
+    raise refused_always(lambda: decide(_editions()), "an edition")
 
 
 @edition_app.command("approve")

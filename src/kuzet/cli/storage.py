@@ -25,6 +25,7 @@ from kuzet.cli.common import (
     open_catalog,
     open_volumes,
     read_settings,
+    refused_always,
     shown,
 )
 from kuzet.errors import KuzetError
@@ -104,11 +105,7 @@ def _refused(decide: Callable[[Holds, Actor], object]) -> None:
     """A decision of the rector's tried on the command line: the approval machine refuses
     it (clause 3.3), the refusal is in the audit log with the operating-system user and
     host, and the command exits 2 naming the clause. Nothing changes."""
-    try:
-        decide(_holds(), local_actor())
-    except KuzetError as exc:
-        raise fail(str(exc)) from exc
-    raise fail("the command line decided a hold: a bug, tell the developers")
+    raise refused_always(lambda: decide(_holds(), local_actor()), "a hold")
 
 
 @hold_app.command("approve")
