@@ -43,6 +43,7 @@ from kuzet.governance.models import Protocol
 from kuzet.notice import fields as form
 from kuzet.restream.access import STREAMS, CentreAccess, Network, Table
 from kuzet.restream.models import Centre, CentreRequest
+from kuzet.rtsp import digest
 from kuzet.timefmt import campus_day
 
 REALM = "Kuzet restream"
@@ -51,6 +52,8 @@ MAX_ADDRESSES = 256  # per network a centre connects from: a small range, never 
 AUDITED = {Action.APPROVE: AuditAction.CENTRE_APPROVE,
            Action.REJECT: AuditAction.CENTRE_REJECT,
            Action.REVOKE: AuditAction.CENTRE_WITHDRAW}
+APPROVED = CENTRES.word(ApprovalState.APPROVED)
+PENDING = CENTRES.word(ApprovalState.PENDING)
 TABLE_TTL_S = 0.5  # the server's table is read at most twice a second
 PUSH_MAX_MINUTES = 240  # an incident push lasts at most four hours
 PUSHERS = frozenset({"head_of_security"})  # push to any centre; a guard where agreed
@@ -123,11 +126,6 @@ class Created:
     password: str  # shown once
 
 
-def ha1_of(username: str, password: str) -> str:
-    return hashlib.md5(f"{username}:{REALM}:{password}".encode(),
-                       usedforsecurity=False).hexdigest()
-
-
 def _seal(box: SecretBox, ha1: str, username: str) -> str:
     # the box seals Base32 secrets: HA1's 16 bytes as Base32
     return box.seal(base64.b32encode(bytes.fromhex(ha1)).decode().rstrip("="),
@@ -167,12 +165,35 @@ def _request_view(r: CentreRequest) -> RequestView:
                        r.expires_ns, r.incident, r.reviewed_by, r.reviewed_ns)
 
 
+def _requests(s: Session, where: Any) -> list[RequestView]:
+    """The requests `where` selects, newest first."""
+    return [_request_view(r) for r in s.scalars(
+        select(CentreRequest).where(where).order_by(CentreRequest.id.desc()))]
+
+
+def in_force(requests: list[RequestView]) -> dict[str, str] | None:
+    """The cameras of a centre's latest approved set (`requests`: its own, newest first);
+    None until its registration is approved (a change of cameras approved never brings a
+    rejected centre in). One request awaits at a time, so the newest is the last decided."""
+    approved = [r for r in requests if r.state == APPROVED]
+    if not any(r.kind == "register" for r in approved):
+        return None
+    return next(r.cameras for r in approved if r.kind != "push")
+
+
+def pushed(requests: list[RequestView], now_ns: int) -> dict[str, str]:
+    """The cameras a centre's incident pushes add to its set at `now_ns`."""
+    found: dict[str, str] = {}
+    for r in requests:
+        if r.kind == "push" and r.expires_ns is not None and r.expires_ns > now_ns:
+            found.update(r.cameras)
+    return found
+
+
 def _facts(r: CentreRequest) -> RequestFacts:
     return RequestFacts(str(r.id), CENTRES.state(r.state), r.requested_by, note=r.note)
 
 
-APPROVED = CENTRES.word(ApprovalState.APPROVED)
-PENDING = CENTRES.word(ApprovalState.PENDING)
 
 
 class Centres:
@@ -199,7 +220,7 @@ class Centres:
                 raise Conflict("a centre named {name} is in the register already",
                                name=values["name"])
             c = Centre(**values, username=username,
-                       ha1=_seal(self.box, ha1_of(username, password), username),
+                       ha1=_seal(self.box, digest.ha1(username, REALM, password), username),
                        created_by=actor.name, created_ns=now_ns)
             s.add(c)
             s.flush()
@@ -460,11 +481,14 @@ class Centres:
                 return cached[2]
         with self.session() as s:
             found = []
+            requests: dict[int, list[RequestView]] = {}
+            for r in _requests(s, CentreRequest.state == APPROVED):  # one read for all
+                requests.setdefault(r.centre_id, []).append(r)
             for c in s.scalars(select(Centre)):
-                cameras = self._in_force(s, c.id)
+                cameras = in_force(requests.get(c.id, []))
                 if cameras is None:
                     continue  # never approved: not known to the server at all
-                cameras = {**self._pushed(s, c.id, now_ns), **cameras}
+                cameras = {**pushed(requests[c.id], now_ns), **cameras}
                 found.append(CentreAccess(
                     c.id, c.name, c.username, _open(self.box, c.ha1, c.username),
                     networks(json.loads(c.addresses)), cameras, c.max_streams, c.max_kbps,
@@ -525,32 +549,12 @@ class Centres:
 
     @staticmethod
     def _in_force(s: Session, centre_id: int) -> dict[str, str] | None:
-        """The cameras of the centre's latest approved request; None until its registration
-        is approved (a change of cameras approved never brings a rejected centre in)."""
-        if s.scalar(select(CentreRequest.id).where(
-                CentreRequest.centre_id == centre_id, CentreRequest.kind == "register",
-                CentreRequest.state == APPROVED)) is None:
-            return None
-        r = s.scalar(select(CentreRequest).where(
-            CentreRequest.centre_id == centre_id, CentreRequest.state == APPROVED,
-            CentreRequest.kind != "push")
-            .order_by(CentreRequest.id.desc()).limit(1))  # one awaits at a time: id order
-        return None if r is None else _cameras_of(r.cameras)
-
-    @staticmethod
-    def _pushed(s: Session, centre_id: int, now_ns: int) -> dict[str, str]:
-        """The cameras incident pushes add to the centre's set now."""
-        found: dict[str, str] = {}
-        for r in s.scalars(select(CentreRequest).where(
-                CentreRequest.centre_id == centre_id, CentreRequest.kind == "push",
-                CentreRequest.expires_ns > now_ns)):
-            found.update(_cameras_of(r.cameras))
-        return found
+        return in_force(_requests(s, (CentreRequest.centre_id == centre_id)
+                                  & (CentreRequest.state == APPROVED)))
 
     def _view(self, s: Session, c: Centre) -> CentreView:
-        requests = [_request_view(r) for r in s.scalars(select(CentreRequest).where(
-            CentreRequest.centre_id == c.id).order_by(CentreRequest.id.desc()))]
-        cameras = self._in_force(s, c.id)
+        requests = _requests(s, CentreRequest.centre_id == c.id)
+        cameras = in_force(requests)
         today = campus_day(self.clock(), self.zone).isoformat()
         if c.disabled_ns is not None:
             state = "disabled"

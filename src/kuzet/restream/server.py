@@ -60,7 +60,13 @@ from kuzet.rtsp.protocol import (
     parse_request_head,
     parse_transport,
 )
-from kuzet.rtsp.rtp import packetize_h264, packetize_h265, rtcp_sender_report, rtp_header
+from kuzet.rtsp.rtp import (
+    interleaved,
+    packetize_h264,
+    packetize_h265,
+    rtcp_sender_report,
+    rtp_header,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +107,32 @@ class Journal(Protocol):
 Hubs = Callable[[str, Stream], LiveHub | None]
 
 
+class Payloads:
+    """Each frame cut into RTP payloads once, however many centres receive its camera: a
+    hub hands every session the same frame object, and the loop sends them one after the
+    other, so the last frame cut per hub is the one asked for again."""
+
+    def __init__(self) -> None:
+        self._last: dict[int, tuple[bytes, tuple[bytes, ...]]] = {}  # id(hub) -> frame
+
+    def of(self, hub: LiveHub | None, params: VideoParams, data: bytes,
+           keyframe: bool) -> tuple[bytes, ...]:
+        last = self._last.get(id(hub))
+        if last is not None and last[0] is data:
+            return last[1]
+        frame = data
+        codec: Codec = "h264" if params.codec == "h264" else "hevc"
+        if keyframe and not parameter_sets(codec, data):  # sets only in the SDP
+            frame = params.extradata + data
+        payloads = (packetize_h264 if codec == "h264" else packetize_h265)(frame)
+        self._last[id(hub)] = (data, payloads)
+        return payloads
+
+    def forget(self, hub: LiveHub) -> None:
+        """A hub no session relays any more: its last frame is let go."""
+        self._last.pop(id(hub), None)
+
+
 @dataclass
 class LiveSession:
     """One centre's session of one camera's stream."""
@@ -139,6 +171,7 @@ class LiveSession:
     _rate_at: float = field(default_factory=time.monotonic)
     udp: asyncio.DatagramTransport | None = None
     udp_rtcp: asyncio.DatagramTransport | None = None
+    payloads: Payloads = field(default_factory=Payloads)  # the server's, shared
     limit: int = SLOW_READER_BYTES  # what may wait in the socket's buffer
     peer_sha256: str | None = None  # the client certificate its connection presented
     set_up: float = field(default_factory=time.monotonic)
@@ -183,11 +216,7 @@ class LiveSession:
         if self.shift is None:
             self.shift = self.rtptime - rtp_ts
         rtp_ts = (rtp_ts + self.shift) & 0xFFFFFFFF
-        codec: Codec = "h264" if params.codec == "h264" else "hevc"
-        if keyframe and not parameter_sets(codec, data):  # sets only in the SDP
-            data = params.extradata + data
-        cut = packetize_h264 if params.codec == "h264" else packetize_h265
-        payloads = cut(data)
+        payloads = self.payloads.of(self.hub, params, data, keyframe)
         last = len(payloads) - 1
         packets = []
         for i, payload in enumerate(payloads):
@@ -207,9 +236,7 @@ class LiveSession:
         assert self.rtp is not None
         if self.rtp.tcp:
             assert self.rtp.interleaved is not None
-            ch = self.rtp.interleaved[channel]
-            self.writer.write(b"".join(b"$" + bytes((ch,)) + len(p).to_bytes(2, "big") + p
-                                       for p in packets))
+            self.writer.write(interleaved(self.rtp.interleaved[channel], packets))
         elif self.udp is not None and self.udp_peer is not None:
             # RTP from the server's RTP port, RTCP from its RTCP port, as SETUP said
             sock = self.udp if channel == 0 else (self.udp_rtcp or self.udp)
@@ -267,6 +294,7 @@ class RestreamServer:
         self.host, self.port, self.tls_port, self.tls = host, port, tls_port, tls
         self._trusted: set[str] = set()  # the centres' client certificates trusted so far
         self.sessions: dict[str, LiveSession] = {}
+        self.payloads = Payloads()
         self.flood_limit = flood_limit
         self._opened: dict[str, deque[int]] = {}  # connections an address opened lately
         self.open: dict[str, int] = {}  # connections open now, by address
@@ -391,6 +419,8 @@ class RestreamServer:
         if session.hub is not None:
             with contextlib.suppress(ValueError):
                 session.hub.relays.remove(session)
+            if not any(isinstance(r, LiveSession) for r in session.hub.relays):
+                self.payloads.forget(session.hub)
         self.sessions.pop(session.id, None)
         if session.start_ns:
             self.journal.ended(session)
@@ -404,13 +434,17 @@ class RestreamServer:
             await Connection(self, kind, reader, writer).run()
         return serve
 
-    def flooded(self, address: str, now_ns: int) -> bool:
-        """Count a connection from `address`; True when it opened more than it may in
-        FLOOD_WINDOW_NS: `flood_limit`, plus the streams of the centres it is one of (a
-        centre opens a connection a stream, all at once after an outage)."""
-        if not self.table().from_address(address):
-            address = "*"  # strangers share one count: rotating addresses gains nothing
-        recent = self._opened.setdefault(address, deque())
+    def crowded(self, address: str, now_ns: int) -> bool:
+        """Count a connection from `address`; True when it is one too many: more than it
+        may open in FLOOD_WINDOW_NS or hold open at once (`flood_limit`, plus the streams
+        of the centres it is one of: a centre opens a connection a stream, all at once
+        after an outage), or MAX_CONNECTIONS open in all."""
+        table = self.table()
+        allowed = self.flood_limit + sum(c.max_streams for c in table.centres
+                                         if c.admits(address))
+        # strangers share one count: rotating addresses gains nothing
+        recent = self._opened.setdefault(address if table.from_address(address) else "*",
+                                         deque())
         while recent and recent[0] <= now_ns - FLOOD_WINDOW_NS:
             recent.popleft()
         recent.append(now_ns)
@@ -418,12 +452,8 @@ class RestreamServer:
             for key in [k for k, v in self._opened.items()
                         if v[-1] <= now_ns - FLOOD_WINDOW_NS]:
                 del self._opened[key]
-        return len(recent) > self.allowance(address)
-
-    def allowance(self, address: str) -> int:
-        """Connections `address` may open in a window, or hold open at once."""
-        return self.flood_limit + sum(c.max_streams for c in self.table().centres
-                                      if c.admits(address))
+        return (len(recent) > allowed or self.open.get(address, 0) >= allowed
+                or sum(self.open.values()) >= MAX_CONNECTIONS)
 
     def udp_reply(self, client_ports: tuple[int, int]) -> str:
         return ("RTP/AVP;unicast;client_port={}-{};server_port={}-{}".format(
@@ -447,14 +477,12 @@ class Connection:
         self.centre: CentreAccess | None = None
         self.owned: list[LiveSession] = []
         self.closing = False  # a refusal that ends the connection was answered
+        self.challenge = {"WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'}
 
     async def run(self) -> None:
         server = self.server
-        flooded = server.flooded(self.address, time.monotonic_ns())
-        held = server.open.get(self.address, 0)
-        flooded = flooded or held >= server.allowance(self.address) or sum(
-            server.open.values()) >= MAX_CONNECTIONS
-        server.open[self.address] = held + 1
+        flooded = server.crowded(self.address, time.monotonic_ns())
+        server.open[self.address] = server.open.get(self.address, 0) + 1
         try:
             if flooded:
                 server.journal.refused(self.address, Refusal.FLOOD, None, "connection")
@@ -526,11 +554,9 @@ class Connection:
             found = self._authenticated(request, table)
             if found is None:
                 if request.header("authorization"):
-                    return self._refuse(cseq, Refusal.CREDENTIALS, request.method, {
-                        "WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'})
-                return format_response(401, cseq, {
-                    "WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'},
-                    server=SERVER)
+                    return self._refuse(cseq, Refusal.CREDENTIALS, request.method,
+                                        self.challenge)
+                return format_response(401, cseq, self.challenge, server=SERVER)
             self.centre = found
         else:  # the register may have changed since: its row as it is now
             now = table.by_user(self.centre.username)
@@ -538,8 +564,8 @@ class Connection:
                 return self._refuse(cseq, Refusal.INACTIVE, request.method)
             self.centre = now
             if not self._proves(request, self.centre):
-                return self._refuse(cseq, Refusal.CREDENTIALS, request.method, {
-                    "WWW-Authenticate": f'Digest realm="{REALM}", nonce="{self.nonce}"'})
+                return self._refuse(cseq, Refusal.CREDENTIALS, request.method,
+                                    self.challenge)
         pinned = self.centre.client_sha256
         if pinned is not None and self._peer_sha256() != pinned:
             return self._refuse(cseq, Refusal.CREDENTIALS, f"{request.method}: the centre's "
@@ -616,11 +642,10 @@ class Connection:
         if len(path) != 2 or path[1] not in STREAMS:
             return self._refuse(request.cseq, Refusal.CAMERA, request.uri[:200])
         camera, stream = path
-        mine = [s for s in self.server.sessions.values() if s.centre.id == self.centre.id]
-        starting = request.method == "SETUP"
-        why = admit(self.centre, self.address, camera, stream,
-                    len(mine) if starting else 0,
-                    sum(s.rate_kbps for s in mine) if starting else 0.0)
+        mine = ([s for s in self.server.sessions.values() if s.centre.id == self.centre.id]
+                if request.method == "SETUP" else [])  # the limits count when one starts
+        why = admit(self.centre, self.address, camera, stream, len(mine),
+                    sum(s.rate_kbps for s in mine))
         if why is not None:
             return self._refuse(request.cseq, why, f"{camera}/{stream}")
         return camera, stream
@@ -655,7 +680,7 @@ class Connection:
         kind = self.kind if rtp.tcp else "udp"
         session = LiveSession(secrets.token_hex(8), self.centre, camera, stream,
                               self.address, kind, self.writer, server._loop, rtp,
-                              limit=server.slow_reader_bytes)
+                              payloads=server.payloads, limit=server.slow_reader_bytes)
         session.peer_sha256 = self._peer_sha256()
         if rtp.tcp:
             assert rtp.interleaved is not None

@@ -76,6 +76,12 @@ def aac_hbr_payload(access_unit: bytes) -> bytes:
     return struct.pack("!HH", 16, len(access_unit) << 3) + access_unit
 
 
+def interleaved(channel: int, packets: list[bytes]) -> bytes:
+    """RTP or RTCP packets framed for an RTSP connection (RFC 2326 10.12): `$`, the
+    channel, the length, the packet, each."""
+    return b"".join(b"$" + bytes((channel,)) + len(p).to_bytes(2, "big") + p for p in packets)
+
+
 def rtp_header(payload_type: int, marker: bool, seq: int, timestamp: int, ssrc: int) -> bytes:
     return struct.pack(
         "!BBHII",
