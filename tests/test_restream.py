@@ -42,6 +42,8 @@ FLOOD_LIMIT = 6
 
 
 def _today(zone: str, days: int = 0) -> str:
+    """A campus day from today's (centres are made valid from yesterday: a test that runs
+    across the campus's midnight, 19:00 UTC, finds them valid on either side)."""
     return (campus_day(time.time_ns(), zone) + dt.timedelta(days=days)).isoformat()
 
 
@@ -49,7 +51,8 @@ def _fields(zone: str, name: str = "Алматы ҚПД кезекші бөлі�
     values: dict[str, Any] = {
         "name": name, "kind": "police", "contact": "+7 727 000 00 00", "basis_no": "77-Ө",
         "basis_date": _today(zone), "addresses": ["127.0.0.1"], "max_streams": 4,
-        "max_kbps": 16_000, "valid_from": _today(zone), "valid_until": _today(zone, 365),
+        "max_kbps": 16_000, "valid_from": _today(zone, -1),
+        "valid_until": _today(zone, 365),
         **extra}
     return CentreFields(**values)
 
@@ -327,7 +330,7 @@ def _new_centre(world: World, **extra: Any) -> dict[str, Any]:
     return {"name": "Жедел басқару орталығы", "kind": "occ", "contact": "102",
             "basis_no": "15/2", "basis_date": _today(zone), "addresses": ["10.20.0.0/28"],
             "cameras": [{"camera": CAM, "stream": "main"}], "max_streams": 2,
-            "max_kbps": 8000, "valid_from": _today(zone), "valid_until": _today(zone, 90),
+            "max_kbps": 8000, "valid_from": _today(zone, -1), "valid_until": _today(zone, 90),
             "reason": "agreement with the police department", **extra}
 
 
@@ -349,7 +352,7 @@ def test_a_centre_and_its_cameras_wait_for_the_rector(storage: Any) -> None:
                        ({"addresses": ["police.example"]}, "not an address"),
                        ({"cameras": [{"camera": "nowhere", "stream": "main"}]}, "nowhere"),
                        ({"cameras": [{"camera": CAM, "stream": "sub"}]}, "sub stream"),
-                       ({"valid_until": _today(world.settings.display_timezone, -1)},
+                       ({"valid_until": _today(world.settings.display_timezone, -2)},
                         "comes before")):
         r = head.post("/api/centres", json=_new_centre(world, **bad))
         assert r.status_code in (400, 404, 422), (bad, r.text)
