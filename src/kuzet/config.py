@@ -8,7 +8,7 @@ import socket
 import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator, model_validator
@@ -143,6 +143,28 @@ class Settings(BaseSettings):
         default_factory=socket.gethostname, min_length=1, max_length=64,
         description="This server's name: its item in the equipment register, the subject "
         "of its own alarms (time, load, memory, temperature); the host name by default.")
+    node: str | None = Field(
+        None, min_length=1, max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$",
+        description="This server's name as a recording node of a cluster on one PostgreSQL "
+        "catalog (`kuzet serve --node`; docs/guide/cluster.md). Unset: a single server. "
+        "Refused on SQLite.")
+    node_addresses: list[str] = Field(
+        [], description="Addresses this node is reached at on the campus LAN, shown in the "
+        "node list; JSON list in the environment.")
+    node_max_cameras: int = Field(64, ge=1, le=10_000, description="Cameras this node "
+                                  "accepts; automatic placement fills nodes by the share of "
+                                  "it in use.")
+    node_max_mbps: int = Field(1000, ge=1, le=1_000_000, description="Write bandwidth "
+                               "(Mbit/s) this node accepts, shown in the node list.")
+    node_building: str | None = Field(
+        None, max_length=64, description="The building this node stands in: cameras of the "
+        "same building (their `building`) are placed on it first.")
+    lease_ttl_s: float = Field(
+        10.0, ge=2, le=120, description="Seconds a camera's lease lasts unrenewed: a node "
+        "silent this long loses its cameras to the others (issue 25).")
+    lease_renew_s: float = Field(
+        2.0, ge=0.2, le=30, description="Seconds between a node's heartbeats, in which it "
+        "renews its leases, takes the cameras placed on it and hands over those moved.")
     ntp_servers: list[str] = Field(
         [], description="The campus's time servers (host or host:port) this server's clock "
         "is checked against (UE-10-22 3.4.1); JSON list in the environment. Empty: not "
@@ -411,6 +433,14 @@ class Settings(BaseSettings):
             raise ValueError(f"server_ups {self.server_ups!r} is not one of the UPSes in `ups`")
         return self
 
+    @model_validator(mode="after")
+    def _lease_renewed_in_time(self) -> Settings:
+        """A lease renewed less than three times in its life is lost to one slow turn."""
+        if self.lease_renew_s * 3 > self.lease_ttl_s:
+            raise ValueError(f"lease_renew_s ({self.lease_renew_s:g}) must be at most a third "
+                             f"of lease_ttl_s ({self.lease_ttl_s:g})")
+        return self
+
     @field_validator("mqtt_url")
     @classmethod
     def _broker(cls, url: SecretUrl | None) -> SecretUrl | None:
@@ -513,6 +543,7 @@ class Settings(BaseSettings):
         return (self.cache_dir or self.home / "cache").resolve()
 
 
-def load_settings() -> Settings:
-    """Settings for this process; `home` follows KUZET_HOME even when the file names another."""
-    return Settings(home=home_from_env())
+def load_settings(**given: Any) -> Settings:
+    """Settings for this process; `home` follows KUZET_HOME even when the file names another.
+    `given`: what the command line sets (`kuzet serve --node`), validated as the rest."""
+    return Settings(home=home_from_env(), **given)

@@ -23,9 +23,13 @@ from __future__ import annotations
 
 import functools
 import gc
+import logging
+import os
+import shutil
 import threading
 import time
 from collections.abc import Callable
+from importlib.metadata import version
 from typing import Any, Literal
 
 from kuzet.access.destinations import Destination
@@ -37,7 +41,10 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import SYSTEM
 from kuzet.builtins import builtin
 from kuzet.catalog.alarms import Alarms, Change, Severity
+from kuzet.catalog.db import schema_of
 from kuzet.catalog.store import Catalog
+from kuzet.cluster.leases import Leases, Me
+from kuzet.cluster.member import Member
 from kuzet.config import Settings
 from kuzet.endpoints import UpsAddress
 from kuzet.equipment.clockwatch import ClockWatch
@@ -165,6 +172,16 @@ class Server:
                                  self.recorder.live, self.services.restream_journal)
         self.services.restream = self.restream
         self.watches: list[Periodic] = []
+        self.member: Member | None = None
+        if settings.node is not None:  # one of several recording servers (issue 25)
+            self.member = Member(Leases(catalog, Me(
+                settings.node, tuple(settings.node_addresses), version("kuzet"),
+                schema_of(catalog.engine) or "", settings.node_max_cameras,
+                settings.node_max_mbps, settings.node_building), settings.lease_ttl_s),
+                self.recorder.release, self.recorder.sync_cameras, self._node_status)
+            self.recorder.leased = self.member
+            self.watches.append(Periodic("cluster-lease", settings.lease_renew_s,
+                                         self.member.turn))
         if settings.ups:
             lan = settings.lan
 
@@ -212,6 +229,23 @@ class Server:
             self.watches.append(Periodic("onvif-clock", settings.onvif_clock_poll_s,
                                          clocks.poll))
             self.recorder.report("onvif_clock", clocks.status)
+
+    def _node_status(self) -> dict[str, Any]:
+        """What this node's heartbeat says of it: its cameras and its disks."""
+        cams = self.recorder.camera_status()
+        vols: list[dict[str, Any]] = []
+        for v in self.catalog.volumes():
+            try:
+                use = shutil.disk_usage(v.path)
+            except OSError:  # the disk gone: said so, not a failed heartbeat
+                vols.append({"name": v.name, "path": v.path, "state": v.state})
+                continue
+            vols.append({"name": v.name, "path": v.path, "state": v.state,
+                         "total": use.total, "free": use.free})
+        return {"cameras": len(cams),
+                "recording": sum(1 for c in cams.values() if c.get("state") == "recording"),
+                "bitrate_bps": sum(c.get("bitrate_bps") or 0 for c in cams.values()),
+                "volumes": vols, "pid": os.getpid()}
 
     def _notify(self, message: Message) -> None:
         """Detection's messages to the notifiers, each event with the camera's restream
@@ -286,6 +320,11 @@ class Server:
         stopping = self.detection.stop()
         self.notifiers.stop(hearing_recorder=False)
         clean = self.recorder.shutdown()
+        if self.member is not None:  # its cameras to the other nodes at their next turn
+            try:
+                self.member.leases.let_go()
+            except Exception:  # the catalog unreachable: the leases run out by themselves
+                logging.getLogger(__name__).exception("letting the leases go failed")
         self.detection.join(stopping, JOIN_DETECTION_S)
         self.notifiers.stop(hearing_recorder=True)
         return 0 if clean else 1

@@ -75,6 +75,9 @@ class AuditAction(StrEnum):
     CAMERA_NTP = "camera.ntp"  # a camera pointed at the campus's time servers over ONVIF
     VOLUME_ADD = "volume.add"  # a disk or mount added for new recordings
     VOLUME_STATE = "volume.state"  # a volume enabled, drained or removed
+    NODE_STATE = "node.state"  # a recording node drained or taken back (issue 25)
+    NODE_FORGET = "node.forget"  # a node that is down for good taken off the list
+    CAMERA_MOVE = "camera.move"  # a camera pinned to a node, or placed automatically again
 
     # -- the regulation's editions and their acquaintance (3.1.4, 3.4.7, 4.1, 4.3) -------
     EDITION_PREPARE = "edition.prepare"  # an edition or amendment prepared, its texts' digests

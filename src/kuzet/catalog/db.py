@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import ResolutionError
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,12 +46,47 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine) -> Config:
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg = alembic_config_bare()
     cfg.attributes["engine"] = engine
     return cfg
 
 
+class SchemaTooNew(RuntimeError):
+    """The catalog was migrated by a newer Kuzet than this one (a rolling upgrade's node
+    not upgraded yet): this server must not write rows it does not know the shape of."""
+
+
+def schema_head() -> str:
+    """The newest migration this Kuzet knows."""
+    head = ScriptDirectory.from_config(alembic_config_bare()).get_current_head()
+    assert head is not None
+    return head
+
+
+def alembic_config_bare() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def schema_of(engine: Engine) -> str | None:
+    """The migration the catalog is at (None: an empty catalog)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (idempotent)."""
+    """Bring the schema to the newest revision (idempotent); `SchemaTooNew`, naming both
+    revisions, when the catalog is at one this Kuzet does not know."""
+    current = schema_of(engine)
+    script = ScriptDirectory.from_config(alembic_config_bare())
+    if current is not None:
+        try:
+            script.get_revision(current)
+        except (CommandError, ResolutionError):
+            raise SchemaTooNew(
+                f"the catalog's schema is at revision {current}, which this Kuzet "
+                f"{version('kuzet')} (schema {script.get_current_head()}) does not know: a "
+                f"newer Kuzet migrated it. Upgrade this server before starting it "
+                f"(docs/guide/cluster.md, rolling upgrade)") from None
     command.upgrade(alembic_config(engine), "head")

@@ -55,6 +55,9 @@ class Camera(Base):
     # Its ONVIF device service (http://host[:port]/onvif/device_service, no credentials):
     # its clock is read there when RTCP does not tell it (issue 22); None: not asked.
     onvif_url: Mapped[str | None] = mapped_column(String(255))
+    # The recording node it stays on (`kuzet camera move`); None: placed automatically
+    # among the nodes (kuzet.cluster.placement). Single server: unused.
+    pinned_node: Mapped[str | None] = mapped_column(String(64))
 
 
 class Volume(Base):
@@ -69,6 +72,8 @@ class Volume(Base):
     floor_bytes: Mapped[int | None] = mapped_column(BigInteger)  # None: the configured default
     created_ns: Mapped[int] = mapped_column(BigInteger)
     missing_since_ns: Mapped[int | None] = mapped_column(BigInteger)
+    # The recording node whose disk it is (issue 25); None on a single server.
+    node: Mapped[str | None] = mapped_column(String(64))
 
 
 class StreamParams(Base):
@@ -116,6 +121,9 @@ class Segment(Base):
     salvaged: Mapped[bool] = mapped_column(Boolean, default=False)
     deleting: Mapped[bool] = mapped_column(Boolean, default=False)
     keyframes: Mapped[bytes] = mapped_column(LargeBinary)  # kuzet.catalog.keyindex
+    # The camera's lease epoch it was committed under (kuzet.cluster.leases): a node's
+    # commit under an epoch no longer the lease's is refused. None on a single server.
+    epoch: Mapped[int | None] = mapped_column(BigInteger)
     sha256: Mapped[bytes] = mapped_column(LargeBinary)
     prev_link: Mapped[bytes | None] = mapped_column(LargeBinary)  # kuzet.catalog.rowhash
 
@@ -225,3 +233,39 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger)
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class Node(Base):
+    """A recording server of a cluster on one PostgreSQL catalog (issue 25): what it
+    accepts, and its heartbeat. `state`: active, or draining (hands its cameras over and
+    takes none). `status`: JSON of what it last reported (cameras, volumes, disk)."""
+
+    __tablename__ = "nodes"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    addresses: Mapped[str] = mapped_column(Text)  # JSON list
+    version: Mapped[str] = mapped_column(String(32))
+    schema: Mapped[str] = mapped_column(String(16))  # the migration revision it runs
+    max_cameras: Mapped[int] = mapped_column(Integer)
+    max_mbps: Mapped[int] = mapped_column(Integer)
+    building: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    started_ns: Mapped[int] = mapped_column(BigInteger)
+    heartbeat_ns: Mapped[int] = mapped_column(BigInteger)  # the catalog's clock
+    status: Mapped[str] = mapped_column(Text)
+
+
+class CameraLease(Base):
+    """Which node records a camera, under which epoch, until when (the catalog's clock).
+    The epoch grows by one each time the camera changes hands; a segment row carries the
+    epoch it was committed under, and a commit whose epoch is not the lease's is refused
+    (`Catalog.add_segment`)."""
+
+    __tablename__ = "camera_leases"
+    __table_args__ = (Index("ix_camera_leases_node", "node"),)
+
+    camera_id: Mapped[int] = mapped_column(ForeignKey("cameras.id"), primary_key=True)
+    node: Mapped[str] = mapped_column(String(64))
+    epoch: Mapped[int] = mapped_column(BigInteger)
+    since_ns: Mapped[int] = mapped_column(BigInteger)
+    expires_ns: Mapped[int] = mapped_column(BigInteger)

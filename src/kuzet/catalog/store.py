@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kuzet.catalog import keyindex, segments
-from kuzet.catalog.models import Camera, Gap, Segment, StreamParams, Volume
+from kuzet.catalog.models import Camera, CameraLease, Gap, Segment, StreamParams, Volume
 from kuzet.catalog.paths import check_camera_name, segment_relpath
 from kuzet.catalog.rowhash import RowFacts, row_link
 from kuzet.catalog.segments import Placed, SegmentRow
@@ -79,6 +79,22 @@ class NewSegment:
     keyframes_ns: list[int]
     sha256: bytes
     salvaged: bool = False
+    fence: Fence | None = None  # on a node of a cluster: the lease it is written under
+
+
+@dataclass(frozen=True)
+class Fence:
+    """The lease a node writes a camera's segment under (issue 25). `epoch` None: any
+    epoch of this node's (a segment salvaged at start, written before the crash under
+    whichever lease the node then held, so long as no other node has taken it since)."""
+    node: str
+    epoch: int | None
+
+
+class Fenced(Conflict):
+    """A segment's commit refused: the camera's lease is another node's, or a later epoch
+    than it was written under, or its footage would land before rows already in the
+    timeline. The file is kept (quarantined), never in the timeline twice."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +107,11 @@ class CutGap:
 
 
 class Catalog:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, node: str | None = None) -> None:
+        """`node`: the recording node this process is, on a cluster's PostgreSQL catalog
+        (issue 25); its volumes are its own disks, the others' are theirs."""
         self.engine = engine
+        self.node = node
         self.session = sessionmaker(engine, expire_on_commit=False)
         self._params_json: dict[int, str] = {}
         self._params_ids: dict[str, int] = {}
@@ -250,8 +269,11 @@ class Catalog:
 
     # -- volumes ------------------------------------------------------------------
     def volumes(self, *, include_removed: bool = False) -> list[Volume]:
+        """This server's volumes: on a node of a cluster, those on its own disks (the
+        one list its recorder, recovery, sweeper and disk checks read)."""
         with self.session() as s:
-            q = select(Volume).order_by(Volume.id)
+            q = select(Volume).where(Volume.node == self.node if self.node is not None
+                                     else Volume.node.is_(None)).order_by(Volume.id)
             if not include_removed:
                 q = q.where(Volume.state != "removed")
             return list(s.scalars(q))
@@ -315,6 +337,7 @@ class Catalog:
         params_id = self._params_id(seg)
         keys = keyindex.encode(seg.keyframes_ns)
         with self.session.begin() as s:
+            epoch = _fenced(s, seg) if seg.fence is not None else None
             prev_row = segments.previous(s, seg.camera_id, seg.stream, seg.start_ns)
             link = self.link(prev_row) if prev_row is not None else segments.deleted_tip(
                 s, seg.camera_id, seg.stream)
@@ -322,7 +345,7 @@ class Catalog:
                 camera_id=seg.camera_id, stream=seg.stream, volume_id=seg.volume_id,
                 start_ns=seg.start_ns, end_ns=seg.end_ns, frames=seg.frames,
                 size_bytes=seg.size_bytes, params_id=params_id, keyframes=keys, sha256=seg.sha256,
-                prev_link=link, salvaged=seg.salvaged, deleting=False)
+                prev_link=link, salvaged=seg.salvaged, deleting=False, epoch=epoch)
             s.add(row)
             if closes_gap:
                 open_gaps = list(s.scalars(select(Gap).where(
@@ -419,3 +442,28 @@ class Catalog:
             if end_ns is not None:
                 q = q.where(Gap.start_ns < end_ns)
             return list(s.scalars(q.order_by(Gap.start_ns)))
+
+
+def _fenced(s: Session, seg: NewSegment) -> int | None:
+    """The epoch a node's segment is committed under, or `Fenced`. The lease row is
+    locked until the commit, so a takeover waits for it or it sees the takeover: a camera
+    is never recorded twice into the timeline (issue 25)."""
+    fence = seg.fence
+    assert fence is not None
+    lease = s.execute(select(CameraLease.node, CameraLease.epoch)
+                      .where(CameraLease.camera_id == seg.camera_id)
+                      .with_for_update()).first()
+    if lease is not None and (lease.node != fence.node
+                              or fence.epoch not in (None, lease.epoch)):
+        raise Fenced("camera {camera}'s lease is node {holder}'s under epoch {epoch}; "
+                     "a segment written by node {node} under epoch {ours} is refused",
+                     camera=seg.camera_id, holder=lease.node, epoch=lease.epoch,
+                     node=fence.node, ours=fence.epoch if fence.epoch is not None else "-")
+    later = s.scalar(select(Segment.start_ns).where(
+        Segment.camera_id == seg.camera_id, Segment.stream == seg.stream,
+        Segment.start_ns >= seg.start_ns).limit(1))
+    if later is not None:
+        raise Fenced("camera {camera} has footage from {later} on: a segment from "
+                     "{start} would land inside the timeline and is refused",
+                     camera=seg.camera_id, later=later, start=seg.start_ns)
+    return lease.epoch if lease is not None else None

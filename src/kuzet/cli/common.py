@@ -52,22 +52,34 @@ def refused_always(decide: Callable[[], object], what: str) -> typer.Exit:
     return fail(f"the command line decided {what}: a bug, tell the developers")
 
 
-def read_settings() -> Settings:
+def read_settings(**given: Any) -> Settings:
     try:
-        return load_settings()
+        return load_settings(**given)
     except ValidationError as exc:
         lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         raise fail("invalid settings: " + "; ".join(lines)) from exc
 
 
+SQLITE_NODE = ("a node of a cluster records into a shared PostgreSQL catalog: set "
+               "database_url to it (postgresql+psycopg://...). SQLite is the single "
+               "server's catalog: start without --node / KUZET_NODE")
+
+
 def open_catalog(settings: Settings) -> Catalog:
-    from kuzet.catalog.db import make_engine, migrate
+    """The catalog, migrated to this Kuzet's schema; refused, naming why, when this
+    server is a node (`node`) on SQLite or the catalog is newer than this Kuzet."""
+    from kuzet.catalog.db import SchemaTooNew, make_engine, migrate
     from kuzet.catalog.store import Catalog
 
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    if settings.node is not None and settings.catalog_url.startswith("sqlite"):
+        raise fail(SQLITE_NODE)
     engine = make_engine(settings.catalog_url)
-    migrate(engine)
-    return Catalog(engine)
+    try:
+        migrate(engine)
+    except SchemaTooNew as exc:
+        raise fail(str(exc)) from exc
+    return Catalog(engine, settings.node)
 
 
 def open_volumes(settings: Settings, catalog: Catalog) -> Volumes:

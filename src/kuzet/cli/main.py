@@ -115,9 +115,11 @@ def _first_run(settings: Settings, catalog: Catalog) -> str | None:
 
 
 @app.command()
-def serve() -> None:
+def serve(node: Annotated[str | None, typer.Option(
+        help="Record as this node of a cluster on a shared PostgreSQL catalog (the `node` "
+             "setting); docs/guide/cluster.md.")] = None) -> None:
     """Record every camera 24/7 until SIGTERM or Ctrl-C."""
-    raise typer.Exit(_serve(read_settings()))
+    raise typer.Exit(_serve(read_settings(**({"node": node} if node else {}))))
 
 
 def _serve(settings: Settings, banner: str = "") -> int:
@@ -850,6 +852,7 @@ from kuzet.cli import centres as _centres  # noqa: E402
 from kuzet.cli import editions as _editions  # noqa: E402
 from kuzet.cli import equipment as _equipment  # noqa: E402
 from kuzet.cli import export as _export  # noqa: E402
+from kuzet.cli import nodes as _nodes  # noqa: E402
 from kuzet.cli import places as _places  # noqa: E402
 from kuzet.cli import storage as _storage  # noqa: E402  (registers hold, volume, ...)
 from kuzet.cli import users as _users  # noqa: E402
@@ -862,6 +865,7 @@ _equipment.register(app)
 _editions.register(app)
 _centres.register(app)
 _places.register(app)
+_nodes.register(app, camera_app)
 
 
 def main() -> None:

@@ -56,10 +56,6 @@ class HoldReminder:
         self.alarms = alarms
         self.audit = audit
         self.zone = zone
-        # The last reminder's instant, read from the audit log once (a restart the same day
-        # does not remind again) and then kept: this is its only writer in the process.
-        self._last_ns: int | None = None
-        self._read = False
 
     def run_if_due(self, now_ns: int | None = None) -> list[int] | None:
         """Remind if due: the ids of the holds reminded of, else None."""
@@ -68,10 +64,10 @@ class HoldReminder:
         if not pending:
             self.alarms.clear(KIND, SUBJECT, now_ns=now)
             return None
-        if not self._read:
-            last = self.audit.last(AuditAction.HOLD_REMIND)
-            self._last_ns, self._read = (None if last is None else last.at_ns), True
-        if not due(self._last_ns, now, self.zone):
+        # read from the log at each pass, not kept: the recording nodes of a cluster
+        # (issue 25) each run this, and the first to remind on a day is the day's reminder
+        last = self.audit.last(AuditAction.HOLD_REMIND)
+        if not due(None if last is None else last.at_ns, now, self.zone):
             return None
         ids = [v.hold.id for v in pending]
         # The alarm first: a crash between the two reminds twice rather than not at all.
@@ -79,5 +75,4 @@ class HoldReminder:
                            message(pending), value=len(ids), now_ns=now)
         self.audit.record(SYSTEM, AuditAction.HOLD_REMIND, SUBJECT,
                           {"holds": ids, "to": "rector"}, now)
-        self._last_ns = now
         return ids

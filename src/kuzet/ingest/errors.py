@@ -30,6 +30,10 @@ class GapCause(StrEnum):
     # the UPS powering the server said its battery is low: segments closed before the
     # power goes (UE-10-22 3.3.4; kuzet.equipment.power)
     POWER = "power"
+    # another recording node took the camera after its node stopped renewing the lease,
+    # or was handed it by a node drained or told to move it (issue 25; kuzet.cluster)
+    NODE_FAILOVER = "node_failover"
+    NODE_HANDOVER = "node_handover"
 
 
 class SourceError(Exception):

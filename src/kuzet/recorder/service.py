@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -89,6 +89,17 @@ def _recorder_alive(lock: Path) -> bool:
     return False
 
 
+class Leased(Protocol):
+    """A recording node's leases (kuzet.cluster.member.Member): the cameras it records,
+    each with the epoch every segment is committed under."""
+
+    held: Mapping[int, int]
+
+    def turn(self) -> None:
+        """Heartbeat, renew, and take or hand over cameras; `held` follows."""
+        ...
+
+
 class StatusListener(Protocol):
     def tick(self, statuses: list[dict[str, Any]]) -> None:
         """Every camera's status, once a second (the notifiers, detection's signal watch).
@@ -116,6 +127,11 @@ class RecorderService:
                  holds: Holds, beside: Beside) -> None:
         self.settings = settings
         self.catalog = catalog
+        # On a node of a cluster (issue 25), the cameras its leases give it; None: one
+        # server, every camera of the register.
+        self.leased: Leased | None = None
+        # sync, power-down and a hand-over (the lease thread's) change the supervisors
+        self._sync_lock = threading.RLock()
         self.supervisors: dict[int, Supervisor] = {}
         self._restarting: dict[int, Supervisor] = {}  # stopped for a new session, closing
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
@@ -179,7 +195,11 @@ class RecorderService:
                 log.warning("recovery of volume %s: salvaged %d, finished %d renames, "
                             "discarded %d empty, quarantined %d", vol.name, len(r.salvaged),
                             len(r.renamed), len(r.discarded), len(r.quarantined))
-        open_stop_gaps(self.catalog, unclean=unclean)
+        only: set[int] | None = None
+        if self.leased is not None:  # which cameras are this node's, before any records
+            self.leased.turn()
+            only = set(self.leased.held)
+        open_stop_gaps(self.catalog, unclean=unclean, only=only)
         self.sync_cameras()
         self._maintenance = threading.Thread(target=self._maintain, name="maintenance",
                                              daemon=True)
@@ -217,8 +237,17 @@ class RecorderService:
     def sync_cameras(self) -> None:
         """Record cameras added, stop those removed, and give a camera whose sound setting
         (UE-10-22 3.1.2), URL or certificate pin changed a new session once the old one
-        has closed its segment."""
+        has closed its segment. On a node of a cluster, the cameras it holds the lease of,
+        each under its epoch; a camera whose epoch changed gets a new session."""
+        with self._sync_lock:
+            self._sync()
+
+    def _sync(self) -> None:
         cameras = {c.id: c for c in self.catalog.cameras()}
+        epochs: Mapping[int, int] = {}
+        if self.leased is not None:
+            epochs = self.leased.held
+            cameras = {i: c for i, c in cameras.items() if i in epochs}
         self.registered = {c.name for c in cameras.values()}
         if self._powered_down:
             return  # nothing starts until the UPS is back on line
@@ -233,7 +262,7 @@ class RecorderService:
             # the catalog's text becomes a SecretUrl here, before any log or status sees it
             source = CameraSource(id=cam.id, name=cam.name, url=SecretUrl(cam.main_url),
                                   transport=transport, keep_audio=cam.audio_order_no is not None,
-                                  tls_fingerprint=cam.tls_fingerprint)
+                                  tls_fingerprint=cam.tls_fingerprint, epoch=epochs.get(cam_id))
             running = self.supervisors.get(cam_id)
             if running is not None and running.source != source:
                 running.stop()
@@ -251,6 +280,23 @@ class RecorderService:
                 sub = SubStream(cam.name, SecretUrl(cam.sub_url), transport, self.settings)
                 self.substreams[cam_id] = sub
                 sub.start()
+
+    def release(self, cameras: list[int]) -> None:
+        """Stop recording cameras handed to another node, and wait (up to
+        `shutdown_grace_s`) for their segments to be committed under this node's lease."""
+        with self._sync_lock:
+            going = [self.supervisors.pop(c) for c in cameras if c in self.supervisors]
+            going += [self._restarting.pop(c) for c in cameras if c in self._restarting]
+            for c in cameras:
+                if c in self.substreams:
+                    self.substreams.pop(c).stop()
+        for sup in going:
+            sup.stop()
+        deadline = time.monotonic() + self.settings.shutdown_grace_s
+        for sup in going:
+            if not sup.join(max(0.0, deadline - time.monotonic())):
+                log.warning("camera %s did not stop in time to be handed over; its segment "
+                            "is salvaged at the next start", sup.source.name)
 
     def _old_session_closed(self, new: CameraSource) -> bool:
         """Whether a camera restarted for a new setting has closed its old session; the
@@ -337,6 +383,10 @@ class RecorderService:
         `shutdown_grace_s` (still connecting, a slow disk) stays among those restarting,
         so that no second session starts beside it when the power comes back."""
         log.warning("power: %s: closing every segment", why)
+        with self._sync_lock:
+            self._closing_for_power(why)
+
+    def _closing_for_power(self, why: str) -> None:
         self._powered_down = True
         for sub in self.substreams.values():
             sub.stop()

@@ -21,7 +21,7 @@ from typing import Any
 import av
 
 from kuzet.catalog.paths import part_path
-from kuzet.catalog.store import Catalog, CutGap
+from kuzet.catalog.store import Catalog, CutGap, Fence, Fenced
 from kuzet.config import Settings
 from kuzet.credentials import SecretUrl
 from kuzet.ingest.errors import GapCause, SourceError
@@ -48,6 +48,7 @@ from kuzet.recorder.rotation import Cut, PacketFacts, decide_cut
 from kuzet.recorder.status import CameraStatus, RateWindow, State, backoff_delay_s
 from kuzet.recorder.worker import Worker
 from kuzet.storage.commit import commit_salvaged, commit_segment
+from kuzet.storage.recovery import quarantine
 from kuzet.storage.volumes import Volumes
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,9 @@ class CameraSource:
     # rtsps://: the SHA-256 the camera's TLS certificate must have (the register's pin);
     # another certificate is refused (auth_failed). None: any, only logged.
     tls_fingerprint: str | None = None
+    # On a node of a cluster: the epoch of the camera's lease this node records it under
+    # (kuzet.cluster); every segment is committed under it, or refused. None: one server.
+    epoch: int | None = None
 
 
 # A source counts lost packets once per batch it reads (the own client: 0.25 s, about 7
@@ -189,6 +193,10 @@ class Supervisor(Worker):
         self._rates.observe(clock_ns(), 0, 0)
         self._dims: dict[tuple[bytes, ...], tuple[int, int]] = {}
         self.writing = False  # a segment is open or held: stopping must wait for it
+        # the lease every segment is committed under, on a node of a cluster (issue 25)
+        self._fence = (Fence(catalog.node, source.epoch) if catalog.node is not None
+                       else None)
+        self.fenced = False  # a commit was refused: another node records the camera now
         # closed segments that arrived in a burst, waiting for a later segment's offset
         # (kuzet.recorder.clock); committed at the latest when the session ends
         self._held: list[tuple[_Open, ClosedSegment]] = []
@@ -569,10 +577,24 @@ class Supervisor(Worker):
         if seg.cut_gap is not None and self.prev_end_ns is not None:
             cause, detail = seg.cut_gap
             cut = CutGap(self.prev_end_ns, cause.value, detail)
-        row = commit_segment(self.catalog, seg.volume_id, self.source.id, self.source.name,
-                             seg.file.part_path, closed, start_ns, cut=cut)
+        try:
+            row = commit_segment(self.catalog, seg.volume_id, self.source.id,
+                                 self.source.name, seg.file.part_path, closed, start_ns,
+                                 cut=cut, fence=self._fence)
+        except Fenced as exc:
+            self._lost_lease(seg, exc)
+            return
         self.prev_end_ns = row.end_ns
         self.status.segments_closed += 1
+
+    def _lost_lease(self, seg: _Open, exc: Fenced) -> None:
+        """Another node has taken the camera (this one was paused or cut off past its
+        lease): the file is kept aside, never in the timeline, and recording stops here
+        without a gap (the camera's timeline is the other node's now)."""
+        self.fenced = True
+        self._stop.set()
+        quarantine(self.catalog.volume_path(seg.volume_id), seg.file.part_path,
+                   f"commit refused: {exc}")
 
     def _abort_and_salvage(self, seg: _Open) -> None:
         try:
@@ -585,7 +607,10 @@ class Supervisor(Worker):
         self._commit_held(None)  # whole files, before the one cut short
         try:
             row = commit_salvaged(self.catalog, seg.volume_id, self.source.id, self.source.name,
-                                  seg.file.part_path, self.prev_end_ns)
+                                  seg.file.part_path, self.prev_end_ns, self._fence)
+        except Fenced as exc:
+            self._lost_lease(seg, exc)
+            return
         except Exception as exc:  # the file stays as .part for the next start to retry
             log.warning("camera %s: salvage failed: %s", self.source.name, exc)
             return

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from kuzet.catalog.models import Segment
 from kuzet.catalog.paths import PART_SUFFIX, segment_relpath
-from kuzet.catalog.store import Catalog, CutGap, NewSegment
+from kuzet.catalog.store import Catalog, CutGap, Fence, NewSegment
 from kuzet.catalog.streams import Stream
 from kuzet.mp4.salvage import NothingToSalvage, salvage_file
 from kuzet.mp4.writer import ClosedSegment
@@ -32,9 +32,10 @@ from kuzet.timefmt import parse_file_stamp
 
 def commit_segment(catalog: Catalog, volume_id: int, camera_id: int, camera: str, part: Path,
                    closed: ClosedSegment, start_ns: int, *, salvaged: bool = False,
-                   cut: CutGap | None = None) -> Segment:
+                   cut: CutGap | None = None, fence: Fence | None = None) -> Segment:
     """Catalog a finished, durable `.part` file (and settle the camera's gaps), then give
-    it the row's name."""
+    it the row's name. `fence`: on a node of a cluster, the lease it was written under;
+    `catalog.store.Fenced` when that lease is gone (the `.part` is then left as it is)."""
     params = closed.params
     row = catalog.add_segment(NewSegment(
         camera_id=camera_id, stream=Stream.MAIN, volume_id=volume_id, start_ns=start_ns,
@@ -43,7 +44,7 @@ def commit_segment(catalog: Catalog, volume_id: int, camera_id: int, camera: str
         height=params.height, audio_codec=closed.audio_codec,
         params_json=params.to_json(closed.audio_codec),
         keyframes_ns=closed.keyframes_ns, sha256=closed.sha256,
-        salvaged=salvaged), closes_gap=True, cut=cut)
+        salvaged=salvaged, fence=fence), closes_gap=True, cut=cut)
     name_file(part, catalog.volume_path(volume_id) / segment_relpath(camera, start_ns))
     return row
 
@@ -66,7 +67,7 @@ def fsync_dir(folder: Path) -> None:
 
 
 def commit_salvaged(catalog: Catalog, volume_id: int, camera_id: int, camera: str, part: Path,
-                    prev_end_ns: int | None) -> Segment | None:
+                    prev_end_ns: int | None, fence: Fence | None = None) -> Segment | None:
     """Salvage a `.part` file, catalog what it holds, give it its final name; None when
     not even one fragment was complete (the file is then removed)."""
     try:
@@ -79,4 +80,4 @@ def commit_salvaged(catalog: Catalog, volume_id: int, camera_id: int, camera: st
     if prev_end_ns is not None:
         start_ns = max(start_ns, prev_end_ns)
     return commit_segment(catalog, volume_id, camera_id, camera, part, closed, start_ns,
-                          salvaged=True)
+                          salvaged=True, fence=fence)

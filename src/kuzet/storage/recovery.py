@@ -13,14 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kuzet.catalog import segments
 from kuzet.catalog.paths import PART_SUFFIX, QUARANTINE_DIR, is_camera_name, segment_relpath
-from kuzet.catalog.store import Catalog
+from kuzet.catalog.store import Catalog, Fence, Fenced
 from kuzet.catalog.streams import Stream
 from kuzet.ingest.errors import GapCause
 from kuzet.mp4.writer import file_sha256
@@ -60,6 +60,9 @@ def recover(catalog: Catalog, volume_id: int, now_ns: int | None = None) -> Reco
     report = RecoveryReport()
     now = now_ns if now_ns is not None else time.time_ns()
     volume = catalog.volume_path(volume_id)
+    # on a node of a cluster, what it wrote before the crash is committed only while no
+    # other node has taken the camera's lease (issue 25)
+    fence = Fence(catalog.node, None) if catalog.node is not None else None
     cameras = {c.name: c for c in catalog.cameras(include_removed=True)}
     for entry in sorted(volume.iterdir()):
         if entry.name in cameras or not is_camera_name(entry.name):
@@ -79,8 +82,13 @@ def recover(catalog: Catalog, volume_id: int, now_ns: int | None = None) -> Reco
                 name_file(part, catalog.path_of(last))
                 report.renamed.append(catalog.relpath(last))
                 continue
-            row = commit_salvaged(catalog, volume_id, camera.id, camera.name, part,
-                                  last.end_ns if last else None)
+            try:
+                row = commit_salvaged(catalog, volume_id, camera.id, camera.name, part,
+                                      last.end_ns if last else None, fence)
+            except Fenced as exc:  # another node recorded the camera since: kept aside
+                log.warning("camera %s: %s", camera.name, exc)
+                _quarantine(volume, part, report)
+                continue
             if row is None:
                 report.discarded.append(str(part.relative_to(volume)))
             else:
@@ -115,11 +123,15 @@ def quarantine_orphans(catalog: Catalog, volume_id: int) -> RecoveryReport:
     return report
 
 
-def open_stop_gaps(catalog: Catalog, *, unclean: bool) -> int:
-    """Each recording camera's downtime, from its last segment, becomes a gap."""
+def open_stop_gaps(catalog: Catalog, *, unclean: bool,
+                   only: Collection[int] | None = None) -> int:
+    """Each recording camera's downtime, from its last segment, becomes a gap. `only`:
+    the cameras this server recorded (a node of a cluster: those leased to it)."""
     detail = "unclean shutdown (crash or kill)" if unclean else "recorder was stopped"
     opened = 0
     for camera in catalog.cameras():
+        if only is not None and camera.id not in only:
+            continue
         last = catalog.last_segment(camera.id)
         if last is not None and catalog.open_gap(camera.id, last.end_ns,
                                                  GapCause.PROCESS_STOPPED.value, detail):
@@ -129,9 +141,15 @@ def open_stop_gaps(catalog: Catalog, *, unclean: bool) -> int:
 
 def _quarantine(volume: Path, path: Path, report: RecoveryReport) -> None:
     """Move a file (or a folder the catalog has no camera for) under `.quarantine/`."""
+    report.quarantined.append(quarantine(volume, path, "the catalog does not know it"))
+
+
+def quarantine(volume: Path, path: Path, why: str) -> str:
+    """Move a file or folder of a volume under its `.quarantine/`, never deleting it; its
+    path relative to the volume."""
     rel = path.relative_to(volume)
     target = volume / QUARANTINE_DIR / rel
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(path, target)
-    report.quarantined.append(str(rel))
-    log.warning("quarantined %s: the catalog does not know it", rel)
+    log.warning("quarantined %s: %s", rel, why)
+    return str(rel)

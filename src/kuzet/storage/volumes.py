@@ -77,9 +77,10 @@ class Volumes:
 
     # -- administration -------------------------------------------------------------
     def ensure_default(self) -> None:
-        """A data home with no volume gets `<home>/media` (or `media_dir`) as its first."""
+        """A data home with no volume gets `<home>/media` (or `media_dir`) as its first;
+        a node of a cluster's first is named after the node (names are the cluster's)."""
         if not self.catalog.volumes(include_removed=True):
-            self.add(DEFAULT_VOLUME, self.settings.volume)
+            self.add(self.catalog.node or DEFAULT_VOLUME, self.settings.volume)
 
     def add(self, name: str, path: Path, floor: int | None = None, *,
             audit: InTransaction | None = None) -> Volume:
@@ -102,7 +103,7 @@ class Volumes:
         write_marker(path, name)
         with self.catalog.session.begin() as s:
             vol = Volume(name=name, path=str(path), state=VolumeState.ENABLED.value,
-                         floor_bytes=floor, created_ns=time.time_ns())
+                         floor_bytes=floor, created_ns=time.time_ns(), node=self.catalog.node)
             s.add(vol)
             if audit is not None:
                 audit(s, vol)

@@ -1,0 +1,1 @@
+"""Several recording servers on one PostgreSQL catalog (issue 25; docs/design/cluster.md)."""

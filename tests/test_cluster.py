@@ -1,0 +1,182 @@
+"""Several recording servers on one PostgreSQL catalog (issue 25): three `kuzet serve
+--node` processes with homes and ports of their own, the simulator as cameras; a drained
+node hands its cameras over, a paused node's late segment is refused by the catalog, a
+killed node's cameras are recorded elsewhere within 30 s with a `node_failover` gap."""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import signal
+import time
+from pathlib import Path
+
+import psycopg
+
+from conftest import Kuzet, stop, wait_for
+from kuzet.catalog.models import CameraLease, Gap, Segment
+from kuzet.catalog.streams import Stream
+
+TTL_S = 6  # the leases' life here: a failover in about 7 s, not the default's 12
+NS = 1_000_000_000
+
+
+def _node(tmp_path: Path, clip_cache: Path, url: str, name: str) -> Kuzet:
+    k = Kuzet(tmp_path / name, clip_cache, database_url=url, node=name,
+              lease_ttl_s=str(TTL_S), lease_renew_s="1", camera_alarm_s="600")
+    k.home.mkdir()
+    return k
+
+
+def _holders(k: Kuzet) -> dict[int, tuple[str, int]]:
+    with k.catalog().session() as s:
+        return {r.camera_id: (r.node, r.epoch) for r in s.query(CameraLease)}
+
+
+def _rows(k: Kuzet, cam: int) -> list[Segment]:
+    with k.catalog().session() as s:
+        return list(s.query(Segment).filter(Segment.camera_id == cam,
+                                             Segment.stream == Stream.MAIN)
+                    .order_by(Segment.start_ns))
+
+
+def _gaps(k: Kuzet, cam: int) -> list[Gap]:
+    with k.catalog().session() as s:
+        return list(s.query(Gap).filter(Gap.camera_id == cam).order_by(Gap.start_ns))
+
+
+def _closed(k: Kuzet, cam: int, cause: str) -> bool:
+    return any(g.end_ns is not None for g in _gaps(k, cam) if g.cause == cause)
+
+
+def _no_overlap(k: Kuzet, cam: int) -> None:
+    """The camera's timeline: segments one after another, none inside a closed gap."""
+    rows = _rows(k, cam)
+    for a, b in itertools.pairwise(rows):
+        assert a.end_ns <= b.start_ns, (cam, a.start_ns, a.end_ns, b.start_ns)
+    for g in _gaps(k, cam):
+        for r in rows:
+            end = g.end_ns if g.end_ns is not None else 2**63
+            assert r.end_ns <= g.start_ns or r.start_ns >= end, (cam, g.cause, r.start_ns)
+
+
+def test_three_nodes_drain_pause_and_kill(tmp_path: Path, clip_cache: Path,
+                                          pg_url: str) -> None:
+    """UE-10-22 3.3.5, 3.3.7: cameras placed on three nodes, one node each; drained, a
+    node's cameras move with a `node_handover` gap of about a GOP and a connection;
+    paused past its lease (SIGSTOP), its cameras are taken under a new epoch and its late
+    segment, on SIGCONT, refused and kept aside; killed, its cameras recorded elsewhere
+    within 30 s, the `node_failover` gap from its last segment to the new node's first."""
+    a, b, c = (_node(tmp_path, clip_cache, pg_url, n) for n in ("a", "b", "c"))
+    a.run("init")
+    _, port = a.sim(cameras=6)
+    for i in range(1, 7):
+        a.run("camera", "add", f"cam{i}", f"rtsp://127.0.0.1:{port}/cam0{i}/main",
+              "--zone", "corridor")
+    nodes = {k.env["KUZET_NODE"]: k for k in (a, b, c)}
+    procs = {n: k.spawn("serve", log_name="serve") for n, k in nodes.items()}
+    try:
+        def placed() -> dict[str, set[int]]:
+            by: dict[str, set[int]] = {}
+            for cam, (node, _) in _holders(a).items():
+                by.setdefault(node, set()).add(cam)
+            return by
+
+        def settled() -> bool:
+            """Two cameras on each node, each recorded under its lease's epoch."""
+            holders = _holders(a)
+            if sorted(len(v) for v in placed().values()) != [2, 2, 2]:
+                return False
+            return all((rows := _rows(a, cam)) and rows[-1].epoch == holders[cam][1]
+                       for cam in range(1, 7))
+
+        # automatic placement fills the nodes evenly, whichever started first
+        wait_for(settled, 60, what="two cameras on each node, recording")
+
+        # -- drain: c's cameras handed over, no gap beyond a GOP and a reconnection
+        on_c = placed()["c"]
+        c.run("node", "drain", "c")
+        wait_for(lambda: "c" not in placed(), 30, what="node c drained")
+        for cam in on_c:
+            wait_for(functools.partial(_closed, a, cam, "node_handover"), 30,
+                     what="the hand-over gap closed by the new node's first segment")
+            gap = next(g for g in _gaps(a, cam) if g.cause == "node_handover")
+            assert gap.end_ns is not None
+            # one 1-s GOP, the new node's turn (1 s) and its RTSP connection
+            assert gap.end_ns - gap.start_ns < 4 * NS, (gap.end_ns - gap.start_ns) / NS
+        listed = a.run("node", "list").stdout
+        assert "draining" in listed
+        assert "c" in listed
+        c.run("node", "undrain", "c")
+        wait_for(settled, 60, what="c given its share again")
+
+        # -- pause b past its lease: its cameras taken, its late segment refused
+        on_b = placed()["b"]
+        epochs = _holders(a)
+        os.kill(procs["b"].pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: not on_b & placed().get("b", set()), 30,
+                     what="b's cameras taken while it is paused")
+            for cam in on_b:
+                assert _holders(a)[cam][1] == epochs[cam][1] + 1
+                # recorded by its new node before b wakes up
+                wait_for(functools.partial(_closed, a, cam, "node_failover"), 30,
+                         what="the failover gap closed by the new node's first segment")
+        finally:
+            os.kill(procs["b"].pid, signal.SIGCONT)
+        quarantine = tmp_path / "b" / "media" / ".quarantine"
+        wait_for(lambda: any(quarantine.rglob("*.part")), 30,
+                 what="b's late segment refused and kept aside")
+        assert "is refused" in b.log("serve")
+        wait_for(settled, 60, what="b given its share again")
+        for cam in on_b:
+            _no_overlap(a, cam)
+            assert {r.epoch for r in _rows(a, cam)} >= {epochs[cam][1], epochs[cam][1] + 1}
+
+        # -- kill -9 a node: its cameras recorded elsewhere within 30 s
+        victim = next(n for n, cams in placed().items() if cams and n != "a")
+        on_victim = placed()[victim]
+        last = {cam: _rows(a, cam)[-1].end_ns for cam in on_victim}
+        killed = time.monotonic()
+        os.killpg(procs[victim].pid, signal.SIGKILL)
+        procs[victim].wait(10)
+        wait_for(lambda: all(_rows(a, cam)[-1].end_ns > last[cam] + NS
+                             and _holders(a)[cam][0] != victim for cam in on_victim), 60,
+                 what="the killed node's cameras recorded elsewhere")
+        assert time.monotonic() - killed < 30
+        for cam in on_victim:
+            gap = next(g for g in _gaps(a, cam) if g.cause == "node_failover"
+                       and g.start_ns >= last[cam] - NS)
+            # from the killed node's last committed segment to the new node's first
+            assert gap.start_ns <= last[cam]
+            assert gap.end_ns is not None
+            first_after = next(r for r in _rows(a, cam) if r.start_ns >= gap.start_ns)
+            assert gap.end_ns == first_after.start_ns
+            assert victim in (gap.detail or "")
+            _no_overlap(a, cam)
+        # the kill is seen in the node list
+        assert "down" in a.run("node", "list").stdout
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                stop(p)
+        for k in (a, b, c):
+            k.close()
+
+
+def test_node_refused_on_sqlite_and_on_a_newer_schema(fresh: Kuzet, pg_url: str) -> None:
+    """A node needs the shared PostgreSQL catalog; a node older than the catalog's schema
+    (a rolling upgrade's, not upgraded yet) is refused naming both revisions."""
+    refused = fresh.run("serve", "--node", "a", check=False)
+    assert refused.returncode == 2
+    assert "PostgreSQL" in refused.stderr
+    assert "SQLite" in refused.stderr
+    fresh.env["KUZET_DATABASE_URL"] = pg_url
+    fresh.run("init")
+    with psycopg.connect(pg_url.replace("+psycopg", "")) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '9999'")
+    refused = fresh.run("serve", "--node", "a", check=False)
+    assert refused.returncode == 2
+    assert "revision 9999" in refused.stderr
+    assert "Upgrade this server" in refused.stderr
