@@ -17,6 +17,7 @@ import psycopg
 from conftest import Kuzet, stop, wait_for
 from kuzet.catalog.models import CameraLease, Gap, Segment
 from kuzet.catalog.streams import Stream
+from pg_pair import PgPair
 
 TTL_S = 6  # the leases' life here: a failover in about 7 s, not the default's 12
 NS = 1_000_000_000
@@ -180,3 +181,48 @@ def test_node_refused_on_sqlite_and_on_a_newer_schema(fresh: Kuzet, pg_url: str)
     assert refused.returncode == 2
     assert "revision 9999" in refused.stderr
     assert "Upgrade this server" in refused.stderr
+
+
+def test_catalog_primary_killed_and_replica_promoted(tmp_path: Path, clip_cache: Path) -> None:
+    """UE-10-22 3.3.5: the catalog's primary killed (-9) while a node records; the node
+    records on into its files, and once the streaming replica is promoted it finds it
+    through the multi-host URL and catalogues every segment: each camera's timeline runs
+    on without a hole or a gap, every file on disk has its row."""
+    pair = PgPair()
+    k = _node(tmp_path, clip_cache, pair.url, "a")
+    try:
+        pair.start()
+        k.run("init")
+        _, port = k.sim(cameras=2)
+        for i in (1, 2):
+            k.run("camera", "add", f"cam{i}", f"rtsp://127.0.0.1:{port}/cam0{i}/main",
+                  "--zone", "corridor")
+        serve = k.spawn("serve", log_name="serve")
+        wait_for(lambda: all(len(_rows(k, cam)) >= 2 for cam in (1, 2)), 60,
+                 what="both cameras catalogued")
+        k.catalog().engine.dispose()  # the test's own connections went with the primary
+        pair.kill_primary()
+
+        def waiting(n: int) -> bool:
+            said = [c.get("last_error") or "" for c in k.status().values()]
+            return len(said) == 2 and all(f"unreachable: {n}" in s or
+                                          f"unreachable: {n + 1}" in s for s in said)
+
+        wait_for(lambda: waiting(2), 60, what="two segments each recorded with no catalog")
+        pair.promote()
+        wait_for(lambda: all(not (c.get("last_error") or "") for c in k.status().values()),
+                 60, what="every segment catalogued on the promoted replica")
+        k.catalog().engine.dispose()
+        for cam in (1, 2):
+            rows = _rows(k, cam)
+            assert len(rows) >= 5
+            for before, after in itertools.pairwise(rows):
+                assert before.end_ns == after.start_ns  # one session, no hole
+            assert _gaps(k, cam) == []
+        files = {p.name for p in (tmp_path / "a" / "media").rglob("*.mp4")}
+        assert len(files) == sum(len(_rows(k, cam)) for cam in (1, 2))
+        assert "the catalog is back" in k.log("serve")
+        stop(serve)
+    finally:
+        k.close()
+        pair.close()

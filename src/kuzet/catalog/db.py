@@ -13,8 +13,13 @@ from alembic.script import ScriptDirectory
 from alembic.script.revision import ResolutionError
 from alembic.util.exc import CommandError
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import InterfaceError, InternalError, OperationalError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# What a catalog that cannot be reached raises (refused, cut, a standby's read-only answer
+# during a failover): the recorder records on and catalogues later; any other error is a
+# bug of its own.
+UNREACHABLE = (OperationalError, InterfaceError, InternalError)
 # Connections kept open. `kuzet serve` has up to 40 API worker threads (AnyIO's default)
 # beside one thread per camera; a smaller pool makes every burst of requests open and
 # close connections (measured: a third of the API's time went to connecting and to

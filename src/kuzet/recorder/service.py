@@ -428,7 +428,10 @@ class RecorderService:
             # a camera between sessions is looked at each tick: its new one starts as soon
             # as the old has closed, not up to SYNC_INTERVAL_S later
             if self._restarting or time.monotonic() - last_sync >= SYNC_INTERVAL_S:
-                self.sync_cameras()
+                try:
+                    self.sync_cameras()
+                except Exception:  # the catalog unreachable (a failover): the cameras
+                    log.exception("reading the register failed")  # record on meanwhile
                 last_sync = time.monotonic()
 
     def shutdown(self) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 
 import av
 
+from kuzet.catalog.db import UNREACHABLE
 from kuzet.catalog.paths import part_path
 from kuzet.catalog.store import Catalog, CutGap, Fence, Fenced
 from kuzet.config import Settings
@@ -170,6 +171,15 @@ class _Open:
         return self.cut_gap is None or self.cut_gap[0] is not GapCause.TIMESTAMP_JUMP
 
 
+@dataclass
+class _Unstored:
+    """A closed, durable segment file waiting for its row."""
+    seg: _Open
+    closed: ClosedSegment
+    start_ns: int
+    cut: CutGap | None
+
+
 class Supervisor(Worker):
     def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings,
                  volumes: Volumes, *, opener: Opener,
@@ -200,6 +210,10 @@ class Supervisor(Worker):
         # closed segments that arrived in a burst, waiting for a later segment's offset
         # (kuzet.recorder.clock); committed at the latest when the session ends
         self._held: list[tuple[_Open, ClosedSegment]] = []
+        # closed segments not catalogued yet (the catalog unreachable), in order; since when
+        self._unstored: list[_Unstored] = []
+        self._catalog_lost: int | None = None
+        self._gap_waiting: tuple[int, str, str] | None = None  # an outage's, after them
         self._reports: dict[str, tuple[int, int, int]] | None = None
         # the offsets (ns) of the session's last sender reports, and the last report seen
         self._clock_said: deque[int] = deque(maxlen=CLOCK_REPORTS)
@@ -243,6 +257,7 @@ class Supervisor(Worker):
                 self._stop.wait(backoff_delay_s(attempt, self.settings.backoff_max_s,
                                                 refused=refused))
                 attempt += 1
+        self._store()  # a last try; what is left is catalogued at the next start
         self._set_state(State.STOPPED)
 
     def _say_audio(self, audio: Track | None, left: str | None) -> None:
@@ -577,15 +592,61 @@ class Supervisor(Worker):
         if seg.cut_gap is not None and self.prev_end_ns is not None:
             cause, detail = seg.cut_gap
             cut = CutGap(self.prev_end_ns, cause.value, detail)
-        try:
-            row = commit_segment(self.catalog, seg.volume_id, self.source.id,
-                                 self.source.name, seg.file.part_path, closed, start_ns,
-                                 cut=cut, fence=self._fence)
-        except Fenced as exc:
-            self._lost_lease(seg, exc)
+        self._unstored.append(_Unstored(seg, closed, start_ns, cut))
+        self.prev_end_ns = start_ns + closed.media_duration_ns
+        self._store()
+
+    def _store(self) -> None:
+        """Catalog the closed segments in their order. While the catalog cannot be
+        reached (a PostgreSQL restart, a failover to its replica) they wait, their files
+        durable, and go with the next segment's commit: recording never stops for it, and
+        a stop leaves them as `.part` files that the next start catalogs."""
+        while self._unstored:
+            u = self._unstored[0]
+            try:
+                commit_segment(self.catalog, u.seg.volume_id, self.source.id,
+                               self.source.name, u.seg.file.part_path, u.closed, u.start_ns,
+                               cut=u.cut, fence=self._fence)
+            except Fenced as exc:  # and every one after it: the camera is another's now
+                for later in self._unstored:
+                    self._lost_lease(later.seg, exc)
+                self._unstored.clear()
+                return
+            except UNREACHABLE as exc:
+                if self._catalog_lost is None:
+                    self._catalog_lost = self.clock_ns()
+                    log.warning("camera %s: the catalog is unreachable (%s); segments wait "
+                                "for it", self.source.name, type(exc.orig).__name__)
+                self.status.last_error = (f"the catalog is unreachable: {len(self._unstored)} "
+                                          "segments recorded, waiting to be catalogued")
+                return
+            except Exception:  # this one is recovered at start; the others still go
+                log.exception("camera %s: cataloguing %s failed; recovered at the next "
+                              "start", self.source.name, u.seg.file.part_path.name)
+            else:
+                self.status.segments_closed += 1
+            self._unstored.pop(0)
+        if self._catalog_lost is not None:
+            log.warning("camera %s: the catalog is back after %.1f s; every segment "
+                        "catalogued", self.source.name,
+                        (self.clock_ns() - self._catalog_lost) / 1e9)
+            self._catalog_lost = None
+            self.status.last_error = None
+        if self._gap_waiting is not None:
+            start, cause, detail = self._gap_waiting
+            self._gap_waiting = None
+            self._open_gap(start, cause, detail)
+
+    def _open_gap(self, start: int, cause: str, detail: str) -> None:
+        """The camera's outage as a gap, once the segments before it are catalogued (a
+        gap opened before them would be closed by them, and the outage lost)."""
+        if self._unstored:
+            self._gap_waiting = (start, cause, detail)
             return
-        self.prev_end_ns = row.end_ns
-        self.status.segments_closed += 1
+        try:
+            self.catalog.open_gap(self.source.id, start, cause, detail)
+        except UNREACHABLE:
+            self._gap_waiting = (start, cause, detail)
 
     def _lost_lease(self, seg: _Open, exc: Fenced) -> None:
         """Another node has taken the camera (this one was paused or cut off past its
@@ -623,7 +684,8 @@ class Supervisor(Worker):
         credentials, which are then tried again only after a longer wait."""
         now = self.clock_ns()
         start = self.prev_end_ns if self.prev_end_ns is not None else now
-        self.catalog.open_gap(self.source.id, start, exc.cause.value, str(exc))
+        self._store()
+        self._open_gap(start, exc.cause.value, str(exc))
         state = State.RECONNECTING
         if exc.cause in PERMANENT_CAUSES:
             state = State.FAILED

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from kuzet.catalog import segments
 from kuzet.catalog.alarms import Alarms, Severity
+from kuzet.catalog.db import UNREACHABLE
 from kuzet.catalog.models import Volume
 from kuzet.catalog.paths import check_camera_name
 from kuzet.catalog.store import Catalog
@@ -73,6 +74,7 @@ class Volumes:
         self.settings = settings
         self.alarms = alarms
         self._full: set[int] = set()  # below floor with nothing left to shed
+        self._known: list[Volume] = []  # this server's volumes, as `choose` last read them
         self._lock = threading.Lock()
 
     # -- administration -------------------------------------------------------------
@@ -203,7 +205,12 @@ class Volumes:
         """The enabled, present volume with the most free space, for a new segment."""
         best: tuple[int, Volume] | None = None
         full = 0
-        for vol in self.catalog.volumes():
+        try:
+            self._known = self.catalog.volumes()
+        except UNREACHABLE:  # a catalog failover: the volumes as last read (kept: rows)
+            log.warning("the catalog is unreachable: new segments go to the volumes as "
+                        "last read")
+        for vol in self._known:
             if vol.state != VolumeState.ENABLED.value or not self.present(vol):
                 continue
             with self._lock:

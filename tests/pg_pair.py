@@ -1,0 +1,71 @@
+"""A PostgreSQL primary and its streaming replica, made by the test with Debian's own
+`initdb`, `pg_basebackup` and `pg_ctl` on ports of their own (issue 25): the catalog's
+failover as an operator or Patroni does it, on real servers. Replication is synchronous,
+as docs/guide/cluster.md asks, so a commit the primary answered is on the replica too."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+
+BIN = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"))), Path("/nonexistent"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class PgPair:
+    def __init__(self) -> None:
+        # PostgreSQL will not run as root, and pytest's folders are root's alone: the
+        # clusters live in a folder of the postgres user's
+        self.dir = Path(tempfile.mkdtemp(prefix="kuzet-pg-"))
+        shutil.chown(self.dir, "postgres")
+        self.primary, self.replica = self.dir / "primary", self.dir / "replica"
+        self.ports = (_free_port(), _free_port())
+
+    @property
+    def url(self) -> str:
+        """The nodes' catalog URL: both servers, the one accepting writes is used."""
+        hosts = "&".join(f"host=127.0.0.1:{p}" for p in self.ports)
+        return f"postgresql+psycopg://postgres@/postgres?{hosts}&target_session_attrs=read-write"
+
+    def _pg(self, tool: str, *args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(BIN / tool), *args],
+                       check=True, capture_output=True, cwd=self.dir, timeout=60)
+
+    def _start(self, data: Path, port: int, extra: str = "") -> None:
+        self._pg("pg_ctl", "-D", str(data), "-l", str(data) + ".log", "-w", "-o",
+                 f"-p {port} -k {self.dir} -c listen_addresses=127.0.0.1 {extra}", "start")
+
+    def start(self) -> None:
+        self._pg("initdb", "-D", str(self.primary), "--auth=trust", "-U", "postgres", "-N")
+        # the replica once promoted has no standby of its own to wait for: only the
+        # primary commits synchronously
+        self._start(self.primary, self.ports[0], "-c synchronous_standby_names='*'")
+        self._pg("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.ports[0]), "-U",
+                 "postgres", "-D", str(self.replica), "-R", "-X", "stream")
+        self._start(self.replica, self.ports[1])
+
+    def kill_primary(self) -> None:
+        """kill -9 of the primary's postmaster, as a crash of its machine would end it."""
+        pid = int((self.primary / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+
+    def promote(self) -> None:
+        self._pg("pg_ctl", "-D", str(self.replica), "-w", "promote")
+
+    def close(self) -> None:
+        for data in (self.primary, self.replica):
+            if (data / "postmaster.pid").exists():
+                subprocess.run(["runuser", "-u", "postgres", "--", str(BIN / "pg_ctl"), "-D",
+                                str(data), "-m", "immediate", "stop"], capture_output=True,
+                               timeout=60, check=False)
+        shutil.rmtree(self.dir, ignore_errors=True)
