@@ -37,6 +37,12 @@ class PgPair:
         hosts = "&".join(f"host=127.0.0.1:{p}" for p in self.ports)
         return f"postgresql+psycopg://postgres@/postgres?{hosts}&target_session_attrs=read-write"
 
+    @property
+    def libpq_url(self) -> str:
+        """The same for libpq itself (psql, psycopg)."""
+        hosts = ",".join(f"127.0.0.1:{p}" for p in self.ports)
+        return f"postgresql://postgres@{hosts}/postgres?target_session_attrs=read-write"
+
     def _pg(self, tool: str, *args: str) -> None:
         subprocess.run(["runuser", "-u", "postgres", "--", str(BIN / tool), *args],
                        check=True, capture_output=True, cwd=self.dir, timeout=60)

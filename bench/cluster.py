@@ -1,0 +1,301 @@
+"""Several recording nodes on one PostgreSQL catalog (issue 25), measured on this machine.
+
+1. The cost of the leases: the same cameras recorded by one `kuzet serve` (no node) and by
+   one `kuzet serve --node a`, each on a catalog of its own, one after the other in this
+   run: CPU-s of the server per camera-hour and the catalog's transactions per second
+   (`pg_stat_database`), and their ratios (target ≤ 1.05).
+2. Three nodes sharing the cameras (`--cameras` each): their CPU and transactions, then
+   `kill -9` of one node and, for each of its cameras, the seconds from the kill to the
+   first segment row another node commits for it (target p95 ≤ 30 s).
+3. The catalog's primary killed while a node records, its synchronous replica promoted
+   after `--outage` seconds: seconds from the promotion until every camera's waiting
+   segments are catalogued (target ≤ 15 s), and files on disk against rows (none lost).
+
+Segments of `--segment-s` seconds (4: a row every 4 s a camera, 12 commits a second for
+48 cameras), so that a first row after a failover is not a minute away. Figures go to
+bench/results/cluster.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import json
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import psutil
+import psycopg
+
+from figures import ROOT, Figure, Run
+from home import bench_env, sim_port
+
+sys.path.insert(0, str(ROOT / "tests"))
+from pg_pair import PgPair
+
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+OUT = ROOT / "bench" / "out" / "cluster"
+
+
+@contextlib.contextmanager
+def database() -> Iterator[tuple[str, str]]:
+    name = f"kuzet_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield name, f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    finally:
+        with psycopg.connect(ADMIN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def kuzet(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "kuzet", *args], env=env, check=True,
+                   capture_output=True)
+
+
+def count(conn: psycopg.Connection[tuple[int]], sql: str) -> int:
+    row = conn.execute(sql).fetchone()
+    return int(row[0]) if row else 0
+
+
+def xacts(db: str) -> int:
+    with psycopg.connect(ADMIN, autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute("SELECT xact_commit + xact_rollback FROM pg_stat_database "
+                           "WHERE datname = %s", (db,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def cpu_s(procs: list[psutil.Process]) -> float:
+    total = 0.0
+    for p in procs:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            t = p.cpu_times()
+            total += t.user + t.system
+    return total
+
+
+def libpq(url: str) -> str:
+    """A SQLAlchemy URL as psycopg takes it; PgPair's multi-host one by its own form."""
+    return url.replace("+psycopg", "")
+
+
+def rows_after(url: str, since_ns: int) -> dict[int, int]:
+    """Each camera's first row committed (started) after an instant, by start (`url`
+    as libpq takes it)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return dict(conn.execute(
+            "SELECT camera_id, min(start_ns) FROM segments WHERE start_ns > %s "
+            "GROUP BY camera_id", (since_ns,)).fetchall())
+
+
+def caught_up(url: str, cameras: int) -> bool:
+    """Every camera has a row (`url` as libpq takes it)."""
+    return len(rows_after(url, 0)) == cameras
+
+
+def leases(url: str) -> dict[int, tuple[str, int]]:
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {c: (n, e) for c, n, e in conn.execute(
+            "SELECT camera_id, node, epoch FROM camera_leases").fetchall()}
+
+
+class Cluster:
+    """Homes under OUT/<tag>, one per node, all on `url`, cameras from one simulator."""
+
+    def __init__(self, tag: str, url: str, port: int, segment_s: float) -> None:
+        self.tag, self.url, self.port, self.segment_s = tag, url, port, segment_s
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+
+    def env(self, node: str | None) -> dict[str, str]:
+        home = OUT / self.tag / (node or "single")
+        home.mkdir(parents=True, exist_ok=True)
+        settings = {"database_url": self.url, "segment_s": str(self.segment_s),
+                    "camera_alarm_s": "600", "volume_write_probe_mb": "0"}
+        if node:
+            settings["node"] = node
+        return bench_env(home, **settings)
+
+    def prepare(self, cameras: int) -> None:
+        env = self.env(None)
+        kuzet(env, "init")
+        for i in range(cameras):
+            kuzet(env, "camera", "add", f"cam{i + 1:02d}",
+                  f"rtsp://127.0.0.1:{self.port}/cam{i + 1:02d}/main", "--zone", "corridor")
+
+    def start(self, node: str | None) -> psutil.Process:
+        proc = subprocess.Popen([sys.executable, "-m", "kuzet", "serve"], env=self.env(node),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs[node or "single"] = proc
+        return psutil.Process(proc.pid)
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(60)
+
+
+def wait(what: str, check: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def steady(db: str, procs: list[psutil.Process], seconds: float) -> tuple[float, float]:
+    """CPU-s per second of the processes and catalog transactions per second."""
+    c0, x0, t0 = cpu_s(procs), xacts(db), time.monotonic()
+    time.sleep(seconds)
+    c1, x1, t1 = cpu_s(procs), xacts(db), time.monotonic()
+    return (c1 - c0) / (t1 - t0), (x1 - x0) / (t1 - t0)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--cameras", type=int, default=16, help="cameras per node")
+    ap.add_argument("--seconds", type=float, default=60, help="each steady measurement")
+    ap.add_argument("--segment-s", type=float, default=4)
+    ap.add_argument("--outage", type=float, default=8, help="seconds without a primary")
+    args = ap.parse_args()
+    bench = Run.start("cluster", args)
+    total = args.cameras * 3
+    shutil.rmtree(OUT, ignore_errors=True)
+    OUT.mkdir(parents=True)
+    port_file = OUT / "sim.port"
+    port_file.unlink(missing_ok=True)
+    sim = subprocess.Popen([sys.executable, "-m", "kuzet", "sim", "--cameras", str(total),
+                            "--port", "0", "--port-file", str(port_file), "--main-size",
+                            "640x360", "--main-kbps", "1000"],
+                           env=bench_env(OUT), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    figures: dict[str, Figure] = {"cameras": total, "segment_s": args.segment_s}
+    try:
+        port = sim_port(port_file, sim)
+        # -- 1. the same cameras on one server, then on one node
+        measured: dict[str, tuple[float, float]] = {}
+        for tag, node in (("single", None), ("node", "a")):
+            with database() as (db, url):
+                c = Cluster(tag, url, port, args.segment_s)
+                c.prepare(total)
+                proc = c.start(node)
+                wait(f"{tag}: every camera catalogued", functools.partial(
+                    caught_up, libpq(url), total), 120)
+                time.sleep(args.segment_s * 2)  # past the first segments' probes
+                measured[tag] = steady(db, [proc], args.seconds)
+                c.stop()
+        (cpu_a, tx_a), (cpu_b, tx_b) = measured["single"], measured["node"]
+        per_hour = 3600 / total
+        figures["one_server"] = {"cpu_s_per_camera_hour": round(cpu_a * per_hour, 2),
+                                 "catalog_xacts_per_s": round(tx_a, 2)}
+        figures["one_node"] = {"cpu_s_per_camera_hour": round(cpu_b * per_hour, 2),
+                               "catalog_xacts_per_s": round(tx_b, 2)}
+        figures["lease_cpu_ratio"] = round(cpu_b / cpu_a, 3)
+        figures["lease_catalog_ratio"] = round(tx_b / tx_a, 3)
+        print(f"one server: {cpu_a * per_hour:.1f} CPU-s per camera-hour, {tx_a:.1f} "
+              f"catalog xacts/s; one node: {cpu_b * per_hour:.1f}, {tx_b:.1f}: CPU "
+              f"{cpu_b / cpu_a:.3f}x, catalog {tx_b / tx_a:.3f}x")
+
+        # -- 2. three nodes, then one killed
+        with database() as (db, url):
+            c = Cluster("three", url, port, args.segment_s)
+            url = libpq(url)
+            c.prepare(total)
+            procs = [c.start(n) for n in ("a", "b", "c")]
+
+            def even() -> bool:
+                held = leases(url)
+                counts = sorted(sum(1 for n, _ in held.values() if n == x) for x in "abc")
+                lately = time.time_ns() - int(3e9 * args.segment_s)
+                return counts == [args.cameras] * 3 and len(rows_after(url, lately)) == total
+
+            wait("three nodes sharing the cameras", even, 180)
+            cpu_c, tx_c = steady(db, procs, args.seconds)
+            figures["three_nodes"] = {"cpu_s_per_camera_hour": round(cpu_c * per_hour, 2),
+                                      "catalog_xacts_per_s": round(tx_c, 2)}
+            held = leases(url)
+            victim = {cam: e for cam, (n, e) in held.items() if n == "b"}
+            killed_ns, killed = time.time_ns(), time.monotonic()
+            c.procs["b"].send_signal(signal.SIGKILL)
+            c.procs["b"].wait(10)
+            first: dict[int, float] = {}
+
+            def taken() -> bool:
+                now, owners = time.monotonic(), leases(url)
+                for cam in rows_after(url, killed_ns):
+                    if cam in victim and cam not in first and owners[cam][0] != "b":
+                        first[cam] = now - killed
+                return len(first) == len(victim)
+
+            wait("the killed node's cameras recorded elsewhere", taken, 120)
+            times = sorted(first.values())
+            p95 = times[max(0, round(0.95 * len(times)) - 1)]
+            figures["failover_s"] = {"cameras": len(times), "p50": round(statistics.median(
+                times), 2), "p95": round(p95, 2), "max": round(times[-1], 2)}
+            print(f"three nodes: {cpu_c * per_hour:.1f} CPU-s per camera-hour, {tx_c:.1f} "
+                  f"xacts/s; kill -9 to the first new row of each of {len(times)} cameras: "
+                  f"p50 {statistics.median(times):.1f} s, p95 {p95:.1f} s, max "
+                  f"{times[-1]:.1f} s")
+            c.stop()
+
+        # -- 3. the catalog's primary killed, the replica promoted
+        pair = PgPair()
+        try:
+            pair.start()
+            c = Cluster("failover", pair.url, port, args.segment_s)
+            c.prepare(args.cameras)
+            c.start("a")
+            wait("every camera catalogued", functools.partial(caught_up, pair.libpq_url,
+                                                              args.cameras), 120)
+            with psycopg.connect(pair.libpq_url, autocommit=True) as conn:
+                before: dict[int, int] = dict(conn.execute(
+                    "SELECT camera_id, count(*) FROM segments GROUP BY camera_id").fetchall())
+            pair.kill_primary()
+            time.sleep(args.outage)
+            promoted_ns, promoted = time.time_ns(), time.monotonic()
+            pair.promote()
+            resumed: dict[int, float] = {}
+
+            def back() -> bool:
+                with contextlib.suppress(psycopg.OperationalError):
+                    for cam in rows_after(pair.libpq_url, promoted_ns):
+                        resumed.setdefault(cam, time.monotonic() - promoted)
+                return bool(len(resumed) == args.cameras)
+
+            wait("rows after the promotion for every camera", back, 120)
+            c.stop()
+            with psycopg.connect(pair.libpq_url, autocommit=True) as conn:
+                rows = count(conn, "SELECT count(*) FROM segments")
+                gaps = count(conn, "SELECT count(*) FROM gaps WHERE cause <> 'process_stopped'")
+            media = OUT / "failover" / "a" / "media"
+            files = sum(1 for _ in media.rglob("*.mp4"))
+            parts = sum(1 for _ in media.rglob("*.part"))
+            figures["catalog_failover"] = {
+                "outage_s": args.outage, "rows_before": sum(before.values()),
+                "resumed_s_max": round(max(resumed.values()), 2),
+                "resumed_s_p50": round(statistics.median(resumed.values()), 2),
+                "rows": rows, "files": files, "parts_left": parts, "gaps": gaps}
+            print(f"catalog failover after {args.outage:g} s without a primary: every "
+                  f"camera's rows back {max(resumed.values()):.1f} s after the promotion "
+                  f"(median {statistics.median(resumed.values()):.1f}); {rows} rows for "
+                  f"{files} files, {parts} .part left, {gaps} gaps")
+        finally:
+            pair.close()
+    finally:
+        sim.send_signal(signal.SIGTERM)
+        sim.wait(30)
+    print(json.dumps(figures))
+    bench.write(figures)
+
+
+if __name__ == "__main__":
+    main()
