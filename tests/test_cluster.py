@@ -11,12 +11,17 @@ import os
 import signal
 import time
 from pathlib import Path
+from typing import Any
 
 import psycopg
+import pytest
 
+from api_world import World
 from conftest import Kuzet, stop, wait_for
 from kuzet.catalog.models import CameraLease, Gap, Segment
 from kuzet.catalog.streams import Stream
+from kuzet.cluster.leases import Leases, Me
+from kuzet.cluster.member import Member
 from pg_pair import PgPair
 
 TTL_S = 6  # the leases' life here: a failover in about 7 s, not the default's 12
@@ -226,3 +231,29 @@ def test_catalog_primary_killed_and_replica_promoted(tmp_path: Path, clip_cache:
     finally:
         k.close()
         pair.close()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_it_support_sees_the_recording_nodes_on_health(storage: Any) -> None:
+    """UE-10-22 3.4.3: the health page's answer lists each recording node, running or
+    not, with its state, its cameras of its capacity, its free space and version; on a
+    single server there is none."""
+    world = World(storage, time.time_ns())
+    it = world.login(world.user("it", "it_support"))
+    assert it.get("/api/health").json()["nodes"] == []
+    catalog = storage.catalog
+    for name, building in (("north", "Main building"), ("south", None)):
+        leases = Leases(catalog, Me(name, ("10.0.0.5",), "0.1.0", "0023", 40, 800, building),
+                        10)
+        member = Member(leases, lambda _: None, lambda: None,
+                        lambda: {"volumes": [{"name": "v", "free": 5 << 30}]})
+        member.turn()
+    Leases(catalog, Me("south", (), "0.1.0", "0023", 40, 800, None), 10).let_go()
+    nodes = {n["name"]: n for n in it.get("/api/health").json()["nodes"]}
+    assert nodes["north"]["up"] is True
+    assert nodes["south"]["up"] is False  # stopped: its heartbeat said so
+    assert nodes["north"]["cameras"] == 2  # both cameras, the only live node's
+    assert nodes["north"]["max_cameras"] == 40
+    assert nodes["north"]["free_bytes"] == 5 << 30
+    assert nodes["north"]["state"] == "active"
+    assert world.login(world.user("guard", "guard")).get("/api/health").status_code == 403

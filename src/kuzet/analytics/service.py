@@ -164,15 +164,19 @@ class DetectionService:
             if cam_id not in cameras:
                 continue
             settings = motion.get(cam_id, MotionSettings())
-            if cam_id in self.workers:
-                self.workers[cam_id][0].set_rules(rules)
-                self.workers[cam_id][0].set_settings(settings)
-                continue
             name = cameras[cam_id]
             stream = Stream.SUB if self.hubs(name, Stream.SUB) is not None else Stream.MAIN
             hub = self.hubs(name, stream)
+            if cam_id in self.workers:
+                if self.workers[cam_id][1] is hub:
+                    self.workers[cam_id][0].set_rules(rules)
+                    self.workers[cam_id][0].set_settings(settings)
+                    continue
+                # its recording moved: a new session, or another recording node (issue
+                # 25), whose fan-out is another; detection follows it, or stops here
+                self._stop(cam_id)
             if hub is None:
-                continue  # its recorder starts on the next camera sync
+                continue  # its recorder starts on the next camera sync, or elsewhere
             worker = CameraAnalytics(name, cam_id, stream, rules, self.detector,
                                      self.settings.threshold, self.settings.fps,
                                      self._on_alarm, self._on_tamper, self._on_minute,

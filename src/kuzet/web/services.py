@@ -101,6 +101,7 @@ class WebSettings:
     retention_days: int = 30  # the installation's default, which the public notice says
     sign_check_days: int = 90
     notice_contact: str = ""
+    lease_ttl_s: float = 10.0  # a recording node silent this long is down (issue 25)
 
     @classmethod
     def of(cls, s: Settings) -> WebSettings:
@@ -108,7 +109,7 @@ class WebSettings:
                    s.max_views_per_user, s.max_body_bytes, s.upload_max_bytes,
                    tuple(s.allowed_networks), tuple(s.trusted_proxies), s.screen_lock_s,
                    tuple(s.buildings), dict(s.check_interval_days), s.retention_days,
-                   s.sign_check_days, s.notice_contact)
+                   s.sign_check_days, s.notice_contact, s.lease_ttl_s)
 
 
 @dataclass

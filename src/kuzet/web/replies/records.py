@@ -95,10 +95,25 @@ class VolumeReply(Reply):
                                     "below it the oldest footage goes")
 
 
+class NodeReply(Reply):
+    """A recording node of a cluster on one PostgreSQL catalog (issue 25)."""
+
+    name: str
+    up: bool = Field(description="its heartbeat within the lease time")
+    state: str = Field(description="active, or draining (hands its cameras over)")
+    cameras: int = Field(description="cameras it records (holds the lease of)")
+    max_cameras: int
+    version: str
+    heartbeat: str | None = Field(description="ISO 8601 UTC; none after a clean stop")
+    free_bytes: int | None = Field(description="free space of its volumes, as it last said")
+
+
 class HealthReply(Reply):
     alarms: list[AlarmReply]
     volumes: list[VolumeReply]
     cameras: dict[str, int] = Field(description="how many cameras are in each state")
+    nodes: list[NodeReply] = Field(description="the recording nodes; none on a single "
+                                   "server")
 
 
 class HourRateReply(Reply):

@@ -13,6 +13,7 @@ from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.audit.anchor import Anchor
 from kuzet.audit.export import write_csv
+from kuzet.cluster.nodes import node_list
 from kuzet.equipment.rates import first_hour, hourly
 from kuzet.governance.holds import HoldView
 from kuzet.storage.retention import HoldState
@@ -31,6 +32,7 @@ from kuzet.web.replies.records import (
     HoldReply,
     HoldStateReply,
     HourRateReply,
+    NodeReply,
     VolumeReply,
 )
 from kuzet.web.routes.cameras import camera
@@ -204,7 +206,12 @@ def health(request: Request, caller: Caller = Depends(Require(Perm.HEALTH_READ))
         if cam.removed_ns is None:
             state = str(status.get(name, {}).get("state", "unknown"))
             states[state] = states.get(state, 0) + 1
-    return HealthReply(alarms=alarms, volumes=volumes, cameras=states)
+    nodes = [NodeReply(
+        name=n.name, up=n.up, state=n.state, cameras=n.cameras, max_cameras=n.max_cameras,
+        version=n.version, heartbeat=format_instant(n.heartbeat_ns) if n.heartbeat_ns else None,
+        free_bytes=sum(int(v.get("free", 0)) for v in n.status.get("volumes", [])) or None)
+        for n in node_list(svc.catalog, svc.settings.lease_ttl_s)]
+    return HealthReply(alarms=alarms, volumes=volumes, cameras=states, nodes=nodes)
 
 
 @router.get("/health/rates")

@@ -1,5 +1,5 @@
-// Health (clause 3.4.3): alarms, volumes and camera states for whoever holds health.read,
-// and the audit log's integrity for whoever holds audit.verify — its verdict and counts,
+// Health (clause 3.4.3): alarms, volumes, recording nodes and camera states for whoever
+// holds health.read, and the audit log's integrity for whoever holds audit.verify — its verdict and counts,
 // never what an entry says. No picture reaches this page. An alarm about an item of the
 // equipment register links to the item's page (issue 22).
 import {refusal, row} from "/static/api.js";
@@ -46,6 +46,12 @@ async function health(items) {
   document.getElementById("volumes").replaceChildren(...h.volumes.map((v) => row([
     v.name, word(v.state), v.present ? labels.yes : labels.no, size(v.free_bytes),
     size(v.total_bytes), size(v.floor_bytes)])));
+  // a cluster's recording nodes (issue 25): each links to its register item where it is one
+  document.getElementById("nodes-section").hidden = h.nodes.length === 0;
+  document.getElementById("nodes").replaceChildren(...h.nodes.map((n) => row([
+    subject(n.name, items), n.up ? labels.yes : labels.no, word(n.state),
+    `${n.cameras} / ${n.max_cameras}`, size(n.free_bytes), n.version,
+    n.heartbeat ? clockFormat.format(new Date(n.heartbeat)) : ""])));
   document.getElementById("cameras").replaceChildren(...Object.entries(h.cameras)
     .map(([state, count]) => row([word(state), String(count)])));
 }
