@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import functools
 import itertools
+import json
 import os
+import shutil
 import signal
+import socket
+import ssl
 import time
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +23,21 @@ import pytest
 
 from api_world import World
 from conftest import Kuzet, stop, wait_for
+from kuzet.access.secretbox import key_path
+from kuzet.catalog import keyindex
+from kuzet.catalog.db import make_engine
 from kuzet.catalog.models import CameraLease, Gap, Segment
+from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
+from kuzet.cluster.ca import NodeTls
 from kuzet.cluster.leases import Leases, Me
 from kuzet.cluster.member import Member
+from kuzet.cluster.remote import NodeDown, Remote
+from kuzet.console.snapshot import frame_at
+from kuzet.console.timeline_read import Drawn, Timelines
+from kuzet.export.writer import export_camera
+from kuzet.mp4.playback import read_segment
+from kuzet.storage.footage import Footage
 from pg_pair import PgPair
 
 TTL_S = 6  # the leases' life here: a failover in about 7 s, not the default's 12
@@ -257,3 +273,116 @@ def test_it_support_sees_the_recording_nodes_on_health(storage: Any) -> None:
     assert nodes["north"]["free_bytes"] == 5 << 30
     assert nodes["north"]["state"] == "active"
     assert world.login(world.user("guard", "guard")).get("/api/health").status_code == 403
+
+
+def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cache: Path,
+                                                       pg_url: str) -> None:
+    """UE-10-22 3.3.5, 3.5.3: a camera recorded on node b is played, exported and drawn
+    on the timeline by node a, its bytes fetched from b's internal endpoint with mutual
+    TLS (a client with no certificate of the cluster's authority refused at the
+    handshake); b paused past its lease: its footage is "unavailable: node b down" on the
+    timeline and in `kuzet verify`, not missing; b back: playable again."""
+    a, b = (_node(tmp_path, clip_cache, pg_url, n) for n in ("a", "b"))
+    for k in (a, b):
+        k.env["KUZET_NODE_PORT"] = "0"
+        k.env["KUZET_API_HOST"] = "127.0.0.1"
+    a.run("init")
+    assert "sha256" in a.run("cluster", "init").stdout
+    key = key_path(b.home)  # every node's home holds the installation's key
+    key.parent.mkdir(parents=True)
+    shutil.copy(key_path(a.home), key)
+    _, port = a.sim(cameras=1)
+    a.run("camera", "add", "cam1", f"rtsp://127.0.0.1:{port}/cam01/main", "--zone", "corridor")
+    procs = [k.spawn("serve", log_name="serve") for k in (a, b)]
+    catalog = Catalog(make_engine(pg_url), "a")
+    try:
+        wait_for(lambda: "b" in a.run("node", "list").stdout, 60, what="node b registered")
+        a.run("camera", "move", "cam1", "b")
+        wait_for(lambda: _holders(a).get(1, ("", 0))[0] == "b", 30, what="cam1 on node b")
+        wait_for(lambda: len([r for r in _rows(a, 1)
+                              if catalog.volume_node(r.volume_id) == "b"]) >= 2, 60,
+                 what="cam1 recorded on node b")
+        seg = next(r for r in _rows(a, 1) if catalog.volume_node(r.volume_id) == "b")
+        assert catalog.volume_node(seg.volume_id) == "b"
+        on_b = tmp_path / "b" / "media" / catalog.relpath(seg)
+        wait_for(lambda: (tmp_path / "a" / "cluster" / "node.pem").exists(), 30,
+                 what="node a's certificate")
+        tls = NodeTls(*(tmp_path / "a" / "cluster" / f for f in ("ca.pem", "node.pem",
+                                                                 "node.key")))
+        footage = Footage(catalog, Remote(catalog, tls, TTL_S))
+        assert footage.read(seg) == on_b.read_bytes()
+        init, fragments = read_segment(footage.read(seg), keyindex.decode(seg.keyframes),
+                                       seg.end_ns - seg.start_ns, 0, seg.end_ns - seg.start_ns)
+        assert init.startswith(b"\0\0")
+        assert len(list(fragments)) >= 1
+        with zipfile.ZipFile(tmp_path / "export.zip", "w") as zf:
+            part = export_camera(catalog, zf, "p", "cam1", seg.start_ns, seg.end_ns,
+                                 time.time_ns(), footage)
+        assert part.parts
+        assert frame_at(footage.read(seg), 0) is not None
+        drawn = _drawn(catalog, footage, seg)
+        assert drawn.missing == []
+        assert drawn.unavailable == []
+        assert drawn.spans
+        # nothing but a node of this cluster gets a byte from the endpoint
+        host, port_b = json.loads(_status(pg_url, "b"))["internal"]
+        stranger = ssl.create_default_context(cafile=str(tls.ca))
+        stranger.check_hostname = False
+        assert _refused(host, port_b, stranger)
+        # b down: unavailable, not gone
+        os.kill(procs[1].pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: not footage.remote.up("b"), 30,  # type: ignore[union-attr]
+                     what="node b seen down")
+            with pytest.raises(NodeDown, match="unavailable: node b down"):
+                footage.read(seg)
+            drawn = _drawn(catalog, footage, seg)
+            assert drawn.unavailable == ["b"]
+            assert drawn.missing
+            said = a.run("verify", "cam1", check=False)
+            assert said.returncode == 1
+            assert "unavailable: node b down" in said.stdout
+        finally:
+            os.kill(procs[1].pid, signal.SIGCONT)
+        wait_for(lambda: footage.remote.up("b"), 30,  # type: ignore[union-attr]
+                 what="node b up again")
+        assert footage.read(seg) == on_b.read_bytes()
+    finally:
+        catalog.engine.dispose()
+        for p in procs:
+            if p.poll() is None:
+                stop(p)
+        a.close()
+        b.close()
+
+
+def _status(url: str, node: str) -> str:
+    with psycopg.connect(url.replace("+psycopg", "")) as conn:
+        row = conn.execute("SELECT status FROM nodes WHERE name = %s", (node,)).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def _refused(host: str, port: int, context: ssl.SSLContext) -> bool:
+    """Whether the endpoint refuses a client with no certificate of the cluster's: at the
+    handshake, or (TLS 1.3 checks the client's certificate after it) at the first read."""
+    try:
+        with socket.create_connection((host, port), timeout=10) as raw, \
+                context.wrap_socket(raw) as s:
+            s.sendall(b"GET /internal/v1/segments/1/0/1 HTTP/1.1\r\n\r\n")
+            return s.recv(64) == b""
+    except (ssl.SSLError, ConnectionResetError, BrokenPipeError):
+        return True
+
+
+def _drawn(catalog: Catalog, footage: Footage, seg: Segment) -> Drawn:
+    got: list[Drawn] = []
+
+    def build(d: Drawn) -> bytes:
+        got.append(d)
+        return b""
+
+    Timelines(catalog, 0, footage=footage).answer(
+        seg.camera_id, "cam1", seg.start_ns, seg.end_ns, [(seg.start_ns, seg.end_ns)],
+        time.time_ns(), build)
+    return got[0]

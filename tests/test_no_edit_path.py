@@ -60,6 +60,7 @@ COMMANDS = {
     "node undrain": "lets a node take cameras again",
     "node forget": "takes a down node off the list (its footage's rows stay)",
     "camera move": "pins a camera to a node (no recording touched)",
+    "cluster init": "makes the cluster's certificate authority",
     "audit list": "reads", "audit verify": "reads", "audit export": "reads",
     "audit checkpoint": "signs the audit log's head into a file beside the catalog",
     "user add": "creates an account", "user role": "gives or requests a role",

@@ -439,7 +439,7 @@ def test_a_segment_starting_at_an_open_gop_keyframe_holds_no_undecodable_frame(
     row = rows[0]
     kfs = keyindex.decode(row.keyframes)
     assert len(kfs) >= 2
-    init, fragments = read_segment(storage.catalog.path_of(row), kfs,
+    init, fragments = read_segment(storage.catalog.path_of(row).read_bytes(), kfs,
                                    row.end_ns - row.start_ns, 1, row.end_ns - row.start_ns)
     sent = [f.data for f in fragments]
     assert len(sent) == len(kfs) - 1

@@ -151,6 +151,10 @@ class Settings(BaseSettings):
     node_addresses: list[str] = Field(
         [], description="Addresses this node is reached at on the campus LAN, shown in the "
         "node list; JSON list in the environment.")
+    node_port: int = Field(
+        7443, ge=0, le=65535, description="Port of this node's internal endpoint (on "
+        "`api_host`): footage of its disks for the other nodes, mutual TLS with the "
+        "cluster's certificates (`kuzet cluster init`); 0: any free port.")
     node_max_cameras: int = Field(64, ge=1, le=10_000, description="Cameras this node "
                                   "accepts; automatic placement fills nodes by the share of "
                                   "it in use.")

@@ -26,6 +26,7 @@ import gc
 import logging
 import os
 import shutil
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -33,7 +34,9 @@ from importlib.metadata import version
 from typing import Any, Literal
 
 from kuzet.access.destinations import Destination
+from kuzet.access.lan import ClientAddress, allowed, parse_address
 from kuzet.access.reconcile import reconcile
+from kuzet.access.secretbox import SecretBox, key_path
 from kuzet.access.tls import make_self_signed
 from kuzet.analytics.service import DetectionService, DetectionSettings
 from kuzet.analytics.store import ACTIVITY, EVENT_PICTURES
@@ -43,8 +46,11 @@ from kuzet.builtins import builtin
 from kuzet.catalog.alarms import Alarms, Change, Severity
 from kuzet.catalog.db import schema_of
 from kuzet.catalog.store import Catalog
+from kuzet.cluster.ca import node_tls
+from kuzet.cluster.internal import InternalServer
 from kuzet.cluster.leases import Leases, Me
 from kuzet.cluster.member import Member
+from kuzet.cluster.remote import Remote
 from kuzet.config import Settings
 from kuzet.endpoints import UpsAddress
 from kuzet.equipment.clockwatch import ClockWatch
@@ -173,6 +179,8 @@ class Server:
         self.services.restream = self.restream
         self.watches: list[Periodic] = []
         self.member: Member | None = None
+        self.internal: InternalServer | None = None
+        self._internal_at: list[str | int] | None = None  # [address, port], once listening
         if settings.node is not None:  # one of several recording servers (issue 25)
             self.member = Member(Leases(catalog, Me(
                 settings.node, tuple(settings.node_addresses), version("kuzet"),
@@ -182,6 +190,15 @@ class Server:
             self.recorder.leased = self.member
             self.watches.append(Periodic("cluster-lease", settings.lease_renew_s,
                                          self.member.turn))
+            # footage between the nodes, where the cluster has its authority (issue 25)
+            tls = node_tls(catalog, SecretBox(key_path(settings.home.resolve())),
+                           settings.home, settings.node)
+            if tls is not None:
+                lan = settings.lan
+                self.internal = InternalServer(
+                    settings.api_host, settings.node_port, tls, catalog,
+                    lambda ip: allowed(ClientAddress(parse_address(ip), ip), lan))
+            self.services.footage.remote = Remote(catalog, tls, settings.lease_ttl_s)
         if settings.ups:
             lan = settings.lan
 
@@ -230,6 +247,13 @@ class Server:
                                          clocks.poll))
             self.recorder.report("onvif_clock", clocks.status)
 
+    def _advertised(self) -> str:
+        """The address the other nodes reach this one's endpoint at."""
+        if self.settings.node_addresses:
+            return self.settings.node_addresses[0]
+        host = self.settings.api_host
+        return socket.gethostname() if host in ("0.0.0.0", "::") else host  # noqa: S104
+
     def _node_status(self) -> dict[str, Any]:
         """What this node's heartbeat says of it: its cameras and its disks."""
         cams = self.recorder.camera_status()
@@ -242,7 +266,7 @@ class Server:
                 continue
             vols.append({"name": v.name, "path": v.path, "state": v.state,
                          "total": use.total, "free": use.free})
-        return {"cameras": len(cams),
+        return {"cameras": len(cams), "internal": self._internal_at,
                 "recording": sum(1 for c in cams.values() if c.get("state") == "recording"),
                 "bitrate_bps": sum(c.get("bitrate_bps") or 0 for c in cams.values()),
                 "volumes": vols, "pid": os.getpid()}
@@ -277,6 +301,11 @@ class Server:
                 make_self_signed(self.settings.cert_path, self.settings.key_path)
             urls = self.api.start()
             restream = self.restream.start()
+            if self.internal is not None:
+                port = self.internal.start()
+                self._internal_at = [self._advertised(), port]
+                self.say(f"kuzet serve: node {self.settings.node}'s internal endpoint at "
+                         f"{self._internal_at[0]}:{port} (mutual TLS)")
         except BaseException:
             # A part that fails to start (the HTTPS port taken, say) must not leave the
             # recorder running behind the error with its lock held: close its segments.
@@ -315,6 +344,8 @@ class Server:
         finally:
             self.restream.stop()
             self.api.stop()
+            if self.internal is not None:
+                self.internal.stop()
         for watch in self.watches:
             watch.stop()
         stopping = self.detection.stop()

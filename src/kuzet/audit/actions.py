@@ -78,6 +78,7 @@ class AuditAction(StrEnum):
     NODE_STATE = "node.state"  # a recording node drained or taken back (issue 25)
     NODE_FORGET = "node.forget"  # a node that is down for good taken off the list
     CAMERA_MOVE = "camera.move"  # a camera pinned to a node, or placed automatically again
+    CLUSTER_INIT = "cluster.init"  # the cluster's certificate authority made
 
     # -- the regulation's editions and their acquaintance (3.1.4, 3.4.7, 4.1, 4.3) -------
     EDITION_PREPARE = "edition.prepare"  # an edition or amendment prepared, its texts' digests

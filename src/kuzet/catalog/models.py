@@ -269,3 +269,16 @@ class CameraLease(Base):
     epoch: Mapped[int] = mapped_column(BigInteger)
     since_ns: Mapped[int] = mapped_column(BigInteger)
     expires_ns: Mapped[int] = mapped_column(BigInteger)
+
+
+class ClusterCa(Base):
+    """The cluster's certificate authority (`kuzet cluster init`): one row. Its key is
+    sealed with the installation's key (`access.secretbox`), as second factors are."""
+
+    __tablename__ = "cluster_ca"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cert_pem: Mapped[str] = mapped_column(Text)
+    key_sealed: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_ns: Mapped[int] = mapped_column(BigInteger)

@@ -117,6 +117,7 @@ class Catalog:
         self._params_ids: dict[str, int] = {}
         self._camera_names: dict[int, str] = {}
         self._volume_paths: dict[int, str] = {}
+        self._volume_nodes: dict[int, str | None] = {}
 
     # -- cameras ------------------------------------------------------------------
     def add_camera(self, name: str, main_url: str, *, zone: str, sub_url: str | None = None,
@@ -277,6 +278,20 @@ class Catalog:
             if not include_removed:
                 q = q.where(Volume.state != "removed")
             return list(s.scalars(q))
+
+    def volume_node(self, volume_id: int) -> str | None:
+        """The recording node whose disk a volume is (None: a single server's), read once:
+        a volume never changes node."""
+        if volume_id not in self._volume_nodes:
+            with self.session() as s:
+                self._volume_nodes[volume_id] = s.scalar(
+                    select(Volume.node).where(Volume.id == volume_id))
+        return self._volume_nodes[volume_id]
+
+    def elsewhere(self, volume_id: int) -> str | None:
+        """The other node whose disk a volume is, or None when it is this server's."""
+        node = self.volume_node(volume_id)
+        return node if node is not None and node != self.node else None
 
     def volume_path(self, volume_id: int) -> Path:
         return Path(self._cached(self._volume_paths, Volume.path, Volume.id, volume_id,

@@ -391,17 +391,20 @@ def sim(
 @app.command()
 def verify(camera: Annotated[str | None, typer.Argument()] = None) -> None:
     """Rehash segment files against the catalog and check each camera's hash chain."""
+    from kuzet.cluster.remote import Remote
     from kuzet.storage.verify import verify_camera
 
     settings = read_settings()
     catalog = open_catalog(settings)
     volumes = open_volumes(settings, catalog)
+    # on a node: whether the node holding a file is up (it rehashes its own files)
+    node_up = Remote(catalog, None, settings.lease_ttl_s).up if settings.node else None
     try:
         names = [camera] if camera else [c.name for c in catalog.cameras(include_removed=True)]
         bad = False
         for name in names:
             count = len(catalog.segments(catalog.camera(name).id))
-            problem = next(verify_camera(catalog, volumes, name), None)
+            problem = next(verify_camera(catalog, volumes, name, node_up), None)
             if problem is None:
                 typer.echo(f"{name}: {count} segments OK")
             else:

@@ -8,7 +8,16 @@ from typing import Annotated, Any
 import typer
 
 from kuzet.audit.actions import AuditAction
-from kuzet.cli.common import JsonOpt, audited, emit, fail, open_catalog, read_settings, shown
+from kuzet.cli.common import (
+    JsonOpt,
+    audited,
+    emit,
+    fail,
+    local_actor,
+    open_catalog,
+    read_settings,
+    shown,
+)
 from kuzet.errors import KuzetError
 from kuzet.timefmt import format_instant
 
@@ -97,6 +106,32 @@ def camera_move(camera: str, node: Annotated[str, typer.Argument(
                + ("placed automatically" if node == "auto" else f"on node {node}"))
 
 
+cluster_app = typer.Typer(help="The cluster's certificate authority.", no_args_is_help=True)
+
+
+@cluster_app.command("init")
+def cluster_init() -> None:
+    """Make the cluster's certificate authority, once: each node then issues its own
+    certificate at start, for the internal endpoint through which the nodes serve each
+    other footage with mutual TLS. Its key is sealed with the installation's key, which
+    every node's home holds (docs/guide/cluster.md)."""
+    from kuzet.access.secretbox import SecretBox, key_path
+    from kuzet.audit.log import AuditLog
+    from kuzet.cluster import ca
+
+    settings = read_settings()
+    catalog = open_catalog(settings)
+    actor = local_actor()
+    try:
+        digest = ca.init(catalog, SecretBox(key_path(settings.home.resolve())), actor.name)
+    except KuzetError as exc:
+        raise fail(str(exc)) from exc
+    AuditLog(catalog.session).act(actor, AuditAction.CLUSTER_INIT, "cluster", sha256=digest)
+    typer.echo(f"the cluster's certificate authority: sha256 {digest}; restart each "
+               "`kuzet serve --node` to issue its certificate")
+
+
 def register(app: typer.Typer, camera_app: typer.Typer) -> None:
     app.add_typer(node_app, name="node")
+    app.add_typer(cluster_app, name="cluster")
     camera_app.command("move")(camera_move)

@@ -4,7 +4,7 @@ shell of that pure plan, which is told whether each file is on disk rather than 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from kuzet.catalog.models import Segment
@@ -14,13 +14,23 @@ from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.console.folders import Listings
 from kuzet.console.playback_plan import Row
+from kuzet.storage.footage import Footage
 from kuzet.storage.retention import DAY_NS
 
 
-def on_disk(catalog: Catalog, segments: Iterable[Segment]) -> list[Row[Segment]]:
+def on_disk(catalog: Catalog, segments: Iterable[Segment],
+            footage: Footage | None = None) -> list[Row[Segment]]:
     """Catalog rows as the playback plan's facts: each with whether its file is on disk
-    (a stat each: 900, an hour of 4-s segments, took 0.9 ms here)."""
-    return [Row(s.start_ns, s.end_ns, catalog.path_of(s).exists(), s) for s in segments]
+    (a stat each: 900, an hour of 4-s segments, took 0.9 ms here), or, on another
+    recording node's volume, whether that node is up (issue 25)."""
+    rows = []
+    for s in segments:
+        node = catalog.elsewhere(s.volume_id)
+        there = (catalog.path_of(s).exists() if node is None
+                 else footage is not None and footage.remote is not None
+                 and footage.remote.up(node))
+        rows.append(Row(s.start_ns, s.end_ns, there, s))
+    return rows
 
 
 def folder_of(catalog: Catalog, camera: str, volume: int, day: int,
@@ -39,8 +49,8 @@ def window_folders(catalog: Catalog, camera: str, volumes: Iterable[int], start_
 
 
 def listed(catalog: Catalog, listings: Listings, camera: str,
-           files: Sequence[tuple[int, int, int]], stream: Stream = Stream.MAIN
-           ) -> tuple[list[Row[None]], bool]:
+           files: Sequence[tuple[int, int, int]], stream: Stream = Stream.MAIN,
+           elsewhere: Mapping[int, bool] | None = None) -> tuple[list[Row[None]], bool]:
     """The timeline's (start, end, volume) rows as the plan's facts, and whether every
     folder could be listed: touching segments
     whose files are alike on disk or not joined into one row, since the bar draws runs,
@@ -48,7 +58,10 @@ def listed(catalog: Catalog, listings: Listings, camera: str,
     microseconds instead of 3.9 ms). Whether a file is on disk comes from the listing of
     each folder the rows lie in (a camera's day in Almaty spans two UTC folders;
     `console.folders`), not a stat per file, so a file lost a moment ago is drawn missing
-    at the next request; a folder that could not be listed has its files drawn missing."""
+    at the next request; a folder that could not be listed has its files drawn missing.
+    `elsewhere`: volumes of other recording nodes, their files there while the node is up
+    (issue 25), not listed here."""
+    elsewhere = elsewhere or {}
     present: dict[tuple[int, int], frozenset[int]] = {}
     complete = True
     rows: list[Row[None]] = []
@@ -57,7 +70,9 @@ def listed(catalog: Catalog, listings: Listings, camera: str,
     for start, end, volume in files:
         day = start // DAY_NS
         starts = present.get((volume, day))
-        if starts is None:
+        if volume in elsewhere:
+            starts = frozenset([start]) if elsewhere[volume] else frozenset()
+        elif starts is None:
             found = listings.starts(folder_of(catalog, camera, volume, day, stream),
                                     day * DAY_NS)
             complete = complete and found is not None

@@ -8,6 +8,7 @@ language and kept to a corner of the picture.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import UTC, datetime
 from fractions import Fraction
@@ -23,9 +24,11 @@ from PIL import Image, ImageDraw, ImageFont
 from kuzet.errors import Phrase
 
 
-def frame_at(path: Path, offset_ns: int) -> Any:
-    """The frame shown at `offset_ns` from the file's start (BGR array), or None."""
-    with av.open(str(path)) as container:
+def frame_at(path: Path | bytes, offset_ns: int) -> Any:
+    """The frame shown at `offset_ns` from the file's start (BGR array), or None; the file
+    by its path, or its bytes (from another recording node, `storage.footage`)."""
+    source: str | io.BytesIO = str(path) if isinstance(path, Path) else io.BytesIO(path)
+    with av.open(source, "r") as container:
         stream = container.streams.video[0]
         tb = Fraction(stream.time_base or Fraction(1, 90_000))
         target = int(offset_ns * tb.denominator / (tb.numerator * 1_000_000_000))

@@ -37,6 +37,7 @@ from kuzet.console.folders import Listings, Stamp
 from kuzet.console.plan_rows import listed, window_folders
 from kuzet.console.playback_plan import Row, plan
 from kuzet.console.timeline import clip, drawn
+from kuzet.storage.footage import Footage
 from kuzet.storage.retention import HoldFacts, hold_state, protected_ranges
 
 MISSING_WINDOW_NS = 26 * 3600 * 10**9  # a listing per UTC folder: a day is two or three
@@ -155,6 +156,9 @@ class Drawn:
     missing: list[tuple[int, int]]
     held: list[Held]
     marks: list[MarkRow]
+    # recording nodes down that hold footage of the window: their files are drawn
+    # missing, and said unavailable (issue 25)
+    unavailable: list[str]
 
 
 def held_ranges(holds: list[HoldRow], camera_id: int, windows: list[tuple[int, int]],
@@ -188,8 +192,9 @@ class Timelines:
     read in one statement, drawn, and kept with the digest of what it was drawn from."""
 
     def __init__(self, catalog: Catalog, decision_window_ns: int,
-                 listings: Listings | None = None) -> None:
+                 footage: Footage | None = None, listings: Listings | None = None) -> None:
         self.catalog = catalog
+        self.footage = footage  # whether the nodes holding other volumes are up
         self.decision_window_ns = decision_window_ns
         self.listings = listings or Listings()
         self._kept: OrderedDict[tuple[Any, ...], tuple[bytes, bytes]] = OrderedDict()
@@ -210,21 +215,30 @@ class Timelines:
         held = held_ranges(facts.holds, camera_id, clip([(start_ns, end_ns)], allowed),
                            now_ns, self.decision_window_ns)
         looked = end_ns - start_ns <= MISSING_WINDOW_NS  # the bar and the holes
+        # volumes of other recording nodes (issue 25): their files are there while the
+        # node is up, unavailable while it is down; not listed here
+        elsewhere = (self.footage.elsewhere_up(set(facts.volumes))
+                     if self.footage is not None else {})
+        here = [v for v in facts.volumes if v not in elsewhere]
         settled = self.listings.settled(window_folders(
-            self.catalog, camera, facts.volumes, start_ns, end_ns, stream)) if looked else None
-        key = (camera_id, camera, int(stream), start_ns, end_ns, tuple(allowed))
+            self.catalog, camera, here, start_ns, end_ns, stream)) if looked else None
+        key = (camera_id, camera, int(stream), start_ns, end_ns, tuple(allowed),
+               tuple(sorted(elsewhere.items())))
         digest = None if settled is None else _digest(facts, held, settled)
         if digest is not None and (body := self._get(key, digest)) is not None:
             return body
         files = facts.files()
         rows: list[Row[None]]
         if looked:
-            rows, complete = listed(self.catalog, self.listings, camera, files, stream)
+            rows, complete = listed(self.catalog, self.listings, camera, files, stream,
+                                    elsewhere)
         else:  # files not looked up over longer windows: drawn as on disk
             rows, complete = [Row(s, e, True, None) for s, e, _ in files], True
         spans, missing = drawn(plan(rows, start_ns, end_ns, allowed), allowed)
         marks = [m for m in facts.marks if any(lo <= m.at_ns < hi for lo, hi in allowed)]
-        body = build(Drawn(camera, start_ns, end_ns, spans, missing, held, marks))
+        down = sorted({self.catalog.elsewhere(v) or "" for v, up in elsewhere.items()
+                       if not up})
+        body = build(Drawn(camera, start_ns, end_ns, spans, missing, held, marks, down))
         if digest is not None and complete and len(body) <= KEEP_ONE_BYTES:
             self._keep(key, digest, body)
         return body

@@ -37,6 +37,7 @@ from kuzet.export.package import Built, build
 from kuzet.governance.models import Transfer
 from kuzet.governance.transfers import Scope, Transfers
 from kuzet.signing import load_or_create
+from kuzet.storage.footage import Footage
 from kuzet.timefmt import format_instant
 
 
@@ -81,9 +82,10 @@ def expire_packages(session: sessionmaker[Session], home: Path, now_ns: int) -> 
 
 class Exports:
     def __init__(self, transfers: Transfers, catalog: Catalog, audit: AuditLog, home: Path,
-                 organisation: str) -> None:
+                 organisation: str, footage: Footage | None = None) -> None:
         self.transfers = transfers
         self.catalog = catalog
+        self.footage = footage  # segments of other recording nodes (issue 25)
         self.audit = audit
         self.home = home.resolve()
         self.organisation = organisation
@@ -182,7 +184,7 @@ class Exports:
                                          for c in scope.cameras],
                           self._facts(t, actor, recipient, document, now_ns),
                           load_or_create(self.home), self.catalog, now_ns,
-                          self.organisation)
+                          self.organisation, self.footage)
             exported = [{"camera": c.camera, "files": [
                 {"file": p.file, "from_ns": p.start_ns, "to_ns": p.end_ns, "frames": p.frames}
                 for p in c.parts]} for c in built.cameras]

@@ -27,6 +27,7 @@ from kuzet.export.hashing import HashingFile
 from kuzet.export.readme import readme
 from kuzet.export.writer import CameraExport, export_camera
 from kuzet.signing import fingerprint, public_pem
+from kuzet.storage.footage import Footage
 from kuzet.timefmt import NS, format_instant
 
 FORMAT = "kuzet-export/1"
@@ -59,7 +60,8 @@ def _camera_json(c: CameraExport) -> dict[str, Any]:
 
 
 def build(dest: Path, folder: str, ranges: list[tuple[str, int, int]], facts: dict[str, Any],
-          key: Ed25519PrivateKey, catalog: Catalog, created_ns: int, org: str) -> Built:
+          key: Ed25519PrivateKey, catalog: Catalog, created_ns: int, org: str,
+          footage: Footage | None = None) -> Built:
     """Write the package for `ranges` [(camera, from, to)] to `dest` (a .zip)."""
     part = dest.with_name(dest.name + ".part")
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +76,7 @@ def build(dest: Path, folder: str, ranges: list[tuple[str, int, int]], facts: di
             def put(name: str, data: bytes) -> None:
                 zf.writestr(zipfile.ZipInfo(f"{folder}/{name}", date_time=stamp), data)
 
-            exports = [export_camera(catalog, zf, folder, cam, a, b, created_ns)
+            exports = [export_camera(catalog, zf, folder, cam, a, b, created_ns, footage)
                        for cam, a, b in ranges]
             for c in exports:
                 for p in c.parts:

@@ -44,6 +44,7 @@ from kuzet.export.plan import (
 from kuzet.mp4.boxes import FragmentError
 from kuzet.mp4.leading import without_leading
 from kuzet.mp4.reader import DeclaredTrack, FragmentFacts, SampleEntry, SegmentReader, moved
+from kuzet.storage.footage import Footage
 from kuzet.timefmt import NS, file_stamp, format_instant
 
 
@@ -91,7 +92,7 @@ class _Source:
     fragments: list[FragmentFacts]
 
 
-def _parse(data: mmap.mmap, what: str) -> _Source:
+def _parse(data: mmap.mmap | bytes, what: str) -> _Source:
     try:
         reader = SegmentReader(data)
         return _Source(reader.init, reader.tracks, reader.video,
@@ -177,12 +178,19 @@ def _deleted(catalog: Catalog, camera_id: int, a: int, b: int) -> list[Span]:
         return [Span(x, y) for x, y in deleted_spans(s, camera_id, Stream.MAIN, a, b)]
 
 
-def _read(catalog: Catalog, camera: str, seg: Segment) -> mmap.mmap:
+def _read(catalog: Catalog, camera: str, seg: Segment,
+          footage: Footage | None) -> mmap.mmap | bytes:
     """The file mapped, not read: hashing and copying take the page cache's bytes with no
     copy in between. Mapped in one go (MAP_POPULATE): faulting its pages in one by one
-    while copying cost more than reading the file."""
+    while copying cost more than reading the file. One on another recording node's disk
+    (issue 25) comes from that node, whole."""
     where = f"{camera}: the file of the segment starting {format_instant(seg.start_ns)}"
     try:
+        if footage is not None and catalog.elsewhere(seg.volume_id) is not None:
+            data: mmap.mmap | bytes = footage.read(seg)
+            if len(data) != seg.size_bytes:
+                raise ValueError(f"{len(data)} bytes came")
+            return data
         with catalog.path_of(seg).open("rb") as f:
             data = mmap.mmap(f.fileno(), 0, prot=mmap.PROT_READ,
                              flags=mmap.MAP_SHARED | mmap.MAP_POPULATE)
@@ -206,13 +214,13 @@ def _check(camera: str, seg: Segment, digest: bytes) -> None:
 
 
 def export_camera(catalog: Catalog, zf: zipfile.ZipFile, folder: str, camera: str, a: int,
-                  b: int, created_ns: int) -> CameraExport:
+                  b: int, created_ns: int, footage: Footage | None = None) -> CameraExport:
     """Write `camera`'s footage in [a, b) into `zf` under `folder/camera/`. Each source
     file is checked against the catalog as soon as it has been copied; a mismatch stops
     the export, and the caller drops the package."""
     cam = catalog.camera(camera)
     refuse_deleted(camera, a, b, _deleted(catalog, cam.id, a, b))
-    segments = sources(camera, plan(on_disk(catalog, catalog.segments(cam.id, a, b)), a, b,
+    segments = sources(camera, plan(on_disk(catalog, catalog.segments(cam.id, a, b), footage), a, b,
                                     [(a, b)]))
     parts: list[Part] = []
     writer: _PartWriter | None = None
@@ -222,7 +230,7 @@ def export_camera(catalog: Catalog, zf: zipfile.ZipFile, folder: str, camera: st
             # Unmapped once nothing refers to it (the next file's turn, or the return), not
             # by a `with`: closing a map that a slice in a traceback still holds raises a
             # BufferError over the error that stopped the copy (a full disk, say).
-            data = _read(catalog, camera, seg)
+            data = _read(catalog, camera, seg, footage)
             view = memoryview(data)
             src = _parse(data, f"{camera}: the segment starting "
                                f"{format_instant(seg.start_ns)}")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 from kuzet.mp4.boxes import FragmentError
 from kuzet.mp4.cut import cut
@@ -46,14 +45,15 @@ def first_fragment(keyframes_ns: list[int], offset_ns: int, floor_ns: int) -> in
     return k if k < len(keyframes_ns) else None
 
 
-def read_segment(path: Path, keyframes_ns: list[int], duration_ns: int, from_index: int,
+def read_segment(data: bytes, keyframes_ns: list[int], duration_ns: int, from_index: int,
                  until_ns: int) -> tuple[bytes, Iterator[PlaybackFragment]]:
-    """The file's init segment (ftyp+moov) and its fragments from `from_index` on, holding
-    no frame shown at or after `until_ns` (from the segment's start): the fragment across
-    it is cut short there and is the last. One that cannot be cut (a layout the recorder
-    does not write) is left out, so playback then stops at the last whole fragment; a
-    file whose boxes the reader cannot follow at all is FragmentError."""
-    reader = SegmentReader(path.read_bytes())  # read, not mapped: see boxes.file_boxes
+    """The init segment (ftyp+moov) of a file's bytes (`data`, `storage.footage`) and its
+    fragments from `from_index` on, holding no frame shown at or after `until_ns` (from
+    the segment's start): the fragment across it is cut short there and is the last. One
+    that cannot be cut (a layout the recorder does not write) is left out, so playback
+    then stops at the last whole fragment; a file whose boxes the reader cannot follow at
+    all is FragmentError."""
+    reader = SegmentReader(data)  # read, not mapped: see boxes.file_boxes
 
     def fragments() -> Iterator[PlaybackFragment]:
         for k in range(from_index, len(reader.pairs)):

@@ -9,7 +9,7 @@ tampering: each left a deletion run that bridges the chain (kuzet.storage.retent
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kuzet.catalog import segments
@@ -62,8 +62,11 @@ def check_file(catalog: Catalog, seg: Segment) -> str | None:
     return None
 
 
-def verify_camera(catalog: Catalog, volumes: Volumes, camera: str) -> Iterator[Problem]:
-    """Every problem of one camera's segments, oldest first."""
+def verify_camera(catalog: Catalog, volumes: Volumes, camera: str,
+                  node_up: Callable[[str], bool] | None = None) -> Iterator[Problem]:
+    """Every problem of one camera's segments, oldest first. On a node of a cluster
+    (issue 25) the chain is checked whole; a file on another node's disks is that node's
+    own `kuzet verify` to rehash, and `node_up` says whether it is there at all."""
     cam = catalog.camera(camera)
     present = volumes.present_ids()
     bridges = _bridges(catalog, cam.id, Stream.MAIN)
@@ -84,6 +87,11 @@ def verify_camera(catalog: Catalog, volumes: Volumes, camera: str) -> Iterator[P
                               "catalog deleted (rows removed or edited)")
         prev_row, prev_digest = seg, catalog.link(seg)
         if seg.deleting:
+            continue
+        node = catalog.elsewhere(seg.volume_id)
+        if node is not None:
+            if node_up is None or not node_up(node):
+                yield Problem(camera, catalog.relpath(seg), f"unavailable: node {node} down")
             continue
         if seg.volume_id not in present:
             yield Problem(camera, catalog.relpath(seg), "unavailable: its volume is missing")

@@ -44,6 +44,7 @@ from kuzet.recorder.fanout import LiveHub
 from kuzet.restream.centres import Centres
 from kuzet.restream.journal import Journal
 from kuzet.restream.service import Restream
+from kuzet.storage.footage import Footage
 from kuzet.storage.volumes import Volumes
 from kuzet.web.refusal_log import RefusalLog
 
@@ -149,6 +150,8 @@ class Services:
     centres: Centres = field(init=False)  # the centres that receive live video (3.2.11)
     restream_journal: Journal = field(init=False)  # their sessions and refusals
     restream: Restream | None = None  # the server toward them, where `kuzet serve` runs it
+    # segments' bytes here or on the recording node that wrote them (issue 25)
+    footage: Footage = field(init=False)
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:
@@ -162,7 +165,8 @@ class Services:
         self.bookmarks = Bookmarks(session)
         self.layouts = Layouts(session)
         self.views = ViewSlots(self.settings.max_views_per_user)
-        self.timelines = Timelines(self.catalog, self.holds.window_ns)
+        self.footage = Footage(self.catalog)
+        self.timelines = Timelines(self.catalog, self.holds.window_ns, footage=self.footage)
         self.protocols = Protocols(session, self.settings.display_timezone)
         self.board = Board(session)
         self.acts = Acts(session, self.settings.display_timezone)
@@ -177,7 +181,7 @@ class Services:
                                self.settings.display_timezone, self.clock)
         self.restream_journal = Journal(session, self.alarms)  # the server's own time
         self.exports = Exports(self.transfers, self.catalog, self.audit, self.settings.home,
-                               self.settings.organisation)
+                               self.settings.organisation, self.footage)
 
     def cameras(self) -> dict[str, Camera]:
         """Every camera by name, removed ones included, read at most once a second.

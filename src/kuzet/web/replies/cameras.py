@@ -124,7 +124,11 @@ class TimelineReply(Reply):
     start: str = Field(description=INSTANT)
     end: str = Field(description=INSTANT)
     spans: list[SpanReply] = Field(description="recorded footage, touching segments joined")
-    missing: list[SpanReply] = Field(description="recorded, but the files are gone from disk")
+    missing: list[SpanReply] = Field(description="recorded, but the files are gone from disk "
+                                     "or on a recording node that is down")
+    unavailable: list[str] = Field(description="the recording nodes that are down holding "
+                                   "footage of the window: its files are not gone, only "
+                                   "unavailable until they are up (issue 25)")
     holds: list[HeldSpanReply]
     bookmarks: list[TimelineBookmarkReply]
 

@@ -40,7 +40,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket
@@ -51,7 +51,6 @@ from kuzet.audit.actions import AuditAction
 from kuzet.audit.log import Actor
 from kuzet.catalog import keyindex
 from kuzet.catalog.models import Segment
-from kuzet.catalog.store import Catalog
 from kuzet.console.archive_sent import (
     MAX_SPEED,
     MIN_SPEED,
@@ -64,8 +63,9 @@ from kuzet.console.plan_rows import on_disk
 from kuzet.console.playback_plan import Gap, Play, Row, plan
 from kuzet.errors import Invalid
 from kuzet.mp4.boxes import FragmentError
-from kuzet.mp4.playback import first_fragment, read_segment
+from kuzet.mp4.playback import PlaybackFragment, first_fragment, read_segment
 from kuzet.mp4.reader import mime_codec
+from kuzet.storage.footage import Footage
 from kuzet.web.deps import services, source
 from kuzet.web.times import instant
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
@@ -235,7 +235,7 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
     media_sent_s = 0.0
     skipped_s = 0.0  # gaps the player jumps over at once: not waited for in real time
     while look < clip[1]:
-        page = await asyncio.to_thread(_page, svc.catalog, camera_id, look,
+        page = await asyncio.to_thread(_page, svc.footage, camera_id, look,
                                        min(clip[1], look + BATCH_NS))
         if not page:
             following = await asyncio.to_thread(svc.catalog.next_start, camera_id, look)
@@ -270,9 +270,8 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
                 # playback ago: one retention removed since is missing like any other, and
                 # so is one whose boxes the reader cannot follow.
                 with contextlib.suppress(FileNotFoundError, FragmentError):
-                    read = await asyncio.to_thread(
-                        read_segment, svc.catalog.path_of(seg), kfs, seg.end_ns - seg.start_ns,
-                        k, clip[1] - seg.start_ns)
+                    read = await asyncio.to_thread(_read, svc.footage, seg, kfs, k,
+                                                   clip[1] - seg.start_ns)
             if read is None:
                 await _note(ws, "missing", item.start_ns, item.end_ns)
                 skipped_s += (item.end_ns - item.start_ns) / 1e9
@@ -295,9 +294,17 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
     return origin
 
 
-def _page(catalog: Catalog, camera_id: int, start_ns: int, end_ns: int) -> list[Row[Segment]]:
+def _read(footage: Footage, seg: Segment, kfs: list[int], k: int,
+          until_ns: int) -> tuple[bytes, Iterator[PlaybackFragment]]:
+    """The segment's init and fragments from its `k`th on, wherever its file lies."""
+    return read_segment(footage.read(seg), kfs, seg.end_ns - seg.start_ns, k, until_ns)
+
+
+def _page(footage: Footage, camera_id: int, start_ns: int, end_ns: int
+          ) -> list[Row[Segment]]:
     """The rows overlapping [start, end) as the plan's facts."""
-    return on_disk(catalog, catalog.segments(camera_id, start_ns, end_ns))
+    catalog = footage.catalog
+    return on_disk(catalog, catalog.segments(camera_id, start_ns, end_ns), footage)
 
 
 async def _note(ws: WebSocket, kind: str, from_ns: int, to_ns: int) -> None:

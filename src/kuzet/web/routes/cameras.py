@@ -272,6 +272,7 @@ def _timeline_body(d: Drawn) -> bytes:
     return TimelineReply(
         camera=d.camera, start=format_instant(d.start_ns), end=format_instant(d.end_ns),
         spans=[_span(s, e) for s, e in d.spans], missing=[_span(s, e) for s, e in d.missing],
+        unavailable=d.unavailable,
         holds=[HeldSpanReply(start=format_instant(s), end=format_instant(e), start_ns=s,
                              end_ns=e, hold=i, state=state) for i, state, s, e in d.held],
         bookmarks=[TimelineBookmarkReply(id=m.id, at=format_instant(m.at_ns), at_ns=m.at_ns,
@@ -362,9 +363,9 @@ def recorded_frame_png(request: Request, cam: Camera, at_ns: int, taker: str) ->
     gone)."""
     svc = services(request)
     seg = svc.catalog.segment_at(cam.id, at_ns)
-    if seg is None or not (path := svc.catalog.path_of(seg)).exists():
+    if seg is None or (file := svc.footage.file(seg)) is None:
         return None
-    image = frame_at(path, at_ns - seg.start_ns)
+    image = frame_at(file, at_ns - seg.start_ns)
     if image is None:
         return None
     # without the documents' font the stamp is still made, in English (Latin letters only)

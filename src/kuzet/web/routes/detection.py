@@ -145,8 +145,8 @@ def still(name: str, request: Request, caller: Caller = ADMIN) -> Response:
         raise NotFound("{name} has no recorded picture yet", name=cam.name)
     why = authorize_picture(request, caller, cam.id, seg.end_ns - 1)
     picture = None
-    if (path := svc.catalog.path_of(seg)).exists():
-        image = frame_at(path, seg.end_ns - seg.start_ns - 1)
+    if (file := svc.footage.file(seg)) is not None:
+        image = frame_at(file, seg.end_ns - seg.start_ns - 1)
         picture = jpeg(image) if image is not None else None
     if picture is None:
         raise NotFound("{name} has no recorded picture yet", name=cam.name)

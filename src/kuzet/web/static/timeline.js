@@ -36,7 +36,7 @@ async function revalidated(url) {
 }
 
 export class Timeline {
-  // labels: {missing, hold}; onPick(ns): an instant clicked. Instants are shown in the
+  // labels: {missing, unavailable, hold}; onPick(ns): an instant clicked. Instants are shown in the
   // display time zone (zone.js).
   constructor(root, cameras, {labels, onPick}) {
     this.root = root;
@@ -251,7 +251,11 @@ export class Timeline {
     row.element.dataset.state = data ? "loaded" : "refused";
     if (data) {
       for (const s of data.spans) add("rec", s.start_ns, s.end_ns);
-      for (const s of data.missing) add("missing", s.start_ns, s.end_ns, this.labels.missing);
+      // footage on a recording node that is down is unavailable, not gone (issue 25)
+      const missing = data.unavailable?.length
+        ? this.labels.unavailable.replace("{nodes}", data.unavailable.join(", "))
+        : this.labels.missing;
+      for (const s of data.missing) add("missing", s.start_ns, s.end_ns, missing);
       for (const h of data.holds) add("hold", h.start_ns, h.end_ns, `${this.labels.hold} #${h.hold}`);
       for (const b of data.bookmarks) {
         add("bookmark", b.at_ns, b.at_ns, `${b.by}: ${b.note || b.kind}`);

@@ -1,0 +1,123 @@
+"""The internal endpoint of a recording node (issue 25): the bytes of a segment on its own
+disks, for another node of the cluster, and for nothing else.
+
+`GET /internal/v1/segments/{camera id}/{stream number}/{start ns}` over TLS 1.3, the
+client's certificate required and issued by the cluster's authority (`cluster.ca`), naming
+a node in the catalog's register, from an address on the LAN (3.5.3). A browser holds no
+such certificate: the handshake fails before any request is read. The file is streamed in
+64-KiB chunks, never held whole. Every opening of footage is audited where a person asks
+for it (the console's node: `archive.open`, exports, stills); this endpoint is that
+node's reading arm, so it logs, it does not audit again.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+import socket
+import ssl
+import threading
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from sqlalchemy import select
+
+from kuzet.catalog.models import Node, Segment
+from kuzet.catalog.store import Catalog
+from kuzet.catalog.streams import Stream
+from kuzet.cluster.ca import NodeTls, peer_node
+
+log = logging.getLogger(__name__)
+PATH = re.compile(r"^/internal/v1/segments/(\d{1,9})/([01])/(\d{1,19})$")
+HANDSHAKE_S = 5.0  # a connection that has not proved who it is by then is dropped
+CHUNK = 1 << 16
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    catalog: Catalog
+    on_lan: Callable[[str], bool]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        self.request.settimeout(HANDSHAKE_S)
+        self.request.do_handshake()  # here, on the request's thread, not the acceptor's
+        super().setup()
+
+    def do_GET(self) -> None:
+        node = peer_node(self.request)
+        if not self.server.on_lan(self.client_address[0]) or node is None \
+                or not self._registered(node):
+            log.warning("internal endpoint: refused %s (%s)", self.client_address[0], node)
+            self.send_error(403)
+            return
+        match = PATH.match(self.path)
+        if match is None:
+            self.send_error(404)
+            return
+        camera, stream, start = (int(g) for g in match.groups())
+        catalog = self.server.catalog
+        with catalog.session() as s:
+            row = s.scalar(select(Segment).where(
+                Segment.camera_id == camera, Segment.stream == Stream(stream),
+                Segment.start_ns == start))
+        if row is None or row.deleting or catalog.elsewhere(row.volume_id) is not None \
+                or row.volume_id not in {v.id for v in catalog.volumes()}:
+            self.send_error(404)
+            return
+        try:
+            f = catalog.path_of(row).open("rb")
+        except OSError:
+            self.send_error(404)
+            return
+        with f:
+            self.send_response(200)
+            self.send_header("Content-Type", "video/mp4")
+            self.send_header("Content-Length", str(row.size_bytes))
+            self.end_headers()
+            shutil.copyfileobj(f, self.wfile, CHUNK)
+        log.debug("internal endpoint: segment %d/%d/%d to node %s", camera, stream, start,
+                  node)
+
+    def _registered(self, node: str) -> bool:
+        with self.server.catalog.session() as s:
+            return s.scalar(select(Node.name).where(Node.name == node)) is not None
+
+    def log_message(self, format: str, *args: object) -> None:
+        log.debug("internal endpoint: " + format, *args)
+
+
+class InternalServer:
+    def __init__(self, host: str, port: int, tls: NodeTls, catalog: Catalog,
+                 on_lan: Callable[[str], bool]) -> None:
+        self.host, self.port = host, port
+        self.tls = tls
+        self.catalog = catalog
+        self.on_lan = on_lan
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> int:
+        """Listen; the port bound (any free one for 0)."""
+        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
+        _Server.address_family = family
+        server = _Server((self.host, self.port), _Handler)
+        server.catalog, server.on_lan = self.catalog, self.on_lan
+        context: ssl.SSLContext = self.tls.server()
+        server.socket = context.wrap_socket(server.socket, server_side=True,
+                                            do_handshake_on_connect=False)
+        self._server = server
+        self._thread = threading.Thread(target=server.serve_forever, name="internal",
+                                        daemon=True)
+        self._thread.start()
+        return int(server.server_address[1])
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()

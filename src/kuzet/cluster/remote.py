@@ -1,0 +1,106 @@
+"""A node asking the node that recorded a segment for its bytes (issue 25), over the
+internal endpoint with mutual TLS (`kuzet.cluster.internal`). The owner streams the file
+in chunks; this side gathers them (every reader of a segment takes it whole, local or
+not: `mp4.playback`, the export's hash, a still).
+
+Where the owner is: its heartbeat's status says its endpoint (`internal`), and whether it
+is up is its heartbeat against the lease time, read at most once a second.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from kuzet.catalog.models import Node
+from kuzet.catalog.segments import Placed
+from kuzet.catalog.store import Catalog
+from kuzet.cluster.ca import NodeTls, peer_node
+from kuzet.cluster.leases import NOW
+
+CHUNK = 1 << 16
+TIMEOUT_S = 10.0
+STATES_S = 1.0  # how long the nodes' states, once read, are taken as they are
+
+
+class NodeDown(FileNotFoundError):
+    """A segment on a node that is down, or unreachable: unavailable, not gone."""
+
+    def __init__(self, node: str, why: str = "down") -> None:
+        super().__init__(f"unavailable: node {node} {why}")
+        self.node = node
+
+
+@dataclass(frozen=True)
+class NodeState:
+    up: bool
+    endpoint: tuple[str, int] | None
+
+
+class Remote:
+    def __init__(self, catalog: Catalog, tls: NodeTls | None, ttl_s: float) -> None:
+        self.catalog = catalog
+        self.context = tls.client() if tls is not None else None
+        if self.context is not None:  # an address, not the name: the name is checked below
+            self.context.check_hostname = False
+        self.ttl_ns = int(ttl_s * 1e9)
+        self._states: dict[str, NodeState] = {}
+        self._read_at = 0.0
+        self._lock = threading.Lock()
+
+    def states(self) -> dict[str, NodeState]:
+        with self._lock:
+            if time.monotonic() - self._read_at < STATES_S:
+                return self._states
+        with self.catalog.session() as s:
+            now = int(s.scalar(select(NOW)) or 0)
+            rows = s.execute(select(Node.name, Node.heartbeat_ns, Node.status)).all()
+        states = {}
+        for name, beat, status in rows:
+            said = json.loads(status).get("internal")
+            endpoint = (str(said[0]), int(said[1])) if said else None
+            states[name] = NodeState(beat > now - self.ttl_ns, endpoint)
+        with self._lock:
+            self._states, self._read_at = states, time.monotonic()
+        return states
+
+    def up(self, node: str) -> bool:
+        state = self.states().get(node)
+        return state is not None and state.up
+
+    def read(self, node: str, seg: Placed) -> bytes:
+        """The segment's bytes from `node`; `NodeDown` when it is down or does not answer,
+        FileNotFoundError when it answers that the file is gone."""
+        state = self.states().get(node)
+        if state is None or not state.up:
+            raise NodeDown(node)
+        if state.endpoint is None or self.context is None:
+            raise NodeDown(node, "has no internal endpoint (kuzet cluster init)")
+        host, port = state.endpoint
+        conn = http.client.HTTPSConnection(host, port, context=self.context,
+                                           timeout=TIMEOUT_S)
+        try:
+            conn.request("GET", f"/internal/v1/segments/{seg.camera_id}/{int(seg.stream)}/"
+                                f"{seg.start_ns}")
+            if conn.sock is None or peer_node(conn.sock) != node:
+                raise NodeDown(node, "answered with another node's certificate")
+            resp = conn.getresponse()
+            if resp.status == 404:
+                raise FileNotFoundError(f"node {node}: the segment's file is gone")
+            if resp.status != 200:
+                raise NodeDown(node, f"refused ({resp.status})")
+            data = bytearray()
+            while chunk := resp.read(CHUNK):
+                data += chunk
+            return bytes(data)
+        except (OSError, http.client.HTTPException) as exc:
+            if isinstance(exc, FileNotFoundError):
+                raise
+            raise NodeDown(node, f"unreachable ({exc.__class__.__name__})") from exc
+        finally:
+            conn.close()
