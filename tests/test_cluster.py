@@ -20,6 +20,8 @@ from typing import Any
 
 import psycopg
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from api_world import World
 from conftest import Kuzet, stop, wait_for
@@ -30,8 +32,9 @@ from kuzet.catalog.models import CameraLease, Gap, Segment
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.ca import NodeTls
-from kuzet.cluster.leases import Leases, Me
+from kuzet.cluster.leases import Leases, Me, NameTaken
 from kuzet.cluster.member import Member
+from kuzet.cluster.placement import CameraView, LeaseView, NodeView, place, plan_for
 from kuzet.cluster.remote import NodeDown, Remote
 from kuzet.console.snapshot import frame_at
 from kuzet.console.timeline_read import Drawn, Timelines
@@ -127,9 +130,10 @@ def test_three_nodes_drain_pause_and_kill(tmp_path: Path, clip_cache: Path,
             assert gap.end_ns is not None
             # one 1-s GOP, the new node's turn (1 s) and its RTSP connection
             assert gap.end_ns - gap.start_ns < 4 * NS, (gap.end_ns - gap.start_ns) / NS
-        listed = a.run("node", "list").stdout
-        assert "draining" in listed
-        assert "c" in listed
+        listed = {n["name"]: n for n in a.json("node", "list")}
+        assert listed["c"]["state"] == "draining"
+        assert listed["c"]["cameras"] == 0
+        assert listed["a"]["state"] == "active"
         c.run("node", "undrain", "c")
         wait_for(settled, 60, what="c given its share again")
 
@@ -178,7 +182,8 @@ def test_three_nodes_drain_pause_and_kill(tmp_path: Path, clip_cache: Path,
             assert victim in (gap.detail or "")
             _no_overlap(a, cam)
         # the kill is seen in the node list
-        assert "down" in a.run("node", "list").stdout
+        wait_for(lambda: not {n["name"]: n for n in a.json("node", "list")}[victim]["up"], 30,
+                 what="the killed node listed down")
     finally:
         for p in procs.values():
             if p.poll() is None:
@@ -258,13 +263,17 @@ def test_it_support_sees_the_recording_nodes_on_health(storage: Any) -> None:
     it = world.login(world.user("it", "it_support"))
     assert it.get("/api/health").json()["nodes"] == []
     catalog = storage.catalog
+    processes = {}
     for name, building in (("north", "Main building"), ("south", None)):
-        leases = Leases(catalog, Me(name, ("10.0.0.5",), "0.1.0", "0023", 40, 800, building),
-                        10)
-        member = Member(leases, lambda _: None, lambda: None,
+        processes[name] = Leases(catalog, Me(name, ("10.0.0.5",), "0.1.0", "0023", 40, 800,
+                                             building), 10)
+        member = Member(processes[name], lambda _: None, lambda: None,
                         lambda: {"volumes": [{"name": "v", "free": 5 << 30}]})
         member.turn()
-    Leases(catalog, Me("south", (), "0.1.0", "0023", 40, 800, None), 10).let_go()
+    processes["south"].let_go()
+    # a second process under a live node's name is refused it
+    with pytest.raises(NameTaken, match="north"):
+        Leases(catalog, Me("north", (), "0.1.0", "0023", 40, 800, None), 10).beat({})
     nodes = {n["name"]: n for n in it.get("/api/health").json()["nodes"]}
     assert nodes["north"]["up"] is True
     assert nodes["south"]["up"] is False  # stopped: its heartbeat said so
@@ -296,7 +305,8 @@ def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cach
     procs = [k.spawn("serve", log_name="serve") for k in (a, b)]
     catalog = Catalog(make_engine(pg_url), "a")
     try:
-        wait_for(lambda: "b" in a.run("node", "list").stdout, 60, what="node b registered")
+        wait_for(lambda: "b" in {n["name"] for n in a.json("node", "list")}, 60,
+                 what="node b registered")
         a.run("camera", "move", "cam1", "b")
         wait_for(lambda: _holders(a).get(1, ("", 0))[0] == "b", 30, what="cam1 on node b")
         wait_for(lambda: len([r for r in _rows(a, 1)
@@ -386,3 +396,40 @@ def _drawn(catalog: Catalog, footage: Footage, seg: Segment) -> Drawn:
         seg.camera_id, "cam1", seg.start_ns, seg.end_ns, [(seg.start_ns, seg.end_ns)],
         time.time_ns(), build)
     return got[0]
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), st.integers(1, 8)), min_size=0,
+                max_size=4),
+       st.lists(st.tuples(st.integers(-1, 3), st.integers(-1, 3)), min_size=0, max_size=12))
+def test_placement_is_one_node_a_camera_shared_by_capacity(
+        nodes: list[tuple[bool, bool, int]], cameras: list[tuple[int, int]]) -> None:
+    """UE-10-22 3.3.5: the pure placement every node works out the same: each camera on
+    one usable node (live and active) or on none when there is none, a pinned camera on
+    its node while that node is usable, a held one kept while its holder has room, no
+    usable node given more than its share plus the pinned; and each node's own plan takes
+    only what is placed on it and hands over only what it holds."""
+    views = [NodeView(f"n{i}", live, active, cap) for i, (live, active, cap) in
+             enumerate(nodes)]
+    usable = {v.name for v in views if v.usable}
+    cams = [CameraView(i, f"n{pin}" if pin >= 0 else None) for i, (pin, _) in
+            enumerate(cameras)]
+    leases = {i: LeaseView(f"n{held}", 1, True) for i, (_, held) in enumerate(cameras)
+              if held >= 0}
+    placed = place(views, cams, leases)
+    assert set(placed) == {c.id for c in cams}
+    for cam in cams:
+        node = placed[cam.id]
+        assert (node in usable) if usable else node is None
+        if cam.pinned in usable:
+            assert node == cam.pinned
+    room = sum(v.max_cameras for v in views if v.usable)
+    for v in views:
+        if v.usable:
+            pinned = sum(1 for c in cams if c.pinned == v.name)
+            share = -(-len(cams) * v.max_cameras // room)
+            assert sum(1 for n in placed.values() if n == v.name) <= max(share, pinned) + 1
+    for v in views:
+        plan = plan_for(v.name, placed, leases)
+        assert all(placed[c] == v.name for c in plan.take)
+        assert all(leases[c].node == v.name for c in plan.hand)
+        assert all(placed[c] != v.name for c in plan.hand)

@@ -443,6 +443,11 @@ class Settings(BaseSettings):
         if self.lease_renew_s * 3 > self.lease_ttl_s:
             raise ValueError(f"lease_renew_s ({self.lease_renew_s:g}) must be at most a third "
                              f"of lease_ttl_s ({self.lease_ttl_s:g})")
+        # a hand-over waits up to shutdown_grace_s on the thread that renews the leases
+        if self.lease_renew_s + self.shutdown_grace_s >= self.lease_ttl_s:
+            raise ValueError(f"lease_renew_s + shutdown_grace_s ({self.lease_renew_s:g} + "
+                             f"{self.shutdown_grace_s:g}) must be less than lease_ttl_s "
+                             f"({self.lease_ttl_s:g})")
         return self
 
     @field_validator("mqtt_url")

@@ -45,6 +45,7 @@ from kuzet.audit.log import SYSTEM
 from kuzet.builtins import builtin
 from kuzet.catalog.alarms import Alarms, Change, Severity
 from kuzet.catalog.db import schema_of
+from kuzet.catalog.models import Volume
 from kuzet.catalog.store import Catalog
 from kuzet.cluster.ca import node_tls
 from kuzet.cluster.internal import InternalServer
@@ -86,6 +87,7 @@ from kuzet.web.services import Services, WebSettings
 
 Say = Callable[[str], None]  # a line for the operator
 JOIN_DETECTION_S = 2.0
+VOLUMES_S = 30.0  # a node's heartbeat reads its volume list this often
 RECORDER: frozenset[type[Message]] = frozenset({CameraStatuses, AuditCheckpoint, AlarmChange})
 NON_LAN_EGRESS = "non_lan_egress"  # the alarm of a destination refused outside the LAN
 
@@ -181,12 +183,14 @@ class Server:
         self.member: Member | None = None
         self.internal: InternalServer | None = None
         self._internal_at: list[str | int] | None = None  # [address, port], once listening
+        self._volumes_read: tuple[float, list[Volume]] = (-1e9, [])
         if settings.node is not None:  # one of several recording servers (issue 25)
             self.member = Member(Leases(catalog, Me(
                 settings.node, tuple(settings.node_addresses), version("kuzet"),
                 schema_of(catalog.engine) or "", settings.node_max_cameras,
                 settings.node_max_mbps, settings.node_building), settings.lease_ttl_s),
-                self.recorder.release, self.recorder.sync_cameras, self._node_status)
+                self.recorder.release, self.recorder.sync_cameras, self._node_status,
+                lambda: not self.recorder.powered_down)
             self.recorder.leased = self.member
             self.watches.append(Periodic("cluster-lease", settings.lease_renew_s,
                                          self.member.turn))
@@ -255,10 +259,14 @@ class Server:
         return socket.gethostname() if host in ("0.0.0.0", "::") else host  # noqa: S104
 
     def _node_status(self) -> dict[str, Any]:
-        """What this node's heartbeat says of it: its cameras and its disks."""
-        cams = self.recorder.camera_status()
+        """What this node's heartbeat says of it: its cameras (as the status loop last
+        saw them: no snapshot of its own) and its disks (the volume list read again each
+        half-minute)."""
+        cams = {c["camera"]: c for c in self.recorder.last_statuses}
+        if time.monotonic() - self._volumes_read[0] > VOLUMES_S:
+            self._volumes_read = (time.monotonic(), self.catalog.volumes())
         vols: list[dict[str, Any]] = []
-        for v in self.catalog.volumes():
+        for v in self._volumes_read[1]:
             try:
                 use = shutil.disk_usage(v.path)
             except OSError:  # the disk gone: said so, not a failed heartbeat

@@ -243,6 +243,8 @@ class Node(Base):
     __tablename__ = "nodes"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # the process heartbeating under the name: a second live one is refused the name
+    instance: Mapped[str] = mapped_column(String(32))
     addresses: Mapped[str] = mapped_column(Text)  # JSON list
     version: Mapped[str] = mapped_column(String(32))
     schema: Mapped[str] = mapped_column(String(16))  # the migration revision it runs

@@ -93,8 +93,12 @@ class Fence:
 
 class Fenced(Conflict):
     """A segment's commit refused: the camera's lease is another node's, or a later epoch
-    than it was written under, or its footage would land before rows already in the
+    than it was written under (`lost`), or its footage would overlap rows already in the
     timeline. The file is kept (quarantined), never in the timeline twice."""
+
+    def __init__(self, message: str = "", /, *, lost: bool = True, **values: object) -> None:
+        super().__init__(message, **values)
+        self.lost = lost
 
 
 @dataclass(frozen=True)
@@ -468,17 +472,22 @@ def _fenced(s: Session, seg: NewSegment) -> int | None:
     lease = s.execute(select(CameraLease.node, CameraLease.epoch)
                       .where(CameraLease.camera_id == seg.camera_id)
                       .with_for_update()).first()
-    if lease is not None and (lease.node != fence.node
-                              or fence.epoch not in (None, lease.epoch)):
+    if (lease is None and fence.epoch is not None) or (
+            lease is not None and (lease.node != fence.node
+                                   or fence.epoch not in (None, lease.epoch))):
         raise Fenced("camera {camera}'s lease is node {holder}'s under epoch {epoch}; "
                      "a segment written by node {node} under epoch {ours} is refused",
-                     camera=seg.camera_id, holder=lease.node, epoch=lease.epoch,
+                     camera=seg.camera_id, holder=lease.node if lease else "-",
+                     epoch=lease.epoch if lease else "-",
                      node=fence.node, ours=fence.epoch if fence.epoch is not None else "-")
     later = s.scalar(select(Segment.start_ns).where(
         Segment.camera_id == seg.camera_id, Segment.stream == seg.stream,
-        Segment.start_ns >= seg.start_ns).limit(1))
-    if later is not None:
+        # overlapping it, or after it (the chain links each row to the one before):
+        # an index range from the longest segment's length before it
+        Segment.start_ns > seg.start_ns - segments.MAX_SEGMENT_NS,
+        Segment.end_ns > seg.start_ns).limit(1))
+    if later is not None:  # the lease is this node's: this file alone is kept aside
         raise Fenced("camera {camera} has footage from {later} on: a segment from "
                      "{start} would land inside the timeline and is refused",
-                     camera=seg.camera_id, later=later, start=seg.start_ns)
+                     camera=seg.camera_id, later=later, start=seg.start_ns, lost=False)
     return lease.epoch if lease is not None else None

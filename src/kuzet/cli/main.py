@@ -136,7 +136,7 @@ def _serve(settings: Settings, banner: str = "") -> int:
         signal.signal(sig, lambda *_: stop.set())
     try:
         server.start()
-    except AlreadyRunning as exc:
+    except (AlreadyRunning, KuzetError) as exc:  # another recorder here, or of this node
         raise fail(str(exc)) from exc
     if banner:
         typer.echo(banner)

@@ -53,7 +53,8 @@ def node_list(as_json: JsonOpt = False) -> None:
 def _state(name: str, draining: bool) -> None:
     from kuzet.cluster import nodes
 
-    catalog = open_catalog(read_settings())
+    settings = read_settings()
+    catalog = open_catalog(settings)
     state = "draining" if draining else "active"
     try:
         nodes.set_state(catalog, name, draining,
@@ -61,6 +62,11 @@ def _state(name: str, draining: bool) -> None:
     except KuzetError as exc:
         raise fail(str(exc)) from exc
     typer.echo(f"node {name}: {state}")
+    others = [r for r in nodes.node_list(catalog, settings.lease_ttl_s)
+              if r.name != name and r.up and r.state == "active"]
+    if draining and not others:
+        typer.echo(f"WARNING: no other node is up and active: node {name} keeps recording "
+                   "its cameras until one is")
 
 
 @node_app.command("drain")

@@ -13,6 +13,7 @@ node's reading arm, so it logs, it does not audit again.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import shutil
 import socket
@@ -20,6 +21,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from sqlalchemy import select
 
@@ -31,13 +33,31 @@ from kuzet.cluster.ca import NodeTls, peer_node
 log = logging.getLogger(__name__)
 PATH = re.compile(r"^/internal/v1/segments/(\d{1,9})/([01])/(\d{1,19})$")
 HANDSHAKE_S = 5.0  # a connection that has not proved who it is by then is dropped
+CONNECTIONS = 32  # at once: the other nodes' readers (a few each), not a crowd
 CHUNK = 1 << 16
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread a connection, but only for an address of the LAN (asked before the
+    thread starts) and at most `CONNECTIONS` at once: a stranger cannot hold the
+    recorder's process's threads."""
+
     daemon_threads = True
     catalog: Catalog
     on_lan: Callable[[str], bool]
+    slots: threading.BoundedSemaphore
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        if not self.on_lan(str(client_address[0])):
+            log.warning("internal endpoint: refused %s, not on the LAN", client_address[0])
+            return False
+        return self.slots.acquire(blocking=False)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -51,8 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         node = peer_node(self.request)
-        if not self.server.on_lan(self.client_address[0]) or node is None \
-                or not self._registered(node):
+        if node is None or not self._registered(node):
             log.warning("internal endpoint: refused %s (%s)", self.client_address[0], node)
             self.send_error(403)
             return
@@ -78,7 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
         with f:
             self.send_response(200)
             self.send_header("Content-Type", "video/mp4")
-            self.send_header("Content-Length", str(row.size_bytes))
+            self.send_header("Content-Length", str(os.fstat(f.fileno()).st_size))
             self.end_headers()
             shutil.copyfileobj(f, self.wfile, CHUNK)
         log.debug("internal endpoint: segment %d/%d/%d to node %s", camera, stream, start,
@@ -108,6 +127,7 @@ class InternalServer:
         _Server.address_family = family
         server = _Server((self.host, self.port), _Handler)
         server.catalog, server.on_lan = self.catalog, self.on_lan
+        server.slots = threading.BoundedSemaphore(CONNECTIONS)
         context: ssl.SSLContext = self.tls.server()
         server.socket = context.wrap_socket(server.socket, server_side=True,
                                             do_handshake_on_connect=False)

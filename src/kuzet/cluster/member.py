@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-from kuzet.cluster.leases import Leases, Turn
+from kuzet.cluster.leases import Leases, NameTaken, Turn
 from kuzet.cluster.placement import place, plan_for
 
 log = logging.getLogger(__name__)
@@ -22,23 +23,34 @@ log = logging.getLogger(__name__)
 
 class Member:
     def __init__(self, leases: Leases, release: Callable[[list[int]], None],
-                 changed: Callable[[], None], status: Callable[[], Mapping[str, Any]]) -> None:
+                 changed: Callable[[], None], status: Callable[[], Mapping[str, Any]],
+                 recording: Callable[[], bool] = lambda: True) -> None:
         """`release`: stop recording these cameras and wait for their segments to be
         committed; `changed`: `held` changed (the recorder follows it at once);
-        `status`: what the heartbeat reports of this node."""
+        `status`: what the heartbeat reports of this node; `recording`: False while it
+        records nothing (its UPS said the power is going): its cameras go to the others."""
         self.leases = leases
         self.name = leases.me.name
         self.release = release
         self.changed = changed
         self.status = status
+        self.recording = recording
         self.held: Mapping[int, int] = {}  # camera id -> the lease epoch it records under
         self.last: Turn | None = None
 
     def turn(self) -> None:
-        t = self.leases.beat(self.status())
+        try:
+            t = self.leases.beat(self.status())
+        except NameTaken:  # another process is this node now: record nothing more here
+            if self.held:
+                self.held = {}
+                self.changed()
+            raise
         self.last = t
         held = t.mine(self.name)
-        plan = plan_for(self.name, place(t.nodes, t.cameras, t.leases), t.leases)
+        nodes = t.nodes if self.recording() else [
+            replace(n, active=False) if n.name == self.name else n for n in t.nodes]
+        plan = plan_for(self.name, place(nodes, t.cameras, t.leases), t.leases)
         if plan.hand:
             going = {c: held.pop(c) for c in plan.hand if c in held}
             self.held = dict(held)  # the recorder starts none of them again

@@ -94,15 +94,16 @@ def plan_for(me: str, placed: Mapping[int, str | None],
              leases: Mapping[int, LeaseView]) -> Plan:
     """What node `me` does this turn: take what is placed on it and not held live by
     another (a live holder hands it over itself), hand over what it holds and is placed
-    elsewhere."""
+    on another node. A camera no node can take stays where it is, draining or not: a
+    camera recorded by a node being drained beats one recorded by none."""
     plan = Plan()
     for cam_id, node in sorted(placed.items()):
         lease = leases.get(cam_id)
         if node == me:
             if lease is None or lease.node == me or not lease.live:
                 plan.take.append(cam_id)
-        elif lease is not None and lease.node == me:
-            plan.hand[cam_id] = node
+        elif lease is not None and lease.node == me and node is not None:
+            plan.hand[cam_id] = node  # (placed nowhere: it stays here, recorded)
     for cam_id, lease in sorted(leases.items()):  # a camera no longer in the register
         if cam_id not in placed and lease.node == me:
             plan.hand[cam_id] = None

@@ -24,7 +24,9 @@ from kuzet.cluster.ca import NodeTls, peer_node
 from kuzet.cluster.leases import NOW
 
 CHUNK = 1 << 16
-TIMEOUT_S = 10.0
+TIMEOUT_S = 10.0  # a read stalled this long: the node is unreachable
+CONNECT_S = 3.0  # on the LAN a connection takes milliseconds
+SHUNNED_S = 10.0  # a node that did not answer is not asked again for this long
 STATES_S = 1.0  # how long the nodes' states, once read, are taken as they are
 
 
@@ -50,6 +52,7 @@ class Remote:
             self.context.check_hostname = False
         self.ttl_ns = int(ttl_s * 1e9)
         self._states: dict[str, NodeState] = {}
+        self._failed: dict[str, float] = {}  # node -> when it last did not answer
         self._read_at = 0.0
         self._lock = threading.Lock()
 
@@ -81,10 +84,15 @@ class Remote:
             raise NodeDown(node)
         if state.endpoint is None or self.context is None:
             raise NodeDown(node, "has no internal endpoint (kuzet cluster init)")
+        if time.monotonic() - self._failed.get(node, -1e9) < SHUNNED_S:
+            raise NodeDown(node, "unreachable (it did not answer a moment ago)")
         host, port = state.endpoint
         conn = http.client.HTTPSConnection(host, port, context=self.context,
-                                           timeout=TIMEOUT_S)
+                                           timeout=CONNECT_S)
         try:
+            conn.connect()
+            assert conn.sock is not None
+            conn.sock.settimeout(TIMEOUT_S)
             conn.request("GET", f"/internal/v1/segments/{seg.camera_id}/{int(seg.stream)}/"
                                 f"{seg.start_ns}")
             if conn.sock is None or peer_node(conn.sock) != node:
@@ -101,6 +109,7 @@ class Remote:
         except (OSError, http.client.HTTPException) as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
+            self._failed[node] = time.monotonic()
             raise NodeDown(node, f"unreachable ({exc.__class__.__name__})") from exc
         finally:
             conn.close()

@@ -134,6 +134,8 @@ class RecorderService:
         self._sync_lock = threading.RLock()
         self.supervisors: dict[int, Supervisor] = {}
         self._restarting: dict[int, Supervisor] = {}  # stopped for a new session, closing
+        self._stopping: dict[int, Supervisor] = {}  # its lease gone, closing (a hand-over)
+        self._started = False  # a node's leases may not start a camera before its gaps
         self.substreams: dict[int, SubStream] = {}  # live-only, for cameras with a sub_url
         # a camera not recording for camera_alarm_s is an alarm (issue 22)
         self._listeners: list[StatusListener] = [
@@ -145,6 +147,7 @@ class RecorderService:
                          loss_window_s=settings.camera_loss_window_s,
                          lag_limit_ms=settings.camera_lag_alarm_ms)]
         self.registered: set[str] = set()  # the register's cameras, as last synced
+        self.last_statuses: list[dict[str, Any]] = []  # as the status loop last wrote them
         self._parts: dict[str, StatusPart] = {}
         self.recovery: list[RecoveryReport] = []
         self._lock = lock_path(settings)
@@ -200,6 +203,7 @@ class RecorderService:
             self.leased.turn()
             only = set(self.leased.held)
         open_stop_gaps(self.catalog, unclean=unclean, only=only)
+        self._started = True
         self.sync_cameras()
         self._maintenance = threading.Thread(target=self._maintain, name="maintenance",
                                              daemon=True)
@@ -239,6 +243,8 @@ class RecorderService:
         (UE-10-22 3.1.2), URL or certificate pin changed a new session once the old one
         has closed its segment. On a node of a cluster, the cameras it holds the lease of,
         each under its epoch; a camera whose epoch changed gets a new session."""
+        if not self._started:  # a lease's turn at start: its gaps first (`start`)
+            return
         with self._sync_lock:
             self._sync()
 
@@ -252,9 +258,15 @@ class RecorderService:
         if self._powered_down:
             return  # nothing starts until the UPS is back on line
         for cam_id in set(self.supervisors) - set(cameras):
-            self.supervisors.pop(cam_id).stop()
+            sup = self.supervisors.pop(cam_id)
+            sup.stop()
+            if self.leased is not None:  # a hand-over waits for it (`release`)
+                self._stopping[cam_id] = sup
             if cam_id in self.substreams:
                 self.substreams.pop(cam_id).stop()
+        for cam_id, sup in list(self._stopping.items()):
+            if sup.join(0):
+                del self._stopping[cam_id]
         for cam_id in set(self._restarting) - set(cameras):  # removed while restarting
             del self._restarting[cam_id]
         for cam_id, cam in cameras.items():
@@ -287,6 +299,7 @@ class RecorderService:
         with self._sync_lock:
             going = [self.supervisors.pop(c) for c in cameras if c in self.supervisors]
             going += [self._restarting.pop(c) for c in cameras if c in self._restarting]
+            going += [self._stopping.pop(c) for c in cameras if c in self._stopping]
             for c in cameras:
                 if c in self.substreams:
                     self.substreams.pop(c).stop()
@@ -295,8 +308,9 @@ class RecorderService:
         deadline = time.monotonic() + self.settings.shutdown_grace_s
         for sup in going:
             if not sup.join(max(0.0, deadline - time.monotonic())):
-                log.warning("camera %s did not stop in time to be handed over; its segment "
-                            "is salvaged at the next start", sup.source.name)
+                log.warning("camera %s did not stop in time to be handed over; its last "
+                            "segment is refused by the new lease and kept in quarantine",
+                            sup.source.name)
 
     def _old_session_closed(self, new: CameraSource) -> bool:
         """Whether a camera restarted for a new setting has closed its old session; the
@@ -350,6 +364,7 @@ class RecorderService:
 
     def write_status(self) -> None:
         statuses = [s.snapshot().to_json() for s in self.supervisors.values()]
+        self.last_statuses = statuses
         doc: dict[str, Any] = {"written_ns": time.time_ns(), "pid": os.getpid(),
                                "cameras": statuses}
         doc.update(self.parts())
@@ -362,6 +377,11 @@ class RecorderService:
                 listener.tick(statuses)
             except Exception:  # an integration's fault must not stop the status loop
                 log.exception("a status listener failed")
+
+    @property
+    def powered_down(self) -> bool:
+        """Whether it records nothing until its UPS is back on line."""
+        return self._powered_down
 
     def power_signal(self, why: str | None) -> None:
         """The UPS watch's word: `why` the power is about to go, or None once it is not."""
@@ -447,7 +467,8 @@ class RecorderService:
             sup.stop()
         deadline = time.monotonic() + self.settings.shutdown_grace_s
         clean = True
-        for sup in [*self.supervisors.values(), *self._restarting.values()]:
+        for sup in [*self.supervisors.values(), *self._restarting.values(),
+                    *self._stopping.values()]:
             if not sup.join(max(0.0, deadline - time.monotonic())) and sup.writing:
                 log.warning("camera %s did not stop in time; its segment is salvaged at next "
                             "start", sup.source.name)

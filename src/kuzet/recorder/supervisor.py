@@ -607,8 +607,13 @@ class Supervisor(Worker):
                 commit_segment(self.catalog, u.seg.volume_id, self.source.id,
                                self.source.name, u.seg.file.part_path, u.closed, u.start_ns,
                                cut=u.cut, fence=self._fence)
-            except Fenced as exc:  # and every one after it: the camera is another's now
-                for later in self._unstored:
+            except Fenced as exc:
+                if not exc.lost:  # the lease is ours; only this file overlaps: kept aside
+                    quarantine(self.catalog.volume_path(u.seg.volume_id), u.seg.file.part_path,
+                               f"commit refused: {exc}")
+                    self._unstored.pop(0)
+                    continue
+                for later in self._unstored:  # and every one after it: another node's now
                     self._lost_lease(later.seg, exc)
                 self._unstored.clear()
                 return
@@ -632,7 +637,7 @@ class Supervisor(Worker):
                         (self.clock_ns() - self._catalog_lost) / 1e9)
             self._catalog_lost = None
             self.status.last_error = None
-        if self._gap_waiting is not None:
+        if self._gap_waiting is not None and not self.fenced:
             start, cause, detail = self._gap_waiting
             self._gap_waiting = None
             self._open_gap(start, cause, detail)
@@ -670,7 +675,11 @@ class Supervisor(Worker):
             row = commit_salvaged(self.catalog, seg.volume_id, self.source.id, self.source.name,
                                   seg.file.part_path, self.prev_end_ns, self._fence)
         except Fenced as exc:
-            self._lost_lease(seg, exc)
+            if exc.lost:
+                self._lost_lease(seg, exc)
+            else:
+                quarantine(self.catalog.volume_path(seg.volume_id), seg.file.part_path,
+                           f"commit refused: {exc}")
             return
         except Exception as exc:  # the file stays as .part for the next start to retry
             log.warning("camera %s: salvage failed: %s", self.source.name, exc)
@@ -685,7 +694,8 @@ class Supervisor(Worker):
         now = self.clock_ns()
         start = self.prev_end_ns if self.prev_end_ns is not None else now
         self._store()
-        self._open_gap(start, exc.cause.value, str(exc))
+        if not self.fenced:  # the camera's timeline is another node's now: no gap of ours
+            self._open_gap(start, exc.cause.value, str(exc))
         state = State.RECONNECTING
         if exc.cause in PERMANENT_CAUSES:
             state = State.FAILED

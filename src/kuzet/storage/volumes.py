@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kuzet.catalog import segments
@@ -81,8 +82,21 @@ class Volumes:
     def ensure_default(self) -> None:
         """A data home with no volume gets `<home>/media` (or `media_dir`) as its first;
         a node of a cluster's first is named after the node (names are the cluster's)."""
+        if self.catalog.node is not None:
+            self._adopt()
         if not self.catalog.volumes(include_removed=True):
             self.add(self.catalog.node or DEFAULT_VOLUME, self.settings.volume)
+
+    def _adopt(self) -> None:
+        """A single server become a node (issue 25): each volume of no node whose disk is
+        mounted here, as its marker says, is this node's from now on, its footage swept,
+        recovered and served by it."""
+        with self.catalog.session.begin() as s:
+            for vol in s.scalars(select(Volume).where(Volume.node.is_(None))):
+                if marker_name(Path(vol.path)) == vol.name:
+                    vol.node = self.catalog.node
+                    log.warning("volume %s at %s is node %s's from now on", vol.name,
+                                vol.path, self.catalog.node)
 
     def add(self, name: str, path: Path, floor: int | None = None, *,
             audit: InTransaction | None = None) -> Volume:

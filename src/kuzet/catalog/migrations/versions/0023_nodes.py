@@ -21,6 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "nodes",
         sa.Column("name", sa.String(64), primary_key=True),
+        sa.Column("instance", sa.String(32), nullable=False),
         sa.Column("addresses", sa.Text(), nullable=False),
         sa.Column("version", sa.String(32), nullable=False),
         sa.Column("schema", sa.String(16), nullable=False),
