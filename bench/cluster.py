@@ -276,7 +276,7 @@ def main() -> None:
             with psycopg.connect(pair.libpq_url, autocommit=True) as conn:
                 rows = count(conn, "SELECT count(*) FROM segments")
                 gaps = count(conn, "SELECT count(*) FROM gaps WHERE cause <> 'process_stopped'")
-            media = OUT / "failover" / "a" / "media"
+            media = OUT / "failover"  # the node's volumes (`init`'s adopted by the node)
             files = sum(1 for _ in media.rglob("*.mp4"))
             parts = sum(1 for _ in media.rglob("*.part"))
             figures["catalog_failover"] = {

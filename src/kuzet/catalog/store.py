@@ -358,6 +358,12 @@ class Catalog:
         with self.session.begin() as s:
             epoch = _fenced(s, seg) if seg.fence is not None else None
             prev_row = segments.previous(s, seg.camera_id, seg.stream, seg.start_ns)
+            if seg.fence is not None and prev_row is not None \
+                    and prev_row.end_ns > seg.start_ns:
+                raise Fenced("camera {camera} has footage from {later} on: a segment from "
+                             "{start} would land inside the timeline and is refused",
+                             camera=seg.camera_id, later=prev_row.start_ns,
+                             start=seg.start_ns, lost=False)
             link = self.link(prev_row) if prev_row is not None else segments.deleted_tip(
                 s, seg.camera_id, seg.stream)
             row = Segment(
@@ -469,9 +475,15 @@ def _fenced(s: Session, seg: NewSegment) -> int | None:
     is never recorded twice into the timeline (issue 25)."""
     fence = seg.fence
     assert fence is not None
-    lease = s.execute(select(CameraLease.node, CameraLease.epoch)
+    # a row from its start on (the chain links each row to the one before; one that
+    # began before it and runs into it is `add_segment`'s previous row): asked in the
+    # statement that locks the lease, one round trip a commit (bench/cluster.py)
+    later_q = select(Segment.start_ns).where(
+        Segment.camera_id == seg.camera_id, Segment.stream == seg.stream,
+        Segment.start_ns >= seg.start_ns).limit(1).scalar_subquery()
+    lease = s.execute(select(CameraLease.node, CameraLease.epoch, later_q.label("later"))
                       .where(CameraLease.camera_id == seg.camera_id)
-                      .with_for_update()).first()
+                      .with_for_update(of=CameraLease)).first()
     if (lease is None and fence.epoch is not None) or (
             lease is not None and (lease.node != fence.node
                                    or fence.epoch not in (None, lease.epoch))):
@@ -480,12 +492,10 @@ def _fenced(s: Session, seg: NewSegment) -> int | None:
                      camera=seg.camera_id, holder=lease.node if lease else "-",
                      epoch=lease.epoch if lease else "-",
                      node=fence.node, ours=fence.epoch if fence.epoch is not None else "-")
-    later = s.scalar(select(Segment.start_ns).where(
-        Segment.camera_id == seg.camera_id, Segment.stream == seg.stream,
-        # overlapping it, or after it (the chain links each row to the one before):
-        # an index range from the longest segment's length before it
-        Segment.start_ns > seg.start_ns - segments.MAX_SEGMENT_NS,
-        Segment.end_ns > seg.start_ns).limit(1))
+    later = lease.later if lease is not None else s.scalar(
+        select(Segment.start_ns).where(Segment.camera_id == seg.camera_id,
+                                       Segment.stream == seg.stream,
+                                       Segment.start_ns >= seg.start_ns).limit(1))
     if later is not None:  # the lease is this node's: this file alone is kept aside
         raise Fenced("camera {camera} has footage from {later} on: a segment from "
                      "{start} would land inside the timeline and is refused",
