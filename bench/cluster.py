@@ -33,11 +33,21 @@ from collections.abc import Callable, Iterator
 
 import psutil
 import psycopg
+from sqlalchemy import select
 
 from figures import ROOT, Figure, Run
 from home import bench_env, sim_port
 
 sys.path.insert(0, str(ROOT / "tests"))
+from kuzet.access.secretbox import key_path
+from kuzet.catalog import keyindex
+from kuzet.catalog.db import make_engine
+from kuzet.catalog.models import Segment
+from kuzet.catalog.store import Catalog
+from kuzet.cluster.ca import NodeTls
+from kuzet.cluster.remote import Remote
+from kuzet.mp4.playback import read_segment
+from kuzet.storage.footage import Footage
 from pg_pair import PgPair
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -160,6 +170,69 @@ def steady(db: str, procs: list[psutil.Process], seconds: float) -> tuple[float,
     return (c1 - c0) / (t1 - t0), (x1 - x0) / (t1 - t0)
 
 
+def first_fragment_ms(footage: Footage, seg: Segment) -> float:
+    """The time from asking for a segment to its first fragment in hand, as the archive
+    socket gets it (`web.routes.archive_ws._read`)."""
+    t0 = time.perf_counter()
+    _init, fragments = read_segment(footage.read(seg), keyindex.decode(seg.keyframes),
+                                    seg.end_ns - seg.start_ns, 0, seg.end_ns - seg.start_ns)
+    next(fragments)
+    return (time.perf_counter() - t0) * 1000
+
+
+def through_another(url: str, port: int, args: argparse.Namespace) -> dict[str, Figure]:
+    """Cameras pinned to node b; each of their segments read as b reads it (from its
+    disk) and as a reads it (from b's internal endpoint, mutual TLS), in turns."""
+    c = Cluster("fetch", url, port, args.segment_s)
+    c.prepare(4)
+    kuzet(c.env(None), "cluster", "init")
+    for node in ("a", "b"):  # every node's home holds the installation's key
+        key = key_path(OUT / "fetch" / node)
+        key.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(key_path(OUT / "fetch" / "single"), key)
+        c.start(node)
+    engine = make_engine(url)
+    try:
+        wait("both nodes up", lambda: len(leases(libpq(url))) == 4 and
+             Remote(Catalog(engine, "a"), None, 10).up("b"), 120)
+        for i in range(4):
+            kuzet(c.env(None), "camera", "move", f"cam{i + 1:02d}", "b")
+        here, there = Catalog(engine, "b"), Catalog(engine, "a")
+        wait("node a's certificate", (OUT / "fetch" / "a" / "cluster" / "node.pem").exists, 60)
+        tls = NodeTls(*(OUT / "fetch" / "a" / "cluster" / f
+                        for f in ("ca.pem", "node.pem", "node.key")))
+        local, remote = Footage(here), Footage(there, Remote(there, tls, 10))
+
+        def on_b() -> list[Segment]:
+            with here.session() as s:
+                return [r for r in s.scalars(select(Segment).order_by(Segment.start_ns))
+                        if here.volume_node(r.volume_id) == "b"]
+
+        wait("40 segments on node b", lambda: len(on_b()) >= 40, 300)
+        owner, other = [], []
+        for seg in on_b()[:40]:
+            owner.append(first_fragment_ms(local, seg))
+            other.append(first_fragment_ms(remote, seg))
+    finally:
+        engine.dispose()
+        c.stop()
+    owner.sort()
+    other.sort()
+
+    def p95(xs: list[float]) -> float:
+        return xs[max(0, round(0.95 * len(xs)) - 1)]
+
+    print(f"archive, first fragment of a segment: on the node that recorded it p50 "
+          f"{statistics.median(owner):.1f} ms, p95 {p95(owner):.1f} ms; through another node "
+          f"p50 {statistics.median(other):.1f} ms, p95 {p95(other):.1f} ms: "
+          f"{statistics.median(other) / statistics.median(owner):.2f}x")
+    return {"segments": len(owner), "owner_p50": round(statistics.median(owner), 2),
+            "owner_p95": round(p95(owner), 2), "other_p50": round(statistics.median(other), 2),
+            "other_p95": round(p95(other), 2),
+            "ratio_p50": round(statistics.median(other) / statistics.median(owner), 2),
+            "ratio_p95": round(p95(other) / p95(owner), 2)}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--cameras", type=int, default=16, help="cameras per node")
@@ -246,6 +319,10 @@ def main() -> None:
                   f"p50 {statistics.median(times):.1f} s, p95 {p95:.1f} s, max "
                   f"{times[-1]:.1f} s")
             c.stop()
+
+        # -- 4. archive through the node that recorded it and through another
+        with database() as (db, url):
+            figures["archive_first_fragment_ms"] = through_another(url, port, args)
 
         # -- 3. the catalog's primary killed, the replica promoted
         pair = PgPair()
