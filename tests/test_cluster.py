@@ -43,14 +43,13 @@ from kuzet.mp4.playback import read_segment
 from kuzet.storage.footage import Footage
 from pg_pair import PgPair
 
-TTL_S = 5  # the leases' life here: a failover in about 6 s, not the default's 12
+TTL_S = 6  # the leases' life here: a failover in about 7 s, not the default's 12
 NS = 1_000_000_000
 
 
 def _node(tmp_path: Path, clip_cache: Path, url: str, name: str) -> Kuzet:
     k = Kuzet(tmp_path / name, clip_cache, database_url=url, node=name,
-              lease_ttl_s=str(TTL_S), lease_renew_s="1", camera_alarm_s="600",
-              shutdown_grace_s="2.5")  # a hand-over waits this long, within the lease
+              lease_ttl_s=str(TTL_S), lease_renew_s="1", camera_alarm_s="600")
     k.home.mkdir()
     return k
 
@@ -109,17 +108,16 @@ def test_three_nodes_drain_pause_and_kill(tmp_path: Path, clip_cache: Path,
                 by.setdefault(node, set()).add(cam)
             return by
 
-        def settled(shares: list[int]) -> bool:
-            """The nodes holding cameras hold these many, each recorded under its lease's
-            epoch."""
+        def settled() -> bool:
+            """Two cameras on each node, each recorded under its lease's epoch."""
             holders = _holders(a)
-            if sorted(len(v) for v in placed().values()) != shares:
+            if sorted(len(v) for v in placed().values()) != [2, 2, 2]:
                 return False
             return all((rows := _rows(a, cam)) and rows[-1].epoch == holders[cam][1]
                        for cam in range(1, 7))
 
         # automatic placement fills the nodes evenly, whichever started first
-        wait_for(lambda: settled([2, 2, 2]), 60, what="two cameras on each node, recording")
+        wait_for(settled, 60, what="two cameras on each node, recording")
 
         # -- drain: c's cameras handed over, no gap beyond a GOP and a reconnection
         on_c = placed()["c"]
@@ -136,6 +134,8 @@ def test_three_nodes_drain_pause_and_kill(tmp_path: Path, clip_cache: Path,
         assert listed["c"]["state"] == "draining"
         assert listed["c"]["cameras"] == 0
         assert listed["a"]["state"] == "active"
+        c.run("node", "undrain", "c")
+        wait_for(settled, 60, what="c given its share again")
 
         # -- pause b past its lease: its cameras taken, its late segment refused
         on_b = placed()["b"]
@@ -155,8 +155,7 @@ def test_three_nodes_drain_pause_and_kill(tmp_path: Path, clip_cache: Path,
         wait_for(lambda: any(quarantine.rglob("*.part")), 30,
                  what="b's late segment refused and kept aside")
         assert "is refused" in b.log("serve")
-        # c still drained: a and b share the cameras once b is back
-        wait_for(lambda: settled([3, 3]), 60, what="b given its share again")
+        wait_for(settled, 60, what="b given its share again")
         for cam in on_b:
             _no_overlap(a, cam)
             assert {r.epoch for r in _rows(a, cam)} >= {epochs[cam][1], epochs[cam][1] + 1}
@@ -185,8 +184,6 @@ def test_three_nodes_drain_pause_and_kill(tmp_path: Path, clip_cache: Path,
         # the kill is seen in the node list
         wait_for(lambda: not {n["name"]: n for n in a.json("node", "list")}[victim]["up"], 30,
                  what="the killed node listed down")
-        c.run("node", "undrain", "c")
-        assert {n["name"]: n for n in a.json("node", "list")}["c"]["state"] == "active"
     finally:
         for p in procs.values():
             if p.poll() is None:
@@ -237,14 +234,14 @@ def test_catalog_primary_killed_and_replica_promoted(tmp_path: Path, clip_cache:
             return len(said) == 2 and all(f"unreachable: {n}" in s or
                                           f"unreachable: {n + 1}" in s for s in said)
 
-        wait_for(lambda: waiting(1), 60, what="a segment each recorded with no catalog")
+        wait_for(lambda: waiting(2), 60, what="two segments each recorded with no catalog")
         pair.promote()
         wait_for(lambda: all(not (c.get("last_error") or "") for c in k.status().values()),
                  60, what="every segment catalogued on the promoted replica")
         k.catalog().engine.dispose()
         for cam in (1, 2):
             rows = _rows(k, cam)
-            assert len(rows) >= 3  # two before, one or more recorded with no catalog
+            assert len(rows) >= 5
             for before, after in itertools.pairwise(rows):
                 assert before.end_ns == after.start_ns  # one session, no hole
             assert _gaps(k, cam) == []
