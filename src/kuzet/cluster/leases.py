@@ -48,8 +48,6 @@ class Me:
 @dataclass(frozen=True)
 class Turn:
     """One heartbeat's reading of the cluster, as the catalog had it."""
-    now_ns: int
-    state: str  # this node's: active or draining
     nodes: list[NodeView]
     cameras: list[CameraView]
     leases: dict[int, LeaseView]
@@ -120,7 +118,7 @@ class Leases:
                     "SELECT camera_id, node, epoch, expires_ns FROM camera_leases")):
                 leases[r.camera_id] = LeaseView(r.node, r.epoch, r.expires_ns > now)
                 expires[r.camera_id] = r.expires_ns
-        return Turn(now, str(state), nodes, cameras, leases, expires)
+        return Turn(nodes, cameras, leases, expires)
 
     def take(self, camera_id: int, seen: LeaseView | None, let_go: bool) -> int | None:
         """Take a camera placed on this node whose lease nobody holds live: the new epoch,

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from kuzet.cluster.leases import Leases, NameTaken, Turn
+from kuzet.cluster.leases import Leases, NameTaken
 from kuzet.cluster.placement import place, plan_for
 
 log = logging.getLogger(__name__)
@@ -36,7 +36,6 @@ class Member:
         self.status = status
         self.recording = recording
         self.held: Mapping[int, int] = {}  # camera id -> the lease epoch it records under
-        self.last: Turn | None = None
 
     def turn(self) -> None:
         try:
@@ -46,7 +45,6 @@ class Member:
                 self.held = {}
                 self.changed()
             raise
-        self.last = t
         held = t.mine(self.name)
         nodes = t.nodes if self.recording() else [
             replace(n, active=False) if n.name == self.name else n for n in t.nodes]

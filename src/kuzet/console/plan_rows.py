@@ -23,14 +23,8 @@ def on_disk(catalog: Catalog, segments: Iterable[Segment],
     """Catalog rows as the playback plan's facts: each with whether its file is on disk
     (a stat each: 900, an hour of 4-s segments, took 0.9 ms here), or, on another
     recording node's volume, whether that node is up (issue 25)."""
-    rows = []
-    for s in segments:
-        node = catalog.elsewhere(s.volume_id)
-        there = (catalog.path_of(s).exists() if node is None
-                 else footage is not None and footage.remote is not None
-                 and footage.remote.up(node))
-        rows.append(Row(s.start_ns, s.end_ns, there, s))
-    return rows
+    footage = footage or Footage(catalog)
+    return [Row(s.start_ns, s.end_ns, footage.there(s), s) for s in segments]
 
 
 def folder_of(catalog: Catalog, camera: str, volume: int, day: int,

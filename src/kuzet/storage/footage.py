@@ -38,6 +38,13 @@ class Footage:
         except FileNotFoundError:
             return None
 
+    def there(self, seg: Placed) -> bool:
+        """Whether its file can be read now: on disk here, or its node up."""
+        node = self.catalog.elsewhere(seg.volume_id)
+        if node is None:
+            return self.catalog.path_of(seg).exists()
+        return self.remote is not None and self.remote.up(node)
+
     def elsewhere_up(self, volume_ids: set[int]) -> dict[int, bool]:
         """For each of these volumes on another node: whether that node is up."""
         out = {}
@@ -46,8 +53,3 @@ class Footage:
             if node is not None:
                 out[v] = self.remote is not None and self.remote.up(node)
         return out
-
-    def down_nodes(self, volume_ids: set[int]) -> list[str]:
-        """The nodes down among those holding these volumes, by name."""
-        return sorted({n for v in volume_ids if (n := self.catalog.elsewhere(v)) is not None
-                       and (self.remote is None or not self.remote.up(n))})
