@@ -6,6 +6,7 @@ killed node's cameras are recorded elsewhere within 30 s with a `node_failover` 
 from __future__ import annotations
 
 import functools
+import io
 import itertools
 import json
 import os
@@ -18,14 +19,20 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import httpx
 import psycopg
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import ClientConnection, connect
 
 from api_world import World
 from conftest import Kuzet, stop, wait_for
+from kuzet.access.accounts import Accounts
+from kuzet.access.roles import Roles
 from kuzet.access.secretbox import key_path
+from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog import keyindex
 from kuzet.catalog.db import make_engine
 from kuzet.catalog.models import CameraLease, Gap, Segment
@@ -33,6 +40,7 @@ from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.ca import NodeTls
 from kuzet.cluster.leases import Leases, Me, NameTaken
+from kuzet.cluster.live_relay import MAX_RECORD, RECORD, decode, encode
 from kuzet.cluster.member import Member
 from kuzet.cluster.placement import CameraView, LeaseView, NodeView, place, plan_for
 from kuzet.cluster.remote import NodeDown, Remote
@@ -40,9 +48,11 @@ from kuzet.console.snapshot import frame_at
 from kuzet.console.timeline_read import Drawn, Timelines
 from kuzet.export.writer import export_camera
 from kuzet.mp4.playback import read_segment
+from kuzet.recorder.fanout import Item
 from kuzet.storage.footage import Footage
 from pg_pair import PgPair
 
+PASSWORD = "night shift at the gate"
 TTL_S = 6  # the leases' life here: a failover in about 7 s, not the default's 12
 NS = 1_000_000_000
 
@@ -289,7 +299,9 @@ def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cach
     """UE-10-22 3.3.5, 3.5.3: a camera recorded on node b is played, exported and drawn
     on the timeline by node a, its bytes fetched from b's internal endpoint with mutual
     TLS (a client with no certificate of the cluster's authority refused at the
-    handshake); b paused past its lease: its footage is "unavailable: node b down" on the
+    handshake); a guard on node a watches it live, relayed from b's fan-out and audited
+    on a; the camera moved to a, the relayed view closes (1011) and opens again on a's own
+    recording; b paused past its lease: its footage is "unavailable: node b down" on the
     timeline and in `kuzet verify`, not missing; b back: playable again."""
     a, b = (_node(tmp_path, clip_cache, pg_url, n) for n in ("a", "b"))
     for k in (a, b):
@@ -339,6 +351,28 @@ def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cach
         stranger = ssl.create_default_context(cafile=str(tls.ca))
         stranger.check_hostname = False
         assert _refused(host, port_b, stranger)
+        # live: a guard on node a watches cam1, which node b records, through b's fan-out
+        base = wait_for(lambda: _api_of(a), 30, what="node a's console")["https"]
+        cookie = _guard_session(a, base)
+        frames, code = _live(base, cookie, "cam1", 10)
+        assert frames[0]["init"].startswith(b"\0\0")
+        assert frames[1]["keyframe"]  # a viewer starts where a decoder can
+        assert all(f["moof"] for f in frames[1:])
+        assert code is None  # still going when the test hung up
+        entries = AuditLog(catalog.session).entries(action="live.start")
+        assert [(e.actor, e.subject) for e in entries] == [("guard1", "cam1")]
+        # the camera moves to a: the relayed stream ends (1011), the player opens it
+        # again and gets a's own fan-out
+        with _live_socket(base, cookie, "cam1") as ws:
+            _first_frames(ws, 2)
+            a.run("camera", "move", "cam1", "a")
+            code = _closed_code(ws, 60)
+        assert code == 1011
+        # as the player does, a second later and again until a records it
+        frames = wait_for(lambda: _live(base, cookie, "cam1", 3)[0], 30, 1.0,
+                          what="cam1 live from node a's own recording")
+        assert frames[1]["keyframe"]
+        assert _holders(a)[1][0] == "a"
         # b down: unavailable, not gone
         os.kill(procs[1].pid, signal.SIGSTOP)
         try:
@@ -364,6 +398,72 @@ def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cach
                 stop(p)
         a.close()
         b.close()
+
+
+def _api_of(k: Kuzet) -> dict[str, str] | None:
+    path = k.home / "run" / "api.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _guard_session(k: Kuzet, base: str) -> str:
+    """A guard's session on the console at `base`: its cookie header."""
+    setup, now = Actor("setup", (), "local"), time.time_ns()
+    catalog = k.catalog()
+    Accounts(catalog.session).create(setup, "guard1", "Guard", now, password=PASSWORD)
+    view = Roles(catalog.session).request(setup, "guard1", "guard", now_ns=now)
+    Roles(catalog.session).decide(Actor("rector", ("rector",), "127.0.0.1"), view.id, True,
+                                  now)
+    with httpx.Client(base_url=base, verify=_self_signed()) as client:
+        r = client.post("/api/auth/login", json={"username": "guard1", "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        return "; ".join(f"{n}={v}" for n, v in client.cookies.items())
+
+
+def _self_signed() -> ssl.SSLContext:
+    """For the console's own self-signed certificate on loopback."""
+    context = ssl.create_default_context()
+    context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+    return context
+
+
+def _live_socket(base: str, cookie: str, camera: str) -> ClientConnection:
+    return connect(f"{base.replace('https', 'wss')}/api/ws/live/{camera}?stream=main",
+                   ssl=_self_signed(), additional_headers={"Cookie": cookie},
+                   open_timeout=30)
+
+
+def _first_frames(ws: ClientConnection, n: int) -> list[dict[str, Any]]:
+    """The init segment, then `n` frames: their flags, whether each is a fragment."""
+    got: list[dict[str, Any]] = []
+    while len(got) < n + 1:
+        message = ws.recv(timeout=30)
+        if isinstance(message, str):
+            continue  # the stream served, the init's type
+        if not got:
+            got.append({"init": message})
+        else:
+            got.append({"keyframe": bool(message[8] & 1), "moof": message[13:17] == b"moof"})
+    return got
+
+
+def _closed_code(ws: ClientConnection, timeout: float) -> int | None:
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ws.recv(timeout=deadline - time.monotonic())
+    except ConnectionClosed as exc:
+        return exc.rcvd.code if exc.rcvd is not None else None
+    return None
+
+
+def _live(base: str, cookie: str, camera: str, n: int) -> tuple[list[dict[str, Any]],
+                                                                  int | None]:
+    """The first `n` frames of a live view; the close code if it closed meanwhile."""
+    with _live_socket(base, cookie, camera) as ws:
+        try:
+            return _first_frames(ws, n), None
+        except ConnectionClosed as exc:
+            return [], exc.rcvd.code if exc.rcvd is not None else None
 
 
 def _status(url: str, node: str) -> str:
@@ -433,3 +533,17 @@ def test_placement_is_one_node_a_camera_shared_by_capacity(
         assert all(placed[c] == v.name for c in plan.take)
         assert all(leases[c].node == v.name for c in plan.hand)
         assert all(placed[c] != v.name for c in plan.hand)
+
+
+@given(st.lists(st.tuples(st.booleans(), st.booleans(), st.binary(max_size=64),
+                          st.integers(0, 2**63 - 1)), max_size=8))
+def test_live_records_read_back_as_written(items: list[tuple[bool, bool, bytes, int]]) -> None:
+    """What a recording node writes of its fan-out for another node reads back item for
+    item, keep-alives skipped; a record too large to be a frame is refused, not read."""
+    sent = [Item("init", data, mime="video/mp4; codecs=\"avc1.42E01E\"") if init
+            else Item("frag", data, key, arrival_ns=at) for init, key, data, at in items]
+    wire = io.BytesIO(b"".join(encode(None) + encode(i) for i in sent) + encode(None))
+    got = list(iter(lambda: decode(wire), None))
+    assert got == [i if i.kind == "frag" else Item("init", i.data, mime=i.mime) for i in sent]
+    with pytest.raises(ValueError, match="live record"):
+        decode(io.BytesIO(RECORD.pack(0, 0, 0, MAX_RECORD + 1)))

@@ -50,6 +50,7 @@ from kuzet.catalog.store import Catalog
 from kuzet.cluster.ca import node_tls
 from kuzet.cluster.internal import InternalServer
 from kuzet.cluster.leases import Leases, Me
+from kuzet.cluster.live_relay import LiveRelays
 from kuzet.cluster.member import Member
 from kuzet.cluster.remote import Remote
 from kuzet.config import Settings
@@ -201,8 +202,11 @@ class Server:
                 lan = settings.lan
                 self.internal = InternalServer(
                     settings.api_host, settings.node_port, tls, catalog,
-                    lambda ip: allowed(ClientAddress(parse_address(ip), ip), lan))
-            self.services.footage.remote = Remote(catalog, tls, settings.lease_ttl_s)
+                    lambda ip: allowed(ClientAddress(parse_address(ip), ip), lan),
+                    self.recorder.live)
+            remote = Remote(catalog, tls, settings.lease_ttl_s)
+            self.services.footage.remote = remote
+            self.services.relays = LiveRelays(remote, settings.node)
         if settings.ups:
             lan = settings.lan
 

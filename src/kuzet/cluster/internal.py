@@ -1,17 +1,21 @@
 """The internal endpoint of a recording node (issue 25): the bytes of a segment on its own
-disks, for another node of the cluster, and for nothing else.
+disks, and the live stream of a camera it records, for another node of the cluster, and
+for nothing else.
 
-`GET /internal/v1/segments/{camera id}/{stream number}/{start ns}` over TLS 1.3, the
+`GET /internal/v1/segments/{camera id}/{stream number}/{start ns}` and
+`GET /internal/v1/live/{camera id}/{stream number}` (records of `kuzet.cluster.live_relay`
+until the stream ends here or the other node hangs up) over TLS 1.3, the
 client's certificate required and issued by the cluster's authority (`cluster.ca`), naming
 a node in the catalog's register, from an address on the LAN (3.5.3). A browser holds no
 such certificate: the handshake fails before any request is read. The file is streamed in
 64-KiB chunks, never held whole. Every opening of footage is audited where a person asks
-for it (the console's node: `archive.open`, exports, stills); this endpoint is that
-node's reading arm, so it logs, it does not audit again.
+for it (the console's node: `archive.open`, `live.start`, exports, stills); this
+endpoint is that node's reading arm, so it logs, it does not audit again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -25,15 +29,22 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kuzet.catalog.models import Node, Segment
+from kuzet.catalog.models import Camera, Node, Segment
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.ca import NodeTls, peer_node
+from kuzet.cluster.live_relay import KEEPALIVE_S, encode
+from kuzet.recorder.fanout import LiveHub, Viewer
 
 log = logging.getLogger(__name__)
 PATH = re.compile(r"^/internal/v1/segments/(\d{1,9})/([01])/(\d{1,19})$")
-HANDSHAKE_S = 5.0  # a connection that has not proved who it is by then is dropped
-CONNECTIONS = 32  # at once: the other nodes' readers (a few each), not a crowd
+LIVE = re.compile(r"^/internal/v1/live/(\d{1,9})/([01])$")
+# a connection that has not proved who it is by then is dropped; later, a write blocked
+# this long (the other node stopped reading) ends it
+HANDSHAKE_S = 5.0
+# at once: the other nodes' readers (a few each) and their live relays (one a camera and
+# stream watched there: a video wall of 64 tiles on the console's node), not a crowd
+CONNECTIONS = 128
 CHUNK = 1 << 16
 
 
@@ -45,6 +56,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     catalog: Catalog
     on_lan: Callable[[str], bool]
+    live: Callable[[str, Stream], LiveHub | None]
     slots: threading.BoundedSemaphore
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
@@ -75,6 +87,9 @@ class _Handler(BaseHTTPRequestHandler):
             log.warning("internal endpoint: refused %s (%s)", self.client_address[0], node)
             self.send_error(403)
             return
+        if (live := LIVE.match(self.path)) is not None:
+            self._live(node, int(live[1]), Stream(int(live[2])))
+            return
         match = PATH.match(self.path)
         if match is None:
             self.send_error(404)
@@ -103,6 +118,47 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("internal endpoint: segment %d/%d/%d to node %s", camera, stream, start,
                   node)
 
+    def _live(self, node: str, camera_id: int, asked: Stream) -> None:
+        with self.server.catalog.session() as s:
+            name = s.scalar(select(Camera.name).where(Camera.id == camera_id))
+        served = asked
+        hub = self.server.live(name, asked) if name is not None else None
+        if hub is None and asked is Stream.SUB and name is not None:  # as the console's
+            served, hub = Stream.MAIN, self.server.live(name, Stream.MAIN)
+        if hub is None or name is None or hub.ended:
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("X-Kuzet-Stream", served.label)
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        log.info("internal endpoint: live %s (%s) to node %s", name, served.label, node)
+        asyncio.run(self._relay(hub))
+        log.info("internal endpoint: live %s (%s) to node %s ended", name, served.label,
+                 node)
+
+    async def _relay(self, hub: LiveHub) -> None:
+        """The hub's items to the other node until the stream ends here or the other node
+        hangs up; a keep-alive after `KEEPALIVE_S` without one."""
+        viewer = Viewer(asyncio.get_running_loop())
+        hub.join(viewer)
+        try:
+            while True:
+                try:
+                    item = await asyncio.wait_for(viewer.get(), KEEPALIVE_S)
+                except TimeoutError:
+                    item = None
+                if (item is not None and item.kind == "end") or hub.ended:
+                    return
+                self.wfile.write(encode(item))
+                self.wfile.flush()
+        except OSError:
+            return  # the other node went
+        finally:
+            hub.leave(viewer)
+
     def _registered(self, node: str) -> bool:
         with self.server.catalog.session() as s:
             return s.scalar(select(Node.name).where(Node.name == node)) is not None
@@ -113,11 +169,13 @@ class _Handler(BaseHTTPRequestHandler):
 
 class InternalServer:
     def __init__(self, host: str, port: int, tls: NodeTls, catalog: Catalog,
-                 on_lan: Callable[[str], bool]) -> None:
+                 on_lan: Callable[[str], bool],
+                 live: Callable[[str, Stream], LiveHub | None]) -> None:
         self.host, self.port = host, port
         self.tls = tls
         self.catalog = catalog
         self.on_lan = on_lan
+        self.live = live
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
@@ -126,7 +184,7 @@ class InternalServer:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
         _Server.address_family = family
         server = _Server((self.host, self.port), _Handler)
-        server.catalog, server.on_lan = self.catalog, self.on_lan
+        server.catalog, server.on_lan, server.live = self.catalog, self.on_lan, self.live
         server.slots = threading.BoundedSemaphore(CONNECTIONS)
         context: ssl.SSLContext = self.tls.server()
         server.socket = context.wrap_socket(server.socket, server_side=True,

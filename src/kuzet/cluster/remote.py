@@ -76,9 +76,10 @@ class Remote:
         state = self.states().get(node)
         return state is not None and state.up
 
-    def read(self, node: str, seg: Placed) -> bytes:
-        """The segment's bytes from `node`; `NodeDown` when it is down or does not answer,
-        FileNotFoundError when it answers that the file is gone."""
+    def open(self, node: str, path: str
+             ) -> tuple[http.client.HTTPSConnection, http.client.HTTPResponse]:
+        """A GET of `path` on `node`'s internal endpoint, its answer's headers read;
+        `NodeDown` when the node is down, does not answer, or is not who it says."""
         state = self.states().get(node)
         if state is None or not state.up:
             raise NodeDown(node)
@@ -93,11 +94,23 @@ class Remote:
             conn.connect()
             assert conn.sock is not None
             conn.sock.settimeout(TIMEOUT_S)
-            conn.request("GET", f"/internal/v1/segments/{seg.camera_id}/{int(seg.stream)}/"
-                                f"{seg.start_ns}")
+            conn.request("GET", path)
             if conn.sock is None or peer_node(conn.sock) != node:
                 raise NodeDown(node, "answered with another node's certificate")
-            resp = conn.getresponse()
+            return conn, conn.getresponse()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            if isinstance(exc, NodeDown):
+                raise
+            self._failed[node] = time.monotonic()
+            raise NodeDown(node, f"unreachable ({exc.__class__.__name__})") from exc
+
+    def read(self, node: str, seg: Placed) -> bytes:
+        """The segment's bytes from `node`; `NodeDown` when it is down or does not answer,
+        FileNotFoundError when it answers that the file is gone."""
+        conn, resp = self.open(node, f"/internal/v1/segments/{seg.camera_id}/"
+                                     f"{int(seg.stream)}/{seg.start_ns}")
+        try:
             if resp.status == 404:
                 raise FileNotFoundError(f"node {node}: the segment's file is gone")
             if resp.status != 200:

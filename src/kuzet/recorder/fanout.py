@@ -27,7 +27,9 @@ LAG_NS = 500_000_000  # the most of the camera's time a viewer's queue may hold
 
 @dataclass(frozen=True)
 class Item:
-    kind: str  # "init" (data is an init segment, mime its type) or "frag"
+    # "init" (data is an init segment, mime its type), "frag", or "end" (the stream is
+    # over here: the camera is recorded elsewhere now, its viewers open it again)
+    kind: str
     data: bytes
     keyframe: bool = False
     mime: str = ""
@@ -53,7 +55,7 @@ class Viewer:
         return item
 
     def offer(self, item: Item) -> None:
-        if item.kind == "init":  # a new stream: nothing of the old one is any use
+        if item.kind != "frag":  # a new stream, or none: nothing of the old one is any use
             self._drop_waiting(keep_init=False)
             self.skipping = True
             self.queue.put_nowait(item)
@@ -103,30 +105,57 @@ class Relay(Protocol):
               arrival_ns: int) -> None: ...
 
 
-class LiveHub:
-    """A camera's viewers and, while there are any, its live muxer; its taps and relays."""
+END = Item("end", b"")
+
+
+class Audience:
+    """A stream's viewers: each item is offered to every one on its own event loop, and a
+    newcomer gets the init segment first. `end` tells them the stream is over here."""
 
     def __init__(self) -> None:
         self._viewers: set[Viewer] = set()
         self._lock = threading.Lock()
-        self._muxer: LiveMuxer | None = None
         self._init: Item | None = None
+        self.ended = False
+
+    def join(self, viewer: Viewer) -> None:
+        with self._lock:
+            self._viewers.add(viewer)
+            first = END if self.ended else self._init
+            if first is not None:
+                viewer.loop.call_soon_threadsafe(viewer.offer, first)
+
+    def leave(self, viewer: Viewer) -> None:
+        with self._lock:
+            self._viewers.discard(viewer)
+
+    def end(self) -> None:
+        with self._lock:
+            self.ended = True
+        self._broadcast(END)
+
+    def _broadcast(self, item: Item) -> None:
+        with self._lock:
+            viewers = list(self._viewers)
+        for v in viewers:
+            try:
+                v.loop.call_soon_threadsafe(v.offer, item)
+            except RuntimeError:  # that viewer's loop has closed
+                self.leave(v)
+
+
+class LiveHub(Audience):
+    """A camera's viewers and, while there are any, its live muxer; its taps and relays."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._muxer: LiveMuxer | None = None
         self.taps: list[Tap] = []
         self.relays: list[Relay] = []
 
     @property
     def active(self) -> bool:
         return bool(self._viewers) or bool(self.taps) or bool(self.relays)
-
-    def join(self, viewer: Viewer) -> None:
-        with self._lock:
-            self._viewers.add(viewer)
-            if self._init is not None:
-                viewer.loop.call_soon_threadsafe(viewer.offer, self._init)
-
-    def leave(self, viewer: Viewer) -> None:
-        with self._lock:
-            self._viewers.discard(viewer)
 
     def reset(self) -> None:
         """The stream broke or jumped: the next keyframe starts a new init segment."""
@@ -164,12 +193,3 @@ class LiveHub:
             self._broadcast(Item("frag", f.data, f.keyframe, arrival_ns=arrival_ns))
         if not self._viewers:
             self.reset()
-
-    def _broadcast(self, item: Item) -> None:
-        with self._lock:
-            viewers = list(self._viewers)
-        for v in viewers:
-            try:
-                v.loop.call_soon_threadsafe(v.offer, item)
-            except RuntimeError:  # that viewer's loop has closed
-                self.leave(v)

@@ -78,6 +78,7 @@ class SubStream(Worker):
             if self.live.active and not self._stop.is_set():
                 self._stop.wait(backoff_delay_s(attempt, self.settings.backoff_max_s))
                 attempt += 1
+        self.live.end()
 
     def _relay(self, container: Any) -> None:
         """Frames to the hub until stopped, the stream fails, or nobody has watched for

@@ -257,6 +257,7 @@ class Supervisor(Worker):
                 self._stop.wait(backoff_delay_s(attempt, self.settings.backoff_max_s,
                                                 refused=refused))
                 attempt += 1
+        self.live.end()  # its viewers open the camera again, wherever it is now
         self._store()  # a last try; what is left is catalogued at the next start
         self._set_state(State.STOPPED)
 

@@ -25,6 +25,7 @@ from kuzet.catalog.alarms import Alarms
 from kuzet.catalog.models import Camera
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
+from kuzet.cluster.live_relay import LiveRelays
 from kuzet.config import Settings
 from kuzet.console.layouts import Layouts
 from kuzet.console.marks import Bookmarks
@@ -152,6 +153,8 @@ class Services:
     restream: Restream | None = None  # the server toward them, where `kuzet serve` runs it
     # segments' bytes here or on the recording node that wrote them (issue 25)
     footage: Footage = field(init=False)
+    # live video of the cameras other nodes record, on a node of a cluster (issue 25)
+    relays: LiveRelays | None = None
     _cameras: tuple[float, dict[str, Camera]] = field(init=False, default=(-1e9, {}))
 
     def __post_init__(self) -> None:

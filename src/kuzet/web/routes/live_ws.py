@@ -10,7 +10,10 @@ one byte of flags (1: a keyframe, where a player that fell behind may resume), a
 fragment (moof+mdat). A new init (the camera
 reconnected, its parameters changed) comes the same way. Frames come from the recorder's
 own camera session through its fan-out (kuzet.recorder.fanout): watching opens no second
-connection to the camera. Start and end are audited (`live.start`, `live.stop`).
+connection to the camera. On a node of a cluster, a camera another node records comes
+from that node's fan-out (kuzet.cluster.live_relay); when the stream ends here (the camera
+moved), the socket closes with 1011 and the player opens it again. Start and end are
+audited (`live.start`, `live.stop`).
 """
 
 from __future__ import annotations
@@ -27,7 +30,8 @@ from kuzet.access.permissions import Decision, Perm, decide
 from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.catalog.streams import Stream
-from kuzet.recorder.fanout import LiveHub, Viewer
+from kuzet.cluster.remote import NodeDown
+from kuzet.recorder.fanout import Audience, Viewer
 from kuzet.web.deps import services, source
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
 
@@ -52,38 +56,49 @@ async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
         refuse(ws, caller.actor(source(ws)), verdict.reason if cam else "no such camera")
         await close(ws, POLICY_VIOLATION, "live view of this camera is not permitted")
         return
-    served = Stream.SUB if stream == Stream.SUB.label else Stream.MAIN
-    hub = svc.live(cam.name, served)
+    asked = Stream.SUB if stream == Stream.SUB.label else Stream.MAIN
+    served = asked
+    hub: Audience | None = svc.live(cam.name, asked)
     if hub is None and served is Stream.SUB:  # no sub stream configured: the main one it is
         served, hub = Stream.MAIN, svc.live(cam.name, Stream.MAIN)
-    if hub is None:
-        await close(ws, NOT_LIVE, "the camera is not being recorded here")
-        return
     if not await claim_view(ws, caller):
         return
     try:
+        why = "the camera is not being recorded here"
+        if hub is None and svc.relays is not None:  # another node may record it
+            try:
+                relayed = await asyncio.to_thread(svc.relays.open, cam.id, asked)
+            except NodeDown as exc:
+                relayed, why = None, str(exc)
+            if relayed is not None:
+                served, hub = relayed.served, relayed
+        if hub is None:
+            await close(ws, NOT_LIVE, why)
+            return
         await _watch(ws, caller, cam.name, cam.id, hub, served, verdict)
     finally:
         svc.views.give_back(caller.name)
 
 
-async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub: LiveHub,
+async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub: Audience,
                  served: Stream, basis: Decision) -> None:
     svc = services(ws)
-    await ws.accept()
-    await ws.send_text(json.dumps({"type": "stream", "stream": served.label}))
-    seq = svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_START, camera,
-                        basis=basis.reason, stream=served.label).seq
     viewer = Viewer(asyncio.get_running_loop())
-    hub.join(viewer)
+    hub.join(viewer)  # at once: a relayed stream's connection ends when its last one leaves
     try:
-        await _pump(ws, viewer, camera_id, camera, basis)
-    except WebSocketDisconnect:
-        pass
+        await ws.accept()
+        await ws.send_text(json.dumps({"type": "stream", "stream": served.label}))
+        seq = svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_START, camera,
+                            basis=basis.reason, stream=served.label).seq
+        try:
+            await _pump(ws, viewer, camera_id, camera, basis)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_STOP, camera,
+                          viewing=seq, dropped=viewer.dropped)
     finally:
         hub.leave(viewer)
-        svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_STOP, camera, viewing=seq,
-                      dropped=viewer.dropped)
 
 
 async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int, camera: str,
@@ -109,6 +124,10 @@ async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int, camera: str,
             next_check = loop.time() + RECHECK_S
         if item is None:
             continue
+        if item.kind == "end":  # the player opens it again, from the node recording it now
+            with contextlib.suppress(RuntimeError):
+                await ws.close(NOT_LIVE, "the camera's stream ended here")
+            return
         if item.kind == "init":
             await ws.send_text(json.dumps({"type": "init", "mime": item.mime}))
             await ws.send_bytes(item.data)
