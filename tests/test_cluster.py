@@ -48,8 +48,8 @@ from kuzet.console.snapshot import frame_at
 from kuzet.console.timeline_read import Drawn, Timelines
 from kuzet.export.writer import export_camera
 from kuzet.mp4.playback import read_segment
-from kuzet.recorder.fanout import Item
 from kuzet.storage.footage import Footage
+from kuzet.viewers import Item
 from pg_pair import PgPair
 
 PASSWORD = "night shift at the gate"
@@ -316,6 +316,7 @@ def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cach
     a.run("camera", "add", "cam1", f"rtsp://127.0.0.1:{port}/cam01/main", "--zone", "corridor")
     procs = [k.spawn("serve", log_name="serve") for k in (a, b)]
     catalog = Catalog(make_engine(pg_url), "a")
+    remote: Remote | None = None
     try:
         wait_for(lambda: "b" in {n["name"] for n in a.json("node", "list")}, 60,
                  what="node b registered")
@@ -331,7 +332,8 @@ def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cach
                  what="node a's certificate")
         tls = NodeTls(*(tmp_path / "a" / "cluster" / f for f in ("ca.pem", "node.pem",
                                                                  "node.key")))
-        footage = Footage(catalog, Remote(catalog, tls, TTL_S))
+        remote = Remote(catalog, tls, TTL_S)
+        footage = Footage(catalog, remote)
         assert footage.read(seg) == on_b.read_bytes()
         init, fragments = read_segment(footage.read(seg), keyindex.decode(seg.keyframes),
                                        seg.end_ns - seg.start_ns, 0, seg.end_ns - seg.start_ns)
@@ -392,6 +394,8 @@ def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cach
                  what="node b up again")
         assert footage.read(seg) == on_b.read_bytes()
     finally:
+        if remote is not None:
+            remote.close()
         catalog.engine.dispose()
         for p in procs:
             if p.poll() is None:

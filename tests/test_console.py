@@ -21,8 +21,8 @@ from pypdf import PdfReader
 from api_world import CHROMIUM_ARGS
 from conftest import Kuzet, stop, wait_for
 from kuzet.access.secretbox import SecretBox, key_path
-from kuzet.recorder.fanout import Item, Viewer
 from kuzet.timefmt import format_instant
+from kuzet.viewers import Item, Viewer
 from kuzet.web.i18n import LANGUAGES, catalog
 
 ROOT = Path(__file__).resolve().parents[1]

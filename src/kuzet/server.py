@@ -358,6 +358,8 @@ class Server:
             self.api.stop()
             if self.internal is not None:
                 self.internal.stop()
+            if self.services.footage.remote is not None:
+                self.services.footage.remote.close()
         for watch in self.watches:
             watch.stop()
         stopping = self.detection.stop()

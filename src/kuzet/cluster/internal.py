@@ -34,7 +34,7 @@ from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.ca import NodeTls, peer_node
 from kuzet.cluster.live_relay import KEEPALIVE_S, encode
-from kuzet.recorder.fanout import LiveHub, Viewer
+from kuzet.viewers import Audience, Viewer
 
 log = logging.getLogger(__name__)
 PATH = re.compile(r"^/internal/v1/segments/(\d{1,9})/([01])/(\d{1,19})$")
@@ -56,7 +56,7 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     catalog: Catalog
     on_lan: Callable[[str], bool]
-    live: Callable[[str, Stream], LiveHub | None]
+    live: Callable[[str, Stream], Audience | None]
     slots: threading.BoundedSemaphore
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
@@ -139,7 +139,7 @@ class _Handler(BaseHTTPRequestHandler):
         log.info("internal endpoint: live %s (%s) to node %s ended", name, served.label,
                  node)
 
-    async def _relay(self, hub: LiveHub) -> None:
+    async def _relay(self, hub: Audience) -> None:
         """The hub's items to the other node until the stream ends here or the other node
         hangs up; a keep-alive after `KEEPALIVE_S` without one."""
         viewer = Viewer(asyncio.get_running_loop())
@@ -170,7 +170,7 @@ class _Handler(BaseHTTPRequestHandler):
 class InternalServer:
     def __init__(self, host: str, port: int, tls: NodeTls, catalog: Catalog,
                  on_lan: Callable[[str], bool],
-                 live: Callable[[str, Stream], LiveHub | None]) -> None:
+                 live: Callable[[str, Stream], Audience | None]) -> None:
         self.host, self.port = host, port
         self.tls = tls
         self.catalog = catalog

@@ -29,7 +29,7 @@ from kuzet.catalog.models import CameraLease
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.leases import NOW
 from kuzet.cluster.remote import NodeDown, Remote
-from kuzet.recorder.fanout import Audience, Item, Viewer
+from kuzet.viewers import Audience, Item, Viewer
 
 log = logging.getLogger(__name__)
 RECORD = struct.Struct(">BQII")

@@ -5,6 +5,10 @@ not: `mp4.playback`, the export's hash, a still).
 
 Where the owner is: its heartbeat's status says its endpoint (`internal`), and whether it
 is up is its heartbeat against the lease time, read at most once a second.
+
+Connections are kept between reads (`KEPT` a node, for less than the endpoint's idle
+limit): a new one is a TCP and TLS 1.3 handshake with both certificates checked, most of a
+segment's time to its first fragment through another node (bench/cluster.py).
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ TIMEOUT_S = 10.0  # a read stalled this long: the node is unreachable
 CONNECT_S = 3.0  # on the LAN a connection takes milliseconds
 SHUNNED_S = 10.0  # a node that did not answer is not asked again for this long
 STATES_S = 1.0  # how long the nodes' states, once read, are taken as they are
+KEPT = 4  # idle connections kept a node: the readers of a console's archive sockets
+KEPT_S = 4.0  # under the endpoint's HANDSHAKE_S, after which it closes an idle one
 
 
 class NodeDown(FileNotFoundError):
@@ -55,6 +61,7 @@ class Remote:
         self._failed: dict[str, float] = {}  # node -> when it last did not answer
         self._read_at = 0.0
         self._lock = threading.Lock()
+        self._kept: dict[str, list[tuple[http.client.HTTPSConnection, float]]] = {}
 
     def states(self) -> dict[str, NodeState]:
         with self._lock:
@@ -76,10 +83,11 @@ class Remote:
         state = self.states().get(node)
         return state is not None and state.up
 
-    def open(self, node: str, path: str
+    def open(self, node: str, path: str, *, keep: bool = False
              ) -> tuple[http.client.HTTPSConnection, http.client.HTTPResponse]:
         """A GET of `path` on `node`'s internal endpoint, its answer's headers read;
-        `NodeDown` when the node is down, does not answer, or is not who it says."""
+        `NodeDown` when the node is down, does not answer, or is not who it says. With
+        `keep`, on a kept connection where one is idle (`give_back` it once read)."""
         state = self.states().get(node)
         if state is None or not state.up:
             raise NodeDown(node)
@@ -87,6 +95,13 @@ class Remote:
             raise NodeDown(node, "has no internal endpoint (kuzet cluster init)")
         if time.monotonic() - self._failed.get(node, -1e9) < SHUNNED_S:
             raise NodeDown(node, "unreachable (it did not answer a moment ago)")
+        kept = self._take_kept(node) if keep else None
+        if kept is not None:
+            try:
+                kept.request("GET", path)
+                return kept, kept.getresponse()
+            except (OSError, http.client.HTTPException):
+                kept.close()  # closed at the other end meanwhile: a new one
         host, port = state.endpoint
         conn = http.client.HTTPSConnection(host, port, context=self.context,
                                            timeout=CONNECT_S)
@@ -105,24 +120,59 @@ class Remote:
             self._failed[node] = time.monotonic()
             raise NodeDown(node, f"unreachable ({exc.__class__.__name__})") from exc
 
+    def _take_kept(self, node: str) -> http.client.HTTPSConnection | None:
+        now = time.monotonic()
+        with self._lock:
+            kept = self._kept.get(node, [])
+            while kept:
+                conn, since = kept.pop()
+                if now - since < KEPT_S:
+                    return conn
+                conn.close()
+        return None
+
+    def give_back(self, node: str, conn: http.client.HTTPSConnection,
+                  resp: http.client.HTTPResponse) -> None:
+        """A connection whose answer was read to its end, kept for the next read."""
+        if resp.will_close or not resp.isclosed():
+            conn.close()
+            return
+        with self._lock:
+            kept = self._kept.setdefault(node, [])
+            if len(kept) < KEPT:
+                kept.append((conn, time.monotonic()))
+                return
+        conn.close()
+
+    def close(self) -> None:
+        """Close the kept connections."""
+        with self._lock:
+            kept, self._kept = self._kept, {}
+        for conns in kept.values():
+            for conn, _ in conns:
+                conn.close()
+
     def read(self, node: str, seg: Placed) -> bytes:
         """The segment's bytes from `node`; `NodeDown` when it is down or does not answer,
         FileNotFoundError when it answers that the file is gone."""
         conn, resp = self.open(node, f"/internal/v1/segments/{seg.camera_id}/"
-                                     f"{int(seg.stream)}/{seg.start_ns}")
+                                     f"{int(seg.stream)}/{seg.start_ns}", keep=True)
         try:
             if resp.status == 404:
+                resp.read()
+                self.give_back(node, conn, resp)
                 raise FileNotFoundError(f"node {node}: the segment's file is gone")
             if resp.status != 200:
+                conn.close()
                 raise NodeDown(node, f"refused ({resp.status})")
             data = bytearray()
             while chunk := resp.read(CHUNK):
                 data += chunk
-            return bytes(data)
         except (OSError, http.client.HTTPException) as exc:
             if isinstance(exc, FileNotFoundError):
                 raise
+            conn.close()
             self._failed[node] = time.monotonic()
             raise NodeDown(node, f"unreachable ({exc.__class__.__name__})") from exc
-        finally:
-            conn.close()
+        self.give_back(node, conn, resp)
+        return bytes(data)

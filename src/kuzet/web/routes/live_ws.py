@@ -31,7 +31,7 @@ from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.remote import NodeDown
-from kuzet.recorder.fanout import Audience, Viewer
+from kuzet.viewers import Audience, Viewer
 from kuzet.web.deps import services, source
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
 
