@@ -4,9 +4,14 @@
    one `kuzet serve --node a`, each on a catalog of its own, side by side over the same
    seconds: CPU-s of the server per camera-hour and the catalog's transactions per second
    (`pg_stat_database`), and their ratios (target ≤ 1.05).
-2. Three nodes sharing the cameras (`--cameras` each): their CPU and transactions, then
-   `kill -9` of one node and, for each of its cameras, the seconds from the kill to the
-   first segment row another node commits for it (target p95 ≤ 30 s).
+2. Three nodes sharing the cameras (`--cameras` each): their CPU and transactions; one
+   node drained, each of its cameras recorded by another node beside it before the
+   hand-over: each camera's `node_handover` gap (target: less than a GOP, the
+   simulator's 1 s); undrained; then `kill -9` of one node and, for each of its cameras,
+   the seconds from the kill to the first segment row another node commits for it
+   (target p95 ≤ 30 s).
+4. Archive: the first fragment of a segment read on the node that recorded it and
+   through another node's internal endpoint (target ≤ 1.5×, and ≤ 300 ms at p95).
 3. The catalog's primary killed while a node records, its synchronous replica promoted
    after `--outage` seconds: seconds from the promotion until every camera's waiting
    segments are catalogued (target ≤ 15 s), and files on disk against rows (none lost).
@@ -118,6 +123,16 @@ def leases(url: str) -> dict[int, tuple[str, int]]:
             "SELECT camera_id, node, epoch FROM camera_leases").fetchall()}
 
 
+def handover_gaps(url: str, cameras: set[int], since_ns: int) -> dict[int, float]:
+    """The length (s) of each camera's `node_handover` gap opened after an instant and
+    closed since."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        return {c: (e - s) / 1e9 for c, s, e in conn.execute(
+            "SELECT camera_id, start_ns, end_ns FROM gaps WHERE cause = 'node_handover' "
+            "AND start_ns > %s AND end_ns IS NOT NULL", (since_ns,)).fetchall()
+            if c in cameras}
+
+
 class Cluster:
     """Homes under OUT/<tag>, one per node, all on `url`, cameras from one simulator."""
 
@@ -185,6 +200,31 @@ def first_fragment_ms(footage: Footage, seg: Segment) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+def drained(c: Cluster, url: str, even: Callable[[], bool]) -> dict[str, Figure]:
+    """Node c drained: each of its cameras recorded by another node beside it, then
+    handed over; the gaps between its last segment and the new node's first. Undrained
+    after, and shared evenly again."""
+    on_c = {cam for cam, (n, _) in leases(url).items() if n == "c"}
+    since = time.time_ns()
+    kuzet(c.env(None), "node", "drain", "c")
+    gaps: dict[int, float] = {}
+
+    def moved() -> bool:
+        gaps.update(handover_gaps(url, on_c, since))
+        return len(gaps) == len(on_c)
+
+    wait("node c's cameras handed over", moved, 120)
+    kuzet(c.env(None), "node", "undrain", "c")
+    wait("three nodes sharing the cameras again", even, 180)
+    times = sorted(gaps.values())
+    p95 = times[max(0, round(0.95 * len(times)) - 1)]
+    print(f"node c drained: {len(times)} cameras handed over, gap p50 "
+          f"{statistics.median(times):.2f} s, p95 {p95:.2f} s, max {times[-1]:.2f} s "
+          f"(one GOP: 1 s)")
+    return {"cameras": len(times), "p50": round(statistics.median(times), 3),
+            "p95": round(p95, 3), "max": round(times[-1], 3)}
+
+
 def through_another(url: str, port: int, args: argparse.Namespace) -> dict[str, Figure]:
     """Cameras pinned to node b; each of their segments read as b reads it (from its
     disk) and as a reads it (from b's internal endpoint, mutual TLS), in turns."""
@@ -218,6 +258,8 @@ def through_another(url: str, port: int, args: argparse.Namespace) -> dict[str, 
         for seg in on_b()[:40]:
             owner.append(first_fragment_ms(local, seg))
             other.append(first_fragment_ms(remote, seg))
+        assert remote.remote is not None
+        remote.remote.close()
     finally:
         engine.dispose()
         c.stop()
@@ -304,6 +346,7 @@ def main() -> None:
             [(cpu_c, tx_c)] = steady([(db, procs)], args.seconds)
             figures["three_nodes"] = {"cpu_s_per_camera_hour": round(cpu_c * per_hour, 2),
                                       "catalog_xacts_per_s": round(tx_c, 2)}
+            figures["drain_gap_s"] = drained(c, url, even)
             held = leases(url)
             victim = {cam: e for cam, (n, e) in held.items() if n == "b"}
             killed_ns, killed = time.time_ns(), time.monotonic()

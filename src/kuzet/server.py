@@ -191,7 +191,7 @@ class Server:
                 schema_of(catalog.engine) or "", settings.node_max_cameras,
                 settings.node_max_mbps, settings.node_building), settings.lease_ttl_s),
                 self.recorder.release, self.recorder.sync_cameras, self._node_status,
-                lambda: not self.recorder.powered_down)
+                lambda: not self.recorder.powered_down, self.recorder.standing)
             self.recorder.leased = self.member
             self.watches.append(Periodic("cluster-lease", settings.lease_renew_s,
                                          self.member.turn))

@@ -271,6 +271,10 @@ class CameraLease(Base):
     epoch: Mapped[int] = mapped_column(BigInteger)
     since_ns: Mapped[int] = mapped_column(BigInteger)
     expires_ns: Mapped[int] = mapped_column(BigInteger)
+    # a planned move, made before it is broken: the node the holder offers the camera to,
+    # and when that node had the camera's stream recording beside the holder's
+    offered_to: Mapped[str | None] = mapped_column(String(64))
+    ready_ns: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ClusterCa(Base):

@@ -46,12 +46,22 @@ class Me:
 
 
 @dataclass(frozen=True)
+class Offer:
+    """A camera its holder offers to another node (a planned move): under which of the
+    holder's epochs, and whether that node records it beside the holder already."""
+    to: str
+    epoch: int
+    ready: bool
+
+
+@dataclass(frozen=True)
 class Turn:
     """One heartbeat's reading of the cluster, as the catalog had it."""
     nodes: list[NodeView]
     cameras: list[CameraView]
     leases: dict[int, LeaseView]
     expires: dict[int, int]  # camera id -> its lease's expiry (0: let go at a stop)
+    offers: dict[int, Offer]
 
     def mine(self, me: str) -> dict[int, int]:
         """The cameras leased to `me`, with their epochs."""
@@ -101,7 +111,9 @@ class Leases:
             if state is None:
                 raise NameTaken("another live kuzet serve is node {name}: one process per "
                                 "node name", name=me.name)
-            bump = ", epoch = epoch + 1" if self._first else ""
+            # a new process: its leases' epochs go up, and what it offered is withdrawn
+            bump = ", epoch = epoch + 1, offered_to = NULL, ready_ns = NULL" \
+                if self._first else ""
             conn.execute(text(f"UPDATE camera_leases SET expires_ns = :until{bump} "  # noqa: S608
                               "WHERE node = :me"),
                          {"until": now + self.ttl_ns, "me": me.name})
@@ -114,11 +126,32 @@ class Leases:
                 "SELECT id, pinned_node, building FROM cameras WHERE removed_ns IS NULL"))]
             leases: dict[int, LeaseView] = {}
             expires: dict[int, int] = {}
+            offers: dict[int, Offer] = {}
             for r in conn.execute(text(
-                    "SELECT camera_id, node, epoch, expires_ns FROM camera_leases")):
+                    "SELECT camera_id, node, epoch, expires_ns, offered_to, ready_ns "
+                    "FROM camera_leases")):
                 leases[r.camera_id] = LeaseView(r.node, r.epoch, r.expires_ns > now)
                 expires[r.camera_id] = r.expires_ns
-        return Turn(nodes, cameras, leases, expires)
+                if r.offered_to is not None:
+                    offers[r.camera_id] = Offer(r.offered_to, r.epoch, r.ready_ns is not None)
+        return Turn(nodes, cameras, leases, expires, offers)
+
+    def offer(self, camera_id: int, epoch: int, to: str | None) -> bool:
+        """Offer a camera this node holds to node `to` (None: withdraw the offer); False
+        when the lease is no longer this node's under `epoch`."""
+        with self.catalog.engine.begin() as conn:
+            return conn.execute(update(CameraLease).where(
+                CameraLease.camera_id == camera_id, CameraLease.node == self.me.name,
+                CameraLease.epoch == epoch).values(offered_to=to, ready_ns=None)).rowcount == 1
+
+    def ready(self, camera_id: int, epoch: int) -> bool:
+        """Say this node records a camera offered to it beside its holder, which may now
+        hand it over; False when the offer is gone."""
+        with self.catalog.engine.begin() as conn:
+            return conn.execute(update(CameraLease).where(
+                CameraLease.camera_id == camera_id, CameraLease.offered_to == self.me.name,
+                CameraLease.epoch == epoch, CameraLease.ready_ns.is_(None)).values(
+                ready_ns=NOW)).rowcount == 1
 
     def take(self, camera_id: int, seen: LeaseView | None, let_go: bool) -> int | None:
         """Take a camera placed on this node whose lease nobody holds live: the new epoch,
@@ -136,7 +169,8 @@ class Leases:
                     CameraLease.camera_id == camera_id, CameraLease.epoch == seen.epoch,
                     CameraLease.expires_ns < NOW).values(
                     node=me, epoch=CameraLease.epoch + 1, since_ns=NOW,
-                    expires_ns=NOW + self.ttl_ns).returning(CameraLease.epoch))
+                    expires_ns=NOW + self.ttl_ns, offered_to=None, ready_ns=None)
+                    .returning(CameraLease.epoch))
             if epoch is None:
                 return None
             if seen is not None and seen.node != me:
@@ -162,7 +196,7 @@ class Leases:
                 return conn.execute(delete(CameraLease).where(*mine)).rowcount == 1
             done = conn.execute(update(CameraLease).where(*mine).values(
                 node=to, epoch=CameraLease.epoch + 1, since_ns=NOW,
-                expires_ns=NOW + self.ttl_ns))
+                expires_ns=NOW + self.ttl_ns, offered_to=None, ready_ns=None))
             if done.rowcount != 1:
                 return False
             _open_gap(conn, camera_id, GapCause.NODE_HANDOVER,

@@ -30,6 +30,7 @@ from kuzet.ingest.choice import ClientChoice
 from kuzet.ingest.errors import GapCause
 from kuzet.recorder.camera_health import CameraHealth
 from kuzet.recorder.fanout import LiveHub
+from kuzet.recorder.status import State
 from kuzet.recorder.substream import SubStream
 from kuzet.recorder.supervisor import CameraSource, Supervisor
 from kuzet.storage.derived import Beside
@@ -91,9 +92,11 @@ def _recorder_alive(lock: Path) -> bool:
 
 class Leased(Protocol):
     """A recording node's leases (kuzet.cluster.member.Member): the cameras it records,
-    each with the epoch every segment is committed under."""
+    each with the epoch every segment is committed under, and those it records beside
+    their holder, waiting for them (a planned move), with the epoch they will have."""
 
     held: Mapping[int, int]
+    standby: Mapping[int, int]
 
     def turn(self) -> None:
         """Heartbeat, renew, and take or hand over cameras; `held` follows."""
@@ -251,9 +254,10 @@ class RecorderService:
     def _sync(self) -> None:
         cameras = {c.id: c for c in self.catalog.cameras()}
         epochs: Mapping[int, int] = {}
+        standby: Mapping[int, int] = {}
         if self.leased is not None:
-            epochs = self.leased.held
-            cameras = {i: c for i, c in cameras.items() if i in epochs}
+            epochs, standby = self.leased.held, self.leased.standby
+            cameras = {i: c for i, c in cameras.items() if i in epochs or i in standby}
         self.registered = {c.name for c in cameras.values()}
         if self._powered_down:
             return  # nothing starts until the UPS is back on line
@@ -274,16 +278,19 @@ class RecorderService:
             # the catalog's text becomes a SecretUrl here, before any log or status sees it
             source = CameraSource(id=cam.id, name=cam.name, url=SecretUrl(cam.main_url),
                                   transport=transport, keep_audio=cam.audio_order_no is not None,
-                                  tls_fingerprint=cam.tls_fingerprint, epoch=epochs.get(cam_id))
+                                  tls_fingerprint=cam.tls_fingerprint,
+                                  epoch=epochs.get(cam_id, standby.get(cam_id)))
             running = self.supervisors.get(cam_id)
             if running is not None and running.source != source:
                 running.stop()
                 self._restarting[cam_id] = self.supervisors.pop(cam_id)
+            if running is not None and cam_id not in standby:
+                running.grant()  # handed over: what it recorded beside the holder goes in
             old = self._restarting.get(cam_id)
             if cam_id in self.supervisors or not self._old_session_closed(source):
                 continue
             sup = Supervisor(source, self.catalog, self.settings, self.volumes,
-                             opener=self.clients.open)
+                             opener=self.clients.open, standby=cam_id in standby)
             if old is not None:  # the camera's certificate, still what it presents
                 sup.status.certificate_sha256 = old.status.certificate_sha256
             self.supervisors[cam_id] = sup
@@ -326,11 +333,17 @@ class RecorderService:
                                   f"new session: {_why_new_session(old.source, new)}")
         return True
 
+    def standing(self, camera_id: int) -> bool:
+        """Whether a camera offered to this node is recorded here beside its holder."""
+        sup = self.supervisors.get(camera_id)
+        return sup is not None and not sup.granted and sup.status.state is State.RECORDING
+
     def live(self, name: str, stream: Stream = Stream.MAIN) -> LiveHub | None:
-        """The fan-out of a camera's stream recorded or relayed here, if any."""
+        """The fan-out of a camera's stream recorded or relayed here, if any (not of one
+        recorded beside its holder, waiting for it: the holder's is the camera's)."""
         if stream is Stream.MAIN:
             return next((s.live for s in list(self.supervisors.values())
-                         if s.source.name == name), None)
+                         if s.source.name == name and s.granted), None)
         return next((s.live for s in list(self.substreams.values()) if s.camera == name), None)
 
     def listen(self, listener: StatusListener) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -183,7 +184,10 @@ class _Unstored:
 class Supervisor(Worker):
     def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings,
                  volumes: Volumes, *, opener: Opener,
-                 clock_ns: Callable[[], int] = time.time_ns) -> None:
+                 clock_ns: Callable[[], int] = time.time_ns, standby: bool = False) -> None:
+        """`standby`: the camera is offered to this node and still recorded by its holder
+        (kuzet.cluster.member): its files are cut at every keyframe and not catalogued
+        until `grant`, then from the first that starts after the holder's last."""
         super().__init__(f"rec-{source.name}")
         self.source = source
         self.catalog = catalog
@@ -207,6 +211,10 @@ class Supervisor(Worker):
         self._fence = (Fence(catalog.node, source.epoch) if catalog.node is not None
                        else None)
         self.fenced = False  # a commit was refused: another node records the camera now
+        self._granted = threading.Event()
+        if not standby:
+            self._granted.set()
+        self._standing_by = standby  # until its files are weighed against the holder's
         # closed segments that arrived in a burst, waiting for a later segment's offset
         # (kuzet.recorder.clock); committed at the latest when the session ends
         self._held: list[tuple[_Open, ClosedSegment]] = []
@@ -259,7 +267,19 @@ class Supervisor(Worker):
                 attempt += 1
         self.live.end()  # its viewers open the camera again, wherever it is now
         self._store()  # a last try; what is left is catalogued at the next start
+        if not self.granted:  # never handed over: its holder has all of it
+            self._discard(len(self._unstored), "the move did not happen")
         self._set_state(State.STOPPED)
+
+    @property
+    def granted(self) -> bool:
+        """Whether this node holds the camera's lease (not standing by for it)."""
+        return self._granted.is_set()
+
+    def grant(self) -> None:
+        """The holder handed the camera over: what was recorded beside it is catalogued
+        from the first file that starts after the holder's last, at the next cut."""
+        self._granted.set()
 
     def _say_audio(self, audio: Track | None, left: str | None) -> None:
         """With the order to keep the sound, the status says whether it is recorded; a
@@ -392,8 +412,11 @@ class Supervisor(Worker):
                         # Compared as sets: a keyframe repeating some or all of the
                         # segment's parameter sets changes nothing.
                         changed = bool(units) and not set(units) <= set(seg.units)
+                        # standing by, a file a GOP until one after the holder's last
+                        # is catalogued: that one starts at most a GOP after it
                         cut = decide_cut(PacketFacts(True, dts_ns, changed, jump),
-                                         seg.first_dts_ns, target_ns)
+                                         seg.first_dts_ns,
+                                         0 if self._standing_by else target_ns)
                         if cut is Cut.DISCONTINUITY or (cut is not Cut.NONE and sound is None):
                             self._close_all(seg, sound)
                             seg = None
@@ -601,7 +624,21 @@ class Supervisor(Worker):
         """Catalog the closed segments in their order. While the catalog cannot be
         reached (a PostgreSQL restart, a failover to its replica) they wait, their files
         durable, and go with the next segment's commit: recording never stops for it, and
-        a stop leaves them as `.part` files that the next start catalogs."""
+        a stop leaves them as `.part` files that the next start catalogs. Standing by
+        for a camera, they wait for the grant; then those that start before the holder's
+        last segment ends go (the holder has that footage)."""
+        if not self._granted.is_set():
+            return
+        if self._standing_by:
+            try:
+                last = self.catalog.last_segment(self.source.id)
+            except UNREACHABLE:
+                return
+            held_to = last.end_ns if last is not None else None
+            self._discard(sum(1 for u in self._unstored
+                              if held_to is not None and u.start_ns < held_to),
+                          "recorded by the camera's earlier node")
+            self._standing_by = False
         while self._unstored:
             u = self._unstored[0]
             try:
@@ -643,9 +680,22 @@ class Supervisor(Worker):
             self._gap_waiting = None
             self._open_gap(start, cause, detail)
 
+    def _discard(self, count: int, why: str) -> None:
+        """Delete the first `count` files waiting for rows: recorded beside the camera's
+        holder, which has the same footage in its files and rows."""
+        for u in self._unstored[:count]:
+            u.seg.file.part_path.unlink(missing_ok=True)
+        if count:
+            log.info("camera %s: %d files recorded while standing by left out (%s)",
+                     self.source.name, count, why)
+        del self._unstored[:count]
+
     def _open_gap(self, start: int, cause: str, detail: str) -> None:
         """The camera's outage as a gap, once the segments before it are catalogued (a
-        gap opened before them would be closed by them, and the outage lost)."""
+        gap opened before them would be closed by them, and the outage lost); none while
+        standing by (the camera's timeline is its holder's)."""
+        if not self._granted.is_set():
+            return
         if self._unstored:
             self._gap_waiting = (start, cause, detail)
             return
