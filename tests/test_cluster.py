@@ -42,6 +42,7 @@ from kuzet.cluster.ca import NodeTls
 from kuzet.cluster.leases import Leases, Me, NameTaken
 from kuzet.cluster.live_relay import MAX_RECORD, RECORD, decode, encode
 from kuzet.cluster.member import Member
+from kuzet.cluster.nodes import move
 from kuzet.cluster.placement import CameraView, LeaseView, NodeView, place, plan_for
 from kuzet.cluster.remote import NodeDown, Remote
 from kuzet.console.snapshot import frame_at
@@ -557,3 +558,72 @@ def test_live_records_read_back_as_written(items: list[tuple[bool, bool, bytes, 
     assert got == [i if i.kind == "frag" else Item("init", i.data, mime=i.mime) for i in sent]
     with pytest.raises(ValueError, match="live record"):
         decode(io.BytesIO(RECORD.pack(0, 0, 0, MAX_RECORD + 1)))
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_planned_move_waits_for_the_new_node_or_for_its_time(
+        storage: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A camera moved between two live nodes is offered first: its holder keeps it until
+    the new node records it too, then hands it over (epoch + 1); an offer the plan no
+    longer makes is withdrawn; one the new node does not take up is handed over after
+    `OFFER_WAIT_S` as it stands."""
+    catalog = storage.catalog
+    for cam in ("cam1", "cam2"):
+        catalog.add_camera(cam, f"rtsp://10.0.0.2/{cam}", zone="corridor")
+    standing: set[int] = set()  # what the new node's recorder has open
+    released: list[int] = []
+    members = {}
+    for name in ("north", "south"):
+        members[name] = Member(
+            Leases(catalog, Me(name, (), "0.1.0", "0025", 40, 800, None), 10),
+            released.extend, lambda: None, dict, standing=standing.__contains__)
+    north, south = members["north"], members["south"]
+    north.turn()
+    assert sorted(north.held) == [1, 2]
+    south.turn()  # a second node: one camera is to move to it, offered first
+    north.turn()
+    (moving,) = [c for c, (n, _) in _leases(catalog).items() if n == "north"
+                 and _offered(catalog, c) == "south"]
+    staying = 3 - moving
+    epoch = north.held[moving]
+    south.turn()
+    assert south.standby == {moving: epoch + 1}  # south records it beside north...
+    north.turn()
+    assert moving in north.held  # ...and north keeps it until south has it
+    assert released == []
+    standing.add(moving)
+    south.turn()  # south has it: says so
+    north.turn()  # north hands it over
+    assert released == [moving]
+    assert _leases(catalog)[moving] == ("south", epoch + 1)
+    south.turn()
+    assert south.held == {moving: epoch + 1}
+    assert south.standby == {}
+    # pinned to south, then left to placement again before south takes it up: withdrawn
+    audit = lambda s, row: None  # noqa: E731
+    move(catalog, f"cam{staying}", "south", audit)
+    north.turn()
+    assert _offered(catalog, staying) == "south"
+    move(catalog, f"cam{staying}", "auto", audit)
+    north.turn()
+    assert _offered(catalog, staying) is None
+    south.turn()
+    assert south.standby == {}
+    # pinned again; south never takes it up: handed over once the offer's time is out
+    monkeypatch.setattr("kuzet.cluster.member.OFFER_WAIT_S", 0.0)
+    move(catalog, f"cam{staying}", "south", audit)
+    north.turn()
+    assert staying in north.held
+    north.turn()
+    assert staying not in north.held
+    assert _leases(catalog)[staying][0] == "south"
+
+
+def _leases(catalog: Catalog) -> dict[int, tuple[str, int]]:
+    with catalog.session() as s:
+        return {r.camera_id: (r.node, r.epoch) for r in s.query(CameraLease)}
+
+
+def _offered(catalog: Catalog, camera_id: int) -> str | None:
+    with catalog.session() as s:
+        return s.get(CameraLease, camera_id).offered_to  # type: ignore[union-attr]

@@ -17,6 +17,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import av
@@ -174,8 +175,10 @@ class _Open:
 
 @dataclass
 class _Unstored:
-    """A closed, durable segment file waiting for its row."""
-    seg: _Open
+    """A closed, durable segment file waiting for its row: what the row needs, and no
+    more (not the writer's state), since a catalog outage may keep many waiting."""
+    volume_id: int
+    part_path: Path
     closed: ClosedSegment
     start_ns: int
     cut: CutGap | None
@@ -616,7 +619,8 @@ class Supervisor(Worker):
         if seg.cut_gap is not None and self.prev_end_ns is not None:
             cause, detail = seg.cut_gap
             cut = CutGap(self.prev_end_ns, cause.value, detail)
-        self._unstored.append(_Unstored(seg, closed, start_ns, cut))
+        self._unstored.append(_Unstored(seg.volume_id, seg.file.part_path, closed, start_ns,
+                                        cut))
         self.prev_end_ns = start_ns + closed.media_duration_ns
         self._store()
 
@@ -642,17 +646,17 @@ class Supervisor(Worker):
         while self._unstored:
             u = self._unstored[0]
             try:
-                commit_segment(self.catalog, u.seg.volume_id, self.source.id,
-                               self.source.name, u.seg.file.part_path, u.closed, u.start_ns,
+                commit_segment(self.catalog, u.volume_id, self.source.id,
+                               self.source.name, u.part_path, u.closed, u.start_ns,
                                cut=u.cut, fence=self._fence)
             except Fenced as exc:
                 if not exc.lost:  # the lease is ours; only this file overlaps: kept aside
-                    quarantine(self.catalog.volume_path(u.seg.volume_id), u.seg.file.part_path,
+                    quarantine(self.catalog.volume_path(u.volume_id), u.part_path,
                                f"commit refused: {exc}")
                     self._unstored.pop(0)
                     continue
                 for later in self._unstored:  # and every one after it: another node's now
-                    self._lost_lease(later.seg, exc)
+                    self._lost_lease(later.volume_id, later.part_path, exc)
                 self._unstored.clear()
                 return
             except UNREACHABLE as exc:
@@ -665,7 +669,7 @@ class Supervisor(Worker):
                 return
             except Exception:  # this one is recovered at start; the others still go
                 log.exception("camera %s: cataloguing %s failed; recovered at the next "
-                              "start", self.source.name, u.seg.file.part_path.name)
+                              "start", self.source.name, u.part_path.name)
             else:
                 self.status.segments_closed += 1
             self._unstored.pop(0)
@@ -684,7 +688,7 @@ class Supervisor(Worker):
         """Delete the first `count` files waiting for rows: recorded beside the camera's
         holder, which has the same footage in its files and rows."""
         for u in self._unstored[:count]:
-            u.seg.file.part_path.unlink(missing_ok=True)
+            u.part_path.unlink(missing_ok=True)
         if count:
             log.info("camera %s: %d files recorded while standing by left out (%s)",
                      self.source.name, count, why)
@@ -704,14 +708,13 @@ class Supervisor(Worker):
         except UNREACHABLE:
             self._gap_waiting = (start, cause, detail)
 
-    def _lost_lease(self, seg: _Open, exc: Fenced) -> None:
+    def _lost_lease(self, volume_id: int, part_path: Path, exc: Fenced) -> None:
         """Another node has taken the camera (this one was paused or cut off past its
         lease): the file is kept aside, never in the timeline, and recording stops here
         without a gap (the camera's timeline is the other node's now)."""
         self.fenced = True
         self._stop.set()
-        quarantine(self.catalog.volume_path(seg.volume_id), seg.file.part_path,
-                   f"commit refused: {exc}")
+        quarantine(self.catalog.volume_path(volume_id), part_path, f"commit refused: {exc}")
 
     def _abort_and_salvage(self, seg: _Open) -> None:
         try:
@@ -727,7 +730,7 @@ class Supervisor(Worker):
                                   seg.file.part_path, self.prev_end_ns, self._fence)
         except Fenced as exc:
             if exc.lost:
-                self._lost_lease(seg, exc)
+                self._lost_lease(seg.volume_id, seg.file.part_path, exc)
             else:
                 quarantine(self.catalog.volume_path(seg.volume_id), seg.file.part_path,
                            f"commit refused: {exc}")
