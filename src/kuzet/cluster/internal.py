@@ -78,6 +78,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         self.request.settimeout(HANDSHAKE_S)
+        # an answer's head and body in separate writes on a kept connection otherwise
+        # wait for the other side's delayed ACK: 40 ms a segment (bench/cluster.py)
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.request.do_handshake()  # here, on the request's thread, not the acceptor's
         super().setup()
 

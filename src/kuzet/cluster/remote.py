@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -109,6 +110,7 @@ class Remote:
             conn.connect()
             assert conn.sock is not None
             conn.sock.settimeout(TIMEOUT_S)
+            conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # as the endpoint
             conn.request("GET", path)
             if conn.sock is None or peer_node(conn.sock) != node:
                 raise NodeDown(node, "answered with another node's certificate")
