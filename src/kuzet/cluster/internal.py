@@ -42,9 +42,11 @@ LIVE = re.compile(r"^/internal/v1/live/(\d{1,9})/([01])$")
 # a connection that has not proved who it is by then is dropped; later, a write blocked
 # this long (the other node stopped reading) ends it
 HANDSHAKE_S = 5.0
-# at once: the other nodes' readers (a few each) and their live relays (one a camera and
-# stream watched there: a video wall of 64 tiles on the console's node), not a crowd
-CONNECTIONS = 128
+# at once: the other nodes' live relays (one a camera and stream watched there: a video
+# wall of 64 tiles on a console's node) apart, so that they never leave segment readers
+# (a few a node) without a connection
+LIVE_STREAMS = 128
+CONNECTIONS = LIVE_STREAMS + 32
 CHUNK = 1 << 16
 
 
@@ -58,6 +60,7 @@ class _Server(ThreadingHTTPServer):
     on_lan: Callable[[str], bool]
     live: Callable[[str, Stream], Audience | None]
     slots: threading.BoundedSemaphore
+    live_slots: threading.BoundedSemaphore
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         if not self.on_lan(str(client_address[0])):
@@ -131,6 +134,15 @@ class _Handler(BaseHTTPRequestHandler):
         if hub is None or name is None or hub.ended:
             self.send_error(404)
             return
+        if not self.server.live_slots.acquire(blocking=False):
+            self.send_error(503, "too many live streams to other nodes")
+            return
+        try:
+            self._stream(node, name, hub, served)
+        finally:
+            self.server.live_slots.release()
+
+    def _stream(self, node: str, name: str, hub: Audience, served: Stream) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("X-Kuzet-Stream", served.label)
@@ -144,7 +156,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     async def _relay(self, hub: Audience) -> None:
         """The hub's items to the other node until the stream ends here or the other node
-        hangs up; a keep-alive after `KEEPALIVE_S` without one."""
+        hangs up; a keep-alive after `KEEPALIVE_S` without one. Each write is off the
+        loop, which goes on taking the recorder's items meanwhile: a slow reader loses
+        frames to its bounded queue (`viewers.Viewer`), never memory."""
         viewer = Viewer(asyncio.get_running_loop())
         hub.join(viewer)
         try:
@@ -155,8 +169,7 @@ class _Handler(BaseHTTPRequestHandler):
                     item = None
                 if (item is not None and item.kind == "end") or hub.ended:
                     return
-                self.wfile.write(encode(item))
-                self.wfile.flush()
+                await asyncio.to_thread(self.wfile.write, encode(item))
         except OSError:
             return  # the other node went
         finally:
@@ -189,6 +202,7 @@ class InternalServer:
         server = _Server((self.host, self.port), _Handler)
         server.catalog, server.on_lan, server.live = self.catalog, self.on_lan, self.live
         server.slots = threading.BoundedSemaphore(CONNECTIONS)
+        server.live_slots = threading.BoundedSemaphore(LIVE_STREAMS)
         context: ssl.SSLContext = self.tls.server()
         server.socket = context.wrap_socket(server.socket, server_side=True,
                                             do_handshake_on_connect=False)

@@ -117,6 +117,9 @@ class Leases:
             conn.execute(text(f"UPDATE camera_leases SET expires_ns = :until{bump} "  # noqa: S608
                               "WHERE node = :me"),
                          {"until": now + self.ttl_ns, "me": me.name})
+            if self._first:  # an earlier process's word that it had an offered camera
+                conn.execute(text("UPDATE camera_leases SET ready_ns = NULL "
+                                  "WHERE offered_to = :me"), {"me": me.name})
             self._first = False
             nodes = [NodeView(r.name, r.heartbeat_ns > now - self.ttl_ns, r.state == ACTIVE,
                               r.max_cameras, r.building)

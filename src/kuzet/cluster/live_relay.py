@@ -21,6 +21,7 @@ import logging
 import socket
 import struct
 import threading
+from collections.abc import Callable
 from typing import BinaryIO
 
 from sqlalchemy import select
@@ -72,22 +73,35 @@ class RelayHub(Audience):
     connection to that node; it ends with the connection, or when the last viewer left."""
 
     def __init__(self, conn: http.client.HTTPSConnection,
-                 resp: http.client.HTTPResponse, served: Stream) -> None:
+                 resp: http.client.HTTPResponse, served: Stream, first: Viewer,
+                 on_end: Callable[[RelayHub], None]) -> None:
         super().__init__()
         self.served = served
         self._conn = conn
         self._resp = resp
+        self._on_end = on_end
+        self._viewers.add(first)  # never a hub without a viewer: its first is in it
         self._thread = threading.Thread(target=self._run, name="live-relay", daemon=True)
         self._thread.start()
 
-    def leave(self, viewer: Viewer) -> None:
-        super().leave(viewer)
+    def try_join(self, viewer: Viewer) -> bool:
+        """Join unless the stream has ended here (its last viewer left a moment ago)."""
         with self._lock:
-            last = not self._viewers
+            if self.ended:
+                return False
+            self._viewers.add(viewer)
+            if self._init is not None:
+                viewer.loop.call_soon_threadsafe(viewer.offer, self._init)
+            return True
+
+    def leave(self, viewer: Viewer) -> None:
+        with self._lock:
+            self._viewers.discard(viewer)
+            last = not self._viewers and not self.ended
             if last:
                 self.ended = True  # a newcomer opens a connection of its own
         if last:
-            self._close()
+            self._hang_up()
 
     def _run(self) -> None:
         try:
@@ -99,15 +113,16 @@ class RelayHub(Audience):
         except (OSError, http.client.HTTPException, ValueError) as exc:
             log.debug("live relay ended: %s", exc)
         finally:
-            self._close()
+            self._conn.close()  # here only: the reading thread's own
+            self._on_end(self)
             self.end()
 
-    def _close(self) -> None:
+    def _hang_up(self) -> None:
+        """Wake the reading thread: its read returns, or raises, and it closes."""
         sock = self._conn.sock
-        if sock is not None:  # wakes the reading thread: its read returns, or raises
+        if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-        self._conn.close()
 
 
 class LiveRelays:
@@ -125,16 +140,16 @@ class LiveRelays:
             return s.scalar(select(CameraLease.node).where(
                 CameraLease.camera_id == camera_id, CameraLease.expires_ns > NOW))
 
-    def open(self, camera_id: int, stream: Stream) -> RelayHub | None:
-        """The camera's stream as another node records it; None when this node records
-        it, or nobody does. `NodeDown` when its node does not answer. Blocking (a
-        connection): called off the event loop."""
+    def open(self, camera_id: int, stream: Stream, viewer: Viewer) -> RelayHub | None:
+        """`viewer` joined to the camera's stream as another node records it; None when
+        this node records it, or nobody does. `NodeDown` when its node does not answer.
+        Blocking (a connection): called off the event loop."""
         node = self.holder(camera_id)
         if node is None or node == self.me:
             return None
         with self._lock:
             hub = self._hubs.get((camera_id, stream))
-            if hub is not None and not hub.ended:
+            if hub is not None and hub.try_join(viewer):
                 return hub
         conn, resp = self.remote.open(node, f"/internal/v1/live/{camera_id}/{int(stream)}")
         if resp.status != 200:
@@ -144,7 +159,13 @@ class LiveRelays:
             raise NodeDown(node, f"refused ({resp.status})")
         served = Stream.SUB if resp.getheader("X-Kuzet-Stream") == Stream.SUB.label \
             else Stream.MAIN
-        hub = RelayHub(conn, resp, served)
+        key = (camera_id, stream)
+        hub = RelayHub(conn, resp, served, viewer, lambda h: self._forget(key, h))
         with self._lock:
-            self._hubs[(camera_id, stream)] = hub
+            self._hubs[key] = hub
         return hub
+
+    def _forget(self, key: tuple[int, Stream], hub: RelayHub) -> None:
+        with self._lock:
+            if self._hubs.get(key) is hub:
+                del self._hubs[key]

@@ -63,6 +63,7 @@ class Remote:
         self._read_at = 0.0
         self._lock = threading.Lock()
         self._kept: dict[str, list[tuple[http.client.HTTPSConnection, float]]] = {}
+        self._closed = False
 
     def states(self) -> dict[str, NodeState]:
         with self._lock:
@@ -123,15 +124,20 @@ class Remote:
             raise NodeDown(node, f"unreachable ({exc.__class__.__name__})") from exc
 
     def _take_kept(self, node: str) -> http.client.HTTPSConnection | None:
-        now = time.monotonic()
+        """The newest idle connection to `node`, the endpoint not having closed it yet."""
         with self._lock:
-            kept = self._kept.get(node, [])
-            while kept:
-                conn, since = kept.pop()
-                if now - since < KEPT_S:
-                    return conn
-                conn.close()
-        return None
+            self._drop_idle()
+            kept = self._kept.get(node)
+            return kept.pop()[0] if kept else None
+
+    def _drop_idle(self) -> None:
+        """Close every kept connection idle for `KEPT_S`, to any node (under the lock)."""
+        now = time.monotonic()
+        for node, kept in self._kept.items():
+            for conn, since in kept:
+                if now - since >= KEPT_S:
+                    conn.close()
+            self._kept[node] = [(c, t) for c, t in kept if now - t < KEPT_S]
 
     def give_back(self, node: str, conn: http.client.HTTPSConnection,
                   resp: http.client.HTTPResponse) -> None:
@@ -140,15 +146,17 @@ class Remote:
             conn.close()
             return
         with self._lock:
+            self._drop_idle()
             kept = self._kept.setdefault(node, [])
-            if len(kept) < KEPT:
+            if not self._closed and len(kept) < KEPT:
                 kept.append((conn, time.monotonic()))
                 return
         conn.close()
 
     def close(self) -> None:
-        """Close the kept connections."""
+        """Close the kept connections, and keep none from now on."""
         with self._lock:
+            self._closed = True
             kept, self._kept = self._kept, {}
         for conns in kept.values():
             for conn, _ in conns:

@@ -284,7 +284,7 @@ class RecorderService:
             if running is not None and running.source != source:
                 running.stop()
                 self._restarting[cam_id] = self.supervisors.pop(cam_id)
-            if running is not None and cam_id not in standby:
+            elif running is not None and cam_id not in standby:
                 running.grant()  # handed over: what it recorded beside the holder goes in
             old = self._restarting.get(cam_id)
             if cam_id in self.supervisors or not self._old_session_closed(source):
@@ -328,7 +328,7 @@ class RecorderService:
         if not old.join(0):
             return False
         del self._restarting[new.id]
-        if old.prev_end_ns is not None:
+        if old.prev_end_ns is not None and old.granted:  # standing by: no timeline of ours
             self.catalog.open_gap(new.id, old.prev_end_ns, GapCause.PROCESS_STOPPED.value,
                                   f"new session: {_why_new_session(old.source, new)}")
         return True
@@ -372,11 +372,14 @@ class RecorderService:
         return out
 
     def camera_status(self) -> dict[str, dict[str, Any]]:
-        """Every camera's status by name, read from the supervisors in memory (the API)."""
-        return {s.source.name: s.snapshot().to_json() for s in list(self.supervisors.values())}
+        """Every camera's status by name, read from the supervisors in memory (the API);
+        not of a camera standing by (its holder says how it is)."""
+        return {s.source.name: s.snapshot().to_json() for s in list(self.supervisors.values())
+                if s.granted}
 
     def write_status(self) -> None:
-        statuses = [s.snapshot().to_json() for s in self.supervisors.values()]
+        statuses = [s.snapshot().to_json() for s in list(self.supervisors.values())
+                    if s.granted]
         self.last_statuses = statuses
         doc: dict[str, Any] = {"written_ns": time.time_ns(), "pid": os.getpid(),
                                "cameras": statuses}
@@ -436,6 +439,8 @@ class RecorderService:
             elif sup.writing:
                 log.warning("camera %s did not stop in time; its segment is salvaged at "
                             "next start", sup.source.name)
+            if not sup.granted:
+                continue  # standing by: the camera's timeline is its holder's
             start = sup.prev_end_ns if sup.prev_end_ns is not None else time.time_ns()
             self._power_gaps[cam_id] = (start, why)
 

@@ -725,6 +725,9 @@ class Supervisor(Worker):
     def _salvage(self, seg: _Open) -> None:
         seg.file.abort()
         self._commit_held(None)  # whole files, before the one cut short
+        if not self._granted.is_set():  # standing by: the holder has this footage whole
+            seg.file.part_path.unlink(missing_ok=True)
+            return
         try:
             row = commit_salvaged(self.catalog, seg.volume_id, self.source.id, self.source.name,
                                   seg.file.part_path, self.prev_end_ns, self._fence)

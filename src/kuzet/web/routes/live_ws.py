@@ -63,11 +63,14 @@ async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
         served, hub = Stream.MAIN, svc.live(cam.name, Stream.MAIN)
     if not await claim_view(ws, caller):
         return
+    viewer = Viewer(asyncio.get_running_loop())
     try:
         why = "the camera is not being recorded here"
-        if hub is None and svc.relays is not None:  # another node may record it
+        if hub is not None:
+            hub.join(viewer)
+        elif svc.relays is not None:  # another node may record it: joined as it opens
             try:
-                relayed = await asyncio.to_thread(svc.relays.open, cam.id, asked)
+                relayed = await asyncio.to_thread(svc.relays.open, cam.id, asked, viewer)
             except NodeDown as exc:
                 relayed, why = None, str(exc)
             if relayed is not None:
@@ -75,30 +78,28 @@ async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
         if hub is None:
             await close(ws, NOT_LIVE, why)
             return
-        await _watch(ws, caller, cam.name, cam.id, hub, served, verdict)
+        try:
+            await _watch(ws, caller, cam.name, cam.id, viewer, served, verdict)
+        finally:
+            hub.leave(viewer)  # a relayed stream's connection ends with its last viewer
     finally:
         svc.views.give_back(caller.name)
 
 
-async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, hub: Audience,
+async def _watch(ws: WebSocket, caller: Caller, camera: str, camera_id: int, viewer: Viewer,
                  served: Stream, basis: Decision) -> None:
     svc = services(ws)
-    viewer = Viewer(asyncio.get_running_loop())
-    hub.join(viewer)  # at once: a relayed stream's connection ends when its last one leaves
+    await ws.accept()
+    await ws.send_text(json.dumps({"type": "stream", "stream": served.label}))
+    seq = svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_START, camera,
+                        basis=basis.reason, stream=served.label).seq
     try:
-        await ws.accept()
-        await ws.send_text(json.dumps({"type": "stream", "stream": served.label}))
-        seq = svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_START, camera,
-                            basis=basis.reason, stream=served.label).seq
-        try:
-            await _pump(ws, viewer, camera_id, camera, basis)
-        except WebSocketDisconnect:
-            pass
-        finally:
-            svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_STOP, camera,
-                          viewing=seq, dropped=viewer.dropped)
+        await _pump(ws, viewer, camera_id, camera, basis)
+    except WebSocketDisconnect:
+        pass
     finally:
-        hub.leave(viewer)
+        svc.audit.act(caller.actor(source(ws)), AuditAction.LIVE_STOP, camera,
+                      viewing=seq, dropped=viewer.dropped)
 
 
 async def _pump(ws: WebSocket, viewer: Viewer, camera_id: int, camera: str,
