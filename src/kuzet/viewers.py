@@ -15,7 +15,11 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
+
+from kuzet.catalog.streams import Stream
 
 QUEUE_FRAGMENTS = 50  # two seconds at 25 fps: the bound on memory, whatever the stamps
 LAG_NS = 500_000_000  # the most of the camera's time a viewer's queue may hold
@@ -97,12 +101,20 @@ class Audience:
         self._init: Item | None = None
         self.ended = False
 
-    def join(self, viewer: Viewer) -> None:
+    def try_join(self, viewer: Viewer) -> bool:
+        """Join unless the stream has ended here; the init segment first, where one is."""
         with self._lock:
+            if self.ended:
+                return False
             self._viewers.add(viewer)
-            first = END if self.ended else self._init
-            if first is not None:
-                viewer.loop.call_soon_threadsafe(viewer.offer, first)
+            if self._init is not None:
+                viewer.loop.call_soon_threadsafe(viewer.offer, self._init)
+            return True
+
+    def join(self, viewer: Viewer) -> None:
+        """Join; told `end` at once where the stream has ended here."""
+        if not self.try_join(viewer):
+            viewer.loop.call_soon_threadsafe(viewer.offer, END)
 
     def leave(self, viewer: Viewer) -> None:
         with self._lock:
@@ -121,3 +133,17 @@ class Audience:
                 v.loop.call_soon_threadsafe(v.offer, item)
             except RuntimeError:  # that viewer's loop has closed
                 self.leave(v)
+
+
+A = TypeVar("A", bound=Audience)
+
+
+def watched(live: Callable[[str, Stream], A | None], camera: str, asked: Stream
+            ) -> tuple[Stream, A | None]:
+    """The stream a viewer asking for `asked` is served, and its audience from `live`: a
+    camera without a sub stream serves its main one (the wall's grid tiles ask for the
+    sub)."""
+    hub = live(camera, asked)
+    if hub is None and asked is Stream.SUB:
+        return Stream.MAIN, live(camera, Stream.MAIN)
+    return asked, hub

@@ -360,10 +360,7 @@ class Catalog:
             prev_row = segments.previous(s, seg.camera_id, seg.stream, seg.start_ns)
             if seg.fence is not None and prev_row is not None \
                     and prev_row.end_ns > seg.start_ns:
-                raise Fenced("camera {camera} has footage from {later} on: a segment from "
-                             "{start} would land inside the timeline and is refused",
-                             camera=seg.camera_id, later=prev_row.start_ns,
-                             start=seg.start_ns, lost=False)
+                raise _inside(seg, prev_row.start_ns)
             link = self.link(prev_row) if prev_row is not None else segments.deleted_tip(
                 s, seg.camera_id, seg.stream)
             row = Segment(
@@ -469,6 +466,14 @@ class Catalog:
             return list(s.scalars(q.order_by(Gap.start_ns)))
 
 
+def _inside(seg: NewSegment, footage_from: int) -> Fenced:
+    """A node's segment refused for landing inside the camera's timeline, which has
+    footage from `footage_from` on: the lease is the node's, this file alone is kept aside."""
+    return Fenced("camera {camera} has footage from {later} on: a segment from {start} "
+                  "would land inside the timeline and is refused", camera=seg.camera_id,
+                  later=footage_from, start=seg.start_ns, lost=False)
+
+
 def _fenced(s: Session, seg: NewSegment) -> int | None:
     """The epoch a node's segment is committed under, or `Fenced`. The lease row is
     locked until the commit, so a takeover waits for it or it sees the takeover: a camera
@@ -497,7 +502,5 @@ def _fenced(s: Session, seg: NewSegment) -> int | None:
                                        Segment.stream == seg.stream,
                                        Segment.start_ns >= seg.start_ns).limit(1))
     if later is not None:  # the lease is this node's: this file alone is kept aside
-        raise Fenced("camera {camera} has footage from {later} on: a segment from "
-                     "{start} would land inside the timeline and is refused",
-                     camera=seg.camera_id, later=later, start=seg.start_ns, lost=False)
+        raise _inside(seg, later)
     return lease.epoch if lease is not None else None

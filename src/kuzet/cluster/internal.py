@@ -34,7 +34,7 @@ from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.ca import NodeTls, peer_node
 from kuzet.cluster.live_relay import KEEPALIVE_S, encode
-from kuzet.viewers import Audience, Viewer
+from kuzet.viewers import Audience, Viewer, watched
 
 log = logging.getLogger(__name__)
 PATH = re.compile(r"^/internal/v1/segments/(\d{1,9})/([01])/(\d{1,19})$")
@@ -127,11 +127,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _live(self, node: str, camera_id: int, asked: Stream) -> None:
         with self.server.catalog.session() as s:
             name = s.scalar(select(Camera.name).where(Camera.id == camera_id))
-        served = asked
-        hub = self.server.live(name, asked) if name is not None else None
-        if hub is None and asked is Stream.SUB and name is not None:  # as the console's
-            served, hub = Stream.MAIN, self.server.live(name, Stream.MAIN)
-        if hub is None or name is None or hub.ended:
+        if name is None:
+            self.send_error(404)
+            return
+        served, hub = watched(self.server.live, name, asked)  # as the console serves it
+        if hub is None or hub.ended:
             self.send_error(404)
             return
         if not self.server.live_slots.acquire(blocking=False):

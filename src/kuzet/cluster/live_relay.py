@@ -84,16 +84,6 @@ class RelayHub(Audience):
         self._thread = threading.Thread(target=self._run, name="live-relay", daemon=True)
         self._thread.start()
 
-    def try_join(self, viewer: Viewer) -> bool:
-        """Join unless the stream has ended here (its last viewer left a moment ago)."""
-        with self._lock:
-            if self.ended:
-                return False
-            self._viewers.add(viewer)
-            if self._init is not None:
-                viewer.loop.call_soon_threadsafe(viewer.offer, self._init)
-            return True
-
     def leave(self, viewer: Viewer) -> None:
         with self._lock:
             self._viewers.discard(viewer)

@@ -88,9 +88,9 @@ class Member:
         standby = {cam: o.epoch + 1 for cam, o in t.offers.items()
                    if o.to == self.name and cam not in held and cam in t.leases
                    and t.leases[cam].live}
-        for cam, o in t.offers.items():
-            if cam in standby and not o.ready and self.standing(cam):
-                self.leases.ready(cam, o.epoch)
+        for cam in standby:
+            if not t.offers[cam].ready and self.standing(cam):
+                self.leases.ready(cam, t.offers[cam].epoch)
         if held != self.held or standby != self.standby:
             self.held, self.standby = held, standby
             self.changed()

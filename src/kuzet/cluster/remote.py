@@ -120,8 +120,12 @@ class Remote:
             conn.close()
             if isinstance(exc, NodeDown):
                 raise
-            self._failed[node] = time.monotonic()
-            raise NodeDown(node, f"unreachable ({exc.__class__.__name__})") from exc
+            raise self._unreachable(node, exc) from exc
+
+    def _unreachable(self, node: str, exc: Exception) -> NodeDown:
+        """The node did not answer: not asked again for `SHUNNED_S`."""
+        self._failed[node] = time.monotonic()
+        return NodeDown(node, f"unreachable ({exc.__class__.__name__})")
 
     def _take_kept(self, node: str) -> http.client.HTTPSConnection | None:
         """The newest idle connection to `node`, the endpoint not having closed it yet."""
@@ -182,7 +186,6 @@ class Remote:
             if isinstance(exc, FileNotFoundError):
                 raise
             conn.close()
-            self._failed[node] = time.monotonic()
-            raise NodeDown(node, f"unreachable ({exc.__class__.__name__})") from exc
+            raise self._unreachable(node, exc) from exc
         self.give_back(node, conn, resp)
         return bytes(data)

@@ -342,8 +342,7 @@ class RecorderService:
         """The fan-out of a camera's stream recorded or relayed here, if any (not of one
         recorded beside its holder, waiting for it: the holder's is the camera's)."""
         if stream is Stream.MAIN:
-            return next((s.live for s in list(self.supervisors.values())
-                         if s.source.name == name and s.granted), None)
+            return next((s.live for s in self._recording() if s.source.name == name), None)
         return next((s.live for s in list(self.substreams.values()) if s.camera == name), None)
 
     def listen(self, listener: StatusListener) -> None:
@@ -374,12 +373,14 @@ class RecorderService:
     def camera_status(self) -> dict[str, dict[str, Any]]:
         """Every camera's status by name, read from the supervisors in memory (the API);
         not of a camera standing by (its holder says how it is)."""
-        return {s.source.name: s.snapshot().to_json() for s in list(self.supervisors.values())
-                if s.granted}
+        return {s.source.name: s.snapshot().to_json() for s in self._recording()}
+
+    def _recording(self) -> list[Supervisor]:
+        """The supervisors of the cameras this server records (not those standing by)."""
+        return [s for s in list(self.supervisors.values()) if s.granted]
 
     def write_status(self) -> None:
-        statuses = [s.snapshot().to_json() for s in list(self.supervisors.values())
-                    if s.granted]
+        statuses = [s.snapshot().to_json() for s in self._recording()]
         self.last_statuses = statuses
         doc: dict[str, Any] = {"written_ns": time.time_ns(), "pid": os.getpid(),
                                "cameras": statuses}

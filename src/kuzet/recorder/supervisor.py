@@ -631,7 +631,7 @@ class Supervisor(Worker):
         a stop leaves them as `.part` files that the next start catalogs. Standing by
         for a camera, they wait for the grant; then those that start before the holder's
         last segment ends go (the holder has that footage)."""
-        if not self._granted.is_set():
+        if not self.granted:
             return
         if self._standing_by:
             try:
@@ -698,7 +698,7 @@ class Supervisor(Worker):
         """The camera's outage as a gap, once the segments before it are catalogued (a
         gap opened before them would be closed by them, and the outage lost); none while
         standing by (the camera's timeline is its holder's)."""
-        if not self._granted.is_set():
+        if not self.granted:
             return
         if self._unstored:
             self._gap_waiting = (start, cause, detail)
@@ -725,7 +725,7 @@ class Supervisor(Worker):
     def _salvage(self, seg: _Open) -> None:
         seg.file.abort()
         self._commit_held(None)  # whole files, before the one cut short
-        if not self._granted.is_set():  # standing by: the holder has this footage whole
+        if not self.granted:  # standing by: the holder has this footage whole
             seg.file.part_path.unlink(missing_ok=True)
             return
         try:

@@ -31,7 +31,7 @@ from kuzet.access.sessions import Caller
 from kuzet.audit.actions import AuditAction
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.remote import NodeDown
-from kuzet.viewers import Audience, Viewer
+from kuzet.viewers import Audience, Viewer, watched
 from kuzet.web.deps import services, source
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
 
@@ -57,10 +57,8 @@ async def live_stream(ws: WebSocket, name: str, stream: str = "main") -> None:
         await close(ws, POLICY_VIOLATION, "live view of this camera is not permitted")
         return
     asked = Stream.SUB if stream == Stream.SUB.label else Stream.MAIN
-    served = asked
-    hub: Audience | None = svc.live(cam.name, asked)
-    if hub is None and served is Stream.SUB:  # no sub stream configured: the main one it is
-        served, hub = Stream.MAIN, svc.live(cam.name, Stream.MAIN)
+    hub: Audience | None
+    served, hub = watched(svc.live, cam.name, asked)
     if not await claim_view(ws, caller):
         return
     viewer = Viewer(asyncio.get_running_loop())
