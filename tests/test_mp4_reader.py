@@ -6,7 +6,9 @@ module runs in seconds."""
 from __future__ import annotations
 
 import hashlib
+import io
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from kuzet.ingest.rtsp_source import _aac_template
 from kuzet.ingest.source import Track
 from kuzet.mp4.boxes import FragmentError, walk
+from kuzet.mp4.playback import segment_parts
 from kuzet.mp4.reader import DeclaredTrack, SegmentReader, avcc_units, hvcc_units, read_samples
 from kuzet.mp4.salvage import NothingToSalvage, salvage_file
 from kuzet.mp4.writer import ClosedSegment, SegmentFile, VideoParams, ticks_to_ns
@@ -304,3 +307,38 @@ def test_parameter_sets_from_configuration_records() -> None:
         avcc_units(avcc[:-2])
     with pytest.raises(FragmentError):
         hvcc_units(hvcc[:20])
+
+
+@pytest.mark.parametrize(("codec", "audio"), KINDS)
+def test_playback_read_box_by_box_is_the_whole_file_reader(
+        made: dict[tuple[str, bool], Made], codec: str, audio: bool) -> None:
+    """What playback reads a file box by box (seeking, as here, or as a stream from
+    another node, passing what it skips) is byte for byte what the reader of the whole
+    file finds, from every fragment on; a file cut short gives its whole fragments, and
+    no init segment is an error, not an empty playback."""
+    data = made[codec, audio].path.read_bytes()
+    whole = SegmentReader(data)
+    count = len(whole.pairs)
+    assert count == SECONDS
+    for k in range(count + 1):
+        for seeking in (True, False):
+            source = io.BytesIO(data)
+            skip = seeker(source) if seeking else source.read
+            init, fragments = segment_parts(source, k, skip)
+            assert init == whole.init
+            assert list(fragments) == [whole.fragment(j) for j in range(k, count)]
+    ends = sorted({b.end for b in walk(data)} | {b.offset + 5 for b in walk(data)})
+    for cut in ends:
+        kept = [j for j, (_, mdat) in enumerate(whole.pairs) if mdat.end <= cut]
+        short = io.BytesIO(data[:cut])
+        if cut < whole.pairs[0][0].offset:
+            with pytest.raises(FragmentError):
+                segment_parts(short, 0, short.read)
+            continue
+        init, fragments = segment_parts(short, 0, short.read)
+        assert init == whole.init
+        assert list(fragments) == [whole.fragment(j) for j in kept]
+
+
+def seeker(f: io.BytesIO) -> Callable[[int], object]:
+    return lambda n: f.seek(n, 1)

@@ -35,7 +35,7 @@ from kuzet.credentials import SecretUrl
 from kuzet.export.writer import export_camera
 from kuzet.ingest.errors import GapCause, SourceError
 from kuzet.ingest.source import Track
-from kuzet.mp4.playback import read_segment
+from kuzet.mp4.playback import read_segment, segment_parts
 from kuzet.mp4.reader import SegmentReader, read_moof
 from kuzet.nal import H264_PPS, H264_SPS, first_slice_type, nal_type, split_annexb, to_annexb
 from kuzet.recorder.supervisor import CameraSource, Supervisor
@@ -439,9 +439,11 @@ def test_a_segment_starting_at_an_open_gop_keyframe_holds_no_undecodable_frame(
     row = rows[0]
     kfs = keyindex.decode(row.keyframes)
     assert len(kfs) >= 2
-    init, fragments = read_segment(storage.catalog.path_of(row).read_bytes(), kfs,
-                                   row.end_ns - row.start_ns, 1, row.end_ns - row.start_ns)
-    sent = [f.data for f in fragments]
+    with storage.catalog.path_of(row).open("rb") as f:
+        parts = segment_parts(f, 1, lambda n: f.seek(n, 1))
+        init, fragments = read_segment(*parts, kfs, row.end_ns - row.start_ns, 1,
+                                       row.end_ns - row.start_ns)
+        sent = [fragment.data for fragment in fragments]
     assert len(sent) == len(kfs) - 1
     shown = decoded(init + b"".join(sent))
     assert shown == sum(read_moof(d, 0, struct.unpack_from(">I", d)[0], len(d)).samples[1]

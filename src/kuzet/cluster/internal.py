@@ -2,7 +2,8 @@
 disks, and the live stream of a camera it records, for another node of the cluster, and
 for nothing else.
 
-`GET /internal/v1/segments/{camera id}/{stream number}/{start ns}` and
+`GET /internal/v1/segments/{camera id}/{stream number}/{start ns}` (the file; with
+`?from=k`, its init segment and its fragments from the kth on, as playback reads them) and
 `GET /internal/v1/live/{camera id}/{stream number}` (records of `kuzet.cluster.live_relay`
 until the stream ends here or the other node hangs up) over TLS 1.3, the
 client's certificate required and issued by the cluster's authority (`cluster.ca`), naming
@@ -16,6 +17,7 @@ endpoint is that node's reading arm, so it logs, it does not audit again.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import os
 import re
@@ -25,19 +27,21 @@ import ssl
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 
-from kuzet.catalog.models import Camera, Node, Segment
+from kuzet.catalog.models import Camera, Node, Segment, Volume
 from kuzet.catalog.store import Catalog
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.ca import NodeTls, peer_node
 from kuzet.cluster.live_relay import KEEPALIVE_S, encode
+from kuzet.mp4.boxes import FragmentError
+from kuzet.mp4.playback import segment_parts
 from kuzet.viewers import Audience, Viewer, watched
 
 log = logging.getLogger(__name__)
-PATH = re.compile(r"^/internal/v1/segments/(\d{1,9})/([01])/(\d{1,19})$")
+PATH = re.compile(r"^/internal/v1/segments/(\d{1,9})/([01])/(\d{1,19})(?:\?from=(\d{1,6}))?$")
 LIVE = re.compile(r"^/internal/v1/live/(\d{1,9})/([01])$")
 # a connection that has not proved who it is by then is dropped; later, a write blocked
 # this long (the other node stopped reading) ends it
@@ -89,33 +93,38 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         node = peer_node(self.request)
-        if node is None or not self._registered(node):
+        match = PATH.match(self.path)
+        catalog = self.server.catalog
+        with catalog.session() as s:  # one transaction a request: a segment's first
+            # fragment through another node is mostly this (bench/cluster.py)
+            known = node is not None and s.scalar(
+                select(Node.name).where(Node.name == node)) is not None
+            row = None if not known or match is None else s.scalar(
+                select(Segment).join(Volume, Volume.id == Segment.volume_id).where(
+                    Segment.camera_id == int(match[1]), Segment.stream == Stream(int(match[2])),
+                    Segment.start_ns == int(match[3]), Segment.deleting.is_(False),
+                    Volume.node == catalog.node, Volume.state != "removed"))
+        if not known:
             log.warning("internal endpoint: refused %s (%s)", self.client_address[0], node)
             self.send_error(403)
             return
+        assert node is not None
         if (live := LIVE.match(self.path)) is not None:
             self._live(node, int(live[1]), Stream(int(live[2])))
             return
-        match = PATH.match(self.path)
-        if match is None:
+        if match is None or row is None:
             self.send_error(404)
             return
-        camera, stream, start = (int(g) for g in match.groups())
-        catalog = self.server.catalog
-        with catalog.session() as s:
-            row = s.scalar(select(Segment).where(
-                Segment.camera_id == camera, Segment.stream == Stream(stream),
-                Segment.start_ns == start))
-        if row is None or row.deleting or catalog.elsewhere(row.volume_id) is not None \
-                or row.volume_id not in {v.id for v in catalog.volumes()}:
-            self.send_error(404)
-            return
+        camera, stream, start = (int(g) for g in match.groups()[:3])
         try:
             f = catalog.path_of(row).open("rb")
         except OSError:
             self.send_error(404)
             return
         with f:
+            if match[4] is not None:
+                self._parts(f, int(match[4]))
+                return
             self.send_response(200)
             self.send_header("Content-Type", "video/mp4")
             self.send_header("Content-Length", str(os.fstat(f.fileno()).st_size))
@@ -123,6 +132,22 @@ class _Handler(BaseHTTPRequestHandler):
             shutil.copyfileobj(f, self.wfile, CHUNK)
         log.debug("internal endpoint: segment %d/%d/%d to node %s", camera, stream, start,
                   node)
+
+    def _parts(self, f: BinaryIO, from_index: int) -> None:
+        """The init segment, then each fragment from the `from_index`th on, as a chunk of
+        its own: the other node plays the first while the next is read here."""
+        try:
+            init, fragments = segment_parts(f, from_index, lambda n: f.seek(n, 1))
+        except FragmentError:
+            self.send_error(422, "not a segment the recorder writes")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for data in itertools.chain((init,), fragments):
+            self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
+        self.wfile.write(b"0\r\n\r\n")
 
     def _live(self, node: str, camera_id: int, asked: Stream) -> None:
         with self.server.catalog.session() as s:
@@ -174,10 +199,6 @@ class _Handler(BaseHTTPRequestHandler):
             return  # the other node went
         finally:
             hub.leave(viewer)
-
-    def _registered(self, node: str) -> bool:
-        with self.server.catalog.session() as s:
-            return s.scalar(select(Node.name).where(Node.name == node)) is not None
 
     def log_message(self, format: str, *args: object) -> None:
         log.debug("internal endpoint: " + format, *args)

@@ -1,7 +1,9 @@
 """A node asking the node that recorded a segment for its bytes (issue 25), over the
 internal endpoint with mutual TLS (`kuzet.cluster.internal`). The owner streams the file
-in chunks; this side gathers them (every reader of a segment takes it whole, local or
-not: `mp4.playback`, the export's hash, a still).
+in chunks. Playback asks for the init segment and the fragments from the one it starts
+at, and is handed the first as soon as its bytes are in; the rest of the answer is then
+read at once, so that the connection is free again while playback paces itself. The
+others (an export's hash, a still) take a file whole.
 
 Where the owner is: its heartbeat's status says its endpoint (`internal`), and whether it
 is up is its heartbeat against the lease time, read at most once a second.
@@ -14,10 +16,12 @@ segment's time to its first fragment through another node (bench/cluster.py).
 from __future__ import annotations
 
 import http.client
+import io
 import json
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -27,6 +31,7 @@ from kuzet.catalog.segments import Placed
 from kuzet.catalog.store import Catalog
 from kuzet.cluster.ca import NodeTls, peer_node
 from kuzet.cluster.leases import NOW
+from kuzet.mp4.playback import segment_parts
 
 CHUNK = 1 << 16
 TIMEOUT_S = 10.0  # a read stalled this long: the node is unreachable
@@ -189,3 +194,48 @@ class Remote:
             raise self._unreachable(node, exc) from exc
         self.give_back(node, conn, resp)
         return bytes(data)
+
+    def parts(self, node: str, seg: Placed, from_index: int) -> Iterator[bytes]:
+        """The segment's init segment, then its fragments from the `from_index`th on, from
+        `node` (`Footage.parts`); `NodeDown` and FileNotFoundError as `read`."""
+        conn, resp = self.open(node, f"/internal/v1/segments/{seg.camera_id}/"
+                                     f"{int(seg.stream)}/{seg.start_ns}?from={from_index}",
+                               keep=True)
+        if resp.status == 404:
+            resp.read()
+            self.give_back(node, conn, resp)
+            raise FileNotFoundError(f"node {node}: the segment's file is gone")
+        if resp.status != 200:
+            conn.close()
+            raise NodeDown(node, f"refused ({resp.status})")
+        source = _Ahead(resp)
+        kept = False
+        try:
+            try:
+                init, fragments = segment_parts(source, 0, source.read)
+            except (OSError, http.client.HTTPException) as exc:
+                raise self._unreachable(node, exc) from exc
+            yield init
+            for n, data in enumerate(fragments):
+                yield data
+                if n == 0:
+                    source.rest()
+                    self.give_back(node, conn, resp)
+                    kept = True
+        finally:
+            if not kept:
+                conn.close()
+
+
+class _Ahead:
+    """An answer read as asked, until `rest` reads what is left of it at once."""
+
+    def __init__(self, resp: http.client.HTTPResponse) -> None:
+        self.resp = resp
+        self.left: io.BytesIO | None = None
+
+    def read(self, n: int, /) -> bytes:
+        return self.resp.read(n) if self.left is None else self.left.read(n)
+
+    def rest(self) -> None:
+        self.left = io.BytesIO(self.resp.read())

@@ -3,7 +3,8 @@
 Every reader of MP4 in Kuzet walks boxes here, top level or nested: salvage finding the end
 of a cut file's last whole fragment, the segment reader finding init segment, tracks and
 fragments (kuzet.mp4.reader), and the live muxer handing on each box it finished
-(kuzet.mp4.livemux). A file is read whole and walked (`file_boxes`). Each box is read
+(kuzet.mp4.livemux). A file is read whole and walked (`file_boxes`), or read box by box
+from a stream (`next_box`: playback of a file here or on another node). Each box is read
 from its header alone (ISO/IEC 14496-12, 4.2): a 32-bit size, 1 for a 64-bit size after
 the type, 0 for "to the end".
 """
@@ -14,9 +15,15 @@ import mmap
 import struct
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
 Buf = bytes | bytearray | memoryview | mmap.mmap
+
+
+class Source(Protocol):
+    """Bytes read in order: a file, an HTTP answer's body. A short read is the end."""
+
+    def read(self, n: int, /) -> bytes: ...
 
 
 class FragmentError(ValueError):
@@ -53,6 +60,31 @@ def walk(data: Buf, start: int = 0, end: int | None = None) -> Iterator[Box]:
             return
         yield Box(kind.decode("latin-1"), off, size)
         off += size
+
+
+class Header(NamedTuple):
+    type: str
+    head: bytes  # the header's own bytes
+    body: int  # the size of what follows it
+
+
+def next_box(source: Source) -> Header | None:
+    """The header of the box that starts where `source` stands, read; None at the end, or
+    where what is there cannot start a box (a stream cut short). A box "to the end" (size
+    0) is none the recorder writes at the top level: taken as the end."""
+    head = source.read(8)
+    if len(head) < 8:
+        return None
+    size, kind = struct.unpack(">I4s", head)
+    if size == 1:
+        large = source.read(8)
+        if len(large) < 8:
+            return None
+        head += large
+        size = struct.unpack(">Q", large)[0]
+    if size < len(head):
+        return None
+    return Header(kind.decode("latin-1"), head, size - len(head))
 
 
 def children(data: Buf, start: int, end: int) -> Iterator[Box]:

@@ -1,21 +1,24 @@
 """Reading a segment file back for playback: its init segment and its fragments from a
 keyframe on, up to an instant, without decoding or re-encoding anything.
 
-Fragment k of a file starts keyframe k (the writer cuts a fragment per GOP), and the
-catalog row lists keyframe times from the segment's start, so starting playback at an
-instant is a lookup and a seek. Whoever reads may see only a window of footage (a
-grant's, clause 3.5.5): playback never starts at a keyframe before the window, and the
-fragment across the window's end is cut short there (kuzet.mp4.cut). The first
-fragment goes without the leading pictures its keyframe cannot show (kuzet.mp4.leading).
+A file is read box by box (`segment_parts`), from a file here or from the answer of the
+node that recorded it, so the first fragment goes out once its own bytes are in, not the
+whole file's (bench/cluster.py). Fragment k of a file starts keyframe k (the writer cuts
+a fragment per GOP), and the catalog row lists keyframe times from the segment's start,
+so starting playback at an instant is a lookup and a seek. Whoever reads may see only a
+window of footage (a grant's, clause 3.5.5): playback never starts at a keyframe before
+the window, and the fragment across the window's end is cut short there
+(kuzet.mp4.cut). The first fragment goes without the leading pictures its keyframe
+cannot show (kuzet.mp4.leading).
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from kuzet.mp4.boxes import FragmentError
+from kuzet.mp4.boxes import FragmentError, Header, Source, next_box
 from kuzet.mp4.cut import cut
 from kuzet.mp4.leading import without_leading
 from kuzet.mp4.reader import SegmentReader
@@ -45,23 +48,75 @@ def first_fragment(keyframes_ns: list[int], offset_ns: int, floor_ns: int) -> in
     return k if k < len(keyframes_ns) else None
 
 
-def read_segment(data: bytes, keyframes_ns: list[int], duration_ns: int, from_index: int,
-                 until_ns: int) -> tuple[bytes, Iterator[PlaybackFragment]]:
-    """The init segment (ftyp+moov) of a file's bytes (`data`, `storage.footage`) and its
-    fragments from `from_index` on, holding no frame shown at or after `until_ns` (from
-    the segment's start): the fragment across it is cut short there and is the last. One
-    that cannot be cut (a layout the recorder does not write) is left out, so playback
-    then stops at the last whole fragment; a file whose boxes the reader cannot follow at
-    all is FragmentError."""
-    reader = SegmentReader(data)  # read, not mapped: see boxes.file_boxes
+def segment_parts(source: Source, from_index: int, skip: Callable[[int], object]
+                  ) -> tuple[bytes, Iterator[bytes]]:
+    """A segment file's init segment (its ftyp and moov, read at once) and its fragments
+    (moof + mdat) from the `from_index`th on, each read when asked for; `skip(n)` passes
+    n bytes (a seek in a file). The fragments end where the stream does, or is cut short;
+    FragmentError when no moov comes before the first fragment."""
+    init = bytearray()
+    has_moov = False
+    box = next_box(source)
+    while box is not None and box.type != "moof":
+        if box.type in ("ftyp", "moov"):
+            body = source.read(box.body)
+            if len(body) < box.body:
+                raise FragmentError(f"the file ends inside its {box.type}")
+            init += box.head + body
+            has_moov = has_moov or box.type == "moov"
+        else:
+            skip(box.body)
+        box = next_box(source)
+    if not has_moov:
+        raise FragmentError("the init segment has no moov")
 
-    def fragments() -> Iterator[PlaybackFragment]:
-        for k in range(from_index, len(reader.pairs)):
+    def fragments(box: Header | None) -> Iterator[bytes]:
+        k = 0
+        while box is not None:
+            if box.type != "moof":  # none the recorder writes between fragments
+                skip(box.body)
+                box = next_box(source)
+                continue
+            wanted = k >= from_index
+            moof = source.read(box.body) if wanted else b""
+            if wanted and len(moof) < box.body:
+                return
+            if not wanted:
+                skip(box.body)
+            mdat = next_box(source)
+            if mdat is None or mdat.type != "mdat":
+                box = mdat
+                continue
+            if wanted:
+                data = source.read(mdat.body)
+                if len(data) < mdat.body:
+                    return
+                yield box.head + moof + mdat.head + data
+            else:
+                skip(mdat.body)
+            k += 1
+            box = next_box(source)
+
+    return bytes(init), fragments(box)
+
+
+def read_segment(init: bytes, fragments: Iterator[bytes], keyframes_ns: list[int],
+                 duration_ns: int, from_index: int, until_ns: int
+                 ) -> tuple[bytes, Iterator[PlaybackFragment]]:
+    """A file's init segment and its fragments from `from_index` on, as `segment_parts`
+    reads them, placed by the catalog's keyframe times and holding no frame shown at or
+    after `until_ns` (from the segment's start): the fragment across it is cut short there
+    and is the last. One that cannot be cut (a layout the recorder does not write) is left
+    out, so playback then stops at the last whole fragment; an init segment the reader
+    cannot follow is FragmentError."""
+    reader = SegmentReader(init)
+
+    def placed() -> Iterator[PlaybackFragment]:
+        for k, data in enumerate(fragments, start=from_index):
             start = keyframes_ns[min(k, len(keyframes_ns) - 1)] if keyframes_ns else 0
             following = keyframes_ns[k + 1] if k + 1 < len(keyframes_ns) else None
             if start >= until_ns:
                 return
-            data = reader.fragment(k)
             if k == from_index:
                 data = _decodable_start(reader, data)
             if following is not None and following <= until_ns:
@@ -79,7 +134,7 @@ def read_segment(data: bytes, keyframes_ns: list[int], duration_ns: int, from_in
                 yield PlaybackFragment(start, until_ns, short)
             return
 
-    return reader.init, fragments()
+    return init, placed()
 
 
 def _decodable_start(reader: SegmentReader, data: bytes) -> bytes:

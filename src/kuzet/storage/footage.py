@@ -1,15 +1,22 @@
 """A segment's bytes, wherever they lie: on this server's disks, or on the disks of the
 recording node that wrote them (issue 25), fetched over the internal endpoint. The one
 way the console's readers (playback, exports, stills, the timeline's bar) reach a file.
+Playback reads it box by box (`parts`), the others whole.
 """
 
 from __future__ import annotations
 
+import http.client
+import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from kuzet.catalog.segments import Placed
 from kuzet.catalog.store import Catalog
 from kuzet.cluster.remote import NodeDown, Remote
+from kuzet.mp4.playback import segment_parts
+
+log = logging.getLogger(__name__)
 
 
 class Footage:
@@ -26,6 +33,21 @@ class Footage:
         if self.remote is None:
             raise NodeDown(node, "is another server's, and this one is no node")
         return self.remote.read(node, seg)
+
+    def parts(self, seg: Placed, from_index: int) -> tuple[bytes, Iterator[bytes]]:
+        """The file's init segment and its fragments from the `from_index`th on, each read
+        as it is asked for (`mp4.playback.segment_parts`). FileNotFoundError when it is
+        gone, `NodeDown` when its node is down, FragmentError when its boxes are not the
+        recorder's; a read that fails later ends the fragments there (logged)."""
+        node = self.catalog.elsewhere(seg.volume_id)
+        if node is None:
+            read = _local(self.catalog.path_of(seg), from_index)
+        elif self.remote is None:
+            raise NodeDown(node, "is another server's, and this one is no node")
+        else:
+            read = self.remote.parts(node, seg, from_index)
+        init = next(read)  # started, so its file or connection is closed when it is
+        return init, _until_broken(read, seg)
 
     def file(self, seg: Placed) -> Path | bytes | None:
         """What a reader that seeks takes: the path of a file here, the bytes of one on
@@ -53,3 +75,20 @@ class Footage:
             if node is not None:
                 out[v] = self.remote is not None and self.remote.up(node)
         return out
+
+
+def _local(path: Path, from_index: int) -> Iterator[bytes]:
+    """The init segment, then the fragments from the `from_index`th on, of a file here."""
+    with path.open("rb") as f:
+        init, fragments = segment_parts(f, from_index, lambda n: f.seek(n, 1))
+        yield init
+        yield from fragments
+
+
+def _until_broken(read: Iterator[bytes], seg: Placed) -> Iterator[bytes]:
+    """The fragments until a read of them fails: playback goes on with the next file."""
+    try:
+        yield from read
+    except (OSError, http.client.HTTPException) as exc:
+        log.warning("segment %d/%d/%d: read failed after its first bytes (%s)",
+                    seg.camera_id, int(seg.stream), seg.start_ns, exc)

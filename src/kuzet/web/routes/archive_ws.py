@@ -297,7 +297,7 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
 def _read(footage: Footage, seg: Segment, kfs: list[int], k: int,
           until_ns: int) -> tuple[bytes, Iterator[PlaybackFragment]]:
     """The segment's init and fragments from its `k`th on, wherever its file lies."""
-    return read_segment(footage.read(seg), kfs, seg.end_ns - seg.start_ns, k, until_ns)
+    return read_segment(*footage.parts(seg, k), kfs, seg.end_ns - seg.start_ns, k, until_ns)
 
 
 def _page(footage: Footage, camera_id: int, start_ns: int, end_ns: int
