@@ -36,7 +36,7 @@ from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog import keyindex
 from kuzet.catalog.db import make_engine
 from kuzet.catalog.models import CameraLease, Gap, Segment
-from kuzet.catalog.store import Catalog
+from kuzet.catalog.store import Catalog, Fence, Fenced, NewSegment
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.ca import NodeTls
 from kuzet.cluster.leases import Leases, Me, NameTaken
@@ -624,6 +624,46 @@ def test_a_planned_move_waits_for_the_new_node_or_for_its_time(
     north.turn()
     assert staying not in north.held
     assert _leases(catalog)[staying][0] == "south"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_node_commits_only_under_the_lease_it_holds(storage: Any) -> None:
+    """Fencing in the catalog: a node's segment is committed under its lease's epoch and
+    linked to the camera's row before it, as a single server's is; one written under
+    another node's lease or an epoch the lease has passed is refused as lost, and one
+    that would land inside the timeline is refused, the lease still the node's."""
+    catalog = storage.catalog
+    cam = catalog.add_camera("cam1", "rtsp://10.0.0.2/cam1", zone="corridor")
+    north = Member(Leases(catalog, Me("north", (), "0.1.0", "0025", 40, 800, None), 10),
+                   lambda cams: None, lambda: None, dict)
+    north.turn()
+    epoch = north.held[cam.id]
+    t0 = time.time_ns() // 10**9 * 10**9
+
+    def seg(start_s: int, fence: Fence) -> NewSegment:
+        return NewSegment(
+            camera_id=cam.id, stream=Stream.MAIN, volume_id=storage.default_volume_id,
+            start_ns=t0 + start_s * 10**9, end_ns=t0 + (start_s + 4) * 10**9, frames=100,
+            size_bytes=1000, codec="h264", width=640, height=360, audio_codec=None,
+            params_json='{"codec": "h264"}', keyframes_ns=[0, 10**9],
+            sha256=bytes(32), fence=fence)
+
+    first = catalog.add_segment(seg(0, Fence("north", epoch)))
+    second = catalog.add_segment(seg(4, Fence("north", epoch)))
+    assert (first.epoch, second.epoch) == (epoch, epoch)
+    assert second.prev_link == catalog.link(first)
+    for fence in (Fence("north", epoch - 1), Fence("south", epoch), Fence("south", None)):
+        with pytest.raises(Fenced, match="is refused") as lost:
+            catalog.add_segment(seg(8, fence))
+        assert lost.value.lost
+    with pytest.raises(Fenced, match="inside the timeline") as inside:
+        catalog.add_segment(seg(2, Fence("north", epoch)))
+    assert not inside.value.lost
+    salvaged = catalog.add_segment(seg(8, Fence("north", None)))  # any epoch of north's
+    assert salvaged.epoch == epoch
+    assert salvaged.prev_link == catalog.link(second)
+    assert [r.start_ns for r in catalog.segments(cam.id)] == [t0, t0 + 4 * 10**9,
+                                                             t0 + 8 * 10**9]
 
 
 def _leases(catalog: Catalog) -> dict[int, tuple[str, int]]:

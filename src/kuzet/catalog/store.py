@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,9 +19,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection, Engine, column, func, select, table
+from sqlalchemy import Connection, Engine, Select, bindparam, column, func, select, table, true
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.pool import QueuePool
+from sqlalchemy.sql.elements import BindParameter
 
 from kuzet.catalog import keyindex, segments
 from kuzet.catalog.models import Camera, CameraLease, Gap, Segment, StreamParams, Volume
@@ -39,6 +42,9 @@ InTransaction = Callable[[Session, Camera], object]
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 # The equipment register's names (its table is kuzet.equipment.models'), read here only to
 # keep a camera's name apart from the other items'.
+# how long a commit waits for its turn among the others before it goes anyway (a catalog
+# that answers clears a burst of a node's cameras in much less)
+COMMIT_QUEUE_S = 1.0
 _ITEMS = table("equipment", column("name"), column("camera_id"))
 NOT_TLS = ("a TLS certificate pin is for rtsps:// cameras only: this camera's stream is "
            "not over TLS")
@@ -122,6 +128,13 @@ class Catalog:
         self._camera_names: dict[int, str] = {}
         self._volume_paths: dict[int, str] = {}
         self._volume_nodes: dict[int, str | None] = {}
+        # Segment commits at once: every camera cuts at the same instants, so 48 cameras
+        # commit in one burst, which opened and closed as many connections past the pool's
+        # each time (bench/cluster.py: connecting was a third of a commit's time, more on
+        # a node, whose commit also locks the lease). Half the pool: a commit may take a
+        # second connection (a cache read inside its transaction).
+        size = engine.pool.size() if isinstance(engine.pool, QueuePool) else 2
+        self._committing = threading.BoundedSemaphore(max(1, size // 2))
 
     # -- cameras ------------------------------------------------------------------
     def add_camera(self, name: str, main_url: str, *, zone: str, sub_url: str | None = None,
@@ -355,9 +368,20 @@ class Catalog:
         """
         params_id = self._params_id(seg)
         keys = keyindex.encode(seg.keyframes_ns)
+        # waited for a moment at most: a catalog that does not answer (a failover) holds
+        # each commit for its connection's time, and the others must not queue behind it
+        queued = self._committing.acquire(timeout=COMMIT_QUEUE_S)
+        try:
+            return self._add_segment(seg, params_id, keys, closes_gap, cut)
+        finally:
+            if queued:
+                self._committing.release()
+
+    def _add_segment(self, seg: NewSegment, params_id: int, keys: bytes, closes_gap: bool,
+                     cut: CutGap | None) -> Segment:
         with self.session.begin() as s:
-            epoch = _fenced(s, seg) if seg.fence is not None else None
-            prev_row = segments.previous(s, seg.camera_id, seg.stream, seg.start_ns)
+            epoch, prev_row = _fenced(s, seg) if seg.fence is not None else (
+                None, segments.previous(s, seg.camera_id, seg.stream, seg.start_ns))
             if seg.fence is not None and prev_row is not None \
                     and prev_row.end_ns > seg.start_ns:
                 raise _inside(seg, prev_row.start_ns)
@@ -474,21 +498,39 @@ def _inside(seg: NewSegment, footage_from: int) -> Fenced:
                   later=footage_from, start=seg.start_ns, lost=False)
 
 
-def _fenced(s: Session, seg: NewSegment) -> int | None:
-    """The epoch a node's segment is committed under, or `Fenced`. The lease row is
-    locked until the commit, so a takeover waits for it or it sees the takeover: a camera
-    is never recorded twice into the timeline (issue 25)."""
+def _fence_statement() -> Select[Any]:
+    """The camera's lease, locked; its first row from an instant on (the chain links each
+    row to the one before: one that began before it and runs into it is the previous
+    row's business); and the previous row itself. One statement, so that a node's commit
+    makes the round trips a single server's makes, built once (bench/cluster.py: a
+    statement more a commit, and building this one each time, were most of what the
+    leases cost)."""
+    camera: BindParameter[int] = bindparam("camera")
+    stream: BindParameter[Stream] = bindparam("stream")
+    start: BindParameter[int] = bindparam("start")
+    later = select(Segment.start_ns).where(
+        Segment.camera_id == camera, Segment.stream == stream,
+        Segment.start_ns >= start).limit(1).scalar_subquery()
+    prev = aliased(Segment, select(Segment).where(
+        Segment.camera_id == camera, Segment.stream == stream,
+        Segment.start_ns < start).order_by(Segment.start_ns.desc()).limit(1)
+        .subquery().lateral())
+    return (select(CameraLease.node, CameraLease.epoch, later.label("later"), prev)
+            .select_from(CameraLease).outerjoin(prev, true())
+            .where(CameraLease.camera_id == camera).with_for_update(of=CameraLease))
+
+
+_FENCE = _fence_statement()
+
+
+def _fenced(s: Session, seg: NewSegment) -> tuple[int | None, Segment | None]:
+    """The epoch a node's segment is committed under and the camera's previous row, or
+    `Fenced`. The lease row is locked until the commit, so a takeover waits for it or it
+    sees the takeover: a camera is never recorded twice into the timeline (issue 25)."""
     fence = seg.fence
     assert fence is not None
-    # a row from its start on (the chain links each row to the one before; one that
-    # began before it and runs into it is `add_segment`'s previous row): asked in the
-    # statement that locks the lease, one round trip a commit (bench/cluster.py)
-    later_q = select(Segment.start_ns).where(
-        Segment.camera_id == seg.camera_id, Segment.stream == seg.stream,
-        Segment.start_ns >= seg.start_ns).limit(1).scalar_subquery()
-    lease = s.execute(select(CameraLease.node, CameraLease.epoch, later_q.label("later"))
-                      .where(CameraLease.camera_id == seg.camera_id)
-                      .with_for_update(of=CameraLease)).first()
+    lease = s.execute(_FENCE, {"camera": seg.camera_id, "stream": seg.stream,
+                               "start": seg.start_ns}).first()
     if (lease is None and fence.epoch is not None) or (
             lease is not None and (lease.node != fence.node
                                    or fence.epoch not in (None, lease.epoch))):
@@ -497,10 +539,13 @@ def _fenced(s: Session, seg: NewSegment) -> int | None:
                      camera=seg.camera_id, holder=lease.node if lease else "-",
                      epoch=lease.epoch if lease else "-",
                      node=fence.node, ours=fence.epoch if fence.epoch is not None else "-")
-    later = lease.later if lease is not None else s.scalar(
-        select(Segment.start_ns).where(Segment.camera_id == seg.camera_id,
-                                       Segment.stream == seg.stream,
-                                       Segment.start_ns >= seg.start_ns).limit(1))
-    if later is not None:  # the lease is this node's: this file alone is kept aside
-        raise _inside(seg, later)
-    return lease.epoch if lease is not None else None
+    if lease is None:
+        later = s.scalar(select(Segment.start_ns).where(
+            Segment.camera_id == seg.camera_id, Segment.stream == seg.stream,
+            Segment.start_ns >= seg.start_ns).limit(1))
+        if later is not None:
+            raise _inside(seg, later)
+        return None, segments.previous(s, seg.camera_id, seg.stream, seg.start_ns)
+    if lease.later is not None:  # the lease is this node's: this file alone is kept aside
+        raise _inside(seg, lease.later)
+    return lease.epoch, lease[3]
