@@ -233,6 +233,7 @@ def test_catalog_primary_killed_and_replica_promoted(tmp_path: Path, clip_cache:
     on without a hole or a gap, every file on disk has its row."""
     pair = PgPair()
     k = _node(tmp_path, clip_cache, pair.url, "a")
+    k.env["KUZET_CATALOG_WAITING_ROWS"] = "1"  # the second on waits in a journal file
     try:
         pair.start()
         k.run("init")
@@ -252,6 +253,8 @@ def test_catalog_primary_killed_and_replica_promoted(tmp_path: Path, clip_cache:
                                           f"unreachable: {n + 1}" in s for s in said)
 
         wait_for(lambda: waiting(2), 60, what="two segments each recorded with no catalog")
+        journals = list((k.home / "run" / "waiting").glob("*.jsonl"))
+        assert len(journals) == 2  # one a camera
         pair.promote()
         wait_for(lambda: all(not (c.get("last_error") or "") for c in k.status().values()),
                  60, what="every segment catalogued on the promoted replica")
@@ -265,6 +268,7 @@ def test_catalog_primary_killed_and_replica_promoted(tmp_path: Path, clip_cache:
         files = {p.name for p in (tmp_path / "a" / "media").rglob("*.mp4")}
         assert len(files) == sum(len(_rows(k, cam)) for cam in (1, 2))
         assert "the catalog is back" in k.log("serve")
+        assert not any(j.exists() for j in journals)
         stop(serve)
     finally:
         k.close()

@@ -90,6 +90,9 @@ class Settings(BaseSettings):
                            "also the wait for a camera to answer while connecting.")
     backoff_max_s: float = Field(10.0, ge=0.5, le=60,
                                  description="Longest wait between reconnection attempts.")
+    catalog_waiting_rows: int = Field(
+        200, ge=1, le=100_000, description="Segments a camera keeps in memory while the "
+        "catalog cannot be reached; the rest wait in a journal file under <home>/run.")
     rtsp_transport: Literal["tcp", "udp"] = Field(
         "tcp", description="Default RTP transport for cameras that do not set their own.")
     camera_alarm_s: float = Field(

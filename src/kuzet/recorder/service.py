@@ -33,6 +33,7 @@ from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.status import State
 from kuzet.recorder.substream import SubStream
 from kuzet.recorder.supervisor import CameraSource, Supervisor
+from kuzet.recorder.waiting import clear_journals
 from kuzet.storage.derived import Beside
 from kuzet.storage.integrity import IntegrityCheck
 from kuzet.storage.recovery import (
@@ -190,6 +191,7 @@ class RecorderService:
             raise AlreadyRunning(f"another kuzet serve is recording into "
                                  f"{self.settings.home}") from None
         self.volumes.ensure_default()
+        clear_journals(self.settings.home)  # what they listed is salvaged below
         present = self.volumes.check_presence()
         finished = self.sweeper.finish_interrupted([v.id for v in present])
         if finished:

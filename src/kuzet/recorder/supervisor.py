@@ -49,6 +49,7 @@ from kuzet.recorder.clock import (
 from kuzet.recorder.fanout import LiveHub
 from kuzet.recorder.rotation import Cut, PacketFacts, decide_cut
 from kuzet.recorder.status import CameraStatus, RateWindow, State, backoff_delay_s
+from kuzet.recorder.waiting import Waiting, WaitingRows
 from kuzet.recorder.worker import Worker
 from kuzet.storage.commit import commit_salvaged, commit_segment
 from kuzet.storage.recovery import quarantine
@@ -173,17 +174,6 @@ class _Open:
         return self.cut_gap is None or self.cut_gap[0] is not GapCause.TIMESTAMP_JUMP
 
 
-@dataclass
-class _Unstored:
-    """A closed, durable segment file waiting for its row: what the row needs, and no
-    more (not the writer's state), since a catalog outage may keep many waiting."""
-    volume_id: int
-    part_path: Path
-    closed: ClosedSegment
-    start_ns: int
-    cut: CutGap | None
-
-
 class Supervisor(Worker):
     def __init__(self, source: CameraSource, catalog: Catalog, settings: Settings,
                  volumes: Volumes, *, opener: Opener,
@@ -222,7 +212,7 @@ class Supervisor(Worker):
         # (kuzet.recorder.clock); committed at the latest when the session ends
         self._held: list[tuple[_Open, ClosedSegment]] = []
         # closed segments not catalogued yet (the catalog unreachable), in order; since when
-        self._unstored: list[_Unstored] = []
+        self._unstored = WaitingRows(settings.home, source.name, settings.catalog_waiting_rows)
         self._catalog_lost: int | None = None
         self._gap_waiting: tuple[int, str, str] | None = None  # an outage's, after them
         self._reports: dict[str, tuple[int, int, int]] | None = None
@@ -619,8 +609,7 @@ class Supervisor(Worker):
         if seg.cut_gap is not None and self.prev_end_ns is not None:
             cause, detail = seg.cut_gap
             cut = CutGap(self.prev_end_ns, cause.value, detail)
-        self._unstored.append(_Unstored(seg.volume_id, seg.file.part_path, closed, start_ns,
-                                        cut))
+        self._unstored.append(Waiting(seg.volume_id, seg.file.part_path, closed, start_ns, cut))
         self.prev_end_ns = start_ns + closed.media_duration_ns
         self._store()
 
@@ -644,7 +633,7 @@ class Supervisor(Worker):
                           "recorded by the camera's earlier node")
             self._standing_by = False
         while self._unstored:
-            u = self._unstored[0]
+            u = self._unstored.first()
             try:
                 commit_segment(self.catalog, u.volume_id, self.source.id,
                                self.source.name, u.part_path, u.closed, u.start_ns,
@@ -653,7 +642,7 @@ class Supervisor(Worker):
                 if not exc.lost:  # the lease is ours; only this file overlaps: kept aside
                     quarantine(self.catalog.volume_path(u.volume_id), u.part_path,
                                f"commit refused: {exc}")
-                    self._unstored.pop(0)
+                    self._unstored.pop()
                     continue
                 for later in self._unstored:  # and every one after it: another node's now
                     self._lost_lease(later.volume_id, later.part_path, exc)
@@ -672,7 +661,7 @@ class Supervisor(Worker):
                               "start", self.source.name, u.part_path.name)
             else:
                 self.status.segments_closed += 1
-            self._unstored.pop(0)
+            self._unstored.pop()
         if self._catalog_lost is not None:
             log.warning("camera %s: the catalog is back after %.1f s; every segment "
                         "catalogued", self.source.name,
@@ -687,12 +676,11 @@ class Supervisor(Worker):
     def _discard(self, count: int, why: str) -> None:
         """Delete the first `count` files waiting for rows: recorded beside the camera's
         holder, which has the same footage in its files and rows."""
-        for u in self._unstored[:count]:
+        for u in self._unstored.drop(count):
             u.part_path.unlink(missing_ok=True)
         if count:
             log.info("camera %s: %d files recorded while standing by left out (%s)",
                      self.source.name, count, why)
-        del self._unstored[:count]
 
     def _open_gap(self, start: int, cause: str, detail: str) -> None:
         """The camera's outage as a gap, once the segments before it are catalogued (a
