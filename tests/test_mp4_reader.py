@@ -338,6 +338,12 @@ def test_playback_read_box_by_box_is_the_whole_file_reader(
         init, fragments = segment_parts(short, 0, short.read)
         assert init == whole.init
         assert list(fragments) == [whole.fragment(j) for j in kept]
+    # a damaged size is no box to allocate for: the fragments end before it
+    moof = whole.pairs[1][0].offset
+    for size in (struct.pack(">I", 0xFFFFFFF0), struct.pack(">I4sQ", 1, b"moof", 1 << 62)):
+        damaged = io.BytesIO(data[:moof] + size + data[moof + len(size):])
+        init, fragments = segment_parts(damaged, 0, damaged.read)
+        assert list(fragments) == [whole.fragment(0)]
 
 
 def seeker(f: io.BytesIO) -> Callable[[int], object]:

@@ -67,3 +67,27 @@ def test_a_journal_left_by_a_crash_is_cleared_at_start(tmp_path: Path) -> None:
     assert rows.spilled == 2
     clear_journals(tmp_path)
     assert not list((tmp_path / JOURNALS).iterdir())
+
+
+def test_a_journal_that_fails_loses_nothing_it_was_given(tmp_path: Path) -> None:
+    """A journal the home's disk will not take refuses the segment (the recorder leaves
+    its file to the salvage at the next start) and keeps the others; a line that does
+    not read back forgets the journal's rest, those files left to the same salvage, and
+    what is in memory still goes."""
+    rows = WaitingRows(tmp_path, "cam1", 1)
+    (tmp_path / "run").write_text("not a folder")
+    rows.append(waiting(1))
+    with pytest.raises(NotADirectoryError):
+        rows.append(waiting(2))
+    assert list(rows) == [waiting(1)]
+    (tmp_path / "run").unlink()
+    for n in (3, 4, 5):
+        rows.append(waiting(n))
+    (journal,) = (tmp_path / JOURNALS).glob("*.jsonl")
+    lines = journal.read_bytes().splitlines(keepends=True)
+    journal.write_bytes(lines[0] + lines[1][:40] + b"\n" + lines[2])
+    assert rows.pop() == waiting(1)
+    assert rows.pop() == waiting(3)
+    assert rows.first() is None
+    assert not rows
+    assert not journal.exists()

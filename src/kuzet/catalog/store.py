@@ -40,11 +40,11 @@ InTransaction = Callable[[Session, Camera], object]
 
 
 SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-# The equipment register's names (its table is kuzet.equipment.models'), read here only to
-# keep a camera's name apart from the other items'.
 # how long a commit waits for its turn among the others before it goes anyway (a catalog
 # that answers clears a burst of a node's cameras in much less)
 COMMIT_QUEUE_S = 1.0
+# The equipment register's names (its table is kuzet.equipment.models'), read here only to
+# keep a camera's name apart from the other items'.
 _ITEMS = table("equipment", column("name"), column("camera_id"))
 NOT_TLS = ("a TLS certificate pin is for rtsps:// cameras only: this camera's stream is "
            "not over TLS")

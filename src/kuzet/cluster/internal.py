@@ -145,9 +145,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "video/mp4")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
-        for data in itertools.chain((init,), fragments):
-            self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
-        self.wfile.write(b"0\r\n\r\n")
+        try:
+            for data in itertools.chain((init,), fragments):
+                self.wfile.write(b"%x\r\n%b\r\n" % (len(data), data))
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError as exc:  # the other node hung up: its player stopped, say
+            self.close_connection = True
+            log.debug("internal endpoint: a segment's answer cut short (%s)", exc)
 
     def _live(self, node: str, camera_id: int, asked: Stream) -> None:
         with self.server.catalog.session() as s:

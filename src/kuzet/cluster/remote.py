@@ -1,8 +1,9 @@
 """A node asking the node that recorded a segment for its bytes (issue 25), over the
 internal endpoint with mutual TLS (`kuzet.cluster.internal`). The owner streams the file
 in chunks. Playback asks for the init segment and the fragments from the one it starts
-at, and is handed the first as soon as its bytes are in; the rest of the answer is then
-read at once, so that the connection is free again while playback paces itself. The
+at, and is handed the first as soon as its bytes are in; the rest of the answer is read
+beside it at once, so that the owner's writes never wait on playback's pace and the
+connection is free again for the next reader. The
 others (an export's hash, a still) take a file whole.
 
 Where the owner is: its heartbeat's status says its endpoint (`internal`), and whether it
@@ -31,6 +32,7 @@ from kuzet.catalog.segments import Placed
 from kuzet.catalog.store import Catalog
 from kuzet.cluster.ca import NodeTls, peer_node
 from kuzet.cluster.leases import NOW
+from kuzet.mp4.boxes import FragmentError
 from kuzet.mp4.playback import segment_parts
 
 CHUNK = 1 << 16
@@ -205,26 +207,50 @@ class Remote:
             resp.read()
             self.give_back(node, conn, resp)
             raise FileNotFoundError(f"node {node}: the segment's file is gone")
+        if resp.status == 422:
+            resp.read()
+            self.give_back(node, conn, resp)
+            raise FragmentError(f"node {node}: not a segment the recorder writes")
         if resp.status != 200:
             conn.close()
             raise NodeDown(node, f"refused ({resp.status})")
         source = _Ahead(resp)
-        kept = False
+        rest: threading.Thread | None = None
         try:
             try:
                 init, fragments = segment_parts(source, 0, source.read)
+                first = next(fragments, None)
             except (OSError, http.client.HTTPException) as exc:
                 raise self._unreachable(node, exc) from exc
             yield init
-            for n, data in enumerate(fragments):
-                yield data
-                if n == 0:
-                    source.rest()
-                    self.give_back(node, conn, resp)
-                    kept = True
+            if first is None:
+                return
+            # the rest of the answer read now, beside playback: the owner writes on, and
+            # a reader that paced itself first would leave its writes blocked past its
+            # limit (`internal.HANDSHAKE_S`) on a long segment
+            failed: list[Exception] = []
+            rest = threading.Thread(target=self._rest, args=(node, conn, source, failed),
+                                    name="segment-rest", daemon=True)
+            rest.start()
+            yield first
+            rest.join()
+            if failed:
+                raise failed[0]
+            yield from fragments
         finally:
-            if not kept:
+            if rest is None:
                 conn.close()
+
+    def _rest(self, node: str, conn: http.client.HTTPSConnection, source: _Ahead,
+              failed: list[Exception]) -> None:
+        """What is left of a playback answer, read; the connection kept once it is."""
+        try:
+            source.rest()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            failed.append(exc)
+            return
+        self.give_back(node, conn, source.resp)
 
 
 class _Ahead:

@@ -62,6 +62,12 @@ def walk(data: Buf, start: int = 0, end: int | None = None) -> Iterator[Box]:
         off += size
 
 
+# The largest box a stream read takes: a fragment is one GOP, and a GOP of the dearest
+# stream a camera sends (4K at 32 Mbit/s, 10-s GOPs: 40 MB) is far under it. A size over
+# it is a damaged file, not a box to allocate for.
+MAX_BOX = 256 << 20
+
+
 class Header(NamedTuple):
     type: str
     head: bytes  # the header's own bytes
@@ -70,8 +76,9 @@ class Header(NamedTuple):
 
 def next_box(source: Source) -> Header | None:
     """The header of the box that starts where `source` stands, read; None at the end, or
-    where what is there cannot start a box (a stream cut short). A box "to the end" (size
-    0) is none the recorder writes at the top level: taken as the end."""
+    where what is there cannot start a box (a stream cut short, a size past `MAX_BOX`). A
+    box "to the end" (size 0) is none the recorder writes at the top level: taken as the
+    end."""
     head = source.read(8)
     if len(head) < 8:
         return None
@@ -82,7 +89,7 @@ def next_box(source: Source) -> Header | None:
             return None
         head += large
         size = struct.unpack(">Q", large)[0]
-    if size < len(head):
+    if size < len(head) or size > MAX_BOX:
         return None
     return Header(kind.decode("latin-1"), head, size - len(head))
 

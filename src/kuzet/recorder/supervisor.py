@@ -609,8 +609,13 @@ class Supervisor(Worker):
         if seg.cut_gap is not None and self.prev_end_ns is not None:
             cause, detail = seg.cut_gap
             cut = CutGap(self.prev_end_ns, cause.value, detail)
-        self._unstored.append(Waiting(seg.volume_id, seg.file.part_path, closed, start_ns, cut))
         self.prev_end_ns = start_ns + closed.media_duration_ns
+        try:
+            self._unstored.append(Waiting(seg.volume_id, seg.file.part_path, closed,
+                                          start_ns, cut))
+        except OSError as exc:  # the journal's disk: the file is catalogued at next start
+            log.error("camera %s: %s cannot wait for the catalog (%s); it is catalogued "
+                      "at the next start", self.source.name, seg.file.part_path.name, exc)
         self._store()
 
     def _store(self) -> None:
@@ -632,8 +637,7 @@ class Supervisor(Worker):
                               if held_to is not None and u.start_ns < held_to),
                           "recorded by the camera's earlier node")
             self._standing_by = False
-        while self._unstored:
-            u = self._unstored.first()
+        while (u := self._unstored.first()) is not None:
             try:
                 commit_segment(self.catalog, u.volume_id, self.source.id,
                                self.source.name, u.part_path, u.closed, u.start_ns,

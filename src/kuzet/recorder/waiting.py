@@ -7,12 +7,15 @@ journal file of the camera's (JSON lines, `<home>/run/waiting/`), read back in o
 the first go, so that an outage of any length costs the recorder a bounded memory.
 The journal is no more durable than memory: after a crash the `.part` files are
 salvaged at start (`storage.recovery`), as they always were, and what a journal a
-process left is removed by the next (`clear_journals`).
+process left is removed by the next (`clear_journals`). So too when the journal fails
+(the home's disk full, a line that does not read back): what it held is left to that
+salvage, and the camera records on.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from collections import deque
@@ -24,6 +27,7 @@ from typing import Any
 from kuzet.catalog.store import CutGap
 from kuzet.mp4.writer import ClosedSegment, VideoParams
 
+log = logging.getLogger(__name__)
 JOURNALS = Path("run") / "waiting"  # under the data home
 
 
@@ -78,12 +82,18 @@ class WaitingRows:
         return len(self) > 0
 
     def __iter__(self) -> Iterator[Waiting]:
+        """Every one waiting, oldest first; up to a journal line that does not read back."""
         yield from list(self._memory)
         if self._written > self._read:
-            with self._journal.open("rb") as f:
-                f.seek(self._read_at)
-                for line in f:
-                    yield Waiting.from_line(line.decode())
+            try:
+                with self._journal.open("rb") as f:
+                    f.seek(self._read_at)
+                    lines = f.read().splitlines()
+                gone = [Waiting.from_line(line.decode()) for line in lines]
+            except (OSError, ValueError, KeyError, TypeError) as exc:
+                log.error("%s: could not be read back (%s)", self._journal, exc)
+                return
+            yield from gone
 
     @property
     def spilled(self) -> int:
@@ -91,30 +101,45 @@ class WaitingRows:
         return self._written - self._read
 
     def append(self, w: Waiting) -> None:
+        """Queue `w` last; OSError when the journal cannot take it (nothing written)."""
         if len(self._memory) < self.held and not self.spilled:
             self._memory.append(w)
             return
         if not self._written:
             self._journal.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._journal, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        line = w.to_line().encode()
+        fd = os.open(self._journal, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            end = os.fstat(fd).st_size
+            try:
+                if os.write(fd, line) != len(line):
+                    raise OSError("the journal took part of a line")
+            except OSError:
+                os.ftruncate(fd, end)  # no torn line for the next to be glued to
+                raise
+        finally:
             os.close(fd)
-        with self._journal.open("ab") as f:
-            f.write(w.to_line().encode())
         self._written += 1
 
-    def first(self) -> Waiting:
-        if not self._memory:
+    def first(self) -> Waiting | None:
+        """The oldest waiting; None when none is (a journal that failed: forgotten)."""
+        if not self._memory and self.spilled:
             self._refill()
-        return self._memory[0]
+        return self._memory[0] if self._memory else None
 
     def pop(self) -> Waiting:
         w = self.first()
+        if w is None:
+            raise IndexError("no segment is waiting")
         self._memory.popleft()
         return w
 
     def drop(self, count: int) -> list[Waiting]:
         """The first `count`, taken out."""
-        return [self.pop() for _ in range(min(count, len(self)))]
+        out: list[Waiting] = []
+        while len(out) < count and self.first() is not None:
+            out.append(self.pop())
+        return out
 
     def clear(self) -> None:
         self._memory.clear()
@@ -122,15 +147,21 @@ class WaitingRows:
 
     def _refill(self) -> None:
         """Up to `held` of the journal's lines back into memory; the journal removed once
-        every line is back."""
-        if not self.spilled:
-            raise IndexError("no segment is waiting")
-        with self._journal.open("rb") as f:
-            f.seek(self._read_at)
-            while len(self._memory) < self.held and self._read < self._written:
-                self._memory.append(Waiting.from_line(f.readline().decode()))
-                self._read += 1
-            self._read_at = f.tell()
+        every line is back, or once one does not read back (logged: those files are left
+        to the salvage at the next start)."""
+        try:
+            with self._journal.open("rb") as f:
+                f.seek(self._read_at)
+                while len(self._memory) < self.held and self._read < self._written:
+                    self._memory.append(Waiting.from_line(f.readline().decode()))
+                    self._read += 1
+                    self._read_at = f.tell()
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("%s: %d waiting segments could not be read back (%s); their .part "
+                      "files are catalogued at the next start", self._journal,
+                      self._written - self._read, exc)
+            self._forget()
+            return
         if self._read == self._written:
             self._forget()
 

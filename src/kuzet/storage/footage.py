@@ -46,7 +46,7 @@ class Footage:
             raise NodeDown(node, "is another server's, and this one is no node")
         else:
             read = self.remote.parts(node, seg, from_index)
-        init = next(read)  # started, so its file or connection is closed when it is
+        init = next(read)  # started: its file or connection closes once it is dropped
         return init, _until_broken(read, seg)
 
     def file(self, seg: Placed) -> Path | bytes | None:
