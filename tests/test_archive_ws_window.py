@@ -18,6 +18,7 @@ import pytest
 from api_world import CAM, World
 from footage import record
 from kuzet.console.archive_sent import Pace
+from kuzet.mp4.reader import SegmentReader
 from kuzet.rtsp.clip import FPS, GOP_FRAMES, ClipSpec
 from kuzet.timefmt import NS, format_instant
 from kuzet.web.routes import archive_ws
@@ -336,3 +337,34 @@ def test_end_closes_an_api_viewing_once_and_never_a_sockets(world: FootageWorld)
     closes = [json.loads(e.detail) for e in world.audit("archive.close")]
     assert [c["viewing"] for c in closes] == [api_viewing, socket_viewing]
     assert closes[1]["footage"] == [t0, t0 + 2 * SEG_S * NS]
+
+
+def test_a_file_that_breaks_off_is_played_to_where_it_does_and_the_rest_noted(
+        world: FootageWorld) -> None:
+    """A file whose read breaks off after its first bytes (cut short on disk since it was
+    catalogued; on another node, its node gone midway) plays its whole fragments, the rest
+    of it is noted missing, and playback goes on with the next file (the player says so,
+    it does not stall)."""
+    t0 = _record(world, 3)
+    catalog = world.storage.catalog
+    rows = catalog.segments(catalog.camera(CAM).id)
+    path = catalog.path_of(rows[1])
+    data = path.read_bytes()
+    path.chmod(0o644)
+    path.write_bytes(data[:SegmentReader(data).pairs[1][1].end])  # two GOPs of four
+    notes, starts = [], []
+    with _open(world, "head", t0) as ws:
+        while True:
+            message = ws.receive()
+            if message.get("text") is None:
+                continue
+            body = json.loads(message["text"])
+            if body["type"] == "end":
+                break
+            if body["type"] == "missing":
+                notes.append((body["from_ns"], body["to_ns"]))
+            if body["type"] == "init":
+                starts.append(body["start_ns"])
+    gop_ns = GOP_FRAMES * FRAME_NS
+    assert notes == [(rows[1].start_ns + 2 * gop_ns, rows[1].end_ns)]
+    assert starts == [r.start_ns for r in rows]

@@ -632,10 +632,11 @@ def test_a_planned_move_waits_for_the_new_node_or_for_its_time(
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_a_node_commits_only_under_the_lease_it_holds(storage: Any) -> None:
-    """Fencing in the catalog: a node's segment is committed under its lease's epoch and
-    linked to the camera's row before it, as a single server's is; one written under
-    another node's lease or an epoch the lease has passed is refused as lost, and one
-    that would land inside the timeline is refused, the lease still the node's."""
+    """UE-10-22 3.3.5, several recording servers as one: fencing in the catalog. A node's
+    segment is committed under its lease's epoch and linked to the camera's row before
+    it, as a single server's is; one written under another node's lease or an epoch the
+    lease has passed is refused as lost, and one that would land inside the timeline is
+    refused, the lease still the node's."""
     catalog = storage.catalog
     cam = catalog.add_camera("cam1", "rtsp://10.0.0.2/cam1", zone="corridor")
     north = Member(Leases(catalog, Me("north", (), "0.1.0", "0025", 40, 800, None), 10),

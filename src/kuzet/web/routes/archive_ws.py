@@ -12,8 +12,9 @@ short there (kuzet.mp4.playback). Messages:
 - `{"type":"init","mime","offset_s","start_ns","end_ns"}` then the file's init segment,
   then its fragments, one binary message each; `offset_s` is the segment's place on the
   player's timeline (its SourceBuffer `timestampOffset`);
-- `{"type":"gap"|"missing","from_ns","to_ns"}` where nothing was recorded or the file is
-  gone (the player jumps over it and says so); when nothing at all was recorded from the
+- `{"type":"gap"|"missing","from_ns","to_ns"}` where nothing was recorded, or the file is
+  gone or its read broke off (cut short on disk, its node gone midway) (the player jumps
+  over it and says so); when nothing at all was recorded from the
   asked instant on, `{"type":"nothing","nearest_before_ns"}` names where the nearest
   footage before it ends (null: none the caller may see); `{"type":"end"}`.
 What plays next, and where a gap or a missing file is noted, is the playback plan
@@ -283,6 +284,7 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
                                            "end_ns": seg.end_ns}))
             await ws.send_bytes(init)
             # Each read (a GOP, from the page cache as a rule) runs off the event loop.
+            sent_to = first_ns
             while (frag := await asyncio.to_thread(next, fragments, None)) is not None:
                 media_sent_s = offset_s + frag.start_ns / 1e9
                 ahead = media_sent_s - skipped_s - pace.played_s(time.monotonic())
@@ -290,6 +292,10 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
                     await asyncio.sleep((ahead - LOOKAHEAD_S) / pace.speed)
                 await ws.send_bytes(frag.data)
                 sent.fragment(seg.start_ns + frag.start_ns, seg.start_ns + frag.end_ns)
+                sent_to = seg.start_ns + frag.end_ns
+            if sent_to < item.end_ns:  # its read broke off (its node went, a bad box)
+                await _note(ws, "missing", sent_to, item.end_ns)
+                skipped_s += (item.end_ns - sent_to) / 1e9
         look = t
     return origin
 
