@@ -149,6 +149,16 @@ class Rtsp:
             self._more()
         return packets
 
+    def first_media(self, timeout: float) -> list[bytes]:
+        """The packets in hand once the first has come, waited for up to `timeout`: a
+        session starts at the stream's next keyframe, a GOP away or more on a busy
+        machine (a fixed second here was a flaky test)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if packets := self.media(0.2):
+                return packets
+        return []
+
     def _more(self) -> None:
         data = self.sock.recv(65536)
         if not data:

@@ -111,6 +111,8 @@ ALLOWED = {
     "mp4/writer.py": "removes a .part it failed to start writing",
     "recorder/supervisor.py": "removes a .part with no frames",
     "recorder/service.py": "removes its own lock file",
+    "recorder/waiting.py": "removes its own journals under <home>/run/waiting (the facts of "
+                           "rows waiting for the catalog, not footage)",
     "export/package.py": "removes an export package it failed to finish (a copy, not footage)",
     "export/execute.py": "removes a package whose execution was not recorded (a copy)",
     "equipment/throughput.py": "removes its own write probe (.kuzet-write-probe), at a "
