@@ -176,44 +176,44 @@ class Remote:
     def read(self, node: str, seg: Placed) -> bytes:
         """The segment's bytes from `node`; `NodeDown` when it is down or does not answer,
         FileNotFoundError when it answers that the file is gone."""
-        conn, resp = self.open(node, f"/internal/v1/segments/{seg.camera_id}/"
-                                     f"{int(seg.stream)}/{seg.start_ns}", keep=True)
+        conn, resp = self._segment(node, seg, "")
         try:
-            if resp.status == 404:
-                resp.read()
-                self.give_back(node, conn, resp)
-                raise FileNotFoundError(f"node {node}: the segment's file is gone")
-            if resp.status != 200:
-                conn.close()
-                raise NodeDown(node, f"refused ({resp.status})")
             data = bytearray()
             while chunk := resp.read(CHUNK):
                 data += chunk
         except (OSError, http.client.HTTPException) as exc:
-            if isinstance(exc, FileNotFoundError):
-                raise
             conn.close()
             raise self._unreachable(node, exc) from exc
         self.give_back(node, conn, resp)
         return bytes(data)
 
-    def parts(self, node: str, seg: Placed, from_index: int) -> Iterator[bytes]:
-        """The segment's init segment, then its fragments from the `from_index`th on, from
-        `node` (`Footage.parts`); `NodeDown` and FileNotFoundError as `read`."""
+    def _segment(self, node: str, seg: Placed, query: str
+                 ) -> tuple[http.client.HTTPSConnection, http.client.HTTPResponse]:
+        """`node`'s answer for a segment, when it is the file's (200): FileNotFoundError
+        when the file is gone (404), FragmentError when its boxes are none the recorder
+        writes (422), `NodeDown` for any other refusal or no answer."""
         conn, resp = self.open(node, f"/internal/v1/segments/{seg.camera_id}/"
-                                     f"{int(seg.stream)}/{seg.start_ns}?from={from_index}",
-                               keep=True)
-        if resp.status == 404:
+                                     f"{int(seg.stream)}/{seg.start_ns}{query}", keep=True)
+        if resp.status == 200:
+            return conn, resp
+        try:
             resp.read()
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            raise self._unreachable(node, exc) from exc
+        if resp.status == 404:
             self.give_back(node, conn, resp)
             raise FileNotFoundError(f"node {node}: the segment's file is gone")
         if resp.status == 422:
-            resp.read()
             self.give_back(node, conn, resp)
             raise FragmentError(f"node {node}: not a segment the recorder writes")
-        if resp.status != 200:
-            conn.close()
-            raise NodeDown(node, f"refused ({resp.status})")
+        conn.close()
+        raise NodeDown(node, f"refused ({resp.status})")
+
+    def parts(self, node: str, seg: Placed, from_index: int) -> Iterator[bytes]:
+        """The segment's init segment, then its fragments from the `from_index`th on, from
+        `node` (`Footage.parts`); errors as `_segment`'s."""
+        conn, resp = self._segment(node, seg, f"?from={from_index}")
         source = _Ahead(resp)
         rest: threading.Thread | None = None
         try:
