@@ -6,6 +6,7 @@ killed node's cameras are recorded elsewhere within 30 s with a `node_failover` 
 from __future__ import annotations
 
 import functools
+import http.client
 import io
 import itertools
 import json
@@ -31,14 +32,17 @@ from api_world import World
 from conftest import Kuzet, stop, wait_for
 from kuzet.access.accounts import Accounts
 from kuzet.access.roles import Roles
-from kuzet.access.secretbox import key_path
+from kuzet.access.secretbox import SecretBox, key_path
 from kuzet.audit.log import Actor, AuditLog
 from kuzet.catalog import keyindex
 from kuzet.catalog.db import make_engine
 from kuzet.catalog.models import CameraLease, Gap, Segment
 from kuzet.catalog.store import Catalog, Fence, Fenced, NewSegment
 from kuzet.catalog.streams import Stream
-from kuzet.cluster.ca import NodeTls
+from kuzet.cluster import internal
+from kuzet.cluster.ca import NodeTls, node_tls
+from kuzet.cluster.ca import init as ca_init
+from kuzet.cluster.internal import InternalServer
 from kuzet.cluster.leases import Leases, Me, NameTaken
 from kuzet.cluster.live_relay import MAX_RECORD, RECORD, decode, encode
 from kuzet.cluster.member import Member
@@ -50,7 +54,7 @@ from kuzet.console.timeline_read import Drawn, Timelines
 from kuzet.export.writer import export_camera
 from kuzet.mp4.playback import read_segment, segment_parts
 from kuzet.storage.footage import Footage
-from kuzet.viewers import Item
+from kuzet.viewers import Audience, Item
 from pg_pair import PgPair
 
 PASSWORD = "night shift at the gate"
@@ -669,6 +673,51 @@ def test_a_node_commits_only_under_the_lease_it_holds(storage: Any) -> None:
     assert salvaged.prev_link == catalog.link(second)
     assert [r.start_ns for r in catalog.segments(cam.id)] == [t0, t0 + 4 * 10**9,
                                                              t0 + 8 * 10**9]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_recording_node_serves_a_bounded_number_of_live_relays(
+        storage: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """UE-10-22 3.3.5, several recording servers as one: a recording node relays at most
+    `LIVE_STREAMS` live streams to the other nodes at once (one here); beyond, 503, while
+    a segment reader is still answered (its connections apart), and a stream that ended
+    here closes its relay and is not found again."""
+    catalog = storage.catalog
+    cam = catalog.add_camera("cam1", "rtsp://10.0.0.2/cam1", zone="corridor")
+    for name in ("north", "south"):
+        Leases(catalog, Me(name, (), "0.1.0", "0025", 40, 800, None), 10).beat({})
+    box = SecretBox(key_path(tmp_path))
+    ca_init(catalog, box, "test")
+    south, north = (node_tls(catalog, box, tmp_path / n, n) for n in ("south", "north"))
+    assert south is not None
+    assert north is not None
+    hub = Audience()
+    monkeypatch.setattr(internal, "LIVE_STREAMS", 1)
+    server = InternalServer("127.0.0.1", 0, south, catalog, lambda ip: True,
+                            lambda name, stream: hub if name == "cam1" else None)
+    port = server.start()
+    context = north.client()
+    context.check_hostname = False
+    opened: list[http.client.HTTPSConnection] = []
+
+    def get(path: str) -> http.client.HTTPResponse:
+        conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
+        opened.append(conn)
+        conn.request("GET", path)
+        return conn.getresponse()
+
+    try:
+        relayed = get(f"/internal/v1/live/{cam.id}/0")
+        assert relayed.status == 200
+        assert get(f"/internal/v1/live/{cam.id}/0").status == 503
+        assert get(f"/internal/v1/segments/{cam.id}/0/1?from=0").status == 404
+        hub.end()
+        relayed.read()  # to its end: the relay closed
+        assert get(f"/internal/v1/live/{cam.id}/0").status == 404
+    finally:
+        for conn in opened:
+            conn.close()
+        server.stop()
 
 
 def _leases(catalog: Catalog) -> dict[int, tuple[str, int]]:
