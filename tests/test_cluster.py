@@ -53,6 +53,7 @@ from kuzet.console.snapshot import frame_at
 from kuzet.console.timeline_read import Drawn, Timelines
 from kuzet.export.writer import export_camera
 from kuzet.mp4.playback import read_segment, segment_parts
+from kuzet.mp4.reader import SegmentReader
 from kuzet.storage.footage import Footage
 from kuzet.viewers import Audience, Item
 from pg_pair import PgPair
@@ -370,6 +371,15 @@ def test_footage_of_one_node_is_served_through_another(tmp_path: Path, clip_cach
         assert drawn.missing == []
         assert drawn.unavailable == []
         assert drawn.spans
+        # a file cut short on b's disk since: its whole fragments, then the read breaks off
+        other = [r for r in _rows(a, 1) if catalog.volume_node(r.volume_id) == "b"][1]
+        cut = tmp_path / "b" / "media" / catalog.relpath(other)
+        whole = SegmentReader(cut.read_bytes())
+        cut.write_bytes(cut.read_bytes()[:whole.pairs[0][1].end])
+        _, fragments_of = footage.parts(other, 0)
+        assert next(fragments_of) == whole.fragment(0)
+        with pytest.raises(OSError, match="gone from node b's disk"):
+            next(fragments_of)
         # nothing but a node of this cluster gets a byte from the endpoint
         host, port_b = json.loads(_status(pg_url, "b"))["internal"]
         stranger = ssl.create_default_context(cafile=str(tls.ca))

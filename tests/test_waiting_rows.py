@@ -3,6 +3,7 @@ in memory, the rest in a journal file, and always handed back in the order recor
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -69,11 +70,13 @@ def test_a_journal_left_by_a_crash_is_cleared_at_start(tmp_path: Path) -> None:
     assert not list((tmp_path / JOURNALS).iterdir())
 
 
-def test_a_journal_that_fails_loses_nothing_it_was_given(tmp_path: Path) -> None:
+def test_a_journal_that_fails_is_left_to_the_salvage_at_start(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A journal the home's disk will not take refuses the segment (the recorder leaves
-    its file to the salvage at the next start) and keeps the others; a line that does
-    not read back forgets the journal's rest, those files left to the same salvage, and
-    what is in memory still goes."""
+    its file to the salvage at the next start) and keeps the others; a write cut short
+    leaves no torn line for the next to be glued to; a line that does not read back
+    forgets the journal's rest, those files left to the same salvage, and what is in
+    memory still goes, in order."""
     rows = WaitingRows(tmp_path, "cam1", 1)
     (tmp_path / "run").write_text("not a folder")
     rows.append(waiting(1))
@@ -81,8 +84,15 @@ def test_a_journal_that_fails_loses_nothing_it_was_given(tmp_path: Path) -> None
         rows.append(waiting(2))
     assert list(rows) == [waiting(1)]
     (tmp_path / "run").unlink()
-    for n in (3, 4, 5):
+    rows.append(waiting(3))
+    real = os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: real(fd, data[:len(data) // 2]))
+    with pytest.raises(OSError, match="part of a line"):
+        rows.append(waiting(4))
+    monkeypatch.setattr(os, "write", real)
+    for n in (5, 6):
         rows.append(waiting(n))
+    assert list(rows) == [waiting(n) for n in (1, 3, 5, 6)]
     (journal,) = (tmp_path / JOURNALS).glob("*.jsonl")
     lines = journal.read_bytes().splitlines(keepends=True)
     journal.write_bytes(lines[0] + lines[1][:40] + b"\n" + lines[2])
@@ -90,4 +100,5 @@ def test_a_journal_that_fails_loses_nothing_it_was_given(tmp_path: Path) -> None
     assert rows.pop() == waiting(3)
     assert rows.first() is None
     assert not rows
+    assert list(rows) == []
     assert not journal.exists()

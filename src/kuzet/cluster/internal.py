@@ -123,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         with f:
             if match[4] is not None:
-                self._parts(f, int(match[4]))
+                self._parts(f, int(match[4]), row.size_bytes)
                 return
             self.send_response(200)
             self.send_header("Content-Type", "video/mp4")
@@ -133,9 +133,11 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("internal endpoint: segment %d/%d/%d to node %s", camera, stream, start,
                   node)
 
-    def _parts(self, f: BinaryIO, from_index: int) -> None:
+    def _parts(self, f: BinaryIO, from_index: int, size: int) -> None:
         """The init segment, then each fragment from the `from_index`th on, as a chunk of
-        its own: the other node plays the first while the next is read here."""
+        its own: the other node plays the first while the next is read here. A file
+        shorter on disk than catalogued says by how much (`X-Kuzet-Gone`), so that the
+        other node tells its player the end is missing."""
         try:
             init, fragments = segment_parts(f, from_index, lambda n: f.seek(n, 1))
         except FragmentError:
@@ -144,6 +146,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", "video/mp4")
         self.send_header("Transfer-Encoding", "chunked")
+        if (have := os.fstat(f.fileno()).st_size) < size:
+            self.send_header("X-Kuzet-Gone", str(size - have))
         self.end_headers()
         try:
             for data in itertools.chain((init,), fragments):

@@ -16,6 +16,8 @@ segment's time to its first fragment through another node (bench/cluster.py).
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import http.client
 import io
 import json
@@ -212,10 +214,13 @@ class Remote:
 
     def parts(self, node: str, seg: Placed, from_index: int) -> Iterator[bytes]:
         """The segment's init segment, then its fragments from the `from_index`th on, from
-        `node` (`Footage.parts`); errors as `_segment`'s."""
+        `node` (`Footage.parts`); errors as `_segment`'s, and once the first fragment is
+        out `NodeDown` when the answer breaks off, OSError when the owner says the file is
+        shorter on its disk than catalogued."""
         conn, resp = self._segment(node, seg, f"?from={from_index}")
+        gone = int(resp.getheader("X-Kuzet-Gone") or 0)
         source = _Ahead(resp)
-        rest: threading.Thread | None = None
+        rest: _Rest | None = None
         try:
             try:
                 init, fragments = segment_parts(source, 0, source.read)
@@ -228,29 +233,56 @@ class Remote:
             # the rest of the answer read now, beside playback: the owner writes on, and
             # a reader that paced itself first would leave its writes blocked past its
             # limit (`internal.HANDSHAKE_S`) on a long segment
-            failed: list[Exception] = []
-            rest = threading.Thread(target=self._rest, args=(node, conn, source, failed),
-                                    name="segment-rest", daemon=True)
-            rest.start()
+            rest = _Rest(self, node, conn, source)
             yield first
-            rest.join()
-            if failed:
-                raise failed[0]
+            if (failed := rest.wait()) is not None:
+                raise self._unreachable(node, failed) from failed
             yield from fragments
+            if gone:
+                raise OSError(errno.EIO, f"{gone} bytes of the file are gone from node "
+                                         f"{node}'s disk")
         finally:
             if rest is None:
                 conn.close()
+            else:
+                rest.abandon()
 
-    def _rest(self, node: str, conn: http.client.HTTPSConnection, source: _Ahead,
-              failed: list[Exception]) -> None:
-        """What is left of a playback answer, read; the connection kept once it is."""
+
+class _Rest:
+    """What is left of a playback answer, read by a thread of its own; the connection kept
+    once it is. Abandoned (the player gone, a seek): its read cut, the connection closed."""
+
+    def __init__(self, remote: Remote, node: str, conn: http.client.HTTPSConnection,
+                 source: _Ahead) -> None:
+        self.remote, self.node, self.conn, self.source = remote, node, conn, source
+        self.failed: Exception | None = None
+        self._abandoned = threading.Event()
+        self._thread = threading.Thread(target=self._read, name="segment-rest", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
         try:
-            source.rest()
-        except (OSError, http.client.HTTPException) as exc:
-            conn.close()
-            failed.append(exc)
+            self.source.rest()
+        except Exception as exc:  # whatever it is, the reader is told
+            self.conn.close()
+            self.failed = exc
             return
-        self.give_back(node, conn, source.resp)
+        if self._abandoned.is_set():
+            self.conn.close()
+        else:
+            self.remote.give_back(self.node, self.conn, self.source.resp)
+
+    def wait(self) -> Exception | None:
+        """Once the rest is in: None, or why it is not."""
+        self._thread.join()
+        return self.failed
+
+    def abandon(self) -> None:
+        if self._thread.is_alive():
+            self._abandoned.set()
+            with contextlib.suppress(OSError):
+                if self.conn.sock is not None:
+                    self.conn.sock.shutdown(socket.SHUT_RDWR)
 
 
 class _Ahead:

@@ -82,18 +82,19 @@ class WaitingRows:
         return len(self) > 0
 
     def __iter__(self) -> Iterator[Waiting]:
-        """Every one waiting, oldest first; up to a journal line that does not read back."""
+        """Every one waiting, oldest first, the journal's read a line at a time; one that
+        does not read back forgets the journal's rest as `_refill` does."""
         yield from list(self._memory)
-        if self._written > self._read:
-            try:
-                with self._journal.open("rb") as f:
-                    f.seek(self._read_at)
-                    lines = f.read().splitlines()
-                gone = [Waiting.from_line(line.decode()) for line in lines]
-            except (OSError, ValueError, KeyError, TypeError) as exc:
-                log.error("%s: could not be read back (%s)", self._journal, exc)
-                return
-            yield from gone
+        if not self.spilled:
+            return
+        try:
+            with self._journal.open("rb") as f:
+                f.seek(self._read_at)
+                for _ in range(self.spilled):
+                    w = Waiting.from_line(f.readline().decode())
+                    yield w
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self._lost(exc)
 
     @property
     def spilled(self) -> int:
@@ -157,13 +158,15 @@ class WaitingRows:
                     self._read += 1
                     self._read_at = f.tell()
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            log.error("%s: %d waiting segments could not be read back (%s); their .part "
-                      "files are catalogued at the next start", self._journal,
-                      self._written - self._read, exc)
-            self._forget()
+            self._lost(exc)
             return
         if self._read == self._written:
             self._forget()
+
+    def _lost(self, exc: Exception) -> None:
+        log.error("%s: %d waiting segments could not be read back (%s); their .part files "
+                  "are catalogued at the next start", self._journal, self.spilled, exc)
+        self._forget()
 
     def _forget(self) -> None:
         self._journal.unlink(missing_ok=True)

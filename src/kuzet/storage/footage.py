@@ -6,17 +6,16 @@ Playback reads it box by box (`parts`), the others whole.
 
 from __future__ import annotations
 
-import http.client
-import logging
+import errno
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from kuzet.catalog.models import Segment
 from kuzet.catalog.segments import Placed
 from kuzet.catalog.store import Catalog
 from kuzet.cluster.remote import NodeDown, Remote
 from kuzet.mp4.playback import segment_parts
-
-log = logging.getLogger(__name__)
 
 
 class Footage:
@@ -34,20 +33,21 @@ class Footage:
             raise NodeDown(node, "is another server's, and this one is no node")
         return self.remote.read(node, seg)
 
-    def parts(self, seg: Placed, from_index: int) -> tuple[bytes, Iterator[bytes]]:
+    def parts(self, seg: Segment, from_index: int) -> tuple[bytes, Iterator[bytes]]:
         """The file's init segment and its fragments from the `from_index`th on, each read
         as it is asked for (`mp4.playback.segment_parts`). FileNotFoundError when it is
         gone, `NodeDown` when its node is down, FragmentError when its boxes are not the
-        recorder's; a read that fails later ends the fragments there (logged)."""
+        recorder's; a read that breaks off later raises OSError from the fragments (a file
+        shorter than catalogued, a disk error; `NodeDown` through another node)."""
         node = self.catalog.elsewhere(seg.volume_id)
         if node is None:
-            read = _local(self.catalog.path_of(seg), from_index)
+            read = _local(self.catalog.path_of(seg), from_index, seg.size_bytes)
         elif self.remote is None:
             raise NodeDown(node, "is another server's, and this one is no node")
         else:
             read = self.remote.parts(node, seg, from_index)
         init = next(read)  # started: its file or connection closes once it is dropped
-        return init, _until_broken(read, seg)
+        return init, read
 
     def file(self, seg: Placed) -> Path | bytes | None:
         """What a reader that seeks takes: the path of a file here, the bytes of one on
@@ -77,18 +77,12 @@ class Footage:
         return out
 
 
-def _local(path: Path, from_index: int) -> Iterator[bytes]:
-    """The init segment, then the fragments from the `from_index`th on, of a file here."""
+def _local(path: Path, from_index: int, size: int) -> Iterator[bytes]:
+    """The init segment, then the fragments from the `from_index`th on, of a file here;
+    OSError after its last whole fragment when it is shorter than the catalog's `size`."""
     with path.open("rb") as f:
         init, fragments = segment_parts(f, from_index, lambda n: f.seek(n, 1))
         yield init
         yield from fragments
-
-
-def _until_broken(read: Iterator[bytes], seg: Placed) -> Iterator[bytes]:
-    """The fragments until a read of them fails: playback goes on with the next file."""
-    try:
-        yield from read
-    except (OSError, http.client.HTTPException) as exc:
-        log.warning("segment %d/%d/%d: read failed after its first bytes (%s)",
-                    seg.camera_id, int(seg.stream), seg.start_ns, exc)
+        if (have := os.fstat(f.fileno()).st_size) < size:  # cut short on disk since
+            raise OSError(errno.EIO, f"{size - have} bytes of the file are gone from the disk")

@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -72,8 +73,11 @@ from kuzet.web.times import instant
 from kuzet.web.wsauth import POLICY_VIOLATION, admit, claim_view, close, ended, refuse
 
 router = APIRouter(tags=["cameras"])
+log = logging.getLogger(__name__)
 LOOKAHEAD_S = 6.0
 RECHECK_S = 5.0  # the session and the permission are checked again this often
+# what `_next` answers for a file whose read broke off
+BROKEN = PlaybackFragment(0, 0, b"")
 BATCH_NS = 3600 * 10**9  # segments are read from the catalog an hour at a time
 
 
@@ -284,18 +288,20 @@ async def _send(ws: WebSocket, camera_id: int, start_ns: int, clip: tuple[int, i
                                            "end_ns": seg.end_ns}))
             await ws.send_bytes(init)
             # Each read (a GOP, from the page cache as a rule) runs off the event loop.
-            sent_to = first_ns
-            while (frag := await asyncio.to_thread(next, fragments, None)) is not None:
+            sent_to = item.start_ns
+            while (frag := await asyncio.to_thread(_next, fragments, seg)) is not None:
+                if frag is BROKEN:  # the rest of the file cannot be read: said, skipped
+                    if sent_to < item.end_ns:
+                        await _note(ws, "missing", sent_to, item.end_ns)
+                        skipped_s += (item.end_ns - sent_to) / 1e9
+                    break
                 media_sent_s = offset_s + frag.start_ns / 1e9
                 ahead = media_sent_s - skipped_s - pace.played_s(time.monotonic())
                 if ahead > LOOKAHEAD_S:
                     await asyncio.sleep((ahead - LOOKAHEAD_S) / pace.speed)
                 await ws.send_bytes(frag.data)
                 sent.fragment(seg.start_ns + frag.start_ns, seg.start_ns + frag.end_ns)
-                sent_to = seg.start_ns + frag.end_ns
-            if sent_to < item.end_ns:  # its read broke off (its node went, a bad box)
-                await _note(ws, "missing", sent_to, item.end_ns)
-                skipped_s += (item.end_ns - sent_to) / 1e9
+                sent_to = max(sent_to, seg.start_ns + frag.end_ns)
         look = t
     return origin
 
@@ -304,6 +310,17 @@ def _read(footage: Footage, seg: Segment, kfs: list[int], k: int,
           until_ns: int) -> tuple[bytes, Iterator[PlaybackFragment]]:
     """The segment's init and fragments from its `k`th on, wherever its file lies."""
     return read_segment(*footage.parts(seg, k), kfs, seg.end_ns - seg.start_ns, k, until_ns)
+
+
+def _next(fragments: Iterator[PlaybackFragment], seg: Segment) -> PlaybackFragment | None:
+    """The file's next fragment, None after its last, or `BROKEN` when its read broke off
+    (cut short on disk since, its node gone midway): logged, and noted to the player."""
+    try:
+        return next(fragments, None)
+    except OSError as exc:
+        log.warning("camera %d: the file of the segment starting %d broke off (%s)",
+                    seg.camera_id, seg.start_ns, exc)
+        return BROKEN
 
 
 def _page(footage: Footage, camera_id: int, start_ns: int, end_ns: int
