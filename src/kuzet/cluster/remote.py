@@ -229,6 +229,8 @@ class Remote:
                 raise self._unreachable(node, exc) from exc
             yield init
             if first is None:
+                if gone:
+                    raise _gone(node, gone)
                 return
             # the rest of the answer read now, beside playback: the owner writes on, and
             # a reader that paced itself first would leave its writes blocked past its
@@ -239,13 +241,17 @@ class Remote:
                 raise self._unreachable(node, failed) from failed
             yield from fragments
             if gone:
-                raise OSError(errno.EIO, f"{gone} bytes of the file are gone from node "
-                                         f"{node}'s disk")
+                raise _gone(node, gone)
         finally:
             if rest is None:
                 conn.close()
             else:
                 rest.abandon()
+
+
+def _gone(node: str, size: int) -> OSError:
+    """The owner's word that its file is shorter than catalogued (`X-Kuzet-Gone`)."""
+    return OSError(errno.EIO, f"{size} bytes of the file are gone from node {node}'s disk")
 
 
 class _Rest:
