@@ -5,6 +5,7 @@ killed node's cameras are recorded elsewhere within 30 s with a `node_failover` 
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import http.client
 import io
@@ -44,7 +45,7 @@ from kuzet.cluster.ca import NodeTls, node_tls
 from kuzet.cluster.ca import init as ca_init
 from kuzet.cluster.internal import InternalServer
 from kuzet.cluster.leases import Leases, Me, NameTaken
-from kuzet.cluster.live_relay import MAX_RECORD, RECORD, decode, encode
+from kuzet.cluster.live_relay import MAX_RECORD, RECORD, LiveRelays, decode, encode
 from kuzet.cluster.member import Member
 from kuzet.cluster.nodes import move
 from kuzet.cluster.placement import CameraView, LeaseView, NodeView, place, plan_for
@@ -55,7 +56,7 @@ from kuzet.export.writer import export_camera
 from kuzet.mp4.playback import read_segment, segment_parts
 from kuzet.mp4.reader import SegmentReader
 from kuzet.storage.footage import Footage
-from kuzet.viewers import Audience, Item
+from kuzet.viewers import Audience, Item, Viewer
 from pg_pair import PgPair
 
 PASSWORD = "night shift at the gate"
@@ -690,12 +691,11 @@ def test_a_recording_node_serves_a_bounded_number_of_live_relays(
         storage: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """UE-10-22 3.3.5, several recording servers as one: a recording node relays at most
     `LIVE_STREAMS` live streams to the other nodes at once (one here); beyond, 503, while
-    a segment reader is still answered (its connections apart), and a stream that ended
-    here closes its relay and is not found again."""
+    a segment reader is still answered (its connections apart). A relay whose last viewer
+    left hangs up, freeing its place; a stream that ended here closes its relay and is
+    not found again."""
     catalog = storage.catalog
     cam = catalog.add_camera("cam1", "rtsp://10.0.0.2/cam1", zone="corridor")
-    for name in ("north", "south"):
-        Leases(catalog, Me(name, (), "0.1.0", "0025", 40, 800, None), 10).beat({})
     box = SecretBox(key_path(tmp_path))
     ca_init(catalog, box, "test")
     south, north = (node_tls(catalog, box, tmp_path / n, n) for n in ("south", "north"))
@@ -706,9 +706,17 @@ def test_a_recording_node_serves_a_bounded_number_of_live_relays(
     server = InternalServer("127.0.0.1", 0, south, catalog, lambda ip: True,
                             lambda name, stream: hub if name == "cam1" else None)
     port = server.start()
+    south_node = Member(Leases(catalog, Me("south", (), "0.1.0", "0025", 40, 800, None), 10),
+                        lambda cams: None, lambda: None,
+                        lambda: {"internal": ["127.0.0.1", port]})
+    south_node.turn()  # south records cam1, and says where its endpoint is
+    assert south_node.held
+    Leases(catalog, Me("north", (), "0.1.0", "0025", 40, 800, None), 10).beat({})
     context = north.client()
     context.check_hostname = False
     opened: list[http.client.HTTPSConnection] = []
+    remote = Remote(catalog, north, 10)
+    loop = asyncio.new_event_loop()
 
     def get(path: str) -> http.client.HTTPResponse:
         conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=10)
@@ -717,8 +725,13 @@ def test_a_recording_node_serves_a_bounded_number_of_live_relays(
         return conn.getresponse()
 
     try:
-        relayed = get(f"/internal/v1/live/{cam.id}/0")
-        assert relayed.status == 200
+        viewer = Viewer(loop)
+        relay = LiveRelays(remote, "north").open(cam.id, Stream.MAIN, viewer)  # the one place
+        assert relay is not None
+        assert get(f"/internal/v1/live/{cam.id}/0").status == 503
+        relay.leave(viewer)  # its last viewer gone: hung up, its place free again
+        relayed = wait_for(lambda: (r := get(f"/internal/v1/live/{cam.id}/0")).status == 200
+                           and r, 30, what="the relay's place given back")
         assert get(f"/internal/v1/live/{cam.id}/0").status == 503
         assert get(f"/internal/v1/segments/{cam.id}/0/1?from=0").status == 404
         hub.end()
@@ -727,7 +740,9 @@ def test_a_recording_node_serves_a_bounded_number_of_live_relays(
     finally:
         for conn in opened:
             conn.close()
+        remote.close()
         server.stop()
+        loop.close()
 
 
 def _leases(catalog: Catalog) -> dict[int, tuple[str, int]]:

@@ -15,10 +15,8 @@ recorded then.
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import logging
-import socket
 import struct
 import threading
 from collections.abc import Callable
@@ -29,7 +27,7 @@ from sqlalchemy import select
 from kuzet.catalog.models import CameraLease
 from kuzet.catalog.streams import Stream
 from kuzet.cluster.leases import NOW
-from kuzet.cluster.remote import NodeDown, Remote
+from kuzet.cluster.remote import Connection, NodeDown, Remote
 from kuzet.viewers import Audience, Item, Viewer
 
 log = logging.getLogger(__name__)
@@ -72,7 +70,7 @@ class RelayHub(Audience):
     """The viewers on this node of one camera's stream recorded on another, fed by one
     connection to that node; it ends with the connection, or when the last viewer left."""
 
-    def __init__(self, conn: http.client.HTTPSConnection,
+    def __init__(self, conn: Connection,
                  resp: http.client.HTTPResponse, served: Stream, first: Viewer,
                  on_end: Callable[[RelayHub], None]) -> None:
         super().__init__()
@@ -91,7 +89,7 @@ class RelayHub(Audience):
             if last:
                 self.ended = True  # a newcomer opens a connection of its own
         if last:
-            self._hang_up()
+            self._conn.hang_up()  # the reading thread wakes, and closes
 
     def _run(self) -> None:
         try:
@@ -103,16 +101,10 @@ class RelayHub(Audience):
         except (OSError, http.client.HTTPException, ValueError) as exc:
             log.debug("live relay ended: %s", exc)
         finally:
-            self._conn.close()  # here only: the reading thread's own
+            self._resp.close()  # here only: the reading thread's own
+            self._conn.close()
             self._on_end(self)
             self.end()
-
-    def _hang_up(self) -> None:
-        """Wake the reading thread: its read returns, or raises, and it closes."""
-        sock = self._conn.sock
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
 
 
 class LiveRelays:

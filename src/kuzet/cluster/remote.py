@@ -46,6 +46,25 @@ KEPT = 4  # idle connections kept a node: the readers of a console's archive soc
 KEPT_S = 4.0  # under the endpoint's HANDSHAKE_S, after which it closes an idle one
 
 
+class Connection(http.client.HTTPSConnection):
+    """A connection that keeps its socket at hand once an answer without a length (a live
+    stream's) has taken it over, so that a reader blocked on it in another thread can be
+    woken (`hang_up`): `http.client` forgets it then, and a hang-up that asked it for the
+    socket did nothing (a relay kept streaming to a node no one watched on)."""
+
+    held: socket.socket | None = None
+
+    def connect(self) -> None:
+        super().connect()
+        self.held = self.sock
+
+    def hang_up(self) -> None:
+        """Shut the socket down: a read blocked on it returns, or raises."""
+        if self.held is not None:
+            with contextlib.suppress(OSError):
+                self.held.shutdown(socket.SHUT_RDWR)
+
+
 class NodeDown(FileNotFoundError):
     """A segment on a node that is down, or unreachable: unavailable, not gone."""
 
@@ -71,7 +90,7 @@ class Remote:
         self._failed: dict[str, float] = {}  # node -> when it last did not answer
         self._read_at = 0.0
         self._lock = threading.Lock()
-        self._kept: dict[str, list[tuple[http.client.HTTPSConnection, float]]] = {}
+        self._kept: dict[str, list[tuple[Connection, float]]] = {}
         self._closed = False
 
     def states(self) -> dict[str, NodeState]:
@@ -95,7 +114,7 @@ class Remote:
         return state is not None and state.up
 
     def open(self, node: str, path: str, *, keep: bool = False
-             ) -> tuple[http.client.HTTPSConnection, http.client.HTTPResponse]:
+             ) -> tuple[Connection, http.client.HTTPResponse]:
         """A GET of `path` on `node`'s internal endpoint, its answer's headers read;
         `NodeDown` when the node is down, does not answer, or is not who it says. With
         `keep`, on a kept connection where one is idle (`give_back` it once read)."""
@@ -114,8 +133,7 @@ class Remote:
             except (OSError, http.client.HTTPException):
                 kept.close()  # closed at the other end meanwhile: a new one
         host, port = state.endpoint
-        conn = http.client.HTTPSConnection(host, port, context=self.context,
-                                           timeout=CONNECT_S)
+        conn = Connection(host, port, context=self.context, timeout=CONNECT_S)
         try:
             conn.connect()
             assert conn.sock is not None
@@ -136,7 +154,7 @@ class Remote:
         self._failed[node] = time.monotonic()
         return NodeDown(node, f"unreachable ({exc.__class__.__name__})")
 
-    def _take_kept(self, node: str) -> http.client.HTTPSConnection | None:
+    def _take_kept(self, node: str) -> Connection | None:
         """The newest idle connection to `node`, the endpoint not having closed it yet."""
         with self._lock:
             self._drop_idle()
@@ -152,7 +170,7 @@ class Remote:
                     conn.close()
             self._kept[node] = [(c, t) for c, t in kept if now - t < KEPT_S]
 
-    def give_back(self, node: str, conn: http.client.HTTPSConnection,
+    def give_back(self, node: str, conn: Connection,
                   resp: http.client.HTTPResponse) -> None:
         """A connection whose answer was read to its end, kept for the next read."""
         if resp.will_close or not resp.isclosed():
@@ -190,7 +208,7 @@ class Remote:
         return bytes(data)
 
     def _segment(self, node: str, seg: Placed, query: str
-                 ) -> tuple[http.client.HTTPSConnection, http.client.HTTPResponse]:
+                 ) -> tuple[Connection, http.client.HTTPResponse]:
         """`node`'s answer for a segment, when it is the file's (200): FileNotFoundError
         when the file is gone (404), FragmentError when its boxes are none the recorder
         writes (422), `NodeDown` for any other refusal or no answer."""
@@ -258,7 +276,7 @@ class _Rest:
     """What is left of a playback answer, read by a thread of its own; the connection kept
     once it is. Abandoned (the player gone, a seek): its read cut, the connection closed."""
 
-    def __init__(self, remote: Remote, node: str, conn: http.client.HTTPSConnection,
+    def __init__(self, remote: Remote, node: str, conn: Connection,
                  source: _Ahead) -> None:
         self.remote, self.node, self.conn, self.source = remote, node, conn, source
         self.failed: Exception | None = None
@@ -286,9 +304,7 @@ class _Rest:
     def abandon(self) -> None:
         if self._thread.is_alive():
             self._abandoned.set()
-            with contextlib.suppress(OSError):
-                if self.conn.sock is not None:
-                    self.conn.sock.shutdown(socket.SHUT_RDWR)
+            self.conn.hang_up()
 
 
 class _Ahead:
