@@ -54,18 +54,25 @@ def segment_parts(source: Source, from_index: int, skip: Callable[[int], object]
     (moof + mdat) from the `from_index`th on, each read when asked for; `skip(n)` passes
     n bytes (a seek in a file). The fragments end where the stream does, or is cut short;
     FragmentError when no moov comes before the first fragment."""
+
+    def body(box: Header, keep: bool) -> bytes | None:
+        """A box's body, read (None: the stream ends inside it) or passed (b"")."""
+        if not keep:
+            skip(box.body)
+            return b""
+        data = source.read(box.body)
+        return data if len(data) == box.body else None
+
     init = bytearray()
     has_moov = False
     box = next_box(source)
     while box is not None and box.type != "moof":
-        if box.type in ("ftyp", "moov"):
-            body = source.read(box.body)
-            if len(body) < box.body:
-                raise FragmentError(f"the file ends inside its {box.type}")
-            init += box.head + body
+        wanted = box.type in ("ftyp", "moov")
+        if (kept := body(box, wanted)) is None:
+            raise FragmentError(f"the file ends inside its {box.type}")
+        if wanted:
+            init += box.head + kept
             has_moov = has_moov or box.type == "moov"
-        else:
-            skip(box.body)
         box = next_box(source)
     if not has_moov:
         raise FragmentError("the init segment has no moov")
@@ -74,26 +81,20 @@ def segment_parts(source: Source, from_index: int, skip: Callable[[int], object]
         k = 0
         while box is not None:
             if box.type != "moof":  # none the recorder writes between fragments
-                skip(box.body)
+                body(box, False)
                 box = next_box(source)
                 continue
             wanted = k >= from_index
-            moof = source.read(box.body) if wanted else b""
-            if wanted and len(moof) < box.body:
+            if (moof := body(box, wanted)) is None:
                 return
-            if not wanted:
-                skip(box.body)
             mdat = next_box(source)
             if mdat is None or mdat.type != "mdat":
                 box = mdat
                 continue
+            if (data := body(mdat, wanted)) is None:
+                return
             if wanted:
-                data = source.read(mdat.body)
-                if len(data) < mdat.body:
-                    return
                 yield box.head + moof + mdat.head + data
-            else:
-                skip(mdat.body)
             k += 1
             box = next_box(source)
 

@@ -29,6 +29,8 @@ from kuzet.mp4.writer import ClosedSegment, VideoParams
 
 log = logging.getLogger(__name__)
 JOURNALS = Path("run") / "waiting"  # under the data home
+# a journal line that does not read back: the file gone, a torn or foreign line
+UNREADABLE = (OSError, ValueError, KeyError, TypeError)
 
 
 @dataclass
@@ -78,9 +80,6 @@ class WaitingRows:
     def __len__(self) -> int:
         return len(self._memory) + self._written - self._read
 
-    def __bool__(self) -> bool:
-        return len(self) > 0
-
     def __iter__(self) -> Iterator[Waiting]:
         """Every one waiting, oldest first, the journal's read a line at a time; one that
         does not read back forgets the journal's rest as `_refill` does."""
@@ -91,9 +90,8 @@ class WaitingRows:
             with self._journal.open("rb") as f:
                 f.seek(self._read_at)
                 for _ in range(self.spilled):
-                    w = Waiting.from_line(f.readline().decode())
-                    yield w
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+                    yield Waiting.from_line(f.readline().decode())
+        except UNREADABLE as exc:
             self._lost(exc)
 
     @property
@@ -157,7 +155,7 @@ class WaitingRows:
                     self._memory.append(Waiting.from_line(f.readline().decode()))
                     self._read += 1
                     self._read_at = f.tell()
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except UNREADABLE as exc:
             self._lost(exc)
             return
         if self._read == self._written:
