@@ -136,10 +136,16 @@ def test_forms_wall_and_second_factor_in_chromium(kuzet: Kuzet, closed_port: int
         # The second factor: the QR code on screen reads as the key printed beside it.
         page.wait_for_selector("#qr svg", state="visible")
         secret = page.inner_text("#secret").replace(" ", "")
-        shot = page.locator("#qr").screenshot()
-        image = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_GRAYSCALE)
-        assert image is not None
-        read, _, _ = cv2.QRCodeDetector().detectAndDecode(image)
+
+        def qr_read() -> str:  # the code as a phone's camera reads it off the screen
+            shot = page.locator("#qr").screenshot()
+            image = cv2.imdecode(np.frombuffer(shot, np.uint8), cv2.IMREAD_GRAYSCALE)
+            assert image is not None
+            return str(cv2.QRCodeDetector().detectAndDecode(image)[0])
+
+        # read again until it decodes: a screenshot taken as the page settles once read
+        # as nothing in CI (a flaky test), as a phone held up too early would
+        read = wait_for(qr_read, 15, 0.5, what="the QR code read off the screen")
         assert read.startswith("otpauth://totp/"), read
         assert parse_qs(urlparse(read).query)["secret"] == [secret]
         page.fill("#enrol input[name=code]", pyotp.TOTP(secret).now())
